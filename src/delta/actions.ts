@@ -1,0 +1,185 @@
+/**
+ * The actions of the Delta transaction log, as typed records, and their parsing from commit
+ * files (newline-delimited JSON) and checkpoint rows. Unknown fields are kept untouched and
+ * unknown action kinds are dropped, as the protocol requires of readers.
+ */
+import type { DeletionVectorDescriptor } from './deletion-vectors'
+import { DeltaError } from './errors'
+
+export type { DeletionVectorDescriptor }
+
+export interface Protocol {
+  minReaderVersion: number
+  minWriterVersion: number
+  readerFeatures?: string[]
+  writerFeatures?: string[]
+}
+
+export interface Metadata {
+  id: string
+  name?: string | null
+  description?: string | null
+  format: { provider: string; options?: Record<string, string> }
+  schemaString: string
+  partitionColumns: string[]
+  configuration: Record<string, string>
+  createdTime?: number | null
+}
+
+export interface AddFile {
+  path: string
+  partitionValues: Record<string, string | null>
+  size: number
+  modificationTime: number
+  dataChange: boolean
+  stats?: string | null
+  tags?: Record<string, string> | null
+  deletionVector?: DeletionVectorDescriptor | null
+  baseRowId?: number | null
+  defaultRowCommitVersion?: number | null
+  clusteringProvider?: string | null
+}
+
+export interface RemoveFile {
+  path: string
+  deletionTimestamp?: number | null
+  dataChange: boolean
+  extendedFileMetadata?: boolean
+  partitionValues?: Record<string, string | null> | null
+  size?: number | null
+  stats?: string | null
+  tags?: Record<string, string> | null
+  deletionVector?: DeletionVectorDescriptor | null
+  baseRowId?: number | null
+  defaultRowCommitVersion?: number | null
+}
+
+export interface AddCDCFile {
+  path: string
+  partitionValues: Record<string, string | null>
+  size: number
+  dataChange: boolean
+  tags?: Record<string, string> | null
+}
+
+export interface Txn {
+  appId: string
+  version: number
+  lastUpdated?: number | null
+}
+
+export interface CommitInfo {
+  timestamp?: number
+  inCommitTimestamp?: number
+  operation?: string
+  operationParameters?: Record<string, unknown>
+  operationMetrics?: Record<string, unknown>
+  engineInfo?: string
+  isBlindAppend?: boolean
+  readVersion?: number
+  txnId?: string
+  [field: string]: unknown
+}
+
+export interface DomainMetadata {
+  domain: string
+  configuration: string
+  removed: boolean
+}
+
+export interface CheckpointMetadata {
+  version: number
+  tags?: Record<string, string> | null
+}
+
+export interface Sidecar {
+  path: string
+  sizeInBytes: number
+  modificationTime: number
+  tags?: Record<string, string> | null
+}
+
+/** One action as it appears on a line of a commit file or a row of a checkpoint. */
+export type Action =
+  | { protocol: Protocol }
+  | { metaData: Metadata }
+  | { add: AddFile }
+  | { remove: RemoveFile }
+  | { cdc: AddCDCFile }
+  | { txn: Txn }
+  | { commitInfo: CommitInfo }
+  | { domainMetadata: DomainMetadata }
+  | { checkpointMetadata: CheckpointMetadata }
+  | { sidecar: Sidecar }
+
+const KNOWN_ACTIONS = new Set([
+  'protocol', 'metaData', 'add', 'remove', 'cdc', 'txn', 'commitInfo', 'domainMetadata', 'checkpointMetadata', 'sidecar',
+])
+
+/**
+ * Parse a commit file. Each non-empty line is one JSON object with exactly one action key;
+ * keys we do not know are skipped (forward compatibility), a line that is not JSON is corruption.
+ */
+export function parseCommit(text: string, where: string): Action[] {
+  const actions: Action[] = []
+  let lineNumber = 0
+  for (const line of text.split('\n')) {
+    lineNumber++
+    if (line.trim() === '') continue
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(line)
+    } catch (cause) {
+      throw new DeltaError('CORRUPT_LOG', `${where}: line ${lineNumber} is not valid JSON (${(cause as Error).message})`, { cause })
+    }
+    const action = toAction(parsed)
+    if (action) actions.push(action)
+  }
+  return actions
+}
+
+/**
+ * Normalise one record (a JSON line or a checkpoint row) into an action. Checkpoint rows carry a
+ * column per action kind with all but one null, and 64-bit integers as bigint.
+ */
+export function toAction(record: unknown): Action | undefined {
+  if (record === null || typeof record !== 'object') return undefined
+  for (const [key, value] of Object.entries(record)) {
+    if (value === null || value === undefined || !KNOWN_ACTIONS.has(key)) continue
+    const body = normaliseValue(value) as Record<string, unknown>
+    if (key === 'metaData') {
+      body.partitionColumns ??= []
+      body.configuration ??= {}
+      body.format ??= { provider: 'parquet' }
+    }
+    if (key === 'add' || key === 'cdc') body.partitionValues ??= {}
+    if (key === 'remove' && body.dataChange === undefined) body.dataChange = true
+    return { [key]: body } as unknown as Action
+  }
+  return undefined
+}
+
+/** bigint → number (Delta sizes, times and versions fit in 2^53), nulls in maps kept, null fields dropped. */
+function normaliseValue(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number(value)
+  if (Array.isArray(value)) return value.map(normaliseValue)
+  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [k, normaliseValue(v)]))
+  if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array) && !(value instanceof Date)) {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(value)) {
+      if (v === undefined) continue
+      out[k] = normaliseValue(v)
+    }
+    return out
+  }
+  return value
+}
+
+/** Serialise actions as a commit file: one compact JSON object per line, newline-terminated. */
+export function serializeCommit(actions: Action[]): string {
+  return actions.map((action) => JSON.stringify(action)).join('\n') + '\n'
+}
+
+export function actionKind(action: Action): string {
+  return Object.keys(action)[0]
+}

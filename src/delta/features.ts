@@ -1,0 +1,132 @@
+/**
+ * Table features: which ones this implementation reads and writes. A table that needs anything
+ * else is refused at the door, naming the table and the feature, so nothing is silently misread.
+ */
+import type { Metadata, Protocol } from './actions'
+import { DeltaError } from './errors'
+import { parseSchema, isStruct, isArray, isMap, type DataType } from './schema'
+
+/** Reader features we implement in full. */
+export const SUPPORTED_READER_FEATURES = new Set([
+  'columnMapping',
+  'deletionVectors',
+  'timestampNtz',
+  'typeWidening',
+  'typeWidening-preview',
+  'vacuumProtocolCheck',
+  'v2Checkpoint',
+])
+
+/**
+ * Writer features we implement. Features that constrain writes (invariants, checkConstraints,
+ * generatedColumns, identityColumns) are accepted only while the table does not use them: see
+ * `checkWritable`.
+ */
+export const SUPPORTED_WRITER_FEATURES = new Set([
+  'appendOnly',
+  'invariants',
+  'checkConstraints',
+  'generatedColumns',
+  'changeDataFeed',
+  'timestampNtz',
+  'domainMetadata',
+  'vacuumProtocolCheck',
+  'inCommitTimestamp',
+])
+
+/** Features a legacy (pre-table-features) protocol version implies. */
+function legacyWriterFeatures(version: number): string[] {
+  const features: string[] = []
+  if (version >= 2) features.push('appendOnly', 'invariants')
+  if (version >= 3) features.push('checkConstraints')
+  if (version >= 4) features.push('changeDataFeed', 'generatedColumns')
+  if (version >= 5) features.push('columnMapping')
+  if (version >= 6) features.push('identityColumns')
+  return features
+}
+
+export function readerFeatures(protocol: Protocol): string[] {
+  if (protocol.minReaderVersion >= 3) return protocol.readerFeatures ?? []
+  return protocol.minReaderVersion === 2 ? ['columnMapping'] : []
+}
+
+export function writerFeatures(protocol: Protocol): string[] {
+  if (protocol.minWriterVersion >= 7) return protocol.writerFeatures ?? []
+  return legacyWriterFeatures(protocol.minWriterVersion)
+}
+
+export function checkReadable(protocol: Protocol, table: string): void {
+  if (protocol.minReaderVersion > 3 || protocol.minReaderVersion < 1) {
+    throw new DeltaError('UNSUPPORTED_PROTOCOL', `reader version ${protocol.minReaderVersion} is not supported (this reader supports 1 to 3)`, { table })
+  }
+  const missing = readerFeatures(protocol).filter((f) => !SUPPORTED_READER_FEATURES.has(f))
+  if (missing.length > 0) {
+    throw new DeltaError('UNSUPPORTED_READER_FEATURE', `the table needs reader feature(s) ${missing.map((f) => `'${f}'`).join(', ')}, which this reader does not implement`, { table })
+  }
+}
+
+export function checkWritable(protocol: Protocol, metadata: Metadata, table: string): void {
+  checkReadable(protocol, table)
+  if (protocol.minWriterVersion > 7 || protocol.minWriterVersion < 1) {
+    throw new DeltaError('UNSUPPORTED_PROTOCOL', `writer version ${protocol.minWriterVersion} is not supported (this writer supports 1 to 7)`, { table })
+  }
+  const features = writerFeatures(protocol)
+  const missing = features.filter((f) => !SUPPORTED_WRITER_FEATURES.has(f))
+  if (missing.length > 0) {
+    throw new DeltaError('UNSUPPORTED_WRITER_FEATURE', `the table needs writer feature(s) ${missing.map((f) => `'${f}'`).join(', ')}, which this writer does not implement`, { table })
+  }
+  const schema = parseSchema(metadata.schemaString, table)
+  const constrained = findFieldMetadata(schema, ['delta.invariants', 'delta.generationExpression', 'delta.identity.start'])
+  if (constrained) {
+    throw new DeltaError('UNSUPPORTED_WRITER_FEATURE', `column '${constrained.column}' declares '${constrained.key}', which this writer cannot enforce`, { table })
+  }
+  const constraint = Object.keys(metadata.configuration).find((key) => key.startsWith('delta.constraints.'))
+  if (constraint) {
+    throw new DeltaError('UNSUPPORTED_WRITER_FEATURE', `the table declares CHECK constraint '${constraint.slice('delta.constraints.'.length)}', which this writer cannot enforce`, { table })
+  }
+}
+
+function findFieldMetadata(type: DataType, keys: string[], path = ''): { column: string; key: string } | undefined {
+  if (isStruct(type)) {
+    for (const field of type.fields) {
+      const column = path ? `${path}.${field.name}` : field.name
+      const key = keys.find((k) => Object.keys(field.metadata ?? {}).some((m) => m.startsWith(k)))
+      if (key) return { column, key }
+      const inner = findFieldMetadata(field.type, keys, column)
+      if (inner) return inner
+    }
+  } else if (isArray(type)) {
+    return findFieldMetadata(type.elementType, keys, path)
+  } else if (isMap(type)) {
+    return findFieldMetadata(type.keyType, keys, path) ?? findFieldMetadata(type.valueType, keys, path)
+  }
+  return undefined
+}
+
+/** True when the table writes a change data feed (`cdc` files) on updates and deletes. */
+export function isChangeDataFeedEnabled(metadata: Metadata): boolean {
+  return metadata.configuration['delta.enableChangeDataFeed'] === 'true'
+}
+
+/**
+ * The protocol for a new table: the lowest legacy versions when they suffice, table features
+ * (reader 3 / writer 7) when a feature such as timestamp_ntz needs them.
+ */
+export function protocolForNewTable(options: { changeDataFeed: boolean; timestampNtz: boolean }): Protocol {
+  if (options.timestampNtz) {
+    const writerFeatures = ['appendOnly', 'invariants', 'timestampNtz']
+    if (options.changeDataFeed) writerFeatures.push('changeDataFeed')
+    return { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['timestampNtz'], writerFeatures }
+  }
+  if (options.changeDataFeed) {
+    return { minReaderVersion: 1, minWriterVersion: 7, writerFeatures: ['appendOnly', 'invariants', 'changeDataFeed'] }
+  }
+  return { minReaderVersion: 1, minWriterVersion: 2 }
+}
+
+export function usesTimestampNtz(type: DataType): boolean {
+  if (typeof type === 'string') return type === 'timestamp_ntz'
+  if (isStruct(type)) return type.fields.some((f) => usesTimestampNtz(f.type))
+  if (isArray(type)) return usesTimestampNtz(type.elementType)
+  return usesTimestampNtz(type.keyType) || usesTimestampNtz(type.valueType)
+}

@@ -1,0 +1,44 @@
+/**
+ * File paths in the log are URI references: relative to the table root and percent-encoded, or
+ * absolute URIs. These helpers turn them into storage paths and back.
+ */
+import { DeltaError } from './errors'
+
+const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:/
+
+/** Percent-decode, leaving malformed escapes as they are rather than failing the whole table. */
+export function percentDecode(text: string): string {
+  if (!text.includes('%')) return text
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text.replace(/(%[0-9a-fA-F]{2})+/g, (run) => {
+      try {
+        return decodeURIComponent(run)
+      } catch {
+        return run
+      }
+    })
+  }
+}
+
+/** Encode a relative path for the log: every byte outside RFC 3986's unreserved set and '/' is escaped. */
+export function percentEncodePath(relative: string): string {
+  return relative.split('/').map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)).join('/')
+}
+
+/**
+ * The storage path of a file named in the log. Relative paths resolve under the table root;
+ * `file:` URIs are local paths; other schemes need an object store this build does not have.
+ */
+export function resolveLogPath(root: string, logPath: string, join: (root: string, relative: string) => string, table?: string): string {
+  if (SCHEME.test(logPath) && !/^[a-zA-Z]:[\\/]/.test(logPath)) {
+    const url = new URL(logPath)
+    if (url.protocol !== 'file:') {
+      throw new DeltaError('UNSUPPORTED_READER_FEATURE', `file '${logPath}' lives on '${url.protocol}' storage; only local files are supported`, { table })
+    }
+    return percentDecode(url.pathname)
+  }
+  if (logPath.startsWith('/')) return percentDecode(logPath)
+  return join(root, percentDecode(logPath))
+}

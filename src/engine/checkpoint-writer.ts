@@ -1,0 +1,50 @@
+/**
+ * Checkpoint Parquet files written with DuckDB: the actions go through newline-delimited JSON
+ * read with the protocol's checkpoint schema, so maps and nested structs get their exact types.
+ */
+import { randomUUID } from 'node:crypto'
+import { promises as fs } from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import type { Action } from '../delta/actions'
+import type { ParquetActionWriter } from '../delta/engine'
+import { quoteString } from '../delta/schema'
+import type { DuckDb } from './duckdb'
+
+const STRING_MAP = 'MAP(VARCHAR, VARCHAR)'
+const DELETION_VECTOR = 'STRUCT("storageType" VARCHAR, "pathOrInlineDv" VARCHAR, "offset" INTEGER, "sizeInBytes" INTEGER, "cardinality" BIGINT, "maxRowIndex" BIGINT)'
+
+/** The checkpoint schema of the protocol (classic checkpoints), column by column. */
+export const CHECKPOINT_COLUMNS: Record<string, string> = {
+  txn: 'STRUCT("appId" VARCHAR, "version" BIGINT, "lastUpdated" BIGINT)',
+  add: `STRUCT("path" VARCHAR, "partitionValues" ${STRING_MAP}, "size" BIGINT, "modificationTime" BIGINT, "dataChange" BOOLEAN, "stats" VARCHAR, "tags" ${STRING_MAP}, "deletionVector" ${DELETION_VECTOR}, "baseRowId" BIGINT, "defaultRowCommitVersion" BIGINT, "clusteringProvider" VARCHAR)`,
+  remove: `STRUCT("path" VARCHAR, "deletionTimestamp" BIGINT, "dataChange" BOOLEAN, "extendedFileMetadata" BOOLEAN, "partitionValues" ${STRING_MAP}, "size" BIGINT, "tags" ${STRING_MAP}, "deletionVector" ${DELETION_VECTOR}, "baseRowId" BIGINT, "defaultRowCommitVersion" BIGINT)`,
+  metaData: `STRUCT("id" VARCHAR, "name" VARCHAR, "description" VARCHAR, "format" STRUCT("provider" VARCHAR, "options" ${STRING_MAP}), "schemaString" VARCHAR, "partitionColumns" VARCHAR[], "configuration" ${STRING_MAP}, "createdTime" BIGINT)`,
+  protocol: 'STRUCT("minReaderVersion" INTEGER, "minWriterVersion" INTEGER, "readerFeatures" VARCHAR[], "writerFeatures" VARCHAR[])',
+  domainMetadata: 'STRUCT("domain" VARCHAR, "configuration" VARCHAR, "removed" BOOLEAN)',
+}
+
+export class DuckDbCheckpointWriter implements ParquetActionWriter {
+  constructor(private readonly database: () => Promise<DuckDb>) {}
+
+  async writeActions(target: string, actions: Action[]): Promise<number> {
+    const db = await this.database()
+    const id = randomUUID()
+    const json = path.join(os.tmpdir(), `lakehouse-checkpoint-${id}.ndjson`)
+    const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${id}.tmp`)
+    try {
+      await fs.writeFile(json, actions.map((a) => JSON.stringify(a)).join('\n') + '\n')
+      const columns = Object.entries(CHECKPOINT_COLUMNS).map(([name, type]) => `${quoteString(name)}: ${quoteString(type)}`).join(', ')
+      await db.run(
+        `COPY (SELECT * FROM read_json(${quoteString(json)}, format = 'newline_delimited', columns = {${columns}}, maximum_object_size = 1073741824))
+         TO ${quoteString(temporary)} (FORMAT parquet, COMPRESSION zstd)`,
+      )
+      // Rename only once the file is complete: a reader never sees a partial checkpoint.
+      await fs.rename(temporary, target)
+      return (await fs.stat(target)).size
+    } finally {
+      await fs.rm(json, { force: true })
+      await fs.rm(temporary, { force: true })
+    }
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * The engine's public surface: the local-disk implementation of the Delta core's I/O, DuckDB,
+ * and `LakeEngine`, which ties them together for the layers above.
+ */
+export { LocalStorage } from './local-storage'
+export { HyparquetActionReader } from './parquet-actions'
+export { DuckDb, type JsonRow, type QueryResult } from './duckdb'
+export { registerScan, dropScan, type RegisteredScan } from './delta-scan'
+export { LakeEngine, localEngine } from './lake-engine'

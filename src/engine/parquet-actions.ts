@@ -1,0 +1,19 @@
+/**
+ * Checkpoint and sidecar Parquet files read with hyparquet: pure JavaScript, so loading a
+ * snapshot (tree views, status, offsets) never needs the DuckDB native module.
+ */
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet'
+import type { ParquetActionReader } from '../delta/engine'
+
+/** Action columns a reader needs; others (stats_parsed, partitionValues_parsed, …) are skipped. */
+const ACTION_COLUMNS = ['protocol', 'metaData', 'add', 'remove', 'txn', 'domainMetadata', 'checkpointMetadata', 'sidecar', 'commitInfo']
+
+export class HyparquetActionReader implements ParquetActionReader {
+  async readRecords(path: string): Promise<Record<string, unknown>[]> {
+    const file = await asyncBufferFromFile(path)
+    const metadata = await parquetMetadataAsync(file)
+    const topLevel = parquetSchema(metadata).children.map((child) => child.element.name)
+    const columns = ACTION_COLUMNS.filter((name) => topLevel.includes(name))
+    return (await parquetReadObjects({ file, metadata, columns })) as Record<string, unknown>[]
+  }
+}
