@@ -25,23 +25,37 @@ const Z85_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV
 const Z85_VALUES = new Int8Array(128).fill(-1)
 for (let i = 0; i < Z85_ALPHABET.length; i++) Z85_VALUES[Z85_ALPHABET.charCodeAt(i)] = i
 
-/** Z85 decode (ZeroMQ spec 32/Z85); throws DeltaDvError on bad length/characters. */
+/**
+ * Z85 decode (ZeroMQ spec 32/Z85); throws DeltaDvError on bad length/characters.
+ *
+ * Also accepts the padded tail of the Rust `z85` crate (v3+), which delta-kernel-rs test tables
+ * use for inline DVs: a last block starting with k '#' (impossible in plain Z85, as it would
+ * exceed 2^32) holds only 4 - k bytes, right-aligned. Spark instead zero-pads to whole blocks.
+ */
 export function z85Decode(text: string): Uint8Array {
   if (text.length % 5 !== 0) throw new DeltaDvError(`Z85 text length ${text.length} is not a multiple of 5`)
-  const out = new Uint8Array((text.length / 5) * 4)
-  const view = new DataView(out.buffer)
-  for (let block = 0; block < text.length / 5; block++) {
+  const blocks = text.length / 5
+  let missing = 0
+  if (blocks > 0) while (missing < 3 && text[text.length - 5 + missing] === '#') missing++
+  const full = new Uint8Array(blocks * 4)
+  const view = new DataView(full.buffer)
+  for (let block = 0; block < blocks; block++) {
+    const tailPad = block === blocks - 1 ? missing : 0
     let value = 0
     for (let i = block * 5; i < block * 5 + 5; i++) {
       const code = text.charCodeAt(i)
-      const digit = code < 128 ? Z85_VALUES[code]! : -1
+      const digit = i - block * 5 < tailPad ? 0 : code < 128 ? Z85_VALUES[code]! : -1
       if (digit < 0) throw new DeltaDvError(`invalid Z85 character ${JSON.stringify(text[i])} at position ${i}`)
       value = value * 85 + digit // stays exact: 85^5 < 2^53
     }
-    // 85^5 > 2^32, so some 5-char groups ("#####") do not map to any 4-byte block.
-    if (value > 0xffffffff) throw new DeltaDvError(`Z85 block at position ${block * 5} exceeds 32 bits`)
+    if (value >= 2 ** (8 * (4 - tailPad))) throw new DeltaDvError(`Z85 block at position ${block * 5} does not fit in ${4 - tailPad} bytes`)
     view.setUint32(block * 4, value, false) // Z85 blocks are big-endian
   }
+  if (missing === 0) return full
+  // Drop the padded tail's leading zero bytes: its value was right-aligned in the block.
+  const out = new Uint8Array(full.length - missing)
+  out.set(full.subarray(0, full.length - 4))
+  out.set(full.subarray(full.length - 4 + missing), full.length - 4)
   return out
 }
 

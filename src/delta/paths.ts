@@ -22,9 +22,15 @@ export function percentDecode(text: string): string {
   }
 }
 
-/** Encode a relative path for the log: every byte outside RFC 3986's unreserved set and '/' is escaped. */
+/**
+ * Encode a relative path for the log: bytes outside RFC 3986's unreserved set are escaped, except
+ * '/' and the '=' of Hive partition directories, which Spark leaves as they are.
+ */
 export function percentEncodePath(relative: string): string {
-  return relative.split('/').map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)).join('/')
+  return relative
+    .split('/')
+    .map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replaceAll('%3D', '='))
+    .join('/')
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Checkpoint Parquet files written with DuckDB: the actions go through newline-delimited JSON
  * read with the protocol's checkpoint schema, so maps and nested structs get their exact types.
+ * Snappy, as Spark writes them, so every reader (hyparquet without extra codecs too) can open them.
  */
 import { randomUUID } from 'node:crypto'
 import { promises as fs } from 'node:fs'
@@ -37,7 +38,7 @@ export class DuckDbCheckpointWriter implements ParquetActionWriter {
       const columns = Object.entries(CHECKPOINT_COLUMNS).map(([name, type]) => `${quoteString(name)}: ${quoteString(type)}`).join(', ')
       await db.run(
         `COPY (SELECT * FROM read_json(${quoteString(json)}, format = 'newline_delimited', columns = {${columns}}, maximum_object_size = 1073741824))
-         TO ${quoteString(temporary)} (FORMAT parquet, COMPRESSION zstd)`,
+         TO ${quoteString(temporary)} (FORMAT parquet, COMPRESSION snappy)`,
       )
       // Rename only once the file is complete: a reader never sees a partial checkpoint.
       await fs.rename(temporary, target)

@@ -1,8 +1,10 @@
 /**
  * Checkpoint and sidecar Parquet files read with hyparquet: pure JavaScript, so loading a
- * snapshot (tree views, status, offsets) never needs the DuckDB native module.
+ * snapshot (tree views, status, offsets) never needs the DuckDB native module. Spark writes
+ * snappy checkpoints; hyparquet-compressors adds zstd, gzip, brotli and lz4 for other writers.
  */
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet'
+import { compressors } from 'hyparquet-compressors'
 import type { ParquetActionReader } from '../delta/engine'
 
 /** Action columns a reader needs; others (stats_parsed, partitionValues_parsed, …) are skipped. */
@@ -14,6 +16,6 @@ export class HyparquetActionReader implements ParquetActionReader {
     const metadata = await parquetMetadataAsync(file)
     const topLevel = parquetSchema(metadata).children.map((child) => child.element.name)
     const columns = ACTION_COLUMNS.filter((name) => topLevel.includes(name))
-    return (await parquetReadObjects({ file, metadata, columns })) as Record<string, unknown>[]
+    return (await parquetReadObjects({ file, metadata, columns, compressors })) as Record<string, unknown>[]
   }
 }

@@ -1,0 +1,257 @@
+/**
+ * Writing Delta tables: create, and append the rows of any DuckDB query as zstd Parquet files
+ * with statistics and partition values, committed with optimistic concurrency. Schema evolution
+ * on append adds new nullable columns; type changes are refused.
+ */
+import { randomUUID } from 'node:crypto'
+import * as path from 'node:path'
+import type { Action, AddFile, Metadata, Txn } from '../delta/actions'
+import { commit, type CommitResult } from '../delta/commit'
+import { DeltaError, isDeltaError } from '../delta/errors'
+import { checkWritable, isChangeDataFeedEnabled, protocolForNewTable, usesTimestampNtz, writerFeatures } from '../delta/features'
+import { serializePartitionValue } from '../delta/partition-values'
+import { percentEncodePath } from '../delta/paths'
+import {
+  deltaTypeFromDuckdb, duckdbType, mergeSchemaForAppend, quoteIdentifier, quoteString,
+  type StructField, type StructType,
+} from '../delta/schema'
+import type { Snapshot } from '../delta/snapshot'
+import { buildFileStats, leafKey, type LeafStatistics } from '../delta/stats'
+import type { JsonRow } from './duckdb'
+import type { LakeEngine } from './lake-engine'
+
+export interface CreateTableOptions {
+  schema: StructType
+  partitionColumns?: string[]
+  /** Table properties, e.g. `delta.enableChangeDataFeed: 'true'`, `delta.checkpointInterval: '10'`. */
+  properties?: Record<string, string>
+  name?: string
+  description?: string
+}
+
+export interface AppendOptions {
+  /** Used when the append creates the table. */
+  create?: Omit<CreateTableOptions, 'schema'>
+  /** 'merge' (default) adds new nullable columns; 'strict' refuses any schema difference. */
+  schemaMode?: 'merge' | 'strict'
+  /** Application transaction versions to record in the same commit (e.g. Kafka offsets). */
+  txns?: Txn[]
+  /** Target size of each data file in bytes (default 128 MiB). */
+  targetFileSize?: number
+  operationParameters?: Record<string, unknown>
+  /** Append to this snapshot rather than the latest (the caller already holds one). */
+  snapshot?: Snapshot
+}
+
+export interface AppendResult extends CommitResult {
+  rows: number
+  files: AddFile[]
+}
+
+const FORBIDDEN_NAME = /[ ,;{}()\n\t=]/
+
+/** Column names Parquet and Spark accept without column mapping. */
+function checkColumnNames(schema: StructType, table: string): void {
+  const seen = new Set<string>()
+  for (const field of schema.fields) {
+    if (field.name === '' || FORBIDDEN_NAME.test(field.name)) {
+      throw new DeltaError('SCHEMA_MISMATCH', `column name '${field.name}' contains a character Delta tables without column mapping do not allow (space , ; { } ( ) newline tab =)`, { table })
+    }
+    const lower = field.name.toLowerCase()
+    if (seen.has(lower)) throw new DeltaError('SCHEMA_MISMATCH', `column '${field.name}' appears twice (names are case-insensitive)`, { table })
+    seen.add(lower)
+  }
+}
+
+/** protocol + metaData actions for a new table. */
+export function newTableActions(table: string, options: CreateTableOptions): Action[] {
+  const partitionColumns = options.partitionColumns ?? []
+  checkColumnNames(options.schema, table)
+  for (const column of partitionColumns) {
+    const field = options.schema.fields.find((f) => f.name === column)
+    if (!field) throw new DeltaError('SCHEMA_MISMATCH', `partition column '${column}' is not in the schema`, { table })
+    if (typeof field.type !== 'string') throw new DeltaError('SCHEMA_MISMATCH', `partition column '${column}' must have a primitive type`, { table })
+  }
+  const configuration = { ...(options.properties ?? {}) }
+  const metadata: Metadata = {
+    id: randomUUID(),
+    name: options.name ?? null,
+    description: options.description ?? null,
+    format: { provider: 'parquet', options: {} },
+    schemaString: JSON.stringify(options.schema),
+    partitionColumns,
+    configuration,
+    createdTime: Date.now(),
+  }
+  const protocol = protocolForNewTable({ changeDataFeed: isChangeDataFeedEnabled(metadata), timestampNtz: usesTimestampNtz(options.schema) })
+  return [{ protocol }, { metaData: metadata }]
+}
+
+export async function createTable(lake: LakeEngine, table: string, options: CreateTableOptions): Promise<CommitResult> {
+  if (await lake.io.storage.stat(lake.io.storage.join(table, '_delta_log/00000000000000000000.json'))) {
+    throw new DeltaError('TABLE_EXISTS', 'a Delta table already exists here', { table })
+  }
+  return commit(lake.io, {
+    table,
+    actions: newTableActions(table, options),
+    operation: 'CREATE TABLE',
+    operationParameters: { partitionBy: JSON.stringify(options.partitionColumns ?? []), properties: JSON.stringify(options.properties ?? {}) },
+  })
+}
+
+/** The table's snapshot, or undefined when there is no table at `table` yet. */
+async function latestOrNothing(lake: LakeEngine, table: string): Promise<Snapshot | undefined> {
+  try {
+    return await lake.snapshot(table)
+  } catch (error) {
+    if (isDeltaError(error, 'TABLE_NOT_FOUND')) return undefined
+    throw error
+  }
+}
+
+/** Append the rows of `sourceSql` (any DuckDB SELECT, or a table/view name). */
+export async function appendQuery(lake: LakeEngine, table: string, sourceSql: string, options: AppendOptions = {}): Promise<AppendResult> {
+  const db = await lake.duckdb()
+  const source = /^\s*\(?\s*(select|with|values|from)\b/i.test(sourceSql) ? `(${sourceSql})` : sourceSql
+  const incoming: StructType = {
+    type: 'struct',
+    fields: (await db.describe(`SELECT * FROM ${source}`)).map((c): StructField => ({ name: c.name, type: deltaTypeFromDuckdb(c.type), nullable: true, metadata: {} })),
+  }
+  const snapshot = options.snapshot ?? (await latestOrNothing(lake, table))
+  const actions: Action[] = []
+  let schema: StructType
+  let partitionColumns: string[]
+  let metadata: Metadata
+  if (!snapshot) {
+    const created = newTableActions(table, { ...options.create, schema: incoming })
+    actions.push(...created)
+    metadata = (created[1] as { metaData: Metadata }).metaData
+    schema = incoming
+    partitionColumns = options.create?.partitionColumns ?? []
+  } else {
+    checkWritable(snapshot.protocol, snapshot.metadata, table)
+    metadata = snapshot.metadata
+    partitionColumns = snapshot.partitionColumns
+    schema = mergeSchemaForAppend(snapshot.schema, incoming, table)
+    if (schema !== snapshot.schema) {
+      if (options.schemaMode === 'strict') {
+        throw new DeltaError('SCHEMA_MISMATCH', `the data has columns the table does not: ${incoming.fields.filter((f) => !snapshot.schema.fields.some((t) => t.name.toLowerCase() === f.name.toLowerCase())).map((f) => f.name).join(', ')}`, { table })
+      }
+      checkColumnNames(schema, table)
+      if (usesTimestampNtz(schema) && !writerFeatures(snapshot.protocol).includes('timestampNtz')) {
+        throw new DeltaError('SCHEMA_MISMATCH', 'adding a timestamp_ntz column needs the timestampNtz table feature, which this table lacks; cast it to TIMESTAMPTZ', { table })
+      }
+      metadata = { ...snapshot.metadata, schemaString: JSON.stringify(schema) }
+      actions.push({ metaData: metadata })
+    }
+  }
+  for (const txn of options.txns ?? []) actions.push({ txn: { ...txn, lastUpdated: txn.lastUpdated ?? Date.now() } })
+
+  const files = await writeDataFiles(lake, table, source, incoming, schema, partitionColumns, metadata, options.targetFileSize)
+  actions.push(...files.map((add) => ({ add })))
+  const rows = files.reduce((sum, f) => sum + (JSON.parse(f.stats ?? '{"numRecords":0}').numRecords as number), 0)
+  const result = await commit(lake.io, {
+    table,
+    snapshot,
+    actions,
+    operation: 'WRITE',
+    operationParameters: { mode: 'Append', partitionBy: JSON.stringify(partitionColumns), ...options.operationParameters },
+    operationMetrics: {
+      numFiles: String(files.length),
+      numOutputRows: String(rows),
+      numOutputBytes: String(files.reduce((sum, f) => sum + f.size, 0)),
+    },
+  })
+  return { ...result, rows, files }
+}
+
+/**
+ * Write the source's rows under the table root with DuckDB's COPY, one directory per partition,
+ * and turn DuckDB's per-file statistics into `add` actions.
+ */
+async function writeDataFiles(
+  lake: LakeEngine, table: string, source: string, incoming: StructType, schema: StructType,
+  partitionColumns: string[], metadata: Metadata, targetFileSize = 128 * 1024 * 1024,
+): Promise<AddFile[]> {
+  const db = await lake.duckdb()
+  const present = new Map(incoming.fields.map((f) => [f.name.toLowerCase(), f.name]))
+  const projection = schema.fields.map((field) => {
+    const sourceName = present.get(field.name.toLowerCase())
+    const value = sourceName === undefined ? 'NULL' : quoteIdentifier(sourceName)
+    return `CAST(${value} AS ${duckdbType(field.type)}) AS ${quoteIdentifier(field.name)}`
+  })
+  // DuckDB splits by size or by partition, not both: partitioned writes get a file per partition.
+  const layout = partitionColumns.length
+    ? `PARTITION_BY (${partitionColumns.map(quoteIdentifier).join(', ')})`
+    : `FILE_SIZE_BYTES ${targetFileSize}`
+  const written = await db.rows(
+    `COPY (SELECT ${projection.join(', ')} FROM ${source}) TO ${quoteString(table)}
+     (FORMAT parquet, COMPRESSION zstd, APPEND, ${layout}, FILENAME_PATTERN 'part-{uuid}', RETURN_STATS)`,
+  )
+  const dataSchema: StructType = { type: 'struct', fields: schema.fields.filter((f) => !partitionColumns.includes(f.name)) }
+  const numIndexedCols = Number(metadata.configuration['delta.dataSkippingNumIndexedCols'] ?? 32)
+  const now = Date.now()
+  return written
+    .filter((file) => Number(file.count) > 0)
+    .map((file): AddFile => {
+      const relative = path.relative(table, String(file.filename)).split(path.sep).join('/')
+      const partitionValues: Record<string, string | null> = {}
+      const keys = mapEntries(file.partition_keys)
+      for (const column of partitionColumns) {
+        const field = schema.fields.find((f) => f.name === column)!
+        partitionValues[column] = serializePartitionValue(keys.get(column) ?? null, field.type)
+      }
+      return {
+        path: percentEncodePath(relative),
+        partitionValues,
+        size: Number(file.file_size_bytes),
+        modificationTime: now,
+        dataChange: true,
+        stats: buildFileStats(dataSchema, Number(file.count), columnStatistics(file), { numIndexedCols }),
+      }
+    })
+}
+
+/** DuckDB MAPs arrive as [{key, value}] lists in JSON form. */
+function mapEntries(value: unknown): Map<string, string | null> {
+  const entries = new Map<string, string | null>()
+  if (!Array.isArray(value)) return entries
+  for (const entry of value as { key: string; value: unknown }[]) {
+    entries.set(entry.key, entry.value === null ? null : String(entry.value))
+  }
+  return entries
+}
+
+/** RETURN_STATS names leaves `"a"."b"`; list elements (`"l"."element"`) get no Delta stats. */
+function columnStatistics(file: JsonRow): Map<string, LeafStatistics> {
+  const result = new Map<string, LeafStatistics>()
+  for (const entry of (file.column_statistics as unknown as { key: string; value: unknown }[]) ?? []) {
+    const leaf = parseQuotedPath(entry.key)
+    const values = mapEntries(entry.value)
+    result.set(leafKey(leaf), { min: values.get('min'), max: values.get('max'), nullCount: values.get('null_count') })
+  }
+  return result
+}
+
+function parseQuotedPath(text: string): string[] {
+  const parts: string[] = []
+  let i = 0
+  while (i < text.length) {
+    if (text[i] === '"') {
+      let name = ''
+      i++
+      while (i < text.length) {
+        if (text[i] === '"' && text[i + 1] === '"') { name += '"'; i += 2; continue }
+        if (text[i] === '"') { i++; break }
+        name += text[i++]
+      }
+      parts.push(name)
+    } else if (text[i] === '.') i++
+    else {
+      const end = text.indexOf('.', i)
+      parts.push(text.slice(i, end === -1 ? undefined : end))
+      i = end === -1 ? text.length : end
+    }
+  }
+  return parts
+}
