@@ -15,10 +15,7 @@ export interface DeletionVectorDescriptor {
 }
 
 export class DeltaDvError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'DeltaDvError'
-  }
+  override name = 'DeltaDvError'
 }
 
 const Z85_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#'
@@ -115,15 +112,11 @@ class Reader {
   }
   u16(what: string): number {
     this.need(2, what)
-    const v = this.view.getUint16(this.pos, true)
-    this.pos += 2
-    return v
+    return this.view.getUint16((this.pos += 2) - 2, true)
   }
   u32(what: string): number {
     this.need(4, what)
-    const v = this.view.getUint32(this.pos, true)
-    this.pos += 4
-    return v
+    return this.view.getUint32((this.pos += 4) - 4, true)
   }
 }
 
@@ -149,7 +142,7 @@ function readRoaring32(r: Reader, high: number, out: number[]): void {
   const cards: number[] = []
   for (let i = 0; i < count; i++) {
     keys.push(r.u16('container key'))
-    cards.push(r.u16('container cardinality') + 1)
+    cards.push(r.u16('container cardinality') + 1) // stored as cardinality - 1
   }
   // Containers follow each other, so the offset header (only there without run flags or with
   // many containers) is redundant for a sequential read; skip it.
@@ -237,15 +230,10 @@ export function decodeInlineDeletionVector(dv: DeletionVectorDescriptor): number
 }
 
 /** CRC-32 (IEEE 802.3 / ISO-HDLC, the zlib one) as Delta writes after each DV in a file. */
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256)
-  for (let n = 0; n < 256; n++) {
-    let c = n
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
-    table[n] = c >>> 0
-  }
-  return table
-})()
+const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
+  for (let k = 0; k < 8; k++) n = n & 1 ? 0xedb88320 ^ (n >>> 1) : n >>> 1
+  return n >>> 0
+})
 
 function crc32(data: Uint8Array): number {
   let crc = 0xffffffff

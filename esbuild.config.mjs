@@ -1,0 +1,40 @@
+// Bundles the extension host (CommonJS, as VS Code loads it), the `lakehouse` CLI (ESM) and each
+// webview (webview/<panel>/main.ts, browser IIFE). Native and heavy modules stay external:
+// DuckDB is an N-API addon shipped in node_modules; kafkajs and apache-arrow load lazily.
+import * as esbuild from 'esbuild'
+import { existsSync, readdirSync } from 'node:fs'
+import * as path from 'node:path'
+
+const watch = process.argv.includes('--watch')
+const production = process.argv.includes('--production')
+const external = ['vscode', '@duckdb/node-api', '@duckdb/node-bindings', '@duckdb/node-bindings-*']
+
+const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'info', target: 'node20', platform: 'node' }
+
+const webviewEntries = existsSync('webview')
+  ? readdirSync('webview', { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(path.join('webview', d.name, 'main.ts')))
+      .map((d) => ({ in: path.join('webview', d.name, 'main.ts'), out: d.name }))
+  : []
+
+const builds = [
+  { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.cjs', format: 'cjs', external },
+  {
+    ...common,
+    entryPoints: ['src/cli/index.ts'],
+    outfile: 'dist/cli.mjs',
+    format: 'esm',
+    external,
+    // Some dependencies are CommonJS and call require(); give the ESM bundle one.
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  },
+]
+if (webviewEntries.length) {
+  builds.push({ ...common, entryPoints: webviewEntries, outdir: 'dist/webview', format: 'iife', platform: 'browser', target: 'es2022' })
+}
+
+if (watch) {
+  for (const options of builds) await (await esbuild.context(options)).watch()
+} else {
+  await Promise.all(builds.map((options) => esbuild.build(options)))
+}

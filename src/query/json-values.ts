@@ -1,0 +1,50 @@
+/**
+ * DuckDB values as JSON for the CLI, the webviews and tests: integers stay numbers while they
+ * are exact in JavaScript (|n| < 2^53) and become strings beyond; decimals are strings (their
+ * digits are the point); timestamps are ISO-8601 (`Z` for Delta `timestamp`, none for
+ * `timestamp_ntz`); binary is base64.
+ */
+import {
+  DuckDBTypeId, JsonDuckDBValueConverter, type DuckDBMaterializedResult, type DuckDBType, type DuckDBValue,
+  type DuckDBValueConverter, type Json,
+} from '@duckdb/node-api'
+
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+
+function integer(value: DuckDBValue): Json {
+  const n = BigInt(value as bigint)
+  return n <= SAFE && n >= -SAFE ? Number(n) : n.toString()
+}
+
+/** `2024-01-01 10:00:00.5+00` → `2024-01-01T10:00:00.5Z`; `infinity` stays as it is. */
+function isoTimestamp(text: string, utc: boolean): string {
+  const match = /^(-?\d{4,}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?)(?:\+00(?::00)?)?$/.exec(text)
+  if (!match) return text
+  return `${match[1]}T${match[2]}${utc ? 'Z' : ''}`
+}
+
+export const jsonValue: DuckDBValueConverter<Json> = (value: DuckDBValue, type: DuckDBType, converter: DuckDBValueConverter<Json>): Json | null => {
+  if (value === null) return null
+  switch (type.typeId) {
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.UBIGINT:
+    case DuckDBTypeId.HUGEINT:
+    case DuckDBTypeId.UHUGEINT:
+      return integer(value)
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      return isoTimestamp(String(value), true)
+    case DuckDBTypeId.TIMESTAMP:
+    case DuckDBTypeId.TIMESTAMP_MS:
+    case DuckDBTypeId.TIMESTAMP_S:
+    case DuckDBTypeId.TIMESTAMP_NS:
+      return isoTimestamp(String(value), false)
+    case DuckDBTypeId.BLOB:
+      return Buffer.from((value as { bytes: Uint8Array }).bytes).toString('base64')
+    default:
+      return JsonDuckDBValueConverter(value, type, converter)
+  }
+}
+
+export function rowsAsJson(result: DuckDBMaterializedResult | { convertRowObjects<T>(c: DuckDBValueConverter<T>): Record<string, T | null>[] }): Record<string, Json>[] {
+  return result.convertRowObjects(jsonValue) as Record<string, Json>[]
+}
