@@ -17,6 +17,10 @@ function findTests(dir) {
   })
 }
 
+// The CLI tests run bin/lakehouse.mjs, which prefers the bundle: build it first so it is never stale.
+const build = spawnSync(process.execPath, ['esbuild.config.mjs'], { stdio: 'inherit', cwd: path.dirname(testDir) })
+if (build.status !== 0) process.exit(build.status ?? 1)
+
 const files = findTests(testDir)
   .filter((file) => suites.length === 0 || suites.some((s) => path.relative(testDir, file).startsWith(s)))
   .sort()

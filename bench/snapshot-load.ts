@@ -1,0 +1,304 @@
+/**
+ * Snapshot-load benchmark. Builds synthetic tables by writing commit JSON directly (no data
+ * files: loading a snapshot never opens them), checkpoints every 10 versions with the real
+ * `writeCheckpoint`, and times `lake.snapshot(table)` against the ceiling of reading the latest
+ * checkpoint Parquet alone with `lake.io.parquet.readRecords`.
+ *
+ * Table shape (the same for every table size, so only the number of commits differs):
+ * - version 0: protocol + metaData (5 columns incl. a struct), checkpointInterval 10;
+ * - versions 1..WARMUP: one append each (one small file with full stats);
+ * - then, per 5 versions: 4 appends + 1 compaction that removes the 5 oldest live files and adds
+ *   one (dataChange false). Live files stay at WARMUP at every multiple of 10 after the warm-up,
+ *   whatever the table's age, and tombstones are capped by retention (commits are one hour
+ *   apart, deletedFileRetentionDuration is the default 7 days, so ~170 hours of removes remain).
+ */
+import { randomUUID } from 'node:crypto'
+import { promises as fs } from 'node:fs'
+import * as path from 'node:path'
+import { serializeCommit, type Action, type AddFile } from '../src/delta/actions'
+import { writeCheckpoint } from '../src/delta/checkpoint'
+import { ENGINE_INFO } from '../src/delta/commit'
+import { classicCheckpointFileName, commitFileName } from '../src/delta/log-files'
+import type { LakeEngine } from '../src/engine/lake-engine'
+import { forEachLimited, interleaved, log, median, round, tempDir, timed } from './util'
+
+const HOUR = 3_600_000
+const INTERVAL = 10
+
+const SCHEMA = {
+  type: 'struct',
+  fields: [
+    { name: 'id', type: 'long', nullable: true, metadata: {} },
+    { name: 'name', type: 'string', nullable: true, metadata: {} },
+    { name: 'amount', type: 'double', nullable: true, metadata: {} },
+    { name: 'ts', type: 'timestamp', nullable: true, metadata: {} },
+    {
+      name: 'meta', nullable: true, metadata: {},
+      type: { type: 'struct', fields: [{ name: 'kind', type: 'string', nullable: true, metadata: {} }, { name: 'score', type: 'integer', nullable: true, metadata: {} }] },
+    },
+  ],
+}
+
+interface LiveFile {
+  add: AddFile
+  firstId: number
+  numRecords: number
+}
+
+/** Writes the commits of one synthetic table, version by version, tracking its live files. */
+class SyntheticTable {
+  readonly logDir: string
+  nextVersion = 0
+  private live: LiveFile[] = []
+  private liveHead = 0
+  private nextId = 0
+
+  constructor(readonly root: string, readonly warmup: number, private readonly baseTime: number) {
+    this.logDir = path.join(root, '_delta_log')
+  }
+
+  time(version: number): number {
+    return this.baseTime + version * HOUR
+  }
+
+  get liveCount(): number {
+    return this.live.length - this.liveHead
+  }
+
+  private newFile(version: number, numRecords: number, dataChange: boolean): LiveFile {
+    const firstId = this.nextId
+    this.nextId += numRecords
+    const t = this.time(version)
+    const lastId = firstId + numRecords - 1
+    const stats = {
+      numRecords,
+      minValues: {
+        id: firstId, name: `user-${String(firstId % 100000).padStart(5, '0')}@example.com`, amount: round((firstId % 997) / 3, 2),
+        ts: new Date(t - HOUR).toISOString(), meta: { kind: 'click', score: 0 },
+      },
+      maxValues: {
+        id: lastId, name: `user-${String(lastId % 100000).padStart(5, '0')}@example.com`, amount: round(900 + (lastId % 97), 2),
+        ts: new Date(t).toISOString(), meta: { kind: 'view', score: 99 },
+      },
+      nullCount: { id: 0, name: 0, amount: numRecords % 7, ts: 0, meta: { kind: 0, score: numRecords % 3 } },
+    }
+    const add: AddFile = {
+      path: `part-00000-${randomUUID()}-c000.zstd.parquet`,
+      partitionValues: {},
+      size: 2_000 + numRecords * 21,
+      modificationTime: t,
+      dataChange,
+      stats: JSON.stringify(stats),
+    }
+    const file = { add, firstId, numRecords }
+    this.live.push(file)
+    return file
+  }
+
+  private takeOldest(): LiveFile {
+    const file = this.live[this.liveHead++]
+    if (this.liveHead > 4096) {
+      this.live = this.live.slice(this.liveHead)
+      this.liveHead = 0
+    }
+    return file
+  }
+
+  /** The actions of `version` (commitInfo first, as our writer does). */
+  private actions(version: number): Action[] {
+    const timestamp = this.time(version)
+    const info = (operation: string, operationParameters: Record<string, unknown>, metrics: Record<string, string>, blind: boolean) => ({
+      commitInfo: {
+        timestamp, operation, operationParameters, operationMetrics: metrics,
+        ...(version > 0 ? { readVersion: version - 1 } : {}), isBlindAppend: blind, engineInfo: ENGINE_INFO, txnId: randomUUID(),
+      },
+    })
+    if (version === 0) {
+      return [
+        info('CREATE TABLE', { partitionBy: '[]', properties: JSON.stringify({ 'delta.checkpointInterval': String(INTERVAL) }) }, {}, true),
+        { protocol: { minReaderVersion: 1, minWriterVersion: 2 } },
+        {
+          metaData: {
+            id: randomUUID(), name: null, description: null, format: { provider: 'parquet', options: {} },
+            schemaString: JSON.stringify(SCHEMA), partitionColumns: [], configuration: { 'delta.checkpointInterval': String(INTERVAL) },
+            createdTime: timestamp,
+          },
+        },
+      ]
+    }
+    if (version > this.warmup && version % 5 === 0) {
+      // Compaction: the 5 oldest live files become one.
+      const removed = Array.from({ length: 5 }, () => this.takeOldest())
+      const rows = removed.reduce((sum, f) => sum + f.numRecords, 0)
+      const added = this.newFile(version, rows, false)
+      return [
+        info('OPTIMIZE', { predicate: '[]', zOrderBy: '[]' }, { numRemovedFiles: '5', numAddedFiles: '1' }, false),
+        ...removed.map((f): Action => ({
+          remove: { path: f.add.path, deletionTimestamp: timestamp, dataChange: false, extendedFileMetadata: true, partitionValues: {}, size: f.add.size, stats: f.add.stats },
+        })),
+        { add: added.add },
+      ]
+    }
+    const rows = 1_000 + ((version * 7919) % 4_000)
+    const file = this.newFile(version, rows, true)
+    return [
+      info('WRITE', { mode: 'Append', partitionBy: '[]' }, { numFiles: '1', numOutputRows: String(rows), numOutputBytes: String(file.add.size) }, true),
+      { add: file.add },
+    ]
+  }
+
+  /** Write commits `nextVersion..upTo` (contents are generated in order, writes overlap). */
+  async writeCommits(upTo: number): Promise<void> {
+    await fs.mkdir(this.logDir, { recursive: true })
+    const batch: { name: string; body: string }[] = []
+    for (let v = this.nextVersion; v <= upTo; v++) batch.push({ name: commitFileName(v), body: serializeCommit(this.actions(v)) })
+    this.nextVersion = upTo + 1
+    await forEachLimited(batch, 32, async ({ name, body }) => fs.writeFile(path.join(this.logDir, name), body))
+  }
+}
+
+export interface SnapshotBenchOptions {
+  /** Checkpoint versions of the tables to build, e.g. [1000, 10000]. */
+  sizes: number[]
+  /** Commits since the last checkpoint to measure, in increasing order; the first two are the headline figures. */
+  sinceCheckpoint: number[]
+  warmupFiles: number
+  runs: number
+  warmupRuns: number
+  /** Above this many commits, write only the last checkpoints instead of one every 10 versions. */
+  allCheckpointsUpTo: number
+}
+
+interface Measurement {
+  commits: number
+  sinceCheckpoint: number
+  version: number
+  ms: number
+  checkpointReadMs: number
+  ratio: number
+  segment: { checkpointVersion?: number; commitsRead: number }
+  liveFiles: number
+  tombstones: number
+  checkpoint: { file: string; rows: number; bytes: number }
+  samplesMs: number[]
+  checkpointReadSamplesMs: number[]
+}
+
+async function measure(lake: LakeEngine, table: SyntheticTable, commits: number, since: number, options: SnapshotBenchOptions): Promise<Measurement> {
+  const probe = await lake.snapshot(table.root)
+  const expected = commits + since
+  if (probe.version !== expected) throw new Error(`expected version ${expected}, snapshot is at ${probe.version}`)
+  if (probe.segment.checkpointVersion !== commits) throw new Error(`expected checkpoint ${commits}, snapshot used ${probe.segment.checkpointVersion}`)
+  const checkpointFile = path.join(table.logDir, classicCheckpointFileName(commits))
+  const rows = (await lake.io.parquet.readRecords(checkpointFile)).length
+  const samples = await interleaved(
+    {
+      snapshot: () => lake.snapshot(table.root),
+      checkpointRead: () => lake.io.parquet.readRecords(checkpointFile),
+    },
+    options.runs,
+    options.warmupRuns,
+  )
+  const ms = median(samples.snapshot)
+  const checkpointReadMs = median(samples.checkpointRead)
+  return {
+    commits,
+    sinceCheckpoint: since,
+    version: probe.version,
+    ms: round(ms),
+    checkpointReadMs: round(checkpointReadMs),
+    ratio: round(ms / checkpointReadMs),
+    segment: probe.segment,
+    liveFiles: probe.files.length,
+    tombstones: probe.tombstones.length,
+    checkpoint: { file: path.basename(checkpointFile), rows, bytes: (await fs.stat(checkpointFile)).size },
+    samplesMs: samples.snapshot.map((x) => round(x)),
+    checkpointReadSamplesMs: samples.checkpointRead.map((x) => round(x)),
+  }
+}
+
+/** Load without `_last_checkpoint`: the listing fallback, whose cost grows with the log's length. */
+async function measureWithoutHint(lake: LakeEngine, table: SyntheticTable, options: SnapshotBenchOptions) {
+  const hint = path.join(table.logDir, '_last_checkpoint')
+  const moved = `${hint}.bench-moved`
+  await fs.rename(hint, moved)
+  try {
+    const probe = await lake.snapshot(table.root)
+    const samples = await interleaved({ snapshot: () => lake.snapshot(table.root) }, options.runs, options.warmupRuns)
+    return { version: probe.version, segment: probe.segment, logEntries: (await fs.readdir(table.logDir)).length, ms: round(median(samples.snapshot)) }
+  } finally {
+    await fs.rename(moved, hint)
+  }
+}
+
+export async function runSnapshotLoad(lake: LakeEngine, options: SnapshotBenchOptions) {
+  const results: Measurement[] = []
+  const builds: Record<string, unknown>[] = []
+  const withoutHint: Record<string, unknown>[] = []
+  const maxSince = Math.max(...options.sinceCheckpoint)
+  for (const commits of options.sizes) {
+    const root = await tempDir(`snapshot-${commits}`)
+    const lastVersion = commits + maxSince
+    const table = new SyntheticTable(root, options.warmupFiles, Date.now() - (lastVersion + 1) * HOUR)
+    const allCheckpoints = commits <= options.allCheckpointsUpTo
+    // Only-last mode still writes the final few checkpoints in order, so _last_checkpoint ends
+    // up where a real table's would; the versions before are replayed from the commits.
+    const firstCheckpoint = allCheckpoints ? INTERVAL : Math.max(INTERVAL, commits - 2 * INTERVAL)
+    log(`snapshot: building a ${commits}-commit table (${allCheckpoints ? 'a checkpoint every 10 versions' : `checkpoints from version ${firstCheckpoint} only`})`)
+    let commitWriteMs = 0
+    let checkpointMs = 0
+    let checkpointsWritten = 0
+    for (let v = firstCheckpoint; v <= commits; v += INTERVAL) {
+      commitWriteMs += (await timed(() => table.writeCommits(v))).ms
+      checkpointMs += (await timed(async () => {
+        const snapshot = await lake.snapshot(root, { version: v })
+        if (snapshot.files.length !== table.liveCount) throw new Error(`replay mismatch at ${v}: ${snapshot.files.length} live files, expected ${table.liveCount}`)
+        await writeCheckpoint(lake.io, snapshot)
+      })).ms
+      checkpointsWritten++
+      if (checkpointsWritten % 100 === 0) log(`  … checkpoint ${v}`)
+    }
+    builds.push({
+      commits,
+      checkpoints: allCheckpoints ? 'every 10 versions' : `only versions ${firstCheckpoint}..${commits} (every 10); earlier versions have commits only`,
+      checkpointsWritten,
+      commitWriteMs: round(commitWriteMs),
+      checkpointWriteMs: round(checkpointMs),
+      msPerCheckpoint: round(checkpointMs / checkpointsWritten),
+    })
+    log(`  built in ${round((commitWriteMs + checkpointMs) / 1000, 1)}s (${checkpointsWritten} checkpoints, ${round(checkpointMs / checkpointsWritten, 1)} ms each)`)
+    for (const since of options.sinceCheckpoint) {
+      await table.writeCommits(commits + since)
+      const m = await measure(lake, table, commits, since, options)
+      log(`  ${commits} commits +${since}: snapshot ${m.ms} ms, checkpoint read ${m.checkpointReadMs} ms, ratio ${m.ratio}`)
+      results.push(m)
+    }
+    const nh = await measureWithoutHint(lake, table, options)
+    log(`  without _last_checkpoint (listing ${nh.logEntries} entries): ${nh.ms} ms`)
+    withoutHint.push({ commits, sinceCheckpoint: maxSince, ...nh })
+    await fs.rm(root, { recursive: true, force: true })
+  }
+
+  const [small, large] = options.sizes
+  const growth = options.sinceCheckpoint.map((since) => {
+    const a = results.find((r) => r.commits === small && r.sinceCheckpoint === since)!
+    const b = results.find((r) => r.commits === large && r.sinceCheckpoint === since)!
+    return { sinceCheckpoint: since, [`ms${small}`]: a.ms, [`ms${large}`]: b.ms, ratio: round(b.ms / a.ms), liveFiles: [a.liveFiles, b.liveFiles], checkpointRows: [a.checkpoint.rows, b.checkpoint.rows] }
+  })
+  // Marginal cost per commit since the checkpoint, fitted by least squares over the sweep.
+  const perCommit = options.sizes.map((commits) => {
+    const pts = results.filter((r) => r.commits === commits)
+    const mx = pts.reduce((s, p) => s + p.sinceCheckpoint, 0) / pts.length
+    const my = pts.reduce((s, p) => s + p.ms, 0) / pts.length
+    const slope = pts.reduce((s, p) => s + (p.sinceCheckpoint - mx) * (p.ms - my), 0) / pts.reduce((s, p) => s + (p.sinceCheckpoint - mx) ** 2, 0)
+    return { commits, msPerCommitSinceCheckpoint: round(slope, 3), interceptMs: round(my - slope * mx) }
+  })
+  const headline = options.sinceCheckpoint.slice(0, 2)
+  return {
+    snapshotLoad: results.filter((r) => headline.includes(r.sinceCheckpoint)),
+    snapshotLoadSweep: results.filter((r) => !headline.includes(r.sinceCheckpoint)),
+    snapshotGrowth: { byCommitsSinceCheckpoint: growth, perCommitSinceCheckpoint: perCommit },
+    snapshotWithoutLastCheckpoint: withoutHint,
+    snapshotTables: builds,
+  }
+}

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { DeltaError } from '../../src/delta/errors'
+import { canonicalPartitionValue, serializePartitionValue } from '../../src/delta/partition-values'
+import { percentDecode, percentEncodePath, resolveLogPath } from '../../src/delta/paths'
+import { mergeSchemaForAppend, type StructType } from '../../src/delta/schema'
+import { findDeltaPathReferences, replaceReferences } from '../../src/query/table-references'
+
+test('delta.`path` references are found outside strings and comments only', () => {
+  const sql = "SELECT 'delta.`/no`', \"delta.`/no2`\" FROM delta.`/a/b` JOIN DELTA . `rel``x` -- delta.`/c`\n /* delta.`/d` */ WHERE x = mydelta.`/e`"
+  const refs = findDeltaPathReferences(sql)
+  assert.deepEqual(refs.map((r) => r.path), ['/a/b', 'rel`x'])
+  assert.equal(replaceReferences(sql, refs, (r) => `[${r.path}]`).includes('FROM [/a/b] JOIN [rel`x]'), true)
+})
+
+test('log paths are percent-decoded and resolved; other schemes are refused', () => {
+  const join = (a: string, b: string) => `${a}/${b}`
+  assert.equal(resolveLogPath('/t', 'p=a%20b/test%25file.parquet', join), '/t/p=a b/test%file.parquet')
+  assert.equal(resolveLogPath('/t', 'file:///data/x%3Ay.parquet', join), '/data/x:y.parquet')
+  assert.throws(() => resolveLogPath('/t', 's3://bucket/x.parquet', join), (e: unknown) => e instanceof DeltaError && e.message.includes('s3:'))
+  assert.equal(percentDecode('bad%zzescape%41'), 'bad%zzescapeA')
+  assert.equal(percentEncodePath('s=a%2Fb c/part-1.parquet'), 's=a%252Fb%20c/part-1.parquet')
+})
+
+test('partition values are checked and canonicalised per type', () => {
+  assert.equal(canonicalPartitionValue('2021-09-08 11:11:11', 'timestamp', 'c'), '2021-09-08 11:11:11+00:00')
+  assert.equal(canonicalPartitionValue('1970-01-01T00:00:00.123456Z', 'timestamp', 'c'), '1970-01-01 00:00:00.123456+00:00')
+  assert.equal(canonicalPartitionValue('2021-09-08 11:11:11.5', 'timestamp_ntz', 'c'), '2021-09-08 11:11:11.5')
+  assert.equal(canonicalPartitionValue('', 'integer', 'c'), null)
+  assert.equal(canonicalPartitionValue('', 'string', 'c'), '')
+  assert.equal(canonicalPartitionValue(null, 'string', 'c'), null)
+  assert.throws(() => canonicalPartitionValue('abc', 'integer', 'c', '/t'), (e: unknown) => e instanceof DeltaError && e.message.includes("'abc'") && e.message.includes('/t'))
+  assert.equal(serializePartitionValue('2024-01-01 10:00:00+00', 'timestamp'), '2024-01-01T10:00:00.000000Z')
+  assert.equal(serializePartitionValue('2024-01-01 10:00:00.25+00', 'timestamp'), '2024-01-01T10:00:00.250000Z')
+})
+
+test('schema evolution adds nullable columns and refuses type changes', () => {
+  const f = (name: string, type: string) => ({ name, type, nullable: false, metadata: {} })
+  const table: StructType = { type: 'struct', fields: [f('id', 'long'), { name: 's', type: { type: 'struct', fields: [f('a', 'integer')] }, nullable: true, metadata: {} }] }
+  assert.equal(mergeSchemaForAppend(table, { type: 'struct', fields: [f('ID', 'long')] }), table, 'same columns (case-insensitive): unchanged')
+  const merged = mergeSchemaForAppend(table, { type: 'struct', fields: [f('id', 'long'), f('extra', 'string'), { name: 's', type: { type: 'struct', fields: [f('a', 'integer'), f('b', 'date')] }, nullable: true, metadata: {} }] })
+  assert.deepEqual(merged.fields.map((x) => x.name), ['id', 's', 'extra'])
+  assert.equal(merged.fields[2].nullable, true)
+  assert.deepEqual((merged.fields[1].type as StructType).fields.map((x) => x.name), ['a', 'b'])
+  assert.throws(() => mergeSchemaForAppend(table, { type: 'struct', fields: [f('id', 'string')] }, '/t'), (e: unknown) => e instanceof DeltaError && e.code === 'SCHEMA_MISMATCH' && e.message.includes("'id'"))
+})
