@@ -197,17 +197,51 @@ export function mergeSchemaForAppend(table: StructType, incoming: StructType, ta
       if (inner !== existing.type) merged[merged.indexOf(existing)] = { ...existing, type: inner }
       continue
     }
-    if (!sameType(existing.type, field.type)) {
+    if (!sameType(existing.type, field.type) && !canWidenInto(field.type, existing.type)) {
       throw new DeltaError(
         'SCHEMA_MISMATCH',
         `column '${where}' has type ${describeType(existing.type)} in the table but ${describeType(field.type)} in the data; ` +
-          `changing a column's type is not supported on append`,
+          `only lossless casts into the table's type are applied on append (e.g. integer into long), and changing a column's type is not supported`,
         { table: tableName },
       )
     }
   }
   if (added.length === 0 && merged.every((f, i) => f === table.fields[i])) return table
   return { type: 'struct', fields: [...merged, ...added] }
+}
+
+const INTEGRAL_DIGITS: Record<string, number> = { byte: 3, short: 5, integer: 10, long: 19 }
+
+/**
+ * Whether every value of `from` converts to `to` without loss, so an append can cast the data
+ * into the table's type (Spark's store assignment does the same for these cases).
+ */
+export function canWidenInto(from: DataType, to: DataType): boolean {
+  if (typeof from === 'string' && typeof to === 'string') {
+    if (from === to) return true
+    const fromDigits = INTEGRAL_DIGITS[from]
+    if (fromDigits !== undefined) {
+      if (INTEGRAL_DIGITS[to] !== undefined) return INTEGRAL_DIGITS[to] >= fromDigits
+      if (to === 'double') return from !== 'long'
+      const decimal = DECIMAL.exec(to)
+      return decimal !== null && Number(decimal[1]) - Number(decimal[2]) >= fromDigits
+    }
+    if (from === 'float') return to === 'double'
+    const a = DECIMAL.exec(from)
+    const b = DECIMAL.exec(to)
+    if (a && b) return Number(b[2]) >= Number(a[2]) && Number(b[1]) - Number(b[2]) >= Number(a[1]) - Number(a[2])
+    return false
+  }
+  if (typeof from === 'string' || typeof to === 'string') return false
+  if (from.type === 'array' && to.type === 'array') return canWidenInto(from.elementType, to.elementType)
+  if (from.type === 'map' && to.type === 'map') return sameType(from.keyType, to.keyType) && canWidenInto(from.valueType, to.valueType)
+  if (from.type === 'struct' && to.type === 'struct') {
+    return from.fields.every((f) => {
+      const target = to.fields.find((t) => t.name.toLowerCase() === f.name.toLowerCase())
+      return target !== undefined && canWidenInto(f.type, target.type)
+    })
+  }
+  return false
 }
 
 export function describeType(type: DataType): string {

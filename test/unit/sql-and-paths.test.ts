@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import { DeltaError } from '../../src/delta/errors'
 import { canonicalPartitionValue, serializePartitionValue } from '../../src/delta/partition-values'
 import { percentDecode, percentEncodePath, resolveLogPath } from '../../src/delta/paths'
-import { mergeSchemaForAppend, type StructType } from '../../src/delta/schema'
+import { canWidenInto, mergeSchemaForAppend, type StructType } from '../../src/delta/schema'
 import { findDeltaPathReferences, replaceReferences } from '../../src/query/table-references'
 
 test('delta.`path` references are found outside strings and comments only', () => {
@@ -43,4 +43,19 @@ test('schema evolution adds nullable columns and refuses type changes', () => {
   assert.equal(merged.fields[2].nullable, true)
   assert.deepEqual((merged.fields[1].type as StructType).fields.map((x) => x.name), ['a', 'b'])
   assert.throws(() => mergeSchemaForAppend(table, { type: 'struct', fields: [f('id', 'string')] }, '/t'), (e: unknown) => e instanceof DeltaError && e.code === 'SCHEMA_MISMATCH' && e.message.includes("'id'"))
+  assert.equal(mergeSchemaForAppend(table, { type: 'struct', fields: [f('id', 'integer')] }), table, 'integer data casts losslessly into long')
+  const narrow: StructType = { type: 'struct', fields: [f('n', 'integer')] }
+  assert.throws(() => mergeSchemaForAppend(narrow, { type: 'struct', fields: [f('n', 'long')] }), (e: unknown) => e instanceof DeltaError && e.code === 'SCHEMA_MISMATCH')
+})
+
+test('lossless widening rules', () => {
+  assert.ok(canWidenInto('short', 'long'))
+  assert.ok(canWidenInto('integer', 'double'))
+  assert.ok(!canWidenInto('long', 'double'), 'doubles lose 64-bit integers')
+  assert.ok(canWidenInto('integer', 'decimal(12,2)'))
+  assert.ok(!canWidenInto('integer', 'decimal(10,2)'))
+  assert.ok(canWidenInto('decimal(5,2)', 'decimal(7,3)'))
+  assert.ok(!canWidenInto('decimal(5,2)', 'decimal(5,3)'))
+  assert.ok(canWidenInto({ type: 'array', elementType: 'integer', containsNull: true }, { type: 'array', elementType: 'long', containsNull: true }))
+  assert.ok(!canWidenInto('string', 'long'))
 })

@@ -1,0 +1,65 @@
+/**
+ * `npm run bench`: snapshot loading and append throughput, each figure as a ratio to a ceiling
+ * measured in the same run. Prints one JSON document on stdout; progress goes to stderr.
+ *
+ * Flags: --quick (small sizes, for checking the harness), --only=snapshot|append,
+ * --last-checkpoints-only (10k table: write only its last checkpoints, not one every 10 versions).
+ */
+import * as os from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { LakeEngine } from '../src/engine/lake-engine'
+import { runAppend } from './append-throughput'
+import { runSnapshotLoad } from './snapshot-load'
+import { log, removeTempDirs, round } from './util'
+
+const args = new Set(process.argv.slice(2))
+const quick = args.has('--quick')
+const only = [...args].find((a) => a.startsWith('--only='))?.slice('--only='.length)
+
+async function main(): Promise<void> {
+  const started = performance.now()
+  const lake = new LakeEngine()
+  const db = await lake.duckdb()
+  const [{ version: duckdbVersion }] = await db.rows('SELECT version() AS version')
+  const [{ threads }] = await db.rows(`SELECT current_setting('threads') AS threads`)
+  const output: Record<string, unknown> = {
+    machine: {
+      cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, platform: `${os.platform()} ${os.release()}`,
+      memoryGiB: round(os.totalmem() / 2 ** 30, 1), duckdb: duckdbVersion, duckdbThreads: Number(threads), tmpdir: os.tmpdir(),
+    },
+    method: {
+      timer: 'performance.now()',
+      snapshot: 'median of 15 runs after 3 warm-up runs, interleaved with the ceiling; ceiling = lake.io.parquet.readRecords(latest checkpoint)',
+      append: 'median of 3 repetitions on fresh directories, alternating with the ceiling, after a 1% warm-up; ceiling = DuckDB COPY (same SELECT) TO parquet zstd, one COPY per commit',
+    },
+  }
+  try {
+    if (!only || only === 'snapshot') {
+      Object.assign(output, await runSnapshotLoad(lake, {
+        sizes: quick ? [1000, 2000] : [1000, 10000],
+        sinceCheckpoint: [0, 1, 5, 9, 49, 99],
+        headline: [0, 9],
+        warmupFiles: 800,
+        runs: quick ? 7 : 15,
+        warmupRuns: 3,
+        allCheckpointsUpTo: args.has('--last-checkpoints-only') ? 1000 : Infinity,
+      }))
+    }
+    if (!only || only === 'append') {
+      const rows = quick ? 100_000 : 1_000_000
+      output.append = await runAppend(lake, { rows, commits: 10, repetitions: 3, partitioned: false })
+      output.appendPartitioned = await runAppend(lake, { rows, commits: 10, repetitions: quick ? 1 : 3, partitioned: true })
+    }
+    output.totalSeconds = round((performance.now() - started) / 1000, 1)
+    process.stdout.write(JSON.stringify(output, null, 2) + '\n')
+  } finally {
+    await lake.close()
+    await removeTempDirs()
+  }
+}
+
+main().catch(async (error) => {
+  log('failed:', error?.stack ?? error)
+  await removeTempDirs()
+  process.exitCode = 1
+})

@@ -1,0 +1,16 @@
+/**
+ * The Delta core's public surface. Protocol logic only: every byte goes through `Engine`.
+ */
+export * from './actions'
+export { checkpointActions, writeCheckpoint, type CheckpointResult } from './checkpoint'
+export { commit, ENGINE_INFO, type CommitRequest, type CommitResult } from './commit'
+export { checkConflicts, emptyReadSet, type ReadSet } from './conflicts'
+export type { Engine, FileInfo, ParquetActionReader, ParquetActionWriter, Storage } from './engine'
+export { DeltaError, isDeltaError, type DeltaErrorCode } from './errors'
+export { checkReadable, checkWritable, isChangeDataFeedEnabled, SUPPORTED_READER_FEATURES, SUPPORTED_WRITER_FEATURES } from './features'
+export { readHistory, type HistoryEntry } from './history'
+export { cleanUpExpiredLogs } from './log-cleanup'
+export { planScan, type ScanFile, type ScanPlan } from './scan'
+export * from './schema'
+export { loadSnapshot, versionAtTimestamp, type ActiveFile, type Snapshot, type SnapshotOptions } from './snapshot'
+export { parseStats, type ParsedStats } from './stats'
