@@ -29,8 +29,8 @@ async function main(): Promise<void> {
     },
     method: {
       timer: 'performance.now()',
-      snapshot: 'median of 15 runs after 3 warm-up runs, interleaved with the ceiling; ceiling = lake.io.parquet.readRecords(latest checkpoint)',
-      append: 'median of 3 repetitions on fresh directories, alternating with the ceiling, after a 1% warm-up; ceiling = DuckDB COPY (same SELECT) TO parquet zstd, one COPY per commit',
+      snapshot: 'median of 15 runs after 3 warm-up rounds; both tables and their ceilings timed interleaved at each commits-since-checkpoint; ceiling = lake.io.parquet.readRecords(latest checkpoint)',
+      append: 'median of 5 repetitions on fresh directories after a 1% warm-up; ours and the ceiling alternate commit by commit; ceiling = DuckDB COPY (same SELECT) TO parquet zstd, one COPY per commit (partitioned: PARTITION_BY, APPEND)',
     },
   }
   try {
@@ -47,8 +47,8 @@ async function main(): Promise<void> {
     }
     if (!only || only === 'append') {
       const rows = quick ? 100_000 : 1_000_000
-      output.append = await runAppend(lake, { rows, commits: 10, repetitions: 3, partitioned: false })
-      output.appendPartitioned = await runAppend(lake, { rows, commits: 10, repetitions: quick ? 1 : 3, partitioned: true })
+      output.append = await runAppend(lake, { rows, commits: 10, repetitions: quick ? 2 : 5, partitioned: false })
+      output.appendPartitioned = await runAppend(lake, { rows, commits: 10, repetitions: quick ? 1 : 5, partitioned: true })
     }
     output.totalSeconds = round((performance.now() - started) / 1000, 1)
     process.stdout.write(JSON.stringify(output, null, 2) + '\n')

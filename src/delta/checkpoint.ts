@@ -38,6 +38,21 @@ export async function writeCheckpoint(engine: Engine, snapshot: Snapshot): Promi
   const sizeInBytes = await engine.checkpointWriter.writeActions(path, actions)
   const numOfAddFiles = snapshot.files.length
   const hint = { version: snapshot.version, size: actions.length, sizeInBytes, numOfAddFiles }
-  await storage.put(storage.join(logDir, '_last_checkpoint'), new TextEncoder().encode(JSON.stringify(hint)))
+  const hintPath = storage.join(logDir, '_last_checkpoint')
+  // A slower concurrent writer must not point readers back at an older checkpoint.
+  if ((await lastCheckpointVersion(engine, hintPath)) < snapshot.version) {
+    await storage.put(hintPath, new TextEncoder().encode(JSON.stringify(hint)))
+  }
   return { version: snapshot.version, path, actions: actions.length, sizeInBytes }
+}
+
+async function lastCheckpointVersion(engine: Engine, hintPath: string): Promise<number> {
+  const bytes = await engine.storage.read(hintPath)
+  if (!bytes) return -1
+  try {
+    const version = (JSON.parse(new TextDecoder().decode(bytes)) as { version?: unknown } | null)?.version
+    return typeof version === 'number' ? version : -1
+  } catch {
+    return -1
+  }
 }

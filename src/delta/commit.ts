@@ -53,9 +53,13 @@ export async function commit(engine: Engine, request: CommitRequest): Promise<Co
   checkAppendOnly(request.actions, metadata, table)
 
   const readSet = request.readSet ?? emptyReadSet()
-  for (const action of request.actions) if ('txn' in action) readSet.appIds.add(action.txn.appId)
   const keyOf = (file: { path: string; deletionVector?: unknown }) =>
     fileKey(resolveLogPath(table, file.path, engine.storage.join, table), file as { deletionVector?: null })
+  // A transaction depends on the files it removes and the appIds it records, whatever the caller said.
+  for (const action of request.actions) {
+    if ('txn' in action) readSet.appIds.add(action.txn.appId)
+    if ('remove' in action) readSet.files.add(keyOf(action.remove))
+  }
 
   const logDir = logDirectory(engine, table)
   const maxAttempts = request.maxAttempts ?? 50

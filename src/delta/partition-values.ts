@@ -13,12 +13,11 @@ const DATE = /^\d{4,}-\d{2}-\d{2}$/
 
 /**
  * A partition value in a canonical text form DuckDB can cast from, or null. `timestamp` values
- * without a zone are UTC; `timestamp_ntz` values keep no zone. An empty string is null for every
- * type but string (Spark writes nulls that way in old tables).
+ * without a zone are UTC; `timestamp_ntz` values keep no zone. An empty string is null, for every
+ * type (the protocol says so; Spark cannot tell an empty string partition from a null one either).
  */
 export function canonicalPartitionValue(raw: string | null | undefined, type: DataType, column: string, table?: string): string | null {
-  if (raw === null || raw === undefined) return null
-  if (raw === '' && type !== 'string') return null
+  if (raw === null || raw === undefined || raw === '') return null
   const fail = () => {
     throw new DeltaError('CORRUPT_LOG', `partition value '${raw}' of column '${column}' is not a valid ${typeof type === 'string' ? type : type.type}`, { table })
   }
@@ -47,9 +46,28 @@ export function canonicalPartitionValue(raw: string | null | undefined, type: Da
   }
 }
 
-/** Spell a value for `add.partitionValues` (the inverse of the above, from a DuckDB text rendering). */
-export function serializePartitionValue(text: string | null, type: DataType): string | null {
-  if (text === null) return null
+/**
+ * Spell a value for `add.partitionValues` (the inverse of the above) from DuckDB's text rendering
+ * of it. Binary values are their bytes as UTF-8 text, as Spark writes them; DuckDB renders bytes
+ * outside printable ASCII as `\xHH`.
+ */
+export function serializePartitionValue(text: string | null, type: DataType, column = '', table?: string): string | null {
+  if (text === null || text === '') return null
+  if (type === 'binary') {
+    const bytes: number[] = []
+    for (let i = 0; i < text.length; i++) {
+      const escape = /^\\x([0-9a-fA-F]{2})/.exec(text.slice(i))
+      if (escape) {
+        bytes.push(parseInt(escape[1], 16))
+        i += 3
+      } else bytes.push(...new TextEncoder().encode(text[i]))
+    }
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(bytes))
+    } catch {
+      throw new DeltaError('SCHEMA_MISMATCH', `binary partition column '${column}' has a value that is not UTF-8 text, which a partition value cannot hold`, { table })
+    }
+  }
   if (type === 'timestamp') {
     // DuckDB renders TIMESTAMPTZ as `2024-01-01 10:00:00+00`; the protocol's form is ISO with Z.
     const match = TIMESTAMP.exec(text)

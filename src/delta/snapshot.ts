@@ -88,6 +88,7 @@ async function segmentFromLastCheckpoint(engine: Engine, table: string, target?:
   } catch {
     return undefined
   }
+  if (!hint || typeof hint !== 'object') return undefined
   const checkpointVersion = hint.version
   if (typeof checkpointVersion !== 'number' || !Number.isInteger(checkpointVersion) || checkpointVersion < 0) return undefined
   if (target !== undefined && target < checkpointVersion) return undefined

@@ -12,7 +12,7 @@ import { checkWritable, isChangeDataFeedEnabled, protocolForNewTable, usesTimest
 import { serializePartitionValue } from '../delta/partition-values'
 import { percentEncodePath } from '../delta/paths'
 import {
-  deltaTypeFromDuckdb, duckdbType, mergeSchemaForAppend, quoteIdentifier, quoteString,
+  deltaTypeFromDuckdb, duckdbType, isStruct, mergeSchemaForAppend, quoteIdentifier, quoteString,
   type StructField, type StructType,
 } from '../delta/schema'
 import type { Snapshot } from '../delta/snapshot'
@@ -135,7 +135,7 @@ export async function appendQuery(lake: LakeEngine, table: string, sourceSql: st
     schema = mergeSchemaForAppend(snapshot.schema, incoming, table)
     if (schema !== snapshot.schema) {
       if (options.schemaMode === 'strict') {
-        throw new DeltaError('SCHEMA_MISMATCH', `the data has columns the table does not: ${incoming.fields.filter((f) => !snapshot.schema.fields.some((t) => t.name.toLowerCase() === f.name.toLowerCase())).map((f) => f.name).join(', ')}`, { table })
+        throw new DeltaError('SCHEMA_MISMATCH', `the data has columns the table does not: ${newColumnPaths(snapshot.schema, schema).join(', ')} (schemaMode 'strict')`, { table })
       }
       checkColumnNames(schema, table)
       if (usesTimestampNtz(schema) && !writerFeatures(snapshot.protocol).includes('timestampNtz')) {
@@ -199,7 +199,7 @@ async function writeDataFiles(
       const keys = mapEntries(file.partition_keys)
       for (const column of partitionColumns) {
         const field = schema.fields.find((f) => f.name === column)!
-        partitionValues[column] = serializePartitionValue(keys.get(column) ?? null, field.type)
+        partitionValues[column] = serializePartitionValue(keys.get(column) ?? null, field.type, column, table)
       }
       return {
         path: percentEncodePath(relative),
@@ -210,6 +210,18 @@ async function writeDataFiles(
         stats: buildFileStats(dataSchema, Number(file.count), columnStatistics(file), { numIndexedCols }),
       }
     })
+}
+
+/** Dotted paths of the columns and struct fields `evolved` has and `original` lacks. */
+function newColumnPaths(original: StructType, evolved: StructType, prefix = ''): string[] {
+  const paths: string[] = []
+  for (const field of evolved.fields) {
+    const before = original.fields.find((f) => f.name.toLowerCase() === field.name.toLowerCase())
+    const where = `${prefix}${field.name}`
+    if (!before) paths.push(where)
+    else if (isStruct(before.type) && isStruct(field.type)) paths.push(...newColumnPaths(before.type, field.type, `${where}.`))
+  }
+  return paths
 }
 
 /** DuckDB MAPs arrive as [{key, value}] lists in JSON form. */

@@ -27,7 +27,7 @@ test('partition values are checked and canonicalised per type', () => {
   assert.equal(canonicalPartitionValue('1970-01-01T00:00:00.123456Z', 'timestamp', 'c'), '1970-01-01 00:00:00.123456+00:00')
   assert.equal(canonicalPartitionValue('2021-09-08 11:11:11.5', 'timestamp_ntz', 'c'), '2021-09-08 11:11:11.5')
   assert.equal(canonicalPartitionValue('', 'integer', 'c'), null)
-  assert.equal(canonicalPartitionValue('', 'string', 'c'), '')
+  assert.equal(canonicalPartitionValue('', 'string', 'c'), null, 'the protocol: an empty string is null for any type')
   assert.equal(canonicalPartitionValue(null, 'string', 'c'), null)
   assert.throws(() => canonicalPartitionValue('abc', 'integer', 'c', '/t'), (e: unknown) => e instanceof DeltaError && e.message.includes("'abc'") && e.message.includes('/t'))
   assert.equal(serializePartitionValue('2024-01-01 10:00:00+00', 'timestamp'), '2024-01-01T10:00:00.000000Z')
