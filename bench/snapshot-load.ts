@@ -17,7 +17,8 @@ import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { serializeCommit, type Action, type AddFile } from '../src/delta/actions'
 import { writeCheckpoint } from '../src/delta/checkpoint'
-import { ENGINE_INFO } from '../src/delta/commit'
+import { commit, ENGINE_INFO } from '../src/delta/commit'
+import { cleanUpExpiredLogs } from '../src/delta/log-cleanup'
 import { classicCheckpointFileName, commitFileName } from '../src/delta/log-files'
 import type { LakeEngine } from '../src/engine/lake-engine'
 import { forEachLimited, interleaved, log, median, round, tempDir, timed } from './util'
@@ -179,11 +180,14 @@ interface Measurement {
   checkpointReadMs: number
   ratio: number
   segment: { checkpointVersion?: number; commitsRead: number }
+  /** Storage calls one load makes: reads (whole files), stats, lists, and checkpoint Parquet reads. */
+  io: Record<string, number>
   liveFiles: number
   tombstones: number
   checkpoint: { file: string; rows: number; bytes: number }
-  samplesMs: number[]
-  checkpointReadSamplesMs: number[]
+  /** [min, max] of the timed runs, to judge the noise. */
+  rangeMs: [number, number]
+  checkpointReadRangeMs: [number, number]
 }
 
 /** Build a table whose latest checkpoint is at version `commits` (checkpoints every 10 versions, or only the last few). */
@@ -227,23 +231,51 @@ interface Measurement {
   checkpointReadMs: number
   ratio: number
   segment: { checkpointVersion?: number; commitsRead: number }
+  /** Storage calls one load makes: reads (whole files), stats, lists, and checkpoint Parquet reads. */
+  io: Record<string, number>
   liveFiles: number
   tombstones: number
   checkpoint: { file: string; rows: number; bytes: number }
-  samplesMs: number[]
-  checkpointReadSamplesMs: number[]
+  /** [min, max] of the timed runs, to judge the noise. */
+  rangeMs: [number, number]
+  checkpointReadRangeMs: [number, number]
 }
 
 /** Check the table's latest snapshot is `commits + since` from checkpoint `commits`; return what the timing loop needs. */
 async function probe(lake: LakeEngine, table: SyntheticTable, commits: number, since: number) {
-  const snapshot = await lake.snapshot(table.root)
+  const { value: snapshot, io } = await countIo(lake, () => lake.snapshot(table.root))
   const expected = commits + since
   if (snapshot.version !== expected) throw new Error(`expected version ${expected}, snapshot is at ${snapshot.version}`)
   if (snapshot.segment.checkpointVersion !== commits) throw new Error(`expected checkpoint ${commits}, snapshot used ${snapshot.segment.checkpointVersion}`)
   if (snapshot.segment.commitsRead !== since) throw new Error(`expected ${since} commits read, snapshot read ${snapshot.segment.commitsRead}`)
   const checkpointFile = path.join(table.logDir, classicCheckpointFileName(commits))
   const rows = (await lake.io.parquet.readRecords(checkpointFile)).length
-  return { snapshot, checkpointFile, rows, bytes: (await fs.stat(checkpointFile)).size }
+  return { snapshot, io, checkpointFile, rows, bytes: (await fs.stat(checkpointFile)).size }
+}
+
+/** Count the storage and Parquet calls one operation makes (by temporarily wrapping lake.io's methods). */
+async function countIo<T>(lake: LakeEngine, fn: () => Promise<T>): Promise<{ value: T; io: Record<string, number> }> {
+  const io: Record<string, number> = {}
+  const targets: [object, string[]][] = [[lake.io.storage, ['read', 'stat', 'list']], [lake.io.parquet, ['readRecords']]]
+  const restore: (() => void)[] = []
+  for (const [target, methods] of targets) {
+    const t = target as Record<string, unknown>
+    for (const method of methods) {
+      const own = Object.prototype.hasOwnProperty.call(t, method)
+      const original = t[method] as (...args: unknown[]) => unknown
+      t[method] = function (this: unknown, ...args: unknown[]) {
+        const key = method === 'readRecords' ? 'parquetReads' : `${method}s`
+        io[key] = (io[key] ?? 0) + 1
+        return original.apply(this, args)
+      }
+      restore.push(() => { if (own) t[method] = original; else delete t[method] })
+    }
+  }
+  try {
+    return { value: await fn(), io }
+  } finally {
+    for (const r of restore) r()
+  }
 }
 
 /** Load without `_last_checkpoint`: the listing fallback, whose cost grows with the log's length. */
@@ -266,6 +298,37 @@ async function measureWithoutHint(lake: LakeEngine, tables: { commits: number; t
   } finally {
     for (const hint of moved) await fs.rename(`${hint}.bench-moved`, hint)
   }
+}
+
+/**
+ * The write side of the same question: a commit that lands on a checkpoint version pays for
+ * loadSnapshot + writeCheckpoint + cleanUpExpiredLogs. Measured last (it changes the tables):
+ * cleanUpExpiredLogs alone (median of 3; nothing is old enough to delete), then one real commit
+ * at the next checkpoint version and one right after it.
+ */
+async function measureCheckpointCommit(lake: LakeEngine, tables: { commits: number; table: SyntheticTable }[]) {
+  const out = []
+  for (const { commits, table } of tables) {
+    const snapshot = await lake.snapshot(table.root)
+    const cleanup: number[] = []
+    for (let i = 0; i < 3; i++) cleanup.push((await timed(() => cleanUpExpiredLogs(lake.io, snapshot))).ms)
+    const add = (n: number): Action => ({
+      add: { path: `part-bench-${n}-${randomUUID()}.parquet`, partitionValues: {}, size: 4_000, modificationTime: Date.now(), dataChange: true, stats: '{"numRecords":100}' },
+    })
+    const atCheckpoint = await timed(() => commit(lake.io, { table: table.root, snapshot, actions: [add(1)], operation: 'WRITE' }))
+    const next = await lake.snapshot(table.root)
+    const plain = await timed(() => commit(lake.io, { table: table.root, snapshot: next, actions: [add(2)], operation: 'WRITE' }))
+    const entry = {
+      commits,
+      logEntries: (await fs.readdir(table.logDir)).length,
+      cleanUpExpiredLogsMs: round(median(cleanup)),
+      commitAtCheckpointVersion: { version: atCheckpoint.value.version, checkpointed: atCheckpoint.value.checkpointed, ms: round(atCheckpoint.ms) },
+      commitAfterIt: { version: plain.value.version, checkpointed: plain.value.checkpointed, ms: round(plain.ms) },
+    }
+    log(`  ${commits} commits: cleanUpExpiredLogs ${entry.cleanUpExpiredLogsMs} ms over ${entry.logEntries} log entries; commit at checkpoint version ${entry.commitAtCheckpointVersion.ms} ms, plain commit ${entry.commitAfterIt.ms} ms`)
+    out.push(entry)
+  }
+  return out
 }
 
 export async function runSnapshotLoad(lake: LakeEngine, options: SnapshotBenchOptions) {
@@ -306,11 +369,12 @@ export async function runSnapshotLoad(lake: LakeEngine, options: SnapshotBenchOp
         checkpointReadMs: round(median(ceiling)),
         ratio: round(median(snap) / median(ceiling)),
         segment: p.snapshot.segment,
+        io: p.io,
         liveFiles: p.snapshot.files.length,
         tombstones: p.snapshot.tombstones.length,
         checkpoint: { file: path.basename(p.checkpointFile), rows: p.rows, bytes: p.bytes },
-        samplesMs: snap.map((x) => round(x)),
-        checkpointReadSamplesMs: ceiling.map((x) => round(x)),
+        rangeMs: [round(Math.min(...snap)), round(Math.max(...snap))],
+        checkpointReadRangeMs: [round(Math.min(...ceiling)), round(Math.max(...ceiling))],
       }
       log(`  ${commits} commits +${since}: snapshot ${m.ms} ms, checkpoint read ${m.checkpointReadMs} ms, ratio ${m.ratio}`)
       results.push(m)
@@ -318,6 +382,7 @@ export async function runSnapshotLoad(lake: LakeEngine, options: SnapshotBenchOp
   }
   const withoutHint = await measureWithoutHint(lake, tables, options)
   for (const w of withoutHint) log(`  ${w.commits} commits +${maxSince} without _last_checkpoint (listing ${w.logEntries} entries): ${w.ms} ms`)
+  const writePath = await measureCheckpointCommit(lake, tables)
   for (const { table } of tables) await fs.rm(table.root, { recursive: true, force: true })
 
   const [small, large] = options.sizes
@@ -344,6 +409,7 @@ export async function runSnapshotLoad(lake: LakeEngine, options: SnapshotBenchOp
       perCommitSinceCheckpoint: perCommit,
     },
     snapshotWithoutLastCheckpoint: withoutHint,
+    checkpointCommitCost: writePath,
     snapshotTables: builds,
   }
 }

@@ -51,6 +51,8 @@ export interface LogSegment {
   /** Commit file names after the checkpoint, oldest first, contiguous. */
   commits: { version: number; name: string }[]
   version: number
+  /** Commits already read while finding the segment, by version. */
+  preloaded?: Map<number, import('./actions').Action[]>
 }
 
 /**

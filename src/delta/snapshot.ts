@@ -101,14 +101,17 @@ async function segmentFromLastCheckpoint(engine: Engine, table: string, target?:
     if (!(await storage.stat(storage.join(logDir, file)))) return undefined
   }
   const commits: LogSegment['commits'] = []
+  const preloaded = new Map<number, Action[]>()
   for (let v = checkpointVersion + 1; target === undefined || v <= target; v++) {
     const name = commitFileName(v)
-    if (!(await storage.stat(storage.join(logDir, name)))) break
+    const body = await storage.read(storage.join(logDir, name))
+    if (!body) break
+    preloaded.set(v, parseCommit(decoder.decode(body), `${table}/_delta_log/${name}`))
     commits.push({ version: v, name })
   }
   const version = commits.at(-1)?.version ?? checkpointVersion
   if (target !== undefined && version !== target) return undefined
-  return { checkpoint: { version: checkpointVersion, files }, commits, version }
+  return { checkpoint: { version: checkpointVersion, files }, commits, version, preloaded }
 }
 
 async function replaySegment(engine: Engine, table: string, segment: LogSegment): Promise<Snapshot> {
@@ -116,7 +119,7 @@ async function replaySegment(engine: Engine, table: string, segment: LogSegment)
   const logDir = logDirectory(engine, table)
   const resolve = (p: string) => resolveLogPath(table, p, storage.join, table)
   const replay = new LogReplay(resolve)
-  const commitActions = await mapLimited(segment.commits, 16, (c) => readCommit(engine, table, c.version))
+  const commitActions = await mapLimited(segment.commits, 16, async (c) => segment.preloaded?.get(c.version) ?? readCommit(engine, table, c.version))
   for (let i = commitActions.length - 1; i >= 0; i--) replay.apply(commitActions[i])
   if (segment.checkpoint) replay.apply(await readCheckpoint(engine, table, segment.checkpoint), true)
 
