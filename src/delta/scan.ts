@@ -3,9 +3,8 @@
  * vector, and the logical schema to present. Turning this into rows is the engine's job.
  */
 import type { DeletionVectorDescriptor } from './actions'
-import { deletionVectorRelativePath } from './deletion-vectors'
 import { canonicalPartitionValue } from './partition-values'
-import { resolveLogPath } from './paths'
+import { DeltaError } from './errors'
 import { physicalName, type ColumnMappingMode, type StructType } from './schema'
 import type { Snapshot } from './snapshot'
 
@@ -14,7 +13,7 @@ export interface ScanFile {
   size: number
   /** Logical partition column → canonical text (see canonicalPartitionValue), or null. */
   partitionValues: Record<string, string | null>
-  deletionVector?: DeletionVectorDescriptor & { resolvedPath?: string }
+  deletionVector?: DeletionVectorDescriptor
   numRecords?: number
 }
 
@@ -27,28 +26,26 @@ export interface ScanPlan {
   files: ScanFile[]
 }
 
-export function planScan(snapshot: Snapshot, join: (root: string, relative: string) => string): ScanPlan {
+/**
+ * Typed partition values of a file, by logical column name. Under column mapping the log keys
+ * them by physical name.
+ */
+export function logicalPartitionValues(raw: Record<string, string | null>, snapshot: Pick<Snapshot, 'schema' | 'partitionColumns' | 'columnMapping' | 'table'>): Record<string, string | null> {
+  const values: Record<string, string | null> = {}
+  for (const name of snapshot.partitionColumns) {
+    const field = snapshot.schema.fields.find((f) => f.name === name)
+    if (!field) throw new DeltaError('CORRUPT_LOG', `partition column '${name}' is not in the table schema`, { table: snapshot.table })
+    const key = physicalName(field, snapshot.columnMapping)
+    values[name] = canonicalPartitionValue(raw[key] ?? raw[name], field.type, name, snapshot.table)
+  }
+  return values
+}
+
+export function planScan(snapshot: Snapshot): ScanPlan {
   const { schema, partitionColumns, columnMapping, table } = snapshot
-  const partitionFields = partitionColumns.map((name) => {
-    const field = schema.fields.find((f) => f.name === name)
-    if (!field) throw new Error(`partition column '${name}' is not in the schema of ${table}`)
-    return field
-  })
   const files = snapshot.files.map(({ path, add }): ScanFile => {
-    const partitionValues: Record<string, string | null> = {}
-    for (const field of partitionFields) {
-      const key = physicalName(field, columnMapping)
-      const raw = add.partitionValues[key] ?? add.partitionValues[field.name]
-      partitionValues[field.name] = canonicalPartitionValue(raw, field.type, field.name, table)
-    }
-    const file: ScanFile = { path, size: add.size, partitionValues }
-    if (add.deletionVector) {
-      const relative = deletionVectorRelativePath(add.deletionVector)
-      file.deletionVector = {
-        ...add.deletionVector,
-        resolvedPath: relative === undefined ? undefined : resolveLogPath(table, relative, join, table),
-      }
-    }
+    const file: ScanFile = { path, size: add.size, partitionValues: logicalPartitionValues(add.partitionValues, snapshot) }
+    if (add.deletionVector) file.deletionVector = add.deletionVector
     const numRecords = statsNumRecords(add.stats)
     if (numRecords !== undefined) file.numRecords = numRecords
     return file

@@ -208,8 +208,27 @@ async function fileTimestamp(engine: Engine, table: string, version: number): Pr
   return info?.modificationTime
 }
 
-/** The newest version committed at or before `timestamp`, by binary search over commit timestamps. */
+/** The newest version committed at or before `timestamp`. */
 export async function versionAtTimestamp(engine: Engine, table: string, timestamp: number): Promise<number> {
+  const found = await searchCommitTimestamps(engine, table, (ts) => ts <= timestamp)
+  if (found.version === undefined) {
+    throw new DeltaError('TIMESTAMP_OUT_OF_RANGE', `no version was committed at or before ${new Date(timestamp).toISOString()}; the earliest available commit (version ${found.earliest}) is at ${new Date(found.earliestTimestamp).toISOString()}`, { table })
+  }
+  return found.version
+}
+
+/** The first version committed at or after `timestamp`: the one after the newest commit before it. */
+export async function firstVersionAtOrAfter(engine: Engine, table: string, timestamp: number): Promise<number> {
+  const found = await searchCommitTimestamps(engine, table, (ts) => ts < timestamp)
+  return found.version === undefined ? found.earliest : found.version + 1
+}
+
+/**
+ * Binary search over the commits in the log for the last version whose timestamp satisfies
+ * `before` (true for older commits, false for newer ones). Commit timestamps are monotonic for
+ * tables we write; for others the search still ends, as other engines' searches do.
+ */
+async function searchCommitTimestamps(engine: Engine, table: string, before: (timestamp: number) => boolean): Promise<{ version?: number; earliest: number; earliestTimestamp: number }> {
   const listing = await engine.storage.list(logDirectory(engine, table))
   if (!listing) throw new DeltaError('TABLE_NOT_FOUND', `not a Delta table: it has no _delta_log folder`, { table })
   const versions = listing.map((name) => /^(\d{20})\.json$/.exec(name)).filter((m) => m !== null).map((m) => Number(m[1])).sort((a, b) => a - b)
@@ -218,18 +237,17 @@ export async function versionAtTimestamp(engine: Engine, table: string, timestam
     const ts = commitTimestamp(await readCommit(engine, table, versions[i]))
     return ts ?? (await fileTimestamp(engine, table, versions[i])) ?? 0
   }
-  const first = await at(0)
-  if (timestamp < first) {
-    throw new DeltaError('TIMESTAMP_OUT_OF_RANGE', `no version was committed at or before ${new Date(timestamp).toISOString()}; the earliest available commit (version ${versions[0]}) is at ${new Date(first).toISOString()}`, { table })
-  }
   let lo = 0
   let hi = versions.length - 1
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2)
-    if ((await at(mid)) <= timestamp) lo = mid
-    else hi = mid - 1
+  let found: number | undefined
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1
+    if (before(await at(mid))) {
+      found = versions[mid]
+      lo = mid + 1
+    } else hi = mid - 1
   }
-  return versions[lo]
+  return { version: found, earliest: versions[0], earliestTimestamp: found === undefined ? await at(0) : 0 }
 }
 
 /** Run `fn` over `items` with at most `limit` in flight, keeping order. */

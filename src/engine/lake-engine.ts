@@ -2,10 +2,12 @@
  * LakeEngine: one object per process that owns the storage, the checkpoint reader and the
  * (lazily opened) DuckDB database, and offers the operations the upper layers use.
  */
+import { planChangeFeed, type ChangeFeedRange } from '../delta/change-feed'
 import type { Engine } from '../delta/engine'
 import { planScan } from '../delta/scan'
 import { loadSnapshot, type Snapshot, type SnapshotOptions } from '../delta/snapshot'
 import { registerScan, type RegisteredScan } from './delta-scan'
+import { registerChangeFeed } from './change-feed-read'
 import { DuckDbCheckpointWriter } from './checkpoint-writer'
 import { DuckDb } from './duckdb'
 import { LocalStorage } from './local-storage'
@@ -36,7 +38,13 @@ export class LakeEngine {
   /** Register a snapshot's rows in DuckDB; returns the SQL that selects them. */
   async scan(table: string | Snapshot, options: SnapshotOptions = {}): Promise<RegisteredScan> {
     const snapshot = typeof table === 'string' ? await this.snapshot(table, options) : table
-    return registerScan(await this.duckdb(), this.io.storage, planScan(snapshot, this.io.storage.join))
+    return registerScan(await this.duckdb(), this.io.storage, planScan(snapshot))
+  }
+
+  /** Register a change feed (table_changes) in DuckDB; returns the SQL that selects its rows. */
+  async changes(table: string, range: ChangeFeedRange): Promise<RegisteredScan> {
+    const plan = await planChangeFeed(this.io, table, range)
+    return registerChangeFeed(await this.duckdb(), this.io.storage, plan)
   }
 
   async close(): Promise<void> {

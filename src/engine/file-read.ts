@@ -1,0 +1,188 @@
+/**
+ * Reading a list of Delta data files with DuckDB as one relation. Files are read with
+ * `read_parquet` (union by name, so files written before a column was added still read), joined
+ * to a small table with one row per entry: its partition values, constant columns (such as a change
+ * feed's `_change_type` and `_commit_version`) and a row selection by `file_row_number` (drop the
+ * rows a deletion vector marks, or keep only them). One file may appear in several entries.
+ * Column mapping is undone by selecting physical names as logical ones, recursively.
+ */
+import { DeltaError } from '../delta/errors'
+import {
+  deltaTypeFromDuckdb, duckdbType, isArray, isMap, isStruct, physicalName, quoteIdentifier, quoteString,
+  type ColumnMappingMode, type DataType, type StructType,
+} from '../delta/schema'
+import type { DuckDb } from './duckdb'
+
+let readCounter = 0
+
+export interface FileEntry {
+  path: string
+  /** Logical partition column → canonical text, or null. */
+  partitionValues: Record<string, string | null>
+  /** Constant column name → SQL literal, for the plan's `constants`. */
+  constants?: Record<string, string>
+  selection?: { mode: 'exclude' | 'only'; rows: number[] }
+}
+
+export interface FileReadPlan {
+  table: string
+  version: number
+  schema: StructType
+  partitionColumns: string[]
+  columnMapping: ColumnMappingMode
+  constants?: { name: string; type: string }[]
+  entries: FileEntry[]
+  /** What the files are, for error messages ("data file", "change data file"). */
+  kind?: string
+}
+
+export interface RegisteredScan {
+  /** A parenthesised SELECT that yields the rows with logical column names and types. */
+  sql: string
+  /** Temporary tables backing it; drop them with `dropScan` when done. */
+  temporaryTables: string[]
+}
+
+const MODE = { all: 0, exclude: 1, only: 2 } as const
+
+export async function registerFileRead(db: DuckDb, plan: FileReadPlan): Promise<RegisteredScan> {
+  const constants = plan.constants ?? []
+  const entries = plan.entries.filter((e) => !(e.selection?.mode === 'only' && e.selection.rows.length === 0))
+  if (entries.length === 0) {
+    const columns = [
+      ...plan.schema.fields.map((f) => `NULL::${duckdbType(f.type)} AS ${quoteIdentifier(f.name)}`),
+      ...constants.map((c) => `NULL::${c.type} AS ${quoteIdentifier(c.name)}`),
+    ]
+    return { sql: `(SELECT ${columns.join(', ') || '1 AS "_"'} WHERE false)`, temporaryTables: [] }
+  }
+  const id = ++readCounter
+  const filesTable = `__delta_files_${id}`
+  const rowsTable = `__delta_rows_${id}`
+  const partitionColumns = plan.partitionColumns.map((name) => ({ name, type: duckdbType(plan.schema.fields.find((f) => f.name === name)!.type) }))
+  await createEntriesTable(db, filesTable, entries, partitionColumns, constants)
+  const selective = await createRowsTable(db, rowsTable, entries)
+
+  const paths = [...new Set(entries.map((e) => e.path))].map(quoteString).join(', ')
+  const source = `read_parquet([${paths}], filename = true, file_row_number = ${selective}, union_by_name = true)`
+  const available = new Map((await describeFiles(db, source, plan)).map((c) => [c.name, c.type]))
+
+  const projection = plan.schema.fields.map((field) => {
+    const alias = quoteIdentifier(field.name)
+    if (plan.partitionColumns.includes(field.name)) return `f.${alias} AS ${alias}`
+    const physical = physicalName(field, plan.columnMapping)
+    const sourceType = available.get(physical)
+    if (sourceType === undefined) return `NULL::${duckdbType(field.type)} AS ${alias}`
+    return `${convert(`d.${quoteIdentifier(physical)}`, deltaTypeFromDuckdbSafe(sourceType), field.type, plan.columnMapping)} AS ${alias}`
+  })
+  projection.push(...constants.map((c) => `f.${quoteIdentifier(c.name)} AS ${quoteIdentifier(c.name)}`))
+  let sql = `SELECT ${projection.join(', ')} FROM ${source} d JOIN ${filesTable} f ON f.path = d.filename`
+  if (selective) {
+    sql += ` LEFT JOIN ${rowsTable} x ON x.entry = f.entry AND x.row_index = d.file_row_number` +
+      ` WHERE f.mode = ${MODE.all} OR (f.mode = ${MODE.exclude} AND x.entry IS NULL) OR (f.mode = ${MODE.only} AND x.entry IS NOT NULL)`
+  }
+  return { sql: `(${sql})`, temporaryTables: selective ? [filesTable, rowsTable] : [filesTable] }
+}
+
+export async function dropScan(db: DuckDb, scan: RegisteredScan): Promise<void> {
+  for (const table of scan.temporaryTables) await db.run(`DROP TABLE IF EXISTS ${table}`)
+}
+
+/** The union of the files' columns. Reading every footer here also finds missing or broken files early. */
+async function describeFiles(db: DuckDb, source: string, plan: FileReadPlan): Promise<{ name: string; type: string }[]> {
+  const kind = plan.kind ?? 'data file'
+  try {
+    return await db.describe(`SELECT * FROM ${source}`)
+  } catch (cause) {
+    const message = (cause as Error).message
+    const missing = /No files found that match the pattern "([^"]+)"|Cannot open file "([^"]+)"/.exec(message)
+    if (missing) {
+      throw new DeltaError('MISSING_FILE', `${kind} ${missing[1] ?? missing[2]} is listed in version ${plan.version} of the log but is missing on disk`, { table: plan.table, cause })
+    }
+    throw new DeltaError('CORRUPT_LOG', `a ${kind} of version ${plan.version} cannot be read: ${message.split('\n')[0]}`, { table: plan.table, cause })
+  }
+}
+
+async function createEntriesTable(
+  db: DuckDb, name: string, entries: FileEntry[], partitions: { name: string; type: string }[], constants: { name: string; type: string }[],
+): Promise<void> {
+  const columns = [
+    'entry BIGINT', 'path VARCHAR', 'mode TINYINT',
+    ...partitions.map((p) => `${quoteIdentifier(p.name)} ${p.type}`),
+    ...constants.map((c) => `${quoteIdentifier(c.name)} ${c.type}`),
+  ]
+  await db.run(`CREATE TEMP TABLE ${name} (${columns.join(', ')})`)
+  for (let start = 0; start < entries.length; start += 1000) {
+    const values = entries.slice(start, start + 1000).map((entry, i) => {
+      const literals = [
+        String(start + i), quoteString(entry.path), String(MODE[entry.selection?.mode ?? 'all']),
+        ...partitions.map((p) => partitionLiteral(entry.partitionValues[p.name], p.type)),
+        ...constants.map((c) => entry.constants?.[c.name] ?? `NULL::${c.type}`),
+      ]
+      return `(${literals.join(', ')})`
+    })
+    await db.run(`INSERT INTO ${name} VALUES ${values.join(', ')}`)
+  }
+}
+
+function partitionLiteral(value: string | null | undefined, type: string): string {
+  if (value === null || value === undefined) return `NULL::${type}`
+  // Binary partition values are the bytes of the string as written.
+  if (type === 'BLOB') return `encode(${quoteString(value)})`
+  return `CAST(${quoteString(value)} AS ${type})`
+}
+
+/** The selected row indexes per entry; false when no entry selects rows. */
+async function createRowsTable(db: DuckDb, name: string, entries: FileEntry[]): Promise<boolean> {
+  if (!entries.some((e) => e.selection && e.selection.rows.length > 0)) return false
+  await db.run(`CREATE TEMP TABLE ${name} (entry BIGINT, row_index BIGINT)`)
+  for (let i = 0; i < entries.length; i++) {
+    const rows = entries[i].selection?.rows ?? []
+    for (let start = 0; start < rows.length; start += 100_000) {
+      await db.run(`INSERT INTO ${name} SELECT ${i}, unnest([${rows.slice(start, start + 100_000).join(',')}]::BIGINT[])`)
+    }
+  }
+  return true
+}
+
+function deltaTypeFromDuckdbSafe(type: string): DataType | undefined {
+  try {
+    return deltaTypeFromDuckdb(type)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * An expression turning a physical value into the logical column: nested fields renamed from
+ * physical to logical names, fields missing from older files filled with NULL, and every leaf
+ * cast to the table's type (which also applies type widening).
+ */
+function convert(expression: string, source: DataType | undefined, target: DataType, mapping: ColumnMappingMode): string {
+  if (isStruct(target)) {
+    if (!source || !isStruct(source)) return `CAST(${expression} AS ${duckdbType(target)})`
+    const sourceFields = new Map(source.fields.map((f) => [f.name, f.type]))
+    const members = target.fields.map((field) => {
+      const physical = physicalName(field, mapping)
+      const alias = quoteIdentifier(field.name)
+      if (!sourceFields.has(physical)) return `${alias} := NULL::${duckdbType(field.type)}`
+      return `${alias} := ${convert(`${expression}.${quoteIdentifier(physical)}`, sourceFields.get(physical), field.type, mapping)}`
+    })
+    return `CASE WHEN ${expression} IS NULL THEN NULL ELSE struct_pack(${members.join(', ')}) END`
+  }
+  if (isArray(target) && source && isArray(source) && needsRewrite(target.elementType)) {
+    return `list_transform(${expression}, __e -> ${convert('__e', source.elementType, target.elementType, mapping)})`
+  }
+  if (isMap(target) && source && isMap(source) && (needsRewrite(target.keyType) || needsRewrite(target.valueType))) {
+    const key = convert('__m.key', source.keyType, target.keyType, mapping)
+    const value = convert('__m.value', source.valueType, target.valueType, mapping)
+    return `map_from_entries(list_transform(map_entries(${expression}), __m -> {'key': ${key}, 'value': ${value}}))`
+  }
+  return `CAST(${expression} AS ${duckdbType(target)})`
+}
+
+function needsRewrite(type: DataType): boolean {
+  if (isStruct(type)) return true
+  if (isArray(type)) return needsRewrite(type.elementType)
+  if (isMap(type)) return needsRewrite(type.keyType) || needsRewrite(type.valueType)
+  return false
+}
