@@ -223,24 +223,6 @@ export async function buildTable(lake: LakeEngine, root: string, commits: number
   return { table, build }
 }
 
-interface Measurement {
-  commits: number
-  sinceCheckpoint: number
-  version: number
-  ms: number
-  checkpointReadMs: number
-  ratio: number
-  segment: { checkpointVersion?: number; commitsRead: number }
-  /** Storage calls one load makes: reads (whole files), stats, lists, and checkpoint Parquet reads. */
-  io: Record<string, number>
-  liveFiles: number
-  tombstones: number
-  checkpoint: { file: string; rows: number; bytes: number }
-  /** [min, max] of the timed runs, to judge the noise. */
-  rangeMs: [number, number]
-  checkpointReadRangeMs: [number, number]
-}
-
 /** Check the table's latest snapshot is `commits + since` from checkpoint `commits`; return what the timing loop needs. */
 async function probe(lake: LakeEngine, table: SyntheticTable, commits: number, since: number) {
   const { value: snapshot, io } = await countIo(lake, () => lake.snapshot(table.root))

@@ -104,6 +104,24 @@ export function removeTempDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true })
 }
 
+/**
+ * Fresh table paths inside temp dirs made for one test file; `cleanup` removes them all (call it
+ * from `after`). The table folder itself does not exist yet.
+ */
+export function tempTables(prefix: string): { freshTable(name?: string): string; cleanup(): void } {
+  const dirs: string[] = []
+  return {
+    freshTable(name = 'table') {
+      const dir = makeTempDir(prefix)
+      dirs.push(dir)
+      return path.join(dir, name)
+    },
+    cleanup() {
+      for (const dir of dirs) removeTempDir(dir)
+    },
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Lossless JSON: numbers keep their source text.
 

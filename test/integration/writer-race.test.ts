@@ -19,7 +19,7 @@ import { fileKey } from '../../src/delta/log-replay'
 import type { StructType } from '../../src/delta/schema'
 import { dropScan, LakeEngine } from '../../src/engine'
 import { appendQuery, newTableActions } from '../../src/engine/delta-writer'
-import { actionsOf, commitVersions, fileSize, makeTempDir, readCommitFile, readCommits, removeTempDir } from '../helpers/delta-log'
+import { actionsOf, commitVersions, fileSize, makeTempDir, readCommitFile, readCommits, removeTempDir, tempTables } from '../helpers/delta-log'
 import { ROWS_PER_BATCH, type RaceCommit } from '../helpers/race-writer'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -27,18 +27,12 @@ const RACE_WRITER = path.join(repoRoot, 'test', 'helpers', 'race-writer.ts')
 const BATCHES = 15
 
 const lake = new LakeEngine()
-const tempDirs: string[] = []
+const { freshTable, cleanup } = tempTables('race')
 
 after(async () => {
   await lake.close()
-  for (const dir of tempDirs) removeTempDir(dir)
+  cleanup()
 })
-
-function freshTable(name = 'table'): string {
-  const dir = makeTempDir('race')
-  tempDirs.push(dir)
-  return path.join(dir, name)
-}
 
 async function ids(table: string, column = 'id'): Promise<string[]> {
   const db = await lake.duckdb()

@@ -23,24 +23,17 @@ import { dropScan, LakeEngine } from '../../src/engine'
 import { appendQuery, createTable } from '../../src/engine/delta-writer'
 import {
   actionSortKey, actionsOf, checkpointRowsToActions, commitVersions, dataFilePath, fileSize, kindOf, listDataFiles,
-  logDir, makeTempDir, normaliseRecord, parseJsonLossless, RawNumber, readCommitFile, readCommits, removeTempDir,
+  logDir, makeTempDir, normaliseRecord, parseJsonLossless, RawNumber, readCommitFile, readCommits, removeTempDir, tempTables,
   writeCommitFile, type LosslessValue,
 } from '../helpers/delta-log'
 
 const lake = new LakeEngine()
-const tempDirs: string[] = []
+const { freshTable, cleanup } = tempTables('writer')
 
 after(async () => {
   await lake.close()
-  for (const dir of tempDirs) removeTempDir(dir)
+  cleanup()
 })
-
-/** A table path inside a fresh temp dir (the table folder itself does not exist yet). */
-function freshTable(name = 'table'): string {
-  const dir = makeTempDir('writer')
-  tempDirs.push(dir)
-  return path.join(dir, name)
-}
 
 async function db() {
   return lake.duckdb()
