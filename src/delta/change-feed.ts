@@ -11,7 +11,7 @@
  * `_commit_timestamp` is the in-commit timestamp when the table records one, otherwise
  * commitInfo.timestamp (as delta-rs), otherwise the commit file's modification time.
  */
-import type { Action, AddFile, DeletionVectorDescriptor, Metadata, RemoveFile } from './actions'
+import type { AddFile, DeletionVectorDescriptor, Metadata, RemoveFile } from './actions'
 import type { Engine } from './engine'
 import { DeltaError } from './errors'
 import { isChangeDataFeedEnabled } from './features'

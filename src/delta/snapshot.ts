@@ -116,7 +116,6 @@ async function segmentFromLastCheckpoint(engine: Engine, table: string, target?:
 
 async function replaySegment(engine: Engine, table: string, segment: LogSegment): Promise<Snapshot> {
   const { storage } = engine
-  const logDir = logDirectory(engine, table)
   const resolve = (p: string) => resolveLogPath(table, p, storage.join, table)
   const replay = new LogReplay(resolve)
   const commitActions = await mapLimited(segment.commits, 16, async (c) => segment.preloaded?.get(c.version) ?? readCommit(engine, table, c.version))

@@ -14,13 +14,13 @@ import { after, describe, test } from 'node:test'
 import type { AddFile } from '../../src/delta/actions'
 import { commit } from '../../src/delta/commit'
 import { emptyReadSet } from '../../src/delta/conflicts'
-import { DeltaError } from '../../src/delta/errors'
 import { fileKey } from '../../src/delta/log-replay'
 import type { StructType } from '../../src/delta/schema'
 import { dropScan, LakeEngine } from '../../src/engine'
 import { appendQuery, newTableActions } from '../../src/engine/delta-writer'
-import { actionsOf, commitVersions, fileSize, makeTempDir, readCommitFile, readCommits, removeTempDir, tempTables } from '../helpers/delta-log'
+import { actionsOf, commitVersions, fileSize, readCommitFile, readCommits, tempTables } from '../helpers/delta-log'
 import { ROWS_PER_BATCH, type RaceCommit } from '../helpers/race-writer'
+import { rejectsWithDeltaError } from '../helpers/assertions'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const RACE_WRITER = path.join(repoRoot, 'test', 'helpers', 'race-writer.ts')
@@ -42,20 +42,6 @@ async function ids(table: string, column = 'id'): Promise<string[]> {
   } finally {
     await dropScan(db, scan)
   }
-}
-
-async function rejectsWithDeltaError(promise: Promise<unknown>, code: string, ...mentions: string[]): Promise<DeltaError> {
-  let caught: unknown
-  try {
-    await promise
-  } catch (error) {
-    caught = error
-  }
-  assert.ok(caught !== undefined, `expected a DeltaError ${code}, but the operation succeeded`)
-  assert.ok(caught instanceof DeltaError, `expected a DeltaError ${code}, got ${(caught as Error)?.stack ?? caught}`)
-  assert.equal(caught.code, code, `wrong error code; message: ${caught.message}`)
-  for (const text of mentions) assert.ok(caught.message.includes(text), `the message should mention '${text}': ${caught.message}`)
-  return caught
 }
 
 /** A Parquet file written straight with DuckDB, and the add action for it (as another writer would). */

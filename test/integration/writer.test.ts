@@ -16,16 +16,16 @@ import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet'
 import { compressors } from 'hyparquet-compressors'
 import { checkpointActions } from '../../src/delta/checkpoint'
 import { commit } from '../../src/delta/commit'
-import { DeltaError } from '../../src/delta/errors'
 import type { DataType, StructType } from '../../src/delta/schema'
 import type { Snapshot } from '../../src/delta/snapshot'
 import { dropScan, LakeEngine } from '../../src/engine'
 import { appendQuery, createTable } from '../../src/engine/delta-writer'
 import {
   actionSortKey, actionsOf, checkpointRowsToActions, commitVersions, dataFilePath, fileSize, kindOf, listDataFiles,
-  logDir, makeTempDir, normaliseRecord, parseJsonLossless, RawNumber, readCommitFile, readCommits, removeTempDir, tempTables,
+  logDir, normaliseRecord, parseJsonLossless, RawNumber, readCommitFile, readCommits, tempTables,
   writeCommitFile, type LosslessValue,
 } from '../helpers/delta-log'
+import { rejectsWithDeltaError } from '../helpers/assertions'
 
 const lake = new LakeEngine()
 const { freshTable, cleanup } = tempTables('writer')
@@ -54,20 +54,6 @@ async function scanRows(source: string | Snapshot, orderBy = 'id', columns = '*'
 async function rawRows(sql: string): Promise<Record<string, unknown>[]> {
   const reader = await (await db()).connection.runAndReadAll(sql)
   return reader.getRowObjects() as Record<string, unknown>[]
-}
-
-async function rejectsWithDeltaError(promise: Promise<unknown>, code: string, ...mentions: string[]): Promise<DeltaError> {
-  let caught: unknown
-  try {
-    await promise
-  } catch (error) {
-    caught = error
-  }
-  assert.ok(caught !== undefined, `expected a DeltaError ${code}, but the operation succeeded`)
-  assert.ok(caught instanceof DeltaError, `expected a DeltaError ${code}, got ${(caught as Error)?.stack ?? caught}`)
-  assert.equal(caught.code, code, `wrong error code; message: ${caught.message}`)
-  for (const text of mentions) assert.ok(caught.message.includes(text), `the message should mention '${text}': ${caught.message}`)
-  return caught
 }
 
 function sql(text: string): string {
