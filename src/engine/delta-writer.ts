@@ -4,20 +4,16 @@
  * on append adds new nullable columns; type changes are refused.
  */
 import { randomUUID } from 'node:crypto'
-import * as path from 'node:path'
 import type { Action, AddFile, Metadata, Txn } from '../delta/actions'
 import { commit, type CommitResult } from '../delta/commit'
 import { DeltaError, isDeltaError } from '../delta/errors'
 import { checkWritable, isChangeDataFeedEnabled, protocolForNewTable, usesTimestampNtz, writerFeatures } from '../delta/features'
-import { serializePartitionValue } from '../delta/partition-values'
-import { percentEncodePath } from '../delta/paths'
 import {
-  deltaTypeFromDuckdb, duckdbType, isStruct, mergeSchemaForAppend, quoteIdentifier, quoteString,
+  deltaTypeFromDuckdb, isStruct, mergeSchemaForAppend,
   type StructField, type StructType,
 } from '../delta/schema'
 import type { Snapshot } from '../delta/snapshot'
-import { buildFileStats, leafKey, type LeafStatistics } from '../delta/stats'
-import type { JsonRow } from './duckdb'
+import { writeDataFiles } from './data-files'
 import type { LakeEngine } from './lake-engine'
 
 export interface CreateTableOptions {
@@ -147,7 +143,10 @@ export async function appendQuery(lake: LakeEngine, table: string, sourceSql: st
   }
   for (const txn of options.txns ?? []) actions.push({ txn: { ...txn, lastUpdated: txn.lastUpdated ?? Date.now() } })
 
-  const files = await writeDataFiles(lake, table, source, incoming, schema, partitionColumns, metadata, options.targetFileSize)
+  const files = await writeDataFiles(lake, table, source, {
+    schema, partitionColumns, configuration: metadata.configuration, targetFileSize: options.targetFileSize,
+    sourceColumns: incoming.fields.map((f) => f.name),
+  })
   actions.push(...files.map((add) => ({ add })))
   const rows = files.reduce((sum, f) => sum + (JSON.parse(f.stats ?? '{"numRecords":0}').numRecords as number), 0)
   const result = await commit(lake.io, {
@@ -165,53 +164,6 @@ export async function appendQuery(lake: LakeEngine, table: string, sourceSql: st
   return { ...result, rows, files }
 }
 
-/**
- * Write the source's rows under the table root with DuckDB's COPY, one directory per partition,
- * and turn DuckDB's per-file statistics into `add` actions.
- */
-async function writeDataFiles(
-  lake: LakeEngine, table: string, source: string, incoming: StructType, schema: StructType,
-  partitionColumns: string[], metadata: Metadata, targetFileSize = 128 * 1024 * 1024,
-): Promise<AddFile[]> {
-  const db = await lake.duckdb()
-  const present = new Map(incoming.fields.map((f) => [f.name.toLowerCase(), f.name]))
-  const projection = schema.fields.map((field) => {
-    const sourceName = present.get(field.name.toLowerCase())
-    const value = sourceName === undefined ? 'NULL' : quoteIdentifier(sourceName)
-    return `CAST(${value} AS ${duckdbType(field.type)}) AS ${quoteIdentifier(field.name)}`
-  })
-  // DuckDB splits by size or by partition, not both: partitioned writes get a file per partition.
-  const layout = partitionColumns.length
-    ? `PARTITION_BY (${partitionColumns.map(quoteIdentifier).join(', ')})`
-    : `FILE_SIZE_BYTES ${targetFileSize}`
-  const written = await db.rows(
-    `COPY (SELECT ${projection.join(', ')} FROM ${source}) TO ${quoteString(table)}
-     (FORMAT parquet, COMPRESSION zstd, APPEND, ${layout}, FILENAME_PATTERN 'part-{uuid}', RETURN_STATS)`,
-  )
-  const dataSchema: StructType = { type: 'struct', fields: schema.fields.filter((f) => !partitionColumns.includes(f.name)) }
-  const numIndexedCols = Number(metadata.configuration['delta.dataSkippingNumIndexedCols'] ?? 32)
-  const now = Date.now()
-  return written
-    .filter((file) => Number(file.count) > 0)
-    .map((file): AddFile => {
-      const relative = path.relative(table, String(file.filename)).split(path.sep).join('/')
-      const partitionValues: Record<string, string | null> = {}
-      const keys = mapEntries(file.partition_keys)
-      for (const column of partitionColumns) {
-        const field = schema.fields.find((f) => f.name === column)!
-        partitionValues[column] = serializePartitionValue(keys.get(column) ?? null, field.type, column, table)
-      }
-      return {
-        path: percentEncodePath(relative),
-        partitionValues,
-        size: Number(file.file_size_bytes),
-        modificationTime: now,
-        dataChange: true,
-        stats: buildFileStats(dataSchema, Number(file.count), columnStatistics(file), { numIndexedCols }),
-      }
-    })
-}
-
 /** Dotted paths of the columns and struct fields `evolved` has and `original` lacks. */
 function newColumnPaths(original: StructType, evolved: StructType, prefix = ''): string[] {
   const paths: string[] = []
@@ -222,48 +174,4 @@ function newColumnPaths(original: StructType, evolved: StructType, prefix = ''):
     else if (isStruct(before.type) && isStruct(field.type)) paths.push(...newColumnPaths(before.type, field.type, `${where}.`))
   }
   return paths
-}
-
-/** DuckDB MAPs arrive as [{key, value}] lists in JSON form. */
-function mapEntries(value: unknown): Map<string, string | null> {
-  const entries = new Map<string, string | null>()
-  if (!Array.isArray(value)) return entries
-  for (const entry of value as { key: string; value: unknown }[]) {
-    entries.set(entry.key, entry.value === null ? null : String(entry.value))
-  }
-  return entries
-}
-
-/** RETURN_STATS names leaves `"a"."b"`; list elements (`"l"."element"`) get no Delta stats. */
-function columnStatistics(file: JsonRow): Map<string, LeafStatistics> {
-  const result = new Map<string, LeafStatistics>()
-  for (const entry of (file.column_statistics as unknown as { key: string; value: unknown }[]) ?? []) {
-    const leaf = parseQuotedPath(entry.key)
-    const values = mapEntries(entry.value)
-    result.set(leafKey(leaf), { min: values.get('min'), max: values.get('max'), nullCount: values.get('null_count') })
-  }
-  return result
-}
-
-function parseQuotedPath(text: string): string[] {
-  const parts: string[] = []
-  let i = 0
-  while (i < text.length) {
-    if (text[i] === '"') {
-      let name = ''
-      i++
-      while (i < text.length) {
-        if (text[i] === '"' && text[i + 1] === '"') { name += '"'; i += 2; continue }
-        if (text[i] === '"') { i++; break }
-        name += text[i++]
-      }
-      parts.push(name)
-    } else if (text[i] === '.') i++
-    else {
-      const end = text.indexOf('.', i)
-      parts.push(text.slice(i, end === -1 ? undefined : end))
-      i = end === -1 ? text.length : end
-    }
-  }
-  return parts
 }

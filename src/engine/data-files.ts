@@ -1,0 +1,119 @@
+/**
+ * Writing Parquet data files for a table with DuckDB's COPY: rows cast to the table's types,
+ * zstd, one directory per partition, and DuckDB's per-file statistics turned into Delta `stats`.
+ * Used by appends, MERGE/UPDATE/DELETE rewrites, change data files and OPTIMIZE.
+ */
+import * as path from 'node:path'
+import type { AddFile } from '../delta/actions'
+import { serializePartitionValue } from '../delta/partition-values'
+import { percentEncodePath } from '../delta/paths'
+import { duckdbType, quoteIdentifier, quoteString, type StructType } from '../delta/schema'
+import { buildFileStats, leafKey, type LeafStatistics } from '../delta/stats'
+import type { JsonRow } from './duckdb'
+import type { LakeEngine } from './lake-engine'
+
+export const DEFAULT_TARGET_FILE_SIZE = 128 * 1024 * 1024
+
+export interface WriteFilesOptions {
+  /** The table's columns, in order; source columns match by name (case-insensitive), missing ones are NULL. */
+  schema: StructType
+  partitionColumns: string[]
+  configuration: Record<string, string>
+  targetFileSize?: number
+  /** A folder under the table root (`_change_data` for change data files); default: the root. */
+  directory?: string
+  /** Columns written after the table's, as they are and without stats (`_change_type`). */
+  extraColumns?: string[]
+  /** The source's column names, when the caller knows them (saves a DESCRIBE). */
+  sourceColumns?: string[]
+  /** `dataChange` of the resulting adds (false for OPTIMIZE). */
+  dataChange?: boolean
+}
+
+/** Write the rows of `source` (a table name or a parenthesised SELECT) as new data files. */
+export async function writeDataFiles(lake: LakeEngine, table: string, source: string, options: WriteFilesOptions): Promise<AddFile[]> {
+  const db = await lake.duckdb()
+  const { schema, partitionColumns } = options
+  const sourceColumns = options.sourceColumns ?? (await db.describe(`SELECT * FROM ${source}`)).map((c) => c.name)
+  const present = new Map(sourceColumns.map((name) => [name.toLowerCase(), name]))
+  const projection = schema.fields.map((field) => {
+    const sourceName = present.get(field.name.toLowerCase())
+    const value = sourceName === undefined ? 'NULL' : quoteIdentifier(sourceName)
+    return `CAST(${value} AS ${duckdbType(field.type)}) AS ${quoteIdentifier(field.name)}`
+  })
+  projection.push(...(options.extraColumns ?? []).map(quoteIdentifier))
+  // DuckDB splits by size or by partition, not both: partitioned writes get a file per partition.
+  const layout = partitionColumns.length
+    ? `PARTITION_BY (${partitionColumns.map(quoteIdentifier).join(', ')})`
+    : `FILE_SIZE_BYTES ${options.targetFileSize ?? DEFAULT_TARGET_FILE_SIZE}`
+  const directory = options.directory ? path.join(table, options.directory) : table
+  const written = await db.rows(
+    `COPY (SELECT ${projection.join(', ')} FROM ${source}) TO ${quoteString(directory)}
+     (FORMAT parquet, COMPRESSION zstd, APPEND, ${layout}, FILENAME_PATTERN '${options.directory ? 'cdc' : 'part'}-{uuid}', RETURN_STATS)`,
+  )
+  const dataSchema: StructType = { type: 'struct', fields: schema.fields.filter((f) => !partitionColumns.includes(f.name)) }
+  const numIndexedCols = Number(options.configuration['delta.dataSkippingNumIndexedCols'] ?? 32)
+  const now = Date.now()
+  return written
+    .filter((file) => Number(file.count) > 0)
+    .map((file): AddFile => {
+      const relative = path.relative(table, String(file.filename)).split(path.sep).join('/')
+      const partitionValues: Record<string, string | null> = {}
+      const keys = mapEntries(file.partition_keys)
+      for (const column of partitionColumns) {
+        const field = schema.fields.find((f) => f.name === column)!
+        partitionValues[column] = serializePartitionValue(keys.get(column) ?? null, field.type, column, table)
+      }
+      return {
+        path: percentEncodePath(relative),
+        partitionValues,
+        size: Number(file.file_size_bytes),
+        modificationTime: now,
+        dataChange: options.dataChange ?? true,
+        stats: buildFileStats(dataSchema, Number(file.count), columnStatistics(file), { numIndexedCols }),
+      }
+    })
+}
+
+/** DuckDB MAPs arrive as [{key, value}] lists in JSON form. */
+function mapEntries(value: unknown): Map<string, string | null> {
+  const entries = new Map<string, string | null>()
+  if (!Array.isArray(value)) return entries
+  for (const entry of value as { key: string; value: unknown }[]) {
+    entries.set(entry.key, entry.value === null ? null : String(entry.value))
+  }
+  return entries
+}
+
+/** RETURN_STATS names leaves `"a"."b"`; list elements (`"l"."element"`) get no Delta stats. */
+function columnStatistics(file: JsonRow): Map<string, LeafStatistics> {
+  const result = new Map<string, LeafStatistics>()
+  for (const entry of (file.column_statistics as unknown as { key: string; value: unknown }[]) ?? []) {
+    const values = mapEntries(entry.value)
+    result.set(leafKey(parseQuotedPath(entry.key)), { min: values.get('min'), max: values.get('max'), nullCount: values.get('null_count') })
+  }
+  return result
+}
+
+function parseQuotedPath(text: string): string[] {
+  const parts: string[] = []
+  let i = 0
+  while (i < text.length) {
+    if (text[i] === '"') {
+      let name = ''
+      i++
+      while (i < text.length) {
+        if (text[i] === '"' && text[i + 1] === '"') { name += '"'; i += 2; continue }
+        if (text[i] === '"') { i++; break }
+        name += text[i++]
+      }
+      parts.push(name)
+    } else if (text[i] === '.') i++
+    else {
+      const end = text.indexOf('.', i)
+      parts.push(text.slice(i, end === -1 ? undefined : end))
+      i = end === -1 ? text.length : end
+    }
+  }
+  return parts
+}
