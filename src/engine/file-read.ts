@@ -34,6 +34,8 @@ export interface FileReadPlan {
   entries: FileEntry[]
   /** What the files are, for error messages ("data file", "change data file"). */
   kind?: string
+  /** Also select each row's index in its file under this name (rows are then identified by file + index). */
+  rowIndexColumn?: string
 }
 
 export interface RegisteredScan {
@@ -52,6 +54,7 @@ export async function registerFileRead(db: DuckDb, plan: FileReadPlan): Promise<
     const columns = [
       ...plan.schema.fields.map((f) => `NULL::${duckdbType(f.type)} AS ${quoteIdentifier(f.name)}`),
       ...constants.map((c) => `NULL::${c.type} AS ${quoteIdentifier(c.name)}`),
+      ...(plan.rowIndexColumn ? [`NULL::BIGINT AS ${quoteIdentifier(plan.rowIndexColumn)}`] : []),
     ]
     return { sql: `(SELECT ${columns.join(', ') || '1 AS "_"'} WHERE false)`, temporaryTables: [] }
   }
@@ -61,9 +64,10 @@ export async function registerFileRead(db: DuckDb, plan: FileReadPlan): Promise<
   const partitionColumns = plan.partitionColumns.map((name) => ({ name, type: duckdbType(plan.schema.fields.find((f) => f.name === name)!.type) }))
   await createEntriesTable(db, filesTable, entries, partitionColumns, constants)
   const selective = await createRowsTable(db, rowsTable, entries)
+  const withRowNumbers = selective || plan.rowIndexColumn !== undefined
 
   const paths = [...new Set(entries.map((e) => e.path))].map(quoteString).join(', ')
-  const source = `read_parquet([${paths}], filename = true, file_row_number = ${selective}, union_by_name = true)`
+  const source = `read_parquet([${paths}], filename = true, file_row_number = ${withRowNumbers}, union_by_name = true)`
   const available = new Map((await describeFiles(db, source, plan)).map((c) => [c.name, c.type]))
 
   const projection = plan.schema.fields.map((field) => {
@@ -75,6 +79,7 @@ export async function registerFileRead(db: DuckDb, plan: FileReadPlan): Promise<
     return `${convert(`d.${quoteIdentifier(physical)}`, deltaTypeFromDuckdbSafe(sourceType), field.type, plan.columnMapping)} AS ${alias}`
   })
   projection.push(...constants.map((c) => `f.${quoteIdentifier(c.name)} AS ${quoteIdentifier(c.name)}`))
+  if (plan.rowIndexColumn) projection.push(`d.file_row_number AS ${quoteIdentifier(plan.rowIndexColumn)}`)
   let sql = `SELECT ${projection.join(', ')} FROM ${source} d JOIN ${filesTable} f ON f.path = d.filename`
   if (selective) {
     sql += ` LEFT JOIN ${rowsTable} x ON x.entry = f.entry AND x.row_index = d.file_row_number` +

@@ -1,0 +1,151 @@
+/**
+ * MERGE INTO, in the shape of Delta's: the target is `t`, the source (any DuckDB query) is `s`.
+ * Matched clauses are tried in order (the first whose condition holds applies), then not-matched
+ * insert clauses. A target row may be changed by at most one source row. Only files holding a
+ * changed row are rewritten; files whose key statistics or partition values cannot overlap the
+ * source's keys are not even read.
+ */
+import type { Txn } from '../delta/actions'
+import { DeltaError } from '../delta/errors'
+import { fileMayContain, type ValueRange } from '../delta/file-pruning'
+import { duckdbType, quoteIdentifier, type StructType } from '../delta/schema'
+import type { Snapshot } from '../delta/snapshot'
+import type { LakeEngine } from './lake-engine'
+import { alreadyApplied, rewriteTable, type RewriteResult } from './rewrite'
+
+/** Column → SQL expression over `t` and `s`; '*' takes every target column from the source column of the same name. */
+export type Assignments = Record<string, string> | '*'
+
+export type MatchedClause = { condition?: string } & ({ update: Assignments } | { delete: true })
+export interface NotMatchedClause { condition?: string; insert: Assignments }
+
+export interface MergeOptions {
+  /** The join condition, e.g. `t.id = s.id`. */
+  on: string
+  whenMatchedUpdate?: { condition?: string; set: Assignments }
+  whenMatchedDelete?: { condition?: string }
+  whenNotMatchedInsert?: { condition?: string; values: Assignments }
+  /** The general form: matched clauses in order. The named ones above come after these, delete before update. */
+  whenMatched?: MatchedClause[]
+  whenNotMatched?: NotMatchedClause[]
+  /** Recorded in the same commit; a batch whose txn version is already recorded is skipped. */
+  txn?: Txn
+  /** Merge into this snapshot rather than the latest. */
+  snapshot?: Snapshot
+}
+
+let mergeCounter = 0
+
+export async function merge(lake: LakeEngine, table: string, sourceSql: string, options: MergeOptions): Promise<RewriteResult> {
+  const snapshot = options.snapshot ?? (await lake.snapshot(table))
+  if (alreadyApplied(snapshot, options.txn)) return rewriteTable(lake, snapshot, { operation: 'MERGE', operationParameters: {}, files: [], changesSql: () => '', txn: options.txn })
+  const matched: MatchedClause[] = [
+    ...(options.whenMatched ?? []),
+    ...(options.whenMatchedDelete ? [{ condition: options.whenMatchedDelete.condition, delete: true as const }] : []),
+    ...(options.whenMatchedUpdate ? [{ condition: options.whenMatchedUpdate.condition, update: options.whenMatchedUpdate.set }] : []),
+  ]
+  const notMatched: NotMatchedClause[] = [
+    ...(options.whenNotMatched ?? []),
+    ...(options.whenNotMatchedInsert ? [{ condition: options.whenNotMatchedInsert.condition, insert: options.whenNotMatchedInsert.values }] : []),
+  ]
+  if (matched.length + notMatched.length === 0) throw new DeltaError('INVALID_ARGUMENT', 'MERGE needs at least one WHEN clause', { table })
+
+  const db = await lake.duckdb()
+  const source = `__merge_source_${++mergeCounter}`
+  const body = /^\s*\(?\s*(select|with|values|from)\b/i.test(sourceSql) ? `(${sourceSql})` : sourceSql
+  await db.run(`CREATE TEMP TABLE ${source} AS SELECT *, row_number() OVER () AS __src_row FROM ${body}`)
+  try {
+    const sourceColumns = (await db.describe(`SELECT * FROM ${source}`)).map((c) => c.name).filter((n) => n !== '__src_row')
+    const [{ n: sourceRows }] = await db.rows(`SELECT count(*) AS n FROM ${source}`)
+    const files = await candidateFiles(lake, snapshot, source, options.on)
+    return await rewriteTable(lake, snapshot, {
+      operation: 'MERGE',
+      operationParameters: {
+        predicate: options.on,
+        matchedPredicates: JSON.stringify(matched.map((c) => ({ actionType: 'delete' in c ? 'delete' : 'update', ...(c.condition ? { predicate: c.condition } : {}) }))),
+        notMatchedPredicates: JSON.stringify(notMatched.map((c) => ({ actionType: 'insert', ...(c.condition ? { predicate: c.condition } : {}) }))),
+      },
+      operationMetrics: { numSourceRows: String(sourceRows) },
+      files,
+      checkSingleMatch: true,
+      txn: options.txn,
+      changesSql: (target) => changesSelect(snapshot.schema, target, source, sourceColumns, options.on, matched, notMatched, table),
+    })
+  } finally {
+    await db.run(`DROP TABLE IF EXISTS ${source}`)
+  }
+}
+
+function changesSelect(
+  schema: StructType, target: string, source: string, sourceColumns: string[], on: string,
+  matched: MatchedClause[], notMatched: NotMatchedClause[], table: string,
+): string {
+  const bySourceName = new Map(sourceColumns.map((name) => [name.toLowerCase(), name]))
+  const fromSource = (column: string, fallback: string) => {
+    const name = bySourceName.get(column.toLowerCase())
+    return name === undefined ? fallback : `s.${quoteIdentifier(name)}`
+  }
+  const assignment = (assignments: Assignments, column: string, fallback: string) => {
+    if (assignments === '*') return fromSource(column, fallback)
+    const key = Object.keys(assignments).find((k) => k.toLowerCase() === column.toLowerCase())
+    return key === undefined ? fallback : `(${assignments[key]})`
+  }
+  for (const clause of [...matched.flatMap((c) => ('update' in c ? [c.update] : [])), ...notMatched.map((c) => c.insert)]) {
+    if (clause === '*') continue
+    for (const column of Object.keys(clause)) {
+      if (!schema.fields.some((f) => f.name.toLowerCase() === column.toLowerCase())) {
+        throw new DeltaError('INVALID_ARGUMENT', `MERGE assigns column '${column}', which the table does not have (columns: ${schema.fields.map((f) => f.name).join(', ')})`, { table })
+      }
+    }
+  }
+  const condition = (c?: string) => (c ? `(${c})` : 'true')
+  const matchedCase = matched.length
+    ? `CASE ${matched.map((c, i) => `WHEN ${condition(c.condition)} THEN ${i}`).join(' ')} END`
+    : 'NULL'
+  const insertCase = notMatched.length
+    ? `CASE ${notMatched.map((c, i) => `WHEN ${condition(c.condition)} THEN ${i}`).join(' ')} END`
+    : 'NULL'
+  const matchedActions = matched.map((c, i) => `WHEN ${i} THEN '${'delete' in c ? 'delete' : 'update'}'`).join(' ')
+  const columns = schema.fields.map((field) => {
+    const column = quoteIdentifier(field.name)
+    const old = `t.${column}`
+    const updates = matched.flatMap((c, i) => ('update' in c ? [`WHEN __action = 'update' AND __clause = ${i} THEN ${assignment(c.update, field.name, old)}`] : []))
+    const inserts = notMatched.map((c, i) => `WHEN __action = 'insert' AND __clause = ${i} THEN ${assignment(c.insert, field.name, 'NULL')}`)
+    return `CAST(CASE ${[...updates, ...inserts].join(' ')} ELSE ${old} END AS ${duckdbType(field.type)}) AS ${column}`
+  })
+  const oldRow = `CASE WHEN t.__row IS NULL THEN NULL ELSE struct_pack(${schema.fields.map((f) => `${quoteIdentifier(f.name)} := t.${quoteIdentifier(f.name)}`).join(', ')}) END`
+  return `SELECT t.__file AS __file, t.__row AS __row,
+      CASE WHEN t.__row IS NOT NULL AND s.__src_row IS NOT NULL THEN ${matchedCase}
+           WHEN t.__row IS NULL THEN ${insertCase} END AS __clause,
+      CASE WHEN t.__row IS NOT NULL AND s.__src_row IS NOT NULL THEN ${matched.length ? `coalesce(CASE __clause ${matchedActions} END, 'matched')` : `'matched'`}
+           WHEN t.__row IS NULL THEN CASE WHEN __clause IS NULL THEN 'skip' ELSE 'insert' END
+           ELSE 'copy' END AS __action,
+      ${columns.join(',\n      ')},
+      ${oldRow} AS __old
+    FROM ${target} t FULL OUTER JOIN ${source} s ON (${on})`
+}
+
+/**
+ * The files MERGE must read: all of them, except those whose partition values or statistics show
+ * they hold no key the source has. Keys come from `t.x = s.y` conjuncts of the join condition.
+ */
+async function candidateFiles(lake: LakeEngine, snapshot: Snapshot, source: string, on: string) {
+  const keys = [...on.matchAll(/\bt\s*\.\s*("(?:[^"]|"")+"|\w+)\s*=\s*s\s*\.\s*("(?:[^"]|"")+"|\w+)/gi)].map((m) => ({
+    target: unquote(m[1]), source: unquote(m[2]),
+  }))
+  if (keys.length === 0 || /\bor\b/i.test(on)) return snapshot.files
+  const db = await lake.duckdb()
+  const ranges: ValueRange[] = []
+  for (const key of keys) {
+    const field = snapshot.schema.fields.find((f) => f.name.toLowerCase() === key.target.toLowerCase())
+    if (!field || typeof field.type !== 'string') continue
+    const [bounds] = await db.rows(`SELECT min(${quoteIdentifier(key.source)}) AS lo, max(${quoteIdentifier(key.source)}) AS hi FROM ${source}`)
+    if (bounds.lo === null) return [] // no source key can match anything: nothing to read for matches
+    ranges.push({ column: field.name, type: field.type, min: bounds.lo, max: bounds.hi })
+  }
+  return snapshot.files.filter((file) => ranges.every((range) => fileMayContain(file.add, range, snapshot.partitionColumns)))
+}
+
+function unquote(name: string): string {
+  return name.startsWith('"') ? name.slice(1, -1).replaceAll('""', '"') : name
+}

@@ -1,0 +1,208 @@
+/**
+ * OPTIMIZE: bin-packing compaction, as Delta's OPTIMIZE (without ZORDER BY) does. Per partition,
+ * the files smaller than the minimum size (and every file with a deletion vector, since rewriting
+ * it purges the deleted rows) are sorted by size and packed greedily into bins of at most the
+ * target size; each bin of two or more files, or of one file with a deletion vector, is rewritten
+ * as one new file. The commit removes the old files and adds the new ones with dataChange=false,
+ * so streaming readers and the change data feed see no change. It depends only on the files it
+ * rewrites: a concurrent append does not conflict, a concurrent removal of one of them does.
+ */
+import type { Action, AddFile, RemoveFile } from '../delta/actions'
+import { commit } from '../delta/commit'
+import type { ReadSet } from '../delta/conflicts'
+import { DeltaError, isDeltaError } from '../delta/errors'
+import { checkWritable } from '../delta/features'
+import { fileKey } from '../delta/log-replay'
+import { resolveLogPath } from '../delta/paths'
+import { logicalPartitionValues, planScan } from '../delta/scan'
+import type { ActiveFile, Snapshot } from '../delta/snapshot'
+import { DEFAULT_TARGET_FILE_SIZE, writeDataFiles } from './data-files'
+import { dropScan, registerScan } from './delta-scan'
+import type { LakeEngine } from './lake-engine'
+
+export interface OptimizeOptions {
+  /** Largest total input size of a bin, in bytes. Default: `delta.targetFileSize`, else 128 MiB. */
+  targetFileSize?: number
+  /** Files smaller than this are compacted. Default: the target file size. */
+  minFileSize?: number
+  /** Optimize this snapshot rather than the latest (the caller already holds one). */
+  snapshot?: Snapshot
+}
+
+export interface OptimizeBin {
+  /** Logical partition column → canonical text (see logicalPartitionValues). */
+  partitionValues: Record<string, string | null>
+  files: ActiveFile[]
+}
+
+export interface OptimizePlan {
+  snapshot: Snapshot
+  targetFileSize: number
+  minFileSize: number
+  /** The bins to rewrite, each into one file. Empty: nothing to do. */
+  bins: OptimizeBin[]
+}
+
+export interface OptimizeResult {
+  /** The OPTIMIZE commit; absent when there was nothing to compact. */
+  version?: number
+  filesRemoved: number
+  filesAdded: number
+  bytesRemoved: number
+  bytesAdded: number
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2,
+  g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4, tib: 1024 ** 4,
+}
+
+/** `delta.targetFileSize` in bytes: a plain number or a size such as `256mb`; undefined when not set. */
+export function tableTargetFileSize(configuration: Record<string, string>, table: string): number | undefined {
+  const text = configuration['delta.targetFileSize']
+  if (text === undefined) return undefined
+  const match = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(text)
+  const unit = match ? SIZE_UNITS[match[2].toLowerCase()] : undefined
+  if (!match || unit === undefined || Number(match[1]) <= 0) {
+    throw new DeltaError('INVALID_ARGUMENT', `table property delta.targetFileSize = '${text}' is not a size in bytes (e.g. 134217728 or 128mb)`, { table })
+  }
+  return Number(match[1]) * unit
+}
+
+function checkSize(value: number | undefined, name: string, table: string): void {
+  if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
+    throw new DeltaError('INVALID_ARGUMENT', `${name} must be a whole number of bytes > 0, got ${value}`, { table })
+  }
+}
+
+/** Which files to compact into which bins. Pure: reads nothing but the snapshot. */
+export function planOptimize(snapshot: Snapshot, options: Omit<OptimizeOptions, 'snapshot'> = {}): OptimizePlan {
+  const { table } = snapshot
+  checkSize(options.targetFileSize, 'targetFileSize', table)
+  checkSize(options.minFileSize, 'minFileSize', table)
+  const targetFileSize = options.targetFileSize ?? tableTargetFileSize(snapshot.metadata.configuration, table) ?? DEFAULT_TARGET_FILE_SIZE
+  const minFileSize = options.minFileSize ?? targetFileSize
+
+  const partitions = new Map<string, OptimizeBin>()
+  for (const file of snapshot.files) {
+    if (file.add.size >= minFileSize && !file.add.deletionVector) continue
+    const partitionValues = logicalPartitionValues(file.add.partitionValues, snapshot)
+    const key = JSON.stringify(snapshot.partitionColumns.map((c) => partitionValues[c]))
+    let group = partitions.get(key)
+    if (!group) partitions.set(key, (group = { partitionValues, files: [] }))
+    group.files.push(file)
+  }
+
+  const bins: OptimizeBin[] = []
+  for (const group of partitions.values()) {
+    const files = [...group.files].sort((a, b) => a.add.size - b.add.size || a.path.localeCompare(b.path))
+    let current: ActiveFile[] = []
+    let currentSize = 0
+    const close = () => {
+      if (current.length > 1 || (current.length === 1 && current[0].add.deletionVector)) bins.push({ partitionValues: group.partitionValues, files: current })
+      current = []
+      currentSize = 0
+    }
+    for (const file of files) {
+      if (current.length > 0 && currentSize + file.add.size > targetFileSize) close()
+      current.push(file)
+      currentSize += file.add.size
+    }
+    close()
+  }
+  return { snapshot, targetFileSize, minFileSize, bins }
+}
+
+/** Compact the table's small files (see the module comment). */
+export async function optimize(lake: LakeEngine, table: string, options: OptimizeOptions = {}): Promise<OptimizeResult> {
+  const snapshot = options.snapshot ?? (await lake.snapshot(table))
+  // Refuse before writing anything: commit() would refuse too, but only after the rewrite.
+  checkWritable(snapshot.protocol, snapshot.metadata, table)
+  const plan = planOptimize(snapshot, options)
+  if (plan.bins.length === 0) return { filesRemoved: 0, filesAdded: 0, bytesRemoved: 0, bytesAdded: 0 }
+
+  const added: AddFile[] = []
+  try {
+    for (const bin of plan.bins) added.push(...(await rewriteBin(lake, table, snapshot, bin)))
+    return await commitOptimize(lake, table, plan, added)
+  } catch (error) {
+    // A DeltaError from the write or the commit means nothing was committed: the new files are
+    // garbage. (After another error, such as a failed disk write, the commit's fate is unknown:
+    // leave the files to VACUUM.)
+    if (isDeltaError(error)) {
+      const { storage } = lake.io
+      for (const add of added) await storage.delete(resolveLogPath(table, add.path, storage.join, table))
+    }
+    throw error
+  }
+}
+
+/** One bin's live rows (deletion vectors applied, partition values as columns) as one new file. */
+async function rewriteBin(lake: LakeEngine, table: string, snapshot: Snapshot, bin: OptimizeBin): Promise<AddFile[]> {
+  const db = await lake.duckdb()
+  const wanted = new Set(bin.files.map((f) => f.path))
+  const scanPlan = planScan(snapshot)
+  const scan = await registerScan(db, lake.io.storage, { ...scanPlan, files: scanPlan.files.filter((f) => wanted.has(f.path)) })
+  try {
+    const bytesIn = bin.files.reduce((sum, f) => sum + f.add.size, 0)
+    return await writeDataFiles(lake, table, scan.sql, {
+      schema: snapshot.schema,
+      partitionColumns: snapshot.partitionColumns,
+      configuration: snapshot.metadata.configuration,
+      // The bin is one file: never let the writer roll over to a second one.
+      targetFileSize: Math.max(bytesIn, 1) * 1024,
+      dataChange: false,
+      sourceColumns: snapshot.schema.fields.map((f) => f.name),
+    })
+  } finally {
+    await dropScan(db, scan)
+  }
+}
+
+/** Commit a plan's rewrite: remove every file of its bins, add `added`, all with dataChange=false. */
+export async function commitOptimize(lake: LakeEngine, table: string, plan: OptimizePlan, added: AddFile[]): Promise<OptimizeResult> {
+  const { snapshot } = plan
+  const removed = plan.bins.flatMap((bin) => bin.files)
+  const now = Date.now()
+  const actions: Action[] = [
+    ...removed.map(({ add }): Action => ({ remove: removeFor(add, now) })),
+    ...added.map((add): Action => ({ add })),
+  ]
+  // OPTIMIZE depends on the files it rewrites and nothing else: appends may land meanwhile.
+  const readSet: ReadSet = { files: new Set(removed.map((f) => fileKey(f.path, f.add))), readData: false, appIds: new Set() }
+  const bytesRemoved = removed.reduce((sum, f) => sum + f.add.size, 0)
+  const bytesAdded = added.reduce((sum, f) => sum + f.size, 0)
+  const result = await commit(lake.io, {
+    table,
+    snapshot,
+    actions,
+    operation: 'OPTIMIZE',
+    operationParameters: { predicate: '[]', zOrderBy: '[]' },
+    operationMetrics: {
+      numRemovedFiles: String(removed.length),
+      numAddedFiles: String(added.length),
+      numRemovedBytes: String(bytesRemoved),
+      numAddedBytes: String(bytesAdded),
+      numDeletionVectorsRemoved: String(removed.filter((f) => f.add.deletionVector).length),
+    },
+    readSet,
+  })
+  return { version: result.version, filesRemoved: removed.length, filesAdded: added.length, bytesRemoved, bytesAdded }
+}
+
+function removeFor(add: AddFile, deletionTimestamp: number): RemoveFile {
+  const remove: RemoveFile = {
+    path: add.path,
+    deletionTimestamp,
+    dataChange: false,
+    extendedFileMetadata: true,
+    partitionValues: add.partitionValues,
+    size: add.size,
+  }
+  if (add.stats) remove.stats = add.stats
+  if (add.tags) remove.tags = add.tags
+  if (add.deletionVector) remove.deletionVector = add.deletionVector
+  if (add.baseRowId !== undefined && add.baseRowId !== null) remove.baseRowId = add.baseRowId
+  if (add.defaultRowCommitVersion !== undefined && add.defaultRowCommitVersion !== null) remove.defaultRowCommitVersion = add.defaultRowCommitVersion
+  return remove
+}

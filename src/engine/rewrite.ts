@@ -1,0 +1,181 @@
+/**
+ * Copy-on-write changes (MERGE, UPDATE, DELETE): read the candidate files' rows, decide per row
+ * what happens, rewrite only the files that have a changed row, and commit their removes, the new
+ * adds and, with the change data feed on, `_change_data` files with the change rows.
+ *
+ * The operation supplies one SELECT over the target rows (`t`, with `__file` and `__row`) that
+ * yields per row: `__file`, `__row`, `__action`, the table's columns with their new values, and
+ * `__old` (the old values as a struct). Actions: copy (unchanged row of the target), update,
+ * delete, insert, matched (MERGE matched a row but no clause applied), skip (source row not inserted).
+ * An update whose new values equal the old ones becomes `noop`: no file is rewritten for it and no
+ * change rows are written (Spark writes pre- and post-images for such rows; we do not).
+ */
+import type { Action, AddCDCFile, RemoveFile, Txn } from '../delta/actions'
+import { commit } from '../delta/commit'
+import { DeltaError } from '../delta/errors'
+import { checkWritable, isChangeDataFeedEnabled } from '../delta/features'
+import { fileKey } from '../delta/log-replay'
+import { logicalPartitionValues } from '../delta/scan'
+import { quoteIdentifier, quoteString } from '../delta/schema'
+import type { ActiveFile, Snapshot } from '../delta/snapshot'
+import { writeDataFiles } from './data-files'
+import { DeletionVectorLoader } from './deletion-vector-loader'
+import { dropScan, registerFileRead, type FileEntry } from './file-read'
+import type { LakeEngine } from './lake-engine'
+
+let rewriteCounter = 0
+
+export interface RewritePlan {
+  operation: 'MERGE' | 'UPDATE' | 'DELETE'
+  operationParameters: Record<string, unknown>
+  /** The files whose rows the operation must see. */
+  files: ActiveFile[]
+  /** The per-row SELECT, given the target relation's SQL. */
+  changesSql: (target: string) => string
+  /** MERGE: a target row may be changed by at most one source row. */
+  checkSingleMatch?: boolean
+  txn?: Txn
+  /** Extra commit metrics (e.g. MERGE's numSourceRows). */
+  operationMetrics?: Record<string, string>
+}
+
+export interface RewriteMetrics {
+  rowsInserted: number
+  rowsUpdated: number
+  rowsDeleted: number
+  rowsCopied: number
+  /** Updates that changed no value: nothing written for them. */
+  rowsUnchanged: number
+  filesRemoved: number
+  filesAdded: number
+  changeDataFiles: number
+}
+
+export interface RewriteResult {
+  /** The committed version; undefined when there was nothing to commit. */
+  version?: number
+  /** The txn (appId, version) was already recorded in the table: nothing was done. */
+  alreadyApplied?: boolean
+  metrics: RewriteMetrics
+}
+
+const emptyMetrics = (): RewriteMetrics => ({ rowsInserted: 0, rowsUpdated: 0, rowsDeleted: 0, rowsCopied: 0, rowsUnchanged: 0, filesRemoved: 0, filesAdded: 0, changeDataFiles: 0 })
+
+/** True when `txn` is already in the table: a replayed batch must not be applied twice. */
+export function alreadyApplied(snapshot: Snapshot, txn: Txn | undefined): boolean {
+  if (!txn) return false
+  const recorded = snapshot.txns.get(txn.appId)
+  return recorded !== undefined && recorded.version >= txn.version
+}
+
+export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: RewritePlan): Promise<RewriteResult> {
+  const { table } = snapshot
+  if (alreadyApplied(snapshot, plan.txn)) return { alreadyApplied: true, metrics: emptyMetrics() }
+  checkWritable(snapshot.protocol, snapshot.metadata, table)
+  const db = await lake.duckdb()
+  const id = ++rewriteCounter
+  const changes = `__rewrite_changes_${id}`
+  const rewritten = `__rewrite_files_${id}`
+  const columns = snapshot.schema.fields.map((f) => quoteIdentifier(f.name))
+
+  const deletionVectors = new DeletionVectorLoader(lake.io.storage, table)
+  const entries: FileEntry[] = []
+  for (const file of plan.files) {
+    const entry: FileEntry = { path: file.path, partitionValues: logicalPartitionValues(file.add.partitionValues, snapshot), constants: { __file: quoteString(file.path) } }
+    if (file.add.deletionVector) entry.selection = { mode: 'exclude', rows: await deletionVectors.rows(file.add.deletionVector, file.path) }
+    entries.push(entry)
+  }
+  const target = await registerFileRead(db, {
+    table, version: snapshot.version, schema: snapshot.schema, partitionColumns: snapshot.partitionColumns, columnMapping: snapshot.columnMapping,
+    constants: [{ name: '__file', type: 'VARCHAR' }], rowIndexColumn: '__row', entries,
+  })
+  try {
+    await db.run(`CREATE TEMP TABLE ${changes} AS ${plan.changesSql(target.sql)}`)
+    if (plan.checkSingleMatch) await checkSingleMatch(lake, changes, table)
+    await db.run(`UPDATE ${changes} SET __action = 'noop' WHERE __action = 'update' AND struct_pack(${columns.map((c) => `${c} := ${c}`).join(', ')}) IS NOT DISTINCT FROM __old`)
+    const counts = new Map((await db.rows(`SELECT __action AS action, count(*) AS n FROM ${changes} GROUP BY 1`)).map((r) => [String(r.action), Number(r.n)]))
+    await db.run(`CREATE TEMP TABLE ${rewritten} AS SELECT DISTINCT __file FROM ${changes} WHERE __action IN ('update', 'delete')`)
+    const rewrittenFiles = new Set((await db.rows(`SELECT __file FROM ${rewritten}`)).map((r) => String(r.__file)))
+    const metrics = emptyMetrics()
+    metrics.rowsInserted = counts.get('insert') ?? 0
+    metrics.rowsUpdated = counts.get('update') ?? 0
+    metrics.rowsDeleted = counts.get('delete') ?? 0
+    metrics.rowsUnchanged = counts.get('noop') ?? 0
+    if (rewrittenFiles.size === 0 && metrics.rowsInserted === 0 && !plan.txn) return { metrics }
+
+    const kept = `(SELECT ${columns.join(', ')} FROM ${changes} WHERE __action = 'insert' OR (__action IN ('copy', 'matched', 'noop', 'update') AND __file IN (SELECT __file FROM ${rewritten})))`
+    const configuration = snapshot.metadata.configuration
+    const fileOptions = { schema: snapshot.schema, partitionColumns: snapshot.partitionColumns, configuration, sourceColumns: snapshot.schema.fields.map((f) => f.name) }
+    const adds = await writeDataFiles(lake, table, kept, fileOptions)
+    metrics.rowsCopied = Number((await db.rows(`SELECT count(*) AS n FROM ${changes} WHERE __action IN ('copy', 'matched', 'noop') AND __file IN (SELECT __file FROM ${rewritten})`))[0].n)
+
+    // With files rewritten, readers take this commit's changes from its change data files only,
+    // so they hold every change (inserts too). An insert-only commit needs none: its adds say it all.
+    const cdc: AddCDCFile[] = []
+    if (isChangeDataFeedEnabled(snapshot.metadata) && rewrittenFiles.size > 0) {
+      const old = `unnest(__old)`
+      const changeRows = `(
+        SELECT ${old}, 'update_preimage' AS _change_type FROM ${changes} WHERE __action = 'update'
+        UNION ALL SELECT ${columns.join(', ')}, 'update_postimage' FROM ${changes} WHERE __action = 'update'
+        UNION ALL SELECT ${old}, 'delete' FROM ${changes} WHERE __action = 'delete'
+        UNION ALL SELECT ${columns.join(', ')}, 'insert' FROM ${changes} WHERE __action = 'insert')`
+      const written = await writeDataFiles(lake, table, changeRows, { ...fileOptions, directory: '_change_data', extraColumns: ['_change_type'] })
+      cdc.push(...written.map(({ path, partitionValues, size }) => ({ path, partitionValues, size, dataChange: false })))
+    }
+
+    const now = Date.now()
+    const removed = snapshot.files.filter((f) => rewrittenFiles.has(f.path))
+    const removes = removed.map(({ add }): RemoveFile => ({
+      path: add.path, deletionTimestamp: now, dataChange: true, extendedFileMetadata: true, partitionValues: add.partitionValues,
+      size: add.size, stats: add.stats, tags: add.tags, deletionVector: add.deletionVector,
+    }))
+    metrics.filesRemoved = removes.length
+    metrics.filesAdded = adds.length
+    metrics.changeDataFiles = cdc.length
+    const actions: Action[] = [
+      ...removes.map((remove) => ({ remove })), ...adds.map((add) => ({ add })), ...cdc.map((c) => ({ cdc: c })),
+      ...(plan.txn ? [{ txn: { ...plan.txn, lastUpdated: plan.txn.lastUpdated ?? now } }] : []),
+    ]
+    const result = await commit(lake.io, {
+      table, snapshot, actions, operation: plan.operation, operationParameters: plan.operationParameters,
+      operationMetrics: { ...operationMetrics(plan.operation, metrics), ...plan.operationMetrics },
+      // The result depends on every row read: a concurrent change to those files, or new files
+      // (which could hold matching rows), means computing it again.
+      readSet: { files: new Set(plan.files.map((f) => fileKey(f.path, f.add))), readData: true, appIds: new Set() },
+    })
+    return { version: result.version, metrics }
+  } finally {
+    await db.run(`DROP TABLE IF EXISTS ${changes}; DROP TABLE IF EXISTS ${rewritten}`)
+    await dropScan(db, target)
+  }
+}
+
+/** Spark's metric names for each operation, as strings like Spark writes them. */
+function operationMetrics(operation: RewritePlan['operation'], m: RewriteMetrics): Record<string, string> {
+  const files = { numRemovedFiles: String(m.filesRemoved), numAddedFiles: String(m.filesAdded), numAddedChangeFiles: String(m.changeDataFiles) }
+  if (operation === 'MERGE') {
+    return {
+      numTargetRowsInserted: String(m.rowsInserted), numTargetRowsUpdated: String(m.rowsUpdated), numTargetRowsDeleted: String(m.rowsDeleted),
+      numTargetRowsCopied: String(m.rowsCopied), numTargetRowsUnchanged: String(m.rowsUnchanged),
+      numTargetFilesRemoved: String(m.filesRemoved), numTargetFilesAdded: String(m.filesAdded), numTargetChangeFilesAdded: String(m.changeDataFiles),
+    }
+  }
+  if (operation === 'UPDATE') return { numUpdatedRows: String(m.rowsUpdated), numCopiedRows: String(m.rowsCopied), numUnchangedRows: String(m.rowsUnchanged), ...files }
+  return { numDeletedRows: String(m.rowsDeleted), numCopiedRows: String(m.rowsCopied), ...files }
+}
+
+async function checkSingleMatch(lake: LakeEngine, changes: string, table: string): Promise<void> {
+  const db = await lake.duckdb()
+  const [duplicate] = await db.rows(
+    `SELECT to_json(any_value(__old)) AS target_row, count(*) AS matches FROM ${changes}
+     WHERE __action IN ('update', 'delete') GROUP BY __file, __row HAVING count(*) > 1 LIMIT 1`,
+  )
+  if (duplicate) {
+    throw new DeltaError(
+      'INVALID_ARGUMENT',
+      `MERGE matched target row ${String(duplicate.target_row)} with ${duplicate.matches} source rows; at most one source row may change a target row ` +
+        `(deduplicate the source by key first, e.g. keep the latest change per key)`,
+      { table },
+    )
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * UPDATE and DELETE with a SQL predicate over the table's columns (the row is `t`), copy-on-write
+ * like MERGE. When the predicate only involves partition columns, files of other partitions are
+ * not read at all.
+ */
+import type { Txn } from '../delta/actions'
+import { DeltaError } from '../delta/errors'
+import { logicalPartitionValues } from '../delta/scan'
+import { duckdbType, quoteIdentifier, quoteString } from '../delta/schema'
+import type { ActiveFile, Snapshot } from '../delta/snapshot'
+import type { LakeEngine } from './lake-engine'
+import { rewriteTable, type RewriteResult } from './rewrite'
+
+export interface DmlOptions {
+  txn?: Txn
+  snapshot?: Snapshot
+}
+
+/** UPDATE table SET column = expression, … WHERE predicate (default: every row). */
+export async function update(lake: LakeEngine, table: string, predicate: string | undefined, set: Record<string, string>, options: DmlOptions = {}): Promise<RewriteResult> {
+  const snapshot = options.snapshot ?? (await lake.snapshot(table))
+  const byName = new Map(snapshot.schema.fields.map((f) => [f.name.toLowerCase(), f]))
+  for (const column of Object.keys(set)) {
+    if (!byName.has(column.toLowerCase())) {
+      throw new DeltaError('INVALID_ARGUMENT', `UPDATE sets column '${column}', which the table does not have (columns: ${snapshot.schema.fields.map((f) => f.name).join(', ')})`, { table })
+    }
+  }
+  const condition = predicate ? `(${predicate})` : 'true'
+  const files = await filesForPredicate(lake, snapshot, predicate)
+  return rewriteTable(lake, snapshot, {
+    operation: 'UPDATE',
+    operationParameters: { predicate: predicate ? JSON.stringify([predicate]) : '[]' },
+    files,
+    txn: options.txn,
+    changesSql: (target) => {
+      const columns = snapshot.schema.fields.map((field) => {
+        const column = quoteIdentifier(field.name)
+        const key = Object.keys(set).find((k) => k.toLowerCase() === field.name.toLowerCase())
+        const value = key === undefined ? `t.${column}` : `CASE WHEN __action = 'update' THEN CAST((${set[key]}) AS ${duckdbType(field.type)}) ELSE t.${column} END`
+        return `${value} AS ${column}`
+      })
+      return `SELECT t.__file AS __file, t.__row AS __row, CASE WHEN coalesce(${condition}, false) THEN 'update' ELSE 'copy' END AS __action,
+        ${columns.join(', ')}, ${oldRow(snapshot)} AS __old FROM ${target} t`
+    },
+  })
+}
+
+/** DELETE FROM table WHERE predicate (default: every row). */
+export async function deleteRows(lake: LakeEngine, table: string, predicate: string | undefined, options: DmlOptions = {}): Promise<RewriteResult> {
+  const snapshot = options.snapshot ?? (await lake.snapshot(table))
+  const condition = predicate ? `(${predicate})` : 'true'
+  const files = await filesForPredicate(lake, snapshot, predicate)
+  return rewriteTable(lake, snapshot, {
+    operation: 'DELETE',
+    operationParameters: { predicate: predicate ? JSON.stringify([predicate]) : '[]' },
+    files,
+    txn: options.txn,
+    changesSql: (target) => {
+      const columns = snapshot.schema.fields.map((f) => `t.${quoteIdentifier(f.name)} AS ${quoteIdentifier(f.name)}`)
+      return `SELECT t.__file AS __file, t.__row AS __row, CASE WHEN coalesce(${condition}, false) THEN 'delete' ELSE 'copy' END AS __action,
+        ${columns.join(', ')}, ${oldRow(snapshot)} AS __old FROM ${target} t`
+    },
+  })
+}
+
+function oldRow(snapshot: Snapshot): string {
+  return `struct_pack(${snapshot.schema.fields.map((f) => `${quoteIdentifier(f.name)} := t.${quoteIdentifier(f.name)}`).join(', ')})`
+}
+
+/**
+ * Files that may hold rows matching `predicate`. If the predicate can be evaluated on partition
+ * values alone (DuckDB binds it against a table of just those), files whose partition fails it
+ * are skipped; otherwise every file is a candidate.
+ */
+async function filesForPredicate(lake: LakeEngine, snapshot: Snapshot, predicate: string | undefined): Promise<ActiveFile[]> {
+  if (!predicate || snapshot.partitionColumns.length === 0 || snapshot.files.length === 0) return snapshot.files
+  const db = await lake.duckdb()
+  const fields = snapshot.partitionColumns.map((name) => snapshot.schema.fields.find((f) => f.name === name)!)
+  const rows = snapshot.files.map((file, i) => {
+    const values = logicalPartitionValues(file.add.partitionValues, snapshot)
+    const literals = fields.map((f) => {
+      const value = values[f.name]
+      const type = duckdbType(f.type)
+      if (value === null) return `NULL::${type}`
+      return type === 'BLOB' ? `encode(${quoteString(value)})` : `CAST(${quoteString(value)} AS ${type})`
+    })
+    return `(${[String(i), ...literals].join(', ')})`
+  })
+  const columns = ['__index', ...fields.map((f) => quoteIdentifier(f.name))].join(', ')
+  try {
+    const matching = await db.rows(`SELECT __index FROM (VALUES ${rows.join(', ')}) t(${columns}) WHERE coalesce((${predicate}), false)`)
+    return matching.map((r) => snapshot.files[Number(r.__index)])
+  } catch {
+    // The predicate needs data columns: every file may hold matching rows.
+    return snapshot.files
+  }
+}
