@@ -5,10 +5,11 @@
  * changed row are rewritten; files whose key statistics or partition values cannot overlap the
  * source's keys are not even read.
  */
-import type { Txn } from '../delta/actions'
 import { DeltaError } from '../delta/errors'
-import { fileMayContain, type ValueRange } from '../delta/file-pruning'
-import { duckdbType, quoteIdentifier, type StructType } from '../delta/schema'
+import type { AddFile, Txn } from '../delta/actions'
+import { canonicalPartitionValue } from '../delta/partition-values'
+import { parseStats } from '../delta/stats'
+import { duckdbType, quoteIdentifier, quoteString, type StructType } from '../delta/schema'
 import type { Snapshot } from '../delta/snapshot'
 import type { LakeEngine } from './lake-engine'
 import { alreadyApplied, rewriteTable, type RewriteResult } from './rewrite'
@@ -126,24 +127,63 @@ function changesSelect(
 }
 
 /**
- * The files MERGE must read: all of them, except those whose partition values or statistics show
- * they hold no key the source has. Keys come from `t.x = s.y` conjuncts of the join condition.
+ * The files MERGE must read: those that may hold a key the source has. Keys come from `t.x = s.y`
+ * conjuncts of the join condition; a file is skipped when, for some key, no source key falls in
+ * its partition value or its min/max statistics (checked per key with a range join, so scattered
+ * keys skip the files between them). Files without usable statistics are always read.
  */
 async function candidateFiles(lake: LakeEngine, snapshot: Snapshot, source: string, on: string) {
   const keys = [...on.matchAll(/\bt\s*\.\s*("(?:[^"]|"")+"|\w+)\s*=\s*s\s*\.\s*("(?:[^"]|"")+"|\w+)/gi)].map((m) => ({
     target: unquote(m[1]), source: unquote(m[2]),
   }))
-  if (keys.length === 0 || /\bor\b/i.test(on)) return snapshot.files
+  if (keys.length === 0 || /\bor\b/i.test(on) || snapshot.files.length === 0) return snapshot.files
   const db = await lake.duckdb()
-  const ranges: ValueRange[] = []
+  let candidates = snapshot.files.map((_, i) => i)
   for (const key of keys) {
     const field = snapshot.schema.fields.find((f) => f.name.toLowerCase() === key.target.toLowerCase())
-    if (!field || typeof field.type !== 'string') continue
-    const [bounds] = await db.rows(`SELECT min(${quoteIdentifier(key.source)}) AS lo, max(${quoteIdentifier(key.source)}) AS hi FROM ${source}`)
-    if (bounds.lo === null) return [] // no source key can match anything: nothing to read for matches
-    ranges.push({ column: field.name, type: field.type, min: bounds.lo, max: bounds.hi })
+    if (!field || !PRUNABLE.has(String(field.type))) continue
+    const bounds = snapshot.files.map((file) => fileBounds(file.add, field.name, field.type as string, snapshot.partitionColumns))
+    const type = duckdbType(field.type)
+    const ranges = `__merge_ranges_${++mergeCounter}`
+    await db.run(`CREATE TEMP TABLE ${ranges} (idx INTEGER, lo ${type}, hi ${type})`)
+    try {
+      const values = bounds.flatMap((b, idx) => (b === 'unknown' || b === 'empty' ? [] : [`(${idx}, ${literal(b.lo, type)}, ${literal(b.hi, type)})`]))
+      for (let start = 0; start < values.length; start += 1000) await db.run(`INSERT INTO ${ranges} VALUES ${values.slice(start, start + 1000).join(', ')}`)
+      const widen = type === 'TIMESTAMPTZ' || type === 'TIMESTAMP' ? ` + INTERVAL 1 MILLISECOND` : ''
+      const hit = new Set((await db.rows(
+        `SELECT DISTINCT r.idx FROM ${ranges} r JOIN (SELECT DISTINCT ${quoteIdentifier(key.source)} AS k FROM ${source} WHERE ${quoteIdentifier(key.source)} IS NOT NULL) s
+         ON (r.lo IS NULL OR s.k >= r.lo) AND (r.hi IS NULL OR s.k <= r.hi${widen})`,
+      )).map((r) => Number(r.idx)))
+      candidates = candidates.filter((idx) => bounds[idx] === 'unknown' || hit.has(idx))
+    } finally {
+      await db.run(`DROP TABLE IF EXISTS ${ranges}`)
+    }
   }
-  return snapshot.files.filter((file) => ranges.every((range) => fileMayContain(file.add, range, snapshot.partitionColumns)))
+  return candidates.map((idx) => snapshot.files[idx])
+}
+
+const PRUNABLE = new Set(['byte', 'short', 'integer', 'long', 'float', 'double', 'date', 'timestamp', 'timestamp_ntz', 'string'])
+
+type Bounds = { lo: string | null; hi: string | null } | 'unknown' | 'empty'
+
+/** A file's range of one column: from its partition value, or its statistics (null bound = open). */
+function fileBounds(add: AddFile, column: string, type: string, partitionColumns: string[]): Bounds {
+  if (partitionColumns.includes(column)) {
+    const value = canonicalPartitionValue(add.partitionValues[column], type, column)
+    return value === null ? 'empty' : { lo: value, hi: value }
+  }
+  const stats = parseStats(add.stats)
+  if (!stats || stats.numRecords === undefined) return 'unknown'
+  if (stats.numRecords === 0 || stats.nullCount?.[column] === stats.numRecords) return 'empty'
+  const lo = stats.minValues?.[column]
+  const hi = stats.maxValues?.[column]
+  if (lo === undefined && hi === undefined) return 'unknown'
+  const text = (v: unknown) => (v === undefined || v === null || typeof v === 'object' ? null : String(v))
+  return { lo: text(lo), hi: text(hi) }
+}
+
+function literal(value: string | null, type: string): string {
+  return value === null ? `NULL::${type}` : `CAST(${quoteString(value)} AS ${type})`
 }
 
 function unquote(name: string): string {

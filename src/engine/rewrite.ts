@@ -40,6 +40,8 @@ export interface RewritePlan {
 }
 
 export interface RewriteMetrics {
+  /** Files read: the candidates left after partition and statistics pruning. */
+  filesRead: number
   rowsInserted: number
   rowsUpdated: number
   rowsDeleted: number
@@ -59,7 +61,7 @@ export interface RewriteResult {
   metrics: RewriteMetrics
 }
 
-const emptyMetrics = (): RewriteMetrics => ({ rowsInserted: 0, rowsUpdated: 0, rowsDeleted: 0, rowsCopied: 0, rowsUnchanged: 0, filesRemoved: 0, filesAdded: 0, changeDataFiles: 0 })
+const emptyMetrics = (): RewriteMetrics => ({ filesRead: 0, rowsInserted: 0, rowsUpdated: 0, rowsDeleted: 0, rowsCopied: 0, rowsUnchanged: 0, filesRemoved: 0, filesAdded: 0, changeDataFiles: 0 })
 
 /** True when `txn` is already in the table: a replayed batch must not be applied twice. */
 export function alreadyApplied(snapshot: Snapshot, txn: Txn | undefined): boolean {
@@ -97,6 +99,7 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
     await db.run(`CREATE TEMP TABLE ${rewritten} AS SELECT DISTINCT __file FROM ${changes} WHERE __action IN ('update', 'delete')`)
     const rewrittenFiles = new Set((await db.rows(`SELECT __file FROM ${rewritten}`)).map((r) => String(r.__file)))
     const metrics = emptyMetrics()
+    metrics.filesRead = plan.files.length
     metrics.rowsInserted = counts.get('insert') ?? 0
     metrics.rowsUpdated = counts.get('update') ?? 0
     metrics.rowsDeleted = counts.get('delete') ?? 0

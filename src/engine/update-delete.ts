@@ -9,6 +9,7 @@ import { logicalPartitionValues } from '../delta/scan'
 import { duckdbType, quoteIdentifier, quoteString } from '../delta/schema'
 import type { ActiveFile, Snapshot } from '../delta/snapshot'
 import type { LakeEngine } from './lake-engine'
+import { splitConjuncts } from './predicates'
 import { rewriteTable, type RewriteResult } from './rewrite'
 
 export interface DmlOptions {
@@ -68,9 +69,9 @@ function oldRow(snapshot: Snapshot): string {
 }
 
 /**
- * Files that may hold rows matching `predicate`. If the predicate can be evaluated on partition
- * values alone (DuckDB binds it against a table of just those), files whose partition fails it
- * are skipped; otherwise every file is a candidate.
+ * Files that may hold rows matching `predicate`. Each top-level conjunct that can be evaluated on
+ * partition values alone (DuckDB binds it against a table of just those) must hold for a file's
+ * partition, else the file is skipped. A matching row satisfies every conjunct, so this is sound.
  */
 async function filesForPredicate(lake: LakeEngine, snapshot: Snapshot, predicate: string | undefined): Promise<ActiveFile[]> {
   if (!predicate || snapshot.partitionColumns.length === 0 || snapshot.files.length === 0) return snapshot.files
@@ -87,11 +88,14 @@ async function filesForPredicate(lake: LakeEngine, snapshot: Snapshot, predicate
     return `(${[String(i), ...literals].join(', ')})`
   })
   const columns = ['__index', ...fields.map((f) => quoteIdentifier(f.name))].join(', ')
-  try {
-    const matching = await db.rows(`SELECT __index FROM (VALUES ${rows.join(', ')}) t(${columns}) WHERE coalesce((${predicate}), false)`)
-    return matching.map((r) => snapshot.files[Number(r.__index)])
-  } catch {
-    // The predicate needs data columns: every file may hold matching rows.
-    return snapshot.files
+  let candidates = snapshot.files.map((_, i) => i)
+  for (const conjunct of splitConjuncts(predicate)) {
+    try {
+      const matching = new Set((await db.rows(`SELECT __index FROM (VALUES ${rows.join(', ')}) t(${columns}) WHERE coalesce((${conjunct}), false)`)).map((r) => Number(r.__index)))
+      candidates = candidates.filter((i) => matching.has(i))
+    } catch {
+      // This conjunct needs data columns: it prunes nothing.
+    }
   }
+  return candidates.map((i) => snapshot.files[i])
 }
