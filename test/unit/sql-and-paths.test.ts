@@ -4,6 +4,7 @@ import { DeltaError } from '../../src/delta/errors'
 import { canonicalPartitionValue, serializePartitionValue } from '../../src/delta/partition-values'
 import { percentDecode, percentEncodePath, resolveLogPath } from '../../src/delta/paths'
 import { canWidenInto, mergeSchemaForAppend, type StructType } from '../../src/delta/schema'
+import { splitConjuncts } from '../../src/engine/predicates'
 import { findDeltaPathReferences, replaceReferences } from '../../src/query/table-references'
 
 test('delta.`path` references are found outside strings and comments only', () => {
@@ -58,4 +59,11 @@ test('lossless widening rules', () => {
   assert.ok(!canWidenInto('decimal(5,2)', 'decimal(5,3)'))
   assert.ok(canWidenInto({ type: 'array', elementType: 'integer', containsNull: true }, { type: 'array', elementType: 'long', containsNull: true }))
   assert.ok(!canWidenInto('string', 'long'))
+})
+
+test('predicates split at top-level ANDs only', () => {
+  assert.deepEqual(splitConjuncts("grp = 1 AND id < 10"), ['grp = 1', 'id < 10'])
+  assert.deepEqual(splitConjuncts("(a = 1 AND b = 2) and c = 'x AND y' AND \"band\" = 3"), ['(a = 1 AND b = 2)', "c = 'x AND y'", '"band" = 3'])
+  assert.deepEqual(splitConjuncts('brand = 1 OR android = 2'), ['brand = 1 OR android = 2'])
+  assert.deepEqual(splitConjuncts('x BETWEEN -1 AND 0 AND y = 2'), ['x BETWEEN -1 AND 0', 'y = 2'], "BETWEEN's AND is not a conjunction")
 })
