@@ -52,7 +52,8 @@ export async function commit(engine: Engine, request: CommitRequest): Promise<Co
   checkWritable(protocol, metadata, table)
   checkAppendOnly(request.actions, metadata, table)
 
-  const readSet = request.readSet ?? emptyReadSet()
+  const given = request.readSet ?? emptyReadSet()
+  const readSet: ReadSet = { files: new Set(given.files), readData: given.readData, appIds: new Set(given.appIds) }
   const keyOf = (file: { path: string; deletionVector?: unknown }) =>
     fileKey(resolveLogPath(table, file.path, engine.storage.join, table), file as { deletionVector?: null })
   // A transaction depends on the files it removes and the appIds it records, whatever the caller said.

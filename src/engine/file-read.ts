@@ -101,7 +101,12 @@ async function describeFiles(db: DuckDb, source: string, plan: FileReadPlan): Pr
     const message = (cause as Error).message
     const missing = /No files found that match the pattern "([^"]+)"|Cannot open file "([^"]+)"/.exec(message)
     if (missing) {
-      throw new DeltaError('MISSING_FILE', `${kind} ${missing[1] ?? missing[2]} is listed in version ${plan.version} of the log but is missing on disk`, { table: plan.table, cause })
+      throw new DeltaError(
+        'MISSING_FILE',
+        `${kind} ${missing[1] ?? missing[2]} is listed in version ${plan.version} of the log but is missing on disk ` +
+          `(VACUUM deletes files of versions older than its retention; otherwise the table is damaged)`,
+        { table: plan.table, cause },
+      )
     }
     throw new DeltaError('CORRUPT_LOG', `a ${kind} of version ${plan.version} cannot be read: ${message.split('\n')[0]}`, { table: plan.table, cause })
   }

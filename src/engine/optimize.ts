@@ -14,7 +14,7 @@ import { DeltaError, isDeltaError } from '../delta/errors'
 import { checkWritable } from '../delta/features'
 import { fileKey } from '../delta/log-replay'
 import { resolveLogPath } from '../delta/paths'
-import { logicalPartitionValues, planScan } from '../delta/scan'
+import { logicalPartitionValues, planScan, type ScanFile } from '../delta/scan'
 import type { ActiveFile, Snapshot } from '../delta/snapshot'
 import { DEFAULT_TARGET_FILE_SIZE, writeDataFiles } from './data-files'
 import { dropScan, registerScan } from './delta-scan'
@@ -121,9 +121,10 @@ export async function optimize(lake: LakeEngine, table: string, options: Optimiz
   const plan = planOptimize(snapshot, options)
   if (plan.bins.length === 0) return { filesRemoved: 0, filesAdded: 0, bytesRemoved: 0, bytesAdded: 0 }
 
+  const scanFiles = new Map(planScan(snapshot).files.map((f) => [f.path, f]))
   const added: AddFile[] = []
   try {
-    for (const bin of plan.bins) added.push(...(await rewriteBin(lake, table, snapshot, bin)))
+    for (const bin of plan.bins) added.push(...(await rewriteBin(lake, table, snapshot, bin.files.map((f) => scanFiles.get(f.path)!))))
     return await commitOptimize(lake, table, plan, added)
   } catch (error) {
     // A DeltaError from the write or the commit means nothing was committed: the new files are
@@ -138,13 +139,12 @@ export async function optimize(lake: LakeEngine, table: string, options: Optimiz
 }
 
 /** One bin's live rows (deletion vectors applied, partition values as columns) as one new file. */
-async function rewriteBin(lake: LakeEngine, table: string, snapshot: Snapshot, bin: OptimizeBin): Promise<AddFile[]> {
+async function rewriteBin(lake: LakeEngine, table: string, snapshot: Snapshot, files: ScanFile[]): Promise<AddFile[]> {
   const db = await lake.duckdb()
-  const wanted = new Set(bin.files.map((f) => f.path))
-  const scanPlan = planScan(snapshot)
-  const scan = await registerScan(db, lake.io.storage, { ...scanPlan, files: scanPlan.files.filter((f) => wanted.has(f.path)) })
+  const { schema, partitionColumns, columnMapping, version } = snapshot
+  const scan = await registerScan(db, lake.io.storage, { table, version, schema, partitionColumns, columnMapping, files })
   try {
-    const bytesIn = bin.files.reduce((sum, f) => sum + f.add.size, 0)
+    const bytesIn = files.reduce((sum, f) => sum + f.size, 0)
     return await writeDataFiles(lake, table, scan.sql, {
       schema: snapshot.schema,
       partitionColumns: snapshot.partitionColumns,
