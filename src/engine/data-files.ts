@@ -3,6 +3,7 @@
  * zstd, one directory per partition, and DuckDB's per-file statistics turned into Delta `stats`.
  * Used by appends, MERGE/UPDATE/DELETE rewrites, change data files and OPTIMIZE.
  */
+import { mkdir } from 'node:fs/promises'
 import * as path from 'node:path'
 import type { AddFile } from '../delta/actions'
 import { serializePartitionValue } from '../delta/partition-values'
@@ -47,6 +48,8 @@ export async function writeDataFiles(lake: LakeEngine, table: string, source: st
     ? `PARTITION_BY (${partitionColumns.map(quoteIdentifier).join(', ')})`
     : `FILE_SIZE_BYTES ${options.targetFileSize ?? DEFAULT_TARGET_FILE_SIZE}`
   const directory = options.directory ? path.join(table, options.directory) : table
+  // DuckDB creates one folder level, not the lake's zone folders above a new table.
+  await mkdir(directory, { recursive: true })
   const written = await db.rows(
     `COPY (SELECT ${projection.join(', ')} FROM ${source}) TO ${quoteString(directory)}
      (FORMAT parquet, COMPRESSION zstd, APPEND, ${layout}, FILENAME_PATTERN '${options.directory ? 'cdc' : 'part'}-{uuid}', RETURN_STATS)`,

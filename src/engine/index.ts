@@ -10,3 +10,8 @@ export { registerFileRead, type FileEntry, type FileReadPlan } from './file-read
 export { LakeEngine, localEngine } from './lake-engine'
 export { optimize, planOptimize, commitOptimize, type OptimizeOptions, type OptimizePlan, type OptimizeResult } from './optimize'
 export { vacuum, type VacuumOptions, type VacuumResult } from './vacuum'
+export { filesMatching, type ColumnConstraint } from './file-skipping'
+export { appendQuery, createTable, type AppendOptions, type AppendResult, type CreateTableOptions } from './delta-writer'
+export { merge, type MergeOptions } from './merge'
+export { update, deleteRows, type DmlOptions } from './update-delete'
+export type { RewriteResult, RewriteMetrics } from './rewrite'

@@ -6,11 +6,10 @@
  * source's keys are not even read.
  */
 import { DeltaError } from '../delta/errors'
-import type { AddFile, Txn } from '../delta/actions'
-import { canonicalPartitionValue } from '../delta/partition-values'
-import { parseStats } from '../delta/stats'
-import { duckdbType, quoteIdentifier, quoteString, type StructType } from '../delta/schema'
+import type { Txn } from '../delta/actions'
+import { duckdbType, quoteIdentifier, type StructType } from '../delta/schema'
 import type { Snapshot } from '../delta/snapshot'
+import { boundLiteral, fileBounds, SKIPPABLE_TYPES } from './file-skipping'
 import type { LakeEngine } from './lake-engine'
 import { alreadyApplied, rewriteTable, type RewriteResult } from './rewrite'
 
@@ -141,13 +140,13 @@ async function candidateFiles(lake: LakeEngine, snapshot: Snapshot, source: stri
   let candidates = snapshot.files.map((_, i) => i)
   for (const key of keys) {
     const field = snapshot.schema.fields.find((f) => f.name.toLowerCase() === key.target.toLowerCase())
-    if (!field || !PRUNABLE.has(String(field.type))) continue
+    if (!field || !SKIPPABLE_TYPES.has(String(field.type))) continue
     const bounds = snapshot.files.map((file) => fileBounds(file.add, field.name, field.type as string, snapshot.partitionColumns))
     const type = duckdbType(field.type)
     const ranges = `__merge_ranges_${++mergeCounter}`
     await db.run(`CREATE TEMP TABLE ${ranges} (idx INTEGER, lo ${type}, hi ${type})`)
     try {
-      const values = bounds.flatMap((b, idx) => (b === 'unknown' || b === 'empty' ? [] : [`(${idx}, ${literal(b.lo, type)}, ${literal(b.hi, type)})`]))
+      const values = bounds.flatMap((b, idx) => (typeof b === 'object' ? [`(${idx}, ${boundLiteral(b.lo, type)}, ${boundLiteral(b.hi, type)})`] : []))
       for (let start = 0; start < values.length; start += 1000) await db.run(`INSERT INTO ${ranges} VALUES ${values.slice(start, start + 1000).join(', ')}`)
       const widen = type === 'TIMESTAMPTZ' || type === 'TIMESTAMP' ? ` + INTERVAL 1 MILLISECOND` : ''
       const hit = new Set((await db.rows(
@@ -160,30 +159,6 @@ async function candidateFiles(lake: LakeEngine, snapshot: Snapshot, source: stri
     }
   }
   return candidates.map((idx) => snapshot.files[idx])
-}
-
-const PRUNABLE = new Set(['byte', 'short', 'integer', 'long', 'float', 'double', 'date', 'timestamp', 'timestamp_ntz', 'string'])
-
-type Bounds = { lo: string | null; hi: string | null } | 'unknown' | 'empty'
-
-/** A file's range of one column: from its partition value, or its statistics (null bound = open). */
-function fileBounds(add: AddFile, column: string, type: string, partitionColumns: string[]): Bounds {
-  if (partitionColumns.includes(column)) {
-    const value = canonicalPartitionValue(add.partitionValues[column], type, column)
-    return value === null ? 'empty' : { lo: value, hi: value }
-  }
-  const stats = parseStats(add.stats)
-  if (!stats || stats.numRecords === undefined) return 'unknown'
-  if (stats.numRecords === 0 || stats.nullCount?.[column] === stats.numRecords) return 'empty'
-  const lo = stats.minValues?.[column]
-  const hi = stats.maxValues?.[column]
-  if (lo === undefined && hi === undefined) return 'unknown'
-  const text = (v: unknown) => (v === undefined || v === null || typeof v === 'object' ? null : String(v))
-  return { lo: text(lo), hi: text(hi) }
-}
-
-function literal(value: string | null, type: string): string {
-  return value === null ? `NULL::${type}` : `CAST(${quoteString(value)} AS ${type})`
 }
 
 function unquote(name: string): string {

@@ -1,38 +1,28 @@
 /**
- * Running a SQL text over the lake: Delta tables named by path are scanned at their latest
- * snapshot (one snapshot per table per query), everything else is DuckDB SQL.
+ * Running one SQL text over the lake and collecting every row (the CLI and tests; the editor
+ * pages through results instead, see query-session.ts).
  */
 import type { Json } from '@duckdb/node-api'
-import * as path from 'node:path'
-import { dropScan, type LakeEngine, type RegisteredScan } from '../engine'
+import type { LakeEngine } from '../engine'
+import type { LakeCatalog } from './catalog'
 import { rowsAsJson } from './json-values'
-import { findDeltaPathReferences, replaceReferences } from './table-references'
-
-export interface QueryOptions {
-  /** Relative table paths resolve against this folder (the lake). */
-  lakeDir: string
-}
+import { prepareQuery, type TableRead } from './prepare'
 
 export interface QueryOutput {
   columns: { name: string; type: string }[]
   rows: Record<string, Json>[]
+  tables: TableRead[]
 }
 
-export async function runQuery(lake: LakeEngine, sql: string, options: QueryOptions): Promise<QueryOutput> {
-  const references = findDeltaPathReferences(sql)
-  const scans = new Map<string, RegisteredScan>()
-  const db = await lake.duckdb()
+export async function runQuery(lake: LakeEngine, catalog: LakeCatalog, sql: string): Promise<QueryOutput> {
+  const prepared = await prepareQuery(lake, catalog, sql)
   try {
-    for (const ref of references) {
-      const table = path.resolve(options.lakeDir, ref.path)
-      if (!scans.has(table)) scans.set(table, await lake.scan(table))
-    }
-    const rewritten = replaceReferences(sql, references, (ref) => scans.get(path.resolve(options.lakeDir, ref.path))!.sql)
-    const result = await db.connection.runAndReadAll(rewritten)
+    const db = await lake.duckdb()
+    const result = await db.connection.runAndReadAll(prepared.sql)
     const names = result.columnNames()
     const types = result.columnTypes()
-    return { columns: names.map((name, i) => ({ name, type: types[i].toString() })), rows: rowsAsJson(result) }
+    return { columns: names.map((name, i) => ({ name, type: types[i].toString() })), rows: rowsAsJson(result), tables: prepared.tables }
   } finally {
-    for (const scan of scans.values()) await dropScan(db, scan)
+    await prepared.release()
   }
 }

@@ -1,0 +1,201 @@
+/**
+ * Preparing a SQL text for DuckDB. Spark's syntax is turned into names DuckDB can parse:
+ * ``delta.`path` ``, `zone.table VERSION AS OF n` / `TIMESTAMP AS OF '…'` and `table_changes(…)`
+ * become synthetic table names. DuckDB's parser then finds every table reference (so a column
+ * `t.x` is never mistaken for a table), each lake table is registered as a view of one snapshot
+ * (one per table and version for the whole query), and files that the query's filters rule out
+ * are left out of that view. DESCRIBE HISTORY / DETAIL become result tables.
+ */
+import * as path from 'node:path'
+import { DeltaError } from '../delta/errors'
+import { planScan } from '../delta/scan'
+import { quoteString } from '../delta/schema'
+import type { Snapshot } from '../delta/snapshot'
+import { dropScan, filesMatching, registerScan, type LakeEngine, type RegisteredScan } from '../engine'
+import type { LakeCatalog } from './catalog'
+import { tableOccurrences, type TableOccurrence } from './constraints'
+import { describeDetail, describeHistory } from './describe'
+import { findInCode, quoteName, replaceMatches, unquoteIdentifier, unquoteLiteral, type TextMatch } from './sql-text'
+
+export interface TableRead {
+  /** How the query named it: `raw.orders`, `raw.orders@v3`, a path, or `table_changes(...)`. */
+  name: string
+  path: string
+  version: number
+  filesTotal: number
+  /** Files read after skipping by partition values and statistics. */
+  filesRead: number
+}
+
+export interface PreparedQuery {
+  /** The SQL to run on the engine's DuckDB connection. */
+  sql: string
+  tables: TableRead[]
+  /** Drops the views and temporary tables the query used. */
+  release(): Promise<void>
+}
+
+const PATH_SCHEMA = '__delta'
+const CHANGES_SCHEMA = '__changes'
+const DUCKDB_SCHEMAS = new Set(['main', 'temp', 'information_schema', 'pg_catalog', 'system', ''])
+
+const IDENT = `(?:"(?:[^"]|"")+"|[A-Za-z_][\\w-]*)`
+const PATH_REF = '(?<![\\w$.])delta\\s*\\.\\s*`((?:[^`]|``)+)`'
+const NAME_REF = `(?<![\\w$."])(${IDENT})\\s*\\.\\s*(${IDENT})`
+const AS_OF = `\\s+(VERSION|TIMESTAMP)\\s+AS\\s+OF\\s+(\\d+|'(?:[^']|'')*')`
+const ARG = `(\\d+|'(?:[^']|'')*')`
+
+interface Target {
+  kind: 'table' | 'changes'
+  label: string
+  path: string
+  version?: number
+  timestamp?: number
+  changes?: { start: number | string; end?: number | string }
+}
+
+function asOf(kind: string | undefined, value: string | undefined): { version?: number; timestamp?: number; suffix: string } {
+  if (!kind || !value) return { suffix: '' }
+  if (kind.toUpperCase() === 'VERSION') return { version: Number(value), suffix: `@v${value}` }
+  const text = unquoteLiteral(value)
+  const timestamp = parseTimestamp(text)
+  return { timestamp, suffix: `@t${timestamp}` }
+}
+
+/** `'2026-11-24 10:00'` and ISO forms; without a zone the time is UTC. */
+export function parseTimestamp(text: string): number {
+  const iso = text.trim().replace(' ', 'T')
+  const ms = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(iso) ? iso : `${iso}Z`)
+  if (Number.isNaN(ms)) throw new DeltaError('INVALID_ARGUMENT', `'${text}' is not a timestamp (use e.g. '2026-11-24 10:00:00' (UTC) or ISO-8601)`)
+  return ms
+}
+
+export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: string): Promise<PreparedQuery> {
+  const db = await lake.duckdb()
+  const cleanup: (() => Promise<void>)[] = []
+  const release = async () => {
+    for (const step of cleanup.reverse()) await step()
+  }
+  try {
+    const describe = /^\s*DESCRIBE\s+(HISTORY|DETAIL)\s+([\s\S]+?)(?:\s+LIMIT\s+(\d+))?\s*;?\s*$/i.exec(sql)
+    if (describe) return await prepareDescribe(lake, catalog, describe, cleanup, release)
+
+    const targets = new Map<string, Target>()
+    let rewritten = sql
+    // 1. Spark syntax → synthetic names.
+    const changeCalls = findInCode(rewritten, new RegExp(`table_changes\\s*\\(\\s*('(?:[^']|'')*')\\s*,\\s*${ARG}\\s*(?:,\\s*${ARG}\\s*)?\\)`, 'gi'))
+    rewritten = replaceMatches(rewritten, changeCalls, (m) => {
+      const key = String(targets.size)
+      const source = unquoteLiteral(m.groups[0]!)
+      const arg = (v?: string) => (v === undefined ? undefined : v.startsWith("'") ? unquoteLiteral(v) : Number(v))
+      targets.set(`${CHANGES_SCHEMA}.${key}`, { kind: 'changes', label: `table_changes('${source}')`, path: source, changes: { start: arg(m.groups[1])!, end: arg(m.groups[2]) } })
+      return `${quoteName(CHANGES_SCHEMA)}.${quoteName(key)}`
+    })
+    const pathRefs = findInCode(rewritten, new RegExp(`${PATH_REF}(?:${AS_OF})?`, 'gi'))
+    rewritten = replaceMatches(rewritten, pathRefs, (m) => {
+      const tablePath = path.resolve(catalog.lakeDir, m.groups[0]!.replaceAll('``', '`'))
+      const when = asOf(m.groups[1], m.groups[2])
+      const name = `${tablePath}${when.suffix}`
+      targets.set(`${PATH_SCHEMA}.${name}`, { kind: 'table', label: `delta.\`${tablePath}\`${when.suffix}`, path: tablePath, version: when.version, timestamp: when.timestamp })
+      return `${quoteName(PATH_SCHEMA)}.${quoteName(name)}`
+    })
+    const timeTravel = findInCode(rewritten, new RegExp(`${NAME_REF}${AS_OF}`, 'gi'))
+    rewritten = replaceMatches(rewritten, timeTravel, (m: TextMatch) => {
+      const zone = unquoteIdentifier(m.groups[0]!)
+      const table = unquoteIdentifier(m.groups[1]!)
+      const when = asOf(m.groups[2], m.groups[3])
+      return `${quoteName(zone)}.${quoteName(`${table}${when.suffix}`)}`
+    })
+
+    // 2. DuckDB's parser finds the table references and the filters on them.
+    const occurrences = await parseOccurrences(lake, rewritten)
+    const byName = new Map<string, TableOccurrence[]>()
+    for (const o of occurrences) {
+      if (o.catalog !== '' || DUCKDB_SCHEMAS.has(o.schema)) continue
+      const key = `${o.schema}.${o.table}`
+      byName.set(key, [...(byName.get(key) ?? []), o])
+    }
+
+    // 3. One view per referenced table and version, holding only the files the filters allow.
+    const tables: TableRead[] = []
+    const schemas = new Set<string>()
+    for (const [key, uses] of byName) {
+      const { schema, table } = uses[0]
+      const target = targets.get(key) ?? (await lakeTarget(catalog, schema, table))
+      if (!schemas.has(schema)) {
+        await db.run(`CREATE SCHEMA IF NOT EXISTS ${quoteName(schema)}`)
+        schemas.add(schema)
+      }
+      const view = `${quoteName(schema)}.${quoteName(table)}`
+      let scan: RegisteredScan
+      if (target.kind === 'changes') {
+        const changesPath = target.path.includes('/') ? path.resolve(catalog.lakeDir, target.path) : (await catalog.resolve(target.path)).path
+        const bound = (v: number | string | undefined, side: 'start' | 'end') =>
+          v === undefined ? {} : typeof v === 'number' ? { [`${side}Version`]: v } : { [`${side}Timestamp`]: parseTimestamp(v) }
+        scan = await lake.changes(changesPath, { ...bound(target.changes!.start, 'start'), ...bound(target.changes!.end, 'end') })
+        tables.push({ name: target.label, path: changesPath, version: -1, filesTotal: 0, filesRead: 0 })
+      } else {
+        const snapshot = await lake.snapshot(target.path, target.version !== undefined ? { version: target.version } : target.timestamp !== undefined ? { timestamp: target.timestamp } : {})
+        const files = await filesForUses(lake, snapshot, uses)
+        const plan = planScan(snapshot)
+        const keep = new Set(files.map((f) => f.path))
+        scan = await registerScan(db, lake.io.storage, { ...plan, files: plan.files.filter((f) => keep.has(f.path)) })
+        tables.push({ name: target.label, path: target.path, version: snapshot.version, filesTotal: snapshot.files.length, filesRead: files.length })
+      }
+      await db.run(`CREATE OR REPLACE VIEW ${view} AS SELECT * FROM ${scan.sql}`)
+      cleanup.push(async () => {
+        await db.run(`DROP VIEW IF EXISTS ${view}`)
+        await dropScan(db, scan)
+      })
+    }
+    return { sql: rewritten, tables, release }
+  } catch (error) {
+    await release()
+    throw error
+  }
+}
+
+/** A lake table named `schema.table` (with an `@v…`/`@t…` suffix for time travel). */
+async function lakeTarget(catalog: LakeCatalog, schema: string, name: string): Promise<Target> {
+  const match = /^(.*?)(?:@v(\d+)|@t(-?\d+))?$/.exec(name)!
+  const entry = await catalog.resolve(`${schema}.${match[1]}`)
+  return { kind: 'table', label: name === match[1] ? entry.name : `${entry.name}${name.slice(match[1].length)}`, path: entry.path, version: match[2] === undefined ? undefined : Number(match[2]), timestamp: match[3] === undefined ? undefined : Number(match[3]) }
+}
+
+/** DuckDB's parse of the statement; a text DuckDB cannot parse yields none (running it reports the error). */
+async function parseOccurrences(lake: LakeEngine, sql: string): Promise<TableOccurrence[]> {
+  const db = await lake.duckdb()
+  const [{ parsed }] = await db.rows(`SELECT json_serialize_sql(${quoteString(sql)}) AS parsed`)
+  const tree = JSON.parse(String(parsed)) as { error?: boolean }
+  if (tree.error) return fallbackOccurrences(sql)
+  return tableOccurrences(tree)
+}
+
+/** For statements DuckDB will not serialise (COPY, CREATE …): `zone.table` names found in the code. */
+function fallbackOccurrences(sql: string): TableOccurrence[] {
+  return findInCode(sql, new RegExp(NAME_REF, 'g')).map((m) => ({ schema: unquoteIdentifier(m.groups[0]!), table: unquoteIdentifier(m.groups[1]!), catalog: '', constraints: [] }))
+}
+
+/** The union of the files each use of the table needs (a use without filters needs them all). */
+async function filesForUses(lake: LakeEngine, snapshot: Snapshot, uses: TableOccurrence[]) {
+  if (uses.some((u) => u.constraints.length === 0)) return snapshot.files
+  const db = await lake.duckdb()
+  const needed = new Set<string>()
+  for (const use of uses) for (const f of await filesMatching(db, snapshot, snapshot.files, use.constraints)) needed.add(f.path)
+  return snapshot.files.filter((f) => needed.has(f.path))
+}
+
+async function prepareDescribe(
+  lake: LakeEngine, catalog: LakeCatalog, match: RegExpExecArray, cleanup: (() => Promise<void>)[], release: () => Promise<void>,
+): Promise<PreparedQuery> {
+  const db = await lake.duckdb()
+  const ref = match[2].trim()
+  const pathRef = /^delta\s*\.\s*`((?:[^`]|``)+)`$/i.exec(ref)
+  const tablePath = pathRef ? path.resolve(catalog.lakeDir, pathRef[1].replaceAll('``', '`')) : (await catalog.resolve(ref.split('.').map(unquoteIdentifier).join('.'))).path
+  const snapshot = await lake.snapshot(tablePath)
+  const table = match[1].toUpperCase() === 'HISTORY'
+    ? await describeHistory(lake, tablePath, match[3] === undefined ? undefined : Number(match[3]))
+    : await describeDetail(lake, snapshot)
+  cleanup.push(() => db.run(`DROP TABLE IF EXISTS ${table}`))
+  return { sql: `SELECT * FROM ${table}`, tables: [{ name: ref, path: tablePath, version: snapshot.version, filesTotal: snapshot.files.length, filesRead: 0 }], release }
+}
