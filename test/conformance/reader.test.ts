@@ -9,6 +9,7 @@ import * as path from 'node:path'
 import { after, describe, test } from 'node:test'
 import { DeltaError } from '../../src/delta/errors'
 import { dropScan, LakeEngine } from '../../src/engine'
+import { LakeCatalog, prepareQuery } from '../../src/query'
 import { compareWithExpected, expectedParquetFiles, requireConformanceDir } from '../helpers/conformance'
 import { KNOWN_GAPS } from './known-gaps'
 
@@ -43,6 +44,19 @@ function conformanceTest(name: string, body: () => Promise<void>) {
       throw error
     }
   })
+}
+
+/** The same case through the SQL surface: ``SELECT * FROM delta.`path` [VERSION AS OF v]``. */
+async function assertQueriesAsExpected(c: ReadCase) {
+  const catalog = new LakeCatalog(path.dirname(c.table), engine.io.storage)
+  const sql = `SELECT * FROM delta.\`${c.table.replaceAll('`', '``')}\`${c.version === undefined ? '' : ` VERSION AS OF ${c.version}`}`
+  const prepared = await prepareQuery(engine, catalog, sql)
+  try {
+    const result = await compareWithExpected(await engine.duckdb(), `(${prepared.sql})`, expectedParquetFiles(c.expected))
+    assert.ok(result.equal, result.detail)
+  } finally {
+    await prepared.release()
+  }
 }
 
 async function assertReadsAsExpected(c: ReadCase) {
@@ -94,6 +108,10 @@ if (!root) {
     for (const c of datCases(root)) conformanceTest(c.name, () => assertReadsAsExpected(c))
   })
 
+  describe('DAT reader cases through SQL', () => {
+    for (const c of datCases(root)) conformanceTest(`sql/${c.name}`, () => assertQueriesAsExpected(c))
+  })
+
   describe('delta-kernel-rs golden tables', () => {
     const goldenDir = path.join(root, '1-dat-acceptance/golden-delta-kernel-rs')
     for (const row of goldenRows(root)) {
@@ -114,7 +132,9 @@ if (!root) {
           )
         })
       } else if (row.hasExpected) {
-        conformanceTest(name, () => assertReadsAsExpected({ name, table, expected: path.join(goldenDir, row.case, 'expected') }))
+        const c = { name, table, expected: path.join(goldenDir, row.case, 'expected') }
+        conformanceTest(name, () => assertReadsAsExpected(c))
+        conformanceTest(`sql/${name}`, () => assertQueriesAsExpected(c))
       } else if (row.case === 'checkpoint') {
         // kernel-rs's checkpoint_test: the table loads at version 14 from its checkpoint.
         conformanceTest(name, async () => {
