@@ -1,14 +1,17 @@
 /**
- * `npm run bench`: snapshot loading and append throughput, each figure as a ratio to a ceiling
- * measured in the same run. Prints one JSON document on stdout; progress goes to stderr.
+ * `npm run bench`: snapshot loading, append throughput, MERGE and change-feed reads, each figure
+ * as a ratio to a ceiling measured in the same run. Prints one JSON document on stdout; progress
+ * goes to stderr.
  *
- * Flags: --quick (small sizes, for checking the harness), --only=snapshot|append,
+ * Flags: --quick (small sizes, for checking the harness), --only=snapshot|append|merge|changes,
  * --last-checkpoints-only (10k table: write only its last checkpoints, not one every 10 versions).
  */
 import * as os from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { LakeEngine } from '../src/engine/lake-engine'
 import { runAppend } from './append-throughput'
+import { runChangeFeed } from './change-feed'
+import { runMerge } from './merge'
 import { runSnapshotLoad } from './snapshot-load'
 import { log, removeTempDirs, round } from './util'
 
@@ -31,6 +34,8 @@ async function main(): Promise<void> {
       timer: 'performance.now()',
       snapshot: 'median of 15 runs after 3 warm-up rounds; both tables and their ceilings timed interleaved at each commits-since-checkpoint; ceiling = lake.io.parquet.readRecords(latest checkpoint)',
       append: 'median of 5 repetitions on fresh directories after a 1% warm-up; ours and the ceiling alternate commit by commit; ceiling = DuckDB COPY (same SELECT) TO parquet zstd, one COPY per commit (partitioned: PARTITION_BY, APPEND)',
+      merge: 'MERGE of 100k changed rows (70% updates, 20% inserts, 10% deletes, spread over every file) into a 1M-row table of 10 files; median of 3 repetitions (after one untimed, checked one), each on a fresh cp -r of the same table; ours and the ceiling alternate; ceiling = one DuckDB COPY (read_parquet(data files) FULL OUTER JOIN source) TO parquet zstd; ratio = ours ms / ceiling ms (> 1 is slower)',
+      changeFeed: 'SELECT count(*), sum(amount), sum(length(name)) over the change feed of a 20-version table (appends and MERGEs, ~400k change rows), planning and registering included; median of 7 runs after 2 warm-up rounds, interleaved with the ceiling = the same aggregate over read_parquet of the files the feed reads; ratio = ours rows/s / ceiling rows/s (< 1 is slower)',
     },
   }
   try {
@@ -49,6 +54,16 @@ async function main(): Promise<void> {
       const rows = quick ? 100_000 : 1_000_000
       output.append = await runAppend(lake, { rows, commits: 10, repetitions: quick ? 2 : 5, partitioned: false })
       output.appendPartitioned = await runAppend(lake, { rows, commits: 10, repetitions: quick ? 1 : 5, partitioned: true })
+    }
+    if (!only || only === 'merge') {
+      const sizes = quick ? { rows: 100_000, changes: 10_000, repetitions: 1 } : { rows: 1_000_000, changes: 100_000, repetitions: 3 }
+      output.merge = await runMerge(lake, { ...sizes, changeDataFeed: false })
+      output.mergeWithChangeDataFeed = await runMerge(lake, { ...sizes, changeDataFeed: true })
+    }
+    if (!only || only === 'changes') {
+      output.changeFeed = await runChangeFeed(lake, quick
+        ? { baseRows: 10_000, commits: 19, appendRows: 2_000, mergeUpdates: 1_000, runs: 3, warmupRuns: 1 }
+        : { baseRows: 100_000, commits: 19, appendRows: 15_000, mergeUpdates: 8_000, runs: 7, warmupRuns: 2 })
     }
     output.totalSeconds = round((performance.now() - started) / 1000, 1)
     process.stdout.write(JSON.stringify(output, null, 2) + '\n')
