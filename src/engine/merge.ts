@@ -113,7 +113,8 @@ function changesSelect(
     const inserts = notMatched.map((c, i) => `WHEN __action = 'insert' AND __clause = ${i} THEN ${assignment(c.insert, field.name, 'NULL')}`)
     return `CAST(CASE ${[...updates, ...inserts].join(' ')} ELSE ${old} END AS ${duckdbType(field.type)}) AS ${column}`
   })
-  const oldRow = `CASE WHEN t.__row IS NULL THEN NULL ELSE struct_pack(${schema.fields.map((f) => `${quoteIdentifier(f.name)} := t.${quoteIdentifier(f.name)}`).join(', ')}) END`
+  // The old row is needed only where a row changes (change rows, no-op detection): not for copies.
+  const oldRow = `CASE WHEN __action NOT IN ('update', 'delete') THEN NULL ELSE struct_pack(${schema.fields.map((f) => `${quoteIdentifier(f.name)} := t.${quoteIdentifier(f.name)}`).join(', ')}) END`
   return `SELECT t.__file AS __file, t.__row AS __row,
       CASE WHEN t.__row IS NOT NULL AND s.__src_row IS NOT NULL THEN ${matchedCase}
            WHEN t.__row IS NULL THEN ${insertCase} END AS __clause,

@@ -5,7 +5,7 @@
  *
  * The operation supplies one SELECT over the target rows (`t`, with `__file` and `__row`) that
  * yields per row: `__file`, `__row`, `__action`, the table's columns with their new values, and
- * `__old` (the old values as a struct). Actions: copy (unchanged row of the target), update,
+ * `__old` (the old values as a struct, needed for update and delete rows only). Actions: copy (unchanged row of the target), update,
  * delete, insert, matched (MERGE matched a row but no clause applied), skip (source row not inserted).
  * An update whose new values equal the old ones becomes `noop`: no file is rewritten for it and no
  * change rows are written (Spark writes pre- and post-images for such rows; we do not).

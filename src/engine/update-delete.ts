@@ -64,8 +64,9 @@ export async function deleteRows(lake: LakeEngine, table: string, predicate: str
   })
 }
 
+/** The old row, kept only where the row changes (change rows and no-op detection need it; copies do not). */
 function oldRow(snapshot: Snapshot): string {
-  return `struct_pack(${snapshot.schema.fields.map((f) => `${quoteIdentifier(f.name)} := t.${quoteIdentifier(f.name)}`).join(', ')})`
+  return `CASE WHEN __action = 'copy' THEN NULL ELSE struct_pack(${snapshot.schema.fields.map((f) => `${quoteIdentifier(f.name)} := t.${quoteIdentifier(f.name)}`).join(', ')}) END`
 }
 
 /**
