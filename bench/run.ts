@@ -3,13 +3,14 @@
  * as a ratio to a ceiling measured in the same run. Prints one JSON document on stdout; progress
  * goes to stderr.
  *
- * Flags: --quick (small sizes, for checking the harness), --only=snapshot|append|merge|changes,
+ * Flags: --quick (small sizes, for checking the harness), --only=snapshot|append|merge|changes|query,
  * --last-checkpoints-only (10k table: write only its last checkpoints, not one every 10 versions).
  */
 import * as os from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { LakeEngine } from '../src/engine/lake-engine'
 import { runAppend } from './append-throughput'
+import { runQueryBench } from './query'
 import { runChangeFeed } from './change-feed'
 import { runMerge } from './merge'
 import { runSnapshotLoad } from './snapshot-load'
@@ -64,6 +65,9 @@ async function main(): Promise<void> {
       output.changeFeed = await runChangeFeed(lake, quick
         ? { baseRows: 10_000, commits: 19, appendRows: 2_000, mergeUpdates: 1_000, runs: 3, warmupRuns: 1 }
         : { baseRows: 100_000, commits: 19, appendRows: 15_000, mergeUpdates: 8_000, runs: 7, warmupRuns: 2 })
+    }
+    if (!only || only === 'query') {
+      output.query = await runQueryBench(lake, quick ? { rows: 1_000_000, partitions: 10, commits: 10, runs: 5 } : { rows: 10_000_000, partitions: 10, commits: 10, runs: 9 })
     }
     output.totalSeconds = round((performance.now() - started) / 1000, 1)
     process.stdout.write(JSON.stringify(output, null, 2) + '\n')

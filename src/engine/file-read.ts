@@ -9,7 +9,7 @@
 import { DeltaError } from '../delta/errors'
 import {
   deltaTypeFromDuckdb, duckdbType, isArray, isMap, isStruct, physicalName, quoteIdentifier, quoteString,
-  type ColumnMappingMode, type DataType, type StructType,
+  type ColumnMappingMode, type DataType, type StructField, type StructType,
 } from '../delta/schema'
 import type { DuckDb } from './duckdb'
 
@@ -58,26 +58,30 @@ export async function registerFileRead(db: DuckDb, plan: FileReadPlan): Promise<
     ]
     return { sql: `(SELECT ${columns.join(', ') || '1 AS "_"'} WHERE false)`, temporaryTables: [] }
   }
+  const partitionColumns = plan.partitionColumns.map((name) => ({ name, type: duckdbType(plan.schema.fields.find((f) => f.name === name)!.type) }))
+  const paths = [...new Set(entries.map((e) => e.path))].map(quoteString).join(', ')
+  const plain = constants.length === 0 && plan.rowIndexColumn === undefined && entries.every((e) => !e.selection)
+  // The join to the entries table costs as much as the read itself: skip it when the files alone
+  // say everything (no partitions, or partition values spelled exactly in Hive-style paths).
+  if (plain && (partitionColumns.length === 0 || (partitionColumns.every((p) => HIVE_TYPES.has(p.type)) && partitionsInPaths(plan, entries)))) {
+    const hive = partitionColumns.length
+      ? `, hive_partitioning = true, hive_types = {${partitionColumns.map((p) => `${quoteString(p.name)}: ${p.type}`).join(', ')}}`
+      : ', hive_partitioning = false'
+    const source = `read_parquet([${paths}], union_by_name = true${hive})`
+    const available = new Map((await describeFiles(db, source, plan)).map((c) => [c.name, c.type]))
+    const projection = plan.schema.fields.map((field) => projectField(field, plan, available, (alias) => `d.${alias}`))
+    return { sql: `(SELECT ${projection.join(', ')} FROM ${source} d)`, temporaryTables: [] }
+  }
+
   const id = ++readCounter
   const filesTable = `__delta_files_${id}`
   const rowsTable = `__delta_rows_${id}`
-  const partitionColumns = plan.partitionColumns.map((name) => ({ name, type: duckdbType(plan.schema.fields.find((f) => f.name === name)!.type) }))
   await createEntriesTable(db, filesTable, entries, partitionColumns, constants)
   const selective = await createRowsTable(db, rowsTable, entries)
   const withRowNumbers = selective || plan.rowIndexColumn !== undefined
-
-  const paths = [...new Set(entries.map((e) => e.path))].map(quoteString).join(', ')
-  const source = `read_parquet([${paths}], filename = true, file_row_number = ${withRowNumbers}, union_by_name = true)`
+  const source = `read_parquet([${paths}], filename = true, file_row_number = ${withRowNumbers}, union_by_name = true, hive_partitioning = false)`
   const available = new Map((await describeFiles(db, source, plan)).map((c) => [c.name, c.type]))
-
-  const projection = plan.schema.fields.map((field) => {
-    const alias = quoteIdentifier(field.name)
-    if (plan.partitionColumns.includes(field.name)) return `f.${alias} AS ${alias}`
-    const physical = physicalName(field, plan.columnMapping)
-    const sourceType = available.get(physical)
-    if (sourceType === undefined) return `NULL::${duckdbType(field.type)} AS ${alias}`
-    return `${convert(`d.${quoteIdentifier(physical)}`, deltaTypeFromDuckdbSafe(sourceType), field.type, plan.columnMapping)} AS ${alias}`
-  })
+  const projection = plan.schema.fields.map((field) => projectField(field, plan, available, (alias) => `f.${alias}`))
   projection.push(...constants.map((c) => `f.${quoteIdentifier(c.name)} AS ${quoteIdentifier(c.name)}`))
   if (plan.rowIndexColumn) projection.push(`d.file_row_number AS ${quoteIdentifier(plan.rowIndexColumn)}`)
   let sql = `SELECT ${projection.join(', ')} FROM ${source} d JOIN ${filesTable} f ON f.path = d.filename`
@@ -86,6 +90,33 @@ export async function registerFileRead(db: DuckDb, plan: FileReadPlan): Promise<
       ` WHERE f.mode = ${MODE.all} OR (f.mode = ${MODE.exclude} AND x.entry IS NULL) OR (f.mode = ${MODE.only} AND x.entry IS NOT NULL)`
   }
   return { sql: `(${sql})`, temporaryTables: selective ? [filesTable, rowsTable] : [filesTable] }
+}
+
+/** One logical column: a partition column from `partition(alias)`, a data column from the file. */
+function projectField(field: StructField, plan: FileReadPlan, available: Map<string, string>, partition: (alias: string) => string): string {
+  const alias = quoteIdentifier(field.name)
+  if (plan.partitionColumns.includes(field.name)) return `CAST(${partition(alias)} AS ${duckdbType(field.type)}) AS ${alias}`
+  const physical = physicalName(field, plan.columnMapping)
+  const sourceType = available.get(physical)
+  if (sourceType === undefined) return `NULL::${duckdbType(field.type)} AS ${alias}`
+  return `${convert(`d.${quoteIdentifier(physical)}`, deltaTypeFromDuckdbSafe(sourceType), field.type, plan.columnMapping)} AS ${alias}`
+}
+
+/** Partition column types DuckDB's `hive_types` takes by name (DECIMAL(p,s) and the like fall back to the join). */
+const HIVE_TYPES = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'FLOAT', 'DOUBLE', 'VARCHAR', 'DATE', 'BOOLEAN'])
+
+/**
+ * True when DuckDB's Hive partitioning reads exactly the log's partition values: every file sits
+ * under `column=value` folders spelled like the value (plain characters, no escaping, no NULL),
+ * and no folder above the table looks like a partition folder.
+ */
+function partitionsInPaths(plan: FileReadPlan, entries: FileEntry[]): boolean {
+  if (plan.table.includes('=')) return false
+  return entries.every((entry) => plan.partitionColumns.every((column) => {
+    const value = entry.partitionValues[column]
+    if (value === null || value === undefined || !/^[A-Za-z0-9_.-]+$/.test(value) || !/^[A-Za-z0-9_]+$/.test(column)) return false
+    return entry.path.includes(`/${column}=${value}/`) && entry.path.startsWith(plan.table)
+  }))
 }
 
 export async function dropScan(db: DuckDb, scan: RegisteredScan): Promise<void> {

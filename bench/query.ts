@@ -1,0 +1,53 @@
+/**
+ * The query layer: an aggregate with a partition filter over a 100-file, 10M-row table through
+ * the whole SQL surface (snapshot load, prepare, file skipping, scan), against DuckDB
+ * `read_parquet` over exactly the files that hold that partition (what an ideal reader would
+ * read) — and, for scale, over all 100 files with the partition taken from the path.
+ */
+import * as path from 'node:path'
+import { appendQuery, type LakeEngine } from '../src/engine'
+import { quoteString } from '../src/delta/schema'
+import { LakeCatalog, runQuery } from '../src/query'
+import { interleaved, log, median, round, tempDir } from './util'
+
+export interface QueryBenchOptions {
+  rows: number
+  partitions: number
+  commits: number
+  runs: number
+}
+
+export async function runQueryBench(lake: LakeEngine, options: QueryBenchOptions) {
+  const lakeDir = await tempDir('query')
+  const table = path.join(lakeDir, 'raw', 'big')
+  const perCommit = options.rows / options.commits
+  log(`query: writing ${options.rows} rows in ${options.commits} commits × ${options.partitions} partitions`)
+  for (let c = 0; c < options.commits; c++) {
+    await appendQuery(lake, table, `SELECT (${c * perCommit} + i)::BIGINT AS id, (i % ${options.partitions})::INTEGER AS part,
+        (i % 1000)::DOUBLE AS x, 'k' || (i % 97) AS y FROM range(${perCommit}) t(i)`, { create: { partitionColumns: ['part'], properties: { 'delta.checkpointInterval': '100' } } })
+  }
+  const catalog = new LakeCatalog(lakeDir, lake.io.storage)
+  const snapshot = await lake.snapshot(table)
+  const partitionFiles = snapshot.files.filter((f) => f.add.partitionValues.part === '3').map((f) => f.path)
+  const db = await lake.duckdb()
+  const sql = `SELECT count(*) AS n, sum(x) AS sx, max(y) AS my FROM raw.big WHERE part = 3`
+  const ceilingSql = `SELECT count(*) AS n, sum(x) AS sx, max(y) AS my FROM read_parquet([${partitionFiles.map(quoteString).join(', ')}])`
+  const allFilesSql = `SELECT count(*) AS n, sum(x) AS sx, max(y) AS my FROM read_parquet(${quoteString(path.join(table, '*', '*.parquet'))}, hive_partitioning = true) WHERE part = 3`
+  const ours = await runQuery(lake, catalog, sql)
+  const ceiling = await db.rows(ceilingSql)
+  if (JSON.stringify(ours.rows[0]) !== JSON.stringify({ n: Number(ceiling[0].n), sx: Number(ceiling[0].sx), my: ceiling[0].my })) {
+    throw new Error(`query result differs from the ceiling's: ${JSON.stringify(ours.rows[0])} vs ${JSON.stringify(ceiling[0])}`)
+  }
+  const samples = await interleaved({
+    ours: () => runQuery(lake, catalog, sql),
+    ceiling: () => db.rows(ceilingSql),
+    allFiles: () => db.rows(allFilesSql),
+  }, options.runs, 2)
+  const ms = median(samples.ours)
+  const ceilingMs = median(samples.ceiling)
+  return {
+    rows: options.rows, files: snapshot.files.length, filesRead: ours.tables[0].filesRead,
+    query: sql, ms: round(ms), ceilingMs: round(ceilingMs), ratio: round(ms / ceilingMs, 3),
+    allFilesHiveMs: round(median(samples.allFiles)), ratioToAllFilesHive: round(ms / median(samples.allFiles), 3),
+  }
+}
