@@ -6,6 +6,7 @@
  * rows a deletion vector marks, or keep only them). One file may appear in several entries.
  * Column mapping is undone by selecting physical names as logical ones, recursively.
  */
+import { access } from 'node:fs/promises'
 import { DeltaError } from '../delta/errors'
 import {
   deltaTypeFromDuckdb, duckdbType, isArray, isMap, isStruct, physicalName, quoteIdentifier, quoteString,
@@ -123,24 +124,47 @@ export async function dropScan(db: DuckDb, scan: RegisteredScan): Promise<void> 
   for (const table of scan.temporaryTables) await db.run(`DROP TABLE IF EXISTS ${table}`)
 }
 
-/** The union of the files' columns. Reading every footer here also finds missing or broken files early. */
+/**
+ * The union of the files' columns. Reading every footer here also finds missing or broken files
+ * early. Data files never change once written, so the answer is kept for the same file list as
+ * long as every file is still there (a cheap check next to reading the footers again).
+ */
+const describeCache = new Map<string, { name: string; type: string }[]>()
+
 async function describeFiles(db: DuckDb, source: string, plan: FileReadPlan): Promise<{ name: string; type: string }[]> {
+  const cached = describeCache.get(source)
+  if (cached) {
+    const present = await Promise.all([...new Set(plan.entries.map((e) => e.path))].map((file) => access(file).then(() => true, () => false)))
+    if (present.every(Boolean)) return cached
+    describeCache.delete(source)
+  }
   const kind = plan.kind ?? 'data file'
   try {
-    return await db.describe(`SELECT * FROM ${source}`)
+    const columns = await db.describe(`SELECT * FROM ${source}`)
+    if (describeCache.size >= 256) describeCache.delete(describeCache.keys().next().value!)
+    describeCache.set(source, columns)
+    return columns
   } catch (cause) {
     const message = (cause as Error).message
-    const missing = /No files found that match the pattern "([^"]+)"|Cannot open file "([^"]+)"/.exec(message)
-    if (missing) {
-      throw new DeltaError(
-        'MISSING_FILE',
-        `${kind} ${missing[1] ?? missing[2]} is listed in version ${plan.version} of the log but is missing on disk ` +
-          `(VACUUM deletes files of versions older than its retention; otherwise the table is damaged)`,
-        { table: plan.table, cause },
-      )
-    }
+    const missing = missingFileError(cause, `${kind} %s is listed in version ${plan.version} of the log but is missing on disk`, plan.table)
+    if (missing) throw missing
     throw new DeltaError('CORRUPT_LOG', `a ${kind} of version ${plan.version} cannot be read: ${message.split('\n')[0]}`, { table: plan.table, cause })
   }
+}
+
+/**
+ * DuckDB's error for a file that is gone, as a MISSING_FILE DeltaError (`%s` in `what` is the
+ * path); undefined for any other error. Queries map errors through this too, since a file can
+ * disappear between planning and reading.
+ */
+export function missingFileError(error: unknown, what = 'file %s of the table is missing on disk', table?: string): DeltaError | undefined {
+  const missing = /No files found that match the pattern "([^"]+)"|Cannot open file "([^"]+)"/.exec((error as Error)?.message ?? '')
+  if (!missing) return undefined
+  return new DeltaError(
+    'MISSING_FILE',
+    `${what.replace('%s', missing[1] ?? missing[2])} (VACUUM deletes files of versions older than its retention; otherwise the table is damaged)`,
+    { table, cause: error },
+  )
 }
 
 async function createEntriesTable(

@@ -42,47 +42,60 @@ export function boundLiteral(value: string | null, type: string): string {
   return value === null ? `NULL::${type}` : `CAST(${quoteString(value)} AS ${type})`
 }
 
-let skipCounter = 0
-
-/** The files that may hold rows passing every constraint. */
+/**
+ * The files that may hold rows passing every constraint. One query over the files' bounds, given
+ * as text and cast in DuckDB (no temporary table: this runs before every query).
+ */
 export async function filesMatching(db: DuckDb, snapshot: Snapshot, files: ActiveFile[], constraints: ColumnConstraint[]): Promise<ActiveFile[]> {
   const usable = constraints
     .map((c) => ({ constraint: c, field: snapshot.schema.fields.find((f) => f.name.toLowerCase() === c.column.toLowerCase()) }))
     .filter((u): u is { constraint: ColumnConstraint; field: StructField } => u.field !== undefined && SKIPPABLE_TYPES.has(String(u.field.type)))
   if (usable.length === 0 || files.length === 0) return files
-  let kept = files
-  for (const { constraint, field } of usable) {
+  const bounds = usable.map(({ field }) => files.map((file) => fileBounds(file.add, field.name, String(field.type), snapshot.partitionColumns)))
+  const text = (v: string | null) => (v === null ? 'NULL' : quoteString(v))
+  // Files with the same bounds (all the files of one partition, say) are decided once.
+  const distinct = new Map<string, { row: number; files: number[] }>()
+  files.forEach((_, idx) => {
+    const cells = bounds.flatMap((perFile) => {
+      const b = perFile[idx]
+      return typeof b === 'object' ? ['2', text(b.lo), text(b.hi)] : [b === 'empty' ? '1' : '0', 'NULL', 'NULL']
+    })
+    const key = cells.join(',')
+    const group = distinct.get(key) ?? { row: distinct.size, files: [] }
+    group.files.push(idx)
+    distinct.set(key, group)
+  })
+  const rows = [...distinct.entries()].map(([cells, group]) => `(${group.row}, ${cells})`)
+  const groups = [...distinct.values()]
+  const names = ['idx', ...usable.flatMap((_, i) => [`k${i}`, `lo${i}`, `hi${i}`])]
+  // k: 0 = bounds unknown (read the file), 1 = only NULLs (no row passes), 2 = bounds known.
+  const conditions = usable.map(({ constraint, field }, i) => {
     const type = duckdbType(field.type)
-    const bounds = kept.map((file) => fileBounds(file.add, field.name, String(field.type), snapshot.partitionColumns))
-    const table = `__skip_bounds_${++skipCounter}`
-    try {
-      await db.run(`CREATE TEMP TABLE ${table} (idx INTEGER, lo ${type}, hi ${type})`)
-      const values = bounds.flatMap((b, idx) => (typeof b === 'object' ? [`(${idx}, ${boundLiteral(b.lo, type)}, ${boundLiteral(b.hi, type)})`] : []))
-      for (let start = 0; start < values.length; start += 1000) await db.run(`INSERT INTO ${table} VALUES ${values.slice(start, start + 1000).join(', ')}`)
-      const time = type === 'TIMESTAMPTZ' || type === 'TIMESTAMP'
-      // Timestamp statistics are in milliseconds: widen so truncation never hides a match.
-      const lo = time ? '(lo - INTERVAL 1 MILLISECOND)' : 'lo'
-      const hi = time ? '(hi + INTERVAL 1 MILLISECOND)' : 'hi'
-      const pass = new Set((await db.rows(`SELECT idx FROM ${table} WHERE ${mayPass(constraint, lo, hi)}`)).map((r) => Number(r.idx)))
-      kept = kept.filter((_, idx) => bounds[idx] === 'unknown' || pass.has(idx))
-    } catch {
-      // A constraint DuckDB cannot compare with the column (e.g. a string against a number) skips nothing.
-    } finally {
-      await db.run(`DROP TABLE IF EXISTS ${table}`)
-    }
+    const time = type === 'TIMESTAMPTZ' || type === 'TIMESTAMP'
+    // Timestamp statistics are in milliseconds: widen so truncation never hides a match.
+    const lo = `(CAST(lo${i} AS ${type})${time ? ' - INTERVAL 1 MILLISECOND' : ''})`
+    const hi = `(CAST(hi${i} AS ${type})${time ? ' + INTERVAL 1 MILLISECOND' : ''})`
+    return `(k${i} = 0 OR (k${i} = 2 AND ${mayPass(constraint, lo, hi, `lo${i}`, `hi${i}`)}))`
+  })
+  try {
+    const pass = new Set((await db.rows(`SELECT idx FROM (VALUES ${rows.join(', ')}) v(${names.join(', ')}) WHERE ${conditions.join(' AND ')}`)).map((r) => Number(r.idx)))
+    const kept = new Set(groups.filter((g) => pass.has(g.row)).flatMap((g) => g.files))
+    return files.filter((_, idx) => kept.has(idx))
+  } catch {
+    // A constraint DuckDB cannot compare with its column (a string against a number, say) skips nothing.
+    return files
   }
-  return kept
 }
 
-/** A condition on a file's [lo, hi] that holds when some value in it may pass the constraint. */
-function mayPass(c: ColumnConstraint, lo: string, hi: string): string {
-  const below = (v: string) => `(lo IS NULL OR ${lo} <= ${v})`
-  const above = (v: string) => `(hi IS NULL OR ${hi} >= ${v})`
+/** A condition on a file's [lo, hi] that holds when some value in it may pass the constraint (a NULL bound is open). */
+function mayPass(c: ColumnConstraint, lo: string, hi: string, loText: string, hiText: string): string {
+  const below = (v: string) => `(${loText} IS NULL OR ${lo} <= ${v})`
+  const above = (v: string) => `(${hiText} IS NULL OR ${hi} >= ${v})`
   switch (c.op) {
     case '=': return `${below(c.value)} AND ${above(c.value)}`
-    case '<': return `(lo IS NULL OR ${lo} < ${c.value})`
+    case '<': return `(${loText} IS NULL OR ${lo} < ${c.value})`
     case '<=': return below(c.value)
-    case '>': return `(hi IS NULL OR ${hi} > ${c.value})`
+    case '>': return `(${hiText} IS NULL OR ${hi} > ${c.value})`
     case '>=': return above(c.value)
     case 'in': return c.values.length ? `(${c.values.map((v) => `(${below(v)} AND ${above(v)})`).join(' OR ')})` : 'false'
     case 'between': return `${above(c.low)} AND ${below(c.high)}`

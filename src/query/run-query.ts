@@ -3,7 +3,7 @@
  * pages through results instead, see query-session.ts).
  */
 import type { Json } from '@duckdb/node-api'
-import type { LakeEngine } from '../engine'
+import { missingFileError, type LakeEngine } from '../engine'
 import type { LakeCatalog } from './catalog'
 import { rowsAsJson } from './json-values'
 import { prepareQuery, type TableRead } from './prepare'
@@ -18,7 +18,9 @@ export async function runQuery(lake: LakeEngine, catalog: LakeCatalog, sql: stri
   const prepared = await prepareQuery(lake, catalog, sql)
   try {
     const db = await lake.duckdb()
-    const result = await db.connection.runAndReadAll(prepared.sql)
+    const result = await db.connection.runAndReadAll(prepared.sql).catch((error: unknown) => {
+      throw missingFileError(error) ?? error
+    })
     const names = result.columnNames()
     const types = result.columnTypes()
     return { columns: names.map((name, i) => ({ name, type: types[i].toString() })), rows: rowsAsJson(result), tables: prepared.tables }
