@@ -1,0 +1,162 @@
+/**
+ * The pipeline file (`lakehouse.json`): read, checked against its published JSON Schema
+ * (schemas/pipeline.schema.json, which VS Code also uses through contributes.jsonValidation), and
+ * checked for what a schema cannot say (secrets in the file, duplicate names, table paths). Every
+ * problem is reported with its JSON path, before anything connects.
+ */
+import AjvModule from 'ajv'
+import { readFileSync } from 'node:fs'
+import * as path from 'node:path'
+import schema from '../../schemas/pipeline.schema.json'
+
+export type SourceFormat = 'json' | 'debezium' | 'debezium-mongodb' | 'avro'
+
+export interface SecretRef { username?: string; passwordEnv?: string }
+
+export interface KafkaSettings {
+  brokers: string[]
+  clientId?: string
+  ssl?: boolean
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; passwordEnv?: string }
+  schemaRegistry?: { url: string } & SecretRef
+  consumer?: { groupId?: string; sessionTimeout?: number; heartbeatInterval?: number; maxWaitTimeInMs?: number; maxBytesPerPartition?: number }
+}
+
+export interface SourceSpec {
+  name: string
+  topic?: string
+  topicPattern?: string
+  file?: string
+  format: SourceFormat
+  table: string
+  startingOffsets?: 'earliest' | 'latest'
+  batch?: { maxMessages?: number; maxMs?: number }
+}
+
+export interface FlowSpec {
+  name: string
+  from: string
+  to: string
+  mode: 'append' | 'cdc'
+  key?: string[]
+  sequenceBy?: string
+  transforms?: Record<string, unknown>[]
+}
+
+export interface PipelineSpec {
+  lake: string
+  kafka?: KafkaSettings
+  sources: SourceSpec[]
+  flows?: FlowSpec[]
+}
+
+export interface Pipeline extends PipelineSpec {
+  /** The pipeline file's path; relative paths in it resolve against its folder. */
+  file: string
+  /** The lake folder, absolute. */
+  lakeDir: string
+}
+
+export interface PipelineProblem {
+  /** JSON path of the offending value, e.g. `$.sources[1].format`. */
+  path: string
+  message: string
+}
+
+export class PipelineFileError extends Error {
+  constructor(readonly file: string, readonly problems: PipelineProblem[]) {
+    super(`${file}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`)
+    this.name = 'PipelineFileError'
+  }
+}
+
+const Ajv = (AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule
+const validateSchema = new Ajv({ allErrors: true, strict: false }).compile<PipelineSpec>(schema)
+
+/** `/sources/1/format` → `$.sources[1].format` */
+function jsonPath(pointer: string): string {
+  return '$' + pointer.split('/').slice(1).map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part.replaceAll('~1', '/').replaceAll('~0', '~')}`)).join('')
+}
+
+const SECRET_KEYS = /^(password|secret|token|apiKey|api_key|passwd)$/i
+
+/** Keys that look like credentials, anywhere in the document: they must not be in the file. */
+function secretsIn(value: unknown, at: string, found: PipelineProblem[]): void {
+  if (Array.isArray(value)) value.forEach((v, i) => secretsIn(v, `${at}[${i}]`, found))
+  else if (value && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) {
+      const where = `${at}.${key}`
+      if (SECRET_KEYS.test(key)) found.push({ path: where, message: `credentials do not belong in the pipeline file: name an environment variable with "passwordEnv" (or use "Lakehouse: Set Kafka Password" in VS Code)` })
+      else secretsIn(inner, where, found)
+    }
+  }
+}
+
+/** Check a parsed pipeline document; returns the problems (none when it is valid). */
+export function checkPipeline(document: unknown): PipelineProblem[] {
+  const problems: PipelineProblem[] = []
+  secretsIn(document, '$', problems)
+  if (!validateSchema(document)) {
+    for (const error of validateSchema.errors ?? []) {
+      // The branches of "one of topic, topicPattern, file" each fail on their own: report the rule once.
+      if (error.schemaPath.includes('/oneOf/')) continue
+      const detail = error.keyword === 'additionalProperties'
+        ? `unknown property '${(error.params as { additionalProperty: string }).additionalProperty}'`
+        : error.keyword === 'enum'
+          ? `${error.message}: ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`
+          : error.keyword === 'oneOf'
+            ? 'a source needs exactly one of "topic", "topicPattern" or "file"'
+            : error.message ?? 'invalid'
+      problems.push({ path: jsonPath(error.instancePath), message: detail })
+    }
+    return dedupe(problems)
+  }
+  const spec = document as PipelineSpec
+  const names = new Map<string, number>()
+  spec.sources.forEach((source, i) => {
+    if (names.has(source.name)) problems.push({ path: `$.sources[${i}].name`, message: `source name '${source.name}' is already used by $.sources[${names.get(source.name)}]` })
+    names.set(source.name, i)
+    if ((source.topic || source.topicPattern) && !spec.kafka) problems.push({ path: `$.sources[${i}]`, message: 'a Kafka source needs the "kafka" section (brokers)' })
+    if (source.topicPattern) {
+      try {
+        new RegExp(source.topicPattern)
+      } catch (error) {
+        problems.push({ path: `$.sources[${i}].topicPattern`, message: `not a regular expression: ${(error as Error).message}` })
+      }
+    }
+    if (source.format === 'avro' && !spec.kafka?.schemaRegistry) problems.push({ path: `$.sources[${i}].format`, message: 'the avro format needs kafka.schemaRegistry' })
+  })
+  const flowNames = new Map<string, number>()
+  ;(spec.flows ?? []).forEach((flow, i) => {
+    if (flowNames.has(flow.name)) problems.push({ path: `$.flows[${i}].name`, message: `flow name '${flow.name}' is already used by $.flows[${flowNames.get(flow.name)}]` })
+    flowNames.set(flow.name, i)
+    if (flow.mode === 'cdc' && !flow.key) problems.push({ path: `$.flows[${i}].key`, message: 'a cdc flow needs "key": the columns that identify a row' })
+  })
+  return problems
+}
+
+function dedupe(problems: PipelineProblem[]): PipelineProblem[] {
+  const seen = new Set<string>()
+  return problems.filter((p) => !seen.has(`${p.path} ${p.message}`) && seen.add(`${p.path} ${p.message}`))
+}
+
+/** Read and check a pipeline file; throws PipelineFileError listing every problem. */
+export function loadPipeline(file: string): Pipeline {
+  const absolute = path.resolve(file)
+  let text: string
+  try {
+    text = readFileSync(absolute, 'utf8')
+  } catch (error) {
+    throw new PipelineFileError(absolute, [{ path: '$', message: `cannot read the file: ${(error as Error).message}` }])
+  }
+  let document: unknown
+  try {
+    document = JSON.parse(text)
+  } catch (error) {
+    throw new PipelineFileError(absolute, [{ path: '$', message: `not valid JSON: ${(error as Error).message}` }])
+  }
+  const problems = checkPipeline(document)
+  if (problems.length) throw new PipelineFileError(absolute, problems)
+  const spec = document as PipelineSpec
+  return { ...spec, file: absolute, lakeDir: path.resolve(path.dirname(absolute), spec.lake) }
+}

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { after, test } from 'node:test'
+import { checkPipeline, loadPipeline, PipelineFileError } from '../../src/pipeline/pipeline-file'
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-pipeline-'))
+after(() => rmSync(dir, { recursive: true, force: true }))
+
+const valid = {
+  lake: './lake',
+  kafka: { brokers: ['localhost:9092'], sasl: { mechanism: 'plain', username: 'me', passwordEnv: 'KAFKA_PASSWORD' } },
+  sources: [
+    { name: 'orders', topic: 'orders', format: 'json', table: 'raw.orders' },
+    { name: 'customers', file: 'captures/customers.ndjson', format: 'debezium-mongodb', table: 'raw.customers' },
+  ],
+  flows: [{ name: 'customers', from: 'raw.customers', to: 'refined.customers', mode: 'cdc', key: ['id'] }],
+}
+
+test('a valid pipeline loads, with the lake resolved against the file', () => {
+  const file = path.join(dir, 'lakehouse.json')
+  writeFileSync(file, JSON.stringify(valid))
+  const pipeline = loadPipeline(file)
+  assert.equal(pipeline.lakeDir, path.join(dir, 'lake'))
+  assert.equal(pipeline.sources.length, 2)
+})
+
+test('problems are reported with their JSON paths, all at once', () => {
+  const broken = structuredClone(valid) as Record<string, any>
+  broken.sources[0].format = 'xml'
+  broken.sources[1].table = '../etc.passwd'
+  broken.sources.push({ name: 'orders', topic: 't', file: 'f', format: 'json', table: 'raw.x' })
+  broken.extra = true
+  const problems = checkPipeline(broken)
+  const byPath = Object.fromEntries(problems.map((p) => [p.path, p.message]))
+  assert.match(byPath['$.sources[0].format'], /must be equal to one of the allowed values: "json", "debezium", "debezium-mongodb", "avro"/)
+  assert.match(byPath['$.sources[1].table'], /must match pattern/)
+  assert.match(byPath['$.sources[2]'], /exactly one of "topic", "topicPattern" or "file"/)
+  assert.match(byPath['$'], /unknown property 'extra'/)
+})
+
+test('credentials in the file are refused wherever they are', () => {
+  const withSecret = structuredClone(valid) as Record<string, any>
+  withSecret.kafka.sasl.password = 'hunter2'
+  const problems = checkPipeline(withSecret)
+  const secret = problems.find((p) => p.path === '$.kafka.sasl.password')
+  assert.ok(secret, JSON.stringify(problems))
+  assert.match(secret.message, /passwordEnv/)
+  assert.ok(!JSON.stringify(problems).includes('hunter2'), 'the secret itself is never echoed')
+})
+
+test('rules a schema cannot say: duplicate names, cdc keys, Kafka settings, regular expressions', () => {
+  const doc = structuredClone(valid) as Record<string, any>
+  doc.sources.push({ name: 'orders', topicPattern: '([', format: 'avro', table: 'raw.more' })
+  doc.flows.push({ name: 'customers', from: 'raw.a', to: 'refined.b', mode: 'cdc' })
+  const messages = checkPipeline(doc).map((p) => `${p.path} ${p.message}`)
+  assert.ok(messages.some((m) => m.startsWith("$.sources[2].name source name 'orders' is already used by $.sources[0]")), messages.join('\n'))
+  assert.ok(messages.some((m) => m.startsWith('$.sources[2].topicPattern not a regular expression')))
+  assert.ok(messages.some((m) => m.startsWith('$.sources[2].format the avro format needs kafka.schemaRegistry')))
+  assert.ok(messages.some((m) => m.startsWith("$.flows[1].name flow name 'customers' is already used")))
+  assert.ok(messages.some((m) => m.startsWith('$.flows[1].key a cdc flow needs "key"')))
+  const noKafka = structuredClone(valid) as Record<string, any>
+  delete noKafka.kafka
+  assert.ok(checkPipeline(noKafka).some((p) => p.path === '$.sources[0]' && /needs the "kafka" section/.test(p.message)))
+})
+
+test('an unreadable or malformed file is a PipelineFileError naming the file', () => {
+  const file = path.join(dir, 'bad.json')
+  writeFileSync(file, '{ "lake": ')
+  assert.throws(() => loadPipeline(file), (e: unknown) => e instanceof PipelineFileError && e.message.startsWith(file) && /not valid JSON/.test(e.message))
+  assert.throws(() => loadPipeline(path.join(dir, 'missing.json')), (e: unknown) => e instanceof PipelineFileError && /cannot read the file/.test(e.message))
+})
