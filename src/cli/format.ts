@@ -39,3 +39,15 @@ export function formatOutput(output: QueryOutput, format: OutputFormat): string 
   if (format === 'csv') return formatCsv(output)
   return formatTable(output)
 }
+
+/** 1536 → `1.50 KiB`, 2 621 440 → `2.50 MiB`, 999 → `999 B`. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`
+}

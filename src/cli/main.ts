@@ -1,13 +1,17 @@
 /**
  * The `lakehouse` command. Subcommands share the engine with the VS Code extension; errors are
- * printed as one clear line (no stack trace) with a non-zero exit code.
+ * printed as one clear message (no stack trace) with exit code 1, wrong usage with exit code 2.
  */
-import * as path from 'node:path'
-import { parseArgs } from 'node:util'
 import { DeltaError } from '../delta/errors'
-import { LakeEngine } from '../engine'
-import { LakeCatalog, runQuery } from '../query'
-import { formatOutput, type OutputFormat } from './format'
+import { UsageError, type Out } from './args'
+import { changesCommand } from './changes-command'
+import { historyCommand } from './history-command'
+import { optimizeCommand } from './optimize-command'
+import { queryCommand } from './query-command'
+import { tablesCommand } from './tables-command'
+import { vacuumCommand } from './vacuum-command'
+
+export { UsageError } from './args'
 
 export const USAGE = `Local Lakehouse: a local Delta Lake with SQL over it.
 
@@ -19,51 +23,79 @@ Usage:
       raw.orders TIMESTAMP AS OF '2026-11-24 10:00', table_changes('raw.orders', 2, 5),
       DESCRIBE HISTORY raw.orders, DESCRIBE DETAIL raw.orders.
       --stats prints, per table, how many files were read and how many were skipped.
+  lakehouse tables [--lake DIR] [--format table|json|csv]
+      List the lake's tables (<lake>/<zone>/<table>) with their version, number of files,
+      size in bytes and the time of their last commit.
+  lakehouse history [--lake DIR] [--limit N] [--format table|json|csv] TABLE
+      The table's commits, newest first: version, timestamp, operation, its parameters and
+      metrics (what DESCRIBE HISTORY TABLE LIMIT N answers). --limit N: the newest N only.
+  lakehouse changes [--lake DIR] --from V [--to V] [--format table|json|csv] TABLE
+      The change data feed from V to V (inclusive; default: to the latest version): the changed
+      rows with _change_type, _commit_version and _commit_timestamp (what
+      table_changes('TABLE', from, to) answers). V is a version number or a timestamp
+      ('2026-11-24 10:00:00', UTC unless it names a zone). The table needs
+      delta.enableChangeDataFeed = true for versions that update or delete rows.
+  lakehouse optimize [--lake DIR] [--target-size BYTES] TABLE
+      Compact small files: per partition, files smaller than the target size are rewritten
+      together into files of up to that size (and files with deletion vectors are rewritten
+      without the deleted rows). BYTES: a number, or with a unit: 64mb, 1gb. Default: the
+      table's delta.targetFileSize, else 128mb. The old files stay until VACUUM deletes them.
+  lakehouse vacuum [--lake DIR] [--retention-hours H] [--dry-run] [--force] TABLE
+      Delete the files under the table that no version within the retention needs. Default
+      retention: the table's delta.deletedFileRetentionDuration, else 7 days (168 hours).
+      --dry-run lists what would be deleted and deletes nothing. A retention shorter than the
+      table's is refused without --force (only use it when nothing is reading or writing the
+      table: time travel to older versions fails afterwards).
   lakehouse help
-      Show this text.
+      Show this text (so do --help and -h, also after a command).
+
+TABLE is zone.table (raw.orders), or the path of a Delta table containing '/' (./orders,
+/data/events), relative to --lake.
 
 Options:
-  --lake DIR       the lake folder (default: the current folder)
-  --format FORMAT  table (default), json (an array of row objects) or csv
+  --lake DIR           the lake folder (default: the current folder)
+  --format FORMAT      table (default), json (an array of row objects) or csv
+  --stats              (query) print files read and skipped per table on stderr
+  --limit N            (history) only the newest N commits
+  --from V, --to V     (changes) the first and last version or timestamp
+  --target-size BYTES  (optimize) the size of the files to write
+  --retention-hours H  (vacuum) keep what versions of the last H hours need
+  --dry-run            (vacuum) list, do not delete
+  --force              (vacuum) allow a retention shorter than the table's
+
+Exit codes: 0 done, 1 the command failed (the reason is on stderr), 2 wrong usage.
 `
 
-export class UsageError extends Error {}
+const COMMANDS: Record<string, (args: string[], out: Out) => Promise<number>> = {
+  query: queryCommand,
+  tables: tablesCommand,
+  history: historyCommand,
+  changes: changesCommand,
+  optimize: optimizeCommand,
+  vacuum: vacuumCommand,
+}
 
-export async function main(argv: string[], out: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
+export async function main(argv: string[], out: Out = (t) => process.stdout.write(t)): Promise<number> {
   const [command, ...rest] = argv
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     out(USAGE)
-    return command ? 0 : 0
+    return 0
   }
-  if (command === 'query') return queryCommand(rest, out)
-  throw new UsageError(`unknown command '${command}'. Run 'lakehouse help' for the list.`)
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined
+  if (!run) throw new UsageError(`unknown command '${command}'. Run 'lakehouse help' for the list.`)
+  const dashDash = rest.indexOf('--')
+  if (rest.slice(0, dashDash < 0 ? undefined : dashDash).some((a) => a === '--help' || a === '-h')) {
+    out(USAGE)
+    return 0
+  }
+  return run(rest, out)
 }
 
-async function queryCommand(args: string[], out: (text: string) => void): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { lake: { type: 'string' }, format: { type: 'string', default: 'table' }, stats: { type: 'boolean', default: false } },
-    allowPositionals: true,
-  })
-  if (positionals.length !== 1) throw new UsageError('query takes exactly one SQL text (quote it)')
-  const format = values.format as OutputFormat
-  if (!['table', 'json', 'csv'].includes(format)) throw new UsageError(`--format must be table, json or csv, not '${format}'`)
-  const lake = new LakeEngine()
-  try {
-    const catalog = new LakeCatalog(path.resolve(values.lake ?? '.'), lake.io.storage)
-    const output = await runQuery(lake, catalog, positionals[0])
-    out(formatOutput(output, format))
-    if (values.stats) {
-      for (const t of output.tables) {
-        const what = t.version >= 0 ? `version ${t.version}: read ${t.filesRead} of ${t.filesTotal} files (${t.filesTotal - t.filesRead} skipped by partition values and statistics)` : 'change feed'
-        process.stderr.write(`${t.name} ${what}\n`)
-      }
-    }
-    return 0
-  } finally {
-    await lake.close()
-  }
-}
+/** DuckDB's errors start with their kind: `Parser Error: …`, `Binder Error: …`, `IO Error: …`. */
+const DUCKDB_ERROR = /^[A-Z][A-Za-z]*(?: [A-Za-z]+)* Error: /
+
+/** An operating-system error from node (ENOENT, EACCES, …). */
+const isSystemError = (error: Error) => typeof (error as NodeJS.ErrnoException).code === 'string' && /^E[A-Z]+$/.test((error as NodeJS.ErrnoException).code!)
 
 export async function runCli(argv: string[]): Promise<void> {
   try {
@@ -72,14 +104,13 @@ export async function runCli(argv: string[]): Promise<void> {
     if (error instanceof UsageError) {
       process.stderr.write(`lakehouse: ${error.message}\n`)
       process.exitCode = 2
-    } else if (error instanceof DeltaError) {
-      process.stderr.write(`lakehouse: ${error.message}\n`)
-      process.exitCode = 1
-    } else if (error instanceof Error && /^(Parser|Binder|Catalog|Conversion|Invalid Input|IO) Error/.test(error.message)) {
+    } else if (error instanceof DeltaError || (error instanceof Error && (DUCKDB_ERROR.test(error.message) || isSystemError(error)))) {
       process.stderr.write(`lakehouse: ${error.message}\n`)
       process.exitCode = 1
     } else {
-      throw error
+      // A bug: say so, with the stack trace, which is what a bug report needs.
+      process.stderr.write(`lakehouse: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+      process.exitCode = 1
     }
   }
 }

@@ -79,7 +79,7 @@ export async function vacuum(lake: LakeEngine, table: string, options: VacuumOpt
       'INVALID_ARGUMENT',
       `a retention of ${formatHours(retention)} is shorter than the table's ${formatHours(configured)} (delta.deletedFileRetentionDuration, default 7 days): ` +
         'VACUUM could delete files that running readers or uncommitted writes still use, and time travel to older versions would fail. ' +
-        'Pass force: true if no operation on this table is running or can still need those versions',
+        'Force it (the force option, --force on the command line) only if no operation on this table is running or can still need those versions',
       { table },
     )
   }

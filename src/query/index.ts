@@ -3,3 +3,7 @@ export { LakeCatalog, NAME_PART, type TableEntry } from './catalog'
 export { prepareQuery, parseTimestamp, type PreparedQuery, type TableRead } from './prepare'
 export { runQuery, type QueryOutput } from './run-query'
 export { jsonValue, rowsAsJson } from './json-values'
+export {
+  QuerySession, QueryCancelledError, type QueryResultInfo, type ResultColumn, type ResultPage, type SortOrder, type ExportFormat,
+  type ExportResult,
+} from './query-session'
