@@ -5,6 +5,7 @@
 import { planChangeFeed, type ChangeFeedRange } from '../delta/change-feed'
 import type { Engine } from '../delta/engine'
 import { planScan } from '../delta/scan'
+import { commitFileName } from '../delta/log-files'
 import { loadSnapshot, type Snapshot, type SnapshotOptions } from '../delta/snapshot'
 import { registerScan, type RegisteredScan } from './delta-scan'
 import { registerChangeFeed } from './change-feed-read'
@@ -21,6 +22,7 @@ export function localEngine(): Engine {
 export class LakeEngine {
   readonly io: Engine
   private database?: Promise<DuckDb>
+  private readonly latest = new Map<string, { snapshot: Snapshot; commitTime: number }>()
 
   constructor(io?: Engine) {
     this.io = io ?? { ...localEngine(), checkpointWriter: new DuckDbCheckpointWriter(() => this.duckdb()) }
@@ -31,8 +33,28 @@ export class LakeEngine {
     return this.database
   }
 
-  snapshot(table: string, options: SnapshotOptions = {}): Promise<Snapshot> {
-    return loadSnapshot(this.io, table, options)
+  /**
+   * A table's snapshot. The latest one is kept per table and reused while the log shows no newer
+   * commit (two stats instead of a replay: the query layer loads snapshots on every query).
+   */
+  async snapshot(table: string, options: SnapshotOptions = {}): Promise<Snapshot> {
+    if (options.version !== undefined || options.timestamp !== undefined) return loadSnapshot(this.io, table, options)
+    const { storage } = this.io
+    const log = storage.join(table, '_delta_log')
+    const cached = this.latest.get(table)
+    if (cached) {
+      const [next, current] = await Promise.all([
+        storage.stat(storage.join(log, commitFileName(cached.snapshot.version + 1))),
+        storage.stat(storage.join(log, commitFileName(cached.snapshot.version))),
+      ])
+      if (!next && current?.modificationTime === cached.commitTime) return cached.snapshot
+    }
+    const snapshot = await loadSnapshot(this.io, table)
+    const commitTime = (await storage.stat(storage.join(log, commitFileName(snapshot.version))))?.modificationTime
+    this.latest.delete(table)
+    if (commitTime !== undefined) this.latest.set(table, { snapshot, commitTime })
+    if (this.latest.size > 64) this.latest.delete(this.latest.keys().next().value!)
+    return snapshot
   }
 
   /** Register a snapshot's rows in DuckDB; returns the SQL that selects them. */

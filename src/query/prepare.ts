@@ -35,6 +35,9 @@ export interface PreparedQuery {
   release(): Promise<void>
 }
 
+/** Schemas already created in the engine's database (they are never dropped). */
+const createdSchemas = new Set<string>()
+
 const PATH_SCHEMA = '__delta'
 const CHANGES_SCHEMA = '__changes'
 const DUCKDB_SCHEMAS = new Set(['main', 'temp', 'information_schema', 'pg_catalog', 'system', ''])
@@ -122,10 +125,11 @@ export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: 
     for (const [key, uses] of byName) {
       const { schema, table } = uses[0]
       const target = targets.get(key) ?? (await lakeTarget(catalog, schema, table))
-      if (!schemas.has(schema)) {
+      if (!schemas.has(schema) && !createdSchemas.has(schema)) {
         await db.run(`CREATE SCHEMA IF NOT EXISTS ${quoteName(schema)}`)
-        schemas.add(schema)
+        createdSchemas.add(schema)
       }
+      schemas.add(schema)
       const view = `${quoteName(schema)}.${quoteName(table)}`
       let scan: RegisteredScan
       if (target.kind === 'changes') {
