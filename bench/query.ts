@@ -38,10 +38,14 @@ export async function runQueryBench(lake: LakeEngine, options: QueryBenchOptions
   if (JSON.stringify(ours.rows[0]) !== JSON.stringify({ n: Number(ceiling[0].n), sx: Number(ceiling[0].sx), my: ceiling[0].my })) {
     throw new Error(`query result differs from the ceiling's: ${JSON.stringify(ours.rows[0])} vs ${JSON.stringify(ceiling[0])}`)
   }
+  const fullSql = 'SELECT count(*) AS n, sum(x) AS sx, max(y) AS my FROM raw.big'
+  const fullCeilingSql = `SELECT count(*) AS n, sum(x) AS sx, max(y) AS my FROM read_parquet([${snapshot.files.map((f) => quoteString(f.path)).join(', ')}])`
   const samples = await interleaved({
     ours: () => runQuery(lake, catalog, sql),
     ceiling: () => db.rows(ceilingSql),
     allFiles: () => db.rows(allFilesSql),
+    full: () => runQuery(lake, catalog, fullSql),
+    fullCeiling: () => db.rows(fullCeilingSql),
   }, options.runs, 2)
   const ms = median(samples.ours)
   const ceilingMs = median(samples.ceiling)
@@ -68,6 +72,7 @@ export async function runQueryBench(lake: LakeEngine, options: QueryBenchOptions
     rows: options.rows, files: snapshot.files.length, filesRead: ours.tables[0].filesRead,
     query: sql, ms: round(ms), ceilingMs: round(ceilingMs), ratio: round(ms / ceilingMs, 3),
     allFilesHiveMs: round(median(samples.allFiles)), ratioToAllFilesHive: round(ms / median(samples.allFiles), 3),
+    wholeTable: { query: fullSql, ms: round(median(samples.full)), ceilingMs: round(median(samples.fullCeiling)), ratio: round(median(samples.full) / median(samples.fullCeiling), 3) },
     firstPage: {
       rows: Number(ours.rows[0].n), pageSize: 100, ms: round(median(firstPage.session)), ceilingMs: round(median(firstPage.ceiling)),
       ratio: round(median(firstPage.session) / median(firstPage.ceiling), 3),
