@@ -16,11 +16,15 @@ function integer(value: DuckDBValue): Json {
   return n <= SAFE && n >= -SAFE ? Number(n) : n.toString()
 }
 
-/** `2024-01-01 10:00:00.5+00` → `2024-01-01T10:00:00.5Z`; `infinity` stays as it is. */
+/**
+ * `2024-01-01 10:00:00.01+00` → `2024-01-01T10:00:00.010Z`: fractions in whole milli- or
+ * microseconds, as JavaScript's toISOString and most tools print them; `infinity` stays as it is.
+ */
 function isoTimestamp(text: string, utc: boolean): string {
-  const match = /^(-?\d{4,}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?)(?:\+00(?::00)?)?$/.exec(text)
+  const match = /^(-?\d{4,}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d+))?(?:\+00(?::00)?)?$/.exec(text)
   if (!match) return text
-  return `${match[1]}T${match[2]}${utc ? 'Z' : ''}`
+  const fraction = match[3] ? `.${match[3].padEnd(match[3].length <= 3 ? 3 : 6, '0')}` : ''
+  return `${match[1]}T${match[2]}${fraction}${utc ? 'Z' : ''}`
 }
 
 export const jsonValue: DuckDBValueConverter<Json> = (value: DuckDBValue, type: DuckDBType, converter: DuckDBValueConverter<Json>): Json | null => {

@@ -111,7 +111,7 @@ export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: 
     })
 
     // 2. DuckDB's parser finds the table references and the filters on them.
-    const occurrences = await parseOccurrences(lake, rewritten)
+    const occurrences = await parseOccurrences(lake, catalog, rewritten)
     const byName = new Map<string, TableOccurrence[]>()
     for (const o of occurrences) {
       if (o.catalog !== '' || DUCKDB_SCHEMAS.has(o.schema)) continue
@@ -166,18 +166,25 @@ async function lakeTarget(catalog: LakeCatalog, schema: string, name: string): P
   return { kind: 'table', label: name === match[1] ? entry.name : `${entry.name}${name.slice(match[1].length)}`, path: entry.path, version: match[2] === undefined ? undefined : Number(match[2]), timestamp: match[3] === undefined ? undefined : Number(match[3]) }
 }
 
-/** DuckDB's parse of the statement; a text DuckDB cannot parse yields none (running it reports the error). */
-async function parseOccurrences(lake: LakeEngine, sql: string): Promise<TableOccurrence[]> {
+/** DuckDB's parse of the statement, or for what it will not serialise, the fallback below. */
+async function parseOccurrences(lake: LakeEngine, catalog: LakeCatalog, sql: string): Promise<TableOccurrence[]> {
   const db = await lake.duckdb()
   const [{ parsed }] = await db.rows(`SELECT json_serialize_sql(${quoteString(sql)}) AS parsed`)
   const tree = JSON.parse(String(parsed)) as { error?: boolean }
-  if (tree.error) return fallbackOccurrences(sql)
+  if (tree.error) return fallbackOccurrences(catalog, sql)
   return tableOccurrences(tree)
 }
 
-/** For statements DuckDB will not serialise (COPY, CREATE …): `zone.table` names found in the code. */
-function fallbackOccurrences(sql: string): TableOccurrence[] {
-  return findInCode(sql, new RegExp(NAME_REF, 'g')).map((m) => ({ schema: unquoteIdentifier(m.groups[0]!), table: unquoteIdentifier(m.groups[1]!), catalog: '', constraints: [] }))
+/**
+ * For statements DuckDB will not serialise (COPY, CREATE …, or a syntax error that running it
+ * will report): `zone.table` names whose zone is a folder of the lake. Anything else (a struct
+ * field `customer.name`) is left for DuckDB.
+ */
+async function fallbackOccurrences(catalog: LakeCatalog, sql: string): Promise<TableOccurrence[]> {
+  const zones = new Set((await catalog.tables()).map((t) => t.zone))
+  return findInCode(sql, new RegExp(NAME_REF, 'g'))
+    .map((m) => ({ schema: unquoteIdentifier(m.groups[0]!), table: unquoteIdentifier(m.groups[1]!), catalog: '', constraints: [] }))
+    .filter((o) => zones.has(o.schema))
 }
 
 /** The union of the files each use of the table needs (a use without filters needs them all). */
