@@ -1,0 +1,111 @@
+/**
+ * Avro in the Confluent wire format: byte 0 is the magic 0, bytes 1–4 the schema id (big-endian),
+ * then one Avro binary datum. The writer's schema comes from the registry and types the row
+ * (avro-types.ts). The top level must be a record: its fields are the columns. A Debezium
+ * envelope record (op, before/after, source) gets the JSON envelope's column order and op check,
+ * so a table fed by either converter looks the same.
+ */
+import { isStruct, type StructType } from '../delta/schema'
+import { avroToDelta, avroValue, compileAvroSchema } from './avro-types'
+import { rowFromColumns, type Column } from './debezium-envelope'
+import { guarded, ValueError } from './errors'
+import type { SchemaRegistry } from './schema-registry'
+import type { Decoded, Decoder, KafkaMessageInput } from './types'
+
+type Compiled =
+  | { ok: true; type: ReturnType<typeof compileAvroSchema>; schema: StructType }
+  | { ok: false; reason: string; detail: string }
+
+const HEADER_BYTES = 5
+const OTHER_FRAMINGS: Record<string, string> = {
+  JSON: 'JSON Schema framing is not supported yet',
+  PROTOBUF: 'Protobuf framing is not supported yet',
+}
+
+export function createAvroDecoder(registry: SchemaRegistry): Decoder {
+  const compiled = new Map<number, Compiled>()
+
+  async function schemaFor(id: number): Promise<Compiled> {
+    const cached = compiled.get(id)
+    if (cached) return cached
+    const registered = await registry.schemaById(id)
+    if (!registered) return { ok: false, reason: 'unknown-schema-id', detail: `schema id ${id} is not in the schema registry` }
+    let result: Compiled
+    const type = registered.schemaType.toUpperCase()
+    if (type !== 'AVRO') result = { ok: false, reason: 'unsupported-framing', detail: OTHER_FRAMINGS[type] ?? `${registered.schemaType} schemas are not supported` }
+    else result = compile(registered.schema, id)
+    compiled.set(id, result)
+    return result
+  }
+
+  return {
+    async decode(message: KafkaMessageInput): Promise<Decoded> {
+      const bytes = message.value
+      if (bytes === null) return { kind: 'tombstone' }
+      if (bytes.length < HEADER_BYTES) {
+        return { kind: 'error', reason: 'unsupported-framing', detail: `${bytes.length} bytes: shorter than the 5-byte Confluent header (magic byte, schema id)` }
+      }
+      if (bytes[0] !== 0) {
+        return { kind: 'error', reason: 'unsupported-framing', detail: `magic byte is 0x${bytes[0].toString(16).padStart(2, '0')}, not 0x00: not the Confluent wire format` }
+      }
+      const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      const id = buffer.readUInt32BE(1)
+      const schema = await schemaFor(id)
+      if (!schema.ok) return { kind: 'error', reason: schema.reason, detail: schema.detail }
+      return guarded(() => decodeBody(buffer, schema, id))
+    },
+  }
+}
+
+function compile(text: string, id: number): Compiled {
+  try {
+    const type = compileAvroSchema(text)
+    const deltaType = avroToDelta(type)
+    if (!isStruct(deltaType)) return { ok: false, reason: 'not-a-record', detail: `schema ${id} is a ${type.typeName}, not a record: its values have no columns` }
+    return { ok: true, type, schema: deltaType }
+  } catch (error) {
+    const reason = error instanceof ValueError ? error.reason : 'unsupported-schema'
+    return { ok: false, reason, detail: `schema ${id}: ${(error as Error).message}` }
+  }
+}
+
+function decodeBody(buffer: Buffer, compiled: Extract<Compiled, { ok: true }>, id: number): Decoded {
+  let result: { value: unknown; offset: number }
+  try {
+    result = compiled.type.decode(buffer, HEADER_BYTES)
+  } catch (error) {
+    if (error instanceof ValueError) throw error
+    // avsc reads past the end of a cut-off buffer before it can tell: out-of-range reads are truncation.
+    const reason = error instanceof RangeError ? 'truncated-avro' : 'invalid-avro'
+    return { kind: 'error', reason, detail: `schema ${id}: ${(error as Error).message}` }
+  }
+  if (result.offset < 0) {
+    return { kind: 'error', reason: 'truncated-avro', detail: `the ${buffer.length - HEADER_BYTES}-byte body ends before the record of schema ${id} does` }
+  }
+  if (result.offset < buffer.length) {
+    return { kind: 'error', reason: 'invalid-avro', detail: `${buffer.length - result.offset} bytes left after the record of schema ${id}: written with another schema?` }
+  }
+  const row = avroValue(compiled.type, result.value) as Record<string, unknown>
+  return rowFromColumns(orderColumns(row, compiled.schema))
+}
+
+const ENVELOPE_ORDER = ['op', 'ts_ms', 'ts_us', 'ts_ns', 'before', 'after', 'source', 'transaction']
+const OPS = new Set(['c', 'u', 'd', 'r', 't', 'm'])
+
+function isDebeziumEnvelope(schema: StructType): boolean {
+  const names = new Set(schema.fields.map((f) => f.name))
+  return names.has('op') && names.has('source') && (names.has('before') || names.has('after'))
+}
+
+function orderColumns(row: Record<string, unknown>, schema: StructType): Column[] {
+  const columns: Column[] = schema.fields.map((f) => [f.name, { value: row[f.name], type: f.type }])
+  if (!isDebeziumEnvelope(schema)) return columns
+  if (typeof row.op !== 'string' || !OPS.has(row.op)) {
+    throw new ValueError(`op is ${JSON.stringify(row.op)}; expected one of c, u, d, r, t, m`, 'unknown-debezium-envelope')
+  }
+  const rank = (name: string) => {
+    const at = ENVELOPE_ORDER.indexOf(name)
+    return at < 0 ? ENVELOPE_ORDER.length : at
+  }
+  return columns.map((c, i) => [c, i] as const).sort((a, b) => rank(a[0][0]) - rank(b[0][0]) || a[1] - b[1]).map(([c]) => c)
+}

@@ -1,0 +1,33 @@
+/**
+ * The decode layer's public surface: one decoder per payload format, turning a Kafka message into
+ * a JSON-safe row with the Delta type of its columns, a tombstone, or a dead letter with a reason.
+ * Other layers import only this file.
+ */
+import { createAvroDecoder } from './avro'
+import { createDebeziumDecoder } from './debezium'
+import { createDebeziumMongoDecoder } from './debezium-mongodb'
+import { createJsonDecoder } from './json'
+import { createSchemaRegistry } from './schema-registry'
+import type { Decoder, DecoderOptions, Format } from './types'
+
+export type { Decoded, Decoder, DecoderOptions, Format, KafkaMessageInput } from './types'
+export { conformsTo } from './conforms'
+export { DecodeError } from './errors'
+export { inferSchema, type InferOptions } from './infer'
+export { mergeInferred } from './merge'
+export { createSchemaRegistry, type RegisteredSchema, type SchemaRegistry } from './schema-registry'
+
+export const FORMATS: readonly Format[] = ['json', 'debezium', 'debezium-mongodb', 'avro']
+
+export function createDecoder(format: Format, options: DecoderOptions = {}): Decoder {
+  switch (format) {
+    case 'json': return createJsonDecoder()
+    case 'debezium': return createDebeziumDecoder()
+    case 'debezium-mongodb': return createDebeziumMongoDecoder()
+    case 'avro': {
+      if (!options.schemaRegistry) throw new Error(`the avro format needs a schema registry (options.schemaRegistry.url)`)
+      return createAvroDecoder(createSchemaRegistry(options.schemaRegistry))
+    }
+  }
+  throw new Error(`unknown format '${String(format)}'; expected one of ${FORMATS.join(', ')}`)
+}

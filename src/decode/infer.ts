@@ -1,0 +1,113 @@
+/**
+ * Types from JSON values alone. Numbers: integers are long (beyond the long range, decimal(38,0),
+ * then double), anything with a fraction or exponent is double. Strings are strings, except an
+ * ISO-8601 date-time that carries a zone ('Z' or an offset), which is an instant: timestamp,
+ * normalised to UTC 'Z'. Date-only strings stay strings unless `dates` is asked for: a column of
+ * 'YYYY-MM-DD' text often turns out to hold 'N/A' or '0000-00-00' later, and a date column would
+ * then refuse those rows. Null is 'void' until a typed value is seen (merge.ts).
+ */
+import type { DataType, StructField, StructType } from '../delta/schema'
+import { ValueError } from './errors'
+import { JsonNumber } from './json-text'
+import { mergeTypes, withoutVoid } from './merge'
+import { VOID, type Typed } from './types'
+import { base64, doubleValue, fitsInt64, isIsoDate, longValue, parseZonedTimestamp, setField, timestampFromMicros } from './values'
+
+export interface InferOptions {
+  /** Type 'YYYY-MM-DD' strings as date (off by default, see above). */
+  dates?: boolean
+}
+
+/** Recognises special objects (MongoDB Extended JSON wrappers) before they are typed as structs. */
+export type SpecialObject = (object: Record<string, unknown>) => Typed | undefined
+
+export function typeJsonValue(value: unknown, options: InferOptions = {}, special?: SpecialObject): Typed {
+  if (value === null || value === undefined) return { value: null, type: VOID }
+  switch (typeof value) {
+    case 'boolean': return { value, type: 'boolean' }
+    case 'number': return typeNumber(value)
+    case 'bigint': return typeInteger(value, value.toString())
+    case 'string': return typeString(value, options)
+  }
+  if (value instanceof JsonNumber) {
+    return value.isInteger ? typeInteger(BigInt(value.text), value.text) : { value: doubleValue(Number(value.text)), type: 'double' }
+  }
+  if (value instanceof Uint8Array) return { value: base64(value), type: 'binary' }
+  if (Array.isArray(value)) return typeArray(value, options, special)
+  if (typeof value === 'object') {
+    const object = value as Record<string, unknown>
+    return special?.(object) ?? typeObject(object, options, special)
+  }
+  throw new ValueError(`a ${typeof value} is not a JSON value`)
+}
+
+function typeNumber(value: number): Typed {
+  if (Number.isSafeInteger(value)) return { value, type: 'long' }
+  // An integral double beyond 2^53 (1e20 in the text) was written as a floating-point number.
+  return { value: doubleValue(value), type: 'double' }
+}
+
+function typeInteger(value: bigint, text: string): Typed {
+  if (fitsInt64(value)) return { value: longValue(value), type: 'long' }
+  const digits = text.replace(/^-/, '')
+  if (digits.length <= 38) return { value: value.toString(), type: 'decimal(38,0)' }
+  return { value: doubleValue(Number(text)), type: 'double' }
+}
+
+function typeString(value: string, options: InferOptions): Typed {
+  // Cheap test first: most strings are not timestamps.
+  if (value.length >= 16 && value.length <= 40 && value.charCodeAt(4) === 0x2d) {
+    const micros = parseZonedTimestamp(value)
+    if (micros !== undefined) {
+      try {
+        return { value: timestampFromMicros(micros), type: 'timestamp' }
+      } catch {
+        return { value, type: 'string' }
+      }
+    }
+  }
+  if (options.dates && value.length === 10 && isIsoDate(value)) return { value, type: 'date' }
+  return { value, type: 'string' }
+}
+
+function typeArray(values: unknown[], options: InferOptions, special?: SpecialObject): Typed {
+  let elementType: DataType = VOID
+  let containsNull = false
+  const out = values.map((element) => {
+    const typed = typeJsonValue(element, options, special)
+    if (typed.value === null) containsNull = true
+    elementType = mergeTypes(elementType, typed.type)
+    return typed.value
+  })
+  return { value: out, type: { type: 'array', elementType, containsNull } }
+}
+
+function typeObject(object: Record<string, unknown>, options: InferOptions, special?: SpecialObject): Typed {
+  const row: Record<string, unknown> = {}
+  const fields: StructField[] = []
+  const seen = new Map<string, string>()
+  for (const key of Object.keys(object)) {
+    // Delta column names are case-insensitive: 'Id' and 'id' side by side would make a table no one can write.
+    const lower = key.toLowerCase()
+    const clash = seen.get(lower)
+    if (clash !== undefined) throw new ValueError(`fields '${clash}' and '${key}' differ only in case`, 'duplicate-column')
+    seen.set(lower, key)
+    const typed = typeJsonValue(object[key], options, special)
+    setField(row, key, typed.value)
+    fields.push({ name: key, type: typed.type, nullable: true, metadata: {} })
+  }
+  return { value: row, type: { type: 'struct', fields } }
+}
+
+/** A JSON object as a row and the Delta schema of its columns. */
+export function inferRow(object: Record<string, unknown>, options: InferOptions = {}, special?: SpecialObject): { row: Record<string, unknown>; schema: StructType } {
+  const typed = typeObject(object, options, special)
+  return { row: typed.value as Record<string, unknown>, schema: withoutVoid(typed.type as StructType) }
+}
+
+/** The schema that holds every row of a sample (parsed JSON objects), by the merge rules. */
+export function inferSchema(rows: Record<string, unknown>[], options: InferOptions = {}): StructType {
+  let schema: DataType = VOID
+  for (const row of rows) schema = mergeTypes(schema, typeObject(row, options).type)
+  return schema === VOID ? { type: 'struct', fields: [] } : withoutVoid(schema as StructType)
+}

@@ -1,0 +1,25 @@
+/**
+ * Plain JSON values: one object per message, typed by inference (infer.ts). The top level must
+ * be an object, since its keys become the columns; an array or a bare scalar is 'not-an-object'
+ * rather than a guessed wrapper column. JsonConverter's `{"schema":…,"payload":…}` is not
+ * unwrapped here: that is the 'debezium' format's job.
+ */
+import { guarded } from './errors'
+import { inferRow, type InferOptions } from './infer'
+import { describeTop, isJsonObject, parseJsonBytes } from './json-text'
+import type { Decoded, Decoder, KafkaMessageInput } from './types'
+
+export function createJsonDecoder(options: InferOptions = {}): Decoder {
+  return {
+    async decode(message: KafkaMessageInput): Promise<Decoded> {
+      if (message.value === null) return { kind: 'tombstone' }
+      const parsed = parseJsonBytes(message.value)
+      if (!parsed.ok) return { kind: 'error', reason: parsed.reason, detail: parsed.detail }
+      const value = parsed.value
+      if (!isJsonObject(value)) {
+        return { kind: 'error', reason: 'not-an-object', detail: `the value is ${describeTop(value)}, not a JSON object` }
+      }
+      return guarded(() => ({ kind: 'row', ...inferRow(value, options) }))
+    },
+  }
+}

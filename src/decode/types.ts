@@ -1,0 +1,44 @@
+/**
+ * The shapes of the decode layer: what the ingest job hands in per Kafka message and what it gets
+ * back. A decoder never throws for a bad message (that is a dead letter, `kind: 'error'`); it
+ * throws only when retrying later could succeed (the schema registry is unreachable).
+ */
+import type { DataType, StructType } from '../delta/schema'
+
+export type Format = 'json' | 'debezium' | 'debezium-mongodb' | 'avro'
+
+export interface KafkaMessageInput {
+  key: Uint8Array | null
+  value: Uint8Array | null
+  headers?: Record<string, Uint8Array | string | null | undefined>
+  topic: string
+  partition: number
+  /** 64-bit offsets as decimal text. */
+  offset: string
+  /** Milliseconds since the epoch, as text. */
+  timestamp: string
+}
+
+export type Decoded =
+  /** `row` is JSON-safe; `schema` is the Delta type of its columns (columns only ever seen as null are left out). */
+  | { kind: 'row'; row: Record<string, unknown>; schema: StructType }
+  /** The value was null (a Kafka tombstone, or JsonConverter's `{"schema":null,"payload":null}`). */
+  | { kind: 'tombstone' }
+  /** A dead letter: `reason` is a short code ('invalid-json', 'unknown-schema-id', ...), `detail` says what and where. */
+  | { kind: 'error'; reason: string; detail?: string }
+
+export interface DecoderOptions {
+  schemaRegistry?: { url: string; username?: string; password?: string; fetch?: typeof fetch }
+}
+
+export interface Decoder {
+  decode(message: KafkaMessageInput): Promise<Decoded>
+}
+
+/** A value in its JSON-safe form with its Delta type; 'void' marks a value seen only as null (or empty). */
+export interface Typed {
+  value: unknown
+  type: DataType
+}
+
+export const VOID = 'void'

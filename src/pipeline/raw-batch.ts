@@ -1,0 +1,200 @@
+/**
+ * Writing one micro-batch of consumed messages into the raw zone, exactly once. Decoded rows go
+ * to the source's raw table; messages that cannot be decoded or written go to the dead-letter
+ * table with the reason. Each table's commit carries, per topic partition, the batch's last
+ * offset as a `txn` action (appId `lakehouse/<source>/<topic>/<partition>`): on restart the job
+ * resumes after the lower of the two, and a message already recorded in its table is skipped, so
+ * a crash at any instant loses nothing and duplicates nothing.
+ */
+import { randomUUID } from 'node:crypto'
+import { promises as fs } from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import type { Txn } from '../delta/actions'
+import { DeltaError, isDeltaError } from '../delta/errors'
+import { duckdbType, isArray, isMap, isStruct, mergeSchemaForAppend, quoteString, type DataType, type StructField, type StructType } from '../delta/schema'
+import type { Snapshot } from '../delta/snapshot'
+import { conformsTo, type Decoded } from '../decode'
+import { appendQuery, type LakeEngine } from '../engine'
+import type { LakeCatalog } from '../query/catalog'
+import type { SourceSpec } from './pipeline-file'
+
+export const DEAD_LETTERS_TABLE = 'raw._dead_letters'
+
+export interface IngestMessage {
+  topic: string
+  partition: number
+  /** Kafka offsets are 64-bit: kept as decimal text. */
+  offset: string
+  /** Milliseconds since the epoch, as text (kafkajs's form). */
+  timestamp: string
+  key: Uint8Array | null
+  value: Uint8Array | null
+  headers: Record<string, string | null>
+  decoded: Decoded
+}
+
+export interface RawBatchResult {
+  /** Versions committed to the raw and dead-letter tables, when there was something to commit. */
+  rawVersion?: number
+  deadLetterVersion?: number
+  rows: number
+  tombstones: number
+  deadLetters: number
+  /** Messages already recorded by an earlier run (replayed after a crash). */
+  skipped: number
+}
+
+export function offsetAppId(source: string, topic: string, partition: number): string {
+  return `lakehouse/${source}/${topic}/${partition}`
+}
+
+/** The Kafka coordinates every raw row carries, ahead of the decoded columns. */
+const METADATA_FIELDS: StructField[] = [
+  { name: '_topic', type: 'string', nullable: true, metadata: {} },
+  { name: '_partition', type: 'integer', nullable: true, metadata: {} },
+  { name: '_offset', type: 'long', nullable: true, metadata: {} },
+  { name: '_timestamp', type: 'timestamp', nullable: true, metadata: {} },
+  { name: '_key', type: 'string', nullable: true, metadata: {} },
+  { name: '_headers', type: { type: 'map', keyType: 'string', valueType: 'string', valueContainsNull: true }, nullable: true, metadata: {} },
+  { name: '_tombstone', type: 'boolean', nullable: true, metadata: {} },
+]
+
+const DEAD_LETTER_SCHEMA: StructType = {
+  type: 'struct',
+  fields: [
+    { name: 'source', type: 'string', nullable: true, metadata: {} },
+    ...METADATA_FIELDS.filter((f) => f.name !== '_tombstone'),
+    { name: 'value', type: 'string', nullable: true, metadata: { comment: 'the raw value bytes, base64' } },
+    { name: 'reason', type: 'string', nullable: true, metadata: {} },
+    { name: 'detail', type: 'string', nullable: true, metadata: {} },
+    { name: 'failed_at', type: 'timestamp', nullable: true, metadata: {} },
+  ],
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** A key as text when it is UTF-8, else `base64:` and its bytes in base64. */
+export function keyText(key: Uint8Array | null): string | null {
+  if (key === null) return null
+  try {
+    return utf8.decode(key)
+  } catch {
+    return `base64:${Buffer.from(key).toString('base64')}`
+  }
+}
+
+/** Raw tables keep binary values base64-encoded (JSON cannot carry bytes): binary becomes string. */
+function storable(type: DataType): DataType {
+  if (type === 'binary') return 'string'
+  if (isStruct(type)) return { ...type, fields: type.fields.map((f) => ({ ...f, type: storable(f.type) })) }
+  if (isArray(type)) return { ...type, elementType: storable(type.elementType) }
+  if (isMap(type)) return { ...type, keyType: storable(type.keyType), valueType: storable(type.valueType) }
+  return type
+}
+
+/** The table's latest snapshot, or undefined when it does not exist yet (other errors are thrown). */
+export async function snapshotOrNothing(lake: LakeEngine, table: string): Promise<Snapshot | undefined> {
+  try {
+    return await lake.snapshot(table)
+  } catch (error) {
+    if (isDeltaError(error, 'TABLE_NOT_FOUND')) return undefined
+    throw error
+  }
+}
+
+/** The offset each table has recorded for a partition (-1: nothing yet). */
+export function recordedOffset(snapshot: Snapshot | undefined, source: string, topic: string, partition: number): number {
+  return snapshot?.txns.get(offsetAppId(source, topic, partition))?.version ?? -1
+}
+
+export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, source: SourceSpec, messages: IngestMessage[]): Promise<RawBatchResult> {
+  const rawPath = catalog.pathOf(source.table)
+  const deadPath = catalog.pathOf(DEAD_LETTERS_TABLE)
+  const [raw, dead] = await Promise.all([snapshotOrNothing(lake, rawPath), snapshotOrNothing(lake, deadPath)])
+  const result: RawBatchResult = { rows: 0, tombstones: 0, deadLetters: 0, skipped: 0 }
+
+  // Per partition, the batch's last offset: both tables record it, whatever each received.
+  const last = new Map<string, { topic: string; partition: number; offset: number }>()
+  for (const m of messages) {
+    const key = `${m.topic}\u0000${m.partition}`
+    const offset = Number(m.offset)
+    if (offset > (last.get(key)?.offset ?? -1)) last.set(key, { topic: m.topic, partition: m.partition, offset })
+  }
+  const txns = (snapshot: Snapshot | undefined): Txn[] => [...last.values()]
+    .filter((p) => p.offset > recordedOffset(snapshot, source.name, p.topic, p.partition))
+    .map((p) => ({ appId: offsetAppId(source.name, p.topic, p.partition), version: p.offset }))
+
+  const rows: Record<string, unknown>[] = []
+  const deadLetters: Record<string, unknown>[] = []
+  let schema: StructType = raw?.schema ?? { type: 'struct', fields: [...METADATA_FIELDS] }
+  const now = new Date().toISOString()
+  const coordinates = (m: IngestMessage) => ({
+    _topic: m.topic, _partition: m.partition, _offset: m.offset, _timestamp: new Date(Number(m.timestamp)).toISOString(),
+    _key: keyText(m.key), _headers: m.headers,
+  })
+  const toDeadLetter = (m: IngestMessage, reason: string, detail?: string) => {
+    if (Number(m.offset) <= recordedOffset(dead, source.name, m.topic, m.partition)) { result.skipped++; return }
+    deadLetters.push({ source: source.name, ...coordinates(m), value: m.value ? Buffer.from(m.value).toString('base64') : null, reason, detail: detail ?? null, failed_at: now })
+  }
+  for (const m of messages) {
+    if (m.decoded.kind === 'error') { toDeadLetter(m, m.decoded.reason, m.decoded.detail); continue }
+    if (Number(m.offset) <= recordedOffset(raw, source.name, m.topic, m.partition)) { result.skipped++; continue }
+    if (m.decoded.kind === 'tombstone') {
+      rows.push({ ...coordinates(m), _tombstone: true })
+      result.tombstones++
+      continue
+    }
+    // A row that would change a column's type, or whose values do not fit, is a dead letter:
+    // the table keeps its types and the batch goes on.
+    let merged: StructType
+    try {
+      merged = mergeSchemaForAppend(schema, { type: 'struct', fields: m.decoded.schema.fields.map((f) => ({ ...f, type: storable(f.type) })) })
+    } catch (error) {
+      toDeadLetter(m, 'type-conflict', (error as Error).message.replace(/ \(table: .*\)$/, ''))
+      continue
+    }
+    const fits = conformsTo(m.decoded.row, merged)
+    if (!fits.ok) { toDeadLetter(m, 'type-conflict', fits.reason); continue }
+    schema = merged
+    rows.push({ ...m.decoded.row, ...coordinates(m), _tombstone: false })
+  }
+  result.rows = rows.length - result.tombstones
+  result.deadLetters = deadLetters.length
+
+  // Dead letters first: if the raw commit then fails, the restart replays from the raw table's
+  // offsets and skips what the dead-letter table already holds.
+  const deadTxns = txns(dead)
+  if (deadLetters.length || (dead && deadTxns.length)) {
+    result.deadLetterVersion = await appendRows(lake, deadPath, DEAD_LETTER_SCHEMA, deadLetters, deadTxns, dead, source)
+  }
+  const rawTxns = txns(raw)
+  if (rows.length || rawTxns.length) result.rawVersion = await appendRows(lake, rawPath, schema, rows, rawTxns, raw, source)
+  return result
+}
+
+/** Append JSON-safe rows with DuckDB reading them as NDJSON with the table's column types. */
+async function appendRows(
+  lake: LakeEngine, table: string, schema: StructType, rows: Record<string, unknown>[], txns: Txn[], snapshot: Snapshot | undefined, source: SourceSpec,
+): Promise<number> {
+  const file = path.join(os.tmpdir(), `lakehouse-batch-${randomUUID()}.ndjson`)
+  try {
+    await fs.writeFile(file, rows.map((row) => JSON.stringify(row, (_, v) => (typeof v === 'bigint' ? v.toString() : v))).join('\n') + '\n')
+    const columns = schema.fields.map((f) => `${quoteString(f.name)}: ${quoteString(duckdbType(f.type))}`).join(', ')
+    const sql = rows.length
+      ? `SELECT * FROM read_json(${quoteString(file)}, format = 'newline_delimited', columns = {${columns}}, maximum_object_size = 268435456)`
+      : `SELECT * FROM read_json(${quoteString(file)}, format = 'newline_delimited', columns = {${columns}}) WHERE false`
+    const result = await appendQuery(lake, table, sql, {
+      snapshot,
+      txns,
+      create: { properties: { 'delta.enableChangeDataFeed': 'true' } },
+      operationParameters: { source: source.name },
+    })
+    return result.version
+  } catch (error) {
+    if (error instanceof DeltaError) throw error
+    throw new DeltaError('INVALID_ARGUMENT', `writing a batch of source '${source.name}' failed: ${(error as Error).message.split('\n')[0]}`, { table, cause: error })
+  } finally {
+    await fs.rm(file, { force: true })
+  }
+}
