@@ -7,8 +7,11 @@ import { LakeEngine } from '../engine'
 import { LakeCatalog, NAME_PART } from '../query'
 import type { OutputFormat } from './format'
 
-/** Wrong usage (exit code 2): an unknown option, a missing or malformed argument. */
+/** Wrong usage (exit code 2): an unknown option, a missing or malformed argument, a bad pipeline file. */
 export class UsageError extends Error {}
+
+/** A command that failed for a reason the user can act on (exit code 1, one line, no stack trace). */
+export class CommandError extends Error {}
 
 export type Out = (text: string) => void
 

@@ -3,15 +3,16 @@
  * printed as one clear message (no stack trace) with exit code 1, wrong usage with exit code 2.
  */
 import { DeltaError } from '../delta/errors'
-import { UsageError, type Out } from './args'
+import { CommandError, UsageError, type Out } from './args'
 import { changesCommand } from './changes-command'
 import { historyCommand } from './history-command'
 import { optimizeCommand } from './optimize-command'
+import { ingestCommand, sampleCommand } from './ingest-command'
 import { queryCommand } from './query-command'
 import { tablesCommand } from './tables-command'
 import { vacuumCommand } from './vacuum-command'
 
-export { UsageError } from './args'
+export { CommandError, UsageError } from './args'
 
 export const USAGE = `Local Lakehouse: a local Delta Lake with SQL over it.
 
@@ -46,6 +47,14 @@ Usage:
       --dry-run lists what would be deleted and deletes nothing. A retention shorter than the
       table's is refused without --force (only use it when nothing is reading or writing the
       table: time travel to older versions fails afterwards).
+  lakehouse ingest --pipeline FILE [--source NAME] [--until-caught-up]
+      Run the pipeline file's sources (all, or NAME) into their raw tables, exactly once: Kafka
+      topics continuously until Ctrl-C (the open batch is finished first), or with
+      --until-caught-up up to the end offsets seen at start; captured files to their end.
+      Undecodable messages go to raw._dead_letters with the reason.
+  lakehouse sample --pipeline FILE --source NAME [--limit N]
+      Print the first N (default 20) messages of a file source decoded, and the schema inferred
+      from them, as JSON.
   lakehouse help
       Show this text (so do --help and -h, also after a command).
 
@@ -62,8 +71,12 @@ Options:
   --retention-hours H  (vacuum) keep what versions of the last H hours need
   --dry-run            (vacuum) list, do not delete
   --force              (vacuum) allow a retention shorter than the table's
+  --pipeline FILE      (ingest, sample) the pipeline file (lakehouse.json)
+  --source NAME        (ingest, sample) one source of the pipeline
+  --until-caught-up    (ingest) stop at the end offsets seen at start
 
-Exit codes: 0 done, 1 the command failed (the reason is on stderr), 2 wrong usage.
+Exit codes: 0 done, 1 the command failed (the reason is on stderr), 2 wrong usage or a pipeline file
+with problems (each listed with its JSON path).
 `
 
 const COMMANDS: Record<string, (args: string[], out: Out) => Promise<number>> = {
@@ -73,6 +86,8 @@ const COMMANDS: Record<string, (args: string[], out: Out) => Promise<number>> = 
   changes: changesCommand,
   optimize: optimizeCommand,
   vacuum: vacuumCommand,
+  ingest: ingestCommand,
+  sample: sampleCommand,
 }
 
 export async function main(argv: string[], out: Out = (t) => process.stdout.write(t)): Promise<number> {
@@ -104,7 +119,7 @@ export async function runCli(argv: string[]): Promise<void> {
     if (error instanceof UsageError) {
       process.stderr.write(`lakehouse: ${error.message}\n`)
       process.exitCode = 2
-    } else if (error instanceof DeltaError || (error instanceof Error && (DUCKDB_ERROR.test(error.message) || isSystemError(error)))) {
+    } else if (error instanceof CommandError || error instanceof DeltaError || (error instanceof Error && (DUCKDB_ERROR.test(error.message) || isSystemError(error)))) {
       process.stderr.write(`lakehouse: ${error.message}\n`)
       process.exitCode = 1
     } else {

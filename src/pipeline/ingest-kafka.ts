@@ -1,0 +1,313 @@
+/**
+ * The ingest job for a Kafka source: consume the topic (or every topic matching topicPattern) into
+ * the raw zone in micro-batches, exactly once.
+ *
+ * Where to read from is decided by the lake, never by the consumer group: on every group join the
+ * consumer seeks each assigned partition to what the raw and dead-letter tables record (their
+ * `txn` offsets, see raw-batch.ts) + 1; with nothing recorded, `startingOffsets` decides (earliest:
+ * the log start; latest: the high watermark when the job first started). Consumer-group offsets
+ * are committed after each Delta commit for lag monitoring, with one exception: a 'latest'
+ * partition that has nothing recorded yet commits its starting position, so that a restart starts
+ * there again instead of at a newer high watermark (which would skip what arrived in between).
+ *
+ * Batching: messages from all assigned partitions collect in one open batch, which closes when it
+ * holds `batch.maxMessages` messages or is `batch.maxMs` old. While a batch is written the fetch
+ * loop is held (eachBatch does not return until the write ends, and a write started by the timer
+ * makes the next eachBatch wait for it), so memory holds at most the batch being written, the
+ * next open batch (which cannot close before that write ends) and one fetch response. Heartbeats continue while a write holds the loop.
+ *
+ * Stopping (abort signal, or untilCaughtUp reached): no more messages are taken, the open batch is
+ * written (finish-the-batch; dropping it would be just as safe, since nothing about it is recorded
+ * until its commit), consumer offsets are committed and the consumer disconnects. A crash at any
+ * instant loses and duplicates nothing: the next run resumes from the tables.
+ */
+import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs'
+import { createDecoder, type DecoderOptions } from '../decode'
+import type { LakeEngine } from '../engine'
+import { kafkaClient, schemaRegistryOptions, type KafkaClientOptions } from '../kafka/client'
+import type { LakeCatalog } from '../query/catalog'
+import { DEFAULT_BATCH_MESSAGES, type IngestReport } from './ingest-file'
+import type { Pipeline, SourceSpec } from './pipeline-file'
+import { DEAD_LETTERS_TABLE, keyText, recordedOffset, snapshotOrNothing, writeRawBatch, type IngestMessage, type RawBatchResult } from './raw-batch'
+
+export const DEFAULT_BATCH_MS = 1_000
+
+export interface KafkaBatchReport extends RawBatchResult {
+  /** Messages in this batch. */
+  messages: number
+  /** Per partition, the batch's last offset (now recorded in the tables). */
+  offsets: { topic: string; partition: number; offset: number }[]
+  durationMs: number
+  /** Totals so far. */
+  total: IngestReport
+}
+
+export interface KafkaIngestOptions {
+  /** Read the high watermarks at start and stop once every partition has reached them. */
+  untilCaughtUp?: boolean
+  /** Stops the job gracefully: the open batch is written, then the consumer disconnects. */
+  signal?: AbortSignal
+  /** The SASL password (e.g. from VS Code SecretStorage); otherwise kafka.sasl.passwordEnv is read. */
+  password?: string
+  onBatch?(report: KafkaBatchReport): void
+  /** Called once the start is decided, before the consumer joins: each partition, where it starts, and its high watermark. */
+  onStart?(partitions: { topic: string; partition: number; start?: number; high: number }[]): void
+  /** Decoder options; by default the schema registry of the pipeline's kafka section. */
+  decoderOptions?: DecoderOptions
+  /** kafkajs client settings (log level, timeouts, retry); ignored when `kafka` is given. */
+  client?: Omit<KafkaClientOptions, 'password'>
+  /** An existing kafkajs client to use instead of one built from pipeline.kafka. */
+  kafka?: Kafka
+}
+
+interface PartitionInfo { low: number; high: number }
+
+const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`
+
+export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeline: Pipeline, source: SourceSpec, options: KafkaIngestOptions = {}): Promise<IngestReport> {
+  if (!source.topic && !source.topicPattern) throw new Error(`source '${source.name}' is not a Kafka source (it has neither "topic" nor "topicPattern")`)
+  const settings = pipeline.kafka
+  if (!settings && !options.kafka) throw new Error(`source '${source.name}' needs the pipeline's "kafka" section (brokers)`)
+  const report: IngestReport = { source: source.name, messages: 0, rows: 0, tombstones: 0, deadLetters: 0, skipped: 0, batches: 0 }
+  if (options.signal?.aborted) return report
+
+  const decoder = createDecoder(source.format, options.decoderOptions ?? { schemaRegistry: schemaRegistryOptions(settings, { env: options.client?.env }) })
+  const kafka = options.kafka ?? kafkaClient(settings!, { ...options.client, password: options.password })
+  const maxMessages = Math.max(1, source.batch?.maxMessages ?? DEFAULT_BATCH_MESSAGES)
+  const maxMs = Math.max(1, source.batch?.maxMs ?? DEFAULT_BATCH_MS)
+  const pattern = source.topicPattern ? new RegExp(source.topicPattern) : undefined
+
+  // What the lake records: where each partition resumes.
+  const [raw, dead] = await Promise.all([snapshotOrNothing(lake, catalog.pathOf(source.table)), snapshotOrNothing(lake, catalog.pathOf(DEAD_LETTERS_TABLE))])
+  /**
+   * The last offset both tables hold for a partition, or undefined when neither records anything.
+   * The dead-letter table is committed first in every batch that has dead letters, and once it
+   * exists every batch records its offsets there too: so a partition it has no offset for never
+   * had a dead letter committed, and the raw table's offset alone is safe (this spares re-reading
+   * the whole partition on every run of a source that has never had a dead letter).
+   */
+  const recorded = (topic: string, partition: number): number | undefined => {
+    const r = recordedOffset(raw, source.name, topic, partition)
+    const d = recordedOffset(dead, source.name, topic, partition)
+    if (r < 0 && d < 0) return undefined
+    if (d < 0) return r
+    return Math.min(r, d)
+  }
+
+  const groupId = settings?.consumer?.groupId ?? `lakehouse-${source.name}`
+  const latestStarts = new Map<string, number>()
+  // The partitions and their watermarks at start.
+  const partitions = new Map<string, PartitionInfo & { topic: string; partition: number }>()
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    let topics: string[]
+    if (source.topic) topics = [source.topic]
+    else {
+      const metadata = await admin.fetchTopicMetadata()
+      topics = metadata.topics.map((t) => t.name).filter((name) => !name.startsWith('__') && pattern!.test(name)).sort()
+    }
+    for (const topic of topics) {
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        partitions.set(partitionKey(topic, p.partition), { topic, partition: p.partition, low: Number(p.low), high: Number(p.high) })
+      }
+    }
+    // 'latest' with nothing recorded: where an earlier run of this job started (it commits that
+    // position to the group), so that a restart does not jump over what arrived in between.
+    if (source.startingOffsets === 'latest' && topics.length) {
+      for (const { topic, partitions: committed } of await admin.fetchOffsets({ groupId, topics })) {
+        for (const p of committed) if (Number(p.offset) >= 0) latestStarts.set(partitionKey(topic, p.partition), Number(p.offset))
+      }
+    }
+  } finally {
+    await admin.disconnect()
+  }
+
+  /** Where a partition starts when this job has taken nothing from it yet. */
+  const startOf = (topic: string, partition: number): number | undefined => {
+    const info = partitions.get(partitionKey(topic, partition))
+    const r = recorded(topic, partition)
+    if (r !== undefined) return Math.max(r + 1, info?.low ?? 0)
+    if (source.startingOffsets === 'latest') {
+      const key = partitionKey(topic, partition)
+      untaken.add(key)
+      return latestStarts.get(key) ?? info?.high
+    }
+    return info?.low ?? 0
+  }
+  /** 'latest' partitions with nothing recorded and nothing taken yet: their start goes to the group with every commit. */
+  const untaken = new Set<string>()
+  /** Per partition, the next offset to take (everything before it is written or in the open batch). */
+  const positions = new Map<string, number>()
+  for (const [key, info] of partitions) {
+    const start = startOf(info.topic, info.partition)
+    if (start !== undefined) positions.set(key, start)
+  }
+  options.onStart?.([...partitions].map(([key, info]) => ({ topic: info.topic, partition: info.partition, start: positions.get(key), high: info.high })))
+  const caughtUp = () => [...partitions].every(([key, info]) => (positions.get(key) ?? -1) >= info.high)
+  if (options.untilCaughtUp && caughtUp()) return report
+
+  // ---- the open batch and its writer ------------------------------------------------------------
+  let open: IngestMessage[] = []
+  let timer: NodeJS.Timeout | undefined
+  let writing: Promise<void> = Promise.resolve()
+  let failure: unknown
+  let stopping = false
+  let stopped!: () => void
+  const whenStopped = new Promise<void>((resolve) => { stopped = resolve })
+  const stop = () => { if (!stopping) { stopping = true; stopped() } }
+  const fail = (error: unknown) => { failure ??= error; stop() }
+  let consumer: Consumer | undefined
+
+  const write = async (messages: IngestMessage[]) => {
+    const began = Date.now()
+    const result = await writeRawBatch(lake, catalog, source, messages)
+    report.rows += result.rows
+    report.tombstones += result.tombstones
+    report.deadLetters += result.deadLetters
+    report.skipped += result.skipped
+    report.batches++
+    const last = new Map<string, { topic: string; partition: number; offset: number }>()
+    for (const m of messages) {
+      const key = partitionKey(m.topic, m.partition)
+      const offset = Number(m.offset)
+      if (offset > (last.get(key)?.offset ?? -1)) last.set(key, { topic: m.topic, partition: m.partition, offset })
+    }
+    const offsets = [...last.values()]
+    // For lag monitoring; and for a 'latest' partition that has nothing recorded yet, where it starts.
+    const commits = offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset + 1) }))
+    for (const key of untaken) {
+      const info = partitions.get(key)
+      const position = positions.get(key)
+      if (info && position !== undefined) commits.push({ topic: info.topic, partition: info.partition, offset: String(position) })
+    }
+    try {
+      await consumer?.commitOffsets(commits)
+    } catch { /* not a member right now (rebalance, stopping): the next commit catches up */ }
+    options.onBatch?.({ ...result, messages: messages.length, offsets, durationMs: Date.now() - began, total: { ...report } })
+  }
+  /** Close the open batch and write it after any write in progress; resolves when it is written. */
+  const flush = (): Promise<void> => {
+    clearTimeout(timer)
+    timer = undefined
+    const messages = open
+    open = []
+    if (messages.length === 0) return writing
+    writing = writing.then(() => (failure === undefined ? write(messages) : undefined)).catch(fail)
+    return writing
+  }
+
+  const join = (memberAssignment: Record<string, number[]>) => {
+    for (const [topic, assigned] of Object.entries(memberAssignment)) {
+      for (const partition of assigned) {
+        const key = partitionKey(topic, partition)
+        let position = positions.get(key)
+        if (position === undefined) {
+          position = startOf(topic, partition)
+          if (position === undefined) continue // a topic that appeared since the start, 'latest': the group's default
+          positions.set(key, position)
+        }
+        consumer!.seek({ topic, partition, offset: String(position) })
+      }
+    }
+  }
+
+  consumer = kafka.consumer({
+    groupId,
+    ...(settings?.consumer?.sessionTimeout !== undefined ? { sessionTimeout: settings.consumer.sessionTimeout } : {}),
+    ...(settings?.consumer?.heartbeatInterval !== undefined ? { heartbeatInterval: settings.consumer.heartbeatInterval } : {}),
+    ...(settings?.consumer?.maxWaitTimeInMs !== undefined ? { maxWaitTimeInMs: settings.consumer.maxWaitTimeInMs } : {}),
+    ...(settings?.consumer?.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: settings.consumer.maxBytesPerPartition } : {}),
+  })
+  // Emitted synchronously after every join and sync, before the first fetch of the generation.
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    try { join(event.payload.memberAssignment) } catch (error) { fail(error) }
+  })
+  consumer.on(consumer.events.CRASH, (event) => { if (!event.payload.restart) fail(event.payload.error) })
+  // A fetch whose records were all filtered (transaction markers, aborted records): nothing to
+  // write, but the partition has advanced (or untilCaughtUp would wait for it forever).
+  consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
+    const { topic, partition, batchSize, lastOffset } = event.payload
+    const key = partitionKey(topic, partition)
+    const position = positions.get(key)
+    if (batchSize === 0 && position !== undefined && Number(lastOffset) + 1 > position) {
+      positions.set(key, Number(lastOffset) + 1)
+      if (options.untilCaughtUp && caughtUp()) stop()
+    }
+  })
+  const onAbort = () => stop()
+  options.signal?.addEventListener('abort', onAbort, { once: true })
+
+  let current: Promise<void> = Promise.resolve()
+  const heartbeatEvery = settings?.consumer?.heartbeatInterval ?? 3_000
+  try {
+    await consumer.connect()
+    await consumer.subscribe({ topics: source.topic ? [source.topic] : [pattern!], fromBeginning: true })
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, heartbeat }) => {
+        const run = async () => {
+          // Keep the group membership alive while a write holds the fetch loop.
+          const beat = setInterval(() => { heartbeat().catch(() => {}) }, heartbeatEvery)
+          try {
+            await writing
+            if (stopping) return
+            const key = partitionKey(batch.topic, batch.partition)
+            let position = positions.get(key) ?? 0
+            for (const message of batch.messages) {
+              if (stopping) return
+              const offset = Number(message.offset)
+              if (offset < position) continue // taken already (a re-fetch after a rejoin)
+              untaken.delete(key)
+              open.push(await toIngestMessage(batch.topic, batch.partition, message))
+              report.messages++
+              position = offset + 1
+              positions.set(key, position)
+              if (open.length === 1) timer = setTimeout(() => { void flush() }, maxMs)
+              if (open.length >= maxMessages) await flush()
+            }
+            if (options.untilCaughtUp && caughtUp()) stop()
+          } finally {
+            clearInterval(beat)
+          }
+        }
+        current = run()
+        try {
+          await current
+        } catch (error) {
+          fail(error) // a decoder that cannot go on (schema registry unreachable): stop, the next run resumes
+        }
+      },
+    })
+    await whenStopped
+    await current.catch(() => {})
+    if (failure === undefined) await flush()
+  } catch (error) {
+    fail(error)
+  } finally {
+    clearTimeout(timer)
+    options.signal?.removeEventListener('abort', onAbort)
+    await writing.catch(() => {})
+    await consumer.disconnect().catch(() => {})
+  }
+  if (failure !== undefined) throw failure
+  return report
+
+  async function toIngestMessage(topic: string, partition: number, message: KafkaMessage): Promise<IngestMessage> {
+    const headers = headerValues(message.headers)
+    const input = { key: message.key, value: message.value, headers, topic, partition, offset: message.offset, timestamp: message.timestamp }
+    const decoded = await decoder.decode(input)
+    const text: Record<string, string | null> = {}
+    for (const [name, value] of Object.entries(headers)) text[name] = value === undefined ? null : typeof value === 'string' ? value : keyText(value)
+    return { topic, partition, offset: message.offset, timestamp: message.timestamp, key: message.key, value: message.value, headers: text, decoded }
+  }
+}
+
+/** kafkajs headers as one value per name (a repeated header keeps its last value). */
+function headerValues(headers: IHeaders | undefined): Record<string, Uint8Array | string | undefined> {
+  const out: Record<string, Uint8Array | string | undefined> = {}
+  for (const [name, value] of Object.entries(headers ?? {})) out[name] = Array.isArray(value) ? value[value.length - 1] : value
+  return out
+}
