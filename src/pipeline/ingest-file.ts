@@ -8,7 +8,7 @@ import type { LakeEngine } from '../engine'
 import type { LakeCatalog } from '../query/catalog'
 import { readCapture } from './file-source'
 import type { Pipeline, SourceSpec } from './pipeline-file'
-import { DEAD_LETTERS_TABLE, recordedOffset, snapshotOrNothing, writeRawBatch, type IngestMessage } from './raw-batch'
+import { DEAD_LETTERS_TABLE, resumeAfter, snapshotOrNothing, writeRawBatch, type IngestMessage } from './raw-batch'
 
 export interface IngestReport {
   source: string
@@ -28,9 +28,8 @@ export async function ingestFile(lake: LakeEngine, catalog: LakeCatalog, pipelin
   const decoder = createDecoder(source.format, decoderOptions)
   const report: IngestReport = { source: source.name, messages: 0, rows: 0, tombstones: 0, deadLetters: 0, skipped: 0, batches: 0 }
   const [raw, dead] = await Promise.all([snapshotOrNothing(lake, catalog.pathOf(source.table)), snapshotOrNothing(lake, catalog.pathOf(DEAD_LETTERS_TABLE))])
-  // Resume after the lower of the two tables' offsets; writeRawBatch skips what either has.
-  const resumeAfter = (topic: string, partition: number) =>
-    Math.min(recordedOffset(raw, source.name, topic, partition), recordedOffset(dead, source.name, topic, partition))
+  // Resume after what both tables hold; writeRawBatch skips what either has.
+  const recorded = (topic: string, partition: number) => resumeAfter(raw, dead, source.name, topic, partition)
   const limit = source.batch?.maxMessages ?? DEFAULT_BATCH_MESSAGES
   let batch: IngestMessage[] = []
   const flush = async () => {
@@ -45,7 +44,7 @@ export async function ingestFile(lake: LakeEngine, catalog: LakeCatalog, pipelin
   }
   for await (const message of readCapture(file)) {
     report.messages++
-    if (Number(message.offset) <= resumeAfter(message.topic, message.partition)) {
+    if (Number(message.offset) <= recorded(message.topic, message.partition)) {
       report.skipped++
       continue
     }

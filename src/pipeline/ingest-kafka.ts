@@ -28,7 +28,7 @@ import { kafkaClient, schemaRegistryOptions, type KafkaClientOptions } from '../
 import type { LakeCatalog } from '../query/catalog'
 import { DEFAULT_BATCH_MESSAGES, type IngestReport } from './ingest-file'
 import type { Pipeline, SourceSpec } from './pipeline-file'
-import { DEAD_LETTERS_TABLE, keyText, recordedOffset, snapshotOrNothing, writeRawBatch, type IngestMessage, type RawBatchResult } from './raw-batch'
+import { DEAD_LETTERS_TABLE, keyText, resumeAfter, snapshotOrNothing, writeRawBatch, type IngestMessage, type RawBatchResult } from './raw-batch'
 
 export const DEFAULT_BATCH_MS = 1_000
 
@@ -79,19 +79,10 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
 
   // What the lake records: where each partition resumes.
   const [raw, dead] = await Promise.all([snapshotOrNothing(lake, catalog.pathOf(source.table)), snapshotOrNothing(lake, catalog.pathOf(DEAD_LETTERS_TABLE))])
-  /**
-   * The last offset both tables hold for a partition, or undefined when neither records anything.
-   * The dead-letter table is committed first in every batch that has dead letters, and once it
-   * exists every batch records its offsets there too: so a partition it has no offset for never
-   * had a dead letter committed, and the raw table's offset alone is safe (this spares re-reading
-   * the whole partition on every run of a source that has never had a dead letter).
-   */
+  /** The last offset both tables hold for a partition (see resumeAfter), or undefined when neither records anything. */
   const recorded = (topic: string, partition: number): number | undefined => {
-    const r = recordedOffset(raw, source.name, topic, partition)
-    const d = recordedOffset(dead, source.name, topic, partition)
-    if (r < 0 && d < 0) return undefined
-    if (d < 0) return r
-    return Math.min(r, d)
+    const offset = resumeAfter(raw, dead, source.name, topic, partition)
+    return offset < 0 ? undefined : offset
   }
 
   const groupId = settings?.consumer?.groupId ?? `lakehouse-${source.name}`

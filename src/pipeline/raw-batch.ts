@@ -108,6 +108,19 @@ export function recordedOffset(snapshot: Snapshot | undefined, source: string, t
   return snapshot?.txns.get(offsetAppId(source, topic, partition))?.version ?? -1
 }
 
+/**
+ * The last offset both tables hold for a partition, or -1 when neither records anything. The
+ * dead-letter table is committed first in every batch that has dead letters, and once it exists
+ * every batch records its offsets there too: so a partition it has no offset for never had a
+ * dead letter committed, and the raw table's offset alone is safe (this spares re-reading the
+ * whole partition on every run of a source that has never had a dead letter).
+ */
+export function resumeAfter(raw: Snapshot | undefined, dead: Snapshot | undefined, source: string, topic: string, partition: number): number {
+  const r = recordedOffset(raw, source, topic, partition)
+  const d = recordedOffset(dead, source, topic, partition)
+  return d < 0 ? r : Math.min(r, d)
+}
+
 export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, source: SourceSpec, messages: IngestMessage[]): Promise<RawBatchResult> {
   const rawPath = catalog.pathOf(source.table)
   const deadPath = catalog.pathOf(DEAD_LETTERS_TABLE)
