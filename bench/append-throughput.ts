@@ -11,7 +11,7 @@ import * as path from 'node:path'
 import { appendQuery } from '../src/engine/delta-writer'
 import type { DuckDb } from '../src/engine/duckdb'
 import type { LakeEngine } from '../src/engine/lake-engine'
-import { log, median, round, tempDir, timed } from './util'
+import { log, median, round, syntheticRowsSql, tempDir, timed } from './util'
 
 export interface AppendBenchOptions {
   rows: number
@@ -25,14 +25,7 @@ export interface AppendBenchOptions {
  * used as the partition column), a double, a UTC timestamp and a small struct.
  */
 export function sourceSql(start: number, end: number): string {
-  return `SELECT
-    i::BIGINT AS id,
-    'user-' || lpad(CAST(hash(i) % 100000 AS VARCHAR), 5, '0') || '@example.com' AS name,
-    round((hash(i * 31) % 1000000) / 1000.0, 3)::DOUBLE AS amount,
-    TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_milliseconds(i * 37) AS ts,
-    ['eu', 'us', 'apac', 'latam', 'mea', 'cn', 'jp', 'in'][(i % 8)::INTEGER + 1] AS region,
-    {'kind': ['click', 'view', 'purchase', 'scroll'][(hash(i) % 4)::INTEGER + 1], 'score': (i % 100)::INTEGER} AS meta
-  FROM range(${start}, ${end}) t(i)`
+  return syntheticRowsSql(start, end, [`{'kind': ['click', 'view', 'purchase', 'scroll'][(hash(i) % 4)::INTEGER + 1], 'score': (i % 100)::INTEGER} AS meta`])
 }
 
 /** Wrap DuckDb.rows (which DESCRIBE and COPY … RETURN_STATS go through) to add up time per statement kind. */

@@ -18,7 +18,7 @@ import { appendQuery } from '../src/engine/delta-writer'
 import { dropScan } from '../src/engine/file-read'
 import type { LakeEngine } from '../src/engine/lake-engine'
 import { merge } from '../src/engine/merge'
-import { interleaved, log, median, round, tempDir, timed } from './util'
+import { interleaved, log, median, round, tempDir, timed, syntheticRowsSql } from './util'
 
 export interface ChangeFeedBenchOptions {
   /** Rows of the first commit. */
@@ -33,13 +33,7 @@ export interface ChangeFeedBenchOptions {
 }
 
 function rowsSql(start: number, end: number): string {
-  return `SELECT
-    i::BIGINT AS id,
-    'user-' || lpad(CAST(hash(i) % 100000 AS VARCHAR), 5, '0') || '@example.com' AS name,
-    round((hash(i * 31) % 1000000) / 1000.0, 3)::DOUBLE AS amount,
-    TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_milliseconds(i * 37) AS ts,
-    ['eu', 'us', 'apac', 'latam', 'mea', 'cn', 'jp', 'in'][(i % 8)::INTEGER + 1] AS region
-  FROM range(${start}, ${end}) t(i)`
+  return syntheticRowsSql(start, end)
 }
 
 const AGGREGATE = 'count(*) AS n, sum(amount) AS amount, sum(length(name)) AS chars'

@@ -23,7 +23,7 @@ import { appendQuery } from '../src/engine/delta-writer'
 import type { DuckDb } from '../src/engine/duckdb'
 import type { LakeEngine } from '../src/engine/lake-engine'
 import { merge } from '../src/engine/merge'
-import { log, median, round, tempDir, timed } from './util'
+import { log, median, round, tempDir, timed, syntheticRowsSql } from './util'
 
 export interface MergeBenchOptions {
   /** Rows in the target table. */
@@ -36,14 +36,7 @@ export interface MergeBenchOptions {
 
 /** Rows `start..end` of the target table: bigint key, two varchars, a double, a timestamp, an int. */
 function tableRowsSql(start: number, end: number): string {
-  return `SELECT
-    i::BIGINT AS id,
-    'user-' || lpad(CAST(hash(i) % 100000 AS VARCHAR), 5, '0') || '@example.com' AS name,
-    round((hash(i * 31) % 1000000) / 1000.0, 3)::DOUBLE AS amount,
-    TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_milliseconds(i * 37) AS ts,
-    ['eu', 'us', 'apac', 'latam', 'mea', 'cn', 'jp', 'in'][(i % 8)::INTEGER + 1] AS region,
-    (hash(i * 7) % 1000)::INTEGER AS qty
-  FROM range(${start}, ${end}) t(i)`
+  return syntheticRowsSql(start, end, [`(hash(i * 7) % 1000)::INTEGER AS qty`])
 }
 
 const COLUMNS = ['id', 'name', 'amount', 'ts', 'region', 'qty']

@@ -63,3 +63,18 @@ export async function forEachLimited<T>(items: T[], limit: number, fn: (item: T)
     while (next < items.length) await fn(items[next++])
   }))
 }
+
+/**
+ * Rows `start..end` of the benchmarks' synthetic data: a bigint key, an e-mail-like string, a
+ * double, a UTC timestamp and a low-cardinality region, plus `extra` columns (SQL over `i`).
+ */
+export function syntheticRowsSql(start: number, end: number, extra: string[] = []): string {
+  return `SELECT
+    i::BIGINT AS id,
+    'user-' || lpad(CAST(hash(i) % 100000 AS VARCHAR), 5, '0') || '@example.com' AS name,
+    round((hash(i * 31) % 1000000) / 1000.0, 3)::DOUBLE AS amount,
+    TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_milliseconds(i * 37) AS ts,
+    ['eu', 'us', 'apac', 'latam', 'mea', 'cn', 'jp', 'in'][(i % 8)::INTEGER + 1] AS region${extra.map((e) => `,
+    ${e}`).join('')}
+  FROM range(${start}, ${end}) t(i)`
+}

@@ -14,20 +14,13 @@
  */
 import type { StructType } from '../delta/schema'
 import { classifyEnvelope, envelopeColumns, flatColumns, rowFromColumns, type Column, type ImageTyper } from './debezium-envelope'
-import { guarded, ValueError } from './errors'
+import { jsonValueDecoder, ValueError } from './errors'
 import { extendedJsonAsText, parseExtendedJsonDocument, typeExtendedJson } from './extended-json'
 import { isJsonObject, JsonNumber, parseJsonBytes, parseJsonText } from './json-text'
-import { VOID, type Decoded, type Decoder, type KafkaMessageInput, type Typed } from './types'
+import { VOID, type Decoded, type Decoder, type Typed } from './types'
 
 export function createDebeziumMongoDecoder(): Decoder {
-  return {
-    async decode(message: KafkaMessageInput): Promise<Decoded> {
-      if (message.value === null) return { kind: 'tombstone' }
-      const parsed = parseJsonBytes(message.value)
-      if (!parsed.ok) return { kind: 'error', reason: parsed.reason, detail: parsed.detail }
-      return guarded(() => decodeMongoEvent(parsed.value, message.key))
-    },
-  }
+  return jsonValueDecoder((value, message) => decodeMongoEvent(value, message.key))
 }
 
 export function decodeMongoEvent(value: unknown, key: Uint8Array | null): Decoded {

@@ -6,20 +6,12 @@
  * `schemas.enable` on for typed columns.
  */
 import { classifyEnvelope, envelopeColumns, flatColumns, rowFromColumns, typedByConnectOrInference } from './debezium-envelope'
-import { guarded } from './errors'
+import { jsonValueDecoder } from './errors'
 import { typeJsonValue } from './infer'
-import { parseJsonBytes } from './json-text'
-import type { Decoded, Decoder, KafkaMessageInput } from './types'
+import type { Decoded, Decoder } from './types'
 
 export function createDebeziumDecoder(): Decoder {
-  return {
-    async decode(message: KafkaMessageInput): Promise<Decoded> {
-      if (message.value === null) return { kind: 'tombstone' }
-      const parsed = parseJsonBytes(message.value)
-      if (!parsed.ok) return { kind: 'error', reason: parsed.reason, detail: parsed.detail }
-      return guarded(() => decodeRelationalEvent(parsed.value))
-    },
-  }
+  return jsonValueDecoder((value) => decodeRelationalEvent(value))
 }
 
 export function decodeRelationalEvent(value: unknown): Decoded {

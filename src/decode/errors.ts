@@ -4,7 +4,8 @@
  * schema registry is down, or refuses our credentials): it is thrown, because dead-lettering good
  * messages while a dependency is away would lose them; the job retries the batch instead.
  */
-import type { Decoded } from './types'
+import { parseJsonBytes } from './json-text'
+import type { Decoded, Decoder, KafkaMessageInput } from './types'
 
 export class ValueError extends Error {
   constructor(message: string, readonly reason = 'invalid-value') {
@@ -29,5 +30,20 @@ export function guarded(convert: () => Decoded): Decoded {
   } catch (error) {
     if (error instanceof ValueError) return { kind: 'error', reason: error.reason, detail: error.message }
     throw error
+  }
+}
+
+/**
+ * A decoder for values that are JSON text: tombstones and unparseable bytes are handled here,
+ * `convert` turns the parsed value into a row, and any ValueError it throws becomes a dead letter.
+ */
+export function jsonValueDecoder(convert: (value: unknown, message: KafkaMessageInput) => Decoded): Decoder {
+  return {
+    async decode(message: KafkaMessageInput): Promise<Decoded> {
+      if (message.value === null) return { kind: 'tombstone' }
+      const parsed = parseJsonBytes(message.value)
+      if (!parsed.ok) return { kind: 'error', reason: parsed.reason, detail: parsed.detail }
+      return guarded(() => convert(parsed.value, message))
+    },
   }
 }

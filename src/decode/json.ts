@@ -4,22 +4,14 @@
  * rather than a guessed wrapper column. JsonConverter's `{"schema":…,"payload":…}` is not
  * unwrapped here: that is the 'debezium' format's job.
  */
-import { guarded } from './errors'
+import { jsonValueDecoder } from './errors'
 import { inferRow, type InferOptions } from './infer'
-import { describeTop, isJsonObject, parseJsonBytes } from './json-text'
-import type { Decoded, Decoder, KafkaMessageInput } from './types'
+import { describeTop, isJsonObject } from './json-text'
+import type { Decoder } from './types'
 
 export function createJsonDecoder(options: InferOptions = {}): Decoder {
-  return {
-    async decode(message: KafkaMessageInput): Promise<Decoded> {
-      if (message.value === null) return { kind: 'tombstone' }
-      const parsed = parseJsonBytes(message.value)
-      if (!parsed.ok) return { kind: 'error', reason: parsed.reason, detail: parsed.detail }
-      const value = parsed.value
-      if (!isJsonObject(value)) {
-        return { kind: 'error', reason: 'not-an-object', detail: `the value is ${describeTop(value)}, not a JSON object` }
-      }
-      return guarded(() => ({ kind: 'row', ...inferRow(value, options) }))
-    },
-  }
+  return jsonValueDecoder((value) => {
+    if (!isJsonObject(value)) return { kind: 'error', reason: 'not-an-object', detail: `the value is ${describeTop(value)}, not a JSON object` }
+    return { kind: 'row', ...inferRow(value, options) }
+  })
 }

@@ -8,7 +8,7 @@ import type { LakeEngine } from '../engine'
 import type { LakeCatalog } from '../query/catalog'
 import { readCapture } from './file-source'
 import type { Pipeline, SourceSpec } from './pipeline-file'
-import { DEAD_LETTERS_TABLE, resumeAfter, snapshotOrNothing, writeRawBatch, type IngestMessage } from './raw-batch'
+import { DEAD_LETTERS_TABLE, resumeAfter, snapshotOrNothing, writeRawBatch, type IngestMessage, type RawBatchResult } from './raw-batch'
 
 export interface IngestReport {
   source: string
@@ -23,6 +23,15 @@ export interface IngestReport {
 
 export const DEFAULT_BATCH_MESSAGES = 50_000
 
+/** Add one written batch to a job's totals. */
+export function countBatch(report: IngestReport, written: RawBatchResult): void {
+  report.rows += written.rows
+  report.tombstones += written.tombstones
+  report.deadLetters += written.deadLetters
+  report.skipped += written.skipped
+  report.batches++
+}
+
 export async function ingestFile(lake: LakeEngine, catalog: LakeCatalog, pipeline: Pipeline, source: SourceSpec, decoderOptions: DecoderOptions = {}): Promise<IngestReport> {
   const file = path.resolve(path.dirname(pipeline.file), source.file!)
   const decoder = createDecoder(source.format, decoderOptions)
@@ -34,12 +43,7 @@ export async function ingestFile(lake: LakeEngine, catalog: LakeCatalog, pipelin
   let batch: IngestMessage[] = []
   const flush = async () => {
     if (batch.length === 0) return
-    const written = await writeRawBatch(lake, catalog, source, batch)
-    report.rows += written.rows
-    report.tombstones += written.tombstones
-    report.deadLetters += written.deadLetters
-    report.skipped += written.skipped
-    report.batches++
+    countBatch(report, await writeRawBatch(lake, catalog, source, batch))
     batch = []
   }
   for await (const message of readCapture(file)) {

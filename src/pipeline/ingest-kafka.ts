@@ -26,7 +26,7 @@ import { createDecoder, type DecoderOptions } from '../decode'
 import type { LakeEngine } from '../engine'
 import { kafkaClient, schemaRegistryOptions, type KafkaClientOptions } from '../kafka/client'
 import type { LakeCatalog } from '../query/catalog'
-import { DEFAULT_BATCH_MESSAGES, type IngestReport } from './ingest-file'
+import { countBatch, DEFAULT_BATCH_MESSAGES, type IngestReport } from './ingest-file'
 import type { Pipeline, SourceSpec } from './pipeline-file'
 import { DEAD_LETTERS_TABLE, keyText, resumeAfter, snapshotOrNothing, writeRawBatch, type IngestMessage, type RawBatchResult } from './raw-batch'
 
@@ -153,11 +153,7 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
   const write = async (messages: IngestMessage[]) => {
     const began = Date.now()
     const result = await writeRawBatch(lake, catalog, source, messages)
-    report.rows += result.rows
-    report.tombstones += result.tombstones
-    report.deadLetters += result.deadLetters
-    report.skipped += result.skipped
-    report.batches++
+    countBatch(report, result)
     const last = new Map<string, { topic: string; partition: number; offset: number }>()
     for (const m of messages) {
       const key = partitionKey(m.topic, m.partition)
