@@ -135,7 +135,11 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
     if (start !== undefined) positions.set(key, start)
   }
   options.onStart?.([...partitions].map(([key, info]) => ({ topic: info.topic, partition: info.partition, start: positions.get(key), high: info.high })))
-  const caughtUp = () => [...partitions].every(([key, info]) => (positions.get(key) ?? -1) >= info.high)
+  /** The partitions the group gave this job at its last join (undefined before the first join). */
+  let assignedNow: Set<string> | undefined
+  // Caught up when every partition this job reads has reached its end offset from the start; with
+  // other jobs in the group, the partitions they hold are theirs to finish.
+  const caughtUp = () => [...partitions].every(([key, info]) => (assignedNow !== undefined && !assignedNow.has(key)) || (positions.get(key) ?? -1) >= info.high)
   if (options.untilCaughtUp && caughtUp()) return report
 
   // ---- the open batch and its writer ------------------------------------------------------------
@@ -185,6 +189,7 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
   }
 
   const join = (memberAssignment: Record<string, number[]>) => {
+    assignedNow = new Set(Object.entries(memberAssignment).flatMap(([topic, assigned]) => assigned.map((p) => partitionKey(topic, p))))
     for (const [topic, assigned] of Object.entries(memberAssignment)) {
       for (const partition of assigned) {
         const key = partitionKey(topic, partition)
@@ -208,7 +213,11 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
   })
   // Emitted synchronously after every join and sync, before the first fetch of the generation.
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
-    try { join(event.payload.memberAssignment) } catch (error) { fail(error) }
+    try {
+      join(event.payload.memberAssignment)
+      // Its share may already be complete (other jobs held the rest): nothing will arrive to say so.
+      if (options.untilCaughtUp && caughtUp()) stop()
+    } catch (error) { fail(error) }
   })
   consumer.on(consumer.events.CRASH, (event) => { if (!event.payload.restart) fail(event.payload.error) })
   // A fetch whose records were all filtered (transaction markers, aborted records): nothing to
