@@ -204,11 +204,31 @@ export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, sour
   return result
 }
 
+const BATCH_FILE_PREFIX = 'lakehouse-batch-'
+let staleFilesRemoved = false
+
+/**
+ * A job killed while writing leaves its batch file in the temp folder: the first batch of a
+ * process removes those older than an hour (a live job's file is seconds old).
+ */
+async function removeStaleBatchFiles(): Promise<void> {
+  if (staleFilesRemoved) return
+  staleFilesRemoved = true
+  const cutoff = Date.now() - 3_600_000
+  for (const name of await fs.readdir(os.tmpdir()).catch(() => [] as string[])) {
+    if (!name.startsWith(BATCH_FILE_PREFIX)) continue
+    const file = path.join(os.tmpdir(), name)
+    const info = await fs.stat(file).catch(() => undefined)
+    if (info && info.mtimeMs < cutoff) await fs.rm(file, { force: true })
+  }
+}
+
 /** Append JSON-safe rows with DuckDB reading them as NDJSON with the table's column types. */
 async function appendRows(
   lake: LakeEngine, table: string, schema: StructType, rows: Record<string, unknown>[], txns: Txn[], snapshot: Snapshot | undefined, source: SourceSpec,
 ): Promise<number> {
-  const file = path.join(os.tmpdir(), `lakehouse-batch-${randomUUID()}.ndjson`)
+  await removeStaleBatchFiles()
+  const file = path.join(os.tmpdir(), `${BATCH_FILE_PREFIX}${randomUUID()}.ndjson`)
   try {
     await fs.writeFile(file, rows.map((row) => JSON.stringify(row, (_, v) => (typeof v === 'bigint' ? v.toString() : v))).join('\n') + '\n')
     const columns = schema.fields.map((f) => `${quoteString(f.name)}: ${quoteString(duckdbType(f.type))}`).join(', ')

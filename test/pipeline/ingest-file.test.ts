@@ -86,3 +86,25 @@ test('kcat -J captures keep topics, partitions, offsets, keys, headers and tombs
   assert.equal(snapshot.txns.get(offsetAppId('customers', 'customers', 0))?.version, 11)
   assert.equal(snapshot.txns.get(offsetAppId('customers', 'customers', 1))?.version, 7)
 })
+
+test('batch files a killed job left in the temp folder are removed when they are old', async () => {
+  const { utimesSync, existsSync } = await import('node:fs')
+  const old = path.join(os.tmpdir(), 'lakehouse-batch-left-by-a-killed-job.ndjson')
+  const fresh = path.join(os.tmpdir(), 'lakehouse-batch-of-a-running-job.ndjson')
+  writeFileSync(old, '{}\n')
+  writeFileSync(fresh, '{}\n')
+  const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000)
+  utimesSync(old, twoHoursAgo, twoHoursAgo)
+  const file = path.join(dir, 'one.ndjson')
+  writeFileSync(file, JSON.stringify({ id: 1 }) + '\n')
+  const source: SourceSpec = { name: 'one', file: 'one.ndjson', format: 'json', table: 'raw.one' }
+  // The test file's earlier ingests already ran the once-per-process cleanup: use a fresh process.
+  const { spawnSync } = await import('node:child_process')
+  const script = `import { LakeEngine } from './src/engine/index.ts'; import { LakeCatalog } from './src/query/index.ts'; import { ingestFile } from './src/pipeline/ingest-file.ts';
+    const lake = new LakeEngine(); const p = ${JSON.stringify(pipelineWith(source))}; await ingestFile(lake, new LakeCatalog(p.lakeDir, lake.io.storage), p, p.sources[0]); await lake.close()`
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..') })
+  assert.equal(run.status, 0, run.stderr)
+  assert.ok(!existsSync(old), 'the old batch file is gone')
+  assert.ok(existsSync(fresh), 'a fresh one (a running job) stays')
+  rmSync(fresh, { force: true })
+})
