@@ -7,18 +7,16 @@
  * raw table (or the dead-letter table) exactly once.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import * as os from 'node:os'
-import * as path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { logLevel, type Kafka } from 'kafkajs'
 import { LakeEngine } from '../../src/engine'
-import { ingestKafka, type KafkaBatchReport, type KafkaIngestOptions } from '../../src/pipeline/ingest-kafka'
+import { ingestKafka, type KafkaBatchReport } from '../../src/pipeline/ingest-kafka'
 import type { IngestReport } from '../../src/pipeline/ingest-file'
 import type { Pipeline, SourceSpec } from '../../src/pipeline/pipeline-file'
 import { DEAD_LETTERS_TABLE, snapshotOrNothing } from '../../src/pipeline/raw-batch'
 import { LakeCatalog, runQuery } from '../../src/query'
-import { ApiKey, ErrorCode, kafkaFor, MOCK_CONSUMER_SETTINGS, produceJson, startBroker, type JsonMessage, type MockBroker } from './broker'
+import { ApiKey, ErrorCode, kafkaFor, produceJson, type JsonMessage, type MockBroker } from './broker'
+import { INGEST_CLIENT_OPTIONS, startIngestLake, type IngestLake } from './ingest-lake'
 
 const PARTITIONS = 4
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
@@ -31,37 +29,19 @@ describe('Kafka ingest under broker faults', () => {
   let catalog: LakeCatalog
   let pipeline: Pipeline
   const began = Date.now()
-  const clientOptions: KafkaIngestOptions['client'] = {
-    logLevel: logLevel.NOTHING,
-    config: { connectionTimeout: 1_000, retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 10 } },
-  }
+  const clientOptions = INGEST_CLIENT_OPTIONS
+  let env: IngestLake | undefined
 
   before(async () => {
-    broker = await startBroker({ brokers: 2, topics: ['leader', 'inject', 'twin'].map((name) => ({ name, partitions: PARTITIONS })) })
+    env = await startIngestLake({ name: 'ingest-faults-test', topics: ['leader', 'inject', 'twin'].map((name) => ({ name, partitions: PARTITIONS })), brokers: 2 })
+    ;({ broker, kafka, lakeDir, lake, catalog, pipeline } = env)
     // Spread every topic's partitions over both brokers: even partitions on 1, odd ones on 2.
     for (const topic of ['leader', 'inject', 'twin']) {
       for (let p = 0; p < PARTITIONS; p++) await broker.setLeader(topic, p, (p % 2) + 1)
     }
-    kafka = kafkaFor(broker, 'ingest-faults-test')
-    lakeDir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-ingest-faults-'))
-    lake = new LakeEngine()
-    catalog = new LakeCatalog(lakeDir, lake.io.storage)
-    pipeline = {
-      file: path.join(lakeDir, 'lakehouse.json'),
-      lake: '.',
-      lakeDir,
-      kafka: {
-        brokers: broker.brokers,
-        clientId: 'ingest-faults-test',
-        consumer: { sessionTimeout: MOCK_CONSUMER_SETTINGS.sessionTimeout, heartbeatInterval: MOCK_CONSUMER_SETTINGS.heartbeatInterval, maxWaitTimeInMs: MOCK_CONSUMER_SETTINGS.maxWaitTimeInMs },
-      },
-      sources: [],
-    }
   })
   after(async () => {
-    await lake?.close()
-    await broker?.stop()
-    if (lakeDir) rmSync(lakeDir, { recursive: true, force: true })
+    await env?.stop()
     console.log(`  ingest-faults: ${Date.now() - began} ms in all`)
   })
 

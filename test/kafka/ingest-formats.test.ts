@@ -10,47 +10,20 @@
  * - schema evolution of plain JSON across batches: new top-level and nested columns, a type conflict.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import * as os from 'node:os'
+import { readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { logLevel, type Kafka } from 'kafkajs'
+import type { Kafka } from 'kafkajs'
 import { LakeEngine } from '../../src/engine'
-import { ingestKafka, type KafkaBatchReport, type KafkaIngestOptions } from '../../src/pipeline/ingest-kafka'
+import { ingestKafka, type KafkaBatchReport } from '../../src/pipeline/ingest-kafka'
 import type { Pipeline, SourceSpec } from '../../src/pipeline/pipeline-file'
 import { LakeCatalog, runQuery } from '../../src/query'
 import { avroDir, debeziumDir, eventDocuments, unwrapFragment } from '../decode/fixtures'
-import { kafkaFor, MOCK_CONSUMER_SETTINGS, produceJson, startBroker, type JsonMessage, type MockBroker } from './broker'
+import { produceJson, type JsonMessage } from './broker'
+import { LocalRegistry } from '../helpers/schema-registry'
+import { INGEST_CLIENT_OPTIONS, startIngestLake, type IngestLake } from './ingest-lake'
 
 const skip = (!debeziumDir || !avroDir) && 'conformance data not found'
-
-/** A Confluent-compatible registry on 127.0.0.1 answering GET /schemas/ids/{id}. */
-class LocalRegistry {
-  readonly schemas = new Map<number, { schema: string; schemaType?: string }>()
-  requests: string[] = []
-  private server?: Server
-
-  async start(): Promise<string> {
-    this.server = createServer((request, response) => {
-      this.requests.push(request.url ?? '')
-      const match = /^\/schemas\/ids\/(\d+)$/.exec(request.url ?? '')
-      const found = match && this.schemas.get(Number(match[1]))
-      if (request.method !== 'GET' || !found) {
-        response.writeHead(404, { 'content-type': 'application/vnd.schemaregistry.v1+json' }).end('{"error_code":40403,"message":"Schema not found"}')
-        return
-      }
-      response.writeHead(200, { 'content-type': 'application/vnd.schemaregistry.v1+json' }).end(JSON.stringify(found))
-    })
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
-    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
-  }
-}
 
 /**
  * The (first) JSON document of a conformance event file as text, documentation examples repaired.
@@ -64,45 +37,24 @@ const doc = (rel: string): string => {
 const fileValue = (rel: string, key?: string | null): JsonMessage => ({ key: key ?? null, value: Buffer.from(doc(rel)) })
 
 describe('Kafka ingest of every payload format', { skip }, () => {
-  let broker: MockBroker
   let kafka: Kafka
-  let lakeDir: string
   let lake: LakeEngine
   let catalog: LakeCatalog
   let pipeline: Pipeline
   const registry = new LocalRegistry()
   const began = Date.now()
-  const clientOptions: KafkaIngestOptions['client'] = {
-    logLevel: logLevel.NOTHING,
-    config: { connectionTimeout: 1_000, retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 10 } },
-  }
+  const clientOptions = INGEST_CLIENT_OPTIONS
+  let env: IngestLake | undefined
 
   before(async () => {
-    const topics = ['dbz', 'mongo', 'mongo-docs', 'avro', 'evolve']
-    broker = await startBroker({ topics: topics.map((name) => ({ name, partitions: 1 })) })
-    kafka = kafkaFor(broker, 'ingest-formats-test')
-    lakeDir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-ingest-formats-'))
-    lake = new LakeEngine()
-    catalog = new LakeCatalog(lakeDir, lake.io.storage)
     const registryUrl = await registry.start()
-    pipeline = {
-      file: path.join(lakeDir, 'lakehouse.json'),
-      lake: '.',
-      lakeDir,
-      kafka: {
-        brokers: broker.brokers,
-        clientId: 'ingest-formats-test',
-        schemaRegistry: { url: registryUrl },
-        consumer: { sessionTimeout: MOCK_CONSUMER_SETTINGS.sessionTimeout, heartbeatInterval: MOCK_CONSUMER_SETTINGS.heartbeatInterval, maxWaitTimeInMs: MOCK_CONSUMER_SETTINGS.maxWaitTimeInMs },
-      },
-      sources: [],
-    }
+    const topics = ['dbz', 'mongo', 'mongo-docs', 'avro', 'evolve']
+    env = await startIngestLake({ name: 'ingest-formats-test', topics: topics.map((name) => ({ name, partitions: 1 })), schemaRegistryUrl: registryUrl })
+    ;({ kafka, lake, catalog, pipeline } = env)
   })
   after(async () => {
-    await lake?.close()
-    await broker?.stop()
+    await env?.stop()
     await registry.stop()
-    if (lakeDir) rmSync(lakeDir, { recursive: true, force: true })
     console.log(`  ingest-formats: ${Date.now() - began} ms in all`)
   })
 

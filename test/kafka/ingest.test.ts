@@ -7,18 +7,17 @@
  */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { logLevel, type Kafka } from 'kafkajs'
+import type { Kafka } from 'kafkajs'
 import { LakeEngine } from '../../src/engine'
-import { ingestKafka, type KafkaBatchReport, type KafkaIngestOptions } from '../../src/pipeline/ingest-kafka'
+import { ingestKafka, type KafkaBatchReport } from '../../src/pipeline/ingest-kafka'
 import type { Pipeline, SourceSpec } from '../../src/pipeline/pipeline-file'
 import { DEAD_LETTERS_TABLE, offsetAppId, recordedOffset, snapshotOrNothing } from '../../src/pipeline/raw-batch'
 import { LakeCatalog, runQuery } from '../../src/query'
-import { kafkaFor, MOCK_CONSUMER_SETTINGS, produceJson, startBroker, type JsonMessage, type MockBroker } from './broker'
+import { produceJson, type JsonMessage, type MockBroker } from './broker'
+import { INGEST_CLIENT_OPTIONS, startIngestLake, type IngestLake } from './ingest-lake'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const PARTITIONS = 4
@@ -30,33 +29,15 @@ describe('Kafka ingest into the raw zone', () => {
   let lake: LakeEngine
   let catalog: LakeCatalog
   let pipeline: Pipeline
-  const clientOptions: KafkaIngestOptions['client'] = {
-    logLevel: logLevel.NOTHING,
-    config: { connectionTimeout: 1_000, retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 10 } },
-  }
+  const clientOptions = INGEST_CLIENT_OPTIONS
+  let env: IngestLake | undefined
 
   before(async () => {
-    broker = await startBroker({ topics: ['orders', 'mixed', 'crash'].map((name) => ({ name, partitions: PARTITIONS })) })
-    kafka = kafkaFor(broker, 'ingest-test')
-    lakeDir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-ingest-kafka-'))
-    lake = new LakeEngine()
-    catalog = new LakeCatalog(lakeDir, lake.io.storage)
-    pipeline = {
-      file: path.join(lakeDir, 'lakehouse.json'),
-      lake: '.',
-      lakeDir,
-      kafka: {
-        brokers: broker.brokers,
-        clientId: 'ingest-test',
-        consumer: { sessionTimeout: MOCK_CONSUMER_SETTINGS.sessionTimeout, heartbeatInterval: MOCK_CONSUMER_SETTINGS.heartbeatInterval, maxWaitTimeInMs: MOCK_CONSUMER_SETTINGS.maxWaitTimeInMs },
-      },
-      sources: [],
-    }
+    env = await startIngestLake({ name: 'ingest-test', topics: ['orders', 'mixed', 'crash'].map((name) => ({ name, partitions: PARTITIONS })) })
+    ;({ broker, kafka, lakeDir, lake, catalog, pipeline } = env)
   })
   after(async () => {
-    await lake?.close()
-    await broker?.stop()
-    if (lakeDir) rmSync(lakeDir, { recursive: true, force: true })
+    await env?.stop()
   })
 
   const query = async (sql: string) => (await runQuery(lake, catalog, sql)).rows
