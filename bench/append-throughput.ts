@@ -9,9 +9,8 @@
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { appendQuery } from '../src/engine/delta-writer'
-import type { DuckDb } from '../src/engine/duckdb'
 import type { LakeEngine } from '../src/engine/lake-engine'
-import { log, median, round, syntheticRowsSql, tempDir, timed } from './util'
+import { log, median, round, syntheticRowsSql, tempDir, timed, instrument } from './util'
 
 export interface AppendBenchOptions {
   rows: number
@@ -28,21 +27,6 @@ export function sourceSql(start: number, end: number): string {
   return syntheticRowsSql(start, end, [`{'kind': ['click', 'view', 'purchase', 'scroll'][(hash(i) % 4)::INTEGER + 1], 'score': (i % 100)::INTEGER} AS meta`])
 }
 
-/** Wrap DuckDb.rows (which DESCRIBE and COPY … RETURN_STATS go through) to add up time per statement kind. */
-function instrument(db: DuckDb): { totals: Record<string, number>; restore: () => void } {
-  const totals: Record<string, number> = {}
-  const original = db.rows
-  db.rows = async function (this: DuckDb, sql: string) {
-    const kind = /^\s*(\w+)/.exec(sql)?.[1].toUpperCase() ?? '?'
-    const start = performance.now()
-    try {
-      return await original.call(this, sql)
-    } finally {
-      totals[kind] = (totals[kind] ?? 0) + performance.now() - start
-    }
-  }
-  return { totals, restore: () => { db.rows = original } }
-}
 
 async function dirBytes(dir: string): Promise<number> {
   let total = 0

@@ -18,14 +18,13 @@ import { promises as fs } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import type { Consumer, ConsumerConfig, Kafka, Producer } from 'kafkajs'
 import { Partitioners } from 'kafkajs'
-import type { DuckDb } from '../src/engine/duckdb'
 import type { LakeEngine } from '../src/engine/lake-engine'
 import { ingestKafka, type KafkaBatchReport } from '../src/pipeline/ingest-kafka'
 import type { Pipeline, SourceSpec } from '../src/pipeline/pipeline-file'
 import { offsetAppId, snapshotOrNothing } from '../src/pipeline/raw-batch'
 import { LakeCatalog } from '../src/query/catalog'
 import { consumerFor, freshGroupId, kafkaFor, MOCK_CONSUMER_SETTINGS, startBroker, type MockBroker } from '../test/kafka/broker'
-import { log, median, round, tempDir } from './util'
+import { log, median, round, tempDir, instrument } from './util'
 
 export interface IngestBenchOptions {
   /** Backlog size, spread round-robin over `partitions`. */
@@ -156,21 +155,6 @@ function watchedKafka(kafka: Kafka): { kafka: Kafka; watches: ConsumerWatch[] } 
   return { kafka, watches }
 }
 
-/** Adds up DuckDb.rows time per statement kind (the first word; COPY, DESCRIBE, SELECT, …). */
-function instrument(db: DuckDb): { totals: Record<string, number>; restore: () => void } {
-  const totals: Record<string, number> = {}
-  const original = db.rows
-  db.rows = async function (this: DuckDb, sql: string) {
-    const kind = /^\s*(\w+)/.exec(sql)?.[1].toUpperCase() ?? '?'
-    const start = performance.now()
-    try {
-      return await original.call(this, sql)
-    } finally {
-      totals[kind] = (totals[kind] ?? 0) + performance.now() - start
-    }
-  }
-  return { totals, restore: () => { db.rows = original } }
-}
 
 /** Times fs.promises.writeFile (the NDJSON batch file's I/O, after its JSON.stringify). */
 function instrumentWriteFile(): { total: () => number; restore: () => void } {

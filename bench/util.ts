@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { performance } from 'node:perf_hooks'
+import type { DuckDb } from '../src/engine/duckdb'
 
 /** Progress goes to stderr: stdout carries only the final JSON document. */
 export function log(...parts: unknown[]): void {
@@ -77,4 +78,20 @@ export function syntheticRowsSql(start: number, end: number, extra: string[] = [
     ['eu', 'us', 'apac', 'latam', 'mea', 'cn', 'jp', 'in'][(i % 8)::INTEGER + 1] AS region${extra.map((e) => `,
     ${e}`).join('')}
   FROM range(${start}, ${end}) t(i)`
+}
+
+/** Adds up DuckDb.rows time per statement kind (the first word: COPY, DESCRIBE, SELECT, …). */
+export function instrument(db: DuckDb): { totals: Record<string, number>; restore: () => void } {
+  const totals: Record<string, number> = {}
+  const original = db.rows
+  db.rows = async function (this: DuckDb, sql: string) {
+    const kind = /^\s*(\w+)/.exec(sql)?.[1].toUpperCase() ?? '?'
+    const start = performance.now()
+    try {
+      return await original.call(this, sql)
+    } finally {
+      totals[kind] = (totals[kind] ?? 0) + performance.now() - start
+    }
+  }
+  return { totals, restore: () => { db.rows = original } }
 }
