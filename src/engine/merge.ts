@@ -7,7 +7,7 @@
  */
 import { DeltaError } from '../delta/errors'
 import type { Txn } from '../delta/actions'
-import { duckdbType, quoteIdentifier, type StructType } from '../delta/schema'
+import { deltaTypeFromDuckdb, duckdbType, mergeSchemaForAppend, quoteIdentifier, type StructType } from '../delta/schema'
 import type { Snapshot } from '../delta/snapshot'
 import { boundLiteral, fileBounds, SKIPPABLE_TYPES } from './file-skipping'
 import type { LakeEngine } from './lake-engine'
@@ -25,6 +25,8 @@ export interface MergeOptions {
   whenMatchedUpdate?: { condition?: string; set: Assignments }
   whenMatchedDelete?: { condition?: string }
   whenNotMatchedInsert?: { condition?: string; values: Assignments }
+  /** Target rows no source row matched (Delta's WHEN NOT MATCHED BY SOURCE ... DELETE): e.g. a truncate, a full refresh. */
+  whenNotMatchedBySourceDelete?: { condition?: string }
   /** The general form: matched clauses in order. The named ones above come after these, delete before update. */
   whenMatched?: MatchedClause[]
   whenNotMatched?: NotMatchedClause[]
@@ -32,6 +34,8 @@ export interface MergeOptions {
   txn?: Txn
   /** Merge into this snapshot rather than the latest. */
   snapshot?: Snapshot
+  /** 'evolve': source columns the table lacks are added to it (nullable), as appends do. Default: refused. */
+  schemaMode?: 'evolve' | 'strict'
 }
 
 let mergeCounter = 0
@@ -48,28 +52,34 @@ export async function merge(lake: LakeEngine, table: string, sourceSql: string, 
     ...(options.whenNotMatched ?? []),
     ...(options.whenNotMatchedInsert ? [{ condition: options.whenNotMatchedInsert.condition, insert: options.whenNotMatchedInsert.values }] : []),
   ]
-  if (matched.length + notMatched.length === 0) throw new DeltaError('INVALID_ARGUMENT', 'MERGE needs at least one WHEN clause', { table })
+  const bySource = options.whenNotMatchedBySourceDelete
+  if (matched.length + notMatched.length === 0 && !bySource) throw new DeltaError('INVALID_ARGUMENT', 'MERGE needs at least one WHEN clause', { table })
 
   const db = await lake.duckdb()
   const source = `__merge_source_${++mergeCounter}`
   const body = /^\s*\(?\s*(select|with|values|from)\b/i.test(sourceSql) ? `(${sourceSql})` : sourceSql
   await db.run(`CREATE TEMP TABLE ${source} AS SELECT *, row_number() OVER () AS __src_row FROM ${body}`)
   try {
-    const sourceColumns = (await db.describe(`SELECT * FROM ${source}`)).map((c) => c.name).filter((n) => n !== '__src_row')
+    const described = (await db.describe(`SELECT * FROM ${source}`)).filter((c) => c.name !== '__src_row')
+    const sourceColumns = described.map((c) => c.name)
+    const schema = options.schemaMode === 'evolve' ? evolvedSchema(snapshot, described, table) : snapshot.schema
     const [{ n: sourceRows }] = await db.rows(`SELECT count(*) AS n FROM ${source}`)
-    const files = await candidateFiles(lake, snapshot, source, options.on)
+    // Every target row may be deleted by a not-matched-by-source clause: no file can be skipped.
+    const files = bySource ? snapshot.files : await candidateFiles(lake, snapshot, source, options.on)
     return await rewriteTable(lake, snapshot, {
       operation: 'MERGE',
       operationParameters: {
         predicate: options.on,
         matchedPredicates: JSON.stringify(matched.map((c) => ({ actionType: 'delete' in c ? 'delete' : 'update', ...(c.condition ? { predicate: c.condition } : {}) }))),
         notMatchedPredicates: JSON.stringify(notMatched.map((c) => ({ actionType: 'insert', ...(c.condition ? { predicate: c.condition } : {}) }))),
+        ...(bySource ? { notMatchedBySourcePredicates: JSON.stringify([{ actionType: 'delete', ...(bySource.condition ? { predicate: bySource.condition } : {}) }]) } : {}),
       },
       operationMetrics: { numSourceRows: String(sourceRows) },
       files,
       checkSingleMatch: true,
       txn: options.txn,
-      changesSql: (target) => changesSelect(snapshot.schema, target, source, sourceColumns, options.on, matched, notMatched, table),
+      schema,
+      changesSql: (target) => changesSelect(schema, target, source, sourceColumns, options.on, matched, notMatched, bySource, table),
     })
   } finally {
     await db.run(`DROP TABLE IF EXISTS ${source}`)
@@ -78,7 +88,7 @@ export async function merge(lake: LakeEngine, table: string, sourceSql: string, 
 
 function changesSelect(
   schema: StructType, target: string, source: string, sourceColumns: string[], on: string,
-  matched: MatchedClause[], notMatched: NotMatchedClause[], table: string,
+  matched: MatchedClause[], notMatched: NotMatchedClause[], bySource: { condition?: string } | undefined, table: string,
 ): string {
   const bySourceName = new Map(sourceColumns.map((name) => [name.toLowerCase(), name]))
   const fromSource = (column: string, fallback: string) => {
@@ -120,6 +130,7 @@ function changesSelect(
            WHEN t.__row IS NULL THEN ${insertCase} END AS __clause,
       CASE WHEN t.__row IS NOT NULL AND s.__src_row IS NOT NULL THEN ${matched.length ? `coalesce(CASE __clause ${matchedActions} END, 'matched')` : `'matched'`}
            WHEN t.__row IS NULL THEN CASE WHEN __clause IS NULL THEN 'skip' ELSE 'insert' END
+           ${bySource ? `WHEN ${condition(bySource.condition)} THEN 'delete'` : ''}
            ELSE 'copy' END AS __action,
       ${columns.join(',\n      ')},
       ${oldRow} AS __old
@@ -160,6 +171,15 @@ async function candidateFiles(lake: LakeEngine, snapshot: Snapshot, source: stri
     }
   }
   return candidates.map((idx) => snapshot.files[idx])
+}
+
+/** The table's schema with the source's extra columns added (nullable); a type conflict is refused by name. */
+function evolvedSchema(snapshot: Snapshot, sourceColumns: { name: string; type: string }[], table: string): StructType {
+  const incoming: StructType = {
+    type: 'struct',
+    fields: sourceColumns.map((c) => ({ name: c.name, type: deltaTypeFromDuckdb(c.type), nullable: true, metadata: {} })),
+  }
+  return mergeSchemaForAppend(snapshot.schema, incoming, table)
 }
 
 function unquote(name: string): string {

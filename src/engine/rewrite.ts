@@ -16,7 +16,7 @@ import { DeltaError } from '../delta/errors'
 import { checkWritable, isChangeDataFeedEnabled } from '../delta/features'
 import { fileKey } from '../delta/log-replay'
 import { logicalPartitionValues } from '../delta/scan'
-import { quoteIdentifier, quoteString } from '../delta/schema'
+import { quoteIdentifier, quoteString, type StructType } from '../delta/schema'
 import type { ActiveFile, Snapshot } from '../delta/snapshot'
 import { writeDataFiles } from './data-files'
 import { DeletionVectorLoader } from './deletion-vector-loader'
@@ -37,6 +37,11 @@ export interface RewritePlan {
   txn?: Txn
   /** Extra commit metrics (e.g. MERGE's numSourceRows). */
   operationMetrics?: Record<string, string>
+  /**
+   * The table's schema after the operation, when it adds columns (schema evolution): the rows are
+   * read and written with it (old files read the new columns as null) and the commit carries it.
+   */
+  schema?: StructType
 }
 
 export interface RewriteMetrics {
@@ -78,7 +83,8 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
   const id = ++rewriteCounter
   const changes = `__rewrite_changes_${id}`
   const rewritten = `__rewrite_files_${id}`
-  const columns = snapshot.schema.fields.map((f) => quoteIdentifier(f.name))
+  const schema = plan.schema ?? snapshot.schema
+  const columns = schema.fields.map((f) => quoteIdentifier(f.name))
 
   const deletionVectors = new DeletionVectorLoader(lake.io.storage, table)
   const entries: FileEntry[] = []
@@ -88,7 +94,7 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
     entries.push(entry)
   }
   const target = await registerFileRead(db, {
-    table, version: snapshot.version, schema: snapshot.schema, partitionColumns: snapshot.partitionColumns, columnMapping: snapshot.columnMapping,
+    table, version: snapshot.version, schema, partitionColumns: snapshot.partitionColumns, columnMapping: snapshot.columnMapping,
     constants: [{ name: '__file', type: 'VARCHAR' }], rowIndexColumn: '__row', entries,
   })
   try {
@@ -104,11 +110,12 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
     metrics.rowsUpdated = counts.get('update') ?? 0
     metrics.rowsDeleted = counts.get('delete') ?? 0
     metrics.rowsUnchanged = counts.get('noop') ?? 0
-    if (rewrittenFiles.size === 0 && metrics.rowsInserted === 0 && !plan.txn) return { metrics }
+    const evolved = schema !== snapshot.schema
+    if (rewrittenFiles.size === 0 && metrics.rowsInserted === 0 && !plan.txn && !evolved) return { metrics }
 
     const kept = `(SELECT ${columns.join(', ')} FROM ${changes} WHERE __action = 'insert' OR (__action IN ('copy', 'matched', 'noop', 'update') AND __file IN (SELECT __file FROM ${rewritten})))`
     const configuration = snapshot.metadata.configuration
-    const fileOptions = { schema: snapshot.schema, partitionColumns: snapshot.partitionColumns, configuration, sourceColumns: snapshot.schema.fields.map((f) => f.name) }
+    const fileOptions = { schema, partitionColumns: snapshot.partitionColumns, configuration, sourceColumns: schema.fields.map((f) => f.name) }
     const adds = await writeDataFiles(lake, table, kept, fileOptions)
     metrics.rowsCopied = Number((await db.rows(`SELECT count(*) AS n FROM ${changes} WHERE __action IN ('copy', 'matched', 'noop') AND __file IN (SELECT __file FROM ${rewritten})`))[0].n)
 
@@ -136,6 +143,7 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
     metrics.filesAdded = adds.length
     metrics.changeDataFiles = cdc.length
     const actions: Action[] = [
+      ...(evolved ? [{ metaData: { ...snapshot.metadata, schemaString: JSON.stringify(schema) } }] : []),
       ...removes.map((remove) => ({ remove })), ...adds.map((add) => ({ add })), ...cdc.map((c) => ({ cdc: c })),
       ...(plan.txn ? [{ txn: { ...plan.txn, lastUpdated: plan.txn.lastUpdated ?? now } }] : []),
     ]

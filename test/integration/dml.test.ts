@@ -154,6 +154,34 @@ test('a batch replayed with the same txn version is skipped; a newer one applies
   assert.equal(empty.version, 7)
 })
 
+test('MERGE with WHEN NOT MATCHED BY SOURCE DELETE replaces the table in one commit (a truncate, a full refresh)', async () => {
+  const table = await tenPerFile()
+  const result = await merge(lake, table, `SELECT * FROM (VALUES (3, 1, 'kept-changed'), (77, 1, 'new')) s(id, grp, v)`, {
+    on: 't.id = s.id', whenMatchedUpdate: { set: '*' }, whenNotMatchedInsert: { values: '*' }, whenNotMatchedBySourceDelete: {},
+  })
+  assert.deepEqual(await tableRows(table), ['3,1,kept-changed', '77,1,new'])
+  assert.equal(result.metrics.rowsDeleted, 49)
+  assert.equal(result.metrics.filesRemoved, 5)
+  const feed = await changeRows(table, result.version!)
+  assert.equal(feed.filter((r) => r.includes(',delete,')).length, 49)
+  assert.ok(feed.includes(`3,1,v3,update_preimage,${result.version}`) && feed.includes(`77,1,new,insert,${result.version}`))
+  const operation = commitActions(table, result.version!).find((a) => 'commitInfo' in a)!.commitInfo as Record<string, Record<string, string>>
+  assert.match(operation.operationParameters.notMatchedBySourcePredicates, /"actionType":"delete"/)
+})
+
+test('MERGE with schemaMode evolve adds the source\'s new columns; a type conflict names the column and both types', async () => {
+  const table = await tenPerFile()
+  const result = await merge(lake, table, `SELECT 5::BIGINT AS id, 'x' AS v, 'gold' AS tier`, { on: 't.id = s.id', whenMatchedUpdate: { set: '*' }, schemaMode: 'evolve' })
+  assert.deepEqual((await lake.snapshot(table)).schema.fields.map((f) => f.name), ['id', 'grp', 'v', 'tier'])
+  assert.ok((await tableRows(table)).includes('5,1,x,gold'))
+  assert.ok((await tableRows(table)).includes('6,0,v6,NULL'))
+  assert.ok(commitActions(table, result.version!).some((a) => 'metaData' in a))
+  await assert.rejects(
+    merge(lake, table, `SELECT 5::BIGINT AS id, 'not a number' AS grp`, { on: 't.id = s.id', whenMatchedUpdate: { set: '*' }, schemaMode: 'evolve' }),
+    /column 'grp' has type integer in the table but string in the data/,
+  )
+})
+
 test('UPDATE and DELETE with predicates, partition pruning and change rows', async () => {
   const table = await tenPerFile(CDF, ['grp'])
   const updated = await update(lake, table, 'grp = 1 AND id < 10', { v: "t.v || '!'" })
