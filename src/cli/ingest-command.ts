@@ -14,7 +14,7 @@ import { LakeEngine } from '../engine'
 import { LakeCatalog } from '../query'
 import { CommandError, parseCommand, UsageError, wholeNumber, type Out } from './args'
 
-function pipelineFrom(file: string | undefined): Pipeline {
+export function pipelineFrom(file: string | undefined): Pipeline {
   if (!file) throw new UsageError('--pipeline FILE is required')
   try {
     return loadPipeline(file)

@@ -8,6 +8,7 @@ import { changesCommand } from './changes-command'
 import { historyCommand } from './history-command'
 import { optimizeCommand } from './optimize-command'
 import { ingestCommand, sampleCommand } from './ingest-command'
+import { refineCommand, runCommand } from './refine-command'
 import { queryCommand } from './query-command'
 import { tablesCommand } from './tables-command'
 import { vacuumCommand } from './vacuum-command'
@@ -55,6 +56,17 @@ Usage:
   lakehouse sample --pipeline FILE --source NAME [--limit N]
       Print the first N (default 20) messages of a file source decoded, and the schema inferred
       from them, as JSON.
+  lakehouse refine --pipeline FILE [--flow NAME] [--until-caught-up] [--full-refresh]
+      Run the pipeline's flows (all, or NAME): each reads its source table's change data feed
+      from where it stopped, transforms the rows and writes its refined table exactly once
+      (append, or MERGE by key for cdc flows), then waits for new source versions until Ctrl-C.
+      --until-caught-up stops at the source versions seen at start. --full-refresh empties the
+      flow's tables and rebuilds them from the source's current snapshot (when the change data
+      the flow needs was vacuumed away).
+  lakehouse run --pipeline FILE [--source NAME]... [--flow NAME]... [--until-caught-up] [--events]
+      Ingest and refine together until Ctrl-C: flows wake on each new source version.
+      --until-caught-up ingests to the end offsets seen at start, refines that, and stops.
+      --events prints progress as JSON lines on stdout ({"type":"job"|"batch",...}).
   lakehouse help
       Show this text (so do --help and -h, also after a command).
 
@@ -71,9 +83,12 @@ Options:
   --retention-hours H  (vacuum) keep what versions of the last H hours need
   --dry-run            (vacuum) list, do not delete
   --force              (vacuum) allow a retention shorter than the table's
-  --pipeline FILE      (ingest, sample) the pipeline file (lakehouse.json)
+  --pipeline FILE      (ingest, sample, refine, run) the pipeline file (lakehouse.json)
   --source NAME        (ingest, sample) one source of the pipeline
-  --until-caught-up    (ingest) stop at the end offsets seen at start
+  --until-caught-up    (ingest, refine, run) stop once caught up with what existed at start
+  --flow NAME          (refine, run) one flow of the pipeline
+  --full-refresh       (refine) rebuild the flow's tables from the source's snapshot
+  --events             (run) progress as JSON lines
 
 Exit codes: 0 done, 1 the command failed (the reason is on stderr), 2 wrong usage or a pipeline file
 with problems (each listed with its JSON path).
@@ -88,6 +103,8 @@ const COMMANDS: Record<string, (args: string[], out: Out) => Promise<number>> = 
   vacuum: vacuumCommand,
   ingest: ingestCommand,
   sample: sampleCommand,
+  refine: refineCommand,
+  run: runCommand,
 }
 
 export async function main(argv: string[], out: Out = (t) => process.stdout.write(t)): Promise<number> {

@@ -18,6 +18,8 @@ export type Assignments = Record<string, string> | '*'
 
 export type MatchedClause = { condition?: string } & ({ update: Assignments } | { delete: true })
 export interface NotMatchedClause { condition?: string; insert: Assignments }
+/** Its assignments can read only the target row (`t`). */
+export type BySourceClause = { condition?: string } & ({ delete: true } | { update: Record<string, string> })
 
 export interface MergeOptions {
   /** The join condition, e.g. `t.id = s.id`. */
@@ -25,8 +27,8 @@ export interface MergeOptions {
   whenMatchedUpdate?: { condition?: string; set: Assignments }
   whenMatchedDelete?: { condition?: string }
   whenNotMatchedInsert?: { condition?: string; values: Assignments }
-  /** Target rows no source row matched (Delta's WHEN NOT MATCHED BY SOURCE ... DELETE): e.g. a truncate, a full refresh. */
-  whenNotMatchedBySourceDelete?: { condition?: string }
+  /** Target rows no source row matched (Delta's WHEN NOT MATCHED BY SOURCE): e.g. a truncate, a full refresh. */
+  whenNotMatchedBySource?: BySourceClause
   /** The general form: matched clauses in order. The named ones above come after these, delete before update. */
   whenMatched?: MatchedClause[]
   whenNotMatched?: NotMatchedClause[]
@@ -36,6 +38,8 @@ export interface MergeOptions {
   snapshot?: Snapshot
   /** 'evolve': source columns the table lacks are added to it (nullable), as appends do. Default: refused. */
   schemaMode?: 'evolve' | 'strict'
+  /** Source columns that only steer the clauses (e.g. an op code): never added by schema evolution. */
+  controlColumns?: string[]
 }
 
 let mergeCounter = 0
@@ -52,7 +56,7 @@ export async function merge(lake: LakeEngine, table: string, sourceSql: string, 
     ...(options.whenNotMatched ?? []),
     ...(options.whenNotMatchedInsert ? [{ condition: options.whenNotMatchedInsert.condition, insert: options.whenNotMatchedInsert.values }] : []),
   ]
-  const bySource = options.whenNotMatchedBySourceDelete
+  const bySource = options.whenNotMatchedBySource
   if (matched.length + notMatched.length === 0 && !bySource) throw new DeltaError('INVALID_ARGUMENT', 'MERGE needs at least one WHEN clause', { table })
 
   const db = await lake.duckdb()
@@ -62,7 +66,8 @@ export async function merge(lake: LakeEngine, table: string, sourceSql: string, 
   try {
     const described = (await db.describe(`SELECT * FROM ${source}`)).filter((c) => c.name !== '__src_row')
     const sourceColumns = described.map((c) => c.name)
-    const schema = options.schemaMode === 'evolve' ? evolvedSchema(snapshot, described, table) : snapshot.schema
+    const control = new Set((options.controlColumns ?? []).map((c) => c.toLowerCase()))
+    const schema = options.schemaMode === 'evolve' ? evolvedSchema(snapshot, described.filter((c) => !control.has(c.name.toLowerCase())), table) : snapshot.schema
     const [{ n: sourceRows }] = await db.rows(`SELECT count(*) AS n FROM ${source}`)
     // Every target row may be deleted by a not-matched-by-source clause: no file can be skipped.
     const files = bySource ? snapshot.files : await candidateFiles(lake, snapshot, source, options.on)
@@ -72,7 +77,7 @@ export async function merge(lake: LakeEngine, table: string, sourceSql: string, 
         predicate: options.on,
         matchedPredicates: JSON.stringify(matched.map((c) => ({ actionType: 'delete' in c ? 'delete' : 'update', ...(c.condition ? { predicate: c.condition } : {}) }))),
         notMatchedPredicates: JSON.stringify(notMatched.map((c) => ({ actionType: 'insert', ...(c.condition ? { predicate: c.condition } : {}) }))),
-        ...(bySource ? { notMatchedBySourcePredicates: JSON.stringify([{ actionType: 'delete', ...(bySource.condition ? { predicate: bySource.condition } : {}) }]) } : {}),
+        ...(bySource ? { notMatchedBySourcePredicates: JSON.stringify([{ actionType: 'delete' in bySource ? 'delete' : 'update', ...(bySource.condition ? { predicate: bySource.condition } : {}) }]) } : {}),
       },
       operationMetrics: { numSourceRows: String(sourceRows) },
       files,
@@ -88,7 +93,7 @@ export async function merge(lake: LakeEngine, table: string, sourceSql: string, 
 
 function changesSelect(
   schema: StructType, target: string, source: string, sourceColumns: string[], on: string,
-  matched: MatchedClause[], notMatched: NotMatchedClause[], bySource: { condition?: string } | undefined, table: string,
+  matched: MatchedClause[], notMatched: NotMatchedClause[], bySource: BySourceClause | undefined, table: string,
 ): string {
   const bySourceName = new Map(sourceColumns.map((name) => [name.toLowerCase(), name]))
   const fromSource = (column: string, fallback: string) => {
@@ -100,7 +105,8 @@ function changesSelect(
     const key = Object.keys(assignments).find((k) => k.toLowerCase() === column.toLowerCase())
     return key === undefined ? fallback : `(${assignments[key]})`
   }
-  for (const clause of [...matched.flatMap((c) => ('update' in c ? [c.update] : [])), ...notMatched.map((c) => c.insert)]) {
+  const bySourceUpdate = bySource && 'update' in bySource ? bySource.update : undefined
+  for (const clause of [...matched.flatMap((c) => ('update' in c ? [c.update] : [])), ...notMatched.map((c) => c.insert), ...(bySourceUpdate ? [bySourceUpdate] : [])]) {
     if (clause === '*') continue
     for (const column of Object.keys(clause)) {
       if (!schema.fields.some((f) => f.name.toLowerCase() === column.toLowerCase())) {
@@ -121,16 +127,18 @@ function changesSelect(
     const old = `t.${column}`
     const updates = matched.flatMap((c, i) => ('update' in c ? [`WHEN __action = 'update' AND __clause = ${i} THEN ${assignment(c.update, field.name, old)}`] : []))
     const inserts = notMatched.map((c, i) => `WHEN __action = 'insert' AND __clause = ${i} THEN ${assignment(c.insert, field.name, 'NULL')}`)
-    return `CAST(CASE ${[...updates, ...inserts].join(' ')} ELSE ${old} END AS ${duckdbType(field.type)}) AS ${column}`
+    const bySourceSet = bySourceUpdate ? [`WHEN __action = 'update' AND __clause = -1 THEN ${assignment(bySourceUpdate, field.name, old)}`] : []
+    return `CAST(CASE ${[...updates, ...inserts, ...bySourceSet].join(' ')} ELSE ${old} END AS ${duckdbType(field.type)}) AS ${column}`
   })
   // The old row is needed only where a row changes (change rows, no-op detection): not for copies.
   const oldRow = `CASE WHEN __action NOT IN ('update', 'delete') THEN NULL ELSE struct_pack(${schema.fields.map((f) => `${quoteIdentifier(f.name)} := t.${quoteIdentifier(f.name)}`).join(', ')}) END`
   return `SELECT t.__file AS __file, t.__row AS __row,
       CASE WHEN t.__row IS NOT NULL AND s.__src_row IS NOT NULL THEN ${matchedCase}
-           WHEN t.__row IS NULL THEN ${insertCase} END AS __clause,
+           WHEN t.__row IS NULL THEN ${insertCase}
+           ${bySource ? `WHEN ${condition(bySource.condition)} THEN -1` : ''} END AS __clause,
       CASE WHEN t.__row IS NOT NULL AND s.__src_row IS NOT NULL THEN ${matched.length ? `coalesce(CASE __clause ${matchedActions} END, 'matched')` : `'matched'`}
            WHEN t.__row IS NULL THEN CASE WHEN __clause IS NULL THEN 'skip' ELSE 'insert' END
-           ${bySource ? `WHEN ${condition(bySource.condition)} THEN 'delete'` : ''}
+           ${bySource ? `WHEN __clause = -1 THEN '${'delete' in bySource ? 'delete' : 'update'}'` : ''}
            ELSE 'copy' END AS __action,
       ${columns.join(',\n      ')},
       ${oldRow} AS __old

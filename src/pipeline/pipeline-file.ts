@@ -8,6 +8,7 @@ import AjvModule from 'ajv'
 import { readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import schema from '../../schemas/pipeline.schema.json'
+import type { Transform } from '../transform'
 
 export type SourceFormat = 'json' | 'debezium' | 'debezium-mongodb' | 'avro'
 
@@ -40,7 +41,9 @@ export interface FlowSpec {
   mode: 'append' | 'cdc'
   key?: string[]
   sequenceBy?: string
-  transforms?: Record<string, unknown>[]
+  scd?: 1 | 2
+  transforms?: Transform[]
+  batch?: { maxVersions?: number }
 }
 
 export interface PipelineSpec {
@@ -71,7 +74,7 @@ export class PipelineFileError extends Error {
 }
 
 const Ajv = (AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule
-const validateSchema = new Ajv({ allErrors: true, strict: false }).compile<PipelineSpec>(schema)
+const validateSchema = new Ajv({ allErrors: true, strict: false, discriminator: true }).compile<PipelineSpec>(schema)
 
 /** `/sources/1/format` → `$.sources[1].format` */
 function jsonPath(pointer: string): string {
@@ -98,15 +101,19 @@ export function checkPipeline(document: unknown): PipelineProblem[] {
   secretsIn(document, '$', problems)
   if (!validateSchema(document)) {
     for (const error of validateSchema.errors ?? []) {
-      // The branches of "one of topic, topicPattern, file" each fail on their own: report the rule once.
-      if (error.schemaPath.includes('/oneOf/')) continue
+      // The branches of a source's "one of topic, topicPattern, file" each fail on their own: report
+      // the rule once. (Transforms pick their branch by "op", so their errors are specific.)
+      const inSource = error.instancePath.startsWith('/sources/')
+      if (inSource && error.schemaPath.includes('/oneOf/')) continue
       const detail = error.keyword === 'additionalProperties'
         ? `unknown property '${(error.params as { additionalProperty: string }).additionalProperty}'`
         : error.keyword === 'enum'
           ? `${error.message}: ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`
-          : error.keyword === 'oneOf'
+          : error.keyword === 'oneOf' && inSource
             ? 'a source needs exactly one of "topic", "topicPattern" or "file"'
-            : error.message ?? 'invalid'
+            : error.keyword === 'discriminator'
+              ? 'each transform needs "op": one of flatten, explode, select, rename, cast, filter, sql'
+              : error.message ?? 'invalid'
       problems.push({ path: jsonPath(error.instancePath), message: detail })
     }
     return dedupe(problems)
@@ -130,7 +137,34 @@ export function checkPipeline(document: unknown): PipelineProblem[] {
   ;(spec.flows ?? []).forEach((flow, i) => {
     if (flowNames.has(flow.name)) problems.push({ path: `$.flows[${i}].name`, message: `flow name '${flow.name}' is already used by $.flows[${flowNames.get(flow.name)}]` })
     flowNames.set(flow.name, i)
-    if (flow.mode === 'cdc' && !flow.key) problems.push({ path: `$.flows[${i}].key`, message: 'a cdc flow needs "key": the columns that identify a row' })
+    problems.push(...flowProblems(flow, `$.flows[${i}]`))
+  })
+  const writers = new Map<string, string>()
+  ;(spec.flows ?? []).forEach((flow, i) => {
+    const outputs = [flow.to, ...(flow.transforms ?? []).flatMap((t) => (t.op === 'explode' && t.into ? [t.into] : []))]
+    for (const table of outputs) {
+      const other = writers.get(table)
+      if (other) problems.push({ path: `$.flows[${i}]`, message: `table ${table} is already written by ${other}: each table has one flow` })
+      writers.set(table, `$.flows[${i}]`)
+    }
+  })
+  return problems
+}
+
+/** What the schema cannot say about one flow. */
+function flowProblems(flow: FlowSpec, at: string): PipelineProblem[] {
+  const problems: PipelineProblem[] = []
+  if (flow.mode === 'cdc' && !flow.key) problems.push({ path: `${at}.key`, message: 'a cdc flow needs "key": the columns that identify a row' })
+  if (flow.from === flow.to) problems.push({ path: `${at}.to`, message: 'a flow cannot write the table it reads' })
+  if (flow.scd === 2 && flow.mode !== 'cdc') problems.push({ path: `${at}.scd`, message: 'scd 2 (history rows) needs mode "cdc"' })
+  ;(flow.transforms ?? []).forEach((transform, j) => {
+    if (transform.op !== 'explode') return
+    const where = `${at}.transforms[${j}]`
+    if (transform.into && !flow.key) problems.push({ path: where, message: 'explode "into" a child table needs the flow\'s "key": the child rows are keyed by it' })
+    if (transform.into && (transform.into === flow.to || transform.into === flow.from)) problems.push({ path: `${where}.into`, message: 'the child table must differ from the flow\'s own tables' })
+    if (!transform.into && flow.mode === 'cdc') {
+      problems.push({ path: where, message: 'in a cdc flow an array explodes "into" a child table (rows of one key must stay one row); add "into": "zone.table"' })
+    }
   })
   return problems
 }

@@ -1,0 +1,65 @@
+/**
+ * Running a flow: batch after batch until the source has no new version, then (unless asked to
+ * stop when caught up) waiting for its next commit. A batch that loses a commit race to another
+ * writer (OPTIMIZE on the target, say) is computed again from the new state.
+ */
+import { isDeltaError } from '../../delta/errors'
+import type { LakeEngine } from '../../engine'
+import type { LakeCatalog } from '../../query/catalog'
+import type { FlowSpec } from '../pipeline-file'
+import { snapshotOrNothing } from '../raw-batch'
+import { refineBatch, type RefineBatchReport } from './refine-batch'
+import { waitForCommit } from './table-watch'
+
+const CONFLICT_RETRIES = 5
+
+export interface RefineOptions {
+  /** Stop once the source versions that existed at the start are processed (like Spark's availableNow). */
+  untilCaughtUp?: boolean
+  fullRefresh?: boolean
+  signal?: AbortSignal
+  onBatch?: (report: RefineBatchReport) => void
+}
+
+export interface RefineReport {
+  flow: string
+  batches: number
+  changes: number
+  /** The last source version processed, when any. */
+  sourceVersion?: number
+}
+
+export async function refineFlow(lake: LakeEngine, catalog: LakeCatalog, flow: FlowSpec, options: RefineOptions = {}): Promise<RefineReport> {
+  const report: RefineReport = { flow: flow.name, batches: 0, changes: 0 }
+  const sourcePath = catalog.pathOf(flow.from)
+  const target = options.untilCaughtUp ? (await snapshotOrNothing(lake, sourcePath))?.version : undefined
+  let fullRefresh = options.fullRefresh ?? false
+  let seen = -1
+  while (!options.signal?.aborted) {
+    const batch = await withRetries(() => refineBatch(lake, catalog, flow, { fullRefresh }))
+    fullRefresh = false
+    if (batch) {
+      report.batches++
+      report.changes += batch.changes
+      report.sourceVersion = batch.toVersion
+      seen = batch.sourceVersion
+      options.onBatch?.(batch)
+      if (target !== undefined && batch.toVersion >= target) break
+      continue
+    }
+    if (options.untilCaughtUp) break
+    seen = Math.max(seen, (await snapshotOrNothing(lake, sourcePath))?.version ?? -1)
+    await waitForCommit(lake.io.storage, sourcePath, seen, options.signal)
+  }
+  return report
+}
+
+async function withRetries<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt()
+    } catch (error) {
+      if (!isDeltaError(error, 'COMMIT_CONFLICT') || n >= CONFLICT_RETRIES) throw error
+    }
+  }
+}

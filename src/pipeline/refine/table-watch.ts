@@ -1,0 +1,44 @@
+/**
+ * Waiting for a table's next commit without polling in a loop: the `_delta_log` folder is
+ * watched (inotify on Linux), with a slow timer as a safety net for file systems that do not
+ * report changes (network mounts).
+ */
+import { watch, type FSWatcher } from 'node:fs'
+import * as path from 'node:path'
+import { commitFileName } from '../../delta/log-files'
+import type { Storage } from '../../delta/engine'
+
+const SAFETY_NET_MS = 5_000
+
+/** Resolves once version `after + 1` of the table exists, or when `signal` aborts. */
+export async function waitForCommit(storage: Storage, table: string, after: number, signal?: AbortSignal): Promise<void> {
+  const log = path.join(table, '_delta_log')
+  const next = path.join(log, commitFileName(after + 1))
+  if (signal?.aborted || (await storage.stat(next))) return
+  await new Promise<void>((resolve) => {
+    let watcher: FSWatcher | undefined
+    let timer: NodeJS.Timeout | undefined
+    const done = () => {
+      watcher?.close()
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const check = async () => {
+      if (await storage.stat(next)) done()
+      else timer = setTimeout(check, SAFETY_NET_MS)
+    }
+    signal?.addEventListener('abort', done, { once: true })
+    try {
+      watcher = watch(log, (_event, name) => {
+        if (name === commitFileName(after + 1)) done()
+      })
+      watcher.on('error', () => undefined)
+    } catch {
+      // No log folder yet (the table is not created): the timer finds the first commit.
+    }
+    timer = setTimeout(check, SAFETY_NET_MS)
+    // The commit may have landed between the first check and the watch.
+    void storage.stat(next).then((found) => found && done())
+  })
+}
