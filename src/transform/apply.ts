@@ -35,6 +35,8 @@ export interface TransformedBatch {
 export interface TransformOptions {
   /** The flow's key: child tables of `explode ... into` are keyed by it. */
   key?: string[]
+  /** Bookkeeping columns every step must pass on (select adds them; a sql step must keep them). */
+  keep?: string[]
 }
 
 let chainCounter = 0
@@ -76,8 +78,10 @@ export async function applyTransforms(db: DuckDb, input: Relation, transforms: T
         children.push({ table: transform.into, relation: { sql: childView, columns: await describeRelation(db, childView) }, key: child.key, parentKey: child.parentKey, step })
         current = await define(`SELECT ${current.columns.filter((c) => c !== child.array).map((c) => quoteIdentifier(c.name)).join(', ')} FROM ${current.sql}`)
       } else {
-        current = await define(stepSql(current, transform, step))
+        current = await define(stepSql(current, keptSelect(current, transform, options.keep), step))
       }
+      const lost = (options.keep ?? []).filter((name) => input.columns.some((c) => c.name === name) && !current.columns.some((c) => c.name === name))
+      if (lost.length) throw new TransformError(step, `${transform.op}: this flow needs column ${lost.join(', ')} in every step (keep it, e.g. SELECT *, ... FROM batch)`)
       steps.push(current)
     }
   } catch (error) {
@@ -85,6 +89,13 @@ export async function applyTransforms(db: DuckDb, input: Relation, transforms: T
     throw error
   }
   return { main: current, children, steps, dispose }
+}
+
+/** A select step with the kept columns added. */
+function keptSelect(input: Relation, transform: Transform, keep: string[] | undefined): Transform {
+  if (transform.op !== 'select' || !keep?.length) return transform
+  const missing = keep.filter((name) => input.columns.some((c) => c.name === name) && !transform.columns.includes(name))
+  return missing.length ? { ...transform, columns: [...transform.columns, ...missing] } : transform
 }
 
 function stepSql(input: Relation, transform: Transform, step: number): string {

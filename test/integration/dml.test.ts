@@ -157,7 +157,7 @@ test('a batch replayed with the same txn version is skipped; a newer one applies
 test('MERGE with WHEN NOT MATCHED BY SOURCE DELETE replaces the table in one commit (a truncate, a full refresh)', async () => {
   const table = await tenPerFile()
   const result = await merge(lake, table, `SELECT * FROM (VALUES (3, 1, 'kept-changed'), (77, 1, 'new')) s(id, grp, v)`, {
-    on: 't.id = s.id', whenMatchedUpdate: { set: '*' }, whenNotMatchedInsert: { values: '*' }, whenNotMatchedBySourceDelete: {},
+    on: 't.id = s.id', whenMatchedUpdate: { set: '*' }, whenNotMatchedInsert: { values: '*' }, whenNotMatchedBySource: { delete: true },
   })
   assert.deepEqual(await tableRows(table), ['3,1,kept-changed', '77,1,new'])
   assert.equal(result.metrics.rowsDeleted, 49)
