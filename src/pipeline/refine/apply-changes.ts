@@ -7,7 +7,7 @@
 import type { Txn } from '../../delta/actions'
 import { DeltaError } from '../../delta/errors'
 import { quoteIdentifier } from '../../delta/schema'
-import { appendQuery, merge, type LakeEngine } from '../../engine'
+import { appendQuery, dropScan, merge, type LakeEngine } from '../../engine'
 import type { Relation } from '../../transform'
 import { snapshotOrNothing } from '../raw-batch'
 
@@ -120,17 +120,34 @@ export async function applyChildRows(
     const created = await appendQuery(lake, table, rows.sql, { txns: [txn], create: { properties: REFINED_PROPERTIES } })
     return { table, version: created.version, rows: created.rows }
   }
-  const result = await merge(lake, table, rows.sql, {
-    snapshot,
-    on: keyMatch(key, 't', 's'),
-    whenMatchedUpdate: { set: '*' },
-    whenNotMatchedInsert: { values: '*' },
-    whenNotMatchedBySource: truncate ? { delete: true } : { delete: true, condition: `EXISTS (SELECT 1 FROM ${parents} p WHERE ${keyMatch(parentKey, 'p', 't')})` },
-    schemaMode: 'evolve',
-    txn,
-  })
-  const m = result.metrics
-  return { table, version: result.version, rows: m.rowsInserted + m.rowsUpdated + m.rowsDeleted, alreadyApplied: result.alreadyApplied }
+  // The rows the changed parents had and no longer have, as deletes in the MERGE's source.
+  const db = await lake.duckdb()
+  const stale = `__refine_stale_${++historyCounter}`
+  const scan = await lake.scan(snapshot)
+  try {
+    await db.run(`CREATE TEMP TABLE ${stale} AS SELECT ${key.map((k) => `t.${q(k)}`).join(', ')} FROM ${scan.sql} t
+      WHERE EXISTS (SELECT 1 FROM ${parents} p WHERE ${keyMatch(parentKey, 'p', 't')})
+        AND NOT EXISTS (SELECT 1 FROM ${rows.sql} r WHERE ${keyMatch(key, 'r', 't')})`)
+  } finally {
+    await dropScan(db, scan)
+  }
+  try {
+    const source = `(SELECT *, 'upsert' AS __op FROM ${rows.sql} UNION ALL BY NAME SELECT *, 'delete' AS __op FROM ${stale})`
+    const result = await merge(lake, table, source, {
+      snapshot,
+      on: keyMatch(key, 't', 's'),
+      whenMatched: [{ condition: "s.__op = 'delete'", delete: true }, { update: '*' }],
+      whenNotMatched: [{ condition: "s.__op = 'upsert'", insert: '*' }],
+      ...(truncate ? { whenNotMatchedBySource: { delete: true as const } } : {}),
+      schemaMode: 'evolve',
+      controlColumns: ['__op'],
+      txn,
+    })
+    const m = result.metrics
+    return { table, version: result.version, rows: m.rowsInserted + m.rowsUpdated + m.rowsDeleted, alreadyApplied: result.alreadyApplied }
+  } finally {
+    await db.run(`DROP TABLE IF EXISTS ${stale}`)
+  }
 }
 
 /** Append mode: the transformed rows are added as they are. */
