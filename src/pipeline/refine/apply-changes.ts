@@ -85,7 +85,8 @@ export async function applyHistory(
       const created = await appendQuery(lake, table, versions, { txns: [txn], create: { properties: REFINED_PROPERTIES } })
       return { table, version: created.version, rows: created.rows }
     }
-    const closes = `SELECT ${keys}, min(${START_AT}) AS __close_at, true AS __close FROM ${history} GROUP BY ${keys}`
+    // After a truncate, every open version ends at the truncate, touched by the batch or not.
+    const closes = `SELECT ${keys}, ${truncatedAt ?? `min(${START_AT})`} AS __close_at, true AS __close FROM ${history} GROUP BY ${keys}`
     const source = `(SELECT *, false AS __close FROM ${versions} UNION ALL BY NAME ${closes})`
     const result = await merge(lake, table, source, {
       snapshot,

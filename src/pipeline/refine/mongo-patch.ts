@@ -83,20 +83,22 @@ function setPath(document: Document, path: string, value: unknown): void {
       const index = Number(part)
       while (current.length < index) current.push(null)
       if (last) current[index] = value
-      else {
-        if (!isJsonObject(current[index]) && !Array.isArray(current[index])) current[index] = {}
-        current = current[index]
-      }
+      else current = container(current as unknown as Record<number, unknown>, index, path, parts, i)
     } else if (isJsonObject(current)) {
       if (last) current[part] = value
-      else {
-        if (!isJsonObject(current[part]) && !Array.isArray(current[part])) current[part] = {}
-        current = current[part]
-      }
+      else current = container(current, part, path, parts, i)
     } else {
       throw new PatchError(`cannot set '${path}': '${parts.slice(0, i).join('.')}' is not a document or an array`)
     }
   }
+}
+
+/** The document or array at `parent[name]`, created when missing; a scalar there cannot hold a field. */
+function container(parent: Record<string | number, unknown>, name: string | number, path: string, parts: string[], i: number): unknown {
+  const value = parent[name]
+  if (value === undefined || value === null) return (parent[name] = {})
+  if (isJsonObject(value) || Array.isArray(value)) return value
+  throw new PatchError(`cannot set '${path}': '${parts.slice(0, i + 1).join('.')}' is not a document or an array`)
 }
 
 /** MongoDB's $unset: removes a field; on an array element it leaves null in its place. */

@@ -73,7 +73,7 @@ export async function refineBatch(lake: LakeEngine, catalog: LakeCatalog, flow: 
   if (start > source.version) return undefined
   const end = Math.min(source.version, start + (flow.batch?.maxVersions ?? DEFAULT_MAX_VERSIONS) - 1)
   const db = await lake.duckdb()
-  const { feed, fromSnapshot } = await openSource(lake, flow, source, start, end, outputs)
+  const { feed, fromSnapshot } = await openSource(lake, flow, source, start, end, outputs, options.fullRefresh ?? false)
   const raw = `__refine_source_${++sourceCounter}`
   const last = fromSnapshot ? source.version : end
   const txn: Txn = { appId, version: last }
@@ -131,18 +131,22 @@ async function resetOutputs(lake: LakeEngine, outputs: Output[], appId: string):
 }
 
 /**
- * The batch's source rows: the change feed of [start, end], or for a flow that has written
- * nothing yet and whose source no longer has its early history, the source's current snapshot
- * (every row of it an insert).
+ * The batch's source rows: the change feed of [start, end], or the source's current snapshot
+ * (every row of it an insert) for a full refresh and for a flow that has written nothing yet and
+ * whose source no longer has its early history.
  */
-async function openSource(lake: LakeEngine, flow: FlowSpec, source: Snapshot, start: number, end: number, outputs: Output[]): Promise<{ feed: RegisteredScan; fromSnapshot: boolean }> {
+async function openSource(
+  lake: LakeEngine, flow: FlowSpec, source: Snapshot, start: number, end: number, outputs: Output[], fullRefresh: boolean,
+): Promise<{ feed: RegisteredScan; fromSnapshot: boolean }> {
   const nothingWritten = outputs.every((o) => o.recorded === -1)
-  try {
-    return { feed: await lake.changes(source.table, { startVersion: start, endVersion: end }), fromSnapshot: false }
-  } catch (error) {
-    const gone = unavailable(flow, error, start, end)
-    if (!gone && !(isDeltaError(error, 'INVALID_ARGUMENT') && /change data feed is not enabled/.test((error as Error).message))) throw error
-    if (!nothingWritten) throw gone ?? error
+  if (!fullRefresh) {
+    try {
+      return { feed: await lake.changes(source.table, { startVersion: start, endVersion: end }), fromSnapshot: false }
+    } catch (error) {
+      const gone = unavailable(flow, error, start, end)
+      if (!gone && !(isDeltaError(error, 'INVALID_ARGUMENT') && /change data feed is not enabled/.test((error as Error).message))) throw error
+      if (!nothingWritten) throw gone ?? error
+    }
   }
   const scan = await lake.scan(source)
   return {
