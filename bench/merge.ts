@@ -62,7 +62,7 @@ async function createSource(db: DuckDb, name: string, options: MergeBenchOptions
 }
 
 /** Which part of MERGE a DuckDB statement belongs to. */
-function phaseOf(sql: string): string {
+export function phaseOf(sql: string): string {
   if (/^\s*CREATE TEMP TABLE __merge_source/i.test(sql)) return 'sourceCopy'
   if (/^\s*SELECT min\(/i.test(sql) || /__merge_ranges_/.test(sql)) return 'keyRangePruning'
   if (/^\s*CREATE TEMP TABLE __rewrite_changes/i.test(sql)) return 'targetReadAndJoin'

@@ -24,6 +24,7 @@ import { refineBatch, refineFlow } from '../src/pipeline/refine'
 import { runPipeline, type PipelineEvent } from '../src/pipeline/run-pipeline'
 import { LakeCatalog } from '../src/query/catalog'
 import { kafkaFor, MOCK_CONSUMER_SETTINGS, startBroker } from '../test/kafka/broker'
+import { instrumentPhases, phaseOf } from './merge'
 import { log, median, round, tempDir } from './util'
 
 export interface RefineBenchOptions { events: number; keys: number; repetitions: number; latencyChanges: number; intervalMs: number }
@@ -59,6 +60,7 @@ async function throughput(lake: LakeEngine, options: RefineBenchOptions) {
   const ours: number[] = []
   const ceiling: number[] = []
   let changes = 0
+  let phases: Record<string, number> = {}
   for (let rep = 0; rep < options.repetitions; rep++) {
     const dir = await tempDir('refine-run')
     await fs.cp(base, dir, { recursive: true })
@@ -82,9 +84,13 @@ async function throughput(lake: LakeEngine, options: RefineBenchOptions) {
       ceiling.push(performance.now() - start)
     }
     const runOurs = async () => {
+      // The last repetition also says where the time goes (statement timing costs little).
+      const timing = rep === options.repetitions - 1 ? instrumentPhases(lake, db, refinePhase) : undefined
       const start = performance.now()
       const report = await refineBatch(lake, runCatalog, FLOW)
       ours.push(performance.now() - start)
+      timing?.restore()
+      if (timing) phases = Object.fromEntries(Object.entries(timing.totals).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, round(v)]))
       changes = report?.changes ?? 0
     }
     if (rep % 2 === 0) { await runOurs(); await runCeiling() } else { await runCeiling(); await runOurs() }
@@ -93,7 +99,20 @@ async function throughput(lake: LakeEngine, options: RefineBenchOptions) {
   await db.run('DROP TABLE IF EXISTS bench_latest')
   const oursMs = median(ours)
   const ceilingMs = median(ceiling)
-  return { events: options.events, keys: options.keys, changes, oursMs: round(oursMs), ceilingMs: round(ceilingMs), changesPerSecond: Math.round(changes / (oursMs / 1000)), ratio: round(ceilingMs / oursMs) }
+  return { events: options.events, keys: options.keys, changes, oursMs: round(oursMs), ceilingMs: round(ceilingMs), changesPerSecond: Math.round(changes / (oursMs / 1000)), ratio: round(ceilingMs / oursMs), phasesMs: phases }
+}
+
+/** Which part of a refine batch a DuckDB statement belongs to (MERGE's own phases otherwise). */
+function refinePhase(sql: string): string {
+  if (/__refine_source_/.test(sql) && /^\s*CREATE/i.test(sql)) return 'readSourceChanges'
+  if (/^\s*CREATE TEMP TABLE __refine_events_/i.test(sql)) return 'normaliseEvents'
+  if (/__refine_events_/.test(sql) && /^\s*SELECT count/i.test(sql)) return 'eventSummary'
+  if (/^\s*CREATE TEMP TABLE __refine_final_/i.test(sql)) return 'latestPerKey'
+  if (/IS NULL OR|HAVING count\(\*\) > 1/.test(sql) && /count\(\*\)/.test(sql) && !/__rewrite/.test(sql)) return 'keyChecks'
+  if (/__refine_parents_/.test(sql)) return 'parentKeys'
+  if (/^\s*CREATE TEMP VIEW __transform_/i.test(sql)) return 'transformViews'
+  if (/__delta_(files|rows)_/.test(sql) && /_change_type/.test(sql)) return 'changeFeedSetup'
+  return phaseOf(sql)
 }
 
 async function latency(lake: LakeEngine, options: RefineBenchOptions) {

@@ -11,7 +11,7 @@ import { commit } from '../../delta/commit'
 import { DeltaError, isDeltaError } from '../../delta/errors'
 import { quoteIdentifier } from '../../delta/schema'
 import type { Snapshot } from '../../delta/snapshot'
-import { dropScan, type LakeEngine, type RegisteredScan } from '../../engine'
+import { dropScan, missingFileError, type LakeEngine, type RegisteredScan } from '../../engine'
 import type { LakeCatalog } from '../../query/catalog'
 import { applyTransforms, describeRelation, type Relation, type Transform, type TransformedBatch } from '../../transform'
 import type { FlowSpec } from '../pipeline-file'
@@ -74,30 +74,35 @@ export async function refineBatch(lake: LakeEngine, catalog: LakeCatalog, flow: 
   const end = Math.min(source.version, start + (flow.batch?.maxVersions ?? DEFAULT_MAX_VERSIONS) - 1)
   const db = await lake.duckdb()
   const { feed, fromSnapshot } = await openSource(lake, flow, source, start, end, outputs, options.fullRefresh ?? false)
-  const raw = `__refine_source_${++sourceCounter}`
   const last = fromSnapshot ? source.version : end
   const txn: Txn = { appId, version: last }
+  // The feed is read where it is used (no copy): the events table of a cdc batch, the appends.
+  const types = (shape?.changeTypes ?? ['insert']).map((t) => `'${t}'`).join(', ')
+  const raw = `(SELECT * FROM ${feed.sql} WHERE "_change_type" IN (${types}))`
   try {
-    const types = (shape?.changeTypes ?? ['insert']).map((t) => `'${t}'`).join(', ')
-    try {
-      await db.run(`CREATE TEMP TABLE ${raw} AS SELECT * FROM ${feed.sql} WHERE "_change_type" IN (${types})`)
-    } catch (error) {
-      throw unavailable(flow, error, start, end) ?? error
-    }
     const report: RefineBatchReport = {
       flow: flow.name, fromVersion: fromSnapshot ? 0 : start, toVersion: last, sourceVersion: source.version,
       changes: 0, writes: [], patchesWithoutDocument: 0, fromSnapshot, durationMs: 0,
     }
-    if (flow.mode === 'append') await appendBatch(lake, flow, raw, outputs, txn, report)
-    else await cdcBatch(lake, flow, raw, shape!, outputs, txn, report)
+    try {
+      if (flow.mode === 'append') await appendBatch(lake, flow, raw, outputs, txn, report)
+      else await cdcBatch(lake, flow, raw, shape!, outputs, txn, report)
+    } catch (error) {
+      // A data file of the range vanished between planning and reading (VACUUM).
+      throw unavailable(flow, error, start, end) ?? missingSourceFile(flow, error, start, end) ?? error
+    }
     report.durationMs = performance.now() - started
     return report
   } finally {
-    await db.run(`DROP TABLE IF EXISTS ${raw}`)
     await dropScan(db, feed)
   }
 }
 let sourceCounter = 0
+
+function missingSourceFile(flow: FlowSpec, error: unknown, start: number, end: number): FlowError | undefined {
+  const missing = missingFileError(error)
+  return missing ? unavailable(flow, missing, start, end) : undefined
+}
 
 async function flowOutputs(lake: LakeEngine, catalog: LakeCatalog, flow: FlowSpec, shape: RawShape | undefined, appId: string): Promise<Output[]> {
   const tables: { table: string; kind: Output['kind'] }[] = [
