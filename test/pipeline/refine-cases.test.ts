@@ -5,26 +5,16 @@
  * flow's table (the next layer).
  */
 import assert from 'node:assert/strict'
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs'
-import * as os from 'node:os'
+import { appendFileSync } from 'node:fs'
 import * as path from 'node:path'
-import { after, test } from 'node:test'
-import { LakeEngine } from '../../src/engine'
+import { test } from 'node:test'
 import { ingestFile } from '../../src/pipeline/ingest-file'
 import type { FlowSpec, SourceSpec } from '../../src/pipeline/pipeline-file'
 import { refineFlow } from '../../src/pipeline/refine'
-import { LakeCatalog, runQuery } from '../../src/query'
+import { tempLake } from '../helpers/temp-lake'
 import { captureLines, type Captured } from '../helpers/cdc-streams'
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-refine-cases-'))
-const lakeDir = path.join(dir, 'lake')
-const lake = new LakeEngine()
-const catalog = new LakeCatalog(lakeDir, lake.io.storage)
-after(async () => {
-  await lake.close()
-  rmSync(dir, { recursive: true, force: true })
-})
-const query = async (sql: string) => (await runQuery(lake, catalog, sql)).rows
+const { dir, lakeDir, lake, catalog, query } = tempLake('refine-cases')
 
 let offset = 0
 /** A relational change event (schemaless envelope) as the broker would hold it. */

@@ -6,27 +6,19 @@
  */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import * as os from 'node:os'
+import { writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { after, test } from 'node:test'
-import { LakeEngine } from '../../src/engine'
+import { test } from 'node:test'
 import { ingestFile } from '../../src/pipeline/ingest-file'
 import type { FlowSpec, Pipeline, SourceSpec } from '../../src/pipeline/pipeline-file'
 import { refineFlow } from '../../src/pipeline/refine'
-import { LakeCatalog, runQuery } from '../../src/query'
+import { runQuery } from '../../src/query'
+import { tempLake } from '../helpers/temp-lake'
 import { captureLines, mongoStream, random } from '../helpers/cdc-streams'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-const dir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-refine-crash-'))
-const lakeDir = path.join(dir, 'lake')
-const lake = new LakeEngine()
-const catalog = new LakeCatalog(lakeDir, lake.io.storage)
-after(async () => {
-  await lake.close()
-  rmSync(dir, { recursive: true, force: true })
-})
+const { dir, lakeDir, lake, catalog } = tempLake('refine-crash')
 
 function runChild(flow: FlowSpec, killAfterMs: number | undefined): Promise<{ killed: boolean; batches: number }> {
   return new Promise((resolve, reject) => {

@@ -5,25 +5,17 @@
  * through the real broker are in test/kafka/refine-kafka.test.ts.)
  */
 import assert from 'node:assert/strict'
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import * as os from 'node:os'
+import { appendFileSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
-import { after, test } from 'node:test'
-import { LakeEngine, vacuum } from '../../src/engine'
+import { test } from 'node:test'
+import { vacuum } from '../../src/engine'
 import { ingestFile } from '../../src/pipeline/ingest-file'
 import type { FlowSpec, Pipeline, SourceSpec } from '../../src/pipeline/pipeline-file'
 import { documentStateTable, FlowError, refineFlow } from '../../src/pipeline/refine'
-import { LakeCatalog, runQuery } from '../../src/query'
+import { tempLake } from '../helpers/temp-lake'
 import { captureLines, mongoStream, postgresStream } from '../helpers/cdc-streams'
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-refine-'))
-const lake = new LakeEngine()
-const catalog = new LakeCatalog(path.join(dir, 'lake'), lake.io.storage)
-after(async () => {
-  await lake.close()
-  rmSync(dir, { recursive: true, force: true })
-})
-const query = async (sql: string) => (await runQuery(lake, catalog, sql)).rows
+const { dir, lake, catalog, query } = tempLake('refine')
 
 function pipeline(sources: SourceSpec[], flows: FlowSpec[]): Pipeline {
   return { file: path.join(dir, 'lakehouse.json'), lake: 'lake', lakeDir: path.join(dir, 'lake'), sources, flows }

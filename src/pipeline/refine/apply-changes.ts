@@ -5,6 +5,7 @@
  * yet is created by its first batch, with the change data feed on for the next layer.
  */
 import type { Txn } from '../../delta/actions'
+import type { Snapshot } from '../../delta/snapshot'
 import { DeltaError } from '../../delta/errors'
 import { quoteIdentifier } from '../../delta/schema'
 import { appendQuery, dropScan, merge, type LakeEngine } from '../../engine'
@@ -34,17 +35,11 @@ export async function checkKeyUnique(lake: LakeEngine, rows: string, key: string
   }
 }
 
-/** SCD type 1: the table holds each key's latest row. `deletes` has the key columns of deleted rows. */
-export async function applyCurrentState(
-  lake: LakeEngine, table: string, upserts: Relation, deletes: Relation, key: string[], txn: Txn, truncate: boolean,
-): Promise<WriteResult> {
-  const source = `(SELECT *, 'upsert' AS __op FROM ${upserts.sql} UNION ALL BY NAME SELECT ${key.map(q).join(', ')}, 'delete' AS __op FROM ${deletes.sql})`
-  await checkKeyUnique(lake, source, key, table)
-  const snapshot = await snapshotOrNothing(lake, table)
-  if (!snapshot) {
-    const created = await appendQuery(lake, table, upserts.sql, { txns: [txn], create: { properties: REFINED_PROPERTIES } })
-    return { table, version: created.version, rows: created.rows }
-  }
+/**
+ * MERGE of a source whose `__op` says 'upsert' or 'delete' per key: the table's rows become the
+ * upserted ones, deleted keys leave, and with `truncate` every other row leaves too.
+ */
+async function mergeByKey(lake: LakeEngine, table: string, snapshot: Snapshot, source: string, key: string[], txn: Txn, truncate: boolean): Promise<WriteResult> {
   const result = await merge(lake, table, source, {
     snapshot,
     on: keyMatch(key, 't', 's'),
@@ -57,6 +52,20 @@ export async function applyCurrentState(
   })
   const m = result.metrics
   return { table, version: result.version, rows: m.rowsInserted + m.rowsUpdated + m.rowsDeleted, alreadyApplied: result.alreadyApplied }
+}
+
+/** SCD type 1: the table holds each key's latest row. `deletes` has the key columns of deleted rows. */
+export async function applyCurrentState(
+  lake: LakeEngine, table: string, upserts: Relation, deletes: Relation, key: string[], txn: Txn, truncate: boolean,
+): Promise<WriteResult> {
+  const source = `(SELECT *, 'upsert' AS __op FROM ${upserts.sql} UNION ALL BY NAME SELECT ${key.map(q).join(', ')}, 'delete' AS __op FROM ${deletes.sql})`
+  await checkKeyUnique(lake, source, key, table)
+  const snapshot = await snapshotOrNothing(lake, table)
+  if (!snapshot) {
+    const created = await appendQuery(lake, table, upserts.sql, { txns: [txn], create: { properties: REFINED_PROPERTIES } })
+    return { table, version: created.version, rows: created.rows }
+  }
+  return mergeByKey(lake, table, snapshot, source, key, txn, truncate)
 }
 
 /**
@@ -134,18 +143,7 @@ export async function applyChildRows(
   }
   try {
     const source = `(SELECT *, 'upsert' AS __op FROM ${rows.sql} UNION ALL BY NAME SELECT *, 'delete' AS __op FROM ${stale})`
-    const result = await merge(lake, table, source, {
-      snapshot,
-      on: keyMatch(key, 't', 's'),
-      whenMatched: [{ condition: "s.__op = 'delete'", delete: true }, { update: '*' }],
-      whenNotMatched: [{ condition: "s.__op = 'upsert'", insert: '*' }],
-      ...(truncate ? { whenNotMatchedBySource: { delete: true as const } } : {}),
-      schemaMode: 'evolve',
-      controlColumns: ['__op'],
-      txn,
-    })
-    const m = result.metrics
-    return { table, version: result.version, rows: m.rowsInserted + m.rowsUpdated + m.rowsDeleted, alreadyApplied: result.alreadyApplied }
+    return await mergeByKey(lake, table, snapshot, source, key, txn, truncate)
   } finally {
     await db.run(`DROP TABLE IF EXISTS ${stale}`)
   }
