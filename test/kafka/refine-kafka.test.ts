@@ -36,15 +36,26 @@ const flows: FlowSpec[] = [
 test('PostgreSQL and MongoDB change streams through the broker: current state and SCD 2 history', async () => {
   const pg = postgresStream({ seed: 21, keys: 60, changes: 900, partitions: 3 })
   const mongo = mongoStream({ seed: 5, keys: 30, changes: 400 })
-  await produce('pg.public.customers', pg.messages)
+  // Two rounds, so the second one's MERGE updates rows the first one wrote.
+  const half = Math.floor(pg.messages.length / 2)
+  await produce('pg.public.customers', pg.messages.slice(0, half))
   await produce('mongo.shop.customers', mongo.messages)
   const events: PipelineEvent[] = []
+  const first = await runPipeline(env.lake, env.catalog, { ...env.pipeline, sources, flows }, { untilCaughtUp: true, onEvent: (e) => events.push(e) })
+  assert.deepEqual(first.failed, [])
+  await produce('pg.public.customers', pg.messages.slice(half))
   const report = await runPipeline(env.lake, env.catalog, { ...env.pipeline, sources, flows }, { untilCaughtUp: true, onEvent: (e) => events.push(e) })
   assert.deepEqual(report.failed, [])
   assert.ok(events.some((e) => e.type === 'batch' && e.job === 'flow:pg_history'))
 
   const current = await query('SELECT id, name, tier, balance, tags FROM refined.pg_customers ORDER BY id')
   assert.deepEqual(current, [...pg.final.values()].sort((a, b) => a.id - b.id).map((r) => ({ ...r })))
+
+  // Its change feed after the first commit: each update a pre/post image pair with the same id.
+  const feed = await query(`SELECT id, _change_type, _commit_version FROM table_changes('refined.pg_customers', 1) WHERE _change_type LIKE 'update%'`)
+  const pairs = new Map<string, number>()
+  for (const row of feed) pairs.set(`${row.id}@${row._commit_version}`, (pairs.get(`${row.id}@${row._commit_version}`) ?? 0) + (row._change_type === 'update_preimage' ? 1 : 10))
+  assert.ok(pairs.size > 0 && [...pairs.values()].every((n) => n === 11), 'every updated row has exactly one pre- and one post-image per commit')
 
   // SCD 2: the open version of each key is its current row; deleted keys have none; versions chain.
   const open = await query('SELECT id, name, tier, balance, tags FROM refined.pg_customers_history WHERE __end_at IS NULL ORDER BY id')

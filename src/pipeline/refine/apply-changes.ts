@@ -74,22 +74,33 @@ export async function applyCurrentState(
  * key's open version in the table is closed by the batch's first change to that key.
  * `upserts` and `deletes` carry __start_at and __pos (the change's order) beside their columns.
  * `truncatedAt` (SQL) is the sequence of a truncate before the batch's changes: it closes the
- * versions the batch does not touch too.
+ * versions the batch does not touch too. Changes no later than what the table already records
+ * for their key are dropped, so replays never add overlapping versions.
  */
 export async function applyHistory(
   lake: LakeEngine, table: string, upserts: Relation, deletes: Relation, key: string[], txn: Txn, truncatedAt: string | undefined,
 ): Promise<WriteResult> {
   const keys = key.map(q).join(', ')
-  const changes = `(SELECT *, 'upsert' AS __op FROM ${upserts.sql} UNION ALL BY NAME SELECT ${keys}, ${START_AT}, __pos, 'delete' AS __op FROM ${deletes.sql})`
-  // A change replayed with the same sequence value makes no zero-length version: the last one wins.
-  const ordered = `(SELECT *, lead(${START_AT}) OVER (PARTITION BY ${keys} ORDER BY ${START_AT}, __pos) AS ${END_AT} FROM ${changes}
-    QUALIFY row_number() OVER (PARTITION BY ${keys}, ${START_AT} ORDER BY __pos DESC) = 1)`
+  let changes = `(SELECT *, 'upsert' AS __op FROM ${upserts.sql} UNION ALL BY NAME SELECT ${keys}, ${START_AT}, __pos, 'delete' AS __op FROM ${deletes.sql})`
   const db = await lake.duckdb()
   const history = `__refine_history_${++historyCounter}`
-  await db.run(`CREATE TEMP TABLE ${history} AS SELECT * FROM ${ordered}`)
+  const snapshot = await snapshotOrNothing(lake, table)
+  const scan = snapshot && !truncatedAt ? await lake.scan(snapshot) : undefined
+  try {
+    if (scan) {
+      // The history already covers each key up to its last start or end: a change at or before
+      // that (an event re-sent after a connector restart, say) is already there.
+      const known = `(SELECT ${keys}, max(greatest(${START_AT}, coalesce(${END_AT}, ${START_AT}))) AS __known FROM ${scan.sql} GROUP BY ${keys})`
+      changes = `(SELECT c.* FROM ${changes} c LEFT JOIN ${known} k ON ${keyMatch(key, 'c', 'k')} WHERE k.__known IS NULL OR c.${START_AT} > k.__known)`
+    }
+    // A change replayed with the same sequence value makes no zero-length version: the last one wins.
+    await db.run(`CREATE TEMP TABLE ${history} AS SELECT *, lead(${START_AT}) OVER (PARTITION BY ${keys} ORDER BY ${START_AT}, __pos) AS ${END_AT} FROM ${changes}
+      QUALIFY row_number() OVER (PARTITION BY ${keys}, ${START_AT} ORDER BY __pos DESC) = 1`)
+  } finally {
+    if (scan) await dropScan(db, scan)
+  }
   try {
     const versions = `(SELECT * EXCLUDE (__op, __pos) FROM ${history} WHERE __op = 'upsert')`
-    const snapshot = await snapshotOrNothing(lake, table)
     if (!snapshot) {
       const created = await appendQuery(lake, table, versions, { txns: [txn], create: { properties: REFINED_PROPERTIES } })
       return { table, version: created.version, rows: created.rows }
