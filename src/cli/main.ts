@@ -9,6 +9,7 @@ import { historyCommand } from './history-command'
 import { optimizeCommand } from './optimize-command'
 import { ingestCommand, sampleCommand } from './ingest-command'
 import { refineCommand, runCommand } from './refine-command'
+import { demoCommand } from './demo-command'
 import { queryCommand } from './query-command'
 import { tablesCommand } from './tables-command'
 import { vacuumCommand } from './vacuum-command'
@@ -18,6 +19,13 @@ export { CommandError, UsageError } from './args'
 export const USAGE = `Local Lakehouse: a local Delta Lake with SQL over it.
 
 Usage:
+  lakehouse demo [--dir DIR] [--broker HOST:PORT] [--format text|json]
+      The whole seed pipeline on an embedded capture of two topics (a MongoDB customers
+      collection through Debezium, and JSON orders with line items): replayed into raw, refined
+      through the change feed into refined (customers upserted and deleted by id, orders with
+      their items exploded), then a short report. Everything goes to DIR (default
+      ./lakehouse-demo); running it again is safe. --broker produces the capture to that Kafka
+      first (to empty topics) and ingests from it.
   lakehouse query [--lake DIR] [--format table|json|csv] [--stats] "SQL"
       Run DuckDB SQL over the lake. Tables are zone.table (raw.orders, refined.orders), or any
       Delta table by path with Spark's syntax: delta.\`/path/to/table\` (relative to --lake).
@@ -74,6 +82,8 @@ TABLE is zone.table (raw.orders), or the path of a Delta table containing '/' (.
 /data/events), relative to --lake.
 
 Options:
+  --dir DIR            (demo) where the demo writes its captures, pipeline file and lake
+  --broker HOST:PORT   (demo) a Kafka broker to produce the capture to and ingest from
   --lake DIR           the lake folder (default: the current folder)
   --format FORMAT      table (default), json (an array of row objects) or csv
   --stats              (query) print files read and skipped per table on stderr
@@ -105,6 +115,7 @@ const COMMANDS: Record<string, (args: string[], out: Out) => Promise<number>> = 
   sample: sampleCommand,
   refine: refineCommand,
   run: runCommand,
+  demo: demoCommand,
 }
 
 export async function main(argv: string[], out: Out = (t) => process.stdout.write(t)): Promise<number> {

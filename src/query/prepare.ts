@@ -35,8 +35,8 @@ export interface PreparedQuery {
   release(): Promise<void>
 }
 
-/** Schemas already created in the engine's database (they are never dropped). */
-const createdSchemas = new Set<string>()
+/** Schemas already created, per database (they are never dropped; each engine has its own database). */
+const createdSchemas = new WeakMap<object, Set<string>>()
 
 const PATH_SCHEMA = '__delta'
 const CHANGES_SCHEMA = '__changes'
@@ -121,15 +121,14 @@ export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: 
 
     // 3. One view per referenced table and version, holding only the files the filters allow.
     const tables: TableRead[] = []
-    const schemas = new Set<string>()
     for (const [key, uses] of byName) {
       const { schema, table } = uses[0]
       const target = targets.get(key) ?? (await lakeTarget(catalog, schema, table))
-      if (!schemas.has(schema) && !createdSchemas.has(schema)) {
+      const created = createdSchemas.get(db) ?? createdSchemas.set(db, new Set()).get(db)!
+      if (!created.has(schema)) {
         await db.run(`CREATE SCHEMA IF NOT EXISTS ${quoteName(schema)}`)
-        createdSchemas.add(schema)
+        created.add(schema)
       }
-      schemas.add(schema)
       const view = `${quoteName(schema)}.${quoteName(table)}`
       let scan: RegisteredScan
       if (target.kind === 'changes') {

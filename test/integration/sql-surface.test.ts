@@ -114,3 +114,14 @@ test('errors point at the problem', async () => {
   assert.throws(() => catalog.pathOf('raw/../..'), DeltaError)
   assert.throws(() => catalog.pathOf('../x.y'), DeltaError)
 })
+
+test('a second engine in the same process gets its own schemas', async () => {
+  // Regression: the schemas a query creates were once remembered per process, not per database,
+  // so a second engine's first query failed with "Schema with name raw does not exist".
+  const second = new LakeEngine()
+  try {
+    assert.deepEqual(Object.values((await runQuery(second, new LakeCatalog(lakeDir, second.io.storage), 'SELECT count(*) FROM raw.orders')).rows[0]), [400])
+  } finally {
+    await second.close()
+  }
+})

@@ -1,0 +1,109 @@
+/**
+ * `lakehouse demo`: the whole seed pipeline on the embedded capture (or on a real Kafka, after
+ * producing the capture to it), then a short report. Everything it writes lives in one folder;
+ * running it again is safe: the offsets and flow progress in the tables make it a no-op.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import * as path from 'node:path'
+import type { Kafka } from 'kafkajs'
+import { LakeEngine } from '../engine'
+import { loadPipeline, type PipelineSpec } from '../pipeline/pipeline-file'
+import { runPipeline, type PipelineEvent } from '../pipeline/run-pipeline'
+import { LakeCatalog, runQuery } from '../query'
+import { CUSTOMERS_TOPIC, demoData, ORDERS_TOPIC, type CapturedMessage } from './demo-data'
+import { filePipeline, kafkaPipeline } from './demo-pipeline'
+
+export interface DemoOptions {
+  dir: string
+  /** host:port of a Kafka broker: produce the capture there (to empty topics) and ingest from it. */
+  broker?: string
+  onEvent?: (event: PipelineEvent) => void
+}
+
+export interface DemoReport {
+  dir: string
+  pipelineFile: string
+  lakeDir: string
+  /** Messages produced to the broker (0 when its topics already held data). */
+  produced?: number
+  tables: { table: string; rows: number; version: number }[]
+  /** The refined customers' latest changes, from their change data feed. */
+  recentChanges: Record<string, unknown>[]
+}
+
+export async function runDemo(options: DemoOptions): Promise<DemoReport> {
+  const dir = path.resolve(options.dir)
+  mkdirSync(path.join(dir, 'captures'), { recursive: true })
+  const data = demoData()
+  // The capture files are written once; a user may replace them with their own.
+  writeIfMissing(path.join(dir, 'captures', 'customers.jsonl'), lines(data.customers))
+  writeIfMissing(path.join(dir, 'captures', 'orders.jsonl'), lines(data.orders))
+  const spec: PipelineSpec = options.broker ? kafkaPipeline(options.broker) : filePipeline()
+  const pipelineFile = path.join(dir, options.broker ? 'kafka.lakehouse.json' : 'lakehouse.json')
+  writeIfMissing(pipelineFile, `${JSON.stringify(spec, null, 2)}\n`)
+  const pipeline = loadPipeline(pipelineFile)
+
+  const lake = new LakeEngine()
+  const catalog = new LakeCatalog(pipeline.lakeDir, lake.io.storage)
+  try {
+    let produced: number | undefined
+    if (options.broker) produced = await produceCapture(options.broker, data.customers, data.orders)
+    const run = await runPipeline(lake, catalog, pipeline, { untilCaughtUp: true, onEvent: options.onEvent })
+    if (run.failed.length) throw new Error(run.failed.map((f) => `${f.job}: ${f.error}`).join('\n'))
+    const tables = []
+    for (const entry of await catalog.tables()) {
+      const [{ n }] = (await runQuery(lake, catalog, `SELECT count(*) AS n FROM ${entry.name}`)).rows
+      tables.push({ table: entry.name, rows: Number(n), version: (await lake.snapshot(entry.path)).version })
+    }
+    const recentChanges = (await runQuery(lake, catalog, `SELECT customer_id, name, address_city, loyalty_tier, _change_type, _commit_version
+      FROM table_changes('refined.customers', 0) ORDER BY _commit_version DESC, customer_id, _change_type DESC LIMIT 6`)).rows
+    return { dir, pipelineFile, lakeDir: pipeline.lakeDir, produced, tables, recentChanges }
+  } finally {
+    await lake.close()
+  }
+}
+
+function lines(messages: CapturedMessage[]): string {
+  return messages.map((m) => JSON.stringify(m)).join('\n') + '\n'
+}
+
+function writeIfMissing(file: string, text: string): void {
+  if (!existsSync(file)) writeFileSync(file, text)
+}
+
+/** Produces the capture to its topics on the broker, unless they already hold messages (a second run). */
+async function produceCapture(broker: string, customers: CapturedMessage[], orders: CapturedMessage[]): Promise<number> {
+  const { Kafka: KafkaClient, logLevel } = await import('kafkajs')
+  const kafka: Kafka = new KafkaClient({ clientId: 'lakehouse-demo', brokers: [broker], logLevel: logLevel.NOTHING })
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    const existing = new Set(await admin.listTopics())
+    const wanted = [{ topic: CUSTOMERS_TOPIC, numPartitions: 1 }, { topic: ORDERS_TOPIC, numPartitions: 3 }].filter((t) => !existing.has(t.topic))
+    if (wanted.length) await admin.createTopics({ topics: wanted, waitForLeaders: true })
+    let produced = 0
+    const producer = kafka.producer()
+    await producer.connect()
+    try {
+      for (const [topic, messages] of [[CUSTOMERS_TOPIC, customers], [ORDERS_TOPIC, orders]] as const) {
+        const offsets = await admin.fetchTopicOffsets(topic)
+        if (offsets.some((o) => Number(o.high) > 0)) continue
+        for (let i = 0; i < messages.length; i += 500) {
+          await producer.send({
+            topic,
+            messages: messages.slice(i, i + 500).map((m) => ({
+              key: m.key, value: m.payload, partition: m.partition, timestamp: String(m.ts),
+              headers: Object.fromEntries(m.headers.flatMap((h, j, all) => (j % 2 === 0 ? [[h, all[j + 1]]] : []))),
+            })),
+          })
+        }
+        produced += messages.length
+      }
+    } finally {
+      await producer.disconnect()
+    }
+    return produced
+  } finally {
+    await admin.disconnect()
+  }
+}
