@@ -1,19 +1,73 @@
 /**
  * The VS Code extension host entry point. This is glue only: every `vscode` import lives under
- * src/extension/, and heavy modules (DuckDB, kafkajs) load on first use, never at activation.
+ * src/extension/, heavy modules (DuckDB, kafkajs) load on first use, never at activation, and
+ * long work runs in child processes (see cli/process.ts). Activation time is logged, so a
+ * regression shows in the log (and the end-to-end test reads it).
  */
 import * as vscode from 'vscode'
+import { registerCommands } from './commands'
+import { loadQuery } from './lazy'
+import { Log } from './log'
+import { registerPanelsLazily } from './panel-loader'
+import type { PanelDeps } from './panels'
+import { createServices, type Services } from './services'
+import { registerStatusBar } from './status-bar'
+import { KafkaTreeProvider } from './views/kafka-tree'
+import { LakeTreeProvider } from './views/lake-tree'
+import { PipelinesTreeProvider } from './views/pipelines-tree'
 
 export function activate(context: vscode.ExtensionContext): void {
-  const output = vscode.window.createOutputChannel('Lakehouse', { log: true })
-  context.subscriptions.push(output)
+  const started = performance.now()
+  const log = new Log(vscode.window.createOutputChannel('Lakehouse', { log: true }))
+  context.subscriptions.push(log)
+  const services = createServices(context, log)
+
+  const lake = new LakeTreeProvider(services)
+  const kafka = new KafkaTreeProvider(services)
+  const pipelines = new PipelinesTreeProvider(services)
   context.subscriptions.push(
-    vscode.commands.registerCommand('lakehouse.showVersion', () => {
-      const version = (context.extension.packageJSON as { version?: string }).version ?? 'unknown'
-      output.info(`Local Lakehouse ${version}`)
-      void vscode.window.showInformationMessage(`Local Lakehouse ${version}`)
-    }),
+    lake, kafka, pipelines,
+    vscode.window.createTreeView('lakehouseLake', { treeDataProvider: lake, showCollapseAll: true }),
+    vscode.window.createTreeView('lakehouseKafka', { treeDataProvider: kafka, showCollapseAll: true }),
+    vscode.window.createTreeView('lakehousePipelines', { treeDataProvider: pipelines }),
   )
+  registerCommands(services, {
+    refreshAll: () => {
+      lake.refresh()
+      kafka.refresh()
+      pipelines.refresh()
+    },
+  })
+  registerStatusBar(services)
+  registerPanelsLazily(context, panelDeps(services), log)
+
+  const version = (context.extension.packageJSON as { version?: string }).version
+  log.info('activated', { version, ms: Math.round((performance.now() - started) * 10) / 10, vscode: vscode.version })
+}
+
+/** What the panels need: the engine and a catalog of the lake a panel is about. */
+function panelDeps(services: Services): PanelDeps {
+  const { log } = services
+  return {
+    lake: async (lakeDir) => {
+      const dir = lakeDir ?? (await defaultLake(services))
+      const [engine, { LakeCatalog }] = await Promise.all([services.lake(), loadQuery(log)])
+      return { engine, catalog: new LakeCatalog(dir, engine.io.storage) }
+    },
+    log: {
+      info: (message) => log.info('panel', { message }),
+      error: (message) => log.warn('panel', { message }),
+    },
+  }
+}
+
+async function defaultLake(services: Services): Promise<string> {
+  const lakes = await services.workspace.lakes()
+  if (lakes.length === 1) return lakes[0].dir
+  if (lakes.length === 0) throw new Error('No lake in this workspace: a pipeline file names one ("lake"), or set lakehouse.lakeFolders')
+  const picked = await vscode.window.showQuickPick(lakes.map((l) => ({ label: l.label, description: l.dir, dir: l.dir })), { placeHolder: 'Which lake?' })
+  if (!picked) throw new Error('No lake chosen')
+  return picked.dir
 }
 
 export function deactivate(): void {}

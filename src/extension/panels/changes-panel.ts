@@ -1,0 +1,16 @@
+/** The change panel's glue: a table's change data feed between two versions. */
+import type * as vscode from 'vscode'
+import { createChangesHandler } from './changes-handler'
+import type { PanelEnv } from './panel-env'
+import type { ChangesArgs } from './panel-args'
+import { attachPanel, createWebviewPanel } from './webview-panel'
+
+export async function openChangesPanel(env: PanelEnv, args: ChangesArgs, existing?: vscode.WebviewPanel): Promise<void> {
+  const range = args.from === undefined ? '' : args.to === undefined || args.to === args.from ? ` v${args.from}` : ` v${args.from}..v${args.to}`
+  const panel = existing ?? createWebviewPanel(env.context, 'changes', `Changes: ${args.table}${range}`)
+  await attachPanel(env.context, panel, 'changes', async (post) => {
+    const { engine, catalog } = await env.deps.lake(args.lake)
+    // The panel's own choice of versions is in its saved state; reopening needs the table.
+    return createChangesHandler({ lake: engine, catalog, log: env.deps.log }, { table: args.table, from: args.from, to: args.to, restore: { table: args.table, lake: catalog.lakeDir } }, post)
+  }, env.deps.log).catch(() => undefined)
+}

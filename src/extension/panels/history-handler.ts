@@ -1,0 +1,67 @@
+/**
+ * The history panel's host side: a table's commits (DESCRIBE HISTORY's data, newest first), and
+ * the two ways on from a version: query the table as of it, or see its changes.
+ */
+import { readHistory, type HistoryEntry as CommitHistoryEntry } from '../../delta'
+import type { LakeEngine } from '../../engine'
+import type { LakeCatalog } from '../../query'
+import type { HistoryEntry, HistoryToHost, JsonValue, HistoryToPanel } from '../../../webview/shared/protocol'
+import { historyToHost } from '../../../webview/shared/protocol'
+import { routeMessages, type PanelHandler, type PanelLog } from './message-router'
+import { jsonRecord, tableRef } from './table-ref'
+
+export interface HistoryHandlerDeps {
+  lake: LakeEngine
+  catalog: LakeCatalog
+  /** Open a query panel on this SQL and run it. */
+  openQuery(sql: string): void
+  /** Open the change panel on versions from..to of the table. */
+  openChanges(table: string, from: number, to: number): void
+  log: PanelLog
+}
+
+/** Commits shown at most: a table with a longer log shows its latest ones. */
+export const HISTORY_LIMIT = 1000
+
+export interface HistoryPanelInit {
+  table: string
+  /** What reopens the panel after a reload (see the protocol's `restore`). */
+  restore?: Record<string, JsonValue>
+}
+
+export function createHistoryHandler(deps: HistoryHandlerDeps, init: HistoryPanelInit, post: (message: HistoryToPanel) => void): PanelHandler {
+  const { table } = init
+  const ref = tableRef(deps.catalog, table)
+
+  async function sendHistory(): Promise<void> {
+    const entries = await readHistory(deps.lake.io, ref.path, { limit: HISTORY_LIMIT })
+    post({ type: 'history', table: ref.label, entries: entries.map(historyEntry), restore: init.restore ?? {} })
+  }
+
+  const receive = routeMessages<HistoryToHost>('history', historyToHost, {
+    ready: sendHistory,
+    refresh: sendHistory,
+    queryVersion({ version }) {
+      deps.openQuery(`SELECT * FROM ${ref.from} VERSION AS OF ${version}`)
+    },
+    showChanges({ from, to }) {
+      deps.openChanges(table, Math.min(from, to), Math.max(from, to))
+    },
+  }, post, deps.log)
+
+  return { receive, dispose: async () => {} }
+}
+
+function historyEntry(entry: CommitHistoryEntry): HistoryEntry {
+  return {
+    version: entry.version,
+    timestamp: entry.timestamp,
+    operation: entry.operation,
+    operationParameters: jsonRecord(entry.operationParameters),
+    operationMetrics: jsonRecord(entry.operationMetrics),
+    ...(typeof entry.engineInfo === 'string' ? { engineInfo: entry.engineInfo } : {}),
+    ...(Number.isSafeInteger(entry.readVersion) && entry.readVersion! >= 0 ? { readVersion: entry.readVersion } : {}),
+    ...(typeof entry.isBlindAppend === 'boolean' ? { isBlindAppend: entry.isBlindAppend } : {}),
+    actionCounts: { ...entry.actionCounts },
+  }
+}

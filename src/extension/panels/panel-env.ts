@@ -1,0 +1,25 @@
+/**
+ * What the panels' glue needs from the rest of the extension, and how panels open one another
+ * (the history panel opens a query or a change panel).
+ */
+import type * as vscode from 'vscode'
+import type { LakeEngine } from '../../engine'
+import type { LakeCatalog } from '../../query'
+import type { PanelLog } from './message-router'
+import type { ChangesArgs, QueryArgs } from './panel-args'
+
+export interface PanelDeps {
+  /**
+   * The engine and catalog of the lake in `lakeDir` (absolute), or of the workspace's lake when
+   * it is undefined. Called when a panel opens; may reject (no lake open), which the panel shows.
+   */
+  lake(lakeDir?: string): Promise<{ engine: LakeEngine; catalog: LakeCatalog }>
+  log: PanelLog
+}
+
+export interface PanelEnv {
+  context: vscode.ExtensionContext
+  deps: PanelDeps
+  openQuery(args: QueryArgs): Promise<void>
+  openChanges(args: ChangesArgs): Promise<void>
+}

@@ -1,0 +1,95 @@
+/**
+ * The query panel's host side: runs the panel's SQL in a QuerySession (one per panel, so each
+ * panel's results live and die with it), serves pages of the current result, exports it and
+ * copies to the clipboard. No `vscode` here: the glue passes the dialogs in.
+ */
+import { QueryCancelledError, type QueryResultInfo, type QuerySession } from '../../query'
+import type { ExportFormat, JsonValue, QueryToHost, QueryToPanel, ResultInfo } from '../../../webview/shared/protocol'
+import { queryToHost } from '../../../webview/shared/protocol'
+import { routeMessages, type PanelHandler, type PanelLog } from './message-router'
+
+export interface QueryHandlerDeps {
+  session: QuerySession
+  /** Where to write an export (the save dialog); undefined when the user cancels. */
+  chooseExportFile(format: ExportFormat): Promise<string | undefined>
+  copyToClipboard(text: string): Promise<void>
+  log: PanelLog
+}
+
+/** What the panel opens with: SQL to show, and whether to run it at once. */
+export interface QueryPanelInit {
+  sql?: string
+  run?: boolean
+  /** The lake folder the panel queries (shown). */
+  lake?: string
+  /** What reopens the panel after a reload (see the protocol's `restore`). */
+  restore?: Record<string, JsonValue>
+}
+
+export function createQueryHandler(deps: QueryHandlerDeps, init: QueryPanelInit, post: (message: QueryToPanel) => void): PanelHandler {
+  const { session, log } = deps
+  let current: ResultInfo | undefined
+  let runOnReady = init.run === true
+
+  const receive = routeMessages<QueryToHost>('query', queryToHost, {
+    ready() {
+      // A panel that was hidden and shown again reloads its page: give it back the result it showed.
+      post({ type: 'init', sql: init.sql, run: runOnReady, ...(init.lake === undefined ? {} : { lake: init.lake }), restore: init.restore ?? {} })
+      runOnReady = false
+      if (current) post({ type: 'result', info: current })
+    },
+    async run({ sql }) {
+      post({ type: 'running' })
+      let info: QueryResultInfo
+      try {
+        info = await session.run(sql)
+      } catch (error) {
+        if (error instanceof QueryCancelledError) return post({ type: 'cancelled' })
+        throw error
+      }
+      const previous = current
+      current = resultInfo(info)
+      if (previous) await session.close(previous.id)
+      log.info(`query panel: ${info.rowCount} rows in ${info.elapsedMs} ms`)
+      post({ type: 'result', info: current })
+    },
+    cancel() {
+      session.cancel()
+    },
+    async page({ requestId, resultId, offset, limit, sort }) {
+      const page = await session.page(resultId, offset, limit, sort)
+      const columns = (current?.id === resultId ? current.columns : []).map((c) => c.name)
+      const names = columns.length ? columns : Object.keys(page.rows[0] ?? {})
+      post({ type: 'page', requestId, resultId, offset, rows: page.rows.map((row) => names.map((name) => row[name] ?? null)), rowCount: page.rowCount })
+    },
+    async export({ resultId, format, sort }) {
+      const file = await deps.chooseExportFile(format)
+      if (file === undefined) return post({ type: 'exportCancelled' })
+      const written = await session.export(resultId, file, format, { sort })
+      log.info(`query panel: exported ${written.rows} rows to ${file}`)
+      post({ type: 'exported', file, format, rows: written.rows, bytes: written.bytes })
+    },
+    async copy({ text }) {
+      await deps.copyToClipboard(text)
+    },
+  }, post, log)
+
+  return {
+    receive,
+    async dispose() {
+      session.cancel()
+      await session.closeAll()
+    },
+  }
+}
+
+/** The session's result info in the protocol's shape (exactly its fields: the panel checks strictly). */
+function resultInfo(info: QueryResultInfo): ResultInfo {
+  return {
+    id: info.id,
+    columns: info.columns.map((c) => ({ name: c.name, type: c.type })),
+    rowCount: info.rowCount,
+    elapsedMs: info.elapsedMs,
+    tables: info.tables.map((t) => ({ name: t.name, version: Math.max(0, t.version), filesRead: t.filesRead, filesTotal: t.filesTotal })),
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The extension's shared pieces, made once at activation and handed to views and commands: the
+ * log, the workspace model, credentials, notifications, pipelines, and the engine (created on
+ * first use only, since it pulls in the Delta core and, for writes, DuckDB).
+ */
+import * as vscode from 'vscode'
+import type { LakeEngine } from '../engine'
+import { defaultNode, type CliLaunch } from './cli/process'
+import { loadEngine } from './lazy'
+import type { Log } from './log'
+import { Notifier } from './notify'
+import { PipelineService } from './pipelines/service'
+import { Credentials } from './secrets'
+import { LakehouseWorkspace } from './workspace'
+
+export interface Services {
+  context: vscode.ExtensionContext
+  log: Log
+  workspace: LakehouseWorkspace
+  credentials: Credentials
+  notifier: Notifier
+  pipelines: PipelineService
+  /** The engine for reading tables in the extension host (snapshots, history); one per session. */
+  lake(): Promise<LakeEngine>
+  /** How to run the bundled CLI: for pipelines, OPTIMIZE and VACUUM. */
+  launch(): CliLaunch
+}
+
+export function setting<T>(key: string, fallback: T): T {
+  return vscode.workspace.getConfiguration('lakehouse').get<T>(key, fallback)
+}
+
+export function createServices(context: vscode.ExtensionContext, log: Log): Services {
+  const workspace = new LakehouseWorkspace(log)
+  const credentials = new Credentials(context.secrets, log)
+  const notifier = new Notifier(log)
+  const launch = (): CliLaunch => ({ node: defaultNode(setting<string>('nodePath', '')), cli: context.asAbsolutePath('dist/cli.mjs') })
+  const pipelines = new PipelineService(launch, credentials, log, notifier)
+  let engine: Promise<LakeEngine> | undefined
+  const lake = () => {
+    engine ??= loadEngine(log).then(({ LakeEngine }) => new LakeEngine())
+    engine.catch(() => (engine = undefined))
+    return engine
+  }
+  context.subscriptions.push(workspace, credentials, pipelines, {
+    dispose: () => void engine?.then((e) => e.close()).catch(() => {}),
+  })
+  // Pipeline files drive the Pipelines view, and their problems are worth a notification.
+  const syncPipelines = async () => {
+    try {
+      const entries = await workspace.pipelines()
+      pipelines.update(entries.flatMap((e) => (e.pipeline ? [e.pipeline] : [])))
+      for (const entry of entries) {
+        if (entry.problems) void notifier.pipelineProblems(entry.uri, entry.problems)
+        else notifier.forgetProblems(entry.uri)
+      }
+    } catch (error) {
+      log.error('pipelines.sync', error)
+    }
+  }
+  context.subscriptions.push(workspace.onDidChangePipelines(syncPipelines))
+  void syncPipelines()
+  return { context, log, workspace, credentials, notifier, pipelines, lake, launch }
+}

@@ -1,0 +1,158 @@
+/**
+ * The Lake view: lakes → zones → tables (rows, size, version, change data feed) → versions. Read
+ * from the Delta logs in the extension host (small reads, no DuckDB); a table that cannot be read
+ * shows why instead of hiding the others. Actions on tables and versions are commands (see
+ * commands/lake-commands.ts) that the context menus offer by `contextValue`.
+ */
+import * as vscode from 'vscode'
+import type { HistoryEntry } from '../../delta/history'
+import type { TableEntry } from '../../query/catalog'
+import { formatAge, formatBytes, plural, tableDescription } from '../format'
+import type { TableDetails } from '../lake/facts'
+import { loadEngine, loadLakeFacts, loadQuery } from '../lazy'
+import { setting, type Services } from '../services'
+import type { LakeEntry } from '../workspace'
+
+export type LakeNode =
+  | { kind: 'lake'; lake: LakeEntry }
+  | { kind: 'zone'; lake: LakeEntry; zone: string; tables: TableEntry[] }
+  | { kind: 'table'; lake: LakeEntry; table: TableEntry; facts?: TableDetails; error?: string }
+  | { kind: 'version'; lake: LakeEntry; table: TableEntry; entry: HistoryEntry; cdf: boolean }
+  | { kind: 'message'; text: string; tooltip?: string; command?: vscode.Command }
+
+export class LakeTreeProvider implements vscode.TreeDataProvider<LakeNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<LakeNode | undefined>()
+  readonly onDidChangeTreeData = this.changed.event
+  private readonly subscription: vscode.Disposable
+
+  constructor(private readonly services: Services) {
+    this.subscription = services.workspace.onDidChangeLake(() => this.refresh())
+  }
+
+  refresh(): void {
+    this.changed.fire(undefined)
+  }
+
+  dispose(): void {
+    this.subscription.dispose()
+    this.changed.dispose()
+  }
+
+  async getChildren(node?: LakeNode): Promise<LakeNode[]> {
+    try {
+      if (!node) {
+        const lakes = await this.services.workspace.lakes()
+        // One lake (the usual case): its zones are the top level.
+        return lakes.length === 1 ? this.zones(lakes[0]) : lakes.map((lake) => ({ kind: 'lake', lake }))
+      }
+      switch (node.kind) {
+        case 'lake': return await this.zones(node.lake)
+        case 'zone': return await this.tables(node)
+        case 'table': return await this.versions(node)
+        default: return []
+      }
+    } catch (error) {
+      this.services.log.error('lake.tree', error)
+      return [{ kind: 'message', text: `Cannot read: ${(error as Error).message}`, command: { title: 'Show Log', command: 'lakehouse.showLog' } }]
+    }
+  }
+
+  getTreeItem(node: LakeNode): vscode.TreeItem {
+    const C = vscode.TreeItemCollapsibleState
+    switch (node.kind) {
+      case 'lake': {
+        const item = new vscode.TreeItem(node.lake.label, C.Expanded)
+        item.iconPath = new vscode.ThemeIcon('database')
+        item.tooltip = node.lake.dir
+        item.contextValue = 'lakehouse.lake'
+        return item
+      }
+      case 'zone': {
+        const item = new vscode.TreeItem(node.zone, C.Expanded)
+        item.iconPath = new vscode.ThemeIcon('folder')
+        item.description = plural(node.tables.length, 'table')
+        item.contextValue = 'lakehouse.zone'
+        item.id = `zone:${node.lake.dir}:${node.zone}`
+        return item
+      }
+      case 'table': return tableItem(node)
+      case 'version': return versionItem(node)
+      case 'message': {
+        const item = new vscode.TreeItem(node.text, C.None)
+        item.iconPath = new vscode.ThemeIcon('info')
+        item.tooltip = node.tooltip
+        item.command = node.command
+        return item
+      }
+    }
+  }
+
+  private async zones(lake: LakeEntry): Promise<LakeNode[]> {
+    const [{ LakeCatalog }, { LocalStorage }] = await Promise.all([loadQuery(this.services.log), loadEngine(this.services.log)])
+    const tables = await new LakeCatalog(lake.dir, new LocalStorage()).tables()
+    const zones = new Map<string, TableEntry[]>()
+    for (const table of tables) zones.set(table.zone, [...(zones.get(table.zone) ?? []), table])
+    if (zones.size === 0) return [{ kind: 'message', text: `No tables yet in ${lake.label}`, tooltip: lake.dir }]
+    return [...zones].map(([zone, list]) => ({ kind: 'zone', lake, zone, tables: list }))
+  }
+
+  private async tables(zone: Extract<LakeNode, { kind: 'zone' }>): Promise<LakeNode[]> {
+    const [lake, { tableFacts }] = await Promise.all([this.services.lake(), loadLakeFacts(this.services.log)])
+    return Promise.all(zone.tables.map(async (table): Promise<LakeNode> => {
+      try {
+        return { kind: 'table', lake: zone.lake, table, facts: await tableFacts(lake, table.path) }
+      } catch (error) {
+        this.services.log.warn('lake.table.unreadable', { table: table.name, error: (error as Error).message })
+        return { kind: 'table', lake: zone.lake, table, error: (error as Error).message }
+      }
+    }))
+  }
+
+  private async versions(node: Extract<LakeNode, { kind: 'table' }>): Promise<LakeNode[]> {
+    if (node.error) return [{ kind: 'message', text: node.error }]
+    const limit = Math.max(1, setting<number>('lake.historyLimit', 20))
+    const [lake, { tableHistory }] = await Promise.all([this.services.lake(), loadLakeFacts(this.services.log)])
+    const history = await tableHistory(lake, node.table.path, limit + 1)
+    const nodes: LakeNode[] = history.slice(0, limit).map((entry) => ({ kind: 'version', lake: node.lake, table: node.table, entry, cdf: !!node.facts?.changeDataFeed }))
+    if (history.length > limit) {
+      nodes.push({ kind: 'message', text: 'Older versions…', tooltip: 'Show the whole history', command: { title: 'Show History', command: 'lakehouse.showHistory', arguments: [node] } })
+    }
+    return nodes
+  }
+}
+
+function tableItem(node: Extract<LakeNode, { kind: 'table' }>): vscode.TreeItem {
+  const item = new vscode.TreeItem(node.table.table, vscode.TreeItemCollapsibleState.Collapsed)
+  item.id = `table:${node.table.path}`
+  item.iconPath = new vscode.ThemeIcon(node.error ? 'warning' : 'table')
+  item.contextValue = node.facts?.changeDataFeed ? 'lakehouse.table.cdf' : 'lakehouse.table'
+  if (node.error || !node.facts) {
+    item.description = 'cannot be read'
+    item.tooltip = node.error
+    return item
+  }
+  const f = node.facts
+  item.description = tableDescription(f)
+  const tooltip = new vscode.MarkdownString()
+  tooltip.appendMarkdown(`**${node.table.name}** — version ${f.version}, committed ${new Date(f.lastCommitAt).toISOString()}\n\n`)
+  tooltip.appendMarkdown(`${f.rows === undefined ? 'row count unknown (files without statistics)' : plural(f.rows, 'row')} in ${plural(f.files, 'file')}, ${formatBytes(f.bytes)}\n\n`)
+  if (f.partitionColumns.length) tooltip.appendMarkdown(`Partitioned by ${f.partitionColumns.join(', ')}\n\n`)
+  tooltip.appendMarkdown(`Change data feed: ${f.changeDataFeed ? 'on' : 'off'}\n\n`)
+  tooltip.appendCodeblock(f.columns.map((c) => `${c.name}: ${c.type}`).join('\n'))
+  item.tooltip = tooltip
+  return item
+}
+
+function versionItem(node: Extract<LakeNode, { kind: 'version' }>): vscode.TreeItem {
+  const { entry } = node
+  const item = new vscode.TreeItem(`v${entry.version}`, vscode.TreeItemCollapsibleState.None)
+  item.id = `version:${node.table.path}:${entry.version}`
+  item.iconPath = new vscode.ThemeIcon('git-commit')
+  item.description = `${entry.operation} · ${formatAge(entry.timestamp, Date.now())}`
+  item.contextValue = node.cdf ? 'lakehouse.version.cdf' : 'lakehouse.version'
+  const tooltip = new vscode.MarkdownString(`**${node.table.name}** v${entry.version}: ${entry.operation} at ${new Date(entry.timestamp).toISOString()}\n\n`)
+  const details = { parameters: entry.operationParameters, metrics: entry.operationMetrics, actions: entry.actionCounts }
+  tooltip.appendCodeblock(JSON.stringify(details, null, 2), 'json')
+  item.tooltip = tooltip
+  return item
+}

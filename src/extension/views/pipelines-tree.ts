@@ -1,0 +1,122 @@
+/**
+ * The Pipelines view: each pipeline file → its sources and flows with their state (running,
+ * idle, stopped, failed with the error), rate and lag, from the events of the processes that run
+ * them. A file with problems lists them; each opens the file at its JSON path.
+ */
+import * as vscode from 'vscode'
+import type { Pipeline, PipelineProblem } from '../../pipeline/pipeline-file'
+import { jobDescription, plural } from '../format'
+import { isActive, type JobStatus, type ShownState } from '../pipelines/board'
+import { splitJobId, type JobId } from '../pipelines/events'
+import { jobsOf } from '../pipelines/service'
+import type { Services } from '../services'
+import type { PipelineEntry } from '../workspace'
+
+export type PipelineNode =
+  | { kind: 'pipeline'; entry: PipelineEntry }
+  | { kind: 'job'; pipeline: Pipeline; uri: vscode.Uri; job: JobId }
+  | { kind: 'problem'; uri: vscode.Uri; problem: PipelineProblem }
+
+const STATE_ICONS: Record<ShownState, [string, string?]> = {
+  'not started': ['circle-large-outline'],
+  starting: ['loading~spin'],
+  running: ['sync~spin', 'charts.green'],
+  idle: ['pass', 'charts.green'],
+  stopped: ['debug-stop'],
+  failed: ['error', 'errorForeground'],
+}
+
+export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<PipelineNode | undefined>()
+  readonly onDidChangeTreeData = this.changed.event
+  private readonly subscriptions: vscode.Disposable[]
+  /** While something runs, ages ("last commit 5 s ago") move on even without events. */
+  private readonly ticker: NodeJS.Timeout
+
+  constructor(private readonly services: Services) {
+    this.subscriptions = [
+      services.workspace.onDidChangePipelines(() => this.refresh()),
+      services.pipelines.onDidChange(() => this.refresh()),
+    ]
+    this.ticker = setInterval(() => {
+      if (services.pipelines.anyRunning) this.refresh()
+    }, 5_000)
+  }
+
+  refresh(): void {
+    this.changed.fire(undefined)
+  }
+
+  dispose(): void {
+    clearInterval(this.ticker)
+    for (const s of this.subscriptions) s.dispose()
+    this.changed.dispose()
+  }
+
+  async getChildren(node?: PipelineNode): Promise<PipelineNode[]> {
+    if (!node) return (await this.services.workspace.pipelines()).map((entry) => ({ kind: 'pipeline', entry }))
+    if (node.kind !== 'pipeline') return []
+    const { entry } = node
+    if (entry.problems) return entry.problems.map((problem) => ({ kind: 'problem', uri: entry.uri, problem }))
+    return jobsOf(entry.pipeline!).map((job) => ({ kind: 'job', pipeline: entry.pipeline!, uri: entry.uri, job }))
+  }
+
+  getTreeItem(node: PipelineNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'pipeline': return this.pipelineItem(node.entry)
+      case 'job': return this.jobItem(node)
+      case 'problem': {
+        const item = new vscode.TreeItem(node.problem.path, vscode.TreeItemCollapsibleState.None)
+        item.description = node.problem.message
+        item.tooltip = `${node.problem.path}: ${node.problem.message}`
+        item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'))
+        item.command = { title: 'Open at Problem', command: 'lakehouse.openPipelineFile', arguments: [node.uri, node.problem.path] }
+        return item
+      }
+    }
+  }
+
+  private pipelineItem(entry: PipelineEntry): vscode.TreeItem {
+    const item = new vscode.TreeItem(entry.label, vscode.TreeItemCollapsibleState.Expanded)
+    item.id = `pipeline:${entry.uri.toString()}`
+    item.resourceUri = entry.uri
+    if (entry.problems) {
+      item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'))
+      item.description = plural(entry.problems.length, 'problem')
+      item.contextValue = 'lakehouse.pipeline.invalid'
+      return item
+    }
+    item.iconPath = new vscode.ThemeIcon('symbol-namespace')
+    const running = this.services.pipelines.running(entry.uri.fsPath).size
+    const active = this.services.pipelines.board(entry.uri.fsPath)?.jobs().filter((j) => isActive(j.state)).length ?? 0
+    item.description = active ? `${active} running` : vscode.workspace.asRelativePath(entry.pipeline!.lakeDir)
+    item.contextValue = running ? 'lakehouse.pipeline.running' : 'lakehouse.pipeline'
+    return item
+  }
+
+  private jobItem(node: Extract<PipelineNode, { kind: 'job' }>): vscode.TreeItem {
+    const { kind, name } = splitJobId(node.job)
+    const board = this.services.pipelines.board(node.pipeline.file)
+    const status: JobStatus | undefined = board?.status(node.job)
+    const state = status?.state ?? 'not started'
+    const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.None)
+    item.id = `job:${node.pipeline.file}:${node.job}`
+    const [icon, color] = STATE_ICONS[state]
+    item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined)
+    const now = Date.now()
+    item.description = status ? jobDescription(status, board!.rate(node.job, now), now) : state
+    item.contextValue = `lakehouse.job.${isActive(state) ? 'running' : 'stopped'}.${kind}`
+    const spec = kind === 'source' ? node.pipeline.sources.find((s) => s.name === name) : node.pipeline.flows?.find((f) => f.name === name)
+    const tooltip = new vscode.MarkdownString()
+    tooltip.appendMarkdown(`**${kind} ${name}** — ${state}\n\n`)
+    if (spec && 'table' in spec) tooltip.appendMarkdown(`${spec.topic ?? spec.topicPattern ?? spec.file} (${spec.format}) → ${spec.table}\n\n`)
+    if (spec && 'from' in spec) tooltip.appendMarkdown(`${spec.from} → ${spec.to} (${spec.mode})\n\n`)
+    if (status?.error) tooltip.appendCodeblock(status.error)
+    if (status?.totals.batches) {
+      tooltip.appendMarkdown(`${plural(status.totals.batches, 'batch', 'batches')}: ${plural(status.totals.rows, 'row')}` +
+        `${status.totals.deadLetters ? `, ${plural(status.totals.deadLetters, 'dead letter')}` : ''}`)
+    }
+    item.tooltip = tooltip
+    return item
+  }
+}

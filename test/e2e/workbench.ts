@@ -1,0 +1,112 @@
+/**
+ * Driving the VS Code workbench in headless Debian chromium (playwright-core; its own browser
+ * downloads are unreachable here) the way a user does: the command palette, quick picks, the
+ * Lakehouse views, notifications, and the panels' webviews (an iframe inside an iframe).
+ */
+import { mkdirSync } from 'node:fs'
+import * as path from 'node:path'
+import { chromium, type BrowserContext, type FrameLocator, type Locator, type Page } from 'playwright-core'
+import { CHROMIUM, ROOT } from './code-server'
+
+export const ARTIFACTS = path.join(ROOT, '.test-artifacts', 'e2e')
+
+export interface Workbench {
+  page: Page
+  context: BrowserContext
+  close(): Promise<void>
+}
+
+export async function openWorkbench(url: string, folder: string, profileDir: string): Promise<Workbench> {
+  const context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1600, height: 1000 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  })
+  const page = context.pages()[0] ?? (await context.newPage())
+  await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`)
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 })
+  return { page, context, close: () => context.close() }
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true })
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) }).catch(() => undefined)
+}
+
+const quickInput = (page: Page) => page.locator('.quick-input-widget')
+
+/** Run a command from the palette by its full title ("Lakehouse: Run Query"). */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await closeQuickInput(page)
+  await page.keyboard.press('Control+Shift+P')
+  const input = quickInput(page).locator('input')
+  await input.waitFor({ state: 'visible' })
+  await input.fill(`>${title}`)
+  // The row whose label is exactly the title (others may contain it).
+  const row = quickInput(page).locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${escape(title)}$`) }) }).first()
+  await row.waitFor({ timeout: 15_000 })
+  await row.click()
+}
+
+/** Choose an item of the open quick pick by its label. */
+export async function pick(page: Page, label: string | RegExp): Promise<void> {
+  const row = quickInput(page).locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: label }) }).first()
+  await row.waitFor({ timeout: 15_000 })
+  await row.click()
+}
+
+/** Type into the open input box and accept. */
+export async function answer(page: Page, text: string): Promise<void> {
+  const input = quickInput(page).locator('input')
+  await input.waitFor({ state: 'visible' })
+  await input.fill(text)
+  await input.press('Enter')
+}
+
+/** Open a workspace file through Quick Open (Ctrl+P), as a user would. */
+export async function openFile(page: Page, name: string): Promise<void> {
+  await closeQuickInput(page)
+  await page.keyboard.press('Control+P')
+  const input = quickInput(page).locator('input')
+  await input.waitFor({ state: 'visible' })
+  await input.fill(name)
+  await pick(page, name)
+  await page.locator('.tab', { hasText: name }).waitFor()
+}
+
+export async function closeQuickInput(page: Page): Promise<void> {
+  if (await quickInput(page).isVisible()) await page.keyboard.press('Escape')
+}
+
+/** Open the Lakehouse view container from the activity bar. */
+export async function openLakehouse(page: Page): Promise<void> {
+  const item = page.locator('.activitybar [role="tab"][aria-label^="Lakehouse"], .activitybar .action-item a[aria-label^="Lakehouse"]').first()
+  await item.waitFor({ timeout: 30_000 })
+  if ((await item.getAttribute('aria-selected')) !== 'true' && !(await item.locator('xpath=..').getAttribute('class'))?.includes('checked')) await item.click()
+  await page.locator('.pane-header', { hasText: 'Lake' }).first().waitFor()
+}
+
+/** The tree of one view of the container ("Kafka", "Lake", "Pipelines"). */
+export function view(page: Page, name: string): Locator {
+  const header = page.locator('.pane-header', { has: page.locator('h3.title', { hasText: new RegExp(`^${name}$`, 'i') }) })
+  return page.locator('.pane', { has: header })
+}
+
+/** A row of a view's tree, by its text (label and description). */
+export function treeRow(page: Page, viewName: string, text: string | RegExp): Locator {
+  return view(page, viewName).locator('.monaco-list-row', { hasText: text }).first()
+}
+
+export function notification(page: Page, text: string | RegExp): Locator {
+  return page.locator('.notifications-toasts .notification-toast, .notifications-center .notification-list-item', { hasText: text }).first()
+}
+
+/** The content of the active webview panel (VS Code nests it: iframe.webview → #active-frame). */
+export function webview(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame')
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}

@@ -1,0 +1,47 @@
+/**
+ * The folder the end-to-end tests open: a small lake written by the engine (raw.orders with the
+ * change data feed and two versions, refined.customers), a pipeline file with a file source (a
+ * captured topic, so no broker is needed), a flow refining it, and a SASL cluster for the password
+ * tests, a pipeline file with a problem, and a .sql file.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import * as path from 'node:path'
+import { appendQuery, LakeEngine } from '../../src/engine'
+
+export const E2E_KAFKA_USER = 'e2e-user'
+/** What the query in queries/orders.sql answers: a value no other text on the page has. */
+export const QUERY_MARKER = 'e2e-orders-15'
+
+export async function buildWorkspace(dir: string): Promise<void> {
+  const lake = new LakeEngine()
+  try {
+    const orders = path.join(dir, 'lake', 'raw', 'orders')
+    await appendQuery(lake, orders, `SELECT range AS id, 'c' || (range % 4) AS customer, (range * 2.5)::DOUBLE AS amount FROM range(10)`, {
+      create: { properties: { 'delta.enableChangeDataFeed': 'true' } },
+    })
+    await appendQuery(lake, orders, `SELECT range + 10 AS id, 'c9' AS customer, 1.0::DOUBLE AS amount FROM range(5)`)
+    await appendQuery(lake, path.join(dir, 'lake', 'refined', 'customers'), `SELECT 'c' || range AS customer, 'name ' || range AS name FROM range(4)`)
+  } finally {
+    await lake.close()
+  }
+  mkdirSync(path.join(dir, 'captures'), { recursive: true })
+  const events = Array.from({ length: 25 }, (_, i) => JSON.stringify({ id: i, kind: i % 2 ? 'click' : 'view', at: `2026-11-24T10:00:${String(i).padStart(2, '0')}Z` }))
+  writeFileSync(path.join(dir, 'captures', 'events.jsonl'), `${events.join('\n')}\n`)
+  writeFileSync(path.join(dir, 'lakehouse.json'), `${JSON.stringify({
+    lake: './lake',
+    // Nothing listens on port 9; the cluster is here for the password commands and the Kafka view.
+    kafka: { brokers: ['127.0.0.1:9'], sasl: { mechanism: 'plain', username: E2E_KAFKA_USER, passwordEnv: 'E2E_KAFKA_PASSWORD' } },
+    sources: [{ name: 'events', file: 'captures/events.jsonl', format: 'json', table: 'raw.events' }],
+    // A flow runs until it is stopped: what keeps the pipeline (and the status bar) up in the tests.
+    flows: [{ name: 'events_refined', from: 'raw.events', to: 'refined.events', mode: 'append' }],
+  }, null, 2)}\n`)
+  writeFileSync(path.join(dir, 'broken.lakehouse.json'), `{
+  "lake": "./lake",
+  "sources": [
+    { "name": "bad", "file": "captures/events.jsonl", "format": "xml", "table": "raw.bad" }
+  ]
+}
+`)
+  mkdirSync(path.join(dir, 'queries'), { recursive: true })
+  writeFileSync(path.join(dir, 'queries', 'orders.sql'), `SELECT 'e2e-orders-' || count(*) AS marker FROM raw.orders\n`)
+}

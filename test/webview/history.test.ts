@@ -1,0 +1,117 @@
+/**
+ * The history panel in headless Chromium over a real table's log (see harness.ts for what stands
+ * in for VS Code's webview API): versions with operation, parameters, metrics and files; opening
+ * a version's query and changes; untrusted parameters shown as text.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { after, before, test } from 'node:test'
+import type { Browser } from 'playwright-core'
+import { LakeEngine } from '../../src/engine'
+import { createHistoryHandler } from '../../src/extension/panels/history-handler'
+import { LakeCatalog, runQuery } from '../../src/query'
+import { ORDERS, writeOrders } from './fixtures'
+import { hostLog, launchBrowser, openPanel, PanelServer, screenshotPath, until, type OpenPanel } from './harness'
+import { XSS_IMG } from './payloads'
+
+const lakeDir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-history-panel-'))
+const lake = new LakeEngine()
+const catalog = new LakeCatalog(lakeDir, lake.io.storage)
+const log = hostLog()
+const opened: { query: string[]; changes: [string, number, number][] } = { query: [], changes: [] }
+let browser: Browser
+let server: PanelServer
+let panel: OpenPanel
+
+before(async () => {
+  ;[browser, server] = await Promise.all([launchBrowser(), PanelServer.start(), writeOrders(lake, lakeDir)])
+  panel = await openPanel(browser, server, 'history', (post) => createHistoryHandler({
+    lake,
+    catalog,
+    openQuery: (sql) => void opened.query.push(sql),
+    openChanges: (table, from, to) => void opened.changes.push([table, from, to]),
+    log,
+  }, { table: ORDERS, restore: { table: ORDERS, lake: lakeDir } }, post))
+})
+
+after(async () => {
+  await panel?.close()
+  await browser?.close()
+  await server?.close()
+  await lake.close()
+  rmSync(lakeDir, { recursive: true, force: true })
+})
+
+const cellTexts = (version: number) => panel.page.locator(`tr[data-version="${version}"] td`).allTextContents()
+
+test('lists every version, newest first, with operation, parameters, metrics and files added/removed', async () => {
+  const { page } = panel
+  await page.waitForSelector('tr[data-version="0"]')
+  assert.equal(await page.locator('h1').textContent(), `History of ${ORDERS}`)
+  const versions = await page.locator('tr[data-version]').evaluateAll((rows) => rows.map((r) => Number((r as HTMLElement).dataset.version)))
+  assert.deepEqual(versions, [4, 3, 2, 1, 0])
+  const operations = await page.locator('tr[data-version] vscode-badge').allTextContents()
+  assert.deepEqual(operations, ['MERGE', 'DELETE', 'UPDATE', 'WRITE', 'WRITE'])
+  const update = await cellTexts(2)
+  assert.match(update[2], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/)
+  assert.match(update[4], /predicate: \["id = 2"\]/)
+  assert.match(update[5], /numUpdatedRows: 1/)
+  // The update rewrote the one file holding id 2: one file added, one removed.
+  assert.equal(update[6], '+1 −1')
+  assert.equal((await cellTexts(1))[6], '+1 −0')
+  assert.equal(await page.locator('tr[data-version="2"] td.files').getAttribute('aria-label'), '1 file added, 1 removed')
+  assert.equal((await page.getByRole('status').textContent()), '5 commits, latest version 4')
+  assert.deepEqual(panel.consoleErrors, [])
+})
+
+test('a version expands to all its parameters and metrics; markup in them is text', async () => {
+  const { page } = panel
+  const toggle = page.locator('tr[data-version="1"] button.version')
+  await toggle.click()
+  assert.equal(await toggle.getAttribute('aria-expanded'), 'true')
+  const details = page.locator('#details-1')
+  const parameters = JSON.parse((await details.locator('pre').first().textContent())!)
+  assert.equal(parameters.note, XSS_IMG)
+  assert.equal(parameters.mode, 'Append')
+  assert.match((await cellTexts(1))[4], /note: <img src=x onerror=/)
+  assert.equal(await page.locator('img').count(), 0)
+  assert.equal(await page.evaluate(() => (window as { __xss?: unknown }).__xss), undefined)
+  await page.screenshot({ path: screenshotPath('history') })
+})
+
+test('Query opens the table as of the version; the SQL it asks for runs', async () => {
+  await panel.page.locator('tr[data-version="1"]').getByRole('button', { name: 'Query' }).click()
+  await until(() => opened.query.length === 1)
+  assert.equal(opened.query[0], `SELECT * FROM ${ORDERS} VERSION AS OF 1`)
+  const asOf = await runQuery(lake, catalog, opened.query[0])
+  assert.equal(asOf.rows.length, 10)
+})
+
+test('Changes opens one commit against its parent; two ticked versions open the range', async () => {
+  const { page } = panel
+  await page.locator('tr[data-version="2"]').getByRole('button', { name: 'Changes' }).click()
+  await until(() => opened.changes.length === 1)
+  assert.deepEqual(opened.changes[0], [ORDERS, 2, 2])
+
+  const compare = page.locator('#compare')
+  assert.equal(await compare.evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), true)
+  // By keyboard: the checkboxes are reachable and toggle with Space.
+  await page.getByRole('checkbox', { name: 'Select version 3' }).press('Space')
+  await page.getByRole('checkbox', { name: 'Select version 1' }).press('Space')
+  await page.waitForFunction(() => !(document.getElementById('compare') as HTMLElement & { disabled: boolean }).disabled)
+  await compare.click()
+  await until(() => opened.changes.length === 2)
+  assert.deepEqual(opened.changes[1], [ORDERS, 1, 3])
+  assert.deepEqual((panel.state() as { selected: number[] }).selected.sort(), [1, 3])
+})
+
+test('a reloaded panel keeps its ticks and open details; a malformed request is rejected', async () => {
+  await panel.reload()
+  await panel.page.waitForSelector('#details-1')
+  assert.equal(await panel.page.locator('tr.selected').count(), 2)
+  await panel.page.evaluate(() => (window as unknown as { __lakehouseToHost(m: unknown): Promise<void> }).__lakehouseToHost({ type: 'queryVersion', version: '1; DROP TABLE x' }))
+  assert.deepEqual(log.errors, ['history panel: rejected a message: message.version: expected a whole number, got string'])
+  assert.equal(opened.query.length, 1)
+})

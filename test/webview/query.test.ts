@@ -1,0 +1,234 @@
+/**
+ * The query panel in headless Chromium over a real lake (see harness.ts for what stands in for
+ * VS Code's webview API): a 1M-row result scrolled to its end and to row 900,000 with pages
+ * fetched on demand, sorting, copying, exporting, a chart, cancelling, hide/show and reload,
+ * untrusted cell text, and malformed messages in both directions.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { after, before, test } from 'node:test'
+import type { Browser } from 'playwright-core'
+import { appendQuery, LakeEngine } from '../../src/engine'
+import { createQueryHandler } from '../../src/extension/panels/query-handler'
+import { LakeCatalog, QuerySession, runQuery } from '../../src/query'
+import { hostLog, launchBrowser, until, openPanel, PanelServer, screenshotPath, type OpenPanel } from './harness'
+import { XSS_IMG, XSS_SCRIPT } from './payloads'
+
+const lakeDir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-query-panel-'))
+const lake = new LakeEngine()
+const catalog = new LakeCatalog(lakeDir, lake.io.storage)
+const log = hostLog()
+const clipboard: string[] = []
+let browser: Browser
+let server: PanelServer
+let panel: OpenPanel
+let exportCount = 0
+
+before(async () => {
+  await appendQuery(lake, path.join(lakeDir, 'raw', 'events'), `SELECT i::BIGINT AS id, 'c' || (i % 5) AS customer, ((i % 1000) * 1.5)::DECIMAL(12,2) AS amount,
+    CASE WHEN i = 0 THEN '${XSS_IMG}' WHEN i = 1 THEN '${XSS_SCRIPT}' WHEN i % 7 = 0 THEN NULL ELSE 'note ' || i END AS note
+    FROM range(1000000) t(i)`)
+  ;[browser, server] = await Promise.all([launchBrowser(), PanelServer.start()])
+  panel = await openPanel(browser, server, 'query', (post) => createQueryHandler({
+    session: new QuerySession(lake, catalog),
+    chooseExportFile: async (format) => path.join(lakeDir, `export-${++exportCount}.${format}`),
+    copyToClipboard: async (text) => void clipboard.push(text),
+    log,
+  }, { sql: 'SELECT * FROM raw.events', run: true, lake: lakeDir, restore: { lake: lakeDir } }, post))
+})
+
+after(async () => {
+  await panel?.close()
+  await browser?.close()
+  await server?.close()
+  await lake.close()
+  rmSync(lakeDir, { recursive: true, force: true })
+})
+
+const pageRequests = () => panel.toHost.filter((m): m is { type: 'page'; offset: number; limit: number } => (m as { type: string }).type === 'page')
+/** The grid's rendered rows: row number and cell texts. */
+const visibleRows = () => panel.page.$$eval('.grid-row:not([hidden])', (rows) =>
+  rows.map((row) => [...row.children].map((cell) => cell.textContent ?? '')).sort((a, b) => Number(a[0]) - Number(b[0])))
+
+test('runs the query from the command and shows the first rows, column types and the row count', async () => {
+  const { page } = panel
+  await page.getByRole('status').filter({ hasText: '1,000,000 rows' }).waitFor()
+  const headers = await page.$$eval('.grid-colheader', (cells) => cells.map((c) => [c.querySelector('.grid-colname')!.textContent, c.querySelector('.grid-coltype')!.textContent]))
+  assert.deepEqual(headers, [['id', 'BIGINT'], ['customer', 'VARCHAR'], ['amount', 'DECIMAL(12,2)'], ['note', 'VARCHAR']])
+  await page.waitForSelector('.grid-row[aria-rowindex="2"]:not(.loading)')
+  const rows = await visibleRows()
+  assert.deepEqual(rows[2], ['3', '2', 'c2', '3.00', 'note 2'])
+  assert.equal(await page.getAttribute('.grid', 'aria-rowcount'), '1000001')
+  assert.deepEqual(panel.consoleErrors, [])
+})
+
+test('scrolling to the end and to row 900,000 fetches only the pages in view', async () => {
+  const { page } = panel
+  const before = pageRequests().length
+  await page.$eval('.grid', (grid) => (grid.scrollTop = grid.scrollHeight))
+  await page.waitForFunction(() => [...document.querySelectorAll('.grid-row:not([hidden]):not(.loading)')].some((row) => row.children[0].textContent === '1000000'))
+  let rows = await visibleRows()
+  assert.deepEqual(rows.at(-1)!.slice(0, 3), ['1000000', '999999', 'c4'])
+  const scrollRequests = pageRequests().slice(before)
+  assert.ok(scrollRequests.length >= 1 && scrollRequests.length <= 4, `pages asked for: ${JSON.stringify(scrollRequests)}`)
+  for (const request of scrollRequests) {
+    assert.ok(request.limit <= 200, `a page of ${request.limit} rows`)
+    assert.ok(request.offset >= 999_000, `nothing between the top and the end was fetched (offset ${request.offset})`)
+  }
+
+  // Row 900,000 (index 899,999) to the top of the view: scrollTop is proportional beyond the browser's height limit.
+  const mid = pageRequests().length
+  await page.$eval('.grid', (grid) => {
+    const view = grid.clientHeight - 40
+    const range = 1_000_000 * 22 - view
+    grid.scrollTop = ((899_999 * 22) / range) * (grid.scrollHeight - grid.clientHeight)
+  })
+  await page.waitForFunction(() => [...document.querySelectorAll('.grid-row:not([hidden]):not(.loading)')].some((row) => row.children[0].textContent === '900000'))
+  rows = await visibleRows()
+  const row = rows.find((r) => r[0] === '900000')!
+  assert.deepEqual(row, ['900000', '899999', 'c4', '1498.50', 'note 899999'])
+  const midRequests = pageRequests().slice(mid)
+  assert.ok(midRequests.length <= 3 && midRequests.every((r) => r.offset >= 899_000 && r.offset < 901_000 && r.limit <= 200), JSON.stringify(midRequests))
+  assert.equal(await page.getAttribute('.grid-row[aria-rowindex="900001"]', 'aria-rowindex'), '900001')
+})
+
+test('clicking a header sorts (ascending, descending); the order reaches the pages and the export', async () => {
+  const { page } = panel
+  const header = page.getByRole('columnheader', { name: /^id/ })
+  await header.getByRole('button').click()
+  assert.equal(await header.getAttribute('aria-sort'), 'ascending')
+  await header.getByRole('button').click()
+  assert.equal(await header.getAttribute('aria-sort'), 'descending')
+  await page.waitForSelector('.grid-row[aria-rowindex="2"]:not(.loading)')
+  assert.deepEqual((await visibleRows())[0].slice(0, 2), ['1', '999999'])
+  const last = pageRequests().at(-1)!
+  assert.deepEqual((last as { sort?: unknown }).sort, { column: 'id', direction: 'desc' })
+
+  await page.$eval('#format', (select) => ((select as HTMLElement & { value: string }).value = 'parquet'))
+  await page.locator('#export').click()
+  await page.getByRole('status').filter({ hasText: 'Exported 1,000,000 rows' }).waitFor()
+  const file = path.join(lakeDir, `export-${exportCount}.parquet`)
+  assert.deepEqual((await runQuery(lake, catalog, `SELECT count(*) AS n FROM read_parquet('${file}')`)).rows, [{ n: 1_000_000 }])
+  assert.deepEqual((await runQuery(lake, catalog, `SELECT id FROM read_parquet('${file}') LIMIT 2`)).rows, [{ id: 999_999 }, { id: 999_998 }])
+})
+
+test('copying the active cell and rows goes to the host clipboard', async () => {
+  const { page } = panel
+  await page.locator('.grid-row[aria-rowindex="3"] .grid-cell').nth(1).click()
+  await page.keyboard.press('Control+c')
+  await page.waitForFunction(() => document.getElementById('status')!.textContent!.startsWith('Copied'))
+  assert.equal(clipboard.at(-1), 'c3')
+  // Row numbers select rows; Shift extends; "Copy with header" adds the column names.
+  await page.locator('.grid-row[aria-rowindex="2"] .grid-rownum').click()
+  await page.locator('.grid-row[aria-rowindex="3"] .grid-rownum').click({ modifiers: ['Shift'] })
+  await page.locator('#copy-rows').click()
+  await page.waitForFunction((n) => document.getElementById('status')!.textContent!.includes('3 line'), 3)
+  assert.equal(clipboard.at(-1), 'id\tcustomer\tamount\tnote\n999999\tc4\t1498.50\t\n999998\tc3\t1497.00\tnote 999998')
+  // Arrow keys move the active cell, announced through aria-activedescendant.
+  await page.locator('.grid').focus()
+  await page.keyboard.press('ArrowDown')
+  await page.keyboard.press('ArrowRight')
+  const active = () => page.$eval('.grid', (grid) => document.getElementById(grid.getAttribute('aria-activedescendant') ?? '')?.textContent)
+  await page.waitForFunction(() => document.querySelector('.grid-cell.active')?.textContent === '1495.50')
+  assert.equal(await active(), '1495.50', 'row 999997, the column right of customer')
+})
+
+test('untrusted cell text is shown as text and runs nothing', async () => {
+  const { page } = panel
+  await page.locator('#sql').evaluate((el) => ((el as HTMLElement & { value: string }).value = 'SELECT id, note FROM raw.events WHERE id < 2 ORDER BY id'))
+  await page.locator('#run').click()
+  await page.getByRole('status').filter({ hasText: /^2 rows/ }).waitFor()
+  await page.waitForSelector('.grid-row[aria-rowindex="3"]:not(.loading)')
+  const notes = (await visibleRows()).map((r) => r[2])
+  assert.deepEqual(notes, [XSS_IMG, XSS_SCRIPT])
+  assert.equal(await page.evaluate(() => (window as { __xss?: unknown }).__xss), undefined)
+  assert.equal(await page.locator('img, script:not([src])').count(), 0)
+})
+
+test('a chart of a small aggregate result', async () => {
+  const { page } = panel
+  await page.locator('#sql').evaluate((el) => ((el as HTMLElement & { value: string }).value = 'SELECT customer, sum(amount) AS total, count(*) AS n FROM raw.events GROUP BY customer ORDER BY customer'))
+  await page.locator('#sql').press('Control+Enter')
+  await page.getByRole('status').filter({ hasText: /^5 rows/ }).waitFor()
+  await page.locator('#chart-toggle').click()
+  await page.waitForSelector('svg.chart rect.chart-bar')
+  assert.equal(await page.locator('svg.chart rect.chart-bar').count(), 5)
+  assert.deepEqual(await page.locator('svg.chart text.chart-label').allTextContents(), ['c0', 'c1', 'c2', 'c3', 'c4'])
+  assert.match((await page.locator('svg.chart').getAttribute('aria-label'))!, /Bar chart of total by customer/)
+  await page.screenshot({ path: screenshotPath('query-chart') })
+  await page.$eval('#chart-kind', (select) => {
+    const s = select as HTMLElement & { value: string }
+    s.value = 'line'
+    s.dispatchEvent(new Event('change'))
+  })
+  await page.waitForSelector('svg.chart polyline.chart-line')
+  await page.locator('#chart-toggle').click()
+})
+
+test('cancel stops a long query and the panel stays usable', async () => {
+  const { page } = panel
+  await page.locator('#sql').evaluate((el) => ((el as HTMLElement & { value: string }).value = 'SELECT count(*) FROM range(1000000000) a CROSS JOIN range(1000000000) b'))
+  await page.locator('#run').click()
+  await page.getByRole('status').filter({ hasText: 'Running' }).waitFor()
+  await page.locator('#cancel').click()
+  await page.getByRole('status').filter({ hasText: 'Cancelled' }).waitFor()
+  assert.equal(await page.locator('#run').evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), false)
+})
+
+test('a hidden and shown panel gets its SQL, result, order and scroll position back', async () => {
+  const { page } = panel
+  await page.locator('#sql').evaluate((el) => ((el as HTMLElement & { value: string }).value = 'SELECT id FROM raw.events'))
+  await page.locator('#run').click()
+  await page.getByRole('status').filter({ hasText: '1,000,000 rows' }).waitFor()
+  await page.getByRole('columnheader', { name: /^id/ }).getByRole('button').click()
+  await page.$eval('.grid', (grid) => (grid.scrollTop = 220_000))
+  await until(() => ((panel.state() as { firstRow?: number }).firstRow ?? 0) > 1000)
+  const saved = panel.state() as { sql: string; firstRow: number; sort: unknown }
+  assert.equal(saved.sql, 'SELECT id FROM raw.events')
+  assert.deepEqual(saved.sort, { column: 'id', direction: 'asc' })
+  assert.ok(saved.firstRow > 1000, `first row ${saved.firstRow}`)
+
+  await panel.reload()
+  await page.getByRole('status').filter({ hasText: '1,000,000 rows' }).waitFor()
+  assert.equal(await page.locator('#sql').evaluate((el) => (el as HTMLElement & { value: string }).value), 'SELECT id FROM raw.events')
+  assert.equal(await page.getByRole('columnheader', { name: /^id/ }).getAttribute('aria-sort'), 'ascending')
+  await page.waitForFunction((first) => [...document.querySelectorAll('.grid-row:not([hidden]):not(.loading)')].some((row) => row.children[0].textContent === String(first + 1)), saved.firstRow)
+})
+
+test('malformed messages are rejected and logged on both sides; nothing breaks', async () => {
+  const { page } = panel
+  const errorsBefore = log.errors.length
+  await page.evaluate(async () => {
+    const send = (window as unknown as { __lakehouseToHost(m: unknown): Promise<void> }).__lakehouseToHost
+    await send({ type: 'page', requestId: 1, resultId: 'r1', offset: -5, limit: 10 })
+    await send({ type: 'drop-tables' })
+    await send({ type: 'run', sql: 42 })
+    await send('run')
+  })
+  assert.deepEqual(log.errors.slice(errorsBefore), [
+    'query panel: rejected a message: message.offset: -5 is outside 0..9007199254740991',
+    'query panel: rejected a message: message: unknown message type "drop-tables"',
+    'query panel: rejected a message: message.sql: expected text, got number',
+    'query panel: rejected a message: message: expected a message object, got string',
+  ])
+  const consoleBefore = panel.consoleErrors.length
+  await panel.postToPanel({ type: 'result', info: { id: 'x', columns: 'all', rowCount: 1, elapsedMs: 1, tables: [] } })
+  await panel.postToPanel({ type: 'page', requestId: 1, resultId: 'r', offset: 0, rows: [[{ toString: null }]], rowCount: 1, extra: true })
+  await panel.postToPanel({ type: 'init', sql: `<img src=x onerror="window.__xss=3">`, run: false, restore: {}, lake: 7 })
+  await until(() => panel.consoleErrors.length >= consoleBefore + 3)
+  assert.deepEqual(panel.consoleErrors.slice(consoleBefore).map((e) => e.replace(/^.*?rejected/, 'rejected')), [
+    'rejected a message from the host: message.info.columns: expected an array, got string',
+    "rejected a message from the host: message: unexpected property 'extra'",
+    'rejected a message from the host: message.lake: expected text, got number',
+  ])
+  // Still working.
+  await page.locator('#run').click()
+  await page.getByRole('status').filter({ hasText: '1,000,000 rows' }).waitFor()
+  assert.equal(await page.evaluate(() => (window as { __xss?: unknown }).__xss), undefined)
+})
+
+test('screenshot', async () => {
+  await panel.page.screenshot({ path: screenshotPath('query') })
+})

@@ -1,0 +1,245 @@
+/**
+ * The query panel: SQL in, a result the host keeps in DuckDB, shown by a virtual grid that asks
+ * for pages as the user scrolls; sort, copy, export and a chart for small results. The panel's
+ * SQL, sort and scroll position are saved with VS Code's state (hide/show and reload).
+ */
+import '../shared/base.css'
+import '../shared/grid.css'
+import './query.css'
+import { byId, replaceChildren } from '../shared/dom'
+import { formatBytes, formatCount, formatDuration, valueText } from '../shared/format'
+import { connectToHost } from '../shared/host'
+import { EXPORT_FORMATS, queryToPanel, type ExportFormat, type QueryToHost, type QueryToPanel, type ResultInfo, type SortOrder } from '../shared/protocol'
+import { literal, object, optional, record, jsonValue, string, count, type Infer } from '../shared/validate'
+import { VirtualGrid } from '../shared/virtual-grid'
+import { chartNumber, renderChart, type ChartKind } from './chart'
+import { buildQueryView } from './view'
+
+const PAGE_SIZE = 200
+const CHART_ROWS_MAX = 1000
+
+const savedState = object({
+  sql: string,
+  resultId: optional(string),
+  sort: optional(object({ column: string, direction: literal('asc', 'desc') })),
+  firstRow: optional(count),
+  format: optional(literal(...EXPORT_FORMATS)),
+  restore: optional(record(jsonValue)),
+})
+type SavedState = Infer<typeof savedState>
+
+const host = connectToHost<QueryToHost, QueryToPanel, SavedState>('query', queryToPanel, savedState)
+const app = byId('app')
+const view = buildQueryView(app)
+let state: SavedState = host.savedState ?? { sql: '' }
+let result: ResultInfo | undefined
+let sort: SortOrder | undefined
+let running: { started: number; timer: ReturnType<typeof setInterval> } | undefined
+let nextRequest = 1
+/** Page requests in flight: which result and order each was for, so late answers can be dropped. */
+const requests = new Map<number, { resultId: string; sortKey: string; offset: number; chart?: boolean }>()
+
+const sortKey = (s?: SortOrder) => (s ? `${s.column}\u0000${s.direction}` : '')
+const save = (patch: Partial<SavedState>) => {
+  state = { ...state, ...patch }
+  host.saveState(state)
+}
+
+const grid = new VirtualGrid({
+  label: 'Query result',
+  pageSize: PAGE_SIZE,
+  requestPage(offset, limit) {
+    if (!result) return
+    const requestId = nextRequest++
+    requests.set(requestId, { resultId: result.id, sortKey: sortKey(sort), offset })
+    host.post({ type: 'page', requestId, resultId: result.id, offset, limit, ...(sort ? { sort } : {}) })
+  },
+  onSort(column) {
+    if (!result) return
+    // Clicking a header cycles: ascending, descending, the result's own order.
+    sort = sort?.column !== column.name ? { column: column.name, direction: 'asc' } : sort.direction === 'asc' ? { column: column.name, direction: 'desc' } : undefined
+    save({ sort, firstRow: 0 })
+    grid.setResult(result.columns, result.rowCount, sort)
+    if (!view.chart.hidden) requestChartRows()
+  },
+  onCopy: copy,
+  onScroll: (firstRow) => save({ firstRow }),
+})
+view.results.append(grid.element)
+
+function copy(text: string): void {
+  if (!text) return
+  host.post({ type: 'copy', text })
+  setStatus(`Copied ${text.length > 60 ? `${formatCount(text.split('\n').length)} line(s)` : `“${text}”`}`)
+}
+
+function setStatus(text: string): void {
+  view.status.textContent = text
+}
+
+function showError(message: string | undefined): void {
+  view.error.hidden = message === undefined
+  view.error.textContent = message ?? ''
+}
+
+function setRunning(on: boolean): void {
+  if (running) clearInterval(running.timer)
+  running = undefined
+  view.run.disabled = on
+  view.cancel.disabled = !on
+  app.setAttribute('aria-busy', String(on))
+  if (on) {
+    const started = performance.now()
+    running = { started, timer: setInterval(() => setStatus(`Running… ${formatDuration(performance.now() - started)}`), 100) }
+    setStatus('Running…')
+  }
+}
+
+function run(): void {
+  const sql = view.sql.value.trim()
+  if (!sql) return
+  save({ sql: view.sql.value })
+  showError(undefined)
+  host.post({ type: 'run', sql })
+}
+
+function resultSummary(info: ResultInfo): string {
+  const tables = info.tables.map((t) => (t.filesTotal ? `${t.name} v${t.version}: ${t.filesRead} of ${t.filesTotal} files` : t.name))
+  return [`${formatCount(info.rowCount)} row${info.rowCount === 1 ? '' : 's'}`, formatDuration(info.elapsedMs), ...tables].join(' · ')
+}
+
+function showResult(info: ResultInfo): void {
+  const restoring = state.resultId === info.id
+  result = info
+  sort = restoring && state.sort && info.columns.some((c) => c.name === state.sort?.column) ? state.sort : undefined
+  save({ resultId: info.id, sort, firstRow: restoring ? state.firstRow : 0 })
+  grid.setResult(info.columns, info.rowCount, sort, restoring ? (state.firstRow ?? 0) : 0)
+  setStatus(resultSummary(info))
+  for (const b of [view.exportButton, view.copyCell, view.copyRows]) b.disabled = info.rowCount === 0
+  const chartable = info.rowCount > 0 && info.rowCount <= CHART_ROWS_MAX && info.columns.some((c) => c.type !== 'VARCHAR')
+  view.chartToggle.disabled = !chartable
+  if (!chartable) view.chart.hidden = true
+  setChartColumns(info)
+  if (!view.chart.hidden) requestChartRows()
+}
+
+// ---- chart: the whole (small) result in one page, in the grid's order
+
+function setChartColumns(info: ResultInfo): void {
+  const options = (columns: typeof info.columns) => columns.map((c) => {
+    const option = document.createElement('vscode-option')
+    option.setAttribute('value', c.name)
+    option.textContent = c.name
+    return option
+  })
+  const numeric = info.columns.filter((c) => /INT|DOUBLE|FLOAT|REAL|DECIMAL|NUMERIC/i.test(c.type))
+  replaceChildren(view.chartLabel, options(info.columns))
+  replaceChildren(view.chartValue, options(numeric))
+  const label = info.columns.find((c) => !numeric.includes(c)) ?? info.columns[0]
+  const value = numeric.find((c) => c !== label) ?? numeric[0]
+  queueMicrotask(() => {
+    if (label) view.chartLabel.value = label.name
+    if (value) view.chartValue.value = value.name
+  })
+}
+
+let chartRows: unknown[][] = []
+
+function requestChartRows(): void {
+  if (!result) return
+  const requestId = nextRequest++
+  requests.set(requestId, { resultId: result.id, sortKey: sortKey(sort), offset: 0, chart: true })
+  host.post({ type: 'page', requestId, resultId: result.id, offset: 0, limit: Math.min(CHART_ROWS_MAX, result.rowCount), ...(sort ? { sort } : {}) })
+}
+
+function drawChart(): void {
+  if (!result) return
+  const labelIndex = result.columns.findIndex((c) => c.name === view.chartLabel.value)
+  const valueIndex = result.columns.findIndex((c) => c.name === view.chartValue.value)
+  if (labelIndex < 0 || valueIndex < 0) {
+    replaceChildren(view.chartArea, 'Choose a label column and a numeric value column.')
+    return
+  }
+  const chart = renderChart({
+    labels: chartRows.map((row) => valueText(row[labelIndex] as never)),
+    values: chartRows.map((row) => chartNumber(row[valueIndex])),
+    labelName: result.columns[labelIndex].name,
+    valueName: result.columns[valueIndex].name,
+  }, view.chartKind.value as ChartKind)
+  replaceChildren(view.chartArea, chart)
+}
+
+// ---- wiring
+
+view.run.addEventListener('click', run)
+view.cancel.addEventListener('click', () => host.post({ type: 'cancel' }))
+view.sql.addEventListener('keydown', (event: KeyboardEvent) => {
+  if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault()
+    run()
+  }
+})
+view.sql.addEventListener('input', () => save({ sql: view.sql.value }))
+view.format.addEventListener('change', () => save({ format: view.format.value as ExportFormat }))
+view.exportButton.addEventListener('click', () => {
+  if (!result) return
+  setStatus('Exporting…')
+  host.post({ type: 'export', resultId: result.id, format: view.format.value as ExportFormat, ...(sort ? { sort } : {}) })
+})
+view.copyCell.addEventListener('click', () => copy(grid.selectionText()))
+view.copyRows.addEventListener('click', () => copy(grid.rowsWithHeader()))
+view.chartToggle.addEventListener('click', () => {
+  view.chart.hidden = !view.chart.hidden
+  view.chartToggle.setAttribute('aria-pressed', String(!view.chart.hidden))
+  if (!view.chart.hidden) requestChartRows()
+})
+for (const control of [view.chartLabel, view.chartValue, view.chartKind]) control.addEventListener('change', drawChart)
+
+host.listen((message) => {
+  switch (message.type) {
+    case 'init':
+      view.sql.value = state.sql || message.sql || ''
+      if (message.lake) view.lake.textContent = message.lake
+      save({ sql: view.sql.value, restore: message.restore })
+      if (message.run && view.sql.value.trim()) run()
+      return
+    case 'running':
+      return setRunning(true)
+    case 'result':
+      setRunning(false)
+      return showResult(message.info)
+    case 'cancelled':
+      setRunning(false)
+      return setStatus('Cancelled')
+    case 'page': {
+      const request = requests.get(message.requestId)
+      requests.delete(message.requestId)
+      if (!request || !result || request.resultId !== result.id || request.sortKey !== sortKey(sort)) return
+      if (request.chart) {
+        chartRows = message.rows
+        return drawChart()
+      }
+      return grid.receivePage(message.offset, message.rows)
+    }
+    case 'exported':
+      return setStatus(`Exported ${formatCount(message.rows)} rows (${formatBytes(message.bytes)}) to ${message.file}`)
+    case 'exportCancelled':
+      return setStatus(result ? resultSummary(result) : '')
+    case 'error': {
+      const request = message.requestId === undefined ? undefined : requests.get(message.requestId)
+      if (request) {
+        requests.delete(message.requestId!)
+        if (!request.chart) grid.pageFailed(request.offset)
+        if (request.resultId !== result?.id) return
+      } else if (running) {
+        setRunning(false)
+        setStatus('Failed')
+      }
+      return showError(message.message)
+    }
+  }
+})
+
+if (state.format) queueMicrotask(() => (view.format.value = state.format!))
+host.post({ type: 'ready' })
+app.setAttribute('aria-busy', 'false')

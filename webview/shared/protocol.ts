@@ -1,0 +1,261 @@
+/**
+ * The one message protocol between the extension host and the panels. Both sides validate every
+ * message they receive with these validators (a panel's data is untrusted by the host, and the
+ * host's data, which comes from tables and Kafka payloads, is untrusted text to the panel).
+ * Requests that expect an answer carry a `requestId` that the answer repeats, so a panel can drop
+ * answers it no longer needs (a page of a result it has since replaced).
+ *
+ * No engine or `vscode` imports: this file is bundled into the browser and imported by the host.
+ */
+import {
+  array, boolean, count, finite, integer, jsonValue, lazy, literal, nullable, object, optional, record, string, text, union,
+  type Infer, type Validator,
+} from './validate'
+
+export type { JsonValue } from './validate'
+
+export const PANEL_KINDS = ['query', 'history', 'changes', 'topic'] as const
+export type PanelKind = (typeof PANEL_KINDS)[number]
+
+const requestId = integer(0)
+const name = text(1024)
+const sqlText = text(1_000_000)
+const column = object({ name, type: text(4096) })
+export type Column = Infer<typeof column>
+
+/** Any panel: the host reports a failure; `requestId` names the request it answers, when it does. */
+const errorMessage = object({ type: literal('error'), message: string, requestId: optional(requestId) })
+/** Any panel: the panel's script is running and listening; the host answers with its first data. */
+const ready = object({ type: literal('ready') })
+/**
+ * In each panel's first answer: what reopens the panel (the command's arguments). The panel keeps
+ * it in its saved state, from which VS Code's serializer restores the panel after a reload.
+ */
+const restore = record(jsonValue)
+
+// ---------------------------------------------------------------------------------------------
+// Query panel
+
+export const PAGE_LIMIT_MAX = 1000
+export const EXPORT_FORMATS = ['csv', 'parquet', 'jsonl'] as const
+export type ExportFormat = (typeof EXPORT_FORMATS)[number]
+
+const sortOrder = object({ column: name, direction: literal('asc', 'desc') })
+export type SortOrder = Infer<typeof sortOrder>
+
+const resultInfo = object({
+  id: name,
+  columns: array(column),
+  rowCount: count,
+  elapsedMs: finite,
+  tables: array(object({ name: text(4096), version: count, filesRead: count, filesTotal: count })),
+})
+export type ResultInfo = Infer<typeof resultInfo>
+
+export const queryToHost = union({
+  ready,
+  run: object({ type: literal('run'), sql: sqlText }),
+  cancel: object({ type: literal('cancel') }),
+  page: object({ type: literal('page'), requestId, resultId: name, offset: count, limit: integer(1, PAGE_LIMIT_MAX), sort: optional(sortOrder) }),
+  export: object({ type: literal('export'), resultId: name, format: literal(...EXPORT_FORMATS), sort: optional(sortOrder) }),
+  copy: object({ type: literal('copy'), text: string }),
+})
+
+export const queryToPanel = union({
+  error: errorMessage,
+  /** The SQL to show (and run at once when `run`), e.g. from "query this version" in the history. */
+  init: object({ type: literal('init'), sql: optional(sqlText), run: boolean, lake: optional(text(4096)), restore }),
+  running: object({ type: literal('running') }),
+  result: object({ type: literal('result'), info: resultInfo }),
+  cancelled: object({ type: literal('cancelled') }),
+  /** Rows as arrays in the result's column order (smaller than objects, and a column may be called anything). */
+  page: object({ type: literal('page'), requestId, resultId: name, offset: count, rows: array(array(jsonValue)), rowCount: count }),
+  exported: object({ type: literal('exported'), file: string, format: literal(...EXPORT_FORMATS), rows: count, bytes: count }),
+  /** An export the user cancelled in the save dialog. */
+  exportCancelled: object({ type: literal('exportCancelled') }),
+})
+
+// ---------------------------------------------------------------------------------------------
+// History panel
+
+const historyEntry = object({
+  version: count,
+  /** ms since the epoch */
+  timestamp: finite,
+  operation: name,
+  operationParameters: record(jsonValue),
+  operationMetrics: record(jsonValue),
+  engineInfo: optional(text(4096)),
+  readVersion: optional(count),
+  isBlindAppend: optional(boolean),
+  /** Actions in the commit by kind (`add`, `remove`, `cdc`, …). */
+  actionCounts: record(count),
+})
+export type HistoryEntry = Infer<typeof historyEntry>
+
+export const historyToHost = union({
+  ready,
+  refresh: object({ type: literal('refresh') }),
+  /** Open the query panel on `SELECT * FROM table VERSION AS OF version`. */
+  queryVersion: object({ type: literal('queryVersion'), version: count }),
+  /** Open the change panel on versions from..to (from = to: one commit against its parent). */
+  showChanges: object({ type: literal('showChanges'), from: count, to: count }),
+})
+
+export const historyToPanel = union({
+  error: errorMessage,
+  history: object({ type: literal('history'), table: name, entries: array(historyEntry), restore }),
+})
+
+// ---------------------------------------------------------------------------------------------
+// Change (CDF diff) panel
+
+export const CHANGE_TYPES = ['insert', 'delete', 'update_preimage', 'update_postimage'] as const
+export type ChangeType = (typeof CHANGE_TYPES)[number]
+
+const changeRow = object({
+  changeType: literal(...CHANGE_TYPES),
+  version: count,
+  /** The table's columns, in `columns` order. */
+  values: array(jsonValue),
+})
+export type ChangeRow = Infer<typeof changeRow>
+
+const commitSummary = object({
+  version: count,
+  timestamp: finite,
+  operation: name,
+  operationParameters: record(jsonValue),
+  operationMetrics: record(jsonValue),
+})
+export type CommitSummary = Infer<typeof commitSummary>
+
+export const changesToHost = union({
+  ready,
+  /** Changes of versions from..to, optionally only the rows whose `keyColumn` equals `keyValue` (as text). */
+  load: object({ type: literal('load'), requestId, from: count, to: count, keyColumn: optional(name), keyValue: optional(text(4096)) }),
+})
+
+export const changesToPanel = union({
+  error: errorMessage,
+  init: object({
+    type: literal('init'),
+    table: name,
+    /** Versions still in the log, oldest first. */
+    versions: array(object({ version: count, operation: name, timestamp: finite })),
+    from: count,
+    to: count,
+    columns: array(column),
+    /** A column that likely identifies a row (the pairing key for update images). */
+    keyColumn: optional(name),
+    restore,
+  }),
+  changes: object({
+    type: literal('changes'),
+    requestId,
+    from: count,
+    to: count,
+    counts: object({ insert: count, delete: count, update_preimage: count, update_postimage: count }),
+    columns: array(column),
+    rows: array(changeRow),
+    /** More rows matched than were sent. */
+    truncated: boolean,
+    commits: array(commitSummary),
+  }),
+})
+
+// ---------------------------------------------------------------------------------------------
+// Topic panel
+
+export interface SchemaNode {
+  name: string
+  type: string
+  nullable: boolean
+  children: SchemaNode[]
+}
+const schemaNode: Validator<SchemaNode> = object({ name, type: text(4096), nullable: boolean, children: array(lazy(() => schemaNode)) })
+
+const messageSummary = object({
+  index: count,
+  key: nullable(string),
+  partition: count,
+  offset: text(32),
+  /** ms since the epoch */
+  timestamp: finite,
+  headers: record(nullable(string)),
+  /** Bytes in the value (0 for a tombstone). */
+  size: count,
+  /** The start of the value as text, for the list and the text filter. */
+  preview: string,
+  status: literal('row', 'tombstone', 'error'),
+})
+export type MessageSummary = Infer<typeof messageSummary>
+
+const decodedValue = union({
+  row: object({ type: literal('row'), value: jsonValue }),
+  tombstone: object({ type: literal('tombstone') }),
+  error: object({ type: literal('error'), reason: name, detail: optional(string) }),
+})
+export type DecodedValue = Infer<typeof decodedValue>
+
+export const topicToHost = union({
+  ready,
+  reload: object({ type: literal('reload') }),
+  select: object({ type: literal('select'), requestId, index: count }),
+})
+
+export const topicToPanel = union({
+  error: errorMessage,
+  topic: object({
+    type: literal('topic'),
+    source: string,
+    format: name,
+    partitions: array(object({ partition: count, messages: count, firstOffset: text(32), lastOffset: text(32) })),
+    schema: array(schemaNode),
+    messages: array(messageSummary),
+    /** The capture holds more messages than were sampled. */
+    truncated: boolean,
+    restore,
+  }),
+  message: object({
+    type: literal('message'),
+    requestId,
+    index: count,
+    /** The value as UTF-8 text when it is valid UTF-8. */
+    text: nullable(string),
+    /** The first bytes of the value in hex. */
+    hex: string,
+    decoded: decodedValue,
+    /** The row the flow's transforms would produce, when the panel knows a flow (or why it could not). */
+    flattened: optional(union({
+      rows: object({ type: literal('rows'), columns: array(column), rows: array(array(jsonValue)) }),
+      error: object({ type: literal('error'), message: string }),
+    })),
+  }),
+})
+
+// ---------------------------------------------------------------------------------------------
+
+export type QueryToHost = Infer<typeof queryToHost>
+export type QueryToPanel = Infer<typeof queryToPanel>
+export type HistoryToHost = Infer<typeof historyToHost>
+export type HistoryToPanel = Infer<typeof historyToPanel>
+export type ChangesToHost = Infer<typeof changesToHost>
+export type ChangesToPanel = Infer<typeof changesToPanel>
+export type TopicToHost = Infer<typeof topicToHost>
+export type TopicToPanel = Infer<typeof topicToPanel>
+
+/** Each panel's two directions, for code that handles every panel alike. */
+export const PROTOCOL = {
+  query: { toHost: queryToHost, toPanel: queryToPanel },
+  history: { toHost: historyToHost, toPanel: historyToPanel },
+  changes: { toHost: changesToHost, toPanel: changesToPanel },
+  topic: { toHost: topicToHost, toPanel: topicToPanel },
+} as const
+
+export interface Messages {
+  query: { toHost: QueryToHost; toPanel: QueryToPanel }
+  history: { toHost: HistoryToHost; toPanel: HistoryToPanel }
+  changes: { toHost: ChangesToHost; toPanel: ChangesToPanel }
+  topic: { toHost: TopicToHost; toPanel: TopicToPanel }
+}
