@@ -15,7 +15,8 @@ import { after, before, describe, test } from 'node:test'
 import type { Page } from 'playwright-core'
 import { filesUnder, packageVsix, requireTools, startCodeServer, vsixEntries, type CodeServer } from './code-server'
 import { answer, closeQuickInput, notification, openFile, openLakehouse, openWorkbench, pick, runCommand, screenshot, treeRow, view, webview, type Workbench } from './workbench'
-import { buildWorkspace, E2E_KAFKA_USER, QUERY_MARKER } from './workspace'
+import { kafkaFor, produceJson, startBroker, type MockBroker } from '../kafka/broker'
+import { buildWorkspace, CLICKS_MESSAGES, CLICKS_TOPIC, E2E_KAFKA_USER, QUERY_MARKER, writeKafkaPipeline } from './workspace'
 
 const CANARY = `canary-${Math.random().toString(36).slice(2)}-pw`
 
@@ -24,6 +25,7 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
   let workspace: string
   let vsix: string
   let server: CodeServer | undefined
+  let broker: MockBroker | undefined
   let workbench: Workbench | undefined
   let page: Page
 
@@ -40,6 +42,9 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     vsix = path.join(home, 'local-lakehouse-linux-x64.vsix')
     packageVsix(vsix)
     await buildWorkspace(workspace)
+    broker = await startBroker({ topics: [{ name: CLICKS_TOPIC, partitions: 2 }] })
+    await produceJson(kafkaFor(broker), CLICKS_TOPIC, Array.from({ length: CLICKS_MESSAGES }, (_, i) => ({ key: `u${i % 7}`, value: { id: i, page: `/p/${i % 5}` } })), { partitions: 2 })
+    writeKafkaPipeline(workspace, broker.brokers)
     server = await startCodeServer(path.join(home, 'code-server'), vsix)
     workbench = await openWorkbench(server.url, workspace, path.join(home, 'chromium'))
     page = workbench.page
@@ -49,6 +54,7 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     if (page) await screenshot(page, 'last')
     await workbench?.close().catch(() => undefined)
     await server?.stop()
+    await broker?.stop()
     if (home) rmSync(home, { recursive: true, force: true })
   })
 
@@ -132,6 +138,7 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
   test('a pipeline runs in a child process: the views and the status bar follow it, and it stops when asked', async () => {
     await closeQuickInput(page)
     await runCommand(page, 'Lakehouse: Start Pipeline')
+    await pick(page, /^lakehouse\.json$/)
     // The capture is replayed to its end and its job stops; the flow keeps running until stopped.
     await treeRow(page, 'Pipelines', /^events\s*stopped/).waitFor({ timeout: 90_000 })
     await treeRow(page, 'Pipelines', /^events_refined\s*running/).waitFor({ timeout: 30_000 })
@@ -144,6 +151,23 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     const log = lakehouseLog()
     assert.match(log, /pipeline\.start \{"file":"lakehouse\.json","pid":\d+,"args":\["run","--pipeline",".*lakehouse\.json","--source","events","--flow","events_refined","--events"\]\}/)
     assert.match(log, /pipeline\.exit \{"file":"lakehouse\.json","pid":\d+,"jobs":\["source:events","flow:events_refined"\],"code":0/)
+  })
+
+  test('a broker-backed pipeline: the Kafka view shows its topic, ingest fills raw, and the lag drops to 0', async () => {
+    const brokerRow = treeRow(page, 'Kafka', new RegExp(`^${broker!.brokers[0].replace(/[.]/g, '\\.')}`))
+    await brokerRow.click()
+    await treeRow(page, 'Kafka', new RegExp(`^shop\\.clicks\\s*2 partitions · ${CLICKS_MESSAGES} msgs · lag ${CLICKS_MESSAGES}`)).waitFor({ timeout: 60_000 })
+    await runCommand(page, 'Lakehouse: Start Pipeline')
+    await pick(page, /^clicks\.lakehouse\.json$/)
+    await treeRow(page, 'Pipelines', /^clicks\s*running/).waitFor({ timeout: 60_000 })
+    await treeRow(page, 'Lake', new RegExp(`^clicks\\s*${CLICKS_MESSAGES} rows`)).waitFor({ timeout: 60_000 })
+    await page.locator('.statusbar-item', { hasText: /msg\/s/ }).waitFor({ timeout: 15_000 })
+    await screenshot(page, 'kafka-ingest')
+    await runCommand(page, 'Lakehouse: Stop All Pipelines')
+    await treeRow(page, 'Pipelines', /^clicks\s*stopped/).waitFor({ timeout: 60_000 })
+    // The consumer group's commits follow the Delta commits: after a refresh the lag is 0.
+    await runCommand(page, 'Lakehouse: Refresh')
+    await treeRow(page, 'Kafka', /^shop\.clicks\s*2 partitions · .* · lag 0/).waitFor({ timeout: 60_000 })
   })
 
   test('Optimize and Vacuum run in a child process with progress; Vacuum asks first and says what it would delete', async () => {

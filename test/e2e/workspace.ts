@@ -12,6 +12,20 @@ export const E2E_KAFKA_USER = 'e2e-user'
 /** What the query in queries/orders.sql answers: a value no other text on the page has. */
 export const QUERY_MARKER = 'e2e-orders-15'
 
+/** The topic of the broker-backed pipeline (clicks.lakehouse.json) and how many messages it holds. */
+export const CLICKS_TOPIC = 'shop.clicks'
+export const CLICKS_MESSAGES = 40
+
+/** A second pipeline file, reading a topic from a real (mock) broker into raw.clicks. */
+export function writeKafkaPipeline(dir: string, brokers: string[]): void {
+  writeFileSync(path.join(dir, 'clicks.lakehouse.json'), `${JSON.stringify({
+    lake: './lake',
+    // The mock cluster wants short waits and session timeouts (test/kafka/broker.ts).
+    kafka: { brokers, clientId: 'lakehouse-e2e', consumer: { sessionTimeout: 4000, heartbeatInterval: 1000, maxWaitTimeInMs: 100 } },
+    sources: [{ name: 'clicks', topic: CLICKS_TOPIC, format: 'json', table: 'raw.clicks', startingOffsets: 'earliest' }],
+  }, null, 2)}\n`)
+}
+
 export async function buildWorkspace(dir: string): Promise<void> {
   const lake = new LakeEngine()
   try {
