@@ -3,7 +3,7 @@
  * downloads are unreachable here) the way a user does: the command palette, quick picks, the
  * Lakehouse views, notifications, and the panels' webviews (an iframe inside an iframe).
  */
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { chromium, type BrowserContext, type FrameLocator, type Locator, type Page } from 'playwright-core'
 import { CHROMIUM, ROOT } from './code-server'
@@ -29,9 +29,17 @@ export async function openWorkbench(url: string, folder: string, profileDir: str
   return { page, context, close: () => context.close() }
 }
 
+/** The steps whose screenshots the README shows: with UPDATE_SCREENSHOTS=1 they go to docs/screenshots too. */
+const README_SHOTS = new Set(['kafka-ingest', 'pipeline-running', 'problem-notification'])
+
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true })
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) }).catch(() => undefined)
+  const shot = await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) }).catch(() => undefined)
+  if (shot && process.env.UPDATE_SCREENSHOTS === '1' && README_SHOTS.has(name)) {
+    const docs = path.join(ROOT, 'docs', 'screenshots')
+    mkdirSync(docs, { recursive: true })
+    writeFileSync(path.join(docs, `vscode-${name}.png`), shot)
+  }
 }
 
 const quickInput = (page: Page) => page.locator('.quick-input-widget')
