@@ -30,11 +30,22 @@ const builds = [
   },
 ]
 if (webviewEntries.length) {
-  builds.push({ ...common, entryPoints: webviewEntries, outdir: 'dist/webview', format: 'iife', platform: 'browser', target: 'es2022' })
+  builds.push({ ...common, entryPoints: webviewEntries, outdir: 'dist/webview', format: 'iife', platform: 'browser', target: 'es2022', metafile: true })
+}
+
+/** One line per panel: its script and stylesheet as shipped (source maps left out). */
+function reportPanelSizes(metafile) {
+  const kb = (bytes) => `${(bytes / 1024).toFixed(1)} kB`
+  for (const { out } of webviewEntries) {
+    const size = (ext) => metafile.outputs[`dist/webview/${out}.${ext}`]?.bytes ?? 0
+    console.log(`webview ${out.padEnd(8)} js ${kb(size('js')).padStart(9)}  css ${kb(size('css')).padStart(8)}`)
+  }
 }
 
 if (watch) {
   for (const options of builds) await (await esbuild.context(options)).watch()
 } else {
-  await Promise.all(builds.map((options) => esbuild.build(options)))
+  const results = await Promise.all(builds.map((options) => esbuild.build(options)))
+  const webview = results.find((r, i) => builds[i].outdir === 'dist/webview')
+  if (webview?.metafile) reportPanelSizes(webview.metafile)
 }

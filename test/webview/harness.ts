@@ -12,7 +12,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import * as os from 'node:os'
 import * as path from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import type { PanelHandler } from '../../src/extension/panels/message-router'
@@ -202,9 +201,9 @@ function fakeVsCodeApi(theme: Record<string, string>, initialState: unknown): st
 })();`
 }
 
-/** Where screenshots go: docs/screenshots with UPDATE_SCREENSHOTS=1 (the README shows them), else a temp folder. */
+/** Where screenshots go: docs/screenshots with UPDATE_SCREENSHOTS=1 (the README shows them), else .test-artifacts/webview. */
 export function screenshotPath(name: string): string {
-  const dir = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : path.join(os.tmpdir(), 'lakehouse-screenshots')
+  const dir = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : path.join(ROOT, '.test-artifacts', 'webview')
   mkdirSync(dir, { recursive: true })
   return path.join(dir, `${name}.png`)
 }
@@ -218,6 +217,15 @@ export function hostLog() {
     error: (message: string) => void log.errors.push(message),
   }
   return log
+}
+
+/**
+ * Milliseconds from the page's navigation until `selector` is in the DOM: printed by the tests as
+ * `# first paint`, never judged (the machine's load decides it).
+ */
+export async function firstPaint(page: Page, selector: string): Promise<number> {
+  await page.waitForSelector(selector)
+  return Math.round(await page.evaluate(() => performance.now()))
 }
 
 /** Resolves once `condition` holds (checked every 20 ms); the test's own timeout bounds the wait. */

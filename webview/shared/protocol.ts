@@ -132,8 +132,17 @@ export type CommitSummary = Infer<typeof commitSummary>
 
 export const changesToHost = union({
   ready,
-  /** Changes of versions from..to, optionally only the rows whose `keyColumn` equals `keyValue` (as text). */
-  load: object({ type: literal('load'), requestId, from: count, to: count, keyColumn: optional(name), keyValue: optional(text(4096)) }),
+  /**
+   * Changes of versions from..to, optionally only the rows whose `keyColumn` equals `keyValue` (as
+   * text); one page of them from `offset` (default 0), at most `limit` rows (default the host's
+   * limit). A page may hold one row more than `limit` so an update's two images stay together.
+   */
+  load: object({
+    type: literal('load'), requestId, from: count, to: count, keyColumn: optional(name), keyValue: optional(text(4096)),
+    offset: optional(count), limit: optional(integer(1, PAGE_LIMIT_MAX)),
+  }),
+  /** Show another table of the lake (one of `init.tables`): the host answers with a new `init`. */
+  table: object({ type: literal('table'), table: name }),
 })
 
 export const changesToPanel = union({
@@ -149,6 +158,8 @@ export const changesToPanel = union({
     /** A column that likely identifies a row (the pairing key for update images). */
     keyColumn: optional(name),
     restore,
+    /** The lake's tables, for the table picker. */
+    tables: optional(array(name)),
   }),
   changes: object({
     type: literal('changes'),
@@ -161,6 +172,11 @@ export const changesToPanel = union({
     /** More rows matched than were sent. */
     truncated: boolean,
     commits: array(commitSummary),
+    /** The page: where it starts, and where the next one does (`offset` + rows sent). */
+    offset: optional(count),
+    next: optional(count),
+    /** Rows matched in all (every page). */
+    total: optional(count),
   }),
 })
 
@@ -198,6 +214,33 @@ const decodedValue = union({
 })
 export type DecodedValue = Infer<typeof decodedValue>
 
+const partitionInfo = object({
+  partition: count,
+  /** Messages of the partition in the sample. */
+  messages: count,
+  firstOffset: text(32),
+  lastOffset: text(32),
+  /** From the broker: the oldest retained offset and the next offset to be written. */
+  low: optional(text(32)),
+  high: optional(text(32)),
+  /** The pipeline consumer group's committed offset and the messages it has still to read. */
+  committed: optional(text(32)),
+  lag: optional(count),
+})
+export type PartitionInfo = Infer<typeof partitionInfo>
+
+/** Where the schema shown comes from. */
+const schemaSource = object({
+  kind: literal('inferred', 'connect', 'registry'),
+  /** A Connect schema's `name` (e.g. `server.shop.orders.Envelope`). */
+  name: optional(text(4096)),
+  /** Schema Registry: the schema id in the messages and, when the registry says, its subject and version. */
+  id: optional(count),
+  subject: optional(text(4096)),
+  version: optional(count),
+})
+export type SchemaSource = Infer<typeof schemaSource>
+
 export const topicToHost = union({
   ready,
   reload: object({ type: literal('reload') }),
@@ -210,8 +253,13 @@ export const topicToPanel = union({
     type: literal('topic'),
     source: string,
     format: name,
-    partitions: array(object({ partition: count, messages: count, firstOffset: text(32), lastOffset: text(32) })),
+    partitions: array(partitionInfo),
     schema: array(schemaNode),
+    schemaSource: optional(schemaSource),
+    /** The pipeline consumer group's lag over all partitions, when the topic comes from a broker and a group has read it. */
+    lag: optional(count),
+    /** Where the messages come from: a capture file or a broker. */
+    origin: optional(literal('file', 'kafka')),
     messages: array(messageSummary),
     /** The capture holds more messages than were sampled. */
     truncated: boolean,

@@ -16,8 +16,9 @@ export const queryArgs = object({ sql: optional(text(1_000_000)), run: optional(
 export const historyArgs = object({ table: tableName, lake: folder })
 export const changesArgs = object({ table: tableName, from: optional(count), to: optional(count), lake: folder })
 export const topicArgs = object({
-  source: object({ file: text(4096), format: literal(...(FORMATS as Format[])), name: optional(text(1024)), table: optional(tableName) }),
-  /** The pipeline file the source comes from: relative capture paths resolve against its folder, and its flow gives the preview. */
+  /** A capture `file`, or a Kafka `topic` on the cluster of the pipeline file. */
+  source: object({ file: optional(text(4096)), topic: optional(text(1024)), format: literal(...(FORMATS as Format[])), name: optional(text(1024)), table: optional(tableName) }),
+  /** The pipeline file the source comes from: relative capture paths resolve against its folder, its flow gives the preview, its `kafka` the cluster. */
   pipelineFile: optional(text(4096)),
   lake: folder,
 })
@@ -48,8 +49,14 @@ export function panelArgs<K extends PanelKind>(kind: K, value: unknown): { ok: t
   const picked: Record<string, unknown> = {}
   for (const key of KEYS[kind]) if ((value as Record<string, unknown>)[key] !== undefined) picked[key] = (value as Record<string, unknown>)[key]
   if (kind === 'topic' && typeof picked.source === 'object' && picked.source !== null) {
-    const { file, format, name, table } = picked.source as Record<string, unknown>
-    picked.source = Object.fromEntries(Object.entries({ file, format, name, table }).filter(([, v]) => v !== undefined))
+    const { file, topic, format, name, table } = picked.source as Record<string, unknown>
+    picked.source = Object.fromEntries(Object.entries({ file, topic, format, name, table }).filter(([, v]) => v !== undefined))
   }
-  return check(VALIDATORS[kind], picked, 'arguments')
+  const checked = check(VALIDATORS[kind], picked, 'arguments')
+  if (checked.ok && kind === 'topic') {
+    const { source, pipelineFile } = checked.value as TopicArgs
+    if ((source.file === undefined) === (source.topic === undefined)) return { ok: false, error: 'arguments.source: give either a capture file or a Kafka topic' }
+    if (source.topic !== undefined && pipelineFile === undefined) return { ok: false, error: 'arguments.pipelineFile: a Kafka topic needs the pipeline file that names its cluster' }
+  }
+  return checked
 }

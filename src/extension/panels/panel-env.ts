@@ -4,6 +4,7 @@
  */
 import type * as vscode from 'vscode'
 import type { LakeEngine } from '../../engine'
+import type { KafkaSettings } from '../../pipeline/pipeline-file'
 import type { LakeCatalog } from '../../query'
 import type { PanelLog } from './message-router'
 import type { ChangesArgs, QueryArgs } from './panel-args'
@@ -15,6 +16,8 @@ export interface PanelDeps {
    */
   lake(lakeDir?: string): Promise<{ engine: LakeEngine; catalog: LakeCatalog }>
   log: PanelLog
+  /** The SASL and schema registry passwords of a cluster (SecretStorage), for the topic panel on a broker. */
+  kafkaPasswords?(kafka: KafkaSettings): Promise<{ kafka?: string; registry?: string }>
 }
 
 export interface PanelEnv {

@@ -1,26 +1,46 @@
 /**
  * The topic panel's host side for a captured topic (a kcat -J or NDJSON file, the file source of
- * the pipeline): a sample of its messages decoded with the source's format, the schema inferred
- * from them, per-partition offsets, and for a selected message its raw bytes, decoded value and
- * the row the flow's transforms make of it (previewTransforms, on the lake's DuckDB).
+ * the pipeline) or a topic on a broker: a sample of its messages decoded with the source's format,
+ * the schema inferred from them (and where it comes from: a Connect `schema`, the Schema
+ * Registry), per-partition offsets and the pipeline group's lag, and for a selected message its
+ * raw bytes, decoded value and the row the flow's transforms make of it (previewTransforms, on the
+ * lake's DuckDB).
  */
 import { createDecoder, mergeInferred, type Decoded, type DecoderOptions, type Format } from '../../decode'
 import { describeType, isArray, isMap, isStruct, type DataType, type StructType } from '../../delta'
 import type { LakeEngine } from '../../engine'
 import { readCapture, type CapturedMessage } from '../../pipeline/file-source'
 import { previewTransforms, type Transform } from '../../transform'
-import type { JsonValue, MessageSummary, SchemaNode, TopicToHost, TopicToPanel } from '../../../webview/shared/protocol'
+import type { KafkaSettings } from '../../pipeline/pipeline-file'
+import type { JsonValue, MessageSummary, PartitionInfo, SchemaNode, SchemaSource, TopicToHost, TopicToPanel } from '../../../webview/shared/protocol'
 import { topicToHost } from '../../../webview/shared/protocol'
 import { errorText, routeMessages, type PanelHandler, type PanelLog } from './message-router'
+import type { BrokerPartition } from './topic-broker'
 
-export interface TopicSource {
-  /** The capture file (absolute). */
-  file: string
+interface SourceCommon {
   format: Format
   /** The pipeline's name for the source, shown in the title. */
   name?: string
   schemaRegistry?: DecoderOptions['schemaRegistry']
 }
+
+export interface FileTopicSource extends SourceCommon {
+  /** The capture file (absolute). */
+  file: string
+}
+
+export interface KafkaTopicSource extends SourceCommon {
+  kafka: KafkaSettings
+  topic: string
+  /** The pipeline source's consumer group: its committed offsets give the lag. */
+  groupId?: string
+  /** The SASL password, when the cluster wants one. */
+  password?: string
+}
+
+export type TopicSource = FileTopicSource | KafkaTopicSource
+
+const isKafka = (source: TopicSource): source is KafkaTopicSource => 'topic' in source
 
 /** The flow reading this source: its transforms make the flattened preview. */
 export interface TopicFlow {
@@ -68,20 +88,34 @@ export function createTopicHandler(deps: TopicHandlerDeps, init: TopicPanelInit,
     const decoder = createDecoder(source.format, { schemaRegistry: source.schemaRegistry })
     const sampled: SampledMessage[] = []
     let truncated = false
-    for await (const message of readCapture(source.file)) {
-      if (sampled.length === TOPIC_SAMPLE_LIMIT) {
-        truncated = true
-        break
+    let offsets: BrokerPartition[] = []
+    if (isKafka(source)) {
+      const { sampleBrokerTopic } = await import('./topic-broker')
+      const fromBroker = await sampleBrokerTopic({ kafka: source.kafka, topic: source.topic, groupId: source.groupId, password: source.password }, TOPIC_SAMPLE_LIMIT)
+      for (const message of fromBroker.messages) sampled.push({ message, decoded: await decoder.decode(message) })
+      truncated = fromBroker.truncated
+      offsets = fromBroker.partitions
+    } else {
+      for await (const message of readCapture(source.file)) {
+        if (sampled.length === TOPIC_SAMPLE_LIMIT) {
+          truncated = true
+          break
+        }
+        sampled.push({ message, decoded: await decoder.decode(message) })
       }
-      sampled.push({ message, decoded: await decoder.decode(message) })
     }
     sample = sampled
+    const partitions = partitionsOf(sampled, offsets)
+    const lagged = partitions.filter((p) => p.lag !== undefined)
     post({
       type: 'topic',
-      source: source.name ?? source.file,
+      source: source.name ?? (isKafka(source) ? source.topic : source.file),
       format: source.format,
-      partitions: partitionsOf(sampled),
+      partitions,
       schema: schemaNodes(sampleSchema(sampled)),
+      schemaSource: await schemaSourceOf(sampled, source),
+      ...(lagged.length ? { lag: lagged.reduce((n, p) => n + p.lag!, 0) } : {}),
+      origin: isKafka(source) ? 'kafka' : 'file',
       messages: sampled.map(summary),
       truncated,
       restore: init.restore ?? {},
@@ -160,10 +194,19 @@ function summary(entry: SampledMessage, index: number): MessageSummary {
   }
 }
 
-function partitionsOf(sampled: SampledMessage[]) {
-  const byPartition = new Map<number, { partition: number; messages: number; firstOffset: string; lastOffset: string }>()
+/** Per partition: the sample's offsets, and the broker's (retained, committed, lag) when it came from one. */
+function partitionsOf(sampled: SampledMessage[], broker: BrokerPartition[] = []): PartitionInfo[] {
+  const byPartition = new Map<number, PartitionInfo>()
+  for (const p of broker) {
+    const { partition, low, high, committed, lag } = p
+    byPartition.set(partition, { partition, messages: 0, firstOffset: '', lastOffset: '', low, high, ...(committed === undefined ? {} : { committed }), ...(lag === undefined ? {} : { lag }) })
+  }
   for (const { message } of sampled) {
     const entry = byPartition.get(message.partition)
+    if (entry && entry.messages === 0) {
+      Object.assign(entry, { messages: 1, firstOffset: message.offset, lastOffset: message.offset })
+      continue
+    }
     if (!entry) {
       byPartition.set(message.partition, { partition: message.partition, messages: 1, firstOffset: message.offset, lastOffset: message.offset })
       continue
@@ -212,4 +255,52 @@ function hex(bytes: Uint8Array): string {
 function asJson(value: unknown): JsonValue {
   if (value === undefined) return null
   return JSON.parse(JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as JsonValue
+}
+
+const REGISTRY_TIMEOUT_MS = 3_000
+
+/**
+ * Where the sample's schema comes from: the Schema Registry for Avro (the id in the messages, and
+ * the subject and version when the registry says, `GET /schemas/ids/{id}/versions`); a Kafka
+ * Connect `schema` when the values carry JsonConverter's envelope; else inferred from the values.
+ */
+async function schemaSourceOf(sampled: SampledMessage[], source: TopicSource): Promise<SchemaSource> {
+  const values = sampled.map((s) => s.message.value).filter((v): v is Uint8Array => v !== null && v.length > 0)
+  if (source.format === 'avro') {
+    const framed = values.find((v) => v.length >= 5 && v[0] === 0)
+    if (!framed) return { kind: 'registry' }
+    const id = new DataView(framed.buffer, framed.byteOffset, framed.byteLength).getUint32(1)
+    const found = source.schemaRegistry ? await registryVersion(source.schemaRegistry, id) : undefined
+    return { kind: 'registry', id, ...(found ?? {}) }
+  }
+  for (const value of values.slice(0, 20)) {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(lenientUtf8.decode(value))
+    } catch {
+      continue
+    }
+    if (parsed && typeof parsed === 'object' && 'schema' in parsed && 'payload' in parsed) {
+      const schema = (parsed as { schema: unknown }).schema
+      if (!schema || typeof schema !== 'object') continue
+      const { name, version } = schema as { name?: unknown; version?: unknown }
+      return { kind: 'connect', ...(typeof name === 'string' ? { name: name.slice(0, 4096) } : {}), ...(Number.isSafeInteger(version) && (version as number) >= 0 ? { version: version as number } : {}) }
+    }
+  }
+  return { kind: 'inferred' }
+}
+
+async function registryVersion(registry: NonNullable<DecoderOptions['schemaRegistry']>, id: number): Promise<{ subject: string; version: number } | undefined> {
+  const headers: Record<string, string> = { Accept: 'application/vnd.schemaregistry.v1+json, application/json' }
+  if (registry.username !== undefined) headers.Authorization = `Basic ${Buffer.from(`${registry.username}:${registry.password ?? ''}`).toString('base64')}`
+  try {
+    const response = await (registry.fetch ?? fetch)(`${registry.url.replace(/\/+$/, '')}/schemas/ids/${id}/versions`, { headers, signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS) })
+    if (!response.ok) return undefined
+    const body: unknown = await response.json()
+    const first = Array.isArray(body) ? (body[0] as { subject?: unknown; version?: unknown } | undefined) : undefined
+    return typeof first?.subject === 'string' && Number.isSafeInteger(first.version) ? { subject: first.subject.slice(0, 4096), version: first.version as number } : undefined
+  } catch {
+    // The subject is a nicety: an older registry or a network hiccup leaves the id alone.
+    return undefined
+  }
 }

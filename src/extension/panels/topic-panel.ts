@@ -5,21 +5,25 @@
 import { readFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import * as vscode from 'vscode'
+import type { Format } from '../../decode'
 import type { PanelEnv } from './panel-env'
 import type { TopicArgs } from './panel-args'
 import { flowForSource } from './topic-flow'
-import { createTopicHandler, type TopicHandler } from './topic-handler'
+import { createTopicHandler, type KafkaTopicSource, type TopicHandler, type TopicSource } from './topic-handler'
 import { attachPanel, createWebviewPanel } from './webview-panel'
 
 export async function openTopicPanel(env: PanelEnv, args: TopicArgs, existing?: vscode.WebviewPanel): Promise<void> {
   const { source, pipelineFile } = args
-  const file = path.resolve(pipelineFile ? path.dirname(pipelineFile) : (vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '.'), source.file)
-  const panel = existing ?? createWebviewPanel(env.context, 'topic', `Topic: ${source.name ?? path.basename(file)}`)
+  const base = pipelineFile ? path.dirname(pipelineFile) : (vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '.')
+  const file = source.file === undefined ? undefined : path.resolve(base, source.file)
+  const panel = existing ?? createWebviewPanel(env.context, 'topic', `Topic: ${source.name ?? source.topic ?? path.basename(file ?? '')}`)
   let pending: NodeJS.Timeout | undefined
   const handler = attachPanel(env.context, panel, 'topic', async (post) => {
     const { engine } = await env.deps.lake(args.lake)
     const flow = pipelineFile ? flowForSource(await readFile(pipelineFile, 'utf8').catch(() => ''), source) : undefined
-    return createTopicHandler({ lake: engine, log: env.deps.log }, { source: { ...source, file }, flow, restore: { ...args } }, post)
+    const { format, name } = source
+    const topicSource: TopicSource = file !== undefined ? { file, format, ...(name ? { name } : {}) } : await kafkaSource(env, pipelineFile!, source.topic!, format, name)
+    return createTopicHandler({ lake: engine, log: env.deps.log }, { source: topicSource, flow, restore: { ...args } }, post)
   }, env.deps.log) as Promise<TopicHandler>
   if (pipelineFile) {
     const target = path.resolve(pipelineFile)
@@ -36,4 +40,23 @@ export async function openTopicPanel(env: PanelEnv, args: TopicArgs, existing?: 
     })
   }
   await handler.catch(() => undefined)
+}
+
+/** A topic on the cluster the pipeline file names, read with its source's consumer group for the lag. */
+async function kafkaSource(env: PanelEnv, pipelineFile: string, topic: string, format: Format, name: string | undefined): Promise<KafkaTopicSource> {
+  const { loadPipeline } = await import('../../pipeline/pipeline-file')
+  const { schemaRegistryOptions } = await import('../../kafka/client')
+  const pipeline = loadPipeline(pipelineFile)
+  if (!pipeline.kafka) throw new Error(`${pipelineFile} names no Kafka cluster ("kafka": { "brokers": [...] })`)
+  const reader = pipeline.sources.find((s) => s.name === name) ?? pipeline.sources.find((s) => s.topic === topic)
+  const passwords = (await env.deps.kafkaPasswords?.(pipeline.kafka)) ?? {}
+  return {
+    kafka: pipeline.kafka,
+    topic,
+    format,
+    ...(name ? { name } : {}),
+    ...(reader ? { groupId: pipeline.kafka.consumer?.groupId ?? `lakehouse-${reader.name}` } : {}),
+    ...(passwords.kafka ? { password: passwords.kafka } : {}),
+    schemaRegistry: schemaRegistryOptions(pipeline.kafka, { password: passwords.registry }),
+  }
 }

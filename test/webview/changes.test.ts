@@ -1,0 +1,246 @@
+/**
+ * The change (CDF diff) panel in headless Chromium over a real table's change data feed (see
+ * harness.ts for what stands in for VS Code's webview API): an update's images side by side with
+ * the changed cells marked, counts per change type, switching versions and tables, the key filter,
+ * a commit's operation and metrics, paging through a large diff, untrusted text, malformed
+ * messages both ways, and a reload keeping the panel's choices.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { after, before, test } from 'node:test'
+import type { Browser, Page } from 'playwright-core'
+import { appendQuery, LakeEngine, update } from '../../src/engine'
+import { createChangesHandler } from '../../src/extension/panels/changes-handler'
+import { LakeCatalog } from '../../src/query'
+import { ORDERS, writeOrders } from './fixtures'
+import { firstPaint, hostLog, launchBrowser, openPanel, PanelServer, screenshotPath, until, type OpenPanel } from './harness'
+import { XSS_IMG, XSS_SCRIPT } from './payloads'
+
+const lakeDir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-changes-panel-'))
+const lake = new LakeEngine()
+const catalog = new LakeCatalog(lakeDir, lake.io.storage)
+const log = hostLog()
+let browser: Browser
+let server: PanelServer
+let panel: OpenPanel
+
+before(async () => {
+  const started = performance.now()
+  ;[browser, server] = await Promise.all([launchBrowser(), PanelServer.start(), writeOrders(lake, lakeDir)])
+  // A larger diff: 1,500 inserts, then an update of 1,000 rows (2,000 images).
+  const big = path.join(lakeDir, 'raw', 'big')
+  await appendQuery(lake, big, `SELECT i::BIGINT AS id, 'row ' || i AS label, i::INTEGER AS n FROM range(1500) t(i)`, { create: { properties: { 'delta.enableChangeDataFeed': 'true' } } })
+  await update(lake, big, 'id < 1000', { n: 'n + 1' })
+  panel = await openPanel(browser, server, 'changes', (post) => createChangesHandler({ lake, catalog, log }, { table: ORDERS, from: 2, to: 2, restore: { table: ORDERS, lake: lakeDir } }, post))
+  console.log(`# first paint changes: ${await firstPaint(panel.page, '#diff tbody tr')} ms after navigation (${Math.round(performance.now() - started)} ms with the lake written)`)
+})
+
+after(async () => {
+  await panel?.close()
+  await browser?.close()
+  await server?.close()
+  await lake.close()
+  rmSync(lakeDir, { recursive: true, force: true })
+})
+
+type Row = { kind: string; version: string; before: string[]; after: string[]; changedBefore: string[]; changedAfter: string[] }
+
+/** The diff's rows: kind, version, both sides' cell texts and the columns marked changed. */
+const diffRows = (page: Page) => page.$$eval('#diff tbody tr', (rows) => rows.map((row) => {
+  const cells = (which: string) => [...row.querySelectorAll(`td.${which}`)]
+  return {
+    kind: row.getAttribute('data-kind')!,
+    version: row.getAttribute('data-version')!,
+    before: cells('before').map((c) => c.textContent ?? ''),
+    after: cells('after').map((c) => c.textContent ?? ''),
+    changedBefore: cells('before').filter((c) => c.classList.contains('changed')).map((c) => c.getAttribute('data-column')!),
+    changedAfter: cells('after').filter((c) => c.classList.contains('changed')).map((c) => c.getAttribute('data-column')!),
+  }
+})) as Promise<Row[]>
+
+const countTexts = (page: Page) => page.locator('#counts .count').evaluateAll((badges) => badges.map((b) => b.getAttribute('aria-label')))
+const loads = () => panel.toHost.filter((m): m is { type: 'load'; offset: number; limit: number; from: number; to: number } => (m as { type: string }).type === 'load')
+
+/** Sets a vscode-single-select's value and fires its change, as picking an option does. */
+async function choose(page: Page, id: string, value: string): Promise<void> {
+  await page.$eval(`#${id}`, (select, v) => {
+    const s = select as HTMLElement & { value: string }
+    s.value = v
+    s.dispatchEvent(new Event('change'))
+  }, value)
+}
+
+/** Waits until the panel shows the answer to its latest request (it is busy from asking until then). */
+async function settled(): Promise<void> {
+  await panel.page.waitForFunction(() => document.getElementById('app')!.getAttribute('aria-busy') === 'false')
+}
+
+test('one commit: the update of id 2 side by side, status and amount marked changed, counts per type', async () => {
+  const { page } = panel
+  await settled()
+  assert.equal(await page.locator('h1').textContent(), `Changes of ${ORDERS}`)
+  const rows = await diffRows(page)
+  assert.equal(rows.length, 1)
+  assert.deepEqual(rows[0], {
+    kind: 'update', version: '2',
+    before: ['2', 'customer 2', '21.00', 'new'],
+    after: ['2', 'customer 2', '22.00', 'shipped'],
+    changedBefore: ['amount', 'status'],
+    changedAfter: ['amount', 'status'],
+  })
+  assert.deepEqual(await countTexts(page), ['0 inserts', '0 deletes', '1 update'])
+  assert.equal(await page.locator('#diff tbody tr').getAttribute('aria-label'), 'update of id 2 in version 2; changed: amount, status')
+  // The changed cells look different from the unchanged ones (VS Code's diff colours).
+  const [changed, unchanged] = await page.$$eval('#diff tbody tr td.after', (cells) => [cells[2], cells[1]].map((c) => getComputedStyle(c).backgroundColor))
+  assert.notEqual(changed, unchanged)
+  assert.deepEqual(panel.consoleErrors, [])
+})
+
+test('switching to versions 0..4: inserts, the delete, both updates, and markup shown as text', async () => {
+  const { page } = panel
+  await choose(page, 'from', '0')
+  await settled()
+  await choose(page, 'to', '4')
+  await settled()
+  assert.deepEqual(loads().slice(-1).map((l) => [l.from, l.to, l.offset, l.limit]), [[0, 4, 0, 200]])
+  assert.deepEqual(await countTexts(page), ['11 inserts', '1 delete', '2 updates'])
+  const rows = await diffRows(page)
+  assert.equal(rows.length, 14)
+  assert.deepEqual(rows.map((r) => `${r.version}${r.kind[0]}`), [...Array(5).fill('0i'), ...Array(5).fill('1i'), '2u', '3d', '4u', '4i'])
+  const deleted = rows.find((r) => r.kind === 'delete')!
+  assert.deepEqual([deleted.before[0], deleted.after], ['7', ['', '', '', '']])
+  const merged = rows.find((r) => r.kind === 'update' && r.version === '4')!
+  assert.deepEqual([merged.before[1], merged.after[1], merged.changedAfter], ['customer 3', XSS_SCRIPT, ['customer']])
+  assert.equal(await page.locator('#diff img, #diff script').count(), 0)
+  assert.equal(await page.evaluate(() => (window as { __xss?: unknown }).__xss), undefined)
+  assert.deepEqual(await page.locator('#commits .commit').evaluateAll((s) => s.map((e) => e.getAttribute('data-version'))), ['0', '1', '2', '3', '4'])
+  assert.deepEqual((panel.state() as { from: number; to: number }), { ...(panel.state() as object), from: 0, to: 4 })
+  await page.screenshot({ path: screenshotPath('changes'), fullPage: true })
+})
+
+test('the key filter shows one row\'s history; clearing it shows all again', async () => {
+  const { page } = panel
+  await page.locator('#key-value').click()
+  await page.keyboard.type('3')
+  await page.keyboard.press('Enter')
+  await settled()
+  assert.deepEqual(loads().at(-1), { ...loads().at(-1), keyColumn: 'id', keyValue: '3', offset: 0 })
+  const rows = await diffRows(page)
+  assert.deepEqual(rows.map((r) => [r.kind, r.version, r.after[1]]), [['insert', '0', 'customer 3'], ['update', '4', XSS_SCRIPT]])
+  assert.deepEqual(await countTexts(page), ['1 insert', '0 deletes', '1 update'])
+  await page.locator('#clear').click()
+  await settled()
+  assert.equal((await diffRows(page)).length, 14)
+})
+
+test('a change\'s version jumps to its commit\'s operation and metrics, by mouse and by keyboard', async () => {
+  const { page } = panel
+  await page.locator('#diff tbody tr[data-kind="delete"] button.version').click()
+  const commit = page.locator('#commit-3')
+  await page.waitForSelector('#commit-3.open')
+  assert.match((await commit.locator('button.commit-toggle').textContent())!, /^v3 · DELETE · \d{4}-/)
+  assert.equal(await commit.locator('button.commit-toggle').getAttribute('aria-expanded'), 'true')
+  assert.equal(await page.evaluate(() => document.activeElement?.closest('section.commit')?.id), 'commit-3')
+  const metrics = JSON.parse((await commit.locator('pre.metrics').textContent())!)
+  assert.equal(Number(metrics.numDeletedRows), 1)
+  assert.equal(await page.locator('#commit-2 pre.metrics').isVisible(), false)
+
+  // Keyboard: the first row is the diff's tab stop; arrows move; Enter opens the row's commit.
+  await page.locator('#diff tbody tr').first().focus()
+  for (let i = 0; i < 10; i++) await page.keyboard.press('ArrowDown')
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-version')), '2')
+  await page.keyboard.press('Enter')
+  await page.waitForSelector('#commit-2.open')
+  const parameters = JSON.parse((await page.locator('#commit-2 pre.parameters').textContent())!)
+  assert.equal(parameters.predicate, '["id = 2"]')
+  // Markup in a commit's parameters is text too.
+  await page.locator('#commit-1 button.commit-toggle').click()
+  assert.equal(JSON.parse((await page.locator('#commit-1 pre.parameters').textContent())!).note, XSS_IMG)
+  assert.equal(await page.locator('img').count(), 0)
+})
+
+test('a large diff comes a page at a time; pages never split an update\'s images', async () => {
+  const { page } = panel
+  await choose(page, 'table', 'raw.big')
+  await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'Changes of raw.big')
+  await settled()
+  // A new table opens at its latest commit: the update of 1,000 rows.
+  assert.deepEqual(await countTexts(page), ['0 inserts', '0 deletes', '1,000 updates'])
+  const sizes: number[] = []
+  const seen = new Set<string>()
+  for (let p = 0; p < 3; p++) {
+    const message = panel.toPanel.filter((m) => (m as { type: string }).type === 'changes').at(-1) as { rows: unknown[]; offset: number; truncated: boolean }
+    sizes.push(message.rows.length)
+    const rows = await diffRows(page)
+    for (const row of rows) {
+      assert.equal(row.kind, 'update')
+      assert.ok(row.before.length && row.after.length && row.before[0] === row.after[0], `row ${row.before[0]}/${row.after[0]} is whole`)
+      assert.deepEqual(row.changedAfter, ['n'])
+      seen.add(row.after[0])
+    }
+    assert.match((await page.locator('#page-status').textContent())!, new RegExp(`^Rows ${(message.offset + 1).toLocaleString('en-US')}–`))
+    await page.locator('#next').click()
+    await settled()
+  }
+  assert.ok(sizes.every((n) => n === 200 || n === 201), `page sizes ${sizes}`)
+  assert.equal(seen.size, 300)
+  assert.ok(loads().every((l) => l.limit <= 200), 'no request asks for more than a page')
+  await page.locator('#previous').click()
+  await settled()
+  assert.equal((loads().at(-1) as { offset: number }).offset, 400)
+  // The whole range: 1,500 inserts as well.
+  await choose(page, 'from', '0')
+  await settled()
+  assert.deepEqual(await countTexts(page), ['1,500 inserts', '0 deletes', '1,000 updates'])
+  assert.match((await page.locator('#page-status').textContent())!, /^Rows 1–200 of 3,500/)
+})
+
+test('a reloaded panel keeps its table, versions, key filter and page', async () => {
+  const { page } = panel
+  await page.locator('#next').click()
+  await settled()
+  const before = (await diffRows(page)).map((r) => r.after[0])
+  await panel.reload()
+  await settled()
+  const state = panel.state() as { table: string; from: number; to: number; offset: number }
+  assert.deepEqual([state.table, state.from, state.to, state.offset], ['raw.big', 0, 1, 200])
+  assert.deepEqual((await diffRows(page)).map((r) => r.after[0]), before)
+  assert.deepEqual((state as { restore?: unknown }).restore, { table: 'raw.big', lake: lakeDir })
+})
+
+test('malformed messages are rejected on both sides; a bad table name is an error, not a path', async () => {
+  const { page } = panel
+  const errorsBefore = log.errors.length
+  await page.evaluate(async () => {
+    const send = (window as unknown as { __lakehouseToHost(m: unknown): Promise<void> }).__lakehouseToHost
+    await send({ type: 'load', requestId: 1, from: -1, to: 2 })
+    await send({ type: 'load', requestId: 1, from: 0, to: 2, limit: 1_000_000 })
+    await send({ type: 'load', requestId: 1, from: 0, to: 2, keyColumn: 'id', keyValue: "1' OR 1=1 --", sql: 'DROP TABLE x' })
+    await send({ type: 'table', table: '../../etc' })
+  })
+  const errors = log.errors.slice(errorsBefore)
+  assert.deepEqual(errors.slice(0, 3), [
+    'changes panel: rejected a message: message.from: -1 is outside 0..9007199254740991',
+    'changes panel: rejected a message: message.limit: 1000000 is outside 1..1000',
+    "changes panel: rejected a message: message: unexpected property 'sql'",
+  ])
+  assert.match(errors[3], /^changes panel: 'table' failed: '\.\.\/\.\.\/etc' is not a table of the lake/)
+  await page.waitForFunction(() => !document.getElementById('error')!.hidden)
+  assert.match((await page.locator('#error').textContent())!, /is not a table of the lake/)
+
+  const consoleBefore = panel.consoleErrors.length
+  await panel.postToPanel({ type: 'changes', requestId: 999, from: 0, to: 1, counts: { insert: 1, delete: 0, update_preimage: 0, update_postimage: 0 }, columns: [], rows: [{ changeType: 'drop', version: 0, values: [] }], truncated: false, commits: [] })
+  await panel.postToPanel({ type: 'init', table: XSS_IMG, versions: [], from: 0, to: 0, columns: [], restore: {}, tables: 'all' })
+  await until(() => panel.consoleErrors.length >= consoleBefore + 2)
+  assert.deepEqual(panel.consoleErrors.slice(consoleBefore).map((e) => e.replace(/^.*?rejected/, 'rejected')), [
+    'rejected a message from the host: message.rows[0].changeType: expected "insert" or "delete" or "update_preimage" or "update_postimage", got "drop"',
+    'rejected a message from the host: message.tables: expected an array, got string',
+  ])
+  // A well-formed message with markup for a table name: shown as text.
+  await panel.postToPanel({ type: 'init', table: XSS_SCRIPT, versions: [{ version: 0, operation: XSS_IMG, timestamp: 0 }], from: 0, to: 0, columns: [], restore: {} })
+  await page.waitForFunction((t) => document.querySelector('h1')?.textContent === `Changes of ${t}`, XSS_SCRIPT)
+  assert.equal(await page.locator('img').count(), 0)
+  assert.equal(await page.evaluate(() => (window as { __xss?: unknown }).__xss), undefined)
+})

@@ -1,0 +1,283 @@
+/**
+ * The topic panel: a topic's partitions (offsets, and the pipeline group's lag when it comes from
+ * a broker), its schema as a tree, and a sample of its messages with filters. A selected message
+ * shows its raw text (or bytes), the decoded value (a Debezium envelope unwrapped, MongoDB
+ * Extended JSON converted) and the row the pipeline's flow would make of it; the host sends that
+ * again when the pipeline file's transforms change. Filters, selection and open schema nodes are
+ * kept in the saved state.
+ */
+import '@vscode-elements/elements/dist/vscode-badge/index.js'
+import '@vscode-elements/elements/dist/vscode-button/index.js'
+import '@vscode-elements/elements/dist/vscode-collapsible/index.js'
+import '@vscode-elements/elements/dist/vscode-option/index.js'
+import '@vscode-elements/elements/dist/vscode-single-select/index.js'
+import '@vscode-elements/elements/dist/vscode-textfield/index.js'
+import '../shared/base.css'
+import './topic.css'
+import { byId, h, replaceChildren } from '../shared/dom'
+import { cellText, formatBytes, formatCount, formatTime, isNumericType } from '../shared/format'
+import { connectToHost } from '../shared/host'
+import { topicToPanel, type MessageSummary, type SchemaSource, type TopicToHost, type TopicToPanel } from '../shared/protocol'
+import { array, count, jsonValue, object, optional, record, string, type Infer } from '../shared/validate'
+import { filterProblems, matches, type MessageFilters } from './filters'
+import { schemaTree } from './schema-tree'
+
+const FILTER_KEYS = ['key', 'partition', 'offsetFrom', 'offsetTo', 'timeFrom', 'timeTo', 'text'] as const
+
+const savedState = object({
+  restore: optional(record(jsonValue)),
+  filters: optional(object(Object.fromEntries(FILTER_KEYS.map((k) => [k, optional(string)])) as Record<(typeof FILTER_KEYS)[number], ReturnType<typeof optional<string>>>)),
+  selected: optional(count),
+  expanded: optional(array(string)),
+})
+type SavedState = Infer<typeof savedState>
+type Topic = Extract<TopicToPanel, { type: 'topic' }>
+type Message = Extract<TopicToPanel, { type: 'message' }>
+type Field = HTMLElement & { value: string }
+
+const host = connectToHost<TopicToHost, TopicToPanel, SavedState>('topic', topicToPanel, savedState)
+const app = byId('app')
+let state: SavedState = host.savedState ?? {}
+let filters: MessageFilters = { ...(state.filters ?? {}) }
+const expanded = new Set(state.expanded ?? [])
+let topic: Topic | undefined
+let latestSelect = 0
+let nextRequest = 1
+
+const save = (patch: Partial<SavedState>) => {
+  state = { ...state, ...patch }
+  host.saveState(state)
+}
+
+const title = h('h1', { id: 'title' }, 'Topic')
+const facts = h('div', { id: 'facts', class: 'badges', role: 'status', 'aria-live': 'polite' })
+const reload = h('vscode-button', { id: 'reload', secondary: true, title: 'Sample the topic again', 'aria-label': 'Sample the topic again' }, 'Reload')
+const error = h('div', { id: 'error', class: 'error', role: 'alert', hidden: true })
+const partitions = h('div', { id: 'partitions', class: 'scroll' })
+const schemaOrigin = h('p', { id: 'schema-source', class: 'muted' })
+const schema = h('div', { id: 'schema', class: 'scroll' })
+const field = (id: string, placeholder: string, label: string): Field => h('vscode-textfield', { id, placeholder, 'aria-label': label }) as Field
+const controls: Record<(typeof FILTER_KEYS)[number], Field> = {
+  key: field('filter-key', 'key contains', 'Key contains'),
+  partition: h('vscode-single-select', { id: 'filter-partition', 'aria-label': 'Partition' }) as Field,
+  offsetFrom: field('filter-offset-from', 'offset ≥', 'Offset from'),
+  offsetTo: field('filter-offset-to', 'offset ≤', 'Offset to'),
+  timeFrom: field('filter-time-from', 'from 2026-11-24 10:00', 'Time from (UTC)'),
+  timeTo: field('filter-time-to', 'to 2026-11-24 11:00', 'Time to (UTC)'),
+  text: field('filter-text', 'text in key, headers or value', 'Text in the key, headers or value'),
+}
+const clearFilters = h('vscode-button', { id: 'clear-filters', secondary: true, title: 'Show every sampled message', 'aria-label': 'Clear the filters' }, 'Clear')
+const filterStatus = h('span', { id: 'filter-status', class: 'status', role: 'status', 'aria-live': 'polite' })
+const listBody = h('tbody')
+const list = h('table', { id: 'messages', class: 'data messages', 'aria-label': 'Sampled messages (arrows move, Enter shows one)' },
+  h('thead', null, h('tr', null,
+    h('th', { scope: 'col', class: 'num' }, 'Partition'),
+    h('th', { scope: 'col', class: 'num' }, 'Offset'),
+    h('th', { scope: 'col' }, 'Timestamp'),
+    h('th', { scope: 'col' }, 'Key'),
+    h('th', { scope: 'col' }, 'Headers'),
+    h('th', { scope: 'col', class: 'num' }, 'Size'),
+    h('th', { scope: 'col' }, 'Value'))),
+  listBody)
+const detail = h('section', { id: 'detail', class: 'detail', 'aria-label': 'The selected message', 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Select a message to see it decoded and flattened.'))
+
+app.append(
+  h('header', { class: 'toolbar' }, title, facts, h('span', { class: 'spacer' }), reload),
+  error,
+  h('div', { class: 'overview' },
+    h('vscode-collapsible', { title: 'Partitions', open: true, id: 'partitions-section' }, partitions),
+    h('vscode-collapsible', { title: 'Schema', open: true, id: 'schema-section' }, schemaOrigin, schema)),
+  h('div', { class: 'toolbar filters', role: 'search', 'aria-label': 'Filter the messages' },
+    controls.key, controls.partition, controls.offsetFrom, controls.offsetTo, controls.timeFrom, controls.timeTo, controls.text, clearFilters, filterStatus),
+  h('div', { class: 'split' }, h('div', { class: 'scroll list-scroll' }, list), detail),
+)
+
+function showError(message: string | undefined): void {
+  error.hidden = message === undefined
+  error.textContent = message ?? ''
+}
+
+function schemaSourceText(source: SchemaSource | undefined, format: string): string {
+  if (!source || source.kind === 'inferred') return `Inferred from the sampled ${format} values`
+  if (source.kind === 'connect') return `Kafka Connect schema${source.name ? ` ${source.name}` : ''}${source.version !== undefined ? ` (version ${source.version})` : ''}`
+  const subject = source.subject ? `subject ${source.subject}, version ${source.version}` : 'subject unknown'
+  return `Schema Registry${source.id !== undefined ? `: schema id ${source.id}` : ''} (${subject})`
+}
+
+function showTopic(message: Topic): void {
+  topic = message
+  showError(undefined)
+  save({ restore: message.restore })
+  title.textContent = `Topic ${message.source}`
+  const lag = message.lag !== undefined ? h('span', { class: 'lag', 'aria-label': `lag ${message.lag}` }, 'lag ', h('vscode-badge', { variant: 'counter' }, formatCount(message.lag))) : null
+  replaceChildren(facts,
+    h('vscode-badge', null, message.format),
+    h('span', { class: 'muted' }, `${formatCount(message.messages.length)} message${message.messages.length === 1 ? '' : 's'} sampled${message.truncated ? ' (the topic holds more)' : ''} from ${message.origin === 'kafka' ? 'the broker' : 'a capture file'}`),
+    lag)
+  const withBroker = message.partitions.some((p) => p.high !== undefined)
+  const withLag = message.partitions.some((p) => p.lag !== undefined)
+  replaceChildren(partitions, h('table', { class: 'data partitions', 'aria-label': 'Partitions' },
+    h('thead', null, h('tr', null,
+      h('th', { scope: 'col', class: 'num' }, 'Partition'),
+      withBroker ? [h('th', { scope: 'col', class: 'num' }, 'Low'), h('th', { scope: 'col', class: 'num' }, 'High')] : null,
+      h('th', { scope: 'col', class: 'num' }, 'Sampled'),
+      h('th', { scope: 'col', class: 'num' }, 'First offset'),
+      h('th', { scope: 'col', class: 'num' }, 'Last offset'),
+      withLag ? [h('th', { scope: 'col', class: 'num' }, 'Committed'), h('th', { scope: 'col', class: 'num' }, 'Lag')] : null)),
+    h('tbody', null, message.partitions.map((p) => h('tr', { 'data-partition': p.partition },
+      h('td', { class: 'num' }, String(p.partition)),
+      withBroker ? [h('td', { class: 'num' }, p.low ?? ''), h('td', { class: 'num' }, p.high ?? '')] : null,
+      h('td', { class: 'num' }, formatCount(p.messages)),
+      h('td', { class: 'num' }, p.firstOffset),
+      h('td', { class: 'num' }, p.lastOffset),
+      withLag ? [h('td', { class: 'num' }, p.committed ?? '—'), h('td', { class: 'num lag' }, p.lag === undefined ? '' : formatCount(p.lag))] : null)))))
+  schemaOrigin.textContent = schemaSourceText(message.schemaSource, message.format)
+  if (!state.expanded) for (const node of message.schema) if (node.children.length) expanded.add(node.name)
+  replaceChildren(schema, message.schema.length ? schemaTree(message.schema, { expanded, onToggle: () => save({ expanded: [...expanded] }) }) : h('p', { class: 'muted' }, 'No decodable values in the sample.'))
+  replaceChildren(controls.partition, h('vscode-option', { value: 'all' }, 'All partitions'), message.partitions.map((p) => h('vscode-option', { value: String(p.partition) }, `Partition ${p.partition}`)))
+  queueMicrotask(() => (controls.partition.value = filters.partition ?? 'all'))
+  renderList()
+  const selected = state.selected
+  if (selected !== undefined && message.messages.some((m) => m.index === selected)) select(selected, false)
+}
+
+function headersText(headers: Record<string, string | null>): string {
+  return Object.entries(headers).map(([k, v]) => `${k}=${v ?? 'null'}`).join(', ')
+}
+
+function renderList(): void {
+  if (!topic) return
+  const problems = filterProblems(filters)
+  const shown = topic.messages.filter((m) => matches(m, filters))
+  filterStatus.textContent = problems.length ? problems.join('; ') : `${formatCount(shown.length)} of ${formatCount(topic.messages.length)}`
+  filterStatus.classList.toggle('invalid', problems.length > 0)
+  replaceChildren(listBody, shown.map((m) => messageRow(m)))
+  const current = listBody.querySelector<HTMLElement>(`tr[data-index="${state.selected}"]`) ?? listBody.querySelector<HTMLElement>('tr')
+  if (current) current.tabIndex = 0
+}
+
+function messageRow(m: MessageSummary): HTMLElement {
+  const selected = m.index === state.selected
+  const headers = headersText(m.headers)
+  return h('tr', {
+    'data-index': m.index, class: `message status-${m.status}${selected ? ' selected' : ''}`, tabindex: -1, 'aria-selected': String(selected),
+    'aria-label': `partition ${m.partition} offset ${m.offset}${m.key === null ? '' : `, key ${m.key}`}, ${m.status === 'row' ? formatBytes(m.size) : m.status}`,
+  },
+  h('td', { class: 'num' }, String(m.partition)),
+  h('td', { class: 'num' }, m.offset),
+  h('td', null, formatTime(m.timestamp)),
+  h('td', { class: m.key === null ? 'null key' : 'key' }, m.key === null ? 'NULL' : cellText(m.key)),
+  h('td', { class: 'headers', title: headers.slice(0, 2000) }, cellText(headers)),
+  h('td', { class: 'num' }, formatBytes(m.size)),
+  h('td', { class: 'preview' }, m.status === 'tombstone' ? h('span', { class: 'muted' }, 'tombstone') : m.status === 'error' ? h('span', { class: 'bad' }, `⚠ ${cellText(m.preview)}`) : cellText(m.preview)))
+}
+
+function select(index: number, focus = true): void {
+  save({ selected: index })
+  for (const row of listBody.querySelectorAll<HTMLElement>('tr')) {
+    const on = Number(row.dataset.index) === index
+    row.classList.toggle('selected', on)
+    row.setAttribute('aria-selected', String(on))
+    row.tabIndex = on ? 0 : -1
+    if (on && focus) row.focus()
+  }
+  latestSelect = nextRequest++
+  replaceChildren(detail, h('p', { class: 'muted' }, 'Loading…'))
+  host.post({ type: 'select', requestId: latestSelect, index })
+}
+
+function showMessage(message: Message): void {
+  const summary = topic?.messages.find((m) => m.index === message.index)
+  const raw = message.text !== null
+    ? h('pre', { id: 'raw-text', class: 'raw' }, message.text)
+    : h('div', null, h('p', { class: 'muted' }, 'Not UTF-8 text; the first bytes:'), h('pre', { id: 'raw-hex', class: 'raw' }, message.hex))
+  const decoded = message.decoded.type === 'row'
+    ? h('pre', { id: 'decoded', class: 'decoded' }, JSON.stringify(message.decoded.value, null, 2))
+    : message.decoded.type === 'tombstone'
+      ? h('p', { id: 'decoded', class: 'muted' }, 'A tombstone (no value): deletes the key.')
+      : h('div', { id: 'decoded', class: 'error' }, `${message.decoded.reason}${message.decoded.detail ? `: ${message.decoded.detail}` : ''}`)
+  let flattened: HTMLElement
+  if (!message.flattened) flattened = h('p', { id: 'flattened', class: 'muted' }, message.decoded.type === 'row' ? 'No flow reads this source in the pipeline file.' : 'Nothing to flatten.')
+  else if (message.flattened.type === 'error') flattened = h('div', { id: 'flattened', class: 'error' }, message.flattened.message)
+  else {
+    const { columns, rows } = message.flattened
+    flattened = h('div', { id: 'flattened', class: 'scroll' }, h('table', { class: 'data flattened', 'aria-label': 'The row the flow makes of this message' },
+      h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col', class: isNumericType(c.type) ? 'num' : '' }, h('span', null, c.name), h('span', { class: 'coltype' }, c.type))))),
+      h('tbody', null, rows.map((row) => h('tr', null, row.map((v, i) => h('td', { class: `${isNumericType(columns[i]?.type ?? '') ? 'num' : ''}${v === null ? ' null' : ''}` }, cellText(v))))))))
+  }
+  replaceChildren(detail,
+    h('h2', null, summary ? `Partition ${summary.partition}, offset ${summary.offset}` : `Message ${message.index}`),
+    summary && Object.keys(summary.headers).length ? h('p', { class: 'muted headers-line' }, `Headers: ${headersText(summary.headers)}`) : null,
+    h('vscode-collapsible', { title: 'Raw value', open: true, id: 'raw-section' }, raw),
+    h('vscode-collapsible', { title: 'Decoded', open: true, id: 'decoded-section' }, decoded),
+    h('vscode-collapsible', { title: 'Flattened by the flow', open: true, id: 'flattened-section' }, flattened))
+}
+
+// ---- wiring
+
+list.addEventListener('click', (event) => {
+  const row = (event.target as HTMLElement).closest<HTMLElement>('tbody tr')
+  if (row) select(Number(row.dataset.index))
+})
+list.addEventListener('keydown', (event: KeyboardEvent) => {
+  const rows = [...listBody.querySelectorAll<HTMLElement>('tr')]
+  const current = (event.target as HTMLElement).closest<HTMLElement>('tbody tr')
+  if (!current || !rows.length) return
+  let index = rows.indexOf(current)
+  switch (event.key) {
+    case 'ArrowDown': index = Math.min(rows.length - 1, index + 1); break
+    case 'ArrowUp': index = Math.max(0, index - 1); break
+    case 'Home': index = 0; break
+    case 'End': index = rows.length - 1; break
+    case 'Enter':
+    case ' ':
+      event.preventDefault()
+      select(Number(current.dataset.index))
+      return
+    default:
+      return
+  }
+  event.preventDefault()
+  for (const row of rows) row.tabIndex = -1
+  rows[index].tabIndex = 0
+  rows[index].focus()
+})
+for (const key of FILTER_KEYS) {
+  const control = controls[key]
+  if (key !== 'partition') control.value = filters[key] ?? ''
+  control.addEventListener(key === 'partition' ? 'change' : 'input', () => {
+    filters = { ...filters, [key]: control.value || undefined }
+    save({ filters: Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)) as MessageFilters })
+    renderList()
+  })
+}
+clearFilters.addEventListener('click', () => {
+  filters = {}
+  for (const key of FILTER_KEYS) controls[key].value = key === 'partition' ? 'all' : ''
+  save({ filters: {} })
+  renderList()
+})
+reload.addEventListener('click', () => {
+  app.setAttribute('aria-busy', 'true')
+  host.post({ type: 'reload' })
+})
+
+host.listen((message) => {
+  switch (message.type) {
+    case 'topic':
+      showTopic(message)
+      app.setAttribute('aria-busy', 'false')
+      return
+    case 'message':
+      // Only the latest selection's answer (the host sends it again when the flow changes).
+      if (message.requestId !== latestSelect) return
+      return showMessage(message)
+    case 'error':
+      if (message.requestId !== undefined && message.requestId !== latestSelect) return
+      showError(message.message)
+      app.setAttribute('aria-busy', 'false')
+      return
+  }
+})
+
+host.post({ type: 'ready' })
