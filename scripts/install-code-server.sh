@@ -35,9 +35,10 @@ if [ -x "$BIN" ] && [ "$installed" = "$VERSION" ]; then
   exit 0
 fi
 
-# Its `kerberos` module compiles against libkrb5; @vscode/ripgrep needs an rg binary (below).
+# Its `kerberos` module compiles against libkrb5; @vscode/ripgrep needs an rg binary (below); the
+# end-to-end test lists the .vsix with unzip.
 need=()
-for p in libkrb5-dev ripgrep; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+for p in libkrb5-dev ripgrep unzip; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 [ ${#need[@]} -eq 0 ] || apt_install "${need[@]}"
 
 # @vscode/ripgrep's postinstall downloads rg from GitHub unless the release asset is already in its

@@ -58,6 +58,10 @@ function panelDeps(services: Services): PanelDeps {
       info: (message) => log.info('panel', { message }),
       error: (message) => log.warn('panel', { message }),
     },
+    kafkaPasswords: async (kafka) => ({
+      kafka: await services.credentials.kafkaPassword(kafka),
+      registry: await services.credentials.registryPassword(kafka),
+    }),
   }
 }
 

@@ -157,6 +157,12 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     const brokerRow = treeRow(page, 'Kafka', new RegExp(`^${broker!.brokers[0].replace(/[.]/g, '\\.')}`))
     await brokerRow.click()
     await treeRow(page, 'Kafka', new RegExp(`^shop\\.clicks\\s*2 partitions · ${CLICKS_MESSAGES} msgs · lag ${CLICKS_MESSAGES}`)).waitFor({ timeout: 60_000 })
+    // The topic panel samples it from the broker: messages, decoded, with the source's format.
+    await runCommand(page, 'Lakehouse: Preview Topic Messages')
+    await pick(page, broker!.brokers[0])
+    await answer(page, CLICKS_TOPIC)
+    await webview(page).getByText('"/p/4"').first().waitFor({ timeout: 60_000 })
+    await screenshot(page, 'topic-panel')
     await runCommand(page, 'Lakehouse: Start Pipeline')
     await pick(page, /^clicks\.lakehouse\.json$/)
     await treeRow(page, 'Pipelines', /^clicks\s*running/).waitFor({ timeout: 60_000 })

@@ -83,15 +83,14 @@ async function topicAndFormat(services: Services, node?: TopicNode): Promise<{ c
   return t && format ? { ...t, format } : undefined
 }
 
+/** The topic panel on a topic: partitions and lag, schema, messages, and the source's flow preview. */
 export async function previewTopic(services: Services, node?: TopicNode): Promise<void> {
   const t = await topicAndFormat(services, node)
-  const result = t && (await sample(services, t.cluster, t.topic, t.format))
-  if (!t || !result) return
-  if (result.messages.length === 0) {
-    void vscode.window.showInformationMessage(`${t.topic} has no messages.`)
-    return
-  }
-  await showJson({ topic: result.topic, format: t.format, messages: result.messages, columns: columns(result.schema) })
+  if (!t) return
+  const source = t.cluster.sources.find((s) => s.topic === t.topic)
+  const args = { source: { topic: t.topic, format: t.format, ...(source ? { name: source.name, table: source.table } : {}) }, pipelineFile: t.cluster.pipelineUri.fsPath }
+  services.log.info('kafka.preview', { topic: t.topic, format: t.format })
+  await vscode.commands.executeCommand('lakehouse.showTopic', args)
 }
 
 export async function inferTopicSchema(services: Services, node?: TopicNode): Promise<void> {
