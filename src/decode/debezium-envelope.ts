@@ -113,7 +113,9 @@ export function envelopeColumns(payload: Record<string, unknown>, schema: Connec
   }
   const tail: Column[] = []
   for (const name of ['before', 'after']) tail.push([name, image(payload[name] ?? null, fieldSchema(schema, name), name)])
-  tail.push(['source', typedByConnectOrInference(payload.source ?? null, fieldSchema(schema, 'source'), 'source')])
+  const source = payload.source ?? null
+  if (source !== null && !isJsonObject(source)) throw new ValueError(`'source' should be a struct, but is ${describeTop(source)}`, UNKNOWN)
+  tail.push(['source', typedByConnectOrInference(source, fieldSchema(schema, 'source'), 'source')])
   if ('transaction' in payload || fieldSchema(schema, 'transaction')) tail.push(['transaction', transactionColumn(payload.transaction)])
   if ('message' in payload) tail.push(['message', typedByConnectOrInference(payload.message, fieldSchema(schema, 'message'), 'message')])
   return { head, tail }

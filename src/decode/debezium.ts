@@ -5,9 +5,10 @@
  * JSON, so a Decimal arrives as its base64 text and a Date as a day count: turn
  * `schemas.enable` on for typed columns.
  */
-import { classifyEnvelope, envelopeColumns, flatColumns, rowFromColumns, typedByConnectOrInference } from './debezium-envelope'
-import { jsonValueDecoder } from './errors'
+import { classifyEnvelope, envelopeColumns, flatColumns, rowFromColumns, typedByConnectOrInference, type ImageTyper } from './debezium-envelope'
+import { jsonValueDecoder, ValueError } from './errors'
 import { typeJsonValue } from './infer'
+import { describeTop, isJsonObject } from './json-text'
 import type { Decoded, Decoder } from './types'
 
 export function createDebeziumDecoder(): Decoder {
@@ -23,8 +24,19 @@ export function decodeRelationalEvent(value: unknown): Decoded {
     case 'flat':
       return rowFromColumns(flatColumns(shape.payload, shape.schema, (row) => typeJsonValue(row)))
     case 'envelope': {
-      const { head, tail } = envelopeColumns(shape.payload, shape.schema, typedByConnectOrInference)
+      const { head, tail } = envelopeColumns(shape.payload, shape.schema, rowImage)
       return rowFromColumns([...head, ...tail])
     }
   }
+}
+
+/**
+ * A relational image is a row or null. Anything else would type the table's before/after column
+ * after itself when it comes first, and turn every later event into a type conflict.
+ */
+const rowImage: ImageTyper = (value, schema, path) => {
+  if (value !== null && !isJsonObject(value)) {
+    throw new ValueError(`'${path}' should be a row (an object) or null, but is ${describeTop(value)}`, 'unknown-debezium-envelope')
+  }
+  return typedByConnectOrInference(value, schema, path)
 }

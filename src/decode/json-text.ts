@@ -32,7 +32,7 @@ export const MAX_DEPTH = 100
 
 export type JsonParse =
   | { ok: true; value: unknown }
-  | { ok: false; reason: 'invalid-utf8' | 'invalid-json' | 'too-deep'; detail: string }
+  | { ok: false; reason: 'invalid-utf8' | 'invalid-json' | 'too-deep' | 'invalid-unicode'; detail: string }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -61,9 +61,40 @@ export function parseJsonText(text: string): JsonParse {
   const tooDeep = { ok: false, reason: 'too-deep', detail: `nesting deeper than ${MAX_DEPTH} levels` } as const
   if (LONG_NUMBER.test(text)) {
     const exact = parseExact(text, MAX_DEPTH)
-    return exact === TOO_DEEP ? tooDeep : { ok: true, value: exact }
+    if (exact === TOO_DEEP) return tooDeep
+    value = exact
+  } else if (exceedsDepth(value, MAX_DEPTH)) return tooDeep
+  // A `\ud800` escape is valid JSON but not Unicode: no UTF-8 column can hold it (DuckDB refuses
+  // the whole batch), so the message is refused here instead.
+  if (SURROGATE_ESCAPE.test(text)) {
+    const bad = loneSurrogate(value)
+    if (bad !== undefined) return { ok: false, reason: 'invalid-unicode', detail: `${bad} holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape without its pair): not valid Unicode` }
   }
-  return exceedsDepth(value, MAX_DEPTH) ? tooDeep : { ok: true, value }
+  return { ok: true, value }
+}
+
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/
+
+/** Where a string or key that is not well-formed UTF-16 sits ('the value', 'key "a"', 'field "a"'), or undefined. */
+function loneSurrogate(root: unknown): string | undefined {
+  const wellFormed = (s: string) => (s as string & { isWellFormed(): boolean }).isWellFormed()
+  const values: unknown[] = [root]
+  const paths: string[] = ['the value']
+  while (values.length > 0) {
+    const value = values.pop()!
+    const at = paths.pop()!
+    if (typeof value === 'string') {
+      if (!wellFormed(value)) return at
+      continue
+    }
+    if (value === null || typeof value !== 'object' || value instanceof JsonNumber) continue
+    for (const [key, child] of Object.entries(value as object)) {
+      if (!wellFormed(key)) return `a field name in ${at}`
+      values.push(child)
+      paths.push(Array.isArray(value) ? `${at}[${key}]` : `field '${key}'`)
+    }
+  }
+  return undefined
 }
 
 function exceedsDepth(root: unknown, limit: number): boolean {

@@ -87,12 +87,17 @@ export function completeCheckpoints(files: LogFile[]): Checkpoint[] {
  * Choose the files that rebuild `targetVersion` (or the latest) from a full listing of
  * `_delta_log`. Throws when the versions are not contiguous or the version cannot be rebuilt.
  */
-export function logSegmentFromListing(names: string[], table: string, targetVersion?: number): LogSegment {
+export function logSegmentFromListing(names: string[], table: string, targetVersion?: number, notes: string[] = []): LogSegment {
   const files = names.map(parseLogFileName).filter((f): f is LogFile => f !== undefined)
   const commits = files.filter((f) => f.kind === 'commit').sort((a, b) => a.version - b.version)
   const checkpoints = completeCheckpoints(files)
+  // What was skipped, said with any error: the cause is often a damaged checkpoint, not the commits.
+  const context = [...notes, ...incompleteCheckpoints(files)].map((n) => `; ${n}`).join('')
   const latest = Math.max(commits.at(-1)?.version ?? -1, checkpoints[0]?.version ?? -1)
-  if (latest < 0) throw new DeltaError('TABLE_NOT_FOUND', `no Delta table here: _delta_log has no commits or checkpoints`, { table })
+  if (latest < 0) {
+    if (context) throw new DeltaError('CORRUPT_LOG', `_delta_log has no commits and no complete checkpoint${context}`, { table })
+    throw new DeltaError('TABLE_NOT_FOUND', `no Delta table here: _delta_log has no commits or checkpoints`, { table })
+  }
   const version = targetVersion ?? latest
   if (version > latest) {
     throw new DeltaError('VERSION_NOT_FOUND', `version ${version} does not exist; the latest version is ${latest}`, { table })
@@ -105,11 +110,30 @@ export function logSegmentFromListing(names: string[], table: string, targetVers
     const earliest = earliestRecoverableVersion(commits.map((c) => c.version), checkpoints.map((c) => c.version))
     if (needed.length > 0 || checkpoint) {
       const missing = firstGap(needed.map((c) => c.version), from, version)
-      throw new DeltaError('CORRUPT_LOG', `the log is not contiguous: commit ${commitFileName(missing)} is missing between versions ${from} and ${version}`, { table })
+      throw new DeltaError('CORRUPT_LOG', `the log is not contiguous: commit ${commitFileName(missing)} is missing between versions ${from} and ${version}${context}`, { table })
     }
-    throw new DeltaError('VERSION_NOT_FOUND', `version ${version} can no longer be rebuilt (its log was cleaned up); versions ${earliest} to ${latest} are available`, { table })
+    throw new DeltaError('VERSION_NOT_FOUND', `version ${version} can no longer be rebuilt (its log was cleaned up); versions ${earliest} to ${latest} are available${context}`, { table })
   }
   return { checkpoint, commits: needed.map(({ version, name }) => ({ version, name })), version }
+}
+
+/** Multi-part checkpoints with parts missing, described with the first missing part's file name. */
+function incompleteCheckpoints(files: LogFile[]): string[] {
+  const sets = new Map<string, { version: number; parts: number; have: Set<number> }>()
+  for (const f of files) {
+    if (f.kind !== 'checkpoint' || f.format !== 'multipart') continue
+    const key = `${f.version}/${f.parts}`
+    const set = sets.get(key) ?? { version: f.version, parts: f.parts, have: new Set<number>() }
+    set.have.add(f.part)
+    sets.set(key, set)
+  }
+  const found: string[] = []
+  for (const { version, parts, have } of sets.values()) {
+    if (have.size === parts) continue
+    const missing = Array.from({ length: parts }, (_, i) => i + 1).filter((p) => !have.has(p))
+    found.push(`checkpoint ${version} is incomplete and was not used: part ${missing.join(', ')} of ${parts} (_delta_log/${multipartCheckpointFileName(version, missing[0], parts)}) is missing`)
+  }
+  return found
 }
 
 function firstGap(versions: number[], from: number, to: number): number {

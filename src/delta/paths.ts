@@ -46,5 +46,12 @@ export function resolveLogPath(root: string, logPath: string, join: (root: strin
     return percentDecode(url.pathname)
   }
   if (logPath.startsWith('/')) return percentDecode(logPath)
-  return join(root, percentDecode(logPath))
+  const relative = percentDecode(logPath)
+  // Relative paths are below the table root; '..' that climbs out of it is a hostile or broken log.
+  let depth = 0
+  for (const segment of relative.split(/[\\/]/)) {
+    depth += segment === '..' ? -1 : segment === '' || segment === '.' ? 0 : 1
+    if (depth < 0) throw new DeltaError('CORRUPT_LOG', `file '${logPath}' named in the log climbs out of the table folder with '..': refused`, { table })
+  }
+  return join(root, relative)
 }

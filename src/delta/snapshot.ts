@@ -7,7 +7,7 @@ import type { Engine } from './engine'
 import { DeltaError } from './errors'
 import { checkReadable } from './features'
 import {
-  commitFileName, classicCheckpointFileName, multipartCheckpointFileName, logSegmentFromListing,
+  commitFileName, classicCheckpointFileName, multipartCheckpointFileName, logSegmentFromListing, parseLogFileName,
   type Checkpoint, type LogSegment,
 } from './log-files'
 import { LogReplay } from './log-replay'
@@ -57,19 +57,20 @@ export async function loadSnapshot(engine: Engine, table: string, options: Snaps
   if (version !== undefined && (!Number.isInteger(version) || version < 0)) {
     throw new DeltaError('INVALID_ARGUMENT', `version must be a whole number >= 0, got ${version}`, { table })
   }
-  const segment = (await segmentFromLastCheckpoint(engine, table, version)) ?? (await segmentFromListing(engine, table, version))
+  const notes: string[] = []
+  const segment = (await segmentFromLastCheckpoint(engine, table, version, notes)) ?? (await segmentFromListing(engine, table, version, notes))
   return replaySegment(engine, table, segment)
 }
 
 /** Pure listing-based segment: the fallback whenever `_last_checkpoint` is absent, stale or broken. */
-async function segmentFromListing(engine: Engine, table: string, version?: number): Promise<LogSegment> {
+async function segmentFromListing(engine: Engine, table: string, version?: number, notes: string[] = []): Promise<LogSegment> {
   const listing = await engine.storage.list(logDirectory(engine, table))
   if (!listing) {
     const root = await engine.storage.list(table)
     const what = root ? 'it has no _delta_log folder' : 'the folder does not exist'
     throw new DeltaError('TABLE_NOT_FOUND', `not a Delta table: ${what}`, { table })
   }
-  return logSegmentFromListing(listing, table, version)
+  return logSegmentFromListing(listing, table, version, notes)
 }
 
 /**
@@ -77,7 +78,7 @@ async function segmentFromListing(engine: Engine, table: string, version?: numbe
  * `version+1`, `version+2`, … until one is missing. The cost grows with the commits since the
  * checkpoint, not with the table's age. Returns undefined to fall back to a listing.
  */
-async function segmentFromLastCheckpoint(engine: Engine, table: string, target?: number): Promise<LogSegment | undefined> {
+async function segmentFromLastCheckpoint(engine: Engine, table: string, target?: number, notes: string[] = []): Promise<LogSegment | undefined> {
   const { storage } = engine
   const logDir = logDirectory(engine, table)
   const bytes = await storage.read(storage.join(logDir, '_last_checkpoint'))
@@ -98,7 +99,10 @@ async function segmentFromLastCheckpoint(engine: Engine, table: string, target?:
     files = Array.from({ length: hint.parts }, (_, i) => multipartCheckpointFileName(checkpointVersion, i + 1, hint.parts as number))
   } else files = [classicCheckpointFileName(checkpointVersion)]
   for (const file of files) {
-    if (!(await storage.stat(storage.join(logDir, file)))) return undefined
+    if (!(await storage.stat(storage.join(logDir, file)))) {
+      notes.push(`_delta_log/_last_checkpoint names checkpoint ${checkpointVersion}, but _delta_log/${file} is missing`)
+      return undefined
+    }
   }
   const commits: LogSegment['commits'] = []
   const preloaded = new Map<number, Action[]>()
@@ -111,6 +115,12 @@ async function segmentFromLastCheckpoint(engine: Engine, table: string, target?:
   }
   const version = commits.at(-1)?.version ?? checkpointVersion
   if (target !== undefined && version !== target) return undefined
+  // A missing commit ends the walk; a newer one beyond it means a gap in the log, not the end:
+  // the listing then reports it instead of this quietly answering an old version as the latest.
+  if (target === undefined) {
+    const listing = (await storage.list(logDir)) ?? []
+    if (listing.some((name) => { const f = parseLogFileName(name); return f?.kind === 'commit' && f.version > version })) return undefined
+  }
   return { checkpoint: { version: checkpointVersion, files }, commits, version, preloaded }
 }
 

@@ -46,6 +46,12 @@ export interface AppendResult extends CommitResult {
 
 const FORBIDDEN_NAME = /[ ,;{}()\n\t=]/
 
+/** Why a top-level column name cannot be written (see checkColumnNames), or undefined when it can. */
+export function columnNameProblem(name: string): string | undefined {
+  if (name === '' || FORBIDDEN_NAME.test(name)) return `column name ${JSON.stringify(name)} contains a character Delta tables without column mapping do not allow (space , ; { } ( ) newline tab =) or is empty`
+  return undefined
+}
+
 /** Column names Parquet and Spark accept without column mapping. */
 function checkColumnNames(schema: StructType, table: string): void {
   const seen = new Set<string>()

@@ -6,7 +6,8 @@
  * rows a deletion vector marks, or keep only them). One file may appear in several entries.
  * Column mapping is undone by selecting physical names as logical ones, recursively.
  */
-import { access } from 'node:fs/promises'
+import { access, realpath } from 'node:fs/promises'
+import * as path from 'node:path'
 import { DeltaError } from '../delta/errors'
 import {
   deltaTypeFromDuckdb, duckdbType, isArray, isMap, isStruct, physicalName, quoteIdentifier, quoteString,
@@ -139,6 +140,7 @@ async function describeFiles(db: DuckDb, source: string, plan: FileReadPlan): Pr
     describeCache.delete(source)
   }
   const kind = plan.kind ?? 'data file'
+  await refuseEscapingLinks(plan, kind)
   try {
     const columns = await db.describe(`SELECT * FROM ${source}`)
     if (describeCache.size >= 256) describeCache.delete(describeCache.keys().next().value!)
@@ -150,6 +152,26 @@ async function describeFiles(db: DuckDb, source: string, plan: FileReadPlan): Pr
     if (missing) throw missing
     throw new DeltaError('CORRUPT_LOG', `a ${kind} of version ${plan.version} cannot be read: ${message.split('\n')[0]}`, { table: plan.table, cause })
   }
+}
+
+/**
+ * A file inside the table folder must stay inside it once symbolic links are followed: a link to
+ * elsewhere on the disk is refused, named. (Files the log names by absolute path, as shallow
+ * clones do, are not inside the folder and are read where they are.)
+ */
+async function refuseEscapingLinks(plan: FileReadPlan, kind: string): Promise<void> {
+  const root = plan.table + path.sep
+  const inside = [...new Set(plan.entries.map((e) => e.path))].filter((file) => file.startsWith(root))
+  if (inside.length === 0) return
+  const tableReal = await realpath(plan.table).catch(() => undefined)
+  if (!tableReal) return
+  const reals = await Promise.all(inside.map((file) => realpath(file).catch(() => undefined)))
+  inside.forEach((file, i) => {
+    const real = reals[i]
+    if (real && !real.startsWith(tableReal + path.sep)) {
+      throw new DeltaError('CORRUPT_LOG', `${kind} ${file} of version ${plan.version} is a symbolic link to ${real}, outside the table folder: refused`, { table: plan.table })
+    }
+  })
 }
 
 /**

@@ -36,7 +36,8 @@ export async function ingestFile(lake: LakeEngine, catalog: LakeCatalog, pipelin
   const file = path.resolve(path.dirname(pipeline.file), source.file!)
   const decoder = createDecoder(source.format, decoderOptions)
   const report: IngestReport = { source: source.name, messages: 0, rows: 0, tombstones: 0, deadLetters: 0, skipped: 0, batches: 0 }
-  const [raw, dead] = await Promise.all([snapshotOrNothing(lake, catalog.pathOf(source.table)), snapshotOrNothing(lake, catalog.pathOf(DEAD_LETTERS_TABLE))])
+  const [rawPath, deadPath] = await Promise.all([catalog.confinedPathOf(source.table), catalog.confinedPathOf(DEAD_LETTERS_TABLE)])
+  const [raw, dead] = await Promise.all([snapshotOrNothing(lake, rawPath), snapshotOrNothing(lake, deadPath)])
   // Resume after what both tables hold; writeRawBatch skips what either has.
   const recorded = (topic: string, partition: number) => resumeAfter(raw, dead, source.name, topic, partition)
   const limit = source.batch?.maxMessages ?? DEFAULT_BATCH_MESSAGES

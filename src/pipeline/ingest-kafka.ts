@@ -78,7 +78,8 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
   const pattern = source.topicPattern ? new RegExp(source.topicPattern) : undefined
 
   // What the lake records: where each partition resumes.
-  const [raw, dead] = await Promise.all([snapshotOrNothing(lake, catalog.pathOf(source.table)), snapshotOrNothing(lake, catalog.pathOf(DEAD_LETTERS_TABLE))])
+  const [rawPath, deadPath] = await Promise.all([catalog.confinedPathOf(source.table), catalog.confinedPathOf(DEAD_LETTERS_TABLE)])
+  const [raw, dead] = await Promise.all([snapshotOrNothing(lake, rawPath), snapshotOrNothing(lake, deadPath)])
   /** The last offset both tables hold for a partition (see resumeAfter), or undefined when neither records anything. */
   const recorded = (topic: string, partition: number): number | undefined => {
     const offset = resumeAfter(raw, dead, source.name, topic, partition)
@@ -90,8 +91,14 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
   // The partitions and their watermarks at start.
   const partitions = new Map<string, PartitionInfo & { topic: string; partition: number }>()
   const admin = kafka.admin()
-  await admin.connect()
   try {
+    // Inside the try: a connect that fails (refused credentials, a broker without SASL) must still
+    // disconnect, or its sockets and retry timers keep the process alive after the error.
+    await admin.connect().catch((error: Error) => {
+      // kafkajs says only 'does not support the requested API version' when a broker has no SASL.
+      if (!settings?.sasl || options.kafka) throw error
+      throw new Error(`connecting to ${settings.brokers.join(', ')} with SASL ${settings.sasl.mechanism} as user '${settings.sasl.username}' failed: ${error.message}`, { cause: error })
+    })
     let topics: string[]
     if (source.topic) topics = [source.topic]
     else {
@@ -111,7 +118,7 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
       }
     }
   } finally {
-    await admin.disconnect()
+    await admin.disconnect().catch(() => {})
   }
 
   /** Where a partition starts when this job has taken nothing from it yet. */

@@ -15,7 +15,7 @@ import { DeltaError, isDeltaError } from '../delta/errors'
 import { duckdbType, isArray, isMap, isStruct, mergeSchemaForAppend, quoteString, sameType, type DataType, type StructField, type StructType } from '../delta/schema'
 import type { Snapshot } from '../delta/snapshot'
 import { conformsTo, type Decoded } from '../decode'
-import { appendQuery, type LakeEngine } from '../engine'
+import { appendQuery, columnNameProblem, type LakeEngine } from '../engine'
 import type { LakeCatalog } from '../query/catalog'
 import type { SourceSpec } from './pipeline-file'
 
@@ -116,6 +116,30 @@ function typedExactlyAsTable(row: Record<string, unknown>, rowSchema: StructType
   })
 }
 
+/** A column name the table cannot take: a forbidden top-level name, or an empty name at any depth (DuckDB cannot type it). */
+function invalidName(schema: StructType): string | undefined {
+  for (const field of schema.fields) {
+    const problem = columnNameProblem(field.name)
+    if (problem) return problem
+  }
+  const emptyNested = (type: DataType, at: string): string | undefined => {
+    if (isStruct(type)) {
+      for (const f of type.fields) {
+        if (f.name === '') return `a field of '${at}' has an empty name`
+        const inner = emptyNested(f.type, `${at}.${f.name}`)
+        if (inner) return inner
+      }
+    } else if (isArray(type)) return emptyNested(type.elementType, `${at}[]`)
+    else if (isMap(type)) return emptyNested(type.valueType, `${at}{}`)
+    return undefined
+  }
+  for (const field of schema.fields) {
+    const problem = emptyNested(field.type, field.name)
+    if (problem) return problem
+  }
+  return undefined
+}
+
 /** The offset each table has recorded for a partition (-1: nothing yet). */
 export function recordedOffset(snapshot: Snapshot | undefined, source: string, topic: string, partition: number): number {
   return snapshot?.txns.get(offsetAppId(source, topic, partition))?.version ?? -1
@@ -174,6 +198,9 @@ export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, sour
     // A row that would change a column's type, or whose values do not fit, is a dead letter:
     // the table keeps its types and the batch goes on.
     const rowSchema: StructType = { type: 'struct', fields: m.decoded.schema.fields.map((f) => ({ ...f, type: storable(f.type) })) }
+    // A name no table can have would fail the whole batch's write: only this message is refused.
+    const badName = invalidName(rowSchema)
+    if (badName) { toDeadLetter(m, 'invalid-column-name', badName); continue }
     let merged: StructType
     try {
       merged = mergeSchemaForAppend(schema, rowSchema)

@@ -2,6 +2,7 @@
  * The lake's tables by name: `<lake>/<zone>/<table>` is the table `zone.table` (`raw.orders`,
  * `refined.orders`). Names are validated so that no name can point outside the lake folder.
  */
+import { realpath } from 'node:fs/promises'
 import * as path from 'node:path'
 import type { Storage } from '../delta/engine'
 import { DeltaError } from '../delta/errors'
@@ -34,6 +35,24 @@ export class LakeCatalog {
     return resolved
   }
 
+  /**
+   * The path of table `zone.table` (see pathOf), refusing a table folder that is a symbolic link
+   * (or under one) leading outside the lake: a cloned or shared lake must not make a query read,
+   * or a job write, elsewhere on the disk.
+   */
+  async confinedPathOf(name: string): Promise<string> {
+    const tablePath = this.pathOf(name)
+    const real = async (p: string) => realpath(p).catch(() => undefined)
+    const [lakeReal, tableReal] = await Promise.all([real(this.lakeDir), real(tablePath)])
+    if (lakeReal && tableReal) {
+      const relative = path.relative(lakeReal, tableReal)
+      if (relative.startsWith('..') || path.isAbsolute(relative)) {
+        throw new DeltaError('INVALID_ARGUMENT', `table '${name}' (${tablePath}) is a symbolic link to ${tableReal}, outside the lake ${this.lakeDir}: refused`)
+      }
+    }
+    return tablePath
+  }
+
   /** Every table in the lake: folders `<zone>/<table>` that have a `_delta_log`. */
   async tables(): Promise<TableEntry[]> {
     const zones = (await this.storage.list(this.lakeDir)) ?? []
@@ -52,7 +71,7 @@ export class LakeCatalog {
 
   /** The table named `name`; an unknown name is an error that lists the tables there are. */
   async resolve(name: string): Promise<TableEntry> {
-    const tablePath = this.pathOf(name)
+    const tablePath = await this.confinedPathOf(name)
     const tables = await this.tables()
     const entry = tables.find((t) => t.path === tablePath)
     if (entry) return entry
