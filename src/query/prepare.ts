@@ -11,10 +11,11 @@ import { DeltaError } from '../delta/errors'
 import { planScan } from '../delta/scan'
 import { quoteString } from '../delta/schema'
 import type { Snapshot } from '../delta/snapshot'
-import { dropScan, filesMatching, registerScan, type LakeEngine, type RegisteredScan } from '../engine'
+import { dropScan, filesMatching, registerScan, type DuckDb, type LakeEngine } from '../engine'
 import type { LakeCatalog } from './catalog'
 import { tableOccurrences, type TableOccurrence } from './constraints'
 import { describeDetail, describeHistory } from './describe'
+import { lockViews, queryState, type CachedView, type QueryState } from './query-state'
 import { findInCode, quoteName, replaceMatches, unquoteIdentifier, unquoteLiteral, type TextMatch } from './sql-text'
 
 export interface TableRead {
@@ -31,12 +32,12 @@ export interface PreparedQuery {
   /** The SQL to run on the engine's DuckDB connection. */
   sql: string
   tables: TableRead[]
-  /** Drops the views and temporary tables the query used. */
+  /**
+   * Ends the query: drops what it alone used and lets the next query prepare. Until then this
+   * query holds the database's views (call it exactly once, when the result is read).
+   */
   release(): Promise<void>
 }
-
-/** Schemas already created, per database (they are never dropped; each engine has its own database). */
-const createdSchemas = new WeakMap<object, Set<string>>()
 
 const PATH_SCHEMA = '__delta'
 const CHANGES_SCHEMA = '__changes'
@@ -75,9 +76,18 @@ export function parseTimestamp(text: string): number {
 
 export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: string): Promise<PreparedQuery> {
   const db = await lake.duckdb()
+  const state = queryState(db)
+  const unlock = await lockViews(db)
   const cleanup: (() => Promise<void>)[] = []
+  let released = false
   const release = async () => {
-    for (const step of cleanup.reverse()) await step()
+    if (released) return
+    released = true
+    try {
+      for (const step of cleanup.reverse()) await step()
+    } finally {
+      unlock()
+    }
   }
   try {
     const describe = /^\s*DESCRIBE\s+(HISTORY|DETAIL)\s+([\s\S]+?)(?:\s+LIMIT\s+(\d+))?\s*;?\s*$/i.exec(sql)
@@ -111,7 +121,7 @@ export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: 
     })
 
     // 2. DuckDB's parser finds the table references and the filters on them.
-    const occurrences = await parseOccurrences(lake, catalog, rewritten)
+    const occurrences = await parseOccurrences(lake, catalog, state, rewritten)
     const byName = new Map<string, TableOccurrence[]>()
     for (const o of occurrences) {
       if (o.catalog !== '' || DUCKDB_SCHEMAS.has(o.schema)) continue
@@ -120,36 +130,41 @@ export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: 
     }
 
     // 3. One view per referenced table and version, holding only the files the filters allow.
+    // Views kept from earlier queries that this one does not name are dropped first, so a
+    // reference the parse missed fails as unknown instead of reading an old snapshot.
+    const named = new Set([...byName.values()].map(([o]) => `${quoteName(o.schema)}.${quoteName(o.table)}`))
+    for (const view of [...state.views.keys()]) if (!named.has(view)) await dropView(db, state, view)
     const tables: TableRead[] = []
-    for (const [key, uses] of byName) {
+    for (const [name, uses] of byName) {
       const { schema, table } = uses[0]
-      const target = targets.get(key) ?? (await lakeTarget(catalog, schema, table))
-      const created = createdSchemas.get(db) ?? createdSchemas.set(db, new Set()).get(db)!
-      if (!created.has(schema)) {
+      const target = targets.get(name) ?? (await lakeTarget(catalog, schema, table))
+      if (!state.schemas.has(schema)) {
         await db.run(`CREATE SCHEMA IF NOT EXISTS ${quoteName(schema)}`)
-        created.add(schema)
+        state.schemas.add(schema)
       }
       const view = `${quoteName(schema)}.${quoteName(table)}`
-      let scan: RegisteredScan
       if (target.kind === 'changes') {
         const changesPath = target.path.includes('/') ? path.resolve(catalog.lakeDir, target.path) : (await catalog.resolve(target.path)).path
         const bound = (v: number | string | undefined, side: 'start' | 'end') =>
           v === undefined ? {} : typeof v === 'number' ? { [`${side}Version`]: v } : { [`${side}Timestamp`]: parseTimestamp(v) }
-        scan = await lake.changes(changesPath, { ...bound(target.changes!.start, 'start'), ...bound(target.changes!.end, 'end') })
+        const scan = await lake.changes(changesPath, { ...bound(target.changes!.start, 'start'), ...bound(target.changes!.end, 'end') })
         tables.push({ name: target.label, path: changesPath, version: -1, filesTotal: 0, filesRead: 0 })
-      } else {
-        const snapshot = await lake.snapshot(target.path, target.version !== undefined ? { version: target.version } : target.timestamp !== undefined ? { timestamp: target.timestamp } : {})
-        const files = await filesForUses(lake, snapshot, uses)
-        const plan = planScan(snapshot)
-        const keep = new Set(files.map((f) => f.path))
-        scan = await registerScan(db, lake.io.storage, { ...plan, files: plan.files.filter((f) => keep.has(f.path)) })
-        tables.push({ name: target.label, path: target.path, version: snapshot.version, filesTotal: snapshot.files.length, filesRead: files.length })
+        await replaceView(db, state, view, { key: '', scan })
+        cleanup.push(() => dropView(db, state, view))
+        continue
       }
-      await db.run(`CREATE OR REPLACE VIEW ${view} AS SELECT * FROM ${scan.sql}`)
-      cleanup.push(async () => {
-        await db.run(`DROP VIEW IF EXISTS ${view}`)
-        await dropScan(db, scan)
-      })
+      const snapshot = await lake.snapshot(target.path, target.version !== undefined ? { version: target.version } : target.timestamp !== undefined ? { timestamp: target.timestamp } : {})
+      const files = await filesForUses(lake, state, snapshot, uses)
+      tables.push({ name: target.label, path: target.path, version: snapshot.version, filesTotal: snapshot.files.length, filesRead: files.length })
+      // The view of the previous query that read the same files of this table is still right.
+      const key = `${snapshotKey(snapshot)}\n${files.map((f) => f.path).join('\n')}`
+      if (state.views.get(view)?.key === key) continue
+      const plan = planScan(snapshot)
+      const keep = new Set(files.map((f) => f.path))
+      const scan = await registerScan(db, lake.io.storage, { ...plan, files: plan.files.filter((f) => keep.has(f.path)) })
+      await replaceView(db, state, view, { key, scan })
+      // Views over temporary tables (deletion vectors' row lists) are not kept: they hold memory.
+      if (scan.temporaryTables.length > 0) cleanup.push(() => dropView(db, state, view))
     }
     return { sql: rewritten, tables, release }
   } catch (error) {
@@ -166,12 +181,17 @@ async function lakeTarget(catalog: LakeCatalog, schema: string, name: string): P
 }
 
 /** DuckDB's parse of the statement, or for what it will not serialise, the fallback below. */
-async function parseOccurrences(lake: LakeEngine, catalog: LakeCatalog, sql: string): Promise<TableOccurrence[]> {
+async function parseOccurrences(lake: LakeEngine, catalog: LakeCatalog, state: QueryState, sql: string): Promise<TableOccurrence[]> {
+  const known = state.parses.get(sql)
+  if (known) return known
   const db = await lake.duckdb()
   const [{ parsed }] = await db.rows(`SELECT json_serialize_sql(${quoteString(sql)}) AS parsed`)
   const tree = JSON.parse(String(parsed)) as { error?: boolean }
+  // The fallback depends on the lake's zones, which change: only DuckDB's own parse is kept.
   if (tree.error) return fallbackOccurrences(catalog, sql)
-  return tableOccurrences(tree)
+  const occurrences = tableOccurrences(tree)
+  state.parses.set(sql, occurrences)
+  return occurrences
 }
 
 /**
@@ -187,12 +207,43 @@ async function fallbackOccurrences(catalog: LakeCatalog, sql: string): Promise<T
 }
 
 /** The union of the files each use of the table needs (a use without filters needs them all). */
-async function filesForUses(lake: LakeEngine, snapshot: Snapshot, uses: TableOccurrence[]) {
+async function filesForUses(lake: LakeEngine, state: QueryState, snapshot: Snapshot, uses: TableOccurrence[]) {
   if (uses.some((u) => u.constraints.length === 0)) return snapshot.files
-  const db = await lake.duckdb()
-  const needed = new Set<string>()
-  for (const use of uses) for (const f of await filesMatching(db, snapshot, snapshot.files, use.constraints)) needed.add(f.path)
+  const key = `${snapshotKey(snapshot)}\n${JSON.stringify(uses.map((u) => u.constraints))}`
+  let paths = state.skips.get(key)
+  if (!paths) {
+    const db = await lake.duckdb()
+    const needed = new Set<string>()
+    for (const use of uses) for (const f of await filesMatching(db, snapshot, snapshot.files, use.constraints)) needed.add(f.path)
+    paths = [...needed]
+    state.skips.set(key, paths)
+  }
+  const needed = new Set(paths)
   return snapshot.files.filter((f) => needed.has(f.path))
+}
+
+/**
+ * A snapshot's identity: its table, version and commit time (a table deleted and written again
+ * at the same path starts again at version 0, at a later time).
+ */
+function snapshotKey(snapshot: Snapshot): string {
+  return `${snapshot.table}@${snapshot.version}@${snapshot.timestamp}`
+}
+
+/** Points `view` at `next`'s scan, dropping what the view read before. */
+async function replaceView(db: DuckDb, state: QueryState, view: string, next: CachedView): Promise<void> {
+  const previous = state.views.get(view)
+  state.views.delete(view)
+  await db.run(`CREATE OR REPLACE VIEW ${view} AS SELECT * FROM ${next.scan.sql}`)
+  state.views.set(view, next)
+  if (previous) await dropScan(db, previous.scan)
+}
+
+async function dropView(db: DuckDb, state: QueryState, view: string): Promise<void> {
+  const cached = state.views.get(view)
+  state.views.delete(view)
+  await db.run(`DROP VIEW IF EXISTS ${view}`)
+  if (cached) await dropScan(db, cached.scan)
 }
 
 async function prepareDescribe(
