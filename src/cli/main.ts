@@ -10,6 +10,7 @@ import { optimizeCommand } from './optimize-command'
 import { ingestCommand, sampleCommand } from './ingest-command'
 import { refineCommand, runCommand } from './refine-command'
 import { demoCommand } from './demo-command'
+import { exportSparkCommand } from './export-command'
 import { queryCommand } from './query-command'
 import { tablesCommand } from './tables-command'
 import { vacuumCommand } from './vacuum-command'
@@ -75,6 +76,11 @@ Usage:
       Ingest and refine together until Ctrl-C: flows wake on each new source version.
       --until-caught-up ingests to the end offsets seen at start, refines that, and stops.
       --events prints progress as JSON lines on stdout ({"type":"job"|"batch",...}).
+  lakehouse export-spark --pipeline FILE --out DIR
+      Write the pipeline as PySpark Structured Streaming jobs into DIR: one per source (Kafka to
+      the raw table), one per flow (change feed to refined, MERGE for cdc flows), their helper
+      module, and a Delta Live Tables file. When the lake exists they continue from it: Kafka
+      starting offsets and change-feed starting versions come from its txn actions.
   lakehouse help
       Show this text (so do --help and -h, also after a command).
 
@@ -93,12 +99,13 @@ Options:
   --retention-hours H  (vacuum) keep what versions of the last H hours need
   --dry-run            (vacuum) list, do not delete
   --force              (vacuum) allow a retention shorter than the table's
-  --pipeline FILE      (ingest, sample, refine, run) the pipeline file (lakehouse.json)
+  --pipeline FILE      (ingest, sample, refine, run, export-spark) the pipeline file (lakehouse.json)
   --source NAME        (ingest, sample) one source of the pipeline
   --until-caught-up    (ingest, refine, run) stop once caught up with what existed at start
   --flow NAME          (refine, run) one flow of the pipeline
   --full-refresh       (refine) rebuild the flow's tables from the source's snapshot
   --events             (run) progress as JSON lines
+  --out DIR            (export-spark) where the PySpark files go
 
 Exit codes: 0 done, 1 the command failed (the reason is on stderr), 2 wrong usage or a pipeline file
 with problems (each listed with its JSON path).
@@ -116,6 +123,7 @@ const COMMANDS: Record<string, (args: string[], out: Out) => Promise<number>> = 
   refine: refineCommand,
   run: runCommand,
   demo: demoCommand,
+  'export-spark': exportSparkCommand,
 }
 
 export async function main(argv: string[], out: Out = (t) => process.stdout.write(t)): Promise<number> {

@@ -1,0 +1,160 @@
+/**
+ * The whole pipeline as one Delta Live Tables / Lakeflow Declarative Pipelines file: raw tables
+ * from the source jobs' readers and decoders, append flows as streaming tables, cdc flows as
+ * `create_auto_cdc_flow` (formerly `dlt.apply_changes`). It imports the exported source and
+ * flow modules, so decoding and transforms are written once.
+ */
+import type { Pipeline } from '../pipeline/pipeline-file'
+import { DEAD_LETTERS_TABLE } from '../pipeline/raw-batch'
+import { flowFileName } from './flow-job'
+import { header } from './header'
+import { HELPERS_FILE } from './helpers-module'
+import { sourceFileName, type ExportedFile } from './kafka-source'
+import { flowTables } from './lake-state'
+import { pyIdentifier, pyLiteral, pyString } from './python-text'
+
+export const DLT_FILE = 'dlt_pipeline.py'
+
+const moduleName = (file: string) => file.replace(/\.py$/, '')
+
+export function dltPipeline(pipeline: Pipeline): ExportedFile {
+  const flows = pipeline.flows ?? []
+  const tables = new Set<string>([DEAD_LETTERS_TABLE, ...pipeline.sources.map((s) => s.table), ...flows.flatMap((f) => [f.from, ...flowTables(f)])])
+  const names: Record<string, string> = {}
+  for (const table of [...tables].sort()) names[table] = table.replace('.', '_').replace(/-/g, '_')
+  const lines: string[] = [header({
+    title: 'Local Lakehouse pipeline as a Delta Live Tables (Lakeflow Declarative Pipelines) file',
+    sections: [
+      {
+        heading: 'What it does',
+        lines: [
+          'The same sources and flows, declared: each source a streaming table decoded by the source job\'s',
+          'functions (plus raw__dead_letters), each append flow a streaming table over the raw table\'s change',
+          'feed, each cdc flow an auto CDC flow (create_auto_cdc_flow, formerly dlt.apply_changes) keyed by the',
+          'flow\'s key and sequenced by the change\'s sequence, with deletes applied and SCD type 1 or 2.',
+        ],
+      },
+      {
+        heading: 'Use',
+        lines: [
+          `Add this file, ${HELPERS_FILE} and the source_*.py / flow_*.py files to the pipeline's source code.`,
+          'TABLE_NAMES maps each zone.table to the pipeline\'s table name (edit to publish to other schemas).',
+        ],
+      },
+      {
+        heading: 'Continuing from the lake',
+        lines: [
+          'A declarative pipeline owns its tables: it starts from the topics (startingOffsets of the pipeline',
+          'file) and builds new tables, it does not adopt the lake Local Lakehouse wrote. To continue that lake',
+          'in place use the source_*.py and flow_*.py Structured Streaming jobs instead.',
+        ],
+      },
+      {
+        heading: 'Known differences',
+        lines: [
+          'SCD type 2 columns are auto CDC\'s __START_AT / __END_AT. Truncate events are not applied. Child tables',
+          'of "explode ... into" in cdc flows are not declared here (rows of a shrunk array would stay): use the',
+          'flow job for them. MongoDB updates without a full document are skipped, as in the flow jobs.',
+        ],
+      },
+    ],
+  })]
+  lines.push(
+    'import dlt',
+    'from pyspark.sql import functions as F',
+    '',
+    'import lakehouse_spark as lh',
+    ...pipeline.sources.map((s) => `import ${moduleName(sourceFileName(s))}`),
+    ...flows.map((f) => `import ${moduleName(flowFileName(f))}`),
+    '',
+    'create_auto_cdc_flow = getattr(dlt, "create_auto_cdc_flow", None) or dlt.apply_changes',
+    '',
+    `TABLE_NAMES = ${pyLiteral(names)}`,
+    'CDF = {"delta.enableChangeDataFeed": "true"}',
+    '',
+    '',
+    'def decoded(source_module):',
+    '    """A source\'s messages decoded as its format, from the pipeline file\'s startingOffsets."""',
+    '    start = getattr(source_module, "STARTING_OFFSETS_DEFAULT", "earliest")',
+    '    return source_module.decode(spark, source_module.read_messages(spark, start))',
+    '',
+    '',
+    'def changes_of(table):',
+    '    return spark.readStream.option("readChangeFeed", "true").table(TABLE_NAMES[table])',
+    '',
+    '',
+    `dlt.create_streaming_table(name=TABLE_NAMES[${pyString(DEAD_LETTERS_TABLE)}], table_properties=CDF)`,
+    '',
+  )
+  const coordinates = '"_topic", "_partition", "_offset", "_timestamp", "_key", "_headers"'
+  pipeline.sources.forEach((source, i) => {
+    const mod = moduleName(sourceFileName(source))
+    const fn = `${pyIdentifier(source.name)}_${i}`
+    lines.push(
+      '',
+      `# source ${pyIdentifier(source.name)} (format ${source.format}) into ${source.table}`,
+      `@dlt.table(name=TABLE_NAMES[${pyString(source.table)}], table_properties=CDF)`,
+      `def raw_${fn}():`,
+      `    rows = decoded(${mod})`,
+      `    return rows.where(F.col("__reason").isNull()).select("__row.*", ${coordinates}, "_tombstone")`,
+      '',
+      '',
+      `@dlt.append_flow(target=TABLE_NAMES[${pyString(DEAD_LETTERS_TABLE)}])`,
+      `def dead_letters_${fn}():`,
+      `    rows = decoded(${mod})`,
+      `    return rows.where(F.col("__reason").isNotNull()).select(F.lit(${mod}.SOURCE_NAME).alias("source"), ${coordinates},`,
+      '        F.base64("__value").alias("value"), F.col("__reason").alias("reason"), F.col("__detail").alias("detail"), F.current_timestamp().alias("failed_at"))',
+      '',
+    )
+  })
+  flows.forEach((flow, i) => {
+    const mod = moduleName(flowFileName(flow))
+    const fn = `${pyIdentifier(flow.name)}_${i}`
+    lines.push('', `# flow ${pyIdentifier(flow.name)} (${flow.mode}${flow.mode === 'cdc' ? `, SCD type ${flow.scd ?? 1}` : ''}): ${flow.from} -> ${flow.to}`)
+    if (flow.mode === 'append') {
+      lines.push(
+        `def ${fn}_rows():`,
+        `    rows = changes_of(${pyString(flow.from)}).where(F.col("_change_type") == "insert")`,
+        '    if "_tombstone" in rows.columns:',
+        '        rows = rows.where(~F.coalesce(F.col("_tombstone"), F.lit(False)))',
+        '    rows = rows.drop(*[c for c in lh.CHANGE_FEED_COLUMNS + ["_tombstone"] if c in rows.columns])',
+        `    return ${mod}.transform_rows(rows)`,
+        '',
+        '',
+        `@dlt.table(name=TABLE_NAMES[${pyString(flow.to)}], table_properties=CDF)`,
+        `def refined_${fn}():`,
+        `    return ${fn}_rows()[0]`,
+        '',
+      )
+      for (const child of flowTables(flow).slice(1)) {
+        lines.push(
+          '',
+          `@dlt.table(name=TABLE_NAMES[${pyString(child)}], table_properties=CDF)`,
+          `def child_${fn}_${pyIdentifier(child)}():`,
+          `    return ${fn}_rows()[1][${pyString(child)}]["rows"]`,
+          '',
+        )
+      }
+    } else {
+      lines.push(
+        `@dlt.view(name=${pyString(`${names[flow.to]}__changes`)})`,
+        `def changes_${fn}():`,
+        `    return lh.change_rows(changes_of(${pyString(flow.from)}), ${mod}.KEY, ${mod}.FLOW["sequence_by"], ${mod}.transform_rows)`,
+        '',
+        '',
+        `dlt.create_streaming_table(name=TABLE_NAMES[${pyString(flow.to)}], table_properties=CDF)`,
+        'create_auto_cdc_flow(',
+        `    target=TABLE_NAMES[${pyString(flow.to)}],`,
+        `    source=${pyString(`${names[flow.to]}__changes`)},`,
+        `    keys=${mod}.KEY,`,
+        '    sequence_by=F.col("__sequence"),',
+        '    apply_as_deletes=F.expr("__op = \'delete\'"),',
+        '    except_column_list=["__op", "__sequence"],',
+        `    stored_as_scd_type=${flow.scd ?? 1},`,
+        ')',
+        '',
+      )
+    }
+  })
+  return { name: DLT_FILE, text: lines.join('\n') }
+}

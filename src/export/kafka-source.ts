@@ -1,0 +1,285 @@
+/**
+ * One source of the pipeline as a PySpark Structured Streaming job: Kafka (or the captured file)
+ * → decoding as the source's format → the raw Delta table (and raw._dead_letters), each
+ * micro-batch written once. Every value from the pipeline file is a quoted Python literal.
+ */
+import type { StructType } from '../delta/schema'
+import type { Pipeline, SourceSpec } from '../pipeline/pipeline-file'
+import { DEAD_LETTERS_TABLE } from '../pipeline/raw-batch'
+import { KAFKA_COLUMNS } from '../pipeline/refine/raw-shape'
+import { CONTINUING, header } from './header'
+import { HELPERS_FILE } from './helpers-module'
+import type { SourceState } from './lake-state'
+import { pyIdentifier, pyLiteral, pyString } from './python-text'
+import { sparkStruct } from './spark-schema'
+
+export interface ExportedFile { name: string; text: string }
+
+export function sourceFileName(source: SourceSpec): string {
+  return `source_${pyIdentifier(source.name)}.py`
+}
+
+/** The decoded columns of a raw table: its schema less the Kafka coordinates. */
+export function valueSchema(schema: StructType | undefined): StructType | undefined {
+  if (!schema) return undefined
+  const fields = schema.fields.filter((f) => !KAFKA_COLUMNS.includes(f.name))
+  return fields.length ? { type: 'struct', fields } : undefined
+}
+
+/**
+ * JavaScript's RegExp.test finds the pattern anywhere in a topic name and the ingest job skips
+ * internal topics (`__…`); Spark's subscribePattern must match the whole name.
+ */
+export function sparkTopicPattern(pattern: string): string {
+  return `(?!__).*(?:${pattern}).*`
+}
+
+const SASL_MECHANISMS = { plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512' } as const
+
+export function sourceJob(pipeline: Pipeline, source: SourceSpec, state: SourceState | undefined): ExportedFile {
+  const kafka = pipeline.kafka
+  const recorded: Record<string, Record<string, number>> = {}
+  for (const o of state?.offsets ?? []) (recorded[o.topic] ??= {})[String(o.partition)] = o.next
+  const schema = valueSchema(state?.schema)
+  const isFile = source.file !== undefined
+  const registry = kafka?.schemaRegistry
+  const lines: string[] = []
+  lines.push(header({
+    title: `Local Lakehouse source "${pyIdentifier(source.name)}" as a Spark Structured Streaming job`,
+    sections: [
+      {
+        heading: 'What it does',
+        lines: [
+          isFile
+            ? 'Replays the captured topic file (kcat -J records) into the raw table, as "lakehouse ingest" does.'
+            : 'Reads the Kafka topic(s) below and appends every message to the raw Delta table, as "lakehouse ingest" does:',
+          'the value decoded as the source\'s format into columns, plus the Kafka coordinates _topic (string),',
+          '_partition (int), _offset (long), _timestamp (timestamp), _key (string: UTF-8 text, else "base64:..."),',
+          '_headers (map<string,string>) and _tombstone (boolean: the value was null). Messages that do not',
+          'decode go to raw._dead_letters with the reason. Each micro-batch is written once (txnAppId/txnVersion).',
+        ],
+      },
+      {
+        heading: 'Run',
+        lines: [
+          'spark-submit --packages io.delta:delta-spark_2.12:3.2.0,org.apache.spark:spark-sql-kafka-0-10_2.12:3.5.1',
+          `    --py-files ${HELPERS_FILE} ${sourceFileName(source)}`,
+          ...(source.format === 'avro' ? ['(avro also needs org.apache.spark:spark-avro_2.12 in --packages)'] : []),
+          ...(kafka?.sasl?.passwordEnv ? ['The SASL password is read from the environment variable named in SASL_PASSWORD_ENV.'] : []),
+        ],
+      },
+      {
+        heading: 'Continuing from the lake',
+        lines: [
+          ...CONTINUING,
+          'RECORDED_OFFSETS holds, per topic and partition, the next offset to read: the last offset the raw',
+          'and dead-letter tables record in their txn actions (appId lakehouse/<source>/<topic>/<partition>)',
+          'plus one, as the ingest job resumes. On its first run the job starts there; partitions the lake',
+          'does not know start at STARTING_OFFSETS_DEFAULT. Re-export after the last local run to refresh them.',
+        ],
+      },
+      {
+        heading: 'Known differences',
+        lines: [
+          'The value is decoded with VALUE_SCHEMA, the raw table\'s schema at export time: fields that appear later',
+          'are dropped until you re-export (the local ingest job adds columns as they appear).',
+          ...(source.format === 'avro'
+            ? ['Avro: every message is read with the latest schema of the subject <topic>-value; messages written with',
+                'an incompatible older schema become dead letters (Databricks\' from_avro with schemaRegistryAddress',
+                'reads each message with its own schema id).']
+            : []),
+          ...(source.format === 'debezium'
+            ? ['Debezium with JsonConverter schemas: Connect logical types (Decimal as base64, Date as days, Timestamp',
+                'as epoch numbers) are typed from the Connect schema locally; from_json reads them only in their text',
+                'form. Prefer decimal.handling.mode=string and time.precision.mode=connect, or the avro format.']
+            : []),
+          ...(isFile ? ['Plain NDJSON captures (not kcat -J records) are not replayed by this job.'] : []),
+        ],
+      },
+    ],
+  }))
+  lines.push(
+    'import os',
+    '',
+    'from pyspark.sql import SparkSession',
+    'from pyspark.sql import functions as F',
+    'from pyspark.sql import types as T',
+    '',
+    'import lakehouse_spark as lh',
+    '',
+    '# ---- from the pipeline file ----------------------------------------------------------------',
+    `SOURCE_NAME = ${pyString(source.name)}`,
+    `FORMAT = ${pyString(source.format)}`,
+    `RAW_TABLE = ${pyString(source.table)}`,
+    `DEAD_LETTERS_TABLE = ${pyString(DEAD_LETTERS_TABLE)}`,
+    `LAKE_DEFAULT = ${pyString(pipeline.lakeDir)}`,
+  )
+  if (isFile) {
+    lines.push(`CAPTURE_FILE = ${pyString(captureFile(pipeline, source))}`)
+  } else {
+    lines.push(
+      `BOOTSTRAP_SERVERS = ${pyString(kafka!.brokers.join(','))}`,
+      `TOPIC = ${pyLiteral(source.topic ?? null)}`,
+      '# The pipeline\'s topicPattern, anchored as Spark needs it (it matches whole topic names).',
+      `TOPIC_PATTERN = ${pyLiteral(source.topicPattern === undefined ? null : sparkTopicPattern(source.topicPattern))}`,
+      `STARTING_OFFSETS_DEFAULT = ${pyString(source.startingOffsets ?? 'earliest')}`,
+      `SSL = ${pyLiteral(kafka!.ssl ?? false)}`,
+      `SASL_MECHANISM = ${pyLiteral(kafka!.sasl ? SASL_MECHANISMS[kafka!.sasl.mechanism] : null)}`,
+      `SASL_USERNAME = ${pyLiteral(kafka!.sasl?.username ?? null)}`,
+      `SASL_PASSWORD_ENV = ${pyLiteral(kafka!.sasl?.passwordEnv ?? null)}`,
+      `CLIENT_ID = ${pyLiteral(kafka!.clientId ?? null)}`,
+    )
+    if (source.format === 'avro') {
+      lines.push(`SCHEMA_REGISTRY = ${pyLiteral(registry ? { url: registry.url, username: registry.username ?? null, password_env: registry.passwordEnv ?? null } : null)}`)
+    }
+  }
+  lines.push(
+    `MAX_MESSAGES_PER_BATCH = ${pyLiteral(source.batch?.maxMessages ?? null)}`,
+    `TRIGGER_INTERVAL = ${pyString(`${source.batch?.maxMs ?? 1000} milliseconds`)}`,
+    '',
+    '# ---- from the lake (at export time) ---------------------------------------------------------',
+    '# Per topic and partition, the next offset to read (the last recorded offset + 1).',
+    `RECORDED_OFFSETS = ${pyLiteral(recorded)}`,
+    '',
+    '# The raw table\'s columns besides the Kafka coordinates (None: no raw table yet, inferred at start).',
+    `VALUE_SCHEMA = ${schema ? sparkStruct(schema) : 'None'}`,
+    '',
+    'LAKE = os.environ.get("LAKEHOUSE_LAKE", LAKE_DEFAULT)',
+    'CHECKPOINT = os.environ.get("LAKEHOUSE_CHECKPOINTS", LAKE.rstrip("/") + "/_spark_checkpoints").rstrip("/") + "/source-" + SOURCE_NAME',
+    '# Not Local Lakehouse\'s own appIds (lakehouse/<source>/...): Spark numbers its micro-batches from 0.',
+    'APP_ID = "lakehouse-spark/source/" + SOURCE_NAME',
+    '',
+    '',
+  )
+  lines.push(isFile ? FILE_READER : KAFKA_READER(source.format === 'avro'))
+  lines.push(decodeFunction(source.format, isFile))
+  lines.push(MAIN)
+  return { name: sourceFileName(source), text: lines.join('\n') }
+}
+
+function captureFile(pipeline: Pipeline, source: SourceSpec): string {
+  // Relative to the pipeline file, as the ingest job reads it.
+  const dir = pipeline.file.slice(0, Math.max(pipeline.file.lastIndexOf('/'), 0))
+  return source.file!.startsWith('/') ? source.file! : `${dir}/${source.file}`
+}
+
+const KAFKA_READER = (avro: boolean) => `def kafka_options():
+    """The Kafka source's options; the SASL password comes from the environment, never this file."""
+    options = {"kafka.bootstrap.servers": BOOTSTRAP_SERVERS, "includeHeaders": "true", "failOnDataLoss": "true"}
+    if TOPIC is not None:
+        options["subscribe"] = TOPIC
+    else:
+        options["subscribePattern"] = TOPIC_PATTERN
+    if CLIENT_ID:
+        options["kafka.client.id"] = CLIENT_ID
+    if SASL_MECHANISM:
+        password = os.environ.get(SASL_PASSWORD_ENV or "")
+        if password is None:
+            raise SystemExit("set the environment variable %s to the SASL password" % SASL_PASSWORD_ENV)
+        module = ("org.apache.kafka.common.security.plain.PlainLoginModule" if SASL_MECHANISM == "PLAIN"
+                  else "org.apache.kafka.common.security.scram.ScramLoginModule")
+        jaas_quote = lambda text: '"' + text.replace("\\\\", "\\\\\\\\").replace('"', '\\\\"') + '"'
+        options["kafka.security.protocol"] = "SASL_SSL" if SSL else "SASL_PLAINTEXT"
+        options["kafka.sasl.mechanism"] = SASL_MECHANISM
+        options["kafka.sasl.jaas.config"] = "%s required username=%s password=%s;" % (module, jaas_quote(SASL_USERNAME), jaas_quote(password))
+    elif SSL:
+        options["kafka.security.protocol"] = "SSL"
+    return options
+
+
+def read_messages(spark, starting_offsets=None):
+    """The topic(s) as Spark's Kafka source sees them: key, value, topic, partition, offset, timestamp,
+    headers. By default from where the lake stopped (RECORDED_OFFSETS)."""
+    options = kafka_options()
+    reader = spark.readStream.format("kafka").options(**options)
+    if starting_offsets is None:
+        starting_offsets = lh.starting_offsets(spark, options, RECORDED_OFFSETS, STARTING_OFFSETS_DEFAULT)
+    reader = reader.option("startingOffsets", starting_offsets)
+    if MAX_MESSAGES_PER_BATCH:
+        reader = reader.option("maxOffsetsPerTrigger", str(MAX_MESSAGES_PER_BATCH))
+    return reader.load()
+
+${avro ? `
+def avro_schema():
+    """The subject's latest schema (TopicNameStrategy: <topic>-value)."""
+    if TOPIC is None:
+        raise SystemExit("a topicPattern source with the avro format: set the subject in avro_schema()")
+    return lh.registry_schema(SCHEMA_REGISTRY["url"], TOPIC + "-value", SCHEMA_REGISTRY["username"], SCHEMA_REGISTRY["password_env"])
+` : ''}
+def value_schema(spark):
+    return VALUE_SCHEMA if VALUE_SCHEMA is not None else lh.infer_value_schema(spark, kafka_options())
+
+`
+
+const FILE_READER = `CAPTURE_SCHEMA = T.StructType([
+    T.StructField("topic", T.StringType(), True),
+    T.StructField("partition", T.IntegerType(), True),
+    T.StructField("offset", T.LongType(), True),
+    T.StructField("ts", T.LongType(), True),
+    T.StructField("key", T.StringType(), True),
+    T.StructField("payload", T.StringType(), True),
+    T.StructField("headers", T.ArrayType(T.StringType()), True),
+])
+
+
+def read_messages(spark, starting_offsets=None):
+    """The kcat -J capture as Kafka-shaped rows, less what the lake already records (RECORDED_OFFSETS)
+    unless starting_offsets is "earliest"."""
+    records = spark.readStream.schema(CAPTURE_SCHEMA).json(CAPTURE_FILE)
+    # kcat lists headers as [name, value, name, value, ...].
+    pairs = F.expr("CASE WHEN size(coalesce(headers, array())) >= 2 THEN transform(sequence(0, size(headers) - 2, 2), "
+                   "i -> struct(headers[i] AS key, encode(headers[i + 1], 'UTF-8') AS value)) END")
+    messages = records.select(
+        F.col("topic"), F.col("partition"), F.col("offset"),
+        F.expr("timestamp_millis(ts)").alias("timestamp"),
+        F.encode(F.col("key"), "UTF-8").alias("key"),
+        F.encode(F.col("payload"), "UTF-8").alias("value"),
+        pairs.alias("headers"),
+    )
+    for topic, partitions in (RECORDED_OFFSETS if starting_offsets != "earliest" else {}).items():
+        for partition, next_offset in partitions.items():
+            messages = messages.where(~((F.col("topic") == topic) & (F.col("partition") == int(partition)) & (F.col("offset") < next_offset)))
+    return messages
+
+
+def value_schema(spark):
+    if VALUE_SCHEMA is not None:
+        return VALUE_SCHEMA
+    payloads = spark.read.schema(CAPTURE_SCHEMA).json(CAPTURE_FILE).where(F.col("payload").isNotNull())
+    return spark.read.json(payloads.rdd.map(lambda r: r.payload)).schema
+
+`
+
+function decodeFunction(format: SourceSpec['format'], isFile: boolean): string {
+  const call = {
+    json: 'lh.decode_json(messages, schema)',
+    debezium: 'lh.decode_debezium(messages, schema)',
+    'debezium-mongodb': 'lh.decode_debezium_mongodb(messages, schema)',
+    avro: 'lh.decode_avro(messages, schema)',
+  }[format]
+  const schema = format === 'avro' && !isFile ? 'avro_schema()' : 'value_schema(spark)'
+  return `def decode(spark, messages):
+    """Decoded as the source's format (${format}): coordinates, __row, _tombstone, __reason."""
+    schema = ${schema}
+    return ${call}
+
+`
+}
+
+const MAIN = `def main():
+    spark = SparkSession.builder.appName("lakehouse-source-" + SOURCE_NAME).getOrCreate()
+    lh.configure(spark)
+    raw_path = lh.table_path(LAKE, RAW_TABLE)
+    dead_letters_path = lh.table_path(LAKE, DEAD_LETTERS_TABLE)
+    decoded = decode(spark, read_messages(spark))
+    query = (decoded.writeStream
+             .foreachBatch(lambda batch, batch_id: lh.write_raw_batch(batch, batch_id, SOURCE_NAME, raw_path, dead_letters_path, APP_ID))
+             .option("checkpointLocation", CHECKPOINT)
+             .trigger(processingTime=TRIGGER_INTERVAL)
+             .start())
+    query.awaitTermination()
+
+
+if __name__ == "__main__":
+    main()
+`
