@@ -15,7 +15,7 @@ import { appendQuery, LakeEngine, update } from '../../src/engine'
 import { createChangesHandler } from '../../src/extension/panels/changes-handler'
 import { LakeCatalog } from '../../src/query'
 import { ORDERS, writeOrders } from './fixtures'
-import { firstPaint, hostLog, launchBrowser, openPanel, PanelServer, screenshotPath, until, type OpenPanel } from './harness'
+import { hostLog, launchBrowser, openPanel, PanelServer, screenshotPath, until, type OpenPanel, reportFirstPaint } from './harness'
 import { XSS_IMG, XSS_SCRIPT } from './payloads'
 
 const lakeDir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-changes-panel-'))
@@ -27,14 +27,13 @@ let server: PanelServer
 let panel: OpenPanel
 
 before(async () => {
-  const started = performance.now()
   ;[browser, server] = await Promise.all([launchBrowser(), PanelServer.start(), writeOrders(lake, lakeDir)])
   // A larger diff: 1,500 inserts, then an update of 1,000 rows (2,000 images).
   const big = path.join(lakeDir, 'raw', 'big')
   await appendQuery(lake, big, `SELECT i::BIGINT AS id, 'row ' || i AS label, i::INTEGER AS n FROM range(1500) t(i)`, { create: { properties: { 'delta.enableChangeDataFeed': 'true' } } })
   await update(lake, big, 'id < 1000', { n: 'n + 1' })
   panel = await openPanel(browser, server, 'changes', (post) => createChangesHandler({ lake, catalog, log }, { table: ORDERS, from: 2, to: 2, restore: { table: ORDERS, lake: lakeDir } }, post))
-  console.log(`# first paint changes: ${await firstPaint(panel.page, '#diff tbody tr')} ms after navigation (${Math.round(performance.now() - started)} ms with the lake written)`)
+  await reportFirstPaint('changes', panel.page, '#diff tbody tr')
 })
 
 after(async () => {

@@ -13,7 +13,7 @@ import { LakeEngine } from '../../src/engine'
 import { createHistoryHandler } from '../../src/extension/panels/history-handler'
 import { LakeCatalog, runQuery } from '../../src/query'
 import { ORDERS, writeOrders } from './fixtures'
-import { hostLog, launchBrowser, openPanel, PanelServer, screenshotPath, until, type OpenPanel } from './harness'
+import { hostLog, launchBrowser, openPanel, PanelServer, screenshotPath, until, type OpenPanel, reportFirstPaint } from './harness'
 import { XSS_IMG } from './payloads'
 
 const lakeDir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-history-panel-'))
@@ -34,6 +34,7 @@ before(async () => {
     openChanges: (table, from, to) => void opened.changes.push([table, from, to]),
     log,
   }, { table: ORDERS, restore: { table: ORDERS, lake: lakeDir } }, post))
+  await reportFirstPaint('history', panel.page, 'tr[data-version]')
 })
 
 after(async () => {

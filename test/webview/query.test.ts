@@ -13,7 +13,7 @@ import type { Browser } from 'playwright-core'
 import { appendQuery, LakeEngine } from '../../src/engine'
 import { createQueryHandler } from '../../src/extension/panels/query-handler'
 import { LakeCatalog, QuerySession, runQuery } from '../../src/query'
-import { hostLog, launchBrowser, until, openPanel, PanelServer, screenshotPath, type OpenPanel } from './harness'
+import { hostLog, launchBrowser, until, openPanel, PanelServer, screenshotPath, type OpenPanel, reportFirstPaint } from './harness'
 import { XSS_IMG, XSS_SCRIPT } from './payloads'
 
 const lakeDir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-query-panel-'))
@@ -37,6 +37,8 @@ before(async () => {
     copyToClipboard: async (text) => void clipboard.push(text),
     log,
   }, { sql: 'SELECT * FROM raw.events', run: true, lake: lakeDir, restore: { lake: lakeDir } }, post))
+  // The first rows wait for the 1M-row query to be materialised in DuckDB.
+  await reportFirstPaint('query', panel.page, '.grid-row[aria-rowindex="2"]:not(.loading)')
 })
 
 after(async () => {

@@ -18,7 +18,7 @@ import type { Transform } from '../../src/transform'
 import { captureLines, mongoStream } from '../helpers/cdc-streams'
 import { produceJson } from '../kafka/broker'
 import { INGEST_CLIENT_OPTIONS, startIngestLake, type IngestLake } from '../kafka/ingest-lake'
-import { firstPaint, hostLog, launchBrowser, openPanel, PanelServer, screenshotPath, until, type OpenPanel } from './harness'
+import { hostLog, launchBrowser, openPanel, PanelServer, screenshotPath, until, type OpenPanel, reportFirstPaint } from './harness'
 import { XSS_IMG, XSS_SCRIPT } from './payloads'
 
 const TOPIC = 'pg.shop.orders'
@@ -48,13 +48,12 @@ before(async () => {
     { key: '{"id":3}', value: Buffer.from('{"op": "c", not json'), partition: 1 },
     { key: '{"id":2}', value: null, partition: 1 },
   ])
-  const started = performance.now()
   panel = await openPanel(browser, server, 'topic', (post) => (handler = createTopicHandler({ lake: env.lake, log }, {
     source: { kafka: env.pipeline.kafka!, topic: TOPIC, format: 'debezium', name: 'orders', groupId: 'lakehouse-orders' },
     flow: { transforms: FLATTEN },
     restore: { source: { topic: TOPIC, format: 'debezium', name: 'orders' }, pipelineFile: env.pipeline.file },
   }, post)))
-  console.log(`# first paint topic: ${await firstPaint(panel.page, '#messages tbody tr')} ms after navigation (${Math.round(performance.now() - started)} ms with the broker sampled)`)
+  await reportFirstPaint('topic', panel.page, '#messages tbody tr')
 })
 
 after(async () => {
