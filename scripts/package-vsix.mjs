@@ -48,12 +48,17 @@ const run = (command, commandArgs) => {
 if (!noBuild) run(process.execPath, ['esbuild.config.mjs', '--production'])
 
 // .vscodeignore lets every installed binding in; this package takes the target's only.
-const ignore = readFileSync(path.join(root, '.vscodeignore'), 'utf8').replaceAll('node-bindings-*/', `node-bindings-${binding}/`)
+// (and takes the README from --readme-path, below, not from the list).
+const ignore = readFileSync(path.join(root, '.vscodeignore'), 'utf8').replaceAll('node-bindings-*/', `node-bindings-${binding}/`).replace(/^!README\.md$/m, '')
 const scratch = mkdtempSync(path.join(tmpdir(), 'lakehouse-vsix-'))
 try {
   const ignoreFile = path.join(scratch, '.vscodeignore')
   writeFileSync(ignoreFile, ignore)
-  run(path.join(root, 'node_modules', '.bin', 'vsce'), ['package', '--target', target, '--skip-license', '--ignoreFile', ignoreFile, '--out', out])
+  // The README's screenshots are files of the repository, which has no public URL vsce could
+  // point them at: the packaged README leaves them out (the Details page shows the text).
+  const readme = path.join('dist', 'README.vsix.md')
+  writeFileSync(path.join(root, readme), readFileSync(path.join(root, 'README.md'), 'utf8').replace(/^\s*!\[[^\]]*\]\([^)]*\)\n/gm, ''))
+  run(path.join(root, 'node_modules', '.bin', 'vsce'), ['package', '--target', target, '--skip-license', '--ignoreFile', ignoreFile, '--readme-path', readme, '--out', out])
 } finally {
   rmSync(scratch, { recursive: true, force: true })
 }

@@ -16,6 +16,7 @@ import type { Page } from 'playwright-core'
 import { filesUnder, packageVsix, requireTools, startCodeServer, vsixEntries, type CodeServer } from './code-server'
 import { answer, closeQuickInput, notification, openFile, openLakehouse, openWorkbench, pick, runCommand, screenshot, treeRow, view, webview, type Workbench } from './workbench'
 import { kafkaFor, produceJson, startBroker, type MockBroker } from '../kafka/broker'
+import { lowestContrast, webviewFrame } from './contrast'
 import { buildWorkspace, CLICKS_MESSAGES, CLICKS_TOPIC, E2E_KAFKA_USER, QUERY_MARKER, writeKafkaPipeline } from './workspace'
 
 const CANARY = `canary-${Math.random().toString(36).slice(2)}-pw`
@@ -116,6 +117,35 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     await webview(page).getByText(QUERY_MARKER).first().waitFor({ timeout: 60_000 })
     await screenshot(page, 'query-panel')
     assert.match(lakehouseLog(), /query\.open \{"lake":".*lake","chars":\d+\}/)
+  })
+
+  /** Every theme VS Code ships a variant of, ending on the default (the other tests' screenshots). */
+  const THEMES = ['Light Modern', 'Dark High Contrast', 'Light High Contrast', 'Dark Modern']
+
+  async function checkContrast(panelName: string, rowSelector: string, selectors: string[]): Promise<void> {
+    const lowest: Record<string, number> = {}
+    for (const theme of THEMES) {
+      await runCommand(page, 'Preferences: Color Theme')
+      await pick(page, new RegExp(`^${theme}$`))
+      await page.waitForTimeout(500)
+      const report = await lowestContrast(await webviewFrame(page, rowSelector), selectors)
+      assert.ok(report.checked >= 5, `${theme}: text to check in the ${panelName} panel`)
+      assert.ok(report.lowest.ratio >= 4.5, `${theme}: ${JSON.stringify(report.lowest)}`)
+      lowest[theme] = report.lowest.ratio
+      if (theme !== 'Dark Modern') await screenshot(page, `theme-${panelName}-${theme.toLowerCase().replaceAll(' ', '-')}`)
+    }
+    console.log(`# lowest text contrast in the ${panelName} panel: ${JSON.stringify(lowest)}`)
+  }
+
+  test('the query panel is readable in light, dark and high-contrast themes (WCAG AA contrast for its text)', async () => {
+    await checkContrast('query', '.grid-row', ['.grid-row > *', '.grid-colname', '.grid-coltype', '[role="status"]', 'label', 'h1', 'h2'])
+  })
+
+  test('the changes panel is readable in every theme, changed cells included', async () => {
+    await runCommand(page, 'Lakehouse: Show Changes')
+    await pick(page, 'raw.orders')
+    await webview(page).locator('#diff tbody tr').first().waitFor({ timeout: 30_000 })
+    await checkContrast('changes', '#diff tbody tr', ['#diff td', '#diff th', 'label', 'h1', 'h2', '.counts *'])
   })
 
   test('Set Kafka Password stores the secret, and the password appears in no log, setting or file', async () => {
