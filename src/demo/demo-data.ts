@@ -8,6 +8,8 @@
  * The generator keeps the true documents, so the demo (and its test) can check what refine built.
  */
 
+import { seededRandom as random } from './seeded-random'
+
 export interface CapturedMessage { topic: string; partition: number; offset: number; ts: number; key: string | null; payload: string | null; headers: string[] }
 
 export interface Customer {
@@ -40,15 +42,6 @@ const CITIES: [string, string, string][] = [['Lyon', 'FR', '69002'], ['Paris', '
 const PRODUCTS: [string, string, number][] = [['SKU-100', 'Espresso beans 1kg', 2490], ['SKU-101', 'Ceramic mug', 1200], ['SKU-102', 'Milk frother', 3999], ['SKU-103', 'Paper filters x100', 450], ['SKU-104', 'Grinder', 8900], ['SKU-105', 'Tea sampler', 1850]]
 const TAGS = ['newsletter', 'wholesale', 'vip', 'returning', 'mobile', 'gift']
 
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const money = (cents: number) => `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`
 

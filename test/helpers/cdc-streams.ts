@@ -6,16 +6,10 @@
  * code under test.
  */
 
-/** A small seeded PRNG (mulberry32): the same stream on every run. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { seededRandom } from '../../src/demo/seeded-random'
+
+/** The seeded PRNG the demo uses too: the same stream on every run. */
+export const random = seededRandom
 
 /** One Kafka message as `kcat -J` prints it (the file source reads these). */
 export interface Captured { topic: string; partition: number; offset: number; ts: number; key: string | null; payload: string | null; headers: string[] }

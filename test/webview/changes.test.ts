@@ -6,7 +6,7 @@
  * messages both ways, and a reload keeping the panel's choices.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { after, before, test } from 'node:test'
@@ -15,7 +15,7 @@ import { appendQuery, LakeEngine, update } from '../../src/engine'
 import { createChangesHandler } from '../../src/extension/panels/changes-handler'
 import { LakeCatalog } from '../../src/query'
 import { ORDERS, writeOrders } from './fixtures'
-import { hostLog, launchBrowser, openPanel, PanelServer, screenshotPath, until, type OpenPanel, reportFirstPaint } from './harness'
+import { hostLog, launchBrowser, openPanel, PanelServer, screenshotPath, until, type OpenPanel, reportFirstPaint, closePanelTest } from './harness'
 import { XSS_IMG, XSS_SCRIPT } from './payloads'
 
 const lakeDir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-changes-panel-'))
@@ -36,13 +36,7 @@ before(async () => {
   await reportFirstPaint('changes', panel.page, '#diff tbody tr')
 })
 
-after(async () => {
-  await panel?.close()
-  await browser?.close()
-  await server?.close()
-  await lake.close()
-  rmSync(lakeDir, { recursive: true, force: true })
-})
+after(() => closePanelTest({ panel, browser, server, others: [lake], removeDir: lakeDir }))
 
 type Row = { kind: string; version: string; before: string[]; after: string[]; changedBefore: string[]; changedAfter: string[] }
 

@@ -9,7 +9,7 @@
  * Everything behind the handler is real: LakeEngine, DuckDB, Delta tables on disk. The panels
  * inside a real VS Code are covered by the code-server end-to-end tests (test/e2e).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import * as path from 'node:path'
@@ -244,4 +244,13 @@ export async function reportFirstPaint(panelName: string, page: Page, selector: 
 /** Resolves once `condition` holds (checked every 20 ms); the test's own timeout bounds the wait. */
 export async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20))
+}
+
+/** Closes what a panel test opened (in the reverse order), then removes `removeDir`. */
+export async function closePanelTest(parts: { panel?: OpenPanel; browser?: Browser; server?: PanelServer; others?: { close(): Promise<unknown> }[]; removeDir?: string }): Promise<void> {
+  await parts.panel?.close()
+  await parts.browser?.close()
+  await parts.server?.close()
+  for (const other of parts.others ?? []) await other.close()
+  if (parts.removeDir) rmSync(parts.removeDir, { recursive: true, force: true })
 }

@@ -4,7 +4,7 @@
  * a version's query and changes; untrusted parameters shown as text.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { after, before, test } from 'node:test'
@@ -13,7 +13,7 @@ import { LakeEngine } from '../../src/engine'
 import { createHistoryHandler } from '../../src/extension/panels/history-handler'
 import { LakeCatalog, runQuery } from '../../src/query'
 import { ORDERS, writeOrders } from './fixtures'
-import { hostLog, launchBrowser, openPanel, PanelServer, screenshotPath, until, type OpenPanel, reportFirstPaint } from './harness'
+import { hostLog, launchBrowser, openPanel, PanelServer, screenshotPath, until, type OpenPanel, reportFirstPaint, closePanelTest } from './harness'
 import { XSS_IMG } from './payloads'
 
 const lakeDir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-history-panel-'))
@@ -37,13 +37,7 @@ before(async () => {
   await reportFirstPaint('history', panel.page, 'tr[data-version]')
 })
 
-after(async () => {
-  await panel?.close()
-  await browser?.close()
-  await server?.close()
-  await lake.close()
-  rmSync(lakeDir, { recursive: true, force: true })
-})
+after(() => closePanelTest({ panel, browser, server, others: [lake], removeDir: lakeDir }))
 
 const cellTexts = (version: number) => panel.page.locator(`tr[data-version="${version}"] td`).allTextContents()
 

@@ -5,7 +5,7 @@
  * untrusted cell text, and malformed messages in both directions.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { after, before, test } from 'node:test'
@@ -13,7 +13,7 @@ import type { Browser } from 'playwright-core'
 import { appendQuery, LakeEngine } from '../../src/engine'
 import { createQueryHandler } from '../../src/extension/panels/query-handler'
 import { LakeCatalog, QuerySession, runQuery } from '../../src/query'
-import { hostLog, launchBrowser, until, openPanel, PanelServer, screenshotPath, type OpenPanel, reportFirstPaint } from './harness'
+import { hostLog, launchBrowser, until, openPanel, PanelServer, screenshotPath, type OpenPanel, reportFirstPaint, closePanelTest } from './harness'
 import { XSS_IMG, XSS_SCRIPT } from './payloads'
 
 const lakeDir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-query-panel-'))
@@ -41,13 +41,7 @@ before(async () => {
   await reportFirstPaint('query', panel.page, '.grid-row[aria-rowindex="2"]:not(.loading)')
 })
 
-after(async () => {
-  await panel?.close()
-  await browser?.close()
-  await server?.close()
-  await lake.close()
-  rmSync(lakeDir, { recursive: true, force: true })
-})
+after(() => closePanelTest({ panel, browser, server, others: [lake], removeDir: lakeDir }))
 
 const pageRequests = () => panel.toHost.filter((m): m is { type: 'page'; offset: number; limit: number } => (m as { type: string }).type === 'page')
 /** The grid's rendered rows: row number and cell texts. */

@@ -18,7 +18,7 @@ import type { Transform } from '../../src/transform'
 import { captureLines, mongoStream } from '../helpers/cdc-streams'
 import { produceJson } from '../kafka/broker'
 import { INGEST_CLIENT_OPTIONS, startIngestLake, type IngestLake } from '../kafka/ingest-lake'
-import { hostLog, launchBrowser, openPanel, PanelServer, screenshotPath, until, type OpenPanel, reportFirstPaint } from './harness'
+import { hostLog, launchBrowser, openPanel, PanelServer, screenshotPath, until, type OpenPanel, reportFirstPaint, closePanelTest } from './harness'
 import { XSS_IMG, XSS_SCRIPT } from './payloads'
 
 const TOPIC = 'pg.shop.orders'
@@ -56,12 +56,7 @@ before(async () => {
   await reportFirstPaint('topic', panel.page, '#messages tbody tr')
 })
 
-after(async () => {
-  await panel?.close()
-  await browser?.close()
-  await server?.close()
-  await env?.stop()
-})
+after(() => closePanelTest({ panel, browser, server, others: env ? [{ close: () => env.stop() }] : [] }))
 
 const cellTexts = (page: Page, selector: string) => page.$$eval(selector, (rows) => rows.map((r) => [...r.children].map((c) => c.textContent ?? '')))
 const listed = (page: Page) => page.$$eval('#messages tbody tr', (rows) => rows.map((r) => `${r.children[0].textContent}:${r.children[1].textContent}`))

@@ -14,6 +14,7 @@ import './changes.css'
 import { byId, h, replaceChildren } from '../shared/dom'
 import { formatCount, formatTime } from '../shared/format'
 import { connectToHost } from '../shared/host'
+import { rowKeys } from '../shared/row-keys'
 import { changesToPanel, type ChangesToHost, type ChangesToPanel, type CommitSummary } from '../shared/protocol'
 import { array, count, jsonValue, object, optional, record, string, type Infer } from '../shared/validate'
 import { diffTable } from './diff-table'
@@ -216,35 +217,9 @@ function closeCommit(): void {
 
 // ---- keyboard: the diff's rows are one tab stop; arrows move, Enter opens the commit
 
-diff.addEventListener('keydown', (event: KeyboardEvent) => {
-  const rows = [...diff.querySelectorAll<HTMLElement>('tbody tr')]
-  const current = (event.target as HTMLElement).closest<HTMLElement>('tbody tr')
-  if (!current || rows.length === 0) return
-  let index = rows.indexOf(current)
-  switch (event.key) {
-    case 'ArrowDown': index = Math.min(rows.length - 1, index + 1); break
-    case 'ArrowUp': index = Math.max(0, index - 1); break
-    case 'Home': index = 0; break
-    case 'End': index = rows.length - 1; break
-    case 'PageDown': index = Math.min(rows.length - 1, index + 10); break
-    case 'PageUp': index = Math.max(0, index - 10); break
-    case 'Enter':
-      event.preventDefault()
-      openCommit(Number(current.dataset.version))
-      return
-    default:
-      return
-  }
-  event.preventDefault()
-  for (const row of rows) row.tabIndex = -1
-  rows[index].tabIndex = 0
-  rows[index].focus()
-})
-diff.addEventListener('click', (event) => {
-  const row = (event.target as HTMLElement).closest<HTMLElement>('tbody tr')
-  if (!row) return
-  for (const r of diff.querySelectorAll<HTMLElement>('tbody tr')) r.tabIndex = -1
-  row.tabIndex = 0
+rowKeys(diff, {
+  rows: () => [...diff.querySelectorAll<HTMLElement>('tbody tr')],
+  activate: (row) => openCommit(Number(row.dataset.version)),
 })
 
 // ---- wiring

@@ -17,6 +17,7 @@ import './topic.css'
 import { byId, h, replaceChildren } from '../shared/dom'
 import { cellText, formatBytes, formatCount, formatTime, isNumericType } from '../shared/format'
 import { connectToHost } from '../shared/host'
+import { rowKeys } from '../shared/row-keys'
 import { topicToPanel, type MessageSummary, type SchemaSource, type TopicToHost, type TopicToPanel } from '../shared/protocol'
 import { array, count, jsonValue, object, optional, record, string, type Infer } from '../shared/validate'
 import { filterProblems, matches, type MessageFilters } from './filters'
@@ -219,28 +220,10 @@ list.addEventListener('click', (event) => {
   const row = (event.target as HTMLElement).closest<HTMLElement>('tbody tr')
   if (row) select(Number(row.dataset.index))
 })
-list.addEventListener('keydown', (event: KeyboardEvent) => {
-  const rows = [...listBody.querySelectorAll<HTMLElement>('tr')]
-  const current = (event.target as HTMLElement).closest<HTMLElement>('tbody tr')
-  if (!current || !rows.length) return
-  let index = rows.indexOf(current)
-  switch (event.key) {
-    case 'ArrowDown': index = Math.min(rows.length - 1, index + 1); break
-    case 'ArrowUp': index = Math.max(0, index - 1); break
-    case 'Home': index = 0; break
-    case 'End': index = rows.length - 1; break
-    case 'Enter':
-    case ' ':
-      event.preventDefault()
-      select(Number(current.dataset.index))
-      return
-    default:
-      return
-  }
-  event.preventDefault()
-  for (const row of rows) row.tabIndex = -1
-  rows[index].tabIndex = 0
-  rows[index].focus()
+rowKeys(list, {
+  rows: () => [...listBody.querySelectorAll<HTMLElement>('tr')],
+  activate: (row) => select(Number(row.dataset.index)),
+  activateKeys: ['Enter', ' '],
 })
 for (const key of FILTER_KEYS) {
   const control = controls[key]
