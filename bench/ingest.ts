@@ -21,7 +21,7 @@ import { Partitioners } from 'kafkajs'
 import type { LakeEngine } from '../src/engine/lake-engine'
 import { ingestKafka, type KafkaBatchReport } from '../src/pipeline/ingest-kafka'
 import type { Pipeline, SourceSpec } from '../src/pipeline/pipeline-file'
-import { offsetAppId, snapshotOrNothing } from '../src/pipeline/raw-batch'
+import { offsetAppId, rowsDecidedByShapeSoFar, snapshotOrNothing } from '../src/pipeline/raw-batch'
 import { LakeCatalog } from '../src/query/catalog'
 import { consumerFor, freshGroupId, kafkaFor, MOCK_CONSUMER_SETTINGS, startBroker, type MockBroker } from '../test/kafka/broker'
 import { log, median, round, tempDir, instrument } from './util'
@@ -258,6 +258,7 @@ async function ingestRun(lake: LakeEngine, broker: MockBroker, n: number, batch:
   const writes = instrumentWriteFile()
   const batches: KafkaBatchReport[] = []
   const rssBefore = process.memoryUsage().rss
+  const decidedBefore = rowsDecidedByShapeSoFar()
   const rss = rssSampler()
   const start = performance.now()
   let startedAt = 0
@@ -304,8 +305,14 @@ async function ingestRun(lake: LakeEngine, broker: MockBroker, n: number, batch:
       ndjsonWriteFileMs: writes.total(),
       /** Of writeMs: the rest, in JS — building rows, schema merge / conformsTo, JSON.stringify, the Delta commit. */
       writeJsMs: writeMs - duckdbMs - writes.total(),
-      /** After the join, not writing: fetches + decoding into the open batch (the fetch loop is held during writes). */
+      /**
+       * After the join, not writing. Writes overlap fetching and decoding the next batch (one
+       * thread: their durations include decoding done while DuckDB works), so this is what the
+       * overlap did not hide, not the decoding time.
+       */
       consumeAndDecodeMs: afterJoinMs - writeMs,
+      /** Rows that took their shape's decision (decode/shape.ts) instead of inference, merge and checks of their own. */
+      rowsDecidedByShape: rowsDecidedByShapeSoFar() - decidedBefore,
       /** kafkajs: time in eachBatch (decode, plus awaiting writes the batch triggered). */
       eachBatchMs: w.batchProcessMs,
       fetches: w.fetches,

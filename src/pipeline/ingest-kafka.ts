@@ -11,10 +11,13 @@
  * there again instead of at a newer high watermark (which would skip what arrived in between).
  *
  * Batching: messages from all assigned partitions collect in one open batch, which closes when it
- * holds `batch.maxMessages` messages or is `batch.maxMs` old. While a batch is written the fetch
- * loop is held (eachBatch does not return until the write ends, and a write started by the timer
- * makes the next eachBatch wait for it), so memory holds at most the batch being written, the
- * next open batch (which cannot close before that write ends) and one fetch response. Heartbeats continue while a write holds the loop.
+ * holds `batch.maxMessages` messages or is `batch.maxMs` old. Batches are written one at a time,
+ * in order, while the fetch loop goes on filling the next open batch; a batch that closes while
+ * the one before it is still being written holds the loop until that write ends (eachBatch waits
+ * for it, and so does the next eachBatch after a close by the timer). So memory holds at most the
+ * batch being written, the next open batch and one fetch response, and each batch's offsets are
+ * committed to the group after its Delta commit and after every earlier batch's. Heartbeats
+ * continue while the loop is held.
  *
  * Stopping (abort signal, or untilCaughtUp reached): no more messages are taken, the open batch is
  * written (finish-the-batch; dropping it would be just as safe, since nothing about it is recorded
@@ -28,7 +31,7 @@ import { kafkaClient, schemaRegistryOptions, type KafkaClientOptions } from '../
 import type { LakeCatalog } from '../query/catalog'
 import { countBatch, DEFAULT_BATCH_MESSAGES, type IngestReport } from './ingest-file'
 import type { Pipeline, SourceSpec } from './pipeline-file'
-import { DEAD_LETTERS_TABLE, keyText, resumeAfter, snapshotOrNothing, writeRawBatch, type IngestMessage, type RawBatchResult } from './raw-batch'
+import { compactRow, DEAD_LETTERS_TABLE, keyText, resumeAfter, snapshotOrNothing, writeRawBatch, type IngestMessage, type RawBatchResult } from './raw-batch'
 
 export const DEFAULT_BATCH_MS = 1_000
 
@@ -152,7 +155,10 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
   // ---- the open batch and its writer ------------------------------------------------------------
   let open: IngestMessage[] = []
   let timer: NodeJS.Timeout | undefined
+  /** Every closed batch written (never rejects: a failed write ends in fail()). */
   let writing: Promise<void> = Promise.resolve()
+  /** The last closed batch's write has begun: every batch before it is written. */
+  let lastBegun: Promise<void> = Promise.resolve()
   let failure: unknown
   let stopping = false
   let stopped!: () => void
@@ -184,15 +190,20 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
     } catch { /* not a member right now (rebalance, stopping): the next commit catches up */ }
     options.onBatch?.({ ...result, messages: messages.length, offsets, durationMs: Date.now() - began, total: { ...report } })
   }
-  /** Close the open batch and write it after any write in progress; resolves when it is written. */
+  /**
+   * Close the open batch and write it after any write in progress; resolves when its write has
+   * begun (the batch before it is written), `writing` when it is written.
+   */
   const flush = (): Promise<void> => {
     clearTimeout(timer)
     timer = undefined
     const messages = open
     open = []
-    if (messages.length === 0) return writing
-    writing = writing.then(() => (failure === undefined ? write(messages) : undefined)).catch(fail)
-    return writing
+    if (messages.length === 0) return lastBegun
+    const before = writing
+    writing = before.then(() => (failure === undefined ? write(messages) : undefined)).catch(fail)
+    lastBegun = before
+    return lastBegun
   }
 
   const join = (memberAssignment: Record<string, number[]>) => {
@@ -255,7 +266,8 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
           // Keep the group membership alive while a write holds the fetch loop.
           const beat = setInterval(() => { heartbeat().catch(() => {}) }, heartbeatEvery)
           try {
-            await writing
+            // A batch closed by the timer may still wait for the write before it.
+            await lastBegun
             if (stopping) return
             const key = partitionKey(batch.topic, batch.partition)
             let position = positions.get(key) ?? 0
@@ -286,7 +298,10 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
     })
     await whenStopped
     await current.catch(() => {})
-    if (failure === undefined) await flush()
+    if (failure === undefined) {
+      void flush()
+      await writing
+    }
   } catch (error) {
     fail(error)
   } finally {
@@ -301,10 +316,10 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
   async function toIngestMessage(topic: string, partition: number, message: KafkaMessage): Promise<IngestMessage> {
     const headers = headerValues(message.headers)
     const input = { key: message.key, value: message.value, headers, topic, partition, offset: message.offset, timestamp: message.timestamp }
-    const decoded = await decoder.decode(input)
+    const { decoded, rowText } = compactRow(await decoder.decode(input))
     const text: Record<string, string | null> = {}
     for (const [name, value] of Object.entries(headers)) text[name] = value === undefined ? null : typeof value === 'string' ? value : keyText(value)
-    return { topic, partition, offset: message.offset, timestamp: message.timestamp, key: message.key, value: message.value, headers: text, decoded }
+    return { topic, partition, offset: message.offset, timestamp: message.timestamp, key: message.key, value: message.value, headers: text, decoded, ...(rowText !== undefined ? { rowText } : {}) }
   }
 }
 

@@ -32,6 +32,23 @@ export interface IngestMessage {
   value: Uint8Array | null
   headers: Record<string, string | null>
   decoded: Decoded
+  /** A shaped row's JSON text (see compactRow), when the decoded row is not kept as objects. */
+  rowText?: string
+}
+
+/**
+ * A shaped row (decode/shape.ts) as its JSON text, with the row itself parsed again only if asked
+ * for (the first row of a shape, or a schema change): an open batch of 50k messages then holds
+ * 50k strings instead of millions of small objects for the garbage collector to move and mark.
+ * JSON.parse of the text gives back the same row: a shaped row is JSON.parse's own output, whose
+ * numbers and strings survive JSON text exactly (-0 becomes 0, as in every NDJSON line).
+ */
+export function compactRow(decoded: Decoded): { decoded: Decoded; rowText?: string } {
+  if (decoded.kind !== 'row' || decoded.shape === undefined) return { decoded }
+  const rowText = JSON.stringify(decoded.row)
+  const { schema, shape } = decoded
+  let row: Record<string, unknown> | undefined
+  return { decoded: { kind: 'row', get row() { return row ??= JSON.parse(rowText) as Record<string, unknown> }, schema, shape }, rowText }
 }
 
 export interface RawBatchResult {
@@ -59,6 +76,8 @@ const METADATA_FIELDS: StructField[] = [
   { name: '_headers', type: { type: 'map', keyType: 'string', valueType: 'string', valueContainsNull: true }, nullable: true, metadata: {} },
   { name: '_tombstone', type: 'boolean', nullable: true, metadata: {} },
 ]
+
+const METADATA_NAMES = new Set(METADATA_FIELDS.map((f) => f.name))
 
 const DEAD_LETTER_SCHEMA: StructType = {
   type: 'struct',
@@ -91,6 +110,46 @@ function storable(type: DataType): DataType {
   if (isArray(type)) return { ...type, elementType: storable(type.elementType) }
   if (isMap(type)) return { ...type, keyType: storable(type.keyType), valueType: storable(type.valueType) }
   return type
+}
+
+/** One row as an NDJSON line (bigints, which some decoders may leave, as their digits). */
+function ndjsonLine(row: Record<string, unknown>): string {
+  return JSON.stringify(row, (_, v) => (typeof v === 'bigint' ? v.toString() : v))
+}
+
+/**
+ * The line `ndjsonLine({ ...row, ...meta })` gives, from the row's JSON text: the same keys in the
+ * same order, when the row has none of meta's keys and no bigints (JSON.parse's output has none).
+ */
+export function spliceLine(rowText: string, meta: Record<string, unknown>): string {
+  const metaText = JSON.stringify(meta)
+  return rowText === '{}' ? metaText : `${rowText.slice(0, -1)},${metaText.slice(1)}`
+}
+
+/**
+ * Per table schema, the shapes (decode/shape.ts) already decided to fit it as they are, each with
+ * the row schema it was decided for. The decision depends only on the shape's names and types and
+ * on the table's schema, so it is kept across batches and jobs, keyed by the schema's JSON text.
+ */
+const decidedShapes = new Map<string, Map<string, StructType>>()
+let rowsDecidedByShape = 0
+
+/** How many rows so far (this process) took the shape's decision instead of their own (for tests and benchmarks). */
+export function rowsDecidedByShapeSoFar(): number {
+  return rowsDecidedByShape
+}
+const MAX_DECIDED_SCHEMAS = 16
+const MAX_DECIDED_SHAPES = 10_000
+
+function shapesFitting(schema: StructType): Map<string, StructType> {
+  const key = JSON.stringify(schema)
+  let shapes = decidedShapes.get(key)
+  if (shapes && shapes.size >= MAX_DECIDED_SHAPES) shapes.clear()
+  if (!shapes) {
+    if (decidedShapes.size >= MAX_DECIDED_SCHEMAS) decidedShapes.delete(decidedShapes.keys().next().value!)
+    decidedShapes.set(key, shapes = new Map())
+  }
+  return shapes
 }
 
 /** The table's latest snapshot, or undefined when it does not exist yet (other errors are thrown). */
@@ -175,9 +234,11 @@ export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, sour
     .filter((p) => p.offset > recordedOffset(snapshot, source.name, p.topic, p.partition))
     .map((p) => ({ appId: offsetAppId(source.name, p.topic, p.partition), version: p.offset }))
 
-  const rows: Record<string, unknown>[] = []
+  // The NDJSON lines of the raw rows, each serialised as soon as it is decided.
+  const rows: string[] = []
   const deadLetters: Record<string, unknown>[] = []
   let schema: StructType = raw?.schema ?? { type: 'struct', fields: [...METADATA_FIELDS] }
+  let fits = shapesFitting(schema)
   const now = new Date().toISOString()
   const coordinates = (m: IngestMessage) => ({
     _topic: m.topic, _partition: m.partition, _offset: m.offset, _timestamp: new Date(Number(m.timestamp)).toISOString(),
@@ -191,10 +252,19 @@ export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, sour
     if (m.decoded.kind === 'error') { toDeadLetter(m, m.decoded.reason, m.decoded.detail); continue }
     if (Number(m.offset) <= recordedOffset(raw, source.name, m.topic, m.partition)) { result.skipped++; continue }
     if (m.decoded.kind === 'tombstone') {
-      rows.push({ ...coordinates(m), _tombstone: true })
+      rows.push(ndjsonLine({ ...coordinates(m), _tombstone: true }))
       result.tombstones++
       continue
     }
+    const shape = m.decoded.shape
+    // A shape already decided against this schema: every step below would accept the row
+    // unchanged, and its line is what the last line of the loop would write (see spliceLine).
+    if (shape !== undefined && fits.get(shape) === m.decoded.schema) {
+      rowsDecidedByShape++
+      rows.push(spliceLine(m.rowText ?? JSON.stringify(m.decoded.row), { ...coordinates(m), _tombstone: false }))
+      continue
+    }
+    const row = m.decoded.row
     // A row that would change a column's type, or whose values do not fit, is a dead letter:
     // the table keeps its types and the batch goes on.
     const rowSchema: StructType = { type: 'struct', fields: m.decoded.schema.fields.map((f) => ({ ...f, type: storable(f.type) })) }
@@ -210,12 +280,19 @@ export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, sour
     }
     // Values were typed from themselves: when every column the row has is typed exactly as the
     // table's, they fit, and the per-value check (the costliest step of a batch) can be skipped.
-    if (!typedExactlyAsTable(m.decoded.row, rowSchema, merged)) {
-      const fits = conformsTo(m.decoded.row, merged)
-      if (!fits.ok) { toDeadLetter(m, 'type-conflict', fits.reason); continue }
+    const typedExactly = typedExactlyAsTable(row, rowSchema, merged)
+    if (!typedExactly) {
+      const fit = conformsTo(row, merged)
+      if (!fit.ok) { toDeadLetter(m, 'type-conflict', fit.reason); continue }
     }
+    // Decided by the shape alone (its names and types) when nothing depended on the values: no
+    // schema change, no per-value check, and no column the coordinates would overwrite.
+    if (shape !== undefined && typedExactly && merged === schema && !rowSchema.fields.some((f) => METADATA_NAMES.has(f.name))) {
+      fits.set(shape, m.decoded.schema)
+    }
+    if (merged !== schema) fits = shapesFitting(merged)
     schema = merged
-    rows.push({ ...m.decoded.row, ...coordinates(m), _tombstone: false })
+    rows.push(ndjsonLine({ ...row, ...coordinates(m), _tombstone: false }))
   }
   result.rows = rows.length - result.tombstones
   result.deadLetters = deadLetters.length
@@ -224,7 +301,7 @@ export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, sour
   // offsets and skips what the dead-letter table already holds.
   const deadTxns = txns(dead)
   if (deadLetters.length || (dead && deadTxns.length)) {
-    result.deadLetterVersion = await appendRows(lake, deadPath, DEAD_LETTER_SCHEMA, deadLetters, deadTxns, dead, source)
+    result.deadLetterVersion = await appendRows(lake, deadPath, DEAD_LETTER_SCHEMA, deadLetters.map(ndjsonLine), deadTxns, dead, source)
   }
   const rawTxns = txns(raw)
   if (rows.length || rawTxns.length) result.rawVersion = await appendRows(lake, rawPath, schema, rows, rawTxns, raw, source)
@@ -250,14 +327,14 @@ async function removeStaleBatchFiles(): Promise<void> {
   }
 }
 
-/** Append JSON-safe rows with DuckDB reading them as NDJSON with the table's column types. */
+/** Append NDJSON lines of JSON-safe rows, DuckDB reading them with the table's column types. */
 async function appendRows(
-  lake: LakeEngine, table: string, schema: StructType, rows: Record<string, unknown>[], txns: Txn[], snapshot: Snapshot | undefined, source: SourceSpec,
+  lake: LakeEngine, table: string, schema: StructType, rows: string[], txns: Txn[], snapshot: Snapshot | undefined, source: SourceSpec,
 ): Promise<number> {
   await removeStaleBatchFiles()
   const file = path.join(os.tmpdir(), `${BATCH_FILE_PREFIX}${randomUUID()}.ndjson`)
   try {
-    await fs.writeFile(file, rows.map((row) => JSON.stringify(row, (_, v) => (typeof v === 'bigint' ? v.toString() : v))).join('\n') + '\n')
+    await fs.writeFile(file, rows.join('\n') + '\n')
     const columns = schema.fields.map((f) => `${quoteString(f.name)}: ${quoteString(duckdbType(f.type))}`).join(', ')
     const sql = rows.length
       ? `SELECT * FROM read_json(${quoteString(file)}, format = 'newline_delimited', columns = {${columns}}, maximum_object_size = 268435456)`

@@ -130,6 +130,8 @@ describe('Kafka ingest under broker faults', () => {
   })
 
   test('dropped connections on Fetch and errors on OffsetCommit mid-ingest: the run completes, exactly once', async () => {
+    // The Fetch errors are armed before the run: once a batch is written, the consumer may
+    // already have fetched everything, and errors armed then would never be met.
     const produced = await produce('inject', 2_000, 97)
     const source: SourceSpec = { name: 'inject', topic: 'inject', format: 'json', table: 'raw.inject', batch: { maxMessages: 100, maxMs: 100 } }
     let injecting: Promise<void> | undefined
@@ -139,16 +141,12 @@ describe('Kafka ingest under broker faults', () => {
       logLevel: logLevel.WARN,
       logCreator: () => ({ namespace, log }) => { logs.push(`${namespace}: ${log.message} ${String(log.error ?? '')}`) },
     })
+    await broker.injectErrors(ApiKey.Fetch, 4, ErrorCode.DropConnection)
     const result = await attempt(() => ingestKafka(lake, catalog, pipeline, source, {
       untilCaughtUp: true,
       kafka: client,
       onBatch: (b) => {
-        if (b.total.batches === 2 && !injecting) {
-          injecting = (async () => {
-            await broker.injectErrors(ApiKey.Fetch, 4, ErrorCode.DropConnection)
-            await broker.injectErrors(ApiKey.OffsetCommit, 3, ErrorCode.NotCoordinator)
-          })()
-        }
+        if (b.total.batches === 2 && !injecting) injecting = broker.injectErrors(ApiKey.OffsetCommit, 3, ErrorCode.NotCoordinator)
       },
     }))
     await injecting
