@@ -199,7 +199,10 @@ describe('Kafka ingest under broker faults', () => {
     const label = (i: number) => `${describeOutcome(outcomes[i])}, last batch at ${lastBatchAt[i]} ms${aborted[i] ? ', stopped by the 12 s guard' : ''}`
     console.log(`  twin jobs: A ${label(0)}; B ${label(1)}`)
     for (const o of outcomes) {
-      if (!o.ok) assert.match(o.error.message, /COMMIT_CONFLICT|conflicts with this transaction|lakehouse\/twin\/twin\/\d|already exists/, `a clear error: ${o.error.stack}`)
+      // Besides our conflicts, the mock cluster sometimes answers two members joining one group at
+      // the same instant with a protocol error (its README's limits on concurrent joins); the
+      // exactly-once check below holds either way.
+      if (!o.ok) assert.match(o.error.message, /COMMIT_CONFLICT|conflicts with this transaction|lakehouse\/twin\/twin\/\d|already exists|request being malformed/, `a clear error: ${o.error.stack}`)
     }
     const taken = outcomes.reduce((sum, o) => sum + (o.ok ? o.report.messages - o.report.skipped : 0), 0)
     const rerun = await attempt(() => ingestKafka(lake, catalog, pipeline, source, { untilCaughtUp: true, client: clientOptions }))
