@@ -2,8 +2,10 @@
  * VACUUM: delete the files under a table's root that no version within the retention period
  * needs. A file is kept when a live `add` names it (data file or deletion vector file), or when a
  * tombstone younger than the retention names it (time travel to those versions still works).
- * Everything else goes, but only once its modification time is older than the retention too, so a
- * file another writer has just written and not yet committed is never deleted.
+ * Everything else goes, but only once its modification time is older than the retention too. A file
+ * no commit of the snapshot names at all (neither added nor removed) may be one another writer has
+ * just written and not yet committed: it is kept for at least UNCOMMITTED_FILE_GRACE_MS whatever the
+ * retention, so even a forced zero retention never deletes a file the next commit will add.
  *
  * Skipped, as Spark skips them: `_delta_log`, and names starting with '.' or '_' (`_SUCCESS`,
  * `.crc` and temporary files), except `_change_data` (change data files, referenced by no
@@ -44,6 +46,8 @@ export interface VacuumResult {
 }
 
 const HOUR_MS = 3_600_000
+/** The youngest a file unknown to the log may be to be deleted: longer than any write takes to commit. */
+export const UNCOMMITTED_FILE_GRACE_MS = HOUR_MS
 
 /**
  * Vacuum must understand every way the table references files. Reader features we read in full
@@ -95,7 +99,12 @@ export async function vacuum(lake: LakeEngine, table: string, options: VacuumOpt
     if (dv !== undefined) needed.add(resolve(dv))
   }
   for (const { add } of snapshot.files) keep(add)
-  for (const remove of snapshot.tombstones) if ((remove.deletionTimestamp ?? 0) >= cutoff) keep(remove)
+  const removed = new Set<string>()
+  for (const remove of snapshot.tombstones) {
+    if ((remove.deletionTimestamp ?? 0) >= cutoff) keep(remove)
+    else removed.add(resolve(remove.path))
+  }
+  const uncommittedCutoff = Math.min(cutoff, now - UNCOMMITTED_FILE_GRACE_MS)
 
   const partitionPrefixes = snapshot.partitionColumns.map((name) => {
     const field = snapshot.schema.fields.find((f) => f.name === name)
@@ -138,7 +147,7 @@ export async function vacuum(lake: LakeEngine, table: string, options: VacuumOpt
         continue
       }
       const info = await fs.stat(full).catch(() => undefined)
-      if (!info || info.mtimeMs >= cutoff) {
+      if (!info || info.mtimeMs >= (removed.has(full) ? cutoff : uncommittedCutoff)) {
         emptied = false
         continue
       }

@@ -326,6 +326,21 @@ describe('VACUUM', () => {
     assert.deepEqual((await vacuum(lake, table, { retentionHours: 0, force: true, now })).filesDeleted, [], 'nothing left to delete')
   })
 
+  test('a forced zero retention deletes removed files at once, but a file no commit names yet (a write in progress) only after an hour', async () => {
+    const { table, removed, rows } = await optimizedTable()
+    // A writer's data file, written a minute ago and not committed yet (test/reliability/concurrency.test.ts met this).
+    const inFlight = path.join(table, 'part-in-flight.parquet')
+    writeFileSync(inFlight, 'not committed yet')
+    setMtime(inFlight, Date.now() - 60_000)
+    for (const file of removed) setMtime(file, Date.now() - 60_000)
+    const result = await vacuum(lake, table, { retentionHours: 0, force: true })
+    assert.deepEqual([...result.filesDeleted].sort(), relativePaths(table, removed), 'the compacted-away files go')
+    assert.ok(existsSync(inFlight), 'the uncommitted file stays')
+    await assertTableHasRows(table, rows)
+    setMtime(inFlight, Date.now() - HOUR - 60_000)
+    assert.deepEqual((await vacuum(lake, table, { retentionHours: 0, force: true })).filesDeleted, ['part-in-flight.parquet'], 'an hour later it is an orphan')
+  })
+
   test('deletes old orphan files and emptied directories; keeps fresh orphans, hidden files and the log', async () => {
     const table = await smallFilesTable(3)
     const old = Date.now() - 10 * DAY
