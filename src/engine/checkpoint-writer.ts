@@ -5,12 +5,12 @@
  */
 import { randomUUID } from 'node:crypto'
 import { promises as fs } from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
 import type { Action } from '../delta/actions'
 import type { ParquetActionWriter } from '../delta/engine'
 import { quoteString } from '../delta/schema'
 import type { DuckDb } from './duckdb'
+import { stagingFile } from './temp-files'
 
 const STRING_MAP = 'MAP(VARCHAR, VARCHAR)'
 const DELETION_VECTOR = 'STRUCT("storageType" VARCHAR, "pathOrInlineDv" VARCHAR, "offset" INTEGER, "sizeInBytes" INTEGER, "cardinality" BIGINT, "maxRowIndex" BIGINT)'
@@ -30,8 +30,8 @@ export class DuckDbCheckpointWriter implements ParquetActionWriter {
 
   async writeActions(target: string, actions: Action[]): Promise<number> {
     const db = await this.database()
+    const json = await stagingFile('lakehouse-checkpoint-', '.ndjson')
     const id = randomUUID()
-    const json = path.join(os.tmpdir(), `lakehouse-checkpoint-${id}.ndjson`)
     const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${id}.tmp`)
     try {
       await fs.writeFile(json, actions.map((a) => JSON.stringify(a)).join('\n') + '\n')

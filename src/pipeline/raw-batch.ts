@@ -6,16 +6,13 @@
  * resumes after the lower of the two, and a message already recorded in its table is skipped, so
  * a crash at any instant loses nothing and duplicates nothing.
  */
-import { randomUUID } from 'node:crypto'
 import { promises as fs } from 'node:fs'
-import * as os from 'node:os'
-import * as path from 'node:path'
 import type { Txn } from '../delta/actions'
 import { DeltaError, isDeltaError } from '../delta/errors'
 import { duckdbType, isArray, isMap, isStruct, mergeSchemaForAppend, quoteString, sameType, type DataType, type StructField, type StructType } from '../delta/schema'
 import type { Snapshot } from '../delta/snapshot'
 import { conformsTo, type Decoded } from '../decode'
-import { appendQuery, columnNameProblem, type LakeEngine } from '../engine'
+import { appendQuery, columnNameProblem, stagingFile, type LakeEngine } from '../engine'
 import type { LakeCatalog } from '../query/catalog'
 import type { SourceSpec } from './pipeline-file'
 
@@ -308,31 +305,12 @@ export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, sour
   return result
 }
 
-const BATCH_FILE_PREFIX = 'lakehouse-batch-'
-let staleFilesRemoved = false
-
-/**
- * A job killed while writing leaves its batch file in the temp folder: the first batch of a
- * process removes those older than an hour (a live job's file is seconds old).
- */
-async function removeStaleBatchFiles(): Promise<void> {
-  if (staleFilesRemoved) return
-  staleFilesRemoved = true
-  const cutoff = Date.now() - 3_600_000
-  for (const name of await fs.readdir(os.tmpdir()).catch(() => [] as string[])) {
-    if (!name.startsWith(BATCH_FILE_PREFIX)) continue
-    const file = path.join(os.tmpdir(), name)
-    const info = await fs.stat(file).catch(() => undefined)
-    if (info && info.mtimeMs < cutoff) await fs.rm(file, { force: true })
-  }
-}
-
 /** Append NDJSON lines of JSON-safe rows, DuckDB reading them with the table's column types. */
 async function appendRows(
   lake: LakeEngine, table: string, schema: StructType, rows: string[], txns: Txn[], snapshot: Snapshot | undefined, source: SourceSpec,
 ): Promise<number> {
-  await removeStaleBatchFiles()
-  const file = path.join(os.tmpdir(), `${BATCH_FILE_PREFIX}${randomUUID()}.ndjson`)
+  // Left behind only by a killed job; the next job removes it once it is an hour old.
+  const file = await stagingFile('lakehouse-batch-', '.ndjson')
   try {
     await fs.writeFile(file, rows.join('\n') + '\n')
     const columns = schema.fields.map((f) => `${quoteString(f.name)}: ${quoteString(duckdbType(f.type))}`).join(', ')
