@@ -1,7 +1,8 @@
 /**
  * Snapshot-load benchmark. Builds synthetic tables by writing commit JSON directly (no data
  * files: loading a snapshot never opens them), checkpoints every 10 versions with the real
- * `writeCheckpoint`, and times `lake.snapshot(table)` against the ceiling of reading the latest
+ * `writeCheckpoint`, and times `loadSnapshot(lake.io, table)` (a full load: `lake.snapshot` would
+ * reuse the latest snapshot while no newer commit exists) against the ceiling of reading the latest
  * checkpoint Parquet alone with `lake.io.parquet.readRecords`.
  *
  * Table shape (the same for every table size, so only the number of commits differs):
@@ -20,6 +21,7 @@ import { writeCheckpoint } from '../src/delta/checkpoint'
 import { commit, ENGINE_INFO } from '../src/delta/commit'
 import { cleanUpExpiredLogs } from '../src/delta/log-cleanup'
 import { classicCheckpointFileName, commitFileName } from '../src/delta/log-files'
+import { loadSnapshot } from '../src/delta/snapshot'
 import type { LakeEngine } from '../src/engine/lake-engine'
 import { forEachLimited, interleaved, log, median, round, tempDir, timed } from './util'
 
@@ -225,7 +227,7 @@ export async function buildTable(lake: LakeEngine, root: string, commits: number
 
 /** Check the table's latest snapshot is `commits + since` from checkpoint `commits`; return what the timing loop needs. */
 async function probe(lake: LakeEngine, table: SyntheticTable, commits: number, since: number) {
-  const { value: snapshot, io } = await countIo(lake, () => lake.snapshot(table.root))
+  const { value: snapshot, io } = await countIo(lake, () => loadSnapshot(lake.io, table.root))
   const expected = commits + since
   if (snapshot.version !== expected) throw new Error(`expected version ${expected}, snapshot is at ${snapshot.version}`)
   if (snapshot.segment.checkpointVersion !== commits) throw new Error(`expected checkpoint ${commits}, snapshot used ${snapshot.segment.checkpointVersion}`)
@@ -269,7 +271,7 @@ async function measureWithoutHint(lake: LakeEngine, tables: { commits: number; t
       await fs.rename(hint, `${hint}.bench-moved`)
       moved.push(hint)
     }
-    const fns = Object.fromEntries(tables.map(({ commits, table }) => [String(commits), () => lake.snapshot(table.root)]))
+    const fns = Object.fromEntries(tables.map(({ commits, table }) => [String(commits), () => loadSnapshot(lake.io, table.root)]))
     const samples = await interleaved(fns, options.runs, options.warmupRuns)
     const out = []
     for (const { commits, table } of tables) {
@@ -335,7 +337,7 @@ export async function runSnapshotLoad(lake: LakeEngine, options: SnapshotBenchOp
     }
     const fns: Record<string, () => Promise<unknown>> = {}
     tables.forEach(({ commits, table }, i) => {
-      fns[`snapshot ${commits}`] = () => lake.snapshot(table.root)
+      fns[`snapshot ${commits}`] = () => loadSnapshot(lake.io, table.root)
       fns[`checkpoint ${commits}`] = () => lake.io.parquet.readRecords(probes[i].checkpointFile)
     })
     const samples = await interleaved(fns, options.runs, options.warmupRuns)

@@ -7,7 +7,7 @@ import type { Engine } from './engine'
 import { DeltaError } from './errors'
 import { checkReadable } from './features'
 import {
-  commitFileName, classicCheckpointFileName, multipartCheckpointFileName, logSegmentFromListing, parseLogFileName,
+  commitFileName, classicCheckpointFileName, multipartCheckpointFileName, logSegmentFromListing,
   type Checkpoint, type LogSegment,
 } from './log-files'
 import { LogReplay } from './log-replay'
@@ -78,6 +78,9 @@ async function segmentFromListing(engine: Engine, table: string, version?: numbe
  * `version+1`, `version+2`, … until one is missing. The cost grows with the commits since the
  * checkpoint, not with the table's age. Returns undefined to fall back to a listing.
  */
+/** How many versions past a missing commit are probed for a gap (see segmentFromLastCheckpoint). */
+const GAP_PROBES = 3
+
 async function segmentFromLastCheckpoint(engine: Engine, table: string, target?: number, notes: string[] = []): Promise<LogSegment | undefined> {
   const { storage } = engine
   const logDir = logDirectory(engine, table)
@@ -115,11 +118,13 @@ async function segmentFromLastCheckpoint(engine: Engine, table: string, target?:
   }
   const version = commits.at(-1)?.version ?? checkpointVersion
   if (target !== undefined && version !== target) return undefined
-  // A missing commit ends the walk; a newer one beyond it means a gap in the log, not the end:
-  // the listing then reports it instead of this quietly answering an old version as the latest.
+  // A missing commit ends the walk; a newer one just beyond it means a gap in the log, not the
+  // end: the listing then reports it instead of this quietly answering an old version as the
+  // latest. Probing the next GAP_PROBES versions, not listing the log, keeps a load's cost
+  // growing with the commits since the checkpoint rather than with the log's length.
   if (target === undefined) {
-    const listing = (await storage.list(logDir)) ?? []
-    if (listing.some((name) => { const f = parseLogFileName(name); return f?.kind === 'commit' && f.version > version })) return undefined
+    const probes = Array.from({ length: GAP_PROBES }, (_, i) => storage.stat(storage.join(logDir, commitFileName(version + 2 + i))))
+    if ((await Promise.all(probes)).some((info) => info !== undefined)) return undefined
   }
   return { checkpoint: { version: checkpointVersion, files }, commits, version, preloaded }
 }

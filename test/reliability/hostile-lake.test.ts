@@ -105,6 +105,9 @@ describe('corrupt and hostile lakes', () => {
     // After the checkpoint: version 6 exists, 5 does not. Reading version 4 as the latest would be a wrong answer.
     const after = damaged((_, log) => writeFileSync(log(`${v(6)}.json`), readFileSync(log(`${v(4)}.json`))))
     await assert.rejects(after.run(count), /the log is not contiguous: commit 00000000000000000005\.json is missing between versions 5 and 6/)
+    // Versions 5 and 6 missing, 7 there: still within the versions probed past the missing one.
+    const wider = damaged((_, log) => writeFileSync(log(`${v(7)}.json`), readFileSync(log(`${v(4)}.json`))))
+    await assert.rejects(wider.run(count), /the log is not contiguous: commit 00000000000000000005\.json is missing/)
   })
 
   test('unknown protocol versions and reader features are refused on read; an unknown writer feature reads but refuses writes', async () => {
