@@ -56,6 +56,7 @@ export async function ingestCommand(args: string[], out: Out): Promise<number> {
         untilCaughtUp: values['until-caught-up'],
         signal: stop.signal,
         onBatch: (batch) => process.stderr.write(`${source.name}: batch of ${batch.messages} → raw version ${batch.rawVersion ?? '-'} (${batch.durationMs.toFixed(0)} ms)\n`),
+        onDataLoss: (_gaps, message) => process.stderr.write(`${source.name}: warning: data loss accepted (failOnDataLoss false):\n${message}\n`),
       }).catch((error: unknown) => {
         throw new CommandError(`source '${source.name}': ${(error as Error).message}`)
       })

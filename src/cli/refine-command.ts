@@ -74,7 +74,7 @@ export async function runCommand(args: string[], out: Out): Promise<number> {
   // --events: one JSON object per line on stdout, for programs (the VS Code extension); else a log on stderr.
   const onEvent = values.events
     ? (event: PipelineEvent) => out(`${JSON.stringify(event)}\n`)
-    : (event: PipelineEvent) => process.stderr.write(`${event.job}: ${event.type === 'job' ? `${event.state}${event.error ? ` — ${event.error}` : ''}` : `${event.rows} rows → ${event.table}${event.version === undefined ? '' : ` version ${event.version}`}`}\n`)
+    : (event: PipelineEvent) => process.stderr.write(`${event.job}: ${describeEvent(event)}\n`)
   try {
     const report = await untilSignal((signal) => runPipeline(lake, catalog, pipeline, {
       sources: values.source, flows: values.flow, untilCaughtUp: values['until-caught-up'], signal, onEvent,
@@ -83,5 +83,14 @@ export async function runCommand(args: string[], out: Out): Promise<number> {
     return 0
   } finally {
     await lake.close()
+  }
+}
+
+/** One line of `lakehouse run`'s log on stderr. */
+function describeEvent(event: PipelineEvent): string {
+  switch (event.type) {
+    case 'job': return `${event.state}${event.error ? ` — ${event.error}` : ''}`
+    case 'batch': return `${event.rows} rows → ${event.table}${event.version === undefined ? '' : ` version ${event.version}`}`
+    case 'warning': return `warning: ${event.message}`
   }
 }

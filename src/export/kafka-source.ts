@@ -123,6 +123,7 @@ export function sourceJob(pipeline: Pipeline, source: SourceSpec, state: SourceS
       '# The pipeline\'s topicPattern, anchored as Spark needs it (it matches whole topic names).',
       `TOPIC_PATTERN = ${pyLiteral(source.topicPattern === undefined ? null : sparkTopicPattern(source.topicPattern))}`,
       `STARTING_OFFSETS_DEFAULT = ${pyString(source.startingOffsets ?? 'earliest')}`,
+      `FAIL_ON_DATA_LOSS = ${pyLiteral(source.failOnDataLoss !== false)}`,
       `SSL = ${pyLiteral(kafka!.ssl ?? false)}`,
       `SASL_MECHANISM = ${pyLiteral(kafka!.sasl ? SASL_MECHANISMS[kafka!.sasl.mechanism] : null)}`,
       `SASL_USERNAME = ${pyLiteral(kafka!.sasl?.username ?? null)}`,
@@ -165,7 +166,7 @@ function captureFile(pipeline: Pipeline, source: SourceSpec): string {
 
 const KAFKA_READER = (avro: boolean) => `def kafka_options():
     """The Kafka source's options; the SASL password comes from the environment, never this file."""
-    options = {"kafka.bootstrap.servers": BOOTSTRAP_SERVERS, "includeHeaders": "true", "failOnDataLoss": "true"}
+    options = {"kafka.bootstrap.servers": BOOTSTRAP_SERVERS, "includeHeaders": "true", "failOnDataLoss": "true" if FAIL_ON_DATA_LOSS else "false"}
     if TOPIC is not None:
         options["subscribe"] = TOPIC
     else:

@@ -8,6 +8,7 @@ import type { LakeEngine } from '../engine'
 import type { LakeCatalog } from '../query/catalog'
 import { readCapture } from './file-source'
 import type { Pipeline, SourceSpec } from './pipeline-file'
+import type { OffsetGap } from './offset-gaps'
 import { DEAD_LETTERS_TABLE, resumeAfter, snapshotOrNothing, writeRawBatch, type IngestMessage, type RawBatchResult } from './raw-batch'
 
 export interface IngestReport {
@@ -19,6 +20,8 @@ export interface IngestReport {
   /** Messages an earlier run already recorded. */
   skipped: number
   batches: number
+  /** Gaps a source with `failOnDataLoss: false` skipped (Kafka; recorded in the raw table's history). */
+  dataLoss?: OffsetGap[]
 }
 
 export const DEFAULT_BATCH_MESSAGES = 50_000

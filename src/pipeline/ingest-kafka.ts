@@ -24,14 +24,15 @@
  * until its commit), consumer offsets are committed and the consumer disconnects. A crash at any
  * instant loses and duplicates nothing: the next run resumes from the tables.
  */
-import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs'
+import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs'
 import { createDecoder, type DecoderOptions } from '../decode'
 import type { LakeEngine } from '../engine'
 import { kafkaClient, schemaRegistryOptions, type KafkaClientOptions } from '../kafka/client'
 import type { LakeCatalog } from '../query/catalog'
 import { countBatch, DEFAULT_BATCH_MESSAGES, type IngestReport } from './ingest-file'
+import { DataLossError, describeGap, offsetGap, recordAcceptedGaps, resumeAt, type OffsetGap } from './offset-gaps'
 import type { Pipeline, SourceSpec } from './pipeline-file'
-import { compactRow, DEAD_LETTERS_TABLE, keyText, resumeAfter, snapshotOrNothing, writeRawBatch, type IngestMessage, type RawBatchResult } from './raw-batch'
+import { compactRow, DEAD_LETTERS_TABLE, keyText, offsetAppId, resumeAfter, snapshotOrNothing, writeRawBatch, type IngestMessage, type RawBatchResult } from './raw-batch'
 
 export const DEFAULT_BATCH_MS = 1_000
 
@@ -55,6 +56,8 @@ export interface KafkaIngestOptions {
   onBatch?(report: KafkaBatchReport): void
   /** Called once the start is decided, before the consumer joins: each partition, where it starts, and its high watermark. */
   onStart?(partitions: { topic: string; partition: number; start?: number; high: number }[]): void
+  /** Called when a source with `failOnDataLoss: false` skips a gap (recorded in the lake before reading on). */
+  onDataLoss?(gaps: OffsetGap[], message: string): void
   /** Decoder options; by default the schema registry of the pipeline's kafka section. */
   decoderOptions?: DecoderOptions
   /** kafkajs client settings (log level, timeouts, retry); ignored when `kafka` is given. */
@@ -83,11 +86,16 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
   // What the lake records: where each partition resumes.
   const [rawPath, deadPath] = await Promise.all([catalog.confinedPathOf(source.table), catalog.confinedPathOf(DEAD_LETTERS_TABLE)])
   const [raw, dead] = await Promise.all([snapshotOrNothing(lake, rawPath), snapshotOrNothing(lake, deadPath)])
-  /** The last offset both tables hold for a partition (see resumeAfter), or undefined when neither records anything. */
+  /**
+   * The last offset both tables hold for a partition (see resumeAfter), or undefined when neither
+   * records anything; -1 when an accepted reset moved it before offset 0 (see offset-gaps.ts).
+   */
   const recorded = (topic: string, partition: number): number | undefined => {
     const offset = resumeAfter(raw, dead, source.name, topic, partition)
-    return offset < 0 ? undefined : offset
+    if (offset >= 0) return offset
+    return raw?.txns.has(offsetAppId(source.name, topic, partition)) ? -1 : undefined
   }
+  const failOnDataLoss = source.failOnDataLoss !== false
 
   const groupId = settings?.consumer?.groupId ?? `lakehouse-${source.name}`
   const latestStarts = new Map<string, number>()
@@ -124,11 +132,17 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
     await admin.disconnect().catch(() => {})
   }
 
+  // What the lake records must still line up with each partition's log: refuse a gap, or record
+  // an accepted one in the lake, before anything is read.
+  const gaps = [...partitions.values()].flatMap((p) => offsetGap(p.topic, p.partition, recorded(p.topic, p.partition), p.low, p.high) ?? [])
+  if (gaps.length && failOnDataLoss) throw new DataLossError(source.name, gaps)
+  if (gaps.length) await acceptGaps(gaps)
+
   /** Where a partition starts when this job has taken nothing from it yet. */
   const startOf = (topic: string, partition: number): number | undefined => {
     const info = partitions.get(partitionKey(topic, partition))
     const r = recorded(topic, partition)
-    if (r !== undefined) return Math.max(r + 1, info?.low ?? 0)
+    if (r !== undefined) return r + 1
     if (source.startingOffsets === 'latest') {
       const key = partitionKey(topic, partition)
       untaken.add(key)
@@ -144,6 +158,7 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
     const start = startOf(info.topic, info.partition)
     if (start !== undefined) positions.set(key, start)
   }
+  for (const gap of gaps) positions.set(partitionKey(gap.topic, gap.partition), resumeAt(gap))
   options.onStart?.([...partitions].map(([key, info]) => ({ topic: info.topic, partition: info.partition, start: positions.get(key), high: info.high })))
   /** The partitions the group gave this job at its last join (undefined before the first join). */
   let assignedNow: Set<string> | undefined
@@ -166,6 +181,8 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
   const stop = () => { if (!stopping) { stopping = true; stopped() } }
   const fail = (error: unknown) => { failure ??= error; stop() }
   let consumer: Consumer | undefined
+  /** An admin client for watermarks met mid-run (see gapBefore). */
+  let gapAdmin: Promise<Admin> | undefined
 
   const write = async (messages: IngestMessage[]) => {
     const began = Date.now()
@@ -271,6 +288,18 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
             if (stopping) return
             const key = partitionKey(batch.topic, batch.partition)
             let position = positions.get(key) ?? 0
+            const gap = await gapBefore(batch.topic, batch.partition, position, batch)
+            if (gap) {
+              if (failOnDataLoss) throw new DataLossError(source.name, [gap])
+              // What was taken before the gap is written first, then the gap is recorded, then
+              // reading goes on from the log start (writes run in this order on one chain).
+              void flush()
+              writing = writing.then(() => (failure === undefined ? acceptGaps([gap]) : undefined)).catch(fail)
+              position = resumeAt(gap)
+              positions.set(key, position)
+              const info = partitions.get(key)
+              if (info && gap.kind === 'reset') info.high = gap.high
+            }
             for (const message of batch.messages) {
               if (stopping) return
               const offset = Number(message.offset)
@@ -309,9 +338,31 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
     options.signal?.removeEventListener('abort', onAbort)
     await writing.catch(() => {})
     await consumer.disconnect().catch(() => {})
+    if (gapAdmin) await gapAdmin.then((a) => a.disconnect()).catch(() => {})
   }
   if (failure !== undefined) throw failure
   return report
+
+  async function acceptGaps(found: OffsetGap[]): Promise<void> {
+    await recordAcceptedGaps(lake, catalog, source, found)
+    ;(report.dataLoss ??= []).push(...found)
+    options.onDataLoss?.(found, found.map(describeGap).join('\n'))
+  }
+
+  /**
+   * A gap met while running (the job started in line with the log): the log now ends before the
+   * position (reset), or a fetch starts after it and the log start has passed it (retention; a
+   * compacted topic's fetches may start after the position too, with the log start before it).
+   * kafkajs resets an out-of-range position to the log start without telling, so this is where
+   * either shows. The watermarks come from a separate admin client, connected on first need.
+   */
+  async function gapBefore(topic: string, partition: number, position: number, batch: { highWatermark: string; messages: KafkaMessage[] }): Promise<OffsetGap | undefined> {
+    const first = batch.messages.length ? Number(batch.messages[0].offset) : position
+    if (Number(batch.highWatermark) >= position && first <= position) return undefined
+    gapAdmin ??= (async () => { const a = kafka.admin(); await a.connect(); return a })()
+    const log = (await (await gapAdmin).fetchTopicOffsets(topic)).find((p) => p.partition === partition)
+    return log ? offsetGap(topic, partition, position - 1, Number(log.low), Number(log.high)) : undefined
+  }
 
   async function toIngestMessage(topic: string, partition: number, message: KafkaMessage): Promise<IngestMessage> {
     const headers = headerValues(message.headers)

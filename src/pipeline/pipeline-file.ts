@@ -31,6 +31,8 @@ export interface SourceSpec {
   format: SourceFormat
   table: string
   startingOffsets?: 'earliest' | 'latest'
+  /** Kafka: stop when offsets the lake needs are gone or went back (default true, as Spark's option). */
+  failOnDataLoss?: boolean
   batch?: { maxMessages?: number; maxMs?: number }
 }
 

@@ -16,6 +16,8 @@ export type JobState = 'starting' | 'running' | 'idle' | 'stopped' | 'failed'
 export type PipelineEvent =
   | { type: 'job'; job: string; state: JobState; error?: string; at: number }
   | { type: 'batch'; job: string; table: string; version?: number; rows: number; messages?: number; deadLetters?: number; changes?: number; durationMs: number; at: number }
+  /** Something the user must know that did not stop the job (a data-loss gap it was told to accept). */
+  | { type: 'warning'; job: string; message: string; at: number }
 
 export interface RunOptions {
   /** Only these sources and flows (by name); all when both are empty. */
@@ -61,6 +63,7 @@ export async function runPipeline(lake: LakeEngine, catalog: LakeCatalog, pipeli
         type: 'batch', job: `source:${source.name}`, table: source.table, version: batch.rawVersion, rows: batch.rows,
         messages: batch.messages, deadLetters: batch.deadLetters, durationMs: batch.durationMs, at: Date.now(),
       }),
+      onDataLoss: (_gaps, message) => emit({ type: 'warning', job: `source:${source.name}`, message: `data loss accepted (failOnDataLoss false): ${message}`, at: Date.now() }),
     })
   })
   const refine = (flow: FlowSpec) => job(`flow:${flow.name}`, async () => {

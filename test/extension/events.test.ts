@@ -32,6 +32,7 @@ test('anything else is a problem with a reason, not an exception', () => {
     ['{"type":"batch","job":"source:o","table":"raw.o","durationMs":1,"at":1}', /needs "table", "rows"/],
     ['{"type":"progress","job":"source:o","at":1}', /unknown event type "progress"/],
     ['{"type":"job","job":"source:o","state":"running","at":-5}', /"at"/],
+    ['{"type":"warning","job":"source:o","at":1}', /a warning event needs "message"/],
   ]
   for (const [line, reason] of cases) {
     const parsed = parseEventLine(line)
@@ -43,4 +44,9 @@ test('anything else is a problem with a reason, not an exception', () => {
 test('job ids split into kind and name; a name may contain a colon', () => {
   assert.deepEqual(splitJobId('source:orders'), { kind: 'source', name: 'orders' })
   assert.deepEqual(splitJobId('flow:a:b'), { kind: 'flow', name: 'a:b' })
+})
+
+test('a warning (an accepted data-loss gap) is read with its message', () => {
+  const parsed = parseEventLine('{"type":"warning","job":"source:orders","message":"data loss accepted: offsets 100 to 199","at":5}')
+  assert.deepEqual(parsed, { event: { type: 'warning', job: 'source:orders', message: 'data loss accepted: offsets 100 to 199', at: 5 } })
 })

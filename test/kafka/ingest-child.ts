@@ -1,8 +1,9 @@
 /**
  * The Kafka ingest job in a process of its own, for the crash test in ingest.test.ts (which kills
  * it with SIGKILL at random moments). Argument: a JSON object { lakeDir, brokers, topic, source,
- * table, maxMessages, maxMs, groupId? }. Prints one JSON line per committed batch
- * ({"batch":n,"messages":m}) and a last line {"done":report}.
+ * table, maxMessages, maxMs, groupId?, continuous?, failOnDataLoss? }. Prints one JSON line per
+ * committed batch ({"batch":n,"messages":m}) and a last line {"done":report}; data-loss warnings
+ * and a failure's message go to stderr (a failure exits 1). Continuous jobs stop on SIGTERM.
  */
 import { logLevel } from 'kafkajs'
 import * as path from 'node:path'
@@ -12,7 +13,10 @@ import type { Pipeline } from '../../src/pipeline/pipeline-file'
 import { LakeCatalog } from '../../src/query/catalog'
 import { MOCK_CONSUMER_SETTINGS } from './broker'
 
-interface ChildConfig { lakeDir: string; brokers: string[]; topic: string; source: string; table: string; maxMessages: number; maxMs: number; groupId?: string }
+interface ChildConfig {
+  lakeDir: string; brokers: string[]; topic: string; source: string; table: string; maxMessages: number; maxMs: number
+  groupId?: string; continuous?: boolean; failOnDataLoss?: boolean
+}
 
 const config = JSON.parse(process.argv[2]) as ChildConfig
 const lake = new LakeEngine()
@@ -28,11 +32,22 @@ const pipeline: Pipeline = {
   },
   sources: [],
 }
-const source = { name: config.source, topic: config.topic, format: 'json' as const, table: config.table, batch: { maxMessages: config.maxMessages, maxMs: config.maxMs } }
+const source = {
+  name: config.source, topic: config.topic, format: 'json' as const, table: config.table,
+  batch: { maxMessages: config.maxMessages, maxMs: config.maxMs }, failOnDataLoss: config.failOnDataLoss,
+}
+const stop = new AbortController()
+process.once('SIGTERM', () => stop.abort())
 const report = await ingestKafka(lake, catalog, pipeline, source, {
-  untilCaughtUp: true,
+  untilCaughtUp: !config.continuous,
+  signal: stop.signal,
+  onDataLoss: (_gaps, message) => process.stderr.write(`data loss accepted:\n${message}\n`),
   client: { logLevel: logLevel.NOTHING, config: { connectionTimeout: 1_000, retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 10 } } },
   onBatch: (batch) => process.stdout.write(`${JSON.stringify({ batch: batch.total.batches, messages: batch.messages })}\n`),
+}).catch(async (error: Error) => {
+  process.stderr.write(`${error.message}\n`)
+  await lake.close()
+  process.exit(1)
 })
 process.stdout.write(`${JSON.stringify({ done: report })}\n`)
 await lake.close()

@@ -80,6 +80,7 @@ export class PipelineBoard {
       if (!isActive(event.state)) status.lag = undefined
       return
     }
+    if (event.type === 'warning') return // logged and shown by the service; the job's state is unchanged
     // A batch that wrote rows committed them, whether or not it names the version.
     if (event.version !== undefined || event.rows > 0) status.lastCommit = { table: event.table, version: event.version, at: event.at }
     if (event.lag !== undefined) status.lag = event.lag

@@ -33,7 +33,15 @@ export interface BatchEvent {
   at: number
 }
 
-export type PipelineEvent = JobEvent | BatchEvent
+/** Something the user must know that did not stop the job (a data-loss gap it was told to accept). */
+export interface WarningEvent {
+  type: 'warning'
+  job: JobId
+  message: string
+  at: number
+}
+
+export type PipelineEvent = JobEvent | BatchEvent | WarningEvent
 
 export type ParsedLine = { event: PipelineEvent } | { problem: string }
 
@@ -80,6 +88,10 @@ export function parseEventLine(line: string): ParsedLine {
     const event: BatchEvent = { type: 'batch', job: o.job, table: o.table, rows: o.rows, durationMs: o.durationMs, at: o.at }
     for (const key of ['version', 'messages', 'deadLetters', 'lag'] as const) if (isCount(o[key])) event[key] = o[key]
     return { event }
+  }
+  if (o.type === 'warning') {
+    if (typeof o.message !== 'string') return { problem: 'a warning event needs "message"' }
+    return { event: { type: 'warning', job: o.job, message: o.message, at: o.at } }
   }
   return { problem: `unknown event type ${JSON.stringify(o.type)}` }
 }

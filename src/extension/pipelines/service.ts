@@ -130,6 +130,10 @@ export class PipelineService implements vscode.Disposable {
         const before = board.status(event.job)?.state
         board.apply(event)
         if (event.type === 'job' && event.state === 'failed' && before !== 'failed') this.jobFailed(pipeline.file, event.job, event.error)
+        if (event.type === 'warning') {
+          this.log.warn('pipeline.warning', { file: vscode.workspace.asRelativePath(pipeline.file), job: event.job, message: event.message })
+          void vscode.window.showWarningMessage(`${event.job}: ${event.message}`)
+        }
         this.announce()
       },
       onExit: (jobs, exit) => {
