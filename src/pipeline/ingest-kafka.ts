@@ -239,8 +239,13 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
     }
   }
 
+  /** The job has returned: its consumer must not run again (see the GROUP_JOIN handler). */
+  let finished = false
   consumer = kafka.consumer({
     groupId,
+    // kafkajs restarts a crashed consumer on a timer of its own; once the job is stopping, a
+    // restart would be a consumer nobody disconnects, holding partitions it never writes.
+    retry: { retries: 5, restartOnFailure: async () => !stopping },
     ...(settings?.consumer?.sessionTimeout !== undefined ? { sessionTimeout: settings.consumer.sessionTimeout } : {}),
     ...(settings?.consumer?.heartbeatInterval !== undefined ? { heartbeatInterval: settings.consumer.heartbeatInterval } : {}),
     ...(settings?.consumer?.maxWaitTimeInMs !== undefined ? { maxWaitTimeInMs: settings.consumer.maxWaitTimeInMs } : {}),
@@ -248,13 +253,16 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
   })
   // Emitted synchronously after every join and sync, before the first fetch of the generation.
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    // A restart that began before the stop joins after the job has returned: kafkajs's disconnect
+    // does not stop a consumer that is still joining, so it is disconnected once it has joined.
+    if (finished) { void consumer!.disconnect().catch(() => {}); return }
     try {
       join(event.payload.memberAssignment)
       // Its share may already be complete (other jobs held the rest): nothing will arrive to say so.
       if (options.untilCaughtUp && caughtUp()) stop()
     } catch (error) { fail(error) }
   })
-  consumer.on(consumer.events.CRASH, (event) => { if (!event.payload.restart) fail(event.payload.error) })
+  consumer.on(consumer.events.CRASH, (event) => { if (!event.payload.restart && !stopping) fail(event.payload.error) })
   // A fetch whose records were all filtered (transaction markers, aborted records): nothing to
   // write, but the partition has advanced (or untilCaughtUp would wait for it forever).
   consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
@@ -337,6 +345,7 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
     clearTimeout(timer)
     options.signal?.removeEventListener('abort', onAbort)
     await writing.catch(() => {})
+    finished = true
     await consumer.disconnect().catch(() => {})
     if (gapAdmin) await gapAdmin.then((a) => a.disconnect()).catch(() => {})
   }

@@ -70,7 +70,7 @@ export interface MockBroker {
 /** Kafka API keys that tests inject errors on. */
 export const ApiKey = { Produce: 0, Fetch: 1, ListOffsets: 2, Metadata: 3, OffsetCommit: 8, OffsetFetch: 9, FindCoordinator: 10, JoinGroup: 11, Heartbeat: 12, SyncGroup: 14 } as const
 /** Kafka error codes that tests inject. */
-export const ErrorCode = { NotLeaderForPartition: 6, RequestTimedOut: 7, NotCoordinator: 16, DropConnection: -195 } as const
+export const ErrorCode = { NotLeaderForPartition: 6, RequestTimedOut: 7, CoordinatorNotAvailable: 15, NotCoordinator: 16, RebalanceInProgress: 27, DropConnection: -195 } as const
 
 // ---- building -----------------------------------------------------------------------------------
 
