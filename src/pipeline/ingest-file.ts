@@ -25,6 +25,16 @@ export interface IngestReport {
 }
 
 export const DEFAULT_BATCH_MESSAGES = 50_000
+/**
+ * A batch also closes at this many bytes of keys and values, so that a topic of large messages
+ * (10 MB each) does not gather 50,000 of them in memory; 50,000 values of 500 B stay under it.
+ */
+export const DEFAULT_BATCH_BYTES = 32 * 2 ** 20
+
+/** What a message weighs against `batch.maxBytes`: its key and value as received. */
+export function messageBytes(message: { key: Uint8Array | null; value: Uint8Array | null }): number {
+  return (message.key?.length ?? 0) + (message.value?.length ?? 0)
+}
 
 /** Add one written batch to a job's totals. */
 export function countBatch(report: IngestReport, written: RawBatchResult): void {
@@ -44,11 +54,14 @@ export async function ingestFile(lake: LakeEngine, catalog: LakeCatalog, pipelin
   // Resume after what both tables hold; writeRawBatch skips what either has.
   const recorded = (topic: string, partition: number) => resumeAfter(raw, dead, source.name, topic, partition)
   const limit = source.batch?.maxMessages ?? DEFAULT_BATCH_MESSAGES
+  const byteLimit = source.batch?.maxBytes ?? DEFAULT_BATCH_BYTES
   let batch: IngestMessage[] = []
+  let batchBytes = 0
   const flush = async () => {
     if (batch.length === 0) return
     countBatch(report, await writeRawBatch(lake, catalog, source, batch))
     batch = []
+    batchBytes = 0
   }
   for await (const message of readCapture(file)) {
     report.messages++
@@ -57,7 +70,8 @@ export async function ingestFile(lake: LakeEngine, catalog: LakeCatalog, pipelin
       continue
     }
     batch.push({ ...message, decoded: await decoder.decode(message) })
-    if (batch.length >= limit) await flush()
+    batchBytes += messageBytes(message)
+    if (batch.length >= limit || batchBytes >= byteLimit) await flush()
   }
   await flush()
   return report

@@ -11,10 +11,11 @@
  * there again instead of at a newer high watermark (which would skip what arrived in between).
  *
  * Batching: messages from all assigned partitions collect in one open batch, which closes when it
- * holds `batch.maxMessages` messages or is `batch.maxMs` old. Batches are written one at a time,
- * in order, while the fetch loop goes on filling the next open batch; a batch that closes while
- * the one before it is still being written holds the loop until that write ends (eachBatch waits
- * for it, and so does the next eachBatch after a close by the timer). So memory holds at most the
+ * holds `batch.maxMessages` messages or `batch.maxBytes` of keys and values, or is `batch.maxMs`
+ * old. Batches are written one at a time, in order, while the fetch loop goes on filling the next
+ * open batch; a batch that closes while the one before it is still being written holds the loop
+ * until that write ends (eachBatch waits for it, and so does the next eachBatch after a close by
+ * the timer). So memory holds at most the
  * batch being written, the next open batch and one fetch response, and each batch's offsets are
  * committed to the group after its Delta commit and after every earlier batch's. Heartbeats
  * continue while the loop is held.
@@ -29,7 +30,7 @@ import { createDecoder, type DecoderOptions } from '../decode'
 import type { LakeEngine } from '../engine'
 import { kafkaClient, schemaRegistryOptions, type KafkaClientOptions } from '../kafka/client'
 import type { LakeCatalog } from '../query/catalog'
-import { countBatch, DEFAULT_BATCH_MESSAGES, type IngestReport } from './ingest-file'
+import { countBatch, DEFAULT_BATCH_BYTES, DEFAULT_BATCH_MESSAGES, messageBytes, type IngestReport } from './ingest-file'
 import { DataLossError, describeGap, offsetGap, recordAcceptedGaps, resumeAt, type OffsetGap } from './offset-gaps'
 import type { Pipeline, SourceSpec } from './pipeline-file'
 import { compactRow, DEAD_LETTERS_TABLE, keyText, offsetAppId, resumeAfter, snapshotOrNothing, writeRawBatch, type IngestMessage, type RawBatchResult } from './raw-batch'
@@ -81,6 +82,7 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
   const kafka = options.kafka ?? kafkaClient(settings!, { ...options.client, password: options.password })
   const maxMessages = Math.max(1, source.batch?.maxMessages ?? DEFAULT_BATCH_MESSAGES)
   const maxMs = Math.max(1, source.batch?.maxMs ?? DEFAULT_BATCH_MS)
+  const maxBytes = Math.max(1, source.batch?.maxBytes ?? DEFAULT_BATCH_BYTES)
   const pattern = source.topicPattern ? new RegExp(source.topicPattern) : undefined
 
   // What the lake records: where each partition resumes.
@@ -169,6 +171,8 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
 
   // ---- the open batch and its writer ------------------------------------------------------------
   let open: IngestMessage[] = []
+  /** Bytes of keys and values in the open batch (batch.maxBytes). */
+  let openBytes = 0
   let timer: NodeJS.Timeout | undefined
   /** Every closed batch written (never rejects: a failed write ends in fail()). */
   let writing: Promise<void> = Promise.resolve()
@@ -216,6 +220,7 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
     timer = undefined
     const messages = open
     open = []
+    openBytes = 0
     if (messages.length === 0) return lastBegun
     const before = writing
     writing = before.then(() => (failure === undefined ? write(messages) : undefined)).catch(fail)
@@ -313,12 +318,14 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
               const offset = Number(message.offset)
               if (offset < position) continue // taken already (a re-fetch after a rejoin)
               untaken.delete(key)
-              open.push(await toIngestMessage(batch.topic, batch.partition, message))
+              const taken = await toIngestMessage(batch.topic, batch.partition, message)
+              open.push(taken)
+              openBytes += messageBytes(taken)
               report.messages++
               position = offset + 1
               positions.set(key, position)
               if (open.length === 1) timer = setTimeout(() => { void flush() }, maxMs)
-              if (open.length >= maxMessages) await flush()
+              if (open.length >= maxMessages || openBytes >= maxBytes) await flush()
             }
             if (options.untilCaughtUp && caughtUp()) stop()
           } finally {

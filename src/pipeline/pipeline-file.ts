@@ -33,7 +33,7 @@ export interface SourceSpec {
   startingOffsets?: 'earliest' | 'latest'
   /** Kafka: stop when offsets the lake needs are gone or went back (default true, as Spark's option). */
   failOnDataLoss?: boolean
-  batch?: { maxMessages?: number; maxMs?: number }
+  batch?: { maxMessages?: number; maxMs?: number; maxBytes?: number }
 }
 
 export interface FlowSpec {

@@ -46,15 +46,20 @@ const quickInput = (page: Page) => page.locator('.quick-input-widget')
 
 /** Run a command from the palette by its full title ("Lakehouse: Run Query"). */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  await closeQuickInput(page)
-  await page.keyboard.press('Control+Shift+P')
-  const input = quickInput(page).locator('input')
-  await input.waitFor({ state: 'visible' })
-  await input.fill(`>${title}`)
-  // The row whose label is exactly the title (others may contain it).
-  const row = quickInput(page).locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${escape(title)}$`) }) }).first()
-  await row.waitFor({ timeout: 15_000 })
-  await row.click()
+  // The palette lists the commands whose `when` holds at the instant it opens (a command for .sql
+  // editors is missing if the editor just opened is not active yet), so a palette without the
+  // command is closed and opened again, as a user would.
+  for (let attempt = 1; ; attempt++) {
+    await closeQuickInput(page)
+    await page.keyboard.press('Control+Shift+P')
+    const input = quickInput(page).locator('input')
+    await input.waitFor({ state: 'visible' })
+    await input.fill(`>${title}`)
+    // The row whose label is exactly the title (others may contain it).
+    const row = quickInput(page).locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${escape(title)}$`) }) }).first()
+    const shown = await row.waitFor({ timeout: 5_000 }).then(() => true, (error: unknown) => { if (attempt === 3) throw error; return false })
+    if (shown) return row.click()
+  }
 }
 
 /** Choose an item of the open quick pick by its label. */
@@ -80,7 +85,7 @@ export async function openFile(page: Page, name: string): Promise<void> {
   await input.waitFor({ state: 'visible' })
   await input.fill(name)
   await pick(page, name)
-  await page.locator('.tab', { hasText: name }).waitFor()
+  await page.locator('.tab.active', { hasText: name }).waitFor()
 }
 
 export async function closeQuickInput(page: Page): Promise<void> {

@@ -33,7 +33,7 @@ describe('Kafka ingest into the raw zone', () => {
   let env: IngestLake | undefined
 
   before(async () => {
-    env = await startIngestLake({ name: 'ingest-test', topics: ['orders', 'mixed', 'crash'].map((name) => ({ name, partitions: PARTITIONS })) })
+    env = await startIngestLake({ name: 'ingest-test', topics: ['orders', 'mixed', 'crash', 'large'].map((name) => ({ name, partitions: PARTITIONS })) })
     ;({ broker, kafka, lakeDir, lake, catalog, pipeline } = env)
   })
   after(async () => {
@@ -135,6 +135,23 @@ describe('Kafka ingest into the raw zone', () => {
     assert.deepEqual(Buffer.from(String(bad.value), 'base64'), messages[7].value, 'the value bytes are kept')
     assert.equal(await one(`SELECT count(*) FROM raw.mixed WHERE _tombstone`), 16)
     assert.equal(await one(`SELECT count(*) FROM raw.mixed WHERE NOT _tombstone`), report.rows)
+  })
+
+  test('large messages close batches at batch.maxBytes, not only at maxMessages', async () => {
+    // 24 values of 256 KiB: a batch closes at its 4th (over 1 MiB), whatever maxMessages says.
+    const blob = 'x'.repeat(256 * 1024)
+    const messages = Array.from({ length: 24 }, (_, i) => ({ key: `l${i}`, value: { id: i, blob } }))
+    await produceJson(kafka, 'large', messages, { partitions: PARTITIONS })
+    const produced = new Map<number, number>()
+    count(produced, messages, 0)
+    const large: SourceSpec = { name: 'large', topic: 'large', format: 'json', table: 'raw.large', batch: { maxMessages: 1_000, maxMs: 5_000, maxBytes: 2 ** 20 } }
+    const batches: KafkaBatchReport[] = []
+    const report = await ingestKafka(lake, catalog, pipeline, large, { untilCaughtUp: true, client: clientOptions, onBatch: (b) => batches.push(b) })
+    assert.equal(report.rows, 24)
+    assert.ok(batches.every((b) => b.messages <= 4), `batches of at most 4 large messages: ${batches.map((b) => b.messages)}`)
+    assert.ok(batches.length >= 6, `${batches.length} batches`)
+    await assertExactlyOnce('large', 'raw.large', produced)
+    assert.equal(await one(`SELECT count(*) FROM raw.large WHERE length(blob) = ${blob.length}`), 24)
   })
 
   test('a second run adds nothing; after more messages, it takes only the new ones', async () => {

@@ -87,6 +87,17 @@ test('kcat -J captures keep topics, partitions, offsets, keys, headers and tombs
   assert.equal(snapshot.txns.get(offsetAppId('customers', 'customers', 1))?.version, 7)
 })
 
+test('a batch closes at batch.maxBytes of values as well as at maxMessages', async () => {
+  const file = path.join(dir, 'large.ndjson')
+  const blob = 'y'.repeat(100_000)
+  writeFileSync(file, Array.from({ length: 10 }, (_, i) => JSON.stringify({ id: i, blob })).join('\n') + '\n')
+  // Three values pass 250,000 bytes: batches of 3, 3, 3 and 1.
+  const source: SourceSpec = { name: 'large', file: 'large.ndjson', format: 'json', table: 'raw.large', batch: { maxMessages: 100, maxBytes: 250_000 } }
+  const report = await ingestFile(lake, catalog, pipelineWith(source), source)
+  assert.deepEqual({ rows: report.rows, batches: report.batches }, { rows: 10, batches: 4 })
+  assert.equal((await lake.snapshot(catalog.pathOf('raw.large'))).version, 3, 'one commit a batch')
+})
+
 test('batch files a killed job left in the temp folder are removed when they are old', async () => {
   const { utimesSync, existsSync } = await import('node:fs')
   const old = path.join(os.tmpdir(), 'lakehouse-batch-left-by-a-killed-job.ndjson')
