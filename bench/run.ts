@@ -3,7 +3,7 @@
  * as a ratio to a ceiling measured in the same run. Prints one JSON document on stdout; progress
  * goes to stderr.
  *
- * Flags: --quick (small sizes, for checking the harness), --only=snapshot|append|merge|changes|query|ingest|refine,
+ * Flags: --quick (small sizes, for checking the harness), --only=snapshot|append|merge|changes|query|ingest|refine|resources,
  * --last-checkpoints-only (10k table: write only its last checkpoints, not one every 10 versions).
  */
 import * as os from 'node:os'
@@ -15,6 +15,7 @@ import { runQueryBench } from './query'
 import { runChangeFeed } from './change-feed'
 import { runMerge } from './merge'
 import { runRefineBench } from './refine'
+import { runResourcesBench } from './resources'
 import { runSnapshotLoad } from './snapshot-load'
 import { log, removeTempDirs, round } from './util'
 
@@ -82,6 +83,11 @@ async function main(): Promise<void> {
       Object.assign(output, await runRefineBench(lake, quick
         ? { events: 10_000, keys: 5_000, repetitions: 1, latencyChanges: 10, intervalMs: 200 }
         : { events: 100_000, keys: 50_000, repetitions: 3, latencyChanges: 50, intervalMs: 200 }))
+    }
+    if (!only || only === 'resources') {
+      output.resources = await runResourcesBench(quick
+        ? { messages: 40_000, partitions: 64, rows: 100_000, baselineRuns: 3 }
+        : { messages: 400_000, partitions: 64, rows: 1_000_000, baselineRuns: 3 })
     }
     output.totalSeconds = round((performance.now() - started) / 1000, 1)
     process.stdout.write(JSON.stringify(output, null, 2) + '\n')

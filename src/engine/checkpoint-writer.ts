@@ -10,7 +10,7 @@ import type { Action } from '../delta/actions'
 import type { ParquetActionWriter } from '../delta/engine'
 import { quoteString } from '../delta/schema'
 import type { DuckDb } from './duckdb'
-import { stagingFile } from './temp-files'
+import { maximumObjectSize, stagingFile } from './temp-files'
 
 const STRING_MAP = 'MAP(VARCHAR, VARCHAR)'
 const DELETION_VECTOR = 'STRUCT("storageType" VARCHAR, "pathOrInlineDv" VARCHAR, "offset" INTEGER, "sizeInBytes" INTEGER, "cardinality" BIGINT, "maxRowIndex" BIGINT)'
@@ -34,10 +34,11 @@ export class DuckDbCheckpointWriter implements ParquetActionWriter {
     const id = randomUUID()
     const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${id}.tmp`)
     try {
-      await fs.writeFile(json, actions.map((a) => JSON.stringify(a)).join('\n') + '\n')
+      const lines = actions.map((a) => JSON.stringify(a))
+      await fs.writeFile(json, lines.join('\n') + '\n')
       const columns = Object.entries(CHECKPOINT_COLUMNS).map(([name, type]) => `${quoteString(name)}: ${quoteString(type)}`).join(', ')
       await db.run(
-        `COPY (SELECT * FROM read_json(${quoteString(json)}, format = 'newline_delimited', columns = {${columns}}, maximum_object_size = 1073741824))
+        `COPY (SELECT * FROM read_json(${quoteString(json)}, format = 'newline_delimited', columns = {${columns}}, maximum_object_size = ${maximumObjectSize(lines)}))
          TO ${quoteString(temporary)} (FORMAT parquet, COMPRESSION snappy)`,
       )
       // Rename only once the file is complete: a reader never sees a partial checkpoint.

@@ -12,7 +12,7 @@ export { optimize, planOptimize, commitOptimize, type OptimizeOptions, type Opti
 export { vacuum, type VacuumOptions, type VacuumResult } from './vacuum'
 export { filesMatching, type ColumnConstraint } from './file-skipping'
 export { appendQuery, columnNameProblem, createTable, type AppendOptions, type AppendResult, type CreateTableOptions } from './delta-writer'
-export { stagingFile } from './temp-files'
+export { maximumObjectSize, stagingFile } from './temp-files'
 export { merge, type MergeOptions } from './merge'
 export { update, deleteRows, type DmlOptions } from './update-delete'
 export type { RewriteResult, RewriteMetrics } from './rewrite'

@@ -26,3 +26,15 @@ export async function stagingFile(prefix: string, extension: string): Promise<st
   }
   return path.join(os.tmpdir(), `${prefix}${randomUUID()}${extension}`)
 }
+
+/**
+ * read_json's `maximum_object_size` for a staged NDJSON file of these lines. DuckDB allocates its
+ * read buffers at about twice this size whether or not the lines need it, which under the
+ * database's memory limit (duckdb.ts) fails outright when it is set generously: so the longest
+ * line (at most 3 UTF-8 bytes per UTF-16 unit), and never under DuckDB's default of 16 MiB.
+ */
+export function maximumObjectSize(lines: readonly string[]): number {
+  let longest = 0
+  for (const line of lines) if (line.length > longest) longest = line.length
+  return Math.max(16 * 2 ** 20, longest * 3 + 1)
+}

@@ -12,7 +12,7 @@ import { DeltaError, isDeltaError } from '../delta/errors'
 import { duckdbType, isArray, isMap, isStruct, mergeSchemaForAppend, quoteString, sameType, type DataType, type StructField, type StructType } from '../delta/schema'
 import type { Snapshot } from '../delta/snapshot'
 import { conformsTo, type Decoded } from '../decode'
-import { appendQuery, columnNameProblem, stagingFile, type LakeEngine } from '../engine'
+import { appendQuery, columnNameProblem, maximumObjectSize, stagingFile, type LakeEngine } from '../engine'
 import type { LakeCatalog } from '../query/catalog'
 import type { SourceSpec } from './pipeline-file'
 
@@ -315,7 +315,7 @@ async function appendRows(
     await fs.writeFile(file, rows.join('\n') + '\n')
     const columns = schema.fields.map((f) => `${quoteString(f.name)}: ${quoteString(duckdbType(f.type))}`).join(', ')
     const sql = rows.length
-      ? `SELECT * FROM read_json(${quoteString(file)}, format = 'newline_delimited', columns = {${columns}}, maximum_object_size = 268435456)`
+      ? `SELECT * FROM read_json(${quoteString(file)}, format = 'newline_delimited', columns = {${columns}}, maximum_object_size = ${maximumObjectSize(rows)})`
       : `SELECT * FROM read_json(${quoteString(file)}, format = 'newline_delimited', columns = {${columns}}) WHERE false`
     const result = await appendQuery(lake, table, sql, {
       snapshot,
