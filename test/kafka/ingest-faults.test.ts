@@ -1,6 +1,7 @@
 /**
  * The Kafka ingest job under broker faults (the mock broker of broker.ts, two brokers):
- * - a partition leader goes down mid-ingest and comes back a second later;
+ * - a partition leader goes down mid-ingest and comes back a second later; the whole cluster
+ *   goes down for 3 s mid-ingest;
  * - injected errors on Fetch (dropped connections) and on OffsetCommit;
  * - two jobs for the same source started at the same moment, on the same lake;
  * - the leader of every partition moves to the other broker mid-ingest (no outage);
@@ -27,7 +28,7 @@ import { ApiKey, consumeAll, ErrorCode, freshGroupId, kafkaFor, produceJson, typ
 import { INGEST_CLIENT_OPTIONS, startIngestLake, type IngestLake } from './ingest-lake'
 
 const PARTITIONS = 4
-const TOPICS = ['leader', 'inject', 'twin', 'moves', 'joinerr', 'joinstuck', 'joinlate', 'latency', 'produce']
+const TOPICS = ['leader', 'cluster', 'inject', 'twin', 'moves', 'joinerr', 'joinstuck', 'joinlate', 'latency', 'produce']
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 describe('Kafka ingest under broker faults', () => {
@@ -167,6 +168,38 @@ describe('Kafka ingest under broker faults', () => {
     const taken = (first.ok ? first.report.messages : batches.reduce((s, b) => s + b.messages, 0)) + rerun.report.messages - rerun.report.skipped
     assert.ok(taken >= 3_000, `${taken} messages taken in both runs`)
     await assertExactlyOnce('leader', 'raw.leader', produced)
+  })
+
+  test('every broker goes down for 3 s mid-ingest: the run completes or fails with a message, a re-run completes, exactly once', async () => {
+    const produced = await produce('cluster', 3_000)
+    const source: SourceSpec = { name: 'cluster', topic: 'cluster', format: 'json', table: 'raw.cluster', batch: { maxMessages: 50, maxMs: 100 } }
+    let outage: Promise<void> | undefined
+    let batchesBefore = 0
+    const { client, logs } = loggingClient('ingest-faults-cluster')
+    const first = await attemptGuarded(90_000, (signal) => ingestKafka(lake, catalog, pipeline, source, {
+      untilCaughtUp: true,
+      kafka: client,
+      signal,
+      onBatch: (b) => {
+        if (b.total.batches === 3 && !outage) {
+          batchesBefore = b.total.batches
+          outage = (async () => {
+            await Promise.all([broker.down(1), broker.down(2)])
+            await sleep(3_000)
+            await Promise.all([broker.up(1), broker.up(2)])
+          })()
+        }
+      },
+    }))
+    await outage
+    notGuarded(first, 90_000)
+    assert.ok(outage, 'the outage happened mid-run')
+    const rerun = await attempt(() => ingestKafka(lake, catalog, pipeline, source, { untilCaughtUp: true, client: clientOptions }))
+    console.log(`  both brokers down 3 s after batch ${batchesBefore}: first run ${describeOutcome(first)} (client warnings: ${[...new Set(logs)].slice(0, 6).join(' | ') || 'none'}); re-run ${describeOutcome(rerun)}`)
+    assert.ok(logs.length > 0, 'the client met the outage')
+    if (!first.ok) assert.ok(first.error.message.length > 0, 'a failure says why')
+    assert.ok(rerun.ok, `the re-run completes: ${!rerun.ok ? rerun.error.stack : ''}`)
+    await assertExactlyOnce('cluster', 'raw.cluster', produced)
   })
 
   test('dropped connections on Fetch and errors on OffsetCommit mid-ingest: the run completes, exactly once', async () => {
