@@ -4,7 +4,8 @@
  * render the same everywhere.
  *
  * DuckDB's own default memory limit is 80% of the machine's RAM, in the extension host's process.
- * Ours is 1 GiB (LAKEHOUSE_DUCKDB_MEMORY_LIMIT changes it); past it DuckDB spills to a directory
+ * Ours is 1 GiB (the caller's option, else LAKEHOUSE_DUCKDB_MEMORY_LIMIT, changes it: the
+ * extension passes its `lakehouse.duckdb.memoryLimit` setting both ways); past it DuckDB spills to a directory
  * of its own (spill-directory.ts), so a query result of any size costs disk, not the editor's
  * memory (8M rows of 5 columns: 1.2 GiB peak RSS without a limit, 474 MiB with 256 MB).
  */
@@ -15,12 +16,25 @@ import { spillDirectory } from './spill-directory'
 export const DEFAULT_MEMORY_LIMIT = '1GiB'
 const SIZE = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i
 
-/** The memory limit asked for, checked: a malformed one must not reach SQL, nor be ignored. */
+export interface DuckDbOptions {
+  /** A DuckDB size ("512MB", "2GiB"); default: LAKEHOUSE_DUCKDB_MEMORY_LIMIT, else DEFAULT_MEMORY_LIMIT. */
+  memoryLimit?: string
+}
+
+/**
+ * The memory limit asked for (`origin` names where it came from), checked: a malformed one must
+ * not reach SQL, nor be silently ignored.
+ */
+export function checkedMemoryLimit(asked: string | undefined, origin: string): string {
+  const size = asked?.trim()
+  if (!size) return DEFAULT_MEMORY_LIMIT
+  if (!SIZE.test(size)) throw new Error(`${origin} is '${size}': expected a size such as 512MB or 2GiB`)
+  return size
+}
+
+/** The memory limit from the environment. */
 export function memoryLimit(env: NodeJS.ProcessEnv = process.env): string {
-  const asked = env.LAKEHOUSE_DUCKDB_MEMORY_LIMIT?.trim()
-  if (!asked) return DEFAULT_MEMORY_LIMIT
-  if (!SIZE.test(asked)) throw new Error(`LAKEHOUSE_DUCKDB_MEMORY_LIMIT is '${asked}': expected a size such as 512MB or 2GiB`)
-  return asked
+  return checkedMemoryLimit(env.LAKEHOUSE_DUCKDB_MEMORY_LIMIT, 'LAKEHOUSE_DUCKDB_MEMORY_LIMIT')
 }
 
 export type JsonRow = Record<string, Json>
@@ -37,8 +51,8 @@ export class DuckDb {
     private readonly spill: string,
   ) {}
 
-  static async open(): Promise<DuckDb> {
-    const limit = memoryLimit()
+  static async open(options: DuckDbOptions = {}): Promise<DuckDb> {
+    const limit = options.memoryLimit?.trim() ? checkedMemoryLimit(options.memoryLimit, 'the memory limit') : memoryLimit()
     const spill = await spillDirectory()
     const { DuckDBInstance } = await import('@duckdb/node-api')
     const instance = await DuckDBInstance.create(':memory:', { memory_limit: limit, temp_directory: spill })

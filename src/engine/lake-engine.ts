@@ -10,7 +10,7 @@ import { loadSnapshot, type Snapshot, type SnapshotOptions } from '../delta/snap
 import { registerScan, type RegisteredScan } from './delta-scan'
 import { registerChangeFeed } from './change-feed-read'
 import { DuckDbCheckpointWriter } from './checkpoint-writer'
-import { DuckDb } from './duckdb'
+import { DuckDb, type DuckDbOptions } from './duckdb'
 import { LocalStorage } from './local-storage'
 import { HyparquetActionReader } from './parquet-actions'
 
@@ -24,12 +24,12 @@ export class LakeEngine {
   private database?: Promise<DuckDb>
   private readonly latest = new Map<string, { snapshot: Snapshot; commitTime: number }>()
 
-  constructor(io?: Engine) {
+  constructor(io?: Engine, private readonly options: DuckDbOptions = {}) {
     this.io = io ?? { ...localEngine(), checkpointWriter: new DuckDbCheckpointWriter(() => this.duckdb()) }
   }
 
   duckdb(): Promise<DuckDb> {
-    this.database ??= DuckDb.open()
+    this.database ??= DuckDb.open(this.options)
     return this.database
   }
 

@@ -34,11 +34,17 @@ export function createServices(context: vscode.ExtensionContext, log: Log): Serv
   const workspace = new LakehouseWorkspace(log)
   const credentials = new Credentials(context.secrets, log)
   const notifier = new Notifier(log)
-  const launch = (): CliLaunch => ({ node: defaultNode(setting<string>('nodePath', '')), cli: context.asAbsolutePath('dist/cli.mjs') })
+  // DuckDB's memory limit, for the host's engine and for every child (which reads the environment).
+  const memoryLimit = () => setting<string>('duckdb.memoryLimit', '').trim()
+  const launch = (): CliLaunch => ({
+    node: defaultNode(setting<string>('nodePath', '')),
+    cli: context.asAbsolutePath('dist/cli.mjs'),
+    env: memoryLimit() ? { LAKEHOUSE_DUCKDB_MEMORY_LIMIT: memoryLimit() } : {},
+  })
   const pipelines = new PipelineService(launch, credentials, log, notifier)
   let engine: Promise<LakeEngine> | undefined
   const lake = () => {
-    engine ??= loadEngine(log).then(({ LakeEngine }) => new LakeEngine())
+    engine ??= loadEngine(log).then(({ LakeEngine }) => new LakeEngine(undefined, { memoryLimit: memoryLimit() }))
     engine.catch(() => (engine = undefined))
     return engine
   }

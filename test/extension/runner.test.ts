@@ -133,6 +133,14 @@ test('runCli collects output and cancels with SIGTERM', async () => {
   assert.equal(cliErrorMessage(crash.stderr), 'the lake folder is not writable')
 })
 
+test('every child gets the launch environment (DuckDB\'s memory limit from the settings)', async () => {
+  const withLimit = { ...launch(), env: { LAKEHOUSE_DUCKDB_MEMORY_LIMIT: '512MB' } }
+  const result = await runCli(withLimit, ['run'], { cwd: process.cwd(), env: { FAKE_CLI_SECRET_VAR: 'LAKEHOUSE_DUCKDB_MEMORY_LIMIT', FAKE_CLI_MODE: 'crash' } })
+  assert.match(result.stdout, /^LAKEHOUSE_DUCKDB_MEMORY_LIMIT is set$/m)
+  const without = await runCli(launch(), ['run'], { cwd: process.cwd(), env: { FAKE_CLI_SECRET_VAR: 'LAKEHOUSE_DUCKDB_MEMORY_LIMIT_UNSET', FAKE_CLI_MODE: 'crash' } })
+  assert.match(without.stdout, /^LAKEHOUSE_DUCKDB_MEMORY_LIMIT_UNSET is not set$/m)
+})
+
 test('the CLI\'s pipeline problems are read back with file and JSON path', () => {
   const stderr = 'lakehouse: the pipeline file has problems:\n  /w/lakehouse.json $.sources[0].format: must be equal to one of the allowed values: "json", "avro"\n  /w/my lake/x.json $: not valid JSON: Unexpected end\n'
   assert.deepEqual(pipelineProblemsIn(stderr), [

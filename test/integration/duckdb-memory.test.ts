@@ -11,6 +11,7 @@ import * as path from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { DEFAULT_MEMORY_LIMIT, DuckDb, memoryLimit } from '../../src/engine/duckdb'
+import { LakeEngine } from '../../src/engine'
 
 test('the memory limit: 1 GiB by default, LAKEHOUSE_DUCKDB_MEMORY_LIMIT when it is a size, an error naming it when not', () => {
   assert.equal(memoryLimit({}), DEFAULT_MEMORY_LIMIT)
@@ -19,6 +20,14 @@ test('the memory limit: 1 GiB by default, LAKEHOUSE_DUCKDB_MEMORY_LIMIT when it 
   for (const bad of ['lots', '1GB; DROP TABLE x', '-1GB']) {
     assert.throws(() => memoryLimit({ LAKEHOUSE_DUCKDB_MEMORY_LIMIT: bad }), /LAKEHOUSE_DUCKDB_MEMORY_LIMIT is '.*': expected a size/)
   }
+})
+
+test("the engine's option (the extension's setting) sets the limit; a malformed one is refused by name", async () => {
+  const lake = new LakeEngine(undefined, { memoryLimit: '300MB' })
+  const [row] = await (await lake.duckdb()).rows(`SELECT current_setting('memory_limit') AS m`)
+  await lake.close()
+  assert.match(String(row.m), /^28\d(\.\d+)? MiB$/, '300 MB is 286 MiB')
+  await assert.rejects(DuckDb.open({ memoryLimit: 'plenty' }), /the memory limit is 'plenty': expected a size/)
 })
 
 test('a result larger than the memory limit spills to its own temp directory, which close removes', async () => {

@@ -13,6 +13,8 @@ export interface CliLaunch {
   node: string
   /** Path of dist/cli.mjs. */
   cli: string
+  /** Environment every child gets (settings that the CLI reads from the environment). */
+  env?: Record<string, string>
 }
 
 /** The Node executable for children: the configured one, else the one running the extension host. */
@@ -21,7 +23,7 @@ export function defaultNode(configured: string | undefined): string {
 }
 
 export function spawnCli(launch: CliLaunch, args: string[], options: { cwd: string; env?: Record<string, string> }): ChildProcessWithoutNullStreams {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env }
+  const env: NodeJS.ProcessEnv = { ...process.env, ...launch.env, ...options.env }
   if (launch.node === process.execPath && process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1'
   return spawn(launch.node, [launch.cli, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true })
 }
