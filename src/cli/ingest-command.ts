@@ -86,6 +86,8 @@ export async function sampleCommand(args: string[], out: Out): Promise<number> {
   }
   let schema: StructType = inferSchema([])
   for (const s of samples) if (s.decoded.kind === 'row') schema = mergeInferred(schema, s.decoded.schema)
-  out(JSON.stringify({ source: source.name, format: source.format, schema, messages: samples }, null, 2) + '\n')
+  // A row as users read it: the decoder's bookkeeping (its shape key, the value's own text) left out.
+  const shown = samples.map((s) => (s.decoded.kind === 'row' ? { ...s, decoded: { kind: 'row', row: s.decoded.row, schema: s.decoded.schema } } : s))
+  out(JSON.stringify({ source: source.name, format: source.format, schema, messages: shown }, null, 2) + '\n')
   return 0
 }

@@ -37,13 +37,13 @@ export function guarded(convert: () => Decoded): Decoded {
  * A decoder for values that are JSON text: tombstones and unparseable bytes are handled here,
  * `convert` turns the parsed value into a row, and any ValueError it throws becomes a dead letter.
  */
-export function jsonValueDecoder(convert: (value: unknown, message: KafkaMessageInput) => Decoded): Decoder {
+export function jsonValueDecoder(convert: (value: unknown, message: KafkaMessageInput, text: string) => Decoded): Decoder {
   return {
     async decode(message: KafkaMessageInput): Promise<Decoded> {
       if (message.value === null) return { kind: 'tombstone' }
       const parsed = parseJsonBytes(message.value)
       if (!parsed.ok) return { kind: 'error', reason: parsed.reason, detail: parsed.detail }
-      return guarded(() => convert(parsed.value, message))
+      return guarded(() => convert(parsed.value, message, parsed.text))
     },
   }
 }

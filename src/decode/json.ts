@@ -10,25 +10,42 @@
 import type { StructType } from '../delta/schema'
 import { jsonValueDecoder } from './errors'
 import { inferRow, type InferOptions } from './infer'
-import { describeTop, isJsonObject } from './json-text'
-import { shapeOf } from './shape'
-import type { Decoder } from './types'
+import { describeTop, isJsonObject, isOwnStringify } from './json-text'
+import { hasShape, shapeOf, templateOf, type ShapeTemplate } from './shape'
+import type { Decoded, Decoder } from './types'
 
 /** Shapes remembered per decoder; past this many (values of ever-new shapes) the memory starts over. */
 const MAX_SHAPES = 10_000
 
+/** A shape seen before: its text, its template (for matching without the text) and its schema. */
+interface KnownShape {
+  shape: string
+  template: ShapeTemplate
+  schema: StructType
+}
+
 export function createJsonDecoder(options: InferOptions = {}): Decoder {
-  const schemas = new Map<string, StructType>()
-  return jsonValueDecoder((value) => {
+  const dates = options.dates === true
+  const known = new Map<string, KnownShape>()
+  // Most topics carry one shape, or a few in runs: the last one is tried first, without its text.
+  let last: KnownShape | undefined
+  return jsonValueDecoder((value, _message, text) => {
     if (!isJsonObject(value)) return { kind: 'error', reason: 'not-an-object', detail: `the value is ${describeTop(value)}, not a JSON object` }
-    const shape = shapeOf(value, options.dates === true)
+    if (last !== undefined && hasShape(value, last.template, dates)) return knownRow(value, last, text)
+    const shape = shapeOf(value, dates)
     if (shape === undefined) return { kind: 'row', ...inferRow(value, options) }
-    const known = schemas.get(shape)
+    const seen = known.get(shape)
     // Inference would return the value unchanged (shape.ts), and the same schema as before.
-    if (known) return { kind: 'row', row: value, schema: known, shape }
+    if (seen) return knownRow(value, last = seen, text)
     const inferred = inferRow(value, options)
-    if (schemas.size >= MAX_SHAPES) schemas.clear()
-    schemas.set(shape, inferred.schema)
+    if (known.size >= MAX_SHAPES) known.clear()
+    known.set(shape, last = { shape, template: templateOf(value, dates), schema: inferred.schema })
     return { kind: 'row', ...inferred, shape }
   })
+}
+
+/** A row of a known shape: the parsed value itself, with the shape's schema (and its text, when that is JSON.stringify's). */
+function knownRow(row: Record<string, unknown>, known: KnownShape, text: string): Decoded {
+  const { shape, schema } = known
+  return isOwnStringify(text, row) ? { kind: 'row', row, schema, shape, text } : { kind: 'row', row, schema, shape }
 }

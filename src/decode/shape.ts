@@ -19,17 +19,8 @@ import { isIsoDate, parseZonedTimestamp, timestampFromMicros } from './values'
 
 /** The value's shape, or undefined when inference could change a value (see above). */
 export function shapeOf(value: unknown, dates = false): string | undefined {
-  if (value === null) return 'n'
-  switch (typeof value) {
-    case 'boolean': return 'b'
-    case 'number':
-      if (Number.isSafeInteger(value)) return 'l'
-      return Number.isFinite(value) ? 'd' : undefined
-    case 'string': return stringKind(value, dates)
-    case 'object': break
-    default: return undefined
-  }
-  if (value instanceof JsonNumber) return undefined
+  const kind = scalarKind(value, dates)
+  if (kind !== CONTAINER) return kind
   if (Array.isArray(value)) {
     let out = '['
     let previous = ''
@@ -49,6 +40,79 @@ export function shapeOf(value: unknown, dates = false): string | undefined {
     out += `${key.length}:${key}${inner}`
   }
   return out + '}'
+}
+
+/** Marks an array or object (no JsonNumber) for scalarKind's callers to walk. */
+const CONTAINER = '{'
+
+/** A scalar's one-letter kind (undefined: no shape), or CONTAINER for an array or plain object. */
+function scalarKind(value: unknown, dates: boolean): string | undefined {
+  if (value === null) return 'n'
+  switch (typeof value) {
+    case 'boolean': return 'b'
+    case 'number':
+      if (Number.isSafeInteger(value)) return 'l'
+      return Number.isFinite(value) ? 'd' : undefined
+    case 'string': return stringKind(value, dates)
+    case 'object': return value instanceof JsonNumber ? undefined : CONTAINER
+    default: return undefined
+  }
+}
+
+/**
+ * A shape as a tree, to tell whether a value has it without writing the value's shape text (a
+ * string of a few hundred characters per message, then hashed to look it up). A scalar's kind;
+ * an array's element templates with consecutive repeats once, as in the text; an object's keys in
+ * order with their templates.
+ */
+export type ShapeTemplate = string | { elements: ShapeTemplate[] } | { keys: string[]; fields: ShapeTemplate[] }
+
+/** The template of a value that has a shape (shapeOf(value, dates) !== undefined). */
+export function templateOf(value: unknown, dates = false): ShapeTemplate {
+  const kind = scalarKind(value, dates)
+  if (kind !== CONTAINER) return kind!
+  if (Array.isArray(value)) {
+    const elements: ShapeTemplate[] = []
+    let previous: string | undefined
+    for (const element of value) {
+      const shape = shapeOf(element, dates)
+      if (shape !== previous) elements.push(templateOf(element, dates))
+      previous = shape
+    }
+    return { elements }
+  }
+  const object = value as Record<string, unknown>
+  const keys = Object.keys(object)
+  return { keys, fields: keys.map((key) => templateOf(object[key], dates)) }
+}
+
+/** True exactly when shapeOf(value, dates) is the shape the template was made from. */
+export function hasShape(value: unknown, template: ShapeTemplate, dates = false): boolean {
+  const kind = scalarKind(value, dates)
+  if (kind !== CONTAINER) return kind === template
+  if (typeof template === 'string') return false
+  if (Array.isArray(value)) {
+    if (!('elements' in template)) return false
+    // The elements fall into one run per template element, in order, each run non-empty. Two
+    // consecutive templates differ, so an element matches at most one of them: greedy is exact.
+    const elements = template.elements
+    let at = -1
+    for (const element of value) {
+      if (at >= 0 && hasShape(element, elements[at], dates)) continue
+      if (at + 1 < elements.length && hasShape(element, elements[at + 1], dates)) { at++; continue }
+      return false
+    }
+    return at === elements.length - 1
+  }
+  if (!('keys' in template)) return false
+  const object = value as Record<string, unknown>
+  const keys = Object.keys(object)
+  const expected = template.keys
+  if (keys.length !== expected.length) return false
+  for (let i = 0; i < keys.length; i++) {
+    if (keys[i] !== expected[i] || !hasShape(object[keys[i]], template.fields[i], dates)) return false
+  }
+  return true
 }
 
 /**
@@ -73,7 +137,8 @@ function normalisedTimestamp(value: string): boolean {
 
 /** Mirrors infer.ts's typeString: 't' only when inference would keep the text as it is. */
 function stringKind(value: string, dates: boolean): string | undefined {
-  if (value.length >= 16 && value.length <= 40 && value.charCodeAt(4) === 0x2d) {
+  // Both timestamp patterns start with four digits and '-' (text such as 'user-1@example.com' stops here).
+  if (value.length >= 16 && value.length <= 40 && value.charCodeAt(4) === 0x2d && startsWithFourDigits(value)) {
     // The common case first: already normalised (the full parse below reaches the same answer).
     if (normalisedTimestamp(value)) return 't'
     const micros = parseZonedTimestamp(value)
@@ -89,4 +154,12 @@ function stringKind(value: string, dates: boolean): string | undefined {
   }
   if (dates && value.length === 10 && isIsoDate(value)) return 'D'
   return 's'
+}
+
+function startsWithFourDigits(value: string): boolean {
+  for (let i = 0; i < 4; i++) {
+    const c = value.charCodeAt(i)
+    if (c < 0x30 || c > 0x39) return false
+  }
+  return true
 }

@@ -29,6 +29,8 @@ export type Decoded =
      * this shape (shape.ts): such rows are decided once per shape and serialised as they are.
      */
     shape?: string
+    /** With a shape: JSON.stringify(row), when the decoder has it without serialising (the value's own text). */
+    text?: string
   }
   /** The value was null (a Kafka tombstone, or JsonConverter's `{"schema":null,"payload":null}`). */
   | { kind: 'tombstone' }

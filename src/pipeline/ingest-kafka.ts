@@ -384,10 +384,23 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
     const headers = headerValues(message.headers)
     const input = { key: message.key, value: message.value, headers, topic, partition, offset: message.offset, timestamp: message.timestamp }
     const { decoded, rowText } = compactRow(await decoder.decode(input))
-    const text: Record<string, string | null> = {}
-    for (const [name, value] of Object.entries(headers)) text[name] = value === undefined ? null : typeof value === 'string' ? value : keyText(value)
-    return { topic, partition, offset: message.offset, timestamp: message.timestamp, key: message.key, value: message.value, headers: text, decoded, ...(rowText !== undefined ? { rowText } : {}) }
+    return { topic, partition, offset: message.offset, timestamp: message.timestamp, key: message.key, value: message.value, headers: headerTexts(headers), decoded, rowText }
   }
+}
+
+/** Shared by every message without headers (most): nothing writes to a message's headers. */
+const NO_HEADERS: Record<string, string | null> = Object.freeze({}) as Record<string, string | null>
+
+/** Header values as text, as raw rows keep them (bytes that are not UTF-8 as `base64:…`). */
+function headerTexts(headers: Record<string, Uint8Array | string | undefined>): Record<string, string | null> {
+  const names = Object.keys(headers)
+  if (names.length === 0) return NO_HEADERS
+  const text: Record<string, string | null> = {}
+  for (const name of names) {
+    const value = headers[name]
+    text[name] = value === undefined ? null : typeof value === 'string' ? value : keyText(value)
+  }
+  return text
 }
 
 /** kafkajs headers as one value per name (a repeated header keeps its last value). */

@@ -42,10 +42,23 @@ export interface IngestMessage {
  */
 export function compactRow(decoded: Decoded): { decoded: Decoded; rowText?: string } {
   if (decoded.kind !== 'row' || decoded.shape === undefined) return { decoded }
-  const rowText = JSON.stringify(decoded.row)
-  const { schema, shape } = decoded
-  let row: Record<string, unknown> | undefined
-  return { decoded: { kind: 'row', get row() { return row ??= JSON.parse(rowText) as Record<string, unknown> }, schema, shape }, rowText }
+  // A row whose message text is its serialised form keeps that text (no second copy is made).
+  const rowText = decoded.text ?? JSON.stringify(decoded.row)
+  return { decoded: new CompactRow(rowText, decoded.schema, decoded.shape), rowText }
+}
+
+/**
+ * A shaped row kept as its text, parsed again on first use. A class rather than an object with
+ * its own getter: one object per message in the open batch, not four (object, accessor, closure
+ * and its context), for the garbage collector to copy while the batch fills.
+ */
+class CompactRow {
+  readonly kind = 'row'
+  #row: Record<string, unknown> | undefined
+  constructor(readonly rowText: string, readonly schema: StructType, readonly shape: string) {}
+  get row(): Record<string, unknown> {
+    return this.#row ??= JSON.parse(this.rowText) as Record<string, unknown>
+  }
 }
 
 export interface RawBatchResult {
@@ -119,8 +132,47 @@ function ndjsonLine(row: Record<string, unknown>): string {
  * same order, when the row has none of meta's keys and no bigints (JSON.parse's output has none).
  */
 export function spliceLine(rowText: string, meta: Record<string, unknown>): string {
-  const metaText = JSON.stringify(meta)
+  return spliceText(rowText, JSON.stringify(meta))
+}
+
+/** spliceLine with meta already as its JSON text. */
+function spliceText(rowText: string, metaText: string): string {
   return rowText === '{}' ? metaText : `${rowText.slice(0, -1)},${metaText.slice(1)}`
+}
+
+/** A message's Kafka coordinates as written in raw rows (and, without _tombstone, in dead letters). */
+function coordinates(m: IngestMessage) {
+  return {
+    _topic: m.topic, _partition: m.partition, _offset: m.offset, _timestamp: isoTimestamp(m.timestamp),
+    _key: keyText(m.key), _headers: m.headers,
+  }
+}
+
+/**
+ * JSON.stringify({ ...coordinates(m), _tombstone: false }), written piece by piece: a row's
+ * coordinates cost one small string per column instead of an object and its serialisation.
+ * Pieces JSON.stringify would leave out (undefined) take the object path, so the text is the same.
+ */
+function liveCoordinatesText(m: IngestMessage): string {
+  const topic = JSON.stringify(m.topic)
+  const partition = JSON.stringify(m.partition)
+  const offset = JSON.stringify(m.offset)
+  const headers = JSON.stringify(m.headers)
+  if (topic === undefined || partition === undefined || offset === undefined || headers === undefined) {
+    return JSON.stringify({ ...coordinates(m), _tombstone: false })
+  }
+  return `{"_topic":${topic},"_partition":${partition},"_offset":${offset},"_timestamp":${JSON.stringify(isoTimestamp(m.timestamp))},"_key":${JSON.stringify(keyText(m.key))},"_headers":${headers},"_tombstone":false}`
+}
+
+/** Kafka's milliseconds (text) as an ISO timestamp; the last answer is kept, since a producer's batch shares one time. */
+let lastTimestamp: string | undefined
+let lastIso = ''
+function isoTimestamp(millis: string): string {
+  if (millis !== lastTimestamp) {
+    lastIso = new Date(Number(millis)).toISOString()
+    lastTimestamp = millis
+  }
+  return lastIso
 }
 
 /**
@@ -196,6 +248,24 @@ function invalidName(schema: StructType): string | undefined {
   return undefined
 }
 
+/**
+ * recordedOffset of one table for one source, remembering the last partition asked for (a
+ * batch's messages come in runs per partition): no appId text per message.
+ */
+function recordedOffsets(snapshot: Snapshot | undefined, source: string): (topic: string, partition: number) => number {
+  let lastTopic: string | undefined
+  let lastPartition = -1
+  let lastOffset = -1
+  return (topic, partition) => {
+    if (topic !== lastTopic || partition !== lastPartition) {
+      lastOffset = recordedOffset(snapshot, source, topic, partition)
+      lastTopic = topic
+      lastPartition = partition
+    }
+    return lastOffset
+  }
+}
+
 /** The offset each table has recorded for a partition (-1: nothing yet). */
 export function recordedOffset(snapshot: Snapshot | undefined, source: string, topic: string, partition: number): number {
   return snapshot?.txns.get(offsetAppId(source, topic, partition))?.version ?? -1
@@ -237,17 +307,15 @@ export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, sour
   let schema: StructType = raw?.schema ?? { type: 'struct', fields: [...METADATA_FIELDS] }
   let fits = shapesFitting(schema)
   const now = new Date().toISOString()
-  const coordinates = (m: IngestMessage) => ({
-    _topic: m.topic, _partition: m.partition, _offset: m.offset, _timestamp: new Date(Number(m.timestamp)).toISOString(),
-    _key: keyText(m.key), _headers: m.headers,
-  })
+  const deadFloor = recordedOffsets(dead, source.name)
+  const rawFloor = recordedOffsets(raw, source.name)
   const toDeadLetter = (m: IngestMessage, reason: string, detail?: string) => {
-    if (Number(m.offset) <= recordedOffset(dead, source.name, m.topic, m.partition)) { result.skipped++; return }
+    if (Number(m.offset) <= deadFloor(m.topic, m.partition)) { result.skipped++; return }
     deadLetters.push({ source: source.name, ...coordinates(m), value: m.value ? Buffer.from(m.value).toString('base64') : null, reason, detail: detail ?? null, failed_at: now })
   }
   for (const m of messages) {
     if (m.decoded.kind === 'error') { toDeadLetter(m, m.decoded.reason, m.decoded.detail); continue }
-    if (Number(m.offset) <= recordedOffset(raw, source.name, m.topic, m.partition)) { result.skipped++; continue }
+    if (Number(m.offset) <= rawFloor(m.topic, m.partition)) { result.skipped++; continue }
     if (m.decoded.kind === 'tombstone') {
       rows.push(ndjsonLine({ ...coordinates(m), _tombstone: true }))
       result.tombstones++
@@ -258,7 +326,7 @@ export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, sour
     // unchanged, and its line is what the last line of the loop would write (see spliceLine).
     if (shape !== undefined && fits.get(shape) === m.decoded.schema) {
       rowsDecidedByShape++
-      rows.push(spliceLine(m.rowText ?? JSON.stringify(m.decoded.row), { ...coordinates(m), _tombstone: false }))
+      rows.push(spliceText(m.rowText ?? m.decoded.text ?? JSON.stringify(m.decoded.row), liveCoordinatesText(m)))
       continue
     }
     const row = m.decoded.row

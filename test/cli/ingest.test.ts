@@ -45,6 +45,7 @@ test('sample prints decoded messages and the inferred schema', () => {
   const parsed = JSON.parse(sample.stdout)
   assert.equal(parsed.messages.length, 2)
   assert.equal(parsed.messages[1].decoded.kind, 'error')
+  assert.deepEqual(Object.keys(parsed.messages[0].decoded).sort(), ['kind', 'row', 'schema'])
   assert.deepEqual(parsed.schema.fields.map((f: { name: string; type: unknown }) => [f.name, f.type]), [['id', 'long'], ['kind', 'string'], ['at', 'timestamp']])
 })
 
