@@ -23,6 +23,7 @@ import { ingestKafka, type KafkaBatchReport } from '../src/pipeline/ingest-kafka
 import type { Pipeline, SourceSpec } from '../src/pipeline/pipeline-file'
 import { offsetAppId, rowsDecidedByShapeSoFar, snapshotOrNothing } from '../src/pipeline/raw-batch'
 import { LakeCatalog } from '../src/query/catalog'
+import { eventJson, produceBacklog } from '../test/kafka/backlog'
 import { consumerFor, freshGroupId, kafkaFor, MOCK_CONSUMER_SETTINGS, startBroker, type MockBroker } from '../test/kafka/broker'
 import { log, median, round, tempDir, instrument } from './util'
 
@@ -44,72 +45,6 @@ const TOPIC = 'bench-backlog'
 const LATENCY_TOPIC = 'bench-latency'
 const MIB = 2 ** 20
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-// ---- the messages -------------------------------------------------------------------------------
-
-const EVENTS = ['view', 'click', 'add-to-cart', 'purchase', 'refund', 'scroll']
-const COUNTRIES = ['de', 'fr', 'us', 'br', 'in', 'jp', 'ng', 'au']
-const PAD = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore '.repeat(4)
-
-/**
- * Message `i`: a realistic event of ~500 bytes (nested struct, array of structs, doubles that are
- * never integral, a zoned timestamp, strings), same shape for every i so nothing is a dead letter.
- */
-export function eventJson(i: number): string {
-  const base = {
-    id: i,
-    ts: new Date(Date.UTC(2024, 0, 1) + i * 37).toISOString(),
-    event: EVENTS[i % EVENTS.length],
-    user: { id: `user-${String(i % 100_000).padStart(5, '0')}`, email: `user-${i % 100_000}@example.com`, country: COUNTRIES[i % COUNTRIES.length] },
-    amount: (i % 10_000) + 0.25,
-    currency: 'EUR',
-    items: [0, 1, 2].map((k) => ({ sku: `SKU-${(i * 7 + k) % 10_000}`, qty: 1 + ((i + k) % 4), price: 4.5 + ((i + k) % 50) })),
-    session: `s-${(i * 2654435761) % 4294967296}`,
-    agent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)',
-    flags: { mobile: i % 3 === 0, returning: i % 5 === 0 },
-    note: '',
-  }
-  const bare = JSON.stringify(base).length
-  base.note = PAD.slice(0, Math.max(0, 500 - bare))
-  return JSON.stringify(base)
-}
-
-/**
- * Produces messages 0..n-1, message i to partition i % partitions, in sends of up to `perSend`
- * messages to one partition (one record batch of ~500 KB: the mock answers a fetch with at most
- * one record batch per partition, so small record batches would cap every consumer, the ceiling
- * included, at ~1 batch per partition per fetch), partitions in turn, `inFlight` sends at a time.
- */
-async function produceBacklog(kafka: Kafka, topic: string, n: number, partitions: number, perSend: number): Promise<{ ms: number; bytes: number; sends: number }> {
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
-  await producer.connect()
-  const perPartition = Math.ceil(n / partitions)
-  const sends: { partition: number; from: number }[] = []
-  for (let from = 0; from < perPartition; from += perSend) for (let p = 0; p < partitions; p++) sends.push({ partition: p, from })
-  const inFlight = 4
-  let next = 0
-  let bytes = 0
-  const start = performance.now()
-  try {
-    await Promise.all(Array.from({ length: inFlight }, async () => {
-      while (next < sends.length) {
-        const { partition, from } = sends[next++]
-        const messages = []
-        for (let j = from; j < Math.min(from + perSend, perPartition); j++) {
-          const i = j * partitions + partition
-          if (i >= n) break
-          const value = eventJson(i)
-          bytes += value.length
-          messages.push({ key: `k${i}`, value, partition })
-        }
-        if (messages.length) await producer.send({ topic, messages })
-      }
-    }))
-  } finally {
-    await producer.disconnect()
-  }
-  return { ms: performance.now() - start, bytes, sends: sends.length }
-}
 
 // ---- measuring helpers --------------------------------------------------------------------------
 
@@ -442,7 +377,7 @@ export async function runIngestBench(lake: LakeEngine, options: IngestBenchOptio
   try {
     const kafka = kafkaFor(broker, 'bench-producer')
     log(`ingest: producing ${n} messages`)
-    const produced = await produceBacklog(kafka, TOPIC, n, options.partitions, options.perSend)
+    const produced = await produceBacklog(kafka, TOPIC, { messages: n, partitions: options.partitions, perSend: options.perSend, inFlight: 4 })
     const admin = kafka.admin()
     await admin.connect()
     const offsets = await admin.fetchTopicOffsets(TOPIC)

@@ -34,28 +34,6 @@ export interface ChildOutput {
   result: Record<string, unknown>
 }
 
-// ---- the Kafka backlog --------------------------------------------------------------------------
-
-export const VALUE_BYTES = 500
-const EVENTS = ['view', 'click', 'add-to-cart', 'purchase', 'refund', 'scroll']
-const PAD = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore '.repeat(6)
-
-/** Message `i`: a JSON event of exactly VALUE_BYTES bytes (ASCII), the same shape for every i. */
-export function backlogValue(i: number): string {
-  const event = {
-    id: i,
-    ts: new Date(Date.UTC(2024, 0, 1) + i * 37).toISOString(),
-    event: EVENTS[i % EVENTS.length],
-    user: { id: `user-${i % 100_000}`, country: ['de', 'fr', 'us', 'br', 'jp'][i % 5] },
-    amount: (i % 10_000) + 0.25,
-    items: [0, 1, 2].map((k) => ({ sku: `SKU-${(i * 7 + k) % 10_000}`, qty: 1 + ((i + k) % 4) })),
-    note: '',
-  }
-  const bare = JSON.stringify(event).length
-  event.note = PAD.slice(0, Math.max(0, VALUE_BYTES - bare))
-  return JSON.stringify(event)
-}
-
 // ---- the query table ----------------------------------------------------------------------------
 
 const REGIONS = ['eu', 'us', 'apac', 'latam']

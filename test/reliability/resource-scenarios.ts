@@ -16,11 +16,11 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
-import { Partitioners, type Kafka } from 'kafkajs'
 import { LakeEngine } from '../../src/engine'
 import { LakeCatalog, runQuery } from '../../src/query'
 import { kafkaFor, MOCK_CONSUMER_SETTINGS, startBroker } from '../kafka/broker'
-import { backlogValue, VALUE_BYTES, type ChildConfig, type ChildOutput } from './resource-data'
+import { EVENT_BYTES, produceBacklog } from '../kafka/backlog'
+import type { ChildConfig, ChildOutput } from './resource-data'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.resolve(here, '../..')
@@ -105,53 +105,19 @@ export interface IngestScenario {
   table: { rows: number; distinctOffsets: number; sumId: number; partitions: { partition: number; rows: number; lo: number; hi: number }[] }
 }
 
-/**
- * Produces messages 0..n-1 (message i to partition i % partitions) in sends of `perSend` to one
- * partition, `inFlight` at a time: large record batches, since the mock answers a fetch with at
- * most one record batch per partition.
- */
-async function produceBacklog(kafka: Kafka, topic: string, n: number, partitions: number, perSend: number, inFlight: number) {
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
-  await producer.connect()
-  const perPartition = Math.ceil(n / partitions)
-  const sends: { partition: number; from: number }[] = []
-  for (let from = 0; from < perPartition; from += perSend) for (let p = 0; p < partitions; p++) sends.push({ partition: p, from })
-  const bytesPerPartition = new Array<number>(partitions).fill(0)
-  let next = 0
-  const start = performance.now()
-  try {
-    await Promise.all(Array.from({ length: inFlight }, async () => {
-      while (next < sends.length) {
-        const { partition, from } = sends[next++]
-        const messages = []
-        for (let j = from; j < Math.min(from + perSend, perPartition); j++) {
-          const i = j * partitions + partition
-          if (i >= n) break
-          const value = backlogValue(i)
-          bytesPerPartition[partition] += value.length
-          messages.push({ key: `k${i}`, value, partition })
-        }
-        if (messages.length) await producer.send({ topic, messages, acks: 1 })
-      }
-    }))
-  } finally {
-    await producer.disconnect()
-  }
-  return { ms: Math.round(performance.now() - start), bytes: bytesPerPartition.reduce((a, b) => a + b, 0), maxPartitionBytes: Math.max(...bytesPerPartition) }
-}
-
 export async function ingestScenario(options: IngestScenarioOptions): Promise<IngestScenario> {
   const topic = 'backlog'
   const table = 'raw.events'
   // The mock keeps at most 5 MiB per partition and silently drops older batches beyond.
-  const perPartitionBytes = Math.ceil(options.messages / options.partitions) * (VALUE_BYTES + 40)
+  const perPartitionBytes = Math.ceil(options.messages / options.partitions) * (EVENT_BYTES + 40)
   if (perPartitionBytes > 4.5 * MIB) throw new Error(`${options.messages} messages on ${options.partitions} partitions is ~${(perPartitionBytes / MIB).toFixed(1)} MiB a partition: over what the mock broker keeps`)
   const broker = await startBroker({ topics: [{ name: topic, partitions: options.partitions }] })
   const lakeDir = await mkdtemp(path.join(os.tmpdir(), 'lakehouse-resources-ingest-'))
   const lake = new LakeEngine()
   try {
     const kafka = kafkaFor(broker, 'resources-producer')
-    const produce = await produceBacklog(kafka, topic, options.messages, options.partitions, options.perSend ?? 500, options.inFlight ?? 8)
+    const backlog = await produceBacklog(kafka, topic, { messages: options.messages, partitions: options.partitions, perSend: options.perSend ?? 500, inFlight: options.inFlight ?? 8, acks: 1 })
+    const produce = { ms: Math.round(backlog.ms), bytes: backlog.bytes, maxPartitionBytes: Math.max(...backlog.partitionBytes) }
     const admin = kafka.admin()
     await admin.connect()
     const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect())
