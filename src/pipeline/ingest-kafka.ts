@@ -15,10 +15,9 @@
  * old. Batches are written one at a time, in order, while the fetch loop goes on filling the next
  * open batch; a batch that closes while the one before it is still being written holds the loop
  * until that write ends (eachBatch waits for it, and so does the next eachBatch after a close by
- * the timer). So memory holds at most the
- * batch being written, the next open batch and one fetch response, and each batch's offsets are
- * committed to the group after its Delta commit and after every earlier batch's. Heartbeats
- * continue while the loop is held.
+ * the timer). So memory holds at most the batch being written, the next open batch and one fetch
+ * response, and each batch's offsets are committed to the group after its Delta commit and after
+ * every earlier batch's. Heartbeats continue while the loop is held.
  *
  * Stopping (abort signal, or untilCaughtUp reached): no more messages are taken, the open batch is
  * written (finish-the-batch; dropping it would be just as safe, since nothing about it is recorded
