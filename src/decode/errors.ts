@@ -4,7 +4,7 @@
  * schema registry is down, or refuses our credentials): it is thrown, because dead-lettering good
  * messages while a dependency is away would lose them; the job retries the batch instead.
  */
-import { parseJsonBytes } from './json-text'
+import { parseJsonText, utf8Text } from './json-text'
 import type { Decoded, Decoder, KafkaMessageInput } from './types'
 
 export class ValueError extends Error {
@@ -36,12 +36,20 @@ export function guarded(convert: () => Decoded): Decoded {
 /**
  * A decoder for values that are JSON text: tombstones and unparseable bytes are handled here,
  * `convert` turns the parsed value into a row, and any ValueError it throws becomes a dead letter.
+ * `fromText`, when given, may answer from the text alone, before it is parsed.
  */
-export function jsonValueDecoder(convert: (value: unknown, message: KafkaMessageInput, text: string) => Decoded): Decoder {
+export function jsonValueDecoder(
+  convert: (value: unknown, message: KafkaMessageInput, text: string) => Decoded,
+  fromText?: (text: string) => Decoded | undefined,
+): Decoder {
   return {
     async decode(message: KafkaMessageInput): Promise<Decoded> {
       if (message.value === null) return { kind: 'tombstone' }
-      const parsed = parseJsonBytes(message.value)
+      const text = utf8Text(message.value)
+      if (typeof text !== 'string') return { kind: 'error', reason: text.reason, detail: text.detail }
+      const known = fromText?.(text)
+      if (known !== undefined) return known
+      const parsed = parseJsonText(text)
       if (!parsed.ok) return { kind: 'error', reason: parsed.reason, detail: parsed.detail }
       return guarded(() => convert(parsed.value, message, parsed.text))
     },

@@ -15,6 +15,7 @@ export { conformsTo } from './conforms'
 export { DecodeError } from './errors'
 export { inferSchema, type InferOptions } from './infer'
 export { mergeInferred } from './merge'
+export { TextRow } from './text-row'
 export { createSchemaRegistry, type RegisteredSchema, type SchemaRegistry } from './schema-registry'
 
 export const FORMATS: readonly Format[] = ['json', 'debezium', 'debezium-mongodb', 'avro']

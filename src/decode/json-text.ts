@@ -38,13 +38,17 @@ export type JsonParse =
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 export function parseJsonBytes(bytes: Uint8Array): JsonParse {
-  let text: string
+  const text = utf8Text(bytes)
+  return typeof text === 'string' ? parseJsonText(text) : text
+}
+
+/** The bytes as UTF-8 text, or why they are not. */
+export function utf8Text(bytes: Uint8Array): string | Extract<JsonParse, { ok: false }> {
   try {
-    text = utf8.decode(bytes)
+    return utf8.decode(bytes)
   } catch (error) {
     return { ok: false, reason: 'invalid-utf8', detail: (error as Error).message }
   }
-  return parseJsonText(text)
 }
 
 // A number token with 16 or more significant digits starts the text or follows ':', '[' or ',',

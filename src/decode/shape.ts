@@ -63,9 +63,9 @@ function scalarKind(value: unknown, dates: boolean): string | undefined {
  * A shape as a tree, to tell whether a value has it without writing the value's shape text (a
  * string of a few hundred characters per message, then hashed to look it up). A scalar's kind;
  * an array's element templates with consecutive repeats once, as in the text; an object's keys in
- * order with their templates.
+ * order with their templates, and each key's JSON text with its colon (for matching text, shape-text.ts).
  */
-export type ShapeTemplate = string | { elements: ShapeTemplate[] } | { keys: string[]; fields: ShapeTemplate[] }
+export type ShapeTemplate = string | { elements: ShapeTemplate[] } | { keys: string[]; fields: ShapeTemplate[]; quoted: string[] }
 
 /** The template of a value that has a shape (shapeOf(value, dates) !== undefined). */
 export function templateOf(value: unknown, dates = false): ShapeTemplate {
@@ -83,7 +83,7 @@ export function templateOf(value: unknown, dates = false): ShapeTemplate {
   }
   const object = value as Record<string, unknown>
   const keys = Object.keys(object)
-  return { keys, fields: keys.map((key) => templateOf(object[key], dates)) }
+  return { keys, fields: keys.map((key) => templateOf(object[key], dates)), quoted: keys.map((key) => `${JSON.stringify(key)}:`) }
 }
 
 /** True exactly when shapeOf(value, dates) is the shape the template was made from. */
@@ -136,7 +136,7 @@ function normalisedTimestamp(value: string): boolean {
 }
 
 /** Mirrors infer.ts's typeString: 't' only when inference would keep the text as it is. */
-function stringKind(value: string, dates: boolean): string | undefined {
+export function stringKind(value: string, dates: boolean): string | undefined {
   // Both timestamp patterns start with four digits and '-' (text such as 'user-1@example.com' stops here).
   if (value.length >= 16 && value.length <= 40 && value.charCodeAt(4) === 0x2d && startsWithFourDigits(value)) {
     // The common case first: already normalised (the full parse below reaches the same answer).

@@ -36,5 +36,10 @@ export async function stagingFile(prefix: string, extension: string): Promise<st
 export function maximumObjectSize(lines: readonly string[]): number {
   let longest = 0
   for (const line of lines) if (line.length > longest) longest = line.length
-  return Math.max(16 * 2 ** 20, longest * 3 + 1)
+  return objectSizeLimit(longest * 3)
+}
+
+/** maximumObjectSize for lines whose longest is `longestLineBytes` bytes of UTF-8. */
+export function objectSizeLimit(longestLineBytes: number): number {
+  return Math.max(16 * 2 ** 20, longestLineBytes + 1)
 }

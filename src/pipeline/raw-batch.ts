@@ -11,8 +11,8 @@ import type { Txn } from '../delta/actions'
 import { DeltaError, isDeltaError } from '../delta/errors'
 import { duckdbType, isArray, isMap, isStruct, mergeSchemaForAppend, quoteString, sameType, type DataType, type StructField, type StructType } from '../delta/schema'
 import type { Snapshot } from '../delta/snapshot'
-import { conformsTo, type Decoded } from '../decode'
-import { appendQuery, columnNameProblem, maximumObjectSize, stagingFile, type LakeEngine } from '../engine'
+import { conformsTo, TextRow, type Decoded } from '../decode'
+import { appendQuery, columnNameProblem, NdjsonLines, objectSizeLimit, stagingFile, type LakeEngine } from '../engine'
 import type { LakeCatalog } from '../query/catalog'
 import type { SourceSpec } from './pipeline-file'
 
@@ -34,31 +34,17 @@ export interface IngestMessage {
 }
 
 /**
- * A shaped row (decode/shape.ts) as its JSON text, with the row itself parsed again only if asked
- * for (the first row of a shape, or a schema change): an open batch of 50k messages then holds
- * 50k strings instead of millions of small objects for the garbage collector to move and mark.
- * JSON.parse of the text gives back the same row: a shaped row is JSON.parse's own output, whose
- * numbers and strings survive JSON text exactly (-0 becomes 0, as in every NDJSON line).
+ * A shaped row (decode/shape.ts) as a TextRow: its JSON text, the row itself parsed again only if
+ * asked for (the first row of a shape, or a schema change). The open batch then holds one string
+ * per message instead of the parsed value's objects.
  */
 export function compactRow(decoded: Decoded): { decoded: Decoded; rowText?: string } {
+  if (decoded instanceof TextRow) return { decoded, rowText: decoded.text }
   if (decoded.kind !== 'row' || decoded.shape === undefined) return { decoded }
   // A row whose message text is its serialised form keeps that text (no second copy is made).
-  const rowText = decoded.text ?? JSON.stringify(decoded.row)
-  return { decoded: new CompactRow(rowText, decoded.schema, decoded.shape), rowText }
-}
-
-/**
- * A shaped row kept as its text, parsed again on first use. A class rather than an object with
- * its own getter: one object per message in the open batch, not four (object, accessor, closure
- * and its context), for the garbage collector to copy while the batch fills.
- */
-class CompactRow {
-  readonly kind = 'row'
-  #row: Record<string, unknown> | undefined
-  constructor(readonly rowText: string, readonly schema: StructType, readonly shape: string) {}
-  get row(): Record<string, unknown> {
-    return this.#row ??= JSON.parse(this.rowText) as Record<string, unknown>
-  }
+  if (decoded.text !== undefined) return { decoded: new TextRow(decoded.text, decoded.schema, decoded.shape, true), rowText: decoded.text }
+  const rowText = JSON.stringify(decoded.row)
+  return { decoded: new TextRow(rowText, decoded.schema, decoded.shape), rowText }
 }
 
 export interface RawBatchResult {
@@ -132,13 +118,23 @@ function ndjsonLine(row: Record<string, unknown>): string {
  * same order, when the row has none of meta's keys and no bigints (JSON.parse's output has none).
  */
 export function spliceLine(rowText: string, meta: Record<string, unknown>): string {
-  return spliceText(rowText, JSON.stringify(meta))
+  return spliceMembers(rowText, JSON.stringify(meta).slice(1, -1))
 }
 
-/** spliceLine with meta already as its JSON text. */
-function spliceText(rowText: string, metaText: string): string {
-  return rowText === '{}' ? metaText : `${rowText.slice(0, -1)},${metaText.slice(1)}`
+/** spliceLine with meta as the text of its members (no braces; not empty). */
+function spliceMembers(rowText: string, members: string): string {
+  return rowText === '{}' ? `{${members}}` : `${rowText.slice(0, -1)},${members}}`
 }
+
+/**
+ * True when the message's value bytes are the UTF-8 of the row's text: a TextRow made from the
+ * value's own text (the JSON decoder's), and no byte-order mark before it, which UTF-8 decoding drops.
+ */
+function valueIsRowText(m: IngestMessage): m is IngestMessage & { value: Uint8Array } {
+  return m.decoded instanceof TextRow && m.decoded.isValueText && m.value !== null && m.value[0] === OPEN_BRACE
+}
+
+const OPEN_BRACE = 0x7b
 
 /** A message's Kafka coordinates as written in raw rows (and, without _tombstone, in dead letters). */
 function coordinates(m: IngestMessage) {
@@ -149,19 +145,20 @@ function coordinates(m: IngestMessage) {
 }
 
 /**
- * JSON.stringify({ ...coordinates(m), _tombstone: false }), written piece by piece: a row's
- * coordinates cost one small string per column instead of an object and its serialisation.
- * Pieces JSON.stringify would leave out (undefined) take the object path, so the text is the same.
+ * The members of JSON.stringify({ ...coordinates(m), _tombstone: false }), without its braces,
+ * written piece by piece: a row's coordinates cost one small string per column instead of an
+ * object and its serialisation. Pieces JSON.stringify would leave out (undefined) take the object
+ * path, so the text is the same.
  */
-function liveCoordinatesText(m: IngestMessage): string {
+function liveCoordinateMembers(m: IngestMessage): string {
   const topic = JSON.stringify(m.topic)
   const partition = JSON.stringify(m.partition)
   const offset = JSON.stringify(m.offset)
   const headers = JSON.stringify(m.headers)
   if (topic === undefined || partition === undefined || offset === undefined || headers === undefined) {
-    return JSON.stringify({ ...coordinates(m), _tombstone: false })
+    return JSON.stringify({ ...coordinates(m), _tombstone: false }).slice(1, -1)
   }
-  return `{"_topic":${topic},"_partition":${partition},"_offset":${offset},"_timestamp":${JSON.stringify(isoTimestamp(m.timestamp))},"_key":${JSON.stringify(keyText(m.key))},"_headers":${headers},"_tombstone":false}`
+  return `"_topic":${topic},"_partition":${partition},"_offset":${offset},"_timestamp":${JSON.stringify(isoTimestamp(m.timestamp))},"_key":${JSON.stringify(keyText(m.key))},"_headers":${headers},"_tombstone":false`
 }
 
 /** Kafka's milliseconds (text) as an ISO timestamp; the last answer is kept, since a producer's batch shares one time. */
@@ -302,7 +299,7 @@ export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, sour
     .map((p) => ({ appId: offsetAppId(source.name, p.topic, p.partition), version: p.offset }))
 
   // The NDJSON lines of the raw rows, each serialised as soon as it is decided.
-  const rows: string[] = []
+  const rows = new NdjsonLines()
   const deadLetters: Record<string, unknown>[] = []
   let schema: StructType = raw?.schema ?? { type: 'struct', fields: [...METADATA_FIELDS] }
   let fits = shapesFitting(schema)
@@ -317,7 +314,7 @@ export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, sour
     if (m.decoded.kind === 'error') { toDeadLetter(m, m.decoded.reason, m.decoded.detail); continue }
     if (Number(m.offset) <= rawFloor(m.topic, m.partition)) { result.skipped++; continue }
     if (m.decoded.kind === 'tombstone') {
-      rows.push(ndjsonLine({ ...coordinates(m), _tombstone: true }))
+      rows.add(ndjsonLine({ ...coordinates(m), _tombstone: true }))
       result.tombstones++
       continue
     }
@@ -326,7 +323,8 @@ export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, sour
     // unchanged, and its line is what the last line of the loop would write (see spliceLine).
     if (shape !== undefined && fits.get(shape) === m.decoded.schema) {
       rowsDecidedByShape++
-      rows.push(spliceText(m.rowText ?? m.decoded.text ?? JSON.stringify(m.decoded.row), liveCoordinatesText(m)))
+      if (valueIsRowText(m)) rows.addWithMembers(m.value, liveCoordinateMembers(m))
+      else rows.add(spliceMembers(m.rowText ?? m.decoded.text ?? JSON.stringify(m.decoded.row), liveCoordinateMembers(m)))
       continue
     }
     const row = m.decoded.row
@@ -357,33 +355,35 @@ export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, sour
     }
     if (merged !== schema) fits = shapesFitting(merged)
     schema = merged
-    rows.push(ndjsonLine({ ...row, ...coordinates(m), _tombstone: false }))
+    rows.add(ndjsonLine({ ...row, ...coordinates(m), _tombstone: false }))
   }
-  result.rows = rows.length - result.tombstones
+  result.rows = rows.count - result.tombstones
   result.deadLetters = deadLetters.length
 
   // Dead letters first: if the raw commit then fails, the restart replays from the raw table's
   // offsets and skips what the dead-letter table already holds.
   const deadTxns = txns(dead)
   if (deadLetters.length || (dead && deadTxns.length)) {
-    result.deadLetterVersion = await appendRows(lake, deadPath, DEAD_LETTER_SCHEMA, deadLetters.map(ndjsonLine), deadTxns, dead, source)
+    const lines = new NdjsonLines()
+    for (const letter of deadLetters) lines.add(ndjsonLine(letter))
+    result.deadLetterVersion = await appendRows(lake, deadPath, DEAD_LETTER_SCHEMA, lines, deadTxns, dead, source)
   }
   const rawTxns = txns(raw)
-  if (rows.length || rawTxns.length) result.rawVersion = await appendRows(lake, rawPath, schema, rows, rawTxns, raw, source)
+  if (rows.count || rawTxns.length) result.rawVersion = await appendRows(lake, rawPath, schema, rows, rawTxns, raw, source)
   return result
 }
 
 /** Append NDJSON lines of JSON-safe rows, DuckDB reading them with the table's column types. */
 async function appendRows(
-  lake: LakeEngine, table: string, schema: StructType, rows: string[], txns: Txn[], snapshot: Snapshot | undefined, source: SourceSpec,
+  lake: LakeEngine, table: string, schema: StructType, rows: NdjsonLines, txns: Txn[], snapshot: Snapshot | undefined, source: SourceSpec,
 ): Promise<number> {
   // Left behind only by a killed job; the next job removes it once it is an hour old.
   const file = await stagingFile('lakehouse-batch-', '.ndjson')
   try {
-    await fs.writeFile(file, rows.join('\n') + '\n')
+    await rows.writeTo(file)
     const columns = schema.fields.map((f) => `${quoteString(f.name)}: ${quoteString(duckdbType(f.type))}`).join(', ')
-    const sql = rows.length
-      ? `SELECT * FROM read_json(${quoteString(file)}, format = 'newline_delimited', columns = {${columns}}, maximum_object_size = ${maximumObjectSize(rows)})`
+    const sql = rows.count
+      ? `SELECT * FROM read_json(${quoteString(file)}, format = 'newline_delimited', columns = {${columns}}, maximum_object_size = ${objectSizeLimit(rows.longestBytes)})`
       : `SELECT * FROM read_json(${quoteString(file)}, format = 'newline_delimited', columns = {${columns}}) WHERE false`
     const result = await appendQuery(lake, table, sql, {
       snapshot,

@@ -3,13 +3,16 @@
  * - hasShape(b, templateOf(a)) is exactly shapeOf(a) === shapeOf(b) (the last shape is matched
  *   without writing b's shape text);
  * - isOwnStringify(text, JSON.parse(text)) is true only when text is JSON.stringify of the value
- *   (the message's own text then stands for the serialised row), and true for compact JSON.
+ *   (the message's own text then stands for the serialised row), and true for compact JSON;
+ * - textHasShape(text, templateOf(a)) is exactly what those two say of the text once parsed (the
+ *   last shape's compact text is recognised without parsing it).
  * The seed is printed; LAKEHOUSE_PROPERTY_SEED replays it.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { isOwnStringify } from '../../src/decode/json-text'
+import { isOwnStringify, parseJsonText } from '../../src/decode/json-text'
 import { hasShape, shapeOf, templateOf } from '../../src/decode/shape'
+import { textHasShape } from '../../src/decode/shape-text'
 
 const SEED = Number(process.env.LAKEHOUSE_PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 31))
 
@@ -115,4 +118,73 @@ test(`isOwnStringify is true only for JSON.stringify's own text, and for compact
   assert.equal(isOwnStringify(JSON.stringify(event, null, 1), event), false)
   assert.equal(isOwnStringify('{"n":1.0}', { n: 1 }), false)
   assert.equal(isOwnStringify('{"s":"\\u0041"}', { s: 'A' }), false)
+})
+
+test(`textHasShape(text, templateOf(a)) is the parsed text's shape and isOwnStringify (seed ${SEED})`, () => {
+  const rnd = generator(SEED + 2)
+  const pick = <T>(list: readonly T[]): T => list[rnd(list.length)]
+  const KEYS = ['a', 'b', '1', '__proto__', '', 'é', 'x"y', 'a\\b', '😀']
+  const STRINGS = ['x', '', 'é😀', 'a"b', 'tab\t', '\ud800', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00.123Z', '2024-01-01T00:00:00.000Z',
+    '2024-01-01T02:00:00+02:00', '2024-01-01', '2024-02-30', '1234-xxxxxxxxxxxxxxxx', '2024-13-01T00:00:00Z', 'user-1@example.com', 'a,1234567890123456']
+  // Spellings JavaScript prints, and others of the same or nearby values; 15, 16 and 17 digits; exponents.
+  const NUMBERS = ['1', '7', '1.0', '-0', '0', '-0.0', '1e2', '1E2', '0.1', '0.10', '1.5e-7', '0.000001', '0.0000001', '0.0000012', '-0.5',
+    '123456789012', '-12.25', '1e21', '1e+21', '100', '01', '9007199254740991', '9007199254740992', '1234567890123456', '-1234567890123456',
+    '12345678901234567', '0.30000000000000004', '123456789012.345', '12345678901234.5', '1234567890123.45', '4.5', '27.25', '1.5e+300',
+    '1e400', '-1e-7', '5e-324', '2e-7', '0.5', '1.25e-5']
+  // Texts as trees, so that a second text can keep the first one's structure and change its spellings.
+  type Node = { n: string } | { s: string; escaped: boolean } | { literal: string } | { items: Node[] } | { entries: [string, Node][] }
+  const node = (depth: number): Node => {
+    switch (rnd(depth > 3 ? 4 : 6)) {
+      case 0: return { literal: pick(['null', 'true', 'false']) }
+      case 1: return { n: pick(NUMBERS) }
+      case 2: case 3: return { s: pick(STRINGS), escaped: rnd(8) === 0 }
+      case 4: return { items: Array.from({ length: rnd(4) }, () => node(depth + 1)) }
+      default: return { entries: Array.from({ length: rnd(4) }, () => [pick(KEYS), node(depth + 1)] as [string, Node]) }
+    }
+  }
+  // The same structure, each leaf respelled or replaced now and then, a container changed rarely.
+  const vary = (t: Node): Node => {
+    if ('items' in t) return rnd(20) === 0 ? node(2) : { items: t.items.map(vary).concat(rnd(10) === 0 ? [node(3)] : []) }
+    if ('entries' in t) return rnd(20) === 0 ? node(2) : { entries: t.entries.filter(() => rnd(20) !== 0).map(([k, v]) => [k, vary(v)] as [string, Node]) }
+    if ('n' in t) return rnd(2) ? t : { n: pick(NUMBERS) }
+    if ('s' in t) return rnd(2) ? { s: t.s, escaped: rnd(8) === 0 } : { s: pick(STRINGS), escaped: rnd(8) === 0 }
+    return rnd(4) ? t : { literal: pick(['null', 'true', 'false']) }
+  }
+  const write = (t: Node, spaced: boolean): string => {
+    const sep = spaced && rnd(3) === 0 ? ', ' : ','
+    if ('n' in t) return t.n
+    if ('literal' in t) return t.literal
+    if ('s' in t) return t.escaped ? `"${[...t.s].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"` : JSON.stringify(t.s)
+    if ('items' in t) return `[${t.items.map((i) => write(i, spaced)).join(sep)}]`
+    return `{${t.entries.map(([k, v]) => `${JSON.stringify(k)}:${write(v, spaced)}`).join(sep)}}`
+  }
+  let matched = 0
+  let missed = 0
+  for (let i = 0; i < 40_000; i++) {
+    const tree = node(0)
+    const a = parseJsonText(write(tree, false))
+    if (!a.ok) continue
+    for (const dates of [false, true]) {
+      const shapeA = shapeOf(a.value, dates)
+      if (shapeA === undefined) continue
+      const template = templateOf(a.value, dates)
+      for (let k = 0; k < 4; k++) {
+        const text = k === 0 ? a.text : write(vary(tree), rnd(10) === 0)
+        const b = parseJsonText(text)
+        const expected = b.ok && shapeOf(b.value, dates) === shapeA && isOwnStringify(text, b.value)
+        assert.equal(textHasShape(text, template, dates), expected, `a=${a.text} text=${text} dates=${dates}`)
+        if (expected) matched++
+        else missed++
+      }
+    }
+  }
+  assert.ok(matched > 5_000 && missed > 5_000, `both answers were met: ${matched} matched, ${missed} missed`)
+  // A producer's event, compact, is recognised; other spellings of it are not.
+  const event = JSON.stringify({ id: 7, at: '2024-01-01T00:00:00.123Z', user: { id: 'u-1', tags: ['a', 'b'] }, amount: 12.25, ok: true, none: null })
+  const template = templateOf(JSON.parse(event))
+  assert.equal(textHasShape(event, template), true)
+  assert.equal(textHasShape(event.replace('"id":7', '"id":8'), template), true)
+  for (const other of [JSON.stringify(JSON.parse(event), null, 1), event.replace('12.25', '12.250'), event.replace('"u-1"', '"\\u0075-1"'), event.replace('.123Z', '.123+00:00')]) {
+    assert.equal(textHasShape(other, template), false, other)
+  }
 })

@@ -52,6 +52,9 @@ const VALUES: (string | Buffer | null)[] = [
   // Non-finite and negative zero, escapes and non-ASCII text, an empty object.
   base(37, { f: 1e300 }), '{"id":38,"f":1e400}', '{"id":-0,"f":-0.0}', base(39, { text: 'tab\t nul\u0000 é 😀 "quoted"' }), '{}', '{}',
   base(40), base(41), base(42, { extra: true, late: 'x', list: [7, 8] }), base(43, { extra: true, late: 'y', list: [9] }), base(44),
+  // The last shape spelled other ways: a byte-order mark, whitespace, an escape, numbers JavaScript would print otherwise.
+  Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(base(45))]), JSON.stringify(JSON.parse(base(46)), null, 1),
+  base(47).replace('"n47"', '"\\u006e47"'), base(48).replace('"id":48', '"id":4.8e1'), base(49).replace('"x":1', '"x":1.0'), base(50),
 ]
 
 const source = (name: string): SourceSpec => ({ name, topic: 'events', format: 'json', table: `raw.${name}` })

@@ -1,0 +1,70 @@
+/**
+ * NDJSON lines for DuckDB's read_json, collected as UTF-8 bytes in large chunks. A raw batch of
+ * 50k messages is about 35 MB of lines: as strings, they would be joined into one more string of
+ * that size and then encoded into a buffer of that size again. Here each line is written once,
+ * and a line that is a message's own JSON bytes with members added is a copy of those bytes.
+ */
+import { promises as fs } from 'node:fs'
+
+const CHUNK_BYTES = 4 * 2 ** 20
+const NEWLINE = 0x0a
+const COMMA = 0x2c
+const CLOSE_BRACE = 0x7d
+
+export class NdjsonLines {
+  readonly #chunks: Buffer[] = []
+  #chunk = Buffer.allocUnsafe(0)
+  #used = 0
+  /** Lines so far. */
+  count = 0
+  /** The longest line's bytes (read_json's maximum_object_size). */
+  longestBytes = 0
+
+  /** A line from its text (one JSON value, no newline). */
+  add(line: string): void {
+    const start = this.#reserve(line.length * 3 + 1)
+    this.#used += this.#chunk.write(line, this.#used, 'utf8')
+    this.#end(start)
+  }
+
+  /**
+   * The line `{…, <members>}` from a JSON object's UTF-8 bytes `{…}` and the text of more members
+   * (`"a":1,"b":2`, without braces): the object's own bytes, then the members.
+   */
+  addWithMembers(object: Uint8Array, members: string): void {
+    const start = this.#reserve(object.length + 2 + members.length * 3)
+    const empty = object.length === 2
+    this.#chunk.set(object.subarray(0, object.length - 1), this.#used)
+    this.#used += object.length - 1
+    if (!empty) this.#chunk[this.#used++] = COMMA
+    this.#used += this.#chunk.write(members, this.#used, 'utf8')
+    this.#chunk[this.#used++] = CLOSE_BRACE
+    this.#end(start)
+  }
+
+  /** Writes the lines to a file (truncating it). */
+  async writeTo(file: string): Promise<void> {
+    await fs.writeFile(file, this.#buffers())
+  }
+
+  #buffers(): Buffer[] {
+    return this.#used > 0 ? [...this.#chunks, this.#chunk.subarray(0, this.#used)] : [...this.#chunks]
+  }
+
+  /** Room for a line of at most `bytes` bytes and its newline; returns where the line starts. */
+  #reserve(bytes: number): number {
+    if (this.#chunk.length - this.#used < bytes + 1) {
+      if (this.#used > 0) this.#chunks.push(this.#chunk.subarray(0, this.#used))
+      this.#chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bytes + 1))
+      this.#used = 0
+    }
+    return this.#used
+  }
+
+  #end(start: number): void {
+    const bytes = this.#used - start
+    if (bytes > this.longestBytes) this.longestBytes = bytes
+    this.#chunk[this.#used++] = NEWLINE
+    this.count++
+  }
+}
