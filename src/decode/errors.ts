@@ -40,14 +40,14 @@ export function guarded(convert: () => Decoded): Decoded {
  */
 export function jsonValueDecoder(
   convert: (value: unknown, message: KafkaMessageInput, text: string) => Decoded,
-  fromText?: (text: string) => Decoded | undefined,
+  fromText?: (text: string, bytes: Uint8Array) => Decoded | undefined,
 ): Decoder {
   return {
     async decode(message: KafkaMessageInput): Promise<Decoded> {
       if (message.value === null) return { kind: 'tombstone' }
       const text = utf8Text(message.value)
       if (typeof text !== 'string') return { kind: 'error', reason: text.reason, detail: text.detail }
-      const known = fromText?.(text)
+      const known = fromText?.(text, message.value)
       if (known !== undefined) return known
       const parsed = parseJsonText(text)
       if (!parsed.ok) return { kind: 'error', reason: parsed.reason, detail: parsed.detail }

@@ -20,6 +20,8 @@ import type { Decoded, Decoder } from './types'
 /** Shapes remembered per decoder; past this many (values of ever-new shapes) the memory starts over. */
 const MAX_SHAPES = 10_000
 
+const OPEN_BRACE = 0x7b
+
 /** A shape seen before: its text, its template (for matching without the text) and its schema. */
 interface KnownShape {
   shape: string
@@ -32,9 +34,12 @@ export function createJsonDecoder(options: InferOptions = {}): Decoder {
   const known = new Map<string, KnownShape>()
   // Most topics carry one shape, or a few in runs: the last one is tried first, without its text.
   let last: KnownShape | undefined
-  // The last shape's compact text: its row, known without parsing (shape-text.ts).
-  const fromText = (text: string): Decoded | undefined =>
-    last !== undefined && textHasShape(text, last.template, dates) ? new TextRow(text, last.schema, last.shape, true) : undefined
+  // The last shape's compact text: its row, known without parsing (shape-text.ts). The bytes are
+  // the text's UTF-8 unless they start with a byte-order mark, which decoding drops.
+  const fromText = (text: string, bytes: Uint8Array): Decoded | undefined => {
+    if (last === undefined || !textHasShape(text, last.template, dates)) return undefined
+    return new TextRow(bytes[0] === OPEN_BRACE ? bytes : text, last.schema, last.shape)
+  }
   return jsonValueDecoder((value, _message, text) => {
     if (!isJsonObject(value)) return { kind: 'error', reason: 'not-an-object', detail: `the value is ${describeTop(value)}, not a JSON object` }
     if (last !== undefined && hasShape(value, last.template, dates)) return knownRow(value, last, text)

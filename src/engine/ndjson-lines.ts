@@ -42,9 +42,22 @@ export class NdjsonLines {
     this.#end(start)
   }
 
-  /** Writes the lines to a file (truncating it). */
+  /**
+   * Writes the lines to a file (truncating it) in one system call. fs.writeFile would write 512 KiB
+   * at a time, each piece waiting for its turn on a main thread that is busy decoding the next
+   * batch: tens of turns for one batch, hundreds of milliseconds in all.
+   */
   async writeTo(file: string): Promise<void> {
-    await fs.writeFile(file, this.#buffers())
+    const handle = await fs.open(file, 'w')
+    try {
+      const buffers = this.#buffers()
+      const total = buffers.reduce((sum, b) => sum + b.length, 0)
+      let written = 0
+      // writev may write less than asked (a full disk says so by throwing): go on from where it stopped.
+      while (written < total) written += (await handle.writev(remaining(buffers, written))).bytesWritten
+    } finally {
+      await handle.close()
+    }
   }
 
   #buffers(): Buffer[] {
@@ -67,4 +80,16 @@ export class NdjsonLines {
     this.#chunk[this.#used++] = NEWLINE
     this.count++
   }
+}
+
+/** The buffers' bytes from `offset` on. */
+function remaining(buffers: Buffer[], offset: number): Buffer[] {
+  if (offset === 0) return buffers
+  const out: Buffer[] = []
+  for (const buffer of buffers) {
+    if (offset >= buffer.length) { offset -= buffer.length; continue }
+    out.push(offset > 0 ? buffer.subarray(offset) : buffer)
+    offset = 0
+  }
+  return out
 }

@@ -24,6 +24,7 @@
  * until its commit), consumer offsets are committed and the consumer disconnects. A crash at any
  * instant loses and duplicates nothing: the next run resumes from the tables.
  */
+import { setImmediate } from 'node:timers/promises'
 import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs'
 import { createDecoder, type DecoderOptions } from '../decode'
 import type { LakeEngine } from '../engine'
@@ -297,6 +298,10 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
           try {
             // A batch closed by the timer may still wait for the write before it.
             await lastBegun
+            // kafkajs hands over a whole fetch (up to one record batch per partition) without
+            // returning to the event loop: let a write in progress take its next step (a file
+            // written, a statement done) here, or it would wait for the whole fetch.
+            await setImmediate()
             if (stopping) return
             const key = partitionKey(batch.topic, batch.partition)
             let position = positions.get(key) ?? 0
@@ -382,8 +387,8 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
   async function toIngestMessage(topic: string, partition: number, message: KafkaMessage): Promise<IngestMessage> {
     const headers = headerValues(message.headers)
     const input = { key: message.key, value: message.value, headers, topic, partition, offset: message.offset, timestamp: message.timestamp }
-    const { decoded, rowText } = compactRow(await decoder.decode(input))
-    return { topic, partition, offset: message.offset, timestamp: message.timestamp, key: message.key, value: message.value, headers: headerTexts(headers), decoded, rowText }
+    const decoded = compactRow(await decoder.decode(input))
+    return { topic, partition, offset: message.offset, timestamp: message.timestamp, key: message.key, value: message.value, headers: headerTexts(headers), decoded }
   }
 }
 

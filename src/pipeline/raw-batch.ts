@@ -29,8 +29,6 @@ export interface IngestMessage {
   value: Uint8Array | null
   headers: Record<string, string | null>
   decoded: Decoded
-  /** A shaped row's JSON text (see compactRow), when the decoded row is not kept as objects. */
-  rowText?: string
 }
 
 /**
@@ -38,13 +36,10 @@ export interface IngestMessage {
  * asked for (the first row of a shape, or a schema change). The open batch then holds one string
  * per message instead of the parsed value's objects.
  */
-export function compactRow(decoded: Decoded): { decoded: Decoded; rowText?: string } {
-  if (decoded instanceof TextRow) return { decoded, rowText: decoded.text }
-  if (decoded.kind !== 'row' || decoded.shape === undefined) return { decoded }
+export function compactRow(decoded: Decoded): Decoded {
+  if (decoded instanceof TextRow || decoded.kind !== 'row' || decoded.shape === undefined) return decoded
   // A row whose message text is its serialised form keeps that text (no second copy is made).
-  if (decoded.text !== undefined) return { decoded: new TextRow(decoded.text, decoded.schema, decoded.shape, true), rowText: decoded.text }
-  const rowText = JSON.stringify(decoded.row)
-  return { decoded: new TextRow(rowText, decoded.schema, decoded.shape), rowText }
+  return new TextRow(decoded.text ?? JSON.stringify(decoded.row), decoded.schema, decoded.shape)
 }
 
 export interface RawBatchResult {
@@ -126,15 +121,7 @@ function spliceMembers(rowText: string, members: string): string {
   return rowText === '{}' ? `{${members}}` : `${rowText.slice(0, -1)},${members}}`
 }
 
-/**
- * True when the message's value bytes are the UTF-8 of the row's text: a TextRow made from the
- * value's own text (the JSON decoder's), and no byte-order mark before it, which UTF-8 decoding drops.
- */
-function valueIsRowText(m: IngestMessage): m is IngestMessage & { value: Uint8Array } {
-  return m.decoded instanceof TextRow && m.decoded.isValueText && m.value !== null && m.value[0] === OPEN_BRACE
-}
 
-const OPEN_BRACE = 0x7b
 
 /** A message's Kafka coordinates as written in raw rows (and, without _tombstone, in dead letters). */
 function coordinates(m: IngestMessage) {
@@ -323,8 +310,9 @@ export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, sour
     // unchanged, and its line is what the last line of the loop would write (see spliceLine).
     if (shape !== undefined && fits.get(shape) === m.decoded.schema) {
       rowsDecidedByShape++
-      if (valueIsRowText(m)) rows.addWithMembers(m.value, liveCoordinateMembers(m))
-      else rows.add(spliceMembers(m.rowText ?? m.decoded.text ?? JSON.stringify(m.decoded.row), liveCoordinateMembers(m)))
+      const bytes = m.decoded instanceof TextRow ? m.decoded.bytes : undefined
+      if (bytes !== undefined) rows.addWithMembers(bytes, liveCoordinateMembers(m))
+      else rows.add(spliceMembers(m.decoded.text ?? JSON.stringify(m.decoded.row), liveCoordinateMembers(m)))
       continue
     }
     const row = m.decoded.row

@@ -169,9 +169,9 @@ test(`textHasShape(text, templateOf(a)) is the parsed text's shape and isOwnStri
       if (shapeA === undefined) continue
       const template = templateOf(a.value, dates)
       for (let k = 0; k < 4; k++) {
-        const text = k === 0 ? a.text : write(vary(tree), rnd(10) === 0)
+        const text: string = k === 0 ? a.text : write(vary(tree), rnd(10) === 0)
         const b = parseJsonText(text)
-        const expected = b.ok && shapeOf(b.value, dates) === shapeA && isOwnStringify(text, b.value)
+        const expected: boolean = b.ok && shapeOf(b.value, dates) === shapeA && isOwnStringify(text, b.value)
         assert.equal(textHasShape(text, template, dates), expected, `a=${a.text} text=${text} dates=${dates}`)
         if (expected) matched++
         else missed++
