@@ -9,7 +9,7 @@ import { commit, type CommitResult } from '../delta/commit'
 import { DeltaError, isDeltaError } from '../delta/errors'
 import { checkWritable, isChangeDataFeedEnabled, protocolForNewTable, usesTimestampNtz, writerFeatures } from '../delta/features'
 import {
-  deltaTypeFromDuckdb, isStruct, mergeSchemaForAppend,
+  deltaTypeFromDuckdb, duckdbType, isStruct, mergeSchemaForAppend,
   type StructField, type StructType,
 } from '../delta/schema'
 import type { Snapshot } from '../delta/snapshot'
@@ -37,6 +37,11 @@ export interface AppendOptions {
   operationParameters?: Record<string, unknown>
   /** Append to this snapshot rather than the latest (the caller already holds one). */
   snapshot?: Snapshot
+  /**
+   * The schema the source's columns were typed with (read_json with `columns` of each field's
+   * duckdbType, in order): the source then is what DESCRIBE would say, without a DESCRIBE per append.
+   */
+  sourceSchema?: StructType
 }
 
 export interface AppendResult extends CommitResult {
@@ -115,9 +120,12 @@ async function latestOrNothing(lake: LakeEngine, table: string): Promise<Snapsho
 export async function appendQuery(lake: LakeEngine, table: string, sourceSql: string, options: AppendOptions = {}): Promise<AppendResult> {
   const db = await lake.duckdb()
   const source = /^\s*\(?\s*(select|with|values|from)\b/i.test(sourceSql) ? `(${sourceSql})` : sourceSql
+  const described = options.sourceSchema
+    ? options.sourceSchema.fields.map((f) => ({ name: f.name, type: duckdbType(f.type) }))
+    : await db.describe(`SELECT * FROM ${source}`)
   const incoming: StructType = {
     type: 'struct',
-    fields: (await db.describe(`SELECT * FROM ${source}`)).map((c): StructField => ({ name: c.name, type: deltaTypeFromDuckdb(c.type), nullable: true, metadata: {} })),
+    fields: described.map((c): StructField => ({ name: c.name, type: deltaTypeFromDuckdb(c.type), nullable: true, metadata: {} })),
   }
   const snapshot = options.snapshot ?? (await latestOrNothing(lake, table))
   const actions: Action[] = []

@@ -34,7 +34,8 @@ export class NdjsonLines {
   addWithMembers(object: Uint8Array, members: string): void {
     const start = this.#reserve(object.length + 2 + members.length * 3)
     const empty = object.length === 2
-    this.#chunk.set(object.subarray(0, object.length - 1), this.#used)
+    // All of it, then its closing brace overwritten: no view object per line.
+    this.#chunk.set(object, this.#used)
     this.#used += object.length - 1
     if (!empty) this.#chunk[this.#used++] = COMMA
     this.#used += this.#chunk.write(members, this.#used, 'utf8')

@@ -37,6 +37,9 @@ import { compactRow, DEAD_LETTERS_TABLE, keyText, offsetAppId, resumeAfter, snap
 
 export const DEFAULT_BATCH_MS = 1_000
 
+/** Messages decoded between turns of the event loop (a few milliseconds' work). */
+const YIELD_EVERY = 64
+
 export interface KafkaBatchReport extends RawBatchResult {
   /** Messages in this batch. */
   messages: number
@@ -283,6 +286,8 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
   options.signal?.addEventListener('abort', onAbort, { once: true })
 
   let current: Promise<void> = Promise.resolve()
+  /** Messages taken since the loop last let other work run. */
+  let sinceYield = 0
   const heartbeatEvery = settings?.consumer?.heartbeatInterval ?? 3_000
   try {
     await consumer.connect()
@@ -298,10 +303,6 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
           try {
             // A batch closed by the timer may still wait for the write before it.
             await lastBegun
-            // kafkajs hands over a whole fetch (up to one record batch per partition) without
-            // returning to the event loop: let a write in progress take its next step (a file
-            // written, a statement done) here, or it would wait for the whole fetch.
-            await setImmediate()
             if (stopping) return
             const key = partitionKey(batch.topic, batch.partition)
             let position = positions.get(key) ?? 0
@@ -318,6 +319,13 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
               if (info && gap.kind === 'reset') info.high = gap.high
             }
             for (const message of batch.messages) {
+              // kafkajs hands over a whole fetch without returning to the event loop (decoding
+              // awaits only promises): a write in progress takes its next step (a file written,
+              // a statement done) here, rather than once the whole fetch is decoded.
+              if (++sinceYield >= YIELD_EVERY) {
+                sinceYield = 0
+                await setImmediate()
+              }
               if (stopping) return
               const offset = Number(message.offset)
               if (offset < position) continue // taken already (a re-fetch after a rejoin)

@@ -138,14 +138,28 @@ function coordinates(m: IngestMessage) {
  * path, so the text is the same.
  */
 function liveCoordinateMembers(m: IngestMessage): string {
-  const topic = JSON.stringify(m.topic)
-  const partition = JSON.stringify(m.partition)
   const offset = JSON.stringify(m.offset)
   const headers = JSON.stringify(m.headers)
-  if (topic === undefined || partition === undefined || offset === undefined || headers === undefined) {
+  const partition = partitionMembers(m.topic, m.partition)
+  if (partition === undefined || offset === undefined || headers === undefined) {
     return JSON.stringify({ ...coordinates(m), _tombstone: false }).slice(1, -1)
   }
-  return `"_topic":${topic},"_partition":${partition},"_offset":${offset},"_timestamp":${JSON.stringify(isoTimestamp(m.timestamp))},"_key":${JSON.stringify(keyText(m.key))},"_headers":${headers},"_tombstone":false`
+  return `${partition},"_offset":${offset},"_timestamp":${JSON.stringify(isoTimestamp(m.timestamp))},"_key":${JSON.stringify(keyText(m.key))},"_headers":${headers},"_tombstone":false`
+}
+
+/** `"_topic":…,"_partition":…` of the last partition asked for (a batch's messages come in runs per partition). */
+let lastTopic: string | undefined
+let lastPartition = -1
+let lastPartitionMembers: string | undefined
+function partitionMembers(topic: string, partition: number): string | undefined {
+  if (topic !== lastTopic || partition !== lastPartition) {
+    const topicText = JSON.stringify(topic)
+    const partitionText = JSON.stringify(partition)
+    lastPartitionMembers = topicText === undefined || partitionText === undefined ? undefined : `"_topic":${topicText},"_partition":${partitionText}`
+    lastTopic = topic
+    lastPartition = partition
+  }
+  return lastPartitionMembers
 }
 
 /** Kafka's milliseconds (text) as an ISO timestamp; the last answer is kept, since a producer's batch shares one time. */
@@ -376,6 +390,7 @@ async function appendRows(
     const result = await appendQuery(lake, table, sql, {
       snapshot,
       txns,
+      sourceSchema: schema,
       create: { properties: { 'delta.enableChangeDataFeed': 'true' } },
       operationParameters: { source: source.name },
     })
