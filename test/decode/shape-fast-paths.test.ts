@@ -5,13 +5,14 @@
  * - isOwnStringify(text, JSON.parse(text)) is true only when text is JSON.stringify of the value
  *   (the message's own text then stands for the serialised row), and true for compact JSON;
  * - textHasShape(text, templateOf(a)) is exactly what those two say of the text once parsed (the
- *   last shape's compact text is recognised without parsing it).
+ *   last shape's compact text is recognised without parsing it);
+ * - normalisedTimestamp, read by character codes, is the regular expression and date check it replaced.
  * The seed is printed; LAKEHOUSE_PROPERTY_SEED replays it.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { isOwnStringify, parseJsonText } from '../../src/decode/json-text'
-import { hasShape, shapeOf, templateOf } from '../../src/decode/shape'
+import { hasShape, normalisedTimestamp, shapeOf, templateOf } from '../../src/decode/shape'
 import { textHasShape } from '../../src/decode/shape-text'
 
 const SEED = Number(process.env.LAKEHOUSE_PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 31))
@@ -187,4 +188,36 @@ test(`textHasShape(text, templateOf(a)) is the parsed text's shape and isOwnStri
   for (const other of [JSON.stringify(JSON.parse(event), null, 1), event.replace('12.25', '12.250'), event.replace('"u-1"', '"\\u0075-1"'), event.replace('.123Z', '.123+00:00')]) {
     assert.equal(textHasShape(other, template), false, other)
   }
+})
+
+test(`normalisedTimestamp is the regular expression and date check it replaced (seed ${SEED})`, () => {
+  const rnd = generator(SEED + 3)
+  const PATTERN = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.(\d{3})(\d{3})?)?Z$/
+  const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+  const definition = (value: string): boolean => {
+    const m = PATTERN.exec(value)
+    if (!m) return false
+    const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])]
+    if (month < 1 || month > 12 || day < 1) return false
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
+    if (day > (month === 2 && leap ? 29 : DAYS[month - 1])) return false
+    return m[6] !== undefined ? m[6] !== '000' : m[5] !== '000'
+  }
+  const BASES = ['2024-01-01T00:00:00Z', '2024-02-29T23:59:59.123Z', '1900-02-28T12:30:45.000001Z', '2000-12-31T19:09:09.000Z', '0000-02-29T00:00:00.100200Z']
+  const CHARS = '0123456789912-T:.Z+ zt'
+  let valid = 0
+  let invalid = 0
+  for (let i = 0; i < 200_000; i++) {
+    let value = BASES[rnd(BASES.length)]
+    for (let k = rnd(3); k > 0; k--) {
+      const at = rnd(value.length + 1)
+      const c = CHARS[rnd(CHARS.length)]
+      value = rnd(4) === 0 ? value.slice(0, at) + c + value.slice(at) : rnd(5) === 0 ? value.slice(0, at) + value.slice(at + 1) : value.slice(0, at) + c + value.slice(at + 1)
+    }
+    const expected = definition(value)
+    assert.equal(normalisedTimestamp(value), expected, value)
+    if (expected) valid++
+    else invalid++
+  }
+  assert.ok(valid > 10_000 && invalid > 10_000, `both answers were met: ${valid} valid, ${invalid} not`)
 })
