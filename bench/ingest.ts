@@ -14,10 +14,10 @@
  * ingest's time goes, measured from the outside (onBatch durationMs, DuckDB statements by kind,
  * kafkajs batch-processing events).
  */
-import { promises as fs } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import type { Consumer, ConsumerConfig, Kafka, Producer } from 'kafkajs'
 import { Partitioners } from 'kafkajs'
+import { NdjsonLines } from '../src/engine/ndjson-lines'
 import type { LakeEngine } from '../src/engine/lake-engine'
 import { ingestKafka, type KafkaBatchReport } from '../src/pipeline/ingest-kafka'
 import type { Pipeline, SourceSpec } from '../src/pipeline/pipeline-file'
@@ -91,19 +91,19 @@ function watchedKafka(kafka: Kafka): { kafka: Kafka; watches: ConsumerWatch[] } 
 }
 
 
-/** Times fs.promises.writeFile (the NDJSON batch file's I/O, after its JSON.stringify). */
-function instrumentWriteFile(): { total: () => number; restore: () => void } {
+/** Times NdjsonLines.writeTo (a batch's staged NDJSON file: open, one writev, close). */
+function instrumentBatchFiles(): { total: () => number; restore: () => void } {
   let total = 0
-  const original = fs.writeFile
-  fs.writeFile = (async (...args: Parameters<typeof fs.writeFile>) => {
+  const original = NdjsonLines.prototype.writeTo
+  NdjsonLines.prototype.writeTo = async function (this: NdjsonLines, file: string) {
     const start = performance.now()
     try {
-      return await original(...args)
+      return await original.call(this, file)
     } finally {
       total += performance.now() - start
     }
-  }) as typeof fs.writeFile
-  return { total: () => total, restore: () => { fs.writeFile = original } }
+  }
+  return { total: () => total, restore: () => { NdjsonLines.prototype.writeTo = original } }
 }
 
 function percentile(values: number[], p: number): number {
@@ -190,7 +190,7 @@ async function ingestRun(lake: LakeEngine, broker: MockBroker, n: number, batch:
   const { kafka, watches } = watchedKafka(kafkaFor(broker, 'bench-ingest'))
   const db = await lake.duckdb()
   const sql = instrument(db)
-  const writes = instrumentWriteFile()
+  const writes = instrumentBatchFiles()
   const batches: KafkaBatchReport[] = []
   const rssBefore = process.memoryUsage().rss
   const decidedBefore = rowsDecidedByShapeSoFar()
@@ -236,9 +236,9 @@ async function ingestRun(lake: LakeEngine, broker: MockBroker, n: number, batch:
       writeMsPerBatchMedian: median(batches.map((b) => b.durationMs)),
       /** Of writeMs: DuckDB statements by kind (COPY … read_json: the NDJSON read + parquet write; DESCRIBE …). */
       duckdbMs: Object.fromEntries(Object.entries(sql.totals).map(([k, v]) => [k, round(v, 0)])),
-      /** Of writeMs: fs.promises.writeFile of the NDJSON batch files (the I/O only). */
+      /** Of writeMs: writing the NDJSON batch files (the I/O only; the lines are built as rows are decided). */
       ndjsonWriteFileMs: writes.total(),
-      /** Of writeMs: the rest, in JS — building rows, schema merge / conformsTo, JSON.stringify, the Delta commit. */
+      /** Of writeMs: the rest, in JS — building the lines, schema merge / conformsTo, the Delta commit. */
       writeJsMs: writeMs - duckdbMs - writes.total(),
       /**
        * After the join, not writing. Writes overlap fetching and decoding the next batch (one
