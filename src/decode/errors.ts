@@ -36,19 +36,19 @@ export function guarded(convert: () => Decoded): Decoded {
 /**
  * A decoder for values that are JSON text: tombstones and unparseable bytes are handled here,
  * `convert` turns the parsed value into a row, and any ValueError it throws becomes a dead letter.
- * `fromText`, when given, may answer from the text alone, before it is parsed.
+ * `fromBytes`, when given, may answer from the bytes alone, before they are decoded and parsed.
  */
 export function jsonValueDecoder(
   convert: (value: unknown, message: KafkaMessageInput, text: string) => Decoded,
-  fromText?: (text: string, bytes: Uint8Array) => Decoded | undefined,
+  fromBytes?: (bytes: Uint8Array) => Decoded | undefined,
 ): Decoder {
   return {
     async decode(message: KafkaMessageInput): Promise<Decoded> {
       if (message.value === null) return { kind: 'tombstone' }
+      const known = fromBytes?.(message.value)
+      if (known !== undefined) return known
       const text = utf8Text(message.value)
       if (typeof text !== 'string') return { kind: 'error', reason: text.reason, detail: text.detail }
-      const known = fromText?.(text, message.value)
-      if (known !== undefined) return known
       const parsed = parseJsonText(text)
       if (!parsed.ok) return { kind: 'error', reason: parsed.reason, detail: parsed.detail }
       return guarded(() => convert(parsed.value, message, parsed.text))

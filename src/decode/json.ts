@@ -6,21 +6,19 @@
  *
  * Inference runs once per shape (shape.ts): a message whose shape was seen before is its parsed
  * value with that shape's schema, and carries the shape so the raw batch can decide once per shape.
- * A message in the last shape's compact text is not even parsed (shape-text.ts, text-row.ts).
+ * A message in the last shape's compact form is not even decoded or parsed (shape-text.ts, text-row.ts).
  */
 import type { StructType } from '../delta/schema'
 import { jsonValueDecoder } from './errors'
 import { inferRow, type InferOptions } from './infer'
 import { describeTop, isJsonObject, isOwnStringify } from './json-text'
 import { hasShape, shapeOf, templateOf, type ShapeTemplate } from './shape'
-import { textHasShape } from './shape-text'
+import { bytesHaveShape } from './shape-text'
 import { TextRow } from './text-row'
 import type { Decoded, Decoder } from './types'
 
 /** Shapes remembered per decoder; past this many (values of ever-new shapes) the memory starts over. */
 const MAX_SHAPES = 10_000
-
-const OPEN_BRACE = 0x7b
 
 /** A shape seen before: its text, its template (for matching without the text) and its schema. */
 interface KnownShape {
@@ -34,12 +32,9 @@ export function createJsonDecoder(options: InferOptions = {}): Decoder {
   const known = new Map<string, KnownShape>()
   // Most topics carry one shape, or a few in runs: the last one is tried first, without its text.
   let last: KnownShape | undefined
-  // The last shape's compact text: its row, known without parsing (shape-text.ts). The bytes are
-  // the text's UTF-8 unless they start with a byte-order mark, which decoding drops.
-  const fromText = (text: string, bytes: Uint8Array): Decoded | undefined => {
-    if (last === undefined || !textHasShape(text, last.template, dates)) return undefined
-    return new TextRow(bytes[0] === OPEN_BRACE ? bytes : text, last.schema, last.shape)
-  }
+  // The last shape's compact form: its row, known without decoding or parsing (shape-text.ts).
+  const fromBytes = (bytes: Uint8Array): Decoded | undefined =>
+    last !== undefined && bytesHaveShape(bytes, last.template, dates) ? new TextRow(bytes, last.schema, last.shape) : undefined
   return jsonValueDecoder((value, _message, text) => {
     if (!isJsonObject(value)) return { kind: 'error', reason: 'not-an-object', detail: `the value is ${describeTop(value)}, not a JSON object` }
     if (last !== undefined && hasShape(value, last.template, dates)) return knownRow(value, last, text)
@@ -52,7 +47,7 @@ export function createJsonDecoder(options: InferOptions = {}): Decoder {
     if (known.size >= MAX_SHAPES) known.clear()
     known.set(shape, last = { shape, template: templateOf(value, dates), schema: inferred.schema })
     return { kind: 'row', ...inferred, shape }
-  }, fromText)
+  }, fromBytes)
 }
 
 /** A row of a known shape: the parsed value itself, with the shape's schema (and its text, when that is JSON.stringify's). */

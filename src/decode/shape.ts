@@ -17,6 +17,8 @@
 import { JsonNumber } from './json-text'
 import { isIsoDate, parseZonedTimestamp, timestampFromMicros } from './values'
 
+const utf8 = new TextEncoder()
+
 /** The value's shape, or undefined when inference could change a value (see above). */
 export function shapeOf(value: unknown, dates = false): string | undefined {
   const kind = scalarKind(value, dates)
@@ -63,9 +65,9 @@ function scalarKind(value: unknown, dates: boolean): string | undefined {
  * A shape as a tree, to tell whether a value has it without writing the value's shape text (a
  * string of a few hundred characters per message, then hashed to look it up). A scalar's kind;
  * an array's element templates with consecutive repeats once, as in the text; an object's keys in
- * order with their templates, and each key's JSON text with its colon (for matching text, shape-text.ts).
+ * order with their templates, and each key's JSON text with its colon as UTF-8 (for matching bytes, shape-text.ts).
  */
-export type ShapeTemplate = string | { elements: ShapeTemplate[] } | { keys: string[]; fields: ShapeTemplate[]; quoted: string[] }
+export type ShapeTemplate = string | { elements: ShapeTemplate[] } | { keys: string[]; fields: ShapeTemplate[]; quoted: Uint8Array[] }
 
 /** The template of a value that has a shape (shapeOf(value, dates) !== undefined). */
 export function templateOf(value: unknown, dates = false): ShapeTemplate {
@@ -83,7 +85,7 @@ export function templateOf(value: unknown, dates = false): ShapeTemplate {
   }
   const object = value as Record<string, unknown>
   const keys = Object.keys(object)
-  return { keys, fields: keys.map((key) => templateOf(object[key], dates)), quoted: keys.map((key) => `${JSON.stringify(key)}:`) }
+  return { keys, fields: keys.map((key) => templateOf(object[key], dates)), quoted: keys.map((key) => utf8.encode(`${JSON.stringify(key)}:`)) }
 }
 
 /** True exactly when shapeOf(value, dates) is the shape the template was made from. */

@@ -4,8 +4,8 @@
  *   without writing b's shape text);
  * - isOwnStringify(text, JSON.parse(text)) is true only when text is JSON.stringify of the value
  *   (the message's own text then stands for the serialised row), and true for compact JSON;
- * - textHasShape(text, templateOf(a)) is exactly what those two say of the text once parsed (the
- *   last shape's compact text is recognised without parsing it);
+ * - bytesHaveShape(bytes, templateOf(a)) is exactly what those two say of the bytes once decoded
+ *   and parsed (the last shape's compact form is recognised without decoding or parsing it);
  * - normalisedTimestamp, read by character codes, is the regular expression and date check it replaced.
  * The seed is printed; LAKEHOUSE_PROPERTY_SEED replays it.
  */
@@ -13,7 +13,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { isOwnStringify, parseJsonText } from '../../src/decode/json-text'
 import { hasShape, normalisedTimestamp, shapeOf, templateOf } from '../../src/decode/shape'
-import { textHasShape } from '../../src/decode/shape-text'
+import { bytesHaveShape } from '../../src/decode/shape-text'
 
 const SEED = Number(process.env.LAKEHOUSE_PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 31))
 
@@ -121,7 +121,7 @@ test(`isOwnStringify is true only for JSON.stringify's own text, and for compact
   assert.equal(isOwnStringify('{"s":"\\u0041"}', { s: 'A' }), false)
 })
 
-test(`textHasShape(text, templateOf(a)) is the parsed text's shape and isOwnStringify (seed ${SEED})`, () => {
+test(`bytesHaveShape(bytes, templateOf(a)) is the parsed text's shape and isOwnStringify (seed ${SEED})`, () => {
   const rnd = generator(SEED + 2)
   const pick = <T>(list: readonly T[]): T => list[rnd(list.length)]
   const KEYS = ['a', 'b', '1', '__proto__', '', 'é', 'x"y', 'a\\b', '😀']
@@ -173,7 +173,7 @@ test(`textHasShape(text, templateOf(a)) is the parsed text's shape and isOwnStri
         const text: string = k === 0 ? a.text : write(vary(tree), rnd(10) === 0)
         const b = parseJsonText(text)
         const expected: boolean = b.ok && shapeOf(b.value, dates) === shapeA && isOwnStringify(text, b.value)
-        assert.equal(textHasShape(text, template, dates), expected, `a=${a.text} text=${text} dates=${dates}`)
+        assert.equal(bytesHaveShape(Buffer.from(text), template, dates), expected, `a=${a.text} text=${text} dates=${dates}`)
         if (expected) matched++
         else missed++
       }
@@ -183,11 +183,18 @@ test(`textHasShape(text, templateOf(a)) is the parsed text's shape and isOwnStri
   // A producer's event, compact, is recognised; other spellings of it are not.
   const event = JSON.stringify({ id: 7, at: '2024-01-01T00:00:00.123Z', user: { id: 'u-1', tags: ['a', 'b'] }, amount: 12.25, ok: true, none: null })
   const template = templateOf(JSON.parse(event))
-  assert.equal(textHasShape(event, template), true)
-  assert.equal(textHasShape(event.replace('"id":7', '"id":8'), template), true)
+  assert.equal(bytesHaveShape(Buffer.from(event), template), true)
+  assert.equal(bytesHaveShape(Buffer.from(event.replace('"id":7', '"id":8')), template), true)
   for (const other of [JSON.stringify(JSON.parse(event), null, 1), event.replace('12.25', '12.250'), event.replace('"u-1"', '"\\u0075-1"'), event.replace('.123Z', '.123+00:00')]) {
-    assert.equal(textHasShape(other, template), false, other)
+    assert.equal(bytesHaveShape(Buffer.from(other), template), false, other)
   }
+  // Bytes that are not its UTF-8: a byte-order mark before it, a byte no UTF-8 has, a truncated character.
+  const bytes = Buffer.from(event.replace('"u-1"', '"ü-1"'))
+  assert.equal(bytesHaveShape(bytes, template), true)
+  assert.equal(bytesHaveShape(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bytes]), template), false)
+  const at = bytes.indexOf(Buffer.from('ü'))
+  assert.equal(bytesHaveShape(Buffer.concat([bytes.subarray(0, at), Buffer.from([0xff]), bytes.subarray(at + 1)]), template), false)
+  assert.equal(bytesHaveShape(Buffer.concat([bytes.subarray(0, at), Buffer.from([0xc3, 0x22]), bytes.subarray(at + 2)]), template), false)
 })
 
 test(`normalisedTimestamp is the regular expression and date check it replaced (seed ${SEED})`, () => {
