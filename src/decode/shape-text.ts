@@ -14,7 +14,7 @@
  * that definition over random values.
  */
 import { isUtf8 } from 'node:buffer'
-import { stringKind, type ShapeTemplate } from './shape'
+import { isNormalisedTimestamp, stringKind, type ShapeTemplate } from './shape'
 
 export function bytesHaveShape(bytes: Uint8Array, template: ShapeTemplate, dates = false): boolean {
   // Valid UTF-8 decodes to well-formed text, so only ASCII needs reading below.
@@ -92,10 +92,14 @@ function endOfString(bytes: Uint8Array, at: number, kind: string, dates: boolean
     if (b === undefined || b < SPACE || b === BACKSLASH) return -1
     if (b >= 0x80) ascii = false
   }
-  const length = end - at - 1
+  const start = at + 1
+  const length = end - start
   // Timestamps and dates are ASCII: a string with other characters is text.
-  const mayBeTime = ascii && ((length >= 16 && length <= 40 && bytes[at + 5] === MINUS) || (dates && length === 10))
-  const actual = mayBeTime ? stringKind(asciiText(bytes, at + 1, end), dates) : 's'
+  let actual = 's'
+  if (ascii && ((length >= 16 && length <= 40 && bytes[start + 4] === MINUS) || (dates && length === 10))) {
+    // The common case read in place; any other decided on the text, as stringKind does.
+    actual = isNormalisedTimestamp(length, (i) => bytes[start + i]) ? 't' : stringKind(asciiText(bytes, start, end), dates) ?? ''
+  }
   return actual === kind ? end + 1 : -1
 }
 

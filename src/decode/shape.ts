@@ -124,31 +124,35 @@ export function hasShape(value: unknown, template: ShapeTemplate, dates = false)
  * comes here); the test holds it to the regular expression it replaces.
  */
 export function normalisedTimestamp(value: string): boolean {
-  const length = value.length
-  if ((length !== 20 && length !== 24 && length !== 27) || value.charCodeAt(length - 1) !== UPPER_Z) return false
-  if (value.charCodeAt(4) !== MINUS || value.charCodeAt(7) !== MINUS || value.charCodeAt(10) !== UPPER_T || value.charCodeAt(13) !== COLON || value.charCodeAt(16) !== COLON) return false
-  const year = digitsAt(value, 0, 4)
-  const month = digitsAt(value, 5, 2)
-  const day = digitsAt(value, 8, 2)
-  const hour = digitsAt(value, 11, 2)
-  const minute = digitsAt(value, 14, 2)
-  const second = digitsAt(value, 17, 2)
+  return isNormalisedTimestamp(value.length, (i) => value.charCodeAt(i))
+}
+
+/** normalisedTimestamp of any run of character codes: a string's, or ASCII bytes' (shape-text.ts). */
+export function isNormalisedTimestamp(length: number, code: (i: number) => number): boolean {
+  if ((length !== 20 && length !== 24 && length !== 27) || code(length - 1) !== UPPER_Z) return false
+  if (code(4) !== MINUS || code(7) !== MINUS || code(10) !== UPPER_T || code(13) !== COLON || code(16) !== COLON) return false
+  const year = digitsAt(code, 0, 4)
+  const month = digitsAt(code, 5, 2)
+  const day = digitsAt(code, 8, 2)
+  const hour = digitsAt(code, 11, 2)
+  const minute = digitsAt(code, 14, 2)
+  const second = digitsAt(code, 17, 2)
   if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
   if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1])) return false
   if (length === 20) return true
-  if (value.charCodeAt(19) !== DOT) return false
-  const millis = digitsAt(value, 20, 3)
+  if (code(19) !== DOT) return false
+  const millis = digitsAt(code, 20, 3)
   if (length === 24) return millis > 0
-  const micros = digitsAt(value, 23, 3)
+  const micros = digitsAt(code, 23, 3)
   return millis >= 0 && micros > 0
 }
 
 /** The number the `count` decimal digits at `at` spell, or -1 when one is not a digit. */
-function digitsAt(value: string, at: number, count: number): number {
+function digitsAt(code: (i: number) => number, at: number, count: number): number {
   let n = 0
   for (let i = at; i < at + count; i++) {
-    const digit = value.charCodeAt(i) - ZERO
+    const digit = code(i) - ZERO
     if (digit < 0 || digit > 9) return -1
     n = n * 10 + digit
   }
