@@ -96,7 +96,8 @@ function endOfString(bytes: Uint8Array, at: number, kind: string, dates: boolean
   const length = end - start
   // Timestamps and dates are ASCII: a string with other characters is text.
   let actual = 's'
-  if (ascii && ((length >= 16 && length <= 40 && bytes[start + 4] === MINUS) || (dates && length === 10))) {
+  const timeLike = length >= 16 && length <= 40 && bytes[start + 4] === MINUS && isDigit(bytes[start]) && isDigit(bytes[start + 1]) && isDigit(bytes[start + 2]) && isDigit(bytes[start + 3])
+  if (ascii && (timeLike || (dates && length === 10))) {
     // The common case read in place; any other decided on the text, as stringKind does.
     actual = isNormalisedTimestamp(length, (i) => bytes[start + i]) ? 't' : stringKind(asciiText(bytes, start, end), dates) ?? ''
   }

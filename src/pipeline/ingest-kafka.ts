@@ -402,6 +402,12 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
 
 /** Shared by every message without headers (most): nothing writes to a message's headers. */
 const NO_HEADERS: Record<string, string | null> = Object.freeze({}) as Record<string, string | null>
+const NO_HEADER_VALUES: Record<string, Uint8Array | string | undefined> = Object.freeze({}) as Record<string, Uint8Array | string | undefined>
+
+function isEmpty(object: object): boolean {
+  for (const _ in object) return false
+  return true
+}
 
 /** Header values as text, as raw rows keep them (bytes that are not UTF-8 as `base64:…`). */
 function headerTexts(headers: Record<string, Uint8Array | string | undefined>): Record<string, string | null> {
@@ -417,6 +423,7 @@ function headerTexts(headers: Record<string, Uint8Array | string | undefined>): 
 
 /** kafkajs headers as one value per name (a repeated header keeps its last value). */
 function headerValues(headers: IHeaders | undefined): Record<string, Uint8Array | string | undefined> {
+  if (headers === undefined || isEmpty(headers)) return NO_HEADER_VALUES
   const out: Record<string, Uint8Array | string | undefined> = {}
   for (const [name, value] of Object.entries(headers ?? {})) out[name] = Array.isArray(value) ? value[value.length - 1] : value
   return out

@@ -139,12 +139,17 @@ function coordinates(m: IngestMessage) {
  */
 function liveCoordinateMembers(m: IngestMessage): string {
   const offset = JSON.stringify(m.offset)
-  const headers = JSON.stringify(m.headers)
+  const headers = isEmpty(m.headers) ? '{}' : JSON.stringify(m.headers)
   const partition = partitionMembers(m.topic, m.partition)
   if (partition === undefined || offset === undefined || headers === undefined) {
     return JSON.stringify({ ...coordinates(m), _tombstone: false }).slice(1, -1)
   }
-  return `${partition},"_offset":${offset},"_timestamp":${JSON.stringify(isoTimestamp(m.timestamp))},"_key":${JSON.stringify(keyText(m.key))},"_headers":${headers},"_tombstone":false`
+  return `${partition},"_offset":${offset},"_timestamp":${quotedTimestamp(m.timestamp)},"_key":${JSON.stringify(keyText(m.key))},"_headers":${headers},"_tombstone":false`
+}
+
+function isEmpty(object: object): boolean {
+  for (const _ in object) return false
+  return true
 }
 
 /** `"_topic":…,"_partition":…` of the last partition asked for (a batch's messages come in runs per partition). */
@@ -165,12 +170,20 @@ function partitionMembers(topic: string, partition: number): string | undefined 
 /** Kafka's milliseconds (text) as an ISO timestamp; the last answer is kept, since a producer's batch shares one time. */
 let lastTimestamp: string | undefined
 let lastIso = ''
+let lastQuoted = ''
 function isoTimestamp(millis: string): string {
   if (millis !== lastTimestamp) {
     lastIso = new Date(Number(millis)).toISOString()
+    lastQuoted = JSON.stringify(lastIso)
     lastTimestamp = millis
   }
   return lastIso
+}
+
+/** JSON.stringify(isoTimestamp(millis)), kept likewise. */
+function quotedTimestamp(millis: string): string {
+  isoTimestamp(millis)
+  return lastQuoted
 }
 
 /**

@@ -73,7 +73,7 @@ async function messagesFor(fast: boolean): Promise<IngestMessage[]> {
       decoded = await createDecoder('json').decode(input)
       if (decoded.kind === 'row') decoded = { kind: 'row', row: decoded.row, schema: decoded.schema }
     }
-    out.push({ ...input, headers: { h: i % 3 === 0 ? 'x' : null }, decoded })
+    out.push({ ...input, headers: i % 3 === 0 ? { h: 'x' } : i % 3 === 1 ? {} : { h: null }, decoded })
   }
   return out
 }
