@@ -37,11 +37,12 @@ const MIB = 2 ** 20
 export const RESOURCE_BOUNDS_MIB = {
   /**
    * 400k messages of 500 B (200 MB) on 64 partitions, default batches (50,000 messages / 1 s):
-   * 759–983 MiB in 15 runs, 856 MiB for 800k messages on 128 partitions. It follows the batch size
-   * (the batch being written, the open batch, the fetch buffers their values point into, DuckDB
-   * reading the batch), not the backlog: 439 MiB with batches of 5,000.
+   * 501–586 MiB in 5 runs, 613–634 MiB for 800k messages on 128 partitions. It follows the batch
+   * size (the batch being written, the open batch, the fetch buffers their values point into,
+   * DuckDB reading the batch), not the backlog: 379 MiB with batches of 5,000. (759–983 MiB before
+   * an open batch held its rows as the messages' bytes.)
    */
-  ingest: 1400,
+  ingest: 900,
   /**
    * SELECT * of 1M rows of 5 columns into the session's DuckDB result table, pages, a sorted page,
    * then an aggregate with count(DISTINCT): 242–274 MiB in 11 runs (JS heap ~14 MiB). The result
