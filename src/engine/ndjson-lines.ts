@@ -54,8 +54,12 @@ export class NdjsonLines {
       const buffers = this.#buffers()
       const total = buffers.reduce((sum, b) => sum + b.length, 0)
       let written = 0
-      // writev may write less than asked (a full disk says so by throwing): go on from where it stopped.
-      while (written < total) written += (await handle.writev(remaining(buffers, written))).bytesWritten
+      // writev may write less than asked: go on from where it stopped (a full disk throws ENOSPC).
+      while (written < total) {
+        const { bytesWritten } = await handle.writev(remaining(buffers, written))
+        if (bytesWritten === 0) throw new Error(`writing ${file}: no progress after ${written} of ${total} bytes`)
+        written += bytesWritten
+      }
     } finally {
       await handle.close()
     }
