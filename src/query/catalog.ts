@@ -69,12 +69,18 @@ export class LakeCatalog {
     return found.sort((a, b) => a.name.localeCompare(b.name))
   }
 
-  /** The table named `name`; an unknown name is an error that lists the tables there are. */
+  /**
+   * The table named `name`; an unknown name is an error that lists the tables there are. Only
+   * the named table is looked at (a query resolves its tables every time it runs, and listing the
+   * lake reads every table's log folder).
+   */
   async resolve(name: string): Promise<TableEntry> {
     const tablePath = await this.confinedPathOf(name)
+    if ((await this.storage.stat(path.join(tablePath, '_delta_log'))) !== undefined) {
+      const [zone, table] = name.split('.')
+      return { name, zone, table, path: tablePath }
+    }
     const tables = await this.tables()
-    const entry = tables.find((t) => t.path === tablePath)
-    if (entry) return entry
     const list = tables.length ? tables.map((t) => t.name).join(', ') : 'none yet'
     throw new DeltaError('TABLE_NOT_FOUND', `unknown table '${name}' in the lake ${this.lakeDir} (tables: ${list})`)
   }
