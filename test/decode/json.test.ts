@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { conformsTo, createDecoder, type Decoded } from '../../src/decode'
+import { conformsTo, createDecoder, TextRow, type Decoded } from '../../src/decode'
 import { message, row, typeAt } from './fixtures'
 
 const json = createDecoder('json')
@@ -83,6 +83,21 @@ describe('json decoder', () => {
     assert.equal((row(decoded).items as unknown[]).length, 90_000)
     assert.equal(row(decoded).id, '12345678901234567890')
     assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`)
+  })
+
+  test('interleaved shapes are each matched on their bytes once seen, with their own schema', async () => {
+    const decoder = createDecoder('json')
+    const shapes = [(i: number) => ({ order: i, amount: i + 0.5 }), (i: number) => ({ user: `u${i}`, tags: ['a'] }), (i: number) => ({ order: i, note: null })]
+    const decoded: Decoded[] = []
+    for (let i = 0; i < 30; i++) decoded.push(await decoder.decode(message(JSON.stringify(shapes[i % 3](i)))))
+    // The first of each shape is inferred; the rest are their bytes, parsed only when asked.
+    assert.deepEqual(decoded.map((d) => d instanceof TextRow), decoded.map((_, i) => i >= 3))
+    for (const [i, d] of decoded.entries()) {
+      assert.equal(d.kind, 'row')
+      if (d.kind !== 'row') continue
+      assert.deepEqual(d.row, shapes[i % 3](i))
+      assert.deepEqual(d.schema, (decoded[i % 3] as Extract<Decoded, { kind: 'row' }>).schema)
+    }
   })
 
   test('a property named __proto__ stays data', async () => {
