@@ -98,7 +98,9 @@ test('clicking a header sorts (ascending, descending); the order reaches the pag
   assert.equal(await header.getAttribute('aria-sort'), 'ascending')
   await header.getByRole('button').click()
   assert.equal(await header.getAttribute('aria-sort'), 'descending')
-  await page.waitForSelector('.grid-row[aria-rowindex="2"]:not(.loading)')
+  // The ascending page may still be on screen, or the descending one loading ('…'): wait for the
+  // first row to show the descending order, then compare (a wait that runs out shows what is there).
+  await page.waitForFunction(() => document.querySelector('.grid-row[aria-rowindex="2"]:not(.loading)')?.children[1]?.textContent === '999999', null, { timeout: 15_000 }).catch(() => {})
   assert.deepEqual((await visibleRows())[0].slice(0, 2), ['1', '999999'])
   const last = pageRequests().at(-1)!
   assert.deepEqual((last as { sort?: unknown }).sort, { column: 'id', direction: 'desc' })
