@@ -32,9 +32,9 @@ export interface IngestMessage {
 }
 
 /**
- * A shaped row (decode/shape.ts) as a TextRow: its JSON text, the row itself parsed again only if
- * asked for (the first row of a shape, or a schema change). The open batch then holds one string
- * per message instead of the parsed value's objects.
+ * A shaped row (decode/shape.ts) as a TextRow: its JSON text (or the message's bytes, when the
+ * decoder matched them), the row itself parsed again only if asked for (the first row of a shape,
+ * or a schema change). The open batch then holds no parsed values' objects.
  */
 export function compactRow(decoded: Decoded): Decoded {
   if (decoded instanceof TextRow || decoded.kind !== 'row' || decoded.shape === undefined) return decoded
@@ -109,19 +109,13 @@ function ndjsonLine(row: Record<string, unknown>): string {
 }
 
 /**
- * The line `ndjsonLine({ ...row, ...meta })` gives, from the row's JSON text: the same keys in the
- * same order, when the row has none of meta's keys and no bigints (JSON.parse's output has none).
+ * The line `ndjsonLine({ ...row, ...meta })` gives, from the row's JSON text and the text of
+ * meta's members (no braces; not empty): the same keys in the same order, when the row has none
+ * of meta's keys and no bigints (JSON.parse's output has none).
  */
-export function spliceLine(rowText: string, meta: Record<string, unknown>): string {
-  return spliceMembers(rowText, JSON.stringify(meta).slice(1, -1))
-}
-
-/** spliceLine with meta as the text of its members (no braces; not empty). */
 function spliceMembers(rowText: string, members: string): string {
   return rowText === '{}' ? `{${members}}` : `${rowText.slice(0, -1)},${members}}`
 }
-
-
 
 /** A message's Kafka coordinates as written in raw rows (and, without _tombstone, in dead letters). */
 function coordinates(m: IngestMessage) {
@@ -334,7 +328,7 @@ export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, sour
     }
     const shape = m.decoded.shape
     // A shape already decided against this schema: every step below would accept the row
-    // unchanged, and its line is what the last line of the loop would write (see spliceLine).
+    // unchanged, and its line is what the last line of the loop would write (see spliceMembers).
     if (shape !== undefined && fits.get(shape) === m.decoded.schema) {
       rowsDecidedByShape++
       const bytes = m.decoded instanceof TextRow ? m.decoded.bytes : undefined
