@@ -37,7 +37,7 @@ import { compactRow, DEAD_LETTERS_TABLE, keyText, offsetAppId, resumeAfter, snap
 
 export const DEFAULT_BATCH_MS = 1_000
 
-/** Messages decoded between turns of the event loop (a few milliseconds' work). */
+/** Messages decoded between turns of the event loop (well under a millisecond's work). */
 const YIELD_EVERY = 64
 
 export interface KafkaBatchReport extends RawBatchResult {
