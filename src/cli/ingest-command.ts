@@ -86,7 +86,7 @@ export async function sampleCommand(args: string[], out: Out): Promise<number> {
   }
   let schema: StructType = inferSchema([])
   for (const s of samples) if (s.decoded.kind === 'row') schema = mergeInferred(schema, s.decoded.schema)
-  // A row as users read it: the decoder's bookkeeping (its shape key, the value's own text) left out.
+  // A row as users read it: the decoder's bookkeeping (its shape key, a TextRow's bytes) left out.
   const shown = samples.map((s) => (s.decoded.kind === 'row' ? { ...s, decoded: { kind: 'row', row: s.decoded.row, schema: s.decoded.schema } } : s))
   out(JSON.stringify({ source: source.name, format: source.format, schema, messages: shown }, null, 2) + '\n')
   return 0

@@ -39,7 +39,7 @@ export function guarded(convert: () => Decoded): Decoded {
  * `fromBytes`, when given, may answer from the bytes alone, before they are decoded and parsed.
  */
 export function jsonValueDecoder(
-  convert: (value: unknown, message: KafkaMessageInput, text: string) => Decoded,
+  convert: (value: unknown, message: KafkaMessageInput) => Decoded,
   fromBytes?: (bytes: Uint8Array) => Decoded | undefined,
 ): Decoder {
   return {
@@ -51,7 +51,7 @@ export function jsonValueDecoder(
       if (typeof text !== 'string') return { kind: 'error', reason: text.reason, detail: text.detail }
       const parsed = parseJsonText(text)
       if (!parsed.ok) return { kind: 'error', reason: parsed.reason, detail: parsed.detail }
-      return guarded(() => convert(parsed.value, message, parsed.text))
+      return guarded(() => convert(parsed.value, message))
     },
   }
 }

@@ -31,8 +31,7 @@ export function describeTop(value: unknown): string {
 export const MAX_DEPTH = 100
 
 export type JsonParse =
-  /** `text` is the JSON text the value was read from. */
-  | { ok: true; value: unknown; text: string }
+  | { ok: true; value: unknown }
   | { ok: false; reason: 'invalid-utf8' | 'invalid-json' | 'too-deep' | 'invalid-unicode'; detail: string }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -75,76 +74,8 @@ export function parseJsonText(text: string): JsonParse {
     const bad = loneSurrogate(value)
     if (bad !== undefined) return { ok: false, reason: 'invalid-unicode', detail: `${bad} holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape without its pair): not valid Unicode` }
   }
-  return { ok: true, value, text }
+  return { ok: true, value }
 }
-
-/**
- * True when `text` is exactly JSON.stringify(value), for a value JSON.parse read from that text
- * that holds only plain objects, arrays, strings, finite numbers, booleans and null (a shaped
- * value, shape.ts). Most producers write compact JSON: their text then is the row's serialised
- * form, and needs no serialising again. Checked by walking the value along the text: no
- * whitespace; keys in the value's own order (integer-like and duplicate keys break it); numbers
- * as JavaScript prints them ('1.0', '1e2' and '-0' fail); and no backslash anywhere, since which
- * escapes JSON.stringify would choose is not checked. False whenever unsure.
- */
-export function isOwnStringify(text: string, value: unknown): boolean {
-  if (text.indexOf('\\') !== -1 || !(text as string & { isWellFormed(): boolean }).isWellFormed()) return false
-  return endOfOwnText(text, 0, value) === text.length
-}
-
-/**
- * Where the value's JSON.stringify text ends when it starts at `at`, or -1. Every character
- * before `at` matched, so `at` is where JSON.parse read this value from: a string value's text is
- * then its characters between quotes (no escapes), and only its end needs finding.
- */
-function endOfOwnText(text: string, at: number, value: unknown): number {
-  if (typeof value === 'string') {
-    const end = at + 1 + value.length
-    return text.charCodeAt(at) === QUOTE && text.charCodeAt(end) === QUOTE ? end + 1 : -1
-  }
-  if (typeof value === 'number') {
-    // What follows is checked by the container: '12' where 1 was read fails there.
-    const printed = String(value)
-    return Number.isFinite(value) && text.startsWith(printed, at) ? at + printed.length : -1
-  }
-  if (value === null) return text.startsWith('null', at) ? at + 4 : -1
-  if (typeof value === 'boolean') {
-    const literal = value ? 'true' : 'false'
-    return text.startsWith(literal, at) ? at + literal.length : -1
-  }
-  if (typeof value !== 'object' || value instanceof JsonNumber) return -1
-  if (Array.isArray(value)) {
-    if (text.charCodeAt(at++) !== OPEN_BRACKET) return -1
-    for (let i = 0; i < value.length; i++) {
-      if (i > 0 && text.charCodeAt(at++) !== COMMA) return -1
-      at = endOfOwnText(text, at, value[i])
-      if (at < 0) return -1
-    }
-    return text.charCodeAt(at) === CLOSE_BRACKET ? at + 1 : -1
-  }
-  if (text.charCodeAt(at++) !== OPEN_BRACE) return -1
-  const object = value as Record<string, unknown>
-  let first = true
-  // for-in visits own keys in Object.keys order; an inherited enumerable key is not in the text, so it fails.
-  for (const key in object) {
-    if (!first && text.charCodeAt(at++) !== COMMA) return -1
-    first = false
-    // A key is compared, not only found: the text's next key must be the value's next key.
-    const end = at + 1 + key.length
-    if (text.charCodeAt(at) !== QUOTE || text.charCodeAt(end) !== QUOTE || !text.startsWith(key, at + 1) || text.charCodeAt(end + 1) !== COLON) return -1
-    at = endOfOwnText(text, end + 2, object[key])
-    if (at < 0) return -1
-  }
-  return text.charCodeAt(at) === CLOSE_BRACE ? at + 1 : -1
-}
-
-const QUOTE = 0x22
-const COMMA = 0x2c
-const COLON = 0x3a
-const OPEN_BRACKET = 0x5b
-const CLOSE_BRACKET = 0x5d
-const OPEN_BRACE = 0x7b
-const CLOSE_BRACE = 0x7d
 
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/
 

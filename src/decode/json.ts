@@ -12,7 +12,7 @@
 import type { StructType } from '../delta/schema'
 import { jsonValueDecoder } from './errors'
 import { inferRow, type InferOptions } from './infer'
-import { describeTop, isJsonObject, isOwnStringify } from './json-text'
+import { describeTop, isJsonObject } from './json-text'
 import { hasShape, shapeOf, templateOf, type ShapeTemplate } from './shape'
 import { bytesHaveShape } from './shape-text'
 import { TextRow } from './text-row'
@@ -53,15 +53,15 @@ export function createJsonDecoder(options: InferOptions = {}): Decoder {
     }
     return undefined
   }
-  return jsonValueDecoder((value, _message, text) => {
+  return jsonValueDecoder((value) => {
     if (!isJsonObject(value)) return { kind: 'error', reason: 'not-an-object', detail: `the value is ${describeTop(value)}, not a JSON object` }
     const last = recent[0]
-    if (last !== undefined && hasShape(value, last.template, dates)) return knownRow(value, last, text)
+    if (last !== undefined && hasShape(value, last.template, dates)) return knownRow(value, last)
     const shape = shapeOf(value, dates)
     if (shape === undefined) return { kind: 'row', ...inferRow(value, options) }
     const seen = known.get(shape)
     // Inference would return the value unchanged (shape.ts), and the same schema as before.
-    if (seen) return knownRow(value, use(seen), text)
+    if (seen) return knownRow(value, use(seen))
     const inferred = inferRow(value, options)
     if (known.size >= MAX_SHAPES) {
       known.clear()
@@ -73,8 +73,7 @@ export function createJsonDecoder(options: InferOptions = {}): Decoder {
   }, fromBytes)
 }
 
-/** A row of a known shape: the parsed value itself, with the shape's schema (and its text, when that is JSON.stringify's). */
-function knownRow(row: Record<string, unknown>, known: KnownShape, text: string): Decoded {
-  const { shape, schema } = known
-  return isOwnStringify(text, row) ? { kind: 'row', row, schema, shape, text } : { kind: 'row', row, schema, shape }
+/** A row of a known shape: the parsed value itself, with the shape's schema. */
+function knownRow(row: Record<string, unknown>, known: KnownShape): Decoded {
+  return { kind: 'row', row, schema: known.schema, shape: known.shape }
 }

@@ -8,7 +8,7 @@
  *
  * bytesHaveShape(bytes, template) is true exactly when the slow path would give the same answer:
  * the bytes are UTF-8 of valid JSON whose value, read exactly (json-text.ts), has the template's
- * shape and is its own JSON.stringify text (isOwnStringify). It is false whenever unsure
+ * shape and is its own JSON.stringify text. It is false whenever unsure
  * (whitespace, any escape, a number in a form JavaScript would not print, more than 15 digits, a
  * byte-order mark): the slow path then decides. test/decode/shape-fast-paths.test.ts holds it to
  * that definition over random values.

@@ -29,8 +29,6 @@ export type Decoded =
      * this shape (shape.ts): such rows are decided once per shape and serialised as they are.
      */
     shape?: string
-    /** With a shape: JSON.stringify(row) when it is the message value's own text (the value's bytes are its UTF-8). */
-    text?: string
   }
   /** The value was null (a Kafka tombstone, or JsonConverter's `{"schema":null,"payload":null}`). */
   | { kind: 'tombstone' }

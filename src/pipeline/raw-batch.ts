@@ -38,8 +38,7 @@ export interface IngestMessage {
  */
 export function compactRow(decoded: Decoded): Decoded {
   if (decoded instanceof TextRow || decoded.kind !== 'row' || decoded.shape === undefined) return decoded
-  // A row whose message text is its serialised form keeps that text (no second copy is made).
-  return new TextRow(decoded.text ?? JSON.stringify(decoded.row), decoded.schema, decoded.shape)
+  return new TextRow(JSON.stringify(decoded.row), decoded.schema, decoded.shape)
 }
 
 export interface RawBatchResult {
@@ -333,7 +332,7 @@ export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, sour
       rowsDecidedByShape++
       const bytes = m.decoded instanceof TextRow ? m.decoded.bytes : undefined
       if (bytes !== undefined) rows.addWithMembers(bytes, liveCoordinateMembers(m))
-      else rows.add(spliceMembers(m.decoded.text ?? JSON.stringify(m.decoded.row), liveCoordinateMembers(m)))
+      else rows.add(spliceMembers(m.decoded instanceof TextRow ? m.decoded.text : JSON.stringify(m.decoded.row), liveCoordinateMembers(m)))
       continue
     }
     const row = m.decoded.row
