@@ -2,7 +2,7 @@
 // Runs every test suite with node's built-in runner (TypeScript through tsx).
 // Usage: node test/run.mjs [unit|conformance|integration|...] — no argument runs them all.
 import { spawnSync } from 'node:child_process'
-import { readdirSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -28,6 +28,24 @@ if (files.length === 0) {
   console.error(`no test files match ${suites.join(' ')}`)
   process.exit(1)
 }
+// What the selected suites need from outside npm, installed (once) before any of them starts, so
+// that a fresh machine runs the suites instead of cancelling them (scripts/install-test-prerequisites.sh).
+const NEEDS = [
+  [/kafka\/broker|from '\.\/broker'/, ['broker']],
+  [/\bkcat\b/, ['broker', 'kcat']],
+  [/playwright-core|\.\/harness'/, ['chromium']],
+  [/code-server/, ['chromium', 'code-server']],
+  [/\bpython3\b/, ['python3']],
+]
+const needs = new Set(files.flatMap((file) => {
+  const text = readFileSync(file, 'utf8')
+  return NEEDS.flatMap(([pattern, tools]) => (pattern.test(text) ? tools : []))
+}))
+if (needs.size > 0) {
+  const prerequisites = spawnSync('bash', [path.join(path.dirname(testDir), 'scripts/install-test-prerequisites.sh'), ...needs], { stdio: 'inherit' })
+  if (prerequisites.status !== 0) process.exit(prerequisites.status ?? 1)
+}
+
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
   stdio: 'inherit',
   cwd: path.dirname(testDir),
