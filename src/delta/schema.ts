@@ -177,9 +177,9 @@ export function sameType(a: DataType, b: DataType): boolean {
 
 /**
  * Merge an incoming schema into the table's for an append. New columns must be nullable and are
- * added at the end (top level or inside structs); a column whose type changes is refused, since
- * old files could no longer be read as the new type without the typeWidening feature.
- * Returns the table schema unchanged when nothing is new.
+ * added at the end (top level or inside structs, also structs inside array elements and map
+ * values); a column whose type changes is refused, since old files could no longer be read as the
+ * new type without the typeWidening feature. Returns the table schema unchanged when nothing is new.
  */
 export function mergeSchemaForAppend(table: StructType, incoming: StructType, tableName?: string, path = ''): StructType {
   const byName = new Map(table.fields.map((f) => [f.name.toLowerCase(), f]))
@@ -192,22 +192,34 @@ export function mergeSchemaForAppend(table: StructType, incoming: StructType, ta
       added.push({ ...field, nullable: true })
       continue
     }
-    if (isStruct(existing.type) && isStruct(field.type)) {
-      const inner = mergeSchemaForAppend(existing.type, field.type, tableName, where)
-      if (inner !== existing.type) merged[merged.indexOf(existing)] = { ...existing, type: inner }
-      continue
-    }
-    if (!sameType(existing.type, field.type) && !canWidenInto(field.type, existing.type)) {
-      throw new DeltaError(
-        'SCHEMA_MISMATCH',
-        `column '${where}' has type ${describeType(existing.type)} in the table but ${describeType(field.type)} in the data; ` +
-          `only lossless casts into the table's type are applied on append (e.g. integer into long), and changing a column's type is not supported`,
-        { table: tableName },
-      )
-    }
+    const type = mergeNestedType(existing.type, field.type, tableName, where)
+    if (type !== existing.type) merged[merged.indexOf(existing)] = { ...existing, type }
   }
   if (added.length === 0 && merged.every((f, i) => f === table.fields[i])) return table
   return { type: 'struct', fields: [...merged, ...added] }
+}
+
+/** One column's type merged with the data's: structs gain fields at any depth; `existing` itself when nothing is new. */
+function mergeNestedType(existing: DataType, incoming: DataType, tableName: string | undefined, where: string): DataType {
+  if (isStruct(existing) && isStruct(incoming)) return mergeSchemaForAppend(existing, incoming, tableName, where)
+  if (isArray(existing) && isArray(incoming) && !sameType(existing, incoming)) {
+    const elementType = mergeNestedType(existing.elementType, incoming.elementType, tableName, `${where}.element`)
+    return elementType === existing.elementType ? existing : { ...existing, elementType }
+  }
+  if (isMap(existing) && isMap(incoming) && !sameType(existing, incoming)) {
+    const keyType = mergeNestedType(existing.keyType, incoming.keyType, tableName, `${where}.key`)
+    const valueType = mergeNestedType(existing.valueType, incoming.valueType, tableName, `${where}.value`)
+    return keyType === existing.keyType && valueType === existing.valueType ? existing : { ...existing, keyType, valueType }
+  }
+  if (!sameType(existing, incoming) && !canWidenInto(incoming, existing)) {
+    throw new DeltaError(
+      'SCHEMA_MISMATCH',
+      `column '${where}' has type ${describeType(existing)} in the table but ${describeType(incoming)} in the data; ` +
+        `only lossless casts into the table's type are applied on append (e.g. integer into long), and changing a column's type is not supported`,
+      { table: tableName },
+    )
+  }
+  return existing
 }
 
 const INTEGRAL_DIGITS: Record<string, number> = { byte: 3, short: 5, integer: 10, long: 19 }

@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import { DeltaError } from '../../src/delta/errors'
 import { canonicalPartitionValue, serializePartitionValue } from '../../src/delta/partition-values'
 import { percentDecode, percentEncodePath, resolveLogPath } from '../../src/delta/paths'
-import { canWidenInto, mergeSchemaForAppend, type StructType } from '../../src/delta/schema'
+import { canWidenInto, mergeSchemaForAppend, type DataType, type StructField, type StructType } from '../../src/delta/schema'
 import { splitConjuncts } from '../../src/engine/predicates'
 import { findDeltaPathReferences, maskSql } from '../../src/query/sql-text'
 
@@ -48,6 +48,26 @@ test('schema evolution adds nullable columns and refuses type changes', () => {
   assert.equal(mergeSchemaForAppend(table, { type: 'struct', fields: [f('id', 'integer')] }), table, 'integer data casts losslessly into long')
   const narrow: StructType = { type: 'struct', fields: [f('n', 'integer')] }
   assert.throws(() => mergeSchemaForAppend(narrow, { type: 'struct', fields: [f('n', 'long')] }), (e: unknown) => e instanceof DeltaError && e.code === 'SCHEMA_MISMATCH')
+})
+
+test('appends evolve structs at any depth: in array elements and map values too', () => {
+  const f = (name: string, type: DataType): StructField => ({ name, type, nullable: true, metadata: {} })
+  const struct = (...fields: StructField[]): StructType => ({ type: 'struct', fields })
+  const array = (elementType: DataType): DataType => ({ type: 'array', elementType, containsNull: true })
+  const map = (valueType: DataType): DataType => ({ type: 'map', keyType: 'string', valueType, valueContainsNull: true })
+  const table = struct(f('items', array(struct(f('sku', 'string')))), f('m', map(struct(f('p', 'long')))), f('o', struct(f('l', array(array(struct(f('t', 'long'))))))))
+  const incoming = struct(f('items', array(struct(f('sku', 'string'), f('discount', 'double')))), f('m', map(struct(f('p', 'integer'), f('q', 'string')))), f('o', struct(f('l', array(array(struct(f('t', 'long'), f('u', 'string'))))))))
+  const merged = mergeSchemaForAppend(table, incoming)
+  assert.deepEqual(merged, struct(
+    f('items', array(struct(f('sku', 'string'), f('discount', 'double')))),
+    f('m', map(struct(f('p', 'long'), f('q', 'string')))),
+    f('o', struct(f('l', array(array(struct(f('t', 'long'), f('u', 'string'))))))),
+  ))
+  assert.equal(mergeSchemaForAppend(merged, table), merged, 'older data (fewer fields) changes nothing')
+  assert.throws(
+    () => mergeSchemaForAppend(table, struct(f('items', array(struct(f('sku', 'long')))))),
+    (e: unknown) => e instanceof DeltaError && e.message.includes("column 'items.element.sku' has type string in the table but long"),
+  )
 })
 
 test('lossless widening rules', () => {
