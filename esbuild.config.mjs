@@ -1,6 +1,6 @@
 // Bundles the extension host (CommonJS, as VS Code loads it), the `lakehouse` CLI (ESM) and each
 // webview (webview/<panel>/main.ts, browser IIFE). Native and heavy modules stay external:
-// DuckDB is an N-API addon shipped in node_modules; kafkajs and apache-arrow load lazily.
+// DuckDB is an N-API addon shipped in node_modules; kafkajs loads lazily.
 import * as esbuild from 'esbuild'
 import { existsSync, readdirSync } from 'node:fs'
 import * as path from 'node:path'
