@@ -9,7 +9,7 @@
 import { typeExtendedJson } from '../../decode/extended-json'
 import { mergeTypes } from '../../decode/merge'
 import { DeltaError } from '../../delta/errors'
-import { isStruct, quoteString, type DataType, type StructField, type StructType } from '../../delta/schema'
+import { isArray, isMap, isStruct, quoteString, type DataType, type StructField, type StructType } from '../../delta/schema'
 import type { DuckDb } from '../../engine'
 import { jsonStructure } from '../../transform'
 import { applyLegacyPatch, applyUpdateDescription, parseDocument, PatchError, stringifyExact, type Document, type UpdateDescription } from './mongo-patch'
@@ -162,15 +162,22 @@ async function resolvePatches(
   return { rows: resolved, image, withoutDocument }
 }
 
-/** `base` plus the fields of `extra` it lacks (recursively into structs); base's types win. */
+/** `base` plus the fields of `extra` it lacks (recursively into structs, list elements and map values); base's types win. */
 export function withMissingFields(base: StructType, extra: StructType): StructType {
   const fields: StructField[] = base.fields.map((field) => {
     const other = extra.fields.find((f) => f.name.toLowerCase() === field.name.toLowerCase())
-    return other && isStruct(field.type) && isStruct(other.type) ? { ...field, type: withMissingFields(field.type, other.type) } : field
+    return other ? { ...field, type: withMissingNested(field.type, other.type) } : field
   })
   for (const field of extra.fields) {
     if (field.type === 'void') continue
     if (!base.fields.some((f) => f.name.toLowerCase() === field.name.toLowerCase())) fields.push({ ...field, nullable: true })
   }
   return { type: 'struct', fields }
+}
+
+function withMissingNested(base: DataType, extra: DataType): DataType {
+  if (isStruct(base) && isStruct(extra)) return withMissingFields(base, extra)
+  if (isArray(base) && isArray(extra)) return { ...base, elementType: withMissingNested(base.elementType, extra.elementType) }
+  if (isMap(base) && isMap(extra)) return { ...base, valueType: withMissingNested(base.valueType, extra.valueType) }
+  return base
 }

@@ -65,8 +65,8 @@ export async function refineBatch(lake: LakeEngine, catalog: LakeCatalog, flow: 
   const appId = flowAppId(flow.name)
   const source = await snapshotOrNothing(lake, catalog.pathOf(flow.from))
   if (!source) return undefined
-  const shape = flow.mode === 'cdc' ? rawShape(source.schema, flow.from, flow.key) : undefined
-  const outputs = await flowOutputs(lake, catalog, flow, shape, appId)
+  const latestShape = flow.mode === 'cdc' ? rawShape(source.schema, flow.from, flow.key) : undefined
+  const outputs = await flowOutputs(lake, catalog, flow, latestShape, appId)
   if (options.fullRefresh) await resetOutputs(lake, outputs, appId)
 
   const start = Math.min(...outputs.map((o) => o.recorded)) + 1
@@ -76,6 +76,11 @@ export async function refineBatch(lake: LakeEngine, catalog: LakeCatalog, flow: 
   const { feed, fromSnapshot } = await openSource(lake, flow, source, start, end, outputs, options.fullRefresh ?? false)
   const last = fromSnapshot ? source.version : end
   const txn: Txn = { appId, version: last }
+  // The feed's rows have the schema of its last version, which lacks the fields later versions
+  // added: SQL written against the latest shape would name fields the batch's rows do not have.
+  const shape = flow.mode === 'cdc' && last !== source.version
+    ? rawShape((await lake.snapshot(source.table, { version: last })).schema, flow.from, flow.key)
+    : latestShape
   // The feed is read where it is used (no copy): the events table of a cdc batch, the appends.
   const types = (shape?.changeTypes ?? ['insert']).map((t) => `'${t}'`).join(', ')
   const raw = `(SELECT * FROM ${feed.sql} WHERE "_change_type" IN (${types}))`
