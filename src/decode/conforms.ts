@@ -100,7 +100,8 @@ function valueProblem(value: unknown, type: DataType, path: string): string | un
   return undefined
 }
 
-function primitiveFits(value: unknown, type: string): boolean {
+/** Whether a JSON-safe scalar casts to a primitive column type without loss (see the header). */
+export function primitiveFits(value: unknown, type: string): boolean {
   switch (type) {
     case 'string':
       return true

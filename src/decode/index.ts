@@ -14,7 +14,9 @@ export type { Decoded, Decoder, DecoderOptions, Format, KafkaMessageInput } from
 export { conformsTo } from './conforms'
 export { DecodeError } from './errors'
 export { inferSchema, type InferOptions } from './infer'
-export { mergeInferred } from './merge'
+export { mergeInferred, mergeTypes } from './merge'
+export { applyHints, applyHintsToStruct, childPath, hintedPaths, hintPathProblem, hintType, normaliseHints, PRIMITIVE_HINT_TYPES, type SchemaHints } from './hints'
+export { fitRow, RESCUED_DATA_COLUMN, type FittedRow } from './rescue'
 export { TextRow } from './text-row'
 export { createSchemaRegistry, type RegisteredSchema, type SchemaRegistry } from './schema-registry'
 

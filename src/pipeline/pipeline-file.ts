@@ -8,6 +8,7 @@ import AjvModule from 'ajv'
 import { readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import schema from '../../schemas/pipeline.schema.json'
+import { hintPathProblem, hintType } from '../decode'
 import type { Transform } from '../transform'
 
 export type SourceFormat = 'json' | 'debezium' | 'debezium-mongodb' | 'avro'
@@ -34,6 +35,8 @@ export interface SourceSpec {
   /** Kafka: stop when offsets the lake needs are gone or went back (default true, as Spark's option). */
   failOnDataLoss?: boolean
   batch?: { maxMessages?: number; maxMs?: number; maxBytes?: number }
+  /** Column path → type, applied when a raw column is created and in samples (decode/hints.ts). */
+  schemaHints?: Record<string, string>
 }
 
 export interface FlowSpec {
@@ -107,6 +110,10 @@ export function checkPipeline(document: unknown): PipelineProblem[] {
       // the rule once. (Transforms pick their branch by "op", so their errors are specific.)
       const inSource = error.instancePath.startsWith('/sources/')
       if (inSource && error.schemaPath.includes('/oneOf/')) continue
+      if (/^\/sources\/\d+\/schemaHints\//.test(error.instancePath) && error.keyword === 'pattern') {
+        problems.push(hintProblem(document, error.instancePath))
+        continue
+      }
       const detail = error.keyword === 'additionalProperties'
         ? `unknown property '${(error.params as { additionalProperty: string }).additionalProperty}'`
         : error.keyword === 'enum'
@@ -118,6 +125,9 @@ export function checkPipeline(document: unknown): PipelineProblem[] {
               : error.message ?? 'invalid'
       problems.push({ path: jsonPath(error.instancePath), message: detail })
     }
+    // The hints' own rules, also when something else in the file is wrong.
+    const sources = (document as { sources?: unknown }).sources
+    if (Array.isArray(sources)) sources.forEach((source, i) => problems.push(...schemaHintProblems((source as { schemaHints?: unknown } | null)?.schemaHints, i)))
     return dedupe(problems)
   }
   const spec = document as PipelineSpec
@@ -133,6 +143,7 @@ export function checkPipeline(document: unknown): PipelineProblem[] {
         problems.push({ path: `$.sources[${i}].topicPattern`, message: `not a regular expression: ${(error as Error).message}` })
       }
     }
+    problems.push(...schemaHintProblems(source.schemaHints, i))
     if (source.format === 'avro' && !spec.kafka?.schemaRegistry) problems.push({ path: `$.sources[${i}].format`, message: 'the avro format needs kafka.schemaRegistry' })
   })
   const flowNames = new Map<string, number>()
@@ -151,6 +162,34 @@ export function checkPipeline(document: unknown): PipelineProblem[] {
     }
   })
   return problems
+}
+
+/** A hint's type problem in words (the schema's pattern says it only as a regular expression). */
+function hintProblem(document: unknown, pointer: string): PipelineProblem {
+  const [, , index, , ...rest] = pointer.split('/')
+  const column = rest.join('/').replaceAll('~1', '/').replaceAll('~0', '~')
+  const value = (document as { sources: { schemaHints: Record<string, string> }[] }).sources[Number(index)].schemaHints[column]
+  const parsed = hintType(value)
+  return { path: hintPath(Number(index), column), message: 'problem' in parsed ? parsed.problem : 'not a type a hint can give' }
+}
+
+/** Each hint's path and type checked (decode/hints.ts). */
+function schemaHintProblems(hints: unknown, source: number): PipelineProblem[] {
+  if (!hints || typeof hints !== 'object' || Array.isArray(hints)) return []
+  const problems: PipelineProblem[] = []
+  for (const [column, type] of Object.entries(hints)) {
+    const where = hintPath(source, column)
+    const pathProblem = hintPathProblem(column)
+    if (pathProblem) problems.push({ path: where, message: pathProblem })
+    const parsed = typeof type === 'string' ? hintType(type) : undefined
+    if (parsed && 'problem' in parsed) problems.push({ path: where, message: parsed.problem })
+  }
+  return problems
+}
+
+/** `$.sources[0].schemaHints["items.element.price"]`: a column path has dots of its own. */
+function hintPath(source: number, column: string): string {
+  return `$.sources[${source}].schemaHints[${JSON.stringify(column)}]`
 }
 
 /** What the schema cannot say about one flow. */

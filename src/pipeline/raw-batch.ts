@@ -9,12 +9,13 @@
 import { promises as fs } from 'node:fs'
 import type { Txn } from '../delta/actions'
 import { DeltaError, isDeltaError } from '../delta/errors'
-import { duckdbType, isArray, isMap, isStruct, mergeSchemaForAppend, quoteString, sameType, type DataType, type StructField, type StructType } from '../delta/schema'
+import { duckdbType, quoteString, sameType, type StructField, type StructType } from '../delta/schema'
 import type { Snapshot } from '../delta/snapshot'
-import { conformsTo, TextRow, type Decoded } from '../decode'
-import { appendQuery, columnNameProblem, NdjsonLines, objectSizeLimit, stagingFile, type LakeEngine } from '../engine'
+import { fitRow, normaliseHints, RESCUED_DATA_COLUMN, TextRow, type Decoded } from '../decode'
+import { appendQuery, NdjsonLines, objectSizeLimit, stagingFile, type LakeEngine } from '../engine'
 import type { LakeCatalog } from '../query/catalog'
 import type { SourceSpec } from './pipeline-file'
+import { evolveRawSchema, fitsWhateverTheValues, mergeBatchSchemas, storable } from './raw-schema'
 
 export const DEAD_LETTERS_TABLE = 'raw._dead_letters'
 
@@ -69,6 +70,12 @@ const METADATA_FIELDS: StructField[] = [
 
 const METADATA_NAMES = new Set(METADATA_FIELDS.map((f) => f.name))
 
+/** Top-level names the job writes itself: a message's own values under these names are rescued. */
+const RESERVED_NAMES: ReadonlySet<string> = new Set([...METADATA_NAMES, RESCUED_DATA_COLUMN])
+
+/** Added to a raw table when a row first has something to rescue (decode/rescue.ts). */
+const RESCUED_FIELD: StructField = { name: RESCUED_DATA_COLUMN, type: 'string', nullable: true, metadata: { comment: 'values that did not fit their column: a JSON object of path → value' } }
+
 const DEAD_LETTER_SCHEMA: StructType = {
   type: 'struct',
   fields: [
@@ -91,15 +98,6 @@ export function keyText(key: Uint8Array | null): string | null {
   } catch {
     return `base64:${Buffer.from(key).toString('base64')}`
   }
-}
-
-/** Raw tables keep binary values base64-encoded (JSON cannot carry bytes): binary becomes string. */
-function storable(type: DataType): DataType {
-  if (type === 'binary') return 'string'
-  if (isStruct(type)) return { ...type, fields: type.fields.map((f) => ({ ...f, type: storable(f.type) })) }
-  if (isArray(type)) return { ...type, elementType: storable(type.elementType) }
-  if (isMap(type)) return { ...type, keyType: storable(type.keyType), valueType: storable(type.valueType) }
-  return type
 }
 
 /** One row as an NDJSON line (bigints, which some decoders may leave, as their digits). */
@@ -228,30 +226,6 @@ function typedExactlyAsTable(row: Record<string, unknown>, rowSchema: StructType
   })
 }
 
-/** A column name the table cannot take: a forbidden top-level name, or an empty name at any depth (DuckDB cannot type it). */
-function invalidName(schema: StructType): string | undefined {
-  for (const field of schema.fields) {
-    const problem = columnNameProblem(field.name)
-    if (problem) return problem
-  }
-  const emptyNested = (type: DataType, at: string): string | undefined => {
-    if (isStruct(type)) {
-      for (const f of type.fields) {
-        if (f.name === '') return `a field of '${at}' has an empty name`
-        const inner = emptyNested(f.type, `${at}.${f.name}`)
-        if (inner) return inner
-      }
-    } else if (isArray(type)) return emptyNested(type.elementType, `${at}[]`)
-    else if (isMap(type)) return emptyNested(type.valueType, `${at}{}`)
-    return undefined
-  }
-  for (const field of schema.fields) {
-    const problem = emptyNested(field.type, field.name)
-    if (problem) return problem
-  }
-  return undefined
-}
-
 /**
  * recordedOffset of one table for one source, remembering the last partition asked for (a
  * batch's messages come in runs per partition): no appId text per message.
@@ -288,6 +262,29 @@ export function resumeAfter(raw: Snapshot | undefined, dead: Snapshot | undefine
   return d < 0 ? r : Math.min(r, d)
 }
 
+/**
+ * The schema of the batch's rows together (raw-schema.ts), in storable form: each distinct row
+ * schema merged once (the rows of one shape share theirs).
+ */
+function batchSchema(messages: IngestMessage[]): StructType {
+  const seen = new Set<StructType>()
+  let merged: StructType | undefined
+  for (const m of messages) {
+    if (m.decoded.kind !== 'row') continue
+    const schema = m.decoded.schema
+    if (seen.has(schema)) continue
+    seen.add(schema)
+    merged = merged === undefined ? schema : mergeBatchSchemas(merged, schema)
+  }
+  return merged === undefined ? { type: 'struct', fields: [] } : storable(merged) as StructType
+}
+
+/** Whether the row has a top-level key the job writes itself. */
+function hasReservedName(row: Record<string, unknown>): boolean {
+  for (const name of RESERVED_NAMES) if (Object.hasOwn(row, name)) return true
+  return false
+}
+
 export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, source: SourceSpec, messages: IngestMessage[]): Promise<RawBatchResult> {
   const rawPath = catalog.pathOf(source.table)
   const deadPath = catalog.pathOf(DEAD_LETTERS_TABLE)
@@ -308,8 +305,12 @@ export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, sour
   // The NDJSON lines of the raw rows, each serialised as soon as it is decided.
   const rows = new NdjsonLines()
   const deadLetters: Record<string, unknown>[] = []
-  let schema: StructType = raw?.schema ?? { type: 'struct', fields: [...METADATA_FIELDS] }
+  // New columns are typed by the whole batch, not by the first message that has them: a field
+  // seen both whole and fractional is double (decode/merge.ts), and a hint names a type up front.
+  const hints = normaliseHints(source.schemaHints)
+  let schema: StructType = evolveRawSchema(raw?.schema ?? { type: 'struct', fields: [...METADATA_FIELDS] }, batchSchema(messages), hints, RESERVED_NAMES)
   let fits = shapesFitting(schema)
+  let fitsSchema = schema
   const now = new Date().toISOString()
   const deadFloor = recordedOffsets(dead, source.name)
   const rawFloor = recordedOffsets(raw, source.name)
@@ -336,34 +337,28 @@ export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, sour
       continue
     }
     const row = m.decoded.row
-    // A row that would change a column's type, or whose values do not fit, is a dead letter:
-    // the table keeps its types and the batch goes on.
-    const rowSchema: StructType = { type: 'struct', fields: m.decoded.schema.fields.map((f) => ({ ...f, type: storable(f.type) })) }
-    // A name no table can have would fail the whole batch's write: only this message is refused.
-    const badName = invalidName(rowSchema)
-    if (badName) { toDeadLetter(m, 'invalid-column-name', badName); continue }
-    let merged: StructType
-    try {
-      merged = mergeSchemaForAppend(schema, rowSchema)
-    } catch (error) {
-      toDeadLetter(m, 'type-conflict', (error as Error).message.replace(/ \(table: .*\)$/, ''))
-      continue
-    }
-    // Values were typed from themselves: when every column the row has is typed exactly as the
-    // table's, they fit, and the per-value check (the costliest step of a batch) can be skipped.
-    const typedExactly = typedExactlyAsTable(row, rowSchema, merged)
-    if (!typedExactly) {
-      const fit = conformsTo(row, merged)
-      if (!fit.ok) { toDeadLetter(m, 'type-conflict', fit.reason); continue }
-    }
+    // The table takes what is new in the row (at any depth) and keeps its types: a value that does
+    // not fit its column is rescued while the rest of the row lands (raw-schema.ts, decode/rescue.ts).
+    const rowSchema = storable(m.decoded.schema) as StructType
+    const merged = evolveRawSchema(schema, rowSchema, hints, RESERVED_NAMES)
+    const reservedName = hasReservedName(row)
+    // Values were typed from themselves: when every column the row has is typed as the table's,
+    // or in a type any of whose values fits the table's (long into double), they fit, and the
+    // per-value check (the costliest step of a batch) can be skipped.
+    // (A shaped row's integers are safe ones: a double holds them all.)
+    const fitByType = !reservedName && (typedExactlyAsTable(row, rowSchema, merged) || (shape !== undefined && fitsWhateverTheValues(rowSchema, merged)))
+    const fitted = fitByType ? { row, rescued: undefined } : fitRow(row, merged, RESERVED_NAMES)
     // Decided by the shape alone (its names and types) when nothing depended on the values: no
     // schema change, no per-value check, and no column the coordinates would overwrite.
-    if (shape !== undefined && typedExactly && merged === schema && !rowSchema.fields.some((f) => METADATA_NAMES.has(f.name))) {
-      fits.set(shape, m.decoded.schema)
+    if (shape !== undefined && fitByType && merged === schema) fits.set(shape, m.decoded.schema)
+    if (merged !== schema) schema = merged
+    let rescued: string | undefined
+    if (fitted.rescued !== undefined) {
+      if (!schema.fields.some((f) => f.name === RESCUED_DATA_COLUMN)) schema = { type: 'struct', fields: [...schema.fields, RESCUED_FIELD] }
+      rescued = ndjsonLine(fitted.rescued)
     }
-    if (merged !== schema) fits = shapesFitting(merged)
-    schema = merged
-    rows.add(ndjsonLine({ ...row, ...coordinates(m), _tombstone: false }))
+    if (schema !== fitsSchema) fits = shapesFitting(fitsSchema = schema)
+    rows.add(ndjsonLine(rescued === undefined ? { ...fitted.row, ...coordinates(m), _tombstone: false } : { ...fitted.row, ...coordinates(m), _tombstone: false, [RESCUED_DATA_COLUMN]: rescued }))
   }
   result.rows = rows.count - result.tombstones
   result.deadLetters = deadLetters.length
