@@ -2,12 +2,13 @@
  * Avro in the Confluent wire format: byte 0 is the magic 0, bytes 1–4 the schema id (big-endian),
  * then one Avro binary datum. The writer's schema comes from the registry and types the row
  * (avro-types.ts). The top level must be a record: its fields are the columns. A Debezium
- * envelope record (op, before/after, source) gets the JSON envelope's column order and op check,
- * so a table fed by either converter looks the same.
+ * envelope record (op, before/after, source) gets the JSON envelope's column order and op check
+ * (schemaColumns), so a table fed by either converter looks the same.
  */
 import { isStruct, type StructType } from '../delta/schema'
 import { avroToDelta, avroValue, compileAvroSchema } from './avro-types'
-import { rowFromColumns, type Column } from './debezium-envelope'
+import { readConfluentHeader, HEADER_BYTES } from './confluent-framing'
+import { rowFromColumns, schemaColumns } from './debezium-envelope'
 import { guarded, ValueError } from './errors'
 import type { SchemaRegistry } from './schema-registry'
 import type { Decoded, Decoder, KafkaMessageInput } from './types'
@@ -16,10 +17,9 @@ type Compiled =
   | { ok: true; type: ReturnType<typeof compileAvroSchema>; schema: StructType }
   | { ok: false; reason: string; detail: string }
 
-const HEADER_BYTES = 5
 const OTHER_FRAMINGS: Record<string, string> = {
-  JSON: 'JSON Schema framing is not supported yet',
-  PROTOBUF: 'Protobuf framing is not supported yet',
+  JSON: 'a JSON Schema, not Avro: read this topic with the format json-schema',
+  PROTOBUF: 'a Protobuf schema, not Avro: read this topic with the format protobuf',
 }
 
 export function createAvroDecoder(registry: SchemaRegistry): Decoder {
@@ -32,7 +32,7 @@ export function createAvroDecoder(registry: SchemaRegistry): Decoder {
     if (!registered) return { ok: false, reason: 'unknown-schema-id', detail: `schema id ${id} is not in the schema registry` }
     let result: Compiled
     const type = registered.schemaType.toUpperCase()
-    if (type !== 'AVRO') result = { ok: false, reason: 'unsupported-framing', detail: OTHER_FRAMINGS[type] ?? `${registered.schemaType} schemas are not supported` }
+    if (type !== 'AVRO') result = { ok: false, reason: 'unsupported-framing', detail: `schema ${id} is ${OTHER_FRAMINGS[type] ?? `of type ${registered.schemaType}, which is not supported`}` }
     else result = compile(registered.schema, id)
     compiled.set(id, result)
     return result
@@ -42,14 +42,9 @@ export function createAvroDecoder(registry: SchemaRegistry): Decoder {
     async decode(message: KafkaMessageInput): Promise<Decoded> {
       const bytes = message.value
       if (bytes === null) return { kind: 'tombstone' }
-      if (bytes.length < HEADER_BYTES) {
-        return { kind: 'error', reason: 'unsupported-framing', detail: `${bytes.length} bytes: shorter than the 5-byte Confluent header (magic byte, schema id)` }
-      }
-      if (bytes[0] !== 0) {
-        return { kind: 'error', reason: 'unsupported-framing', detail: `magic byte is 0x${bytes[0].toString(16).padStart(2, '0')}, not 0x00: not the Confluent wire format` }
-      }
-      const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-      const id = buffer.readUInt32BE(1)
+      const framed = readConfluentHeader(bytes)
+      if (!framed.ok) return framed.error
+      const { id, buffer } = framed
       const schema = await schemaFor(id)
       if (!schema.ok) return { kind: 'error', reason: schema.reason, detail: schema.detail }
       return guarded(() => decodeBody(buffer, schema, id))
@@ -86,26 +81,5 @@ function decodeBody(buffer: Buffer, compiled: Extract<Compiled, { ok: true }>, i
     return { kind: 'error', reason: 'invalid-avro', detail: `${buffer.length - result.offset} bytes left after the record of schema ${id}: written with another schema?` }
   }
   const row = avroValue(compiled.type, result.value) as Record<string, unknown>
-  return rowFromColumns(orderColumns(row, compiled.schema))
-}
-
-const ENVELOPE_ORDER = ['op', 'ts_ms', 'ts_us', 'ts_ns', 'before', 'after', 'source', 'transaction']
-const OPS = new Set(['c', 'u', 'd', 'r', 't', 'm'])
-
-function isDebeziumEnvelope(schema: StructType): boolean {
-  const names = new Set(schema.fields.map((f) => f.name))
-  return names.has('op') && names.has('source') && (names.has('before') || names.has('after'))
-}
-
-function orderColumns(row: Record<string, unknown>, schema: StructType): Column[] {
-  const columns: Column[] = schema.fields.map((f) => [f.name, { value: row[f.name], type: f.type }])
-  if (!isDebeziumEnvelope(schema)) return columns
-  if (typeof row.op !== 'string' || !OPS.has(row.op)) {
-    throw new ValueError(`op is ${JSON.stringify(row.op)}; expected one of c, u, d, r, t, m`, 'unknown-debezium-envelope')
-  }
-  const rank = (name: string) => {
-    const at = ENVELOPE_ORDER.indexOf(name)
-    return at < 0 ? ENVELOPE_ORDER.length : at
-  }
-  return columns.map((c, i) => [c, i] as const).sort((a, b) => rank(a[0][0]) - rank(b[0][0]) || a[1] - b[1]).map(([c]) => c)
+  return rowFromColumns(schemaColumns(row, compiled.schema))
 }

@@ -7,6 +7,10 @@
  * JsonConverter's `{"schema":…,"payload":…}` is unwrapped when the value has exactly those two
  * keys; the schema types the columns it declares. `{"schema":null,"payload":null}` is how that
  * converter prints a tombstone.
+ *
+ * The Schema Registry formats (Avro, Protobuf, JSON Schema) type every column from the writer's
+ * schema; `schemaColumns` gives an envelope under those converters the same column order and op
+ * check, so a table fed by any converter looks the same.
  */
 import type { DataType, StructType } from '../delta/schema'
 import { connectStructValue, connectToDelta, connectStruct, connectValue, isConnectSchema, type ConnectSchema } from './connect-schema'
@@ -159,4 +163,25 @@ export function flatColumns(payload: Record<string, unknown>, schema: ConnectSch
   const columns: Column[] = [[opName, { value: op, type: 'string' }]]
   for (const key of Object.keys(values)) columns.push([key, { value: values[key], type: types.get(key) ?? (VOID as DataType) }])
   return columns
+}
+
+const ENVELOPE_ORDER = ['op', 'ts_ms', 'ts_us', 'ts_ns', 'before', 'after', 'source', 'transaction']
+
+function isSchemaEnvelope(schema: StructType): boolean {
+  const names = new Set(schema.fields.map((f) => f.name))
+  return names.has('op') && names.has('source') && (names.has('before') || names.has('after'))
+}
+
+/** A row typed by its writer's schema as columns in schema order; a Debezium envelope's in the envelope's order, its op checked. */
+export function schemaColumns(row: Record<string, unknown>, schema: StructType): Column[] {
+  const columns: Column[] = schema.fields.map((f) => [f.name, { value: row[f.name], type: f.type }])
+  if (!isSchemaEnvelope(schema)) return columns
+  if (typeof row.op !== 'string' || !OPS.has(row.op)) {
+    throw new ValueError(`op is ${JSON.stringify(row.op)}; expected one of c, u, d, r, t, m`, UNKNOWN)
+  }
+  const rank = (name: string) => {
+    const at = ENVELOPE_ORDER.indexOf(name)
+    return at < 0 ? ENVELOPE_ORDER.length : at
+  }
+  return columns.map((c, i) => [c, i] as const).sort((a, b) => rank(a[0][0]) - rank(b[0][0]) || a[1] - b[1]).map(([c]) => c)
 }

@@ -7,6 +7,8 @@ import { createAvroDecoder } from './avro'
 import { createDebeziumDecoder } from './debezium'
 import { createDebeziumMongoDecoder } from './debezium-mongodb'
 import { createJsonDecoder } from './json'
+import { createJsonSchemaDecoder } from './json-schema'
+import { createProtobufDecoder } from './protobuf'
 import { createSchemaRegistry } from './schema-registry'
 import type { Decoder, DecoderOptions, Format } from './types'
 
@@ -20,16 +22,26 @@ export { fitRow, RESCUED_DATA_COLUMN, type FittedRow } from './rescue'
 export { TextRow } from './text-row'
 export { createSchemaRegistry, type RegisteredSchema, type SchemaRegistry } from './schema-registry'
 
-export const FORMATS: readonly Format[] = ['json', 'debezium', 'debezium-mongodb', 'avro']
+export const FORMATS: readonly Format[] = ['json', 'debezium', 'debezium-mongodb', 'avro', 'protobuf', 'json-schema']
+
+/** The formats whose values are Confluent-framed and typed by a Schema Registry schema. */
+export const REGISTRY_FORMATS: readonly Format[] = ['avro', 'protobuf', 'json-schema']
+
+export function usesSchemaRegistry(format: string): boolean {
+  return (REGISTRY_FORMATS as readonly string[]).includes(format)
+}
 
 export function createDecoder(format: Format, options: DecoderOptions = {}): Decoder {
   switch (format) {
     case 'json': return createJsonDecoder()
     case 'debezium': return createDebeziumDecoder()
     case 'debezium-mongodb': return createDebeziumMongoDecoder()
-    case 'avro': {
-      if (!options.schemaRegistry) throw new Error(`the avro format needs a schema registry (options.schemaRegistry.url)`)
-      return createAvroDecoder(createSchemaRegistry(options.schemaRegistry))
+    case 'avro':
+    case 'protobuf':
+    case 'json-schema': {
+      if (!options.schemaRegistry) throw new Error(`the ${format} format needs a schema registry (options.schemaRegistry.url)`)
+      const registry = createSchemaRegistry(options.schemaRegistry)
+      return format === 'avro' ? createAvroDecoder(registry) : format === 'protobuf' ? createProtobufDecoder(registry) : createJsonSchemaDecoder(registry)
     }
   }
   throw new Error(`unknown format '${String(format)}'; expected one of ${FORMATS.join(', ')}`)

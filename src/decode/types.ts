@@ -5,7 +5,7 @@
  */
 import type { DataType, StructType } from '../delta/schema'
 
-export type Format = 'json' | 'debezium' | 'debezium-mongodb' | 'avro'
+export type Format = 'json' | 'debezium' | 'debezium-mongodb' | 'avro' | 'protobuf' | 'json-schema'
 
 export interface KafkaMessageInput {
   key: Uint8Array | null

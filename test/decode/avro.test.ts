@@ -156,13 +156,13 @@ describe('Avro types and the registry', () => {
     }
   })
 
-  test('JSON Schema and Protobuf framing are recognised and refused; a non-record schema too', async () => {
+  test('JSON Schema and Protobuf schemas are recognised and refused with the format to use; a non-record schema too', async () => {
     registry.schemas.set(100, { schema: '{"type":"object"}', schemaType: 'JSON' })
     registry.schemas.set(101, { schema: 'syntax = "proto3";', schemaType: 'PROTOBUF' })
     registry.schemas.set(102, { schema: '"string"' })
     const decoder = createDecoder('avro', options)
     const json = await decoder.decode(message(framed(100, Buffer.from('{}'))))
-    assert.deepEqual(json, { kind: 'error', reason: 'unsupported-framing', detail: 'JSON Schema framing is not supported yet' })
+    assert.deepEqual(json, { kind: 'error', reason: 'unsupported-framing', detail: 'schema 100 is a JSON Schema, not Avro: read this topic with the format json-schema' })
     assert.equal(reasonOf(await decoder.decode(message(framed(101, Buffer.from([0]))))), 'unsupported-framing')
     assert.equal(reasonOf(await decoder.decode(message(framed(102, Buffer.from([0]))))), 'not-a-record')
   })

@@ -1,13 +1,19 @@
 /**
  * A Confluent-compatible schema registry on 127.0.0.1 (a real HTTP server, random port) that
- * answers GET /schemas/ids/{id}, records the paths it was asked for, and can check Basic auth or
- * fail the next requests with a 500.
+ * answers GET /schemas/ids/{id}, /schemas/ids/{id}/versions and
+ * /subjects/{subject}/versions/{version} (schemas put in with `register`), records the paths it
+ * was asked for, and can check Basic auth or fail the next requests with a 500.
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
+type Reference = { name: string; subject: string; version: number }
+type Stored = { schema: string; schemaType?: string; references?: Reference[] }
+
 export class LocalRegistry {
-  readonly schemas = new Map<number, { schema: string; schemaType?: string }>()
+  readonly schemas = new Map<number, Stored>()
+  /** `subject/version` → the schema's id, for the subject routes. */
+  readonly versions = new Map<string, number>()
   /** The paths requested, in order. */
   readonly requests: string[] = []
   failNext = 0
@@ -26,8 +32,7 @@ export class LocalRegistry {
         response.writeHead(500).end('{"error_code":50001,"message":"store error"}')
         return
       }
-      const match = /^\/schemas\/ids\/(\d+)$/.exec(request.url ?? '')
-      const found = match && this.schemas.get(Number(match[1]))
+      const found = this.answer(request.url ?? '')
       if (request.method !== 'GET' || !found) {
         response.writeHead(404, { 'content-type': 'application/vnd.schemaregistry.v1+json' }).end('{"error_code":40403,"message":"Schema not found"}')
         return
@@ -36,6 +41,29 @@ export class LocalRegistry {
     })
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
     return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/`
+  }
+
+  /** A schema under an id and as a version of a subject, as a producer's serializer registers it. */
+  register(id: number, subject: string, version: number, schema: Stored): void {
+    this.schemas.set(id, schema)
+    this.versions.set(`${subject}/${version}`, id)
+  }
+
+  private answer(url: string): object | undefined {
+    const byId = /^\/schemas\/ids\/(\d+)$/.exec(url)
+    if (byId) return this.schemas.get(Number(byId[1]))
+    const versionsOf = /^\/schemas\/ids\/(\d+)\/versions$/.exec(url)
+    if (versionsOf) {
+      const id = Number(versionsOf[1])
+      const found = [...this.versions].filter(([, at]) => at === id).map(([key]) => ({ subject: key.slice(0, key.lastIndexOf('/')), version: Number(key.slice(key.lastIndexOf('/') + 1)) }))
+      return found.length ? found : undefined
+    }
+    const bySubject = /^\/subjects\/([^/]+)\/versions\/(\d+)$/.exec(url)
+    if (!bySubject) return undefined
+    const subject = decodeURIComponent(bySubject[1])
+    const id = this.versions.get(`${subject}/${bySubject[2]}`)
+    const stored = id === undefined ? undefined : this.schemas.get(id)
+    return stored && { subject, version: Number(bySubject[2]), id, ...stored }
   }
 
   stop(): Promise<void> {

@@ -1,0 +1,101 @@
+/**
+ * Protobuf in the Confluent wire format (confluent-framing.ts): header, message indexes, then one
+ * Protobuf message. The schema (and the schemas it imports) come from the registry, once per id
+ * (protobuf-schema.ts); the message the indexes name types the row (protobuf-types.ts), its
+ * fields the columns. A Debezium envelope written by ProtobufConverter is laid out like the JSON
+ * and Avro ones (schemaColumns).
+ */
+import protobuf from 'protobufjs'
+import type { StructType } from '../delta/schema'
+import { readConfluentHeader, readMessageIndexes, HEADER_BYTES } from './confluent-framing'
+import { rowFromColumns, schemaColumns } from './debezium-envelope'
+import { guarded, ValueError } from './errors'
+import { loadProtobufSchema, messageAt, type ProtobufSchema } from './protobuf-schema'
+import { protobufRow, protobufStruct } from './protobuf-types'
+import type { SchemaRegistry } from './schema-registry'
+import type { Decoded, Decoder, KafkaMessageInput } from './types'
+
+type Loaded = { ok: true; schema: ProtobufSchema; messages: Map<string, Compiled> } | { ok: false; reason: string; detail: string }
+type Compiled = { ok: true; type: protobuf.Type; struct: StructType } | { ok: false; reason: string; detail: string }
+
+export function createProtobufDecoder(registry: SchemaRegistry): Decoder {
+  // Promises, so that messages decoded at once share one load of their schema.
+  const schemas = new Map<number, Promise<Loaded>>()
+
+  function schemaFor(id: number): Promise<Loaded> {
+    let pending = schemas.get(id)
+    if (!pending) {
+      pending = load(id)
+      schemas.set(id, pending)
+      // Failures to reach the registry, an unknown id and a missing reference may pass: ask again next time.
+      pending.then((loaded) => { if (!loaded.ok && loaded.reason.startsWith('unknown-')) schemas.delete(id) }, () => schemas.delete(id))
+    }
+    return pending
+  }
+
+  async function load(id: number): Promise<Loaded> {
+    const registered = await registry.schemaById(id)
+    if (!registered) return { ok: false, reason: 'unknown-schema-id', detail: `schema id ${id} is not in the schema registry` }
+    const type = registered.schemaType.toUpperCase()
+    if (type !== 'PROTOBUF') {
+      const other = type === 'AVRO' ? 'an Avro schema, not Protobuf: read this topic with the format avro'
+        : type === 'JSON' ? 'a JSON Schema, not Protobuf: read this topic with the format json-schema' : `of type ${registered.schemaType}, not Protobuf`
+      return { ok: false, reason: 'unsupported-framing', detail: `schema ${id} is ${other}` }
+    }
+    try {
+      return { ok: true, schema: await loadProtobufSchema(registered, registry), messages: new Map() }
+    } catch (error) {
+      if (!(error instanceof ValueError)) throw error
+      return { ok: false, reason: error.reason, detail: error.message }
+    }
+  }
+
+  return {
+    async decode(message: KafkaMessageInput): Promise<Decoded> {
+      if (message.value === null) return { kind: 'tombstone' }
+      const framed = readConfluentHeader(message.value)
+      if (!framed.ok) return framed.error
+      const { id, buffer } = framed
+      const indexes = readMessageIndexes(buffer, HEADER_BYTES)
+      if (!indexes.ok) return { kind: 'error', reason: 'invalid-message-indexes', detail: `schema ${id}: ${indexes.detail}` }
+      const loaded = await schemaFor(id)
+      if (!loaded.ok) return { kind: 'error', reason: loaded.reason, detail: loaded.detail }
+      const compiled = compiledMessage(loaded, id, indexes.indexes)
+      if (!compiled.ok) return { kind: 'error', reason: compiled.reason, detail: compiled.detail }
+      return guarded(() => decodeBody(buffer.subarray(indexes.end), compiled, id))
+    },
+  }
+}
+
+function compiledMessage(loaded: Extract<Loaded, { ok: true }>, id: number, indexes: number[]): Compiled {
+  const key = indexes.join('.')
+  const cached = loaded.messages.get(key)
+  if (cached) return cached
+  let result: Compiled
+  const type = messageAt(loaded.schema, indexes)
+  if (!type) {
+    result = { ok: false, reason: 'unknown-message-index', detail: `schema ${id} has no message at indexes [${indexes.join(', ')}] (its top-level messages: ${loaded.schema.messages.map((m) => m.name).join(', ')})` }
+  } else {
+    try {
+      result = { ok: true, type, struct: protobufStruct(type) }
+    } catch (error) {
+      if (!(error instanceof ValueError)) throw error
+      result = { ok: false, reason: error.reason, detail: `schema ${id}: ${error.message}` }
+    }
+  }
+  loaded.messages.set(key, result)
+  return result
+}
+
+function decodeBody(body: Uint8Array, compiled: Extract<Compiled, { ok: true }>, id: number): Decoded {
+  let decoded: protobuf.Message
+  try {
+    decoded = compiled.type.decode(body)
+  } catch (error) {
+    // protobufjs says "index out of range" when a length or value runs past the end of the body.
+    const truncated = error instanceof RangeError || /index out of range/.test((error as Error).message)
+    return { kind: 'error', reason: truncated ? 'truncated-protobuf' : 'invalid-protobuf', detail: `schema ${id}, message ${compiled.type.fullName.slice(1)}: ${(error as Error).message}` }
+  }
+  const row = protobufRow(compiled.type, decoded)
+  return rowFromColumns(schemaColumns(row, compiled.struct))
+}
