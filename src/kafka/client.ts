@@ -6,6 +6,7 @@
  */
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs'
 import type { KafkaSettings } from '../pipeline/pipeline-file'
+import { ensureCompressionCodecs } from './codecs'
 
 export class KafkaCredentialsError extends Error {
   constructor(message: string) {
@@ -59,7 +60,9 @@ export function kafkaConfig(settings: KafkaSettings, options: KafkaClientOptions
   return config
 }
 
+/** A kafkajs client that reads every Kafka codec (see codecs.ts: the registry is process-wide). */
 export function kafkaClient(settings: KafkaSettings, options: KafkaClientOptions = {}): Kafka {
+  ensureCompressionCodecs()
   return new Kafka(kafkaConfig(settings, options))
 }
 

@@ -29,6 +29,7 @@ import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs'
 import { createDecoder, type DecoderOptions } from '../decode'
 import type { LakeEngine } from '../engine'
 import { kafkaClient, schemaRegistryOptions, type KafkaClientOptions } from '../kafka/client'
+import { codecFailureOf, ensureCompressionCodecs } from '../kafka/codecs'
 import type { LakeCatalog } from '../query/catalog'
 import { countBatch, DEFAULT_BATCH_BYTES, DEFAULT_BATCH_MESSAGES, messageBytes, type IngestReport } from './ingest-file'
 import { DataLossError, describeGap, offsetGap, recordAcceptedGaps, resumeAt, type OffsetGap } from './offset-gaps'
@@ -81,6 +82,8 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
   const report: IngestReport = { source: source.name, messages: 0, rows: 0, tombstones: 0, deadLetters: 0, skipped: 0, batches: 0 }
   if (options.signal?.aborted) return report
 
+  // Also for a client handed in (tests, the extension): kafkajs's codec registry is process-wide.
+  ensureCompressionCodecs()
   const decoder = createDecoder(source.format, options.decoderOptions ?? { schemaRegistry: schemaRegistryOptions(settings, { env: options.client?.env }) })
   const kafka = options.kafka ?? kafkaClient(settings!, { ...options.client, password: options.password })
   const maxMessages = Math.max(1, source.batch?.maxMessages ?? DEFAULT_BATCH_MESSAGES)
@@ -270,7 +273,7 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
       if (options.untilCaughtUp && caughtUp()) stop()
     } catch (error) { fail(error) }
   })
-  consumer.on(consumer.events.CRASH, (event) => { if (!event.payload.restart && !stopping) fail(event.payload.error) })
+  consumer.on(consumer.events.CRASH, (event) => { if (!event.payload.restart && !stopping) fail(unreadableFetch(event.payload.error)) })
   // A fetch whose records were all filtered (transaction markers, aborted records): nothing to
   // write, but the partition has advanced (or untilCaughtUp would wait for it forever).
   consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
@@ -327,6 +330,14 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
                 await setImmediate()
               }
               if (stopping) return
+              // A record batch that cannot be read (see kafka/codecs.ts) stops the job: what came
+              // before it is written, nothing of it (not even dead letters: it is not the message's fault).
+              const unreadable = codecFailureOf(batch.topic, batch.partition, message)
+              if (unreadable) {
+                void flush()
+                await writing
+                throw unreadable
+              }
               const offset = Number(message.offset)
               if (offset < position) continue // taken already (a re-fetch after a rejoin)
               untaken.delete(key)
@@ -370,6 +381,16 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
   }
   if (failure !== undefined) throw failure
   return report
+
+  /**
+   * Bytes that no codec could read outside a v2 record batch (a legacy message set) fail the whole
+   * fetch, which covers every assigned partition: name the topics at least.
+   */
+  function unreadableFetch(error: Error): Error {
+    if (error.name !== 'UnreadableBytesError' && error.name !== 'KafkaJSNotImplemented') return error
+    const topics = [...new Set([...partitions.values()].map((p) => p.topic))].map((t) => `'${t}'`).join(', ')
+    return new Error(`reading topic ${topics || source.topicPattern}: ${error.message}; nothing of that fetch was written`, { cause: error })
+  }
 
   async function acceptGaps(found: OffsetGap[]): Promise<void> {
     await recordAcceptedGaps(lake, catalog, source, found)
