@@ -3,9 +3,10 @@
  * show what a source's messages decode to.
  */
 import * as path from 'node:path'
-import { createDecoder, inferSchema, mergeInferred, type Decoded } from '../decode'
+import { applyHintsToStruct, createDecoder, inferSchema, mergeInferred, normaliseHints, type Decoded } from '../decode'
 import type { StructType } from '../delta/schema'
 import { schemaRegistryOptions } from '../kafka/client'
+import { sampleTopicMessages, type SampledMessage, type SampledPartition } from '../kafka/sample'
 import { readCapture } from '../pipeline/file-source'
 import { ingestFile, type IngestReport } from '../pipeline/ingest-file'
 import { ingestKafka } from '../pipeline/ingest-kafka'
@@ -70,24 +71,47 @@ export async function ingestCommand(args: string[], out: Out): Promise<number> {
   }
 }
 
-/** Decoded messages of a source and the schema inferred from them, as JSON. */
+/**
+ * Decoded messages of a source and the schema inferred from them (with the source's schema hints
+ * applied), as JSON: a capture file's first N messages, or a Kafka topic's latest N (spread over
+ * its partitions; nobody's offsets change).
+ */
 export async function sampleCommand(args: string[], out: Out): Promise<number> {
   const { values } = parseCommand('sample', args, { pipeline: { type: 'string' }, source: { type: 'string' }, limit: { type: 'string' } }, [])
   const pipeline = pipelineFrom(values.pipeline)
   if (!values.source) throw new UsageError('--source NAME is required')
   const [source] = selectSources(pipeline, values.source)
   const limit = values.limit === undefined ? 20 : wholeNumber(values.limit, '--limit', 1)
-  if (!source.file) throw new CommandError(`sampling reads captured files for now; source '${source.name}' is a Kafka topic (use "lakehouse ingest --until-caught-up" and query raw)`)
   const decoder = createDecoder(source.format, { schemaRegistry: schemaRegistryOptions(pipeline.kafka) })
-  const samples: { partition: number; offset: string; key: string | null; decoded: Decoded }[] = []
-  for await (const message of readCapture(path.resolve(path.dirname(pipeline.file), source.file))) {
-    samples.push({ partition: message.partition, offset: message.offset, key: message.key ? Buffer.from(message.key).toString('utf8') : null, decoded: await decoder.decode(message) })
-    if (samples.length >= limit) break
+  const samples: { topic: string; partition: number; offset: string; key: string | null; decoded: Decoded }[] = []
+  const take = async (message: SampledMessage) => {
+    samples.push({ topic: message.topic, partition: message.partition, offset: message.offset, key: message.key ? Buffer.from(message.key).toString('utf8') : null, decoded: await decoder.decode(message) })
   }
-  let schema: StructType = inferSchema([])
-  for (const s of samples) if (s.decoded.kind === 'row') schema = mergeInferred(schema, s.decoded.schema)
+  let partitions: SampledPartition[] | undefined
+  if (source.file) {
+    for await (const message of readCapture(path.resolve(path.dirname(pipeline.file), source.file))) {
+      await take(message)
+      if (samples.length >= limit) break
+    }
+  } else {
+    if (!source.topic) throw new CommandError(`source '${source.name}' reads a topic pattern (${source.topicPattern}): sampling needs one topic; add a source with "topic"`)
+    if (!pipeline.kafka) throw new UsageError(`source '${source.name}' reads Kafka, and the pipeline file has no "kafka" section`)
+    const sampled = await sampleTopicMessages(pipeline.kafka, source.topic, { limit, groupId: pipeline.kafka.consumer?.groupId ?? `lakehouse-${source.name}` })
+      .catch((error: unknown) => { throw new CommandError(`source '${source.name}': ${(error as Error).message}`) })
+    partitions = sampled.partitions
+    for (const message of sampled.messages) await take(message)
+  }
+  let inferred: StructType = inferSchema([])
+  for (const s of samples) if (s.decoded.kind === 'row') inferred = mergeInferred(inferred, s.decoded.schema)
+  const hints = normaliseHints(source.schemaHints)
+  const schema = applyHintsToStruct(inferred, hints)
   // A row as users read it: the decoder's bookkeeping (its shape key, a TextRow's bytes) left out.
   const shown = samples.map((s) => (s.decoded.kind === 'row' ? { ...s, decoded: { kind: 'row', row: s.decoded.row, schema: s.decoded.schema } } : s))
-  out(JSON.stringify({ source: source.name, format: source.format, schema, messages: shown }, null, 2) + '\n')
+  out(JSON.stringify({
+    source: source.name, format: source.format, schema,
+    ...(hints.size ? { inferredSchema: inferred } : {}),
+    ...(partitions ? { partitions } : {}),
+    messages: shown,
+  }, null, 2) + '\n')
   return 0
 }

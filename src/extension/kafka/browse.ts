@@ -3,15 +3,12 @@
  * pipeline's consumer groups, and samples of a topic's latest messages, decoded. Every call is
  * bounded in time (a cluster that is down must not leave a tree spinning) and disconnects its
  * clients. No vscode import; loaded lazily (kafkajs).
- *
- * TODO(engine): topic metadata and sampling belong in src/kafka/ next to the client; they live here
- * until that layer offers them.
+ * Sampling itself is src/kafka/sample.ts, shared with `lakehouse sample` and the topic panel.
  */
-import { randomUUID } from 'node:crypto'
-import { logLevel, type Kafka } from 'kafkajs'
+import type { Kafka } from 'kafkajs'
 import { createDecoder, inferSchema, mergeInferred, type Decoded, type DecoderOptions, type Format } from '../../decode'
 import type { StructType } from '../../delta/schema'
-import { kafkaClient } from '../../kafka/client'
+import { browsingClient, sampleTopicMessages, withTimeout } from '../../kafka/sample'
 import type { KafkaSettings, SourceSpec } from '../../pipeline/pipeline-file'
 
 export interface PartitionOffsets {
@@ -57,26 +54,7 @@ function safeRegExp(pattern: string): RegExp | undefined {
   }
 }
 
-/** A client for browsing: short timeouts and few retries, so a dead cluster fails fast. */
-export function browsingClient(kafka: KafkaSettings, options: BrowseOptions): Kafka {
-  return kafkaClient(kafka, {
-    password: options.password,
-    logLevel: logLevel.NOTHING,
-    config: { connectionTimeout: 3_000, requestTimeout: 10_000, retry: { retries: 1, initialRetryTime: 300, maxRetryTime: 2_000 } },
-  })
-}
-
-export async function withTimeout<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${Math.round(ms / 1000)} s`)), ms)
-  })
-  try {
-    return await Promise.race([work, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
+export { browsingClient, withTimeout }
 
 /** Topics (internal ones left out), each with offsets and the lag of the sources that read it. */
 export async function listTopics(kafka: KafkaSettings, sources: SourceSpec[], options: BrowseOptions = {}): Promise<TopicSummary[]> {
@@ -142,53 +120,13 @@ export interface SampleOptions extends BrowseOptions {
 
 /** The latest `limit` messages of a topic (spread over its partitions), decoded, with the schema they infer. */
 export async function sampleTopic(kafka: KafkaSettings, topic: string, format: Format, options: SampleOptions = {}): Promise<TopicSample> {
-  const limit = options.limit ?? 20
-  const client = browsingClient(kafka, options)
-  const admin = client.admin()
-  const collected: TopicSample['messages'] = []
+  const sampled = await sampleTopicMessages(kafka, topic, { limit: options.limit, password: options.password, timeoutMs: options.timeoutMs, signal: options.signal })
   const decoder = createDecoder(format, options.decoder ?? {})
-  // A throwaway group that never commits: the sample changes nobody's offsets.
-  const consumer = client.consumer({ groupId: `lakehouse-preview-${randomUUID()}`, maxWaitTimeInMs: 500 })
-  const work = (async () => {
-    await admin.connect()
-    const offsets = (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) }))
-    const nonEmpty = offsets.filter((o) => o.high > o.low)
-    if (nonEmpty.length === 0) return
-    const perPartition = Math.max(1, Math.ceil(limit / nonEmpty.length))
-    const starts = new Map(nonEmpty.map((o) => [o.partition, Math.max(o.low, o.high - perPartition)]))
-    const expected = nonEmpty.reduce((n, o) => n + (o.high - starts.get(o.partition)!), 0)
-    let done!: () => void
-    const finished = new Promise<void>((resolve) => (done = resolve))
-    if (options.signal?.aborted) return
-    options.signal?.addEventListener('abort', () => done(), { once: true })
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      for (const [partition, offset] of starts) consumer.seek({ topic, partition, offset: String(offset) })
-    })
-    await consumer.connect()
-    await consumer.subscribe({ topics: [topic], fromBeginning: true })
-    await consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ partition, message }) => {
-        const start = starts.get(partition)
-        if (start === undefined || Number(message.offset) < start || collected.length >= expected) return
-        const input = { topic, partition, offset: message.offset, timestamp: message.timestamp, key: message.key, value: message.value, headers: {} }
-        collected.push({ partition, offset: message.offset, timestamp: message.timestamp, key: message.key?.toString('utf8') ?? null, decoded: await decoder.decode(input) })
-        if (collected.length >= expected) done()
-      },
-    })
-    await finished
-  })()
-  try {
-    await withTimeout(`sampling ${topic}`, options.timeoutMs ?? 30_000, work).catch((error: unknown) => {
-      // A timeout after some messages arrived still gives a useful sample.
-      if (collected.length === 0) throw error
-    })
-  } finally {
-    await consumer.disconnect().catch(() => {})
-    await admin.disconnect().catch(() => {})
+  const messages: TopicSample['messages'] = []
+  for (const m of sampled.messages) {
+    messages.push({ partition: m.partition, offset: m.offset, timestamp: m.timestamp, key: m.key ? Buffer.from(m.key).toString('utf8') : null, decoded: await decoder.decode(m) })
   }
-  collected.sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset))
   let schema = inferSchema([])
-  for (const m of collected) if (m.decoded.kind === 'row') schema = mergeInferred(schema, m.decoded.schema)
-  return { topic, format, schema, messages: collected }
+  for (const m of messages) if (m.decoded.kind === 'row') schema = mergeInferred(schema, m.decoded.schema)
+  return { topic, format, schema, messages }
 }

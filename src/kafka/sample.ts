@@ -1,0 +1,159 @@
+/**
+ * Sampling a topic: its partitions' offsets (and a consumer group's lag) and its latest messages,
+ * kept as they came (key and value bytes, headers as text), for `lakehouse sample`, the Kafka
+ * view and the topic panel. The latest N messages are spread over the non-empty partitions (the
+ * newest N / partitions of each).
+ *
+ * kafkajs has no group-less consumer: the read goes through a throwaway group that seeks each
+ * partition to its start when it joins and never commits, so the sample changes nobody's
+ * offsets. Every call is bounded in time (a cluster that is down must not leave a caller
+ * spinning); a timeout after some messages arrived still returns what came.
+ */
+import { randomUUID } from 'node:crypto'
+import { logLevel, type Kafka } from 'kafkajs'
+import type { KafkaSettings } from '../pipeline/pipeline-file'
+import { kafkaClient } from './client'
+
+export interface SampledPartition {
+  partition: number
+  low: string
+  high: string
+  /** What `groupId` committed here, when it has. */
+  committed?: string
+  lag?: number
+}
+
+/** One message as it came (the shape a capture file's message has too). */
+export interface SampledMessage {
+  topic: string
+  partition: number
+  offset: string
+  timestamp: string
+  key: Uint8Array | null
+  value: Uint8Array | null
+  headers: Record<string, string | null>
+}
+
+export interface TopicMessages {
+  partitions: SampledPartition[]
+  messages: SampledMessage[]
+  /** The topic retains more messages than were sampled. */
+  truncated: boolean
+}
+
+export interface SampleTopicOptions {
+  /** How many of the latest messages; default 20. */
+  limit?: number
+  /** The consumer group whose committed offsets and lag are reported (the pipeline source's). */
+  groupId?: string
+  /** The SASL password, when the caller holds it (VS Code SecretStorage); else from passwordEnv. */
+  password?: string
+  /** Upper bound of the whole call; default 30 s. */
+  timeoutMs?: number
+  /** Stop early (the user cancelled): what arrived so far is the sample. */
+  signal?: AbortSignal
+}
+
+/** A client for browsing: short timeouts and few retries, so a dead cluster fails fast. */
+export function browsingClient(kafka: KafkaSettings, options: { password?: string } = {}): Kafka {
+  return kafkaClient(kafka, {
+    password: options.password,
+    logLevel: logLevel.NOTHING,
+    config: { connectionTimeout: 3_000, requestTimeout: 10_000, retry: { retries: 1, initialRetryTime: 300, maxRetryTime: 2_000 } },
+  })
+}
+
+export async function withTimeout<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${Math.round(ms / 1000)} s`)), ms)
+  })
+  try {
+    return await Promise.race([work, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+const headerText = (value: unknown): string | null =>
+  value === null || value === undefined ? null : Buffer.isBuffer(value) ? value.toString('utf8') : Array.isArray(value) ? value.map(headerText).join(',') : String(value)
+
+/** The latest `limit` messages of `topic` (spread over its partitions) and its partitions' offsets. */
+export async function sampleTopicMessages(kafka: KafkaSettings, topic: string, options: SampleTopicOptions = {}): Promise<TopicMessages> {
+  const limit = options.limit ?? 20
+  const client = browsingClient(kafka, options)
+  const admin = client.admin()
+  const messages: SampledMessage[] = []
+  const consumer = client.consumer({ groupId: `lakehouse-sample-${randomUUID()}`, maxWaitTimeInMs: 200, ...sessionSettings(kafka) })
+  let partitions: SampledPartition[] = []
+  let expected = 0
+  const work = (async () => {
+    await admin.connect()
+    const offsets = (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) })).sort((a, b) => a.partition - b.partition)
+    partitions = offsets.map((o) => ({ partition: o.partition, low: String(o.low), high: String(o.high) }))
+    if (options.groupId) await addLag(admin, options.groupId, topic, offsets, partitions)
+    const nonEmpty = offsets.filter((o) => o.high > o.low)
+    if (nonEmpty.length === 0 || options.signal?.aborted) return
+    const perPartition = Math.max(1, Math.ceil(limit / nonEmpty.length))
+    const starts = new Map(nonEmpty.map((o) => [o.partition, Math.max(o.low, o.high - perPartition)]))
+    expected = nonEmpty.reduce((n, o) => n + (o.high - starts.get(o.partition)!), 0)
+    let done!: () => void
+    const finished = new Promise<void>((resolve) => (done = resolve))
+    options.signal?.addEventListener('abort', () => done(), { once: true })
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      for (const [partition, offset] of starts) consumer.seek({ topic, partition, offset: String(offset) })
+    })
+    await consumer.connect()
+    await consumer.subscribe({ topics: [topic], fromBeginning: true })
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ partition, message }) => {
+        const start = starts.get(partition)
+        if (start === undefined || Number(message.offset) < start || messages.length >= expected) return
+        // A seek after a rebalance may deliver a message twice.
+        if (messages.some((m) => m.partition === partition && m.offset === message.offset)) return
+        messages.push({
+          topic, partition, offset: message.offset, timestamp: message.timestamp,
+          key: message.key ? new Uint8Array(message.key) : null,
+          value: message.value ? new Uint8Array(message.value) : null,
+          headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, headerText(v)])),
+        })
+        if (messages.length >= expected) done()
+      },
+    })
+    await finished
+  })()
+  try {
+    await withTimeout(`sampling ${topic}`, options.timeoutMs ?? 30_000, work).catch((error: unknown) => {
+      // A timeout after some messages arrived still gives a useful sample.
+      if (messages.length === 0 && (expected > 0 || partitions.length === 0)) throw error
+    })
+  } finally {
+    await consumer.disconnect().catch(() => {})
+    await admin.disconnect().catch(() => {})
+  }
+  messages.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)))
+  const retained = partitions.reduce((n, p) => n + (Number(p.high) - Number(p.low)), 0)
+  return { partitions, messages, truncated: retained > messages.length }
+}
+
+type Admin = ReturnType<Kafka['admin']>
+
+async function addLag(admin: Admin, groupId: string, topic: string, offsets: { partition: number; low: number; high: number }[], partitions: SampledPartition[]): Promise<void> {
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] })
+  for (const c of committed?.partitions ?? []) {
+    const p = partitions.find((x) => x.partition === c.partition)
+    const o = offsets.find((x) => x.partition === c.partition)
+    if (!p || !o) continue
+    const at = Number(c.offset)
+    // -1: the group never committed here; everything retained is still to read.
+    p.lag = at < 0 ? o.high - o.low : Math.max(0, o.high - at)
+    if (at >= 0) p.committed = String(at)
+  }
+}
+
+/** The pipeline's consumer timings, when it sets them (a broker that wants short sessions). */
+function sessionSettings(kafka: KafkaSettings): { sessionTimeout?: number; heartbeatInterval?: number } {
+  const { sessionTimeout, heartbeatInterval } = kafka.consumer ?? {}
+  return { ...(sessionTimeout ? { sessionTimeout } : {}), ...(heartbeatInterval ? { heartbeatInterval } : {}) }
+}
