@@ -44,8 +44,14 @@ describe('the bad-input corpus through the broker: dead letters with reasons, go
     const bad = corpus.flatMap((m, offset) => ('reason' in m.expect ? [{ offset, name: m.name, ...m.expect }] : []))
     assert.deepEqual(report, { source: source.name, messages: corpus.length, rows: good.length, tombstones: 0, deadLetters: bad.length, skipped: 0, batches: report.batches }, 'the report adds up')
 
-    const rows = await query(`SELECT _offset FROM ${source.table} ORDER BY _offset`)
+    const rows = await query(`SELECT * FROM ${source.table} ORDER BY _offset`)
     assert.deepEqual(rows.map((r) => Number(r._offset)), good, `${topic}: the good messages are in raw (${good.map((o) => corpus[o].name).join(', ')})`)
+    // What did not fit its column is kept in _rescued_data, and nothing else is.
+    rows.forEach((r) => {
+      const expect = corpus[Number(r._offset)].expect
+      const kept = r._rescued_data === undefined || r._rescued_data === null ? undefined : JSON.parse(String(r._rescued_data))
+      assert.deepEqual(kept, 'row' in expect ? expect.rescued : undefined, `${topic} ${corpus[Number(r._offset)].name}: rescued data`)
+    })
     const letters = await query(`SELECT _offset, reason, detail, length(value) AS value_length FROM raw._dead_letters WHERE source = '${source.name}' ORDER BY _offset`)
     assert.deepEqual(letters.map((r) => Number(r._offset)), bad.map((b) => b.offset), `${topic}: the bad messages are dead letters`)
     letters.forEach((letter, i) => {
@@ -59,7 +65,7 @@ describe('the bad-input corpus through the broker: dead letters with reasons, go
     return { source, report }
   }
 
-  test('json: bad UTF-8, invalid JSON, a lone surrogate, depth 1,000, unexpected types, bad column names; a 10 MB document lands whole', async () => {
+  test('json: bad UTF-8, invalid JSON, a lone surrogate, depth 1,000 are dead letters; unexpected types and bad column names are rescued; a 10 MB document lands whole', async () => {
     const corpus = jsonCorpus()
     await ingestCorpus('json', 'json', corpus)
     const [huge] = await query(`SELECT id, length(blob) AS n FROM raw.bad_json WHERE _key = 'huge'`)
