@@ -63,8 +63,10 @@ Usage:
       --until-caught-up up to the end offsets seen at start; captured files to their end.
       Undecodable messages go to raw._dead_letters with the reason.
   lakehouse sample --pipeline FILE --source NAME [--limit N]
-      Print the first N (default 20) messages of a file source decoded, and the schema inferred
-      from them, as JSON.
+      Print N (default 20) messages of a source decoded, and the schema inferred from them with
+      the source's schemaHints applied, as JSON: a capture file's first N, a Kafka topic's latest
+      N (spread over its partitions, with their offsets and the source group's lag; no offsets
+      are committed).
   lakehouse refine --pipeline FILE [--flow NAME] [--until-caught-up] [--full-refresh]
       Run the pipeline's flows (all, or NAME): each reads its source table's change data feed
       from where it stopped, transforms the rows and writes its refined table exactly once
