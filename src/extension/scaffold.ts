@@ -9,7 +9,7 @@
  */
 import { locateJsonPath } from './json-locate'
 
-export type ScaffoldFormat = 'json' | 'debezium' | 'debezium-mongodb' | 'avro'
+export type ScaffoldFormat = 'json' | 'debezium' | 'debezium-mongodb' | 'avro' | 'protobuf' | 'json-schema'
 
 export interface CommentPlaces {
   root: boolean
@@ -58,6 +58,8 @@ const FORMAT_NOTES: Record<ScaffoldFormat, string> = {
   debezium: 'Debezium change events (relational connectors), with or without the JsonConverter schema.',
   'debezium-mongodb': 'Debezium MongoDB change events; documents are Extended JSON.',
   avro: 'Confluent Avro: schemas come from the schema registry named in kafka.schemaRegistry.',
+  protobuf: 'Confluent Protobuf: schemas (and their imports) come from the schema registry named in kafka.schemaRegistry.',
+  'json-schema': 'Confluent JSON Schema: JSON values typed by their schema from the schema registry named in kafka.schemaRegistry.',
 }
 
 /** The text of a new pipeline file. */
@@ -76,7 +78,7 @@ export function newPipelineText(options: NewPipelineOptions): string {
     const kafka: Record<string, unknown> = {}
     if (comments.kafka) kafka.$comment = 'For SASL add "sasl": { "mechanism": "scram-sha-256", "username": "…", "passwordEnv": "KAFKA_PASSWORD" }.'
     kafka.brokers = options.brokers?.length ? options.brokers : ['localhost:9092']
-    if (format === 'avro') kafka.schemaRegistry = { url: options.schemaRegistryUrl ?? 'http://localhost:8081' }
+    if (format === 'avro' || format === 'protobuf' || format === 'json-schema') kafka.schemaRegistry = { url: options.schemaRegistryUrl ?? 'http://localhost:8081' }
     doc.kafka = kafka
   }
   const source: Record<string, unknown> = {}

@@ -8,10 +8,10 @@ import AjvModule from 'ajv'
 import { readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import schema from '../../schemas/pipeline.schema.json'
-import { hintPathProblem, hintType } from '../decode'
+import { hintPathProblem, hintType, usesSchemaRegistry } from '../decode'
 import type { Transform } from '../transform'
 
-export type SourceFormat = 'json' | 'debezium' | 'debezium-mongodb' | 'avro'
+export type SourceFormat = 'json' | 'debezium' | 'debezium-mongodb' | 'avro' | 'protobuf' | 'json-schema'
 
 export interface SecretRef { username?: string; passwordEnv?: string }
 
@@ -144,7 +144,7 @@ export function checkPipeline(document: unknown): PipelineProblem[] {
       }
     }
     problems.push(...schemaHintProblems(source.schemaHints, i))
-    if (source.format === 'avro' && !spec.kafka?.schemaRegistry) problems.push({ path: `$.sources[${i}].format`, message: 'the avro format needs kafka.schemaRegistry' })
+    if (usesSchemaRegistry(source.format) && !spec.kafka?.schemaRegistry) problems.push({ path: `$.sources[${i}].format`, message: `the ${source.format} format needs kafka.schemaRegistry` })
   })
   const flowNames = new Map<string, number>()
   ;(spec.flows ?? []).forEach((flow, i) => {

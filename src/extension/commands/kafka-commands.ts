@@ -20,6 +20,8 @@ export const FORMAT_PICKS: { label: Format; description: string }[] = [
   { label: 'debezium', description: 'Debezium change events (relational databases)' },
   { label: 'debezium-mongodb', description: 'Debezium MongoDB change events' },
   { label: 'avro', description: 'Confluent Avro with a schema registry' },
+  { label: 'protobuf', description: 'Confluent Protobuf with a schema registry' },
+  { label: 'json-schema', description: 'Confluent JSON Schema with a schema registry' },
 ]
 
 export async function pickFormat(placeHolder = 'Message format'): Promise<Format | undefined> {

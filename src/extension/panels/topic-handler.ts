@@ -6,7 +6,7 @@
  * raw bytes, decoded value and the row the flow's transforms make of it (previewTransforms, on the
  * lake's DuckDB).
  */
-import { createDecoder, mergeInferred, type Decoded, type DecoderOptions, type Format } from '../../decode'
+import { createDecoder, mergeInferred, usesSchemaRegistry, type Decoded, type DecoderOptions, type Format } from '../../decode'
 import { describeType, isArray, isMap, isStruct, type DataType, type StructType } from '../../delta'
 import type { LakeEngine } from '../../engine'
 import { readCapture, type CapturedMessage } from '../../pipeline/file-source'
@@ -260,13 +260,13 @@ function asJson(value: unknown): JsonValue {
 const REGISTRY_TIMEOUT_MS = 3_000
 
 /**
- * Where the sample's schema comes from: the Schema Registry for Avro (the id in the messages, and
+ * Where the sample's schema comes from: the Schema Registry for Avro, Protobuf and JSON Schema (the id in the messages, and
  * the subject and version when the registry says, `GET /schemas/ids/{id}/versions`); a Kafka
  * Connect `schema` when the values carry JsonConverter's envelope; else inferred from the values.
  */
 async function schemaSourceOf(sampled: SampledMessage[], source: TopicSource): Promise<SchemaSource> {
   const values = sampled.map((s) => s.message.value).filter((v): v is Uint8Array => v !== null && v.length > 0)
-  if (source.format === 'avro') {
+  if (usesSchemaRegistry(source.format)) {
     const framed = values.find((v) => v.length >= 5 && v[0] === 0)
     if (!framed) return { kind: 'registry' }
     const id = new DataView(framed.buffer, framed.byteOffset, framed.byteLength).getUint32(1)
