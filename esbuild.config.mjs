@@ -17,17 +17,27 @@ const webviewEntries = existsSync('webview')
       .map((d) => ({ in: path.join('webview', d.name, 'main.ts'), out: d.name }))
   : []
 
+/**
+ * The CLI, split per command (src/cli/main.ts imports each command when it runs): `lakehouse --help`
+ * parses a few kilobytes, and `query` never parses kafkajs. dist/cli.mjs is the entry; the chunks
+ * go to dist/cli-chunks/. bin/lakehouse.mjs rebuilds it from a checkout when a source is newer.
+ */
+export const cliBuild = {
+  ...common,
+  entryPoints: { cli: 'src/cli/index.ts' },
+  outdir: 'dist',
+  splitting: true,
+  chunkNames: 'cli-chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
+  format: 'esm',
+  external,
+  // Some dependencies are CommonJS and call require(); give each ESM chunk one.
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+}
+
 const builds = [
   { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.cjs', format: 'cjs', external },
-  {
-    ...common,
-    entryPoints: ['src/cli/index.ts'],
-    outfile: 'dist/cli.mjs',
-    format: 'esm',
-    external,
-    // Some dependencies are CommonJS and call require(); give the ESM bundle one.
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  },
+  cliBuild,
 ]
 if (webviewEntries.length) {
   builds.push({ ...common, entryPoints: webviewEntries, outdir: 'dist/webview', format: 'iife', platform: 'browser', target: 'es2022', metafile: true })
@@ -42,7 +52,11 @@ function reportPanelSizes(metafile) {
   }
 }
 
-if (watch) {
+// Imported by bin/lakehouse.mjs for cliBuild alone: build only when run as a script.
+const isScript = process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)
+if (!isScript) {
+  // nothing: imported for its options
+} else if (watch) {
   for (const options of builds) await (await esbuild.context(options)).watch()
 } else {
   const results = await Promise.all(builds.map((options) => esbuild.build(options)))

@@ -4,16 +4,7 @@
  */
 import { DeltaError } from '../delta/errors'
 import { CommandError, UsageError, type Out } from './args'
-import { changesCommand } from './changes-command'
-import { historyCommand } from './history-command'
-import { optimizeCommand } from './optimize-command'
-import { ingestCommand, sampleCommand } from './ingest-command'
-import { refineCommand, runCommand } from './refine-command'
-import { demoCommand } from './demo-command'
-import { exportSparkCommand } from './export-command'
-import { queryCommand } from './query-command'
-import { tablesCommand } from './tables-command'
-import { vacuumCommand } from './vacuum-command'
+import { didYouMean } from './suggest'
 
 export { CommandError, UsageError } from './args'
 
@@ -27,20 +18,23 @@ Usage:
       their items exploded), then a short report. Everything goes to DIR (default
       ./lakehouse-demo); running it again is safe. --broker produces the capture to that Kafka
       first (to empty topics) and ingests from it.
-  lakehouse query [--lake DIR] [--format table|json|csv] [--stats] "SQL"
+  lakehouse query [--lake DIR] [--format table|json|csv|markdown] [--stats] "SQL"
       Run DuckDB SQL over the lake. Tables are zone.table (raw.orders, refined.orders), or any
       Delta table by path with Spark's syntax: delta.\`/path/to/table\` (relative to --lake).
       Spark's time travel and change feed work: raw.orders VERSION AS OF 3,
       raw.orders TIMESTAMP AS OF '2026-11-24 10:00', table_changes('raw.orders', 2, 5),
       DESCRIBE HISTORY raw.orders, DESCRIBE DETAIL raw.orders.
       --stats prints, per table, how many files were read and how many were skipped.
-  lakehouse tables [--lake DIR] [--format table|json|csv]
+  lakehouse tables [--lake DIR] [--format table|json|csv|markdown] [--all]
       List the lake's tables (<lake>/<zone>/<table>) with their version, number of files,
-      size in bytes and the time of their last commit.
-  lakehouse history [--lake DIR] [--limit N] [--format table|json|csv] TABLE
-      The table's commits, newest first: version, timestamp, operation, its parameters and
-      metrics (what DESCRIBE HISTORY TABLE LIMIT N answers). --limit N: the newest N only.
-  lakehouse changes [--lake DIR] --from V [--to V] [--format table|json|csv] TABLE
+      size in bytes and the time of their last commit. --all also lists the document-state
+      tables that MongoDB flows keep (<zone>._<flow>_documents).
+  lakehouse history [--lake DIR] [--limit N] [--format table|json|csv|markdown] TABLE
+      The table's commits, newest first: version, timestamp, operation, the rows it inserted,
+      updated and deleted, the files it added and removed, and its parameters (with
+      --format json: every column of DESCRIBE HISTORY, parameters and metrics as objects).
+      --limit N: the newest N only.
+  lakehouse changes [--lake DIR] --from V [--to V] [--format table|json|csv|markdown] TABLE
       The change data feed from V to V (inclusive; default: to the latest version): the changed
       rows with _change_type, _commit_version and _commit_timestamp (what
       table_changes('TABLE', from, to) answers). V is a version number or a timestamp
@@ -92,8 +86,11 @@ TABLE is zone.table (raw.orders), or the path of a Delta table containing '/' (.
 Options:
   --dir DIR            (demo) where the demo writes its captures, pipeline file and lake
   --broker HOST:PORT   (demo) a Kafka broker to produce the capture to and ingest from
-  --lake DIR           the lake folder (default: the current folder)
-  --format FORMAT      table (default), json (an array of row objects) or csv
+  --lake DIR           the lake folder. Default: $LAKEHOUSE_LAKE, else the lake that the
+                       lakehouse.json (or the only *.lakehouse.json) of the current folder or
+                       the nearest one above names, else the current folder
+  --format FORMAT      table (default; fits the terminal, long cells elided in the middle),
+                       json (an array of row objects), csv or markdown
   --stats              (query) print files read and skipped per table on stderr
   --limit N            (history) only the newest N commits
   --from V, --to V     (changes) the first and last version or timestamp
@@ -109,24 +106,38 @@ Options:
   --events             (run) progress as JSON lines
   --out DIR            (export-spark) where the PySpark files go
 
-Exit codes: 0 done, 1 the command failed (the reason is on stderr), 2 wrong usage or a pipeline file
-with problems (each listed with its JSON path).
+Shell completion: source <(lakehouse completion bash) in ~/.bashrc (zsh: the same with zsh;
+fish: lakehouse completion fish > ~/.config/fish/completions/lakehouse.fish).
+
+Exit codes: 0 done (also when a reader such as head closes the output early), 1 the command
+failed (the reason is on stderr), 2 wrong usage or a pipeline file with problems (each listed
+with its JSON path).
 `
 
-const COMMANDS: Record<string, (args: string[], out: Out) => Promise<number>> = {
-  query: queryCommand,
-  tables: tablesCommand,
-  history: historyCommand,
-  changes: changesCommand,
-  optimize: optimizeCommand,
-  vacuum: vacuumCommand,
-  ingest: ingestCommand,
-  sample: sampleCommand,
-  refine: refineCommand,
-  run: runCommand,
-  demo: demoCommand,
-  'export-spark': exportSparkCommand,
+type Command = (args: string[], out: Out) => Promise<number>
+
+/**
+ * Each command is loaded when it runs: `lakehouse --help` loads none of them, and `query` never
+ * loads kafkajs (the bundle is split per command, see esbuild.config.mjs).
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  query: async () => (await import('./query-command')).queryCommand,
+  tables: async () => (await import('./tables-command')).tablesCommand,
+  history: async () => (await import('./history-command')).historyCommand,
+  changes: async () => (await import('./changes-command')).changesCommand,
+  optimize: async () => (await import('./optimize-command')).optimizeCommand,
+  vacuum: async () => (await import('./vacuum-command')).vacuumCommand,
+  ingest: async () => (await import('./ingest-command')).ingestCommand,
+  sample: async () => (await import('./ingest-command')).sampleCommand,
+  refine: async () => (await import('./refine-command')).refineCommand,
+  run: async () => (await import('./refine-command')).runCommand,
+  demo: async () => (await import('./demo-command')).demoCommand,
+  'export-spark': async () => (await import('./export-command')).exportSparkCommand,
+  completion: async () => (await import('./completion-command')).completionCommand,
 }
+
+/** The commands as typed (completion lists them; it is a command itself, listed apart). */
+export const COMMAND_NAMES = Object.keys(COMMANDS).filter((c) => c !== 'completion')
 
 export async function main(argv: string[], out: Out = (t) => process.stdout.write(t)): Promise<number> {
   const [command, ...rest] = argv
@@ -134,14 +145,14 @@ export async function main(argv: string[], out: Out = (t) => process.stdout.writ
     out(USAGE)
     return 0
   }
-  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined
-  if (!run) throw new UsageError(`unknown command '${command}'. Run 'lakehouse help' for the list.`)
+  const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined
+  if (!load) throw new UsageError(`unknown command '${command}'.${didYouMean(command, COMMAND_NAMES)} Run 'lakehouse help' for the list.`)
   const dashDash = rest.indexOf('--')
   if (rest.slice(0, dashDash < 0 ? undefined : dashDash).some((a) => a === '--help' || a === '-h')) {
     out(USAGE)
     return 0
   }
-  return run(rest, out)
+  return (await load())(rest, out)
 }
 
 /** DuckDB's errors start with their kind: `Parser Error: …`, `Binder Error: …`, `IO Error: …`. */

@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
+import type { Json } from '@duckdb/node-api'
 import type { Kafka } from 'kafkajs'
 import { LakeEngine } from '../engine'
 import { loadPipeline, type PipelineSpec } from '../pipeline/pipeline-file'
@@ -55,12 +56,28 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       const [{ n }] = (await runQuery(lake, catalog, `SELECT count(*) AS n FROM ${entry.name}`)).rows
       tables.push({ table: entry.name, rows: Number(n), version: (await lake.snapshot(entry.path)).version })
     }
-    const recentChanges = (await runQuery(lake, catalog, `SELECT customer_id, name, address_city, loyalty_tier, _change_type, _commit_version
-      FROM table_changes('refined.customers', 0) ORDER BY _commit_version DESC, customer_id, _change_type DESC LIMIT 6`)).rows
+    const recentChanges = changedColumnsOnly((await runQuery(lake, catalog, `SELECT * EXCLUDE (_commit_timestamp)
+      FROM table_changes('refined.customers', 0) WHERE _change_type LIKE 'update_%'
+      ORDER BY _commit_version DESC, customer_id, _change_type DESC LIMIT 6`)).rows)
     return { dir, pipelineFile, lakeDir: pipeline.lakeDir, produced, tables, recentChanges }
   } finally {
     await lake.close()
   }
+}
+
+/**
+ * Update pairs with the key, the columns that changed in any of them, and the change columns: a
+ * pre- and post-image that differ only in a column left out would look identical.
+ */
+function changedColumnsOnly(rows: Record<string, Json>[]): Record<string, Json>[] {
+  const changed = new Set<string>()
+  for (let i = 0; i + 1 < rows.length; i += 2) {
+    for (const column of Object.keys(rows[i])) {
+      if (!column.startsWith('_') && JSON.stringify(rows[i][column]) !== JSON.stringify(rows[i + 1][column])) changed.add(column)
+    }
+  }
+  const keep = ['customer_id', ...[...changed].filter((c) => c !== 'customer_id'), '_change_type', '_commit_version']
+  return rows.map((row) => Object.fromEntries(keep.map((c) => [c, row[c] ?? null])))
 }
 
 function lines(messages: CapturedMessage[]): string {

@@ -15,7 +15,7 @@ export type JobState = 'starting' | 'running' | 'idle' | 'stopped' | 'failed'
 
 export type PipelineEvent =
   | { type: 'job'; job: string; state: JobState; error?: string; at: number }
-  | { type: 'batch'; job: string; table: string; version?: number; rows: number; messages?: number; deadLetters?: number; changes?: number; durationMs: number; at: number }
+  | { type: 'batch'; job: string; table: string; version?: number; rows: number; messages?: number; deadLetters?: number; skipped?: number; changes?: number; durationMs: number; at: number }
   /** Something the user must know that did not stop the job (a data-loss gap it was told to accept). */
   | { type: 'warning'; job: string; message: string; at: number }
 
@@ -54,14 +54,14 @@ export async function runPipeline(lake: LakeEngine, catalog: LakeCatalog, pipeli
     emit({ type: 'job', job: `source:${source.name}`, state: 'running', at: Date.now() })
     if (source.file) {
       const result = await ingestFile(lake, catalog, pipeline, source, { schemaRegistry: schemaRegistryOptions(pipeline.kafka) })
-      emit({ type: 'batch', job: `source:${source.name}`, table: source.table, rows: result.rows, messages: result.messages, deadLetters: result.deadLetters, durationMs: 0, at: Date.now() })
+      emit({ type: 'batch', job: `source:${source.name}`, table: source.table, rows: result.rows, messages: result.messages, deadLetters: result.deadLetters, skipped: result.skipped, durationMs: 0, at: Date.now() })
       return
     }
     await ingestKafka(lake, catalog, pipeline, source, {
       untilCaughtUp: options.untilCaughtUp, signal: options.signal, password: options.password,
       onBatch: (batch) => emit({
         type: 'batch', job: `source:${source.name}`, table: source.table, version: batch.rawVersion, rows: batch.rows,
-        messages: batch.messages, deadLetters: batch.deadLetters, durationMs: batch.durationMs, at: Date.now(),
+        messages: batch.messages, deadLetters: batch.deadLetters, skipped: batch.skipped, durationMs: batch.durationMs, at: Date.now(),
       }),
       onDataLoss: (_gaps, message) => emit({ type: 'warning', job: `source:${source.name}`, message: `data loss accepted (failOnDataLoss false): ${message}`, at: Date.now() }),
     })

@@ -65,5 +65,5 @@ test('errors are one clear line and a non-zero exit', () => {
   assert.match(syntax.stderr, /Parser Error/)
   const usage = lakehouse('query', '--format', 'xml', 'SELECT 1')
   assert.equal(usage.code, 2)
-  assert.match(usage.stderr, /--format must be table, json or csv/)
+  assert.match(usage.stderr, /--format must be table, json, csv or markdown/)
 })

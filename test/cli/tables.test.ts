@@ -56,10 +56,10 @@ test('without arguments or with --help, lakehouse prints the usage of every comm
     const { code, stdout } = lakehouse(...args)
     assert.equal(code, 0)
     for (const usage of [
-      /lakehouse query \[--lake DIR\] \[--format table\|json\|csv\] \[--stats\] "SQL"/,
-      /lakehouse tables \[--lake DIR\] \[--format table\|json\|csv\]/,
-      /lakehouse history \[--lake DIR\] \[--limit N\] \[--format table\|json\|csv\] TABLE/,
-      /lakehouse changes \[--lake DIR\] --from V \[--to V\] \[--format table\|json\|csv\] TABLE/,
+      /lakehouse query \[--lake DIR\] \[--format table\|json\|csv\|markdown\] \[--stats\] "SQL"/,
+      /lakehouse tables \[--lake DIR\] \[--format table\|json\|csv\|markdown\]/,
+      /lakehouse history \[--lake DIR\] \[--limit N\] \[--format table\|json\|csv\|markdown\] TABLE/,
+      /lakehouse changes \[--lake DIR\] --from V \[--to V\] \[--format table\|json\|csv\|markdown\] TABLE/,
       /lakehouse optimize \[--lake DIR\] \[--target-size BYTES\] TABLE/,
       /lakehouse vacuum \[--lake DIR\] \[--retention-hours H\] \[--dry-run\] \[--force\] TABLE/,
     ]) assert.match(stdout, usage)
@@ -83,7 +83,14 @@ test('history: the versions newest first with their operation, by name or by pat
   assert.deepEqual(tableRows(text).map((r) => [r[0], r[2]]), [['4', 'MERGE'], ['3', 'UPDATE'], ['2', 'WRITE'], ['1', 'WRITE'], ['0', 'WRITE']])
   const limited = JSON.parse(ok('history', '--lake', lakeDir, '--limit', '2', '--format', 'json', 'raw/orders'))
   assert.deepEqual(limited.map((r: Record<string, unknown>) => [r.version, r.operation, r.readVersion]), [[4, 'MERGE', 3], [3, 'UPDATE', 2]])
-  assert.deepEqual(JSON.parse(limited[1].operationParameters), { predicate: '["id = 3"]' })
+  // Parameters and metrics are objects, not JSON text; Spark's JSON-in-a-string predicates are parsed too.
+  assert.deepEqual(limited[1].operationParameters, { predicate: ['id = 3'] })
+  assert.equal(limited[0].operationMetrics.numTargetRowsDeleted, 1)
+  // The text shows what changed per commit, uncut: rows inserted, updated, deleted and files.
+  const [merge, update] = tableRows(text)
+  assert.match(merge[3], /^1 inserted, 1 deleted, \d+ copied$/)
+  assert.match(merge[4], /^\+\d+ -\d+$/)
+  assert.match(update[3], /^1 updated/)
   const csv = ok('history', '--lake', lakeDir, '--format', 'csv', '--limit', '1', 'raw.small')
   assert.match(csv, /^version,timestamp,operation,/)
   assert.match(csv.split('\r\n')[1], /^3,\d{4}-.*,WRITE,/)
@@ -140,7 +147,7 @@ test('errors: an unknown table lists the tables (exit 1), wrong usage exits 2, n
     const { code, stdout, stderr } = lakehouse(...command, '--lake', lakeDir, 'raw.nope')
     assert.equal(code, 1, command[0])
     assert.equal(stdout, '')
-    assert.match(stderr, /^lakehouse: unknown table 'raw\.nope' in the lake .* \(tables: raw\.orders, raw\.small, refined\.customers\)\n$/, command[0])
+    assert.match(stderr, /^lakehouse: unknown table 'raw\.nope' in the lake .* \(tables: raw\.orders, raw\.small, refined\.customers\)\. The lake is .* \(--lake\); pass --lake DIR to use another\n$/, command[0])
   }
   const notDelta = lakehouse('history', '--lake', lakeDir, './raw/nope')
   assert.equal(notDelta.code, 1)
@@ -150,20 +157,23 @@ test('errors: an unknown table lists the tables (exit 1), wrong usage exits 2, n
   assert.match(badVersion.stderr, /^lakehouse: the start version 9 is after the latest version 4/)
   const noLake = lakehouse('tables', '--lake', path.join(lakeDir, 'missing'))
   assert.equal(noLake.code, 1)
-  assert.match(noLake.stderr, /^lakehouse: the lake folder .*missing does not exist/)
+  assert.match(noLake.stderr, /^lakehouse: the lake folder .*missing \(--lake\) does not exist/)
 
   const usage: [string[], RegExp][] = [
-    [['history', '--lake', lakeDir, '--bogus', 'raw.orders'], /^lakehouse: history: Unknown option '--bogus'/],
+    [['history', '--lake', lakeDir, '--bogus', 'raw.orders'], /^lakehouse: history: unknown option '--bogus'\. Options: --lake --format --limit\n$/],
     [['history', '--lake', lakeDir, '--limit', 'ten', 'raw.orders'], /--limit must be a whole number >= 1, not 'ten'/],
     [['history', '--lake', lakeDir], /history takes TABLE, got none/],
     [['history', '--lake', lakeDir, 'orders'], /TABLE must be zone\.table .* or a path containing '\/'/],
     [['changes', '--lake', lakeDir, 'raw.orders'], /changes needs --from V/],
     [['changes', '--lake', lakeDir, '--from', 'yesterday', 'raw.orders'], /--from must be a version number or a timestamp/],
-    [['tables', '--lake', lakeDir, '--format', 'xml'], /--format must be table, json or csv, not 'xml'/],
+    [['tables', '--lake', lakeDir, '--format', 'xml'], /--format must be table, json, csv or markdown, not 'xml'/],
     [['optimize', '--lake', lakeDir, '--target-size', 'big', 'raw.small'], /--target-size must be a size in bytes/],
     [['vacuum', '--lake', lakeDir, '--retention-hours=-1', 'raw.small'], /--retention-hours must be a number of hours >= 0/],
-    [['vacuum', '--lake', lakeDir, '--dry-run=yes', 'raw.small'], /Option '--dry-run' does not take an argument/],
+    [['vacuum', '--lake', lakeDir, '--dry-run=yes', 'raw.small'], /--dry-run takes no value/],
     [['compact', 'raw.small'], /unknown command 'compact'/],
+    [['histroy', 'raw.small'], /unknown command 'histroy'\. Did you mean 'history'\?/],
+    [['history', '--lake', lakeDir, '--limt', '2', 'raw.small'], /unknown option '--limt'\. Did you mean '--limit'\?/],
+    [['tables', '--lake', lakeDir, '--format', 'jsn'], /not 'jsn'\. Did you mean 'json'\?/],
   ]
   for (const [args, message] of usage) {
     const { code, stderr } = lakehouse(...args)

@@ -59,7 +59,18 @@ test('the demo builds raw and refined from the capture; a second run changes not
   assert.deepEqual(JSON.parse(second.stdout).tables, report.tables, 'same rows, same versions')
   const text = lakehouse('demo', '--dir', 'demo')
   assert.match(text.stdout, /refined\.order_items +\| +\d+/)
-  assert.match(text.stdout, /lakehouse query --lake demo\/lake/)
+  assert.match(text.stderr, /source:customers: already up to date \(500 messages recorded in raw\.customers\)/)
+  // The document state is explained, not listed as if it were a table to query.
+  assert.doesNotMatch(text.stdout, /^refined\._customers_documents +\|/m)
+  assert.match(text.stdout, /Not listed: refined\._customers_documents, the current MongoDB document/)
+  // Every command under "Next:" runs as printed, in the folder the demo ran in.
+  const next = text.stdout.slice(text.stdout.indexOf('Next:')).split('\n').filter((l) => /^ {2}\S.*(query|history) /.test(l))
+  assert.equal(next.length, 3, text.stdout)
+  for (const line of next) {
+    const ran = spawnSync('bash', ['-c', line.trim()], { encoding: 'utf8', cwd: dir })
+    assert.equal(ran.status, 0, `${line}: ${ran.stderr}`)
+    assert.match(ran.stdout, /\(\d+ rows?\)\n$/, line)
+  }
   assert.equal(lakehouse('demo', '--broker', 'nonsense').code, 2)
 })
 

@@ -13,6 +13,11 @@ export function documentStateTable(flowTo: string, flowName: string): string {
   return `${flowTo.split('.')[0]}._${flowName}_documents`
 }
 
+/** Whether `zone.table` is a flow's document state: the engine's bookkeeping, hidden from listings unless asked for. */
+export function isDocumentStateTable(name: string): boolean {
+  return /^[^.]+\._.+_documents$/.test(name)
+}
+
 /** The stored documents of these entities. */
 export async function storedDocuments(lake: LakeEngine, table: string, entities: string[]): Promise<Map<string, string>> {
   const documents = new Map<string, string>()
