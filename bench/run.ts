@@ -3,7 +3,7 @@
  * as a ratio to a ceiling measured in the same run. Prints one JSON document on stdout; progress
  * goes to stderr.
  *
- * Flags: --quick (small sizes, for checking the harness), --only=snapshot|append|merge|changes|query|ingest|refine|resources,
+ * Flags: --quick (small sizes, for checking the harness), --only=snapshot|append|merge|changes|query|ingest|ingest-codecs|refine|resources,
  * --last-checkpoints-only (10k table: write only its last checkpoints, not one every 10 versions).
  */
 import * as os from 'node:os'
@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks'
 import { LakeEngine } from '../src/engine/lake-engine'
 import { runAppend } from './append-throughput'
 import { runIngestBench } from './ingest'
+import { runCompressedIngestBench } from './ingest-codecs'
 import { runQueryBench } from './query'
 import { runChangeFeed } from './change-feed'
 import { runMerge } from './merge'
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
       snapshot: 'median of 15 runs after 3 warm-up rounds; both tables and their ceilings timed interleaved at each commits-since-checkpoint; ceiling = lake.io.parquet.readRecords(latest checkpoint)',
       append: 'median of 5 repetitions on fresh directories after a 1% warm-up; ours and the ceiling alternate commit by commit; ceiling = DuckDB COPY (same SELECT) TO parquet zstd, one COPY per commit (partitioned: PARTITION_BY, APPEND)',
       merge: 'MERGE of 100k changed rows (70% updates, 20% inserts, 10% deletes, spread over every file) into a 1M-row table of 10 files; median of 3 repetitions (after one untimed, checked one), each on a fresh cp -r of the same table; ours and the ceiling alternate; ceiling = one DuckDB COPY (read_parquet(data files) FULL OUTER JOIN source) TO parquet zstd; ratio = ours ms / ceiling ms (> 1 is slower)',
+      ingestCompressed: 'a backlog of the same ~500 B JSON events written by kcat -z lz4 / -z zstd (librdkafka, default batching, linger.ms 100) on 16 partitions, ingestKafka untilCaughtUp into a fresh lake; ceiling = a plain kafkajs consumer with the same codecs registered (fresh group, eachBatch JSON.parse of every value) of the same topic, before and after ours (mean); ratio = ceiling ms / ours ms, with and without the group join',
       ingest: 'Kafka (librdkafka mock broker, this machine) backlog of JSON values of ~500 B on 32 partitions, ingestKafka untilCaughtUp into a fresh lake, once per batch setting; ceiling = a plain kafkajs consumer (fresh group, fromBeginning, eachBatch JSON.parse of every value) of the same backlog, timed before and after ours (mean of the two); ratio = ceiling ms / ours ms (< 1 is slower), with the group join (start → all committed / parsed) and without it (GROUP_JOIN event → same); latency = send → the raw table snapshot records the offset (polled every 10 ms), default batches, next to a plain consumer (send → received) at the same time',
       refine: 'one cdc refine batch of 100k Debezium events (90% updates, 10% deletes, each of 50k keys changed twice) from raw into a refined table of 50k rows with the change feed on, on a fresh copy of the lake per repetition (median of 3); ceiling = the same latest-per-key + FULL OUTER JOIN + COPY of the table and of its change rows as DuckDB statements over the same Parquet files; ratio = ceiling ms / ours ms (< 1 is slower). Latency: lakehouse run (runPipeline) on the mock broker, one change every 200 ms, produce → the flow commit that made it visible',
       changeFeed: 'SELECT count(*), sum(amount), sum(length(name)) over the change feed of a 20-version table (appends and MERGEs, ~400k change rows), planning and registering included; median of 7 runs after 2 warm-up rounds, interleaved with the ceiling = the same aggregate over read_parquet of the files the feed reads; ratio = ours rows/s / ceiling rows/s (< 1 is slower)',
@@ -78,6 +80,11 @@ async function main(): Promise<void> {
       Object.assign(output, await runIngestBench(lake, quick
         ? { messages: 20_000, partitions: 32, smallBatch: 5_000, perSend: 1_000, latencySeconds: 3, intervalMs: 20, pollMs: 10 }
         : { messages: 200_000, partitions: 32, smallBatch: 5_000, perSend: 1_000, latencySeconds: 10, intervalMs: 20, pollMs: 10 }))
+    }
+    if (!only || only === 'ingest-codecs') {
+      Object.assign(output, await runCompressedIngestBench(lake, quick
+        ? { codecs: ['lz4', 'zstd'], messages: 20_000, partitions: 8 }
+        : { codecs: ['lz4', 'zstd'], messages: 100_000, partitions: 16 }))
     }
     if (!only || only === 'refine') {
       Object.assign(output, await runRefineBench(lake, quick
