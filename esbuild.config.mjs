@@ -2,7 +2,7 @@
 // webview (webview/<panel>/main.ts, browser IIFE). Native and heavy modules stay external:
 // DuckDB is an N-API addon shipped in node_modules; kafkajs loads lazily.
 import * as esbuild from 'esbuild'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, rmSync } from 'node:fs'
 import * as path from 'node:path'
 
 const watch = process.argv.includes('--watch')
@@ -59,6 +59,8 @@ if (!isScript) {
 } else if (watch) {
   for (const options of builds) await (await esbuild.context(options)).watch()
 } else {
+  // Chunk names carry content hashes: clear the old ones, or packages would carry every past build.
+  rmSync('dist/cli-chunks', { recursive: true, force: true })
   const results = await Promise.all(builds.map((options) => esbuild.build(options)))
   const webview = results.find((r, i) => builds[i].outdir === 'dist/webview')
   if (webview?.metafile) reportPanelSizes(webview.metafile)

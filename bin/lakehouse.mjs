@@ -2,7 +2,7 @@
 // The `lakehouse` command: runs the bundle, dist/cli.mjs (split per command, so it starts in tens of
 // milliseconds). In a source checkout the bundle is rebuilt first whenever a source is newer than it,
 // so it is never stale: checking takes a few milliseconds, rebuilding about a second.
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
@@ -34,6 +34,10 @@ async function rebuild() {
     writeFileSync(temporary, file.contents)
     renameSync(temporary, file.path)
   }
+  // The chunks of earlier builds (their names carry content hashes) are no longer imported.
+  const current = new Set(files.map((f) => path.basename(f.path)))
+  const chunks = path.join(root, 'dist', 'cli-chunks')
+  for (const name of readdirSync(chunks)) if (!current.has(name)) rmSync(path.join(chunks, name), { force: true })
 }
 
 if (existsSync(path.join(root, 'src', 'cli', 'index.ts')) && (!existsSync(bundle) || statSync(bundle).mtimeMs < newestSource())) {

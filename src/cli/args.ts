@@ -7,7 +7,7 @@ import type { LakeEngine } from '../engine'
 import type { LakeCatalog } from '../query'
 import type { OutputFormat } from './format'
 import { findLake, type FoundLake } from './find-lake'
-import { didYouMean } from './suggest'
+import { didYouMean } from '../pipeline/did-you-mean'
 
 /** Wrong usage (exit code 2): an unknown option, a missing or malformed argument, a bad pipeline file. */
 export class UsageError extends Error {}

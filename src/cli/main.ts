@@ -4,7 +4,7 @@
  */
 import { DeltaError } from '../delta/errors'
 import { CommandError, UsageError, type Out } from './args'
-import { didYouMean } from './suggest'
+import { didYouMean } from '../pipeline/did-you-mean'
 
 export { CommandError, UsageError } from './args'
 

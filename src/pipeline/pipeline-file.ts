@@ -10,6 +10,7 @@ import * as path from 'node:path'
 import schema from '../../schemas/pipeline.schema.json'
 import { hintPathProblem, hintType, usesSchemaRegistry } from '../decode'
 import type { Transform } from '../transform'
+import { didYouMean } from './did-you-mean'
 
 export type SourceFormat = 'json' | 'debezium' | 'debezium-mongodb' | 'avro' | 'protobuf' | 'json-schema'
 
@@ -79,7 +80,8 @@ export class PipelineFileError extends Error {
 }
 
 const Ajv = (AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule
-const validateSchema = new Ajv({ allErrors: true, strict: false, discriminator: true }).compile<PipelineSpec>(schema)
+// verbose: each error carries the schema it broke, so an unknown name can be matched with the known ones.
+const validateSchema = new Ajv({ allErrors: true, strict: false, discriminator: true, verbose: true }).compile<PipelineSpec>(schema)
 
 /** `/sources/1/format` → `$.sources[1].format` */
 function jsonPath(pointer: string): string {
@@ -100,6 +102,27 @@ function secretsIn(value: unknown, at: string, found: PipelineProblem[]): void {
   }
 }
 
+const TRANSFORM_OPS = ['flatten', 'explode', 'select', 'rename', 'cast', 'filter', 'sql']
+
+/** `each transform needs "op": one of …, not 'flaten'. Did you mean 'flatten'?` */
+function transformOp(op: unknown): string {
+  const given = typeof op === 'string' ? `, not '${op}'.${didYouMean(op, TRANSFORM_OPS)}` : op === undefined ? '' : `, not ${JSON.stringify(op)}`
+  return `each transform needs "op": one of ${TRANSFORM_OPS.join(', ')}${given}`
+}
+
+/** `unknown property 'mdoe'. Did you mean 'mode'?` */
+function unknownProperty(name: string, parentSchema: unknown): string {
+  const known = Object.keys((parentSchema as { properties?: object } | undefined)?.properties ?? {})
+  return `unknown property '${name}'.${didYouMean(name, known)}`
+}
+
+/** `'apend' is not one of "append", "cdc". Did you mean 'append'?` */
+function notOneOf(value: unknown, allowed: unknown[]): string {
+  const list = allowed.map((v) => JSON.stringify(v)).join(', ')
+  const strings = allowed.filter((v): v is string => typeof v === 'string')
+  return `${JSON.stringify(value)} is not one of ${list}.${typeof value === 'string' ? didYouMean(value, strings) : ''}`
+}
+
 /** Check a parsed pipeline document; returns the problems (none when it is valid). */
 export function checkPipeline(document: unknown): PipelineProblem[] {
   const problems: PipelineProblem[] = []
@@ -115,13 +138,13 @@ export function checkPipeline(document: unknown): PipelineProblem[] {
         continue
       }
       const detail = error.keyword === 'additionalProperties'
-        ? `unknown property '${(error.params as { additionalProperty: string }).additionalProperty}'`
+        ? unknownProperty((error.params as { additionalProperty: string }).additionalProperty, error.parentSchema)
         : error.keyword === 'enum'
-          ? `${error.message}: ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`
+          ? notOneOf(error.data, (error.params as { allowedValues: unknown[] }).allowedValues)
           : error.keyword === 'oneOf' && inSource
             ? 'a source needs exactly one of "topic", "topicPattern" or "file"'
             : error.keyword === 'discriminator'
-              ? 'each transform needs "op": one of flatten, explode, select, rename, cast, filter, sql'
+              ? transformOp((error.params as { tagValue?: unknown }).tagValue)
               : error.message ?? 'invalid'
       problems.push({ path: jsonPath(error.instancePath), message: detail })
     }

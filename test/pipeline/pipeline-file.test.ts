@@ -34,10 +34,22 @@ test('problems are reported with their JSON paths, all at once', () => {
   broken.extra = true
   const problems = checkPipeline(broken)
   const byPath = Object.fromEntries(problems.map((p) => [p.path, p.message]))
-  assert.match(byPath['$.sources[0].format'], /must be equal to one of the allowed values: "json", "debezium", "debezium-mongodb", "avro"/)
+  assert.match(byPath['$.sources[0].format'], /^"xml" is not one of "json", "debezium", "debezium-mongodb", "avro", /)
   assert.match(byPath['$.sources[1].table'], /must match pattern/)
   assert.match(byPath['$.sources[2]'], /exactly one of "topic", "topicPattern" or "file"/)
   assert.match(byPath['$'], /unknown property 'extra'/)
+})
+
+test('a mistyped name or value is quoted, with what was probably meant', () => {
+  const typos = structuredClone(valid) as Record<string, any>
+  typos.sources[0].format = 'jsn'
+  typos.sources[0].startingOfsets = 'earliest'
+  typos.flows = [{ name: 'f', from: 'raw.a', to: 'refined.a', mode: 'apend', transforms: [{ op: 'flaten' }, { op: 'sql' }] }]
+  const byPath = Object.fromEntries(checkPipeline(typos).map((p) => [p.path, p.message]))
+  assert.match(byPath['$.sources[0].format'], /^"jsn" is not one of .*\. Did you mean 'json'\?$/)
+  assert.equal(byPath['$.sources[0]'], "unknown property 'startingOfsets'. Did you mean 'startingOffsets'?")
+  assert.match(byPath['$.flows[0].mode'], /^"apend" is not one of "append", "cdc"\. Did you mean 'append'\?$/)
+  assert.match(byPath['$.flows[0].transforms[0]'], /one of flatten, explode, select, rename, cast, filter, sql, not 'flaten'\. Did you mean 'flatten'\?$/)
 })
 
 test('credentials in the file are refused wherever they are', () => {
