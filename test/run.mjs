@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import * as path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const testDir = path.dirname(fileURLToPath(import.meta.url))
 const suites = process.argv.slice(2)
@@ -46,7 +46,10 @@ if (needs.size > 0) {
   if (prerequisites.status !== 0) process.exit(prerequisites.status ?? 1)
 }
 
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
+// node's spec reporter, but known gaps (todo) are listed as such, not under "failing tests", and the
+// run ends with what was skipped and why and a plain "N passed, N failed" line (summary-reporter.mjs).
+const reporter = `--test-reporter=${pathToFileURL(path.join(testDir, 'summary-reporter.mjs')).href}`
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', reporter, '--test-concurrency=2', ...files], {
   stdio: 'inherit',
   cwd: path.dirname(testDir),
 })
