@@ -2,7 +2,7 @@
  * Where the shared conformance data lives, and how to compare what we read with an expected
  * Parquet result inside DuckDB (order-insensitive, exact values, types compared by name).
  */
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { quoteIdentifier, quoteString } from '../../src/delta/schema'
@@ -100,4 +100,15 @@ export function equivalentTypes(actual: string, expected: string): boolean {
   const e = normalise(expected)
   if (a === e) return true
   return a.replace(/TIMESTAMPTZ/g, 'TIMESTAMP') === e
+}
+
+/**
+ * Where a conformance suite leaves its counts for scripts/conformance-summary.mjs, which turns
+ * them into the README's conformance figures.
+ */
+export const conformanceArtifactsDir = path.join(repoRoot, '.test-artifacts', 'conformance')
+
+export function writeConformanceTally(suite: string, tally: object): void {
+  mkdirSync(conformanceArtifactsDir, { recursive: true })
+  writeFileSync(path.join(conformanceArtifactsDir, `${suite}.json`), `${JSON.stringify({ suite, writtenAt: new Date().toISOString(), ...tally }, null, 2)}\n`)
 }
