@@ -88,6 +88,7 @@ export async function sampleCommand(args: string[], out: Out): Promise<number> {
     samples.push({ topic: message.topic, partition: message.partition, offset: message.offset, key: message.key ? Buffer.from(message.key).toString('utf8') : null, decoded: await decoder.decode(message) })
   }
   let partitions: SampledPartition[] | undefined
+  let unreadable: string[] = []
   if (source.file) {
     for await (const message of readCapture(path.resolve(path.dirname(pipeline.file), source.file))) {
       await take(message)
@@ -99,6 +100,7 @@ export async function sampleCommand(args: string[], out: Out): Promise<number> {
     const sampled = await sampleTopicMessages(pipeline.kafka, source.topic, { limit, groupId: pipeline.kafka.consumer?.groupId ?? `lakehouse-${source.name}` })
       .catch((error: unknown) => { throw new CommandError(`source '${source.name}': ${(error as Error).message}`) })
     partitions = sampled.partitions
+    unreadable = sampled.unreadable
     for (const message of sampled.messages) await take(message)
   }
   let inferred: StructType = inferSchema([])
@@ -111,6 +113,7 @@ export async function sampleCommand(args: string[], out: Out): Promise<number> {
     source: source.name, format: source.format, schema,
     ...(hints.size ? { inferredSchema: inferred } : {}),
     ...(partitions ? { partitions } : {}),
+    ...(unreadable.length ? { unreadable } : {}),
     messages: shown,
   }, null, 2) + '\n')
   return 0

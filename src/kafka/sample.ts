@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto'
 import { logLevel, type Kafka } from 'kafkajs'
 import type { KafkaSettings } from '../pipeline/pipeline-file'
 import { kafkaClient } from './client'
+import { codecFailureOf } from './codecs'
 
 export interface SampledPartition {
   partition: number
@@ -39,6 +40,8 @@ export interface TopicMessages {
   messages: SampledMessage[]
   /** The topic retains more messages than were sampled. */
   truncated: boolean
+  /** Record batches in the sampled range that cannot be read (corrupt, or a codec no Kafka defines): what and where. */
+  unreadable: string[]
 }
 
 export interface SampleTopicOptions {
@@ -84,6 +87,9 @@ export async function sampleTopicMessages(kafka: KafkaSettings, topic: string, o
   const client = browsingClient(kafka, options)
   const admin = client.admin()
   const messages: SampledMessage[] = []
+  const unreadable = new Map<string, string>()
+  // Each offset once: a seek after a rebalance may deliver a message twice.
+  const seen = new Set<string>()
   const consumer = client.consumer({ groupId: `lakehouse-sample-${randomUUID()}`, maxWaitTimeInMs: 200, ...sessionSettings(kafka) })
   let partitions: SampledPartition[] = []
   let expected = 0
@@ -109,16 +115,24 @@ export async function sampleTopicMessages(kafka: KafkaSettings, topic: string, o
       autoCommit: false,
       eachMessage: async ({ partition, message }) => {
         const start = starts.get(partition)
-        if (start === undefined || Number(message.offset) < start || messages.length >= expected) return
-        // A seek after a rebalance may deliver a message twice.
-        if (messages.some((m) => m.partition === partition && m.offset === message.offset)) return
+        if (start === undefined || Number(message.offset) < start || seen.size >= expected) return
+        if (seen.has(`${partition}:${message.offset}`)) return
+        seen.add(`${partition}:${message.offset}`)
+        // A batch that cannot be read arrives as records that only say so (see codecs.ts).
+        const failure = codecFailureOf(topic, partition, message)
+        if (failure) {
+          const offsets = failure.lastOffset === failure.firstOffset ? failure.firstOffset : `${failure.firstOffset}–${failure.lastOffset}`
+          unreadable.set(`${partition}:${failure.firstOffset}`, `partition ${partition} offset ${offsets}: a record batch compressed with ${failure.codec} cannot be read: ${failure.reason}`)
+          if (seen.size >= expected) done()
+          return
+        }
         messages.push({
           topic, partition, offset: message.offset, timestamp: message.timestamp,
           key: message.key ? new Uint8Array(message.key) : null,
           value: message.value ? new Uint8Array(message.value) : null,
           headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, headerText(v)])),
         })
-        if (messages.length >= expected) done()
+        if (seen.size >= expected) done()
       },
     })
     await finished
@@ -134,7 +148,7 @@ export async function sampleTopicMessages(kafka: KafkaSettings, topic: string, o
   }
   messages.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)))
   const retained = partitions.reduce((n, p) => n + (Number(p.high) - Number(p.low)), 0)
-  return { partitions, messages, truncated: retained > messages.length }
+  return { partitions, messages, truncated: retained > messages.length, unreadable: [...unreadable.values()] }
 }
 
 type Admin = ReturnType<Kafka['admin']>

@@ -9,6 +9,7 @@
  * written and nothing of it (no dead letters either).
  */
 import assert from 'node:assert/strict'
+import { sampleTopicMessages } from '../../src/kafka/sample'
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { after, before, describe, test } from 'node:test'
@@ -172,6 +173,11 @@ describe('ingest of topics written by kcat (librdkafka), in every codec', () => 
       const dead = (await runQuery(env.lake, env.catalog, `SELECT count(*) AS n FROM raw._dead_letters WHERE source = 's_corrupt'`).catch(() => ({ rows: [{ n: 0 }] }))).rows
       assert.equal(Number(dead[0].n), 0, 'no dead letters: the batch is not the messages’ fault')
     }
+    // Sampling the topic (lakehouse sample, the topic panel) shows the readable messages and says
+    // which batch it could not read, instead of showing the batch as empty messages.
+    const sampled = await sampleTopicMessages({ brokers: env.broker.brokers }, 'corrupt', { limit: 40 })
+    assert.deepEqual(sampled.messages.map((m) => `${m.partition}:${m.offset}`), [...['0', '1', '2', '3', '4', '8', '9', '10', '11'].map((o) => `0:${o}`), ...['0', '1', '2', '3'].map((o) => `1:${o}`)])
+    assert.deepEqual(sampled.unreadable, ['partition 0 offset 5–7: a record batch compressed with lz4 cannot be read: LZ4 frame: header checksum mismatch'])
   })
 
   test('a codec left unreadable on purpose stops the job naming topic, partition, offsets and codec', async () => {
