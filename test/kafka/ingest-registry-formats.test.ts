@@ -132,7 +132,7 @@ describe('Kafka ingest of Confluent-framed Protobuf and JSON Schema', () => {
   test('the topic panel shows the schema\'s registry id, subject and version, and the typed tree, for both formats', async () => {
     for (const [topic, format, id, subject] of [['proto-orders', 'protobuf', IDS.orders, 'orders-value'], ['json-orders', 'json-schema', IDS.order, 'json-orders-value']] as const) {
       const posted: Array<Record<string, unknown>> = []
-      const handler = createTopicHandler({ lake, log: { info: () => {}, error: (m) => posted.push({ type: 'log-error', m }) } },
+      const handler = createTopicHandler({ lake, catalog, log: { info: () => {}, error: (m) => posted.push({ type: 'log-error', m }) } },
         { source: { kafka: pipeline.kafka!, topic, format, schemaRegistry: { url: registryUrl } }, restore: {} }, (m) => posted.push(m as unknown as Record<string, unknown>))
       await handler.receive({ type: 'ready' })
       await handler.dispose()

@@ -13,7 +13,8 @@ import { after, before, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import { createTopicHandler, type TopicHandler } from '../../src/extension/panels/topic-handler'
 import { ingestKafka } from '../../src/pipeline/ingest-kafka'
-import type { SourceSpec } from '../../src/pipeline/pipeline-file'
+import type { FlowSpec, SourceSpec } from '../../src/pipeline/pipeline-file'
+import type { TopicFlow } from '../../src/extension/panels/topic-handler'
 import type { Transform } from '../../src/transform'
 import { captureLines, mongoStream } from '../helpers/cdc-streams'
 import { produceJson } from '../kafka/broker'
@@ -24,6 +25,10 @@ import { XSS_IMG, XSS_SCRIPT } from './payloads'
 const TOPIC = 'pg.shop.orders'
 const source: SourceSpec = { name: 'orders', topic: TOPIC, format: 'debezium', table: 'raw.orders' }
 const FLATTEN: Transform[] = [{ op: 'flatten' }]
+/** The source as the pipeline file has it: a hint types source.lsn (the tree marks it). */
+const hinted: SourceSpec = { ...source, schemaHints: { 'source.lsn': 'string' } }
+const flowOf = (transforms: Transform[], more: Partial<FlowSpec> = {}): TopicFlow =>
+  ({ source: hinted, flow: { name: 'orders', from: 'raw.orders', to: 'refined.orders', mode: 'append', transforms, ...more } })
 const log = hostLog()
 let env: IngestLake
 let browser: Browser
@@ -48,9 +53,9 @@ before(async () => {
     { key: '{"id":3}', value: Buffer.from('{"op": "c", not json'), partition: 1 },
     { key: '{"id":2}', value: null, partition: 1 },
   ])
-  panel = await openPanel(browser, server, 'topic', (post) => (handler = createTopicHandler({ lake: env.lake, log }, {
+  panel = await openPanel(browser, server, 'topic', (post) => (handler = createTopicHandler({ lake: env.lake, catalog: env.catalog, log }, {
     source: { kafka: env.pipeline.kafka!, topic: TOPIC, format: 'debezium', name: 'orders', groupId: 'lakehouse-orders' },
-    flow: { transforms: FLATTEN },
+    flow: flowOf(FLATTEN),
     restore: { source: { topic: TOPIC, format: 'debezium', name: 'orders' }, pipelineFile: env.pipeline.file },
   }, post)))
   await reportFirstPaint('topic', panel.page, '#messages tbody tr')
@@ -98,6 +103,10 @@ test('the schema is a tree with types that opens and closes by keyboard', async 
   await page.keyboard.press('ArrowRight')
   assert.equal(await page.locator('li[data-path="after/customer/address/city"]').getAttribute('aria-label'), 'city: string')
   assert.equal(await page.locator('li[data-path="after/items"]').getAttribute('aria-label'), 'items: array<struct>')
+  // The source's schemaHints type a column as ingest will: marked in the tree.
+  assert.equal(await page.locator('li[data-path="source/lsn"]').getAttribute('aria-label'), 'lsn: string, from hint')
+  assert.equal(await page.locator('li[data-path="source/lsn"] .hint-badge').textContent(), 'from hint')
+  assert.equal(await page.locator('li[data-path="source/db"] .hint-badge').count(), 0)
   assert.deepEqual(((panel.state() as { expanded: string[] }).expanded).sort(), ['after', 'after/customer', 'after/customer/address', 'before', 'source'])
 })
 
@@ -143,33 +152,46 @@ test('filters: key, partition, offset range, time range and text', async () => {
   await page.locator('#clear-filters').click()
 })
 
-test('selecting a message shows its raw text, the decoded envelope and the flattened row; a new flow redoes it', async () => {
+test('selecting a message shows its raw text, the decoded envelope and what the flow writes; a new flow redoes it', async () => {
   const { page } = panel
   await page.locator('#messages tbody tr[data-index="0"]').click()
-  await page.waitForSelector('#flattened table')
+  await page.waitForSelector('#flattened-rows table')
   assert.equal(JSON.parse((await page.locator('#raw-text').textContent())!).after.customer.name, 'Ann')
   const decoded = JSON.parse((await page.locator('#decoded').textContent())!)
   assert.deepEqual([decoded.op, decoded.before, decoded.after.customer.address.city, decoded.source.lsn], ['c', null, 'Lyon', 1])
-  const flatHeaders = await page.$$eval('#flattened th > span:first-child', (cells) => cells.map((c) => c.textContent))
-  assert.ok(flatHeaders.includes('after_customer_name') && flatHeaders.includes('after_customer_address_city'), JSON.stringify(flatHeaders))
-  const flatRow = await cellTexts(page, '#flattened tbody tr')
-  assert.equal(flatRow[0][flatHeaders.indexOf('after_customer_name')], 'Ann')
+  // The flow runs on the raw row: the Kafka columns are there to flatten and select.
+  const flatHeaders = await page.$$eval('#flattened-rows th > span:first-child', (cells) => cells.map((c) => c.textContent))
+  for (const name of ['after_customer_name', 'after_customer_address_city', '_offset', '_partition', '_key']) assert.ok(flatHeaders.includes(name), `${name} in ${JSON.stringify(flatHeaders)}`)
+  const flatRow = await cellTexts(page, '#flattened-rows tbody tr')
+  assert.deepEqual([flatRow[0][flatHeaders.indexOf('after_customer_name')], flatRow[0][flatHeaders.indexOf('_offset')], flatRow[0][flatHeaders.indexOf('_key')]], ['Ann', '0', '{"id":1}'])
+  assert.match((await page.locator('#flattened .preview-caption').first().textContent())!, /^Written to refined\.orders \(flow orders\):/)
+  const rawHeaders = await page.$$eval('#raw-row th > span:first-child', (cells) => cells.map((c) => c.textContent))
+  assert.deepEqual(rawHeaders.filter((n) => n!.startsWith('_')), ['_topic', '_partition', '_offset', '_timestamp', '_key', '_headers', '_tombstone'])
 
   // By keyboard: the next row, Enter.
   await page.keyboard.press('ArrowDown')
   await page.keyboard.press('Enter')
   await page.waitForFunction(() => document.querySelector('#detail h2')?.textContent === 'Partition 0, offset 1')
-  await page.waitForSelector('#flattened table')
+  await page.waitForSelector('#flattened-rows table')
   assert.equal(JSON.parse((await page.locator('#decoded').textContent())!).after.customer.name, 'Ann B')
 
-  // The pipeline file's transforms change: the host sends the selected message again.
-  await handler.setFlow({ transforms: [...FLATTEN, { op: 'select', columns: ['after_id', 'after_customer_name'] }] as Transform[] })
-  await page.waitForFunction(() => document.querySelectorAll('#flattened th').length === 2)
-  assert.deepEqual(await cellTexts(page, '#flattened tbody tr'), [['1', 'Ann B']])
-  await handler.setFlow({ transforms: [{ op: 'select', columns: ['no_such_column'] }] as Transform[] })
+  // The pipeline file's flow changes: the host sends the selected message again.
+  await handler.setFlow(flowOf([...FLATTEN, { op: 'select', columns: ['after_id', 'after_customer_name', '_offset'] }]))
+  await page.waitForFunction(() => document.querySelectorAll('#flattened-rows th').length === 3)
+  assert.deepEqual(await cellTexts(page, '#flattened-rows tbody tr'), [['1', 'Ann B', '1']])
+  // A cdc flow writes the change's after image, merged, keyed.
+  await handler.setFlow(flowOf(FLATTEN, { mode: 'cdc', key: ['id'] }))
+  await page.waitForFunction(() => [...document.querySelectorAll('#flattened-rows th > span:first-child')].some((c) => c.textContent === 'customer_name'))
+  const cdcHeaders = await page.$$eval('#flattened-rows th > span:first-child', (cells) => cells.map((c) => c.textContent))
+  assert.ok(!cdcHeaders.includes('_offset') && !cdcHeaders.includes('op'), JSON.stringify(cdcHeaders))
+  assert.equal((await cellTexts(page, '#flattened-rows tbody tr'))[0][cdcHeaders.indexOf('customer_name')], 'Ann B')
+  await handler.setFlow(flowOf([{ op: 'select', columns: ['no_such_column'] }]))
   await page.waitForSelector('#flattened.error')
-  assert.match((await page.locator('#flattened').textContent())!, /transform 1 \(select\)/)
-  await handler.setFlow({ transforms: FLATTEN })
+  assert.match((await page.locator('#flattened').textContent())!, /flow 'orders' transforms\[0\]: .*no_such_column/)
+  await handler.setFlow({ problem: 'the pipeline file has problems the jobs would stop at: $.flows[0].mode: "apend" is not one of "append", "cdc"' })
+  await page.waitForFunction(() => /apend/.test(document.querySelector('#flattened.error')?.textContent ?? ''))
+  await handler.setFlow(flowOf(FLATTEN))
+  await page.waitForSelector('#flattened-rows table')
   assert.equal((panel.state() as { selected: number }).selected, 1)
   await page.screenshot({ path: screenshotPath('topic'), fullPage: true })
 })
@@ -177,7 +199,7 @@ test('selecting a message shows its raw text, the decoded envelope and the flatt
 test('untrusted values, a malformed value and a tombstone in the detail', async () => {
   const { page } = panel
   await page.locator('#messages tbody tr[data-index="2"]').click()
-  await page.waitForSelector('#flattened table')
+  await page.waitForSelector('#flattened-rows table')
   assert.equal(JSON.parse((await page.locator('#decoded').textContent())!).after.customer.name, XSS_IMG)
   assert.match((await page.locator('#flattened').textContent())!, /<\/script><script>window.__xss=2<\/script>/)
   assert.match((await page.locator('.headers-line').textContent())!, /trace=<img src=x onerror=/)
@@ -185,8 +207,12 @@ test('untrusted values, a malformed value and a tombstone in the detail', async 
   await page.waitForSelector('#decoded.error')
   assert.match((await page.locator('#decoded').textContent())!, /^invalid-json/)
   assert.equal(await page.locator('#raw-text').textContent(), '{"op": "c", not json')
+  await page.waitForSelector('#flattened.error')
+  assert.match((await page.locator('#flattened').textContent())!, /^Ingest writes this message to raw\._dead_letters, not to the raw table: invalid-json/)
   await page.locator('#messages tbody tr[data-index="4"]').click()
   await page.waitForFunction(() => document.getElementById('decoded')?.textContent?.startsWith('A tombstone'))
+  await page.waitForSelector('#flattened-note')
+  assert.equal(await page.locator('#flattened-note').textContent(), 'No row: a tombstone: flows skip it.')
   assert.equal(await page.locator('img, script:not([src])').count(), 0)
   assert.equal(await page.evaluate(() => (window as { __xss?: unknown }).__xss), undefined)
 })
@@ -215,10 +241,10 @@ test('malformed messages are rejected on both sides; a reload keeps the filters 
   ])
 
   await page.locator('#messages tbody tr[data-index="1"]').click()
-  await page.waitForSelector('#flattened table')
+  await page.waitForSelector('#flattened-rows table')
   await fill(page, 'filter-key', '"id":1')
   await panel.reload()
-  await page.waitForSelector('#flattened table')
+  await page.waitForSelector('#flattened-rows table')
   assert.equal(await page.locator('#filter-key').evaluate((f) => (f as HTMLElement & { value: string }).value), '"id":1')
   assert.deepEqual(await listed(page), ['0:0', '0:1'])
   assert.equal(await page.locator('#messages tbody tr.selected').getAttribute('data-index'), '1')
@@ -228,7 +254,7 @@ test('malformed messages are rejected on both sides; a reload keeps the filters 
 test('a MongoDB capture file: Extended JSON shown converted', async () => {
   const file = path.join(env.lakeDir, 'mongo.jsonl')
   writeFileSync(file, captureLines(mongoStream({ seed: 3, keys: 3, changes: 6 }).messages))
-  const mongo = await openPanel(browser, server, 'topic', (post) => createTopicHandler({ lake: env.lake, log }, { source: { file, format: 'debezium-mongodb' }, restore: {} }, post))
+  const mongo = await openPanel(browser, server, 'topic', (post) => createTopicHandler({ lake: env.lake, catalog: env.catalog, log }, { source: { file, format: 'debezium-mongodb' }, restore: {} }, post))
   try {
     const { page } = mongo
     await page.locator('#messages tbody tr[data-index="0"]').click()

@@ -187,9 +187,14 @@ export interface SchemaNode {
   name: string
   type: string
   nullable: boolean
+  /** The type comes from the source's schemaHints, not from the values. */
+  hint?: boolean
   children: SchemaNode[]
 }
-const schemaNode: Validator<SchemaNode> = object({ name, type: text(4096), nullable: boolean, children: array(lazy(() => schemaNode)) })
+const schemaNode: Validator<SchemaNode> = object({ name, type: text(4096), nullable: boolean, hint: optional(boolean), children: array(lazy(() => schemaNode)) })
+
+/** A table's rows in the topic panel's preview (the raw row, a child table's rows). */
+const previewTable = object({ table: name, columns: array(column), rows: array(array(jsonValue)) })
 
 const messageSummary = object({
   index: count,
@@ -274,9 +279,23 @@ export const topicToPanel = union({
     /** The first bytes of the value in hex. */
     hex: string,
     decoded: decodedValue,
-    /** The row the flow's transforms would produce, when the panel knows a flow (or why it could not). */
+    /**
+     * What the flow writes for this message, when the panel knows a flow: its target's rows (and
+     * the raw row ingest writes, the child tables' rows, a note when it writes none), the dead
+     * letter ingest writes instead, or why the jobs would fail.
+     */
     flattened: optional(union({
-      rows: object({ type: literal('rows'), columns: array(column), rows: array(array(jsonValue)) }),
+      rows: object({
+        type: literal('rows'),
+        flow: optional(name),
+        table: optional(name),
+        columns: array(column),
+        rows: array(array(jsonValue)),
+        note: optional(text(4096)),
+        raw: optional(previewTable),
+        children: optional(array(previewTable)),
+      }),
+      'dead-letter': object({ type: literal('dead-letter'), reason: text(4096), detail: optional(string) }),
       error: object({ type: literal('error'), message: string }),
     })),
   }),

@@ -18,7 +18,7 @@ import { byId, h, replaceChildren } from '../shared/dom'
 import { cellText, formatBytes, formatCount, formatTime, isNumericType } from '../shared/format'
 import { connectToHost } from '../shared/host'
 import { rowKeys } from '../shared/row-keys'
-import { topicToPanel, type MessageSummary, type SchemaSource, type TopicToHost, type TopicToPanel } from '../shared/protocol'
+import { topicToPanel, type JsonValue, type MessageSummary, type SchemaSource, type TopicToHost, type TopicToPanel } from '../shared/protocol'
 import { array, count, jsonValue, object, optional, record, string, type Infer } from '../shared/validate'
 import { filterProblems, matches, type MessageFilters } from './filters'
 import { schemaTree } from './schema-tree'
@@ -197,21 +197,39 @@ function showMessage(message: Message): void {
     : message.decoded.type === 'tombstone'
       ? h('p', { id: 'decoded', class: 'muted' }, 'A tombstone (no value): deletes the key.')
       : h('div', { id: 'decoded', class: 'error' }, `${message.decoded.reason}${message.decoded.detail ? `: ${message.decoded.detail}` : ''}`)
-  let flattened: HTMLElement
-  if (!message.flattened) flattened = h('p', { id: 'flattened', class: 'muted' }, message.decoded.type === 'row' ? 'No flow reads this source in the pipeline file.' : 'Nothing to flatten.')
-  else if (message.flattened.type === 'error') flattened = h('div', { id: 'flattened', class: 'error' }, message.flattened.message)
-  else {
-    const { columns, rows } = message.flattened
-    flattened = h('div', { id: 'flattened', class: 'scroll' }, h('table', { class: 'data flattened', 'aria-label': 'The row the flow makes of this message' },
-      h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col', class: isNumericType(c.type) ? 'num' : '' }, h('span', null, c.name), h('span', { class: 'coltype' }, c.type))))),
-      h('tbody', null, rows.map((row) => h('tr', null, row.map((v, i) => h('td', { class: `${isNumericType(columns[i]?.type ?? '') ? 'num' : ''}${v === null ? ' null' : ''}` }, cellText(v))))))))
-  }
+  const flattened = flattenedView(message)
   replaceChildren(detail,
     h('h2', null, summary ? `Partition ${summary.partition}, offset ${summary.offset}` : `Message ${message.index}`),
     summary && Object.keys(summary.headers).length ? h('p', { class: 'muted headers-line' }, `Headers: ${headersText(summary.headers)}`) : null,
     h('vscode-collapsible', { title: 'Raw value', open: true, id: 'raw-section' }, raw),
     h('vscode-collapsible', { title: 'Decoded', open: true, id: 'decoded-section' }, decoded),
     h('vscode-collapsible', { title: 'Flattened by the flow', open: true, id: 'flattened-section' }, flattened))
+}
+
+/** What the flow writes for the message: its target's rows, then the raw row and the child tables' rows. */
+function flattenedView(message: Message): HTMLElement {
+  const preview = message.flattened
+  if (!preview) return h('p', { id: 'flattened', class: 'muted' }, 'No flow reads this source in the pipeline file.')
+  if (preview.type === 'error') return h('div', { id: 'flattened', class: 'error' }, preview.message)
+  if (preview.type === 'dead-letter') {
+    return h('div', { id: 'flattened', class: 'error' }, `Ingest writes this message to raw._dead_letters, not to the raw table: ${preview.reason}${preview.detail ? ` (${preview.detail})` : ''}`)
+  }
+  const target = preview.table ? `${preview.table}${preview.flow ? ` (flow ${preview.flow})` : ''}` : 'the flow\'s table'
+  return h('div', { id: 'flattened' },
+    h('p', { class: 'muted preview-caption' }, `Written to ${target}:`),
+    preview.note ? h('p', { id: 'flattened-note', class: 'muted' }, `No row: ${preview.note}.`) : null,
+    preview.rows.length ? previewTableView('flattened-rows', `The rows the flow writes to ${target}`, preview.columns, preview.rows) : null,
+    ...(preview.children ?? []).map((child) => h('div', { class: 'preview-child' },
+      h('p', { class: 'muted preview-caption' }, `Written to ${child.table}:`),
+      child.rows.length ? previewTableView(`flattened-child-${child.table}`, `The rows the flow writes to ${child.table}`, child.columns, child.rows) : h('p', { class: 'muted' }, 'No row.'))),
+    preview.raw ? h('vscode-collapsible', { title: `Raw row (${preview.raw.table})`, id: 'raw-row-section' },
+      previewTableView('raw-row', `The row ingest writes to ${preview.raw.table}`, preview.raw.columns, preview.raw.rows)) : null)
+}
+
+function previewTableView(id: string, label: string, columns: { name: string; type: string }[], rows: JsonValue[][]): HTMLElement {
+  return h('div', { class: 'scroll', id }, h('table', { class: 'data flattened', 'aria-label': label },
+    h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col', class: isNumericType(c.type) ? 'num' : '' }, h('span', null, c.name), h('span', { class: 'coltype' }, c.type))))),
+    h('tbody', null, rows.map((row) => h('tr', null, row.map((v, i) => h('td', { class: `${isNumericType(columns[i]?.type ?? '') ? 'num' : ''}${v === null ? ' null' : ''}` }, cellText(v))))))))
 }
 
 // ---- wiring

@@ -27,10 +27,11 @@ export function schemaTree(nodes: SchemaNode[], options: SchemaTreeOptions): HTM
       h('span', { class: 'twisty', 'aria-hidden': 'true' }, parent ? (open ? '▾' : '▸') : ''),
       h('span', { class: 'field' }, node.name),
       h('span', { class: 'type' }, node.type),
-      node.nullable ? null : h('span', { class: 'muted' }, ' not null'))
+      node.nullable ? null : h('span', { class: 'muted' }, ' not null'),
+      node.hint ? h('span', { class: 'hint-badge', title: 'Typed by the source\'s schemaHints in the pipeline file' }, 'from hint') : null)
     const li = h('li', {
       role: 'treeitem', tabindex: -1, 'aria-level': level, 'data-path': path,
-      'aria-expanded': parent ? String(open) : null, 'aria-label': `${node.name}: ${node.type}${node.nullable ? '' : ', not null'}`,
+      'aria-expanded': parent ? String(open) : null, 'aria-label': `${node.name}: ${node.type}${node.nullable ? '' : ', not null'}${node.hint ? ', from hint' : ''}`,
     }, label)
     if (open) li.append(h('ul', { role: 'group' }, node.children.map((child) => item(child, `${path}/${child.name}`, level + 1))))
     return li

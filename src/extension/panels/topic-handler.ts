@@ -3,15 +3,16 @@
  * the pipeline) or a topic on a broker: a sample of its messages decoded with the source's format,
  * the schema inferred from them (and where it comes from: a Connect `schema`, the Schema
  * Registry), per-partition offsets and the pipeline group's lag, and for a selected message its
- * raw bytes, decoded value and the row the flow's transforms make of it (previewTransforms, on the
- * lake's DuckDB).
+ * raw bytes, decoded value, the raw row ingest writes and what the flow writes for it: the jobs' own
+ * code run on that one message in a scratch lake (pipeline/flow-preview.ts).
  */
-import { createDecoder, mergeInferred, usesSchemaRegistry, type Decoded, type DecoderOptions, type Format } from '../../decode'
+import { applyHintsToStruct, childPath, createDecoder, hintedPaths, mergeInferred, normaliseHints, usesSchemaRegistry, type Decoded, type DecoderOptions, type Format } from '../../decode'
 import { describeType, isArray, isMap, isStruct, type DataType, type StructType } from '../../delta'
 import type { LakeEngine } from '../../engine'
 import { readCapture, type CapturedMessage } from '../../pipeline/file-source'
-import { previewTransforms, type Transform } from '../../transform'
-import type { KafkaSettings } from '../../pipeline/pipeline-file'
+import type { FlowPreview, PreviewTable } from '../../pipeline/flow-preview'
+import type { FlowSpec, KafkaSettings, SourceSpec } from '../../pipeline/pipeline-file'
+import type { LakeCatalog } from '../../query/catalog'
 import type { JsonValue, MessageSummary, PartitionInfo, SchemaNode, SchemaSource, TopicToHost, TopicToPanel } from '../../../webview/shared/protocol'
 import { topicToHost } from '../../../webview/shared/protocol'
 import { errorText, routeMessages, type PanelHandler, type PanelLog } from './message-router'
@@ -42,11 +43,11 @@ export type TopicSource = FileTopicSource | KafkaTopicSource
 
 const isKafka = (source: TopicSource): source is KafkaTopicSource => 'topic' in source
 
-/** The flow reading this source: its transforms make the flattened preview. */
-export interface TopicFlow {
-  transforms: Transform[]
-  key?: string[]
-}
+/**
+ * The pipeline file's source for this topic and the flow reading its raw table: the preview runs
+ * them. `problem` when the file cannot run them (broken JSON, an invalid flow), said instead.
+ */
+export type TopicFlow = { source: SourceSpec; flow: FlowSpec } | { problem: string }
 
 export interface TopicPanelInit {
   source: TopicSource
@@ -57,6 +58,8 @@ export interface TopicPanelInit {
 
 export interface TopicHandlerDeps {
   lake: LakeEngine
+  /** The lake the flow writes: the preview's scratch tables copy its tables' shapes. */
+  catalog: LakeCatalog
   log: PanelLog
 }
 
@@ -112,7 +115,7 @@ export function createTopicHandler(deps: TopicHandlerDeps, init: TopicPanelInit,
       source: source.name ?? (isKafka(source) ? source.topic : source.file),
       format: source.format,
       partitions,
-      schema: schemaNodes(sampleSchema(sampled)),
+      schema: hintedSchemaNodes(sampleSchema(sampled), flow && 'source' in flow ? flow.source.schemaHints : undefined),
       schemaSource: await schemaSourceOf(sampled, source),
       ...(lagged.length ? { lag: lagged.reduce((n, p) => n + p.lag!, 0) } : {}),
       origin: isKafka(source) ? 'kafka' : 'file',
@@ -137,7 +140,7 @@ export function createTopicHandler(deps: TopicHandlerDeps, init: TopicPanelInit,
       decoded: decoded.kind === 'row' ? { type: 'row', value: asJson(decoded.row) }
         : decoded.kind === 'tombstone' ? { type: 'tombstone' }
         : { type: 'error', reason: decoded.reason, ...(decoded.detail === undefined ? {} : { detail: decoded.detail }) },
-      ...(flow && decoded.kind === 'row' ? { flattened: await flattened(deps.lake, decoded, flow) } : {}),
+      ...(flow ? { flattened: await flattened(deps, entry, flow) } : {}),
     })
   }
 
@@ -159,22 +162,35 @@ export function createTopicHandler(deps: TopicHandlerDeps, init: TopicPanelInit,
   }
 }
 
-async function flattened(lake: LakeEngine, decoded: Extract<Decoded, { kind: 'row' }>, flow: TopicFlow) {
+async function flattened(deps: TopicHandlerDeps, entry: SampledMessage, flow: TopicFlow) {
+  if ('problem' in flow) return { type: 'error' as const, message: flow.problem }
   try {
-    const preview = await previewTransforms(lake, { rows: [decoded.row], schema: decoded.schema }, flow.transforms, { key: flow.key, limit: 50 })
-    if (preview.error) {
-      const op = flow.transforms[preview.error.step]?.op ?? 'transform'
-      return { type: 'error' as const, message: `transform ${preview.error.step + 1} (${op}): ${preview.error.message}` }
+    const { previewFlowWrite } = await import('../../pipeline/flow-preview')
+    const preview: FlowPreview = await previewFlowWrite(deps.lake, deps.catalog, flow.source, flow.flow, { ...entry.message, decoded: entry.decoded })
+    if (preview.deadLetter) {
+      const { reason, detail } = preview.deadLetter
+      return { type: 'dead-letter' as const, reason, ...(detail === undefined ? {} : { detail }) }
     }
-    const last = preview.steps.at(-1)!
-    const names = last.columns.map((c) => c.name)
+    const [target, ...children] = preview.tables
     return {
       type: 'rows' as const,
-      columns: last.columns.map((c) => ({ name: c.name, type: describeType(c.type) })),
-      rows: last.rows.map((row) => names.map((name) => asJson(row[name]))),
+      flow: flow.flow.name,
+      ...previewTable(target),
+      ...(preview.note ? { note: preview.note } : {}),
+      ...(preview.raw ? { raw: previewTable(preview.raw) } : {}),
+      children: children.map(previewTable),
     }
   } catch (error) {
     return { type: 'error' as const, message: errorText(error) }
+  }
+}
+
+function previewTable(table: PreviewTable) {
+  const names = table.columns.map((c) => c.name)
+  return {
+    table: table.table,
+    columns: table.columns.map((c) => ({ name: c.name, type: describeType(c.type) })),
+    rows: table.rows.map((row) => names.map((name) => asJson(row[name]))),
   }
 }
 
@@ -225,18 +241,29 @@ function sampleSchema(sampled: SampledMessage[]): StructType {
   return schema
 }
 
-function schemaNodes(schema: StructType): SchemaNode[] {
-  return schema.fields.map((field) => schemaNode(field.name, field.type, field.nullable))
+/** The sample's schema as ingest would type it: the source's schemaHints applied, and the columns they typed marked. */
+function hintedSchemaNodes(schema: StructType, schemaHints: SourceSpec['schemaHints']): SchemaNode[] {
+  const hints = normaliseHints(schemaHints)
+  const hinted = applyHintsToStruct(schema, hints)
+  return schemaNodes(hinted, '', hintedPaths(hinted, hints))
 }
 
-function schemaNode(name: string, type: DataType, nullable: boolean): SchemaNode {
-  if (isStruct(type)) return { name, type: 'struct', nullable, children: schemaNodes(type) }
+function schemaNodes(schema: StructType, path: string, hinted: ReadonlySet<string>): SchemaNode[] {
+  return schema.fields.map((field) => schemaNode(field.name, field.type, field.nullable, childPath(path, field.name), hinted))
+}
+
+function schemaNode(name: string, type: DataType, nullable: boolean, path: string, hinted: ReadonlySet<string>): SchemaNode {
+  const hint = hinted.has(path) ? { hint: true } : {}
+  if (isStruct(type)) return { name, type: 'struct', nullable, ...hint, children: schemaNodes(type, path, hinted) }
   if (isArray(type)) {
     const element = type.elementType
-    return { name, type: `array<${typeof element === 'string' ? element : element.type}>`, nullable, children: isStruct(element) || isArray(element) || isMap(element) ? [schemaNode('element', element, type.containsNull)] : [] }
+    return {
+      name, type: `array<${typeof element === 'string' ? element : element.type}>`, nullable, ...hint,
+      children: isStruct(element) || isArray(element) || isMap(element) ? [schemaNode('element', element, type.containsNull, childPath(path, 'element'), hinted)] : [],
+    }
   }
-  if (isMap(type)) return { name, type: describeType(type), nullable, children: [] }
-  return { name, type, nullable, children: [] }
+  if (isMap(type)) return { name, type: describeType(type), nullable, ...hint, children: [] }
+  return { name, type, nullable, ...hint, children: [] }
 }
 
 function utf8Text(bytes: Uint8Array): string | null {

@@ -19,17 +19,17 @@ export async function openTopicPanel(env: PanelEnv, args: TopicArgs, existing?: 
   const panel = existing ?? createWebviewPanel(env.context, 'topic', `Topic: ${source.name ?? source.topic ?? path.basename(file ?? '')}`)
   let pending: NodeJS.Timeout | undefined
   const handler = attachPanel(env.context, panel, 'topic', async (post) => {
-    const { engine } = await env.deps.lake(args.lake)
+    const { engine, catalog } = await env.deps.lake(args.lake)
     const flow = pipelineFile ? flowForSource(await readFile(pipelineFile, 'utf8').catch(() => ''), source) : undefined
     const { format, name } = source
     const topicSource: TopicSource = file !== undefined ? { file, format, ...(name ? { name } : {}) } : await kafkaSource(env, pipelineFile!, source.topic!, format, name)
-    return createTopicHandler({ lake: engine, log: env.deps.log }, { source: topicSource, flow, restore: { ...args } }, post)
+    return createTopicHandler({ lake: engine, catalog, log: env.deps.log }, { source: topicSource, flow, restore: { ...args } }, post)
   }, env.deps.log) as Promise<TopicHandler>
   if (pipelineFile) {
     const target = path.resolve(pipelineFile)
     const watcher = vscode.workspace.onDidChangeTextDocument((event) => {
       if (path.resolve(event.document.uri.fsPath) !== target) return
-      // Wait for a pause in typing: each preview runs the transforms in DuckDB.
+      // Wait for a pause in typing: each preview runs ingest and the flow on the message.
       clearTimeout(pending)
       const text = event.document.getText()
       pending = setTimeout(() => void handler.then((h) => h.setFlow(flowForSource(text, source))).catch(() => undefined), 300)
