@@ -3,13 +3,14 @@
  * as a ratio to a ceiling measured in the same run. Prints one JSON document on stdout; progress
  * goes to stderr.
  *
- * Flags: --quick (small sizes, for checking the harness), --only=snapshot|append|merge|changes|query|ingest|ingest-codecs|refine|resources,
+ * Flags: --quick (small sizes, for checking the harness), --only=snapshot|append|merge|changes|query|ingest|ingest-codecs|refine|resources|cli,
  * --last-checkpoints-only (10k table: write only its last checkpoints, not one every 10 versions).
  */
 import * as os from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { LakeEngine } from '../src/engine/lake-engine'
 import { runAppend } from './append-throughput'
+import { runCliStartBench } from './cli-start'
 import { runIngestBench } from './ingest'
 import { runCompressedIngestBench } from './ingest-codecs'
 import { runQueryBench } from './query'
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
       ingestCompressed: 'a backlog of the same ~500 B JSON events written by kcat -z lz4 / -z zstd (librdkafka, default batching, linger.ms 100) on 16 partitions, ingestKafka untilCaughtUp into a fresh lake; ceiling = a plain kafkajs consumer with the same codecs registered (fresh group, eachBatch JSON.parse of every value) of the same topic, before and after ours (mean); ratio = ceiling ms / ours ms, with and without the group join',
       ingest: 'Kafka (librdkafka mock broker, this machine) backlog of JSON values of ~500 B on 32 partitions, ingestKafka untilCaughtUp into a fresh lake, once per batch setting; ceiling = a plain kafkajs consumer (fresh group, fromBeginning, eachBatch JSON.parse of every value) of the same backlog, timed before and after ours (mean of the two); ratio = ceiling ms / ours ms (< 1 is slower), with the group join (start → all committed / parsed) and without it (GROUP_JOIN event → same); latency = send → the raw table snapshot records the offset (polled every 10 ms), default batches, next to a plain consumer (send → received) at the same time',
       refine: 'one cdc refine batch of 100k Debezium events (90% updates, 10% deletes, each of 50k keys changed twice) from raw into a refined table of 50k rows with the change feed on, on a fresh copy of the lake per repetition (median of 3); ceiling = the same latest-per-key + FULL OUTER JOIN + COPY of the table and of its change rows as DuckDB statements over the same Parquet files; ratio = ceiling ms / ours ms (< 1 is slower). Latency: lakehouse run (runPipeline) on the mock broker, one change every 200 ms, produce → the flow commit that made it visible',
+      cliStart: 'whole processes started with execFile from a small lake folder: node bin/lakehouse.mjs (checkout) and node dist/cli.mjs (installed) with --help and a 1,000-row query; median of the runs after 2 warm-up rounds, interleaved with the ceiling = node -e \'\'; ratio = ours ms / ceiling ms (> 1 is slower)',
       changeFeed: 'SELECT count(*), sum(amount), sum(length(name)) over the change feed of a 20-version table (appends and MERGEs, ~400k change rows), planning and registering included; median of 7 runs after 2 warm-up rounds, interleaved with the ceiling = the same aggregate over read_parquet of the files the feed reads; ratio = ours rows/s / ceiling rows/s (< 1 is slower)',
     },
   }
@@ -95,6 +97,9 @@ async function main(): Promise<void> {
       output.resources = await runResourcesBench(quick
         ? { messages: 40_000, partitions: 64, rows: 100_000, baselineRuns: 3 }
         : { messages: 400_000, partitions: 64, rows: 1_000_000, baselineRuns: 3 })
+    }
+    if (!only || only === 'cli') {
+      output.cliStart = await runCliStartBench(lake, { runs: quick ? 5 : 15 })
     }
     output.totalSeconds = round((performance.now() - started) / 1000, 1)
     process.stdout.write(JSON.stringify(output, null, 2) + '\n')
