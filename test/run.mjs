@@ -2,7 +2,7 @@
 // Runs every test suite with node's built-in runner (TypeScript through tsx).
 // Usage: node test/run.mjs [unit|conformance|integration|...] — no argument runs them all.
 import { spawnSync } from 'node:child_process'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
@@ -36,6 +36,7 @@ const NEEDS = [
   [/playwright-core|\.\/harness'/, ['chromium']],
   [/code-server/, ['chromium', 'code-server']],
   [/\bpython3\b/, ['python3']],
+  [/\bpyflakes3\b/, ['python3', 'pyflakes']],
 ]
 const needs = new Set(files.flatMap((file) => {
   const text = readFileSync(file, 'utf8')
@@ -49,8 +50,28 @@ if (needs.size > 0) {
 // node's spec reporter, but known gaps (todo) are listed as such, not under "failing tests", and the
 // run ends with what was skipped and why and a plain "N passed, N failed" line (summary-reporter.mjs).
 const reporter = `--test-reporter=${pathToFileURL(path.join(testDir, 'summary-reporter.mjs')).href}`
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', reporter, '--test-concurrency=2', ...files], {
+const startedAt = Date.now()
+// The hook gives imports of .py files their text, as the bundles do (src/export/python-parts.ts).
+const pythonText = pathToFileURL(path.join(path.dirname(testDir), 'scripts/python-text-hook.mjs')).href
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--import', pythonText, '--test', reporter, '--test-concurrency=2', ...files], {
   stdio: 'inherit',
   cwd: path.dirname(testDir),
 })
-process.exit(result.status ?? 1)
+if (result.status !== 0) process.exit(result.status ?? 1)
+
+// The README's conformance figures must be what the conformance suites just counted.
+const conformanceSuites = ['reader', 'tables', 'change-feed']
+const ranAllConformance = conformanceSuites.every((suite) => files.includes(path.join(testDir, 'conformance', `${suite}.test.ts`)))
+const conformanceData = path.resolve(path.dirname(testDir), process.env.LAKEHOUSE_CONFORMANCE_DIR ?? '../shared/conformance')
+if (ranAllConformance && existsSync(conformanceData)) {
+  const summary = await import(pathToFileURL(path.join(path.dirname(testDir), 'scripts/conformance-summary.mjs')).href)
+  const tallies = summary.readTallies()
+  const stale = conformanceSuites.filter((suite) => Date.parse(tallies[suite].writtenAt) < startedAt)
+  if (stale.length > 0) {
+    console.error(`the conformance suites ${stale.join(', ')} ran without writing their counts to ${summary.artifactsDir}`)
+    process.exit(1)
+  }
+  const check = spawnSync(process.execPath, [path.join(path.dirname(testDir), 'scripts/conformance-summary.mjs'), '--check', '--quiet'], { stdio: 'inherit' })
+  if (check.status !== 0) process.exit(check.status ?? 1)
+}
+process.exit(0)

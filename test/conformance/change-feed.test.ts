@@ -11,11 +11,28 @@ import type { ChangeFeedRange } from '../../src/delta/change-feed'
 import { DeltaError } from '../../src/delta/errors'
 import { dropScan, LakeEngine } from '../../src/engine'
 import { rowsAsJson } from '../../src/query/json-values'
-import { requireConformanceDir } from '../helpers/conformance'
+import { requireConformanceDir, writeConformanceTally } from '../helpers/conformance'
 
 const root = requireConformanceDir()
 const engine = new LakeEngine()
-after(() => engine.close())
+const tally = { expectedRowsPassed: 0, errorCasesPassed: 0, failed: 0 }
+after(async () => {
+  await engine.close()
+  writeConformanceTally('change-feed', tally)
+})
+
+/** A test whose outcome is counted for the README's figures. */
+function countedTest(name: string, kind: 'expectedRowsPassed' | 'errorCasesPassed', body: () => Promise<void>) {
+  test(name, async () => {
+    try {
+      await body()
+      tally[kind]++
+    } catch (error) {
+      tally.failed++
+      throw error
+    }
+  })
+}
 
 interface ExpectedTable { columns: string[]; rows: string[] }
 
@@ -108,7 +125,7 @@ if (!root) {
 } else {
   describe('expected change rows', () => {
     for (const c of [...kernelCases(root), ...DELTA_RS_CASES]) {
-      test(c.file, async () => {
+      countedTest(c.file, 'expectedRowsPassed', async () => {
         const expected = parseAsciiTable(readFileSync(path.join(root, '2-delta-tables/expected-cdf', c.file), 'utf8'))
         const actual = await readChanges(path.join(root, c.table), c.range, expected.columns, c.where)
         assert.deepEqual(actual, expected.rows)
@@ -118,7 +135,7 @@ if (!root) {
 
   describe('change feed errors', () => {
     const table = (name: string) => path.join(root, '2-delta-tables', name)
-    test('start after end, start after the latest version', async () => {
+    countedTest('start after end, start after the latest version', 'errorCasesPassed', async () => {
       const simple = table('delta-kernel-rs/cdf-table-simple')
       await rejectsClearly(engine.changes(simple, { startVersion: 1, endVersion: 0 }), simple, /start version 1 cannot be greater than the end version 0/)
       await rejectsClearly(engine.changes(simple, { startVersion: 3, endVersion: 4 }), simple, /start version 3 is after the latest version 2/)
@@ -126,11 +143,11 @@ if (!root) {
       await rejectsClearly(engine.changes(nonPartitioned, { startVersion: 4, endVersion: 1 }), nonPartitioned, /cannot be greater/)
       await rejectsClearly(engine.changes(nonPartitioned, { startVersion: 5 }), nonPartitioned, /after the latest version/)
     })
-    test('a starting timestamp after the latest commit', async () => {
+    countedTest('a starting timestamp after the latest commit', 'errorCasesPassed', async () => {
       const t = table('delta-rs/cdf-table-non-partitioned')
       await rejectsClearly(engine.changes(t, { startTimestamp: ms('2033-12-22T17:10:21.675') }), t, /after the latest commit/)
     })
-    test('a table without the change data feed', async () => {
+    countedTest('a table without the change data feed', 'errorCasesPassed', async () => {
       const t = table('delta-rs/simple_table')
       await rejectsClearly(engine.changes(t, { startVersion: 0 }), t, /change data feed is not enabled at version 0/)
     })
