@@ -9,7 +9,8 @@ const watch = process.argv.includes('--watch')
 const production = process.argv.includes('--production')
 const external = ['vscode', '@duckdb/node-api', '@duckdb/node-bindings', '@duckdb/node-bindings-*']
 
-const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'info', target: 'node20', platform: 'node' }
+// The export's Python lives in src/export/python/*.py and is bundled as text (src/export/python-parts.ts).
+const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'info', target: 'node20', platform: 'node', loader: { '.py': 'text' } }
 
 const webviewEntries = existsSync('webview')
   ? readdirSync('webview', { withFileTypes: true })

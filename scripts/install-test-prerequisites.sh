@@ -6,7 +6,8 @@
 #   chromium     Debian's chromium: the panels' tests and the VS Code tests drive it headless
 #   code-server  VS Code served over HTTP, into .cache/code-server (scripts/install-code-server.sh)
 #   python3      the exported PySpark files are checked with `python3 -m py_compile`
-# usage: bash scripts/install-test-prerequisites.sh [broker kcat chromium code-server python3]
+#   pyflakes     Debian's pyflakes3: the export's Python (src/export/python, the generated jobs) is linted
+# usage: bash scripts/install-test-prerequisites.sh [broker kcat chromium code-server python3 pyflakes]
 #        (no argument: all of them). test/run.mjs calls it with what the selected suites need.
 # Idempotent: what is there is checked in milliseconds and left alone. Says what it installs and
 # how long it took; when it cannot install (no root, no package archive), it exits 1 with one
@@ -14,7 +15,7 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 wanted=("$@")
-[ ${#wanted[@]} -gt 0 ] || wanted=(broker kcat chromium code-server python3)
+[ ${#wanted[@]} -gt 0 ] || wanted=(broker kcat chromium code-server python3 pyflakes)
 wants() { local w; for w in "${wanted[@]}"; do [ "$w" = "$1" ] && return 0; done; return 1; }
 
 now_ms() { date +%s%3N; }
@@ -30,6 +31,7 @@ fi
 wants kcat && { command -v kcat >/dev/null 2>&1 || need_package kcat; }
 wants chromium && { [ -x /usr/bin/chromium ] || need_package chromium; }
 wants python3 && { command -v python3 >/dev/null 2>&1 || need_package python3-minimal; }
+wants pyflakes && { command -v pyflakes3 >/dev/null 2>&1 || need_package pyflakes3; }
 code_server_bin="${CODE_SERVER_DIR:-$ROOT/.cache/code-server}/node_modules/.bin/code-server"
 if wants code-server; then
   [ -x /usr/bin/chromium ] || need_package chromium

@@ -8,9 +8,9 @@ import type { Pipeline } from '../pipeline/pipeline-file'
 import { DEAD_LETTERS_TABLE } from '../pipeline/raw-batch'
 import { flowFileName } from './flow-job'
 import { header } from './header'
-import { HELPERS_FILE } from './helpers-module'
 import { sourceFileName, type ExportedFile } from './kafka-source'
 import { flowTables } from './lake-state'
+import { HELPERS_FILE, JOB_PARTS } from './python-parts'
 import { pyIdentifier, pyLiteral, pyString } from './python-text'
 
 export const DLT_FILE = 'dlt_pipeline.py'
@@ -63,7 +63,8 @@ export function dltPipeline(pipeline: Pipeline): ExportedFile {
     'import dlt',
     'from pyspark.sql import functions as F',
     '',
-    'import lakehouse_spark as lh',
+    // lh serves the flows only (pyflakes: no unused imports).
+    ...(flows.length ? ['import lakehouse_spark as lh'] : []),
     ...pipeline.sources.map((s) => `import ${moduleName(sourceFileName(s))}`),
     ...flows.map((f) => `import ${moduleName(flowFileName(f))}`),
     '',
@@ -73,15 +74,7 @@ export function dltPipeline(pipeline: Pipeline): ExportedFile {
     'CDF = {"delta.enableChangeDataFeed": "true"}',
     '',
     '',
-    'def decoded(source_module):',
-    '    """A source\'s messages decoded as its format, from the pipeline file\'s startingOffsets."""',
-    '    start = getattr(source_module, "STARTING_OFFSETS_DEFAULT", "earliest")',
-    '    return source_module.decode(spark, source_module.read_messages(spark, start))',
-    '',
-    '',
-    'def changes_of(table):',
-    '    return spark.readStream.option("readChangeFeed", "true").table(TABLE_NAMES[table])',
-    '',
+    JOB_PARTS.dltReaders,
     '',
     `dlt.create_streaming_table(name=TABLE_NAMES[${pyString(DEAD_LETTERS_TABLE)}], table_properties=CDF)`,
     '',

@@ -10,9 +10,9 @@ import type { Pipeline } from '../pipeline/pipeline-file'
 import { LakeCatalog } from '../query/catalog'
 import { dltPipeline } from './dlt-pipeline'
 import { flowJob } from './flow-job'
-import { HELPERS_FILE, HELPERS_MODULE } from './helpers-module'
 import { sourceJob, type ExportedFile } from './kafka-source'
 import { readLakeState, type LakeState } from './lake-state'
+import { HELPERS_FILE, HELPERS_MODULE } from './python-parts'
 
 export interface SparkExport {
   files: ExportedFile[]

@@ -6,9 +6,9 @@
 import type { FlowSpec, Pipeline } from '../pipeline/pipeline-file'
 import type { Transform } from '../transform'
 import { CONTINUING, header } from './header'
-import { HELPERS_FILE } from './helpers-module'
 import type { ExportedFile } from './kafka-source'
 import { flowTables, type FlowState } from './lake-state'
+import { HELPERS_FILE, JOB_PARTS } from './python-parts'
 import { pyCommentText, pyIdentifier, pyLiteral, pyString, type PyValue } from './python-text'
 
 export function flowFileName(flow: FlowSpec): string {
@@ -151,28 +151,7 @@ export function flowJob(pipeline: Pipeline, flow: FlowSpec, state: FlowState | u
     '',
     transformFunction(flow.transforms ?? []),
     '',
-    FLOW_MAIN,
+    JOB_PARTS.flowMain,
   )
   return { name: flowFileName(flow), text: lines.join('\n') }
 }
-
-const FLOW_MAIN = `def main():
-    spark = SparkSession.builder.appName("lakehouse-flow-" + FLOW["name"]).getOrCreate()
-    lh.configure(spark)
-    paths = {table: lh.table_path(LAKE, table) for table in [FLOW["from"], FLOW["to"]] + FLOW["child_tables"]}
-    flow = dict(FLOW, paths=paths, app_id=APP_ID)
-    reader = spark.readStream.format("delta").option("readChangeFeed", "true")
-    if STARTING_VERSION is not None:
-        reader = reader.option("startingVersion", STARTING_VERSION)
-    changes = reader.load(paths[FLOW["from"]])
-    refine = lh.refine_cdc_batch if FLOW["mode"] == "cdc" else lh.refine_append_batch
-    query = (changes.writeStream
-             .foreachBatch(lambda batch, batch_id: refine(batch, batch_id, flow, transform_rows))
-             .option("checkpointLocation", CHECKPOINT)
-             .start())
-    query.awaitTermination()
-
-
-if __name__ == "__main__":
-    main()
-`

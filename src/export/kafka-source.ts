@@ -8,8 +8,8 @@ import type { Pipeline, SourceSpec } from '../pipeline/pipeline-file'
 import { DEAD_LETTERS_TABLE } from '../pipeline/raw-batch'
 import { KAFKA_COLUMNS } from '../pipeline/refine/raw-shape'
 import { CONTINUING, header } from './header'
-import { HELPERS_FILE } from './helpers-module'
 import type { SourceState } from './lake-state'
+import { HELPERS_FILE, JOB_PARTS } from './python-parts'
 import { pyIdentifier, pyLiteral, pyString } from './python-text'
 import { sparkStruct } from './spark-schema'
 
@@ -102,8 +102,9 @@ export function sourceJob(pipeline: Pipeline, source: SourceSpec, state: SourceS
     'import os',
     '',
     'from pyspark.sql import SparkSession',
-    'from pyspark.sql import functions as F',
-    'from pyspark.sql import types as T',
+    // F serves the file reader; T the file reader and VALUE_SCHEMA (pyflakes: no unused imports).
+    ...(isFile ? ['from pyspark.sql import functions as F'] : []),
+    ...(isFile || schema ? ['from pyspark.sql import types as T'] : []),
     '',
     'import lakehouse_spark as lh',
     '',
@@ -152,9 +153,10 @@ export function sourceJob(pipeline: Pipeline, source: SourceSpec, state: SourceS
     '',
     '',
   )
-  lines.push(isFile ? FILE_READER : KAFKA_READER(source.format === 'avro'))
+  if (isFile) lines.push(`${JOB_PARTS.sourceFileReader}\n`)
+  else lines.push(`${JOB_PARTS.sourceKafkaReader}\n`, ...(source.format === 'avro' ? [`${JOB_PARTS.sourceAvroSchema}\n`] : []))
   lines.push(decodeFunction(source.format, isFile))
-  lines.push(MAIN)
+  lines.push(JOB_PARTS.sourceMain)
   return { name: sourceFileName(source), text: lines.join('\n') }
 }
 
@@ -163,93 +165,6 @@ function captureFile(pipeline: Pipeline, source: SourceSpec): string {
   const dir = pipeline.file.slice(0, Math.max(pipeline.file.lastIndexOf('/'), 0))
   return source.file!.startsWith('/') ? source.file! : `${dir}/${source.file}`
 }
-
-const KAFKA_READER = (avro: boolean) => `def kafka_options():
-    """The Kafka source's options; the SASL password comes from the environment, never this file."""
-    options = {"kafka.bootstrap.servers": BOOTSTRAP_SERVERS, "includeHeaders": "true", "failOnDataLoss": "true" if FAIL_ON_DATA_LOSS else "false"}
-    if TOPIC is not None:
-        options["subscribe"] = TOPIC
-    else:
-        options["subscribePattern"] = TOPIC_PATTERN
-    if CLIENT_ID:
-        options["kafka.client.id"] = CLIENT_ID
-    if SASL_MECHANISM:
-        password = os.environ.get(SASL_PASSWORD_ENV or "")
-        if password is None:
-            raise SystemExit("set the environment variable %s to the SASL password" % SASL_PASSWORD_ENV)
-        module = ("org.apache.kafka.common.security.plain.PlainLoginModule" if SASL_MECHANISM == "PLAIN"
-                  else "org.apache.kafka.common.security.scram.ScramLoginModule")
-        jaas_quote = lambda text: '"' + text.replace("\\\\", "\\\\\\\\").replace('"', '\\\\"') + '"'
-        options["kafka.security.protocol"] = "SASL_SSL" if SSL else "SASL_PLAINTEXT"
-        options["kafka.sasl.mechanism"] = SASL_MECHANISM
-        options["kafka.sasl.jaas.config"] = "%s required username=%s password=%s;" % (module, jaas_quote(SASL_USERNAME), jaas_quote(password))
-    elif SSL:
-        options["kafka.security.protocol"] = "SSL"
-    return options
-
-
-def read_messages(spark, starting_offsets=None):
-    """The topic(s) as Spark's Kafka source sees them: key, value, topic, partition, offset, timestamp,
-    headers. By default from where the lake stopped (RECORDED_OFFSETS)."""
-    options = kafka_options()
-    reader = spark.readStream.format("kafka").options(**options)
-    if starting_offsets is None:
-        starting_offsets = lh.starting_offsets(spark, options, RECORDED_OFFSETS, STARTING_OFFSETS_DEFAULT)
-    reader = reader.option("startingOffsets", starting_offsets)
-    if MAX_MESSAGES_PER_BATCH:
-        reader = reader.option("maxOffsetsPerTrigger", str(MAX_MESSAGES_PER_BATCH))
-    return reader.load()
-
-${avro ? `
-def avro_schema():
-    """The subject's latest schema (TopicNameStrategy: <topic>-value)."""
-    if TOPIC is None:
-        raise SystemExit("a topicPattern source with the avro format: set the subject in avro_schema()")
-    return lh.registry_schema(SCHEMA_REGISTRY["url"], TOPIC + "-value", SCHEMA_REGISTRY["username"], SCHEMA_REGISTRY["password_env"])
-` : ''}
-def value_schema(spark):
-    return VALUE_SCHEMA if VALUE_SCHEMA is not None else lh.infer_value_schema(spark, kafka_options())
-
-`
-
-const FILE_READER = `CAPTURE_SCHEMA = T.StructType([
-    T.StructField("topic", T.StringType(), True),
-    T.StructField("partition", T.IntegerType(), True),
-    T.StructField("offset", T.LongType(), True),
-    T.StructField("ts", T.LongType(), True),
-    T.StructField("key", T.StringType(), True),
-    T.StructField("payload", T.StringType(), True),
-    T.StructField("headers", T.ArrayType(T.StringType()), True),
-])
-
-
-def read_messages(spark, starting_offsets=None):
-    """The kcat -J capture as Kafka-shaped rows, less what the lake already records (RECORDED_OFFSETS)
-    unless starting_offsets is "earliest"."""
-    records = spark.readStream.schema(CAPTURE_SCHEMA).json(CAPTURE_FILE)
-    # kcat lists headers as [name, value, name, value, ...].
-    pairs = F.expr("CASE WHEN size(coalesce(headers, array())) >= 2 THEN transform(sequence(0, size(headers) - 2, 2), "
-                   "i -> struct(headers[i] AS key, encode(headers[i + 1], 'UTF-8') AS value)) END")
-    messages = records.select(
-        F.col("topic"), F.col("partition"), F.col("offset"),
-        F.expr("timestamp_millis(ts)").alias("timestamp"),
-        F.encode(F.col("key"), "UTF-8").alias("key"),
-        F.encode(F.col("payload"), "UTF-8").alias("value"),
-        pairs.alias("headers"),
-    )
-    for topic, partitions in (RECORDED_OFFSETS if starting_offsets != "earliest" else {}).items():
-        for partition, next_offset in partitions.items():
-            messages = messages.where(~((F.col("topic") == topic) & (F.col("partition") == int(partition)) & (F.col("offset") < next_offset)))
-    return messages
-
-
-def value_schema(spark):
-    if VALUE_SCHEMA is not None:
-        return VALUE_SCHEMA
-    payloads = spark.read.schema(CAPTURE_SCHEMA).json(CAPTURE_FILE).where(F.col("payload").isNotNull())
-    return spark.read.json(payloads.rdd.map(lambda r: r.payload)).schema
-
-`
 
 function decodeFunction(format: SourceSpec['format'], isFile: boolean): string {
   if (format === 'protobuf' || format === 'json-schema') {
@@ -273,21 +188,3 @@ function decodeFunction(format: SourceSpec['format'], isFile: boolean): string {
 
 `
 }
-
-const MAIN = `def main():
-    spark = SparkSession.builder.appName("lakehouse-source-" + SOURCE_NAME).getOrCreate()
-    lh.configure(spark)
-    raw_path = lh.table_path(LAKE, RAW_TABLE)
-    dead_letters_path = lh.table_path(LAKE, DEAD_LETTERS_TABLE)
-    decoded = decode(spark, read_messages(spark))
-    query = (decoded.writeStream
-             .foreachBatch(lambda batch, batch_id: lh.write_raw_batch(batch, batch_id, SOURCE_NAME, raw_path, dead_letters_path, APP_ID))
-             .option("checkpointLocation", CHECKPOINT)
-             .trigger(processingTime=TRIGGER_INTERVAL)
-             .start())
-    query.awaitTermination()
-
-
-if __name__ == "__main__":
-    main()
-`

@@ -1,6 +1,6 @@
 /**
- * `lakehouse export-spark`: the generated PySpark files are valid Python (python3 -m py_compile)
- * and say what the pipeline file says: topics, keys, transforms, tables, starting offsets and
+ * `lakehouse export-spark`: the generated PySpark files are valid Python (python3 -m py_compile),
+ * pass pyflakes (Debian's pyflakes3: no undefined names, no unused imports) and say what the pipeline file says: topics, keys, transforms, tables, starting offsets and
  * versions, read back from each file's syntax tree (test/export/inspect_python.py) rather than
  * searched for as text.
  *
@@ -47,13 +47,25 @@ interface Inspected {
   functions: string[]
 }
 
+/**
+ * pyflakes passes the file: no warning at all. The declarative-pipeline file uses `spark`, the
+ * session its runtime provides as a global (PYFLAKES_BUILTINS tells pyflakes so).
+ */
+function pyflakes(file: string): void {
+  const r = spawnSync('pyflakes3', [file], { encoding: 'utf8', env: { ...process.env, PYFLAKES_BUILTINS: path.basename(file) === 'dlt_pipeline.py' ? 'spark' : '' } })
+  if (r.error) assert.fail(`pyflakes3 (Debian's pyflakes3) could not run: ${r.error.message}`)
+  assert.equal(`${r.stdout}${r.stderr}`, '', `pyflakes3 warns about ${path.basename(file)}`)
+  assert.equal(r.status, 0)
+}
+
 let counter = 0
-/** Compile the file, then read its constants and transform calls from its syntax tree. */
+/** Compile and lint the file, then read its constants and transform calls from its syntax tree. */
 function inspect(name: string, text: string): Inspected {
   const file = path.join(dir, `inspect-${++counter}`, name)
   mkdirSync(path.dirname(file), { recursive: true })
   writeFileSync(file, text)
   python(['-m', 'py_compile', file])
+  pyflakes(file)
   return JSON.parse(python([inspector, file])) as Inspected
 }
 
