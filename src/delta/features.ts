@@ -18,9 +18,9 @@ export const SUPPORTED_READER_FEATURES = new Set([
 ])
 
 /**
- * Writer features we implement. Features that constrain writes (invariants, checkConstraints,
- * generatedColumns, identityColumns) are accepted only while the table does not use them: see
- * `checkWritable`.
+ * Writer features we implement. CHECK constraints are enforced on every write; features that
+ * constrain writes otherwise (invariants, generatedColumns, identityColumns) are accepted only while
+ * the table does not use them: see `checkWritable`.
  */
 export const SUPPORTED_WRITER_FEATURES = new Set([
   'appendOnly',
@@ -80,10 +80,17 @@ export function checkWritable(protocol: Protocol, metadata: Metadata, table: str
   if (constrained) {
     throw new DeltaError('UNSUPPORTED_WRITER_FEATURE', `column '${constrained.column}' declares '${constrained.key}', which this writer cannot enforce`, { table })
   }
-  const constraint = Object.keys(metadata.configuration).find((key) => key.startsWith('delta.constraints.'))
-  if (constraint) {
-    throw new DeltaError('UNSUPPORTED_WRITER_FEATURE', `the table declares CHECK constraint '${constraint.slice('delta.constraints.'.length)}', which this writer cannot enforce`, { table })
+  // CHECK constraints (`delta.constraints.<name>`) and NOT NULL columns are enforced on every
+  // data file written (see checkConstraints and the engine's writeDataFiles).
+}
+
+/** The table's CHECK constraints: name → SQL condition every written row must satisfy. */
+export function checkConstraints(metadata: Pick<Metadata, 'configuration'>): Map<string, string> {
+  const constraints = new Map<string, string>()
+  for (const [key, value] of Object.entries(metadata.configuration)) {
+    if (key.startsWith('delta.constraints.')) constraints.set(key.slice('delta.constraints.'.length), value)
   }
+  return constraints
 }
 
 function findFieldMetadata(type: DataType, keys: string[], path = ''): { column: string; key: string } | undefined {

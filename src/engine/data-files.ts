@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises'
 import * as path from 'node:path'
 import type { AddFile } from '../delta/actions'
+import { checkConstraints } from '../delta/features'
 import { serializePartitionValue } from '../delta/partition-values'
 import { percentEncodePath } from '../delta/paths'
 import { duckdbType, quoteIdentifier, quoteString, type StructType } from '../delta/schema'
@@ -31,6 +32,26 @@ export interface WriteFilesOptions {
   dataChange?: boolean
 }
 
+/**
+ * A WHERE condition that is true for every row, or stops the write with an error naming the
+ * violated NOT NULL column or CHECK constraint and the row (a CHECK that is NULL is violated, as in Delta).
+ */
+/** A CHECK condition is stored as Spark writes it: its `name`s become DuckDB's "name"s (strings left alone). */
+function backticksAsDoubleQuotes(condition: string): string {
+  return condition.replace(/'(?:[^']|'')*'|`((?:[^`]|``)*)`/g, (match, name: string | undefined) => (name === undefined ? match : quoteIdentifier(name.replaceAll('``', '`'))))
+}
+
+function constraintGuards(schema: StructType, checks: Map<string, string>): string | undefined {
+  const guards = schema.fields
+    .filter((f) => !f.nullable)
+    .map((f) => `CASE WHEN ${quoteIdentifier(f.name)} IS NULL THEN error(${quoteString(`NOT NULL constraint violated: column '${f.name}' is NULL in row `)} || to_json(__written)::VARCHAR) ELSE true END`)
+  for (const [name, text] of checks) {
+    const condition = backticksAsDoubleQuotes(text)
+    guards.push(`CASE WHEN coalesce((${condition}), false) THEN true ELSE error(${quoteString(`CHECK constraint ${name} (${condition}) violated by row `)} || to_json(__written)::VARCHAR) END`)
+  }
+  return guards.length ? guards.join(' AND ') : undefined
+}
+
 /** Write the rows of `source` (a table name or a parenthesised SELECT) as new data files. */
 export async function writeDataFiles(lake: LakeEngine, table: string, source: string, options: WriteFilesOptions): Promise<AddFile[]> {
   const db = await lake.duckdb()
@@ -43,6 +64,8 @@ export async function writeDataFiles(lake: LakeEngine, table: string, source: st
     return `CAST(${value} AS ${duckdbType(field.type)}) AS ${quoteIdentifier(field.name)}`
   })
   projection.push(...(options.extraColumns ?? []).map(quoteIdentifier))
+  // Data files (not change data, which holds rows already in the table) must satisfy NOT NULL and CHECK.
+  const checked = options.directory ? undefined : constraintGuards(schema, checkConstraints({ configuration: options.configuration }))
   // DuckDB splits by size or by partition, not both: partitioned writes get a file per partition.
   const layout = partitionColumns.length
     ? `PARTITION_BY (${partitionColumns.map(quoteIdentifier).join(', ')})`
@@ -51,7 +74,7 @@ export async function writeDataFiles(lake: LakeEngine, table: string, source: st
   // DuckDB creates one folder level, not the lake's zone folders above a new table.
   await mkdir(directory, { recursive: true })
   const written = await db.rows(
-    `COPY (SELECT ${projection.join(', ')} FROM ${source}) TO ${quoteString(directory)}
+    `COPY (${checked ? `SELECT * FROM (SELECT ${projection.join(', ')} FROM ${source}) __written WHERE ${checked}` : `SELECT ${projection.join(', ')} FROM ${source}`}) TO ${quoteString(directory)}
      (FORMAT parquet, COMPRESSION zstd, APPEND, ${layout}, FILENAME_PATTERN '${options.directory ? 'cdc' : 'part'}-{uuid}', RETURN_STATS)`,
   )
   const dataSchema: StructType = { type: 'struct', fields: schema.fields.filter((f) => !partitionColumns.includes(f.name)) }

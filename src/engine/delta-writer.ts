@@ -35,6 +35,8 @@ export interface AppendOptions {
   /** Target size of each data file in bytes (default 128 MiB). */
   targetFileSize?: number
   operationParameters?: Record<string, unknown>
+  /** The commit's operation when it is not a plain append (e.g. 'CREATE TABLE AS SELECT'): its parameters are then exactly `operationParameters`. */
+  operation?: string
   /** Append to this snapshot rather than the latest (the caller already holds one). */
   snapshot?: Snapshot
   /**
@@ -167,8 +169,8 @@ export async function appendQuery(lake: LakeEngine, table: string, sourceSql: st
     table,
     snapshot,
     actions,
-    operation: 'WRITE',
-    operationParameters: { mode: 'Append', partitionBy: JSON.stringify(partitionColumns), ...options.operationParameters },
+    operation: options.operation ?? 'WRITE',
+    operationParameters: options.operation ? (options.operationParameters ?? {}) : { mode: 'Append', partitionBy: JSON.stringify(partitionColumns), ...options.operationParameters },
     operationMetrics: {
       numFiles: String(files.length),
       numOutputRows: String(rows),

@@ -40,6 +40,11 @@ export interface MergeOptions {
   schemaMode?: 'evolve' | 'strict'
   /** Source columns that only steer the clauses (e.g. an op code): never added by schema evolution. */
   controlColumns?: string[]
+  /** WHEN NOT MATCHED BY SOURCE clauses in order (the first whose condition holds applies), after `whenNotMatchedBySource`. */
+  whenNotMatchedBySourceClauses?: BySourceClause[]
+  /** The names the condition and clauses use for the target and the source rows (default `t` and `s`). */
+  targetAlias?: string
+  sourceAlias?: string
 }
 
 let mergeCounter = 0
@@ -56,8 +61,9 @@ export async function merge(lake: LakeEngine, table: string, sourceSql: string, 
     ...(options.whenNotMatched ?? []),
     ...(options.whenNotMatchedInsert ? [{ condition: options.whenNotMatchedInsert.condition, insert: options.whenNotMatchedInsert.values }] : []),
   ]
-  const bySource = options.whenNotMatchedBySource
-  if (matched.length + notMatched.length === 0 && !bySource) throw new DeltaError('INVALID_ARGUMENT', 'MERGE needs at least one WHEN clause', { table })
+  const bySource = [...(options.whenNotMatchedBySource ? [options.whenNotMatchedBySource] : []), ...(options.whenNotMatchedBySourceClauses ?? [])]
+  const aliases = { target: quoteIdentifier(options.targetAlias ?? 't'), source: quoteIdentifier(options.sourceAlias ?? 's') }
+  if (matched.length + notMatched.length + bySource.length === 0) throw new DeltaError('INVALID_ARGUMENT', 'MERGE needs at least one WHEN clause', { table })
 
   const db = await lake.duckdb()
   const source = `__merge_source_${++mergeCounter}`
@@ -70,21 +76,21 @@ export async function merge(lake: LakeEngine, table: string, sourceSql: string, 
     const schema = options.schemaMode === 'evolve' ? evolvedSchema(snapshot, described.filter((c) => !control.has(c.name.toLowerCase())), table) : snapshot.schema
     const [{ n: sourceRows }] = await db.rows(`SELECT count(*) AS n FROM ${source}`)
     // Every target row may be deleted by a not-matched-by-source clause: no file can be skipped.
-    const files = bySource ? snapshot.files : await candidateFiles(lake, snapshot, source, options.on)
+    const files = bySource.length ? snapshot.files : await candidateFiles(lake, snapshot, source, options.on, options.targetAlias ?? 't', options.sourceAlias ?? 's')
     return await rewriteTable(lake, snapshot, {
       operation: 'MERGE',
       operationParameters: {
         predicate: options.on,
         matchedPredicates: JSON.stringify(matched.map((c) => ({ actionType: 'delete' in c ? 'delete' : 'update', ...(c.condition ? { predicate: c.condition } : {}) }))),
         notMatchedPredicates: JSON.stringify(notMatched.map((c) => ({ actionType: 'insert', ...(c.condition ? { predicate: c.condition } : {}) }))),
-        ...(bySource ? { notMatchedBySourcePredicates: JSON.stringify([{ actionType: 'delete' in bySource ? 'delete' : 'update', ...(bySource.condition ? { predicate: bySource.condition } : {}) }]) } : {}),
+        ...(bySource.length ? { notMatchedBySourcePredicates: JSON.stringify(bySource.map((c) => ({ actionType: 'delete' in c ? 'delete' : 'update', ...(c.condition ? { predicate: c.condition } : {}) }))) } : {}),
       },
       operationMetrics: { numSourceRows: String(sourceRows) },
       files,
       checkSingleMatch: true,
       txn: options.txn,
       schema,
-      changesSql: (target) => changesSelect(schema, target, source, sourceColumns, options.on, matched, notMatched, bySource, table),
+      changesSql: (target) => changesSelect(schema, target, source, sourceColumns, options.on, { matched, notMatched, bySource }, aliases, table),
     })
   } finally {
     await db.run(`DROP TABLE IF EXISTS ${source}`)
@@ -93,20 +99,24 @@ export async function merge(lake: LakeEngine, table: string, sourceSql: string, 
 
 function changesSelect(
   schema: StructType, target: string, source: string, sourceColumns: string[], on: string,
-  matched: MatchedClause[], notMatched: NotMatchedClause[], bySource: BySourceClause | undefined, table: string,
+  clauses: { matched: MatchedClause[]; notMatched: NotMatchedClause[]; bySource: BySourceClause[] },
+  aliases: { target: string; source: string }, table: string,
 ): string {
+  const { matched, notMatched, bySource } = clauses
+  const t = aliases.target
+  const s = aliases.source
   const bySourceName = new Map(sourceColumns.map((name) => [name.toLowerCase(), name]))
   const fromSource = (column: string, fallback: string) => {
     const name = bySourceName.get(column.toLowerCase())
-    return name === undefined ? fallback : `s.${quoteIdentifier(name)}`
+    return name === undefined ? fallback : `${s}.${quoteIdentifier(name)}`
   }
   const assignment = (assignments: Assignments, column: string, fallback: string) => {
     if (assignments === '*') return fromSource(column, fallback)
     const key = Object.keys(assignments).find((k) => k.toLowerCase() === column.toLowerCase())
     return key === undefined ? fallback : `(${assignments[key]})`
   }
-  const bySourceUpdate = bySource && 'update' in bySource ? bySource.update : undefined
-  for (const clause of [...matched.flatMap((c) => ('update' in c ? [c.update] : [])), ...notMatched.map((c) => c.insert), ...(bySourceUpdate ? [bySourceUpdate] : [])]) {
+  const bySourceUpdates = bySource.flatMap((c) => ('update' in c ? [c.update] : []))
+  for (const clause of [...matched.flatMap((c) => ('update' in c ? [c.update] : [])), ...notMatched.map((c) => c.insert), ...bySourceUpdates]) {
     if (clause === '*') continue
     for (const column of Object.keys(clause)) {
       if (!schema.fields.some((f) => f.name.toLowerCase() === column.toLowerCase())) {
@@ -115,34 +125,31 @@ function changesSelect(
     }
   }
   const condition = (c?: string) => (c ? `(${c})` : 'true')
-  const matchedCase = matched.length
-    ? `CASE ${matched.map((c, i) => `WHEN ${condition(c.condition)} THEN ${i}`).join(' ')} END`
-    : 'NULL'
-  const insertCase = notMatched.length
-    ? `CASE ${notMatched.map((c, i) => `WHEN ${condition(c.condition)} THEN ${i}`).join(' ')} END`
-    : 'NULL'
-  const matchedActions = matched.map((c, i) => `WHEN ${i} THEN '${'delete' in c ? 'delete' : 'update'}'`).join(' ')
+  // Clause numbers: matched 0…, not matched 0…, not matched by source 1000… (one CASE picks the first that holds).
+  const firstHolding = (list: { condition?: string }[], base = 0) =>
+    list.length ? `CASE ${list.map((c, i) => `WHEN ${condition(c.condition)} THEN ${base + i}`).join(' ')} END` : 'NULL'
+  const actionOf = (list: ({ delete: true } | object)[], base = 0) => list.map((c, i) => `WHEN ${base + i} THEN '${'delete' in c ? 'delete' : 'update'}'`).join(' ')
   const columns = schema.fields.map((field) => {
     const column = quoteIdentifier(field.name)
-    const old = `t.${column}`
+    const old = `${t}.${column}`
     const updates = matched.flatMap((c, i) => ('update' in c ? [`WHEN __action = 'update' AND __clause = ${i} THEN ${assignment(c.update, field.name, old)}`] : []))
     const inserts = notMatched.map((c, i) => `WHEN __action = 'insert' AND __clause = ${i} THEN ${assignment(c.insert, field.name, 'NULL')}`)
-    const bySourceSet = bySourceUpdate ? [`WHEN __action = 'update' AND __clause = -1 THEN ${assignment(bySourceUpdate, field.name, old)}`] : []
+    const bySourceSet = bySource.flatMap((c, i) => ('update' in c ? [`WHEN __action = 'update' AND __clause = ${1000 + i} THEN ${assignment(c.update, field.name, old)}`] : []))
     return `CAST(CASE ${[...updates, ...inserts, ...bySourceSet].join(' ')} ELSE ${old} END AS ${duckdbType(field.type)}) AS ${column}`
   })
   // The old row is needed only where a row changes (change rows, no-op detection): not for copies.
-  const oldRow = `CASE WHEN __action NOT IN ('update', 'delete') THEN NULL ELSE struct_pack(${schema.fields.map((f) => `${quoteIdentifier(f.name)} := t.${quoteIdentifier(f.name)}`).join(', ')}) END`
-  return `SELECT t.__file AS __file, t.__row AS __row,
-      CASE WHEN t.__row IS NOT NULL AND s.__src_row IS NOT NULL THEN ${matchedCase}
-           WHEN t.__row IS NULL THEN ${insertCase}
-           ${bySource ? `WHEN ${condition(bySource.condition)} THEN -1` : ''} END AS __clause,
-      CASE WHEN t.__row IS NOT NULL AND s.__src_row IS NOT NULL THEN ${matched.length ? `coalesce(CASE __clause ${matchedActions} END, 'matched')` : `'matched'`}
-           WHEN t.__row IS NULL THEN CASE WHEN __clause IS NULL THEN 'skip' ELSE 'insert' END
-           ${bySource ? `WHEN __clause = -1 THEN '${'delete' in bySource ? 'delete' : 'update'}'` : ''}
+  const oldRow = `CASE WHEN __action NOT IN ('update', 'delete') THEN NULL ELSE struct_pack(${schema.fields.map((f) => `${quoteIdentifier(f.name)} := ${t}.${quoteIdentifier(f.name)}`).join(', ')}) END`
+  return `SELECT ${t}.__file AS __file, ${t}.__row AS __row,
+      CASE WHEN ${t}.__row IS NOT NULL AND ${s}.__src_row IS NOT NULL THEN ${firstHolding(matched)}
+           WHEN ${t}.__row IS NULL THEN ${firstHolding(notMatched)}
+           ELSE ${firstHolding(bySource, 1000)} END AS __clause,
+      CASE WHEN ${t}.__row IS NOT NULL AND ${s}.__src_row IS NOT NULL THEN ${matched.length ? `coalesce(CASE __clause ${actionOf(matched)} END, 'matched')` : `'matched'`}
+           WHEN ${t}.__row IS NULL THEN CASE WHEN __clause IS NULL THEN 'skip' ELSE 'insert' END
+           ${bySource.length ? `WHEN __clause IS NOT NULL THEN CASE __clause ${actionOf(bySource, 1000)} END` : ''}
            ELSE 'copy' END AS __action,
       ${columns.join(',\n      ')},
       ${oldRow} AS __old
-    FROM ${target} t FULL OUTER JOIN ${source} s ON (${on})`
+    FROM ${target} ${t} FULL OUTER JOIN ${source} ${s} ON (${on})`
 }
 
 /**
@@ -151,8 +158,10 @@ function changesSelect(
  * its partition value or its min/max statistics (checked per key with a range join, so scattered
  * keys skip the files between them). Files without usable statistics are always read.
  */
-async function candidateFiles(lake: LakeEngine, snapshot: Snapshot, source: string, on: string) {
-  const keys = [...on.matchAll(/\bt\s*\.\s*("(?:[^"]|"")+"|\w+)\s*=\s*s\s*\.\s*("(?:[^"]|"")+"|\w+)/gi)].map((m) => ({
+async function candidateFiles(lake: LakeEngine, snapshot: Snapshot, source: string, on: string, targetAlias: string, sourceAlias: string) {
+  const alias = (name: string) => `(?:${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}|${quoteIdentifier(name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})`
+  const keyPattern = new RegExp(`(?<![\\w"])${alias(targetAlias)}\\s*\\.\\s*("(?:[^"]|"")+"|\\w+)\\s*=\\s*${alias(sourceAlias)}\\s*\\.\\s*("(?:[^"]|"")+"|\\w+)`, 'gi')
+  const keys = [...on.matchAll(keyPattern)].map((m) => ({
     target: unquote(m[1]), source: unquote(m[2]),
   }))
   if (keys.length === 0 || /\bor\b/i.test(on) || snapshot.files.length === 0) return snapshot.files

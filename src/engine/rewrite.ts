@@ -26,7 +26,8 @@ import type { LakeEngine } from './lake-engine'
 let rewriteCounter = 0
 
 export interface RewritePlan {
-  operation: 'MERGE' | 'UPDATE' | 'DELETE'
+  /** WRITE: INSERT OVERWRITE and REPLACE WHERE (target rows deleted, source rows inserted). */
+  operation: 'MERGE' | 'UPDATE' | 'DELETE' | 'WRITE'
   operationParameters: Record<string, unknown>
   /** The files whose rows the operation must see. */
   files: ActiveFile[]
@@ -170,6 +171,9 @@ function operationMetrics(operation: RewritePlan['operation'], m: RewriteMetrics
       numTargetRowsCopied: String(m.rowsCopied), numTargetRowsUnchanged: String(m.rowsUnchanged),
       numTargetFilesRemoved: String(m.filesRemoved), numTargetFilesAdded: String(m.filesAdded), numTargetChangeFilesAdded: String(m.changeDataFiles),
     }
+  }
+  if (operation === 'WRITE') {
+    return { numFiles: String(m.filesAdded), numOutputRows: String(m.rowsInserted), numRemovedFiles: String(m.filesRemoved), numDeletedRows: String(m.rowsDeleted), numCopiedRows: String(m.rowsCopied), numAddedChangeFiles: String(m.changeDataFiles) }
   }
   if (operation === 'UPDATE') return { numUpdatedRows: String(m.rowsUpdated), numCopiedRows: String(m.rowsCopied), numUnchangedRows: String(m.rowsUnchanged), ...files }
   return { numDeletedRows: String(m.rowsDeleted), numCopiedRows: String(m.rowsCopied), ...files }

@@ -15,6 +15,8 @@ import { rewriteTable, type RewriteResult } from './rewrite'
 export interface DmlOptions {
   txn?: Txn
   snapshot?: Snapshot
+  /** The name the predicate and the values use for the row (default `t`). */
+  alias?: string
 }
 
 /** UPDATE table SET column = expression, … WHERE predicate (default: every row). */
@@ -27,7 +29,8 @@ export async function update(lake: LakeEngine, table: string, predicate: string 
     }
   }
   const condition = predicate ? `(${predicate})` : 'true'
-  const files = await filesForPredicate(lake, snapshot, predicate)
+  const t = quoteIdentifier(options.alias ?? 't')
+  const files = await filesForPredicate(lake, snapshot, predicate, t)
   return rewriteTable(lake, snapshot, {
     operation: 'UPDATE',
     operationParameters: { predicate: predicate ? JSON.stringify([predicate]) : '[]' },
@@ -37,11 +40,11 @@ export async function update(lake: LakeEngine, table: string, predicate: string 
       const columns = snapshot.schema.fields.map((field) => {
         const column = quoteIdentifier(field.name)
         const key = Object.keys(set).find((k) => k.toLowerCase() === field.name.toLowerCase())
-        const value = key === undefined ? `t.${column}` : `CASE WHEN __action = 'update' THEN CAST((${set[key]}) AS ${duckdbType(field.type)}) ELSE t.${column} END`
+        const value = key === undefined ? `${t}.${column}` : `CASE WHEN __action = 'update' THEN CAST((${set[key]}) AS ${duckdbType(field.type)}) ELSE ${t}.${column} END`
         return `${value} AS ${column}`
       })
-      return `SELECT t.__file AS __file, t.__row AS __row, CASE WHEN coalesce(${condition}, false) THEN 'update' ELSE 'copy' END AS __action,
-        ${columns.join(', ')}, ${oldRow(snapshot)} AS __old FROM ${target} t`
+      return `SELECT ${t}.__file AS __file, ${t}.__row AS __row, CASE WHEN coalesce(${condition}, false) THEN 'update' ELSE 'copy' END AS __action,
+        ${columns.join(', ')}, ${oldRow(snapshot, t)} AS __old FROM ${target} ${t}`
     },
   })
 }
@@ -50,23 +53,24 @@ export async function update(lake: LakeEngine, table: string, predicate: string 
 export async function deleteRows(lake: LakeEngine, table: string, predicate: string | undefined, options: DmlOptions = {}): Promise<RewriteResult> {
   const snapshot = options.snapshot ?? (await lake.snapshot(table))
   const condition = predicate ? `(${predicate})` : 'true'
-  const files = await filesForPredicate(lake, snapshot, predicate)
+  const t = quoteIdentifier(options.alias ?? 't')
+  const files = await filesForPredicate(lake, snapshot, predicate, t)
   return rewriteTable(lake, snapshot, {
     operation: 'DELETE',
     operationParameters: { predicate: predicate ? JSON.stringify([predicate]) : '[]' },
     files,
     txn: options.txn,
     changesSql: (target) => {
-      const columns = snapshot.schema.fields.map((f) => `t.${quoteIdentifier(f.name)} AS ${quoteIdentifier(f.name)}`)
-      return `SELECT t.__file AS __file, t.__row AS __row, CASE WHEN coalesce(${condition}, false) THEN 'delete' ELSE 'copy' END AS __action,
-        ${columns.join(', ')}, ${oldRow(snapshot)} AS __old FROM ${target} t`
+      const columns = snapshot.schema.fields.map((f) => `${t}.${quoteIdentifier(f.name)} AS ${quoteIdentifier(f.name)}`)
+      return `SELECT ${t}.__file AS __file, ${t}.__row AS __row, CASE WHEN coalesce(${condition}, false) THEN 'delete' ELSE 'copy' END AS __action,
+        ${columns.join(', ')}, ${oldRow(snapshot, t)} AS __old FROM ${target} ${t}`
     },
   })
 }
 
 /** The old row, kept only where the row changes (change rows and no-op detection need it; copies do not). */
-function oldRow(snapshot: Snapshot): string {
-  return `CASE WHEN __action = 'copy' THEN NULL ELSE struct_pack(${snapshot.schema.fields.map((f) => `${quoteIdentifier(f.name)} := t.${quoteIdentifier(f.name)}`).join(', ')}) END`
+function oldRow(snapshot: Snapshot, t: string): string {
+  return `CASE WHEN __action = 'copy' THEN NULL ELSE struct_pack(${snapshot.schema.fields.map((f) => `${quoteIdentifier(f.name)} := ${t}.${quoteIdentifier(f.name)}`).join(', ')}) END`
 }
 
 /**
@@ -74,7 +78,7 @@ function oldRow(snapshot: Snapshot): string {
  * partition values alone (DuckDB binds it against a table of just those) must hold for a file's
  * partition, else the file is skipped. A matching row satisfies every conjunct, so this is sound.
  */
-async function filesForPredicate(lake: LakeEngine, snapshot: Snapshot, predicate: string | undefined): Promise<ActiveFile[]> {
+async function filesForPredicate(lake: LakeEngine, snapshot: Snapshot, predicate: string | undefined, alias: string): Promise<ActiveFile[]> {
   if (!predicate || snapshot.partitionColumns.length === 0 || snapshot.files.length === 0) return snapshot.files
   const db = await lake.duckdb()
   const fields = snapshot.partitionColumns.map((name) => snapshot.schema.fields.find((f) => f.name === name)!)
@@ -92,7 +96,7 @@ async function filesForPredicate(lake: LakeEngine, snapshot: Snapshot, predicate
   let candidates = snapshot.files.map((_, i) => i)
   for (const conjunct of splitConjuncts(predicate)) {
     try {
-      const matching = new Set((await db.rows(`SELECT __index FROM (VALUES ${rows.join(', ')}) t(${columns}) WHERE coalesce((${conjunct}), false)`)).map((r) => Number(r.__index)))
+      const matching = new Set((await db.rows(`SELECT __index FROM (VALUES ${rows.join(', ')}) ${alias}(${columns}) WHERE coalesce((${conjunct}), false)`)).map((r) => Number(r.__index)))
       candidates = candidates.filter((i) => matching.has(i))
     } catch {
       // This conjunct needs data columns: it prunes nothing.
