@@ -1,0 +1,231 @@
+/**
+ * CREATE TABLE (columns, AS SELECT, LIKE; OR REPLACE; IF NOT EXISTS), DROP TABLE and ALTER TABLE,
+ * each one Delta commit with Spark's operation name and parameters. Protocol versions and
+ * features go up only as far as the table needs (change data feed, CHECK constraints).
+ */
+import { rm } from 'node:fs/promises'
+import type { Action, Metadata, Protocol } from '../../delta/actions'
+import { commit } from '../../delta/commit'
+import { DeltaError, isDeltaError } from '../../delta/errors'
+import { checkConstraints, writerFeatures } from '../../delta/features'
+import { quoteIdentifier, type StructField, type StructType } from '../../delta/schema'
+import type { Snapshot } from '../../delta/snapshot'
+import { appendQuery, createTable, dropScan, type LakeEngine } from '../../engine'
+import { atLeast, replaceTable } from '../../engine/replace-table'
+import type { ColumnDefinition, Statement } from './ast'
+import { withEmbedded } from './embedded'
+import { resultOf, type StatementOutput } from './output'
+import type { StatementContext } from './run-dml'
+import { sparkType } from './spark-types'
+import { tableLabel, tablePath } from './targets'
+
+type Of<K extends Statement['kind']> = Extract<Statement, { kind: K }>
+
+/** The `delta.` properties this writer honours; any other `delta.` key is refused rather than ignored. */
+const KNOWN_DELTA_PROPERTIES = new Set([
+  'delta.enableChangeDataFeed', 'delta.appendOnly', 'delta.checkpointInterval', 'delta.logRetentionDuration',
+  'delta.deletedFileRetentionDuration', 'delta.dataSkippingNumIndexedCols', 'delta.dataSkippingStatsColumns',
+  'delta.checkpoint.writeStatsAsJson', 'delta.checkpoint.writeStatsAsStruct', 'delta.setTransactionRetentionDuration',
+])
+
+export async function snapshotOrNothing(lake: LakeEngine, path: string): Promise<Snapshot | undefined> {
+  try {
+    return await lake.snapshot(path)
+  } catch (error) {
+    if (isDeltaError(error, 'TABLE_NOT_FOUND')) return undefined
+    throw error
+  }
+}
+
+function checkProperties(properties: Record<string, string>, label: string): void {
+  for (const key of Object.keys(properties)) {
+    if (key.startsWith('delta.constraints.')) throw new DeltaError('INVALID_ARGUMENT', `${label}: add CHECK constraints with ALTER TABLE … ADD CONSTRAINT, not as a property ('${key}')`)
+    if (key.startsWith('delta.') && !KNOWN_DELTA_PROPERTIES.has(key)) {
+      throw new DeltaError('INVALID_ARGUMENT', `${label}: table property '${key}' is not one this writer supports (${[...KNOWN_DELTA_PROPERTIES].join(', ')})`)
+    }
+  }
+}
+
+function fieldOf(column: ColumnDefinition): StructField {
+  if (column.generatedAs) throw new DeltaError('INVALID_ARGUMENT', `column '${column.name}': GENERATED ALWAYS AS columns are not supported yet`)
+  return { name: column.name, type: sparkType(column.type), nullable: !column.notNull, metadata: column.comment === undefined ? {} : { comment: column.comment } }
+}
+
+/** Partition columns spelled as the schema spells them; an unknown one is an error. */
+function partitionColumns(schema: StructType | undefined, names: string[], label: string): string[] {
+  if (!schema) return names
+  return names.map((name) => {
+    const field = schema.fields.find((f) => f.name.toLowerCase() === name.toLowerCase())
+    if (!field) throw new DeltaError('SCHEMA_MISMATCH', `${label}: partition column '${name}' is not one of the columns (${schema.fields.map((f) => f.name).join(', ')})`)
+    return field.name
+  })
+}
+
+export async function runCreateTable({ lake, catalog }: StatementContext, s: Of<'createTable'>): Promise<StatementOutput> {
+  const path = await tablePath(catalog, s.table)
+  const label = tableLabel(s.table)
+  const existing = await snapshotOrNothing(lake, path)
+  const done = (operation: string, version?: number, rows?: number) => resultOf([], [], { table: label, path, operation, version, rowsInserted: rows })
+  if (existing && s.ifNotExists) return resultOf([], [])
+  if (existing && !s.orReplace) throw new DeltaError('TABLE_EXISTS', `table ${label} already exists (use CREATE OR REPLACE TABLE or IF NOT EXISTS)`, { table: path })
+  checkProperties(s.properties, label)
+  let schema: StructType | undefined
+  let properties = s.properties
+  let description = s.comment
+  let partitionBy = s.partitionedBy
+  if (s.like) {
+    const like = await lake.snapshot(await tablePath(catalog, s.like), { version: s.like.version, timestamp: s.like.timestamp })
+    schema = like.schema
+    partitionBy = like.partitionColumns
+    properties = { ...like.metadata.configuration, ...s.properties }
+    description ??= like.metadata.description ?? undefined
+  } else if (s.columns) {
+    schema = { type: 'struct', fields: s.columns.map(fieldOf) }
+  }
+  const partitions = partitionColumns(schema, partitionBy, label)
+  const parameters = { isManaged: 'true', description: description ?? null, partitionBy: JSON.stringify(partitions), properties: JSON.stringify(properties) }
+  if (s.asSelect) {
+    if (s.columns) throw new DeltaError('INVALID_ARGUMENT', `${label}: CREATE TABLE … AS SELECT takes its columns from the query; leave out the column list`)
+    return withEmbedded(lake, catalog, [s.asSelect.sql], async ([query], tables) => {
+      if (existing) {
+        const operation = 'CREATE OR REPLACE TABLE AS SELECT'
+        const result = await replaceTable(lake, existing, { sourceSql: query, partitionColumns: partitions, properties, description, operation, operationParameters: parameters })
+        return { ...done(operation, result.version, result.rows), tables }
+      }
+      const result = await appendQuery(lake, path, query, {
+        create: { partitionColumns: partitions, properties, description }, operation: 'CREATE TABLE AS SELECT', operationParameters: parameters,
+      })
+      return { ...done('CREATE TABLE AS SELECT', result.version, result.rows), tables }
+    })
+  }
+  if (existing) {
+    const result = await replaceTable(lake, existing, { schema, partitionColumns: partitions, properties, description, operation: 'CREATE OR REPLACE TABLE', operationParameters: parameters })
+    return done('CREATE OR REPLACE TABLE', result.version)
+  }
+  const result = await createTable(lake, path, { schema: schema!, partitionColumns: partitions, properties, description })
+  return done('CREATE TABLE', result.version)
+}
+
+export async function runDropTable({ lake, catalog }: StatementContext, s: Of<'dropTable'>): Promise<StatementOutput> {
+  const path = await tablePath(catalog, s.table)
+  const label = tableLabel(s.table)
+  if (!(await snapshotOrNothing(lake, path))) {
+    if (s.ifExists) return resultOf([], [])
+    throw new DeltaError('TABLE_NOT_FOUND', `table ${label} does not exist (DROP TABLE IF EXISTS ignores that)`)
+  }
+  await rm(path, { recursive: true, force: true })
+  return resultOf([], [], { table: label, path, operation: 'DROP TABLE' })
+}
+
+/** One metadata (and maybe protocol) commit on the table, for the ALTER TABLE forms. */
+async function alterCommit(
+  lake: LakeEngine, path: string, label: string, snapshot: Snapshot, change: { metadata: Metadata; protocol?: Protocol; operation: string; parameters: Record<string, unknown> },
+): Promise<StatementOutput> {
+  const actions: Action[] = []
+  if (change.protocol && change.protocol !== snapshot.protocol) actions.push({ protocol: change.protocol })
+  actions.push({ metaData: change.metadata })
+  const result = await commit(lake.io, { table: path, snapshot, actions, operation: change.operation, operationParameters: change.parameters })
+  return resultOf([], [], { table: label, path, operation: change.operation, version: result.version })
+}
+
+function findField(schema: StructType, name: string, label: string): StructField {
+  const field = schema.fields.find((f) => f.name.toLowerCase() === name.toLowerCase())
+  if (!field) throw new DeltaError('SCHEMA_MISMATCH', `${label}: no column '${name}' (columns: ${schema.fields.map((f) => f.name).join(', ')})`)
+  return field
+}
+
+/** The protocol with a writer feature the table now uses (table features when legacy versions do not imply it). */
+function withWriterFeature(protocol: Protocol, feature: string, legacyVersion: number): Protocol {
+  if (writerFeatures(protocol).includes(feature)) return protocol
+  if (protocol.minWriterVersion < 7 && legacyVersion <= 4 && protocol.minWriterVersion < legacyVersion && feature !== 'changeDataFeed') {
+    return atLeast(protocol, { minReaderVersion: 1, minWriterVersion: legacyVersion })
+  }
+  return atLeast(protocol, { minReaderVersion: 1, minWriterVersion: 7, writerFeatures: [...writerFeatures(protocol), feature] })
+}
+
+export async function runAlter({ lake, catalog }: StatementContext, s: Exclude<Statement, { kind: 'query' }>): Promise<StatementOutput> {
+  if (!('table' in s)) throw new DeltaError('INVALID_ARGUMENT', `unexpected statement ${s.kind}`)
+  const path = await tablePath(catalog, s.table)
+  const label = tableLabel(s.table)
+  const snapshot = await lake.snapshot(path)
+  const metadata = snapshot.metadata
+  const schema = snapshot.schema
+  const withSchema = (fields: StructField[]): Metadata => ({ ...metadata, schemaString: JSON.stringify({ type: 'struct', fields }) })
+  switch (s.kind) {
+    case 'addColumns': {
+      const fields = s.columns.map((column) => {
+        if (schema.fields.some((f) => f.name.toLowerCase() === column.name.toLowerCase())) throw new DeltaError('SCHEMA_MISMATCH', `${label}: column '${column.name}' already exists`)
+        if (column.notNull) throw new DeltaError('SCHEMA_MISMATCH', `${label}: column '${column.name}' cannot be NOT NULL: the rows already in the table would have no value`)
+        return fieldOf(column)
+      })
+      return alterCommit(lake, path, label, snapshot, {
+        metadata: withSchema([...schema.fields, ...fields]), operation: 'ADD COLUMNS',
+        parameters: { columns: JSON.stringify(fields.map((column) => ({ column }))) },
+      })
+    }
+    case 'setProperties': {
+      checkProperties(s.properties, label)
+      const configuration = { ...metadata.configuration, ...s.properties }
+      const protocol = configuration['delta.enableChangeDataFeed'] === 'true' ? withWriterFeature(snapshot.protocol, 'changeDataFeed', 4) : snapshot.protocol
+      return alterCommit(lake, path, label, snapshot, { metadata: { ...metadata, configuration }, protocol, operation: 'SET TBLPROPERTIES', parameters: { properties: JSON.stringify(s.properties) } })
+    }
+    case 'unsetProperties': {
+      const configuration = { ...metadata.configuration }
+      for (const key of s.keys) {
+        if (key.startsWith('delta.constraints.')) throw new DeltaError('INVALID_ARGUMENT', `${label}: drop CHECK constraints with ALTER TABLE … DROP CONSTRAINT`)
+        if (!(key in configuration) && !s.ifExists) throw new DeltaError('INVALID_ARGUMENT', `${label}: the table has no property '${key}' (UNSET TBLPROPERTIES IF EXISTS ignores that)`)
+        delete configuration[key]
+      }
+      return alterCommit(lake, path, label, snapshot, { metadata: { ...metadata, configuration }, operation: 'UNSET TBLPROPERTIES', parameters: { properties: JSON.stringify(s.keys), ifExists: s.ifExists } })
+    }
+    case 'alterColumn': {
+      const field = findField(schema, s.column, label)
+      if (s.setNotNull) await requireNoRows(lake, snapshot, `${quoteIdentifier(field.name)} IS NULL`, `${label}: column '${field.name}' has NULL values, so it cannot be NOT NULL`)
+      const changed: StructField = {
+        ...field,
+        nullable: s.setNotNull ? false : s.dropNotNull ? true : field.nullable,
+        metadata: s.comment === undefined ? field.metadata : { ...field.metadata, comment: s.comment },
+      }
+      return alterCommit(lake, path, label, snapshot, {
+        metadata: withSchema(schema.fields.map((f) => (f === field ? changed : f))), operation: 'CHANGE COLUMN',
+        parameters: { column: JSON.stringify(changed) },
+      })
+    }
+    case 'addConstraint': {
+      const key = `delta.constraints.${s.name.toLowerCase()}`
+      if (key in metadata.configuration) throw new DeltaError('INVALID_ARGUMENT', `${label}: constraint '${s.name}' already exists`)
+      await requireNoRows(lake, snapshot, `NOT coalesce((${s.check.sql}), false)`, `${label}: rows already in the table violate CHECK (${s.check.text}), so the constraint cannot be added`)
+      return alterCommit(lake, path, label, snapshot, {
+        metadata: { ...metadata, configuration: { ...metadata.configuration, [key]: s.check.text } }, protocol: withWriterFeature(snapshot.protocol, 'checkConstraints', 3),
+        operation: 'ADD CONSTRAINT', parameters: { name: s.name, expr: s.check.text },
+      })
+    }
+    case 'dropConstraint': {
+      const key = `delta.constraints.${s.name.toLowerCase()}`
+      const expr = checkConstraints(metadata).get(s.name.toLowerCase())
+      if (expr === undefined) {
+        if (s.ifExists) return resultOf([], [])
+        throw new DeltaError('INVALID_ARGUMENT', `${label}: no constraint '${s.name}' (constraints: ${[...checkConstraints(metadata).keys()].join(', ') || 'none'})`)
+      }
+      const configuration = { ...metadata.configuration }
+      delete configuration[key]
+      return alterCommit(lake, path, label, snapshot, { metadata: { ...metadata, configuration }, operation: 'DROP CONSTRAINT', parameters: { name: s.name, expr } })
+    }
+    case 'renameColumn':
+    case 'dropColumns':
+      throw new DeltaError('UNSUPPORTED_WRITER_FEATURE', `${label}: RENAME COLUMN and DROP COLUMN need column mapping, which this writer does not write yet`)
+  }
+  throw new DeltaError('INVALID_ARGUMENT', `unexpected statement ${s.kind}`)
+}
+
+/** Fails with `message` when some row of the table satisfies `condition`. */
+async function requireNoRows(lake: LakeEngine, snapshot: Snapshot, condition: string, message: string): Promise<void> {
+  const scan = await lake.scan(snapshot)
+  const db = await lake.duckdb()
+  try {
+    const [{ n }] = await db.rows(`SELECT count(*) AS n FROM ${scan.sql} WHERE ${condition}`)
+    if (Number(n) > 0) throw new DeltaError('INVALID_ARGUMENT', `${message} (${n} row(s))`, { table: snapshot.table })
+  } finally {
+    await dropScan(db, scan)
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * INSERT, UPDATE, DELETE, MERGE and TRUNCATE on lake tables, mapped onto the engine's operations
+ * (append, overwrite, update, deleteRows, merge), which write Spark's commitInfo and the change
+ * data files of tables with the change data feed.
+ */
+import type { RemoveFile } from '../../delta/actions'
+import { commit } from '../../delta/commit'
+import { DeltaError } from '../../delta/errors'
+import { fileKey } from '../../delta/log-replay'
+import { duckdbType, quoteIdentifier, type StructType } from '../../delta/schema'
+import { appendQuery, deleteRows, merge, update, type LakeEngine } from '../../engine'
+import type { MatchedClause, NotMatchedClause, BySourceClause } from '../../engine/merge'
+import { overwrite } from '../../engine/overwrite'
+import type { RewriteResult } from '../../engine/rewrite'
+import type { LakeCatalog } from '../catalog'
+import type { Source, Statement } from './ast'
+import { withEmbedded } from './embedded'
+import { affectedRows, type StatementOutput, type WriteSummary } from './output'
+import { tableLabel, tablePath, tableReference } from './targets'
+
+type Of<K extends Statement['kind']> = Extract<Statement, { kind: K }>
+
+export interface StatementContext {
+  lake: LakeEngine
+  catalog: LakeCatalog
+}
+
+function sourceSql(source: Source): string {
+  return source.kind === 'table' ? `SELECT * FROM ${tableReference(source.table)}` : source.query.sql
+}
+
+function summary(label: string, path: string, operation: string, result: RewriteResult): WriteSummary {
+  const m = result.metrics
+  return { table: label, path, operation, version: result.version, rowsInserted: m.rowsInserted, rowsUpdated: m.rowsUpdated, rowsDeleted: m.rowsDeleted }
+}
+
+export async function runInsert({ lake, catalog }: StatementContext, s: Of<'insert'>): Promise<StatementOutput> {
+  const path = await tablePath(catalog, s.table)
+  const snapshot = await lake.snapshot(path)
+  const label = tableLabel(s.table)
+  const parts = [sourceSql(s.source), ...(s.replaceWhere ? [s.replaceWhere.sql] : [])]
+  return withEmbedded(lake, catalog, parts, async ([source, predicate], tables) => {
+    const db = await lake.duckdb()
+    const described = await db.describe(`SELECT * FROM (${source})`)
+    const rows = insertProjection(snapshot.schema, described.map((c) => c.name), source, s, label)
+    let write: WriteSummary
+    if (s.overwrite || predicate !== undefined) {
+      const result = await overwrite(lake, path, rows, { predicate })
+      write = summary(label, path, 'WRITE', result)
+    } else {
+      const result = await appendQuery(lake, path, rows, { snapshot, schemaMode: 'strict', sourceSchema: snapshot.schema })
+      write = { table: label, path, operation: 'WRITE', version: result.version, rowsInserted: result.rows }
+    }
+    return { ...affectedRows(write, 'insert'), tables }
+  })
+}
+
+/**
+ * The source's rows as the table's columns, in its order and types: by position (all columns, or
+ * those listed), or BY NAME; columns not given are NULL (and refused if NOT NULL, when written).
+ */
+function insertProjection(schema: StructType, sourceColumns: string[], source: string, s: Of<'insert'>, label: string): string {
+  const fields = schema.fields
+  const find = (name: string) => {
+    const field = fields.find((f) => f.name.toLowerCase() === name.toLowerCase())
+    if (!field) throw new DeltaError('SCHEMA_MISMATCH', `INSERT INTO ${label}: column '${name}' is not in the table (columns: ${fields.map((f) => f.name).join(', ')})`)
+    return field.name
+  }
+  const targets = s.byName ? sourceColumns.map(find) : s.columns ? s.columns.map(find) : fields.map((f) => f.name)
+  if (!s.byName && targets.length !== sourceColumns.length) {
+    throw new DeltaError('SCHEMA_MISMATCH', `INSERT INTO ${label}: the ${s.columns ? 'column list' : 'table'} has ${targets.length} columns (${targets.join(', ')}) but the data has ${sourceColumns.length}; use BY NAME to match columns by name`)
+  }
+  const seen = new Set<string>()
+  for (const target of targets) {
+    if (seen.has(target.toLowerCase())) throw new DeltaError('SCHEMA_MISMATCH', `INSERT INTO ${label}: column '${target}' is given twice`)
+    seen.add(target.toLowerCase())
+  }
+  const given = new Map(targets.map((name, i) => [name, `"__c${i}"`]))
+  const projection = fields.map((f) => `CAST(${given.get(f.name) ?? 'NULL'} AS ${duckdbType(f.type)}) AS ${quoteIdentifier(f.name)}`)
+  return `SELECT ${projection.join(', ')} FROM (${source}) AS __insert_source(${sourceColumns.map((_, i) => `"__c${i}"`).join(', ')})`
+}
+
+export async function runUpdate({ lake, catalog }: StatementContext, s: Of<'update'>): Promise<StatementOutput> {
+  const path = await tablePath(catalog, s.table)
+  const label = tableLabel(s.table)
+  const parts = [...s.set.map((a) => a.value.sql), ...(s.where ? [s.where.sql] : [])]
+  return withEmbedded(lake, catalog, parts, async (rewritten, tables) => {
+    const set = Object.fromEntries(s.set.map((a, i) => [a.column, rewritten[i]]))
+    const result = await update(lake, path, s.where ? rewritten[s.set.length] : undefined, set, { alias: s.alias })
+    return { ...affectedRows(summary(label, path, 'UPDATE', result), 'update'), tables }
+  })
+}
+
+export async function runDelete({ lake, catalog }: StatementContext, s: Of<'delete'>): Promise<StatementOutput> {
+  const path = await tablePath(catalog, s.table)
+  const label = tableLabel(s.table)
+  return withEmbedded(lake, catalog, s.where ? [s.where.sql] : [], async ([where], tables) => {
+    const result = await deleteRows(lake, path, where, { alias: s.alias })
+    return { ...affectedRows(summary(label, path, 'DELETE', result), 'delete'), tables }
+  })
+}
+
+/** TRUNCATE TABLE: every file removed in one commit (readers of the change feed see the rows deleted). */
+export async function runTruncate({ lake, catalog }: StatementContext, s: Of<'truncate'>): Promise<StatementOutput> {
+  const path = await tablePath(catalog, s.table)
+  const snapshot = await lake.snapshot(path)
+  const now = Date.now()
+  const removes = snapshot.files.map(({ add }): { remove: RemoveFile } => ({
+    remove: { path: add.path, deletionTimestamp: now, dataChange: true, extendedFileMetadata: true, partitionValues: add.partitionValues, size: add.size, stats: add.stats, deletionVector: add.deletionVector },
+  }))
+  const rows = snapshot.files.reduce((sum, f) => sum + Number(JSON.parse(f.add.stats ?? '{}').numRecords ?? 0), 0)
+  const result = await commit(lake.io, {
+    table: path, snapshot, actions: removes, operation: 'TRUNCATE', operationParameters: {},
+    operationMetrics: { numRemovedFiles: String(removes.length) },
+    readSet: { files: new Set(snapshot.files.map((f) => fileKey(f.path, f.add))), readData: true, appIds: new Set() },
+  })
+  const write: WriteSummary = { table: tableLabel(s.table), path, operation: 'TRUNCATE', version: result.version, rowsDeleted: rows }
+  return { ...affectedRows(write, 'delete'), rows: [], columns: [], write }
+}
+
+export async function runMerge({ lake, catalog }: StatementContext, s: Of<'merge'>): Promise<StatementOutput> {
+  const path = await tablePath(catalog, s.target)
+  const label = tableLabel(s.target)
+  const parts: string[] = []
+  const part = (sql: string) => parts.push(sql) - 1
+  const sourceIndex = part(sourceSql(s.source))
+  const onIndex = part(s.on.sql)
+  const clauseParts = s.clauses.map((clause) => ({
+    condition: clause.condition ? part(clause.condition.sql) : undefined,
+    set: 'set' in clause && clause.set !== '*' ? clause.set.map((a) => ({ column: a.column, index: part(a.value.sql) })) : undefined,
+    values: clause.action === 'insert' && clause.columns !== '*' ? clause.columns.map((column, i) => ({ column, index: part(clause.values[i].sql) })) : undefined,
+  }))
+  return withEmbedded(lake, catalog, parts, async (sql, tables) => {
+    const whenMatched: MatchedClause[] = []
+    const whenNotMatched: NotMatchedClause[] = []
+    const bySource: BySourceClause[] = []
+    s.clauses.forEach((clause, i) => {
+      const p = clauseParts[i]
+      const condition = p.condition === undefined ? undefined : sql[p.condition]
+      const assignments = (list?: { column: string; index: number }[]) => Object.fromEntries((list ?? []).map((a) => [a.column, sql[a.index]]))
+      if (clause.when === 'matched') whenMatched.push(clause.action === 'delete' ? { condition, delete: true } : { condition, update: clause.set === '*' ? '*' : assignments(p.set) })
+      else if (clause.when === 'notMatched') whenNotMatched.push({ condition, insert: clause.columns === '*' ? '*' : assignments(p.values) })
+      else bySource.push(clause.action === 'delete' ? { condition, delete: true } : { condition, update: assignments(p.set) })
+    })
+    if (!s.schemaEvolution && s.clauses.some((c) => ('set' in c && c.set === '*') || (c.action === 'insert' && c.columns === '*'))) {
+      await checkStarColumns(lake, path, sql[sourceIndex], label)
+    }
+    const result = await merge(lake, path, sql[sourceIndex], {
+      on: sql[onIndex], whenMatched, whenNotMatched, whenNotMatchedBySourceClauses: bySource,
+      targetAlias: s.targetAlias, sourceAlias: s.sourceAlias, schemaMode: s.schemaEvolution ? 'evolve' : 'strict',
+    })
+    return { ...affectedRows(summary(label, path, 'MERGE', result), 'merge'), tables }
+  })
+}
+
+/**
+ * UPDATE SET * and INSERT * take every target column from the source: without schema evolution, all
+ * must be there (extra source columns are ignored, as in Delta).
+ */
+async function checkStarColumns(lake: LakeEngine, path: string, source: string, label: string): Promise<void> {
+  const snapshot = await lake.snapshot(path)
+  const db = await lake.duckdb()
+  const sourceColumns = new Set((await db.describe(`SELECT * FROM (${source})`)).map((c) => c.name.toLowerCase()))
+  const missing = snapshot.schema.fields.filter((f) => !sourceColumns.has(f.name.toLowerCase())).map((f) => f.name)
+  if (missing.length) throw new DeltaError('SCHEMA_MISMATCH', `MERGE INTO ${label}: UPDATE SET * / INSERT * need every target column in the source, and it lacks ${missing.join(', ')}`)
+}
