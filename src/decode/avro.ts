@@ -10,33 +10,17 @@ import { avroToDelta, avroValue, compileAvroSchema } from './avro-types'
 import { readConfluentHeader, HEADER_BYTES } from './confluent-framing'
 import { rowFromColumns, schemaColumns } from './debezium-envelope'
 import { guarded, ValueError } from './errors'
+import { cachePerSchemaId, registeredSchema, type SchemaFailure } from './registry-schemas'
 import type { SchemaRegistry } from './schema-registry'
 import type { Decoded, Decoder, KafkaMessageInput } from './types'
 
-type Compiled =
-  | { ok: true; type: ReturnType<typeof compileAvroSchema>; schema: StructType }
-  | { ok: false; reason: string; detail: string }
-
-const OTHER_FRAMINGS: Record<string, string> = {
-  JSON: 'a JSON Schema, not Avro: read this topic with the format json-schema',
-  PROTOBUF: 'a Protobuf schema, not Avro: read this topic with the format protobuf',
-}
+type Compiled = { ok: true; type: ReturnType<typeof compileAvroSchema>; schema: StructType } | SchemaFailure
 
 export function createAvroDecoder(registry: SchemaRegistry): Decoder {
-  const compiled = new Map<number, Compiled>()
-
-  async function schemaFor(id: number): Promise<Compiled> {
-    const cached = compiled.get(id)
-    if (cached) return cached
-    const registered = await registry.schemaById(id)
-    if (!registered) return { ok: false, reason: 'unknown-schema-id', detail: `schema id ${id} is not in the schema registry` }
-    let result: Compiled
-    const type = registered.schemaType.toUpperCase()
-    if (type !== 'AVRO') result = { ok: false, reason: 'unsupported-framing', detail: `schema ${id} is ${OTHER_FRAMINGS[type] ?? `of type ${registered.schemaType}, which is not supported`}` }
-    else result = compile(registered.schema, id)
-    compiled.set(id, result)
-    return result
-  }
+  const schemaFor = cachePerSchemaId(async (id): Promise<Compiled> => {
+    const found = await registeredSchema(registry, id, 'AVRO')
+    return found.ok ? compile(found.registered.schema, id) : found
+  })
 
   return {
     async decode(message: KafkaMessageInput): Promise<Decoded> {

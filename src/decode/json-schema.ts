@@ -10,36 +10,21 @@ import { rowFromColumns, schemaColumns } from './debezium-envelope'
 import { guarded, ValueError } from './errors'
 import { compileJsonSchema, StructConverter, type SchemaDocuments } from './json-schema-types'
 import { parseJsonText, utf8Text } from './json-text'
+import { cachePerSchemaId, registeredSchema, type SchemaFailure } from './registry-schemas'
 import type { RegisteredSchema, SchemaRegistry } from './schema-registry'
 import type { Decoded, Decoder, KafkaMessageInput } from './types'
 
-type Compiled = { ok: true; converter: StructConverter } | { ok: false; reason: string; detail: string }
+type Compiled = { ok: true; converter: StructConverter } | SchemaFailure
 
 const MAX_REFERENCE_DEPTH = 32
 
 export function createJsonSchemaDecoder(registry: SchemaRegistry): Decoder {
-  const compiled = new Map<number, Promise<Compiled>>()
-
-  function schemaFor(id: number): Promise<Compiled> {
-    let pending = compiled.get(id)
-    if (!pending) {
-      pending = load(id)
-      compiled.set(id, pending)
-      // An unknown id or reference may yet be registered, and the registry may come back: ask again next time.
-      pending.then((c) => { if (!c.ok && c.reason.startsWith('unknown-')) compiled.delete(id) }, () => compiled.delete(id))
-    }
-    return pending
-  }
+  const schemaFor = cachePerSchemaId(load)
 
   async function load(id: number): Promise<Compiled> {
-    const registered = await registry.schemaById(id)
-    if (!registered) return { ok: false, reason: 'unknown-schema-id', detail: `schema id ${id} is not in the schema registry` }
-    const type = registered.schemaType.toUpperCase()
-    if (type !== 'JSON') {
-      const other = type === 'AVRO' ? 'an Avro schema, not JSON Schema: read this topic with the format avro'
-        : type === 'PROTOBUF' ? 'a Protobuf schema, not JSON Schema: read this topic with the format protobuf' : `of type ${registered.schemaType}, not JSON Schema`
-      return { ok: false, reason: 'unsupported-framing', detail: `schema ${id} is ${other}` }
-    }
+    const found = await registeredSchema(registry, id, 'JSON')
+    if (!found.ok) return found
+    const registered = found.registered
     try {
       const documents: SchemaDocuments = new Map()
       documents.set('', parseSchema(registered.schema, `schema ${id}`))

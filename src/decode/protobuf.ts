@@ -12,36 +12,20 @@ import { rowFromColumns, schemaColumns } from './debezium-envelope'
 import { guarded, ValueError } from './errors'
 import { loadProtobufSchema, messageAt, type ProtobufSchema } from './protobuf-schema'
 import { protobufRow, protobufStruct } from './protobuf-types'
+import { cachePerSchemaId, registeredSchema, type SchemaFailure } from './registry-schemas'
 import type { SchemaRegistry } from './schema-registry'
 import type { Decoded, Decoder, KafkaMessageInput } from './types'
 
-type Loaded = { ok: true; schema: ProtobufSchema; messages: Map<string, Compiled> } | { ok: false; reason: string; detail: string }
-type Compiled = { ok: true; type: protobuf.Type; struct: StructType } | { ok: false; reason: string; detail: string }
+type Loaded = { ok: true; schema: ProtobufSchema; messages: Map<string, Compiled> } | SchemaFailure
+type Compiled = { ok: true; type: protobuf.Type; struct: StructType } | SchemaFailure
 
 export function createProtobufDecoder(registry: SchemaRegistry): Decoder {
-  // Promises, so that messages decoded at once share one load of their schema.
-  const schemas = new Map<number, Promise<Loaded>>()
-
-  function schemaFor(id: number): Promise<Loaded> {
-    let pending = schemas.get(id)
-    if (!pending) {
-      pending = load(id)
-      schemas.set(id, pending)
-      // Failures to reach the registry, an unknown id and a missing reference may pass: ask again next time.
-      pending.then((loaded) => { if (!loaded.ok && loaded.reason.startsWith('unknown-')) schemas.delete(id) }, () => schemas.delete(id))
-    }
-    return pending
-  }
+  const schemaFor = cachePerSchemaId(load)
 
   async function load(id: number): Promise<Loaded> {
-    const registered = await registry.schemaById(id)
-    if (!registered) return { ok: false, reason: 'unknown-schema-id', detail: `schema id ${id} is not in the schema registry` }
-    const type = registered.schemaType.toUpperCase()
-    if (type !== 'PROTOBUF') {
-      const other = type === 'AVRO' ? 'an Avro schema, not Protobuf: read this topic with the format avro'
-        : type === 'JSON' ? 'a JSON Schema, not Protobuf: read this topic with the format json-schema' : `of type ${registered.schemaType}, not Protobuf`
-      return { ok: false, reason: 'unsupported-framing', detail: `schema ${id} is ${other}` }
-    }
+    const found = await registeredSchema(registry, id, 'PROTOBUF')
+    if (!found.ok) return found
+    const registered = found.registered
     try {
       return { ok: true, schema: await loadProtobufSchema(registered, registry), messages: new Map() }
     } catch (error) {
