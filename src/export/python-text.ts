@@ -43,6 +43,7 @@ export function pyLiteral(value: PyValue): string {
  * the code itself always uses the quoted literal.
  */
 export function pyCommentText(text: string, max = 120): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it replaces
   const flat = text.replace(/[\r\n]+/g, ' ⏎ ').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?')
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat
 }
