@@ -13,8 +13,8 @@
  *   insert; unchanged ids, including no-op updates: nothing); and, on the feed over the whole
  *   range, every update_preimage has exactly one update_postimage with the same id in the same
  *   commit, the two differ, and a MERGE's no-op updates have no change rows;
- * - for pairs of versions a < b (all of them, or a sample when there are many, always including
- *   the full range from the empty table): the table at a, plus the insert and update_postimage
+ * - for every pair of versions a < b (a = -1 is the empty table before version 0): the table at a,
+ *   plus the insert and update_postimage
  *   rows of the feed over a+1..b, less its delete and update_preimage rows (as multisets, with
  *   EXCEPT ALL in DuckDB), equals the table at b; and every removed row was present to remove;
  * - a MERGE replayed with an already recorded txn (appId, version) is skipped: alreadyApplied and
@@ -22,15 +22,21 @@
  *
  * Seeds: a random run seed is printed (as a diagnostic and in each test's name); sequence i uses
  * run seed + i. Replay with LAKEHOUSE_PROPERTY_SEED=<run seed>; LAKEHOUSE_PROPERTY_SEQUENCES and
- * LAKEHOUSE_PROPERTY_OPS change the size (default 6 sequences of 12 operations), and
+ * LAKEHOUSE_PROPERTY_OPS change the size (default 6 sequences of 16 operations; under
+ * LAKEHOUSE_SOAK, as `npm run soak` sets, 150 sequences of 20: over 3,000 operations), and
  * LAKEHOUSE_PROPERTY_ONLY=<i> runs sequence i alone. On a failure the operations of the sequence
  * are printed as diagnostics.
+ *
+ * The mix: every sequence commits at least one append, MERGE, UPDATE, DELETE and compacting
+ * OPTIMIZE and replays a txn batch (operations missing from its random draw are run at its end),
+ * and the test fails if one did not.
  */
 import assert from 'node:assert/strict'
 import { after, test, type TestContext } from 'node:test'
 import { LakeEngine, dropScan } from '../../src/engine'
 import { appendQuery } from '../../src/engine/delta-writer'
 import { merge, type MergeOptions } from '../../src/engine/merge'
+import { optimize } from '../../src/engine/optimize'
 import { deleteRows, update } from '../../src/engine/update-delete'
 import { tempTables } from '../helpers/delta-log'
 
@@ -45,24 +51,13 @@ const CDF = { 'delta.enableChangeDataFeed': 'true' }
 const RUN_SEED = process.env.LAKEHOUSE_PROPERTY_SEED !== undefined
   ? Number(process.env.LAKEHOUSE_PROPERTY_SEED)
   : (Math.floor(Math.random() * 2 ** 31) ^ (Date.now() & 0x7fffffff)) >>> 0
-const SEQUENCES = Number(process.env.LAKEHOUSE_PROPERTY_SEQUENCES ?? 6)
-const OPERATIONS = Number(process.env.LAKEHOUSE_PROPERTY_OPS ?? 12)
+const SOAK = Boolean(process.env.LAKEHOUSE_SOAK)
+const SEQUENCES = Number(process.env.LAKEHOUSE_PROPERTY_SEQUENCES ?? (SOAK ? 150 : 6))
+const OPERATIONS = Number(process.env.LAKEHOUSE_PROPERTY_OPS ?? (SOAK ? 20 : 16))
 const ONLY = process.env.LAKEHOUSE_PROPERTY_ONLY === undefined ? undefined : Number(process.env.LAKEHOUSE_PROPERTY_ONLY)
-/** Above this many version pairs, a random sample of them is checked. */
-const MAX_PAIRS = 45
 assert.ok(Number.isSafeInteger(RUN_SEED), `LAKEHOUSE_PROPERTY_SEED must be an integer, got ${process.env.LAKEHOUSE_PROPERTY_SEED}`)
 
-// OPTIMIZE is another module's; it takes part when it is there.
-type OptimizeFn = (lake: LakeEngine, table: string) => Promise<{ version?: number }>
-let optimizeFn: OptimizeFn | undefined
-let optimizeError: string | undefined
-try {
-  optimizeFn = ((await import('../../src/engine/optimize')) as { optimize?: OptimizeFn }).optimize
-  if (typeof optimizeFn !== 'function') optimizeError = 'src/engine/optimize.ts has no optimize export'
-} catch (error) {
-  optimizeError = (error as Error).message.split('\n')[0]
-}
-process.stderr.write(`change-feed property test: run seed ${RUN_SEED} (replay: LAKEHOUSE_PROPERTY_SEED=${RUN_SEED}); OPTIMIZE ${optimizeFn ? 'included' : `not included (${optimizeError})`}\n`)
+process.stderr.write(`change-feed property test: run seed ${RUN_SEED} (replay: LAKEHOUSE_PROPERTY_SEED=${RUN_SEED}); ${SEQUENCES} sequences of ${OPERATIONS} operations\n`)
 
 // -----------------------------------------------------------------------------------------------
 // PRNG
@@ -398,6 +393,8 @@ interface Sequence {
   prefix: string
   /** Operations by kind, and how many of them committed nothing. */
   kinds: Record<string, number>
+  /** Operations by kind that committed a version. */
+  committed: Record<string, number>
 }
 
 async function latestVersion(s: Sequence): Promise<number> {
@@ -407,6 +404,7 @@ async function latestVersion(s: Sequence): Promise<number> {
 /** Record the outcome of an operation: its version (if it should have one) and the model. */
 async function settle(s: Sequence, label: string, resultVersion: number | undefined, expectCommit: boolean): Promise<void> {
   for (const kind of [label.split(' ')[0], ...(expectCommit ? [] : ['no version'])]) s.kinds[kind] = (s.kinds[kind] ?? 0) + 1
+  if (expectCommit) s.committed[label.split(' ')[0]] = (s.committed[label.split(' ')[0]] ?? 0) + 1
   const latest = await latestVersion(s)
   if (expectCommit) {
     assert.equal(resultVersion, s.version + 1, `${label}: should commit version ${s.version + 1}`)
@@ -602,7 +600,7 @@ async function opOptimize(s: Sequence): Promise<void> {
     perPartition.set(key, (perPartition.get(key) ?? 0) + 1)
   }
   const expectCommit = [...perPartition.values()].some((n) => n >= 2)
-  const result = await optimizeFn!(lake, s.table)
+  const result = await optimize(lake, s.table)
   await settle(s, `optimize (${snapshot.files.length} files in ${perPartition.size} partition(s))`, result.version, expectCommit)
 }
 
@@ -655,15 +653,11 @@ async function checkFeed(s: Sequence): Promise<void> {
 /** Table at a + feed (a+1..b) = table at b, for pairs of versions; a = -1 is the empty table. */
 async function checkPairs(s: Sequence, t: TestContext): Promise<void> {
   const d = await db()
-  let pairs: [number, number][] = []
+  const pairs: [number, number][] = []
   for (let a = -1; a < s.version; a++) for (let b = a + 1; b <= s.version; b++) pairs.push([a, b])
-  const total = pairs.length
-  if (pairs.length > MAX_PAIRS) {
-    const must = pairs.filter(([a, b]) => (a === -1 && b === s.version) || (a === 0 && b === s.version))
-    const rest = pairs.filter((p) => !must.includes(p))
-    pairs = [...must, ...s.rnd.sample(rest, MAX_PAIRS - must.length)]
-  }
-  t.diagnostic(`sequence ${s.index}: ${s.version + 1} versions, ${pairs.length} of ${total} version pairs checked`)
+  // Versions 0..V and the empty table before them: (V + 2)(V + 1) / 2 pairs, every one checked.
+  assert.equal(pairs.length, ((s.version + 2) * (s.version + 1)) / 2)
+  let checked = 0
   const feed = `${s.prefix}_pair_feed`
   for (const [a, b] of pairs) {
     const before = a === -1 ? `(SELECT ${COLUMNS} FROM ${s.prefix}_snap_0 WHERE false)` : `${s.prefix}_snap_${a}`
@@ -680,7 +674,42 @@ async function checkPairs(s: Sequence, t: TestContext): Promise<void> {
     const phantom = `SELECT * FROM ${removed} EXCEPT ALL SELECT * FROM ${added}`
     if ((await count(phantom)) > 0) assert.fail(`${what}: rows deleted or pre-imaged that were never there:\n    ${await sample(phantom)}`)
     await assertSameRows(`(SELECT * FROM ${added} EXCEPT ALL SELECT * FROM ${removed})`, after, what)
+    checked++
   }
+  assert.equal(checked, pairs.length)
+  t.diagnostic(`sequence ${s.index}: ${s.version + 1} versions, all ${checked} version pairs checked`)
+}
+
+/**
+ * Run whatever kind of operation the random draw left out (or that never committed) until each has
+ * committed once: an UPDATE or DELETE that matched nothing, or an OPTIMIZE with nothing to compact,
+ * does not count. Then fail unless the mix is complete.
+ */
+async function completeTheMix(s: Sequence): Promise<void> {
+  const MAX_TRIES = 20
+  const until = async (kind: string, run: () => Promise<void>) => {
+    for (let tries = 0; !s.committed[kind] && tries < MAX_TRIES; tries++) {
+      if (s.state.size < 15) await opAppend(s, s.rnd.int(20, 80))
+      await run()
+    }
+  }
+  await until('append', () => opAppend(s, s.rnd.int(1, 80)))
+  await until('merge', () => opMerge(s))
+  await until('update', () => opUpdate(s))
+  await until('delete', () => opDelete(s))
+  // An append adds a file beside the ones OPTIMIZE may have compacted: there is something to compact.
+  await until('optimize', async () => {
+    await opAppend(s, s.rnd.int(5, 40))
+    await opOptimize(s)
+  })
+  if (s.replays === 0) {
+    while (!s.lastTxnMerge) await opMerge(s)
+    await opReplay(s)
+  }
+  for (const kind of ['append', 'merge', 'update', 'delete', 'optimize']) {
+    assert.ok((s.committed[kind] ?? 0) > 0, `sequence ${s.index}: no ${kind} committed a version (operations ${JSON.stringify(s.kinds)})`)
+  }
+  assert.ok(s.replays > 0, `sequence ${s.index}: no txn batch was replayed`)
 }
 
 async function runSequence(index: number, t: TestContext): Promise<void> {
@@ -688,7 +717,7 @@ async function runSequence(index: number, t: TestContext): Promise<void> {
   const s: Sequence = {
     index, seed, partitioned: index % 2 === 1, table: freshTable(`seq${index}`), rnd: new Random(seed), state: new Map(), nextId: 0,
     states: new Map(), opOf: new Map(), noopIds: new Map(), version: 0, txnVersion: 0, log: [], replays: 0,
-    prefix: `prop_${index}`, kinds: {},
+    prefix: `prop_${index}`, kinds: {}, committed: {},
   }
   try {
     await opAppend(s, s.rnd.int(80, 250), true)
@@ -696,23 +725,19 @@ async function runSequence(index: number, t: TestContext): Promise<void> {
       // Small (even empty) tables are kept now and then: operations on them are edge cases too.
       if (s.state.size < 15 && s.rnd.chance(0.7)) { await opAppend(s, s.rnd.int(20, 80)); continue }
       const r = s.rnd.next()
-      if (r < 0.14) await opAppend(s, s.rnd.int(1, 80))
-      else if (r < 0.5) await opMerge(s)
-      else if (r < 0.68) await opUpdate(s)
-      else if (r < 0.84) await opDelete(s)
-      else if (r < 0.92 && optimizeFn) await opOptimize(s)
+      if (r < 0.12) await opAppend(s, s.rnd.int(1, 80))
+      else if (r < 0.42) await opMerge(s)
+      else if (r < 0.6) await opUpdate(s)
+      else if (r < 0.76) await opDelete(s)
+      else if (r < 0.9) await opOptimize(s)
       else if (s.lastTxnMerge) await opReplay(s)
       else await opMerge(s)
     }
-    // Every sequence replays a txn batch at least once.
-    if (s.replays === 0) {
-      while (!s.lastTxnMerge) await opMerge(s)
-      await opReplay(s)
-    }
+    await completeTheMix(s)
     await checkFeed(s)
     await checkPairs(s, t)
     t.diagnostic(`sequence ${index}: seed ${seed}, ${s.partitioned ? 'partitioned by grp' : 'unpartitioned'}, ${s.version + 1} versions, ${s.state.size} rows at the end, ` +
-      `operations ${JSON.stringify(s.kinds)}, ${s.replays} txn replays`)
+      `operations ${JSON.stringify(s.kinds)}, committed ${JSON.stringify(s.committed)}, ${s.replays} txn replays`)
   } catch (error) {
     t.diagnostic(`sequence ${index} failed (seed ${seed}; replay: LAKEHOUSE_PROPERTY_SEED=${RUN_SEED} LAKEHOUSE_PROPERTY_ONLY=${index}); operations:`)
     for (const line of s.log) t.diagnostic(`  ${line}`)
@@ -725,8 +750,8 @@ async function runSequence(index: number, t: TestContext): Promise<void> {
 }
 
 test(`change-feed property test setup: run seed ${RUN_SEED}`, (t) => {
-  t.diagnostic(`run seed ${RUN_SEED}: replay with LAKEHOUSE_PROPERTY_SEED=${RUN_SEED}`)
-  t.diagnostic(optimizeFn ? 'OPTIMIZE: included (src/engine/optimize.ts present)' : `OPTIMIZE: not included (${optimizeError})`)
+  t.diagnostic(`run seed ${RUN_SEED}: replay with LAKEHOUSE_PROPERTY_SEED=${RUN_SEED}; ${SEQUENCES} sequences of ${OPERATIONS} random operations`)
+  assert.ok(SEQUENCES > 0 && OPERATIONS > 0, 'the test runs at least one operation')
 })
 
 for (let index = 0; index < SEQUENCES; index++) {
