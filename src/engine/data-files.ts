@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises'
 import * as path from 'node:path'
 import type { AddFile } from '../delta/actions'
+import { DeltaError } from '../delta/errors'
 import { checkConstraints } from '../delta/features'
 import { serializePartitionValue } from '../delta/partition-values'
 import { percentEncodePath } from '../delta/paths'
@@ -39,6 +40,13 @@ export interface WriteFilesOptions {
 /** A CHECK condition is stored as Spark writes it: its `name`s become DuckDB's "name"s (strings left alone). */
 function backticksAsDoubleQuotes(condition: string): string {
   return condition.replace(/'(?:[^']|'')*'|`((?:[^`]|``)*)`/g, (match, name: string | undefined) => (name === undefined ? match : quoteIdentifier(name.replaceAll('``', '`'))))
+}
+
+/** A violated NOT NULL or CHECK (raised by the guards below) as a DeltaError naming the table, without DuckDB's prefix. */
+function constraintError(error: unknown, table: string): DeltaError | undefined {
+  const message = error instanceof Error ? error.message : String(error)
+  const violation = /((?:NOT NULL|CHECK) constraint .* violated.*)$/s.exec(message)
+  return violation ? new DeltaError('INVALID_ARGUMENT', violation[1], { table }) : undefined
 }
 
 function constraintGuards(schema: StructType, checks: Map<string, string>): string | undefined {
@@ -76,7 +84,9 @@ export async function writeDataFiles(lake: LakeEngine, table: string, source: st
   const written = await db.rows(
     `COPY (${checked ? `SELECT * FROM (SELECT ${projection.join(', ')} FROM ${source}) __written WHERE ${checked}` : `SELECT ${projection.join(', ')} FROM ${source}`}) TO ${quoteString(directory)}
      (FORMAT parquet, COMPRESSION zstd, APPEND, ${layout}, FILENAME_PATTERN '${options.directory ? 'cdc' : 'part'}-{uuid}', RETURN_STATS)`,
-  )
+  ).catch((error: unknown) => {
+    throw constraintError(error, table) ?? error
+  })
   const dataSchema: StructType = { type: 'struct', fields: schema.fields.filter((f) => !partitionColumns.includes(f.name)) }
   const numIndexedCols = Number(options.configuration['delta.dataSkippingNumIndexedCols'] ?? 32)
   const now = Date.now()

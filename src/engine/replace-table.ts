@@ -30,7 +30,8 @@ export async function replaceTable(lake: LakeEngine, snapshot: Snapshot, options
   }
   const [protocolAction, metadataAction] = newTableActions(table, { ...options, schema }) as [{ protocol: Protocol }, { metaData: Metadata }]
   const metadata: Metadata = { ...metadataAction.metaData, id: snapshot.metadata.id, createdTime: snapshot.metadata.createdTime }
-  const actions: Action[] = [{ protocol: atLeast(snapshot.protocol, protocolAction.protocol) }, { metaData: metadata }]
+  const protocol = atLeast(snapshot.protocol, protocolAction.protocol)
+  const actions: Action[] = [...(protocol === snapshot.protocol ? [] : [{ protocol }]), { metaData: metadata }]
   const now = Date.now()
   for (const { add } of snapshot.files) {
     const remove: RemoveFile = { path: add.path, deletionTimestamp: now, dataChange: true, extendedFileMetadata: true, partitionValues: add.partitionValues, size: add.size, stats: add.stats, deletionVector: add.deletionVector }

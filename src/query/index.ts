@@ -7,3 +7,5 @@ export {
   QuerySession, QueryCancelledError, type QueryResultInfo, type ResultColumn, type ResultPage, type SortOrder, type ExportFormat,
   type ExportResult,
 } from './query-session'
+export { runScript, parseScript, StatementError, type ScriptResult, type ScriptStatement } from './run-script'
+export type { StatementOutput, WriteSummary } from './statements/output'

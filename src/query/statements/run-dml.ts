@@ -29,9 +29,16 @@ function sourceSql(source: Source): string {
   return source.kind === 'table' ? `SELECT * FROM ${tableReference(source.table)}` : source.query.sql
 }
 
+/** Rows an update matched count as updated even when their values did not change (as Databricks counts them). */
 function summary(label: string, path: string, operation: string, result: RewriteResult): WriteSummary {
   const m = result.metrics
-  return { table: label, path, operation, version: result.version, rowsInserted: m.rowsInserted, rowsUpdated: m.rowsUpdated, rowsDeleted: m.rowsDeleted }
+  return { table: label, path, operation, version: result.version, rowsInserted: m.rowsInserted, rowsUpdated: m.rowsUpdated + m.rowsUnchanged, rowsDeleted: m.rowsDeleted }
+}
+
+/** `SET t.x = …` names the column through the target's alias (or name): the column is `x`. */
+function targetColumn(column: string, alias: string): string {
+  const dot = column.indexOf('.')
+  return dot > 0 && column.slice(0, dot).toLowerCase() === alias.toLowerCase() ? column.slice(dot + 1) : column
 }
 
 export async function runInsert({ lake, catalog }: StatementContext, s: Of<'insert'>): Promise<StatementOutput> {
@@ -85,7 +92,7 @@ export async function runUpdate({ lake, catalog }: StatementContext, s: Of<'upda
   const label = tableLabel(s.table)
   const parts = [...s.set.map((a) => a.value.sql), ...(s.where ? [s.where.sql] : [])]
   return withEmbedded(lake, catalog, parts, async (rewritten, tables) => {
-    const set = Object.fromEntries(s.set.map((a, i) => [a.column, rewritten[i]]))
+    const set = Object.fromEntries(s.set.map((a, i) => [targetColumn(a.column, s.alias), rewritten[i]]))
     const result = await update(lake, path, s.where ? rewritten[s.set.length] : undefined, set, { alias: s.alias })
     return { ...affectedRows(summary(label, path, 'UPDATE', result), 'update'), tables }
   })
@@ -137,7 +144,7 @@ export async function runMerge({ lake, catalog }: StatementContext, s: Of<'merge
     s.clauses.forEach((clause, i) => {
       const p = clauseParts[i]
       const condition = p.condition === undefined ? undefined : sql[p.condition]
-      const assignments = (list?: { column: string; index: number }[]) => Object.fromEntries((list ?? []).map((a) => [a.column, sql[a.index]]))
+      const assignments = (list?: { column: string; index: number }[]) => Object.fromEntries((list ?? []).map((a) => [targetColumn(a.column, s.targetAlias), sql[a.index]]))
       if (clause.when === 'matched') whenMatched.push(clause.action === 'delete' ? { condition, delete: true } : { condition, update: clause.set === '*' ? '*' : assignments(p.set) })
       else if (clause.when === 'notMatched') whenNotMatched.push({ condition, insert: clause.columns === '*' ? '*' : assignments(p.values) })
       else bySource.push(clause.action === 'delete' ? { condition, delete: true } : { condition, update: assignments(p.set) })
