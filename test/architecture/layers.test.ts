@@ -1,0 +1,370 @@
+/**
+ * The layers hold (issue 17 part 7, STYLE.md): every import of src/ and webview/ is read with the
+ * TypeScript compiler's parser (test/architecture/imports.ts) and checked against the rules of
+ * test/architecture/layer-rules.ts:
+ *   up          a layer imports one above it: delta ← engine ← kafka, decode, transform ← pipeline
+ *               ← query ← cli, extension, demo, export
+ *   sideways    layers of one rank import each other (the CLI may run the demo and the export)
+ *   webview     webview/ imports from src/, or src/ from webview/ (the extension may import the
+ *               message protocol, webview/shared/protocol.ts and validate.ts)
+ *   cycle       files that import each other, directly or around a loop (type-only imports count)
+ *   kafkajs     kafkajs outside src/kafka (the ingest job too: it gets the consumer loop from src/kafka)
+ *   duckdb      @duckdb/* outside src/engine; type-only imports count: DuckDB's value types outside
+ *               the engine tie the other layers to its API as much as its calls do
+ *   vscode      vscode outside src/extension
+ *   past-index  another layer's file other than its index.ts (its public surface)
+ * Today's code breaks some of these: ALLOWED names each such import with the reason, so this test
+ * passes today and fails on any new one. Entries that no longer occur are listed (console) to be
+ * removed, without failing: the list only shrinks.
+ */
+import assert from 'node:assert/strict'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { readImports, sourceFiles } from './imports'
+import { findViolations, isAllowed, RULES, type Rule, type Violation } from './layer-rules'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+
+/** Today's violations, grouped by reason; the lead removes entries as the refactoring of issue 17 lands. */
+const ALLOWED: { rule: Rule; reason: string; keys: string[] }[] = [
+  {
+    rule: 'up',
+    reason: 'issue 17 part 3: the catalog (table names → paths) moves below pipeline/ and query/',
+    keys: [
+      'src/pipeline/flow-preview.ts -> src/query/catalog.ts',
+      'src/pipeline/ingest-file.ts -> src/query/catalog.ts',
+      'src/pipeline/ingest-kafka.ts -> src/query/catalog.ts',
+      'src/pipeline/kafka-ingest-job.ts -> src/query/catalog.ts',
+      'src/pipeline/offset-ledger.ts -> src/query/catalog.ts',
+      'src/pipeline/raw-batch.ts -> src/query/catalog.ts',
+      'src/pipeline/refine/refine-batch.ts -> src/query/catalog.ts',
+      'src/pipeline/refine/refine-flow.ts -> src/query/catalog.ts',
+      'src/pipeline/run-pipeline.ts -> src/query/catalog.ts',
+    ],
+  },
+  {
+    rule: 'cycle',
+    reason: "issue 17 part 8: `lakehouse completion` reads main.ts's command table, which imports the completion command",
+    keys: ['src/cli/completion-command.ts | src/cli/main.ts'],
+  },
+  {
+    rule: 'cycle',
+    reason: 'issue 17: decode/errors.ts holds a decoder factory (errors → json-text → values → errors)',
+    keys: ['src/decode/errors.ts | src/decode/json-text.ts | src/decode/values.ts'],
+  },
+  {
+    rule: 'cycle',
+    reason: 'issue 17 part 1: the Kafka layer being built (client, codecs and the group consumer import each other)',
+    keys: ['src/kafka/client.ts | src/kafka/codecs.ts | src/kafka/group-consumer.ts'],
+  },
+  {
+    rule: 'cycle',
+    reason: 'issue 17 part 1: the ingest job being split into a state machine (types imported both ways)',
+    keys: ['src/pipeline/ingest-kafka.ts | src/pipeline/kafka-ingest-job.ts'],
+  },
+  {
+    rule: 'cycle',
+    reason: "issue 17: result-find.ts takes query-session.ts's types, query-session.ts calls result-find.ts",
+    keys: ['src/query/query-session.ts | src/query/result-find.ts'],
+  },
+  {
+    rule: 'kafkajs',
+    reason: 'issue 17 part 1: the demo producer and topic browsing move into src/kafka',
+    keys: [
+      'src/demo/run-demo.ts',
+      'src/extension/kafka/browse.ts',
+    ],
+  },
+  {
+    rule: 'duckdb',
+    reason: "issue 17 part 3: DuckDB's value and result types are used outside the engine (query/json-values.ts calls it); the engine is to give its own row and value types",
+    keys: [
+      'src/cli/demo-command.ts',
+      'src/cli/format.ts',
+      'src/cli/history-command.ts',
+      'src/cli/tables-command.ts',
+      'src/demo/run-demo.ts',
+      'src/query/json-values.ts',
+      'src/query/query-session.ts',
+      'src/query/run-query.ts',
+      'src/query/statements/output.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
+    reason: 'issue 17 part 7: src/delta/index.ts does not export what cli/ takes from these files',
+    keys: [
+      'cli -> src/delta/errors.ts',
+      'cli -> src/delta/schema.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
+    reason: 'issue 17 part 7: src/kafka/index.ts does not export what cli/ takes from these files',
+    keys: [
+      'cli -> src/kafka/client.ts',
+      'cli -> src/kafka/sample.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
+    reason: 'issue 17 part 7: src/pipeline has no index.ts yet',
+    keys: [
+      'cli -> src/pipeline/did-you-mean.ts',
+      'cli -> src/pipeline/file-source.ts',
+      'cli -> src/pipeline/ingest-file.ts',
+      'cli -> src/pipeline/ingest-kafka.ts',
+      'cli -> src/pipeline/pipeline-file.ts',
+      'cli -> src/pipeline/refine/index.ts',
+      'cli -> src/pipeline/run-pipeline.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
+    reason: 'issue 17 part 7: src/query/index.ts does not export what cli/ takes from these files',
+    keys: [
+      'cli -> src/query/run-query.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
+    reason: 'issue 17 part 7: src/delta/index.ts does not export what decode/ takes from these files',
+    keys: [
+      'decode -> src/delta/schema.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
+    reason: 'issue 17 part 7: src/pipeline has no index.ts yet',
+    keys: [
+      'demo -> src/pipeline/pipeline-file.ts',
+      'demo -> src/pipeline/run-pipeline.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
+    reason: 'issue 17 part 7: src/delta/index.ts does not export what engine/ takes from these files',
+    keys: [
+      'engine -> src/delta/actions.ts',
+      'engine -> src/delta/change-feed.ts',
+      'engine -> src/delta/commit.ts',
+      'engine -> src/delta/conflicts.ts',
+      'engine -> src/delta/deletion-vectors.ts',
+      'engine -> src/delta/engine.ts',
+      'engine -> src/delta/errors.ts',
+      'engine -> src/delta/features.ts',
+      'engine -> src/delta/log-files.ts',
+      'engine -> src/delta/log-replay.ts',
+      'engine -> src/delta/partition-values.ts',
+      'engine -> src/delta/paths.ts',
+      'engine -> src/delta/retention.ts',
+      'engine -> src/delta/scan.ts',
+      'engine -> src/delta/schema.ts',
+      'engine -> src/delta/snapshot.ts',
+      'engine -> src/delta/stats.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
+    reason: 'issue 17 part 7: src/delta/index.ts does not export what export/ takes from these files',
+    keys: [
+      'export -> src/delta/schema.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
+    reason: 'issue 17 part 7: src/pipeline has no index.ts yet',
+    keys: [
+      'export -> src/pipeline/offset-ledger.ts',
+      'export -> src/pipeline/pipeline-file.ts',
+      'export -> src/pipeline/raw-zone.ts',
+      'export -> src/pipeline/refine/index.ts',
+      'export -> src/pipeline/refine/raw-shape.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
+    reason: 'issue 17 part 7: src/query/index.ts does not export what export/ takes from these files',
+    keys: [
+      'export -> src/query/catalog.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
+    reason: 'issue 17 part 7: src/delta/index.ts does not export what extension/ takes from these files',
+    keys: [
+      'extension -> src/delta/features.ts',
+      'extension -> src/delta/history.ts',
+      'extension -> src/delta/schema.ts',
+      'extension -> src/delta/snapshot.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
+    reason: 'issue 17 part 7: src/kafka/index.ts does not export what extension/ takes from these files',
+    keys: [
+      'extension -> src/kafka/client.ts',
+      'extension -> src/kafka/sample.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
+    reason: 'issue 17 part 7: src/pipeline has no index.ts yet',
+    keys: [
+      'extension -> src/pipeline/file-source.ts',
+      'extension -> src/pipeline/flow-preview.ts',
+      'extension -> src/pipeline/pipeline-file.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
+    reason: 'issue 17 part 7: src/query/index.ts does not export what extension/ takes from these files',
+    keys: [
+      'extension -> src/query/catalog.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
+    reason: 'issue 17 part 7: src/decode/index.ts does not export what pipeline/ takes from these files',
+    keys: [
+      'pipeline -> src/decode/extended-json.ts',
+      'pipeline -> src/decode/json-text.ts',
+      'pipeline -> src/decode/merge.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
+    reason: 'issue 17 part 7: src/delta/index.ts does not export what pipeline/ takes from these files',
+    keys: [
+      'pipeline -> src/delta/actions.ts',
+      'pipeline -> src/delta/commit.ts',
+      'pipeline -> src/delta/engine.ts',
+      'pipeline -> src/delta/errors.ts',
+      'pipeline -> src/delta/log-files.ts',
+      'pipeline -> src/delta/schema.ts',
+      'pipeline -> src/delta/snapshot.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
+    reason: 'issue 17 part 7: src/kafka/index.ts does not export what pipeline/ takes from these files',
+    keys: [
+      'pipeline -> src/kafka/client.ts',
+      'pipeline -> src/kafka/settings.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
+    reason: 'issue 17 part 7: src/query/index.ts does not export what pipeline/ takes from these files',
+    keys: [
+      'pipeline -> src/query/catalog.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
+    reason: 'issue 17 part 7: src/delta/index.ts does not export what query/ takes from these files',
+    keys: [
+      'query -> src/delta/actions.ts',
+      'query -> src/delta/commit.ts',
+      'query -> src/delta/engine.ts',
+      'query -> src/delta/errors.ts',
+      'query -> src/delta/features.ts',
+      'query -> src/delta/history.ts',
+      'query -> src/delta/log-replay.ts',
+      'query -> src/delta/scan.ts',
+      'query -> src/delta/schema.ts',
+      'query -> src/delta/snapshot.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
+    reason: 'issue 17 part 7: src/engine/index.ts does not export what query/ takes from these files',
+    keys: [
+      'query -> src/engine/file-skipping.ts',
+      'query -> src/engine/merge.ts',
+      'query -> src/engine/overwrite.ts',
+      'query -> src/engine/replace-table.ts',
+      'query -> src/engine/rewrite.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
+    reason: 'issue 17 part 7: src/delta/index.ts does not export what transform/ takes from these files',
+    keys: [
+      'transform -> src/delta/errors.ts',
+      'transform -> src/delta/schema.ts',
+    ],
+  },
+
+]
+
+function check(rootDir: string) {
+  const files = sourceFiles(rootDir, ['src', 'webview'])
+  const violations = findViolations(files.flatMap((file) => readImports(rootDir, file)))
+  return { files, violations }
+}
+
+/** One line per rule: how many imports break it, how many of those are allowed, how many are new. */
+function table(violations: Violation[], allowed: ReadonlySet<string>, fixed: string[]): string {
+  const rows = RULES.map((rule) => {
+    const mine = violations.filter((v) => v.rule === rule)
+    const imports = mine.reduce((n, v) => n + v.at.length, 0)
+    const fresh = mine.filter((v) => !isAllowed(v, allowed)).length
+    const gone = fixed.filter((entry) => entry.startsWith(`${rule} `)).length
+    return `${rule.padEnd(11)} ${String(mine.length).padStart(5)} ${String(imports).padStart(8)} ${String(fresh).padStart(4)} ${String(gone).padStart(6)}`
+  })
+  return ['rule        found  imports  new  fixed', ...rows].join('\n')
+}
+
+test('no import breaks the layers beyond the allow-list of today\'s violations', () => {
+  const { files, violations } = check(root)
+  assert.ok(files.length > 100, `read the sources (${files.length} files)`)
+  const allowed = new Set(ALLOWED.flatMap((group) => group.keys.map((key) => `${group.rule} ${key}`)))
+  const fixed = [...allowed].filter((entry) => !violations.some((v) => isAllowed(v, new Set([entry])) ))
+  console.log(`layers: ${files.length} files; violations by rule (found: distinct keys of the allow-list's kind)\n${table(violations, allowed, fixed)}`)
+  if (fixed.length) console.log(`no longer occurring, remove from ALLOWED in test/architecture/layers.test.ts:\n  ${fixed.join('\n  ')}`)
+  const fresh = violations.filter((v) => !isAllowed(v, allowed))
+  assert.deepEqual(
+    fresh.map((v) => `${v.rule} ${v.key}  (${v.at.join(', ')})`),
+    [],
+    'imports that break the layers (test/architecture/layer-rules.ts says which rule; fix the import rather than allow it)',
+  )
+})
+
+test('the checker finds each kind of violation in a small tree made to break them all', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-layers-'))
+  try {
+    const write = (file: string, text: string) => {
+      mkdirSync(path.dirname(path.join(dir, file)), { recursive: true })
+      writeFileSync(path.join(dir, file), text)
+    }
+    write('src/delta/index.ts', "export * from './log'\n")
+    write('src/delta/log.ts', "import type { Engine } from '../engine'\nexport const log = 1\n")
+    write('src/engine/index.ts', "import { log } from '../delta/log'\nimport { DuckDBInstance } from '@duckdb/node-api'\nexport type Engine = typeof log\nexport { DuckDBInstance }\n")
+    write('src/kafka/index.ts', "import type { Row } from '../decode'\nexport { Kafka } from 'kafkajs'\nexport type { Row }\n")
+    write('src/decode/index.ts', "export type Row = Record<string, unknown>\n")
+    write('src/query/index.ts', "import type { Value } from '@duckdb/node-api'\nexport type V = Value\n")
+    write('src/pipeline/a.ts', "import { b } from './b'\nexport const a = () => b\n")
+    write('src/pipeline/b.ts', "import { a } from './a'\nimport * as vscode from 'vscode'\nexport const b = () => [a, vscode, import('kafkajs')]\n")
+    write('src/extension/x.ts', "import * as vscode from 'vscode'\nimport type { Message } from '../../webview/shared/protocol'\nexport type M = Message & typeof vscode\n")
+    write('webview/shared/protocol.ts', "export type Message = { kind: string }\n")
+    write('webview/query/main.ts', "import { log } from '../../src/delta'\nexport const x = log\n")
+    const found = check(dir).violations.map((v) => `${v.rule} ${v.key}`).sort()
+    assert.deepEqual(found, [
+      'cycle src/delta/log.ts | src/engine/index.ts',
+      'cycle src/pipeline/a.ts | src/pipeline/b.ts',
+      'duckdb src/query/index.ts',
+      'kafkajs src/pipeline/b.ts',
+      'past-index engine -> src/delta/log.ts',
+      'sideways src/kafka/index.ts -> src/decode/index.ts',
+      'up src/delta/log.ts -> src/engine/index.ts',
+      'vscode src/pipeline/b.ts',
+      'webview webview/query/main.ts -> src/delta/index.ts',
+    ])
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
