@@ -29,6 +29,7 @@ import { quoteIdentifier, quoteString } from '../delta/schema'
 import { missingFileError, type DuckDb, type LakeEngine } from '../engine'
 import type { LakeCatalog } from './catalog'
 import { rowsAsJson } from './json-values'
+import { findRows, type FoundRows } from './result-find'
 import { prepareQuery, type PreparedQuery, type TableRead } from './prepare'
 
 export interface ResultColumn {
@@ -167,6 +168,13 @@ export class QuerySession {
     const result = await db.connection.run(`COPY (SELECT * FROM ${stored.table}${order}) TO ${quoteString(target)} (${EXPORT_OPTIONS[format]})`)
     const { size } = await fs.stat(target)
     return { rows: Number(result.rowsChanged), bytes: size }
+  }
+
+  /** The rows of a result containing `text` (any column, case-insensitive): their count and first positions in `sort`'s order. */
+  async find(id: string, text: string, options: { sort?: SortOrder; limit?: number } = {}): Promise<FoundRows> {
+    const stored = this.stored(id)
+    const order = options.sort ? orderBy(stored, options.sort) : stored.byRowid ? 'rowid' : undefined
+    return findRows(await this.lake.duckdb(), stored.table, stored.info.columns, text, order, options.limit ?? 1000)
   }
 
   /** Drop a result (and its sorted copy). Unknown ids are ignored. */

@@ -123,7 +123,7 @@ test('copying the active cell and rows goes to the host clipboard', async () => 
   await page.locator('.grid-row[aria-rowindex="2"] .grid-rownum').click()
   await page.locator('.grid-row[aria-rowindex="3"] .grid-rownum').click({ modifiers: ['Shift'] })
   await page.locator('#copy-rows').click()
-  await page.waitForFunction((n) => document.getElementById('status')!.textContent!.includes('3 line'), 3)
+  await page.waitForFunction(() => document.getElementById('status')!.textContent!.includes('2 rows × 4 columns as TSV'))
   assert.equal(clipboard.at(-1), 'id\tcustomer\tamount\tnote\n999999\tc4\t1498.50\t\n999998\tc3\t1497.00\tnote 999998')
   // Arrow keys move the active cell, announced through aria-activedescendant.
   await page.locator('.grid').focus()
@@ -132,6 +132,167 @@ test('copying the active cell and rows goes to the host clipboard', async () => 
   const active = () => page.$eval('.grid', (grid) => document.getElementById(grid.getAttribute('aria-activedescendant') ?? '')?.textContent)
   await page.waitForFunction(() => document.querySelector('.grid-cell.active')?.textContent === '1495.50')
   assert.equal(await active(), '1495.50', 'row 999997, the column right of customer')
+})
+
+test('Ctrl+F finds in the whole result, in its order, run in the engine', async () => {
+  const { page } = panel
+  // The result is the 1M rows sorted by id descending (the sort test): the matches come in that order.
+  const expected = (await runQuery(lake, catalog, `SELECT id FROM raw.events WHERE note ILIKE '%note 99999%' ORDER BY id DESC`)).rows.map((r) => Number(r.id))
+  assert.ok(expected.length > 1)
+  await page.locator('.grid').focus()
+  await page.keyboard.press('Control+f')
+  await page.waitForSelector('#grid-find-input:focus')
+  await page.keyboard.type('NOTE 99999')
+  await page.keyboard.press('Enter')
+  await page.waitForFunction((n) => document.getElementById('grid-find-status')?.textContent === `1 of ${n} rows`, expected.length)
+  const find = panel.toHost.filter((m) => (m as { type: string }).type === 'find').at(-1) as { sort?: unknown; text: string }
+  assert.deepEqual([find.text, find.sort], ['note 99999', { column: 'id', direction: 'desc' }])
+  const activeText = () => page.evaluate(() => document.querySelector('.grid-cell.active')?.textContent)
+  await page.waitForFunction((id) => document.querySelector('.grid-cell.active')?.textContent === `note ${id}`, expected[0])
+  const activeRow = () => page.evaluate(() => Number(document.querySelector('.grid-cell.active')?.closest('.grid-row')?.getAttribute('aria-rowindex')) - 2)
+  assert.equal(await activeRow(), 999_999 - expected[0])
+  assert.ok(await page.locator('.grid-cell.match').count() >= 1, 'the matching cells on screen are marked')
+  await page.keyboard.press('Enter')
+  await page.waitForFunction((id) => document.querySelector('.grid-cell.active')?.textContent === `note ${id}`, expected[1])
+  await page.keyboard.press('Shift+Enter')
+  await page.waitForFunction((id) => document.querySelector('.grid-cell.active')?.textContent === `note ${id}`, expected[0])
+  assert.equal(await activeText(), `note ${expected[0]}`)
+  await page.keyboard.press('Escape')
+  assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('grid')), true)
+  assert.equal(await page.locator('.grid-find').isHidden(), true)
+})
+
+test('keyboard only: view values (JSON, JSON text, binary, whole rows), select all, copy in every format, columns sized, pinned and kept in view', async () => {
+  const { page } = panel
+  await page.locator('#sql').evaluate((el) => ((el as HTMLElement & { value: string }).value = `SELECT id, customer, note, {'a': id, 'b': [1, 2]} AS nested,
+    '{"k": [1, 2], "s": "x"}' AS json_text, '\\xDE\\xAD\\x41'::BLOB AS bin, repeat('long text ', 60) AS long_text FROM raw.events WHERE id < 3 ORDER BY id`))
+  await page.locator('#run').click()
+  await page.getByRole('status').filter({ hasText: /^3 rows/ }).waitFor()
+  await page.waitForSelector('.grid-row[aria-rowindex="4"]:not(.loading)')
+  await page.locator('.grid').focus()
+  await page.keyboard.press('Control+Home')
+  await page.keyboard.press('Home')
+  // Enter: the cell viewer; Escape returns to the grid.
+  await page.keyboard.press('Enter')
+  await page.waitForSelector('#grid-viewer')
+  assert.equal(await page.locator('#grid-viewer h2').textContent(), 'id, row 1')
+  assert.equal(await page.locator('#grid-viewer .viewer-value').textContent(), '0')
+  await page.keyboard.press('Escape')
+  assert.equal(await page.locator('#grid-viewer').count(), 0)
+  assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('grid')), true)
+  const viewed = async () => {
+    await page.keyboard.press('Enter')
+    await page.waitForSelector('#grid-viewer')
+    const shown = [await page.locator('#grid-viewer .viewer-kind').textContent(), await page.locator('#grid-viewer .viewer-value').textContent()]
+    await page.keyboard.press('Escape')
+    return shown
+  }
+  for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowRight')
+  assert.deepEqual(await viewed(), [`STRUCT("a" BIGINT, "b" INTEGER[]) · JSON, pretty-printed`, '{\n  "a": 0,\n  "b": [\n    1,\n    2\n  ]\n}'])
+  await page.keyboard.press('ArrowRight')
+  assert.deepEqual(await viewed(), ['VARCHAR · text holding JSON, pretty-printed', '{\n  "k": [\n    1,\n    2\n  ],\n  "s": "x"\n}'])
+  await page.keyboard.press('ArrowRight')
+  assert.deepEqual(await viewed(), ['BLOB · binary, 3 bytes, in hex', '00000000  de ad 41                                         |..A|'])
+  await page.keyboard.press('ArrowRight')
+  const [kind, long] = await viewed()
+  assert.equal(kind, 'VARCHAR · 600 characters')
+  assert.equal(long, 'long text '.repeat(60))
+  // Shift+Enter: the whole row.
+  await page.keyboard.press('Shift+Enter')
+  await page.waitForSelector('#grid-viewer .viewer-row')
+  assert.deepEqual(await page.$$eval('#grid-viewer .viewer-row th > span:first-child', (c) => c.map((e) => e.textContent)), ['id', 'customer', 'note', 'nested', 'json_text', 'bin', 'long_text'])
+  await page.keyboard.press('Escape')
+
+  // The active cell stays in view sideways, in a narrow panel.
+  const size = page.viewportSize()!
+  await page.setViewportSize({ width: 560, height: size.height })
+  try {
+    const inView = () => page.evaluate(() => {
+      const grid = document.querySelector('.grid')!.getBoundingClientRect()
+      const cell = document.querySelector('.grid-cell.active')!.getBoundingClientRect()
+      const pinnedRight = Math.max(grid.left + 64, ...[...document.querySelectorAll('.grid-row:not([hidden]) .grid-cell.pinned')].map((c) => c.getBoundingClientRect().right))
+      // Whole, or (wider than the room right of the pinned columns) starting where that room starts.
+      return cell.left >= pinnedRight - 1 && (cell.right <= grid.right + 1 || Math.abs(cell.left - pinnedRight) < 2)
+    })
+    await page.keyboard.press('End')
+    await page.waitForFunction(() => document.querySelector('.grid-cell.active')?.getAttribute('data-column') === '6')
+    assert.equal(await inView(), true, 'End shows the last column')
+    assert.ok(await page.$eval('.grid', (g) => g.scrollLeft) > 0)
+    await page.keyboard.press('Home')
+    await page.waitForFunction(() => document.querySelector('.grid')!.scrollLeft === 0)
+    // Pinned through the first column (context menu by keyboard): it stays at the left edge.
+    await page.keyboard.press('Shift+F10')
+    await page.waitForSelector('#context-menu')
+    await page.getByRole('menuitem', { name: /Pin columns through “id”/ }).focus()
+    await page.keyboard.press('Enter')
+    await page.keyboard.press('End')
+    await page.waitForFunction(() => document.querySelector('.grid')!.scrollLeft > 0 && document.querySelector('.grid-cell.active')?.getAttribute('data-column') === '6')
+    const [gridLeft, idLeft] = await page.evaluate(() => [document.querySelector('.grid')!.getBoundingClientRect().left, document.querySelector('.grid-row:not([hidden]) .grid-cell[data-column="0"]')!.getBoundingClientRect().left])
+    assert.ok(Math.abs(idLeft - (gridLeft + 1 + 64)) < 2, `the pinned id column stays right of the row numbers (${idLeft} vs ${gridLeft})`)
+    assert.equal(await inView(), true)
+    await page.screenshot({ path: screenshotPath('query-grid-pinned') })
+  } finally {
+    await page.setViewportSize(size)
+  }
+
+  // Column widths: Alt+Right widens the active column; the header's handle drags and double-click fits.
+  await page.keyboard.press('Home')
+  await page.keyboard.press('ArrowRight')
+  const width = (column: number) => page.$eval(`.grid-colheader[aria-colindex="${column + 2}"]`, (c) => c.getBoundingClientRect().width)
+  const before = await width(1)
+  await page.keyboard.press('Alt+ArrowRight')
+  await page.waitForFunction(([w]) => document.querySelector('.grid-colheader[aria-colindex="3"]')!.getBoundingClientRect().width === w + 16, [before])
+  const handle = (await page.locator('.grid-colheader[aria-colindex="3"] .grid-resizer').boundingBox())!
+  await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2)
+  await page.mouse.down()
+  await page.mouse.move(handle.x + handle.width / 2 + 60, handle.y + handle.height / 2, { steps: 4 })
+  await page.mouse.up()
+  assert.equal(Math.round(await width(1)), Math.round(before + 16 + 60))
+  await page.locator('.grid-colheader[aria-colindex="3"] .grid-resizer').dblclick()
+  const fitted = await width(1)
+  assert.ok(fitted < before + 16 + 60, `'customer' (values c0…c2) fits narrower than dragged: ${fitted}`)
+  assert.equal(await page.$eval('.grid-colheader[aria-colindex="3"] .grid-colname', (n) => n.scrollWidth <= n.clientWidth), true, 'its name is whole')
+
+  // Ctrl+A selects every cell; Ctrl+C copies them as TSV.
+  await page.locator('.grid').focus()
+  await page.keyboard.press('Control+a')
+  await page.waitForFunction(() => document.querySelectorAll('.grid-cell.in-range').length === 21)
+  assert.equal(await page.evaluate(() => window.getSelection()?.toString() ?? ''), '', 'the page text is not selected')
+  await page.keyboard.press('Control+c')
+  await page.waitForFunction(() => document.getElementById('status')!.textContent!.startsWith('Copied 3 row(s) × 7 column(s)'))
+  assert.equal(clipboard.at(-1)!.split('\n').length, 3)
+  assert.deepEqual(clipboard.at(-1)!.split('\n')[0].split('\t').slice(0, 3), ['0', 'c0', XSS_IMG])
+  // The context menu's formats, chosen by keyboard.
+  const copyAs = async (label: RegExp) => {
+    const count = clipboard.length
+    await page.locator('.grid').focus()
+    await page.keyboard.press('Shift+F10')
+    await page.waitForSelector('#context-menu')
+    await page.getByRole('menuitem', { name: label }).focus()
+    await page.keyboard.press('Enter')
+    await until(() => clipboard.length > count)
+    return clipboard.at(-1)!
+  }
+  const json = JSON.parse(await copyAs(/Copy as JSON/))
+  assert.equal(json.length, 3)
+  assert.deepEqual([json[1].id, json[1].customer, json[1].nested, json[1].bin], [1, 'c1', { a: 1, b: [1, 2] }, '3q1B'])
+  const csv = await copyAs(/Copy as CSV/)
+  assert.equal(csv.split('\r\n')[0], 'id,customer,note,nested,json_text,bin,long_text')
+  assert.equal(csv.split('\r\n')[1].split(',').slice(0, 2).join(','), '0,c0')
+  assert.match(csv, /"{""k"": \[1, 2\], ""s"": ""x""}"/)
+  const markdown = await copyAs(/Copy as Markdown/)
+  assert.equal(markdown.split('\n')[0], '| id | customer | note | nested | json_text | bin | long_text |')
+  assert.equal(markdown.split('\n')[1], '| --- | --- | --- | --- | --- | --- | --- |')
+  const sql = await copyAs(/Copy as SQL INSERT/)
+  assert.equal(sql.split('\n').length, 3)
+  assert.match(sql.split('\n')[1], /^INSERT INTO raw\.events \(id, customer, note, nested, json_text, bin, long_text\) VALUES \(1, 'c1', '<\/script><script>/)
+  // Round trip: the INSERTs load into DuckDB as the rows they came from.
+  const db = await lake.duckdb()
+  await db.run(`CREATE SCHEMA IF NOT EXISTS raw_copy; CREATE OR REPLACE TABLE raw_copy.events (id BIGINT, customer VARCHAR, note VARCHAR, nested VARCHAR, json_text VARCHAR, bin VARCHAR, long_text VARCHAR)`)
+  await db.run(sql.replaceAll('INSERT INTO raw.events', 'INSERT INTO raw_copy.events'))
+  assert.deepEqual((await db.rows('SELECT id, customer, note FROM raw_copy.events ORDER BY id')).map((r) => r.note), [XSS_IMG, XSS_SCRIPT, 'note 2'])
+  await db.run('DROP TABLE raw_copy.events')
+  assert.deepEqual(panel.consoleErrors, [])
 })
 
 test('untrusted cell text is shown as text and runs nothing', async () => {

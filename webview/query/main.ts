@@ -11,6 +11,7 @@ import { formatBytes, formatCount, formatDuration, valueText } from '../shared/f
 import { connectToHost } from '../shared/host'
 import { EXPORT_FORMATS, queryToPanel, type ExportFormat, type QueryToHost, type QueryToPanel, type ResultInfo, type SortOrder } from '../shared/protocol'
 import { literal, object, optional, record, jsonValue, string, count, type Infer } from '../shared/validate'
+import type { FindResult } from '../shared/grid-find'
 import { VirtualGrid } from '../shared/virtual-grid'
 import { chartNumber, renderChart, type ChartKind } from './chart'
 import { buildQueryView } from './view'
@@ -38,6 +39,8 @@ let running: { started: number; timer: ReturnType<typeof setInterval> } | undefi
 let nextRequest = 1
 /** Page requests in flight: which result and order each was for, so late answers can be dropped. */
 const requests = new Map<number, { resultId: string; sortKey: string; offset: number; chart?: boolean }>()
+/** Finds in flight, answered by `found` (or an error naming the request). */
+const finds = new Map<number, { resolve(found: FindResult): void; reject(error: Error): void }>()
 
 const sortKey = (s?: SortOrder) => (s ? `${s.column}\u0000${s.direction}` : '')
 const save = (patch: Partial<SavedState>) => {
@@ -64,13 +67,20 @@ const grid = new VirtualGrid({
   },
   onCopy: copy,
   onScroll: (firstRow) => save({ firstRow }),
+  find(text) {
+    if (!result) return Promise.resolve({ count: 0, rows: [] })
+    const requestId = nextRequest++
+    host.post({ type: 'find', requestId, resultId: result.id, text, ...(sort ? { sort } : {}) })
+    return new Promise<FindResult>((resolve, reject) => finds.set(requestId, { resolve, reject }))
+  },
+  tableName: () => /\bfrom\s+([A-Za-z0-9_.-]+)/i.exec(state.sql)?.[1] ?? 'result',
 })
-view.results.append(grid.element)
+view.results.append(grid.root)
 
-function copy(text: string): void {
+function copy(text: string, what?: string): void {
   if (!text) return
   host.post({ type: 'copy', text })
-  setStatus(`Copied ${text.length > 60 ? `${formatCount(text.split('\n').length)} line(s)` : `“${text}”`}`)
+  setStatus(`Copied ${what ?? (text.length > 60 ? `${formatCount(text.split('\n').length)} line(s)` : `“${text}”`)}`)
 }
 
 function setStatus(text: string): void {
@@ -187,7 +197,7 @@ view.exportButton.addEventListener('click', () => {
   host.post({ type: 'export', resultId: result.id, format: view.format.value as ExportFormat, ...(sort ? { sort } : {}) })
 })
 view.copyCell.addEventListener('click', () => copy(grid.selectionText()))
-view.copyRows.addEventListener('click', () => copy(grid.rowsWithHeader()))
+view.copyRows.addEventListener('click', () => void grid.copyWithHeader())
 view.chartToggle.addEventListener('click', () => {
   view.chart.hidden = !view.chart.hidden
   view.chartToggle.setAttribute('aria-pressed', String(!view.chart.hidden))
@@ -225,7 +235,19 @@ host.listen((message) => {
       return setStatus(`Exported ${formatCount(message.rows)} rows (${formatBytes(message.bytes)}) to ${message.file}`)
     case 'exportCancelled':
       return setStatus(result ? resultSummary(result) : '')
+    case 'found': {
+      const waiting = finds.get(message.requestId)
+      finds.delete(message.requestId)
+      if (waiting && message.resultId === result?.id) waiting.resolve({ count: message.count, rows: message.rows })
+      else waiting?.reject(new Error('the result changed'))
+      return
+    }
     case 'error': {
+      const find = message.requestId === undefined ? undefined : finds.get(message.requestId)
+      if (find) {
+        finds.delete(message.requestId!)
+        return find.reject(new Error(message.message))
+      }
       const request = message.requestId === undefined ? undefined : requests.get(message.requestId)
       if (request) {
         requests.delete(message.requestId!)

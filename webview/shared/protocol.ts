@@ -59,6 +59,8 @@ export const queryToHost = union({
   page: object({ type: literal('page'), requestId, resultId: name, offset: count, limit: integer(1, PAGE_LIMIT_MAX), sort: optional(sortOrder) }),
   export: object({ type: literal('export'), resultId: name, format: literal(...EXPORT_FORMATS), sort: optional(sortOrder) }),
   copy: object({ type: literal('copy'), text: string }),
+  /** Find `text` in the whole result (in `sort`'s order): answered by `found`. */
+  find: object({ type: literal('find'), requestId, resultId: name, text: text(10_000), sort: optional(sortOrder) }),
 })
 
 export const queryToPanel = union({
@@ -73,6 +75,8 @@ export const queryToPanel = union({
   exported: object({ type: literal('exported'), file: string, format: literal(...EXPORT_FORMATS), rows: count, bytes: count }),
   /** An export the user cancelled in the save dialog. */
   exportCancelled: object({ type: literal('exportCancelled') }),
+  /** Rows containing the text of `find`: how many in all, and the first ones' positions. */
+  found: object({ type: literal('found'), requestId, resultId: name, count, rows: array(count, 10_000) }),
 })
 
 // ---------------------------------------------------------------------------------------------

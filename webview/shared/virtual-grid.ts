@@ -6,12 +6,27 @@
  * (about 33 million pixels in Chromium), so beyond MAX_SCROLL the scrollbar maps proportionally
  * onto the rows instead of one pixel per pixel.
  *
- * Keyboard: arrows, Page Up/Down, Home/End (with Ctrl: first/last row), Shift+Up/Down selects
- * rows, Ctrl+C copies the selected rows or the active cell. Screen readers get role=grid with
- * aria-rowcount/aria-rowindex and the active cell as aria-activedescendant.
+ * What result grids in database tools offer, by mouse and by keyboard:
+ * - columns: drag a header's right edge to resize, double-click it to fit the loaded values
+ *   (Alt+Left/Right resize the active column); leading columns can be pinned (they stay while the
+ *   rest scrolls sideways);
+ * - cells: arrows, Page Up/Down, Home/End (with Ctrl: first/last row) move the active cell and
+ *   keep it in view both ways; Shift extends a range of cells, row numbers select rows, Ctrl+A
+ *   selects everything; a drag selects a range;
+ * - Enter or a double-click opens the value in a viewer (Shift+Enter: the whole row);
+ * - Ctrl+C copies (the range as TSV, or the active cell), the context menu (right-click,
+ *   Shift+F10, the Menu key) copies as TSV, CSV, JSON, Markdown or SQL INSERT, fetching the pages
+ *   a range needs (up to COPY_ROWS_MAX rows);
+ * - Ctrl+F finds text in the whole result: the owner runs the search in the engine (grid-find.ts).
+ * Screen readers get role=grid with aria-rowcount/aria-rowindex, the active cell as
+ * aria-activedescendant and aria-selected on selected cells.
  */
+import { openViewer } from './cell-viewer'
+import { openContextMenu, type MenuEntry } from './context-menu'
 import { h } from './dom'
 import { cellText, isNumericType, tsv, valueText } from './format'
+import { COPY_FORMAT_LABELS, COPY_FORMATS, formatRows, type CopyFormat } from './grid-copy'
+import { FindBar, type FindResult } from './grid-find'
 import type { Column, SortOrder } from './protocol'
 import type { JsonValue } from './validate'
 
@@ -23,49 +38,83 @@ const MAX_SCROLL = 8_000_000
 const CACHED_PAGES = 40
 /** Scrolling must pause this long before pages are fetched. */
 const FETCH_DELAY_MS = 40
-/** Rows a copy takes at most (only loaded rows can be copied). */
+/** Rows a copy takes at most (pages beyond the loaded ones are fetched for it). */
 export const COPY_ROWS_MAX = 10_000
+const MIN_WIDTH = 40
+const MAX_FIT_WIDTH = 640
+const MAX_WIDTH = 4000
 
 export interface GridOptions {
   label: string
   pageSize: number
-  /** Ask for rows offset … offset+limit-1; answer with `receivePage`. */
+  /** Ask for rows offset … offset+limit-1; answer with `receivePage` (or `pageFailed`). */
   requestPage(offset: number, limit: number): void
   onSort(column: Column): void
-  onCopy(text: string): void
+  /** Text to put on the clipboard, and what it holds in words ("2 rows × 3 columns as CSV"). */
+  onCopy(text: string, what: string): void
   /** The first row in view changed (to save it in the panel's state). */
   onScroll?(firstRow: number): void
+  /** Leading columns pinned from the start (they stay in view while the others scroll sideways). */
+  pinnedColumns?: number
+  /** Find in the whole result (in the result's current order): the rows that contain `text`. */
+  find?(text: string): Promise<FindResult>
+  /** The table name SQL INSERT copies use. */
+  tableName?(): string
 }
 
+interface Cell { row: number; column: number }
+interface Range { top: number; bottom: number; left: number; right: number }
+
 export class VirtualGrid {
+  /** The grid and its find bar: what the owner puts on the page. */
+  readonly root: HTMLDivElement
+  /** The scrolling grid itself (role=grid). */
   readonly element: HTMLDivElement
   private readonly header: HTMLDivElement
   private readonly layer: HTMLDivElement
   private readonly spacer: HTMLDivElement
   private readonly pool: HTMLDivElement[] = []
+  private readonly findBar?: FindBar
   private columns: Column[] = []
+  private widths: number[] = []
+  private resized = new Set<number>()
+  private pinned: number
   private rowCount = 0
   private sort?: SortOrder
   private pages = new Map<number, JsonValue[][]>()
   private pending = new Set<number>()
+  /** Copies waiting for pages: resolved with the rows, or undefined when the page failed or the result changed. */
+  private waiters = new Map<number, ((rows: JsonValue[][] | undefined) => void)[]>()
   private first = 0
-  private active = { row: 0, column: 0 }
-  private selection?: { anchor: number; from: number; to: number }
+  private active: Cell = { row: 0, column: 0 }
+  private selection?: { anchor: Cell; range: Range }
+  private dragging = false
   private frame = 0
   private fetchTimer: ReturnType<typeof setTimeout> | undefined
   private widened = false
   private readonly idPrefix = `grid${Math.random().toString(36).slice(2, 8)}`
 
   constructor(private readonly options: GridOptions) {
+    this.pinned = options.pinnedColumns ?? 0
     this.header = h('div', { class: 'grid-header', role: 'row', 'aria-rowindex': 1 })
     this.layer = h('div', { class: 'grid-rows', role: 'rowgroup' })
     this.spacer = h('div', { class: 'grid-spacer', 'aria-hidden': 'true' })
     this.element = h('div', { class: 'grid', role: 'grid', tabindex: 0, 'aria-label': options.label, 'aria-multiselectable': 'true' }, this.header, this.layer, this.spacer)
+    this.root = h('div', { class: 'grid-container' })
+    if (options.find) {
+      this.findBar = new FindBar({ search: options.find, goTo: (row, text) => this.goToMatch(row, text), close: () => this.element.focus(), changed: () => this.scheduleRender() })
+      this.root.append(this.findBar.element)
+    }
+    this.root.append(this.element)
     this.element.style.setProperty('--grid-header-height', `${HEADER_HEIGHT}px`)
     this.element.style.setProperty('--grid-row-height', `${ROW_HEIGHT}px`)
     this.element.addEventListener('scroll', () => this.scheduleRender())
     this.element.addEventListener('keydown', (event) => this.onKey(event))
     this.layer.addEventListener('mousedown', (event) => this.onPointer(event))
+    this.layer.addEventListener('mousemove', (event) => this.onDrag(event))
+    document.addEventListener('mouseup', () => (this.dragging = false))
+    this.layer.addEventListener('dblclick', (event) => this.onDoubleClick(event))
+    this.element.addEventListener('contextmenu', (event) => this.onContextMenu(event))
     new ResizeObserver(() => this.scheduleRender()).observe(this.element)
   }
 
@@ -77,10 +126,15 @@ export class VirtualGrid {
     this.sort = sort
     this.pages.clear()
     this.pending.clear()
+    for (const waiting of this.waiters.values()) for (const resolve of waiting) resolve(undefined)
+    this.waiters.clear()
     this.selection = undefined
+    this.findBar?.reset()
     this.active = { row: Math.min(firstRow, Math.max(0, rowCount - 1)), column: Math.min(this.active.column, Math.max(0, columns.length - 1)) }
     if (!sameColumns) {
       this.widened = false
+      this.resized.clear()
+      this.pinned = Math.min(this.options.pinnedColumns ?? 0, columns.length)
       this.setWidths(columns.map((c) => Math.max(c.name.length, Math.min(c.type.length, 14)) * 7.5 + 28))
     }
     this.renderHeader()
@@ -95,6 +149,8 @@ export class VirtualGrid {
     const index = Math.floor(offset / this.options.pageSize)
     this.pending.delete(index)
     this.pages.set(index, rows)
+    for (const resolve of this.waiters.get(index) ?? []) resolve(rows)
+    this.waiters.delete(index)
     if (!this.widened && rows.length) this.widenToContent(rows)
     this.evictPages()
     this.scheduleRender()
@@ -102,20 +158,29 @@ export class VirtualGrid {
 
   /** A page request failed: allow asking again. */
   pageFailed(offset: number): void {
-    this.pending.delete(Math.floor(offset / this.options.pageSize))
+    const index = Math.floor(offset / this.options.pageSize)
+    this.pending.delete(index)
+    for (const resolve of this.waiters.get(index) ?? []) resolve(undefined)
+    this.waiters.delete(index)
   }
 
   get firstRow(): number {
     return this.first
   }
 
-  /** The text a copy takes: the selected rows (tab-separated), else the active cell. */
+  /** The active cell, and the selected range when there is one (for tests and the owner's buttons). */
+  get activeCell(): Cell {
+    return { ...this.active }
+  }
+
+  /** The text Ctrl+C takes from loaded rows: the selected range (tab-separated), else the active cell. */
   selectionText(): string {
     if (this.selection) {
+      const { top, bottom, left, right } = this.selection.range
       const rows: JsonValue[][] = []
-      for (let r = this.selection.from; r <= this.selection.to && rows.length < COPY_ROWS_MAX; r++) {
+      for (let r = top; r <= bottom && rows.length < COPY_ROWS_MAX; r++) {
         const row = this.row(r)
-        if (row) rows.push(row)
+        if (row) rows.push(row.slice(left, right + 1))
       }
       return tsv(rows)
     }
@@ -123,16 +188,64 @@ export class VirtualGrid {
     return value === undefined ? '' : valueText(value)
   }
 
-  /** Tab-separated rows of the active cell's row (or the selected rows) with a header line. */
-  rowsWithHeader(): string {
-    const from = this.selection?.from ?? this.active.row
-    const to = this.selection?.to ?? this.active.row
-    const rows: JsonValue[][] = [this.columns.map((c) => c.name)]
-    for (let r = from; r <= to && rows.length <= COPY_ROWS_MAX; r++) {
-      const row = this.row(r)
-      if (row) rows.push(row)
-    }
-    return tsv(rows)
+  /** Copies the selection (or the active cell's row) in `format`, fetching the pages it needs. */
+  async copyAs(format: CopyFormat): Promise<void> {
+    const range = this.selection?.range ?? { top: this.active.row, bottom: this.active.row, left: 0, right: this.columns.length - 1 }
+    const { rows, truncated } = await this.rowsIn(range.top, range.bottom)
+    const columns = this.columns.slice(range.left, range.right + 1)
+    const text = formatRows(format, columns, rows.map((r) => r.slice(range.left, range.right + 1)), this.options.tableName?.())
+    const what = `${rows.length} row${rows.length === 1 ? '' : 's'} × ${columns.length} column${columns.length === 1 ? '' : 's'} as ${COPY_FORMAT_LABELS[format]}${truncated ? ` (the first ${COPY_ROWS_MAX.toLocaleString('en-US')}; Export takes all)` : ''}`
+    this.options.onCopy(text, what)
+  }
+
+  /** Tab-separated rows of the selection (or the active row) with a header line. */
+  async copyWithHeader(): Promise<void> {
+    return this.copyAs('tsv')
+  }
+
+  selectAll(): void {
+    if (!this.rowCount || !this.columns.length) return
+    this.selection = { anchor: { row: 0, column: 0 }, range: { top: 0, bottom: this.rowCount - 1, left: 0, right: this.columns.length - 1 } }
+    this.scheduleRender()
+  }
+
+  /** Opens the viewer on the active cell (or its whole row). */
+  view(mode: 'cell' | 'row'): void {
+    const values = this.row(this.active.row)
+    if (!values) return
+    const column = this.columns[this.active.column]
+    openViewer({
+      mode,
+      title: mode === 'cell' ? `${column.name}, row ${this.active.row + 1}` : `Row ${this.active.row + 1}`,
+      columns: mode === 'cell' ? [column] : this.columns,
+      values: mode === 'cell' ? [values[this.active.column]] : values,
+      onCopy: (text) => this.options.onCopy(text, mode === 'cell' ? `the value of ${column.name}` : `row ${this.active.row + 1} as JSON`),
+    })
+  }
+
+  openFind(): void {
+    this.findBar?.open()
+  }
+
+  /** Fits a column to its header and the loaded values. */
+  fitColumn(column: number): void {
+    const measure = textMeasurer(this.element)
+    let width = measure(this.columns[column].name, true) + 20
+    for (const rows of this.pages.values()) for (const row of rows.slice(0, 2000)) width = Math.max(width, measure(cellText(row[column]).slice(0, 200)) + 16)
+    this.setColumnWidth(column, Math.min(MAX_FIT_WIDTH, width))
+  }
+
+  setColumnWidth(column: number, width: number): void {
+    this.resized.add(column)
+    this.widths[column] = Math.round(Math.max(MIN_WIDTH, Math.min(MAX_WIDTH, width)))
+    this.applyWidths()
+  }
+
+  /** Pins the columns up to and including `column` (-1 unpins all). */
+  pinThrough(column: number): void {
+    this.pinned = Math.max(0, Math.min(this.columns.length, column + 1))
+    this.renderHeader()
+    this.scheduleRender()
   }
 
   scrollToRow(row: number, align: 'top' | 'nearest' = 'nearest'): void {
@@ -148,8 +261,44 @@ export class VirtualGrid {
     this.element.scrollTop = range === 0 ? 0 : (offset / range) * physical
   }
 
+  /** Sideways: the column fully in view, right of the pinned ones. */
+  scrollToColumn(column: number): void {
+    if (column < this.pinned) return
+    const left = this.columnLeft(column)
+    const right = left + this.widths[column]
+    const pinnedRight = this.columnLeft(this.pinned)
+    const view = this.element.clientWidth
+    if (left < this.element.scrollLeft + pinnedRight) this.element.scrollLeft = left - pinnedRight
+    else if (right > this.element.scrollLeft + view) this.element.scrollLeft = Math.min(left - pinnedRight, right - view)
+  }
+
   private row(index: number): JsonValue[] | undefined {
     return this.pages.get(Math.floor(index / this.options.pageSize))?.[index % this.options.pageSize]
+  }
+
+  /** Rows from … to (at most COPY_ROWS_MAX), fetching pages not held, one at a time. */
+  private async rowsIn(from: number, to: number): Promise<{ rows: JsonValue[][]; truncated: boolean }> {
+    const last = Math.min(to, from + COPY_ROWS_MAX - 1)
+    const size = this.options.pageSize
+    const rows: JsonValue[][] = []
+    for (let page = Math.floor(from / size); page <= Math.floor(last / size); page++) {
+      const held = this.pages.get(page) ?? await this.fetchPage(page)
+      if (!held) break
+      const start = Math.max(from, page * size)
+      const end = Math.min(last, page * size + held.length - 1)
+      for (let r = start; r <= end; r++) rows.push(held[r - page * size])
+    }
+    return { rows, truncated: last < to }
+  }
+
+  private fetchPage(page: number): Promise<JsonValue[][] | undefined> {
+    return new Promise((resolve) => {
+      this.waiters.set(page, [...(this.waiters.get(page) ?? []), resolve])
+      if (this.pending.has(page)) return
+      this.pending.add(page)
+      const size = this.options.pageSize
+      this.options.requestPage(page * size, Math.min(size, this.rowCount - page * size))
+    })
   }
 
   private viewHeight(): number {
@@ -164,12 +313,25 @@ export class VirtualGrid {
   }
 
   private setWidths(widths: number[]): void {
-    const clamped = widths.map((w) => Math.round(Math.max(72, Math.min(420, w))))
-    this.element.style.setProperty('--grid-template', [ROWNUM_WIDTH, ...clamped].map((w) => `${w}px`).join(' '))
-    this.element.style.setProperty('--grid-width', `${ROWNUM_WIDTH + clamped.reduce((a, b) => a + b, 0)}px`)
+    this.widths = widths.map((w) => Math.round(Math.max(72, Math.min(420, w))))
+    this.applyWidths()
   }
 
-  /** Once per result: columns as wide as their first page's values (within limits). */
+  private applyWidths(): void {
+    this.element.style.setProperty('--grid-template', [ROWNUM_WIDTH, ...this.widths].map((w) => `${w}px`).join(' '))
+    this.element.style.setProperty('--grid-width', `${ROWNUM_WIDTH + this.widths.reduce((a, b) => a + b, 0)}px`)
+    // The header cells stay (one may be holding the pointer of a resize): only pinned offsets move.
+    this.header.querySelectorAll<HTMLElement>('.grid-colheader').forEach((cell, i) => (cell.style.left = i < this.pinned ? `${this.columnLeft(i)}px` : ''))
+    this.scheduleRender()
+  }
+
+  private columnLeft(column: number): number {
+    let left = ROWNUM_WIDTH
+    for (let c = 0; c < column; c++) left += this.widths[c]
+    return left
+  }
+
+  /** Once per result: columns as wide as their first page's values (within limits), unless the user sized them. */
   private widenToContent(rows: JsonValue[][]): void {
     this.widened = true
     const widths = this.columns.map((c, i) => {
@@ -177,7 +339,10 @@ export class VirtualGrid {
       for (const row of rows.slice(0, 100)) chars = Math.max(chars, Math.min(60, cellText(row[i]).length))
       return chars * 7.5 + 28
     })
+    const kept = this.widths.slice()
     this.setWidths(widths)
+    for (const c of this.resized) this.widths[c] = kept[c]
+    this.applyWidths()
   }
 
   private renderHeader(): void {
@@ -188,14 +353,40 @@ export class VirtualGrid {
         h('span', { class: 'grid-colname' }, column.name, direction ? (direction === 'asc' ? ' ▲' : ' ▼') : ''),
         h('span', { class: 'grid-coltype' }, column.type))
       button.addEventListener('click', () => this.options.onSort(column))
-      return h('div', {
-        class: `grid-colheader${isNumericType(column.type) ? ' num' : ''}`,
+      const resizer = h('div', { class: 'grid-resizer', title: `Drag to resize ${column.name}; double-click to fit`, 'aria-hidden': 'true' })
+      resizer.addEventListener('pointerdown', (event) => this.startResize(event, i))
+      resizer.addEventListener('dblclick', (event) => {
+        event.stopPropagation()
+        this.fitColumn(i)
+      })
+      const cell = h('div', {
+        class: `grid-colheader${isNumericType(column.type) ? ' num' : ''}${i < this.pinned ? ' pinned' : ''}${i === this.pinned - 1 ? ' pinned-last' : ''}`,
         role: 'columnheader',
         'aria-colindex': i + 2,
         'aria-sort': direction === 'asc' ? 'ascending' : direction === 'desc' ? 'descending' : 'none',
-      }, button)
+      }, button, resizer)
+      if (i < this.pinned) cell.style.left = `${this.columnLeft(i)}px`
+      return cell
     })
     this.header.replaceChildren(corner, ...cells)
+  }
+
+  private startResize(event: PointerEvent, column: number): void {
+    event.preventDefault()
+    event.stopPropagation()
+    const handle = event.currentTarget as HTMLElement
+    handle.setPointerCapture(event.pointerId)
+    const startX = event.clientX
+    const startWidth = this.widths[column]
+    const move = (e: PointerEvent) => this.setColumnWidth(column, startWidth + e.clientX - startX)
+    const end = () => {
+      handle.removeEventListener('pointermove', move)
+      handle.removeEventListener('pointerup', end)
+      handle.removeEventListener('pointercancel', end)
+    }
+    handle.addEventListener('pointermove', move)
+    handle.addEventListener('pointerup', end)
+    handle.addEventListener('pointercancel', end)
   }
 
   private scheduleRender(): void {
@@ -220,6 +411,7 @@ export class VirtualGrid {
 
     while (this.pool.length < visible) this.pool.push(this.layer.appendChild(h('div', { class: 'grid-row', role: 'row' })))
     let activeId: string | undefined
+    const lefts = this.columns.map((_, c) => (c < this.pinned ? `${this.columnLeft(c)}px` : ''))
     for (let i = 0; i < this.pool.length; i++) {
       const element = this.pool[i]
       if (i >= visible) {
@@ -229,7 +421,7 @@ export class VirtualGrid {
       const index = first + i
       element.hidden = false
       element.style.transform = `translateY(${i * ROW_HEIGHT - shift}px)`
-      this.renderRow(element, index)
+      this.renderRow(element, index, lefts)
       if (index === this.active.row) activeId = `${this.idPrefix}-${index}-${this.active.column}`
     }
     if (activeId) this.element.setAttribute('aria-activedescendant', activeId)
@@ -237,12 +429,15 @@ export class VirtualGrid {
     this.scheduleFetch(first, visible)
   }
 
-  private renderRow(element: HTMLDivElement, index: number): void {
+  private renderRow(element: HTMLDivElement, index: number, lefts: string[]): void {
     const values = this.row(index)
-    const selected = this.selection !== undefined && index >= this.selection.from && index <= this.selection.to
+    const range = this.selection?.range
+    const rowSelected = range !== undefined && index >= range.top && index <= range.bottom
+    const wholeRow = rowSelected && range.left === 0 && range.right === this.columns.length - 1
+    const needle = this.findBar?.needle
     element.setAttribute('aria-rowindex', String(index + 2))
-    element.setAttribute('aria-selected', String(selected))
-    element.classList.toggle('selected', selected)
+    element.setAttribute('aria-selected', String(wholeRow))
+    element.classList.toggle('selected', wholeRow)
     element.classList.toggle('loading', values === undefined)
     element.dataset.row = String(index)
     const wanted = this.columns.length + 1
@@ -259,7 +454,12 @@ export class VirtualGrid {
       if (cell.textContent !== text) cell.textContent = text
       cell.id = `${this.idPrefix}-${index}-${c}`
       cell.dataset.column = String(c)
-      cell.className = `grid-cell${isNumericType(this.columns[c].type) ? ' num' : ''}${value === null ? ' null' : ''}${index === this.active.row && c === this.active.column ? ' active' : ''}`
+      const selected = rowSelected && c >= range.left && c <= range.right
+      const match = needle !== undefined && values !== undefined && value !== null && text.toLowerCase().includes(needle)
+      cell.className = `grid-cell${isNumericType(this.columns[c].type) ? ' num' : ''}${value === null ? ' null' : ''}${index === this.active.row && c === this.active.column ? ' active' : ''}` +
+        `${selected ? ' in-range' : ''}${match ? ' match' : ''}${c < this.pinned ? ' pinned' : ''}${c === this.pinned - 1 ? ' pinned-last' : ''}`
+      cell.setAttribute('aria-selected', String(selected))
+      if (cell.style.left !== lefts[c]) cell.style.left = lefts[c]
     }
   }
 
@@ -289,44 +489,172 @@ export class VirtualGrid {
     for (const page of byDistance.slice(0, this.pages.size - CACHED_PAGES)) this.pages.delete(page)
   }
 
+  private cellAt(target: EventTarget | null): Cell | undefined {
+    const element = target as HTMLElement
+    const rowElement = element.closest?.<HTMLElement>('.grid-row')
+    if (!rowElement?.dataset.row) return undefined
+    const cell = element.closest<HTMLElement>('.grid-cell')
+    return { row: Number(rowElement.dataset.row), column: cell ? Number(cell.dataset.column) : -1 }
+  }
+
+  private select(anchor: Cell, to: Cell): void {
+    this.selection = {
+      anchor,
+      range: { top: Math.min(anchor.row, to.row), bottom: Math.max(anchor.row, to.row), left: Math.min(anchor.column, to.column), right: Math.max(anchor.column, to.column) },
+    }
+  }
+
   private onPointer(event: MouseEvent): void {
-    const target = event.target as HTMLElement
-    const rowElement = target.closest<HTMLElement>('.grid-row')
-    if (!rowElement?.dataset.row) return
-    const row = Number(rowElement.dataset.row)
-    if (target.classList.contains('grid-rownum')) {
-      const anchor = event.shiftKey && this.selection ? this.selection.anchor : row
-      this.selection = { anchor, from: Math.min(anchor, row), to: Math.max(anchor, row) }
-      this.active = { row, column: this.active.column }
+    if (event.button !== 0) return
+    const at = this.cellAt(event.target)
+    if (!at) return
+    const last = this.columns.length - 1
+    if (at.column < 0) {
+      // A row number: whole rows, extended with Shift.
+      const anchorRow = event.shiftKey && this.selection ? this.selection.anchor.row : at.row
+      this.select({ row: anchorRow, column: 0 }, { row: at.row, column: last })
+      this.active = { row: at.row, column: this.active.column }
+    } else if (event.shiftKey) {
+      this.select(this.selection?.anchor ?? this.active, at)
+      this.active = at
     } else {
-      const column = Number(target.closest<HTMLElement>('.grid-cell')?.dataset.column ?? this.active.column)
       this.selection = undefined
-      this.active = { row, column }
+      this.active = at
+      this.dragging = true
     }
     this.element.focus({ preventScroll: true })
     this.scheduleRender()
   }
 
+  private onDrag(event: MouseEvent): void {
+    if (!this.dragging || !(event.buttons & 1)) return
+    const at = this.cellAt(event.target)
+    if (!at || at.column < 0 || (at.row === this.active.row && at.column === this.active.column && !this.selection)) return
+    this.select(this.selection?.anchor ?? this.active, at)
+    this.scheduleRender()
+  }
+
+  private onDoubleClick(event: MouseEvent): void {
+    const at = this.cellAt(event.target)
+    if (!at) return
+    this.active = { row: at.row, column: at.column < 0 ? this.active.column : at.column }
+    this.view(at.column < 0 ? 'row' : 'cell')
+  }
+
+  private onContextMenu(event: MouseEvent): void {
+    if ((event.target as HTMLElement).closest('.grid-header')) return
+    const at = this.cellAt(event.target)
+    event.preventDefault()
+    if (at && at.column >= 0) {
+      const range = this.selection?.range
+      const inside = range && at.row >= range.top && at.row <= range.bottom && at.column >= range.left && at.column <= range.right
+      if (!inside) this.selection = undefined
+      this.active = at
+      this.scheduleRender()
+    }
+    this.openMenu({ x: event.clientX, y: event.clientY })
+  }
+
+  private openMenu(at: { x: number; y: number }): void {
+    if (!this.columns.length) return
+    const column = this.columns[this.active.column]
+    const loaded = this.row(this.active.row) !== undefined
+    const entries: MenuEntry[] = [
+      { label: 'View value', shortcut: 'Enter', disabled: !loaded, run: () => this.view('cell') },
+      { label: 'View row', shortcut: 'Shift+Enter', disabled: !loaded, run: () => this.view('row') },
+      'separator',
+      { label: 'Copy', shortcut: 'Ctrl+C', run: () => this.copyShortcut() },
+      ...COPY_FORMATS.map((format): MenuEntry => ({ label: `Copy as ${COPY_FORMAT_LABELS[format]}`, run: () => void this.copyAs(format) })),
+      'separator',
+      { label: 'Select all', shortcut: 'Ctrl+A', run: () => this.selectAll() },
+      ...(this.findBar ? [{ label: 'Find in result…', shortcut: 'Ctrl+F', run: () => this.openFind() }] : []),
+      'separator',
+      { label: `Fit “${column.name}” to its values`, run: () => this.fitColumn(this.active.column) },
+      { label: 'Fit all columns', run: () => this.columns.forEach((_, c) => this.fitColumn(c)) },
+      this.pinned > this.active.column
+        ? { label: 'Unpin columns', run: () => this.pinThrough(-1) }
+        : { label: `Pin columns through “${column.name}”`, run: () => this.pinThrough(this.active.column) },
+    ]
+    openContextMenu(entries, at, `${this.options.label}: actions`)
+  }
+
+  private copyShortcut(): void {
+    const text = this.selectionText()
+    if (!text) return
+    const range = this.selection?.range
+    this.options.onCopy(text, range ? `${range.bottom - range.top + 1} row(s) × ${range.right - range.left + 1} column(s)` : `the value of ${this.columns[this.active.column].name}`)
+  }
+
+  private goToMatch(row: number, text: string): void {
+    this.selection = undefined
+    const values = this.row(row)
+    const column = values?.findIndex((v) => v !== null && cellText(v).toLowerCase().includes(text))
+    this.active = { row, column: column !== undefined && column >= 0 ? column : this.active.column }
+    this.scrollToRow(row)
+    this.scrollToColumn(this.active.column)
+    this.scheduleRender()
+    // The row's page may not be here yet: once it is, the active cell moves to the matching column.
+    if (!values) void this.rowsIn(row, row).then(() => this.active.row === row && this.goToMatchColumn(row, text))
+  }
+
+  private goToMatchColumn(row: number, text: string): void {
+    const column = this.row(row)?.findIndex((v) => v !== null && cellText(v).toLowerCase().includes(text)) ?? -1
+    if (column < 0) return
+    this.active = { row, column }
+    this.scrollToColumn(column)
+    this.scheduleRender()
+  }
+
   private onKey(event: KeyboardEvent): void {
+    const control = event.ctrlKey || event.metaKey
+    // The webview host would otherwise act on these (its find widget, select-all of the page text).
+    if (control && (event.key === 'f' || event.key === 'F') && this.findBar) {
+      event.preventDefault()
+      event.stopPropagation()
+      return this.openFind()
+    }
     if (!this.rowCount) return
     const page = Math.max(1, Math.floor(this.viewHeight() / ROW_HEIGHT) - 1)
-    const control = event.ctrlKey || event.metaKey
     let { row, column } = this.active
     switch (event.key) {
       case 'ArrowDown': row++; break
       case 'ArrowUp': row--; break
-      case 'ArrowRight': column++; break
-      case 'ArrowLeft': column--; break
+      case 'ArrowRight':
+      case 'ArrowLeft':
+        if (event.altKey) {
+          event.preventDefault()
+          return this.setColumnWidth(column, this.widths[column] + (event.key === 'ArrowRight' ? 16 : -16))
+        }
+        column += event.key === 'ArrowRight' ? 1 : -1
+        break
       case 'PageDown': row += page; break
       case 'PageUp': row -= page; break
-      case 'Home': if (control) row = 0; else column = 0; break
+      case 'Home':
+        if (control) row = 0
+        else column = 0
+        this.element.scrollLeft = 0
+        break
       case 'End': if (control) row = this.rowCount - 1; else column = this.columns.length - 1; break
+      case 'a':
+      case 'A':
+        if (!control) return
+        event.preventDefault()
+        event.stopPropagation()
+        return this.selectAll()
       case 'c':
       case 'C':
         if (!control) return
         event.preventDefault()
-        this.options.onCopy(this.selectionText())
-        return
+        event.stopPropagation()
+        return this.copyShortcut()
+      case 'Enter':
+        event.preventDefault()
+        return this.view(event.shiftKey ? 'row' : 'cell')
+      case 'ContextMenu':
+      case 'F10':
+        if (event.key === 'F10' && !event.shiftKey) return
+        event.preventDefault()
+        return this.openMenuAtActive()
       case 'Escape':
         this.selection = undefined
         this.scheduleRender()
@@ -337,14 +665,30 @@ export class VirtualGrid {
     event.preventDefault()
     row = Math.max(0, Math.min(this.rowCount - 1, row))
     column = Math.max(0, Math.min(this.columns.length - 1, column))
-    if (event.shiftKey && (event.key === 'ArrowDown' || event.key === 'ArrowUp' || event.key.startsWith('Page'))) {
-      const anchor = this.selection?.anchor ?? this.active.row
-      this.selection = { anchor, from: Math.min(anchor, row), to: Math.max(anchor, row) }
-    } else if (row !== this.active.row) {
-      this.selection = undefined
-    }
+    if (event.shiftKey) this.select(this.selection?.anchor ?? this.active, { row, column })
+    else this.selection = undefined
     this.active = { row, column }
     this.scrollToRow(row)
+    this.scrollToColumn(column)
     this.scheduleRender()
+  }
+
+  private openMenuAtActive(): void {
+    const cell = document.getElementById(`${this.idPrefix}-${this.active.row}-${this.active.column}`)
+    const box = (cell ?? this.element).getBoundingClientRect()
+    this.openMenu({ x: box.left + 8, y: box.bottom })
+  }
+}
+
+/** Text widths in the grid's fonts (a canvas measures without touching the layout). */
+function textMeasurer(grid: HTMLElement): (text: string, bold?: boolean) => number {
+  const context = document.createElement('canvas').getContext('2d')
+  const style = getComputedStyle(grid)
+  const cellFont = `${style.getPropertyValue('--vscode-editor-font-size').trim() || '13px'} ${style.getPropertyValue('--vscode-editor-font-family').trim() || 'monospace'}`
+  const headerFont = `600 ${style.fontSize} ${style.fontFamily}`
+  return (text, bold = false) => {
+    if (!context) return text.length * 7.5
+    context.font = bold ? headerFont : cellFont
+    return context.measureText(text).width
   }
 }

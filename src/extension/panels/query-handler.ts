@@ -16,6 +16,9 @@ export interface QueryHandlerDeps {
   log: PanelLog
 }
 
+/** Matching rows a find sends at most (the count says how many there are). */
+const FIND_ROWS_MAX = 10_000
+
 /** What the panel opens with: SQL to show, and whether to run it at once. */
 export interface QueryPanelInit {
   sql?: string
@@ -71,6 +74,10 @@ export function createQueryHandler(deps: QueryHandlerDeps, init: QueryPanelInit,
     },
     async copy({ text }) {
       await deps.copyToClipboard(text)
+    },
+    async find({ requestId, resultId, text, sort }) {
+      const found = await session.find(resultId, text, { sort, limit: FIND_ROWS_MAX })
+      post({ type: 'found', requestId, resultId, count: found.count, rows: found.rows })
     },
   }, post, log)
 
