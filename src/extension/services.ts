@@ -40,6 +40,8 @@ export function createServices(context: vscode.ExtensionContext, log: Log): Serv
     node: defaultNode(setting<string>('nodePath', '')),
     cli: context.asAbsolutePath('dist/cli.mjs'),
     env: memoryLimit() ? { LAKEHOUSE_DUCKDB_MEMORY_LIMIT: memoryLimit() } : {},
+    // Read at each launch: trust granted later lets pipelines start without a reload.
+    trusted: vscode.workspace.isTrusted,
   })
   const pipelines = new PipelineService(launch, credentials, log, notifier)
   let engine: Promise<LakeEngine> | undefined

@@ -68,3 +68,21 @@ test('activation is by workspace content and by the panels\' webviews, and the p
   for (const type of webviewTypes) assert.ok(manifest.activationEvents.includes(`onWebviewPanel:${type.slice(1, -1)}`), type)
   assert.deepEqual(contributes.jsonValidation, [{ fileMatch: ['lakehouse.json', '*.lakehouse.json'], url: './schemas/pipeline.schema.json' }])
 })
+
+test('settings that name a program are machine settings, and Restricted Mode is declared', () => {
+  const declared = contributes.configuration.properties as Record<string, { scope?: string; description?: string; markdownDescription?: string }>
+  // A program the extension runs must not come from a workspace's settings (.vscode/settings.json).
+  const programs = Object.entries(declared).filter(([, value]) => /executable|program/i.test(value.description ?? value.markdownDescription ?? ''))
+  assert.deepEqual(programs.map(([key]) => key), ['lakehouse.nodePath'])
+  const untrusted = manifest.capabilities?.untrustedWorkspaces
+  assert.ok(untrusted, 'capabilities.untrustedWorkspaces is declared')
+  assert.equal(untrusted.supported, 'limited')
+  assert.match(untrusted.description, /pipelines do not start/)
+  for (const [key, value] of programs) {
+    assert.equal(value.scope, 'machine', `${key} is machine-scoped`)
+    assert.ok(untrusted.restrictedConfigurations.includes(key), `${key} is a restricted configuration`)
+  }
+  // The code refuses what the description says it refuses (src/extension/cli/process.ts).
+  assert.match(code, /refuseInRestrictedMode\(this\.hooks\.launch\(\), 'Starting a pipeline'\)/)
+  assert.match(code, /trusted: vscode\.workspace\.isTrusted/)
+})

@@ -15,6 +15,25 @@ export interface CliLaunch {
   cli: string
   /** Environment every child gets (settings that the CLI reads from the environment). */
   env?: Record<string, string>
+  /** False in a workspace VS Code does not trust (Restricted Mode): see refuseInRestrictedMode. */
+  trusted?: boolean
+}
+
+/** What the extension will not do in Restricted Mode, said to the user who asked for it. */
+export class RestrictedModeError extends Error {
+  constructor(what: string) {
+    super(`${what} is not allowed in Restricted Mode: a pipeline runs what this workspace's pipeline file says (its SQL, transforms and files) in a child process. Trust the workspace first (command "Workspaces: Manage Workspace Trust").`)
+    this.name = 'RestrictedModeError'
+  }
+}
+
+/**
+ * Throws RestrictedModeError when the workspace is not trusted. Pipelines run code that the
+ * workspace's files define, so an untrusted workspace cannot start them; reading tables and the
+ * queries the user types stay available (package.json, capabilities.untrustedWorkspaces).
+ */
+export function refuseInRestrictedMode(launch: CliLaunch, what: string): void {
+  if (launch.trusted === false) throw new RestrictedModeError(what)
 }
 
 /** The Node executable for children: the configured one, else the one running the extension host. */

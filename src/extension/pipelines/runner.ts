@@ -8,7 +8,7 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import * as path from 'node:path'
 import { createInterface } from 'node:readline'
-import { spawnCli, terminate, type CliLaunch } from '../cli/process'
+import { refuseInRestrictedMode, spawnCli, terminate, type CliLaunch } from '../cli/process'
 import type { ProcessExit } from './board'
 import { parseEventLine, splitJobId, type JobId, type PipelineEvent } from './events'
 
@@ -66,6 +66,7 @@ export class PipelineRunner {
   }
 
   async start(jobs: JobId[]): Promise<void> {
+    refuseInRestrictedMode(this.hooks.launch(), 'Starting a pipeline')
     const already = this.running()
     const wanted = [...new Set(jobs)].filter((job) => !already.has(job))
     if (wanted.length === 0) return
