@@ -113,6 +113,28 @@ test('switching to versions 0..4: inserts, the delete, both updates, and markup 
   await page.screenshot({ path: screenshotPath('changes'), fullPage: true })
 })
 
+test('the change, version and key columns stay at the left while the images scroll sideways', async () => {
+  const { page } = panel
+  assert.deepEqual(await page.$$eval('#diff tbody tr[data-kind="delete"] td.pin', (cells) => cells.map((c) => c.textContent)), ['− delete', 'v3', '7'])
+  assert.equal(await page.locator('#diff thead th.pin-key').textContent(), 'id')
+  const size = page.viewportSize()!
+  await page.setViewportSize({ width: 520, height: size.height })
+  try {
+    const scroller = page.locator('.diff-scroll')
+    await scroller.evaluate((s) => (s.scrollLeft = s.scrollWidth))
+    await page.waitForFunction(() => document.querySelector('.diff-scroll')!.scrollLeft > 100)
+    const [left, change, version, key, firstAfter] = await page.evaluate(() => {
+      const box = (el: Element | null) => el!.getBoundingClientRect().left
+      const row = document.querySelector('#diff tbody tr[data-kind="update"]')!
+      return [box(document.querySelector('.diff-scroll')), box(row.querySelector('.pin-change')), box(row.querySelector('.pin-version')), box(row.querySelector('.pin-key')), box(row.querySelector('td.after'))]
+    })
+    assert.ok(Math.abs(change - left) < 2 && Math.abs(version - (left + 96)) < 2 && Math.abs(key - (left + 164)) < 2, JSON.stringify({ left, change, version, key }))
+    assert.ok(firstAfter < left + 164, 'the images scrolled under the pinned columns')
+  } finally {
+    await page.setViewportSize(size)
+  }
+})
+
 test('the key filter shows one row\'s history; clearing it shows all again', async () => {
   const { page } = panel
   await page.locator('#key-value').click()

@@ -2,7 +2,8 @@
  * The diff as a table: the pre-image on the left, the post-image on the right, one line per
  * change (an insert has only the right side, a delete only the left). The cells of an update that
  * differ between its images are marked on both sides, with a class for the colour and a word in
- * the row's accessible name, since colour alone is not read out.
+ * the row's accessible name, since colour alone is not read out. The change, version and key
+ * columns are pinned: they stay at the left while the images scroll sideways.
  */
 import { h } from '../shared/dom'
 import { cellText, isNumericType, valueText } from '../shared/format'
@@ -16,8 +17,9 @@ export function diffTable(columns: Column[], changes: Change[], keyIndex: number
   const numeric = columns.map((c) => isNumericType(c.type))
   const head = h('thead', null,
     h('tr', null,
-      h('th', { scope: 'col', rowspan: 2 }, 'Change'),
-      h('th', { scope: 'col', rowspan: 2, class: 'num' }, 'Version'),
+      h('th', { scope: 'col', rowspan: 2, class: 'pin pin-change' }, 'Change'),
+      h('th', { scope: 'col', rowspan: 2, class: 'num pin pin-version' }, 'Version'),
+      keyIndex >= 0 ? h('th', { scope: 'col', rowspan: 2, class: `pin pin-key${numeric[keyIndex] ? ' num' : ''}`, title: `The key column, ${columns[keyIndex].name}` }, columns[keyIndex].name) : null,
       h('th', { scope: 'colgroup', colspan: columns.length, class: 'side before' }, 'Before (pre-image)'),
       h('th', { scope: 'colgroup', colspan: columns.length, class: 'side after' }, 'After (post-image)')),
     h('tr', null, [0, 1].map((side) => columns.map((c, i) =>
@@ -35,8 +37,9 @@ function diffRow(change: Change, index: number, columns: Column[], numeric: bool
   const version = h('button', { class: 'link version', type: 'button', tabindex: -1, title: `Show the operation and metrics of version ${change.version}` }, `v${change.version}`)
   version.addEventListener('click', () => onVersion(change.version))
   return h('tr', { class: `change ${change.kind}`, 'data-kind': change.kind, 'data-version': change.version, 'data-index': index, tabindex: -1, 'aria-label': label },
-    h('td', { class: 'kind' }, h('span', { class: 'sign', 'aria-hidden': 'true' }, SIGN[change.kind]), ' ', change.kind),
-    h('td', { class: 'num' }, version),
+    h('td', { class: 'kind pin pin-change' }, h('span', { class: 'sign', 'aria-hidden': 'true' }, SIGN[change.kind]), ' ', change.kind),
+    h('td', { class: 'num pin pin-version' }, version),
+    key === undefined ? null : h('td', { class: `key pin pin-key${numeric[keyIndex] ? ' num' : ''}`, title: key.length > 40 ? key.slice(0, 2000) : null }, cellText((change.after ?? change.before)?.[keyIndex] ?? null)),
     side(change.before, columns, numeric, changed, 'before'),
     side(change.after, columns, numeric, changed, 'after'))
 }
