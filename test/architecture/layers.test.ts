@@ -91,6 +91,14 @@ const ALLOWED: { rule: Rule; reason: string; keys: string[] }[] = [
       'src/query/query-session.ts',
       'src/query/run-query.ts',
       'src/query/statements/output.ts',
+      'src/query/statements/run-utility.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
+    reason: "issue 17 part 1: src/kafka/index.ts does not export the demo's topic seeding yet",
+    keys: [
+      'demo -> src/kafka/seed.ts',
     ],
   },
   {
