@@ -96,7 +96,8 @@ export function newTableActions(table: string, options: CreateTableOptions): Act
   return [{ protocol }, { metaData: metadata }]
 }
 
-export async function createTable(lake: LakeEngine, table: string, options: CreateTableOptions): Promise<CommitResult> {
+/** `operationParameters`: the commit's parameters when the caller knows more (Spark's CREATE TABLE records isManaged and description). */
+export async function createTable(lake: LakeEngine, table: string, options: CreateTableOptions, operationParameters?: Record<string, unknown>): Promise<CommitResult> {
   if (await lake.io.storage.stat(lake.io.storage.join(table, '_delta_log/00000000000000000000.json'))) {
     throw new DeltaError('TABLE_EXISTS', 'a Delta table already exists here', { table })
   }
@@ -104,7 +105,7 @@ export async function createTable(lake: LakeEngine, table: string, options: Crea
     table,
     actions: newTableActions(table, options),
     operation: 'CREATE TABLE',
-    operationParameters: { partitionBy: JSON.stringify(options.partitionColumns ?? []), properties: JSON.stringify(options.properties ?? {}) },
+    operationParameters: operationParameters ?? { partitionBy: JSON.stringify(options.partitionColumns ?? []), properties: JSON.stringify(options.properties ?? {}) },
   })
 }
 

@@ -125,28 +125,33 @@ function changesSelect(
     }
   }
   const condition = (c?: string) => (c ? `(${c})` : 'true')
-  // Clause numbers: matched 0…, not matched 0…, not matched by source 1000… (one CASE picks the first that holds).
-  const firstHolding = (list: { condition?: string }[], base = 0) =>
+  // Clause numbers: matched 0…, not matched 500…, not matched by source 1000…; one CASE picks the
+  // first clause that holds. It is written out where it is used rather than referenced by alias:
+  // DuckDB refuses an alias in the same SELECT when a condition or value holds a subquery.
+  const firstHolding = (list: { condition?: string }[], base: number) =>
     list.length ? `CASE ${list.map((c, i) => `WHEN ${condition(c.condition)} THEN ${base + i}`).join(' ')} END` : 'NULL'
-  const actionOf = (list: ({ delete: true } | object)[], base = 0) => list.map((c, i) => `WHEN ${base + i} THEN '${'delete' in c ? 'delete' : 'update'}'`).join(' ')
+  const clause = `(CASE WHEN ${t}.__row IS NOT NULL AND ${s}.__src_row IS NOT NULL THEN ${firstHolding(matched, 0)}
+           WHEN ${t}.__row IS NULL THEN ${firstHolding(notMatched, 500)}
+           ELSE ${firstHolding(bySource, 1000)} END)`
+  const numbered = [
+    ...matched.map((c, i) => ({ id: i, action: 'delete' in c ? 'delete' : 'update', values: 'update' in c ? c.update : undefined })),
+    ...notMatched.map((c, i) => ({ id: 500 + i, action: 'insert', values: c.insert })),
+    ...bySource.map((c, i) => ({ id: 1000 + i, action: 'delete' in c ? 'delete' : 'update', values: 'update' in c ? c.update : undefined })),
+  ]
+  const action = `CASE ${clause} ${numbered.map((c) => `WHEN ${c.id} THEN '${c.action}'`).join(' ')}
+           ELSE CASE WHEN ${t}.__row IS NULL THEN 'skip' WHEN ${s}.__src_row IS NOT NULL THEN 'matched' ELSE 'copy' END END`
   const columns = schema.fields.map((field) => {
     const column = quoteIdentifier(field.name)
     const old = `${t}.${column}`
-    const updates = matched.flatMap((c, i) => ('update' in c ? [`WHEN __action = 'update' AND __clause = ${i} THEN ${assignment(c.update, field.name, old)}`] : []))
-    const inserts = notMatched.map((c, i) => `WHEN __action = 'insert' AND __clause = ${i} THEN ${assignment(c.insert, field.name, 'NULL')}`)
-    const bySourceSet = bySource.flatMap((c, i) => ('update' in c ? [`WHEN __action = 'update' AND __clause = ${1000 + i} THEN ${assignment(c.update, field.name, old)}`] : []))
-    return `CAST(CASE ${[...updates, ...inserts, ...bySourceSet].join(' ')} ELSE ${old} END AS ${duckdbType(field.type)}) AS ${column}`
+    const values = numbered.flatMap((c) => (c.values === undefined ? [] : [`WHEN ${c.id} THEN ${assignment(c.values, field.name, c.action === 'insert' ? 'NULL' : old)}`]))
+    return `CAST(${values.length ? `CASE ${clause} ${values.join(' ')} ELSE ${old} END` : old} AS ${duckdbType(field.type)}) AS ${column}`
   })
   // The old row is needed only where a row changes (change rows, no-op detection): not for copies.
-  const oldRow = `CASE WHEN __action NOT IN ('update', 'delete') THEN NULL ELSE struct_pack(${schema.fields.map((f) => `${quoteIdentifier(f.name)} := ${t}.${quoteIdentifier(f.name)}`).join(', ')}) END`
-  return `SELECT ${t}.__file AS __file, ${t}.__row AS __row,
-      CASE WHEN ${t}.__row IS NOT NULL AND ${s}.__src_row IS NOT NULL THEN ${firstHolding(matched)}
-           WHEN ${t}.__row IS NULL THEN ${firstHolding(notMatched)}
-           ELSE ${firstHolding(bySource, 1000)} END AS __clause,
-      CASE WHEN ${t}.__row IS NOT NULL AND ${s}.__src_row IS NOT NULL THEN ${matched.length ? `coalesce(CASE __clause ${actionOf(matched)} END, 'matched')` : `'matched'`}
-           WHEN ${t}.__row IS NULL THEN CASE WHEN __clause IS NULL THEN 'skip' ELSE 'insert' END
-           ${bySource.length ? `WHEN __clause IS NOT NULL THEN CASE __clause ${actionOf(bySource, 1000)} END` : ''}
-           ELSE 'copy' END AS __action,
+  const changing = numbered.filter((c) => c.action !== 'insert').map((c) => c.id)
+  const oldRow = changing.length
+    ? `CASE WHEN ${clause} IN (${changing.join(', ')}) THEN struct_pack(${schema.fields.map((f) => `${quoteIdentifier(f.name)} := ${t}.${quoteIdentifier(f.name)}`).join(', ')}) END`
+    : 'NULL'
+  return `SELECT ${t}.__file AS __file, ${t}.__row AS __row, ${clause} AS __clause, ${action} AS __action,
       ${columns.join(',\n      ')},
       ${oldRow} AS __old
     FROM ${target} ${t} FULL OUTER JOIN ${source} ${s} ON (${on})`

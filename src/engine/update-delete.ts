@@ -28,7 +28,9 @@ export async function update(lake: LakeEngine, table: string, predicate: string 
       throw new DeltaError('INVALID_ARGUMENT', `UPDATE sets column '${column}', which the table does not have (columns: ${snapshot.schema.fields.map((f) => f.name).join(', ')})`, { table })
     }
   }
-  const condition = predicate ? `(${predicate})` : 'true'
+  // Written out where it is used, not referenced as __action: DuckDB refuses an alias of the same
+  // SELECT when the expression holds a subquery (WHERE id IN (SELECT …)).
+  const hit = predicate ? `coalesce((${predicate}), false)` : 'true'
   const t = quoteIdentifier(options.alias ?? 't')
   const files = await filesForPredicate(lake, snapshot, predicate, t)
   return rewriteTable(lake, snapshot, {
@@ -40,11 +42,11 @@ export async function update(lake: LakeEngine, table: string, predicate: string 
       const columns = snapshot.schema.fields.map((field) => {
         const column = quoteIdentifier(field.name)
         const key = Object.keys(set).find((k) => k.toLowerCase() === field.name.toLowerCase())
-        const value = key === undefined ? `${t}.${column}` : `CASE WHEN __action = 'update' THEN CAST((${set[key]}) AS ${duckdbType(field.type)}) ELSE ${t}.${column} END`
+        const value = key === undefined ? `${t}.${column}` : `CASE WHEN ${hit} THEN CAST((${set[key]}) AS ${duckdbType(field.type)}) ELSE ${t}.${column} END`
         return `${value} AS ${column}`
       })
-      return `SELECT ${t}.__file AS __file, ${t}.__row AS __row, CASE WHEN coalesce(${condition}, false) THEN 'update' ELSE 'copy' END AS __action,
-        ${columns.join(', ')}, ${oldRow(snapshot, t)} AS __old FROM ${target} ${t}`
+      return `SELECT ${t}.__file AS __file, ${t}.__row AS __row, CASE WHEN ${hit} THEN 'update' ELSE 'copy' END AS __action,
+        ${columns.join(', ')}, ${oldRow(snapshot, t, hit)} AS __old FROM ${target} ${t}`
     },
   })
 }
@@ -52,7 +54,9 @@ export async function update(lake: LakeEngine, table: string, predicate: string 
 /** DELETE FROM table WHERE predicate (default: every row). */
 export async function deleteRows(lake: LakeEngine, table: string, predicate: string | undefined, options: DmlOptions = {}): Promise<RewriteResult> {
   const snapshot = options.snapshot ?? (await lake.snapshot(table))
-  const condition = predicate ? `(${predicate})` : 'true'
+  // Written out where it is used, not referenced as __action: DuckDB refuses an alias of the same
+  // SELECT when the expression holds a subquery (WHERE id IN (SELECT …)).
+  const hit = predicate ? `coalesce((${predicate}), false)` : 'true'
   const t = quoteIdentifier(options.alias ?? 't')
   const files = await filesForPredicate(lake, snapshot, predicate, t)
   return rewriteTable(lake, snapshot, {
@@ -62,15 +66,15 @@ export async function deleteRows(lake: LakeEngine, table: string, predicate: str
     txn: options.txn,
     changesSql: (target) => {
       const columns = snapshot.schema.fields.map((f) => `${t}.${quoteIdentifier(f.name)} AS ${quoteIdentifier(f.name)}`)
-      return `SELECT ${t}.__file AS __file, ${t}.__row AS __row, CASE WHEN coalesce(${condition}, false) THEN 'delete' ELSE 'copy' END AS __action,
-        ${columns.join(', ')}, ${oldRow(snapshot, t)} AS __old FROM ${target} ${t}`
+      return `SELECT ${t}.__file AS __file, ${t}.__row AS __row, CASE WHEN ${hit} THEN 'delete' ELSE 'copy' END AS __action,
+        ${columns.join(', ')}, ${oldRow(snapshot, t, hit)} AS __old FROM ${target} ${t}`
     },
   })
 }
 
 /** The old row, kept only where the row changes (change rows and no-op detection need it; copies do not). */
-function oldRow(snapshot: Snapshot, t: string): string {
-  return `CASE WHEN __action = 'copy' THEN NULL ELSE struct_pack(${snapshot.schema.fields.map((f) => `${quoteIdentifier(f.name)} := ${t}.${quoteIdentifier(f.name)}`).join(', ')}) END`
+function oldRow(snapshot: Snapshot, t: string, hit: string): string {
+  return `CASE WHEN NOT ${hit} THEN NULL ELSE struct_pack(${snapshot.schema.fields.map((f) => `${quoteIdentifier(f.name)} := ${t}.${quoteIdentifier(f.name)}`).join(', ')}) END`
 }
 
 /**

@@ -58,6 +58,8 @@ export function parseScript(text: string): ScriptStatement[] {
 export interface RunScriptOptions {
   /** Called after each statement that succeeded (e.g. to print its result as it comes). */
   onResult?: (result: ScriptResult, index: number, total: number) => void | Promise<void>
+  /** VACUUM may use a retention shorter than the table's (the editor asked the user first). */
+  allowShortRetention?: boolean
 }
 
 export async function runScript(lake: LakeEngine, catalog: LakeCatalog, text: string, options: RunScriptOptions = {}): Promise<ScriptResult[]> {
@@ -66,7 +68,7 @@ export async function runScript(lake: LakeEngine, catalog: LakeCatalog, text: st
   for (const [index, s] of statements.entries()) {
     let output: StatementOutput
     try {
-      output = await runStatement({ lake, catalog }, s.statement)
+      output = await runStatement({ lake, catalog, allowShortRetention: options.allowShortRetention }, s.statement)
     } catch (error) {
       // A single statement's error reads as it always did; in a script it says which statement failed.
       if (statements.length === 1) throw error

@@ -10,7 +10,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { runQuery, runScript, StatementError } from '../../src/query'
+import { runScript, StatementError } from '../../src/query'
 import { readCommitFile } from '../helpers/delta-log'
 import { checkTableAgainstProtocol } from '../helpers/protocol-check'
 import { tempLake } from '../helpers/temp-lake'
@@ -20,6 +20,8 @@ const corpus = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../sq
 interface Expected {
   error?: { statement: number; position?: string; message: string }
   checks?: { sql: string; rows: unknown[][] }[]
+  /** The latest protocol of each table named. */
+  protocols?: Record<string, unknown>
   /** The latest version of each table named. */
   versions?: Record<string, number>
   commits?: { table: string; version: number; operation: string; parameters?: Record<string, unknown>; metrics?: Record<string, string>; actions?: Record<string, number> }[]
@@ -48,12 +50,15 @@ for (const name of cases) {
       assert.match(failure.message, new RegExp(expected.error.message))
     } else if (failure) throw failure
     for (const check of expected.checks ?? []) {
-      const output = await runQuery(lake, catalog, check.sql)
+      const [output] = await runScript(lake, catalog, check.sql)
       const rows = output.rows.map((row) => output.columns.map((c) => row[c.name]))
       assert.deepEqual(rows, check.rows, check.sql)
     }
     for (const [table, version] of Object.entries(expected.versions ?? {})) {
       assert.equal((await lake.snapshot(catalog.pathOf(table))).version, version, `${table}: latest version`)
+    }
+    for (const [table, protocol] of Object.entries(expected.protocols ?? {})) {
+      assert.deepEqual((await lake.snapshot(catalog.pathOf(table))).protocol, protocol, `${table}: protocol`)
     }
     for (const c of expected.commits ?? []) {
       const commit = readCommitFile(catalog.pathOf(c.table), c.version)

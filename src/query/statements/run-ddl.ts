@@ -102,7 +102,7 @@ export async function runCreateTable({ lake, catalog }: StatementContext, s: Of<
     const result = await replaceTable(lake, existing, { schema, partitionColumns: partitions, properties, description, operation: 'CREATE OR REPLACE TABLE', operationParameters: parameters })
     return done('CREATE OR REPLACE TABLE', result.version)
   }
-  const result = await createTable(lake, path, { schema: schema!, partitionColumns: partitions, properties, description })
+  const result = await createTable(lake, path, { schema: schema!, partitionColumns: partitions, properties, description }, parameters)
   return done('CREATE TABLE', result.version)
 }
 

@@ -23,6 +23,8 @@ type Of<K extends Statement['kind']> = Extract<Statement, { kind: K }>
 export interface StatementContext {
   lake: LakeEngine
   catalog: LakeCatalog
+  /** VACUUM may use a retention shorter than the table's (the editor asked the user first). */
+  allowShortRetention?: boolean
 }
 
 function sourceSql(source: Source): string {

@@ -19,6 +19,6 @@ export async function runStatement(context: StatementContext, statement: Stateme
     case 'addColumns': case 'setProperties': case 'unsetProperties': case 'alterColumn': case 'renameColumn':
     case 'dropColumns': case 'addConstraint': case 'dropConstraint':
       return runAlter(context, statement)
-    default: return runUtility(context, statement)
+    default: return runUtility(context, statement, { allowShortRetention: context.allowShortRetention })
   }
 }

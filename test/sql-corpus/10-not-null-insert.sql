@@ -1,0 +1,2 @@
+CREATE TABLE fin.t (id INT NOT NULL, v INT);
+INSERT INTO fin.t (v) VALUES (1);
