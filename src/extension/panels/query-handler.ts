@@ -14,6 +14,8 @@ export interface QueryHandlerDeps {
   chooseExportFile(format: ExportFormat): Promise<string | undefined>
   copyToClipboard(text: string): Promise<void>
   log: PanelLog
+  /** A query starts running (the glue names the tab after it). */
+  onRun?(sql: string): void
 }
 
 /** Matching rows a find sends at most (the count says how many there are). */
@@ -42,6 +44,7 @@ export function createQueryHandler(deps: QueryHandlerDeps, init: QueryPanelInit,
       if (current) post({ type: 'result', info: current })
     },
     async run({ sql }) {
+      deps.onRun?.(sql)
       post({ type: 'running' })
       let info: QueryResultInfo
       try {

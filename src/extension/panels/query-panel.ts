@@ -5,6 +5,7 @@ import { QuerySession } from '../../query'
 import type { ExportFormat } from '../../../webview/shared/protocol'
 import type { PanelEnv } from './panel-env'
 import type { QueryArgs } from './panel-args'
+import { queryTabKey, queryTitle } from './panel-titles'
 import { createQueryHandler } from './query-handler'
 import { attachPanel, createWebviewPanel } from './webview-panel'
 
@@ -14,8 +15,22 @@ const FILTERS: Record<ExportFormat, Record<string, string[]>> = {
   jsonl: { 'JSON lines': ['jsonl', 'json'] },
 }
 
+/** Open query tabs that show one table, by queryTabKey: "Query Table" on that table again reveals the tab. */
+const tableTabs = new Map<string, vscode.WebviewPanel>()
+
 export async function openQueryPanel(env: PanelEnv, args: QueryArgs, existing?: vscode.WebviewPanel): Promise<void> {
-  const panel = existing ?? createWebviewPanel(env.context, 'query', 'Lakehouse Query')
+  const key = queryTabKey(args.sql, args.lake)
+  const open = key === undefined || existing ? undefined : tableTabs.get(key)
+  if (open) return open.reveal()
+  const panel = existing ?? createWebviewPanel(env.context, 'query', queryTitle(args.sql))
+  let tabKey = key
+  const track = (next: string | undefined) => {
+    if (tabKey !== undefined && tableTabs.get(tabKey) === panel) tableTabs.delete(tabKey)
+    tabKey = next
+    if (next !== undefined && !tableTabs.has(next)) tableTabs.set(next, panel)
+  }
+  track(key)
+  panel.onDidDispose(() => track(undefined))
   await attachPanel(env.context, panel, 'query', async (post) => {
     const { engine, catalog } = await env.deps.lake(args.lake)
     const session = new QuerySession(engine, catalog)
@@ -25,7 +40,14 @@ export async function openQueryPanel(env: PanelEnv, args: QueryArgs, existing?: 
       return uri?.fsPath
     }
     return createQueryHandler(
-      { session, chooseExportFile, copyToClipboard: async (text) => vscode.env.clipboard.writeText(text), log: env.deps.log },
+      {
+        session, chooseExportFile, copyToClipboard: async (text) => vscode.env.clipboard.writeText(text), log: env.deps.log,
+        // The tab is named by what it runs now, and is the table's tab only while it shows that table.
+        onRun: (sql) => {
+          panel.title = queryTitle(sql)
+          track(queryTabKey(sql, catalog.lakeDir))
+        },
+      },
       // The panel saves its SQL itself; reopening needs only the lake.
       { sql: args.sql, run: args.run, lake: catalog.lakeDir, restore: { lake: catalog.lakeDir } },
       post,
