@@ -1,0 +1,29 @@
+/**
+ * A commit that only moves application transaction versions (`txn` actions: Delta's
+ * SetTransaction), with no data: how the offset ledger records an accepted gap in a Kafka
+ * partition. Committed like every other write (optimistic concurrency, conflict checks against
+ * other writers of the same appIds, the post-commit checkpoint).
+ */
+import type { Txn } from '../delta/actions'
+import { commit, type CommitResult } from '../delta/commit'
+import type { Snapshot } from '../delta/snapshot'
+import type { LakeEngine } from './lake-engine'
+
+export interface SetTransactionOptions {
+  /** The snapshot the versions were decided from. */
+  snapshot: Snapshot
+  txns: Txn[]
+  /** Why the versions move, as the commit's history shows it. */
+  operationParameters?: Record<string, unknown>
+}
+
+export async function setTransactions(lake: LakeEngine, table: string, options: SetTransactionOptions): Promise<CommitResult> {
+  const now = Date.now()
+  return commit(lake.io, {
+    table,
+    snapshot: options.snapshot,
+    actions: options.txns.map((txn) => ({ txn: { ...txn, lastUpdated: txn.lastUpdated ?? now } })),
+    operation: 'SET TRANSACTION',
+    operationParameters: options.operationParameters ?? {},
+  })
+}
