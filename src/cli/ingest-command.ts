@@ -5,8 +5,7 @@
 import * as path from 'node:path'
 import { applyHintsToStruct, createDecoder, inferSchema, mergeInferred, normaliseHints, type Decoded } from '../decode'
 import type { StructType } from '../delta/schema'
-import { schemaRegistryOptions } from '../kafka/client'
-import { sampleTopicMessages, type SampledMessage, type SampledPartition } from '../kafka/sample'
+import { sampleTopicMessages, schemaRegistryOptions, sourceGroupId, type SampledMessage, type SampledPartition } from '../kafka'
 import { readCapture } from '../pipeline/file-source'
 import { ingestFile, type IngestReport } from '../pipeline/ingest-file'
 import { ingestKafka } from '../pipeline/ingest-kafka'
@@ -97,7 +96,7 @@ export async function sampleCommand(args: string[], out: Out): Promise<number> {
   } else {
     if (!source.topic) throw new CommandError(`source '${source.name}' reads a topic pattern (${source.topicPattern}): sampling needs one topic; add a source with "topic"`)
     if (!pipeline.kafka) throw new UsageError(`source '${source.name}' reads Kafka, and the pipeline file has no "kafka" section`)
-    const sampled = await sampleTopicMessages(pipeline.kafka, source.topic, { limit, groupId: pipeline.kafka.consumer?.groupId ?? `lakehouse-${source.name}` })
+    const sampled = await sampleTopicMessages(pipeline.kafka, source.topic, { limit, groupId: sourceGroupId(pipeline.kafka, source.name) })
       .catch((error: unknown) => { throw new CommandError(`source '${source.name}': ${(error as Error).message}`) })
     partitions = sampled.partitions
     unreadable = sampled.unreadable

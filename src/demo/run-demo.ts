@@ -6,7 +6,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import type { Json } from '@duckdb/node-api'
-import type { Kafka } from 'kafkajs'
 import { LakeEngine } from '../engine'
 import { loadPipeline, type PipelineSpec } from '../pipeline/pipeline-file'
 import { runPipeline, type PipelineEvent } from '../pipeline/run-pipeline'
@@ -90,37 +89,14 @@ function writeIfMissing(file: string, text: string): void {
 
 /** Produces the capture to its topics on the broker, unless they already hold messages (a second run). */
 async function produceCapture(broker: string, customers: CapturedMessage[], orders: CapturedMessage[]): Promise<number> {
-  const { Kafka: KafkaClient, logLevel } = await import('kafkajs')
-  const kafka: Kafka = new KafkaClient({ clientId: 'lakehouse-demo', brokers: [broker], logLevel: logLevel.NOTHING })
-  const admin = kafka.admin()
-  await admin.connect()
-  try {
-    const existing = new Set(await admin.listTopics())
-    const wanted = [{ topic: CUSTOMERS_TOPIC, numPartitions: 1 }, { topic: ORDERS_TOPIC, numPartitions: 3 }].filter((t) => !existing.has(t.topic))
-    if (wanted.length) await admin.createTopics({ topics: wanted, waitForLeaders: true })
-    let produced = 0
-    const producer = kafka.producer()
-    await producer.connect()
-    try {
-      for (const [topic, messages] of [[CUSTOMERS_TOPIC, customers], [ORDERS_TOPIC, orders]] as const) {
-        const offsets = await admin.fetchTopicOffsets(topic)
-        if (offsets.some((o) => Number(o.high) > 0)) continue
-        for (let i = 0; i < messages.length; i += 500) {
-          await producer.send({
-            topic,
-            messages: messages.slice(i, i + 500).map((m) => ({
-              key: m.key, value: m.payload, partition: m.partition, timestamp: String(m.ts),
-              headers: Object.fromEntries(m.headers.flatMap((h, j, all) => (j % 2 === 0 ? [[h, all[j + 1]]] : []))),
-            })),
-          })
-        }
-        produced += messages.length
-      }
-    } finally {
-      await producer.disconnect()
-    }
-    return produced
-  } finally {
-    await admin.disconnect()
-  }
+  // Loaded here: the demo on the embedded capture never loads kafkajs.
+  const { seedEmptyTopics } = await import('../kafka')
+  const seed = (messages: CapturedMessage[]) => messages.map((m) => ({
+    key: m.key, value: m.payload, partition: m.partition, timestamp: m.ts,
+    headers: Object.fromEntries(m.headers.flatMap((h, j, all) => (j % 2 === 0 ? [[h, all[j + 1]]] : []))),
+  }))
+  return seedEmptyTopics(broker, 'lakehouse-demo', [
+    { topic: CUSTOMERS_TOPIC, partitions: 1, messages: seed(customers) },
+    { topic: ORDERS_TOPIC, partitions: 3, messages: seed(orders) },
+  ])
 }

@@ -5,7 +5,7 @@
  * flow modules, so decoding and transforms are written once.
  */
 import type { Pipeline } from '../pipeline/pipeline-file'
-import { DEAD_LETTERS_TABLE } from '../pipeline/raw-batch'
+import { DEAD_LETTERS_TABLE } from '../pipeline/raw-zone'
 import { flowFileName } from './flow-job'
 import { header } from './header'
 import { sourceFileName, type ExportedFile } from './kafka-source'

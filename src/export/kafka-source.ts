@@ -5,7 +5,7 @@
  */
 import type { StructType } from '../delta/schema'
 import type { Pipeline, SourceSpec } from '../pipeline/pipeline-file'
-import { DEAD_LETTERS_TABLE } from '../pipeline/raw-batch'
+import { DEAD_LETTERS_TABLE } from '../pipeline/raw-zone'
 import { KAFKA_COLUMNS } from '../pipeline/refine/raw-shape'
 import { CONTINUING, header } from './header'
 import type { SourceState } from './lake-state'

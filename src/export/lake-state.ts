@@ -1,15 +1,14 @@
 /**
  * What the lake records about a pipeline, for the exported jobs to continue from it: per source,
  * the Kafka offset each partition resumes at (the raw and dead-letter tables' `txn` actions,
- * appId `lakehouse/<source>/<topic>/<partition>`, read as the ingest job reads them), and the raw
+ * read through the offset ledger, pipeline/offset-ledger.ts, as the ingest job reads them), and the raw
  * table's schema; per flow, the first source version not yet refined (`txn` appId
  * `lakehouse/flow/<name>` in every table the flow writes; the one furthest behind decides).
  */
 import type { StructType } from '../delta/schema'
-import type { Snapshot } from '../delta/snapshot'
-import type { LakeEngine } from '../engine'
+import { snapshotOrNothing, type LakeEngine } from '../engine'
+import { OffsetLedger } from '../pipeline/offset-ledger'
 import type { FlowSpec, Pipeline, SourceSpec } from '../pipeline/pipeline-file'
-import { DEAD_LETTERS_TABLE, offsetAppId, resumeAfter, snapshotOrNothing } from '../pipeline/raw-batch'
 import { documentStateTable, flowAppId } from '../pipeline/refine'
 import type { LakeCatalog } from '../query/catalog'
 
@@ -44,35 +43,10 @@ export interface LakeState {
   flows: Map<string, FlowState>
 }
 
-/** The topic partitions a table records for a source, from its txn appIds. */
-function recordedPartitions(snapshot: Snapshot | undefined, source: string): { topic: string; partition: number }[] {
-  const prefix = `lakehouse/${source}/`
-  const found: { topic: string; partition: number }[] = []
-  for (const appId of snapshot?.txns.keys() ?? []) {
-    if (!appId.startsWith(prefix)) continue
-    const rest = appId.slice(prefix.length)
-    const slash = rest.lastIndexOf('/')
-    const partition = Number(rest.slice(slash + 1))
-    if (slash <= 0 || !Number.isSafeInteger(partition)) continue
-    const topic = rest.slice(0, slash)
-    if (offsetAppId(source, topic, partition) === appId) found.push({ topic, partition })
-  }
-  return found
-}
-
 export async function sourceState(lake: LakeEngine, catalog: LakeCatalog, source: SourceSpec): Promise<SourceState> {
-  const [raw, dead] = await Promise.all([
-    snapshotOrNothing(lake, await catalog.confinedPathOf(source.table)),
-    snapshotOrNothing(lake, await catalog.confinedPathOf(DEAD_LETTERS_TABLE)),
-  ])
-  const partitions = new Map<string, { topic: string; partition: number }>()
-  for (const p of [...recordedPartitions(raw, source.name), ...recordedPartitions(dead, source.name)]) partitions.set(`${p.topic}\u0000${p.partition}`, p)
-  const offsets = [...partitions.values()]
-    .map((p) => ({ ...p, recorded: resumeAfter(raw, dead, source.name, p.topic, p.partition) }))
-    .filter((p) => p.recorded >= 0)
-    .map((p) => ({ ...p, next: p.recorded + 1 }))
-    .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1))
-  return { schema: raw?.schema, rawVersion: raw?.version, offsets }
+  const ledger = await OffsetLedger.load(lake, catalog, source)
+  const offsets = ledger.partitions().map((p) => ({ topic: p.topic, partition: p.partition, recorded: p.offset, next: p.offset + 1 }))
+  return { schema: ledger.raw?.schema, rawVersion: ledger.raw?.version, offsets }
 }
 
 /** The tables a flow writes: its target, its explode-into child tables, and a MongoDB flow's document state when it exists. */

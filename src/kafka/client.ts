@@ -5,8 +5,11 @@
  * never logged nor put into an error message.
  */
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs'
-import type { KafkaSettings } from '../pipeline/pipeline-file'
+import type { KafkaSettings } from './settings'
 import { ensureCompressionCodecs } from './codecs'
+
+/** A kafkajs client: the layers above hold one without importing kafkajs. */
+export type KafkaClient = Kafka
 
 export class KafkaCredentialsError extends Error {
   constructor(message: string) {
@@ -58,6 +61,15 @@ export function kafkaConfig(settings: KafkaSettings, options: KafkaClientOptions
   // Not enumerable: the password stays out of JSON.stringify, util.inspect and log payloads.
   if (sasl) Object.defineProperty(config, 'sasl', { value: sasl, enumerable: false, writable: false, configurable: false })
   return config
+}
+
+/**
+ * A failed first connect, said with the SASL settings it used: kafkajs says only 'does not
+ * support the requested API version' when a broker has no SASL.
+ */
+export function connectError(settings: KafkaSettings, error: Error): Error {
+  if (!settings.sasl) return error
+  return new Error(`connecting to ${settings.brokers.join(', ')} with SASL ${settings.sasl.mechanism} as user '${settings.sasl.username}' failed: ${error.message}`, { cause: error })
 }
 
 /** A kafkajs client that reads every Kafka codec (see codecs.ts: the registry is process-wide). */

@@ -23,9 +23,9 @@
 import { promisify } from 'node:util'
 import { unzip } from 'node:zlib'
 import * as kafkajs from 'kafkajs'
-import type { KafkaMessage } from 'kafkajs'
 import { decompressZstd } from 'hyparquet-compressors'
 import { crc32c } from './checksums'
+import type { ConsumedMessage } from './messages'
 import { decompressLz4Frames } from './lz4-frame'
 import { decompressKafkaSnappy } from './snappy'
 
@@ -59,7 +59,7 @@ export class CompressedBatchError extends Error {
 interface CodecFailure { codec: string; reason: string; firstOffset: string; lastOffset: string }
 
 /** When `message` stands for an unreadable batch (see the top), the error that names its place. */
-export function codecFailureOf(topic: string, partition: number, message: KafkaMessage): CompressedBatchError | undefined {
+export function codecFailureOf(topic: string, partition: number, message: Pick<ConsumedMessage, 'offset' | 'headers'>): CompressedBatchError | undefined {
   const raw = message.headers?.[CODEC_FAILURE_HEADER]
   if (raw === undefined) return undefined
   const text = (Array.isArray(raw) ? raw[0] : raw)?.toString() ?? ''
@@ -73,7 +73,7 @@ export function codecFailureOf(topic: string, partition: number, message: KafkaM
 }
 
 /** The first record of `messages` that stands for an unreadable batch, as an error naming its place. */
-export function codecFailureIn(topic: string, partition: number, messages: KafkaMessage[]): CompressedBatchError | undefined {
+export function codecFailureIn(topic: string, partition: number, messages: Pick<ConsumedMessage, 'offset' | 'headers'>[]): CompressedBatchError | undefined {
   for (const message of messages) {
     const failure = codecFailureOf(topic, partition, message)
     if (failure) return failure
@@ -159,6 +159,16 @@ export function failureRecords(count: number, lastOffsetDelta: number, failure: 
   const out = Buffer.allocUnsafe(one.length * count)
   for (let k = 0; k < count; k++) one.copy(out, k * one.length)
   return out
+}
+
+/**
+ * Bytes that no codec could read outside a v2 record batch (a legacy message set) fail the whole
+ * fetch, which covers every assigned partition: the error names what was being read (`topics`),
+ * at least. Other errors are returned as they are.
+ */
+export function unreadableFetchError(error: Error, topics: string): Error {
+  if (error.name !== 'UnreadableBytesError' && error.name !== 'KafkaJSNotImplemented') return error
+  return new Error(`reading topic ${topics}: ${error.message}; nothing of that fetch was written`, { cause: error })
 }
 
 /** Not retried by kafkajs, which would fetch the same bytes again. */

@@ -11,9 +11,11 @@
  */
 import { randomUUID } from 'node:crypto'
 import { logLevel, type Kafka } from 'kafkajs'
-import type { KafkaSettings } from '../pipeline/pipeline-file'
+import type { KafkaSettings } from './settings'
+import { ClusterAdmin } from './admin'
 import { kafkaClient } from './client'
 import { codecFailureOf } from './codecs'
+import { partitionLag } from './lag'
 
 export interface SampledPartition {
   partition: number
@@ -85,7 +87,7 @@ const headerText = (value: unknown): string | null =>
 export async function sampleTopicMessages(kafka: KafkaSettings, topic: string, options: SampleTopicOptions = {}): Promise<TopicMessages> {
   const limit = options.limit ?? 20
   const client = browsingClient(kafka, options)
-  const admin = client.admin()
+  const admin = new ClusterAdmin(client)
   const messages: SampledMessage[] = []
   const unreadable = new Map<string, string>()
   // Each offset once: a seek after a rebalance may deliver a message twice.
@@ -95,7 +97,7 @@ export async function sampleTopicMessages(kafka: KafkaSettings, topic: string, o
   let expected = 0
   const work = (async () => {
     await admin.connect()
-    const offsets = (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) })).sort((a, b) => a.partition - b.partition)
+    const offsets = (await admin.watermarks(topic)).sort((a, b) => a.partition - b.partition)
     partitions = offsets.map((o) => ({ partition: o.partition, low: String(o.low), high: String(o.high) }))
     if (options.groupId) await addLag(admin, options.groupId, topic, offsets, partitions)
     const nonEmpty = offsets.filter((o) => o.high > o.low)
@@ -144,25 +146,20 @@ export async function sampleTopicMessages(kafka: KafkaSettings, topic: string, o
     })
   } finally {
     await consumer.disconnect().catch(() => {})
-    await admin.disconnect().catch(() => {})
+    await admin.disconnect()
   }
   messages.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)))
   const retained = partitions.reduce((n, p) => n + (Number(p.high) - Number(p.low)), 0)
   return { partitions, messages, truncated: retained > messages.length, unreadable: [...unreadable.values()] }
 }
 
-type Admin = ReturnType<Kafka['admin']>
-
-async function addLag(admin: Admin, groupId: string, topic: string, offsets: { partition: number; low: number; high: number }[], partitions: SampledPartition[]): Promise<void> {
-  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] })
-  for (const c of committed?.partitions ?? []) {
+async function addLag(admin: ClusterAdmin, groupId: string, topic: string, offsets: { partition: number; low: number; high: number }[], partitions: SampledPartition[]): Promise<void> {
+  for (const c of await admin.committedOffsets(groupId, [topic])) {
     const p = partitions.find((x) => x.partition === c.partition)
     const o = offsets.find((x) => x.partition === c.partition)
     if (!p || !o) continue
-    const at = Number(c.offset)
-    // -1: the group never committed here; everything retained is still to read.
-    p.lag = at < 0 ? o.high - o.low : Math.max(0, o.high - at)
-    if (at >= 0) p.committed = String(at)
+    p.lag = partitionLag(c.offset, o.low, o.high)
+    if (c.offset >= 0) p.committed = String(c.offset)
   }
 }
 

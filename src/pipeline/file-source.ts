@@ -13,7 +13,7 @@
 import { createReadStream } from 'node:fs'
 import * as path from 'node:path'
 import { createInterface } from 'node:readline'
-import type { IngestMessage } from './raw-batch'
+import type { IngestMessage } from './ingest-message'
 
 const encoder = new TextEncoder()
 

@@ -8,8 +8,9 @@ import type { LakeEngine } from '../engine'
 import type { LakeCatalog } from '../query/catalog'
 import { readCapture } from './file-source'
 import type { Pipeline, SourceSpec } from './pipeline-file'
-import type { OffsetGap } from './offset-gaps'
-import { DEAD_LETTERS_TABLE, resumeAfter, snapshotOrNothing, writeRawBatch, type IngestMessage, type RawBatchResult } from './raw-batch'
+import type { IngestMessage } from './ingest-message'
+import { OffsetLedger, type OffsetGap } from './offset-ledger'
+import { writeRawBatch, type RawBatchResult } from './raw-batch'
 
 export interface IngestReport {
   source: string
@@ -49,10 +50,9 @@ export async function ingestFile(lake: LakeEngine, catalog: LakeCatalog, pipelin
   const file = path.resolve(path.dirname(pipeline.file), source.file!)
   const decoder = createDecoder(source.format, decoderOptions)
   const report: IngestReport = { source: source.name, messages: 0, rows: 0, tombstones: 0, deadLetters: 0, skipped: 0, batches: 0 }
-  const [rawPath, deadPath] = await Promise.all([catalog.confinedPathOf(source.table), catalog.confinedPathOf(DEAD_LETTERS_TABLE)])
-  const [raw, dead] = await Promise.all([snapshotOrNothing(lake, rawPath), snapshotOrNothing(lake, deadPath)])
   // Resume after what both tables hold; writeRawBatch skips what either has.
-  const recorded = (topic: string, partition: number) => resumeAfter(raw, dead, source.name, topic, partition)
+  const ledger = await OffsetLedger.load(lake, catalog, source)
+  const recorded = (topic: string, partition: number) => ledger.resumeAfter(topic, partition)
   const limit = source.batch?.maxMessages ?? DEFAULT_BATCH_MESSAGES
   const byteLimit = source.batch?.maxBytes ?? DEFAULT_BATCH_BYTES
   let batch: IngestMessage[] = []

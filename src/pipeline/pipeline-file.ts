@@ -9,21 +9,13 @@ import { readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import schema from '../../schemas/pipeline.schema.json'
 import { hintPathProblem, hintType, usesSchemaRegistry } from '../decode'
+import type { KafkaSettings } from '../kafka/settings'
 import type { Transform } from '../transform'
 import { didYouMean } from './did-you-mean'
 
 export type SourceFormat = 'json' | 'debezium' | 'debezium-mongodb' | 'avro' | 'protobuf' | 'json-schema'
 
-export interface SecretRef { username?: string; passwordEnv?: string }
-
-export interface KafkaSettings {
-  brokers: string[]
-  clientId?: string
-  ssl?: boolean
-  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; passwordEnv?: string }
-  schemaRegistry?: { url: string } & SecretRef
-  consumer?: { groupId?: string; sessionTimeout?: number; heartbeatInterval?: number; maxWaitTimeInMs?: number; maxBytesPerPartition?: number }
-}
+export type { KafkaSettings, SecretRef } from '../kafka/settings'
 
 export interface SourceSpec {
   name: string

@@ -1,46 +1,26 @@
 /**
  * Writing one micro-batch of consumed messages into the raw zone, exactly once. Decoded rows go
  * to the source's raw table; messages that cannot be decoded or written go to the dead-letter
- * table with the reason. Each table's commit carries, per topic partition, the batch's last
- * offset as a `txn` action (appId `lakehouse/<source>/<topic>/<partition>`): on restart the job
- * resumes after the lower of the two, and a message already recorded in its table is skipped, so
- * a crash at any instant loses nothing and duplicates nothing.
+ * table with the reason. Each table's commit carries the batch's offsets as the offset ledger
+ * says (offset-ledger.ts), so a crash at any instant loses nothing and duplicates nothing; a
+ * message already recorded in its table is skipped. The rows' layout is raw-zone.ts.
  */
 import { promises as fs } from 'node:fs'
 import type { Txn } from '../delta/actions'
-import { DeltaError, isDeltaError } from '../delta/errors'
-import { duckdbType, quoteString, sameType, type StructField, type StructType } from '../delta/schema'
+import { DeltaError } from '../delta/errors'
+import { duckdbType, quoteString, type StructType } from '../delta/schema'
 import type { Snapshot } from '../delta/snapshot'
-import { fitRow, normaliseHints, RESCUED_DATA_COLUMN, TextRow, type Decoded } from '../decode'
-import { appendQuery, NdjsonLines, objectSizeLimit, stagingFile, type LakeEngine } from '../engine'
+import { fitRow, normaliseHints, RESCUED_DATA_COLUMN, TextRow } from '../decode'
+import { appendQuery, NdjsonLines, objectSizeLimit, snapshotOrNothing, stagingFile, type LakeEngine } from '../engine'
 import type { LakeCatalog } from '../query/catalog'
+import type { IngestMessage } from './ingest-message'
+import { lastOffsets, offsetTxns, recordedOffsetLookup, type PartitionOffset } from './offset-ledger'
 import type { SourceSpec } from './pipeline-file'
 import { evolveRawSchema, fitsWhateverTheValues, mergeBatchSchemas, storable } from './raw-schema'
-
-export const DEAD_LETTERS_TABLE = 'raw._dead_letters'
-
-export interface IngestMessage {
-  topic: string
-  partition: number
-  /** Kafka offsets are 64-bit: kept as decimal text. */
-  offset: string
-  /** Milliseconds since the epoch, as text (kafkajs's form). */
-  timestamp: string
-  key: Uint8Array | null
-  value: Uint8Array | null
-  headers: Record<string, string | null>
-  decoded: Decoded
-}
-
-/**
- * A shaped row (decode/shape.ts) as a TextRow: its JSON text (or the message's bytes, when the
- * decoder matched them), the row itself parsed again only if asked for (the first row of a shape,
- * or a schema change). The open batch then holds no parsed values' objects.
- */
-export function compactRow(decoded: Decoded): Decoded {
-  if (decoded instanceof TextRow || decoded.kind !== 'row' || decoded.shape === undefined) return decoded
-  return new TextRow(JSON.stringify(decoded.row), decoded.schema, decoded.shape)
-}
+import {
+  coordinates, DEAD_LETTER_SCHEMA, DEAD_LETTERS_TABLE, deadLetterRow, liveCoordinateMembers, METADATA_FIELDS, ndjsonLine, RESCUED_FIELD, RESERVED_NAMES, spliceMembers,
+} from './raw-zone'
+import { countRowDecidedByShape, shapesFitting, typedExactlyAsTable } from './shape-decisions'
 
 export interface RawBatchResult {
   /** Versions committed to the raw and dead-letter tables, when there was something to commit. */
@@ -51,215 +31,6 @@ export interface RawBatchResult {
   deadLetters: number
   /** Messages already recorded by an earlier run (replayed after a crash). */
   skipped: number
-}
-
-export function offsetAppId(source: string, topic: string, partition: number): string {
-  return `lakehouse/${source}/${topic}/${partition}`
-}
-
-/** The Kafka coordinates every raw row carries, ahead of the decoded columns. */
-const METADATA_FIELDS: StructField[] = [
-  { name: '_topic', type: 'string', nullable: true, metadata: {} },
-  { name: '_partition', type: 'integer', nullable: true, metadata: {} },
-  { name: '_offset', type: 'long', nullable: true, metadata: {} },
-  { name: '_timestamp', type: 'timestamp', nullable: true, metadata: {} },
-  { name: '_key', type: 'string', nullable: true, metadata: {} },
-  { name: '_headers', type: { type: 'map', keyType: 'string', valueType: 'string', valueContainsNull: true }, nullable: true, metadata: {} },
-  { name: '_tombstone', type: 'boolean', nullable: true, metadata: {} },
-]
-
-const METADATA_NAMES = new Set(METADATA_FIELDS.map((f) => f.name))
-
-/** Top-level names the job writes itself: a message's own values under these names are rescued. */
-const RESERVED_NAMES: ReadonlySet<string> = new Set([...METADATA_NAMES, RESCUED_DATA_COLUMN])
-
-/** Added to a raw table when a row first has something to rescue (decode/rescue.ts). */
-const RESCUED_FIELD: StructField = { name: RESCUED_DATA_COLUMN, type: 'string', nullable: true, metadata: { comment: 'values that did not fit their column: a JSON object of path → value' } }
-
-const DEAD_LETTER_SCHEMA: StructType = {
-  type: 'struct',
-  fields: [
-    { name: 'source', type: 'string', nullable: true, metadata: {} },
-    ...METADATA_FIELDS.filter((f) => f.name !== '_tombstone'),
-    { name: 'value', type: 'string', nullable: true, metadata: { comment: 'the raw value bytes, base64' } },
-    { name: 'reason', type: 'string', nullable: true, metadata: {} },
-    { name: 'detail', type: 'string', nullable: true, metadata: {} },
-    { name: 'failed_at', type: 'timestamp', nullable: true, metadata: {} },
-  ],
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true })
-
-/** A key as text when it is UTF-8, else `base64:` and its bytes in base64. */
-export function keyText(key: Uint8Array | null): string | null {
-  if (key === null) return null
-  try {
-    return utf8.decode(key)
-  } catch {
-    return `base64:${Buffer.from(key).toString('base64')}`
-  }
-}
-
-/** One row as an NDJSON line (bigints, which some decoders may leave, as their digits). */
-function ndjsonLine(row: Record<string, unknown>): string {
-  return JSON.stringify(row, (_, v) => (typeof v === 'bigint' ? v.toString() : v))
-}
-
-/**
- * The line `ndjsonLine({ ...row, ...meta })` gives, from the row's JSON text and the text of
- * meta's members (no braces; not empty): the same keys in the same order, when the row has none
- * of meta's keys and no bigints (JSON.parse's output has none).
- */
-function spliceMembers(rowText: string, members: string): string {
-  return rowText === '{}' ? `{${members}}` : `${rowText.slice(0, -1)},${members}}`
-}
-
-/** A message's Kafka coordinates as written in raw rows (and, without _tombstone, in dead letters). */
-function coordinates(m: IngestMessage) {
-  return {
-    _topic: m.topic, _partition: m.partition, _offset: m.offset, _timestamp: isoTimestamp(m.timestamp),
-    _key: keyText(m.key), _headers: m.headers,
-  }
-}
-
-/**
- * The members of JSON.stringify({ ...coordinates(m), _tombstone: false }), without its braces,
- * written piece by piece: a row's coordinates cost one small string per column instead of an
- * object and its serialisation. Pieces JSON.stringify would leave out (undefined) take the object
- * path, so the text is the same.
- */
-function liveCoordinateMembers(m: IngestMessage): string {
-  const offset = JSON.stringify(m.offset)
-  const headers = isEmpty(m.headers) ? '{}' : JSON.stringify(m.headers)
-  const partition = partitionMembers(m.topic, m.partition)
-  if (partition === undefined || offset === undefined || headers === undefined) {
-    return JSON.stringify({ ...coordinates(m), _tombstone: false }).slice(1, -1)
-  }
-  return `${partition},"_offset":${offset},"_timestamp":${quotedTimestamp(m.timestamp)},"_key":${JSON.stringify(keyText(m.key))},"_headers":${headers},"_tombstone":false`
-}
-
-function isEmpty(object: object): boolean {
-  for (const _ in object) return false
-  return true
-}
-
-/** `"_topic":…,"_partition":…` of the last partition asked for (a batch's messages come in runs per partition). */
-let lastTopic: string | undefined
-let lastPartition = -1
-let lastPartitionMembers: string | undefined
-function partitionMembers(topic: string, partition: number): string | undefined {
-  if (topic !== lastTopic || partition !== lastPartition) {
-    const topicText = JSON.stringify(topic)
-    const partitionText = JSON.stringify(partition)
-    lastPartitionMembers = topicText === undefined || partitionText === undefined ? undefined : `"_topic":${topicText},"_partition":${partitionText}`
-    lastTopic = topic
-    lastPartition = partition
-  }
-  return lastPartitionMembers
-}
-
-/** Kafka's milliseconds (text) as an ISO timestamp; the last answer is kept, since a producer's batch shares one time. */
-let lastTimestamp: string | undefined
-let lastIso = ''
-let lastQuoted = ''
-function isoTimestamp(millis: string): string {
-  if (millis !== lastTimestamp) {
-    lastIso = new Date(Number(millis)).toISOString()
-    lastQuoted = JSON.stringify(lastIso)
-    lastTimestamp = millis
-  }
-  return lastIso
-}
-
-/** JSON.stringify(isoTimestamp(millis)), kept likewise. */
-function quotedTimestamp(millis: string): string {
-  isoTimestamp(millis)
-  return lastQuoted
-}
-
-/**
- * Per table schema, the shapes (decode/shape.ts) already decided to fit it as they are, each with
- * the row schema it was decided for. The decision depends only on the shape's names and types and
- * on the table's schema, so it is kept across batches and jobs, keyed by the schema's JSON text.
- */
-const decidedShapes = new Map<string, Map<string, StructType>>()
-let rowsDecidedByShape = 0
-
-/** How many rows so far (this process) took the shape's decision instead of their own (for tests and benchmarks). */
-export function rowsDecidedByShapeSoFar(): number {
-  return rowsDecidedByShape
-}
-const MAX_DECIDED_SCHEMAS = 16
-const MAX_DECIDED_SHAPES = 10_000
-
-function shapesFitting(schema: StructType): Map<string, StructType> {
-  const key = JSON.stringify(schema)
-  let shapes = decidedShapes.get(key)
-  if (shapes && shapes.size >= MAX_DECIDED_SHAPES) shapes.clear()
-  if (!shapes) {
-    if (decidedShapes.size >= MAX_DECIDED_SCHEMAS) decidedShapes.delete(decidedShapes.keys().next().value!)
-    decidedShapes.set(key, shapes = new Map())
-  }
-  return shapes
-}
-
-/** The table's latest snapshot, or undefined when it does not exist yet (other errors are thrown). */
-export async function snapshotOrNothing(lake: LakeEngine, table: string): Promise<Snapshot | undefined> {
-  try {
-    return await lake.snapshot(table)
-  } catch (error) {
-    if (isDeltaError(error, 'TABLE_NOT_FOUND')) return undefined
-    throw error
-  }
-}
-
-/**
- * True when the row's keys are exactly its schema's columns (no value left untyped, such as a
- * column seen only as null or []) and each of those columns has the same type in the table.
- */
-function typedExactlyAsTable(row: Record<string, unknown>, rowSchema: StructType, table: StructType): boolean {
-  if (Object.keys(row).length !== rowSchema.fields.length) return false
-  const byName = new Map(table.fields.map((f) => [f.name, f.type]))
-  return rowSchema.fields.every((f) => {
-    const tableType = byName.get(f.name)
-    return tableType !== undefined && sameType(f.type, tableType)
-  })
-}
-
-/**
- * recordedOffset of one table for one source, remembering the last partition asked for (a
- * batch's messages come in runs per partition): no appId text per message.
- */
-function recordedOffsets(snapshot: Snapshot | undefined, source: string): (topic: string, partition: number) => number {
-  let lastTopic: string | undefined
-  let lastPartition = -1
-  let lastOffset = -1
-  return (topic, partition) => {
-    if (topic !== lastTopic || partition !== lastPartition) {
-      lastOffset = recordedOffset(snapshot, source, topic, partition)
-      lastTopic = topic
-      lastPartition = partition
-    }
-    return lastOffset
-  }
-}
-
-/** The offset each table has recorded for a partition (-1: nothing yet). */
-export function recordedOffset(snapshot: Snapshot | undefined, source: string, topic: string, partition: number): number {
-  return snapshot?.txns.get(offsetAppId(source, topic, partition))?.version ?? -1
-}
-
-/**
- * The last offset both tables hold for a partition, or -1 when neither records anything. The
- * dead-letter table is committed first in every batch that has dead letters, and once it exists
- * every batch records its offsets there too: so a partition it has no offset for never had a
- * dead letter committed, and the raw table's offset alone is safe (this spares re-reading the
- * whole partition on every run of a source that has never had a dead letter).
- */
-export function resumeAfter(raw: Snapshot | undefined, dead: Snapshot | undefined, source: string, topic: string, partition: number): number {
-  const r = recordedOffset(raw, source, topic, partition)
-  const d = recordedOffset(dead, source, topic, partition)
-  return d < 0 ? r : Math.min(r, d)
 }
 
 /**
@@ -285,22 +56,20 @@ function hasReservedName(row: Record<string, unknown>): boolean {
   return false
 }
 
-export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, source: SourceSpec, messages: IngestMessage[]): Promise<RawBatchResult> {
+/**
+ * Write a batch to the source's raw table and the dead-letter table. `last` is the batch's last
+ * offset per partition (lastOffsets(messages)), when the caller has it already.
+ */
+export async function writeRawBatch(
+  lake: LakeEngine, catalog: LakeCatalog, source: SourceSpec, messages: IngestMessage[], last: readonly PartitionOffset[] = lastOffsets(messages),
+): Promise<RawBatchResult> {
   const rawPath = catalog.pathOf(source.table)
   const deadPath = catalog.pathOf(DEAD_LETTERS_TABLE)
   const [raw, dead] = await Promise.all([snapshotOrNothing(lake, rawPath), snapshotOrNothing(lake, deadPath)])
   const result: RawBatchResult = { rows: 0, tombstones: 0, deadLetters: 0, skipped: 0 }
 
   // Per partition, the batch's last offset: both tables record it, whatever each received.
-  const last = new Map<string, { topic: string; partition: number; offset: number }>()
-  for (const m of messages) {
-    const key = `${m.topic}\u0000${m.partition}`
-    const offset = Number(m.offset)
-    if (offset > (last.get(key)?.offset ?? -1)) last.set(key, { topic: m.topic, partition: m.partition, offset })
-  }
-  const txns = (snapshot: Snapshot | undefined): Txn[] => [...last.values()]
-    .filter((p) => p.offset > recordedOffset(snapshot, source.name, p.topic, p.partition))
-    .map((p) => ({ appId: offsetAppId(source.name, p.topic, p.partition), version: p.offset }))
+  const txns = (snapshot: Snapshot | undefined): Txn[] => offsetTxns(last, snapshot, source.name)
 
   // The NDJSON lines of the raw rows, each serialised as soon as it is decided.
   const rows = new NdjsonLines()
@@ -312,11 +81,11 @@ export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, sour
   let fits = shapesFitting(schema)
   let fitsSchema = schema
   const now = new Date().toISOString()
-  const deadFloor = recordedOffsets(dead, source.name)
-  const rawFloor = recordedOffsets(raw, source.name)
+  const deadFloor = recordedOffsetLookup(dead, source.name)
+  const rawFloor = recordedOffsetLookup(raw, source.name)
   const toDeadLetter = (m: IngestMessage, reason: string, detail?: string) => {
     if (Number(m.offset) <= deadFloor(m.topic, m.partition)) { result.skipped++; return }
-    deadLetters.push({ source: source.name, ...coordinates(m), value: m.value ? Buffer.from(m.value).toString('base64') : null, reason, detail: detail ?? null, failed_at: now })
+    deadLetters.push(deadLetterRow(source.name, m, reason, detail, now))
   }
   for (const m of messages) {
     if (m.decoded.kind === 'error') { toDeadLetter(m, m.decoded.reason, m.decoded.detail); continue }
@@ -330,7 +99,7 @@ export async function writeRawBatch(lake: LakeEngine, catalog: LakeCatalog, sour
     // A shape already decided against this schema: every step below would accept the row
     // unchanged, and its line is what the last line of the loop would write (see spliceMembers).
     if (shape !== undefined && fits.get(shape) === m.decoded.schema) {
-      rowsDecidedByShape++
+      countRowDecidedByShape()
       const bytes = m.decoded instanceof TextRow ? m.decoded.bytes : undefined
       if (bytes !== undefined) rows.addWithMembers(bytes, liveCoordinateMembers(m))
       else rows.add(spliceMembers(m.decoded instanceof TextRow ? m.decoded.text : JSON.stringify(m.decoded.row), liveCoordinateMembers(m)))

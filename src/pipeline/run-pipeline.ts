@@ -3,7 +3,7 @@
  * flow wakes when its source table gets a commit. Progress is reported as events (the extension
  * reads them as JSON lines from the CLI); one job failing does not stop the others.
  */
-import { schemaRegistryOptions } from '../kafka/client'
+import { schemaRegistryOptions } from '../kafka'
 import type { LakeEngine } from '../engine'
 import type { LakeCatalog } from '../query/catalog'
 import { ingestFile } from './ingest-file'

@@ -14,7 +14,9 @@ import type { Kafka } from 'kafkajs'
 import { LakeEngine } from '../../src/engine'
 import { ingestKafka, type KafkaBatchReport } from '../../src/pipeline/ingest-kafka'
 import type { Pipeline, SourceSpec } from '../../src/pipeline/pipeline-file'
-import { DEAD_LETTERS_TABLE, offsetAppId, recordedOffset, snapshotOrNothing } from '../../src/pipeline/raw-batch'
+import { snapshotOrNothing } from '../../src/engine'
+import { offsetAppId, recordedOffset } from '../../src/pipeline/offset-ledger'
+import { DEAD_LETTERS_TABLE } from '../../src/pipeline/raw-zone'
 import { LakeCatalog, runQuery } from '../../src/query'
 import { produceJson, type JsonMessage, type MockBroker } from './broker'
 import { INGEST_CLIENT_OPTIONS, startIngestLake, type IngestLake } from './ingest-lake'
@@ -218,6 +220,8 @@ describe('Kafka ingest into the raw zone', () => {
   })
 
   test('killed with SIGKILL at random moments, then run to completion: every offset exactly once', async () => {
+    /** Far beyond a round's work (a few hundred messages): past it, the child is hung. */
+    const HUNG_CHILD_MS = Number(process.env.LAKEHOUSE_TEST_HUNG_CHILD_MS ?? 60_000)
     const produced = new Map<number, number>()
     let sent = 0
     const produceRound = async (n: number) => {
@@ -239,7 +243,13 @@ describe('Kafka ingest into the raw zone', () => {
       let timer: NodeJS.Timeout | undefined
       const kill = () => { if (!killed && child.exitCode === null) { killed = true; child.kill('SIGKILL') } }
       if (startupKillMs !== undefined) timer = setTimeout(kill, startupKillMs)
-      const guard = setTimeout(kill, 30_000)
+      // A child still running after this is hung: killed, and a failure, never one of the kills.
+      let hung = false
+      const guard = setTimeout(() => {
+        if (child.exitCode !== null || killed) return
+        hung = true
+        child.kill('SIGKILL')
+      }, HUNG_CHILD_MS)
       let buffered = ''
       child.stdout.on('data', (chunk: Buffer) => {
         buffered += chunk.toString()
@@ -257,7 +267,8 @@ describe('Kafka ingest into the raw zone', () => {
       child.on('exit', (code, signal) => {
         clearTimeout(timer)
         clearTimeout(guard)
-        if (signal === 'SIGKILL' && killed) resolve({ killed: true, batches })
+        if (hung) reject(new Error(`ingest child hung: still running after ${HUNG_CHILD_MS / 1000} s (${batches} batches), killed by the guard; stderr: ${stderr}`))
+        else if (signal === 'SIGKILL' && killed) resolve({ killed: true, batches })
         else if (code === 0) resolve({ killed: false, batches })
         else reject(new Error(`ingest child exited with ${code ?? signal}: ${stderr}`))
       })

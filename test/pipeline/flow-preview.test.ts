@@ -18,7 +18,7 @@ import { readCapture } from '../../src/pipeline/file-source'
 import { previewFlowWrite, type FlowPreview } from '../../src/pipeline/flow-preview'
 import { ingestFile } from '../../src/pipeline/ingest-file'
 import type { FlowSpec, Pipeline, SourceSpec } from '../../src/pipeline/pipeline-file'
-import type { IngestMessage } from '../../src/pipeline/raw-batch'
+import type { IngestMessage } from '../../src/pipeline/ingest-message'
 import { END_AT, refineFlow } from '../../src/pipeline/refine'
 import { tempLake } from '../helpers/temp-lake'
 

@@ -11,7 +11,7 @@ import { LakeEngine } from '../../src/engine'
 import { ingestFile } from '../../src/pipeline/ingest-file'
 import { fileTopic } from '../../src/pipeline/file-source'
 import type { Pipeline, SourceSpec } from '../../src/pipeline/pipeline-file'
-import { offsetAppId } from '../../src/pipeline/raw-batch'
+import { offsetAppId } from '../../src/pipeline/offset-ledger'
 import { LakeCatalog, runQuery } from '../../src/query'
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-ingest-file-'))

@@ -50,7 +50,7 @@ async function formatFor(cluster: Cluster, topic: string): Promise<Format | unde
 
 async function sample(services: Services, cluster: Cluster, topic: string, format: Format): Promise<TopicSample | undefined> {
   const { sampleTopic } = await loadKafkaBrowse(services.log)
-  const { schemaRegistryOptions } = await import('../../kafka/client')
+  const { schemaRegistryOptions } = await import('../../kafka')
   const password = await services.credentials.kafkaPassword(cluster.kafka)
   const registryPassword = await services.credentials.registryPassword(cluster.kafka)
   const limit = Math.max(1, setting<number>('kafka.previewMessages', 20))

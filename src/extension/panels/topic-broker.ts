@@ -4,8 +4,7 @@
  * (key, value bytes, headers), so the panel can show the raw text next to the decoded value.
  * Loaded lazily by topic-handler.ts (kafkajs); the sampling itself is src/kafka/sample.ts.
  */
-import { sampleTopicMessages, type SampledPartition, type TopicMessages } from '../../kafka/sample'
-import type { KafkaSettings } from '../../pipeline/pipeline-file'
+import { sampleTopicMessages, type KafkaSettings, type SampledPartition, type TopicMessages } from '../../kafka'
 
 export interface BrokerTopic {
   kafka: KafkaSettings

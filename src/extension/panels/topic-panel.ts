@@ -45,7 +45,7 @@ export async function openTopicPanel(env: PanelEnv, args: TopicArgs, existing?: 
 /** A topic on the cluster the pipeline file names, read with its source's consumer group for the lag. */
 async function kafkaSource(env: PanelEnv, pipelineFile: string, topic: string, format: Format, name: string | undefined): Promise<KafkaTopicSource> {
   const { loadPipeline } = await import('../../pipeline/pipeline-file')
-  const { schemaRegistryOptions } = await import('../../kafka/client')
+  const { schemaRegistryOptions, sourceGroupId } = await import('../../kafka')
   const pipeline = loadPipeline(pipelineFile)
   if (!pipeline.kafka) throw new Error(`${pipelineFile} names no Kafka cluster ("kafka": { "brokers": [...] })`)
   const reader = pipeline.sources.find((s) => s.name === name) ?? pipeline.sources.find((s) => s.topic === topic)
@@ -55,7 +55,7 @@ async function kafkaSource(env: PanelEnv, pipelineFile: string, topic: string, f
     topic,
     format,
     ...(name ? { name } : {}),
-    ...(reader ? { groupId: pipeline.kafka.consumer?.groupId ?? `lakehouse-${reader.name}` } : {}),
+    ...(reader ? { groupId: sourceGroupId(pipeline.kafka, reader.name) } : {}),
     ...(passwords.kafka ? { password: passwords.kafka } : {}),
     schemaRegistry: schemaRegistryOptions(pipeline.kafka, { password: passwords.registry }),
   }

@@ -8,9 +8,8 @@ import type { Txn } from '../../delta/actions'
 import type { Snapshot } from '../../delta/snapshot'
 import { DeltaError } from '../../delta/errors'
 import { quoteIdentifier } from '../../delta/schema'
-import { appendQuery, dropScan, merge, type LakeEngine } from '../../engine'
+import { appendQuery, dropScan, merge, snapshotOrNothing, type LakeEngine } from '../../engine'
 import type { Relation } from '../../transform'
-import { snapshotOrNothing } from '../raw-batch'
 
 export const REFINED_PROPERTIES = { 'delta.enableChangeDataFeed': 'true' }
 

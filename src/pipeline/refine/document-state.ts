@@ -6,8 +6,7 @@
  */
 import type { Txn } from '../../delta/actions'
 import { quoteString } from '../../delta/schema'
-import { appendQuery, dropScan, merge, type LakeEngine } from '../../engine'
-import { snapshotOrNothing } from '../raw-batch'
+import { appendQuery, dropScan, merge, snapshotOrNothing, type LakeEngine } from '../../engine'
 
 export function documentStateTable(flowTo: string, flowName: string): string {
   return `${flowTo.split('.')[0]}._${flowName}_documents`

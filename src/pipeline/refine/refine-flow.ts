@@ -4,10 +4,9 @@
  * writer (OPTIMIZE on the target, say) is computed again from the new state.
  */
 import { isDeltaError } from '../../delta/errors'
-import type { LakeEngine } from '../../engine'
+import { snapshotOrNothing, type LakeEngine } from '../../engine'
 import type { LakeCatalog } from '../../query/catalog'
 import type { FlowSpec } from '../pipeline-file'
-import { snapshotOrNothing } from '../raw-batch'
 import { refineBatch, type RefineBatchReport } from './refine-batch'
 import { waitForCommit } from './table-watch'
 

@@ -1,0 +1,73 @@
+/**
+ * The ingest job's batching and back-pressure. Messages collect in one open batch, which closes
+ * when it holds `maxMessages` messages or `maxBytes` of keys and values, or is `maxMs` old.
+ * Closed batches are written one at a time, in order, on one chain, while the fetch loop goes on
+ * filling the next open batch; `close()` resolves once the write of the batch before it has ended
+ * (its own write has begun), so a caller that awaits it holds the fetch loop meanwhile. Memory
+ * then holds at most the batch being written, the next open batch and one fetch response.
+ */
+import { messageBytes } from './ingest-file'
+import type { IngestMessage } from './ingest-message'
+
+export interface BatchLimits {
+  maxMessages: number
+  maxBytes: number
+  maxMs: number
+}
+
+export interface BatchWriter {
+  /** Write one closed batch (its rows and its offsets, then whatever follows a commit). */
+  write(messages: IngestMessage[]): Promise<void>
+  /** False once the job has failed: nothing more is written. */
+  mayWrite(): boolean
+  /** A write failed: the chain goes on, writing nothing more (see mayWrite). */
+  failed(error: unknown): void
+}
+
+export class OpenBatch {
+  private messages: IngestMessage[] = []
+  /** Bytes of keys and values in the open batch (maxBytes). */
+  private bytes = 0
+  private timer: NodeJS.Timeout | undefined
+  /** Every closed batch written (never rejects: a failed write goes to writer.failed). */
+  written: Promise<void> = Promise.resolve()
+  /** The last closed batch's write has begun: every batch before it is written. */
+  begun: Promise<void> = Promise.resolve()
+
+  constructor(private readonly limits: BatchLimits, private readonly writer: BatchWriter) {}
+
+  /** Add a message; when that closes the batch, the close to await (see close). */
+  add(message: IngestMessage): Promise<void> | undefined {
+    this.messages.push(message)
+    this.bytes += messageBytes(message)
+    if (this.messages.length === 1) this.timer = setTimeout(() => { void this.close() }, this.limits.maxMs)
+    if (this.messages.length >= this.limits.maxMessages || this.bytes >= this.limits.maxBytes) return this.close()
+    return undefined
+  }
+
+  /**
+   * Close the open batch and write it after any write in progress; resolves when its write has
+   * begun (the batch before it is written), `written` when it is written.
+   */
+  close(): Promise<void> {
+    this.stopTimer()
+    const messages = this.messages
+    this.messages = []
+    this.bytes = 0
+    if (messages.length === 0) return this.begun
+    const before = this.written
+    this.written = before.then(() => (this.writer.mayWrite() ? this.writer.write(messages) : undefined)).catch((error) => this.writer.failed(error))
+    this.begun = before
+    return this.begun
+  }
+
+  /** Run `work` on the write chain, after every batch closed so far (an accepted gap's record). */
+  afterWrites(work: () => Promise<void>): void {
+    this.written = this.written.then(() => (this.writer.mayWrite() ? work() : undefined)).catch((error) => this.writer.failed(error))
+  }
+
+  stopTimer(): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
+  }
+}
