@@ -13,7 +13,7 @@ import type { Browser } from 'playwright-core'
 import { appendQuery, LakeEngine } from '../../src/engine'
 import { createQueryHandler } from '../../src/extension/panels/query-handler'
 import { LakeCatalog, QuerySession, runQuery } from '../../src/query'
-import { hostLog, launchBrowser, until, openPanel, PanelServer, screenshotPath, type OpenPanel, reportFirstPaint, closePanelTest } from './harness'
+import { firstPaint, hostLog, launchBrowser, until, openPanel, PanelServer, screenshotPath, type OpenPanel, reportFirstPaint, closePanelTest } from './harness'
 import { XSS_IMG, XSS_SCRIPT } from './payloads'
 
 const lakeDir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-query-panel-'))
@@ -350,8 +350,21 @@ test('a hidden and shown panel gets its SQL, result, order and scroll position b
   assert.deepEqual(saved.sort, { column: 'id', direction: 'asc' })
   assert.ok(saved.firstRow > 1000, `first row ${saved.firstRow}`)
 
+  // The page in view is kept in the state once it has arrived.
+  const cacheOf = () => (panel.state() as { cache?: { offset: number; rows: unknown[][] }; firstRow: number })
+  await until(() => {
+    const { cache, firstRow } = cacheOf()
+    return cache !== undefined && cache.offset <= firstRow && firstRow < cache.offset + cache.rows.length
+  })
+  const cached = cacheOf().cache!
+  Object.assign(saved, { firstRow: cacheOf().firstRow })
+  const pagesBefore = pageRequests().length
   await panel.reload()
+  // Painted from the state: the rows in view are there before the host sends anything.
+  const restore = await firstPaint(page, `.grid-row:not(.loading)[aria-rowindex="${saved.firstRow + 2}"]`)
+  console.log(`# restore query: rows in view ${restore.rows} ms after navigation (from the panel's state)`)
   await page.getByRole('status').filter({ hasText: '1,000,000 rows' }).waitFor()
+  assert.ok(pageRequests().slice(pagesBefore).every((request) => request.offset !== cached.offset), 'the cached page is not asked for again')
   assert.equal(await page.locator('#sql').evaluate((el) => (el as HTMLElement & { value: string }).value), 'SELECT id FROM raw.events')
   assert.equal(await page.getByRole('columnheader', { name: /^id/ }).getAttribute('aria-sort'), 'ascending')
   await page.waitForFunction((first) => [...document.querySelectorAll('.grid-row:not([hidden]):not(.loading)')].some((row) => row.children[0].textContent === String(first + 1)), saved.firstRow)

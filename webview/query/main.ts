@@ -9,8 +9,8 @@ import './query.css'
 import { byId, replaceChildren } from '../shared/dom'
 import { formatBytes, formatCount, formatDuration, valueText } from '../shared/format'
 import { connectToHost } from '../shared/host'
-import { EXPORT_FORMATS, queryToPanel, type ExportFormat, type QueryToHost, type QueryToPanel, type ResultInfo, type SortOrder } from '../shared/protocol'
-import { literal, object, optional, record, jsonValue, string, count, type Infer } from '../shared/validate'
+import { EXPORT_FORMATS, queryToPanel, resultInfo, type ExportFormat, type QueryToHost, type QueryToPanel, type ResultInfo, type SortOrder } from '../shared/protocol'
+import { array, literal, object, optional, record, jsonValue, string, count, type Infer } from '../shared/validate'
 import type { FindResult } from '../shared/grid-find'
 import { VirtualGrid } from '../shared/virtual-grid'
 import { chartNumber, renderChart, type ChartKind } from './chart'
@@ -26,8 +26,16 @@ const savedState = object({
   firstRow: optional(count),
   format: optional(literal(...EXPORT_FORMATS)),
   restore: optional(record(jsonValue)),
+  /**
+   * The result and the page of rows in view, kept with the panel's state: a panel shown again
+   * (VS Code reloads a hidden webview's page) paints them at once, before the host answers.
+   */
+  cache: optional(object({ info: resultInfo, sortKey: string, offset: count, rows: array(array(jsonValue)) })),
 })
 type SavedState = Infer<typeof savedState>
+
+/** A cached page larger than this (as JSON text) is not kept in the state. */
+const CACHE_CHARS_MAX = 400_000
 
 const host = connectToHost<QueryToHost, QueryToPanel, SavedState>('query', queryToPanel, savedState)
 const app = byId('app')
@@ -120,10 +128,13 @@ function resultSummary(info: ResultInfo): string {
 
 function showResult(info: ResultInfo): void {
   const restoring = state.resultId === info.id
+  // Painted from the cache already: the grid keeps its rows and asks for the others as usual.
+  const painted = paintedFromCache && result?.id === info.id
+  paintedFromCache = false
   result = info
   sort = restoring && state.sort && info.columns.some((c) => c.name === state.sort?.column) ? state.sort : undefined
-  save({ resultId: info.id, sort, firstRow: restoring ? state.firstRow : 0 })
-  grid.setResult(info.columns, info.rowCount, sort, restoring ? (state.firstRow ?? 0) : 0)
+  save({ resultId: info.id, sort, firstRow: restoring ? state.firstRow : 0, ...(restoring ? {} : { cache: undefined }) })
+  if (!painted) grid.setResult(info.columns, info.rowCount, sort, restoring ? (state.firstRow ?? 0) : 0)
   setStatus(resultSummary(info))
   for (const b of [view.exportButton, view.copyCell, view.copyRows]) b.disabled = info.rowCount === 0
   const chartable = info.rowCount > 0 && info.rowCount <= CHART_ROWS_MAX && info.columns.some((c) => c.type !== 'VARCHAR')
@@ -132,6 +143,29 @@ function showResult(info: ResultInfo): void {
   setChartColumns(info)
   if (!view.chart.hidden) requestChartRows()
 }
+
+/** Before the host answers: the result and rows the panel showed when it was hidden. */
+let paintedFromCache = false
+function paintFromCache(): void {
+  const cache = state.cache
+  if (!cache || state.resultId !== cache.info.id || cache.sortKey !== sortKey(state.sort)) return
+  result = cache.info
+  sort = state.sort
+  grid.setResult(cache.info.columns, cache.info.rowCount, sort, state.firstRow ?? 0)
+  grid.receivePage(cache.offset, cache.rows)
+  setStatus(resultSummary(cache.info))
+  paintedFromCache = true
+}
+
+/** Keeps the page holding the first row in view in the state (when it is small enough). */
+function cachePage(offset: number, rows: QueryPage['rows']): void {
+  if (!result) return
+  const first = grid.firstRow
+  if (first < offset || first >= offset + rows.length) return
+  const cache = { info: result, sortKey: sortKey(sort), offset, rows }
+  if (JSON.stringify(cache).length <= CACHE_CHARS_MAX) save({ cache })
+}
+type QueryPage = Extract<QueryToPanel, { type: 'page' }>
 
 // ---- chart: the whole (small) result in one page, in the grid's order
 
@@ -208,6 +242,14 @@ for (const control of [view.chartLabel, view.chartValue, view.chartKind]) contro
 host.listen((message) => {
   switch (message.type) {
     case 'init':
+      if (paintedFromCache && message.resultId !== result?.id) {
+        // The host no longer holds the cached result (the editor restarted): it cannot be paged.
+        paintedFromCache = false
+        result = undefined
+        grid.setResult([], 0, undefined)
+        save({ cache: undefined, resultId: undefined })
+        setStatus(message.run ? '' : 'The result is gone since the editor restarted: run the query again')
+      }
       view.sql.value = state.sql || message.sql || ''
       if (message.lake) view.lake.textContent = message.lake
       save({ sql: view.sql.value, restore: message.restore })
@@ -229,7 +271,8 @@ host.listen((message) => {
         chartRows = message.rows
         return drawChart()
       }
-      return grid.receivePage(message.offset, message.rows)
+      grid.receivePage(message.offset, message.rows)
+      return cachePage(message.offset, message.rows)
     }
     case 'exported':
       return setStatus(`Exported ${formatCount(message.rows)} rows (${formatBytes(message.bytes)}) to ${message.file}`)
@@ -263,5 +306,7 @@ host.listen((message) => {
 })
 
 if (state.format) queueMicrotask(() => (view.format.value = state.format!))
+view.sql.value = state.sql
+paintFromCache()
 host.post({ type: 'ready' })
 app.setAttribute('aria-busy', 'false')

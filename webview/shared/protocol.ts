@@ -43,7 +43,7 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number]
 const sortOrder = object({ column: name, direction: literal('asc', 'desc') })
 export type SortOrder = Infer<typeof sortOrder>
 
-const resultInfo = object({
+export const resultInfo = object({
   id: name,
   columns: array(column),
   rowCount: count,
@@ -66,7 +66,11 @@ export const queryToHost = union({
 export const queryToPanel = union({
   error: errorMessage,
   /** The SQL to show (and run at once when `run`), e.g. from "query this version" in the history. */
-  init: object({ type: literal('init'), sql: optional(sqlText), run: boolean, lake: optional(text(4096)), restore }),
+  init: object({
+    type: literal('init'), sql: optional(sqlText), run: boolean, lake: optional(text(4096)), restore,
+    /** The result the host still holds for this panel, if any (a `result` message follows): a panel showing another one from its cache drops it. */
+    resultId: optional(name),
+  }),
   running: object({ type: literal('running') }),
   result: object({ type: literal('result'), info: resultInfo }),
   cancelled: object({ type: literal('cancelled') }),

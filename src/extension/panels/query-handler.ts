@@ -39,7 +39,7 @@ export function createQueryHandler(deps: QueryHandlerDeps, init: QueryPanelInit,
   const receive = routeMessages<QueryToHost>('query', queryToHost, {
     ready() {
       // A panel that was hidden and shown again reloads its page: give it back the result it showed.
-      post({ type: 'init', sql: init.sql, run: runOnReady, ...(init.lake === undefined ? {} : { lake: init.lake }), restore: init.restore ?? {} })
+      post({ type: 'init', sql: init.sql, run: runOnReady, ...(init.lake === undefined ? {} : { lake: init.lake }), restore: init.restore ?? {}, ...(current ? { resultId: current.id } : {}) })
       runOnReady = false
       if (current) post({ type: 'result', info: current })
     },
