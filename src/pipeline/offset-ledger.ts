@@ -107,7 +107,7 @@ export function offsetTxns(last: readonly PartitionOffset[], snapshot: Snapshot 
 
 /** What a source's raw and dead-letter tables record, read once when a job starts. */
 export class OffsetLedger {
-  private constructor(readonly source: string, readonly raw: Snapshot | undefined, readonly dead: Snapshot | undefined) {}
+  constructor(readonly source: string, readonly raw: Snapshot | undefined, readonly dead: Snapshot | undefined) {}
 
   static async load(lake: LakeEngine, catalog: LakeCatalog, source: Pick<SourceSpec, 'name' | 'table'>): Promise<OffsetLedger> {
     const [rawPath, deadPath] = await Promise.all([catalog.confinedPathOf(source.table), catalog.confinedPathOf(DEAD_LETTERS_TABLE)])
