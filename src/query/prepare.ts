@@ -66,6 +66,12 @@ function asOf(kind: string | undefined, value: string | undefined): { version?: 
   return { timestamp, suffix: `@t${timestamp}` }
 }
 
+/** `yyyyMMddHHmmssSSS` (Delta's `name@…` form, UTC) → ms since the epoch. */
+export function compactTimestamp(text: string): number {
+  const part = (from: number, to: number) => text.slice(from, to)
+  return parseTimestamp(`${part(0, 4)}-${part(4, 6)}-${part(6, 8)}T${part(8, 10)}:${part(10, 12)}:${part(12, 14)}.${part(14, 17)}`)
+}
+
 /** `'2026-11-24 10:00'` and ISO forms; without a zone the time is UTC. */
 export function parseTimestamp(text: string): number {
   const iso = text.trim().replace(' ', 'T')
@@ -96,21 +102,33 @@ export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: 
     const targets = new Map<string, Target>()
     let rewritten = sql
     // 1. Spark syntax → synthetic names.
-    const changeCalls = findInCode(rewritten, new RegExp(`table_changes\\s*\\(\\s*('(?:[^']|'')*')\\s*,\\s*${ARG}\\s*(?:,\\s*${ARG}\\s*)?\\)`, 'gi'))
+    const changeCalls = findInCode(rewritten, new RegExp(`(table_changes(?:_by_path)?)\\s*\\(\\s*('(?:[^']|'')*')\\s*,\\s*${ARG}\\s*(?:,\\s*${ARG}\\s*)?\\)`, 'gi'))
     rewritten = replaceMatches(rewritten, changeCalls, (m) => {
       const key = String(targets.size)
-      const source = unquoteLiteral(m.groups[0]!)
+      const byPath = m.groups.shift()!.toLowerCase() === 'table_changes_by_path'
+      const named = unquoteLiteral(m.groups[0]!)
+      // table_changes('delta.`/path`', …) and table_changes_by_path('/path', …) name a table by path.
+      const pathName = /^\s*delta\s*\.\s*`((?:[^`]|``)+)`\s*$/i.exec(named)
+      const source = byPath ? path.resolve(catalog.lakeDir, named) : pathName ? path.resolve(catalog.lakeDir, pathName[1].replaceAll('``', '`')) : named
       const arg = (v?: string) => (v === undefined ? undefined : v.startsWith("'") ? unquoteLiteral(v) : Number(v))
       targets.set(`${CHANGES_SCHEMA}.${key}`, { kind: 'changes', label: `table_changes('${source}')`, path: source, changes: { start: arg(m.groups[1])!, end: arg(m.groups[2]) } })
       return `${quoteName(CHANGES_SCHEMA)}.${quoteName(key)}`
     })
-    const pathRefs = findInCode(rewritten, new RegExp(`${PATH_REF}(?:${AS_OF})?`, 'gi'))
+    const pathRefs = findInCode(rewritten, new RegExp(`${PATH_REF}(?:${AS_OF}|@(?:[vV](\\d+)|(\\d{17}))(?![\\w@]))?`, 'gi'))
     rewritten = replaceMatches(rewritten, pathRefs, (m) => {
       const tablePath = path.resolve(catalog.lakeDir, m.groups[0]!.replaceAll('``', '`'))
-      const when = asOf(m.groups[1], m.groups[2])
+      const when = m.groups[3] !== undefined ? asOf('VERSION', m.groups[3]) : m.groups[4] !== undefined ? asOf('TIMESTAMP', `'${new Date(compactTimestamp(m.groups[4])).toISOString()}'`) : asOf(m.groups[1], m.groups[2])
       const name = `${tablePath}${when.suffix}`
       targets.set(`${PATH_SCHEMA}.${name}`, { kind: 'table', label: `delta.\`${tablePath}\`${when.suffix}`, path: tablePath, version: when.version, timestamp: when.timestamp })
       return `${quoteName(PATH_SCHEMA)}.${quoteName(name)}`
+    })
+    // Delta's name@v3 and name@yyyyMMddHHmmssSSS (UTC): the same synthetic names as AS OF.
+    const atNames = findInCode(rewritten, new RegExp(`${NAME_REF}@(?:[vV](\\d+)|(\\d{17}))(?![\\w@])`, 'g'))
+    rewritten = replaceMatches(rewritten, atNames, (m: TextMatch) => {
+      const zone = unquoteIdentifier(m.groups[0]!)
+      const table = unquoteIdentifier(m.groups[1]!)
+      const suffix = m.groups[2] !== undefined ? `@v${m.groups[2]}` : `@t${compactTimestamp(m.groups[3]!)}`
+      return `${quoteName(zone)}.${quoteName(`${table}${suffix}`)}`
     })
     const timeTravel = findInCode(rewritten, new RegExp(`${NAME_REF}${AS_OF}`, 'gi'))
     rewritten = replaceMatches(rewritten, timeTravel, (m: TextMatch) => {

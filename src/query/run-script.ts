@@ -43,7 +43,7 @@ export function parseScript(text: string): ScriptStatement[] {
     if (error instanceof SqlSyntaxError) throw new StatementError(`${error.message} (at ${describePosition(text, error.offset)})`, describePosition(text, error.offset), 0, [], error)
     throw error
   }
-  if (statements.length === 0) throw new DeltaError('INVALID_ARGUMENT', 'the SQL text has no statement')
+  if (statements.length === 0) throw new StatementError('the SQL text has no statement', '1:1', 0, [], undefined)
   return statements.map((s, index) => {
     try {
       return { text: s.text, position: describePosition(text, s.offset), statement: parseStatement(s.text, s.tokens) }

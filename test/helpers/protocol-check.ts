@@ -36,7 +36,7 @@ export async function checkTableAgainstProtocol(lake: LakeEngine, table: string)
     assert.equal(typeof info.operation, 'string', `${where}: commitInfo.operation`)
     assert.equal(typeof info.timestamp, 'number', `${where}: commitInfo.timestamp`)
     for (const [key, value] of Object.entries(info.operationParameters ?? {})) {
-      assert.ok(typeof value === 'string' || typeof value === 'boolean' || value === null, `${where}: operationParameters.${key} is a string (Spark writes them as text), got ${JSON.stringify(value)}`)
+      assert.ok(typeof value === 'string' || value === null, `${where}: operationParameters.${key} is a string (Spark writes them as text), got ${JSON.stringify(value)}`)
     }
     for (const [key, value] of Object.entries(info.operationMetrics ?? {})) assert.equal(typeof value, 'string', `${where}: operationMetrics.${key} is a string`)
     for (const action of commit.actions) {

@@ -2,7 +2,7 @@
  * Walking one statement's tokens: keywords, names, literals, and embedded expressions cut out as
  * text up to the next keyword of the statement's own grammar (at parenthesis and CASE depth 0).
  */
-import { parseTimestamp } from '../prepare'
+import { compactTimestamp, parseTimestamp } from '../prepare'
 import type { SqlPart, TableName } from './ast'
 import { SqlSyntaxError, type Token } from './tokens'
 
@@ -196,10 +196,4 @@ export class Cursor {
     }
     return { sql, text: this.text.slice(this.tokens[from].start, this.tokens[to - 1].end), offset: this.tokens[from].start }
   }
-}
-
-/** `yyyyMMddHHmmssSSS` (Delta's `t@…` form, UTC) → ms since the epoch. */
-function compactTimestamp(text: string): number {
-  const [y, mo, d, h, mi, s, ms] = [text.slice(0, 4), text.slice(4, 6), text.slice(6, 8), text.slice(8, 10), text.slice(10, 12), text.slice(12, 14), text.slice(14)]
-  return parseTimestamp(`${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}`)
 }

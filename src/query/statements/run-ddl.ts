@@ -176,7 +176,7 @@ export async function runAlter({ lake, catalog }: StatementContext, s: Exclude<S
         if (!(key in configuration) && !s.ifExists) throw new DeltaError('INVALID_ARGUMENT', `${label}: the table has no property '${key}' (UNSET TBLPROPERTIES IF EXISTS ignores that)`)
         delete configuration[key]
       }
-      return alterCommit(lake, path, label, snapshot, { metadata: { ...metadata, configuration }, operation: 'UNSET TBLPROPERTIES', parameters: { properties: JSON.stringify(s.keys), ifExists: s.ifExists } })
+      return alterCommit(lake, path, label, snapshot, { metadata: { ...metadata, configuration }, operation: 'UNSET TBLPROPERTIES', parameters: { properties: JSON.stringify(s.keys), ifExists: String(s.ifExists) } })
     }
     case 'alterColumn': {
       const field = findField(schema, s.column, label)

@@ -115,7 +115,7 @@ async function runRestore({ lake, catalog }: StatementContext, s: Of<'restore'>)
   const size = (files: Snapshot['files']) => files.reduce((sum, f) => sum + f.add.size, 0)
   const result = await commit(lake.io, {
     table, snapshot: current, actions, operation: 'RESTORE',
-    operationParameters: { version: s.version ?? null, timestamp: s.timestamp === undefined ? null : new Date(s.timestamp).toISOString() },
+    operationParameters: { version: s.version === undefined ? null : String(s.version), timestamp: s.timestamp === undefined ? null : new Date(s.timestamp).toISOString() },
     operationMetrics: {
       tableSizeAfterRestore: String(size(target.files)), numOfFilesAfterRestore: String(target.files.length), numRemovedFiles: String(removed.length),
       numRestoredFiles: String(restored.length), removedFilesSize: String(size(removed)), restoredFilesSize: String(size(restored)),
