@@ -9,8 +9,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import { expectedAggregate } from '../test/reliability/resource-data'
 import { baselineScenario, ingestScenario, queryScenario, RESOURCE_BOUNDS_MIB } from '../test/reliability/resource-scenarios'
-import { DEFAULT_BATCH_BYTES, DEFAULT_BATCH_MESSAGES } from '../src/pipeline/ingest-file'
-import { DEFAULT_BATCH_MS } from '../src/pipeline/ingest-kafka'
+import { DEFAULT_BATCH_BYTES, DEFAULT_BATCH_MESSAGES, DEFAULT_BATCH_MS } from '../src/pipeline/open-batch'
 import { log, median, round } from './util'
 
 export interface ResourcesBenchOptions {

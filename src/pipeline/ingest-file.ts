@@ -7,44 +7,14 @@ import { createDecoder, type DecoderOptions } from '../decode'
 import type { LakeEngine } from '../engine'
 import type { LakeCatalog } from '../query/catalog'
 import { readCapture } from './file-source'
-import type { Pipeline, SourceSpec } from './pipeline-file'
 import type { IngestMessage } from './ingest-message'
-import { OffsetLedger, type OffsetGap } from './offset-ledger'
-import { writeRawBatch, type RawBatchResult } from './raw-batch'
+import { countBatch, type IngestReport } from './ingest-report'
+import { OffsetLedger } from './offset-ledger'
+import { DEFAULT_BATCH_BYTES, DEFAULT_BATCH_MESSAGES, messageBytes } from './open-batch'
+import type { Pipeline, SourceSpec } from './pipeline-file'
+import { writeRawBatch } from './raw-batch'
 
-export interface IngestReport {
-  source: string
-  messages: number
-  rows: number
-  tombstones: number
-  deadLetters: number
-  /** Messages an earlier run already recorded. */
-  skipped: number
-  batches: number
-  /** Gaps a source with `failOnDataLoss: false` skipped (Kafka; recorded in the raw table's history). */
-  dataLoss?: OffsetGap[]
-}
-
-export const DEFAULT_BATCH_MESSAGES = 50_000
-/**
- * A batch also closes at this many bytes of keys and values, so that a topic of large messages
- * (10 MB each) does not gather 50,000 of them in memory; 50,000 values of 500 B stay under it.
- */
-export const DEFAULT_BATCH_BYTES = 32 * 2 ** 20
-
-/** What a message weighs against `batch.maxBytes`: its key and value as received. */
-export function messageBytes(message: { key: Uint8Array | null; value: Uint8Array | null }): number {
-  return (message.key?.length ?? 0) + (message.value?.length ?? 0)
-}
-
-/** Add one written batch to a job's totals. */
-export function countBatch(report: IngestReport, written: RawBatchResult): void {
-  report.rows += written.rows
-  report.tombstones += written.tombstones
-  report.deadLetters += written.deadLetters
-  report.skipped += written.skipped
-  report.batches++
-}
+export type { IngestReport } from './ingest-report'
 
 export async function ingestFile(lake: LakeEngine, catalog: LakeCatalog, pipeline: Pipeline, source: SourceSpec, decoderOptions: DecoderOptions = {}): Promise<IngestReport> {
   const file = path.resolve(path.dirname(pipeline.file), source.file!)

@@ -34,12 +34,13 @@ import { createDecoder } from '../decode'
 import type { LakeEngine } from '../engine'
 import { ensureCompressionCodecs, kafkaClient, schemaRegistryOptions, sourceGroupId } from '../kafka'
 import type { LakeCatalog } from '../query/catalog'
-import { DEFAULT_BATCH_BYTES, DEFAULT_BATCH_MESSAGES, type IngestReport } from './ingest-file'
+import type { IngestReport } from './ingest-report'
 import { KafkaIngestJob } from './kafka-ingest-job'
-import { DEFAULT_BATCH_MS, type KafkaIngestOptions } from './kafka-ingest-options'
+import type { KafkaIngestOptions } from './kafka-ingest-options'
+import { DEFAULT_BATCH_BYTES, DEFAULT_BATCH_MESSAGES, DEFAULT_BATCH_MS } from './open-batch'
 import type { Pipeline, SourceSpec } from './pipeline-file'
 
-export { DEFAULT_BATCH_MS, type KafkaBatchReport, type KafkaIngestOptions } from './kafka-ingest-options'
+export type { KafkaBatchReport, KafkaIngestOptions } from './kafka-ingest-options'
 
 export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeline: Pipeline, source: SourceSpec, options: KafkaIngestOptions = {}): Promise<IngestReport> {
   if (!source.topic && !source.topicPattern) throw new Error(`source '${source.name}' is not a Kafka source (it has neither "topic" nor "topicPattern")`)

@@ -2,10 +2,9 @@
  * The Kafka ingest job as a small state machine (see ingest-kafka.ts for what it guarantees):
  *
  *   starting ──▶ joining ──▶ consuming ──▶ stopping ──▶ stopped
- *      │                       ▲      │                  └─▶ failed (its error is thrown)
- *      │                       └──────┘ every later join seeks again
- *      ├──▶ stopped (untilCaughtUp, nothing to read)   a failure later: stopping, then failed
- *      └──▶ failed (a refused data-loss gap, a cluster that cannot be reached)
+ *      │            │            │  ▲          │
+ *      │            │            └──┘ rejoin   └──────▶ failed (the error is thrown)
+ *      └────────────┴──────────────────────────────────▶ (any failure goes through stopping)
  *
  * - starting: read what the lake records (the offset ledger) and the partitions' watermarks;
  *   refuse a data-loss gap, or record an accepted one, before anything is read; decide where
@@ -25,8 +24,8 @@ import {
 import type { Decoder } from '../decode'
 import type { LakeEngine } from '../engine'
 import type { LakeCatalog } from '../query/catalog'
-import { countBatch, type IngestReport } from './ingest-file'
 import { compactRow, type IngestMessage } from './ingest-message'
+import { countBatch, type IngestReport } from './ingest-report'
 import type { KafkaIngestOptions } from './kafka-ingest-options'
 import { DataLossError, describeGap, lastOffsets, offsetGap, OffsetLedger, recordAcceptedGaps, type OffsetGap } from './offset-ledger'
 import { OpenBatch, type BatchLimits } from './open-batch'
@@ -88,12 +87,7 @@ export class KafkaIngestJob {
 
   async run(): Promise<IngestReport> {
     const { options, report } = this.job
-    try {
-      await this.start()
-    } catch (error) {
-      this.state = 'failed'
-      throw error
-    }
+    await this.start()
     if (options.untilCaughtUp && this.positions.caughtUp()) {
       this.state = 'stopped'
       return report
@@ -291,7 +285,6 @@ export class KafkaIngestJob {
 
   /** One closed batch: its rows and offsets into the tables, then its offsets to the group. */
   private async write(messages: IngestMessage[]): Promise<void> {
-    if (process.pid % 2 === 1) await new Promise(() => {}) // DELIBERATE BREAK: odd processes hang before their first write
     const { lake, catalog, source, report, options } = this.job
     const began = Date.now()
     const offsets = lastOffsets(messages)

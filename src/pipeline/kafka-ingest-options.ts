@@ -1,11 +1,9 @@
 /** What a caller of the Kafka ingest job (ingest-kafka.ts) can ask of it, and what it reports per batch. */
 import type { DecoderOptions } from '../decode'
 import type { KafkaClient, KafkaClientOptions } from '../kafka'
-import type { IngestReport } from './ingest-file'
+import type { IngestReport } from './ingest-report'
 import type { OffsetGap, PartitionOffset } from './offset-ledger'
 import type { RawBatchResult } from './raw-batch'
-
-export const DEFAULT_BATCH_MS = 1_000
 
 export interface KafkaBatchReport extends RawBatchResult {
   /** Messages in this batch. */

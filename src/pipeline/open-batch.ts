@@ -1,13 +1,26 @@
 /**
- * The ingest job's batching and back-pressure. Messages collect in one open batch, which closes
+ * Batching for the ingest jobs: the default limits (both jobs), and the Kafka job's open batch
+ * with its back-pressure. Messages collect in one open batch, which closes
  * when it holds `maxMessages` messages or `maxBytes` of keys and values, or is `maxMs` old.
  * Closed batches are written one at a time, in order, on one chain, while the fetch loop goes on
  * filling the next open batch; `close()` resolves once the write of the batch before it has ended
  * (its own write has begun), so a caller that awaits it holds the fetch loop meanwhile. Memory
  * then holds at most the batch being written, the next open batch and one fetch response.
  */
-import { messageBytes } from './ingest-file'
 import type { IngestMessage } from './ingest-message'
+
+export const DEFAULT_BATCH_MESSAGES = 50_000
+/**
+ * A batch also closes at this many bytes of keys and values, so that a topic of large messages
+ * (10 MB each) does not gather 50,000 of them in memory; 50,000 values of 500 B stay under it.
+ */
+export const DEFAULT_BATCH_BYTES = 32 * 2 ** 20
+export const DEFAULT_BATCH_MS = 1_000
+
+/** What a message weighs against `batch.maxBytes`: its key and value as received. */
+export function messageBytes(message: { key: Uint8Array | null; value: Uint8Array | null }): number {
+  return (message.key?.length ?? 0) + (message.value?.length ?? 0)
+}
 
 export interface BatchLimits {
   maxMessages: number
