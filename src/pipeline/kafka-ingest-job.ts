@@ -2,9 +2,10 @@
  * The Kafka ingest job as a small state machine (see ingest-kafka.ts for what it guarantees):
  *
  *   starting ──▶ joining ──▶ consuming ──▶ stopping ──▶ stopped
- *      │            │            │  ▲          │
- *      │            │            └──┘ rejoin   └──────▶ failed (the error is thrown)
- *      └────────────┴──────────────────────────────────▶ (any failure goes through stopping)
+ *      │                       ▲      │                  └─▶ failed (its error is thrown)
+ *      │                       └──────┘ every later join seeks again
+ *      ├──▶ stopped (untilCaughtUp, nothing to read)   a failure later: stopping, then failed
+ *      └──▶ failed (a refused data-loss gap, a cluster that cannot be reached)
  *
  * - starting: read what the lake records (the offset ledger) and the partitions' watermarks;
  *   refuse a data-loss gap, or record an accepted one, before anything is read; decide where
@@ -87,7 +88,12 @@ export class KafkaIngestJob {
 
   async run(): Promise<IngestReport> {
     const { options, report } = this.job
-    await this.start()
+    try {
+      await this.start()
+    } catch (error) {
+      this.state = 'failed'
+      throw error
+    }
     if (options.untilCaughtUp && this.positions.caughtUp()) {
       this.state = 'stopped'
       return report
