@@ -105,12 +105,18 @@ export class QuerySession {
   private readonly waiting = new Set<Ticket>()
   /** The run whose statement is executing now: what cancel() interrupts. */
   private executing?: { ticket: Ticket; db: DuckDb }
+  private statementStarted = false
 
   constructor(private readonly lake: LakeEngine, private readonly catalog: LakeCatalog) {}
 
   /** Whether a run() is waiting or executing. */
   get busy(): boolean {
     return this.waiting.size > 0
+  }
+
+  /** Whether a run's statement is executing in DuckDB now (not waiting its turn or being prepared). */
+  get executingStatement(): boolean {
+    return this.statementStarted
   }
 
   /** Run one SQL statement into a new result. Rejects with QueryCancelledError after cancel(). */
@@ -224,8 +230,13 @@ export class QuerySession {
       try {
         if (ticket.cancelled) throw new QueryCancelledError()
         await checkOneStatement(db.connection, prepared.sql)
-        await createResultTable(db.connection, table, prepared.sql)
+        // A cancel() while the statement was checked: its interrupt had nothing to stop.
+        if (ticket.cancelled) throw new QueryCancelledError()
+        const creating = createResultTable(db.connection, table, prepared.sql)
+        this.statementStarted = true
+        await creating
       } finally {
+        this.statementStarted = false
         this.executing = undefined
         await prepared.release()
       }
