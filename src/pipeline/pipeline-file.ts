@@ -9,13 +9,13 @@ import { readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import schema from '../../schemas/pipeline.schema.json'
 import { hintPathProblem, hintType, usesSchemaRegistry } from '../decode'
-import type { KafkaSettings } from '../kafka/settings'
+import type { KafkaSettings } from '../kafka'
 import type { Transform } from '../transform'
 import { didYouMean } from './did-you-mean'
 
 export type SourceFormat = 'json' | 'debezium' | 'debezium-mongodb' | 'avro' | 'protobuf' | 'json-schema'
 
-export type { KafkaSettings, SecretRef } from '../kafka/settings'
+export type { KafkaSettings, SecretRef } from '../kafka'
 
 export interface SourceSpec {
   name: string

@@ -57,26 +57,8 @@ const ALLOWED: { rule: Rule; reason: string; keys: string[] }[] = [
   },
   {
     rule: 'cycle',
-    reason: 'issue 17 part 1: the Kafka layer being built (client, codecs and the group consumer import each other)',
-    keys: ['src/kafka/client.ts | src/kafka/codecs.ts | src/kafka/group-consumer.ts'],
-  },
-  {
-    rule: 'cycle',
-    reason: 'issue 17 part 1: the ingest job being split into a state machine (types imported both ways)',
-    keys: ['src/pipeline/ingest-kafka.ts | src/pipeline/kafka-ingest-job.ts'],
-  },
-  {
-    rule: 'cycle',
     reason: "issue 17: result-find.ts takes query-session.ts's types, query-session.ts calls result-find.ts",
     keys: ['src/query/query-session.ts | src/query/result-find.ts'],
-  },
-  {
-    rule: 'kafkajs',
-    reason: 'issue 17 part 1: the demo producer and topic browsing move into src/kafka',
-    keys: [
-      'src/demo/run-demo.ts',
-      'src/extension/kafka/browse.ts',
-    ],
   },
   {
     rule: 'duckdb',
@@ -96,25 +78,10 @@ const ALLOWED: { rule: Rule; reason: string; keys: string[] }[] = [
   },
   {
     rule: 'past-index',
-    reason: "issue 17 part 1: src/kafka/index.ts does not export the demo's topic seeding yet",
-    keys: [
-      'demo -> src/kafka/seed.ts',
-    ],
-  },
-  {
-    rule: 'past-index',
     reason: 'issue 17 part 7: src/delta/index.ts does not export what cli/ takes from these files',
     keys: [
       'cli -> src/delta/errors.ts',
       'cli -> src/delta/schema.ts',
-    ],
-  },
-  {
-    rule: 'past-index',
-    reason: 'issue 17 part 7: src/kafka/index.ts does not export what cli/ takes from these files',
-    keys: [
-      'cli -> src/kafka/client.ts',
-      'cli -> src/kafka/sample.ts',
     ],
   },
   {
@@ -212,14 +179,6 @@ const ALLOWED: { rule: Rule; reason: string; keys: string[] }[] = [
   },
   {
     rule: 'past-index',
-    reason: 'issue 17 part 7: src/kafka/index.ts does not export what extension/ takes from these files',
-    keys: [
-      'extension -> src/kafka/client.ts',
-      'extension -> src/kafka/sample.ts',
-    ],
-  },
-  {
-    rule: 'past-index',
     reason: 'issue 17 part 7: src/pipeline has no index.ts yet',
     keys: [
       'extension -> src/pipeline/file-source.ts',
@@ -254,14 +213,6 @@ const ALLOWED: { rule: Rule; reason: string; keys: string[] }[] = [
       'pipeline -> src/delta/log-files.ts',
       'pipeline -> src/delta/schema.ts',
       'pipeline -> src/delta/snapshot.ts',
-    ],
-  },
-  {
-    rule: 'past-index',
-    reason: 'issue 17 part 7: src/kafka/index.ts does not export what pipeline/ takes from these files',
-    keys: [
-      'pipeline -> src/kafka/client.ts',
-      'pipeline -> src/kafka/settings.ts',
     ],
   },
   {
