@@ -32,6 +32,7 @@ export const SUPPORTED_WRITER_FEATURES = new Set([
   'domainMetadata',
   'vacuumProtocolCheck',
   'inCommitTimestamp',
+  'columnMapping',
 ])
 
 /** Features a legacy (pre-table-features) protocol version implies. */
@@ -74,6 +75,9 @@ export function checkWritable(protocol: Protocol, metadata: Metadata, table: str
   const missing = features.filter((f) => !SUPPORTED_WRITER_FEATURES.has(f))
   if (missing.length > 0) {
     throw new DeltaError('UNSUPPORTED_WRITER_FEATURE', `the table needs writer feature(s) ${missing.map((f) => `'${f}'`).join(', ')}, which this writer does not implement`, { table })
+  }
+  if (metadata.configuration['delta.columnMapping.mode'] === 'id') {
+    throw new DeltaError('UNSUPPORTED_WRITER_FEATURE', "the table maps columns by id (delta.columnMapping.mode = 'id'); this writer writes 'name' mapping only", { table })
   }
   const schema = parseSchema(metadata.schemaString, table)
   const constrained = findFieldMetadata(schema, ['delta.invariants', 'delta.generationExpression', 'delta.identity.start'])

@@ -10,7 +10,8 @@ import { DeltaError } from '../delta/errors'
 import { checkConstraints } from '../delta/features'
 import { serializePartitionValue } from '../delta/partition-values'
 import { percentEncodePath } from '../delta/paths'
-import { duckdbType, quoteIdentifier, quoteString, type StructType } from '../delta/schema'
+import { physicalType } from '../delta/column-mapping'
+import { columnMappingMode, duckdbType, isArray, isMap, isStruct, quoteIdentifier, quoteString, type DataType, type StructType } from '../delta/schema'
 import { buildFileStats, leafKey, type LeafStatistics } from '../delta/stats'
 import type { JsonRow } from './duckdb'
 import type { LakeEngine } from './lake-engine'
@@ -71,23 +72,33 @@ export async function writeDataFiles(lake: LakeEngine, table: string, source: st
     const value = sourceName === undefined ? 'NULL' : quoteIdentifier(sourceName)
     return `CAST(${value} AS ${duckdbType(field.type)}) AS ${quoteIdentifier(field.name)}`
   })
-  projection.push(...(options.extraColumns ?? []).map(quoteIdentifier))
+  const extra = (options.extraColumns ?? []).map(quoteIdentifier)
+  projection.push(...extra)
   // Data files (not change data, which holds rows already in the table) must satisfy NOT NULL and CHECK.
   const checked = options.directory ? undefined : constraintGuards(schema, checkConstraints({ configuration: options.configuration }))
+  let rows = checked ? `SELECT * FROM (SELECT ${projection.join(', ')} FROM ${source}) __written WHERE ${checked}` : `SELECT ${projection.join(', ')} FROM ${source}`
+  // With column mapping the files hold each field under its physical name.
+  const mapped = columnMappingMode(options.configuration) !== 'none'
+  const physical = mapped ? (physicalType(schema) as StructType) : schema
+  if (mapped) {
+    const columns = schema.fields.map((field, i) => `${physicalValue(quoteIdentifier(field.name), field.type)} AS ${quoteIdentifier(physical.fields[i].name)}`)
+    rows = `SELECT ${[...columns, ...extra].join(', ')} FROM (${rows}) __logical`
+  }
+  const physicalOf = new Map(schema.fields.map((f, i) => [f.name, physical.fields[i].name]))
   // DuckDB splits by size or by partition, not both: partitioned writes get a file per partition.
   const layout = partitionColumns.length
-    ? `PARTITION_BY (${partitionColumns.map(quoteIdentifier).join(', ')})`
+    ? `PARTITION_BY (${partitionColumns.map((c) => quoteIdentifier(physicalOf.get(c)!)).join(', ')})`
     : `FILE_SIZE_BYTES ${options.targetFileSize ?? DEFAULT_TARGET_FILE_SIZE}`
   const directory = options.directory ? path.join(table, options.directory) : table
   // DuckDB creates one folder level, not the lake's zone folders above a new table.
   await mkdir(directory, { recursive: true })
   const written = await db.rows(
-    `COPY (${checked ? `SELECT * FROM (SELECT ${projection.join(', ')} FROM ${source}) __written WHERE ${checked}` : `SELECT ${projection.join(', ')} FROM ${source}`}) TO ${quoteString(directory)}
+    `COPY (${rows}) TO ${quoteString(directory)}
      (FORMAT parquet, COMPRESSION zstd, APPEND, ${layout}, FILENAME_PATTERN '${options.directory ? 'cdc' : 'part'}-{uuid}', RETURN_STATS)`,
   ).catch((error: unknown) => {
     throw constraintError(error, table) ?? error
   })
-  const dataSchema: StructType = { type: 'struct', fields: schema.fields.filter((f) => !partitionColumns.includes(f.name)) }
+  const dataSchema: StructType = { type: 'struct', fields: physical.fields.filter((_, i) => !partitionColumns.includes(schema.fields[i].name)) }
   const numIndexedCols = Number(options.configuration['delta.dataSkippingNumIndexedCols'] ?? 32)
   const now = Date.now()
   return written
@@ -98,7 +109,8 @@ export async function writeDataFiles(lake: LakeEngine, table: string, source: st
       const keys = mapEntries(file.partition_keys)
       for (const column of partitionColumns) {
         const field = schema.fields.find((f) => f.name === column)!
-        partitionValues[column] = serializePartitionValue(keys.get(column) ?? null, field.type, column, table)
+        const key = physicalOf.get(column)!
+        partitionValues[key] = serializePartitionValue(keys.get(key) ?? null, field.type, column, table)
       }
       return {
         path: percentEncodePath(relative),
@@ -109,6 +121,26 @@ export async function writeDataFiles(lake: LakeEngine, table: string, source: st
         stats: buildFileStats(dataSchema, Number(file.count), columnStatistics(file), { numIndexedCols }),
       }
     })
+}
+
+/** A logical value in the physical shape: struct fields, at any depth, renamed to their physical names. */
+function physicalValue(expression: string, type: DataType): string {
+  if (isStruct(type)) {
+    const members = type.fields.map((field) => {
+      const name = typeof field.metadata['delta.columnMapping.physicalName'] === 'string' ? (field.metadata['delta.columnMapping.physicalName'] as string) : field.name
+      return `${quoteIdentifier(name)} := ${physicalValue(`${expression}.${quoteIdentifier(field.name)}`, field.type)}`
+    })
+    return `CASE WHEN ${expression} IS NULL THEN NULL ELSE struct_pack(${members.join(', ')}) END`
+  }
+  if (isArray(type) && hasStruct(type.elementType)) return `list_transform(${expression}, __e -> ${physicalValue('__e', type.elementType)})`
+  if (isMap(type) && (hasStruct(type.keyType) || hasStruct(type.valueType))) {
+    return `map_from_entries(list_transform(map_entries(${expression}), __m -> {'key': ${physicalValue('__m.key', type.keyType)}, 'value': ${physicalValue('__m.value', type.valueType)}}))`
+  }
+  return expression
+}
+
+function hasStruct(type: DataType): boolean {
+  return isStruct(type) || (isArray(type) && hasStruct(type.elementType)) || (isMap(type) && (hasStruct(type.keyType) || hasStruct(type.valueType)))
 }
 
 /** DuckDB MAPs arrive as [{key, value}] lists in JSON form. */

@@ -8,8 +8,9 @@ import type { Action, AddFile, Metadata, Txn } from '../delta/actions'
 import { commit, type CommitResult } from '../delta/commit'
 import { DeltaError, isDeltaError } from '../delta/errors'
 import { checkWritable, isChangeDataFeedEnabled, protocolForNewTable, usesTimestampNtz, writerFeatures } from '../delta/features'
+import { protocolWithColumnMapping, withSchema } from '../delta/column-mapping'
 import {
-  deltaTypeFromDuckdb, duckdbType, isStruct, mergeSchemaForAppend,
+  columnMappingMode, deltaTypeFromDuckdb, duckdbType, isStruct, mergeSchemaForAppend, parseSchema,
   type StructField, type StructType,
 } from '../delta/schema'
 import type { Snapshot } from '../delta/snapshot'
@@ -82,7 +83,7 @@ export function newTableActions(table: string, options: CreateTableOptions): Act
     if (typeof field.type !== 'string') throw new DeltaError('SCHEMA_MISMATCH', `partition column '${column}' must have a primitive type`, { table })
   }
   const configuration = { ...(options.properties ?? {}) }
-  const metadata: Metadata = {
+  const unmapped: Metadata = {
     id: randomUUID(),
     name: options.name ?? null,
     description: options.description ?? null,
@@ -92,8 +93,10 @@ export function newTableActions(table: string, options: CreateTableOptions): Act
     configuration,
     createdTime: Date.now(),
   }
+  // With column mapping every field gets an id and a physical name (withSchema).
+  const metadata = withSchema(unmapped, options.schema)
   const protocol = protocolForNewTable({ changeDataFeed: isChangeDataFeedEnabled(metadata), timestampNtz: usesTimestampNtz(options.schema) })
-  return [{ protocol }, { metaData: metadata }]
+  return [{ protocol: columnMappingMode(configuration) === 'none' ? protocol : protocolWithColumnMapping(protocol) }, { metaData: metadata }]
 }
 
 /** `operationParameters`: the commit's parameters when the caller knows more (Spark's CREATE TABLE records isManaged and description). */
@@ -154,7 +157,8 @@ export async function appendQuery(lake: LakeEngine, table: string, sourceSql: st
       if (usesTimestampNtz(schema) && !writerFeatures(snapshot.protocol).includes('timestampNtz')) {
         throw new DeltaError('SCHEMA_MISMATCH', 'adding a timestamp_ntz column needs the timestampNtz table feature, which this table lacks; cast it to TIMESTAMPTZ', { table })
       }
-      metadata = { ...snapshot.metadata, schemaString: JSON.stringify(schema) }
+      metadata = withSchema(snapshot.metadata, schema)
+      schema = parseSchema(metadata.schemaString, table)
       actions.push({ metaData: metadata })
     }
   }

@@ -16,7 +16,8 @@ import { DeltaError } from '../delta/errors'
 import { checkWritable, isChangeDataFeedEnabled } from '../delta/features'
 import { fileKey } from '../delta/log-replay'
 import { logicalPartitionValues } from '../delta/scan'
-import { quoteIdentifier, quoteString, type StructType } from '../delta/schema'
+import { withSchema } from '../delta/column-mapping'
+import { parseSchema, quoteIdentifier, quoteString, type StructType } from '../delta/schema'
 import type { ActiveFile, Snapshot } from '../delta/snapshot'
 import { writeDataFiles } from './data-files'
 import { DeletionVectorLoader } from './deletion-vector-loader'
@@ -84,7 +85,9 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
   const id = ++rewriteCounter
   const changes = `__rewrite_changes_${id}`
   const rewritten = `__rewrite_files_${id}`
-  const schema = plan.schema ?? snapshot.schema
+  // Columns added by schema evolution get ids and physical names when the table maps columns.
+  const evolvedMetadata = plan.schema ? withSchema(snapshot.metadata, plan.schema) : undefined
+  const schema = evolvedMetadata ? parseSchema(evolvedMetadata.schemaString, table) : snapshot.schema
   const columns = schema.fields.map((f) => quoteIdentifier(f.name))
 
   const deletionVectors = new DeletionVectorLoader(lake.io.storage, table)
@@ -111,7 +114,7 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
     metrics.rowsUpdated = counts.get('update') ?? 0
     metrics.rowsDeleted = counts.get('delete') ?? 0
     metrics.rowsUnchanged = counts.get('noop') ?? 0
-    const evolved = schema !== snapshot.schema
+    const evolved = evolvedMetadata !== undefined && evolvedMetadata.schemaString !== snapshot.metadata.schemaString
     if (rewrittenFiles.size === 0 && metrics.rowsInserted === 0 && !plan.txn && !evolved) return { metrics }
 
     const kept = `(SELECT ${columns.join(', ')} FROM ${changes} WHERE __action = 'insert' OR (__action IN ('copy', 'matched', 'noop', 'update') AND __file IN (SELECT __file FROM ${rewritten})))`
@@ -144,7 +147,7 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
     metrics.filesAdded = adds.length
     metrics.changeDataFiles = cdc.length
     const actions: Action[] = [
-      ...(evolved ? [{ metaData: { ...snapshot.metadata, schemaString: JSON.stringify(schema) } }] : []),
+      ...(evolved && evolvedMetadata ? [{ metaData: evolvedMetadata }] : []),
       ...removes.map((remove) => ({ remove })), ...adds.map((add) => ({ add })), ...cdc.map((c) => ({ cdc: c })),
       ...(plan.txn ? [{ txn: { ...plan.txn, lastUpdated: plan.txn.lastUpdated ?? now } }] : []),
     ]

@@ -63,12 +63,35 @@ export async function checkTableAgainstProtocol(lake: LakeEngine, table: string)
     const features = writerFeaturesOf(protocol)
     if (metadata.configuration['delta.enableChangeDataFeed'] === 'true') assert.ok(features.includes('changeDataFeed'), `${where}: change data feed on, feature declared`)
     if (Object.keys(metadata.configuration).some((k) => k.startsWith('delta.constraints.'))) assert.ok(features.includes('checkConstraints'), `${where}: CHECK constraints, feature declared`)
+    if ((metadata.configuration['delta.columnMapping.mode'] ?? 'none') !== 'none') {
+      assert.ok(features.includes('columnMapping') || protocol.minWriterVersion >= 5, `${where}: column mapping, writer feature declared`)
+      assert.ok(protocol.minReaderVersion === 2 || (protocol.readerFeatures ?? []).includes('columnMapping'), `${where}: column mapping, reader feature declared`)
+      const ids = new Set<number>()
+      const visit = (type: { fields?: { metadata: Record<string, unknown>; type: unknown }[] }) => {
+        for (const field of type.fields ?? []) {
+          const id = field.metadata['delta.columnMapping.id'] as number
+          assert.ok(Number.isInteger(id) && !ids.has(id), `${where}: every field has a unique column id`)
+          assert.equal(typeof field.metadata['delta.columnMapping.physicalName'], 'string', `${where}: every field has a physical name`)
+          assert.ok(id <= Number(metadata!.configuration['delta.columnMapping.maxColumnId']), `${where}: ids at most maxColumnId`)
+          ids.add(id)
+          if (typeof field.type === 'object') visit(field.type as never)
+        }
+      }
+      visit(JSON.parse(metadata.schemaString))
+    }
     if (metadata.schemaString.includes('"timestamp_ntz"')) assert.ok(features.includes('timestampNtz'), `${where}: timestamp_ntz, feature declared`)
     for (const action of commit.actions) {
       if ('add' in action) {
         const add = action.add
         for (const field of ['path', 'partitionValues', 'size', 'modificationTime', 'dataChange']) assert.ok(field in add, `${where}: add.${field}`)
-        assert.deepEqual(Object.keys(add.partitionValues).sort(), [...metadata.partitionColumns].sort(), `${where}: add.partitionValues has the partition columns`)
+        // Keyed by physical names under column mapping (PROTOCOL.md, "Column Mapping").
+        const mapped = (metadata.configuration['delta.columnMapping.mode'] ?? 'none') !== 'none'
+        const fields = JSON.parse(metadata.schemaString).fields as { name: string; metadata: Record<string, unknown> }[]
+        const keys = metadata.partitionColumns.map((c) => {
+          const field = fields.find((f) => f.name === c)!
+          return mapped ? String(field.metadata['delta.columnMapping.physicalName']) : c
+        })
+        assert.deepEqual(Object.keys(add.partitionValues).sort(), keys.sort(), `${where}: add.partitionValues has the partition columns`)
         assert.equal(typeof JSON.parse(add.stats).numRecords, 'number', `${where}: add.stats.numRecords`)
         assert.ok(existsSync(path.join(table, decodeURIComponent(add.path))), `${where}: ${add.path} exists`)
       }

@@ -8,7 +8,8 @@ import type { Action, Metadata, Protocol } from '../../delta/actions'
 import { commit } from '../../delta/commit'
 import { DeltaError, isDeltaError } from '../../delta/errors'
 import { checkConstraints, writerFeatures } from '../../delta/features'
-import { quoteIdentifier, type StructField, type StructType } from '../../delta/schema'
+import { enableNameMapping, protocolWithColumnMapping, withSchema as metadataWithSchema } from '../../delta/column-mapping'
+import { columnMappingMode, parseSchema, quoteIdentifier, type StructField, type StructType } from '../../delta/schema'
 import type { Snapshot } from '../../delta/snapshot'
 import { appendQuery, createTable, dropScan, type LakeEngine } from '../../engine'
 import { atLeast, replaceTable } from '../../engine/replace-table'
@@ -26,6 +27,7 @@ const KNOWN_DELTA_PROPERTIES = new Set([
   'delta.enableChangeDataFeed', 'delta.appendOnly', 'delta.checkpointInterval', 'delta.logRetentionDuration',
   'delta.deletedFileRetentionDuration', 'delta.dataSkippingNumIndexedCols', 'delta.dataSkippingStatsColumns',
   'delta.checkpoint.writeStatsAsJson', 'delta.checkpoint.writeStatsAsStruct', 'delta.setTransactionRetentionDuration',
+  'delta.columnMapping.mode',
 ])
 
 export async function snapshotOrNothing(lake: LakeEngine, path: string): Promise<Snapshot | undefined> {
@@ -40,6 +42,9 @@ export async function snapshotOrNothing(lake: LakeEngine, path: string): Promise
 function checkProperties(properties: Record<string, string>, label: string): void {
   for (const key of Object.keys(properties)) {
     if (key.startsWith('delta.constraints.')) throw new DeltaError('INVALID_ARGUMENT', `${label}: add CHECK constraints with ALTER TABLE … ADD CONSTRAINT, not as a property ('${key}')`)
+    if (key === 'delta.columnMapping.mode' && !['name', 'none'].includes(properties[key])) {
+      throw new DeltaError('INVALID_ARGUMENT', `${label}: delta.columnMapping.mode '${properties[key]}': this writer maps columns by 'name' only`)
+    }
     if (key.startsWith('delta.') && !KNOWN_DELTA_PROPERTIES.has(key)) {
       throw new DeltaError('INVALID_ARGUMENT', `${label}: table property '${key}' is not one this writer supports (${[...KNOWN_DELTA_PROPERTIES].join(', ')})`)
     }
@@ -150,7 +155,8 @@ export async function runAlter({ lake, catalog }: StatementContext, s: Exclude<S
   const snapshot = await lake.snapshot(path)
   const metadata = snapshot.metadata
   const schema = snapshot.schema
-  const withSchema = (fields: StructField[]): Metadata => ({ ...metadata, schemaString: JSON.stringify({ type: 'struct', fields }) })
+  // Fields added to a table that maps columns get ids and physical names.
+  const withSchema = (fields: StructField[]): Metadata => metadataWithSchema(metadata, { type: 'struct', fields })
   switch (s.kind) {
     case 'addColumns': {
       const fields = s.columns.map((column) => {
@@ -165,10 +171,23 @@ export async function runAlter({ lake, catalog }: StatementContext, s: Exclude<S
     }
     case 'setProperties': {
       checkProperties(s.properties, label)
-      const configuration = { ...metadata.configuration, ...s.properties }
-      const protocol = configuration['delta.enableChangeDataFeed'] === 'true' ? withWriterFeature(snapshot.protocol, 'changeDataFeed', 4) : snapshot.protocol
-      return alterCommit(lake, path, label, snapshot, { metadata: { ...metadata, configuration }, protocol, operation: 'SET TBLPROPERTIES', parameters: { properties: JSON.stringify(s.properties) } })
+      const { 'delta.columnMapping.mode': mappingMode, ...rest } = s.properties
+      const current = columnMappingMode(metadata.configuration)
+      if (mappingMode !== undefined && mappingMode !== current && mappingMode === 'none') {
+        throw new DeltaError('INVALID_ARGUMENT', `${label}: column mapping cannot be turned off once on (the files use physical names)`)
+      }
+      const configuration = { ...metadata.configuration, ...rest }
+      let changed: Metadata = { ...metadata, configuration }
+      let protocol = configuration['delta.enableChangeDataFeed'] === 'true' ? withWriterFeature(snapshot.protocol, 'changeDataFeed', 4) : snapshot.protocol
+      if (mappingMode === 'name') {
+        changed = enableNameMapping(changed)
+        protocol = protocolWithColumnMapping(protocol)
+      }
+      return alterCommit(lake, path, label, snapshot, { metadata: changed, protocol, operation: 'SET TBLPROPERTIES', parameters: { properties: JSON.stringify(s.properties) } })
     }
+    case 'renameColumn':
+    case 'dropColumns':
+      return alterMappedColumns(lake, path, label, snapshot, s)
     case 'unsetProperties': {
       const configuration = { ...metadata.configuration }
       for (const key of s.keys) {
@@ -211,11 +230,55 @@ export async function runAlter({ lake, catalog }: StatementContext, s: Exclude<S
       delete configuration[key]
       return alterCommit(lake, path, label, snapshot, { metadata: { ...metadata, configuration }, operation: 'DROP CONSTRAINT', parameters: { name: s.name, expr } })
     }
-    case 'renameColumn':
-    case 'dropColumns':
-      throw new DeltaError('UNSUPPORTED_WRITER_FEATURE', `${label}: RENAME COLUMN and DROP COLUMN need column mapping, which this writer does not write yet`)
   }
   throw new DeltaError('INVALID_ARGUMENT', `unexpected statement ${s.kind}`)
+}
+
+/**
+ * RENAME COLUMN and DROP COLUMN(S): metadata only, which needs column mapping; a table without it
+ * gets it in the same commit, as Delta enables it (protocol reader 2 / writer 5 or the
+ * columnMapping feature, existing columns keeping their names as physical names).
+ */
+async function alterMappedColumns(lake: LakeEngine, path: string, label: string, snapshot: Snapshot, s: Of<'renameColumn'> | Of<'dropColumns'>): Promise<StatementOutput> {
+  const metadata = enableNameMapping(snapshot.metadata)
+  const schema = parseSchema(metadata.schemaString)
+  const constraints = checkConstraints(metadata)
+  const usedBy = (column: string) => [...constraints].find(([, expr]) => new RegExp(`(^|[^\\w.])\`?${column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\`?($|[^\\w])`, 'i').test(expr))
+  const guard = (field: StructField, what: string) => {
+    if (field.name.includes('.')) throw new DeltaError('INVALID_ARGUMENT', `${label}: ${what} of nested fields is not supported`)
+    const constraint = usedBy(field.name)
+    if (constraint) throw new DeltaError('INVALID_ARGUMENT', `${label}: column '${field.name}' is used by CHECK constraint ${constraint[0]} (${constraint[1]}); drop the constraint first`)
+    if (snapshot.partitionColumns.includes(field.name) && what === 'DROP COLUMN') throw new DeltaError('INVALID_ARGUMENT', `${label}: '${field.name}' is a partition column and cannot be dropped`)
+  }
+  let fields: StructField[]
+  let operation: string
+  let parameters: Record<string, unknown>
+  let partitionColumns = metadata.partitionColumns
+  if (s.kind === 'renameColumn') {
+    const field = findField(schema, s.from, label)
+    guard(field, 'RENAME COLUMN')
+    if (schema.fields.some((f) => f !== field && f.name.toLowerCase() === s.to.toLowerCase())) throw new DeltaError('SCHEMA_MISMATCH', `${label}: column '${s.to}' already exists`)
+    fields = schema.fields.map((f) => (f === field ? { ...f, name: s.to } : f))
+    partitionColumns = partitionColumns.map((c) => (c === field.name ? s.to : c))
+    operation = 'RENAME COLUMN'
+    parameters = { oldColumnPath: field.name, newColumnPath: s.to }
+  } else {
+    const dropped = s.columns.flatMap((name) => {
+      const field = schema.fields.find((f) => f.name.toLowerCase() === name.toLowerCase())
+      if (!field && !s.ifExists) findField(schema, name, label)
+      return field ? [field] : []
+    })
+    if (dropped.length === 0) return resultOf([], [])
+    for (const field of dropped) guard(field, 'DROP COLUMN')
+    fields = schema.fields.filter((f) => !dropped.includes(f))
+    if (fields.length === 0) throw new DeltaError('INVALID_ARGUMENT', `${label}: a table must keep at least one column`)
+    operation = 'DROP COLUMNS'
+    parameters = { columns: JSON.stringify(dropped.map((f) => f.name)) }
+  }
+  return alterCommit(lake, path, label, snapshot, {
+    metadata: { ...metadata, partitionColumns, schemaString: JSON.stringify({ type: 'struct', fields }) },
+    protocol: protocolWithColumnMapping(snapshot.protocol), operation, parameters,
+  })
 }
 
 /** Fails with `message` when some row of the table satisfies `condition`. */
