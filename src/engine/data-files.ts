@@ -46,7 +46,7 @@ function backticksAsDoubleQuotes(condition: string): string {
 /** A violated NOT NULL or CHECK (raised by the guards below) as a DeltaError naming the table, without DuckDB's prefix. */
 function constraintError(error: unknown, table: string): DeltaError | undefined {
   const message = error instanceof Error ? error.message : String(error)
-  const violation = /((?:NOT NULL|CHECK) constraint .* violated.*)$/s.exec(message)
+  const violation = /((?:NOT NULL|CHECK) constraint.*violated.*)$/s.exec(message)
   return violation ? new DeltaError('INVALID_ARGUMENT', violation[1], { table }) : undefined
 }
 

@@ -177,5 +177,6 @@ test('reading statements pass through; anything else that writes is refused by n
   refused('DROP VIEW v', /DROP VIEW is not supported/)
   refused('EXPLAIN ANALYZE DELETE FROM raw.t', /'EXPLAIN … DELETE' is not a statement the lake runs/)
   refused('WITH a AS (SELECT 1) INSERT INTO raw.t SELECT * FROM a', /'WITH … INSERT'/)
+  refused('SELEC 1', /Parser Error: syntax error at or near "SELEC"/, '1:1')
   refused('SELECT 1;\nDETACH o', /'DETACH O' is not a statement the lake runs.*at 2:1, statement 2/)
 })

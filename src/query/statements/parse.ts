@@ -13,6 +13,12 @@ import { SqlSyntaxError, type Token } from './tokens'
 
 /** First words of statements that only read; they go to DuckDB as they are. */
 const READING_STARTS = new Set(['SELECT', 'WITH', 'VALUES', 'FROM', 'TABLE', '(', 'SUMMARIZE', 'PIVOT', 'UNPIVOT', 'EXPLAIN', 'DESCRIBE', 'DESC', 'SHOW'])
+/** DuckDB's other statements: refused by name (a word that is none of these is a syntax error). */
+const DUCKDB_STATEMENTS = new Set([
+  'INSERT', 'UPDATE', 'DELETE', 'MERGE', 'CREATE', 'DROP', 'ALTER', 'COPY', 'ATTACH', 'DETACH', 'EXPORT', 'IMPORT', 'INSTALL',
+  'FORCE', 'LOAD', 'SET', 'RESET', 'PRAGMA', 'CALL', 'CHECKPOINT', 'ANALYZE', 'BEGIN', 'COMMIT', 'ROLLBACK', 'ABORT', 'START',
+  'TRANSACTION', 'END', 'PREPARE', 'EXECUTE', 'DEALLOCATE', 'USE', 'COMMENT', 'TRUNCATE', 'VACUUM', 'UPSERT', 'REPLACE',
+])
 /** Words that make a WITH or EXPLAIN statement a write. */
 const WRITING_WORDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'CREATE', 'DROP', 'ALTER', 'COPY', 'ATTACH', 'DETACH', 'TRUNCATE'])
 
@@ -53,7 +59,10 @@ function readingQuery(text: string, tokens: Token[]): Statement {
         '(INSERT, UPDATE, DELETE, MERGE, CREATE/DROP/ALTER TABLE, OPTIMIZE, VACUUM, RESTORE), never to DuckDB\'s catalog or files',
       first.start,
     )
-  if (!READING_STARTS.has(first.value)) throw refuse(`'${name}'`)
+  if (!READING_STARTS.has(first.value)) {
+    if (!DUCKDB_STATEMENTS.has(first.value)) throw new SqlSyntaxError(`Parser Error: syntax error at or near "${first.text}": no statement starts with it`, first.start)
+    throw refuse(`'${name}'`)
+  }
   if (first.value === 'WITH' || first.value === 'EXPLAIN') {
     let depth = 0
     for (const token of tokens) {
