@@ -7,5 +7,6 @@ export {
   QuerySession, QueryCancelledError, type QueryResultInfo, type ResultColumn, type ResultPage, type SortOrder, type ExportFormat,
   type ExportResult,
 } from './query-session'
-export { runScript, parseScript, StatementError, type ScriptResult, type ScriptStatement } from './run-script'
+export { runScript, runParsed, parseScript, destructiveStatements, StatementError, type ScriptResult, type ScriptStatement } from './run-script'
+export type { DestructiveStatement } from './statements/destructive'
 export type { StatementOutput, WriteSummary } from './statements/output'

@@ -31,6 +31,8 @@ import type { LakeCatalog } from './catalog'
 import { rowsAsJson } from './json-values'
 import { findRows, type FoundRows } from './result-find'
 import { prepareQuery, type PreparedQuery, type TableRead } from './prepare'
+import { parseScript, runParsed, type ScriptResult } from './run-script'
+import type { StatementOutput, WriteSummary } from './statements/output'
 
 export interface ResultColumn {
   name: string
@@ -47,6 +49,13 @@ export interface QueryResultInfo {
   elapsedMs: number
   /** Each lake table the query read: version and files read / total (the rest were skipped). */
   tables: TableRead[]
+  /** What the text's writing statements did (INSERT, MERGE, CREATE TABLE, …), in order. */
+  writes: WriteSummary[]
+}
+
+export interface RunOptions {
+  /** VACUUM may use a retention shorter than the table's (the user confirmed it). */
+  allowShortRetention?: boolean
 }
 
 export interface SortOrder {
@@ -119,11 +128,15 @@ export class QuerySession {
     return this.statementStarted
   }
 
-  /** Run one SQL statement into a new result. Rejects with QueryCancelledError after cancel(). */
-  run(sql: string): Promise<QueryResultInfo> {
+  /**
+   * Run a SQL text into a new result: one query, or statements in order (Spark's writing
+   * statements among them, see run-script.ts), the result being the last one's. Rejects with
+   * QueryCancelledError after cancel().
+   */
+  run(sql: string, options: RunOptions = {}): Promise<QueryResultInfo> {
     const ticket: Ticket = { cancelled: false }
     this.waiting.add(ticket)
-    const turn = this.queue.then(() => this.execute(sql, ticket))
+    const turn = this.queue.then(() => this.execute(sql, ticket, options))
     this.queue = turn.catch(() => undefined)
     return turn.finally(() => this.waiting.delete(ticket))
   }
@@ -209,16 +222,35 @@ export class QuerySession {
     return stored
   }
 
-  private async execute(sql: string, ticket: Ticket): Promise<QueryResultInfo> {
+  private async execute(text: string, ticket: Ticket, options: RunOptions): Promise<QueryResultInfo> {
     const started = performance.now()
     if (ticket.cancelled) throw new QueryCancelledError()
+    const statements = parseScript(text)
     const db = await this.lake.duckdb()
     const n = ++resultCounter
     const table = `__result_${n}`
+    const writes: WriteSummary[] = []
     try {
       // From here to the result table, cancel() interrupts whatever statement is running
       // (preparing can take a while too: snapshots, file skipping), but not the clean-up.
       this.executing = { ticket, db }
+      const last = statements[statements.length - 1]
+      const lastIsQuery = last.statement.kind === 'query'
+      let done: ScriptResult[]
+      try {
+        done = await runParsed(this.lake, this.catalog, statements, { ...options, onResult: () => { if (ticket.cancelled) throw new QueryCancelledError() } }, lastIsQuery ? statements.length - 1 : statements.length)
+      } catch (error) {
+        this.executing = undefined
+        throw error
+      }
+      writes.push(...done.flatMap((r) => (r.write ? [r.write] : [])))
+      if (!lastIsQuery) {
+        this.executing = undefined
+        const output = done[done.length - 1]
+        await resultTableOf(db, table, output)
+        return await this.storeResult(db, n, table, started, output.tables, writes)
+      }
+      const sql = last.text
       let prepared: PreparedQuery
       try {
         prepared = await prepareQuery(this.lake, this.catalog, sql)
@@ -241,18 +273,22 @@ export class QuerySession {
         await prepared.release()
       }
       if (ticket.cancelled) throw new QueryCancelledError()
-      const shape = await db.connection.runAndReadAll(`SELECT * FROM ${table} LIMIT 0`)
-      const types = shape.columnTypes()
-      const columns = shape.columnNames().map((name, i) => ({ name, type: types[i].toString() }))
-      const [{ n: count }] = await db.rows(`SELECT count(*) AS n FROM ${table}`)
-      const info: QueryResultInfo = { id: `r${n}`, columns, rowCount: Number(count), elapsedMs: Math.round(performance.now() - started), tables }
-      this.results.set(info.id, { info, table, byRowid: !columns.some((c) => c.name.toLowerCase() === 'rowid') })
-      return info
+      return await this.storeResult(db, n, table, started, tables, writes)
     } catch (error) {
       await db.run(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined)
       if (ticket.cancelled || /^INTERRUPT Error/.test((error as Error)?.message ?? '')) throw new QueryCancelledError()
       throw missingFileError(error) ?? error
     }
+  }
+
+  private async storeResult(db: DuckDb, n: number, table: string, started: number, tables: TableRead[], writes: WriteSummary[]): Promise<QueryResultInfo> {
+    const shape = await db.connection.runAndReadAll(`SELECT * FROM ${table} LIMIT 0`)
+    const types = shape.columnTypes()
+    const columns = shape.columnNames().map((name, i) => ({ name, type: types[i].toString() }))
+    const [{ n: count }] = await db.rows(`SELECT count(*) AS n FROM ${table}`)
+    const info: QueryResultInfo = { id: `r${n}`, columns, rowCount: Number(count), elapsedMs: Math.round(performance.now() - started), tables, writes }
+    this.results.set(info.id, { info, table, byRowid: !columns.some((c) => c.name.toLowerCase() === 'rowid') })
+    return info
   }
 
   /** The result sorted into a temporary table (one kept per result: the latest order asked for). */
@@ -274,6 +310,29 @@ export class QuerySession {
       if (stored.sorted?.table === table) stored.sorted = undefined
     })
     return table
+  }
+}
+
+/**
+ * A statement's answer (a write's counts, SHOW …) as a result table. A statement that answers
+ * nothing (CREATE TABLE, ALTER …) shows what it committed.
+ */
+async function resultTableOf(db: DuckDb, table: string, output: StatementOutput): Promise<void> {
+  let { columns, rows } = output
+  if (columns.length === 0) {
+    columns = [{ name: 'table', type: 'VARCHAR' }, { name: 'operation', type: 'VARCHAR' }, { name: 'version', type: 'BIGINT' }]
+    rows = output.write ? [{ table: output.write.table, operation: output.write.operation, version: output.write.version ?? null }] : []
+  }
+  const literal = (value: Json, type: string) => {
+    if (value === null || value === undefined) return `NULL::${type}`
+    if (type === 'JSON') return `${quoteString(JSON.stringify(value))}::JSON`
+    return `CAST(${quoteString(typeof value === 'string' ? value : JSON.stringify(value))} AS ${type})`
+  }
+  const definition = columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ')
+  await db.run(`CREATE TEMP TABLE ${table} (${definition})`)
+  for (let start = 0; start < rows.length; start += 500) {
+    const values = rows.slice(start, start + 500).map((row) => `(${columns.map((c) => literal(row[c.name], c.type)).join(', ')})`)
+    await db.run(`INSERT INTO ${table} VALUES ${values.join(', ')}`)
   }
 }
 

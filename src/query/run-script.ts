@@ -7,6 +7,7 @@ import { DeltaError, isDeltaError } from '../delta/errors'
 import type { LakeEngine } from '../engine'
 import type { LakeCatalog } from './catalog'
 import type { Statement } from './statements/ast'
+import { destructiveReason, type DestructiveStatement } from './statements/destructive'
 import type { StatementOutput } from './statements/output'
 import { parseStatement } from './statements/parse'
 import { runStatement } from './statements/run-statement'
@@ -63,9 +64,13 @@ export interface RunScriptOptions {
 }
 
 export async function runScript(lake: LakeEngine, catalog: LakeCatalog, text: string, options: RunScriptOptions = {}): Promise<ScriptResult[]> {
-  const statements = parseScript(text)
+  return runParsed(lake, catalog, parseScript(text), options)
+}
+
+/** Runs `statements` (of parseScript) up to, not including, `end`; errors count statements in the whole list. */
+export async function runParsed(lake: LakeEngine, catalog: LakeCatalog, statements: ScriptStatement[], options: RunScriptOptions = {}, end = statements.length): Promise<ScriptResult[]> {
   const results: ScriptResult[] = []
-  for (const [index, s] of statements.entries()) {
+  for (const [index, s] of statements.slice(0, end).entries()) {
     let output: StatementOutput
     try {
       output = await runStatement({ lake, catalog, allowShortRetention: options.allowShortRetention }, s.statement)
@@ -80,4 +85,21 @@ export async function runScript(lake: LakeEngine, catalog: LakeCatalog, text: st
     await options.onResult?.(result, index, statements.length)
   }
   return results
+}
+
+/**
+ * The statements of `text` that destroy data or history (see statements/destructive.ts), for the
+ * editor to confirm; a text that does not parse has none (running it reports the error).
+ */
+export function destructiveStatements(text: string): DestructiveStatement[] {
+  let statements: ScriptStatement[]
+  try {
+    statements = parseScript(text)
+  } catch {
+    return []
+  }
+  return statements.flatMap((s) => {
+    const found = destructiveReason(s.statement)
+    return found ? [{ position: s.position, ...found }] : []
+  })
 }

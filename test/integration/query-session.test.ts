@@ -3,13 +3,14 @@
  * sorted, exported, cancelled; errors that say what went wrong.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { after, before, test } from 'node:test'
 import { DeltaError } from '../../src/delta/errors'
 import { appendQuery, LakeEngine, merge } from '../../src/engine'
-import { LakeCatalog, QueryCancelledError, QuerySession, runQuery, type QueryResultInfo } from '../../src/query'
+import { destructiveStatements, LakeCatalog, QueryCancelledError, QuerySession, runQuery, type QueryResultInfo } from '../../src/query'
+import { tempLake } from '../helpers/temp-lake'
 import { waitUntil, withinGuard } from '../helpers/waiting'
 
 const lakeDir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-session-'))
@@ -156,7 +157,10 @@ test('errors: unknown table lists the tables, version out of range, DuckDB error
     assert.equal(caret.length - 'LINE 1: '.length - 1, line.indexOf('nope'))
     return true
   })
-  await assert.rejects(session.run('SELECT 1; SELECT 2'), /one statement at a time/)
+  // Several statements run in order; the result is the last one's (the first's is dropped).
+  const script = await session.run('SELECT 1; SELECT 2 AS two')
+  assert.deepEqual((await session.page(script.id, 0, 1)).rows, [{ two: 2 }])
+  await session.close(script.id)
   await assert.rejects(session.page('r0', 0, 10), /no query result 'r0'/)
   // None of these left a result behind, and the session still works.
   const ok = await session.run('SELECT 1 AS one')
@@ -184,4 +188,36 @@ test('close drops the result tables', async () => {
   await session.close(result.id)
   assert.equal(await count(), 0)
   await assert.rejects(session.page(result.id, 0, 1), /no query result/)
+})
+
+test('writing statements in the panel: each commits, the result shows the last answer, writes are reported', async () => {
+  const { lake, catalog } = tempLake('session-writes')
+  mkdirSync(catalog.lakeDir, { recursive: true })
+  const session = new QuerySession(lake, catalog)
+  const created = await session.run('CREATE TABLE gold.t (id INT, v STRING)')
+  assert.deepEqual(created.writes.map((w) => [w.table, w.operation, w.version]), [['gold.t', 'CREATE TABLE', 0]])
+  assert.deepEqual((await session.page(created.id, 0, 5)).rows, [{ table: 'gold.t', operation: 'CREATE TABLE', version: 0 }])
+  const merged = await session.run(`INSERT INTO gold.t VALUES (1, 'a'), (2, 'b');
+    MERGE INTO gold.t t USING (VALUES (2, 'B'), (3, 'c')) AS s(id, v) ON t.id = s.id WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *`)
+  assert.deepEqual(merged.writes.map((w) => [w.operation, w.version, w.rowsInserted, w.rowsUpdated]), [['WRITE', 1, 2, undefined], ['MERGE', 2, 1, 1]])
+  assert.deepEqual((await session.page(merged.id, 0, 5)).rows, [{ num_affected_rows: 2, num_updated_rows: 1, num_deleted_rows: 0, num_inserted_rows: 1 }])
+  const shown = await session.run("UPDATE gold.t SET v = upper(v) WHERE id = 1; SELECT * FROM gold.t ORDER BY id")
+  assert.deepEqual(shown.writes.map((w) => w.operation), ['UPDATE'])
+  assert.deepEqual((await session.page(shown.id, 0, 5)).rows, [{ id: 1, v: 'A' }, { id: 2, v: 'B' }, { id: 3, v: 'c' }])
+  await assert.rejects(session.run("SELECT 1; ATTACH 'x.db'"), /'ATTACH' is not a statement the lake runs.*statement 2/)
+  await assert.rejects(session.run('VACUUM gold.t RETAIN 0 HOURS'), /shorter than the table's/)
+  const vacuumed = await session.run('VACUUM gold.t RETAIN 0 HOURS DRY RUN', { allowShortRetention: true })
+  assert.equal(vacuumed.rowCount, 2, 'the files the MERGE and the UPDATE replaced')
+  await session.closeAll()
+})
+
+test('destructive statements are found for the editor to confirm', () => {
+  const found = destructiveStatements(`SELECT 1; DELETE FROM a.t WHERE id = 1;
+DELETE FROM a.t; TRUNCATE TABLE a.u; DROP TABLE IF EXISTS a.v; INSERT OVERWRITE a.t SELECT 1; RESTORE a.t TO VERSION AS OF 1;
+VACUUM a.t RETAIN 1 HOURS; VACUUM a.t RETAIN 200 HOURS; VACUUM a.t RETAIN 1 HOURS DRY RUN; CREATE OR REPLACE TABLE a.w AS SELECT 1`)
+  assert.deepEqual(found.map((d) => [d.position, d.reason.split(' ').slice(0, 2).join(' '), d.shortRetention ?? false]), [
+    ['2:1', 'DELETE FROM', false], ['2:18', 'TRUNCATE TABLE', false], ['2:38', 'DROP TABLE', false], ['2:64', 'INSERT OVERWRITE', false],
+    ['2:95', 'RESTORE TABLE', false], ['3:1', 'VACUUM a.t', true], ['3:92', 'CREATE OR', false],
+  ])
+  assert.deepEqual(destructiveStatements('DELETE FROM a.t WHERE'), [], 'a text that does not parse: the run reports it')
 })
