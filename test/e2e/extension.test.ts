@@ -8,7 +8,7 @@
  * these tests fail with that instruction rather than skip.
  */
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -206,7 +206,7 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     await treeRow(page, 'Kafka', /^shop\.clicks\s*2 partitions · .* · lag 0/).waitFor({ timeout: 60_000 })
   })
 
-  test('Optimize and Vacuum run in a child process with progress; Vacuum asks first and says what it would delete', async () => {
+  test('Optimize and Vacuum run in a child process with progress; Vacuum asks first (a modal naming what it would delete; Cancel keeps it, Vacuum deletes it)', async () => {
     await runCommand(page, 'Lakehouse: Optimize Table')
     await pick(page, 'raw.orders')
     await notification(page, /raw\.orders: compacted 2 files .* in version 2/).waitFor({ timeout: 60_000 })
@@ -217,6 +217,36 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     await notification(page, /raw\.orders: vacuum would delete 0 files .*: nothing to vacuum/).waitFor({ timeout: 60_000 })
     await screenshot(page, 'maintenance')
     assert.match(lakehouseLog(), /maintenance\.start \{"args":\["optimize","--lake",".*","raw\.orders"\]\}/)
+
+    // A file no version names, a month old (left by a crashed writer): past the 7-day retention, so
+    // the dry run lists it and a modal dialog asks before anything is deleted.
+    const orphan = path.join(workspace, 'lake', 'raw', 'orders', 'part-00000-left-by-a-crashed-writer.snappy.parquet')
+    writeFileSync(orphan, 'not a commit of any version')
+    const monthAgo = new Date(Date.now() - 30 * 24 * 3600 * 1000)
+    utimesSync(orphan, monthAgo, monthAgo)
+    const dialog = page.locator('.monaco-dialog-box')
+    const askToVacuum = async () => {
+      await runCommand(page, 'Lakehouse: Vacuum Table…')
+      await pick(page, 'raw.orders')
+      await dialog.waitFor({ timeout: 60_000 })
+      const text = await dialog.innerText()
+      assert.match(text, /raw\.orders: vacuum would delete 1 file \(\d+ B\) that no version since .* needs/, text)
+      assert.match(text, /Deleted files cannot be recovered/, text)
+    }
+    await askToVacuum()
+    await screenshot(page, 'vacuum-confirm')
+    // Cancel: nothing deleted.
+    await dialog.getByRole('button', { name: 'Cancel' }).click()
+    await dialog.waitFor({ state: 'hidden', timeout: 15_000 })
+    assert.ok(existsSync(orphan), 'cancelled: the file is still there')
+    assert.doesNotMatch(lakehouseLog(), /vacuum\.done/, 'cancelled: no vacuum ran')
+    // Confirm: the file goes, and the notification says what was deleted.
+    await askToVacuum()
+    await dialog.getByRole('button', { name: 'Vacuum', exact: true }).click()
+    await notification(page, /raw\.orders: deleted 1 file \(\d+ B\) that no version since .* needs/).waitFor({ timeout: 60_000 })
+    assert.equal(existsSync(orphan), false, 'vacuumed: the file is gone')
+    assert.match(lakehouseLog(), /vacuum\.done \{"table":"raw\.orders","code":0/)
+    await treeRow(page, 'Lake', /^orders\s*15 rows · .* · v2 · CDF/).waitFor({ timeout: 30_000 })
   })
 
   test('New Pipeline scaffolds a pipeline file from a topic and a format, and the views pick it up', async () => {
