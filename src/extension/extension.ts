@@ -54,6 +54,7 @@ function panelDeps(services: Services): PanelDeps {
       const [engine, { LakeCatalog }] = await Promise.all([services.lake(), loadQuery(log)])
       return { engine, catalog: new LakeCatalog(dir, engine.io.storage) }
     },
+    onLakeWrite: () => services.workspace.refreshLakes(),
     log: {
       info: (message) => log.info('panel', { message }),
       error: (message) => log.warn('panel', { message }),

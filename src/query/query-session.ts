@@ -115,6 +115,8 @@ export class QuerySession {
   /** The run whose statement is executing now: what cancel() interrupts. */
   private executing?: { ticket: Ticket; db: DuckDb }
   private statementStarted = false
+  /** What the latest run's writing statements committed, also when a later statement failed. */
+  lastWrites: WriteSummary[] = []
 
   constructor(private readonly lake: LakeEngine, private readonly catalog: LakeCatalog) {}
 
@@ -230,6 +232,7 @@ export class QuerySession {
     const n = ++resultCounter
     const table = `__result_${n}`
     const writes: WriteSummary[] = []
+    this.lastWrites = writes
     try {
       // From here to the result table, cancel() interrupts whatever statement is running
       // (preparing can take a while too: snapshots, file skipping), but not the clean-up.
@@ -238,12 +241,11 @@ export class QuerySession {
       const lastIsQuery = last.statement.kind === 'query'
       let done: ScriptResult[]
       try {
-        done = await runParsed(this.lake, this.catalog, statements, { ...options, onResult: () => { if (ticket.cancelled) throw new QueryCancelledError() } }, lastIsQuery ? statements.length - 1 : statements.length)
+        done = await runParsed(this.lake, this.catalog, statements, { ...options, onResult: (result) => this.recordWrite(writes, result, ticket) }, lastIsQuery ? statements.length - 1 : statements.length)
       } catch (error) {
         this.executing = undefined
         throw error
       }
-      writes.push(...done.flatMap((r) => (r.write ? [r.write] : [])))
       if (!lastIsQuery) {
         this.executing = undefined
         const output = done[done.length - 1]
@@ -279,6 +281,12 @@ export class QuerySession {
       if (ticket.cancelled || /^INTERRUPT Error/.test((error as Error)?.message ?? '')) throw new QueryCancelledError()
       throw missingFileError(error) ?? error
     }
+  }
+
+  /** After each statement of a script: what it wrote is kept (even if a later one fails), and a cancel stops the script. */
+  private recordWrite(writes: WriteSummary[], result: ScriptResult, ticket: Ticket): void {
+    if (result.write) writes.push(result.write)
+    if (ticket.cancelled) throw new QueryCancelledError()
   }
 
   private async storeResult(db: DuckDb, n: number, table: string, started: number, tables: TableRead[], writes: WriteSummary[]): Promise<QueryResultInfo> {

@@ -123,7 +123,11 @@ function run(): void {
 
 function resultSummary(info: ResultInfo): string {
   const tables = info.tables.map((t) => (t.filesTotal ? `${t.name} v${t.version}: ${t.filesRead} of ${t.filesTotal} files` : t.name))
-  return [`${formatCount(info.rowCount)} row${info.rowCount === 1 ? '' : 's'}`, formatDuration(info.elapsedMs), ...tables].join(' · ')
+  const writes = (info.writes ?? []).map((w) => {
+    const counts = [w.inserted ? `${formatCount(w.inserted)} inserted` : '', w.updated ? `${formatCount(w.updated)} updated` : '', w.deleted ? `${formatCount(w.deleted)} deleted` : ''].filter(Boolean)
+    return `${w.table}: ${w.operation}${counts.length ? ` (${counts.join(', ')})` : ''}${w.version === undefined ? '' : ` → v${w.version}`}`
+  })
+  return [...writes, `${formatCount(info.rowCount)} row${info.rowCount === 1 ? '' : 's'}`, formatDuration(info.elapsedMs), ...tables].join(' · ')
 }
 
 function showResult(info: ResultInfo): void {

@@ -49,6 +49,10 @@ export const resultInfo = object({
   rowCount: count,
   elapsedMs: finite,
   tables: array(object({ name: text(4096), version: count, filesRead: count, filesTotal: count })),
+  /** What the text's writing statements did, in order: the table, the commit's operation, its new version and row counts. */
+  writes: optional(array(object({
+    table: text(4096), operation: name, version: optional(count), inserted: optional(count), updated: optional(count), deleted: optional(count),
+  }))),
 })
 export type ResultInfo = Infer<typeof resultInfo>
 

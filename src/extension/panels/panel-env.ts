@@ -16,6 +16,8 @@ export interface PanelDeps {
    */
   lake(lakeDir?: string): Promise<{ engine: LakeEngine; catalog: LakeCatalog }>
   log: PanelLog
+  /** SQL in a panel changed these tables (absolute paths): refresh the Lake view. */
+  onLakeWrite?(tablePaths: string[]): void
   /** The SASL and schema registry passwords of a cluster (SecretStorage), for the topic panel on a broker. */
   kafkaPasswords?(kafka: KafkaSettings): Promise<{ kafka?: string; registry?: string }>
 }

@@ -3,7 +3,7 @@
  * panel's results live and die with it), serves pages of the current result, exports it and
  * copies to the clipboard. No `vscode` here: the glue passes the dialogs in.
  */
-import { QueryCancelledError, type QueryResultInfo, type QuerySession } from '../../query'
+import { destructiveStatements, QueryCancelledError, type DestructiveStatement, type QueryResultInfo, type QuerySession, type WriteSummary } from '../../query'
 import type { ExportFormat, JsonValue, QueryToHost, QueryToPanel, ResultInfo } from '../../../webview/shared/protocol'
 import { queryToHost } from '../../../webview/shared/protocol'
 import { routeMessages, type PanelHandler, type PanelLog } from './message-router'
@@ -16,6 +16,10 @@ export interface QueryHandlerDeps {
   log: PanelLog
   /** A query starts running (the glue names the tab after it). */
   onRun?(sql: string): void
+  /** Asks the user before statements that destroy data or history run (a modal); false: do not run. */
+  confirmDestructive?(statements: DestructiveStatement[]): Promise<boolean>
+  /** Statements changed tables (the glue refreshes the Lake view and open panels). */
+  onWrite?(writes: WriteSummary[]): void
 }
 
 /** Matching rows a find sends at most (the count says how many there are). */
@@ -44,14 +48,19 @@ export function createQueryHandler(deps: QueryHandlerDeps, init: QueryPanelInit,
       if (current) post({ type: 'result', info: current })
     },
     async run({ sql }) {
+      const destructive = destructiveStatements(sql)
+      if (destructive.length && deps.confirmDestructive && !(await deps.confirmDestructive(destructive))) return post({ type: 'cancelled' })
       deps.onRun?.(sql)
       post({ type: 'running' })
       let info: QueryResultInfo
       try {
-        info = await session.run(sql)
+        info = await session.run(sql, { allowShortRetention: destructive.some((d) => d.shortRetention) })
       } catch (error) {
         if (error instanceof QueryCancelledError) return post({ type: 'cancelled' })
         throw error
+      } finally {
+        // A script that failed half-way may have committed its first statements.
+        if (session.lastWrites.length) deps.onWrite?.(session.lastWrites)
       }
       const previous = current
       current = resultInfo(info)
@@ -101,5 +110,12 @@ function resultInfo(info: QueryResultInfo): ResultInfo {
     rowCount: info.rowCount,
     elapsedMs: info.elapsedMs,
     tables: info.tables.map((t) => ({ name: t.name, version: Math.max(0, t.version), filesRead: t.filesRead, filesTotal: t.filesTotal })),
+    ...(info.writes.length ? {
+      writes: info.writes.map((w) => ({
+        table: w.table, operation: w.operation,
+        ...(w.version === undefined ? {} : { version: w.version }), ...(w.rowsInserted ? { inserted: w.rowsInserted } : {}),
+        ...(w.rowsUpdated ? { updated: w.rowsUpdated } : {}), ...(w.rowsDeleted ? { deleted: w.rowsDeleted } : {}),
+      })),
+    } : {}),
   }
 }

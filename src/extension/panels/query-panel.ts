@@ -6,6 +6,7 @@ import type { ExportFormat } from '../../../webview/shared/protocol'
 import type { PanelEnv } from './panel-env'
 import type { QueryArgs } from './panel-args'
 import { queryTabKey, queryTitle } from './panel-titles'
+import { announceLakeWrites } from './lake-writes'
 import { createQueryHandler } from './query-handler'
 import { attachPanel, createWebviewPanel } from './webview-panel'
 
@@ -46,6 +47,16 @@ export async function openQueryPanel(env: PanelEnv, args: QueryArgs, existing?: 
         onRun: (sql) => {
           panel.title = queryTitle(sql)
           track(queryTabKey(sql, catalog.lakeDir))
+        },
+        confirmDestructive: async (statements) => {
+          const detail = statements.map((d) => `${d.position}  ${d.reason}`).join('\n')
+          const title = statements.length === 1 ? 'This statement destroys data or history. Run it?' : `${statements.length} statements destroy data or history. Run them?`
+          return (await vscode.window.showWarningMessage(title, { modal: true, detail }, 'Run')) === 'Run'
+        },
+        onWrite: (writes) => {
+          const paths = writes.map((w) => w.path)
+          env.deps.onLakeWrite?.(paths)
+          announceLakeWrites(paths)
         },
       },
       // The panel saves its SQL itself; reopening needs only the lake.
