@@ -27,6 +27,8 @@ export interface OptimizeOptions {
   minFileSize?: number
   /** Optimize this snapshot rather than the latest (the caller already holds one). */
   snapshot?: Snapshot
+  /** The partition predicate that chose the snapshot's files (OPTIMIZE … WHERE), recorded in the commit. */
+  predicate?: string
 }
 
 export interface OptimizeBin {
@@ -41,6 +43,7 @@ export interface OptimizePlan {
   minFileSize: number
   /** The bins to rewrite, each into one file. Empty: nothing to do. */
   bins: OptimizeBin[]
+  predicate?: string
 }
 
 export interface OptimizeResult {
@@ -110,7 +113,7 @@ export function planOptimize(snapshot: Snapshot, options: Omit<OptimizeOptions, 
     }
     close()
   }
-  return { snapshot, targetFileSize, minFileSize, bins }
+  return { snapshot, targetFileSize, minFileSize, bins, predicate: options.predicate }
 }
 
 /** Compact the table's small files (see the module comment). */
@@ -177,7 +180,7 @@ export async function commitOptimize(lake: LakeEngine, table: string, plan: Opti
     snapshot,
     actions,
     operation: 'OPTIMIZE',
-    operationParameters: { predicate: '[]', zOrderBy: '[]' },
+    operationParameters: { predicate: JSON.stringify(plan.predicate ? [plan.predicate] : []), zOrderBy: '[]' },
     operationMetrics: {
       numRemovedFiles: String(removed.length),
       numAddedFiles: String(added.length),

@@ -75,7 +75,7 @@ async function runOptimize(context: StatementContext, s: Of<'optimize'>): Promis
   const tablePathname = await tablePath(catalog, s.table)
   let snapshot = await lake.snapshot(tablePathname)
   if (s.where) snapshot = { ...snapshot, files: await filesInPartitions(lake, snapshot, s.where.sql, label) }
-  const result = await optimize(lake, tablePathname, { snapshot })
+  const result = await optimize(lake, tablePathname, { snapshot, predicate: s.where?.text })
   const metrics = { numFilesAdded: result.filesAdded, numFilesRemoved: result.filesRemoved, filesAddedBytes: result.bytesAdded, filesRemovedBytes: result.bytesRemoved }
   return resultOf([['path', 'VARCHAR'], ['metrics', 'JSON']], [{ path: tablePathname, metrics }], { table: label, path: tablePathname, operation: 'OPTIMIZE', version: result.version })
 }
