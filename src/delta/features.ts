@@ -4,7 +4,7 @@
  */
 import type { Metadata, Protocol } from './actions'
 import { DeltaError } from './errors'
-import { parseSchema, isStruct, isArray, isMap, type DataType } from './schema'
+import { parseSchema, isStruct, isArray, isMap, type DataType, type StructType } from './schema'
 
 /** Reader features we implement in full. */
 export const SUPPORTED_READER_FEATURES = new Set([
@@ -80,12 +80,23 @@ export function checkWritable(protocol: Protocol, metadata: Metadata, table: str
     throw new DeltaError('UNSUPPORTED_WRITER_FEATURE', "the table maps columns by id (delta.columnMapping.mode = 'id'); this writer writes 'name' mapping only", { table })
   }
   const schema = parseSchema(metadata.schemaString, table)
-  const constrained = findFieldMetadata(schema, ['delta.invariants', 'delta.generationExpression', 'delta.identity.start'])
+  // Generated columns are computed and checked on every data file written (see generatedColumns).
+  const constrained = findFieldMetadata(schema, ['delta.invariants', 'delta.identity.start'])
   if (constrained) {
     throw new DeltaError('UNSUPPORTED_WRITER_FEATURE', `column '${constrained.column}' declares '${constrained.key}', which this writer cannot enforce`, { table })
   }
   // CHECK constraints (`delta.constraints.<name>`) and NOT NULL columns are enforced on every
   // data file written (see checkConstraints and the engine's writeDataFiles).
+}
+
+/** Top-level generated columns: name → the expression (over the other columns) its value must equal. */
+export function generatedColumns(schema: StructType): Map<string, string> {
+  const generated = new Map<string, string>()
+  for (const field of schema.fields) {
+    const expression = field.metadata?.['delta.generationExpression']
+    if (typeof expression === 'string') generated.set(field.name, expression)
+  }
+  return generated
 }
 
 /** The table's CHECK constraints: name → SQL condition every written row must satisfy. */
@@ -123,12 +134,15 @@ export function isChangeDataFeedEnabled(metadata: Metadata): boolean {
  * The protocol for a new table: the lowest legacy versions when they suffice, table features
  * (reader 3 / writer 7) when a feature such as timestamp_ntz needs them.
  */
-export function protocolForNewTable(options: { changeDataFeed: boolean; timestampNtz: boolean }): Protocol {
+export function protocolForNewTable(options: { changeDataFeed: boolean; timestampNtz: boolean; generatedColumns?: boolean }): Protocol {
   if (options.timestampNtz) {
     const writerFeatures = ['appendOnly', 'invariants', 'timestampNtz']
     if (options.changeDataFeed) writerFeatures.push('changeDataFeed')
-    return { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['timestampNtz'], writerFeatures }
+    if (options.generatedColumns) writerFeatures.push('generatedColumns')
+    return { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['timestampNtz'], writerFeatures: writerFeatures.sort() }
   }
+  // Writer version 4 is the legacy version that brings generated columns (and the change data feed).
+  if (options.generatedColumns) return { minReaderVersion: 1, minWriterVersion: 4 }
   if (options.changeDataFeed) {
     return { minReaderVersion: 1, minWriterVersion: 7, writerFeatures: ['appendOnly', 'invariants', 'changeDataFeed'] }
   }

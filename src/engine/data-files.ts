@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises'
 import * as path from 'node:path'
 import type { AddFile } from '../delta/actions'
 import { DeltaError } from '../delta/errors'
-import { checkConstraints } from '../delta/features'
+import { checkConstraints, generatedColumns } from '../delta/features'
 import { serializePartitionValue } from '../delta/partition-values'
 import { percentEncodePath } from '../delta/paths'
 import { physicalType } from '../delta/column-mapping'
@@ -50,13 +50,18 @@ function constraintError(error: unknown, table: string): DeltaError | undefined 
   return violation ? new DeltaError('INVALID_ARGUMENT', violation[1], { table }) : undefined
 }
 
-function constraintGuards(schema: StructType, checks: Map<string, string>): string | undefined {
+function constraintGuards(schema: StructType, checks: Map<string, string>, generated: Map<string, string>): string | undefined {
   const guards = schema.fields
     .filter((f) => !f.nullable)
     .map((f) => `CASE WHEN ${quoteIdentifier(f.name)} IS NULL THEN error(${quoteString(`NOT NULL constraint violated: column '${f.name}' is NULL in row `)} || to_json(__written)::VARCHAR) ELSE true END`)
   for (const [name, text] of checks) {
     const condition = backticksAsDoubleQuotes(text)
     guards.push(`CASE WHEN coalesce((${condition}), false) THEN true ELSE error(${quoteString(`CHECK constraint ${name} (${condition}) violated by row `)} || to_json(__written)::VARCHAR) END`)
+  }
+  for (const [name, text] of generated) {
+    const field = schema.fields.find((f) => f.name === name)!
+    const expected = `CAST((${backticksAsDoubleQuotes(text)}) AS ${duckdbType(field.type)})`
+    guards.push(`CASE WHEN ${quoteIdentifier(name)} IS NOT DISTINCT FROM ${expected} THEN true ELSE error(${quoteString(`CHECK constraint Generated Column (${name} <=> ${text}) violated by row `)} || to_json(__written)::VARCHAR) END`)
   }
   return guards.length ? guards.join(' AND ') : undefined
 }
@@ -75,8 +80,18 @@ export async function writeDataFiles(lake: LakeEngine, table: string, source: st
   const extra = (options.extraColumns ?? []).map(quoteIdentifier)
   projection.push(...extra)
   // Data files (not change data, which holds rows already in the table) must satisfy NOT NULL and CHECK.
-  const checked = options.directory ? undefined : constraintGuards(schema, checkConstraints({ configuration: options.configuration }))
-  let rows = checked ? `SELECT * FROM (SELECT ${projection.join(', ')} FROM ${source}) __written WHERE ${checked}` : `SELECT ${projection.join(', ')} FROM ${source}`
+  const checked = options.directory ? undefined : constraintGuards(schema, checkConstraints({ configuration: options.configuration }), generatedColumns(schema))
+  let rows = `SELECT ${projection.join(', ')} FROM ${source}`
+  // Generated columns: a value left out (NULL) is computed from the row, one given must equal it.
+  const generated = options.directory ? new Map<string, string>() : generatedColumns(schema)
+  if (generated.size) {
+    const computed = [...generated].map(([name, expression]) => {
+      const field = schema.fields.find((f) => f.name === name)!
+      return `coalesce(${quoteIdentifier(name)}, CAST((${backticksAsDoubleQuotes(expression)}) AS ${duckdbType(field.type)})) AS ${quoteIdentifier(name)}`
+    })
+    rows = `SELECT * REPLACE (${computed.join(', ')}) FROM (${rows}) __given`
+  }
+  if (checked) rows = `SELECT * FROM (${rows}) __written WHERE ${checked}`
   // With column mapping the files hold each field under its physical name.
   const mapped = columnMappingMode(options.configuration) !== 'none'
   const physical = mapped ? (physicalType(schema) as StructType) : schema

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import type { Action, AddFile, Metadata, Txn } from '../delta/actions'
 import { commit, type CommitResult } from '../delta/commit'
 import { DeltaError, isDeltaError } from '../delta/errors'
-import { checkWritable, isChangeDataFeedEnabled, protocolForNewTable, usesTimestampNtz, writerFeatures } from '../delta/features'
+import { checkWritable, generatedColumns, isChangeDataFeedEnabled, protocolForNewTable, usesTimestampNtz, writerFeatures } from '../delta/features'
 import { protocolWithColumnMapping, withSchema } from '../delta/column-mapping'
 import {
   columnMappingMode, deltaTypeFromDuckdb, duckdbType, isStruct, mergeSchemaForAppend, parseSchema,
@@ -95,7 +95,7 @@ export function newTableActions(table: string, options: CreateTableOptions): Act
   }
   // With column mapping every field gets an id and a physical name (withSchema).
   const metadata = withSchema(unmapped, options.schema)
-  const protocol = protocolForNewTable({ changeDataFeed: isChangeDataFeedEnabled(metadata), timestampNtz: usesTimestampNtz(options.schema) })
+  const protocol = protocolForNewTable({ changeDataFeed: isChangeDataFeedEnabled(metadata), timestampNtz: usesTimestampNtz(options.schema), generatedColumns: generatedColumns(options.schema).size > 0 })
   return [{ protocol: columnMappingMode(configuration) === 'none' ? protocol : protocolWithColumnMapping(protocol) }, { metaData: metadata }]
 }
 

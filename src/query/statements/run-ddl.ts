@@ -7,9 +7,9 @@ import { rm } from 'node:fs/promises'
 import type { Action, Metadata, Protocol } from '../../delta/actions'
 import { commit } from '../../delta/commit'
 import { DeltaError, isDeltaError } from '../../delta/errors'
-import { checkConstraints, writerFeatures } from '../../delta/features'
+import { checkConstraints, generatedColumns, writerFeatures } from '../../delta/features'
 import { enableNameMapping, protocolWithColumnMapping, withSchema as metadataWithSchema } from '../../delta/column-mapping'
-import { columnMappingMode, parseSchema, quoteIdentifier, type StructField, type StructType } from '../../delta/schema'
+import { columnMappingMode, duckdbType, parseSchema, quoteIdentifier, type StructField, type StructType } from '../../delta/schema'
 import type { Snapshot } from '../../delta/snapshot'
 import { appendQuery, createTable, dropScan, type LakeEngine } from '../../engine'
 import { atLeast, replaceTable } from '../../engine/replace-table'
@@ -52,8 +52,11 @@ function checkProperties(properties: Record<string, string>, label: string): voi
 }
 
 function fieldOf(column: ColumnDefinition): StructField {
-  if (column.generatedAs) throw new DeltaError('INVALID_ARGUMENT', `column '${column.name}': GENERATED ALWAYS AS columns are not supported yet`)
-  return { name: column.name, type: sparkType(column.type), nullable: !column.notNull, metadata: column.comment === undefined ? {} : { comment: column.comment } }
+  const metadata: Record<string, unknown> = {}
+  if (column.comment !== undefined) metadata.comment = column.comment
+  // Stored as written (Spark SQL); every write computes a value left out and checks one given.
+  if (column.generatedAs) metadata['delta.generationExpression'] = column.generatedAs.text
+  return { name: column.name, type: sparkType(column.type), nullable: !column.notNull, metadata }
 }
 
 /** Partition columns spelled as the schema spells them; an unknown one is an error. */
@@ -86,6 +89,7 @@ export async function runCreateTable({ lake, catalog }: StatementContext, s: Of<
     description ??= like.metadata.description ?? undefined
   } else if (s.columns) {
     schema = { type: 'struct', fields: s.columns.map(fieldOf) }
+    await checkGenerationExpressions(lake, schema, label)
   }
   const partitions = partitionColumns(schema, partitionBy, label)
   const parameters = { isManaged: 'true', description: description ?? null, partitionBy: JSON.stringify(partitions), properties: JSON.stringify(properties) }
@@ -109,6 +113,23 @@ export async function runCreateTable({ lake, catalog }: StatementContext, s: Of<
   }
   const result = await createTable(lake, path, { schema: schema!, partitionColumns: partitions, properties, description }, parameters)
   return done('CREATE TABLE', result.version)
+}
+
+/** Each GENERATED ALWAYS AS expression must bind over the table's other columns and cast to its column's type. */
+async function checkGenerationExpressions(lake: LakeEngine, schema: StructType, label: string): Promise<void> {
+  const generated = generatedColumns(schema)
+  if (generated.size === 0) return
+  const db = await lake.duckdb()
+  const row = schema.fields.filter((f) => !generated.has(f.name)).map((f) => `NULL::${duckdbType(f.type)} AS ${quoteIdentifier(f.name)}`).join(', ')
+  for (const [name, expression] of generated) {
+    const type = duckdbType(schema.fields.find((f) => f.name === name)!.type)
+    const sql = expression.replace(/'(?:[^']|'')*'|`((?:[^`]|``)*)`/g, (match, quoted: string | undefined) => (quoted === undefined ? match : quoteIdentifier(quoted.replaceAll('``', '`'))))
+    try {
+      await db.rows(`SELECT CAST((${sql}) AS ${type}) FROM (SELECT ${row || '1 AS __none'}) LIMIT 0`)
+    } catch (error) {
+      throw new DeltaError('INVALID_ARGUMENT', `${label}: column '${name}' GENERATED ALWAYS AS (${expression}) must be an expression over the other columns: ${(error as Error).message.split('\n')[0]}`)
+    }
+  }
 }
 
 export async function runDropTable({ lake, catalog }: StatementContext, s: Of<'dropTable'>): Promise<StatementOutput> {

@@ -7,6 +7,7 @@ import type { RemoveFile } from '../../delta/actions'
 import { commit } from '../../delta/commit'
 import { DeltaError } from '../../delta/errors'
 import { fileKey } from '../../delta/log-replay'
+import { generatedColumns } from '../../delta/features'
 import { duckdbType, quoteIdentifier, type StructType } from '../../delta/schema'
 import { appendQuery, deleteRows, merge, update, type LakeEngine } from '../../engine'
 import type { MatchedClause, NotMatchedClause, BySourceClause } from '../../engine/merge'
@@ -35,6 +36,21 @@ function sourceSql(source: Source): string {
 function summary(label: string, path: string, operation: string, result: RewriteResult): WriteSummary {
   const m = result.metrics
   return { table: label, path, operation, version: result.version, rowsInserted: m.rowsInserted, rowsUpdated: m.rowsUpdated + m.rowsUnchanged, rowsDeleted: m.rowsDeleted }
+}
+
+/**
+ * A generated column whose inputs an UPDATE changes is set to NULL, which the writer computes
+ * from the new row (see data-files.ts); one the statement sets itself is checked there.
+ */
+function recomputeGenerated(schema: StructType, set: Record<string, string>): Record<string, string> {
+  const assigned = Object.keys(set).map((c) => c.toLowerCase())
+  const result = { ...set }
+  for (const [name, expression] of generatedColumns(schema)) {
+    if (assigned.includes(name.toLowerCase())) continue
+    const uses = (column: string) => new RegExp(`(^|[^\\w])\`?${column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\`?($|[^\\w])`, 'i').test(expression)
+    if (assigned.some(uses)) result[name] = 'NULL'
+  }
+  return result
 }
 
 /** `SET t.x = …` names the column through the target's alias (or name): the column is `x`. */
@@ -93,9 +109,10 @@ export async function runUpdate({ lake, catalog }: StatementContext, s: Of<'upda
   const path = await tablePath(catalog, s.table)
   const label = tableLabel(s.table)
   const parts = [...s.set.map((a) => a.value.sql), ...(s.where ? [s.where.sql] : [])]
+  const snapshot = await lake.snapshot(path)
   return withEmbedded(lake, catalog, parts, async (rewritten, tables) => {
-    const set = Object.fromEntries(s.set.map((a, i) => [targetColumn(a.column, s.alias), rewritten[i]]))
-    const result = await update(lake, path, s.where ? rewritten[s.set.length] : undefined, set, { alias: s.alias })
+    const set = recomputeGenerated(snapshot.schema, Object.fromEntries(s.set.map((a, i) => [targetColumn(a.column, s.alias), rewritten[i]])))
+    const result = await update(lake, path, s.where ? rewritten[s.set.length] : undefined, set, { alias: s.alias, snapshot })
     return { ...affectedRows(summary(label, path, 'UPDATE', result), 'update'), tables }
   })
 }
@@ -139,7 +156,20 @@ export async function runMerge({ lake, catalog }: StatementContext, s: Of<'merge
     set: 'set' in clause && clause.set !== '*' ? clause.set.map((a) => ({ column: a.column, index: part(a.value.sql) })) : undefined,
     values: clause.action === 'insert' && clause.columns !== '*' ? clause.columns.map((column, i) => ({ column, index: part(clause.values[i].sql) })) : undefined,
   }))
+  const { schema } = await lake.snapshot(path)
+  const generated = generatedColumns(schema)
   return withEmbedded(lake, catalog, parts, async (sql, tables) => {
+    // UPDATE SET * on a table with generated columns: each from the source's column, or computed when the source has none.
+    let sourceColumns: Set<string> | undefined
+    if (generated.size && s.clauses.some((c) => 'set' in c && c.set === '*')) {
+      const db = await lake.duckdb()
+      sourceColumns = new Set((await db.describe(`SELECT * FROM (${sql[sourceIndex]})`)).map((c) => c.name.toLowerCase()))
+    }
+    const starUpdate = (): '*' | Record<string, string> => {
+      if (!sourceColumns) return '*'
+      const known = sourceColumns
+      return Object.fromEntries(schema.fields.flatMap((f) => (known.has(f.name.toLowerCase()) ? [[f.name, `${quoteIdentifier(s.sourceAlias)}.${quoteIdentifier(f.name)}`]] : generated.has(f.name) ? [[f.name, 'NULL']] : [])))
+    }
     const whenMatched: MatchedClause[] = []
     const whenNotMatched: NotMatchedClause[] = []
     const bySource: BySourceClause[] = []
@@ -147,9 +177,9 @@ export async function runMerge({ lake, catalog }: StatementContext, s: Of<'merge
       const p = clauseParts[i]
       const condition = p.condition === undefined ? undefined : sql[p.condition]
       const assignments = (list?: { column: string; index: number }[]) => Object.fromEntries((list ?? []).map((a) => [targetColumn(a.column, s.targetAlias), sql[a.index]]))
-      if (clause.when === 'matched') whenMatched.push(clause.action === 'delete' ? { condition, delete: true } : { condition, update: clause.set === '*' ? '*' : assignments(p.set) })
+      if (clause.when === 'matched') whenMatched.push(clause.action === 'delete' ? { condition, delete: true } : { condition, update: clause.set === '*' ? starUpdate() : recomputeGenerated(schema, assignments(p.set)) })
       else if (clause.when === 'notMatched') whenNotMatched.push({ condition, insert: clause.columns === '*' ? '*' : assignments(p.values) })
-      else bySource.push(clause.action === 'delete' ? { condition, delete: true } : { condition, update: assignments(p.set) })
+      else bySource.push(clause.action === 'delete' ? { condition, delete: true } : { condition, update: recomputeGenerated(schema, assignments(p.set)) })
     })
     if (!s.schemaEvolution && s.clauses.some((c) => ('set' in c && c.set === '*') || (c.action === 'insert' && c.columns === '*'))) {
       await checkStarColumns(lake, path, sql[sourceIndex], label)
@@ -170,6 +200,7 @@ async function checkStarColumns(lake: LakeEngine, path: string, source: string, 
   const snapshot = await lake.snapshot(path)
   const db = await lake.duckdb()
   const sourceColumns = new Set((await db.describe(`SELECT * FROM (${source})`)).map((c) => c.name.toLowerCase()))
-  const missing = snapshot.schema.fields.filter((f) => !sourceColumns.has(f.name.toLowerCase())).map((f) => f.name)
+  const generated = generatedColumns(snapshot.schema)
+  const missing = snapshot.schema.fields.filter((f) => !sourceColumns.has(f.name.toLowerCase()) && !generated.has(f.name)).map((f) => f.name)
   if (missing.length) throw new DeltaError('SCHEMA_MISMATCH', `MERGE INTO ${label}: UPDATE SET * / INSERT * need every target column in the source, and it lacks ${missing.join(', ')}`)
 }

@@ -183,7 +183,8 @@ async function showCreateTable(context: StatementContext, s: Of<'showCreateTable
   const literal = (text: string) => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`
   const columns = snapshot.schema.fields.map((f) => {
     const comment = f.metadata?.comment as string | undefined
-    return `  ${name(f.name)} ${sparkTypeName(f.type)}${f.nullable ? '' : ' NOT NULL'}${comment === undefined ? '' : ` COMMENT ${literal(comment)}`}`
+    const generated = f.metadata?.['delta.generationExpression']
+    return `  ${name(f.name)} ${sparkTypeName(f.type)}${f.nullable ? '' : ' NOT NULL'}${typeof generated === 'string' ? ` GENERATED ALWAYS AS (${generated})` : ''}${comment === undefined ? '' : ` COMMENT ${literal(comment)}`}`
   })
   const lines = [`CREATE TABLE ${s.table.kind === 'name' ? s.table.name : `delta.\`${snapshot.table}\``} (`, `${columns.join(',\n')})`, 'USING delta']
   if (snapshot.partitionColumns.length) lines.push(`PARTITIONED BY (${snapshot.partitionColumns.map(name).join(', ')})`)
