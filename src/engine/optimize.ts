@@ -15,6 +15,7 @@ import { checkWritable } from '../delta/features'
 import { fileKey } from '../delta/log-replay'
 import { resolveLogPath } from '../delta/paths'
 import { logicalPartitionValues, planScan, type ScanFile } from '../delta/scan'
+import { quoteIdentifier } from '../delta/schema'
 import type { ActiveFile, Snapshot } from '../delta/snapshot'
 import { DEFAULT_TARGET_FILE_SIZE, writeDataFiles } from './data-files'
 import { dropScan, registerScan } from './delta-scan'
@@ -29,6 +30,11 @@ export interface OptimizeOptions {
   snapshot?: Snapshot
   /** The partition predicate that chose the snapshot's files (OPTIMIZE … WHERE), recorded in the commit. */
   predicate?: string
+  /**
+   * ZORDER BY these columns: every file of each partition is rewritten, its rows ordered along a
+   * Z-order curve of the columns (their ranks' bits interleaved), into files of the target size.
+   */
+  zOrderBy?: string[]
 }
 
 export interface OptimizeBin {
@@ -44,6 +50,7 @@ export interface OptimizePlan {
   /** The bins to rewrite, each into one file. Empty: nothing to do. */
   bins: OptimizeBin[]
   predicate?: string
+  zOrderBy?: string[]
 }
 
 export interface OptimizeResult {
@@ -86,9 +93,10 @@ export function planOptimize(snapshot: Snapshot, options: Omit<OptimizeOptions, 
   const targetFileSize = options.targetFileSize ?? tableTargetFileSize(snapshot.metadata.configuration, table) ?? DEFAULT_TARGET_FILE_SIZE
   const minFileSize = options.minFileSize ?? targetFileSize
 
+  const zOrderBy = options.zOrderBy?.length ? zOrderColumns(snapshot, options.zOrderBy) : undefined
   const partitions = new Map<string, OptimizeBin>()
   for (const file of snapshot.files) {
-    if (file.add.size >= minFileSize && !file.add.deletionVector) continue
+    if (!zOrderBy && file.add.size >= minFileSize && !file.add.deletionVector) continue
     const partitionValues = logicalPartitionValues(file.add.partitionValues, snapshot)
     const key = JSON.stringify(snapshot.partitionColumns.map((c) => partitionValues[c]))
     let group = partitions.get(key)
@@ -113,6 +121,10 @@ export function planOptimize(snapshot: Snapshot, options: Omit<OptimizeOptions, 
     }
     close()
   }
+  if (zOrderBy) {
+    // Z-ordering rewrites each partition whole (one bin), even a single file.
+    return { snapshot, targetFileSize, minFileSize, bins: [...partitions.values()], predicate: options.predicate, zOrderBy }
+  }
   return { snapshot, targetFileSize, minFileSize, bins, predicate: options.predicate }
 }
 
@@ -127,7 +139,7 @@ export async function optimize(lake: LakeEngine, table: string, options: Optimiz
   const scanFiles = new Map(planScan(snapshot).files.map((f) => [f.path, f]))
   const added: AddFile[] = []
   try {
-    for (const bin of plan.bins) added.push(...(await rewriteBin(lake, table, snapshot, bin.files.map((f) => scanFiles.get(f.path)!))))
+    for (const bin of plan.bins) added.push(...(await rewriteBin(lake, table, snapshot, bin.files.map((f) => scanFiles.get(f.path)!), plan)))
     return await commitOptimize(lake, table, plan, added)
   } catch (error) {
     // A DeltaError from the write or the commit means nothing was committed: the new files are
@@ -142,24 +154,51 @@ export async function optimize(lake: LakeEngine, table: string, options: Optimiz
 }
 
 /** One bin's live rows (deletion vectors applied, partition values as columns) as one new file. */
-async function rewriteBin(lake: LakeEngine, table: string, snapshot: Snapshot, files: ScanFile[]): Promise<AddFile[]> {
+async function rewriteBin(lake: LakeEngine, table: string, snapshot: Snapshot, files: ScanFile[], plan: OptimizePlan): Promise<AddFile[]> {
   const db = await lake.duckdb()
   const { schema, partitionColumns, columnMapping, version } = snapshot
   const scan = await registerScan(db, lake.io.storage, { table, version, schema, partitionColumns, columnMapping, files })
   try {
     const bytesIn = files.reduce((sum, f) => sum + f.size, 0)
-    return await writeDataFiles(lake, table, scan.sql, {
+    return await writeDataFiles(lake, table, plan.zOrderBy ? zOrdered(scan.sql, plan.zOrderBy) : scan.sql, {
       schema: snapshot.schema,
       partitionColumns: snapshot.partitionColumns,
       configuration: snapshot.metadata.configuration,
-      // The bin is one file: never let the writer roll over to a second one.
-      targetFileSize: Math.max(bytesIn, 1) * 1024,
+      // Compaction makes a bin one file: never let the writer roll over to a second one.
+      targetFileSize: plan.zOrderBy ? plan.targetFileSize : Math.max(bytesIn, 1) * 1024,
       dataChange: false,
       sourceColumns: snapshot.schema.fields.map((f) => f.name),
     })
   } finally {
     await dropScan(db, scan)
   }
+}
+
+/** The Z-order columns as the schema spells them: data columns (not partition columns), each once. */
+function zOrderColumns(snapshot: Snapshot, names: string[]): string[] {
+  const columns = names.map((name) => {
+    const field = snapshot.schema.fields.find((f) => f.name.toLowerCase() === name.toLowerCase())
+    if (!field) throw new DeltaError('INVALID_ARGUMENT', `ZORDER BY ${name}: no such column (columns: ${snapshot.schema.fields.map((f) => f.name).join(', ')})`, { table: snapshot.table })
+    if (snapshot.partitionColumns.includes(field.name)) throw new DeltaError('INVALID_ARGUMENT', `ZORDER BY ${field.name}: it is a partition column, and Z-ordering works within partitions`, { table: snapshot.table })
+    if (typeof field.type !== 'string') throw new DeltaError('INVALID_ARGUMENT', `ZORDER BY ${field.name}: only columns of primitive types can be Z-ordered`, { table: snapshot.table })
+    return field.name
+  })
+  if (new Set(columns).size !== columns.length) throw new DeltaError('INVALID_ARGUMENT', `ZORDER BY names a column twice`, { table: snapshot.table })
+  return columns
+}
+
+/**
+ * The rows of `source` along a Z-order curve: each column's rank (NULLs first) scaled to k bits,
+ * the bits of all columns interleaved into one key (k = 60 / columns, so the key fits a BIGINT).
+ */
+function zOrdered(source: string, columns: string[]): string {
+  const bits = Math.max(1, Math.floor(60 / columns.length))
+  const ranks = columns.map((c, i) => `CAST(floor(percent_rank() OVER (ORDER BY ${quoteIdentifier(c)} NULLS FIRST) * ${2 ** bits - 1}) AS UBIGINT) AS __z${i}`)
+  const terms: string[] = []
+  for (let bit = 0; bit < bits; bit++) {
+    for (let i = 0; i < columns.length; i++) terms.push(`(((__z${i} >> ${bit}) & 1) << ${bit * columns.length + i})`)
+  }
+  return `(SELECT * FROM (SELECT *, ${ranks.join(', ')} FROM ${source}) ORDER BY ${terms.join(' | ')})`
 }
 
 /** Commit a plan's rewrite: remove every file of its bins, add `added`, all with dataChange=false. */
@@ -180,7 +219,7 @@ export async function commitOptimize(lake: LakeEngine, table: string, plan: Opti
     snapshot,
     actions,
     operation: 'OPTIMIZE',
-    operationParameters: { predicate: JSON.stringify(plan.predicate ? [plan.predicate] : []), zOrderBy: '[]' },
+    operationParameters: { predicate: JSON.stringify(plan.predicate ? [plan.predicate] : []), zOrderBy: JSON.stringify(plan.zOrderBy ?? []) },
     operationMetrics: {
       numRemovedFiles: String(removed.length),
       numAddedFiles: String(added.length),

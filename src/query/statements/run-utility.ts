@@ -71,11 +71,10 @@ async function filesInPartitions(lake: LakeEngine, snapshot: Snapshot, predicate
 async function runOptimize(context: StatementContext, s: Of<'optimize'>): Promise<StatementOutput> {
   const { lake, catalog } = context
   const label = tableLabel(s.table)
-  if (s.zorderBy.length) throw new DeltaError('INVALID_ARGUMENT', `OPTIMIZE ${label} ZORDER BY: Z-ordering is not supported yet (OPTIMIZE compacts small files)`)
   const tablePathname = await tablePath(catalog, s.table)
   let snapshot = await lake.snapshot(tablePathname)
   if (s.where) snapshot = { ...snapshot, files: await filesInPartitions(lake, snapshot, s.where.sql, label) }
-  const result = await optimize(lake, tablePathname, { snapshot, predicate: s.where?.text })
+  const result = await optimize(lake, tablePathname, { snapshot, predicate: s.where?.text, zOrderBy: s.zorderBy })
   const metrics = { numFilesAdded: result.filesAdded, numFilesRemoved: result.filesRemoved, filesAddedBytes: result.bytesAdded, filesRemovedBytes: result.bytesRemoved }
   return resultOf([['path', 'VARCHAR'], ['metrics', 'JSON']], [{ path: tablePathname, metrics }], { table: label, path: tablePathname, operation: 'OPTIMIZE', version: result.version })
 }
