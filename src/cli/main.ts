@@ -18,8 +18,13 @@ Usage:
       their items exploded), then a short report. Everything goes to DIR (default
       ./lakehouse-demo); running it again is safe. --broker produces the capture to that Kafka
       first (to empty topics) and ingests from it.
-  lakehouse query [--lake DIR] [--format table|json|csv|markdown] [--stats] "SQL"
-      Run DuckDB SQL over the lake. Tables are zone.table (raw.orders, refined.orders), or any
+  lakehouse query [--lake DIR] [--format table|json|csv|markdown] [--stats] ("SQL" | --file FILE.sql)
+      Run SQL over the lake: one statement or several separated by ';' (each result printed as
+      it comes; the first error stops the run and says line:column). Queries are DuckDB SQL;
+      Spark's writing statements run on the lake's Delta tables: INSERT [OVERWRITE], UPDATE,
+      DELETE, MERGE INTO, TRUNCATE, CREATE [OR REPLACE] TABLE [AS SELECT | LIKE], DROP TABLE,
+      ALTER TABLE, OPTIMIZE [ZORDER BY], VACUUM, RESTORE, SHOW TABLES/TBLPROPERTIES/COLUMNS/
+      CREATE TABLE, DESCRIBE TABLE. Tables are zone.table (raw.orders, refined.orders), or any
       Delta table by path with Spark's syntax: delta.\`/path/to/table\` (relative to --lake).
       Spark's time travel and change feed work: raw.orders VERSION AS OF 3,
       raw.orders TIMESTAMP AS OF '2026-11-24 10:00', table_changes('raw.orders', 2, 5),
@@ -92,6 +97,7 @@ Options:
   --format FORMAT      table (default; fits the terminal, long cells elided in the middle),
                        json (an array of row objects), csv or markdown
   --stats              (query) print files read and skipped per table on stderr
+  --file FILE.sql      (query) run the statements of a .sql file instead of one SQL text
   --limit N            (history) only the newest N commits
   --from V, --to V     (changes) the first and last version or timestamp
   --target-size BYTES  (optimize) the size of the files to write

@@ -108,7 +108,7 @@ test('bash completes commands, options, --format values and table names from the
     return r.stdout.trim().split('\n').filter(Boolean)
   }
   assert.deepEqual(complete('lakehouse hi'), ['history'])
-  assert.deepEqual(complete('lakehouse query --f'), ['--format'])
+  assert.deepEqual(complete('lakehouse query --f'), ['--format', '--file'])
   assert.deepEqual(complete('lakehouse query --format m'), ['markdown'])
   assert.deepEqual(complete('lakehouse history raw.'), ['raw.orders'])
   assert.deepEqual(complete(`lakehouse history --lake ${path.join(home, 'other')} r`), ['raw.events'])
