@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import * as path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { dropScan, type LakeEngine } from '../../src/engine'
 import { readCommits } from './delta-log'
 
@@ -93,7 +94,8 @@ export async function checkTableAgainstProtocol(lake: LakeEngine, table: string)
         })
         assert.deepEqual(Object.keys(add.partitionValues).sort(), keys.sort(), `${where}: add.partitionValues has the partition columns`)
         assert.equal(typeof JSON.parse(add.stats).numRecords, 'number', `${where}: add.stats.numRecords`)
-        assert.ok(existsSync(path.join(table, decodeURIComponent(add.path))), `${where}: ${add.path} exists`)
+        const file = add.path.startsWith('file:') ? fileURLToPath(add.path) : path.join(table, decodeURIComponent(add.path))
+        assert.ok(existsSync(file), `${where}: ${add.path} exists`)
       }
       if ('remove' in action) {
         for (const field of ['path', 'deletionTimestamp', 'dataChange']) assert.ok(field in action.remove, `${where}: remove.${field}`)

@@ -58,6 +58,8 @@ export type Statement =
   | {
       kind: 'createTable'; table: TableName; orReplace: boolean; ifNotExists: boolean; columns?: ColumnDefinition[]
       partitionedBy: string[]; properties: Record<string, string>; comment?: string; asSelect?: SqlPart; like?: TableName
+      /** SHALLOW CLONE: the new table's files are the source's (by absolute path). */
+      shallowCloneOf?: TableName
     }
   | { kind: 'dropTable'; table: TableName; ifExists: boolean }
   | { kind: 'addColumns'; table: TableName; columns: ColumnDefinition[] }

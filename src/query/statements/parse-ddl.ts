@@ -95,6 +95,10 @@ export function parseCreate(c: Cursor): Statement {
   const statement: Extract<Statement, { kind: 'createTable' }> = { kind: 'createTable', table, orReplace, ifNotExists, partitionedBy: [], properties: {} }
   if (c.accept('LIKE')) {
     statement.like = c.tableName(true)
+  } else if (c.accept('SHALLOW', 'CLONE')) {
+    statement.shallowCloneOf = c.tableName(true)
+  } else if (c.isAt('DEEP') || c.isAt('CLONE')) {
+    throw c.error('only SHALLOW CLONE is supported (a deep clone: CREATE TABLE … AS SELECT * FROM the source)')
   } else if (c.isAt('(')) statement.columns = columnDefinitions(c)
   for (;;) {
     if (c.accept('USING')) {
@@ -111,7 +115,10 @@ export function parseCreate(c: Cursor): Statement {
     statement.asSelect = c.rest('a query')
   }
   if (ifNotExists && orReplace) throw new SqlSyntaxError('CREATE OR REPLACE and IF NOT EXISTS exclude each other', table.offset)
-  if (!statement.columns && !statement.asSelect && !statement.like) throw c.error('expected (columns), AS SELECT … or LIKE')
+  if (statement.shallowCloneOf && (statement.asSelect || statement.partitionedBy.length || statement.comment !== undefined)) {
+    throw new SqlSyntaxError('SHALLOW CLONE takes the source\'s definition: only TBLPROPERTIES may be added', table.offset)
+  }
+  if (!statement.columns && !statement.asSelect && !statement.like && !statement.shallowCloneOf) throw c.error('expected (columns), AS SELECT …, LIKE or SHALLOW CLONE')
   return end(c, statement)
 }
 

@@ -4,6 +4,7 @@
  * features go up only as far as the table needs (change data feed, CHECK constraints).
  */
 import { rm } from 'node:fs/promises'
+import { pathToFileURL } from 'node:url'
 import type { Action, Metadata, Protocol } from '../../delta/actions'
 import { commit } from '../../delta/commit'
 import { DeltaError, isDeltaError } from '../../delta/errors'
@@ -12,7 +13,9 @@ import { enableNameMapping, protocolWithColumnMapping, withSchema as metadataWit
 import { columnMappingMode, duckdbType, parseSchema, quoteIdentifier, type StructField, type StructType } from '../../delta/schema'
 import type { Snapshot } from '../../delta/snapshot'
 import { appendQuery, createTable, dropScan, type LakeEngine } from '../../engine'
+import { newTableActions } from '../../engine/delta-writer'
 import { atLeast, replaceTable } from '../../engine/replace-table'
+import type { LakeCatalog } from '../catalog'
 import type { ColumnDefinition, Statement } from './ast'
 import { withEmbedded } from './embedded'
 import { resultOf, type StatementOutput } from './output'
@@ -77,6 +80,7 @@ export async function runCreateTable({ lake, catalog }: StatementContext, s: Of<
   if (existing && s.ifNotExists) return resultOf([], [])
   if (existing && !s.orReplace) throw new DeltaError('TABLE_EXISTS', `table ${label} already exists (use CREATE OR REPLACE TABLE or IF NOT EXISTS)`, { table: path })
   checkProperties(s.properties, label)
+  if (s.shallowCloneOf) return shallowClone(lake, catalog, s, path, label, existing)
   let schema: StructType | undefined
   let properties = s.properties
   let description = s.comment
@@ -113,6 +117,44 @@ export async function runCreateTable({ lake, catalog }: StatementContext, s: Of<
   }
   const result = await createTable(lake, path, { schema: schema!, partitionColumns: partitions, properties, description }, parameters)
   return done('CREATE TABLE', result.version)
+}
+
+/**
+ * CREATE [OR REPLACE] TABLE t SHALLOW CLONE source: one commit whose adds name the source's files
+ * by absolute file: URI (nothing copied), with the source's schema, partitioning and properties.
+ * As in Delta, a VACUUM of the source can delete files the clone still uses.
+ */
+async function shallowClone(
+  lake: LakeEngine, catalog: LakeCatalog, s: Of<'createTable'>, path: string, label: string, existing: Snapshot | undefined,
+): Promise<StatementOutput> {
+  const from = s.shallowCloneOf!
+  const sourcePath = await tablePath(catalog, from)
+  if (sourcePath === path) throw new DeltaError('INVALID_ARGUMENT', `${label}: a table cannot be cloned onto itself`)
+  const source = await lake.snapshot(sourcePath, { version: from.version, timestamp: from.timestamp })
+  const configuration = { ...source.metadata.configuration, ...s.properties }
+  const now = Date.now()
+  const actions: Action[] = []
+  const created = newTableActions(path, { schema: source.schema, partitionColumns: source.partitionColumns, properties: configuration, description: source.metadata.description ?? undefined })
+  const protocol = atLeast(existing?.protocol ?? (created[0] as { protocol: Protocol }).protocol, source.protocol)
+  actions.push({ protocol }, { metaData: { ...source.metadata, id: existing?.metadata.id ?? (created[1] as { metaData: Metadata }).metaData.id, configuration, createdTime: now } })
+  for (const { add } of existing?.files ?? []) {
+    actions.push({ remove: { path: add.path, deletionTimestamp: now, dataChange: true, extendedFileMetadata: true, partitionValues: add.partitionValues, size: add.size, stats: add.stats, deletionVector: add.deletionVector } })
+  }
+  for (const file of source.files) {
+    const dv = file.add.deletionVector
+    if (dv && dv.storageType === 'u') throw new DeltaError('UNSUPPORTED_WRITER_FEATURE', `${label}: the source's deletion vectors live beside its files; cloning them is not supported`)
+    actions.push({ add: { ...file.add, path: pathToFileURL(file.path).href, dataChange: true, modificationTime: file.add.modificationTime } })
+  }
+  const size = source.files.reduce((sum, f) => sum + f.add.size, 0)
+  const result = await commit(lake.io, {
+    table: path, snapshot: existing, actions, operation: 'CLONE',
+    operationParameters: { source: tableLabel(from), sourceVersion: String(source.version), isShallow: 'true' },
+    operationMetrics: { sourceTableSize: String(size), sourceNumOfFiles: String(source.files.length), numRemovedFiles: String(existing?.files.length ?? 0), numCopiedFiles: '0', copiedFilesSize: '0' },
+    readSet: existing ? { files: new Set(), readData: true, appIds: new Set() } : undefined,
+  })
+  return resultOf([['source_table_size', 'BIGINT'], ['source_num_of_files', 'BIGINT'], ['num_removed_files', 'BIGINT'], ['num_copied_files', 'BIGINT']],
+    [{ source_table_size: size, source_num_of_files: source.files.length, num_removed_files: existing?.files.length ?? 0, num_copied_files: 0 }],
+    { table: label, path, operation: 'CLONE', version: result.version })
 }
 
 /** Each GENERATED ALWAYS AS expression must bind over the table's other columns and cast to its column's type. */
