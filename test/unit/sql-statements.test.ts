@@ -114,7 +114,9 @@ test('CREATE TABLE: columns with NOT NULL, COMMENT and nested types, PARTITIONED
   assert.deepEqual([ctas.orReplace, ctas.asSelect?.sql, ctas.partitionedBy], [true, 'SELECT * FROM raw.x', ['d']])
   const like = parse('CREATE TABLE gold.u LIKE gold.t') as Extract<Statement, { kind: 'createTable' }>
   assert.equal(like.like?.name, 'gold.t')
-  refused('CREATE TABLE gold.t', /expected \(columns\), AS SELECT … or LIKE/)
+  refused('CREATE TABLE gold.t', /expected \(columns\), AS SELECT …, LIKE or SHALLOW CLONE/)
+  assert.equal((parse('CREATE TABLE dev.t SHALLOW CLONE prod.t@v2') as Extract<Statement, { kind: 'createTable' }>).shallowCloneOf?.version, 2)
+  refused('CREATE TABLE dev.t DEEP CLONE prod.t', /only SHALLOW CLONE is supported/)
   refused("CREATE TABLE gold.t (a INT) LOCATION '/x'", /LOCATION is not supported/)
   refused('CREATE TABLE gold.t (a INT) USING parquet', /USING parquet: the lake's tables are Delta tables/)
   refused('CREATE OR REPLACE TABLE IF NOT EXISTS gold.t (a INT)', /exclude each other/)
