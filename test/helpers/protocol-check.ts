@@ -88,7 +88,7 @@ export async function checkTableAgainstProtocol(lake: LakeEngine, table: string)
         // Keyed by physical names under column mapping (PROTOCOL.md, "Column Mapping").
         const mapped = (metadata.configuration['delta.columnMapping.mode'] ?? 'none') !== 'none'
         const fields = JSON.parse(metadata.schemaString).fields as { name: string; metadata: Record<string, unknown> }[]
-        const keys = metadata.partitionColumns.map((c) => {
+        const keys: string[] = metadata.partitionColumns.map((c) => {
           const field = fields.find((f) => f.name === c)!
           return mapped ? String(field.metadata['delta.columnMapping.physicalName']) : c
         })
