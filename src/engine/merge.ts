@@ -87,7 +87,9 @@ export async function merge(lake: LakeEngine, table: string, sourceSql: string, 
       },
       operationMetrics: { numSourceRows: String(sourceRows) },
       files,
-      checkSingleMatch: true,
+      // As in Delta, a MERGE whose only matched clause is an unconditional DELETE may match a
+      // target row with several source rows (the row is deleted once).
+      checkSingleMatch: matched.length === 1 && 'delete' in matched[0] && !matched[0].condition ? 'dedupe-deletes' : true,
       txn: options.txn,
       schema,
       changesSql: (target) => changesSelect(schema, target, source, sourceColumns, options.on, { matched, notMatched, bySource }, aliases, table),

@@ -35,7 +35,7 @@ export interface RewritePlan {
   /** The per-row SELECT, given the target relation's SQL. */
   changesSql: (target: string) => string
   /** MERGE: a target row may be changed by at most one source row. */
-  checkSingleMatch?: boolean
+  checkSingleMatch?: boolean | 'dedupe-deletes'
   txn?: Txn
   /** Extra commit metrics (e.g. MERGE's numSourceRows). */
   operationMetrics?: Record<string, string>
@@ -103,7 +103,9 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
   })
   try {
     await db.run(`CREATE TEMP TABLE ${changes} AS ${plan.changesSql(target.sql)}`)
-    if (plan.checkSingleMatch) await checkSingleMatch(lake, changes, table)
+    if (plan.checkSingleMatch === 'dedupe-deletes') {
+      await db.run(`DELETE FROM ${changes} WHERE __action = 'delete' AND rowid NOT IN (SELECT min(rowid) FROM ${changes} WHERE __action = 'delete' GROUP BY __file, __row)`)
+    } else if (plan.checkSingleMatch) await checkSingleMatch(lake, changes, table)
     await db.run(`UPDATE ${changes} SET __action = 'noop' WHERE __action = 'update' AND struct_pack(${columns.map((c) => `${c} := ${c}`).join(', ')}) IS NOT DISTINCT FROM __old`)
     const counts = new Map((await db.rows(`SELECT __action AS action, count(*) AS n FROM ${changes} GROUP BY 1`)).map((r) => [String(r.action), Number(r.n)]))
     await db.run(`CREATE TEMP TABLE ${rewritten} AS SELECT DISTINCT __file FROM ${changes} WHERE __action IN ('update', 'delete')`)
