@@ -77,6 +77,8 @@ export interface OpenPanel {
   postToPanel(message: unknown): Promise<void>
   /** Reloads the page as VS Code does when a hidden panel is shown again: same handler, saved state kept. */
   reload(): Promise<void>
+  /** Holds the page's messages to the host (a busy host) until the returned function is called. */
+  holdHost(): () => void
   close(): Promise<void>
 }
 
@@ -101,6 +103,7 @@ export async function openPanel(
   let delivery = Promise.resolve()
   let readyCount = 0
   let onReady: (() => void) | undefined
+  let held: Promise<void> | undefined
 
   page.on('console', (message) => {
     if (message.type() === 'error') consoleErrors.push(message.text())
@@ -120,6 +123,7 @@ export async function openPanel(
       readyCount++
       onReady?.()
     }
+    await held
     await handler.receive(message)
   })
   await page.exposeBinding('__lakehouseSaveState', (_source, state: unknown) => {
@@ -152,6 +156,14 @@ export async function openPanel(
       await page.evaluate((m) => window.postMessage(m, '*'), message)
     },
     reload: load,
+    holdHost() {
+      let release!: () => void
+      held = new Promise<void>((resolve) => (release = resolve))
+      return () => {
+        held = undefined
+        release()
+      }
+    },
     async close() {
       await page.close()
       await handler.dispose()

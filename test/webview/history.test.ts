@@ -103,7 +103,16 @@ test('Changes opens one commit against its parent; two ticked versions open the 
 })
 
 test('a reloaded panel keeps its ticks and open details; a malformed request is rejected', async () => {
+  const versions = await panel.page.locator('tr[data-version]').count()
+  // Shown again while the host is busy: the commits are back from the panel's state, not from the host.
+  const release = panel.holdHost()
+  const started = performance.now()
   await panel.reload()
+  await panel.page.waitForSelector('tr[data-version]')
+  console.log(`# restore history: ${Math.round(performance.now() - started)} ms to the commits, the host not answering`)
+  assert.equal(await panel.page.locator('tr[data-version]').count(), versions)
+  assert.equal(panel.toPanel.filter((m) => (m as { type: string }).type === 'history').length, 1, 'the host sent the history once, before the reload')
+  release()
   await panel.page.waitForSelector('#details-1')
   assert.equal(await panel.page.locator('tr.selected').count(), 2)
   await panel.page.evaluate(() => (window as unknown as { __lakehouseToHost(m: unknown): Promise<void> }).__lakehouseToHost({ type: 'queryVersion', version: '1; DROP TABLE x' }))

@@ -17,7 +17,7 @@ import { array, count, jsonValue, object, optional, record, type Infer } from '.
 const savedState = object({ restore: optional(record(jsonValue)), selected: optional(array(count)), expanded: optional(array(count)) })
 type SavedState = Infer<typeof savedState>
 
-const host = connectToHost<HistoryToHost, HistoryToPanel, SavedState>('history', historyToPanel, savedState)
+const host = connectToHost<HistoryToHost, HistoryToPanel, SavedState>('history', historyToPanel, savedState, { replay: ['history'] })
 const app = byId('app')
 let state: SavedState = host.savedState ?? {}
 const selected = new Set(state.selected ?? [])

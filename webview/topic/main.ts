@@ -36,7 +36,7 @@ type Topic = Extract<TopicToPanel, { type: 'topic' }>
 type Message = Extract<TopicToPanel, { type: 'message' }>
 type Field = HTMLElement & { value: string }
 
-const host = connectToHost<TopicToHost, TopicToPanel, SavedState>('topic', topicToPanel, savedState)
+const host = connectToHost<TopicToHost, TopicToPanel, SavedState>('topic', topicToPanel, savedState, { replay: ['topic'] })
 const app = byId('app')
 let state: SavedState = host.savedState ?? {}
 let filters: MessageFilters = { ...(state.filters ?? {}) }
