@@ -335,6 +335,9 @@ test('cancel stops a long query and the panel stays usable', async () => {
   await page.locator('#cancel').click()
   await page.getByRole('status').filter({ hasText: 'Cancelled' }).waitFor()
   assert.equal(await page.locator('#run').evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), false)
+  // The grid still shows the previous result: said so, not passed off as this query's.
+  assert.match((await page.locator('#stale').textContent())!, /^Previous result \(the last run was cancelled\): 5 rows/)
+  assert.equal(await page.locator('.grid-container.stale').count(), 1)
 })
 
 test('a hidden and shown panel gets its SQL, result, order and scroll position back', async () => {
@@ -342,6 +345,8 @@ test('a hidden and shown panel gets its SQL, result, order and scroll position b
   await page.locator('#sql').evaluate((el) => ((el as HTMLElement & { value: string }).value = 'SELECT id FROM raw.events'))
   await page.locator('#run').click()
   await page.getByRole('status').filter({ hasText: '1,000,000 rows' }).waitFor()
+  assert.equal(await page.locator('#stale').isHidden(), true)
+  assert.equal(await page.locator('.grid-container.stale').count(), 0)
   await page.getByRole('columnheader', { name: /^id/ }).getByRole('button').click()
   await page.$eval('.grid', (grid) => (grid.scrollTop = 220_000))
   await until(() => ((panel.state() as { firstRow?: number }).firstRow ?? 0) > 1000)

@@ -130,7 +130,17 @@ function resultSummary(info: ResultInfo): string {
   return [...writes, `${formatCount(info.rowCount)} row${info.rowCount === 1 ? '' : 's'}`, formatDuration(info.elapsedMs), ...tables].join(' · ')
 }
 
+/** The result on screen is not the answer to the SQL last run: said over the grid, and dimmed. */
+function markStale(why: string): void {
+  if (!result) return
+  grid.root.classList.add('stale')
+  view.stale.hidden = false
+  view.stale.textContent = `Previous result (${why}): ${resultSummary(result)}`
+}
+
 function showResult(info: ResultInfo): void {
+  grid.root.classList.remove('stale')
+  view.stale.hidden = true
   const restoring = state.resultId === info.id
   // Painted from the cache already: the grid keeps its rows and asks for the others as usual.
   const painted = paintedFromCache && result?.id === info.id
@@ -266,6 +276,7 @@ host.listen((message) => {
       return showResult(message.info)
     case 'cancelled':
       setRunning(false)
+      markStale('the last run was cancelled')
       return setStatus('Cancelled')
     case 'page': {
       const request = requests.get(message.requestId)
@@ -303,6 +314,7 @@ host.listen((message) => {
       } else if (running) {
         setRunning(false)
         setStatus('Failed')
+        markStale('the last run failed')
       }
       return showError(message.message)
     }

@@ -27,6 +27,8 @@ export interface QueryView {
   chartKind: Select
   chartArea: HTMLElement
   error: HTMLElement
+  /** Over a result that is not the answer to the last run (it failed or was cancelled). */
+  stale: HTMLElement
 }
 
 const button = (id: string, label: string, title: string, secondary = true): Button =>
@@ -54,6 +56,7 @@ export function buildQueryView(app: HTMLElement): QueryView {
     chartKind: select('chart-kind', 'Chart type', [['bar', 'Bar'], ['line', 'Line']]),
     chartArea: h('div', { class: 'chart-area' }),
     error: h('div', { id: 'error', class: 'error', role: 'alert', hidden: true }),
+    stale: h('div', { id: 'stale', class: 'stale-note', hidden: true }),
   }
   view.cancel.disabled = true
   for (const b of [view.exportButton, view.copyCell, view.copyRows, view.chartToggle]) b.disabled = true
@@ -68,6 +71,7 @@ export function buildQueryView(app: HTMLElement): QueryView {
         view.run, view.cancel, view.status, h('span', { class: 'spacer' }), view.lake,
         view.copyCell, view.copyRows, view.chartToggle, view.format, view.exportButton)),
     view.error,
+    view.stale,
     view.results,
     view.chart,
   )
