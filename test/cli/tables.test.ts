@@ -56,7 +56,7 @@ test('without arguments or with --help, lakehouse prints the usage of every comm
     const { code, stdout } = lakehouse(...args)
     assert.equal(code, 0)
     for (const usage of [
-      /lakehouse query \[--lake DIR\] \[--format table\|json\|csv\|markdown\] \[--stats\] "SQL"/,
+      /lakehouse query \[--lake DIR\] \[--format table\|json\|csv\|markdown\] \[--stats\] \("SQL" \| --file FILE\.sql\)/,
       /lakehouse tables \[--lake DIR\] \[--format table\|json\|csv\|markdown\]/,
       /lakehouse history \[--lake DIR\] \[--limit N\] \[--format table\|json\|csv\|markdown\] TABLE/,
       /lakehouse changes \[--lake DIR\] --from V \[--to V\] \[--format table\|json\|csv\|markdown\] TABLE/,
