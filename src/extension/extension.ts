@@ -11,6 +11,7 @@ import { Log } from './log'
 import { registerPanelsLazily } from './panel-loader'
 import type { PanelDeps } from './panels'
 import { createServices, type Services } from './services'
+import { registerSqlLanguage } from './sql/sql-language'
 import { registerStatusBar } from './status-bar'
 import { KafkaTreeProvider } from './views/kafka-tree'
 import { LakeTreeProvider } from './views/lake-tree'
@@ -39,6 +40,7 @@ export function activate(context: vscode.ExtensionContext): void {
     },
   })
   registerStatusBar(services)
+  registerSqlLanguage(services)
   registerPanelsLazily(context, panelDeps(services), log)
 
   const version = (context.extension.packageJSON as { version?: string }).version
