@@ -91,10 +91,13 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     await treeRow(page, 'Lake', /orders\s*15 rows · [\d.]+ (B|KB) · v1 · CDF/).waitFor()
     await treeRow(page, 'Lake', /customers\s*4 rows · .* · v0$/).waitFor()
     await treeRow(page, 'Lake', /^refined/).waitFor()
-    // A table expands into its versions, newest first.
-    await treeRow(page, 'Lake', /^orders/).click()
+    // A table expands into its columns (Delta types) and versions, newest first.
+    await treeRow(page, 'Lake', /^orders/).locator('.monaco-tl-twistie').click()
     await treeRow(page, 'Lake', /^v1\s*WRITE/).waitFor()
     await treeRow(page, 'Lake', /^v0\s*WRITE/).waitFor()
+    await treeRow(page, 'Lake', /^Columns\s*3 columns/).locator('.monaco-tl-twistie').click()
+    await treeRow(page, 'Lake', /^amount\s*double$/).waitFor()
+    await treeRow(page, 'Lake', /^id\s*long$/).waitFor()
     await screenshot(page, 'lake-view')
   })
 
@@ -117,6 +120,78 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     await webview(page).getByText(QUERY_MARKER).first().waitFor({ timeout: 60_000 })
     await screenshot(page, 'query-panel')
     assert.match(lakehouseLog(), /query\.open \{"lake":".*lake","chars":\d+\}/)
+  })
+
+  test('query tabs are named by their table or query, and Query Table reuses a table\'s tab', async () => {
+    await page.locator('.tab', { hasText: /^Query: SELECT 'e2e-orders-' \|\| count/ }).first().waitFor({ timeout: 15_000 })
+    for (let i = 0; i < 2; i++) {
+      await runCommand(page, 'Lakehouse: Query Table')
+      await pick(page, 'raw.orders')
+      await page.locator('.tab.active', { hasText: /^raw\.orders/ }).waitFor({ timeout: 30_000 })
+    }
+    assert.equal(await page.locator('.tab', { hasText: /^raw\.orders/ }).count(), 1, 'one tab for raw.orders')
+    await webview(page).locator('.grid-row[aria-rowindex="2"]:not(.loading)').waitFor({ timeout: 60_000 })
+    await screenshot(page, 'query-tabs')
+  })
+
+  test('the grid by keyboard alone inside VS Code: arrows, End, Enter opens the value, Ctrl+A selects the grid, Ctrl+F finds in the result', async () => {
+    const frame = webview(page)
+    await frame.locator('.grid-row[aria-rowindex="2"] .grid-cell').first().click()
+    await page.keyboard.press('End')
+    await page.keyboard.press('ArrowDown')
+    await frame.locator('.grid-row[aria-rowindex="3"] .grid-cell.active[data-column="2"]').waitFor()
+    await page.keyboard.press('Enter')
+    await frame.locator('#grid-viewer .viewer-value').waitFor()
+    assert.equal(await frame.locator('#grid-viewer h2').textContent(), 'amount, row 2')
+    await page.keyboard.press('Escape')
+    await frame.locator('#grid-viewer').waitFor({ state: 'detached' })
+    await page.keyboard.press('Control+a')
+    await frame.locator('.grid-cell.in-range').first().waitFor()
+    // VS Code's own find widget stays closed: the grid's find searches the whole result.
+    await page.keyboard.press('Control+f')
+    await frame.locator('#grid-find-input').waitFor()
+    await page.keyboard.type('c9')
+    await page.keyboard.press('Enter')
+    await frame.locator('#grid-find-status', { hasText: /^1 of 5 rows$/ }).waitFor({ timeout: 30_000 })
+    assert.equal(await page.locator('.simple-find-part-wrapper.visible').count(), 0, "VS Code's webview find widget did not open")
+    await page.keyboard.press('Escape')
+    await screenshot(page, 'grid-keyboard')
+  })
+
+  test('a .sql file: completion of a zone\'s tables, hover with Delta types, an unknown table marked with a fix', async () => {
+    await openFile(page, 'complete.sql')
+    await page.locator('.monaco-editor .view-lines').first().click()
+    await page.keyboard.press('Control+End')
+    await page.keyboard.press('Control+Space')
+    const suggestions = page.locator('.suggest-widget .monaco-list-row')
+    await suggestions.filter({ hasText: 'orders' }).first().waitFor({ timeout: 30_000 })
+    const labels = await suggestions.allInnerTexts()
+    assert.ok(!labels.some((l) => /customers/.test(l)), `only raw's tables: ${labels.join(' | ')}`)
+    await screenshot(page, 'sql-completion')
+    await page.keyboard.press('Enter')
+    await page.locator('.monaco-editor .view-lines', { hasText: 'SELECT * FROM raw.orders' }).first().waitFor()
+    await openFile(page, 'typo.sql')
+    await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 30_000 })
+    await page.keyboard.press('Control+Shift+M')
+    await page.locator('.markers-panel .monaco-list-row', { hasText: 'No table raw.ordrs in the lake. Did you mean raw.orders?' }).first().waitFor({ timeout: 15_000 })
+    await screenshot(page, 'sql-diagnostics')
+    await page.keyboard.press('Control+Shift+M')
+    // The CodeLens of each statement runs it.
+    await page.locator('.codelens-decoration a', { hasText: 'Run statement' }).nth(1).click()
+    await page.locator('.tab.active', { hasText: /^refined\.customers/ }).waitFor({ timeout: 30_000 })
+    await webview(page).getByText('name 3').first().waitFor({ timeout: 60_000 })
+  })
+
+  test('the topic panel previews what the flow writes: the raw row with its Kafka columns, through the flow', async () => {
+    await treeRow(page, 'Pipelines', /^events\s/).click({ button: 'right' })
+    await page.locator('.monaco-menu .action-label', { hasText: 'Preview Source' }).first().click()
+    const frame = webview(page)
+    await frame.locator('#messages tbody tr').first().click({ timeout: 60_000 })
+    await frame.locator('#flattened-rows table').waitFor({ timeout: 60_000 })
+    assert.match((await frame.locator('#flattened .preview-caption').first().textContent())!, /^Written to refined\.events \(flow events_refined\):/)
+    const headers = await frame.locator('#flattened-rows th > span:first-child').allTextContents()
+    for (const name of ['id', 'kind', 'at', '_topic', '_partition', '_offset', '_key']) assert.ok(headers.includes(name), `${name} in ${headers.join(', ')}`)
+    await screenshot(page, 'topic-preview')
   })
 
   /** Every theme VS Code ships a variant of, ending on the default (the other tests' screenshots). */

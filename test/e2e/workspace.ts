@@ -58,4 +58,7 @@ export async function buildWorkspace(dir: string): Promise<void> {
 `)
   mkdirSync(path.join(dir, 'queries'), { recursive: true })
   writeFileSync(path.join(dir, 'queries', 'orders.sql'), `SELECT 'e2e-orders-' || count(*) AS marker FROM raw.orders\n`)
+  // For the .sql editor: completion after "raw.", and a table name with a typo.
+  writeFileSync(path.join(dir, 'queries', 'complete.sql'), 'SELECT * FROM raw.')
+  writeFileSync(path.join(dir, 'queries', 'typo.sql'), `SELECT count(*) FROM raw.ordrs;\nSELECT * FROM refined.customers;\n`)
 }

@@ -25,7 +25,7 @@ test('rows (less deleted ones), size, version, files and change data feed come f
   assert.equal(facts.files, 2)
   assert.equal(facts.changeDataFeed, true)
   assert.ok(facts.bytes > 0)
-  assert.deepEqual(facts.columns, [{ name: 'id', type: 'long' }, { name: 'shop', type: 'long' }])
+  assert.deepEqual(facts.columns, [{ name: 'id', type: 'long', nullable: true }, { name: 'shop', type: 'long', nullable: true }])
   await deleteRows(lake, table, 'id < 3')
   facts = await tableFacts(lake, table)
   assert.equal(facts.version, 2)

@@ -6,7 +6,7 @@ import * as vscode from 'vscode'
 import type { Services } from '../services'
 import { addTopicAsSource, inferTopicSchema, previewSource, previewTopic } from './kafka-commands'
 import { optimizeTable, queryTable, queryVersion, showChanges, showHistory, vacuumTable } from './lake-commands'
-import { newPipeline, openPipelineFile, startAll, startJob, startPipeline, stopAll, stopJob, stopPipeline } from './pipeline-commands'
+import { goToJobDefinition, newPipeline, openJobTable, openPipelineFile, startAll, startJob, startPipeline, stopAll, stopJob, stopPipeline } from './pipeline-commands'
 import { runQueryCommand } from './query-commands'
 import { setKafkaPassword, setSchemaRegistryCredentials } from './secret-commands'
 
@@ -36,6 +36,8 @@ const COMMANDS: Record<string, [string, Handler]> = {
   'lakehouse.startAll': ['Start all pipelines', startAll],
   'lakehouse.stopAll': ['Stop all pipelines', stopAll],
   'lakehouse.openPipelineFile': ['Open pipeline file', openPipelineFile],
+  'lakehouse.goToJobDefinition': ['Go to definition', goToJobDefinition],
+  'lakehouse.openJobTable': ['Open table', openJobTable],
   'lakehouse.newPipeline': ['New pipeline', newPipeline],
   'lakehouse.runQuery': ['Run query', runQueryCommand],
   'lakehouse.setKafkaPassword': ['Set Kafka password', setKafkaPassword],

@@ -8,12 +8,14 @@ import * as vscode from 'vscode'
 import type { Pipeline } from '../../pipeline/pipeline-file'
 import { loadKafkaBrowse } from '../lazy'
 import { openAtJsonPath } from '../notify'
+import { splitJobId } from '../pipelines/events'
 import { jobsOf } from '../pipelines/service'
 import { commentPlaces, newPipelineText, sourceNameFor } from '../scaffold'
 import type { Services } from '../services'
 import type { PipelineNode } from '../views/pipelines-tree'
 import { pickFormat } from './kafka-commands'
 import { pickJob, pickPipeline } from './pickers'
+import { openQuery, rowLimit } from './query-commands'
 
 type JobNode = Extract<PipelineNode, { kind: 'job' }>
 type FileNode = Extract<PipelineNode, { kind: 'pipeline' }>
@@ -142,4 +144,29 @@ async function newPipelineUri(folder: vscode.Uri, base: string): Promise<vscode.
     return undefined
   }
   return uri
+}
+
+/** Opens the pipeline file at the job's own entry (`$.sources[i]` or `$.flows[i]`). */
+export async function goToJobDefinition(_services: Services, node?: JobNode): Promise<void> {
+  const job = node ?? fromViewOnly()
+  if (!job) return
+  const { kind, name } = splitJobId(job.job)
+  const index = kind === 'source' ? job.pipeline.sources.findIndex((s) => s.name === name) : (job.pipeline.flows ?? []).findIndex((f) => f.name === name)
+  await openAtJsonPath(job.uri, index < 0 ? '$' : `$.${kind === 'source' ? 'sources' : 'flows'}[${index}]`)
+}
+
+/** Opens the table the job writes (a source's raw table, a flow's target) in the query panel. */
+export async function openJobTable(services: Services, node?: JobNode): Promise<void> {
+  const job = node ?? fromViewOnly()
+  if (!job) return
+  const { kind, name } = splitJobId(job.job)
+  const table = kind === 'source' ? job.pipeline.sources.find((s) => s.name === name)?.table : job.pipeline.flows?.find((f) => f.name === name)?.to
+  if (!table) return
+  const part = (p: string) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? p : `"${p}"`)
+  await openQuery(services, { sql: `SELECT * FROM ${table.split('.').map(part).join('.')} LIMIT ${rowLimit()}`, lake: job.pipeline.lakeDir, run: true })
+}
+
+function fromViewOnly(): undefined {
+  void vscode.window.showInformationMessage('Choose a source or flow in the Pipelines view.')
+  return undefined
 }

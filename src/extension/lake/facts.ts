@@ -6,6 +6,7 @@
 import * as path from 'node:path'
 import { isChangeDataFeedEnabled } from '../../delta/features'
 import { readHistory, type HistoryEntry } from '../../delta/history'
+import { describeType } from '../../delta/schema'
 import type { Snapshot } from '../../delta/snapshot'
 import type { LakeEngine } from '../../engine'
 import type { TableFacts } from '../format'
@@ -13,7 +14,8 @@ import type { TableFacts } from '../format'
 export interface TableDetails extends TableFacts {
   partitionColumns: string[]
   lastCommitAt: number
-  columns: { name: string; type: string }[]
+  /** Delta's type names (`long`, `decimal(12,2)`, `struct<…>`), as Databricks shows them. */
+  columns: { name: string; type: string; nullable: boolean; comment?: string }[]
 }
 
 /** numRecords of a file minus its deleted rows; undefined when the writer recorded no statistics. */
@@ -45,7 +47,10 @@ export function factsOf(snapshot: Snapshot): TableDetails {
     changeDataFeed: isChangeDataFeedEnabled(snapshot.metadata),
     partitionColumns: snapshot.partitionColumns,
     lastCommitAt: snapshot.timestamp,
-    columns: snapshot.schema.fields.map((f) => ({ name: f.name, type: typeof f.type === 'string' ? f.type : f.type.type })),
+    columns: snapshot.schema.fields.map((f) => ({
+      name: f.name, type: describeType(f.type), nullable: f.nullable,
+      ...(typeof f.metadata?.comment === 'string' ? { comment: f.metadata.comment } : {}),
+    })),
   }
 }
 

@@ -1,15 +1,17 @@
 /**
- * The Lake view: lakes → zones → tables (rows, size, version, change data feed) → versions. Read
- * from the Delta logs in the extension host (small reads, no DuckDB); a table that cannot be read
- * shows why instead of hiding the others. Actions on tables and versions are commands (see
- * commands/lake-commands.ts) that the context menus offer by `contextValue`.
+ * The Lake view: lakes → zones → tables (rows, size, version, change data feed) → their columns
+ * (name, Delta type, nullability, partitioning, comment) and versions. Read from the Delta logs in
+ * the extension host (small reads, no DuckDB); a table that cannot be read shows why instead of
+ * hiding the others. A click on a table opens it in the query panel; the other actions are
+ * commands (see commands/lake-commands.ts) that the context menus offer by `contextValue`. A
+ * flow's internal tables (its document state) are left out unless lakehouse.lake.showInternalTables.
  */
 import * as vscode from 'vscode'
 import type { HistoryEntry } from '../../delta/history'
 import type { TableEntry } from '../../query/catalog'
 import { formatAge, formatBytes, plural, tableDescription } from '../format'
 import type { TableDetails } from '../lake/facts'
-import { loadEngine, loadLakeFacts, loadQuery } from '../lazy'
+import { loadEngine, loadLakeFacts, loadQuery, loadRefine } from '../lazy'
 import { setting, type Services } from '../services'
 import type { LakeEntry } from '../workspace'
 
@@ -18,6 +20,8 @@ export type LakeNode =
   | { kind: 'zone'; lake: LakeEntry; zone: string; tables: TableEntry[] }
   | { kind: 'table'; lake: LakeEntry; table: TableEntry; facts?: TableDetails; error?: string }
   | { kind: 'version'; lake: LakeEntry; table: TableEntry; entry: HistoryEntry; cdf: boolean }
+  | { kind: 'group'; group: 'columns' | 'versions'; table: Extract<LakeNode, { kind: 'table' }> }
+  | { kind: 'column'; table: TableEntry; column: TableDetails['columns'][number]; partition: boolean }
   | { kind: 'message'; text: string; tooltip?: string; command?: vscode.Command }
 
 export class LakeTreeProvider implements vscode.TreeDataProvider<LakeNode>, vscode.Disposable {
@@ -48,7 +52,8 @@ export class LakeTreeProvider implements vscode.TreeDataProvider<LakeNode>, vsco
       switch (node.kind) {
         case 'lake': return await this.zones(node.lake)
         case 'zone': return await this.tables(node)
-        case 'table': return await this.versions(node)
+        case 'table': return node.error ? [{ kind: 'message', text: node.error }] : [{ kind: 'group', group: 'columns', table: node }, { kind: 'group', group: 'versions', table: node }]
+        case 'group': return node.group === 'columns' ? columnNodes(node.table) : await this.versions(node.table)
         default: return []
       }
     } catch (error) {
@@ -77,6 +82,15 @@ export class LakeTreeProvider implements vscode.TreeDataProvider<LakeNode>, vsco
       }
       case 'table': return tableItem(node)
       case 'version': return versionItem(node)
+      case 'group': {
+        const columns = node.group === 'columns'
+        const item = new vscode.TreeItem(columns ? 'Columns' : 'Versions', columns ? C.Collapsed : C.Expanded)
+        item.id = `${node.group}:${node.table.table.path}`
+        item.iconPath = new vscode.ThemeIcon(columns ? 'symbol-field' : 'history')
+        item.description = columns ? plural(node.table.facts?.columns.length ?? 0, 'column') : node.table.facts ? `latest v${node.table.facts.version}` : undefined
+        return item
+      }
+      case 'column': return columnItem(node)
       case 'message': {
         const item = new vscode.TreeItem(node.text, C.None)
         item.iconPath = new vscode.ThemeIcon('info')
@@ -89,7 +103,8 @@ export class LakeTreeProvider implements vscode.TreeDataProvider<LakeNode>, vsco
 
   private async zones(lake: LakeEntry): Promise<LakeNode[]> {
     const [{ LakeCatalog }, { LocalStorage }] = await Promise.all([loadQuery(this.services.log), loadEngine(this.services.log)])
-    const tables = await new LakeCatalog(lake.dir, new LocalStorage()).tables()
+    const [all, { isDocumentStateTable }] = await Promise.all([new LakeCatalog(lake.dir, new LocalStorage()).tables(), loadRefine(this.services.log)])
+    const tables = setting<boolean>('lake.showInternalTables', false) ? all : all.filter((t) => !isDocumentStateTable(t.name))
     const zones = new Map<string, TableEntry[]>()
     for (const table of tables) zones.set(table.zone, [...(zones.get(table.zone) ?? []), table])
     if (zones.size === 0) return [{ kind: 'message', text: `No tables yet in ${lake.label}`, tooltip: lake.dir }]
@@ -121,11 +136,32 @@ export class LakeTreeProvider implements vscode.TreeDataProvider<LakeNode>, vsco
   }
 }
 
+function columnNodes(table: Extract<LakeNode, { kind: 'table' }>): LakeNode[] {
+  const partitions = new Set(table.facts?.partitionColumns ?? [])
+  return (table.facts?.columns ?? []).map((column) => ({ kind: 'column', table: table.table, column, partition: partitions.has(column.name) }))
+}
+
+function columnItem(node: Extract<LakeNode, { kind: 'column' }>): vscode.TreeItem {
+  const { column } = node
+  const item = new vscode.TreeItem(column.name, vscode.TreeItemCollapsibleState.None)
+  item.id = `column:${node.table.path}:${column.name}`
+  item.iconPath = new vscode.ThemeIcon(node.partition ? 'symbol-key' : 'symbol-field')
+  item.description = [column.type, column.nullable ? '' : 'not null', node.partition ? 'partition' : '', column.comment ?? ''].filter(Boolean).join(' · ')
+  const tooltip = new vscode.MarkdownString()
+  tooltip.appendText(`${column.name}: ${column.type}${column.nullable ? '' : ', not null'}${node.partition ? ', partition column' : ''}`)
+  if (column.comment) tooltip.appendMarkdown('\n\n').appendText(column.comment)
+  item.tooltip = tooltip
+  item.contextValue = 'lakehouse.column'
+  return item
+}
+
 function tableItem(node: Extract<LakeNode, { kind: 'table' }>): vscode.TreeItem {
   const item = new vscode.TreeItem(node.table.table, vscode.TreeItemCollapsibleState.Collapsed)
   item.id = `table:${node.table.path}`
   item.iconPath = new vscode.ThemeIcon(node.error ? 'warning' : 'table')
   item.contextValue = node.facts?.changeDataFeed ? 'lakehouse.table.cdf' : 'lakehouse.table'
+  // One click opens the table (the twistie still expands it into columns and versions).
+  if (!node.error) item.command = { title: 'Query Table', command: 'lakehouse.queryTable', arguments: [node] }
   if (node.error || !node.facts) {
     item.description = 'cannot be read'
     item.tooltip = node.error
@@ -138,7 +174,7 @@ function tableItem(node: Extract<LakeNode, { kind: 'table' }>): vscode.TreeItem 
   tooltip.appendMarkdown(`${f.rows === undefined ? 'row count unknown (files without statistics)' : plural(f.rows, 'row')} in ${plural(f.files, 'file')}, ${formatBytes(f.bytes)}\n\n`)
   if (f.partitionColumns.length) tooltip.appendMarkdown(`Partitioned by ${f.partitionColumns.join(', ')}\n\n`)
   tooltip.appendMarkdown(`Change data feed: ${f.changeDataFeed ? 'on' : 'off'}\n\n`)
-  tooltip.appendCodeblock(f.columns.map((c) => `${c.name}: ${c.type}`).join('\n'))
+  tooltip.appendCodeblock(f.columns.map((c) => `${c.name}: ${c.type}${c.nullable ? '' : ' not null'}`).join('\n'))
   item.tooltip = tooltip
   return item
 }

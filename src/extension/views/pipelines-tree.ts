@@ -1,7 +1,10 @@
 /**
  * The Pipelines view: each pipeline file → its sources and flows with their state (running,
  * idle, stopped, failed with the error), rate and lag, from the events of the processes that run
- * them. A file with problems lists them; each opens the file at its JSON path.
+ * them, and where each stands in the lake whether or not it runs (offsets recorded, source
+ * versions processed, up to date or behind: lake-position.ts). Sources and flows have their own
+ * icons and say what they read and write; red is for failures only. A file with problems lists
+ * them; each opens the file at its JSON path.
  */
 import * as vscode from 'vscode'
 import type { Pipeline, PipelineProblem } from '../../pipeline/pipeline-file'
@@ -9,21 +12,27 @@ import { jobDescription, plural } from '../format'
 import { isActive, type JobStatus, type ShownState } from '../pipelines/board'
 import { splitJobId, type JobId } from '../pipelines/events'
 import { jobsOf } from '../pipelines/service'
+import { loadQuery } from '../lazy'
+import type { JobPosition } from '../pipelines/lake-position'
 import type { Services } from '../services'
 import type { PipelineEntry } from '../workspace'
 
 export type PipelineNode =
   | { kind: 'pipeline'; entry: PipelineEntry }
-  | { kind: 'job'; pipeline: Pipeline; uri: vscode.Uri; job: JobId }
+  | { kind: 'job'; pipeline: Pipeline; uri: vscode.Uri; job: JobId; position?: JobPosition }
   | { kind: 'problem'; uri: vscode.Uri; problem: PipelineProblem }
 
-const STATE_ICONS: Record<ShownState, [string, string?]> = {
-  'not started': ['circle-large-outline'],
+/** Icons of the states that say more than the job's kind; a job not started or stopped shows its kind's icon. */
+const STATE_ICONS: Partial<Record<ShownState, [string, string?]>> = {
   starting: ['loading~spin'],
   running: ['sync~spin', 'charts.green'],
   idle: ['pass', 'charts.green'],
-  stopped: ['debug-stop'],
   failed: ['error', 'errorForeground'],
+}
+
+/** A source reads a topic (or a capture file) into raw; a flow refines one table into another. */
+function kindIcon(kind: 'source' | 'flow', fromFile: boolean): string {
+  return kind === 'flow' ? 'git-merge' : fromFile ? 'file' : 'radio-tower'
 }
 
 export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineNode>, vscode.Disposable {
@@ -58,7 +67,9 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineNo
     if (node.kind !== 'pipeline') return []
     const { entry } = node
     if (entry.problems) return entry.problems.map((problem) => ({ kind: 'problem', uri: entry.uri, problem }))
-    return jobsOf(entry.pipeline!).map((job) => ({ kind: 'job', pipeline: entry.pipeline!, uri: entry.uri, job }))
+    const pipeline = entry.pipeline!
+    const positions = await this.positions(pipeline)
+    return jobsOf(pipeline).map((job) => ({ kind: 'job', pipeline, uri: entry.uri, job, position: positions.get(job) }))
   }
 
   getTreeItem(node: PipelineNode): vscode.TreeItem {
@@ -73,6 +84,17 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineNo
         item.command = { title: 'Open at Problem', command: 'lakehouse.openPipelineFile', arguments: [node.uri, node.problem.path] }
         return item
       }
+    }
+  }
+
+  /** Where each job stands in the lake (empty when the lake cannot be read: the states still show). */
+  private async positions(pipeline: Pipeline): Promise<Map<string, JobPosition>> {
+    try {
+      const [{ pipelinePositions }, { LakeCatalog }, engine] = await Promise.all([import('../pipelines/lake-position'), loadQuery(this.services.log), this.services.lake()])
+      return await pipelinePositions(engine, new LakeCatalog(pipeline.lakeDir, engine.io.storage), pipeline)
+    } catch (error) {
+      this.services.log.warn('pipelines.position', { file: pipeline.file, error: String(error) })
+      return new Map()
     }
   }
 
@@ -101,16 +123,19 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineNo
     const state = status?.state ?? 'not started'
     const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.None)
     item.id = `job:${node.pipeline.file}:${node.job}`
-    const [icon, color] = STATE_ICONS[state]
+    const spec = kind === 'source' ? node.pipeline.sources.find((s) => s.name === name) : node.pipeline.flows?.find((f) => f.name === name)
+    const [icon, color] = STATE_ICONS[state] ?? [kindIcon(kind, spec !== undefined && 'file' in spec && spec.file !== undefined)]
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined)
     const now = Date.now()
-    item.description = status ? jobDescription(status, board!.rate(node.job, now), now) : state
+    const route = spec && 'table' in spec ? `source → ${spec.table}` : spec && 'from' in spec ? `flow ${spec.from} → ${spec.to}` : kind
+    const where = node.position?.text ? ` · ${node.position.text}` : ''
+    item.description = `${status ? jobDescription(status, board!.rate(node.job, now), now) : state}${where} · ${route}`
     item.contextValue = `lakehouse.job.${isActive(state) ? 'running' : 'stopped'}.${kind}`
-    const spec = kind === 'source' ? node.pipeline.sources.find((s) => s.name === name) : node.pipeline.flows?.find((f) => f.name === name)
     const tooltip = new vscode.MarkdownString()
     tooltip.appendMarkdown(`**${kind} ${name}** — ${state}\n\n`)
     if (spec && 'table' in spec) tooltip.appendMarkdown(`${spec.topic ?? spec.topicPattern ?? spec.file} (${spec.format}) → ${spec.table}\n\n`)
     if (spec && 'from' in spec) tooltip.appendMarkdown(`${spec.from} → ${spec.to} (${spec.mode})\n\n`)
+    if (node.position?.text) tooltip.appendMarkdown(`In the lake: ${node.position.text}\n\n`)
     if (status?.error) tooltip.appendCodeblock(status.error)
     if (status?.totals.batches) {
       tooltip.appendMarkdown(`${plural(status.totals.batches, 'batch', 'batches')}: ${plural(status.totals.rows, 'row')}` +
