@@ -18,7 +18,7 @@ export class DeltaDvError extends Error {
   override name = 'DeltaDvError'
 }
 
-const Z85_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#'
+export const Z85_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#'
 const Z85_VALUES = new Int8Array(128).fill(-1)
 for (let i = 0; i < Z85_ALPHABET.length; i++) Z85_VALUES[Z85_ALPHABET.charCodeAt(i)] = i
 
@@ -235,7 +235,7 @@ const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
   return n >>> 0
 })
 
-function crc32(data: Uint8Array): number {
+export function crc32(data: Uint8Array): number {
   let crc = 0xffffffff
   for (let i = 0; i < data.length; i++) crc = CRC_TABLE[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8)
   return (crc ^ 0xffffffff) >>> 0

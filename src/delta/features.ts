@@ -33,6 +33,7 @@ export const SUPPORTED_WRITER_FEATURES = new Set([
   'vacuumProtocolCheck',
   'inCommitTimestamp',
   'columnMapping',
+  'deletionVectors',
 ])
 
 /** Features a legacy (pre-table-features) protocol version implies. */
@@ -132,14 +133,15 @@ export function isChangeDataFeedEnabled(metadata: Metadata): boolean {
 
 /**
  * The protocol for a new table: the lowest legacy versions when they suffice, table features
- * (reader 3 / writer 7) when a feature such as timestamp_ntz needs them.
+ * (reader 3 / writer 7) when a feature such as timestamp_ntz or deletion vectors needs them.
  */
-export function protocolForNewTable(options: { changeDataFeed: boolean; timestampNtz: boolean; generatedColumns?: boolean }): Protocol {
-  if (options.timestampNtz) {
-    const writerFeatures = ['appendOnly', 'invariants', 'timestampNtz']
+export function protocolForNewTable(options: { changeDataFeed: boolean; timestampNtz: boolean; generatedColumns?: boolean; deletionVectors?: boolean }): Protocol {
+  if (options.timestampNtz || options.deletionVectors) {
+    const readerFeatures = [...(options.timestampNtz ? ['timestampNtz'] : []), ...(options.deletionVectors ? ['deletionVectors'] : [])]
+    const writerFeatures = ['appendOnly', 'invariants', ...readerFeatures]
     if (options.changeDataFeed) writerFeatures.push('changeDataFeed')
     if (options.generatedColumns) writerFeatures.push('generatedColumns')
-    return { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['timestampNtz'], writerFeatures: writerFeatures.sort() }
+    return { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: readerFeatures.sort(), writerFeatures: writerFeatures.sort() }
   }
   // Writer version 4 is the legacy version that brings generated columns (and the change data feed).
   if (options.generatedColumns) return { minReaderVersion: 1, minWriterVersion: 4 }
@@ -147,6 +149,21 @@ export function protocolForNewTable(options: { changeDataFeed: boolean; timestam
     return { minReaderVersion: 1, minWriterVersion: 7, writerFeatures: ['appendOnly', 'invariants', 'changeDataFeed'] }
   }
   return { minReaderVersion: 1, minWriterVersion: 2 }
+}
+
+/** True when the table's properties ask for deletion vectors (`delta.enableDeletionVectors`). */
+export function isDeletionVectorsEnabled(metadata: Pick<Metadata, 'configuration'>): boolean {
+  return metadata.configuration['delta.enableDeletionVectors'] === 'true'
+}
+
+/** The protocol with the `deletionVectors` reader and writer feature (reader 3 / writer 7, the legacy features listed). */
+export function protocolWithDeletionVectors(protocol: Protocol): Protocol {
+  if (readerFeatures(protocol).includes('deletionVectors') && writerFeatures(protocol).includes('deletionVectors')) return protocol
+  return {
+    minReaderVersion: 3, minWriterVersion: 7,
+    readerFeatures: [...new Set([...readerFeatures(protocol), 'deletionVectors'])].sort(),
+    writerFeatures: [...new Set([...writerFeatures(protocol), 'deletionVectors'])].sort(),
+  }
 }
 
 export function usesTimestampNtz(type: DataType): boolean {

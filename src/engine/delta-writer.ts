@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import type { Action, AddFile, Metadata, Txn } from '../delta/actions'
 import { commit, type CommitResult } from '../delta/commit'
 import { DeltaError, isDeltaError } from '../delta/errors'
-import { checkWritable, generatedColumns, isChangeDataFeedEnabled, protocolForNewTable, usesTimestampNtz, writerFeatures } from '../delta/features'
+import { checkWritable, generatedColumns, isChangeDataFeedEnabled, isDeletionVectorsEnabled, protocolForNewTable, usesTimestampNtz, writerFeatures } from '../delta/features'
 import { protocolWithColumnMapping, withSchema } from '../delta/column-mapping'
 import {
   columnMappingMode, deltaTypeFromDuckdb, duckdbType, isStruct, mergeSchemaForAppend, parseSchema,
@@ -82,7 +82,8 @@ export function newTableActions(table: string, options: CreateTableOptions): Act
     if (!field) throw new DeltaError('SCHEMA_MISMATCH', `partition column '${column}' is not in the schema`, { table })
     if (typeof field.type !== 'string') throw new DeltaError('SCHEMA_MISMATCH', `partition column '${column}' must have a primitive type`, { table })
   }
-  const configuration = { ...(options.properties ?? {}) }
+  // Deletion vectors are on for new tables unless the properties say otherwise, as on Databricks.
+  const configuration = { 'delta.enableDeletionVectors': 'true', ...(options.properties ?? {}) }
   const unmapped: Metadata = {
     id: randomUUID(),
     name: options.name ?? null,
@@ -95,7 +96,10 @@ export function newTableActions(table: string, options: CreateTableOptions): Act
   }
   // With column mapping every field gets an id and a physical name (withSchema).
   const metadata = withSchema(unmapped, options.schema)
-  const protocol = protocolForNewTable({ changeDataFeed: isChangeDataFeedEnabled(metadata), timestampNtz: usesTimestampNtz(options.schema), generatedColumns: generatedColumns(options.schema).size > 0 })
+  const protocol = protocolForNewTable({
+    changeDataFeed: isChangeDataFeedEnabled(metadata), timestampNtz: usesTimestampNtz(options.schema),
+    generatedColumns: generatedColumns(options.schema).size > 0, deletionVectors: isDeletionVectorsEnabled(metadata),
+  })
   return [{ protocol: columnMappingMode(configuration) === 'none' ? protocol : protocolWithColumnMapping(protocol) }, { metaData: metadata }]
 }
 

@@ -9,6 +9,10 @@
  * delete, insert, matched (MERGE matched a row but no clause applied), skip (source row not inserted).
  * An update whose new values equal the old ones becomes `noop`: no file is rewritten for it and no
  * change rows are written (Spark writes pre- and post-images for such rows; we do not).
+ *
+ * On tables that write deletion vectors (delta.enableDeletionVectors), UPDATE, DELETE and MERGE
+ * are merge-on-read instead: the changed rows are marked in their files' DVs and only the new
+ * rows (updates' new values, inserts) are written; nothing is copied.
  */
 import type { Action, AddCDCFile, RemoveFile, Txn } from '../delta/actions'
 import { commit } from '../delta/commit'
@@ -21,6 +25,7 @@ import { parseSchema, quoteIdentifier, quoteString, type StructType } from '../d
 import type { ActiveFile, Snapshot } from '../delta/snapshot'
 import { writeDataFiles } from './data-files'
 import { DeletionVectorLoader } from './deletion-vector-loader'
+import { markRows, writesDeletionVectors, type MarkedFiles } from './deletion-vector-writer'
 import { dropScan, registerFileRead, type FileEntry } from './file-read'
 import type { LakeEngine } from './lake-engine'
 
@@ -37,6 +42,8 @@ export interface RewritePlan {
   /** MERGE: a target row may be changed by at most one source row. */
   checkSingleMatch?: boolean | 'dedupe-deletes'
   txn?: Txn
+  /** More application transactions recorded in the same commit (not checked: `txn` is the one that makes a replay a no-op). */
+  txns?: Txn[]
   /** Extra commit metrics (e.g. MERGE's numSourceRows). */
   operationMetrics?: Record<string, string>
   /**
@@ -58,6 +65,9 @@ export interface RewriteMetrics {
   filesRemoved: number
   filesAdded: number
   changeDataFiles: number
+  /** Merge-on-read: files whose deletion vector was written anew, and old DVs they replaced. */
+  deletionVectorsAdded?: number
+  deletionVectorsRemoved?: number
 }
 
 export interface RewriteResult {
@@ -89,6 +99,7 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
   const evolvedMetadata = plan.schema ? withSchema(snapshot.metadata, plan.schema) : undefined
   const schema = evolvedMetadata ? parseSchema(evolvedMetadata.schemaString, table) : snapshot.schema
   const columns = schema.fields.map((f) => quoteIdentifier(f.name))
+  const mergeOnRead = plan.operation !== 'WRITE' && writesDeletionVectors(snapshot.protocol, snapshot.metadata)
 
   const deletionVectors = new DeletionVectorLoader(lake.io.storage, table)
   const entries: FileEntry[] = []
@@ -102,7 +113,9 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
     constants: [{ name: '__file', type: 'VARCHAR' }], rowIndexColumn: '__row', entries,
   })
   try {
-    await db.run(`CREATE TEMP TABLE ${changes} AS ${plan.changesSql(target.sql)}`)
+    // Merge-on-read copies nothing: unchanged target rows and source rows not inserted need not be kept.
+    const changesSql = plan.changesSql(target.sql)
+    await db.run(`CREATE TEMP TABLE ${changes} AS ${mergeOnRead ? `SELECT * FROM (${changesSql}) WHERE __action NOT IN ('copy', 'skip')` : changesSql}`)
     if (plan.checkSingleMatch === 'dedupe-deletes') {
       await db.run(`DELETE FROM ${changes} WHERE __action = 'delete' AND rowid NOT IN (SELECT min(rowid) FROM ${changes} WHERE __action = 'delete' GROUP BY __file, __row)`)
     } else if (plan.checkSingleMatch) await checkSingleMatch(lake, changes, table)
@@ -117,13 +130,17 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
     metrics.rowsDeleted = counts.get('delete') ?? 0
     metrics.rowsUnchanged = counts.get('noop') ?? 0
     const evolved = evolvedMetadata !== undefined && evolvedMetadata.schemaString !== snapshot.metadata.schemaString
-    if (rewrittenFiles.size === 0 && metrics.rowsInserted === 0 && !plan.txn && !evolved) return { metrics }
+    if (rewrittenFiles.size === 0 && metrics.rowsInserted === 0 && !plan.txn && !plan.txns?.length && !evolved) return { metrics }
 
-    const kept = `(SELECT ${columns.join(', ')} FROM ${changes} WHERE __action = 'insert' OR (__action IN ('copy', 'matched', 'noop', 'update') AND __file IN (SELECT __file FROM ${rewritten})))`
+    const kept = mergeOnRead
+      ? `(SELECT ${columns.join(', ')} FROM ${changes} WHERE __action IN ('insert', 'update'))`
+      : `(SELECT ${columns.join(', ')} FROM ${changes} WHERE __action = 'insert' OR (__action IN ('copy', 'matched', 'noop', 'update') AND __file IN (SELECT __file FROM ${rewritten})))`
     const configuration = snapshot.metadata.configuration
     const fileOptions = { schema, partitionColumns: snapshot.partitionColumns, configuration, sourceColumns: schema.fields.map((f) => f.name) }
     const adds = await writeDataFiles(lake, table, kept, fileOptions)
-    metrics.rowsCopied = Number((await db.rows(`SELECT count(*) AS n FROM ${changes} WHERE __action IN ('copy', 'matched', 'noop') AND __file IN (SELECT __file FROM ${rewritten})`))[0].n)
+    if (!mergeOnRead) {
+      metrics.rowsCopied = Number((await db.rows(`SELECT count(*) AS n FROM ${changes} WHERE __action IN ('copy', 'matched', 'noop') AND __file IN (SELECT __file FROM ${rewritten})`))[0].n)
+    }
 
     // With files rewritten, readers take this commit's changes from its change data files only,
     // so they hold every change (inserts too). An insert-only commit needs none: its adds say it all.
@@ -141,17 +158,27 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
 
     const now = Date.now()
     const removed = snapshot.files.filter((f) => rewrittenFiles.has(f.path))
-    const removes = removed.map(({ add }): RemoveFile => ({
+    let marked: MarkedFiles | undefined
+    if (mergeOnRead && removed.length) {
+      const rows = await db.rows(`SELECT __file, list(DISTINCT __row) AS rows FROM ${changes} WHERE __action IN ('update', 'delete') GROUP BY __file`)
+      marked = await markRows(lake, table, removed, new Map(rows.map((r) => [String(r.__file), (r.rows as unknown[]).map(Number)])), deletionVectors, now)
+    }
+    const removes = marked?.removes ?? removed.map(({ add }): RemoveFile => ({
       path: add.path, deletionTimestamp: now, dataChange: true, extendedFileMetadata: true, partitionValues: add.partitionValues,
       size: add.size, stats: add.stats, tags: add.tags, deletionVector: add.deletionVector,
     }))
-    metrics.filesRemoved = removes.length
+    metrics.filesRemoved = marked ? marked.filesRemoved : removes.length
     metrics.filesAdded = adds.length
     metrics.changeDataFiles = cdc.length
+    if (marked) {
+      metrics.deletionVectorsAdded = marked.deletionVectorsAdded
+      metrics.deletionVectorsRemoved = marked.deletionVectorsRemoved
+    }
     const actions: Action[] = [
       ...(evolved && evolvedMetadata ? [{ metaData: evolvedMetadata }] : []),
-      ...removes.map((remove) => ({ remove })), ...adds.map((add) => ({ add })), ...cdc.map((c) => ({ cdc: c })),
+      ...removes.map((remove) => ({ remove })), ...(marked?.adds ?? []).map((add) => ({ add })), ...adds.map((add) => ({ add })), ...cdc.map((c) => ({ cdc: c })),
       ...(plan.txn ? [{ txn: { ...plan.txn, lastUpdated: plan.txn.lastUpdated ?? now } }] : []),
+      ...(plan.txns ?? []).map((txn) => ({ txn: { ...txn, lastUpdated: txn.lastUpdated ?? now } })),
     ]
     const result = await commit(lake.io, {
       table, snapshot, actions, operation: plan.operation, operationParameters: plan.operationParameters,
@@ -169,12 +196,16 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
 
 /** Spark's metric names for each operation, as strings like Spark writes them. */
 function operationMetrics(operation: RewritePlan['operation'], m: RewriteMetrics): Record<string, string> {
-  const files = { numRemovedFiles: String(m.filesRemoved), numAddedFiles: String(m.filesAdded), numAddedChangeFiles: String(m.changeDataFiles) }
+  const files = {
+    numRemovedFiles: String(m.filesRemoved), numAddedFiles: String(m.filesAdded), numAddedChangeFiles: String(m.changeDataFiles),
+    ...(m.deletionVectorsAdded === undefined ? {} : { numDeletionVectorsAdded: String(m.deletionVectorsAdded), numDeletionVectorsRemoved: String(m.deletionVectorsRemoved ?? 0) }),
+  }
   if (operation === 'MERGE') {
     return {
       numTargetRowsInserted: String(m.rowsInserted), numTargetRowsUpdated: String(m.rowsUpdated), numTargetRowsDeleted: String(m.rowsDeleted),
       numTargetRowsCopied: String(m.rowsCopied), numTargetRowsUnchanged: String(m.rowsUnchanged),
       numTargetFilesRemoved: String(m.filesRemoved), numTargetFilesAdded: String(m.filesAdded), numTargetChangeFilesAdded: String(m.changeDataFiles),
+      ...(m.deletionVectorsAdded === undefined ? {} : { numTargetDeletionVectorsAdded: String(m.deletionVectorsAdded), numTargetDeletionVectorsRemoved: String(m.deletionVectorsRemoved ?? 0) }),
     }
   }
   if (operation === 'WRITE') {

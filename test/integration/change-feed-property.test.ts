@@ -30,6 +30,12 @@
  * The mix: every sequence commits at least one append, MERGE, UPDATE, DELETE and compacting
  * OPTIMIZE and replays a txn batch (operations missing from its random draw are run at its end),
  * and the test fails if one did not.
+ *
+ * Deletion vectors: sequences 0, 1, 4, 5, … run with delta.enableDeletionVectors = true (UPDATE,
+ * DELETE and MERGE mark rows instead of rewriting files; OPTIMIZE purges the marks), the others
+ * with it false (copy-on-write), against the same model: both give the same table and feed. A
+ * sequence with DVs on must have committed DVs stored inline and in DV files, and its log must
+ * pass the protocol check (test/helpers/protocol-check.ts).
  */
 import assert from 'node:assert/strict'
 import { after, test, type TestContext } from 'node:test'
@@ -38,7 +44,8 @@ import { appendQuery } from '../../src/engine/delta-writer'
 import { merge, type MergeOptions } from '../../src/engine/merge'
 import { optimize } from '../../src/engine/optimize'
 import { deleteRows, update } from '../../src/engine/update-delete'
-import { tempTables } from '../helpers/delta-log'
+import { readCommits, tempTables } from '../helpers/delta-log'
+import { checkTableAgainstProtocol } from '../helpers/protocol-check'
 
 const lake = new LakeEngine()
 const { freshTable, cleanup } = tempTables('cdf-property')
@@ -375,6 +382,8 @@ interface Sequence {
   index: number
   seed: number
   partitioned: boolean
+  /** UPDATE, DELETE and MERGE mark rows in deletion vectors (merge-on-read). */
+  deletionVectors: boolean
   table: string
   rnd: Random
   state: State
@@ -444,7 +453,8 @@ function newRows(s: Sequence, k: number): Row[] {
 
 async function opAppend(s: Sequence, k: number, create = false): Promise<void> {
   const rows = newRows(s, k)
-  const result = await appendQuery(lake, s.table, rowsSql(rows), create ? { create: { partitionColumns: s.partitioned ? ['grp'] : [], properties: CDF } } : {})
+  const properties = { ...CDF, 'delta.enableDeletionVectors': String(s.deletionVectors) }
+  const result = await appendQuery(lake, s.table, rowsSql(rows), create ? { create: { partitionColumns: s.partitioned ? ['grp'] : [], properties } } : {})
   assert.equal(result.rows, k)
   for (const r of rows) s.state.set(r.id, r)
   if (create) {
@@ -599,7 +609,8 @@ async function opOptimize(s: Sequence): Promise<void> {
     const key = JSON.stringify(f.add.partitionValues)
     perPartition.set(key, (perPartition.get(key) ?? 0) + 1)
   }
-  const expectCommit = [...perPartition.values()].some((n) => n >= 2)
+  // A file with a deletion vector is rewritten even alone: OPTIMIZE purges the rows it marks.
+  const expectCommit = [...perPartition.values()].some((n) => n >= 2) || snapshot.files.some((f) => f.add.deletionVector)
   const result = await optimize(lake, s.table)
   await settle(s, `optimize (${snapshot.files.length} files in ${perPartition.size} partition(s))`, result.version, expectCommit)
 }
@@ -710,12 +721,45 @@ async function completeTheMix(s: Sequence): Promise<void> {
     assert.ok((s.committed[kind] ?? 0) > 0, `sequence ${s.index}: no ${kind} committed a version (operations ${JSON.stringify(s.kinds)})`)
   }
   assert.ok(s.replays > 0, `sequence ${s.index}: no txn batch was replayed`)
+  if (s.deletionVectors) {
+    // Small marks go inline, larger ones to DV files: make sure both were committed.
+    const storage = () => new Set(readCommits(s.table).flatMap((c) => c.actions.flatMap((a) => ('add' in a && a.add.deletionVector ? [a.add.deletionVector.storageType as string] : []))))
+    for (let tries = 0; tries < 20 && !storage().has('i'); tries++) await opUpdateFew(s)
+    for (let tries = 0; tries < 20 && !storage().has('u'); tries++) await opDeleteMany(s)
+    assert.deepEqual([...storage()].sort(), ['i', 'u'], `sequence ${s.index}: deletion vectors committed inline and in files`)
+  }
+}
+
+/** An UPDATE of one row (its DV is small enough to go inline). */
+async function opUpdateFew(s: Sequence): Promise<void> {
+  if (s.state.size < 15) await opAppend(s, s.rnd.int(20, 80))
+  const ids = [...s.state.keys()]
+  const id = ids[s.rnd.int(0, ids.length - 1)]
+  const row = s.state.get(id)!
+  const next = { ...row, n: (row.n ?? 0) + 1 }
+  s.state.set(id, next)
+  const label = `update set n = coalesce(n, 0) + 1 where id = ${id} → 1 updated`
+  const result = await update(lake, s.table, `id = ${id}`, { n: 'coalesce(n, 0) + 1' })
+  assert.equal(result.metrics.rowsUpdated, 1, `${label}: metrics`)
+  await settle(s, label, result.version, true)
+}
+
+/** A DELETE of two rows in three of a freshly appended batch (its DVs are too large to go inline). */
+async function opDeleteMany(s: Sequence): Promise<void> {
+  const first = s.nextId + 1
+  await opAppend(s, 400)
+  let deleted = 0
+  for (const [id] of s.state) if (id >= first && id % 3 !== 0) { s.state.delete(id); deleted++ }
+  const label = `delete where id >= ${first} AND id % 3 <> 0 → ${deleted} deleted`
+  const result = await deleteRows(lake, s.table, `id >= ${first} AND id % 3 <> 0`)
+  assert.equal(result.metrics.rowsDeleted, deleted, `${label}: metrics`)
+  await settle(s, label, result.version, deleted > 0)
 }
 
 async function runSequence(index: number, t: TestContext): Promise<void> {
   const seed = (RUN_SEED + index) >>> 0
   const s: Sequence = {
-    index, seed, partitioned: index % 2 === 1, table: freshTable(`seq${index}`), rnd: new Random(seed), state: new Map(), nextId: 0,
+    index, seed, partitioned: index % 2 === 1, deletionVectors: Math.floor(index / 2) % 2 === 0, table: freshTable(`seq${index}`), rnd: new Random(seed), state: new Map(), nextId: 0,
     states: new Map(), opOf: new Map(), noopIds: new Map(), version: 0, txnVersion: 0, log: [], replays: 0,
     prefix: `prop_${index}`, kinds: {}, committed: {},
   }
@@ -736,7 +780,8 @@ async function runSequence(index: number, t: TestContext): Promise<void> {
     await completeTheMix(s)
     await checkFeed(s)
     await checkPairs(s, t)
-    t.diagnostic(`sequence ${index}: seed ${seed}, ${s.partitioned ? 'partitioned by grp' : 'unpartitioned'}, ${s.version + 1} versions, ${s.state.size} rows at the end, ` +
+    if (s.deletionVectors) await checkTableAgainstProtocol(lake, s.table)
+    t.diagnostic(`sequence ${index}: seed ${seed}, ${s.partitioned ? 'partitioned by grp' : 'unpartitioned'}, deletion vectors ${s.deletionVectors ? 'on' : 'off'}, ${s.version + 1} versions, ${s.state.size} rows at the end, ` +
       `operations ${JSON.stringify(s.kinds)}, committed ${JSON.stringify(s.committed)}, ${s.replays} txn replays`)
   } catch (error) {
     t.diagnostic(`sequence ${index} failed (seed ${seed}; replay: LAKEHOUSE_PROPERTY_SEED=${RUN_SEED} LAKEHOUSE_PROPERTY_ONLY=${index}); operations:`)
@@ -756,7 +801,7 @@ test(`change-feed property test setup: run seed ${RUN_SEED}`, (t) => {
 
 for (let index = 0; index < SEQUENCES; index++) {
   if (ONLY !== undefined && index !== ONLY) continue
-  test(`random operation sequence ${index} (seed ${(RUN_SEED + index) >>> 0}, ${index % 2 === 1 ? 'partitioned' : 'unpartitioned'}): change feed between every pair of versions`, async (t) => {
+  test(`random operation sequence ${index} (seed ${(RUN_SEED + index) >>> 0}, ${index % 2 === 1 ? 'partitioned' : 'unpartitioned'}, deletion vectors ${Math.floor(index / 2) % 2 === 0 ? 'on' : 'off'}): change feed between every pair of versions`, async (t) => {
     await runSequence(index, t)
   })
 }

@@ -21,7 +21,8 @@ after(async () => {
   cleanup()
 })
 
-const CDF = { 'delta.enableChangeDataFeed': 'true' }
+// Copy-on-write: these tests keep deletion vectors off (test/integration/deletion-vectors-write.test.ts has merge-on-read).
+const CDF = { 'delta.enableChangeDataFeed': 'true', 'delta.enableDeletionVectors': 'false' }
 
 /** Rows as text lines, sorted as strings (order-insensitive comparisons). */
 async function rows(sql: string): Promise<string[]> {

@@ -267,19 +267,22 @@ describe('OPTIMIZE', () => {
     assert.deepEqual(commitVersions(table), versionsBefore)
   })
 
-  test('refuses a table with writer features it cannot write (deletion vectors), writing nothing', async () => {
+  test('purges the deletion vector of a table delta-kernel-rs wrote: a one-file bin, the same rows, no DV left', async () => {
     const table = path.join(path.dirname(freshTable()), 'dv')
     cpSync(DV_TABLE, table, { recursive: true })
     const snapshot = await lake.snapshot(table)
-    // The plan itself would purge the deletion vector: a one-file bin with a DV is still a bin.
     const plan = planOptimize(snapshot)
     assert.equal(plan.bins.length, 1)
     assert.equal(plan.bins[0].files.length, 1)
     assert.ok(plan.bins[0].files[0].add.deletionVector)
-    const filesBefore = readdirSync(table).sort()
-    await rejectsWithDeltaError(optimize(lake, table), 'UNSUPPORTED_WRITER_FEATURE', 'deletionVectors')
-    assert.deepEqual(readdirSync(table).sort(), filesBefore)
-    assert.deepEqual(commitVersions(table), [0, 1])
+    const before = await saveRows(table)
+    const result = await optimize(lake, table)
+    assert.equal(result.version, 2)
+    const after = await lake.snapshot(table)
+    assert.ok(after.files.every((f) => !f.add.deletionVector), 'no file keeps a deletion vector')
+    await assertSameRows(before, await saveRows(table))
+    const info = readCommitFile(table, 2).actions.find((a) => 'commitInfo' in a)!.commitInfo as { operationMetrics: Record<string, string> }
+    assert.equal(info.operationMetrics.numDeletionVectorsRemoved, '1')
   })
 })
 

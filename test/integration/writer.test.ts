@@ -178,7 +178,12 @@ describe('delta writer', () => {
     assert.equal(metaData.configuration['delta.checkpointInterval'], '100')
     assert.equal(metaData.configuration['custom.owner'], 'tests')
     const protocol = first.actions.find((x) => 'protocol' in x)!.protocol
-    assert.deepEqual(protocol, { minReaderVersion: 1, minWriterVersion: 2 }, 'a plain table needs no table features')
+    // Deletion vectors are on by default (as on Databricks): the feature on both sides, reader 3 / writer 7.
+    assert.equal(metaData.configuration['delta.enableDeletionVectors'], 'true')
+    assert.deepEqual(protocol, { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'], writerFeatures: ['appendOnly', 'deletionVectors', 'invariants'] })
+    const plain = freshTable('plain')
+    await appendQuery(lake, plain, 'SELECT 1 AS id', { create: { properties: { 'delta.enableDeletionVectors': 'false' } } })
+    assert.deepEqual(readCommitFile(plain, 0).actions.find((x) => 'protocol' in x)!.protocol, { minReaderVersion: 1, minWriterVersion: 2 }, 'without deletion vectors a plain table needs no table features')
     assert.equal(readCommitFile(partitioned, 1).actions.find((x) => 'txn' in x)?.txn.appId, 'job')
     assert.ok(readCommitFile(partitioned, 2).actions.some((x) => 'metaData' in x), 'schema evolution writes metaData')
 

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url'
 import type { Action, Metadata, Protocol } from '../../delta/actions'
 import { commit } from '../../delta/commit'
 import { DeltaError, isDeltaError } from '../../delta/errors'
-import { checkConstraints, generatedColumns, writerFeatures } from '../../delta/features'
+import { checkConstraints, generatedColumns, isDeletionVectorsEnabled, protocolWithDeletionVectors, writerFeatures } from '../../delta/features'
 import { enableNameMapping, protocolWithColumnMapping, withSchema as metadataWithSchema } from '../../delta/column-mapping'
 import { columnMappingMode, duckdbType, parseSchema, quoteIdentifier, type StructField, type StructType } from '../../delta/schema'
 import type { Snapshot } from '../../delta/snapshot'
@@ -30,7 +30,7 @@ const KNOWN_DELTA_PROPERTIES = new Set([
   'delta.enableChangeDataFeed', 'delta.appendOnly', 'delta.checkpointInterval', 'delta.logRetentionDuration',
   'delta.deletedFileRetentionDuration', 'delta.dataSkippingNumIndexedCols', 'delta.dataSkippingStatsColumns',
   'delta.checkpoint.writeStatsAsJson', 'delta.checkpoint.writeStatsAsStruct', 'delta.setTransactionRetentionDuration',
-  'delta.columnMapping.mode',
+  'delta.columnMapping.mode', 'delta.enableDeletionVectors',
 ])
 
 export async function snapshotOrNothing(lake: LakeEngine, path: string): Promise<Snapshot | undefined> {
@@ -242,6 +242,8 @@ export async function runAlter({ lake, catalog }: StatementContext, s: Exclude<S
       const configuration = { ...metadata.configuration, ...rest }
       let changed: Metadata = { ...metadata, configuration }
       let protocol = configuration['delta.enableChangeDataFeed'] === 'true' ? withWriterFeature(snapshot.protocol, 'changeDataFeed', 4) : snapshot.protocol
+      // Turning deletion vectors on adds the feature; turning them off leaves it (existing DVs stay readable).
+      if (isDeletionVectorsEnabled({ configuration })) protocol = protocolWithDeletionVectors(protocol)
       if (mappingMode === 'name') {
         changed = enableNameMapping(changed)
         protocol = protocolWithColumnMapping(protocol)
