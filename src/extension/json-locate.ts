@@ -51,6 +51,17 @@ export function locateJsonPath(text: string, path: string): JsonRange | undefine
   return { start: node.start, end: node.end, keyStart: node.keyStart, depth }
 }
 
+/** Where a text stops being JSON (our parser's own offset: Node's messages do not always say). */
+export function syntaxErrorOffset(text: string): number | undefined {
+  try {
+    new OffsetParser(text).document()
+    return undefined
+  } catch (error) {
+    const at = /at (\d+)$/.exec((error as Error).message)
+    return at ? Number(at[1]) : undefined
+  }
+}
+
 /** The offset a JSON.parse error message names: "at position 42" or "(line 3 column 5)". */
 export function offsetFromParseError(text: string, message: string): number | undefined {
   const position = /at position (\d+)/.exec(message)

@@ -9,6 +9,7 @@ import { defaultNode, type CliLaunch } from './cli/process'
 import { loadEngine } from './lazy'
 import type { Log } from './log'
 import { Notifier } from './notify'
+import { PipelineDiagnostics } from './pipeline-diagnostics'
 import { PipelineService } from './pipelines/service'
 import { Credentials } from './secrets'
 import { LakehouseWorkspace } from './workspace'
@@ -54,14 +55,14 @@ export function createServices(context: vscode.ExtensionContext, log: Log): Serv
     dispose: () => void engine?.then((e) => e.close()).catch(() => {}),
   })
   // Pipeline files drive the Pipelines view, and their problems are worth a notification.
+  const problems = new PipelineDiagnostics()
+  context.subscriptions.push(problems)
   const syncPipelines = async () => {
     try {
       const entries = await workspace.pipelines()
       pipelines.update(entries.flatMap((e) => (e.pipeline ? [e.pipeline] : [])))
-      for (const entry of entries) {
-        if (entry.problems) void notifier.pipelineProblems(entry.uri, entry.problems)
-        else notifier.forgetProblems(entry.uri)
-      }
+      // Problems of a file are diagnostics at their line and column, gone once it is fixed.
+      await problems.sync(entries)
     } catch (error) {
       log.error('pipelines.sync', error)
     }

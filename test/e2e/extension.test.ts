@@ -101,17 +101,29 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     await screenshot(page, 'lake-view')
   })
 
-  test('a pipeline file with a problem is a notification that opens the file at the problem', async () => {
-    const toast = notification(page, 'broken.lakehouse.json: $.sources[0].format')
-    await toast.waitFor({ timeout: 30_000 })
-    await screenshot(page, 'problem-notification')
-    await toast.getByRole('button', { name: 'Open at $.sources[0].format' }).click()
-    // The editor opens the file with the offending value selected.
-    await page.locator('.tab', { hasText: 'broken.lakehouse.json' }).waitFor()
-    await page.locator('.monaco-editor .selected-text').first().waitFor()
+  test('a pipeline file with a problem: an error at its line and column, in the view too, with a "did you mean" fix', async () => {
     // The Pipelines view lists the problem under the file; the valid file's job is there too.
-    await treeRow(page, 'Pipelines', /\$\.sources\[0\]\.format/).waitFor()
+    await treeRow(page, 'Pipelines', /\$\.sources\[0\]\.format/).waitFor({ timeout: 30_000 })
     await treeRow(page, 'Pipelines', /^events\s*not started/).waitFor()
+    assert.equal(await notification(page, 'broken.lakehouse.json').count(), 0, 'no notification: the Problems panel has it')
+    await openFile(page, 'broken.lakehouse.json')
+    await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 30_000 })
+    await page.keyboard.press('Control+Shift+M')
+    const problem = page.locator('.markers-panel .monaco-list-row', { hasText: /\$\.sources\[0\]\.format: "jsn" is not one of .*Did you mean 'json'\?/ }).first()
+    await problem.waitFor({ timeout: 15_000 })
+    assert.match(await problem.innerText(), /\[Ln 3, Col \d+\]/)
+    await screenshot(page, 'problem-diagnostic')
+    await page.keyboard.press('Control+Shift+M')
+    // The quick fix, by keyboard: to the problem (F8), the fixes (Ctrl+.), the first one; then save.
+    await page.locator('.monaco-editor .view-lines').first().click()
+    await page.keyboard.press('F8')
+    await page.keyboard.press('Escape')
+    await page.keyboard.press('Control+.')
+    await page.locator('.action-widget .monaco-list-row', { hasText: 'Change to "json"' }).first().click({ timeout: 15_000 })
+    await page.keyboard.press('Control+S')
+    await page.locator('.monaco-editor .squiggly-error').first().waitFor({ state: 'detached', timeout: 30_000 })
+    await treeRow(page, 'Pipelines', /^bad\s/).waitFor({ timeout: 30_000 })
+    assert.match(readFileSync(path.join(workspace, 'broken.lakehouse.json'), 'utf8'), /"format": "json"/)
   })
 
   test('Run Query runs the .sql file and the query panel shows the result', async () => {

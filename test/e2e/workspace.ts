@@ -52,7 +52,7 @@ export async function buildWorkspace(dir: string): Promise<void> {
   writeFileSync(path.join(dir, 'broken.lakehouse.json'), `{
   "lake": "./lake",
   "sources": [
-    { "name": "bad", "file": "captures/events.jsonl", "format": "xml", "table": "raw.bad" }
+    { "name": "bad", "file": "captures/events.jsonl", "format": "jsn", "table": "raw.bad" }
   ]
 }
 `)
