@@ -102,7 +102,12 @@ export async function vacuum(lake: LakeEngine, table: string, options: VacuumOpt
   const removed = new Set<string>()
   for (const remove of snapshot.tombstones) {
     if ((remove.deletionTimestamp ?? 0) >= cutoff) keep(remove)
-    else removed.add(resolve(remove.path))
+    else {
+      removed.add(resolve(remove.path))
+      // Its DV file too: a commit named it, so it is no write in progress (the grace below is not for it).
+      const dv = remove.deletionVector ? deletionVectorRelativePath(remove.deletionVector) : undefined
+      if (dv !== undefined) removed.add(resolve(dv))
+    }
   }
   const uncommittedCutoff = Math.min(cutoff, now - UNCOMMITTED_FILE_GRACE_MS)
 
