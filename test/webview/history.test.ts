@@ -51,12 +51,14 @@ test('lists every version, newest first, with operation, parameters, metrics and
   assert.deepEqual(operations, ['MERGE', 'DELETE', 'UPDATE', 'WRITE', 'WRITE'])
   const update = await cellTexts(2)
   assert.match(update[2], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/)
-  assert.match(update[4], /predicate: \["id = 2"\]/)
+  // The predicate as written, not as escaped JSON text inside JSON.
+  assert.match(update[4], /predicate: id = 2/)
+  assert.doesNotMatch(update[4], /\\"|\["/)
   assert.match(update[5], /numUpdatedRows: 1/)
-  // The update rewrote the one file holding id 2: one file added, one removed.
-  assert.equal(update[6], '+1 −1')
+  // The update marks id 2 deleted in a deletion vector (the file removed and added again with it) and adds a file with the new row.
+  assert.equal(update[6], '+2 −1')
   assert.equal((await cellTexts(1))[6], '+1 −0')
-  assert.equal(await page.locator('tr[data-version="2"] td.files').getAttribute('aria-label'), '1 file added, 1 removed')
+  assert.equal(await page.locator('tr[data-version="2"] td.files').getAttribute('aria-label'), '2 files added, 1 removed')
   assert.equal((await page.getByRole('status').textContent()), '5 commits, latest version 4')
   assert.deepEqual(panel.consoleErrors, [])
 })
@@ -70,6 +72,12 @@ test('a version expands to all its parameters and metrics; markup in them is tex
   const parameters = JSON.parse((await details.locator('pre').first().textContent())!)
   assert.equal(parameters.note, XSS_IMG)
   assert.equal(parameters.mode, 'Append')
+  // The Details button does the same as the version number.
+  const details2 = page.locator('tr[data-version="2"] button.details-toggle')
+  await details2.click()
+  assert.equal(await details2.getAttribute('aria-expanded'), 'true')
+  const update = JSON.parse((await page.locator('#details-2 pre').first().textContent())!)
+  assert.deepEqual(update.predicate, ['id = 2'], 'a JSON parameter shown as JSON, not as an escaped string')
   assert.match((await cellTexts(1))[4], /note: <img src=x onerror=/)
   assert.equal(await page.locator('img').count(), 0)
   assert.equal(await page.evaluate(() => (window as { __xss?: unknown }).__xss), undefined)

@@ -52,10 +52,35 @@ const save = () => {
   host.saveState(state)
 }
 
-/** `key: value` pairs on one line, cut at `max` characters (the details row has them all). */
-function pairs(values: Record<string, unknown>, max = 90): string {
-  const text = Object.entries(values).map(([k, v]) => `${k}: ${valueText(v as never)}`).join(', ')
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text
+/**
+ * A commit's parameter or metric as written, decoded: Delta keeps them as text, and a parameter
+ * that is JSON (a predicate list `["id = 2"]`, partition columns, properties) is shown as its
+ * value rather than as escaped JSON inside JSON.
+ */
+function decoded(value: unknown): unknown {
+  if (typeof value !== 'string' || !/^\s*[[{"]/.test(value)) return value
+  try {
+    return JSON.parse(value)
+  } catch {
+    return value
+  }
+}
+
+/** One value on a line: a list of predicates joined by AND, other JSON compact. */
+function shown(value: unknown): string {
+  const v = decoded(value)
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v.length ? v.join(' AND ') : '[]'
+  return valueText(v as never)
+}
+
+/** `key: value` pairs, all of them (the cell wraps). */
+function pairs(values: Record<string, unknown>): string {
+  return Object.entries(values).map(([k, v]) => `${k}: ${shown(v)}`).join(', ')
+}
+
+/** The parameters or metrics as JSON with their JSON-text values decoded. */
+function decodedJson(values: Record<string, unknown>): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(values).map(([k, v]) => [k, decoded(v)])), null, 2)
 }
 
 function filesCell(entry: HistoryEntry): HTMLElement {
@@ -72,6 +97,20 @@ function actionButton(label: string, title: string, message: HistoryToHost): HTM
   return button
 }
 
+function detailsButton(version: number, isOpen: boolean): HTMLElement {
+  const button = h('button', { class: 'link details-toggle', type: 'button', 'aria-expanded': String(isOpen), 'aria-controls': `details-${version}`, title: 'All parameters and metrics, decoded' }, isOpen ? 'Hide details' : 'Details')
+  button.addEventListener('click', () => toggleDetails(version, 'button.details-toggle'))
+  return button
+}
+
+function toggleDetails(version: number, focusSelector: string): void {
+  if (expanded.has(version)) expanded.delete(version)
+  else expanded.add(version)
+  save()
+  render()
+  body.querySelector<HTMLElement>(`tr[data-version="${version}"] ${focusSelector}`)?.focus()
+}
+
 function detailsRow(entry: HistoryEntry): HTMLElement {
   const facts: [string, string][] = [
     ['Operation', entry.operation],
@@ -79,15 +118,15 @@ function detailsRow(entry: HistoryEntry): HTMLElement {
     ...(entry.readVersion !== undefined ? [['Read version', String(entry.readVersion)] as [string, string]] : []),
     ...(entry.isBlindAppend !== undefined ? [['Blind append', String(entry.isBlindAppend)] as [string, string]] : []),
     ...(entry.engineInfo ? [['Engine', entry.engineInfo] as [string, string]] : []),
-    ['Actions', pairs(entry.actionCounts, 400)],
+    ['Actions', pairs(entry.actionCounts)],
   ]
   return h('tr', { class: 'details', id: `details-${entry.version}` },
     h('td'),
     h('td', { colspan: 7 },
       h('dl', null, facts.map(([k, v]) => [h('dt', null, k), h('dd', null, v)])),
       h('div', { class: 'json-columns' },
-        h('section', null, h('h3', null, 'Parameters'), h('pre', null, JSON.stringify(entry.operationParameters, null, 2))),
-        h('section', null, h('h3', null, 'Metrics'), h('pre', null, JSON.stringify(entry.operationMetrics, null, 2))))))
+        h('section', null, h('h3', null, 'Parameters'), h('pre', null, decodedJson(entry.operationParameters))),
+        h('section', null, h('h3', null, 'Metrics'), h('pre', null, decodedJson(entry.operationMetrics))))))
 }
 
 function render(): void {
@@ -104,22 +143,17 @@ function render(): void {
       updateCompare()
     })
     const toggle = h('button', { class: 'link version', type: 'button', 'aria-expanded': String(isOpen), 'aria-controls': `details-${v}`, title: 'Show all parameters and metrics' }, String(v))
-    toggle.addEventListener('click', () => {
-      if (expanded.has(v)) expanded.delete(v)
-      else expanded.add(v)
-      save()
-      render()
-      body.querySelector<HTMLElement>(`tr[data-version="${v}"] button.version`)?.focus()
-    })
+    toggle.addEventListener('click', () => toggleDetails(v, 'button.version'))
     rows.push(h('tr', { 'data-version': v, class: selected.has(v) ? 'selected' : '' },
       h('td', null, checkbox),
       h('td', { class: 'num' }, toggle),
       h('td', null, formatTime(entry.timestamp)),
       h('td', null, h('vscode-badge', { variant: 'default' }, entry.operation)),
-      h('td', null, h('div', { class: 'clip', title: pairs(entry.operationParameters, 4000) }, pairs(entry.operationParameters))),
-      h('td', null, h('div', { class: 'clip', title: pairs(entry.operationMetrics, 4000) }, pairs(entry.operationMetrics))),
+      h('td', null, h('div', { class: 'pairs' }, pairs(entry.operationParameters))),
+      h('td', null, h('div', { class: 'pairs' }, pairs(entry.operationMetrics))),
       filesCell(entry),
       h('td', { class: 'actions' },
+        detailsButton(v, isOpen), ' · ',
         actionButton('Query', `SELECT * FROM the table VERSION AS OF ${v}`, { type: 'queryVersion', version: v }), ' · ',
         actionButton('Changes', v === 0 ? 'The rows version 0 inserted' : `Changes of version ${v} against version ${v - 1}`, { type: 'showChanges', from: v, to: v }))))
     if (isOpen) rows.push(detailsRow(entry))
