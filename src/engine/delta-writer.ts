@@ -73,8 +73,14 @@ function checkColumnNames(schema: StructType, table: string): void {
   }
 }
 
-/** protocol + metaData actions for a new table. */
-export function newTableActions(table: string, options: CreateTableOptions): Action[] {
+/** Properties every new table gets unless its own say otherwise: deletion vectors on, as on Databricks. */
+export const DEFAULT_TABLE_PROPERTIES: Readonly<Record<string, string>> = { 'delta.enableDeletionVectors': 'true' }
+
+/**
+ * protocol + metaData actions for a new table. `defaults`: the properties a table gets unless
+ * its own say otherwise (a lake's `newTableProperties`, as Spark's `spark.databricks.delta.properties.defaults.*`).
+ */
+export function newTableActions(table: string, options: CreateTableOptions, defaults: Readonly<Record<string, string>> = DEFAULT_TABLE_PROPERTIES): Action[] {
   const partitionColumns = options.partitionColumns ?? []
   checkColumnNames(options.schema, table)
   for (const column of partitionColumns) {
@@ -82,8 +88,7 @@ export function newTableActions(table: string, options: CreateTableOptions): Act
     if (!field) throw new DeltaError('SCHEMA_MISMATCH', `partition column '${column}' is not in the schema`, { table })
     if (typeof field.type !== 'string') throw new DeltaError('SCHEMA_MISMATCH', `partition column '${column}' must have a primitive type`, { table })
   }
-  // Deletion vectors are on for new tables unless the properties say otherwise, as on Databricks.
-  const configuration = { 'delta.enableDeletionVectors': 'true', ...(options.properties ?? {}) }
+  const configuration = { ...defaults, ...(options.properties ?? {}) }
   const unmapped: Metadata = {
     id: randomUUID(),
     name: options.name ?? null,
@@ -110,7 +115,7 @@ export async function createTable(lake: LakeEngine, table: string, options: Crea
   }
   return commit(lake.io, {
     table,
-    actions: newTableActions(table, options),
+    actions: newTableActions(table, options, lake.newTableProperties),
     operation: 'CREATE TABLE',
     operationParameters: operationParameters ?? { partitionBy: JSON.stringify(options.partitionColumns ?? []), properties: JSON.stringify(options.properties ?? {}) },
   })
@@ -143,7 +148,7 @@ export async function appendQuery(lake: LakeEngine, table: string, sourceSql: st
   let partitionColumns: string[]
   let metadata: Metadata
   if (!snapshot) {
-    const created = newTableActions(table, { ...options.create, schema: incoming })
+    const created = newTableActions(table, { ...options.create, schema: incoming }, lake.newTableProperties)
     actions.push(...created)
     metadata = (created[1] as { metaData: Metadata }).metaData
     schema = incoming

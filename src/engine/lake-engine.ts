@@ -10,6 +10,7 @@ import { loadSnapshot, type Snapshot, type SnapshotOptions } from '../delta/snap
 import { registerScan, type RegisteredScan } from './delta-scan'
 import { registerChangeFeed } from './change-feed-read'
 import { DuckDbCheckpointWriter } from './checkpoint-writer'
+import { DEFAULT_TABLE_PROPERTIES } from './delta-writer'
 import { DuckDb, type DuckDbOptions } from './duckdb'
 import { LocalStorage } from './local-storage'
 import { HyparquetActionReader } from './parquet-actions'
@@ -23,6 +24,11 @@ export class LakeEngine {
   readonly io: Engine
   private database?: Promise<DuckDb>
   private readonly latest = new Map<string, { snapshot: Snapshot; commitTime: number }>()
+  /**
+   * Properties every table this engine creates gets unless its own say otherwise (Spark's
+   * `spark.databricks.delta.properties.defaults.*`): deletion vectors on, as on Databricks.
+   */
+  newTableProperties: Record<string, string> = { ...DEFAULT_TABLE_PROPERTIES }
 
   constructor(io?: Engine, private readonly options: DuckDbOptions = {}) {
     this.io = io ?? { ...localEngine(), checkpointWriter: new DuckDbCheckpointWriter(() => this.duckdb()) }

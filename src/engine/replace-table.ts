@@ -28,7 +28,7 @@ export async function replaceTable(lake: LakeEngine, snapshot: Snapshot, options
     const described = source ? await db.describe(`SELECT * FROM ${source}`) : []
     schema = { type: 'struct', fields: described.map((c) => ({ name: c.name, type: deltaTypeFromDuckdb(c.type), nullable: true, metadata: {} })) } satisfies StructType
   }
-  const [protocolAction, metadataAction] = newTableActions(table, { ...options, schema }) as [{ protocol: Protocol }, { metaData: Metadata }]
+  const [protocolAction, metadataAction] = newTableActions(table, { ...options, schema }, lake.newTableProperties) as [{ protocol: Protocol }, { metaData: Metadata }]
   const metadata: Metadata = { ...metadataAction.metaData, id: snapshot.metadata.id, createdTime: snapshot.metadata.createdTime }
   const protocol = atLeast(snapshot.protocol, protocolAction.protocol)
   const actions: Action[] = [...(protocol === snapshot.protocol ? [] : [{ protocol }]), { metaData: metadata }]

@@ -134,7 +134,7 @@ async function shallowClone(
   const configuration = { ...source.metadata.configuration, ...s.properties }
   const now = Date.now()
   const actions: Action[] = []
-  const created = newTableActions(path, { schema: source.schema, partitionColumns: source.partitionColumns, properties: configuration, description: source.metadata.description ?? undefined })
+  const created = newTableActions(path, { schema: source.schema, partitionColumns: source.partitionColumns, properties: configuration, description: source.metadata.description ?? undefined }, lake.newTableProperties)
   const protocol = atLeast(existing?.protocol ?? (created[0] as { protocol: Protocol }).protocol, source.protocol)
   actions.push({ protocol }, { metaData: { ...source.metadata, id: existing?.metadata.id ?? (created[1] as { metaData: Metadata }).metaData.id, configuration, createdTime: now } })
   for (const { add } of existing?.files ?? []) {
