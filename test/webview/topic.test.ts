@@ -150,6 +150,12 @@ test('filters: key, partition, offset range, time range and text', async () => {
   assert.equal(await page.locator('#filter-status').textContent(), '1 of 5')
   assert.equal((panel.state() as { filters: { text: string } }).filters.text, 'ann b')
   await page.locator('#clear-filters').click()
+  // A message the filters hide is not left in the detail.
+  await page.locator('#messages tbody tr[data-index="2"]').click()
+  await page.waitForFunction(() => document.querySelector('#detail h2')?.textContent === 'Partition 1, offset 0')
+  await fill(page, 'filter-key', '"id":1')
+  await page.waitForFunction(() => /hidden by the filters/.test(document.getElementById('detail')!.textContent!))
+  await page.locator('#clear-filters').click()
 })
 
 test('selecting a message shows its raw text, the decoded envelope and what the flow writes; a new flow redoes it', async () => {

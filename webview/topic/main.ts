@@ -153,8 +153,42 @@ function renderList(): void {
   filterStatus.textContent = problems.length ? problems.join('; ') : `${formatCount(shown.length)} of ${formatCount(topic.messages.length)}`
   filterStatus.classList.toggle('invalid', problems.length > 0)
   replaceChildren(listBody, shown.map((m) => messageRow(m)))
+  // The detail shows only a message the list shows.
+  if (state.selected !== undefined && !shown.some((m) => m.index === state.selected)) {
+    latestSelect = nextRequest++
+    replaceChildren(detail, h('p', { class: 'muted' }, 'The selected message is hidden by the filters. Select another, or clear the filters.'))
+  }
   const current = listBody.querySelector<HTMLElement>(`tr[data-index="${state.selected}"]`) ?? listBody.querySelector<HTMLElement>('tr')
   if (current) current.tabIndex = 0
+}
+
+/**
+ * A key as read: JSON text inside JSON (the MongoDB connector's `{"id":"{\\"$oid\\":…}"}`) decoded,
+ * so it does not read as escaped JSON.
+ */
+function keyShown(key: string): string {
+  if (!/^\s*[{[]/.test(key)) return key
+  try {
+    return JSON.stringify(withJsonTextDecoded(JSON.parse(key) as JsonValue))
+  } catch {
+    return key
+  }
+}
+
+/** Strings that hold a JSON object or array (an update description's `updatedFields`) replaced by what they hold. */
+function withJsonTextDecoded(value: JsonValue, depth = 0): JsonValue {
+  if (depth > 32) return value
+  if (typeof value === 'string' && /^\s*[{[]/.test(value)) {
+    try {
+      const parsed = JSON.parse(value) as JsonValue
+      if (parsed !== null && typeof parsed === 'object') return withJsonTextDecoded(parsed, depth + 1)
+    } catch {
+      return value
+    }
+  }
+  if (Array.isArray(value)) return value.map((v) => withJsonTextDecoded(v, depth + 1))
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withJsonTextDecoded(v, depth + 1)]))
+  return value
 }
 
 function messageRow(m: MessageSummary): HTMLElement {
@@ -167,7 +201,7 @@ function messageRow(m: MessageSummary): HTMLElement {
   h('td', { class: 'num' }, String(m.partition)),
   h('td', { class: 'num' }, m.offset),
   h('td', null, formatTime(m.timestamp)),
-  h('td', { class: m.key === null ? 'null key' : 'key' }, m.key === null ? 'NULL' : cellText(m.key)),
+  h('td', { class: m.key === null ? 'null key' : 'key', title: m.key === null ? null : m.key.slice(0, 2000) }, m.key === null ? 'NULL' : cellText(keyShown(m.key))),
   h('td', { class: 'headers', title: headers.slice(0, 2000) }, cellText(headers)),
   h('td', { class: 'num' }, formatBytes(m.size)),
   h('td', { class: 'preview' }, m.status === 'tombstone' ? h('span', { class: 'muted' }, 'tombstone') : m.status === 'error' ? h('span', { class: 'bad' }, `⚠ ${cellText(m.preview)}`) : cellText(m.preview)))
@@ -193,7 +227,7 @@ function showMessage(message: Message): void {
     ? h('pre', { id: 'raw-text', class: 'raw' }, message.text)
     : h('div', null, h('p', { class: 'muted' }, 'Not UTF-8 text; the first bytes:'), h('pre', { id: 'raw-hex', class: 'raw' }, message.hex))
   const decoded = message.decoded.type === 'row'
-    ? h('pre', { id: 'decoded', class: 'decoded' }, JSON.stringify(message.decoded.value, null, 2))
+    ? h('pre', { id: 'decoded', class: 'decoded' }, JSON.stringify(withJsonTextDecoded(message.decoded.value), null, 2))
     : message.decoded.type === 'tombstone'
       ? h('p', { id: 'decoded', class: 'muted' }, 'A tombstone (no value): deletes the key.')
       : h('div', { id: 'decoded', class: 'error' }, `${message.decoded.reason}${message.decoded.detail ? `: ${message.decoded.detail}` : ''}`)
