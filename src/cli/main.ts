@@ -76,7 +76,18 @@ Usage:
   lakehouse run --pipeline FILE [--source NAME]... [--flow NAME]... [--until-caught-up] [--events]
       Ingest and refine together until Ctrl-C: flows wake on each new source version.
       --until-caught-up ingests to the end offsets seen at start, refines that, and stops.
-      --events prints progress as JSON lines on stdout ({"type":"job"|"batch",...}).
+      --events prints progress as JSON lines on stdout ({"type":"job"|"batch"|"refresh",...}).
+      With "definitions" (Spark Declarative Pipelines SQL files), their streaming tables and
+      flows run with the JSON flows, and the materialized views are refreshed after them (and
+      again on each new version of a table they read). refine refreshes them too.
+  lakehouse refresh --pipeline FILE [--view NAME]... [--full]
+      Refresh the materialized views of the pipeline's definitions in dependency order:
+      incrementally where the query allows it (the rows of the keys the sources' change feeds
+      touched are recomputed), else recomputed whole; either way only the rows that changed are
+      written. --full recomputes every view. Each line says which way a refresh went and why.
+  lakehouse graph --pipeline FILE [--format text|dot|json]
+      The pipeline's graph: sources → raw tables → flows → refined tables → materialized views,
+      with each table's version and rows and each view's last refresh.
   lakehouse export-spark --pipeline FILE --out DIR
       Write the pipeline as PySpark Structured Streaming jobs into DIR: one per source (Kafka to
       the raw table), one per flow (change feed to refined, MERGE for cdc flows), their helper
@@ -110,6 +121,8 @@ Options:
   --flow NAME          (refine, run) one flow of the pipeline
   --full-refresh       (refine) rebuild the flow's tables from the source's snapshot
   --events             (run) progress as JSON lines
+  --view NAME          (refresh) one materialized view (zone.table) of the definitions
+  --full               (refresh) recompute the views whole
   --out DIR            (export-spark) where the PySpark files go
 
 Shell completion: source <(lakehouse completion bash) in ~/.bashrc (zsh: the same with zsh;
@@ -137,6 +150,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sample: async () => (await import('./ingest-command')).sampleCommand,
   refine: async () => (await import('./refine-command')).refineCommand,
   run: async () => (await import('./refine-command')).runCommand,
+  refresh: async () => (await import('./refresh-command')).refreshCommand,
+  graph: async () => (await import('./graph-command')).graphCommand,
   demo: async () => (await import('./demo-command')).demoCommand,
   'export-spark': async () => (await import('./export-command')).exportSparkCommand,
   completion: async () => (await import('./completion-command')).completionCommand,

@@ -39,6 +39,10 @@ export interface FlowSpec {
   mode: 'append' | 'cdc'
   key?: string[]
   sequenceBy?: string
+  /** cdc: SQL over a source row that makes it a delete (AUTO CDC's APPLY AS DELETE WHEN); the other rows are upserts. */
+  deleteWhen?: string
+  /** cdc: SQL over a source row that makes it a truncate (APPLY AS TRUNCATE WHEN). */
+  truncateWhen?: string
   scd?: 1 | 2
   transforms?: Transform[]
   batch?: { maxVersions?: number }
@@ -49,6 +53,8 @@ export interface PipelineSpec {
   kafka?: KafkaSettings
   sources: SourceSpec[]
   flows?: FlowSpec[]
+  /** Globs of .sql files (relative to the pipeline file) in Spark Declarative Pipelines' SQL. */
+  definitions?: string[]
 }
 
 export interface Pipeline extends PipelineSpec {

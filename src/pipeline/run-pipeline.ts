@@ -9,7 +9,7 @@ import type { LakeCatalog } from '../query/catalog'
 import { ingestFile } from './ingest-file'
 import { ingestKafka } from './ingest-kafka'
 import type { FlowSpec, Pipeline, SourceSpec } from './pipeline-file'
-import { refineFlow } from './refine'
+import { refineFlow, type LakeTableReader } from './refine'
 
 export type JobState = 'starting' | 'running' | 'idle' | 'stopped' | 'failed'
 
@@ -18,6 +18,12 @@ export type PipelineEvent =
   | { type: 'batch'; job: string; table: string; version?: number; rows: number; messages?: number; deadLetters?: number; skipped?: number; changes?: number; durationMs: number; at: number }
   /** Something the user must know that did not stop the job (a data-loss gap it was told to accept). */
   | { type: 'warning'; job: string; message: string; at: number }
+  /** A materialized view's refresh (job `view:<zone.table>`): which way it went and why, and its expectations' counts. */
+  | {
+      type: 'refresh'; job: string; table: string; mode: 'incremental' | 'full' | 'unchanged'; reason: string; version?: number
+      rowsInserted: number; rowsUpdated: number; rowsDeleted: number
+      expectations: { name: string; onViolation: 'warn' | 'drop' | 'fail'; passed: number; failed: number }[]; durationMs: number; at: number
+    }
 
 export interface RunOptions {
   /** Only these sources and flows (by name); all when both are empty. */
@@ -27,6 +33,8 @@ export interface RunOptions {
   untilCaughtUp?: boolean
   signal?: AbortSignal
   password?: string
+  /** Lets flows' `sql` transforms read other lake tables (see refine/lake-tables.ts). */
+  lakeTables?: LakeTableReader
   onEvent?: (event: PipelineEvent) => void
 }
 
@@ -69,7 +77,7 @@ export async function runPipeline(lake: LakeEngine, catalog: LakeCatalog, pipeli
   const refine = (flow: FlowSpec) => job(`flow:${flow.name}`, async () => {
     emit({ type: 'job', job: `flow:${flow.name}`, state: 'running', at: Date.now() })
     await refineFlow(lake, catalog, flow, {
-      untilCaughtUp: options.untilCaughtUp, signal: options.signal,
+      untilCaughtUp: options.untilCaughtUp, signal: options.signal, lakeTables: options.lakeTables,
       onBatch: (batch) => {
         const target = batch.writes[0]
         emit({ type: 'batch', job: `flow:${flow.name}`, table: flow.to, version: target?.version, rows: target?.rows ?? 0, changes: batch.changes, durationMs: batch.durationMs, at: Date.now() })
@@ -79,9 +87,24 @@ export async function runPipeline(lake: LakeEngine, catalog: LakeCatalog, pipeli
 
   if (options.untilCaughtUp) {
     await Promise.all(sources.map(ingest))
-    await Promise.all(flows.map(refine))
+    // A flow reading another flow's table runs after it, so it catches up with what that one wrote.
+    for (const wave of flowWaves(flows)) await Promise.all(wave.map(refine))
   } else {
     await Promise.all([...sources.map(ingest), ...flows.map(refine)])
   }
   return report
+}
+
+/** Flows in waves: each flow after the flows that write the table it reads (a cycle goes in the last wave). */
+export function flowWaves(flows: FlowSpec[]): FlowSpec[][] {
+  const waves: FlowSpec[][] = []
+  let left = [...flows]
+  while (left.length) {
+    const writers = new Set(left.map((f) => f.to))
+    const ready = left.filter((f) => !writers.has(f.from) || left.every((g) => g === f || g.to !== f.from))
+    const wave = ready.length ? ready : left
+    waves.push(wave)
+    left = left.filter((f) => !wave.includes(f))
+  }
+  return waves
 }

@@ -10,3 +10,11 @@ export {
 export { runScript, runParsed, parseScript, destructiveStatements, StatementError, type ScriptResult, type ScriptStatement } from './run-script'
 export type { DestructiveStatement } from './statements/destructive'
 export type { StatementOutput, WriteSummary } from './statements/output'
+export { lakeTableReader } from './lake-reads'
+export {
+  parseDefinitions, DefinitionError, loadDefinitions, expandGlobs, refreshView, viewAppId, viewShape, parseSelect, pipelineDefinitions,
+  withDefinitionFlows, refreshViews, runWithDefinitions,
+  type Definition, type MaterializedView, type StreamingTable, type AppendFlow, type AutoCdcFlow, type Expectation, type LoadedDefinitions,
+  type ViewRefreshReport, type RefreshOptions, type ViewShape, type DefinitionsRunOptions, type ExpectationCount,
+  pipelineGraph, withTableStates, graphText, graphDot, type PipelineGraph, type GraphNode, type GraphEdge, type GraphNodeKind,
+} from './definitions'

@@ -4,3 +4,4 @@ export { refineFlow, type RefineOptions, type RefineReport } from './refine-flow
 export { documentStateTable, isDocumentStateTable } from './document-state'
 export { START_AT, END_AT } from './apply-changes'
 export { waitForCommit } from './table-watch'
+export type { LakeTableReader, PreparedReads } from './lake-tables'

@@ -42,7 +42,10 @@ function field(schema: StructType, name: string): StructField | undefined {
   return schema.fields.find((f) => f.name === name)
 }
 
-export function rawShape(schema: StructType, table: string, key: string[] = []): RawShape {
+/** AUTO CDC's conditions over a source row, which make it a delete or a truncate (the others are upserts). */
+export interface ChangeConditions { deleteWhen?: string; truncateWhen?: string }
+
+export function rawShape(schema: StructType, table: string, key: string[] = [], conditions: ChangeConditions = {}): RawShape {
   const kafka = field(schema, '_offset') !== undefined
   const common = {
     skip: field(schema, '_tombstone') ? 'coalesce("_tombstone", false)' : 'false',
@@ -82,6 +85,19 @@ export function rawShape(schema: StructType, table: string, key: string[] = []):
             legacyPatch: field(schema, 'patch') ? '"patch"' : 'NULL::VARCHAR',
           }
         : {}),
+    }
+  }
+  if (conditions.deleteWhen || conditions.truncateWhen) {
+    // Plain rows, each a key's new state, unless the conditions say delete or truncate.
+    const fields = schema.fields.filter((f) => !KAFKA_COLUMNS.includes(f.name))
+    const image: StructType = { type: 'struct', fields }
+    const row = `struct_pack(${fields.map((f) => `${quoteIdentifier(f.name)} := ${quoteIdentifier(f.name)}`).join(', ')})`
+    const when = (condition: string | undefined, code: string) => (condition ? `WHEN coalesce((${condition}), false) THEN '${code}' ` : '')
+    return {
+      ...common, kind: 'flat', image, op: `CASE ${when(conditions.truncateWhen, 't')}${when(conditions.deleteWhen, 'd')}ELSE 'u' END`,
+      // The row's key identifies the entity (a Kafka key may name something else, or nothing).
+      entity: key.length ? `to_json(struct_pack(${key.map((k) => `${quoteIdentifier(k)} := ${quoteIdentifier(k)}`).join(', ')}))` : '"_key"',
+      sequence, upsertImage: row, deleteImage: row,
     }
   }
   const opColumn = field(schema, '__op') ?? op

@@ -18,6 +18,7 @@ import type { FlowSpec } from '../pipeline-file'
 import { applyChildRows, applyCurrentState, applyHistory, appendRows, START_AT, type WriteResult } from './apply-changes'
 import { readChangeBatch } from './change-events'
 import { documentStateTable, saveDocuments, storedDocuments } from './document-state'
+import type { LakeTableReader } from './lake-tables'
 import { rawShape, type RawShape } from './raw-shape'
 
 export const DEFAULT_MAX_VERSIONS = 50
@@ -56,15 +57,31 @@ interface Output { table: string; path: string; kind: 'target' | 'child' | 'docu
 export interface RefineBatchOptions {
   /** Start over: empty the flow's tables and rebuild them from the source's current snapshot. */
   fullRefresh?: boolean
+  /** Lets `sql` transforms read other lake tables (as of the batch's start). */
+  lakeTables?: LakeTableReader
 }
 
 /** Runs one batch; undefined when the flow has nothing new to read. */
-export async function refineBatch(lake: LakeEngine, catalog: LakeCatalog, flow: FlowSpec, options: RefineBatchOptions = {}): Promise<RefineBatchReport | undefined> {
+export async function refineBatch(lake: LakeEngine, catalog: LakeCatalog, spec: FlowSpec, options: RefineBatchOptions = {}): Promise<RefineBatchReport | undefined> {
+  const sqlSteps = (spec.transforms ?? []).filter((t) => t.op === 'sql')
+  const reads = options.lakeTables && sqlSteps.length ? await options.lakeTables(sqlSteps.map((t) => t.query)) : undefined
+  if (!reads) return batchOf(lake, catalog, spec, options)
+  try {
+    // The same flow, its sql steps reading the tables registered for this batch.
+    let next = 0
+    const transforms = spec.transforms!.map((t) => (t.op === 'sql' ? { ...t, query: reads.queries[next++] } : t))
+    return await batchOf(lake, catalog, { ...spec, transforms }, options)
+  } finally {
+    await reads.release()
+  }
+}
+
+async function batchOf(lake: LakeEngine, catalog: LakeCatalog, flow: FlowSpec, options: RefineBatchOptions): Promise<RefineBatchReport | undefined> {
   const started = performance.now()
   const appId = flowAppId(flow.name)
   const source = await snapshotOrNothing(lake, catalog.pathOf(flow.from))
   if (!source) return undefined
-  const latestShape = flow.mode === 'cdc' ? rawShape(source.schema, flow.from, flow.key) : undefined
+  const latestShape = flow.mode === 'cdc' ? rawShape(source.schema, flow.from, flow.key, flow) : undefined
   const outputs = await flowOutputs(lake, catalog, flow, latestShape, appId)
   if (options.fullRefresh) await resetOutputs(lake, outputs, appId)
 
@@ -78,7 +95,7 @@ export async function refineBatch(lake: LakeEngine, catalog: LakeCatalog, flow: 
   // The feed's rows have the schema of its last version, which lacks the fields later versions
   // added: SQL written against the latest shape would name fields the batch's rows do not have.
   const shape = flow.mode === 'cdc' && last !== source.version
-    ? rawShape((await lake.snapshot(source.table, { version: last })).schema, flow.from, flow.key)
+    ? rawShape((await lake.snapshot(source.table, { version: last })).schema, flow.from, flow.key, flow)
     : latestShape
   // The feed is read where it is used (no copy): the events table of a cdc batch, the appends.
   const types = (shape?.changeTypes ?? ['insert']).map((t) => `'${t}'`).join(', ')

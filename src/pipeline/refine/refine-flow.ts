@@ -7,6 +7,7 @@ import { isDeltaError } from '../../delta/errors'
 import { snapshotOrNothing, type LakeEngine } from '../../engine'
 import type { LakeCatalog } from '../../query/catalog'
 import type { FlowSpec } from '../pipeline-file'
+import type { LakeTableReader } from './lake-tables'
 import { refineBatch, type RefineBatchReport } from './refine-batch'
 import { waitForCommit } from './table-watch'
 
@@ -16,6 +17,8 @@ export interface RefineOptions {
   /** Stop once the source versions that existed at the start are processed (like Spark's availableNow). */
   untilCaughtUp?: boolean
   fullRefresh?: boolean
+  /** Lets the flow's `sql` transforms read other lake tables (see lake-tables.ts). */
+  lakeTables?: LakeTableReader
   signal?: AbortSignal
   onBatch?: (report: RefineBatchReport) => void
 }
@@ -35,7 +38,7 @@ export async function refineFlow(lake: LakeEngine, catalog: LakeCatalog, flow: F
   let fullRefresh = options.fullRefresh ?? false
   let seen = -1
   while (!options.signal?.aborted) {
-    const batch = await withRetries(() => refineBatch(lake, catalog, flow, { fullRefresh }))
+    const batch = await withRetries(() => refineBatch(lake, catalog, flow, { fullRefresh, lakeTables: options.lakeTables }))
     fullRefresh = false
     if (batch) {
       report.batches++

@@ -12,6 +12,16 @@ export async function withEmbedded<T>(
   lake: LakeEngine, catalog: LakeCatalog, parts: string[], body: (rewritten: string[], tables: TableRead[]) => Promise<T>,
 ): Promise<T> {
   if (parts.length === 0) return body([], [])
+  const held = await withEmbeddedHeld(lake, catalog, parts)
+  try {
+    return await body(held.queries, held.tables)
+  } finally {
+    await held.release()
+  }
+}
+
+/** As withEmbedded, the tables held until `release` (a refine batch reads them across several steps). */
+export async function withEmbeddedHeld(lake: LakeEngine, catalog: LakeCatalog, parts: string[]): Promise<{ queries: string[]; tables: TableRead[]; release(): Promise<void> }> {
   const marker = (i: number) => `) AS "__part_${i}"`
   const probe = `SELECT ${parts.map((part, i) => `(${part}\n${marker(i)}`).join(', ')}`
   const prepared = await prepareQuery(lake, catalog, probe)
@@ -23,8 +33,9 @@ export async function withEmbedded<T>(
       rewritten.push(prepared.sql.slice(cursor, end).replace(/\n$/, ''))
       cursor = end + marker(i).length + ', ('.length
     }
-    return await body(rewritten, prepared.tables)
-  } finally {
+    return { queries: rewritten, tables: prepared.tables, release: prepared.release }
+  } catch (error) {
     await prepared.release()
+    throw error
   }
 }

@@ -1,0 +1,236 @@
+/**
+ * Refreshing a materialized view. Its table records, in the same commit as its rows, the version
+ * of every source it reflects (txn `lakehouse/view/<name>/<zone.table>`) and a hash of its
+ * definition, so a refresh knows exactly what changed since, and a crash before the commit
+ * leaves the view as it was (the refresh runs again, once). Each refresh reads every source at
+ * one version (pinned with `@v`), then either
+ *   - writes nothing: no source has a new version and the definition is the same;
+ *   - incremental (view-shape.ts): the scope values of the sources' changes are collected, the
+ *     query recomputed for them only, and the difference written;
+ *   - full: the query recomputed whole, and the difference written.
+ * Either way the view's table receives only the rows that changed (engine/write-difference.ts),
+ * so its own change feed is meaningful. Expectations are applied to the rows computed.
+ */
+import { DeltaError, isDeltaError } from '../../delta/errors'
+import { quoteIdentifier, quoteString } from '../../delta/schema'
+import { appendQuery, dropScan, setTransactions, snapshotOrNothing, writeDifference, type LakeEngine, type RegisteredScan } from '../../engine'
+import { replaceTable } from '../../engine/replace-table'
+import type { Txn } from '../../delta/actions'
+import type { LakeCatalog } from '../catalog'
+import { prepareQuery } from '../prepare'
+import type { MaterializedView } from './ast'
+import { applyExpectations, type ExpectationCount } from './expectations'
+import { parseSelect, viewShape, type ViewShape } from './view-shape'
+
+export interface ViewRefreshReport {
+  view: string
+  mode: 'incremental' | 'full' | 'unchanged'
+  /** Why a refresh went the way it did, in words (also in the commit's operationParameters). */
+  reason: string
+  version?: number
+  rowsInserted: number
+  rowsUpdated: number
+  rowsDeleted: number
+  /** Each source's version before (when recorded) and now. */
+  sources: { table: string; from?: number; to: number }[]
+  expectations: ExpectationCount[]
+  durationMs: number
+}
+
+export interface RefreshOptions {
+  /** Recompute the whole view (`lakehouse refresh --full`). */
+  full?: boolean
+  /** Known keys of source tables (cdc flows' keys): preferred as scope columns. */
+  keys?: Map<string, string[]>
+}
+
+const q = quoteIdentifier
+const PROPERTIES = { 'delta.enableChangeDataFeed': 'true' }
+let keysCounter = 0
+
+export function viewAppId(view: string, part: string): string {
+  return `lakehouse/view/${view}/${part}`
+}
+
+/** A 31-bit FNV-1a hash of the definition: recorded as a txn version, it tells a changed definition. */
+export function definitionHash(view: MaterializedView): number {
+  let hash = 0x811c9dc5
+  const text = `${view.query.sql}\n${view.expectations.map((e) => `${e.name}:${e.condition.sql}:${e.onViolation}`).join('\n')}`
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193) >>> 0
+  }
+  return hash & 0x7fffffff
+}
+
+type Json = Record<string, unknown>
+
+export async function refreshView(lake: LakeEngine, catalog: LakeCatalog, view: MaterializedView, options: RefreshOptions = {}): Promise<ViewRefreshReport> {
+  const started = performance.now()
+  const db = await lake.duckdb()
+  let node: Json
+  try {
+    node = await parseSelect(db, view.query.sql)
+  } catch (error) {
+    throw new DeltaError('INVALID_ARGUMENT', `materialized view ${view.name}: ${(error as Error).message}`, { table: view.name })
+  }
+  // Every lake table the query names (subqueries and CTEs included), at its latest version.
+  const tables = new Map<string, { path: string; version: number; columns: string[]; recorded?: number }>()
+  const baseTables: Json[] = []
+  walk(node, (n) => {
+    if (n.type === 'BASE_TABLE' && n.schema_name) baseTables.push(n)
+  })
+  for (const t of baseTables) {
+    const name = `${String(t.schema_name)}.${String(t.table_name)}`
+    if (tables.has(name)) continue
+    const entry = await catalog.resolve(name)
+    const snapshot = await lake.snapshot(entry.path)
+    tables.set(name, { path: entry.path, version: snapshot.version, columns: snapshot.schema.fields.map((f) => f.name) })
+  }
+  const shape = await viewShape(db, node, new Map([...tables].map(([name, t]) => [name, t.columns])), options.keys)
+  const path = await catalog.confinedPathOf(view.name)
+  const current = await snapshotOrNothing(lake, path)
+  for (const [name, t] of tables) t.recorded = current?.txns.get(viewAppId(view.name, name))?.version
+  const hash = definitionHash(view)
+  const sameDefinition = current?.txns.get(viewAppId(view.name, 'definition'))?.version === hash
+  const sources = [...tables].map(([table, t]) => ({ table, from: t.recorded, to: t.version }))
+  const report = (mode: ViewRefreshReport['mode'], reason: string): ViewRefreshReport => ({
+    view: view.name, mode, reason, rowsInserted: 0, rowsUpdated: 0, rowsDeleted: 0, sources, expectations: [], durationMs: 0,
+  })
+  if (current && sameDefinition && !options.full && [...tables.values()].every((t) => t.recorded === t.version)) {
+    return { ...report('unchanged', 'no source has a new version'), durationMs: performance.now() - started }
+  }
+
+  let mode: 'incremental' | 'full' = 'full'
+  let reason = !current ? 'first refresh' : options.full ? 'full refresh asked for' : !sameDefinition ? 'the definition changed' : !shape.incremental ? `not incremental: ${shape.reason}` : ''
+  const scans: RegisteredScan[] = []
+  let keysTable: string | undefined
+  try {
+    if (!reason && shape.incremental) {
+      const missing = [...tables].find(([, t]) => t.recorded === undefined)
+      if (missing) reason = `${missing[0]} is a new source of the view`
+      else {
+        const collected = await collectScopeValues(lake, shape, tables, scans)
+        if (typeof collected === 'string') reason = collected
+        else {
+          keysTable = collected.table
+          mode = 'incremental'
+          reason = `${shape.description}: ${collected.count} value(s) changed in ${collected.changed.join(', ')}`
+        }
+      }
+    }
+    const pinned = await pinnedQuery(db, node, tables, mode === 'incremental' && shape.incremental && keysTable ? { shape, keysTable } : undefined)
+    const prepared = await prepareQuery(lake, catalog, pinned)
+    try {
+      const checked = await applyExpectations(db, view, prepared.sql)
+      try {
+        const txns: Txn[] = [
+          ...[...tables].map(([name, t]) => ({ appId: viewAppId(view.name, name), version: t.version })),
+          { appId: viewAppId(view.name, 'definition'), version: hash },
+        ]
+        const operationParameters = { refresh: mode, reason, sources: JSON.stringify(Object.fromEntries([...tables].map(([name, t]) => [name, t.version]))) }
+        const key = shape.incremental ? shape.key : undefined
+        const described = await db.describe(`SELECT * FROM (${checked.sql})`)
+        const sameColumns = current && described.length === current.schema.fields.length && described.every((c, i) => c.name === current.schema.fields[i].name)
+        let result: { version?: number; rowsInserted: number; rowsUpdated: number; rowsDeleted: number }
+        if (!current) {
+          const appended = await appendQuery(lake, path, checked.sql, { txns, create: { properties: PROPERTIES, description: view.comment } })
+          result = { version: appended.version, rowsInserted: appended.rows, rowsUpdated: 0, rowsDeleted: 0 }
+        } else if (!sameColumns) {
+          // New columns (the definition changed): the table is replaced, its history kept.
+          const replaced = await replaceTable(lake, current, {
+            sourceSql: checked.sql, operation: 'CREATE OR REPLACE MATERIALIZED VIEW', operationParameters, properties: PROPERTIES, description: view.comment,
+          })
+          await setTransactions(lake, path, { txns, snapshot: await lake.snapshot(path) })
+          result = { version: replaced.version, rowsInserted: replaced.rows, rowsUpdated: 0, rowsDeleted: current.files.reduce((n, f) => n + (f.add.stats ? Number(JSON.parse(f.add.stats).numRecords ?? 0) : 0), 0) }
+          reason = `${reason}; the columns changed, so the table was replaced`
+        } else {
+          // Versions already recorded need no commit: a full refresh that changes nothing writes nothing.
+          const moved = !sameDefinition || [...tables.values()].some((t) => t.recorded !== t.version)
+          const written = await writeDifference(lake, path, checked.sql, {
+            snapshot: current, key, txns: moved ? txns : [], operationParameters,
+            scope: mode === 'incremental' && keysTable && shape.incremental ? { columns: shape.scope.map((s) => s.output), keysTable } : undefined,
+          })
+          result = { version: written.version, rowsInserted: written.metrics.rowsInserted, rowsUpdated: written.metrics.rowsUpdated, rowsDeleted: written.metrics.rowsDeleted }
+        }
+        return { ...report(mode, reason), ...result, expectations: checked.counts, durationMs: performance.now() - started }
+      } finally {
+        await checked.dispose()
+      }
+    } finally {
+      await prepared.release()
+    }
+  } finally {
+    if (keysTable) await db.run(`DROP TABLE IF EXISTS ${keysTable}`)
+    for (const scan of scans) await dropScan(db, scan)
+  }
+}
+
+/**
+ * The scope values the sources' changes touch (before and after images, inserts and deletes), in a
+ * temp table with columns k0, k1, …; or, when a change feed cannot be read, why not.
+ */
+async function collectScopeValues(
+  lake: LakeEngine, shape: Extract<ViewShape, { incremental: true }>, tables: Map<string, { path: string; version: number; recorded?: number }>, scans: RegisteredScan[],
+): Promise<{ table: string; count: number; changed: string[] } | string> {
+  const db = await lake.duckdb()
+  const selects: string[] = []
+  const changed: string[] = []
+  for (const [name, t] of tables) {
+    if (t.recorded === t.version) continue
+    let feed: RegisteredScan
+    try {
+      feed = await lake.changes(t.path, { startVersion: t.recorded! + 1, endVersion: t.version })
+    } catch (error) {
+      if (isDeltaError(error, 'VERSION_NOT_FOUND') || isDeltaError(error, 'MISSING_FILE') || isDeltaError(error, 'INVALID_ARGUMENT')) {
+        return `the changes of ${name} (versions ${t.recorded! + 1}..${t.version}) cannot be read: ${(error as Error).message}`
+      }
+      throw error
+    }
+    scans.push(feed)
+    changed.push(`${name} v${t.recorded! + 1}..${t.version}`)
+    for (const r of shape.references.filter((ref) => `${ref.zone}.${ref.table}` === name)) {
+      selects.push(`SELECT ${shape.scope.map((s, i) => `${q(s.sources.get(r.alias)!)} AS k${i}`).join(', ')} FROM ${feed.sql}`)
+    }
+  }
+  const table = `__view_keys_${++keysCounter}`
+  await db.run(`CREATE TEMP TABLE ${table} AS SELECT DISTINCT * FROM (${selects.join(' UNION ALL ')})`)
+  const [{ n }] = await db.rows(`SELECT count(*) AS n FROM ${table}`)
+  return { table, count: Number(n), changed }
+}
+
+/**
+ * The query with every lake table pinned at the version read (`zone."table@vN"`) and, for an
+ * incremental refresh, each table reference filtered to the scope values: DuckDB's parse tree is
+ * edited and turned back into SQL (json_deserialize_sql).
+ */
+async function pinnedQuery(db: Awaited<ReturnType<LakeEngine['duckdb']>>, node: Json, tables: Map<string, { version: number }>, incremental?: { shape: Extract<ViewShape, { incremental: true }>; keysTable: string }): Promise<string> {
+  const tree = structuredClone(node)
+  walk(tree, (n) => {
+    if (n.type !== 'BASE_TABLE' || !n.schema_name) return
+    const name = `${String(n.schema_name)}.${String(n.table_name)}`
+    if (!n.alias) n.alias = n.table_name
+    n.table_name = `${String(n.table_name)}@v${tables.get(name)!.version}`
+  })
+  if (incremental) {
+    const { shape, keysTable } = incremental
+    const filters = shape.scope.flatMap((s, i) => shape.references.map((r) => {
+      const column = `${q(r.alias)}.${q(s.sources.get(r.alias)!)}`
+      return `(${column} IN (SELECT k${i} FROM ${keysTable}) OR (${column} IS NULL AND EXISTS (SELECT 1 FROM ${keysTable} WHERE k${i} IS NULL)))`
+    }))
+    const probe = await parseSelect(db, `SELECT 1 WHERE ${filters.join(' AND ')}`)
+    const where = probe.where_clause as Json
+    tree.where_clause = tree.where_clause ? { class: 'CONJUNCTION', type: 'CONJUNCTION_AND', alias: '', query_location: 0, children: [tree.where_clause, where] } : where
+  }
+  const document = { error: false, statements: [{ node: tree, named_param_map: [] }] }
+  const [{ sql }] = await db.rows(`SELECT json_deserialize_sql(${quoteString(JSON.stringify(document))}::JSON) AS sql`)
+  return String(sql)
+}
+
+function walk(node: unknown, visit: (n: Json) => void): void {
+  if (Array.isArray(node)) for (const item of node) walk(item, visit)
+  else if (node && typeof node === 'object') {
+    visit(node as Json)
+    for (const value of Object.values(node)) walk(value, visit)
+  }
+}
