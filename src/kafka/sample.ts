@@ -26,14 +26,17 @@ export interface SampledPartition {
   lag?: number
 }
 
-/** One message as it came (the shape a capture file's message has too). */
+/** One message as it came (the shape a capture file's message has too, and the ingest jobs carry). */
 export interface SampledMessage {
   topic: string
   partition: number
+  /** Kafka offsets are 64-bit: kept as decimal text. */
   offset: string
+  /** Milliseconds since the epoch, as text (kafkajs's form). */
   timestamp: string
   key: Uint8Array | null
   value: Uint8Array | null
+  /** Header values as text (the ingest jobs keep bytes that are not UTF-8 as `base64:…`). */
   headers: Record<string, string | null>
 }
 

@@ -4,17 +4,9 @@
  * batch holds up to `batch.maxMessages` of these).
  */
 import { TextRow, type Decoded } from '../decode'
+import type { SampledMessage } from '../kafka'
 
-export interface IngestMessage {
-  topic: string
-  partition: number
-  /** Kafka offsets are 64-bit: kept as decimal text. */
-  offset: string
-  /** Milliseconds since the epoch, as text (kafkajs's form). */
-  timestamp: string
-  key: Uint8Array | null
-  value: Uint8Array | null
-  headers: Record<string, string | null>
+export interface IngestMessage extends SampledMessage {
   decoded: Decoded
 }
 
