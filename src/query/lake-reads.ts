@@ -4,7 +4,7 @@
  * table of the lake's zones (only `batch`) register nothing and hold no lock.
  */
 import type { LakeEngine } from '../engine'
-import type { LakeTableReader } from '../pipeline/refine'
+import type { LakeTableReader } from '../pipeline'
 import type { LakeCatalog } from './catalog'
 import { withEmbeddedHeld } from './statements/embedded'
 import { findInCode, unquoteIdentifier } from './sql-text'

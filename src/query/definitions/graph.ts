@@ -6,7 +6,7 @@
  */
 import type { LakeEngine } from '../../engine'
 import { snapshotOrNothing } from '../../engine'
-import type { Pipeline } from '../../pipeline/pipeline-file'
+import type { Pipeline } from '../../pipeline'
 import type { LakeCatalog } from '../catalog'
 import { describeHistory } from '../describe'
 import { positionOf } from '../statements/tokens'

@@ -7,7 +7,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import * as path from 'node:path'
-import type { FlowSpec, Pipeline } from '../../pipeline/pipeline-file'
+import type { FlowSpec, Pipeline } from '../../pipeline'
 import { tokenize } from '../statements/tokens'
 import type { AppendFlow, AutoCdcFlow, Definition, MaterializedView, StreamingTable, TableReference } from './ast'
 import { batchQuery, definitionError, DefinitionError, parseDefinitions } from './parse-definitions'

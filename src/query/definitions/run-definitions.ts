@@ -6,9 +6,8 @@
  * started, and again each time a table a view reads gets a commit.
  */
 import type { LakeEngine } from '../../engine'
-import type { Pipeline } from '../../pipeline/pipeline-file'
-import { waitForCommit } from '../../pipeline/refine'
-import { runPipeline, type PipelineEvent, type RunOptions, type RunReport } from '../../pipeline/run-pipeline'
+import type { Pipeline } from '../../pipeline'
+import { runPipeline, waitForCommit, type PipelineEvent, type RunOptions, type RunReport } from '../../pipeline'
 import type { LakeCatalog } from '../catalog'
 import { lakeTableReader } from '../lake-reads'
 import type { MaterializedView } from './ast'
