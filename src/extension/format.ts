@@ -37,6 +37,12 @@ export function formatAge(at: number, now: number): string {
   return `${Math.floor(seconds / 86_400)} d ago`
 }
 
+/** `2026-11-24 10:00:03 UTC`: the one way times are written, in the views as in the panels (webview/shared/format.ts formatTime). */
+export function formatUtc(ms: number): string {
+  if (!Number.isFinite(ms)) return ''
+  return `${new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '').replace(/Z$/, '')} UTC`
+}
+
 export function plural(n: number, word: string, many = `${word}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? word : many}`
 }

@@ -36,3 +36,14 @@ test('the status bar shows rate, lag and commit age, with a warning when a job f
   assert.equal(statusBarText({ active: 1, failed: 1, messagesPerSecond: 0 }, 10_000), '$(warning) 0 msg/s · no commit yet')
   assert.equal(firstLine('x'.repeat(200)).length, 118)
 })
+
+test('times are written one way: UTC, seconds, the zone named', async () => {
+  const { formatUtc } = await import('../../src/extension/format')
+  assert.equal(formatUtc(Date.parse('2026-11-24T10:00:03.250Z')), '2026-11-24 10:00:03 UTC')
+  const { formatTime, timestampText } = await import('../../webview/shared/format')
+  assert.equal(formatTime(Date.parse('2026-11-24T10:00:03.250Z')), formatUtc(Date.parse('2026-11-24T10:00:03.250Z')))
+  assert.equal(timestampText('2026-11-24T10:00:03.250Z'), '2026-11-24 10:00:03.250 UTC')
+  assert.equal(timestampText('2026-11-24T10:00:03.000Z'), '2026-11-24 10:00:03 UTC')
+  assert.equal(timestampText('2026-11-24T10:00:03.250'), '2026-11-24 10:00:03.250', 'timestamp_ntz: no zone')
+  assert.equal(timestampText('infinity'), 'infinity')
+})

@@ -295,6 +295,15 @@ test('keyboard only: view values (JSON, JSON text, binary, whole rows), select a
   assert.deepEqual(panel.consoleErrors, [])
 })
 
+test('timestamps read as in every panel: UTC named, no T, the fraction when there is one', async () => {
+  const { page } = panel
+  await page.locator('#sql').evaluate((el) => ((el as HTMLElement & { value: string }).value = `SELECT TIMESTAMPTZ '2026-11-24 10:00:03.25+00' AS tz, TIMESTAMP '2026-11-24 10:00:03' AS ntz`))
+  await page.locator('#run').click()
+  await page.getByRole('status').filter({ hasText: /^1 row/ }).waitFor()
+  await page.waitForSelector('.grid-row[aria-rowindex="2"]:not(.loading)')
+  assert.deepEqual((await visibleRows())[0].slice(1), ['2026-11-24 10:00:03.250 UTC', '2026-11-24 10:00:03'])
+})
+
 test('untrusted cell text is shown as text and runs nothing', async () => {
   const { page } = panel
   await page.locator('#sql').evaluate((el) => ((el as HTMLElement & { value: string }).value = 'SELECT id, note FROM raw.events WHERE id < 2 ORDER BY id'))

@@ -47,6 +47,23 @@ export function formatTime(ms: number): string {
   return `${new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '').replace(/Z$/, '')} UTC`
 }
 
+/**
+ * A timestamp value of a result (ISO text: `Z` for a Delta `timestamp`, none for `timestamp_ntz`)
+ * in the panels' one format: `2026-11-24 10:00:03.250 UTC`, the fraction only when there is one,
+ * no zone for a timestamp without one. Other text is returned as it is.
+ */
+export function timestampText(value: string): string {
+  const match = /^(-?\d{4,}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(\.\d+)?(Z)?$/.exec(value)
+  if (!match) return value
+  const fraction = match[3] && !/^\.0+$/.test(match[3]) ? match[3] : ''
+  return `${match[1]} ${match[2]}${fraction}${match[4] ? ' UTC' : ''}`
+}
+
+/** Whether a DuckDB or Delta type is a timestamp (its values are shown by timestampText). */
+export function isTimestampType(type: string): boolean {
+  return /^(TIMESTAMP|timestamp)/.test(type)
+}
+
 /** Whether a DuckDB or Delta type holds numbers (right-aligned, chartable). */
 export function isNumericType(type: string): boolean {
   return /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|REAL|DECIMAL|byte|short|integer|long|float|double|decimal)/i.test(type)

@@ -24,7 +24,7 @@
 import { openViewer } from './cell-viewer'
 import { openContextMenu, type MenuEntry } from './context-menu'
 import { h } from './dom'
-import { cellText, isNumericType, tsv, valueText } from './format'
+import { cellText, isNumericType, isTimestampType, timestampText, tsv, valueText } from './format'
 import { COPY_FORMAT_LABELS, COPY_FORMATS, formatRows, type CopyFormat } from './grid-copy'
 import { FindBar, type FindResult } from './grid-find'
 import type { Column, SortOrder } from './protocol'
@@ -412,6 +412,7 @@ export class VirtualGrid {
     while (this.pool.length < visible) this.pool.push(this.layer.appendChild(h('div', { class: 'grid-row', role: 'row' })))
     let activeId: string | undefined
     const lefts = this.columns.map((_, c) => (c < this.pinned ? `${this.columnLeft(c)}px` : ''))
+    const timestamps = this.columns.map((c) => isTimestampType(c.type))
     for (let i = 0; i < this.pool.length; i++) {
       const element = this.pool[i]
       if (i >= visible) {
@@ -421,7 +422,7 @@ export class VirtualGrid {
       const index = first + i
       element.hidden = false
       element.style.transform = `translateY(${i * ROW_HEIGHT - shift}px)`
-      this.renderRow(element, index, lefts)
+      this.renderRow(element, index, lefts, timestamps)
       if (index === this.active.row) activeId = `${this.idPrefix}-${index}-${this.active.column}`
     }
     if (activeId) this.element.setAttribute('aria-activedescendant', activeId)
@@ -429,7 +430,7 @@ export class VirtualGrid {
     this.scheduleFetch(first, visible)
   }
 
-  private renderRow(element: HTMLDivElement, index: number, lefts: string[]): void {
+  private renderRow(element: HTMLDivElement, index: number, lefts: string[], timestamps: boolean[]): void {
     const values = this.row(index)
     const range = this.selection?.range
     const rowSelected = range !== undefined && index >= range.top && index <= range.bottom
@@ -450,7 +451,7 @@ export class VirtualGrid {
     for (let c = 0; c < this.columns.length; c++) {
       const cell = element.children[c + 1] as HTMLElement
       const value = values?.[c]
-      const text = values === undefined ? '…' : cellText(value)
+      const text = values === undefined ? '…' : timestamps[c] && typeof value === 'string' ? timestampText(value) : cellText(value)
       if (cell.textContent !== text) cell.textContent = text
       cell.id = `${this.idPrefix}-${index}-${c}`
       cell.dataset.column = String(c)

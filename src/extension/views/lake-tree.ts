@@ -9,7 +9,7 @@
 import * as vscode from 'vscode'
 import type { HistoryEntry } from '../../delta/history'
 import type { TableEntry } from '../../query/catalog'
-import { formatAge, formatBytes, plural, tableDescription } from '../format'
+import { formatAge, formatBytes, formatUtc, plural, tableDescription } from '../format'
 import type { TableDetails } from '../lake/facts'
 import { loadEngine, loadLakeFacts, loadQuery, loadRefine } from '../lazy'
 import { setting, type Services } from '../services'
@@ -170,7 +170,7 @@ function tableItem(node: Extract<LakeNode, { kind: 'table' }>): vscode.TreeItem 
   const f = node.facts
   item.description = tableDescription(f)
   const tooltip = new vscode.MarkdownString()
-  tooltip.appendMarkdown(`**${node.table.name}** — version ${f.version}, committed ${new Date(f.lastCommitAt).toISOString()}\n\n`)
+  tooltip.appendMarkdown(`**${node.table.name}** — version ${f.version}, committed ${formatUtc(f.lastCommitAt)}\n\n`)
   tooltip.appendMarkdown(`${f.rows === undefined ? 'row count unknown (files without statistics)' : plural(f.rows, 'row')} in ${plural(f.files, 'file')}, ${formatBytes(f.bytes)}\n\n`)
   if (f.partitionColumns.length) tooltip.appendMarkdown(`Partitioned by ${f.partitionColumns.join(', ')}\n\n`)
   tooltip.appendMarkdown(`Change data feed: ${f.changeDataFeed ? 'on' : 'off'}\n\n`)
@@ -186,7 +186,7 @@ function versionItem(node: Extract<LakeNode, { kind: 'version' }>): vscode.TreeI
   item.iconPath = new vscode.ThemeIcon('git-commit')
   item.description = `${entry.operation} · ${formatAge(entry.timestamp, Date.now())}`
   item.contextValue = node.cdf ? 'lakehouse.version.cdf' : 'lakehouse.version'
-  const tooltip = new vscode.MarkdownString(`**${node.table.name}** v${entry.version}: ${entry.operation} at ${new Date(entry.timestamp).toISOString()}\n\n`)
+  const tooltip = new vscode.MarkdownString(`**${node.table.name}** v${entry.version}: ${entry.operation} at ${formatUtc(entry.timestamp)}\n\n`)
   const details = { parameters: entry.operationParameters, metrics: entry.operationMetrics, actions: entry.actionCounts }
   tooltip.appendCodeblock(JSON.stringify(details, null, 2), 'json')
   item.tooltip = tooltip
