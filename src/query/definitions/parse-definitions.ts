@@ -200,30 +200,25 @@ function condition(c: Cursor, stops: string[]): SqlPart {
  */
 export function tableReferences(tokens: Token[], base: number): TableReference[] {
   const found: TableReference[] = []
-  let inFrom = false
+  // Per parenthesis depth: whether that level is in a FROM list (a join's ON condition included).
+  const inFrom: boolean[] = [false]
   let depth = 0
-  const fromDepths: number[] = []
+  const isName = (t: Token | undefined) => t !== undefined && (t.kind === 'word' || t.kind === 'quoted' || t.kind === 'backtick')
+  const part = (t: Token) => (t.kind === 'word' ? t.text : t.value)
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]
-    if (token.text === '(') depth++
-    if (token.text === ')') {
-      depth--
-      if (fromDepths.length && fromDepths[fromDepths.length - 1] > depth) fromDepths.pop()
-    }
+    if (token.text === '(') inFrom[++depth] = false
+    if (token.text === ')') depth = Math.max(0, depth - 1)
     const word = token.kind === 'word' ? token.value : ''
-    if (word === 'FROM' || word === 'JOIN') {
-      inFrom = true
-      fromDepths.push(depth)
-    } else if (['WHERE', 'GROUP', 'ORDER', 'HAVING', 'LIMIT', 'ON', 'USING', 'UNION', 'SELECT', 'QUALIFY', 'WINDOW'].includes(word)) inFrom = false
+    if (word === 'FROM' || word === 'JOIN') inFrom[depth] = true
+    else if (['WHERE', 'GROUP', 'ORDER', 'HAVING', 'LIMIT', 'UNION', 'EXCEPT', 'INTERSECT', 'SELECT', 'QUALIFY', 'WINDOW'].includes(word)) inFrom[depth] = false
     const previous = tokens[i - 1]
-    const atTableStart = previous && ((previous.kind === 'word' && (previous.value === 'FROM' || previous.value === 'JOIN' || previous.value === 'STREAM'))
-      || (previous.text === ',' && inFrom) || (previous.text === '(' && tokens[i - 2]?.value === 'STREAM'))
+    if (!previous) continue
+    const afterStream = previous.value === 'STREAM' || (previous.text === '(' && tokens[i - 2]?.value === 'STREAM')
+    const atTableStart = afterStream || (previous.kind === 'word' && (previous.value === 'FROM' || previous.value === 'JOIN')) || (previous.text === ',' && inFrom[depth])
     if (!atTableStart) continue
-    const isName = (t: Token | undefined) => t !== undefined && (t.kind === 'word' || t.kind === 'quoted' || t.kind === 'backtick')
     if (!isName(token) || tokens[i + 1]?.text !== '.' || !isName(tokens[i + 2]) || tokens[i + 3]?.text === '.' || tokens[i + 3]?.text === '(') continue
-    const part = (t: Token) => (t.kind === 'word' ? t.text : t.value)
-    const stream = previous.value === 'STREAM' || (previous.text === '(' && tokens[i - 2]?.value === 'STREAM')
-    found.push({ table: `${part(token)}.${part(tokens[i + 2])}`, offset: base + token.start, stream })
+    found.push({ table: `${part(token)}.${part(tokens[i + 2])}`, offset: base + token.start, stream: afterStream })
   }
   return found
 }
