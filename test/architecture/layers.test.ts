@@ -181,9 +181,19 @@ const ALLOWED: { rule: Rule; reason: string; keys: string[] }[] = [
     rule: 'past-index',
     reason: 'issue 17 part 7: src/pipeline has no index.ts yet',
     keys: [
+      'extension -> src/pipeline/did-you-mean.ts',
       'extension -> src/pipeline/file-source.ts',
       'extension -> src/pipeline/flow-preview.ts',
       'extension -> src/pipeline/pipeline-file.ts',
+      'extension -> src/pipeline/refine/index.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
+    reason: "issue 23: the .sql editor splits and tokenizes at activation; src/query/index.ts loads @duckdb/node-api's native addon (json-values.ts), so the splitter is taken from its files",
+    keys: [
+      'extension -> src/query/statements/split.ts',
+      'extension -> src/query/statements/tokens.ts',
     ],
   },
   {
