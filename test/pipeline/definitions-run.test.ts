@@ -19,8 +19,10 @@ import type { Pipeline } from '../../src/pipeline/pipeline-file'
 import { loadPipeline } from '../../src/pipeline/pipeline-file'
 import { pipelineDefinitions, refreshView, runQuery, runWithDefinitions, type MaterializedView, type ViewRefreshReport } from '../../src/query'
 import { tempLake } from '../helpers/temp-lake'
+import { viewChecks } from '../helpers/view-checks'
 
-const { dir, lake, catalog, query } = tempLake('definitions-run')
+const { dir, lake, catalog } = tempLake('definitions-run')
+const { query, fromScratch, sameRows, version, feedMatchesStates } = viewChecks(lake, catalog)
 
 const DEFINITIONS = `-- Customers: change events applied by key (Lakeflow's AUTO CDC, SCD type 1).
 CREATE OR REFRESH STREAMING TABLE refined.customers
@@ -86,37 +88,6 @@ writeFileSync(pipelineFile, JSON.stringify({
   definitions: ['sql/*.sql'],
 }))
 
-/** The view's query as written, run by DuckDB on the lake; DROP ROW expectations applied. */
-async function fromScratch(view: MaterializedView): Promise<string> {
-  const drops = view.expectations.filter((e) => e.onViolation === 'drop').map((e) => `coalesce((${e.condition.sql}), false)`)
-  return `SELECT * FROM (${view.query.sql}) ${drops.length ? `WHERE ${drops.join(' AND ')}` : ''}`
-}
-
-async function sameRows(left: string, right: string): Promise<{ missing: unknown[]; extra: unknown[] }> {
-  const missing = await query(`(${right}) EXCEPT ALL (${left})`)
-  const extra = await query(`(${left}) EXCEPT ALL (${right})`)
-  return { missing, extra }
-}
-
-async function version(table: string): Promise<number> {
-  return (await lake.snapshot(catalog.pathOf(table))).version
-}
-
-/** The feed of versions (after, now] applied to the rows at `after` gives the rows now (as multisets). */
-async function feedMatchesStates(table: string, after: number, now: number): Promise<void> {
-  if (now === after) return
-  const columns = (await lake.snapshot(catalog.pathOf(table))).schema.fields.map((f) => `"${f.name}"`).join(', ')
-  const feed = `table_changes('${table}', ${after + 1}, ${now})`
-  const before = after < 0 ? `SELECT ${columns} FROM ${table} WHERE false` : `SELECT ${columns} FROM ${table} VERSION AS OF ${after}`
-  const added = `SELECT ${columns} FROM ${feed} WHERE _change_type IN ('insert', 'update_postimage')`
-  const removed = `SELECT ${columns} FROM ${feed} WHERE _change_type IN ('delete', 'update_preimage')`
-  const diff = await sameRows(`((${before}) EXCEPT ALL (${removed})) UNION ALL (${added})`, `SELECT ${columns} FROM ${table} VERSION AS OF ${now}`)
-  assert.deepEqual(diff, { missing: [], extra: [] }, `${table}: the change feed of versions ${after + 1}..${now} is the difference of the states`)
-  // Nothing removed that was not there: the removed rows are a sub-multiset of the old state.
-  const phantom = await query(`(${removed}) EXCEPT ALL (${before})`)
-  assert.deepEqual(phantom, [], `${table}: the feed removes only rows that were there`)
-}
-
 const expectedMode: Record<string, 'incremental' | 'full'> = {
   'business.customer_revenue': 'incremental',
   'business.revenue_by_country': 'incremental',
@@ -165,7 +136,7 @@ test('definitions run: views joined, aggregated and windowed stay equal to their
       const untouched = report.sources.every((s) => s.from === s.to)
       const expected = !seen.has(view.name) ? 'full' : untouched ? 'unchanged' : expectedMode[view.name]
       assert.equal(report.mode, expected, `${step.name}: ${view.name} refreshed ${expected} (${report.reason})`)
-      const diff = await sameRows(`SELECT * FROM ${view.name}`, await fromScratch(view))
+      const diff = await sameRows(`SELECT * FROM ${view.name}`, fromScratch(view))
       assert.deepEqual(diff, { missing: [], extra: [] }, `${step.name}: ${view.name} equals its query from scratch`)
       const now = await version(view.name)
       await feedMatchesStates(view.name, seen.get(view.name) ?? -1, now)

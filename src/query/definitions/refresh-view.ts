@@ -222,6 +222,10 @@ async function pinnedQuery(db: Awaited<ReturnType<LakeEngine['duckdb']>>, node: 
     const where = probe.where_clause as Json
     tree.where_clause = tree.where_clause ? { class: 'CONJUNCTION', type: 'CONJUNCTION_AND', alias: '', query_location: 0, children: [tree.where_clause, where] } : where
   }
+  // Nodes without a place in the text carry 2^64 - 1, which JSON numbers cannot hold exactly.
+  walk(tree, (n) => {
+    if (typeof n.query_location === 'number' && n.query_location > Number.MAX_SAFE_INTEGER) n.query_location = 0
+  })
   const document = { error: false, statements: [{ node: tree, named_param_map: [] }] }
   const [{ sql }] = await db.rows(`SELECT json_deserialize_sql(${quoteString(JSON.stringify(document))}::JSON) AS sql`)
   return String(sql)
