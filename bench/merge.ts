@@ -19,6 +19,7 @@
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { dropScan } from '../src/engine'
 import { appendQuery } from '../src/engine/delta-writer'
 import type { DuckDb } from '../src/engine/duckdb'
 import type { LakeEngine } from '../src/engine/lake-engine'
@@ -32,6 +33,10 @@ export interface MergeBenchOptions {
   changes: number
   repetitions: number
   changeDataFeed: boolean
+  /** delta.enableDeletionVectors: merge-on-read (true, the default for new tables) or copy-on-write. */
+  deletionVectors: boolean
+  /** Appends that write the table (one file each). Default 10. */
+  files?: number
 }
 
 /** Rows `start..end` of the target table: bigint key, two varchars, a double, a timestamp, an int. */
@@ -127,19 +132,17 @@ function ceilingChangesSql(dataFiles: string[], source: string, out: string): st
     ) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`
 }
 
-async function countRows(db: DuckDb, files: string[]): Promise<number> {
-  const [row] = await db.rows(`SELECT count(*) AS n FROM read_parquet(${sqlList(files)})`)
-  return Number(row.n)
-}
-
 export async function runMerge(lake: LakeEngine, options: MergeBenchOptions) {
   const db = await lake.duckdb()
-  const label = `merge ${options.changes} into ${options.rows}, change data feed ${options.changeDataFeed ? 'on' : 'off'}`
+  const label = `merge ${options.changes} into ${options.rows}, change data feed ${options.changeDataFeed ? 'on' : 'off'}, deletion vectors ${options.deletionVectors ? 'on' : 'off'}`
   const work = await tempDir('merge')
   const base = path.join(work, 'base')
-  const commits = 10
+  const commits = options.files ?? 10
   const per = Math.ceil(options.rows / commits)
-  const properties: Record<string, string> = { 'delta.checkpointInterval': '100', ...(options.changeDataFeed ? { 'delta.enableChangeDataFeed': 'true' } : {}) }
+  const properties: Record<string, string> = {
+    'delta.checkpointInterval': '1000', 'delta.enableDeletionVectors': String(options.deletionVectors),
+    ...(options.changeDataFeed ? { 'delta.enableChangeDataFeed': 'true' } : {}),
+  }
   log(`${label}: writing the table (${commits} appends)`)
   for (let c = 0; c < commits; c++) {
     await appendQuery(lake, base, tableRowsSql(c * per, Math.min(options.rows, (c + 1) * per)), { create: { properties } })
@@ -183,13 +186,15 @@ export async function runMerge(lake: LakeEngine, options: MergeBenchOptions) {
       let theirs: Awaited<ReturnType<typeof ceiling>>
       if (r % 2) { mine = await ours(table); theirs = await ceiling(table, out) } else { theirs = await ceiling(table, out); mine = await ours(table) }
       if (warmup) {
-        // Check both produce the same table (row count and a checksum), once.
-        const after = await lake.snapshot(table)
-        const oursFiles = after.files.map((f) => path.join(table, decodeURIComponent(f.add.path)))
-        const checksum = async (files: string[]) => String((await db.rows(`SELECT sum(hash(id, name, amount, ts, region, qty)) AS h FROM read_parquet(${sqlList(files)})`))[0].h)
-        const ceilingFile = [path.join(out, 'merged.parquet')]
-        const [oursRows, ceilingRows] = [await countRows(db, oursFiles), await countRows(db, ceilingFile)]
-        if (oursRows !== expectedRows || ceilingRows !== expectedRows || (await checksum(oursFiles)) !== (await checksum(ceilingFile))) {
+        // Check both produce the same table (row count and a checksum, ours through our reader: DVs applied), once.
+        const scan = await lake.scan(table)
+        const checksum = async (relation: string) => String((await db.rows(`SELECT sum(hash(id, name, amount, ts, region, qty)) AS h FROM ${relation}`))[0].h)
+        const ceilingFile = `read_parquet(${sqlList([path.join(out, 'merged.parquet')])})`
+        const oursRows = Number((await db.rows(`SELECT count(*) AS n FROM ${scan.sql}`))[0].n)
+        const ceilingRows = Number((await db.rows(`SELECT count(*) AS n FROM ${ceilingFile}`))[0].n)
+        const same = (await checksum(scan.sql)) === (await checksum(ceilingFile))
+        await dropScan(db, scan)
+        if (oursRows !== expectedRows || ceilingRows !== expectedRows || !same) {
           throw new Error(`${label}: results differ: ours ${oursRows} rows, ceiling ${ceilingRows}, expected ${expectedRows}`)
         }
       } else {
@@ -216,6 +221,7 @@ export async function runMerge(lake: LakeEngine, options: MergeBenchOptions) {
     changes: options.changes,
     source: counts,
     changeDataFeed: options.changeDataFeed,
+    deletionVectors: options.deletionVectors,
     files: baseSnapshot.files.length,
     repetitions: options.repetitions,
     ms: round(ms),

@@ -40,6 +40,7 @@ async function main(): Promise<void> {
       timer: 'performance.now()',
       snapshot: 'median of 15 runs after 3 warm-up rounds; both tables and their ceilings timed interleaved at each commits-since-checkpoint; ceiling = lake.io.parquet.readRecords(latest checkpoint)',
       append: 'median of 5 repetitions on fresh directories after a 1% warm-up; ours and the ceiling alternate commit by commit; ceiling = DuckDB COPY (same SELECT) TO parquet zstd, one COPY per commit (partitioned: PARTITION_BY, APPEND)',
+      sparseMerge: 'as merge, with 1k changed rows (70/20/10%, one every ~10k ids, so every file holds some) into a 10M-row table of 100 files, deletion vectors on; the same ceiling (a rewrite of the whole table), so a ratio far below 1 is what merge-on-read buys',
       merge: 'MERGE of 100k changed rows (70% updates, 20% inserts, 10% deletes, spread over every file) into a 1M-row table of 10 files; median of 3 repetitions (after one untimed, checked one), each on a fresh cp -r of the same table; ours and the ceiling alternate; ceiling = one DuckDB COPY (read_parquet(data files) FULL OUTER JOIN source) TO parquet zstd; ratio = ours ms / ceiling ms (> 1 is slower)',
       ingestCompressed: 'a backlog of the same ~500 B JSON events written by kcat -z lz4 / -z zstd (librdkafka, default batching, linger.ms 100) on 16 partitions, ingestKafka untilCaughtUp into a fresh lake; ceiling = a plain kafkajs consumer with the same codecs registered (fresh group, eachBatch JSON.parse of every value) of the same topic, before and after ours (mean); ratio = ceiling ms / ours ms, with and without the group join',
       ingest: 'Kafka (librdkafka mock broker, this machine) backlog of JSON values of ~500 B on 32 partitions, ingestKafka untilCaughtUp into a fresh lake, once per batch setting; ceiling = a plain kafkajs consumer (fresh group, fromBeginning, eachBatch JSON.parse of every value) of the same backlog, timed before and after ours (mean of the two); ratio = ceiling ms / ours ms (< 1 is slower), with the group join (start → all committed / parsed) and without it (GROUP_JOIN event → same); latency = send → the raw table snapshot records the offset (polled every 10 ms), default batches, next to a plain consumer (send → received) at the same time',
@@ -67,8 +68,15 @@ async function main(): Promise<void> {
     }
     if (!only || only === 'merge') {
       const sizes = quick ? { rows: 100_000, changes: 10_000, repetitions: 1 } : { rows: 1_000_000, changes: 100_000, repetitions: 3 }
-      output.merge = await runMerge(lake, { ...sizes, changeDataFeed: false })
-      output.mergeWithChangeDataFeed = await runMerge(lake, { ...sizes, changeDataFeed: true })
+      // Deletion vectors on (merge-on-read, the default for new tables), then off (copy-on-write) for comparison.
+      output.merge = await runMerge(lake, { ...sizes, changeDataFeed: false, deletionVectors: true })
+      output.mergeWithChangeDataFeed = await runMerge(lake, { ...sizes, changeDataFeed: true, deletionVectors: true })
+      output.mergeCopyOnWrite = await runMerge(lake, { ...sizes, changeDataFeed: false, deletionVectors: false })
+      output.mergeCopyOnWriteWithChangeDataFeed = await runMerge(lake, { ...sizes, changeDataFeed: true, deletionVectors: false })
+      // Sparse: few changes into a large table, where merge-on-read writes only the changed rows.
+      const sparse = quick ? { rows: 1_000_000, changes: 100, files: 10, repetitions: 1 } : { rows: 10_000_000, changes: 1_000, files: 100, repetitions: 3 }
+      output.sparseMerge = await runMerge(lake, { ...sparse, changeDataFeed: false, deletionVectors: true })
+      output.sparseMergeWithChangeDataFeed = await runMerge(lake, { ...sparse, changeDataFeed: true, deletionVectors: true })
     }
     if (!only || only === 'changes') {
       output.changeFeed = await runChangeFeed(lake, quick

@@ -38,6 +38,8 @@ export interface FileReadPlan {
   kind?: string
   /** Also select each row's index in its file under this name (rows are then identified by file + index). */
   rowIndexColumn?: string
+  /** Also select each row's file (its entry's path) under this name. */
+  fileColumn?: string
 }
 
 export interface RegisteredScan {
@@ -57,21 +59,26 @@ export async function registerFileRead(db: DuckDb, plan: FileReadPlan): Promise<
       ...plan.schema.fields.map((f) => `NULL::${duckdbType(f.type)} AS ${quoteIdentifier(f.name)}`),
       ...constants.map((c) => `NULL::${c.type} AS ${quoteIdentifier(c.name)}`),
       ...(plan.rowIndexColumn ? [`NULL::BIGINT AS ${quoteIdentifier(plan.rowIndexColumn)}`] : []),
+      ...(plan.fileColumn ? [`NULL::VARCHAR AS ${quoteIdentifier(plan.fileColumn)}`] : []),
     ]
     return { sql: `(SELECT ${columns.join(', ') || '1 AS "_"'} WHERE false)`, temporaryTables: [] }
   }
   const partitionColumns = plan.partitionColumns.map((name) => ({ name, type: duckdbType(plan.schema.fields.find((f) => f.name === name)!.type) }))
   const paths = [...new Set(entries.map((e) => e.path))].map(quoteString).join(', ')
-  const plain = constants.length === 0 && plan.rowIndexColumn === undefined && entries.every((e) => !e.selection)
+  const plain = constants.length === 0 && entries.every((e) => !e.selection) && new Set(entries.map((e) => e.path)).size === entries.length
   // The join to the entries table costs as much as the read itself: skip it when the files alone
   // say everything (no partitions, or partition values spelled exactly in Hive-style paths).
   if (plain && (partitionColumns.length === 0 || (partitionColumns.every((p) => HIVE_TYPES.has(p.type)) && partitionsInPaths(plan, entries)))) {
     const hive = partitionColumns.length
       ? `, hive_partitioning = true, hive_types = {${partitionColumns.map((p) => `${quoteString(p.name)}: ${p.type}`).join(', ')}}`
       : ', hive_partitioning = false'
-    const source = `read_parquet([${paths}], union_by_name = true${hive})`
+    const extra = `${plan.fileColumn ? ', filename = true' : ''}${plan.rowIndexColumn ? ', file_row_number = true' : ''}`
+    const source = `read_parquet([${paths}], union_by_name = true${hive}${extra})`
     const available = new Map((await describeFiles(db, source, plan)).map((c) => [c.name, c.type]))
     const projection = plan.schema.fields.map((field) => projectField(field, plan, available, (alias) => `d.${alias}`))
+    // filename is the path exactly as listed (the entries table's join relies on the same).
+    if (plan.fileColumn) projection.push(`d.filename AS ${quoteIdentifier(plan.fileColumn)}`)
+    if (plan.rowIndexColumn) projection.push(`d.file_row_number AS ${quoteIdentifier(plan.rowIndexColumn)}`)
     return { sql: `(SELECT ${projection.join(', ')} FROM ${source} d)`, temporaryTables: [] }
   }
 
@@ -86,6 +93,7 @@ export async function registerFileRead(db: DuckDb, plan: FileReadPlan): Promise<
   const projection = plan.schema.fields.map((field) => projectField(field, plan, available, (alias) => `f.${alias}`))
   projection.push(...constants.map((c) => `f.${quoteIdentifier(c.name)} AS ${quoteIdentifier(c.name)}`))
   if (plan.rowIndexColumn) projection.push(`d.file_row_number AS ${quoteIdentifier(plan.rowIndexColumn)}`)
+  if (plan.fileColumn) projection.push(`f.path AS ${quoteIdentifier(plan.fileColumn)}`)
   let sql = `SELECT ${projection.join(', ')} FROM ${source} d JOIN ${filesTable} f ON f.path = d.filename`
   if (selective) {
     sql += ` LEFT JOIN ${rowsTable} x ON x.entry = f.entry AND x.row_index = d.file_row_number` +

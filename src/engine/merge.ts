@@ -68,9 +68,16 @@ export async function merge(lake: LakeEngine, table: string, sourceSql: string, 
   const db = await lake.duckdb()
   const source = `__merge_source_${++mergeCounter}`
   const body = /^\s*\(?\s*(select|with|values|from)\b/i.test(sourceSql) ? `(${sourceSql})` : sourceSql
-  await db.run(`CREATE TEMP TABLE ${source} AS SELECT *, row_number() OVER () AS __src_row FROM ${body}`)
+  // Each source row's id is its rowid in this copy: numbering it with row_number() OVER () costs a
+  // single-threaded window pass over the whole source.
+  await db.run(`CREATE TEMP TABLE ${source} AS SELECT * FROM ${body}`)
   try {
-    const described = (await db.describe(`SELECT * FROM ${source}`)).filter((c) => c.name !== '__src_row')
+    const described = await db.describe(`SELECT * FROM ${source}`)
+    if (described.some((c) => c.name === '__src_row')) throw new DeltaError('INVALID_ARGUMENT', "MERGE's source may not have a column named __src_row", { table })
+    // A column named rowid would shadow the pseudo-column: number the rows then.
+    const numbered = described.some((c) => c.name.toLowerCase() === 'rowid')
+      ? `(SELECT *, row_number() OVER () AS __src_row FROM ${source})`
+      : `(SELECT *, rowid AS __src_row FROM ${source})`
     const sourceColumns = described.map((c) => c.name)
     const control = new Set((options.controlColumns ?? []).map((c) => c.toLowerCase()))
     const schema = options.schemaMode === 'evolve' ? evolvedSchema(snapshot, described.filter((c) => !control.has(c.name.toLowerCase())), table) : snapshot.schema
@@ -92,7 +99,8 @@ export async function merge(lake: LakeEngine, table: string, sourceSql: string, 
       checkSingleMatch: matched.length === 1 && 'delete' in matched[0] && !matched[0].condition ? 'dedupe-deletes' : true,
       txn: options.txn,
       schema,
-      changesSql: (target) => changesSelect(schema, target, source, sourceColumns, options.on, { matched, notMatched, bySource }, aliases, table),
+      changesSql: (target, { changingOnly }) =>
+        changesSelect(schema, target, numbered, sourceColumns, options.on, { matched, notMatched, bySource }, aliases, table, changingOnly && bySource.length === 0),
     })
   } finally {
     await db.run(`DROP TABLE IF EXISTS ${source}`)
@@ -102,7 +110,7 @@ export async function merge(lake: LakeEngine, table: string, sourceSql: string, 
 function changesSelect(
   schema: StructType, target: string, source: string, sourceColumns: string[], on: string,
   clauses: { matched: MatchedClause[]; notMatched: NotMatchedClause[]; bySource: BySourceClause[] },
-  aliases: { target: string; source: string }, table: string,
+  aliases: { target: string; source: string }, table: string, sourceRowsOnly: boolean,
 ): string {
   const { matched, notMatched, bySource } = clauses
   const t = aliases.target
@@ -156,7 +164,7 @@ function changesSelect(
   return `SELECT ${t}.__file AS __file, ${t}.__row AS __row, ${clause} AS __clause, ${action} AS __action,
       ${columns.join(',\n      ')},
       ${oldRow} AS __old
-    FROM ${target} ${t} FULL OUTER JOIN ${source} ${s} ON (${on})`
+    FROM ${target} ${t} ${sourceRowsOnly ? 'RIGHT' : 'FULL OUTER'} JOIN ${source} ${s} ON (${on})`
 }
 
 /**

@@ -21,7 +21,7 @@ import { checkWritable, isChangeDataFeedEnabled } from '../delta/features'
 import { fileKey } from '../delta/log-replay'
 import { logicalPartitionValues } from '../delta/scan'
 import { withSchema } from '../delta/column-mapping'
-import { parseSchema, quoteIdentifier, quoteString, type StructType } from '../delta/schema'
+import { parseSchema, quoteIdentifier, type StructType } from '../delta/schema'
 import type { ActiveFile, Snapshot } from '../delta/snapshot'
 import { writeDataFiles } from './data-files'
 import { DeletionVectorLoader } from './deletion-vector-loader'
@@ -37,8 +37,12 @@ export interface RewritePlan {
   operationParameters: Record<string, unknown>
   /** The files whose rows the operation must see. */
   files: ActiveFile[]
-  /** The per-row SELECT, given the target relation's SQL. */
-  changesSql: (target: string) => string
+  /**
+   * The per-row SELECT, given the target relation's SQL. `changingOnly`: merge-on-read keeps no
+   * unchanged target row, so the SELECT may leave out the target rows no clause touches (MERGE:
+   * join the target to the source rather than a full outer join).
+   */
+  changesSql: (target: string, options: { changingOnly: boolean }) => string
   /** MERGE: a target row may be changed by at most one source row. */
   checkSingleMatch?: boolean | 'dedupe-deletes'
   txn?: Txn
@@ -104,31 +108,48 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
   const deletionVectors = new DeletionVectorLoader(lake.io.storage, table)
   const entries: FileEntry[] = []
   for (const file of plan.files) {
-    const entry: FileEntry = { path: file.path, partitionValues: logicalPartitionValues(file.add.partitionValues, snapshot), constants: { __file: quoteString(file.path) } }
+    const entry: FileEntry = { path: file.path, partitionValues: logicalPartitionValues(file.add.partitionValues, snapshot) }
     if (file.add.deletionVector) entry.selection = { mode: 'exclude', rows: await deletionVectors.rows(file.add.deletionVector, file.path) }
     entries.push(entry)
   }
   const target = await registerFileRead(db, {
     table, version: snapshot.version, schema, partitionColumns: snapshot.partitionColumns, columnMapping: snapshot.columnMapping,
-    constants: [{ name: '__file', type: 'VARCHAR' }], rowIndexColumn: '__row', entries,
+    fileColumn: '__file', rowIndexColumn: '__row', entries,
   })
   try {
-    // Merge-on-read copies nothing: unchanged target rows and source rows not inserted need not be kept.
-    const changesSql = plan.changesSql(target.sql)
-    await db.run(`CREATE TEMP TABLE ${changes} AS ${mergeOnRead ? `SELECT * FROM (${changesSql}) WHERE __action NOT IN ('copy', 'skip')` : changesSql}`)
+    // One pass: the per-row decision, updates that change nothing turned into no-ops, and (merge-on-read
+    // copies nothing) unchanged target rows and source rows not inserted left out.
+    const changesSql = plan.changesSql(target.sql, { changingOnly: mergeOnRead })
+    const unchanged = `struct_pack(${columns.map((c) => `${c} := ${c}`).join(', ')}) IS NOT DISTINCT FROM __old`
+    await db.run(`CREATE TEMP TABLE ${changes} AS SELECT * REPLACE (CASE WHEN __action = 'update' AND ${unchanged} THEN 'noop' ELSE __action END AS __action)
+      FROM (${changesSql})${mergeOnRead ? ` WHERE __action NOT IN ('copy', 'skip')` : ''}`)
     if (plan.checkSingleMatch === 'dedupe-deletes') {
       await db.run(`DELETE FROM ${changes} WHERE __action = 'delete' AND rowid NOT IN (SELECT min(rowid) FROM ${changes} WHERE __action = 'delete' GROUP BY __file, __row)`)
-    } else if (plan.checkSingleMatch) await checkSingleMatch(lake, changes, table)
-    await db.run(`UPDATE ${changes} SET __action = 'noop' WHERE __action = 'update' AND struct_pack(${columns.map((c) => `${c} := ${c}`).join(', ')}) IS NOT DISTINCT FROM __old`)
-    const counts = new Map((await db.rows(`SELECT __action AS action, count(*) AS n FROM ${changes} GROUP BY 1`)).map((r) => [String(r.action), Number(r.n)]))
-    await db.run(`CREATE TEMP TABLE ${rewritten} AS SELECT DISTINCT __file FROM ${changes} WHERE __action IN ('update', 'delete')`)
-    const rewrittenFiles = new Set((await db.rows(`SELECT __file FROM ${rewritten}`)).map((r) => String(r.__file)))
+    }
+    // The counts and, in the same pass, whether a target row was matched twice (then named by checkSingleMatch).
+    const [count] = await db.rows(`SELECT count(*) FILTER (WHERE __action = 'insert') AS inserted, count(*) FILTER (WHERE __action = 'update') AS updated,
+      count(*) FILTER (WHERE __action = 'delete') AS deleted, count(*) FILTER (WHERE __action = 'noop') AS noop,
+      ${plan.checkSingleMatch === true ? `count(DISTINCT (__file, __row)) FILTER (WHERE __action IN ('update', 'delete', 'noop'))` : 'NULL'} AS distinct_changed FROM ${changes}`)
+    if (count.distinct_changed !== null && Number(count.distinct_changed) !== Number(count.updated) + Number(count.deleted) + Number(count.noop)) {
+      await checkSingleMatch(lake, changes, table)
+    }
+    let changedRows: Map<string, number[]> | undefined
+    let rewrittenFiles: Set<string>
+    if (mergeOnRead) {
+      // Distinct already: a target row is changed by one source row at most (checked above).
+      const rows = await db.rows(`SELECT __file, list(__row) AS rows FROM ${changes} WHERE __action IN ('update', 'delete') GROUP BY __file`)
+      changedRows = new Map(rows.map((r) => [String(r.__file), (r.rows as unknown[]).map(Number)]))
+      rewrittenFiles = new Set(changedRows.keys())
+    } else {
+      await db.run(`CREATE TEMP TABLE ${rewritten} AS SELECT DISTINCT __file FROM ${changes} WHERE __action IN ('update', 'delete')`)
+      rewrittenFiles = new Set((await db.rows(`SELECT __file FROM ${rewritten}`)).map((r) => String(r.__file)))
+    }
     const metrics = emptyMetrics()
     metrics.filesRead = plan.files.length
-    metrics.rowsInserted = counts.get('insert') ?? 0
-    metrics.rowsUpdated = counts.get('update') ?? 0
-    metrics.rowsDeleted = counts.get('delete') ?? 0
-    metrics.rowsUnchanged = counts.get('noop') ?? 0
+    metrics.rowsInserted = Number(count.inserted)
+    metrics.rowsUpdated = Number(count.updated)
+    metrics.rowsDeleted = Number(count.deleted)
+    metrics.rowsUnchanged = Number(count.noop)
     const evolved = evolvedMetadata !== undefined && evolvedMetadata.schemaString !== snapshot.metadata.schemaString
     if (rewrittenFiles.size === 0 && metrics.rowsInserted === 0 && !plan.txn && !plan.txns?.length && !evolved) return { metrics }
 
@@ -159,10 +180,7 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
     const now = Date.now()
     const removed = snapshot.files.filter((f) => rewrittenFiles.has(f.path))
     let marked: MarkedFiles | undefined
-    if (mergeOnRead && removed.length) {
-      const rows = await db.rows(`SELECT __file, list(DISTINCT __row) AS rows FROM ${changes} WHERE __action IN ('update', 'delete') GROUP BY __file`)
-      marked = await markRows(lake, table, removed, new Map(rows.map((r) => [String(r.__file), (r.rows as unknown[]).map(Number)])), deletionVectors, now)
-    }
+    if (changedRows && removed.length) marked = await markRows(lake, table, removed, changedRows, deletionVectors, now)
     const removes = marked?.removes ?? removed.map(({ add }): RemoveFile => ({
       path: add.path, deletionTimestamp: now, dataChange: true, extendedFileMetadata: true, partitionValues: add.partitionValues,
       size: add.size, stats: add.stats, tags: add.tags, deletionVector: add.deletionVector,
@@ -219,7 +237,7 @@ async function checkSingleMatch(lake: LakeEngine, changes: string, table: string
   const db = await lake.duckdb()
   const [duplicate] = await db.rows(
     `SELECT to_json(any_value(__old)) AS target_row, count(*) AS matches FROM ${changes}
-     WHERE __action IN ('update', 'delete') GROUP BY __file, __row HAVING count(*) > 1 LIMIT 1`,
+     WHERE __action IN ('update', 'delete', 'noop') GROUP BY __file, __row HAVING count(*) > 1 LIMIT 1`,
   )
   if (duplicate) {
     throw new DeltaError(

@@ -38,7 +38,7 @@ export async function update(lake: LakeEngine, table: string, predicate: string 
     operationParameters: { predicate: predicate ? JSON.stringify([predicate]) : '[]' },
     files,
     txn: options.txn,
-    changesSql: (target) => {
+    changesSql: (target, { changingOnly }) => {
       const columns = snapshot.schema.fields.map((field) => {
         const column = quoteIdentifier(field.name)
         const key = Object.keys(set).find((k) => k.toLowerCase() === field.name.toLowerCase())
@@ -46,7 +46,7 @@ export async function update(lake: LakeEngine, table: string, predicate: string 
         return `${value} AS ${column}`
       })
       return `SELECT ${t}.__file AS __file, ${t}.__row AS __row, CASE WHEN ${hit} THEN 'update' ELSE 'copy' END AS __action,
-        ${columns.join(', ')}, ${oldRow(snapshot, t, hit)} AS __old FROM ${target} ${t}`
+        ${columns.join(', ')}, ${oldRow(snapshot, t, hit)} AS __old FROM ${target} ${t}${changingOnly ? ` WHERE ${hit}` : ''}`
     },
   })
 }
@@ -64,10 +64,10 @@ export async function deleteRows(lake: LakeEngine, table: string, predicate: str
     operationParameters: { predicate: predicate ? JSON.stringify([predicate]) : '[]' },
     files,
     txn: options.txn,
-    changesSql: (target) => {
+    changesSql: (target, { changingOnly }) => {
       const columns = snapshot.schema.fields.map((f) => `${t}.${quoteIdentifier(f.name)} AS ${quoteIdentifier(f.name)}`)
       return `SELECT ${t}.__file AS __file, ${t}.__row AS __row, CASE WHEN ${hit} THEN 'delete' ELSE 'copy' END AS __action,
-        ${columns.join(', ')}, ${oldRow(snapshot, t, hit)} AS __old FROM ${target} ${t}`
+        ${columns.join(', ')}, ${oldRow(snapshot, t, hit)} AS __old FROM ${target} ${t}${changingOnly ? ` WHERE ${hit}` : ''}`
     },
   })
 }

@@ -37,7 +37,8 @@ before(async () => {
   // Versions 0–2: appends of 10 ids each in 2 partitions; 3: an UPDATE; 4: a MERGE (delete + insert).
   for (let k = 0; k < 3; k++) {
     await appendQuery(lake, orders, `SELECT (10 * ${k} + i)::BIGINT AS id, (i % 2)::INTEGER AS p, (i * 1.5)::DECIMAL(10,2) AS amount FROM range(10) t(i)`, {
-      create: { partitionColumns: ['p'], properties: { 'delta.enableChangeDataFeed': 'true' } },
+      // Copy-on-write (deletion vectors off): the history below shows the rows the MERGE copied.
+      create: { partitionColumns: ['p'], properties: { 'delta.enableChangeDataFeed': 'true', 'delta.enableDeletionVectors': 'false' } },
     })
   }
   await update(lake, orders, 'id = 3', { amount: '100' })
