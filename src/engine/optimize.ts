@@ -35,6 +35,11 @@ export interface OptimizeOptions {
    * Z-order curve of the columns (their ranks' bits interleaved), into files of the target size.
    */
   zOrderBy?: string[]
+  /**
+   * REORG TABLE … APPLY (PURGE): only the files with deletion vectors are rewritten (binned as
+   * compaction bins them), whatever their size; committed as Spark's 'REORG'.
+   */
+  purge?: boolean
 }
 
 export interface OptimizeBin {
@@ -51,6 +56,7 @@ export interface OptimizePlan {
   bins: OptimizeBin[]
   predicate?: string
   zOrderBy?: string[]
+  purge?: boolean
 }
 
 export interface OptimizeResult {
@@ -96,7 +102,7 @@ export function planOptimize(snapshot: Snapshot, options: Omit<OptimizeOptions, 
   const zOrderBy = options.zOrderBy?.length ? zOrderColumns(snapshot, options.zOrderBy) : undefined
   const partitions = new Map<string, OptimizeBin>()
   for (const file of snapshot.files) {
-    if (!zOrderBy && file.add.size >= minFileSize && !file.add.deletionVector) continue
+    if (options.purge ? !file.add.deletionVector : !zOrderBy && file.add.size >= minFileSize && !file.add.deletionVector) continue
     const partitionValues = logicalPartitionValues(file.add.partitionValues, snapshot)
     const key = JSON.stringify(snapshot.partitionColumns.map((c) => partitionValues[c]))
     let group = partitions.get(key)
@@ -125,7 +131,7 @@ export function planOptimize(snapshot: Snapshot, options: Omit<OptimizeOptions, 
     // Z-ordering rewrites each partition whole (one bin), even a single file.
     return { snapshot, targetFileSize, minFileSize, bins: [...partitions.values()], predicate: options.predicate, zOrderBy }
   }
-  return { snapshot, targetFileSize, minFileSize, bins, predicate: options.predicate }
+  return { snapshot, targetFileSize, minFileSize, bins, predicate: options.predicate, ...(options.purge ? { purge: true } : {}) }
 }
 
 /** Compact the table's small files (see the module comment). */
@@ -218,8 +224,10 @@ export async function commitOptimize(lake: LakeEngine, table: string, plan: Opti
     table,
     snapshot,
     actions,
-    operation: 'OPTIMIZE',
-    operationParameters: { predicate: JSON.stringify(plan.predicate ? [plan.predicate] : []), zOrderBy: JSON.stringify(plan.zOrderBy ?? []) },
+    operation: plan.purge ? 'REORG' : 'OPTIMIZE',
+    operationParameters: plan.purge
+      ? { predicate: JSON.stringify(plan.predicate ? [plan.predicate] : []), applyPurge: 'true' }
+      : { predicate: JSON.stringify(plan.predicate ? [plan.predicate] : []), zOrderBy: JSON.stringify(plan.zOrderBy ?? []) },
     operationMetrics: {
       numRemovedFiles: String(removed.length),
       numAddedFiles: String(added.length),

@@ -5,11 +5,12 @@
  * the log's shape (the same path removed and re-added with a DV, only new rows written, stats
  * numRecords and tightBounds), a file through many DV generations, tables created before (DVs
  * off) keep copy-on-write, concurrent writers marking one file conflict, OPTIMIZE purges and
- * VACUUM collects DV files, and a table delta-kernel-rs wrote with DVs takes our DVs on top.
+ * VACUUM collects DV files, a table delta-kernel-rs wrote with DVs takes our DVs on top, and the
+ * SQL forms (REORG TABLE … APPLY (PURGE), SET TBLPROPERTIES delta.enableDeletionVectors).
  * Every table ends with the protocol check (test/helpers/protocol-check.ts).
  */
 import assert from 'node:assert/strict'
-import { cpSync, existsSync, readdirSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs'
 import * as path from 'node:path'
 import { after, test } from 'node:test'
 import { dropScan, LakeEngine } from '../../src/engine'
@@ -21,6 +22,8 @@ import { vacuum } from '../../src/engine/vacuum'
 import { rejectsWithDeltaError } from '../helpers/assertions'
 import { readCommitFile, tempTables } from '../helpers/delta-log'
 import { checkTableAgainstProtocol } from '../helpers/protocol-check'
+import { tempLake } from '../helpers/temp-lake'
+import { runScript } from '../../src/query'
 
 const lake = new LakeEngine()
 const { freshTable, cleanup } = tempTables('dv-write')
@@ -199,4 +202,36 @@ test('a table delta-kernel-rs wrote with a deletion vector: our DELETE adds to i
   await optimize(lake, table)
   assert.deepEqual(await values(), [1, 3, 4, 6, 7, 8])
   assert.ok(existsSync(path.join(table, '_delta_log')))
+})
+
+test('SQL: DELETE marks rows; REORG TABLE … APPLY (PURGE) rewrites only the files with DVs; SET TBLPROPERTIES turns DVs on for an older table', async () => {
+  const { lake: sqlLake, catalog, lakeDir } = tempLake('dv-sql')
+  mkdirSync(lakeDir, { recursive: true })
+  const run = async (sql: string) => (await runScript(sqlLake, catalog, sql)).at(-1)!
+  await run(`CREATE TABLE s.t (id BIGINT, v STRING, p INT) PARTITIONED BY (p);
+    INSERT INTO s.t SELECT range, 'v' || range, (range % 2)::INT FROM range(100);
+    DELETE FROM s.t WHERE id % 10 = 0 AND p = 0`)
+  const table = catalog.pathOf('s.t')
+  const before = await sqlLake.snapshot(table)
+  assert.equal(before.files.filter((f) => f.add.deletionVector).length, 1, 'the p=0 file has a DV; the p=1 file none')
+  const kept = before.files.find((f) => !f.add.deletionVector)!.path
+  await run('REORG TABLE s.t APPLY (PURGE)')
+  const after = await sqlLake.snapshot(table)
+  const info = readCommitFile(table, after.version).actions.find((a) => 'commitInfo' in a)!.commitInfo as { operation: string; operationParameters: Record<string, string> }
+  assert.equal(info.operation, 'REORG')
+  assert.equal(info.operationParameters.applyPurge, 'true')
+  assert.ok(after.files.every((f) => !f.add.deletionVector))
+  assert.ok(after.files.some((f) => f.path === kept), 'the file without a DV was left alone')
+  assert.deepEqual((await run('SELECT count(*) AS n FROM s.t')).rows, [{ n: 90 }])
+  await checkTableAgainstProtocol(sqlLake, table)
+
+  sqlLake.newTableProperties = {}
+  await run(`CREATE TABLE s.old (id BIGINT); INSERT INTO s.old SELECT range FROM range(50)`)
+  const old = catalog.pathOf('s.old')
+  assert.deepEqual((await sqlLake.snapshot(old)).protocol, { minReaderVersion: 1, minWriterVersion: 2 })
+  await run(`ALTER TABLE s.old SET TBLPROPERTIES (delta.enableDeletionVectors = true); DELETE FROM s.old WHERE id < 3`)
+  const upgraded = await sqlLake.snapshot(old)
+  assert.deepEqual(upgraded.protocol, { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'], writerFeatures: ['appendOnly', 'deletionVectors', 'invariants'] })
+  assert.equal(upgraded.files.filter((f) => f.add.deletionVector).length, 1, 'the DELETE after the change marked rows')
+  await checkTableAgainstProtocol(sqlLake, old)
 })

@@ -70,7 +70,7 @@ export type Statement =
   | { kind: 'dropColumns'; table: TableName; columns: string[]; ifExists: boolean }
   | { kind: 'addConstraint'; table: TableName; name: string; check: SqlPart }
   | { kind: 'dropConstraint'; table: TableName; name: string; ifExists: boolean }
-  | { kind: 'optimize'; table: TableName; where?: SqlPart; zorderBy: string[] }
+  | { kind: 'optimize'; table: TableName; where?: SqlPart; zorderBy: string[]; /** REORG TABLE … APPLY (PURGE): rewrite only the files with deletion vectors. */ purge?: boolean }
   | { kind: 'vacuum'; table: TableName; retainHours?: number; dryRun: boolean }
   | { kind: 'restore'; table: TableName; version?: number; timestamp?: number }
   | { kind: 'showTables'; zone?: string; like?: string }

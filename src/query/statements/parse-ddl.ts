@@ -185,6 +185,19 @@ export function parseAlter(c: Cursor): Statement {
   throw c.error('expected ADD COLUMNS, SET/UNSET TBLPROPERTIES, ALTER COLUMN, RENAME COLUMN, DROP COLUMN or ADD/DROP CONSTRAINT')
 }
 
+/** REORG TABLE t [WHERE partition predicate] APPLY (PURGE): the files with deletion vectors rewritten without their deleted rows. */
+export function parseReorg(c: Cursor): Statement {
+  c.expect('REORG')
+  c.expect('TABLE')
+  const table = c.tableName()
+  const where = c.accept('WHERE') ? c.expression(['APPLY'], 'a partition predicate') : undefined
+  c.expect('APPLY')
+  c.expect('(')
+  c.expect('PURGE')
+  c.expect(')')
+  return end(c, { kind: 'optimize', table, where, zorderBy: [], purge: true })
+}
+
 export function parseOptimize(c: Cursor): Statement {
   c.expect('OPTIMIZE')
   const table = c.tableName()

@@ -8,7 +8,7 @@
 import type { Assignment, MergeClause, Source, Statement } from './ast'
 import { Cursor } from './cursor'
 import { tableReference as tableSql } from './targets'
-import { parseAlter, parseCreate, parseDescribe, parseDrop, parseOptimize, parseRestore, parseShow, parseVacuum } from './parse-ddl'
+import { parseAlter, parseCreate, parseDescribe, parseDrop, parseOptimize, parseReorg, parseRestore, parseShow, parseVacuum } from './parse-ddl'
 import { SqlSyntaxError, type Token } from './tokens'
 
 /** First words of statements that only read; they go to DuckDB as they are. */
@@ -35,6 +35,7 @@ export function parseStatement(text: string, tokens: Token[]): Statement {
     case 'DROP': return parseDrop(c)
     case 'ALTER': return parseAlter(c)
     case 'OPTIMIZE': return parseOptimize(c)
+    case 'REORG': return parseReorg(c)
     case 'VACUUM': return parseVacuum(c)
     case 'RESTORE': return parseRestore(c)
   }

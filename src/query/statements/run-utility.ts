@@ -74,9 +74,9 @@ async function runOptimize(context: StatementContext, s: Of<'optimize'>): Promis
   const tablePathname = await tablePath(catalog, s.table)
   let snapshot = await lake.snapshot(tablePathname)
   if (s.where) snapshot = { ...snapshot, files: await filesInPartitions(lake, snapshot, s.where.sql, label) }
-  const result = await optimize(lake, tablePathname, { snapshot, predicate: s.where?.text, zOrderBy: s.zorderBy })
+  const result = await optimize(lake, tablePathname, { snapshot, predicate: s.where?.text, zOrderBy: s.zorderBy, purge: s.purge })
   const metrics = { numFilesAdded: result.filesAdded, numFilesRemoved: result.filesRemoved, filesAddedBytes: result.bytesAdded, filesRemovedBytes: result.bytesRemoved }
-  return resultOf([['path', 'VARCHAR'], ['metrics', 'JSON']], [{ path: tablePathname, metrics }], { table: label, path: tablePathname, operation: 'OPTIMIZE', version: result.version })
+  return resultOf([['path', 'VARCHAR'], ['metrics', 'JSON']], [{ path: tablePathname, metrics }], { table: label, path: tablePathname, operation: s.purge ? 'REORG' : 'OPTIMIZE', version: result.version })
 }
 
 async function runVacuum({ lake, catalog }: StatementContext, s: Of<'vacuum'>, options: UtilityOptions): Promise<StatementOutput> {
