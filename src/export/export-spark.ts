@@ -9,8 +9,8 @@ import { LakeEngine } from '../engine'
 import type { Pipeline } from '../pipeline/pipeline-file'
 import { LakeCatalog } from '../query/catalog'
 import { dltPipeline } from './dlt-pipeline'
-import { flowJob } from './flow-job'
-import { sourceJob, type ExportedFile } from './kafka-source'
+import { exportFlowJob } from './flow-job'
+import { exportSourceJob, type ExportedFile } from './kafka-source'
 import { readLakeState, type LakeState } from './lake-state'
 import { HELPERS_FILE, HELPERS_MODULE } from './python-parts'
 
@@ -35,8 +35,8 @@ export async function exportSpark(pipeline: Pipeline): Promise<SparkExport> {
   }
   const files: ExportedFile[] = [
     { name: HELPERS_FILE, text: HELPERS_MODULE },
-    ...pipeline.sources.map((source) => sourceJob(pipeline, source, state.sources.get(source.name))),
-    ...(pipeline.flows ?? []).map((flow) => flowJob(pipeline, flow, state.flows.get(flow.name))),
+    ...pipeline.sources.map((source) => exportSourceJob(pipeline, source, state.sources.get(source.name))),
+    ...(pipeline.flows ?? []).map((flow) => exportFlowJob(pipeline, flow, state.flows.get(flow.name))),
     dltPipeline(pipeline),
   ]
   return { files, state, lakeFound }

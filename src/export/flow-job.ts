@@ -68,7 +68,7 @@ export function transformFunction(transforms: Transform[]): string {
   ].join('\n')
 }
 
-export function flowJob(pipeline: Pipeline, flow: FlowSpec, state: FlowState | undefined): ExportedFile {
+export function exportFlowJob(pipeline: Pipeline, flow: FlowSpec, state: FlowState | undefined): ExportedFile {
   const source = pipeline.sources.find((s) => s.table === flow.from)
   const mongo = source?.format === 'debezium-mongodb'
   const lines: string[] = []

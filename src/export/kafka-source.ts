@@ -36,7 +36,7 @@ export function sparkTopicPattern(pattern: string): string {
 
 const SASL_MECHANISMS = { plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512' } as const
 
-export function sourceJob(pipeline: Pipeline, source: SourceSpec, state: SourceState | undefined): ExportedFile {
+export function exportSourceJob(pipeline: Pipeline, source: SourceSpec, state: SourceState | undefined): ExportedFile {
   const kafka = pipeline.kafka
   const recorded: Record<string, Record<string, number>> = {}
   for (const o of state?.offsets ?? []) (recorded[o.topic] ??= {})[String(o.partition)] = o.next

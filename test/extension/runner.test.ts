@@ -9,7 +9,7 @@ import * as path from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { cliErrorMessage, pipelineProblemsIn } from '../../src/extension/cli/problems'
-import { runCli } from '../../src/extension/cli/process'
+import { runCliProcess } from '../../src/extension/cli/process'
 import { PipelineBoard } from '../../src/extension/pipelines/board'
 import type { JobId } from '../../src/extension/pipelines/events'
 import { PipelineRunner, runArguments } from '../../src/extension/pipelines/runner'
@@ -122,22 +122,22 @@ test('a Node that cannot be started is a failed job, not an exception', async ()
   assert.match(board.status('source:a')!.error!, /could not start the pipeline process: spawn \/nonexistent\/node ENOENT/)
 })
 
-test('runCli collects output and cancels with SIGTERM', async () => {
+test('runCliProcess collects output and cancels with SIGTERM', async () => {
   const abort = new AbortController()
   const onStderrLine = (line: string) => line === 'fake-cli: ready' && abort.abort()
-  const result = await runCli(launch(), ['run', '--source', 'a'], { cwd: process.cwd(), signal: abort.signal, graceMs: 5_000, onStderrLine })
+  const result = await runCliProcess(launch(), ['run', '--source', 'a'], { cwd: process.cwd(), signal: abort.signal, graceMs: 5_000, onStderrLine })
   assert.equal(result.cancelled, true)
   assert.match(result.stdout, /"state":"stopped"/)
-  const crash = await runCli(launch(), ['run'], { cwd: process.cwd(), env: { FAKE_CLI_MODE: 'crash' } })
+  const crash = await runCliProcess(launch(), ['run'], { cwd: process.cwd(), env: { FAKE_CLI_MODE: 'crash' } })
   assert.equal(crash.code, 3)
   assert.equal(cliErrorMessage(crash.stderr), 'the lake folder is not writable')
 })
 
 test('every child gets the launch environment (DuckDB\'s memory limit from the settings)', async () => {
   const withLimit = { ...launch(), env: { LAKEHOUSE_DUCKDB_MEMORY_LIMIT: '512MB' } }
-  const result = await runCli(withLimit, ['run'], { cwd: process.cwd(), env: { FAKE_CLI_SECRET_VAR: 'LAKEHOUSE_DUCKDB_MEMORY_LIMIT', FAKE_CLI_MODE: 'crash' } })
+  const result = await runCliProcess(withLimit, ['run'], { cwd: process.cwd(), env: { FAKE_CLI_SECRET_VAR: 'LAKEHOUSE_DUCKDB_MEMORY_LIMIT', FAKE_CLI_MODE: 'crash' } })
   assert.match(result.stdout, /^LAKEHOUSE_DUCKDB_MEMORY_LIMIT is set$/m)
-  const without = await runCli(launch(), ['run'], { cwd: process.cwd(), env: { FAKE_CLI_SECRET_VAR: 'LAKEHOUSE_DUCKDB_MEMORY_LIMIT_UNSET', FAKE_CLI_MODE: 'crash' } })
+  const without = await runCliProcess(launch(), ['run'], { cwd: process.cwd(), env: { FAKE_CLI_SECRET_VAR: 'LAKEHOUSE_DUCKDB_MEMORY_LIMIT_UNSET', FAKE_CLI_MODE: 'crash' } })
   assert.match(without.stdout, /^LAKEHOUSE_DUCKDB_MEMORY_LIMIT_UNSET is not set$/m)
 })
 

@@ -69,7 +69,7 @@ export interface CliResult {
   cancelled: boolean
 }
 
-export interface RunCliOptions {
+export interface RunCliProcessOptions {
   cwd: string
   env?: Record<string, string>
   signal?: AbortSignal
@@ -82,7 +82,7 @@ export interface RunCliOptions {
 }
 
 /** Run a CLI command to its end (or until cancelled) and collect its output. */
-export function runCli(launch: CliLaunch, args: string[], options: RunCliOptions): Promise<CliResult> {
+export function runCliProcess(launch: CliLaunch, args: string[], options: RunCliProcessOptions): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawnCli(launch, args, options)
     child.stdin.end()

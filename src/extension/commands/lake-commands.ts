@@ -5,7 +5,7 @@
  * minutes.
  */
 import * as vscode from 'vscode'
-import { runCli, type CliResult } from '../cli/process'
+import { runCliProcess, type CliResult } from '../cli/process'
 import { cliErrorMessage } from '../cli/problems'
 import { formatAge } from '../format'
 import { loadLakeFacts } from '../lazy'
@@ -67,7 +67,7 @@ function maintenance(services: Services, title: string, args: string[], cwd: str
     const abort = new AbortController()
     token.onCancellationRequested(() => abort.abort())
     services.log.info('maintenance.start', { args })
-    return runCli(services.launch(), args, {
+    return runCliProcess(services.launch(), args, {
       cwd,
       signal: abort.signal,
       onStderrLine: (line) => {

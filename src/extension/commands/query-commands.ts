@@ -5,7 +5,7 @@
  * "Lakehouse Results" output from a child process, so a query never goes unanswered.
  */
 import * as vscode from 'vscode'
-import { runCli } from '../cli/process'
+import { runCliProcess } from '../cli/process'
 import { cliErrorMessage } from '../cli/problems'
 import { setting, type Services } from '../services'
 import { pickLake } from './pickers'
@@ -40,7 +40,7 @@ async function queryToOutput(services: Services, args: OpenQueryArgs): Promise<v
     (_progress, token) => {
       const abort = new AbortController()
       token.onCancellationRequested(() => abort.abort())
-      return runCli(services.launch(), ['query', '--lake', cwd, '--format', 'table', args.sql], { cwd, signal: abort.signal })
+      return runCliProcess(services.launch(), ['query', '--lake', cwd, '--format', 'table', args.sql], { cwd, signal: abort.signal })
     },
   )
   channel.appendLine(`-- ${new Date().toISOString()} ${args.lake ?? ''}`)

@@ -48,11 +48,11 @@ export type ParsedLine = { event: PipelineEvent } | { problem: string }
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0
 const isJobId = (v: unknown): v is JobId => typeof v === 'string' && /^(source|flow):.+/.test(v)
 
-export function sourceJob(name: string): JobId {
+export function sourceJobId(name: string): JobId {
   return `source:${name}`
 }
 
-export function flowJob(name: string): JobId {
+export function flowJobId(name: string): JobId {
   return `flow:${name}`
 }
 

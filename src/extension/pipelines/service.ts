@@ -11,11 +11,11 @@ import type { Notifier } from '../notify'
 import type { Log } from '../log'
 import type { Credentials } from '../secrets'
 import { PipelineBoard } from './board'
-import { flowJob, sourceJob, splitJobId, type JobId } from './events'
+import { flowJobId, sourceJobId, splitJobId, type JobId } from './events'
 import { PipelineRunner } from './runner'
 
 export function jobsOf(pipeline: Pipeline): JobId[] {
-  return [...pipeline.sources.map((s) => sourceJob(s.name)), ...(pipeline.flows ?? []).map((f) => flowJob(f.name))]
+  return [...pipeline.sources.map((s) => sourceJobId(s.name)), ...(pipeline.flows ?? []).map((f) => flowJobId(f.name))]
 }
 
 /** Kafka credentials are needed only when a Kafka source is among the jobs. */
