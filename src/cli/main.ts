@@ -66,6 +66,14 @@ Usage:
       the source's schemaHints applied, as JSON: a capture file's first N, a Kafka topic's latest
       N (spread over its partitions, with their offsets and the source group's lag; no offsets
       are committed).
+  lakehouse produce --pipeline FILE --topic T (--file CAPTURE | --value JSON [--key K]
+                   [--header k=v]...) [--partition P] [--rate N/s] [--count N]
+      Produce test messages to a topic of a dev cluster (the pipeline file's "kafka" must say
+      "dev": true; any other cluster is refused): each record of a kcat -J capture (key,
+      headers, payload), each line of an NDJSON file as a value, or one --value (--count N sends
+      it N times; with --file, the first N). When a source reads the topic as avro, protobuf or
+      json-schema, each value is JSON encoded with the latest schema of subject <topic>-value
+      in the schema registry. Partition: --partition, else by key. Prints where they landed.
   lakehouse refine --pipeline FILE [--flow NAME] [--until-caught-up] [--full-refresh]
       Run the pipeline's flows (all, or NAME): each reads its source table's change data feed
       from where it stopped, transforms the rows and writes its refined table exactly once
@@ -119,6 +127,7 @@ Options:
   --source NAME        (ingest, sample) one source of the pipeline
   --until-caught-up    (ingest, refine, run) stop once caught up with what existed at start
   --flow NAME          (refine, run) one flow of the pipeline
+  --topic T            (produce) the topic to write to
   --full-refresh       (refine) rebuild the flow's tables from the source's snapshot
   --events             (run) progress as JSON lines
   --view NAME          (refresh) one materialized view (zone.table) of the definitions
@@ -148,6 +157,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   vacuum: async () => (await import('./vacuum-command')).vacuumCommand,
   ingest: async () => (await import('./ingest-command')).ingestCommand,
   sample: async () => (await import('./ingest-command')).sampleCommand,
+  produce: async () => (await import('./produce-command')).produceCommand,
   refine: async () => (await import('./refine-command')).refineCommand,
   run: async () => (await import('./refine-command')).runCommand,
   refresh: async () => (await import('./refresh-command')).refreshCommand,

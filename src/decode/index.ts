@@ -21,6 +21,7 @@ export { applyHints, applyHintsToStruct, childPath, hintedPaths, hintPathProblem
 export { fitRow, RESCUED_DATA_COLUMN, type FittedRow } from './rescue'
 export { TextRow } from './text-row'
 export { createSchemaRegistry, type RegisteredSchema, type SchemaRegistry } from './schema-registry'
+export { createRegistryEncoder, EncodeError, type RegistryEncoder } from './registry-encoder'
 
 export const FORMATS: readonly Format[] = ['json', 'debezium', 'debezium-mongodb', 'avro', 'protobuf', 'json-schema']
 

@@ -33,8 +33,8 @@ export interface SchemaRegistryOptions {
 export interface SchemaRegistry {
   /** The schema, or undefined when the registry has no schema with this id. */
   schemaById(id: number): Promise<RegisteredSchema | undefined>
-  /** A referenced schema, or undefined when the registry has no such subject or version. */
-  schemaByVersion(subject: string, version: number): Promise<RegisteredSchema | undefined>
+  /** A referenced schema (or a subject's latest, for producing), or undefined when the registry has no such subject or version. */
+  schemaByVersion(subject: string, version: number | 'latest'): Promise<RegisteredSchema | undefined>
 }
 
 const TIMEOUT_MS = 10_000
@@ -97,7 +97,7 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
         return found && { ...found, id }
       })
     },
-    schemaByVersion(subject: string, version: number) {
+    schemaByVersion(subject: string, version: number | 'latest') {
       return cached(`subject ${version} ${subject}`, () => load(`/subjects/${encodeURIComponent(subject)}/versions/${version}`, `subject ${subject} version ${version}`))
     },
   }

@@ -14,3 +14,4 @@ export { listTopics, sourcesReading, type BrowseOptions, type PartitionOffsets, 
 export { browsingClient, sampleTopicMessages, withTimeout, type SampledMessage, type SampledPartition, type SampleTopicOptions, type TopicMessages } from './sample'
 export { seedEmptyTopics, type SeedMessage, type SeedTopic } from './seed'
 export { CompressedBatchError, codecFailureOf, ensureCompressionCodecs, registerCompressionCodecs, unreadableFetchError } from './codecs'
+export { assertDevCluster, NotADevClusterError, produceMessages, type OutgoingMessage, type ProducedMessage, type ProduceOptions, type ProduceProgress, type ProduceSummary } from './produce'

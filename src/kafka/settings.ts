@@ -12,6 +12,8 @@ export interface KafkaSettings {
   ssl?: boolean
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; passwordEnv?: string }
   schemaRegistry?: { url: string } & SecretRef
+  /** A dev cluster: `lakehouse produce` (and the editor's Produce) may write test messages to it. */
+  dev?: boolean
   consumer?: { groupId?: string; sessionTimeout?: number; heartbeatInterval?: number; maxWaitTimeInMs?: number; maxBytesPerPartition?: number }
 }
 

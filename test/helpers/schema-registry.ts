@@ -1,7 +1,7 @@
 /**
  * A Confluent-compatible schema registry on 127.0.0.1 (a real HTTP server, random port) that
  * answers GET /schemas/ids/{id}, /schemas/ids/{id}/versions and
- * /subjects/{subject}/versions/{version} (schemas put in with `register`), records the paths it
+ * /subjects/{subject}/versions/{version|latest} (schemas put in with `register`), records the paths it
  * was asked for, and can check Basic auth or fail the next requests with a 500.
  */
 import { createServer, type Server } from 'node:http'
@@ -58,12 +58,18 @@ export class LocalRegistry {
       const found = [...this.versions].filter(([, at]) => at === id).map(([key]) => ({ subject: key.slice(0, key.lastIndexOf('/')), version: Number(key.slice(key.lastIndexOf('/') + 1)) }))
       return found.length ? found : undefined
     }
-    const bySubject = /^\/subjects\/([^/]+)\/versions\/(\d+)$/.exec(url)
+    const bySubject = /^\/subjects\/([^/]+)\/versions\/(\d+|latest)$/.exec(url)
     if (!bySubject) return undefined
     const subject = decodeURIComponent(bySubject[1])
-    const id = this.versions.get(`${subject}/${bySubject[2]}`)
+    const version = bySubject[2] === 'latest' ? this.latestVersion(subject) : Number(bySubject[2])
+    const id = this.versions.get(`${subject}/${version}`)
     const stored = id === undefined ? undefined : this.schemas.get(id)
-    return stored && { subject, version: Number(bySubject[2]), id, ...stored }
+    return stored && { subject, version, id, ...stored }
+  }
+
+  private latestVersion(subject: string): number {
+    const versions = [...this.versions.keys()].filter((k) => k.slice(0, k.lastIndexOf('/')) === subject).map((k) => Number(k.slice(k.lastIndexOf('/') + 1)))
+    return versions.length ? Math.max(...versions) : -1
   }
 
   stop(): Promise<void> {
