@@ -3,7 +3,7 @@
  * as a ratio to a ceiling measured in the same run. Prints one JSON document on stdout; progress
  * goes to stderr.
  *
- * Flags: --quick (small sizes, for checking the harness), --only=snapshot|append|merge|changes|query|ingest|ingest-codecs|refine|resources|cli,
+ * Flags: --quick (small sizes, for checking the harness), --only=snapshot|append|merge|changes|query|ingest|ingest-codecs|refine|mv|resources|cli,
  * --last-checkpoints-only (10k table: write only its last checkpoints, not one every 10 versions).
  */
 import * as os from 'node:os'
@@ -17,6 +17,7 @@ import { runQueryBench } from './query'
 import { runChangeFeed } from './change-feed'
 import { runMerge } from './merge'
 import { runRefineBench } from './refine'
+import { runViewBench } from './materialized-view'
 import { runResourcesBench } from './resources'
 import { runSnapshotLoad } from './snapshot-load'
 import { log, removeTempDirs, round } from './util'
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
       ingest: 'Kafka (librdkafka mock broker, this machine) backlog of JSON values of ~500 B on 32 partitions, ingestKafka untilCaughtUp into a fresh lake, once per batch setting; ceiling = a plain kafkajs consumer (fresh group, fromBeginning, eachBatch JSON.parse of every value) of the same backlog, timed before and after ours (mean of the two); ratio = ceiling ms / ours ms (< 1 is slower), with the group join (start → all committed / parsed) and without it (GROUP_JOIN event → same); latency = send → the raw table snapshot records the offset (polled every 10 ms), default batches, next to a plain consumer (send → received) at the same time',
       refine: 'one cdc refine batch of 100k Debezium events (90% updates, 10% deletes, each of 50k keys changed twice) from raw into a refined table of 50k rows with the change feed on, on a fresh copy of the lake per repetition (median of 3); ceiling = the same latest-per-key + FULL OUTER JOIN + COPY of the table and of its change rows as DuckDB statements over the same Parquet files; ratio = ceiling ms / ours ms (< 1 is slower). Latency: lakehouse run (runPipeline) on the mock broker, one change every 200 ms, produce → the flow commit that made it visible',
       cliStart: 'whole processes started with execFile from a small lake folder: node bin/lakehouse.mjs (checkout) and node dist/cli.mjs (installed) with --help and a 1,000-row query; median of the runs after 2 warm-up rounds, interleaved with the ceiling = node -e \'\'; ratio = ours ms / ceiling ms (> 1 is slower)',
+      materializedView: 'a view joining 1M orders with 100k customers, count/sum/max per customer, refreshed after 1% of the orders changed (70% updates, 20% inserts, 10% deletes; uniform: spread over all customers, so ~10% of the view changes; clustered: the orders of 1% of the customers); median of 3 repetitions, each on a fresh cp -r of the lake; incremental = refreshView, full = refreshView --full (both write only the difference); ceiling = the same query as DuckDB statements over read_parquet of the current data files, COPY to Parquet; ratios = ms / ms',
       changeFeed: 'SELECT count(*), sum(amount), sum(length(name)) over the change feed of a 20-version table (appends and MERGEs, ~400k change rows), planning and registering included; median of 7 runs after 2 warm-up rounds, interleaved with the ceiling = the same aggregate over read_parquet of the files the feed reads; ratio = ours rows/s / ceiling rows/s (< 1 is slower)',
     },
   }
@@ -100,6 +102,11 @@ async function main(): Promise<void> {
       Object.assign(output, await runRefineBench(lake, quick
         ? { events: 10_000, keys: 5_000, repetitions: 1, latencyChanges: 10, intervalMs: 200 }
         : { events: 100_000, keys: 50_000, repetitions: 3, latencyChanges: 50, intervalMs: 200 }))
+    }
+    if (!only || only === 'mv') {
+      const sizes = quick ? { orders: 100_000, customers: 10_000, repetitions: 1 } : { orders: 1_000_000, customers: 100_000, repetitions: 3 }
+      output.materializedView = await runViewBench(lake, { ...sizes, spread: 'uniform' })
+      output.materializedViewClustered = await runViewBench(lake, { ...sizes, spread: 'clustered' })
     }
     if (!only || only === 'resources') {
       output.resources = await runResourcesBench(quick

@@ -43,38 +43,41 @@ export async function writeDifference(lake: LakeEngine, table: string, querySql:
   const value = (name: string, type: string) => (described.has(name.toLowerCase()) ? `CAST(${q(name)} AS ${type})` : `NULL::${type}`)
   await db.run(`CREATE TEMP TABLE ${incoming} AS SELECT ${fields.map((f) => `${value(f.name, duckdbType(f.type))} AS ${q(f.name)}`).join(', ')} FROM (${querySql})`)
   try {
-    const inScope = (alias: string) => scopeCondition(options.scope, alias)
     const same = (names: string[]) => names.map((c) => `t.${q(c)} IS NOT DISTINCT FROM s.${q(c)}`).join(' AND ') || 'true'
+    // Which scope columns list a null (the test for a null is written only for those: a plain IN is a semi join).
+    const nullScope = options.scope
+      ? Object.values((await db.rows(`SELECT ${options.scope.columns.map((_, i) => `bool_or(k${i} IS NULL) AS n${i}`).join(', ')} FROM ${options.scope.keysTable}`))[0]).map((v) => v === true)
+      : []
     const old = `struct_pack(${columns.map((c) => `${c} := t.${c}`).join(', ')})`
     const key = options.key?.length ? options.key : undefined
-    const scoped = `(SELECT *, ${inScope('tt')} AS __in_scope FROM __target tt)`
     const changesSql = (target: string) => {
-      const prefix = `WITH __target AS (SELECT * FROM ${target})`
+      // Rows out of scope are copied as they are; those in scope meet the new rows in one full outer join.
+      const prefix = `WITH __scoped AS (SELECT *, ${scopeCondition(options.scope, nullScope, 'tt')} AS __in_scope FROM ${target} tt)`
+      const outOfScope = `SELECT __file, __row, 'copy' AS __action, ${columns.join(', ')}, NULL AS __old FROM __scoped WHERE NOT __in_scope`
       if (key) {
-        // Target rows in scope meet the new rows by key: both → update (no-op when equal), target only → delete.
-        return `${prefix}, t AS ${scoped}
-          SELECT t.__file AS __file, t.__row AS __row,
-            CASE WHEN NOT t.__in_scope THEN 'copy' WHEN s.__present IS NULL THEN 'delete' ELSE 'update' END AS __action,
-            ${fields.map((f) => `CASE WHEN t.__in_scope AND s.__present THEN s.${q(f.name)} ELSE t.${q(f.name)} END AS ${q(f.name)}`).join(', ')},
-            CASE WHEN t.__in_scope THEN ${old} END AS __old
-          FROM t LEFT JOIN (SELECT *, true AS __present FROM ${incoming}) s ON t.__in_scope AND ${same(key)}
+        // By key: both sides → update (a no-op when equal), target only → delete, new only → insert.
+        return `${prefix}, t AS (SELECT * FROM __scoped WHERE __in_scope), s AS (SELECT *, true AS __present FROM ${incoming})
+          ${outOfScope}
           UNION ALL
-          SELECT NULL, NULL, 'insert', ${columns.map((c) => `s.${c}`).join(', ')}, NULL
-          FROM ${incoming} s WHERE NOT EXISTS (SELECT 1 FROM t WHERE t.__in_scope AND ${same(key)})`
+          SELECT t.__file, t.__row,
+            CASE WHEN t.__row IS NULL THEN 'insert' WHEN s.__present IS NULL THEN 'delete' ELSE 'update' END,
+            ${fields.map((f) => `CASE WHEN s.__present THEN s.${q(f.name)} ELSE t.${q(f.name)} END`).join(', ')},
+            CASE WHEN t.__row IS NOT NULL THEN ${old} END
+          FROM t FULL OUTER JOIN s ON ${same(key)}`
       }
       // A multiset: equal rows are numbered on both sides, and the n-th copy meets the n-th copy.
       const partition = columns.join(', ')
-      return `${prefix}, t AS (SELECT *, CASE WHEN __in_scope THEN row_number() OVER (PARTITION BY __in_scope, ${partition}) END AS __copy FROM ${scoped}),
+      return `${prefix}, t AS (SELECT *, row_number() OVER (PARTITION BY ${partition}) AS __copy FROM __scoped WHERE __in_scope),
         s AS (SELECT *, row_number() OVER (PARTITION BY ${partition}) AS __copy FROM ${incoming})
-        SELECT t.__file AS __file, t.__row AS __row,
-          CASE WHEN NOT t.__in_scope THEN 'copy' WHEN EXISTS (SELECT 1 FROM s WHERE ${same(fields.map((f) => f.name))} AND s.__copy = t.__copy) THEN 'copy' ELSE 'delete' END AS __action,
-          ${columns.map((c) => `t.${c} AS ${c}`).join(', ')}, ${old} AS __old
-        FROM t
+        ${outOfScope}
         UNION ALL
-        SELECT NULL, NULL, 'insert', ${columns.map((c) => `s.${c}`).join(', ')}, NULL
-        FROM s WHERE NOT EXISTS (SELECT 1 FROM t WHERE t.__in_scope AND ${same(fields.map((f) => f.name))} AND t.__copy = s.__copy)`
+        SELECT t.__file, t.__row,
+          CASE WHEN t.__row IS NULL THEN 'insert' WHEN s.__copy IS NULL THEN 'delete' ELSE 'copy' END,
+          ${fields.map((f) => `CASE WHEN t.__row IS NULL THEN s.${q(f.name)} ELSE t.${q(f.name)} END`).join(', ')},
+          CASE WHEN t.__row IS NOT NULL AND s.__copy IS NULL THEN ${old} END
+        FROM t FULL OUTER JOIN s ON ${same(fields.map((f) => f.name))} AND t.__copy = s.__copy`
     }
-    return await rewriteTable(lake, snapshot, {
+      return await rewriteTable(lake, snapshot, {
       operation: 'MERGE',
       operationParameters: { predicate: key ? key.map((k) => `t.${k} = s.${k}`).join(' AND ') : 'all columns', ...options.operationParameters },
       files: snapshot.files,
@@ -87,10 +90,11 @@ export async function writeDifference(lake: LakeEngine, table: string, querySql:
 }
 
 /** SQL over `alias`'s columns: whether the row is in scope (always, without a scope). */
-function scopeCondition(scope: DifferenceScope | undefined, alias: string): string {
+function scopeCondition(scope: DifferenceScope | undefined, nulls: boolean[], alias: string): string {
   if (!scope) return 'true'
   return scope.columns.map((column, i) => {
-    const k = `k${i}`
-    return `(${alias}.${q(column)} IN (SELECT ${k} FROM ${scope.keysTable}) OR (${alias}.${q(column)} IS NULL AND EXISTS (SELECT 1 FROM ${scope.keysTable} WHERE ${k} IS NULL)))`
+    const value = `${alias}.${q(column)}`
+    const listed = `coalesce(${value} IN (SELECT k${i} FROM ${scope.keysTable}), false)`
+    return nulls[i] ? `(${listed} OR ${value} IS NULL)` : listed
   }).join(' AND ')
 }

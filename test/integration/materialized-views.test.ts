@@ -7,7 +7,7 @@
  * a copy refreshed whole must hold the same rows. The views: join + group-by aggregates (sum,
  * count, min, max, avg), a window function, a join projection, a filter over one table (all
  * incremental), and a group-by on a column only one side has, an outer join, DISTINCT across
- * tables (recomputed whole).
+ * tables (recomputed whole). Some orders have no customer (a null partition of the window view).
  *
  * Then exactly once under SIGKILL: a refresh in a child process is killed at random moments; the
  * next refresh finishes it, and the view's feed over the whole run still adds up to its states.
@@ -76,7 +76,7 @@ for (let sequence = 0; sequence < sequences; sequence++) {
     const versions = new Map<string, number>()
     const operations: (() => string)[] = [
       () => `INSERT INTO ${zone}.customers VALUES ${Array.from({ length: 1 + Math.floor(next() * 3) }, () => `(${++customerId}, 'c${customerId}', '${pick(['EU', 'US', 'APAC'])}')`).join(', ')}`,
-      () => `INSERT INTO ${zone}.orders VALUES ${Array.from({ length: 1 + Math.floor(next() * 4) }, () => `(${++orderId}, ${1 + Math.floor(next() * (customerId + 1))}, ${Math.round(next() * 10000) / 100}, '${pick(['open', 'shipped'])}')`).join(', ')}`,
+      () => `INSERT INTO ${zone}.orders VALUES ${Array.from({ length: 1 + Math.floor(next() * 4) }, () => `(${++orderId}, ${next() < 0.1 ? 'NULL' : 1 + Math.floor(next() * (customerId + 1))}, ${Math.round(next() * 10000) / 100}, '${pick(['open', 'shipped'])}')`).join(', ')}`,
       () => `UPDATE ${zone}.customers SET name = name || '+' WHERE id % 3 = ${Math.floor(next() * 3)}`,
       () => `UPDATE ${zone}.customers SET region = '${pick(['EU', 'US', 'APAC'])}' WHERE id = ${1 + Math.floor(next() * customerId)}`,
       () => `UPDATE ${zone}.orders SET amount = amount + 7 WHERE oid % 4 = ${Math.floor(next() * 4)}`,

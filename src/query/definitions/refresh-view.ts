@@ -105,6 +105,7 @@ export async function refreshView(lake: LakeEngine, catalog: LakeCatalog, view: 
   let reason = !current ? 'first refresh' : options.full ? 'full refresh asked for' : !sameDefinition ? 'the definition changed' : !shape.incremental ? `not incremental: ${shape.reason}` : ''
   const scans: RegisteredScan[] = []
   let keysTable: string | undefined
+  let nulls: boolean[] = []
   try {
     if (!reason && shape.incremental) {
       const missing = [...tables].find(([, t]) => t.recorded === undefined)
@@ -114,12 +115,13 @@ export async function refreshView(lake: LakeEngine, catalog: LakeCatalog, view: 
         if (typeof collected === 'string') reason = collected
         else {
           keysTable = collected.table
+          nulls = collected.nulls
           mode = 'incremental'
           reason = `${shape.description}: ${collected.count} value(s) changed in ${collected.changed.join(', ')}`
         }
       }
     }
-    const pinned = await pinnedQuery(db, node, tables, mode === 'incremental' && shape.incremental && keysTable ? { shape, keysTable } : undefined)
+    const pinned = await pinnedQuery(db, node, tables, mode === 'incremental' && shape.incremental && keysTable ? { shape, keysTable, nulls } : undefined)
     const prepared = await prepareQuery(lake, catalog, pinned)
     try {
       const checked = await applyExpectations(db, view, prepared.sql)
@@ -172,7 +174,7 @@ export async function refreshView(lake: LakeEngine, catalog: LakeCatalog, view: 
  */
 async function collectScopeValues(
   lake: LakeEngine, shape: Extract<ViewShape, { incremental: true }>, tables: Map<string, { path: string; version: number; recorded?: number }>, scans: RegisteredScan[],
-): Promise<{ table: string; count: number; changed: string[] } | string> {
+): Promise<{ table: string; count: number; changed: string[]; nulls: boolean[] } | string> {
   const db = await lake.duckdb()
   const selects: string[] = []
   const changed: string[] = []
@@ -195,8 +197,8 @@ async function collectScopeValues(
   }
   const table = `__view_keys_${++keysCounter}`
   await db.run(`CREATE TEMP TABLE ${table} AS SELECT DISTINCT * FROM (${selects.join(' UNION ALL ')})`)
-  const [{ n }] = await db.rows(`SELECT count(*) AS n FROM ${table}`)
-  return { table, count: Number(n), changed }
+  const [counts] = await db.rows(`SELECT count(*) AS n, ${shape.scope.map((_, i) => `bool_or(k${i} IS NULL) AS n${i}`).join(', ')} FROM ${table}`)
+  return { table, count: Number(counts.n), changed, nulls: shape.scope.map((_, i) => counts[`n${i}`] === true) }
 }
 
 /**
@@ -204,7 +206,10 @@ async function collectScopeValues(
  * incremental refresh, each table reference filtered to the scope values: DuckDB's parse tree is
  * edited and turned back into SQL (json_deserialize_sql).
  */
-async function pinnedQuery(db: Awaited<ReturnType<LakeEngine['duckdb']>>, node: Json, tables: Map<string, { version: number }>, incremental?: { shape: Extract<ViewShape, { incremental: true }>; keysTable: string }): Promise<string> {
+async function pinnedQuery(
+  db: Awaited<ReturnType<LakeEngine['duckdb']>>, node: Json, tables: Map<string, { version: number }>,
+  incremental?: { shape: Extract<ViewShape, { incremental: true }>; keysTable: string; nulls: boolean[] },
+): Promise<string> {
   const tree = structuredClone(node)
   walk(tree, (n) => {
     if (n.type !== 'BASE_TABLE' || !n.schema_name) return
@@ -213,10 +218,11 @@ async function pinnedQuery(db: Awaited<ReturnType<LakeEngine['duckdb']>>, node: 
     n.table_name = `${String(n.table_name)}@v${tables.get(name)!.version}`
   })
   if (incremental) {
-    const { shape, keysTable } = incremental
+    const { shape, keysTable, nulls } = incremental
+    // A plain IN is a semi join DuckDB pushes into each table's scan; nulls are tested only where the changes had one.
     const filters = shape.scope.flatMap((s, i) => shape.references.map((r) => {
       const column = `${q(r.alias)}.${q(s.sources.get(r.alias)!)}`
-      return `(${column} IN (SELECT k${i} FROM ${keysTable}) OR (${column} IS NULL AND EXISTS (SELECT 1 FROM ${keysTable} WHERE k${i} IS NULL)))`
+      return nulls[i] ? `(${column} IN (SELECT k${i} FROM ${keysTable}) OR ${column} IS NULL)` : `${column} IN (SELECT k${i} FROM ${keysTable})`
     }))
     const probe = await parseSelect(db, `SELECT 1 WHERE ${filters.join(' AND ')}`)
     const where = probe.where_clause as Json

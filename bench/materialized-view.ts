@@ -1,0 +1,97 @@
+/**
+ * Materialized view benchmark: a view joining 1M orders with 100k customers, aggregated per
+ * customer (count, sum, max), refreshed after 1% of the orders changed (70% updates of amounts,
+ * 20% new orders, 10% deletes, spread over all customers), on a fresh copy of the lake per
+ * repetition (cp -r; median of the repetitions):
+ *   - incremental: refreshView (the customers the change feed touched, recomputed, the difference written);
+ *   - full: refreshView --full (the whole view recomputed, the difference written);
+ *   - ceiling: the same DuckDB statements a hand-written full recompute would run: the query over
+ *     read_parquet of the two tables' current data files, COPY to one Parquet file.
+ * Ratios: incremental ms / full ms (the issue's aim: ≤ 0.1), and each / ceiling ms (> 1 is slower).
+ */
+import { execFile } from 'node:child_process'
+import * as path from 'node:path'
+import { promisify } from 'node:util'
+import { appendQuery } from '../src/engine/delta-writer'
+import type { LakeEngine } from '../src/engine/lake-engine'
+import { LakeCatalog, parseDefinitions, refreshView, runScript, type MaterializedView } from '../src/query'
+import { log, median, round, tempDir, timed } from './util'
+
+export interface ViewBenchOptions {
+  orders: number; customers: number; repetitions: number
+  /** uniform: the changed orders are spread over all customers (~10% of the view's rows change); clustered: they are the orders of 1% of the customers. */
+  spread: 'uniform' | 'clustered'
+}
+
+const VIEW = `CREATE MATERIALIZED VIEW business.revenue AS
+SELECT c.id, c.name, count(*) AS orders, sum(o.amount) AS revenue, max(o.amount) AS largest
+FROM refined.customers c JOIN refined.orders o ON o.cid = c.id
+GROUP BY c.id, c.name`
+
+const run = promisify(execFile)
+
+export async function runViewBench(lake: LakeEngine, options: ViewBenchOptions) {
+  const base = await tempDir('view')
+  const catalog = new LakeCatalog(base, lake.io.storage)
+  // Copy-on-write sources (no deletion vectors), so the ceiling can read their data files as they are.
+  const properties = { 'delta.enableChangeDataFeed': 'true', 'delta.enableDeletionVectors': 'false' }
+  await appendQuery(lake, catalog.pathOf('refined.customers'), `SELECT i::BIGINT AS id, 'customer ' || i AS name FROM range(${options.customers}) t(i)`, { create: { properties } })
+  await appendQuery(lake, catalog.pathOf('refined.orders'), `SELECT i::BIGINT AS oid, (hash(i) % ${options.customers})::BIGINT AS cid, ((hash(i * 7) % 100000) / 100.0)::DECIMAL(12,2) AS amount FROM range(${options.orders}) t(i)`, { create: { properties } })
+  const [view] = parseDefinitions('/bench/views.sql', VIEW) as MaterializedView[]
+  const initial = await timed(() => refreshView(lake, catalog, view))
+  log(`view: first refresh of ${options.orders} orders in ${initial.ms.toFixed(0)} ms`)
+  const changes = Math.round(options.orders / 100)
+  const every = Math.round(options.orders / (changes * 0.7))
+  const few = Math.round(options.customers / 100)
+  await runScript(lake, catalog, options.spread === 'uniform' ? `
+    UPDATE refined.orders SET amount = amount + 1 WHERE oid % ${every} = 3;
+    INSERT INTO refined.orders SELECT ${options.orders} + i, (hash(i + 99) % ${options.customers})::BIGINT, 5.00 FROM range(${Math.round(changes * 0.2)}) t(i);
+    DELETE FROM refined.orders WHERE oid % ${Math.round(options.orders / (changes * 0.1))} = 5` : `
+    UPDATE refined.orders SET amount = amount + 1 WHERE cid < ${few} AND oid % 10 < 7;
+    INSERT INTO refined.orders SELECT ${options.orders} + i, (i % ${few})::BIGINT, 5.00 FROM range(${Math.round(changes * 0.2)}) t(i);
+    DELETE FROM refined.orders WHERE cid < ${few} AND oid % 10 = 9`)
+
+  const copy = async () => {
+    const dir = await tempDir('view-copy')
+    await run('cp', ['-r', `${base}/.`, dir])
+    return new LakeCatalog(dir, lake.io.storage)
+  }
+  const incremental: number[] = []
+  const full: number[] = []
+  const ceiling: number[] = []
+  let touched = 0
+  for (let r = 0; r < options.repetitions; r++) {
+    const a = await copy()
+    const inc = await timed(() => refreshView(lake, a, view))
+    if (inc.value.mode !== 'incremental') throw new Error(`the bench view refreshed ${inc.value.mode}: ${inc.value.reason}`)
+    touched = inc.value.rowsUpdated + inc.value.rowsInserted + inc.value.rowsDeleted
+    incremental.push(inc.ms)
+    const b = await copy()
+    full.push((await timed(() => refreshView(lake, b, view, { full: true }))).ms)
+    ceiling.push(await ceilingMs(lake, b))
+  }
+  const result = {
+    spread: options.spread, orders: options.orders, customers: options.customers, changedOrders: changes, viewRowsChanged: touched,
+    firstRefreshMs: round(initial.ms, 0),
+    incrementalMs: round(median(incremental), 0), fullMs: round(median(full), 0), ceilingMs: round(median(ceiling), 0),
+    incrementalToFull: round(median(incremental) / median(full), 3),
+    incrementalToCeiling: round(median(incremental) / median(ceiling), 3),
+    fullToCeiling: round(median(full) / median(ceiling), 3),
+  }
+  log('view:', JSON.stringify(result))
+  return result
+}
+
+/** The full recompute as DuckDB statements over the tables' current data files, written to one Parquet file. */
+async function ceilingMs(lake: LakeEngine, catalog: LakeCatalog): Promise<number> {
+  const files = async (table: string) => {
+    const snapshot = await lake.snapshot(catalog.pathOf(table))
+    return `[${snapshot.files.map((f) => `'${path.isAbsolute(f.path) ? f.path : path.join(snapshot.table, f.path)}'`).join(', ')}]`
+  }
+  const [customers, orders] = [await files('refined.customers'), await files('refined.orders')]
+  const db = await lake.duckdb()
+  const out = path.join(await tempDir('view-ceiling'), 'view.parquet')
+  const { ms } = await timed(() => db.run(`COPY (SELECT c.id, c.name, count(*) AS orders, sum(o.amount) AS revenue, max(o.amount) AS largest
+    FROM read_parquet(${customers}) c JOIN read_parquet(${orders}) o ON o.cid = c.id GROUP BY c.id, c.name) TO '${out}' (FORMAT parquet, COMPRESSION zstd)`))
+  return ms
+}
