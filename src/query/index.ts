@@ -18,3 +18,4 @@ export {
   type ViewRefreshReport, type RefreshOptions, type ViewShape, type DefinitionsRunOptions, type ExpectationCount,
   pipelineGraph, withTableStates, graphText, graphDot, type PipelineGraph, type GraphNode, type GraphEdge, type GraphNodeKind,
 } from './definitions'
+export { tableHistory, rowChanges, fileChanges, decodedParameters, numericMetrics, type TableCommit } from './table-history'

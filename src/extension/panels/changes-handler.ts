@@ -4,9 +4,9 @@
  * metrics. Rows go to the panel in commit and key order, so that an update's pre- and post-image
  * arrive together; the panel pairs them.
  */
-import { quoteIdentifier, quoteString, readHistory } from '../../delta'
+import { quoteIdentifier, quoteString } from '../../delta'
 import type { LakeEngine } from '../../engine'
-import { runQuery, type LakeCatalog } from '../../query'
+import { runQuery, tableHistory, type LakeCatalog } from '../../query'
 import type { ChangeRow, ChangesToHost, ChangesToPanel, ChangeType, Column, JsonValue } from '../../../webview/shared/protocol'
 import { CHANGE_TYPES, changesToHost } from '../../../webview/shared/protocol'
 import { HISTORY_LIMIT } from './history-handler'
@@ -43,7 +43,7 @@ export function createChangesHandler(deps: ChangesHandlerDeps, init: ChangesPane
   const query = (sql: string) => runQuery(lake, catalog, sql)
 
   async function sendInit(): Promise<void> {
-    const history = await readHistory(lake.io, ref.path, { limit: HISTORY_LIMIT })
+    const history = await tableHistory(lake, ref.path, { limit: HISTORY_LIMIT })
     const versions = history.map((h) => ({ version: h.version, operation: h.operation, timestamp: h.timestamp })).reverse()
     const latest = versions.at(-1)?.version ?? 0
     const to = versionsAsked.to ?? latest
@@ -78,7 +78,7 @@ export function createChangesHandler(deps: ChangesHandlerDeps, init: ChangesPane
       const [rows, counted, history] = [
         await query(`SELECT * FROM ${feed}${where} ORDER BY ${order} LIMIT ${limit + 2} OFFSET ${offset}`),
         await query(`SELECT _change_type AS change, count(*) AS n FROM ${feed}${where} GROUP BY 1`),
-        await readHistory(lake.io, ref.path, { limit: HISTORY_LIMIT }),
+        await tableHistory(lake, ref.path, { limit: HISTORY_LIMIT }),
       ]
       const columns = rows.columns.filter((c) => !META_COLUMNS.has(c.name)).map((c): Column => ({ name: c.name, type: c.type }))
       const counts = Object.fromEntries(CHANGE_TYPES.map((t) => [t, 0])) as Record<ChangeType, number>

@@ -2,9 +2,8 @@
  * The history panel's host side: a table's commits (DESCRIBE HISTORY's data, newest first), and
  * the two ways on from a version: query the table as of it, or see its changes.
  */
-import { readHistory, type HistoryEntry as CommitHistoryEntry } from '../../delta'
 import type { LakeEngine } from '../../engine'
-import type { LakeCatalog } from '../../query'
+import { tableHistory, type LakeCatalog, type TableCommit } from '../../query'
 import type { HistoryEntry, HistoryToHost, JsonValue, HistoryToPanel } from '../../../webview/shared/protocol'
 import { historyToHost } from '../../../webview/shared/protocol'
 import { routeMessages, type PanelHandler, type PanelLog } from './message-router'
@@ -34,7 +33,7 @@ export function createHistoryHandler(deps: HistoryHandlerDeps, init: HistoryPane
   const ref = tableRef(deps.catalog, table)
 
   async function sendHistory(): Promise<void> {
-    const entries = await readHistory(deps.lake.io, ref.path, { limit: HISTORY_LIMIT })
+    const entries = await tableHistory(deps.lake, ref.path, { limit: HISTORY_LIMIT })
     post({ type: 'history', table: ref.label, entries: entries.map(historyEntry), restore: init.restore ?? {} })
   }
 
@@ -52,7 +51,7 @@ export function createHistoryHandler(deps: HistoryHandlerDeps, init: HistoryPane
   return { receive, dispose: async () => {} }
 }
 
-function historyEntry(entry: CommitHistoryEntry): HistoryEntry {
+function historyEntry(entry: TableCommit): HistoryEntry {
   return {
     version: entry.version,
     timestamp: entry.timestamp,
