@@ -8,11 +8,13 @@ import * as path from 'node:path'
 import { LakeEngine } from '../engine'
 import type { Pipeline } from '../pipeline/pipeline-file'
 import { LakeCatalog } from '../query/catalog'
+import { loadDefinitions } from '../query'
 import { dltPipeline } from './dlt-pipeline'
 import { exportFlowJob } from './flow-job'
 import { exportSourceJob, type ExportedFile } from './kafka-source'
 import { readLakeState, type LakeState } from './lake-state'
 import { HELPERS_FILE, HELPERS_MODULE } from './python-parts'
+import { sdpProject } from './sdp-project'
 
 export interface SparkExport {
   files: ExportedFile[]
@@ -25,10 +27,13 @@ export interface SparkExport {
 export async function exportSpark(pipeline: Pipeline): Promise<SparkExport> {
   const lakeFound = existsSync(pipeline.lakeDir)
   let state: LakeState = { sources: new Map(), flows: new Map() }
+  let existing: string[] = []
   if (lakeFound) {
     const lake = new LakeEngine()
     try {
-      state = await readLakeState(lake, new LakeCatalog(pipeline.lakeDir, lake.io.storage), pipeline)
+      const catalog = new LakeCatalog(pipeline.lakeDir, lake.io.storage)
+      state = await readLakeState(lake, catalog, pipeline)
+      existing = (await catalog.tables()).map((t) => t.name)
     } finally {
       await lake.close()
     }
@@ -38,6 +43,8 @@ export async function exportSpark(pipeline: Pipeline): Promise<SparkExport> {
     ...pipeline.sources.map((source) => exportSourceJob(pipeline, source, state.sources.get(source.name))),
     ...(pipeline.flows ?? []).map((flow) => exportFlowJob(pipeline, flow, state.flows.get(flow.name))),
     dltPipeline(pipeline),
+    // Tables the lake has count as existing: the definitions may read them.
+    ...sdpProject(pipeline, loadDefinitions(pipeline, { existingTables: existing })),
   ]
   return { files, state, lakeFound }
 }
@@ -48,6 +55,7 @@ export async function writeSparkExport(pipeline: Pipeline, outDir: string): Prom
   mkdirSync(outDir, { recursive: true })
   const written = result.files.map((file) => {
     const target = path.join(outDir, file.name)
+    mkdirSync(path.dirname(target), { recursive: true })
     writeFileSync(target, file.text)
     return target
   })

@@ -4,3 +4,4 @@ export { readLakeState, startingOffsetsJson, type LakeState, type SourceState, t
 export { pyString, pyLiteral } from './python-text'
 export { sparkStruct, sparkType } from './spark-schema'
 export type { ExportedFile } from './kafka-source'
+export { sdpProject, SDP_SPEC_FILE } from './sdp-project'

@@ -82,7 +82,8 @@ export async function withTableStates(lake: LakeEngine, catalog: LakeCatalog, gr
     if (!node.table) return node
     const snapshot = await snapshotOrNothing(lake, catalog.pathOf(node.table.name)).catch(() => undefined)
     if (!snapshot) return node
-    const rows = snapshot.files.reduce((n, f) => n + (f.add.stats ? Number(JSON.parse(f.add.stats).numRecords ?? 0) : 0), 0)
+    // Rows a deletion vector marks are no longer in the table.
+    const rows = snapshot.files.reduce((n, f) => n + (f.add.stats ? Number(JSON.parse(f.add.stats).numRecords ?? 0) : 0) - (f.add.deletionVector?.cardinality ?? 0), 0)
     const state: NonNullable<GraphNode['table']> = { name: node.table.name, exists: true, version: snapshot.version, rows, lastCommit: snapshot.timestamp }
     if (node.kind === 'view') {
       const db = await lake.duckdb()

@@ -144,7 +144,7 @@ export async function refreshView(lake: LakeEngine, catalog: LakeCatalog, view: 
             sourceSql: checked.sql, operation: 'CREATE OR REPLACE MATERIALIZED VIEW', operationParameters, properties: PROPERTIES, description: view.comment,
           })
           await setTransactions(lake, path, { txns, snapshot: await lake.snapshot(path) })
-          result = { version: replaced.version, rowsInserted: replaced.rows, rowsUpdated: 0, rowsDeleted: current.files.reduce((n, f) => n + (f.add.stats ? Number(JSON.parse(f.add.stats).numRecords ?? 0) : 0), 0) }
+          result = { version: replaced.version, rowsInserted: replaced.rows, rowsUpdated: 0, rowsDeleted: current.files.reduce((n, f) => n + (f.add.stats ? Number(JSON.parse(f.add.stats).numRecords ?? 0) : 0) - (f.add.deletionVector?.cardinality ?? 0), 0) }
           reason = `${reason}; the columns changed, so the table was replaced`
         } else {
           // Versions already recorded need no commit: a full refresh that changes nothing writes nothing.
