@@ -151,6 +151,9 @@ export function protocolForNewTable(options: { changeDataFeed: boolean; timestam
   return { minReaderVersion: 1, minWriterVersion: 2 }
 }
 
+/** Properties every new table gets unless its own say otherwise: deletion vectors on, as on Databricks. */
+export const DEFAULT_TABLE_PROPERTIES: Readonly<Record<string, string>> = { 'delta.enableDeletionVectors': 'true' }
+
 /** True when the table's properties ask for deletion vectors (`delta.enableDeletionVectors`). */
 export function isDeletionVectorsEnabled(metadata: Pick<Metadata, 'configuration'>): boolean {
   return metadata.configuration['delta.enableDeletionVectors'] === 'true'

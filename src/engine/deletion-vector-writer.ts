@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { AddFile, DeletionVectorDescriptor, Protocol, Metadata, RemoveFile } from '../delta/actions'
-import { deletionVectorFile, inlineDeletionVector, serializeRoaringBitmapArray } from '../delta/deletion-vector-encoding'
+import { deletionVectorFile, inlineDeletionVector, serializeRoaringBitmapArray } from '../delta'
 import { DeltaError } from '../delta/errors'
 import { isDeletionVectorsEnabled, readerFeatures, writerFeatures } from '../delta/features'
 import { quoteString } from '../delta/schema'

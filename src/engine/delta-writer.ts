@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import type { Action, AddFile, Metadata, Txn } from '../delta/actions'
 import { commit, type CommitResult } from '../delta/commit'
 import { DeltaError, isDeltaError } from '../delta/errors'
-import { checkWritable, generatedColumns, isChangeDataFeedEnabled, isDeletionVectorsEnabled, protocolForNewTable, usesTimestampNtz, writerFeatures } from '../delta/features'
+import { checkWritable, DEFAULT_TABLE_PROPERTIES, generatedColumns, isChangeDataFeedEnabled, isDeletionVectorsEnabled, protocolForNewTable, usesTimestampNtz, writerFeatures } from '../delta/features'
 import { protocolWithColumnMapping, withSchema } from '../delta/column-mapping'
 import {
   columnMappingMode, deltaTypeFromDuckdb, duckdbType, isStruct, mergeSchemaForAppend, parseSchema,
@@ -72,9 +72,6 @@ function checkColumnNames(schema: StructType, table: string): void {
     seen.add(lower)
   }
 }
-
-/** Properties every new table gets unless its own say otherwise: deletion vectors on, as on Databricks. */
-export const DEFAULT_TABLE_PROPERTIES: Readonly<Record<string, string>> = { 'delta.enableDeletionVectors': 'true' }
 
 /**
  * protocol + metaData actions for a new table. `defaults`: the properties a table gets unless

@@ -2,6 +2,7 @@
  * LakeEngine: one object per process that owns the storage, the checkpoint reader and the
  * (lazily opened) DuckDB database, and offers the operations the upper layers use.
  */
+import { DEFAULT_TABLE_PROPERTIES } from '../delta'
 import { planChangeFeed, type ChangeFeedRange } from '../delta/change-feed'
 import type { Engine } from '../delta/engine'
 import { planScan } from '../delta/scan'
@@ -10,7 +11,6 @@ import { loadSnapshot, type Snapshot, type SnapshotOptions } from '../delta/snap
 import { registerScan, type RegisteredScan } from './delta-scan'
 import { registerChangeFeed } from './change-feed-read'
 import { DuckDbCheckpointWriter } from './checkpoint-writer'
-import { DEFAULT_TABLE_PROPERTIES } from './delta-writer'
 import { DuckDb, type DuckDbOptions } from './duckdb'
 import { LocalStorage } from './local-storage'
 import { HyparquetActionReader } from './parquet-actions'
