@@ -74,6 +74,22 @@ Usage:
       it N times; with --file, the first N). When a source reads the topic as avro, protobuf or
       json-schema, each value is JSON encoded with the latest schema of subject <topic>-value
       in the schema registry. Partition: --partition, else by key. Prints where they landed.
+  lakehouse dead-letters list --pipeline FILE [--source S] [--reason R] [--by-hour | --letters
+                   [--state open|replayed|discarded|all]] [--format FORMAT]
+  lakehouse dead-letters show --pipeline FILE [--hex] [--json] LETTER
+  lakehouse dead-letters replay --pipeline FILE (LETTER [--value V] | --source S [--reason R] | --all)
+                   [--patch JSON|@FILE]
+  lakehouse dead-letters discard --pipeline FILE (LETTER | --source S [--reason R] | --all) --note TEXT
+      Triage what the sources could not decode (raw._dead_letters). list: counts per source,
+      reason and state (open, replayed, discarded), per hour of the messages' time with
+      --by-hour, or each letter (source/topic/partition/offset) with --letters. show: one letter:
+      its coordinates, key, headers, value as text (or hex), the reason and detail with the
+      position where decoding failed, and what it decodes to now. replay: decode the open
+      letters again with the pipeline file as it is now (after fixing the format or
+      schemaHints), with an edited --value for one letter, or with a JSON Patch (RFC 6902)
+      applied to each selected letter's value, and write those that decode into the source's
+      raw table with their original coordinates, exactly once even if interrupted (rerun it).
+      discard: close letters with a note. Each decision is kept in raw._dead_letter_states.
   lakehouse refine --pipeline FILE [--flow NAME] [--until-caught-up] [--full-refresh]
       Run the pipeline's flows (all, or NAME): each reads its source table's change data feed
       from where it stopped, transforms the rows and writes its refined table exactly once
@@ -158,6 +174,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   ingest: async () => (await import('./ingest-command')).ingestCommand,
   sample: async () => (await import('./ingest-command')).sampleCommand,
   produce: async () => (await import('./produce-command')).produceCommand,
+  'dead-letters': async () => (await import('./dead-letters-command')).deadLettersCommand,
   refine: async () => (await import('./refine-command')).refineCommand,
   run: async () => (await import('./refine-command')).runCommand,
   refresh: async () => (await import('./refresh-command')).refreshCommand,

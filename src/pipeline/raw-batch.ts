@@ -57,15 +57,29 @@ function hasReservedName(row: Record<string, unknown>): boolean {
 }
 
 /**
+ * Rows of dead letters replayed (dead-letter-replay.ts): written below the offsets the ledger
+ * records, into the raw table as it was at `snapshot` (what the caller checked for letters that
+ * already landed), with the replay's own txn, so a concurrent replay of the source conflicts.
+ */
+export interface ReplayCommit {
+  snapshot: Snapshot | undefined
+  txn: Txn
+  operationParameters: Record<string, string>
+}
+
+/**
  * Write a batch to the source's raw table and the dead-letter table. `last` is the batch's last
  * offset per partition (lastOffsets(messages)), when the caller has it already.
  */
 export async function writeRawBatch(
   lake: LakeEngine, catalog: LakeCatalog, source: SourceSpec, messages: IngestMessage[], last: readonly PartitionOffset[] = lastOffsets(messages),
+  replay?: ReplayCommit,
 ): Promise<RawBatchResult> {
   const rawPath = catalog.pathOf(source.table)
   const deadPath = catalog.pathOf(DEAD_LETTERS_TABLE)
-  const [raw, dead] = await Promise.all([snapshotOrNothing(lake, rawPath), snapshotOrNothing(lake, deadPath)])
+  const [raw, dead] = replay
+    ? [replay.snapshot, undefined]
+    : await Promise.all([snapshotOrNothing(lake, rawPath), snapshotOrNothing(lake, deadPath)])
   const result: RawBatchResult = { rows: 0, tombstones: 0, deadLetters: 0, skipped: 0 }
 
   // Per partition, the batch's last offset: both tables record it, whatever each received.
@@ -82,7 +96,7 @@ export async function writeRawBatch(
   let fitsSchema = schema
   const now = new Date().toISOString()
   const deadFloor = recordedOffsetLookup(dead, source.name)
-  const rawFloor = recordedOffsetLookup(raw, source.name)
+  const rawFloor = replay ? () => -1 : recordedOffsetLookup(raw, source.name)
   const toDeadLetter = (m: IngestMessage, reason: string, detail?: string) => {
     if (Number(m.offset) <= deadFloor(m.topic, m.partition)) { result.skipped++; return }
     deadLetters.push(deadLetterRow(source.name, m, reason, detail, now))
@@ -134,20 +148,22 @@ export async function writeRawBatch(
 
   // Dead letters first: if the raw commit then fails, the restart replays from the raw table's
   // offsets and skips what the dead-letter table already holds.
+  if (replay && deadLetters.length) throw new Error('a replay writes only the letters that decode')
   const deadTxns = txns(dead)
   if (deadLetters.length || (dead && deadTxns.length)) {
     const lines = new NdjsonLines()
     for (const letter of deadLetters) lines.add(ndjsonLine(letter))
     result.deadLetterVersion = await appendRows(lake, deadPath, DEAD_LETTER_SCHEMA, lines, deadTxns, dead, source)
   }
-  const rawTxns = txns(raw)
-  if (rows.count || rawTxns.length) result.rawVersion = await appendRows(lake, rawPath, schema, rows, rawTxns, raw, source)
+  const rawTxns = replay ? [replay.txn] : txns(raw)
+  if (rows.count || rawTxns.length) result.rawVersion = await appendRows(lake, rawPath, schema, rows, rawTxns, raw, source, replay?.operationParameters)
   return result
 }
 
 /** Append NDJSON lines of JSON-safe rows, DuckDB reading them with the table's column types. */
 async function appendRows(
   lake: LakeEngine, table: string, schema: StructType, rows: NdjsonLines, txns: Txn[], snapshot: Snapshot | undefined, source: SourceSpec,
+  parameters: Record<string, string> = {},
 ): Promise<number> {
   // Left behind only by a killed job; the next job removes it once it is an hour old.
   const file = await stagingFile('lakehouse-batch-', '.ndjson')
@@ -162,7 +178,7 @@ async function appendRows(
       txns,
       sourceSchema: schema,
       create: { properties: { 'delta.enableChangeDataFeed': 'true' } },
-      operationParameters: { source: source.name },
+      operationParameters: { source: source.name, ...parameters },
     })
     return result.version
   } catch (error) {
