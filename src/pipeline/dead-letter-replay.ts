@@ -16,7 +16,8 @@
  * commit and before that is completed by the next run, which finds the rows at the letters'
  * coordinates and records the letters as replayed without writing them again.
  */
-import { applyPatch, type Operation } from 'fast-json-patch'
+// The default export: node's ESM loader sees no named exports in the package's CommonJS main.
+import jsonPatch, { type Operation } from 'fast-json-patch'
 import { createDecoder, type Decoded, type DecoderOptions } from '../decode'
 import { quoteString } from '../delta/schema'
 import { dropScan, snapshotOrNothing, type LakeEngine } from '../engine'
@@ -88,7 +89,7 @@ export function fixedValue(letter: DeadLetter, fix: LetterFix): Uint8Array | nul
     throw new PatchError(`its value is not JSON, so a JSON Patch cannot apply (${(error as Error).message}): edit it with --value instead`)
   }
   try {
-    return Buffer.from(JSON.stringify(applyPatch(document, fix.patch, true, false).newDocument), 'utf8')
+    return Buffer.from(JSON.stringify(jsonPatch.applyPatch(document, fix.patch, true, false).newDocument), 'utf8')
   } catch (error) {
     throw new PatchError(`the patch does not apply: ${(error as Error).message.split('\n')[0]}`)
   }
