@@ -9,7 +9,7 @@ import { createRegistryEncoder, usesSchemaRegistry, type DecoderOptions } from '
 import { schemaRegistryOptions } from '../kafka'
 import type { Pipeline } from '../pipeline/pipeline-file'
 import { discardLetters, LetterSelectionError, replayLetters, selectLetters, type LetterFix, type LetterSelection } from '../pipeline/dead-letter-replay'
-import { letterGroups, letterHours, viewLetter } from '../pipeline/dead-letter-triage'
+import { letterGroups, letterHours, printable, viewLetter } from '../pipeline/dead-letter-triage'
 import { letterId } from '../pipeline/dead-letter-state'
 import { LakeEngine } from '../engine'
 import { LakeCatalog } from '../query'
@@ -99,21 +99,22 @@ async function show(args: string[], out: Out): Promise<number> {
       out(JSON.stringify({ letter: letterId(letter), ...rest, text: view.text, hex: view.hex, position: view.position ?? null, now }, null, 2) + '\n')
       return 0
     }
+    // Keys, headers and details hold what the message held: printed with control characters escaped.
     const lines = [
-      `letter     ${letterId(letter)} (${letter.state}${letter.rawVersion !== null ? `, raw version ${letter.rawVersion}` : ''}${letter.note ? `: ${letter.note}` : ''})`,
+      `letter     ${letterId(letter)} (${letter.state}${letter.rawVersion !== null ? `, raw version ${letter.rawVersion}` : ''}${letter.note ? `: ${printable(letter.note)}` : ''})`,
       `message    topic ${letter.topic}, partition ${letter.partition}, offset ${letter.offset}, time ${letter.timestamp ?? '-'}`,
-      `key        ${letter.key ?? 'null'}`,
-      ...Object.entries(letter.headers).map(([k, v]) => `header     ${k}=${v ?? 'null'}`),
+      `key        ${letter.key === null ? 'null' : printable(letter.key)}`,
+      ...Object.entries(letter.headers).map(([k, v]) => `header     ${printable(k)}=${v === null ? 'null' : printable(v)}`),
       `reason     ${letter.reason}`,
-      `detail     ${letter.detail ?? '-'}`,
+      `detail     ${letter.detail === null ? '-' : printable(letter.detail)}`,
     ]
     if (view.position) lines.push(`position   line ${view.position.line}, column ${view.position.column} (character ${view.position.at}):`, `  ${view.position.context}`, `  ${' '.repeat(view.position.caret)}^`)
     if (letter.value === null) lines.push('value      null')
     else if (values.hex || view.text === null) lines.push(`value      ${letter.value.length} bytes, hex${view.text === null ? ' (not UTF-8 text)' : ''}:`, ...(view.hex!.match(/.{1,64}/g) ?? []).map((l) => `  ${l}`))
     else lines.push(`value      ${letter.value.length} bytes:`, ...view.text.split('\n').map((l) => `  ${l}`))
     lines.push(now.kind === 'row'
-      ? `decoded now, with the pipeline file as it is: a row\n  ${JSON.stringify(now.row)}`
-      : now.kind === 'tombstone' ? 'decoded now: a tombstone' : `decoded now, with the pipeline file as it is: still fails: ${'reason' in now ? now.reason : now.kind}${'detail' in now && now.detail ? `: ${now.detail}` : ''}`)
+      ? `decoded now, with the pipeline file as it is: a row\n  ${printable(JSON.stringify(now.row))}`
+      : now.kind === 'tombstone' ? 'decoded now: a tombstone' : `decoded now, with the pipeline file as it is: still fails: ${'reason' in now ? now.reason : now.kind}${'detail' in now && now.detail ? `: ${printable(now.detail)}` : ''}`)
     out(lines.join('\n') + '\n')
     return 0
   })

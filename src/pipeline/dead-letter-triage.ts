@@ -74,13 +74,23 @@ export function failurePosition(reason: string, detail: string | null, text: str
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
+/** Control characters other than tab and line breaks: a value holding them is binary, shown as hex. */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/
+
+/** The value as text when it is UTF-8 without control characters, else null (show it as hex). */
 export function valueText(value: Buffer | null): string | null {
   if (value === null) return null
   try {
-    return utf8.decode(value)
+    const text = utf8.decode(value)
+    return CONTROL.test(text) ? null : text
   } catch {
     return null
   }
+}
+
+/** Text with its control characters escaped (\x1b…), safe to print to a terminal. */
+export function printable(text: string): string {
+  return text.replace(new RegExp(CONTROL.source, 'g'), (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }
 
 export interface LetterView {
