@@ -30,7 +30,7 @@ export async function openWorkbench(url: string, folder: string, profileDir: str
 }
 
 /** The steps whose screenshots the README shows: with UPDATE_SCREENSHOTS=1 they go to docs/screenshots too. */
-const README_SHOTS = new Set(['kafka-ingest', 'pipeline-running', 'problem-diagnostic', 'topic-panel', 'topic-preview', 'sql-completion', 'grid-keyboard', 'query-tabs'])
+const README_SHOTS = new Set(['kafka-ingest', 'pipeline-running', 'problem-diagnostic', 'topic-panel', 'sql-completion', 'grid-keyboard', 'query-tabs'])
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true })
