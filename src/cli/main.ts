@@ -90,6 +90,10 @@ Usage:
       applied to each selected letter's value, and write those that decode into the source's
       raw table with their original coordinates, exactly once even if interrupted (rerun it).
       discard: close letters with a note. Each decision is kept in raw._dead_letter_states.
+  lakehouse trace --pipeline FILE --message TOPIC/PARTITION/OFFSET [--json]
+      What a Kafka message became, for each source reading its topic: a raw row (its table, the
+      version that wrote it, key and time), or a dead letter (reason, and whether it is open,
+      replayed or discarded). Raw rows keep their message's topic, partition and offset.
   lakehouse refine --pipeline FILE [--flow NAME] [--until-caught-up] [--full-refresh]
       Run the pipeline's flows (all, or NAME): each reads its source table's change data feed
       from where it stopped, transforms the rows and writes its refined table exactly once
@@ -175,6 +179,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sample: async () => (await import('./ingest-command')).sampleCommand,
   produce: async () => (await import('./produce-command')).produceCommand,
   'dead-letters': async () => (await import('./dead-letters-command')).deadLettersCommand,
+  trace: async () => (await import('./trace-command')).traceCommand,
   refine: async () => (await import('./refine-command')).refineCommand,
   run: async () => (await import('./refine-command')).runCommand,
   refresh: async () => (await import('./refresh-command')).refreshCommand,

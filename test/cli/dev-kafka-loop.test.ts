@@ -4,7 +4,8 @@
  * the topic is JSON; after the format is changed to avro in the pipeline file, `dead-letters
  * replay` decodes them into the raw table at their own Kafka coordinates (the offsets kcat reads),
  * and an Avro letter whose value the schema cannot read is fixed with an edited value that is
- * encoded through the schema registry.
+ * encoded through the schema registry. `lakehouse trace --message` then follows each message to its
+ * raw row and the version that wrote it, and to the letter it was first.
  */
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
@@ -91,4 +92,16 @@ test('produce Avro, ingest as JSON (dead letters), change the format, replay: ro
   assert.deepEqual(rows, kcat.map((m, i) => ({ _topic: 'clicks', _partition: 0, _offset: m.offset, id: i + 1, page: `/p${i + 1}` })))
   const list = JSON.parse((await cli('dead-letters', 'list', '--pipeline', file, '--format', 'json')).stdout)
   assert.deepEqual(list.map((g: Record<string, unknown>) => [g.reason, g.state, g.letters]), [['invalid-json', 'replayed', 4]])
+
+  // Lineage from the message: the raw row at its offset, the version that wrote it, and the letter it was first.
+  const versions = [/version (\d+)\)/.exec(replay.stdout)![1], /version (\d+)\)/.exec(fixed.stdout)![1]]
+  const traced = await cli('trace', '--pipeline', file, '--message', 'clicks/0/3')
+  assert.equal(traced.code, 0, traced.stderr)
+  assert.match(traced.stdout, new RegExp(`^clicks: a dead letter \\(invalid-json: .*\\), replayed \\(raw version ${versions[1]}\\)\\n`))
+  assert.match(traced.stdout, new RegExp(`\\nclicks: a row of raw\\.clicks, written by version ${versions[1]}; key null, time \\d{4}-`))
+  const first = JSON.parse((await cli('trace', '--pipeline', file, '--message', 'clicks/0/0', '--json')).stdout)
+  assert.deepEqual(first.map((f: { kind: string; rawVersion?: number }) => [f.kind, f.rawVersion ?? null]), [['dead-letter', null], ['row', Number(versions[0])]])
+  const none = await cli('trace', '--pipeline', file, '--message', 'clicks/0/99')
+  assert.match(none.stdout, /^clicks: raw\.clicks holds no row of this message, and no dead letter names it/)
+  assert.equal((await cli('trace', '--pipeline', file, '--message', 'other/0/1')).code, 2)
 })
