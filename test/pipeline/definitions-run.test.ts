@@ -186,3 +186,36 @@ test('definitions run: views joined, aggregated and windowed stay equal to their
   const rows = await runQuery(lake, catalog, 'SELECT count(*) AS n FROM business.ranked_orders')
   assert.ok(Number(rows.rows[0].n) > 0)
 })
+
+test('lakehouse run (not until caught up) refreshes a view again on each new version of a table it reads', async () => {
+  const { dir: liveDir, lake: liveLake, catalog: liveCatalog } = tempLake('definitions-live')
+  const { runScript } = await import('../../src/query')
+  await runScript(liveLake, liveCatalog, `
+    CREATE TABLE refined.payments (id BIGINT, account BIGINT, amount DECIMAL(10,2)) TBLPROPERTIES (delta.enableChangeDataFeed = true);
+    INSERT INTO refined.payments VALUES (1, 1, 5.00), (2, 2, 7.00)`)
+  mkdirSync(path.join(liveDir, 'sql'))
+  writeFileSync(path.join(liveDir, 'sql', 'balances.sql'), 'CREATE MATERIALIZED VIEW business.balances AS SELECT account, sum(amount) AS balance FROM refined.payments GROUP BY account')
+  const live: Pipeline = { file: path.join(liveDir, 'lakehouse.json'), lake: 'lake', lakeDir: path.join(liveDir, 'lake'), sources: [], definitions: ['sql/*.sql'] }
+  const stop = new AbortController()
+  const refreshes: string[] = []
+  let wrote = false
+  const done = runWithDefinitions(liveLake, liveCatalog, live, {
+    signal: stop.signal,
+    onEvent: (event) => {
+      if (event.type !== 'refresh') return
+      refreshes.push(event.mode)
+      // The first refresh creates the view; then a payment arrives, and its refresh ends the run.
+      if (!wrote) {
+        wrote = true
+        // A failed write ends the run too (the assertions below then fail instead of the test hanging).
+        runScript(liveLake, liveCatalog, 'INSERT INTO refined.payments VALUES (3, 1, 10.00)').catch(() => stop.abort())
+      } else if (event.mode === 'incremental') stop.abort()
+    },
+  })
+  const report = await done
+  assert.deepEqual(report.failed, [])
+  assert.equal(refreshes[0], 'full')
+  assert.equal(refreshes.at(-1), 'incremental')
+  const { query: liveQuery } = viewChecks(liveLake, liveCatalog)
+  assert.deepEqual(await liveQuery('SELECT account, balance::VARCHAR AS balance FROM business.balances ORDER BY account'), [{ account: 1, balance: '15.00' }, { account: 2, balance: '7.00' }])
+})

@@ -108,6 +108,7 @@ async function sourceVersions(lake: LakeEngine, catalog: LakeCatalog, views: Mat
 
 /** Resolves when any of the tables gets a commit after the version seen, or the signal aborts. */
 async function anyCommit(lake: LakeEngine, tables: { path: string; version: number }[], signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return
   const stop = new AbortController()
   const onAbort = () => stop.abort()
   signal?.addEventListener('abort', onAbort, { once: true })
