@@ -264,6 +264,8 @@ export class KafkaIngestJob {
       if (closing) await closing
     }
     if (options.untilCaughtUp && this.positions.caughtUp()) this.stop()
+    // This partition is read to its end: a quiet topic's messages are written now, not after maxMs.
+    else if (batch.messages.length > 0 && position >= Number(batch.highWatermark)) this.batch.closeWhenIdle()
   }
 
   /**

@@ -1,7 +1,11 @@
 /**
  * Batching for the ingest jobs: the default limits (both jobs), and the Kafka job's open batch
  * with its back-pressure. Messages collect in one open batch, which closes
- * when it holds `maxMessages` messages or `maxBytes` of keys and values, or is `maxMs` old.
+ * when it holds `maxMessages` messages or `maxBytes` of keys and values, or is `maxMs` old, or
+ * when the job has read everything there is (`closeWhenIdle`) and no write is in progress: as
+ * Spark's default trigger starts the next micro-batch as soon as the last one is done, a quiet
+ * topic's message is committed at once instead of waiting out `maxMs`, while a backlog still
+ * fills whole batches (its fetches end before the high watermark).
  * Closed batches are written one at a time, in order, on one chain, while the fetch loop goes on
  * filling the next open batch; `close()` resolves once the write of the batch before it has ended
  * (its own write has begun), so a caller that awaits it holds the fetch loop meanwhile. Memory
@@ -46,6 +50,10 @@ export class OpenBatch {
   written: Promise<void> = Promise.resolve()
   /** The last closed batch's write has begun: every batch before it is written. */
   begun: Promise<void> = Promise.resolve()
+  /** Closed batches not written yet. */
+  private unwritten = 0
+  /** Caught up while a write was in progress: close what the open batch holds once it ends. */
+  private closeAfterWrites = false
 
   constructor(private readonly limits: BatchLimits, private readonly writer: BatchWriter) {}
 
@@ -67,11 +75,34 @@ export class OpenBatch {
     const messages = this.messages
     this.messages = []
     this.bytes = 0
+    this.closeAfterWrites = false
     if (messages.length === 0) return this.begun
     const before = this.written
-    this.written = before.then(() => (this.writer.mayWrite() ? this.writer.write(messages) : undefined)).catch((error) => this.writer.failed(error))
+    this.unwritten++
+    this.written = before
+      .then(() => (this.writer.mayWrite() ? this.writer.write(messages) : undefined))
+      .catch((error) => this.writer.failed(error))
+      .finally(() => this.writeEnded())
     this.begun = before
     return this.begun
+  }
+
+  /**
+   * Everything there is has been read: close now when no write is in progress, else as soon as the
+   * writes end (what arrives meanwhile joins the batch).
+   */
+  closeWhenIdle(): void {
+    if (this.messages.length === 0) return
+    if (this.unwritten === 0) void this.close()
+    else this.closeAfterWrites = true
+  }
+
+  private writeEnded(): void {
+    this.unwritten--
+    if (this.unwritten === 0 && this.closeAfterWrites) {
+      this.closeAfterWrites = false
+      void this.close()
+    }
   }
 
   /** Run `work` on the write chain, after every batch closed so far (an accepted gap's record). */
