@@ -77,9 +77,10 @@ Usage:
   lakehouse dead-letters list --pipeline FILE [--source S] [--reason R] [--by-hour | --letters
                    [--state open|replayed|discarded|all]] [--format FORMAT]
   lakehouse dead-letters show --pipeline FILE [--hex] [--json] LETTER
-  lakehouse dead-letters replay --pipeline FILE (LETTER [--value V] | --source S [--reason R] | --all)
-                   [--patch JSON|@FILE]
-  lakehouse dead-letters discard --pipeline FILE (LETTER | --source S [--reason R] | --all) --note TEXT
+  lakehouse dead-letters replay --pipeline FILE (LETTER [--value V] | --source S [--reason R]
+                   | --all) [--patch JSON|@FILE]
+  lakehouse dead-letters discard --pipeline FILE (LETTER | --source S [--reason R] | --all)
+                   --note TEXT
       Triage what the sources could not decode (raw._dead_letters). list: counts per source,
       reason and state (open, replayed, discarded), per hour of the messages' time with
       --by-hour, or each letter (source/topic/partition/offset) with --letters. show: one letter:
@@ -148,6 +149,9 @@ Options:
   --until-caught-up    (ingest, refine, run) stop once caught up with what existed at start
   --flow NAME          (refine, run) one flow of the pipeline
   --topic T            (produce) the topic to write to
+  --patch JSON|@FILE   (dead-letters replay) a JSON Patch (RFC 6902) applied to each letter's value
+  --note TEXT          (dead-letters discard) why, kept with the letters
+  --message T/P/O      (trace) a message by topic, partition and offset
   --full-refresh       (refine) rebuild the flow's tables from the source's snapshot
   --events             (run) progress as JSON lines
   --view NAME          (refresh) one materialized view (zone.table) of the definitions
