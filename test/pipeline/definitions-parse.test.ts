@@ -77,7 +77,11 @@ test('the documented forms parse and map onto flows and views', () => {
   const orders = loaded.flows.find((f) => f.name === 'silver.orders')!
   assert.equal(orders.mode, 'append')
   assert.equal(orders.from, 'raw.orders')
-  assert.deepEqual(orders.transforms, [{ op: 'sql', query: `SELECT "order_id", customer_id, amount * 1.0 AS amount FROM batch AS "orders" WHERE status != 'test'` }])
+  assert.deepEqual(orders.transforms?.slice(0, 2), [
+    { op: 'sql', query: `SELECT "order_id", customer_id, amount * 1.0 AS amount FROM batch AS "orders" WHERE status != 'test'` },
+    { op: 'filter', where: 'coalesce((amount > 0), false)' },
+  ], 'the query, then DROP ROW as a filter')
+  assert.match(JSON.stringify(orders.transforms?.[2]), /error\(.*has_customer/, 'then FAIL UPDATE as a step that raises')
   const backfill = loaded.flows.find((f) => f.name === 'backfill')!
   assert.deepEqual(backfill.transforms, [{ op: 'sql', query: 'SELECT * FROM batch o WHERE o.amount > 0' }])
   assert.equal(backfill.to, 'silver.all_orders')

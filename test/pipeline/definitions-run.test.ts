@@ -219,3 +219,24 @@ test('lakehouse run (not until caught up) refreshes a view again on each new ver
   const { query: liveQuery } = viewChecks(liveLake, liveCatalog)
   assert.deepEqual(await liveQuery('SELECT account, balance::VARCHAR AS balance FROM business.balances ORDER BY account'), [{ account: 1, balance: '15.00' }, { account: 2, balance: '7.00' }])
 })
+
+test('a streaming table\'s expectations: DROP ROW leaves rows out, FAIL UPDATE stops the flow and writes nothing', async () => {
+  const { dir: qDir, lake: qLake, catalog: qCatalog } = tempLake('definitions-expect')
+  const { runScript } = await import('../../src/query')
+  await runScript(qLake, qCatalog, `
+    CREATE TABLE raw.payments (id BIGINT, amount DECIMAL(10,2)) TBLPROPERTIES (delta.enableChangeDataFeed = true);
+    INSERT INTO raw.payments VALUES (1, 5.00), (2, -3.00), (NULL, 4.00)`)
+  mkdirSync(path.join(qDir, 'sql'))
+  writeFileSync(path.join(qDir, 'sql', 'checked.sql'), `
+CREATE STREAMING TABLE refined.clean (CONSTRAINT positive EXPECT (amount > 0) ON VIOLATION DROP ROW)
+AS SELECT * FROM STREAM(raw.payments);
+CREATE STREAMING TABLE refined.strict (CONSTRAINT has_id EXPECT (id IS NOT NULL) ON VIOLATION FAIL UPDATE)
+AS SELECT * FROM STREAM(raw.payments);`)
+  const checked: Pipeline = { file: path.join(qDir, 'lakehouse.json'), lake: 'lake', lakeDir: path.join(qDir, 'lake'), sources: [], definitions: ['sql/*.sql'] }
+  const report = await runWithDefinitions(qLake, qCatalog, checked, { untilCaughtUp: true })
+  assert.deepEqual(report.failed.map((f) => f.job), ['flow:refined.strict'])
+  assert.match(report.failed[0].error, /refined\.strict: expectation 'has_id' \(id IS NOT NULL\) failed; ON VIOLATION FAIL UPDATE: nothing was written/)
+  const { query: q } = viewChecks(qLake, qCatalog)
+  assert.deepEqual(await q('SELECT id, amount::VARCHAR AS amount FROM refined.clean ORDER BY id NULLS LAST'), [{ id: 1, amount: '5.00' }, { id: null, amount: '4.00' }])
+  assert.equal((await qCatalog.tables()).some((t) => t.name === 'refined.strict'), false, 'the failed flow wrote nothing')
+})

@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import * as path from 'node:path'
 import type { FlowSpec, Pipeline } from '../../pipeline'
+import type { Transform } from '../../transform'
 import { tokenize } from '../statements/tokens'
 import type { AppendFlow, AutoCdcFlow, Definition, MaterializedView, StreamingTable, TableReference } from './ast'
 import { batchQuery, definitionError, DefinitionError, parseDefinitions } from './parse-definitions'
@@ -115,6 +116,10 @@ function checkDefinitions(
     if (target?.kind !== 'streamingTable') throw fail(f, f.offset, `flow '${f.name}' writes ${f.target}, which is not a STREAMING TABLE of the definitions: declare it with CREATE STREAMING TABLE ${f.target}`)
   }
   const cdcTargets = new Set(flows.filter((f) => f.kind === 'autoCdcFlow').map((f) => f.target))
+  for (const table of streamingTables) {
+    const failing = table.expectations.find((e) => e.onViolation === 'fail')
+    if (failing && cdcTargets.has(table.name)) throw fail(table, failing.condition.offset + table.offset, `expectation '${failing.name}': ON VIOLATION FAIL UPDATE is not supported on a table AUTO CDC writes (DROP ROW and plain expectations are)`)
+  }
   for (const table of cdcTargets) {
     if (flows.filter((f) => f.target === table).length > 1) {
       const second = flows.filter((f) => f.target === table)[1]
@@ -178,29 +183,53 @@ function viewOrder(views: MaterializedView[], fail: (d: { file: string }, offset
   return order
 }
 
+/**
+ * A streaming table's expectations, as steps after the flow's own: DROP ROW filters the rows out,
+ * FAIL UPDATE stops the batch (nothing written) at the first row that fails. Plain expectations
+ * are not counted for streaming tables.
+ */
+function expectationSteps(table: StreamingTable | undefined): Transform[] {
+  const steps: Transform[] = []
+  for (const e of table?.expectations ?? []) {
+    const holds = `coalesce((${e.condition.sql}), false)`
+    if (e.onViolation === 'drop') steps.push({ op: 'filter', where: holds })
+    if (e.onViolation === 'fail') {
+      const message = `${table!.name}: expectation '${e.name}' (${e.condition.text}) failed; ON VIOLATION FAIL UPDATE: nothing was written`
+      steps.push({ op: 'sql', query: `SELECT * FROM batch WHERE CASE WHEN ${holds} THEN true ELSE error(${sqlString(message)} || ': ' || to_json(batch)::VARCHAR) END` })
+    }
+  }
+  return steps
+}
+
+function sqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`
+}
+
 /** Streaming tables with a query and CREATE FLOWs become the append and cdc flows of refine. */
 function flowSpecs(definitions: Definition[]): FlowSpec[] {
   const specs: FlowSpec[] = []
+  const tables = new Map(definitions.filter((d): d is StreamingTable => d.kind === 'streamingTable').map((t) => [t.name, t]))
   for (const d of definitions) {
-    if (d.kind === 'streamingTable' && d.query) specs.push(appendSpec(d.name, d.name, d.query, d))
-    else if (d.kind === 'appendFlow') specs.push(appendSpec(d.name, d.target, d.query, d))
+    if (d.kind === 'streamingTable' && d.query) specs.push(appendSpec(d.name, d.name, d.query, d, expectationSteps(d)))
+    else if (d.kind === 'appendFlow') specs.push(appendSpec(d.name, d.target, d.query, d, expectationSteps(tables.get(d.target))))
     else if (d.kind === 'autoCdcFlow') {
       const keep = d.columns?.except ? `SELECT * EXCLUDE (${d.columns.except.map(quote).join(', ')}) FROM batch`
         : d.columns?.only ? `SELECT COLUMNS(c -> list_contains([${[...d.columns.only, ...d.keys].map((c) => `'${c.replaceAll("'", "''")}'`).join(', ')}], c) OR c LIKE '\\_\\_%' ESCAPE '\\') FROM batch` : undefined
       specs.push({
         name: d.name, from: d.source.table, to: d.target, mode: 'cdc', key: d.keys, sequenceBy: d.sequenceBy.sql, scd: d.scd,
         ...(d.deleteWhen ? { deleteWhen: d.deleteWhen.sql } : {}), ...(d.truncateWhen ? { truncateWhen: d.truncateWhen.sql } : {}),
-        ...(keep ? { transforms: [{ op: 'sql' as const, query: keep }] } : {}),
+        // In a cdc flow deletes skip the filters (DROP ROW applies to upserts); FAIL UPDATE is refused at load.
+        transforms: [...(keep ? [{ op: 'sql' as const, query: keep }] : []), ...expectationSteps(tables.get(d.target))],
       })
     }
   }
   return specs
 }
 
-function appendSpec(name: string, target: string, query: { sql: string; text: string; offset: number }, d: StreamingTable | AppendFlow): FlowSpec {
+function appendSpec(name: string, target: string, query: { sql: string; text: string; offset: number }, d: StreamingTable | AppendFlow, checks: Transform[]): FlowSpec {
   const source = (d.reads.find((r) => r.stream) as TableReference).table
   const sql = batchQuery(query, tokenize(d.text), source)
-  return { name, from: source, to: target, mode: 'append', transforms: [{ op: 'sql', query: sql }] }
+  return { name, from: source, to: target, mode: 'append', transforms: [{ op: 'sql', query: sql }, ...checks] }
 }
 
 function quote(name: string): string {
