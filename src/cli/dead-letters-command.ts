@@ -163,7 +163,8 @@ async function replay(args: string[], out: Out): Promise<number> {
     for (const r of reports) {
       out(`${r.source}: ${r.replayed} letter${r.replayed === 1 ? '' : 's'} replayed into ${r.table}${r.rawVersion !== undefined ? ` (version ${r.rawVersion})` : ''}` +
         `${r.recovered ? `, ${r.recovered} found there already (an interrupted replay) and recorded` : ''}, ${r.stillFailing.length} still failing\n`)
-      for (const f of r.stillFailing) out(`  ${f.id}: ${f.reason}${f.detail ? `: ${f.detail}` : ''}\n`)
+      for (const f of r.stillFailing.slice(0, 20)) out(`  ${f.id}: ${f.reason}${f.detail ? `: ${printable(f.detail)}` : ''}\n`)
+      if (r.stillFailing.length > 20) out(`  … and ${r.stillFailing.length - 20} more ('dead-letters list --letters --state open' lists them)\n`)
       failing += r.stillFailing.length
     }
     return failing ? 1 : 0
