@@ -10,7 +10,7 @@ import { snapshotOrNothing, type LakeEngine } from '../engine'
 import { OffsetLedger } from '../pipeline/offset-ledger'
 import type { FlowSpec, Pipeline, SourceSpec } from '../pipeline/pipeline-file'
 import { documentStateTable, flowAppId } from '../pipeline/refine'
-import type { LakeCatalog } from '../query/catalog'
+import type { LakeCatalog } from '../engine'
 
 export interface PartitionOffset {
   topic: string

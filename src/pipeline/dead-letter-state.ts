@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs'
 import { duckdbType, quoteString, type StructType } from '../delta/schema'
 import { appendQuery, dropScan, NdjsonLines, snapshotOrNothing, stagingFile, type LakeEngine } from '../engine'
 import type { JsonRow } from '../engine'
-import type { LakeCatalog } from '../query/catalog'
+import type { LakeCatalog } from '../engine'
 import { DEAD_LETTERS_TABLE, ndjsonLine } from './raw-zone'
 
 export const DEAD_LETTER_STATES_TABLE = 'raw._dead_letter_states'

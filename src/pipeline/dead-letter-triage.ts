@@ -9,7 +9,7 @@
 import { parse, type ParseError } from 'jsonc-parser/lib/esm/main.js'
 import type { Decoded, DecoderOptions } from '../decode'
 import type { LakeEngine } from '../engine'
-import type { LakeCatalog } from '../query/catalog'
+import type { LakeCatalog } from '../engine'
 import { quoteString } from '../delta/schema'
 import { decodeLetter, type LetterFix } from './dead-letter-replay'
 import { LETTERS_WITH_STATE, queryLetterTables, type DeadLetter } from './dead-letter-state'

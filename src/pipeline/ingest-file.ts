@@ -5,7 +5,7 @@
 import * as path from 'node:path'
 import { createDecoder, type DecoderOptions } from '../decode'
 import type { LakeEngine } from '../engine'
-import type { LakeCatalog } from '../query/catalog'
+import type { LakeCatalog } from '../engine'
 import { readCapture } from './file-source'
 import type { IngestMessage } from './ingest-message'
 import { countBatch, type IngestReport } from './ingest-report'

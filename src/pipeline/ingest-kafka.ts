@@ -33,7 +33,7 @@
 import { createDecoder } from '../decode'
 import type { LakeEngine } from '../engine'
 import { ensureCompressionCodecs, kafkaClient, schemaRegistryOptions, sourceGroupId } from '../kafka'
-import type { LakeCatalog } from '../query/catalog'
+import type { LakeCatalog } from '../engine'
 import type { IngestReport } from './ingest-report'
 import { KafkaIngestJob } from './kafka-ingest-job'
 import type { KafkaIngestOptions } from './kafka-ingest-options'

@@ -24,7 +24,7 @@ import {
 } from '../kafka'
 import type { Decoder } from '../decode'
 import type { LakeEngine } from '../engine'
-import type { LakeCatalog } from '../query/catalog'
+import type { LakeCatalog } from '../engine'
 import { compactRow, type IngestMessage } from './ingest-message'
 import { countBatch, type IngestReport } from './ingest-report'
 import type { KafkaIngestOptions } from './kafka-ingest-options'

@@ -7,7 +7,7 @@
  */
 import { dropScan, snapshotOrNothing, type LakeEngine } from '../engine'
 import { quoteString } from '../delta/schema'
-import type { LakeCatalog } from '../query/catalog'
+import type { LakeCatalog } from '../engine'
 import { selectLetters } from './dead-letter-replay'
 import type { DeadLetter } from './dead-letter-state'
 import type { Pipeline, SourceSpec } from './pipeline-file'

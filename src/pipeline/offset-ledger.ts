@@ -21,7 +21,7 @@
 import type { Txn } from '../delta/actions'
 import type { Snapshot } from '../delta/snapshot'
 import { setTransactions, snapshotOrNothing, type LakeEngine } from '../engine'
-import type { LakeCatalog } from '../query/catalog'
+import type { LakeCatalog } from '../engine'
 import type { SourceSpec } from './pipeline-file'
 import { DEAD_LETTERS_TABLE } from './raw-zone'
 

@@ -5,7 +5,7 @@
  */
 import { schemaRegistryOptions } from '../kafka'
 import type { LakeEngine } from '../engine'
-import type { LakeCatalog } from '../query/catalog'
+import type { LakeCatalog } from '../engine'
 import { ingestFile } from './ingest-file'
 import { ingestKafka } from './ingest-kafka'
 import type { FlowSpec, Pipeline, SourceSpec } from './pipeline-file'

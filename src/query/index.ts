@@ -1,5 +1,5 @@
 /** The SQL surface over the lake: table names, time travel, change feeds, history, results. */
-export { LakeCatalog, NAME_PART, type TableEntry } from './catalog'
+export { LakeCatalog, NAME_PART, type TableEntry } from '../engine'
 export { prepareQuery, parseTimestamp, type PreparedQuery, type TableRead } from './prepare'
 export { runQuery, type QueryOutput } from './run-query'
 export { jsonValue, rowsAsJson } from './json-values'

@@ -5,7 +5,7 @@
  */
 import type { LakeEngine } from '../engine'
 import type { LakeTableReader } from '../pipeline'
-import type { LakeCatalog } from './catalog'
+import type { LakeCatalog } from '../engine'
 import { withEmbeddedHeld } from './statements/embedded'
 import { findInCode, unquoteIdentifier } from './sql-text'
 

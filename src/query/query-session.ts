@@ -27,7 +27,7 @@ import type { DuckDBConnection, DuckDBMaterializedResult, Json } from '@duckdb/n
 import { DeltaError } from '../delta/errors'
 import { quoteIdentifier, quoteString } from '../delta/schema'
 import { missingFileError, type DuckDb, type LakeEngine } from '../engine'
-import type { LakeCatalog } from './catalog'
+import type { LakeCatalog } from '../engine'
 import { rowsAsJson } from './json-values'
 import { findRows, type FoundRows } from './result-find'
 import { prepareQuery, type PreparedQuery, type TableRead } from './prepare'

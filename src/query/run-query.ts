@@ -4,7 +4,7 @@
  */
 import type { Json } from '@duckdb/node-api'
 import { missingFileError, type LakeEngine } from '../engine'
-import type { LakeCatalog } from './catalog'
+import type { LakeCatalog } from '../engine'
 import { rowsAsJson } from './json-values'
 import { prepareQuery, type TableRead } from './prepare'
 

@@ -5,7 +5,7 @@
  */
 import { DeltaError, isDeltaError } from '../delta/errors'
 import type { LakeEngine } from '../engine'
-import type { LakeCatalog } from './catalog'
+import type { LakeCatalog } from '../engine'
 import type { Statement } from './statements/ast'
 import { destructiveReason, type DestructiveStatement } from './statements/destructive'
 import type { StatementOutput } from './statements/output'

@@ -5,7 +5,7 @@
 import * as path from 'node:path'
 import * as vscode from 'vscode'
 import type { Pipeline } from '../../pipeline/pipeline-file'
-import type { TableEntry } from '../../query/catalog'
+import type { TableEntry } from '../../engine'
 import { loadEngine, loadQuery } from '../lazy'
 import { splitJobId, type JobId } from '../pipelines/events'
 import { jobsOf } from '../pipelines/service'

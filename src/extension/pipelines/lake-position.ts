@@ -8,7 +8,7 @@
 import type { Snapshot } from '../../delta/snapshot'
 import type { LakeEngine } from '../../engine'
 import type { FlowSpec, Pipeline, SourceSpec } from '../../pipeline/pipeline-file'
-import type { LakeCatalog } from '../../query/catalog'
+import type { LakeCatalog } from '../../engine'
 
 export interface JobPosition {
   /** One line: `raw.events v3 · offsets 0:24` or `up to date with raw.events v3` or `behind raw.events: v2 of v5`. */

@@ -8,7 +8,7 @@
  */
 import * as vscode from 'vscode'
 import type { HistoryEntry } from '../../delta/history'
-import type { TableEntry } from '../../query/catalog'
+import type { TableEntry } from '../../engine'
 import { formatAge, formatBytes, formatUtc, plural, tableDescription } from '../format'
 import type { TableDetails } from '../lake/facts'
 import { loadEngine, loadLakeFacts, loadQuery, loadRefine } from '../lazy'

@@ -5,7 +5,7 @@
  */
 import { isDeltaError } from '../../delta/errors'
 import { snapshotOrNothing, type LakeEngine } from '../../engine'
-import type { LakeCatalog } from '../../query/catalog'
+import type { LakeCatalog } from '../../engine'
 import type { FlowSpec } from '../pipeline-file'
 import type { LakeTableReader } from './lake-tables'
 import { refineBatch, type RefineBatchReport } from './refine-batch'
