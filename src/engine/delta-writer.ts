@@ -8,7 +8,7 @@ import type { Action, AddFile, Metadata, Txn } from '../delta/actions'
 import { commit, type CommitResult } from '../delta/commit'
 import { DeltaError, isDeltaError } from '../delta/errors'
 import { checkWritable, DEFAULT_TABLE_PROPERTIES, generatedColumns, isChangeDataFeedEnabled, isDeletionVectorsEnabled, protocolForNewTable, usesTimestampNtz, writerFeatures } from '../delta/features'
-import { protocolWithColumnMapping, withSchema } from '../delta/column-mapping'
+import { protocolWithColumnMapping, withSchema } from '../delta'
 import {
   columnMappingMode, deltaTypeFromDuckdb, duckdbType, isStruct, mergeSchemaForAppend, parseSchema,
   type StructField, type StructType,
