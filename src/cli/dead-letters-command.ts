@@ -2,19 +2,20 @@
  * `lakehouse dead-letters list|show|replay|discard`: triage what a pipeline's sources could not
  * decode. Letters are named source/topic/partition/offset (as list --letters prints them).
  */
-import type { Json } from '@duckdb/node-api'
 import type { Operation } from 'fast-json-patch'
 import { readFileSync } from 'node:fs'
 import { createRegistryEncoder, usesSchemaRegistry, type DecoderOptions } from '../decode'
 import { schemaRegistryOptions } from '../kafka'
 import type { Pipeline } from '../pipeline/pipeline-file'
-import { discardLetters, LetterSelectionError, replayLetters, selectLetters, type LetterFix, type LetterSelection } from '../pipeline/dead-letter-replay'
-import { letterGroups, letterHours, printable, viewLetter } from '../pipeline/dead-letter-triage'
-import { letterId } from '../pipeline/dead-letter-state'
+import {
+  discardLetters, letterGroups, letterHours, letterId, LetterSelectionError, printable, replayLetters, selectLetters, viewLetter, type LetterFix, type LetterSelection,
+} from '../pipeline'
 import { LakeEngine } from '../engine'
-import { LakeCatalog } from '../query'
+import { LakeCatalog, type QueryOutput } from '../query'
 import { CommandError, FORMAT_OPTION, outputFormat, parseCommand, UsageError, type Out } from './args'
 import { formatOutput } from './format'
+
+type Json = QueryOutput['rows'][number][string]
 import { pipelineFrom } from './ingest-command'
 
 const SUBCOMMANDS = ['list', 'show', 'replay', 'discard']

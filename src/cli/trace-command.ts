@@ -3,7 +3,7 @@
  * raw row and the version that wrote it, or a dead letter and what became of it), for each source
  * of the pipeline that reads its topic.
  */
-import { traceMessage, type MessageFate } from '../pipeline/message-trace'
+import { traceMessage, type MessageFate } from '../pipeline'
 import { LakeEngine } from '../engine'
 import { LakeCatalog } from '../query'
 import { parseCommand, UsageError, type Out } from './args'
