@@ -75,6 +75,7 @@ export function failurePosition(reason: string, detail: string | null, text: str
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** Control characters other than tab and line breaks: a value holding them is binary, shown as hex. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this pattern's purpose
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/
 
 /** The value as text when it is UTF-8 without control characters, else null (show it as hex). */

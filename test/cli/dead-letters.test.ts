@@ -73,11 +73,11 @@ test('list: counts per source, reason and state; per hour; each letter', async (
 test('show: coordinates, value, reason and the position where parsing failed, and what it decodes to now', async () => {
   const r = await cli(template, ['dead-letters', 'show', '--pipeline', pipeline(template), 'events/file:events.ndjson/0/1'])
   assert.equal(r.code, 0, r.stderr)
-  assert.match(r.stdout, /^letter     events\/file:events\.ndjson\/0\/1 \(open\)\n/)
-  assert.match(r.stdout, /\nmessage    topic file:events\.ndjson, partition 0, offset 1, /)
-  assert.match(r.stdout, /\nreason     invalid-json\n/)
-  assert.match(r.stdout, /\nposition   line 1, column 17 \(character 16\):\n  \{"id":2,"price":oops\}\n {18}\^\n/)
-  assert.match(r.stdout, /\nvalue      21 bytes:\n  \{"id":2,"price":oops\}\n/)
+  assert.match(r.stdout, /^letter {5}events\/file:events\.ndjson\/0\/1 \(open\)\n/)
+  assert.match(r.stdout, /\nmessage {4}topic file:events\.ndjson, partition 0, offset 1, /)
+  assert.match(r.stdout, /\nreason {5}invalid-json\n/)
+  assert.match(r.stdout, /\nposition {3}line 1, column 17 \(character 16\):\n {2}\{"id":2,"price":oops\}\n {18}\^\n/)
+  assert.match(r.stdout, /\nvalue {6}21 bytes:\n {2}\{"id":2,"price":oops\}\n/)
   assert.match(r.stdout, /still fails: invalid-json/)
   const hex = await cli(template, ['dead-letters', 'show', '--pipeline', pipeline(template), '--hex', 'events/file:events.ndjson/0/2'])
   assert.match(hex.stdout, new RegExp(`value      6 bytes, hex:\\n  ${Buffer.from('[3,30]').toString('hex')}\\n`))
@@ -119,7 +119,7 @@ test('fix and replay every reason: edited values, a JSON Patch for a reason, wit
   // invalid-unicode: still failing as the file says; a hint cannot help, the value is replaced.
   const still = await cli(dir, ['dead-letters', 'replay', '--pipeline', pipeline(dir), '--reason', 'invalid-unicode'])
   assert.equal(still.code, 1)
-  assert.match(still.stdout, /0 letters replayed .*1 still failing\n  events\/file:events\.ndjson\/0\/5: invalid-unicode/)
+  assert.match(still.stdout, /0 letters replayed .*1 still failing\n {2}events\/file:events\.ndjson\/0\/5: invalid-unicode/)
   // The pipeline file as it is now applies to a replay: a hint added since types the new column.
   writePipeline(dir, { schemaHints: { note: 'string' } })
   const edited = await cli(dir, ['dead-letters', 'replay', '--pipeline', pipeline(dir), 'events/file:events.ndjson/0/5', '--value', '{"id":6,"price":60,"note":"fixed"}'])
@@ -152,7 +152,7 @@ test('usage: a patch that is not JSON Patch, --value without a letter, discard w
   assert.equal((await cli(template, ['dead-letters', 'discard', '--pipeline', p, '--reason', 'too-deep'])).code, 2)
   assert.equal((await cli(template, ['dead-letters', 'nope', '--pipeline', p])).code, 2)
   const bad = await cli(template, ['dead-letters', 'replay', '--pipeline', p, '--reason', 'invalid-json', '--patch', '[{"op":"remove","path":"/x"}]'])
-  assert.match(bad.stdout, /still failing\n  events\/file:events\.ndjson\/0\/1: patch-failed: its value is not JSON/)
+  assert.match(bad.stdout, /still failing\n {2}events\/file:events\.ndjson\/0\/1: patch-failed: its value is not JSON/)
 })
 
 test('SIGKILL during replays at random points, then rerun: every letter lands exactly once', async () => {

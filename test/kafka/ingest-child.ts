@@ -10,7 +10,7 @@ import * as path from 'node:path'
 import { LakeEngine } from '../../src/engine'
 import { ingestKafka } from '../../src/pipeline/ingest-kafka'
 import type { Pipeline } from '../../src/pipeline/pipeline-file'
-import { LakeCatalog } from '../../src/query/catalog'
+import { LakeCatalog } from '../../src/engine'
 import { MOCK_CONSUMER_SETTINGS } from './broker'
 
 interface ChildConfig {

@@ -6,7 +6,7 @@
 import { LakeEngine } from '../../src/engine'
 import type { FlowSpec } from '../../src/pipeline/pipeline-file'
 import { refineFlow } from '../../src/pipeline/refine'
-import { LakeCatalog } from '../../src/query/catalog'
+import { LakeCatalog } from '../../src/engine'
 
 const { lakeDir, flow } = JSON.parse(process.argv[2]) as { lakeDir: string; flow: FlowSpec }
 const lake = new LakeEngine()

@@ -175,17 +175,17 @@ async function completions(schemas: LakeSchemas, document: vscode.TextDocument, 
 /** Markdown of a table: its columns with Delta types, nullability and comments. Values from the log are escaped. */
 function tableMarkdown(schema: TableSchema): vscode.MarkdownString {
   const md = new vscode.MarkdownString()
-  md.appendMarkdown(`**${escape(schema.name)}** · Delta table, version ${schema.version}`)
+  md.appendMarkdown(`**${markdownText(schema.name)}** · Delta table, version ${schema.version}`)
   if (schema.partitionColumns.length) md.appendMarkdown(` · partitioned by ${schema.partitionColumns.map(escape).join(', ')}`)
   md.appendMarkdown('\n\n')
-  if (schema.description) md.appendMarkdown(`${escape(schema.description)}\n\n`)
+  if (schema.description) md.appendMarkdown(`${markdownText(schema.description)}\n\n`)
   md.appendMarkdown('| column | type | null | comment |\n|---|---|---|---|\n')
-  for (const c of schema.columns) md.appendMarkdown(`| ${escape(c.name)} | ${escape(c.type)} | ${c.nullable ? 'yes' : 'no'} | ${escape(c.comment ?? '')} |\n`)
+  for (const c of schema.columns) md.appendMarkdown(`| ${markdownText(c.name)} | ${markdownText(c.type)} | ${c.nullable ? 'yes' : 'no'} | ${markdownText(c.comment ?? '')} |\n`)
   return md
 }
 
 /** Text shown as itself in Markdown (no links, emphasis, HTML or table breaks). */
-function escape(text: string): string {
+function markdownText(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ')
 }
 
@@ -211,9 +211,9 @@ async function hover(schemas: LakeSchemas, document: vscode.TextDocument, positi
     const column = schema?.columns.find((c) => c.name.toLowerCase() === word)
     if (schema && column) {
       const md = new vscode.MarkdownString()
-      md.appendMarkdown(`**${escape(column.name)}** ${escape(column.type)}${column.nullable ? '' : ' NOT NULL'} · ${escape(schema.name)}`)
+      md.appendMarkdown(`**${markdownText(column.name)}** ${markdownText(column.type)}${column.nullable ? '' : ' NOT NULL'} · ${markdownText(schema.name)}`)
       if (schema.partitionColumns.includes(column.name)) md.appendMarkdown(' · partition column')
-      if (column.comment) md.appendMarkdown(`\n\n${escape(column.comment)}`)
+      if (column.comment) md.appendMarkdown(`\n\n${markdownText(column.comment)}`)
       return new vscode.Hover(md, wordRange)
     }
   }

@@ -7,7 +7,7 @@
 import type { LakeEngine } from '../../engine'
 import { snapshotOrNothing } from '../../engine'
 import type { Pipeline } from '../../pipeline'
-import type { LakeCatalog } from '../catalog'
+import type { LakeCatalog } from '../../engine'
 import { describeHistory } from '../describe'
 import { positionOf } from '../statements/tokens'
 import type { LoadedDefinitions } from './load-definitions'

@@ -11,7 +11,7 @@ import type { FlowSpec, Pipeline } from '../../pipeline'
 import type { Transform } from '../../transform'
 import { tokenize } from '../statements/tokens'
 import type { AppendFlow, AutoCdcFlow, Definition, MaterializedView, StreamingTable, TableReference } from './ast'
-import { batchQuery, definitionError, DefinitionError, parseDefinitions } from './parse-definitions'
+import { batchQuery, definitionError, type DefinitionError, parseDefinitions } from './parse-definitions'
 
 export interface LoadedDefinitions {
   definitions: Definition[]

@@ -8,7 +8,7 @@
 import type { LakeEngine } from '../../engine'
 import type { Pipeline } from '../../pipeline'
 import { runPipeline, waitForCommit, type PipelineEvent, type RunOptions, type RunReport } from '../../pipeline'
-import type { LakeCatalog } from '../catalog'
+import type { LakeCatalog } from '../../engine'
 import { lakeTableReader } from '../lake-reads'
 import type { MaterializedView } from './ast'
 import { loadDefinitions, type LoadedDefinitions } from './load-definitions'

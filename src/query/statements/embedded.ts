@@ -5,7 +5,7 @@
  * back rewritten for DuckDB, and the tables are released when it returns.
  */
 import type { LakeEngine } from '../../engine'
-import type { LakeCatalog } from '../catalog'
+import type { LakeCatalog } from '../../engine'
 import { prepareQuery, type TableRead } from '../prepare'
 
 export async function withEmbedded<T>(

@@ -13,7 +13,7 @@ import { appendQuery, deleteRows, merge, update, type LakeEngine } from '../../e
 import type { MatchedClause, NotMatchedClause, BySourceClause } from '../../engine/merge'
 import { overwrite } from '../../engine/overwrite'
 import type { RewriteResult } from '../../engine/rewrite'
-import type { LakeCatalog } from '../catalog'
+import type { LakeCatalog } from '../../engine'
 import type { Source, Statement } from './ast'
 import { withEmbedded } from './embedded'
 import { affectedRows, type StatementOutput, type WriteSummary } from './output'

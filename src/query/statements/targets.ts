@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path'
 import { DeltaError } from '../../delta/errors'
-import type { LakeCatalog } from '../catalog'
+import type { LakeCatalog } from '../../engine'
 import type { TableName } from './ast'
 
 export async function tablePath(catalog: LakeCatalog, table: TableName): Promise<string> {
