@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Action, AddFile, Metadata, Txn } from '../delta/actions'
 import { commit, type CommitResult } from '../delta/commit'
-import { DeltaError, isDeltaError } from '../delta/errors'
+import { DeltaError } from '../delta/errors'
 import { checkWritable, DEFAULT_TABLE_PROPERTIES, generatedColumns, isChangeDataFeedEnabled, isDeletionVectorsEnabled, protocolForNewTable, usesTimestampNtz, writerFeatures } from '../delta/features'
 import { protocolWithColumnMapping, withSchema } from '../delta'
 import {
@@ -14,6 +14,7 @@ import {
   type StructField, type StructType,
 } from '../delta/schema'
 import type { Snapshot } from '../delta/snapshot'
+import { snapshotOrNothing } from './table-snapshot'
 import { writeDataFiles } from './data-files'
 import type { LakeEngine } from './lake-engine'
 
@@ -119,15 +120,6 @@ export async function createTable(lake: LakeEngine, table: string, options: Crea
 }
 
 /** The table's snapshot, or undefined when there is no table at `table` yet. */
-async function latestOrNothing(lake: LakeEngine, table: string): Promise<Snapshot | undefined> {
-  try {
-    return await lake.snapshot(table)
-  } catch (error) {
-    if (isDeltaError(error, 'TABLE_NOT_FOUND')) return undefined
-    throw error
-  }
-}
-
 /** Append the rows of `sourceSql` (any DuckDB SELECT, or a table/view name). */
 export async function appendQuery(lake: LakeEngine, table: string, sourceSql: string, options: AppendOptions = {}): Promise<AppendResult> {
   const db = await lake.duckdb()
@@ -139,7 +131,7 @@ export async function appendQuery(lake: LakeEngine, table: string, sourceSql: st
     type: 'struct',
     fields: described.map((c): StructField => ({ name: c.name, type: deltaTypeFromDuckdb(c.type), nullable: true, metadata: {} })),
   }
-  const snapshot = options.snapshot ?? (await latestOrNothing(lake, table))
+  const snapshot = options.snapshot ?? (await snapshotOrNothing(lake, table))
   const actions: Action[] = []
   let schema: StructType
   let partitionColumns: string[]

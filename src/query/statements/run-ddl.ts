@@ -7,13 +7,13 @@ import { rm } from 'node:fs/promises'
 import { pathToFileURL } from 'node:url'
 import type { Action, Metadata, Protocol } from '../../delta/actions'
 import { commit } from '../../delta/commit'
-import { DeltaError, isDeltaError } from '../../delta/errors'
+import { DeltaError } from '../../delta/errors'
 import { checkConstraints, generatedColumns, isDeletionVectorsEnabled, protocolWithDeletionVectors, writerFeatures } from '../../delta/features'
 import { enableNameMapping, protocolWithColumnMapping, withSchema as metadataWithSchema } from '../../delta'
 import { columnMappingMode, duckdbType, parseSchema, quoteIdentifier, type StructField, type StructType } from '../../delta/schema'
 import type { Snapshot } from '../../delta/snapshot'
 import { appendQuery, createTable, dropScan, type LakeEngine } from '../../engine'
-import { newTableActions } from '../../engine'
+import { newTableActions, snapshotOrNothing } from '../../engine'
 import { atLeast, replaceTable } from '../../engine/replace-table'
 import type { LakeCatalog } from '../../engine'
 import type { ColumnDefinition, Statement } from './ast'
@@ -32,15 +32,6 @@ const KNOWN_DELTA_PROPERTIES = new Set([
   'delta.checkpoint.writeStatsAsJson', 'delta.checkpoint.writeStatsAsStruct', 'delta.setTransactionRetentionDuration',
   'delta.columnMapping.mode', 'delta.enableDeletionVectors',
 ])
-
-export async function snapshotOrNothing(lake: LakeEngine, path: string): Promise<Snapshot | undefined> {
-  try {
-    return await lake.snapshot(path)
-  } catch (error) {
-    if (isDeltaError(error, 'TABLE_NOT_FOUND')) return undefined
-    throw error
-  }
-}
 
 function checkProperties(properties: Record<string, string>, label: string): void {
   for (const key of Object.keys(properties)) {
