@@ -10,17 +10,14 @@ import { avroToDelta, avroValue, compileAvroSchema } from './avro-types'
 import { readConfluentHeader, HEADER_BYTES } from './confluent-framing'
 import { rowFromColumns, schemaColumns } from './debezium-envelope'
 import { guarded, ValueError } from './errors'
-import { cachePerSchemaId, registeredSchema, type SchemaFailure } from './registry-schemas'
+import { compiledPerSchemaId, type SchemaFailure } from './registry-schemas'
 import type { SchemaRegistry } from './schema-registry'
 import type { Decoded, Decoder, KafkaMessageInput } from './types'
 
 type Compiled = { ok: true; type: ReturnType<typeof compileAvroSchema>; schema: StructType } | SchemaFailure
 
 export function createAvroDecoder(registry: SchemaRegistry): Decoder {
-  const schemaFor = cachePerSchemaId(async (id): Promise<Compiled> => {
-    const found = await registeredSchema(registry, id, 'AVRO')
-    return found.ok ? compile(found.registered.schema, id) : found
-  })
+  const schemaFor = compiledPerSchemaId(registry, 'AVRO', (registered, id) => compile(registered.schema, id))
 
   return {
     async decode(message: KafkaMessageInput): Promise<Decoded> {

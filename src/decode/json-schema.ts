@@ -10,7 +10,7 @@ import { rowFromColumns, schemaColumns } from './debezium-envelope'
 import { guarded, ValueError } from './errors'
 import { compileJsonSchema, StructConverter, type SchemaDocuments } from './json-schema-types'
 import { parseJsonText, utf8Text } from './json-text'
-import { cachePerSchemaId, registeredSchema, type SchemaFailure } from './registry-schemas'
+import { compiledPerSchemaId, type SchemaFailure } from './registry-schemas'
 import type { RegisteredSchema, SchemaRegistry } from './schema-registry'
 import type { Decoded, Decoder, KafkaMessageInput } from './types'
 
@@ -19,24 +19,14 @@ type Compiled = { ok: true; converter: StructConverter } | SchemaFailure
 const MAX_REFERENCE_DEPTH = 32
 
 export function createJsonSchemaDecoder(registry: SchemaRegistry): Decoder {
-  const schemaFor = cachePerSchemaId(load)
-
-  async function load(id: number): Promise<Compiled> {
-    const found = await registeredSchema(registry, id, 'JSON')
-    if (!found.ok) return found
-    const registered = found.registered
-    try {
-      const documents: SchemaDocuments = new Map()
-      documents.set('', parseSchema(registered.schema, `schema ${id}`))
-      await addReferences(registered, documents, 0)
-      const converter = compileJsonSchema(documents)
-      if (!(converter instanceof StructConverter)) return { ok: false, reason: 'not-a-record', detail: `schema ${id} is not an object with properties: its values have no columns` }
-      return { ok: true, converter }
-    } catch (error) {
-      if (!(error instanceof ValueError)) throw error
-      return { ok: false, reason: error.reason, detail: `schema ${id}: ${error.message}` }
-    }
-  }
+  const schemaFor = compiledPerSchemaId(registry, 'JSON', async (registered, id): Promise<Compiled> => {
+    const documents: SchemaDocuments = new Map()
+    documents.set('', parseSchema(registered.schema, `schema ${id}`))
+    await addReferences(registered, documents, 0)
+    const converter = compileJsonSchema(documents)
+    if (!(converter instanceof StructConverter)) return { ok: false, reason: 'not-a-record', detail: `schema ${id} is not an object with properties: its values have no columns` }
+    return { ok: true, converter }
+  }, (id, message) => `schema ${id}: ${message}`)
 
   async function addReferences(schema: RegisteredSchema, documents: SchemaDocuments, depth: number): Promise<void> {
     if (depth > MAX_REFERENCE_DEPTH) throw new ValueError(`references nest deeper than ${MAX_REFERENCE_DEPTH}`, 'unsupported-schema')

@@ -12,7 +12,7 @@ import { rowFromColumns, schemaColumns } from './debezium-envelope'
 import { guarded, ValueError } from './errors'
 import { loadProtobufSchema, messageAt, type ProtobufSchema } from './protobuf-schema'
 import { protobufRow, protobufStruct } from './protobuf-types'
-import { cachePerSchemaId, registeredSchema, type SchemaFailure } from './registry-schemas'
+import { compiledPerSchemaId, type SchemaFailure } from './registry-schemas'
 import type { SchemaRegistry } from './schema-registry'
 import type { Decoded, Decoder, KafkaMessageInput } from './types'
 
@@ -20,19 +20,8 @@ type Loaded = { ok: true; schema: ProtobufSchema; messages: Map<string, Compiled
 type Compiled = { ok: true; type: protobuf.Type; struct: StructType } | SchemaFailure
 
 export function createProtobufDecoder(registry: SchemaRegistry): Decoder {
-  const schemaFor = cachePerSchemaId(load)
-
-  async function load(id: number): Promise<Loaded> {
-    const found = await registeredSchema(registry, id, 'PROTOBUF')
-    if (!found.ok) return found
-    const registered = found.registered
-    try {
-      return { ok: true, schema: await loadProtobufSchema(registered, registry), messages: new Map() }
-    } catch (error) {
-      if (!(error instanceof ValueError)) throw error
-      return { ok: false, reason: error.reason, detail: error.message }
-    }
-  }
+  const schemaFor = compiledPerSchemaId(registry, 'PROTOBUF', async (registered): Promise<Loaded> =>
+    ({ ok: true, schema: await loadProtobufSchema(registered, registry), messages: new Map() }))
 
   return {
     async decode(message: KafkaMessageInput): Promise<Decoded> {

@@ -3,6 +3,7 @@
  * schema of an id, refused when it is of another kind (naming the format that reads it), and a
  * per-id cache of what each decoder compiles from it.
  */
+import { ValueError } from './errors'
 import type { RegisteredSchema, SchemaRegistry } from './schema-registry'
 
 export type SchemaFailure = { ok: false; reason: string; detail: string }
@@ -42,4 +43,27 @@ export function cachePerSchemaId<T extends { ok: boolean; reason?: string }>(loa
     }
     return pending
   }
+}
+
+/**
+ * What a decoder compiles from each schema id's registered schema of `kind`, loaded once per id
+ * (cachePerSchemaId). A schema that cannot be compiled (a ValueError) makes its messages dead
+ * letters with the error's reason; `detail` words it (default: the error's message).
+ */
+export function compiledPerSchemaId<T extends { ok: boolean; reason?: string }>(
+  registry: SchemaRegistry,
+  kind: RegistryKind,
+  compile: (registered: RegisteredSchema, id: number) => T | Promise<T>,
+  detail: (id: number, message: string) => string = (_id, message) => message,
+): (id: number) => Promise<T | SchemaFailure> {
+  return cachePerSchemaId(async (id): Promise<T | SchemaFailure> => {
+    const found = await registeredSchema(registry, id, kind)
+    if (!found.ok) return found
+    try {
+      return await compile(found.registered, id)
+    } catch (error) {
+      if (!(error instanceof ValueError)) throw error
+      return { ok: false, reason: error.reason, detail: detail(id, error.message) }
+    }
+  })
 }
