@@ -12,6 +12,7 @@ import type { Browser } from 'playwright-core'
 import { LakeEngine } from '../../src/engine'
 import { createQueryHandler } from '../../src/extension/panels/query-handler'
 import { LakeCatalog, QuerySession, runScript, type DestructiveStatement } from '../../src/query'
+import { waitUntil } from '../helpers/waiting'
 import { closePanelTest, hostLog, launchBrowser, openPanel, PanelServer, type OpenPanel } from './harness'
 
 const lakeDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'lakehouse-query-writes-')), 'lake')
@@ -21,6 +22,7 @@ const catalog = new LakeCatalog(lakeDir, lake.io.storage)
 const log = hostLog()
 const asked: DestructiveStatement[][] = []
 const written: string[][] = []
+const opened: [string, number, number][] = []
 let answer = false
 let browser: Browser
 let server: PanelServer
@@ -39,6 +41,7 @@ before(async () => {
       return answer
     },
     onWrite: (writes) => void written.push(writes.map((w) => w.path)),
+    openChanges: (table, from, to) => void opened.push([table, from, to]),
   }, { lake: lakeDir, restore: { lake: lakeDir } }, post))
 })
 
@@ -70,6 +73,12 @@ test('confirmed, the script runs; the status says what each write did, the grid 
   await panel.page.locator('.grid-row[aria-rowindex="2"]:not(.loading)').waitFor()
   assert.deepEqual(await rows(), [])
   assert.deepEqual(written, [[catalog.pathOf('gold.t'), catalog.pathOf('gold.t')]])
+  // Each commit the run made links to its changes: the Changes panel opens on that version.
+  const links = panel.page.locator('#writes vscode-button')
+  assert.deepEqual(await links.allTextContents(), ['Changes gold.t v2', 'Changes gold.t v3'])
+  await links.filter({ hasText: 'v3' }).click()
+  await waitUntil(() => opened.length === 1, 'the Changes panel asked for')
+  assert.deepEqual(opened, [['gold.t', 3, 3]])
 })
 
 test('a statement that does not destroy anything runs without asking', async () => {

@@ -6,7 +6,7 @@
 import '../shared/base.css'
 import '../shared/grid.css'
 import './query.css'
-import { byId, replaceChildren } from '../shared/dom'
+import { byId, h, replaceChildren } from '../shared/dom'
 import { formatBytes, formatCount, formatDuration, valueText } from '../shared/format'
 import { connectToHost } from '../shared/host'
 import { EXPORT_FORMATS, queryToPanel, resultInfo, type ExportFormat, type QueryToHost, type QueryToPanel, type ResultInfo, type SortOrder } from '../shared/protocol'
@@ -121,6 +121,16 @@ function run(): void {
   host.post({ type: 'run', sql })
 }
 
+/** A "Changes" button per commit the run's writes made: it opens that version's changes. */
+function showWriteLinks(info: ResultInfo): void {
+  replaceChildren(view.writes, ...(info.writes ?? []).filter((w) => w.version !== undefined).map((w) => {
+    const label = `Changes ${w.table} v${w.version}`
+    const button = h('vscode-button', { secondary: true, class: 'write-changes', title: `Show what ${w.operation} changed in ${w.table} (version ${w.version})`, 'aria-label': label }, label)
+    button.addEventListener('click', () => host.post({ type: 'showChanges', table: w.table, version: w.version! }))
+    return button
+  }))
+}
+
 function resultSummary(info: ResultInfo): string {
   const tables = info.tables.map((t) => (t.filesTotal ? `${t.name} v${t.version}: ${t.filesRead} of ${t.filesTotal} files` : t.name))
   const writes = (info.writes ?? []).map((w) => {
@@ -150,6 +160,7 @@ function showResult(info: ResultInfo): void {
   save({ resultId: info.id, sort, firstRow: restoring ? state.firstRow : 0, ...(restoring ? {} : { cache: undefined }) })
   if (!painted) grid.setResult(info.columns, info.rowCount, sort, restoring ? (state.firstRow ?? 0) : 0)
   setStatus(resultSummary(info))
+  showWriteLinks(info)
   for (const b of [view.exportButton, view.copyCell, view.copyRows]) b.disabled = info.rowCount === 0
   const chartable = info.rowCount > 0 && info.rowCount <= CHART_ROWS_MAX && info.columns.some((c) => c.type !== 'VARCHAR')
   view.chartToggle.disabled = !chartable

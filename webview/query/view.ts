@@ -14,6 +14,8 @@ export interface QueryView {
   run: Button
   cancel: Button
   status: HTMLElement
+  /** A button per commit the last run's writes made, opening its changes. */
+  writes: HTMLElement
   lake: HTMLElement
   format: Select
   exportButton: Button
@@ -43,6 +45,7 @@ export function buildQueryView(app: HTMLElement): QueryView {
     run: button('run', 'Run', 'Run the query (Ctrl+Enter)', false),
     cancel: button('cancel', 'Cancel', 'Cancel the running query'),
     status: h('span', { id: 'status', class: 'status', role: 'status', 'aria-live': 'polite' }),
+    writes: h('span', { id: 'writes', class: 'writes' }),
     lake: h('span', { id: 'lake', class: 'muted' }),
     format: select('format', 'Export format', [['csv', 'CSV'], ['parquet', 'Parquet'], ['jsonl', 'JSON lines']]),
     exportButton: button('export', 'Export…', 'Export the whole result to a file'),
@@ -68,7 +71,7 @@ export function buildQueryView(app: HTMLElement): QueryView {
     h('section', { class: 'editor' },
       view.sql,
       h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Query' },
-        view.run, view.cancel, view.status, h('span', { class: 'spacer' }), view.lake,
+        view.run, view.cancel, view.status, view.writes, h('span', { class: 'spacer' }), view.lake,
         view.copyCell, view.copyRows, view.chartToggle, view.format, view.exportButton)),
     view.error,
     view.stale,

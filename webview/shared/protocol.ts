@@ -65,6 +65,8 @@ export const queryToHost = union({
   copy: object({ type: literal('copy'), text: string }),
   /** Find `text` in the whole result (in `sort`'s order): answered by `found`. */
   find: object({ type: literal('find'), requestId, resultId: name, text: text(10_000), sort: optional(sortOrder) }),
+  /** Open the Changes panel on the commit a write of the last run made (see ResultInfo.writes). */
+  showChanges: object({ type: literal('showChanges'), table: text(4096), version: count }),
 })
 
 export const queryToPanel = union({

@@ -20,6 +20,8 @@ export interface QueryHandlerDeps {
   confirmDestructive?(statements: DestructiveStatement[]): Promise<boolean>
   /** Statements changed tables (the glue refreshes the Lake view and open panels). */
   onWrite?(writes: WriteSummary[]): void
+  /** Open the Changes panel on versions from..to of the table (a write's link). */
+  openChanges?(table: string, from: number, to: number): void
 }
 
 /** Matching rows a find sends at most (the count says how many there are). */
@@ -90,6 +92,9 @@ export function createQueryHandler(deps: QueryHandlerDeps, init: QueryPanelInit,
     async find({ requestId, resultId, text, sort }) {
       const found = await session.find(resultId, text, { sort, limit: FIND_ROWS_MAX })
       post({ type: 'found', requestId, resultId, count: found.count, rows: found.rows })
+    },
+    showChanges({ table, version }) {
+      deps.openChanges?.(table, version, version)
     },
   }, post, log)
 

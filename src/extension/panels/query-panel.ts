@@ -53,6 +53,7 @@ export async function openQueryPanel(env: PanelEnv, args: QueryArgs, existing?: 
           const title = statements.length === 1 ? 'This statement destroys data or history. Run it?' : `${statements.length} statements destroy data or history. Run them?`
           return (await vscode.window.showWarningMessage(title, { modal: true, detail }, 'Run')) === 'Run'
         },
+        openChanges: (table, from, to) => void env.openChanges({ table, from, to, lake: catalog.lakeDir }),
         onWrite: (writes) => {
           const paths = writes.map((w) => w.path)
           env.deps.onLakeWrite?.(paths)
