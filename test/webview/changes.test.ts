@@ -25,6 +25,7 @@ const log = hostLog()
 let browser: Browser
 let server: PanelServer
 let panel: OpenPanel
+let handler: ReturnType<typeof createChangesHandler>
 
 before(async () => {
   ;[browser, server] = await Promise.all([launchBrowser(), PanelServer.start(), writeOrders(lake, lakeDir)])
@@ -32,7 +33,7 @@ before(async () => {
   const big = path.join(lakeDir, 'raw', 'big')
   await appendQuery(lake, big, `SELECT i::BIGINT AS id, 'row ' || i AS label, i::INTEGER AS n FROM range(1500) t(i)`, { create: { properties: { 'delta.enableChangeDataFeed': 'true' } } })
   await update(lake, big, 'id < 1000', { n: 'n + 1' })
-  panel = await openPanel(browser, server, 'changes', (post) => createChangesHandler({ lake, catalog, log }, { table: ORDERS, from: 2, to: 2, restore: { table: ORDERS, lake: lakeDir } }, post))
+  panel = await openPanel(browser, server, 'changes', (post) => (handler = createChangesHandler({ lake, catalog, log }, { table: ORDERS, from: 2, to: 2, restore: { table: ORDERS, lake: lakeDir } }, post)))
   await reportFirstPaint('changes', panel.page, '#diff tbody tr')
 })
 
@@ -224,6 +225,18 @@ test('a reloaded panel keeps its table, versions, key filter and page', async ()
   assert.deepEqual([state.table, state.from, state.to, state.offset], ['raw.big', 0, 1, 200])
   assert.deepEqual((await diffRows(page)).map((r) => r.after[0]), before)
   assert.deepEqual((state as { restore?: unknown }).restore, { table: 'raw.big', lake: lakeDir })
+})
+
+test('after a write, the panel gets the new version and keeps the range it shows', async () => {
+  const { page } = panel
+  const big = path.join(lakeDir, 'raw', 'big')
+  const written = await update(lake, big, 'id = 1', { n: 'n + 100' })
+  // What the glue does when a query panel announces a write (changes-panel.ts, onLakeWrites).
+  await handler.receive({ type: 'ready' })
+  await page.waitForFunction((v) => [...document.querySelectorAll('#to vscode-option')].some((o) => o.getAttribute('value') === String(v)), written.version)
+  await settled()
+  const state = panel.state() as { table: string; from: number; to: number }
+  assert.deepEqual([state.table, state.from, state.to], ['raw.big', 0, 1], 'the range shown is kept')
 })
 
 test('malformed messages are rejected on both sides; a bad table name is an error, not a path', async () => {
