@@ -53,10 +53,7 @@ const reporter = `--test-reporter=${pathToFileURL(path.join(testDir, 'summary-re
 const startedAt = Date.now()
 // The hook gives imports of .py files their text, as the bundles do (src/export/python-parts.ts).
 const pythonText = pathToFileURL(path.join(path.dirname(testDir), 'scripts/python-text-hook.mjs')).href
-// --test-force-exit: a test file whose tests and hooks have all finished ends even when a library
-// leaves a handle open (Chromium's pipes after playwright closed it were seen to keep a file's
-// process alive now and then), so one leak cannot hang the whole run.
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--import', pythonText, '--test', '--test-force-exit', reporter, '--test-concurrency=2', ...files], {
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--import', pythonText, '--test', reporter, '--test-concurrency=2', ...files], {
   stdio: 'inherit',
   cwd: path.dirname(testDir),
 })
