@@ -57,6 +57,18 @@ export class ClusterAdmin {
     return (await this.admin.fetchTopicOffsets(topic)).map((p) => ({ topic, partition: p.partition, low: Number(p.low), high: Number(p.high) }))
   }
 
+  /** Creates a topic; false when one of that name exists already (kafkajs reports it so). */
+  createTopic(topic: { name: string; partitions: number; replicationFactor: number; configs: Record<string, string> }): Promise<boolean> {
+    return this.admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic: topic.name, numPartitions: topic.partitions, replicationFactor: topic.replicationFactor, configEntries: Object.entries(topic.configs).map(([name, value]) => ({ name, value })) }],
+    })
+  }
+
+  deleteTopic(name: string): Promise<void> {
+    return this.admin.deleteTopics({ topics: [name] })
+  }
+
   /** What `groupId` committed on the topics' partitions (-1 where it never did). */
   async committedOffsets(groupId: string, topics: string[]): Promise<CommittedOffset[]> {
     const found = await this.admin.fetchOffsets({ groupId, topics })

@@ -15,3 +15,4 @@ export { browsingClient, sampleTopicMessages, withTimeout, type SampledMessage, 
 export { seedEmptyTopics, type SeedMessage, type SeedTopic } from './seed'
 export { CompressedBatchError, codecFailureOf, ensureCompressionCodecs, registerCompressionCodecs, unreadableFetchError } from './codecs'
 export { assertDevCluster, NotADevClusterError, produceMessages, type OutgoingMessage, type ProducedMessage, type ProduceOptions, type ProduceProgress, type ProduceSummary } from './produce'
+export { createTopic, deleteTopic, parseTopicConfigs, topicNameProblem, type NewTopic, type TopicAdminOptions } from './topic-admin'
