@@ -4,11 +4,11 @@
  */
 import type { Operation } from 'fast-json-patch'
 import { readFileSync } from 'node:fs'
-import { createRegistryEncoder, usesSchemaRegistry, type DecoderOptions } from '../decode'
+import type { DecoderOptions } from '../decode'
 import { schemaRegistryOptions } from '../kafka'
 import type { Pipeline } from '../pipeline/pipeline-file'
 import {
-  discardLetters, letterGroups, letterHours, letterId, LetterSelectionError, printable, replayLetters, selectLetters, viewLetter, type LetterFix, type LetterSelection,
+  discardLetters, editedLetterValue, EditedValueError, letterGroups, letterHours, letterId, LetterPatchError, LetterSelectionError, parseLetterPatch, printable, replayLetters, selectLetters, viewLetter, type LetterFix, type LetterSelection,
 } from '../pipeline'
 import { LakeEngine } from '../engine'
 import { LakeCatalog, type QueryOutput } from '../query'
@@ -132,17 +132,12 @@ function selection(values: { source?: string; reason?: string; all?: boolean }, 
 }
 
 function parsePatch(text: string): Operation[] {
-  const json = text.startsWith('@') ? readFileSync(text.slice(1), 'utf8') : text
-  let patch: unknown
   try {
-    patch = JSON.parse(json)
+    return parseLetterPatch(text.startsWith('@') ? readFileSync(text.slice(1), 'utf8') : text)
   } catch (error) {
-    throw new UsageError(`--patch must be a JSON Patch (RFC 6902), e.g. '[{"op":"replace","path":"/price","value":0}]': ${(error as Error).message}`)
+    if (error instanceof LetterPatchError) throw new UsageError(`--patch ${error.message}`)
+    throw error
   }
-  if (!Array.isArray(patch) || !patch.every((o) => o && typeof o === 'object' && typeof o.op === 'string' && typeof o.path === 'string')) {
-    throw new UsageError('--patch must be a JSON array of operations, each with "op" and "path" (RFC 6902)')
-  }
-  return patch as Operation[]
 }
 
 async function replay(args: string[], out: Out): Promise<number> {
@@ -157,7 +152,14 @@ async function replay(args: string[], out: Out): Promise<number> {
   return withPipelineLake(pipeline, async (lake, catalog) => {
     const fix: LetterFix = {}
     if (values.patch !== undefined) fix.patch = parsePatch(values.patch)
-    if (values.value !== undefined) fix.value = await editedValue(pipeline, await oneLetter(pipeline, lake, catalog, chosen.ids![0]), values.value)
+    if (values.value !== undefined) {
+      try {
+        fix.value = await editedLetterValue(pipeline, await oneLetter(pipeline, lake, catalog, chosen.ids![0]), values.value, decoderOptions(pipeline))
+      } catch (error) {
+        if (error instanceof EditedValueError) throw new CommandError(`--value: ${error.message}`)
+        throw error
+      }
+    }
     const reports = await replayLetters(lake, catalog, pipeline, chosen, { fix, decoder: decoderOptions(pipeline) })
     if (reports.length === 0) out('no open letters selected: nothing to replay\n')
     let failing = 0
@@ -170,20 +172,6 @@ async function replay(args: string[], out: Out): Promise<number> {
     }
     return failing ? 1 : 0
   })
-}
-
-/** The edited value as bytes in the source's format: registry formats are encoded from JSON. */
-async function editedValue(pipeline: Pipeline, letter: { source: string; topic: string }, text: string): Promise<Uint8Array> {
-  const source = pipeline.sources.find((s) => s.name === letter.source)
-  if (!source || !usesSchemaRegistry(source.format)) return Buffer.from(text, 'utf8')
-  const registry = schemaRegistryOptions(pipeline.kafka)
-  if (!registry) throw new CommandError(`source '${source.name}' is ${source.format}, which needs kafka.schemaRegistry`)
-  try {
-    const encoder = await createRegistryEncoder(source.format, letter.topic, registry)
-    return encoder.encode(JSON.parse(text))
-  } catch (error) {
-    throw new CommandError(`--value: ${(error as Error).message}`)
-  }
 }
 
 async function discard(args: string[], out: Out): Promise<number> {

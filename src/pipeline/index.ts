@@ -4,5 +4,7 @@ export { runPipeline, flowWaves, type PipelineEvent, type RunOptions, type RunRe
 export { waitForCommit, type LakeTableReader, type PreparedReads } from './refine'
 export { discardLetters, LetterSelectionError, replayLetters, selectLetters, type LetterFix, type LetterSelection, type SourceReplay } from './dead-letter-replay'
 export { letterGroups, letterHours, printable, viewLetter, type LetterGroup, type LetterHour, type LetterView } from './dead-letter-triage'
+export { editedLetterValue, EditedValueError, LetterPatchError, parseLetterPatch } from './dead-letter-edit'
 export { DEAD_LETTER_STATES_TABLE, letterId, type DeadLetter, type LetterState } from './dead-letter-state'
 export { traceMessage, type MessageCoordinates, type MessageFate } from './message-trace'
+export { traceFlowRows, refinedFates, refineRanges, flowOf, rowKeySql, NotReplayable, type RowLineage, type TraceRowsOptions, type RefineRange, type ReplayedRow } from './lineage'
