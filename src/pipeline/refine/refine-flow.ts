@@ -3,15 +3,13 @@
  * stop when caught up) waiting for its next commit. A batch that loses a commit race to another
  * writer (OPTIMIZE on the target, say) is computed again from the new state.
  */
-import { isDeltaError } from '../../delta/errors'
 import { snapshotOrNothing, type LakeEngine } from '../../engine'
 import type { LakeCatalog } from '../../engine'
 import type { FlowSpec } from '../pipeline-file'
+import { COMMIT_RACE_POLICY, withRetries } from '../retry-policy'
 import type { LakeTableReader } from './lake-tables'
 import { refineBatch, type RefineBatchReport } from './refine-batch'
 import { waitForCommit } from './table-watch'
-
-const CONFLICT_RETRIES = 5
 
 export interface RefineOptions {
   /** Stop once the source versions that existed at the start are processed (like Spark's availableNow). */
@@ -38,7 +36,7 @@ export async function refineFlow(lake: LakeEngine, catalog: LakeCatalog, flow: F
   let fullRefresh = options.fullRefresh ?? false
   let seen = -1
   while (!options.signal?.aborted) {
-    const batch = await withRetries(() => refineBatch(lake, catalog, flow, { fullRefresh, lakeTables: options.lakeTables }))
+    const batch = await withRetries(COMMIT_RACE_POLICY, () => refineBatch(lake, catalog, flow, { fullRefresh, lakeTables: options.lakeTables }))
     fullRefresh = false
     if (batch) {
       report.batches++
@@ -54,14 +52,4 @@ export async function refineFlow(lake: LakeEngine, catalog: LakeCatalog, flow: F
     await waitForCommit(lake.io.storage, sourcePath, seen, options.signal)
   }
   return report
-}
-
-async function withRetries<T>(attempt: () => Promise<T>): Promise<T> {
-  for (let n = 1; ; n++) {
-    try {
-      return await attempt()
-    } catch (error) {
-      if (!isDeltaError(error, 'COMMIT_CONFLICT') || n >= CONFLICT_RETRIES) throw error
-    }
-  }
 }
