@@ -9,11 +9,12 @@ import './query.css'
 import { byId, h, replaceChildren } from '../shared/dom'
 import { formatBytes, formatCount, formatDuration, valueText } from '../shared/format'
 import { connectToHost } from '../shared/host'
-import { EXPORT_FORMATS, queryToPanel, resultInfo, type ExportFormat, type QueryToHost, type QueryToPanel, type ResultInfo, type SortOrder } from '../shared/protocol'
+import { EXPORT_FORMATS, queryToPanel, resultInfo, statementOutcome, type ExportFormat, type QueryToHost, type QueryToPanel, type ResultInfo, type SortOrder, type StatementOutcome } from '../shared/protocol'
 import { array, literal, object, optional, record, jsonValue, string, count, type Infer } from '../shared/validate'
 import type { FindResult } from '../shared/grid-find'
 import { VirtualGrid } from '../shared/virtual-grid'
 import { chartNumber, renderChart, type ChartKind } from './chart'
+import { buildStatementTabs, positionText } from './statement-tabs'
 import { buildQueryView } from './view'
 
 const PAGE_SIZE = 200
@@ -31,6 +32,8 @@ const savedState = object({
    * (VS Code reloads a hidden webview's page) paints them at once, before the host answers.
    */
   cache: optional(object({ info: resultInfo, sortKey: string, offset: count, rows: array(array(jsonValue)) })),
+  /** The last script's outcome per statement and the one shown (its result is `resultId`). */
+  script: optional(object({ statements: array(statementOutcome), active: count })),
 })
 type SavedState = Infer<typeof savedState>
 
@@ -44,6 +47,8 @@ let state: SavedState = host.savedState ?? { sql: '' }
 let result: ResultInfo | undefined
 let sort: SortOrder | undefined
 let running: { started: number; timer: ReturnType<typeof setInterval> } | undefined
+/** What the running status says besides the time (a script's statement). */
+let runningNote = ''
 let nextRequest = 1
 /** Page requests in flight: which result and order each was for, so late answers can be dropped. */
 const requests = new Map<number, { resultId: string; sortKey: string; offset: number; chart?: boolean }>()
@@ -84,6 +89,8 @@ const grid = new VirtualGrid({
   tableName: () => /\bfrom\s+([A-Za-z0-9_.-]+)/i.exec(state.sql)?.[1] ?? 'result',
 })
 view.results.append(grid.root)
+const statementTabs = buildStatementTabs((index) => showStatement(index))
+view.results.before(statementTabs.root)
 
 function copy(text: string, what?: string): void {
   if (!text) return
@@ -108,22 +115,23 @@ function setRunning(on: boolean): void {
   app.setAttribute('aria-busy', String(on))
   if (on) {
     const started = performance.now()
-    running = { started, timer: setInterval(() => setStatus(`Running… ${formatDuration(performance.now() - started)}`), 100) }
+    runningNote = ''
+    running = { started, timer: setInterval(() => setStatus(`Running… ${runningNote}${formatDuration(performance.now() - started)}`), 100) }
     setStatus('Running…')
   }
 }
 
 function run(): void {
-  const sql = view.sql.value.trim()
-  if (!sql) return
+  // Sent as written (not trimmed): a statement's position is then its line and column in the box (and in a file run whole).
+  if (!view.sql.value.trim()) return
   save({ sql: view.sql.value })
   showError(undefined)
-  host.post({ type: 'run', sql })
+  host.post({ type: 'run', sql: view.sql.value })
 }
 
-/** A "Changes" button per commit the run's writes made: it opens that version's changes. */
-function showWriteLinks(info: ResultInfo): void {
-  replaceChildren(view.writes, ...(info.writes ?? []).filter((w) => w.version !== undefined).map((w) => {
+/** A "Changes" button per commit the run's writes made (every statement's, for a script): it opens that version's changes. */
+function showWriteLinks(writes: NonNullable<ResultInfo['writes']>): void {
+  replaceChildren(view.writes, ...writes.filter((w) => w.version !== undefined).map((w) => {
     const label = `Changes ${w.table} v${w.version}`
     const button = h('vscode-button', { secondary: true, class: 'write-changes', title: `Show what ${w.operation} changed in ${w.table} (version ${w.version})`, 'aria-label': label }, label)
     button.addEventListener('click', () => host.post({ type: 'showChanges', table: w.table, version: w.version! }))
@@ -160,7 +168,7 @@ function showResult(info: ResultInfo): void {
   save({ resultId: info.id, sort, firstRow: restoring ? state.firstRow : 0, ...(restoring ? {} : { cache: undefined }) })
   if (!painted) grid.setResult(info.columns, info.rowCount, sort, restoring ? (state.firstRow ?? 0) : 0)
   setStatus(resultSummary(info))
-  showWriteLinks(info)
+  showWriteLinks(state.script ? state.script.statements.flatMap((s) => s.info?.writes ?? []) : (info.writes ?? []))
   for (const b of [view.exportButton, view.copyCell, view.copyRows]) b.disabled = info.rowCount === 0
   const chartable = info.rowCount > 0 && info.rowCount <= CHART_ROWS_MAX && info.columns.some((c) => c.type !== 'VARCHAR')
   view.chartToggle.disabled = !chartable
@@ -169,9 +177,64 @@ function showResult(info: ResultInfo): void {
   if (!view.chart.hidden) requestChartRows()
 }
 
+// ---- a script's run: a tab per statement, each with its own result
+
+/** The script's outcomes arrived (after each statement, then `done`): the tabs follow, showing the newest (or the failed) statement. */
+function showScript(statements: StatementOutcome[], done: boolean): void {
+  const ids = (list: StatementOutcome[]) => list.map((s) => s.info?.id ?? '').join('\u0000')
+  // The same script the panel showed before it was hidden keeps the statement the user chose.
+  const restoring = done && state.script !== undefined && ids(state.script.statements) === ids(statements) && statements.some((s) => s.error !== undefined) === state.script.statements.some((s) => s.error !== undefined)
+  const failed = statements.findIndex((s) => s.error !== undefined)
+  const active = restoring ? state.script!.active : failed >= 0 ? failed : statements.reduce((last, s, i) => (s.info ? i : last), 0)
+  if (done) setRunning(false)
+  save({ script: { statements, active } })
+  showStatement(active)
+  if (!done) runningNote = `statement ${active + 2} of ${statements.length} · `
+}
+
+/** One statement of the script: its result in the grid, or the error that stopped the script there. */
+function showStatement(index: number): void {
+  const script = state.script
+  const outcome = script?.statements[index]
+  if (!script || !outcome) return
+  save({ script: { ...script, active: index } })
+  statementTabs.show(script.statements, index)
+  if (outcome.info) {
+    showError(undefined)
+    showResult(outcome.info)
+    return
+  }
+  result = undefined
+  grid.root.classList.remove('stale')
+  view.stale.hidden = true
+  grid.setResult([], 0, undefined)
+  for (const b of [view.exportButton, view.copyCell, view.copyRows, view.chartToggle]) b.disabled = true
+  view.chart.hidden = true
+  showWriteLinks(script.statements.flatMap((s) => s.info?.writes ?? []))
+  const where = `statement ${index + 1} of ${script.statements.length}, at ${positionText(outcome.position)}`
+  if (outcome.error === 'cancelled') {
+    showError(undefined)
+    setStatus(`Cancelled at ${where}`)
+  } else if (outcome.error !== undefined) {
+    showError(`Failed at ${where}: ${outcome.error}`)
+    setStatus('Failed')
+  } else {
+    showError(undefined)
+    setStatus('Not run: an earlier statement failed')
+  }
+}
+
+/** A single statement's result replaces a script's tabs. */
+function leaveScript(): void {
+  if (!state.script) return
+  save({ script: undefined })
+  statementTabs.clear()
+}
+
 /** Before the host answers: the result and rows the panel showed when it was hidden. */
 let paintedFromCache = false
 function paintFromCache(): void {
+  if (state.script) statementTabs.show(state.script.statements, state.script.active)
   const cache = state.cache
   if (!cache || state.resultId !== cache.info.id || cache.sortKey !== sortKey(state.sort)) return
   result = cache.info
@@ -267,12 +330,13 @@ for (const control of [view.chartLabel, view.chartValue, view.chartKind]) contro
 host.listen((message) => {
   switch (message.type) {
     case 'init':
-      if (paintedFromCache && message.resultId !== result?.id) {
+      if (paintedFromCache && !(message.resultIds ?? (message.resultId ? [message.resultId] : [])).includes(result?.id ?? '')) {
         // The host no longer holds the cached result (the editor restarted): it cannot be paged.
         paintedFromCache = false
         result = undefined
         grid.setResult([], 0, undefined)
-        save({ cache: undefined, resultId: undefined })
+        save({ cache: undefined, resultId: undefined, script: undefined })
+        statementTabs.clear()
         setStatus(message.run ? '' : 'The result is gone since the editor restarted: run the query again')
       }
       view.sql.value = state.sql || message.sql || ''
@@ -284,7 +348,10 @@ host.listen((message) => {
       return setRunning(true)
     case 'result':
       setRunning(false)
+      leaveScript()
       return showResult(message.info)
+    case 'script':
+      return showScript(message.statements, message.done)
     case 'cancelled':
       setRunning(false)
       markStale('the last run was cancelled')

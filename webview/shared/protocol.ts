@@ -56,6 +56,14 @@ export const resultInfo = object({
 })
 export type ResultInfo = Infer<typeof resultInfo>
 
+/**
+ * One statement of a text of several run in order ("Run file"): its text and where it starts
+ * (`line:column` in the text run), then its result, or the error that stopped the run there;
+ * neither when an earlier statement failed (it did not run).
+ */
+export const statementOutcome = object({ text: sqlText, position: text(64), info: optional(resultInfo), error: optional(string) })
+export type StatementOutcome = Infer<typeof statementOutcome>
+
 export const queryToHost = union({
   ready,
   run: object({ type: literal('run'), sql: sqlText }),
@@ -76,9 +84,13 @@ export const queryToPanel = union({
     type: literal('init'), sql: optional(sqlText), run: boolean, lake: optional(text(4096)), restore,
     /** The result the host still holds for this panel, if any (a `result` message follows): a panel showing another one from its cache drops it. */
     resultId: optional(name),
+    /** Every result the host still holds for this panel (a script's, one per statement). */
+    resultIds: optional(array(name)),
   }),
   running: object({ type: literal('running') }),
   result: object({ type: literal('result'), info: resultInfo }),
+  /** A text of several statements: each one's outcome so far (sent after each statement; `done` after the last or the first error). */
+  script: object({ type: literal('script'), statements: array(statementOutcome), done: boolean }),
   cancelled: object({ type: literal('cancelled') }),
   /** Rows as arrays in the result's column order (smaller than objects, and a column may be called anything). */
   page: object({ type: literal('page'), requestId, resultId: name, offset: count, rows: array(array(jsonValue)), rowCount: count }),

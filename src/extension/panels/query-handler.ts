@@ -3,10 +3,10 @@
  * panel's results live and die with it), serves pages of the current result, exports it and
  * copies to the clipboard. No `vscode` here: the glue passes the dialogs in.
  */
-import { destructiveStatements, QueryCancelledError, type DestructiveStatement, type QueryResultInfo, type QuerySession, type WriteSummary } from '../../query'
-import type { ExportFormat, JsonValue, QueryToHost, QueryToPanel, ResultInfo } from '../../../webview/shared/protocol'
+import { destructiveStatements, parseScript, QueryCancelledError, type DestructiveStatement, type QueryResultInfo, type QuerySession, type ScriptStatement, type WriteSummary } from '../../query'
+import type { ExportFormat, JsonValue, QueryToHost, QueryToPanel, ResultInfo, StatementOutcome } from '../../../webview/shared/protocol'
 import { queryToHost } from '../../../webview/shared/protocol'
-import { routeMessages, type PanelHandler, type PanelLog } from './message-router'
+import { errorText, routeMessages, type PanelHandler, type PanelLog } from './message-router'
 
 export interface QueryHandlerDeps {
   session: QuerySession
@@ -39,43 +39,92 @@ export interface QueryPanelInit {
 
 export function createQueryHandler(deps: QueryHandlerDeps, init: QueryPanelInit, post: (message: QueryToPanel) => void): PanelHandler {
   const { session, log } = deps
-  let current: ResultInfo | undefined
+  /** What the panel shows: one result, or a script's outcome per statement (each with its own result). */
+  let shown: { kind: 'result'; info: ResultInfo } | { kind: 'script'; statements: StatementOutcome[] } | undefined
   let runOnReady = init.run === true
+  /** A cancel while a script is between two statements (nothing for the session to interrupt). */
+  let scriptCancelled = false
+
+  const heldResults = (): ResultInfo[] =>
+    !shown ? [] : shown.kind === 'result' ? [shown.info] : shown.statements.flatMap((s) => (s.info ? [s.info] : []))
+
+  /** The new results replace the ones shown, which the session then drops. */
+  const replaceShown = async (next: NonNullable<typeof shown>) => {
+    const previous = heldResults()
+    shown = next
+    const kept = new Set(heldResults().map((r) => r.id))
+    for (const r of previous) if (!kept.has(r.id)) await session.close(r.id)
+  }
+
+  /**
+   * Each statement of a script as its own run, so each has its own result the panel can show and
+   * page; writes commit as they go; the first error (or a cancel) stops the script there.
+   */
+  const runStatements = async (statements: ScriptStatement[], allowShortRetention: boolean) => {
+    scriptCancelled = false
+    const outcomes: StatementOutcome[] = statements.map((s) => ({ text: s.text, position: s.position }))
+    const started = performance.now()
+    for (const [index, statement] of statements.entries()) {
+      try {
+        if (scriptCancelled) throw new QueryCancelledError()
+        outcomes[index] = { ...outcomes[index], info: resultInfo(await session.run(statement.text, { allowShortRetention })) }
+      } catch (error) {
+        const cancelled = error instanceof QueryCancelledError
+        if (cancelled && index === 0) return post({ type: 'cancelled' })
+        outcomes[index] = { ...outcomes[index], error: cancelled ? 'cancelled' : errorText(error) }
+        break
+      } finally {
+        if (session.lastWrites.length) deps.onWrite?.(session.lastWrites)
+      }
+      if (index < statements.length - 1) post({ type: 'script', statements: outcomes, done: false })
+    }
+    await replaceShown({ kind: 'script', statements: outcomes })
+    const failed = outcomes.findIndex((o) => o.error !== undefined)
+    log.info(`query panel: ${failed < 0 ? statements.length : failed} of ${statements.length} statements in ${Math.round(performance.now() - started)} ms${failed < 0 ? '' : ` (statement ${failed + 1} failed at ${outcomes[failed].position})`}`)
+    post({ type: 'script', statements: outcomes, done: true })
+  }
 
   const receive = routeMessages<QueryToHost>('query', queryToHost, {
     ready() {
-      // A panel that was hidden and shown again reloads its page: give it back the result it showed.
-      post({ type: 'init', sql: init.sql, run: runOnReady, ...(init.lake === undefined ? {} : { lake: init.lake }), restore: init.restore ?? {}, ...(current ? { resultId: current.id } : {}) })
+      // A panel that was hidden and shown again reloads its page: give it back what it showed.
+      const held = heldResults()
+      post({
+        type: 'init', sql: init.sql, run: runOnReady, ...(init.lake === undefined ? {} : { lake: init.lake }), restore: init.restore ?? {},
+        ...(shown?.kind === 'result' ? { resultId: shown.info.id } : {}), ...(held.length ? { resultIds: held.map((r) => r.id) } : {}),
+      })
       runOnReady = false
-      if (current) post({ type: 'result', info: current })
+      if (shown?.kind === 'result') post({ type: 'result', info: shown.info })
+      if (shown?.kind === 'script') post({ type: 'script', statements: shown.statements, done: true })
     },
     async run({ sql }) {
       const destructive = destructiveStatements(sql)
       if (destructive.length && deps.confirmDestructive && !(await deps.confirmDestructive(destructive))) return post({ type: 'cancelled' })
       deps.onRun?.(sql)
       post({ type: 'running' })
+      const allowShortRetention = destructive.some((d) => d.shortRetention)
+      const statements = statementsOrNothing(sql)
+      if (statements && statements.length > 1) return runStatements(statements, allowShortRetention)
       let info: QueryResultInfo
       try {
-        info = await session.run(sql, { allowShortRetention: destructive.some((d) => d.shortRetention) })
+        info = await session.run(sql, { allowShortRetention })
       } catch (error) {
         if (error instanceof QueryCancelledError) return post({ type: 'cancelled' })
         throw error
       } finally {
-        // A script that failed half-way may have committed its first statements.
         if (session.lastWrites.length) deps.onWrite?.(session.lastWrites)
       }
-      const previous = current
-      current = resultInfo(info)
-      if (previous) await session.close(previous.id)
+      const current = resultInfo(info)
+      await replaceShown({ kind: 'result', info: current })
       log.info(`query panel: ${info.rowCount} rows in ${info.elapsedMs} ms`)
       post({ type: 'result', info: current })
     },
     cancel() {
+      scriptCancelled = true
       session.cancel()
     },
     async page({ requestId, resultId, offset, limit, sort }) {
       const page = await session.page(resultId, offset, limit, sort)
-      const columns = (current?.id === resultId ? current.columns : []).map((c) => c.name)
+      const columns = (heldResults().find((r) => r.id === resultId)?.columns ?? []).map((c) => c.name)
       const names = columns.length ? columns : Object.keys(page.rows[0] ?? {})
       post({ type: 'page', requestId, resultId, offset, rows: page.rows.map((row) => names.map((name) => row[name] ?? null)), rowCount: page.rowCount })
     },
@@ -104,6 +153,15 @@ export function createQueryHandler(deps: QueryHandlerDeps, init: QueryPanelInit,
       session.cancel()
       await session.closeAll()
     },
+  }
+}
+
+/** The statements of a text; nothing when it does not parse (running it reports where). */
+function statementsOrNothing(sql: string): ScriptStatement[] | undefined {
+  try {
+    return parseScript(sql)
+  } catch {
+    return undefined
   }
 }
 

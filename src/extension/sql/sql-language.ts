@@ -87,7 +87,11 @@ async function runStatement(services: Services, uri: vscode.Uri | undefined, off
   if (lake) await openQuery(services, { sql: sql.trim(), lake: lake.dir, run: true })
 }
 
-/** Every statement, in order, as one script: writes commit one after the other; the panel shows the last result and what each write did. */
+/**
+ * Every statement, in order: writes commit one after the other, and the panel shows each
+ * statement's result (or the error that stopped the file there). The file's text goes as it is, so
+ * a statement's position is its line and column in the file.
+ */
 async function runFile(services: Services, uri: vscode.Uri | undefined): Promise<void> {
   const document = await documentOf(uri)
   if (!document) return
@@ -97,7 +101,7 @@ async function runFile(services: Services, uri: vscode.Uri | undefined): Promise
     return
   }
   const lake = await pickLake(services, document.uri)
-  if (lake) await openQuery(services, { sql: statements.map((s) => `${s.text};`).join('\n'), lake: lake.dir, run: true })
+  if (lake) await openQuery(services, { sql: document.getText(), lake: lake.dir, run: true })
 }
 
 interface Known {
