@@ -9,6 +9,7 @@ import { defaultNode, type CliLaunch } from './cli/process'
 import { loadEngine } from './lazy'
 import type { Log } from './log'
 import { Notifier } from './notify'
+import { DefinitionDiagnostics } from './definition-diagnostics'
 import { PipelineDiagnostics } from './pipeline-diagnostics'
 import { PipelineService } from './pipelines/service'
 import { Credentials } from './secrets'
@@ -69,5 +70,8 @@ export function createServices(context: vscode.ExtensionContext, log: Log): Serv
   }
   context.subscriptions.push(workspace.onDidChangePipelines(syncPipelines))
   void syncPipelines()
-  return { context, log, workspace, credentials, notifier, pipelines, lake, launch }
+  const services = { context, log, workspace, credentials, notifier, pipelines, lake, launch }
+  // Problems of the definitions' .sql files are diagnostics too; the check also lists their flows and views.
+  context.subscriptions.push(new DefinitionDiagnostics(services))
+  return services
 }

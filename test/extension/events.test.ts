@@ -50,3 +50,42 @@ test('a warning (an accepted data-loss gap) is read with its message', () => {
   const parsed = parseEventLine('{"type":"warning","job":"source:orders","message":"data loss accepted: offsets 100 to 199","at":5}')
   assert.deepEqual(parsed, { event: { type: 'warning', job: 'source:orders', message: 'data loss accepted: offsets 100 to 199', at: 5 } })
 })
+
+test('a view refresh (job view:<zone.table>) is read with its mode, reason, counts and expectations', () => {
+  // The line exactly as `lakehouse run --events` writes it (src/query/definitions/run-definitions.ts).
+  const line = JSON.stringify({
+    type: 'refresh', job: 'view:business.revenue', table: 'business.revenue', mode: 'incremental', reason: 'inner join + group by: 3 keys changed', version: 4,
+    rowsInserted: 1, rowsUpdated: 2, rowsDeleted: 0, expectations: [{ name: 'positive', onViolation: 'drop', passed: 10, failed: 2 }], durationMs: 12.5, at: 7,
+  })
+  assert.deepEqual(parseEventLine(line), {
+    event: {
+      type: 'refresh', job: 'view:business.revenue', table: 'business.revenue', mode: 'incremental', reason: 'inner join + group by: 3 keys changed', version: 4,
+      rowsInserted: 1, rowsUpdated: 2, rowsDeleted: 0, expectations: [{ name: 'positive', onViolation: 'drop', passed: 10, failed: 2 }], durationMs: 12.5, at: 7,
+    },
+  })
+  // No new input: no version.
+  const unchanged = parseEventLine('{"type":"refresh","job":"view:b.v","table":"b.v","mode":"unchanged","reason":"no new input","rowsInserted":0,"rowsUpdated":0,"rowsDeleted":0,"expectations":[],"durationMs":1,"at":2}')
+  assert.ok('event' in unchanged && unchanged.event.type === 'refresh' && unchanged.event.version === undefined && unchanged.event.mode === 'unchanged')
+  assert.deepEqual(parseEventLine('{"type":"job","job":"view:b.v","state":"failed","error":"Binder Error","at":3}'), {
+    event: { type: 'job', job: 'view:b.v', state: 'failed', error: 'Binder Error', at: 3 },
+  })
+  assert.deepEqual(splitJobId('view:business.revenue'), { kind: 'view', name: 'business.revenue' })
+})
+
+test('a malformed refresh event is a problem, not an event', () => {
+  const good = { type: 'refresh', job: 'view:b.v', table: 'b.v', mode: 'full', reason: 'first refresh', rowsInserted: 1, rowsUpdated: 0, rowsDeleted: 0, expectations: [], durationMs: 1, at: 1 }
+  const cases: Record<string, unknown>[] = [
+    { ...good, mode: 'partial' },
+    { ...good, reason: undefined },
+    { ...good, rowsInserted: -1 },
+    { ...good, expectations: [{ name: 'x', onViolation: 'drop', passed: 1 }] },
+    { ...good, expectations: [{ name: 'x', onViolation: 'ignore', passed: 1, failed: 0 }] },
+    { ...good, expectations: 'none' },
+    { ...good, job: 'table:b.v' },
+  ]
+  for (const c of cases) {
+    const parsed = parseEventLine(JSON.stringify(c))
+    assert.ok('problem' in parsed, JSON.stringify(c))
+  }
+  assert.ok('event' in parseEventLine(JSON.stringify(good)))
+})

@@ -9,7 +9,6 @@ import type { Pipeline } from '../../pipeline/pipeline-file'
 import { loadKafkaBrowse } from '../lazy'
 import { openAtJsonPath } from '../notify'
 import { splitJobId } from '../pipelines/events'
-import { jobsOf } from '../pipelines/service'
 import { commentPlaces, newPipelineText, sourceNameFor } from '../scaffold'
 import type { Services } from '../services'
 import type { PipelineNode } from '../views/pipelines-tree'
@@ -40,7 +39,8 @@ export async function stopJob(services: Services, node?: JobNode): Promise<void>
 
 export async function startPipeline(services: Services, node?: FileNode): Promise<void> {
   const entry = node?.entry.pipeline ? node.entry : await pickPipeline(services, 'Start which pipeline?')
-  if (entry?.pipeline) await started(services, entry.pipeline, entry.uri, jobsOf(entry.pipeline))
+  // With its definitions' flows: a run names the jobs it runs, and these are jobs too.
+  if (entry?.pipeline) await started(services, entry.pipeline, entry.uri, services.pipelines.jobs(entry.pipeline))
 }
 
 export async function stopPipeline(services: Services, node?: FileNode): Promise<void> {
@@ -51,7 +51,7 @@ export async function stopPipeline(services: Services, node?: FileNode): Promise
 export async function startAll(services: Services): Promise<void> {
   const entries = await services.workspace.validPipelines()
   if (entries.length === 0) void vscode.window.showWarningMessage('No valid pipeline file in the workspace.')
-  await Promise.all(entries.map((e) => started(services, e.pipeline, e.uri, jobsOf(e.pipeline))))
+  await Promise.all(entries.map((e) => started(services, e.pipeline, e.uri, services.pipelines.jobs(e.pipeline))))
 }
 
 export async function stopAll(services: Services): Promise<void> {

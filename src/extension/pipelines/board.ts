@@ -3,7 +3,7 @@
  * message rate, folded from the `run --events` stream and from the exits of the processes that
  * run the jobs. Pure bookkeeping (no vscode, no processes) so it is unit-tested with plain events.
  */
-import type { JobId, JobState, PipelineEvent } from './events'
+import type { ExpectationCount, JobId, JobState, PipelineEvent, RefreshMode } from './events'
 
 export type ShownState = JobState | 'not started'
 
@@ -21,6 +21,8 @@ export interface JobStatus {
   totals: { rows: number; messages: number; deadLetters: number; batches: number }
   /** Messages (or rows, for flows) per batch inside the rate window. */
   recent: { at: number; count: number }[]
+  /** A view's last refresh: which way it went and why, what it wrote, its expectations' counts. */
+  lastRefresh?: { mode: RefreshMode; reason: string; version?: number; at: number; inserted: number; updated: number; deleted: number; expectations: ExpectationCount[] }
 }
 
 export interface BoardSummary {
@@ -81,6 +83,16 @@ export class PipelineBoard {
       return
     }
     if (event.type === 'warning') return // logged and shown by the service; the job's state is unchanged
+    if (event.type === 'refresh') {
+      status.lastRefresh = {
+        mode: event.mode, reason: event.reason, version: event.version, at: event.at,
+        inserted: event.rowsInserted, updated: event.rowsUpdated, deleted: event.rowsDeleted, expectations: event.expectations,
+      }
+      if (event.version !== undefined) status.lastCommit = { table: event.table, version: event.version, at: event.at }
+      status.totals.rows += event.rowsInserted + event.rowsUpdated + event.rowsDeleted
+      status.totals.batches++
+      return
+    }
     // A batch that wrote rows committed them, whether or not it names the version.
     if (event.version !== undefined || event.rows > 0) status.lastCommit = { table: event.table, version: event.version, at: event.at }
     if (event.lag !== undefined) status.lag = event.lag

@@ -8,8 +8,12 @@
 export const JOB_STATES = ['starting', 'running', 'idle', 'stopped', 'failed'] as const
 export type JobState = (typeof JOB_STATES)[number]
 
-/** `source:<name>` or `flow:<name>`, as the CLI names the jobs of a pipeline file. */
-export type JobId = `source:${string}` | `flow:${string}`
+/**
+ * `source:<name>` or `flow:<name>`, as the CLI names the jobs of a pipeline file, or
+ * `view:<zone.table>` for a materialized view of its SQL definitions (refreshed by any `run`).
+ */
+export type JobId = `source:${string}` | `flow:${string}` | `view:${string}`
+export type JobKind = 'source' | 'flow' | 'view'
 
 export interface JobEvent {
   type: 'job'
@@ -41,12 +45,40 @@ export interface WarningEvent {
   at: number
 }
 
-export type PipelineEvent = JobEvent | BatchEvent | WarningEvent
+/** How an expectation of a view fared in one refresh (DROP ROW: `failed` rows were dropped). */
+export interface ExpectationCount {
+  name: string
+  onViolation: 'warn' | 'drop' | 'fail'
+  passed: number
+  failed: number
+}
+
+export const REFRESH_MODES = ['incremental', 'full', 'unchanged'] as const
+export type RefreshMode = (typeof REFRESH_MODES)[number]
+
+/** A materialized view's refresh: which way it went and why, what it wrote, its expectations' counts. */
+export interface RefreshEvent {
+  type: 'refresh'
+  job: JobId
+  table: string
+  mode: RefreshMode
+  reason: string
+  /** The commit it made; absent when nothing changed. */
+  version?: number
+  rowsInserted: number
+  rowsUpdated: number
+  rowsDeleted: number
+  expectations: ExpectationCount[]
+  durationMs: number
+  at: number
+}
+
+export type PipelineEvent = JobEvent | BatchEvent | WarningEvent | RefreshEvent
 
 export type ParsedLine = { event: PipelineEvent } | { problem: string }
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0
-const isJobId = (v: unknown): v is JobId => typeof v === 'string' && /^(source|flow):.+/.test(v)
+const isJobId = (v: unknown): v is JobId => typeof v === 'string' && /^(source|flow|view):.+/.test(v)
 
 export function sourceJobId(name: string): JobId {
   return `source:${name}`
@@ -56,10 +88,25 @@ export function flowJobId(name: string): JobId {
   return `flow:${name}`
 }
 
+export function viewJobId(name: string): JobId {
+  return `view:${name}`
+}
+
 /** `source:orders` → { kind: 'source', name: 'orders' } */
-export function splitJobId(job: JobId): { kind: 'source' | 'flow'; name: string } {
+export function splitJobId(job: JobId): { kind: JobKind; name: string } {
   const colon = job.indexOf(':')
-  return { kind: job.slice(0, colon) as 'source' | 'flow', name: job.slice(colon + 1) }
+  return { kind: job.slice(0, colon) as JobKind, name: job.slice(colon + 1) }
+}
+
+/** A refresh event's expectation counts, or undefined when one is malformed. */
+function expectationCounts(value: unknown): ExpectationCount[] | undefined {
+  if (!Array.isArray(value)) return undefined
+  const counts: ExpectationCount[] = []
+  for (const item of value as Record<string, unknown>[]) {
+    if (typeof item !== 'object' || item === null || typeof item.name !== 'string' || !['warn', 'drop', 'fail'].includes(item.onViolation as string) || !isCount(item.passed) || !isCount(item.failed)) return undefined
+    counts.push({ name: item.name, onViolation: item.onViolation as ExpectationCount['onViolation'], passed: item.passed, failed: item.failed })
+  }
+  return counts
 }
 
 /** One stdout line → an event, or why it is not one (the caller logs it; a blank line is a problem too). */
@@ -73,7 +120,7 @@ export function parseEventLine(line: string): ParsedLine {
     return { problem: 'not valid JSON' }
   }
   const o = value as Record<string, unknown>
-  if (!isJobId(o.job)) return { problem: 'no "job" of the form source:<name> or flow:<name>' }
+  if (!isJobId(o.job)) return { problem: 'no "job" of the form source:<name>, flow:<name> or view:<name>' }
   if (!isCount(o.at)) return { problem: 'no "at" time' }
   if (o.type === 'job') {
     if (!JOB_STATES.includes(o.state as JobState)) return { problem: `unknown job state ${JSON.stringify(o.state)}` }
@@ -92,6 +139,19 @@ export function parseEventLine(line: string): ParsedLine {
   if (o.type === 'warning') {
     if (typeof o.message !== 'string') return { problem: 'a warning event needs "message"' }
     return { event: { type: 'warning', job: o.job, message: o.message, at: o.at } }
+  }
+  if (o.type === 'refresh') {
+    const expectations = expectationCounts(o.expectations ?? [])
+    if (typeof o.table !== 'string' || !REFRESH_MODES.includes(o.mode as RefreshMode) || typeof o.reason !== 'string' || !expectations
+      || !isCount(o.rowsInserted) || !isCount(o.rowsUpdated) || !isCount(o.rowsDeleted) || !isCount(o.durationMs)) {
+      return { problem: 'a refresh event needs "table", "mode" (incremental, full or unchanged), "reason", row counts, "expectations" and "durationMs"' }
+    }
+    const event: RefreshEvent = {
+      type: 'refresh', job: o.job, table: o.table, mode: o.mode as RefreshMode, reason: o.reason,
+      rowsInserted: o.rowsInserted, rowsUpdated: o.rowsUpdated, rowsDeleted: o.rowsDeleted, expectations, durationMs: o.durationMs, at: o.at,
+    }
+    if (isCount(o.version)) event.version = o.version
+    return { event }
   }
   return { problem: `unknown event type ${JSON.stringify(o.type)}` }
 }

@@ -31,17 +31,19 @@ interface RunningProcess {
   child: ChildProcessWithoutNullStreams
   /** Its jobs that have not ended (a capture's job ends while the process runs on for its flows). */
   jobs: JobId[]
+  /** Views it reported on: any `run` refreshes the pipeline's views, so they end with it. */
+  views: Set<JobId>
   stopping: boolean
   stderrTail: string[]
   exited: Promise<void>
 }
 
-/** The CLI arguments that run exactly these jobs. */
+/** The CLI arguments that run exactly these jobs (views are not named: every run refreshes them). */
 export function runArguments(pipelineFile: string, jobs: JobId[]): string[] {
   const args = ['run', '--pipeline', pipelineFile]
   for (const job of jobs) {
     const { kind, name } = splitJobId(job)
-    args.push(kind === 'source' ? '--source' : '--flow', name)
+    if (kind !== 'view') args.push(kind === 'source' ? '--source' : '--flow', name)
   }
   args.push('--events')
   return args
@@ -68,7 +70,8 @@ export class PipelineRunner {
   async start(jobs: JobId[]): Promise<void> {
     refuseInRestrictedMode(this.hooks.launch(), 'Starting a pipeline')
     const already = this.running()
-    const wanted = [...new Set(jobs)].filter((job) => !already.has(job))
+    // A view is not started alone: it refreshes in the process that runs its pipeline's flows.
+    const wanted = [...new Set(jobs)].filter((job) => !already.has(job) && splitJobId(job).kind !== 'view')
     if (wanted.length === 0) return
     for (const job of wanted) this.pending.add(job)
     let env: Record<string, string>
@@ -82,12 +85,12 @@ export class PipelineRunner {
     const child = spawnCli(this.hooks.launch(), args, { cwd: path.dirname(this.hooks.pipelineFile), env })
     // The CLI may watch stdin to notice that we are gone; we never write to it.
     child.stdin.on('error', () => {})
-    const running: RunningProcess = { child, jobs: wanted, stopping: false, stderrTail: [], exited: Promise.resolve() }
+    const running: RunningProcess = { child, jobs: wanted, views: new Set(), stopping: false, stderrTail: [], exited: Promise.resolve() }
     running.exited = new Promise((resolve) => child.on('close', (code, signal) => {
       this.processes.delete(running)
       const detail = running.stderrTail.join('\n')
       this.hooks.onLog(code === 0 || running.stopping ? 'info' : 'warn', 'pipeline.exit', { pid: child.pid, jobs: wanted, code, signal })
-      this.hooks.onExit(wanted, { code, signal, requested: running.stopping, detail })
+      this.hooks.onExit([...wanted, ...running.views], { code, signal, requested: running.stopping, detail })
       resolve()
     }))
     this.processes.add(running)
@@ -99,6 +102,7 @@ export class PipelineRunner {
         const { event } = parsed
         // An ended job may be started again, in a new process, while this one runs on.
         if (event.type === 'job' && (event.state === 'stopped' || event.state === 'failed')) running.jobs = running.jobs.filter((job) => job !== event.job)
+        if (splitJobId(event.job).kind === 'view') running.views.add(event.job)
         this.hooks.onEvent(event)
       }
       else if (line.trim() !== '') this.hooks.onLog('info', 'pipeline.stdout', { pid: child.pid, line, note: parsed.problem })

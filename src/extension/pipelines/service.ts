@@ -14,6 +14,7 @@ import { PipelineBoard } from './board'
 import { flowJobId, sourceJobId, splitJobId, type JobId } from './events'
 import { PipelineRunner } from './runner'
 
+/** The jobs of the pipeline file itself; its SQL definitions add theirs (PipelineService.jobs). */
 export function jobsOf(pipeline: Pipeline): JobId[] {
   return [...pipeline.sources.map((s) => sourceJobId(s.name)), ...(pipeline.flows ?? []).map((f) => flowJobId(f.name))]
 }
@@ -42,6 +43,8 @@ interface Entry {
 
 export class PipelineService implements vscode.Disposable {
   private readonly entries = new Map<string, Entry>()
+  /** The flows and views each pipeline's SQL definitions add, by pipeline file (definition-diagnostics.ts keeps it current). */
+  private readonly definitionJobs = new Map<string, JobId[]>()
   private readonly changed = new vscode.EventEmitter<void>()
   readonly onDidChange = this.changed.event
   private changeTimer?: NodeJS.Timeout
@@ -59,10 +62,26 @@ export class PipelineService implements vscode.Disposable {
     for (const pipeline of pipelines) {
       const entry = this.entry(pipeline)
       entry.pipeline = pipeline
-      entry.board.setJobs(jobsOf(pipeline), now)
+      entry.board.setJobs(this.jobs(pipeline), now)
     }
     const files = new Set(pipelines.map((p) => p.file))
     for (const [file, entry] of this.entries) if (!files.has(file) && !entry.runner.busy) this.entries.delete(file)
+    this.announce()
+  }
+
+  /** Every job of the pipeline: its sources and flows, and its definitions' flows and views. */
+  jobs(pipeline: Pipeline): JobId[] {
+    const own = jobsOf(pipeline)
+    return [...own, ...(this.definitionJobs.get(pipeline.file) ?? []).filter((job) => !own.includes(job))]
+  }
+
+  /** The definitions' jobs of a pipeline file, after they were (re)read. */
+  setDefinitionJobs(file: string, jobs: JobId[]): void {
+    const before = this.definitionJobs.get(file) ?? []
+    if (before.length === jobs.length && before.every((job, i) => job === jobs[i])) return
+    this.definitionJobs.set(file, jobs)
+    const entry = this.entries.get(file)
+    if (entry) entry.board.setJobs(this.jobs(entry.pipeline), Date.now())
     this.announce()
   }
 
@@ -78,7 +97,7 @@ export class PipelineService implements vscode.Disposable {
     return [...this.entries.values()].some((e) => e.runner.busy)
   }
 
-  async start(pipeline: Pipeline, jobs: JobId[] = jobsOf(pipeline)): Promise<void> {
+  async start(pipeline: Pipeline, jobs: JobId[] = this.jobs(pipeline)): Promise<void> {
     const entry = this.entry(pipeline)
     entry.pipeline = pipeline
     await entry.runner.start(jobs)

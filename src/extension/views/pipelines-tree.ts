@@ -10,8 +10,7 @@ import * as vscode from 'vscode'
 import type { Pipeline, PipelineProblem } from '../../pipeline/pipeline-file'
 import { jobDescription, plural } from '../format'
 import { isActive, type JobStatus, type ShownState } from '../pipelines/board'
-import { splitJobId, type JobId } from '../pipelines/events'
-import { jobsOf } from '../pipelines/service'
+import { splitJobId, type JobId, type JobKind } from '../pipelines/events'
 import { loadQuery } from '../lazy'
 import type { JobPosition } from '../pipelines/lake-position'
 import type { Services } from '../services'
@@ -30,9 +29,9 @@ const STATE_ICONS: Partial<Record<ShownState, [string, string?]>> = {
   failed: ['error', 'errorForeground'],
 }
 
-/** A source reads a topic (or a capture file) into raw; a flow refines one table into another. */
-function kindIcon(kind: 'source' | 'flow', fromFile: boolean): string {
-  return kind === 'flow' ? 'git-merge' : fromFile ? 'file' : 'radio-tower'
+/** A source reads a topic (or a capture file) into raw; a flow refines one table into another; a view is refreshed from tables. */
+function kindIcon(kind: JobKind, fromFile: boolean): string {
+  return kind === 'view' ? 'layers' : kind === 'flow' ? 'git-merge' : fromFile ? 'file' : 'radio-tower'
 }
 
 export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineNode>, vscode.Disposable {
@@ -69,7 +68,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineNo
     if (entry.problems) return entry.problems.map((problem) => ({ kind: 'problem', uri: entry.uri, problem }))
     const pipeline = entry.pipeline!
     const positions = await this.positions(pipeline)
-    return jobsOf(pipeline).map((job) => ({ kind: 'job', pipeline, uri: entry.uri, job, position: positions.get(job) }))
+    return this.services.pipelines.jobs(pipeline).map((job) => ({ kind: 'job', pipeline, uri: entry.uri, job, position: positions.get(job) }))
   }
 
   getTreeItem(node: PipelineNode): vscode.TreeItem {
@@ -127,15 +126,22 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineNo
     const [icon, color] = STATE_ICONS[state] ?? [kindIcon(kind, spec !== undefined && 'file' in spec && spec.file !== undefined)]
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined)
     const now = Date.now()
-    const route = spec && 'table' in spec ? `source → ${spec.table}` : spec && 'from' in spec ? `flow ${spec.from} → ${spec.to}` : kind
+    const route = spec && 'table' in spec ? `source → ${spec.table}` : spec && 'from' in spec ? `flow ${spec.from} → ${spec.to}` : kind === 'view' ? 'materialized view' : `${kind} (SQL definitions)`
     const where = node.position?.text ? ` · ${node.position.text}` : ''
     item.description = `${status ? jobDescription(status, board!.rate(node.job, now), now) : state}${where} · ${route}`
-    item.contextValue = `lakehouse.job.${isActive(state) ? 'running' : 'stopped'}.${kind}`
+    // A view is not started or stopped alone (any run of the pipeline refreshes it): no job menu.
+    item.contextValue = kind === 'view' ? 'lakehouse.view' : `lakehouse.job.${isActive(state) ? 'running' : 'stopped'}.${kind}`
     const tooltip = new vscode.MarkdownString()
     tooltip.appendMarkdown(`**${kind} ${name}** — ${state}\n\n`)
     if (spec && 'table' in spec) tooltip.appendMarkdown(`${spec.topic ?? spec.topicPattern ?? spec.file} (${spec.format}) → ${spec.table}\n\n`)
     if (spec && 'from' in spec) tooltip.appendMarkdown(`${spec.from} → ${spec.to} (${spec.mode})\n\n`)
     if (node.position?.text) tooltip.appendMarkdown(`In the lake: ${node.position.text}\n\n`)
+    if (status?.lastRefresh) {
+      const r = status.lastRefresh
+      // The reason and expectation names come from the definitions: text, not markdown.
+      tooltip.appendText(`Last refresh: ${r.mode} (${r.reason}): +${r.inserted} ~${r.updated} −${r.deleted} rows\n\n`)
+      for (const e of r.expectations) tooltip.appendText(`Expectation ${e.name}: ${e.passed} passed, ${e.failed} ${e.onViolation === 'drop' ? 'dropped' : 'failed'}\n\n`)
+    }
     if (status?.error) tooltip.appendCodeblock(status.error)
     if (status?.totals.batches) {
       tooltip.appendMarkdown(`${plural(status.totals.batches, 'batch', 'batches')}: ${plural(status.totals.rows, 'row')}` +
