@@ -16,6 +16,8 @@ export type DeltaErrorCode =
   | 'COMMIT_CONFLICT'
   | 'SCHEMA_MISMATCH'
   | 'INVALID_ARGUMENT'
+  /** The storage did not do what was asked (a write that made no progress). */
+  | 'STORAGE_FAILED'
 
 export class DeltaError extends Error {
   readonly code: DeltaErrorCode

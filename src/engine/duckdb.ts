@@ -11,6 +11,7 @@
  */
 import { promises as fs } from 'node:fs'
 import type { DuckDBConnection, DuckDBInstance, Json } from '@duckdb/node-api'
+import { DeltaError } from '../delta/errors'
 import { spillDirectory } from './spill-directory'
 
 export const DEFAULT_MEMORY_LIMIT = '1GiB'
@@ -28,7 +29,7 @@ export interface DuckDbOptions {
 export function checkedMemoryLimit(asked: string | undefined, origin: string): string {
   const size = asked?.trim()
   if (!size) return DEFAULT_MEMORY_LIMIT
-  if (!SIZE.test(size)) throw new Error(`${origin} is '${size}': expected a size such as 512MB or 2GiB`)
+  if (!SIZE.test(size)) throw new DeltaError('INVALID_ARGUMENT', `${origin} is '${size}': expected a size such as 512MB or 2GiB`)
   return size
 }
 

@@ -5,6 +5,7 @@
  * and a line that is a message's own JSON bytes with members added is a copy of those bytes.
  */
 import { promises as fs } from 'node:fs'
+import { DeltaError } from '../delta/errors'
 
 const CHUNK_BYTES = 4 * 2 ** 20
 const NEWLINE = 0x0a
@@ -57,7 +58,7 @@ export class NdjsonLines {
       // writev may write less than asked: go on from where it stopped (a full disk throws ENOSPC).
       while (written < total) {
         const { bytesWritten } = await handle.writev(remaining(buffers, written))
-        if (bytesWritten === 0) throw new Error(`writing ${file}: no progress after ${written} of ${total} bytes`)
+        if (bytesWritten === 0) throw new DeltaError('STORAGE_FAILED', `writing ${file}: no progress after ${written} of ${total} bytes`)
         written += bytesWritten
       }
     } finally {
