@@ -41,7 +41,9 @@ type Changes = Extract<ChangesToPanel, { type: 'changes' }>
 type Button = HTMLElement & { disabled: boolean }
 type Field = HTMLElement & { value: string }
 
-const host = connectToHost<ChangesToHost, ChangesToPanel, SavedState>('changes', changesToPanel, savedState)
+// The last range's choices and page are kept with the state: a panel shown again (VS Code reloads a
+// hidden webview's page) shows them at once, and the host's fresh answer replaces them.
+const host = connectToHost<ChangesToHost, ChangesToPanel, SavedState>('changes', changesToPanel, savedState, { replay: ['init', 'changes'] })
 const app = byId('app')
 let state: SavedState = host.savedState ?? {}
 let info: Init | undefined
@@ -128,7 +130,8 @@ function restart(): void {
   load(0)
 }
 
-function showInit(message: Init): void {
+/** `request`: ask the host for the page (not for a kept `init` replayed on reload: the host's own follows). */
+function showInit(message: Init, request = true): void {
   info = message
   const restoring = state.table === message.table
   const known = (v: number | undefined) => v !== undefined && message.versions.some((x) => x.version === v)
@@ -145,7 +148,8 @@ function showInit(message: Init): void {
   options(toSelect, versionItems, String(to))
   options(keySelect, message.columns.map((c) => [c.name, c.name]), keyColumn)
   keyField.value = keyValue ?? ''
-  load(restoring ? (state.offset ?? 0) : 0)
+  if (request) load(restoring ? (state.offset ?? 0) : 0)
+  else offset = restoring ? (state.offset ?? 0) : 0
 }
 
 function countBadges(message: Changes): HTMLElement[] {
@@ -268,12 +272,19 @@ next.addEventListener('click', () => {
   load(shown.next)
 })
 
-host.listen((message) => {
+/** A kept page fits the panel's choices when it is of the range and page they name. */
+function keptPageFits(message: Changes): boolean {
+  const { from, to } = range()
+  return info !== undefined && message.from === from && message.to === to && (message.offset ?? 0) === (state.offset ?? 0)
+}
+
+host.listen((message, replayed) => {
   switch (message.type) {
     case 'init':
       showError(undefined)
-      return showInit(message)
+      return showInit(message, !replayed)
     case 'changes':
+      if (replayed) return keptPageFits(message) ? showChanges(message) : undefined
       // An answer to a request since replaced (another page, range or key) is dropped.
       if (message.requestId !== latestRequest) return
       return showChanges(message)

@@ -20,8 +20,11 @@ declare function acquireVsCodeApi(): VsCodeApi
 
 export interface HostChannel<ToHost, ToPanel, State> {
   post(message: ToHost): void
-  /** Calls `handler` with each valid message from the host; malformed ones are logged and dropped. */
-  listen(handler: (message: ToPanel) => void): void
+  /**
+   * Calls `handler` with each valid message from the host; malformed ones are logged and dropped.
+   * `replayed`: a kept message handed over as the page loads again, not a fresh answer.
+   */
+  listen(handler: (message: ToPanel, replayed: boolean) => void): void
   /** The state saved by the last `saveState`, if it still fits the state validator (an older panel may have saved another shape). */
   readonly savedState: State | undefined
   saveState(state: State): void
@@ -45,7 +48,7 @@ export function connectToHost<ToHost, ToPanel, State>(
   let state: unknown = saved.ok ? saved.value : undefined
   const replay: Record<string, unknown> = options.replay && typeof keptMessages === 'object' && keptMessages !== null ? { ...(keptMessages as Record<string, unknown>) } : {}
   const persist = () => api.setState(Object.keys(replay).length ? { ...(state as object | undefined), [REPLAY_KEY]: replay } : state)
-  const deliver = (data: unknown, handler: (message: ToPanel) => void, replayed: boolean) => {
+  const deliver = (data: unknown, handler: (message: ToPanel, replayed: boolean) => void, replayed: boolean) => {
     const result = check(toPanel, data)
     if (!result.ok) {
       console.error(`${panel} panel: rejected ${replayed ? 'a kept message' : 'a message from the host'}: ${result.error}`)
@@ -58,7 +61,7 @@ export function connectToHost<ToHost, ToPanel, State>(
       persist()
     }
     try {
-      handler(result.value)
+      handler(result.value, replayed)
     } catch (error) {
       // One bad message must not leave the panel dead: report it and keep listening.
       console.error(`${panel} panel: failed to handle '${type}':`, error)
