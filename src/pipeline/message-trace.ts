@@ -10,30 +10,40 @@ import { quoteString } from '../delta/schema'
 import type { LakeCatalog } from '../engine'
 import { selectLetters } from './dead-letter-replay'
 import type { DeadLetter } from './dead-letter-state'
-import type { Pipeline, SourceSpec } from './pipeline-file'
+import { refinedFates, type ReplayedRow } from './lineage'
+import type { FlowSpec, Pipeline, SourceSpec } from './pipeline-file'
 
 export interface MessageCoordinates { topic: string; partition: number; offset: string }
 
 export type MessageFate =
-  | { source: string; kind: 'row'; table: string; rawVersion: number | null; key: string | null; timestamp: string | null; tombstone: boolean }
+  | { source: string; kind: 'row'; table: string; rawVersion: number | null; key: string | null; timestamp: string | null; tombstone: boolean; refined: ReplayedRow[] }
   | { source: string; kind: 'dead-letter'; letter: DeadLetter }
   | { source: string; kind: 'not-ingested'; table: string; detail: string }
 
 const reads = (source: SourceSpec, topic: string) =>
   source.topic === topic || (source.topicPattern !== undefined && new RegExp(`^(?:${source.topicPattern})$`).test(topic)) || (source.file !== undefined && topic === `file:${source.file.split('/').pop()}`)
 
-/** What the message became in each source of the pipeline that reads its topic. */
-export async function traceMessage(lake: LakeEngine, catalog: LakeCatalog, pipeline: Pipeline, at: MessageCoordinates): Promise<MessageFate[]> {
+/** A capture file (`kcat -J`) keeps its messages' topics: any file source may hold the topic. */
+const mayHold = (source: SourceSpec) => source.file !== undefined
+
+/**
+ * What the message became in each source of the pipeline that reads its topic, and then in the
+ * flows reading that source's table (`flows`: the pipeline's, plus those of its SQL definitions).
+ */
+export async function traceMessage(lake: LakeEngine, catalog: LakeCatalog, pipeline: Pipeline, at: MessageCoordinates, flows: FlowSpec[] = pipeline.flows ?? []): Promise<MessageFate[]> {
   const fates: MessageFate[] = []
   const where = `_topic = ${quoteString(at.topic)} AND _partition = ${at.partition} AND _offset = ${BigInt(at.offset)}`
-  for (const source of pipeline.sources.filter((s) => reads(s, at.topic))) {
+  for (const source of pipeline.sources.filter((s) => reads(s, at.topic) || mayHold(s))) {
+    const named = reads(source, at.topic)
     const [letter] = await selectLetters(lake, catalog, { ids: [`${source.name}/${at.topic}/${at.partition}/${at.offset}`] })
     if (letter) fates.push({ source: source.name, kind: 'dead-letter', letter })
     const snapshot = await snapshotOrNothing(lake, await catalog.confinedPathOf(source.table))
     const row = snapshot ? await findRow(lake, snapshot, where) : undefined
     if (row) {
-      fates.push({ source: source.name, kind: 'row', table: source.table, rawVersion: await rowVersion(lake, await catalog.confinedPathOf(source.table), where), ...row })
-    } else if (!letter) {
+      const rawVersion = await rowVersion(lake, await catalog.confinedPathOf(source.table), where)
+      const refined = rawVersion === null ? [] : await refinedFates(lake, catalog, flows, source.table, rawVersion, at)
+      fates.push({ source: source.name, kind: 'row', table: source.table, rawVersion, ...row, refined })
+    } else if (!letter && named) {
       fates.push({ source: source.name, kind: 'not-ingested', table: source.table, detail: snapshot ? `${source.table} holds no row of this message, and no dead letter names it: not ingested yet (or the offset is not on the topic)` : `${source.table} does not exist yet` })
     }
   }

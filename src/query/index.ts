@@ -19,3 +19,4 @@ export {
   pipelineGraph, withTableStates, graphText, graphDot, type PipelineGraph, type GraphNode, type GraphEdge, type GraphNodeKind,
 } from './definitions'
 export { tableHistory, rowChanges, fileChanges, decodedParameters, numericMetrics, type TableCommit } from './table-history'
+export { traceRows, NotTraceable, type TracedRow, type TraceOptions } from './trace-rows'

@@ -26,7 +26,7 @@ export interface ChangeBatchOptions {
 }
 
 export interface ChangeBatch {
-  /** Temp table: __entity, __op ('upsert' | 'delete'), __pos, __seq, __version, __image. */
+  /** Temp table: __entity, __op ('upsert' | 'delete'), __pos, __seq, __version, __image, and __partition, __offset (lineage). */
   final: string
   image: StructType
   /** The batch's last truncate, if it has one: its source version and (SQL) its sequence value. */
@@ -86,13 +86,13 @@ export async function readChangeBatch(db: DuckDb, changes: string, shape: RawSha
       }
       const structure = quoteString(JSON.stringify(jsonStructure(image)))
       resolvedRows = `UNION ALL
-        SELECT e.__entity, r.__op, r.__pos, e.__seq, e.__version,
+        SELECT e.__entity, r.__op, r.__pos, e.__seq, e.__version, e.__partition, e.__offset,
           CASE WHEN r.__op = 'upsert' THEN json_transform(r.__doc, ${structure}) ELSE ${conform('e.__image', shape.image, image)} END
         FROM ${resolved} r JOIN ${events} e USING (__pos)`
     }
     const latestOnly = options.history ? '' : 'QUALIFY row_number() OVER (PARTITION BY __entity ORDER BY __pos DESC) = 1'
     await db.run(`CREATE TEMP TABLE ${final} AS
-      SELECT __entity, __op, __pos, __seq, __version, ${conform('__image', shape.image, image)} AS __image FROM ${events}
+      SELECT __entity, __op, __pos, __seq, __version, __partition, __offset, ${conform('__image', shape.image, image)} AS __image FROM ${events}
       WHERE ${after} AND __op <> 'patch' AND __entity NOT IN ${patchEntities}
       ${latestOnly}
       ${resolvedRows}`)
