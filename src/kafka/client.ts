@@ -7,11 +7,12 @@
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs'
 import type { KafkaSettings } from './settings'
 import { ensureCompressionCodecs } from './codecs'
+import { KafkaError } from './errors'
 
 /** A kafkajs client: the layers above hold one without importing kafkajs. */
 export type KafkaClient = Kafka
 
-export class KafkaCredentialsError extends Error {
+export class KafkaCredentialsError extends KafkaError {
   constructor(message: string) {
     super(message)
     this.name = 'KafkaCredentialsError'
@@ -46,7 +47,7 @@ export function saslPassword(settings: KafkaSettings, options: Pick<KafkaClientO
 
 /** The kafkajs settings (SASL included) for the pipeline's kafka section. */
 export function kafkaConfig(settings: KafkaSettings, options: KafkaClientOptions = {}): KafkaConfig {
-  if (!settings.brokers?.length) throw new Error('kafka.brokers is empty: name at least one bootstrap broker (host:port)')
+  if (!settings.brokers?.length) throw new KafkaError('kafka.brokers is empty: name at least one bootstrap broker (host:port)')
   const password = saslPassword(settings, options)
   const sasl: SASLOptions | undefined = settings.sasl
     ? { mechanism: settings.sasl.mechanism, username: settings.sasl.username, password: password! }
@@ -69,7 +70,7 @@ export function kafkaConfig(settings: KafkaSettings, options: KafkaClientOptions
  */
 export function connectError(settings: KafkaSettings, error: Error): Error {
   if (!settings.sasl) return error
-  return new Error(`connecting to ${settings.brokers.join(', ')} with SASL ${settings.sasl.mechanism} as user '${settings.sasl.username}' failed: ${error.message}`, { cause: error })
+  return new KafkaError(`connecting to ${settings.brokers.join(', ')} with SASL ${settings.sasl.mechanism} as user '${settings.sasl.username}' failed: ${error.message}`, { cause: error })
 }
 
 /** A kafkajs client that reads every Kafka codec (see codecs.ts: the registry is process-wide). */

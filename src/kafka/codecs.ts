@@ -28,6 +28,7 @@ import { crc32c } from './checksums'
 import type { ConsumedMessage } from './messages'
 import { decompressLz4Frames } from './lz4-frame'
 import { decompressKafkaSnappy } from './snappy'
+import { KafkaError } from './errors'
 
 export type CodecName = 'gzip' | 'snappy' | 'lz4' | 'zstd'
 /** Kafka's codec ids (the low three bits of a batch's attributes). */
@@ -39,8 +40,7 @@ const codecName = (id: number) => NAMES_BY_ID[id] ?? `codec id ${id}`
 export const CODEC_FAILURE_HEADER = '__lakehouse.codec-failure'
 
 /** A record batch that cannot be read: never the message's fault, so never a dead letter. */
-export class CompressedBatchError extends Error {
-  readonly retriable = false
+export class CompressedBatchError extends KafkaError {
   constructor(
     readonly topic: string,
     readonly partition: number,
@@ -168,14 +168,13 @@ export function failureRecords(count: number, lastOffsetDelta: number, failure: 
  */
 export function unreadableFetchError(error: Error, topics: string): Error {
   if (error.name !== 'UnreadableBytesError' && error.name !== 'KafkaJSNotImplemented') return error
-  return new Error(`reading topic ${topics}: ${error.message}; nothing of that fetch was written`, { cause: error })
+  return new KafkaError(`reading topic ${topics}: ${error.message}; nothing of that fetch was written`, { cause: error })
 }
 
 /** Not retried by kafkajs, which would fetch the same bytes again. */
-class UnreadableBytesError extends Error {
-  readonly retriable = false
+class UnreadableBytesError extends KafkaError {
   constructor(message: string) {
-    super(message)
+    super(message, { retriable: false })
     this.name = 'UnreadableBytesError'
   }
 }
@@ -212,16 +211,16 @@ function kafkaCodec(codecId: number, decompress: Decompress | undefined, unreada
       const batch = batchAround(buffer, codecId)
       let reason: string
       try {
-        if (!decompress) throw new Error(unreadableReason)
+        if (!decompress) throw new KafkaError(unreadableReason)
         if (batch) {
           const computed = crc32c(buffer, crc32c(batch.view.subarray(CRC_FROM)))
-          if (computed !== batch.crc) throw new Error(`its CRC-32C is 0x${computed.toString(16).padStart(8, '0')}, its header says 0x${batch.crc.toString(16).padStart(8, '0')}: the batch is corrupt`)
+          if (computed !== batch.crc) throw new KafkaError(`its CRC-32C is 0x${computed.toString(16).padStart(8, '0')}, its header says 0x${batch.crc.toString(16).padStart(8, '0')}: the batch is corrupt`)
           codecStats.crcVerified++
         }
         const out = await decompress(buffer, batch !== undefined)
         if (batch) {
           const found = recordsIn(out)
-          if (found !== batch.records) throw new Error(found < 0 ? `its ${out.length} decompressed bytes do not split into records` : `it declares ${batch.records} records, its decompressed bytes hold ${found}`)
+          if (found !== batch.records) throw new KafkaError(found < 0 ? `its ${out.length} decompressed bytes do not split into records` : `it declares ${batch.records} records, its decompressed bytes hold ${found}`)
         }
         return Buffer.isBuffer(out) ? out : Buffer.from(out.buffer, out.byteOffset, out.byteLength)
       } catch (error) {

@@ -12,6 +12,7 @@ export { lastHeaderValues, type ConsumedMessage, type MessageHeaders } from './m
 export { partitionLag } from './lag'
 export { listTopics, sourcesReading, type BrowseOptions, type PartitionOffsets, type TopicReader, type TopicSummary } from './topics'
 export { browsingClient, sampleTopicMessages, withTimeout, type SampledMessage, type SampledPartition, type SampleTopicOptions, type TopicMessages } from './sample'
+export { KafkaError } from './errors'
 export { seedEmptyTopics, type SeedMessage, type SeedTopic } from './seed'
 export { CompressedBatchError, codecFailureOf, ensureCompressionCodecs, registerCompressionCodecs, unreadableFetchError } from './codecs'
 export { assertDevCluster, NotADevClusterError, produceMessages, type OutgoingMessage, type ProducedMessage, type ProduceOptions, type ProduceProgress, type ProduceSummary } from './produce'

@@ -12,13 +12,14 @@
  * (KAFKA-3160); `legacyHeaderChecksum` accepts that variant, for batches not known to be v2.
  */
 import { xxhash32 } from './checksums'
+import { KafkaError } from './errors'
 
 const FRAME_MAGIC = 0x184d2204
 const SKIPPABLE_MASK = 0xfffffff0
 const SKIPPABLE_MAGIC = 0x184d2a50
 const MAX_BLOCK_SIZES: Record<number, number> = { 4: 64 << 10, 5: 256 << 10, 6: 1 << 20, 7: 4 << 20 }
 
-export class Lz4FrameError extends Error {
+export class Lz4FrameError extends KafkaError {
   constructor(message: string) {
     super(`LZ4 frame: ${message}`)
     this.name = 'Lz4FrameError'

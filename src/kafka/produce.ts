@@ -7,6 +7,7 @@
 import type { KafkaClientOptions } from './client'
 import { connectError, kafkaClient } from './client'
 import type { KafkaSettings } from './settings'
+import { KafkaError } from './errors'
 
 export interface OutgoingMessage {
   key: Uint8Array | string | null
@@ -46,7 +47,7 @@ export interface ProduceOptions {
 }
 
 /** A cluster that the pipeline file does not mark as a dev cluster is never written to. */
-export class NotADevClusterError extends Error {
+export class NotADevClusterError extends KafkaError {
   constructor(brokers: string[]) {
     super(`refusing to write to ${brokers.join(', ')}: the pipeline file does not mark this cluster as a dev cluster. Producing test messages is only allowed on clusters marked "dev": true in the pipeline file's "kafka" section, so that a pipeline pointed at a shared or production cluster is never written to by mistake`)
     this.name = 'NotADevClusterError'

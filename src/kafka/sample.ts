@@ -16,6 +16,7 @@ import { ClusterAdmin } from './admin'
 import { kafkaClient } from './client'
 import { codecFailureOf } from './codecs'
 import { partitionLag } from './lag'
+import { KafkaError } from './errors'
 
 export interface SampledPartition {
   partition: number
@@ -74,7 +75,7 @@ export function browsingClient(kafka: KafkaSettings, options: { password?: strin
 export async function withTimeout<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${Math.round(ms / 1000)} s`)), ms)
+    timer = setTimeout(() => reject(new KafkaError(`${what} did not answer within ${Math.round(ms / 1000)} s`, { retriable: true })), ms)
   })
   try {
     return await Promise.race([work, timeout])

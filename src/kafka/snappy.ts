@@ -7,13 +7,14 @@
  * hyparquet-compressors, already a dependency).
  */
 import { compressors } from 'hyparquet-compressors'
+import { KafkaError } from './errors'
 
 const XERIAL_MAGIC = [0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]
 const XERIAL_HEADER_BYTES = 16
 /** Snappy's densest element (a 3-byte copy of 64 bytes) expands 64/3 times: a larger declared length is corruption. */
 const MAX_EXPANSION = 22
 
-export class SnappyError extends Error {
+export class SnappyError extends KafkaError {
   constructor(message: string) {
     super(`Snappy: ${message}`)
     this.name = 'SnappyError'
