@@ -15,7 +15,7 @@
  */
 import avro from 'avsc'
 import type { DataType, StructField } from '../delta/schema'
-import { ValueError } from './errors'
+import { DecodeError, ValueError } from './errors'
 import { mergeTypes } from './merge'
 import { VOID } from './types'
 import {
@@ -30,7 +30,7 @@ type Schema = Record<string, unknown>
 abstract class DeltaLogicalType extends avro.types.LogicalType {
   abstract readonly deltaType: DataType
   protected override _toValue(): never {
-    throw new Error('encoding is not supported')
+    throw new DecodeError('encoding is not supported', { retriable: false })
   }
 }
 
@@ -52,7 +52,7 @@ class DecimalType extends DeltaLogicalType {
     this.precision = Number(schema.precision)
     this.scale = Number(schema.scale ?? 0)
     if (!Number.isInteger(this.precision) || this.precision < 1 || this.scale < 0 || this.scale > this.precision) {
-      throw new Error('invalid decimal') // avsc then reads the plain bytes, as the spec says for a bad logical type
+      throw new ValueError('invalid decimal') // avsc then reads the plain bytes, as the spec says for a bad logical type
     }
     this.deltaType = this.precision <= 38 ? `decimal(${this.precision},${this.scale})` : 'string'
   }

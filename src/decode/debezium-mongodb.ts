@@ -14,7 +14,8 @@
  */
 import type { StructType } from '../delta/schema'
 import { classifyEnvelope, envelopeColumns, flatColumns, rowFromColumns, type Column, type ImageTyper } from './debezium-envelope'
-import { jsonValueDecoder, ValueError } from './errors'
+import { ValueError } from './errors'
+import { jsonValueDecoder } from './json-value-decoder'
 import { extendedJsonAsText, parseExtendedJsonDocument, typeExtendedJson } from './extended-json'
 import { isJsonObject, JsonNumber, parseJsonBytes, parseJsonText } from './json-text'
 import { VOID, type Decoded, type Decoder, type Typed } from './types'

@@ -6,7 +6,8 @@
  * `schemas.enable` on for typed columns.
  */
 import { classifyEnvelope, envelopeColumns, flatColumns, rowFromColumns, typedByConnectOrInference, type ImageTyper } from './debezium-envelope'
-import { jsonValueDecoder, ValueError } from './errors'
+import { ValueError } from './errors'
+import { jsonValueDecoder } from './json-value-decoder'
 import { typeJsonValue } from './infer'
 import { describeTop, isJsonObject } from './json-text'
 import type { Decoded, Decoder } from './types'

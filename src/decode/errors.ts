@@ -2,10 +2,10 @@
  * The two ways decoding fails. A `ValueError` is the message's fault (a value that does not fit
  * its declared type): the decoders catch it and return a dead letter. A `DecodeError` is not (the
  * schema registry is down, or refuses our credentials): it is thrown, because dead-lettering good
- * messages while a dependency is away would lose them; the job retries the batch instead.
+ * messages while a dependency is away would lose them; the job stops before writing the batch
+ * (`retriable` says whether waiting may help), and its next run reads the batch again.
  */
-import { parseJsonText, utf8Text } from './json-text'
-import type { Decoded, Decoder, KafkaMessageInput } from './types'
+import type { Decoded } from './types'
 
 export class ValueError extends Error {
   constructor(message: string, readonly reason = 'invalid-value') {
@@ -30,28 +30,5 @@ export function guarded(convert: () => Decoded): Decoded {
   } catch (error) {
     if (error instanceof ValueError) return { kind: 'error', reason: error.reason, detail: error.message }
     throw error
-  }
-}
-
-/**
- * A decoder for values that are JSON text: tombstones and unparseable bytes are handled here,
- * `convert` turns the parsed value into a row, and any ValueError it throws becomes a dead letter.
- * `fromBytes`, when given, may answer from the bytes alone, before they are decoded and parsed.
- */
-export function jsonValueDecoder(
-  convert: (value: unknown, message: KafkaMessageInput) => Decoded,
-  fromBytes?: (bytes: Uint8Array) => Decoded | undefined,
-): Decoder {
-  return {
-    async decode(message: KafkaMessageInput): Promise<Decoded> {
-      if (message.value === null) return { kind: 'tombstone' }
-      const known = fromBytes?.(message.value)
-      if (known !== undefined) return known
-      const text = utf8Text(message.value)
-      if (typeof text !== 'string') return { kind: 'error', reason: text.reason, detail: text.detail }
-      const parsed = parseJsonText(text)
-      if (!parsed.ok) return { kind: 'error', reason: parsed.reason, detail: parsed.detail }
-      return guarded(() => convert(parsed.value, message))
-    },
   }
 }

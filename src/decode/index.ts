@@ -9,6 +9,7 @@ import { createDebeziumMongoDecoder } from './debezium-mongodb'
 import { createJsonDecoder } from './json'
 import { createJsonSchemaDecoder } from './json-schema'
 import { createProtobufDecoder } from './protobuf'
+import { DecodeError } from './errors'
 import { createSchemaRegistry } from './schema-registry'
 import type { Decoder, DecoderOptions, Format } from './types'
 
@@ -40,10 +41,10 @@ export function createDecoder(format: Format, options: DecoderOptions = {}): Dec
     case 'avro':
     case 'protobuf':
     case 'json-schema': {
-      if (!options.schemaRegistry) throw new Error(`the ${format} format needs a schema registry (options.schemaRegistry.url)`)
+      if (!options.schemaRegistry) throw new DecodeError(`the ${format} format needs a schema registry (options.schemaRegistry.url)`, { retriable: false })
       const registry = createSchemaRegistry(options.schemaRegistry)
       return format === 'avro' ? createAvroDecoder(registry) : format === 'protobuf' ? createProtobufDecoder(registry) : createJsonSchemaDecoder(registry)
     }
   }
-  throw new Error(`unknown format '${String(format)}'; expected one of ${FORMATS.join(', ')}`)
+  throw new DecodeError(`unknown format '${String(format)}'; expected one of ${FORMATS.join(', ')}`, { retriable: false })
 }

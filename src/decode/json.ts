@@ -10,7 +10,7 @@
  * (shape-text.ts, text-row.ts).
  */
 import type { StructType } from '../delta/schema'
-import { jsonValueDecoder } from './errors'
+import { jsonValueDecoder } from './json-value-decoder'
 import { inferRow, type InferOptions } from './infer'
 import { describeTop, isJsonObject } from './json-text'
 import { hasShape, shapeOf, templateOf, type ShapeTemplate } from './shape'
