@@ -31,6 +31,14 @@ export interface DemoReport {
   recentChanges: Record<string, unknown>[]
 }
 
+/** A demo whose pipeline had failed jobs: each job with its error, one a line. */
+export class DemoRunError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'DemoRunError'
+  }
+}
+
 export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const dir = path.resolve(options.dir)
   mkdirSync(path.join(dir, 'captures'), { recursive: true })
@@ -49,7 +57,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     let produced: number | undefined
     if (options.broker) produced = await produceCapture(options.broker, data.customers, data.orders)
     const run = await runPipeline(lake, catalog, pipeline, { untilCaughtUp: true, onEvent: options.onEvent })
-    if (run.failed.length) throw new Error(run.failed.map((f) => `${f.job}: ${f.error}`).join('\n'))
+    if (run.failed.length) throw new DemoRunError(run.failed.map((f) => `${f.job}: ${f.error}`).join('\n'))
     const tables = []
     for (const entry of await catalog.tables()) {
       const [{ n }] = (await runQuery(lake, catalog, `SELECT count(*) AS n FROM ${entry.name}`)).rows

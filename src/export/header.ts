@@ -3,6 +3,7 @@
  * it, and how it continues from the lake Local Lakehouse wrote. Text from the pipeline file is
  * never put here (a docstring cannot hold arbitrary text safely); the constants below it can.
  */
+import { ExportError } from './errors'
 
 export interface HeaderOptions {
   title: string
@@ -16,7 +17,7 @@ export function header(options: HeaderOptions): string {
     body.push(section.heading, ...section.lines.map((l) => (l ? `  ${l}` : '')), '')
   }
   const text = body.join('\n').trimEnd()
-  if (text.includes('"""') || text.includes('\\')) throw new Error('a header holds static text only')
+  if (text.includes('"""') || text.includes('\\')) throw new ExportError('a header holds static text only')
   return `"""\n${text}\n"""\n`
 }
 

@@ -15,13 +15,14 @@ import sourceAvroSchema from './python/source_avro_schema.py'
 import sourceFileReader from './python/source_file_reader.py'
 import sourceKafkaReader from './python/source_kafka_reader.py'
 import sourceMain from './python/source_main.py'
+import { ExportError } from './errors'
 
 const MARKER = /^# ---- job part ----\r?\n/m
 
 /** What follows the marker line of a job part, ending in one newline. */
 export function jobPart(file: string, text: string): string {
   const found = MARKER.exec(text)
-  if (!found) throw new Error(`src/export/python/${file} has no '# ---- job part ----' line: it is not a job part`)
+  if (!found) throw new ExportError(`src/export/python/${file} has no '# ---- job part ----' line: it is not a job part`)
   return `${text.slice(found.index + found[0].length).replace(/\r\n/g, '\n').trimEnd()}\n`
 }
 

@@ -3,6 +3,7 @@
  * export writes into a Python file goes through here, so none of them can end a string early,
  * open a comment or inject code. Literals are all-ASCII (everything else is escaped).
  */
+import { ExportError } from './errors'
 
 /** A Python string literal (double-quoted, escaped) holding exactly `text`. */
 export function pyString(text: string): string {
@@ -31,7 +32,7 @@ export function pyLiteral(value: PyValue): string {
   if (typeof value === 'boolean') return value ? 'True' : 'False'
   if (typeof value === 'number') {
     if (Number.isInteger(value)) return String(value)
-    if (!Number.isFinite(value)) throw new Error(`cannot write ${value} as a Python literal`)
+    if (!Number.isFinite(value)) throw new ExportError(`cannot write ${value} as a Python literal`)
     return String(value)
   }
   if (Array.isArray(value)) return `[${value.map(pyLiteral).join(', ')}]`

@@ -4,6 +4,7 @@
  */
 import { isArray, isMap, isStruct, type DataType, type StructType } from '../delta/schema'
 import { pyString } from './python-text'
+import { ExportError } from './errors'
 
 const PRIMITIVES: Record<string, string> = {
   string: 'T.StringType()',
@@ -32,12 +33,12 @@ export function sparkType(type: DataType, indent = ''): string {
     if (decimal) return `T.DecimalType(${Number(decimal[1])}, ${Number(decimal[2])})`
     if (type === 'decimal') return 'T.DecimalType(10, 0)'
     if (type === 'variant') return 'T.VariantType()'
-    throw new Error(`data type '${type}' has no PySpark equivalent`)
+    throw new ExportError(`data type '${type}' has no PySpark equivalent`)
   }
   if (isArray(type)) return `T.ArrayType(${sparkType(type.elementType, indent)}, ${type.containsNull ? 'True' : 'False'})`
   if (isMap(type)) return `T.MapType(${sparkType(type.keyType, indent)}, ${sparkType(type.valueType, indent)}, ${type.valueContainsNull ? 'True' : 'False'})`
   if (isStruct(type)) return sparkStruct(type, indent)
-  throw new Error(`unknown data type ${JSON.stringify(type)}`)
+  throw new ExportError(`unknown data type ${JSON.stringify(type)}`)
 }
 
 /** A StructType, one field per line (nested structs indented further). */

@@ -39,13 +39,14 @@ import { KafkaIngestJob } from './kafka-ingest-job'
 import type { KafkaIngestOptions } from './kafka-ingest-options'
 import { DEFAULT_BATCH_BYTES, DEFAULT_BATCH_MESSAGES, DEFAULT_BATCH_MS } from './open-batch'
 import type { Pipeline, SourceSpec } from './pipeline-file'
+import { PipelineError } from './errors'
 
 export type { KafkaBatchReport, KafkaIngestOptions } from './kafka-ingest-options'
 
 export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeline: Pipeline, source: SourceSpec, options: KafkaIngestOptions = {}): Promise<IngestReport> {
-  if (!source.topic && !source.topicPattern) throw new Error(`source '${source.name}' is not a Kafka source (it has neither "topic" nor "topicPattern")`)
+  if (!source.topic && !source.topicPattern) throw new PipelineError(`source '${source.name}' is not a Kafka source (it has neither "topic" nor "topicPattern")`)
   const settings = pipeline.kafka
-  if (!settings && !options.kafka) throw new Error(`source '${source.name}' needs the pipeline's "kafka" section (brokers)`)
+  if (!settings && !options.kafka) throw new PipelineError(`source '${source.name}' needs the pipeline's "kafka" section (brokers)`)
   const report: IngestReport = { source: source.name, messages: 0, rows: 0, tombstones: 0, deadLetters: 0, skipped: 0, batches: 0 }
   if (options.signal?.aborted) return report
 

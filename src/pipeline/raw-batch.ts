@@ -21,6 +21,7 @@ import {
   coordinates, DEAD_LETTER_SCHEMA, DEAD_LETTERS_TABLE, deadLetterRow, liveCoordinateMembers, METADATA_FIELDS, ndjsonLine, RESCUED_FIELD, RESERVED_NAMES, spliceMembers,
 } from './raw-zone'
 import { countRowDecidedByShape, shapesFitting, typedExactlyAsTable } from './shape-decisions'
+import { PipelineError } from './errors'
 
 export interface RawBatchResult {
   /** Versions committed to the raw and dead-letter tables, when there was something to commit. */
@@ -148,7 +149,7 @@ export async function writeRawBatch(
 
   // Dead letters first: if the raw commit then fails, the restart replays from the raw table's
   // offsets and skips what the dead-letter table already holds.
-  if (replay && deadLetters.length) throw new Error('a replay writes only the letters that decode')
+  if (replay && deadLetters.length) throw new PipelineError('a replay writes only the letters that decode')
   const deadTxns = txns(dead)
   if (deadLetters.length || (dead && deadTxns.length)) {
     const lines = new NdjsonLines()

@@ -2,7 +2,7 @@
 import { DeltaError } from '../delta/errors'
 import { duckdbType, quoteIdentifier, type DataType } from '../delta/schema'
 import { columnList, findColumn } from './naming'
-import { TransformError, type CastTransform, type Column, type Relation, type RenameTransform, type SelectTransform } from './types'
+import { CastTypeError, TransformError, type CastTransform, type Column, type Relation, type RenameTransform, type SelectTransform } from './types'
 
 export interface Projection { select: string; columns: Column[] }
 
@@ -45,10 +45,10 @@ export function castTarget(name: string): DataType {
   try {
     duckdbType(type)
   } catch (error) {
-    if (error instanceof DeltaError) throw new Error(`unknown type '${name}' (use string, long, integer, short, byte, double, float, boolean, date, timestamp, timestamp_ntz, binary or decimal(p,s))`)
+    if (error instanceof DeltaError) throw new CastTypeError(`unknown type '${name}' (use string, long, integer, short, byte, double, float, boolean, date, timestamp, timestamp_ntz, binary or decimal(p,s))`)
     throw error
   }
-  if (type === 'void' || type === 'variant') throw new Error(`cannot cast to '${name}'`)
+  if (type === 'void' || type === 'variant') throw new CastTypeError(`cannot cast to '${name}'`)
   return type
 }
 

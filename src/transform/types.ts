@@ -31,6 +31,14 @@ export interface Column { name: string; type: DataType }
 /** A step's rows: `sql` is a parenthesised SELECT or a view name. */
 export interface Relation { sql: string; columns: Column[] }
 
+/** A type name a cast cannot target; cast() adds the step and the column. */
+export class CastTypeError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'CastTypeError'
+  }
+}
+
 /** Thrown for a transform that cannot apply to its input; `step` is its index in `transforms`. */
 export class TransformError extends Error {
   constructor(readonly step: number, message: string) {

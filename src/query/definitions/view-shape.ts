@@ -21,6 +21,7 @@
  * and non-deterministic functions (random(), now(), …).
  */
 import type { DuckDb } from '../../engine'
+import { DeltaError } from '../../delta/errors'
 import { quoteString } from '../../delta/schema'
 
 export interface ScopeColumn {
@@ -56,8 +57,8 @@ async function aggregates(db: DuckDb): Promise<Set<string>> {
 export async function parseSelect(db: DuckDb, sql: string): Promise<Json> {
   const [{ parsed }] = await db.rows(`SELECT json_serialize_sql(${quoteString(sql)}) AS parsed`)
   const tree = JSON.parse(String(parsed)) as { error?: boolean; error_message?: string; statements?: { node: Json }[] }
-  if (tree.error) throw new Error(tree.error_message ?? 'the query does not parse')
-  if (tree.statements?.length !== 1) throw new Error('a materialized view is one SELECT')
+  if (tree.error) throw new DeltaError('INVALID_ARGUMENT', tree.error_message ?? 'the query does not parse')
+  if (tree.statements?.length !== 1) throw new DeltaError('INVALID_ARGUMENT', 'a materialized view is one SELECT')
   return tree.statements[0].node
 }
 
