@@ -23,69 +23,23 @@
  */
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
-import type { DuckDBConnection, DuckDBMaterializedResult, Json } from '@duckdb/node-api'
+import type { Json } from '@duckdb/node-api'
 import { DeltaError } from '../delta/errors'
 import { quoteIdentifier, quoteString } from '../delta/schema'
 import { missingFileError, type DuckDb, type LakeEngine } from '../engine'
 import type { LakeCatalog } from '../engine'
+import { exportSelectList } from './export-timestamps'
 import { rowsAsJson } from './json-values'
 import { findRows, type FoundRows } from './result-find'
 import { prepareQuery, type PreparedQuery, type TableRead } from './prepare'
+import {
+  QueryCancelledError, type ExportFormat, type ExportResult, type QueryResultInfo, type ResultPage, type RunOptions, type SortOrder,
+} from './query-results'
+import { checkOneStatement, createResultTable } from './result-table'
 import { parseScript, runParsed, type ScriptResult } from './run-script'
 import type { StatementOutput, WriteSummary } from './statements/output'
 
-export interface ResultColumn {
-  name: string
-  /** DuckDB's type, e.g. `BIGINT`, `DECIMAL(10,2)`, `TIMESTAMP WITH TIME ZONE`. */
-  type: string
-}
-
-export interface QueryResultInfo {
-  /** Names the result in page/export/close. */
-  id: string
-  columns: ResultColumn[]
-  rowCount: number
-  /** From the call to run() to the result table being ready (including preparation). */
-  elapsedMs: number
-  /** Each lake table the query read: version and files read / total (the rest were skipped). */
-  tables: TableRead[]
-  /** What the text's writing statements did (INSERT, MERGE, CREATE TABLE, …), in order. */
-  writes: WriteSummary[]
-}
-
-export interface RunOptions {
-  /** VACUUM may use a retention shorter than the table's (the user confirmed it). */
-  allowShortRetention?: boolean
-}
-
-export interface SortOrder {
-  column: string
-  direction: 'asc' | 'desc'
-}
-
-export interface ResultPage {
-  id: string
-  offset: number
-  /** JSON-safe rows (see json-values.ts): big integers and decimals as strings, ISO timestamps. */
-  rows: Record<string, Json>[]
-  rowCount: number
-}
-
-/** `jsonl` is JSON lines: one object per line (not the array of objects the CLI's `json` prints). */
-export type ExportFormat = 'csv' | 'parquet' | 'jsonl'
-
-export interface ExportResult {
-  rows: number
-  bytes: number
-}
-
-/** The error a cancelled run() rejects with. */
-export class QueryCancelledError extends Error {
-  constructor() {
-    super('query cancelled')
-    this.name = 'QueryCancelledError'
-  }
-}
+export { QueryCancelledError, type ExportFormat, type ExportResult, type QueryResultInfo, type ResultColumn, type ResultPage, type RunOptions, type SortOrder } from './query-results'
 
 interface StoredResult {
   info: QueryResultInfo
@@ -186,7 +140,8 @@ export class QuerySession {
     const target = path.resolve(file)
     const db = await this.lake.duckdb()
     const order = options.sort ? ` ORDER BY ${orderBy(stored, options.sort)}` : stored.byRowid ? ' ORDER BY rowid' : ''
-    const result = await db.connection.run(`COPY (SELECT * FROM ${stored.table}${order}) TO ${quoteString(target)} (${EXPORT_OPTIONS[format]})`)
+    const columns = exportSelectList(stored.info.columns, format)
+    const result = await db.connection.run(`COPY (SELECT ${columns} FROM ${stored.table}${order}) TO ${quoteString(target)} (${EXPORT_OPTIONS[format]})`)
     const { size } = await fs.stat(target)
     return { rows: Number(result.rowsChanged), bytes: size }
   }
@@ -361,66 +316,4 @@ function orderBy(stored: StoredResult, sort: SortOrder): string {
 
 function checkCount(value: number, name: string): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new DeltaError('INVALID_ARGUMENT', `${name} must be a whole number >= 0, got ${value}`)
-}
-
-/** Syntax errors with positions in the user's text (not in the CREATE TABLE around it), and one statement only. */
-async function checkOneStatement(connection: DuckDBConnection, sql: string): Promise<void> {
-  let count: number
-  try {
-    count = (await connection.extractStatements(sql)).count
-  } catch (error) {
-    const message = (error as Error)?.message ?? String(error)
-    throw new Error(message.replace(/^Failed to extract statements: /, ''), { cause: error })
-  }
-  if (count === 0) throw new DeltaError('INVALID_ARGUMENT', 'there is no SQL statement to run')
-  if (count > 1) throw new DeltaError('INVALID_ARGUMENT', `run one statement at a time (this text has ${count})`)
-}
-
-/**
- * The statement's rows as temporary table `table`. Queries become `CREATE TEMP TABLE … AS`; any
- * other statement (DESCRIBE, SHOW, EXPLAIN, PRAGMA, SET, CREATE …), which DuckDB does not accept
- * there, runs as it is and its (small) result is appended chunk by chunk, still never as objects.
- */
-async function createResultTable(connection: DuckDBConnection, table: string, sql: string): Promise<void> {
-  const prefix = `CREATE TEMP TABLE ${table} AS `
-  try {
-    await connection.run(`${prefix}${sql}\n`)
-    return
-  } catch (error) {
-    const message = (error as Error)?.message ?? ''
-    if (!/^Parser Error/.test(message)) throw withUserPosition(error, prefix)
-  }
-  const result = await connection.run(sql)
-  await copyIntoTable(connection, table, result)
-}
-
-async function copyIntoTable(connection: DuckDBConnection, table: string, result: DuckDBMaterializedResult): Promise<void> {
-  const names = result.columnNames()
-  const types = result.columnTypes()
-  const columns = names.length ? names.map((name, i) => `${quoteIdentifier(name)} ${types[i].toString()}`) : ['"Success" BOOLEAN']
-  await connection.run(`CREATE TEMP TABLE ${table} (${columns.join(', ')})`)
-  if (!names.length) return
-  const appender = await connection.createAppender(table, 'main', 'temp')
-  try {
-    for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) appender.appendDataChunk(chunk)
-    appender.flushSync()
-  } finally {
-    appender.closeSync()
-  }
-}
-
-/**
- * DuckDB shows where an error is (`LINE 1: <text>` and a caret under it); on line 1 that text
- * starts with the `CREATE TEMP TABLE … AS` we put in front: take it out and move the caret back.
- */
-function withUserPosition(error: unknown, prefix: string): unknown {
-  if (!(error instanceof Error)) return error
-  const fixed = error.message.replace(/(\nLINE 1: )(.*)\n( *)\^/, (all, label: string, text: string, spaces: string) => {
-    if (!text.startsWith(prefix) || spaces.length < label.length - 1 + prefix.length) return all
-    return `${label}${text.slice(prefix.length)}\n${' '.repeat(spaces.length - prefix.length)}^`
-  })
-  if (fixed === error.message) return error
-  const copy = new Error(fixed, { cause: error })
-  copy.name = error.name
-  return copy
 }

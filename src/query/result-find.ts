@@ -5,7 +5,7 @@
  */
 import { quoteIdentifier, quoteString } from '../delta/schema'
 import type { DuckDb } from '../engine'
-import type { ResultColumn } from './query-session'
+import type { ResultColumn } from './query-results'
 
 export interface FoundRows {
   /** Matching rows in all. */
