@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode'
 import { registerCommands } from './commands'
+import { ExtensionError } from './errors'
 import { loadQuery } from './lazy'
 import { Log } from './log'
 import { registerPanelsLazily } from './panel-loader'
@@ -71,9 +72,9 @@ function panelDeps(services: Services): PanelDeps {
 async function defaultLake(services: Services): Promise<string> {
   const lakes = await services.workspace.lakes()
   if (lakes.length === 1) return lakes[0].dir
-  if (lakes.length === 0) throw new Error('No lake in this workspace: a pipeline file names one ("lake"), or set lakehouse.lakeFolders')
+  if (lakes.length === 0) throw new ExtensionError('No lake in this workspace: a pipeline file names one ("lake"), or set lakehouse.lakeFolders')
   const picked = await vscode.window.showQuickPick(lakes.map((l) => ({ label: l.label, description: l.dir, dir: l.dir })), { placeHolder: 'Which lake?' })
-  if (!picked) throw new Error('No lake chosen')
+  if (!picked) throw new ExtensionError('No lake chosen')
   return picked.dir
 }
 

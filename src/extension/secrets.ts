@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode'
 import type { KafkaSettings } from '../pipeline/pipeline-file'
+import { ExtensionError } from './errors'
 import type { Log } from './log'
 
 type SaslSettings = NonNullable<KafkaSettings['sasl']>
@@ -44,7 +45,7 @@ export class Credentials implements vscode.Disposable {
   }
 
   async setKafkaPassword(kafka: KafkaSettings, password: string): Promise<void> {
-    if (!kafka.sasl) throw new Error('this cluster has no kafka.sasl section: it needs no password')
+    if (!kafka.sasl) throw new ExtensionError('this cluster has no kafka.sasl section: it needs no password')
     this.log.addSecret(password)
     await this.storage.store(kafkaSecretKey(kafka, kafka.sasl), password)
     this.log.info('secret.stored', { kind: 'kafka', user: kafka.sasl.username, brokers: kafka.brokers })

@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode'
 import { runCliProcess, type CliResult } from '../cli/process'
-import { cliErrorMessage } from '../cli/problems'
+import { CliRunError } from '../errors'
 import { formatAge } from '../format'
 import { loadLakeFacts } from '../lazy'
 import { setting, type Services } from '../services'
@@ -93,7 +93,7 @@ export async function optimizeTable(services: Services, node?: TableNode): Promi
       ? `Optimize of ${t.table.name} cancelled: nothing was committed (files it had written are left for VACUUM).`
       : `Optimize of ${t.table.name} had already committed version ${after} when it was cancelled.`)
   } else if (result.code === 0) void vscode.window.showInformationMessage(result.stdout.trim() || `Optimized ${t.table.name}`)
-  else void services.notifier.error(`Optimize ${t.table.name}`, new Error(cliErrorMessage(result.stderr) ?? `exit code ${result.code}`))
+  else void services.notifier.error(`Optimize ${t.table.name}`, new CliRunError(result))
   services.workspace.refreshLakes()
 }
 
@@ -106,7 +106,7 @@ export async function vacuumTable(services: Services, node?: TableNode): Promise
   const dry = await maintenance(services, `Lakehouse: listing what VACUUM would delete in ${t.table.name}`, [...base, '--dry-run', t.table.name], t.lake.dir)
   if (dry.cancelled) return
   if (dry.code !== 0) {
-    void services.notifier.error(`Vacuum ${t.table.name}`, new Error(cliErrorMessage(dry.stderr) ?? `exit code ${dry.code}`))
+    void services.notifier.error(`Vacuum ${t.table.name}`, new CliRunError(dry))
     return
   }
   const summary = dry.stdout.split('\n')[0].trim()
@@ -125,6 +125,6 @@ export async function vacuumTable(services: Services, node?: TableNode): Promise
   services.log.info('vacuum.done', { table: t.table.name, code: result.code, cancelled: result.cancelled })
   if (result.cancelled) void vscode.window.showInformationMessage(`Vacuum of ${t.table.name} stopped: some files may already be deleted (only files no version within the retention needs).`)
   else if (result.code === 0) void vscode.window.showInformationMessage(result.stdout.trim())
-  else void services.notifier.error(`Vacuum ${t.table.name}`, new Error(cliErrorMessage(result.stderr) ?? `exit code ${result.code}`))
+  else void services.notifier.error(`Vacuum ${t.table.name}`, new CliRunError(result))
   services.workspace.refreshLakes()
 }

@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode'
 import { runCliProcess } from '../cli/process'
-import { cliErrorMessage } from '../cli/problems'
+import { CliRunError } from '../errors'
 import { setting, type Services } from '../services'
 import { pickLake } from './pickers'
 
@@ -48,9 +48,9 @@ async function queryToOutput(services: Services, args: OpenQueryArgs): Promise<v
   if (outcome.cancelled) channel.appendLine('(cancelled)')
   else if (outcome.code === 0) channel.append(outcome.stdout)
   else {
-    const message = cliErrorMessage(outcome.stderr) ?? `exit code ${outcome.code}`
-    channel.appendLine(`error: ${message}`)
-    void services.notifier.error('Query failed', new Error(message))
+    const failure = new CliRunError(outcome)
+    channel.appendLine(`error: ${failure.message}`)
+    void services.notifier.error('Query failed', failure)
   }
   channel.show(true)
   services.log.info('query.output', { code: outcome.code, cancelled: outcome.cancelled, bytes: outcome.stdout.length })

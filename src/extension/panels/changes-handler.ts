@@ -9,6 +9,7 @@ import type { LakeEngine } from '../../engine'
 import { runQuery, tableHistory, type LakeCatalog } from '../../query'
 import type { ChangeRow, ChangesToHost, ChangesToPanel, ChangeType, Column, JsonValue } from '../../../webview/shared/protocol'
 import { CHANGE_TYPES, changesToHost } from '../../../webview/shared/protocol'
+import { ExtensionError } from '../errors'
 import { HISTORY_LIMIT } from './history-handler'
 import { routeMessages, type PanelHandler, type PanelLog } from './message-router'
 import { jsonRecord, tableRef } from './table-ref'
@@ -62,7 +63,7 @@ export function createChangesHandler(deps: ChangesHandlerDeps, init: ChangesPane
     async table(message) {
       // Only the lake's own tables are offered; the message is a web page's, so it is held to that.
       const known = message.table === init.table || (await catalog.tables()).some((t) => t.name === message.table)
-      if (!known) throw new Error(`'${message.table}' is not a table of the lake ${catalog.lakeDir}`)
+      if (!known) throw new ExtensionError(`'${message.table}' is not a table of the lake ${catalog.lakeDir}`)
       ref = tableRef(catalog, message.table)
       table = message.table
       versionsAsked = {}
