@@ -9,7 +9,7 @@ import { readdirSync } from 'node:fs'
 import * as path from 'node:path'
 import { UsageError, type Out } from './args'
 import { findLake } from './find-lake'
-import { COMMAND_NAMES, USAGE } from './main'
+import { COMMAND_NAMES, USAGE } from './usage'
 
 /** Printed instead of candidates when a file name is expected: the shell completes paths itself. */
 const FILES = '__files__'
