@@ -24,8 +24,8 @@ export const FORMAT_PICKS: { label: Format; description: string }[] = [
   { label: 'json-schema', description: 'Confluent JSON Schema with a schema registry' },
 ]
 
-export async function pickFormat(placeHolder = 'Message format'): Promise<Format | undefined> {
-  return (await vscode.window.showQuickPick(FORMAT_PICKS, { placeHolder }))?.label
+export async function pickFormat(placeHolder = 'Message format', options: vscode.QuickPickOptions = {}): Promise<Format | undefined> {
+  return (await vscode.window.showQuickPick(FORMAT_PICKS, { ...options, placeHolder }))?.label
 }
 
 /** The topic to act on: the tree node, else a cluster and topic picked from the palette. */

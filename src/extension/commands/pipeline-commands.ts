@@ -76,6 +76,10 @@ async function topicsOn(services: Services, brokers: string[]): Promise<string[]
   })
 }
 
+// A wizard of several steps keeps its step when focus moves away (to copy a broker address from
+// another window, or when a notification takes focus), as the VS Code samples' multi-step input does.
+const WIZARD_STEP = { title: 'Lakehouse: New Pipeline', ignoreFocusOut: true }
+
 export async function newPipeline(services: Services): Promise<void> {
   const folder = vscode.workspace.workspaceFolders?.[0]
   if (!folder) {
@@ -87,7 +91,7 @@ export async function newPipeline(services: Services): Promise<void> {
       { label: 'Kafka topic', description: 'ingest a topic from a broker', reads: 'topic' as const },
       { label: 'Captured file', description: 'replay kcat -J output or NDJSON (no broker needed)', reads: 'file' as const },
     ],
-    { title: 'Lakehouse: New Pipeline', placeHolder: 'What does the pipeline read?' },
+    { ...WIZARD_STEP, placeHolder: 'What does the pipeline read?' },
   )
   if (!what) return
   let topic: string | undefined
@@ -95,17 +99,17 @@ export async function newPipeline(services: Services): Promise<void> {
   let brokers: string[] | undefined
   if (what.reads === 'topic') {
     const existing = (await services.workspace.validPipelines()).find((e) => e.pipeline.kafka)?.pipeline.kafka?.brokers
-    const brokerText = await vscode.window.showInputBox({ title: 'Lakehouse: New Pipeline', prompt: 'Bootstrap brokers (host:port, comma-separated)', value: (existing ?? ['localhost:9092']).join(',') })
+    const brokerText = await vscode.window.showInputBox({ ...WIZARD_STEP, prompt: 'Bootstrap brokers (host:port, comma-separated)', value: (existing ?? ['localhost:9092']).join(',') })
     if (!brokerText) return
     brokers = brokerText.split(',').map((b) => b.trim()).filter(Boolean)
     const topics = await topicsOn(services, brokers)
     const typeOne = '$(edit) Enter a topic name…'
     const picked = topics?.length
-      ? (await vscode.window.showQuickPick([...topics, typeOne], { title: 'Lakehouse: New Pipeline', placeHolder: 'Which topic?' }))
+      ? (await vscode.window.showQuickPick([...topics, typeOne], { ...WIZARD_STEP, placeHolder: 'Which topic?' }))
       : typeOne
     if (!picked) return
     topic = picked === typeOne
-      ? await vscode.window.showInputBox({ title: 'Lakehouse: New Pipeline', prompt: topics ? 'Topic name' : `Topic name (${brokers.join(', ')} did not answer)` })
+      ? await vscode.window.showInputBox({ ...WIZARD_STEP, prompt: topics ? 'Topic name' : `Topic name (${brokers.join(', ')} did not answer)` })
       : picked
     if (!topic) return
   } else {
@@ -113,7 +117,7 @@ export async function newPipeline(services: Services): Promise<void> {
     if (!chosen) return
     file = path.relative(folder.uri.fsPath, chosen.fsPath).split(path.sep).join('/')
   }
-  const format = await pickFormat('Format of the messages')
+  const format = await pickFormat('Format of the messages', WIZARD_STEP)
   if (!format) return
   // Named for the source it scaffolds: shop.clicks → shop_clicks.lakehouse.json.
   const target = await newPipelineUri(folder.uri, sourceNameFor(topic ?? path.basename(file!).replace(/\.[^.]*$/, '')))
@@ -133,6 +137,7 @@ async function newPipelineUri(folder: vscode.Uri, base: string): Promise<vscode.
     if (!(await exists(uri))) return uri
   }
   const typed = await vscode.window.showInputBox({
+    ...WIZARD_STEP,
     prompt: 'File name for the new pipeline (must end in .lakehouse.json)',
     value: `${base}-2.lakehouse.json`,
     validateInput: (v) => (/^[\w.-]+\.lakehouse\.json$/.test(v) ? undefined : 'a name ending in .lakehouse.json'),
