@@ -5,7 +5,7 @@
  * untrusted cell text, and malformed messages in both directions.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { after, before, test } from 'node:test'
@@ -295,13 +295,45 @@ test('keyboard only: view values (JSON, JSON text, binary, whole rows), select a
   assert.deepEqual(panel.consoleErrors, [])
 })
 
-test('timestamps read as in every panel: UTC named, no T, the fraction when there is one', async () => {
+test('timestamps read as in every panel, in the grid, its copies and the exports: UTC named, no T, the fraction when there is one', async () => {
   const { page } = panel
-  await page.locator('#sql').evaluate((el) => ((el as HTMLElement & { value: string }).value = `SELECT TIMESTAMPTZ '2026-11-24 10:00:03.25+00' AS tz, TIMESTAMP '2026-11-24 10:00:03' AS ntz`))
+  await page.locator('#sql').evaluate((el) => ((el as HTMLElement & { value: string }).value = `SELECT TIMESTAMPTZ '2026-11-24 10:00:03.25+00' AS tz, TIMESTAMP '2026-11-24 10:00:03' AS ntz, TIMESTAMPTZ '2026-11-24 10:00:03.123456+00' AS micro, NULL::TIMESTAMPTZ AS missing`))
   await page.locator('#run').click()
   await page.getByRole('status').filter({ hasText: /^1 row/ }).waitFor()
   await page.waitForSelector('.grid-row[aria-rowindex="2"]:not(.loading)')
-  assert.deepEqual((await visibleRows())[0].slice(1), ['2026-11-24 10:00:03.250 UTC', '2026-11-24 10:00:03'])
+  const shown = ['2026-11-24 10:00:03.250 UTC', '2026-11-24 10:00:03', '2026-11-24 10:00:03.123456 UTC']
+  assert.deepEqual((await visibleRows())[0].slice(1, 4), shown)
+  // Copied by keyboard (the active cell, then the row as TSV, CSV and JSON from the context menu).
+  const copied = async (keys: string[], menuItem?: RegExp) => {
+    const count = clipboard.length
+    await page.locator('.grid').focus()
+    for (const key of keys) await page.keyboard.press(key)
+    if (menuItem) {
+      await page.keyboard.press('Shift+F10')
+      await page.getByRole('menuitem', { name: menuItem }).focus()
+      await page.keyboard.press('Enter')
+    }
+    await until(() => clipboard.length > count)
+    return clipboard.at(-1)!
+  }
+  assert.equal(await copied(['Home', 'Control+c']), shown[0])
+  assert.equal((await copied(['Control+a', 'Control+c'])).split('\t').slice(0, 3).join('|'), shown.join('|'))
+  assert.equal((await copied([], /Copy as CSV/)).split('\r\n')[1], `${shown.join(',')},`)
+  assert.deepEqual(JSON.parse(await copied([], /Copy as JSON/)), [{ tz: shown[0], ntz: shown[1], micro: shown[2], missing: null }])
+  assert.match(await copied([], /Copy as SQL INSERT/), /VALUES \('2026-11-24 10:00:03\.250 UTC', '2026-11-24 10:00:03', '2026-11-24 10:00:03\.123456 UTC', NULL\);$/)
+  // Exported files say it the same way (Parquet keeps its timestamp types).
+  for (const format of ['csv', 'jsonl', 'parquet'] as const) {
+    await page.$eval('#format', (select, f) => ((select as HTMLElement & { value: string }).value = f), format)
+    const file = path.join(lakeDir, `export-${exportCount + 1}.${format}`)
+    await page.locator('#export').click()
+    await page.getByRole('status').filter({ hasText: `to ${file}` }).waitFor()
+    if (format === 'csv') assert.equal(readFileSync(file, 'utf8').split('\n')[1], `${shown.join(',')},`)
+    if (format === 'jsonl') assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { tz: shown[0], ntz: shown[1], micro: shown[2], missing: null })
+    if (format === 'parquet') {
+      const [row] = (await runQuery(lake, catalog, `SELECT typeof(tz) AS tz, typeof(ntz) AS ntz FROM read_parquet('${file}')`)).rows
+      assert.deepEqual(row, { tz: 'TIMESTAMP WITH TIME ZONE', ntz: 'TIMESTAMP' })
+    }
+  }
 })
 
 test('untrusted cell text is shown as text and runs nothing', async () => {

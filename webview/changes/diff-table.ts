@@ -6,7 +6,7 @@
  * columns are pinned: they stay at the left while the images scroll sideways.
  */
 import { h } from '../shared/dom'
-import { cellText, isNumericType, valueText } from '../shared/format'
+import { cellText, isNumericType, shownValue, valueText } from '../shared/format'
 import type { Column } from '../shared/protocol'
 import type { JsonValue } from '../shared/validate'
 import { changedColumns, type Change } from './pairing'
@@ -47,7 +47,7 @@ function diffRow(change: Change, index: number, columns: Column[], numeric: bool
 function side(values: JsonValue[] | undefined, columns: Column[], numeric: boolean[], changed: Set<number>, which: 'before' | 'after'): HTMLElement[] {
   return columns.map((column, i) => {
     if (!values) return h('td', { class: `empty ${which}${i === 0 ? ' side-start' : ''}`, 'aria-label': `no ${which} image` })
-    const value = values[i]
+    const value = shownValue(values[i], column.type)
     const full = valueText(value)
     const classes = [which, numeric[i] ? 'num' : '', value === null ? 'null' : '', changed.has(i) ? 'changed' : '', i === 0 ? 'side-start' : ''].filter(Boolean).join(' ')
     return h('td', { class: classes, 'data-column': column.name, title: full.length > 80 ? full.slice(0, 2000) : null }, cellText(value))

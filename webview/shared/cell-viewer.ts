@@ -5,7 +5,7 @@
  * where it was. Values are set as text, never as HTML.
  */
 import { h } from './dom'
-import { valueText } from './format'
+import { shownValue, valueText } from './format'
 import type { Column } from './protocol'
 import type { JsonValue } from './validate'
 
@@ -30,7 +30,7 @@ export function viewedValue(value: JsonValue, type: string): ViewedValue {
       // Not JSON after all: shown as it is.
     }
   }
-  return { text: valueText(value), kind: 'text' }
+  return { text: valueText(shownValue(value, type)), kind: 'text' }
 }
 
 function byteLength(base64: string): number {

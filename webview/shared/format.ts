@@ -59,6 +59,14 @@ export function timestampText(value: string): string {
   return `${match[1]} ${match[2]}${fraction}${match[4] ? ' UTC' : ''}`
 }
 
+/**
+ * A value as the panels show it, for the copies and viewers that start from the result's JSON
+ * values: a timestamp column's ISO text in timestampText's format, anything else as it is.
+ */
+export function shownValue<V extends JsonValue | undefined>(value: V, type: string | undefined): V | string {
+  return typeof value === 'string' && type !== undefined && isTimestampType(type) ? timestampText(value) : value
+}
+
 /** Whether a DuckDB or Delta type is a timestamp (its values are shown by timestampText). */
 export function isTimestampType(type: string): boolean {
   return /^(TIMESTAMP|timestamp)/.test(type)

@@ -3,7 +3,7 @@
  * CSV (RFC 4180), JSON (an array of objects), Markdown (a table) and SQL INSERT statements.
  * Values are the result's JSON values: numbers stay bare, NULL stays NULL where the format has one.
  */
-import { tsv, valueText } from './format'
+import { shownValue, tsv, valueText } from './format'
 import type { Column } from './protocol'
 import type { JsonValue } from './validate'
 
@@ -18,7 +18,9 @@ export const COPY_FORMAT_LABELS: Record<CopyFormat, string> = {
   sql: 'SQL INSERT',
 }
 
-export function formatRows(format: CopyFormat, columns: Column[], rows: JsonValue[][], table = 'result'): string {
+/** Timestamps are copied as the grid shows them (`2026-11-24 10:00:03.250 UTC`), in every format. */
+export function formatRows(format: CopyFormat, columns: Column[], values: JsonValue[][], table = 'result'): string {
+  const rows = values.map((row) => row.map((v, i) => shownValue(v, columns[i]?.type)))
   switch (format) {
     case 'tsv': return tsv([columns.map((c) => c.name), ...rows])
     case 'csv': return [columns.map((c) => csvField(c.name)), ...rows.map((row) => row.map((v) => (v === null ? '' : csvField(valueText(v)))))].map((r) => r.join(',')).join('\r\n')

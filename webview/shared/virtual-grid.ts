@@ -24,7 +24,7 @@
 import { openViewer } from './cell-viewer'
 import { openContextMenu, type MenuEntry } from './context-menu'
 import { h } from './dom'
-import { cellText, isNumericType, isTimestampType, timestampText, tsv, valueText } from './format'
+import { cellText, isNumericType, isTimestampType, shownValue, timestampText, tsv, valueText } from './format'
 import { COPY_FORMAT_LABELS, COPY_FORMATS, formatRows, type CopyFormat } from './grid-copy'
 import { FindBar, type FindResult } from './grid-find'
 import type { Column, SortOrder } from './protocol'
@@ -180,12 +180,12 @@ export class VirtualGrid {
       const rows: JsonValue[][] = []
       for (let r = top; r <= bottom && rows.length < COPY_ROWS_MAX; r++) {
         const row = this.row(r)
-        if (row) rows.push(row.slice(left, right + 1))
+        if (row) rows.push(row.slice(left, right + 1).map((v, i) => shownValue(v, this.columns[left + i]?.type)))
       }
       return tsv(rows)
     }
     const value = this.row(this.active.row)?.[this.active.column]
-    return value === undefined ? '' : valueText(value)
+    return value === undefined ? '' : valueText(shownValue(value, this.columns[this.active.column]?.type))
   }
 
   /** Copies the selection (or the active cell's row) in `format`, fetching the pages it needs. */
