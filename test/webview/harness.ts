@@ -37,14 +37,14 @@ export class PanelServer {
     let origin = ''
     const server = createServer((request, response) => {
       const url = new URL(request.url ?? '/', origin)
-      const page = /^\/panel\/(query|history|changes|topic)$/.exec(url.pathname)
+      const page = /^\/panel\/(query|history|changes|topic|dead-letters)$/.exec(url.pathname)
       if (page) {
         const kind = page[1] as PanelKind
         response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
         response.end(panelHtml({ kind, title: `${kind} panel`, cspSource: origin, scriptUri: `${origin}/webview/${kind}.js`, styleUri: `${origin}/webview/${kind}.css`, nonce: newNonce() }))
         return
       }
-      const file = /^\/webview\/([a-z]+\.(?:js|css))$/.exec(url.pathname)
+      const file = /^\/webview\/([a-z-]+\.(?:js|css))$/.exec(url.pathname)
       if (file && existsSync(path.join(BUNDLES, file[1]))) {
         response.writeHead(200, { 'content-type': file[1].endsWith('.js') ? 'text/javascript' : 'text/css' })
         response.end(readFileSync(path.join(BUNDLES, file[1])))

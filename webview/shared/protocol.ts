@@ -14,7 +14,7 @@ import {
 
 export type { JsonValue } from './validate'
 
-export const PANEL_KINDS = ['query', 'history', 'changes', 'topic'] as const
+export const PANEL_KINDS = ['query', 'history', 'changes', 'topic', 'dead-letters'] as const
 export type PanelKind = (typeof PANEL_KINDS)[number]
 
 const requestId = integer(0)
@@ -328,6 +328,106 @@ export const topicToPanel = union({
 })
 
 // ---------------------------------------------------------------------------------------------
+// Dead Letters panel
+
+export const LETTER_STATES = ['open', 'replayed', 'discarded'] as const
+export type LetterStateName = (typeof LETTER_STATES)[number]
+const letterState = literal(...LETTER_STATES)
+/** Which letters the panel lists: one state, or all. */
+const stateFilter = literal(...LETTER_STATES, 'all')
+export type LetterStateFilter = Infer<typeof stateFilter>
+/** `source/topic/partition/offset`, as the CLI names a letter. */
+const letterIdText = text(4096)
+const timeText = text(64)
+
+/** Letters of a source and reason in one state, with their messages' first and last time. */
+const letterGroup = object({ source: name, reason: name, state: letterState, letters: count, firstMessage: nullable(timeText), lastMessage: nullable(timeText) })
+export type LetterGroupInfo = Infer<typeof letterGroup>
+/** Letters of a source and reason per hour of their messages' time (UTC), and how many of them are open. */
+const letterHour = object({ source: name, reason: name, hour: timeText, letters: count, open: count })
+export type LetterHourInfo = Infer<typeof letterHour>
+
+const letterSummary = object({
+  id: letterIdText, source: name, topic: name, partition: count, offset: text(32), timestamp: nullable(timeText),
+  reason: name, detail: nullable(string), state: letterState, note: nullable(string), rawVersion: nullable(count),
+})
+export type LetterSummary = Infer<typeof letterSummary>
+
+/** Where decoding failed in the value's text: character, line and column, and up to 30 characters each side with the caret's place in them. */
+const failurePosition = object({ at: count, line: integer(1), column: integer(1), context: string, caret: count })
+export type FailurePositionInfo = Infer<typeof failurePosition>
+
+/** A letter's value decoded now (with the pipeline file as it is, or with an edit). */
+const letterDecoded = union({
+  row: object({ type: literal('row'), value: jsonValue }),
+  tombstone: object({ type: literal('tombstone') }),
+  error: object({ type: literal('error'), reason: name, detail: optional(string) }),
+})
+export type LetterDecoded = Infer<typeof letterDecoded>
+
+const letterDetail = object({
+  summary: letterSummary,
+  key: nullable(string),
+  headers: record(nullable(string)),
+  /** Bytes in the value; null for a null value. */
+  size: nullable(count),
+  /** The value as UTF-8 text without control characters, else null (see hex). */
+  text: nullable(string),
+  hex: nullable(string),
+  position: optional(failurePosition),
+  now: letterDecoded,
+  /** The source's format; `registry`: an edited value is JSON, encoded with the topic's registry schema. */
+  format: optional(name),
+  registry: boolean,
+})
+export type LetterDetail = Infer<typeof letterDetail>
+
+const note = text(10_000)
+const patchText = text(1_000_000)
+const valueText = text(10_000_000)
+
+export const deadLettersToHost = union({
+  ready,
+  /** The groups, the hours and the letters in `state` (of one source and reason when given): answered by `letters`. */
+  load: object({ type: literal('load'), requestId, state: stateFilter, source: optional(name), reason: optional(name) }),
+  /** One letter whole: answered by `letter`. */
+  show: object({ type: literal('show'), requestId, id: letterIdText }),
+  /** What an edited value decodes to: answered by `preview`. */
+  preview: object({ type: literal('preview'), requestId, id: letterIdText, value: valueText }),
+  /** Replay one letter, with an edited value or as it is (the pipeline file as it is now): answered by `done`. */
+  replay: object({ type: literal('replay'), id: letterIdText, value: optional(valueText) }),
+  /** Replay every open letter of a source and reason, each patched when `patch` (JSON Patch text) is given: answered by `done`. */
+  replayGroup: object({ type: literal('replayGroup'), source: name, reason: name, patch: optional(patchText) }),
+  /** Discard one letter, or every open letter of a source and reason, with a note (the host asks first): answered by `done`. */
+  discard: object({ type: literal('discard'), id: optional(letterIdText), source: optional(name), reason: optional(name), note }),
+})
+
+export const deadLettersToPanel = union({
+  error: errorMessage,
+  init: object({
+    type: literal('init'),
+    /** The pipeline file (as the workspace names it) and the lake its sources write. */
+    pipeline: text(4096), lake: text(4096),
+    sources: array(name),
+    /** Show this source's letters first (opened from a source in the Pipelines view). */
+    source: optional(name),
+    restore,
+  }),
+  letters: object({
+    type: literal('letters'), requestId, state: stateFilter, source: optional(name), reason: optional(name),
+    groups: array(letterGroup), hours: array(letterHour), letters: array(letterSummary),
+    /** More letters matched than were sent. */
+    truncated: boolean,
+  }),
+  letter: object({ type: literal('letter'), requestId, letter: letterDetail }),
+  preview: object({ type: literal('preview'), requestId, id: letterIdText, now: letterDecoded }),
+  /** An action finished (`changed`: letters changed state, so the panel loads again), or was cancelled. */
+  done: object({ type: literal('done'), message: text(100_000), changed: boolean }),
+  /** Letters changed outside the panel (an ingest, another panel): load again. */
+  changed: object({ type: literal('changed') }),
+})
+
+// ---------------------------------------------------------------------------------------------
 
 export type QueryToHost = Infer<typeof queryToHost>
 export type QueryToPanel = Infer<typeof queryToPanel>
@@ -337,6 +437,8 @@ export type ChangesToHost = Infer<typeof changesToHost>
 export type ChangesToPanel = Infer<typeof changesToPanel>
 export type TopicToHost = Infer<typeof topicToHost>
 export type TopicToPanel = Infer<typeof topicToPanel>
+export type DeadLettersToHost = Infer<typeof deadLettersToHost>
+export type DeadLettersToPanel = Infer<typeof deadLettersToPanel>
 
 /** Each panel's two directions, for code that handles every panel alike. */
 export const PROTOCOL = {
@@ -344,6 +446,7 @@ export const PROTOCOL = {
   history: { toHost: historyToHost, toPanel: historyToPanel },
   changes: { toHost: changesToHost, toPanel: changesToPanel },
   topic: { toHost: topicToHost, toPanel: topicToPanel },
+  'dead-letters': { toHost: deadLettersToHost, toPanel: deadLettersToPanel },
 } as const
 
 export interface Messages {
@@ -351,4 +454,5 @@ export interface Messages {
   history: { toHost: HistoryToHost; toPanel: HistoryToPanel }
   changes: { toHost: ChangesToHost; toPanel: ChangesToPanel }
   topic: { toHost: TopicToHost; toPanel: TopicToPanel }
+  'dead-letters': { toHost: DeadLettersToHost; toPanel: DeadLettersToPanel }
 }

@@ -19,8 +19,10 @@ import { cellText, formatBytes, formatCount, formatTime, isNumericType } from '.
 import { connectToHost } from '../shared/host'
 import { rowKeys } from '../shared/row-keys'
 import { topicToPanel, type JsonValue, type MessageSummary, type SchemaSource, type TopicToHost, type TopicToPanel } from '../shared/protocol'
-import { array, count, jsonValue, object, optional, record, string, type Infer } from '../shared/validate'
+import { array, boolean, count, jsonValue, object, optional, record, string, type Infer } from '../shared/validate'
 import { filterProblems, matches, type MessageFilters } from './filters'
+import { createProduceEditor, EMPTY_DRAFT, type Draft } from './produce-editor'
+import { compactJson } from './value-check'
 import { schemaTree } from './schema-tree'
 
 const FILTER_KEYS = ['key', 'partition', 'offsetFrom', 'offsetTo', 'timeFrom', 'timeTo', 'text'] as const
@@ -30,6 +32,8 @@ const savedState = object({
   filters: optional(object(Object.fromEntries(FILTER_KEYS.map((k) => [k, optional(string)])) as Record<(typeof FILTER_KEYS)[number], ReturnType<typeof optional<string>>>)),
   selected: optional(count),
   expanded: optional(array(string)),
+  /** The Produce editor's message while it is open. */
+  draft: optional(object({ key: string, headers: string, partition: string, value: string, tombstone: boolean })),
 })
 type SavedState = Infer<typeof savedState>
 type Topic = Extract<TopicToPanel, { type: 'topic' }>
@@ -43,7 +47,10 @@ let filters: MessageFilters = { ...(state.filters ?? {}) }
 const expanded = new Set(state.expanded ?? [])
 let topic: Topic | undefined
 let latestSelect = 0
+let latestProduce = 0
 let nextRequest = 1
+/** Where the last produced message landed: selected when the fresh sample shows it. */
+let landed: { partition: number; offset: string } | undefined
 
 const save = (patch: Partial<SavedState>) => {
   state = { ...state, ...patch }
@@ -53,6 +60,16 @@ const save = (patch: Partial<SavedState>) => {
 const title = h('h1', { id: 'title' }, 'Topic')
 const facts = h('div', { id: 'facts', class: 'badges', role: 'status', 'aria-live': 'polite' })
 const reload = h('vscode-button', { id: 'reload', secondary: true, title: 'Sample the topic again', 'aria-label': 'Sample the topic again' }, 'Reload')
+const produceButton = h('vscode-button', { id: 'produce-open', title: 'Write a test message to the topic (dev clusters only)', hidden: true }, 'Produce')
+const editor = createProduceEditor({
+  schema: () => topic?.schema ?? [],
+  format: () => topic?.format ?? 'json',
+  send(message) {
+    latestProduce = nextRequest++
+    host.post({ type: 'produce', requestId: latestProduce, message })
+  },
+  changed: (draft) => save({ draft }),
+})
 const error = h('div', { id: 'error', class: 'error', role: 'alert', hidden: true })
 const partitions = h('div', { id: 'partitions', class: 'scroll' })
 const schemaOrigin = h('p', { id: 'schema-source', class: 'muted' })
@@ -83,8 +100,9 @@ const list = h('table', { id: 'messages', class: 'data messages', 'aria-label': 
 const detail = h('section', { id: 'detail', class: 'detail', 'aria-label': 'The selected message', 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Select a message to see it decoded and flattened.'))
 
 app.append(
-  h('header', { class: 'toolbar' }, title, facts, h('span', { class: 'spacer' }), reload),
+  h('header', { class: 'toolbar' }, title, facts, h('span', { class: 'spacer' }), produceButton, reload),
   error,
+  editor.element,
   h('div', { class: 'overview' },
     h('vscode-collapsible', { title: 'Partitions', open: true, id: 'partitions-section' }, partitions),
     h('vscode-collapsible', { title: 'Schema', open: true, id: 'schema-section' }, schemaOrigin, schema)),
@@ -108,6 +126,8 @@ function schemaSourceText(source: SchemaSource | undefined, format: string): str
 function showTopic(message: Topic): void {
   topic = message
   showError(undefined)
+  // Opened at a message ("Show source"): selected like a produced message that landed.
+  if (message.select) landed = message.select
   save({ restore: message.restore })
   title.textContent = `Topic ${message.source}`
   const lag = message.lag !== undefined ? h('span', { class: 'lag', 'aria-label': `lag ${message.lag}` }, 'lag ', h('vscode-badge', { variant: 'counter' }, formatCount(message.lag))) : null
@@ -137,9 +157,39 @@ function showTopic(message: Topic): void {
   replaceChildren(schema, message.schema.length ? schemaTree(message.schema, { expanded, onToggle: () => save({ expanded: [...expanded] }) }) : h('p', { class: 'muted' }, 'No decodable values in the sample.'))
   replaceChildren(controls.partition, h('vscode-option', { value: 'all' }, 'All partitions'), message.partitions.map((p) => h('vscode-option', { value: String(p.partition) }, `Partition ${p.partition}`)))
   queueMicrotask(() => (controls.partition.value = filters.partition ?? 'all'))
+  produceButton.hidden = message.origin !== 'kafka'
+  editor.revalidate()
   renderList()
+  const arrived = landed && message.messages.find((m) => m.partition === landed!.partition && m.offset === landed!.offset)
+  if (arrived) {
+    landed = undefined
+    select(arrived.index, false)
+    listBody.querySelector<HTMLElement>(`tr[data-index="${arrived.index}"]`)?.scrollIntoView({ block: 'nearest' })
+    return
+  }
   const selected = state.selected
   if (selected !== undefined && message.messages.some((m) => m.index === selected)) select(selected, false)
+}
+
+/** An editable copy of a sampled message: its key, headers and value (as the JSON the decoder read, for registry formats). */
+function draftOf(message: Message): Draft {
+  const summary = topic?.messages.find((m) => m.index === message.index)
+  const headers = Object.entries(summary?.headers ?? {}).filter(([, v]) => v !== null).map(([k, v]) => `${k}=${v}`).join('\n')
+  const base = { ...EMPTY_DRAFT, key: summary?.key ?? '', headers }
+  if (message.decoded.type === 'tombstone') return { ...base, tombstone: true }
+  const registry = ['avro', 'protobuf', 'json-schema'].includes(topic?.format ?? '')
+  if ((registry || message.text === null) && message.decoded.type === 'row') return { ...base, value: JSON.stringify(message.decoded.value, null, 2) }
+  return { ...base, value: prettyIfExact(message.text ?? '') }
+}
+
+/** The value pretty-printed when that changes nothing but whitespace (JSON.parse would round 64-bit numbers). */
+function prettyIfExact(text: string): string {
+  try {
+    const parsed: unknown = JSON.parse(text)
+    return JSON.stringify(parsed) === compactJson(text) ? JSON.stringify(parsed, null, 2) : text
+  } catch {
+    return text
+  }
 }
 
 function headersText(headers: Record<string, string | null>): string {
@@ -232,8 +282,12 @@ function showMessage(message: Message): void {
       ? h('p', { id: 'decoded', class: 'muted' }, 'A tombstone (no value): deletes the key.')
       : h('div', { id: 'decoded', class: 'error' }, `${message.decoded.reason}${message.decoded.detail ? `: ${message.decoded.detail}` : ''}`)
   const flattened = flattenedView(message)
+  const again = topic?.origin === 'kafka'
+    ? h('vscode-button', { id: 'produce-again', secondary: true, title: 'Open the message editor with an editable copy of this message' }, 'Produce again')
+    : null
+  again?.addEventListener('click', () => editor.open(draftOf(message), `Produce again: a copy of partition ${summary?.partition ?? '?'}, offset ${summary?.offset ?? '?'}`))
   replaceChildren(detail,
-    h('h2', null, summary ? `Partition ${summary.partition}, offset ${summary.offset}` : `Message ${message.index}`),
+    h('div', { class: 'detail-head' }, h('h2', null, summary ? `Partition ${summary.partition}, offset ${summary.offset}` : `Message ${message.index}`), again),
     summary && Object.keys(summary.headers).length ? h('p', { class: 'muted headers-line' }, `Headers: ${headersText(summary.headers)}`) : null,
     h('vscode-collapsible', { title: 'Raw value', open: true, id: 'raw-section' }, raw),
     h('vscode-collapsible', { title: 'Decoded', open: true, id: 'decoded-section' }, decoded),
@@ -292,6 +346,7 @@ clearFilters.addEventListener('click', () => {
   save({ filters: {} })
   renderList()
 })
+produceButton.addEventListener('click', () => editor.open(state.draft ?? EMPTY_DRAFT))
 reload.addEventListener('click', () => {
   app.setAttribute('aria-busy', 'true')
   host.post({ type: 'reload' })
@@ -307,7 +362,14 @@ host.listen((message) => {
       // Only the latest selection's answer (the host sends it again when the flow changes).
       if (message.requestId !== latestSelect) return
       return showMessage(message)
+    case 'produceAccess':
+      return editor.setAccess(message)
+    case 'produced':
+      if (message.requestId !== latestProduce) return
+      landed = { partition: message.partition, offset: message.offset }
+      return editor.sent(message)
     case 'error':
+      if (message.requestId !== undefined && message.requestId === latestProduce && editor.sending) return editor.sent({ error: message.message })
       if (message.requestId !== undefined && message.requestId !== latestSelect) return
       showError(message.message)
       app.setAttribute('aria-busy', 'false')
@@ -315,4 +377,5 @@ host.listen((message) => {
   }
 })
 
+if (state.draft) editor.open(state.draft)
 host.post({ type: 'ready' })

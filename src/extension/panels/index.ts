@@ -6,6 +6,7 @@
 import * as vscode from 'vscode'
 import type { PanelKind } from '../../../webview/shared/protocol'
 import { openChangesPanel } from './changes-panel'
+import { openDeadLettersPanel } from './dead-letters-panel'
 import { openHistoryPanel } from './history-panel'
 import { errorText } from './message-router'
 import { panelArgs, type PanelArgs } from './panel-args'
@@ -16,7 +17,7 @@ import { VIEW_TYPES } from './webview-panel'
 
 export type { PanelDeps } from './panel-env'
 export type { PanelLog } from './message-router'
-export type { ChangesArgs, HistoryArgs, QueryArgs, TopicArgs } from './panel-args'
+export type { ChangesArgs, DeadLettersArgs, HistoryArgs, QueryArgs, TopicArgs } from './panel-args'
 export { VIEW_TYPES } from './webview-panel'
 
 export const PANEL_COMMANDS = {
@@ -24,10 +25,11 @@ export const PANEL_COMMANDS = {
   history: 'lakehouse.showHistory',
   changes: 'lakehouse.showChanges',
   topic: 'lakehouse.showTopic',
+  'dead-letters': 'lakehouse.showDeadLetters',
 } as const satisfies { [K in PanelKind]: string }
 
 type Opener<K extends PanelKind> = (env: PanelEnv, args: PanelArgs[K], existing?: vscode.WebviewPanel) => Promise<void>
-const OPENERS: { [K in PanelKind]: Opener<K> } = { query: openQueryPanel, history: openHistoryPanel, changes: openChangesPanel, topic: openTopicPanel }
+const OPENERS: { [K in PanelKind]: Opener<K> } = { query: openQueryPanel, history: openHistoryPanel, changes: openChangesPanel, topic: openTopicPanel, 'dead-letters': openDeadLettersPanel }
 
 export function registerPanels(context: vscode.ExtensionContext, deps: PanelDeps): void {
   const env: PanelEnv = {
@@ -58,6 +60,10 @@ export function registerPanels(context: vscode.ExtensionContext, deps: PanelDeps
       if (table !== undefined) await open('changes', table)
     }),
     vscode.commands.registerCommand(PANEL_COMMANDS.topic, (args?: unknown) => open('topic', args)),
+    vscode.commands.registerCommand(PANEL_COMMANDS['dead-letters'], async (args?: unknown) => {
+      const chosen = args ?? (await deps.pickPipelineFile?.('Show the dead letters of which pipeline?'))
+      if (chosen !== undefined) await open('dead-letters', chosen)
+    }),
   )
 
   for (const kind of Object.keys(VIEW_TYPES) as PanelKind[]) {

@@ -23,24 +23,30 @@ export const topicArgs = object({
   lake: folder,
 })
 
+/** The pipeline file whose sources' dead letters to show; `source`: show that source's first. */
+export const deadLettersArgs = object({ pipelineFile: text(4096), source: optional(text(1024)) })
+
 export type QueryArgs = Infer<typeof queryArgs>
 export type HistoryArgs = Infer<typeof historyArgs>
 export type ChangesArgs = Infer<typeof changesArgs>
 export type TopicArgs = Infer<typeof topicArgs>
+export type DeadLettersArgs = Infer<typeof deadLettersArgs>
 
 export interface PanelArgs {
   query: QueryArgs
   history: HistoryArgs
   changes: ChangesArgs
   topic: TopicArgs
+  'dead-letters': DeadLettersArgs
 }
 
-const VALIDATORS: { [K in PanelKind]: Validator<PanelArgs[K]> } = { query: queryArgs, history: historyArgs, changes: changesArgs, topic: topicArgs }
+const VALIDATORS: { [K in PanelKind]: Validator<PanelArgs[K]> } = { query: queryArgs, history: historyArgs, changes: changesArgs, topic: topicArgs, 'dead-letters': deadLettersArgs }
 const KEYS: { [K in PanelKind]: string[] } = {
   query: ['sql', 'run', 'lake'],
   history: ['table', 'lake'],
   changes: ['table', 'from', 'to', 'lake'],
   topic: ['source', 'pipelineFile', 'lake'],
+  'dead-letters': ['pipelineFile', 'source'],
 }
 
 /** The command's arguments for `kind`, or the reason they are not usable. */

@@ -20,6 +20,12 @@ export interface PanelDeps {
   onLakeWrite?(tablePaths: string[]): void
   /** The SASL and schema registry passwords of a cluster (SecretStorage), for the topic panel on a broker. */
   kafkaPasswords?(kafka: KafkaSettings): Promise<{ kafka?: string; registry?: string }>
+  /** The palette's way into the Dead Letters panel: pick one of the workspace's valid pipeline files. */
+  pickPipelineFile?(placeHolder: string): Promise<{ pipelineFile: string } | undefined>
+  /** A panel replayed or discarded dead letters: the Pipelines view and the status bar count again. */
+  onDeadLettersChanged?(): void
+  /** Letters changed (a run wrote some, a panel replayed some): open Dead Letters panels load again. */
+  deadLettersChanged?(listener: () => void): { dispose(): void }
 }
 
 export interface PanelEnv {

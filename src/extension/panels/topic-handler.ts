@@ -13,7 +13,7 @@ import { readCapture, type CapturedMessage } from '../../pipeline/file-source'
 import type { FlowPreview, PreviewTable } from '../../pipeline/flow-preview'
 import type { FlowSpec, KafkaSettings, SourceSpec } from '../../pipeline/pipeline-file'
 import type { LakeCatalog } from '../../engine'
-import type { JsonValue, MessageSummary, PartitionInfo, SchemaNode, SchemaSource, TopicToHost, TopicToPanel } from '../../../webview/shared/protocol'
+import type { JsonValue, MessageSummary, OutgoingMessage, PartitionInfo, SchemaNode, SchemaSource, TopicToHost, TopicToPanel } from '../../../webview/shared/protocol'
 import { topicToHost } from '../../../webview/shared/protocol'
 import { errorText, routeMessages, type PanelHandler, type PanelLog } from './message-router'
 import type { BrokerPartition } from './topic-broker'
@@ -37,6 +37,8 @@ export interface KafkaTopicSource extends SourceCommon {
   groupId?: string
   /** The SASL password, when the cluster wants one. */
   password?: string
+  /** The pipeline file that names the cluster: Produce's refusal says to mark the cluster dev there. */
+  pipelineFile?: string
 }
 
 export type TopicSource = FileTopicSource | KafkaTopicSource
@@ -66,6 +68,8 @@ export interface TopicHandlerDeps {
 export interface TopicHandler extends PanelHandler {
   /** The flow changed (the user edited the pipeline file): the selected message's preview is redone. */
   setFlow(flow: TopicFlow | undefined): Promise<void>
+  /** The pipeline file's cluster settings changed (saved): Produce is allowed or refused anew. */
+  setCluster(kafka: KafkaSettings): Promise<void>
 }
 
 /** Messages read from the capture at most. */
@@ -82,7 +86,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
 const lenientUtf8 = new TextDecoder('utf-8')
 
 export function createTopicHandler(deps: TopicHandlerDeps, init: TopicPanelInit, post: (message: TopicToPanel) => void): TopicHandler {
-  const { source } = init
+  let { source } = init
   let flow = init.flow
   let sample: SampledMessage[] = []
   let selected: { requestId: number; index: number } | undefined
@@ -123,6 +127,23 @@ export function createTopicHandler(deps: TopicHandlerDeps, init: TopicPanelInit,
       truncated,
       restore: init.restore ?? {},
     })
+    await sendProduceAccess()
+  }
+
+  /** Produce is offered for topics on a broker; the host checks the cluster again at each send. */
+  async function sendProduceAccess(): Promise<void> {
+    if (!isKafka(source)) return
+    const { produceAccess } = await import('./topic-produce')
+    post({ type: 'produceAccess', ...produceAccess(source) })
+  }
+
+  async function produce(requestId: number, message: OutgoingMessage): Promise<void> {
+    if (!isKafka(source)) throw new Error('this topic comes from a capture file: there is no broker to produce to')
+    const { produceFromPanel } = await import('./topic-produce')
+    const landed = await produceFromPanel(source, message)
+    deps.log.info(`topic panel: produced to ${source.topic} partition ${landed.partition} offset ${landed.offset}`)
+    post({ type: 'produced', requestId, ...landed })
+    await sendTopic()
   }
 
   async function sendMessage(requestId: number, index: number): Promise<void> {
@@ -148,6 +169,7 @@ export function createTopicHandler(deps: TopicHandlerDeps, init: TopicPanelInit,
     ready: sendTopic,
     reload: sendTopic,
     select: ({ requestId, index }) => sendMessage(requestId, index),
+    produce: ({ requestId, message }) => produce(requestId, message),
   }, post, deps.log)
 
   return {
@@ -155,6 +177,11 @@ export function createTopicHandler(deps: TopicHandlerDeps, init: TopicPanelInit,
     async setFlow(next) {
       flow = next
       if (selected) await sendMessage(selected.requestId, selected.index).catch((error) => deps.log.error(`topic panel: ${errorText(error)}`))
+    },
+    async setCluster(kafka) {
+      if (!isKafka(source)) return
+      source = { ...source, kafka }
+      await sendProduceAccess()
     },
     dispose: async () => {
       sample = []

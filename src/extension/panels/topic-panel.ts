@@ -34,9 +34,22 @@ export async function openTopicPanel(env: PanelEnv, args: TopicArgs, existing?: 
       const text = event.document.getText()
       pending = setTimeout(() => void handler.then((h) => h.setFlow(flowForSource(text, source))).catch(() => undefined), 300)
     })
+    // Marking the cluster dev (or not) takes effect when the file is saved: the jobs read it from disk too.
+    const saved = source.topic === undefined ? undefined : vscode.workspace.onDidSaveTextDocument(async (document) => {
+      if (path.resolve(document.uri.fsPath) !== target) return
+      const { loadPipeline } = await import('../../pipeline/pipeline-file')
+      let kafka
+      try {
+        kafka = loadPipeline(target).kafka
+      } catch {
+        return // A file the jobs refuse keeps the panel's cluster as it was; its problems show as diagnostics.
+      }
+      if (kafka) await handler.then((h) => h.setCluster(kafka)).catch(() => undefined)
+    })
     panel.onDidDispose(() => {
       clearTimeout(pending)
       watcher.dispose()
+      saved?.dispose()
     })
   }
   await handler.catch(() => undefined)
@@ -57,6 +70,7 @@ async function kafkaSource(env: PanelEnv, pipelineFile: string, topic: string, f
     ...(name ? { name } : {}),
     ...(reader ? { groupId: sourceGroupId(pipeline.kafka, reader.name) } : {}),
     ...(passwords.kafka ? { password: passwords.kafka } : {}),
+    pipelineFile: vscode.workspace.asRelativePath(pipelineFile),
     schemaRegistry: schemaRegistryOptions(pipeline.kafka, { password: passwords.registry }),
   }
 }

@@ -13,6 +13,7 @@ export const VIEW_TYPES: { [K in PanelKind]: string } = {
   history: 'lakehouse.historyPanel',
   changes: 'lakehouse.changesPanel',
   topic: 'lakehouse.topicPanel',
+  'dead-letters': 'lakehouse.deadLettersPanel',
 }
 
 function webviewRoot(context: vscode.ExtensionContext): vscode.Uri {
