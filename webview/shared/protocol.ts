@@ -272,14 +272,32 @@ const schemaSource = object({
 })
 export type SchemaSource = Infer<typeof schemaSource>
 
+/** A message to send (Produce, Produce again): the value is JSON text as typed, null for a tombstone; no partition: by key. */
+const outgoingMessage = object({
+  key: nullable(text(1_000_000)),
+  headers: record(text(100_000)),
+  value: nullable(text(5_000_000)),
+  partition: optional(count),
+})
+export type OutgoingMessage = Infer<typeof outgoingMessage>
+
 export const topicToHost = union({
   ready,
   reload: object({ type: literal('reload') }),
   select: object({ type: literal('select'), requestId, index: count }),
+  /** Send a message to the topic (a dev cluster only): answered by `produced` and a fresh `topic`, or an error with the requestId. */
+  produce: object({ type: literal('produce'), requestId, message: outgoingMessage }),
 })
 
 export const topicToPanel = union({
   error: errorMessage,
+  /**
+   * Whether Produce may write to the topic's cluster (a topic from a broker only): `refusal` says
+   * why not and what to change. `registry` names the format whose schema encodes the value.
+   */
+  produceAccess: object({ type: literal('produceAccess'), allowed: boolean, refusal: optional(text(4096)), registry: optional(name) }),
+  /** Where a produced message landed. */
+  produced: object({ type: literal('produced'), requestId, partition: count, offset: text(32) }),
   topic: object({
     type: literal('topic'),
     source: string,
