@@ -8,6 +8,7 @@ import { addTopicAsSource, inferTopicSchema, previewSource, previewTopic } from 
 import { optimizeTable, queryTable, queryVersion, showChanges, showHistory, vacuumTable } from './lake-commands'
 import { goToJobDefinition, newPipeline, openJobTable, openPipelineFile, startAll, startJob, startPipeline, stopAll, stopJob, stopPipeline } from './pipeline-commands'
 import { runQueryCommand } from './query-commands'
+import { createTopicCommand, deleteTopicCommand } from './topic-admin-commands'
 import { setKafkaPassword, setSchemaRegistryCredentials } from './secret-commands'
 
 export interface Refreshers {
@@ -29,6 +30,8 @@ const COMMANDS: Record<string, [string, Handler]> = {
   'lakehouse.inferTopicSchema': ['Infer schema', inferTopicSchema],
   'lakehouse.addTopicAsSource': ['Add source', addTopicAsSource],
   'lakehouse.previewSource': ['Preview source', previewSource],
+  'lakehouse.createTopic': ['Create topic', createTopicCommand],
+  'lakehouse.deleteTopic': ['Delete topic', deleteTopicCommand],
   'lakehouse.startJob': ['Start job', startJob],
   'lakehouse.stopJob': ['Stop job', stopJob],
   'lakehouse.startPipeline': ['Start pipeline', startPipeline],

@@ -80,12 +80,14 @@ export class KafkaTreeProvider implements vscode.TreeDataProvider<KafkaNode>, vs
         const item = new vscode.TreeItem(kafka.brokers.join(', '), C.Collapsed)
         item.id = `cluster:${node.cluster.key}`
         item.iconPath = new vscode.ThemeIcon('server-environment')
+        const facts = kafka.dev ? ['dev'] : []
         if (kafka.sasl) {
           const stored = this.passwordSet.get(node.cluster.key)
-          item.description = `SASL ${kafka.sasl.username} · ${stored ? 'password set' : 'no password stored'}`
+          facts.push(`SASL ${kafka.sasl.username} · ${stored ? 'password set' : 'no password stored'}`)
         }
+        if (facts.length) item.description = facts.join(' · ')
         item.contextValue = kafka.sasl ? 'lakehouse.cluster.sasl' : 'lakehouse.cluster'
-        item.tooltip = `Kafka cluster of ${vscode.workspace.asRelativePath(node.cluster.pipelineUri)}`
+        item.tooltip = `Kafka cluster of ${vscode.workspace.asRelativePath(node.cluster.pipelineUri)}${kafka.dev ? ' (a dev cluster: Produce, Create Topic… and Delete Topic may write to it)' : ''}`
         return item
       }
       case 'topic': {
