@@ -336,6 +336,34 @@ test('timestamps read as in every panel, in the grid, its copies and the exports
   }
 })
 
+test('the query box is highlighted as typed: keywords, strings, numbers, comments; its text never becomes markup', async () => {
+  const { page } = panel
+  const box = page.locator('#sql')
+  await box.evaluate((el) => ((el as HTMLTextAreaElement).value = ''))
+  await box.focus()
+  await page.keyboard.type("SELECT '<img src=x onerror=\"window.__xss=9\">' AS note, 42 -- why\nFROM raw.events")
+  const runs = () => page.locator('.sql-highlight span').evaluateAll((spans) => spans.map((s) => [s.className, s.textContent]))
+  assert.deepEqual(await runs(), [
+    ['sql-keyword', 'SELECT'], ['sql-string', `'<img src=x onerror="window.__xss=9">'`], ['sql-keyword', 'AS'], ['sql-number', '42'], ['sql-comment', '-- why'], ['sql-keyword', 'FROM'],
+  ])
+  // The copy behind the box holds exactly the box's text, laid out the same (same size, same first line).
+  const copy = await page.evaluate(() => {
+    const textarea = document.getElementById('sql') as HTMLTextAreaElement
+    const highlight = document.querySelector('.sql-highlight') as HTMLElement
+    const [a, b] = [textarea.getBoundingClientRect(), highlight.getBoundingClientRect()]
+    return { text: highlight.textContent, value: textarea.value, same: [a.left, a.top, a.width, a.height].join() === [b.left, b.top, b.width, b.height].join(), hidden: highlight.getAttribute('aria-hidden') }
+  })
+  await page.screenshot({ path: screenshotPath('query-highlight'), clip: (await page.locator('.sql-editor').boundingBox())! })
+  assert.equal(copy.text, copy.value)
+  assert.ok(copy.same, 'the highlighted copy lies exactly under the box')
+  assert.equal(copy.hidden, 'true', 'screen readers read the box, not the copy')
+  assert.equal(await page.locator('img').count(), 0)
+  assert.equal(await page.evaluate(() => (window as { __xss?: unknown }).__xss), undefined)
+  // Text set by code (a command, the saved state) is highlighted too.
+  await box.evaluate((el) => ((el as HTMLTextAreaElement).value = 'DELETE FROM raw.events'))
+  assert.deepEqual(await runs(), [['sql-keyword', 'DELETE'], ['sql-keyword', 'FROM']])
+})
+
 test('untrusted cell text is shown as text and runs nothing', async () => {
   const { page } = panel
   await page.locator('#sql').evaluate((el) => ((el as HTMLElement & { value: string }).value = 'SELECT id, note FROM raw.events WHERE id < 2 ORDER BY id'))

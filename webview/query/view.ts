@@ -2,15 +2,14 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js'
 import '@vscode-elements/elements/dist/vscode-option/index.js'
 import '@vscode-elements/elements/dist/vscode-single-select/index.js'
-import '@vscode-elements/elements/dist/vscode-textarea/index.js'
 import { h } from '../shared/dom'
+import { buildSqlEditor, type SqlEditor } from './sql-editor'
 
 export type Button = HTMLElement & { disabled: boolean }
 export type Select = HTMLElement & { value: string }
-export type TextArea = HTMLElement & { value: string }
-
 export interface QueryView {
-  sql: TextArea
+  /** The SQL box, highlighted (sql-editor.ts). */
+  sql: SqlEditor
   run: Button
   cancel: Button
   status: HTMLElement
@@ -40,8 +39,9 @@ const select = (id: string, label: string, options: [string, string][] = []): Se
   h('vscode-single-select', { id, 'aria-label': label }, options.map(([value, text]) => h('vscode-option', { value }, text))) as Select
 
 export function buildQueryView(app: HTMLElement): QueryView {
+  const editor = buildSqlEditor({ id: 'sql', rows: 6, label: 'SQL query (Ctrl+Enter runs it)', placeholder: 'SELECT * FROM raw.orders' })
   const view: QueryView = {
-    sql: h('vscode-textarea', { id: 'sql', monospace: true, rows: 6, resize: 'vertical', 'aria-label': 'SQL query (Ctrl+Enter runs it)', placeholder: 'SELECT * FROM raw.orders' }) as TextArea,
+    sql: editor.textarea,
     run: button('run', 'Run', 'Run the query (Ctrl+Enter)', false),
     cancel: button('cancel', 'Cancel', 'Cancel the running query'),
     status: h('span', { id: 'status', class: 'status', role: 'status', 'aria-live': 'polite' }),
@@ -69,7 +69,7 @@ export function buildQueryView(app: HTMLElement): QueryView {
   )
   app.append(
     h('section', { class: 'editor' },
-      view.sql,
+      editor.root,
       h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Query' },
         view.run, view.cancel, view.status, view.writes, h('span', { class: 'spacer' }), view.lake,
         view.copyCell, view.copyRows, view.chartToggle, view.format, view.exportButton)),
