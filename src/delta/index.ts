@@ -8,11 +8,16 @@ export { checkConflicts, emptyReadSet, type ReadSet } from './conflicts'
 export type { Engine, FileInfo, ParquetActionReader, ParquetActionWriter, Storage } from './engine'
 export { DeltaError, isDeltaError, type DeltaErrorCode } from './errors'
 export { deletionVectorFile, inlineDeletionVector, serializeRoaringBitmapArray } from './deletion-vector-encoding'
-export { checkReadable, checkWritable, DEFAULT_TABLE_PROPERTIES, isChangeDataFeedEnabled, SUPPORTED_READER_FEATURES, SUPPORTED_WRITER_FEATURES } from './features'
+export {
+  checkConstraints, checkReadable, checkWritable, DEFAULT_TABLE_PROPERTIES, generatedColumns, isChangeDataFeedEnabled, isDeletionVectorsEnabled,
+  protocolWithDeletionVectors, readerFeatures, SUPPORTED_READER_FEATURES, SUPPORTED_WRITER_FEATURES, writerFeatures,
+} from './features'
 export { readHistory, type HistoryEntry } from './history'
 export { txnHistory, type TxnCommit } from './txn-history'
 export { cleanUpExpiredLogs } from './log-cleanup'
-export { planScan, type ScanFile, type ScanPlan } from './scan'
+export { commitFileName } from './log-files'
+export { fileKey } from './log-replay'
+export { logicalPartitionValues, planScan, type ScanFile, type ScanPlan } from './scan'
 export * from './schema'
 export { loadSnapshot, versionAtTimestamp, type ActiveFile, type Snapshot, type SnapshotOptions } from './snapshot'
 export { parseStats, type ParsedStats } from './stats'
