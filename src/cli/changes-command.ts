@@ -1,5 +1,5 @@
 /** `lakehouse changes`: the change data feed of a version range, as table_changes(…) answers it. */
-import { quoteString } from '../delta/schema'
+import { quoteString } from '../delta'
 import { parseTimestamp, runQuery } from '../query'
 import { FORMAT_OPTION, LAKE_OPTION, outputFormat, parseCommand, tableArgument, UsageError, withLake, type Out } from './args'
 import { formatOutput } from './format'

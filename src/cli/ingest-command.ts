@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path'
 import { applyHintsToStruct, createDecoder, inferSchema, mergeInferred, normaliseHints, type Decoded } from '../decode'
-import type { StructType } from '../delta/schema'
+import type { StructType } from '../delta'
 import { sampleTopicMessages, schemaRegistryOptions, sourceGroupId, type SampledMessage, type SampledPartition } from '../kafka'
 import { readCapture } from '../pipeline/file-source'
 import { ingestFile, type IngestReport } from '../pipeline/ingest-file'

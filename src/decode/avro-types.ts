@@ -14,7 +14,7 @@
  * A recursive record has no Delta type and is refused.
  */
 import avro from 'avsc'
-import type { DataType, StructField } from '../delta/schema'
+import type { DataType, StructField } from '../delta'
 import { DecodeError, ValueError } from './errors'
 import { mergeTypes } from './merge'
 import { VOID } from './types'

@@ -5,7 +5,7 @@
  * envelope record (op, before/after, source) gets the JSON envelope's column order and op check
  * (schemaColumns), so a table fed by either converter looks the same.
  */
-import { isStruct, type StructType } from '../delta/schema'
+import { isStruct, type StructType } from '../delta'
 import { avroToDelta, avroValue, compileAvroSchema } from './avro-types'
 import { readConfluentHeader, HEADER_BYTES } from './confluent-framing'
 import { rowFromColumns, schemaColumns } from './debezium-envelope'

@@ -6,7 +6,7 @@
  * binary. A string column takes any value (numbers, booleans and nested values become their JSON
  * text). A row field the schema lacks fits only when it is null or empty: it carries nothing.
  */
-import { isArray, isMap, isStruct, type DataType, type StructType } from '../delta/schema'
+import { isArray, isMap, isStruct, type DataType, type StructType } from '../delta'
 import { decimalFromNumberText, isIsoDate, parseZonedTimestamp } from './values'
 
 export function conformsTo(row: Record<string, unknown>, schema: StructType): { ok: true } | { ok: false; reason: string } {

@@ -18,7 +18,7 @@
  * not: NOT NULL is the source's constraint, and a raw table enforcing it would dead-letter rows
  * the day the source relaxes it (or, as in the docs, a producer leaves a field out).
  */
-import type { DataType, StructField, StructType } from '../delta/schema'
+import type { DataType, StructField, StructType } from '../delta'
 import { ValueError } from './errors'
 import { isJsonObject, JsonNumber } from './json-text'
 import {

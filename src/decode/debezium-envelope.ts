@@ -12,7 +12,7 @@
  * schema; `schemaColumns` gives an envelope under those converters the same column order and op
  * check, so a table fed by any converter looks the same.
  */
-import type { DataType, StructType } from '../delta/schema'
+import type { DataType, StructType } from '../delta'
 import { connectStructValue, connectToDelta, connectStruct, connectValue, isConnectSchema, type ConnectSchema } from './connect-schema'
 import { ValueError } from './errors'
 import { typeJsonValue } from './infer'

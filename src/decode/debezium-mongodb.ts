@@ -12,7 +12,7 @@
  * - patch / filter (the 1.x oplog form, present only then): JSON text, for the same reason.
  * ExtractNewDocumentState's flat documents decode like ExtractNewRecordState rows.
  */
-import type { StructType } from '../delta/schema'
+import type { StructType } from '../delta'
 import { classifyEnvelope, envelopeColumns, flatColumns, rowFromColumns, type Column, type ImageTyper } from './debezium-envelope'
 import { ValueError } from './errors'
 import { jsonValueDecoder } from './json-value-decoder'

@@ -13,7 +13,7 @@
  *   $undefined → null
  * Everything else is plain JSON and typed as such (infer.ts).
  */
-import type { StructType } from '../delta/schema'
+import type { StructType } from '../delta'
 import { ValueError } from './errors'
 import { typeJsonValue, type SpecialObject } from './infer'
 import { isJsonObject, JsonNumber, parseJsonText } from './json-text'

@@ -12,7 +12,7 @@
  * then only shows in the sample's schema. Hints name only columns the data has: a hinted path
  * that never appears adds nothing.
  */
-import { isArray, isMap, isStruct, type DataType, type StructField, type StructType } from '../delta/schema'
+import { isArray, isMap, isStruct, type DataType, type StructField, type StructType } from '../delta'
 
 export type SchemaHints = Readonly<Record<string, string>>
 

@@ -6,7 +6,7 @@
  * 'YYYY-MM-DD' text often turns out to hold 'N/A' or '0000-00-00' later, and a date column would
  * then refuse those rows. Null is 'void' until a typed value is seen (merge.ts).
  */
-import type { DataType, StructField, StructType } from '../delta/schema'
+import type { DataType, StructField, StructType } from '../delta'
 import { ValueError } from './errors'
 import { JsonNumber } from './json-text'
 import { mergeTypes, withoutVoid } from './merge'

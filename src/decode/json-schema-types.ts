@@ -21,7 +21,7 @@
  * A value whose kind contradicts its schema (a string where the schema says integer) is a dead
  * letter naming the path; a string column takes any scalar as its text.
  */
-import type { DataType, StructField, StructType } from '../delta/schema'
+import type { DataType, StructField, StructType } from '../delta'
 import { connectToDelta, connectValue, type ConnectSchema } from './connect-schema'
 import { ValueError } from './errors'
 import { isJsonObject, JsonNumber } from './json-text'

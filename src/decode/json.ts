@@ -9,7 +9,7 @@
  * A message in the compact form of one of the last few shapes is not even decoded or parsed
  * (shape-text.ts, text-row.ts).
  */
-import type { StructType } from '../delta/schema'
+import type { StructType } from '../delta'
 import { jsonValueDecoder } from './json-value-decoder'
 import { inferRow, type InferOptions } from './infer'
 import { describeTop, isJsonObject } from './json-text'

@@ -9,7 +9,7 @@
  *    missing on one side is nullable), arrays and maps by their element types;
  *  - every other conflict is 'string': any JSON value fits a string column as its JSON text.
  */
-import { isArray, isMap, isStruct, type DataType, type StructField, type StructType } from '../delta/schema'
+import { isArray, isMap, isStruct, type DataType, type StructField, type StructType } from '../delta'
 import { VOID } from './types'
 
 const INTEGRAL_RANK: Record<string, number> = { byte: 1, short: 2, integer: 3, long: 4 }

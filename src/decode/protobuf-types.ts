@@ -22,7 +22,7 @@
  *    one of them set.
  */
 import protobuf from 'protobufjs'
-import type { DataType, StructField, StructType } from '../delta/schema'
+import type { DataType, StructField, StructType } from '../delta'
 import { ValueError } from './errors'
 import { base64, dateFromDays, decimalText, doubleValue, longValue, setField, timeFromMicros, timestampFromMicros, twosComplement } from './values'
 

@@ -6,7 +6,7 @@
  * and Avro ones (schemaColumns).
  */
 import protobuf from 'protobufjs'
-import type { StructType } from '../delta/schema'
+import type { StructType } from '../delta'
 import { readConfluentHeader, readMessageIndexes, HEADER_BYTES } from './confluent-framing'
 import { rowFromColumns, schemaColumns } from './debezium-envelope'
 import { guarded, ValueError } from './errors'

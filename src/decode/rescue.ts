@@ -15,7 +15,7 @@
  * value). Inside an array or map that does not take nulls (a table created before raw columns
  * always took them), a value that does not fit rescues the whole array or map.
  */
-import { isArray, isMap, isStruct, type DataType, type StructType } from '../delta/schema'
+import { isArray, isMap, isStruct, type DataType, type StructType } from '../delta'
 import { isEmptyValue, primitiveFits } from './conforms'
 import { decimalFromNumberText } from './values'
 

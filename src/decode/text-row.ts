@@ -9,7 +9,7 @@
  * JSON.parse of the text gives the row: a shaped row's text is JSON.stringify of it (the value's
  * own compact text, or its serialisation), and its numbers and strings survive JSON text exactly.
  */
-import type { StructType } from '../delta/schema'
+import type { StructType } from '../delta'
 
 const utf8 = new TextDecoder()
 

@@ -3,7 +3,7 @@
  * back. A decoder never throws for a bad message (that is a dead letter, `kind: 'error'`); it
  * throws only when retrying later could succeed (the schema registry is unreachable).
  */
-import type { DataType, StructType } from '../delta/schema'
+import type { DataType, StructType } from '../delta'
 
 export type Format = 'json' | 'debezium' | 'debezium-mongodb' | 'avro' | 'protobuf' | 'json-schema'
 

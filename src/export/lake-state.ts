@@ -5,7 +5,7 @@
  * table's schema; per flow, the first source version not yet refined (`txn` appId
  * `lakehouse/flow/<name>` in every table the flow writes; the one furthest behind decides).
  */
-import type { StructType } from '../delta/schema'
+import type { StructType } from '../delta'
 import { snapshotOrNothing, type LakeEngine } from '../engine'
 import { OffsetLedger } from '../pipeline/offset-ledger'
 import type { FlowSpec, Pipeline, SourceSpec } from '../pipeline/pipeline-file'

@@ -2,7 +2,7 @@
  * A Delta schema as PySpark code: `T.StructType([T.StructField("name", T.StringType(), True), …])`,
  * with `T` being `pyspark.sql.types`. Delta's type names are Spark's, so the mapping is exact.
  */
-import { isArray, isMap, isStruct, type DataType, type StructType } from '../delta/schema'
+import { isArray, isMap, isStruct, type DataType, type StructType } from '../delta'
 import { pyString } from './python-text'
 import { ExportError } from './errors'
 

@@ -19,7 +19,7 @@
 // The default export: node's ESM loader sees no named exports in the package's CommonJS main.
 import jsonPatch, { type Operation } from 'fast-json-patch'
 import { createDecoder, type Decoded, type DecoderOptions } from '../decode'
-import { quoteString } from '../delta/schema'
+import { quoteString } from '../delta'
 import { dropScan, snapshotOrNothing, type LakeEngine } from '../engine'
 import type { LakeCatalog } from '../engine'
 import { DEAD_LETTER_STATES_TABLE, letterId, letterOf, LETTERS_WITH_STATE, queryLetterTables, recordStates, type DeadLetter, type StateChange } from './dead-letter-state'

@@ -6,7 +6,7 @@
  * record of every decision. A letter without a row is open.
  */
 import { promises as fs } from 'node:fs'
-import { duckdbType, quoteString, type StructType } from '../delta/schema'
+import { duckdbType, quoteString, type StructType } from '../delta'
 import { appendQuery, dropScan, NdjsonLines, snapshotOrNothing, stagingFile, type LakeEngine } from '../engine'
 import type { JsonRow } from '../engine'
 import type { LakeCatalog } from '../engine'

@@ -6,7 +6,7 @@
  * created with it on); when those versions are vacuumed away it is unknown.
  */
 import { dropScan, snapshotOrNothing, type LakeEngine } from '../engine'
-import { quoteString } from '../delta/schema'
+import { quoteString } from '../delta'
 import type { LakeCatalog } from '../engine'
 import { selectLetters } from './dead-letter-replay'
 import type { DeadLetter } from './dead-letter-state'

@@ -18,8 +18,7 @@
  *   after it resumes from the same place. A raw table's `txn` at -1 is such a record for a
  *   partition whose log now starts at 0.
  */
-import type { Txn } from '../delta/actions'
-import type { Snapshot } from '../delta/snapshot'
+import type { Txn, Snapshot } from '../delta'
 import { setTransactions, snapshotOrNothing, type LakeEngine } from '../engine'
 import type { LakeCatalog } from '../engine'
 import type { SourceSpec } from './pipeline-file'

@@ -6,10 +6,7 @@
  * message already recorded in its table is skipped. The rows' layout is raw-zone.ts.
  */
 import { promises as fs } from 'node:fs'
-import type { Txn } from '../delta/actions'
-import { DeltaError } from '../delta/errors'
-import { duckdbType, quoteString, type StructType } from '../delta/schema'
-import type { Snapshot } from '../delta/snapshot'
+import { DeltaError, duckdbType, quoteString, type Txn, type StructType, type Snapshot } from '../delta'
 import { fitRow, normaliseHints, RESCUED_DATA_COLUMN, TextRow } from '../decode'
 import { appendQuery, NdjsonLines, objectSizeLimit, snapshotOrNothing, stagingFile, type LakeEngine } from '../engine'
 import type { LakeCatalog } from '../engine'

@@ -16,7 +16,7 @@
  *    the job writes itself (the Kafka coordinates, `_rescued_data`) add no column: their values
  *    are rescued.
  */
-import { isArray, isMap, isStruct, type DataType, type StructField, type StructType } from '../delta/schema'
+import { isArray, isMap, isStruct, type DataType, type StructField, type StructType } from '../delta'
 import { applyHints, childPath, mergeTypes } from '../decode'
 import { columnNameProblem } from '../engine'
 

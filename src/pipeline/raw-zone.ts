@@ -5,7 +5,7 @@
  * `raw._dead_letters` with the reason. Rows are written as NDJSON lines; a row's coordinates are
  * spliced in as text, since they cost more than the row itself when serialised as objects.
  */
-import type { StructField, StructType } from '../delta/schema'
+import type { StructField, StructType } from '../delta'
 import { RESCUED_DATA_COLUMN } from '../decode'
 import type { IngestMessage } from './ingest-message'
 

@@ -5,7 +5,7 @@
  * so later rows of that shape skip even the type check. The decision depends only on the shape
  * and the schema, so it is kept across batches and jobs, keyed by the schema's JSON text.
  */
-import { sameType, type StructType } from '../delta/schema'
+import { sameType, type StructType } from '../delta'
 
 /** Per table schema, the shapes already decided to fit it as they are, each with the row schema it was decided for. */
 const decidedShapes = new Map<string, Map<string, StructType>>()

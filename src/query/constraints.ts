@@ -6,7 +6,7 @@
  * cannot satisfy them never changes a result, even on the outer side of a join.
  */
 import type { ColumnConstraint } from '../engine/file-skipping'
-import { quoteString } from '../delta/schema'
+import { quoteString } from '../delta'
 
 type Node = Record<string, unknown>
 

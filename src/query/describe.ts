@@ -2,10 +2,7 @@
  * DESCRIBE HISTORY and DESCRIBE DETAIL, as Spark and Databricks answer them, put into DuckDB
  * temporary tables so they can be queried, paged and exported like any result.
  */
-import { readHistory } from '../delta/history'
-import { quoteString } from '../delta/schema'
-import type { Snapshot } from '../delta/snapshot'
-import { readerFeatures, writerFeatures } from '../delta/features'
+import { readHistory, quoteString, readerFeatures, writerFeatures, type Snapshot } from '../delta'
 import type { LakeEngine } from '../engine'
 
 let describeCounter = 0

@@ -7,10 +7,7 @@
  * are left out of that view. DESCRIBE HISTORY / DETAIL become result tables.
  */
 import * as path from 'node:path'
-import { DeltaError } from '../delta/errors'
-import { planScan } from '../delta/scan'
-import { quoteString } from '../delta/schema'
-import type { Snapshot } from '../delta/snapshot'
+import { DeltaError, planScan, quoteString, type Snapshot } from '../delta'
 import { dropScan, filesMatching, registerScan, type DuckDb, type LakeEngine } from '../engine'
 import type { LakeCatalog } from '../engine'
 import { tableOccurrences, type TableOccurrence } from './constraints'

@@ -3,7 +3,7 @@
  * the searched text, case-insensitively, as positions in the order the grid shows. Runs in
  * DuckDB over the whole result table, so it finds rows the panel has never loaded.
  */
-import { quoteIdentifier, quoteString } from '../delta/schema'
+import { quoteIdentifier, quoteString } from '../delta'
 import type { DuckDb } from '../engine'
 import type { ResultColumn } from './query-results'
 

@@ -3,8 +3,7 @@
  * point into the user's text (not into the `CREATE TEMP TABLE … AS` put in front of it).
  */
 import type { DuckDb } from '../engine'
-import { quoteIdentifier } from '../delta/schema'
-import { DeltaError } from '../delta/errors'
+import { quoteIdentifier, DeltaError } from '../delta'
 
 type Connection = DuckDb['connection']
 type MaterializedResult = Awaited<ReturnType<Connection['run']>>

@@ -3,7 +3,7 @@
  * text): every statement is parsed first (so a Spark syntax error runs nothing), then they run in
  * order, stopping at the first error, which says where it is (line:column) and which statement.
  */
-import { DeltaError, isDeltaError } from '../delta/errors'
+import { DeltaError, isDeltaError } from '../delta'
 import type { LakeEngine } from '../engine'
 import type { LakeCatalog } from '../engine'
 import type { Statement } from './statements/ast'

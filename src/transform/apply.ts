@@ -4,7 +4,7 @@
  * between) and each step can be previewed on its own. `explode` with `into` splits off a child
  * relation: the parent's key, the element's index and the element (its fields, when a struct).
  */
-import { deltaTypeFromDuckdb, isArray, isStruct, quoteIdentifier, quoteString } from '../delta/schema'
+import { deltaTypeFromDuckdb, isArray, isStruct, quoteIdentifier, quoteString } from '../delta'
 import type { DuckDb } from '../engine'
 import { flatten } from './flatten'
 import { cast, rename, select } from './columns'

@@ -1,6 +1,5 @@
 /** select, rename and cast: column-level transforms that keep the rows as they are. */
-import { DeltaError } from '../delta/errors'
-import { duckdbType, quoteIdentifier, type DataType } from '../delta/schema'
+import { DeltaError, duckdbType, quoteIdentifier, type DataType } from '../delta'
 import { columnList, findColumn } from './naming'
 import { CastTypeError, TransformError, type CastTransform, type Column, type Relation, type RenameTransform, type SelectTransform } from './types'
 

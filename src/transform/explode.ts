@@ -4,7 +4,7 @@
  * new column (`index`, by default `<column>_index`). Rows with a null or empty array are dropped,
  * or kept with `outer` (element and index null).
  */
-import { isArray, quoteIdentifier } from '../delta/schema'
+import { isArray, quoteIdentifier } from '../delta'
 import { columnList, findColumn, UniqueNames } from './naming'
 import { TransformError, type Column, type ExplodeTransform, type Relation } from './types'
 

@@ -4,7 +4,7 @@
  * arrays). Columns that are not flattened keep their names; a flattened name that collides with
  * one gets a numeric suffix.
  */
-import { isStruct, quoteIdentifier, quoteString, type DataType } from '../delta/schema'
+import { isStruct, quoteIdentifier, quoteString, type DataType } from '../delta'
 import { findColumn, UniqueNames } from './naming'
 import { TransformError, type Column, type FlattenTransform, type Relation } from './types'
 

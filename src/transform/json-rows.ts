@@ -2,7 +2,7 @@
  * JSON-safe rows (as the decoders produce them) into DuckDB with their Delta types, through
  * json_transform: missing fields read as null, ISO timestamps and decimal strings convert exactly.
  */
-import { duckdbType, type DataType, type StructType } from '../delta/schema'
+import { duckdbType, type DataType, type StructType } from '../delta'
 
 /** json_transform's structure argument for a Delta type. */
 export function jsonStructure(type: DataType): unknown {

@@ -2,7 +2,7 @@
  * Previews a flow's transforms on sample rows (the topic panel's "flattened row" view): each step's
  * columns and first rows, so the user sees what every transform does as they edit the file.
  */
-import { quoteString, type StructType } from '../delta/schema'
+import { quoteString, type StructType } from '../delta'
 import type { LakeEngine } from '../engine'
 import { applyTransforms, describeRelation } from './apply'
 import { typedJsonSelect } from './json-rows'

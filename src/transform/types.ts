@@ -2,7 +2,7 @@
  * The refine transforms, as the pipeline file writes them (`flows[].transforms`), and the
  * relations they map: a SELECT over the previous step with its columns' Delta types.
  */
-import type { DataType } from '../delta/schema'
+import type { DataType } from '../delta'
 
 /** Nested structs become columns `parent<separator>child`, up to `maxDepth` levels (all by default). */
 export interface FlattenTransform { op: 'flatten'; separator?: string; maxDepth?: number; columns?: string[] }

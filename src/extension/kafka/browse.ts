@@ -4,7 +4,7 @@
  * shared with `lakehouse sample` and the topic panel); this file only decodes the sample.
  */
 import { createDecoder, inferSchema, mergeInferred, type Decoded, type DecoderOptions, type Format } from '../../decode'
-import type { StructType } from '../../delta/schema'
+import type { StructType } from '../../delta'
 import { sampleTopicMessages, type BrowseOptions, type KafkaSettings } from '../../kafka'
 
 export { listTopics, sourcesReading, type BrowseOptions, type PartitionOffsets, type TopicSummary } from '../../kafka'

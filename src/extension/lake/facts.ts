@@ -4,10 +4,7 @@
  * feed is on. No vscode import; loaded lazily (it pulls in the Delta core).
  */
 import * as path from 'node:path'
-import { isChangeDataFeedEnabled } from '../../delta/features'
-import { readHistory, type HistoryEntry } from '../../delta/history'
-import { describeType } from '../../delta/schema'
-import type { Snapshot } from '../../delta/snapshot'
+import { isChangeDataFeedEnabled, readHistory, describeType, type HistoryEntry, type Snapshot } from '../../delta'
 import type { LakeEngine } from '../../engine'
 import type { TableFacts } from '../format'
 

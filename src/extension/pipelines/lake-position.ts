@@ -5,7 +5,7 @@
  * (appId `lakehouse/flow/<name>` in its target) against the source table's latest version.
  * No vscode here; loaded lazily (it pulls in the Delta core).
  */
-import type { Snapshot } from '../../delta/snapshot'
+import type { Snapshot } from '../../delta'
 import type { LakeEngine } from '../../engine'
 import type { FlowSpec, Pipeline, SourceSpec } from '../../pipeline/pipeline-file'
 import type { LakeCatalog } from '../../engine'

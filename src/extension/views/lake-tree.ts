@@ -7,7 +7,7 @@
  * flow's internal tables (its document state) are left out unless lakehouse.lake.showInternalTables.
  */
 import * as vscode from 'vscode'
-import type { HistoryEntry } from '../../delta/history'
+import type { HistoryEntry } from '../../delta'
 import type { TableEntry } from '../../engine'
 import { formatAge, formatBytes, formatUtc, plural, tableDescription } from '../format'
 import type { TableDetails } from '../lake/facts'

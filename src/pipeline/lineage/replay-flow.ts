@@ -10,7 +10,7 @@
  * (the flow's key; a child table's parent key and index; every column of a keyless append flow),
  * so a replayed row and a row read from the table compare by value whatever their types.
  */
-import { quoteIdentifier, quoteString } from '../../delta/schema'
+import { quoteIdentifier, quoteString } from '../../delta'
 import { dropScan, type LakeEngine, type RegisteredScan } from '../../engine'
 import type { LakeCatalog } from '../../engine'
 import { applyTransforms, describeRelation, type Relation, type Transform, type TransformedBatch } from '../../transform'

@@ -8,7 +8,7 @@
  *   - message → rows: the raw version that holds a message falls in one refine commit per output
  *     table; replaying it gives the rows the message became.
  */
-import { quoteString } from '../../delta/schema'
+import { quoteString } from '../../delta'
 import { dropScan, type LakeEngine, type LakeCatalog } from '../../engine'
 import type { FlowSpec } from '../pipeline-file'
 import { refineRanges, type RefineRange } from './refine-ranges'

@@ -4,10 +4,7 @@
  * (SCD type 2), child tables of exploded arrays, and plain appends. A table that does not exist
  * yet is created by its first batch, with the change data feed on for the next layer.
  */
-import type { Txn } from '../../delta/actions'
-import type { Snapshot } from '../../delta/snapshot'
-import { DeltaError } from '../../delta/errors'
-import { quoteIdentifier } from '../../delta/schema'
+import { DeltaError, quoteIdentifier, type Txn, type Snapshot } from '../../delta'
 import { appendQuery, dropScan, merge, snapshotOrNothing, type LakeEngine } from '../../engine'
 import type { Relation } from '../../transform'
 

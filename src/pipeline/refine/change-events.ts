@@ -8,8 +8,7 @@
  */
 import { typeExtendedJson } from '../../decode/extended-json'
 import { mergeTypes } from '../../decode/merge'
-import { DeltaError } from '../../delta/errors'
-import { isArray, isMap, isStruct, quoteString, type DataType, type StructField, type StructType } from '../../delta/schema'
+import { DeltaError, isArray, isMap, isStruct, quoteString, type DataType, type StructField, type StructType } from '../../delta'
 import type { DuckDb } from '../../engine'
 import { jsonStructure } from '../../transform'
 import { applyLegacyPatch, applyUpdateDescription, parseDocument, PatchError, stringifyExact, type Document, type UpdateDescription } from './mongo-patch'

@@ -4,8 +4,7 @@
  * carries only an update description is applied to the document stored here. It is written
  * last in each batch, so on a restart it is never ahead of the tables derived from it.
  */
-import type { Txn } from '../../delta/actions'
-import { quoteString } from '../../delta/schema'
+import { quoteString, type Txn } from '../../delta'
 import { appendQuery, dropScan, merge, snapshotOrNothing, type LakeEngine } from '../../engine'
 
 export function documentStateTable(flowTo: string, flowName: string): string {

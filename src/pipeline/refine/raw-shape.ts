@@ -5,8 +5,7 @@
  * image type (before and after merged) and the SQL that reads each part.
  */
 import { mergeTypes } from '../../decode/merge'
-import { DeltaError } from '../../delta/errors'
-import { duckdbType as duckdb, isStruct, quoteIdentifier, type DataType, type StructField, type StructType } from '../../delta/schema'
+import { DeltaError, duckdbType as duckdb, isStruct, quoteIdentifier, type DataType, type StructField, type StructType } from '../../delta'
 import { jsonStructure } from '../../transform'
 
 /** Columns ingest adds to every raw row (Kafka coordinates), never part of a row image. */

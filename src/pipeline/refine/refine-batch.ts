@@ -6,11 +6,7 @@
  * that is furthest behind, and each table skips the changes it already has, so a crash at any
  * point neither loses nor applies a change twice.
  */
-import type { Txn } from '../../delta/actions'
-import { commit } from '../../delta/commit'
-import { DeltaError, isDeltaError } from '../../delta/errors'
-import { quoteIdentifier } from '../../delta/schema'
-import type { Snapshot } from '../../delta/snapshot'
+import { commit, DeltaError, isDeltaError, quoteIdentifier, type Txn, type Snapshot } from '../../delta'
 import { dropScan, missingFileError, snapshotOrNothing, type LakeEngine, type RegisteredScan } from '../../engine'
 import type { LakeCatalog } from '../../engine'
 import { applyTransforms, describeRelation, type Relation, type Transform, type TransformedBatch } from '../../transform'

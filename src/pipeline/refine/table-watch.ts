@@ -5,8 +5,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs'
 import * as path from 'node:path'
-import { commitFileName } from '../../delta/log-files'
-import type { Storage } from '../../delta/engine'
+import { commitFileName, type Storage } from '../../delta'
 
 const SAFETY_NET_MS = 5_000
 

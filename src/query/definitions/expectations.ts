@@ -5,7 +5,7 @@
  * UPDATE expectation stops the refresh before it writes. Lakeflow keeps these counts in its event
  * log; here they are in the refresh's report, its event and its commit.
  */
-import { DeltaError } from '../../delta/errors'
+import { DeltaError } from '../../delta'
 import type { DuckDb } from '../../engine'
 import type { Expectation } from './ast'
 

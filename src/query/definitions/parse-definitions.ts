@@ -5,7 +5,7 @@
  * error says file:line:column. The queries stay SQL text; the tables they read are found here
  * (`zone.table` names, and `STREAM(zone.table)` / `STREAM zone.table`) with their positions.
  */
-import { DeltaError } from '../../delta/errors'
+import { DeltaError } from '../../delta'
 import { Cursor } from '../statements/cursor'
 import { splitStatements } from '../statements/split'
 import { positionOf, SqlSyntaxError, type Token } from '../statements/tokens'

@@ -11,11 +11,9 @@
  * Either way the view's table receives only the rows that changed (engine/write-difference.ts),
  * so its own change feed is meaningful. Expectations are applied to the rows computed.
  */
-import { DeltaError, isDeltaError } from '../../delta/errors'
-import { quoteIdentifier, quoteString } from '../../delta/schema'
+import { DeltaError, isDeltaError, quoteIdentifier, quoteString, type Txn } from '../../delta'
 import { appendQuery, dropScan, setTransactions, snapshotOrNothing, writeDifference, type LakeEngine, type RegisteredScan } from '../../engine'
 import { replaceTable } from '../../engine/replace-table'
-import type { Txn } from '../../delta/actions'
 import type { LakeCatalog } from '../../engine'
 import { prepareQuery } from '../prepare'
 import type { MaterializedView } from './ast'

@@ -7,7 +7,7 @@
  * out are listed too. A view of another shape has no such partition: its sources are named, with
  * the reason, and no rows.
  */
-import { quoteString } from '../../delta/schema'
+import { quoteString } from '../../delta'
 import { dropScan, type LakeCatalog, type LakeEngine } from '../../engine'
 import { rowKeySql } from '../../pipeline'
 import type { MaterializedView } from './ast'

@@ -21,8 +21,7 @@
  * and non-deterministic functions (random(), now(), …).
  */
 import type { DuckDb } from '../../engine'
-import { DeltaError } from '../../delta/errors'
-import { quoteString } from '../../delta/schema'
+import { DeltaError, quoteString } from '../../delta'
 
 export interface ScopeColumn {
   /** The view's column. */

@@ -3,12 +3,7 @@
  * (append, overwrite, update, deleteRows, merge), which write Spark's commitInfo and the change
  * data files of tables with the change data feed.
  */
-import type { RemoveFile } from '../../delta/actions'
-import { commit } from '../../delta/commit'
-import { DeltaError } from '../../delta/errors'
-import { fileKey } from '../../delta/log-replay'
-import { generatedColumns } from '../../delta/features'
-import { duckdbType, quoteIdentifier, type StructType } from '../../delta/schema'
+import { commit, DeltaError, fileKey, generatedColumns, duckdbType, quoteIdentifier, type RemoveFile, type StructType } from '../../delta'
 import { appendQuery, deleteRows, merge, update, type LakeEngine } from '../../engine'
 import type { MatchedClause, NotMatchedClause, BySourceClause } from '../../engine/merge'
 import { overwrite } from '../../engine/overwrite'

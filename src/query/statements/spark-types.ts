@@ -2,8 +2,7 @@
  * Spark SQL's type names (as CREATE TABLE and ADD COLUMNS take them) → Delta schema types, and
  * back for SHOW CREATE TABLE / DESCRIBE. DuckDB's spellings (VARCHAR, TIMESTAMPTZ, …) are taken too.
  */
-import { DeltaError } from '../../delta/errors'
-import { deltaTypeFromDuckdb, type DataType, type StructField } from '../../delta/schema'
+import { DeltaError, deltaTypeFromDuckdb, type DataType, type StructField } from '../../delta'
 
 const PRIMITIVES: Record<string, DataType> = {
   STRING: 'string', VARCHAR: 'string', CHAR: 'string', TEXT: 'string',

@@ -3,7 +3,7 @@
  * ``delta.`path` `` is resolved against the lake folder and must stay inside it for writes.
  */
 import * as path from 'node:path'
-import { DeltaError } from '../../delta/errors'
+import { DeltaError } from '../../delta'
 import type { LakeCatalog } from '../../engine'
 import type { TableName } from './ast'
 

@@ -5,7 +5,7 @@
  * an ordinary character. Every token keeps its offsets in the original text, so statements can be
  * split and errors can say line:column, and embedded expressions can be cut out verbatim.
  */
-import { DeltaError } from '../../delta/errors'
+import { DeltaError } from '../../delta'
 
 export type TokenKind = 'word' | 'quoted' | 'backtick' | 'string' | 'number' | 'punct'
 
