@@ -4,7 +4,7 @@
  * `create_auto_cdc_flow` (formerly `dlt.apply_changes`). It imports the exported source and
  * flow modules, so decoding and transforms are written once.
  */
-import type { Pipeline } from '../pipeline/pipeline-file'
+import type { FlowSpec, Pipeline, SourceSpec } from '../pipeline/pipeline-file'
 import { DEAD_LETTERS_TABLE } from '../pipeline/raw-zone'
 import { flowFileName } from './flow-job'
 import { header } from './header'
@@ -22,7 +22,15 @@ export function dltPipeline(pipeline: Pipeline): ExportedFile {
   const tables = new Set<string>([DEAD_LETTERS_TABLE, ...pipeline.sources.map((s) => s.table), ...flows.flatMap((f) => [f.from, ...flowTables(f)])])
   const names: Record<string, string> = {}
   for (const table of [...tables].sort()) names[table] = table.replace('.', '_').replace(/-/g, '_')
-  const lines: string[] = [header({
+  const lines = [dltHeader(), ...preamble(pipeline, flows, names)]
+  pipeline.sources.forEach((source, i) => lines.push(...sourceDeclarations(source, i)))
+  flows.forEach((flow, i) => lines.push(...flowDeclarations(flow, i, names)))
+  return { name: DLT_FILE, text: lines.join('\n') }
+}
+
+/** The file's opening comment: what it does, how to use it, how it differs from the jobs. */
+function dltHeader(): string {
+  return header({
     title: 'Local Lakehouse pipeline as a Delta Live Tables (Lakeflow Declarative Pipelines) file',
     sections: [
       {
@@ -58,8 +66,12 @@ export function dltPipeline(pipeline: Pipeline): ExportedFile {
         ],
       },
     ],
-  })]
-  lines.push(
+  })
+}
+
+/** Imports, the table names, and the shared readers. */
+function preamble(pipeline: Pipeline, flows: FlowSpec[], names: Record<string, string>): string[] {
+  return [
     'import dlt',
     'from pyspark.sql import functions as F',
     '',
@@ -78,76 +90,82 @@ export function dltPipeline(pipeline: Pipeline): ExportedFile {
     '',
     `dlt.create_streaming_table(name=TABLE_NAMES[${pyString(DEAD_LETTERS_TABLE)}], table_properties=CDF)`,
     '',
-  )
-  const coordinates = '"_topic", "_partition", "_offset", "_timestamp", "_key", "_headers"'
-  pipeline.sources.forEach((source, i) => {
-    const mod = moduleName(sourceFileName(source))
-    const fn = `${pyIdentifier(source.name)}_${i}`
+  ]
+}
+
+const COORDINATES = '"_topic", "_partition", "_offset", "_timestamp", "_key", "_headers"'
+
+/** A source: its raw table and its share of the dead letters, both from the source job's decoder. */
+function sourceDeclarations(source: SourceSpec, i: number): string[] {
+  const mod = moduleName(sourceFileName(source))
+  const fn = `${pyIdentifier(source.name)}_${i}`
+  return [
+    '',
+    `# source ${pyIdentifier(source.name)} (format ${source.format}) into ${source.table}`,
+    `@dlt.table(name=TABLE_NAMES[${pyString(source.table)}], table_properties=CDF)`,
+    `def raw_${fn}():`,
+    `    rows = decoded(${mod})`,
+    `    return rows.where(F.col("__reason").isNull()).select("__row.*", ${COORDINATES}, "_tombstone")`,
+    '',
+    '',
+    `@dlt.append_flow(target=TABLE_NAMES[${pyString(DEAD_LETTERS_TABLE)}])`,
+    `def dead_letters_${fn}():`,
+    `    rows = decoded(${mod})`,
+    `    return rows.where(F.col("__reason").isNotNull()).select(F.lit(${mod}.SOURCE_NAME).alias("source"), ${COORDINATES},`,
+    '        F.base64("__value").alias("value"), F.col("__reason").alias("reason"), F.col("__detail").alias("detail"), F.current_timestamp().alias("failed_at"))',
+    '',
+  ]
+}
+
+/** A flow: append flows as streaming tables (and their child tables), cdc flows as auto CDC flows. */
+function flowDeclarations(flow: FlowSpec, i: number, names: Record<string, string>): string[] {
+  const lines: string[] = []
+  const mod = moduleName(flowFileName(flow))
+  const fn = `${pyIdentifier(flow.name)}_${i}`
+  lines.push('', `# flow ${pyIdentifier(flow.name)} (${flow.mode}${flow.mode === 'cdc' ? `, SCD type ${flow.scd ?? 1}` : ''}): ${flow.from} -> ${flow.to}`)
+  if (flow.mode === 'append') {
     lines.push(
+      `def ${fn}_rows():`,
+      `    rows = changes_of(${pyString(flow.from)}).where(F.col("_change_type") == "insert")`,
+      '    if "_tombstone" in rows.columns:',
+      '        rows = rows.where(~F.coalesce(F.col("_tombstone"), F.lit(False)))',
+      '    rows = rows.drop(*[c for c in lh.CHANGE_FEED_COLUMNS + ["_tombstone"] if c in rows.columns])',
+      `    return ${mod}.transform_rows(rows)`,
       '',
-      `# source ${pyIdentifier(source.name)} (format ${source.format}) into ${source.table}`,
-      `@dlt.table(name=TABLE_NAMES[${pyString(source.table)}], table_properties=CDF)`,
-      `def raw_${fn}():`,
-      `    rows = decoded(${mod})`,
-      `    return rows.where(F.col("__reason").isNull()).select("__row.*", ${coordinates}, "_tombstone")`,
       '',
-      '',
-      `@dlt.append_flow(target=TABLE_NAMES[${pyString(DEAD_LETTERS_TABLE)}])`,
-      `def dead_letters_${fn}():`,
-      `    rows = decoded(${mod})`,
-      `    return rows.where(F.col("__reason").isNotNull()).select(F.lit(${mod}.SOURCE_NAME).alias("source"), ${coordinates},`,
-      '        F.base64("__value").alias("value"), F.col("__reason").alias("reason"), F.col("__detail").alias("detail"), F.current_timestamp().alias("failed_at"))',
+      `@dlt.table(name=TABLE_NAMES[${pyString(flow.to)}], table_properties=CDF)`,
+      `def refined_${fn}():`,
+      `    return ${fn}_rows()[0]`,
       '',
     )
-  })
-  flows.forEach((flow, i) => {
-    const mod = moduleName(flowFileName(flow))
-    const fn = `${pyIdentifier(flow.name)}_${i}`
-    lines.push('', `# flow ${pyIdentifier(flow.name)} (${flow.mode}${flow.mode === 'cdc' ? `, SCD type ${flow.scd ?? 1}` : ''}): ${flow.from} -> ${flow.to}`)
-    if (flow.mode === 'append') {
+    for (const child of flowTables(flow).slice(1)) {
       lines.push(
-        `def ${fn}_rows():`,
-        `    rows = changes_of(${pyString(flow.from)}).where(F.col("_change_type") == "insert")`,
-        '    if "_tombstone" in rows.columns:',
-        '        rows = rows.where(~F.coalesce(F.col("_tombstone"), F.lit(False)))',
-        '    rows = rows.drop(*[c for c in lh.CHANGE_FEED_COLUMNS + ["_tombstone"] if c in rows.columns])',
-        `    return ${mod}.transform_rows(rows)`,
         '',
-        '',
-        `@dlt.table(name=TABLE_NAMES[${pyString(flow.to)}], table_properties=CDF)`,
-        `def refined_${fn}():`,
-        `    return ${fn}_rows()[0]`,
-        '',
-      )
-      for (const child of flowTables(flow).slice(1)) {
-        lines.push(
-          '',
-          `@dlt.table(name=TABLE_NAMES[${pyString(child)}], table_properties=CDF)`,
-          `def child_${fn}_${pyIdentifier(child)}():`,
-          `    return ${fn}_rows()[1][${pyString(child)}]["rows"]`,
-          '',
-        )
-      }
-    } else {
-      lines.push(
-        `@dlt.view(name=${pyString(`${names[flow.to]}__changes`)})`,
-        `def changes_${fn}():`,
-        `    return lh.change_rows(changes_of(${pyString(flow.from)}), ${mod}.KEY, ${mod}.FLOW["sequence_by"], ${mod}.transform_rows)`,
-        '',
-        '',
-        `dlt.create_streaming_table(name=TABLE_NAMES[${pyString(flow.to)}], table_properties=CDF)`,
-        'create_auto_cdc_flow(',
-        `    target=TABLE_NAMES[${pyString(flow.to)}],`,
-        `    source=${pyString(`${names[flow.to]}__changes`)},`,
-        `    keys=${mod}.KEY,`,
-        '    sequence_by=F.col("__sequence"),',
-        '    apply_as_deletes=F.expr("__op = \'delete\'"),',
-        '    except_column_list=["__op", "__sequence"],',
-        `    stored_as_scd_type=${flow.scd ?? 1},`,
-        ')',
+        `@dlt.table(name=TABLE_NAMES[${pyString(child)}], table_properties=CDF)`,
+        `def child_${fn}_${pyIdentifier(child)}():`,
+        `    return ${fn}_rows()[1][${pyString(child)}]["rows"]`,
         '',
       )
     }
-  })
-  return { name: DLT_FILE, text: lines.join('\n') }
+  } else {
+    lines.push(
+      `@dlt.view(name=${pyString(`${names[flow.to]}__changes`)})`,
+      `def changes_${fn}():`,
+      `    return lh.change_rows(changes_of(${pyString(flow.from)}), ${mod}.KEY, ${mod}.FLOW["sequence_by"], ${mod}.transform_rows)`,
+      '',
+      '',
+      `dlt.create_streaming_table(name=TABLE_NAMES[${pyString(flow.to)}], table_properties=CDF)`,
+      'create_auto_cdc_flow(',
+      `    target=TABLE_NAMES[${pyString(flow.to)}],`,
+      `    source=${pyString(`${names[flow.to]}__changes`)},`,
+      `    keys=${mod}.KEY,`,
+      '    sequence_by=F.col("__sequence"),',
+      '    apply_as_deletes=F.expr("__op = \'delete\'"),',
+      '    except_column_list=["__op", "__sequence"],',
+      `    stored_as_scd_type=${flow.scd ?? 1},`,
+      ')',
+      '',
+    )
+  }
+  return lines
 }

@@ -3,7 +3,7 @@
  * → decoding as the source's format → the raw Delta table (and raw._dead_letters), each
  * micro-batch written once. Every value from the pipeline file is a quoted Python literal.
  */
-import type { StructType } from '../delta/schema'
+import type { StructType } from '../delta'
 import type { Pipeline, SourceSpec } from '../pipeline/pipeline-file'
 import { DEAD_LETTERS_TABLE } from '../pipeline/raw-zone'
 import { KAFKA_COLUMNS } from '../pipeline/refine/raw-shape'
@@ -37,14 +37,60 @@ export function sparkTopicPattern(pattern: string): string {
 const SASL_MECHANISMS = { plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512' } as const
 
 export function exportSourceJob(pipeline: Pipeline, source: SourceSpec, state: SourceState | undefined): ExportedFile {
-  const kafka = pipeline.kafka
   const recorded: Record<string, Record<string, number>> = {}
   for (const o of state?.offsets ?? []) (recorded[o.topic] ??= {})[String(o.partition)] = o.next
   const schema = valueSchema(state?.schema)
   const isFile = source.file !== undefined
-  const registry = kafka?.schemaRegistry
   const lines: string[] = []
-  lines.push(header({
+  lines.push(sourceJobHeader(pipeline, source))
+  lines.push(
+    'import os',
+    '',
+    'from pyspark.sql import SparkSession',
+    // F serves the file reader; T the file reader and VALUE_SCHEMA (pyflakes: no unused imports).
+    ...(isFile ? ['from pyspark.sql import functions as F'] : []),
+    ...(isFile || schema ? ['from pyspark.sql import types as T'] : []),
+    '',
+    'import lakehouse_spark as lh',
+    '',
+    '# ---- from the pipeline file ----------------------------------------------------------------',
+    `SOURCE_NAME = ${pyString(source.name)}`,
+    `FORMAT = ${pyString(source.format)}`,
+    `RAW_TABLE = ${pyString(source.table)}`,
+    `DEAD_LETTERS_TABLE = ${pyString(DEAD_LETTERS_TABLE)}`,
+    `LAKE_DEFAULT = ${pyString(pipeline.lakeDir)}`,
+  )
+  lines.push(...readerSettings(pipeline, source))
+  lines.push(
+    `MAX_MESSAGES_PER_BATCH = ${pyLiteral(source.batch?.maxMessages ?? null)}`,
+    `TRIGGER_INTERVAL = ${pyString(`${source.batch?.maxMs ?? 1000} milliseconds`)}`,
+    '',
+    '# ---- from the lake (at export time) ---------------------------------------------------------',
+    '# Per topic and partition, the next offset to read (the last recorded offset + 1).',
+    `RECORDED_OFFSETS = ${pyLiteral(recorded)}`,
+    '',
+    '# The raw table\'s columns besides the Kafka coordinates (None: no raw table yet, inferred at start).',
+    `VALUE_SCHEMA = ${schema ? sparkStruct(schema) : 'None'}`,
+    '',
+    'LAKE = os.environ.get("LAKEHOUSE_LAKE", LAKE_DEFAULT)',
+    'CHECKPOINT = os.environ.get("LAKEHOUSE_CHECKPOINTS", LAKE.rstrip("/") + "/_spark_checkpoints").rstrip("/") + "/source-" + SOURCE_NAME',
+    '# Not Local Lakehouse\'s own appIds (lakehouse/<source>/...): Spark numbers its micro-batches from 0.',
+    'APP_ID = "lakehouse-spark/source/" + SOURCE_NAME',
+    '',
+    '',
+  )
+  if (isFile) lines.push(`${JOB_PARTS.sourceFileReader}\n`)
+  else lines.push(`${JOB_PARTS.sourceKafkaReader}\n`, ...(source.format === 'avro' ? [`${JOB_PARTS.sourceAvroSchema}\n`] : []))
+  lines.push(decodeFunction(source.format, isFile))
+  lines.push(JOB_PARTS.sourceMain)
+  return { name: sourceFileName(source), text: lines.join('\n') }
+}
+
+/** The job's opening comment: what it does, how to run it, how it continues the lake, how it differs. */
+function sourceJobHeader(pipeline: Pipeline, source: SourceSpec): string {
+  const kafka = pipeline.kafka
+  const isFile = source.file !== undefined
+  return header({
     title: `Local Lakehouse source "${pyIdentifier(source.name)}" as a Spark Structured Streaming job`,
     sections: [
       {
@@ -97,67 +143,30 @@ export function exportSourceJob(pipeline: Pipeline, source: SourceSpec, state: S
         ],
       },
     ],
-  }))
-  lines.push(
-    'import os',
-    '',
-    'from pyspark.sql import SparkSession',
-    // F serves the file reader; T the file reader and VALUE_SCHEMA (pyflakes: no unused imports).
-    ...(isFile ? ['from pyspark.sql import functions as F'] : []),
-    ...(isFile || schema ? ['from pyspark.sql import types as T'] : []),
-    '',
-    'import lakehouse_spark as lh',
-    '',
-    '# ---- from the pipeline file ----------------------------------------------------------------',
-    `SOURCE_NAME = ${pyString(source.name)}`,
-    `FORMAT = ${pyString(source.format)}`,
-    `RAW_TABLE = ${pyString(source.table)}`,
-    `DEAD_LETTERS_TABLE = ${pyString(DEAD_LETTERS_TABLE)}`,
-    `LAKE_DEFAULT = ${pyString(pipeline.lakeDir)}`,
-  )
-  if (isFile) {
-    lines.push(`CAPTURE_FILE = ${pyString(captureFile(pipeline, source))}`)
-  } else {
-    lines.push(
-      `BOOTSTRAP_SERVERS = ${pyString(kafka!.brokers.join(','))}`,
-      `TOPIC = ${pyLiteral(source.topic ?? null)}`,
-      '# The pipeline\'s topicPattern, anchored as Spark needs it (it matches whole topic names).',
-      `TOPIC_PATTERN = ${pyLiteral(source.topicPattern === undefined ? null : sparkTopicPattern(source.topicPattern))}`,
-      `STARTING_OFFSETS_DEFAULT = ${pyString(source.startingOffsets ?? 'earliest')}`,
-      `FAIL_ON_DATA_LOSS = ${pyLiteral(source.failOnDataLoss !== false)}`,
-      `SSL = ${pyLiteral(kafka!.ssl ?? false)}`,
-      `SASL_MECHANISM = ${pyLiteral(kafka!.sasl ? SASL_MECHANISMS[kafka!.sasl.mechanism] : null)}`,
-      `SASL_USERNAME = ${pyLiteral(kafka!.sasl?.username ?? null)}`,
-      `SASL_PASSWORD_ENV = ${pyLiteral(kafka!.sasl?.passwordEnv ?? null)}`,
-      `CLIENT_ID = ${pyLiteral(kafka!.clientId ?? null)}`,
-    )
-    if (source.format === 'avro') {
-      lines.push(`SCHEMA_REGISTRY = ${pyLiteral(registry ? { url: registry.url, username: registry.username ?? null, password_env: registry.passwordEnv ?? null } : null)}`)
-    }
-  }
-  lines.push(
-    `MAX_MESSAGES_PER_BATCH = ${pyLiteral(source.batch?.maxMessages ?? null)}`,
-    `TRIGGER_INTERVAL = ${pyString(`${source.batch?.maxMs ?? 1000} milliseconds`)}`,
-    '',
-    '# ---- from the lake (at export time) ---------------------------------------------------------',
-    '# Per topic and partition, the next offset to read (the last recorded offset + 1).',
-    `RECORDED_OFFSETS = ${pyLiteral(recorded)}`,
-    '',
-    '# The raw table\'s columns besides the Kafka coordinates (None: no raw table yet, inferred at start).',
-    `VALUE_SCHEMA = ${schema ? sparkStruct(schema) : 'None'}`,
-    '',
-    'LAKE = os.environ.get("LAKEHOUSE_LAKE", LAKE_DEFAULT)',
-    'CHECKPOINT = os.environ.get("LAKEHOUSE_CHECKPOINTS", LAKE.rstrip("/") + "/_spark_checkpoints").rstrip("/") + "/source-" + SOURCE_NAME',
-    '# Not Local Lakehouse\'s own appIds (lakehouse/<source>/...): Spark numbers its micro-batches from 0.',
-    'APP_ID = "lakehouse-spark/source/" + SOURCE_NAME',
-    '',
-    '',
-  )
-  if (isFile) lines.push(`${JOB_PARTS.sourceFileReader}\n`)
-  else lines.push(`${JOB_PARTS.sourceKafkaReader}\n`, ...(source.format === 'avro' ? [`${JOB_PARTS.sourceAvroSchema}\n`] : []))
-  lines.push(decodeFunction(source.format, isFile))
-  lines.push(JOB_PARTS.sourceMain)
-  return { name: sourceFileName(source), text: lines.join('\n') }
+  })
+}
+
+/** Where the job reads: the capture file, or the cluster, its topics and its credentials' names. */
+function readerSettings(pipeline: Pipeline, source: SourceSpec): string[] {
+  if (source.file !== undefined) return [`CAPTURE_FILE = ${pyString(captureFile(pipeline, source))}`]
+  const kafka = pipeline.kafka!
+  const registry = kafka.schemaRegistry
+  return [
+    `BOOTSTRAP_SERVERS = ${pyString(kafka.brokers.join(','))}`,
+    `TOPIC = ${pyLiteral(source.topic ?? null)}`,
+    '# The pipeline\'s topicPattern, anchored as Spark needs it (it matches whole topic names).',
+    `TOPIC_PATTERN = ${pyLiteral(source.topicPattern === undefined ? null : sparkTopicPattern(source.topicPattern))}`,
+    `STARTING_OFFSETS_DEFAULT = ${pyString(source.startingOffsets ?? 'earliest')}`,
+    `FAIL_ON_DATA_LOSS = ${pyLiteral(source.failOnDataLoss !== false)}`,
+    `SSL = ${pyLiteral(kafka.ssl ?? false)}`,
+    `SASL_MECHANISM = ${pyLiteral(kafka.sasl ? SASL_MECHANISMS[kafka.sasl.mechanism] : null)}`,
+    `SASL_USERNAME = ${pyLiteral(kafka.sasl?.username ?? null)}`,
+    `SASL_PASSWORD_ENV = ${pyLiteral(kafka.sasl?.passwordEnv ?? null)}`,
+    `CLIENT_ID = ${pyLiteral(kafka.clientId ?? null)}`,
+    ...(source.format === 'avro'
+      ? [`SCHEMA_REGISTRY = ${pyLiteral(registry ? { url: registry.url, username: registry.username ?? null, password_env: registry.passwordEnv ?? null } : null)}`]
+      : []),
+  ]
 }
 
 function captureFile(pipeline: Pipeline, source: SourceSpec): string {

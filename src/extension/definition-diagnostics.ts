@@ -7,9 +7,20 @@
  * Pipelines view which flows and views the definitions add.
  */
 import * as vscode from 'vscode'
-import type { Services } from './services'
+import type { LakeEngine } from '../engine'
 import { loadEngine } from './lazy'
+import type { Log } from './log'
 import type { DefinitionsCheck } from './pipelines/definitions-check'
+import type { PipelineService } from './pipelines/service'
+import type { LakehouseWorkspace } from './workspace'
+
+/** What the check needs of the extension's services (not Services itself: services.ts makes this). */
+export interface DefinitionDiagnosticsDeps {
+  log: Log
+  workspace: LakehouseWorkspace
+  pipelines: PipelineService
+  lake(): Promise<LakeEngine>
+}
 
 const SOURCE = 'lakehouse'
 const CODE = 'pipeline-definitions'
@@ -21,7 +32,7 @@ export class DefinitionDiagnostics implements vscode.Disposable {
   private running?: Promise<void>
   private again = false
 
-  constructor(private readonly services: Services) {
+  constructor(private readonly services: DefinitionDiagnosticsDeps) {
     const isSql = (uri: vscode.Uri) => uri.fsPath.toLowerCase().endsWith('.sql')
     this.subscriptions = [
       services.workspace.onDidChangePipelines(() => this.request()),

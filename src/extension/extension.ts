@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode'
 import { registerCommands } from './commands'
+import { pickPipeline } from './commands/pickers'
 import { ExtensionError } from './errors'
 import { loadQuery } from './lazy'
 import { Log } from './log'
@@ -61,6 +62,16 @@ function panelDeps(services: Services): PanelDeps {
     log: {
       info: (message) => log.info('panel', { message }),
       error: (message) => log.warn('panel', { message }),
+    },
+    pipelines: {
+      pick: async (placeHolder) => (await pickPipeline(services, placeHolder))?.uri.fsPath,
+      jobStatus: (file, job) => services.pipelines.board(file)?.status(job),
+      onDidChangeJobs: (listener) => services.pipelines.onDidChange(listener),
+      onDidChangeLake: (listener) => {
+        const lake = services.workspace.onDidChangeLake(listener)
+        const files = services.workspace.onDidChangePipelines(listener)
+        return { dispose: () => [lake, files].forEach((d) => d.dispose()) }
+      },
     },
     kafkaPasswords: async (kafka) => ({
       kafka: await services.credentials.kafkaPassword(kafka),

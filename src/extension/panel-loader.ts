@@ -10,7 +10,7 @@ import type { Log } from './log'
 import type { PanelDeps } from './panels'
 
 /** The commands `registerPanels` registers (PANEL_COMMANDS in panels/index.ts). */
-export const PANEL_COMMAND_IDS = ['lakehouse.openQuery', 'lakehouse.showHistory', 'lakehouse.showChanges', 'lakehouse.showTopic', 'lakehouse.showDeadLetters']
+export const PANEL_COMMAND_IDS = ['lakehouse.openQuery', 'lakehouse.showHistory', 'lakehouse.showChanges', 'lakehouse.showTopic', 'lakehouse.showPipelineGraph', 'lakehouse.showDeadLetters']
 
 /** Webview tabs of ours restored from the last session (their viewType ends with VIEW_TYPES' `lakehouse.<x>Panel`). */
 function panelTabsOpen(): boolean {

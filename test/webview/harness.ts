@@ -37,7 +37,7 @@ export class PanelServer {
     let origin = ''
     const server = createServer((request, response) => {
       const url = new URL(request.url ?? '/', origin)
-      const page = /^\/panel\/(query|history|changes|topic|dead-letters)$/.exec(url.pathname)
+      const page = /^\/panel\/(query|history|changes|topic|graph|dead-letters)$/.exec(url.pathname)
       if (page) {
         const kind = page[1] as PanelKind
         response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })

@@ -14,7 +14,7 @@ import {
 
 export type { JsonValue } from './validate'
 
-export const PANEL_KINDS = ['query', 'history', 'changes', 'topic', 'dead-letters'] as const
+export const PANEL_KINDS = ['query', 'history', 'changes', 'topic', 'dead-letters', 'graph'] as const
 export type PanelKind = (typeof PANEL_KINDS)[number]
 
 const requestId = integer(0)
@@ -446,6 +446,57 @@ export const deadLettersToPanel = union({
 })
 
 // ---------------------------------------------------------------------------------------------
+// Pipeline graph panel
+
+export const GRAPH_NODE_KINDS = ['topic', 'file', 'table', 'flow', 'view', 'streamingTable'] as const
+export const NODE_STATES = ['not started', 'running', 'up to date', 'stopped', 'failed'] as const
+export type NodeState = (typeof NODE_STATES)[number]
+
+const graphNode = object({
+  /** `source:<name>`, `flow:<name>` or `table:<zone.table>`, as `lakehouse graph --format json` names them. */
+  id: text(4200),
+  kind: literal(...GRAPH_NODE_KINDS),
+  label: text(4096),
+  /** A job's state as the window saw its events; for a table nobody runs, "not started" until it exists. */
+  state: optional(literal(...NODE_STATES)),
+  error: optional(string),
+  table: optional(text(4096)),
+  exists: optional(boolean),
+  version: optional(count),
+  rows: optional(count),
+  /** ms since the epoch */
+  lastCommit: optional(finite),
+  /** A view's last refresh: `incremental: <why>`, and when. */
+  refresh: optional(text(100_000)),
+  lastRefresh: optional(finite),
+  expectations: optional(array(object({ name: text(4096), onViolation: literal('warn', 'drop', 'fail'), passed: count, failed: count }))),
+  /** Where it is defined, for the eye: `sql/views.sql:12:1` or `lakehouse.json $.flows[0]`. */
+  definedIn: optional(text(8192)),
+})
+export type GraphNode = Infer<typeof graphNode>
+
+export const graphToHost = union({
+  ready,
+  refresh: object({ type: literal('refresh') }),
+  /** Open a node's table in the query or history panel, or its definition in the editor. */
+  open: object({ type: literal('open'), id: text(4200), target: literal('query', 'history', 'definition') }),
+})
+
+export const graphToPanel = union({
+  error: errorMessage,
+  graph: object({
+    type: literal('graph'),
+    /** The pipeline file, relative to the workspace. */
+    pipeline: text(4096),
+    nodes: array(graphNode, 10_000),
+    edges: array(object({ from: text(4200), to: text(4200) }), 100_000),
+    /** Why the SQL definitions are left out (a file that does not parse, a cycle): shown above the graph. */
+    problem: optional(string),
+    restore,
+  }),
+})
+
+// ---------------------------------------------------------------------------------------------
 
 export type QueryToHost = Infer<typeof queryToHost>
 export type QueryToPanel = Infer<typeof queryToPanel>
@@ -455,6 +506,8 @@ export type ChangesToHost = Infer<typeof changesToHost>
 export type ChangesToPanel = Infer<typeof changesToPanel>
 export type TopicToHost = Infer<typeof topicToHost>
 export type TopicToPanel = Infer<typeof topicToPanel>
+export type GraphToHost = Infer<typeof graphToHost>
+export type GraphToPanel = Infer<typeof graphToPanel>
 export type DeadLettersToHost = Infer<typeof deadLettersToHost>
 export type DeadLettersToPanel = Infer<typeof deadLettersToPanel>
 
@@ -464,6 +517,7 @@ export const PROTOCOL = {
   history: { toHost: historyToHost, toPanel: historyToPanel },
   changes: { toHost: changesToHost, toPanel: changesToPanel },
   topic: { toHost: topicToHost, toPanel: topicToPanel },
+  graph: { toHost: graphToHost, toPanel: graphToPanel },
   'dead-letters': { toHost: deadLettersToHost, toPanel: deadLettersToPanel },
 } as const
 
@@ -472,5 +526,6 @@ export interface Messages {
   history: { toHost: HistoryToHost; toPanel: HistoryToPanel }
   changes: { toHost: ChangesToHost; toPanel: ChangesToPanel }
   topic: { toHost: TopicToHost; toPanel: TopicToPanel }
+  graph: { toHost: GraphToHost; toPanel: GraphToPanel }
   'dead-letters': { toHost: DeadLettersToHost; toPanel: DeadLettersToPanel }
 }

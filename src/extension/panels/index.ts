@@ -6,6 +6,7 @@
 import * as vscode from 'vscode'
 import type { PanelKind } from '../../../webview/shared/protocol'
 import { openChangesPanel } from './changes-panel'
+import { graphArgsFrom, openGraphPanel } from './graph-panel'
 import { openDeadLettersPanel } from './dead-letters-panel'
 import { openHistoryPanel } from './history-panel'
 import { errorText } from './message-router'
@@ -25,11 +26,12 @@ export const PANEL_COMMANDS = {
   history: 'lakehouse.showHistory',
   changes: 'lakehouse.showChanges',
   topic: 'lakehouse.showTopic',
+  graph: 'lakehouse.showPipelineGraph',
   'dead-letters': 'lakehouse.showDeadLetters',
 } as const satisfies { [K in PanelKind]: string }
 
 type Opener<K extends PanelKind> = (env: PanelEnv, args: PanelArgs[K], existing?: vscode.WebviewPanel) => Promise<void>
-const OPENERS: { [K in PanelKind]: Opener<K> } = { query: openQueryPanel, history: openHistoryPanel, changes: openChangesPanel, topic: openTopicPanel, 'dead-letters': openDeadLettersPanel }
+const OPENERS: { [K in PanelKind]: Opener<K> } = { query: openQueryPanel, history: openHistoryPanel, changes: openChangesPanel, topic: openTopicPanel, graph: openGraphPanel, 'dead-letters': openDeadLettersPanel }
 
 export function registerPanels(context: vscode.ExtensionContext, deps: PanelDeps): void {
   const env: PanelEnv = {
@@ -37,6 +39,7 @@ export function registerPanels(context: vscode.ExtensionContext, deps: PanelDeps
     deps,
     openQuery: (args) => openQueryPanel(env, args),
     openChanges: (args) => openChangesPanel(env, args),
+    openHistory: (args) => openHistoryPanel(env, args),
   }
 
   const open = async <K extends PanelKind>(kind: K, raw: unknown, existing?: vscode.WebviewPanel): Promise<void> => {
@@ -60,6 +63,11 @@ export function registerPanels(context: vscode.ExtensionContext, deps: PanelDeps
       if (table !== undefined) await open('changes', table)
     }),
     vscode.commands.registerCommand(PANEL_COMMANDS.topic, (args?: unknown) => open('topic', args)),
+    vscode.commands.registerCommand(PANEL_COMMANDS.graph, async (args?: unknown) => {
+      // From the Pipelines view: its pipeline (or job) item; from the palette: pick a pipeline file.
+      const file = graphArgsFrom(args) ?? (await deps.pipelines?.pick('Show the graph of which pipeline?'))
+      if (file !== undefined) await open('graph', { pipelineFile: file })
+    }),
     vscode.commands.registerCommand(PANEL_COMMANDS['dead-letters'], async (args?: unknown) => {
       const chosen = args ?? (await deps.pickPipelineFile?.('Show the dead letters of which pipeline?'))
       if (chosen !== undefined) await open('dead-letters', chosen)

@@ -26,10 +26,14 @@ export const topicArgs = object({
 /** The pipeline file whose sources' dead letters to show; `source`: show that source's first. */
 export const deadLettersArgs = object({ pipelineFile: text(4096), source: optional(text(1024)) })
 
+/** The pipeline file whose graph to show. */
+export const graphArgs = object({ pipelineFile: text(4096) })
+
 export type QueryArgs = Infer<typeof queryArgs>
 export type HistoryArgs = Infer<typeof historyArgs>
 export type ChangesArgs = Infer<typeof changesArgs>
 export type TopicArgs = Infer<typeof topicArgs>
+export type GraphArgs = Infer<typeof graphArgs>
 export type DeadLettersArgs = Infer<typeof deadLettersArgs>
 
 export interface PanelArgs {
@@ -37,15 +41,17 @@ export interface PanelArgs {
   history: HistoryArgs
   changes: ChangesArgs
   topic: TopicArgs
+  graph: GraphArgs
   'dead-letters': DeadLettersArgs
 }
 
-const VALIDATORS: { [K in PanelKind]: Validator<PanelArgs[K]> } = { query: queryArgs, history: historyArgs, changes: changesArgs, topic: topicArgs, 'dead-letters': deadLettersArgs }
+const VALIDATORS: { [K in PanelKind]: Validator<PanelArgs[K]> } = { query: queryArgs, history: historyArgs, changes: changesArgs, topic: topicArgs, graph: graphArgs, 'dead-letters': deadLettersArgs }
 const KEYS: { [K in PanelKind]: string[] } = {
   query: ['sql', 'run', 'lake'],
   history: ['table', 'lake'],
   changes: ['table', 'from', 'to', 'lake'],
   topic: ['source', 'pipelineFile', 'lake'],
+  graph: ['pipelineFile'],
   'dead-letters': ['pipelineFile', 'source'],
 }
 

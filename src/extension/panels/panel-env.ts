@@ -6,8 +6,10 @@ import type * as vscode from 'vscode'
 import type { LakeEngine } from '../../engine'
 import type { KafkaSettings } from '../../pipeline/pipeline-file'
 import type { LakeCatalog } from '../../query'
+import type { JobStatus } from '../pipelines/board'
+import type { JobId } from '../pipelines/events'
 import type { PanelLog } from './message-router'
-import type { ChangesArgs, QueryArgs } from './panel-args'
+import type { ChangesArgs, HistoryArgs, QueryArgs } from './panel-args'
 
 export interface PanelDeps {
   /**
@@ -20,6 +22,7 @@ export interface PanelDeps {
   onLakeWrite?(tablePaths: string[]): void
   /** The SASL and schema registry passwords of a cluster (SecretStorage), for the topic panel on a broker. */
   kafkaPasswords?(kafka: KafkaSettings): Promise<{ kafka?: string; registry?: string }>
+  pipelines?: PanelPipelines
   /** The palette's way into the Dead Letters panel: pick one of the workspace's valid pipeline files. */
   pickPipelineFile?(placeHolder: string): Promise<{ pipelineFile: string } | undefined>
   /** A panel replayed or discarded dead letters: the Pipelines view and the status bar count again. */
@@ -28,9 +31,20 @@ export interface PanelDeps {
   deadLettersChanged?(listener: () => void): { dispose(): void }
 }
 
+/** What the Pipeline Graph panel follows: each job's state (the Pipelines view's board) and the lake. */
+export interface PanelPipelines {
+  /** The palette's way in: one of the workspace's valid pipeline files, or undefined when none is chosen. */
+  pick(placeHolder: string): Promise<string | undefined>
+  jobStatus(pipelineFile: string, job: JobId): JobStatus | undefined
+  onDidChangeJobs(listener: () => void): { dispose(): void }
+  /** A commit landed in a lake, or a pipeline file changed. */
+  onDidChangeLake(listener: () => void): { dispose(): void }
+}
+
 export interface PanelEnv {
   context: vscode.ExtensionContext
   deps: PanelDeps
   openQuery(args: QueryArgs): Promise<void>
   openChanges(args: ChangesArgs): Promise<void>
+  openHistory(args: HistoryArgs): Promise<void>
 }

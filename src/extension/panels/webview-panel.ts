@@ -13,6 +13,7 @@ export const VIEW_TYPES: { [K in PanelKind]: string } = {
   history: 'lakehouse.historyPanel',
   changes: 'lakehouse.changesPanel',
   topic: 'lakehouse.topicPanel',
+  graph: 'lakehouse.graphPanel',
   'dead-letters': 'lakehouse.deadLettersPanel',
 }
 
