@@ -15,6 +15,8 @@ import type { PanelDeps } from './panels'
 import { createServices, type Services } from './services'
 import { registerSqlLanguage } from './sql/sql-language'
 import { registerStatusBar } from './status-bar'
+import { registerDeadLetterStatus } from './dead-letters-status'
+import { DeadLetterTally } from './pipelines/dead-letter-tally'
 import { KafkaTreeProvider } from './views/kafka-tree'
 import { LakeTreeProvider } from './views/lake-tree'
 import { PipelinesTreeProvider } from './views/pipelines-tree'
@@ -27,9 +29,11 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const lake = new LakeTreeProvider(services)
   const kafka = new KafkaTreeProvider(services)
-  const pipelines = new PipelinesTreeProvider(services)
+  // Open dead letters per source: the Pipelines view, the status bar and the Dead Letters panels follow it.
+  const letters = new DeadLetterTally(services)
+  const pipelines = new PipelinesTreeProvider(services, letters)
   context.subscriptions.push(
-    lake, kafka, pipelines,
+    lake, kafka, pipelines, letters,
     vscode.window.createTreeView('lakehouseLake', { treeDataProvider: lake, showCollapseAll: true }),
     vscode.window.createTreeView('lakehouseKafka', { treeDataProvider: kafka, showCollapseAll: true }),
     vscode.window.createTreeView('lakehousePipelines', { treeDataProvider: pipelines }),
@@ -39,18 +43,20 @@ export function activate(context: vscode.ExtensionContext): void {
       lake.refresh()
       kafka.refresh()
       pipelines.refresh()
+      void letters.refresh()
     },
   })
   registerStatusBar(services)
+  registerDeadLetterStatus(services, letters)
   registerSqlLanguage(services)
-  registerPanelsLazily(context, panelDeps(services), log)
+  registerPanelsLazily(context, panelDeps(services, letters), log)
 
   const version = (context.extension.packageJSON as { version?: string }).version
   log.info('activated', { version, ms: Math.round((performance.now() - started) * 10) / 10, vscode: vscode.version })
 }
 
 /** What the panels need: the engine and a catalog of the lake a panel is about. */
-function panelDeps(services: Services): PanelDeps {
+function panelDeps(services: Services, letters: DeadLetterTally): PanelDeps {
   const { log } = services
   return {
     lake: async (lakeDir) => {
@@ -73,6 +79,13 @@ function panelDeps(services: Services): PanelDeps {
         return { dispose: () => [lake, files].forEach((d) => d.dispose()) }
       },
     },
+    pickPipelineFile: async (placeHolder) => {
+      const { pickPipeline } = await import('./commands/pickers')
+      const entry = await pickPipeline(services, placeHolder)
+      return entry ? { pipelineFile: entry.uri.fsPath } : undefined
+    },
+    onDeadLettersChanged: () => void letters.refresh(),
+    deadLettersChanged: (listener) => letters.onDidChange(listener),
     kafkaPasswords: async (kafka) => ({
       kafka: await services.credentials.kafkaPassword(kafka),
       registry: await services.credentials.registryPassword(kafka),

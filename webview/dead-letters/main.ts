@@ -149,7 +149,10 @@ function groupButton(label: string, source: string | undefined, reason: string |
 
 function renderGroupDetail(row: GroupRow | undefined): void {
   groupDetail.hidden = row === undefined
-  if (!row || !lastLetters) return replaceChildren(groupDetail)
+  if (!row || !lastLetters) {
+    replaceChildren(groupDetail)
+    return
+  }
   const patch = h('vscode-textarea', { id: 'group-patch', rows: 3, placeholder: '[{"op":"replace","path":"/price","value":0}]', 'aria-label': 'A JSON Patch to apply to each letter (optional)' }) as Field
   const replayAll = button('replay-group', `Replay ${formatCount(row.open)} open`, `Replay every open letter of ${row.source} / ${row.reason}, each through the JSON Patch when one is given`, false)
   replayAll.disabled = row.open === 0
@@ -200,7 +203,10 @@ function letterRow(letter: LetterSummary): HTMLElement {
 function renderLetter(): void {
   for (const row of lettersBody.querySelectorAll<HTMLElement>('tr[data-letter]')) row.classList.toggle('selected', row.dataset.letter === state.letter)
   const letter = shownLetter
-  if (!letter) return replaceChildren(detail, h('p', { class: 'muted' }, 'Choose a letter to see it whole.'))
+  if (!letter) {
+    replaceChildren(detail, h('p', { class: 'muted' }, 'Choose a letter to see it whole.'))
+    return
+  }
   const s = letter.summary
   const hex = state.hex === true
   const hexToggle = button('hex', hex ? 'Show as text' : 'Show as hex', hex ? 'The value as UTF-8 text' : 'The value\'s bytes in hex')

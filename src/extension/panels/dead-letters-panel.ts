@@ -51,3 +51,19 @@ export async function openDeadLettersPanel(env: PanelEnv, args: DeadLettersArgs,
   panel.onDidDispose(() => open.get(key)?.panel === panel && open.delete(key))
   await handler.catch(() => undefined)
 }
+
+/**
+ * The panel's arguments from what the command was given: a source or a pipeline item of the
+ * Pipelines view, or arguments as they are (`{ pipelineFile, source? }`, checked by panelArgs);
+ * undefined when nothing was given (the palette: pick a pipeline).
+ */
+export function deadLettersArgsFrom(args: unknown): unknown {
+  if (typeof args !== 'object' || args === null) return args ?? undefined
+  const node = args as { kind?: unknown; pipeline?: { file?: unknown }; job?: unknown; entry?: { uri?: { fsPath?: unknown } } }
+  if (node.kind === 'job' && typeof node.pipeline?.file === 'string' && typeof node.job === 'string') {
+    const source = node.job.startsWith('source:') ? node.job.slice('source:'.length) : undefined
+    return { pipelineFile: node.pipeline.file, ...(source ? { source } : {}) }
+  }
+  if (node.kind === 'pipeline' && typeof node.entry?.uri?.fsPath === 'string') return { pipelineFile: node.entry.uri.fsPath }
+  return args
+}

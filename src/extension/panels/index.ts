@@ -7,7 +7,7 @@ import * as vscode from 'vscode'
 import type { PanelKind } from '../../../webview/shared/protocol'
 import { openChangesPanel } from './changes-panel'
 import { graphArgsFrom, openGraphPanel } from './graph-panel'
-import { openDeadLettersPanel } from './dead-letters-panel'
+import { deadLettersArgsFrom, openDeadLettersPanel } from './dead-letters-panel'
 import { openHistoryPanel } from './history-panel'
 import { errorText } from './message-router'
 import { panelArgs, type PanelArgs } from './panel-args'
@@ -69,7 +69,7 @@ export function registerPanels(context: vscode.ExtensionContext, deps: PanelDeps
       if (file !== undefined) await open('graph', { pipelineFile: file })
     }),
     vscode.commands.registerCommand(PANEL_COMMANDS['dead-letters'], async (args?: unknown) => {
-      const chosen = args ?? (await deps.pickPipelineFile?.('Show the dead letters of which pipeline?'))
+      const chosen = deadLettersArgsFrom(args) ?? (await deps.pickPipelineFile?.('Show the dead letters of which pipeline?'))
       if (chosen !== undefined) await open('dead-letters', chosen)
     }),
   )

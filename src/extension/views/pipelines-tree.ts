@@ -13,6 +13,7 @@ import { isActive, type JobStatus, type ShownState } from '../pipelines/board'
 import { splitJobId, type JobId, type JobKind } from '../pipelines/events'
 import { loadQuery } from '../lazy'
 import type { JobPosition } from '../pipelines/lake-position'
+import type { DeadLetterTally } from '../pipelines/dead-letter-tally'
 import type { Services } from '../services'
 import type { PipelineEntry } from '../workspace'
 
@@ -41,10 +42,11 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineNo
   /** While something runs, ages ("last commit 5 s ago") move on even without events. */
   private readonly ticker: NodeJS.Timeout
 
-  constructor(private readonly services: Services) {
+  constructor(private readonly services: Services, private readonly letters?: DeadLetterTally) {
     this.subscriptions = [
       services.workspace.onDidChangePipelines(() => this.refresh()),
       services.pipelines.onDidChange(() => this.refresh()),
+      ...(letters ? [letters.onDidChange(() => this.refresh())] : []),
     ]
     this.ticker = setInterval(() => {
       if (services.pipelines.anyRunning) this.refresh()
@@ -128,7 +130,9 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineNo
     const now = Date.now()
     const route = spec && 'table' in spec ? `source → ${spec.table}` : spec && 'from' in spec ? `flow ${spec.from} → ${spec.to}` : kind === 'view' ? 'materialized view' : `${kind} (SQL definitions)`
     const where = node.position?.text ? ` · ${node.position.text}` : ''
-    item.description = `${status ? jobDescription(status, board!.rate(node.job, now), now) : state}${where} · ${route}`
+    const open = kind === 'source' ? (this.letters?.of(node.pipeline.file).get(name) ?? 0) : 0
+    const letters = open ? ` · ${plural(open, 'dead letter')}` : ''
+    item.description = `${status ? jobDescription(status, board!.rate(node.job, now), now) : state}${letters}${where} · ${route}`
     // A view is not started or stopped alone (any run of the pipeline refreshes it): no job menu.
     item.contextValue = kind === 'view' ? 'lakehouse.view' : `lakehouse.job.${isActive(state) ? 'running' : 'stopped'}.${kind}`
     const tooltip = new vscode.MarkdownString()
@@ -136,6 +140,11 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineNo
     if (spec && 'table' in spec) tooltip.appendMarkdown(`${spec.topic ?? spec.topicPattern ?? spec.file} (${spec.format}) → ${spec.table}\n\n`)
     if (spec && 'from' in spec) tooltip.appendMarkdown(`${spec.from} → ${spec.to} (${spec.mode})\n\n`)
     if (node.position?.text) tooltip.appendMarkdown(`In the lake: ${node.position.text}\n\n`)
+    if (open) {
+      const args = encodeURIComponent(JSON.stringify({ pipelineFile: node.pipeline.file, source: name }))
+      tooltip.appendMarkdown(`**${plural(open, 'open dead letter')}** (messages the source could not decode): [Show Dead Letters](command:lakehouse.showDeadLetters?${args})\n\n`)
+      tooltip.isTrusted = { enabledCommands: ['lakehouse.showDeadLetters'] }
+    }
     if (status?.lastRefresh) {
       const r = status.lastRefresh
       // The reason and expectation names come from the definitions: text, not markdown.
