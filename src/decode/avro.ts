@@ -7,30 +7,23 @@
  */
 import { isStruct, type StructType } from '../delta'
 import { avroToDelta, avroValue, compileAvroSchema } from './avro-types'
-import { readConfluentHeader, HEADER_BYTES } from './confluent-framing'
+import { framedValueDecoder, HEADER_BYTES } from './confluent-framing'
 import { rowFromColumns, schemaColumns } from './debezium-envelope'
 import { guarded, ValueError } from './errors'
 import { compiledPerSchemaId, type SchemaFailure } from './registry-schemas'
 import type { SchemaRegistry } from './schema-registry'
-import type { Decoded, Decoder, KafkaMessageInput } from './types'
+import type { Decoded, Decoder } from './types'
 
 type Compiled = { ok: true; type: ReturnType<typeof compileAvroSchema>; schema: StructType } | SchemaFailure
 
 export function createAvroDecoder(registry: SchemaRegistry): Decoder {
   const schemaFor = compiledPerSchemaId(registry, 'AVRO', (registered, id) => compile(registered.schema, id))
 
-  return {
-    async decode(message: KafkaMessageInput): Promise<Decoded> {
-      const bytes = message.value
-      if (bytes === null) return { kind: 'tombstone' }
-      const framed = readConfluentHeader(bytes)
-      if (!framed.ok) return framed.error
-      const { id, buffer } = framed
-      const schema = await schemaFor(id)
-      if (!schema.ok) return { kind: 'error', reason: schema.reason, detail: schema.detail }
-      return guarded(() => decodeBody(buffer, schema, id))
-    },
-  }
+  return framedValueDecoder(async (id, buffer) => {
+    const schema = await schemaFor(id)
+    if (!schema.ok) return { kind: 'error', reason: schema.reason, detail: schema.detail }
+    return guarded(() => decodeBody(buffer, schema, id))
+  })
 }
 
 function compile(text: string, id: number): Compiled {

@@ -6,7 +6,7 @@
  * count, then that many indexes — and the one-byte shorthand `0` for the common [0] (the first
  * message of the file).
  */
-import type { Decoded } from './types'
+import type { Decoded, Decoder } from './types'
 
 export const HEADER_BYTES = 5
 
@@ -22,6 +22,22 @@ export function readConfluentHeader(bytes: Uint8Array): Framed {
   }
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   return { ok: true, id: buffer.readUInt32BE(1), buffer }
+}
+
+/**
+ * The decoder of the formats whose values are Confluent-framed (avro, protobuf, json-schema):
+ * tombstones and values without the header are handled here, `decodeFramed` gets the schema id
+ * and the framed bytes (header included).
+ */
+export function framedValueDecoder(decodeFramed: (id: number, buffer: Buffer) => Promise<Decoded>): Decoder {
+  return {
+    async decode(message): Promise<Decoded> {
+      if (message.value === null) return { kind: 'tombstone' }
+      const framed = readConfluentHeader(message.value)
+      if (!framed.ok) return framed.error
+      return decodeFramed(framed.id, framed.buffer)
+    },
+  }
 }
 
 /** A .proto file declares fewer messages than this at any level; a larger count is a broken frame, not a schema. */

@@ -5,14 +5,14 @@
  * (json-schema-types.ts). The top level must be an object with properties: they are the columns.
  * A Debezium envelope written by JsonSchemaConverter is laid out like the JSON and Avro ones.
  */
-import { readConfluentHeader, HEADER_BYTES } from './confluent-framing'
+import { framedValueDecoder, HEADER_BYTES } from './confluent-framing'
 import { rowFromColumns, schemaColumns } from './debezium-envelope'
 import { guarded, ValueError } from './errors'
 import { compileJsonSchema, StructConverter, type SchemaDocuments } from './json-schema-types'
 import { parseJsonText, utf8Text } from './json-text'
 import { compiledPerSchemaId, type SchemaFailure } from './registry-schemas'
 import type { RegisteredSchema, SchemaRegistry } from './schema-registry'
-import type { Decoded, Decoder, KafkaMessageInput } from './types'
+import type { Decoder } from './types'
 
 type Compiled = { ok: true; converter: StructConverter } | SchemaFailure
 
@@ -39,25 +39,19 @@ export function createJsonSchemaDecoder(registry: SchemaRegistry): Decoder {
     }
   }
 
-  return {
-    async decode(message: KafkaMessageInput): Promise<Decoded> {
-      if (message.value === null) return { kind: 'tombstone' }
-      const framed = readConfluentHeader(message.value)
-      if (!framed.ok) return framed.error
-      const { id, buffer } = framed
-      const schema = await schemaFor(id)
-      if (!schema.ok) return { kind: 'error', reason: schema.reason, detail: schema.detail }
-      const text = utf8Text(buffer.subarray(HEADER_BYTES))
-      if (typeof text !== 'string') return { kind: 'error', reason: text.reason, detail: text.detail }
-      const parsed = parseJsonText(text)
-      if (!parsed.ok) return { kind: 'error', reason: parsed.reason, detail: `schema ${id}: ${parsed.detail}` }
-      if (parsed.value === null) return { kind: 'tombstone' }
-      return guarded(() => {
-        const row = schema.converter.convert(parsed.value, '') as Record<string, unknown>
-        return rowFromColumns(schemaColumns(row, schema.converter.type))
-      })
-    },
-  }
+  return framedValueDecoder(async (id, buffer) => {
+    const schema = await schemaFor(id)
+    if (!schema.ok) return { kind: 'error', reason: schema.reason, detail: schema.detail }
+    const text = utf8Text(buffer.subarray(HEADER_BYTES))
+    if (typeof text !== 'string') return { kind: 'error', reason: text.reason, detail: text.detail }
+    const parsed = parseJsonText(text)
+    if (!parsed.ok) return { kind: 'error', reason: parsed.reason, detail: `schema ${id}: ${parsed.detail}` }
+    if (parsed.value === null) return { kind: 'tombstone' }
+    return guarded(() => {
+      const row = schema.converter.convert(parsed.value, '') as Record<string, unknown>
+      return rowFromColumns(schemaColumns(row, schema.converter.type))
+    })
+  })
 }
 
 function parseSchema(text: string, what: string): unknown {

@@ -7,14 +7,14 @@
  */
 import protobuf from 'protobufjs'
 import type { StructType } from '../delta'
-import { readConfluentHeader, readMessageIndexes, HEADER_BYTES } from './confluent-framing'
+import { framedValueDecoder, readMessageIndexes, HEADER_BYTES } from './confluent-framing'
 import { rowFromColumns, schemaColumns } from './debezium-envelope'
 import { guarded, ValueError } from './errors'
 import { loadProtobufSchema, messageAt, type ProtobufSchema } from './protobuf-schema'
 import { protobufRow, protobufStruct } from './protobuf-types'
 import { compiledPerSchemaId, type SchemaFailure } from './registry-schemas'
 import type { SchemaRegistry } from './schema-registry'
-import type { Decoded, Decoder, KafkaMessageInput } from './types'
+import type { Decoded, Decoder } from './types'
 
 type Loaded = { ok: true; schema: ProtobufSchema; messages: Map<string, Compiled> } | SchemaFailure
 type Compiled = { ok: true; type: protobuf.Type; struct: StructType } | SchemaFailure
@@ -23,21 +23,15 @@ export function createProtobufDecoder(registry: SchemaRegistry): Decoder {
   const schemaFor = compiledPerSchemaId(registry, 'PROTOBUF', async (registered): Promise<Loaded> =>
     ({ ok: true, schema: await loadProtobufSchema(registered, registry), messages: new Map() }))
 
-  return {
-    async decode(message: KafkaMessageInput): Promise<Decoded> {
-      if (message.value === null) return { kind: 'tombstone' }
-      const framed = readConfluentHeader(message.value)
-      if (!framed.ok) return framed.error
-      const { id, buffer } = framed
-      const indexes = readMessageIndexes(buffer, HEADER_BYTES)
-      if (!indexes.ok) return { kind: 'error', reason: 'invalid-message-indexes', detail: `schema ${id}: ${indexes.detail}` }
-      const loaded = await schemaFor(id)
-      if (!loaded.ok) return { kind: 'error', reason: loaded.reason, detail: loaded.detail }
-      const compiled = compiledMessage(loaded, id, indexes.indexes)
-      if (!compiled.ok) return { kind: 'error', reason: compiled.reason, detail: compiled.detail }
-      return guarded(() => decodeBody(buffer.subarray(indexes.end), compiled, id))
-    },
-  }
+  return framedValueDecoder(async (id, buffer) => {
+    const indexes = readMessageIndexes(buffer, HEADER_BYTES)
+    if (!indexes.ok) return { kind: 'error', reason: 'invalid-message-indexes', detail: `schema ${id}: ${indexes.detail}` }
+    const loaded = await schemaFor(id)
+    if (!loaded.ok) return { kind: 'error', reason: loaded.reason, detail: loaded.detail }
+    const compiled = compiledMessage(loaded, id, indexes.indexes)
+    if (!compiled.ok) return { kind: 'error', reason: compiled.reason, detail: compiled.detail }
+    return guarded(() => decodeBody(buffer.subarray(indexes.end), compiled, id))
+  })
 }
 
 function compiledMessage(loaded: Extract<Loaded, { ok: true }>, id: number, indexes: number[]): Compiled {
