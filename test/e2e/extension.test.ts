@@ -274,6 +274,12 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     await answer(page, CLICKS_TOPIC)
     await webview(page).getByText('"/p/4"').first().waitFor({ timeout: 60_000 })
     await screenshot(page, 'topic-panel')
+    // Writing is refused on a cluster the pipeline file does not mark as dev, saying which file to change.
+    await webview(page).locator('#produce-open').click()
+    await webview(page).getByText(/is not marked as a dev cluster.*add "dev": true to the "kafka" section in clicks\.lakehouse\.json/).waitFor({ timeout: 15_000 })
+    await runCommand(page, 'Lakehouse: Delete Topic')
+    await pick(page, broker!.brokers[0])
+    await notification(page, /Deleting a topic is refused: .* is not marked as a dev cluster.*add "dev": true to "kafka" in clicks\.lakehouse\.json/).waitFor({ timeout: 15_000 })
     await runCommand(page, 'Lakehouse: Start Pipeline')
     await pick(page, /^clicks\.lakehouse\.json$/)
     await treeRow(page, 'Pipelines', /^clicks\s*running/).waitFor({ timeout: 60_000 })
