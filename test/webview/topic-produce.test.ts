@@ -10,8 +10,10 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { after, before, test } from 'node:test'
+import avro from 'avsc'
 import type { Browser, Page } from 'playwright-core'
 import { createTopicHandler, type KafkaTopicSource, type TopicHandler } from '../../src/extension/panels/topic-handler'
+import { LocalRegistry } from '../helpers/schema-registry'
 import { produceJson } from '../kafka/broker'
 import { startIngestLake, type IngestLake } from '../kafka/ingest-lake'
 import { closePanelTest, hostLog, launchBrowser, openPanel, PanelServer, screenshotPath, until, type OpenPanel } from './harness'
@@ -19,6 +21,16 @@ import { XSS_IMG, XSS_SCRIPT } from './payloads'
 
 const TOPIC = 'shop.orders'
 const GUARDED = 'shop.guarded'
+const CLICKS = 'shop.clicks'
+const CLICK_SCHEMA = { type: 'record', name: 'Click', fields: [{ name: 'id', type: 'long' }, { name: 'page', type: 'string' }, { name: 'ref', type: ['null', 'string'], default: null }] }
+const clickType = avro.Type.forSchema(CLICK_SCHEMA as avro.Schema, { wrapUnions: true })
+/** What Confluent's Avro serializer writes: magic byte, schema id, the Avro datum. */
+const framedClick = (value: object) => {
+  const header = Buffer.alloc(5)
+  header.writeUInt32BE(8, 1)
+  return Buffer.concat([header, clickType.toBuffer(value)])
+}
+const registry = new LocalRegistry()
 const log = hostLog()
 let env: IngestLake
 let browser: Browser
@@ -48,7 +60,7 @@ async function fill(page: Page, id: string, value: string): Promise<void> {
 const sendEnabled = (page: Page) => page.$eval('#produce-send', (b) => !b.hasAttribute('disabled'))
 
 before(async () => {
-  ;[browser, server, env] = await Promise.all([launchBrowser(), PanelServer.start(), startIngestLake({ name: 'topic-produce', topics: [{ name: TOPIC, partitions: 2 }, { name: GUARDED, partitions: 1 }] })])
+  ;[browser, server, env] = await Promise.all([launchBrowser(), PanelServer.start(), startIngestLake({ name: 'topic-produce', topics: [{ name: TOPIC, partitions: 2 }, { name: GUARDED, partitions: 1 }, { name: CLICKS, partitions: 1 }] })])
   await produceJson(env.kafka, TOPIC, [
     { key: 'o-1', value: { id: 1, customer: { name: 'Ann', city: 'Lyon' }, items: [{ sku: 'a', qty: 1 }], total: 12.5 }, partition: 0 },
     { key: 'o-2', value: { id: 2, customer: { name: 'Bo', city: 'Oslo' }, items: [], total: 3, [XSS_IMG]: 'hostile field name' }, headers: { trace: 't-2' }, partition: 1 },
@@ -59,7 +71,7 @@ before(async () => {
   await panel.page.waitForSelector('#messages tbody tr')
 })
 
-after(() => closePanelTest({ panel, browser, server, others: env ? [{ close: () => env.stop() }] : [] }))
+after(() => closePanelTest({ panel, browser, server, others: [...(env ? [{ close: () => env.stop() }] : []), { close: () => registry.stop() }] }))
 
 test('the editor checks the value as it is typed and suggests the schema\'s field names', async () => {
   const { page } = panel
@@ -242,4 +254,48 @@ test('malformed messages are rejected both ways; a value that is not JSON is ref
   await page.waitForSelector('#produce:not([hidden])')
   assert.equal(await fieldValue(page, 'produce-key'), 'kept')
   await handler.setFlow(undefined)
+})
+
+/** The raw value bytes of a partition's messages, as kcat reads them (they are binary). */
+function kcatValues(topic: string, partition: number): Buffer[] {
+  const out = execFileSync('kcat', ['-b', env.broker.brokers.join(','), '-C', '-e', '-q', '-t', topic, '-p', String(partition), '-o', 'beginning', '-f', '%s\u0001\u0002\u0003'], { timeout: 30_000 })
+  const values: Buffer[] = []
+  let at = 0
+  for (let end = out.indexOf('\u0001\u0002\u0003'); end >= 0; end = out.indexOf('\u0001\u0002\u0003', at)) {
+    values.push(out.subarray(at, end))
+    at = end + 3
+  }
+  return values
+}
+
+test('Avro through the registry: Produce again copies the decoded value, Send encodes it as Confluent\'s serializer does, a value that does not fit is refused', async () => {
+  const url = await registry.start()
+  registry.register(8, `${CLICKS}-value`, 1, { schema: JSON.stringify(CLICK_SCHEMA) })
+  await produceJson(env.kafka, CLICKS, [{ key: 'u1', value: framedClick({ id: 42, page: '/cart', ref: { string: 'ad' } }), partition: 0 }])
+  const clicks: KafkaTopicSource = { kafka: { ...env.pipeline.kafka!, dev: true, schemaRegistry: { url } }, topic: CLICKS, format: 'avro', schemaRegistry: { url }, pipelineFile: 'clicks.lakehouse.json' }
+  const other = await openPanel(browser, server, 'topic', (post) => createTopicHandler({ lake: env.lake, catalog: env.catalog, log }, { source: clicks, restore: {} }, post))
+  try {
+    const { page } = other
+    await page.locator('#messages tbody tr').first().click()
+    await page.waitForSelector('#decoded')
+    await page.locator('#produce-again').click()
+    await page.waitForSelector('#produce:not([hidden])')
+    const copy = JSON.parse(await fieldValue(page, 'produce-value'))
+    assert.deepEqual(copy, { id: 42, page: '/cart', ref: 'ad' })
+    assert.equal(await page.locator('#produce-ok').textContent(), "JSON; encoded with the subject's latest avro schema when sent")
+    await fill(page, 'produce-value', JSON.stringify({ ...copy, page: '/checkout' }))
+    await page.locator('#produce-send').click()
+    await page.waitForFunction(() => /^Sent: /.test(document.getElementById('produce-status')?.textContent ?? ''))
+    assert.equal(await page.locator('#produce-status').textContent(), 'Sent: partition 0, offset 1')
+    assert.deepEqual(kcatValues(CLICKS, 0), [framedClick({ id: 42, page: '/cart', ref: { string: 'ad' } }), framedClick({ id: 42, page: '/checkout', ref: { string: 'ad' } })])
+
+    await fill(page, 'produce-value', '{"id": "x", "page": "/"}')
+    await page.locator('#produce-send').click()
+    await page.waitForFunction(() => /^Not sent: /.test(document.getElementById('produce-status')?.textContent ?? ''))
+    assert.match((await page.locator('#produce-status').textContent())!, /^Not sent: the value does not fit Avro schema 8: id: "x" does not fit/)
+    assert.equal(kcatValues(CLICKS, 0).length, 2)
+    assert.deepEqual(other.consoleErrors, [])
+  } finally {
+    await other.close()
+  }
 })
