@@ -352,6 +352,38 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     await screenshot(page, 'new-pipeline')
   })
 
+  test('Show Pipeline Graph draws a pipeline defined in SQL; an error in a definition is a diagnostic at its line and column, gone when fixed', async () => {
+    await runCommand(page, 'Lakehouse: Show Pipeline Graph')
+    await pick(page, /^business\.lakehouse\.json$/)
+    const graph = webview(page)
+    await graph.locator('g.node[data-id="table:business.customer_totals"]').waitFor({ timeout: 60_000 })
+    assert.equal(await graph.locator('g.node[data-id="table:raw.orders"] text.stats').textContent(), 'v1 · 15 rows')
+    await screenshot(page, 'pipeline-graph')
+    // A statement that does not parse, saved: an error at its line and column.
+    await openFile(page, 'totals.sql')
+    await page.locator('.monaco-editor .view-lines').first().click()
+    await page.keyboard.press('Control+End')
+    await page.keyboard.type('CREATE MATERIALIZED business.broken AS SELECT 1;')
+    await page.keyboard.press('Escape')
+    await page.keyboard.press('Control+S')
+    await page.keyboard.press('Control+Shift+M')
+    const problem = page.locator('.markers-panel .monaco-list-row', { hasText: /expected MATERIALIZED VIEW, STREAMING TABLE or FLOW after CREATE/ }).first()
+    await problem.waitFor({ timeout: 30_000 })
+    assert.match(await problem.innerText(), /\[Ln 5, Col 8\]/)
+    await screenshot(page, 'definition-diagnostic')
+    // Fixed and saved: it goes.
+    await page.locator('.monaco-editor .view-lines').first().click()
+    await page.keyboard.press('Control+End')
+    await page.keyboard.press('Home')
+    for (let i = 0; i < 'CREATE MATERIALIZED '.length; i++) await page.keyboard.press('ArrowRight')
+    await page.keyboard.type('VIEW ')
+    await page.keyboard.press('Escape')
+    await page.keyboard.press('Control+S')
+    await problem.waitFor({ state: 'detached', timeout: 30_000 })
+    await page.keyboard.press('Control+Shift+M')
+    assert.match(readFileSync(path.join(workspace, 'business', 'totals.sql'), 'utf8'), /CREATE MATERIALIZED VIEW business\.broken AS SELECT 1;/)
+  })
+
   test('the extension host is still there: a command answers after all of the above', async () => {
     await runCommand(page, 'Lakehouse: Show Engine Version')
     await notification(page, 'Local Lakehouse 0.1.0').waitFor({ timeout: 15_000 })

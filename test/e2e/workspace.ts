@@ -12,6 +12,16 @@ export const E2E_KAFKA_USER = 'e2e-user'
 /** What the query in queries/orders.sql answers: a value no other text on the page has. */
 export const QUERY_MARKER = 'e2e-orders-15'
 
+/**
+ * A pipeline defined in SQL (Spark Declarative Pipelines) over the lake's tables, in
+ * business.lakehouse.json: what the Pipeline Graph and the definitions' diagnostics are tried on.
+ */
+export const BUSINESS_SQL = `CREATE MATERIALIZED VIEW business.customer_totals AS
+SELECT o.customer, c.name, count(*) AS orders, sum(o.amount) AS total
+FROM raw.orders o JOIN refined.customers c ON c.customer = o.customer
+GROUP BY o.customer, c.name;
+`
+
 /** The topic of the broker-backed pipeline (clicks.lakehouse.json) and how many messages it holds. */
 export const CLICKS_TOPIC = 'shop.clicks'
 export const CLICKS_MESSAGES = 40
@@ -61,4 +71,7 @@ export async function buildWorkspace(dir: string): Promise<void> {
   // For the .sql editor: completion after "raw.", and a table name with a typo.
   writeFileSync(path.join(dir, 'queries', 'complete.sql'), 'SELECT * FROM raw.')
   writeFileSync(path.join(dir, 'queries', 'typo.sql'), `SELECT count(*) FROM raw.ordrs;\nSELECT * FROM refined.customers;\n`)
+  mkdirSync(path.join(dir, 'business'), { recursive: true })
+  writeFileSync(path.join(dir, 'business', 'totals.sql'), BUSINESS_SQL)
+  writeFileSync(path.join(dir, 'business.lakehouse.json'), `${JSON.stringify({ lake: './lake', sources: [], definitions: ['business/*.sql'] }, null, 2)}\n`)
 }
