@@ -79,6 +79,7 @@ function panelDeps(services: Services, letters: DeadLetterTally): PanelDeps {
         return { dispose: () => [lake, files].forEach((d) => d.dispose()) }
       },
     },
+    pipelineFiles: async () => (await services.workspace.validPipelines()).map((entry) => entry.pipeline),
     pickPipelineFile: async (placeHolder) => {
       const { pickPipeline } = await import('./commands/pickers')
       const entry = await pickPipeline(services, placeHolder)

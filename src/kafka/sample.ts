@@ -61,6 +61,8 @@ export interface SampleTopicOptions {
   timeoutMs?: number
   /** Stop early (the user cancelled): what arrived so far is the sample. */
   signal?: AbortSignal
+  /** Read only this partition, from this offset on (up to `limit` messages): a message asked for by its coordinates. */
+  from?: { partition: number; offset: string }
 }
 
 /** A client for browsing: short timeouts and few retries, so a dead cluster fails fast. */
@@ -104,11 +106,12 @@ export async function sampleTopicMessages(kafka: KafkaSettings, topic: string, o
     const offsets = (await admin.watermarks(topic)).sort((a, b) => a.partition - b.partition)
     partitions = offsets.map((o) => ({ partition: o.partition, low: String(o.low), high: String(o.high) }))
     if (options.groupId) await addLag(admin, options.groupId, topic, offsets, partitions)
-    const nonEmpty = offsets.filter((o) => o.high > o.low)
+    const from = options.from
+    const nonEmpty = offsets.filter((o) => o.high > o.low && (!from || (o.partition === from.partition && Number(from.offset) >= o.low && Number(from.offset) < o.high)))
     if (nonEmpty.length === 0 || options.signal?.aborted) return
     const perPartition = Math.max(1, Math.ceil(limit / nonEmpty.length))
-    const starts = new Map(nonEmpty.map((o) => [o.partition, Math.max(o.low, o.high - perPartition)]))
-    expected = nonEmpty.reduce((n, o) => n + (o.high - starts.get(o.partition)!), 0)
+    const starts = new Map(nonEmpty.map((o) => [o.partition, from ? Number(from.offset) : Math.max(o.low, o.high - perPartition)]))
+    expected = nonEmpty.reduce((n, o) => n + Math.min(from ? limit : Infinity, o.high - starts.get(o.partition)!), 0)
     let done!: () => void
     const finished = new Promise<void>((resolve) => (done = resolve))
     options.signal?.addEventListener('abort', () => done(), { once: true })

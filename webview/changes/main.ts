@@ -10,6 +10,7 @@ import '@vscode-elements/elements/dist/vscode-option/index.js'
 import '@vscode-elements/elements/dist/vscode-single-select/index.js'
 import '@vscode-elements/elements/dist/vscode-textfield/index.js'
 import '../shared/base.css'
+import '../shared/grid.css'
 import './changes.css'
 import { byId, h, replaceChildren } from '../shared/dom'
 import { formatCount, formatTime } from '../shared/format'
@@ -17,8 +18,10 @@ import { connectToHost } from '../shared/host'
 import { rowKeys } from '../shared/row-keys'
 import { changesToPanel, type ChangesToHost, type ChangesToPanel, type CommitSummary } from '../shared/protocol'
 import { array, count, jsonValue, object, optional, record, string, type Infer } from '../shared/validate'
+import { openContextMenu } from '../shared/context-menu'
+import { createSourcePane } from '../shared/source-pane'
 import { diffTable } from './diff-table'
-import { pairChanges } from './pairing'
+import { pairChanges, type Change } from './pairing'
 
 /** Change rows per page (the host may add one so an update's images stay together). */
 const PAGE_SIZE = 200
@@ -93,6 +96,8 @@ app.append(
 )
 previous.disabled = true
 next.disabled = true
+const sourcePane = createSourcePane((message) => host.post(message))
+diff.after(sourcePane.element)
 
 function options(target: Field, items: [string, string][], value: string | undefined): void {
   replaceChildren(target, items.map(([v, text]) => h('vscode-option', { value: v }, text)))
@@ -169,6 +174,7 @@ function showChanges(message: Changes): void {
   showError(undefined)
   const keyIndex = message.columns.findIndex((c) => c.name === state.keyColumn)
   const changes = pairChanges(message.rows, keyIndex)
+  shownChanges = changes
   replaceChildren(counts, countBadges(message))
   if (changes.length === 0) {
     replaceChildren(diff, h('p', { class: 'muted empty-diff' }, state.keyValue ? `No changes of ${state.keyColumn} = ${state.keyValue} in this range.` : 'No changes in this range.'))
@@ -224,6 +230,48 @@ function closeCommit(): void {
 rowKeys(diff, {
   rows: () => [...diff.querySelectorAll<HTMLElement>('tbody tr')],
   activate: (row) => openCommit(Number(row.dataset.version)),
+})
+
+// ---- "Show source": a change's row traced to its messages (as of the change's version; a delete's, the version before)
+
+let shownChanges: Change[] = []
+let sourceRequest: number | undefined
+
+function showSource(rowElement: HTMLElement): void {
+  const change = shownChanges[Number(rowElement.dataset.index)]
+  const values = change?.after ?? change?.before
+  if (!change || !values || !shown) return
+  sourceRequest = nextRequest++
+  sourcePane.loading(`this ${change.kind} (v${change.version})`)
+  const version = change.kind === 'delete' ? change.version - 1 : change.version
+  host.post({ type: 'showSource', requestId: sourceRequest, columns: shown.columns.map((c) => c.name), values, version })
+}
+
+function rowMenu(rowElement: HTMLElement, at: { x: number; y: number }): void {
+  openContextMenu([
+    { label: 'Show source', shortcut: 'Alt+Enter', run: () => showSource(rowElement) },
+    { label: 'Show the commit', shortcut: 'Enter', run: () => openCommit(Number(rowElement.dataset.version)) },
+  ], at, 'Change: actions')
+}
+
+// Before the rows' own keys (Enter opens the commit): Alt+Enter shows the source, Shift+F10 or the Menu key the menu.
+diff.addEventListener('keydown', (event: KeyboardEvent) => {
+  const row = (event.target as HTMLElement).closest<HTMLElement>('tbody tr')
+  if (!row) return
+  const menu = event.key === 'ContextMenu' || (event.key === 'F10' && event.shiftKey)
+  if (!(event.key === 'Enter' && event.altKey) && !menu) return
+  event.preventDefault()
+  event.stopPropagation()
+  if (menu) {
+    const box = row.getBoundingClientRect()
+    rowMenu(row, { x: box.left + 24, y: box.bottom })
+  } else showSource(row)
+}, true)
+diff.addEventListener('contextmenu', (event: MouseEvent) => {
+  const row = (event.target as HTMLElement).closest<HTMLElement>('tbody tr')
+  if (!row) return
+  event.preventDefault()
+  rowMenu(row, { x: event.clientX, y: event.clientY })
 })
 
 // ---- wiring
@@ -288,7 +336,11 @@ host.listen((message, replayed) => {
       // An answer to a request since replaced (another page, range or key) is dropped.
       if (message.requestId !== latestRequest) return
       return showChanges(message)
+    case 'source':
+      if (message.requestId === sourceRequest) sourcePane.show(message)
+      return
     case 'error':
+      if (message.requestId !== undefined && message.requestId === sourceRequest) return sourcePane.failed(message.message)
       if (message.requestId !== undefined && message.requestId !== latestRequest) return
       showError(message.message)
       pageStatus.textContent = ''

@@ -12,6 +12,8 @@ import { connectToHost } from '../shared/host'
 import { EXPORT_FORMATS, queryToPanel, resultInfo, statementOutcome, type ExportFormat, type QueryToHost, type QueryToPanel, type ResultInfo, type SortOrder, type StatementOutcome } from '../shared/protocol'
 import { array, literal, object, optional, record, jsonValue, string, count, type Infer } from '../shared/validate'
 import type { FindResult } from '../shared/grid-find'
+import { createSourcePane } from '../shared/source-pane'
+import type { JsonValue } from '../shared/validate'
 import { VirtualGrid } from '../shared/virtual-grid'
 import { chartNumber, renderChart, type ChartKind } from './chart'
 import { buildStatementTabs, positionText } from './statement-tabs'
@@ -87,8 +89,20 @@ const grid = new VirtualGrid({
     return new Promise<FindResult>((resolve, reject) => finds.set(requestId, { resolve, reject }))
   },
   tableName: () => /\bfrom\s+([A-Za-z0-9_.-]+)/i.exec(state.sql)?.[1] ?? 'result',
+  rowActions: [{ label: 'Show source', shortcut: 'Alt+Enter', isKey: (e) => e.key === 'Enter' && e.altKey && !e.ctrlKey && !e.metaKey, run: showSource }],
 })
 view.results.append(grid.root)
+/** "Show source": the lineage of a row, under the grid; only the latest request's answer is shown. */
+const sourcePane = createSourcePane((message) => host.post(message))
+view.results.after(sourcePane.element)
+let sourceRequest: number | undefined
+
+function showSource(values: JsonValue[], row: number): void {
+  if (!result) return
+  sourceRequest = nextRequest++
+  sourcePane.loading(`row ${formatCount(row + 1)}`)
+  host.post({ type: 'showSource', requestId: sourceRequest, resultId: result.id, columns: result.columns.map((c) => c.name), values })
+}
 const statementTabs = buildStatementTabs((index) => showStatement(index))
 view.results.before(statementTabs.root)
 
@@ -371,6 +385,9 @@ host.listen((message) => {
       return setStatus(`Exported ${formatCount(message.rows)} rows (${formatBytes(message.bytes)}) to ${message.file}`)
     case 'exportCancelled':
       return setStatus(result ? resultSummary(result) : '')
+    case 'source':
+      if (message.requestId === sourceRequest) sourcePane.show(message)
+      return
     case 'found': {
       const waiting = finds.get(message.requestId)
       finds.delete(message.requestId)
@@ -379,6 +396,7 @@ host.listen((message) => {
       return
     }
     case 'error': {
+      if (message.requestId !== undefined && message.requestId === sourceRequest) return sourcePane.failed(message.message)
       const find = message.requestId === undefined ? undefined : finds.get(message.requestId)
       if (find) {
         finds.delete(message.requestId!)

@@ -11,8 +11,10 @@ import {
   array, boolean, count, finite, integer, jsonValue, lazy, literal, nullable, object, optional, record, string, text, union,
   type Infer, type Validator,
 } from './validate'
+import { openMessageRequest, showSourceRequest, sourceAnswer } from './source-protocol'
 
 export type { JsonValue } from './validate'
+export type { OpenMessageRequest, SourceAnswer, SourceOrigin, SourceRow } from './source-protocol'
 
 export const PANEL_KINDS = ['query', 'history', 'changes', 'topic', 'dead-letters', 'graph'] as const
 export type PanelKind = (typeof PANEL_KINDS)[number]
@@ -75,6 +77,9 @@ export const queryToHost = union({
   find: object({ type: literal('find'), requestId, resultId: name, text: text(10_000), sort: optional(sortOrder) }),
   /** Open the Changes panel on the commit a write of the last run made (see ResultInfo.writes). */
   showChanges: object({ type: literal('showChanges'), table: text(4096), version: count }),
+  /** Trace a row of a result to its messages (`resultId` names the result, whose tables the host knows): answered by `source`. */
+  showSource: showSourceRequest,
+  openMessage: openMessageRequest,
 })
 
 export const queryToPanel = union({
@@ -99,6 +104,7 @@ export const queryToPanel = union({
   exportCancelled: object({ type: literal('exportCancelled') }),
   /** Rows containing the text of `find`: how many in all, and the first ones' positions. */
   found: object({ type: literal('found'), requestId, resultId: name, count, rows: array(count, 10_000) }),
+  source: sourceAnswer,
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -169,6 +175,9 @@ export const changesToHost = union({
   }),
   /** Show another table of the lake (one of `init.tables`): the host answers with a new `init`. */
   table: object({ type: literal('table'), table: name }),
+  /** Trace a change's row (as of its version) to its messages: answered by `source`. */
+  showSource: showSourceRequest,
+  openMessage: openMessageRequest,
 })
 
 export const changesToPanel = union({
@@ -204,6 +213,7 @@ export const changesToPanel = union({
     /** Rows matched in all (every page). */
     total: optional(count),
   }),
+  source: sourceAnswer,
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -313,6 +323,8 @@ export const topicToPanel = union({
     /** The capture holds more messages than were sampled. */
     truncated: boolean,
     restore,
+    /** Select this message (the panel was opened at it, from "Show source"). */
+    select: optional(object({ partition: count, offset: text(32) })),
   }),
   message: object({
     type: literal('message'),

@@ -60,6 +60,17 @@ export interface GridOptions {
   find?(text: string): Promise<FindResult>
   /** The table name SQL INSERT copies use. */
   tableName?(): string
+  /** Actions on the active cell's row, in its context menu and by their key ("Show source"). */
+  rowActions?: RowAction[]
+}
+
+export interface RowAction {
+  label: string
+  /** The key as shown in the menu ("Alt+Enter"), and whether a keydown is it. */
+  shortcut: string
+  isKey(event: KeyboardEvent): boolean
+  /** The row's values (in the columns' order) and its index in the result. */
+  run(values: JsonValue[], row: number): void
 }
 
 interface Cell { row: number; column: number }
@@ -563,6 +574,7 @@ export class VirtualGrid {
     const entries: MenuEntry[] = [
       { label: 'View value', shortcut: 'Enter', disabled: !loaded, run: () => this.view('cell') },
       { label: 'View row', shortcut: 'Shift+Enter', disabled: !loaded, run: () => this.view('row') },
+      ...(this.options.rowActions ?? []).map((action): MenuEntry => ({ label: action.label, shortcut: action.shortcut, disabled: !loaded, run: () => this.runRowAction(action) })),
       'separator',
       { label: 'Copy', shortcut: 'Ctrl+C', run: () => this.copyShortcut() },
       ...COPY_FORMATS.map((format): MenuEntry => ({ label: `Copy as ${COPY_FORMAT_LABELS[format]}`, run: () => void this.copyAs(format) })),
@@ -606,8 +618,19 @@ export class VirtualGrid {
     this.scheduleRender()
   }
 
+  private runRowAction(action: RowAction): void {
+    const values = this.row(this.active.row)
+    if (values) action.run(values, this.active.row)
+  }
+
   private onKey(event: KeyboardEvent): void {
     const control = event.ctrlKey || event.metaKey
+    const action = this.rowCount ? this.options.rowActions?.find((a) => a.isKey(event)) : undefined
+    if (action) {
+      event.preventDefault()
+      event.stopPropagation()
+      return this.runRowAction(action)
+    }
     // The webview host would otherwise act on these (its find widget, select-all of the page text).
     if (control && (event.key === 'f' || event.key === 'F') && this.findBar) {
       event.preventDefault()

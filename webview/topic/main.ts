@@ -126,6 +126,8 @@ function schemaSourceText(source: SchemaSource | undefined, format: string): str
 function showTopic(message: Topic): void {
   topic = message
   showError(undefined)
+  // Opened at a message ("Show source"): selected like a produced message that landed.
+  if (message.select) landed = message.select
   save({ restore: message.restore })
   title.textContent = `Topic ${message.source}`
   const lag = message.lag !== undefined ? h('span', { class: 'lag', 'aria-label': `lag ${message.lag}` }, 'lag ', h('vscode-badge', { variant: 'counter' }, formatCount(message.lag))) : null

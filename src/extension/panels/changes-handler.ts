@@ -12,12 +12,15 @@ import { CHANGE_TYPES, changesToHost } from '../../../webview/shared/protocol'
 import { ExtensionError } from '../errors'
 import { HISTORY_LIMIT } from './history-handler'
 import { routeMessages, type PanelHandler, type PanelLog } from './message-router'
+import type { SourceLookup } from './row-source'
 import { jsonRecord, tableRef } from './table-ref'
 
 export interface ChangesHandlerDeps {
   lake: LakeEngine
   catalog: LakeCatalog
   log: PanelLog
+  /** "Show source": the lineage of a change's row, and opening one of its messages in the topic panel. */
+  source?: SourceLookup
 }
 
 export interface ChangesPanelInit {
@@ -68,6 +71,13 @@ export function createChangesHandler(deps: ChangesHandlerDeps, init: ChangesPane
       table = message.table
       versionsAsked = {}
       await sendInit()
+    },
+    async showSource({ requestId, columns, values, version }) {
+      if (!deps.source) throw new ExtensionError('Show source needs the workspace\'s pipeline files')
+      post({ type: 'source', requestId, ...(await deps.source.trace({ tables: [table], columns, values, ...(version === undefined ? {} : { version }) })) })
+    },
+    openMessage(message) {
+      deps.source?.openMessage(message)
     },
     async load({ requestId, from, to, keyColumn, keyValue, offset = 0, limit = CHANGE_ROWS_LIMIT }) {
       const low = Math.min(from, to)

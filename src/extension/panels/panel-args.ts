@@ -21,6 +21,8 @@ export const topicArgs = object({
   /** The pipeline file the source comes from: relative capture paths resolve against its folder, its flow gives the preview, its `kafka` the cluster. */
   pipelineFile: optional(text(4096)),
   lake: folder,
+  /** Open at this message, selected ("Show source" in the query and Changes panels). */
+  at: optional(object({ partition: count, offset: text(32) })),
 })
 
 /** The pipeline file whose sources' dead letters to show; `source`: show that source's first. */
@@ -50,7 +52,7 @@ const KEYS: { [K in PanelKind]: string[] } = {
   query: ['sql', 'run', 'lake'],
   history: ['table', 'lake'],
   changes: ['table', 'from', 'to', 'lake'],
-  topic: ['source', 'pipelineFile', 'lake'],
+  topic: ['source', 'pipelineFile', 'lake', 'at'],
   graph: ['pipelineFile'],
   'dead-letters': ['pipelineFile', 'source'],
 }

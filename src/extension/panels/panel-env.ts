@@ -4,7 +4,7 @@
  */
 import type * as vscode from 'vscode'
 import type { LakeEngine } from '../../engine'
-import type { KafkaSettings } from '../../pipeline/pipeline-file'
+import type { KafkaSettings, Pipeline } from '../../pipeline/pipeline-file'
 import type { LakeCatalog } from '../../query'
 import type { JobStatus } from '../pipelines/board'
 import type { JobId } from '../pipelines/events'
@@ -29,6 +29,8 @@ export interface PanelDeps {
   onDeadLettersChanged?(): void
   /** Letters changed (a run wrote some, a panel replayed some): open Dead Letters panels load again. */
   deadLettersChanged?(listener: () => void): { dispose(): void }
+  /** The workspace's valid pipeline files ("Show source" finds which one writes a table). */
+  pipelineFiles?(): Promise<Pipeline[]>
 }
 
 /** What the Pipeline Graph panel follows: each job's state (the Pipelines view's board) and the lake. */

@@ -7,6 +7,7 @@ import { destructiveStatements, parseScript, QueryCancelledError, type Destructi
 import type { ExportFormat, JsonValue, QueryToHost, QueryToPanel, ResultInfo, StatementOutcome } from '../../../webview/shared/protocol'
 import { queryToHost } from '../../../webview/shared/protocol'
 import { errorText, routeMessages, type PanelHandler, type PanelLog } from './message-router'
+import type { SourceLookup } from './row-source'
 
 export interface QueryHandlerDeps {
   session: QuerySession
@@ -22,6 +23,8 @@ export interface QueryHandlerDeps {
   onWrite?(writes: WriteSummary[]): void
   /** Open the Changes panel on versions from..to of the table (a write's link). */
   openChanges?(table: string, from: number, to: number): void
+  /** "Show source": the lineage of a row, and opening one of its messages in the topic panel. */
+  source?: SourceLookup
 }
 
 /** Matching rows a find sends at most (the count says how many there are). */
@@ -121,6 +124,19 @@ export function createQueryHandler(deps: QueryHandlerDeps, init: QueryPanelInit,
     cancel() {
       scriptCancelled = true
       session.cancel()
+    },
+    async showSource({ requestId, resultId, columns, values }) {
+      if (!deps.source) throw new Error('Show source needs the workspace\'s pipeline files')
+      // The result's tables as the query named them: `raw.orders`, `raw.orders@v3` (time travel: the row as of v3).
+      const read = (heldResults().find((r) => r.id === resultId)?.tables ?? []).flatMap((t) => {
+        const named = /^([A-Za-z0-9_]+\.[A-Za-z0-9_]+)(?:@v(\d+))?$/.exec(t.name)
+        return named ? [{ table: named[1], version: named[2] === undefined ? undefined : Number(named[2]) }] : []
+      })
+      const version = read.length === 1 ? read[0].version : undefined
+      post({ type: 'source', requestId, ...(await deps.source.trace({ tables: read.map((t) => t.table), columns, values, ...(version === undefined ? {} : { version }) })) })
+    },
+    openMessage(message) {
+      deps.source?.openMessage(message)
     },
     async page({ requestId, resultId, offset, limit, sort }) {
       const page = await session.page(resultId, offset, limit, sort)

@@ -8,6 +8,7 @@ import type { QueryArgs } from './panel-args'
 import { queryTabKey, queryTitle } from './panel-titles'
 import { announceLakeWrites } from './lake-writes'
 import { createQueryHandler } from './query-handler'
+import { sourceLookup } from './source-glue'
 import { attachPanel, createWebviewPanel } from './webview-panel'
 
 const FILTERS: Record<ExportFormat, Record<string, string[]>> = {
@@ -54,6 +55,7 @@ export async function openQueryPanel(env: PanelEnv, args: QueryArgs, existing?: 
           return (await vscode.window.showWarningMessage(title, { modal: true, detail }, 'Run')) === 'Run'
         },
         openChanges: (table, from, to) => void env.openChanges({ table, from, to, lake: catalog.lakeDir }),
+        source: sourceLookup(env.deps, engine, catalog),
         onWrite: (writes) => {
           const paths = writes.map((w) => w.path)
           env.deps.onLakeWrite?.(paths)

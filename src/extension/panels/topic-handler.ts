@@ -54,6 +54,8 @@ export type TopicFlow = { source: SourceSpec; flow: FlowSpec } | { problem: stri
 export interface TopicPanelInit {
   source: TopicSource
   flow?: TopicFlow
+  /** Open at this message, selected (from "Show source"), even when it is not among the latest sampled. */
+  at?: { partition: number; offset: string }
   /** What reopens the panel after a reload (see the protocol's `restore`). */
   restore?: Record<string, JsonValue>
 }
@@ -90,6 +92,8 @@ export function createTopicHandler(deps: TopicHandlerDeps, init: TopicPanelInit,
   let flow = init.flow
   let sample: SampledMessage[] = []
   let selected: { requestId: number; index: number } | undefined
+  /** The message to open at: selected once, with the first sample. */
+  let openAt = init.at
 
   async function sendTopic(): Promise<void> {
     const decoder = createDecoder(source.format, { schemaRegistry: source.schemaRegistry })
@@ -111,6 +115,13 @@ export function createTopicHandler(deps: TopicHandlerDeps, init: TopicPanelInit,
         sampled.push({ message, decoded: await decoder.decode(message) })
       }
     }
+    const at = openAt
+    openAt = undefined
+    if (at && !sampled.some((m) => m.message.partition === at.partition && String(m.message.offset) === at.offset)) {
+      const { brokerMessageAt, captureMessageAt } = await import('./topic-message-at')
+      const message = isKafka(source) ? await brokerMessageAt(source, at) : await captureMessageAt(source.file, at)
+      if (message) sampled.push({ message, decoded: await decoder.decode(message) })
+    }
     sample = sampled
     const partitions = partitionsOf(sampled, offsets)
     const lagged = partitions.filter((p) => p.lag !== undefined)
@@ -126,6 +137,7 @@ export function createTopicHandler(deps: TopicHandlerDeps, init: TopicPanelInit,
       messages: sampled.map(summary),
       truncated,
       restore: init.restore ?? {},
+      ...(at ? { select: at } : {}),
     })
     await sendProduceAccess()
   }

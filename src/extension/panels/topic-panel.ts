@@ -23,7 +23,9 @@ export async function openTopicPanel(env: PanelEnv, args: TopicArgs, existing?: 
     const flow = pipelineFile ? flowForSource(await readFile(pipelineFile, 'utf8').catch(() => ''), source) : undefined
     const { format, name } = source
     const topicSource: TopicSource = file !== undefined ? { file, format, ...(name ? { name } : {}) } : await kafkaSource(env, pipelineFile!, source.topic!, format, name)
-    return createTopicHandler({ lake: engine, catalog, log: env.deps.log }, { source: topicSource, flow, restore: { ...args } }, post)
+    // Reopened after a reload, the panel keeps the user's own selection: `at` is not restored.
+    const { at, ...restore } = args
+    return createTopicHandler({ lake: engine, catalog, log: env.deps.log }, { source: topicSource, flow, restore, ...(at ? { at } : {}) }, post)
   }, env.deps.log) as Promise<TopicHandler>
   if (pipelineFile) {
     const target = path.resolve(pipelineFile)
