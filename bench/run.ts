@@ -3,7 +3,7 @@
  * as a ratio to a ceiling measured in the same run. Prints one JSON document on stdout; progress
  * goes to stderr.
  *
- * Flags: --quick (small sizes, for checking the harness), --only=snapshot|append|merge|changes|query|ingest|ingest-codecs|refine|mv|resources|cli,
+ * Flags: --quick (small sizes, for checking the harness), --only=snapshot|append|merge|changes|query|ingest|ingest-codecs|refine|mv|lineage|resources|cli,
  * --last-checkpoints-only (10k table: write only its last checkpoints, not one every 10 versions).
  */
 import * as os from 'node:os'
@@ -18,6 +18,7 @@ import { runChangeFeed } from './change-feed'
 import { runMerge } from './merge'
 import { runRefineBench } from './refine'
 import { runViewBench } from './materialized-view'
+import { runLineageBench } from './lineage'
 import { runResourcesBench } from './resources'
 import { runSnapshotLoad } from './snapshot-load'
 import { log, removeTempDirs, round } from './util'
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
       refine: 'one cdc refine batch of 100k Debezium events (90% updates, 10% deletes, each of 50k keys changed twice) from raw into a refined table of 50k rows with the change feed on, on a fresh copy of the lake per repetition (median of 3); ceiling = the same latest-per-key + FULL OUTER JOIN + COPY of the table and of its change rows as DuckDB statements over the same Parquet files; ratio = ceiling ms / ours ms (< 1 is slower). Latency: lakehouse run (runPipeline) on the mock broker, one change every 200 ms, produce → the flow commit that made it visible',
       cliStart: 'whole processes started with execFile from a small lake folder: node bin/lakehouse.mjs (checkout) and node dist/cli.mjs (installed) with --help and a 1,000-row query; median of the runs after 2 warm-up rounds, interleaved with the ceiling = node -e \'\'; ratio = ours ms / ceiling ms (> 1 is slower)',
       materializedView: 'a view joining 1M orders with 100k customers, count/sum/max per customer, refreshed after 1% of the orders changed (70% updates, 20% inserts, 10% deletes; uniform: spread over all customers, so ~10% of the view changes; clustered: the orders of 1% of the customers); median of 3 repetitions, each on a fresh cp -r of the lake; incremental = refreshView, full = refreshView --full (both write only the difference); ceiling = the same query as DuckDB statements over read_parquet of the current data files, COPY to Parquet; ratios = ms / ms',
+      lineage: 'orders appended in 10 raw versions of 20k rows and 50k customers changed 4 times (Debezium), refined one raw version per commit. carried = the orders flow with a _source struct (topic, partition, offset) added before its select: refined bytes and refine ms with it ÷ without it (median of 3, fresh lakes, order alternated). replayed = trace TABLE --where of one order and one customer (nothing stored; the refine commits that touched the row are replayed), median of 5 after 1 warm-up, interleaved with the ceiling = SELECT _source FROM the table that carries it; ratio = ms / ceiling ms',
       changeFeed: 'SELECT count(*), sum(amount), sum(length(name)) over the change feed of a 20-version table (appends and MERGEs, ~400k change rows), planning and registering included; median of 7 runs after 2 warm-up rounds, interleaved with the ceiling = the same aggregate over read_parquet of the files the feed reads; ratio = ours rows/s / ceiling rows/s (< 1 is slower)',
     },
   }
@@ -107,6 +109,9 @@ async function main(): Promise<void> {
       const sizes = quick ? { orders: 100_000, customers: 10_000, repetitions: 1 } : { orders: 1_000_000, customers: 100_000, repetitions: 3 }
       output.materializedView = await runViewBench(lake, { ...sizes, spread: 'uniform' })
       output.materializedViewClustered = await runViewBench(lake, { ...sizes, spread: 'clustered' })
+    }
+    if (!only || only === 'lineage') {
+      output.lineage = await runLineageBench(lake, quick ? { versions: 4, rowsPerVersion: 5_000, customers: 2_000, repetitions: 1 } : { versions: 10, rowsPerVersion: 20_000, customers: 50_000, repetitions: 3 })
     }
     if (!only || only === 'resources') {
       output.resources = await runResourcesBench(quick
