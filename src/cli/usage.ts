@@ -111,9 +111,14 @@ Usage:
       raw table with their original coordinates, exactly once even if interrupted (rerun it).
       discard: close letters with a note. Each decision is kept in raw._dead_letter_states.
   lakehouse trace --pipeline FILE --message TOPIC/PARTITION/OFFSET [--json]
-      What a Kafka message became, for each source reading its topic: a raw row (its table, the
-      version that wrote it, key and time), or a dead letter (reason, and whether it is open,
-      replayed or discarded). Raw rows keep their message's topic, partition and offset.
+  lakehouse trace --pipeline FILE TABLE --where "PREDICATE" [--limit N] [--json]
+      Lineage. --message: what a Kafka message became, for each source reading its topic: a raw
+      row (its table, the version that wrote it, key and time) and the refined rows it became
+      (table, key, version), or a dead letter (reason, and whether it is open, replayed or
+      discarded). TABLE --where: for each matching row (at most N, default 100) of a refined
+      table, a view or a raw table, the raw rows it came from (raw table and version) with each
+      message's topic, partition, offset, key and time; for a cdc table the chain of changes,
+      in sequence order, since the key was last deleted; for a view, its source rows, traced.
   lakehouse refine --pipeline FILE [--flow NAME] [--until-caught-up] [--full-refresh]
       Run the pipeline's flows (all, or NAME): each reads its source table's change data feed
       from where it stopped, transforms the rows and writes its refined table exactly once
@@ -157,7 +162,7 @@ Options:
                        json (an array of row objects), csv or markdown
   --stats              (query) print files read and skipped per table on stderr
   --file FILE.sql      (query) run the statements of a .sql file instead of one SQL text
-  --limit N            (history) only the newest N commits
+  --limit N            (history) only the newest N commits; (trace) at most N rows
   --from V, --to V     (changes) the first and last version or timestamp
   --target-size BYTES  (optimize) the size of the files to write
   --retention-hours H  (vacuum) keep what versions of the last H hours need
@@ -171,6 +176,7 @@ Options:
   --patch JSON|@FILE   (dead-letters replay) a JSON Patch (RFC 6902) applied to each letter's value
   --note TEXT          (dead-letters discard) why, kept with the letters
   --message T/P/O      (trace) a message by topic, partition and offset
+  --where PREDICATE    (trace) the rows of TABLE to trace (DuckDB SQL over its columns)
   --full-refresh       (refine) rebuild the flow's tables from the source's snapshot
   --events             (run) progress as JSON lines
   --view NAME          (refresh) one materialized view (zone.table) of the definitions
