@@ -155,7 +155,6 @@ test('Send: the message lands where the panel says, the list shows it selected, 
   assert.deepEqual(landed.headers, ['trace', 't-4', 'note', XSS_SCRIPT])
   assert.equal(await page.locator('img, script:not([src])').count(), 0)
   assert.equal(await page.evaluate(() => (window as { __xss?: unknown }).__xss), undefined)
-  await page.screenshot({ path: screenshotPath('topic-produce'), fullPage: true })
 })
 
 test('Produce again: an editable copy of a sampled message; a tombstone', async () => {
@@ -288,6 +287,11 @@ test('Avro through the registry: Produce again copies the decoded value, Send en
     await page.waitForFunction(() => /^Sent: /.test(document.getElementById('produce-status')?.textContent ?? ''))
     assert.equal(await page.locator('#produce-status').textContent(), 'Sent: partition 0, offset 1')
     assert.deepEqual(kcatValues(CLICKS, 0), [framedClick({ id: 42, page: '/cart', ref: { string: 'ad' } }), framedClick({ id: 42, page: '/checkout', ref: { string: 'ad' } })])
+    // The fresh sample shows it selected, decoded through the registry.
+    await page.waitForFunction(() => document.querySelector('#detail h2')?.textContent === 'Partition 0, offset 1')
+    await page.waitForSelector('#decoded')
+    assert.equal(JSON.parse((await page.locator('#decoded').textContent())!).page, '/checkout')
+    await page.screenshot({ path: screenshotPath('topic-produce'), fullPage: true })
 
     await fill(page, 'produce-value', '{"id": "x", "page": "/"}')
     await page.locator('#produce-send').click()
