@@ -8,7 +8,6 @@ import type { Pipeline } from '../../pipeline/pipeline-file'
 import type { TableEntry } from '../../engine'
 import { loadEngine, loadQuery } from '../lazy'
 import { splitJobId, type JobId } from '../pipelines/events'
-import { jobsOf } from '../pipelines/service'
 import type { Services } from '../services'
 import type { LakeEntry, PipelineEntry } from '../workspace'
 
@@ -62,7 +61,10 @@ export async function pickJob(services: Services, wantRunning: boolean): Promise
   const candidates: { entry: PipelineEntry & { pipeline: Pipeline }; job: JobId }[] = []
   for (const entry of await services.workspace.validPipelines()) {
     const running = services.pipelines.running(entry.pipeline.file)
-    for (const job of jobsOf(entry.pipeline)) if (running.has(job) === wantRunning) candidates.push({ entry, job })
+    // With the definitions' flows; a view is not started or stopped alone (any run refreshes it).
+    for (const job of services.pipelines.jobs(entry.pipeline)) {
+      if (splitJobId(job).kind !== 'view' && running.has(job) === wantRunning) candidates.push({ entry, job })
+    }
   }
   if (candidates.length === 0) {
     void vscode.window.showInformationMessage(wantRunning ? 'No pipeline job is running.' : 'Every pipeline job is already running.')
