@@ -3,7 +3,8 @@
 // (one JSON object per stdout line) for the jobs named by --source/--flow, without a lake.
 // FAKE_CLI_MODE: 'run' (default: start, one batch per job, then wait for SIGTERM and stop),
 // 'fail' (the first job fails, exit 1), 'crash' (a message on stderr, exit 3, no events),
-// 'capture' (like 'run', but the first job ends at once, as a replayed capture does).
+// 'capture' (like 'run', but the first job ends at once, as a replayed capture does),
+// 'views' (like 'run', and the pipeline's view business.v is refreshed: it ends idle).
 // FAKE_CLI_SECRET_VAR names a variable whose presence (never its value) is reported on stdout.
 const args = process.argv.slice(2)
 const jobs = []
@@ -29,6 +30,11 @@ if (mode === 'fail') {
   for (const job of jobs) emit({ type: 'job', job, state: 'running' })
   jobs.forEach((job, i) => emit({ type: 'batch', job, table: `raw.t${i}`, version: i + 1, rows: 10, messages: 12, lag: 5, durationMs: 3 }))
   if (mode === 'capture') emit({ type: 'job', job: jobs[0], state: 'stopped' })
+  if (mode === 'views') {
+    emit({ type: 'job', job: 'view:business.v', state: 'running' })
+    emit({ type: 'refresh', job: 'view:business.v', table: 'business.v', mode: 'full', reason: 'first refresh', version: 0, rowsInserted: 3, rowsUpdated: 0, rowsDeleted: 0, expectations: [{ name: 'positive', onViolation: 'drop', passed: 3, failed: 1 }], durationMs: 2 })
+    emit({ type: 'job', job: 'view:business.v', state: 'idle' })
+  }
   emit({ type: 'mystery' })
   const keepAlive = setInterval(() => {}, 1000)
   process.once('SIGTERM', () => {

@@ -49,6 +49,24 @@ test('the CLI is asked for exactly the jobs, with events', () => {
   assert.deepEqual(runArguments('/p/lakehouse.json', ['source:a', 'flow:f:x']), ['run', '--pipeline', '/p/lakehouse.json', '--source', 'a', '--flow', 'f:x', '--events'])
 })
 
+test('a view is not asked for (every run refreshes the views), and it ends with the process that reported it', async () => {
+  assert.deepEqual(runArguments('/p/lakehouse.json', ['flow:f', 'view:business.v']), ['run', '--pipeline', '/p/lakehouse.json', '--flow', 'f', '--events'])
+  process.env.FAKE_CLI_MODE = 'views'
+  try {
+    const { board, exits, runner } = harness()
+    await runner.start(['view:business.v'])
+    assert.equal(runner.busy, false, 'a view alone starts nothing')
+    await runner.start(['flow:f', 'view:business.v'])
+    await until('the refresh', () => board.status('view:business.v')?.state === 'idle')
+    assert.equal(board.status('view:business.v')?.lastRefresh?.expectations[0].failed, 1)
+    await runner.stopAll()
+    assert.deepEqual(exits.at(-1), ['flow:f', 'view:business.v'])
+    assert.equal(board.status('view:business.v')?.state, 'stopped')
+  } finally {
+    delete process.env.FAKE_CLI_MODE
+  }
+})
+
 test('jobs run in a child: events fill the board, stray lines are logged, stop is graceful', async () => {
   process.env.FAKE_CLI_SECRET_VAR = 'LAKEHOUSE_TEST_PW'
   try {
