@@ -22,6 +22,11 @@ export function graphArgsFrom(args: unknown): string | undefined {
   return typeof file === 'string' ? file : undefined
 }
 
+/** `raw.orders`, or `raw."my-table"`: a part that is not a plain identifier is quoted. */
+function sqlName(table: string): string {
+  return table.split('.').map((part) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(part) ? part : `"${part.replaceAll('"', '""')}"`)).join('.')
+}
+
 async function openDefinition(place: DefinitionPlace): Promise<void> {
   const uri = vscode.Uri.file(place.file)
   if (place.line === undefined) return openAtJsonPath(uri, place.path ?? '$')
@@ -48,7 +53,7 @@ export async function openGraphPanel(env: PanelEnv, args: GraphArgs, existing?: 
       pipelineFile: file,
       jobStatus: (job) => pipelines?.jobStatus(file, job),
       relativePath: (p) => vscode.workspace.asRelativePath(p),
-      openQuery: (table) => void env.openQuery({ sql: `SELECT * FROM ${table} LIMIT ${vscode.workspace.getConfiguration('lakehouse').get<number>('query.rowLimit', 1000)}`, run: true, lake: catalog.lakeDir }),
+      openQuery: (table) => void env.openQuery({ sql: `SELECT * FROM ${sqlName(table)} LIMIT ${vscode.workspace.getConfiguration('lakehouse').get<number>('query.rowLimit', 1000)}`, run: true, lake: catalog.lakeDir }),
       openHistory: (table) => void env.openHistory({ table, lake: catalog.lakeDir }),
       openDefinition: (place) => void openDefinition(place).catch((error: unknown) => env.deps.log.error(`graph panel: ${String(error)}`)),
       log: env.deps.log,
