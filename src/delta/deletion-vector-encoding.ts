@@ -40,34 +40,32 @@ export function z85EncodeUuid(uuid: string): string {
   return z85Encode(Uint8Array.from({ length: 16 }, (_, i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16)))
 }
 
-interface Container { key: number; values: number[]; kind: 'array' | 'bitset' | 'run'; runs: [number, number][] }
+/** One container: the values `lows[start..end)` under one 16-bit key, in the form Roaring's runOptimize would pick. */
+interface Container { key: number; start: number; end: number; runs: number; kind: 'array' | 'bitset' | 'run' }
 
-/** The container form Roaring's runOptimize would pick: runs when they are smallest, else array or bitset by cardinality. */
-function container(key: number, values: number[]): Container {
-  const runs: [number, number][] = []
-  for (const v of values) {
-    const last = runs[runs.length - 1]
-    if (last && v === last[0] + last[1] + 1) last[1]++
-    else runs.push([v, 0])
-  }
-  const plainSize = values.length <= ARRAY_CONTAINER_MAX ? 2 * values.length : BITSET_BYTES
-  const kind = 2 + 4 * runs.length < plainSize ? 'run' : values.length <= ARRAY_CONTAINER_MAX ? 'array' : 'bitset'
-  return { key, values, kind, runs }
+/** Runs when they are smallest, else array or bitset by cardinality (counted in place: no copies of the values). */
+function container(lows: readonly number[], key: number, start: number, end: number): Container {
+  let runs = 0
+  for (let i = start; i < end; i++) if (i === start || lows[i]! !== lows[i - 1]! + 1) runs++
+  const cardinality = end - start
+  const plainSize = cardinality <= ARRAY_CONTAINER_MAX ? 2 * cardinality : BITSET_BYTES
+  const kind = 2 + 4 * runs < plainSize ? 'run' : cardinality <= ARRAY_CONTAINER_MAX ? 'array' : 'bitset'
+  return { key, start, end, runs, kind }
 }
 
 function containerBytes(c: Container): number {
-  if (c.kind === 'run') return 2 + 4 * c.runs.length
-  return c.kind === 'array' ? 2 * c.values.length : BITSET_BYTES
+  if (c.kind === 'run') return 2 + 4 * c.runs
+  return c.kind === 'array' ? 2 * (c.end - c.start) : BITSET_BYTES
 }
 
 /** One portable 32-bit Roaring bitmap of `lows` (ascending values below 2^32). */
-function serializeRoaring32(lows: number[]): Uint8Array {
+function serializeRoaring32(lows: readonly number[]): Uint8Array {
   const containers: Container[] = []
   for (let start = 0; start < lows.length;) {
     const key = Math.floor(lows[start]! / 65536)
     let end = start
     while (end < lows.length && Math.floor(lows[end]! / 65536) === key) end++
-    containers.push(container(key, lows.slice(start, end).map((v) => v - key * 65536)))
+    containers.push(container(lows, key, start, end))
     start = end
   }
   const count = containers.length
@@ -90,7 +88,7 @@ function serializeRoaring32(lows: number[]): Uint8Array {
   }
   for (const c of containers) {
     view.setUint16(pos, c.key, true)
-    view.setUint16(pos + 2, c.values.length - 1, true)
+    view.setUint16(pos + 2, c.end - c.start - 1, true)
     pos += 4
   }
   let dataAt = header
@@ -102,21 +100,30 @@ function serializeRoaring32(lows: number[]): Uint8Array {
     }
   }
   for (const c of containers) {
+    const base = c.key * 65536
     if (c.kind === 'run') {
-      view.setUint16(pos, c.runs.length, true)
+      view.setUint16(pos, c.runs, true)
       pos += 2
-      for (const [from, extra] of c.runs) {
-        view.setUint16(pos, from, true)
-        view.setUint16(pos + 2, extra, true)
+      // Each run as its first value and how many follow it.
+      for (let i = c.start; i < c.end;) {
+        const from = lows[i]!
+        let last = i
+        while (last + 1 < c.end && lows[last + 1]! === lows[last]! + 1) last++
+        view.setUint16(pos, from - base, true)
+        view.setUint16(pos + 2, last - i, true)
         pos += 4
+        i = last + 1
       }
     } else if (c.kind === 'array') {
-      for (const v of c.values) {
-        view.setUint16(pos, v, true)
+      for (let i = c.start; i < c.end; i++) {
+        view.setUint16(pos, lows[i]! - base, true)
         pos += 2
       }
     } else {
-      for (const v of c.values) bytes[pos + (v >>> 3)]! |= 1 << (v & 7)
+      for (let i = c.start; i < c.end; i++) {
+        const v = lows[i]! - base
+        bytes[pos + (v >>> 3)]! |= 1 << (v & 7)
+      }
       pos += BITSET_BYTES
     }
   }
@@ -125,21 +132,24 @@ function serializeRoaring32(lows: number[]): Uint8Array {
 
 /** The RoaringBitmapArray bytes of strictly ascending row indexes (magic, 64-bit bucket count, then per bucket its key and 32-bit bitmap). */
 export function serializeRoaringBitmapArray(rows: readonly number[]): Uint8Array {
-  const buckets: { key: number; bitmap: Uint8Array }[] = []
-  for (let start = 0; start < rows.length;) {
-    const key = Math.floor(rows[start]! / TWO_POW_32)
-    let end = start
-    const lows: number[] = []
-    while (end < rows.length && Math.floor(rows[end]! / TWO_POW_32) === key) {
-      const row = rows[end]!
-      if (!Number.isSafeInteger(row) || row < 0 || (end > 0 && row <= rows[end - 1]!)) {
-        throw new DeltaDvError(`deletion vector rows must be distinct whole numbers >= 0 in ascending order (at ${row})`)
-      }
-      lows.push(row - key * TWO_POW_32)
-      end++
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!
+    if (!Number.isSafeInteger(row) || row < 0 || (i > 0 && row <= rows[i - 1]!)) {
+      throw new DeltaDvError(`deletion vector rows must be distinct whole numbers >= 0 in ascending order (at ${row})`)
     }
-    buckets.push({ key, bitmap: serializeRoaring32(lows) })
-    start = end
+  }
+  const buckets: { key: number; bitmap: Uint8Array }[] = []
+  // Files of fewer than 2^32 rows (all in practice) have one bucket, whose values are the rows themselves.
+  if (rows.length > 0 && rows[rows.length - 1]! < TWO_POW_32) buckets.push({ key: 0, bitmap: serializeRoaring32(rows) })
+  else {
+    for (let start = 0; start < rows.length;) {
+      const key = Math.floor(rows[start]! / TWO_POW_32)
+      let end = start
+      const lows: number[] = []
+      while (end < rows.length && Math.floor(rows[end]! / TWO_POW_32) === key) lows.push(rows[end++]! - key * TWO_POW_32)
+      buckets.push({ key, bitmap: serializeRoaring32(lows) })
+      start = end
+    }
   }
   const bytes = new Uint8Array(12 + buckets.reduce((sum, b) => sum + 4 + b.bitmap.length, 0))
   const view = new DataView(bytes.buffer)
@@ -155,8 +165,7 @@ export function serializeRoaringBitmapArray(rows: readonly number[]): Uint8Array
 }
 
 /** An inline descriptor ('i'): the bitmap Z85-encoded in the log itself; sizeInBytes is the unpadded length. */
-export function inlineDeletionVector(rows: readonly number[]): DeletionVectorDescriptor {
-  const bitmap = serializeRoaringBitmapArray(rows)
+export function inlineDeletionVector(rows: readonly number[], bitmap = serializeRoaringBitmapArray(rows)): DeletionVectorDescriptor {
   return { storageType: 'i', pathOrInlineDv: z85Encode(bitmap), sizeInBytes: bitmap.length, cardinality: rows.length }
 }
 
@@ -164,8 +173,9 @@ export function inlineDeletionVector(rows: readonly number[]): DeletionVectorDes
  * One DV file holding several bitmaps, and a descriptor for each ('u', named by the file's UUID,
  * with the offset of its size field: 1 for the first, right after the version byte).
  */
-export function deletionVectorFile(uuid: string, bitmaps: readonly (readonly number[])[]): { bytes: Uint8Array; descriptors: DeletionVectorDescriptor[] } {
-  const serialized = bitmaps.map((rows) => serializeRoaringBitmapArray(rows))
+export function deletionVectorFile(
+  uuid: string, bitmaps: readonly (readonly number[])[], serialized = bitmaps.map((rows) => serializeRoaringBitmapArray(rows)),
+): { bytes: Uint8Array; descriptors: DeletionVectorDescriptor[] } {
   const bytes = new Uint8Array(1 + serialized.reduce((sum, b) => sum + 8 + b.length, 0))
   const view = new DataView(bytes.buffer)
   bytes[0] = 1

@@ -36,6 +36,8 @@ export interface MarkedFiles {
 
 /** The rows a file's DV marks, with its newly changed rows: strictly ascending, without duplicates. */
 function union(old: number[], changed: number[]): number[] {
+  // Changed rows usually arrive ascending and distinct (listed in order): then they are the answer when nothing was marked before.
+  if (old.length === 0 && changed.every((row, i) => i === 0 || row > changed[i - 1]!)) return changed
   const rows = old.length ? [...new Set([...old, ...changed])] : [...new Set(changed)]
   return rows.sort((a, b) => a - b)
 }
@@ -85,15 +87,16 @@ export async function markRows(
   }
 
   const inline = new Map<ActiveFile, DeletionVectorDescriptor>()
-  const onDisk: typeof pending = []
+  const onDisk: (typeof pending[number] & { bitmap: Uint8Array })[] = []
   for (const entry of pending) {
-    if (serializeRoaringBitmapArray(entry.rows).length <= INLINE_DELETION_VECTOR_MAX_BYTES) inline.set(entry.file, inlineDeletionVector(entry.rows))
-    else onDisk.push(entry)
+    const bitmap = serializeRoaringBitmapArray(entry.rows)
+    if (bitmap.length <= INLINE_DELETION_VECTOR_MAX_BYTES) inline.set(entry.file, inlineDeletionVector(entry.rows, bitmap))
+    else onDisk.push({ ...entry, bitmap })
   }
   const stored = new Map<ActiveFile, DeletionVectorDescriptor>()
   if (onDisk.length) {
     const uuid = randomUUID()
-    const { bytes, descriptors } = deletionVectorFile(uuid, onDisk.map((e) => e.rows))
+    const { bytes, descriptors } = deletionVectorFile(uuid, onDisk.map((e) => e.rows), onDisk.map((e) => e.bitmap))
     const { storage } = lake.io
     // A fresh UUID names the file: it cannot exist, and no reader looks for it before the commit.
     if (!(await storage.putIfAbsent(storage.join(table, `deletion_vector_${uuid}.bin`), bytes))) {

@@ -7,7 +7,7 @@
  */
 import { DeltaError } from '../delta/errors'
 import type { Txn } from '../delta/actions'
-import { deltaTypeFromDuckdb, duckdbType, mergeSchemaForAppend, quoteIdentifier, type StructType } from '../delta/schema'
+import { deltaTypeFromDuckdb, duckdbType, mergeSchemaForAppend, quoteIdentifier, quoteString, type StructType } from '../delta/schema'
 import type { Snapshot } from '../delta/snapshot'
 import { boundLiteral, fileBounds, SKIPPABLE_TYPES } from './file-skipping'
 import type { LakeEngine } from './lake-engine'
@@ -66,18 +66,17 @@ export async function merge(lake: LakeEngine, table: string, sourceSql: string, 
   if (matched.length + notMatched.length + bySource.length === 0) throw new DeltaError('INVALID_ARGUMENT', 'MERGE needs at least one WHEN clause', { table })
 
   const db = await lake.duckdb()
-  const source = `__merge_source_${++mergeCounter}`
+  // The source is read several times (its keys, its count, the join): a query is copied once so
+  // that every read sees the same rows; a DuckDB table is read in place.
+  const inPlace = await baseTableNamed(lake, sourceSql)
+  const source = inPlace ?? `__merge_source_${++mergeCounter}`
   const body = /^\s*\(?\s*(select|with|values|from)\b/i.test(sourceSql) ? `(${sourceSql})` : sourceSql
-  // Each source row's id is its rowid in this copy: numbering it with row_number() OVER () costs a
-  // single-threaded window pass over the whole source.
-  await db.run(`CREATE TEMP TABLE ${source} AS SELECT * FROM ${body}`)
+  if (!inPlace) await db.run(`CREATE TEMP TABLE ${source} AS SELECT * FROM ${body}`)
   try {
     const described = await db.describe(`SELECT * FROM ${source}`)
     if (described.some((c) => c.name === '__src_row')) throw new DeltaError('INVALID_ARGUMENT', "MERGE's source may not have a column named __src_row", { table })
-    // A column named rowid would shadow the pseudo-column: number the rows then.
-    const numbered = described.some((c) => c.name.toLowerCase() === 'rowid')
-      ? `(SELECT *, row_number() OVER () AS __src_row FROM ${source})`
-      : `(SELECT *, rowid AS __src_row FROM ${source})`
+    // Only whether a source row took part in a join row matters: a constant says it.
+    const numbered = `(SELECT *, true AS __src_row FROM ${source})`
     const sourceColumns = described.map((c) => c.name)
     const control = new Set((options.controlColumns ?? []).map((c) => c.toLowerCase()))
     const schema = options.schemaMode === 'evolve' ? evolvedSchema(snapshot, described.filter((c) => !control.has(c.name.toLowerCase())), table) : snapshot.schema
@@ -103,8 +102,22 @@ export async function merge(lake: LakeEngine, table: string, sourceSql: string, 
         changesSelect(schema, target, numbered, sourceColumns, options.on, { matched, notMatched, bySource }, aliases, table, changingOnly && bySource.length === 0),
     })
   } finally {
-    await db.run(`DROP TABLE IF EXISTS ${source}`)
+    if (!inPlace) await db.run(`DROP TABLE IF EXISTS ${source}`)
   }
+}
+
+/**
+ * The quoted name when `sourceSql` is a DuckDB base table (`name` or `SELECT * FROM name`, one
+ * table of that name and no view): tables do not change between the statements of one MERGE.
+ */
+async function baseTableNamed(lake: LakeEngine, sourceSql: string): Promise<string | undefined> {
+  const match = /^\s*(?:select\s+\*\s+from\s+)?("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_]*)\s*$/i.exec(sourceSql)
+  if (!match) return undefined
+  const name = unquote(match[1]!)
+  const db = await lake.duckdb()
+  const [row] = await db.rows(`SELECT (SELECT count(*) FROM duckdb_tables() WHERE table_name = ${quoteString(name)}) AS tables,
+    (SELECT count(*) FROM duckdb_views() WHERE view_name = ${quoteString(name)}) AS views`)
+  return Number(row?.tables) === 1 && Number(row?.views) === 0 ? quoteIdentifier(name) : undefined
 }
 
 function changesSelect(

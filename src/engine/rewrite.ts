@@ -126,19 +126,23 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
     if (plan.checkSingleMatch === 'dedupe-deletes') {
       await db.run(`DELETE FROM ${changes} WHERE __action = 'delete' AND rowid NOT IN (SELECT min(rowid) FROM ${changes} WHERE __action = 'delete' GROUP BY __file, __row)`)
     }
-    // The counts and, in the same pass, whether a target row was matched twice (then named by checkSingleMatch).
-    const [count] = await db.rows(`SELECT count(*) FILTER (WHERE __action = 'insert') AS inserted, count(*) FILTER (WHERE __action = 'update') AS updated,
+    // One pass per file: the counts, whether a target row was matched twice (then named by
+    // checkSingleMatch) and, merge-on-read, the rows to mark, ascending (DOUBLE: a JSON number, exact below 2^53).
+    const perFile = await db.rows(`SELECT __file, count(*) FILTER (WHERE __action = 'insert') AS inserted, count(*) FILTER (WHERE __action = 'update') AS updated,
       count(*) FILTER (WHERE __action = 'delete') AS deleted, count(*) FILTER (WHERE __action = 'noop') AS noop,
-      ${plan.checkSingleMatch === true ? `count(DISTINCT (__file, __row)) FILTER (WHERE __action IN ('update', 'delete', 'noop'))` : 'NULL'} AS distinct_changed FROM ${changes}`)
-    if (count.distinct_changed !== null && Number(count.distinct_changed) !== Number(count.updated) + Number(count.deleted) + Number(count.noop)) {
+      ${plan.checkSingleMatch === true ? `count(DISTINCT __row) FILTER (WHERE __action IN ('update', 'delete', 'noop'))` : 'NULL'} AS distinct_changed,
+      ${mergeOnRead ? `list(__row::DOUBLE ORDER BY __row) FILTER (WHERE __action IN ('update', 'delete'))` : 'NULL'} AS rows
+      FROM ${changes} GROUP BY __file`)
+    const total = (name: string) => perFile.reduce((sum, r) => sum + Number(r[name]), 0)
+    const count = { inserted: total('inserted'), updated: total('updated'), deleted: total('deleted'), noop: total('noop') }
+    if (plan.checkSingleMatch === true && total('distinct_changed') !== count.updated + count.deleted + count.noop) {
       await checkSingleMatch(lake, changes, table)
     }
     let changedRows: Map<string, number[]> | undefined
     let rewrittenFiles: Set<string>
     if (mergeOnRead) {
       // Distinct already: a target row is changed by one source row at most (checked above).
-      const rows = await db.rows(`SELECT __file, list(__row) AS rows FROM ${changes} WHERE __action IN ('update', 'delete') GROUP BY __file`)
-      changedRows = new Map(rows.map((r) => [String(r.__file), (r.rows as unknown[]).map(Number)]))
+      changedRows = new Map(perFile.flatMap((r) => (r.__file !== null && Number(r.updated) + Number(r.deleted) > 0 ? [[String(r.__file), r.rows as number[]]] : [])))
       rewrittenFiles = new Set(changedRows.keys())
     } else {
       await db.run(`CREATE TEMP TABLE ${rewritten} AS SELECT DISTINCT __file FROM ${changes} WHERE __action IN ('update', 'delete')`)

@@ -107,6 +107,22 @@ test('an update that changes no value rewrites nothing and writes no change rows
   assert.equal((await lake.snapshot(table)).version, 4)
 })
 
+test('MERGE reads a source that names a DuckDB table in place: the same result as its query, and the table is left as it was', async () => {
+  const db = await lake.duckdb()
+  await db.run(`CREATE OR REPLACE TEMP TABLE dml_source AS SELECT * FROM (VALUES (12, 0, 'changed', 'u'), (15, 1, NULL, 'd'), (100, 0, 'new', 'u')) s(id, grp, v, op)`)
+  const clauses = { on: 't.id = s.id', whenMatchedDelete: { condition: "s.op = 'd'" }, whenMatchedUpdate: { set: { v: 's.v' } }, whenNotMatchedInsert: { values: '*' as const } }
+  const byName = await tenPerFile()
+  const byQuery = await tenPerFile()
+  const named = await merge(lake, byName, 'dml_source', clauses)
+  const queried = await merge(lake, byQuery, 'SELECT * FROM (SELECT * FROM dml_source)', clauses)
+  assert.deepEqual(named.metrics, queried.metrics)
+  assert.deepEqual(await tableRows(byName), await tableRows(byQuery))
+  assert.deepEqual(await changeRows(byName, 5), await changeRows(byQuery, 5))
+  await merge(lake, byName, 'SELECT * FROM "dml_source"', clauses)
+  assert.deepEqual(await rows('SELECT * FROM dml_source'), ['100,0,new,u', '12,0,changed,u', '15,1,NULL,d'], 'the source table is neither dropped nor changed')
+  await db.run('DROP TABLE dml_source')
+})
+
 test('MERGE refuses two source rows for one target row, naming the row, and commits nothing', async () => {
   const table = await tenPerFile()
   await rejectsWithDeltaError(
