@@ -264,6 +264,21 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     assert.match(log, /pipeline\.exit \{"file":"lakehouse\.json","pid":\d+,"jobs":\["source:events","flow:events_refined"\],"code":0/)
   })
 
+  test('open dead letters: a count on the source in the Pipelines view and in the status bar; Show Dead Letters opens the panel on them', async () => {
+    // The capture's two lines that are not JSON became dead letters in the run above.
+    await treeRow(page, 'Pipelines', /^events\s*stopped.* · 2 dead letters · /).waitFor({ timeout: 60_000 })
+    await page.locator('.statusbar-item', { hasText: /2 dead letters/ }).waitFor({ timeout: 15_000 })
+    await runCommand(page, 'Lakehouse: Show Dead Letters')
+    await pick(page, /^lakehouse\.json$/)
+    const group = webview(page).locator('tr[data-source="events"][data-reason="invalid-json"]')
+    await group.waitFor({ timeout: 60_000 })
+    assert.equal(await group.locator('td:nth-child(3)').textContent(), '2')
+    await webview(page).locator('tr[data-letter="events/file:events.jsonl/0/25"] button').click()
+    await webview(page).locator('pre.caret').waitFor({ timeout: 30_000 })
+    assert.equal(await webview(page).locator('.failure .position').textContent(), 'Line 1, column 24 (character 23)')
+    await screenshot(page, 'dead-letters-panel')
+  })
+
   test('a broker-backed pipeline: the Kafka view shows its topic, ingest fills raw, and the lag drops to 0', async () => {
     const brokerRow = treeRow(page, 'Kafka', new RegExp(`^${broker!.brokers[0].replace(/[.]/g, '\\.')}`))
     await brokerRow.click()

@@ -1,8 +1,9 @@
 /**
  * The folder the end-to-end tests open: a small lake written by the engine (raw.orders with the
  * change data feed and two versions, refined.customers), a pipeline file with a file source (a
- * captured topic, so no broker is needed), a flow refining it, and a SASL cluster for the password
- * tests, a pipeline file with a problem, and a .sql file.
+ * captured topic, so no broker is needed; two of its lines are not JSON, dead letters once run), a
+ * flow refining it, and a SASL cluster for the password tests, a pipeline file with a problem, and
+ * a .sql file.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
@@ -50,7 +51,9 @@ export async function buildWorkspace(dir: string): Promise<void> {
   }
   mkdirSync(path.join(dir, 'captures'), { recursive: true })
   const events = Array.from({ length: 25 }, (_, i) => JSON.stringify({ id: i, kind: i % 2 ? 'click' : 'view', at: `2026-11-24T10:00:${String(i).padStart(2, '0')}Z` }))
-  writeFileSync(path.join(dir, 'captures', 'events.jsonl'), `${events.join('\n')}\n`)
+  // Two lines JSON cannot parse, after the 25 good ones: the run makes them dead letters (offsets 25 and 26).
+  const notJson = ['{"id":25,"kind":"view",}', '{"id":26,"kind":oops}']
+  writeFileSync(path.join(dir, 'captures', 'events.jsonl'), `${[...events, ...notJson].join('\n')}\n`)
   writeFileSync(path.join(dir, 'lakehouse.json'), `${JSON.stringify({
     lake: './lake',
     // Nothing listens on port 9; the cluster is here for the password commands and the Kafka view.

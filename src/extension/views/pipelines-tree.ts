@@ -131,8 +131,10 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineNo
     const route = spec && 'table' in spec ? `source → ${spec.table}` : spec && 'from' in spec ? `flow ${spec.from} → ${spec.to}` : kind === 'view' ? 'materialized view' : `${kind} (SQL definitions)`
     const where = node.position?.text ? ` · ${node.position.text}` : ''
     const open = kind === 'source' ? (this.letters?.of(node.pipeline.file).get(name) ?? 0) : 0
-    const letters = open ? ` · ${plural(open, 'dead letter')}` : ''
-    item.description = `${status ? jobDescription(status, board!.rate(node.job, now), now) : state}${letters}${where} · ${route}`
+    // Right after the state, where a narrow sidebar still shows it.
+    const [shownState, ...more] = (status ? jobDescription(status, board!.rate(node.job, now), now) : state).split(' · ')
+    const facts = [shownState, ...(open ? [plural(open, 'dead letter')] : []), ...more].join(' · ')
+    item.description = `${facts}${where} · ${route}`
     // A view is not started or stopped alone (any run of the pipeline refreshes it): no job menu.
     item.contextValue = kind === 'view' ? 'lakehouse.view' : `lakehouse.job.${isActive(state) ? 'running' : 'stopped'}.${kind}`
     const tooltip = new vscode.MarkdownString()
