@@ -4,7 +4,7 @@
  * Discarding asks first in a modal; letters changed by a run (or another panel) reload it.
  */
 import * as vscode from 'vscode'
-import type { Pipeline } from '../../pipeline/pipeline-file'
+import type { Pipeline } from '../../pipeline'
 import { loadPipelineFile } from '../lazy'
 import type { DeadLettersHandler } from './dead-letters-handler'
 import type { DeadLettersArgs } from './panel-args'
