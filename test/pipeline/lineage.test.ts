@@ -8,12 +8,13 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { runDemo } from '../../src/demo'
+import { writeCheckpoint } from '../../src/delta'
 import { LakeEngine } from '../../src/engine'
 import { traceMessage, type Pipeline, type ReplayedRow } from '../../src/pipeline'
 import { loadPipeline } from '../../src/pipeline/pipeline-file'
@@ -146,6 +147,24 @@ GROUP BY o.customer_id;
   assert.equal(customer.row.customer_id, String(busiest.customer_id))
   assert.ok(customer.origins.length >= 1 && customer.origins.every((o) => o.topic === 'shop.customers'))
   assert.equal(orders.version, (await lake.snapshot(catalog.pathOf('refined.orders'))).version, 'read as of the version the view reflects')
+})
+
+test('when the raw versions a refine commit read are gone from the log, the trace says which commit and why instead of failing', async () => {
+  const copy = path.join(dir, 'lake-without-history')
+  cpSync(pipeline.lakeDir, copy, { recursive: true })
+  const other = new LakeEngine()
+  try {
+    const copyCatalog = new LakeCatalog(copy, other.io.storage)
+    const raw = copyCatalog.pathOf('raw.orders')
+    await writeCheckpoint(other.io, await other.snapshot(raw))
+    rmSync(path.join(raw, '_delta_log', '00000000000000000000.json'))
+    const [{ v: first }] = (await runQuery(other, copyCatalog, `SELECT min(_commit_version) AS v FROM table_changes('refined.orders', 0)`)).rows
+    const [traced] = flowRows(await traceRows(other, copyCatalog, { ...pipeline, lakeDir: copy }, 'refined.orders', "order_id = 'ord-100001'"))
+    assert.deepEqual(traced.origins, [])
+    assert.match(traced.note ?? '', new RegExp(`^refined\\.orders version ${first} was refined from raw\\.orders versions 0\\.\\.\\d+, which cannot be read again \\(.+\\): its rows' sources are not listed$`))
+  } finally {
+    await other.close()
+  }
 })
 
 test('lakehouse trace TABLE --where prints each row\'s messages; a table the pipeline does not write and a bad predicate are refused plainly', () => {

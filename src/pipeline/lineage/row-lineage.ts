@@ -9,7 +9,8 @@
  *     table; replaying it gives the rows the message became.
  */
 import { quoteString } from '../../delta'
-import { dropScan, type LakeEngine, type LakeCatalog } from '../../engine'
+import { DeltaError, isDeltaError } from '../../delta'
+import { dropScan, missingFileError, type LakeEngine, type LakeCatalog } from '../../engine'
 import type { FlowSpec } from '../pipeline-file'
 import { refineRanges, type RefineRange } from './refine-ranges'
 import { NotReplayable, replayRange, rowKeySql, targetKey, type ReplayedRow } from './replay-flow'
@@ -62,13 +63,14 @@ export async function traceFlowRows(lake: LakeEngine, catalog: LakeCatalog, flow
   if (matched.length === 0) return []
   const keys = matched.map((m) => quoteString(m.rowKey)).join(', ')
   const ranges = await refineRanges(lake, path, flow.name)
-  let note: string | undefined
+  const notes: string[] = []
   let touched: RefineRange[]
   try {
     const versions = await versionsTouching(lake, path, key, keys, flow.mode, snapshot.version)
     touched = ranges.filter((r) => r.refinedVersion <= snapshot.version && versions.has(r.refinedVersion))
   } catch (error) {
-    note = `the change feed of ${table} cannot be read (${(error as Error).message}): every refine commit was replayed`
+    if (!(error instanceof DeltaError)) throw error
+    notes.push(`the change feed of ${table} cannot be read (${(error as Error).message}): every refine commit was replayed`)
     touched = ranges.filter((r) => r.refinedVersion <= snapshot.version)
   }
   const origins: ReplayedRow[] = []
@@ -76,10 +78,12 @@ export async function traceFlowRows(lake: LakeEngine, catalog: LakeCatalog, flow
     try {
       origins.push(...(await replayRange(lake, catalog, flow, range, `__table = ${quoteString(table)} AND __row_key IN (${keys})`)))
     } catch (error) {
-      if (!(error instanceof NotReplayable) && !/no longer|not found|VERSION_NOT_FOUND|MISSING_FILE/i.test(String((error as Error).message))) throw error
-      note = `${table} version ${range.refinedVersion} (from ${flow.from} versions ${range.from}..${range.to}) cannot be replayed: ${(error as Error).message}`
+      const gone = isDeltaError(error, 'VERSION_NOT_FOUND') || isDeltaError(error, 'MISSING_FILE') || missingFileError(error) !== undefined
+      if (!(error instanceof NotReplayable) && !gone) throw error
+      notes.push(`${table} version ${range.refinedVersion} was refined from ${flow.from} versions ${range.from}..${range.to}, which cannot be read again (${(error as Error).message}): its rows' sources are not listed`)
     }
   }
+  const note = notes.length ? notes.join('; ') : undefined
   return matched.map(({ rowKey }) => {
     const mine = origins.filter((o) => o.rowKey === rowKey).sort((a, b) => a.refinedVersion - b.refinedVersion || (a.position ?? 0) - (b.position ?? 0))
     const lastDelete = flow.mode === 'cdc' ? mine.map((o) => o.change).lastIndexOf('delete') : -1
