@@ -6,9 +6,8 @@ import type { Operation } from 'fast-json-patch'
 import { readFileSync } from 'node:fs'
 import type { DecoderOptions } from '../decode'
 import { schemaRegistryOptions } from '../kafka'
-import type { Pipeline } from '../pipeline/pipeline-file'
 import {
-  discardLetters, editedLetterValue, EditedValueError, letterGroups, letterHours, letterId, LetterPatchError, LetterSelectionError, parseLetterPatch, printable, replayLetters, selectLetters, viewLetter, type LetterFix, type LetterSelection,
+  discardLetters, editedLetterValue, EditedValueError, letterGroups, letterHours, letterId, LetterPatchError, LetterSelectionError, parseLetterPatch, printable, replayLetters, selectLetters, viewLetter, type LetterFix, type LetterSelection, type Pipeline,
 } from '../pipeline'
 import { LakeEngine } from '../engine'
 import { LakeCatalog, type QueryOutput } from '../query'

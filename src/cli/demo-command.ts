@@ -1,7 +1,7 @@
 /** `lakehouse demo`: the seed pipeline end to end on the embedded capture, with a short report. */
 import { realpathSync } from 'node:fs'
 import * as path from 'node:path'
-import { isDocumentStateTable } from '../pipeline/refine'
+import { isDocumentStateTable } from '../pipeline'
 import { runDemo, type DemoReport } from '../demo'
 import type { Json } from '@duckdb/node-api'
 import { formatTable } from './format'

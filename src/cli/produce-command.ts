@@ -6,8 +6,7 @@
  */
 import { createRegistryEncoder, EncodeError, usesSchemaRegistry } from '../decode'
 import { assertDevCluster, NotADevClusterError, produceMessages, schemaRegistryOptions, type OutgoingMessage, type ProduceSummary } from '../kafka'
-import { readCapture } from '../pipeline/file-source'
-import type { Pipeline, SourceSpec } from '../pipeline/pipeline-file'
+import { readCapture, type Pipeline, type SourceSpec } from '../pipeline'
 import { CommandError, parseCommand, UsageError, wholeNumber, type Out } from './args'
 import { pipelineFrom } from './ingest-command'
 

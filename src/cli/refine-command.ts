@@ -3,9 +3,7 @@
  * (its sources and flows together, until Ctrl-C).
  */
 import { LakeEngine } from '../engine'
-import type { FlowSpec } from '../pipeline/pipeline-file'
-import { refineFlow, type RefineBatchReport } from '../pipeline/refine'
-import type { PipelineEvent } from '../pipeline/run-pipeline'
+import { refineFlow, type FlowSpec, type RefineBatchReport, type PipelineEvent } from '../pipeline'
 import { LakeCatalog, lakeTableReader, pipelineDefinitions, refreshViews, runWithDefinitions, withDefinitionFlows } from '../query'
 import type { ViewRefreshReport } from '../query'
 import { CommandError, parseCommand, UsageError, type Out } from './args'

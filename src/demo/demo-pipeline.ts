@@ -3,7 +3,7 @@
  * and two flows into refined: customers upserted and deleted by id and flattened, orders appended
  * with their line items exploded into a child table.
  */
-import type { PipelineSpec } from '../pipeline/pipeline-file'
+import type { PipelineSpec } from '../pipeline'
 import { CUSTOMERS_TOPIC, ORDERS_TOPIC } from './demo-data'
 
 const flows: PipelineSpec['flows'] = [

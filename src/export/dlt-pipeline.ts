@@ -4,8 +4,7 @@
  * `create_auto_cdc_flow` (formerly `dlt.apply_changes`). It imports the exported source and
  * flow modules, so decoding and transforms are written once.
  */
-import type { FlowSpec, Pipeline, SourceSpec } from '../pipeline/pipeline-file'
-import { DEAD_LETTERS_TABLE } from '../pipeline/raw-zone'
+import { DEAD_LETTERS_TABLE, type FlowSpec, type Pipeline, type SourceSpec } from '../pipeline'
 import { flowFileName } from './flow-job'
 import { header } from './header'
 import { sourceFileName, type ExportedFile } from './kafka-source'

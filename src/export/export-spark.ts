@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { LakeEngine } from '../engine'
-import type { Pipeline } from '../pipeline/pipeline-file'
+import type { Pipeline } from '../pipeline'
 import { LakeCatalog } from '../engine'
 import { loadDefinitions } from '../query'
 import { dltPipeline } from './dlt-pipeline'

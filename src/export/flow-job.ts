@@ -3,7 +3,7 @@
  * feed, each micro-batch transformed (the flow's transforms translated step by step) and written
  * by lakehouse_spark's refine_append_batch or refine_cdc_batch.
  */
-import type { FlowSpec, Pipeline } from '../pipeline/pipeline-file'
+import type { FlowSpec, Pipeline } from '../pipeline'
 import type { Transform } from '../transform'
 import { CONTINUING, header } from './header'
 import type { ExportedFile } from './kafka-source'

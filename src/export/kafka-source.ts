@@ -4,9 +4,7 @@
  * micro-batch written once. Every value from the pipeline file is a quoted Python literal.
  */
 import type { StructType } from '../delta'
-import type { Pipeline, SourceSpec } from '../pipeline/pipeline-file'
-import { DEAD_LETTERS_TABLE } from '../pipeline/raw-zone'
-import { KAFKA_COLUMNS } from '../pipeline/refine/raw-shape'
+import { DEAD_LETTERS_TABLE, KAFKA_COLUMNS, type Pipeline, type SourceSpec } from '../pipeline'
 import { CONTINUING, header } from './header'
 import type { SourceState } from './lake-state'
 import { HELPERS_FILE, JOB_PARTS } from './python-parts'

@@ -7,9 +7,7 @@
  */
 import type { StructType } from '../delta'
 import { snapshotOrNothing, type LakeEngine } from '../engine'
-import { OffsetLedger } from '../pipeline/offset-ledger'
-import type { FlowSpec, Pipeline, SourceSpec } from '../pipeline/pipeline-file'
-import { documentStateTable, flowAppId } from '../pipeline/refine'
+import { OffsetLedger, documentStateTable, flowAppId, type FlowSpec, type Pipeline, type SourceSpec } from '../pipeline'
 import type { LakeCatalog } from '../engine'
 
 export interface PartitionOffset {
