@@ -51,12 +51,24 @@ function extendedJson(c: Customer): string {
   return JSON.stringify({ _id: { $oid: _id }, ...rest, loyalty: { tier: loyalty.tier, points: { $numberLong: String(loyalty.points) } }, created_at: { $date: created_at }, balance: { $numberDecimal: balance } })
 }
 
+/** The seeded draws every part of the capture takes, in one sequence (the capture is the same on every run). */
+interface Draws {
+  next: () => number
+  pick: <T>(xs: readonly T[]) => T
+}
+
 export function demoData(options: { customers?: number; changes?: number; orders?: number } = {}): DemoData {
   const next = random(20261125)
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]
-  const customerCount = options.customers ?? 120
-  const changeCount = options.changes ?? 400
+  const draws: Draws = { next, pick: (xs) => xs[Math.floor(next() * xs.length)] }
   const orderCount = options.orders ?? 600
+  const { customers, docs, ids } = customerMessages(draws, options.customers ?? 120, options.changes ?? 400)
+  const { orders, itemCount } = orderMessages(draws, ids, orderCount)
+  return { customers, orders, finalCustomers: docs, orderCount, itemCount }
+}
+
+/** The customers collection through Debezium: the connector's snapshot, then inserts, deletes, full and partial updates. */
+function customerMessages(draws: Draws, customerCount: number, changeCount: number): { customers: CapturedMessage[]; docs: Map<string, Customer>; ids: string[] } {
+  const { next, pick } = draws
   let ts = Date.parse('2026-11-24T09:00:00Z')
   const customers: CapturedMessage[] = []
   const docs = new Map<string, Customer>()
@@ -114,37 +126,49 @@ export function demoData(options: { customers?: number; changes?: number; orders
       docs.set(id, doc)
       send(id, envelope('u', extendedJson(doc)))
     } else {
-      const doc: Customer = structuredClone(current)
-      const updatedFields: Record<string, unknown> = {}
-      const removedFields: string[] = []
-      const truncatedArrays: { field: string; size: number }[] = []
-      const [city, country, zip] = pick(CITIES)
-      if (next() < 0.5) {
-        doc.address.city = city
-        doc.address.zip = zip
-        doc.address.country = country
-        Object.assign(updatedFields, { 'address.city': city, 'address.zip': zip, 'address.country': country })
-      }
-      doc.loyalty.points += 10 + Math.floor(next() * 90)
-      doc.loyalty.tier = doc.loyalty.points > 600 ? 'gold' : doc.loyalty.points > 300 ? 'silver' : 'bronze'
-      updatedFields['loyalty.points'] = { $numberLong: String(doc.loyalty.points) }
-      updatedFields['loyalty.tier'] = doc.loyalty.tier
-      if (doc.tags.length > 1 && next() < 0.3) {
-        doc.tags = doc.tags.slice(0, 1)
-        truncatedArrays.push({ field: 'tags', size: 1 })
-      } else if (doc.tags.length > 0 && next() < 0.5) {
-        doc.tags[0] = pick(TAGS)
-        updatedFields['tags.0'] = doc.tags[0]
-      }
-      if (doc.phone !== undefined && next() < 0.3) {
-        delete doc.phone
-        removedFields.push('phone')
-      }
+      const { doc, updateDescription } = partialUpdate(draws, current)
       docs.set(id, doc)
-      send(id, envelope('u', null, { updatedFields: JSON.stringify(updatedFields), removedFields: removedFields.length ? removedFields : null, truncatedArrays: truncatedArrays.length ? truncatedArrays : null }))
+      send(id, envelope('u', null, updateDescription))
     }
   }
+  return { customers, docs, ids }
+}
 
+/** An update the connector sends without the full document: the changed, removed and truncated fields. */
+function partialUpdate(draws: Draws, current: Customer): { doc: Customer; updateDescription: Record<string, unknown> } {
+  const { next, pick } = draws
+  const doc: Customer = structuredClone(current)
+  const updatedFields: Record<string, unknown> = {}
+  const removedFields: string[] = []
+  const truncatedArrays: { field: string; size: number }[] = []
+  const [city, country, zip] = pick(CITIES)
+  if (next() < 0.5) {
+    doc.address.city = city
+    doc.address.zip = zip
+    doc.address.country = country
+    Object.assign(updatedFields, { 'address.city': city, 'address.zip': zip, 'address.country': country })
+  }
+  doc.loyalty.points += 10 + Math.floor(next() * 90)
+  doc.loyalty.tier = doc.loyalty.points > 600 ? 'gold' : doc.loyalty.points > 300 ? 'silver' : 'bronze'
+  updatedFields['loyalty.points'] = { $numberLong: String(doc.loyalty.points) }
+  updatedFields['loyalty.tier'] = doc.loyalty.tier
+  if (doc.tags.length > 1 && next() < 0.3) {
+    doc.tags = doc.tags.slice(0, 1)
+    truncatedArrays.push({ field: 'tags', size: 1 })
+  } else if (doc.tags.length > 0 && next() < 0.5) {
+    doc.tags[0] = pick(TAGS)
+    updatedFields['tags.0'] = doc.tags[0]
+  }
+  if (doc.phone !== undefined && next() < 0.3) {
+    delete doc.phone
+    removedFields.push('phone')
+  }
+  return { doc, updateDescription: { updatedFields: JSON.stringify(updatedFields), removedFields: removedFields.length ? removedFields : null, truncatedArrays: truncatedArrays.length ? truncatedArrays : null } }
+}
+
+/** JSON orders with line items, spread over three partitions. */
+function orderMessages(draws: Draws, ids: string[], orderCount: number): { orders: CapturedMessage[]; itemCount: number } {
+  const { next, pick } = draws
   const orders: CapturedMessage[] = []
   let itemCount = 0
   let orderTs = Date.parse('2026-11-24T09:00:00Z')
@@ -170,5 +194,5 @@ export function demoData(options: { customers?: number; changes?: number; orders
     }
     orders.push({ topic: ORDERS_TOPIC, partition, offset: orders.filter((o) => o.partition === partition).length, ts: orderTs, key: order.order_id, payload: JSON.stringify(order), headers: ['source', 'checkout-service'] })
   }
-  return { customers, orders, finalCustomers: docs, orderCount, itemCount }
+  return { orders, itemCount }
 }

@@ -68,22 +68,58 @@ export async function viewShape(db: DuckDb, node: Json, columns: Map<string, str
   const refuse = (reason: string): ViewShape => ({ incremental: false, references, reason })
   const fromProblem = collectFrom(node.from_table as Json, references, equalities)
   if (fromProblem) return refuse(fromProblem)
-  if (node.type !== 'SELECT_NODE') return refuse('a set operation (UNION, EXCEPT, INTERSECT)')
-  if (((node.cte_map as { map: unknown[] }).map ?? []).length) return refuse('a WITH clause')
+  const clauseProblem = unsupportedClause(node)
+  if (clauseProblem) return refuse(clauseProblem)
+  const query: QueryColumns = { node, references, columns, ...columnClasses(node, references, equalities, columns) }
+  const selected = await outputColumns(query, await aggregates(db))
+  if (typeof selected === 'string') return refuse(selected)
+  const chosen = scopeOf(query, selected, keys)
+  if (typeof chosen === 'string') return refuse(chosen)
+
+  const scope: ScopeColumn[] = []
+  for (const s of chosen.scopeOutputs) {
+    const sources = new Map<string, string>()
+    for (const r of references) {
+      const column = columnIn(query.classes, s.source, r, columns)
+      if (column === undefined) return refuse(`the changes of ${r.zone}.${r.table} (${r.alias}) cannot be mapped to ${s.name}: no join equality ties it to a column of that table`)
+      sources.set(r.alias, column)
+    }
+    scope.push({ output: s.name, sources })
+  }
+  return { incremental: true, references, scope, key: chosen.key, description: chosen.description }
+}
+
+/** The clauses and functions that make any query a full recompute, in words; undefined when there is none. */
+function unsupportedClause(node: Json): string | undefined {
+  if (node.type !== 'SELECT_NODE') return 'a set operation (UNION, EXCEPT, INTERSECT)'
+  if (((node.cte_map as { map: unknown[] }).map ?? []).length) return 'a WITH clause'
   const modifiers = (node.modifiers as Json[]) ?? []
-  if (modifiers.some((m) => m.type !== 'DISTINCT_MODIFIER')) return refuse('ORDER BY or LIMIT')
-  if (node.qualify || node.sample) return refuse('QUALIFY or SAMPLE')
-  const aggregateSet = await aggregates(db)
+  if (modifiers.some((m) => m.type !== 'DISTINCT_MODIFIER')) return 'ORDER BY or LIMIT'
+  if (node.qualify || node.sample) return 'QUALIFY or SAMPLE'
   let subquery = false
   let nondeterministic = ''
   walk(node, (n) => {
     if (n.class === 'SUBQUERY') subquery = true
     if (n.class === 'FUNCTION' && NON_DETERMINISTIC.has(String(n.function_name).toLowerCase())) nondeterministic = String(n.function_name)
   })
-  if (subquery) return refuse('a subquery')
-  if (nondeterministic) return refuse(`the non-deterministic function ${nondeterministic}()`)
+  if (subquery) return 'a subquery'
+  if (nondeterministic) return `the non-deterministic function ${nondeterministic}()`
+  return undefined
+}
 
-  // Column identity: `alias.column`, lower case; unqualified names resolve to the one reference that has them.
+/** A query's tables and how its columns are named and tied together. */
+interface QueryColumns {
+  node: Json
+  references: SourceReference[]
+  columns: Map<string, string[]>
+  /** A column reference's identity (`alias.column`, lower case), when it names one column of one table. */
+  resolve: (ref: Json) => string | undefined
+  /** Identities made equal by the join and WHERE equalities. */
+  classes: UnionFind
+}
+
+/** Column identity: `alias.column`, lower case; unqualified names resolve to the one reference that has them. */
+function columnClasses(node: Json, references: SourceReference[], equalities: [string, string][], columns: Map<string, string[]>): Pick<QueryColumns, 'resolve' | 'classes'> {
   const resolve = (ref: Json): string | undefined => {
     const parts = (ref.column_names as string[]).map((p) => p.toLowerCase())
     if (parts.length === 2) return references.some((r) => r.alias.toLowerCase() === parts[0]) ? `${parts[0]}.${parts[1]}` : undefined
@@ -99,18 +135,28 @@ export async function viewShape(db: DuckDb, node: Json, columns: Map<string, str
     const right = resolve({ column_names: b.split('\u0000') })
     if (left && right) classes.union(left, right)
   }
+  return { resolve, classes }
+}
 
-  // The output columns: plain column references (by identity), and what the rest is.
-  const selectList = node.select_list as Json[]
+interface OutputColumns {
+  /** Each output column, with its identity when it is a plain column reference. */
+  outputs: { name: string; source?: string }[]
+  hasAggregate: boolean
+  windows: Json[]
+}
+
+/** The output columns: plain column references (by identity), and what the rest is; or why the list cannot be read. */
+async function outputColumns(query: QueryColumns, aggregateSet: Set<string>): Promise<OutputColumns | string> {
+  const { node, references, columns, resolve } = query
   const outputs: { name: string; source?: string }[] = []
   let hasAggregate = false
-  let windows: Json[] = []
-  for (const item of selectList) {
+  const windows: Json[] = []
+  for (const item of node.select_list as Json[]) {
     if (item.class === 'STAR') {
       const relation = String(item.relation_name ?? '').toLowerCase()
       const expanded = relation ? references.filter((r) => r.alias.toLowerCase() === relation) : references
       const plainStar = !item.columns && !((item.exclude_list as unknown[]) ?? []).length && !((item.replace_list as unknown[]) ?? []).length && !((item.rename_list as unknown[]) ?? []).length
-      if (!plainStar || expanded.length !== 1) return refuse('a * over several tables, or with EXCLUDE/REPLACE (name the columns)')
+      if (!plainStar || expanded.length !== 1) return 'a * over several tables, or with EXCLUDE/REPLACE (name the columns)'
       const r = expanded[0]
       for (const column of columns.get(`${r.zone}.${r.table}`) ?? []) outputs.push({ name: column, source: `${r.alias.toLowerCase()}.${column.toLowerCase()}` })
       continue
@@ -122,68 +168,61 @@ export async function viewShape(db: DuckDb, node: Json, columns: Map<string, str
       else if (n.class === 'FUNCTION' && aggregateSet.has(String(n.function_name).toLowerCase())) hasAggregate = true
     })
   }
-  windows = windows.filter(Boolean)
+  return { outputs, hasAggregate, windows: windows.filter(Boolean) }
+}
+
+interface ChosenScope {
+  scopeOutputs: { name: string; source: string }[]
+  key: string[] | undefined
+  description: string
+}
+
+/** The scope columns by the query's shape (GROUP BY, windows, or plain rows); or why there are none. */
+function scopeOf(query: QueryColumns, selected: OutputColumns, keys: Map<string, string[]>): ChosenScope | string {
+  const { node, references, columns, resolve, classes } = query
+  const { outputs, hasAggregate, windows } = selected
   const groups = (node.group_expressions as Json[]) ?? []
   const groupSets = (node.group_sets as unknown[][]) ?? []
-  const distinct = modifiers.some((m) => m.type === 'DISTINCT_MODIFIER')
+  const distinct = ((node.modifiers as Json[]) ?? []).some((m) => m.type === 'DISTINCT_MODIFIER')
   const sourceOf = (identity: string | undefined) => outputs.find((o) => o.source !== undefined && identity !== undefined && classes.find(o.source) === classes.find(identity))
-
-  let scopeOutputs: { name: string; source: string }[]
-  let key: string[] | undefined
-  let description: string
   const mapsEverywhere = (o: { source: string }) => references.every((r) => columnIn(classes, o.source, r, columns) !== undefined)
   if (groups.length) {
-    if (groupSets.length > 1) return refuse('GROUPING SETS, ROLLUP or CUBE')
-    if (windows.length) return refuse('window functions over an aggregate')
-    scopeOutputs = []
+    if (groupSets.length > 1) return 'GROUPING SETS, ROLLUP or CUBE'
+    if (windows.length) return 'window functions over an aggregate'
+    const grouped: { name: string; source: string }[] = []
     for (const group of groups) {
       const byPosition = group.class === 'CONSTANT' ? outputs[Number((group.value as { value: unknown }).value) - 1] : undefined
       const identity = byPosition?.source ?? (group.class === 'COLUMN_REF' ? resolve(group) : undefined)
       const output = byPosition ?? outputs.find((o) => o.source === identity)
-      if (!identity || !output?.source) return refuse('a GROUP BY expression that is not a column of the output')
-      scopeOutputs.push({ name: output.name, source: output.source })
+      if (!identity || !output?.source) return 'a GROUP BY expression that is not a column of the output'
+      grouped.push({ name: output.name, source: output.source })
     }
     // The group columns are the view's key; those that every table has (through the joins) scope a refresh.
-    key = scopeOutputs.map((s) => s.name)
-    scopeOutputs = scopeOutputs.filter(mapsEverywhere)
-    if (!scopeOutputs.length) return refuse(`no GROUP BY column (${key.join(', ')}) is a column of every table read (through the join equalities)`)
-    description = `groups by ${key.join(', ')}, refreshed by ${scopeOutputs.map((s) => s.name).join(', ')}`
-  } else if (node.aggregate_handling === 'FORCE_AGGREGATES') {
-    return refuse('GROUP BY ALL')
-  } else if (hasAggregate && !windows.length) {
-    return refuse('an aggregate without GROUP BY (one row, recomputed)')
-  } else if (windows.length) {
+    const key = grouped.map((s) => s.name)
+    const scopeOutputs = grouped.filter(mapsEverywhere)
+    if (!scopeOutputs.length) return `no GROUP BY column (${key.join(', ')}) is a column of every table read (through the join equalities)`
+    return { scopeOutputs, key, description: `groups by ${key.join(', ')}, refreshed by ${scopeOutputs.map((s) => s.name).join(', ')}` }
+  }
+  if (node.aggregate_handling === 'FORCE_AGGREGATES') return 'GROUP BY ALL'
+  if (hasAggregate && !windows.length) return 'an aggregate without GROUP BY (one row, recomputed)'
+  if (windows.length) {
     let shared: string[] | undefined
     for (const w of windows) {
       const partitions = ((w.partitions as Json[]) ?? []).filter((p) => p.class === 'COLUMN_REF').map(resolve).filter((x): x is string => !!x)
       shared = shared === undefined ? partitions : shared.filter((p) => partitions.some((q) => classes.find(q) === classes.find(p)))
     }
-    scopeOutputs = (shared ?? []).flatMap((identity) => {
+    const scopeOutputs = (shared ?? []).flatMap((identity) => {
       const output = sourceOf(identity)
       return output ? [{ name: output.name, source: output.source! }] : []
     }).filter(mapsEverywhere)
-    if (!scopeOutputs.length) return refuse('window functions without a PARTITION BY column that the output has')
-    description = `windows partitioned by ${scopeOutputs.map((s) => s.name).join(', ')}`
-  } else {
-    const plain = outputs.filter((o): o is { name: string; source: string } => o.source !== undefined)
-    const isKey = (o: { source: string }) => references.some((r) => (keys.get(`${r.zone}.${r.table}`) ?? []).some((k) => classes.find(`${r.alias.toLowerCase()}.${k.toLowerCase()}`) === classes.find(o.source)))
-    const best = plain.find((o) => isKey(o) && mapsEverywhere(o)) ?? plain.find(mapsEverywhere)
-    if (!best) return refuse('no output column is a column of every table read (through the join equalities)')
-    scopeOutputs = [best]
-    description = `${distinct ? 'distinct rows' : 'rows'} by ${best.name}`
+    if (!scopeOutputs.length) return 'window functions without a PARTITION BY column that the output has'
+    return { scopeOutputs, key: undefined, description: `windows partitioned by ${scopeOutputs.map((s) => s.name).join(', ')}` }
   }
-
-  const scope: ScopeColumn[] = []
-  for (const s of scopeOutputs) {
-    const sources = new Map<string, string>()
-    for (const r of references) {
-      const column = columnIn(classes, s.source, r, columns)
-      if (column === undefined) return refuse(`the changes of ${r.zone}.${r.table} (${r.alias}) cannot be mapped to ${s.name}: no join equality ties it to a column of that table`)
-      sources.set(r.alias, column)
-    }
-    scope.push({ output: s.name, sources })
-  }
-  return { incremental: true, references, scope, key, description }
+  const plain = outputs.filter((o): o is { name: string; source: string } => o.source !== undefined)
+  const isKey = (o: { source: string }) => references.some((r) => (keys.get(`${r.zone}.${r.table}`) ?? []).some((k) => classes.find(`${r.alias.toLowerCase()}.${k.toLowerCase()}`) === classes.find(o.source)))
+  const best = plain.find((o) => isKey(o) && mapsEverywhere(o)) ?? plain.find(mapsEverywhere)
+  if (!best) return 'no output column is a column of every table read (through the join equalities)'
+  return { scopeOutputs: [best], key: undefined, description: `${distinct ? 'distinct rows' : 'rows'} by ${best.name}` }
 }
 
 /** The column of reference `r` in the class of `identity`, by its name as the table has it. */
