@@ -17,6 +17,8 @@ import { runDemo } from '../../src/demo'
 import { writeCheckpoint } from '../../src/delta'
 import { LakeEngine } from '../../src/engine'
 import { traceMessage, type Pipeline, type ReplayedRow } from '../../src/pipeline'
+import { refineFlow } from '../../src/pipeline/refine'
+import { rowSource } from '../../src/extension/panels/row-source'
 import { loadPipeline } from '../../src/pipeline/pipeline-file'
 import { LakeCatalog, pipelineDefinitions, refreshViews, runQuery, traceRows, type TracedRow } from '../../src/query'
 
@@ -147,6 +149,21 @@ GROUP BY o.customer_id;
   assert.equal(customer.row.customer_id, String(busiest.customer_id))
   assert.ok(customer.origins.length >= 1 && customer.origins.every((o) => o.topic === 'shop.customers'))
   assert.equal(orders.version, (await lake.snapshot(catalog.pathOf('refined.orders'))).version, 'read as of the version the view reflects')
+})
+
+test('a flow without a key: a row is named by all its columns; a panel row with a computed column and some of the table\'s traces the same', async () => {
+  const copy = { name: 'orders_copy', from: 'raw.orders', to: 'refined.orders_copy', mode: 'append' as const, transforms: [{ op: 'select' as const, columns: ['order_id', 'status', '_offset', '_partition'] }] }
+  const withCopy = { ...pipeline, flows: [...(pipeline.flows ?? []), copy] }
+  await refineFlow(lake, catalog, copy, { untilCaughtUp: true })
+  const [raw] = await query(`SELECT order_id, status, _topic || '/' || _partition || '/' || _offset AS at FROM raw.orders ORDER BY order_id LIMIT 1 OFFSET 5`)
+  const [traced] = flowRows(await traceRows(lake, catalog, withCopy, 'refined.orders_copy', `order_id = '${raw.order_id}'`))
+  assert.deepEqual(Object.keys(traced.row), ['_offset', '_partition', 'order_id', 'status'])
+  assert.deepEqual(traced.origins.map(at), [raw.at])
+  const panel = await rowSource({ lake, catalog, pipelines: async () => [withCopy] }, { tables: ['refined.orders_copy'], columns: ['marker', 'order_id', 'status'], values: ['computed', String(raw.order_id), String(raw.status)] })
+  assert.equal(panel.table, 'refined.orders_copy')
+  assert.deepEqual(panel.rows.map((r) => r.origins.map((o) => `${o.topic}/${o.partition}/${o.offset}`)), [[raw.at]])
+  const elsewhere = await rowSource({ lake, catalog, pipelines: async () => [withCopy] }, { tables: ['gold.nothing'], columns: ['x'], values: [1] })
+  assert.match(elsewhere.note ?? '', /^The row comes from gold\.nothing, which no pipeline file of the workspace writes into /)
 })
 
 test('when the raw versions a refine commit read are gone from the log, the trace says which commit and why instead of failing', async () => {

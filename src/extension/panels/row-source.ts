@@ -41,8 +41,9 @@ export async function rowSource(deps: RowSourceDeps, row: RowToTrace): Promise<O
     const tables = row.tables.length ? row.tables.join(', ') : 'no lake table'
     return { table: row.tables[0] ?? '', rows: [], note: `The row comes from ${tables}, which no pipeline file of the workspace writes into ${deps.catalog.lakeDir}: its source cannot be traced.` }
   }
-  const { pipeline, table, key } = found
-  const values = new Map(row.columns.map((c, i) => [c, row.values[i]]))
+  const { pipeline, table, key, columns } = found
+  // Only the table's own columns (a query may add others, computed).
+  const values = new Map(row.columns.flatMap((c, i) => (columns.includes(c) ? [[c, row.values[i]] as const] : [])))
   const keyed = key.length > 0 && key.every((k) => values.has(k)) ? key : [...values.keys()].filter((c) => typeof values.get(c) === 'string' || Number.isSafeInteger(values.get(c)))
   if (keyed.length === 0) return { table, rows: [], note: `The row has none of the columns that name a row of ${table} (${key.join(', ') || 'a text or whole-number column'}).` }
   const where = keyed.map((c) => {
@@ -54,20 +55,21 @@ export async function rowSource(deps: RowSourceDeps, row: RowToTrace): Promise<O
 }
 
 /** The pipeline writing one of the tables (a raw table, a flow's, a view), and the columns that name its rows. */
-async function writer(deps: RowSourceDeps, tables: string[]): Promise<{ pipeline: Pipeline; table: string; key: string[] } | undefined> {
+async function writer(deps: RowSourceDeps, tables: string[]): Promise<{ pipeline: Pipeline; table: string; key: string[]; columns: string[] } | undefined> {
   const lakeDir = path.resolve(deps.catalog.lakeDir)
   const pipelines = (await deps.pipelines()).filter((p) => path.resolve(p.lakeDir) === lakeDir)
+  const columnsOf = async (table: string) => (await deps.lake.snapshot(await deps.catalog.confinedPathOf(table))).schema.fields.map((f) => f.name)
   for (const table of tables) {
     for (const pipeline of pipelines) {
-      if (pipeline.sources.some((s) => s.table === table)) return { pipeline, table, key: RAW_KEY }
+      if (pipeline.sources.some((s) => s.table === table)) return { pipeline, table, key: RAW_KEY, columns: await columnsOf(table) }
       const definitions = pipeline.definitions?.length ? await pipelineDefinitions(deps.catalog, pipeline).catch(() => undefined) : undefined
       const flows = [...(pipeline.flows ?? []), ...(definitions?.flows ?? [])]
       const flow = flowOf(flows, table)
       if (flow) {
-        const columns = (await deps.lake.snapshot(await deps.catalog.confinedPathOf(table))).schema.fields.map((f) => f.name)
-        return { pipeline, table, key: flow.key(columns) }
+        const columns = await columnsOf(table)
+        return { pipeline, table, key: flow.key(columns), columns }
       }
-      if (definitions?.views.some((v) => v.name === table)) return { pipeline, table, key: [] }
+      if (definitions?.views.some((v) => v.name === table)) return { pipeline, table, key: [], columns: await columnsOf(table) }
     }
   }
   return undefined

@@ -59,9 +59,12 @@ export function rowKeySql(columns: string[], alias = ''): string {
   return `to_json(struct_pack(${columns.map((c) => `${q(c)} := CAST(${alias}${q(c)} AS VARCHAR)`).join(', ')}))::VARCHAR`
 }
 
-/** The key columns that name a row of the flow's target (every column when the flow has no key). */
+/**
+ * The key columns that name a row of the flow's target: every column when the flow has no key, in
+ * name order (the table's order and the replayed rows' may differ).
+ */
 export function targetKey(flow: FlowSpec, columns: string[]): string[] {
-  return flow.key?.length ? flow.key : columns.filter((c) => !c.startsWith('__'))
+  return flow.key?.length ? flow.key : columns.filter((c) => !c.startsWith('__')).sort()
 }
 
 export async function replayRange(lake: LakeEngine, catalog: LakeCatalog, flow: FlowSpec, range: RefineRange, filter: string): Promise<ReplayedRow[]> {
