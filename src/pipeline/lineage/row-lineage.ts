@@ -8,12 +8,12 @@
  *   - message → rows: the raw version that holds a message falls in one refine commit per output
  *     table; replaying it gives the rows the message became.
  */
-import { quoteString } from '../../delta'
-import { DeltaError, isDeltaError } from '../../delta'
+import { DeltaError, isDeltaError, quoteString } from '../../delta'
 import { dropScan, missingFileError, type LakeEngine, type LakeCatalog } from '../../engine'
 import type { FlowSpec } from '../pipeline-file'
 import { refineRanges, type RefineRange } from './refine-ranges'
 import { NotReplayable, replayRange, rowKeySql, targetKey, type ReplayedRow } from './replay-flow'
+import { PipelineError } from '../errors'
 
 export interface RowLineage {
   table: string
@@ -47,7 +47,7 @@ export function flowOf(flows: FlowSpec[], table: string): { flow: FlowSpec; key:
 
 export async function traceFlowRows(lake: LakeEngine, catalog: LakeCatalog, flows: FlowSpec[], table: string, where: string, options: TraceRowsOptions = {}): Promise<RowLineage[]> {
   const found = flowOf(flows, table)
-  if (!found) throw new Error(`no flow of the pipeline writes ${table}`)
+  if (!found) throw new PipelineError(`no flow of the pipeline writes ${table}`)
   const { flow } = found
   const path = await catalog.confinedPathOf(table)
   const snapshot = await lake.snapshot(path, options.version === undefined ? {} : { version: options.version })
