@@ -15,7 +15,7 @@ import * as path from 'node:path'
 import { after, before, test } from 'node:test'
 import type { Browser } from 'playwright-core'
 import { LakeEngine } from '../../src/engine'
-import { createDeadLettersHandler } from '../../src/extension/panels/dead-letters-handler'
+import { createDeadLettersHandler, type DeadLettersHandler } from '../../src/extension/panels/dead-letters-handler'
 import { selectLetters } from '../../src/pipeline/dead-letter-replay'
 import { ingestFile } from '../../src/pipeline/ingest-file'
 import { loadPipeline } from '../../src/pipeline/pipeline-file'
@@ -34,6 +34,7 @@ let catalog: LakeCatalog
 let browser: Browser
 let server: PanelServer
 let panel: OpenPanel
+let handler: DeadLettersHandler
 
 const HOUR_10 = Date.UTC(2026, 11, 7, 10, 5)
 const HOUR_11 = Date.UTC(2026, 11, 7, 11, 20)
@@ -80,7 +81,7 @@ before(async () => {
   for (const source of pipeline.sources) reports.push(await ingestFile(lake, catalog, pipeline, source))
   assert.deepEqual(reports.map((r) => [r.source, r.rows, r.deadLetters]), [['orders', 2, 5], ['clicks', 2, 2]])
   ;[browser, server] = await Promise.all([launchBrowser(), PanelServer.start()])
-  panel = await openPanel(browser, server, 'dead-letters', (post) => createDeadLettersHandler({
+  panel = await openPanel(browser, server, 'dead-letters', (post) => (handler = createDeadLettersHandler({
     lake,
     catalog,
     pipeline: () => loadPipeline(pipelineFile),
@@ -91,7 +92,7 @@ before(async () => {
     },
     onLettersChanged: () => void lettersChanged++,
     log,
-  }, { label: 'lakehouse.json', restore: { pipelineFile } }, post), { viewport: { width: 1500, height: 900 } })
+  }, { label: 'lakehouse.json', restore: { pipelineFile } }, post)), { viewport: { width: 1500, height: 900 } })
   await reportFirstPaint('dead-letters', panel.page, 'tr[data-source]')
 })
 
@@ -223,6 +224,27 @@ test('discard with a note asks first: Cancel keeps the letters, Discard keeps th
   await openLetter('clicks/file:clicks.ndjson/0/1')
   assert.match((await page.locator('dl.facts').textContent())!, /State\s*discarded: test traffic from the load generator/)
   assert.equal((panel.state() as { state?: string }).state, 'discarded')
+})
+
+test('letters an ingest adds show when the host says letters changed; opened again from a source, the panel shows that source', async () => {
+  const { page } = panel
+  await page.locator('button.chip[data-state="open"]').click()
+  await page.waitForFunction(() => document.querySelector('button.chip[aria-pressed="true"]')?.textContent === 'Open')
+  writeFileSync(path.join(dir, 'clicks.ndjson'), [...CLICKS, '{"page":"/c"', '{"page":"/d"}'].join('\n') + '\n')
+  const pipeline = loadPipeline(pipelineFile)
+  const report = await ingestFile(lake, catalog, pipeline, pipeline.sources[1])
+  assert.deepEqual([report.rows, report.deadLetters], [1, 1])
+  handler.lettersChanged()
+  await page.waitForFunction(() => document.querySelector('tr[data-source="clicks"][data-reason="invalid-json"] td:nth-child(3)')?.textContent === '1')
+  handler.focus('orders')
+  await page.waitForFunction(() => document.getElementById('letters-note')?.textContent === '2 letters' && document.querySelector('tr[data-letter]')?.getAttribute('data-letter') === 'orders/orders/1/12')
+  assert.equal((panel.state() as { source?: string }).source, 'orders')
+  await page.locator('button.chip[data-state="discarded"]').click()
+  await page.waitForFunction(() => document.getElementById('letters-note')?.textContent === 'None.')
+  assert.equal(await page.locator('tr[data-letter]').count(), 0, 'no discarded letter of orders')
+  await page.locator('tr[data-group="all"] button').click()
+  await page.waitForFunction(() => document.querySelectorAll('tr[data-letter]').length === 2)
+  await openLetter('clicks/file:clicks.ndjson/0/1')
 })
 
 test('a reloaded panel is back as it was before the host answers; malformed messages are rejected on both sides', async () => {

@@ -269,9 +269,13 @@ host.listen((message) => {
     case 'init':
       showError(undefined)
       where.textContent = `${message.pipeline} · lake ${message.lake}`
-      if (message.source !== undefined && message.source !== state.source) save({ source: message.source, reason: undefined, letter: undefined })
+      // The source asked for applies to a new panel; a panel shown again keeps what its user chose since.
+      if (message.source !== undefined && state.restore === undefined) save({ source: message.source, reason: undefined, letter: undefined })
       save({ restore: message.restore })
       load()
+      return
+    case 'focus':
+      choose(message.source, undefined)
       return
     case 'letters':
       // Kept answers come back first after a reload (before any request): shown until the host's fresh one.

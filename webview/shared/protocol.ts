@@ -439,7 +439,7 @@ export const deadLettersToPanel = union({
     /** The pipeline file (as the workspace names it) and the lake its sources write. */
     pipeline: text(4096), lake: text(4096),
     sources: array(name),
-    /** Show this source's letters first (opened from a source in the Pipelines view). */
+    /** Show this source's letters when the panel opens (from a source in the Pipelines view); a restored panel keeps its own choice. */
     source: optional(name),
     restore,
   }),
@@ -455,6 +455,8 @@ export const deadLettersToPanel = union({
   done: object({ type: literal('done'), message: text(100_000), changed: boolean }),
   /** Letters changed outside the panel (an ingest, another panel): load again. */
   changed: object({ type: literal('changed') }),
+  /** Opened again from a source: show its letters. */
+  focus: object({ type: literal('focus'), source: name }),
 })
 
 // ---------------------------------------------------------------------------------------------

@@ -60,8 +60,9 @@ export function createDeadLettersHandler(deps: DeadLettersHandlerDeps, init: Dea
     return letter
   }
 
-  function sendInit(source = init.source): void {
+  function sendInit(): void {
     const pipeline = deps.pipeline()
+    const { source } = init
     post({ type: 'init', pipeline: init.label, lake: pipeline.lakeDir, sources: pipeline.sources.map((s) => s.name), ...(source ? { source } : {}), restore: init.restore })
   }
 
@@ -177,7 +178,9 @@ export function createDeadLettersHandler(deps: DeadLettersHandlerDeps, init: Dea
     receive,
     dispose: async () => {},
     lettersChanged: () => post({ type: 'changed' }),
-    focus: (source) => sendInit(source),
+    focus: (source) => {
+      if (source !== undefined) post({ type: 'focus', source })
+    },
   }
 }
 
