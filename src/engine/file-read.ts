@@ -65,17 +65,27 @@ export async function registerFileRead(db: DuckDb, plan: FileReadPlan): Promise<
   }
   const partitionColumns = plan.partitionColumns.map((name) => ({ name, type: duckdbType(plan.schema.fields.find((f) => f.name === name)!.type) }))
   const paths = [...new Set(entries.map((e) => e.path))].map(quoteString).join(', ')
-  const plain = constants.length === 0 && entries.every((e) => !e.selection) && new Set(entries.map((e) => e.path)).size === entries.length
-  // The join to the entries table costs as much as the read itself: skip it when the files alone
-  // say everything (no partitions, or partition values spelled exactly in Hive-style paths).
-  if (plain && (partitionColumns.length === 0 || (partitionColumns.every((p) => HIVE_TYPES.has(p.type)) && partitionsInPaths(plan, entries)))) {
-    const hive = partitionColumns.length
+  // The join to the entries table costs as much as the read itself: without row selections, each
+  // entry's values come from the files alone (partition values spelled exactly in Hive-style paths)
+  // or from a list indexed by the row's file_index (one file per entry, listed in entry order).
+  if (entries.every((e) => !e.selection)) {
+    const unique = new Set(entries.map((e) => e.path)).size === entries.length
+    const hive = constants.length === 0 && unique && (partitionColumns.length === 0 || (partitionColumns.every((p) => HIVE_TYPES.has(p.type)) && partitionsInPaths(plan, entries)))
+    const options = hive && partitionColumns.length
       ? `, hive_partitioning = true, hive_types = {${partitionColumns.map((p) => `${quoteString(p.name)}: ${p.type}`).join(', ')}}`
       : ', hive_partitioning = false'
     const extra = `${plan.fileColumn ? ', filename = true' : ''}${plan.rowIndexColumn ? ', file_row_number = true' : ''}`
-    const source = `read_parquet([${paths}], union_by_name = true${hive}${extra})`
+    const listed = hive ? paths : entries.map((e) => quoteString(e.path)).join(', ')
+    const source = `read_parquet([${listed}], union_by_name = true${options}${extra})`
+    const byEntry = (values: string[]) => `([${values.join(', ')}])[d.file_index::BIGINT + 1]`
+    const partition = (alias: string) => {
+      if (hive) return `d.${alias}`
+      const column = partitionColumns.find((p) => quoteIdentifier(p.name) === alias)!
+      return byEntry(entries.map((e) => partitionLiteral(e.partitionValues[column.name], column.type)))
+    }
     const available = new Map((await describeFiles(db, source, plan)).map((c) => [c.name, c.type]))
-    const projection = plan.schema.fields.map((field) => projectField(field, plan, available, (alias) => `d.${alias}`))
+    const projection = plan.schema.fields.map((field) => projectField(field, plan, available, partition))
+    projection.push(...constants.map((c) => `CAST(${byEntry(entries.map((e) => e.constants?.[c.name] ?? `NULL::${c.type}`))} AS ${c.type}) AS ${quoteIdentifier(c.name)}`))
     // filename is the path exactly as listed (the entries table's join relies on the same).
     if (plan.fileColumn) projection.push(`d.filename AS ${quoteIdentifier(plan.fileColumn)}`)
     if (plan.rowIndexColumn) projection.push(`d.file_row_number AS ${quoteIdentifier(plan.rowIndexColumn)}`)

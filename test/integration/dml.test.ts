@@ -123,6 +123,33 @@ test('MERGE reads a source that names a DuckDB table in place: the same result a
   await db.run('DROP TABLE dml_source')
 })
 
+test('the change feed comes out in version order, change data files and appends interleaved, without a sort', async () => {
+  const table = freshTable()
+  const db = await lake.duckdb()
+  // Enough rows per version that DuckDB reads them with several threads.
+  for (let v = 0; v < 6; v++) {
+    if (v % 2 === 0) {
+      await appendQuery(lake, table, `SELECT i::BIGINT AS id, 'v' || i AS v FROM range(${v * 100_000}, ${v * 100_000 + 100_000}) t(i)`, { create: { properties: CDF } })
+    } else {
+      await update(lake, table, `id % 3 = ${v % 3}`, { v: `t.v || '-${v}'` })
+    }
+  }
+  const feed = await lake.changes(table, { startVersion: 0 })
+  try {
+    const versions = (await db.connection.runAndReadAll(`SELECT _commit_version FROM ${feed.sql}`)).getColumns()[0].map(Number)
+    assert.ok(versions.length > 600_000)
+    assert.equal(versions.findIndex((v, i) => i > 0 && v < versions[i - 1]), -1, 'no row of a version comes after a later version')
+    assert.deepEqual([...new Set(versions)], [0, 1, 2, 3, 4, 5])
+    const [counts] = await db.rows(`SELECT count(*) FILTER (WHERE _change_type = 'insert') AS inserts, count(*) FILTER (WHERE _change_type = 'update_preimage') AS pre,
+      count(*) FILTER (WHERE _change_type IS NULL) AS untyped FROM ${feed.sql}`)
+    assert.equal(Number(counts.untyped), 0)
+    assert.equal(Number(counts.inserts), 300_000)
+    assert.equal(Number(counts.pre), Number((await db.rows(`SELECT count(*) AS n FROM ${feed.sql} WHERE _change_type = 'update_postimage'`))[0].n))
+  } finally {
+    await dropScan(db, feed)
+  }
+})
+
 test('MERGE refuses two source rows for one target row, naming the row, and commits nothing', async () => {
   const table = await tenPerFile()
   await rejectsWithDeltaError(
