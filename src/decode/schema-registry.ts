@@ -4,7 +4,8 @@
  * (`GET {url}/subjects/{subject}/versions/{version}`), each fetched once and shared by concurrent
  * callers. A schema the registry does not know (404) is the message's problem and is not cached
  * (it may yet be registered); anything else going wrong (network, 5xx, auth) throws a
- * DecodeError, so the job retries rather than dead-letters messages that are fine.
+ * DecodeError (`retriable` when waiting may help), so the job stops before writing the batch and
+ * its next run reads it again, rather than dead-lettering messages that are fine.
  */
 import { DecodeError } from './errors'
 
