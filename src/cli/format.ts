@@ -3,7 +3,7 @@
  * JSON (an array of row objects).
  */
 import type { Json } from '@duckdb/node-api'
-import type { QueryOutput } from '../query/run-query'
+import type { QueryOutput } from '../query'
 
 export type OutputFormat = 'table' | 'json' | 'csv' | 'markdown'
 
