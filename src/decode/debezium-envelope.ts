@@ -27,6 +27,25 @@ export type EnvelopeShape =
   | { kind: 'tombstone' }
   | { kind: 'error'; reason: string; detail: string }
 
+type EnvelopeEvent = Extract<EnvelopeShape, { kind: 'envelope' }>
+
+/**
+ * A Debezium event as a row, for both connectors: tombstones and refusals as they are, a flat
+ * payload (ExtractNewRecordState) typed row by row with `typeFlatRow`, an envelope by `fromEnvelope`.
+ */
+export function decodeEvent(value: unknown, typeFlatRow: (row: Record<string, unknown>) => Typed, fromEnvelope: (event: EnvelopeEvent) => Decoded): Decoded {
+  const shape = classifyEnvelope(value)
+  switch (shape.kind) {
+    case 'tombstone':
+    case 'error':
+      return shape
+    case 'flat':
+      return rowFromColumns(flatColumns(shape.payload, shape.schema, typeFlatRow))
+    case 'envelope':
+      return fromEnvelope(shape)
+  }
+}
+
 const OPS = new Set(['c', 'u', 'd', 'r', 't', 'm'])
 const UNKNOWN = 'unknown-debezium-envelope'
 

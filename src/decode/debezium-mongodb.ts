@@ -13,7 +13,7 @@
  * ExtractNewDocumentState's flat documents decode like ExtractNewRecordState rows.
  */
 import type { StructType } from '../delta'
-import { classifyEnvelope, envelopeColumns, flatColumns, rowFromColumns, type Column, type ImageTyper } from './debezium-envelope'
+import { decodeEvent, envelopeColumns, rowFromColumns, type Column, type ImageTyper } from './debezium-envelope'
 import { ValueError } from './errors'
 import { jsonValueDecoder } from './json-value-decoder'
 import { extendedJsonAsText, parseExtendedJsonDocument, typeExtendedJson } from './extended-json'
@@ -25,27 +25,18 @@ export function createDebeziumMongoDecoder(): Decoder {
 }
 
 export function decodeMongoEvent(value: unknown, key: Uint8Array | null): Decoded {
-  const shape = classifyEnvelope(value)
-  switch (shape.kind) {
-    case 'tombstone':
-    case 'error':
-      return shape
-    case 'flat':
-      return rowFromColumns(flatColumns(shape.payload, shape.schema, typeExtendedJson))
-    case 'envelope': {
-      const payload = shape.payload
-      // The schema types source and transaction; documentImage ignores what it says of before/after (a Json string).
-      const { head, tail } = envelopeColumns(payload, shape.schema, documentImage)
-      const images = tail.filter(([name]) => name === 'before' || name === 'after')
-      const rest = tail.filter(([name]) => name !== 'before' && name !== 'after')
-      const legacy: Column[] = []
-      for (const name of ['patch', 'filter']) {
-        if (name in payload) legacy.push([name, { value: payload[name] === null ? null : jsonText(payload[name], name), type: 'string' }])
-      }
-      const description: Column = ['update_description', updateDescription(payload.updateDescription ?? null)]
-      return rowFromColumns([...head, ['key', { value: documentKey(key), type: 'string' }], ...images, description, ...legacy, ...rest])
+  return decodeEvent(value, typeExtendedJson, ({ payload, schema }) => {
+    // The schema types source and transaction; documentImage ignores what it says of before/after (a Json string).
+    const { head, tail } = envelopeColumns(payload, schema, documentImage)
+    const images = tail.filter(([name]) => name === 'before' || name === 'after')
+    const rest = tail.filter(([name]) => name !== 'before' && name !== 'after')
+    const legacy: Column[] = []
+    for (const name of ['patch', 'filter']) {
+      if (name in payload) legacy.push([name, { value: payload[name] === null ? null : jsonText(payload[name], name), type: 'string' }])
     }
-  }
+    const description: Column = ['update_description', updateDescription(payload.updateDescription ?? null)]
+    return rowFromColumns([...head, ['key', { value: documentKey(key), type: 'string' }], ...images, description, ...legacy, ...rest])
+  })
 }
 
 /** Before and after: an Extended JSON string (the usual form) or an already structured document. */

@@ -5,7 +5,7 @@
  * JSON, so a Decimal arrives as its base64 text and a Date as a day count: turn
  * `schemas.enable` on for typed columns.
  */
-import { classifyEnvelope, envelopeColumns, flatColumns, rowFromColumns, typedByConnectOrInference, type ImageTyper } from './debezium-envelope'
+import { decodeEvent, envelopeColumns, rowFromColumns, typedByConnectOrInference, type ImageTyper } from './debezium-envelope'
 import { ValueError } from './errors'
 import { jsonValueDecoder } from './json-value-decoder'
 import { typeJsonValue } from './infer'
@@ -17,18 +17,10 @@ export function createDebeziumDecoder(): Decoder {
 }
 
 export function decodeRelationalEvent(value: unknown): Decoded {
-  const shape = classifyEnvelope(value)
-  switch (shape.kind) {
-    case 'tombstone':
-    case 'error':
-      return shape
-    case 'flat':
-      return rowFromColumns(flatColumns(shape.payload, shape.schema, (row) => typeJsonValue(row)))
-    case 'envelope': {
-      const { head, tail } = envelopeColumns(shape.payload, shape.schema, rowImage)
-      return rowFromColumns([...head, ...tail])
-    }
-  }
+  return decodeEvent(value, (row) => typeJsonValue(row), (event) => {
+    const { head, tail } = envelopeColumns(event.payload, event.schema, rowImage)
+    return rowFromColumns([...head, ...tail])
+  })
 }
 
 /**
