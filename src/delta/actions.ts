@@ -144,7 +144,8 @@ export function parseCommit(text: string, where: string): Action[] {
  */
 export function toAction(record: unknown): Action | undefined {
   if (record === null || typeof record !== 'object') return undefined
-  for (const [key, value] of Object.entries(record)) {
+  for (const key in record) {
+    const value = (record as Record<string, unknown>)[key]
     if (value === null || value === undefined || !KNOWN_ACTIONS.has(key)) continue
     const body = normaliseValue(value) as Record<string, unknown>
     if (key === 'metaData') {
@@ -159,20 +160,26 @@ export function toAction(record: unknown): Action | undefined {
   return undefined
 }
 
-/** bigint → number (Delta sizes, times and versions fit in 2^53), nulls in maps kept, null fields dropped. */
+/**
+ * bigint → number (Delta sizes, times and versions fit in 2^53), maps to objects (nulls in maps
+ * kept), undefined fields dropped. The records are the caller's own (just parsed or read), so
+ * objects are changed in place: copying every checkpoint row cost more than replaying it.
+ */
 function normaliseValue(value: unknown): unknown {
   if (typeof value === 'bigint') return Number(value)
-  if (Array.isArray(value)) return value.map(normaliseValue)
-  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [k, normaliseValue(v)]))
-  if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array) && !(value instanceof Date)) {
-    const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(value)) {
-      if (v === undefined) continue
-      out[k] = normaliseValue(v)
-    }
-    return out
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array || value instanceof Date) return value
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = normaliseValue(value[i])
+    return value
   }
-  return value
+  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [k, normaliseValue(v)]))
+  const record = value as Record<string, unknown>
+  for (const key of Object.keys(record)) {
+    const field = record[key]
+    if (field === undefined) delete record[key]
+    else if (typeof field === 'bigint' || (field !== null && typeof field === 'object')) record[key] = normaliseValue(field)
+  }
+  return record
 }
 
 /** Serialise actions as a commit file: one compact JSON object per line, newline-terminated. */

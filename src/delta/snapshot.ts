@@ -101,20 +101,23 @@ async function segmentFromLastCheckpoint(engine: Engine, table: string, target?:
   else if (typeof hint.parts === 'number' && hint.parts > 1) {
     files = Array.from({ length: hint.parts }, (_, i) => multipartCheckpointFileName(checkpointVersion, i + 1, hint.parts as number))
   } else files = [classicCheckpointFileName(checkpointVersion)]
-  for (const file of files) {
-    if (!(await storage.stat(storage.join(logDir, file)))) {
-      notes.push(`_delta_log/_last_checkpoint names checkpoint ${checkpointVersion}, but _delta_log/${file} is missing`)
-      return undefined
-    }
-  }
   const commits: LogSegment['commits'] = []
   const preloaded = new Map<number, Action[]>()
-  for (let v = checkpointVersion + 1; target === undefined || v <= target; v++) {
-    const name = commitFileName(v)
-    const body = await storage.read(storage.join(logDir, name))
-    if (!body) break
-    preloaded.set(v, parseCommit(decoder.decode(body), `${table}/_delta_log/${name}`))
-    commits.push({ version: v, name })
+  const walk = async () => {
+    for (let v = checkpointVersion + 1; target === undefined || v <= target; v++) {
+      const name = commitFileName(v)
+      const body = await storage.read(storage.join(logDir, name))
+      if (!body) break
+      preloaded.set(v, parseCommit(decoder.decode(body), `${table}/_delta_log/${name}`))
+      commits.push({ version: v, name })
+    }
+  }
+  // The checkpoint's files are checked while the commits after it are read.
+  const [present] = await Promise.all([Promise.all(files.map((file) => storage.stat(storage.join(logDir, file)))), walk()])
+  const missing = files.find((_, i) => !present[i])
+  if (missing !== undefined) {
+    notes.push(`_delta_log/_last_checkpoint names checkpoint ${checkpointVersion}, but _delta_log/${missing} is missing`)
+    return undefined
   }
   const version = commits.at(-1)?.version ?? checkpointVersion
   if (target !== undefined && version !== target) return undefined
@@ -129,13 +132,30 @@ async function segmentFromLastCheckpoint(engine: Engine, table: string, target?:
   return { checkpoint: { version: checkpointVersion, files }, commits, version, preloaded }
 }
 
+const PLAIN_RELATIVE = /^(?:[A-Za-z0-9_][A-Za-z0-9_.=-]*\/)*[A-Za-z0-9_][A-Za-z0-9_.=-]*$/
+
 async function replaySegment(engine: Engine, table: string, segment: LogSegment): Promise<Snapshot> {
   const { storage } = engine
-  const resolve = (p: string) => resolveLogPath(table, p, storage.join, table)
+  // Each live file's path is resolved twice (replay's key, the snapshot's file list): once is enough.
+  const resolved = new Map<string, string>()
+  // A relative path of plain segments (no escapes, no '.' or '..', no scheme) is the table's path
+  // and a separator before it: no need to parse and normalise it.
+  const prefix = storage.join(table, 'x').slice(0, -1)
+  const resolve = (p: string) => {
+    let path = resolved.get(p)
+    if (path === undefined) resolved.set(p, (path = PLAIN_RELATIVE.test(p) ? prefix + p : resolveLogPath(table, p, storage.join, table)))
+    return path
+  }
   const replay = new LogReplay(resolve)
-  const commitActions = await mapLimited(segment.commits, 16, async (c) => segment.preloaded?.get(c.version) ?? readCommit(engine, table, c.version))
+  // The commits, the checkpoint and (with no commit after it) the checkpoint's own commit, for its
+  // timestamp, are read at once: one wait instead of three.
+  const [commitActions, checkpointActions, checkpointCommit] = await Promise.all([
+    mapLimited(segment.commits, 16, async (c) => segment.preloaded?.get(c.version) ?? readCommit(engine, table, c.version)),
+    segment.checkpoint ? readCheckpoint(engine, table, segment.checkpoint) : undefined,
+    segment.commits.length === 0 ? readCommit(engine, table, segment.version, true) : undefined,
+  ])
   for (let i = commitActions.length - 1; i >= 0; i--) replay.apply(commitActions[i])
-  if (segment.checkpoint) replay.apply(await readCheckpoint(engine, table, segment.checkpoint), true)
+  if (checkpointActions) replay.apply(checkpointActions, true)
 
   const { protocol, metadata } = replay.state
   const where = segment.checkpoint ? `checkpoint ${segment.checkpoint.version} and the commits up to ${segment.version}` : `commits 0 to ${segment.version}`
@@ -145,7 +165,7 @@ async function replaySegment(engine: Engine, table: string, segment: LogSegment)
   const schema = parseSchema(metadata.schemaString, table)
   const mapping = columnMappingMode(metadata.configuration)
 
-  const lastCommit = commitActions.at(-1) ?? (await readCommit(engine, table, segment.version, true))
+  const lastCommit = commitActions.at(-1) ?? checkpointCommit ?? []
   const files = [...replay.state.files.values()].map((add) => ({ path: resolve(add.path), add }))
   return {
     table,
