@@ -28,7 +28,7 @@ test('contributed commands and registered commands are the same set', () => {
   const registered = new Set([...code.matchAll(/['"](lakehouse\.[A-Za-z]+)['"]\s*[:,]\s*(?:\[|\(|\))/g)].map((m) => m[1]))
   for (const id of code.matchAll(/registerCommand\('(lakehouse\.[A-Za-z]+)'/g)) registered.add(id[1])
   const panels = readFileSync(path.join(root, 'src/extension/panels/index.ts'), 'utf8')
-  for (const id of panels.matchAll(/\w+: '(lakehouse\.[A-Za-z]+)'/g)) registered.add(id[1])
+  for (const id of panels.matchAll(/(?:\w+|'[\w-]+'): '(lakehouse\.[A-Za-z]+)'/g)) registered.add(id[1])
   const missing = [...contributed].filter((id) => !registered.has(id))
   const undeclared = [...registered].filter((id) => !contributed.has(id) && !/Panel$/.test(id))
   assert.deepEqual(missing, [], 'contributed but never registered')

@@ -70,6 +70,8 @@ export function valueView(letter: LetterDetail, hex: boolean): HTMLElement {
 export function valueHeading(letter: LetterDetail, hex: boolean): string {
   if (letter.size === null) return 'Value'
   const bytes = `${formatCount(letter.size)} byte${letter.size === 1 ? '' : 's'}`
+  const shownBytes = (letter.hex ?? '').length / 2
+  if (shownBytes < letter.size) return `Value (${bytes}, too large to show whole: its first ${formatCount(shownBytes)} bytes in hex)`
   if (letter.text === null) return `Value (${bytes}, hex: not printable UTF-8 text)`
   return `Value (${bytes}${hex ? ', hex' : ''})`
 }

@@ -43,6 +43,10 @@ export interface DeadLettersPanelInit {
 
 /** Letters listed at most for one selection: the groups still count them all. */
 export const LETTERS_SHOWN = 500
+/** A value's text up to this many characters is sent whole (the protocol takes 10 M a string). */
+const TEXT_CHARS_MAX = 4_000_000
+/** Larger values are sent as their first bytes in hex. */
+const HEX_BYTES_MAX = 1024 * 1024
 
 export interface DeadLettersHandler extends PanelHandler {
   /** Letters changed outside the panel: the panel loads again. */
@@ -90,8 +94,9 @@ export function createDeadLettersHandler(deps: DeadLettersHandlerDeps, init: Dea
       key: letter.key,
       headers: letter.headers,
       size: letter.value === null ? null : letter.value.length,
-      text: view.text,
-      hex: view.hex,
+      // A value too large for one message is shown in part: its first bytes in hex (the CLI shows it all).
+      text: view.text !== null && view.text.length <= TEXT_CHARS_MAX ? view.text : null,
+      hex: view.hex === null ? null : view.hex.slice(0, HEX_BYTES_MAX * 2),
       ...(view.position ? { position: view.position } : {}),
       now: decodedOf(view.now),
       ...(source ? { format: source.format } : {}),
