@@ -153,10 +153,8 @@ export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: 
     for (const [name, uses] of byName) {
       const { schema, table } = uses[0]
       const target = targets.get(name) ?? (await lakeTarget(catalog, schema, table))
-      if (!state.schemas.has(schema)) {
-        await db.run(`CREATE SCHEMA IF NOT EXISTS ${quoteName(schema)}`)
-        state.schemas.add(schema)
-      }
+      // A schema not yet made is made by the statement that creates the view (one round trip).
+      const createSchema = state.schemas.has(schema) ? '' : `CREATE SCHEMA IF NOT EXISTS ${quoteName(schema)}; `
       const view = `${quoteName(schema)}.${quoteName(table)}`
       if (target.kind === 'changes') {
         const changesPath = target.path.includes('/') ? path.resolve(catalog.lakeDir, target.path) : (await catalog.resolve(target.path)).path
@@ -164,7 +162,8 @@ export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: 
           v === undefined ? {} : typeof v === 'number' ? { [`${side}Version`]: v } : { [`${side}Timestamp`]: parseTimestamp(v) }
         const scan = await lake.changes(changesPath, { ...bound(target.changes!.start, 'start'), ...bound(target.changes!.end, 'end') })
         tables.push({ name: target.label, path: changesPath, version: -1, filesTotal: 0, filesRead: 0 })
-        await replaceView(db, state, view, { key: '', scan })
+        await replaceView(db, state, view, { key: '', scan }, createSchema)
+        state.schemas.add(schema)
         cleanup.push(() => dropView(db, state, view))
         continue
       }
@@ -177,7 +176,8 @@ export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: 
       const plan = planScan(snapshot)
       const keep = new Set(files.map((f) => f.path))
       const scan = await registerScan(db, lake.io.storage, { ...plan, files: plan.files.filter((f) => keep.has(f.path)) })
-      await replaceView(db, state, view, { key, scan })
+      await replaceView(db, state, view, { key, scan }, createSchema)
+      state.schemas.add(schema)
       // Views over temporary tables (deletion vectors' row lists) are not kept: they hold memory.
       if (scan.temporaryTables.length > 0) cleanup.push(() => dropView(db, state, view))
     }
@@ -246,10 +246,10 @@ function snapshotKey(snapshot: Snapshot): string {
 }
 
 /** Points `view` at `next`'s scan, dropping what the view read before. */
-async function replaceView(db: DuckDb, state: QueryState, view: string, next: CachedView): Promise<void> {
+async function replaceView(db: DuckDb, state: QueryState, view: string, next: CachedView, before = ''): Promise<void> {
   const previous = state.views.get(view)
   state.views.delete(view)
-  await db.run(`CREATE OR REPLACE VIEW ${view} AS SELECT * FROM ${next.scan.sql}`)
+  await db.run(`${before}CREATE OR REPLACE VIEW ${view} AS SELECT * FROM ${next.scan.sql}`)
   state.views.set(view, next)
   if (previous) await dropScan(db, previous.scan)
 }
