@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, w
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import type { Page } from 'playwright-core'
+import type { Frame, Page } from 'playwright-core'
 import { filesUnder, packageVsix, requireTools, startCodeServer, vsixEntries, type CodeServer } from './code-server'
 import { answer, closeQuickInput, notification, openFile, openLakehouse, openWorkbench, pick, runCommand, screenshot, treeRow, view, webview, type Workbench } from './workbench'
 import { kafkaFor, produceJson, startBroker, type MockBroker } from '../kafka/broker'
@@ -200,6 +200,55 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     await webview(page).getByText('name 3').first().waitFor({ timeout: 60_000 })
   })
 
+  test('Run file runs a .sql file statement by statement: a tab each, stopping at the first error with its line and column', async () => {
+    await openFile(page, 'typo.sql')
+    await page.locator('.codelens-decoration a', { hasText: /Run file \(2 statements\)/ }).first().click()
+    await page.locator('.tab.active', { hasText: /^Query: SELECT count\(\*\) FROM raw\.ordrs/ }).waitFor({ timeout: 30_000 })
+    let frame: Frame | undefined
+    for (let i = 0; i < 300 && !frame; i++) {
+      frame = await webviewFrame(page, '#statement-tab-0.failed').catch(() => undefined)
+      if (!frame) await page.waitForTimeout(200)
+    }
+    assert.ok(frame, 'the query panel shows the statements run')
+    assert.deepEqual(await frame.locator('.statement-tab .statement-outcome').allTextContents(), ['failed', 'not run'])
+    assert.match((await frame.locator('#error').textContent())!, /^Failed at statement 1 of 2, at line 1, column 1: .*ordrs/s)
+    await screenshot(page, 'run-file')
+  })
+
+  test('Preview Source from the Pipelines view opens the topic panel: the raw row with its Kafka columns, through the flow', async () => {
+    await treeRow(page, 'Pipelines', /^events\s*not started/).click({ button: 'right' })
+    // Chosen by keyboard: VS Code's menu items take mouse clicks only 100 ms after the menu shows (so
+    // the right-click's own mouse-up selects nothing), and a click before that is lost with the menu
+    // left open, which is why this step once "did not open a panel".
+    await page.locator('.monaco-menu .action-label', { hasText: 'Preview Source' }).first().waitFor()
+    for (let i = 0; i < 8 && !(await page.locator('.monaco-menu .action-item.focused', { hasText: 'Preview Source' }).count()); i++) await page.keyboard.press('ArrowDown')
+    await page.keyboard.press('Enter')
+    await page.locator('.tab.active', { hasText: /^Topic: events/ }).waitFor({ timeout: 30_000 })
+    // The topic panel's own frame (other panels' frames are open too).
+    let topic: Frame | undefined
+    for (let i = 0; i < 300 && !topic; i++) {
+      topic = await webviewFrame(page, '#messages tbody tr').catch(() => undefined)
+      if (!topic) await page.waitForTimeout(200)
+    }
+    assert.ok(topic, 'the topic panel shows the capture\'s messages')
+    const frame = topic
+    await frame.locator('#messages tbody tr').first().click()
+    await frame.locator('#flattened-rows table').waitFor({ timeout: 60_000 })
+    assert.match((await frame.locator('#flattened .preview-caption').first().textContent())!, /^Written to refined\.events \(flow events_refined\):/)
+    const headers = await frame.locator('#flattened-rows th > span:first-child').allTextContents()
+    for (const name of ['id', 'kind', 'at', '_topic', '_partition', '_offset', '_key']) assert.ok(headers.includes(name), `${name} in ${headers.join(', ')}`)
+    await screenshot(page, 'topic-preview')
+  })
+
+  test('Preview Source from the palette asks which source, then opens it', async () => {
+    await runCommand(page, 'View: Close Editor')
+    await page.locator('.tab', { hasText: /^Topic: events/ }).waitFor({ state: 'detached', timeout: 15_000 })
+    await runCommand(page, 'Lakehouse: Preview Source')
+    await pick(page, /^events$/)
+    await page.locator('.tab.active', { hasText: /^Topic: events/ }).waitFor({ timeout: 30_000 })
+    await webview(page).locator('#messages tbody tr').first().waitFor({ timeout: 60_000 })
+  })
+
   /** Every theme VS Code ships a variant of, ending on the default (the other tests' screenshots). */
   const THEMES = ['Light Modern', 'Dark High Contrast', 'Light High Contrast', 'Dark Modern']
 
@@ -219,6 +268,9 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
   }
 
   test('the query panel is readable in light, dark and high-contrast themes (WCAG AA contrast for its text)', async () => {
+    // The query tab of the .sql tests, shown again (the topic panel is in front).
+    await page.locator('.tab', { hasText: /^refined\.customers/ }).first().click()
+    await webview(page).locator('.grid-row[aria-rowindex="2"]:not(.loading)').waitFor({ timeout: 60_000 })
     await checkContrast('query', '.grid-row', ['.grid-row > *', '.grid-colname', '.grid-coltype', '[role="status"]', 'label', 'h1', 'h2'])
   })
 
@@ -277,6 +329,31 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     await webview(page).locator('pre.caret').waitFor({ timeout: 30_000 })
     assert.equal(await webview(page).locator('.failure .position').textContent(), 'Line 1, column 24 (character 23)')
     await screenshot(page, 'dead-letters-panel')
+  })
+
+  test('Show source: a refined row in the query panel lists the message it came from (Alt+Enter); choosing it opens the topic panel at that message', async () => {
+    // refined.events exists since the pipeline ran above; the marker column is computed, not the table's.
+    writeFileSync(path.join(workspace, 'queries', 'source.sql'), "SELECT id, kind, 'show-source-e2e' AS marker FROM refined.events WHERE id = 7\n")
+    await openFile(page, 'source.sql')
+    await runCommand(page, 'Lakehouse: Run Query')
+    const frame = webview(page)
+    await frame.getByText('show-source-e2e').first().waitFor({ timeout: 60_000 })
+    await frame.locator('.grid-row[aria-rowindex="2"] .grid-cell').first().click()
+    await page.keyboard.press('Alt+Enter')
+    const message = frame.locator('#source .source-message')
+    await message.first().waitFor({ timeout: 60_000 })
+    assert.deepEqual(await message.allTextContents(), ['file:events.jsonl/0/7'])
+    await screenshot(page, 'show-source')
+    await message.first().click()
+    await page.locator('.tab.active', { hasText: /^Topic: events/ }).waitFor({ timeout: 30_000 })
+    let topic: Awaited<ReturnType<typeof webviewFrame>> | undefined
+    for (let i = 0; i < 300 && !topic; i++) {
+      topic = await webviewFrame(page, '#messages tbody tr.selected').catch(() => undefined)
+      if (!topic) await page.waitForTimeout(200)
+    }
+    assert.ok(topic, 'the topic panel opens with a message selected')
+    assert.deepEqual(await topic.locator('#messages tbody tr.selected td').evaluateAll((cells) => cells.slice(0, 2).map((c) => c.textContent)), ['0', '7'])
+    await screenshot(page, 'show-source-topic')
   })
 
   test('a broker-backed pipeline: the Kafka view shows its topic, ingest fills raw, and the lag drops to 0', async () => {

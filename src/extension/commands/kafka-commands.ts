@@ -10,6 +10,7 @@ import { loadKafkaBrowse } from '../lazy'
 import { addSourceEdit, sourceNameFor } from '../scaffold'
 import { setting, type Services } from '../services'
 import { splitJobId } from '../pipelines/events'
+import { sourcePicks } from './source-picks'
 import { clustersOf, type Cluster, type KafkaNode } from '../views/kafka-tree'
 import type { PipelineNode } from '../views/pipelines-tree'
 
@@ -123,15 +124,18 @@ export async function addTopicAsSource(services: Services, node?: TopicNode): Pr
   services.log.info('pipeline.sourceAdded', { file: vscode.workspace.asRelativePath(document.uri), source: name, topic: t.topic, format })
 }
 
+type JobNode = Extract<PipelineNode, { kind: 'job' }>
+
 /**
  * "Preview" of a pipeline source: a captured file opens in the topic panel (messages through the
- * source's flow); a Kafka topic is sampled like the Kafka view's preview.
+ * source's flow); a Kafka topic is sampled like the Kafka view's preview. From the Pipelines view
+ * the command gets the source's node; from the palette it gets nothing (and VS Code may find no item
+ * to pass when the view refreshed between the right-click and the choice): then the source is
+ * picked, rather than nothing happening.
  */
-export async function previewSource(services: Services, node?: Extract<PipelineNode, { kind: 'job' }>): Promise<void> {
-  if (!node) {
-    void vscode.window.showInformationMessage('Preview a source from the Pipelines view, or a topic from the Kafka view.')
-    return
-  }
+export async function previewSource(services: Services, given?: unknown): Promise<void> {
+  const node = isJobNode(given) ? given : await pickSource(services)
+  if (!node) return
   const { kind, name } = splitJobId(node.job)
   const source = kind === 'source' ? node.pipeline.sources.find((s) => s.name === name) : undefined
   if (source?.file) {
@@ -141,4 +145,18 @@ export async function previewSource(services: Services, node?: Extract<PipelineN
     const cluster: Cluster = { key: '', kafka: node.pipeline.kafka, sources: node.pipeline.sources, pipelineUri: node.uri }
     await previewTopic(services, { kind: 'topic', cluster, topic: { name: source.topic, partitions: [], messages: 0, sources: [name] } })
   } else void vscode.window.showInformationMessage(`${name} reads a topic pattern: preview one of its topics from the Kafka view.`)
+}
+
+function isJobNode(value: unknown): value is JobNode {
+  const node = value as Partial<JobNode> | undefined
+  return node?.kind === 'job' && typeof node.job === 'string' && typeof node.pipeline === 'object' && node.pipeline !== null
+}
+
+async function pickSource(services: Services): Promise<JobNode | undefined> {
+  const picks = sourcePicks(await services.workspace.validPipelines(), (uri) => vscode.workspace.asRelativePath(uri))
+  if (picks.length === 0) {
+    void vscode.window.showInformationMessage('No pipeline file of the workspace has a source to preview (or its problems keep it from loading).')
+    return undefined
+  }
+  return (await vscode.window.showQuickPick(picks, { title: 'Lakehouse: Preview Source', placeHolder: 'Which source?', matchOnDescription: true }))?.node
 }
