@@ -54,15 +54,23 @@ async function mergeByKey(lake: LakeEngine, table: string, snapshot: Snapshot, s
 export async function applyCurrentState(
   lake: LakeEngine, table: string, upserts: Relation, deletes: Relation, key: string[], txn: Txn, truncate: boolean,
 ): Promise<WriteResult> {
-  const source = `(SELECT *, 'upsert' AS __op FROM ${upserts.sql} UNION ALL BY NAME SELECT ${key.map(q).join(', ')}, 'delete' AS __op FROM ${deletes.sql})`
-  await checkKeyUnique(lake, source, key, table)
-  const snapshot = await snapshotOrNothing(lake, table)
-  if (!snapshot) {
-    const created = await appendQuery(lake, table, upserts.sql, { txns: [txn], create: { properties: REFINED_PROPERTIES } })
-    return { table, version: created.version, rows: created.rows }
+  // Made once: the key checks and MERGE (which reads a table in place) all read it.
+  const db = await lake.duckdb()
+  const source = `__refine_upserts_${++sourceCounter}`
+  await db.run(`CREATE TEMP TABLE ${source} AS SELECT *, 'upsert' AS __op FROM ${upserts.sql} UNION ALL BY NAME SELECT ${key.map(q).join(', ')}, 'delete' AS __op FROM ${deletes.sql}`)
+  try {
+    await checkKeyUnique(lake, source, key, table)
+    const snapshot = await snapshotOrNothing(lake, table)
+    if (!snapshot) {
+      const created = await appendQuery(lake, table, upserts.sql, { txns: [txn], create: { properties: REFINED_PROPERTIES } })
+      return { table, version: created.version, rows: created.rows }
+    }
+    return await mergeByKey(lake, table, snapshot, source, key, txn, truncate)
+  } finally {
+    await db.run(`DROP TABLE IF EXISTS ${source}`)
   }
-  return mergeByKey(lake, table, snapshot, source, key, txn, truncate)
 }
+let sourceCounter = 0
 
 /**
  * SCD type 2: every change adds a row version with __start_at (the change's sequence) and

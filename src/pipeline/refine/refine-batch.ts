@@ -237,7 +237,10 @@ async function cdcBatch(lake: LakeEngine, flow: FlowSpec, raw: string, shape: Ra
         checkKeyColumns(flow, upserts.main, 'upserts')
         checkKeyColumns(flow, deletes.main, 'deletes')
         const keys = key.map(quoteIdentifier).join(', ')
-        await db.run(`CREATE TEMP TABLE ${parents} AS SELECT ${keys} FROM ${upserts.main.sql} UNION SELECT ${keys} FROM ${deletes.main.sql}`)
+        // The parent keys the batch changed matter only to child tables.
+        if (group.some((o) => o.kind !== 'target')) {
+          await db.run(`CREATE TEMP TABLE ${parents} AS SELECT ${keys} FROM ${upserts.main.sql} UNION SELECT ${keys} FROM ${deletes.main.sql}`)
+        }
         for (const output of group) {
           if (output.kind === 'target') {
             report.writes.push(history
