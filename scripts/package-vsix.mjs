@@ -54,10 +54,14 @@ const scratch = mkdtempSync(path.join(tmpdir(), 'lakehouse-vsix-'))
 try {
   const ignoreFile = path.join(scratch, '.vscodeignore')
   writeFileSync(ignoreFile, ignore)
-  // The README's screenshots are files of the repository, which has no public URL vsce could
-  // point them at: the packaged README leaves them out (the Details page shows the text).
+  // The README's screenshots and links to other files are files of the repository, which has no
+  // public URL vsce could point them at: the packaged README leaves the screenshots out and keeps
+  // such a link's text (the Details page shows the text; links within the README stay).
   const readme = path.join('dist', 'README.vsix.md')
-  writeFileSync(path.join(root, readme), readFileSync(path.join(root, 'README.md'), 'utf8').replace(/^\s*!\[[^\]]*\]\([^)]*\)\n/gm, ''))
+  const packagedReadme = readFileSync(path.join(root, 'README.md'), 'utf8')
+    .replace(/^\s*!\[[^\]]*\]\([^)]*\)\n/gm, '')
+    .replace(/\[([^\]]+)\]\((?!#|https?:)[^)]*\)/g, '$1')
+  writeFileSync(path.join(root, readme), packagedReadme)
   run(path.join(root, 'node_modules', '.bin', 'vsce'), ['package', '--target', target, '--skip-license', '--ignoreFile', ignoreFile, '--readme-path', readme, '--out', out])
 } finally {
   rmSync(scratch, { recursive: true, force: true })

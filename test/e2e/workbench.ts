@@ -117,7 +117,8 @@ export function notification(page: Page, text: string | RegExp): Locator {
 
 /** The content of the active webview panel (VS Code nests it: iframe.webview → #active-frame). */
 export function webview(page: Page): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame')
+  // Hidden panels keep their pages (retainContextWhenHidden), so only a visible one is the active one.
+  return page.locator('iframe.webview.ready:visible').last().contentFrame().frameLocator('#active-frame')
 }
 
 function escape(text: string): string {

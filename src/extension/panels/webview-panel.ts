@@ -21,9 +21,15 @@ function webviewRoot(context: vscode.ExtensionContext): vscode.Uri {
   return vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview')
 }
 
-/** Options for a new panel: scripts on, nothing but the panel bundles readable. */
+/**
+ * Options for a new panel: scripts on, nothing but the panel bundles readable. A hidden panel keeps
+ * its page: rebuilding it from saved state on every switch took 150–330 ms (the page's scripts and
+ * controls load again), against an aim of 100 ms; a kept page is back in the next frame. The cost
+ * is the hidden page's memory, bounded by the grids' virtualisation (only the rows in view exist).
+ * Saved state still restores panels after a window reload.
+ */
 export function panelOptions(context: vscode.ExtensionContext): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-  return { enableScripts: true, localResourceRoots: [webviewRoot(context)], enableFindWidget: true }
+  return { enableScripts: true, localResourceRoots: [webviewRoot(context)], enableFindWidget: true, retainContextWhenHidden: true }
 }
 
 export function createWebviewPanel(context: vscode.ExtensionContext, kind: PanelKind, title: string, column = vscode.ViewColumn.Active): vscode.WebviewPanel {
