@@ -2,8 +2,9 @@
  * WCAG contrast inside a panel's page, measured on what Chromium paints: every visible text (light
  * DOM and the open shadow roots of @vscode-elements, slotted text taking its colour from its slot,
  * input values and placeholders) against the background it sits on (translucent backgrounds and
- * opacity blended down the flat tree), and each keyboard stop's focus indicator against the
- * background around it. Text needs 4.5:1 (WCAG 1.4.3), a focus indicator 3:1 (1.4.11). Disabled
+ * opacity blended down the flat tree; an SVG text's fill against the filled shapes drawn beneath
+ * it), and each keyboard stop's focus indicator (an outline, a border or, on an SVG control, a
+ * shape's stroke) against the background around it. Text needs 4.5:1 (WCAG 1.4.3), a focus indicator 3:1 (1.4.11). Disabled
  * controls are exempt, as WCAG exempts inactive components.
  *
  * The functions run in the page (page.evaluate), which is given the `__name` helper the test
@@ -59,6 +60,33 @@ function installHelpers(): void {
     return own[3] >= 1 ? own : over(own, background(flatParent(el)))
   }
   const opacity = (el: Element | null): number => (el ? Number(getComputedStyle(el).opacity) * opacity(flatParent(el)) : 1)
+  /**
+   * What an SVG element is painted on: the filled shapes drawn before it (earlier siblings of it
+   * and of its ancestors) that cover its centre, over the background of the <svg> itself.
+   */
+  const svgBackground = (el: SVGElement): Rgba => {
+    const box = el.getBoundingClientRect()
+    const [x, y] = [box.left + box.width / 2, box.top + box.height / 2]
+    const beneath: Rgba[] = []
+    for (let e: Element | null = el; e && !(e instanceof SVGSVGElement); e = e.parentElement) {
+      for (let s = e.previousElementSibling; s; s = s.previousElementSibling) {
+        if (!(s instanceof SVGGeometryElement)) continue
+        const style = getComputedStyle(s)
+        const r = s.getBoundingClientRect()
+        if (style.fill === 'none' || style.visibility === 'hidden' || x < r.left || x > r.right || y < r.top || y > r.bottom) continue
+        const fill = parse(style.fill)
+        beneath.push([fill[0], fill[1], fill[2], fill[3] * Number(style.fillOpacity) * opacity(s)])
+      }
+    }
+    return beneath.reverse().reduce((bg, shape) => over(shape, bg), background(el instanceof SVGSVGElement ? el : el.ownerSVGElement))
+  }
+  /** An SVG text's colour is its fill (with its fill-opacity), an HTML text's its color. */
+  const textColor = (el: Element): Rgba => {
+    const style = getComputedStyle(el)
+    if (!(el instanceof SVGElement)) return parse(style.color)
+    const fill = parse(style.fill)
+    return [fill[0], fill[1], fill[2], fill[3] * Number(style.fillOpacity)]
+  }
   const luminance = ([r, g, b]: Rgba) => {
     const channel = (v: number) => {
       const s = v / 255
@@ -117,19 +145,20 @@ function installHelpers(): void {
         if (rect.width === 0 || rect.height === 0) continue
         const styled = (node as Text).assignedSlot ?? el
         if (!visible(styled) || disabled(styled)) continue
-        const color = parse(getComputedStyle(styled).color)
-        const bg = background(styled)
+        const color = textColor(styled)
+        const bg = styled instanceof SVGElement ? svgBackground(styled) : background(styled)
         found.push({ el: styled, text: node.textContent.trim(), fg: over([color[0], color[1], color[2], color[3] * opacity(styled)], bg), bg })
       }
     }
     return found
   }
-  w.__contrast = { parse, over, flatParent, background, ratio, css, disabled, describe, allElements, texts, visible }
+  w.__contrast = { parse, over, flatParent, background, svgBackground, ratio, css, disabled, describe, allElements, texts, visible }
 }
 
 interface Helpers {
   flatParent(node: Node): Element | null
   background(el: Element | null): [number, number, number, number]
+  svgBackground(el: SVGElement): [number, number, number, number]
   parse(css: string): [number, number, number, number]
   over(top: number[], bottom: number[]): [number, number, number, number]
   ratio(fg: number[], bg: number[]): number
@@ -173,11 +202,12 @@ export async function checkFocus(page: Page, stops = 60): Promise<ContrastFindin
       const active = document.activeElement
       if (!active || active === document.body) return undefined
       const key = c.describe(active) + (active.id ? '' : `@${[...document.querySelectorAll('*')].indexOf(active)}`)
-      const parts = [active, ...(active.shadowRoot ? c.allElements(active.shadowRoot) : [])]
+      // An SVG control (a graph's node) shows focus on its shapes: they are parts too.
+      const parts = [active, ...(active.shadowRoot ? c.allElements(active.shadowRoot) : []), ...(active instanceof SVGElement ? active.querySelectorAll('*') : [])]
       // Each part's outline and border now, to compare with the same parts once focus moves on.
       const look = (el: Element) => {
         const s = getComputedStyle(el)
-        return { outline: s.outlineStyle !== 'none' && Number.parseFloat(s.outlineWidth) >= 1 ? s.outlineColor : '', offset: Number.parseFloat(s.outlineOffset) || 0, border: s.borderTopStyle !== 'none' && Number.parseFloat(s.borderTopWidth) >= 1 ? s.borderTopColor : '' }
+        return { outline: s.outlineStyle !== 'none' && Number.parseFloat(s.outlineWidth) >= 1 ? s.outlineColor : '', offset: Number.parseFloat(s.outlineOffset) || 0, border: s.borderTopStyle !== 'none' && Number.parseFloat(s.borderTopWidth) >= 1 ? s.borderTopColor : '', stroke: el instanceof SVGElement && s.stroke !== 'none' && Number.parseFloat(s.strokeWidth) >= 1 ? `${s.stroke} ${s.strokeWidth}` : '' }
       }
       const focused = parts.map(look)
       const w = window as unknown as { __focusedParts?: { parts: Element[]; focused: ReturnType<typeof look>[] } }
@@ -198,12 +228,12 @@ export async function checkFocus(page: Page, stops = 60): Promise<ContrastFindin
     })
     const indicator = await page.evaluate((control) => {
       const c = (window as unknown as { __contrast: Helpers }).__contrast
-      const w = window as unknown as { __focusedParts: { parts: Element[]; focused: { outline: string; offset: number; border: string }[] } }
+      const w = window as unknown as { __focusedParts: { parts: Element[]; focused: { outline: string; offset: number; border: string; stroke: string }[] } }
       const { parts, focused } = w.__focusedParts
       const candidates: { ratio: number; color: string; background: string; part: Element }[] = []
       parts.forEach((part, i) => {
         const s = getComputedStyle(part)
-        const now = { outline: s.outlineStyle !== 'none' && Number.parseFloat(s.outlineWidth) >= 1 ? s.outlineColor : '', border: s.borderTopStyle !== 'none' && Number.parseFloat(s.borderTopWidth) >= 1 ? s.borderTopColor : '' }
+        const now = { outline: s.outlineStyle !== 'none' && Number.parseFloat(s.outlineWidth) >= 1 ? s.outlineColor : '', border: s.borderTopStyle !== 'none' && Number.parseFloat(s.borderTopWidth) >= 1 ? s.borderTopColor : '', stroke: part instanceof SVGElement && s.stroke !== 'none' && Number.parseFloat(s.strokeWidth) >= 1 ? `${s.stroke} ${s.strokeWidth}` : '' }
         const was = focused[i]
         let color: string | undefined
         let around: number[]
@@ -214,6 +244,10 @@ export async function checkFocus(page: Page, stops = 60): Promise<ContrastFindin
         } else if (was.border && was.border !== now.border) {
           color = was.border
           around = c.background(c.flatParent(part))
+        } else if (was.stroke && was.stroke !== now.stroke && part instanceof SVGElement) {
+          // A shape's stroke (colour or width) that changes with focus, against what the shape is drawn on.
+          color = was.stroke.replace(/\)[^)]*$/, ')')
+          around = c.svgBackground(part)
         } else return
         const fg = c.over(c.parse(color), around)
         candidates.push({ ratio: c.ratio(fg, around), color: c.css(fg), background: c.css(around), part })

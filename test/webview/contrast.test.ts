@@ -9,17 +9,24 @@
  * names the theme, the panel, the control, its text and both colours.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { after, before, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import { LakeEngine } from '../../src/engine'
 import { createChangesHandler } from '../../src/extension/panels/changes-handler'
+import { createDeadLettersHandler } from '../../src/extension/panels/dead-letters-handler'
+import { createGraphHandler } from '../../src/extension/panels/graph-handler'
 import { createHistoryHandler } from '../../src/extension/panels/history-handler'
 import { createQueryHandler } from '../../src/extension/panels/query-handler'
 import { createTopicHandler } from '../../src/extension/panels/topic-handler'
-import { LakeCatalog, QuerySession } from '../../src/query'
+import { PipelineBoard } from '../../src/extension/pipelines/board'
+import { parseEventLine } from '../../src/extension/pipelines/events'
+import { ingestFile } from '../../src/pipeline/ingest-file'
+import { loadPipeline } from '../../src/pipeline/pipeline-file'
+import { LakeCatalog, QuerySession, runWithDefinitions } from '../../src/query'
+import { SHOP_FILE_JOBS, writeShopPipeline } from '../helpers/shop-definitions'
 import { checkFocus, checkTexts, report, type ContrastFinding } from './contrast-check'
 import { ORDERS, writeOrders } from './fixtures'
 import { closePanelTest, hostLog, launchBrowser, openPanel, PanelServer, screenshotPath, type OpenPanel } from './harness'
@@ -97,17 +104,23 @@ test('the four themes are the ones VS Code gives a webview, captured from code-s
   for (const t of THEMES) assert.ok(Object.keys(t.variables).length > 500, `${t.theme}: ${Object.keys(t.variables).length} variables`)
 })
 
-test('the check itself: low-contrast text, a focused control turning unreadable and a missing focus ring are all caught', async () => {
+test('the check itself: low-contrast text, a focused control turning unreadable and a missing focus ring are all caught, in HTML and SVG', async () => {
   const page = await browser.newPage()
   try {
+    // The SVG texts sit on a light box (dark text readable, the grey one not); node g1's stroke
+    // turns bright when focused (seen), g2's stays the same (no indicator).
     await page.setContent(`<body style="background:#1f1f1f;color:#ccc">
       <p>readable</p><p style="color:#555">dim</p>
-      <style>button { background:#0078d4; color:#fff; border:none } #b1:focus { background:#444; color:#555; outline:2px solid #fff; outline-offset:2px } #b2:focus { outline:none }</style>
-      <button id="b1">One</button><button id="b2">Two</button></body>`)
+      <style>button { background:#0078d4; color:#fff; border:none } #b1:focus { background:#444; color:#555; outline:2px solid #fff; outline-offset:2px } #b2:focus { outline:none }
+        svg g { outline: none } svg rect { fill: #eee; stroke: #333; stroke-width: 1 } #g1:focus rect { stroke: #fff; stroke-width: 2 }</style>
+      <button id="b1">One</button><button id="b2">Two</button>
+      <svg width="300" height="40"><g id="g1" tabindex="0"><rect width="140" height="40"/><text x="5" y="25" fill="#222">on the box</text></g>
+        <g id="g2" tabindex="0" transform="translate(150 0)"><rect width="140" height="40"/><text x="5" y="25" fill="#aaa">faint</text></g></svg></body>`)
     const texts = await checkTexts(page)
-    assert.deepEqual(texts.filter((f) => f.ratio < f.needed).map((f) => f.text), ['dim'])
+    assert.deepEqual(texts.filter((f) => f.ratio < f.needed).map((f) => f.text), ['dim', 'faint'])
+    assert.ok(texts.some((f) => f.text === 'on the box' && f.background === 'rgb(238, 238, 238)'), 'an SVG text measured on its box')
     const focus = (await checkFocus(page)).filter((f) => f.ratio < f.needed).map((f) => `${f.kind} ${f.control}`)
-    assert.deepEqual(focus, ['focused text button#b1', 'focus indicator button#b2'])
+    assert.deepEqual(focus, ['focused text button#b1', 'focus indicator button#b2', 'focused text text', 'focus indicator g#g2'])
   } finally {
     await page.close()
   }
@@ -183,6 +196,98 @@ test('topic panel: partitions, schema tree, messages with one selected, its raw 
     async () => {
       await page.locator('#messages tbody tr[data-index="1"]').click()
       await page.waitForSelector('#decoded')
+    },
+  ])
+  assertNone(failures)
+})
+
+test('pipeline graph panel: nodes up to date, running, failed (its error in the details) and selected, edges, the details', async () => {
+  const dir = path.join(lakeDir, 'graph')
+  mkdirSync(dir)
+  const shop = writeShopPipeline(dir, { topic: { name: 'clicks', brokers: ['localhost:9'] } })
+  const pipeline = loadPipeline(shop.pipelineFile)
+  const graphCatalog = new LakeCatalog(pipeline.lakeDir, lake.io.storage)
+  const board = new PipelineBoard()
+  board.setJobs(['source:customers', 'source:orders', 'source:clicks', 'flow:big_orders'], Date.now())
+  await runWithDefinitions(lake, graphCatalog, pipeline, {
+    ...SHOP_FILE_JOBS, untilCaughtUp: true,
+    onEvent: (event) => {
+      const parsed = parseEventLine(JSON.stringify(event))
+      if ('event' in parsed) board.apply(parsed.event)
+    },
+  })
+  // One job running, one view failed: each colours its node's state differently.
+  board.apply({ type: 'job', job: 'flow:big_orders', state: 'running', at: Date.now() })
+  board.apply({ type: 'job', job: 'view:business.revenue_by_country', state: 'failed', error: 'Binder Error: column "country" not found', at: Date.now() })
+  const panel = await openPanel(browser, server, 'graph', (post) => createGraphHandler({
+    lake, catalog: graphCatalog, pipelineFile: shop.pipelineFile,
+    jobStatus: (job) => board.status(job),
+    relativePath: (file) => path.relative(dir, file),
+    openQuery: () => undefined, openHistory: () => undefined, openDefinition: () => undefined,
+    log,
+  }, { restore: { pipelineFile: shop.pipelineFile } }, post), { viewport: { width: 1500, height: 820 } })
+  panels.push(panel)
+  const { page } = panel
+  await page.waitForSelector('g.node.state-failed[data-id="table:business.revenue_by_country"]')
+  await page.waitForSelector('g.node.state-running[data-id="flow:big_orders"]')
+  const failures = await checkPanel('graph', page, [
+    // The failed view selected: its error in the details.
+    async () => {
+      await page.locator('g.node[data-id="table:business.revenue_by_country"]').click()
+      await page.locator('aside.details pre.node-error').waitFor()
+    },
+    // A view with expectations selected: its counts in the details.
+    async () => {
+      await page.locator('g.node[data-id="table:business.customer_revenue"]').click()
+      await page.locator('aside.details table.expectations').waitFor()
+    },
+  ])
+  assertNone(failures)
+})
+
+test('dead letters panel: groups with one chosen, letters with one selected, its error with a caret, the value as text and as hex', async () => {
+  const dir = path.join(lakeDir, 'dead-letters')
+  mkdirSync(dir)
+  const kcat = (offset: number, payload: string, key: string) =>
+    JSON.stringify({ topic: 'orders', partition: 1, offset, tstype: 'create', ts: Date.UTC(2026, 11, 7, 10, offset), broker: 0, headers: ['origin', 'shop-eu'], key, payload })
+  writeFileSync(path.join(dir, 'orders.jsonl'), `${[kcat(10, '{"id":1}', 'k10'), kcat(11, '{"id":2,\n "price":12,}', 'order-2'), kcat(12, '\u0001binary{', 'k12'), kcat(13, '[{"id":5}]', 'k13')].join('\n')}\n`)
+  const pipelineFile = path.join(dir, 'lakehouse.json')
+  writeFileSync(pipelineFile, JSON.stringify({ lake: 'lake', sources: [{ name: 'orders', file: 'orders.jsonl', format: 'json', table: 'raw.orders' }] }))
+  const pipeline = loadPipeline(pipelineFile)
+  const lettersCatalog = new LakeCatalog(pipeline.lakeDir, lake.io.storage)
+  const ingested = await ingestFile(lake, lettersCatalog, pipeline, pipeline.sources[0])
+  assert.equal(ingested.deadLetters, 3)
+  const panel = await openPanel(browser, server, 'dead-letters', (post) => createDeadLettersHandler({
+    lake, catalog: lettersCatalog, pipeline: () => loadPipeline(pipelineFile), decoderOptions: async () => ({}),
+    confirm: async () => false, onLettersChanged: () => undefined, log,
+  }, { label: 'lakehouse.json', restore: { pipelineFile } }, post), { viewport: { width: 1500, height: 900 } })
+  panels.push(panel)
+  const { page } = panel
+  await page.locator('tr[data-source]').first().waitFor()
+  const openLetter = async (id: string) => {
+    await page.locator(`tr[data-letter="${id}"]`).getByRole('button').click()
+    await page.waitForFunction((wanted) => document.querySelector('#letter h2')?.textContent?.startsWith(wanted.replaceAll('/', ' / ')), id)
+  }
+  const hex = async (on: boolean) => {
+    if (((await page.locator('#value').getAttribute('class')) ?? '').includes('hex') !== on) await page.locator('#hex').click()
+    await page.waitForFunction((wanted) => document.querySelector('#value')?.classList.contains('hex') === wanted, on)
+  }
+  const failures = await checkPanel('dead-letters', page, [
+    // A binary letter: its value in hex.
+    async () => {
+      await openLetter('orders/orders/1/12')
+      await page.locator('#value.hex').waitFor()
+    },
+    // The group of invalid JSON chosen, its letter with the caret where parsing failed, as text then as hex.
+    async () => {
+      await page.locator('tr[data-source="orders"][data-reason="invalid-json"] td:nth-child(2) button').click()
+      await page.waitForFunction(() => document.querySelector('#group:not([hidden]) h3')?.textContent === 'orders · invalid-json')
+      await openLetter('orders/orders/1/11')
+      await page.locator('pre.caret').waitFor()
+      await hex(true)
+    },
+    async () => {
+      await hex(false)
     },
   ])
   assertNone(failures)
