@@ -15,7 +15,7 @@ import { LakeEngine } from '../../src/engine'
 import { createQueryHandler } from '../../src/extension/panels/query-handler'
 import { LakeCatalog, QuerySession, runScript, type DestructiveStatement } from '../../src/query'
 import { waitUntil } from '../helpers/waiting'
-import { closePanelTest, hostLog, launchBrowser, openPanel, PanelServer, type OpenPanel } from './harness'
+import { closePanelTest, hostLog, launchBrowser, openPanel, PanelServer, screenshotPath, type OpenPanel } from './harness'
 
 const lakeDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'lakehouse-query-writes-')), 'lake')
 mkdirSync(lakeDir)
@@ -107,6 +107,8 @@ test('a script stops at its first error, which says where; the statements before
   assert.deepEqual(await outcomes(), ['3 rows', 'failed', 'not run'])
   const error = (await page.locator('#error').textContent()) ?? ''
   assert.match(error, /^Failed at statement 2 of 3, at line 3, column 3: .*nope/s)
+  // The README's picture of a file run whole: a tab per statement, the failed one chosen.
+  await page.screenshot({ path: screenshotPath('query-statements') })
   assert.equal(await page.locator('#statement-tab-2').getAttribute('aria-disabled'), 'true')
   assert.ok(!(await rows()).some((r) => r.id === 9), 'the INSERT after the error did not run')
   // The first statement's result, by keyboard: Left from the failed tab.
