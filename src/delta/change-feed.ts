@@ -60,10 +60,10 @@ export interface ChangeFeedPlan {
   dataFiles: ChangeFile[]
 }
 
-export async function planChangeFeed(engine: Engine, table: string, range: ChangeFeedRange): Promise<ChangeFeedPlan> {
-  const latest = await loadSnapshot(engine, table)
+/** `latest`: the table's latest snapshot when the caller already has it (a cached one), else it is loaded. */
+export async function planChangeFeed(engine: Engine, table: string, range: ChangeFeedRange, latestSnapshot?: Snapshot): Promise<ChangeFeedPlan> {
+  const latest = latestSnapshot ?? (await loadSnapshot(engine, table))
   const { startVersion, endVersion } = await resolveRange(engine, table, latest, range)
-  const start = await loadSnapshot(engine, table, { version: startVersion })
   const end = endVersion === latest.version ? latest : await loadSnapshot(engine, table, { version: endVersion })
   const versions = Array.from({ length: endVersion - startVersion + 1 }, (_, i) => startVersion + i)
   const commits = await mapLimited(versions, 16, async (version) => {
@@ -71,9 +71,14 @@ export async function planChangeFeed(engine: Engine, table: string, range: Chang
     if (actions.length === 0) {
       throw new DeltaError('VERSION_NOT_FOUND', `the change data of version ${version} is no longer available: its commit file ${commitFileName(version)} was cleaned up`, { table })
     }
-    const mtime = (await engine.storage.stat(engine.storage.join(logDirectory(engine, table), commitFileName(version))))?.modificationTime
-    return { version, actions, timestamp: commitTimestamp(actions) ?? mtime ?? 0 }
+    // The file's time only when the commit records none.
+    const timestamp = commitTimestamp(actions) ?? (await engine.storage.stat(engine.storage.join(logDirectory(engine, table), commitFileName(version))))?.modificationTime ?? 0
+    return { version, actions, timestamp }
   })
+  // The table's metadata as of the start: the end's when no commit after the start changed it
+  // up to the end (the usual case: no second snapshot to load), else loaded.
+  const changedAfterStart = commits.some((c) => c.version > startVersion && c.actions.some((a) => 'metaData' in a))
+  const start = changedAfterStart ? await loadSnapshot(engine, table, { version: startVersion }) : end
 
   const plan: ChangeFeedPlan = {
     table, startVersion, endVersion, schema: end.schema, partitionColumns: end.partitionColumns, columnMapping: end.columnMapping,

@@ -71,7 +71,8 @@ export class LakeEngine {
 
   /** Register a change feed (table_changes) in DuckDB; returns the SQL that selects its rows. */
   async changes(table: string, range: ChangeFeedRange): Promise<RegisteredScan> {
-    const plan = await planChangeFeed(this.io, table, range)
+    // The latest snapshot as kept between calls: a feed read after each write need not replay the log.
+    const plan = await planChangeFeed(this.io, table, range, await this.snapshot(table))
     return registerChangeFeed(await this.duckdb(), this.io.storage, plan)
   }
 
