@@ -1,13 +1,14 @@
 /**
- * `lakehouse dead-letters list|show|replay|discard`: triage what a pipeline's sources could not
- * decode. Letters are named source/topic/partition/offset (as list --letters prints them).
+ * `lakehouse dead-letters list|show|replay|produce|discard`: triage what a pipeline's sources could
+ * not decode. Letters are named source/topic/partition/offset (as list --letters prints them).
  */
 import type { Operation } from 'fast-json-patch'
 import { readFileSync } from 'node:fs'
 import type { DecoderOptions } from '../decode'
-import { schemaRegistryOptions } from '../kafka'
+import { assertDevCluster, NotADevClusterError, schemaRegistryOptions } from '../kafka'
 import {
-  discardLetters, editedLetterValue, EditedValueError, letterGroups, letterHours, letterId, LetterPatchError, LetterSelectionError, parseLetterPatch, printable, replayLetters, selectLetters, viewLetter, type LetterFix, type LetterSelection, type Pipeline,
+  discardLetters, editedLetterValue, EditedValueError, LETTER_STATES, letterGroups, letterHours, letterId, LetterPatchError, LetterSelectionError, parseLetterPatch, printable, produceLetters, replayLetters, selectLetters, viewLetter,
+  type DeadLetter, type LetterFix, type LetterSelection, type LettersProduced, type Pipeline,
 } from '../pipeline'
 import { LakeEngine } from '../engine'
 import { LakeCatalog, type QueryOutput } from '../query'
@@ -17,7 +18,7 @@ import { formatOutput } from './format'
 type Json = QueryOutput['rows'][number][string]
 import { pipelineFrom } from './ingest-command'
 
-const SUBCOMMANDS = ['list', 'show', 'replay', 'discard']
+const SUBCOMMANDS = ['list', 'show', 'replay', 'produce', 'discard']
 
 /** source/topic/partition/offset (Kafka topic names hold no '/'). */
 export function parseLetterId(text: string): string {
@@ -50,6 +51,7 @@ export async function deadLettersCommand(args: string[], out: Out): Promise<numb
   if (sub === 'list') return list(rest, out)
   if (sub === 'show') return show(rest, out)
   if (sub === 'replay') return replay(rest, out)
+  if (sub === 'produce') return produce(rest, out)
   return discard(rest, out)
 }
 
@@ -62,11 +64,11 @@ async function list(args: string[], out: Out): Promise<number> {
   const format = outputFormat(values.format)
   return withPipelineLake(pipeline, async (lake, catalog) => {
     if (values.letters) {
-      const states = values.state === undefined || values.state === 'all' ? ['open', 'replayed', 'discarded'] : [values.state]
-      if (!states.every((s) => ['open', 'replayed', 'discarded'].includes(s))) throw new UsageError(`--state must be open, replayed, discarded or all, not '${values.state}'`)
+      const states = values.state === undefined || values.state === 'all' ? LETTER_STATES : [values.state]
+      if (!states.every((s) => (LETTER_STATES as readonly string[]).includes(s))) throw new UsageError(`--state must be ${LETTER_STATES.join(', ')} or all, not '${values.state}'`)
       const letters = await selectLetters(lake, catalog, { ...(values.source ? { source: values.source } : {}), ...(values.reason ? { reason: values.reason } : {}) }, states)
-      const rows = letters.map((l) => ({ letter: letterId(l), reason: l.reason, state: l.state, message_time: l.timestamp, detail: l.detail }))
-      out(formatOutput({ columns: columnsOf(rows, { letter: 'VARCHAR', reason: 'VARCHAR', state: 'VARCHAR', message_time: 'VARCHAR', detail: 'VARCHAR' }), rows, tables: [] }, format))
+      const rows = letters.map((l) => ({ letter: letterId(l), reason: l.reason, state: l.state, message_time: l.timestamp, detail: l.detail, ...(values.state === 'produced' ? { produced_to: producedText(l) } : {}) }))
+      out(formatOutput({ columns: columnsOf(rows, { letter: 'VARCHAR', reason: 'VARCHAR', state: 'VARCHAR', message_time: 'VARCHAR', detail: 'VARCHAR', produced_to: 'VARCHAR' }), rows, tables: [] }, format))
       return 0
     }
     if (values['by-hour']) {
@@ -101,7 +103,7 @@ async function show(args: string[], out: Out): Promise<number> {
     }
     // Keys, headers and details hold what the message held: printed with control characters escaped.
     const lines = [
-      `letter     ${letterId(letter)} (${letter.state}${letter.rawVersion !== null ? `, raw version ${letter.rawVersion}` : ''}${letter.note ? `: ${printable(letter.note)}` : ''})`,
+      `letter     ${letterId(letter)} (${letter.state}${letter.rawVersion !== null ? `, raw version ${letter.rawVersion}` : ''}${letter.producedTo ? ` to ${producedText(letter)}` : ''}${letter.note ? `: ${printable(letter.note)}` : ''})`,
       `message    topic ${letter.topic}, partition ${letter.partition}, offset ${letter.offset}, time ${letter.timestamp ?? '-'}`,
       `key        ${letter.key === null ? 'null' : printable(letter.key)}`,
       ...Object.entries(letter.headers).map(([k, v]) => `header     ${printable(k)}=${v === null ? 'null' : printable(v)}`),
@@ -151,14 +153,7 @@ async function replay(args: string[], out: Out): Promise<number> {
   return withPipelineLake(pipeline, async (lake, catalog) => {
     const fix: LetterFix = {}
     if (values.patch !== undefined) fix.patch = parsePatch(values.patch)
-    if (values.value !== undefined) {
-      try {
-        fix.value = await editedLetterValue(pipeline, await oneLetter(pipeline, lake, catalog, chosen.ids![0]), values.value, decoderOptions(pipeline))
-      } catch (error) {
-        if (error instanceof EditedValueError) throw new CommandError(`--value: ${error.message}`)
-        throw error
-      }
-    }
+    if (values.value !== undefined) fix.value = await editedValue(pipeline, await oneLetter(pipeline, lake, catalog, chosen.ids![0]), values.value)
     const reports = await replayLetters(lake, catalog, pipeline, chosen, { fix, decoder: decoderOptions(pipeline) })
     if (reports.length === 0) out('no open letters selected: nothing to replay\n')
     let failing = 0
@@ -171,6 +166,62 @@ async function replay(args: string[], out: Out): Promise<number> {
     }
     return failing ? 1 : 0
   })
+}
+
+const producedText = (l: DeadLetter) => (l.producedTo ? `${l.producedTo.topic}/${l.producedTo.partition}/${l.producedTo.offset}` : null)
+
+/**
+ * Send letters' (fixed) values back to their topics (dev clusters only; refused before anything
+ * connects), each with its key, headers and a lineage header naming the letter; then record them
+ * as produced. At least once: see dead-letter-produce.ts.
+ */
+async function produce(args: string[], out: Out): Promise<number> {
+  const { values, positionals } = parseCommand('dead-letters produce', args, {
+    pipeline: { type: 'string' }, source: { type: 'string' }, reason: { type: 'string' }, all: { type: 'boolean', default: false },
+    value: { type: 'string' }, patch: { type: 'string' },
+  }, positionals0(args))
+  const pipeline = pipelineFrom(values.pipeline)
+  const chosen = selection(values, positionals, 'dead-letters produce')
+  if (values.value !== undefined && values.patch !== undefined) throw new UsageError('dead-letters produce: --value or --patch, not both')
+  if (values.value !== undefined && !chosen.ids) throw new UsageError('dead-letters produce: --value replaces one letter\'s value: name the LETTER')
+  if (!pipeline.kafka) throw new CommandError(`${pipeline.file} has no "kafka" section: there is no cluster to produce to`)
+  try {
+    assertDevCluster(pipeline.kafka)
+  } catch (error) {
+    if (error instanceof NotADevClusterError) throw new CommandError(`${error.message}. If ${pipeline.kafka.brokers.join(', ')} is yours to write to, add "dev": true to "kafka" in ${pipeline.file}`)
+    throw error
+  }
+  const fix: LetterFix = {}
+  if (values.patch !== undefined) fix.patch = parsePatch(values.patch)
+  return withPipelineLake(pipeline, async (lake, catalog) => {
+    if (chosen.ids) {
+      const letter = await oneLetter(pipeline, lake, catalog, chosen.ids[0])
+      if (letter.state !== 'open') throw new CommandError(`letter ${letterId(letter)} is ${letter.state}${letter.producedTo ? ` (to ${producedText(letter)})` : ''}, not open: it is not produced again`)
+      if (values.value !== undefined) fix.value = await editedValue(pipeline, letter, values.value)
+    }
+    let report: LettersProduced
+    try {
+      report = await produceLetters(lake, catalog, pipeline, chosen, { fix, decoder: decoderOptions(pipeline) })
+    } catch (error) {
+      if (error instanceof LetterSelectionError || error instanceof CommandError) throw error
+      throw new CommandError(`producing letters to ${pipeline.kafka!.brokers.join(', ')}: ${(error as Error).message}`)
+    }
+    if (report.produced.length === 0 && report.stillFailing.length === 0) out('no open letters selected: nothing to produce\n')
+    else out(`${report.produced.length} letter${report.produced.length === 1 ? '' : 's'} produced, ${report.stillFailing.length} not (still failing)\n`)
+    for (const p of report.produced) out(`  ${p.id} → ${p.topic}/${p.partition}/${p.offset}\n`)
+    for (const f of report.stillFailing.slice(0, 20)) out(`  ${f.id}: ${f.reason}${f.detail ? `: ${printable(f.detail)}` : ''}\n`)
+    if (report.stillFailing.length > 20) out(`  … and ${report.stillFailing.length - 20} more\n`)
+    return report.stillFailing.length ? 1 : 0
+  })
+}
+
+async function editedValue(pipeline: Pipeline, letter: DeadLetter, text: string): Promise<Uint8Array> {
+  try {
+    return await editedLetterValue(pipeline, letter, text, decoderOptions(pipeline))
+  } catch (error) {
+    if (error instanceof EditedValueError) throw new CommandError(`--value: ${error.message}`)
+    throw error
+  }
 }
 
 async function discard(args: string[], out: Out): Promise<number> {

@@ -6,7 +6,7 @@
  *   - `TABLE --where …`: where rows of a table came from (raw rows and their messages; for a view,
  *     its source rows, traced in turn).
  */
-import { traceMessage, type MessageFate, type ReplayedRow } from '../pipeline'
+import { letterId, LINEAGE_HEADER, traceMessage, type DeadLetter, type MessageFate, type ReplayedRow } from '../pipeline'
 import { LakeEngine } from '../engine'
 import { LakeCatalog, NotTraceable, pipelineDefinitions, traceRows, type TracedRow } from '../query'
 import { CommandError, parseCommand, UsageError, wholeNumber, type Out } from './args'
@@ -18,6 +18,13 @@ export function parseMessage(text: string | undefined): { topic: string; partiti
   return { topic: match[1], partition: Number(match[2]), offset: match[3] }
 }
 
+function letterState(l: DeadLetter): string {
+  if (l.state === 'replayed') return `replayed${l.rawVersion !== null ? ` (raw version ${l.rawVersion})` : ''}`
+  if (l.state === 'discarded') return `discarded: ${l.note ?? ''}`
+  if (l.state === 'produced') return `produced to ${l.producedTo ? `${l.producedTo.topic}/${l.producedTo.partition}/${l.producedTo.offset}` : 'its topic'}`
+  return 'open'
+}
+
 function describe(fate: MessageFate): string {
   if (fate.kind === 'row') {
     const became = fate.refined.map((r) => `\n  → ${r.table} ${rowText(r.row)}, version ${r.refinedVersion}${r.change === 'insert' ? '' : ` (${r.change}${r.applied ? '' : ', superseded by a later change in its batch'})`}`).join('')
@@ -25,9 +32,9 @@ function describe(fate: MessageFate): string {
   }
   if (fate.kind === 'dead-letter') {
     const l = fate.letter
-    const state = l.state === 'replayed' ? `replayed${l.rawVersion !== null ? ` (raw version ${l.rawVersion})` : ''}` : l.state === 'discarded' ? `discarded: ${l.note ?? ''}` : 'open'
-    return `${fate.source}: a dead letter (${l.reason}${l.detail ? `: ${l.detail}` : ''}), ${state}`
+    return `${fate.source}: a dead letter (${l.reason}${l.detail ? `: ${l.detail}` : ''}), ${letterState(l)}`
   }
+  if (fate.kind === 'produced-from-letter') return `${fate.source}: produced by 'dead-letters produce' from dead letter ${letterId(fate.letter)} (${fate.letter.reason}), the fixed value of that message (header ${LINEAGE_HEADER})`
   return `${fate.source}: ${fate.detail}`
 }
 
@@ -70,7 +77,7 @@ export async function traceCommand(args: string[], out: Out): Promise<number> {
     const flows = [...(pipeline.flows ?? []), ...(pipeline.definitions?.length ? (await pipelineDefinitions(catalog, pipeline)).flows : [])]
     const fates = await traceMessage(lake, catalog, pipeline, at, flows)
     if (fates.length === 0) throw new UsageError(`no source of ${pipeline.file} reads topic '${at.topic}' (sources: ${pipeline.sources.map((s) => s.name).join(', ')})`)
-    if (values.json) out(JSON.stringify(fates.map((f) => (f.kind === 'dead-letter' ? { ...f, letter: { ...f.letter, value: f.letter.value?.toString('base64') ?? null } } : f)), null, 2) + '\n')
+    if (values.json) out(JSON.stringify(fates.map((f) => (f.kind === 'dead-letter' || f.kind === 'produced-from-letter' ? { ...f, letter: { ...f.letter, value: f.letter.value?.toString('base64') ?? null } } : f)), null, 2) + '\n')
     else for (const fate of fates) out(`${describe(fate)}\n`)
     return 0
   } finally {

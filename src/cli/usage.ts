@@ -94,14 +94,16 @@ Usage:
       json-schema, each value is JSON encoded with the latest schema of subject <topic>-value
       in the schema registry. Partition: --partition, else by key. Prints where they landed.
   lakehouse dead-letters list --pipeline FILE [--source S] [--reason R] [--by-hour | --letters
-                   [--state open|replayed|discarded|all]] [--format FORMAT]
+                   [--state open|replayed|discarded|produced|all]] [--format FORMAT]
   lakehouse dead-letters show --pipeline FILE [--hex] [--json] LETTER
   lakehouse dead-letters replay --pipeline FILE (LETTER [--value V] | --source S [--reason R]
+                   | --all) [--patch JSON|@FILE]
+  lakehouse dead-letters produce --pipeline FILE (LETTER [--value V] | --source S [--reason R]
                    | --all) [--patch JSON|@FILE]
   lakehouse dead-letters discard --pipeline FILE (LETTER | --source S [--reason R] | --all)
                    --note TEXT
       Triage what the sources could not decode (raw._dead_letters). list: counts per source,
-      reason and state (open, replayed, discarded), per hour of the messages' time with
+      reason and state (open, replayed, discarded, produced), per hour of the messages' time with
       --by-hour, or each letter (source/topic/partition/offset) with --letters. show: one letter:
       its coordinates, key, headers, value as text (or hex), the reason and detail with the
       position where decoding failed, and what it decodes to now. replay: decode the open
@@ -109,16 +111,22 @@ Usage:
       schemaHints), with an edited --value for one letter, or with a JSON Patch (RFC 6902)
       applied to each selected letter's value, and write those that decode into the source's
       raw table with their original coordinates, exactly once even if interrupted (rerun it).
-      discard: close letters with a note. Each decision is kept in raw._dead_letter_states.
+      produce: send the open letters' values, fixed as for replay, back to their topic and
+      partition on a dev cluster (others are refused), with their keys, headers and a header
+      lakehouse-dead-letter: source/topic/partition/offset; a value that still does not decode
+      is not sent. At least once: a process killed after a send and before the letters are
+      recorded as produced leaves them open. discard: close letters with a note. Each decision
+      is kept in raw._dead_letter_states.
   lakehouse trace --pipeline FILE --message TOPIC/PARTITION/OFFSET [--json]
   lakehouse trace --pipeline FILE TABLE --where "PREDICATE" [--limit N] [--json]
       Lineage. --message: what a Kafka message became, for each source reading its topic: a raw
       row (its table, the version that wrote it, key and time) and the refined rows it became
-      (table, key, version), or a dead letter (reason, and whether it is open, replayed or
-      discarded). TABLE --where: for each matching row (at most N, default 100) of a refined
-      table, a view or a raw table, the raw rows it came from (raw table and version) with each
-      message's topic, partition, offset, key and time; for a cdc table the chain of changes,
-      in sequence order, since the key was last deleted; for a view, its source rows, traced.
+      (table, key, version), or a dead letter (reason, and whether it is open, replayed,
+      discarded or produced), and the letter a message was produced from. TABLE --where: for
+      each matching row (at most N, default 100) of a refined table, a view or a raw table, the
+      raw rows it came from (raw table and version) with each message's topic, partition,
+      offset, key and time; for a cdc table the chain of changes, in sequence order, since the
+      key was last deleted; for a view, its source rows, traced.
   lakehouse refine --pipeline FILE [--flow NAME] [--until-caught-up] [--full-refresh]
       Run the pipeline's flows (all, or NAME): each reads its source table's change data feed
       from where it stopped, transforms the rows and writes its refined table exactly once
@@ -173,7 +181,7 @@ Options:
   --until-caught-up    (ingest, refine, run) stop once caught up with what existed at start
   --flow NAME          (refine, run) one flow of the pipeline
   --topic T            (produce) the topic to write to
-  --patch JSON|@FILE   (dead-letters replay) a JSON Patch (RFC 6902) applied to each letter's value
+  --patch JSON|@FILE   (dead-letters replay, produce) a JSON Patch (RFC 6902) applied to each letter's value
   --note TEXT          (dead-letters discard) why, kept with the letters
   --message T/P/O      (trace) a message by topic, partition and offset
   --where PREDICATE    (trace) the rows of TABLE to trace (DuckDB SQL over its columns)

@@ -22,7 +22,7 @@ import { createDecoder, type Decoded, type DecoderOptions } from '../decode'
 import { quoteString } from '../delta'
 import { dropScan, snapshotOrNothing, type LakeEngine } from '../engine'
 import type { LakeCatalog } from '../engine'
-import { DEAD_LETTER_STATES_TABLE, letterId, letterOf, LETTERS_WITH_STATE, queryLetterTables, recordStates, type DeadLetter, type StateChange } from './dead-letter-state'
+import { DEAD_LETTER_STATES_TABLE, LETTER_STATES, letterId, letterOf, LETTERS_WITH_STATE, queryLetterTables, recordStates, type DeadLetter, type StateChange } from './dead-letter-state'
 import type { IngestMessage } from './ingest-message'
 import type { Pipeline, SourceSpec } from './pipeline-file'
 import { writeRawBatch } from './raw-batch'
@@ -32,6 +32,8 @@ export interface LetterSelection {
   reason?: string
   /** letterId()s. */
   ids?: string[]
+  /** The letter produced to this message (its state says where it landed). */
+  producedAt?: { topic: string; partition: number; offset: string }
 }
 
 export interface LetterFix {
@@ -55,15 +57,16 @@ export interface SourceReplay {
 
 export class LetterSelectionError extends Error {}
 
-const where = (s: LetterSelection, states: string[]) => [
+const where = (s: LetterSelection, states: readonly string[]) => [
   `state IN (${states.map(quoteString).join(', ')})`,
   ...(s.source ? [`source = ${quoteString(s.source)}`] : []),
   ...(s.reason ? [`reason = ${quoteString(s.reason)}`] : []),
   ...(s.ids ? [`(source || '/' || _topic || '/' || _partition || '/' || _offset) IN (${s.ids.map(quoteString).join(', ') || 'NULL'})`] : []),
+  ...(s.producedAt ? [`produced_topic = ${quoteString(s.producedAt.topic)} AND produced_partition = ${s.producedAt.partition} AND produced_offset = ${BigInt(s.producedAt.offset)}`] : []),
 ].join(' AND ')
 
 /** The selected letters (with their current state), ordered by source and coordinates. */
-export async function selectLetters(lake: LakeEngine, catalog: LakeCatalog, selection: LetterSelection, states: string[] = ['open', 'replayed', 'discarded']): Promise<DeadLetter[]> {
+export async function selectLetters(lake: LakeEngine, catalog: LakeCatalog, selection: LetterSelection, states: readonly string[] = LETTER_STATES): Promise<DeadLetter[]> {
   const rows = await queryLetterTables(lake, catalog, `SELECT * FROM (${LETTERS_WITH_STATE}) WHERE ${where(selection, states)} ORDER BY source, _topic, _partition, _offset`)
   return rows.map(letterOf)
 }
@@ -95,7 +98,7 @@ export function fixedValue(letter: DeadLetter, fix: LetterFix): Uint8Array | nul
   }
 }
 
-class PatchError extends Error {}
+export class PatchError extends Error {}
 
 /** Decode a letter (fixed) with the source's decoder as the pipeline file says now. */
 export async function decodeLetter(letter: DeadLetter, source: SourceSpec, fix: LetterFix, decoderOptions: DecoderOptions): Promise<Decoded> {

@@ -2,8 +2,10 @@
  * Dead letters and what became of them. The letters themselves stay as ingest wrote them in
  * raw._dead_letters (never rewritten); each decision about one is a row appended to
  * raw._dead_letter_states (source, coordinates, state, the raw version it landed in, the fix, a
- * note, when): the latest row of a letter is its state, the table (and its Delta history) the
- * record of every decision. A letter without a row is open.
+ * note, when; for a letter produced back to its topic, where the new message landed): the latest
+ * row of a letter is its state, the table (and its Delta history) the record of every decision. A
+ * letter without a row is open. The produced_* columns came later: a states table written before
+ * them gains them on its next write, and reads fill them with NULL until then.
  */
 import { promises as fs } from 'node:fs'
 import { duckdbType, quoteString, type StructType } from '../delta'
@@ -14,7 +16,9 @@ import { DEAD_LETTERS_TABLE, ndjsonLine } from './raw-zone'
 
 export const DEAD_LETTER_STATES_TABLE = 'raw._dead_letter_states'
 
-export type LetterState = 'open' | 'replayed' | 'discarded'
+export type LetterState = 'open' | 'replayed' | 'discarded' | 'produced'
+
+export const LETTER_STATES: readonly LetterState[] = ['open', 'replayed', 'discarded', 'produced']
 
 const field = (name: string, type: string) => ({ name, type, nullable: true, metadata: {} })
 
@@ -23,6 +27,7 @@ export const DEAD_LETTER_STATE_SCHEMA: StructType = {
   fields: [
     field('source', 'string'), field('_topic', 'string'), field('_partition', 'integer'), field('_offset', 'long'),
     field('state', 'string'), field('raw_table', 'string'), field('raw_version', 'long'), field('fix', 'string'), field('note', 'string'), field('changed_at', 'timestamp'),
+    field('produced_topic', 'string'), field('produced_partition', 'integer'), field('produced_offset', 'long'),
   ],
 }
 
@@ -43,7 +48,12 @@ export interface DeadLetter {
   state: LetterState
   rawVersion: number | null
   note: string | null
+  /** For a produced letter: where the fixed value landed. */
+  producedTo: ProducedTo | null
 }
+
+/** A message a letter was produced to: topic, partition, offset. */
+export interface ProducedTo { topic: string; partition: number; offset: string }
 
 export interface StateChange {
   source: string
@@ -55,6 +65,7 @@ export interface StateChange {
   rawVersion?: number
   fix?: string
   note?: string
+  producedTo?: ProducedTo
 }
 
 /** `source/topic/partition/offset`: how a letter is named on the command line and in reports. */
@@ -72,9 +83,12 @@ export async function queryLetterTables(lake: LakeEngine, catalog: LakeCatalog, 
   if (!letters) return []
   const lettersScan = await lake.scan(letters)
   const statesScan = states ? await lake.scan(states) : undefined
-  const emptyStates = `(SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::BIGINT, NULL::VARCHAR, NULL::VARCHAR, NULL::BIGINT, NULL::VARCHAR, NULL::VARCHAR, NULL::TIMESTAMPTZ)) t(source, _topic, _partition, _offset, state, raw_table, raw_version, fix, note, changed_at) WHERE false)`
+  const emptyStates = `(SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER, NULL::BIGINT, NULL::VARCHAR, NULL::VARCHAR, NULL::BIGINT, NULL::VARCHAR, NULL::VARCHAR, NULL::TIMESTAMPTZ, NULL::VARCHAR, NULL::INTEGER, NULL::BIGINT))
+    t(source, _topic, _partition, _offset, state, raw_table, raw_version, fix, note, changed_at, produced_topic, produced_partition, produced_offset) WHERE false)`
+  // By name: a states table from before a column was added reads it as NULL.
+  const allStates = statesScan ? `(SELECT * FROM ${emptyStates} UNION ALL BY NAME SELECT * FROM ${statesScan.sql})` : emptyStates
   try {
-    return await db.rows(sql.replaceAll('{letters}', lettersScan.sql).replaceAll('{states}', statesScan?.sql ?? emptyStates))
+    return await db.rows(sql.replaceAll('{letters}', lettersScan.sql).replaceAll('{states}', allStates))
   } finally {
     await dropScan(db, lettersScan)
     if (statesScan) await dropScan(db, statesScan)
@@ -83,7 +97,7 @@ export async function queryLetterTables(lake: LakeEngine, catalog: LakeCatalog, 
 
 /** Each letter with its latest state (SQL over {letters} and {states}). */
 export const LETTERS_WITH_STATE = `
-  SELECT l.*, coalesce(s.state, 'open') AS state, s.raw_version, s.note
+  SELECT l.*, coalesce(s.state, 'open') AS state, s.raw_version, s.note, s.produced_topic, s.produced_partition, s.produced_offset
   FROM {letters} l
   LEFT JOIN (SELECT * FROM {states} QUALIFY row_number() OVER (PARTITION BY source, _topic, _partition, _offset ORDER BY changed_at DESC) = 1) s
     ON s.source = l.source AND s._topic = l._topic AND s._partition = l._partition AND s._offset = l._offset`
@@ -102,6 +116,7 @@ export function letterOf(row: JsonRow): DeadLetter {
     value: row.value == null ? null : Buffer.from(String(row.value), 'base64'),
     reason: String(row.reason), detail: row.detail == null ? null : String(row.detail), failedAt: row.failed_at == null ? null : String(row.failed_at),
     state: String(row.state ?? 'open') as LetterState, rawVersion: row.raw_version == null ? null : Number(row.raw_version), note: row.note == null ? null : String(row.note),
+    producedTo: row.produced_topic == null ? null : { topic: String(row.produced_topic), partition: Number(row.produced_partition), offset: String(row.produced_offset) },
   }
 }
 
@@ -115,6 +130,7 @@ export async function recordStates(lake: LakeEngine, catalog: LakeCatalog, chang
     lines.add(ndjsonLine({
       source: c.source, _topic: c.topic, _partition: c.partition, _offset: c.offset, state: c.state, raw_table: c.rawTable ?? null,
       raw_version: c.rawVersion ?? null, fix: c.fix ?? null, note: c.note ?? null, changed_at: now,
+      produced_topic: c.producedTo?.topic ?? null, produced_partition: c.producedTo?.partition ?? null, produced_offset: c.producedTo?.offset ?? null,
     }))
   }
   const file = await stagingFile('lakehouse-letter-states-', '.ndjson')

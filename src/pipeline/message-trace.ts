@@ -3,7 +3,9 @@
  * became in each source reading the topic: a raw row (its table, the version that wrote it, its
  * key and time), or a dead letter (its reason and what became of it: open, replayed into a raw
  * version, discarded). The raw version is read from the raw table's change feed (raw tables are
- * created with it on); when those versions are vacuumed away it is unknown.
+ * created with it on); when those versions are vacuumed away it is unknown. A message that
+ * `dead-letters produce` sent is also traced to the letter it repairs (from the letters' states,
+ * which record where each produced letter landed).
  */
 import { dropScan, snapshotOrNothing, type LakeEngine } from '../engine'
 import { quoteString } from '../delta'
@@ -18,6 +20,7 @@ export interface MessageCoordinates { topic: string; partition: number; offset: 
 export type MessageFate =
   | { source: string; kind: 'row'; table: string; rawVersion: number | null; key: string | null; timestamp: string | null; tombstone: boolean; refined: ReplayedRow[] }
   | { source: string; kind: 'dead-letter'; letter: DeadLetter }
+  | { source: string; kind: 'produced-from-letter'; letter: DeadLetter }
   | { source: string; kind: 'not-ingested'; table: string; detail: string }
 
 const reads = (source: SourceSpec, topic: string) =>
@@ -31,7 +34,7 @@ const mayHold = (source: SourceSpec) => source.file !== undefined
  * flows reading that source's table (`flows`: the pipeline's, plus those of its SQL definitions).
  */
 export async function traceMessage(lake: LakeEngine, catalog: LakeCatalog, pipeline: Pipeline, at: MessageCoordinates, flows: FlowSpec[] = pipeline.flows ?? []): Promise<MessageFate[]> {
-  const fates: MessageFate[] = []
+  const fates: MessageFate[] = (await selectLetters(lake, catalog, { producedAt: at }, ['produced'])).map((letter) => ({ source: letter.source, kind: 'produced-from-letter', letter }))
   const where = `_topic = ${quoteString(at.topic)} AND _partition = ${at.partition} AND _offset = ${BigInt(at.offset)}`
   for (const source of pipeline.sources.filter((s) => reads(s, at.topic) || mayHold(s))) {
     const named = reads(source, at.topic)
