@@ -6,10 +6,13 @@
  * failed, a binary value as hex, markup in keys, headers and values as text; replaying an edited
  * letter (its row lands in raw at its offset, the letter says replayed), a reason replayed
  * through a JSON Patch, discarding with a note after asking; malformed messages rejected on both
- * sides; a reload restoring the panel before the host answers.
+ * sides; a reload restoring the panel before the host answers; a fixed value produced back to its
+ * topic on the mock broker (refused until the pipeline file marks the cluster as dev, asked
+ * first), read back with kcat.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { after, before, test } from 'node:test'
@@ -20,6 +23,7 @@ import { selectLetters } from '../../src/pipeline/dead-letter-replay'
 import { ingestFile } from '../../src/pipeline/ingest-file'
 import { loadPipeline } from '../../src/pipeline/pipeline-file'
 import { LakeCatalog, runQuery } from '../../src/query'
+import { startBroker } from '../kafka/broker'
 import { closePanelTest, hostLog, launchBrowser, openPanel, PanelServer, reportFirstPaint, screenshotPath, until, type OpenPanel } from './harness'
 import { XSS_IMG, XSS_SCRIPT } from './payloads'
 
@@ -272,4 +276,47 @@ test('a reloaded panel is back as it was before the host answers; malformed mess
   await until(() => panel.consoleErrors.length > consoleErrors)
   assert.match(panel.consoleErrors.at(-1)!, /dead-letters panel: rejected a message from the host: message.letters\[0\]/)
   assert.equal(await page.locator('tr[data-letter]').count(), 2)
+})
+
+test('produce a fixed value to the letter\'s topic: refused on a cluster not marked as dev, asked first, then sent with its key and headers, and the letter says produced', async () => {
+  const { page } = panel
+  const broker = await startBroker({ topics: [{ name: 'orders', partitions: 2 }] })
+  try {
+    const sources = JSON.parse(readFileSync(pipelineFile, 'utf8')).sources
+    writeFileSync(pipelineFile, JSON.stringify({ lake: 'lake', kafka: { brokers: broker.brokers }, sources }))
+    await page.locator('button.chip[data-state="open"]').click()
+    await page.waitForFunction(() => document.querySelector('tr[data-letter="orders/orders/1/12"]') !== null)
+    await openLetter('orders/orders/1/12')
+    await page.locator('#edit-value textarea').fill('{"id":3,"price":30}')
+    const asked = questions.length
+    await page.locator('#produce-edited').click()
+    await page.waitForFunction(() => /^Producing is refused: 127\.0\.0\.1:\d+ is not marked as a dev cluster\..*add "dev": true to the "kafka" section in .*lakehouse\.json/.test(document.getElementById('error')?.textContent ?? ''))
+    assert.equal(questions.length, asked, 'refused before asking')
+
+    writeFileSync(pipelineFile, JSON.stringify({ lake: 'lake', kafka: { brokers: broker.brokers, dev: true }, sources }))
+    answers = [false]
+    await page.locator('#produce-edited').click()
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'Produce cancelled: nothing was sent.')
+    assert.match(questions.at(-1)!, /^Produce the edited value of letter orders\/orders\/1\/12 to topic orders, partition 1, on 127\.0\.0\.1:\d+\? It is sent with the letter's key and headers/)
+    const changedBefore = lettersChanged
+    answers = [true]
+    await page.locator('#produce-edited').click()
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'Letter orders/orders/1/12: produced to orders, partition 1, offset 0.')
+    const records = execFileSync('kcat', ['-b', broker.brokers.join(','), '-C', '-J', '-e', '-q', '-t', 'orders'], { timeout: 30_000 }).toString().trim().split('\n').map((l) => JSON.parse(l))
+    assert.deepEqual(records.map((m) => [m.partition, m.offset, m.key, m.payload, m.headers]), [
+      [1, 0, XSS_IMG, '{"id":3,"price":30}', ['x-markup', XSS_SCRIPT, 'lakehouse-dead-letter', 'orders/orders/1/12']],
+    ])
+    const [letter] = await selectLetters(lake, catalog, { ids: ['orders/orders/1/12'] })
+    assert.deepEqual([letter.state, letter.producedTo], ['produced', { topic: 'orders', partition: 1, offset: '0' }])
+    // The panel loads again: the letter is no longer open, and says where it went.
+    await until(() => lettersChanged === changedBefore + 1)
+    await page.waitForFunction(() => !document.querySelector('tr[data-letter="orders/orders/1/12"]'))
+    await page.locator('button.chip[data-state="produced"]').click()
+    await page.waitForFunction(() => document.querySelector('tr[data-letter="orders/orders/1/12"]') !== null)
+    await openLetter('orders/orders/1/12')
+    assert.match((await page.locator('dl.facts').textContent())!, /State\s*produced to orders\/1\/0/)
+    assert.equal(await page.locator('#produce-edited').count(), 0, 'a produced letter has no fix controls')
+  } finally {
+    await broker.stop()
+  }
 })

@@ -44,7 +44,7 @@ export function letterFacts(letter: LetterDetail): HTMLElement {
     fact('Key', letter.key === null ? h('span', { class: 'muted' }, 'null') : letter.key),
     fact('Headers', headers.length === 0 ? h('span', { class: 'muted' }, 'none') : h('table', { class: 'data headers', 'aria-label': 'Headers' },
       h('tbody', null, headers.map(([k, v]) => h('tr', null, h('th', { scope: 'row' }, k), h('td', null, v === null ? h('span', { class: 'muted' }, 'null') : v)))))),
-    fact('State', s.state + (s.rawVersion !== null ? ` into version ${s.rawVersion}` : '') + (s.note ? `: ${s.note}` : '')),
+    fact('State', s.state + (s.rawVersion !== null ? ` into version ${s.rawVersion}` : '') + (s.producedTo !== null ? ` to ${s.producedTo}` : '') + (s.note ? `: ${s.note}` : '')),
   )
 }
 

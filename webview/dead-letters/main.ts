@@ -2,9 +2,10 @@
  * The Dead Letters panel: a pipeline's letters grouped by source and reason (counts, and per hour),
  * filtered by state; the letters of a group; one letter whole (coordinates, key, headers, value as
  * text or hex, the decoder's error with a caret where it failed, what it decodes to now). Fixes:
- * edit a letter's value (preview what it decodes to) and replay it; replay every open letter of a
- * reason, optionally through a JSON Patch; discard with a note (the host asks first). After an
- * action the panel loads again.
+ * edit a letter's value (preview what it decodes to) and replay it, or produce it back to its
+ * topic (dev clusters only; the host asks first); replay every open letter of a reason, optionally
+ * through a JSON Patch; discard with a note (the host asks first). After an action the panel loads
+ * again.
  */
 import '@vscode-elements/elements/dist/vscode-badge/index.js'
 import '@vscode-elements/elements/dist/vscode-button/index.js'
@@ -127,7 +128,7 @@ function choose(source: string | undefined, reason: string | undefined): void {
 function renderGroups(): void {
   if (!lastLetters) return
   for (const b of stateButtons) b.setAttribute('aria-pressed', String(b.dataset.state === filter()))
-  byId('count-heading').textContent = filter() === 'replayed' ? 'Replayed' : filter() === 'discarded' ? 'Discarded' : 'Letters'
+  byId('count-heading').textContent = filter() === 'open' || filter() === 'all' ? 'Letters' : filter()[0].toUpperCase() + filter().slice(1)
   const rows = groupRows(lastLetters.groups, filter())
   const all = h('tr', { class: !state.source ? 'selected' : '', 'data-group': 'all' },
     h('td', { colspan: 5 }, groupButton('All sources and reasons', undefined, undefined)))
@@ -242,6 +243,11 @@ function fixControls(letter: LetterDetail): HTMLElement {
     host.post({ type: 'replay', id, value: edit.value })
     status.textContent = `Replaying ${id}…`
   })
+  const produceEdited = button('produce-edited', 'Produce fixed value to topic…', `Send the edited value to ${letter.summary.topic}, partition ${letter.summary.partition}, with the letter's key and headers (dev clusters only; asks first)`)
+  produceEdited.addEventListener('click', () => {
+    host.post({ type: 'produce', id, value: edit.value })
+    status.textContent = `Producing ${id} to ${letter.summary.topic}…`
+  })
   const replayAsIs = button('replay-as-is', 'Replay as is', 'Decode the letter again with the pipeline file as it is now and replay it')
   replayAsIs.addEventListener('click', () => {
     host.post({ type: 'replay', id })
@@ -257,7 +263,7 @@ function fixControls(letter: LetterDetail): HTMLElement {
     h('h3', null, 'Fix'),
     h('label', { for: 'edit-value', class: 'muted' }, letter.registry ? `The value as JSON: it is encoded with the latest schema of ${letter.summary.topic}-value (${letter.format})` : 'Edit the value, preview what it decodes to, replay it'),
     edit,
-    h('div', { class: 'toolbar' }, preview, replayEdited, replayAsIs),
+    h('div', { class: 'toolbar' }, preview, replayEdited, produceEdited, replayAsIs),
     previewOut,
     h('div', { class: 'toolbar' }, note, discard))
 }

@@ -360,7 +360,7 @@ export const topicToPanel = union({
 // ---------------------------------------------------------------------------------------------
 // Dead Letters panel
 
-export const LETTER_STATES = ['open', 'replayed', 'discarded'] as const
+export const LETTER_STATES = ['open', 'replayed', 'discarded', 'produced'] as const
 export type LetterStateName = (typeof LETTER_STATES)[number]
 const letterState = literal(...LETTER_STATES)
 /** Which letters the panel lists: one state, or all. */
@@ -380,6 +380,8 @@ export type LetterHourInfo = Infer<typeof letterHour>
 const letterSummary = object({
   id: letterIdText, source: name, topic: name, partition: count, offset: text(32), timestamp: nullable(timeText),
   reason: name, detail: nullable(string), state: letterState, note: nullable(string), rawVersion: nullable(count),
+  /** A produced letter's new message: `topic/partition/offset`. */
+  producedTo: nullable(text(512)),
 })
 export type LetterSummary = Infer<typeof letterSummary>
 
@@ -426,6 +428,8 @@ export const deadLettersToHost = union({
   preview: object({ type: literal('preview'), requestId, id: letterIdText, value: valueText }),
   /** Replay one letter, with an edited value or as it is (the pipeline file as it is now): answered by `done`. */
   replay: object({ type: literal('replay'), id: letterIdText, value: optional(valueText) }),
+  /** Produce one letter's edited value back to its topic (dev clusters only; the host asks first): answered by `done`. */
+  produce: object({ type: literal('produce'), id: letterIdText, value: valueText }),
   /** Replay every open letter of a source and reason, each patched when `patch` (JSON Patch text) is given: answered by `done`. */
   replayGroup: object({ type: literal('replayGroup'), source: name, reason: name, patch: optional(patchText) }),
   /** Discard one letter, or every open letter of a source and reason, with a note (the host asks first): answered by `done`. */

@@ -1,15 +1,17 @@
 /**
  * The Dead Letters panel's host side: a pipeline's dead letters grouped by source and reason (and
- * per hour), one letter whole, and the fixes: replay one letter (edited or as it is), replay every
- * letter of a reason (optionally through a JSON Patch), discard with a note. Everything is the
+ * per hour), one letter whole, and the fixes: replay one letter (edited or as it is), produce one
+ * letter's edited value back to its topic (dev clusters only, asking first), replay every letter of
+ * a reason (optionally through a JSON Patch), discard with a note. Everything is the
  * pipeline layer's (`lakehouse dead-letters` runs the same functions): this file only maps
  * messages to calls. The pipeline file is read again for each request, so a fix made in it (a
  * format, a schema hint) applies to the next preview and replay.
  */
 import { usesSchemaRegistry, type DecoderOptions } from '../../decode'
 import type { LakeEngine } from '../../engine'
+import type { KafkaClientOptions } from '../../kafka'
 import {
-  discardLetters, editedLetterValue, EditedValueError, letterGroups, letterHours, letterId, LetterPatchError, LetterSelectionError, parseLetterPatch, replayLetters,
+  discardLetters, produceLetters, editedLetterValue, EditedValueError, letterGroups, letterHours, letterId, LetterPatchError, LetterSelectionError, parseLetterPatch, replayLetters,
   selectLetters, viewLetter, type DeadLetter, type LetterFix, type LetterSelection, type Pipeline, type SourceReplay,
 } from '../../pipeline'
 import type { LakeCatalog } from '../../query'
@@ -18,6 +20,7 @@ import type {
 } from '../../../webview/shared/protocol'
 import { deadLettersToHost, LETTER_STATES } from '../../../webview/shared/protocol'
 import { routeMessages, type PanelHandler, type PanelLog } from './message-router'
+import { produceAccess } from './topic-produce'
 
 export interface DeadLettersHandlerDeps {
   lake: LakeEngine
@@ -26,6 +29,8 @@ export interface DeadLettersHandlerDeps {
   pipeline(): Pipeline
   /** How the sources' decoders reach the schema registry (with its password), when the pipeline names one. */
   decoderOptions(pipeline: Pipeline): Promise<DecoderOptions>
+  /** How to reach the pipeline's cluster when producing (its password from SecretStorage); default: as the pipeline file says. */
+  kafkaClient?(pipeline: Pipeline): Promise<KafkaClientOptions>
   /** Ask the user before something is changed for good (a modal in VS Code); true: go ahead. */
   confirm(question: string, action: string): Promise<boolean>
   /** Letters changed state: the Pipelines view and the status bar count again. */
@@ -143,11 +148,49 @@ export function createDeadLettersHandler(deps: DeadLettersHandlerDeps, init: Dea
     post({ type: 'done', message: replayMessage(what, reports), changed: replayed > 0 || reports.some((r) => r.stillFailing.length > 0) })
   }
 
+  /** Send one letter's edited value back to its topic: refused unless the cluster is a dev cluster, asked first, then the letter is produced. */
+  async function produce({ id, value }: { id: string; value: string }): Promise<void> {
+    const pipeline = deps.pipeline()
+    if (!pipeline.kafka) throw new Error(`${pipeline.file} has no "kafka" section: there is no cluster to produce to.`)
+    const letter = await one(id)
+    const source = pipeline.sources.find((s) => s.name === letter.source)
+    const access = produceAccess({ kafka: pipeline.kafka, topic: letter.topic, format: source?.format ?? 'json', pipelineFile: pipeline.file })
+    if (!access.allowed) throw new Error(access.refusal)
+    if (letter.state !== 'open') {
+      post({ type: 'done', message: `Letter ${id} is ${letter.state}, not open: nothing was sent.`, changed: true })
+      return
+    }
+    const fix = await editedFix(pipeline, letter, value)
+    const question = `Produce the edited value of letter ${id} to topic ${letter.topic}, partition ${letter.partition}, on ${pipeline.kafka.brokers.join(', ')}? ` +
+      `It is sent with the letter's key and headers and a header lakehouse-dead-letter naming the letter, and the letter is marked produced (it is not replayed into ${source?.table ?? 'its raw table'}).`
+    if (!(await deps.confirm(question, 'Produce'))) {
+      post({ type: 'done', message: 'Produce cancelled: nothing was sent.', changed: false })
+      return
+    }
+    let report: Awaited<ReturnType<typeof produceLetters>>
+    try {
+      report = await produceLetters(lake, catalog, pipeline, { ids: [id] }, { fix, decoder: await deps.decoderOptions(pipeline), ...(deps.kafkaClient ? { client: await deps.kafkaClient(pipeline) } : {}) })
+    } catch (error) {
+      if (error instanceof LetterSelectionError) throw new Error(error.message)
+      throw new Error(`Producing letter ${id} to ${letter.topic}: ${(error as Error).message}`)
+    }
+    const [landed] = report.produced
+    const [failing] = report.stillFailing
+    if (landed) deps.onLettersChanged()
+    post({
+      type: 'done',
+      message: landed ? `Letter ${id}: produced to ${landed.topic}, partition ${landed.partition}, offset ${landed.offset}.`
+        : failing ? `Letter ${id}: not produced, the edited value still fails: ${failing.reason}${failing.detail ? `: ${failing.detail}` : ''}.` : `Letter ${id}: no open letter, nothing was sent.`,
+      changed: true,
+    })
+  }
+
   const receive = routeMessages<DeadLettersToHost>('dead-letters', deadLettersToHost, {
     ready: () => sendInit(),
     load,
     show,
     preview,
+    produce,
     replay: ({ id, value }) => replay({ ids: [id] }, async (pipeline) => (value === undefined ? {} : editedFix(pipeline, await one(id), value)), `Letter ${id}`),
     replayGroup: ({ source, reason, patch }) => replay({ source, reason }, async () => {
       if (patch === undefined || patch.trim() === '') return {}
@@ -195,6 +238,7 @@ function summaryOf(letter: DeadLetter): LetterSummary {
   return {
     id: letterId(letter), source: letter.source, topic: letter.topic, partition: letter.partition, offset: letter.offset, timestamp: letter.timestamp,
     reason: letter.reason, detail: letter.detail, state: stateOf(letter.state), note: letter.note, rawVersion: letter.rawVersion,
+    producedTo: letter.producedTo ? `${letter.producedTo.topic}/${letter.producedTo.partition}/${letter.producedTo.offset}` : null,
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * The Dead Letters panel's glue: one panel per pipeline file, revealed again (on the source asked
  * for) when asked twice. The handler and the pipeline layer behind it load when the panel opens.
- * Discarding asks first in a modal; letters changed by a run (or another panel) reload it.
+ * Discarding and producing to a topic ask first in a modal; letters changed by a run (or another
+ * panel) reload it.
  */
 import * as vscode from 'vscode'
 import type { Pipeline } from '../../pipeline'
@@ -38,6 +39,10 @@ export async function openDeadLettersPanel(env: PanelEnv, args: DeadLettersArgs,
         const passwords = (await env.deps.kafkaPasswords?.(pipeline.kafka)) ?? {}
         const registry = schemaRegistryOptions(pipeline.kafka, passwords.registry !== undefined ? { password: passwords.registry } : {})
         return registry ? { schemaRegistry: registry } : {}
+      },
+      async kafkaClient(pipeline: Pipeline) {
+        const passwords = pipeline.kafka ? ((await env.deps.kafkaPasswords?.(pipeline.kafka)) ?? {}) : {}
+        return passwords.kafka !== undefined ? { password: passwords.kafka } : {}
       },
       confirm: async (question, action) => (await vscode.window.showWarningMessage(question, { modal: true }, action)) === action,
       onLettersChanged: () => env.deps.onDeadLettersChanged?.(),
