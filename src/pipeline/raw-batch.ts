@@ -73,6 +73,21 @@ export async function writeRawBatch(
   lake: LakeEngine, catalog: LakeCatalog, source: SourceSpec, messages: IngestMessage[], last: readonly PartitionOffset[] = lastOffsets(messages),
   replay?: ReplayCommit,
 ): Promise<RawBatchResult> {
+  try {
+    return await writeRawBatchOnce(lake, catalog, source, messages, last, replay)
+  } catch (error) {
+    // Every source shares raw._dead_letters: two sources' first letters can race to create it.
+    // The loser has committed nothing yet (letters go first), so it decides the batch again on
+    // the table the winner made, whose offsets it reads like any other writer's.
+    if (!(error instanceof DeltaError && error.code === 'TABLE_EXISTS' && error.table === catalog.pathOf(DEAD_LETTERS_TABLE))) throw error
+    return writeRawBatchOnce(lake, catalog, source, messages, last, replay)
+  }
+}
+
+async function writeRawBatchOnce(
+  lake: LakeEngine, catalog: LakeCatalog, source: SourceSpec, messages: IngestMessage[], last: readonly PartitionOffset[],
+  replay: ReplayCommit | undefined,
+): Promise<RawBatchResult> {
   const rawPath = catalog.pathOf(source.table)
   const deadPath = catalog.pathOf(DEAD_LETTERS_TABLE)
   const [raw, dead] = replay
