@@ -344,14 +344,16 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     await screenshot(page, 'dead-letters-panel')
   })
 
-  test('Show source: a refined row in the query panel lists the message it came from (Alt+Enter); choosing it opens the topic panel at that message', async () => {
-    // refined.events exists since the pipeline ran above; the marker column is computed, not the table's.
-    writeFileSync(path.join(workspace, 'queries', 'source.sql'), "SELECT id, kind, 'show-source-e2e' AS marker FROM refined.events WHERE id = 7\n")
+  test('Show source: a row in the query panel lists the message it came from (Alt+Enter); choosing it opens the topic panel at that message', async () => {
+    // queries/source.sql reads raw.events, which the pipeline filled above.
     await openFile(page, 'source.sql')
-    await runCommand(page, 'Lakehouse: Run Query')
+    await page.locator('.codelens-decoration a', { hasText: /Run statement/ }).first().click()
+    await page.locator('.tab.active', { hasText: /^(Query: SELECT _partition|raw\.events)/ }).waitFor({ timeout: 30_000 })
     const frame = webview(page)
-    await frame.getByText('show-source-e2e').first().waitFor({ timeout: 60_000 })
-    await frame.locator('.grid-row[aria-rowindex="2"] .grid-cell').first().click()
+    const cell = frame.locator('.grid-row[aria-rowindex="2"]:not(.loading) .grid-cell[data-column="0"]')
+    await cell.or(frame.locator('#error:not([hidden])')).first().waitFor({ timeout: 60_000 })
+    assert.equal(await frame.locator('#error:not([hidden])').count(), 0, `the query ran: ${await frame.locator('#error').textContent()}`)
+    await cell.click()
     await page.keyboard.press('Alt+Enter')
     const message = frame.locator('#source .source-message')
     await message.first().waitFor({ timeout: 60_000 })

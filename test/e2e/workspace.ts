@@ -71,6 +71,8 @@ export async function buildWorkspace(dir: string): Promise<void> {
 `)
   mkdirSync(path.join(dir, 'queries'), { recursive: true })
   writeFileSync(path.join(dir, 'queries', 'orders.sql'), `SELECT 'e2e-orders-' || count(*) AS marker FROM raw.orders\n`)
+  // For Show source, once the pipeline has ingested the capture (the marker column is computed, not the table's).
+  writeFileSync(path.join(dir, 'queries', 'source.sql'), `SELECT _partition, _offset, id, kind, 'show-source-e2e' AS marker FROM raw.events WHERE id = 7\n`)
   // For the .sql editor: completion after "raw.", and a table name with a typo.
   writeFileSync(path.join(dir, 'queries', 'complete.sql'), 'SELECT * FROM raw.')
   writeFileSync(path.join(dir, 'queries', 'typo.sql'), `SELECT count(*) FROM raw.ordrs;\nSELECT * FROM refined.customers;\n`)
