@@ -49,15 +49,19 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   // The palette lists the commands whose `when` holds at the instant it opens (a command for .sql
   // editors is missing if the editor just opened is not active yet), so a palette without the
   // command is closed and opened again, as a user would.
+  // The same holds when focus returns to a webview just after the palette opened (a panel the test
+  // clicked a moment before): the palette closes, and a user would open it again.
   for (let attempt = 1; ; attempt++) {
     await closeQuickInput(page)
     await page.keyboard.press('Control+Shift+P')
     const input = quickInput(page).locator('input')
-    await input.waitFor({ state: 'visible' })
-    await input.fill(`>${title}`)
     // The row whose label is exactly the title (others may contain it).
     const row = quickInput(page).locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${escape(title)}$`) }) }).first()
-    const shown = await row.waitFor({ timeout: 5_000 }).then(() => true, (error: unknown) => { if (attempt === 3) throw error; return false })
+    const shown = await (async () => {
+      await input.waitFor({ state: 'visible', timeout: 5_000 })
+      await input.fill(`>${title}`, { timeout: 5_000 })
+      await row.waitFor({ timeout: 5_000 })
+    })().then(() => true, (error: unknown) => { if (attempt === 3) throw error; return false })
     if (shown) return row.click()
   }
 }
