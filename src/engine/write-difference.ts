@@ -50,34 +50,38 @@ export async function writeDifference(lake: LakeEngine, table: string, querySql:
       : []
     const old = `struct_pack(${columns.map((c) => `${c} := t.${c}`).join(', ')})`
     const key = options.key?.length ? options.key : undefined
-    const changesSql = (target: string) => {
+    const changesSql = (target: string, { changingOnly }: { changingOnly: boolean }) => {
       // Rows out of scope are copied as they are; those in scope meet the new rows in one full outer join.
-      const prefix = `WITH __scoped AS (SELECT *, ${scopeCondition(options.scope, nullScope, 'tt')} AS __in_scope FROM ${target} tt)`
-      const outOfScope = `SELECT __file, __row, 'copy' AS __action, ${columns.join(', ')}, NULL AS __old FROM __scoped WHERE NOT __in_scope`
+      // Merge-on-read copies nothing: then only the rows in scope are read, through a semi join on the
+      // scope values that DuckDB pushes into the scan, so a refresh does not read the whole table.
+      const prefix = changingOnly
+        ? `WITH __scoped AS (SELECT * FROM ${target} tt WHERE ${scopeCondition(options.scope, nullScope, 'tt', true)})`
+        : `WITH __scoped AS (SELECT *, ${scopeCondition(options.scope, nullScope, 'tt')} AS __in_scope FROM ${target} tt)`
+      const inScope = changingOnly ? 'true' : '__in_scope'
+      const outOfScope = changingOnly ? '' : `SELECT __file, __row, 'copy' AS __action, ${columns.join(', ')}, NULL AS __old FROM __scoped WHERE NOT __in_scope
+          UNION ALL`
       if (key) {
         // By key: both sides → update (a no-op when equal), target only → delete, new only → insert.
-        return `${prefix}, t AS (SELECT * FROM __scoped WHERE __in_scope), s AS (SELECT *, true AS __present FROM ${incoming})
+        return `${prefix}, t AS (SELECT * FROM __scoped WHERE ${inScope}), s AS (SELECT *, true AS __present FROM ${incoming})
           ${outOfScope}
-          UNION ALL
           SELECT t.__file, t.__row,
-            CASE WHEN t.__row IS NULL THEN 'insert' WHEN s.__present IS NULL THEN 'delete' ELSE 'update' END,
-            ${fields.map((f) => `CASE WHEN s.__present THEN s.${q(f.name)} ELSE t.${q(f.name)} END`).join(', ')},
-            CASE WHEN t.__row IS NOT NULL THEN ${old} END
+            CASE WHEN t.__row IS NULL THEN 'insert' WHEN s.__present IS NULL THEN 'delete' ELSE 'update' END AS __action,
+            ${fields.map((f) => `CASE WHEN s.__present THEN s.${q(f.name)} ELSE t.${q(f.name)} END AS ${q(f.name)}`).join(', ')},
+            CASE WHEN t.__row IS NOT NULL THEN ${old} END AS __old
           FROM t FULL OUTER JOIN s ON ${same(key)}`
       }
       // A multiset: equal rows are numbered on both sides, and the n-th copy meets the n-th copy.
       const partition = columns.join(', ')
-      return `${prefix}, t AS (SELECT *, row_number() OVER (PARTITION BY ${partition}) AS __copy FROM __scoped WHERE __in_scope),
+      return `${prefix}, t AS (SELECT *, row_number() OVER (PARTITION BY ${partition}) AS __copy FROM __scoped WHERE ${inScope}),
         s AS (SELECT *, row_number() OVER (PARTITION BY ${partition}) AS __copy FROM ${incoming})
         ${outOfScope}
-        UNION ALL
         SELECT t.__file, t.__row,
-          CASE WHEN t.__row IS NULL THEN 'insert' WHEN s.__copy IS NULL THEN 'delete' ELSE 'copy' END,
-          ${fields.map((f) => `CASE WHEN t.__row IS NULL THEN s.${q(f.name)} ELSE t.${q(f.name)} END`).join(', ')},
-          CASE WHEN t.__row IS NOT NULL AND s.__copy IS NULL THEN ${old} END
+          CASE WHEN t.__row IS NULL THEN 'insert' WHEN s.__copy IS NULL THEN 'delete' ELSE 'copy' END AS __action,
+          ${fields.map((f) => `CASE WHEN t.__row IS NULL THEN s.${q(f.name)} ELSE t.${q(f.name)} END AS ${q(f.name)}`).join(', ')},
+          CASE WHEN t.__row IS NOT NULL AND s.__copy IS NULL THEN ${old} END AS __old
         FROM t FULL OUTER JOIN s ON ${same(fields.map((f) => f.name))} AND t.__copy = s.__copy`
     }
-      return await rewriteTable(lake, snapshot, {
+    return await rewriteTable(lake, snapshot, {
       operation: 'MERGE',
       operationParameters: { predicate: key ? key.map((k) => `t.${k} = s.${k}`).join(' AND ') : 'all columns', ...options.operationParameters },
       files: snapshot.files,
@@ -89,12 +93,15 @@ export async function writeDifference(lake: LakeEngine, table: string, querySql:
   }
 }
 
-/** SQL over `alias`'s columns: whether the row is in scope (always, without a scope). */
-function scopeCondition(scope: DifferenceScope | undefined, nulls: boolean[], alias: string): string {
+/**
+ * SQL over `alias`'s columns: whether the row is in scope (always, without a scope). As a `filter`
+ * (a WHERE, where null is false) a plain IN, which DuckDB plans as a semi join; as a value, never null.
+ */
+function scopeCondition(scope: DifferenceScope | undefined, nulls: boolean[], alias: string, filter = false): string {
   if (!scope) return 'true'
   return scope.columns.map((column, i) => {
     const value = `${alias}.${q(column)}`
-    const listed = `coalesce(${value} IN (SELECT k${i} FROM ${scope.keysTable}), false)`
+    const listed = filter ? `${value} IN (SELECT k${i} FROM ${scope.keysTable})` : `coalesce(${value} IN (SELECT k${i} FROM ${scope.keysTable}), false)`
     return nulls[i] ? `(${listed} OR ${value} IS NULL)` : listed
   }).join(' AND ')
 }
