@@ -25,7 +25,11 @@ export interface ChangeBatchOptions {
 }
 
 export interface ChangeBatch {
-  /** Temp table: __entity, __op ('upsert' | 'delete'), __pos, __seq, __version, __image, and __partition, __offset (lineage). */
+  /**
+   * Temp table: __entity, __op ('upsert' | 'delete'), __pos, __seq, __version, __image, and __partition, __offset (lineage).
+   * __pos is the change's place in the batch's order; null when the batch keeps one change per
+   * entity and has no truncate or partial update (nothing then compares changes of different entities).
+   */
   final: string
   image: StructType
   /** The batch's last truncate, if it has one: its source version and (SQL) its sequence value. */
@@ -41,14 +45,16 @@ export async function readChangeBatch(db: DuckDb, changes: string, shape: RawSha
   const events = `__refine_events_${id}`
   const final = `__refine_final_${id}`
   const resolved = `__refine_resolved_${id}`
-  const dispose = async () => db.run(`DROP TABLE IF EXISTS ${events}; DROP TABLE IF EXISTS ${final}; DROP TABLE IF EXISTS ${resolved}`)
+  const unordered = `__refine_unordered_${id}`
+  const dispose = async () => db.run(`DROP TABLE IF EXISTS ${unordered}; DROP TABLE IF EXISTS ${events}; DROP TABLE IF EXISTS ${final}; DROP TABLE IF EXISTS ${resolved}`)
   try {
     const isPatch = shape.kind === 'mongo'
       ? `("after" IS NULL AND (${shape.updateDescription} IS NOT NULL OR ${shape.legacyPatch} IS NOT NULL))`
       : 'false'
     const opSql = shape.op
-    await db.run(`CREATE TEMP TABLE ${events} AS
-      SELECT *, row_number() OVER (ORDER BY __seq NULLS FIRST, __version, __partition, __offset) AS __pos FROM (
+    // Not numbered yet: a global order costs a sort of every event, which most batches do not need.
+    await db.run(`CREATE TEMP TABLE ${unordered} AS
+      SELECT * FROM (
         SELECT CAST(${shape.entity} AS VARCHAR) AS __entity,
           CASE WHEN ${opSql} = 'd' THEN 'delete' WHEN ${opSql} = 't' THEN 'truncate' WHEN ${opSql} = 'u' AND ${isPatch} THEN 'patch' ELSE 'upsert' END AS __op,
           ${options.sequenceBy ?? shape.sequence} AS __seq,
@@ -62,16 +68,27 @@ export async function readChangeBatch(db: DuckDb, changes: string, shape: RawSha
     const [summary] = await db.rows(`SELECT count(*) AS events,
         count(*) FILTER (WHERE __op = 'patch') AS patches,
         count(*) FILTER (WHERE __entity IS NULL AND __op <> 'truncate') AS unkeyed,
-        max(__pos) FILTER (WHERE __op = 'truncate') AS cut,
+        count(*) FILTER (WHERE __op = 'truncate') AS truncates,
         max(__version) FILTER (WHERE __op = 'truncate') AS truncate_version
-      FROM ${events}`)
+      FROM ${unordered}`)
     if (Number(summary.unkeyed) > 0) {
       throw new DeltaError('INVALID_ARGUMENT', `${summary.unkeyed} change events have no key (${shape.kind === 'mongo' ? 'the document id' : 'the Kafka message key'}): a cdc flow cannot tell which row they change`, { table: options.table })
     }
-    const cut = summary.cut === null ? 0 : Number(summary.cut)
+    const counts = { events: Number(summary.events), patches: Number(summary.patches), patchesWithoutDocument: 0 }
+    if (!options.history && counts.patches === 0 && Number(summary.truncates) === 0) {
+      // Each entity's last change, ordered within the entity only (the order below, reversed).
+      await db.run(`CREATE TEMP TABLE ${final} AS
+        SELECT __entity, __op, NULL::BIGINT AS __pos, __seq, __version, __partition, __offset, __image FROM ${unordered}
+        QUALIFY row_number() OVER (PARTITION BY __entity ORDER BY __seq DESC NULLS LAST, __version DESC NULLS FIRST, __partition DESC NULLS FIRST, __offset DESC NULLS FIRST) = 1`)
+      await db.run(`DROP TABLE ${unordered}`)
+      return { final, image: shape.image, counts, dispose }
+    }
+    await db.run(`CREATE TEMP TABLE ${events} AS SELECT *, row_number() OVER (ORDER BY __seq NULLS FIRST, __version, __partition, __offset) AS __pos FROM ${unordered};
+      DROP TABLE ${unordered}`)
+    const [{ cut: lastTruncate }] = await db.rows(`SELECT max(__pos) FILTER (WHERE __op = 'truncate') AS cut FROM ${events}`)
+    const cut = lastTruncate === null ? 0 : Number(lastTruncate)
     const after = `__pos > ${cut} AND __op IN ('upsert', 'delete', 'patch')`
     const patchEntities = `(SELECT DISTINCT __entity FROM ${events} WHERE ${after} AND __op = 'patch')`
-    const counts = { events: Number(summary.events), patches: Number(summary.patches), patchesWithoutDocument: 0 }
 
     let image = shape.image
     let resolvedRows = ''
