@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Action, AddFile, Metadata, Txn } from '../delta/actions'
-import { commit, type CommitResult } from '../delta/commit'
+import { commitTable, type CommitResult } from './commit-table'
 import { DeltaError } from '../delta/errors'
 import { checkWritable, DEFAULT_TABLE_PROPERTIES, generatedColumns, isChangeDataFeedEnabled, isDeletionVectorsEnabled, protocolForNewTable, usesTimestampNtz, writerFeatures } from '../delta/features'
 import { protocolWithColumnMapping, withSchema } from '../delta'
@@ -111,7 +111,7 @@ export async function createTable(lake: LakeEngine, table: string, options: Crea
   if (await lake.io.storage.stat(lake.io.storage.join(table, '_delta_log/00000000000000000000.json'))) {
     throw new DeltaError('TABLE_EXISTS', 'a Delta table already exists here', { table })
   }
-  return commit(lake.io, {
+  return commitTable(lake, {
     table,
     actions: newTableActions(table, options, lake.newTableProperties),
     operation: 'CREATE TABLE',
@@ -168,7 +168,7 @@ export async function appendQuery(lake: LakeEngine, table: string, sourceSql: st
   })
   actions.push(...files.map((add) => ({ add })))
   const rows = files.reduce((sum, f) => sum + (JSON.parse(f.stats ?? '{"numRecords":0}').numRecords as number), 0)
-  const result = await commit(lake.io, {
+  const result = await commitTable(lake, {
     table,
     snapshot,
     actions,

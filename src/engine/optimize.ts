@@ -8,7 +8,7 @@
  * rewrites: a concurrent append does not conflict, a concurrent removal of one of them does.
  */
 import type { Action, AddFile, RemoveFile } from '../delta/actions'
-import { commit } from '../delta/commit'
+import { commitTable } from './commit-table'
 import type { ReadSet } from '../delta/conflicts'
 import { DeltaError, isDeltaError } from '../delta/errors'
 import { checkWritable } from '../delta/features'
@@ -220,7 +220,7 @@ export async function commitOptimize(lake: LakeEngine, table: string, plan: Opti
   const readSet: ReadSet = { files: new Set(removed.map((f) => fileKey(f.path, f.add))), readData: false, appIds: new Set() }
   const bytesRemoved = removed.reduce((sum, f) => sum + f.add.size, 0)
   const bytesAdded = added.reduce((sum, f) => sum + f.size, 0)
-  const result = await commit(lake.io, {
+  const result = await commitTable(lake, {
     table,
     snapshot,
     actions,

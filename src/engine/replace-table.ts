@@ -4,7 +4,7 @@
  * time travel to versions before the replace keeps working, as in Delta.
  */
 import type { Action, Metadata, Protocol, RemoveFile } from '../delta/actions'
-import { commit, type CommitResult } from '../delta/commit'
+import { commitTable, type CommitResult } from './commit-table'
 import { readerFeatures, writerFeatures } from '../delta/features'
 import { deltaTypeFromDuckdb, type StructType } from '../delta/schema'
 import type { Snapshot } from '../delta/snapshot'
@@ -43,7 +43,7 @@ export async function replaceTable(lake: LakeEngine, snapshot: Snapshot, options
     actions.push(...files.map((add) => ({ add })))
     rows = files.reduce((sum, f) => sum + (JSON.parse(f.stats ?? '{"numRecords":0}').numRecords as number), 0)
   }
-  const result = await commit(lake.io, {
+  const result = await commitTable(lake, {
     table, snapshot, actions, operation: options.operation, operationParameters: options.operationParameters,
     operationMetrics: { numFiles: String(actions.filter((a) => 'add' in a).length), numOutputRows: String(rows), numRemovedFiles: String(snapshot.files.length) },
     readSet: { files: new Set(), readData: true, appIds: new Set() },

@@ -15,7 +15,7 @@
  * rows (updates' new values, inserts) are written; nothing is copied.
  */
 import type { Action, AddCDCFile, RemoveFile, Txn } from '../delta/actions'
-import { commit } from '../delta/commit'
+import { commitTable } from './commit-table'
 import { DeltaError } from '../delta/errors'
 import { checkWritable, isChangeDataFeedEnabled } from '../delta/features'
 import { fileKey } from '../delta/log-replay'
@@ -202,7 +202,7 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
       ...(plan.txn ? [{ txn: { ...plan.txn, lastUpdated: plan.txn.lastUpdated ?? now } }] : []),
       ...(plan.txns ?? []).map((txn) => ({ txn: { ...txn, lastUpdated: txn.lastUpdated ?? now } })),
     ]
-    const result = await commit(lake.io, {
+    const result = await commitTable(lake, {
       table, snapshot, actions, operation: plan.operation, operationParameters: plan.operationParameters,
       operationMetrics: { ...operationMetrics(plan.operation, metrics), ...plan.operationMetrics },
       // The result depends on every row read: a concurrent change to those files, or new files

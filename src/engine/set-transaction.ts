@@ -5,7 +5,7 @@
  * other writers of the same appIds, the post-commit checkpoint).
  */
 import type { Txn } from '../delta/actions'
-import { commit, type CommitResult } from '../delta/commit'
+import { commitTable, type CommitResult } from './commit-table'
 import type { Snapshot } from '../delta/snapshot'
 import type { LakeEngine } from './lake-engine'
 
@@ -19,7 +19,7 @@ export interface SetTransactionOptions {
 
 export async function setTransactions(lake: LakeEngine, table: string, options: SetTransactionOptions): Promise<CommitResult> {
   const now = Date.now()
-  return commit(lake.io, {
+  return commitTable(lake, {
     table,
     snapshot: options.snapshot,
     actions: options.txns.map((txn) => ({ txn: { ...txn, lastUpdated: txn.lastUpdated ?? now } })),

@@ -17,6 +17,11 @@ export interface ImportEdge {
   external: boolean
   /** Erased from the JavaScript: `import type`, `export type`, or every named binding marked `type`. */
   typeOnly: boolean
+  /**
+   * The names imported or re-exported, as the imported module exports them (`{ a as b }` → a);
+   * '*' for a namespace import or `export *`; empty when unknown (a default import, `require`).
+   */
+  names: string[]
   line: number
 }
 
@@ -61,25 +66,40 @@ function exportIsTypeOnly(node: ts.ExportDeclaration): boolean {
   return !!clause && ts.isNamedExports(clause) && clause.elements.length > 0 && clause.elements.every((e) => e.isTypeOnly)
 }
 
+/** What an import declaration takes from its module, by the module's own names. */
+function importedNames(node: ts.ImportDeclaration): string[] {
+  const bindings = node.importClause?.namedBindings
+  if (!bindings) return []
+  if (ts.isNamespaceImport(bindings)) return ['*']
+  return bindings.elements.map((e) => (e.propertyName ?? e.name).text)
+}
+
+function exportedNames(node: ts.ExportDeclaration): string[] {
+  const clause = node.exportClause
+  if (!clause || ts.isNamespaceExport(clause)) return ['*']
+  return clause.elements.map((e) => (e.propertyName ?? e.name).text)
+}
+
 export function readImports(root: string, file: string): ImportEdge[] {
   const text = readFileSync(path.join(root, file), 'utf8')
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS)
   const edges: ImportEdge[] = []
-  const add = (specifier: string, node: ts.Node, typeOnly: boolean) => {
+  const add = (specifier: string, node: ts.Node, typeOnly: boolean, names: string[] = []) => {
     const external = !specifier.startsWith('.')
     edges.push({
       from: file,
       to: external ? specifier : resolveRelative(root, file, specifier),
       external,
       typeOnly,
+      names,
       line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1,
     })
   }
   const visit = (node: ts.Node) => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
-      add(node.moduleSpecifier.text, node, importIsTypeOnly(node))
+      add(node.moduleSpecifier.text, node, importIsTypeOnly(node), importedNames(node))
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
-      add(node.moduleSpecifier.text, node, exportIsTypeOnly(node))
+      add(node.moduleSpecifier.text, node, exportIsTypeOnly(node), exportedNames(node))
     } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteral(node.moduleReference.expression)) {
       add(node.moduleReference.expression.text, node, node.isTypeOnly)
     } else if (ts.isCallExpression(node) && node.arguments.length === 1 && ts.isStringLiteralLike(node.arguments[0])) {

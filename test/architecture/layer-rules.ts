@@ -4,6 +4,7 @@
  *   up, sideways, webview   `from-file -> to-file`
  *   cycle                   the files of the cycle, sorted, joined by ' | '
  *   kafkajs, duckdb, vscode `from-file` (the package is the rule's)
+ *   commit                  `from-file` (it takes the Delta core's `commit` outside the engine)
  *   past-index              `from-layer -> to-file` (another layer's file other than its index.ts)
  * Type-only imports count everywhere: a type from the wrong layer (or DuckDB's value types outside
  * the engine) couples the code as much as a value does, it only does not run.
@@ -33,8 +34,14 @@ export const PACKAGE_HOMES: { rule: Rule; matches: (name: string) => boolean; la
   { rule: 'vscode', matches: (name) => name === 'vscode', layer: 'extension' },
 ]
 
-export type Rule = 'up' | 'sideways' | 'webview' | 'cycle' | 'kafkajs' | 'duckdb' | 'vscode' | 'past-index'
-export const RULES: Rule[] = ['up', 'sideways', 'webview', 'cycle', 'kafkajs', 'duckdb', 'vscode', 'past-index']
+/**
+ * One commit path (issue 17 part 3): the Delta core's `commit` is taken only by the engine, whose
+ * commitTable every write goes through (the same conflict checks, commitInfo and retries for all).
+ */
+export const COMMIT_HOME = { files: ['src/delta/index.ts', 'src/delta/commit.ts'], name: 'commit', layers: ['delta', 'engine'] }
+
+export type Rule = 'up' | 'sideways' | 'webview' | 'cycle' | 'kafkajs' | 'duckdb' | 'vscode' | 'commit' | 'past-index'
+export const RULES: Rule[] = ['up', 'sideways', 'webview', 'cycle', 'kafkajs', 'duckdb', 'vscode', 'commit', 'past-index']
 
 export interface Violation {
   rule: Rule
@@ -63,6 +70,9 @@ export function findViolations(edges: ImportEdge[]): Violation[] {
     if (edge.external) {
       for (const home of PACKAGE_HOMES) if (home.matches(edge.to) && from !== home.layer) report(home.rule, edge.from, edge)
       continue
+    }
+    if (COMMIT_HOME.files.includes(edge.to) && !COMMIT_HOME.layers.includes(from) && edge.names.some((n) => n === COMMIT_HOME.name || n === '*')) {
+      report('commit', edge.from, edge)
     }
     const to = layerOf(edge.to)
     if (to === undefined || to === from) continue

@@ -6,8 +6,8 @@
  * that is furthest behind, and each table skips the changes it already has, so a crash at any
  * point neither loses nor applies a change twice.
  */
-import { commit, DeltaError, isDeltaError, quoteIdentifier, type Txn, type Snapshot } from '../../delta'
-import { dropScan, missingFileError, snapshotOrNothing, type LakeEngine, type RegisteredScan } from '../../engine'
+import { DeltaError, isDeltaError, quoteIdentifier, type Txn, type Snapshot } from '../../delta'
+import { commitTable, dropScan, missingFileError, snapshotOrNothing, type LakeEngine, type RegisteredScan } from '../../engine'
 import type { LakeCatalog } from '../../engine'
 import { applyTransforms, describeRelation, type Relation, type Transform, type TransformedBatch } from '../../transform'
 import type { FlowSpec } from '../pipeline-file'
@@ -141,7 +141,7 @@ async function resetOutputs(lake: LakeEngine, outputs: Output[], appId: string):
     output.recorded = -1
     if (!snapshot) continue
     const now = Date.now()
-    await commit(lake.io, {
+    await commitTable(lake, {
       table: output.path, snapshot,
       actions: [
         ...snapshot.files.map(({ add }) => ({ remove: { path: add.path, deletionTimestamp: now, dataChange: true, extendedFileMetadata: true, partitionValues: add.partitionValues, size: add.size, stats: add.stats, deletionVector: add.deletionVector } })),

@@ -5,8 +5,8 @@
  */
 import { rm } from 'node:fs/promises'
 import { pathToFileURL } from 'node:url'
-import { commit, DeltaError, checkConstraints, generatedColumns, isDeletionVectorsEnabled, protocolWithDeletionVectors, writerFeatures, enableNameMapping, protocolWithColumnMapping, withSchema as metadataWithSchema, columnMappingMode, duckdbType, parseSchema, quoteIdentifier, type Action, type Metadata, type Protocol, type StructField, type StructType, type Snapshot } from '../../delta'
-import { appendQuery, createTable, dropScan, type LakeEngine } from '../../engine'
+import { DeltaError, checkConstraints, generatedColumns, isDeletionVectorsEnabled, protocolWithDeletionVectors, writerFeatures, enableNameMapping, protocolWithColumnMapping, withSchema as metadataWithSchema, columnMappingMode, duckdbType, parseSchema, quoteIdentifier, type Action, type Metadata, type Protocol, type StructField, type StructType, type Snapshot } from '../../delta'
+import { commitTable, appendQuery, createTable, dropScan, type LakeEngine } from '../../engine'
 import { newTableActions, snapshotOrNothing } from '../../engine'
 import { atLeast, replaceTable } from '../../engine/replace-table'
 import type { LakeCatalog } from '../../engine'
@@ -131,7 +131,7 @@ async function shallowClone(
     actions.push({ add: { ...file.add, path: pathToFileURL(file.path).href, dataChange: true, modificationTime: file.add.modificationTime } })
   }
   const size = source.files.reduce((sum, f) => sum + f.add.size, 0)
-  const result = await commit(lake.io, {
+  const result = await commitTable(lake, {
     table: path, snapshot: existing, actions, operation: 'CLONE',
     operationParameters: { source: tableLabel(from), sourceVersion: String(source.version), isShallow: 'true' },
     operationMetrics: { sourceTableSize: String(size), sourceNumOfFiles: String(source.files.length), numRemovedFiles: String(existing?.files.length ?? 0), numCopiedFiles: '0', copiedFilesSize: '0' },
@@ -177,7 +177,7 @@ async function alterCommit(
   const actions: Action[] = []
   if (change.protocol && change.protocol !== snapshot.protocol) actions.push({ protocol: change.protocol })
   actions.push({ metaData: change.metadata })
-  const result = await commit(lake.io, { table: path, snapshot, actions, operation: change.operation, operationParameters: change.parameters })
+  const result = await commitTable(lake, { table: path, snapshot, actions, operation: change.operation, operationParameters: change.parameters })
   return resultOf([], [], { table: label, path, operation: change.operation, version: result.version })
 }
 

@@ -3,8 +3,8 @@
  * (append, overwrite, update, deleteRows, merge), which write Spark's commitInfo and the change
  * data files of tables with the change data feed.
  */
-import { commit, DeltaError, fileKey, generatedColumns, duckdbType, quoteIdentifier, type RemoveFile, type StructType } from '../../delta'
-import { appendQuery, deleteRows, merge, update, type LakeEngine } from '../../engine'
+import { DeltaError, fileKey, generatedColumns, duckdbType, quoteIdentifier, type RemoveFile, type StructType } from '../../delta'
+import { commitTable, appendQuery, deleteRows, merge, update, type LakeEngine } from '../../engine'
 import type { MatchedClause, NotMatchedClause, BySourceClause } from '../../engine/merge'
 import { overwrite } from '../../engine/overwrite'
 import type { RewriteResult } from '../../engine/rewrite'
@@ -130,7 +130,7 @@ export async function runTruncate({ lake, catalog }: StatementContext, s: Of<'tr
     remove: { path: add.path, deletionTimestamp: now, dataChange: true, extendedFileMetadata: true, partitionValues: add.partitionValues, size: add.size, stats: add.stats, deletionVector: add.deletionVector },
   }))
   const rows = snapshot.files.reduce((sum, f) => sum + Number(JSON.parse(f.add.stats ?? '{}').numRecords ?? 0), 0)
-  const result = await commit(lake.io, {
+  const result = await commitTable(lake, {
     table: path, snapshot, actions: removes, operation: 'TRUNCATE', operationParameters: {},
     operationMetrics: { numRemovedFiles: String(removes.length) },
     readSet: { files: new Set(snapshot.files.map((f) => fileKey(f.path, f.add))), readData: true, appIds: new Set() },

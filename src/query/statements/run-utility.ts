@@ -5,8 +5,8 @@
 import type { Json } from '@duckdb/node-api'
 import { existsSync } from 'node:fs'
 import * as path from 'node:path'
-import { commit, DeltaError, readerFeatures, writerFeatures, fileKey, logicalPartitionValues, duckdbType, quoteIdentifier, quoteString, type Action, type RemoveFile, type Snapshot } from '../../delta'
-import { optimize, vacuum, type LakeEngine } from '../../engine'
+import { DeltaError, readerFeatures, writerFeatures, fileKey, logicalPartitionValues, duckdbType, quoteIdentifier, quoteString, type Action, type RemoveFile, type Snapshot } from '../../delta'
+import { commitTable, optimize, vacuum, type LakeEngine } from '../../engine'
 import type { Statement } from './ast'
 import { resultOf, type StatementOutput } from './output'
 import type { StatementContext } from './run-dml'
@@ -105,7 +105,7 @@ async function runRestore({ lake, catalog }: StatementContext, s: Of<'restore'>)
   actions.push(...removed.map(({ add }): Action => ({ remove: { path: add.path, deletionTimestamp: now, dataChange: true, extendedFileMetadata: true, partitionValues: add.partitionValues, size: add.size, stats: add.stats, deletionVector: add.deletionVector } satisfies RemoveFile })))
   actions.push(...restored.map(({ add }): Action => ({ add: { ...add, dataChange: true, modificationTime: add.modificationTime } })))
   const size = (files: Snapshot['files']) => files.reduce((sum, f) => sum + f.add.size, 0)
-  const result = await commit(lake.io, {
+  const result = await commitTable(lake, {
     table, snapshot: current, actions, operation: 'RESTORE',
     operationParameters: { version: s.version === undefined ? null : String(s.version), timestamp: s.timestamp === undefined ? null : new Date(s.timestamp).toISOString() },
     operationMetrics: {
