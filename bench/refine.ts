@@ -105,9 +105,8 @@ async function throughput(lake: LakeEngine, options: RefineBenchOptions) {
 /** Which part of a refine batch a DuckDB statement belongs to (MERGE's own phases otherwise). */
 function refinePhase(sql: string): string {
   if (/__refine_source_/.test(sql) && /^\s*CREATE/i.test(sql)) return 'readSourceChanges'
-  if (/^\s*CREATE TEMP TABLE __refine_unordered_/i.test(sql)) return 'normaliseEvents'
   if (/^\s*CREATE TEMP TABLE __refine_events_/i.test(sql)) return 'orderEvents'
-  if (/__refine_(unordered|events)_/.test(sql) && /^\s*SELECT (count|max)/i.test(sql)) return 'eventSummary'
+  if (/^\s*SELECT count\(\*\) AS events,/i.test(sql) || (/__refine_events_/.test(sql) && /^\s*SELECT max/i.test(sql))) return 'eventSummary'
   if (/^\s*CREATE TEMP TABLE __refine_final_/i.test(sql)) return 'latestPerKey'
   if (/IS NULL OR|HAVING count\(\*\) > 1/.test(sql) && /count\(\*\)/.test(sql) && !/__rewrite/.test(sql)) return 'keyChecks'
   if (/__refine_parents_/.test(sql)) return 'parentKeys'

@@ -45,16 +45,14 @@ export async function readChangeBatch(db: DuckDb, changes: string, shape: RawSha
   const events = `__refine_events_${id}`
   const final = `__refine_final_${id}`
   const resolved = `__refine_resolved_${id}`
-  const unordered = `__refine_unordered_${id}`
-  const dispose = async () => db.run(`DROP TABLE IF EXISTS ${unordered}; DROP TABLE IF EXISTS ${events}; DROP TABLE IF EXISTS ${final}; DROP TABLE IF EXISTS ${resolved}`)
+  const dispose = async () => db.run(`DROP TABLE IF EXISTS ${events}; DROP TABLE IF EXISTS ${final}; DROP TABLE IF EXISTS ${resolved}`)
   try {
     const isPatch = shape.kind === 'mongo'
       ? `("after" IS NULL AND (${shape.updateDescription} IS NOT NULL OR ${shape.legacyPatch} IS NOT NULL))`
       : 'false'
     const opSql = shape.op
-    // Not numbered yet: a global order costs a sort of every event, which most batches do not need.
-    await db.run(`CREATE TEMP TABLE ${unordered} AS
-      SELECT * FROM (
+    // The events, read from the feed where they are used: most batches keep only each entity's last.
+    const normalised = `(SELECT * FROM (
         SELECT CAST(${shape.entity} AS VARCHAR) AS __entity,
           CASE WHEN ${opSql} = 'd' THEN 'delete' WHEN ${opSql} = 't' THEN 'truncate' WHEN ${opSql} = 'u' AND ${isPatch} THEN 'patch' ELSE 'upsert' END AS __op,
           ${options.sequenceBy ?? shape.sequence} AS __seq,
@@ -63,28 +61,31 @@ export async function readChangeBatch(db: DuckDb, changes: string, shape: RawSha
           ${shape.kind === 'mongo' ? `CAST(${shape.updateDescription} AS VARCHAR) AS __update, ${shape.legacyPatch} AS __legacy` : 'NULL::VARCHAR AS __update, NULL::VARCHAR AS __legacy'}
         FROM ${changes}
         WHERE NOT ${shape.skip} AND (${opSql} IS NULL OR ${opSql} IN ('c', 'r', 'u', 'd', 't')))
-      WHERE __op <> 'upsert' OR __image IS NOT NULL`)
+      WHERE __op <> 'upsert' OR __image IS NOT NULL)`
 
+    // Every event's place in the batch's order (a sort of them all), for what compares events of
+    // different entities: history, a truncate (what comes after it), partial updates.
+    const numberEvents = () => db.run(`CREATE TEMP TABLE ${events} AS SELECT *, row_number() OVER (ORDER BY __seq NULLS FIRST, __version, __partition, __offset) AS __pos FROM ${normalised}`)
+    if (options.history) await numberEvents()
     const [summary] = await db.rows(`SELECT count(*) AS events,
         count(*) FILTER (WHERE __op = 'patch') AS patches,
         count(*) FILTER (WHERE __entity IS NULL AND __op <> 'truncate') AS unkeyed,
         count(*) FILTER (WHERE __op = 'truncate') AS truncates,
         max(__version) FILTER (WHERE __op = 'truncate') AS truncate_version
-      FROM ${unordered}`)
+      FROM ${options.history ? events : normalised}`)
     if (Number(summary.unkeyed) > 0) {
       throw new DeltaError('INVALID_ARGUMENT', `${summary.unkeyed} change events have no key (${shape.kind === 'mongo' ? 'the document id' : 'the Kafka message key'}): a cdc flow cannot tell which row they change`, { table: options.table })
     }
     const counts = { events: Number(summary.events), patches: Number(summary.patches), patchesWithoutDocument: 0 }
     if (!options.history && counts.patches === 0 && Number(summary.truncates) === 0) {
-      // Each entity's last change, ordered within the entity only (the order below, reversed).
+      // Each entity's last change, ordered within the entity only (the order below, reversed), and
+      // only those kept: the images stream from the feed into the choice.
       await db.run(`CREATE TEMP TABLE ${final} AS
-        SELECT __entity, __op, NULL::BIGINT AS __pos, __seq, __version, __partition, __offset, __image FROM ${unordered}
+        SELECT __entity, __op, NULL::BIGINT AS __pos, __seq, __version, __partition, __offset, __image FROM ${normalised}
         QUALIFY row_number() OVER (PARTITION BY __entity ORDER BY __seq DESC NULLS LAST, __version DESC NULLS FIRST, __partition DESC NULLS FIRST, __offset DESC NULLS FIRST) = 1`)
-      await db.run(`DROP TABLE ${unordered}`)
       return { final, image: shape.image, counts, dispose }
     }
-    await db.run(`CREATE TEMP TABLE ${events} AS SELECT *, row_number() OVER (ORDER BY __seq NULLS FIRST, __version, __partition, __offset) AS __pos FROM ${unordered};
-      DROP TABLE ${unordered}`)
+    if (!options.history) await numberEvents()
     const [{ cut: lastTruncate }] = await db.rows(`SELECT max(__pos) FILTER (WHERE __op = 'truncate') AS cut FROM ${events}`)
     const cut = lastTruncate === null ? 0 : Number(lastTruncate)
     const after = `__pos > ${cut} AND __op IN ('upsert', 'delete', 'patch')`
