@@ -108,6 +108,7 @@ function refinePhase(sql: string): string {
   if (/^\s*CREATE TEMP TABLE __refine_events_/i.test(sql)) return 'orderEvents'
   if (/^\s*SELECT count\(\*\) AS events,/i.test(sql) || (/__refine_events_/.test(sql) && /^\s*SELECT max/i.test(sql))) return 'eventSummary'
   if (/^\s*CREATE TEMP TABLE __refine_final_/i.test(sql)) return 'latestPerKey'
+  if (/^\s*CREATE TEMP TABLE __refine_upserts_/i.test(sql)) return 'mergeSourceCopy'
   if (/IS NULL OR|HAVING count\(\*\) > 1/.test(sql) && /count\(\*\)/.test(sql) && !/__rewrite/.test(sql)) return 'keyChecks'
   if (/__refine_parents_/.test(sql)) return 'parentKeys'
   if (/^\s*CREATE TEMP VIEW __transform_/i.test(sql)) return 'transformViews'
