@@ -8,7 +8,7 @@
  */
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
-import { appendQuery } from '../src/engine/delta-writer'
+import { appendQuery } from '../src/table/delta-writer'
 import type { LakeEngine } from '../src/engine/lake-engine'
 import { log, median, round, syntheticRowsSql, tempDir, timed, instrument } from './util'
 

@@ -14,10 +14,10 @@
  */
 import * as path from 'node:path'
 import { planChangeFeed } from '../src/delta/change-feed'
-import { appendQuery } from '../src/engine/delta-writer'
+import { appendQuery } from '../src/table/delta-writer'
 import { dropScan } from '../src/engine/file-read'
 import type { LakeEngine } from '../src/engine/lake-engine'
-import { merge } from '../src/engine/merge'
+import { merge } from '../src/table/merge'
 import { interleaved, log, median, round, tempDir, timed, syntheticRowsSql } from './util'
 
 export interface ChangeFeedBenchOptions {

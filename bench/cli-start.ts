@@ -10,7 +10,8 @@ import { execFile } from 'node:child_process'
 import * as path from 'node:path'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
-import { appendQuery, type LakeEngine } from '../src/engine'
+import type { LakeEngine } from '../src/engine'
+import { appendQuery } from '../src/table'
 import { interleaved, log, median, round, tempDir } from './util'
 
 const run = promisify(execFile)

@@ -16,7 +16,7 @@
  */
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
-import { appendQuery } from '../src/engine/delta-writer'
+import { appendQuery } from '../src/table/delta-writer'
 import { LakeCatalog } from '../src/engine'
 import type { LakeEngine } from '../src/engine/lake-engine'
 import type { FlowSpec, Pipeline } from '../src/pipeline/pipeline-file'

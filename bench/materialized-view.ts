@@ -12,7 +12,7 @@
 import { execFile } from 'node:child_process'
 import * as path from 'node:path'
 import { promisify } from 'node:util'
-import { appendQuery } from '../src/engine/delta-writer'
+import { appendQuery } from '../src/table/delta-writer'
 import type { LakeEngine } from '../src/engine/lake-engine'
 import { LakeCatalog, parseDefinitions, refreshView, runScript, type MaterializedView } from '../src/query'
 import { log, median, round, tempDir, timed } from './util'

@@ -20,10 +20,10 @@ import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { dropScan } from '../src/engine'
-import { appendQuery } from '../src/engine/delta-writer'
+import { appendQuery } from '../src/table/delta-writer'
 import type { DuckDb } from '../src/engine/duckdb'
 import type { LakeEngine } from '../src/engine/lake-engine'
-import { merge } from '../src/engine/merge'
+import { merge } from '../src/table/merge'
 import { log, median, round, tempDir, timed, syntheticRowsSql } from './util'
 
 export interface MergeBenchOptions {

@@ -5,7 +5,8 @@
  * read) — and, for scale, over all 100 files with the partition taken from the path.
  */
 import * as path from 'node:path'
-import { appendQuery, type LakeEngine } from '../src/engine'
+import type { LakeEngine } from '../src/engine'
+import { appendQuery } from '../src/table'
 import { quoteString } from '../src/delta/schema'
 import { LakeCatalog, QuerySession, runQuery } from '../src/query'
 import { forgetQueryState } from '../src/query/query-state'

@@ -17,7 +17,7 @@
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { appendQuery } from '../src/engine/delta-writer'
+import { appendQuery } from '../src/table/delta-writer'
 import type { LakeEngine } from '../src/engine/lake-engine'
 import type { FlowSpec, Pipeline } from '../src/pipeline/pipeline-file'
 import { refineBatch, refineFlow } from '../src/pipeline/refine'

@@ -1,5 +1,5 @@
 /** `lakehouse optimize`: compact a table's small files. */
-import { optimize } from '../engine'
+import { optimize } from '../table'
 import { LAKE_OPTION, parseCommand, tableArgument, UsageError, withLake, type Out } from './args'
 import { formatBytes } from './format'
 

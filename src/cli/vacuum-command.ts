@@ -1,5 +1,5 @@
 /** `lakehouse vacuum`: delete the files no version within the retention needs. */
-import { vacuum } from '../engine'
+import { vacuum } from '../table'
 import { LAKE_OPTION, parseCommand, tableArgument, UsageError, withLake, type Out } from './args'
 import { formatBytes } from './format'
 

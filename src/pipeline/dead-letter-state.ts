@@ -9,7 +9,8 @@
  */
 import { promises as fs } from 'node:fs'
 import { duckdbType, quoteString, type StructType } from '../delta'
-import { appendQuery, dropScan, NdjsonLines, snapshotOrNothing, stagingFile, type LakeEngine } from '../engine'
+import { dropScan, NdjsonLines, snapshotOrNothing, stagingFile, type LakeEngine } from '../engine'
+import { appendQuery } from '../table'
 import type { JsonRow } from '../engine'
 import type { LakeCatalog } from '../engine'
 import { DEAD_LETTERS_TABLE, ndjsonLine } from './raw-zone'

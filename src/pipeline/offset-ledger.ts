@@ -19,7 +19,8 @@
  *   partition whose log now starts at 0.
  */
 import type { Txn, Snapshot } from '../delta'
-import { setTransactions, snapshotOrNothing, type LakeEngine } from '../engine'
+import { snapshotOrNothing, type LakeEngine } from '../engine'
+import { setTransactions } from '../table'
 import type { LakeCatalog } from '../engine'
 import type { SourceSpec } from './pipeline-file'
 import { DEAD_LETTERS_TABLE } from './raw-zone'

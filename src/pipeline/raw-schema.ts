@@ -18,7 +18,7 @@
  */
 import { isArray, isMap, isStruct, type DataType, type StructField, type StructType } from '../delta'
 import { applyHints, childPath, mergeTypes } from '../decode'
-import { columnNameProblem } from '../engine'
+import { columnNameProblem } from '../table'
 
 /** Raw tables keep binary values base64-encoded (JSON cannot carry bytes), and take nulls everywhere. */
 export function storable(type: DataType): DataType {

@@ -5,7 +5,7 @@
  * with a constant (=, <, <=, >, >=, IN, BETWEEN). These are null-rejecting, so dropping files that
  * cannot satisfy them never changes a result, even on the outer side of a join.
  */
-import type { ColumnConstraint } from '../engine/file-skipping'
+import type { ColumnConstraint } from '../engine'
 import { quoteString } from '../delta'
 
 type Node = Record<string, unknown>

@@ -4,7 +4,7 @@
  *   up, sideways, webview   `from-file -> to-file`
  *   cycle                   the files of the cycle, sorted, joined by ' | '
  *   kafkajs, duckdb, vscode `from-file` (the package is the rule's)
- *   commit                  `from-file` (it takes the Delta core's `commit` outside the engine)
+ *   commit                  `from-file` (it takes the Delta core's `commit` outside src/table)
  *   past-index              `from-layer -> to-file` (another layer's file other than its index.ts)
  * Type-only imports count everywhere: a type from the wrong layer (or DuckDB's value types outside
  * the engine) couples the code as much as a value does, it only does not run.
@@ -15,10 +15,11 @@ import { importCycles, type ImportEdge } from './imports'
 export const LAYER_RANK: Record<string, number> = {
   delta: 0,
   engine: 1,
-  kafka: 2, decode: 2, transform: 2,
-  pipeline: 3,
-  query: 4,
-  cli: 5, extension: 5, demo: 5, export: 5,
+  table: 2,
+  kafka: 3, decode: 3, transform: 3,
+  pipeline: 4,
+  query: 5,
+  cli: 6, extension: 6, demo: 6, export: 6,
 }
 
 /** Entry points that run other entry points: the CLI has commands for the demo and the export. */
@@ -35,10 +36,10 @@ export const PACKAGE_HOMES: { rule: Rule; matches: (name: string) => boolean; la
 ]
 
 /**
- * One commit path (issue 17 part 3): the Delta core's `commit` is taken only by the engine, whose
- * commitTable every write goes through (the same conflict checks, commitInfo and retries for all).
+ * One commit path (issue 17 part 3): the Delta core's `commit` is taken only by the table layer,
+ * whose commitTable every write goes through (the same conflict checks, commitInfo and retries for all).
  */
-export const COMMIT_HOME = { files: ['src/delta/index.ts', 'src/delta/commit.ts'], name: 'commit', layers: ['delta', 'engine'] }
+export const COMMIT_HOME = { files: ['src/delta/index.ts', 'src/delta/commit.ts'], name: 'commit', layers: ['delta', 'table'] }
 
 export type Rule = 'up' | 'sideways' | 'webview' | 'cycle' | 'kafkajs' | 'duckdb' | 'vscode' | 'commit' | 'past-index'
 export const RULES: Rule[] = ['up', 'sideways', 'webview', 'cycle', 'kafkajs', 'duckdb', 'vscode', 'commit', 'past-index']

@@ -2,7 +2,7 @@
  * The layers hold (issue 17 part 7, STYLE.md): every import of src/ and webview/ is read with the
  * TypeScript compiler's parser (test/architecture/imports.ts) and checked against the rules of
  * test/architecture/layer-rules.ts:
- *   up          a layer imports one above it: delta ← engine ← kafka, decode, transform ← pipeline
+ *   up          a layer imports one above it: delta ← engine ← table ← kafka, decode, transform ← pipeline
  *               ← query ← cli, extension, demo, export
  *   sideways    layers of one rank import each other (the CLI may run the demo and the export)
  *   webview     webview/ imports from src/, or src/ from webview/ (the extension may import the
@@ -12,7 +12,7 @@
  *   duckdb      @duckdb/* outside src/engine; type-only imports count: DuckDB's value types outside
  *               the engine tie the other layers to its API as much as its calls do
  *   vscode      vscode outside src/extension
- *   commit      the Delta core's `commit` outside src/engine: every write goes through the engine's
+ *   commit      the Delta core's `commit` outside src/table: every write goes through the table layer's
  *               commitTable (one commit path: the same conflict checks, commitInfo and retries)
  *   past-index  another layer's file other than its index.ts (its public surface)
  * Today's code breaks some of these: ALLOWED names each such import with the reason, so this test
@@ -96,6 +96,24 @@ const ALLOWED: { rule: Rule; reason: string; keys: string[] }[] = [
   },
   {
     rule: 'past-index',
+    reason: 'issue 17 part 7: src/delta/index.ts does not export what table/ (the operations that left engine/) takes from these files',
+    keys: [
+      'table -> src/delta/actions.ts',
+      'table -> src/delta/commit.ts',
+      'table -> src/delta/conflicts.ts',
+      'table -> src/delta/deletion-vectors.ts',
+      'table -> src/delta/errors.ts',
+      'table -> src/delta/features.ts',
+      'table -> src/delta/log-replay.ts',
+      'table -> src/delta/paths.ts',
+      'table -> src/delta/retention.ts',
+      'table -> src/delta/scan.ts',
+      'table -> src/delta/schema.ts',
+      'table -> src/delta/snapshot.ts',
+    ],
+  },
+  {
+    rule: 'past-index',
     reason: 'issue 17 part 7: commands/kafka-commands.ts (being edited for the topic panel as this was fixed) still takes the schema helpers from delta/schema.ts: import them from src/delta',
     keys: [
       'extension -> src/delta/schema.ts',
@@ -134,17 +152,6 @@ const ALLOWED: { rule: Rule; reason: string; keys: string[] }[] = [
     reason: 'issue 17 part 7: export-timestamps.ts (new as this was fixed) takes the schema helpers from delta/schema.ts: import them from src/delta',
     keys: [
       'query -> src/delta/schema.ts',
-    ],
-  },
-  {
-    rule: 'past-index',
-    reason: 'issue 17 part 7: src/engine/index.ts does not export what query/ takes from these files',
-    keys: [
-      'query -> src/engine/file-skipping.ts',
-      'query -> src/engine/merge.ts',
-      'query -> src/engine/overwrite.ts',
-      'query -> src/engine/replace-table.ts',
-      'query -> src/engine/rewrite.ts',
     ],
   },
 ]

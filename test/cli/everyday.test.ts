@@ -10,7 +10,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { appendQuery, LakeEngine } from '../../src/engine'
+import { LakeEngine } from '../../src/engine'
+import { appendQuery } from '../../src/table'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const bin = path.join(root, 'bin/lakehouse.mjs')

@@ -10,7 +10,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { after, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { appendQuery, LakeEngine } from '../../src/engine'
+import { LakeEngine } from '../../src/engine'
+import { appendQuery } from '../../src/table'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const home = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-install-'))

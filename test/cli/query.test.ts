@@ -9,7 +9,7 @@ import * as path from 'node:path'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { LakeEngine } from '../../src/engine'
-import { appendQuery } from '../../src/engine/delta-writer'
+import { appendQuery } from '../../src/table/delta-writer'
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/lakehouse.mjs')
 const lakeDir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-cli-'))

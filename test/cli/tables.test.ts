@@ -9,7 +9,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { appendQuery, LakeEngine, merge, update } from '../../src/engine'
+import { LakeEngine } from '../../src/engine'
+import { appendQuery, merge, update } from '../../src/table'
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/lakehouse.mjs')
 const lakeDir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-cli-tables-'))

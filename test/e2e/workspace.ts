@@ -7,7 +7,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
-import { appendQuery, LakeEngine } from '../../src/engine'
+import { LakeEngine } from '../../src/engine'
+import { appendQuery } from '../../src/table'
 
 export const E2E_KAFKA_USER = 'e2e-user'
 /** What the query in queries/orders.sql answers: a value no other text on the page has. */

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { after, test } from 'node:test'
-import { appendQuery, deleteRows, LakeEngine } from '../../src/engine'
+import { LakeEngine } from '../../src/engine'
+import { appendQuery, deleteRows } from '../../src/table'
 import { factsOf, lakeDirsFromLogFiles, tableFacts, tableHistory } from '../../src/extension/lake/facts'
 
 const lake = new LakeEngine()

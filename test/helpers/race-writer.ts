@@ -10,7 +10,7 @@
  */
 import { createInterface } from 'node:readline'
 import { LakeEngine } from '../../src/engine'
-import { appendQuery } from '../../src/engine/delta-writer'
+import { appendQuery } from '../../src/table/delta-writer'
 
 export const ROWS_PER_BATCH = 3
 

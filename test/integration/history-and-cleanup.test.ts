@@ -9,7 +9,7 @@ import { after, test } from 'node:test'
 import { DeltaError } from '../../src/delta/errors'
 import { readHistory } from '../../src/delta/history'
 import { LakeEngine } from '../../src/engine'
-import { appendQuery } from '../../src/engine/delta-writer'
+import { appendQuery } from '../../src/table/delta-writer'
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-history-'))
 const lake = new LakeEngine()

@@ -8,7 +8,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { after, before, test } from 'node:test'
 import { DeltaError } from '../../src/delta/errors'
-import { appendQuery, LakeEngine, merge } from '../../src/engine'
+import { LakeEngine } from '../../src/engine'
+import { appendQuery, merge } from '../../src/table'
 import { LakeCatalog, runQuery } from '../../src/query'
 
 const lakeDir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-sql-'))

@@ -19,7 +19,7 @@ import { commit } from '../../src/delta/commit'
 import type { DataType, StructType } from '../../src/delta/schema'
 import type { Snapshot } from '../../src/delta/snapshot'
 import { dropScan, LakeEngine } from '../../src/engine'
-import { appendQuery, createTable } from '../../src/engine/delta-writer'
+import { appendQuery, createTable } from '../../src/table/delta-writer'
 import {
   actionSortKey, actionsOf, checkpointRowsToActions, commitVersions, dataFilePath, fileSize, kindOf, listDataFiles,
   logDir, normaliseRecord, parseJsonLossless, RawNumber, readCommitFile, readCommits, tempTables,

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { appendFileSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { test } from 'node:test'
-import { vacuum } from '../../src/engine'
+import { vacuum } from '../../src/table'
 import { ingestFile } from '../../src/pipeline/ingest-file'
 import type { FlowSpec, Pipeline, SourceSpec } from '../../src/pipeline/pipeline-file'
 import { documentStateTable, FlowError, refineFlow } from '../../src/pipeline/refine'
@@ -124,7 +124,7 @@ test('a cdc flow whose change data was vacuumed away stops with a message; --ful
   await refineFlow(lake, catalog, flow, { untilCaughtUp: true })
   await ingest(source, captureLines(stream.messages.slice(30)), true)
   // Compact raw and vacuum with zero retention: the files of the versions the flow still needs are gone.
-  const { optimize } = await import('../../src/engine')
+  const { optimize } = await import('../../src/table')
   await optimize(lake, catalog.pathOf('raw.accounts'), {})
   await vacuum(lake, catalog.pathOf('raw.accounts'), { retentionHours: 0, force: true })
   await assert.rejects(refineFlow(lake, catalog, flow, { untilCaughtUp: true }), (error: unknown) =>

@@ -98,7 +98,7 @@ async function main(config: ChildConfig): Promise<ChildOutput> {
 }
 
 async function makeTable(lake: import('../../src/engine').LakeEngine, table: string, rows: number, commits: number) {
-  const { appendQuery } = await import('../../src/engine')
+  const { appendQuery } = await import('../../src/table')
   const { quoteString } = await import('../../src/delta/schema')
   const perCommit = Math.ceil(rows / commits)
   for (let start = 0; start < rows; start += perCommit) await appendQuery(lake, table, tableRowsSql(start, Math.min(rows, start + perCommit)))

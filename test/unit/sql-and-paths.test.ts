@@ -4,7 +4,7 @@ import { DeltaError } from '../../src/delta/errors'
 import { canonicalPartitionValue, serializePartitionValue } from '../../src/delta/partition-values'
 import { percentDecode, percentEncodePath, resolveLogPath } from '../../src/delta/paths'
 import { canWidenInto, mergeSchemaForAppend, type DataType, type StructField, type StructType } from '../../src/delta/schema'
-import { splitConjuncts } from '../../src/engine/predicates'
+import { splitConjuncts } from '../../src/table/predicates'
 import { findDeltaPathReferences, maskSql } from '../../src/query/sql-text'
 
 test('delta.`path` references are found outside strings and comments only', () => {

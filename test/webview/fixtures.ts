@@ -4,7 +4,8 @@
  * commit's parameters and in a row.
  */
 import * as path from 'node:path'
-import { appendQuery, deleteRows, merge, update, type LakeEngine } from '../../src/engine'
+import type { LakeEngine } from '../../src/engine'
+import { appendQuery, deleteRows, merge, update } from '../../src/table'
 import { XSS_IMG, XSS_SCRIPT } from './payloads'
 
 export const ORDERS = 'raw.orders'

@@ -5,7 +5,8 @@
  * yet is created by its first batch, with the change data feed on for the next layer.
  */
 import { DeltaError, quoteIdentifier, type Txn, type Snapshot } from '../../delta'
-import { appendQuery, dropScan, merge, snapshotOrNothing, type LakeEngine } from '../../engine'
+import { dropScan, snapshotOrNothing, type LakeEngine } from '../../engine'
+import { appendQuery, merge } from '../../table'
 import type { Relation } from '../../transform'
 
 export const REFINED_PROPERTIES = { 'delta.enableChangeDataFeed': 'true' }

@@ -5,7 +5,8 @@
  * last in each batch, so on a restart it is never ahead of the tables derived from it.
  */
 import { quoteString, type Txn } from '../../delta'
-import { appendQuery, dropScan, merge, snapshotOrNothing, type LakeEngine } from '../../engine'
+import { dropScan, snapshotOrNothing, type LakeEngine } from '../../engine'
+import { appendQuery, merge } from '../../table'
 
 export function documentStateTable(flowTo: string, flowName: string): string {
   return `${flowTo.split('.')[0]}._${flowName}_documents`

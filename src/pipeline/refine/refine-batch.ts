@@ -7,7 +7,8 @@
  * point neither loses nor applies a change twice.
  */
 import { DeltaError, isDeltaError, quoteIdentifier, type Txn, type Snapshot } from '../../delta'
-import { commitTable, dropScan, missingFileError, snapshotOrNothing, type LakeEngine, type RegisteredScan } from '../../engine'
+import { dropScan, missingFileError, snapshotOrNothing, type LakeEngine, type RegisteredScan } from '../../engine'
+import { commitTable } from '../../table'
 import type { LakeCatalog } from '../../engine'
 import { applyTransforms, describeRelation, type Relation, type Transform, type TransformedBatch } from '../../transform'
 import type { FlowSpec } from '../pipeline-file'

@@ -8,12 +8,12 @@
  *   - incremental (view-shape.ts): the scope values of the sources' changes are collected, the
  *     query recomputed for them only, and the difference written;
  *   - full: the query recomputed whole, and the difference written.
- * Either way the view's table receives only the rows that changed (engine/write-difference.ts),
+ * Either way the view's table receives only the rows that changed (table/write-difference.ts),
  * so its own change feed is meaningful. Expectations are applied to the rows computed.
  */
 import { DeltaError, isDeltaError, quoteIdentifier, quoteString, type Txn } from '../../delta'
-import { appendQuery, dropScan, setTransactions, snapshotOrNothing, writeDifference, type LakeEngine, type RegisteredScan } from '../../engine'
-import { replaceTable } from '../../engine/replace-table'
+import { dropScan, snapshotOrNothing, type LakeEngine, type RegisteredScan } from '../../engine'
+import { appendQuery, replaceTable, setTransactions, writeDifference } from '../../table'
 import type { LakeCatalog } from '../../engine'
 import { prepareQuery } from '../prepare'
 import type { MaterializedView } from './ast'

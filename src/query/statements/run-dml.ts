@@ -4,10 +4,8 @@
  * data files of tables with the change data feed.
  */
 import { DeltaError, fileKey, generatedColumns, duckdbType, quoteIdentifier, type RemoveFile, type StructType } from '../../delta'
-import { commitTable, appendQuery, deleteRows, merge, update, type LakeEngine } from '../../engine'
-import type { MatchedClause, NotMatchedClause, BySourceClause } from '../../engine/merge'
-import { overwrite } from '../../engine/overwrite'
-import type { RewriteResult } from '../../engine/rewrite'
+import type { LakeEngine } from '../../engine'
+import { appendQuery, commitTable, deleteRows, merge, overwrite, update, type BySourceClause, type MatchedClause, type NotMatchedClause, type RewriteResult } from '../../table'
 import type { LakeCatalog } from '../../engine'
 import type { Source, Statement } from './ast'
 import { withEmbedded } from './embedded'

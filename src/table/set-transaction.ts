@@ -7,7 +7,7 @@
 import type { Txn } from '../delta/actions'
 import { commitTable, type CommitResult } from './commit-table'
 import type { Snapshot } from '../delta/snapshot'
-import type { LakeEngine } from './lake-engine'
+import type { LakeEngine } from '../engine'
 
 export interface SetTransactionOptions {
   /** The snapshot the versions were decided from. */

@@ -14,9 +14,9 @@ import {
   type StructField, type StructType,
 } from '../delta/schema'
 import type { Snapshot } from '../delta/snapshot'
-import { snapshotOrNothing } from './table-snapshot'
-import { writeDataFiles } from './data-files'
-import type { LakeEngine } from './lake-engine'
+import { snapshotOrNothing } from '../engine'
+import { writeDataFiles } from '../engine'
+import type { LakeEngine } from '../engine'
 
 export interface CreateTableOptions {
   schema: StructType

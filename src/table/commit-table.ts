@@ -5,7 +5,7 @@
  * are the same for all; only the engine imports the Delta core's `commit` (test/architecture holds it).
  */
 import { commit, type CommitRequest, type CommitResult } from '../delta/commit'
-import type { LakeEngine } from './lake-engine'
+import type { LakeEngine } from '../engine'
 
 export type { CommitRequest, CommitResult }
 

@@ -8,9 +8,9 @@ import { commitTable, type CommitResult } from './commit-table'
 import { readerFeatures, writerFeatures } from '../delta/features'
 import { deltaTypeFromDuckdb, type StructType } from '../delta/schema'
 import type { Snapshot } from '../delta/snapshot'
-import { writeDataFiles } from './data-files'
+import { writeDataFiles } from '../engine'
 import { newTableActions, type CreateTableOptions } from './delta-writer'
-import type { LakeEngine } from './lake-engine'
+import type { LakeEngine } from '../engine'
 
 export interface ReplaceTableOptions extends Partial<CreateTableOptions> {
   /** The rows of the new table (its columns give the schema when `schema` is not set). */

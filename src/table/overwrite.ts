@@ -5,7 +5,7 @@
  */
 import { DeltaError } from '../delta/errors'
 import { quoteIdentifier } from '../delta/schema'
-import type { LakeEngine } from './lake-engine'
+import type { LakeEngine } from '../engine'
 import { rewriteTable, type RewriteResult } from './rewrite'
 
 export interface OverwriteOptions {

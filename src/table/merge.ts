@@ -9,8 +9,8 @@ import { DeltaError } from '../delta/errors'
 import type { Txn } from '../delta/actions'
 import { deltaTypeFromDuckdb, duckdbType, mergeSchemaForAppend, quoteIdentifier, quoteString, type StructType } from '../delta/schema'
 import type { Snapshot } from '../delta/snapshot'
-import { boundLiteral, fileBounds, SKIPPABLE_TYPES } from './file-skipping'
-import type { LakeEngine } from './lake-engine'
+import { boundLiteral, fileBounds, SKIPPABLE_TYPES } from '../engine'
+import type { LakeEngine } from '../engine'
 import { alreadyApplied, rewriteTable, type RewriteResult } from './rewrite'
 
 /** Column → SQL expression over `t` and `s`; '*' takes every target column from the source column of the same name. */

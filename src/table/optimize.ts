@@ -17,9 +17,9 @@ import { resolveLogPath } from '../delta/paths'
 import { logicalPartitionValues, planScan, type ScanFile } from '../delta/scan'
 import { quoteIdentifier } from '../delta/schema'
 import type { ActiveFile, Snapshot } from '../delta/snapshot'
-import { DEFAULT_TARGET_FILE_SIZE, writeDataFiles } from './data-files'
-import { dropScan, registerScan } from './delta-scan'
-import type { LakeEngine } from './lake-engine'
+import { DEFAULT_TARGET_FILE_SIZE, writeDataFiles } from '../engine'
+import { dropScan, registerScan } from '../engine'
+import type { LakeEngine } from '../engine'
 
 export interface OptimizeOptions {
   /** Largest total input size of a bin, in bytes. Default: `delta.targetFileSize`, else 128 MiB. */

@@ -23,11 +23,11 @@ import { logicalPartitionValues } from '../delta/scan'
 import { withSchema } from '../delta'
 import { parseSchema, quoteIdentifier, type StructType } from '../delta/schema'
 import type { ActiveFile, Snapshot } from '../delta/snapshot'
-import { writeDataFiles } from './data-files'
-import { DeletionVectorLoader } from './deletion-vector-loader'
+import { writeDataFiles } from '../engine'
+import { DeletionVectorLoader } from '../engine'
 import { markRows, writesDeletionVectors, type MarkedFiles } from './deletion-vector-writer'
-import { dropScan, registerFileRead, type FileEntry } from './file-read'
-import type { LakeEngine } from './lake-engine'
+import { dropScan, registerFileRead, type FileEntry } from '../engine'
+import type { LakeEngine } from '../engine'
 
 let rewriteCounter = 0
 

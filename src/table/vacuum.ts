@@ -21,7 +21,7 @@ import { resolveLogPath } from '../delta/paths'
 import { DEFAULT_DELETED_FILE_RETENTION_MS, tableDuration } from '../delta/retention'
 import { physicalName } from '../delta/schema'
 import type { Snapshot } from '../delta/snapshot'
-import type { LakeEngine } from './lake-engine'
+import type { LakeEngine } from '../engine'
 
 export interface VacuumOptions {
   /** Keep what versions of the last `retentionHours` need. Default: `delta.deletedFileRetentionDuration`, else 7 days. */

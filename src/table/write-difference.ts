@@ -9,7 +9,7 @@
 import type { Txn } from '../delta/actions'
 import { duckdbType, quoteIdentifier } from '../delta/schema'
 import type { Snapshot } from '../delta/snapshot'
-import type { LakeEngine } from './lake-engine'
+import type { LakeEngine } from '../engine'
 import { rewriteTable, type RewriteResult } from './rewrite'
 
 export interface DifferenceScope {

@@ -12,8 +12,8 @@ import { DeltaError } from '../delta/errors'
 import { isDeletionVectorsEnabled, readerFeatures, writerFeatures } from '../delta/features'
 import { quoteString } from '../delta/schema'
 import type { ActiveFile } from '../delta/snapshot'
-import type { DeletionVectorLoader } from './deletion-vector-loader'
-import type { LakeEngine } from './lake-engine'
+import type { DeletionVectorLoader } from '../engine'
+import type { LakeEngine } from '../engine'
 
 /** Bitmaps up to this many bytes (about a dozen scattered rows) are written inline: no DV file to write, read or vacuum. */
 export const INLINE_DELETION_VECTOR_MAX_BYTES = 64

@@ -8,7 +8,7 @@ import { DeltaError } from '../delta/errors'
 import { logicalPartitionValues } from '../delta/scan'
 import { duckdbType, quoteIdentifier, quoteString } from '../delta/schema'
 import type { ActiveFile, Snapshot } from '../delta/snapshot'
-import type { LakeEngine } from './lake-engine'
+import type { LakeEngine } from '../engine'
 import { splitConjuncts } from './predicates'
 import { rewriteTable, type RewriteResult } from './rewrite'
 
