@@ -36,10 +36,7 @@ export const cliBuild = {
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
 }
 
-const builds = [
-  { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.cjs', format: 'cjs', external },
-  cliBuild,
-]
+const builds = [{ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.cjs', format: 'cjs', external }, cliBuild]
 if (webviewEntries.length) {
   builds.push({ ...common, entryPoints: webviewEntries, outdir: 'dist/webview', format: 'iife', platform: 'browser', target: 'es2022', metafile: true })
 }

@@ -27,7 +27,6 @@ export function sourceSql(start: number, end: number): string {
   return syntheticRowsSql(start, end, [`{'kind': ['click', 'view', 'purchase', 'scroll'][(hash(i) % 4)::INTEGER + 1], 'score': (i % 100)::INTEGER} AS meta`])
 }
 
-
 async function dirBytes(dir: string): Promise<number> {
   let total = 0
   for (const entry of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
@@ -70,16 +69,24 @@ async function pairedRun(lake: LakeEngine, options: AppendBenchOptions) {
   try {
     for (let c = 0; c < options.commits; c++) {
       const ours = async () => {
-        const { ms, value } = await timed(() => appendQuery(lake, table, sourceSql(c * per, (c + 1) * per), {
-          create: options.partitioned ? { partitionColumns: ['region'] } : undefined,
-        }))
+        const { ms, value } = await timed(() =>
+          appendQuery(lake, table, sourceSql(c * per, (c + 1) * per), {
+            create: options.partitioned ? { partitionColumns: ['region'] } : undefined,
+          }),
+        )
         oursMs.push(ms)
         rows += value.rows
         files += value.files.length
         if (value.checkpointed) checkpoints++
       }
       const ceiling = async () => ceilingMs.push((await timed(() => ceilingCommit(c))).ms)
-      if (c % 2) { await ours(); await ceiling() } else { await ceiling(); await ours() }
+      if (c % 2) {
+        await ours()
+        await ceiling()
+      } else {
+        await ceiling()
+        await ours()
+      }
     }
     probe.restore()
     lake.snapshot = originalSnapshot
@@ -90,10 +97,16 @@ async function pairedRun(lake: LakeEngine, options: AppendBenchOptions) {
     const describe = probe.totals.DESCRIBE ?? 0
     const copy = probe.totals.COPY ?? 0
     return {
-      ms, ceilingMs: sum(ceilingMs), rows, files, checkpoints,
-      bytes: await dirBytes(table), ceilingBytes: await dirBytes(ceilingDir),
+      ms,
+      ceilingMs: sum(ceilingMs),
+      rows,
+      files,
+      checkpoints,
+      bytes: await dirBytes(table),
+      ceilingBytes: await dirBytes(ceilingDir),
       ceilingFiles: (await fs.readdir(ceilingDir, { recursive: true })).filter((n) => String(n).endsWith('.parquet')).length,
-      perCommitMs: oursMs, ceilingPerCommitMs: ceilingMs,
+      perCommitMs: oursMs,
+      ceilingPerCommitMs: ceilingMs,
       breakdownMs: { describe, copy, snapshot: snapshotMs, commitAndOther: ms - describe - copy - snapshotMs },
     }
   } finally {
@@ -112,7 +125,9 @@ export async function runAppend(lake: LakeEngine, options: AppendBenchOptions) {
   for (let r = 0; r < options.repetitions; r++) {
     const run = await pairedRun(lake, options)
     runs.push(run)
-    log(`append ${label} #${r + 1}: ours ${round(run.ms)} ms (${run.files} files), ceiling ${round(run.ceilingMs)} ms (${run.ceilingFiles} files), ratio ${round(run.ceilingMs / run.ms, 3)}`)
+    log(
+      `append ${label} #${r + 1}: ours ${round(run.ms)} ms (${run.files} files), ceiling ${round(run.ceilingMs)} ms (${run.ceilingFiles} files), ratio ${round(run.ceilingMs / run.ms, 3)}`,
+    )
   }
   const ms = median(runs.map((o) => o.ms))
   const ceilingMs = median(runs.map((c) => c.ceilingMs))

@@ -69,12 +69,15 @@ export async function runChangeFeed(lake: LakeEngine, options: ChangeFeedBenchOp
   const plan = await planChangeFeed(lake.io, table, { startVersion: 0 })
   const cdcFiles = plan.changeDataFiles.map((f) => f.path)
   const dataFiles = plan.dataFiles.map((f) => f.path)
-  if (plan.dataFiles.some((f) => f.selection && (f.selection.kind === 'only' || f.selection.deletionVector))) throw new Error('change-feed bench: unexpected deletion vectors')
+  if (plan.dataFiles.some((f) => f.selection && (f.selection.kind === 'only' || f.selection.deletionVector)))
+    throw new Error('change-feed bench: unexpected deletion vectors')
   const list = (files: string[]) => `[${files.map((f) => `'${f.replaceAll("'", "''")}'`).join(', ')}]`
   const ceilingSql = `SELECT ${AGGREGATE} FROM (
       ${cdcFiles.length ? `SELECT name, amount FROM read_parquet(${list(cdcFiles)})` : 'SELECT NULL::VARCHAR AS name, NULL::DOUBLE AS amount WHERE false'}
       UNION ALL SELECT name, amount FROM read_parquet(${list(dataFiles)}))`
-  log(`change feed: table built in ${round(build.ms / 1000, 1)} s: ${latest.version + 1} versions, ${cdcFiles.length} change data files, ${dataFiles.length} data files in the feed`)
+  log(
+    `change feed: table built in ${round(build.ms / 1000, 1)} s: ${latest.version + 1} versions, ${cdcFiles.length} change data files, ${dataFiles.length} data files in the feed`,
+  )
 
   let queryMs: number[] = []
   let last: Record<string, unknown> = {}
@@ -89,11 +92,15 @@ export async function runChangeFeed(lake: LakeEngine, options: ChangeFeedBenchOp
     }
   }
   let ceilingResult: Record<string, unknown> = {}
-  const ceiling = async () => { ceilingResult = (await db.rows(ceilingSql))[0] }
+  const ceiling = async () => {
+    ceilingResult = (await db.rows(ceilingSql))[0]
+  }
   const samples = await interleaved({ ours, ceiling }, options.runs, options.warmupRuns)
   queryMs = queryMs.slice(options.warmupRuns)
   // Float sums depend on the order of addition: amounts agree to 1e-9 relative.
-  const agree = last.n === ceilingResult.n && last.chars === ceilingResult.chars &&
+  const agree =
+    last.n === ceilingResult.n &&
+    last.chars === ceilingResult.chars &&
     Math.abs(Number(last.amount) - Number(ceilingResult.amount)) <= 1e-9 * Math.abs(Number(ceilingResult.amount))
   if (!agree) throw new Error(`change-feed bench: results differ: ours ${JSON.stringify(last)}, ceiling ${JSON.stringify(ceilingResult)}`)
 

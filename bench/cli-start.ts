@@ -25,13 +25,17 @@ export async function runCliStartBench(lake: LakeEngine, options: { runs: number
   const bundle = path.join(root, 'dist/cli.mjs')
   const query = ['query', '--lake', dir, 'SELECT count(*), sum(total) FROM raw.orders']
   log('cli start: --help and a small query, bin and bundle, against node -e')
-  const samples = await interleaved({
-    node: node(['-e', '']),
-    helpBin: node([bin, '--help']),
-    helpBundle: node([bundle, '--help']),
-    queryBin: node([bin, ...query]),
-    queryBundle: node([bundle, ...query]),
-  }, options.runs, 2)
+  const samples = await interleaved(
+    {
+      node: node(['-e', '']),
+      helpBin: node([bin, '--help']),
+      helpBundle: node([bundle, '--help']),
+      queryBin: node([bin, ...query]),
+      queryBundle: node([bundle, ...query]),
+    },
+    options.runs,
+    2,
+  )
   const ms = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]))
   const figure = (name: string) => ({ ms: round(ms[name], 1), ratio: round(ms[name] / ms.node, 2) })
   return {

@@ -25,7 +25,10 @@ export interface CompressedIngestOptions {
   partitions: number
 }
 
-interface Times { totalMs: number; afterJoinMs: number }
+interface Times {
+  totalMs: number
+  afterJoinMs: number
+}
 
 /** kcat produces message i (key k<i>, eventJson(i)) to partition i % partitions. */
 function produceWithKcat(broker: MockBroker, topic: string, codec: string, n: number, partitions: number): { ms: number } {
@@ -33,7 +36,10 @@ function produceWithKcat(broker: MockBroker, topic: string, codec: string, n: nu
   for (let p = 0; p < partitions; p++) {
     const lines: string[] = []
     for (let i = p; i < n; i += partitions) lines.push(`k${i}\t${eventJson(i)}`)
-    execFileSync('/usr/bin/kcat', ['-b', broker.brokers.join(','), '-P', '-t', topic, '-p', String(p), '-z', codec, '-K', '\t', '-X', 'linger.ms=100'], { input: lines.join('\n') + '\n', maxBuffer: 1 << 30 })
+    execFileSync('/usr/bin/kcat', ['-b', broker.brokers.join(','), '-P', '-t', topic, '-p', String(p), '-z', codec, '-K', '\t', '-X', 'linger.ms=100'], {
+      input: lines.join('\n') + '\n',
+      maxBuffer: 1 << 30,
+    })
   }
   return { ms: performance.now() - start }
 }
@@ -42,12 +48,16 @@ async function ceilingRun(kafka: Kafka, topic: string, n: number): Promise<Times
   const start = performance.now()
   const consumer = consumerFor(kafka, freshGroupId('bench-codec-ceiling'))
   let joinedAt = 0
-  consumer.on(consumer.events.GROUP_JOIN, () => { joinedAt ||= performance.now() })
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    joinedAt ||= performance.now()
+  })
   let seen = 0
   let checksum = 0
   let doneAt = 0
   let resolveDone!: () => void
-  const done = new Promise<void>((resolve) => { resolveDone = resolve })
+  const done = new Promise<void>((resolve) => {
+    resolveDone = resolve
+  })
   await consumer.connect()
   await consumer.subscribe({ topic, fromBeginning: true })
   await consumer.run({
@@ -56,7 +66,10 @@ async function ceilingRun(kafka: Kafka, topic: string, n: number): Promise<Times
         checksum += (JSON.parse(message.value!.toString('utf8')) as { id: number }).id
         seen++
       }
-      if (seen >= n && !doneAt) { doneAt = performance.now(); resolveDone() }
+      if (seen >= n && !doneAt) {
+        doneAt = performance.now()
+        resolveDone()
+      }
     },
   })
   await done
@@ -69,10 +82,19 @@ async function ingestRun(lake: LakeEngine, broker: MockBroker, topic: string, n:
   const lakeDir = await tempDir('ingest-codec')
   const catalog = new LakeCatalog(lakeDir, lake.io.storage)
   const pipeline: Pipeline = {
-    file: `${lakeDir}/lakehouse.json`, lake: '.', lakeDir, sources: [],
+    file: `${lakeDir}/lakehouse.json`,
+    lake: '.',
+    lakeDir,
+    sources: [],
     kafka: {
-      brokers: broker.brokers, clientId: 'bench-codec-ingest',
-      consumer: { groupId: freshGroupId('bench-codec-ingest'), sessionTimeout: MOCK_CONSUMER_SETTINGS.sessionTimeout, heartbeatInterval: MOCK_CONSUMER_SETTINGS.heartbeatInterval, maxWaitTimeInMs: MOCK_CONSUMER_SETTINGS.maxWaitTimeInMs },
+      brokers: broker.brokers,
+      clientId: 'bench-codec-ingest',
+      consumer: {
+        groupId: freshGroupId('bench-codec-ingest'),
+        sessionTimeout: MOCK_CONSUMER_SETTINGS.sessionTimeout,
+        heartbeatInterval: MOCK_CONSUMER_SETTINGS.heartbeatInterval,
+        maxWaitTimeInMs: MOCK_CONSUMER_SETTINGS.maxWaitTimeInMs,
+      },
     },
   }
   const source: SourceSpec = { name: 'events', topic, format: 'json', table: 'raw.events' }
@@ -81,13 +103,22 @@ async function ingestRun(lake: LakeEngine, broker: MockBroker, topic: string, n:
   const original = kafka.consumer.bind(kafka)
   kafka.consumer = (config) => {
     const consumer = original(config)
-    consumer.on(consumer.events.GROUP_JOIN, () => { joinedAt ||= performance.now() })
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      joinedAt ||= performance.now()
+    })
     return consumer
   }
   const start = performance.now()
   let lastCommitAt = 0
-  const report = await ingestKafka(lake, catalog, pipeline, source, { untilCaughtUp: true, kafka, onBatch: () => { lastCommitAt = performance.now() } })
-  if (report.messages !== n || report.rows !== n || report.deadLetters !== 0) throw new Error(`ingest of ${topic}: ${JSON.stringify(report)}, expected ${n} rows`)
+  const report = await ingestKafka(lake, catalog, pipeline, source, {
+    untilCaughtUp: true,
+    kafka,
+    onBatch: () => {
+      lastCommitAt = performance.now()
+    },
+  })
+  if (report.messages !== n || report.rows !== n || report.deadLetters !== 0)
+    throw new Error(`ingest of ${topic}: ${JSON.stringify(report)}, expected ${n} rows`)
   return { totalMs: lastCommitAt - start, afterJoinMs: lastCommitAt - joinedAt }
 }
 
@@ -122,9 +153,14 @@ export async function runCompressedIngestBench(lake: LakeEngine, options: Compre
         compressedBatches,
         ratio: round(ceilingTotal / ours.totalMs, 3),
         ratioAfterJoin: round(ceilingAfterJoin / ours.afterJoinMs, 3),
-        ours: { messagesPerSecond: rate(n, ours.totalMs), messagesPerSecondAfterJoin: rate(n, ours.afterJoinMs), ms: { total: Math.round(ours.totalMs), afterJoin: Math.round(ours.afterJoinMs) } },
+        ours: {
+          messagesPerSecond: rate(n, ours.totalMs),
+          messagesPerSecondAfterJoin: rate(n, ours.afterJoinMs),
+          ms: { total: Math.round(ours.totalMs), afterJoin: Math.round(ours.afterJoinMs) },
+        },
         ceiling: {
-          messagesPerSecond: rate(n, ceilingTotal), messagesPerSecondAfterJoin: rate(n, ceilingAfterJoin),
+          messagesPerSecond: rate(n, ceilingTotal),
+          messagesPerSecondAfterJoin: rate(n, ceilingAfterJoin),
           runs: [ceiling1, ceiling2].map((c) => ({ total: Math.round(c.totalMs), afterJoin: Math.round(c.afterJoinMs) })),
         },
       }

@@ -53,8 +53,15 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** Samples process RSS every `everyMs` while running; `stop` returns the peak in bytes. */
 function rssSampler(everyMs = 20): { stop: () => number } {
   let peak = process.memoryUsage().rss
-  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, everyMs)
-  return { stop: () => { clearInterval(timer); return Math.max(peak, process.memoryUsage().rss) } }
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss)
+  }, everyMs)
+  return {
+    stop: () => {
+      clearInterval(timer)
+      return Math.max(peak, process.memoryUsage().rss)
+    },
+  }
 }
 
 /** Consumer lifecycle timestamps seen from outside, through kafkajs instrumentation events. */
@@ -72,11 +79,30 @@ interface ConsumerWatch {
 
 function watch(consumer: Consumer): ConsumerWatch {
   let resolveJoined!: () => void
-  const w: ConsumerWatch = { batchProcessMs: 0, batchesProcessed: 0, fetchMs: 0, fetches: 0, joined: new Promise((r) => { resolveJoined = r }) }
-  consumer.on(consumer.events.GROUP_JOIN, () => { w.joinedAt ??= performance.now(); resolveJoined() })
-  consumer.on(consumer.events.START_BATCH_PROCESS, () => { w.firstBatchAt ??= performance.now() })
-  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => { w.batchProcessMs += Number(e.payload.duration ?? 0); w.batchesProcessed++ })
-  consumer.on(consumer.events.FETCH, (e) => { w.fetchMs += Number(e.payload.duration ?? 0); w.fetches++ })
+  const w: ConsumerWatch = {
+    batchProcessMs: 0,
+    batchesProcessed: 0,
+    fetchMs: 0,
+    fetches: 0,
+    joined: new Promise((r) => {
+      resolveJoined = r
+    }),
+  }
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    w.joinedAt ??= performance.now()
+    resolveJoined()
+  })
+  consumer.on(consumer.events.START_BATCH_PROCESS, () => {
+    w.firstBatchAt ??= performance.now()
+  })
+  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+    w.batchProcessMs += Number(e.payload.duration ?? 0)
+    w.batchesProcessed++
+  })
+  consumer.on(consumer.events.FETCH, (e) => {
+    w.fetchMs += Number(e.payload.duration ?? 0)
+    w.fetches++
+  })
   return w
 }
 
@@ -92,7 +118,6 @@ function watchedKafka(kafka: Kafka): { kafka: Kafka; watches: ConsumerWatch[] } 
   return { kafka, watches }
 }
 
-
 /** Times NdjsonLines.writeTo (a batch's staged NDJSON file: open, one writev, close). */
 function instrumentBatchFiles(): { total: () => number; restore: () => void } {
   let total = 0
@@ -105,7 +130,12 @@ function instrumentBatchFiles(): { total: () => number; restore: () => void } {
       total += performance.now() - start
     }
   }
-  return { total: () => total, restore: () => { NdjsonLines.prototype.writeTo = original } }
+  return {
+    total: () => total,
+    restore: () => {
+      NdjsonLines.prototype.writeTo = original
+    },
+  }
 }
 
 function percentile(values: number[], p: number): number {
@@ -139,7 +169,9 @@ async function ceilingRun(kafka: Kafka, n: number): Promise<RunTimes & { fetches
   let checksum = 0
   let doneAt = 0
   let resolveDone!: () => void
-  const done = new Promise<void>((r) => { resolveDone = r })
+  const done = new Promise<void>((r) => {
+    resolveDone = r
+  })
   await consumer.connect()
   await consumer.subscribe({ topic: TOPIC, fromBeginning: true })
   await consumer.run({
@@ -149,7 +181,10 @@ async function ceilingRun(kafka: Kafka, n: number): Promise<RunTimes & { fetches
         checksum += value.id
         seen++
       }
-      if (seen >= n && !doneAt) { doneAt = performance.now(); resolveDone() }
+      if (seen >= n && !doneAt) {
+        doneAt = performance.now()
+        resolveDone()
+      }
     },
   })
   await done
@@ -158,8 +193,13 @@ async function ceilingRun(kafka: Kafka, n: number): Promise<RunTimes & { fetches
   const peak = rss.stop()
   if (seen !== n || checksum !== (n * (n - 1)) / 2) throw new Error(`ceiling consumer saw ${seen} messages (checksum ${checksum}), expected ${n}`)
   return {
-    totalMs: doneAt - start, afterJoinMs: doneAt - w.joinedAt!, joinMs: w.joinedAt! - start, returnedMs: returned - start,
-    peakRssMiB: peak / MIB, rssGrowthMiB: (peak - rssBefore) / MIB, fetches: w.fetches,
+    totalMs: doneAt - start,
+    afterJoinMs: doneAt - w.joinedAt!,
+    joinMs: w.joinedAt! - start,
+    returnedMs: returned - start,
+    peakRssMiB: peak / MIB,
+    rssGrowthMiB: (peak - rssBefore) / MIB,
+    fetches: w.fetches,
   }
 }
 
@@ -205,8 +245,13 @@ async function ingestRun(lake: LakeEngine, broker: MockBroker, n: number, batch:
     report = await ingestKafka(lake, catalog, pipeline, source, {
       untilCaughtUp: true,
       kafka,
-      onStart: () => { startedAt = performance.now() },
-      onBatch: (b) => { batches.push(b); lastCommitAt = performance.now() },
+      onStart: () => {
+        startedAt = performance.now()
+      },
+      onBatch: (b) => {
+        batches.push(b)
+        lastCommitAt = performance.now()
+      },
     })
   } finally {
     sql.restore()
@@ -223,8 +268,12 @@ async function ingestRun(lake: LakeEngine, broker: MockBroker, n: number, batch:
   const duckdbMs = Object.values(sql.totals).reduce((a, b) => a + b, 0)
   return {
     times: {
-      totalMs, afterJoinMs, joinMs: w.joinedAt! - start, returnedMs: returned - start,
-      peakRssMiB: peak / MIB, rssGrowthMiB: (peak - rssBefore) / MIB,
+      totalMs,
+      afterJoinMs,
+      joinMs: w.joinedAt! - start,
+      returnedMs: returned - start,
+      peakRssMiB: peak / MIB,
+      rssGrowthMiB: (peak - rssBefore) / MIB,
     } satisfies RunTimes,
     detail: {
       batches: batches.length,
@@ -289,7 +338,8 @@ async function latencyRun(lake: LakeEngine, broker: MockBroker, options: IngestB
         JSON.parse(m.value!.toString('utf8'))
         const key = `${batch.partition}:${m.offset}`
         const t = sentAt.get(key)
-        if (t === undefined) arrivedEarly.set(key, now) // before the send's ack came back
+        if (t === undefined)
+          arrivedEarly.set(key, now) // before the send's ack came back
         else ceilingLatencies.push(now - t)
       }
     },
@@ -341,7 +391,7 @@ async function latencyRun(lake: LakeEngine, broker: MockBroker, options: IngestB
     const early = arrivedEarly.get(key)
     if (early !== undefined) ceilingLatencies.push(early - sent)
     let list = pending.get(partition)
-    if (!list) pending.set(partition, list = [])
+    if (!list) pending.set(partition, (list = []))
     list.push({ offset, sent })
   }
   producedUntil = performance.now()
@@ -356,7 +406,12 @@ async function latencyRun(lake: LakeEngine, broker: MockBroker, options: IngestB
   return {
     messages: count,
     ours: { p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: Math.max(...latencies) },
-    ceiling: { p50Ms: percentile(ceilingLatencies, 50), p99Ms: percentile(ceilingLatencies, 99), maxMs: Math.max(...ceilingLatencies), messages: ceilingLatencies.length },
+    ceiling: {
+      p50Ms: percentile(ceilingLatencies, 50),
+      p99Ms: percentile(ceilingLatencies, 99),
+      maxMs: Math.max(...ceilingLatencies),
+      messages: ceilingLatencies.length,
+    },
     batches: batches.length,
     writeMsPerBatchMedian: median(batches.map((b) => b.durationMs)),
     pollMsMean: polls ? pollMs / polls : NaN,
@@ -375,7 +430,12 @@ const rate = (n: number, ms: number) => r0((n / ms) * 1000)
 export async function runIngestBench(lake: LakeEngine, options: IngestBenchOptions): Promise<Record<string, unknown>> {
   const n = options.messages
   log(`ingest: starting the mock broker (${options.partitions} partitions)`)
-  const broker = await startBroker({ topics: [{ name: TOPIC, partitions: options.partitions }, { name: LATENCY_TOPIC, partitions: options.partitions }] })
+  const broker = await startBroker({
+    topics: [
+      { name: TOPIC, partitions: options.partitions },
+      { name: LATENCY_TOPIC, partitions: options.partitions },
+    ],
+  })
   try {
     const kafka = kafkaFor(broker, 'bench-producer')
     log(`ingest: producing ${n} messages`)
@@ -385,8 +445,11 @@ export async function runIngestBench(lake: LakeEngine, options: IngestBenchOptio
     const offsets = await admin.fetchTopicOffsets(TOPIC)
     await admin.disconnect()
     const total = offsets.reduce((s, o) => s + Number(o.high) - Number(o.low), 0)
-    if (total !== n || offsets.some((o) => Number(o.low) !== 0)) throw new Error(`the broker holds ${total} of ${n} messages (a partition over the mock's 5 MiB?): ${JSON.stringify(offsets)}`)
-    log(`ingest: produced ${n} in ${r0(produced.ms)} ms (${round(produced.bytes / n, 0)} B/value, ${round(produced.bytes / options.partitions / MIB, 2)} MiB of values per partition)`)
+    if (total !== n || offsets.some((o) => Number(o.low) !== 0))
+      throw new Error(`the broker holds ${total} of ${n} messages (a partition over the mock's 5 MiB?): ${JSON.stringify(offsets)}`)
+    log(
+      `ingest: produced ${n} in ${r0(produced.ms)} ms (${round(produced.bytes / n, 0)} B/value, ${round(produced.bytes / options.partitions / MIB, 2)} MiB of values per partition)`,
+    )
 
     // Ceiling, ours (default batches), ours (small batches), ceiling again: drift shows in the two ceilings.
     log('ingest: ceiling consumer (1/2)')
@@ -425,7 +488,10 @@ export async function runIngestBench(lake: LakeEngine, options: IngestBenchOptio
           messagesPerSecondAfterJoin: rate(n, ceilingAfterJoin),
           runs: [ceiling1, ceiling2].map((c) => ({
             ms: { total: r0(c.totalMs), afterJoin: r0(c.afterJoinMs), join: r0(c.joinMs), returned: r0(c.returnedMs) },
-            messagesPerSecondAfterJoin: rate(n, c.afterJoinMs), fetches: c.fetches, peakRssMiB: r0(c.peakRssMiB), rssGrowthMiB: r0(c.rssGrowthMiB),
+            messagesPerSecondAfterJoin: rate(n, c.afterJoinMs),
+            fetches: c.fetches,
+            peakRssMiB: r0(c.peakRssMiB),
+            rssGrowthMiB: r0(c.rssGrowthMiB),
           })),
         },
         defaultBatches: { batch: { maxMessages: 50_000, maxMs: 1_000 }, ...figure(ours) },

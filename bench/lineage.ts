@@ -24,19 +24,36 @@ import { refineFlow } from '../src/pipeline/refine'
 import { runQuery, traceRows } from '../src/query'
 import { interleaved, log, median, round, tempDir, timed } from './util'
 
-export interface LineageBenchOptions { versions: number; rowsPerVersion: number; customers: number; repetitions: number }
+export interface LineageBenchOptions {
+  versions: number
+  rowsPerVersion: number
+  customers: number
+  repetitions: number
+}
 
 const ORDERS: FlowSpec = {
-  name: 'orders', from: 'raw.orders', to: 'refined.orders', mode: 'append', key: ['order_id'], batch: { maxVersions: 1 },
+  name: 'orders',
+  from: 'raw.orders',
+  to: 'refined.orders',
+  mode: 'append',
+  key: ['order_id'],
+  batch: { maxVersions: 1 },
   transforms: [
-    { op: 'flatten' }, { op: 'cast', columns: { total: 'decimal(12,2)' } },
+    { op: 'flatten' },
+    { op: 'cast', columns: { total: 'decimal(12,2)' } },
     { op: 'select', columns: ['order_id', 'customer_id', 'status', 'total', 'shipping_address_city', 'shipping_address_country'] },
   ],
 }
 const SOURCE_COLUMN = { op: 'sql' as const, query: `SELECT *, {'topic': _topic, 'partition': _partition, 'offset': _offset} AS _source FROM batch` }
 const ORDERS_CARRIED: FlowSpec = {
-  ...ORDERS, to: 'refined.orders_carried',
-  transforms: [ORDERS.transforms![0], ORDERS.transforms![1], SOURCE_COLUMN, { op: 'select', columns: [...(ORDERS.transforms![2] as { columns: string[] }).columns, '_source'] }],
+  ...ORDERS,
+  to: 'refined.orders_carried',
+  transforms: [
+    ORDERS.transforms![0],
+    ORDERS.transforms![1],
+    SOURCE_COLUMN,
+    { op: 'select', columns: [...(ORDERS.transforms![2] as { columns: string[] }).columns, '_source'] },
+  ],
 }
 const CUSTOMERS: FlowSpec = { name: 'customers', from: 'raw.customers', to: 'refined.customers', mode: 'cdc', key: ['id'], batch: { maxVersions: 1 } }
 
@@ -71,10 +88,20 @@ async function buildLake(lake: LakeEngine, options: LineageBenchOptions): Promis
   const catalog = new LakeCatalog(base, lake.io.storage)
   const cdf = { 'delta.enableChangeDataFeed': 'true' }
   for (let v = 0; v < options.versions; v++) {
-    await appendQuery(lake, catalog.pathOf('raw.orders'), ordersSql(v * options.rowsPerVersion, options.rowsPerVersion), v === 0 ? { create: { properties: cdf } } : {})
+    await appendQuery(
+      lake,
+      catalog.pathOf('raw.orders'),
+      ordersSql(v * options.rowsPerVersion, options.rowsPerVersion),
+      v === 0 ? { create: { properties: cdf } } : {},
+    )
   }
   for (let round = 0; round < 4; round++) {
-    await appendQuery(lake, catalog.pathOf('raw.customers'), customersSql(options.customers, round, round * options.customers), round === 0 ? { create: { properties: cdf } } : {})
+    await appendQuery(
+      lake,
+      catalog.pathOf('raw.customers'),
+      customersSql(options.customers, round, round * options.customers),
+      round === 0 ? { create: { properties: cdf } } : {},
+    )
   }
   return { base, catalog }
 }
@@ -100,37 +127,59 @@ export async function runLineageBench(lake: LakeEngine, options: LineageBenchOpt
   const { base, catalog } = kept!
   await refineFlow(lake, catalog, CUSTOMERS, { untilCaughtUp: true })
   const pipeline: Pipeline = {
-    file: path.join(base, 'lakehouse.json'), lake: '.', lakeDir: base, flows: [ORDERS, CUSTOMERS],
-    sources: [{ name: 'orders', topic: 'shop.orders', format: 'json', table: 'raw.orders' }, { name: 'customers', topic: 'pg.public.customers', format: 'debezium', table: 'raw.customers' }],
+    file: path.join(base, 'lakehouse.json'),
+    lake: '.',
+    lakeDir: base,
+    flows: [ORDERS, CUSTOMERS],
+    sources: [
+      { name: 'orders', topic: 'shop.orders', format: 'json', table: 'raw.orders' },
+      { name: 'customers', topic: 'pg.public.customers', format: 'debezium', table: 'raw.customers' },
+    ],
   }
   const orderId = `ord-${Math.floor(rows / 2) + 7}`
   const customerId = Math.floor(options.customers / 3)
   // Checked once: the replay finds the raw row the carried column names.
   const [traced] = await traceRows(lake, catalog, pipeline, 'refined.orders', `order_id = '${orderId}'`)
-  const [stored] = (await runQuery(lake, catalog, `SELECT _source.offset AS o, _source.partition AS p FROM refined.orders_carried WHERE order_id = '${orderId}'`)).rows
-  if (traced.kind !== 'flow' || traced.origins[0]?.offset !== String(stored.o) || traced.origins[0]?.partition !== Number(stored.p)) throw new Error(`lineage bench: the replay disagrees with the stored column: ${JSON.stringify(traced)} vs ${JSON.stringify(stored)}`)
+  const [stored] = (
+    await runQuery(lake, catalog, `SELECT _source.offset AS o, _source.partition AS p FROM refined.orders_carried WHERE order_id = '${orderId}'`)
+  ).rows
+  if (traced.kind !== 'flow' || traced.origins[0]?.offset !== String(stored.o) || traced.origins[0]?.partition !== Number(stored.p))
+    throw new Error(`lineage bench: the replay disagrees with the stored column: ${JSON.stringify(traced)} vs ${JSON.stringify(stored)}`)
   const [chain] = await traceRows(lake, catalog, pipeline, 'refined.customers', `id = ${customerId}`)
   if (chain.kind !== 'flow' || chain.origins.length !== 4) throw new Error(`lineage bench: expected a chain of 4 changes, got ${JSON.stringify(chain)}`)
-  const samples = await interleaved({
-    replayAppend: () => traceRows(lake, catalog, pipeline, 'refined.orders', `order_id = '${orderId}'`),
-    storedColumn: () => runQuery(lake, catalog, `SELECT _source FROM refined.orders_carried WHERE order_id = '${orderId}'`),
-    replayCdc: () => traceRows(lake, catalog, pipeline, 'refined.customers', `id = ${customerId}`),
-  }, 5, 1)
+  const samples = await interleaved(
+    {
+      replayAppend: () => traceRows(lake, catalog, pipeline, 'refined.orders', `order_id = '${orderId}'`),
+      storedColumn: () => runQuery(lake, catalog, `SELECT _source FROM refined.orders_carried WHERE order_id = '${orderId}'`),
+      replayCdc: () => traceRows(lake, catalog, pipeline, 'refined.customers', `id = ${customerId}`),
+    },
+    5,
+    1,
+  )
   const m = (xs: number[]) => median(xs)
   const plainBytes = m(plain.map((s) => s.bytes))
   const carriedBytes = m(carried.map((s) => s.bytes))
   return {
-    rows, refineCommits: options.versions, rowsPerRefineCommit: options.rowsPerVersion, customers: options.customers,
+    rows,
+    refineCommits: options.versions,
+    rowsPerRefineCommit: options.rowsPerVersion,
+    customers: options.customers,
     carried: {
-      bytesWithout: plainBytes, bytesWith: carriedBytes, bytesPerRow: round((carriedBytes - plainBytes) / rows, 2),
+      bytesWithout: plainBytes,
+      bytesWith: carriedBytes,
+      bytesPerRow: round((carriedBytes - plainBytes) / rows, 2),
       bytesRatio: round(carriedBytes / plainBytes, 3),
-      refineMsWithout: round(m(plain.map((s) => s.ms)), 0), refineMsWith: round(m(carried.map((s) => s.ms)), 0),
+      refineMsWithout: round(m(plain.map((s) => s.ms)), 0),
+      refineMsWith: round(m(carried.map((s) => s.ms)), 0),
       refineTimeRatio: round(m(carried.map((s) => s.ms)) / m(plain.map((s) => s.ms)), 3),
     },
     replayed: {
       bytesWritten: 0,
-      traceAppendRowMs: round(m(samples.replayAppend), 0), traceCdcRowMs: round(m(samples.replayCdc), 0), storedColumnMs: round(m(samples.storedColumn), 1),
-      appendRatio: round(m(samples.replayAppend) / m(samples.storedColumn), 1), cdcRatio: round(m(samples.replayCdc) / m(samples.storedColumn), 1),
+      traceAppendRowMs: round(m(samples.replayAppend), 0),
+      traceCdcRowMs: round(m(samples.replayCdc), 0),
+      storedColumnMs: round(m(samples.storedColumn), 1),
+      appendRatio: round(m(samples.replayAppend) / m(samples.storedColumn), 1),
+      cdcRatio: round(m(samples.replayCdc) / m(samples.storedColumn), 1),
     },
   }
 }

@@ -18,7 +18,9 @@ import { LakeCatalog, parseDefinitions, refreshView, runScript, type Materialize
 import { log, median, round, tempDir, timed } from './util'
 
 export interface ViewBenchOptions {
-  orders: number; customers: number; repetitions: number
+  orders: number
+  customers: number
+  repetitions: number
   /** uniform: the changed orders are spread over all customers (~10% of the view's rows change); clustered: they are the orders of 1% of the customers. */
   spread: 'uniform' | 'clustered'
 }
@@ -35,21 +37,34 @@ export async function runViewBench(lake: LakeEngine, options: ViewBenchOptions) 
   const catalog = new LakeCatalog(base, lake.io.storage)
   // Copy-on-write sources (no deletion vectors), so the ceiling can read their data files as they are.
   const properties = { 'delta.enableChangeDataFeed': 'true', 'delta.enableDeletionVectors': 'false' }
-  await appendQuery(lake, catalog.pathOf('refined.customers'), `SELECT i::BIGINT AS id, 'customer ' || i AS name FROM range(${options.customers}) t(i)`, { create: { properties } })
-  await appendQuery(lake, catalog.pathOf('refined.orders'), `SELECT i::BIGINT AS oid, (hash(i) % ${options.customers})::BIGINT AS cid, ((hash(i * 7) % 100000) / 100.0)::DECIMAL(12,2) AS amount FROM range(${options.orders}) t(i)`, { create: { properties } })
+  await appendQuery(lake, catalog.pathOf('refined.customers'), `SELECT i::BIGINT AS id, 'customer ' || i AS name FROM range(${options.customers}) t(i)`, {
+    create: { properties },
+  })
+  await appendQuery(
+    lake,
+    catalog.pathOf('refined.orders'),
+    `SELECT i::BIGINT AS oid, (hash(i) % ${options.customers})::BIGINT AS cid, ((hash(i * 7) % 100000) / 100.0)::DECIMAL(12,2) AS amount FROM range(${options.orders}) t(i)`,
+    { create: { properties } },
+  )
   const [view] = parseDefinitions('/bench/views.sql', VIEW) as MaterializedView[]
   const initial = await timed(() => refreshView(lake, catalog, view))
   log(`view: first refresh of ${options.orders} orders in ${initial.ms.toFixed(0)} ms`)
   const changes = Math.round(options.orders / 100)
   const every = Math.round(options.orders / (changes * 0.7))
   const few = Math.round(options.customers / 100)
-  await runScript(lake, catalog, options.spread === 'uniform' ? `
+  await runScript(
+    lake,
+    catalog,
+    options.spread === 'uniform'
+      ? `
     UPDATE refined.orders SET amount = amount + 1 WHERE oid % ${every} = 3;
     INSERT INTO refined.orders SELECT ${options.orders} + i, (hash(i + 99) % ${options.customers})::BIGINT, 5.00 FROM range(${Math.round(changes * 0.2)}) t(i);
-    DELETE FROM refined.orders WHERE oid % ${Math.round(options.orders / (changes * 0.1))} = 5` : `
+    DELETE FROM refined.orders WHERE oid % ${Math.round(options.orders / (changes * 0.1))} = 5`
+      : `
     UPDATE refined.orders SET amount = amount + 1 WHERE cid < ${few} AND oid % 10 < 7;
     INSERT INTO refined.orders SELECT ${options.orders} + i, (i % ${few})::BIGINT, 5.00 FROM range(${Math.round(changes * 0.2)}) t(i);
-    DELETE FROM refined.orders WHERE cid < ${few} AND oid % 10 = 9`)
+    DELETE FROM refined.orders WHERE cid < ${few} AND oid % 10 = 9`,
+  )
 
   const copy = async () => {
     const dir = await tempDir('view-copy')
@@ -71,9 +86,15 @@ export async function runViewBench(lake: LakeEngine, options: ViewBenchOptions) 
     ceiling.push(await ceilingMs(lake, b))
   }
   const result = {
-    spread: options.spread, orders: options.orders, customers: options.customers, changedOrders: changes, viewRowsChanged: touched,
+    spread: options.spread,
+    orders: options.orders,
+    customers: options.customers,
+    changedOrders: changes,
+    viewRowsChanged: touched,
     firstRefreshMs: round(initial.ms, 0),
-    incrementalMs: round(median(incremental), 0), fullMs: round(median(full), 0), ceilingMs: round(median(ceiling), 0),
+    incrementalMs: round(median(incremental), 0),
+    fullMs: round(median(full), 0),
+    ceilingMs: round(median(ceiling), 0),
     incrementalToFull: round(median(incremental) / median(full), 3),
     incrementalToCeiling: round(median(incremental) / median(ceiling), 3),
     fullToCeiling: round(median(full) / median(ceiling), 3),
@@ -91,7 +112,9 @@ async function ceilingMs(lake: LakeEngine, catalog: LakeCatalog): Promise<number
   const [customers, orders] = [await files('refined.customers'), await files('refined.orders')]
   const db = await lake.duckdb()
   const out = path.join(await tempDir('view-ceiling'), 'view.parquet')
-  const { ms } = await timed(() => db.run(`COPY (SELECT c.id, c.name, count(*) AS orders, sum(o.amount) AS revenue, max(o.amount) AS largest
-    FROM read_parquet(${customers}) c JOIN read_parquet(${orders}) o ON o.cid = c.id GROUP BY c.id, c.name) TO '${out}' (FORMAT parquet, COMPRESSION zstd)`))
+  const { ms } = await timed(() =>
+    db.run(`COPY (SELECT c.id, c.name, count(*) AS orders, sum(o.amount) AS revenue, max(o.amount) AS largest
+    FROM read_parquet(${customers}) c JOIN read_parquet(${orders}) o ON o.cid = c.id GROUP BY c.id, c.name) TO '${out}' (FORMAT parquet, COMPRESSION zstd)`),
+  )
   return ms
 }

@@ -62,7 +62,9 @@ async function createSource(db: DuckDb, name: string, options: MergeBenchOptions
     SELECT id, 'changed-' || name AS name, amount + 1 AS amount, ts, region, qty + 1 AS qty, 'upsert' AS op FROM (${tableRowsSql(0, options.rows)}) WHERE id % ${stride} < 7
     UNION ALL SELECT *, 'delete' AS op FROM (${tableRowsSql(0, options.rows)}) WHERE id % ${stride} = 7
     UNION ALL SELECT *, 'upsert' AS op FROM (${tableRowsSql(options.rows, options.rows + inserts)})`)
-  const [row] = await db.rows(`SELECT count(*) FILTER (WHERE op = 'upsert' AND id < ${options.rows}) AS u, count(*) FILTER (WHERE op = 'delete') AS d, count(*) FILTER (WHERE id >= ${options.rows}) AS i FROM ${name}`)
+  const [row] = await db.rows(
+    `SELECT count(*) FILTER (WHERE op = 'upsert' AND id < ${options.rows}) AS u, count(*) FILTER (WHERE op = 'delete') AS d, count(*) FILTER (WHERE id >= ${options.rows}) AS i FROM ${name}`,
+  )
   return { updates: Number(row.u), deletes: Number(row.d), inserts: Number(row.i) }
 }
 
@@ -91,22 +93,43 @@ export function phaseOf(sql: string): string {
  */
 export function instrumentPhases(lake: LakeEngine, db: DuckDb, classify: (sql: string) => string): { totals: Record<string, number>; restore: () => void } {
   const totals: Record<string, number> = {}
-  const add = (phase: string, ms: number) => { totals[phase] = (totals[phase] ?? 0) + ms }
+  const add = (phase: string, ms: number) => {
+    totals[phase] = (totals[phase] ?? 0) + ms
+  }
   const { run, rows } = db
   const { snapshot } = lake
   db.run = async function (this: DuckDb, sql: string) {
     const start = performance.now()
-    try { return await run.call(this, sql) } finally { add(classify(sql), performance.now() - start) }
+    try {
+      return await run.call(this, sql)
+    } finally {
+      add(classify(sql), performance.now() - start)
+    }
   }
   db.rows = async function (this: DuckDb, sql: string) {
     const start = performance.now()
-    try { return await rows.call(this, sql) } finally { add(classify(sql), performance.now() - start) }
+    try {
+      return await rows.call(this, sql)
+    } finally {
+      add(classify(sql), performance.now() - start)
+    }
   }
   lake.snapshot = async function (this: LakeEngine, ...args: Parameters<LakeEngine['snapshot']>) {
     const start = performance.now()
-    try { return await snapshot.apply(this, args) } finally { add('snapshotLoad', performance.now() - start) }
+    try {
+      return await snapshot.apply(this, args)
+    } finally {
+      add('snapshotLoad', performance.now() - start)
+    }
   }
-  return { totals, restore: () => { db.run = run; db.rows = rows; lake.snapshot = snapshot } }
+  return {
+    totals,
+    restore: () => {
+      db.run = run
+      db.rows = rows
+      lake.snapshot = snapshot
+    },
+  }
 }
 
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`
@@ -140,7 +163,8 @@ export async function runMerge(lake: LakeEngine, options: MergeBenchOptions) {
   const commits = options.files ?? 10
   const per = Math.ceil(options.rows / commits)
   const properties: Record<string, string> = {
-    'delta.checkpointInterval': '1000', 'delta.enableDeletionVectors': String(options.deletionVectors),
+    'delta.checkpointInterval': '1000',
+    'delta.enableDeletionVectors': String(options.deletionVectors),
     ...(options.changeDataFeed ? { 'delta.enableChangeDataFeed': 'true' } : {}),
   }
   log(`${label}: writing the table (${commits} appends)`)
@@ -174,7 +198,13 @@ export async function runMerge(lake: LakeEngine, options: MergeBenchOptions) {
     return { ms: data.ms, changesMs: changes?.ms }
   }
 
-  const runs: { ms: number; ceilingMs: number; ceilingChangesMs?: number; result: Awaited<ReturnType<typeof ours>>['result']; phases: Record<string, number> }[] = []
+  const runs: {
+    ms: number
+    ceilingMs: number
+    ceilingChangesMs?: number
+    result: Awaited<ReturnType<typeof ours>>['result']
+    phases: Record<string, number>
+  }[] = []
   try {
     for (let r = 0; r < options.repetitions + 1; r++) {
       const warmup = r === 0
@@ -184,7 +214,13 @@ export async function runMerge(lake: LakeEngine, options: MergeBenchOptions) {
       await fs.mkdir(out)
       let mine: Awaited<ReturnType<typeof ours>>
       let theirs: Awaited<ReturnType<typeof ceiling>>
-      if (r % 2) { mine = await ours(table); theirs = await ceiling(table, out) } else { theirs = await ceiling(table, out); mine = await ours(table) }
+      if (r % 2) {
+        mine = await ours(table)
+        theirs = await ceiling(table, out)
+      } else {
+        theirs = await ceiling(table, out)
+        mine = await ours(table)
+      }
       if (warmup) {
         // Check both produce the same table (row count and a checksum, ours through our reader: DVs applied), once.
         const scan = await lake.scan(table)
@@ -199,7 +235,9 @@ export async function runMerge(lake: LakeEngine, options: MergeBenchOptions) {
         }
       } else {
         runs.push({ ms: mine.ms, ceilingMs: theirs.ms, ceilingChangesMs: theirs.changesMs, result: mine.result, phases: mine.phases })
-        log(`${label} #${r}: ours ${round(mine.ms)} ms, ceiling ${round(theirs.ms)} ms${theirs.changesMs !== undefined ? ` (+ ${round(theirs.changesMs)} ms for change rows)` : ''}, ratio ${round(mine.ms / theirs.ms, 3)}`)
+        log(
+          `${label} #${r}: ours ${round(mine.ms)} ms, ceiling ${round(theirs.ms)} ms${theirs.changesMs !== undefined ? ` (+ ${round(theirs.changesMs)} ms for change rows)` : ''}, ratio ${round(mine.ms / theirs.ms, 3)}`,
+        )
       }
       await fs.rm(table, { recursive: true, force: true })
       await fs.rm(out, { recursive: true, force: true })
@@ -213,7 +251,11 @@ export async function runMerge(lake: LakeEngine, options: MergeBenchOptions) {
   const ceilingMs = median(runs.map((r) => r.ceilingMs))
   const ratios = runs.map((r) => r.ms / r.ceilingMs)
   const mid = runs[ratios.indexOf([...ratios].sort((a, b) => a - b)[ratios.length >> 1])]
-  const phaseMs = Object.fromEntries(Object.entries(mid.phases).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, round(v)]))
+  const phaseMs = Object.fromEntries(
+    Object.entries(mid.phases)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => [k, round(v)]),
+  )
   const accounted = Object.values(mid.phases).reduce((a, b) => a + b, 0)
   const withChanges = options.changeDataFeed ? median(runs.map((r) => r.ceilingMs + (r.ceilingChangesMs ?? 0))) : undefined
   return {
@@ -229,11 +271,13 @@ export async function runMerge(lake: LakeEngine, options: MergeBenchOptions) {
     /** ours ms ÷ ceiling ms, median of the per-repetition ratios: > 1 means MERGE is slower. */
     ratio: round(median(ratios), 3),
     ratioPerRepetition: ratios.map((x) => round(x, 3)),
-    ...(withChanges !== undefined ? {
-      /** The ceiling plus a second COPY writing the change rows. */
-      ceilingWithChangeRowsMs: round(withChanges),
-      ratioToCeilingWithChangeRows: round(median(runs.map((r) => r.ms / (r.ceilingMs + (r.ceilingChangesMs ?? 0)))), 3),
-    } : {}),
+    ...(withChanges !== undefined
+      ? {
+          /** The ceiling plus a second COPY writing the change rows. */
+          ceilingWithChangeRowsMs: round(withChanges),
+          ratioToCeilingWithChangeRows: round(median(runs.map((r) => r.ms / (r.ceilingMs + (r.ceilingChangesMs ?? 0)))), 3),
+        }
+      : {}),
     metrics: mid.result.metrics,
     version: mid.result.version,
     /** The repetition with the median ratio: MERGE's time by phase (DuckDB statements grouped; the rest is JS, log writing and the commit). */

@@ -25,8 +25,13 @@ export async function runQueryBench(lake: LakeEngine, options: QueryBenchOptions
   const perCommit = options.rows / options.commits
   log(`query: writing ${options.rows} rows in ${options.commits} commits × ${options.partitions} partitions`)
   for (let c = 0; c < options.commits; c++) {
-    await appendQuery(lake, table, `SELECT (${c * perCommit} + i)::BIGINT AS id, (i % ${options.partitions})::INTEGER AS part,
-        (i % 1000)::DOUBLE AS x, 'k' || (i % 97) AS y FROM range(${perCommit}) t(i)`, { create: { partitionColumns: ['part'], properties: { 'delta.checkpointInterval': '100' } } })
+    await appendQuery(
+      lake,
+      table,
+      `SELECT (${c * perCommit} + i)::BIGINT AS id, (i % ${options.partitions})::INTEGER AS part,
+        (i % 1000)::DOUBLE AS x, 'k' || (i % 97) AS y FROM range(${perCommit}) t(i)`,
+      { create: { partitionColumns: ['part'], properties: { 'delta.checkpointInterval': '100' } } },
+    )
   }
   const catalog = new LakeCatalog(lakeDir, lake.io.storage)
   const snapshot = await lake.snapshot(table)
@@ -45,17 +50,21 @@ export async function runQueryBench(lake: LakeEngine, options: QueryBenchOptions
   // `cold` forgets what earlier queries kept (parses, skipped files, views), as a first query
   // does; `ours` then repeats the SQL text the previous query read the same files with (a panel's
   // re-run, a dashboard's refresh), and keeps what that query prepared.
-  const samples = await interleaved({
-    full: () => runQuery(lake, catalog, fullSql),
-    fullCeiling: () => db.rows(fullCeilingSql),
-    cold: () => {
-      forgetQueryState(db)
-      return runQuery(lake, catalog, sql)
+  const samples = await interleaved(
+    {
+      full: () => runQuery(lake, catalog, fullSql),
+      fullCeiling: () => db.rows(fullCeilingSql),
+      cold: () => {
+        forgetQueryState(db)
+        return runQuery(lake, catalog, sql)
+      },
+      ceiling: () => db.rows(ceilingSql),
+      ours: () => runQuery(lake, catalog, sql),
+      allFiles: () => db.rows(allFilesSql),
     },
-    ceiling: () => db.rows(ceilingSql),
-    ours: () => runQuery(lake, catalog, sql),
-    allFiles: () => db.rows(allFilesSql),
-  }, options.runs, 2)
+    options.runs,
+    2,
+  )
   const ms = median(samples.ours)
   const ceilingMs = median(samples.ceiling)
   const coldMs = median(samples.cold)
@@ -65,27 +74,45 @@ export async function runQueryBench(lake: LakeEngine, options: QueryBenchOptions
   const session = new QuerySession(lake, catalog)
   const pageSql = 'SELECT * FROM raw.big WHERE part = 3'
   let materialised = 0
-  const firstPage = await interleaved({
-    session: async () => {
-      const info = await session.run(pageSql)
-      await session.page(info.id, 0, 100)
-      await session.close(info.id)
+  const firstPage = await interleaved(
+    {
+      session: async () => {
+        const info = await session.run(pageSql)
+        await session.page(info.id, 0, 100)
+        await session.close(info.id)
+      },
+      ceiling: async () => {
+        const name = `__bench_materialised_${++materialised}`
+        await db.run(`CREATE TEMP TABLE ${name} AS SELECT * FROM read_parquet([${partitionFiles.map(quoteString).join(', ')}])`)
+        await db.rows(`SELECT * FROM ${name} LIMIT 100`)
+        await db.run(`DROP TABLE ${name}`)
+      },
     },
-    ceiling: async () => {
-      const name = `__bench_materialised_${++materialised}`
-      await db.run(`CREATE TEMP TABLE ${name} AS SELECT * FROM read_parquet([${partitionFiles.map(quoteString).join(', ')}])`)
-      await db.rows(`SELECT * FROM ${name} LIMIT 100`)
-      await db.run(`DROP TABLE ${name}`)
-    },
-  }, Math.max(3, Math.floor(options.runs / 2)), 1)
+    Math.max(3, Math.floor(options.runs / 2)),
+    1,
+  )
   return {
-    rows: options.rows, files: snapshot.files.length, filesRead: ours.tables[0].filesRead,
-    query: sql, ms: round(ms), ceilingMs: round(ceilingMs), ratio: round(ms / ceilingMs, 3),
+    rows: options.rows,
+    files: snapshot.files.length,
+    filesRead: ours.tables[0].filesRead,
+    query: sql,
+    ms: round(ms),
+    ceilingMs: round(ceilingMs),
+    ratio: round(ms / ceilingMs, 3),
     cold: { ms: round(coldMs), ratio: round(coldMs / ceilingMs, 3) },
-    allFilesHiveMs: round(median(samples.allFiles)), ratioToAllFilesHive: round(ms / median(samples.allFiles), 3),
-    wholeTable: { query: fullSql, ms: round(median(samples.full)), ceilingMs: round(median(samples.fullCeiling)), ratio: round(median(samples.full) / median(samples.fullCeiling), 3) },
+    allFilesHiveMs: round(median(samples.allFiles)),
+    ratioToAllFilesHive: round(ms / median(samples.allFiles), 3),
+    wholeTable: {
+      query: fullSql,
+      ms: round(median(samples.full)),
+      ceilingMs: round(median(samples.fullCeiling)),
+      ratio: round(median(samples.full) / median(samples.fullCeiling), 3),
+    },
     firstPage: {
-      rows: Number(ours.rows[0].n), pageSize: 100, ms: round(median(firstPage.session)), ceilingMs: round(median(firstPage.ceiling)),
+      rows: Number(ours.rows[0].n),
+      pageSize: 100,
+      ms: round(median(firstPage.session)),
+      ceilingMs: round(median(firstPage.ceiling)),
       ratio: round(median(firstPage.session) / median(firstPage.ceiling), 3),
     },
   }

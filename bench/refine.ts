@@ -27,13 +27,20 @@ import { kafkaFor, MOCK_CONSUMER_SETTINGS, startBroker } from '../test/kafka/bro
 import { instrumentPhases, phaseOf } from './merge'
 import { log, median, round, tempDir } from './util'
 
-export interface RefineBenchOptions { events: number; keys: number; repetitions: number; latencyChanges: number; intervalMs: number }
+export interface RefineBenchOptions {
+  events: number
+  keys: number
+  repetitions: number
+  latencyChanges: number
+  intervalMs: number
+}
 
 const FLOW: FlowSpec = { name: 'customers', from: 'raw.customers', to: 'refined.customers', mode: 'cdc', key: ['id'] }
 
 /** Raw rows as ingest writes Debezium events: Kafka columns, op, ts_ms, before, after, source. */
 function rawEventsSql(first: number, count: number, keys: number, creates: boolean): string {
-  const image = (id: string, suffix: string) => `{'id': ${id}, 'name': 'customer ' || ${id} || '${suffix}', 'amount': (${id} % 1000) / 10.0 + ${creates ? 0 : 1}, 'qty': (${id} % 7)::INTEGER}`
+  const image = (id: string, suffix: string) =>
+    `{'id': ${id}, 'name': 'customer ' || ${id} || '${suffix}', 'amount': (${id} % 1000) / 10.0 + ${creates ? 0 : 1}, 'qty': (${id} % 7)::INTEGER}`
   const id = creates ? 'j' : `(j * 7919) % ${keys}`
   const op = creates ? `'c'` : `CASE WHEN j % 10 = 9 THEN 'd' ELSE 'u' END`
   return `SELECT 'pg.public.customers' AS _topic, 0 AS _partition, (${first} + j)::BIGINT AS _offset,
@@ -90,16 +97,36 @@ async function throughput(lake: LakeEngine, options: RefineBenchOptions) {
       const report = await refineBatch(lake, runCatalog, FLOW)
       ours.push(performance.now() - start)
       timing?.restore()
-      if (timing) phases = Object.fromEntries(Object.entries(timing.totals).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, round(v)]))
+      if (timing)
+        phases = Object.fromEntries(
+          Object.entries(timing.totals)
+            .sort((a, b) => b[1] - a[1])
+            .map(([k, v]) => [k, round(v)]),
+        )
       changes = report?.changes ?? 0
     }
-    if (rep % 2 === 0) { await runOurs(); await runCeiling() } else { await runCeiling(); await runOurs() }
+    if (rep % 2 === 0) {
+      await runOurs()
+      await runCeiling()
+    } else {
+      await runCeiling()
+      await runOurs()
+    }
     log(`refine: repetition ${rep + 1}: ours ${round(ours.at(-1)!)} ms, ceiling ${round(ceiling.at(-1)!)} ms`)
   }
   await db.run('DROP TABLE IF EXISTS bench_latest')
   const oursMs = median(ours)
   const ceilingMs = median(ceiling)
-  return { events: options.events, keys: options.keys, changes, oursMs: round(oursMs), ceilingMs: round(ceilingMs), changesPerSecond: Math.round(changes / (oursMs / 1000)), ratio: round(ceilingMs / oursMs), phasesMs: phases }
+  return {
+    events: options.events,
+    keys: options.keys,
+    changes,
+    oursMs: round(oursMs),
+    ceilingMs: round(ceilingMs),
+    changesPerSecond: Math.round(changes / (oursMs / 1000)),
+    ratio: round(ceilingMs / oursMs),
+    phasesMs: phases,
+  }
 }
 
 /** Which part of a refine batch a DuckDB statement belongs to (MERGE's own phases otherwise). */
@@ -122,8 +149,18 @@ async function latency(lake: LakeEngine, options: RefineBenchOptions) {
   const lakeDir = await tempDir('refine-latency')
   const catalog = new LakeCatalog(lakeDir, lake.io.storage)
   const pipeline: Pipeline = {
-    file: path.join(lakeDir, 'lakehouse.json'), lake: '.', lakeDir,
-    kafka: { brokers: broker.brokers, clientId: 'bench-refine', consumer: { sessionTimeout: MOCK_CONSUMER_SETTINGS.sessionTimeout, heartbeatInterval: MOCK_CONSUMER_SETTINGS.heartbeatInterval, maxWaitTimeInMs: MOCK_CONSUMER_SETTINGS.maxWaitTimeInMs } },
+    file: path.join(lakeDir, 'lakehouse.json'),
+    lake: '.',
+    lakeDir,
+    kafka: {
+      brokers: broker.brokers,
+      clientId: 'bench-refine',
+      consumer: {
+        sessionTimeout: MOCK_CONSUMER_SETTINGS.sessionTimeout,
+        heartbeatInterval: MOCK_CONSUMER_SETTINGS.heartbeatInterval,
+        maxWaitTimeInMs: MOCK_CONSUMER_SETTINGS.maxWaitTimeInMs,
+      },
+    },
     sources: [{ name: 'customers', topic, format: 'debezium', table: 'raw.customers' }],
     flows: [FLOW],
   }
@@ -153,10 +190,16 @@ async function latency(lake: LakeEngine, options: RefineBenchOptions) {
     // A first change creates the tables; latencies are measured from the next ones.
     const send = async (id: number) => {
       const now = Date.now()
-      await producer.send({ topic, messages: [{ key: JSON.stringify({ id }), value: JSON.stringify({ before: null, after: { id, name: `c${id}` }, op: 'c', ts_ms: now, source: { ts_ms: now } }) }] })
+      await producer.send({
+        topic,
+        messages: [
+          { key: JSON.stringify({ id }), value: JSON.stringify({ before: null, after: { id, name: `c${id}` }, op: 'c', ts_ms: now, source: { ts_ms: now } }) },
+        ],
+      })
     }
     await send(0)
-    while (!(await lake.io.storage.stat(path.join(catalog.pathOf('refined.customers'), '_delta_log', '00000000000000000000.json')))) await new Promise((r) => setTimeout(r, 50))
+    while (!(await lake.io.storage.stat(path.join(catalog.pathOf('refined.customers'), '_delta_log', '00000000000000000000.json'))))
+      await new Promise((r) => setTimeout(r, 50))
     for (let i = 1; i <= options.latencyChanges; i++) {
       produced.set(i, performance.now())
       await send(i)

@@ -22,7 +22,8 @@ export interface ResourcesBenchOptions {
   baselineRuns: number
 }
 
-const METHOD = 'each scenario in a child process (node --import tsx test/reliability/resource-child.ts); peak RSS = max(process.memoryUsage().rss sampled every 20 ms, VmHWM of /proc/self/status at the end), from process start, engine loading included; baseline = the same child loading the engine modules and opening DuckDB, nothing else (median of baselineRuns); ingest: JSON values of 500 B produced round-robin to a librdkafka mock broker (not in the child), then ingestKafka untilCaughtUp with default batches (50,000 messages / 32 MiB / 1 s), checked afterwards (every offset once); query: a table of `rows` rows (id, name, amount, ts, region) in 4 commits written by another child, then QuerySession as the query panel uses it: SELECT * (first, middle and last page of 100, a sorted first page) and an aggregate, checked against the generator; bound = RESOURCE_BOUNDS_MIB of test/reliability/resource-scenarios.ts, set for 400k messages and 1M rows'
+const METHOD =
+  'each scenario in a child process (node --import tsx test/reliability/resource-child.ts); peak RSS = max(process.memoryUsage().rss sampled every 20 ms, VmHWM of /proc/self/status at the end), from process start, engine loading included; baseline = the same child loading the engine modules and opening DuckDB, nothing else (median of baselineRuns); ingest: JSON values of 500 B produced round-robin to a librdkafka mock broker (not in the child), then ingestKafka untilCaughtUp with default batches (50,000 messages / 32 MiB / 1 s), checked afterwards (every offset once); query: a table of `rows` rows (id, name, amount, ts, region) in 4 commits written by another child, then QuerySession as the query panel uses it: SELECT * (first, middle and last page of 100, a sorted first page) and an aggregate, checked against the generator; bound = RESOURCE_BOUNDS_MIB of test/reliability/resource-scenarios.ts, set for 400k messages and 1M rows'
 
 export async function runResourcesBench(options: ResourcesBenchOptions): Promise<Record<string, unknown>> {
   log(`resources: baseline (${options.baselineRuns} children)`)
@@ -33,13 +34,16 @@ export async function runResourcesBench(options: ResourcesBenchOptions): Promise
   log(`resources: ingest of ${options.messages} messages on ${options.partitions} partitions`)
   const ingest = await ingestScenario({ messages: options.messages, partitions: options.partitions })
   if (ingest.table.rows !== options.messages || ingest.table.distinctOffsets !== options.messages) {
-    throw new Error(`resources: the raw table holds ${ingest.table.rows} rows, ${ingest.table.distinctOffsets} distinct offsets, of ${options.messages} messages`)
+    throw new Error(
+      `resources: the raw table holds ${ingest.table.rows} rows, ${ingest.table.distinctOffsets} distinct offsets, of ${options.messages} messages`,
+    )
   }
   log(`resources: ingest peak ${ingest.child.memory.peakRssMiB} MiB; query over ${options.rows} rows`)
 
   const query = await queryScenario({ rows: options.rows })
   const answer = (query.child.result as { aggregate: unknown }).aggregate
-  if (!isDeepStrictEqual(answer, expectedAggregate(options.rows))) throw new Error(`resources: the aggregate is ${JSON.stringify(answer)}, expected ${JSON.stringify(expectedAggregate(options.rows))}`)
+  if (!isDeepStrictEqual(answer, expectedAggregate(options.rows)))
+    throw new Error(`resources: the aggregate is ${JSON.stringify(answer)}, expected ${JSON.stringify(expectedAggregate(options.rows))}`)
   log(`resources: query peak ${query.child.memory.peakRssMiB} MiB`)
 
   const figure = (peak: number, bound: number) => ({

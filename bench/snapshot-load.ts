@@ -36,8 +36,16 @@ const SCHEMA = {
     { name: 'amount', type: 'double', nullable: true, metadata: {} },
     { name: 'ts', type: 'timestamp', nullable: true, metadata: {} },
     {
-      name: 'meta', nullable: true, metadata: {},
-      type: { type: 'struct', fields: [{ name: 'kind', type: 'string', nullable: true, metadata: {} }, { name: 'score', type: 'integer', nullable: true, metadata: {} }] },
+      name: 'meta',
+      nullable: true,
+      metadata: {},
+      type: {
+        type: 'struct',
+        fields: [
+          { name: 'kind', type: 'string', nullable: true, metadata: {} },
+          { name: 'score', type: 'integer', nullable: true, metadata: {} },
+        ],
+      },
     },
   ],
 }
@@ -56,7 +64,11 @@ export class SyntheticTable {
   private liveHead = 0
   private nextId = 0
 
-  constructor(readonly root: string, readonly warmup: number, private readonly baseTime: number) {
+  constructor(
+    readonly root: string,
+    readonly warmup: number,
+    private readonly baseTime: number,
+  ) {
     this.logDir = path.join(root, '_delta_log')
   }
 
@@ -76,12 +88,18 @@ export class SyntheticTable {
     const stats = {
       numRecords,
       minValues: {
-        id: firstId, name: `user-${String(firstId % 100000).padStart(5, '0')}@example.com`, amount: round((firstId % 997) / 3, 2),
-        ts: new Date(t - HOUR).toISOString(), meta: { kind: 'click', score: 0 },
+        id: firstId,
+        name: `user-${String(firstId % 100000).padStart(5, '0')}@example.com`,
+        amount: round((firstId % 997) / 3, 2),
+        ts: new Date(t - HOUR).toISOString(),
+        meta: { kind: 'click', score: 0 },
       },
       maxValues: {
-        id: lastId, name: `user-${String(lastId % 100000).padStart(5, '0')}@example.com`, amount: round(900 + (lastId % 97), 2),
-        ts: new Date(t).toISOString(), meta: { kind: 'view', score: 99 },
+        id: lastId,
+        name: `user-${String(lastId % 100000).padStart(5, '0')}@example.com`,
+        amount: round(900 + (lastId % 97), 2),
+        ts: new Date(t).toISOString(),
+        meta: { kind: 'view', score: 99 },
       },
       nullCount: { id: 0, name: 0, amount: numRecords % 7, ts: 0, meta: { kind: 0, score: numRecords % 3 } },
     }
@@ -112,8 +130,14 @@ export class SyntheticTable {
     const timestamp = this.time(version)
     const info = (operation: string, operationParameters: Record<string, unknown>, metrics: Record<string, string>, blind: boolean) => ({
       commitInfo: {
-        timestamp, operation, operationParameters, operationMetrics: metrics,
-        ...(version > 0 ? { readVersion: version - 1 } : {}), isBlindAppend: blind, engineInfo: ENGINE_INFO, txnId: randomUUID(),
+        timestamp,
+        operation,
+        operationParameters,
+        operationMetrics: metrics,
+        ...(version > 0 ? { readVersion: version - 1 } : {}),
+        isBlindAppend: blind,
+        engineInfo: ENGINE_INFO,
+        txnId: randomUUID(),
       },
     })
     if (version === 0) {
@@ -122,8 +146,13 @@ export class SyntheticTable {
         { protocol: { minReaderVersion: 1, minWriterVersion: 2 } },
         {
           metaData: {
-            id: randomUUID(), name: null, description: null, format: { provider: 'parquet', options: {} },
-            schemaString: JSON.stringify(SCHEMA), partitionColumns: [], configuration: { 'delta.checkpointInterval': String(INTERVAL) },
+            id: randomUUID(),
+            name: null,
+            description: null,
+            format: { provider: 'parquet', options: {} },
+            schemaString: JSON.stringify(SCHEMA),
+            partitionColumns: [],
+            configuration: { 'delta.checkpointInterval': String(INTERVAL) },
             createdTime: timestamp,
           },
         },
@@ -136,9 +165,19 @@ export class SyntheticTable {
       const added = this.newFile(version, rows, false)
       return [
         info('OPTIMIZE', { predicate: '[]', zOrderBy: '[]' }, { numRemovedFiles: '5', numAddedFiles: '1' }, false),
-        ...removed.map((f): Action => ({
-          remove: { path: f.add.path, deletionTimestamp: timestamp, dataChange: false, extendedFileMetadata: true, partitionValues: {}, size: f.add.size, stats: f.add.stats },
-        })),
+        ...removed.map(
+          (f): Action => ({
+            remove: {
+              path: f.add.path,
+              deletionTimestamp: timestamp,
+              dataChange: false,
+              extendedFileMetadata: true,
+              partitionValues: {},
+              size: f.add.size,
+              stats: f.add.stats,
+            },
+          }),
+        ),
         { add: added.add },
       ]
     }
@@ -193,30 +232,45 @@ interface Measurement {
 }
 
 /** Build a table whose latest checkpoint is at version `commits` (checkpoints every 10 versions, or only the last few). */
-export async function buildTable(lake: LakeEngine, root: string, commits: number, lastVersion: number, options: Pick<SnapshotBenchOptions, 'warmupFiles' | 'allCheckpointsUpTo'>) {
+export async function buildTable(
+  lake: LakeEngine,
+  root: string,
+  commits: number,
+  lastVersion: number,
+  options: Pick<SnapshotBenchOptions, 'warmupFiles' | 'allCheckpointsUpTo'>,
+) {
   const table = new SyntheticTable(root, options.warmupFiles, Date.now() - (lastVersion + 1) * HOUR)
   const allCheckpoints = commits <= options.allCheckpointsUpTo
   // Only-last mode still writes the final few checkpoints in order, so _last_checkpoint ends up
   // where a real table's would; the versions before are rebuilt from the commits alone.
   const firstCheckpoint = allCheckpoints ? INTERVAL : Math.max(INTERVAL, commits - 2 * INTERVAL)
-  log(`snapshot: building a ${commits}-commit table (${allCheckpoints ? 'a checkpoint every 10 versions' : `checkpoints from version ${firstCheckpoint} only`})`)
+  log(
+    `snapshot: building a ${commits}-commit table (${allCheckpoints ? 'a checkpoint every 10 versions' : `checkpoints from version ${firstCheckpoint} only`})`,
+  )
   let commitWriteMs = 0
   let checkpointMs = 0
   let checkpointsWritten = 0
   for (let v = firstCheckpoint; v <= commits; v += INTERVAL) {
     commitWriteMs += (await timed(() => table.writeCommits(v))).ms
-    checkpointMs += (await timed(async () => {
-      const snapshot = await lake.snapshot(root, { version: v })
-      if (snapshot.files.length !== table.liveCount) throw new Error(`replay mismatch at ${v}: ${snapshot.files.length} live files, expected ${table.liveCount}`)
-      await writeCheckpoint(lake.io, snapshot)
-    })).ms
+    checkpointMs += (
+      await timed(async () => {
+        const snapshot = await lake.snapshot(root, { version: v })
+        if (snapshot.files.length !== table.liveCount)
+          throw new Error(`replay mismatch at ${v}: ${snapshot.files.length} live files, expected ${table.liveCount}`)
+        await writeCheckpoint(lake.io, snapshot)
+      })
+    ).ms
     checkpointsWritten++
     if (checkpointsWritten % 200 === 0) log(`  … checkpoint ${v}`)
   }
-  log(`  built in ${round((commitWriteMs + checkpointMs) / 1000, 1)}s (${checkpointsWritten} checkpoints, ${round(checkpointMs / checkpointsWritten, 1)} ms each)`)
+  log(
+    `  built in ${round((commitWriteMs + checkpointMs) / 1000, 1)}s (${checkpointsWritten} checkpoints, ${round(checkpointMs / checkpointsWritten, 1)} ms each)`,
+  )
   const build = {
     commits,
-    checkpoints: allCheckpoints ? 'every 10 versions (real writeCheckpoint after lake.snapshot(t, {version}))' : `only versions ${firstCheckpoint}..${commits}, every 10; the versions before have commit files only`,
+    checkpoints: allCheckpoints
+      ? 'every 10 versions (real writeCheckpoint after lake.snapshot(t, {version}))'
+      : `only versions ${firstCheckpoint}..${commits}, every 10; the versions before have commit files only`,
     checkpointsWritten,
     commitWriteMs: round(commitWriteMs),
     checkpointWriteMs: round(checkpointMs),
@@ -240,7 +294,10 @@ async function probe(lake: LakeEngine, table: SyntheticTable, commits: number, s
 /** Count the storage and Parquet calls one operation makes (by temporarily wrapping lake.io's methods). */
 async function countIo<T>(lake: LakeEngine, fn: () => Promise<T>): Promise<{ value: T; io: Record<string, number> }> {
   const io: Record<string, number> = {}
-  const targets: [object, string[]][] = [[lake.io.storage, ['read', 'stat', 'list']], [lake.io.parquet, ['readRecords']]]
+  const targets: [object, string[]][] = [
+    [lake.io.storage, ['read', 'stat', 'list']],
+    [lake.io.parquet, ['readRecords']],
+  ]
   const restore: (() => void)[] = []
   for (const [target, methods] of targets) {
     const t = target as Record<string, unknown>
@@ -252,7 +309,10 @@ async function countIo<T>(lake: LakeEngine, fn: () => Promise<T>): Promise<{ val
         io[key] = (io[key] ?? 0) + 1
         return original.apply(this, args)
       }
-      restore.push(() => { if (own) t[method] = original; else delete t[method] })
+      restore.push(() => {
+        if (own) t[method] = original
+        else delete t[method]
+      })
     }
   }
   try {
@@ -276,7 +336,13 @@ async function measureWithoutHint(lake: LakeEngine, tables: { commits: number; t
     const out = []
     for (const { commits, table } of tables) {
       const snapshot = await lake.snapshot(table.root)
-      out.push({ commits, version: snapshot.version, segment: snapshot.segment, logEntries: (await fs.readdir(table.logDir)).length, ms: round(median(samples[String(commits)])) })
+      out.push({
+        commits,
+        version: snapshot.version,
+        segment: snapshot.segment,
+        logEntries: (await fs.readdir(table.logDir)).length,
+        ms: round(median(samples[String(commits)])),
+      })
     }
     return out
   } finally {
@@ -297,7 +363,14 @@ async function measureCheckpointCommit(lake: LakeEngine, tables: { commits: numb
     const cleanup: number[] = []
     for (let i = 0; i < 3; i++) cleanup.push((await timed(() => cleanUpExpiredLogs(lake.io, snapshot))).ms)
     const add = (n: number): Action => ({
-      add: { path: `part-bench-${n}-${randomUUID()}.parquet`, partitionValues: {}, size: 4_000, modificationTime: Date.now(), dataChange: true, stats: '{"numRecords":100}' },
+      add: {
+        path: `part-bench-${n}-${randomUUID()}.parquet`,
+        partitionValues: {},
+        size: 4_000,
+        modificationTime: Date.now(),
+        dataChange: true,
+        stats: '{"numRecords":100}',
+      },
     })
     const atCheckpoint = await timed(() => commit(lake.io, { table: table.root, snapshot, actions: [add(1)], operation: 'WRITE' }))
     const next = await lake.snapshot(table.root)
@@ -309,7 +382,9 @@ async function measureCheckpointCommit(lake: LakeEngine, tables: { commits: numb
       commitAtCheckpointVersion: { version: atCheckpoint.value.version, checkpointed: atCheckpoint.value.checkpointed, ms: round(atCheckpoint.ms) },
       commitAfterIt: { version: plain.value.version, checkpointed: plain.value.checkpointed, ms: round(plain.ms) },
     }
-    log(`  ${commits} commits: cleanUpExpiredLogs ${entry.cleanUpExpiredLogsMs} ms over ${entry.logEntries} log entries; commit at checkpoint version ${entry.commitAtCheckpointVersion.ms} ms, plain commit ${entry.commitAfterIt.ms} ms`)
+    log(
+      `  ${commits} commits: cleanUpExpiredLogs ${entry.cleanUpExpiredLogsMs} ms over ${entry.logEntries} log entries; commit at checkpoint version ${entry.commitAtCheckpointVersion.ms} ms, plain commit ${entry.commitAfterIt.ms} ms`,
+    )
     out.push(entry)
   }
   return out
@@ -373,7 +448,14 @@ export async function runSnapshotLoad(lake: LakeEngine, options: SnapshotBenchOp
   const growth = sinceList.map((since) => {
     const a = results.find((r) => r.commits === small && r.sinceCheckpoint === since)!
     const b = results.find((r) => r.commits === large && r.sinceCheckpoint === since)!
-    return { sinceCheckpoint: since, [`ms${small}`]: a.ms, [`ms${large}`]: b.ms, ratio: round(b.ms / a.ms), liveFiles: [a.liveFiles, b.liveFiles], checkpointRows: [a.checkpoint.rows, b.checkpoint.rows] }
+    return {
+      sinceCheckpoint: since,
+      [`ms${small}`]: a.ms,
+      [`ms${large}`]: b.ms,
+      ratio: round(b.ms / a.ms),
+      liveFiles: [a.liveFiles, b.liveFiles],
+      checkpointRows: [a.checkpoint.rows, b.checkpoint.rows],
+    }
   })
   // Marginal cost per commit since the checkpoint: least-squares slope over the sweep.
   const perCommit = options.sizes.map((commits) => {

@@ -60,9 +60,11 @@ export async function removeTempDirs(): Promise<void> {
 /** Run `fn` over `items` with at most `limit` in flight. */
 export async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++])
-  }))
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++])
+    }),
+  )
 }
 
 /**
@@ -75,8 +77,12 @@ export function syntheticRowsSql(start: number, end: number, extra: string[] = [
     'user-' || lpad(CAST(hash(i) % 100000 AS VARCHAR), 5, '0') || '@example.com' AS name,
     round((hash(i * 31) % 1000000) / 1000.0, 3)::DOUBLE AS amount,
     TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_milliseconds(i * 37) AS ts,
-    ['eu', 'us', 'apac', 'latam', 'mea', 'cn', 'jp', 'in'][(i % 8)::INTEGER + 1] AS region${extra.map((e) => `,
-    ${e}`).join('')}
+    ['eu', 'us', 'apac', 'latam', 'mea', 'cn', 'jp', 'in'][(i % 8)::INTEGER + 1] AS region${extra
+      .map(
+        (e) => `,
+    ${e}`,
+      )
+      .join('')}
   FROM range(${start}, ${end}) t(i)`
 }
 
@@ -93,5 +99,10 @@ export function instrument(db: DuckDb): { totals: Record<string, number>; restor
       totals[kind] = (totals[kind] ?? 0) + performance.now() - start
     }
   }
-  return { totals, restore: () => { db.rows = original } }
+  return {
+    totals,
+    restore: () => {
+      db.rows = original
+    },
+  }
 }

@@ -12,7 +12,9 @@ const bundle = path.join(root, 'dist', 'cli.mjs')
 /** The newest modification time under the inputs of the CLI bundle. */
 function newestSource() {
   let newest = 0
-  const visit = (file) => { newest = Math.max(newest, statSync(file).mtimeMs) }
+  const visit = (file) => {
+    newest = Math.max(newest, statSync(file).mtimeMs)
+  }
   for (const dir of ['src', 'schemas']) {
     for (const entry of readdirSync(path.join(root, dir), { recursive: true, withFileTypes: true })) {
       if (entry.isFile()) visit(path.join(entry.parentPath ?? entry.path, entry.name))

@@ -26,8 +26,14 @@ const target = args[0] ?? 'linux-x64'
 
 // vsce's target → DuckDB's binding package (Alpine is musl libc).
 const BINDINGS = {
-  'linux-x64': 'linux-x64', 'linux-arm64': 'linux-arm64', 'alpine-x64': 'linux-x64-musl', 'alpine-arm64': 'linux-arm64-musl',
-  'darwin-x64': 'darwin-x64', 'darwin-arm64': 'darwin-arm64', 'win32-x64': 'win32-x64', 'win32-arm64': 'win32-arm64',
+  'linux-x64': 'linux-x64',
+  'linux-arm64': 'linux-arm64',
+  'alpine-x64': 'linux-x64-musl',
+  'alpine-arm64': 'linux-arm64-musl',
+  'darwin-x64': 'darwin-x64',
+  'darwin-arm64': 'darwin-arm64',
+  'win32-x64': 'win32-x64',
+  'win32-arm64': 'win32-arm64',
 }
 const fail = (message) => {
   process.stderr.write(`package-vsix: ${message}\n`)
@@ -49,7 +55,9 @@ if (!noBuild) run(process.execPath, ['esbuild.config.mjs', '--production'])
 
 // .vscodeignore lets every installed binding in; this package takes the target's only.
 // (and takes the README from --readme-path, below, not from the list).
-const ignore = readFileSync(path.join(root, '.vscodeignore'), 'utf8').replaceAll('node-bindings-*/', `node-bindings-${binding}/`).replace(/^!README\.md$/m, '')
+const ignore = readFileSync(path.join(root, '.vscodeignore'), 'utf8')
+  .replaceAll('node-bindings-*/', `node-bindings-${binding}/`)
+  .replace(/^!README\.md$/m, '')
 const scratch = mkdtempSync(path.join(tmpdir(), 'lakehouse-vsix-'))
 try {
   const ignoreFile = path.join(scratch, '.vscodeignore')
@@ -62,7 +70,18 @@ try {
     .replace(/^\s*!\[[^\]]*\]\([^)]*\)\n/gm, '')
     .replace(/\[([^\]]+)\]\((?!#|https?:)[^)]*\)/g, '$1')
   writeFileSync(path.join(root, readme), packagedReadme)
-  run(path.join(root, 'node_modules', '.bin', 'vsce'), ['package', '--target', target, '--skip-license', '--ignoreFile', ignoreFile, '--readme-path', readme, '--out', out])
+  run(path.join(root, 'node_modules', '.bin', 'vsce'), [
+    'package',
+    '--target',
+    target,
+    '--skip-license',
+    '--ignoreFile',
+    ignoreFile,
+    '--readme-path',
+    readme,
+    '--out',
+    out,
+  ])
 } finally {
   rmSync(scratch, { recursive: true, force: true })
 }

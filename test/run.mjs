@@ -38,10 +38,12 @@ const NEEDS = [
   [/\bpython3\b/, ['python3']],
   [/\bpyflakes3\b/, ['python3', 'pyflakes']],
 ]
-const needs = new Set(files.flatMap((file) => {
-  const text = readFileSync(file, 'utf8')
-  return NEEDS.flatMap(([pattern, tools]) => (pattern.test(text) ? tools : []))
-}))
+const needs = new Set(
+  files.flatMap((file) => {
+    const text = readFileSync(file, 'utf8')
+    return NEEDS.flatMap(([pattern, tools]) => (pattern.test(text) ? tools : []))
+  }),
+)
 if (needs.size > 0) {
   const prerequisites = spawnSync('bash', [path.join(path.dirname(testDir), 'scripts/install-test-prerequisites.sh'), ...needs], { stdio: 'inherit' })
   if (prerequisites.status !== 0) process.exit(prerequisites.status ?? 1)

@@ -30,7 +30,9 @@ export default async function* summaryReporter(source) {
       const { type, data } = event
       if ((type === 'test:pass' || type === 'test:fail') && data.skip !== undefined) {
         const suite = data.details?.type === 'suite'
-        skipped.push(`${place(data)}${data.name}${suite ? ' (a whole suite: its tests did not run)' : ''} — ${data.skip === true ? 'no reason given' : data.skip}`)
+        skipped.push(
+          `${place(data)}${data.name}${suite ? ' (a whole suite: its tests did not run)' : ''} — ${data.skip === true ? 'no reason given' : data.skip}`,
+        )
       }
       if ((type === 'test:pass' || type === 'test:fail') && data.todo !== undefined) {
         const reason = data.todo === true ? 'no reason given' : data.todo

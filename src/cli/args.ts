@@ -29,7 +29,9 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
   }
   if (parsed.positionals.length !== positionals.length) {
     const expected = positionals.length ? positionals.join(' ') : 'no arguments'
-    throw new UsageError(`${command} takes ${expected}, got ${parsed.positionals.length ? parsed.positionals.map((p) => `'${p}'`).join(' ') : 'none'}. Run 'lakehouse help' for the usage.`)
+    throw new UsageError(
+      `${command} takes ${expected}, got ${parsed.positionals.length ? parsed.positionals.map((p) => `'${p}'`).join(' ') : 'none'}. Run 'lakehouse help' for the usage.`,
+    )
   }
   return parsed
 }

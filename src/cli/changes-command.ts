@@ -17,7 +17,9 @@ function bound(value: string, option: string): string {
 }
 
 export async function changesCommand(args: string[], out: Out): Promise<number> {
-  const { values, positionals } = parseCommand('changes', args, { ...LAKE_OPTION, ...FORMAT_OPTION, from: { type: 'string' }, to: { type: 'string' } }, ['TABLE'])
+  const { values, positionals } = parseCommand('changes', args, { ...LAKE_OPTION, ...FORMAT_OPTION, from: { type: 'string' }, to: { type: 'string' } }, [
+    'TABLE',
+  ])
   const format = outputFormat(values.format)
   if (values.from === undefined) throw new UsageError('changes needs --from V (a version number or a timestamp)')
   const range = [bound(values.from, '--from'), ...(values.to === undefined ? [] : [bound(values.to, '--to')])]

@@ -55,7 +55,14 @@ function optionsOf(command: string): string[] {
   if (start < 0) return []
   let end = start + 1
   while (end < lines.length && /^ {6}/.test(lines[end])) end++
-  return [...new Set(lines.slice(start, end).join(' ').match(/--[a-z][a-z-]*/g) ?? [])]
+  return [
+    ...new Set(
+      lines
+        .slice(start, end)
+        .join(' ')
+        .match(/--[a-z][a-z-]*/g) ?? [],
+    ),
+  ]
 }
 
 /** zone.table for every <lake>/<zone>/<table>/_delta_log. */
@@ -64,7 +71,9 @@ function tableNames(lakeOption: string | undefined): string[] {
   const names: string[] = []
   const folders = (dir: string) => {
     try {
-      return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name)
+      return readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
     } catch {
       return []
     }

@@ -7,8 +7,26 @@ import { readFileSync } from 'node:fs'
 import type { DecoderOptions } from '../decode'
 import { assertDevCluster, NotADevClusterError, schemaRegistryOptions } from '../kafka'
 import {
-  discardLetters, editedLetterValue, EditedValueError, LETTER_STATES, letterGroups, letterHours, letterId, LetterPatchError, LetterSelectionError, parseLetterPatch, printable, produceLetters, replayLetters, selectLetters, viewLetter,
-  type DeadLetter, type LetterFix, type LetterSelection, type LettersProduced, type Pipeline,
+  discardLetters,
+  editedLetterValue,
+  EditedValueError,
+  LETTER_STATES,
+  letterGroups,
+  letterHours,
+  letterId,
+  LetterPatchError,
+  LetterSelectionError,
+  parseLetterPatch,
+  printable,
+  produceLetters,
+  replayLetters,
+  selectLetters,
+  viewLetter,
+  type DeadLetter,
+  type LetterFix,
+  type LetterSelection,
+  type LettersProduced,
+  type Pipeline,
 } from '../pipeline'
 import { LakeEngine } from '../engine'
 import { LakeCatalog, type QueryOutput } from '../query'
@@ -22,7 +40,8 @@ const SUBCOMMANDS = ['list', 'show', 'replay', 'produce', 'discard']
 
 /** source/topic/partition/offset (Kafka topic names hold no '/'). */
 export function parseLetterId(text: string): string {
-  if (!/^[^/]+\/[^/]+\/\d+\/\d+$/.test(text)) throw new UsageError(`a letter is named source/topic/partition/offset (e.g. orders/orders/0/17, as 'dead-letters list --letters' prints it), not '${text}'`)
+  if (!/^[^/]+\/[^/]+\/\d+\/\d+$/.test(text))
+    throw new UsageError(`a letter is named source/topic/partition/offset (e.g. orders/orders/0/17, as 'dead-letters list --letters' prints it), not '${text}'`)
   return text
 }
 
@@ -43,7 +62,10 @@ const decoderOptions = (pipeline: Pipeline): DecoderOptions => {
   return registry ? { schemaRegistry: registry } : {}
 }
 
-const columnsOf = (rows: Record<string, Json>[], types: Record<string, string>) => Object.entries(types).map(([name, type]) => ({ name, type })).filter((c) => rows.length === 0 || c.name in rows[0])
+const columnsOf = (rows: Record<string, Json>[], types: Record<string, string>) =>
+  Object.entries(types)
+    .map(([name, type]) => ({ name, type }))
+    .filter((c) => rows.length === 0 || c.name in rows[0])
 
 export async function deadLettersCommand(args: string[], out: Out): Promise<number> {
   const [sub, ...rest] = args
@@ -56,28 +78,88 @@ export async function deadLettersCommand(args: string[], out: Out): Promise<numb
 }
 
 async function list(args: string[], out: Out): Promise<number> {
-  const { values } = parseCommand('dead-letters list', args, {
-    pipeline: { type: 'string' }, source: { type: 'string' }, reason: { type: 'string' }, 'by-hour': { type: 'boolean', default: false },
-    letters: { type: 'boolean', default: false }, state: { type: 'string' }, ...FORMAT_OPTION,
-  }, [])
+  const { values } = parseCommand(
+    'dead-letters list',
+    args,
+    {
+      pipeline: { type: 'string' },
+      source: { type: 'string' },
+      reason: { type: 'string' },
+      'by-hour': { type: 'boolean', default: false },
+      letters: { type: 'boolean', default: false },
+      state: { type: 'string' },
+      ...FORMAT_OPTION,
+    },
+    [],
+  )
   const pipeline = pipelineFrom(values.pipeline)
   const format = outputFormat(values.format)
   return withPipelineLake(pipeline, async (lake, catalog) => {
     if (values.letters) {
       const states = values.state === undefined || values.state === 'all' ? LETTER_STATES : [values.state]
-      if (!states.every((s) => (LETTER_STATES as readonly string[]).includes(s))) throw new UsageError(`--state must be ${LETTER_STATES.join(', ')} or all, not '${values.state}'`)
-      const letters = await selectLetters(lake, catalog, { ...(values.source ? { source: values.source } : {}), ...(values.reason ? { reason: values.reason } : {}) }, states)
-      const rows = letters.map((l) => ({ letter: letterId(l), reason: l.reason, state: l.state, message_time: l.timestamp, detail: l.detail, ...(values.state === 'produced' ? { produced_to: producedText(l) } : {}) }))
-      out(formatOutput({ columns: columnsOf(rows, { letter: 'VARCHAR', reason: 'VARCHAR', state: 'VARCHAR', message_time: 'VARCHAR', detail: 'VARCHAR', produced_to: 'VARCHAR' }), rows, tables: [] }, format))
+      if (!states.every((s) => (LETTER_STATES as readonly string[]).includes(s)))
+        throw new UsageError(`--state must be ${LETTER_STATES.join(', ')} or all, not '${values.state}'`)
+      const letters = await selectLetters(
+        lake,
+        catalog,
+        { ...(values.source ? { source: values.source } : {}), ...(values.reason ? { reason: values.reason } : {}) },
+        states,
+      )
+      const rows = letters.map((l) => ({
+        letter: letterId(l),
+        reason: l.reason,
+        state: l.state,
+        message_time: l.timestamp,
+        detail: l.detail,
+        ...(values.state === 'produced' ? { produced_to: producedText(l) } : {}),
+      }))
+      out(
+        formatOutput(
+          {
+            columns: columnsOf(rows, {
+              letter: 'VARCHAR',
+              reason: 'VARCHAR',
+              state: 'VARCHAR',
+              message_time: 'VARCHAR',
+              detail: 'VARCHAR',
+              produced_to: 'VARCHAR',
+            }),
+            rows,
+            tables: [],
+          },
+          format,
+        ),
+      )
       return 0
     }
     if (values['by-hour']) {
       const rows = (await letterHours(lake, catalog, values.source, values.reason)) as unknown as Record<string, Json>[]
-      out(formatOutput({ columns: columnsOf(rows, { source: 'VARCHAR', reason: 'VARCHAR', hour: 'VARCHAR', letters: 'BIGINT', open: 'BIGINT' }), rows, tables: [] }, format))
+      out(
+        formatOutput(
+          { columns: columnsOf(rows, { source: 'VARCHAR', reason: 'VARCHAR', hour: 'VARCHAR', letters: 'BIGINT', open: 'BIGINT' }), rows, tables: [] },
+          format,
+        ),
+      )
       return 0
     }
     const rows = (await letterGroups(lake, catalog, values.source, values.reason)) as unknown as Record<string, Json>[]
-    out(formatOutput({ columns: columnsOf(rows, { source: 'VARCHAR', reason: 'VARCHAR', state: 'VARCHAR', letters: 'BIGINT', first_message: 'VARCHAR', last_message: 'VARCHAR' }), rows, tables: [] }, format))
+    out(
+      formatOutput(
+        {
+          columns: columnsOf(rows, {
+            source: 'VARCHAR',
+            reason: 'VARCHAR',
+            state: 'VARCHAR',
+            letters: 'BIGINT',
+            first_message: 'VARCHAR',
+            last_message: 'VARCHAR',
+          }),
+          rows,
+          tables: [],
+        },
+        format,
+      ),
+    )
     return 0
   })
 }
@@ -89,12 +171,21 @@ async function oneLetter(pipeline: Pipeline, lake: LakeEngine, catalog: LakeCata
 }
 
 async function show(args: string[], out: Out): Promise<number> {
-  const { values, positionals } = parseCommand('dead-letters show', args, { pipeline: { type: 'string' }, hex: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } }, ['LETTER'])
+  const { values, positionals } = parseCommand(
+    'dead-letters show',
+    args,
+    { pipeline: { type: 'string' }, hex: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    ['LETTER'],
+  )
   const pipeline = pipelineFrom(values.pipeline)
   const id = parseLetterId(positionals[0])
   return withPipelineLake(pipeline, async (lake, catalog) => {
     const letter = await oneLetter(pipeline, lake, catalog, id)
-    const view = await viewLetter(letter, pipeline.sources.find((s) => s.name === letter.source), decoderOptions(pipeline))
+    const view = await viewLetter(
+      letter,
+      pipeline.sources.find((s) => s.name === letter.source),
+      decoderOptions(pipeline),
+    )
     const now = view.now.kind === 'row' ? { kind: 'row', row: view.now.row } : view.now
     if (values.json) {
       const { value: _bytes, ...rest } = letter
@@ -110,13 +201,26 @@ async function show(args: string[], out: Out): Promise<number> {
       `reason     ${letter.reason}`,
       `detail     ${letter.detail === null ? '-' : printable(letter.detail)}`,
     ]
-    if (view.position) lines.push(`position   line ${view.position.line}, column ${view.position.column} (character ${view.position.at}):`, `  ${view.position.context}`, `  ${' '.repeat(view.position.caret)}^`)
+    if (view.position)
+      lines.push(
+        `position   line ${view.position.line}, column ${view.position.column} (character ${view.position.at}):`,
+        `  ${view.position.context}`,
+        `  ${' '.repeat(view.position.caret)}^`,
+      )
     if (letter.value === null) lines.push('value      null')
-    else if (values.hex || view.text === null) lines.push(`value      ${letter.value.length} bytes, hex${view.text === null ? ' (not UTF-8 text)' : ''}:`, ...(view.hex!.match(/.{1,64}/g) ?? []).map((l) => `  ${l}`))
+    else if (values.hex || view.text === null)
+      lines.push(
+        `value      ${letter.value.length} bytes, hex${view.text === null ? ' (not UTF-8 text)' : ''}:`,
+        ...(view.hex!.match(/.{1,64}/g) ?? []).map((l) => `  ${l}`),
+      )
     else lines.push(`value      ${letter.value.length} bytes:`, ...view.text.split('\n').map((l) => `  ${l}`))
-    lines.push(now.kind === 'row'
-      ? `decoded now, with the pipeline file as it is: a row\n  ${printable(JSON.stringify(now.row))}`
-      : now.kind === 'tombstone' ? 'decoded now: a tombstone' : `decoded now, with the pipeline file as it is: still fails: ${'reason' in now ? now.reason : now.kind}${'detail' in now && now.detail ? `: ${printable(now.detail)}` : ''}`)
+    lines.push(
+      now.kind === 'row'
+        ? `decoded now, with the pipeline file as it is: a row\n  ${printable(JSON.stringify(now.row))}`
+        : now.kind === 'tombstone'
+          ? 'decoded now: a tombstone'
+          : `decoded now, with the pipeline file as it is: still fails: ${'reason' in now ? now.reason : now.kind}${'detail' in now && now.detail ? `: ${printable(now.detail)}` : ''}`,
+    )
     out(lines.join('\n') + '\n')
     return 0
   })
@@ -128,7 +232,8 @@ function selection(values: { source?: string; reason?: string; all?: boolean }, 
     if (values.source || values.reason) throw new UsageError(`${command}: name one LETTER, or select letters with --source/--reason, not both`)
     return { ids: [parseLetterId(positionals[0])] }
   }
-  if (!values.source && !values.reason && !values.all) throw new UsageError(`${command}: name a LETTER, or select letters with --source S and/or --reason R (--all for every open letter)`)
+  if (!values.source && !values.reason && !values.all)
+    throw new UsageError(`${command}: name a LETTER, or select letters with --source S and/or --reason R (--all for every open letter)`)
   return { ...(values.source ? { source: values.source } : {}), ...(values.reason ? { reason: values.reason } : {}) }
 }
 
@@ -142,14 +247,23 @@ function parsePatch(text: string): Operation[] {
 }
 
 async function replay(args: string[], out: Out): Promise<number> {
-  const { values, positionals } = parseCommand('dead-letters replay', args, {
-    pipeline: { type: 'string' }, source: { type: 'string' }, reason: { type: 'string' }, all: { type: 'boolean', default: false },
-    value: { type: 'string' }, patch: { type: 'string' },
-  }, positionals0(args))
+  const { values, positionals } = parseCommand(
+    'dead-letters replay',
+    args,
+    {
+      pipeline: { type: 'string' },
+      source: { type: 'string' },
+      reason: { type: 'string' },
+      all: { type: 'boolean', default: false },
+      value: { type: 'string' },
+      patch: { type: 'string' },
+    },
+    positionals0(args),
+  )
   const pipeline = pipelineFrom(values.pipeline)
   const chosen = selection(values, positionals, 'dead-letters replay')
   if (values.value !== undefined && values.patch !== undefined) throw new UsageError('dead-letters replay: --value or --patch, not both')
-  if (values.value !== undefined && !chosen.ids) throw new UsageError('dead-letters replay: --value replaces one letter\'s value: name the LETTER')
+  if (values.value !== undefined && !chosen.ids) throw new UsageError("dead-letters replay: --value replaces one letter's value: name the LETTER")
   return withPipelineLake(pipeline, async (lake, catalog) => {
     const fix: LetterFix = {}
     if (values.patch !== undefined) fix.patch = parsePatch(values.patch)
@@ -158,8 +272,10 @@ async function replay(args: string[], out: Out): Promise<number> {
     if (reports.length === 0) out('no open letters selected: nothing to replay\n')
     let failing = 0
     for (const r of reports) {
-      out(`${r.source}: ${r.replayed} letter${r.replayed === 1 ? '' : 's'} replayed into ${r.table}${r.rawVersion !== undefined ? ` (version ${r.rawVersion})` : ''}` +
-        `${r.recovered ? `, ${r.recovered} found there already (an interrupted replay) and recorded` : ''}, ${r.stillFailing.length} still failing\n`)
+      out(
+        `${r.source}: ${r.replayed} letter${r.replayed === 1 ? '' : 's'} replayed into ${r.table}${r.rawVersion !== undefined ? ` (version ${r.rawVersion})` : ''}` +
+          `${r.recovered ? `, ${r.recovered} found there already (an interrupted replay) and recorded` : ''}, ${r.stillFailing.length} still failing\n`,
+      )
       for (const f of r.stillFailing.slice(0, 20)) out(`  ${f.id}: ${f.reason}${f.detail ? `: ${printable(f.detail)}` : ''}\n`)
       if (r.stillFailing.length > 20) out(`  … and ${r.stillFailing.length - 20} more ('dead-letters list --letters --state open' lists them)\n`)
       failing += r.stillFailing.length
@@ -176,19 +292,29 @@ const producedText = (l: DeadLetter) => (l.producedTo ? `${l.producedTo.topic}/$
  * as produced. At least once: see dead-letter-produce.ts.
  */
 async function produce(args: string[], out: Out): Promise<number> {
-  const { values, positionals } = parseCommand('dead-letters produce', args, {
-    pipeline: { type: 'string' }, source: { type: 'string' }, reason: { type: 'string' }, all: { type: 'boolean', default: false },
-    value: { type: 'string' }, patch: { type: 'string' },
-  }, positionals0(args))
+  const { values, positionals } = parseCommand(
+    'dead-letters produce',
+    args,
+    {
+      pipeline: { type: 'string' },
+      source: { type: 'string' },
+      reason: { type: 'string' },
+      all: { type: 'boolean', default: false },
+      value: { type: 'string' },
+      patch: { type: 'string' },
+    },
+    positionals0(args),
+  )
   const pipeline = pipelineFrom(values.pipeline)
   const chosen = selection(values, positionals, 'dead-letters produce')
   if (values.value !== undefined && values.patch !== undefined) throw new UsageError('dead-letters produce: --value or --patch, not both')
-  if (values.value !== undefined && !chosen.ids) throw new UsageError('dead-letters produce: --value replaces one letter\'s value: name the LETTER')
+  if (values.value !== undefined && !chosen.ids) throw new UsageError("dead-letters produce: --value replaces one letter's value: name the LETTER")
   if (!pipeline.kafka) throw new CommandError(`${pipeline.file} has no "kafka" section: there is no cluster to produce to`)
   try {
     assertDevCluster(pipeline.kafka)
   } catch (error) {
-    if (error instanceof NotADevClusterError) throw new CommandError(`${error.message}. If ${pipeline.kafka.brokers.join(', ')} is yours to write to, add "dev": true to "kafka" in ${pipeline.file}`)
+    if (error instanceof NotADevClusterError)
+      throw new CommandError(`${error.message}. If ${pipeline.kafka.brokers.join(', ')} is yours to write to, add "dev": true to "kafka" in ${pipeline.file}`)
     throw error
   }
   const fix: LetterFix = {}
@@ -196,7 +322,10 @@ async function produce(args: string[], out: Out): Promise<number> {
   return withPipelineLake(pipeline, async (lake, catalog) => {
     if (chosen.ids) {
       const letter = await oneLetter(pipeline, lake, catalog, chosen.ids[0])
-      if (letter.state !== 'open') throw new CommandError(`letter ${letterId(letter)} is ${letter.state}${letter.producedTo ? ` (to ${producedText(letter)})` : ''}, not open: it is not produced again`)
+      if (letter.state !== 'open')
+        throw new CommandError(
+          `letter ${letterId(letter)} is ${letter.state}${letter.producedTo ? ` (to ${producedText(letter)})` : ''}, not open: it is not produced again`,
+        )
       if (values.value !== undefined) fix.value = await editedValue(pipeline, letter, values.value)
     }
     let report: LettersProduced
@@ -225,9 +354,18 @@ async function editedValue(pipeline: Pipeline, letter: DeadLetter, text: string)
 }
 
 async function discard(args: string[], out: Out): Promise<number> {
-  const { values, positionals } = parseCommand('dead-letters discard', args, {
-    pipeline: { type: 'string' }, source: { type: 'string' }, reason: { type: 'string' }, all: { type: 'boolean', default: false }, note: { type: 'string' },
-  }, positionals0(args))
+  const { values, positionals } = parseCommand(
+    'dead-letters discard',
+    args,
+    {
+      pipeline: { type: 'string' },
+      source: { type: 'string' },
+      reason: { type: 'string' },
+      all: { type: 'boolean', default: false },
+      note: { type: 'string' },
+    },
+    positionals0(args),
+  )
   const pipeline = pipelineFrom(values.pipeline)
   const chosen = selection(values, positionals, 'dead-letters discard')
   if (!values.note?.trim()) throw new UsageError('dead-letters discard: --note "why" is required (it is kept with the letter)')

@@ -8,13 +8,23 @@ import { formatTable } from './format'
 import { parseCommand, UsageError, type Out } from './args'
 
 export async function demoCommand(args: string[], out: Out): Promise<number> {
-  const { values } = parseCommand('demo', args, { dir: { type: 'string', default: 'lakehouse-demo' }, broker: { type: 'string' }, format: { type: 'string', default: 'text' } }, [])
+  const { values } = parseCommand(
+    'demo',
+    args,
+    { dir: { type: 'string', default: 'lakehouse-demo' }, broker: { type: 'string' }, format: { type: 'string', default: 'text' } },
+    [],
+  )
   if (values.format !== 'text' && values.format !== 'json') throw new UsageError(`--format must be text or json, not '${values.format}'`)
   if (values.broker !== undefined && !/^[^\s:]+:\d+$/.test(values.broker)) throw new UsageError(`--broker must be HOST:PORT, not '${values.broker}'`)
   const progress = values.format === 'text' ? (line: string) => process.stderr.write(`${line}\n`) : () => undefined
-  progress(values.broker ? `Producing the demo capture to ${values.broker} (if its topics are empty), then ingesting and refining…` : 'Replaying the demo capture into raw, then refining…')
+  progress(
+    values.broker
+      ? `Producing the demo capture to ${values.broker} (if its topics are empty), then ingesting and refining…`
+      : 'Replaying the demo capture into raw, then refining…',
+  )
   const report = await runDemo({
-    dir: values.dir!, broker: values.broker,
+    dir: values.dir!,
+    broker: values.broker,
     onEvent: (event) => {
       if (event.type !== 'batch') return
       // Sources count messages (tombstones included); flows count the rows they wrote.
@@ -40,7 +50,10 @@ function describe(report: DemoReport): string {
     ...(report.produced === undefined ? [] : [`Produced ${report.produced} messages to the broker (0: its topics already held the capture).`]),
     '',
     rowsTable(report.tables.filter((t) => !isDocumentStateTable(t.table))).trimEnd(),
-    ...internal.map((t) => `Not listed: ${t.table}, the current MongoDB document of each customer, which updates carrying only the changed fields are applied to (\`lakehouse tables --all\` lists it).`),
+    ...internal.map(
+      (t) =>
+        `Not listed: ${t.table}, the current MongoDB document of each customer, which updates carrying only the changed fields are applied to (\`lakehouse tables --all\` lists it).`,
+    ),
     '',
     'Latest updates to refined.customers (its change data feed; the columns that changed):',
     rowsTable(report.recentChanges).trimEnd(),

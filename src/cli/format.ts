@@ -34,7 +34,11 @@ export function formatTable(output: QueryOutput, width?: number): string {
   const body = output.rows.map((row) => output.columns.map((c) => flat(cellText(row[c.name]))))
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)))
   if (width !== undefined) fitColumns(widths, width)
-  const line = (cells: string[]) => cells.map((c, i) => elide(c, widths[i]).padEnd(widths[i])).join(' | ').trimEnd()
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => elide(c, widths[i]).padEnd(widths[i]))
+      .join(' | ')
+      .trimEnd()
   const rule = widths.map((w) => '-'.repeat(w)).join('-+-')
   const count = `(${output.rows.length} row${output.rows.length === 1 ? '' : 's'})`
   return [line(header), rule, ...body.map(line), count].join('\n') + '\n'

@@ -36,9 +36,14 @@ export async function historyCommand(args: string[], out: Out): Promise<number> 
       operation: c.operation,
       rows: rowChanges(c.operationMetrics),
       files: fileChanges(c.operationMetrics),
-      parameters: Object.entries(c.operationParameters).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' '),
+      parameters: Object.entries(c.operationParameters)
+        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .join(' '),
     }))
-    const columns = ['version', 'timestamp', 'operation', 'rows', 'files', 'parameters'].map((name) => ({ name, type: name === 'version' ? 'BIGINT' : 'VARCHAR' }))
+    const columns = ['version', 'timestamp', 'operation', 'rows', 'files', 'parameters'].map((name) => ({
+      name,
+      type: name === 'version' ? 'BIGINT' : 'VARCHAR',
+    }))
     out(formatOutput({ columns, rows, tables: [] }, format))
     return 0
   })

@@ -35,9 +35,16 @@ const describe = (r: IngestReport) =>
   `${r.source}: ${r.messages} messages → ${r.rows} rows, ${r.tombstones} tombstones, ${r.deadLetters} dead letters, ${r.skipped} already recorded (${r.batches} batches)`
 
 export async function ingestCommand(args: string[], out: Out): Promise<number> {
-  const { values } = parseCommand('ingest', args, {
-    pipeline: { type: 'string' }, source: { type: 'string' }, 'until-caught-up': { type: 'boolean', default: false },
-  }, [])
+  const { values } = parseCommand(
+    'ingest',
+    args,
+    {
+      pipeline: { type: 'string' },
+      source: { type: 'string' },
+      'until-caught-up': { type: 'boolean', default: false },
+    },
+    [],
+  )
   const pipeline = pipelineFrom(values.pipeline)
   const sources = selectSources(pipeline, values.source)
   const lake = new LakeEngine()
@@ -48,17 +55,20 @@ export async function ingestCommand(args: string[], out: Out): Promise<number> {
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   try {
-    const reports = await Promise.all(sources.map(async (source) => {
-      if (source.file) return ingestFile(lake, catalog, pipeline, source, { schemaRegistry: schemaRegistryOptions(pipeline.kafka) })
-      return ingestKafka(lake, catalog, pipeline, source, {
-        untilCaughtUp: values['until-caught-up'],
-        signal: stop.signal,
-        onBatch: (batch) => process.stderr.write(`${source.name}: batch of ${batch.messages} → raw version ${batch.rawVersion ?? '-'} (${batch.durationMs.toFixed(0)} ms)\n`),
-        onDataLoss: (_gaps, message) => process.stderr.write(`${source.name}: warning: data loss accepted (failOnDataLoss false):\n${message}\n`),
-      }).catch((error: unknown) => {
-        throw new CommandError(`source '${source.name}': ${(error as Error).message}`)
-      })
-    }))
+    const reports = await Promise.all(
+      sources.map(async (source) => {
+        if (source.file) return ingestFile(lake, catalog, pipeline, source, { schemaRegistry: schemaRegistryOptions(pipeline.kafka) })
+        return ingestKafka(lake, catalog, pipeline, source, {
+          untilCaughtUp: values['until-caught-up'],
+          signal: stop.signal,
+          onBatch: (batch) =>
+            process.stderr.write(`${source.name}: batch of ${batch.messages} → raw version ${batch.rawVersion ?? '-'} (${batch.durationMs.toFixed(0)} ms)\n`),
+          onDataLoss: (_gaps, message) => process.stderr.write(`${source.name}: warning: data loss accepted (failOnDataLoss false):\n${message}\n`),
+        }).catch((error: unknown) => {
+          throw new CommandError(`source '${source.name}': ${(error as Error).message}`)
+        })
+      }),
+    )
     for (const report of reports) out(`${describe(report)}\n`)
     return 0
   } finally {
@@ -82,7 +92,13 @@ export async function sampleCommand(args: string[], out: Out): Promise<number> {
   const decoder = createDecoder(source.format, { schemaRegistry: schemaRegistryOptions(pipeline.kafka) })
   const samples: { topic: string; partition: number; offset: string; key: string | null; decoded: Decoded }[] = []
   const take = async (message: SampledMessage) => {
-    samples.push({ topic: message.topic, partition: message.partition, offset: message.offset, key: message.key ? Buffer.from(message.key).toString('utf8') : null, decoded: await decoder.decode(message) })
+    samples.push({
+      topic: message.topic,
+      partition: message.partition,
+      offset: message.offset,
+      key: message.key ? Buffer.from(message.key).toString('utf8') : null,
+      decoded: await decoder.decode(message),
+    })
   }
   let partitions: SampledPartition[] | undefined
   let unreadable: string[] = []
@@ -92,10 +108,14 @@ export async function sampleCommand(args: string[], out: Out): Promise<number> {
       if (samples.length >= limit) break
     }
   } else {
-    if (!source.topic) throw new CommandError(`source '${source.name}' reads a topic pattern (${source.topicPattern}): sampling needs one topic; add a source with "topic"`)
+    if (!source.topic)
+      throw new CommandError(`source '${source.name}' reads a topic pattern (${source.topicPattern}): sampling needs one topic; add a source with "topic"`)
     if (!pipeline.kafka) throw new UsageError(`source '${source.name}' reads Kafka, and the pipeline file has no "kafka" section`)
-    const sampled = await sampleTopicMessages(pipeline.kafka, source.topic, { limit, groupId: sourceGroupId(pipeline.kafka, source.name) })
-      .catch((error: unknown) => { throw new CommandError(`source '${source.name}': ${(error as Error).message}`) })
+    const sampled = await sampleTopicMessages(pipeline.kafka, source.topic, { limit, groupId: sourceGroupId(pipeline.kafka, source.name) }).catch(
+      (error: unknown) => {
+        throw new CommandError(`source '${source.name}': ${(error as Error).message}`)
+      },
+    )
     partitions = sampled.partitions
     unreadable = sampled.unreadable
     for (const message of sampled.messages) await take(message)
@@ -106,12 +126,20 @@ export async function sampleCommand(args: string[], out: Out): Promise<number> {
   const schema = applyHintsToStruct(inferred, hints)
   // A row as users read it: the decoder's bookkeeping (its shape key, a TextRow's bytes) left out.
   const shown = samples.map((s) => (s.decoded.kind === 'row' ? { ...s, decoded: { kind: 'row', row: s.decoded.row, schema: s.decoded.schema } } : s))
-  out(JSON.stringify({
-    source: source.name, format: source.format, schema,
-    ...(hints.size ? { inferredSchema: inferred } : {}),
-    ...(partitions ? { partitions } : {}),
-    ...(unreadable.length ? { unreadable } : {}),
-    messages: shown,
-  }, null, 2) + '\n')
+  out(
+    JSON.stringify(
+      {
+        source: source.name,
+        format: source.format,
+        schema,
+        ...(hints.size ? { inferredSchema: inferred } : {}),
+        ...(partitions ? { partitions } : {}),
+        ...(unreadable.length ? { unreadable } : {}),
+        messages: shown,
+      },
+      null,
+      2,
+    ) + '\n',
+  )
   return 0
 }

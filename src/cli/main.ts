@@ -65,7 +65,11 @@ export async function runCli(argv: string[]): Promise<void> {
     if (error instanceof UsageError) {
       process.stderr.write(`lakehouse: ${error.message}\n`)
       process.exitCode = 2
-    } else if (error instanceof CommandError || error instanceof DeltaError || (error instanceof Error && (DUCKDB_ERROR.test(error.message) || isSystemError(error)))) {
+    } else if (
+      error instanceof CommandError ||
+      error instanceof DeltaError ||
+      (error instanceof Error && (DUCKDB_ERROR.test(error.message) || isSystemError(error)))
+    ) {
       process.stderr.write(`lakehouse: ${error.message}\n`)
       process.exitCode = 1
     } else {

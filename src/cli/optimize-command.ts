@@ -3,7 +3,19 @@ import { optimize } from '../table'
 import { LAKE_OPTION, parseCommand, tableArgument, UsageError, withLake, type Out } from './args'
 import { formatBytes } from './format'
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 }
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+}
 
 /** `134217728`, `128mb`, `1GiB` → bytes. */
 export function parseSize(text: string, option: string): number {
@@ -23,7 +35,9 @@ export async function optimizeCommand(args: string[], out: Out): Promise<number>
     const before = snapshot.files.length
     const result = await optimize(lake, table.path, { snapshot, targetFileSize })
     if (result.version === undefined) {
-      out(`${table.name}: nothing to compact (${before} file${before === 1 ? '' : 's'} at version ${snapshot.version}: no two files below the target size share a partition)\n`)
+      out(
+        `${table.name}: nothing to compact (${before} file${before === 1 ? '' : 's'} at version ${snapshot.version}: no two files below the target size share a partition)\n`,
+      )
       return 0
     }
     const after = before - result.filesRemoved + result.filesAdded

@@ -33,10 +33,17 @@ export function parseHeaders(values: string[] | undefined): Record<string, strin
 
 /** The source that reads `topic` (by name or pattern), whose format the values are written in. */
 export function sourceReading(pipeline: Pipeline, topic: string): SourceSpec | undefined {
-  return pipeline.sources.find((s) => s.topic === topic) ?? pipeline.sources.find((s) => s.topicPattern !== undefined && new RegExp(`^(?:${s.topicPattern})$`).test(topic))
+  return (
+    pipeline.sources.find((s) => s.topic === topic) ??
+    pipeline.sources.find((s) => s.topicPattern !== undefined && new RegExp(`^(?:${s.topicPattern})$`).test(topic))
+  )
 }
 
-interface TextMessage { key: string | null; value: string | null; headers: Record<string, string> }
+interface TextMessage {
+  key: string | null
+  value: string | null
+  headers: Record<string, string>
+}
 
 async function* fromFile(file: string): AsyncGenerator<TextMessage & { line: number }> {
   let line = 0
@@ -48,15 +55,29 @@ async function* fromFile(file: string): AsyncGenerator<TextMessage & { line: num
 }
 
 export async function produceCommand(args: string[], out: Out): Promise<number> {
-  const { values } = parseCommand('produce', args, {
-    pipeline: { type: 'string' }, topic: { type: 'string' }, file: { type: 'string' }, value: { type: 'string' }, key: { type: 'string' },
-    header: { type: 'string', multiple: true }, partition: { type: 'string' }, rate: { type: 'string' }, count: { type: 'string' },
-  }, [])
+  const { values } = parseCommand(
+    'produce',
+    args,
+    {
+      pipeline: { type: 'string' },
+      topic: { type: 'string' },
+      file: { type: 'string' },
+      value: { type: 'string' },
+      key: { type: 'string' },
+      header: { type: 'string', multiple: true },
+      partition: { type: 'string' },
+      rate: { type: 'string' },
+      count: { type: 'string' },
+    },
+    [],
+  )
   const pipeline = pipelineFrom(values.pipeline)
   const topic = values.topic
   if (!topic) throw new UsageError('produce: --topic T is required')
-  if ((values.file === undefined) === (values.value === undefined)) throw new UsageError('produce: give either --file CAPTURE (kcat -J output or NDJSON) or --value JSON')
-  if (values.file !== undefined && (values.key !== undefined || values.header)) throw new UsageError('produce: --key and --header go with --value (a capture file carries its own keys and headers)')
+  if ((values.file === undefined) === (values.value === undefined))
+    throw new UsageError('produce: give either --file CAPTURE (kcat -J output or NDJSON) or --value JSON')
+  if (values.file !== undefined && (values.key !== undefined || values.header))
+    throw new UsageError('produce: --key and --header go with --value (a capture file carries its own keys and headers)')
   const partition = values.partition === undefined ? undefined : wholeNumber(values.partition, '--partition')
   const count = values.count === undefined ? undefined : wholeNumber(values.count, '--count', 1)
   const rate = parseRate(values.rate)
@@ -65,7 +86,8 @@ export async function produceCommand(args: string[], out: Out): Promise<number> 
   try {
     assertDevCluster(pipeline.kafka)
   } catch (error) {
-    if (error instanceof NotADevClusterError) throw new CommandError(`${error.message}. If ${pipeline.kafka.brokers.join(', ')} is yours to write to, add "dev": true to "kafka" in ${pipeline.file}`)
+    if (error instanceof NotADevClusterError)
+      throw new CommandError(`${error.message}. If ${pipeline.kafka.brokers.join(', ')} is yours to write to, add "dev": true to "kafka" in ${pipeline.file}`)
     throw error
   }
   if (values.value !== undefined) {
@@ -83,7 +105,9 @@ export async function produceCommand(args: string[], out: Out): Promise<number> 
   if (usesSchemaRegistry(format)) {
     const registry = schemaRegistryOptions(pipeline.kafka)
     if (!registry) throw new CommandError(`source '${source!.name}' is ${format}, which needs kafka.schemaRegistry`)
-    const encoder = await createRegistryEncoder(format, topic, registry).catch((error: unknown) => { throw new CommandError((error as Error).message) })
+    const encoder = await createRegistryEncoder(format, topic, registry).catch((error: unknown) => {
+      throw new CommandError((error as Error).message)
+    })
     how = `as ${format}, schema ${encoder.schemaId} of subject '${encoder.subject}'`
     encode = (text) => encoder.encode(JSON.parse(text))
   }

@@ -13,16 +13,20 @@ export async function queryCommand(args: string[], out: Out): Promise<number> {
   const options = { ...LAKE_OPTION, ...FORMAT_OPTION, stats: { type: 'boolean', default: false }, file: { type: 'string' } } as const
   const { values, positionals } = parseCommand('query', args, options, fromFile ? [] : ['one SQL text (quote it), or --file FILE.sql'])
   const format = outputFormat(values.format)
-  const sql = values.file === undefined ? positionals[0] : await readFile(values.file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new CommandError(`cannot read --file ${values.file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`)
-  })
+  const sql =
+    values.file === undefined
+      ? positionals[0]
+      : await readFile(values.file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+          throw new CommandError(`cannot read --file ${values.file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`)
+        })
   return withLake(values.lake, async (lake, catalog) => {
     const json: unknown[] = []
     let count = 0
     await runScript(lake, catalog, sql, {
       onResult: (result, index, total) => {
         count = total
-        if (total > 1 && format === 'json') json.push({ statement: result.text, position: result.position, rows: result.rows, ...(result.write ? { write: result.write } : {}) })
+        if (total > 1 && format === 'json')
+          json.push({ statement: result.text, position: result.position, rows: result.rows, ...(result.write ? { write: result.write } : {}) })
         else out(formatResult(result, format, total > 1 ? index : undefined))
         if (values.stats) printStats(result)
       },
@@ -59,7 +63,10 @@ function describeWrite({ write }: ScriptResult): string {
 
 function printStats(result: ScriptResult): void {
   for (const t of result.tables) {
-    const what = t.version >= 0 ? `version ${t.version}: read ${t.filesRead} of ${t.filesTotal} files (${t.filesTotal - t.filesRead} skipped by partition values and statistics)` : 'change feed'
+    const what =
+      t.version >= 0
+        ? `version ${t.version}: read ${t.filesRead} of ${t.filesTotal} files (${t.filesTotal - t.filesRead} skipped by partition values and statistics)`
+        : 'change feed'
     process.stderr.write(`${t.name} ${what}\n`)
   }
 }

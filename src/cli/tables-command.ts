@@ -13,11 +13,20 @@ export async function tablesCommand(args: string[], out: Out): Promise<number> {
     let hidden = 0
     for (const entry of await catalog.tables()) {
       // A MongoDB flow's document state is the engine's bookkeeping, not a table to query.
-      if (!values.all && isDocumentStateTable(entry.name)) { hidden++; continue }
+      if (!values.all && isDocumentStateTable(entry.name)) {
+        hidden++
+        continue
+      }
       try {
         const snapshot = await lake.snapshot(entry.path)
         const bytes = snapshot.files.reduce((sum, f) => sum + f.add.size, 0)
-        rows.push({ table: entry.name, version: snapshot.version, files: snapshot.files.length, bytes, last_commit: new Date(snapshot.timestamp).toISOString() })
+        rows.push({
+          table: entry.name,
+          version: snapshot.version,
+          files: snapshot.files.length,
+          bytes,
+          last_commit: new Date(snapshot.timestamp).toISOString(),
+        })
       } catch (error) {
         // One unreadable table does not hide the others; the exit code says something failed.
         failed++
@@ -26,11 +35,15 @@ export async function tablesCommand(args: string[], out: Out): Promise<number> {
       }
     }
     const columns = [
-      { name: 'table', type: 'VARCHAR' }, { name: 'version', type: 'BIGINT' }, { name: 'files', type: 'BIGINT' },
-      { name: 'bytes', type: 'BIGINT' }, { name: 'last_commit', type: 'TIMESTAMP WITH TIME ZONE' },
+      { name: 'table', type: 'VARCHAR' },
+      { name: 'version', type: 'BIGINT' },
+      { name: 'files', type: 'BIGINT' },
+      { name: 'bytes', type: 'BIGINT' },
+      { name: 'last_commit', type: 'TIMESTAMP WITH TIME ZONE' },
     ]
     out(formatOutput({ columns, rows, tables: [] }, format))
-    if (hidden && format === 'table') process.stderr.write(`(${hidden} document-state table${hidden === 1 ? '' : 's'} of MongoDB flows not shown: --all lists them)\n`)
+    if (hidden && format === 'table')
+      process.stderr.write(`(${hidden} document-state table${hidden === 1 ? '' : 's'} of MongoDB flows not shown: --all lists them)\n`)
     return failed ? 1 : 0
   })
 }

@@ -27,18 +27,27 @@ function letterState(l: DeadLetter): string {
 
 function describe(fate: MessageFate): string {
   if (fate.kind === 'row') {
-    const became = fate.refined.map((r) => `\n  → ${r.table} ${rowText(r.row)}, version ${r.refinedVersion}${r.change === 'insert' ? '' : ` (${r.change}${r.applied ? '' : ', superseded by a later change in its batch'})`}`).join('')
+    const became = fate.refined
+      .map(
+        (r) =>
+          `\n  → ${r.table} ${rowText(r.row)}, version ${r.refinedVersion}${r.change === 'insert' ? '' : ` (${r.change}${r.applied ? '' : ', superseded by a later change in its batch'})`}`,
+      )
+      .join('')
     return `${fate.source}: a ${fate.tombstone ? 'tombstone row' : 'row'} of ${fate.table}, written by version ${fate.rawVersion ?? '(unknown: its change data is gone)'}; key ${fate.key ?? 'null'}, time ${fate.timestamp ?? '-'}${became}`
   }
   if (fate.kind === 'dead-letter') {
     const l = fate.letter
     return `${fate.source}: a dead letter (${l.reason}${l.detail ? `: ${l.detail}` : ''}), ${letterState(l)}`
   }
-  if (fate.kind === 'produced-from-letter') return `${fate.source}: produced by 'dead-letters produce' from dead letter ${letterId(fate.letter)} (${fate.letter.reason}), the fixed value of that message (header ${LINEAGE_HEADER})`
+  if (fate.kind === 'produced-from-letter')
+    return `${fate.source}: produced by 'dead-letters produce' from dead letter ${letterId(fate.letter)} (${fate.letter.reason}), the fixed value of that message (header ${LINEAGE_HEADER})`
   return `${fate.source}: ${fate.detail}`
 }
 
-const rowText = (row: Record<string, string | null>) => Object.entries(row).map(([k, v]) => `${k}=${v ?? 'null'}`).join(' ')
+const rowText = (row: Record<string, string | null>) =>
+  Object.entries(row)
+    .map(([k, v]) => `${k}=${v ?? 'null'}`)
+    .join(' ')
 
 function originText(o: ReplayedRow): string {
   const at = o.topic === null ? '(no Kafka coordinates)' : `${o.topic}/${o.partition}/${o.offset}`
@@ -51,7 +60,10 @@ function rowLines(row: TracedRow, indent: string): string[] {
   if (row.kind === 'view') {
     return [
       `${indent}${row.table} ${rowText(row.row)}  (view${row.note ? `: ${row.note}` : ''})`,
-      ...row.sources.flatMap((s) => [`${indent}  ${s.table}${s.version === undefined ? '' : ` as of version ${s.version}`}: ${s.rows.length} row(s)`, ...s.rows.flatMap((r) => rowLines(r, `${indent}    `))]),
+      ...row.sources.flatMap((s) => [
+        `${indent}  ${s.table}${s.version === undefined ? '' : ` as of version ${s.version}`}: ${s.rows.length} row(s)`,
+        ...s.rows.flatMap((r) => rowLines(r, `${indent}    `)),
+      ]),
     ]
   }
   const what = row.kind === 'raw' ? 'raw' : `flow ${row.flow}, ${row.mode}${row.mode === 'cdc' ? `: ${row.origins.length} change(s), in sequence order` : ''}`
@@ -59,15 +71,26 @@ function rowLines(row: TracedRow, indent: string): string[] {
     `${indent}${row.table} ${rowText(row.row)}  (${what})`,
     ...row.origins.map((o, i) => `${indent}  ${row.kind === 'flow' && row.mode === 'cdc' ? `${i + 1}. ` : ''}${originText(o)}`),
     ...(row.kind === 'flow' && row.note ? [`${indent}  note: ${row.note}`] : []),
-    ...(row.kind === 'flow' && row.origins.length === 0 && !row.note ? [`${indent}  no raw row found (the table was written by something other than the flow?)`] : []),
+    ...(row.kind === 'flow' && row.origins.length === 0 && !row.note
+      ? [`${indent}  no raw row found (the table was written by something other than the flow?)`]
+      : []),
   ]
 }
 
 export async function traceCommand(args: string[], out: Out): Promise<number> {
   const byMessage = args.some((a) => a === '--message' || a.startsWith('--message='))
-  const { values, positionals } = parseCommand('trace', args, {
-    pipeline: { type: 'string' }, message: { type: 'string' }, where: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean', default: false },
-  }, byMessage ? [] : ['TABLE'])
+  const { values, positionals } = parseCommand(
+    'trace',
+    args,
+    {
+      pipeline: { type: 'string' },
+      message: { type: 'string' },
+      where: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    byMessage ? [] : ['TABLE'],
+  )
   const pipeline = pipelineFrom(values.pipeline)
   if (!byMessage) return traceTable(pipeline, positionals[0], values, out)
   const at = parseMessage(values.message)
@@ -76,8 +99,20 @@ export async function traceCommand(args: string[], out: Out): Promise<number> {
     const catalog = new LakeCatalog(pipeline.lakeDir, lake.io.storage)
     const flows = [...(pipeline.flows ?? []), ...(pipeline.definitions?.length ? (await pipelineDefinitions(catalog, pipeline)).flows : [])]
     const fates = await traceMessage(lake, catalog, pipeline, at, flows)
-    if (fates.length === 0) throw new UsageError(`no source of ${pipeline.file} reads topic '${at.topic}' (sources: ${pipeline.sources.map((s) => s.name).join(', ')})`)
-    if (values.json) out(JSON.stringify(fates.map((f) => (f.kind === 'dead-letter' || f.kind === 'produced-from-letter' ? { ...f, letter: { ...f.letter, value: f.letter.value?.toString('base64') ?? null } } : f)), null, 2) + '\n')
+    if (fates.length === 0)
+      throw new UsageError(`no source of ${pipeline.file} reads topic '${at.topic}' (sources: ${pipeline.sources.map((s) => s.name).join(', ')})`)
+    if (values.json)
+      out(
+        JSON.stringify(
+          fates.map((f) =>
+            f.kind === 'dead-letter' || f.kind === 'produced-from-letter'
+              ? { ...f, letter: { ...f.letter, value: f.letter.value?.toString('base64') ?? null } }
+              : f,
+          ),
+          null,
+          2,
+        ) + '\n',
+      )
     else for (const fate of fates) out(`${describe(fate)}\n`)
     return 0
   } finally {
@@ -85,9 +120,15 @@ export async function traceCommand(args: string[], out: Out): Promise<number> {
   }
 }
 
-async function traceTable(pipeline: ReturnType<typeof pipelineFrom>, table: string, values: { where?: string; limit?: string; json?: boolean }, out: Out): Promise<number> {
+async function traceTable(
+  pipeline: ReturnType<typeof pipelineFrom>,
+  table: string,
+  values: { where?: string; limit?: string; json?: boolean },
+  out: Out,
+): Promise<number> {
   if (!/^[A-Za-z0-9_]+\.[A-Za-z0-9_]+$/.test(table)) throw new UsageError(`trace: TABLE is zone.table (e.g. refined.orders), not '${table}'`)
-  if (!values.where?.trim()) throw new UsageError('trace TABLE needs --where "PREDICATE" (DuckDB SQL over the table\'s columns; "true" for every row, with --limit)')
+  if (!values.where?.trim())
+    throw new UsageError('trace TABLE needs --where "PREDICATE" (DuckDB SQL over the table\'s columns; "true" for every row, with --limit)')
   const limit = values.limit === undefined ? 100 : wholeNumber(values.limit, '--limit', 1)
   const lake = new LakeEngine()
   try {
@@ -96,7 +137,8 @@ async function traceTable(pipeline: ReturnType<typeof pipelineFrom>, table: stri
       rows = await traceRows(lake, new LakeCatalog(pipeline.lakeDir, lake.io.storage), pipeline, table, values.where, { limit })
     } catch (error) {
       if (error instanceof NotTraceable) throw new UsageError(error.message)
-      if (error instanceof Error && /^[A-Z][A-Za-z]*(?: [A-Za-z]+)* Error: /.test(error.message)) throw new CommandError(`trace ${table} --where "${values.where}": ${error.message}`)
+      if (error instanceof Error && /^[A-Z][A-Za-z]*(?: [A-Za-z]+)* Error: /.test(error.message))
+        throw new CommandError(`trace ${table} --where "${values.where}": ${error.message}`)
       throw error
     }
     if (values.json) out(`${JSON.stringify(rows, null, 2)}\n`)

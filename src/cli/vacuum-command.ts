@@ -5,7 +5,8 @@ import { formatBytes } from './format'
 
 export async function vacuumCommand(args: string[], out: Out): Promise<number> {
   const { values, positionals } = parseCommand(
-    'vacuum', args,
+    'vacuum',
+    args,
     { ...LAKE_OPTION, 'retention-hours': { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, force: { type: 'boolean', default: false } },
     ['TABLE'],
   )
@@ -19,7 +20,9 @@ export async function vacuumCommand(args: string[], out: Out): Promise<number> {
     const result = await vacuum(lake, table.path, { retentionHours, dryRun: values['dry-run'], force: values.force })
     const files = result.filesDeleted.length
     const what = `${files} file${files === 1 ? '' : 's'} (${formatBytes(result.bytesDeleted)})`
-    const dirs = result.directoriesDeleted.length ? ` and ${result.directoriesDeleted.length} empty director${result.directoriesDeleted.length === 1 ? 'y' : 'ies'}` : ''
+    const dirs = result.directoriesDeleted.length
+      ? ` and ${result.directoriesDeleted.length} empty director${result.directoriesDeleted.length === 1 ? 'y' : 'ies'}`
+      : ''
     const since = `that no version since ${new Date(result.retentionCutoff).toISOString()} needs`
     out(result.dryRun ? `${table.name}: vacuum would delete ${what}${dirs} ${since}${files ? ':' : ''}\n` : `${table.name}: deleted ${what}${dirs} ${since}\n`)
     if (result.dryRun) for (const file of [...result.filesDeleted, ...result.directoriesDeleted.map((d) => `${d}/`)]) out(`  ${file}\n`)

@@ -19,8 +19,18 @@ import { DecodeError, ValueError } from './errors'
 import { mergeTypes } from './merge'
 import { VOID } from './types'
 import {
-  base64, dateFromDays, decimalText, doubleValue, longValue, parseZonedTimestamp, setField, timeFromMicros,
-  timestampFromMicros, timestampFromMillis, timestampFromNanos, twosComplement,
+  base64,
+  dateFromDays,
+  decimalText,
+  doubleValue,
+  longValue,
+  parseZonedTimestamp,
+  setField,
+  timeFromMicros,
+  timestampFromMicros,
+  timestampFromMillis,
+  timestampFromNanos,
+  twosComplement,
 } from './values'
 
 type AvroType = avro.Type
@@ -105,7 +115,8 @@ function markConnectTypes(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(markConnectTypes)
   if (schema === null || typeof schema !== 'object') return schema
   const out: Schema = {}
-  for (const [key, value] of Object.entries(schema)) setField(out, key, key === 'type' || key === 'items' || key === 'values' || key === 'fields' ? markConnectTypes(value) : value)
+  for (const [key, value] of Object.entries(schema))
+    setField(out, key, key === 'type' || key === 'items' || key === 'values' || key === 'fields' ? markConnectTypes(value) : value)
   const connectName = out['connect.name']
   if (typeof connectName === 'string' && CONNECT_NAMES[connectName] && out.logicalType === undefined) out.logicalType = CONNECT_NAMES[connectName]
   return out
@@ -148,10 +159,18 @@ export function compileAvroSchema(schemaText: string): AvroType {
 }
 
 // avsc's typings lack some members; these are the ones read here.
-interface UnionLike { types: AvroType[] }
-interface RecordLike { fields: Array<{ name: string; type: AvroType }> }
-interface ArrayLike { itemsType: AvroType }
-interface MapLike { valuesType: AvroType }
+interface UnionLike {
+  types: AvroType[]
+}
+interface RecordLike {
+  fields: Array<{ name: string; type: AvroType }>
+}
+interface ArrayLike {
+  itemsType: AvroType
+}
+interface MapLike {
+  valuesType: AvroType
+}
 
 const NUMERIC = new Set(['int', 'long', 'abstract:long', 'float', 'double'])
 
@@ -162,14 +181,25 @@ function nonNullBranches(type: AvroType): AvroType[] {
 export function avroToDelta(type: AvroType, visiting: Set<AvroType> = new Set()): DataType {
   if (type instanceof DeltaLogicalType) return type.deltaType
   switch (type.typeName) {
-    case 'null': return VOID
-    case 'boolean': return 'boolean'
-    case 'int': return 'integer'
-    case 'long': case 'abstract:long': return 'long'
-    case 'float': return 'float'
-    case 'double': return 'double'
-    case 'bytes': case 'fixed': return 'binary'
-    case 'string': case 'enum': return 'string'
+    case 'null':
+      return VOID
+    case 'boolean':
+      return 'boolean'
+    case 'int':
+      return 'integer'
+    case 'long':
+    case 'abstract:long':
+      return 'long'
+    case 'float':
+      return 'float'
+    case 'double':
+      return 'double'
+    case 'bytes':
+    case 'fixed':
+      return 'binary'
+    case 'string':
+    case 'enum':
+      return 'string'
     case 'array': {
       const items = (type as unknown as ArrayLike).itemsType
       return { type: 'array', elementType: avroToDelta(items, visiting), containsNull: true }
@@ -178,11 +208,15 @@ export function avroToDelta(type: AvroType, visiting: Set<AvroType> = new Set())
       const values = (type as unknown as MapLike).valuesType
       return { type: 'map', keyType: 'string', valueType: avroToDelta(values, visiting), valueContainsNull: true }
     }
-    case 'record': case 'error': {
+    case 'record':
+    case 'error': {
       if (visiting.has(type)) throw new ValueError(`record ${type.name ?? ''} is recursive, which a Delta schema cannot express`, 'unsupported-schema')
       visiting.add(type)
       const fields: StructField[] = (type as unknown as RecordLike).fields.map((field) => ({
-        name: field.name, type: avroToDelta(field.type, visiting), nullable: true, metadata: {},
+        name: field.name,
+        type: avroToDelta(field.type, visiting),
+        nullable: true,
+        metadata: {},
       }))
       visiting.delete(type)
       return { type: 'struct', fields }
@@ -206,18 +240,27 @@ export function avroValue(type: AvroType, value: unknown): unknown {
   if (value === null || value === undefined) return null
   if (type instanceof DeltaLogicalType) return value
   switch (type.typeName) {
-    case 'long': case 'abstract:long': return longValue(value as bigint)
-    case 'float': case 'double': return doubleValue(value as number)
-    case 'bytes': case 'fixed': return base64(value as Buffer)
-    case 'array': return (value as unknown[]).map((v) => avroValue((type as unknown as ArrayLike).itemsType, v))
+    case 'long':
+    case 'abstract:long':
+      return longValue(value as bigint)
+    case 'float':
+    case 'double':
+      return doubleValue(value as number)
+    case 'bytes':
+    case 'fixed':
+      return base64(value as Buffer)
+    case 'array':
+      return (value as unknown[]).map((v) => avroValue((type as unknown as ArrayLike).itemsType, v))
     case 'map': {
       const out: Record<string, unknown> = {}
       for (const [key, v] of Object.entries(value as object)) setField(out, key, avroValue((type as unknown as MapLike).valuesType, v))
       return out
     }
-    case 'record': case 'error': {
+    case 'record':
+    case 'error': {
       const out: Record<string, unknown> = {}
-      for (const field of (type as unknown as RecordLike).fields) setField(out, field.name, avroValue(field.type, (value as Record<string, unknown>)[field.name]))
+      for (const field of (type as unknown as RecordLike).fields)
+        setField(out, field.name, avroValue(field.type, (value as Record<string, unknown>)[field.name]))
       return out
     }
   }
@@ -238,6 +281,8 @@ function unionValue(type: AvroType, wrapped: Record<string, unknown>): unknown {
     return widened === 'double' && typeof inner === 'string' ? Number(inner) : inner
   }
   const out: Record<string, unknown> = {}
-  branches.forEach((_, i) => { out[`member${i}`] = i === index ? inner : null })
+  branches.forEach((_, i) => {
+    out[`member${i}`] = i === index ? inner : null
+  })
   return out
 }

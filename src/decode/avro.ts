@@ -30,7 +30,8 @@ function compile(text: string, id: number): Compiled {
   try {
     const type = compileAvroSchema(text)
     const deltaType = avroToDelta(type)
-    if (!isStruct(deltaType)) return { ok: false, reason: 'not-a-record', detail: `schema ${id} is a ${type.typeName}, not a record: its values have no columns` }
+    if (!isStruct(deltaType))
+      return { ok: false, reason: 'not-a-record', detail: `schema ${id} is a ${type.typeName}, not a record: its values have no columns` }
     return { ok: true, type, schema: deltaType }
   } catch (error) {
     const reason = error instanceof ValueError ? error.reason : 'unsupported-schema'
@@ -52,7 +53,11 @@ function decodeBody(buffer: Buffer, compiled: Extract<Compiled, { ok: true }>, i
     return { kind: 'error', reason: 'truncated-avro', detail: `the ${buffer.length - HEADER_BYTES}-byte body ends before the record of schema ${id} does` }
   }
   if (result.offset < buffer.length) {
-    return { kind: 'error', reason: 'invalid-avro', detail: `${buffer.length - result.offset} bytes left after the record of schema ${id}: written with another schema?` }
+    return {
+      kind: 'error',
+      reason: 'invalid-avro',
+      detail: `${buffer.length - result.offset} bytes left after the record of schema ${id}: written with another schema?`,
+    }
   }
   const row = avroValue(compiled.type, result.value) as Record<string, unknown>
   return rowFromColumns(schemaColumns(row, compiled.schema))

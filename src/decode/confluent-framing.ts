@@ -15,10 +15,24 @@ export type Framed = { ok: true; id: number; buffer: Buffer } | { ok: false; err
 /** The schema id of a Confluent-framed value, or the dead letter saying why it is not one. */
 export function readConfluentHeader(bytes: Uint8Array): Framed {
   if (bytes.length < HEADER_BYTES) {
-    return { ok: false, error: { kind: 'error', reason: 'unsupported-framing', detail: `${bytes.length} bytes: shorter than the 5-byte Confluent header (magic byte, schema id)` } }
+    return {
+      ok: false,
+      error: {
+        kind: 'error',
+        reason: 'unsupported-framing',
+        detail: `${bytes.length} bytes: shorter than the 5-byte Confluent header (magic byte, schema id)`,
+      },
+    }
   }
   if (bytes[0] !== 0) {
-    return { ok: false, error: { kind: 'error', reason: 'unsupported-framing', detail: `magic byte is 0x${bytes[0].toString(16).padStart(2, '0')}, not 0x00: not the Confluent wire format` } }
+    return {
+      ok: false,
+      error: {
+        kind: 'error',
+        reason: 'unsupported-framing',
+        detail: `magic byte is 0x${bytes[0].toString(16).padStart(2, '0')}, not 0x00: not the Confluent wire format`,
+      },
+    }
   }
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   return { ok: true, id: buffer.readUInt32BE(1), buffer }

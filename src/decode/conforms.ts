@@ -88,7 +88,8 @@ function valueProblem(value: unknown, type: DataType, path: string): string | un
   if (isMap(type)) {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return mismatch()
     for (const [key, entry] of Object.entries(value)) {
-      if (!primitiveFits(key, typeof type.keyType === 'string' ? type.keyType : 'string')) return `map key '${key}' of '${path}' does not fit ${String(type.keyType)}`
+      if (!primitiveFits(key, typeof type.keyType === 'string' ? type.keyType : 'string'))
+        return `map key '${key}' of '${path}' does not fit ${String(type.keyType)}`
       if (entry === null || entry === undefined) {
         if (!type.valueContainsNull) return `column '${path}' does not take null values`
         continue
@@ -107,7 +108,10 @@ export function primitiveFits(value: unknown, type: string): boolean {
       return true
     case 'boolean':
       return typeof value === 'boolean'
-    case 'byte': case 'short': case 'integer': case 'long': {
+    case 'byte':
+    case 'short':
+    case 'integer':
+    case 'long': {
       let integer: bigint
       if (typeof value === 'number' && Number.isSafeInteger(value)) integer = BigInt(value)
       else if (typeof value === 'string' && INTEGER_TEXT.test(value)) integer = BigInt(value)
@@ -115,7 +119,8 @@ export function primitiveFits(value: unknown, type: string): boolean {
       const [min, max] = INTEGER_RANGE[type]
       return integer >= min && integer <= max
     }
-    case 'float': case 'double':
+    case 'float':
+    case 'double':
       return (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && (NON_FINITE.has(value) || NUMBER_TEXT.test(value)))
     case 'date':
       return typeof value === 'string' && isIsoDate(value)

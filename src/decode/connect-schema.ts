@@ -22,8 +22,19 @@ import type { DataType, StructField, StructType } from '../delta'
 import { ValueError } from './errors'
 import { isJsonObject, JsonNumber } from './json-text'
 import {
-  dateFromDays, decimalFromNumberText, decimalText, doubleValue, isIsoDate, longValue, parseZonedTimestamp, setField,
-  timeFromMicros, timestampFromMicros, timestampFromMillis, timestampFromNanos, twosComplement,
+  dateFromDays,
+  decimalFromNumberText,
+  decimalText,
+  doubleValue,
+  isIsoDate,
+  longValue,
+  parseZonedTimestamp,
+  setField,
+  timeFromMicros,
+  timestampFromMicros,
+  timestampFromMillis,
+  timestampFromNanos,
+  twosComplement,
 } from './values'
 
 export interface ConnectSchema {
@@ -70,8 +81,17 @@ const LOGICAL_TYPES: Record<string, DataType> = {
 }
 
 const PRIMITIVES: Record<string, DataType> = {
-  int8: 'byte', int16: 'short', int32: 'integer', int64: 'long', float32: 'float', float64: 'double', double: 'double', float: 'double',
-  boolean: 'boolean', string: 'string', bytes: 'binary',
+  int8: 'byte',
+  int16: 'short',
+  int32: 'integer',
+  int64: 'long',
+  float32: 'float',
+  float64: 'double',
+  double: 'double',
+  float: 'double',
+  boolean: 'boolean',
+  string: 'string',
+  bytes: 'binary',
 }
 
 export function connectToDelta(schema: ConnectSchema): DataType {
@@ -82,11 +102,17 @@ export function connectToDelta(schema: ConnectSchema): DataType {
   }
   if (schema.name && LOGICAL_TYPES[schema.name]) return LOGICAL_TYPES[schema.name]
   switch (schema.type) {
-    case 'struct': return connectStruct(schema)
-    case 'array': return { type: 'array', elementType: connectToDelta(schema.items ?? { type: 'string' }), containsNull: true }
-    case 'map': return {
-      type: 'map', keyType: connectToDelta(schema.keys ?? { type: 'string' }), valueType: connectToDelta(schema.values ?? { type: 'string' }), valueContainsNull: true,
-    }
+    case 'struct':
+      return connectStruct(schema)
+    case 'array':
+      return { type: 'array', elementType: connectToDelta(schema.items ?? { type: 'string' }), containsNull: true }
+    case 'map':
+      return {
+        type: 'map',
+        keyType: connectToDelta(schema.keys ?? { type: 'string' }),
+        valueType: connectToDelta(schema.values ?? { type: 'string' }),
+        valueContainsNull: true,
+      }
   }
   const primitive = PRIMITIVES[schema.type.toLowerCase()]
   if (!primitive) throw new ValueError(`Connect schema type '${schema.type}' is not supported`, 'unsupported-schema')
@@ -126,7 +152,8 @@ export function connectValue(value: unknown, schema: ConnectSchema, path: string
   if (name === DECIMAL) {
     const { precision, scale } = decimalParameters(schema)
     const limit = precision !== undefined && precision <= MAX_PRECISION ? precision : undefined
-    if (typeof value === 'number' || value instanceof JsonNumber) return decimalFromNumberText(String(value instanceof JsonNumber ? value.text : value), scale, limit)
+    if (typeof value === 'number' || value instanceof JsonNumber)
+      return decimalFromNumberText(String(value instanceof JsonNumber ? value.text : value), scale, limit)
     return decimalText(twosComplement(bytesOf(value, path)), scale, limit)
   }
   switch (name) {
@@ -164,9 +191,15 @@ export function connectValue(value: unknown, schema: ConnectSchema, path: string
       return timeFromMicros(integerOf(value, path) / 1000n)
   }
   switch (schema.type.toLowerCase()) {
-    case 'int8': case 'int16': case 'int32': case 'int64':
+    case 'int8':
+    case 'int16':
+    case 'int32':
+    case 'int64':
       return longValue(integerOf(value, path))
-    case 'float32': case 'float64': case 'float': case 'double':
+    case 'float32':
+    case 'float64':
+    case 'float':
+    case 'double':
       if (typeof value === 'number') return doubleValue(value)
       if (value instanceof JsonNumber) return doubleValue(Number(value.text))
       if (value === 'NaN' || value === 'Infinity' || value === '-Infinity') return value
@@ -209,7 +242,9 @@ function connectMap(value: unknown, schema: ConnectSchema, path: string): Record
   const valueSchema = schema.values ?? { type: 'string' }
   const entries: Array<[unknown, unknown]> = Array.isArray(value)
     ? value.map((pair) => (Array.isArray(pair) ? [pair[0], pair[1]] : [undefined, undefined]))
-    : isJsonObject(value) ? Object.entries(value) : []
+    : isJsonObject(value)
+      ? Object.entries(value)
+      : []
   if (!Array.isArray(value) && !isJsonObject(value)) throw new ValueError(`'${path}' should be a map`)
   for (const [key, entry] of entries) {
     const keyText = typeof key === 'string' ? key : key instanceof JsonNumber ? key.text : JSON.stringify(key)

@@ -202,5 +202,8 @@ export function schemaColumns(row: Record<string, unknown>, schema: StructType):
     const at = ENVELOPE_ORDER.indexOf(name)
     return at < 0 ? ENVELOPE_ORDER.length : at
   }
-  return columns.map((c, i) => [c, i] as const).sort((a, b) => rank(a[0][0]) - rank(b[0][0]) || a[1] - b[1]).map(([c]) => c)
+  return columns
+    .map((c, i) => [c, i] as const)
+    .sort((a, b) => rank(a[0][0]) - rank(b[0][0]) || a[1] - b[1])
+    .map(([c]) => c)
 }

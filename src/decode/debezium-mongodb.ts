@@ -91,7 +91,8 @@ function updateDescription(value: unknown): Typed {
   const truncated = list(value.truncatedArrays, 'updateDescription.truncatedArrays')
   return {
     value: {
-      updated_fields: value.updatedFields === null || value.updatedFields === undefined ? null : jsonText(value.updatedFields, 'updateDescription.updatedFields'),
+      updated_fields:
+        value.updatedFields === null || value.updatedFields === undefined ? null : jsonText(value.updatedFields, 'updateDescription.updatedFields'),
       removed_fields: removed?.map((f) => (f === null ? null : String(f))) ?? null,
       truncated_arrays: truncated?.map((t) => (isJsonObject(t) ? { field: t.field ?? null, size: typeof t.size === 'number' ? t.size : null } : null)) ?? null,
     },

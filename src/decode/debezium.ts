@@ -17,10 +17,14 @@ export function createDebeziumDecoder(): Decoder {
 }
 
 export function decodeRelationalEvent(value: unknown): Decoded {
-  return decodeEvent(value, (row) => typeJsonValue(row), (event) => {
-    const { head, tail } = envelopeColumns(event.payload, event.schema, rowImage)
-    return rowFromColumns([...head, ...tail])
-  })
+  return decodeEvent(
+    value,
+    (row) => typeJsonValue(row),
+    (event) => {
+      const { head, tail } = envelopeColumns(event.payload, event.schema, rowImage)
+      return rowFromColumns([...head, ...tail])
+    },
+  )
 }
 
 /**

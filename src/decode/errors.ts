@@ -8,7 +8,10 @@
 import type { Decoded } from './types'
 
 export class ValueError extends Error {
-  constructor(message: string, readonly reason = 'invalid-value') {
+  constructor(
+    message: string,
+    readonly reason = 'invalid-value',
+  ) {
     super(message)
     this.name = 'ValueError'
   }

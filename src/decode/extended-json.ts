@@ -101,7 +101,8 @@ export function typeExtendedJson(value: unknown): Typed {
 /** Parses Extended JSON text; the document must be an object (a MongoDB document always is). */
 export function parseExtendedJsonDocument(text: string, path: string): Typed {
   const parsed = parseJsonText(text)
-  if (!parsed.ok) throw new ValueError(`'${path}' is not valid Extended JSON: ${parsed.detail}`, parsed.reason === 'too-deep' ? 'too-deep' : 'invalid-extended-json')
+  if (!parsed.ok)
+    throw new ValueError(`'${path}' is not valid Extended JSON: ${parsed.detail}`, parsed.reason === 'too-deep' ? 'too-deep' : 'invalid-extended-json')
   if (!isJsonObject(parsed.value)) throw new ValueError(`'${path}' is not a document`, 'invalid-extended-json')
   return typeExtendedJson(parsed.value)
 }

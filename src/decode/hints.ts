@@ -37,7 +37,8 @@ export function hintType(text: string): { type: string } | { problem: string } {
 
 /** A hint's path is dotted names, none empty. */
 export function hintPathProblem(path: string): string | undefined {
-  if (path.split('.').some((part) => part.trim() === '')) return `'${path}' is not a column path: names separated by '.', with 'element' for an array's elements and 'value' for a map's values`
+  if (path.split('.').some((part) => part.trim() === ''))
+    return `'${path}' is not a column path: names separated by '.', with 'element' for an array's elements and 'value' for a map's values`
   return undefined
 }
 

@@ -18,7 +18,17 @@ export { conformsTo } from './conforms'
 export { DecodeError } from './errors'
 export { inferSchema, type InferOptions } from './infer'
 export { mergeInferred, mergeTypes } from './merge'
-export { applyHints, applyHintsToStruct, childPath, hintedPaths, hintPathProblem, hintType, normaliseHints, PRIMITIVE_HINT_TYPES, type SchemaHints } from './hints'
+export {
+  applyHints,
+  applyHintsToStruct,
+  childPath,
+  hintedPaths,
+  hintPathProblem,
+  hintType,
+  normaliseHints,
+  PRIMITIVE_HINT_TYPES,
+  type SchemaHints,
+} from './hints'
 export { fitRow, RESCUED_DATA_COLUMN, type FittedRow } from './rescue'
 export { TextRow } from './text-row'
 export { createSchemaRegistry, type RegisteredSchema, type SchemaRegistry } from './schema-registry'
@@ -35,9 +45,12 @@ export function usesSchemaRegistry(format: string): boolean {
 
 export function createDecoder(format: Format, options: DecoderOptions = {}): Decoder {
   switch (format) {
-    case 'json': return createJsonDecoder()
-    case 'debezium': return createDebeziumDecoder()
-    case 'debezium-mongodb': return createDebeziumMongoDecoder()
+    case 'json':
+      return createJsonDecoder()
+    case 'debezium':
+      return createDebeziumDecoder()
+    case 'debezium-mongodb':
+      return createDebeziumMongoDecoder()
     case 'avro':
     case 'protobuf':
     case 'json-schema': {

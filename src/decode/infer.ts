@@ -24,10 +24,14 @@ export type SpecialObject = (object: Record<string, unknown>) => Typed | undefin
 export function typeJsonValue(value: unknown, options: InferOptions = {}, special?: SpecialObject): Typed {
   if (value === null || value === undefined) return { value: null, type: VOID }
   switch (typeof value) {
-    case 'boolean': return { value, type: 'boolean' }
-    case 'number': return typeNumber(value)
-    case 'bigint': return typeInteger(value, value.toString())
-    case 'string': return typeString(value, options)
+    case 'boolean':
+      return { value, type: 'boolean' }
+    case 'number':
+      return typeNumber(value)
+    case 'bigint':
+      return typeInteger(value, value.toString())
+    case 'string':
+      return typeString(value, options)
   }
   if (value instanceof JsonNumber) {
     return value.isInteger ? typeInteger(BigInt(value.text), value.text) : { value: doubleValue(Number(value.text)), type: 'double' }
@@ -100,7 +104,11 @@ function typeObject(object: Record<string, unknown>, options: InferOptions, spec
 }
 
 /** A JSON object as a row and the Delta schema of its columns. */
-export function inferRow(object: Record<string, unknown>, options: InferOptions = {}, special?: SpecialObject): { row: Record<string, unknown>; schema: StructType } {
+export function inferRow(
+  object: Record<string, unknown>,
+  options: InferOptions = {},
+  special?: SpecialObject,
+): { row: Record<string, unknown>; schema: StructType } {
   const typed = typeObject(object, options, special)
   return { row: typed.value as Record<string, unknown>, schema: withoutVoid(typed.type as StructType) }
 }

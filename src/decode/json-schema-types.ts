@@ -47,7 +47,11 @@ export function compileJsonSchema(documents: SchemaDocuments): Converter {
   function compile(schema: unknown, document: string): Converter {
     if (schema === true || schema === undefined || (isJsonObject(schema) && Object.keys(schema).length === 0)) return JSON_TEXT
     if (!isJsonObject(schema)) throw new ValueError(`a JSON Schema is an object or a boolean, not ${JSON.stringify(schema)}`, 'unsupported-schema')
-    if (visiting.has(schema)) throw new ValueError(`the schema refers to itself (${String(schema.$ref ?? schema.title ?? 'a recursive type')}), which a Delta schema cannot express`, 'unsupported-schema')
+    if (visiting.has(schema))
+      throw new ValueError(
+        `the schema refers to itself (${String(schema.$ref ?? schema.title ?? 'a recursive type')}), which a Delta schema cannot express`,
+        'unsupported-schema',
+      )
     visiting.add(schema)
     try {
       return compileObject(schema, document)
@@ -71,10 +75,14 @@ export function compileJsonSchema(documents: SchemaDocuments): Converter {
     if (types.length === 0) return typesOf(schema).includes('null') ? NULL_ONLY : JSON_TEXT
     if (types.length > 1) return union(types.map((t) => compileObject({ ...schema, type: t }, document)))
     switch (types[0]) {
-      case 'integer': return LONG
-      case 'number': return DOUBLE
-      case 'boolean': return BOOLEAN
-      case 'string': return stringConverter(schema)
+      case 'integer':
+        return LONG
+      case 'number':
+        return DOUBLE
+      case 'boolean':
+        return BOOLEAN
+      case 'string':
+        return stringConverter(schema)
       case 'array': {
         if (!isJsonObject(schema.items) && schema.items !== undefined && schema.items !== true) return JSON_TEXT // a tuple
         const element = compile(schema.items, document)
@@ -89,7 +97,10 @@ export function compileJsonSchema(documents: SchemaDocuments): Converter {
         return JSON_TEXT
       }
     }
-    throw new ValueError(`JSON Schema type ${JSON.stringify(types[0])} is not one of null, boolean, integer, number, string, array, object`, 'unsupported-schema')
+    throw new ValueError(
+      `JSON Schema type ${JSON.stringify(types[0])} is not one of null, boolean, integer, number, string, array, object`,
+      'unsupported-schema',
+    )
   }
 
   function allOf(schema: Schema, document: string): Converter {
@@ -125,7 +136,11 @@ function typesOf(schema: Schema): string[] {
   if (Array.isArray(schema.type)) return schema.type.filter((t): t is string => typeof t === 'string')
   const values = Array.isArray(schema.enum) ? schema.enum : 'const' in schema ? [schema.const] : undefined
   if (values) {
-    const kinds = new Set(values.filter((v) => v !== null).map((v) => (typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : Array.isArray(v) ? 'array' : typeof v)))
+    const kinds = new Set(
+      values
+        .filter((v) => v !== null)
+        .map((v) => (typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : Array.isArray(v) ? 'array' : typeof v)),
+    )
     return [...kinds]
   }
   if (isJsonObject(schema.properties)) return ['object']
@@ -144,7 +159,7 @@ function connectSchemaOf(schema: Schema): ConnectSchema | undefined {
   const name = typeof schema['connect.name'] === 'string' ? schema['connect.name'] : typeof schema.title === 'string' ? schema.title : undefined
   const known = name !== undefined && /^(org\.apache\.kafka\.connect\.data|io\.debezium\.(time|data))\./.test(name)
   if (typeof connectType === 'string' && CONNECT_TYPES.has(connectType)) {
-    const parameters = isJsonObject(schema['connect.parameters']) ? schema['connect.parameters'] as Record<string, string> : undefined
+    const parameters = isJsonObject(schema['connect.parameters']) ? (schema['connect.parameters'] as Record<string, string>) : undefined
     return { type: connectType, ...(known ? { name } : {}), ...(parameters ? { parameters } : {}) }
   }
   if (!known || (schema.type !== 'string' && schema.type !== 'integer')) return undefined
@@ -153,10 +168,11 @@ function connectSchemaOf(schema: Schema): ConnectSchema | undefined {
 }
 
 function describe(value: unknown): string {
-  return value instanceof JsonNumber ? value.text : JSON.stringify(value) ?? String(value)
+  return value instanceof JsonNumber ? value.text : (JSON.stringify(value) ?? String(value))
 }
 
-const mismatch = (path: string, wanted: string, value: unknown) => new ValueError(`'${path}' should be ${wanted} as the schema says, but is ${describe(value)}`, MISMATCH)
+const mismatch = (path: string, wanted: string, value: unknown) =>
+  new ValueError(`'${path}' should be ${wanted} as the schema says, but is ${describe(value)}`, MISMATCH)
 
 const LONG: Converter = {
   type: 'long',
@@ -203,7 +219,10 @@ const JSON_TEXT: Converter = {
 function jsonText(value: unknown): string {
   if (value instanceof JsonNumber) return value.text
   if (Array.isArray(value)) return `[${value.map(jsonText).join(',')}]`
-  if (isJsonObject(value)) return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${jsonText(v)}`).join(',')}}`
+  if (isJsonObject(value))
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${JSON.stringify(k)}:${jsonText(v)}`)
+      .join(',')}}`
   return JSON.stringify(value) ?? 'null'
 }
 

@@ -19,21 +19,31 @@ type Compiled = { ok: true; converter: StructConverter } | SchemaFailure
 const MAX_REFERENCE_DEPTH = 32
 
 export function createJsonSchemaDecoder(registry: SchemaRegistry): Decoder {
-  const schemaFor = compiledPerSchemaId(registry, 'JSON', async (registered, id): Promise<Compiled> => {
-    const documents: SchemaDocuments = new Map()
-    documents.set('', parseSchema(registered.schema, `schema ${id}`))
-    await addReferences(registered, documents, 0)
-    const converter = compileJsonSchema(documents)
-    if (!(converter instanceof StructConverter)) return { ok: false, reason: 'not-a-record', detail: `schema ${id} is not an object with properties: its values have no columns` }
-    return { ok: true, converter }
-  }, (id, message) => `schema ${id}: ${message}`)
+  const schemaFor = compiledPerSchemaId(
+    registry,
+    'JSON',
+    async (registered, id): Promise<Compiled> => {
+      const documents: SchemaDocuments = new Map()
+      documents.set('', parseSchema(registered.schema, `schema ${id}`))
+      await addReferences(registered, documents, 0)
+      const converter = compileJsonSchema(documents)
+      if (!(converter instanceof StructConverter))
+        return { ok: false, reason: 'not-a-record', detail: `schema ${id} is not an object with properties: its values have no columns` }
+      return { ok: true, converter }
+    },
+    (id, message) => `schema ${id}: ${message}`,
+  )
 
   async function addReferences(schema: RegisteredSchema, documents: SchemaDocuments, depth: number): Promise<void> {
     if (depth > MAX_REFERENCE_DEPTH) throw new ValueError(`references nest deeper than ${MAX_REFERENCE_DEPTH}`, 'unsupported-schema')
     for (const reference of schema.references) {
       if (documents.has(reference.name)) continue
       const found = await registry.schemaByVersion(reference.subject, reference.version)
-      if (!found) throw new ValueError(`the reference ${reference.name} is subject ${reference.subject} version ${reference.version}, which the registry does not have`, 'unknown-schema-reference')
+      if (!found)
+        throw new ValueError(
+          `the reference ${reference.name} is subject ${reference.subject} version ${reference.version}, which the registry does not have`,
+          'unknown-schema-reference',
+        )
       documents.set(reference.name, parseSchema(found.schema, `${reference.name} (subject ${reference.subject} version ${reference.version})`))
       await addReferences(found, documents, depth + 1)
     }

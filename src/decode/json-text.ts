@@ -30,9 +30,7 @@ export function describeTop(value: unknown): string {
 /** Nesting deeper than this is refused: no lakehouse column is 100 structs deep, and every later step recurses. */
 export const MAX_DEPTH = 100
 
-export type JsonParse =
-  | { ok: true; value: unknown }
-  | { ok: false; reason: 'invalid-utf8' | 'invalid-json' | 'too-deep' | 'invalid-unicode'; detail: string }
+export type JsonParse = { ok: true; value: unknown } | { ok: false; reason: 'invalid-utf8' | 'invalid-json' | 'too-deep' | 'invalid-unicode'; detail: string }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -72,7 +70,12 @@ export function parseJsonText(text: string): JsonParse {
   // the whole batch), so the message is refused here instead.
   if (SURROGATE_ESCAPE.test(text)) {
     const bad = loneSurrogate(value)
-    if (bad !== undefined) return { ok: false, reason: 'invalid-unicode', detail: `${bad} holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape without its pair): not valid Unicode` }
+    if (bad !== undefined)
+      return {
+        ok: false,
+        reason: 'invalid-unicode',
+        detail: `${bad} holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape without its pair): not valid Unicode`,
+      }
   }
   return { ok: true, value }
 }
@@ -132,7 +135,10 @@ const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
 
 function numberFromText(text: string): number | JsonNumber {
   if (text.length <= 15) return Number(text)
-  const mantissa = text.replace(/[eE].*$/, '').replace(/[-.]/g, '').replace(/^0+/, '')
+  const mantissa = text
+    .replace(/[eE].*$/, '')
+    .replace(/[-.]/g, '')
+    .replace(/^0+/, '')
   if (mantissa.length <= 15) return Number(text)
   if (!/[.eE]/.test(text) && Number.isSafeInteger(Number(text))) return Number(text)
   return new JsonNumber(text)
@@ -155,7 +161,11 @@ function parseExact(text: string, maxDepth: number): unknown {
     let escaped = false
     for (;;) {
       const c = text.charCodeAt(i)
-      if (c === 0x5c) { escaped = true; i += 2; continue }
+      if (c === 0x5c) {
+        escaped = true
+        i += 2
+        continue
+      }
       i++
       if (c === 0x22) break
     }
@@ -175,8 +185,10 @@ function parseExact(text: string, maxDepth: number): unknown {
     if (c === '{') {
       i++
       skipSpace()
-      if (text[i] === '}') { i++; value = {} }
-      else {
+      if (text[i] === '}') {
+        i++
+        value = {}
+      } else {
         if (stack.length >= maxDepth) return TOO_DEEP
         stack.push({ object: {}, key: readKey() })
         continue
@@ -184,17 +196,25 @@ function parseExact(text: string, maxDepth: number): unknown {
     } else if (c === '[') {
       i++
       skipSpace()
-      if (text[i] === ']') { i++; value = [] }
-      else {
+      if (text[i] === ']') {
+        i++
+        value = []
+      } else {
         if (stack.length >= maxDepth) return TOO_DEEP
         stack.push({ array: [], key: '' })
         continue
       }
     } else if (c === '"') value = readString()
-    else if (c === 't') { value = true; i += 4 }
-    else if (c === 'f') { value = false; i += 5 }
-    else if (c === 'n') { value = null; i += 4 }
-    else {
+    else if (c === 't') {
+      value = true
+      i += 4
+    } else if (c === 'f') {
+      value = false
+      i += 5
+    } else if (c === 'n') {
+      value = null
+      i += 4
+    } else {
       NUMBER.lastIndex = i
       const token = NUMBER.exec(text)![0]
       i += token.length

@@ -18,8 +18,7 @@ import type { RegisteredSchema, SchemaRegistry } from './schema-registry'
 type Nested = Record<string, unknown>
 
 const field = (type: string, id: number, rule?: string) => ({ type, id, ...(rule ? { rule } : {}) })
-const inPackage = (path: string[], types: Nested): Nested =>
-  path.reduceRight<Nested>((nested, name) => ({ [name]: { nested } }), types)
+const inPackage = (path: string[], types: Nested): Nested => path.reduceRight<Nested>((nested, name) => ({ [name]: { nested } }), types)
 
 /** What Confluent's registry resolves without a reference, as protobufjs JSON descriptors. */
 const CONFLUENT_KNOWN: Record<string, Nested> = {
@@ -72,22 +71,28 @@ export async function loadProtobufSchema(main: RegisteredSchema, registry: Schem
       const reference = schema.references.find((r) => r.name === name)
       if (reference) {
         const found = await registry.schemaByVersion(reference.subject, reference.version)
-        if (!found) throw new ValueError(`schema ${main.id}: the import ${name} refers to subject ${reference.subject} version ${reference.version}, which the registry does not have`, 'unknown-schema-reference')
+        if (!found)
+          throw new ValueError(
+            `schema ${main.id}: the import ${name} refers to subject ${reference.subject} version ${reference.version}, which the registry does not have`,
+            'unknown-schema-reference',
+          )
         const inner = parseInto(root, found.schema, `${name} (subject ${reference.subject} version ${reference.version})`)
-        await addImports(found, [...inner.imports ?? [], ...inner.weakImports ?? []], depth + 1)
+        await addImports(found, [...(inner.imports ?? []), ...(inner.weakImports ?? [])], depth + 1)
         continue
       }
       const known = knownFile(name)
-      if (known) root.addJSON(known as Parameters<protobuf.Root["addJSON"]>[0])
+      if (known) root.addJSON(known as Parameters<protobuf.Root['addJSON']>[0])
     }
   }
 
-  await addImports(main, [...parsed.imports ?? [], ...parsed.weakImports ?? []], 0)
+  await addImports(main, [...(parsed.imports ?? []), ...(parsed.weakImports ?? [])], 0)
   try {
     root.resolveAll()
   } catch (error) {
     const missing = /no such Type or Enum '([^']+)' in (\S+ \S+)|no such type: (\S+)/.exec((error as Error).message)
-    const hint = missing ? `: no import or reference defines ${missing[1] ?? missing[3]}${missing[2] ? ` (used in ${missing[2].replace(' .', ' ')})` : ''}` : `: ${(error as Error).message}`
+    const hint = missing
+      ? `: no import or reference defines ${missing[1] ?? missing[3]}${missing[2] ? ` (used in ${missing[2].replace(' .', ' ')})` : ''}`
+      : `: ${(error as Error).message}`
     throw new ValueError(`schema ${main.id}${hint}`, 'unsupported-schema')
   }
   if (messages.length === 0) throw new ValueError(`schema ${main.id} declares no message`, 'unsupported-schema')

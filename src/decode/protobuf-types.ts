@@ -29,18 +29,33 @@ import { base64, dateFromDays, decimalText, doubleValue, longValue, setField, ti
 const UNSIGNED_64: DataType = 'decimal(20,0)'
 
 const SCALARS: Record<string, DataType> = {
-  int32: 'integer', sint32: 'integer', sfixed32: 'integer',
-  uint32: 'long', fixed32: 'long',
-  int64: 'long', sint64: 'long', sfixed64: 'long',
-  uint64: UNSIGNED_64, fixed64: UNSIGNED_64,
-  float: 'float', double: 'double', bool: 'boolean', string: 'string', bytes: 'binary',
+  int32: 'integer',
+  sint32: 'integer',
+  sfixed32: 'integer',
+  uint32: 'long',
+  fixed32: 'long',
+  int64: 'long',
+  sint64: 'long',
+  sfixed64: 'long',
+  uint64: UNSIGNED_64,
+  fixed64: UNSIGNED_64,
+  float: 'float',
+  double: 'double',
+  bool: 'boolean',
+  string: 'string',
+  bytes: 'binary',
 }
 
 const WRAPPERS: Record<string, string> = {
-  '.google.protobuf.DoubleValue': 'double', '.google.protobuf.FloatValue': 'float',
-  '.google.protobuf.Int64Value': 'int64', '.google.protobuf.UInt64Value': 'uint64',
-  '.google.protobuf.Int32Value': 'int32', '.google.protobuf.UInt32Value': 'uint32',
-  '.google.protobuf.BoolValue': 'bool', '.google.protobuf.StringValue': 'string', '.google.protobuf.BytesValue': 'bytes',
+  '.google.protobuf.DoubleValue': 'double',
+  '.google.protobuf.FloatValue': 'float',
+  '.google.protobuf.Int64Value': 'int64',
+  '.google.protobuf.UInt64Value': 'uint64',
+  '.google.protobuf.Int32Value': 'int32',
+  '.google.protobuf.UInt32Value': 'uint32',
+  '.google.protobuf.BoolValue': 'bool',
+  '.google.protobuf.StringValue': 'string',
+  '.google.protobuf.BytesValue': 'bytes',
 }
 
 const TIMESTAMP = '.google.protobuf.Timestamp'
@@ -128,10 +143,18 @@ function elementValue(field: protobuf.Field, value: unknown): unknown {
 
 function scalarValue(type: string, value: unknown): unknown {
   switch (type) {
-    case 'int64': case 'sint64': case 'sfixed64': return longValue(bigOf(value))
-    case 'uint64': case 'fixed64': return decimalText(bigOf(value, true), 0, 20)
-    case 'float': case 'double': return doubleValue(value as number)
-    case 'bytes': return value instanceof Uint8Array ? base64(value) : Buffer.from(value as string | number[]).toString('base64')
+    case 'int64':
+    case 'sint64':
+    case 'sfixed64':
+      return longValue(bigOf(value))
+    case 'uint64':
+    case 'fixed64':
+      return decimalText(bigOf(value, true), 0, 20)
+    case 'float':
+    case 'double':
+      return doubleValue(value as number)
+    case 'bytes':
+      return value instanceof Uint8Array ? base64(value) : Buffer.from(value as string | number[]).toString('base64')
   }
   return value
 }
@@ -197,7 +220,8 @@ function durationText(seconds: bigint, nanos: number): string {
 function jsonOf(name: string, fields: Record<string, unknown>): unknown {
   if (name === '.google.protobuf.Struct') {
     const out: Record<string, unknown> = {}
-    for (const [key, value] of Object.entries((fields.fields ?? {}) as object)) setField(out, key, jsonOf('.google.protobuf.Value', value as Record<string, unknown>))
+    for (const [key, value] of Object.entries((fields.fields ?? {}) as object))
+      setField(out, key, jsonOf('.google.protobuf.Value', value as Record<string, unknown>))
     return out
   }
   if (name === '.google.protobuf.ListValue') return ((fields.values ?? []) as Record<string, unknown>[]).map((v) => jsonOf('.google.protobuf.Value', v))

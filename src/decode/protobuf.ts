@@ -20,8 +20,11 @@ type Loaded = { ok: true; schema: ProtobufSchema; messages: Map<string, Compiled
 type Compiled = { ok: true; type: protobuf.Type; struct: StructType } | SchemaFailure
 
 export function createProtobufDecoder(registry: SchemaRegistry): Decoder {
-  const schemaFor = compiledPerSchemaId(registry, 'PROTOBUF', async (registered): Promise<Loaded> =>
-    ({ ok: true, schema: await loadProtobufSchema(registered, registry), messages: new Map() }))
+  const schemaFor = compiledPerSchemaId(
+    registry,
+    'PROTOBUF',
+    async (registered): Promise<Loaded> => ({ ok: true, schema: await loadProtobufSchema(registered, registry), messages: new Map() }),
+  )
 
   return framedValueDecoder(async (id, buffer) => {
     const indexes = readMessageIndexes(buffer, HEADER_BYTES)
@@ -41,7 +44,11 @@ function compiledMessage(loaded: Extract<Loaded, { ok: true }>, id: number, inde
   let result: Compiled
   const type = messageAt(loaded.schema, indexes)
   if (!type) {
-    result = { ok: false, reason: 'unknown-message-index', detail: `schema ${id} has no message at indexes [${indexes.join(', ')}] (its top-level messages: ${loaded.schema.messages.map((m) => m.name).join(', ')})` }
+    result = {
+      ok: false,
+      reason: 'unknown-message-index',
+      detail: `schema ${id} has no message at indexes [${indexes.join(', ')}] (its top-level messages: ${loaded.schema.messages.map((m) => m.name).join(', ')})`,
+    }
   } else {
     try {
       result = { ok: true, type, struct: protobufStruct(type) }
@@ -61,7 +68,11 @@ function decodeBody(body: Uint8Array, compiled: Extract<Compiled, { ok: true }>,
   } catch (error) {
     // protobufjs says "index out of range" when a length or value runs past the end of the body.
     const truncated = error instanceof RangeError || /index out of range/.test((error as Error).message)
-    return { kind: 'error', reason: truncated ? 'truncated-protobuf' : 'invalid-protobuf', detail: `schema ${id}, message ${compiled.type.fullName.slice(1)}: ${(error as Error).message}` }
+    return {
+      kind: 'error',
+      reason: truncated ? 'truncated-protobuf' : 'invalid-protobuf',
+      detail: `schema ${id}, message ${compiled.type.fullName.slice(1)}: ${(error as Error).message}`,
+    }
   }
   const row = protobufRow(compiled.type, decoded)
   return rowFromColumns(schemaColumns(row, compiled.struct))

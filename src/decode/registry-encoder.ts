@@ -41,8 +41,12 @@ export async function createRegistryEncoder(format: Format, topic: string, optio
   const registry = createSchemaRegistry(options)
   const subject = `${topic}-value`
   const schema = await registry.schemaByVersion(subject, 'latest')
-  if (!schema) throw new EncodeError(`the schema registry ${options.url} has no subject '${subject}': register the topic's value schema first (subject name strategy: TopicNameStrategy)`)
-  if (schema.schemaType !== expected) throw new EncodeError(`subject '${subject}' holds a ${schema.schemaType} schema, but the source's format is ${format} (${expected})`)
+  if (!schema)
+    throw new EncodeError(
+      `the schema registry ${options.url} has no subject '${subject}': register the topic's value schema first (subject name strategy: TopicNameStrategy)`,
+    )
+  if (schema.schemaType !== expected)
+    throw new EncodeError(`subject '${subject}' holds a ${schema.schemaType} schema, but the source's format is ${format} (${expected})`)
   if (schema.id < 0) throw new EncodeError(`the schema registry did not say the id of subject '${subject}''s latest schema`)
   const encode = format === 'avro' ? avroEncoder(schema) : format === 'protobuf' ? await protobufEncoder(schema, registry) : jsonSchemaEncoder(schema)
   return { subject, schemaId: schema.id, encode }
@@ -73,7 +77,8 @@ async function protobufEncoder(schema: RegisteredSchema, registry: ReturnType<ty
   // Message index [0], the first message of the file, written as the one-byte shorthand 0.
   const firstMessage = Uint8Array.of(0)
   return (value) => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new EncodeError(`a Protobuf value must be a JSON object (message ${message.fullName.slice(1)})`)
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new EncodeError(`a Protobuf value must be a JSON object (message ${message.fullName.slice(1)})`)
     const built = message.fromObject(value as Record<string, unknown>)
     const problem = message.verify(built)
     if (problem) throw new EncodeError(`the value does not fit ${message.fullName.slice(1)} (schema ${schema.id}): ${problem}`)

@@ -17,13 +17,19 @@ const KINDS: Record<RegistryKind, { format: string; schema: string; short: strin
 }
 
 /** The schema registered under `id` when it is of `kind`; else why its messages are dead letters. */
-export async function registeredSchema(registry: SchemaRegistry, id: number, kind: RegistryKind): Promise<{ ok: true; registered: RegisteredSchema } | SchemaFailure> {
+export async function registeredSchema(
+  registry: SchemaRegistry,
+  id: number,
+  kind: RegistryKind,
+): Promise<{ ok: true; registered: RegisteredSchema } | SchemaFailure> {
   const registered = await registry.schemaById(id)
   if (!registered) return { ok: false, reason: 'unknown-schema-id', detail: `schema id ${id} is not in the schema registry` }
   const type = registered.schemaType.toUpperCase()
   if (type === kind) return { ok: true, registered }
   const other = Object.hasOwn(KINDS, type) ? KINDS[type as RegistryKind] : undefined
-  const what = other ? `${other.schema}, not ${KINDS[kind].short}: read this topic with the format ${other.format}` : `of type ${registered.schemaType}, not ${KINDS[kind].short}`
+  const what = other
+    ? `${other.schema}, not ${KINDS[kind].short}: read this topic with the format ${other.format}`
+    : `of type ${registered.schemaType}, not ${KINDS[kind].short}`
   return { ok: false, reason: 'unsupported-framing', detail: `schema ${id} is ${what}` }
 }
 
@@ -39,7 +45,12 @@ export function cachePerSchemaId<T extends { ok: boolean; reason?: string }>(loa
     if (!pending) {
       pending = load(id)
       loaded.set(id, pending)
-      pending.then((result) => { if (!result.ok && result.reason?.startsWith('unknown-')) loaded.delete(id) }, () => loaded.delete(id))
+      pending.then(
+        (result) => {
+          if (!result.ok && result.reason?.startsWith('unknown-')) loaded.delete(id)
+        },
+        () => loaded.delete(id),
+      )
     }
     return pending
   }

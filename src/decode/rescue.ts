@@ -51,7 +51,13 @@ export function fitRow(row: Record<string, unknown>, schema: StructType, reserve
   return { row: fitted, rescued: any ? rescued : undefined }
 }
 
-function fitStruct(value: Record<string, unknown>, type: StructType, path: string, rescued: Record<string, unknown>, reserved?: ReadonlySet<string>): Record<string, unknown> {
+function fitStruct(
+  value: Record<string, unknown>,
+  type: StructType,
+  path: string,
+  rescued: Record<string, unknown>,
+  reserved?: ReadonlySet<string>,
+): Record<string, unknown> {
   let out: Record<string, unknown> | undefined
   const copy = () => (out ??= { ...value })
   let byName: Map<string, StructType['fields'][number]> | undefined

@@ -86,7 +86,12 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
     if (!pending) {
       pending = fetchOne()
       cache.set(key, pending)
-      pending.then((found) => { if (!found) cache.delete(key) }, () => cache.delete(key))
+      pending.then(
+        (found) => {
+          if (!found) cache.delete(key)
+        },
+        () => cache.delete(key),
+      )
     }
     return pending
   }
@@ -99,7 +104,9 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
       })
     },
     schemaByVersion(subject: string, version: number | 'latest') {
-      return cached(`subject ${version} ${subject}`, () => load(`/subjects/${encodeURIComponent(subject)}/versions/${version}`, `subject ${subject} version ${version}`))
+      return cached(`subject ${version} ${subject}`, () =>
+        load(`/subjects/${encodeURIComponent(subject)}/versions/${version}`, `subject ${subject} version ${version}`),
+      )
     },
   }
 }
@@ -107,5 +114,8 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
 function referencesOf(value: unknown): SchemaReference[] {
   if (!Array.isArray(value)) return []
   return value.flatMap((r: { name?: unknown; subject?: unknown; version?: unknown }) =>
-    typeof r?.name === 'string' && typeof r.subject === 'string' && Number.isSafeInteger(r.version) ? [{ name: r.name, subject: r.subject, version: r.version as number }] : [])
+    typeof r?.name === 'string' && typeof r.subject === 'string' && Number.isSafeInteger(r.version)
+      ? [{ name: r.name, subject: r.subject, version: r.version as number }]
+      : [],
+  )
 }

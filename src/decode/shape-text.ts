@@ -25,12 +25,18 @@ export function bytesHaveShape(bytes: Uint8Array, template: ShapeTemplate, dates
 function endOf(bytes: Uint8Array, at: number, template: ShapeTemplate, dates: boolean): number {
   if (typeof template === 'string') {
     switch (template) {
-      case 'n': return bytes[at] === LOWER_N && bytes[at + 1] === LOWER_U && bytes[at + 2] === LOWER_L && bytes[at + 3] === LOWER_L ? at + 4 : -1
+      case 'n':
+        return bytes[at] === LOWER_N && bytes[at + 1] === LOWER_U && bytes[at + 2] === LOWER_L && bytes[at + 3] === LOWER_L ? at + 4 : -1
       case 'b':
         if (bytes[at] === LOWER_T) return bytes[at + 1] === LOWER_R && bytes[at + 2] === LOWER_U && bytes[at + 3] === LOWER_E ? at + 4 : -1
-        return bytes[at] === LOWER_F && bytes[at + 1] === LOWER_A && bytes[at + 2] === LOWER_L && bytes[at + 3] === LOWER_S && bytes[at + 4] === LOWER_E ? at + 5 : -1
-      case 'l': case 'd': return endOfNumber(bytes, at, template)
-      default: return endOfString(bytes, at, template, dates)
+        return bytes[at] === LOWER_F && bytes[at + 1] === LOWER_A && bytes[at + 2] === LOWER_L && bytes[at + 3] === LOWER_S && bytes[at + 4] === LOWER_E
+          ? at + 5
+          : -1
+      case 'l':
+      case 'd':
+        return endOfNumber(bytes, at, template)
+      default:
+        return endOfString(bytes, at, template, dates)
     }
   }
   if ('elements' in template) {
@@ -86,7 +92,7 @@ function endOfString(bytes: Uint8Array, at: number, kind: string, dates: boolean
   if (bytes[at] !== QUOTE) return -1
   let ascii = true
   let end = at + 1
-  for (;; end++) {
+  for (; ; end++) {
     const b = bytes[end]
     if (b === QUOTE) break
     if (b === undefined || b < SPACE || b === BACKSLASH) return -1
@@ -96,10 +102,17 @@ function endOfString(bytes: Uint8Array, at: number, kind: string, dates: boolean
   const length = end - start
   // Timestamps and dates are ASCII: a string with other characters is text.
   let actual = 's'
-  const timeLike = length >= 16 && length <= 40 && bytes[start + 4] === MINUS && isDigit(bytes[start]) && isDigit(bytes[start + 1]) && isDigit(bytes[start + 2]) && isDigit(bytes[start + 3])
+  const timeLike =
+    length >= 16 &&
+    length <= 40 &&
+    bytes[start + 4] === MINUS &&
+    isDigit(bytes[start]) &&
+    isDigit(bytes[start + 1]) &&
+    isDigit(bytes[start + 2]) &&
+    isDigit(bytes[start + 3])
   if (ascii && (timeLike || (dates && length === 10))) {
     // The common case read in place; any other decided on the text, as stringKind does.
-    actual = isNormalisedTimestamp(length, (i) => bytes[start + i]) ? 't' : stringKind(asciiText(bytes, start, end), dates) ?? ''
+    actual = isNormalisedTimestamp(length, (i) => bytes[start + i]) ? 't' : (stringKind(asciiText(bytes, start, end), dates) ?? '')
   }
   return actual === kind ? end + 1 : -1
 }

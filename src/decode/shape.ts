@@ -51,13 +51,17 @@ const CONTAINER = '{'
 function scalarKind(value: unknown, dates: boolean): string | undefined {
   if (value === null) return 'n'
   switch (typeof value) {
-    case 'boolean': return 'b'
+    case 'boolean':
+      return 'b'
     case 'number':
       if (Number.isSafeInteger(value)) return 'l'
       return Number.isFinite(value) ? 'd' : undefined
-    case 'string': return stringKind(value, dates)
-    case 'object': return value instanceof JsonNumber ? undefined : CONTAINER
-    default: return undefined
+    case 'string':
+      return stringKind(value, dates)
+    case 'object':
+      return value instanceof JsonNumber ? undefined : CONTAINER
+    default:
+      return undefined
   }
 }
 
@@ -101,7 +105,10 @@ export function hasShape(value: unknown, template: ShapeTemplate, dates = false)
     let at = -1
     for (const element of value) {
       if (at >= 0 && hasShape(element, elements[at], dates)) continue
-      if (at + 1 < elements.length && hasShape(element, elements[at + 1], dates)) { at++; continue }
+      if (at + 1 < elements.length && hasShape(element, elements[at + 1], dates)) {
+        at++
+        continue
+      }
       return false
     }
     return at === elements.length - 1

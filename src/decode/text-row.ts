@@ -20,16 +20,20 @@ export class TextRow {
   /** The text's UTF-8 bytes, when the row was made from them. */
   readonly bytes: Uint8Array | undefined
 
-  constructor(text: string | Uint8Array, readonly schema: StructType, readonly shape: string) {
+  constructor(
+    text: string | Uint8Array,
+    readonly schema: StructType,
+    readonly shape: string,
+  ) {
     if (typeof text === 'string') this.#text = text
     else this.bytes = text
   }
 
   get text(): string {
-    return this.#text ??= utf8.decode(this.bytes)
+    return (this.#text ??= utf8.decode(this.bytes))
   }
 
   get row(): Record<string, unknown> {
-    return this.#row ??= JSON.parse(this.text) as Record<string, unknown>
+    return (this.#row ??= JSON.parse(this.text) as Record<string, unknown>)
   }
 }

@@ -22,14 +22,16 @@ export interface KafkaMessageInput {
 export type Decoded =
   /** `row` is JSON-safe; `schema` is the Delta type of its columns (columns only ever seen as null are left out). */
   | {
-    kind: 'row'; row: Record<string, unknown>; schema: StructType
-    /**
-     * Set by the JSON decoder when `row` is the parsed value itself, JSON.parse's output unchanged
-     * (no bigints, every value as inference types it), and `schema` is the one of every row of
-     * this shape (shape.ts): such rows are decided once per shape and serialised as they are.
-     */
-    shape?: string
-  }
+      kind: 'row'
+      row: Record<string, unknown>
+      schema: StructType
+      /**
+       * Set by the JSON decoder when `row` is the parsed value itself, JSON.parse's output unchanged
+       * (no bigints, every value as inference types it), and `schema` is the one of every row of
+       * this shape (shape.ts): such rows are decided once per shape and serialised as they are.
+       */
+      shape?: string
+    }
   /** The value was null (a Kafka tombstone, or JsonConverter's `{"schema":null,"payload":null}`). */
   | { kind: 'tombstone' }
   /** A dead letter: `reason` is a short code ('invalid-json', 'unknown-schema-id', ...), `detail` says what and where. */

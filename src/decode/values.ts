@@ -97,7 +97,10 @@ export function timestampFromMicros(micros: bigint): string {
   } else {
     let big = micros / 1000n
     let rest = micros % 1000n
-    if (rest < 0n) { rest += 1000n; big -= 1n }
+    if (rest < 0n) {
+      rest += 1000n
+      big -= 1n
+    }
     millis = Number(big)
     sub = Number(rest)
   }

@@ -112,9 +112,7 @@ export type Action =
   | { checkpointMetadata: CheckpointMetadata }
   | { sidecar: Sidecar }
 
-const KNOWN_ACTIONS = new Set([
-  'protocol', 'metaData', 'add', 'remove', 'cdc', 'txn', 'commitInfo', 'domainMetadata', 'checkpointMetadata', 'sidecar',
-])
+const KNOWN_ACTIONS = new Set(['protocol', 'metaData', 'add', 'remove', 'cdc', 'txn', 'commitInfo', 'domainMetadata', 'checkpointMetadata', 'sidecar'])
 
 /**
  * Parse a commit file. Each non-empty line is one JSON object with exactly one action key;

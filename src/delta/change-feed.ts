@@ -69,10 +69,15 @@ export async function planChangeFeed(engine: Engine, table: string, range: Chang
   const commits = await mapLimited(versions, 16, async (version) => {
     const actions = await readCommit(engine, table, version, true)
     if (actions.length === 0) {
-      throw new DeltaError('VERSION_NOT_FOUND', `the change data of version ${version} is no longer available: its commit file ${commitFileName(version)} was cleaned up`, { table })
+      throw new DeltaError(
+        'VERSION_NOT_FOUND',
+        `the change data of version ${version} is no longer available: its commit file ${commitFileName(version)} was cleaned up`,
+        { table },
+      )
     }
     // The file's time only when the commit records none.
-    const timestamp = commitTimestamp(actions) ?? (await engine.storage.stat(engine.storage.join(logDirectory(engine, table), commitFileName(version))))?.modificationTime ?? 0
+    const timestamp =
+      commitTimestamp(actions) ?? (await engine.storage.stat(engine.storage.join(logDirectory(engine, table), commitFileName(version))))?.modificationTime ?? 0
     return { version, actions, timestamp }
   })
   // The table's metadata as of the start: the end's when no commit after the start changed it
@@ -81,8 +86,14 @@ export async function planChangeFeed(engine: Engine, table: string, range: Chang
   const start = changedAfterStart ? await loadSnapshot(engine, table, { version: startVersion }) : end
 
   const plan: ChangeFeedPlan = {
-    table, startVersion, endVersion, schema: end.schema, partitionColumns: end.partitionColumns, columnMapping: end.columnMapping,
-    changeDataFiles: [], dataFiles: [],
+    table,
+    startVersion,
+    endVersion,
+    schema: end.schema,
+    partitionColumns: end.partitionColumns,
+    columnMapping: end.columnMapping,
+    changeDataFiles: [],
+    dataFiles: [],
   }
   const resolve = (p: string) => resolveLogPath(table, p, engine.storage.join, table)
   const partitions = (raw: Record<string, string | null> | null | undefined) => logicalPartitionValues(raw ?? {}, end)
@@ -95,7 +106,11 @@ export async function planChangeFeed(engine: Engine, table: string, range: Chang
     const removes = actions.flatMap((a) => ('remove' in a && a.remove.dataChange ? [a.remove] : []))
     if (cdc.length + adds.length + removes.length === 0) continue
     if (!isChangeDataFeedEnabled(metadata)) {
-      throw new DeltaError('INVALID_ARGUMENT', `the change data feed is not enabled at version ${version} (set delta.enableChangeDataFeed = true; changes are recorded only from then on)`, { table })
+      throw new DeltaError(
+        'INVALID_ARGUMENT',
+        `the change data feed is not enabled at version ${version} (set delta.enableChangeDataFeed = true; changes are recorded only from then on)`,
+        { table },
+      )
     }
     if (cdc.length > 0) {
       for (const file of cdc) plan.changeDataFiles.push({ path: resolve(file.path), partitionValues: partitions(file.partitionValues), version, timestamp })
@@ -107,8 +122,12 @@ export async function planChangeFeed(engine: Engine, table: string, range: Chang
 }
 
 function dataChanges(
-  adds: AddFile[], removes: RemoveFile[], version: number, timestamp: number,
-  resolve: (p: string) => string, partitions: (raw: Record<string, string | null> | null | undefined) => Record<string, string | null>,
+  adds: AddFile[],
+  removes: RemoveFile[],
+  version: number,
+  timestamp: number,
+  resolve: (p: string) => string,
+  partitions: (raw: Record<string, string | null> | null | undefined) => Record<string, string | null>,
 ): ChangeFile[] {
   const changes: ChangeFile[] = []
   const removedByPath = new Map(removes.map((r) => [resolve(r.path), r]))
@@ -132,7 +151,14 @@ function dataChanges(
   }
   for (const [path, remove] of removedByPath) {
     if (paired.has(path)) continue
-    changes.push({ path, partitionValues: partitions(remove.partitionValues), version, timestamp, changeType: 'delete', selection: { kind: 'all-but', deletionVector: remove.deletionVector } })
+    changes.push({
+      path,
+      partitionValues: partitions(remove.partitionValues),
+      version,
+      timestamp,
+      changeType: 'delete',
+      selection: { kind: 'all-but', deletionVector: remove.deletionVector },
+    })
   }
   return changes
 }
@@ -141,13 +167,18 @@ async function resolveRange(engine: Engine, table: string, latest: Snapshot, ran
   let startVersion = range.startVersion ?? 0
   if (range.startTimestamp !== undefined) {
     if (range.startTimestamp > latest.timestamp) {
-      throw new DeltaError('TIMESTAMP_OUT_OF_RANGE', `the starting timestamp ${new Date(range.startTimestamp).toISOString()} is after the latest commit (version ${latest.version} at ${new Date(latest.timestamp).toISOString()})`, { table })
+      throw new DeltaError(
+        'TIMESTAMP_OUT_OF_RANGE',
+        `the starting timestamp ${new Date(range.startTimestamp).toISOString()} is after the latest commit (version ${latest.version} at ${new Date(latest.timestamp).toISOString()})`,
+        { table },
+      )
     }
     startVersion = await firstVersionAtOrAfter(engine, table, range.startTimestamp)
   }
   let endVersion = range.endVersion ?? latest.version
   if (range.endTimestamp !== undefined) endVersion = await versionAtTimestamp(engine, table, range.endTimestamp)
-  if (!Number.isInteger(startVersion) || startVersion < 0) throw new DeltaError('INVALID_ARGUMENT', `the start version must be a whole number >= 0, got ${startVersion}`, { table })
+  if (!Number.isInteger(startVersion) || startVersion < 0)
+    throw new DeltaError('INVALID_ARGUMENT', `the start version must be a whole number >= 0, got ${startVersion}`, { table })
   if (startVersion > latest.version) {
     throw new DeltaError('VERSION_NOT_FOUND', `the start version ${startVersion} is after the latest version ${latest.version}`, { table })
   }

@@ -17,7 +17,8 @@ const MAX_ID = 'delta.columnMapping.maxColumnId'
 
 /** The largest column id in the type (0 when none). */
 function maxId(type: DataType): number {
-  if (isStruct(type)) return Math.max(0, ...type.fields.map((f) => Math.max(typeof f.metadata[ID] === 'number' ? (f.metadata[ID] as number) : 0, maxId(f.type))))
+  if (isStruct(type))
+    return Math.max(0, ...type.fields.map((f) => Math.max(typeof f.metadata[ID] === 'number' ? (f.metadata[ID] as number) : 0, maxId(f.type))))
   if (isArray(type)) return maxId(type.elementType)
   if (isMap(type)) return Math.max(maxId(type.keyType), maxId(type.valueType))
   return 0
@@ -49,7 +50,11 @@ export function withSchema(metadata: Metadata, schema: StructType, keepNames = f
   if (mode === 'none') return { ...metadata, schemaString: JSON.stringify(schema) }
   if (mode !== 'name') throw new DeltaError('UNSUPPORTED_WRITER_FEATURE', `column mapping mode '${mode}' is not written by this writer (only 'name')`)
   let id = Math.max(Number(metadata.configuration[MAX_ID] ?? 0), maxId(schema))
-  const mapped = assign(schema, () => ++id, (field) => (keepNames ? field.name : `col-${crypto.randomUUID()}`)) as StructType
+  const mapped = assign(
+    schema,
+    () => ++id,
+    (field) => (keepNames ? field.name : `col-${crypto.randomUUID()}`),
+  ) as StructType
   return { ...metadata, schemaString: JSON.stringify(mapped), configuration: { ...metadata.configuration, [MAX_ID]: String(id) } }
 }
 
@@ -64,9 +69,11 @@ export function enableNameMapping(metadata: Metadata): Metadata {
 /** The protocol a table with column mapping needs: reader 2 / writer 5, or the columnMapping feature on both sides. */
 export function protocolWithColumnMapping(protocol: Protocol): Protocol {
   if (readerFeatures(protocol).includes('columnMapping') && writerFeatures(protocol).includes('columnMapping')) return protocol
-  if (protocol.minWriterVersion < 7 && protocol.minReaderVersion < 3) return { minReaderVersion: Math.max(2, protocol.minReaderVersion), minWriterVersion: Math.max(5, protocol.minWriterVersion) }
+  if (protocol.minWriterVersion < 7 && protocol.minReaderVersion < 3)
+    return { minReaderVersion: Math.max(2, protocol.minReaderVersion), minWriterVersion: Math.max(5, protocol.minWriterVersion) }
   return {
-    minReaderVersion: 3, minWriterVersion: 7,
+    minReaderVersion: 3,
+    minWriterVersion: 7,
     readerFeatures: [...new Set([...readerFeatures(protocol), 'columnMapping'])].sort(),
     writerFeatures: [...new Set([...writerFeatures(protocol), 'columnMapping'])].sort(),
   }
@@ -74,7 +81,15 @@ export function protocolWithColumnMapping(protocol: Protocol): Protocol {
 
 /** The type with every struct field named by its physical name (the shape of the data in the files). */
 export function physicalType(type: DataType): DataType {
-  if (isStruct(type)) return { ...type, fields: type.fields.map((f) => ({ ...f, name: typeof f.metadata[PHYSICAL] === 'string' ? (f.metadata[PHYSICAL] as string) : f.name, type: physicalType(f.type) })) }
+  if (isStruct(type))
+    return {
+      ...type,
+      fields: type.fields.map((f) => ({
+        ...f,
+        name: typeof f.metadata[PHYSICAL] === 'string' ? (f.metadata[PHYSICAL] as string) : f.name,
+        type: physicalType(f.type),
+      })),
+    }
   if (isArray(type)) return { ...type, elementType: physicalType(type.elementType) }
   if (isMap(type)) return { ...type, keyType: physicalType(type.keyType), valueType: physicalType(type.valueType) }
   return type

@@ -16,7 +16,6 @@ import { resolveLogPath } from './paths'
 import { DEFAULT_CHECKPOINT_INTERVAL } from './retention'
 import { loadSnapshot, logDirectory, readCommit, type Snapshot } from './snapshot'
 
-
 export const ENGINE_INFO = 'local-lakehouse/0.1.0'
 
 export interface CommitRequest {

@@ -41,7 +41,13 @@ export function z85EncodeUuid(uuid: string): string {
 }
 
 /** One container: the values `lows[start..end)` under one 16-bit key, in the form Roaring's runOptimize would pick. */
-interface Container { key: number; start: number; end: number; runs: number; kind: 'array' | 'bitset' | 'run' }
+interface Container {
+  key: number
+  start: number
+  end: number
+  runs: number
+  kind: 'array' | 'bitset' | 'run'
+}
 
 /** Runs when they are smallest, else array or bitset by cardinality (counted in place: no copies of the values). */
 function container(lows: readonly number[], key: number, start: number, end: number): Container {
@@ -61,7 +67,7 @@ function containerBytes(c: Container): number {
 /** One portable 32-bit Roaring bitmap of `lows` (ascending values below 2^32). */
 function serializeRoaring32(lows: readonly number[]): Uint8Array {
   const containers: Container[] = []
-  for (let start = 0; start < lows.length;) {
+  for (let start = 0; start < lows.length; ) {
     const key = Math.floor(lows[start]! / 65536)
     let end = start
     while (end < lows.length && Math.floor(lows[end]! / 65536) === key) end++
@@ -77,9 +83,11 @@ function serializeRoaring32(lows: readonly number[]): Uint8Array {
   const view = new DataView(bytes.buffer)
   let pos = 0
   if (withRuns) {
-    view.setUint32(pos, SERIAL_COOKIE | ((count - 1) << 16) >>> 0, true)
+    view.setUint32(pos, SERIAL_COOKIE | (((count - 1) << 16) >>> 0), true)
     pos += 4
-    containers.forEach((c, i) => { if (c.kind === 'run') bytes[pos + (i >>> 3)]! |= 1 << (i & 7) })
+    containers.forEach((c, i) => {
+      if (c.kind === 'run') bytes[pos + (i >>> 3)]! |= 1 << (i & 7)
+    })
     pos += Math.ceil(count / 8)
   } else {
     view.setUint32(pos, SERIAL_COOKIE_NO_RUNCONTAINER, true)
@@ -105,7 +113,7 @@ function serializeRoaring32(lows: readonly number[]): Uint8Array {
       view.setUint16(pos, c.runs, true)
       pos += 2
       // Each run as its first value and how many follow it.
-      for (let i = c.start; i < c.end;) {
+      for (let i = c.start; i < c.end; ) {
         const from = lows[i]!
         let last = i
         while (last + 1 < c.end && lows[last + 1]! === lows[last]! + 1) last++
@@ -142,7 +150,7 @@ export function serializeRoaringBitmapArray(rows: readonly number[]): Uint8Array
   // Files of fewer than 2^32 rows (all in practice) have one bucket, whose values are the rows themselves.
   if (rows.length > 0 && rows[rows.length - 1]! < TWO_POW_32) buckets.push({ key: 0, bitmap: serializeRoaring32(rows) })
   else {
-    for (let start = 0; start < rows.length;) {
+    for (let start = 0; start < rows.length; ) {
       const key = Math.floor(rows[start]! / TWO_POW_32)
       let end = start
       const lows: number[] = []
@@ -174,7 +182,9 @@ export function inlineDeletionVector(rows: readonly number[], bitmap = serialize
  * with the offset of its size field: 1 for the first, right after the version byte).
  */
 export function deletionVectorFile(
-  uuid: string, bitmaps: readonly (readonly number[])[], serialized = bitmaps.map((rows) => serializeRoaringBitmapArray(rows)),
+  uuid: string,
+  bitmaps: readonly (readonly number[])[],
+  serialized = bitmaps.map((rows) => serializeRoaringBitmapArray(rows)),
 ): { bytes: Uint8Array; descriptors: DeletionVectorDescriptor[] } {
   const bytes = new Uint8Array(1 + serialized.reduce((sum, b) => sum + 8 + b.length, 0))
   const view = new DataView(bytes.buffer)

@@ -102,7 +102,10 @@ const MAX_SAFE_KEY = 2 ** 21
 /** Bounds-checked little-endian reader: a truncated DV must fail loudly, not read zeros. */
 class Reader {
   readonly view: DataView
-  constructor(readonly bytes: Uint8Array, public pos = 0) {
+  constructor(
+    readonly bytes: Uint8Array,
+    public pos = 0,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   }
   need(n: number, what: string): void {
@@ -263,7 +266,9 @@ export function decodeDeletionVectorFile(fileBytes: Uint8Array, dv: DeletionVect
   const expected = view.getUint32(dataStart + size, false)
   const actual = crc32(data)
   if (actual !== expected) {
-    throw new DeltaDvError(`deletion vector checksum mismatch (${where}): stored CRC-32 0x${expected.toString(16).padStart(8, '0')}, computed 0x${actual.toString(16).padStart(8, '0')}`)
+    throw new DeltaDvError(
+      `deletion vector checksum mismatch (${where}): stored CRC-32 0x${expected.toString(16).padStart(8, '0')}, computed 0x${actual.toString(16).padStart(8, '0')}`,
+    )
   }
   return checkRows(parseRoaringBitmapArray(data), dv, where)
 }

@@ -63,7 +63,11 @@ export function checkReadable(protocol: Protocol, table: string): void {
   }
   const missing = readerFeatures(protocol).filter((f) => !SUPPORTED_READER_FEATURES.has(f))
   if (missing.length > 0) {
-    throw new DeltaError('UNSUPPORTED_READER_FEATURE', `the table needs reader feature(s) ${missing.map((f) => `'${f}'`).join(', ')}, which this reader does not implement`, { table })
+    throw new DeltaError(
+      'UNSUPPORTED_READER_FEATURE',
+      `the table needs reader feature(s) ${missing.map((f) => `'${f}'`).join(', ')}, which this reader does not implement`,
+      { table },
+    )
   }
 }
 
@@ -75,16 +79,26 @@ export function checkWritable(protocol: Protocol, metadata: Metadata, table: str
   const features = writerFeatures(protocol)
   const missing = features.filter((f) => !SUPPORTED_WRITER_FEATURES.has(f))
   if (missing.length > 0) {
-    throw new DeltaError('UNSUPPORTED_WRITER_FEATURE', `the table needs writer feature(s) ${missing.map((f) => `'${f}'`).join(', ')}, which this writer does not implement`, { table })
+    throw new DeltaError(
+      'UNSUPPORTED_WRITER_FEATURE',
+      `the table needs writer feature(s) ${missing.map((f) => `'${f}'`).join(', ')}, which this writer does not implement`,
+      { table },
+    )
   }
   if (metadata.configuration['delta.columnMapping.mode'] === 'id') {
-    throw new DeltaError('UNSUPPORTED_WRITER_FEATURE', "the table maps columns by id (delta.columnMapping.mode = 'id'); this writer writes 'name' mapping only", { table })
+    throw new DeltaError(
+      'UNSUPPORTED_WRITER_FEATURE',
+      "the table maps columns by id (delta.columnMapping.mode = 'id'); this writer writes 'name' mapping only",
+      { table },
+    )
   }
   const schema = parseSchema(metadata.schemaString, table)
   // Generated columns are computed and checked on every data file written (see generatedColumns).
   const constrained = findFieldMetadata(schema, ['delta.invariants', 'delta.identity.start'])
   if (constrained) {
-    throw new DeltaError('UNSUPPORTED_WRITER_FEATURE', `column '${constrained.column}' declares '${constrained.key}', which this writer cannot enforce`, { table })
+    throw new DeltaError('UNSUPPORTED_WRITER_FEATURE', `column '${constrained.column}' declares '${constrained.key}', which this writer cannot enforce`, {
+      table,
+    })
   }
   // CHECK constraints (`delta.constraints.<name>`) and NOT NULL columns are enforced on every
   // data file written (see checkConstraints and the engine's writeDataFiles).
@@ -135,7 +149,12 @@ export function isChangeDataFeedEnabled(metadata: Metadata): boolean {
  * The protocol for a new table: the lowest legacy versions when they suffice, table features
  * (reader 3 / writer 7) when a feature such as timestamp_ntz or deletion vectors needs them.
  */
-export function protocolForNewTable(options: { changeDataFeed: boolean; timestampNtz: boolean; generatedColumns?: boolean; deletionVectors?: boolean }): Protocol {
+export function protocolForNewTable(options: {
+  changeDataFeed: boolean
+  timestampNtz: boolean
+  generatedColumns?: boolean
+  deletionVectors?: boolean
+}): Protocol {
   if (options.timestampNtz || options.deletionVectors) {
     const readerFeatures = [...(options.timestampNtz ? ['timestampNtz'] : []), ...(options.deletionVectors ? ['deletionVectors'] : [])]
     const writerFeatures = ['appendOnly', 'invariants', ...readerFeatures]
@@ -163,7 +182,8 @@ export function isDeletionVectorsEnabled(metadata: Pick<Metadata, 'configuration
 export function protocolWithDeletionVectors(protocol: Protocol): Protocol {
   if (readerFeatures(protocol).includes('deletionVectors') && writerFeatures(protocol).includes('deletionVectors')) return protocol
   return {
-    minReaderVersion: 3, minWriterVersion: 7,
+    minReaderVersion: 3,
+    minWriterVersion: 7,
     readerFeatures: [...new Set([...readerFeatures(protocol), 'deletionVectors'])].sort(),
     writerFeatures: [...new Set([...writerFeatures(protocol), 'deletionVectors'])].sort(),
   }

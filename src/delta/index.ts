@@ -9,8 +9,18 @@ export type { Engine, FileInfo, ParquetActionReader, ParquetActionWriter, Storag
 export { DeltaError, isDeltaError, type DeltaErrorCode } from './errors'
 export { deletionVectorFile, inlineDeletionVector, serializeRoaringBitmapArray } from './deletion-vector-encoding'
 export {
-  checkConstraints, checkReadable, checkWritable, DEFAULT_TABLE_PROPERTIES, generatedColumns, isChangeDataFeedEnabled, isDeletionVectorsEnabled,
-  protocolWithDeletionVectors, readerFeatures, SUPPORTED_READER_FEATURES, SUPPORTED_WRITER_FEATURES, writerFeatures,
+  checkConstraints,
+  checkReadable,
+  checkWritable,
+  DEFAULT_TABLE_PROPERTIES,
+  generatedColumns,
+  isChangeDataFeedEnabled,
+  isDeletionVectorsEnabled,
+  protocolWithDeletionVectors,
+  readerFeatures,
+  SUPPORTED_READER_FEATURES,
+  SUPPORTED_WRITER_FEATURES,
+  writerFeatures,
 } from './features'
 export { readHistory, type HistoryEntry } from './history'
 export { txnHistory, type TxnCommit } from './txn-history'

@@ -21,7 +21,9 @@ export async function cleanUpExpiredLogs(engine: Engine, snapshot: Snapshot, now
   const mtime = async (name: string) => (await storage.stat(storage.join(logDir, name)))?.modificationTime ?? now
   const names = (await storage.list(logDir)) ?? []
   const files = names.map(parseLogFileName).filter((f): f is LogFile => f !== undefined)
-  const boundary = await newestExpiredCheckpoint(completeCheckpoints(files).reverse(), cutoff, async (c) => Math.max(...(await Promise.all(c.files.map(mtime)))))
+  const boundary = await newestExpiredCheckpoint(completeCheckpoints(files).reverse(), cutoff, async (c) =>
+    Math.max(...(await Promise.all(c.files.map(mtime)))),
+  )
   if (!boundary) return []
   const deleted: string[] = []
   const candidates = files.filter((f) => f.version < boundary.version).sort((a, b) => a.version - b.version)
@@ -39,7 +41,11 @@ export async function cleanUpExpiredLogs(engine: Engine, snapshot: Snapshot, now
 }
 
 /** Binary search, oldest first: the newest checkpoint whose files were all written by `cutoff`. */
-async function newestExpiredCheckpoint(oldestFirst: Checkpoint[], cutoff: number, writtenAt: (c: Checkpoint) => Promise<number>): Promise<Checkpoint | undefined> {
+async function newestExpiredCheckpoint(
+  oldestFirst: Checkpoint[],
+  cutoff: number,
+  writtenAt: (c: Checkpoint) => Promise<number>,
+): Promise<Checkpoint | undefined> {
   let lo = 0
   let hi = oldestFirst.length - 1
   let found: Checkpoint | undefined

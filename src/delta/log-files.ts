@@ -107,12 +107,27 @@ export function logSegmentFromListing(names: string[], table: string, targetVers
   const needed = commits.filter((c) => c.version >= from && c.version <= version)
   const expectedCount = version - from + 1
   if (needed.length !== expectedCount || (needed.length > 0 && needed[0].version !== from)) {
-    const earliest = earliestRecoverableVersion(commits.map((c) => c.version), checkpoints.map((c) => c.version))
+    const earliest = earliestRecoverableVersion(
+      commits.map((c) => c.version),
+      checkpoints.map((c) => c.version),
+    )
     if (needed.length > 0 || checkpoint) {
-      const missing = firstGap(needed.map((c) => c.version), from, version)
-      throw new DeltaError('CORRUPT_LOG', `the log is not contiguous: commit ${commitFileName(missing)} is missing between versions ${from} and ${version}${context}`, { table })
+      const missing = firstGap(
+        needed.map((c) => c.version),
+        from,
+        version,
+      )
+      throw new DeltaError(
+        'CORRUPT_LOG',
+        `the log is not contiguous: commit ${commitFileName(missing)} is missing between versions ${from} and ${version}${context}`,
+        { table },
+      )
     }
-    throw new DeltaError('VERSION_NOT_FOUND', `version ${version} can no longer be rebuilt (its log was cleaned up); versions ${earliest} to ${latest} are available${context}`, { table })
+    throw new DeltaError(
+      'VERSION_NOT_FOUND',
+      `version ${version} can no longer be rebuilt (its log was cleaned up); versions ${earliest} to ${latest} are available${context}`,
+      { table },
+    )
   }
   return { checkpoint, commits: needed.map(({ version, name }) => ({ version, name })), version }
 }
@@ -131,7 +146,9 @@ function incompleteCheckpoints(files: LogFile[]): string[] {
   for (const { version, parts, have } of sets.values()) {
     if (have.size === parts) continue
     const missing = Array.from({ length: parts }, (_, i) => i + 1).filter((p) => !have.has(p))
-    found.push(`checkpoint ${version} is incomplete and was not used: part ${missing.join(', ')} of ${parts} (_delta_log/${multipartCheckpointFileName(version, missing[0], parts)}) is missing`)
+    found.push(
+      `checkpoint ${version} is incomplete and was not used: part ${missing.join(', ')} of ${parts} (_delta_log/${multipartCheckpointFileName(version, missing[0], parts)}) is missing`,
+    )
   }
   return found
 }

@@ -19,7 +19,9 @@ const DATE = /^\d{4,}-\d{2}-\d{2}$/
 export function canonicalPartitionValue(raw: string | null | undefined, type: DataType, column: string, table?: string): string | null {
   if (raw === null || raw === undefined || raw === '') return null
   const fail = () => {
-    throw new DeltaError('CORRUPT_LOG', `partition value '${raw}' of column '${column}' is not a valid ${typeof type === 'string' ? type : type.type}`, { table })
+    throw new DeltaError('CORRUPT_LOG', `partition value '${raw}' of column '${column}' is not a valid ${typeof type === 'string' ? type : type.type}`, {
+      table,
+    })
   }
   if (typeof type !== 'string') return fail()
   switch (type) {
@@ -65,7 +67,9 @@ export function serializePartitionValue(text: string | null, type: DataType, col
     try {
       return new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(bytes))
     } catch {
-      throw new DeltaError('SCHEMA_MISMATCH', `binary partition column '${column}' has a value that is not UTF-8 text, which a partition value cannot hold`, { table })
+      throw new DeltaError('SCHEMA_MISMATCH', `binary partition column '${column}' has a value that is not UTF-8 text, which a partition value cannot hold`, {
+        table,
+      })
     }
   }
   if (type === 'timestamp') {

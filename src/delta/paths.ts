@@ -29,7 +29,11 @@ export function percentDecode(text: string): string {
 export function percentEncodePath(relative: string): string {
   return relative
     .split('/')
-    .map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replaceAll('%3D', '='))
+    .map((segment) =>
+      encodeURIComponent(segment)
+        .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+        .replaceAll('%3D', '='),
+    )
     .join('/')
 }
 

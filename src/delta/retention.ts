@@ -1,8 +1,18 @@
 /** Table properties that are durations, such as `delta.logRetentionDuration = interval 30 days`. */
 
 const UNITS: Record<string, number> = {
-  millisecond: 1, milliseconds: 1, second: 1000, seconds: 1000, minute: 60_000, minutes: 60_000,
-  hour: 3_600_000, hours: 3_600_000, day: 86_400_000, days: 86_400_000, week: 604_800_000, weeks: 604_800_000,
+  millisecond: 1,
+  milliseconds: 1,
+  second: 1000,
+  seconds: 1000,
+  minute: 60_000,
+  minutes: 60_000,
+  hour: 3_600_000,
+  hours: 3_600_000,
+  day: 86_400_000,
+  days: 86_400_000,
+  week: 604_800_000,
+  weeks: 604_800_000,
 }
 
 /** Milliseconds in a Spark interval string (`interval 7 days`, `30 days`, `1 hour`); undefined when unreadable. */

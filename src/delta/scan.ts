@@ -30,7 +30,10 @@ export interface ScanPlan {
  * Typed partition values of a file, by logical column name. Under column mapping the log keys
  * them by physical name.
  */
-export function logicalPartitionValues(raw: Record<string, string | null>, snapshot: Pick<Snapshot, 'schema' | 'partitionColumns' | 'columnMapping' | 'table'>): Record<string, string | null> {
+export function logicalPartitionValues(
+  raw: Record<string, string | null>,
+  snapshot: Pick<Snapshot, 'schema' | 'partitionColumns' | 'columnMapping' | 'table'>,
+): Record<string, string | null> {
   const values: Record<string, string | null> = {}
   for (const name of snapshot.partitionColumns) {
     const field = snapshot.schema.fields.find((f) => f.name === name)

@@ -5,8 +5,21 @@
 import { DeltaError } from './errors'
 
 export type PrimitiveType =
-  | 'string' | 'long' | 'integer' | 'short' | 'byte' | 'float' | 'double' | 'boolean' | 'binary'
-  | 'date' | 'timestamp' | 'timestamp_ntz' | 'variant' | `decimal(${number},${number})` | string
+  | 'string'
+  | 'long'
+  | 'integer'
+  | 'short'
+  | 'byte'
+  | 'float'
+  | 'double'
+  | 'boolean'
+  | 'binary'
+  | 'date'
+  | 'timestamp'
+  | 'timestamp_ntz'
+  | 'variant'
+  | `decimal(${number},${number})`
+  | string
 
 export interface StructField {
   name: string
@@ -14,9 +27,21 @@ export interface StructField {
   nullable: boolean
   metadata: Record<string, unknown>
 }
-export interface StructType { type: 'struct'; fields: StructField[] }
-export interface ArrayType { type: 'array'; elementType: DataType; containsNull: boolean }
-export interface MapType { type: 'map'; keyType: DataType; valueType: DataType; valueContainsNull: boolean }
+export interface StructType {
+  type: 'struct'
+  fields: StructField[]
+}
+export interface ArrayType {
+  type: 'array'
+  elementType: DataType
+  containsNull: boolean
+}
+export interface MapType {
+  type: 'map'
+  keyType: DataType
+  valueType: DataType
+  valueContainsNull: boolean
+}
 export type DataType = PrimitiveType | StructType | ArrayType | MapType
 
 export function isStruct(type: DataType): type is StructType {
@@ -68,19 +93,32 @@ const DECIMAL = /^decimal\((\d+),\s*(\d+)\)$/
 export function duckdbType(type: DataType): string {
   if (typeof type === 'string') {
     switch (type) {
-      case 'string': return 'VARCHAR'
-      case 'long': return 'BIGINT'
-      case 'integer': return 'INTEGER'
-      case 'short': return 'SMALLINT'
-      case 'byte': return 'TINYINT'
-      case 'float': return 'FLOAT'
-      case 'double': return 'DOUBLE'
-      case 'boolean': return 'BOOLEAN'
-      case 'binary': return 'BLOB'
-      case 'date': return 'DATE'
-      case 'timestamp': return 'TIMESTAMPTZ'
-      case 'timestamp_ntz': return 'TIMESTAMP'
-      case 'void': return 'INTEGER'
+      case 'string':
+        return 'VARCHAR'
+      case 'long':
+        return 'BIGINT'
+      case 'integer':
+        return 'INTEGER'
+      case 'short':
+        return 'SMALLINT'
+      case 'byte':
+        return 'TINYINT'
+      case 'float':
+        return 'FLOAT'
+      case 'double':
+        return 'DOUBLE'
+      case 'boolean':
+        return 'BOOLEAN'
+      case 'binary':
+        return 'BLOB'
+      case 'date':
+        return 'DATE'
+      case 'timestamp':
+        return 'TIMESTAMPTZ'
+      case 'timestamp_ntz':
+        return 'TIMESTAMP'
+      case 'void':
+        return 'INTEGER'
     }
     const decimal = DECIMAL.exec(type)
     if (decimal) return `DECIMAL(${decimal[1]},${decimal[2]})`
@@ -96,10 +134,24 @@ export function duckdbType(type: DataType): string {
 export function deltaTypeFromDuckdb(duck: string): DataType {
   const t = duck.trim().toUpperCase()
   const simple: Record<string, PrimitiveType> = {
-    VARCHAR: 'string', BIGINT: 'long', INTEGER: 'integer', SMALLINT: 'short', TINYINT: 'byte',
-    FLOAT: 'float', DOUBLE: 'double', BOOLEAN: 'boolean', BLOB: 'binary', DATE: 'date',
-    'TIMESTAMP WITH TIME ZONE': 'timestamp', TIMESTAMPTZ: 'timestamp', TIMESTAMP: 'timestamp_ntz',
-    UTINYINT: 'short', USMALLINT: 'integer', UINTEGER: 'long', JSON: 'string', UUID: 'string',
+    VARCHAR: 'string',
+    BIGINT: 'long',
+    INTEGER: 'integer',
+    SMALLINT: 'short',
+    TINYINT: 'byte',
+    FLOAT: 'float',
+    DOUBLE: 'double',
+    BOOLEAN: 'boolean',
+    BLOB: 'binary',
+    DATE: 'date',
+    'TIMESTAMP WITH TIME ZONE': 'timestamp',
+    TIMESTAMPTZ: 'timestamp',
+    TIMESTAMP: 'timestamp_ntz',
+    UTINYINT: 'short',
+    USMALLINT: 'integer',
+    UINTEGER: 'long',
+    JSON: 'string',
+    UUID: 'string',
   }
   if (simple[t]) return simple[t]
   const decimal = /^DECIMAL\((\d+),\s*(\d+)\)$/.exec(t)
@@ -146,7 +198,11 @@ function splitFieldName(part: string): [string, string] {
     let i = 1
     let name = ''
     while (i < part.length) {
-      if (part[i] === '"' && part[i + 1] === '"') { name += '"'; i += 2; continue }
+      if (part[i] === '"' && part[i + 1] === '"') {
+        name += '"'
+        i += 2
+        continue
+      }
       if (part[i] === '"') break
       name += part[i++]
     }

@@ -2,14 +2,22 @@
  * Loading a snapshot: the table's state at one version, rebuilt from the newest usable
  * checkpoint and the commits after it.
  */
-import { parseCommit, toAction, type Action, type AddFile, type CommitInfo, type DomainMetadata, type Metadata, type Protocol, type RemoveFile, type Txn } from './actions'
+import {
+  parseCommit,
+  toAction,
+  type Action,
+  type AddFile,
+  type CommitInfo,
+  type DomainMetadata,
+  type Metadata,
+  type Protocol,
+  type RemoveFile,
+  type Txn,
+} from './actions'
 import type { Engine } from './engine'
 import { DeltaError } from './errors'
 import { checkReadable } from './features'
-import {
-  commitFileName, classicCheckpointFileName, multipartCheckpointFileName, logSegmentFromListing,
-  type Checkpoint, type LogSegment,
-} from './log-files'
+import { commitFileName, classicCheckpointFileName, multipartCheckpointFileName, logSegmentFromListing, type Checkpoint, type LogSegment } from './log-files'
 import { LogReplay } from './log-replay'
 import { resolveLogPath } from './paths'
 import { columnMappingMode, parseSchema, type ColumnMappingMode, type StructType } from './schema'
@@ -204,7 +212,9 @@ async function readCheckpoint(engine: Engine, table: string, checkpoint: Checkpo
   }
   const sidecars = actions.flatMap((a) => ('sidecar' in a ? [a.sidecar] : []))
   for (const sidecar of sidecars) {
-    const path = /^[a-z]+:|^\//i.test(sidecar.path) ? resolveLogPath(table, sidecar.path, storage.join, table) : storage.join(storage.join(logDir, '_sidecars'), sidecar.path)
+    const path = /^[a-z]+:|^\//i.test(sidecar.path)
+      ? resolveLogPath(table, sidecar.path, storage.join, table)
+      : storage.join(storage.join(logDir, '_sidecars'), sidecar.path)
     actions.push(...(await readActionFile(engine, table, path, `sidecar ${sidecar.path}`)))
   }
   return actions
@@ -246,7 +256,11 @@ async function fileTimestamp(engine: Engine, table: string, version: number): Pr
 export async function versionAtTimestamp(engine: Engine, table: string, timestamp: number): Promise<number> {
   const found = await searchCommitTimestamps(engine, table, (ts) => ts <= timestamp)
   if (found.version === undefined) {
-    throw new DeltaError('TIMESTAMP_OUT_OF_RANGE', `no version was committed at or before ${new Date(timestamp).toISOString()}; the earliest available commit (version ${found.earliest}) is at ${new Date(found.earliestTimestamp).toISOString()}`, { table })
+    throw new DeltaError(
+      'TIMESTAMP_OUT_OF_RANGE',
+      `no version was committed at or before ${new Date(timestamp).toISOString()}; the earliest available commit (version ${found.earliest}) is at ${new Date(found.earliestTimestamp).toISOString()}`,
+      { table },
+    )
   }
   return found.version
 }
@@ -262,10 +276,18 @@ export async function firstVersionAtOrAfter(engine: Engine, table: string, times
  * `before` (true for older commits, false for newer ones). Commit timestamps are monotonic for
  * tables we write; for others the search still ends, as other engines' searches do.
  */
-async function searchCommitTimestamps(engine: Engine, table: string, before: (timestamp: number) => boolean): Promise<{ version?: number; earliest: number; earliestTimestamp: number }> {
+async function searchCommitTimestamps(
+  engine: Engine,
+  table: string,
+  before: (timestamp: number) => boolean,
+): Promise<{ version?: number; earliest: number; earliestTimestamp: number }> {
   const listing = await engine.storage.list(logDirectory(engine, table))
   if (!listing) throw new DeltaError('TABLE_NOT_FOUND', `not a Delta table: it has no _delta_log folder`, { table })
-  const versions = listing.map((name) => /^(\d{20})\.json$/.exec(name)).filter((m) => m !== null).map((m) => Number(m[1])).sort((a, b) => a - b)
+  const versions = listing
+    .map((name) => /^(\d{20})\.json$/.exec(name))
+    .filter((m) => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b)
   if (versions.length === 0) throw new DeltaError('TABLE_NOT_FOUND', `no commits in _delta_log`, { table })
   const at = async (i: number) => {
     const ts = commitTimestamp(await readCommit(engine, table, versions[i]))

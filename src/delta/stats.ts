@@ -70,9 +70,13 @@ export function leafKey(path: string[]): string {
 function statValue(text: string | null | undefined, type: DataType, bound: 'min' | 'max'): RawNumber | string | undefined {
   if (text === null || text === undefined || typeof type !== 'string') return undefined
   switch (type) {
-    case 'byte': case 'short': case 'integer': case 'long':
+    case 'byte':
+    case 'short':
+    case 'integer':
+    case 'long':
       return /^-?\d+$/.test(text) ? new RawNumber(text) : undefined
-    case 'float': case 'double': {
+    case 'float':
+    case 'double': {
       const n = Number(text)
       return Number.isFinite(n) ? new RawNumber(String(n)) : undefined
     }
@@ -83,7 +87,8 @@ function statValue(text: string | null | undefined, type: DataType, bound: 'min'
     }
     case 'date':
       return /^\d{4}-\d{2}-\d{2}$/.test(text) ? text : undefined
-    case 'timestamp': case 'timestamp_ntz':
+    case 'timestamp':
+    case 'timestamp_ntz':
       return timestampStat(text, type === 'timestamp', bound)
     default:
       if (/^decimal\(/.test(type)) return /^-?\d+(\.\d+)?$/.test(text) ? new RawNumber(text) : undefined
@@ -110,7 +115,9 @@ function timestampStat(text: string, utc: boolean, bound: 'min' | 'max'): string
 function serialize(value: StatsTree | RawNumber | string): string {
   if (value instanceof RawNumber) return value.text
   if (typeof value === 'string') return JSON.stringify(value)
-  return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${serialize(v)}`).join(',')}}`
+  return `{${Object.entries(value)
+    .map(([k, v]) => `${JSON.stringify(k)}:${serialize(v)}`)
+    .join(',')}}`
 }
 
 export interface ParsedStats {

@@ -22,13 +22,18 @@ export interface TxnCommit {
 export async function txnHistory(engine: Engine, table: string, appId: string): Promise<{ commits: TxnCommit[]; before?: number }> {
   const names = await engine.storage.list(logDirectory(engine, table))
   if (!names) throw new DeltaError('TABLE_NOT_FOUND', 'not a Delta table: it has no _delta_log folder', { table })
-  const versions = names.map(parseLogFileName).filter((f) => f?.kind === 'commit').map((f) => f!.version).sort((a, b) => a - b)
+  const versions = names
+    .map(parseLogFileName)
+    .filter((f) => f?.kind === 'commit')
+    .map((f) => f!.version)
+    .sort((a, b) => a - b)
   const found = await mapLimited(versions, 16, async (version) => {
     const txn = (await readCommit(engine, table, version, true)).find((a): a is Extract<Action, { txn: unknown }> => 'txn' in a && a.txn.appId === appId)
     return txn ? { version, txnVersion: txn.txn.version } : undefined
   })
   const commits = found.filter((c): c is TxnCommit => c !== undefined)
   const first = versions[0]
-  const before = first !== undefined && first > 0 ? (await loadSnapshot(engine, table, { version: first - 1 }).catch(() => undefined))?.txns.get(appId)?.version : undefined
+  const before =
+    first !== undefined && first > 0 ? (await loadSnapshot(engine, table, { version: first - 1 }).catch(() => undefined))?.txns.get(appId)?.version : undefined
   return { commits, before }
 }

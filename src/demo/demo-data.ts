@@ -10,7 +10,15 @@
 
 import { seededRandom as random } from './seeded-random'
 
-export interface CapturedMessage { topic: string; partition: number; offset: number; ts: number; key: string | null; payload: string | null; headers: string[] }
+export interface CapturedMessage {
+  topic: string
+  partition: number
+  offset: number
+  ts: number
+  key: string | null
+  payload: string | null
+  headers: string[]
+}
 
 export interface Customer {
   _id: string
@@ -36,19 +44,74 @@ export interface DemoData {
 export const CUSTOMERS_TOPIC = 'shop.customers'
 export const ORDERS_TOPIC = 'shop.orders'
 
-const FIRST = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Ken', 'Margaret', 'Niklaus', 'Radia', 'Tim', 'Sophie', 'Linus', 'Hedy', 'John']
-const LAST = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Allen', 'Thompson', 'Hamilton', 'Wirth', 'Perlman', 'Berners-Lee', 'Wilson', 'Torvalds', 'Lamarr', 'Backus']
-const CITIES: [string, string, string][] = [['Lyon', 'FR', '69002'], ['Paris', 'FR', '75011'], ['Berlin', 'DE', '10115'], ['Madrid', 'ES', '28004'], ['Milan', 'IT', '20121'], ['Lisbon', 'PT', '1100-148'], ['Amsterdam', 'NL', '1012'], ['Dublin', 'IE', 'D02']]
-const PRODUCTS: [string, string, number][] = [['SKU-100', 'Espresso beans 1kg', 2490], ['SKU-101', 'Ceramic mug', 1200], ['SKU-102', 'Milk frother', 3999], ['SKU-103', 'Paper filters x100', 450], ['SKU-104', 'Grinder', 8900], ['SKU-105', 'Tea sampler', 1850]]
+const FIRST = [
+  'Ada',
+  'Grace',
+  'Alan',
+  'Edsger',
+  'Barbara',
+  'Donald',
+  'Frances',
+  'Ken',
+  'Margaret',
+  'Niklaus',
+  'Radia',
+  'Tim',
+  'Sophie',
+  'Linus',
+  'Hedy',
+  'John',
+]
+const LAST = [
+  'Lovelace',
+  'Hopper',
+  'Turing',
+  'Dijkstra',
+  'Liskov',
+  'Knuth',
+  'Allen',
+  'Thompson',
+  'Hamilton',
+  'Wirth',
+  'Perlman',
+  'Berners-Lee',
+  'Wilson',
+  'Torvalds',
+  'Lamarr',
+  'Backus',
+]
+const CITIES: [string, string, string][] = [
+  ['Lyon', 'FR', '69002'],
+  ['Paris', 'FR', '75011'],
+  ['Berlin', 'DE', '10115'],
+  ['Madrid', 'ES', '28004'],
+  ['Milan', 'IT', '20121'],
+  ['Lisbon', 'PT', '1100-148'],
+  ['Amsterdam', 'NL', '1012'],
+  ['Dublin', 'IE', 'D02'],
+]
+const PRODUCTS: [string, string, number][] = [
+  ['SKU-100', 'Espresso beans 1kg', 2490],
+  ['SKU-101', 'Ceramic mug', 1200],
+  ['SKU-102', 'Milk frother', 3999],
+  ['SKU-103', 'Paper filters x100', 450],
+  ['SKU-104', 'Grinder', 8900],
+  ['SKU-105', 'Tea sampler', 1850],
+]
 const TAGS = ['newsletter', 'wholesale', 'vip', 'returning', 'mobile', 'gift']
-
 
 const money = (cents: number) => `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`
 
 /** Extended JSON (relaxed), as the connector writes a document. */
 function extendedJson(c: Customer): string {
   const { _id, created_at, balance, loyalty, ...rest } = c
-  return JSON.stringify({ _id: { $oid: _id }, ...rest, loyalty: { tier: loyalty.tier, points: { $numberLong: String(loyalty.points) } }, created_at: { $date: created_at }, balance: { $numberDecimal: balance } })
+  return JSON.stringify({
+    _id: { $oid: _id },
+    ...rest,
+    loyalty: { tier: loyalty.tier, points: { $numberLong: String(loyalty.points) } },
+    created_at: { $date: created_at },
+    balance: { $numberDecimal: balance },
+  })
 }
 
 /** The seeded draws every part of the capture takes, in one sequence (the capture is the same on every run). */
@@ -67,7 +130,11 @@ export function demoData(options: { customers?: number; changes?: number; orders
 }
 
 /** The customers collection through Debezium: the connector's snapshot, then inserts, deletes, full and partial updates. */
-function customerMessages(draws: Draws, customerCount: number, changeCount: number): { customers: CapturedMessage[]; docs: Map<string, Customer>; ids: string[] } {
+function customerMessages(
+  draws: Draws,
+  customerCount: number,
+  changeCount: number,
+): { customers: CapturedMessage[]; docs: Map<string, Customer>; ids: string[] } {
   const { next, pick } = draws
   let ts = Date.parse('2026-11-24T09:00:00Z')
   const customers: CapturedMessage[] = []
@@ -75,11 +142,32 @@ function customerMessages(draws: Draws, customerCount: number, changeCount: numb
   const ids: string[] = []
   const key = (id: string) => JSON.stringify({ id: JSON.stringify({ $oid: id }) })
   const send = (id: string, value: Record<string, unknown> | null) => {
-    customers.push({ topic: CUSTOMERS_TOPIC, partition: 0, offset: customers.length, ts, key: key(id), payload: value === null ? null : JSON.stringify(value), headers: [] })
+    customers.push({
+      topic: CUSTOMERS_TOPIC,
+      partition: 0,
+      offset: customers.length,
+      ts,
+      key: key(id),
+      payload: value === null ? null : JSON.stringify(value),
+      headers: [],
+    })
   }
   const envelope = (op: string, after: string | null, updateDescription: unknown = null, snapshot = false) => ({
-    before: null, after, updateDescription, op, ts_ms: ts + 4,
-    source: { version: '2.7.3.Final', connector: 'mongodb', name: 'shop', ts_ms: ts, snapshot: snapshot ? 'true' : 'false', db: 'shop', collection: 'customers', ord: 1 },
+    before: null,
+    after,
+    updateDescription,
+    op,
+    ts_ms: ts + 4,
+    source: {
+      version: '2.7.3.Final',
+      connector: 'mongodb',
+      name: 'shop',
+      ts_ms: ts,
+      snapshot: snapshot ? 'true' : 'false',
+      db: 'shop',
+      collection: 'customers',
+      ord: 1,
+    },
   })
   const newCustomer = (n: number): Customer => {
     const [city, country, zip] = pick(CITIES)
@@ -122,7 +210,11 @@ function customerMessages(draws: Draws, customerCount: number, changeCount: numb
       send(id, envelope('d', null))
       send(id, null)
     } else if (roll < 0.45) {
-      const doc: Customer = { ...current, email: current.email.replace('@example.com', '@mail.example.org'), loyalty: { ...current.loyalty, points: current.loyalty.points + 50 } }
+      const doc: Customer = {
+        ...current,
+        email: current.email.replace('@example.com', '@mail.example.org'),
+        loyalty: { ...current.loyalty, points: current.loyalty.points + 50 },
+      }
       docs.set(id, doc)
       send(id, envelope('u', extendedJson(doc)))
     } else {
@@ -163,7 +255,14 @@ function partialUpdate(draws: Draws, current: Customer): { doc: Customer; update
     delete doc.phone
     removedFields.push('phone')
   }
-  return { doc, updateDescription: { updatedFields: JSON.stringify(updatedFields), removedFields: removedFields.length ? removedFields : null, truncatedArrays: truncatedArrays.length ? truncatedArrays : null } }
+  return {
+    doc,
+    updateDescription: {
+      updatedFields: JSON.stringify(updatedFields),
+      removedFields: removedFields.length ? removedFields : null,
+      truncatedArrays: truncatedArrays.length ? truncatedArrays : null,
+    },
+  }
 }
 
 /** JSON orders with line items, spread over three partitions. */
@@ -192,7 +291,15 @@ function orderMessages(draws: Draws, ids: string[], orderCount: number): { order
       shipping: { method: pick(['standard', 'express', 'pickup']), address: { city, country } },
       items,
     }
-    orders.push({ topic: ORDERS_TOPIC, partition, offset: orders.filter((o) => o.partition === partition).length, ts: orderTs, key: order.order_id, payload: JSON.stringify(order), headers: ['source', 'checkout-service'] })
+    orders.push({
+      topic: ORDERS_TOPIC,
+      partition,
+      offset: orders.filter((o) => o.partition === partition).length,
+      ts: orderTs,
+      key: order.order_id,
+      payload: JSON.stringify(order),
+      headers: ['source', 'checkout-service'],
+    })
   }
   return { orders, itemCount }
 }

@@ -63,9 +63,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       const [{ n }] = (await runQuery(lake, catalog, `SELECT count(*) AS n FROM ${entry.name}`)).rows
       tables.push({ table: entry.name, rows: Number(n), version: (await lake.snapshot(entry.path)).version })
     }
-    const recentChanges = changedColumnsOnly((await runQuery(lake, catalog, `SELECT * EXCLUDE (_commit_timestamp)
+    const recentChanges = changedColumnsOnly(
+      (
+        await runQuery(
+          lake,
+          catalog,
+          `SELECT * EXCLUDE (_commit_timestamp)
       FROM table_changes('refined.customers', 0) WHERE _change_type LIKE 'update_%'
-      ORDER BY _commit_version DESC, customer_id, _change_type DESC LIMIT 6`)).rows)
+      ORDER BY _commit_version DESC, customer_id, _change_type DESC LIMIT 6`,
+        )
+      ).rows,
+    )
     return { dir, pipelineFile, lakeDir: pipeline.lakeDir, produced, tables, recentChanges }
   } finally {
     await lake.close()
@@ -99,10 +107,14 @@ function writeIfMissing(file: string, text: string): void {
 async function produceCapture(broker: string, customers: CapturedMessage[], orders: CapturedMessage[]): Promise<number> {
   // Loaded here: the demo on the embedded capture never loads kafkajs.
   const { seedEmptyTopics } = await import('../kafka')
-  const seed = (messages: CapturedMessage[]) => messages.map((m) => ({
-    key: m.key, value: m.payload, partition: m.partition, timestamp: m.ts,
-    headers: Object.fromEntries(m.headers.flatMap((h, j, all) => (j % 2 === 0 ? [[h, all[j + 1]]] : []))),
-  }))
+  const seed = (messages: CapturedMessage[]) =>
+    messages.map((m) => ({
+      key: m.key,
+      value: m.payload,
+      partition: m.partition,
+      timestamp: m.ts,
+      headers: Object.fromEntries(m.headers.flatMap((h, j, all) => (j % 2 === 0 ? [[h, all[j + 1]]] : []))),
+    }))
   return seedEmptyTopics(broker, 'lakehouse-demo', [
     { topic: CUSTOMERS_TOPIC, partitions: 1, messages: seed(customers) },
     { topic: ORDERS_TOPIC, partitions: 3, messages: seed(orders) },

@@ -19,7 +19,10 @@ export interface TableEntry {
 }
 
 export class LakeCatalog {
-  constructor(readonly lakeDir: string, private readonly storage: Storage) {}
+  constructor(
+    readonly lakeDir: string,
+    private readonly storage: Storage,
+  ) {}
 
   /** The path of table `zone.table`, after checking the name; the table need not exist. */
   pathOf(name: string): string {

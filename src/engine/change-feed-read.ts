@@ -26,12 +26,18 @@ function commitConstants(file: ChangeFile): Record<string, string> {
 
 export async function registerChangeFeed(db: DuckDb, storage: Storage, plan: ChangeFeedPlan): Promise<RegisteredScan> {
   const base = { table: plan.table, version: plan.endVersion, partitionColumns: plan.partitionColumns, columnMapping: plan.columnMapping }
-  const commitColumns = [{ name: '_commit_version', type: 'BIGINT' }, { name: '_commit_timestamp', type: 'TIMESTAMPTZ' }]
+  const commitColumns = [
+    { name: '_commit_version', type: 'BIGINT' },
+    { name: '_commit_timestamp', type: 'TIMESTAMPTZ' },
+  ]
 
   // Change data files: `_change_type` is a column of the file itself (never column-mapped).
   const cdcSchema: StructType = { type: 'struct', fields: [...plan.schema.fields, { name: '_change_type', type: 'string', nullable: true, metadata: {} }] }
   const cdc = await registerFileRead(db, {
-    ...base, schema: cdcSchema, constants: commitColumns, kind: 'change data file',
+    ...base,
+    schema: cdcSchema,
+    constants: commitColumns,
+    kind: 'change data file',
     entries: plan.changeDataFiles.map((file) => ({ path: file.path, partitionValues: file.partitionValues, constants: commitConstants(file) })),
   })
 
@@ -57,7 +63,10 @@ export async function registerChangeFeed(db: DuckDb, storage: Storage, plan: Cha
     entries.push(entry)
   }
   const data = await registerFileRead(db, {
-    ...base, schema: plan.schema, constants: [{ name: '_change_type', type: 'VARCHAR' }, ...commitColumns], entries,
+    ...base,
+    schema: plan.schema,
+    constants: [{ name: '_change_type', type: 'VARCHAR' }, ...commitColumns],
+    entries,
   })
   const sql = `(SELECT * FROM (SELECT * FROM ${cdc.sql} UNION ALL BY NAME SELECT * FROM ${data.sql}) ORDER BY _commit_version)`
   return { sql, temporaryTables: [...cdc.temporaryTables, ...data.temporaryTables] }
@@ -74,12 +83,23 @@ async function registerInVersionOrder(db: DuckDb, plan: ChangeFeedPlan): Promise
   ].sort((a, b) => a.file.version - b.file.version)
   const schema: StructType = { type: 'struct', fields: [...plan.schema.fields, { name: '_change_type', type: 'string', nullable: true, metadata: {} }] }
   const scan = await registerFileRead(db, {
-    table: plan.table, version: plan.endVersion, partitionColumns: plan.partitionColumns, columnMapping: plan.columnMapping, schema,
-    constants: [{ name: '__change_type', type: 'VARCHAR' }, { name: '_commit_version', type: 'BIGINT' }, { name: '_commit_timestamp', type: 'TIMESTAMPTZ' }],
+    table: plan.table,
+    version: plan.endVersion,
+    partitionColumns: plan.partitionColumns,
+    columnMapping: plan.columnMapping,
+    schema,
+    constants: [
+      { name: '__change_type', type: 'VARCHAR' },
+      { name: '_commit_version', type: 'BIGINT' },
+      { name: '_commit_timestamp', type: 'TIMESTAMPTZ' },
+    ],
     kind: 'data or change data file',
     entries: files.map(({ file, constants }) => ({ path: file.path, partitionValues: file.partitionValues, constants })),
   })
-  return { sql: `(SELECT * EXCLUDE (__change_type) REPLACE (coalesce(_change_type, __change_type) AS _change_type) FROM ${scan.sql})`, temporaryTables: scan.temporaryTables }
+  return {
+    sql: `(SELECT * EXCLUDE (__change_type) REPLACE (coalesce(_change_type, __change_type) AS _change_type) FROM ${scan.sql})`,
+    temporaryTables: scan.temporaryTables,
+  }
 }
 
 export { dropScan }

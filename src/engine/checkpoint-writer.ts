@@ -13,7 +13,8 @@ import type { DuckDb } from './duckdb'
 import { maximumObjectSize, stagingFile } from './temp-files'
 
 const STRING_MAP = 'MAP(VARCHAR, VARCHAR)'
-const DELETION_VECTOR = 'STRUCT("storageType" VARCHAR, "pathOrInlineDv" VARCHAR, "offset" INTEGER, "sizeInBytes" INTEGER, "cardinality" BIGINT, "maxRowIndex" BIGINT)'
+const DELETION_VECTOR =
+  'STRUCT("storageType" VARCHAR, "pathOrInlineDv" VARCHAR, "offset" INTEGER, "sizeInBytes" INTEGER, "cardinality" BIGINT, "maxRowIndex" BIGINT)'
 
 /** The checkpoint schema of the protocol (classic checkpoints), column by column. */
 export const CHECKPOINT_COLUMNS: Record<string, string> = {
@@ -36,7 +37,9 @@ export class DuckDbCheckpointWriter implements ParquetActionWriter {
     try {
       const lines = actions.map((a) => JSON.stringify(a))
       await fs.writeFile(json, lines.join('\n') + '\n')
-      const columns = Object.entries(CHECKPOINT_COLUMNS).map(([name, type]) => `${quoteString(name)}: ${quoteString(type)}`).join(', ')
+      const columns = Object.entries(CHECKPOINT_COLUMNS)
+        .map(([name, type]) => `${quoteString(name)}: ${quoteString(type)}`)
+        .join(', ')
       await db.run(
         `COPY (SELECT * FROM read_json(${quoteString(json)}, format = 'newline_delimited', columns = {${columns}}, maximum_object_size = ${maximumObjectSize(lines)}))
          TO ${quoteString(temporary)} (FORMAT parquet, COMPRESSION snappy)`,

@@ -40,7 +40,9 @@ export interface WriteFilesOptions {
  */
 /** A CHECK condition is stored as Spark writes it: its `name`s become DuckDB's "name"s (strings left alone). */
 function backticksAsDoubleQuotes(condition: string): string {
-  return condition.replace(/'(?:[^']|'')*'|`((?:[^`]|``)*)`/g, (match, name: string | undefined) => (name === undefined ? match : quoteIdentifier(name.replaceAll('``', '`'))))
+  return condition.replace(/'(?:[^']|'')*'|`((?:[^`]|``)*)`/g, (match, name: string | undefined) =>
+    name === undefined ? match : quoteIdentifier(name.replaceAll('``', '`')),
+  )
 }
 
 /** A violated NOT NULL or CHECK (raised by the guards below) as a DeltaError naming the table, without DuckDB's prefix. */
@@ -53,15 +55,22 @@ function constraintError(error: unknown, table: string): DeltaError | undefined 
 function constraintGuards(schema: StructType, checks: Map<string, string>, generated: Map<string, string>): string | undefined {
   const guards = schema.fields
     .filter((f) => !f.nullable)
-    .map((f) => `CASE WHEN ${quoteIdentifier(f.name)} IS NULL THEN error(${quoteString(`NOT NULL constraint violated: column '${f.name}' is NULL in row `)} || to_json(__written)::VARCHAR) ELSE true END`)
+    .map(
+      (f) =>
+        `CASE WHEN ${quoteIdentifier(f.name)} IS NULL THEN error(${quoteString(`NOT NULL constraint violated: column '${f.name}' is NULL in row `)} || to_json(__written)::VARCHAR) ELSE true END`,
+    )
   for (const [name, text] of checks) {
     const condition = backticksAsDoubleQuotes(text)
-    guards.push(`CASE WHEN coalesce((${condition}), false) THEN true ELSE error(${quoteString(`CHECK constraint ${name} (${condition}) violated by row `)} || to_json(__written)::VARCHAR) END`)
+    guards.push(
+      `CASE WHEN coalesce((${condition}), false) THEN true ELSE error(${quoteString(`CHECK constraint ${name} (${condition}) violated by row `)} || to_json(__written)::VARCHAR) END`,
+    )
   }
   for (const [name, text] of generated) {
     const field = schema.fields.find((f) => f.name === name)!
     const expected = `CAST((${backticksAsDoubleQuotes(text)}) AS ${duckdbType(field.type)})`
-    guards.push(`CASE WHEN ${quoteIdentifier(name)} IS NOT DISTINCT FROM ${expected} THEN true ELSE error(${quoteString(`CHECK constraint Generated Column (${name} <=> ${text}) violated by row `)} || to_json(__written)::VARCHAR) END`)
+    guards.push(
+      `CASE WHEN ${quoteIdentifier(name)} IS NOT DISTINCT FROM ${expected} THEN true ELSE error(${quoteString(`CHECK constraint Generated Column (${name} <=> ${text}) violated by row `)} || to_json(__written)::VARCHAR) END`,
+    )
   }
   return guards.length ? guards.join(' AND ') : undefined
 }
@@ -107,12 +116,14 @@ export async function writeDataFiles(lake: LakeEngine, table: string, source: st
   const directory = options.directory ? path.join(table, options.directory) : table
   // DuckDB creates one folder level, not the lake's zone folders above a new table.
   await mkdir(directory, { recursive: true })
-  const written = await db.rows(
-    `COPY (${rows}) TO ${quoteString(directory)}
+  const written = await db
+    .rows(
+      `COPY (${rows}) TO ${quoteString(directory)}
      (FORMAT parquet, COMPRESSION zstd, APPEND, ${layout}, FILENAME_PATTERN '${options.directory ? 'cdc' : 'part'}-{uuid}', RETURN_STATS)`,
-  ).catch((error: unknown) => {
-    throw constraintError(error, table) ?? error
-  })
+    )
+    .catch((error: unknown) => {
+      throw constraintError(error, table) ?? error
+    })
   const dataSchema: StructType = { type: 'struct', fields: physical.fields.filter((_, i) => !partitionColumns.includes(schema.fields[i].name)) }
   const numIndexedCols = Number(options.configuration['delta.dataSkippingNumIndexedCols'] ?? 32)
   const now = Date.now()
@@ -142,7 +153,8 @@ export async function writeDataFiles(lake: LakeEngine, table: string, source: st
 function physicalValue(expression: string, type: DataType): string {
   if (isStruct(type)) {
     const members = type.fields.map((field) => {
-      const name = typeof field.metadata['delta.columnMapping.physicalName'] === 'string' ? (field.metadata['delta.columnMapping.physicalName'] as string) : field.name
+      const name =
+        typeof field.metadata['delta.columnMapping.physicalName'] === 'string' ? (field.metadata['delta.columnMapping.physicalName'] as string) : field.name
       return `${quoteIdentifier(name)} := ${physicalValue(`${expression}.${quoteIdentifier(field.name)}`, field.type)}`
     })
     return `CASE WHEN ${expression} IS NULL THEN NULL ELSE struct_pack(${members.join(', ')}) END`
@@ -186,8 +198,15 @@ function parseQuotedPath(text: string): string[] {
       let name = ''
       i++
       while (i < text.length) {
-        if (text[i] === '"' && text[i + 1] === '"') { name += '"'; i += 2; continue }
-        if (text[i] === '"') { i++; break }
+        if (text[i] === '"' && text[i + 1] === '"') {
+          name += '"'
+          i += 2
+          continue
+        }
+        if (text[i] === '"') {
+          i++
+          break
+        }
         name += text[i++]
       }
       parts.push(name)

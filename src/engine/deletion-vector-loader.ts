@@ -9,7 +9,10 @@ export class DeletionVectorLoader {
   /** One DV file often holds the vectors of many data files: read each once. */
   private readonly files = new Map<string, Uint8Array>()
 
-  constructor(private readonly storage: Storage, private readonly table: string) {}
+  constructor(
+    private readonly storage: Storage,
+    private readonly table: string,
+  ) {}
 
   async rows(dv: DeletionVectorDescriptor, dataFile: string): Promise<number[]> {
     if (dv.storageType === 'i') return decodeInlineDeletionVector(dv)

@@ -10,8 +10,18 @@ import { access, realpath } from 'node:fs/promises'
 import * as path from 'node:path'
 import { DeltaError } from '../delta/errors'
 import {
-  deltaTypeFromDuckdb, duckdbType, isArray, isMap, isStruct, physicalName, quoteIdentifier, quoteString,
-  type ColumnMappingMode, type DataType, type StructField, type StructType,
+  deltaTypeFromDuckdb,
+  duckdbType,
+  isArray,
+  isMap,
+  isStruct,
+  physicalName,
+  quoteIdentifier,
+  quoteString,
+  type ColumnMappingMode,
+  type DataType,
+  type StructField,
+  type StructType,
 } from '../delta/schema'
 import type { DuckDb } from './duckdb'
 
@@ -70,10 +80,14 @@ export async function registerFileRead(db: DuckDb, plan: FileReadPlan): Promise<
   // or from a list indexed by the row's file_index (one file per entry, listed in entry order).
   if (entries.every((e) => !e.selection)) {
     const unique = new Set(entries.map((e) => e.path)).size === entries.length
-    const hive = constants.length === 0 && unique && (partitionColumns.length === 0 || (partitionColumns.every((p) => HIVE_TYPES.has(p.type)) && partitionsInPaths(plan, entries)))
-    const options = hive && partitionColumns.length
-      ? `, hive_partitioning = true, hive_types = {${partitionColumns.map((p) => `${quoteString(p.name)}: ${p.type}`).join(', ')}}`
-      : ', hive_partitioning = false'
+    const hive =
+      constants.length === 0 &&
+      unique &&
+      (partitionColumns.length === 0 || (partitionColumns.every((p) => HIVE_TYPES.has(p.type)) && partitionsInPaths(plan, entries)))
+    const options =
+      hive && partitionColumns.length
+        ? `, hive_partitioning = true, hive_types = {${partitionColumns.map((p) => `${quoteString(p.name)}: ${p.type}`).join(', ')}}`
+        : ', hive_partitioning = false'
     const extra = `${plan.fileColumn ? ', filename = true' : ''}${plan.rowIndexColumn ? ', file_row_number = true' : ''}`
     const listed = hive ? paths : entries.map((e) => quoteString(e.path)).join(', ')
     const source = `read_parquet([${listed}], union_by_name = true${options}${extra})`
@@ -85,7 +99,9 @@ export async function registerFileRead(db: DuckDb, plan: FileReadPlan): Promise<
     }
     const available = new Map((await describeFiles(db, source, plan)).map((c) => [c.name, c.type]))
     const projection = plan.schema.fields.map((field) => projectField(field, plan, available, partition))
-    projection.push(...constants.map((c) => `CAST(${byEntry(entries.map((e) => e.constants?.[c.name] ?? `NULL::${c.type}`))} AS ${c.type}) AS ${quoteIdentifier(c.name)}`))
+    projection.push(
+      ...constants.map((c) => `CAST(${byEntry(entries.map((e) => e.constants?.[c.name] ?? `NULL::${c.type}`))} AS ${c.type}) AS ${quoteIdentifier(c.name)}`),
+    )
     // filename is the path exactly as listed (the entries table's join relies on the same).
     if (plan.fileColumn) projection.push(`d.filename AS ${quoteIdentifier(plan.fileColumn)}`)
     if (plan.rowIndexColumn) projection.push(`d.file_row_number AS ${quoteIdentifier(plan.rowIndexColumn)}`)
@@ -106,7 +122,8 @@ export async function registerFileRead(db: DuckDb, plan: FileReadPlan): Promise<
   if (plan.fileColumn) projection.push(`f.path AS ${quoteIdentifier(plan.fileColumn)}`)
   let sql = `SELECT ${projection.join(', ')} FROM ${source} d JOIN ${filesTable} f ON f.path = d.filename`
   if (selective) {
-    sql += ` LEFT JOIN ${rowsTable} x ON x.entry = f.entry AND x.row_index = d.file_row_number` +
+    sql +=
+      ` LEFT JOIN ${rowsTable} x ON x.entry = f.entry AND x.row_index = d.file_row_number` +
       ` WHERE f.mode = ${MODE.all} OR (f.mode = ${MODE.exclude} AND x.entry IS NULL) OR (f.mode = ${MODE.only} AND x.entry IS NOT NULL)`
   }
   return { sql: `(${sql})`, temporaryTables: selective ? [filesTable, rowsTable] : [filesTable] }
@@ -132,11 +149,13 @@ const HIVE_TYPES = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'FLOAT',
  */
 function partitionsInPaths(plan: FileReadPlan, entries: FileEntry[]): boolean {
   if (plan.table.includes('=')) return false
-  return entries.every((entry) => plan.partitionColumns.every((column) => {
-    const value = entry.partitionValues[column]
-    if (value === null || value === undefined || !/^[A-Za-z0-9_.-]+$/.test(value) || !/^[A-Za-z0-9_]+$/.test(column)) return false
-    return entry.path.includes(`/${column}=${value}/`) && entry.path.startsWith(plan.table)
-  }))
+  return entries.every((entry) =>
+    plan.partitionColumns.every((column) => {
+      const value = entry.partitionValues[column]
+      if (value === null || value === undefined || !/^[A-Za-z0-9_.-]+$/.test(value) || !/^[A-Za-z0-9_]+$/.test(column)) return false
+      return entry.path.includes(`/${column}=${value}/`) && entry.path.startsWith(plan.table)
+    }),
+  )
 }
 
 export async function dropScan(db: DuckDb, scan: RegisteredScan): Promise<void> {
@@ -153,7 +172,14 @@ const describeCache = new Map<string, { name: string; type: string }[]>()
 async function describeFiles(db: DuckDb, source: string, plan: FileReadPlan): Promise<{ name: string; type: string }[]> {
   const cached = describeCache.get(source)
   if (cached) {
-    const present = await Promise.all([...new Set(plan.entries.map((e) => e.path))].map((file) => access(file).then(() => true, () => false)))
+    const present = await Promise.all(
+      [...new Set(plan.entries.map((e) => e.path))].map((file) =>
+        access(file).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    )
     if (present.every(Boolean)) return cached
     describeCache.delete(source)
   }
@@ -187,7 +213,9 @@ async function refuseEscapingLinks(plan: FileReadPlan, kind: string): Promise<vo
   inside.forEach((file, i) => {
     const real = reals[i]
     if (real && !real.startsWith(tableReal + path.sep)) {
-      throw new DeltaError('CORRUPT_LOG', `${kind} ${file} of version ${plan.version} is a symbolic link to ${real}, outside the table folder: refused`, { table: plan.table })
+      throw new DeltaError('CORRUPT_LOG', `${kind} ${file} of version ${plan.version} is a symbolic link to ${real}, outside the table folder: refused`, {
+        table: plan.table,
+      })
     }
   })
 }
@@ -208,10 +236,16 @@ export function missingFileError(error: unknown, what = 'file %s of the table is
 }
 
 async function createEntriesTable(
-  db: DuckDb, name: string, entries: FileEntry[], partitions: { name: string; type: string }[], constants: { name: string; type: string }[],
+  db: DuckDb,
+  name: string,
+  entries: FileEntry[],
+  partitions: { name: string; type: string }[],
+  constants: { name: string; type: string }[],
 ): Promise<void> {
   const columns = [
-    'entry BIGINT', 'path VARCHAR', 'mode TINYINT',
+    'entry BIGINT',
+    'path VARCHAR',
+    'mode TINYINT',
     ...partitions.map((p) => `${quoteIdentifier(p.name)} ${p.type}`),
     ...constants.map((c) => `${quoteIdentifier(c.name)} ${c.type}`),
   ]
@@ -219,7 +253,9 @@ async function createEntriesTable(
   for (let start = 0; start < entries.length; start += 1000) {
     const values = entries.slice(start, start + 1000).map((entry, i) => {
       const literals = [
-        String(start + i), quoteString(entry.path), String(MODE[entry.selection?.mode ?? 'all']),
+        String(start + i),
+        quoteString(entry.path),
+        String(MODE[entry.selection?.mode ?? 'all']),
         ...partitions.map((p) => partitionLiteral(entry.partitionValues[p.name], p.type)),
         ...constants.map((c) => entry.constants?.[c.name] ?? `NULL::${c.type}`),
       ]

@@ -52,7 +52,11 @@ export async function filesMatching(db: DuckDb, snapshot: Snapshot, files: Activ
     .filter((u): u is { constraint: ColumnConstraint; field: StructField } => u.field !== undefined && SKIPPABLE_TYPES.has(String(u.field.type)))
   if (usable.length === 0 || files.length === 0) return files
   const bounds = usable.map(({ field }) => files.map((file) => fileBounds(file.add, field.name, String(field.type), snapshot.partitionColumns)))
-  const integral = integralDecision(usable.map((u) => u.constraint), usable.map((u) => String(u.field.type)), bounds)
+  const integral = integralDecision(
+    usable.map((u) => u.constraint),
+    usable.map((u) => String(u.field.type)),
+    bounds,
+  )
   if (integral) return files.filter((_, idx) => integral(idx))
   const text = (v: string | null) => (v === null ? 'NULL' : quoteString(v))
   // Files with the same bounds (all the files of one partition, say) are decided once.
@@ -80,7 +84,9 @@ export async function filesMatching(db: DuckDb, snapshot: Snapshot, files: Activ
     return `(k${i} = 0 OR (k${i} = 2 AND ${mayPass(constraint, lo, hi, `lo${i}`, `hi${i}`)}))`
   })
   try {
-    const pass = new Set((await db.rows(`SELECT idx FROM (VALUES ${rows.join(', ')}) v(${names.join(', ')}) WHERE ${conditions.join(' AND ')}`)).map((r) => Number(r.idx)))
+    const pass = new Set(
+      (await db.rows(`SELECT idx FROM (VALUES ${rows.join(', ')}) v(${names.join(', ')}) WHERE ${conditions.join(' AND ')}`)).map((r) => Number(r.idx)),
+    )
     const kept = new Set(groups.filter((g) => pass.has(g.row)).flatMap((g) => g.files))
     return files.filter((_, idx) => kept.has(idx))
   } catch {
@@ -111,27 +117,40 @@ function integralDecision(constraints: ColumnConstraint[], types: string[], boun
   if (!types.every((t) => INTEGRAL_TYPES.has(t))) return undefined
   const literals = constraints.flatMap((c) => (c.op === 'in' ? c.values : c.op === 'between' ? [c.low, c.high] : [c.value]))
   if (!literals.every((v) => integerLiteral(v) !== undefined)) return undefined
-  if (!bounds.every((perFile) => perFile.every((b) => typeof b !== 'object' || ((b.lo === null || INTEGER_TEXT.test(b.lo)) && (b.hi === null || INTEGER_TEXT.test(b.hi)))))) return undefined
+  if (
+    !bounds.every((perFile) =>
+      perFile.every((b) => typeof b !== 'object' || ((b.lo === null || INTEGER_TEXT.test(b.lo)) && (b.hi === null || INTEGER_TEXT.test(b.hi)))),
+    )
+  )
+    return undefined
   const n = (v: string) => BigInt(integerLiteral(v)!)
   const mayPass = (c: ColumnConstraint, lo: bigint | null, hi: bigint | null): boolean => {
     const below = (v: bigint) => lo === null || lo <= v
     const above = (v: bigint) => hi === null || hi >= v
     switch (c.op) {
-      case '=': return below(n(c.value)) && above(n(c.value))
-      case '<': return lo === null || lo < n(c.value)
-      case '<=': return below(n(c.value))
-      case '>': return hi === null || hi > n(c.value)
-      case '>=': return above(n(c.value))
-      case 'in': return c.values.some((v) => below(n(v)) && above(n(v)))
-      case 'between': return above(n(c.low)) && below(n(c.high))
+      case '=':
+        return below(n(c.value)) && above(n(c.value))
+      case '<':
+        return lo === null || lo < n(c.value)
+      case '<=':
+        return below(n(c.value))
+      case '>':
+        return hi === null || hi > n(c.value)
+      case '>=':
+        return above(n(c.value))
+      case 'in':
+        return c.values.some((v) => below(n(v)) && above(n(v)))
+      case 'between':
+        return above(n(c.low)) && below(n(c.high))
     }
   }
-  return (file) => constraints.every((c, i) => {
-    const b = bounds[i]![file]!
-    if (b === 'unknown') return true
-    if (b === 'empty') return false
-    return mayPass(c, b.lo === null ? null : BigInt(b.lo), b.hi === null ? null : BigInt(b.hi))
-  })
+  return (file) =>
+    constraints.every((c, i) => {
+      const b = bounds[i]![file]!
+      if (b === 'unknown') return true
+      if (b === 'empty') return false
+      return mayPass(c, b.lo === null ? null : BigInt(b.lo), b.hi === null ? null : BigInt(b.hi))
+    })
 }
 
 /** A condition on a file's [lo, hi] that holds when some value in it may pass the constraint (a NULL bound is open). */
@@ -139,12 +158,19 @@ function mayPass(c: ColumnConstraint, lo: string, hi: string, loText: string, hi
   const below = (v: string) => `(${loText} IS NULL OR ${lo} <= ${v})`
   const above = (v: string) => `(${hiText} IS NULL OR ${hi} >= ${v})`
   switch (c.op) {
-    case '=': return `${below(c.value)} AND ${above(c.value)}`
-    case '<': return `(${loText} IS NULL OR ${lo} < ${c.value})`
-    case '<=': return below(c.value)
-    case '>': return `(${hiText} IS NULL OR ${hi} > ${c.value})`
-    case '>=': return above(c.value)
-    case 'in': return c.values.length ? `(${c.values.map((v) => `(${below(v)} AND ${above(v)})`).join(' OR ')})` : 'false'
-    case 'between': return `${above(c.low)} AND ${below(c.high)}`
+    case '=':
+      return `${below(c.value)} AND ${above(c.value)}`
+    case '<':
+      return `(${loText} IS NULL OR ${lo} < ${c.value})`
+    case '<=':
+      return below(c.value)
+    case '>':
+      return `(${hiText} IS NULL OR ${hi} > ${c.value})`
+    case '>=':
+      return above(c.value)
+    case 'in':
+      return c.values.length ? `(${c.values.map((v) => `(${below(v)} AND ${above(v)})`).join(' OR ')})` : 'false'
+    case 'between':
+      return `${above(c.low)} AND ${below(c.high)}`
   }
 }

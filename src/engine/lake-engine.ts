@@ -30,7 +30,10 @@ export class LakeEngine {
    */
   newTableProperties: Record<string, string> = { ...DEFAULT_TABLE_PROPERTIES }
 
-  constructor(io?: Engine, private readonly options: DuckDbOptions = {}) {
+  constructor(
+    io?: Engine,
+    private readonly options: DuckDbOptions = {},
+  ) {
     this.io = io ?? { ...localEngine(), checkpointWriter: new DuckDbCheckpointWriter(() => this.duckdb()) }
   }
 

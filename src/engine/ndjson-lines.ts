@@ -93,7 +93,10 @@ function remaining(buffers: Buffer[], offset: number): Buffer[] {
   if (offset === 0) return buffers
   const out: Buffer[] = []
   for (const buffer of buffers) {
-    if (offset >= buffer.length) { offset -= buffer.length; continue }
+    if (offset >= buffer.length) {
+      offset -= buffer.length
+      continue
+    }
     out.push(offset > 0 ? buffer.subarray(offset) : buffer)
     offset = 0
   }

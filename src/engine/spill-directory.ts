@@ -19,7 +19,8 @@ export async function spillDirectory(): Promise<string> {
     for (const name of await fs.readdir(os.tmpdir()).catch(() => [] as string[])) {
       if (!name.startsWith(PREFIX)) continue
       const pid = Number(name.slice(PREFIX.length).split('-')[0])
-      if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid)) await fs.rm(path.join(os.tmpdir(), name), { recursive: true, force: true }).catch(() => {})
+      if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid))
+        await fs.rm(path.join(os.tmpdir(), name), { recursive: true, force: true }).catch(() => {})
     }
   }
   return path.join(os.tmpdir(), `${PREFIX}${process.pid}-${randomUUID()}`)

@@ -35,17 +35,17 @@ function dltHeader(): string {
       {
         heading: 'What it does',
         lines: [
-          'The same sources and flows, declared: each source a streaming table decoded by the source job\'s',
-          'functions (plus raw__dead_letters), each append flow a streaming table over the raw table\'s change',
+          "The same sources and flows, declared: each source a streaming table decoded by the source job's",
+          "functions (plus raw__dead_letters), each append flow a streaming table over the raw table's change",
           'feed, each cdc flow an auto CDC flow (create_auto_cdc_flow, formerly dlt.apply_changes) keyed by the',
-          'flow\'s key and sequenced by the change\'s sequence, with deletes applied and SCD type 1 or 2.',
+          "flow's key and sequenced by the change's sequence, with deletes applied and SCD type 1 or 2.",
         ],
       },
       {
         heading: 'Use',
         lines: [
           `Add this file, ${HELPERS_FILE} and the source_*.py / flow_*.py files to the pipeline's source code.`,
-          'TABLE_NAMES maps each zone.table to the pipeline\'s table name (edit to publish to other schemas).',
+          "TABLE_NAMES maps each zone.table to the pipeline's table name (edit to publish to other schemas).",
         ],
       },
       {
@@ -59,7 +59,7 @@ function dltHeader(): string {
       {
         heading: 'Known differences',
         lines: [
-          'SCD type 2 columns are auto CDC\'s __START_AT / __END_AT. Truncate events are not applied. Child tables',
+          "SCD type 2 columns are auto CDC's __START_AT / __END_AT. Truncate events are not applied. Child tables",
           'of "explode ... into" in cdc flows are not declared here (rows of a shrunk array would stay): use the',
           'flow job for them. MongoDB updates without a full document are skipped, as in the flow jobs.',
         ],

@@ -11,7 +11,10 @@ import { HELPERS_FILE, JOB_PARTS } from './python-parts'
 import { pyIdentifier, pyLiteral, pyString } from './python-text'
 import { sparkStruct } from './spark-schema'
 
-export interface ExportedFile { name: string; text: string }
+export interface ExportedFile {
+  name: string
+  text: string
+}
 
 export function sourceFileName(source: SourceSpec): string {
   return `source_${pyIdentifier(source.name)}.py`
@@ -67,12 +70,12 @@ export function exportSourceJob(pipeline: Pipeline, source: SourceSpec, state: S
     '# Per topic and partition, the next offset to read (the last recorded offset + 1).',
     `RECORDED_OFFSETS = ${pyLiteral(recorded)}`,
     '',
-    '# The raw table\'s columns besides the Kafka coordinates (None: no raw table yet, inferred at start).',
+    "# The raw table's columns besides the Kafka coordinates (None: no raw table yet, inferred at start).",
     `VALUE_SCHEMA = ${schema ? sparkStruct(schema) : 'None'}`,
     '',
     'LAKE = os.environ.get("LAKEHOUSE_LAKE", LAKE_DEFAULT)',
     'CHECKPOINT = os.environ.get("LAKEHOUSE_CHECKPOINTS", LAKE.rstrip("/") + "/_spark_checkpoints").rstrip("/") + "/source-" + SOURCE_NAME',
-    '# Not Local Lakehouse\'s own appIds (lakehouse/<source>/...): Spark numbers its micro-batches from 0.',
+    "# Not Local Lakehouse's own appIds (lakehouse/<source>/...): Spark numbers its micro-batches from 0.",
     'APP_ID = "lakehouse-spark/source/" + SOURCE_NAME',
     '',
     '',
@@ -97,7 +100,7 @@ function sourceJobHeader(pipeline: Pipeline, source: SourceSpec): string {
           isFile
             ? 'Replays the captured topic file (kcat -J records) into the raw table, as "lakehouse ingest" does.'
             : 'Reads the Kafka topic(s) below and appends every message to the raw Delta table, as "lakehouse ingest" does:',
-          'the value decoded as the source\'s format into columns, plus the Kafka coordinates _topic (string),',
+          "the value decoded as the source's format into columns, plus the Kafka coordinates _topic (string),",
           '_partition (int), _offset (long), _timestamp (timestamp), _key (string: UTF-8 text, else "base64:..."),',
           '_headers (map<string,string>) and _tombstone (boolean: the value was null). Messages that do not',
           'decode go to raw._dead_letters with the reason. Each micro-batch is written once (txnAppId/txnVersion).',
@@ -125,17 +128,21 @@ function sourceJobHeader(pipeline: Pipeline, source: SourceSpec): string {
       {
         heading: 'Known differences',
         lines: [
-          'The value is decoded with VALUE_SCHEMA, the raw table\'s schema at export time: fields that appear later',
+          "The value is decoded with VALUE_SCHEMA, the raw table's schema at export time: fields that appear later",
           'are dropped until you re-export (the local ingest job adds columns as they appear).',
           ...(source.format === 'avro'
-            ? ['Avro: every message is read with the latest schema of the subject <topic>-value; messages written with',
-                'an incompatible older schema become dead letters (Databricks\' from_avro with schemaRegistryAddress',
-                'reads each message with its own schema id).']
+            ? [
+                'Avro: every message is read with the latest schema of the subject <topic>-value; messages written with',
+                "an incompatible older schema become dead letters (Databricks' from_avro with schemaRegistryAddress",
+                'reads each message with its own schema id).',
+              ]
             : []),
           ...(source.format === 'debezium'
-            ? ['Debezium with JsonConverter schemas: Connect logical types (Decimal as base64, Date as days, Timestamp',
+            ? [
+                'Debezium with JsonConverter schemas: Connect logical types (Decimal as base64, Date as days, Timestamp',
                 'as epoch numbers) are typed from the Connect schema locally; from_json reads them only in their text',
-                'form. Prefer decimal.handling.mode=string and time.precision.mode=connect, or the avro format.']
+                'form. Prefer decimal.handling.mode=string and time.precision.mode=connect, or the avro format.',
+              ]
             : []),
           ...(isFile ? ['Plain NDJSON captures (not kcat -J records) are not replayed by this job.'] : []),
         ],
@@ -152,7 +159,7 @@ function readerSettings(pipeline: Pipeline, source: SourceSpec): string[] {
   return [
     `BOOTSTRAP_SERVERS = ${pyString(kafka.brokers.join(','))}`,
     `TOPIC = ${pyLiteral(source.topic ?? null)}`,
-    '# The pipeline\'s topicPattern, anchored as Spark needs it (it matches whole topic names).',
+    "# The pipeline's topicPattern, anchored as Spark needs it (it matches whole topic names).",
     `TOPIC_PATTERN = ${pyLiteral(source.topicPattern === undefined ? null : sparkTopicPattern(source.topicPattern))}`,
     `STARTING_OFFSETS_DEFAULT = ${pyString(source.startingOffsets ?? 'earliest')}`,
     `FAIL_ON_DATA_LOSS = ${pyLiteral(source.failOnDataLoss !== false)}`,
@@ -162,7 +169,9 @@ function readerSettings(pipeline: Pipeline, source: SourceSpec): string[] {
     `SASL_PASSWORD_ENV = ${pyLiteral(kafka.sasl?.passwordEnv ?? null)}`,
     `CLIENT_ID = ${pyLiteral(kafka.clientId ?? null)}`,
     ...(source.format === 'avro'
-      ? [`SCHEMA_REGISTRY = ${pyLiteral(registry ? { url: registry.url, username: registry.username ?? null, password_env: registry.passwordEnv ?? null } : null)}`]
+      ? [
+          `SCHEMA_REGISTRY = ${pyLiteral(registry ? { url: registry.url, username: registry.username ?? null, password_env: registry.passwordEnv ?? null } : null)}`,
+        ]
       : []),
   ]
 }

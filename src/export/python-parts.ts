@@ -23,7 +23,10 @@ const MARKER = /^# ---- job part ----\r?\n/m
 export function jobPart(file: string, text: string): string {
   const found = MARKER.exec(text)
   if (!found) throw new ExportError(`src/export/python/${file} has no '# ---- job part ----' line: it is not a job part`)
-  return `${text.slice(found.index + found[0].length).replace(/\r\n/g, '\n').trimEnd()}\n`
+  return `${text
+    .slice(found.index + found[0].length)
+    .replace(/\r\n/g, '\n')
+    .trimEnd()}\n`
 }
 
 /** The helper module every exported job imports: Local Lakehouse's semantics written once in PySpark. */

@@ -36,7 +36,10 @@ export function pyLiteral(value: PyValue): string {
     return String(value)
   }
   if (Array.isArray(value)) return `[${value.map(pyLiteral).join(', ')}]`
-  return `{${Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => `${pyString(k)}: ${pyLiteral(v)}`).join(', ')}}`
+  return `{${Object.entries(value)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${pyString(k)}: ${pyLiteral(v)}`)
+    .join(', ')}}`
 }
 
 /**

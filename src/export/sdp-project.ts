@@ -18,7 +18,11 @@ export function sdpProject(pipeline: Pipeline, loaded: LoadedDefinitions): Expor
     name: path.posix.join('transformations', path.relative(root, file).split(path.sep).join('/')),
     text: loaded.texts.get(file)!,
   }))
-  const name = path.basename(pipeline.file).replace(/(\.lakehouse)?\.json$/, '').replace(/[^A-Za-z0-9_-]/g, '_') || 'lakehouse'
+  const name =
+    path
+      .basename(pipeline.file)
+      .replace(/(\.lakehouse)?\.json$/, '')
+      .replace(/[^A-Za-z0-9_-]/g, '_') || 'lakehouse'
   const spec = [
     `# Spark Declarative Pipelines project written by lakehouse export-spark from ${path.basename(pipeline.file)}.`,
     '# Run it with: spark-pipelines run --spec spark-pipeline.yml (after the source and flow jobs wrote their tables).',

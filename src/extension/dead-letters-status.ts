@@ -30,7 +30,10 @@ export function registerDeadLetterStatus(services: Services, tally: DeadLetterTa
     }
     item.show()
   }
-  services.context.subscriptions.push(item, tally.onDidChange(() => void update()))
+  services.context.subscriptions.push(
+    item,
+    tally.onDidChange(() => void update()),
+  )
   void update()
 }
 

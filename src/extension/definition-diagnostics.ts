@@ -73,7 +73,11 @@ export class DefinitionDiagnostics implements vscode.Disposable {
       const checks: DefinitionsCheck[] = []
       if (entries.length) {
         // Loaded only for pipelines that have definitions: the check reads the lake's table list.
-        const [{ checkPipelineDefinitions }, { LakeCatalog }, engine] = await Promise.all([import('./pipelines/definitions-check'), loadEngine(log), this.services.lake()])
+        const [{ checkPipelineDefinitions }, { LakeCatalog }, engine] = await Promise.all([
+          import('./pipelines/definitions-check'),
+          loadEngine(log),
+          this.services.lake(),
+        ])
         for (const { pipeline } of entries) {
           const existing = (await new LakeCatalog(pipeline.lakeDir, engine.io.storage).tables().catch(() => [])).map((t) => t.name)
           const check = checkPipelineDefinitions(pipeline, existing)
@@ -106,13 +110,20 @@ export class DefinitionDiagnostics implements vscode.Disposable {
         continue
       }
       const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri).then(undefined, () => new Uint8Array()))
-      this.collection.set(uri, problems.map((problem) => {
-        const span = problemSpan(text, problem.line, problem.column)
-        const diagnostic = new vscode.Diagnostic(new vscode.Range(positionAt(text, span.start), positionAt(text, span.end)), problem.message, vscode.DiagnosticSeverity.Error)
-        diagnostic.source = SOURCE
-        diagnostic.code = CODE
-        return diagnostic
-      }))
+      this.collection.set(
+        uri,
+        problems.map((problem) => {
+          const span = problemSpan(text, problem.line, problem.column)
+          const diagnostic = new vscode.Diagnostic(
+            new vscode.Range(positionAt(text, span.start), positionAt(text, span.end)),
+            problem.message,
+            vscode.DiagnosticSeverity.Error,
+          )
+          diagnostic.source = SOURCE
+          diagnostic.code = CODE
+          return diagnostic
+        }),
+      )
     }
   }
 }

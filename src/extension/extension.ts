@@ -33,7 +33,10 @@ export function activate(context: vscode.ExtensionContext): void {
   const letters = new DeadLetterTally(services)
   const pipelines = new PipelinesTreeProvider(services, letters)
   context.subscriptions.push(
-    lake, kafka, pipelines, letters,
+    lake,
+    kafka,
+    pipelines,
+    letters,
     vscode.window.createTreeView('lakehouseLake', { treeDataProvider: lake, showCollapseAll: true }),
     vscode.window.createTreeView('lakehouseKafka', { treeDataProvider: kafka, showCollapseAll: true }),
     vscode.window.createTreeView('lakehousePipelines', { treeDataProvider: pipelines }),
@@ -98,7 +101,10 @@ async function defaultLake(services: Services): Promise<string> {
   const lakes = await services.workspace.lakes()
   if (lakes.length === 1) return lakes[0].dir
   if (lakes.length === 0) throw new ExtensionError('No lake in this workspace: a pipeline file names one ("lake"), or set lakehouse.lakeFolders')
-  const picked = await vscode.window.showQuickPick(lakes.map((l) => ({ label: l.label, description: l.dir, dir: l.dir })), { placeHolder: 'Which lake?' })
+  const picked = await vscode.window.showQuickPick(
+    lakes.map((l) => ({ label: l.label, description: l.dir, dir: l.dir })),
+    { placeHolder: 'Which lake?' },
+  )
   if (!picked) throw new ExtensionError('No lake chosen')
   return picked.dir
 }

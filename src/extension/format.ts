@@ -40,7 +40,11 @@ export function formatAge(at: number, now: number): string {
 /** `2026-11-24 10:00:03 UTC`: the one way times are written, in the views as in the panels (webview/shared/format.ts formatTime). */
 export function formatUtc(ms: number): string {
   if (!Number.isFinite(ms)) return ''
-  return `${new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '').replace(/Z$/, '')} UTC`
+  return `${new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, '')
+    .replace(/Z$/, '')} UTC`
 }
 
 export function plural(n: number, word: string, many = `${word}s`): string {

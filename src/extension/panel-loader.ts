@@ -10,12 +10,20 @@ import type { Log } from './log'
 import type { PanelDeps } from './panels'
 
 /** The commands `registerPanels` registers (PANEL_COMMANDS in panels/index.ts). */
-export const PANEL_COMMAND_IDS = ['lakehouse.openQuery', 'lakehouse.showHistory', 'lakehouse.showChanges', 'lakehouse.showTopic', 'lakehouse.showPipelineGraph', 'lakehouse.showDeadLetters']
+export const PANEL_COMMAND_IDS = [
+  'lakehouse.openQuery',
+  'lakehouse.showHistory',
+  'lakehouse.showChanges',
+  'lakehouse.showTopic',
+  'lakehouse.showPipelineGraph',
+  'lakehouse.showDeadLetters',
+]
 
 /** Webview tabs of ours restored from the last session (their viewType ends with VIEW_TYPES' `lakehouse.<x>Panel`). */
 function panelTabsOpen(): boolean {
   return vscode.window.tabGroups.all.some((group) =>
-    group.tabs.some((tab) => tab.input instanceof vscode.TabInputWebview && /lakehouse\.\w+Panel$/.test(tab.input.viewType)))
+    group.tabs.some((tab) => tab.input instanceof vscode.TabInputWebview && /lakehouse\.\w+Panel$/.test(tab.input.viewType)),
+  )
 }
 
 export function registerPanelsLazily(context: vscode.ExtensionContext, deps: PanelDeps, log: Log): void {
@@ -35,10 +43,12 @@ export function registerPanelsLazily(context: vscode.ExtensionContext, deps: Pan
     })
     return loading
   }
-  const standIns = PANEL_COMMAND_IDS.map((id) => vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-    await load()
-    return vscode.commands.executeCommand(id, ...args)
-  }))
+  const standIns = PANEL_COMMAND_IDS.map((id) =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      await load()
+      return vscode.commands.executeCommand(id, ...args)
+    }),
+  )
   context.subscriptions.push(...standIns)
   if (panelTabsOpen()) void load().catch(() => undefined)
 }

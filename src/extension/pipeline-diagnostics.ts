@@ -17,9 +17,13 @@ export class PipelineDiagnostics implements vscode.Disposable {
   private readonly fixes = new Map<string, string>()
 
   constructor() {
-    this.provider = vscode.languages.registerCodeActionsProvider({ pattern: '**/{lakehouse.json,*.lakehouse.json}' }, {
-      provideCodeActions: (document, _range, context) => context.diagnostics.flatMap((d) => this.quickFix(document, d)),
-    }, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] })
+    this.provider = vscode.languages.registerCodeActionsProvider(
+      { pattern: '**/{lakehouse.json,*.lakehouse.json}' },
+      {
+        provideCodeActions: (document, _range, context) => context.diagnostics.flatMap((d) => this.quickFix(document, d)),
+      },
+      { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] },
+    )
   }
 
   /** Every pipeline file's problems; files no longer there lose theirs. */
@@ -40,14 +44,21 @@ export class PipelineDiagnostics implements vscode.Disposable {
     }
     const document = await vscode.workspace.openTextDocument(uri)
     const text = document.getText()
-    this.collection.set(uri, problems.map((problem) => {
-      const place = problemPlace(text, problem)
-      const diagnostic = new vscode.Diagnostic(new vscode.Range(document.positionAt(place.start), document.positionAt(place.end)), place.message, vscode.DiagnosticSeverity.Error)
-      diagnostic.source = 'lakehouse'
-      diagnostic.code = CODE
-      if (place.fix !== undefined) this.fixes.set(fixKey(uri, diagnostic), place.fix)
-      return diagnostic
-    }))
+    this.collection.set(
+      uri,
+      problems.map((problem) => {
+        const place = problemPlace(text, problem)
+        const diagnostic = new vscode.Diagnostic(
+          new vscode.Range(document.positionAt(place.start), document.positionAt(place.end)),
+          place.message,
+          vscode.DiagnosticSeverity.Error,
+        )
+        diagnostic.source = 'lakehouse'
+        diagnostic.code = CODE
+        if (place.fix !== undefined) this.fixes.set(fixKey(uri, diagnostic), place.fix)
+        return diagnostic
+      }),
+    )
   }
 
   dispose(): void {

@@ -37,5 +37,10 @@ export function problemPlace(text: string, problem: PipelineProblem): ProblemPla
     end = text.indexOf(':', range.keyStart)
   }
   const suggestion = /Did you mean '([^']+)'(?: or '[^']+')?\?$/.exec(problem.message)?.[1]
-  return { start, end: Math.max(end, start), message: `${problem.path}: ${problem.message}`, ...(suggestion !== undefined ? { fix: JSON.stringify(suggestion) } : {}) }
+  return {
+    start,
+    end: Math.max(end, start),
+    message: `${problem.path}: ${problem.message}`,
+    ...(suggestion !== undefined ? { fix: JSON.stringify(suggestion) } : {}),
+  }
 }

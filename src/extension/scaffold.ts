@@ -70,7 +70,8 @@ export function newPipelineText(options: NewPipelineOptions): string {
   const cdc = format === 'debezium' || format === 'debezium-mongodb'
   const doc: Record<string, unknown> = {}
   if (comments.root) {
-    doc.$comment = 'A Local Lakehouse pipeline: sources are ingested into raw Delta tables, flows refine them. ' +
+    doc.$comment =
+      'A Local Lakehouse pipeline: sources are ingested into raw Delta tables, flows refine them. ' +
       'Hover a property for its documentation. Credentials never go in this file: use "Lakehouse: Set Kafka Password".'
   }
   doc.lake = options.lake ?? './lake'
@@ -78,7 +79,8 @@ export function newPipelineText(options: NewPipelineOptions): string {
     const kafka: Record<string, unknown> = {}
     if (comments.kafka) kafka.$comment = 'For SASL add "sasl": { "mechanism": "scram-sha-256", "username": "…", "passwordEnv": "KAFKA_PASSWORD" }.'
     kafka.brokers = options.brokers?.length ? options.brokers : ['localhost:9092']
-    if (format === 'avro' || format === 'protobuf' || format === 'json-schema') kafka.schemaRegistry = { url: options.schemaRegistryUrl ?? 'http://localhost:8081' }
+    if (format === 'avro' || format === 'protobuf' || format === 'json-schema')
+      kafka.schemaRegistry = { url: options.schemaRegistryUrl ?? 'http://localhost:8081' }
     doc.kafka = kafka
   }
   const source: Record<string, unknown> = {}
@@ -112,7 +114,9 @@ export interface TextInsertion {
 export function addSourceEdit(text: string, source: Record<string, unknown>): TextInsertion | undefined {
   const range = locateJsonPath(text, '$.sources')
   if (!range || range.depth !== 1 || text[range.start] !== '[') return undefined
-  const member = `{ ${Object.entries(source).map(([key, value]) => `${JSON.stringify(key)}: ${JSON.stringify(value)}`).join(', ')} }`
+  const member = `{ ${Object.entries(source)
+    .map(([key, value]) => `${JSON.stringify(key)}: ${JSON.stringify(value)}`)
+    .join(', ')} }`
   const inner = text.slice(range.start + 1, range.end - 1)
   const keyLineStart = text.lastIndexOf('\n', range.keyStart ?? range.start) + 1
   const outerIndent = /^[ \t]*/.exec(text.slice(keyLineStart))![0]

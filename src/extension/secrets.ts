@@ -33,7 +33,10 @@ export class Credentials implements vscode.Disposable {
   readonly onDidChange = this.changed.event
   private readonly subscription: vscode.Disposable
 
-  constructor(private readonly storage: vscode.SecretStorage, private readonly log: Log) {
+  constructor(
+    private readonly storage: vscode.SecretStorage,
+    private readonly log: Log,
+  ) {
     this.subscription = storage.onDidChange((e) => {
       if (e.key.startsWith('lakehouse.')) this.changed.fire()
     })
@@ -74,16 +77,29 @@ export class Credentials implements vscode.Disposable {
       const password = await this.kafkaPassword(kafka)
       const name = kafka.sasl.passwordEnv
       if (!name) {
-        missing.push({ kind: 'kafka', jsonPath: '$.kafka.sasl', message: `kafka.sasl has no "passwordEnv": name the environment variable the pipeline reads its password from (e.g. "KAFKA_PASSWORD"); the extension fills it from the secret store` })
+        missing.push({
+          kind: 'kafka',
+          jsonPath: '$.kafka.sasl',
+          message: `kafka.sasl has no "passwordEnv": name the environment variable the pipeline reads its password from (e.g. "KAFKA_PASSWORD"); the extension fills it from the secret store`,
+        })
       } else if (password !== undefined) env[name] = password
-      else if (!process.env[name]) missing.push({ kind: 'kafka', jsonPath: '$.kafka.sasl', message: `no password for Kafka user '${kafka.sasl.username}': run "Lakehouse: Set Kafka Password"` })
+      else if (!process.env[name])
+        missing.push({
+          kind: 'kafka',
+          jsonPath: '$.kafka.sasl',
+          message: `no password for Kafka user '${kafka.sasl.username}': run "Lakehouse: Set Kafka Password"`,
+        })
     }
     const registry = kafka.schemaRegistry
     if (registry?.passwordEnv) {
       const password = await this.registryPassword(kafka)
       if (password !== undefined) env[registry.passwordEnv] = password
       else if (!process.env[registry.passwordEnv]) {
-        missing.push({ kind: 'schemaRegistry', jsonPath: '$.kafka.schemaRegistry', message: `no password for the schema registry ${registry.url}: run "Lakehouse: Set Schema Registry Credentials"` })
+        missing.push({
+          kind: 'schemaRegistry',
+          jsonPath: '$.kafka.schemaRegistry',
+          message: `no password for the schema registry ${registry.url}: run "Lakehouse: Set Schema Registry Credentials"`,
+        })
       }
     }
     return { env, missing }

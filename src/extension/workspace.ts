@@ -51,7 +51,8 @@ export class LakehouseWorkspace implements vscode.Disposable {
     logs.onDidCreate((uri) => this.lakeTouched(/[\\/]0{20}\.json$/.test(uri.fsPath)))
     logs.onDidDelete(() => this.lakeTouched(true))
     this.disposables.push(
-      pipelines, logs,
+      pipelines,
+      logs,
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.refresh()),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('lakehouse.lakeFolders')) this.refreshLakes()
@@ -133,7 +134,11 @@ export class LakehouseWorkspace implements vscode.Disposable {
     }
     const logs = await vscode.workspace.findFiles(LOG_GLOB, EXCLUDE, 5_000)
     const { lakeDirsFromLogFiles } = await loadLakeFacts(this.log)
-    for (const dir of lakeDirsFromLogFiles(logs.map((u) => u.fsPath), roots)) dirs.add(dir)
+    for (const dir of lakeDirsFromLogFiles(
+      logs.map((u) => u.fsPath),
+      roots,
+    ))
+      dirs.add(dir)
     return [...dirs].sort().map((dir) => ({ dir, label: vscode.workspace.asRelativePath(dir) }))
   }
 }

@@ -49,7 +49,10 @@ export class ClusterAdmin {
   /** The topics whose name the pattern finds (internal ones left out), sorted, from the cluster's metadata. */
   async topicsMatching(pattern: RegExp): Promise<string[]> {
     const metadata = await this.admin.fetchTopicMetadata()
-    return metadata.topics.map((t) => t.name).filter((name) => !isInternal(name) && pattern.test(name)).sort()
+    return metadata.topics
+      .map((t) => t.name)
+      .filter((name) => !isInternal(name) && pattern.test(name))
+      .sort()
   }
 
   /** Each partition's log start and end, in the broker's order. */
@@ -61,7 +64,14 @@ export class ClusterAdmin {
   createTopic(topic: { name: string; partitions: number; replicationFactor: number; configs: Record<string, string> }): Promise<boolean> {
     return this.admin.createTopics({
       waitForLeaders: true,
-      topics: [{ topic: topic.name, numPartitions: topic.partitions, replicationFactor: topic.replicationFactor, configEntries: Object.entries(topic.configs).map(([name, value]) => ({ name, value })) }],
+      topics: [
+        {
+          topic: topic.name,
+          numPartitions: topic.partitions,
+          replicationFactor: topic.replicationFactor,
+          configEntries: Object.entries(topic.configs).map(([name, value]) => ({ name, value })),
+        },
+      ],
     })
   }
 

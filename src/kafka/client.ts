@@ -36,7 +36,9 @@ export function saslPassword(settings: KafkaSettings, options: Pick<KafkaClientO
   if (!sasl) return undefined
   if (options.password !== undefined) return options.password
   if (!sasl.passwordEnv) {
-    throw new KafkaCredentialsError(`kafka.sasl (${sasl.mechanism}, user '${sasl.username}') has no password: set "passwordEnv" to the name of an environment variable that holds it, or set it with "Lakehouse: Set Kafka Password" in VS Code`)
+    throw new KafkaCredentialsError(
+      `kafka.sasl (${sasl.mechanism}, user '${sasl.username}') has no password: set "passwordEnv" to the name of an environment variable that holds it, or set it with "Lakehouse: Set Kafka Password" in VS Code`,
+    )
   }
   const value = (options.env ?? process.env)[sasl.passwordEnv]
   if (value === undefined || value === '') {
@@ -70,7 +72,10 @@ export function kafkaConfig(settings: KafkaSettings, options: KafkaClientOptions
  */
 export function connectError(settings: KafkaSettings, error: Error): Error {
   if (!settings.sasl) return error
-  return new KafkaError(`connecting to ${settings.brokers.join(', ')} with SASL ${settings.sasl.mechanism} as user '${settings.sasl.username}' failed: ${error.message}`, { cause: error })
+  return new KafkaError(
+    `connecting to ${settings.brokers.join(', ')} with SASL ${settings.sasl.mechanism} as user '${settings.sasl.username}' failed: ${error.message}`,
+    { cause: error },
+  )
 }
 
 /** A kafkajs client that reads every Kafka codec (see codecs.ts: the registry is process-wide). */
@@ -80,14 +85,17 @@ export function kafkaClient(settings: KafkaSettings, options: KafkaClientOptions
 }
 
 /** Decoder options for the schema registry: its password from the environment like SASL's. */
-export function schemaRegistryOptions(settings: KafkaSettings | undefined, options: { password?: string; env?: Record<string, string | undefined> } = {}):
-  { url: string; username?: string; password?: string } | undefined {
+export function schemaRegistryOptions(
+  settings: KafkaSettings | undefined,
+  options: { password?: string; env?: Record<string, string | undefined> } = {},
+): { url: string; username?: string; password?: string } | undefined {
   const registry = settings?.schemaRegistry
   if (!registry) return undefined
   let password = options.password
   if (password === undefined && registry.passwordEnv) {
     password = (options.env ?? process.env)[registry.passwordEnv]
-    if (password === undefined || password === '') throw new KafkaCredentialsError(`the environment variable ${registry.passwordEnv} (kafka.schemaRegistry.passwordEnv) is not set`)
+    if (password === undefined || password === '')
+      throw new KafkaCredentialsError(`the environment variable ${registry.passwordEnv} (kafka.schemaRegistry.passwordEnv) is not set`)
   }
   return { url: registry.url, ...(registry.username !== undefined ? { username: registry.username } : {}), ...(password !== undefined ? { password } : {}) }
 }

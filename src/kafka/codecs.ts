@@ -50,13 +50,20 @@ export class CompressedBatchError extends KafkaError {
     readonly codec: string,
     readonly reason: string,
   ) {
-    super(`topic '${topic}' partition ${partition} offset ${firstOffset}${lastOffset !== firstOffset ? `–${lastOffset}` : ''}: a record batch compressed with ${codec} cannot be read: ${reason}. Nothing of it was written; the job stops here and a later run starts again at this batch.`)
+    super(
+      `topic '${topic}' partition ${partition} offset ${firstOffset}${lastOffset !== firstOffset ? `–${lastOffset}` : ''}: a record batch compressed with ${codec} cannot be read: ${reason}. Nothing of it was written; the job stops here and a later run starts again at this batch.`,
+    )
     this.name = 'CompressedBatchError'
   }
 }
 
 /** What a failure record carries. */
-interface CodecFailure { codec: string; reason: string; firstOffset: string; lastOffset: string }
+interface CodecFailure {
+  codec: string
+  reason: string
+  firstOffset: string
+  lastOffset: string
+}
 
 /** When `message` stands for an unreadable batch (see the top), the error that names its place. */
 export function codecFailureOf(topic: string, partition: number, message: Pick<ConsumedMessage, 'offset' | 'headers'>): CompressedBatchError | undefined {
@@ -136,7 +143,10 @@ const MAX_FAILURE_RECORDS = 1 << 20
 
 function pushVarint(out: number[], n: number): void {
   let z = ((n << 1) ^ (n >> 31)) >>> 0
-  while (z >= 0x80) { out.push((z & 0x7f) | 0x80); z >>>= 7 }
+  while (z >= 0x80) {
+    out.push((z & 0x7f) | 0x80)
+    z >>>= 7
+  }
   out.push(z)
 }
 
@@ -214,13 +224,21 @@ function kafkaCodec(codecId: number, decompress: Decompress | undefined, unreada
         if (!decompress) throw new KafkaError(unreadableReason)
         if (batch) {
           const computed = crc32c(buffer, crc32c(batch.view.subarray(CRC_FROM)))
-          if (computed !== batch.crc) throw new KafkaError(`its CRC-32C is 0x${computed.toString(16).padStart(8, '0')}, its header says 0x${batch.crc.toString(16).padStart(8, '0')}: the batch is corrupt`)
+          if (computed !== batch.crc)
+            throw new KafkaError(
+              `its CRC-32C is 0x${computed.toString(16).padStart(8, '0')}, its header says 0x${batch.crc.toString(16).padStart(8, '0')}: the batch is corrupt`,
+            )
           codecStats.crcVerified++
         }
         const out = await decompress(buffer, batch !== undefined)
         if (batch) {
           const found = recordsIn(out)
-          if (found !== batch.records) throw new KafkaError(found < 0 ? `its ${out.length} decompressed bytes do not split into records` : `it declares ${batch.records} records, its decompressed bytes hold ${found}`)
+          if (found !== batch.records)
+            throw new KafkaError(
+              found < 0
+                ? `its ${out.length} decompressed bytes do not split into records`
+                : `it declares ${batch.records} records, its decompressed bytes hold ${found}`,
+            )
         }
         return Buffer.isBuffer(out) ? out : Buffer.from(out.buffer, out.byteOffset, out.byteLength)
       } catch (error) {
@@ -228,10 +246,17 @@ function kafkaCodec(codecId: number, decompress: Decompress | undefined, unreada
       }
       codecStats.failures++
       if (!batch || batch.records < 1 || batch.records > MAX_FAILURE_RECORDS) {
-        throw new UnreadableBytesError(`a ${name}-compressed ${batch ? 'record batch' : 'message set'}${batch ? ` at offset ${batch.firstOffset}` : ''} cannot be read: ${reason}`)
+        throw new UnreadableBytesError(
+          `a ${name}-compressed ${batch ? 'record batch' : 'message set'}${batch ? ` at offset ${batch.firstOffset}` : ''} cannot be read: ${reason}`,
+        )
       }
       const lastOffset = batch.firstOffset + BigInt(Math.max(0, batch.lastOffsetDelta))
-      return failureRecords(batch.records, batch.lastOffsetDelta, { codec: name, reason, firstOffset: String(batch.firstOffset), lastOffset: String(lastOffset) })
+      return failureRecords(batch.records, batch.lastOffsetDelta, {
+        codec: name,
+        reason,
+        firstOffset: String(batch.firstOffset),
+        lastOffset: String(lastOffset),
+      })
     },
   }
 }
@@ -250,7 +275,7 @@ let registered = false
  */
 export function registerCompressionCodecs(options: RegisterCodecsOptions = {}): void {
   // Node's ESM loader finds no named export CompressionCodecs in kafkajs (CommonJS): take the module.
-  const module = ((kafkajs as unknown as { default?: typeof kafkajs }).default ?? kafkajs)
+  const module = (kafkajs as unknown as { default?: typeof kafkajs }).default ?? kafkajs
   const registry = module.CompressionCodecs as unknown as Record<number, () => KafkaCodec>
   for (const [name, id] of Object.entries(CODEC_IDS) as [CodecName, number][]) {
     const codec = kafkaCodec(id, options.unreadable?.includes(name) ? undefined : DECOMPRESSORS[name], `this build was told not to read ${name}`)

@@ -68,10 +68,15 @@ export class GroupConsumer {
     const consumer = this.consumer
     // Emitted synchronously after every join and sync, before the first fetch of the generation.
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
-      if (this.closed) { void consumer.disconnect().catch(() => {}); return }
+      if (this.closed) {
+        void consumer.disconnect().catch(() => {})
+        return
+      }
       listener.joined(event.payload.memberAssignment)
     })
-    consumer.on(consumer.events.CRASH, (event) => { if (!event.payload.restart) listener.crashed(event.payload.error) })
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (!event.payload.restart) listener.crashed(event.payload.error)
+    })
     consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
       const { topic, partition, batchSize, lastOffset } = event.payload
       if (batchSize === 0) listener.skipped(topic, partition, Number(lastOffset))
@@ -84,7 +89,9 @@ export class GroupConsumer {
       partitionsConsumedConcurrently: 1,
       eachBatch: async ({ batch, heartbeat }) => {
         // Keep the group membership alive while a write holds the fetch loop.
-        const beat = setInterval(() => { heartbeat().catch(() => {}) }, this.heartbeatEvery)
+        const beat = setInterval(() => {
+          heartbeat().catch(() => {})
+        }, this.heartbeatEvery)
         try {
           await listener.batch(batch)
         } finally {

@@ -32,7 +32,9 @@ const u32 = (b: Uint8Array, i: number) => (b[i] | (b[i + 1] << 8) | (b[i + 2] <<
 class Output {
   bytes: Uint8Array
   length = 0
-  constructor(capacity: number) { this.bytes = new Uint8Array(Math.max(64, capacity)) }
+  constructor(capacity: number) {
+    this.bytes = new Uint8Array(Math.max(64, capacity))
+  }
   reserve(extra: number): void {
     const need = this.length + extra
     if (need <= this.bytes.length) return
@@ -90,8 +92,10 @@ function readFrame(input: Uint8Array, start: number, out: Output, options: Lz4Fr
     out.reserve(Math.min(contentSize, 1 << 30))
   }
   const hc = input[descriptorEnd]
-  if (hc !== ((xxhash32(input, i, descriptorEnd) >>> 8) & 0xff)
-      && !(options.legacyHeaderChecksum && hc === ((xxhash32(input, start, descriptorEnd) >>> 8) & 0xff))) {
+  if (
+    hc !== ((xxhash32(input, i, descriptorEnd) >>> 8) & 0xff) &&
+    !(options.legacyHeaderChecksum && hc === ((xxhash32(input, start, descriptorEnd) >>> 8) & 0xff))
+  ) {
     throw new Lz4FrameError('header checksum mismatch')
   }
   i = descriptorEnd + 1
@@ -174,7 +178,7 @@ export function decodeBlock(input: Uint8Array, start: number, end: number, outpu
       output.copyWithin(pos, from, from + length)
       pos += length
     } else {
-      for (const stop = pos + length; pos < stop;) output[pos++] = output[from++]
+      for (const stop = pos + length; pos < stop; ) output[pos++] = output[from++]
     }
   }
 }

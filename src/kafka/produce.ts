@@ -49,7 +49,9 @@ export interface ProduceOptions {
 /** A cluster that the pipeline file does not mark as a dev cluster is never written to. */
 export class NotADevClusterError extends KafkaError {
   constructor(brokers: string[]) {
-    super(`refusing to write to ${brokers.join(', ')}: the pipeline file does not mark this cluster as a dev cluster. Producing test messages is only allowed on clusters marked "dev": true in the pipeline file's "kafka" section, so that a pipeline pointed at a shared or production cluster is never written to by mistake`)
+    super(
+      `refusing to write to ${brokers.join(', ')}: the pipeline file does not mark this cluster as a dev cluster. Producing test messages is only allowed on clusters marked "dev": true in the pipeline file's "kafka" section, so that a pipeline pointed at a shared or production cluster is never written to by mistake`,
+    )
     this.name = 'NotADevClusterError'
   }
 }
@@ -58,19 +60,33 @@ export function assertDevCluster(settings: KafkaSettings): void {
   if (settings.dev !== true) throw new NotADevClusterError(settings.brokers)
 }
 
-const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
-  if (ms <= 0 || signal?.aborted) return resolve()
-  const timer = setTimeout(resolve, ms)
-  signal?.addEventListener('abort', () => { clearTimeout(timer); resolve() }, { once: true })
-})
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (ms <= 0 || signal?.aborted) return resolve()
+    const timer = setTimeout(resolve, ms)
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer)
+        resolve()
+      },
+      { once: true },
+    )
+  })
 
-const bytes = (value: Uint8Array | string | null) => (value === null || typeof value === 'string' ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength))
+const bytes = (value: Uint8Array | string | null) =>
+  value === null || typeof value === 'string' ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
 
 /**
  * Send `messages` to `topic` one by one (so a rate is kept and each one's offset is known).
  * Refuses a cluster not marked as dev. Stops early, between messages, when `signal` aborts.
  */
-export async function produceMessages(settings: KafkaSettings, topic: string, messages: AsyncIterable<OutgoingMessage> | Iterable<OutgoingMessage>, options: ProduceOptions = {}): Promise<ProduceSummary> {
+export async function produceMessages(
+  settings: KafkaSettings,
+  topic: string,
+  messages: AsyncIterable<OutgoingMessage> | Iterable<OutgoingMessage>,
+  options: ProduceOptions = {},
+): Promise<ProduceSummary> {
   assertDevCluster(settings)
   const began = Date.now()
   const producer = kafkaClient(settings, options.client).producer({ allowAutoTopicCreation: false, idempotent: false })
@@ -88,17 +104,22 @@ export async function produceMessages(settings: KafkaSettings, topic: string, me
       const [metadata] = await producer.send({
         topic,
         acks: -1,
-        messages: [{
-          key: bytes(message.key),
-          value: bytes(message.value),
-          ...(message.headers ? { headers: message.headers } : {}),
-          ...(message.partition !== undefined ? { partition: message.partition } : {}),
-          ...(message.timestamp !== undefined ? { timestamp: String(message.timestamp) } : {}),
-        }],
+        messages: [
+          {
+            key: bytes(message.key),
+            value: bytes(message.value),
+            ...(message.headers ? { headers: message.headers } : {}),
+            ...(message.partition !== undefined ? { partition: message.partition } : {}),
+            ...(message.timestamp !== undefined ? { timestamp: String(message.timestamp) } : {}),
+          },
+        ],
       })
       const landed = { partition: metadata.partition, offset: String(metadata.baseOffset ?? metadata.offset) }
       const entry = partitions.get(landed.partition)
-      if (entry) { entry.messages++; entry.lastOffset = landed.offset } else partitions.set(landed.partition, { partition: landed.partition, messages: 1, firstOffset: landed.offset, lastOffset: landed.offset })
+      if (entry) {
+        entry.messages++
+        entry.lastOffset = landed.offset
+      } else partitions.set(landed.partition, { partition: landed.partition, messages: 1, firstOffset: landed.offset, lastOffset: landed.offset })
       produced++
       options.onProgress?.({ produced, last: landed })
     }

@@ -87,7 +87,13 @@ export async function withTimeout<T>(what: string, ms: number, work: Promise<T>)
 }
 
 const headerText = (value: unknown): string | null =>
-  value === null || value === undefined ? null : Buffer.isBuffer(value) ? value.toString('utf8') : Array.isArray(value) ? value.map(headerText).join(',') : String(value)
+  value === null || value === undefined
+    ? null
+    : Buffer.isBuffer(value)
+      ? value.toString('utf8')
+      : Array.isArray(value)
+        ? value.map(headerText).join(',')
+        : String(value)
 
 /** The latest `limit` messages of `topic` (spread over its partitions) and its partitions' offsets. */
 export async function sampleTopicMessages(kafka: KafkaSettings, topic: string, options: SampleTopicOptions = {}): Promise<TopicMessages> {
@@ -107,7 +113,9 @@ export async function sampleTopicMessages(kafka: KafkaSettings, topic: string, o
     partitions = offsets.map((o) => ({ partition: o.partition, low: String(o.low), high: String(o.high) }))
     if (options.groupId) await addLag(admin, options.groupId, topic, offsets, partitions)
     const from = options.from
-    const nonEmpty = offsets.filter((o) => o.high > o.low && (!from || (o.partition === from.partition && Number(from.offset) >= o.low && Number(from.offset) < o.high)))
+    const nonEmpty = offsets.filter(
+      (o) => o.high > o.low && (!from || (o.partition === from.partition && Number(from.offset) >= o.low && Number(from.offset) < o.high)),
+    )
     if (nonEmpty.length === 0 || options.signal?.aborted) return
     const perPartition = Math.max(1, Math.ceil(limit / nonEmpty.length))
     const starts = new Map(nonEmpty.map((o) => [o.partition, from ? Number(from.offset) : Math.max(o.low, o.high - perPartition)]))
@@ -131,12 +139,18 @@ export async function sampleTopicMessages(kafka: KafkaSettings, topic: string, o
         const failure = codecFailureOf(topic, partition, message)
         if (failure) {
           const offsets = failure.lastOffset === failure.firstOffset ? failure.firstOffset : `${failure.firstOffset}–${failure.lastOffset}`
-          unreadable.set(`${partition}:${failure.firstOffset}`, `partition ${partition} offset ${offsets}: a record batch compressed with ${failure.codec} cannot be read: ${failure.reason}`)
+          unreadable.set(
+            `${partition}:${failure.firstOffset}`,
+            `partition ${partition} offset ${offsets}: a record batch compressed with ${failure.codec} cannot be read: ${failure.reason}`,
+          )
           if (seen.size >= expected) done()
           return
         }
         messages.push({
-          topic, partition, offset: message.offset, timestamp: message.timestamp,
+          topic,
+          partition,
+          offset: message.offset,
+          timestamp: message.timestamp,
           key: message.key ? new Uint8Array(message.key) : null,
           value: message.value ? new Uint8Array(message.value) : null,
           headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, headerText(v)])),
@@ -160,7 +174,13 @@ export async function sampleTopicMessages(kafka: KafkaSettings, topic: string, o
   return { partitions, messages, truncated: retained > messages.length, unreadable: [...unreadable.values()] }
 }
 
-async function addLag(admin: ClusterAdmin, groupId: string, topic: string, offsets: { partition: number; low: number; high: number }[], partitions: SampledPartition[]): Promise<void> {
+async function addLag(
+  admin: ClusterAdmin,
+  groupId: string,
+  topic: string,
+  offsets: { partition: number; low: number; high: number }[],
+  partitions: SampledPartition[],
+): Promise<void> {
   for (const c of await admin.committedOffsets(groupId, [topic])) {
     const p = partitions.find((x) => x.partition === c.partition)
     const o = offsets.find((x) => x.partition === c.partition)

@@ -39,7 +39,9 @@ export async function seedEmptyTopics(broker: string, clientId: string, topics: 
         for (let i = 0; i < messages.length; i += 500) {
           await producer.send({
             topic,
-            messages: messages.slice(i, i + 500).map((m) => ({ key: m.key, value: m.value, partition: m.partition, timestamp: String(m.timestamp), headers: m.headers })),
+            messages: messages
+              .slice(i, i + 500)
+              .map((m) => ({ key: m.key, value: m.value, partition: m.partition, timestamp: String(m.timestamp), headers: m.headers })),
           })
         }
         produced += messages.length

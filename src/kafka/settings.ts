@@ -4,7 +4,10 @@
  */
 
 /** Who a secret belongs to and where its password is read from (never the password itself). */
-export interface SecretRef { username?: string; passwordEnv?: string }
+export interface SecretRef {
+  username?: string
+  passwordEnv?: string
+}
 
 export interface KafkaSettings {
   brokers: string[]

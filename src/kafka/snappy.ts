@@ -48,7 +48,10 @@ export function decompressKafkaSnappy(input: Uint8Array): Uint8Array {
   if (blocks.length === 1) return blocks[0]
   const out = new Uint8Array(total)
   let at = 0
-  for (const block of blocks) { out.set(block, at); at += block.length }
+  for (const block of blocks) {
+    out.set(block, at)
+    at += block.length
+  }
   return out
 }
 
@@ -62,7 +65,8 @@ export function decompressRawSnappy(input: Uint8Array): Uint8Array {
     length += (b & 0x7f) * 2 ** shift
     if (b < 0x80) break
   }
-  if (length > (input.length - i) * MAX_EXPANSION + 64) throw new SnappyError(`declares ${length} bytes from ${input.length} compressed bytes, more than Snappy can expand`)
+  if (length > (input.length - i) * MAX_EXPANSION + 64)
+    throw new SnappyError(`declares ${length} bytes from ${input.length} compressed bytes, more than Snappy can expand`)
   if (length === 0) {
     if (i !== input.length) throw new SnappyError('data after an empty stream')
     return new Uint8Array(0)

@@ -29,7 +29,7 @@ export function topicNameProblem(name: string): string | undefined {
   if (name.length > 249) return `a topic name has at most 249 characters (this one has ${name.length})`
   const bad = /[^a-zA-Z0-9._-]/.exec(name)
   if (bad) return `'${bad[0]}' cannot be in a topic name: only letters, digits, '.', '_' and '-'`
-  if (name.startsWith('__')) return 'names starting with __ are Kafka\'s internal topics'
+  if (name.startsWith('__')) return "names starting with __ are Kafka's internal topics"
   return undefined
 }
 
@@ -50,8 +50,10 @@ export function parseTopicConfigs(text: string): Record<string, string> {
 function checkNewTopic(topic: NewTopic): void {
   const problem = topicNameProblem(topic.name)
   if (problem) throw new Error(problem)
-  if (!Number.isSafeInteger(topic.partitions) || topic.partitions < 1) throw new Error(`partitions must be a whole number of at least 1, not ${topic.partitions}`)
-  if (!Number.isSafeInteger(topic.replicationFactor) || topic.replicationFactor < 1) throw new Error(`the replication factor must be a whole number of at least 1, not ${topic.replicationFactor}`)
+  if (!Number.isSafeInteger(topic.partitions) || topic.partitions < 1)
+    throw new Error(`partitions must be a whole number of at least 1, not ${topic.partitions}`)
+  if (!Number.isSafeInteger(topic.replicationFactor) || topic.replicationFactor < 1)
+    throw new Error(`the replication factor must be a whole number of at least 1, not ${topic.replicationFactor}`)
 }
 
 async function withAdmin<T>(settings: KafkaSettings, options: TopicAdminOptions, what: string, work: (admin: ClusterAdmin) => Promise<T>): Promise<T> {

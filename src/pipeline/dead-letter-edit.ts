@@ -10,7 +10,12 @@ import type { Pipeline } from './pipeline-file'
 
 export class EditedValueError extends Error {}
 
-export async function editedLetterValue(pipeline: Pipeline, letter: { source: string; topic: string }, text: string, decoder: DecoderOptions): Promise<Uint8Array> {
+export async function editedLetterValue(
+  pipeline: Pipeline,
+  letter: { source: string; topic: string },
+  text: string,
+  decoder: DecoderOptions,
+): Promise<Uint8Array> {
   const source = pipeline.sources.find((s) => s.name === letter.source)
   if (!source || !usesSchemaRegistry(source.format)) return Buffer.from(text, 'utf8')
   if (!decoder.schemaRegistry) throw new EditedValueError(`source '${source.name}' is ${source.format}, which needs kafka.schemaRegistry`)

@@ -18,14 +18,26 @@ import { createRegistryEncoder, EncodeError, usesSchemaRegistry, type DecoderOpt
 import { assertDevCluster, produceMessages, topicNameProblem, type KafkaClientOptions, type OutgoingMessage } from '../kafka'
 import type { LakeEngine } from '../engine'
 import type { LakeCatalog } from '../engine'
-import { decodeLetter, fixedValue, letterMessage, LetterSelectionError, PatchError, selectLetters, type LetterFix, type LetterSelection, type StillFailing } from './dead-letter-replay'
+import {
+  decodeLetter,
+  fixedValue,
+  letterMessage,
+  LetterSelectionError,
+  PatchError,
+  selectLetters,
+  type LetterFix,
+  type LetterSelection,
+  type StillFailing,
+} from './dead-letter-replay'
 import { letterId, recordStates, type DeadLetter, type ProducedTo } from './dead-letter-state'
 import type { Pipeline, SourceSpec } from './pipeline-file'
 
 /** The header a produced letter's message carries: the letter it was made from (letterId). */
 export const LINEAGE_HEADER = 'lakehouse-dead-letter'
 
-export interface ProducedLetter extends ProducedTo { id: string }
+export interface ProducedLetter extends ProducedTo {
+  id: string
+}
 
 export interface LettersProduced {
   produced: ProducedLetter[]
@@ -44,7 +56,8 @@ export interface ProduceLettersOptions {
 
 /** Whether a letter can go back to a topic: letters of file sources name their file, not a topic. */
 function noTopic(letter: DeadLetter): string | undefined {
-  if (letter.topic.startsWith('file:')) return `it came from the file ${letter.topic.slice('file:'.length)}, not from a Kafka topic: there is no topic to produce it back to`
+  if (letter.topic.startsWith('file:'))
+    return `it came from the file ${letter.topic.slice('file:'.length)}, not from a Kafka topic: there is no topic to produce it back to`
   const problem = topicNameProblem(letter.topic)
   return problem ? `'${letter.topic}' is not a topic to produce to: ${problem}` : undefined
 }
@@ -66,13 +79,20 @@ const headersOf = (letter: DeadLetter): Record<string, string> => ({
 const fixName = (fix: LetterFix) => (fix.value !== undefined ? 'edited value' : fix.patch ? `JSON Patch ${JSON.stringify(fix.patch)}` : 'as it was')
 
 /** Produce the selected open letters, fixed, to their topics; record each one sent as produced. */
-export async function produceLetters(lake: LakeEngine, catalog: LakeCatalog, pipeline: Pipeline, selection: LetterSelection, options: ProduceLettersOptions): Promise<LettersProduced> {
+export async function produceLetters(
+  lake: LakeEngine,
+  catalog: LakeCatalog,
+  pipeline: Pipeline,
+  selection: LetterSelection,
+  options: ProduceLettersOptions,
+): Promise<LettersProduced> {
   if (!pipeline.kafka) throw new LetterSelectionError(`${pipeline.file} has no "kafka" section: there is no cluster to produce to`)
   const kafka = pipeline.kafka
   assertDevCluster(kafka)
   const fix = options.fix ?? {}
   const letters = await selectLetters(lake, catalog, selection, ['open'])
-  if (fix.value !== undefined && letters.length > 1) throw new LetterSelectionError(`an edited value replaces one letter's, but the selection holds ${letters.length} open letters: name one letter`)
+  if (fix.value !== undefined && letters.length > 1)
+    throw new LetterSelectionError(`an edited value replaces one letter's, but the selection holds ${letters.length} open letters: name one letter`)
   const report: LettersProduced = { produced: [], stillFailing: [] }
   const ready: { letter: DeadLetter; message: OutgoingMessage }[] = []
   for (const letter of letters) {
@@ -103,10 +123,16 @@ export async function produceLetters(lake: LakeEngine, catalog: LakeCatalog, pip
     const ofTopic = ready.filter((r) => r.letter.topic === topic)
     const landed: ProducedLetter[] = []
     try {
-      await produceMessages(kafka, topic, ofTopic.map((r) => r.message), {
-        ...(options.client ? { client: options.client } : {}),
-        onProgress: ({ produced, last }) => void landed.push({ id: letterId(ofTopic[produced - 1].letter), topic, partition: last.partition, offset: last.offset }),
-      })
+      await produceMessages(
+        kafka,
+        topic,
+        ofTopic.map((r) => r.message),
+        {
+          ...(options.client ? { client: options.client } : {}),
+          onProgress: ({ produced, last }) =>
+            void landed.push({ id: letterId(ofTopic[produced - 1].letter), topic, partition: last.partition, offset: last.offset }),
+        },
+      )
     } catch (error) {
       failure = error
     }
@@ -115,10 +141,22 @@ export async function produceLetters(lake: LakeEngine, catalog: LakeCatalog, pip
   }
   options.onSent?.(report.produced)
   const byId = new Map(ready.map((r) => [letterId(r.letter), r.letter]))
-  await recordStates(lake, catalog, report.produced.map((p) => {
-    const l = byId.get(p.id)!
-    return { source: l.source, topic: l.topic, partition: l.partition, offset: l.offset, state: 'produced', fix: fixName(fix), producedTo: { topic: p.topic, partition: p.partition, offset: p.offset } }
-  }))
+  await recordStates(
+    lake,
+    catalog,
+    report.produced.map((p) => {
+      const l = byId.get(p.id)!
+      return {
+        source: l.source,
+        topic: l.topic,
+        partition: l.partition,
+        offset: l.offset,
+        state: 'produced',
+        fix: fixName(fix),
+        producedTo: { topic: p.topic, partition: p.partition, offset: p.offset },
+      }
+    }),
+  )
   if (failure) throw failure
   return report
 }

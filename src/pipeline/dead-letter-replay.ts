@@ -22,7 +22,17 @@ import { createDecoder, type Decoded, type DecoderOptions } from '../decode'
 import { quoteString } from '../delta'
 import { dropScan, snapshotOrNothing, type LakeEngine } from '../engine'
 import type { LakeCatalog } from '../engine'
-import { DEAD_LETTER_STATES_TABLE, LETTER_STATES, letterId, letterOf, LETTERS_WITH_STATE, queryLetterTables, recordStates, type DeadLetter, type StateChange } from './dead-letter-state'
+import {
+  DEAD_LETTER_STATES_TABLE,
+  LETTER_STATES,
+  letterId,
+  letterOf,
+  LETTERS_WITH_STATE,
+  queryLetterTables,
+  recordStates,
+  type DeadLetter,
+  type StateChange,
+} from './dead-letter-state'
 import type { IngestMessage } from './ingest-message'
 import type { Pipeline, SourceSpec } from './pipeline-file'
 import { writeRawBatch } from './raw-batch'
@@ -43,7 +53,11 @@ export interface LetterFix {
   patch?: Operation[]
 }
 
-export interface StillFailing { id: string; reason: string; detail?: string }
+export interface StillFailing {
+  id: string
+  reason: string
+  detail?: string
+}
 
 export interface SourceReplay {
   source: string
@@ -57,17 +71,31 @@ export interface SourceReplay {
 
 export class LetterSelectionError extends Error {}
 
-const where = (s: LetterSelection, states: readonly string[]) => [
-  `state IN (${states.map(quoteString).join(', ')})`,
-  ...(s.source ? [`source = ${quoteString(s.source)}`] : []),
-  ...(s.reason ? [`reason = ${quoteString(s.reason)}`] : []),
-  ...(s.ids ? [`(source || '/' || _topic || '/' || _partition || '/' || _offset) IN (${s.ids.map(quoteString).join(', ') || 'NULL'})`] : []),
-  ...(s.producedAt ? [`produced_topic = ${quoteString(s.producedAt.topic)} AND produced_partition = ${s.producedAt.partition} AND produced_offset = ${BigInt(s.producedAt.offset)}`] : []),
-].join(' AND ')
+const where = (s: LetterSelection, states: readonly string[]) =>
+  [
+    `state IN (${states.map(quoteString).join(', ')})`,
+    ...(s.source ? [`source = ${quoteString(s.source)}`] : []),
+    ...(s.reason ? [`reason = ${quoteString(s.reason)}`] : []),
+    ...(s.ids ? [`(source || '/' || _topic || '/' || _partition || '/' || _offset) IN (${s.ids.map(quoteString).join(', ') || 'NULL'})`] : []),
+    ...(s.producedAt
+      ? [
+          `produced_topic = ${quoteString(s.producedAt.topic)} AND produced_partition = ${s.producedAt.partition} AND produced_offset = ${BigInt(s.producedAt.offset)}`,
+        ]
+      : []),
+  ].join(' AND ')
 
 /** The selected letters (with their current state), ordered by source and coordinates. */
-export async function selectLetters(lake: LakeEngine, catalog: LakeCatalog, selection: LetterSelection, states: readonly string[] = LETTER_STATES): Promise<DeadLetter[]> {
-  const rows = await queryLetterTables(lake, catalog, `SELECT * FROM (${LETTERS_WITH_STATE}) WHERE ${where(selection, states)} ORDER BY source, _topic, _partition, _offset`)
+export async function selectLetters(
+  lake: LakeEngine,
+  catalog: LakeCatalog,
+  selection: LetterSelection,
+  states: readonly string[] = LETTER_STATES,
+): Promise<DeadLetter[]> {
+  const rows = await queryLetterTables(
+    lake,
+    catalog,
+    `SELECT * FROM (${LETTERS_WITH_STATE}) WHERE ${where(selection, states)} ORDER BY source, _topic, _partition, _offset`,
+  )
   return rows.map(letterOf)
 }
 
@@ -76,8 +104,14 @@ export function letterMessage(letter: DeadLetter, value: Uint8Array | null = let
   const key = letter.key === null ? null : letter.key.startsWith('base64:') ? Buffer.from(letter.key.slice(7), 'base64') : Buffer.from(letter.key, 'utf8')
   const millis = letter.timestamp === null ? Date.now() : Date.parse(letter.timestamp)
   return {
-    topic: letter.topic, partition: letter.partition, offset: letter.offset, timestamp: String(Number.isNaN(millis) ? Date.now() : millis),
-    key, value, headers: letter.headers, decoded: { kind: 'tombstone' },
+    topic: letter.topic,
+    partition: letter.partition,
+    offset: letter.offset,
+    timestamp: String(Number.isNaN(millis) ? Date.now() : millis),
+    key,
+    value,
+    headers: letter.headers,
+    decoded: { kind: 'tombstone' },
   }
 }
 
@@ -121,7 +155,9 @@ async function landedIn(lake: LakeEngine, scanSql: string, letters: DeadLetter[]
   if (letters.length === 0) return new Set()
   const db = await lake.duckdb()
   const values = letters.map((l) => `(${quoteString(l.topic)}, ${l.partition}, ${BigInt(l.offset)})`).join(', ')
-  const rows = await db.rows(`SELECT DISTINCT r._topic, r._partition, r._offset FROM ${scanSql} r JOIN (VALUES ${values}) c(t, p, o) ON r._topic = c.t AND r._partition = c.p AND r._offset = c.o`)
+  const rows = await db.rows(
+    `SELECT DISTINCT r._topic, r._partition, r._offset FROM ${scanSql} r JOIN (VALUES ${values}) c(t, p, o) ON r._topic = c.t AND r._partition = c.p AND r._offset = c.o`,
+  )
   return new Set(rows.map((r) => `${r._topic}/${r._partition}/${r._offset}`))
 }
 
@@ -133,22 +169,39 @@ export interface ReplayOptions {
 }
 
 /** Replay the selected open letters, source by source. */
-export async function replayLetters(lake: LakeEngine, catalog: LakeCatalog, pipeline: Pipeline, selection: LetterSelection, options: ReplayOptions): Promise<SourceReplay[]> {
+export async function replayLetters(
+  lake: LakeEngine,
+  catalog: LakeCatalog,
+  pipeline: Pipeline,
+  selection: LetterSelection,
+  options: ReplayOptions,
+): Promise<SourceReplay[]> {
   const letters = await selectLetters(lake, catalog, selection, ['open'])
   const fix = options.fix ?? {}
-  if (fix.value !== undefined && letters.length > 1) throw new LetterSelectionError(`an edited value replaces one letter's, but the selection holds ${letters.length} open letters: name one letter`)
+  if (fix.value !== undefined && letters.length > 1)
+    throw new LetterSelectionError(`an edited value replaces one letter's, but the selection holds ${letters.length} open letters: name one letter`)
   const bySource = new Map<string, DeadLetter[]>()
-  for (const letter of letters) bySource.set(letter.source, [...bySource.get(letter.source) ?? [], letter])
+  for (const letter of letters) bySource.set(letter.source, [...(bySource.get(letter.source) ?? []), letter])
   const reports: SourceReplay[] = []
   for (const [name, ofSource] of bySource) {
     const source = pipeline.sources.find((s) => s.name === name)
-    if (!source) throw new LetterSelectionError(`letters of source '${name}' cannot be replayed: ${pipeline.file} has no such source (sources: ${pipeline.sources.map((s) => s.name).join(', ')})`)
+    if (!source)
+      throw new LetterSelectionError(
+        `letters of source '${name}' cannot be replayed: ${pipeline.file} has no such source (sources: ${pipeline.sources.map((s) => s.name).join(', ')})`,
+      )
     reports.push(await replaySource(lake, catalog, source, ofSource, fix, options))
   }
   return reports
 }
 
-async function replaySource(lake: LakeEngine, catalog: LakeCatalog, source: SourceSpec, letters: DeadLetter[], fix: LetterFix, options: ReplayOptions): Promise<SourceReplay> {
+async function replaySource(
+  lake: LakeEngine,
+  catalog: LakeCatalog,
+  source: SourceSpec,
+  letters: DeadLetter[],
+  fix: LetterFix,
+  options: ReplayOptions,
+): Promise<SourceReplay> {
   const report: SourceReplay = { source: source.name, table: source.table, replayed: 0, recovered: 0, stillFailing: [] }
   const rawPath = await catalog.confinedPathOf(source.table)
   const snapshot = await snapshotOrNothing(lake, rawPath)
@@ -165,7 +218,16 @@ async function replaySource(lake: LakeEngine, catalog: LakeCatalog, source: Sour
   const recovered = letters.filter((l) => landed.has(coordinates(l)))
   if (recovered.length) {
     options.onStep?.('recovered', source.name)
-    await recordStates(lake, catalog, recovered.map((l) => ({ ...at(l), state: 'replayed', rawTable: source.table, note: 'found in the raw table: an earlier replay committed it and was interrupted before recording it' })))
+    await recordStates(
+      lake,
+      catalog,
+      recovered.map((l) => ({
+        ...at(l),
+        state: 'replayed',
+        rawTable: source.table,
+        note: 'found in the raw table: an earlier replay committed it and was interrupted before recording it',
+      })),
+    )
     report.recovered = recovered.length
   }
   const messages: IngestMessage[] = []
@@ -190,7 +252,13 @@ async function replaySource(lake: LakeEngine, catalog: LakeCatalog, source: Sour
   report.replayed = messages.length
   report.rawVersion = result.rawVersion
   options.onStep?.('states', source.name)
-  const changes: StateChange[] = replayed.map((l) => ({ ...at(l), state: 'replayed', rawTable: source.table, ...(result.rawVersion !== undefined ? { rawVersion: result.rawVersion } : {}), fix: fixName(fix) }))
+  const changes: StateChange[] = replayed.map((l) => ({
+    ...at(l),
+    state: 'replayed',
+    rawTable: source.table,
+    ...(result.rawVersion !== undefined ? { rawVersion: result.rawVersion } : {}),
+    fix: fixName(fix),
+  }))
   await recordStates(lake, catalog, changes)
   return report
 }
@@ -204,7 +272,11 @@ function fixName(fix: LetterFix): string {
 /** Mark the selected open letters as discarded, with a note saying why. */
 export async function discardLetters(lake: LakeEngine, catalog: LakeCatalog, selection: LetterSelection, note: string): Promise<DeadLetter[]> {
   const letters = await selectLetters(lake, catalog, selection, ['open'])
-  await recordStates(lake, catalog, letters.map((l) => ({ ...at(l), state: 'discarded', note })))
+  await recordStates(
+    lake,
+    catalog,
+    letters.map((l) => ({ ...at(l), state: 'discarded', note })),
+  )
   return letters
 }
 

@@ -26,9 +26,19 @@ const field = (name: string, type: string) => ({ name, type, nullable: true, met
 export const DEAD_LETTER_STATE_SCHEMA: StructType = {
   type: 'struct',
   fields: [
-    field('source', 'string'), field('_topic', 'string'), field('_partition', 'integer'), field('_offset', 'long'),
-    field('state', 'string'), field('raw_table', 'string'), field('raw_version', 'long'), field('fix', 'string'), field('note', 'string'), field('changed_at', 'timestamp'),
-    field('produced_topic', 'string'), field('produced_partition', 'integer'), field('produced_offset', 'long'),
+    field('source', 'string'),
+    field('_topic', 'string'),
+    field('_partition', 'integer'),
+    field('_offset', 'long'),
+    field('state', 'string'),
+    field('raw_table', 'string'),
+    field('raw_version', 'long'),
+    field('fix', 'string'),
+    field('note', 'string'),
+    field('changed_at', 'timestamp'),
+    field('produced_topic', 'string'),
+    field('produced_partition', 'integer'),
+    field('produced_offset', 'long'),
   ],
 }
 
@@ -54,7 +64,11 @@ export interface DeadLetter {
 }
 
 /** A message a letter was produced to: topic, partition, offset. */
-export interface ProducedTo { topic: string; partition: number; offset: string }
+export interface ProducedTo {
+  topic: string
+  partition: number
+  offset: string
+}
 
 export interface StateChange {
   source: string
@@ -111,13 +125,22 @@ function headersOf(value: unknown): Record<string, string | null> {
 
 export function letterOf(row: JsonRow): DeadLetter {
   return {
-    source: String(row.source), topic: String(row._topic), partition: Number(row._partition), offset: String(row._offset),
-    timestamp: row._timestamp == null ? null : String(row._timestamp), key: row._key == null ? null : String(row._key),
+    source: String(row.source),
+    topic: String(row._topic),
+    partition: Number(row._partition),
+    offset: String(row._offset),
+    timestamp: row._timestamp == null ? null : String(row._timestamp),
+    key: row._key == null ? null : String(row._key),
     headers: headersOf(row._headers),
     value: row.value == null ? null : Buffer.from(String(row.value), 'base64'),
-    reason: String(row.reason), detail: row.detail == null ? null : String(row.detail), failedAt: row.failed_at == null ? null : String(row.failed_at),
-    state: String(row.state ?? 'open') as LetterState, rawVersion: row.raw_version == null ? null : Number(row.raw_version), note: row.note == null ? null : String(row.note),
-    producedTo: row.produced_topic == null ? null : { topic: String(row.produced_topic), partition: Number(row.produced_partition), offset: String(row.produced_offset) },
+    reason: String(row.reason),
+    detail: row.detail == null ? null : String(row.detail),
+    failedAt: row.failed_at == null ? null : String(row.failed_at),
+    state: String(row.state ?? 'open') as LetterState,
+    rawVersion: row.raw_version == null ? null : Number(row.raw_version),
+    note: row.note == null ? null : String(row.note),
+    producedTo:
+      row.produced_topic == null ? null : { topic: String(row.produced_topic), partition: Number(row.produced_partition), offset: String(row.produced_offset) },
   }
 }
 
@@ -128,11 +151,23 @@ export async function recordStates(lake: LakeEngine, catalog: LakeCatalog, chang
   const now = new Date().toISOString()
   const lines = new NdjsonLines()
   for (const c of changes) {
-    lines.add(ndjsonLine({
-      source: c.source, _topic: c.topic, _partition: c.partition, _offset: c.offset, state: c.state, raw_table: c.rawTable ?? null,
-      raw_version: c.rawVersion ?? null, fix: c.fix ?? null, note: c.note ?? null, changed_at: now,
-      produced_topic: c.producedTo?.topic ?? null, produced_partition: c.producedTo?.partition ?? null, produced_offset: c.producedTo?.offset ?? null,
-    }))
+    lines.add(
+      ndjsonLine({
+        source: c.source,
+        _topic: c.topic,
+        _partition: c.partition,
+        _offset: c.offset,
+        state: c.state,
+        raw_table: c.rawTable ?? null,
+        raw_version: c.rawVersion ?? null,
+        fix: c.fix ?? null,
+        note: c.note ?? null,
+        changed_at: now,
+        produced_topic: c.producedTo?.topic ?? null,
+        produced_partition: c.producedTo?.partition ?? null,
+        produced_offset: c.producedTo?.offset ?? null,
+      }),
+    )
   }
   const file = await stagingFile('lakehouse-letter-states-', '.ndjson')
   try {
@@ -140,7 +175,9 @@ export async function recordStates(lake: LakeEngine, catalog: LakeCatalog, chang
     const columns = DEAD_LETTER_STATE_SCHEMA.fields.map((f) => `${quoteString(f.name)}: ${quoteString(duckdbType(f.type))}`).join(', ')
     const snapshot = await snapshotOrNothing(lake, table)
     const result = await appendQuery(lake, table, `SELECT * FROM read_json(${quoteString(file)}, format = 'newline_delimited', columns = {${columns}})`, {
-      snapshot, sourceSchema: DEAD_LETTER_STATE_SCHEMA, create: { properties: { 'delta.enableChangeDataFeed': 'true' } },
+      snapshot,
+      sourceSchema: DEAD_LETTER_STATE_SCHEMA,
+      create: { properties: { 'delta.enableChangeDataFeed': 'true' } },
       operationParameters: { states: [...new Set(changes.map((c) => c.state))].join(',') },
     })
     return result.version

@@ -15,27 +15,52 @@ import { decodeLetter, type LetterFix } from './dead-letter-replay'
 import { LETTERS_WITH_STATE, queryLetterTables, type DeadLetter } from './dead-letter-state'
 import type { SourceSpec } from './pipeline-file'
 
-export interface LetterGroup { source: string; reason: string; state: string; letters: number; first_message: string | null; last_message: string | null }
-export interface LetterHour { source: string; reason: string; hour: string; letters: number; open: number }
+export interface LetterGroup {
+  source: string
+  reason: string
+  state: string
+  letters: number
+  first_message: string | null
+  last_message: string | null
+}
+export interface LetterHour {
+  source: string
+  reason: string
+  hour: string
+  letters: number
+  open: number
+}
 
-const filters = (source?: string, reason?: string) => [
-  'true',
-  ...(source ? [`source = ${quoteString(source)}`] : []),
-  ...(reason ? [`reason = ${quoteString(reason)}`] : []),
-].join(' AND ')
+const filters = (source?: string, reason?: string) =>
+  ['true', ...(source ? [`source = ${quoteString(source)}`] : []), ...(reason ? [`reason = ${quoteString(reason)}`] : [])].join(' AND ')
 
 export async function letterGroups(lake: LakeEngine, catalog: LakeCatalog, source?: string, reason?: string): Promise<LetterGroup[]> {
-  const rows = await queryLetterTables(lake, catalog, `SELECT source, reason, state, count(*) AS letters,
+  const rows = await queryLetterTables(
+    lake,
+    catalog,
+    `SELECT source, reason, state, count(*) AS letters,
       strftime(min(_timestamp) AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S UTC') AS first_message, strftime(max(_timestamp) AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S UTC') AS last_message
-    FROM (${LETTERS_WITH_STATE}) WHERE ${filters(source, reason)} GROUP BY ALL ORDER BY source, reason, state`)
-  return rows.map((r) => ({ source: String(r.source), reason: String(r.reason), state: String(r.state), letters: Number(r.letters), first_message: r.first_message as string | null, last_message: r.last_message as string | null }))
+    FROM (${LETTERS_WITH_STATE}) WHERE ${filters(source, reason)} GROUP BY ALL ORDER BY source, reason, state`,
+  )
+  return rows.map((r) => ({
+    source: String(r.source),
+    reason: String(r.reason),
+    state: String(r.state),
+    letters: Number(r.letters),
+    first_message: r.first_message as string | null,
+    last_message: r.last_message as string | null,
+  }))
 }
 
 /** Letters per hour of their messages' time (UTC), with how many are still open. */
 export async function letterHours(lake: LakeEngine, catalog: LakeCatalog, source?: string, reason?: string): Promise<LetterHour[]> {
-  const rows = await queryLetterTables(lake, catalog, `SELECT source, reason, strftime(date_trunc('hour', _timestamp AT TIME ZONE 'UTC'), '%Y-%m-%d %H:00 UTC') AS hour,
+  const rows = await queryLetterTables(
+    lake,
+    catalog,
+    `SELECT source, reason, strftime(date_trunc('hour', _timestamp AT TIME ZONE 'UTC'), '%Y-%m-%d %H:00 UTC') AS hour,
       count(*) AS letters, count(*) FILTER (WHERE state = 'open') AS open
-    FROM (${LETTERS_WITH_STATE}) WHERE ${filters(source, reason)} GROUP BY ALL ORDER BY source, reason, hour`)
+    FROM (${LETTERS_WITH_STATE}) WHERE ${filters(source, reason)} GROUP BY ALL ORDER BY source, reason, hour`,
+  )
   return rows.map((r) => ({ source: String(r.source), reason: String(r.reason), hour: String(r.hour), letters: Number(r.letters), open: Number(r.open) }))
 }
 

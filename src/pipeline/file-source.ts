@@ -21,7 +21,11 @@ export interface CapturedMessage extends Omit<IngestMessage, 'decoded'> {}
 
 /** A line of a kcat capture that is not a kcat -J record; `line` counts from 1. */
 export class CaptureFileError extends Error {
-  constructor(readonly file: string, readonly line: number, reason: string) {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    reason: string,
+  ) {
     super(`${file}:${line}: ${reason}`)
     this.name = 'CaptureFileError'
   }
@@ -49,18 +53,27 @@ function parse(line: string): { ok: true; value: unknown } | { ok: false; reason
   }
 }
 
-const describe = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)}`)
+const describe = (value: unknown) =>
+  value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)}`
 
 /** A kcat -J record as a message, or the reason it is not one. */
 function kcatMessage(record: Json, file: string): CapturedMessage | string {
   const { topic, partition, offset, ts, key, payload, headers } = record
   if (topic !== undefined && (typeof topic !== 'string' || topic === '')) return `"topic" must be a non-empty string, not ${describe(topic)}`
-  if (typeof partition !== 'number' || !Number.isInteger(partition) || partition < 0) return `"partition" must be a whole number >= 0, not ${describe(partition)}`
-  const offsetText = typeof offset === 'number' && Number.isSafeInteger(offset) && offset >= 0 ? String(offset) : typeof offset === 'string' && /^\d+$/.test(offset) ? offset : undefined
+  if (typeof partition !== 'number' || !Number.isInteger(partition) || partition < 0)
+    return `"partition" must be a whole number >= 0, not ${describe(partition)}`
+  const offsetText =
+    typeof offset === 'number' && Number.isSafeInteger(offset) && offset >= 0
+      ? String(offset)
+      : typeof offset === 'string' && /^\d+$/.test(offset)
+        ? offset
+        : undefined
   if (offsetText === undefined) return `"offset" must be a whole number >= 0, not ${describe(offset)}`
   if (ts !== undefined && (typeof ts !== 'number' || !Number.isSafeInteger(ts))) return `"ts" must be a timestamp in milliseconds, not ${describe(ts)}`
-  if (key !== undefined && key !== null && typeof key !== 'string') return `"key" must be a string or null (kcat -J writes the key's text), not ${describe(key)}`
-  if (payload !== null && typeof payload !== 'string') return `"payload" must be a string or null (kcat -J writes the value's text, e.g. "{\\"id\\":1}"), not ${describe(payload)}`
+  if (key !== undefined && key !== null && typeof key !== 'string')
+    return `"key" must be a string or null (kcat -J writes the key's text), not ${describe(key)}`
+  if (payload !== null && typeof payload !== 'string')
+    return `"payload" must be a string or null (kcat -J writes the value's text, e.g. "{\\"id\\":1}"), not ${describe(payload)}`
   const headerMap = kcatHeaders(headers)
   if (typeof headerMap === 'string') return headerMap
   return {
@@ -80,12 +93,14 @@ function kcatHeaders(headers: unknown): Record<string, string | null> | string {
   if (headers === undefined) return out
   if (!Array.isArray(headers)) return `"headers" must be kcat's list of names and values (["k1", "v1", "k2", "v2"]), not ${describe(headers)}`
   for (let i = 0; i < headers.length; i += 2) {
-    if (typeof headers[i] !== 'string') return `"headers"[${i}] must be a header name (a string), not ${describe(headers[i])} (kcat -J writes ["k1", "v1", "k2", "v2"])`
+    if (typeof headers[i] !== 'string')
+      return `"headers"[${i}] must be a header name (a string), not ${describe(headers[i])} (kcat -J writes ["k1", "v1", "k2", "v2"])`
   }
   if (headers.length % 2 !== 0) return `"headers" must list names and values in pairs (["k1", "v1", ...]); it has ${headers.length} entries`
   for (let i = 0; i < headers.length; i += 2) {
     const [name, value] = [headers[i] as string, headers[i + 1]]
-    if (value !== null && typeof value !== 'string') return `"headers"[${i + 1}] (the value of header '${name}') must be a string or null, not ${describe(value)}`
+    if (value !== null && typeof value !== 'string')
+      return `"headers"[${i + 1}] (the value of header '${name}') must be a string or null, not ${describe(value)}`
     out[name] = value
   }
   return out
@@ -107,9 +122,19 @@ export async function* readCapture(file: string): AsyncGenerator<CapturedMessage
     const fail = (reason: string) => new CaptureFileError(file, lineNumber + 1, reason)
     if (kind === 'plain') {
       if (parsed.ok && looksLikeKcat(parsed.value)) {
-        throw fail('a kcat -J record in a capture whose first line is a plain value: a capture file is either kcat -J output or plain NDJSON (one value per line)')
+        throw fail(
+          'a kcat -J record in a capture whose first line is a plain value: a capture file is either kcat -J output or plain NDJSON (one value per line)',
+        )
       }
-      yield { topic: fileTopic(file), partition: 0, offset: String(lineNumber), timestamp: String(Date.now()), key: null, value: encoder.encode(line), headers: {} }
+      yield {
+        topic: fileTopic(file),
+        partition: 0,
+        offset: String(lineNumber),
+        timestamp: String(Date.now()),
+        key: null,
+        value: encoder.encode(line),
+        headers: {},
+      }
       continue
     }
     if (!parsed.ok) throw fail(`not a kcat -J record: not JSON (${parsed.reason})`)

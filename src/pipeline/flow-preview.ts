@@ -46,7 +46,13 @@ export interface FlowPreview {
  * Runs ingest and the flow on `message` in a scratch lake shaped like `catalog`'s lake. Throws
  * what the jobs would throw (a transform that cannot apply, a schema the flow cannot read).
  */
-export async function previewFlowWrite(lake: LakeEngine, catalog: LakeCatalog, source: SourceSpec, flow: FlowSpec, message: IngestMessage): Promise<FlowPreview> {
+export async function previewFlowWrite(
+  lake: LakeEngine,
+  catalog: LakeCatalog,
+  source: SourceSpec,
+  flow: FlowSpec,
+  message: IngestMessage,
+): Promise<FlowPreview> {
   const dir = await mkdtemp(path.join(tmpdir(), 'lakehouse-preview-'))
   const scratch = new LakeCatalog(dir, lake.io.storage)
   try {
@@ -121,7 +127,8 @@ async function tableRows(lake: LakeEngine, scratch: LakeCatalog, table: string):
 function whyNoRow(raw: PreviewTable, flow: FlowSpec, patchesWithoutDocument: number): string {
   const row = raw.rows[0] ?? {}
   if (row._tombstone === true) return 'a tombstone: flows skip it'
-  if (patchesWithoutDocument > 0) return `an update of a document ${flow.name}'s state does not hold: the flow cannot apply it and writes nothing (as when it started after the document's insert)`
+  if (patchesWithoutDocument > 0)
+    return `an update of a document ${flow.name}'s state does not hold: the flow cannot apply it and writes nothing (as when it started after the document's insert)`
   if (flow.mode === 'cdc' && (row.op === 'd' || row.__op === 'd')) return `a delete: the flow removes the row with this key from ${flow.to}`
   if (flow.mode === 'cdc' && (row.op === 't' || row.__op === 't')) return `a truncate: the flow empties ${flow.to}`
   if ((flow.transforms ?? []).some((t) => t.op === 'filter')) return `the flow's filter leaves this message out of ${flow.to}`

@@ -16,7 +16,13 @@ import { writeRawBatch } from './raw-batch'
 
 export type { IngestReport } from './ingest-report'
 
-export async function ingestFile(lake: LakeEngine, catalog: LakeCatalog, pipeline: Pipeline, source: SourceSpec, decoderOptions: DecoderOptions = {}): Promise<IngestReport> {
+export async function ingestFile(
+  lake: LakeEngine,
+  catalog: LakeCatalog,
+  pipeline: Pipeline,
+  source: SourceSpec,
+  decoderOptions: DecoderOptions = {},
+): Promise<IngestReport> {
   const file = path.resolve(path.dirname(pipeline.file), source.file!)
   const decoder = createDecoder(source.format, decoderOptions)
   const report: IngestReport = { source: source.name, messages: 0, rows: 0, tombstones: 0, deadLetters: 0, skipped: 0, batches: 0 }

@@ -43,8 +43,15 @@ import { PipelineError } from './errors'
 
 export type { KafkaBatchReport, KafkaIngestOptions } from './kafka-ingest-options'
 
-export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeline: Pipeline, source: SourceSpec, options: KafkaIngestOptions = {}): Promise<IngestReport> {
-  if (!source.topic && !source.topicPattern) throw new PipelineError(`source '${source.name}' is not a Kafka source (it has neither "topic" nor "topicPattern")`)
+export async function ingestKafka(
+  lake: LakeEngine,
+  catalog: LakeCatalog,
+  pipeline: Pipeline,
+  source: SourceSpec,
+  options: KafkaIngestOptions = {},
+): Promise<IngestReport> {
+  if (!source.topic && !source.topicPattern)
+    throw new PipelineError(`source '${source.name}' is not a Kafka source (it has neither "topic" nor "topicPattern")`)
   const settings = pipeline.kafka
   if (!settings && !options.kafka) throw new PipelineError(`source '${source.name}' needs the pipeline's "kafka" section (brokers)`)
   const report: IngestReport = { source: source.name, messages: 0, rows: 0, tombstones: 0, deadLetters: 0, skipped: 0, batches: 0 }
@@ -55,14 +62,21 @@ export async function ingestKafka(lake: LakeEngine, catalog: LakeCatalog, pipeli
   const decoder = createDecoder(source.format, options.decoderOptions ?? { schemaRegistry: schemaRegistryOptions(settings, { env: options.client?.env }) })
   const client = options.kafka ?? kafkaClient(settings!, { ...options.client, password: options.password })
   const job = new KafkaIngestJob({
-    lake, catalog, source, settings, client, clientHandedIn: options.kafka !== undefined, decoder,
+    lake,
+    catalog,
+    source,
+    settings,
+    client,
+    clientHandedIn: options.kafka !== undefined,
+    decoder,
     groupId: sourceGroupId(settings, source.name),
     limits: {
       maxMessages: Math.max(1, source.batch?.maxMessages ?? DEFAULT_BATCH_MESSAGES),
       maxMs: Math.max(1, source.batch?.maxMs ?? DEFAULT_BATCH_MS),
       maxBytes: Math.max(1, source.batch?.maxBytes ?? DEFAULT_BATCH_BYTES),
     },
-    options, report,
+    options,
+    report,
   })
   return job.run()
 }

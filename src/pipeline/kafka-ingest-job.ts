@@ -19,8 +19,18 @@
  */
 import { setImmediate } from 'node:timers/promises'
 import {
-  ClusterAdmin, codecFailureOf, connectError, GroupConsumer, lastHeaderValues, unreadableFetchError, WatermarkReader,
-  type ConsumedMessage, type FetchedBatch, type KafkaClient, type KafkaSettings, type PartitionWatermarks,
+  ClusterAdmin,
+  codecFailureOf,
+  connectError,
+  GroupConsumer,
+  lastHeaderValues,
+  unreadableFetchError,
+  WatermarkReader,
+  type ConsumedMessage,
+  type FetchedBatch,
+  type KafkaClient,
+  type KafkaSettings,
+  type PartitionWatermarks,
 } from '../kafka'
 import type { Decoder } from '../decode'
 import type { LakeEngine } from '../engine'
@@ -72,7 +82,9 @@ export class KafkaIngestJob {
   private resolveStopped!: () => void
 
   constructor(private readonly job: KafkaIngestContext) {
-    this.stopped = new Promise<void>((resolve) => { this.resolveStopped = resolve })
+    this.stopped = new Promise<void>((resolve) => {
+      this.resolveStopped = resolve
+    })
     this.watermarks = new WatermarkReader(job.client)
     this.batch = new OpenBatch(job.limits, {
       write: (messages) => this.write(messages),
@@ -179,9 +191,13 @@ export class KafkaIngestJob {
         joined: (assignment) => {
           try {
             this.joined(assignment)
-          } catch (error) { this.fail(error) }
+          } catch (error) {
+            this.fail(error)
+          }
         },
-        crashed: (error) => { if (!this.isStopping) this.fail(unreadableFetchError(error, this.positions.topicsText() || source.topicPattern!)) },
+        crashed: (error) => {
+          if (!this.isStopping) this.fail(unreadableFetchError(error, this.positions.topicsText() || source.topicPattern!))
+        },
         skipped: (topic, partition, lastOffset) => {
           if (this.positions.skippedTo(partitionKey(topic, partition), lastOffset) && options.untilCaughtUp && this.positions.caughtUp()) this.stop()
         },
@@ -286,7 +302,16 @@ export class KafkaIngestJob {
     const headers = lastHeaderValues(message.headers)
     const input = { key: message.key, value: message.value, headers, topic, partition, offset: message.offset, timestamp: message.timestamp }
     const decoded = compactRow(await this.job.decoder.decode(input))
-    return { topic, partition, offset: message.offset, timestamp: message.timestamp, key: message.key, value: message.value, headers: headerTexts(headers), decoded }
+    return {
+      topic,
+      partition,
+      offset: message.offset,
+      timestamp: message.timestamp,
+      key: message.key,
+      value: message.value,
+      headers: headerTexts(headers),
+      decoded,
+    }
   }
 
   // ---- writing (on the open batch's chain) ------------------------------------------------------------
@@ -302,7 +327,9 @@ export class KafkaIngestJob {
     const commits = [...offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset + 1 })), ...this.positions.untakenStarts()]
     try {
       await this.consumer?.commit(commits)
-    } catch { /* not a member right now (rebalance, stopping): the next commit catches up */ }
+    } catch {
+      /* not a member right now (rebalance, stopping): the next commit catches up */
+    }
     options.onBatch?.({ ...result, messages: messages.length, offsets, durationMs: Date.now() - began, total: { ...report } })
   }
 }

@@ -34,4 +34,3 @@ export interface KafkaIngestOptions {
   /** An existing kafkajs client to use instead of one built from pipeline.kafka. */
   kafka?: KafkaClient
 }
-

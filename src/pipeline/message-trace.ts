@@ -15,16 +15,31 @@ import type { DeadLetter } from './dead-letter-state'
 import { refinedFates, type ReplayedRow } from './lineage'
 import type { FlowSpec, Pipeline, SourceSpec } from './pipeline-file'
 
-export interface MessageCoordinates { topic: string; partition: number; offset: string }
+export interface MessageCoordinates {
+  topic: string
+  partition: number
+  offset: string
+}
 
 export type MessageFate =
-  | { source: string; kind: 'row'; table: string; rawVersion: number | null; key: string | null; timestamp: string | null; tombstone: boolean; refined: ReplayedRow[] }
+  | {
+      source: string
+      kind: 'row'
+      table: string
+      rawVersion: number | null
+      key: string | null
+      timestamp: string | null
+      tombstone: boolean
+      refined: ReplayedRow[]
+    }
   | { source: string; kind: 'dead-letter'; letter: DeadLetter }
   | { source: string; kind: 'produced-from-letter'; letter: DeadLetter }
   | { source: string; kind: 'not-ingested'; table: string; detail: string }
 
 const reads = (source: SourceSpec, topic: string) =>
-  source.topic === topic || (source.topicPattern !== undefined && new RegExp(`^(?:${source.topicPattern})$`).test(topic)) || (source.file !== undefined && topic === `file:${source.file.split('/').pop()}`)
+  source.topic === topic ||
+  (source.topicPattern !== undefined && new RegExp(`^(?:${source.topicPattern})$`).test(topic)) ||
+  (source.file !== undefined && topic === `file:${source.file.split('/').pop()}`)
 
 /** A capture file (`kcat -J`) keeps its messages' topics: any file source may hold the topic. */
 const mayHold = (source: SourceSpec) => source.file !== undefined
@@ -33,8 +48,18 @@ const mayHold = (source: SourceSpec) => source.file !== undefined
  * What the message became in each source of the pipeline that reads its topic, and then in the
  * flows reading that source's table (`flows`: the pipeline's, plus those of its SQL definitions).
  */
-export async function traceMessage(lake: LakeEngine, catalog: LakeCatalog, pipeline: Pipeline, at: MessageCoordinates, flows: FlowSpec[] = pipeline.flows ?? []): Promise<MessageFate[]> {
-  const fates: MessageFate[] = (await selectLetters(lake, catalog, { producedAt: at }, ['produced'])).map((letter) => ({ source: letter.source, kind: 'produced-from-letter', letter }))
+export async function traceMessage(
+  lake: LakeEngine,
+  catalog: LakeCatalog,
+  pipeline: Pipeline,
+  at: MessageCoordinates,
+  flows: FlowSpec[] = pipeline.flows ?? [],
+): Promise<MessageFate[]> {
+  const fates: MessageFate[] = (await selectLetters(lake, catalog, { producedAt: at }, ['produced'])).map((letter) => ({
+    source: letter.source,
+    kind: 'produced-from-letter',
+    letter,
+  }))
   const where = `_topic = ${quoteString(at.topic)} AND _partition = ${at.partition} AND _offset = ${BigInt(at.offset)}`
   for (const source of pipeline.sources.filter((s) => reads(s, at.topic) || mayHold(s))) {
     const named = reads(source, at.topic)
@@ -47,7 +72,14 @@ export async function traceMessage(lake: LakeEngine, catalog: LakeCatalog, pipel
       const refined = rawVersion === null ? [] : await refinedFates(lake, catalog, flows, source.table, rawVersion, at)
       fates.push({ source: source.name, kind: 'row', table: source.table, rawVersion, ...row, refined })
     } else if (!letter && named) {
-      fates.push({ source: source.name, kind: 'not-ingested', table: source.table, detail: snapshot ? `${source.table} holds no row of this message, and no dead letter names it: not ingested yet (or the offset is not on the topic)` : `${source.table} does not exist yet` })
+      fates.push({
+        source: source.name,
+        kind: 'not-ingested',
+        table: source.table,
+        detail: snapshot
+          ? `${source.table} holds no row of this message, and no dead letter names it: not ingested yet (or the offset is not on the topic)`
+          : `${source.table} does not exist yet`,
+      })
     }
   }
   return fates
@@ -57,8 +89,12 @@ async function findRow(lake: LakeEngine, snapshot: Parameters<LakeEngine['scan']
   const db = await lake.duckdb()
   const scan = await lake.scan(snapshot)
   try {
-    const [row] = await db.rows(`SELECT _key, strftime(_timestamp AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S.%g UTC') AS ts, _tombstone FROM ${scan.sql} WHERE ${where} LIMIT 1`)
-    return row ? { key: row._key == null ? null : String(row._key), timestamp: row.ts == null ? null : String(row.ts), tombstone: row._tombstone === true } : undefined
+    const [row] = await db.rows(
+      `SELECT _key, strftime(_timestamp AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S.%g UTC') AS ts, _tombstone FROM ${scan.sql} WHERE ${where} LIMIT 1`,
+    )
+    return row
+      ? { key: row._key == null ? null : String(row._key), timestamp: row.ts == null ? null : String(row.ts), tombstone: row._tombstone === true }
+      : undefined
   } finally {
     await dropScan(db, scan)
   }

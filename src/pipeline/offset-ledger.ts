@@ -107,7 +107,11 @@ export function offsetTxns(last: readonly PartitionOffset[], snapshot: Snapshot 
 
 /** What a source's raw and dead-letter tables record, read once when a job starts. */
 export class OffsetLedger {
-  constructor(readonly source: string, readonly raw: Snapshot | undefined, readonly dead: Snapshot | undefined) {}
+  constructor(
+    readonly source: string,
+    readonly raw: Snapshot | undefined,
+    readonly dead: Snapshot | undefined,
+  ) {}
 
   static async load(lake: LakeEngine, catalog: LakeCatalog, source: Pick<SourceSpec, 'name' | 'table'>): Promise<OffsetLedger> {
     const [rawPath, deadPath] = await Promise.all([catalog.confinedPathOf(source.table), catalog.confinedPathOf(DEAD_LETTERS_TABLE)])
@@ -133,7 +137,8 @@ export class OffsetLedger {
   /** Every partition either table records for the source, each with its resumeAfter (>= 0), in topic then partition order. */
   partitions(): PartitionOffset[] {
     const partitions = new Map<string, { topic: string; partition: number }>()
-    for (const p of [...recordedPartitions(this.raw, this.source), ...recordedPartitions(this.dead, this.source)]) partitions.set(`${p.topic}\u0000${p.partition}`, p)
+    for (const p of [...recordedPartitions(this.raw, this.source), ...recordedPartitions(this.dead, this.source)])
+      partitions.set(`${p.topic}\u0000${p.partition}`, p)
     return [...partitions.values()]
       .map((p) => ({ ...p, offset: this.resumeAfter(p.topic, p.partition) }))
       .filter((p) => p.offset >= 0)
@@ -184,8 +189,8 @@ export class DataLossError extends Error {
     const what = resets ? 'ingest the partitions again from the start of their logs' : 'continue from the start of the logs'
     super(
       `source '${source}' stopped before reading anything more, because data would be lost:\n` +
-      gaps.map((g) => `  - ${describeGap(g)}`).join('\n') +
-      `\nTo accept the loss and ${what}, set "failOnDataLoss": false on the source in the pipeline file (the skip is then recorded in the raw table's history).`,
+        gaps.map((g) => `  - ${describeGap(g)}`).join('\n') +
+        `\nTo accept the loss and ${what}, set "failOnDataLoss": false on the source in the pipeline file (the skip is then recorded in the raw table's history).`,
     )
     this.name = 'DataLossError'
     this.gaps = gaps

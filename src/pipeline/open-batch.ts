@@ -55,13 +55,19 @@ export class OpenBatch {
   /** Caught up while a write was in progress: close what the open batch holds once it ends. */
   private closeAfterWrites = false
 
-  constructor(private readonly limits: BatchLimits, private readonly writer: BatchWriter) {}
+  constructor(
+    private readonly limits: BatchLimits,
+    private readonly writer: BatchWriter,
+  ) {}
 
   /** Add a message; when that closes the batch, the close to await (see close). */
   add(message: IngestMessage): Promise<void> | undefined {
     this.messages.push(message)
     this.bytes += messageBytes(message)
-    if (this.messages.length === 1) this.timer = setTimeout(() => { void this.close() }, this.limits.maxMs)
+    if (this.messages.length === 1)
+      this.timer = setTimeout(() => {
+        void this.close()
+      }, this.limits.maxMs)
     if (this.messages.length >= this.limits.maxMessages || this.bytes >= this.limits.maxBytes) return this.close()
     return undefined
   }

@@ -71,7 +71,10 @@ export interface PipelineProblem {
 }
 
 export class PipelineFileError extends Error {
-  constructor(readonly file: string, readonly problems: PipelineProblem[]) {
+  constructor(
+    readonly file: string,
+    readonly problems: PipelineProblem[],
+  ) {
     super(`${file}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`)
     this.name = 'PipelineFileError'
   }
@@ -83,7 +86,14 @@ const validateSchema = new Ajv({ allErrors: true, strict: false, discriminator: 
 
 /** `/sources/1/format` → `$.sources[1].format` */
 function jsonPath(pointer: string): string {
-  return '$' + pointer.split('/').slice(1).map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part.replaceAll('~1', '/').replaceAll('~0', '~')}`)).join('')
+  return (
+    '$' +
+    pointer
+      .split('/')
+      .slice(1)
+      .map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part.replaceAll('~1', '/').replaceAll('~0', '~')}`))
+      .join('')
+  )
 }
 
 const SECRET_KEYS = /^(password|secret|token|apiKey|api_key|passwd)$/i
@@ -94,7 +104,11 @@ function secretsIn(value: unknown, at: string, found: PipelineProblem[]): void {
   else if (value && typeof value === 'object') {
     for (const [key, inner] of Object.entries(value)) {
       const where = `${at}.${key}`
-      if (SECRET_KEYS.test(key)) found.push({ path: where, message: `credentials do not belong in the pipeline file: name an environment variable with "passwordEnv" (or use "Lakehouse: Set Kafka Password" in VS Code)` })
+      if (SECRET_KEYS.test(key))
+        found.push({
+          path: where,
+          message: `credentials do not belong in the pipeline file: name an environment variable with "passwordEnv" (or use "Lakehouse: Set Kafka Password" in VS Code)`,
+        })
       else secretsIn(inner, where, found)
     }
   }
@@ -135,28 +149,32 @@ export function checkPipeline(document: unknown): PipelineProblem[] {
         problems.push(hintProblem(document, error.instancePath))
         continue
       }
-      const detail = error.keyword === 'additionalProperties'
-        ? unknownProperty((error.params as { additionalProperty: string }).additionalProperty, error.parentSchema)
-        : error.keyword === 'enum'
-          ? notOneOf(error.data, (error.params as { allowedValues: unknown[] }).allowedValues)
-          : error.keyword === 'oneOf' && inSource
-            ? 'a source needs exactly one of "topic", "topicPattern" or "file"'
-            : error.keyword === 'discriminator'
-              ? transformOp((error.params as { tagValue?: unknown }).tagValue)
-              : error.message ?? 'invalid'
+      const detail =
+        error.keyword === 'additionalProperties'
+          ? unknownProperty((error.params as { additionalProperty: string }).additionalProperty, error.parentSchema)
+          : error.keyword === 'enum'
+            ? notOneOf(error.data, (error.params as { allowedValues: unknown[] }).allowedValues)
+            : error.keyword === 'oneOf' && inSource
+              ? 'a source needs exactly one of "topic", "topicPattern" or "file"'
+              : error.keyword === 'discriminator'
+                ? transformOp((error.params as { tagValue?: unknown }).tagValue)
+                : (error.message ?? 'invalid')
       problems.push({ path: jsonPath(error.instancePath), message: detail })
     }
     // The hints' own rules, also when something else in the file is wrong.
     const sources = (document as { sources?: unknown }).sources
-    if (Array.isArray(sources)) sources.forEach((source, i) => problems.push(...schemaHintProblems((source as { schemaHints?: unknown } | null)?.schemaHints, i)))
+    if (Array.isArray(sources))
+      sources.forEach((source, i) => problems.push(...schemaHintProblems((source as { schemaHints?: unknown } | null)?.schemaHints, i)))
     return dedupe(problems)
   }
   const spec = document as PipelineSpec
   const names = new Map<string, number>()
   spec.sources.forEach((source, i) => {
-    if (names.has(source.name)) problems.push({ path: `$.sources[${i}].name`, message: `source name '${source.name}' is already used by $.sources[${names.get(source.name)}]` })
+    if (names.has(source.name))
+      problems.push({ path: `$.sources[${i}].name`, message: `source name '${source.name}' is already used by $.sources[${names.get(source.name)}]` })
     names.set(source.name, i)
-    if ((source.topic || source.topicPattern) && !spec.kafka) problems.push({ path: `$.sources[${i}]`, message: 'a Kafka source needs the "kafka" section (brokers)' })
+    if ((source.topic || source.topicPattern) && !spec.kafka)
+      problems.push({ path: `$.sources[${i}]`, message: 'a Kafka source needs the "kafka" section (brokers)' })
     if (source.topicPattern) {
       try {
         new RegExp(source.topicPattern)
@@ -165,11 +183,13 @@ export function checkPipeline(document: unknown): PipelineProblem[] {
       }
     }
     problems.push(...schemaHintProblems(source.schemaHints, i))
-    if (usesSchemaRegistry(source.format) && !spec.kafka?.schemaRegistry) problems.push({ path: `$.sources[${i}].format`, message: `the ${source.format} format needs kafka.schemaRegistry` })
+    if (usesSchemaRegistry(source.format) && !spec.kafka?.schemaRegistry)
+      problems.push({ path: `$.sources[${i}].format`, message: `the ${source.format} format needs kafka.schemaRegistry` })
   })
   const flowNames = new Map<string, number>()
   ;(spec.flows ?? []).forEach((flow, i) => {
-    if (flowNames.has(flow.name)) problems.push({ path: `$.flows[${i}].name`, message: `flow name '${flow.name}' is already used by $.flows[${flowNames.get(flow.name)}]` })
+    if (flowNames.has(flow.name))
+      problems.push({ path: `$.flows[${i}].name`, message: `flow name '${flow.name}' is already used by $.flows[${flowNames.get(flow.name)}]` })
     flowNames.set(flow.name, i)
     problems.push(...flowProblems(flow, `$.flows[${i}]`))
   })
@@ -222,10 +242,15 @@ function flowProblems(flow: FlowSpec, at: string): PipelineProblem[] {
   ;(flow.transforms ?? []).forEach((transform, j) => {
     if (transform.op !== 'explode') return
     const where = `${at}.transforms[${j}]`
-    if (transform.into && !flow.key) problems.push({ path: where, message: 'explode "into" a child table needs the flow\'s "key": the child rows are keyed by it' })
-    if (transform.into && (transform.into === flow.to || transform.into === flow.from)) problems.push({ path: `${where}.into`, message: 'the child table must differ from the flow\'s own tables' })
+    if (transform.into && !flow.key)
+      problems.push({ path: where, message: 'explode "into" a child table needs the flow\'s "key": the child rows are keyed by it' })
+    if (transform.into && (transform.into === flow.to || transform.into === flow.from))
+      problems.push({ path: `${where}.into`, message: "the child table must differ from the flow's own tables" })
     if (!transform.into && flow.mode === 'cdc') {
-      problems.push({ path: where, message: 'in a cdc flow an array explodes "into" a child table (rows of one key must stay one row); add "into": "zone.table"' })
+      problems.push({
+        path: where,
+        message: 'in a cdc flow an array explodes "into" a child table (rows of one key must stay one row); add "into": "zone.table"',
+      })
     }
   })
   return problems

@@ -16,7 +16,16 @@ import { lastOffsets, offsetTxns, recordedOffsetLookup, type PartitionOffset } f
 import type { SourceSpec } from './pipeline-file'
 import { evolveRawSchema, fitsWhateverTheValues, mergeBatchSchemas, storable } from './raw-schema'
 import {
-  coordinates, DEAD_LETTER_SCHEMA, DEAD_LETTERS_TABLE, deadLetterRow, liveCoordinateMembers, METADATA_FIELDS, ndjsonLine, RESCUED_FIELD, RESERVED_NAMES, spliceMembers,
+  coordinates,
+  DEAD_LETTER_SCHEMA,
+  DEAD_LETTERS_TABLE,
+  deadLetterRow,
+  liveCoordinateMembers,
+  METADATA_FIELDS,
+  ndjsonLine,
+  RESCUED_FIELD,
+  RESERVED_NAMES,
+  spliceMembers,
 } from './raw-zone'
 import { countRowDecidedByShape, shapesFitting, typedExactlyAsTable } from './shape-decisions'
 import { PipelineError } from './errors'
@@ -46,7 +55,7 @@ function batchSchema(messages: IngestMessage[]): StructType {
     seen.add(schema)
     merged = merged === undefined ? schema : mergeBatchSchemas(merged, schema)
   }
-  return merged === undefined ? { type: 'struct', fields: [] } : storable(merged) as StructType
+  return merged === undefined ? { type: 'struct', fields: [] } : (storable(merged) as StructType)
 }
 
 /** Whether the row has a top-level key the job writes itself. */
@@ -71,7 +80,11 @@ export interface ReplayCommit {
  * offset per partition (lastOffsets(messages)), when the caller has it already.
  */
 export async function writeRawBatch(
-  lake: LakeEngine, catalog: LakeCatalog, source: SourceSpec, messages: IngestMessage[], last: readonly PartitionOffset[] = lastOffsets(messages),
+  lake: LakeEngine,
+  catalog: LakeCatalog,
+  source: SourceSpec,
+  messages: IngestMessage[],
+  last: readonly PartitionOffset[] = lastOffsets(messages),
   replay?: ReplayCommit,
 ): Promise<RawBatchResult> {
   try {
@@ -86,14 +99,16 @@ export async function writeRawBatch(
 }
 
 async function writeRawBatchOnce(
-  lake: LakeEngine, catalog: LakeCatalog, source: SourceSpec, messages: IngestMessage[], last: readonly PartitionOffset[],
+  lake: LakeEngine,
+  catalog: LakeCatalog,
+  source: SourceSpec,
+  messages: IngestMessage[],
+  last: readonly PartitionOffset[],
   replay: ReplayCommit | undefined,
 ): Promise<RawBatchResult> {
   const rawPath = catalog.pathOf(source.table)
   const deadPath = catalog.pathOf(DEAD_LETTERS_TABLE)
-  const [raw, dead] = replay
-    ? [replay.snapshot, undefined]
-    : await Promise.all([snapshotOrNothing(lake, rawPath), snapshotOrNothing(lake, deadPath)])
+  const [raw, dead] = replay ? [replay.snapshot, undefined] : await Promise.all([snapshotOrNothing(lake, rawPath), snapshotOrNothing(lake, deadPath)])
   const result: RawBatchResult = { rows: 0, tombstones: 0, deadLetters: 0, skipped: 0 }
 
   // Per partition, the batch's last offset: both tables record it, whatever each received.
@@ -112,12 +127,21 @@ async function writeRawBatchOnce(
   const deadFloor = recordedOffsetLookup(dead, source.name)
   const rawFloor = replay ? () => -1 : recordedOffsetLookup(raw, source.name)
   const toDeadLetter = (m: IngestMessage, reason: string, detail?: string) => {
-    if (Number(m.offset) <= deadFloor(m.topic, m.partition)) { result.skipped++; return }
+    if (Number(m.offset) <= deadFloor(m.topic, m.partition)) {
+      result.skipped++
+      return
+    }
     deadLetters.push(deadLetterRow(source.name, m, reason, detail, now))
   }
   for (const m of messages) {
-    if (m.decoded.kind === 'error') { toDeadLetter(m, m.decoded.reason, m.decoded.detail); continue }
-    if (Number(m.offset) <= rawFloor(m.topic, m.partition)) { result.skipped++; continue }
+    if (m.decoded.kind === 'error') {
+      toDeadLetter(m, m.decoded.reason, m.decoded.detail)
+      continue
+    }
+    if (Number(m.offset) <= rawFloor(m.topic, m.partition)) {
+      result.skipped++
+      continue
+    }
     if (m.decoded.kind === 'tombstone') {
       rows.add(ndjsonLine({ ...coordinates(m), _tombstone: true }))
       result.tombstones++
@@ -154,8 +178,14 @@ async function writeRawBatchOnce(
       if (!schema.fields.some((f) => f.name === RESCUED_DATA_COLUMN)) schema = { type: 'struct', fields: [...schema.fields, RESCUED_FIELD] }
       rescued = ndjsonLine(fitted.rescued)
     }
-    if (schema !== fitsSchema) fits = shapesFitting(fitsSchema = schema)
-    rows.add(ndjsonLine(rescued === undefined ? { ...fitted.row, ...coordinates(m), _tombstone: false } : { ...fitted.row, ...coordinates(m), _tombstone: false, [RESCUED_DATA_COLUMN]: rescued }))
+    if (schema !== fitsSchema) fits = shapesFitting((fitsSchema = schema))
+    rows.add(
+      ndjsonLine(
+        rescued === undefined
+          ? { ...fitted.row, ...coordinates(m), _tombstone: false }
+          : { ...fitted.row, ...coordinates(m), _tombstone: false, [RESCUED_DATA_COLUMN]: rescued },
+      ),
+    )
   }
   result.rows = rows.count - result.tombstones
   result.deadLetters = deadLetters.length
@@ -176,7 +206,13 @@ async function writeRawBatchOnce(
 
 /** Append NDJSON lines of JSON-safe rows, DuckDB reading them with the table's column types. */
 async function appendRows(
-  lake: LakeEngine, table: string, schema: StructType, rows: NdjsonLines, txns: Txn[], snapshot: Snapshot | undefined, source: SourceSpec,
+  lake: LakeEngine,
+  table: string,
+  schema: StructType,
+  rows: NdjsonLines,
+  txns: Txn[],
+  snapshot: Snapshot | undefined,
+  source: SourceSpec,
   parameters: Record<string, string> = {},
 ): Promise<number> {
   // Left behind only by a killed job; the next job removes it once it is an hour old.
@@ -197,7 +233,10 @@ async function appendRows(
     return result.version
   } catch (error) {
     if (error instanceof DeltaError) throw error
-    throw new DeltaError('INVALID_ARGUMENT', `writing a batch of source '${source.name}' failed: ${(error as Error).message.split('\n')[0]}`, { table, cause: error })
+    throw new DeltaError('INVALID_ARGUMENT', `writing a batch of source '${source.name}' failed: ${(error as Error).message.split('\n')[0]}`, {
+      table,
+      cause: error,
+    })
   } finally {
     await fs.rm(file, { force: true })
   }

@@ -85,7 +85,11 @@ function withoutEmptyNames(type: DataType): DataType | undefined {
       const inner = withoutEmptyNames(f.type)
       if (inner !== undefined) fields.push(inner === f.type ? f : { ...f, type: inner })
     }
-    return fields.length === 0 ? undefined : fields.length === type.fields.length && fields.every((f, i) => f === type.fields[i]) ? type : { type: 'struct', fields }
+    return fields.length === 0
+      ? undefined
+      : fields.length === type.fields.length && fields.every((f, i) => f === type.fields[i])
+        ? type
+        : { type: 'struct', fields }
   }
   if (isArray(type)) {
     const element = withoutEmptyNames(type.elementType)
@@ -168,6 +172,7 @@ export function fitsWhateverTheValues(from: DataType, to: DataType): boolean {
     })
   }
   if (isArray(from) && isArray(to)) return (to.containsNull || !from.containsNull) && fitsWhateverTheValues(from.elementType, to.elementType)
-  if (isMap(from) && isMap(to)) return (to.valueContainsNull || !from.valueContainsNull) && from.keyType === to.keyType && fitsWhateverTheValues(from.valueType, to.valueType)
+  if (isMap(from) && isMap(to))
+    return (to.valueContainsNull || !from.valueContainsNull) && from.keyType === to.keyType && fitsWhateverTheValues(from.valueType, to.valueType)
   return false
 }

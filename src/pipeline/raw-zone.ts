@@ -28,7 +28,12 @@ const METADATA_NAMES = new Set(METADATA_FIELDS.map((f) => f.name))
 export const RESERVED_NAMES: ReadonlySet<string> = new Set([...METADATA_NAMES, RESCUED_DATA_COLUMN])
 
 /** Added to a raw table when a row first has something to rescue (decode/rescue.ts). */
-export const RESCUED_FIELD: StructField = { name: RESCUED_DATA_COLUMN, type: 'string', nullable: true, metadata: { comment: 'values that did not fit their column: a JSON object of path → value' } }
+export const RESCUED_FIELD: StructField = {
+  name: RESCUED_DATA_COLUMN,
+  type: 'string',
+  nullable: true,
+  metadata: { comment: 'values that did not fit their column: a JSON object of path → value' },
+}
 
 export const DEAD_LETTER_SCHEMA: StructType = {
   type: 'struct',
@@ -86,8 +91,12 @@ export function spliceMembers(rowText: string, members: string): string {
 /** A message's Kafka coordinates as written in raw rows (and, without _tombstone, in dead letters). */
 export function coordinates(m: IngestMessage) {
   return {
-    _topic: m.topic, _partition: m.partition, _offset: m.offset, _timestamp: isoTimestamp(m.timestamp),
-    _key: keyText(m.key), _headers: m.headers,
+    _topic: m.topic,
+    _partition: m.partition,
+    _offset: m.offset,
+    _timestamp: isoTimestamp(m.timestamp),
+    _key: keyText(m.key),
+    _headers: m.headers,
   }
 }
 

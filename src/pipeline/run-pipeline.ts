@@ -15,14 +15,35 @@ export type JobState = 'starting' | 'running' | 'idle' | 'stopped' | 'failed'
 
 export type PipelineEvent =
   | { type: 'job'; job: string; state: JobState; error?: string; at: number }
-  | { type: 'batch'; job: string; table: string; version?: number; rows: number; messages?: number; deadLetters?: number; skipped?: number; changes?: number; durationMs: number; at: number }
+  | {
+      type: 'batch'
+      job: string
+      table: string
+      version?: number
+      rows: number
+      messages?: number
+      deadLetters?: number
+      skipped?: number
+      changes?: number
+      durationMs: number
+      at: number
+    }
   /** Something the user must know that did not stop the job (a data-loss gap it was told to accept). */
   | { type: 'warning'; job: string; message: string; at: number }
   /** A materialized view's refresh (job `view:<zone.table>`): which way it went and why, and its expectations' counts. */
   | {
-      type: 'refresh'; job: string; table: string; mode: 'incremental' | 'full' | 'unchanged'; reason: string; version?: number
-      rowsInserted: number; rowsUpdated: number; rowsDeleted: number
-      expectations: { name: string; onViolation: 'warn' | 'drop' | 'fail'; passed: number; failed: number }[]; durationMs: number; at: number
+      type: 'refresh'
+      job: string
+      table: string
+      mode: 'incremental' | 'full' | 'unchanged'
+      reason: string
+      version?: number
+      rowsInserted: number
+      rowsUpdated: number
+      rowsDeleted: number
+      expectations: { name: string; onViolation: 'warn' | 'drop' | 'fail'; passed: number; failed: number }[]
+      durationMs: number
+      at: number
     }
 
 export interface RunOptions {
@@ -38,7 +59,9 @@ export interface RunOptions {
   onEvent?: (event: PipelineEvent) => void
 }
 
-export interface RunReport { failed: { job: string; error: string }[] }
+export interface RunReport {
+  failed: { job: string; error: string }[]
+}
 
 export async function runPipeline(lake: LakeEngine, catalog: LakeCatalog, pipeline: Pipeline, options: RunOptions = {}): Promise<RunReport> {
   const everything = !options.sources?.length && !options.flows?.length
@@ -58,32 +81,67 @@ export async function runPipeline(lake: LakeEngine, catalog: LakeCatalog, pipeli
       emit({ type: 'job', job: name, state: 'failed', error: message, at: Date.now() })
     }
   }
-  const ingest = (source: SourceSpec) => job(`source:${source.name}`, async () => {
-    emit({ type: 'job', job: `source:${source.name}`, state: 'running', at: Date.now() })
-    if (source.file) {
-      const result = await ingestFile(lake, catalog, pipeline, source, { schemaRegistry: schemaRegistryOptions(pipeline.kafka) })
-      emit({ type: 'batch', job: `source:${source.name}`, table: source.table, rows: result.rows, messages: result.messages, deadLetters: result.deadLetters, skipped: result.skipped, durationMs: 0, at: Date.now() })
-      return
-    }
-    await ingestKafka(lake, catalog, pipeline, source, {
-      untilCaughtUp: options.untilCaughtUp, signal: options.signal, password: options.password,
-      onBatch: (batch) => emit({
-        type: 'batch', job: `source:${source.name}`, table: source.table, version: batch.rawVersion, rows: batch.rows,
-        messages: batch.messages, deadLetters: batch.deadLetters, skipped: batch.skipped, durationMs: batch.durationMs, at: Date.now(),
-      }),
-      onDataLoss: (_gaps, message) => emit({ type: 'warning', job: `source:${source.name}`, message: `data loss accepted (failOnDataLoss false): ${message}`, at: Date.now() }),
+  const ingest = (source: SourceSpec) =>
+    job(`source:${source.name}`, async () => {
+      emit({ type: 'job', job: `source:${source.name}`, state: 'running', at: Date.now() })
+      if (source.file) {
+        const result = await ingestFile(lake, catalog, pipeline, source, { schemaRegistry: schemaRegistryOptions(pipeline.kafka) })
+        emit({
+          type: 'batch',
+          job: `source:${source.name}`,
+          table: source.table,
+          rows: result.rows,
+          messages: result.messages,
+          deadLetters: result.deadLetters,
+          skipped: result.skipped,
+          durationMs: 0,
+          at: Date.now(),
+        })
+        return
+      }
+      await ingestKafka(lake, catalog, pipeline, source, {
+        untilCaughtUp: options.untilCaughtUp,
+        signal: options.signal,
+        password: options.password,
+        onBatch: (batch) =>
+          emit({
+            type: 'batch',
+            job: `source:${source.name}`,
+            table: source.table,
+            version: batch.rawVersion,
+            rows: batch.rows,
+            messages: batch.messages,
+            deadLetters: batch.deadLetters,
+            skipped: batch.skipped,
+            durationMs: batch.durationMs,
+            at: Date.now(),
+          }),
+        onDataLoss: (_gaps, message) =>
+          emit({ type: 'warning', job: `source:${source.name}`, message: `data loss accepted (failOnDataLoss false): ${message}`, at: Date.now() }),
+      })
     })
-  })
-  const refine = (flow: FlowSpec) => job(`flow:${flow.name}`, async () => {
-    emit({ type: 'job', job: `flow:${flow.name}`, state: 'running', at: Date.now() })
-    await refineFlow(lake, catalog, flow, {
-      untilCaughtUp: options.untilCaughtUp, signal: options.signal, lakeTables: options.lakeTables,
-      onBatch: (batch) => {
-        const target = batch.writes[0]
-        emit({ type: 'batch', job: `flow:${flow.name}`, table: flow.to, version: target?.version, rows: target?.rows ?? 0, changes: batch.changes, durationMs: batch.durationMs, at: Date.now() })
-      },
+  const refine = (flow: FlowSpec) =>
+    job(`flow:${flow.name}`, async () => {
+      emit({ type: 'job', job: `flow:${flow.name}`, state: 'running', at: Date.now() })
+      await refineFlow(lake, catalog, flow, {
+        untilCaughtUp: options.untilCaughtUp,
+        signal: options.signal,
+        lakeTables: options.lakeTables,
+        onBatch: (batch) => {
+          const target = batch.writes[0]
+          emit({
+            type: 'batch',
+            job: `flow:${flow.name}`,
+            table: flow.to,
+            version: target?.version,
+            rows: target?.rows ?? 0,
+            changes: batch.changes,
+            durationMs: batch.durationMs,
+            at: Date.now(),
+          })
+        },
+      })
     })
-  })
 
   if (options.untilCaughtUp) {
     await Promise.all(sources.map(ingest))

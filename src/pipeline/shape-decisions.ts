@@ -31,7 +31,7 @@ export function shapesFitting(schema: StructType): Map<string, StructType> {
   if (shapes && shapes.size >= MAX_DECIDED_SHAPES) shapes.clear()
   if (!shapes) {
     if (decidedShapes.size >= MAX_DECIDED_SCHEMAS) decidedShapes.delete(decidedShapes.keys().next().value!)
-    decidedShapes.set(key, shapes = new Map())
+    decidedShapes.set(key, (shapes = new Map()))
   }
   return shapes
 }

@@ -19,9 +19,13 @@ export async function describeHistory(lake: LakeEngine, table: string, limit?: n
   await db.run(`CREATE TEMP TABLE ${name} (version BIGINT, timestamp TIMESTAMPTZ, operation VARCHAR, operationParameters JSON,
     readVersion BIGINT, isBlindAppend BOOLEAN, operationMetrics JSON, engineInfo VARCHAR, actions JSON)`)
   for (let start = 0; start < history.length; start += 500) {
-    const rows = history.slice(start, start + 500).map((h) =>
-      `(${h.version}, ${ms(h.timestamp)}, ${text(h.operation)}, ${json(h.operationParameters)}, ${h.readVersion ?? 'NULL'}, ` +
-      `${h.isBlindAppend ?? 'NULL'}, ${json(h.operationMetrics)}, ${text(h.engineInfo)}, ${json(h.actionCounts)})`)
+    const rows = history
+      .slice(start, start + 500)
+      .map(
+        (h) =>
+          `(${h.version}, ${ms(h.timestamp)}, ${text(h.operation)}, ${json(h.operationParameters)}, ${h.readVersion ?? 'NULL'}, ` +
+          `${h.isBlindAppend ?? 'NULL'}, ${json(h.operationMetrics)}, ${text(h.engineInfo)}, ${json(h.actionCounts)})`,
+      )
     await db.run(`INSERT INTO ${name} VALUES ${rows.join(', ')}`)
   }
   return name

@@ -15,11 +15,13 @@ export interface ExportColumn {
 /** The select list of an export: every column as it is, timestamp columns as the panels' text. */
 export function exportSelectList(columns: ExportColumn[], format: 'csv' | 'parquet' | 'jsonl'): string {
   if (format === 'parquet' || !columns.some((c) => timestampKind(c.type))) return '*'
-  return columns.map((c) => {
-    const name = quoteIdentifier(c.name)
-    const kind = timestampKind(c.type)
-    return kind ? `${timestampTextSql(name, kind === 'utc')} AS ${name}` : name
-  }).join(', ')
+  return columns
+    .map((c) => {
+      const name = quoteIdentifier(c.name)
+      const kind = timestampKind(c.type)
+      return kind ? `${timestampTextSql(name, kind === 'utc')} AS ${name}` : name
+    })
+    .join(', ')
 }
 
 function timestampKind(type: string): 'utc' | 'local' | undefined {

@@ -5,8 +5,13 @@
  * `timestamp_ntz`); binary is base64.
  */
 import {
-  DuckDBTypeId, JsonDuckDBValueConverter, type DuckDBMaterializedResult, type DuckDBType, type DuckDBValue,
-  type DuckDBValueConverter, type Json,
+  DuckDBTypeId,
+  JsonDuckDBValueConverter,
+  type DuckDBMaterializedResult,
+  type DuckDBType,
+  type DuckDBValue,
+  type DuckDBValueConverter,
+  type Json,
 } from '@duckdb/node-api'
 
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER)
@@ -49,6 +54,8 @@ export const jsonValue: DuckDBValueConverter<Json> = (value: DuckDBValue, type: 
   }
 }
 
-export function rowsAsJson(result: DuckDBMaterializedResult | { convertRowObjects<T>(c: DuckDBValueConverter<T>): Record<string, T | null>[] }): Record<string, Json>[] {
+export function rowsAsJson(
+  result: DuckDBMaterializedResult | { convertRowObjects<T>(c: DuckDBValueConverter<T>): Record<string, T | null>[] },
+): Record<string, Json>[] {
   return result.convertRowObjects(jsonValue) as Record<string, Json>[]
 }

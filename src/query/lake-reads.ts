@@ -14,7 +14,9 @@ const NAME = `(?:"(?:[^"]|"")+"|[A-Za-z_][\\w-]*)`
 export function lakeTableReader(lake: LakeEngine, catalog: LakeCatalog): LakeTableReader {
   return async (queries) => {
     const zones = new Set((await catalog.tables()).map((t) => t.zone))
-    const names = queries.some((query) => findInCode(query, new RegExp(`(?<![\\w$."])(${NAME})\\s*\\.\\s*${NAME}`, 'g')).some((m) => zones.has(unquoteIdentifier(m.groups[0]!))))
+    const names = queries.some((query) =>
+      findInCode(query, new RegExp(`(?<![\\w$."])(${NAME})\\s*\\.\\s*${NAME}`, 'g')).some((m) => zones.has(unquoteIdentifier(m.groups[0]!))),
+    )
     if (!names) return undefined
     return withEmbeddedHeld(lake, catalog, queries)
   }

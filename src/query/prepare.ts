@@ -99,7 +99,10 @@ export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: 
     const targets = new Map<string, Target>()
     let rewritten = sql
     // 1. Spark syntax → synthetic names.
-    const changeCalls = findInCode(rewritten, new RegExp(`(table_changes(?:_by_path)?)\\s*\\(\\s*('(?:[^']|'')*')\\s*,\\s*${ARG}\\s*(?:,\\s*${ARG}\\s*)?\\)`, 'gi'))
+    const changeCalls = findInCode(
+      rewritten,
+      new RegExp(`(table_changes(?:_by_path)?)\\s*\\(\\s*('(?:[^']|'')*')\\s*,\\s*${ARG}\\s*(?:,\\s*${ARG}\\s*)?\\)`, 'gi'),
+    )
     rewritten = replaceMatches(rewritten, changeCalls, (m) => {
       const key = String(targets.size)
       const byPath = m.groups.shift()!.toLowerCase() === 'table_changes_by_path'
@@ -108,15 +111,31 @@ export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: 
       const pathName = /^\s*delta\s*\.\s*`((?:[^`]|``)+)`\s*$/i.exec(named)
       const source = byPath ? path.resolve(catalog.lakeDir, named) : pathName ? path.resolve(catalog.lakeDir, pathName[1].replaceAll('``', '`')) : named
       const arg = (v?: string) => (v === undefined ? undefined : v.startsWith("'") ? unquoteLiteral(v) : Number(v))
-      targets.set(`${CHANGES_SCHEMA}.${key}`, { kind: 'changes', label: `table_changes('${source}')`, path: source, changes: { start: arg(m.groups[1])!, end: arg(m.groups[2]) } })
+      targets.set(`${CHANGES_SCHEMA}.${key}`, {
+        kind: 'changes',
+        label: `table_changes('${source}')`,
+        path: source,
+        changes: { start: arg(m.groups[1])!, end: arg(m.groups[2]) },
+      })
       return `${quoteName(CHANGES_SCHEMA)}.${quoteName(key)}`
     })
     const pathRefs = findInCode(rewritten, new RegExp(`${PATH_REF}(?:${AS_OF}|@(?:[vV](\\d+)|(\\d{17}))(?![\\w@]))?`, 'gi'))
     rewritten = replaceMatches(rewritten, pathRefs, (m) => {
       const tablePath = path.resolve(catalog.lakeDir, m.groups[0]!.replaceAll('``', '`'))
-      const when = m.groups[3] !== undefined ? asOf('VERSION', m.groups[3]) : m.groups[4] !== undefined ? asOf('TIMESTAMP', `'${new Date(compactTimestamp(m.groups[4])).toISOString()}'`) : asOf(m.groups[1], m.groups[2])
+      const when =
+        m.groups[3] !== undefined
+          ? asOf('VERSION', m.groups[3])
+          : m.groups[4] !== undefined
+            ? asOf('TIMESTAMP', `'${new Date(compactTimestamp(m.groups[4])).toISOString()}'`)
+            : asOf(m.groups[1], m.groups[2])
       const name = `${tablePath}${when.suffix}`
-      targets.set(`${PATH_SCHEMA}.${name}`, { kind: 'table', label: `delta.\`${tablePath}\`${when.suffix}`, path: tablePath, version: when.version, timestamp: when.timestamp })
+      targets.set(`${PATH_SCHEMA}.${name}`, {
+        kind: 'table',
+        label: `delta.\`${tablePath}\`${when.suffix}`,
+        path: tablePath,
+        version: when.version,
+        timestamp: when.timestamp,
+      })
       return `${quoteName(PATH_SCHEMA)}.${quoteName(name)}`
     })
     // Delta's name@v3 and name@yyyyMMddHHmmssSSS (UTC): the same synthetic names as AS OF.
@@ -167,7 +186,10 @@ export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: 
         cleanup.push(() => dropView(db, state, view))
         continue
       }
-      const snapshot = await lake.snapshot(target.path, target.version !== undefined ? { version: target.version } : target.timestamp !== undefined ? { timestamp: target.timestamp } : {})
+      const snapshot = await lake.snapshot(
+        target.path,
+        target.version !== undefined ? { version: target.version } : target.timestamp !== undefined ? { timestamp: target.timestamp } : {},
+      )
       const files = await filesForUses(lake, state, snapshot, uses)
       tables.push({ name: target.label, path: target.path, version: snapshot.version, filesTotal: snapshot.files.length, filesRead: files.length })
       // The view of the previous query that read the same files of this table is still right.
@@ -192,7 +214,13 @@ export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: 
 async function lakeTarget(catalog: LakeCatalog, schema: string, name: string): Promise<Target> {
   const match = /^(.*?)(?:@v(\d+)|@t(-?\d+))?$/.exec(name)!
   const entry = await catalog.resolve(`${schema}.${match[1]}`)
-  return { kind: 'table', label: name === match[1] ? entry.name : `${entry.name}${name.slice(match[1].length)}`, path: entry.path, version: match[2] === undefined ? undefined : Number(match[2]), timestamp: match[3] === undefined ? undefined : Number(match[3]) }
+  return {
+    kind: 'table',
+    label: name === match[1] ? entry.name : `${entry.name}${name.slice(match[1].length)}`,
+    path: entry.path,
+    version: match[2] === undefined ? undefined : Number(match[2]),
+    timestamp: match[3] === undefined ? undefined : Number(match[3]),
+  }
 }
 
 /** DuckDB's parse of the statement, or for what it will not serialise, the fallback below. */
@@ -262,16 +290,27 @@ async function dropView(db: DuckDb, state: QueryState, view: string): Promise<vo
 }
 
 async function prepareDescribe(
-  lake: LakeEngine, catalog: LakeCatalog, match: RegExpExecArray, cleanup: (() => Promise<void>)[], release: () => Promise<void>,
+  lake: LakeEngine,
+  catalog: LakeCatalog,
+  match: RegExpExecArray,
+  cleanup: (() => Promise<void>)[],
+  release: () => Promise<void>,
 ): Promise<PreparedQuery> {
   const db = await lake.duckdb()
   const ref = match[2].trim()
   const pathRef = /^delta\s*\.\s*`((?:[^`]|``)+)`$/i.exec(ref)
-  const tablePath = pathRef ? path.resolve(catalog.lakeDir, pathRef[1].replaceAll('``', '`')) : (await catalog.resolve(ref.split('.').map(unquoteIdentifier).join('.'))).path
+  const tablePath = pathRef
+    ? path.resolve(catalog.lakeDir, pathRef[1].replaceAll('``', '`'))
+    : (await catalog.resolve(ref.split('.').map(unquoteIdentifier).join('.'))).path
   const snapshot = await lake.snapshot(tablePath)
-  const table = match[1].toUpperCase() === 'HISTORY'
-    ? await describeHistory(lake, tablePath, match[3] === undefined ? undefined : Number(match[3]))
-    : await describeDetail(lake, snapshot)
+  const table =
+    match[1].toUpperCase() === 'HISTORY'
+      ? await describeHistory(lake, tablePath, match[3] === undefined ? undefined : Number(match[3]))
+      : await describeDetail(lake, snapshot)
   cleanup.push(() => db.run(`DROP TABLE IF EXISTS ${table}`))
-  return { sql: `SELECT * FROM ${table}`, tables: [{ name: ref, path: tablePath, version: snapshot.version, filesTotal: snapshot.files.length, filesRead: 0 }], release }
+  return {
+    sql: `SELECT * FROM ${table}`,
+    tables: [{ name: ref, path: tablePath, version: snapshot.version, filesTotal: snapshot.files.length, filesRead: 0 }],
+    release,
+  }
 }

@@ -32,13 +32,28 @@ import { rowsAsJson } from './json-values'
 import { findRows, type FoundRows } from './result-find'
 import { prepareQuery, type PreparedQuery, type TableRead } from './prepare'
 import {
-  QueryCancelledError, type ExportFormat, type ExportResult, type QueryResultInfo, type ResultPage, type RunOptions, type SortOrder,
+  QueryCancelledError,
+  type ExportFormat,
+  type ExportResult,
+  type QueryResultInfo,
+  type ResultPage,
+  type RunOptions,
+  type SortOrder,
 } from './query-results'
 import { checkOneStatement, createResultTable } from './result-table'
 import { parseScript, runParsed, type ScriptResult } from './run-script'
 import type { StatementOutput, WriteSummary } from './statements/output'
 
-export { QueryCancelledError, type ExportFormat, type ExportResult, type QueryResultInfo, type ResultColumn, type ResultPage, type RunOptions, type SortOrder } from './query-results'
+export {
+  QueryCancelledError,
+  type ExportFormat,
+  type ExportResult,
+  type QueryResultInfo,
+  type ResultColumn,
+  type ResultPage,
+  type RunOptions,
+  type SortOrder,
+} from './query-results'
 
 interface StoredResult {
   info: QueryResultInfo
@@ -71,7 +86,10 @@ export class QuerySession {
   /** What the latest run's writing statements committed, also when a later statement failed. */
   lastWrites: WriteSummary[] = []
 
-  constructor(private readonly lake: LakeEngine, private readonly catalog: LakeCatalog) {}
+  constructor(
+    private readonly lake: LakeEngine,
+    private readonly catalog: LakeCatalog,
+  ) {}
 
   /** Whether a run() is waiting or executing. */
   get busy(): boolean {
@@ -195,7 +213,13 @@ export class QuerySession {
       const lastIsQuery = last.statement.kind === 'query'
       let done: ScriptResult[]
       try {
-        done = await runParsed(this.lake, this.catalog, statements, { ...options, onResult: (result) => this.recordWrite(writes, result, ticket) }, lastIsQuery ? statements.length - 1 : statements.length)
+        done = await runParsed(
+          this.lake,
+          this.catalog,
+          statements,
+          { ...options, onResult: (result) => this.recordWrite(writes, result, ticket) },
+          lastIsQuery ? statements.length - 1 : statements.length,
+        )
       } catch (error) {
         this.executing = undefined
         throw error
@@ -282,7 +306,11 @@ export class QuerySession {
 async function resultTableOf(db: DuckDb, table: string, output: StatementOutput): Promise<void> {
   let { columns, rows } = output
   if (columns.length === 0) {
-    columns = [{ name: 'table', type: 'VARCHAR' }, { name: 'operation', type: 'VARCHAR' }, { name: 'version', type: 'BIGINT' }]
+    columns = [
+      { name: 'table', type: 'VARCHAR' },
+      { name: 'operation', type: 'VARCHAR' },
+      { name: 'version', type: 'BIGINT' },
+    ]
     rows = output.write ? [{ table: output.write.table, operation: output.write.operation, version: output.write.version ?? null }] : []
   }
   const literal = (value: Json, type: string) => {
@@ -307,9 +335,13 @@ const sortKey = (sort: SortOrder) => JSON.stringify([sort.column, sort.direction
 function orderBy(stored: StoredResult, sort: SortOrder): string {
   const column = stored.info.columns.find((c) => c.name === sort.column)
   if (!column) {
-    throw new DeltaError('INVALID_ARGUMENT', `cannot sort by '${sort.column}': the result has no such column (columns: ${stored.info.columns.map((c) => c.name).join(', ')})`)
+    throw new DeltaError(
+      'INVALID_ARGUMENT',
+      `cannot sort by '${sort.column}': the result has no such column (columns: ${stored.info.columns.map((c) => c.name).join(', ')})`,
+    )
   }
-  if (sort.direction !== 'asc' && sort.direction !== 'desc') throw new DeltaError('INVALID_ARGUMENT', `sort direction must be asc or desc, not '${String(sort.direction)}'`)
+  if (sort.direction !== 'asc' && sort.direction !== 'desc')
+    throw new DeltaError('INVALID_ARGUMENT', `sort direction must be asc or desc, not '${String(sort.direction)}'`)
   return `${quoteIdentifier(column.name)} ${sort.direction.toUpperCase()} NULLS LAST${stored.byRowid ? ', rowid' : ''}`
 }
 

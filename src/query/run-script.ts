@@ -29,7 +29,13 @@ export interface ScriptResult extends StatementOutput {
 
 /** An error in statement `index` (0-based) at `position`; `completed` statements before it ran. */
 export class StatementError extends DeltaError {
-  constructor(message: string, readonly position: string, readonly index: number, readonly completed: ScriptResult[], cause: unknown) {
+  constructor(
+    message: string,
+    readonly position: string,
+    readonly index: number,
+    readonly completed: ScriptResult[],
+    cause: unknown,
+  ) {
     super(isDeltaError(cause) ? cause.code : 'INVALID_ARGUMENT', message, { cause })
     this.name = 'StatementError'
   }
@@ -41,7 +47,8 @@ export function parseScript(text: string): ScriptStatement[] {
   try {
     statements = splitStatements(text)
   } catch (error) {
-    if (error instanceof SqlSyntaxError) throw new StatementError(`${error.message} (at ${describePosition(text, error.offset)})`, describePosition(text, error.offset), 0, [], error)
+    if (error instanceof SqlSyntaxError)
+      throw new StatementError(`${error.message} (at ${describePosition(text, error.offset)})`, describePosition(text, error.offset), 0, [], error)
     throw error
   }
   if (statements.length === 0) throw new StatementError('the SQL text has no statement', '1:1', 0, [], undefined)
@@ -68,7 +75,13 @@ export async function runScript(lake: LakeEngine, catalog: LakeCatalog, text: st
 }
 
 /** Runs `statements` (of parseScript) up to, not including, `end`; errors count statements in the whole list. */
-export async function runParsed(lake: LakeEngine, catalog: LakeCatalog, statements: ScriptStatement[], options: RunScriptOptions = {}, end = statements.length): Promise<ScriptResult[]> {
+export async function runParsed(
+  lake: LakeEngine,
+  catalog: LakeCatalog,
+  statements: ScriptStatement[],
+  options: RunScriptOptions = {},
+  end = statements.length,
+): Promise<ScriptResult[]> {
   const results: ScriptResult[] = []
   for (const [index, s] of statements.slice(0, end).entries()) {
     let output: StatementOutput
@@ -78,7 +91,13 @@ export async function runParsed(lake: LakeEngine, catalog: LakeCatalog, statemen
       // A single statement's error reads as it always did; in a script it says which statement failed.
       if (statements.length === 1) throw error
       const message = error instanceof Error ? error.message : String(error)
-      throw new StatementError(`${message} (statement ${index + 1} of ${statements.length}, at ${s.position}; ${index} statement(s) before it ran)`, s.position, index, results, error)
+      throw new StatementError(
+        `${message} (statement ${index + 1} of ${statements.length}, at ${s.position}; ${index} statement(s) before it ran)`,
+        s.position,
+        index,
+        results,
+        error,
+      )
     }
     const result = { ...output, text: s.text, position: s.position }
     results.push(result)

@@ -59,7 +59,10 @@ export function findInCode(sql: string, pattern: RegExp): TextMatch[] {
     const groups: (string | undefined)[] = []
     let cursor = start
     for (let g = 1; g < m.length; g++) {
-      if (m[g] === undefined) { groups.push(undefined); continue }
+      if (m[g] === undefined) {
+        groups.push(undefined)
+        continue
+      }
       const at = masked.indexOf(m[g], cursor)
       groups.push(sql.slice(at, at + m[g].length))
       cursor = at + m[g].length

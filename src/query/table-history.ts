@@ -42,10 +42,12 @@ function decodedValue(value: unknown): Json {
 
 /** Metrics are written as strings of digits: as numbers they read better and sum in jq. */
 export function numericMetrics(metrics: Record<string, unknown>): Record<string, Json> {
-  return Object.fromEntries(Object.entries(metrics).map(([key, value]) => [
-    key,
-    typeof value === 'string' && /^-?\d+$/.test(value) && Number.isSafeInteger(Number(value)) ? Number(value) : jsonSafe(value),
-  ]))
+  return Object.fromEntries(
+    Object.entries(metrics).map(([key, value]) => [
+      key,
+      typeof value === 'string' && /^-?\d+$/.test(value) && Number.isSafeInteger(Number(value)) ? Number(value) : jsonSafe(value),
+    ]),
+  )
 }
 
 function jsonSafe(value: unknown): Json {

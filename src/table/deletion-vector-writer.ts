@@ -20,8 +20,7 @@ export const INLINE_DELETION_VECTOR_MAX_BYTES = 64
 
 /** True when UPDATE, DELETE and MERGE should mark rows in deletion vectors (PROTOCOL.md: only with the property set, and the feature in the protocol). */
 export function writesDeletionVectors(protocol: Protocol, metadata: Metadata): boolean {
-  return isDeletionVectorsEnabled(metadata) &&
-    readerFeatures(protocol).includes('deletionVectors') && writerFeatures(protocol).includes('deletionVectors')
+  return isDeletionVectorsEnabled(metadata) && readerFeatures(protocol).includes('deletionVectors') && writerFeatures(protocol).includes('deletionVectors')
 }
 
 export interface MarkedFiles {
@@ -62,7 +61,12 @@ async function physicalRowCount(lake: LakeEngine, file: ActiveFile, table: strin
  * files' deletion vectors, writing the DV file the large bitmaps need.
  */
 export async function markRows(
-  lake: LakeEngine, table: string, files: ActiveFile[], changed: Map<string, number[]>, loader: DeletionVectorLoader, now: number,
+  lake: LakeEngine,
+  table: string,
+  files: ActiveFile[],
+  changed: Map<string, number[]>,
+  loader: DeletionVectorLoader,
+  now: number,
 ): Promise<MarkedFiles> {
   const result: MarkedFiles = { removes: [], adds: [], filesRemoved: 0, deletionVectorsAdded: 0, deletionVectorsRemoved: 0 }
   const pending: { file: ActiveFile; rows: number[]; numRecords: number }[] = []
@@ -77,9 +81,17 @@ export async function markRows(
       throw new DeltaError('CORRUPT_LOG', `row ${marked[marked.length - 1]} of ${file.path} is past its ${numRecords} rows`, { table })
     }
     result.removes.push({
-      path: add.path, deletionTimestamp: now, dataChange: true, extendedFileMetadata: true, partitionValues: add.partitionValues,
-      size: add.size, stats: add.stats, tags: add.tags, deletionVector: add.deletionVector,
-      ...(add.baseRowId != null ? { baseRowId: add.baseRowId } : {}), ...(add.defaultRowCommitVersion != null ? { defaultRowCommitVersion: add.defaultRowCommitVersion } : {}),
+      path: add.path,
+      deletionTimestamp: now,
+      dataChange: true,
+      extendedFileMetadata: true,
+      partitionValues: add.partitionValues,
+      size: add.size,
+      stats: add.stats,
+      tags: add.tags,
+      deletionVector: add.deletionVector,
+      ...(add.baseRowId != null ? { baseRowId: add.baseRowId } : {}),
+      ...(add.defaultRowCommitVersion != null ? { defaultRowCommitVersion: add.defaultRowCommitVersion } : {}),
     })
     if (add.deletionVector) result.deletionVectorsRemoved++
     if (marked.length === numRecords) result.filesRemoved++
@@ -87,7 +99,7 @@ export async function markRows(
   }
 
   const inline = new Map<ActiveFile, DeletionVectorDescriptor>()
-  const onDisk: (typeof pending[number] & { bitmap: Uint8Array })[] = []
+  const onDisk: ((typeof pending)[number] & { bitmap: Uint8Array })[] = []
   for (const entry of pending) {
     const bitmap = serializeRoaringBitmapArray(entry.rows)
     if (bitmap.length <= INLINE_DELETION_VECTOR_MAX_BYTES) inline.set(entry.file, inlineDeletionVector(entry.rows, bitmap))
@@ -96,7 +108,11 @@ export async function markRows(
   const stored = new Map<ActiveFile, DeletionVectorDescriptor>()
   if (onDisk.length) {
     const uuid = randomUUID()
-    const { bytes, descriptors } = deletionVectorFile(uuid, onDisk.map((e) => e.rows), onDisk.map((e) => e.bitmap))
+    const { bytes, descriptors } = deletionVectorFile(
+      uuid,
+      onDisk.map((e) => e.rows),
+      onDisk.map((e) => e.bitmap),
+    )
     const { storage } = lake.io
     // A fresh UUID names the file: it cannot exist, and no reader looks for it before the commit.
     if (!(await storage.putIfAbsent(storage.join(table, `deletion_vector_${uuid}.bin`), bytes))) {

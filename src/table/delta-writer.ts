@@ -7,11 +7,26 @@ import { randomUUID } from 'node:crypto'
 import type { Action, AddFile, Metadata, Txn } from '../delta/actions'
 import { commitTable, type CommitResult } from './commit-table'
 import { DeltaError } from '../delta/errors'
-import { checkWritable, DEFAULT_TABLE_PROPERTIES, generatedColumns, isChangeDataFeedEnabled, isDeletionVectorsEnabled, protocolForNewTable, usesTimestampNtz, writerFeatures } from '../delta/features'
+import {
+  checkWritable,
+  DEFAULT_TABLE_PROPERTIES,
+  generatedColumns,
+  isChangeDataFeedEnabled,
+  isDeletionVectorsEnabled,
+  protocolForNewTable,
+  usesTimestampNtz,
+  writerFeatures,
+} from '../delta/features'
 import { protocolWithColumnMapping, withSchema } from '../delta'
 import {
-  columnMappingMode, deltaTypeFromDuckdb, duckdbType, isStruct, mergeSchemaForAppend, parseSchema,
-  type StructField, type StructType,
+  columnMappingMode,
+  deltaTypeFromDuckdb,
+  duckdbType,
+  isStruct,
+  mergeSchemaForAppend,
+  parseSchema,
+  type StructField,
+  type StructType,
 } from '../delta/schema'
 import type { Snapshot } from '../delta/snapshot'
 import { snapshotOrNothing } from '../engine'
@@ -57,7 +72,8 @@ const FORBIDDEN_NAME = /[ ,;{}()\n\t=]/
 
 /** Why a top-level column name cannot be written (see checkColumnNames), or undefined when it can. */
 export function columnNameProblem(name: string): string | undefined {
-  if (name === '' || FORBIDDEN_NAME.test(name)) return `column name ${JSON.stringify(name)} contains a character Delta tables without column mapping do not allow (space , ; { } ( ) newline tab =) or is empty`
+  if (name === '' || FORBIDDEN_NAME.test(name))
+    return `column name ${JSON.stringify(name)} contains a character Delta tables without column mapping do not allow (space , ; { } ( ) newline tab =) or is empty`
   return undefined
 }
 
@@ -66,7 +82,11 @@ function checkColumnNames(schema: StructType, table: string): void {
   const seen = new Set<string>()
   for (const field of schema.fields) {
     if (field.name === '' || FORBIDDEN_NAME.test(field.name)) {
-      throw new DeltaError('SCHEMA_MISMATCH', `column name '${field.name}' contains a character Delta tables without column mapping do not allow (space , ; { } ( ) newline tab =)`, { table })
+      throw new DeltaError(
+        'SCHEMA_MISMATCH',
+        `column name '${field.name}' contains a character Delta tables without column mapping do not allow (space , ; { } ( ) newline tab =)`,
+        { table },
+      )
     }
     const lower = field.name.toLowerCase()
     if (seen.has(lower)) throw new DeltaError('SCHEMA_MISMATCH', `column '${field.name}' appears twice (names are case-insensitive)`, { table })
@@ -100,14 +120,21 @@ export function newTableActions(table: string, options: CreateTableOptions, defa
   // With column mapping every field gets an id and a physical name (withSchema).
   const metadata = withSchema(unmapped, options.schema)
   const protocol = protocolForNewTable({
-    changeDataFeed: isChangeDataFeedEnabled(metadata), timestampNtz: usesTimestampNtz(options.schema),
-    generatedColumns: generatedColumns(options.schema).size > 0, deletionVectors: isDeletionVectorsEnabled(metadata),
+    changeDataFeed: isChangeDataFeedEnabled(metadata),
+    timestampNtz: usesTimestampNtz(options.schema),
+    generatedColumns: generatedColumns(options.schema).size > 0,
+    deletionVectors: isDeletionVectorsEnabled(metadata),
   })
   return [{ protocol: columnMappingMode(configuration) === 'none' ? protocol : protocolWithColumnMapping(protocol) }, { metaData: metadata }]
 }
 
 /** `operationParameters`: the commit's parameters when the caller knows more (Spark's CREATE TABLE records isManaged and description). */
-export async function createTable(lake: LakeEngine, table: string, options: CreateTableOptions, operationParameters?: Record<string, unknown>): Promise<CommitResult> {
+export async function createTable(
+  lake: LakeEngine,
+  table: string,
+  options: CreateTableOptions,
+  operationParameters?: Record<string, unknown>,
+): Promise<CommitResult> {
   if (await lake.io.storage.stat(lake.io.storage.join(table, '_delta_log/00000000000000000000.json'))) {
     throw new DeltaError('TABLE_EXISTS', 'a Delta table already exists here', { table })
   }
@@ -115,7 +142,10 @@ export async function createTable(lake: LakeEngine, table: string, options: Crea
     table,
     actions: newTableActions(table, options, lake.newTableProperties),
     operation: 'CREATE TABLE',
-    operationParameters: operationParameters ?? { partitionBy: JSON.stringify(options.partitionColumns ?? []), properties: JSON.stringify(options.properties ?? {}) },
+    operationParameters: operationParameters ?? {
+      partitionBy: JSON.stringify(options.partitionColumns ?? []),
+      properties: JSON.stringify(options.properties ?? {}),
+    },
   })
 }
 
@@ -149,11 +179,19 @@ export async function appendQuery(lake: LakeEngine, table: string, sourceSql: st
     schema = mergeSchemaForAppend(snapshot.schema, incoming, table)
     if (schema !== snapshot.schema) {
       if (options.schemaMode === 'strict') {
-        throw new DeltaError('SCHEMA_MISMATCH', `the data has columns the table does not: ${newColumnPaths(snapshot.schema, schema).join(', ')} (schemaMode 'strict')`, { table })
+        throw new DeltaError(
+          'SCHEMA_MISMATCH',
+          `the data has columns the table does not: ${newColumnPaths(snapshot.schema, schema).join(', ')} (schemaMode 'strict')`,
+          { table },
+        )
       }
       checkColumnNames(schema, table)
       if (usesTimestampNtz(schema) && !writerFeatures(snapshot.protocol).includes('timestampNtz')) {
-        throw new DeltaError('SCHEMA_MISMATCH', 'adding a timestamp_ntz column needs the timestampNtz table feature, which this table lacks; cast it to TIMESTAMPTZ', { table })
+        throw new DeltaError(
+          'SCHEMA_MISMATCH',
+          'adding a timestamp_ntz column needs the timestampNtz table feature, which this table lacks; cast it to TIMESTAMPTZ',
+          { table },
+        )
       }
       metadata = withSchema(snapshot.metadata, schema)
       schema = parseSchema(metadata.schemaString, table)
@@ -163,7 +201,10 @@ export async function appendQuery(lake: LakeEngine, table: string, sourceSql: st
   for (const txn of options.txns ?? []) actions.push({ txn: { ...txn, lastUpdated: txn.lastUpdated ?? Date.now() } })
 
   const files = await writeDataFiles(lake, table, source, {
-    schema, partitionColumns, configuration: metadata.configuration, targetFileSize: options.targetFileSize,
+    schema,
+    partitionColumns,
+    configuration: metadata.configuration,
+    targetFileSize: options.targetFileSize,
     sourceColumns: incoming.fields.map((f) => f.name),
   })
   actions.push(...files.map((add) => ({ add })))
@@ -173,7 +214,9 @@ export async function appendQuery(lake: LakeEngine, table: string, sourceSql: st
     snapshot,
     actions,
     operation: options.operation ?? 'WRITE',
-    operationParameters: options.operation ? (options.operationParameters ?? {}) : { mode: 'Append', partitionBy: JSON.stringify(partitionColumns), ...options.operationParameters },
+    operationParameters: options.operation
+      ? (options.operationParameters ?? {})
+      : { mode: 'Append', partitionBy: JSON.stringify(partitionColumns), ...options.operationParameters },
     operationMetrics: {
       numFiles: String(files.length),
       numOutputRows: String(rows),

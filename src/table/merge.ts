@@ -17,7 +17,10 @@ import { alreadyApplied, rewriteTable, type RewriteResult } from './rewrite'
 export type Assignments = Record<string, string> | '*'
 
 export type MatchedClause = { condition?: string } & ({ update: Assignments } | { delete: true })
-export interface NotMatchedClause { condition?: string; insert: Assignments }
+export interface NotMatchedClause {
+  condition?: string
+  insert: Assignments
+}
 /** Its assignments can read only the target row (`t`). */
 export type BySourceClause = { condition?: string } & ({ delete: true } | { update: Record<string, string> })
 
@@ -51,7 +54,8 @@ let mergeCounter = 0
 
 export async function merge(lake: LakeEngine, table: string, sourceSql: string, options: MergeOptions): Promise<RewriteResult> {
   const snapshot = options.snapshot ?? (await lake.snapshot(table))
-  if (alreadyApplied(snapshot, options.txn)) return rewriteTable(lake, snapshot, { operation: 'MERGE', operationParameters: {}, files: [], changesSql: () => '', txn: options.txn })
+  if (alreadyApplied(snapshot, options.txn))
+    return rewriteTable(lake, snapshot, { operation: 'MERGE', operationParameters: {}, files: [], changesSql: () => '', txn: options.txn })
   const matched: MatchedClause[] = [
     ...(options.whenMatched ?? []),
     ...(options.whenMatchedDelete ? [{ condition: options.whenMatchedDelete.condition, delete: true as const }] : []),
@@ -74,22 +78,40 @@ export async function merge(lake: LakeEngine, table: string, sourceSql: string, 
   if (!inPlace) await db.run(`CREATE TEMP TABLE ${source} AS SELECT * FROM ${body}`)
   try {
     const described = await db.describe(`SELECT * FROM ${source}`)
-    if (described.some((c) => c.name === '__src_row')) throw new DeltaError('INVALID_ARGUMENT', "MERGE's source may not have a column named __src_row", { table })
+    if (described.some((c) => c.name === '__src_row'))
+      throw new DeltaError('INVALID_ARGUMENT', "MERGE's source may not have a column named __src_row", { table })
     // Only whether a source row took part in a join row matters: a constant says it.
     const numbered = `(SELECT *, true AS __src_row FROM ${source})`
     const sourceColumns = described.map((c) => c.name)
     const control = new Set((options.controlColumns ?? []).map((c) => c.toLowerCase()))
-    const schema = options.schemaMode === 'evolve' ? evolvedSchema(snapshot, described.filter((c) => !control.has(c.name.toLowerCase())), table) : snapshot.schema
+    const schema =
+      options.schemaMode === 'evolve'
+        ? evolvedSchema(
+            snapshot,
+            described.filter((c) => !control.has(c.name.toLowerCase())),
+            table,
+          )
+        : snapshot.schema
     const [{ n: sourceRows }] = await db.rows(`SELECT count(*) AS n FROM ${source}`)
     // Every target row may be deleted by a not-matched-by-source clause: no file can be skipped.
-    const files = bySource.length ? snapshot.files : await candidateFiles(lake, snapshot, source, options.on, options.targetAlias ?? 't', options.sourceAlias ?? 's')
+    const files = bySource.length
+      ? snapshot.files
+      : await candidateFiles(lake, snapshot, source, options.on, options.targetAlias ?? 't', options.sourceAlias ?? 's')
     return await rewriteTable(lake, snapshot, {
       operation: 'MERGE',
       operationParameters: {
         predicate: options.on,
-        matchedPredicates: JSON.stringify(matched.map((c) => ({ actionType: 'delete' in c ? 'delete' : 'update', ...(c.condition ? { predicate: c.condition } : {}) }))),
+        matchedPredicates: JSON.stringify(
+          matched.map((c) => ({ actionType: 'delete' in c ? 'delete' : 'update', ...(c.condition ? { predicate: c.condition } : {}) })),
+        ),
         notMatchedPredicates: JSON.stringify(notMatched.map((c) => ({ actionType: 'insert', ...(c.condition ? { predicate: c.condition } : {}) }))),
-        ...(bySource.length ? { notMatchedBySourcePredicates: JSON.stringify(bySource.map((c) => ({ actionType: 'delete' in c ? 'delete' : 'update', ...(c.condition ? { predicate: c.condition } : {}) }))) } : {}),
+        ...(bySource.length
+          ? {
+              notMatchedBySourcePredicates: JSON.stringify(
+                bySource.map((c) => ({ actionType: 'delete' in c ? 'delete' : 'update', ...(c.condition ? { predicate: c.condition } : {}) })),
+              ),
+            }
+          : {}),
       },
       operationMetrics: { numSourceRows: String(sourceRows) },
       files,
@@ -99,7 +121,17 @@ export async function merge(lake: LakeEngine, table: string, sourceSql: string, 
       txn: options.txn,
       schema,
       changesSql: (target, { changingOnly }) =>
-        changesSelect(schema, target, numbered, sourceColumns, options.on, { matched, notMatched, bySource }, aliases, table, changingOnly && bySource.length === 0),
+        changesSelect(
+          schema,
+          target,
+          numbered,
+          sourceColumns,
+          options.on,
+          { matched, notMatched, bySource },
+          aliases,
+          table,
+          changingOnly && bySource.length === 0,
+        ),
     })
   } finally {
     if (!inPlace) await db.run(`DROP TABLE IF EXISTS ${source}`)
@@ -121,9 +153,15 @@ async function baseTableNamed(lake: LakeEngine, sourceSql: string): Promise<stri
 }
 
 function changesSelect(
-  schema: StructType, target: string, source: string, sourceColumns: string[], on: string,
+  schema: StructType,
+  target: string,
+  source: string,
+  sourceColumns: string[],
+  on: string,
   clauses: { matched: MatchedClause[]; notMatched: NotMatchedClause[]; bySource: BySourceClause[] },
-  aliases: { target: string; source: string }, table: string, sourceRowsOnly: boolean,
+  aliases: { target: string; source: string },
+  table: string,
+  sourceRowsOnly: boolean,
 ): string {
   const { matched, notMatched, bySource } = clauses
   const t = aliases.target
@@ -143,7 +181,11 @@ function changesSelect(
     if (clause === '*') continue
     for (const column of Object.keys(clause)) {
       if (!schema.fields.some((f) => f.name.toLowerCase() === column.toLowerCase())) {
-        throw new DeltaError('INVALID_ARGUMENT', `MERGE assigns column '${column}', which the table does not have (columns: ${schema.fields.map((f) => f.name).join(', ')})`, { table })
+        throw new DeltaError(
+          'INVALID_ARGUMENT',
+          `MERGE assigns column '${column}', which the table does not have (columns: ${schema.fields.map((f) => f.name).join(', ')})`,
+          { table },
+        )
       }
     }
   }
@@ -166,7 +208,9 @@ function changesSelect(
   const columns = schema.fields.map((field) => {
     const column = quoteIdentifier(field.name)
     const old = `${t}.${column}`
-    const values = numbered.flatMap((c) => (c.values === undefined ? [] : [`WHEN ${c.id} THEN ${assignment(c.values, field.name, c.action === 'insert' ? 'NULL' : old)}`]))
+    const values = numbered.flatMap((c) =>
+      c.values === undefined ? [] : [`WHEN ${c.id} THEN ${assignment(c.values, field.name, c.action === 'insert' ? 'NULL' : old)}`],
+    )
     return `CAST(${values.length ? `CASE ${clause} ${values.join(' ')} ELSE ${old} END` : old} AS ${duckdbType(field.type)}) AS ${column}`
   })
   // The old row is needed only where a row changes (change rows, no-op detection): not for copies.
@@ -188,9 +232,13 @@ function changesSelect(
  */
 async function candidateFiles(lake: LakeEngine, snapshot: Snapshot, source: string, on: string, targetAlias: string, sourceAlias: string) {
   const alias = (name: string) => `(?:${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}|${quoteIdentifier(name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})`
-  const keyPattern = new RegExp(`(?<![\\w"])${alias(targetAlias)}\\s*\\.\\s*("(?:[^"]|"")+"|\\w+)\\s*=\\s*${alias(sourceAlias)}\\s*\\.\\s*("(?:[^"]|"")+"|\\w+)`, 'gi')
+  const keyPattern = new RegExp(
+    `(?<![\\w"])${alias(targetAlias)}\\s*\\.\\s*("(?:[^"]|"")+"|\\w+)\\s*=\\s*${alias(sourceAlias)}\\s*\\.\\s*("(?:[^"]|"")+"|\\w+)`,
+    'gi',
+  )
   const keys = [...on.matchAll(keyPattern)].map((m) => ({
-    target: unquote(m[1]), source: unquote(m[2]),
+    target: unquote(m[1]),
+    source: unquote(m[2]),
   }))
   if (keys.length === 0 || /\bor\b/i.test(on) || snapshot.files.length === 0) return snapshot.files
   const db = await lake.duckdb()
@@ -206,10 +254,14 @@ async function candidateFiles(lake: LakeEngine, snapshot: Snapshot, source: stri
       const values = bounds.flatMap((b, idx) => (typeof b === 'object' ? [`(${idx}, ${boundLiteral(b.lo, type)}, ${boundLiteral(b.hi, type)})`] : []))
       for (let start = 0; start < values.length; start += 1000) await db.run(`INSERT INTO ${ranges} VALUES ${values.slice(start, start + 1000).join(', ')}`)
       const widen = type === 'TIMESTAMPTZ' || type === 'TIMESTAMP' ? ` + INTERVAL 1 MILLISECOND` : ''
-      const hit = new Set((await db.rows(
-        `SELECT DISTINCT r.idx FROM ${ranges} r JOIN (SELECT DISTINCT ${quoteIdentifier(key.source)} AS k FROM ${source} WHERE ${quoteIdentifier(key.source)} IS NOT NULL) s
+      const hit = new Set(
+        (
+          await db.rows(
+            `SELECT DISTINCT r.idx FROM ${ranges} r JOIN (SELECT DISTINCT ${quoteIdentifier(key.source)} AS k FROM ${source} WHERE ${quoteIdentifier(key.source)} IS NOT NULL) s
          ON (r.lo IS NULL OR s.k >= r.lo) AND (r.hi IS NULL OR s.k <= r.hi${widen})`,
-      )).map((r) => Number(r.idx)))
+          )
+        ).map((r) => Number(r.idx)),
+      )
       candidates = candidates.filter((idx) => bounds[idx] === 'unknown' || hit.has(idx))
     } finally {
       await db.run(`DROP TABLE IF EXISTS ${ranges}`)

@@ -69,8 +69,20 @@ export interface OptimizeResult {
 }
 
 const SIZE_UNITS: Record<string, number> = {
-  '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2,
-  g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4, tib: 1024 ** 4,
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1024 ** 4,
+  tib: 1024 ** 4,
 }
 
 /** `delta.targetFileSize` in bytes: a plain number or a size such as `256mb`; undefined when not set. */
@@ -145,7 +157,16 @@ export async function optimize(lake: LakeEngine, table: string, options: Optimiz
   const scanFiles = new Map(planScan(snapshot).files.map((f) => [f.path, f]))
   const added: AddFile[] = []
   try {
-    for (const bin of plan.bins) added.push(...(await rewriteBin(lake, table, snapshot, bin.files.map((f) => scanFiles.get(f.path)!), plan)))
+    for (const bin of plan.bins)
+      added.push(
+        ...(await rewriteBin(
+          lake,
+          table,
+          snapshot,
+          bin.files.map((f) => scanFiles.get(f.path)!),
+          plan,
+        )),
+      )
     return await commitOptimize(lake, table, plan, added)
   } catch (error) {
     // A DeltaError from the write or the commit means nothing was committed: the new files are
@@ -184,9 +205,16 @@ async function rewriteBin(lake: LakeEngine, table: string, snapshot: Snapshot, f
 function zOrderColumns(snapshot: Snapshot, names: string[]): string[] {
   const columns = names.map((name) => {
     const field = snapshot.schema.fields.find((f) => f.name.toLowerCase() === name.toLowerCase())
-    if (!field) throw new DeltaError('INVALID_ARGUMENT', `ZORDER BY ${name}: no such column (columns: ${snapshot.schema.fields.map((f) => f.name).join(', ')})`, { table: snapshot.table })
-    if (snapshot.partitionColumns.includes(field.name)) throw new DeltaError('INVALID_ARGUMENT', `ZORDER BY ${field.name}: it is a partition column, and Z-ordering works within partitions`, { table: snapshot.table })
-    if (typeof field.type !== 'string') throw new DeltaError('INVALID_ARGUMENT', `ZORDER BY ${field.name}: only columns of primitive types can be Z-ordered`, { table: snapshot.table })
+    if (!field)
+      throw new DeltaError('INVALID_ARGUMENT', `ZORDER BY ${name}: no such column (columns: ${snapshot.schema.fields.map((f) => f.name).join(', ')})`, {
+        table: snapshot.table,
+      })
+    if (snapshot.partitionColumns.includes(field.name))
+      throw new DeltaError('INVALID_ARGUMENT', `ZORDER BY ${field.name}: it is a partition column, and Z-ordering works within partitions`, {
+        table: snapshot.table,
+      })
+    if (typeof field.type !== 'string')
+      throw new DeltaError('INVALID_ARGUMENT', `ZORDER BY ${field.name}: only columns of primitive types can be Z-ordered`, { table: snapshot.table })
     return field.name
   })
   if (new Set(columns).size !== columns.length) throw new DeltaError('INVALID_ARGUMENT', `ZORDER BY names a column twice`, { table: snapshot.table })
@@ -212,10 +240,7 @@ export async function commitOptimize(lake: LakeEngine, table: string, plan: Opti
   const { snapshot } = plan
   const removed = plan.bins.flatMap((bin) => bin.files)
   const now = Date.now()
-  const actions: Action[] = [
-    ...removed.map(({ add }): Action => ({ remove: removeFor(add, now) })),
-    ...added.map((add): Action => ({ add })),
-  ]
+  const actions: Action[] = [...removed.map(({ add }): Action => ({ remove: removeFor(add, now) })), ...added.map((add): Action => ({ add }))]
   // OPTIMIZE depends on the files it rewrites and nothing else: appends may land meanwhile.
   const readSet: ReadSet = { files: new Set(removed.map((f) => fileKey(f.path, f.add))), readData: false, appIds: new Set() }
   const bytesRemoved = removed.reduce((sum, f) => sum + f.add.size, 0)

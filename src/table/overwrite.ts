@@ -24,9 +24,15 @@ export async function overwrite(lake: LakeEngine, table: string, sourceSql: stri
   try {
     const { predicate } = options
     if (predicate) {
-      const [outside] = await db.rows(`SELECT to_json(s)::VARCHAR AS row, count(*) OVER () AS n FROM ${source} s WHERE NOT coalesce((${predicate}), false) LIMIT 1`)
+      const [outside] = await db.rows(
+        `SELECT to_json(s)::VARCHAR AS row, count(*) OVER () AS n FROM ${source} s WHERE NOT coalesce((${predicate}), false) LIMIT 1`,
+      )
       if (outside) {
-        throw new DeltaError('INVALID_ARGUMENT', `REPLACE WHERE ${predicate}: ${outside.n} row(s) of the data written do not match the predicate, e.g. ${String(outside.row)}`, { table })
+        throw new DeltaError(
+          'INVALID_ARGUMENT',
+          `REPLACE WHERE ${predicate}: ${outside.n} row(s) of the data written do not match the predicate, e.g. ${String(outside.row)}`,
+          { table },
+        )
       }
     }
     const columns = snapshot.schema.fields.map((f) => quoteIdentifier(f.name))
@@ -34,7 +40,11 @@ export async function overwrite(lake: LakeEngine, table: string, sourceSql: stri
     const old = `struct_pack(${columns.map((c) => `${c} := t.${c}`).join(', ')})`
     return await rewriteTable(lake, snapshot, {
       operation: 'WRITE',
-      operationParameters: { mode: 'Overwrite', partitionBy: JSON.stringify(snapshot.partitionColumns), ...(predicate ? { predicate: JSON.stringify([predicate]) } : {}) },
+      operationParameters: {
+        mode: 'Overwrite',
+        partitionBy: JSON.stringify(snapshot.partitionColumns),
+        ...(predicate ? { predicate: JSON.stringify([predicate]) } : {}),
+      },
       files: snapshot.files,
       changesSql: (target) => `
         SELECT t.__file AS __file, t.__row AS __row, CASE WHEN ${condition} THEN 'delete' ELSE 'copy' END AS __action,

@@ -26,15 +26,30 @@ export async function replaceTable(lake: LakeEngine, snapshot: Snapshot, options
   let schema = options.schema
   if (!schema) {
     const described = source ? await db.describe(`SELECT * FROM ${source}`) : []
-    schema = { type: 'struct', fields: described.map((c) => ({ name: c.name, type: deltaTypeFromDuckdb(c.type), nullable: true, metadata: {} })) } satisfies StructType
+    schema = {
+      type: 'struct',
+      fields: described.map((c) => ({ name: c.name, type: deltaTypeFromDuckdb(c.type), nullable: true, metadata: {} })),
+    } satisfies StructType
   }
-  const [protocolAction, metadataAction] = newTableActions(table, { ...options, schema }, lake.newTableProperties) as [{ protocol: Protocol }, { metaData: Metadata }]
+  const [protocolAction, metadataAction] = newTableActions(table, { ...options, schema }, lake.newTableProperties) as [
+    { protocol: Protocol },
+    { metaData: Metadata },
+  ]
   const metadata: Metadata = { ...metadataAction.metaData, id: snapshot.metadata.id, createdTime: snapshot.metadata.createdTime }
   const protocol = atLeast(snapshot.protocol, protocolAction.protocol)
   const actions: Action[] = [...(protocol === snapshot.protocol ? [] : [{ protocol }]), { metaData: metadata }]
   const now = Date.now()
   for (const { add } of snapshot.files) {
-    const remove: RemoveFile = { path: add.path, deletionTimestamp: now, dataChange: true, extendedFileMetadata: true, partitionValues: add.partitionValues, size: add.size, stats: add.stats, deletionVector: add.deletionVector }
+    const remove: RemoveFile = {
+      path: add.path,
+      deletionTimestamp: now,
+      dataChange: true,
+      extendedFileMetadata: true,
+      partitionValues: add.partitionValues,
+      size: add.size,
+      stats: add.stats,
+      deletionVector: add.deletionVector,
+    }
     actions.push({ remove })
   }
   let rows = 0
@@ -44,8 +59,16 @@ export async function replaceTable(lake: LakeEngine, snapshot: Snapshot, options
     rows = files.reduce((sum, f) => sum + (JSON.parse(f.stats ?? '{"numRecords":0}').numRecords as number), 0)
   }
   const result = await commitTable(lake, {
-    table, snapshot, actions, operation: options.operation, operationParameters: options.operationParameters,
-    operationMetrics: { numFiles: String(actions.filter((a) => 'add' in a).length), numOutputRows: String(rows), numRemovedFiles: String(snapshot.files.length) },
+    table,
+    snapshot,
+    actions,
+    operation: options.operation,
+    operationParameters: options.operationParameters,
+    operationMetrics: {
+      numFiles: String(actions.filter((a) => 'add' in a).length),
+      numOutputRows: String(rows),
+      numRemovedFiles: String(snapshot.files.length),
+    },
     readSet: { files: new Set(), readData: true, appIds: new Set() },
   })
   return { ...result, rows }
@@ -59,9 +82,11 @@ export function atLeast(current: Protocol, needed: Protocol): Protocol {
   if (minReaderVersion >= 3) protocol.readerFeatures = [...new Set([...readerFeatures(current), ...readerFeatures(needed)])].sort()
   if (minWriterVersion >= 7) protocol.writerFeatures = [...new Set([...writerFeatures(current), ...writerFeatures(needed)])].sort()
   if (
-    minReaderVersion === current.minReaderVersion && minWriterVersion === current.minWriterVersion &&
+    minReaderVersion === current.minReaderVersion &&
+    minWriterVersion === current.minWriterVersion &&
     JSON.stringify(protocol.readerFeatures ?? []) === JSON.stringify([...(current.readerFeatures ?? [])].sort()) &&
     JSON.stringify(protocol.writerFeatures ?? []) === JSON.stringify([...(current.writerFeatures ?? [])].sort())
-  ) return current
+  )
+    return current
   return protocol
 }

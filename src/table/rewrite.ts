@@ -82,7 +82,17 @@ export interface RewriteResult {
   metrics: RewriteMetrics
 }
 
-const emptyMetrics = (): RewriteMetrics => ({ filesRead: 0, rowsInserted: 0, rowsUpdated: 0, rowsDeleted: 0, rowsCopied: 0, rowsUnchanged: 0, filesRemoved: 0, filesAdded: 0, changeDataFiles: 0 })
+const emptyMetrics = (): RewriteMetrics => ({
+  filesRead: 0,
+  rowsInserted: 0,
+  rowsUpdated: 0,
+  rowsDeleted: 0,
+  rowsCopied: 0,
+  rowsUnchanged: 0,
+  filesRemoved: 0,
+  filesAdded: 0,
+  changeDataFiles: 0,
+})
 
 /** True when `txn` is already in the table: a replayed batch must not be applied twice. */
 export function alreadyApplied(snapshot: Snapshot, txn: Txn | undefined): boolean {
@@ -113,8 +123,14 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
     entries.push(entry)
   }
   const target = await registerFileRead(db, {
-    table, version: snapshot.version, schema, partitionColumns: snapshot.partitionColumns, columnMapping: snapshot.columnMapping,
-    fileColumn: '__file', rowIndexColumn: '__row', entries,
+    table,
+    version: snapshot.version,
+    schema,
+    partitionColumns: snapshot.partitionColumns,
+    columnMapping: snapshot.columnMapping,
+    fileColumn: '__file',
+    rowIndexColumn: '__row',
+    entries,
   })
   try {
     // One pass: the per-row decision, updates that change nothing turned into no-ops, and (merge-on-read
@@ -124,11 +140,14 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
     await db.run(`CREATE TEMP TABLE ${changes} AS SELECT * REPLACE (CASE WHEN __action = 'update' AND ${unchanged} THEN 'noop' ELSE __action END AS __action)
       FROM (${changesSql})${mergeOnRead ? ` WHERE __action NOT IN ('copy', 'skip')` : ''}`)
     if (plan.checkSingleMatch === 'dedupe-deletes') {
-      await db.run(`DELETE FROM ${changes} WHERE __action = 'delete' AND rowid NOT IN (SELECT min(rowid) FROM ${changes} WHERE __action = 'delete' GROUP BY __file, __row)`)
+      await db.run(
+        `DELETE FROM ${changes} WHERE __action = 'delete' AND rowid NOT IN (SELECT min(rowid) FROM ${changes} WHERE __action = 'delete' GROUP BY __file, __row)`,
+      )
     }
     // One pass per file: the counts, whether a target row was matched twice (then named by
     // checkSingleMatch) and, merge-on-read, the rows to mark, ascending (DOUBLE: a JSON number, exact below 2^53).
-    const perFile = await db.rows(`SELECT __file, count(*) FILTER (WHERE __action = 'insert') AS inserted, count(*) FILTER (WHERE __action = 'update') AS updated,
+    const perFile =
+      await db.rows(`SELECT __file, count(*) FILTER (WHERE __action = 'insert') AS inserted, count(*) FILTER (WHERE __action = 'update') AS updated,
       count(*) FILTER (WHERE __action = 'delete') AS deleted, count(*) FILTER (WHERE __action = 'noop') AS noop,
       ${plan.checkSingleMatch === true ? `count(DISTINCT __row) FILTER (WHERE __action IN ('update', 'delete', 'noop'))` : 'NULL'} AS distinct_changed,
       ${mergeOnRead ? `list(__row::DOUBLE ORDER BY __row) FILTER (WHERE __action IN ('update', 'delete'))` : 'NULL'} AS rows
@@ -142,7 +161,9 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
     let rewrittenFiles: Set<string>
     if (mergeOnRead) {
       // Distinct already: a target row is changed by one source row at most (checked above).
-      changedRows = new Map(perFile.flatMap((r) => (r.__file !== null && Number(r.updated) + Number(r.deleted) > 0 ? [[String(r.__file), r.rows as number[]]] : [])))
+      changedRows = new Map(
+        perFile.flatMap((r) => (r.__file !== null && Number(r.updated) + Number(r.deleted) > 0 ? [[String(r.__file), r.rows as number[]]] : [])),
+      )
       rewrittenFiles = new Set(changedRows.keys())
     } else {
       await db.run(`CREATE TEMP TABLE ${rewritten} AS SELECT DISTINCT __file FROM ${changes} WHERE __action IN ('update', 'delete')`)
@@ -164,7 +185,10 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
     const fileOptions = { schema, partitionColumns: snapshot.partitionColumns, configuration, sourceColumns: schema.fields.map((f) => f.name) }
     const adds = await writeDataFiles(lake, table, kept, fileOptions)
     if (!mergeOnRead) {
-      metrics.rowsCopied = Number((await db.rows(`SELECT count(*) AS n FROM ${changes} WHERE __action IN ('copy', 'matched', 'noop') AND __file IN (SELECT __file FROM ${rewritten})`))[0].n)
+      metrics.rowsCopied = Number(
+        (await db.rows(`SELECT count(*) AS n FROM ${changes} WHERE __action IN ('copy', 'matched', 'noop') AND __file IN (SELECT __file FROM ${rewritten})`))[0]
+          .n,
+      )
     }
 
     // With files rewritten, readers take this commit's changes from its change data files only,
@@ -185,10 +209,21 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
     const removed = snapshot.files.filter((f) => rewrittenFiles.has(f.path))
     let marked: MarkedFiles | undefined
     if (changedRows && removed.length) marked = await markRows(lake, table, removed, changedRows, deletionVectors, now)
-    const removes = marked?.removes ?? removed.map(({ add }): RemoveFile => ({
-      path: add.path, deletionTimestamp: now, dataChange: true, extendedFileMetadata: true, partitionValues: add.partitionValues,
-      size: add.size, stats: add.stats, tags: add.tags, deletionVector: add.deletionVector,
-    }))
+    const removes =
+      marked?.removes ??
+      removed.map(
+        ({ add }): RemoveFile => ({
+          path: add.path,
+          deletionTimestamp: now,
+          dataChange: true,
+          extendedFileMetadata: true,
+          partitionValues: add.partitionValues,
+          size: add.size,
+          stats: add.stats,
+          tags: add.tags,
+          deletionVector: add.deletionVector,
+        }),
+      )
     metrics.filesRemoved = marked ? marked.filesRemoved : removes.length
     metrics.filesAdded = adds.length
     metrics.changeDataFiles = cdc.length
@@ -198,12 +233,19 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
     }
     const actions: Action[] = [
       ...(evolved && evolvedMetadata ? [{ metaData: evolvedMetadata }] : []),
-      ...removes.map((remove) => ({ remove })), ...(marked?.adds ?? []).map((add) => ({ add })), ...adds.map((add) => ({ add })), ...cdc.map((c) => ({ cdc: c })),
+      ...removes.map((remove) => ({ remove })),
+      ...(marked?.adds ?? []).map((add) => ({ add })),
+      ...adds.map((add) => ({ add })),
+      ...cdc.map((c) => ({ cdc: c })),
       ...(plan.txn ? [{ txn: { ...plan.txn, lastUpdated: plan.txn.lastUpdated ?? now } }] : []),
       ...(plan.txns ?? []).map((txn) => ({ txn: { ...txn, lastUpdated: txn.lastUpdated ?? now } })),
     ]
     const result = await commitTable(lake, {
-      table, snapshot, actions, operation: plan.operation, operationParameters: plan.operationParameters,
+      table,
+      snapshot,
+      actions,
+      operation: plan.operation,
+      operationParameters: plan.operationParameters,
       operationMetrics: { ...operationMetrics(plan.operation, metrics), ...plan.operationMetrics },
       // The result depends on every row read: a concurrent change to those files, or new files
       // (which could hold matching rows), means computing it again.
@@ -219,21 +261,40 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
 /** Spark's metric names for each operation, as strings like Spark writes them. */
 function operationMetrics(operation: RewritePlan['operation'], m: RewriteMetrics): Record<string, string> {
   const files = {
-    numRemovedFiles: String(m.filesRemoved), numAddedFiles: String(m.filesAdded), numAddedChangeFiles: String(m.changeDataFiles),
-    ...(m.deletionVectorsAdded === undefined ? {} : { numDeletionVectorsAdded: String(m.deletionVectorsAdded), numDeletionVectorsRemoved: String(m.deletionVectorsRemoved ?? 0) }),
+    numRemovedFiles: String(m.filesRemoved),
+    numAddedFiles: String(m.filesAdded),
+    numAddedChangeFiles: String(m.changeDataFiles),
+    ...(m.deletionVectorsAdded === undefined
+      ? {}
+      : { numDeletionVectorsAdded: String(m.deletionVectorsAdded), numDeletionVectorsRemoved: String(m.deletionVectorsRemoved ?? 0) }),
   }
   if (operation === 'MERGE') {
     return {
-      numTargetRowsInserted: String(m.rowsInserted), numTargetRowsUpdated: String(m.rowsUpdated), numTargetRowsDeleted: String(m.rowsDeleted),
-      numTargetRowsCopied: String(m.rowsCopied), numTargetRowsUnchanged: String(m.rowsUnchanged),
-      numTargetFilesRemoved: String(m.filesRemoved), numTargetFilesAdded: String(m.filesAdded), numTargetChangeFilesAdded: String(m.changeDataFiles),
-      ...(m.deletionVectorsAdded === undefined ? {} : { numTargetDeletionVectorsAdded: String(m.deletionVectorsAdded), numTargetDeletionVectorsRemoved: String(m.deletionVectorsRemoved ?? 0) }),
+      numTargetRowsInserted: String(m.rowsInserted),
+      numTargetRowsUpdated: String(m.rowsUpdated),
+      numTargetRowsDeleted: String(m.rowsDeleted),
+      numTargetRowsCopied: String(m.rowsCopied),
+      numTargetRowsUnchanged: String(m.rowsUnchanged),
+      numTargetFilesRemoved: String(m.filesRemoved),
+      numTargetFilesAdded: String(m.filesAdded),
+      numTargetChangeFilesAdded: String(m.changeDataFiles),
+      ...(m.deletionVectorsAdded === undefined
+        ? {}
+        : { numTargetDeletionVectorsAdded: String(m.deletionVectorsAdded), numTargetDeletionVectorsRemoved: String(m.deletionVectorsRemoved ?? 0) }),
     }
   }
   if (operation === 'WRITE') {
-    return { numFiles: String(m.filesAdded), numOutputRows: String(m.rowsInserted), numRemovedFiles: String(m.filesRemoved), numDeletedRows: String(m.rowsDeleted), numCopiedRows: String(m.rowsCopied), numAddedChangeFiles: String(m.changeDataFiles) }
+    return {
+      numFiles: String(m.filesAdded),
+      numOutputRows: String(m.rowsInserted),
+      numRemovedFiles: String(m.filesRemoved),
+      numDeletedRows: String(m.rowsDeleted),
+      numCopiedRows: String(m.rowsCopied),
+      numAddedChangeFiles: String(m.changeDataFiles),
+    }
   }
-  if (operation === 'UPDATE') return { numUpdatedRows: String(m.rowsUpdated), numCopiedRows: String(m.rowsCopied), numUnchangedRows: String(m.rowsUnchanged), ...files }
+  if (operation === 'UPDATE')
+    return { numUpdatedRows: String(m.rowsUpdated), numCopiedRows: String(m.rowsCopied), numUnchangedRows: String(m.rowsUnchanged), ...files }
   return { numDeletedRows: String(m.rowsDeleted), numCopiedRows: String(m.rowsCopied), ...files }
 }
 

@@ -20,12 +20,22 @@ export interface DmlOptions {
 }
 
 /** UPDATE table SET column = expression, … WHERE predicate (default: every row). */
-export async function update(lake: LakeEngine, table: string, predicate: string | undefined, set: Record<string, string>, options: DmlOptions = {}): Promise<RewriteResult> {
+export async function update(
+  lake: LakeEngine,
+  table: string,
+  predicate: string | undefined,
+  set: Record<string, string>,
+  options: DmlOptions = {},
+): Promise<RewriteResult> {
   const snapshot = options.snapshot ?? (await lake.snapshot(table))
   const byName = new Map(snapshot.schema.fields.map((f) => [f.name.toLowerCase(), f]))
   for (const column of Object.keys(set)) {
     if (!byName.has(column.toLowerCase())) {
-      throw new DeltaError('INVALID_ARGUMENT', `UPDATE sets column '${column}', which the table does not have (columns: ${snapshot.schema.fields.map((f) => f.name).join(', ')})`, { table })
+      throw new DeltaError(
+        'INVALID_ARGUMENT',
+        `UPDATE sets column '${column}', which the table does not have (columns: ${snapshot.schema.fields.map((f) => f.name).join(', ')})`,
+        { table },
+      )
     }
   }
   // Written out where it is used, not referenced as __action: DuckDB refuses an alias of the same
@@ -100,7 +110,11 @@ async function filesForPredicate(lake: LakeEngine, snapshot: Snapshot, predicate
   let candidates = snapshot.files.map((_, i) => i)
   for (const conjunct of splitConjuncts(predicate)) {
     try {
-      const matching = new Set((await db.rows(`SELECT __index FROM (VALUES ${rows.join(', ')}) ${alias}(${columns}) WHERE coalesce((${conjunct}), false)`)).map((r) => Number(r.__index)))
+      const matching = new Set(
+        (await db.rows(`SELECT __index FROM (VALUES ${rows.join(', ')}) ${alias}(${columns}) WHERE coalesce((${conjunct}), false)`)).map((r) =>
+          Number(r.__index),
+        ),
+      )
       candidates = candidates.filter((i) => matching.has(i))
     } catch {
       // This conjunct needs data columns: it prunes nothing.

@@ -59,11 +59,19 @@ export function checkVacuumable(snapshot: Snapshot): void {
   const { protocol, table } = snapshot
   checkReadable(protocol, table)
   if (protocol.minWriterVersion > 7 || protocol.minWriterVersion < 1) {
-    throw new DeltaError('UNSUPPORTED_PROTOCOL', `writer version ${protocol.minWriterVersion} is not supported (this writer supports 1 to 7); VACUUM needs it`, { table })
+    throw new DeltaError(
+      'UNSUPPORTED_PROTOCOL',
+      `writer version ${protocol.minWriterVersion} is not supported (this writer supports 1 to 7); VACUUM needs it`,
+      { table },
+    )
   }
   const unknown = writerFeatures(protocol).filter((f) => !SUPPORTED_WRITER_FEATURES.has(f) && !SUPPORTED_READER_FEATURES.has(f))
   if (unknown.length > 0) {
-    throw new DeltaError('UNSUPPORTED_WRITER_FEATURE', `VACUUM cannot run: the table needs writer feature(s) ${unknown.map((f) => `'${f}'`).join(', ')}, which this implementation does not know, so it cannot tell which files they need`, { table })
+    throw new DeltaError(
+      'UNSUPPORTED_WRITER_FEATURE',
+      `VACUUM cannot run: the table needs writer feature(s) ${unknown.map((f) => `'${f}'`).join(', ')}, which this implementation does not know, so it cannot tell which files they need`,
+      { table },
+    )
   }
 }
 

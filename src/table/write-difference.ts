@@ -41,12 +41,16 @@ export async function writeDifference(lake: LakeEngine, table: string, querySql:
   const columns = fields.map((f) => q(f.name))
   const described = new Set((await db.describe(`SELECT * FROM (${querySql})`)).map((c) => c.name.toLowerCase()))
   const value = (name: string, type: string) => (described.has(name.toLowerCase()) ? `CAST(${q(name)} AS ${type})` : `NULL::${type}`)
-  await db.run(`CREATE TEMP TABLE ${incoming} AS SELECT ${fields.map((f) => `${value(f.name, duckdbType(f.type))} AS ${q(f.name)}`).join(', ')} FROM (${querySql})`)
+  await db.run(
+    `CREATE TEMP TABLE ${incoming} AS SELECT ${fields.map((f) => `${value(f.name, duckdbType(f.type))} AS ${q(f.name)}`).join(', ')} FROM (${querySql})`,
+  )
   try {
     const same = (names: string[]) => names.map((c) => `t.${q(c)} IS NOT DISTINCT FROM s.${q(c)}`).join(' AND ') || 'true'
     // Which scope columns list a null (the test for a null is written only for those: a plain IN is a semi join).
     const nullScope = options.scope
-      ? Object.values((await db.rows(`SELECT ${options.scope.columns.map((_, i) => `bool_or(k${i} IS NULL) AS n${i}`).join(', ')} FROM ${options.scope.keysTable}`))[0]).map((v) => v === true)
+      ? Object.values(
+          (await db.rows(`SELECT ${options.scope.columns.map((_, i) => `bool_or(k${i} IS NULL) AS n${i}`).join(', ')} FROM ${options.scope.keysTable}`))[0],
+        ).map((v) => v === true)
       : []
     const old = `struct_pack(${columns.map((c) => `${c} := t.${c}`).join(', ')})`
     const key = options.key?.length ? options.key : undefined
@@ -58,7 +62,9 @@ export async function writeDifference(lake: LakeEngine, table: string, querySql:
         ? `WITH __scoped AS (SELECT * FROM ${target} tt WHERE ${scopeCondition(options.scope, nullScope, 'tt', true)})`
         : `WITH __scoped AS (SELECT *, ${scopeCondition(options.scope, nullScope, 'tt')} AS __in_scope FROM ${target} tt)`
       const inScope = changingOnly ? 'true' : '__in_scope'
-      const outOfScope = changingOnly ? '' : `SELECT __file, __row, 'copy' AS __action, ${columns.join(', ')}, NULL AS __old FROM __scoped WHERE NOT __in_scope
+      const outOfScope = changingOnly
+        ? ''
+        : `SELECT __file, __row, 'copy' AS __action, ${columns.join(', ')}, NULL AS __old FROM __scoped WHERE NOT __in_scope
           UNION ALL`
       if (key) {
         // By key: both sides → update (a no-op when equal), target only → delete, new only → insert.
@@ -99,9 +105,11 @@ export async function writeDifference(lake: LakeEngine, table: string, querySql:
  */
 function scopeCondition(scope: DifferenceScope | undefined, nulls: boolean[], alias: string, filter = false): string {
   if (!scope) return 'true'
-  return scope.columns.map((column, i) => {
-    const value = `${alias}.${q(column)}`
-    const listed = filter ? `${value} IN (SELECT k${i} FROM ${scope.keysTable})` : `coalesce(${value} IN (SELECT k${i} FROM ${scope.keysTable}), false)`
-    return nulls[i] ? `(${listed} OR ${value} IS NULL)` : listed
-  }).join(' AND ')
+  return scope.columns
+    .map((column, i) => {
+      const value = `${alias}.${q(column)}`
+      const listed = filter ? `${value} IN (SELECT k${i} FROM ${scope.keysTable})` : `coalesce(${value} IN (SELECT k${i} FROM ${scope.keysTable}), false)`
+      return nulls[i] ? `(${listed} OR ${value} IS NULL)` : listed
+    })
+    .join(' AND ')
 }

@@ -75,13 +75,25 @@ export async function applyTransforms(db: DuckDb, input: Relation, transforms: T
           throw new TransformError(step, `explode: ${(error as Error).message}`)
         }
         views.push(childView)
-        children.push({ table: transform.into, relation: { sql: childView, columns: await describeRelation(db, childView) }, key: child.key, parentKey: child.parentKey, step })
-        current = await define(`SELECT ${current.columns.filter((c) => c !== child.array).map((c) => quoteIdentifier(c.name)).join(', ')} FROM ${current.sql}`)
+        children.push({
+          table: transform.into,
+          relation: { sql: childView, columns: await describeRelation(db, childView) },
+          key: child.key,
+          parentKey: child.parentKey,
+          step,
+        })
+        current = await define(
+          `SELECT ${current.columns
+            .filter((c) => c !== child.array)
+            .map((c) => quoteIdentifier(c.name))
+            .join(', ')} FROM ${current.sql}`,
+        )
       } else {
         current = await define(stepSql(current, keptSelect(current, transform, options.keep), step))
       }
       const lost = (options.keep ?? []).filter((name) => input.columns.some((c) => c.name === name) && !current.columns.some((c) => c.name === name))
-      if (lost.length) throw new TransformError(step, `${transform.op}: this flow needs column ${lost.join(', ')} in every step (keep it, e.g. SELECT *, ... FROM batch)`)
+      if (lost.length)
+        throw new TransformError(step, `${transform.op}: this flow needs column ${lost.join(', ')} in every step (keep it, e.g. SELECT *, ... FROM batch)`)
       steps.push(current)
     }
   } catch (error) {
@@ -100,12 +112,18 @@ function keptSelect(input: Relation, transform: Transform, keep: string[] | unde
 
 function stepSql(input: Relation, transform: Transform, step: number): string {
   switch (transform.op) {
-    case 'flatten': return `SELECT ${flatten(input, transform, step).select} FROM ${input.sql}`
-    case 'select': return `SELECT ${select(input, transform, step).select} FROM ${input.sql}`
-    case 'rename': return `SELECT ${rename(input, transform, step).select} FROM ${input.sql}`
-    case 'cast': return `SELECT ${cast(input, transform, step).select} FROM ${input.sql}`
-    case 'filter': return `SELECT * FROM ${input.sql} WHERE (${transform.where})`
-    case 'sql': return withBatch(input, transform.query)
+    case 'flatten':
+      return `SELECT ${flatten(input, transform, step).select} FROM ${input.sql}`
+    case 'select':
+      return `SELECT ${select(input, transform, step).select} FROM ${input.sql}`
+    case 'rename':
+      return `SELECT ${rename(input, transform, step).select} FROM ${input.sql}`
+    case 'cast':
+      return `SELECT ${cast(input, transform, step).select} FROM ${input.sql}`
+    case 'filter':
+      return `SELECT * FROM ${input.sql} WHERE (${transform.where})`
+    case 'sql':
+      return withBatch(input, transform.query)
     case 'explode': {
       const exploded = explodeInPlace(input, transform, step)
       return `SELECT ${exploded.select} FROM ${exploded.from}`
@@ -127,7 +145,11 @@ function explodeInto(input: Relation, transform: ExplodeTransform, step: number,
   if (!key?.length) throw new TransformError(step, `explode into '${transform.into}' needs the flow's "key": the child rows are keyed by it`)
   const parentKey = key.map((name) => {
     const column = findColumn(input.columns, name)
-    if (!column) throw new TransformError(step, `explode into '${transform.into}': the key column '${name}' is not among the columns at this step (${columnList(input.columns)})`)
+    if (!column)
+      throw new TransformError(
+        step,
+        `explode into '${transform.into}': the key column '${name}' is not among the columns at this step (${columnList(input.columns)})`,
+      )
     return column
   })
   const elementType = isArray(array.type) ? array.type.elementType : array.type

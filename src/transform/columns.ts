@@ -3,7 +3,10 @@ import { DeltaError, duckdbType, quoteIdentifier, type DataType } from '../delta
 import { columnList, findColumn } from './naming'
 import { CastTypeError, TransformError, type CastTransform, type Column, type Relation, type RenameTransform, type SelectTransform } from './types'
 
-export interface Projection { select: string; columns: Column[] }
+export interface Projection {
+  select: string
+  columns: Column[]
+}
 
 export function select(input: Relation, transform: SelectTransform, step: number): Projection {
   const chosen = transform.columns.map((name) => {
@@ -28,13 +31,22 @@ export function rename(input: Relation, transform: RenameTransform, step: number
     seen.add(c.name.toLowerCase())
   }
   return {
-    select: input.columns.map((c) => (renames.has(c) ? `${quoteIdentifier(c.name)} AS ${quoteIdentifier(renames.get(c)!)}` : quoteIdentifier(c.name))).join(', '),
+    select: input.columns
+      .map((c) => (renames.has(c) ? `${quoteIdentifier(c.name)} AS ${quoteIdentifier(renames.get(c)!)}` : quoteIdentifier(c.name)))
+      .join(', '),
     columns,
   }
 }
 
 const ALIASES: Record<string, string> = {
-  int: 'integer', bigint: 'long', smallint: 'short', tinyint: 'byte', bool: 'boolean', real: 'float', text: 'string', varchar: 'string',
+  int: 'integer',
+  bigint: 'long',
+  smallint: 'short',
+  tinyint: 'byte',
+  bool: 'boolean',
+  real: 'float',
+  text: 'string',
+  varchar: 'string',
 }
 
 /** A Delta/Spark type name (`long`, `decimal(12,2)`, `timestamp`...) as a Delta type. */
@@ -44,7 +56,10 @@ export function castTarget(name: string): DataType {
   try {
     duckdbType(type)
   } catch (error) {
-    if (error instanceof DeltaError) throw new CastTypeError(`unknown type '${name}' (use string, long, integer, short, byte, double, float, boolean, date, timestamp, timestamp_ntz, binary or decimal(p,s))`)
+    if (error instanceof DeltaError)
+      throw new CastTypeError(
+        `unknown type '${name}' (use string, long, integer, short, byte, double, float, boolean, date, timestamp, timestamp_ntz, binary or decimal(p,s))`,
+      )
     throw error
   }
   if (type === 'void' || type === 'variant') throw new CastTypeError(`cannot cast to '${name}'`)
@@ -63,10 +78,12 @@ export function cast(input: Relation, transform: CastTransform, step: number): P
     }
   }
   return {
-    select: input.columns.map((c) => {
-      const target = targets.get(c)
-      return target === undefined ? quoteIdentifier(c.name) : `CAST(${quoteIdentifier(c.name)} AS ${duckdbType(target)}) AS ${quoteIdentifier(c.name)}`
-    }).join(', '),
+    select: input.columns
+      .map((c) => {
+        const target = targets.get(c)
+        return target === undefined ? quoteIdentifier(c.name) : `CAST(${quoteIdentifier(c.name)} AS ${duckdbType(target)}) AS ${quoteIdentifier(c.name)}`
+      })
+      .join(', '),
     columns: input.columns.map((c) => ({ name: c.name, type: targets.get(c) ?? c.type })),
   }
 }

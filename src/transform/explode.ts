@@ -28,9 +28,7 @@ export function arrayColumn(input: Relation, transform: ExplodeTransform, step: 
 /** The input's rows, one per array element: `b.*` plus `__i`. */
 export function explodedRows(input: Relation, array: Column, outer: boolean): string {
   const list = `b.${quoteIdentifier(array.name)}`
-  const indexes = outer
-    ? `unnest(CASE WHEN len(${list}) > 0 THEN range(len(${list})) ELSE [NULL::BIGINT] END)`
-    : `unnest(range(coalesce(len(${list}), 0)))`
+  const indexes = outer ? `unnest(CASE WHEN len(${list}) > 0 THEN range(len(${list})) ELSE [NULL::BIGINT] END)` : `unnest(range(coalesce(len(${list}), 0)))`
   return `(SELECT b.*, ${indexes} AS __i FROM ${input.sql} b)`
 }
 

@@ -16,13 +16,15 @@ export function flatten(input: Relation, transform: FlattenTransform, step: numb
     if (!column) throw new TransformError(step, `flatten: no column '${name}'`)
     if (!isStruct(column.type)) throw new TransformError(step, `flatten: column '${column.name}' is not a struct`)
   }
-  const chosen = (column: Column) => isStruct(column.type) && (!transform.columns || transform.columns.some((n) => n.toLowerCase() === column.name.toLowerCase()))
+  const chosen = (column: Column) =>
+    isStruct(column.type) && (!transform.columns || transform.columns.some((n) => n.toLowerCase() === column.name.toLowerCase()))
   const names = new UniqueNames(input.columns.filter((c) => !chosen(c)).map((c) => c.name))
   const out: { expression: string; column: Column }[] = []
 
   const expand = (expression: string, name: string, type: DataType, depth: number) => {
     if (isStruct(type) && depth < maxDepth && type.fields.length > 0) {
-      for (const field of type.fields) expand(`struct_extract(${expression}, ${quoteString(field.name)})`, `${name}${separator}${field.name}`, field.type, depth + 1)
+      for (const field of type.fields)
+        expand(`struct_extract(${expression}, ${quoteString(field.name)})`, `${name}${separator}${field.name}`, field.type, depth + 1)
       return
     }
     out.push({ expression, column: { name: names.claim(name), type } })

@@ -1,5 +1,16 @@
 /** Refine transforms: flatten, explode, select, rename, cast, filter and SQL over a batch in DuckDB. */
-export type { Transform, Relation, Column, FlattenTransform, ExplodeTransform, SelectTransform, RenameTransform, CastTransform, FilterTransform, SqlTransform } from './types'
+export type {
+  Transform,
+  Relation,
+  Column,
+  FlattenTransform,
+  ExplodeTransform,
+  SelectTransform,
+  RenameTransform,
+  CastTransform,
+  FilterTransform,
+  SqlTransform,
+} from './types'
 export { TransformError } from './types'
 export { applyTransforms, describeRelation, type ChildRelation, type TransformedBatch, type TransformOptions } from './apply'
 export { castTarget } from './columns'

@@ -25,7 +25,9 @@ export interface TransformPreview {
 let previewCounter = 0
 
 export async function previewTransforms(
-  lake: LakeEngine, sample: { rows: Record<string, unknown>[]; schema: StructType }, transforms: Transform[],
+  lake: LakeEngine,
+  sample: { rows: Record<string, unknown>[]; schema: StructType },
+  transforms: Transform[],
   options: { key?: string[]; limit?: number } = {},
 ): Promise<TransformPreview> {
   const db = await lake.duckdb()
@@ -53,7 +55,8 @@ export async function previewTransforms(
       try {
         steps.push({ op: transforms[n - 1].op, columns: batch.main.columns, rows: await rowsOf(batch.main.sql) })
         if (n === transforms.length) {
-          for (const child of batch.children) preview.children.push({ table: child.table, columns: child.relation.columns, rows: await rowsOf(child.relation.sql) })
+          for (const child of batch.children)
+            preview.children.push({ table: child.table, columns: child.relation.columns, rows: await rowsOf(child.relation.sql) })
         }
       } catch (error) {
         preview.error = { step: n - 1, message: (error as Error).message }

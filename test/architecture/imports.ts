@@ -100,7 +100,11 @@ export function readImports(root: string, file: string): ImportEdge[] {
       add(node.moduleSpecifier.text, node, importIsTypeOnly(node), importedNames(node))
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
       add(node.moduleSpecifier.text, node, exportIsTypeOnly(node), exportedNames(node))
-    } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteral(node.moduleReference.expression)) {
+    } else if (
+      ts.isImportEqualsDeclaration(node) &&
+      ts.isExternalModuleReference(node.moduleReference) &&
+      ts.isStringLiteral(node.moduleReference.expression)
+    ) {
       add(node.moduleReference.expression.text, node, node.isTypeOnly)
     } else if (ts.isCallExpression(node) && node.arguments.length === 1 && ts.isStringLiteralLike(node.arguments[0])) {
       const dynamicImport = node.expression.kind === ts.SyntaxKind.ImportKeyword

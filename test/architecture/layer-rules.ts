@@ -16,10 +16,15 @@ export const LAYER_RANK: Record<string, number> = {
   delta: 0,
   engine: 1,
   table: 2,
-  kafka: 3, decode: 3, transform: 3,
+  kafka: 3,
+  decode: 3,
+  transform: 3,
   pipeline: 4,
   query: 5,
-  cli: 6, extension: 6, demo: 6, export: 6,
+  cli: 6,
+  extension: 6,
+  demo: 6,
+  export: 6,
 }
 
 /** Entry points that run other entry points: the CLI has commands for the demo and the export. */

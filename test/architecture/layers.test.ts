@@ -34,7 +34,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const ALLOWED: { rule: Rule; reason: string; keys: string[] }[] = [
   {
     rule: 'duckdb',
-    reason: "issue 17 part 3: DuckDB's value and result types are used outside the engine (query/json-values.ts calls it); the engine is to give its own row and value types",
+    reason:
+      "issue 17 part 3: DuckDB's value and result types are used outside the engine (query/json-values.ts calls it); the engine is to give its own row and value types",
     keys: [
       'src/cli/demo-command.ts',
       'src/cli/format.ts',
@@ -50,26 +51,21 @@ const ALLOWED: { rule: Rule; reason: string; keys: string[] }[] = [
   },
   {
     rule: 'past-index',
-    reason: "CLI start: main.ts and args.ts, loaded by every command and by --help, take DeltaError from its file; through src/delta/index.ts --help would parse the whole protocol (26 KB of code at start becomes 103 KB)",
-    keys: [
-      'cli -> src/delta/errors.ts',
-    ],
+    reason:
+      'CLI start: main.ts and args.ts, loaded by every command and by --help, take DeltaError from its file; through src/delta/index.ts --help would parse the whole protocol (26 KB of code at start becomes 103 KB)',
+    keys: ['cli -> src/delta/errors.ts'],
   },
   {
     rule: 'past-index',
-    reason: "CLI start: args.ts and main.ts (every command, and --help) take didYouMean from its file (through src/pipeline/index.ts --help would load 2.3 MB of code, not 26 KB); loadPipeline's file compiles the pipeline file's JSON Schema (Ajv) when loaded, so it is not in the index (query would load Ajv); `tables` takes isDocumentStateTable from refine/ (0.56 MB of code, not 2.3 MB)",
-    keys: [
-      'cli -> src/pipeline/did-you-mean.ts',
-      'cli -> src/pipeline/pipeline-file.ts',
-      'cli -> src/pipeline/refine/index.ts',
-    ],
+    reason:
+      "CLI start: args.ts and main.ts (every command, and --help) take didYouMean from its file (through src/pipeline/index.ts --help would load 2.3 MB of code, not 26 KB); loadPipeline's file compiles the pipeline file's JSON Schema (Ajv) when loaded, so it is not in the index (query would load Ajv); `tables` takes isDocumentStateTable from refine/ (0.56 MB of code, not 2.3 MB)",
+    keys: ['cli -> src/pipeline/did-you-mean.ts', 'cli -> src/pipeline/pipeline-file.ts', 'cli -> src/pipeline/refine/index.ts'],
   },
   {
     rule: 'past-index',
-    reason: "loadPipeline's file compiles the pipeline file's JSON Schema (Ajv) when loaded, so it is not in src/pipeline/index.ts (every importer of the index, query included, would load Ajv)",
-    keys: [
-      'demo -> src/pipeline/pipeline-file.ts',
-    ],
+    reason:
+      "loadPipeline's file compiles the pipeline file's JSON Schema (Ajv) when loaded, so it is not in src/pipeline/index.ts (every importer of the index, query included, would load Ajv)",
+    keys: ['demo -> src/pipeline/pipeline-file.ts'],
   },
   {
     rule: 'past-index',
@@ -114,14 +110,14 @@ const ALLOWED: { rule: Rule; reason: string; keys: string[] }[] = [
   },
   {
     rule: 'past-index',
-    reason: 'issue 17 part 7: commands/kafka-commands.ts (being edited for the topic panel as this was fixed) still takes the schema helpers from delta/schema.ts: import them from src/delta',
-    keys: [
-      'extension -> src/delta/schema.ts',
-    ],
+    reason:
+      'issue 17 part 7: commands/kafka-commands.ts (being edited for the topic panel as this was fixed) still takes the schema helpers from delta/schema.ts: import them from src/delta',
+    keys: ['extension -> src/delta/schema.ts'],
   },
   {
     rule: 'past-index',
-    reason: 'issue 17 part 7: the extension takes these from their files (pipeline-file.ts would load Ajv through the index anyway; the panels that import the rest were being edited when the other layers moved to src/pipeline/index.ts)',
+    reason:
+      'issue 17 part 7: the extension takes these from their files (pipeline-file.ts would load Ajv through the index anyway; the panels that import the rest were being edited when the other layers moved to src/pipeline/index.ts)',
     keys: [
       'extension -> src/pipeline/did-you-mean.ts',
       'extension -> src/pipeline/file-source.ts',
@@ -132,27 +128,20 @@ const ALLOWED: { rule: Rule; reason: string; keys: string[] }[] = [
   },
   {
     rule: 'past-index',
-    reason: "issue 23: the .sql editor splits and tokenizes at activation; src/query/index.ts loads @duckdb/node-api's native addon (json-values.ts), so the splitter is taken from its files",
-    keys: [
-      'extension -> src/query/statements/split.ts',
-      'extension -> src/query/statements/tokens.ts',
-    ],
+    reason:
+      "issue 23: the .sql editor splits and tokenizes at activation; src/query/index.ts loads @duckdb/node-api's native addon (json-values.ts), so the splitter is taken from its files",
+    keys: ['extension -> src/query/statements/split.ts', 'extension -> src/query/statements/tokens.ts'],
   },
   {
     rule: 'past-index',
-    reason: "src/decode/index.ts loads every decoder (avsc, protobufjs): refine's JSON helpers come from their files, so `lakehouse tables` (which reads refine's isDocumentStateTable) loads 0.56 MB of code, not 1.17 MB",
-    keys: [
-      'pipeline -> src/decode/extended-json.ts',
-      'pipeline -> src/decode/json-text.ts',
-      'pipeline -> src/decode/merge.ts',
-    ],
+    reason:
+      "src/decode/index.ts loads every decoder (avsc, protobufjs): refine's JSON helpers come from their files, so `lakehouse tables` (which reads refine's isDocumentStateTable) loads 0.56 MB of code, not 1.17 MB",
+    keys: ['pipeline -> src/decode/extended-json.ts', 'pipeline -> src/decode/json-text.ts', 'pipeline -> src/decode/merge.ts'],
   },
   {
     rule: 'past-index',
     reason: 'issue 17 part 7: export-timestamps.ts (new as this was fixed) takes the schema helpers from delta/schema.ts: import them from src/delta',
-    keys: [
-      'query -> src/delta/schema.ts',
-    ],
+    keys: ['query -> src/delta/schema.ts'],
   },
 ]
 
@@ -174,11 +163,11 @@ function table(violations: Violation[], allowed: ReadonlySet<string>, fixed: str
   return ['rule        found  imports  new  fixed', ...rows].join('\n')
 }
 
-test('no import breaks the layers beyond the allow-list of today\'s violations', () => {
+test("no import breaks the layers beyond the allow-list of today's violations", () => {
   const { files, violations } = check(root)
   assert.ok(files.length > 100, `read the sources (${files.length} files)`)
   const allowed = new Set(ALLOWED.flatMap((group) => group.keys.map((key) => `${group.rule} ${key}`)))
-  const fixed = [...allowed].filter((entry) => !violations.some((v) => isAllowed(v, new Set([entry])) ))
+  const fixed = [...allowed].filter((entry) => !violations.some((v) => isAllowed(v, new Set([entry]))))
   console.log(`layers: ${files.length} files; violations by rule (found: distinct keys of the allow-list's kind)\n${table(violations, allowed, fixed)}`)
   if (fixed.length) console.log(`no longer occurring, remove from ALLOWED in test/architecture/layers.test.ts:\n  ${fixed.join('\n  ')}`)
   const fresh = violations.filter((v) => !isAllowed(v, allowed))
@@ -198,17 +187,28 @@ test('the checker finds each kind of violation in a small tree made to break the
     }
     write('src/delta/index.ts', "export * from './log'\nexport const commit = 1\n")
     write('src/delta/log.ts', "import type { Engine } from '../engine'\nexport const log = 1\n")
-    write('src/engine/index.ts', "import { log } from '../delta/log'\nimport { DuckDBInstance } from '@duckdb/node-api'\nexport type Engine = typeof log\nexport { DuckDBInstance }\n")
+    write(
+      'src/engine/index.ts',
+      "import { log } from '../delta/log'\nimport { DuckDBInstance } from '@duckdb/node-api'\nexport type Engine = typeof log\nexport { DuckDBInstance }\n",
+    )
     write('src/kafka/index.ts', "import type { Row } from '../decode'\nexport { Kafka } from 'kafkajs'\nexport type { Row }\n")
-    write('src/decode/index.ts', "export type Row = Record<string, unknown>\n")
-    write('src/query/index.ts', "import type { Value } from '@duckdb/node-api'\nimport { commit as write } from '../delta'\nexport type V = Value\nexport { write }\n")
+    write('src/decode/index.ts', 'export type Row = Record<string, unknown>\n')
+    write(
+      'src/query/index.ts',
+      "import type { Value } from '@duckdb/node-api'\nimport { commit as write } from '../delta'\nexport type V = Value\nexport { write }\n",
+    )
     write('src/query/write.ts', "import { log } from '../delta'\nexport const write = log\n")
     write('src/pipeline/a.ts', "import { b } from './b'\nexport const a = () => b\n")
     write('src/pipeline/b.ts', "import { a } from './a'\nimport * as vscode from 'vscode'\nexport const b = () => [a, vscode, import('kafkajs')]\n")
-    write('src/extension/x.ts', "import * as vscode from 'vscode'\nimport type { Message } from '../../webview/shared/protocol'\nexport type M = Message & typeof vscode\n")
-    write('webview/shared/protocol.ts', "export type Message = { kind: string }\n")
+    write(
+      'src/extension/x.ts',
+      "import * as vscode from 'vscode'\nimport type { Message } from '../../webview/shared/protocol'\nexport type M = Message & typeof vscode\n",
+    )
+    write('webview/shared/protocol.ts', 'export type Message = { kind: string }\n')
     write('webview/query/main.ts', "import { log } from '../../src/delta'\nexport const x = log\n")
-    const found = check(dir).violations.map((v) => `${v.rule} ${v.key}`).sort()
+    const found = check(dir)
+      .violations.map((v) => `${v.rule} ${v.key}`)
+      .sort()
     assert.deepEqual(found, [
       'commit src/query/index.ts',
       'cycle src/delta/log.ts | src/engine/index.ts',

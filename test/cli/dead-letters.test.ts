@@ -34,7 +34,10 @@ const LINES = [
 const pipeline = (dir: string) => path.join(dir, 'lakehouse.json')
 
 function writePipeline(dir: string, extra: object = {}) {
-  writeFileSync(pipeline(dir), JSON.stringify({ lake: 'lake', sources: [{ name: 'events', file: 'events.ndjson', format: 'json', table: 'raw.events', ...extra }] }))
+  writeFileSync(
+    pipeline(dir),
+    JSON.stringify({ lake: 'lake', sources: [{ name: 'events', file: 'events.ndjson', format: 'json', table: 'raw.events', ...extra }] }),
+  )
 }
 
 const cli = async (dir: string, args: string[], kill?: KillPlan) => runCli(args, { cwd: dir, ...(kill ? { kill } : {}) })
@@ -60,14 +63,26 @@ before(async () => {
 test('list: counts per source, reason and state; per hour; each letter', async () => {
   const r = await cli(template, ['dead-letters', 'list', '--pipeline', pipeline(template), '--format', 'json'])
   assert.equal(r.code, 0, r.stderr)
-  assert.deepEqual(JSON.parse(r.stdout).map((g: Record<string, unknown>) => [g.source, g.reason, g.state, g.letters]), [
-    ['events', 'invalid-json', 'open', 1], ['events', 'invalid-unicode', 'open', 1], ['events', 'not-an-object', 'open', 2], ['events', 'too-deep', 'open', 2],
-  ])
+  assert.deepEqual(
+    JSON.parse(r.stdout).map((g: Record<string, unknown>) => [g.source, g.reason, g.state, g.letters]),
+    [
+      ['events', 'invalid-json', 'open', 1],
+      ['events', 'invalid-unicode', 'open', 1],
+      ['events', 'not-an-object', 'open', 2],
+      ['events', 'too-deep', 'open', 2],
+    ],
+  )
   const hours = JSON.parse((await cli(template, ['dead-letters', 'list', '--pipeline', pipeline(template), '--by-hour', '--format', 'json'])).stdout)
-  assert.equal(hours.reduce((n: number, h: { letters: number }) => n + h.letters, 0), 6)
+  assert.equal(
+    hours.reduce((n: number, h: { letters: number }) => n + h.letters, 0),
+    6,
+  )
   assert.ok(hours.every((h: { hour: string; open: number; letters: number }) => /^\d{4}-\d\d-\d\d \d\d:00 UTC$/.test(h.hour) && h.open === h.letters))
   const letters = JSON.parse((await cli(template, ['dead-letters', 'list', '--pipeline', pipeline(template), '--letters', '--format', 'json'])).stdout)
-  assert.deepEqual(letters.map((l: { letter: string }) => l.letter), [1, 2, 3, 4, 5, 6].map((o) => `events/file:events.ndjson/0/${o}`))
+  assert.deepEqual(
+    letters.map((l: { letter: string }) => l.letter),
+    [1, 2, 3, 4, 5, 6].map((o) => `events/file:events.ndjson/0/${o}`),
+  )
 })
 
 test('show: coordinates, value, reason and the position where parsing failed, and what it decodes to now', async () => {
@@ -99,10 +114,23 @@ const FIXES: { args: string[]; letters: number[] }[] = [
 async function expectExactlyOnce(dir: string, replayed: number[]) {
   const rows = await query(dir, 'SELECT _offset, count(*) AS n, min(id) AS id, min(price) AS price FROM raw.events GROUP BY _offset ORDER BY _offset')
   const expected = [0, 7, ...replayed].sort((a, b) => a - b)
-  assert.deepEqual(rows.map((r) => [Number(r._offset), Number(r.n)]), expected.map((o) => [o, 1]), 'each letter lands once, at its own offset')
-  assert.ok(rows.every((r) => Number(r.id) === Number(r._offset) + 1 && Number(r.price) === (Number(r._offset) + 1) * 10), JSON.stringify(rows))
-  const states = await query(dir, `SELECT _offset, state FROM raw._dead_letter_states QUALIFY row_number() OVER (PARTITION BY _offset ORDER BY changed_at DESC) = 1 ORDER BY _offset`)
-  assert.deepEqual(states.filter((s) => s.state === 'replayed').map((s) => Number(s._offset)), [...replayed].sort((a, b) => a - b))
+  assert.deepEqual(
+    rows.map((r) => [Number(r._offset), Number(r.n)]),
+    expected.map((o) => [o, 1]),
+    'each letter lands once, at its own offset',
+  )
+  assert.ok(
+    rows.every((r) => Number(r.id) === Number(r._offset) + 1 && Number(r.price) === (Number(r._offset) + 1) * 10),
+    JSON.stringify(rows),
+  )
+  const states = await query(
+    dir,
+    `SELECT _offset, state FROM raw._dead_letter_states QUALIFY row_number() OVER (PARTITION BY _offset ORDER BY changed_at DESC) = 1 ORDER BY _offset`,
+  )
+  assert.deepEqual(
+    states.filter((s) => s.state === 'replayed').map((s) => Number(s._offset)),
+    [...replayed].sort((a, b) => a - b),
+  )
 }
 
 test('fix and replay every reason: edited values, a JSON Patch for a reason, with the pipeline file as it is now; discard with a note', async () => {
@@ -122,16 +150,31 @@ test('fix and replay every reason: edited values, a JSON Patch for a reason, wit
   assert.match(still.stdout, /0 letters replayed .*1 still failing\n {2}events\/file:events\.ndjson\/0\/5: invalid-unicode/)
   // The pipeline file as it is now applies to a replay: a hint added since types the new column.
   writePipeline(dir, { schemaHints: { note: 'string' } })
-  const edited = await cli(dir, ['dead-letters', 'replay', '--pipeline', pipeline(dir), 'events/file:events.ndjson/0/5', '--value', '{"id":6,"price":60,"note":"fixed"}'])
+  const edited = await cli(dir, [
+    'dead-letters',
+    'replay',
+    '--pipeline',
+    pipeline(dir),
+    'events/file:events.ndjson/0/5',
+    '--value',
+    '{"id":6,"price":60,"note":"fixed"}',
+  ])
   assert.equal(edited.code, 0, edited.stderr)
   replayed.push(5)
   await expectExactlyOnce(dir, replayed)
   const discard = await cli(dir, ['dead-letters', 'discard', '--pipeline', pipeline(dir), '--reason', 'not-an-object', '--note', 'a test string, not an event'])
   assert.equal(discard.stdout, '1 letter discarded\n')
   const groups = JSON.parse((await cli(dir, ['dead-letters', 'list', '--pipeline', pipeline(dir), '--format', 'json'])).stdout)
-  assert.deepEqual(groups.map((g: Record<string, unknown>) => [g.reason, g.state, g.letters]), [
-    ['invalid-json', 'replayed', 1], ['invalid-unicode', 'replayed', 1], ['not-an-object', 'discarded', 1], ['not-an-object', 'replayed', 1], ['too-deep', 'replayed', 2],
-  ])
+  assert.deepEqual(
+    groups.map((g: Record<string, unknown>) => [g.reason, g.state, g.letters]),
+    [
+      ['invalid-json', 'replayed', 1],
+      ['invalid-unicode', 'replayed', 1],
+      ['not-an-object', 'discarded', 1],
+      ['not-an-object', 'replayed', 1],
+      ['too-deep', 'replayed', 2],
+    ],
+  )
   const shown = await cli(dir, ['dead-letters', 'show', '--pipeline', pipeline(dir), 'events/file:events.ndjson/0/6'])
   assert.match(shown.stdout, /\(discarded: a test string, not an event\)/)
   const again = await cli(dir, ['dead-letters', 'replay', '--pipeline', pipeline(dir), '--all'])
@@ -147,7 +190,10 @@ test('fix and replay every reason: edited values, a JSON Patch for a reason, wit
 
 test('usage: a patch that is not JSON Patch, --value without a letter, discard without a note', async () => {
   const p = pipeline(template)
-  assert.match((await cli(template, ['dead-letters', 'replay', '--pipeline', p, '--reason', 'too-deep', '--patch', '{"op":"x"}'])).stderr, /--patch must be a JSON array of operations/)
+  assert.match(
+    (await cli(template, ['dead-letters', 'replay', '--pipeline', p, '--reason', 'too-deep', '--patch', '{"op":"x"}'])).stderr,
+    /--patch must be a JSON array of operations/,
+  )
   assert.equal((await cli(template, ['dead-letters', 'replay', '--pipeline', p, '--reason', 'too-deep', '--value', '{}'])).code, 2)
   assert.equal((await cli(template, ['dead-letters', 'discard', '--pipeline', p, '--reason', 'too-deep'])).code, 2)
   assert.equal((await cli(template, ['dead-letters', 'nope', '--pipeline', p])).code, 2)
@@ -158,7 +204,7 @@ test('usage: a patch that is not JSON Patch, --value without a letter, discard w
 test('SIGKILL during replays at random points, then rerun: every letter lands exactly once', async () => {
   const seed = Number(process.env.LAKEHOUSE_TEST_SEED ?? Date.now() % 100000)
   let state = seed
-  const random = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648)
+  const random = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648
   let recovered = 0
   for (let trial = 0; trial < 6; trial++) {
     const dir = path.join(root, `kill-${trial}`)
@@ -171,7 +217,8 @@ test('SIGKILL during replays at random points, then rerun: every letter lands ex
       // Each kind of kill in turn: during the raw commit, during the state commit (the raw rows
       // are in, the letters not yet marked), a random time after start.
       const choice = (trial + FIXES.indexOf(fix)) % 3
-      const kill: KillPlan = choice < 2 ? { after: 'file', pattern: COMMIT_TEMP, logDirs: [logs[choice]], skip: 0 } : { after: 'start', ms: Math.floor(random() * 1500) }
+      const kill: KillPlan =
+        choice < 2 ? { after: 'file', pattern: COMMIT_TEMP, logDirs: [logs[choice]], skip: 0 } : { after: 'start', ms: Math.floor(random() * 1500) }
       const killed = await cli(dir, ['dead-letters', 'replay', '--pipeline', pipeline(dir), ...fix.args], kill)
       const context = `seed ${seed}, trial ${trial}, ${JSON.stringify(fix.args)}: ${describeOutcome(killed)}\n${killed.stderr}`
       assert.ok(killed.killed || killed.code === 0, context)
@@ -180,8 +227,13 @@ test('SIGKILL during replays at random points, then rerun: every letter lands ex
       assert.equal(rerun.code, 0, `${context}\n${rerun.stderr}`)
       if (/found there already/.test(rerun.stdout)) recovered++
       if (!killed.killed) assert.equal(rerun.stdout, 'no open letters selected: nothing to replay\n', context)
-      await expectExactlyOnce(dir, replayed).catch((error: Error) => { throw new Error(`${context}\n${rerun.stdout}${rerun.stderr}\n${error.message}`) })
+      await expectExactlyOnce(dir, replayed).catch((error: Error) => {
+        throw new Error(`${context}\n${rerun.stdout}${rerun.stderr}\n${error.message}`)
+      })
     }
   }
-  assert.ok(recovered > 0, `seed ${seed}: some kill fell between the raw commit and the state commit, and the rerun recorded those letters without writing them again`)
+  assert.ok(
+    recovered > 0,
+    `seed ${seed}: some kill fell between the raw commit and the state commit, and the rerun recorded those letters without writing them again`,
+  )
 })

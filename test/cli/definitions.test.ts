@@ -25,7 +25,9 @@ const TABLES = 'CREATE STREAMING TABLE refined.orders AS SELECT order_id, custom
 
 async function cli(...args: string[]): Promise<string> {
   let text = ''
-  const code = await main(args, (t) => { text += t })
+  const code = await main(args, (t) => {
+    text += t
+  })
   assert.equal(code, 0)
   return text
 }
@@ -35,7 +37,10 @@ test('refine, refresh, graph and export-spark over SQL definitions', async () =>
   writeFileSync(path.join(dir, 'sql', 'tables.sql'), TABLES)
   writeFileSync(path.join(dir, 'sql', 'views.sql'), VIEWS)
   writeFileSync(path.join(dir, 'orders.jsonl'), [1, 2, 3].map((i) => JSON.stringify({ order_id: i, customer_id: i % 2, amount: i * 10 })).join('\n') + '\n')
-  writeFileSync(pipelineFile, JSON.stringify({ lake: 'lake', sources: [{ name: 'orders', file: 'orders.jsonl', format: 'json', table: 'raw.orders' }], definitions: ['sql/*.sql'] }))
+  writeFileSync(
+    pipelineFile,
+    JSON.stringify({ lake: 'lake', sources: [{ name: 'orders', file: 'orders.jsonl', format: 'json', table: 'raw.orders' }], definitions: ['sql/*.sql'] }),
+  )
   await cli('ingest', '--pipeline', pipelineFile)
 
   const graphBefore = await cli('graph', '--pipeline', pipelineFile)
@@ -53,16 +58,25 @@ test('refine, refresh, graph and export-spark over SQL definitions', async () =>
   writeFileSync(path.join(dir, 'orders.jsonl'), [1, 2, 3, 4].map((i) => JSON.stringify({ order_id: i, customer_id: i % 2, amount: i * 10 })).join('\n') + '\n')
   await cli('ingest', '--pipeline', pipelineFile)
   const again = await cli('refine', '--pipeline', pipelineFile, '--until-caught-up')
-  assert.match(again, /business\.order_totals: incremental refresh → version 1: \+0 ~1 -0 rows \(groups by customer_id, refreshed by customer_id: 1 value\(s\) changed in refined\.orders v1\.\.1;/)
+  assert.match(
+    again,
+    /business\.order_totals: incremental refresh → version 1: \+0 ~1 -0 rows \(groups by customer_id, refreshed by customer_id: 1 value\(s\) changed in refined\.orders v1\.\.1;/,
+  )
 
   const text = await cli('graph', '--pipeline', pipelineFile)
   assert.match(text, /orders\.jsonl \[file\] → raw\.orders \[table, version \d+, 4 rows\]/)
   assert.match(text, /refined\.orders \(append\) \[flow\] → refined\.orders \[streaming table, version 1, 4 rows\]/)
-  assert.match(text, /refined\.orders \[streaming table, version 1, 4 rows\] → business\.order_totals \[materialized view, version 1, 2 rows, last refresh incremental: groups by customer_id/)
+  assert.match(
+    text,
+    /refined\.orders \[streaming table, version 1, 4 rows\] → business\.order_totals \[materialized view, version 1, 2 rows, last refresh incremental: groups by customer_id/,
+  )
   const dot = await cli('graph', '--pipeline', pipelineFile, '--format', 'dot')
   assert.match(dot, /^digraph pipeline \{/)
   assert.match(dot, /"table:refined\.orders" -> "table:business\.order_totals";/)
-  const json = JSON.parse(await cli('graph', '--pipeline', pipelineFile, '--format', 'json')) as { nodes: { id: string; kind: string; definedIn?: { line?: number } }[]; edges: unknown[] }
+  const json = JSON.parse(await cli('graph', '--pipeline', pipelineFile, '--format', 'json')) as {
+    nodes: { id: string; kind: string; definedIn?: { line?: number } }[]
+    edges: unknown[]
+  }
   const view = json.nodes.find((n) => n.id === 'table:business.order_totals')!
   assert.equal(view.kind, 'view')
   assert.equal(view.definedIn?.line, 1)

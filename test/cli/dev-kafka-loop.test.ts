@@ -24,15 +24,25 @@ const registry = new LocalRegistry()
 let broker: MockBroker
 let url: string
 const file = path.join(dir, 'lakehouse.json')
-const SCHEMA = { type: 'record', name: 'Click', fields: [{ name: 'id', type: 'long' }, { name: 'page', type: 'string' }] }
+const SCHEMA = {
+  type: 'record',
+  name: 'Click',
+  fields: [
+    { name: 'id', type: 'long' },
+    { name: 'page', type: 'string' },
+  ],
+}
 
 function writePipeline(format: string) {
   const { sessionTimeout, heartbeatInterval, maxWaitTimeInMs } = MOCK_CONSUMER_SETTINGS
-  writeFileSync(file, JSON.stringify({
-    lake: 'lake',
-    kafka: { brokers: broker.brokers, dev: true, schemaRegistry: { url }, consumer: { sessionTimeout, heartbeatInterval, maxWaitTimeInMs } },
-    sources: [{ name: 'clicks', topic: 'clicks', format, table: 'raw.clicks', batch: { maxMs: 200 } }],
-  }))
+  writeFileSync(
+    file,
+    JSON.stringify({
+      lake: 'lake',
+      kafka: { brokers: broker.brokers, dev: true, schemaRegistry: { url }, consumer: { sessionTimeout, heartbeatInterval, maxWaitTimeInMs } },
+      sources: [{ name: 'clicks', topic: 'clicks', format, table: 'raw.clicks', batch: { maxMs: 200 } }],
+    }),
+  )
 }
 
 before(async () => {
@@ -88,11 +98,21 @@ test('produce Avro, ingest as JSON (dead letters), change the format, replay: ro
   const fixed = await cli('dead-letters', 'replay', '--pipeline', file, 'clicks/clicks/0/3', '--value', '{"id":4,"page":"/p4"}')
   assert.equal(fixed.code, 0, fixed.stderr + fixed.stdout)
 
-  const kcat = execFileSync('kcat', ['-b', broker.brokers.join(','), '-C', '-J', '-e', '-q', '-t', 'clicks']).toString().trim().split('\n').map((l) => JSON.parse(l) as { offset: number })
+  const kcat = execFileSync('kcat', ['-b', broker.brokers.join(','), '-C', '-J', '-e', '-q', '-t', 'clicks'])
+    .toString()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { offset: number })
   const rows = await query('SELECT _topic, _partition, _offset, id, page FROM raw.clicks ORDER BY _offset')
-  assert.deepEqual(rows, kcat.map((m, i) => ({ _topic: 'clicks', _partition: 0, _offset: m.offset, id: i + 1, page: `/p${i + 1}` })))
+  assert.deepEqual(
+    rows,
+    kcat.map((m, i) => ({ _topic: 'clicks', _partition: 0, _offset: m.offset, id: i + 1, page: `/p${i + 1}` })),
+  )
   const list = JSON.parse((await cli('dead-letters', 'list', '--pipeline', file, '--format', 'json')).stdout)
-  assert.deepEqual(list.map((g: Record<string, unknown>) => [g.reason, g.state, g.letters]), [['invalid-json', 'replayed', 4]])
+  assert.deepEqual(
+    list.map((g: Record<string, unknown>) => [g.reason, g.state, g.letters]),
+    [['invalid-json', 'replayed', 4]],
+  )
 
   // Lineage from the message: the raw row at its offset, the version that wrote it, and the letter it was first.
   const versions = [/version (\d+)\)/.exec(replay.stdout)![1], /version (\d+)\)/.exec(fixed.stdout)![1]]
@@ -101,7 +121,13 @@ test('produce Avro, ingest as JSON (dead letters), change the format, replay: ro
   assert.match(traced.stdout, new RegExp(`^clicks: a dead letter \\(invalid-json: .*\\), replayed \\(raw version ${versions[1]}\\)\\n`))
   assert.match(traced.stdout, new RegExp(`\\nclicks: a row of raw\\.clicks, written by version ${versions[1]}; key null, time \\d{4}-`))
   const first = JSON.parse((await cli('trace', '--pipeline', file, '--message', 'clicks/0/0', '--json')).stdout)
-  assert.deepEqual(first.map((f: { kind: string; rawVersion?: number }) => [f.kind, f.rawVersion ?? null]), [['dead-letter', null], ['row', Number(versions[0])]])
+  assert.deepEqual(
+    first.map((f: { kind: string; rawVersion?: number }) => [f.kind, f.rawVersion ?? null]),
+    [
+      ['dead-letter', null],
+      ['row', Number(versions[0])],
+    ],
+  )
   const none = await cli('trace', '--pipeline', file, '--message', 'clicks/0/99')
   assert.match(none.stdout, /^clicks: raw\.clicks holds no row of this message, and no dead letter names it/)
   assert.equal((await cli('trace', '--pipeline', file, '--message', 'other/0/1')).code, 2)

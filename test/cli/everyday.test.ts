@@ -31,7 +31,11 @@ function lakehouse(args: string[], options: { cwd?: string; env?: Record<string,
 before(async () => {
   const lake = new LakeEngine()
   // A long text column: the width tests need a cell wider than any terminal.
-  await appendQuery(lake, path.join(lakeDir, 'raw', 'orders'), `SELECT i::BIGINT AS id, 'start-' || repeat('x', 200) || '-end' AS note, i * 1.5 AS total FROM range(2000) t(i)`)
+  await appendQuery(
+    lake,
+    path.join(lakeDir, 'raw', 'orders'),
+    `SELECT i::BIGINT AS id, 'start-' || repeat('x', 200) || '-end' AS note, i * 1.5 AS total FROM range(2000) t(i)`,
+  )
   await appendQuery(lake, path.join(home, 'other', 'raw', 'events'), `SELECT 1 AS n`)
   await lake.close()
   // The project's pipeline file names its lake relative to itself; commands run in a subfolder.
@@ -48,26 +52,40 @@ test('the lake: --lake, else LAKEHOUSE_LAKE, else the nearest lakehouse.json, el
   // LAKEHOUSE_LAKE wins over the pipeline file; --lake wins over both.
   const fromEnv = lakehouse(['query', count], { cwd: project, env: { LAKEHOUSE_LAKE: path.join(home, 'other') } })
   assert.equal(fromEnv.code, 1)
-  assert.match(fromEnv.stderr, /^lakehouse: unknown table 'raw\.orders' in the lake .*other \(tables: raw\.events\)\. The lake is .*other \(LAKEHOUSE_LAKE\); pass --lake DIR to use another\n$/)
+  assert.match(
+    fromEnv.stderr,
+    /^lakehouse: unknown table 'raw\.orders' in the lake .*other \(tables: raw\.events\)\. The lake is .*other \(LAKEHOUSE_LAKE\); pass --lake DIR to use another\n$/,
+  )
   const fromOption = lakehouse(['query', '--lake', lakeDir, '--format', 'csv', count], { cwd: home, env: { LAKEHOUSE_LAKE: path.join(home, 'other') } })
   assert.equal(fromOption.stdout, 'n\r\n2000\r\n')
 
   // Nothing names a lake: the current folder, and the message says what to do.
   const nowhere = lakehouse(['query', count], { cwd: home })
   assert.equal(nowhere.code, 1)
-  assert.match(nowhere.stderr, /The lake is the current folder .* \(no --lake, no LAKEHOUSE_LAKE, no lakehouse\.json here or above\); to use another, pass --lake DIR, set LAKEHOUSE_LAKE, or run it in the folder of a lakehouse\.json\n$/)
+  assert.match(
+    nowhere.stderr,
+    /The lake is the current folder .* \(no --lake, no LAKEHOUSE_LAKE, no lakehouse\.json here or above\); to use another, pass --lake DIR, set LAKEHOUSE_LAKE, or run it in the folder of a lakehouse\.json\n$/,
+  )
   assert.doesNotMatch(nowhere.stderr, /\n\s+at /)
 })
 
 test('a closed pipe ends the command quietly with status 0; Ctrl-C stops a running query', async () => {
-  const piped = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${bin}" query --lake "${lakeDir}" --format csv "SELECT * FROM raw.orders, range(50)" | head -1`], { encoding: 'utf8' })
+  const piped = spawnSync(
+    'bash',
+    ['-c', `set -o pipefail; "${process.execPath}" "${bin}" query --lake "${lakeDir}" --format csv "SELECT * FROM raw.orders, range(50)" | head -1`],
+    { encoding: 'utf8' },
+  )
   assert.equal(piped.status, 0, piped.stderr)
   assert.equal(piped.stdout, 'id,note,total,range\r\n')
   assert.equal(piped.stderr, '')
 
-  const child = spawn(process.execPath, [bin, 'query', '--lake', lakeDir, 'SELECT sum(a.range * b.range) FROM range(1000000000) a, range(1000) b'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [bin, 'query', '--lake', lakeDir, 'SELECT sum(a.range * b.range) FROM range(1000000000) a, range(1000) b'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stderr = ''
-  child.stderr.on('data', (d) => { stderr += d })
+  child.stderr.on('data', (d) => {
+    stderr += d
+  })
   // Interrupt once the query is running, as a user would after seeing nothing for a while.
   await new Promise((resolve) => setTimeout(resolve, 1500))
   child.kill('SIGINT')
@@ -102,9 +120,15 @@ test('bash completes commands, options, --format values and table names from the
   const script = lakehouse(['completion', 'bash']).stdout
   const complete = (line: string, cwd = project) => {
     const words = line.split(' ')
-    const r = spawnSync('bash', ['-c', `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _lakehouse; printf '%s\\n' "\${COMPREPLY[@]}"`], {
-      encoding: 'utf8', cwd, env: { ...process.env, PATH: `${shims}:${process.env.PATH}` },
-    })
+    const r = spawnSync(
+      'bash',
+      ['-c', `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _lakehouse; printf '%s\\n' "\${COMPREPLY[@]}"`],
+      {
+        encoding: 'utf8',
+        cwd,
+        env: { ...process.env, PATH: `${shims}:${process.env.PATH}` },
+      },
+    )
     assert.equal(r.status, 0, r.stderr)
     return r.stdout.trim().split('\n').filter(Boolean)
   }

@@ -18,11 +18,14 @@ const lakehouse = (...args: string[]) => {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
-writeFileSync(path.join(dir, 'events.ndjson'), [
-  JSON.stringify({ id: 1, kind: 'click', at: '2026-11-24T10:00:00Z' }),
-  'oops',
-  JSON.stringify({ id: 2, kind: 'view', at: '2026-11-24T10:00:01Z', extra: { depth: 3 } }),
-].join('\n') + '\n')
+writeFileSync(
+  path.join(dir, 'events.ndjson'),
+  [
+    JSON.stringify({ id: 1, kind: 'click', at: '2026-11-24T10:00:00Z' }),
+    'oops',
+    JSON.stringify({ id: 2, kind: 'view', at: '2026-11-24T10:00:01Z', extra: { depth: 3 } }),
+  ].join('\n') + '\n',
+)
 const pipelineFile = path.join(dir, 'lakehouse.json')
 writeFileSync(pipelineFile, JSON.stringify({ lake: 'lake', sources: [{ name: 'events', file: 'events.ndjson', format: 'json', table: 'raw.events' }] }))
 
@@ -46,7 +49,14 @@ test('sample prints decoded messages and the inferred schema', () => {
   assert.equal(parsed.messages.length, 2)
   assert.equal(parsed.messages[1].decoded.kind, 'error')
   assert.deepEqual(Object.keys(parsed.messages[0].decoded).sort(), ['kind', 'row', 'schema'])
-  assert.deepEqual(parsed.schema.fields.map((f: { name: string; type: unknown }) => [f.name, f.type]), [['id', 'long'], ['kind', 'string'], ['at', 'timestamp']])
+  assert.deepEqual(
+    parsed.schema.fields.map((f: { name: string; type: unknown }) => [f.name, f.type]),
+    [
+      ['id', 'long'],
+      ['kind', 'string'],
+      ['at', 'timestamp'],
+    ],
+  )
 })
 
 test('a pipeline file with problems is a usage error listing each with its JSON path', () => {

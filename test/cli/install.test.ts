@@ -39,7 +39,8 @@ test('npm pack, npm install -g: the installed lakehouse runs the bundle outside 
   await lake.close()
   writeFileSync(path.join(project, 'lakehouse.json'), JSON.stringify({ lake: 'lake', sources: [] }))
 
-  const run = (...args: string[]) => spawnSync(installed, args, { cwd: project, encoding: 'utf8', env: { ...process.env, PATH: `${path.join(prefix, 'bin')}:${process.env.PATH}` } })
+  const run = (...args: string[]) =>
+    spawnSync(installed, args, { cwd: project, encoding: 'utf8', env: { ...process.env, PATH: `${path.join(prefix, 'bin')}:${process.env.PATH}` } })
   const help = run('--help')
   assert.equal(help.status, 0, help.stderr)
   assert.match(help.stdout, /^Local Lakehouse/)

@@ -23,7 +23,15 @@ let broker: MockBroker
 let devPipeline: string
 let prodPipeline: string
 
-const AVRO_SCHEMA = { type: 'record', name: 'Click', fields: [{ name: 'id', type: 'long' }, { name: 'page', type: 'string' }, { name: 'ref', type: ['null', 'string'], default: null }] }
+const AVRO_SCHEMA = {
+  type: 'record',
+  name: 'Click',
+  fields: [
+    { name: 'id', type: 'long' },
+    { name: 'page', type: 'string' },
+    { name: 'ref', type: ['null', 'string'], default: null },
+  ],
+}
 const PROTO_SCHEMA = 'syntax = "proto3";\npackage shop;\nmessage Order {\n  int32 id = 1;\n  string customer = 2;\n  repeated double prices = 3;\n}\n'
 const JSON_SCHEMA = { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } }, required: ['id'] }
 
@@ -49,7 +57,14 @@ before(async () => {
   devPipeline = path.join(dir, 'dev.lakehouse.json')
   writeFileSync(devPipeline, JSON.stringify({ lake: 'lake', kafka: { brokers: broker.brokers, dev: true, schemaRegistry: { url } }, sources }))
   prodPipeline = path.join(dir, 'prod.lakehouse.json')
-  writeFileSync(prodPipeline, JSON.stringify({ lake: 'lake', kafka: { brokers: broker.brokers }, sources: [{ name: 'guarded', topic: 'guarded', format: 'json', table: 'raw.guarded' }] }))
+  writeFileSync(
+    prodPipeline,
+    JSON.stringify({
+      lake: 'lake',
+      kafka: { brokers: broker.brokers },
+      sources: [{ name: 'guarded', topic: 'guarded', format: 'json', table: 'raw.guarded' }],
+    }),
+  )
 })
 after(async () => {
   await broker.stop()
@@ -65,7 +80,27 @@ const produce = async (...args: string[]) => {
 /** The raw value bytes of each message of a partition, as kcat reads them. */
 function kcatValues(topic: string, partition: number, count: number): Buffer[] {
   // %s then a separator that none of the values hold: the values are binary.
-  const out = execFileSync('kcat', ['-b', broker.brokers.join(','), '-C', '-e', '-q', '-t', topic, '-p', String(partition), '-o', 'beginning', '-c', String(count), '-f', '%s\u0001\u0002\u0003'], { timeout: 30_000 })
+  const out = execFileSync(
+    'kcat',
+    [
+      '-b',
+      broker.brokers.join(','),
+      '-C',
+      '-e',
+      '-q',
+      '-t',
+      topic,
+      '-p',
+      String(partition),
+      '-o',
+      'beginning',
+      '-c',
+      String(count),
+      '-f',
+      '%s\u0001\u0002\u0003',
+    ],
+    { timeout: 30_000 },
+  )
   const values: Buffer[] = []
   let at = 0
   for (let end = out.indexOf('\u0001\u0002\u0003'); end >= 0; end = out.indexOf('\u0001\u0002\u0003', at)) {
@@ -78,20 +113,42 @@ function kcatValues(topic: string, partition: number, count: number): Buffer[] {
 /** kcat -J records of a topic (both partitions), in partition and offset order. */
 function kcatRecords(topic: string): Record<string, unknown>[] {
   const text = execFileSync('kcat', ['-b', broker.brokers.join(','), '-C', '-J', '-e', '-q', '-t', topic], { timeout: 30_000 }).toString()
-  return text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)
+  return text
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
     .sort((a, b) => Number(a.partition) - Number(b.partition) || Number(a.offset) - Number(b.offset))
 }
 
-test('avro: the value is encoded with the subject\'s latest schema (an optional union unwrapped), keyed and with headers', async () => {
+test("avro: the value is encoded with the subject's latest schema (an optional union unwrapped), keyed and with headers", async () => {
   const value = { id: 42, page: '/cart', ref: 'ad' }
-  const r = await produce('--pipeline', devPipeline, '--topic', 'clicks', '--value', JSON.stringify(value), '--key', 'u1', '--header', 'trace=t-1', '--partition', '1', '--count', '3')
+  const r = await produce(
+    '--pipeline',
+    devPipeline,
+    '--topic',
+    'clicks',
+    '--value',
+    JSON.stringify(value),
+    '--key',
+    'u1',
+    '--header',
+    'trace=t-1',
+    '--partition',
+    '1',
+    '--count',
+    '3',
+  )
   assert.equal(r.code, 0, r.stderr)
   assert.match(r.stderr, /as avro, schema 8 of subject 'clicks-value'/)
   assert.equal(r.stdout, '3 messages produced to clicks in ' + /in (\d+) ms/.exec(r.stdout)![1] + ' ms\n  partition 1: 3 at offsets 0–2\n')
   const expected = framed(8, avro.Type.forSchema(AVRO_SCHEMA as avro.Schema, { wrapUnions: true }).toBuffer({ id: 42, page: '/cart', ref: { string: 'ad' } }))
   assert.deepEqual(kcatValues('clicks', 1, 3), [expected, expected, expected])
   const records = kcatRecords('clicks')
-  assert.deepEqual(records.map((m) => [m.partition, m.offset, m.key, m.headers]), [0, 1, 2].map((o) => [1, o, 'u1', ['trace', 't-1']]))
+  assert.deepEqual(
+    records.map((m) => [m.partition, m.offset, m.key, m.headers]),
+    [0, 1, 2].map((o) => [1, o, 'u1', ['trace', 't-1']]),
+  )
 })
 
 test('avro: a value that does not fit the schema is refused saying which field, and nothing is produced', async () => {
@@ -99,10 +156,13 @@ test('avro: a value that does not fit the schema is refused saying which field, 
   assert.equal(r.code, 1)
   assert.match(r.stderr, /^lakehouse: --value: the value does not fit Avro schema 8: id: "x" does not fit\n$/m)
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace')
-  assert.deepEqual(kcatRecords('clicks').filter((m) => m.partition === 0), [])
+  assert.deepEqual(
+    kcatRecords('clicks').filter((m) => m.partition === 0),
+    [],
+  )
 })
 
-test('protobuf: the value is the schema\'s message with the message-index shorthand, as protobufjs encodes it', async () => {
+test("protobuf: the value is the schema's message with the message-index shorthand, as protobufjs encodes it", async () => {
   const value = { id: 7, customer: 'c7', prices: [1.5, 2.25] }
   const r = await produce('--pipeline', devPipeline, '--topic', 'orders', '--value', JSON.stringify(value), '--partition', '0')
   assert.equal(r.code, 0, r.stderr)
@@ -120,7 +180,10 @@ test('json-schema: NDJSON lines are framed with the schema id; --count takes the
   const r = await produce('--pipeline', devPipeline, '--topic', 'people', '--file', file, '--partition', '1', '--count', '2', '--rate', '200/s')
   assert.equal(r.code, 0, r.stderr)
   assert.match(r.stdout, /^2 messages produced to people/)
-  assert.deepEqual(kcatValues('people', 1, 2), lines.slice(0, 2).map((l) => framed(10, Buffer.from(JSON.stringify(l)))))
+  assert.deepEqual(
+    kcatValues('people', 1, 2),
+    lines.slice(0, 2).map((l) => framed(10, Buffer.from(JSON.stringify(l)))),
+  )
 })
 
 test('a kcat -J capture is produced with its keys, headers, null values and payload text; partitions by key', async () => {
@@ -137,9 +200,19 @@ test('a kcat -J capture is produced with its keys, headers, null values and payl
   const got = kcatRecords('events')
   assert.equal(got.length, 3)
   const byKey = new Map(got.map((m) => [m.key, m]))
-  assert.deepEqual([byKey.get('k1')?.payload, byKey.get('k1')?.headers, byKey.get('k2')?.payload, byKey.get(null)?.payload], ['{"id":1}', ['h', 'v', 'empty', ''], null, 'not json'])
-  const partitions = r.stdout.split('\n').filter((l) => l.startsWith('  partition')).map((l) => Number(/partition (\d+): (\d+)/.exec(l)![2]))
-  assert.equal(partitions.reduce((a, b) => a + b, 0), 3, r.stdout)
+  assert.deepEqual(
+    [byKey.get('k1')?.payload, byKey.get('k1')?.headers, byKey.get('k2')?.payload, byKey.get(null)?.payload],
+    ['{"id":1}', ['h', 'v', 'empty', ''], null, 'not json'],
+  )
+  const partitions = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('  partition'))
+    .map((l) => Number(/partition (\d+): (\d+)/.exec(l)![2]))
+  assert.equal(
+    partitions.reduce((a, b) => a + b, 0),
+    3,
+    r.stdout,
+  )
 })
 
 test('a cluster not marked "dev": true is refused with the reason, and nothing reaches it', async () => {

@@ -24,29 +24,54 @@ function lakehouse(...args: string[]) {
 
 test('a .sql file of several statements runs in order and stops at the first error, saying where', () => {
   const script = path.join(dir, 'orders.sql')
-  writeFileSync(script, [
-    '-- set up the orders table',
-    'CREATE TABLE sales.orders (id BIGINT NOT NULL, customer STRING, amount DECIMAL(10,2))',
-    '  PARTITIONED BY (customer) TBLPROPERTIES (delta.enableChangeDataFeed = true);',
-    "INSERT INTO sales.orders VALUES (1, 'a', 10.50), (2, 'b', 3), (3, 'a', 1);",
-    "UPDATE sales.orders SET amount = amount * 2 WHERE customer = 'a';",
-    'SELECT id, amount FROM sales.orders ORDER BY id;',
-    "INSERT INTO sales.orders VALUES (NULL, 'c', 1);",
-    "DELETE FROM sales.orders;",
-  ].join('\n'))
+  writeFileSync(
+    script,
+    [
+      '-- set up the orders table',
+      'CREATE TABLE sales.orders (id BIGINT NOT NULL, customer STRING, amount DECIMAL(10,2))',
+      '  PARTITIONED BY (customer) TBLPROPERTIES (delta.enableChangeDataFeed = true);',
+      "INSERT INTO sales.orders VALUES (1, 'a', 10.50), (2, 'b', 3), (3, 'a', 1);",
+      "UPDATE sales.orders SET amount = amount * 2 WHERE customer = 'a';",
+      'SELECT id, amount FROM sales.orders ORDER BY id;',
+      "INSERT INTO sales.orders VALUES (NULL, 'c', 1);",
+      'DELETE FROM sales.orders;',
+    ].join('\n'),
+  )
   const run = lakehouse('query', '--lake', lakeDir, '--file', script)
   assert.equal(run.code, 1, run.stderr)
   assert.match(run.stdout, /-- \[1\] 2:1 CREATE TABLE sales\.orders .*\n-- sales\.orders: CREATE TABLE, version 0\n/)
-  assert.match(run.stdout, /-- \[2\] 4:1 INSERT INTO sales\.orders[^\n]*\nnum_affected_rows \| num_inserted_rows\n-+\+-+\n3 +\| 3\n\(1 row\)\n-- sales\.orders: WRITE \(3 inserted\), version 1\n/)
+  assert.match(
+    run.stdout,
+    /-- \[2\] 4:1 INSERT INTO sales\.orders[^\n]*\nnum_affected_rows \| num_inserted_rows\n-+\+-+\n3 +\| 3\n\(1 row\)\n-- sales\.orders: WRITE \(3 inserted\), version 1\n/,
+  )
   assert.match(run.stdout, /-- sales\.orders: UPDATE \(2 updated\), version 2\n/)
   assert.match(run.stdout, /id \| amount\n-+\+-+\n1 +\| 21\.00\n2 +\| 3\.00\n3 +\| 2\.00\n\(3 rows\)\n$/)
-  assert.match(run.stderr, /^lakehouse: NOT NULL constraint violated: column 'id' is NULL in row .* \(statement 5 of 6, at 7:1; 4 statement\(s\) before it ran\)\n$/)
+  assert.match(
+    run.stderr,
+    /^lakehouse: NOT NULL constraint violated: column 'id' is NULL in row .* \(statement 5 of 6, at 7:1; 4 statement\(s\) before it ran\)\n$/,
+  )
   assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace')
 
-  const after = lakehouse('query', '--lake', lakeDir, '--format', 'json', "SELECT count(*)::INTEGER AS n FROM sales.orders; SELECT _change_type, count(*)::INTEGER AS n FROM table_changes('sales.orders', 2) GROUP BY 1 ORDER BY 1")
+  const after = lakehouse(
+    'query',
+    '--lake',
+    lakeDir,
+    '--format',
+    'json',
+    "SELECT count(*)::INTEGER AS n FROM sales.orders; SELECT _change_type, count(*)::INTEGER AS n FROM table_changes('sales.orders', 2) GROUP BY 1 ORDER BY 1",
+  )
   assert.equal(after.code, 0, after.stderr)
   const results = JSON.parse(after.stdout)
-  assert.deepEqual(results.map((r: { rows: unknown }) => r.rows), [[{ n: 3 }], [{ _change_type: 'update_postimage', n: 2 }, { _change_type: 'update_preimage', n: 2 }]])
+  assert.deepEqual(
+    results.map((r: { rows: unknown }) => r.rows),
+    [
+      [{ n: 3 }],
+      [
+        { _change_type: 'update_postimage', n: 2 },
+        { _change_type: 'update_preimage', n: 2 },
+      ],
+    ],
+  )
   assert.equal(results[1].position, '1:50')
 })
 

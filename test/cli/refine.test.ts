@@ -23,23 +23,48 @@ const lakehouse = (...args: string[]) => {
 const stream = postgresStream({ seed: 1, keys: 20, changes: 120 })
 writeFileSync(path.join(dir, 'customers.jsonl'), captureLines(stream.messages))
 const pipelineFile = path.join(dir, 'lakehouse.json')
-writeFileSync(pipelineFile, JSON.stringify({
-  lake: 'lake',
-  sources: [{ name: 'customers', file: 'customers.jsonl', format: 'debezium', table: 'raw.customers' }],
-  flows: [{ name: 'customers', from: 'raw.customers', to: 'refined.customers', mode: 'cdc', key: ['id'], transforms: [{ op: 'select', columns: ['id', 'name', 'balance'] }] }],
-}))
+writeFileSync(
+  pipelineFile,
+  JSON.stringify({
+    lake: 'lake',
+    sources: [{ name: 'customers', file: 'customers.jsonl', format: 'debezium', table: 'raw.customers' }],
+    flows: [
+      {
+        name: 'customers',
+        from: 'raw.customers',
+        to: 'refined.customers',
+        mode: 'cdc',
+        key: ['id'],
+        transforms: [{ op: 'select', columns: ['id', 'name', 'balance'] }],
+      },
+    ],
+  }),
+)
 
 test('run --until-caught-up --events: ingest then refine, progress as JSON lines', () => {
   const run = lakehouse('run', '--pipeline', pipelineFile, '--until-caught-up', '--events')
   assert.equal(run.code, 0, run.stderr)
-  const events = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
+  const events = run.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
   const states = events.filter((e) => e.type === 'job').map((e) => `${e.job} ${e.state}`)
-  assert.deepEqual(states, ['source:customers starting', 'source:customers running', 'source:customers stopped', 'flow:customers starting', 'flow:customers running', 'flow:customers stopped'])
+  assert.deepEqual(states, [
+    'source:customers starting',
+    'source:customers running',
+    'source:customers stopped',
+    'flow:customers starting',
+    'flow:customers running',
+    'flow:customers stopped',
+  ])
   const batch = events.find((e) => e.type === 'batch' && e.job === 'flow:customers')!
   assert.equal(batch.table, 'refined.customers')
   assert.equal(typeof batch.version, 'number')
   const rows = lakehouse('query', '--lake', path.join(dir, 'lake'), '--format', 'json', 'SELECT id, name, balance FROM refined.customers ORDER BY id')
-  assert.deepEqual(JSON.parse(rows.stdout), [...stream.final.values()].sort((a, b) => a.id - b.id).map(({ id, name, balance }) => ({ id, name, balance })))
+  assert.deepEqual(
+    JSON.parse(rows.stdout),
+    [...stream.final.values()].sort((a, b) => a.id - b.id).map(({ id, name, balance }) => ({ id, name, balance })),
+  )
 })
 
 test('refine reports nothing new when caught up; unknown flows and --full-refresh without --flow are usage errors', () => {

@@ -29,7 +29,11 @@ function ok(...args: string[]): string {
 
 /** The rows of `--format table` output (header and rule dropped, count line dropped). */
 function tableRows(text: string): string[][] {
-  return text.trimEnd().split('\n').slice(2, -1).map((line) => line.split(' | ').map((cell) => cell.trim()))
+  return text
+    .trimEnd()
+    .split('\n')
+    .slice(2, -1)
+    .map((line) => line.split(' | ').map((cell) => cell.trim()))
 }
 
 before(async () => {
@@ -44,7 +48,9 @@ before(async () => {
   }
   await update(lake, orders, 'id = 3', { amount: '100' })
   await merge(lake, orders, `SELECT 4::BIGINT AS id, 0.0::DECIMAL(10,2) AS amount UNION ALL SELECT 99, 1.25`, {
-    on: 't.id = s.id', whenMatchedDelete: {}, whenNotMatchedInsert: { values: { id: 's.id', p: '0', amount: 's.amount' } },
+    on: 't.id = s.id',
+    whenMatchedDelete: {},
+    whenNotMatchedInsert: { values: { id: 's.id', p: '0', amount: 's.amount' } },
   })
   // raw.small: 4 small files of one partition, for optimize and vacuum.
   for (let k = 0; k < 4; k++) await appendQuery(lake, path.join(lakeDir, 'raw', 'small'), `SELECT ${k} * 100 + i AS n FROM range(100) t(i)`)
@@ -64,27 +70,57 @@ test('without arguments or with --help, lakehouse prints the usage of every comm
       /lakehouse changes \[--lake DIR\] --from V \[--to V\] \[--format table\|json\|csv\|markdown\] TABLE/,
       /lakehouse optimize \[--lake DIR\] \[--target-size BYTES\] TABLE/,
       /lakehouse vacuum \[--lake DIR\] \[--retention-hours H\] \[--dry-run\] \[--force\] TABLE/,
-    ]) assert.match(stdout, usage)
+    ])
+      assert.match(stdout, usage)
   }
 })
 
 test('tables: every table with its version, files and size', () => {
   const rows = JSON.parse(ok('tables', '--lake', lakeDir, '--format', 'json'))
-  assert.deepEqual(rows.map((r: Record<string, unknown>) => [r.table, r.version, r.files]), [['raw.orders', 4, 6], ['raw.small', 3, 4], ['refined.customers', 0, 1]])
+  assert.deepEqual(
+    rows.map((r: Record<string, unknown>) => [r.table, r.version, r.files]),
+    [
+      ['raw.orders', 4, 6],
+      ['raw.small', 3, 4],
+      ['refined.customers', 0, 1],
+    ],
+  )
   for (const row of rows) {
     assert.ok(row.bytes > 0)
     assert.match(row.last_commit, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/)
   }
   const text = ok('tables', '--lake', lakeDir)
   assert.match(text, /^table +\| version \| files \| bytes \| last_commit\n/)
-  assert.deepEqual(tableRows(text).map((r) => r.slice(0, 3)), [['raw.orders', '4', '6'], ['raw.small', '3', '4'], ['refined.customers', '0', '1']])
+  assert.deepEqual(
+    tableRows(text).map((r) => r.slice(0, 3)),
+    [
+      ['raw.orders', '4', '6'],
+      ['raw.small', '3', '4'],
+      ['refined.customers', '0', '1'],
+    ],
+  )
 })
 
 test('history: the versions newest first with their operation, by name or by path', () => {
   const text = ok('history', '--lake', lakeDir, 'raw.orders')
-  assert.deepEqual(tableRows(text).map((r) => [r[0], r[2]]), [['4', 'MERGE'], ['3', 'UPDATE'], ['2', 'WRITE'], ['1', 'WRITE'], ['0', 'WRITE']])
+  assert.deepEqual(
+    tableRows(text).map((r) => [r[0], r[2]]),
+    [
+      ['4', 'MERGE'],
+      ['3', 'UPDATE'],
+      ['2', 'WRITE'],
+      ['1', 'WRITE'],
+      ['0', 'WRITE'],
+    ],
+  )
   const limited = JSON.parse(ok('history', '--lake', lakeDir, '--limit', '2', '--format', 'json', 'raw/orders'))
-  assert.deepEqual(limited.map((r: Record<string, unknown>) => [r.version, r.operation, r.readVersion]), [[4, 'MERGE', 3], [3, 'UPDATE', 2]])
+  assert.deepEqual(
+    limited.map((r: Record<string, unknown>) => [r.version, r.operation, r.readVersion]),
+    [
+      [4, 'MERGE', 3],
+      [3, 'UPDATE', 2],
+    ],
+  )
   // Parameters and metrics are objects, not JSON text; Spark's JSON-in-a-string predicates are parsed too.
   assert.deepEqual(limited[1].operationParameters, { predicate: ['id = 3'] })
   assert.equal(limited[0].operationMetrics.numTargetRowsDeleted, 1)
@@ -114,7 +150,10 @@ test('changes: the change rows of an update and a merge, by version and by times
   // From a timestamp: the first commit at or after it (version 4's own timestamp → version 4 only).
   const at = rows.find((r: Record<string, unknown>) => r._commit_version === 4)._commit_timestamp
   const fromTime = JSON.parse(ok('changes', '--lake', lakeDir, '--from', at, '--format', 'json', 'raw.orders'))
-  assert.deepEqual(fromTime.map((r: Record<string, unknown>) => r._commit_version), [4, 4])
+  assert.deepEqual(
+    fromTime.map((r: Record<string, unknown>) => r._commit_version),
+    [4, 4],
+  )
   const first = ok('changes', '--lake', lakeDir, '--from', '0', '--to', '0', '--format', 'csv', 'raw.orders')
   assert.equal(first.trimEnd().split('\r\n').length, 11, 'version 0: a header and 10 inserts')
 })
@@ -129,7 +168,10 @@ test('optimize compacts the small files and reports the file count; a second run
 })
 
 test('vacuum: nothing to delete in a fresh table, a short retention needs --force, then the compacted files go', () => {
-  assert.match(ok('vacuum', '--lake', lakeDir, '--dry-run', 'refined.customers'), /^refined\.customers: vacuum would delete 0 files \(0 B\) that no version since .* needs\n$/)
+  assert.match(
+    ok('vacuum', '--lake', lakeDir, '--dry-run', 'refined.customers'),
+    /^refined\.customers: vacuum would delete 0 files \(0 B\) that no version since .* needs\n$/,
+  )
   const refused = lakehouse('vacuum', '--lake', lakeDir, '--retention-hours', '1', 'raw.small')
   assert.equal(refused.code, 1)
   assert.match(refused.stderr, /^lakehouse: a retention of 1 hour is shorter than the table's 7 days .*--force on the command line/)
@@ -149,7 +191,11 @@ test('errors: an unknown table lists the tables (exit 1), wrong usage exits 2, n
     const { code, stdout, stderr } = lakehouse(...command, '--lake', lakeDir, 'raw.nope')
     assert.equal(code, 1, command[0])
     assert.equal(stdout, '')
-    assert.match(stderr, /^lakehouse: unknown table 'raw\.nope' in the lake .* \(tables: raw\.orders, raw\.small, refined\.customers\)\. The lake is .* \(--lake\); pass --lake DIR to use another\n$/, command[0])
+    assert.match(
+      stderr,
+      /^lakehouse: unknown table 'raw\.nope' in the lake .* \(tables: raw\.orders, raw\.small, refined\.customers\)\. The lake is .* \(--lake\); pass --lake DIR to use another\n$/,
+      command[0],
+    )
   }
   const notDelta = lakehouse('history', '--lake', lakeDir, './raw/nope')
   assert.equal(notDelta.code, 1)

@@ -34,12 +34,19 @@ function countedTest(name: string, kind: 'expectedRowsPassed' | 'errorCasesPasse
   })
 }
 
-interface ExpectedTable { columns: string[]; rows: string[] }
+interface ExpectedTable {
+  columns: string[]
+  rows: string[]
+}
 
 /** arrow's pretty_format_batches output: a header row and unordered data rows; an empty cell is NULL. */
 function parseAsciiTable(text: string): ExpectedTable {
   const lines = text.split('\n').filter((l) => l.startsWith('|'))
-  const cells = (line: string) => line.slice(1, -1).split('|').map((c) => c.trim())
+  const cells = (line: string) =>
+    line
+      .slice(1, -1)
+      .split('|')
+      .map((c) => c.trim())
   const [header, ...body] = lines
   return { columns: cells(header), rows: body.map((l) => cells(l).join(' | ')).sort() }
 }
@@ -55,7 +62,9 @@ function render(value: unknown, type: string): string {
   if (type.startsWith('STRUCT') && typeof value === 'object') {
     const inner = /^STRUCT\((.*)\)$/.exec(type)![1]
     const types = splitStructTypes(inner)
-    return `{${Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}: ${render(v, types.get(k) ?? '')}`).join(', ')}}`
+    return `{${Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => `${k}: ${render(v, types.get(k) ?? '')}`)
+      .join(', ')}}`
   }
   return String(value)
 }
@@ -68,7 +77,10 @@ function splitStructTypes(inner: string): Map<string, string> {
   for (let i = 0; i < inner.length; i++) {
     if (inner[i] === '(') depth++
     else if (inner[i] === ')') depth--
-    else if (inner[i] === ',' && depth === 0) { parts.push(inner.slice(start, i)); start = i + 1 }
+    else if (inner[i] === ',' && depth === 0) {
+      parts.push(inner.slice(start, i))
+      start = i + 1
+    }
   }
   parts.push(inner.slice(start))
   for (const part of parts) {
@@ -85,17 +97,28 @@ async function readChanges(table: string, range: ChangeFeedRange, columns: strin
     const list = columns.map((c) => `"${c.replaceAll('"', '""')}"`).join(', ')
     const result = await db.connection.runAndReadAll(`SELECT ${list} FROM ${scan.sql} ${where}`)
     const types = result.columnTypes().map((t) => t.toString())
-    return rowsAsJson(result).map((row) => columns.map((c, i) => render(row[c], types[i])).join(' | ')).sort()
+    return rowsAsJson(result)
+      .map((row) => columns.map((c, i) => render(row[c], types[i])).join(' | '))
+      .sort()
   } finally {
     await dropScan(db, scan)
   }
 }
 
-interface Case { file: string; table: string; range: ChangeFeedRange; where?: string }
+interface Case {
+  file: string
+  table: string
+  range: ChangeFeedRange
+  where?: string
+}
 
 function kernelCases(dir: string): Case[] {
-  const index = JSON.parse(readFileSync(path.join(dir, '2-delta-tables/expected-cdf/_index_delta-kernel-rs.json'), 'utf8')) as
-    { file: string; table: string; start_version: number; end_version: number | null }[]
+  const index = JSON.parse(readFileSync(path.join(dir, '2-delta-tables/expected-cdf/_index_delta-kernel-rs.json'), 'utf8')) as {
+    file: string
+    table: string
+    start_version: number
+    end_version: number | null
+  }[]
   return index.map((e) => ({ file: e.file, table: e.table, range: { startVersion: e.start_version, endVersion: e.end_version ?? undefined } }))
 }
 
@@ -103,12 +126,29 @@ const ms = (iso: string) => Date.parse(`${iso}Z`)
 /** delta-rs cases: the parameters its tests pass (see _index_delta-rs.json builder_calls). */
 const DELTA_RS_CASES: Case[] = [
   { file: 'delta-rs/cdf-table__v0-latest.txt', table: '2-delta-tables/delta-rs/cdf-table', range: { startVersion: 0 } },
-  { file: 'delta-rs/cdf-table__v0-latest__where-birthday-2023-12-25.txt', table: '2-delta-tables/delta-rs/cdf-table', range: { startVersion: 0 }, where: `WHERE birthday = DATE '2023-12-25'` },
-  { file: 'delta-rs/cdf-table__v0-to-ts-2023-12-22T17.10.21.675Z.txt', table: '2-delta-tables/delta-rs/cdf-table', range: { startVersion: 0, endTimestamp: ms('2023-12-22T17:10:21.675') } },
+  {
+    file: 'delta-rs/cdf-table__v0-latest__where-birthday-2023-12-25.txt',
+    table: '2-delta-tables/delta-rs/cdf-table',
+    range: { startVersion: 0 },
+    where: `WHERE birthday = DATE '2023-12-25'`,
+  },
+  {
+    file: 'delta-rs/cdf-table__v0-to-ts-2023-12-22T17.10.21.675Z.txt',
+    table: '2-delta-tables/delta-rs/cdf-table',
+    range: { startVersion: 0, endTimestamp: ms('2023-12-22T17:10:21.675') },
+  },
   { file: 'delta-rs/cdf-table-non-partitioned__v0-latest.txt', table: '2-delta-tables/delta-rs/cdf-table-non-partitioned', range: { startVersion: 0 } },
   { file: 'delta-rs/cdf-table-with-cdc-and-dvs__v0-latest.txt', table: '2-delta-tables/delta-rs/cdf-table-with-cdc-and-dvs', range: { startVersion: 0 } },
-  { file: 'delta-rs/cdc_ict_table__from-ts-2026-07-11T16.36.53.881Z.txt', table: '2-delta-tables/delta-rs/cdc_ict_table', range: { startTimestamp: ms('2026-07-11T16:36:53.881') } },
-  { file: 'delta-rs/checkpoint-cdf-table__from-ts-2024-01-06T15.44.59.570Z.txt', table: '2-delta-tables/delta-rs/checkpoint-cdf-table', range: { startTimestamp: ms('2024-01-06T15:44:59.570') } },
+  {
+    file: 'delta-rs/cdc_ict_table__from-ts-2026-07-11T16.36.53.881Z.txt',
+    table: '2-delta-tables/delta-rs/cdc_ict_table',
+    range: { startTimestamp: ms('2026-07-11T16:36:53.881') },
+  },
+  {
+    file: 'delta-rs/checkpoint-cdf-table__from-ts-2024-01-06T15.44.59.570Z.txt',
+    table: '2-delta-tables/delta-rs/checkpoint-cdf-table',
+    range: { startTimestamp: ms('2024-01-06T15:44:59.570') },
+  },
 ]
 
 function rejectsClearly(promise: Promise<unknown>, table: string, words: RegExp) {

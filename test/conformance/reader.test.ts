@@ -104,7 +104,13 @@ function datCases(dir: string): ReadCase[] {
   return cases
 }
 
-interface GoldenRow { case: string; kind: string; check: string; note: string; hasExpected: boolean }
+interface GoldenRow {
+  case: string
+  kind: string
+  check: string
+  note: string
+  hasExpected: boolean
+}
 
 function goldenRows(dir: string): GoldenRow[] {
   const tsv = readFileSync(path.join(dir, '1-dat-acceptance/golden-delta-kernel-rs/_cases.tsv'), 'utf8').trim().split('\n').slice(1)
@@ -114,7 +120,10 @@ function goldenRows(dir: string): GoldenRow[] {
   })
 }
 
-interface ExpectedError { code: DeltaError['code']; words: RegExp }
+interface ExpectedError {
+  code: DeltaError['code']
+  words: RegExp
+}
 
 /** Upstream's must-fail cases, each with the error upstream expects, in our words. */
 const NEGATIVE: Record<string, ExpectedError> = {
@@ -173,14 +182,20 @@ const WITHOUT_EXPECTED_ROWS: Record<string, (table: string) => Promise<void>> = 
   'canonicalized-paths-special-b': assertEmptyAfterCanonicalRemove,
   // The first file lies outside the table folder ('..//Users/…'): refused, as any path escaping the lake is.
   'data-reader-absolute-paths-escaped-chars': async (table) => {
-    await assert.rejects(() => engine.snapshot(table), errorLike(table, { code: 'CORRUPT_LOG', words: /'\.\.\/\/Users\/.*' named in the log climbs out of the table folder/ }))
+    await assert.rejects(
+      () => engine.snapshot(table),
+      errorLike(table, { code: 'CORRUPT_LOG', words: /'\.\.\/\/Users\/.*' named in the log climbs out of the table folder/ }),
+    )
   },
   // foo is removed, then added again with a new modification time; bar is added. The files are not shipped.
   'delete-re-add-same-file-different-transactions': async (table) => {
     const snapshot = await engine.snapshot(table)
     assert.equal(snapshot.version, 3)
     const files = snapshot.files.map((f) => ({ path: f.add.path, modificationTime: f.add.modificationTime })).sort((a, b) => a.path.localeCompare(b.path))
-    assert.deepEqual(files, [{ path: 'bar', modificationTime: 1697064972263 }, { path: 'foo', modificationTime: 1700000000000 }])
+    assert.deepEqual(files, [
+      { path: 'bar', modificationTime: 1697064972263 },
+      { path: 'foo', modificationTime: 1700000000000 },
+    ])
     await assert.rejects(() => readAll(table), errorLike(table, { code: 'MISSING_FILE', words: /data file .*\/delta\/(bar|foo) is listed in version [23]/ }))
   },
   // Upstream reads its commitInfo; its metaData has no schema, so the table cannot be read.
@@ -190,7 +205,10 @@ const WITHOUT_EXPECTED_ROWS: Record<string, (table: string) => Promise<void>> = 
   // The log's 'special%20p@%23h' is the file 'special p@#h' (not shipped).
   'log-replay-special-characters-b': async (table) => {
     const snapshot = await engine.snapshot(table)
-    assert.deepEqual(snapshot.files.map((f) => path.basename(f.path)), ['special p@#h'])
+    assert.deepEqual(
+      snapshot.files.map((f) => path.basename(f.path)),
+      ['special p@#h'],
+    )
     await assert.rejects(() => readAll(table), errorLike(table, { code: 'MISSING_FILE', words: /data file .*\/special p@#h is listed in version 0/ }))
   },
   // kernel-rs's checkpoint_test: the table loads at version 14 from its checkpoint at 10; each
@@ -199,7 +217,10 @@ const WITHOUT_EXPECTED_ROWS: Record<string, (table: string) => Promise<void>> = 
     const snapshot = await engine.snapshot(table)
     assert.equal(snapshot.version, 14)
     assert.equal(snapshot.segment.checkpointVersion, 10)
-    assert.deepEqual(snapshot.files.map((f) => f.add.path), ['15'])
+    assert.deepEqual(
+      snapshot.files.map((f) => f.add.path),
+      ['15'],
+    )
     await assert.rejects(() => readAll(table), errorLike(table, { code: 'MISSING_FILE', words: /data file .*\/delta\/15 is listed in version 14/ }))
   },
   // A checkpoint whose metaData has no schema.
@@ -211,11 +232,18 @@ const WITHOUT_EXPECTED_ROWS: Record<string, (table: string) => Promise<void>> = 
 async function assertEmptyAfterCanonicalRemove(table: string) {
   const snapshot = await engine.snapshot(table)
   assert.equal(snapshot.version, 1)
-  assert.deepEqual(snapshot.files.map((f) => f.add.path), [], 'the remove cancels the add')
+  assert.deepEqual(
+    snapshot.files.map((f) => f.add.path),
+    [],
+    'the remove cancels the add',
+  )
   const scan = await engine.scan(snapshot)
   const db = await engine.duckdb()
   try {
-    assert.deepEqual((await db.describe(`SELECT * FROM ${scan.sql}`)).map((c) => `${c.name} ${c.type}`), ['id INTEGER'])
+    assert.deepEqual(
+      (await db.describe(`SELECT * FROM ${scan.sql}`)).map((c) => `${c.name} ${c.type}`),
+      ['id INTEGER'],
+    )
     const result = await compareWithExpected(db, scan.sql, [])
     assert.ok(result.equal, result.detail)
   } finally {

@@ -48,8 +48,10 @@ const engine = new LakeEngine()
 const counts = { tables: 0, loaded: 0, loadedRows: 0, refused: 0, logOnly: 0 }
 after(async () => {
   await engine.close()
-  console.log(`table conformance: ${counts.loaded} tables read with the rows their Parquet footers hold less deleted rows (${counts.loadedRows} rows), ` +
-    `${counts.logOnly} log-only copies refused for their missing data files, ${counts.refused} refused for unsupported features`)
+  console.log(
+    `table conformance: ${counts.loaded} tables read with the rows their Parquet footers hold less deleted rows (${counts.loadedRows} rows), ` +
+      `${counts.logOnly} log-only copies refused for their missing data files, ${counts.refused} refused for unsupported features`,
+  )
   writeConformanceTally('tables', { ...counts, logOnlyNames: [...LOG_ONLY], refusedNames: Object.keys(REFUSED) })
 })
 
@@ -57,7 +59,11 @@ if (!root) {
   test('table conformance', { skip: 'conformance data not found' }, () => {})
 } else {
   const group = path.join(root, '2-delta-tables')
-  const tables = readFileSync(path.join(group, '_features.tsv'), 'utf8').trim().split('\n').slice(1).map((line) => line.split('\t')[0])
+  const tables = readFileSync(path.join(group, '_features.tsv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split('\t')[0])
   counts.tables = tables.length
   test('every log-only copy named is a table of the conformance data', () => {
     for (const name of [...LOG_ONLY, ...Object.keys(REFUSED)]) assert.ok(tables.includes(name), `${name} is not in 2-delta-tables/_features.tsv`)
@@ -88,12 +94,19 @@ if (!root) {
           })
           counts.refused++
         } else if (LOG_ONLY.has(name)) {
-          await assert.rejects(read, (error: unknown) => {
-            assert.ok(error instanceof DeltaError && error.code === 'MISSING_FILE', `a log-only copy must be refused for a missing data file: ${String(error)}`)
-            const missing = /data file (.+) is listed/.exec(error.message)?.[1]
-            assert.ok(missing && !existsSync(missing), `the error names a file that exists: ${error.message}`)
-            return true
-          }, `${name} is listed as a log-only copy but reads: take it off LOG_ONLY`)
+          await assert.rejects(
+            read,
+            (error: unknown) => {
+              assert.ok(
+                error instanceof DeltaError && error.code === 'MISSING_FILE',
+                `a log-only copy must be refused for a missing data file: ${String(error)}`,
+              )
+              const missing = /data file (.+) is listed/.exec(error.message)?.[1]
+              assert.ok(missing && !existsSync(missing), `the error names a file that exists: ${error.message}`)
+              return true
+            },
+            `${name} is listed as a log-only copy but reads: take it off LOG_ONLY`,
+          )
           counts.logOnly++
         } else {
           const { read: rows, footers } = await read()

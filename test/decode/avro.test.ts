@@ -75,7 +75,9 @@ describe('Confluent-framed Avro (4-schema-registry-avro)', { skip }, () => {
 describe('Avro types and the registry', () => {
   test('logical types, Debezium connect.name types, unions, maps, enums and 64-bit longs', async () => {
     const schema = {
-      type: 'record', name: 'Row', fields: [
+      type: 'record',
+      name: 'Row',
+      fields: [
         { name: 'id', type: 'long' },
         { name: 'amount', type: { type: 'bytes', logicalType: 'decimal', precision: 10, scale: 2 } },
         { name: 'wide', type: { type: 'fixed', name: 'Wide', size: 20, logicalType: 'decimal', precision: 45, scale: 0 } },
@@ -97,8 +99,16 @@ describe('Avro types and the registry', () => {
     }
     // Write through a type with bigint longs (and no logical types), so the 64-bit id is exact on the wire.
     const longType = avro.types.LongType.__with({
-      fromBuffer: (b: Buffer) => b.readBigInt64LE(), toBuffer: (v: bigint) => { const b = Buffer.alloc(8); b.writeBigInt64LE(v); return b },
-      fromJSON: BigInt, toJSON: Number, isValid: (v: unknown) => typeof v === 'bigint', compare: () => 0,
+      fromBuffer: (b: Buffer) => b.readBigInt64LE(),
+      toBuffer: (v: bigint) => {
+        const b = Buffer.alloc(8)
+        b.writeBigInt64LE(v)
+        return b
+      },
+      fromJSON: BigInt,
+      toJSON: Number,
+      isValid: (v: unknown) => typeof v === 'bigint',
+      compare: () => 0,
     })
     const isLong = (s: unknown) => s === 'long' || (typeof s === 'object' && s !== null && (s as { type?: unknown }).type === 'long')
     const writer = avro.Type.forSchema(schema as never, { wrapUnions: true, typeHook: ((s: unknown) => (isLong(s) ? longType : undefined)) as never })
@@ -146,10 +156,29 @@ describe('Avro types and the registry', () => {
       })
       const types = Object.fromEntries((decoded as Extract<Decoded, { kind: 'row' }>).schema.fields.map((f) => [f.name, f.type]))
       assert.deepEqual(types, {
-        id: 'long', amount: 'decimal(10,2)', wide: 'string', day: 'date', at: 'timestamp', atMillis: 'timestamp', local: 'timestamp', clock: 'string',
-        uid: 'string', dbzDate: 'date', dbzZoned: 'timestamp', color: 'string',
-        either: { type: 'struct', fields: [{ name: 'member0', type: 'string', nullable: true, metadata: {} }, { name: 'member1', type: 'long', nullable: true, metadata: {} }] },
-        number: 'double', attrs: { type: 'map', keyType: 'string', valueType: 'integer', valueContainsNull: true }, raw: 'binary', ratio: 'double',
+        id: 'long',
+        amount: 'decimal(10,2)',
+        wide: 'string',
+        day: 'date',
+        at: 'timestamp',
+        atMillis: 'timestamp',
+        local: 'timestamp',
+        clock: 'string',
+        uid: 'string',
+        dbzDate: 'date',
+        dbzZoned: 'timestamp',
+        color: 'string',
+        either: {
+          type: 'struct',
+          fields: [
+            { name: 'member0', type: 'string', nullable: true, metadata: {} },
+            { name: 'member1', type: 'long', nullable: true, metadata: {} },
+          ],
+        },
+        number: 'double',
+        attrs: { type: 'map', keyType: 'string', valueType: 'integer', valueContainsNull: true },
+        raw: 'binary',
+        ratio: 'double',
       })
     } finally {
       await local.stop()
@@ -162,7 +191,11 @@ describe('Avro types and the registry', () => {
     registry.schemas.set(102, { schema: '"string"' })
     const decoder = createDecoder('avro', options)
     const json = await decoder.decode(message(framed(100, Buffer.from('{}'))))
-    assert.deepEqual(json, { kind: 'error', reason: 'unsupported-framing', detail: 'schema 100 is a JSON Schema, not Avro: read this topic with the format json-schema' })
+    assert.deepEqual(json, {
+      kind: 'error',
+      reason: 'unsupported-framing',
+      detail: 'schema 100 is a JSON Schema, not Avro: read this topic with the format json-schema',
+    })
     assert.equal(reasonOf(await decoder.decode(message(framed(101, Buffer.from([0]))))), 'unsupported-framing')
     assert.equal(reasonOf(await decoder.decode(message(framed(102, Buffer.from([0]))))), 'not-a-record')
   })

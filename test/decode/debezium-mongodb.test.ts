@@ -29,7 +29,11 @@ describe('MongoDB change events (Debezium 2.7, paimon)', { skip }, () => {
     assert.equal(r.key, '67ab25755c0d5ac87eb8c632')
     assert.equal(r.before, null)
     assert.deepEqual(r.after, {
-      _id: '67ab25755c0d5ac87eb8c632', created_at: 1736207571013, created_by: 'peter', tags: ['pending'], updated_at: '2025-02-13T14:01:37.970Z',
+      _id: '67ab25755c0d5ac87eb8c632',
+      created_at: 1736207571013,
+      created_by: 'peter',
+      tags: ['pending'],
+      updated_at: '2025-02-13T14:01:37.970Z',
     })
     assert.equal(typeAt(decoded, 'after._id'), 'string')
     assert.equal(typeAt(decoded, 'after.created_at'), 'long')
@@ -86,13 +90,21 @@ describe('MongoDB change events (documentation)', { skip }, () => {
 
   test('removed fields and truncated arrays', async () => {
     const value = JSON.stringify({
-      op: 'u', ts_ms: 1, after: '{"_id": {"$oid": "5f0000000000000000000001"}, "n": {"$numberInt": "3"}}',
-      updateDescription: { removedFields: ['a', 'b.c'], updatedFields: '{"n": {"$numberInt": "3"}, "at": {"$date": "2024-01-01T00:00:00Z"}}', truncatedArrays: [{ field: 'items', size: 2 }] },
+      op: 'u',
+      ts_ms: 1,
+      after: '{"_id": {"$oid": "5f0000000000000000000001"}, "n": {"$numberInt": "3"}}',
+      updateDescription: {
+        removedFields: ['a', 'b.c'],
+        updatedFields: '{"n": {"$numberInt": "3"}, "at": {"$date": "2024-01-01T00:00:00Z"}}',
+        truncatedArrays: [{ field: 'items', size: 2 }],
+      },
       source: { connector: 'mongodb' },
     })
     const decoded = await mongo.decode(message(value, '{"id": "{\\"$oid\\": \\"5f0000000000000000000001\\"}"}'))
     assert.deepEqual(row(decoded).update_description, {
-      updated_fields: '{"n":3,"at":"2024-01-01T00:00:00Z"}', removed_fields: ['a', 'b.c'], truncated_arrays: [{ field: 'items', size: 2 }],
+      updated_fields: '{"n":3,"at":"2024-01-01T00:00:00Z"}',
+      removed_fields: ['a', 'b.c'],
+      truncated_arrays: [{ field: 'items', size: 2 }],
     })
     assert.equal(typeAt(decoded, 'after.n'), 'integer')
   })
@@ -117,7 +129,10 @@ describe('MongoDB change events (documentation)', { skip }, () => {
 
   test('ExtractNewDocumentState output: arrays of documents with differing fields merge', async () => {
     const decoded = await decodeFile('debezium-docs/extract-new-document-state/array-input.json')
-    assert.deepEqual(row(decoded).a1, [{ a: 1, b: 'none' }, { a: 'c', d: 'something' }])
+    assert.deepEqual(row(decoded).a1, [
+      { a: 1, b: 'none' },
+      { a: 'c', d: 'something' },
+    ])
     assert.deepEqual(typeAt(decoded, 'a1'), {
       type: 'array',
       elementType: {
@@ -145,25 +160,27 @@ describe('MongoDB change events (documentation)', { skip }, () => {
 
 describe('Extended JSON', () => {
   test('v2 canonical and relaxed wrappers', () => {
-    const typed = ejson(JSON.stringify({
-      oid: { $oid: '507f1f77bcf86cd799439011' },
-      dateIso: { $date: '2024-02-29T12:00:00.5+01:00' },
-      dateCanonical: { $date: { $numberLong: '-1' } },
-      long: { $numberLong: '9223372036854775807' },
-      int: { $numberInt: '-42' },
-      double: { $numberDouble: '1.5' },
-      nan: { $numberDouble: 'NaN' },
-      inf: { $numberDouble: '-Infinity' },
-      decimal: { $numberDecimal: '1234.5678901234567890123456789012' },
-      bin: { $binary: { base64: 'AQID', subType: '00' } },
-      ts: { $timestamp: { t: 1700000000, i: 7 } },
-      re: { $regularExpression: { pattern: '^a.*', options: 'i' } },
-      min: { $minKey: 1 },
-      max: { $maxKey: 1 },
-      sym: { $symbol: 'x' },
-      code: { $code: 'function () {}' },
-      notAWrapper: { $oid: 'x', other: 1 },
-    }))
+    const typed = ejson(
+      JSON.stringify({
+        oid: { $oid: '507f1f77bcf86cd799439011' },
+        dateIso: { $date: '2024-02-29T12:00:00.5+01:00' },
+        dateCanonical: { $date: { $numberLong: '-1' } },
+        long: { $numberLong: '9223372036854775807' },
+        int: { $numberInt: '-42' },
+        double: { $numberDouble: '1.5' },
+        nan: { $numberDouble: 'NaN' },
+        inf: { $numberDouble: '-Infinity' },
+        decimal: { $numberDecimal: '1234.5678901234567890123456789012' },
+        bin: { $binary: { base64: 'AQID', subType: '00' } },
+        ts: { $timestamp: { t: 1700000000, i: 7 } },
+        re: { $regularExpression: { pattern: '^a.*', options: 'i' } },
+        min: { $minKey: 1 },
+        max: { $maxKey: 1 },
+        sym: { $symbol: 'x' },
+        code: { $code: 'function () {}' },
+        notAWrapper: { $oid: 'x', other: 1 },
+      }),
+    )
     assert.deepEqual(typed.value, {
       oid: '507f1f77bcf86cd799439011',
       dateIso: '2024-02-29T11:00:00.500Z',
@@ -195,7 +212,9 @@ describe('Extended JSON', () => {
   })
 
   test('v1 strict wrappers', () => {
-    const typed = ejson('{"d": {"$date": 1739455297970}, "b": {"$binary": "AQID", "$type": "04"}, "r": {"$regex": "x", "$options": "m"}, "u": {"$undefined": true}}')
+    const typed = ejson(
+      '{"d": {"$date": 1739455297970}, "b": {"$binary": "AQID", "$type": "04"}, "r": {"$regex": "x", "$options": "m"}, "u": {"$undefined": true}}',
+    )
     assert.deepEqual(typed.value, { d: '2025-02-13T14:01:37.970Z', b: 'AQID', r: '/x/m', u: null })
   })
 })

@@ -31,7 +31,10 @@ const EXPECTED: Record<string, { format: Format; outcomes: string[] }> = {
   'debezium-docs/mongodb/current/delete.doc.txt': { format: 'debezium-mongodb', outcomes: ['op:d'] },
   'debezium-docs/mongodb/current/event-with-transaction-block.doc.txt': { format: 'debezium-mongodb', outcomes: ['op:c'] },
   'debezium-docs/mongodb/current/key-with-schema.json': { format: 'debezium-mongodb', outcomes: ['key'] },
-  'debezium-docs/mongodb/current/transaction-begin-end.doc.txt': { format: 'debezium-mongodb', outcomes: ['error:debezium-transaction-marker', 'error:debezium-transaction-marker'] },
+  'debezium-docs/mongodb/current/transaction-begin-end.doc.txt': {
+    format: 'debezium-mongodb',
+    outcomes: ['error:debezium-transaction-marker', 'error:debezium-transaction-marker'],
+  },
   'debezium-docs/mongodb/current/update-change-streams.doc.txt': { format: 'debezium-mongodb', outcomes: ['op:u'] },
   'debezium-docs/mongodb/legacy-1.9/create-with-schema.doc.txt': { format: 'debezium-mongodb', outcomes: ['op:c'] },
   'debezium-docs/mongodb/legacy-1.9/delete-filter.doc.txt': { format: 'debezium-mongodb', outcomes: ['op:d'] },
@@ -44,7 +47,10 @@ const EXPECTED: Record<string, { format: Format; outcomes: string[] }> = {
   'debezium-docs/mysql/key-with-schema.json': { format: 'debezium', outcomes: ['key'] },
   'debezium-docs/mysql/schema-change-key.json': { format: 'debezium', outcomes: ['key'] },
   'debezium-docs/mysql/schema-change-value.json': { format: 'debezium', outcomes: ['error:debezium-schema-change'] },
-  'debezium-docs/mysql/transaction-begin-end.doc.txt': { format: 'debezium', outcomes: ['error:debezium-transaction-marker', 'error:debezium-transaction-marker'] },
+  'debezium-docs/mysql/transaction-begin-end.doc.txt': {
+    format: 'debezium',
+    outcomes: ['error:debezium-transaction-marker', 'error:debezium-transaction-marker'],
+  },
   'debezium-docs/mysql/truncate.doc.txt': { format: 'debezium', outcomes: ['op:t'] },
   'debezium-docs/mysql/update.doc.txt': { format: 'debezium', outcomes: ['op:u'] },
   'debezium-docs/postgresql/create-with-schema.json': { format: 'debezium', outcomes: ['op:c'] },
@@ -53,7 +59,10 @@ const EXPECTED: Record<string, { format: Format; outcomes: string[] }> = {
   'debezium-docs/postgresql/key-with-schema.doc.txt': { format: 'debezium', outcomes: ['key'] },
   'debezium-docs/postgresql/message-non-transactional.doc.txt': { format: 'debezium', outcomes: ['op:m'] },
   'debezium-docs/postgresql/message-transactional.doc.txt': { format: 'debezium', outcomes: ['op:m'] },
-  'debezium-docs/postgresql/transaction-begin-end.doc.txt': { format: 'debezium', outcomes: ['error:debezium-transaction-marker', 'error:debezium-transaction-marker'] },
+  'debezium-docs/postgresql/transaction-begin-end.doc.txt': {
+    format: 'debezium',
+    outcomes: ['error:debezium-transaction-marker', 'error:debezium-transaction-marker'],
+  },
   'debezium-docs/postgresql/truncate.doc.txt': { format: 'debezium', outcomes: ['op:t'] },
   'debezium-docs/postgresql/update.doc.txt': { format: 'debezium', outcomes: ['op:u'] },
   'debezium-docs/tutorial-mysql/create-key.json': { format: 'debezium', outcomes: ['key'] },
@@ -108,7 +117,11 @@ async function decodeFile(file: string, key: string | null = null): Promise<Deco
 describe('every event file of 3-debezium', { skip }, () => {
   test('has an expectation, and decodes to it', async () => {
     const files = debeziumEventFiles()
-    assert.deepEqual(files.filter((f) => !EXPECTED[f]), [], 'files without an expectation in this test')
+    assert.deepEqual(
+      files.filter((f) => !EXPECTED[f]),
+      [],
+      'files without an expectation in this test',
+    )
     for (const file of files) {
       const { format, outcomes } = EXPECTED[file]
       const documents = eventDocuments(file)
@@ -229,10 +242,21 @@ describe('relational Debezium events', { skip }, () => {
     const ownOp = row(await createDecoder('debezium').decode(message('{"id":1,"__op":"u","Op":"buy"}')))
     assert.equal(ownOp.Op, 'buy')
     assert.equal(ownOp.__op, 'u')
-    const withSchema = await createDecoder('debezium').decode(message(JSON.stringify({
-      schema: { type: 'struct', fields: [{ field: 'id', type: 'int32', optional: false }, { field: 'day', type: 'int32', name: 'io.debezium.time.Date', optional: true }, { field: '__deleted', type: 'string', optional: true }] },
-      payload: { id: 7, day: 1, __deleted: 'false' },
-    })))
+    const withSchema = await createDecoder('debezium').decode(
+      message(
+        JSON.stringify({
+          schema: {
+            type: 'struct',
+            fields: [
+              { field: 'id', type: 'int32', optional: false },
+              { field: 'day', type: 'int32', name: 'io.debezium.time.Date', optional: true },
+              { field: '__deleted', type: 'string', optional: true },
+            ],
+          },
+          payload: { id: 7, day: 1, __deleted: 'false' },
+        }),
+      ),
+    )
     assert.deepEqual(row(withSchema), { op: null, id: 7, day: '1970-01-02' })
     assert.equal(typeAt(withSchema, 'day'), 'date')
   })
@@ -250,7 +274,19 @@ describe('relational Debezium events', { skip }, () => {
     assert.equal(await reason('{"op":'), 'invalid-json')
     assert.equal(await reason('{"schema":null,"payload":null}'), 'tombstone')
     const badDecimal = JSON.stringify({
-      schema: { type: 'struct', fields: [{ field: 'after', type: 'struct', optional: true, fields: [{ field: 'amount', type: 'bytes', name: 'org.apache.kafka.connect.data.Decimal', parameters: { scale: '2', 'connect.decimal.precision': '3' } }] }] },
+      schema: {
+        type: 'struct',
+        fields: [
+          {
+            field: 'after',
+            type: 'struct',
+            optional: true,
+            fields: [
+              { field: 'amount', type: 'bytes', name: 'org.apache.kafka.connect.data.Decimal', parameters: { scale: '2', 'connect.decimal.precision': '3' } },
+            ],
+          },
+        ],
+      },
       payload: { op: 'c', after: { amount: Buffer.from([0x01, 0x86, 0xa0]).toString('base64') } }, // 100000 → 1000.00 needs 6 digits
     })
     assert.equal(await reason(badDecimal), 'invalid-value')
@@ -258,33 +294,50 @@ describe('relational Debezium events', { skip }, () => {
 
   test('Connect Decimal bytes, VariableScaleDecimal, MicroTime and NanoTimestamp with a schema', async () => {
     const field = (name: string, extra: Record<string, unknown>) => ({ field: name, optional: true, ...extra })
-    const decoded = await createDecoder('debezium').decode(message(JSON.stringify({
-      schema: {
-        type: 'struct',
-        fields: [field('after', {
-          type: 'struct',
-          fields: [
-            field('price', { type: 'bytes', name: 'org.apache.kafka.connect.data.Decimal', parameters: { scale: '2', 'connect.decimal.precision': '10' } }),
-            field('negative', { type: 'bytes', name: 'org.apache.kafka.connect.data.Decimal', parameters: { scale: '3' } }),
-            field('any', { type: 'struct', name: 'io.debezium.data.VariableScaleDecimal', fields: [field('scale', { type: 'int32' }), field('value', { type: 'bytes' })] }),
-            field('at', { type: 'int64', name: 'io.debezium.time.NanoTimestamp' }),
-            field('clock', { type: 'int64', name: 'io.debezium.time.MicroTime' }),
-            field('tags', { type: 'map', keys: { type: 'int32' }, values: { type: 'string' } }),
-          ],
-        })],
-      },
-      payload: {
-        op: 'c',
-        after: {
-          price: Buffer.from([0x30, 0x39]).toString('base64'), // 12345
-          negative: Buffer.from([0xff, 0x85]).toString('base64'), // -123
-          any: { scale: 4, value: Buffer.from([0x01, 0xe2, 0x40]).toString('base64') }, // 123456
-          at: 1700000000123456789,
-          clock: -3_600_000_001,
-          tags: [[1, 'one'], [2, 'two']],
-        },
-      },
-    })))
+    const decoded = await createDecoder('debezium').decode(
+      message(
+        JSON.stringify({
+          schema: {
+            type: 'struct',
+            fields: [
+              field('after', {
+                type: 'struct',
+                fields: [
+                  field('price', {
+                    type: 'bytes',
+                    name: 'org.apache.kafka.connect.data.Decimal',
+                    parameters: { scale: '2', 'connect.decimal.precision': '10' },
+                  }),
+                  field('negative', { type: 'bytes', name: 'org.apache.kafka.connect.data.Decimal', parameters: { scale: '3' } }),
+                  field('any', {
+                    type: 'struct',
+                    name: 'io.debezium.data.VariableScaleDecimal',
+                    fields: [field('scale', { type: 'int32' }), field('value', { type: 'bytes' })],
+                  }),
+                  field('at', { type: 'int64', name: 'io.debezium.time.NanoTimestamp' }),
+                  field('clock', { type: 'int64', name: 'io.debezium.time.MicroTime' }),
+                  field('tags', { type: 'map', keys: { type: 'int32' }, values: { type: 'string' } }),
+                ],
+              }),
+            ],
+          },
+          payload: {
+            op: 'c',
+            after: {
+              price: Buffer.from([0x30, 0x39]).toString('base64'), // 12345
+              negative: Buffer.from([0xff, 0x85]).toString('base64'), // -123
+              any: { scale: 4, value: Buffer.from([0x01, 0xe2, 0x40]).toString('base64') }, // 123456
+              at: 1700000000123456789,
+              clock: -3_600_000_001,
+              tags: [
+                [1, 'one'],
+                [2, 'two'],
+              ],
+            },
+          },
+        }),
+      ),
+    )
     const after = row(decoded).after as Record<string, unknown>
     assert.equal(after.price, '123.45')
     assert.equal(typeAt(decoded, 'after.price'), 'decimal(10,2)')

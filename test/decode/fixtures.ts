@@ -47,7 +47,9 @@ export function repairDocExample(text: string): string[] {
   let fixed = text
     .replace(/[ \t]*\/\/ <\d+>/g, '')
     .replace(/\{\s*\.\.\.\s*\}/g, 'null')
-    .split('\n').filter((line) => line.trim() !== '...').join('\n')
+    .split('\n')
+    .filter((line) => line.trim() !== '...')
+    .join('\n')
     .replace(/,(\s*[}\]])/g, '$1')
     .trim()
   if (fixed.startsWith('"')) fixed = `{${fixed}}`
@@ -55,7 +57,10 @@ export function repairDocExample(text: string): string[] {
 }
 
 function splitDocuments(text: string): string[] {
-  return text.split(/\n\s*\n(?=\s*\{)/).map((part) => part.trim()).filter(Boolean)
+  return text
+    .split(/\n\s*\n(?=\s*\{)/)
+    .map((part) => part.trim())
+    .filter(Boolean)
 }
 
 function balanceBraces(text: string): string {

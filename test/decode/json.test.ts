@@ -10,11 +10,21 @@ const reason = (decoded: Decoded) => (decoded.kind === 'error' ? decoded.reason 
 
 describe('json decoder', () => {
   test('an object becomes a row typed by inference: nesting, arrays, numbers, timestamps', async () => {
-    const decoded = await decode(JSON.stringify({
-      id: 7, price: 9.5, ok: true, name: 'x', at: '2024-05-01T10:00:00.123456+02:00', day: '2024-05-01', nothing: null,
-      user: { id: 1, tags: ['a', 'b'], address: { city: 'Oslo' } },
-      scores: [1, 2.5, null], empty: [], emptyObject: {},
-    }))
+    const decoded = await decode(
+      JSON.stringify({
+        id: 7,
+        price: 9.5,
+        ok: true,
+        name: 'x',
+        at: '2024-05-01T10:00:00.123456+02:00',
+        day: '2024-05-01',
+        nothing: null,
+        user: { id: 1, tags: ['a', 'b'], address: { city: 'Oslo' } },
+        scores: [1, 2.5, null],
+        empty: [],
+        emptyObject: {},
+      }),
+    )
     const r = row(decoded)
     assert.equal(r.at, '2024-05-01T08:00:00.123456Z', 'zoned timestamps normalised to UTC with microseconds')
     assert.equal(r.day, '2024-05-01')
@@ -33,7 +43,9 @@ describe('json decoder', () => {
   })
 
   test('integers beyond 2^53 keep their digits', async () => {
-    const decoded = await decode('{"big": 9007199254740993, "neg": -9223372036854775808, "huge": 123456789012345678901234567890, "safe": 9007199254740991, "f": 0.1234567890123456789}')
+    const decoded = await decode(
+      '{"big": 9007199254740993, "neg": -9223372036854775808, "huge": 123456789012345678901234567890, "safe": 9007199254740991, "f": 0.1234567890123456789}',
+    )
     const r = row(decoded)
     assert.equal(r.big, '9007199254740993')
     assert.equal(r.neg, '-9223372036854775808')
@@ -75,7 +87,14 @@ describe('json decoder', () => {
   })
 
   test('a 10 MB value decodes', async () => {
-    const items = Array.from({ length: 90_000 }, (_, i) => ({ id: i, name: `item-${i}`, at: '2024-01-01T00:00:00Z', big: '9007199254740993', tags: ['x', 'y'], v: i + 0.5 }))
+    const items = Array.from({ length: 90_000 }, (_, i) => ({
+      id: i,
+      name: `item-${i}`,
+      at: '2024-01-01T00:00:00Z',
+      big: '9007199254740993',
+      tags: ['x', 'y'],
+      v: i + 0.5,
+    }))
     const text = JSON.stringify({ items, id: 12345678901234567890n.toString() })
     assert.ok(text.length > 10_000_000, `${text.length}`)
     // No speed limit: a guard against a hang (say, quadratic work over the bytes) only.
@@ -94,7 +113,10 @@ describe('json decoder', () => {
     const decoded: Decoded[] = []
     for (let i = 0; i < 30; i++) decoded.push(await decoder.decode(message(JSON.stringify(shapes[i % 3](i)))))
     // The first of each shape is inferred; the rest are their bytes, parsed only when asked.
-    assert.deepEqual(decoded.map((d) => d instanceof TextRow), decoded.map((_, i) => i >= 3))
+    assert.deepEqual(
+      decoded.map((d) => d instanceof TextRow),
+      decoded.map((_, i) => i >= 3),
+    )
     for (const [i, d] of decoded.entries()) {
       assert.equal(d.kind, 'row')
       if (d.kind !== 'row') continue

@@ -10,7 +10,7 @@ const registry = new LocalRegistry()
 let options: DecoderOptions
 const producer = producerRoot(['money.proto', 'orders.proto', 'debezium.proto'])
 const reasonOf = (decoded: Decoded) => (decoded.kind === 'error' ? decoded.reason : decoded.kind)
-const detailOf = (decoded: Decoded) => (decoded.kind === 'error' ? decoded.detail ?? '' : '')
+const detailOf = (decoded: Decoded) => (decoded.kind === 'error' ? (decoded.detail ?? '') : '')
 const schemaOf = (decoded: Decoded) => (decoded as Extract<Decoded, { kind: 'row' }>).schema
 
 before(async () => {
@@ -20,16 +20,35 @@ before(async () => {
 after(() => registry.stop())
 
 const ORDER = {
-  id: -7, delta: -3, sf32: -2147483648, u32: 4294967295, f32: 4000000000,
-  big: '-9007199254740993', s64: '9223372036854775807', sf64: '-9223372036854775808', u64: '18446744073709551615', f64: '9007199254740993',
-  ratio: 1.5, total: 133, paid: true, customer: 'Zoë', raw: Buffer.from([0, 1, 254, 255]).toString('base64'), status: 'PAID',
-  items: [{ sku: 'a-1', price: 9.99, quantity: 2 }, { sku: 'b-2', price: 0 }],
-  counts: { apples: '12', pears: '-1' }, labels: { 7: 'seven', '-1': 'minus one' },
+  id: -7,
+  delta: -3,
+  sf32: -2147483648,
+  u32: 4294967295,
+  f32: 4000000000,
+  big: '-9007199254740993',
+  s64: '9223372036854775807',
+  sf64: '-9223372036854775808',
+  u64: '18446744073709551615',
+  f64: '9007199254740993',
+  ratio: 1.5,
+  total: 133,
+  paid: true,
+  customer: 'Zoë',
+  raw: Buffer.from([0, 1, 254, 255]).toString('base64'),
+  status: 'PAID',
+  items: [
+    { sku: 'a-1', price: 9.99, quantity: 2 },
+    { sku: 'b-2', price: 0 },
+  ],
+  counts: { apples: '12', pears: '-1' },
+  labels: { 7: 'seven', '-1': 'minus one' },
   placed_at: { seconds: 1_700_000_000, nanos: 123_456_789 },
-  maybe_long: { value: '9007199254740993' }, maybe_text: { value: '' },
+  maybe_long: { value: '9007199254740993' },
+  maybe_text: { value: '' },
   attrs: { fields: { vip: { boolValue: true }, score: { numberValue: 2.5 }, tags: { listValue: { values: [{ stringValue: 'x' }, { nullValue: 0 }] } } } },
   took: { seconds: 1, nanos: 500_000_000 },
-  voucher: '42', discount: 0,
+  voucher: '42',
+  discount: 0,
   price: { currency: 'EUR', units: '133', nanos: 500_000_000 },
   tags: ['new', 'gift'],
 }
@@ -38,30 +57,72 @@ describe('Confluent-framed Protobuf', () => {
   test('every scalar, enums, repeated, maps, well-known types, a oneof, proto3 optional and a referenced message, typed and valued', async () => {
     const decoded = await createDecoder('protobuf', options).decode(message(encodeProtobuf(producer, 'shop.Order', IDS.orders, [1], ORDER)))
     assert.deepEqual(row(decoded), {
-      id: -7, delta: -3, sf32: -2147483648, u32: 4294967295, f32: 4000000000,
-      big: '-9007199254740993', s64: '9223372036854775807', sf64: '-9223372036854775808', u64: '18446744073709551615', f64: '9007199254740993',
-      ratio: 1.5, total: 133, paid: true, customer: 'Zoë', raw: 'AAH+/w==', status: 'PAID',
-      items: [{ sku: 'a-1', price: 9.99, quantity: 2 }, { sku: 'b-2', price: 0, quantity: 0 }],
-      counts: { apples: 12, pears: -1 }, labels: { 7: 'seven', '-1': 'minus one' },
+      id: -7,
+      delta: -3,
+      sf32: -2147483648,
+      u32: 4294967295,
+      f32: 4000000000,
+      big: '-9007199254740993',
+      s64: '9223372036854775807',
+      sf64: '-9223372036854775808',
+      u64: '18446744073709551615',
+      f64: '9007199254740993',
+      ratio: 1.5,
+      total: 133,
+      paid: true,
+      customer: 'Zoë',
+      raw: 'AAH+/w==',
+      status: 'PAID',
+      items: [
+        { sku: 'a-1', price: 9.99, quantity: 2 },
+        { sku: 'b-2', price: 0, quantity: 0 },
+      ],
+      counts: { apples: 12, pears: -1 },
+      labels: { 7: 'seven', '-1': 'minus one' },
       placed_at: '2023-11-14T22:13:20.123456Z',
-      maybe_long: '9007199254740993', maybe_text: '',
+      maybe_long: '9007199254740993',
+      maybe_text: '',
       attrs: '{"vip":true,"score":2.5,"tags":["x",null]}',
       took: '1.500s',
-      card: null, voucher: 42, discount: 0,
+      card: null,
+      voucher: 42,
+      discount: 0,
       price: { currency: 'EUR', units: 133, nanos: 500000000 },
       tags: ['new', 'gift'],
     })
     const types = Object.fromEntries(schemaOf(decoded).fields.map((f) => [f.name, f.type]))
-    const struct = (fields: Record<string, unknown>) => ({ type: 'struct', fields: Object.entries(fields).map(([name, type]) => ({ name, type, nullable: true, metadata: {} })) })
+    const struct = (fields: Record<string, unknown>) => ({
+      type: 'struct',
+      fields: Object.entries(fields).map(([name, type]) => ({ name, type, nullable: true, metadata: {} })),
+    })
     assert.deepEqual(types, {
-      id: 'integer', delta: 'integer', sf32: 'integer', u32: 'long', f32: 'long',
-      big: 'long', s64: 'long', sf64: 'long', u64: 'decimal(20,0)', f64: 'decimal(20,0)',
-      ratio: 'float', total: 'double', paid: 'boolean', customer: 'string', raw: 'binary', status: 'string',
+      id: 'integer',
+      delta: 'integer',
+      sf32: 'integer',
+      u32: 'long',
+      f32: 'long',
+      big: 'long',
+      s64: 'long',
+      sf64: 'long',
+      u64: 'decimal(20,0)',
+      f64: 'decimal(20,0)',
+      ratio: 'float',
+      total: 'double',
+      paid: 'boolean',
+      customer: 'string',
+      raw: 'binary',
+      status: 'string',
       items: { type: 'array', elementType: struct({ sku: 'string', price: 'double', quantity: 'integer' }), containsNull: true },
       counts: { type: 'map', keyType: 'string', valueType: 'long', valueContainsNull: true },
       labels: { type: 'map', keyType: 'integer', valueType: 'string', valueContainsNull: true },
-      placed_at: 'timestamp', maybe_long: 'long', maybe_text: 'string', attrs: 'string', took: 'string',
-      card: 'string', voucher: 'long', discount: 'integer',
+      placed_at: 'timestamp',
+      maybe_long: 'long',
+      maybe_text: 'string',
+      attrs: 'string',
+      took: 'string',
+      card: 'string',
+      voucher: 'long',
+      discount: 'integer',
       price: struct({ currency: 'string', units: 'long', nanos: 'integer' }),
       tags: { type: 'array', elementType: 'string', containsNull: true },
     })
@@ -72,7 +133,25 @@ describe('Confluent-framed Protobuf', () => {
     const decoded = await createDecoder('protobuf', options).decode(message(encodeProtobuf(producer, 'shop.Order', IDS.orders, [1], {})))
     const r = row(decoded)
     assert.deepEqual(
-      [r.id, r.big, r.u64, r.ratio, r.paid, r.customer, r.raw, r.status, r.items, r.counts, r.placed_at, r.maybe_long, r.attrs, r.card, r.voucher, r.discount, r.price],
+      [
+        r.id,
+        r.big,
+        r.u64,
+        r.ratio,
+        r.paid,
+        r.customer,
+        r.raw,
+        r.status,
+        r.items,
+        r.counts,
+        r.placed_at,
+        r.maybe_long,
+        r.attrs,
+        r.card,
+        r.voucher,
+        r.discount,
+        r.price,
+      ],
       [0, 0, '0', 0, false, '', '', 'NEW', [], {}, null, null, null, null, null, null, null],
     )
   })
@@ -106,12 +185,22 @@ describe('Confluent-framed Protobuf', () => {
       ['magic', Buffer.concat([Buffer.from([1]), good.subarray(1)]), 'unsupported-framing', /magic byte is 0x01/],
       ['no indexes', header(IDS.orders), 'invalid-message-indexes', /count: the value ends at byte 5/],
       ['cut indexes', Buffer.concat([header(IDS.orders), Buffer.from([0x04, 0x02])]), 'invalid-message-indexes', /index 2 of 2/],
-      ['no such message', Buffer.concat([header(IDS.orders), messageIndexes([5]), Buffer.from([8, 1])]), 'unknown-message-index', /no message at indexes \[5\].*Note, Order/],
+      [
+        'no such message',
+        Buffer.concat([header(IDS.orders), messageIndexes([5]), Buffer.from([8, 1])]),
+        'unknown-message-index',
+        /no message at indexes \[5\].*Note, Order/,
+      ],
       ['no such nested', Buffer.concat([header(IDS.orders), messageIndexes([0, 0])]), 'unknown-message-index', /\[0, 0\]/],
       ['truncated body', good.subarray(0, good.length - 3), 'truncated-protobuf', /shop\.Order/],
       ['bad wire type', Buffer.concat([header(IDS.orders), messageIndexes([1]), Buffer.from([0x0f, 0x01])]), 'invalid-protobuf', /wire type 7/],
       ['unknown id', Buffer.concat([header(999), good.subarray(5)]), 'unknown-schema-id', /999/],
-      ['json schema id', Buffer.concat([header(IDS.order), Buffer.from([0])]), 'unsupported-framing', /JSON Schema, not Protobuf: read this topic with the format json-schema/],
+      [
+        'json schema id',
+        Buffer.concat([header(IDS.order), Buffer.from([0])]),
+        'unsupported-framing',
+        /JSON Schema, not Protobuf: read this topic with the format json-schema/,
+      ],
     ]
     for (const [name, bytes, reason, detail] of cases) {
       const decoded = await decoder.decode(message(bytes))
@@ -126,13 +215,17 @@ describe('Confluent-framed Protobuf', () => {
     const before = registry.requests.length
     const bytes = encodeProtobuf(producer, 'shop.Order', IDS.orders, [1], { price: { currency: 'USD', units: '1' } })
     await Promise.all([1, 2, 3].map(() => decoder.decode(message(bytes))))
-    assert.deepEqual((row(await decoder.decode(message(bytes))).price), { currency: 'USD', units: 1, nanos: 0 })
+    assert.deepEqual(row(await decoder.decode(message(bytes))).price, { currency: 'USD', units: 1, nanos: 0 })
     assert.deepEqual(registry.requests.slice(before), [`/schemas/ids/${IDS.orders}`, '/subjects/common-money/versions/1'])
   })
 
   test('a missing reference is a dead letter until it is registered; schema problems name what', async () => {
     const local = new LocalRegistry()
-    local.register(1, 'orders-value', 1, { schema: registryFile('orders.proto'), schemaType: 'PROTOBUF', references: [{ name: 'common/money.proto', subject: 'common-money', version: 1 }] })
+    local.register(1, 'orders-value', 1, {
+      schema: registryFile('orders.proto'),
+      schemaType: 'PROTOBUF',
+      references: [{ name: 'common/money.proto', subject: 'common-money', version: 1 }],
+    })
     local.register(2, 'bad', 1, { schema: 'syntax = "proto3"; message A { Missing m = 1; }', schemaType: 'PROTOBUF' })
     local.register(3, 'loop', 1, { schema: 'syntax = "proto3"; message Node { string name = 1; Node next = 2; }', schemaType: 'PROTOBUF' })
     local.register(4, 'junk', 1, { schema: 'message {', schemaType: 'PROTOBUF' })
@@ -155,13 +248,23 @@ describe('Confluent-framed Protobuf', () => {
     }
   })
 
-  test('a Debezium envelope in Protobuf gets the JSON envelope\'s columns and op check', async () => {
+  test("a Debezium envelope in Protobuf gets the JSON envelope's columns and op check", async () => {
     const decoder = createDecoder('protobuf', options)
     const event = {
       before: { id: 1, first_name: 'Anne', email: 'a@x' },
       after: { id: 1, first_name: 'Anne Marie', email: 'a@x', balance: 10.5 },
-      source: { version: '2.7.0.Final', connector: 'mysql', name: 'dbserver1', ts_ms: '1700000000000', snapshot: 'false', db: 'shop', table: 'customers', pos: '154' },
-      op: 'u', ts_ms: '1700000000123',
+      source: {
+        version: '2.7.0.Final',
+        connector: 'mysql',
+        name: 'dbserver1',
+        ts_ms: '1700000000000',
+        snapshot: 'false',
+        db: 'shop',
+        table: 'customers',
+        pos: '154',
+      },
+      op: 'u',
+      ts_ms: '1700000000123',
     }
     const decoded = await decoder.decode(message(encodeProtobuf(producer, 'dbserver1.shop.customers.Envelope', IDS.debezium, [0], event)))
     const r = row(decoded)
@@ -178,7 +281,10 @@ describe('Confluent-framed Protobuf', () => {
     const local = new LocalRegistry()
     const url = await local.start()
     await local.stop()
-    await assert.rejects(createDecoder('protobuf', { schemaRegistry: { url } }).decode(message(Buffer.concat([header(1), Buffer.from([0])]))), (e: unknown) => e instanceof DecodeError && e.retriable)
+    await assert.rejects(
+      createDecoder('protobuf', { schemaRegistry: { url } }).decode(message(Buffer.concat([header(1), Buffer.from([0])]))),
+      (e: unknown) => e instanceof DecodeError && e.retriable,
+    )
     assert.throws(() => createDecoder('protobuf'), /protobuf format needs a schema registry/)
   })
 })

@@ -31,7 +31,8 @@ export function messageIndexes(indexes: number[], shorthand = true): Buffer {
 export function producerRoot(files: string[]): protobuf.Root {
   const root = new protobuf.Root()
   for (const name of files) protobuf.parse(registryFile(name), root, { keepCase: true })
-  for (const common of ['timestamp', 'wrappers', 'struct', 'duration']) root.addJSON((protobuf.common.get(`google/protobuf/${common}.proto`) as { nested: protobuf.INamespace['nested'] }).nested!)
+  for (const common of ['timestamp', 'wrappers', 'struct', 'duration'])
+    root.addJSON((protobuf.common.get(`google/protobuf/${common}.proto`) as { nested: protobuf.INamespace['nested'] }).nested!)
   // orders.proto's confluent/meta.proto import only carries options.
   root.resolveAll()
   return root
@@ -56,13 +57,15 @@ export const IDS = { money: 20, orders: 21, debezium: 22, address: 30, order: 31
 export function registerAll(registry: LocalRegistry): void {
   registry.register(IDS.money, 'common-money', 1, { schema: registryFile('money.proto'), schemaType: 'PROTOBUF' })
   registry.register(IDS.orders, 'orders-value', 1, {
-    schema: registryFile('orders.proto'), schemaType: 'PROTOBUF',
+    schema: registryFile('orders.proto'),
+    schemaType: 'PROTOBUF',
     references: [{ name: 'common/money.proto', subject: 'common-money', version: 1 }],
   })
   registry.register(IDS.debezium, 'dbserver1.shop.customers-value', 1, { schema: registryFile('debezium.proto'), schemaType: 'PROTOBUF' })
   registry.register(IDS.address, 'address', 3, { schema: registryFile('address.schema.json'), schemaType: 'JSON' })
   registry.register(IDS.order, 'json-orders-value', 1, {
-    schema: registryFile('order.schema.json'), schemaType: 'JSON',
+    schema: registryFile('order.schema.json'),
+    schemaType: 'JSON',
     references: [{ name: 'address.json', subject: 'address', version: 3 }],
   })
   registry.register(IDS.customers, 'json-customers-value', 1, { schema: registryFile('customers-envelope.schema.json'), schemaType: 'JSON' })

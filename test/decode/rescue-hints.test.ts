@@ -35,7 +35,12 @@ test('an array that takes no nulls (an older table) is rescued whole; decimals a
 
 test('whole numbers fit double columns by type alone; fractions into long and text into numbers do not', () => {
   assert.ok(fitsWhateverTheValues('long', 'double'))
-  assert.ok(fitsWhateverTheValues({ type: 'array', elementType: struct(field('price', 'long')), containsNull: false }, { type: 'array', elementType: struct(field('price', 'double'), field('sku', 'string')), containsNull: true }))
+  assert.ok(
+    fitsWhateverTheValues(
+      { type: 'array', elementType: struct(field('price', 'long')), containsNull: false },
+      { type: 'array', elementType: struct(field('price', 'double'), field('sku', 'string')), containsNull: true },
+    ),
+  )
   assert.ok(!fitsWhateverTheValues('double', 'long'))
   assert.ok(!fitsWhateverTheValues('long', 'decimal(10,2)'), 'a decimal column checks each value')
   assert.ok(!fitsWhateverTheValues(struct(field('Price', 'long')), struct(field('price', 'double'))), 'names must match exactly')
@@ -46,7 +51,11 @@ test('whole numbers fit double columns by type alone; fractions into long and te
 
 test('hints by path, case-insensitive, at any depth; only new columns take them', () => {
   const hints = normaliseHints({ Total: 'double', 'items.element.price': 'decimal(10,2)', 'm.value.n': 'DOUBLE' })
-  const data = struct(field('total', 'long'), field('items', { type: 'array', elementType: struct(field('price', 'long')), containsNull: true }), field('m', { type: 'map', keyType: 'string', valueType: struct(field('n', 'long')), valueContainsNull: true }))
+  const data = struct(
+    field('total', 'long'),
+    field('items', { type: 'array', elementType: struct(field('price', 'long')), containsNull: true }),
+    field('m', { type: 'map', keyType: 'string', valueType: struct(field('n', 'long')), valueContainsNull: true }),
+  )
   const hinted = applyHintsToStruct(data, hints)
   assert.equal(hinted.fields[0].type, 'double')
   assert.deepEqual(hinted.fields[1].type, { type: 'array', elementType: struct(field('price', 'decimal(10,2)')), containsNull: true })
@@ -56,13 +65,26 @@ test('hints by path, case-insensitive, at any depth; only new columns take them'
 })
 
 test('the pipeline file checks hints with their JSON paths', () => {
-  const file = (schemaHints: unknown, extra: Record<string, unknown> = {}) => ({ lake: './l', sources: [{ name: 's', file: 'x.ndjson', format: 'json', table: 'raw.x', schemaHints, ...extra }] })
+  const file = (schemaHints: unknown, extra: Record<string, unknown> = {}) => ({
+    lake: './l',
+    sources: [{ name: 's', file: 'x.ndjson', format: 'json', table: 'raw.x', schemaHints, ...extra }],
+  })
   assert.deepEqual(checkPipeline(file({ total: 'double', 'items.element.price': 'decimal(10,2)' })), [])
   assert.deepEqual(checkPipeline(file({ total: 'number', 'a..b': 'long', d: 'decimal(40,2)', e: 'decimal(4,5)' })), [
-    { path: '$.sources[0].schemaHints["total"]', message: "'number' is not a type a hint can give: one of string, long, integer, short, byte, double, float, boolean, date, timestamp, timestamp_ntz, or decimal(p,s)" },
-    { path: '$.sources[0].schemaHints["a..b"]', message: "'a..b' is not a column path: names separated by '.', with 'element' for an array's elements and 'value' for a map's values" },
+    {
+      path: '$.sources[0].schemaHints["total"]',
+      message:
+        "'number' is not a type a hint can give: one of string, long, integer, short, byte, double, float, boolean, date, timestamp, timestamp_ntz, or decimal(p,s)",
+    },
+    {
+      path: '$.sources[0].schemaHints["a..b"]',
+      message: "'a..b' is not a column path: names separated by '.', with 'element' for an array's elements and 'value' for a map's values",
+    },
     { path: '$.sources[0].schemaHints["d"]', message: 'decimal precision must be 1 to 38, not 40' },
     { path: '$.sources[0].schemaHints["e"]', message: 'decimal scale 5 is larger than its precision 4' },
   ])
-  assert.deepEqual(checkPipeline(file({ total: 3 })).map((p) => p.path), ['$.sources[0].schemaHints.total'])
+  assert.deepEqual(
+    checkPipeline(file({ total: 3 })).map((p) => p.path),
+    ['$.sources[0].schemaHints.total'],
+  )
 })

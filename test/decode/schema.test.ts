@@ -33,36 +33,76 @@ describe('inferSchema and mergeInferred', () => {
 
   test('merge rules', () => {
     const merged = mergeInferred(
-      struct(field('i', 'integer'), field('d', 'decimal(10,2)'), field('x', 'decimal(38,0)'), field('s', struct(field('a', 'long'))), field('arr', { type: 'array', elementType: 'long', containsNull: false }), field('req', 'long', false), field('t', 'timestamp')),
-      struct(field('I', 'long'), field('d', 'decimal(5,4)'), field('x', 'decimal(38,10)'), field('s', 'string'), field('arr', { type: 'array', elementType: 'double', containsNull: true }), field('t', 'date')),
+      struct(
+        field('i', 'integer'),
+        field('d', 'decimal(10,2)'),
+        field('x', 'decimal(38,0)'),
+        field('s', struct(field('a', 'long'))),
+        field('arr', { type: 'array', elementType: 'long', containsNull: false }),
+        field('req', 'long', false),
+        field('t', 'timestamp'),
+      ),
+      struct(
+        field('I', 'long'),
+        field('d', 'decimal(5,4)'),
+        field('x', 'decimal(38,10)'),
+        field('s', 'string'),
+        field('arr', { type: 'array', elementType: 'double', containsNull: true }),
+        field('t', 'date'),
+      ),
     )
-    assert.deepEqual(merged.fields.map((f) => [f.name, f.type, f.nullable]), [
-      ['i', 'long', true],
-      ['d', 'decimal(12,4)', true],
-      ['x', 'double', true],
-      ['s', 'string', true],
-      ['arr', { type: 'array', elementType: 'double', containsNull: true }, true],
-      ['req', 'long', true],
-      ['t', 'timestamp', true],
-    ])
+    assert.deepEqual(
+      merged.fields.map((f) => [f.name, f.type, f.nullable]),
+      [
+        ['i', 'long', true],
+        ['d', 'decimal(12,4)', true],
+        ['x', 'double', true],
+        ['s', 'string', true],
+        ['arr', { type: 'array', elementType: 'double', containsNull: true }, true],
+        ['req', 'long', true],
+        ['t', 'timestamp', true],
+      ],
+    )
     assert.deepEqual(mergeInferred(struct(field('a', 'long')), struct()), struct(field('a', 'long')))
   })
 })
 
 describe('conformsTo', () => {
   const table = struct(
-    field('id', 'long', false), field('amount', 'decimal(5,2)'), field('at', 'timestamp'), field('day', 'date'), field('ok', 'boolean'),
-    field('score', 'double'), field('small', 'integer'), field('blob', 'binary'), field('note', 'string'),
-    field('user', struct(field('name', 'string'))), field('tags', { type: 'array', elementType: 'string', containsNull: false }),
+    field('id', 'long', false),
+    field('amount', 'decimal(5,2)'),
+    field('at', 'timestamp'),
+    field('day', 'date'),
+    field('ok', 'boolean'),
+    field('score', 'double'),
+    field('small', 'integer'),
+    field('blob', 'binary'),
+    field('note', 'string'),
+    field('user', struct(field('name', 'string'))),
+    field('tags', { type: 'array', elementType: 'string', containsNull: false }),
     field('attrs', { type: 'map', keyType: 'string', valueType: 'long', valueContainsNull: true }),
   )
   const fits = (row: Record<string, unknown>) => conformsTo(row, table)
 
   test('values in their JSON-safe forms fit', () => {
-    assert.deepEqual(fits({
-      id: '9223372036854775807', amount: '-123.45', at: '2024-01-01T00:00:00.123456Z', day: '2024-02-29', ok: false, score: 'NaN',
-      small: -5, blob: 'AQID', note: { any: 'json' }, user: { name: 'a' }, tags: ['x'], attrs: { a: 1, b: null }, unknownButNull: null,
-    }), { ok: true })
+    assert.deepEqual(
+      fits({
+        id: '9223372036854775807',
+        amount: '-123.45',
+        at: '2024-01-01T00:00:00.123456Z',
+        day: '2024-02-29',
+        ok: false,
+        score: 'NaN',
+        small: -5,
+        blob: 'AQID',
+        note: { any: 'json' },
+        user: { name: 'a' },
+        tags: ['x'],
+        attrs: { a: 1, b: null },
+        unknownButNull: null,
+      }),
+      { ok: true },
+    )
     assert.deepEqual(fits({ id: 1, amount: 5, USER: { NAME: 'case-insensitive' } }), { ok: true })
   })
 

@@ -31,19 +31,36 @@ function generator(seed: number): (n: number) => number {
 test(`hasShape(b, templateOf(a)) is shapeOf(a) === shapeOf(b) (seed ${SEED})`, () => {
   const rnd = generator(SEED)
   const KEYS = ['a', 'b', '1', '0', 'a1:b', '__proto__', '']
-  const STRINGS = ['x', '2024-01-01T00:00:00.123Z', '2024-01-01T00:00:00.000Z', '2024-01-01T02:00:00+02:00', '2024-01-01', 'user-1@example.com.xx', '2024-02-30T00:00:00Z', '1234-xxxxxxxxxxxxxxxx']
+  const STRINGS = [
+    'x',
+    '2024-01-01T00:00:00.123Z',
+    '2024-01-01T00:00:00.000Z',
+    '2024-01-01T02:00:00+02:00',
+    '2024-01-01',
+    'user-1@example.com.xx',
+    '2024-02-30T00:00:00Z',
+    '1234-xxxxxxxxxxxxxxxx',
+  ]
   const value = (depth: number): unknown => {
     switch (rnd(depth > 2 ? 6 : 8)) {
-      case 0: return null
-      case 1: return rnd(2) === 0
-      case 2: return [1, 2.5, -0, 2 ** 60, 7][rnd(5)]
-      case 3: case 4: return STRINGS[rnd(STRINGS.length)]
-      case 5: return rnd(3) === 0 ? Infinity : 3
-      case 6: return Array.from({ length: rnd(4) }, () => value(depth + 1))
+      case 0:
+        return null
+      case 1:
+        return rnd(2) === 0
+      case 2:
+        return [1, 2.5, -0, 2 ** 60, 7][rnd(5)]
+      case 3:
+      case 4:
+        return STRINGS[rnd(STRINGS.length)]
+      case 5:
+        return rnd(3) === 0 ? Infinity : 3
+      case 6:
+        return Array.from({ length: rnd(4) }, () => value(depth + 1))
       default: {
         const object: Record<string, unknown> = {}
         // defineProperty: '__proto__' as an own key, as JSON.parse makes it.
-        for (let i = rnd(4); i > 0; i--) Object.defineProperty(object, KEYS[rnd(KEYS.length)], { value: value(depth + 1), enumerable: true, writable: true, configurable: true })
+        for (let i = rnd(4); i > 0; i--)
+          Object.defineProperty(object, KEYS[rnd(KEYS.length)], { value: value(depth + 1), enumerable: true, writable: true, configurable: true })
         return object
       }
     }
@@ -85,22 +102,81 @@ test(`bytesHaveShape(bytes, templateOf(a)) is the parsed text's shape and its ow
   const rnd = generator(SEED + 2)
   const pick = <T>(list: readonly T[]): T => list[rnd(list.length)]
   const KEYS = ['a', 'b', '1', '__proto__', '', 'é', 'x"y', 'a\\b', '😀']
-  const STRINGS = ['x', '', 'é😀', 'a"b', 'tab\t', '\ud800', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00.123Z', '2024-01-01T00:00:00.000Z',
-    '2024-01-01T02:00:00+02:00', '2024-01-01', '2024-02-30', '1234-xxxxxxxxxxxxxxxx', '2024-13-01T00:00:00Z', 'user-1@example.com', 'a,1234567890123456']
+  const STRINGS = [
+    'x',
+    '',
+    'é😀',
+    'a"b',
+    'tab\t',
+    '\ud800',
+    '2024-01-01T00:00:00Z',
+    '2024-01-01T00:00:00.123Z',
+    '2024-01-01T00:00:00.000Z',
+    '2024-01-01T02:00:00+02:00',
+    '2024-01-01',
+    '2024-02-30',
+    '1234-xxxxxxxxxxxxxxxx',
+    '2024-13-01T00:00:00Z',
+    'user-1@example.com',
+    'a,1234567890123456',
+  ]
   // Spellings JavaScript prints, and others of the same or nearby values; 15, 16 and 17 digits; exponents.
-  const NUMBERS = ['1', '7', '1.0', '-0', '0', '-0.0', '1e2', '1E2', '0.1', '0.10', '1.5e-7', '0.000001', '0.0000001', '0.0000012', '-0.5',
-    '123456789012', '-12.25', '1e21', '1e+21', '100', '01', '9007199254740991', '9007199254740992', '1234567890123456', '-1234567890123456',
-    '12345678901234567', '0.30000000000000004', '123456789012.345', '12345678901234.5', '1234567890123.45', '4.5', '27.25', '1.5e+300',
-    '1e400', '-1e-7', '5e-324', '2e-7', '0.5', '1.25e-5']
+  const NUMBERS = [
+    '1',
+    '7',
+    '1.0',
+    '-0',
+    '0',
+    '-0.0',
+    '1e2',
+    '1E2',
+    '0.1',
+    '0.10',
+    '1.5e-7',
+    '0.000001',
+    '0.0000001',
+    '0.0000012',
+    '-0.5',
+    '123456789012',
+    '-12.25',
+    '1e21',
+    '1e+21',
+    '100',
+    '01',
+    '9007199254740991',
+    '9007199254740992',
+    '1234567890123456',
+    '-1234567890123456',
+    '12345678901234567',
+    '0.30000000000000004',
+    '123456789012.345',
+    '12345678901234.5',
+    '1234567890123.45',
+    '4.5',
+    '27.25',
+    '1.5e+300',
+    '1e400',
+    '-1e-7',
+    '5e-324',
+    '2e-7',
+    '0.5',
+    '1.25e-5',
+  ]
   // Texts as trees, so that a second text can keep the first one's structure and change its spellings.
   type Node = { n: string } | { s: string; escaped: boolean } | { literal: string } | { items: Node[] } | { entries: [string, Node][] }
   const node = (depth: number): Node => {
     switch (rnd(depth > 3 ? 4 : 6)) {
-      case 0: return { literal: pick(['null', 'true', 'false']) }
-      case 1: return { n: pick(NUMBERS) }
-      case 2: case 3: return { s: pick(STRINGS), escaped: rnd(8) === 0 }
-      case 4: return { items: Array.from({ length: rnd(4) }, () => node(depth + 1)) }
-      default: return { entries: Array.from({ length: rnd(4) }, () => [pick(KEYS), node(depth + 1)] as [string, Node]) }
+      case 0:
+        return { literal: pick(['null', 'true', 'false']) }
+      case 1:
+        return { n: pick(NUMBERS) }
+      case 2:
+      case 3:
+        return { s: pick(STRINGS), escaped: rnd(8) === 0 }
+      case 4:
+        return { items: Array.from({ length: rnd(4) }, () => node(depth + 1)) }
+      default:
+        return { entries: Array.from({ length: rnd(4) }, () => [pick(KEYS), node(depth + 1)] as [string, Node]) }
     }
   }
   // The same structure, each leaf respelled or replaced now and then, a container changed rarely.
@@ -147,7 +223,12 @@ test(`bytesHaveShape(bytes, templateOf(a)) is the parsed text's shape and its ow
   const template = templateOf(JSON.parse(event))
   assert.equal(bytesHaveShape(Buffer.from(event), template), true)
   assert.equal(bytesHaveShape(Buffer.from(event.replace('"id":7', '"id":8')), template), true)
-  for (const other of [JSON.stringify(JSON.parse(event), null, 1), event.replace('12.25', '12.250'), event.replace('"u-1"', '"\\u0075-1"'), event.replace('.123Z', '.123+00:00')]) {
+  for (const other of [
+    JSON.stringify(JSON.parse(event), null, 1),
+    event.replace('12.25', '12.250'),
+    event.replace('"u-1"', '"\\u0075-1"'),
+    event.replace('.123Z', '.123+00:00'),
+  ]) {
     assert.equal(bytesHaveShape(Buffer.from(other), template), false, other)
   }
   // Bytes that are not its UTF-8: a byte-order mark before it, a byte no UTF-8 has, a truncated character.
@@ -181,7 +262,12 @@ test(`normalisedTimestamp is the regular expression and date check it replaced (
     for (let k = rnd(3); k > 0; k--) {
       const at = rnd(value.length + 1)
       const c = CHARS[rnd(CHARS.length)]
-      value = rnd(4) === 0 ? value.slice(0, at) + c + value.slice(at) : rnd(5) === 0 ? value.slice(0, at) + value.slice(at + 1) : value.slice(0, at) + c + value.slice(at + 1)
+      value =
+        rnd(4) === 0
+          ? value.slice(0, at) + c + value.slice(at)
+          : rnd(5) === 0
+            ? value.slice(0, at) + value.slice(at + 1)
+            : value.slice(0, at) + c + value.slice(at + 1)
     }
     const expected = definition(value)
     assert.equal(normalisedTimestamp(value), expected, value)

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { JsonNumber, parseJsonText } from '../../src/decode/json-text'
 import {
-  dateFromDays, decimalFromNumberText, decimalText, parseZonedTimestamp, timeFromMicros, timestampFromMicros, timestampFromNanos, twosComplement,
+  dateFromDays,
+  decimalFromNumberText,
+  decimalText,
+  parseZonedTimestamp,
+  timeFromMicros,
+  timestampFromMicros,
+  timestampFromNanos,
+  twosComplement,
 } from '../../src/decode/values'
 
 test('timestamps: UTC with Z, milliseconds or microseconds only when present, years 1 to 9999', () => {
@@ -49,7 +56,8 @@ test('decimals from two’s-complement bytes and from number text, exact', () =>
 })
 
 test('the exact JSON reader keeps long numbers and matches JSON.parse otherwise', () => {
-  const text = '{"a": 1731327512006319782, "b": [0.1, -0, 1e400, 12345678901234567.5], "s": "x\\"y\\u00e9 1234567890123456789", "n": null, "t": true, "f": false, "e": {}, "l": []}'
+  const text =
+    '{"a": 1731327512006319782, "b": [0.1, -0, 1e400, 12345678901234567.5], "s": "x\\"y\\u00e9 1234567890123456789", "n": null, "t": true, "f": false, "e": {}, "l": []}'
   const parsed = parseJsonText(text)
   assert.ok(parsed.ok)
   const value = parsed.value as Record<string, unknown>

@@ -29,14 +29,32 @@ const lakehouse = (...args: string[]) => {
 async function checkCustomers(lakeDir: string) {
   const lake = new LakeEngine()
   try {
-    const rows = (await runQuery(lake, new LakeCatalog(lakeDir, lake.io.storage), `SELECT customer_id, name, email, phone, address_city, address_zip, tags,
-      loyalty_tier, loyalty_points, balance, created_at FROM refined.customers ORDER BY customer_id`)).rows
+    const rows = (
+      await runQuery(
+        lake,
+        new LakeCatalog(lakeDir, lake.io.storage),
+        `SELECT customer_id, name, email, phone, address_city, address_zip, tags,
+      loyalty_tier, loyalty_points, balance, created_at FROM refined.customers ORDER BY customer_id`,
+      )
+    ).rows
     const expected = [...data.finalCustomers.values()].sort((a, b) => a._id.localeCompare(b._id))
     assert.equal(rows.length, expected.length)
-    assert.deepEqual(rows.map((r) => ({ ...r, loyalty_points: Number(r.loyalty_points), created_at: new Date(String(r.created_at)).toISOString() })), expected.map((c) => ({
-      customer_id: c._id, name: c.name, email: c.email, phone: c.phone ?? null, address_city: c.address.city, address_zip: c.address.zip, tags: c.tags,
-      loyalty_tier: c.loyalty.tier, loyalty_points: c.loyalty.points, balance: c.balance, created_at: c.created_at,
-    })))
+    assert.deepEqual(
+      rows.map((r) => ({ ...r, loyalty_points: Number(r.loyalty_points), created_at: new Date(String(r.created_at)).toISOString() })),
+      expected.map((c) => ({
+        customer_id: c._id,
+        name: c.name,
+        email: c.email,
+        phone: c.phone ?? null,
+        address_city: c.address.city,
+        address_zip: c.address.zip,
+        tags: c.tags,
+        loyalty_tier: c.loyalty.tier,
+        loyalty_points: c.loyalty.points,
+        balance: c.balance,
+        created_at: c.created_at,
+      })),
+    )
   } finally {
     await lake.close()
   }
@@ -52,7 +70,10 @@ test('the demo builds raw and refined from the capture; a second run changes not
   assert.equal(rows['refined.orders'], data.orderCount)
   assert.equal(rows['refined.order_items'], data.itemCount)
   assert.equal(rows['refined.customers'], data.finalCustomers.size)
-  assert.ok(report.recentChanges.some((c) => c._change_type === 'update_postimage'), 'the change feed sample shows updates')
+  assert.ok(
+    report.recentChanges.some((c) => c._change_type === 'update_postimage'),
+    'the change feed sample shows updates',
+  )
   await checkCustomers(path.join(dir, 'demo', 'lake'))
   const second = lakehouse('demo', '--dir', 'demo', '--format', 'json')
   assert.equal(second.code, 0, second.stderr)
@@ -64,7 +85,10 @@ test('the demo builds raw and refined from the capture; a second run changes not
   assert.doesNotMatch(text.stdout, /^refined\._customers_documents +\|/m)
   assert.match(text.stdout, /Not listed: refined\._customers_documents, the current MongoDB document/)
   // Every command under "Next:" runs as printed, in the folder the demo ran in.
-  const next = text.stdout.slice(text.stdout.indexOf('Next:')).split('\n').filter((l) => /^ {2}\S.*(query|history) /.test(l))
+  const next = text.stdout
+    .slice(text.stdout.indexOf('Next:'))
+    .split('\n')
+    .filter((l) => /^ {2}\S.*(query|history) /.test(l))
   assert.equal(next.length, 3, text.stdout)
   for (const line of next) {
     const ran = spawnSync('bash', ['-c', line.trim()], { encoding: 'utf8', cwd: dir })
@@ -75,7 +99,12 @@ test('the demo builds raw and refined from the capture; a second run changes not
 })
 
 test('demo --broker produces the capture to a real broker once and ingests from it', async () => {
-  const broker = await startBroker({ topics: [{ name: 'shop.customers', partitions: 1 }, { name: 'shop.orders', partitions: 3 }] })
+  const broker = await startBroker({
+    topics: [
+      { name: 'shop.customers', partitions: 1 },
+      { name: 'shop.orders', partitions: 3 },
+    ],
+  })
   try {
     const first = await runDemo({ dir: path.join(dir, 'kafka'), broker: broker.brokers[0] })
     assert.equal(first.produced, data.customers.length + data.orders.length)

@@ -19,7 +19,9 @@ export const CHROMIUM = process.env.LAKEHOUSE_CHROMIUM || '/usr/bin/chromium'
 export function requireTools(): void {
   const missing = [CODE_SERVER, CHROMIUM].filter((file) => !existsSync(file))
   if (missing.length) {
-    throw new Error(`the VS Code end-to-end tests need ${missing.join(' and ')}: run \`bash scripts/install-code-server.sh\` (it installs code-server into .cache/code-server and Debian's chromium; CI runs it)`)
+    throw new Error(
+      `the VS Code end-to-end tests need ${missing.join(' and ')}: run \`bash scripts/install-code-server.sh\` (it installs code-server into .cache/code-server and Debian's chromium; CI runs it)`,
+    )
   }
 }
 
@@ -90,14 +92,30 @@ export async function startCodeServer(home: string, vsix: string): Promise<CodeS
   writeFileSync(config, 'auth: none\n')
   writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(QUIET_SETTINGS, null, 2))
   const env = environment(home)
-  const common = ['--config', config, '--auth', 'none', '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check']
+  const common = [
+    '--config',
+    config,
+    '--auth',
+    'none',
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
+    '--disable-telemetry',
+    '--disable-update-check',
+  ]
   const install = spawnSync(CODE_SERVER, [...common, '--install-extension', vsix], { env, encoding: 'utf8', timeout: 120_000 })
   if (install.status !== 0) throw new Error(`installing ${vsix} failed:\n${install.stdout}\n${install.stderr}`)
 
   const port = await freePort()
-  const child: ChildProcess = spawn(CODE_SERVER, [...common, '--bind-addr', `127.0.0.1:${port}`, '--disable-workspace-trust', '--disable-getting-started-override'], {
-    env, stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child: ChildProcess = spawn(
+    CODE_SERVER,
+    [...common, '--bind-addr', `127.0.0.1:${port}`, '--disable-workspace-trust', '--disable-getting-started-override'],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   let output = ''
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`code-server did not start within 60 s:\n${output}`)), 60_000)
@@ -120,15 +138,16 @@ export async function startCodeServer(home: string, vsix: string): Promise<CodeS
     url: `http://127.0.0.1:${port}`,
     userDataDir,
     output: () => output,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve()
-      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-      child.once('exit', () => {
-        clearTimeout(killer)
-        resolve()
-      })
-      child.kill('SIGTERM')
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve()
+        const killer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+        child.once('exit', () => {
+          clearTimeout(killer)
+          resolve()
+        })
+        child.kill('SIGTERM')
+      }),
   }
 }
 

@@ -14,7 +14,21 @@ import * as path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import type { Frame, Page } from 'playwright-core'
 import { filesUnder, packageVsix, requireTools, startCodeServer, vsixEntries, type CodeServer } from './code-server'
-import { answer, closeQuickInput, notification, openFile, openLakehouse, openWorkbench, pick, runCommand, screenshot, treeRow, view, webview, type Workbench } from './workbench'
+import {
+  answer,
+  closeQuickInput,
+  notification,
+  openFile,
+  openLakehouse,
+  openWorkbench,
+  pick,
+  runCommand,
+  screenshot,
+  treeRow,
+  view,
+  webview,
+  type Workbench,
+} from './workbench'
 import { kafkaFor, produceJson, startBroker, type MockBroker } from '../kafka/broker'
 import { lowestContrast, webviewFrame } from './contrast'
 import { buildWorkspace, CLICKS_MESSAGES, CLICKS_TOPIC, E2E_KAFKA_USER, QUERY_MARKER, writeKafkaPipeline } from './workspace'
@@ -44,7 +58,12 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     packageVsix(vsix)
     await buildWorkspace(workspace)
     broker = await startBroker({ topics: [{ name: CLICKS_TOPIC, partitions: 2 }] })
-    await produceJson(kafkaFor(broker), CLICKS_TOPIC, Array.from({ length: CLICKS_MESSAGES }, (_, i) => ({ key: `u${i % 7}`, value: { id: i, page: `/p/${i % 5}` } })), { partitions: 2 })
+    await produceJson(
+      kafkaFor(broker),
+      CLICKS_TOPIC,
+      Array.from({ length: CLICKS_MESSAGES }, (_, i) => ({ key: `u${i % 7}`, value: { id: i, page: `/p/${i % 5}` } })),
+      { partitions: 2 },
+    )
     writeKafkaPipeline(workspace, broker.brokers)
     server = await startCodeServer(path.join(home, 'code-server'), vsix)
     workbench = await openWorkbench(server.url, workspace, path.join(home, 'chromium'))
@@ -60,14 +79,30 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
   })
 
   test('the .vsix holds the bundles, the webviews, the schema and DuckDB for linux-x64, and nothing else', () => {
-    const entries = vsixEntries(vsix).filter((e) => e.startsWith('extension/')).map((e) => e.slice('extension/'.length))
-    for (const needed of ['package.json', 'dist/extension.cjs', 'dist/cli.mjs', 'schemas/pipeline.schema.json', 'media/lakehouse.svg',
-      'node_modules/@duckdb/node-api/package.json', 'node_modules/@duckdb/node-bindings/duckdb.js', 'node_modules/@duckdb/node-bindings-linux-x64/duckdb.node',
-      'node_modules/@duckdb/node-bindings-linux-x64/libduckdb.so', 'node_modules/detect-libc/lib/detect-libc.js']) {
+    const entries = vsixEntries(vsix)
+      .filter((e) => e.startsWith('extension/'))
+      .map((e) => e.slice('extension/'.length))
+    for (const needed of [
+      'package.json',
+      'dist/extension.cjs',
+      'dist/cli.mjs',
+      'schemas/pipeline.schema.json',
+      'media/lakehouse.svg',
+      'node_modules/@duckdb/node-api/package.json',
+      'node_modules/@duckdb/node-bindings/duckdb.js',
+      'node_modules/@duckdb/node-bindings-linux-x64/duckdb.node',
+      'node_modules/@duckdb/node-bindings-linux-x64/libduckdb.so',
+      'node_modules/detect-libc/lib/detect-libc.js',
+    ]) {
       assert.ok(entries.includes(needed), `${needed} is in the .vsix`)
     }
-    assert.ok(entries.some((e) => /^dist\/webview\/\w+\.js$/.test(e)), 'a webview bundle is in the .vsix')
-    const unwanted = entries.filter((e) => /^(src|test|bench|scripts|scratch|\.cache|\.ci|webview)\/|\.map$|\.d\.ts$|\.vsix$|^node_modules\/(?!@duckdb\/|detect-libc\/)/.test(e))
+    assert.ok(
+      entries.some((e) => /^dist\/webview\/\w+\.js$/.test(e)),
+      'a webview bundle is in the .vsix',
+    )
+    const unwanted = entries.filter((e) =>
+      /^(src|test|bench|scripts|scratch|\.cache|\.ci|webview)\/|\.map$|\.d\.ts$|\.vsix$|^node_modules\/(?!@duckdb\/|detect-libc\/)/.test(e),
+    )
     assert.deepEqual(unwanted, [])
   })
 
@@ -92,10 +127,14 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     await treeRow(page, 'Lake', /customers\s*4 rows · .* · v0$/).waitFor()
     await treeRow(page, 'Lake', /^refined/).waitFor()
     // A table expands into its columns (Delta types) and versions, newest first.
-    await treeRow(page, 'Lake', /^orders/).locator('.monaco-tl-twistie').click()
+    await treeRow(page, 'Lake', /^orders/)
+      .locator('.monaco-tl-twistie')
+      .click()
     await treeRow(page, 'Lake', /^v1\s*WRITE/).waitFor()
     await treeRow(page, 'Lake', /^v0\s*WRITE/).waitFor()
-    await treeRow(page, 'Lake', /^Columns\s*3 columns/).locator('.monaco-tl-twistie').click()
+    await treeRow(page, 'Lake', /^Columns\s*3 columns/)
+      .locator('.monaco-tl-twistie')
+      .click()
     await treeRow(page, 'Lake', /^amount\s*double$/).waitFor()
     await treeRow(page, 'Lake', /^id\s*long$/).waitFor()
     await screenshot(page, 'lake-view')
@@ -109,7 +148,9 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     await openFile(page, 'broken.lakehouse.json')
     await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 30_000 })
     await page.keyboard.press('Control+Shift+M')
-    const problem = page.locator('.markers-panel .monaco-list-row', { hasText: /\$\.sources\[0\]\.format: "jsn" is not one of .*Did you mean 'json'\?/ }).first()
+    const problem = page
+      .locator('.markers-panel .monaco-list-row', { hasText: /\$\.sources\[0\]\.format: "jsn" is not one of .*Did you mean 'json'\?/ })
+      .first()
     await problem.waitFor({ timeout: 15_000 })
     assert.match(await problem.innerText(), /\[Ln 4, Col \d+\]/)
     await screenshot(page, 'problem-diagnostic')
@@ -140,12 +181,17 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     assert.match(lakehouseLog(), /query\.open \{"lake":".*lake","chars":\d+\}/)
   })
 
-  test('query tabs are named by their table or query, and Query Table reuses a table\'s tab', async () => {
-    await page.locator('.tab', { hasText: /^Query: SELECT 'e2e-orders-' \|\| count/ }).first().waitFor({ timeout: 15_000 })
+  test("query tabs are named by their table or query, and Query Table reuses a table's tab", async () => {
+    await page
+      .locator('.tab', { hasText: /^Query: SELECT 'e2e-orders-' \|\| count/ })
+      .first()
+      .waitFor({ timeout: 15_000 })
     // One click on a table in the Lake view opens it; a second click reveals the same tab.
     for (let i = 0; i < 2; i++) {
       const started = performance.now()
-      await treeRow(page, 'Lake', /^orders/).locator('.label-name').click()
+      await treeRow(page, 'Lake', /^orders/)
+        .locator('.label-name')
+        .click()
       await page.locator('.tab.active', { hasText: /^raw\.orders/ }).waitFor({ timeout: 30_000 })
       if (i > 0) continue
       await webview(page).locator('.grid-row[aria-rowindex="2"]:not(.loading)').waitFor({ timeout: 60_000 })
@@ -159,11 +205,16 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
 
   test('switching back to a panel shows its rows at once (its page is kept while hidden)', async () => {
     // A mark on the panel's page: a page built again on the way back would not have it.
-    await webview(page).locator('body').evaluate((body) => body.setAttribute('data-e2e-kept', 'yes'))
+    await webview(page)
+      .locator('body')
+      .evaluate((body) => body.setAttribute('data-e2e-kept', 'yes'))
     await page.locator('.tab', { hasText: 'orders.sql' }).first().click()
     await page.locator('.tab.active', { hasText: 'orders.sql' }).waitFor()
     const started = performance.now()
-    await page.locator('.tab', { hasText: /^raw\.orders/ }).first().click()
+    await page
+      .locator('.tab', { hasText: /^raw\.orders/ })
+      .first()
+      .click()
     await webview(page).locator('.grid-row[aria-rowindex="2"]:not(.loading)').waitFor({ timeout: 30_000 })
     assert.equal(await webview(page).locator('body').getAttribute('data-e2e-kept'), 'yes', 'the same page, not one built again')
     // Reported, not judged: the machine's load decides it. It includes the test's own round trips.
@@ -194,7 +245,7 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     await screenshot(page, 'grid-keyboard')
   })
 
-  test('a .sql file: completion of a zone\'s tables, hover with Delta types, an unknown table marked with a fix', async () => {
+  test("a .sql file: completion of a zone's tables, hover with Delta types, an unknown table marked with a fix", async () => {
     await openFile(page, 'complete.sql')
     await page.locator('.monaco-editor .view-lines').first().click()
     await page.keyboard.press('Control+End')
@@ -209,7 +260,10 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     await openFile(page, 'typo.sql')
     await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 30_000 })
     await page.keyboard.press('Control+Shift+M')
-    await page.locator('.markers-panel .monaco-list-row', { hasText: 'No table raw.ordrs in the lake. Did you mean raw.orders?' }).first().waitFor({ timeout: 15_000 })
+    await page
+      .locator('.markers-panel .monaco-list-row', { hasText: 'No table raw.ordrs in the lake. Did you mean raw.orders?' })
+      .first()
+      .waitFor({ timeout: 15_000 })
     await screenshot(page, 'sql-diagnostics')
     await page.keyboard.press('Control+Shift+M')
     // The CodeLens of each statement runs it.
@@ -220,7 +274,10 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
 
   test('Run file runs a .sql file statement by statement: a tab each, stopping at the first error with its line and column', async () => {
     await openFile(page, 'typo.sql')
-    await page.locator('.codelens-decoration a', { hasText: /Run file \(2 statements\)/ }).first().click()
+    await page
+      .locator('.codelens-decoration a', { hasText: /Run file \(2 statements\)/ })
+      .first()
+      .click()
     await page.locator('.tab.active', { hasText: /^Query: SELECT count\(\*\) FROM raw\.ordrs/ }).waitFor({ timeout: 30_000 })
     let frame: Frame | undefined
     for (let i = 0; i < 300 && !frame; i++) {
@@ -239,7 +296,8 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     // the right-click's own mouse-up selects nothing), and a click before that is lost with the menu
     // left open, which is why this step once "did not open a panel".
     await page.locator('.monaco-menu .action-label', { hasText: 'Preview Source' }).first().waitFor()
-    for (let i = 0; i < 8 && !(await page.locator('.monaco-menu .action-item.focused', { hasText: 'Preview Source' }).count()); i++) await page.keyboard.press('ArrowDown')
+    for (let i = 0; i < 8 && !(await page.locator('.monaco-menu .action-item.focused', { hasText: 'Preview Source' }).count()); i++)
+      await page.keyboard.press('ArrowDown')
     await page.keyboard.press('Enter')
     await page.locator('.tab.active', { hasText: /^Topic: events/ }).waitFor({ timeout: 30_000 })
     // The topic panel's own frame (other panels' frames are open too).
@@ -248,7 +306,7 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
       topic = await webviewFrame(page, '#messages tbody tr').catch(() => undefined)
       if (!topic) await page.waitForTimeout(200)
     }
-    assert.ok(topic, 'the topic panel shows the capture\'s messages')
+    assert.ok(topic, "the topic panel shows the capture's messages")
     const frame = topic
     await frame.locator('#messages tbody tr').first().click()
     await frame.locator('#flattened-rows table').waitFor({ timeout: 60_000 })
@@ -287,7 +345,10 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
 
   test('the query panel is readable in light, dark and high-contrast themes (WCAG AA contrast for its text)', async () => {
     // The query tab of the .sql tests, shown again (the topic panel is in front).
-    await page.locator('.tab', { hasText: /^refined\.customers/ }).first().click()
+    await page
+      .locator('.tab', { hasText: /^refined\.customers/ })
+      .first()
+      .click()
     await webview(page).locator('.grid-row[aria-rowindex="2"]:not(.loading)').waitFor({ timeout: 60_000 })
     await checkContrast('query', '.grid-row', ['.grid-row > *', '.grid-colname', '.grid-coltype', '[role="status"]', 'label', 'h1', 'h2'])
   })
@@ -330,7 +391,10 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     await treeRow(page, 'Pipelines', /^events_refined\s*stopped/).waitFor({ timeout: 60_000 })
     await page.locator('.statusbar-item', { hasText: /msg\/s/ }).waitFor({ state: 'hidden', timeout: 15_000 })
     const log = lakehouseLog()
-    assert.match(log, /pipeline\.start \{"file":"lakehouse\.json","pid":\d+,"args":\["run","--pipeline",".*lakehouse\.json","--source","events","--flow","events_refined","--events"\]\}/)
+    assert.match(
+      log,
+      /pipeline\.start \{"file":"lakehouse\.json","pid":\d+,"args":\["run","--pipeline",".*lakehouse\.json","--source","events","--flow","events_refined","--events"\]\}/,
+    )
     assert.match(log, /pipeline\.exit \{"file":"lakehouse\.json","pid":\d+,"jobs":\["source:events","flow:events_refined"\],"code":0/)
   })
 
@@ -352,7 +416,10 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
   test('Show source: a row in the query panel lists the message it came from (Alt+Enter); choosing it opens the topic panel at that message', async () => {
     // queries/source.sql reads raw.events, which the pipeline filled above.
     await openFile(page, 'source.sql')
-    await page.locator('.codelens-decoration a', { hasText: /Run statement/ }).first().click()
+    await page
+      .locator('.codelens-decoration a', { hasText: /Run statement/ })
+      .first()
+      .click()
     await page.locator('.tab.active', { hasText: /^(Query: SELECT _partition|raw\.events)/ }).waitFor({ timeout: 30_000 })
     const frame = webview(page)
     const cell = frame.locator('.grid-row[aria-rowindex="2"]:not(.loading) .grid-cell[data-column="0"]')
@@ -388,10 +455,14 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     await screenshot(page, 'topic-panel')
     // Writing is refused on a cluster the pipeline file does not mark as dev, saying which file to change.
     await webview(page).locator('#produce-open').click()
-    await webview(page).getByText(/is not marked as a dev cluster.*add "dev": true to the "kafka" section in clicks\.lakehouse\.json/).waitFor({ timeout: 15_000 })
+    await webview(page)
+      .getByText(/is not marked as a dev cluster.*add "dev": true to the "kafka" section in clicks\.lakehouse\.json/)
+      .waitFor({ timeout: 15_000 })
     await runCommand(page, 'Lakehouse: Delete Topic')
     await pick(page, broker!.brokers[0])
-    await notification(page, /Deleting a topic is refused: .* is not marked as a dev cluster.*add "dev": true to "kafka" in clicks\.lakehouse\.json/).waitFor({ timeout: 15_000 })
+    await notification(page, /Deleting a topic is refused: .* is not marked as a dev cluster.*add "dev": true to "kafka" in clicks\.lakehouse\.json/).waitFor({
+      timeout: 15_000,
+    })
     await runCommand(page, 'Lakehouse: Start Pipeline')
     await pick(page, /^clicks\.lakehouse\.json$/)
     await treeRow(page, 'Pipelines', /^clicks\s*running/).waitFor({ timeout: 60_000 })
@@ -460,7 +531,9 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     await treeRow(page, 'Pipelines', /^shop_clicks\s*not started/).waitFor()
     await treeRow(page, 'Pipelines', /^shop_clicks_refined\s*not started/).waitFor()
     const text = readFileSync(path.join(workspace, 'shop_clicks.lakehouse.json'), 'utf8')
-    assert.deepEqual(JSON.parse(text).sources, [{ name: 'shop_clicks', topic: 'shop.clicks', format: 'debezium', table: 'raw.shop_clicks', startingOffsets: 'earliest' }])
+    assert.deepEqual(JSON.parse(text).sources, [
+      { name: 'shop_clicks', topic: 'shop.clicks', format: 'debezium', table: 'raw.shop_clicks', startingOffsets: 'earliest' },
+    ])
     await screenshot(page, 'new-pipeline')
   })
 

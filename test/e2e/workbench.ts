@@ -21,7 +21,16 @@ export async function openWorkbench(url: string, folder: string, profileDir: str
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1600, height: 1000 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
   })
   const page = context.pages()[0] ?? (await context.newPage())
   await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`)
@@ -56,19 +65,29 @@ export async function runCommand(page: Page, title: string): Promise<void> {
     await page.keyboard.press('Control+Shift+P')
     const input = quickInput(page).locator('input')
     // The row whose label is exactly the title (others may contain it).
-    const row = quickInput(page).locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${escape(title)}$`) }) }).first()
+    const row = quickInput(page)
+      .locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${escape(title)}$`) }) })
+      .first()
     const shown = await (async () => {
       await input.waitFor({ state: 'visible', timeout: 5_000 })
       await input.fill(`>${title}`, { timeout: 5_000 })
       await row.waitFor({ timeout: 5_000 })
-    })().then(() => true, (error: unknown) => { if (attempt === 3) throw error; return false })
+    })().then(
+      () => true,
+      (error: unknown) => {
+        if (attempt === 3) throw error
+        return false
+      },
+    )
     if (shown) return row.click()
   }
 }
 
 /** Choose an item of the open quick pick by its label. */
 export async function pick(page: Page, label: string | RegExp): Promise<void> {
-  const row = quickInput(page).locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: label }) }).first()
+  const row = quickInput(page)
+    .locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: label }) })
+    .first()
   await row.waitFor({ timeout: 15_000 })
   await row.click()
 }

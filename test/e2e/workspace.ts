@@ -30,12 +30,19 @@ export const CLICKS_MESSAGES = 40
 
 /** A second pipeline file, reading a topic from a real (mock) broker into raw.clicks. */
 export function writeKafkaPipeline(dir: string, brokers: string[]): void {
-  writeFileSync(path.join(dir, 'clicks.lakehouse.json'), `${JSON.stringify({
-    lake: './lake',
-    // The mock cluster wants short waits and session timeouts (test/kafka/broker.ts).
-    kafka: { brokers, clientId: 'lakehouse-e2e', consumer: { sessionTimeout: 4000, heartbeatInterval: 1000, maxWaitTimeInMs: 100 } },
-    sources: [{ name: 'clicks', topic: CLICKS_TOPIC, format: 'json', table: 'raw.clicks', startingOffsets: 'earliest' }],
-  }, null, 2)}\n`)
+  writeFileSync(
+    path.join(dir, 'clicks.lakehouse.json'),
+    `${JSON.stringify(
+      {
+        lake: './lake',
+        // The mock cluster wants short waits and session timeouts (test/kafka/broker.ts).
+        kafka: { brokers, clientId: 'lakehouse-e2e', consumer: { sessionTimeout: 4000, heartbeatInterval: 1000, maxWaitTimeInMs: 100 } },
+        sources: [{ name: 'clicks', topic: CLICKS_TOPIC, format: 'json', table: 'raw.clicks', startingOffsets: 'earliest' }],
+      },
+      null,
+      2,
+    )}\n`,
+  )
 }
 
 export async function buildWorkspace(dir: string): Promise<void> {
@@ -51,25 +58,37 @@ export async function buildWorkspace(dir: string): Promise<void> {
     await lake.close()
   }
   mkdirSync(path.join(dir, 'captures'), { recursive: true })
-  const events = Array.from({ length: 25 }, (_, i) => JSON.stringify({ id: i, kind: i % 2 ? 'click' : 'view', at: `2026-11-24T10:00:${String(i).padStart(2, '0')}Z` }))
+  const events = Array.from({ length: 25 }, (_, i) =>
+    JSON.stringify({ id: i, kind: i % 2 ? 'click' : 'view', at: `2026-11-24T10:00:${String(i).padStart(2, '0')}Z` }),
+  )
   // Two lines JSON cannot parse, after the 25 good ones: the run makes them dead letters (offsets 25 and 26).
   const notJson = ['{"id":25,"kind":"view",}', '{"id":26,"kind":oops}']
   writeFileSync(path.join(dir, 'captures', 'events.jsonl'), `${[...events, ...notJson].join('\n')}\n`)
-  writeFileSync(path.join(dir, 'lakehouse.json'), `${JSON.stringify({
-    lake: './lake',
-    // Nothing listens on port 9; the cluster is here for the password commands and the Kafka view.
-    kafka: { brokers: ['127.0.0.1:9'], sasl: { mechanism: 'plain', username: E2E_KAFKA_USER, passwordEnv: 'E2E_KAFKA_PASSWORD' } },
-    sources: [{ name: 'events', file: 'captures/events.jsonl', format: 'json', table: 'raw.events' }],
-    // A flow runs until it is stopped: what keeps the pipeline (and the status bar) up in the tests.
-    flows: [{ name: 'events_refined', from: 'raw.events', to: 'refined.events', mode: 'append' }],
-  }, null, 2)}\n`)
-  writeFileSync(path.join(dir, 'broken.lakehouse.json'), `{
+  writeFileSync(
+    path.join(dir, 'lakehouse.json'),
+    `${JSON.stringify(
+      {
+        lake: './lake',
+        // Nothing listens on port 9; the cluster is here for the password commands and the Kafka view.
+        kafka: { brokers: ['127.0.0.1:9'], sasl: { mechanism: 'plain', username: E2E_KAFKA_USER, passwordEnv: 'E2E_KAFKA_PASSWORD' } },
+        sources: [{ name: 'events', file: 'captures/events.jsonl', format: 'json', table: 'raw.events' }],
+        // A flow runs until it is stopped: what keeps the pipeline (and the status bar) up in the tests.
+        flows: [{ name: 'events_refined', from: 'raw.events', to: 'refined.events', mode: 'append' }],
+      },
+      null,
+      2,
+    )}\n`,
+  )
+  writeFileSync(
+    path.join(dir, 'broken.lakehouse.json'),
+    `{
   "lake": "./lake",
   "sources": [
     { "name": "bad", "file": "captures/events.jsonl", "format": "jsn", "table": "raw.bad" }
   ]
 }
-`)
+`,
+  )
   mkdirSync(path.join(dir, 'queries'), { recursive: true })
   writeFileSync(path.join(dir, 'queries', 'orders.sql'), `SELECT 'e2e-orders-' || count(*) AS marker FROM raw.orders\n`)
   // For Show source, once the pipeline has ingested the capture (the marker column is computed, not the table's).

@@ -52,7 +52,10 @@ interface Inspected {
  * session its runtime provides as a global (PYFLAKES_BUILTINS tells pyflakes so).
  */
 function pyflakes(file: string): void {
-  const r = spawnSync('pyflakes3', [file], { encoding: 'utf8', env: { ...process.env, PYFLAKES_BUILTINS: path.basename(file) === 'dlt_pipeline.py' ? 'spark' : '' } })
+  const r = spawnSync('pyflakes3', [file], {
+    encoding: 'utf8',
+    env: { ...process.env, PYFLAKES_BUILTINS: path.basename(file) === 'dlt_pipeline.py' ? 'spark' : '' },
+  })
   if (r.error) assert.fail(`pyflakes3 (Debian's pyflakes3) could not run: ${r.error.message}`)
   assert.equal(`${r.stdout}${r.stderr}`, '', `pyflakes3 warns about ${path.basename(file)}`)
   assert.equal(r.status, 0)
@@ -78,15 +81,30 @@ function writePipeline(name: string, spec: PipelineSpec): Pipeline {
 /** What transform_rows should call for each transform, with the same arguments. */
 function expectedCall(t: Transform, step: number): { func: string; args: unknown[]; kwargs: Record<string, unknown> } {
   switch (t.op) {
-    case 'flatten': return { func: 'flatten', args: [{ __expr__: 'rows' }, step], kwargs: { separator: t.separator ?? '_', max_depth: t.maxDepth ?? null, columns: t.columns ?? null } }
-    case 'explode': return t.into
-      ? { func: 'explode_into', args: [{ __expr__: 'rows' }, step, t.column, { __expr__: 'KEY' }, t.into], kwargs: { as_name: t.as ?? null, index: t.index ?? null, outer: t.outer ?? false } }
-      : { func: 'explode', args: [{ __expr__: 'rows' }, step, t.column], kwargs: { as_name: t.as ?? null, index: t.index ?? null, outer: t.outer ?? false } }
-    case 'select': return { func: 'select_columns', args: [{ __expr__: 'rows' }, step, t.columns, { __expr__: 'keep' }], kwargs: {} }
-    case 'rename': return { func: 'rename', args: [{ __expr__: 'rows' }, step, t.columns], kwargs: {} }
-    case 'cast': return { func: 'cast', args: [{ __expr__: 'rows' }, step, t.columns], kwargs: {} }
-    case 'filter': return { func: 'filter_rows', args: [{ __expr__: 'rows' }, step, t.where], kwargs: {} }
-    case 'sql': return { func: 'run_sql', args: [{ __expr__: 'rows' }, step, t.query], kwargs: {} }
+    case 'flatten':
+      return {
+        func: 'flatten',
+        args: [{ __expr__: 'rows' }, step],
+        kwargs: { separator: t.separator ?? '_', max_depth: t.maxDepth ?? null, columns: t.columns ?? null },
+      }
+    case 'explode':
+      return t.into
+        ? {
+            func: 'explode_into',
+            args: [{ __expr__: 'rows' }, step, t.column, { __expr__: 'KEY' }, t.into],
+            kwargs: { as_name: t.as ?? null, index: t.index ?? null, outer: t.outer ?? false },
+          }
+        : { func: 'explode', args: [{ __expr__: 'rows' }, step, t.column], kwargs: { as_name: t.as ?? null, index: t.index ?? null, outer: t.outer ?? false } }
+    case 'select':
+      return { func: 'select_columns', args: [{ __expr__: 'rows' }, step, t.columns, { __expr__: 'keep' }], kwargs: {} }
+    case 'rename':
+      return { func: 'rename', args: [{ __expr__: 'rows' }, step, t.columns], kwargs: {} }
+    case 'cast':
+      return { func: 'cast', args: [{ __expr__: 'rows' }, step, t.columns], kwargs: {} }
+    case 'filter':
+      return { func: 'filter_rows', args: [{ __expr__: 'rows' }, step, t.where], kwargs: {} }
+    case 'sql':
+      return { func: 'run_sql', args: [{ __expr__: 'rows' }, step, t.query], kwargs: {} }
   }
 }
 
@@ -121,17 +139,37 @@ async function checkExport(pipeline: Pipeline): Promise<Map<string, Inspected>> 
     assert.ok(job, `a job for flow ${flow.name}`)
     const children = (flow.transforms ?? []).flatMap((t) => (t.op === 'explode' && t.into ? [t.into] : []))
     assert.deepEqual(job.constants.FLOW, {
-      name: flow.name, from: flow.from, to: flow.to, mode: flow.mode, key: flow.key ?? null,
-      sequence_by: flow.sequenceBy ?? null, scd: flow.scd ?? 1, child_tables: children,
+      name: flow.name,
+      from: flow.from,
+      to: flow.to,
+      mode: flow.mode,
+      key: flow.key ?? null,
+      sequence_by: flow.sequenceBy ?? null,
+      scd: flow.scd ?? 1,
+      child_tables: children,
     })
     assert.deepEqual(job.constants.TRANSFORMS, flow.transforms ?? [])
-    assert.deepEqual(job.calls.map(({ func, args, kwargs }) => ({ func, args, kwargs })), (flow.transforms ?? []).map(expectedCall))
+    assert.deepEqual(
+      job.calls.map(({ func, args, kwargs }) => ({ func, args, kwargs })),
+      (flow.transforms ?? []).map(expectedCall),
+    )
   }
   return files
 }
 
 test('Python string literals hold any text exactly (quotes, backslashes, newlines, control and non-ASCII characters)', () => {
-  const nasty = ['plain', 'it\'s "quoted"', 'back\\slash\\', 'line\nbreak\r\n\ttab', '"""triple"""', "'''", '\u0000nul\u007f\u0085', 'ünïcødé ✓ 𝄞', '\\N{BULLET} {x} %s', '# not a comment']
+  const nasty = [
+    'plain',
+    'it\'s "quoted"',
+    'back\\slash\\',
+    'line\nbreak\r\n\ttab',
+    '"""triple"""',
+    "'''",
+    '\u0000nul\u007f\u0085',
+    'ünïcødé ✓ 𝄞',
+    '\\N{BULLET} {x} %s',
+    '# not a comment',
+  ]
   const script = `import json, sys\nvalues = [${nasty.map(pyString).join(', ')}]\nliteral = ${pyLiteral({ nested: nasty, n: 3, f: 1.5, t: true, none: null })}\nprint(json.dumps({"values": values, "literal": literal}))\n`
   for (const line of script.split('\n')) assert.ok(/^[\x20-\x7e]*$/.test(line), 'all-ASCII Python source')
   const parsed = JSON.parse(python(['-'], script)) as { values: string[]; literal: unknown }
@@ -167,15 +205,26 @@ test('the demo pipeline exports: a job per source and flow, the helpers and a DL
   mkdirSync(demo, { recursive: true })
   const pipeline = writePipeline('demo-spec/lakehouse.json', kafkaPipeline('broker.example:9092'))
   const files = await checkExport(pipeline)
-  assert.deepEqual([...files.keys()].sort(), ['dlt_pipeline.py', 'flow_customers.py', 'flow_orders.py', 'lakehouse_spark.py', 'source_customers.py', 'source_orders.py'])
+  assert.deepEqual([...files.keys()].sort(), [
+    'dlt_pipeline.py',
+    'flow_customers.py',
+    'flow_orders.py',
+    'lakehouse_spark.py',
+    'source_customers.py',
+    'source_orders.py',
+  ])
   // No lake yet: nothing recorded, the jobs start from the pipeline's startingOffsets and the snapshot.
   assert.deepEqual(files.get('source_orders.py')!.constants.RECORDED_OFFSETS, {})
   assert.equal(files.get('source_orders.py')!.constants.VALUE_SCHEMA, null)
   assert.equal(files.get('flow_customers.py')!.constants.STARTING_VERSION, null)
   const dlt = files.get('dlt_pipeline.py')!
   assert.deepEqual(dlt.constants.TABLE_NAMES, {
-    'raw._dead_letters': 'raw__dead_letters', 'raw.customers': 'raw_customers', 'raw.orders': 'raw_orders',
-    'refined.customers': 'refined_customers', 'refined.order_items': 'refined_order_items', 'refined.orders': 'refined_orders',
+    'raw._dead_letters': 'raw__dead_letters',
+    'raw.customers': 'raw_customers',
+    'raw.orders': 'raw_orders',
+    'refined.customers': 'refined_customers',
+    'refined.order_items': 'refined_order_items',
+    'refined.orders': 'refined_orders',
   })
   const text = (await exportSpark(pipeline)).files.find((f) => f.name === 'dlt_pipeline.py')!.text
   assert.match(text, /create_auto_cdc_flow\(\n {4}target=TABLE_NAMES\["refined\.customers"\],[\s\S]*stored_as_scd_type=1,/)
@@ -186,7 +235,9 @@ test('every format, transform kind, mode and SCD 2; hostile text in every free-f
   const spec: PipelineSpec = {
     lake: 'lake "quoted" \\ dir',
     kafka: {
-      brokers: ['b1:9092', 'b2:9093'], clientId: 'client"\\', ssl: true,
+      brokers: ['b1:9092', 'b2:9093'],
+      clientId: 'client"\\',
+      ssl: true,
       sasl: { mechanism: 'scram-sha-512', username: 'us"er\\\n', passwordEnv: 'KAFKA_PASSWORD' },
       schemaRegistry: { url: 'https://registry.example/"x', username: 'reg', passwordEnv: 'REGISTRY_PASSWORD' },
     },
@@ -199,23 +250,36 @@ test('every format, transform kind, mode and SCD 2; hostile text in every free-f
     ],
     flows: [
       {
-        name: 'events', from: 'raw.events', to: 'refined.events', mode: 'append',
+        name: 'events',
+        from: 'raw.events',
+        to: 'refined.events',
+        mode: 'append',
         transforms: [
           { op: 'flatten', separator: '__', maxDepth: 2, columns: ['payload'] },
           { op: 'explode', column: 'items', as: 'item', index: 'pos', outer: true },
           { op: 'rename', columns: { payload__id: weird } },
           { op: 'cast', columns: { [weird]: 'bigint', amount: 'decimal(10, 2)' } },
           { op: 'filter', where: `status <> 'x' AND note <> '"""' AND path <> '\\\\'` },
-          { op: 'sql', query: 'WITH t AS (SELECT * FROM batch)\nSELECT *, \'\'\'a\'\'\' AS q FROM t;' },
+          { op: 'sql', query: "WITH t AS (SELECT * FROM batch)\nSELECT *, '''a''' AS q FROM t;" },
           { op: 'select', columns: [weird, 'amount', 'item', 'pos', 'q'] },
         ],
       },
       {
-        name: 'pg-history', from: 'raw.pg', to: 'refined.pg_history', mode: 'cdc', key: ['id'], scd: 2,
-        sequenceBy: 'coalesce(source.lsn, ts_ms) -- "seq"', transforms: [{ op: 'select', columns: ['id', 'name'] }],
+        name: 'pg-history',
+        from: 'raw.pg',
+        to: 'refined.pg_history',
+        mode: 'cdc',
+        key: ['id'],
+        scd: 2,
+        sequenceBy: 'coalesce(source.lsn, ts_ms) -- "seq"',
+        transforms: [{ op: 'select', columns: ['id', 'name'] }],
       },
       {
-        name: 'mongo', from: 'raw.mongo', to: 'refined.customers', mode: 'cdc', key: ['customer_id'],
+        name: 'mongo',
+        from: 'raw.mongo',
+        to: 'refined.customers',
+        mode: 'cdc',
+        key: ['customer_id'],
         transforms: [
           { op: 'rename', columns: { _id: 'customer_id' } },
           { op: 'explode', column: 'tags', into: 'refined.customer_tags', index: 'n' },
@@ -236,7 +300,11 @@ test('every format, transform kind, mode and SCD 2; hostile text in every free-f
   assert.equal(events.SASL_MECHANISM, 'SCRAM-SHA-512')
   assert.equal(events.MAX_MESSAGES_PER_BATCH, 10)
   assert.equal(events.TRIGGER_INTERVAL, '50 milliseconds')
-  assert.deepEqual(files.get('source_avro_src.py')!.constants.SCHEMA_REGISTRY, { url: 'https://registry.example/"x', username: 'reg', password_env: 'REGISTRY_PASSWORD' })
+  assert.deepEqual(files.get('source_avro_src.py')!.constants.SCHEMA_REGISTRY, {
+    url: 'https://registry.example/"x',
+    username: 'reg',
+    password_env: 'REGISTRY_PASSWORD',
+  })
   assert.ok(files.get('source_avro_src.py')!.functions.includes('avro_schema'))
   assert.equal(files.get('source_captured.py')!.constants.CAPTURE_FILE, path.join(dir, 'all', 'captures/x"y.jsonl'))
   // Each format decodes through its own helper.

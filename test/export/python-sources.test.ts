@@ -15,7 +15,9 @@ import { fileURLToPath } from 'node:url'
 import { HELPERS_MODULE, JOB_PARTS, jobPart } from '../../src/export/python-parts'
 
 const sources = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/export/python')
-const files = readdirSync(sources).filter((name) => name.endsWith('.py')).sort()
+const files = readdirSync(sources)
+  .filter((name) => name.endsWith('.py'))
+  .sort()
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-python-'))
 after(() => rmSync(scratch, { recursive: true, force: true }))
 
@@ -27,13 +29,25 @@ function run(command: string, args: string[], env: Record<string, string> = {}) 
 }
 
 test('every Python file of the export compiles and passes pyflakes without a warning', () => {
-  assert.deepEqual(files, ['dlt_readers.py', 'flow_main.py', 'lakehouse_spark.py', 'source_avro_schema.py', 'source_file_reader.py', 'source_kafka_reader.py', 'source_main.py'])
+  assert.deepEqual(files, [
+    'dlt_readers.py',
+    'flow_main.py',
+    'lakehouse_spark.py',
+    'source_avro_schema.py',
+    'source_file_reader.py',
+    'source_kafka_reader.py',
+    'source_main.py',
+  ])
   for (const name of files) {
     const compiled = run('python3', ['-m', 'py_compile', path.join(sources, name)])
     assert.equal(compiled.status, 0, `${name} does not compile:\n${compiled.output}`)
   }
   // dlt_readers.py uses `spark`, which the declarative-pipeline runtime provides as a global.
-  const linted = run('pyflakes3', files.map((name) => path.join(sources, name)), { PYFLAKES_BUILTINS: 'spark' })
+  const linted = run(
+    'pyflakes3',
+    files.map((name) => path.join(sources, name)),
+    { PYFLAKES_BUILTINS: 'spark' },
+  )
   assert.equal(linted.output, '')
   assert.equal(linted.status, 0)
 })

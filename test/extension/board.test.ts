@@ -4,16 +4,38 @@ import { test } from 'node:test'
 import { PipelineBoard } from '../../src/extension/pipelines/board'
 import type { BatchEvent } from '../../src/extension/pipelines/events'
 
-const batch = (job: BatchEvent['job'], at: number, messages: number, extra: Partial<BatchEvent> = {}): BatchEvent =>
-  ({ type: 'batch', job, table: 'raw.o', version: 1, rows: messages, messages, durationMs: 5, at, ...extra })
+const batch = (job: BatchEvent['job'], at: number, messages: number, extra: Partial<BatchEvent> = {}): BatchEvent => ({
+  type: 'batch',
+  job,
+  table: 'raw.o',
+  version: 1,
+  rows: messages,
+  messages,
+  durationMs: 5,
+  at,
+  ...extra,
+})
 
 test('jobs of the file appear as not started; removed ones go unless they still run', () => {
   const board = new PipelineBoard()
   board.setJobs(['source:a', 'source:b', 'flow:f'], 0)
-  assert.deepEqual(board.jobs().map((j) => [j.job, j.state]), [['source:a', 'not started'], ['source:b', 'not started'], ['flow:f', 'not started']])
+  assert.deepEqual(
+    board.jobs().map((j) => [j.job, j.state]),
+    [
+      ['source:a', 'not started'],
+      ['source:b', 'not started'],
+      ['flow:f', 'not started'],
+    ],
+  )
   board.starting(['source:b'], 10)
   board.setJobs(['source:a'], 20)
-  assert.deepEqual(board.jobs().map((j) => j.job).sort(), ['source:a', 'source:b'])
+  assert.deepEqual(
+    board
+      .jobs()
+      .map((j) => j.job)
+      .sort(),
+    ['source:a', 'source:b'],
+  )
 })
 
 test('state follows the events; a batch counts, sets the lag and proves the job runs', () => {

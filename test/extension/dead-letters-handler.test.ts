@@ -18,15 +18,27 @@ const { dir, lake, catalog } = tempLake('dead-letters-handler')
 test('a 6 MB letter is shown as its first MiB in hex, in a message the panel accepts', async () => {
   const huge = `{"blob":"${'x'.repeat(6_000_000)}",}`
   writeFileSync(path.join(dir, 'big.ndjson'), `${huge}\n`)
-  writeFileSync(path.join(dir, 'lakehouse.json'), JSON.stringify({ lake: 'lake', sources: [{ name: 'big', file: 'big.ndjson', format: 'json', table: 'raw.big' }] }))
+  writeFileSync(
+    path.join(dir, 'lakehouse.json'),
+    JSON.stringify({ lake: 'lake', sources: [{ name: 'big', file: 'big.ndjson', format: 'json', table: 'raw.big' }] }),
+  )
   const pipeline = loadPipeline(path.join(dir, 'lakehouse.json'))
   assert.equal((await ingestFile(lake, catalog, pipeline, pipeline.sources[0])).deadLetters, 1)
   const sent: DeadLettersToPanel[] = []
   const errors: string[] = []
-  const handler = createDeadLettersHandler({
-    lake, catalog, pipeline: () => pipeline, decoderOptions: async () => ({}), confirm: async () => false, onLettersChanged: () => {},
-    log: { info: () => {}, error: (m) => void errors.push(m) },
-  }, { label: 'lakehouse.json', restore: {} }, (m) => void sent.push(m))
+  const handler = createDeadLettersHandler(
+    {
+      lake,
+      catalog,
+      pipeline: () => pipeline,
+      decoderOptions: async () => ({}),
+      confirm: async () => false,
+      onLettersChanged: () => {},
+      log: { info: () => {}, error: (m) => void errors.push(m) },
+    },
+    { label: 'lakehouse.json', restore: {} },
+    (m) => void sent.push(m),
+  )
   await handler.receive({ type: 'show', requestId: 1, id: 'big/file:big.ndjson/0/0' })
   assert.deepEqual(errors, [])
   const [answer] = sent

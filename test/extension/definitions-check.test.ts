@@ -53,7 +53,13 @@ test('a missing table and a cycle are found across files, at the name that is wr
   const span = problemSpan(text, missing.line, missing.column)
   assert.equal(text.slice(span.start, span.end), 'refined.order')
 
-  writeFileSync(shop.viewsSql, VIEWS_SQL.replace('JOIN refined.orders o ON o.customer_id = c.customer_id', 'JOIN business.revenue_by_country r ON r.country = c.country JOIN refined.orders o ON o.customer_id = c.customer_id'))
+  writeFileSync(
+    shop.viewsSql,
+    VIEWS_SQL.replace(
+      'JOIN refined.orders o ON o.customer_id = c.customer_id',
+      'JOIN business.revenue_by_country r ON r.country = c.country JOIN refined.orders o ON o.customer_id = c.customer_id',
+    ),
+  )
   const [cycle] = check().problems
   assert.match(cycle.message, /cycle: business\.\w+ → business\.\w+ → business\.\w+/)
   assert.equal(cycle.file, shop.viewsSql)

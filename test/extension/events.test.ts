@@ -10,14 +10,20 @@ test('job and batch events are read with their optional fields', () => {
   assert.deepEqual(parseEventLine('{"type":"job","job":"flow:x","state":"failed","error":"boom","at":5}\r'), {
     event: { type: 'job', job: 'flow:x', state: 'failed', error: 'boom', at: 5 },
   })
-  const batch = parseEventLine(JSON.stringify({ type: 'batch', job: 'source:o', table: 'raw.o', version: 3, rows: 10, messages: 12, deadLetters: 2, lag: 40, durationMs: 15.5, at: 9 }))
-  assert.deepEqual(batch, { event: { type: 'batch', job: 'source:o', table: 'raw.o', version: 3, rows: 10, durationMs: 15.5, at: 9, messages: 12, deadLetters: 2, lag: 40 } })
+  const batch = parseEventLine(
+    JSON.stringify({ type: 'batch', job: 'source:o', table: 'raw.o', version: 3, rows: 10, messages: 12, deadLetters: 2, lag: 40, durationMs: 15.5, at: 9 }),
+  )
+  assert.deepEqual(batch, {
+    event: { type: 'batch', job: 'source:o', table: 'raw.o', version: 3, rows: 10, durationMs: 15.5, at: 9, messages: 12, deadLetters: 2, lag: 40 },
+  })
   // A batch that committed nothing (or sums up a whole capture) names no version; unknown fields are ignored.
   assert.deepEqual(parseEventLine('{"type":"batch","job":"flow:f","table":"refined.o","rows":0,"changes":3,"durationMs":2,"at":4}'), {
     event: { type: 'batch', job: 'flow:f', table: 'refined.o', rows: 0, durationMs: 2, at: 4 },
   })
   // Optional counts that are not counts are left out rather than trusted.
-  const partial = parseEventLine(JSON.stringify({ type: 'batch', job: 'flow:f', table: 'refined.o', version: 1, rows: 0, lag: -1, messages: 'many', durationMs: 1, at: 1 }))
+  const partial = parseEventLine(
+    JSON.stringify({ type: 'batch', job: 'flow:f', table: 'refined.o', version: 1, rows: 0, lag: -1, messages: 'many', durationMs: 1, at: 1 }),
+  )
   assert.deepEqual(partial, { event: { type: 'batch', job: 'flow:f', table: 'refined.o', version: 1, rows: 0, durationMs: 1, at: 1 } })
 })
 
@@ -54,17 +60,39 @@ test('a warning (an accepted data-loss gap) is read with its message', () => {
 test('a view refresh (job view:<zone.table>) is read with its mode, reason, counts and expectations', () => {
   // The line exactly as `lakehouse run --events` writes it (src/query/definitions/run-definitions.ts).
   const line = JSON.stringify({
-    type: 'refresh', job: 'view:business.revenue', table: 'business.revenue', mode: 'incremental', reason: 'inner join + group by: 3 keys changed', version: 4,
-    rowsInserted: 1, rowsUpdated: 2, rowsDeleted: 0, expectations: [{ name: 'positive', onViolation: 'drop', passed: 10, failed: 2 }], durationMs: 12.5, at: 7,
+    type: 'refresh',
+    job: 'view:business.revenue',
+    table: 'business.revenue',
+    mode: 'incremental',
+    reason: 'inner join + group by: 3 keys changed',
+    version: 4,
+    rowsInserted: 1,
+    rowsUpdated: 2,
+    rowsDeleted: 0,
+    expectations: [{ name: 'positive', onViolation: 'drop', passed: 10, failed: 2 }],
+    durationMs: 12.5,
+    at: 7,
   })
   assert.deepEqual(parseEventLine(line), {
     event: {
-      type: 'refresh', job: 'view:business.revenue', table: 'business.revenue', mode: 'incremental', reason: 'inner join + group by: 3 keys changed', version: 4,
-      rowsInserted: 1, rowsUpdated: 2, rowsDeleted: 0, expectations: [{ name: 'positive', onViolation: 'drop', passed: 10, failed: 2 }], durationMs: 12.5, at: 7,
+      type: 'refresh',
+      job: 'view:business.revenue',
+      table: 'business.revenue',
+      mode: 'incremental',
+      reason: 'inner join + group by: 3 keys changed',
+      version: 4,
+      rowsInserted: 1,
+      rowsUpdated: 2,
+      rowsDeleted: 0,
+      expectations: [{ name: 'positive', onViolation: 'drop', passed: 10, failed: 2 }],
+      durationMs: 12.5,
+      at: 7,
     },
   })
   // No new input: no version.
-  const unchanged = parseEventLine('{"type":"refresh","job":"view:b.v","table":"b.v","mode":"unchanged","reason":"no new input","rowsInserted":0,"rowsUpdated":0,"rowsDeleted":0,"expectations":[],"durationMs":1,"at":2}')
+  const unchanged = parseEventLine(
+    '{"type":"refresh","job":"view:b.v","table":"b.v","mode":"unchanged","reason":"no new input","rowsInserted":0,"rowsUpdated":0,"rowsDeleted":0,"expectations":[],"durationMs":1,"at":2}',
+  )
   assert.ok('event' in unchanged && unchanged.event.type === 'refresh' && unchanged.event.version === undefined && unchanged.event.mode === 'unchanged')
   assert.deepEqual(parseEventLine('{"type":"job","job":"view:b.v","state":"failed","error":"Binder Error","at":3}'), {
     event: { type: 'job', job: 'view:b.v', state: 'failed', error: 'Binder Error', at: 3 },
@@ -73,7 +101,19 @@ test('a view refresh (job view:<zone.table>) is read with its mode, reason, coun
 })
 
 test('a malformed refresh event is a problem, not an event', () => {
-  const good = { type: 'refresh', job: 'view:b.v', table: 'b.v', mode: 'full', reason: 'first refresh', rowsInserted: 1, rowsUpdated: 0, rowsDeleted: 0, expectations: [], durationMs: 1, at: 1 }
+  const good = {
+    type: 'refresh',
+    job: 'view:b.v',
+    table: 'b.v',
+    mode: 'full',
+    reason: 'first refresh',
+    rowsInserted: 1,
+    rowsUpdated: 0,
+    rowsDeleted: 0,
+    expectations: [],
+    durationMs: 1,
+    at: 1,
+  }
   const cases: Record<string, unknown>[] = [
     { ...good, mode: 'partial' },
     { ...good, reason: undefined },

@@ -18,7 +18,9 @@ after(async () => {
 
 test('rows (less deleted ones), size, version, files and change data feed come from the log', async () => {
   const table = path.join(dir, 'raw', 'orders')
-  await appendQuery(lake, table, 'SELECT range AS id, range % 3 AS shop FROM range(10)', { create: { properties: { 'delta.enableChangeDataFeed': 'true', 'delta.enableDeletionVectors': 'true' } } })
+  await appendQuery(lake, table, 'SELECT range AS id, range % 3 AS shop FROM range(10)', {
+    create: { properties: { 'delta.enableChangeDataFeed': 'true', 'delta.enableDeletionVectors': 'true' } },
+  })
   await appendQuery(lake, table, 'SELECT range + 10 AS id, 1 AS shop FROM range(5)')
   let facts = await tableFacts(lake, table)
   assert.equal(facts.version, 1)
@@ -26,13 +28,19 @@ test('rows (less deleted ones), size, version, files and change data feed come f
   assert.equal(facts.files, 2)
   assert.equal(facts.changeDataFeed, true)
   assert.ok(facts.bytes > 0)
-  assert.deepEqual(facts.columns, [{ name: 'id', type: 'long', nullable: true }, { name: 'shop', type: 'long', nullable: true }])
+  assert.deepEqual(facts.columns, [
+    { name: 'id', type: 'long', nullable: true },
+    { name: 'shop', type: 'long', nullable: true },
+  ])
   await deleteRows(lake, table, 'id < 3')
   facts = await tableFacts(lake, table)
   assert.equal(facts.version, 2)
   assert.equal(facts.rows, 12)
   const history = await tableHistory(lake, table, 2)
-  assert.deepEqual(history.map((h) => h.version), [2, 1])
+  assert.deepEqual(
+    history.map((h) => h.version),
+    [2, 1],
+  )
   assert.equal(history[0].operation, 'DELETE')
 })
 

@@ -32,7 +32,19 @@ if (mode === 'fail') {
   if (mode === 'capture') emit({ type: 'job', job: jobs[0], state: 'stopped' })
   if (mode === 'views') {
     emit({ type: 'job', job: 'view:business.v', state: 'running' })
-    emit({ type: 'refresh', job: 'view:business.v', table: 'business.v', mode: 'full', reason: 'first refresh', version: 0, rowsInserted: 3, rowsUpdated: 0, rowsDeleted: 0, expectations: [{ name: 'positive', onViolation: 'drop', passed: 3, failed: 1 }], durationMs: 2 })
+    emit({
+      type: 'refresh',
+      job: 'view:business.v',
+      table: 'business.v',
+      mode: 'full',
+      reason: 'first refresh',
+      version: 0,
+      rowsInserted: 3,
+      rowsUpdated: 0,
+      rowsDeleted: 0,
+      expectations: [{ name: 'positive', onViolation: 'drop', passed: 3, failed: 1 }],
+      durationMs: 2,
+    })
     emit({ type: 'job', job: 'view:business.v', state: 'idle' })
   }
   emit({ type: 'mystery' })

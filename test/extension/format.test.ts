@@ -5,9 +5,20 @@ import { firstLine, formatAge, formatBytes, formatCount, jobDescription, statusB
 import { PipelineBoard } from '../../src/extension/pipelines/board'
 
 test('sizes, counts and ages are short', () => {
-  assert.deepEqual([0, 1023, 1024, 1536, 10 * 1024 ** 2, 3.5 * 1024 ** 3, 5 * 1024 ** 5].map(formatBytes), ['0 B', '1023 B', '1.0 KB', '1.5 KB', '10 MB', '3.5 GB', '5120 TB'])
+  assert.deepEqual([0, 1023, 1024, 1536, 10 * 1024 ** 2, 3.5 * 1024 ** 3, 5 * 1024 ** 5].map(formatBytes), [
+    '0 B',
+    '1023 B',
+    '1.0 KB',
+    '1.5 KB',
+    '10 MB',
+    '3.5 GB',
+    '5120 TB',
+  ])
   assert.deepEqual([0, 999, 1000, 12_345, 999_999, 4_200_000, 7e9].map(formatCount), ['0', '999', '1k', '12.3k', '1000k', '4.2M', '7G'])
-  assert.deepEqual([0, 1_000, 12_000, 5 * 60_000, 3 * 3_600_000, 2 * 86_400_000].map((ago) => formatAge(1e12 - ago, 1e12)), ['just now', 'just now', '12 s ago', '5 min ago', '3 h ago', '2 d ago'])
+  assert.deepEqual(
+    [0, 1_000, 12_000, 5 * 60_000, 3 * 3_600_000, 2 * 86_400_000].map((ago) => formatAge(1e12 - ago, 1e12)),
+    ['just now', 'just now', '12 s ago', '5 min ago', '3 h ago', '2 d ago'],
+  )
   // A clock that is a little ahead is not "in the future".
   assert.equal(formatAge(1e12 + 5_000, 1e12), 'just now')
 })

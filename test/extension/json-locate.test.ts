@@ -15,7 +15,11 @@ const text = `{
 
 const at = (path: string) => {
   const range = locateJsonPath(text, path)!
-  return { value: text.slice(range.start, range.end), key: range.keyStart !== undefined ? text.slice(range.keyStart, range.start) : undefined, depth: range.depth }
+  return {
+    value: text.slice(range.start, range.end),
+    key: range.keyStart !== undefined ? text.slice(range.keyStart, range.start) : undefined,
+    depth: range.depth,
+  }
 }
 
 test('JSON paths split into keys and indexes', () => {

@@ -15,24 +15,54 @@ let env: IngestLake
 const orders: SourceSpec = { name: 'orders', topic: 'orders', format: 'json', table: 'raw.orders' }
 
 before(async () => {
-  env = await startIngestLake({ name: 'browse', topics: [{ name: 'orders', partitions: 2 }, { name: 'quiet', partitions: 1 }] })
-  await produceJson(env.kafka, 'orders', Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: { id: i, amount: i * 1.5 } })), { partitions: 2 })
+  env = await startIngestLake({
+    name: 'browse',
+    topics: [
+      { name: 'orders', partitions: 2 },
+      { name: 'quiet', partitions: 1 },
+    ],
+  })
+  await produceJson(
+    env.kafka,
+    'orders',
+    Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: { id: i, amount: i * 1.5 } })),
+    { partitions: 2 },
+  )
 })
 
 after(() => env?.stop())
 
 test('a topic is read by the sources that name it or match its pattern', () => {
-  const sources: SourceSpec[] = [orders, { name: 'all', topicPattern: 'ord.*', format: 'json', table: 'raw.all' }, { name: 'bad', topicPattern: '(', format: 'json', table: 'raw.x' }]
-  assert.deepEqual(sourcesReading('orders', sources).map((s) => s.name), ['orders', 'all'])
-  assert.deepEqual(sourcesReading('order', sources).map((s) => s.name), ['all'])
-  assert.deepEqual(sourcesReading('xorders', sources).map((s) => s.name), [])
+  const sources: SourceSpec[] = [
+    orders,
+    { name: 'all', topicPattern: 'ord.*', format: 'json', table: 'raw.all' },
+    { name: 'bad', topicPattern: '(', format: 'json', table: 'raw.x' },
+  ]
+  assert.deepEqual(
+    sourcesReading('orders', sources).map((s) => s.name),
+    ['orders', 'all'],
+  )
+  assert.deepEqual(
+    sourcesReading('order', sources).map((s) => s.name),
+    ['all'],
+  )
+  assert.deepEqual(
+    sourcesReading('xorders', sources).map((s) => s.name),
+    [],
+  )
 })
 
-test('topics list partitions, retained messages, and the lag of the pipeline\'s group before and after ingest', async () => {
+test("topics list partitions, retained messages, and the lag of the pipeline's group before and after ingest", async () => {
   const kafka = env.pipeline.kafka!
   const before = await listTopics(kafka, [orders])
   const topic = before.find((t) => t.name === 'orders')!
-  assert.deepEqual(topic.partitions.map((p) => [p.partition, p.low, p.high]), [[0, 0, 15], [1, 0, 15]])
+  assert.deepEqual(
+    topic.partitions.map((p) => [p.partition, p.low, p.high]),
+    [
+      [0, 0, 15],
+      [1, 0, 15],
+    ],
+  )
   assert.equal(topic.messages, 30)
   assert.deepEqual(topic.sources, ['orders'])
   // The group never committed: everything retained is still to read.
@@ -43,19 +73,46 @@ test('topics list partitions, retained messages, and the lag of the pipeline\'s 
   assert.ok(before.every((t) => !t.name.startsWith('__')))
 
   await ingestKafka(env.lake, env.catalog, { ...env.pipeline, sources: [orders] }, orders, { untilCaughtUp: true, client: INGEST_CLIENT_OPTIONS })
-  await produceJson(env.kafka, 'orders', Array.from({ length: 4 }, (_, i) => ({ value: { id: 100 + i, amount: 1 } })), { partitions: 2 })
+  await produceJson(
+    env.kafka,
+    'orders',
+    Array.from({ length: 4 }, (_, i) => ({ value: { id: 100 + i, amount: 1 } })),
+    { partitions: 2 },
+  )
   const later = (await listTopics(kafka, [orders])).find((t) => t.name === 'orders')!
   assert.equal(later.messages, 34)
   assert.equal(later.lag, 4)
-  assert.deepEqual(later.partitions.map((p) => [p.committed, p.lag]), [[15, 2], [15, 2]])
+  assert.deepEqual(
+    later.partitions.map((p) => [p.committed, p.lag]),
+    [
+      [15, 2],
+      [15, 2],
+    ],
+  )
 })
 
 test('a sample is the latest messages of each partition, decoded, with the schema they infer', async () => {
   const sample = await sampleTopic(env.pipeline.kafka!, 'orders', 'json', { limit: 6 })
   assert.equal(sample.messages.length, 6)
-  assert.deepEqual(sample.messages.map((m) => [m.partition, m.offset]), [[0, '14'], [0, '15'], [0, '16'], [1, '14'], [1, '15'], [1, '16']])
+  assert.deepEqual(
+    sample.messages.map((m) => [m.partition, m.offset]),
+    [
+      [0, '14'],
+      [0, '15'],
+      [0, '16'],
+      [1, '14'],
+      [1, '15'],
+      [1, '16'],
+    ],
+  )
   assert.ok(sample.messages.every((m) => m.decoded.kind === 'row'))
-  assert.deepEqual(sample.schema.fields.map((f) => [f.name, f.type]), [['id', 'long'], ['amount', 'double']])
+  assert.deepEqual(
+    sample.schema.fields.map((f) => [f.name, f.type]),
+    [
+      ['id', 'long'],
+      ['amount', 'double'],
+    ],
+  )
   const empty = await sampleTopic(env.pipeline.kafka!, 'quiet', 'json')
   assert.deepEqual(empty.messages, [])
 })

@@ -20,7 +20,9 @@ function sources(dir: string): string[] {
     return statSync(full).isDirectory() ? sources(full) : name.endsWith('.ts') ? [full] : []
   })
 }
-const code = sources(path.join(root, 'src/extension')).map((file) => readFileSync(file, 'utf8')).join('\n')
+const code = sources(path.join(root, 'src/extension'))
+  .map((file) => readFileSync(file, 'utf8'))
+  .join('\n')
 
 test('contributed commands and registered commands are the same set', () => {
   const contributed = new Set<string>(contributes.commands.map((c: { command: string }) => c.command))
@@ -53,7 +55,11 @@ test('menus name contributed commands and our views', () => {
 
 test('every setting the code reads is declared, with a description', () => {
   const declared = contributes.configuration.properties as Record<string, { description?: string; markdownDescription?: string }>
-  const read = new Set([...code.matchAll(/setting<[^>]+>\('([\w.]+)'/g), ...code.matchAll(/getConfiguration\('lakehouse'\)\.get<[^>]+>\('([\w.]+)'/g)].map((m) => `lakehouse.${m[1]}`))
+  const read = new Set(
+    [...code.matchAll(/setting<[^>]+>\('([\w.]+)'/g), ...code.matchAll(/getConfiguration\('lakehouse'\)\.get<[^>]+>\('([\w.]+)'/g)].map(
+      (m) => `lakehouse.${m[1]}`,
+    ),
+  )
   for (const key of read) assert.ok(declared[key], `${key} is read but not declared`)
   for (const [key, value] of Object.entries(declared)) {
     assert.ok(value.description || value.markdownDescription, `${key} has no description`)
@@ -61,7 +67,7 @@ test('every setting the code reads is declared, with a description', () => {
   }
 })
 
-test('activation is by workspace content and by the panels\' webviews, and the pipeline schema stays attached', () => {
+test("activation is by workspace content and by the panels' webviews, and the pipeline schema stays attached", () => {
   assert.ok(manifest.activationEvents.includes('workspaceContains:**/lakehouse.json'))
   assert.ok(manifest.activationEvents.includes('workspaceContains:**/_delta_log/*.json'))
   const webviewTypes = readFileSync(path.join(root, 'src/extension/panels/webview-panel.ts'), 'utf8').match(/'lakehouse\.\w+Panel'/g) ?? []
@@ -73,7 +79,10 @@ test('settings that name a program are machine settings, and Restricted Mode is 
   const declared = contributes.configuration.properties as Record<string, { scope?: string; description?: string; markdownDescription?: string }>
   // A program the extension runs must not come from a workspace's settings (.vscode/settings.json).
   const programs = Object.entries(declared).filter(([, value]) => /executable|program/i.test(value.description ?? value.markdownDescription ?? ''))
-  assert.deepEqual(programs.map(([key]) => key), ['lakehouse.nodePath'])
+  assert.deepEqual(
+    programs.map(([key]) => key),
+    ['lakehouse.nodePath'],
+  )
   const untrusted = manifest.capabilities?.untrustedWorkspaces
   assert.ok(untrusted, 'capabilities.untrustedWorkspaces is declared')
   assert.equal(untrusted.supported, 'limited')

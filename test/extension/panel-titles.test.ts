@@ -19,7 +19,7 @@ test('any other query is named by the start of its text, on one line', () => {
   assert.equal(queryTitle('   '), 'Query')
 })
 
-test('a table\'s tab is reused in the same lake only, and only for a look at that table', () => {
+test("a table's tab is reused in the same lake only, and only for a look at that table", () => {
   const key = queryTabKey('SELECT * FROM raw.orders LIMIT 1000', '/lake')
   assert.equal(queryTabKey('select * from raw.orders limit 50', '/lake'), key, 'another row limit: the same tab')
   assert.notEqual(queryTabKey('SELECT * FROM raw.orders LIMIT 1000', '/other'), key)

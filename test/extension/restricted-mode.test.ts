@@ -48,5 +48,8 @@ test('an untrusted workspace cannot start a pipeline; trusting it lets the same 
 test('the guard lets a launch through unless it is marked untrusted (the CLI and tests set nothing)', () => {
   assert.doesNotThrow(() => refuseInRestrictedMode({ node: 'node', cli: 'cli.mjs' }, 'x'))
   assert.doesNotThrow(() => refuseInRestrictedMode({ node: 'node', cli: 'cli.mjs', trusted: true }, 'x'))
-  assert.throws(() => refuseInRestrictedMode({ node: 'node', cli: 'cli.mjs', trusted: false }, 'Running OPTIMIZE'), /^RestrictedModeError: Running OPTIMIZE is not allowed in Restricted Mode/)
+  assert.throws(
+    () => refuseInRestrictedMode({ node: 'node', cli: 'cli.mjs', trusted: false }, 'Running OPTIMIZE'),
+    /^RestrictedModeError: Running OPTIMIZE is not allowed in Restricted Mode/,
+  )
 })

@@ -46,7 +46,16 @@ async function until(what: string, condition: () => boolean, ms = 10_000): Promi
 }
 
 test('the CLI is asked for exactly the jobs, with events', () => {
-  assert.deepEqual(runArguments('/p/lakehouse.json', ['source:a', 'flow:f:x']), ['run', '--pipeline', '/p/lakehouse.json', '--source', 'a', '--flow', 'f:x', '--events'])
+  assert.deepEqual(runArguments('/p/lakehouse.json', ['source:a', 'flow:f:x']), [
+    'run',
+    '--pipeline',
+    '/p/lakehouse.json',
+    '--source',
+    'a',
+    '--flow',
+    'f:x',
+    '--events',
+  ])
 })
 
 test('a view is not asked for (every run refreshes the views), and it ends with the process that reported it', async () => {
@@ -101,7 +110,10 @@ test('stopping one job of a process starts the others again in a new one', async
   await until('b running again', () => board.status('source:b')?.state === 'running')
   assert.equal(board.status('source:a')!.state, 'stopped')
   const starts = logs.filter((l) => l.event === 'pipeline.start').map((l) => (l.fields.args as string[]).join(' '))
-  assert.deepEqual(starts.map((s) => s.replace(/^run --pipeline \S+ /, '')), ['--source a --source b --events', '--source b --events'])
+  assert.deepEqual(
+    starts.map((s) => s.replace(/^run --pipeline \S+ /, '')),
+    ['--source a --source b --events', '--source b --events'],
+  )
   await runner.stopAll()
 })
 
@@ -151,16 +163,23 @@ test('runCliProcess collects output and cancels with SIGTERM', async () => {
   assert.equal(cliErrorMessage(crash.stderr), 'the lake folder is not writable')
 })
 
-test('every child gets the launch environment (DuckDB\'s memory limit from the settings)', async () => {
+test("every child gets the launch environment (DuckDB's memory limit from the settings)", async () => {
   const withLimit = { ...launch(), env: { LAKEHOUSE_DUCKDB_MEMORY_LIMIT: '512MB' } }
-  const result = await runCliProcess(withLimit, ['run'], { cwd: process.cwd(), env: { FAKE_CLI_SECRET_VAR: 'LAKEHOUSE_DUCKDB_MEMORY_LIMIT', FAKE_CLI_MODE: 'crash' } })
+  const result = await runCliProcess(withLimit, ['run'], {
+    cwd: process.cwd(),
+    env: { FAKE_CLI_SECRET_VAR: 'LAKEHOUSE_DUCKDB_MEMORY_LIMIT', FAKE_CLI_MODE: 'crash' },
+  })
   assert.match(result.stdout, /^LAKEHOUSE_DUCKDB_MEMORY_LIMIT is set$/m)
-  const without = await runCliProcess(launch(), ['run'], { cwd: process.cwd(), env: { FAKE_CLI_SECRET_VAR: 'LAKEHOUSE_DUCKDB_MEMORY_LIMIT_UNSET', FAKE_CLI_MODE: 'crash' } })
+  const without = await runCliProcess(launch(), ['run'], {
+    cwd: process.cwd(),
+    env: { FAKE_CLI_SECRET_VAR: 'LAKEHOUSE_DUCKDB_MEMORY_LIMIT_UNSET', FAKE_CLI_MODE: 'crash' },
+  })
   assert.match(without.stdout, /^LAKEHOUSE_DUCKDB_MEMORY_LIMIT_UNSET is not set$/m)
 })
 
-test('the CLI\'s pipeline problems are read back with file and JSON path', () => {
-  const stderr = 'lakehouse: the pipeline file has problems:\n  /w/lakehouse.json $.sources[0].format: must be equal to one of the allowed values: "json", "avro"\n  /w/my lake/x.json $: not valid JSON: Unexpected end\n'
+test("the CLI's pipeline problems are read back with file and JSON path", () => {
+  const stderr =
+    'lakehouse: the pipeline file has problems:\n  /w/lakehouse.json $.sources[0].format: must be equal to one of the allowed values: "json", "avro"\n  /w/my lake/x.json $: not valid JSON: Unexpected end\n'
   assert.deepEqual(pipelineProblemsIn(stderr), [
     { file: '/w/lakehouse.json', path: '$.sources[0].format', message: 'must be equal to one of the allowed values: "json", "avro"' },
     { file: '/w/my lake/x.json', path: '$', message: 'not valid JSON: Unexpected end' },

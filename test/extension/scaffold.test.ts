@@ -9,8 +9,13 @@ const places = commentPlaces(schema)
 const everywhere: CommentPlaces = { root: true, kafka: true, source: true, flow: true }
 
 test('comments go only where the schema lets "$comment" through', () => {
-  assert.deepEqual(commentPlaces({ additionalProperties: false, definitions: { kafka: {}, source: { additionalProperties: false, properties: { $comment: {} } }, flow: { additionalProperties: false } } }),
-    { root: false, kafka: true, source: true, flow: false })
+  assert.deepEqual(
+    commentPlaces({
+      additionalProperties: false,
+      definitions: { kafka: {}, source: { additionalProperties: false, properties: { $comment: {} } }, flow: { additionalProperties: false } },
+    }),
+    { root: false, kafka: true, source: true, flow: false },
+  )
   const text = newPipelineText({ topic: 'orders', format: 'json', comments: everywhere })
   assert.equal(JSON.parse(text).sources[0].$comment, 'Each message is one JSON object; columns and types are inferred, new fields add columns.')
 })
@@ -26,8 +31,20 @@ test('every format scaffolds a file that passes the pipeline checks, from a topi
     }
   }
   const cdc = JSON.parse(newPipelineText({ topic: 'db.inventory.customers', format: 'debezium', comments: places }))
-  assert.deepEqual(cdc.sources[0], { name: 'db_inventory_customers', topic: 'db.inventory.customers', format: 'debezium', table: 'raw.db_inventory_customers', startingOffsets: 'earliest' })
-  assert.deepEqual(cdc.flows[0], { name: 'db_inventory_customers_refined', from: 'raw.db_inventory_customers', to: 'refined.db_inventory_customers', mode: 'cdc', key: ['id'] })
+  assert.deepEqual(cdc.sources[0], {
+    name: 'db_inventory_customers',
+    topic: 'db.inventory.customers',
+    format: 'debezium',
+    table: 'raw.db_inventory_customers',
+    startingOffsets: 'earliest',
+  })
+  assert.deepEqual(cdc.flows[0], {
+    name: 'db_inventory_customers_refined',
+    from: 'raw.db_inventory_customers',
+    to: 'refined.db_inventory_customers',
+    mode: 'cdc',
+    key: ['id'],
+  })
   assert.deepEqual(cdc.kafka, { brokers: ['localhost:9092'] })
 })
 
@@ -39,7 +56,7 @@ test('source names are valid and unique', () => {
   assert.equal(sourceNameFor('orders', ['orders', 'orders_2']), 'orders_3')
 })
 
-test('a source is appended to the sources array in the file\'s own layout', () => {
+test("a source is appended to the sources array in the file's own layout", () => {
   const source = { name: 'b', topic: 'b', format: 'json', table: 'raw.b' }
   const indented = '{\n  "lake": "l",\n  "sources": [\n    { "name": "a", "file": "a.jsonl", "format": "json", "table": "raw.a" }\n  ]\n}\n'
   const apply = (text: string) => {
@@ -47,8 +64,14 @@ test('a source is appended to the sources array in the file\'s own layout', () =
     return text.slice(0, edit.offset) + edit.text + text.slice(edit.offset + edit.length)
   }
   const out = apply(indented)
-  assert.equal(out, '{\n  "lake": "l",\n  "sources": [\n    { "name": "a", "file": "a.jsonl", "format": "json", "table": "raw.a" },\n    { "name": "b", "topic": "b", "format": "json", "table": "raw.b" }\n  ]\n}\n')
-  assert.deepEqual(JSON.parse(out).sources.map((s: { name: string }) => s.name), ['a', 'b'])
+  assert.equal(
+    out,
+    '{\n  "lake": "l",\n  "sources": [\n    { "name": "a", "file": "a.jsonl", "format": "json", "table": "raw.a" },\n    { "name": "b", "topic": "b", "format": "json", "table": "raw.b" }\n  ]\n}\n',
+  )
+  assert.deepEqual(
+    JSON.parse(out).sources.map((s: { name: string }) => s.name),
+    ['a', 'b'],
+  )
   assert.deepEqual(JSON.parse(apply('{"lake":"l","sources":[{"name":"a"}]}')).sources.length, 2)
   assert.equal(apply('{\n  "sources": []\n}'), '{\n  "sources": [\n    { "name": "b", "topic": "b", "format": "json", "table": "raw.b" }\n  ]\n}')
   assert.equal(addSourceEdit('{"lake": "l"}', source), undefined)

@@ -7,7 +7,7 @@ import { test } from 'node:test'
 import { sourcePicks } from '../../src/extension/commands/source-picks'
 import type { Pipeline } from '../../src/pipeline/pipeline-file'
 
-const pipeline = (file: string, sources: Pipeline['sources']): Pipeline => ({ file, lakeDir: '/w/lake', sources } as Pipeline)
+const pipeline = (file: string, sources: Pipeline['sources']): Pipeline => ({ file, lakeDir: '/w/lake', sources }) as Pipeline
 
 test('one pick per source, with what it reads and writes, and the job node of the Pipelines view', () => {
   const a = pipeline('/w/lakehouse.json', [
@@ -15,12 +15,21 @@ test('one pick per source, with what it reads and writes, and the job node of th
     { name: 'orders', topic: 'shop.orders', format: 'debezium', table: 'raw.orders' },
   ] as Pipeline['sources'])
   const b = pipeline('/w/more.lakehouse.json', [{ name: 'all', topicPattern: 'shop\\..*', format: 'json', table: 'raw.all' }] as Pipeline['sources'])
-  const picks = sourcePicks([{ uri: 'file:///w/lakehouse.json', pipeline: a }, { uri: 'file:///w/more.lakehouse.json', pipeline: b }], (uri) => uri.replace('file:///w/', ''))
-  assert.deepEqual(picks.map((p) => [p.label, p.description, p.detail, p.node.job]), [
-    ['events', 'captures/events.jsonl → raw.events', 'lakehouse.json', 'source:events'],
-    ['orders', 'shop.orders → raw.orders', 'lakehouse.json', 'source:orders'],
-    ['all', 'shop\\..* → raw.all', 'more.lakehouse.json', 'source:all'],
-  ])
+  const picks = sourcePicks(
+    [
+      { uri: 'file:///w/lakehouse.json', pipeline: a },
+      { uri: 'file:///w/more.lakehouse.json', pipeline: b },
+    ],
+    (uri) => uri.replace('file:///w/', ''),
+  )
+  assert.deepEqual(
+    picks.map((p) => [p.label, p.description, p.detail, p.node.job]),
+    [
+      ['events', 'captures/events.jsonl → raw.events', 'lakehouse.json', 'source:events'],
+      ['orders', 'shop.orders → raw.orders', 'lakehouse.json', 'source:orders'],
+      ['all', 'shop\\..* → raw.all', 'more.lakehouse.json', 'source:all'],
+    ],
+  )
   assert.equal(picks[1].node.pipeline, a)
   assert.equal(picks[2].node.uri, 'file:///w/more.lakehouse.json')
   assert.equal(picks[0].node.kind, 'job')

@@ -20,14 +20,29 @@ test('statements split where the query layer splits them; the cursor picks one',
   assert.deepEqual(statementsOf("SELECT 'open"), [], 'an unclosed string: no statements yet')
 })
 
-test('table names of the lake\'s zones, with their offsets; aliases', () => {
+test("table names of the lake's zones, with their offsets; aliases", () => {
   const zones = new Set(['raw', 'refined'])
   const names = tableReferences(FILE, zones).map((r) => `${r.zone}.${r.table}@${FILE.slice(r.start, r.end)}`)
-  assert.deepEqual(names, ['raw.orders@raw.orders', 'refined.customers@refined.customers', 'refined.totals@refined.totals', 'raw.orders@raw.orders', 'raw.ordrs@raw.ordrs'])
-  assert.deepEqual(tableReferences('SELECT o.total, x.raw.y FROM raw.orders o', zones).map((r) => r.table), ['orders'], 'o.total and x.raw.y are not tables')
+  assert.deepEqual(names, [
+    'raw.orders@raw.orders',
+    'refined.customers@refined.customers',
+    'refined.totals@refined.totals',
+    'raw.orders@raw.orders',
+    'raw.ordrs@raw.ordrs',
+  ])
+  assert.deepEqual(
+    tableReferences('SELECT o.total, x.raw.y FROM raw.orders o', zones).map((r) => r.table),
+    ['orders'],
+    'o.total and x.raw.y are not tables',
+  )
   const first = statementsOf(FILE)[0]
   const aliases = tableAliases(first.text, tableReferences(first.text, zones))
-  assert.deepEqual([...aliases.entries()].map(([alias, r]) => `${alias}=${r.table}`).sort(), ['c=customers', 'customers=customers', 'o=orders', 'orders=orders'])
+  assert.deepEqual([...aliases.entries()].map(([alias, r]) => `${alias}=${r.table}`).sort(), [
+    'c=customers',
+    'customers=customers',
+    'o=orders',
+    'orders=orders',
+  ])
   const plain = 'SELECT * FROM raw.orders WHERE id = 1'
   assert.deepEqual([...tableAliases(plain, tableReferences(plain, zones)).keys()], ['orders'], 'WHERE is no alias')
 })

@@ -21,7 +21,8 @@ async function runThroughParser(board: PipelineBoard): Promise<string[]> {
   const problems: string[] = []
   const pipeline = loadPipeline(shop.pipelineFile)
   await runWithDefinitions(lake, catalog, pipeline, {
-    ...SHOP_FILE_JOBS, untilCaughtUp: true,
+    ...SHOP_FILE_JOBS,
+    untilCaughtUp: true,
     onEvent: (event) => {
       const parsed = parseEventLine(JSON.stringify(event))
       if ('event' in parsed) board.apply(parsed.event)
@@ -40,7 +41,13 @@ test('every event of a run with views is understood; views end idle with their r
   assert.ok(revenue?.lastRefresh?.reason)
   assert.equal(revenue?.lastCommit?.table, 'business.customer_revenue')
   // Customer 3 has no name (kept, counted); customer 2's refund makes its revenue negative (dropped).
-  assert.deepEqual(revenue?.lastRefresh?.expectations.map((e) => [e.name, e.passed, e.failed]), [['named', 2, 1], ['no_refunds', 2, 1]])
+  assert.deepEqual(
+    revenue?.lastRefresh?.expectations.map((e) => [e.name, e.passed, e.failed]),
+    [
+      ['named', 2, 1],
+      ['no_refunds', 2, 1],
+    ],
+  )
   assert.equal(revenue?.lastRefresh?.inserted, 2)
   assert.equal(board.status('view:business.revenue_by_country')?.state, 'idle')
   assert.equal(board.status('flow:customers_cdc')?.state, 'stopped')

@@ -12,14 +12,28 @@ import { seededRandom } from '../../src/demo/seeded-random'
 export const random = seededRandom
 
 /** One Kafka message as `kcat -J` prints it (the file source reads these). */
-export interface Captured { topic: string; partition: number; offset: number; ts: number; key: string | null; payload: string | null; headers: string[] }
+export interface Captured {
+  topic: string
+  partition: number
+  offset: number
+  ts: number
+  key: string | null
+  payload: string | null
+  headers: string[]
+}
 
 export function captureLines(messages: Captured[]): string {
   return messages.map((m) => JSON.stringify(m)).join('\n') + '\n'
 }
 
 /** balance is in cents: schemaless JSON cannot tell 30.0 from 30, and raw types a column by the first values it sees. */
-export interface Customer { id: number; name: string; tier: string | null; balance: number; tags: string[] }
+export interface Customer {
+  id: number
+  name: string
+  tier: string | null
+  balance: number
+  tags: string[]
+}
 
 export interface PostgresStream {
   messages: Captured[]
@@ -35,7 +49,14 @@ export interface PostgresStream {
  * IDENTITY DEFAULT), a tombstone after each delete, and re-sent duplicates of earlier events
  * (a connector restart replays from its last committed offset) placed later in the topic.
  */
-export function postgresStream(options: { seed: number; keys: number; changes: number; topic?: string; partitions?: number; startTs?: number }): PostgresStream {
+export function postgresStream(options: {
+  seed: number
+  keys: number
+  changes: number
+  topic?: string
+  partitions?: number
+  startTs?: number
+}): PostgresStream {
   const next = random(options.seed)
   const topic = options.topic ?? 'pg.public.customers'
   const partitions = options.partitions ?? 1
@@ -52,10 +73,24 @@ export function postgresStream(options: { seed: number; keys: number; changes: n
     messages.push(message)
     return message
   }
-  const event = (op: string, before: Customer | null, after: Customer | null, snapshot = false) => JSON.stringify({
-    before, after, op, ts_ms: ts + 5,
-    source: { version: '2.7.0.Final', connector: 'postgresql', name: 'pg', ts_ms: ts, snapshot: snapshot ? 'true' : 'false', db: 'shop', schema: 'public', table: 'customers', lsn: lsn++ },
-  })
+  const event = (op: string, before: Customer | null, after: Customer | null, snapshot = false) =>
+    JSON.stringify({
+      before,
+      after,
+      op,
+      ts_ms: ts + 5,
+      source: {
+        version: '2.7.0.Final',
+        connector: 'postgresql',
+        name: 'pg',
+        ts_ms: ts,
+        snapshot: snapshot ? 'true' : 'false',
+        db: 'shop',
+        schema: 'public',
+        table: 'customers',
+        lsn: lsn++,
+      },
+    })
   const snapshotSize = Math.floor(options.keys / 2)
   for (let id = 1; id <= snapshotSize; id++) {
     const row: Customer = { id, name: `customer ${id}`, tier: null, balance: id * 10, tags: ['new'] }
@@ -87,7 +122,12 @@ export function postgresStream(options: { seed: number; keys: number; changes: n
       counts.delete++
       counts.tombstone++
     } else {
-      const row: Customer = { ...current, tier: ['gold', 'silver', null][Math.floor(next() * 3)], balance: Math.floor(next() * 10000), tags: next() < 0.5 ? [...current.tags, `t${i}`] : current.tags.slice(1) }
+      const row: Customer = {
+        ...current,
+        tier: ['gold', 'silver', null][Math.floor(next() * 3)],
+        balance: Math.floor(next() * 10000),
+        tags: next() < 0.5 ? [...current.tags, `t${i}`] : current.tags.slice(1),
+      }
       rows.set(id, row)
       sent.push(send(id, event('u', current, row)))
       counts.update++
@@ -135,10 +175,22 @@ export function mongoStream(options: { seed: number; keys: number; changes: numb
   let ts = Date.parse('2026-11-24T10:00:00Z')
   let offset = 0
   const send = (id: string, value: Record<string, unknown> | null) => {
-    messages.push({ topic, partition: 0, offset: offset++, ts, key: JSON.stringify({ id: JSON.stringify({ $oid: id }) }), payload: value === null ? null : JSON.stringify(value), headers: [] })
+    messages.push({
+      topic,
+      partition: 0,
+      offset: offset++,
+      ts,
+      key: JSON.stringify({ id: JSON.stringify({ $oid: id }) }),
+      payload: value === null ? null : JSON.stringify(value),
+      headers: [],
+    })
   }
   const envelope = (op: string, after: string | null, updateDescription: unknown = null) => ({
-    before: null, after, updateDescription, op, ts_ms: ts + 3,
+    before: null,
+    after,
+    updateDescription,
+    op,
+    ts_ms: ts + 3,
     source: { version: '2.7.0.Final', connector: 'mongodb', name: 'mongo', ts_ms: ts, db: 'shop', collection: 'customers', ord: 1 },
   })
   for (let i = 0; i < options.changes; i++) {
@@ -147,8 +199,13 @@ export function mongoStream(options: { seed: number; keys: number; changes: numb
     const current = docs.get(id)
     if (!current) {
       const doc: MongoCustomer = {
-        _id: id, name: `customer ${id.slice(-4)}`, address: { city: 'Lyon', zip: '69001' }, tags: ['a', 'b', 'c'],
-        points: 2 ** 40 + i, since: new Date(ts).toISOString(), ...(next() < 0.5 ? { nickname: 'nick' } : {}),
+        _id: id,
+        name: `customer ${id.slice(-4)}`,
+        address: { city: 'Lyon', zip: '69001' },
+        tags: ['a', 'b', 'c'],
+        points: 2 ** 40 + i,
+        since: new Date(ts).toISOString(),
+        ...(next() < 0.5 ? { nickname: 'nick' } : {}),
       }
       docs.set(id, doc)
       send(id, envelope('c', extendedJson(doc)))

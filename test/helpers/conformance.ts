@@ -51,9 +51,7 @@ export interface Comparison {
  * spellings of one Delta type (see `equivalentTypes`), otherwise it is a type mismatch.
  */
 export async function compareWithExpected(db: DuckDb, actualSql: string, expectedFiles: string[]): Promise<Comparison> {
-  const expectedSql = expectedFiles.length
-    ? `(SELECT * FROM read_parquet([${expectedFiles.map(quoteString).join(', ')}], union_by_name = true))`
-    : undefined
+  const expectedSql = expectedFiles.length ? `(SELECT * FROM read_parquet([${expectedFiles.map(quoteString).join(', ')}], union_by_name = true))` : undefined
   const actualColumns = await db.describe(`SELECT * FROM ${actualSql}`)
   if (!expectedSql) {
     const count = Number((await db.rows(`SELECT count(*) AS n FROM ${actualSql}`))[0].n)
@@ -61,7 +59,11 @@ export async function compareWithExpected(db: DuckDb, actualSql: string, expecte
   }
   const expectedColumns = await db.describe(`SELECT * FROM ${expectedSql}`)
   const expectedByName = new Map(expectedColumns.map((c) => [c.name, c.type]))
-  const names = (cols: { name: string }[]) => cols.map((c) => c.name).sort().join(', ')
+  const names = (cols: { name: string }[]) =>
+    cols
+      .map((c) => c.name)
+      .sort()
+      .join(', ')
   if (names(actualColumns) !== names(expectedColumns)) {
     return { equal: false, detail: `columns differ: got [${names(actualColumns)}], expected [${names(expectedColumns)}]` }
   }
@@ -95,7 +97,11 @@ export async function compareWithExpected(db: DuckDb, actualSql: string, expecte
  * UTC-adjusted INT64, which DuckDB reads as TIMESTAMP or TIMESTAMPTZ; both are Delta `timestamp`.
  */
 export function equivalentTypes(actual: string, expected: string): boolean {
-  const normalise = (t: string) => t.replace(/TIMESTAMP WITH TIME ZONE/g, 'TIMESTAMPTZ').replace(/TIMESTAMP_(NS|MS|S)\b/g, 'TIMESTAMP').replace(/\s+/g, ' ')
+  const normalise = (t: string) =>
+    t
+      .replace(/TIMESTAMP WITH TIME ZONE/g, 'TIMESTAMPTZ')
+      .replace(/TIMESTAMP_(NS|MS|S)\b/g, 'TIMESTAMP')
+      .replace(/\s+/g, ' ')
   const a = normalise(actual)
   const e = normalise(expected)
   if (a === e) return true

@@ -17,7 +17,12 @@ const KAFKA = '_topic, _partition, _offset, _timestamp, _key, _headers'
 
 function driftFlows(prefix: string, maxVersions: number | undefined): Record<DriftFlow, FlowSpec> {
   const batch = maxVersions === undefined ? {} : { batch: { maxVersions } }
-  const flow = (name: DriftFlow, spec: Omit<FlowSpec, 'name' | 'to'>): FlowSpec => ({ name: `${prefix}_${name}`, to: `refined.${prefix}_${name}`, ...batch, ...spec })
+  const flow = (name: DriftFlow, spec: Omit<FlowSpec, 'name' | 'to'>): FlowSpec => ({
+    name: `${prefix}_${name}`,
+    to: `refined.${prefix}_${name}`,
+    ...batch,
+    ...spec,
+  })
   return {
     append: flow('append', { from: DRIFT_RAW.json, mode: 'append' }),
     items: flow('items', { from: DRIFT_RAW.json, mode: 'append', transforms: [{ op: 'explode', column: 'items', as: 'item' }, { op: 'flatten' }] }),
@@ -30,14 +35,22 @@ function driftFlows(prefix: string, maxVersions: number | undefined): Record<Dri
 type Query = (sql: string) => Promise<Record<string, unknown>[]>
 
 /** Refines every flow mode over the raw tables and asserts each table's rows and change feed exactly. */
-export async function refineAndCheckDrift(lake: LakeEngine, catalog: LakeCatalog, query: Query, streams: DriftStreams, prefix: string, maxVersions?: number): Promise<void> {
+export async function refineAndCheckDrift(
+  lake: LakeEngine,
+  catalog: LakeCatalog,
+  query: Query,
+  streams: DriftStreams,
+  prefix: string,
+  maxVersions?: number,
+): Promise<void> {
   const batches = maxVersions === undefined ? [Array.from({ length: streams.stages }, (_, i) => i)] : Array.from({ length: streams.stages }, (_, i) => [i])
   for (const [name, flow] of Object.entries(driftFlows(prefix, maxVersions)) as [DriftFlow, FlowSpec][]) {
     const report = await refineFlow(lake, catalog, flow, { untilCaughtUp: true })
     assert.equal(report.batches, batches.length, `${flow.name}: batches`)
     const expected = expectedDrift(streams, name, batches)
     // History's times as epoch milliseconds, the generator's own unit.
-    const columns = flow.mode === 'append' ? `* EXCLUDE (${KAFKA})` : flow.scd === 2 ? '* REPLACE (epoch_ms(__start_at) AS __start_at, epoch_ms(__end_at) AS __end_at)' : '*'
+    const columns =
+      flow.mode === 'append' ? `* EXCLUDE (${KAFKA})` : flow.scd === 2 ? '* REPLACE (epoch_ms(__start_at) AS __start_at, epoch_ms(__end_at) AS __end_at)' : '*'
     const rows = (await query(`SELECT ${columns} FROM ${flow.to}`)).map(canonical).sort()
     assert.deepEqual(rows, expected.rows, `${flow.name}: rows`)
     const feed = (await query(`SELECT ${columns} FROM (SELECT * EXCLUDE (_commit_timestamp) FROM table_changes('${flow.to}', 0))`)).map(canonical).sort()

@@ -12,7 +12,12 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 type Doc = { [key: string]: Json }
 
 /** One change: a key created or updated to a document of some shape level, or deleted. */
-interface Change { key: number; kind: 'upsert' | 'delete'; level: number; full?: boolean }
+interface Change {
+  key: number
+  kind: 'upsert' | 'delete'
+  level: number
+  full?: boolean
+}
 
 /**
  * Level 0: id, rev, customer {name, address {city}}, items [{sku, qty}], shipping {parcels [{weight, dims {h}}]}.
@@ -20,12 +25,32 @@ interface Change { key: number; kind: 'upsert' | 'delete'; level: number; full?:
  * Key 3 is updated at stage 4 by an old producer (level 1): one raw version holds both shapes.
  */
 const STAGES: Change[][] = [
-  [{ key: 1, kind: 'upsert', level: 0 }, { key: 2, kind: 'upsert', level: 0 }, { key: 3, kind: 'upsert', level: 0 }],
-  [{ key: 1, kind: 'upsert', level: 1 }, { key: 4, kind: 'upsert', level: 1 }],
-  [{ key: 2, kind: 'upsert', level: 2 }, { key: 3, kind: 'delete', level: 0 }],
-  [{ key: 1, kind: 'upsert', level: 3, full: true }, { key: 3, kind: 'upsert', level: 3 }],
-  [{ key: 4, kind: 'upsert', level: 4 }, { key: 2, kind: 'delete', level: 0 }, { key: 3, kind: 'upsert', level: 1, full: true }],
-  [{ key: 3, kind: 'upsert', level: 5 }, { key: 1, kind: 'upsert', level: 5 }],
+  [
+    { key: 1, kind: 'upsert', level: 0 },
+    { key: 2, kind: 'upsert', level: 0 },
+    { key: 3, kind: 'upsert', level: 0 },
+  ],
+  [
+    { key: 1, kind: 'upsert', level: 1 },
+    { key: 4, kind: 'upsert', level: 1 },
+  ],
+  [
+    { key: 2, kind: 'upsert', level: 2 },
+    { key: 3, kind: 'delete', level: 0 },
+  ],
+  [
+    { key: 1, kind: 'upsert', level: 3, full: true },
+    { key: 3, kind: 'upsert', level: 3 },
+  ],
+  [
+    { key: 4, kind: 'upsert', level: 4 },
+    { key: 2, kind: 'delete', level: 0 },
+    { key: 3, kind: 'upsert', level: 1, full: true },
+  ],
+  [
+    { key: 3, kind: 'upsert', level: 5 },
+    { key: 1, kind: 'upsert', level: 5 },
+  ],
 ]
 
 function document(key: number, rev: number, level: number): Doc {
@@ -45,7 +70,13 @@ function document(key: number, rev: number, level: number): Doc {
   return doc
 }
 
-export interface DriftEvent { stage: number; key: number; kind: 'upsert' | 'delete'; ts: number; doc?: Doc }
+export interface DriftEvent {
+  stage: number
+  key: number
+  kind: 'upsert' | 'delete'
+  ts: number
+  doc?: Doc
+}
 
 export interface DriftStreams {
   stages: number
@@ -68,7 +99,9 @@ function updateDescription(before: Doc, after: Doc): { updatedFields: string; re
       for (const k of Object.keys(b)) if (!(k in a) || JSON.stringify(a[k]) !== JSON.stringify(b[k])) walk(a[k] ?? null, b[k], path ? `${path}.${k}` : k)
       for (const k of Object.keys(a)) if (!(k in b)) removed.push(path ? `${path}.${k}` : k)
     } else if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
-      b.forEach((element, i) => { if (JSON.stringify(a[i]) !== JSON.stringify(element)) walk(a[i], element, `${path}.${i}`) })
+      b.forEach((element, i) => {
+        if (JSON.stringify(a[i]) !== JSON.stringify(element)) walk(a[i], element, `${path}.${i}`)
+      })
     } else updated[path] = b
   }
   walk(before, after, '')
@@ -89,7 +122,15 @@ export function driftStreams(topic = 'drift'): DriftStreams {
   STAGES.forEach((changes, stage) => {
     const out = { json: [] as Captured[], debezium: [] as Captured[], mongo: [] as Captured[] }
     const send = (format: keyof typeof out, key: string, payload: unknown) =>
-      out[format].push({ topic: `${topic}.${format}`, partition: 0, offset: offsets[format]++, ts, key, payload: payload === null ? null : JSON.stringify(payload), headers: [] })
+      out[format].push({
+        topic: `${topic}.${format}`,
+        partition: 0,
+        offset: offsets[format]++,
+        ts,
+        key,
+        payload: payload === null ? null : JSON.stringify(payload),
+        headers: [],
+      })
     for (const change of changes) {
       ts += 1000
       const before = current.get(change.key)
@@ -108,11 +149,21 @@ export function driftStreams(topic = 'drift'): DriftStreams {
       current.set(change.key, doc)
       events.push({ stage, key: change.key, kind: 'upsert', ts, doc })
       send('json', pgKey, { id: change.key, ...doc })
-      send('debezium', pgKey, { before: null, after: { id: change.key, ...doc }, op: before ? 'u' : 'c', ts_ms: ts, source: { ts_ms: ts, connector: 'postgresql' } })
+      send('debezium', pgKey, {
+        before: null,
+        after: { id: change.key, ...doc },
+        op: before ? 'u' : 'c',
+        ts_ms: ts,
+        source: { ts_ms: ts, connector: 'postgresql' },
+      })
       const full = JSON.stringify({ _id: { $oid: oid(change.key) }, ...doc })
-      send('mongo', mongoKey, before && !change.full
-        ? { before: null, after: null, updateDescription: updateDescription(before, doc), op: 'u', ts_ms: ts, source: { ts_ms: ts, connector: 'mongodb' } }
-        : { before: null, after: full, updateDescription: null, op: before ? 'u' : 'c', ts_ms: ts, source: { ts_ms: ts, connector: 'mongodb' } })
+      send(
+        'mongo',
+        mongoKey,
+        before && !change.full
+          ? { before: null, after: null, updateDescription: updateDescription(before, doc), op: 'u', ts_ms: ts, source: { ts_ms: ts, connector: 'mongodb' } }
+          : { before: null, after: full, updateDescription: null, op: before ? 'u' : 'c', ts_ms: ts, source: { ts_ms: ts, connector: 'mongodb' } },
+      )
     }
     json.push(out.json)
     debezium.push(out.debezium)
@@ -143,7 +194,16 @@ function fill(value: Json, shape: Json): Json {
 
 /** Objects with their keys sorted, recursively: rows compare regardless of column order. */
 export function canonical(value: unknown): string {
-  const sort = (v: unknown): unknown => (Array.isArray(v) ? v.map(sort) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])])) : v)
+  const sort = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sort)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+          )
+        : v
   return JSON.stringify(sort(value))
 }
 
@@ -177,7 +237,12 @@ export function expectedDrift(streams: DriftStreams, flow: DriftFlow, batches: n
       return (items as Doc[]).map((item, i) => flattened({ ...rest, item, items_index: i }))
     }
     const upserts = streams.events.filter((e) => e.kind === 'upsert')
-    batches.forEach((stages, version) => upserts.filter((e) => stages.includes(e.stage)).flatMap(rowsOf).forEach((r) => change(version, 'insert', r)))
+    batches.forEach((stages, version) =>
+      upserts
+        .filter((e) => stages.includes(e.stage))
+        .flatMap(rowsOf)
+        .forEach((r) => change(version, 'insert', r)),
+    )
     return { rows: sorted(upserts.flatMap(rowsOf)), feed: feed.sort() }
   }
   if (flow === 'history') {
@@ -211,8 +276,10 @@ export function expectedDrift(streams: DriftStreams, flow: DriftFlow, batches: n
     }
     for (const key of changed) {
       const [a, b] = [before.get(key), state.get(key)]
-      if (a && b) { change(version, 'update_preimage', a); change(version, 'update_postimage', b) }
-      else if (a) change(version, 'delete', a)
+      if (a && b) {
+        change(version, 'update_preimage', a)
+        change(version, 'update_postimage', b)
+      } else if (a) change(version, 'delete', a)
       else if (b) change(version, 'insert', b)
     }
   })

@@ -67,7 +67,7 @@ function setAt(doc: Doc, at: string, value: Json): void {
   parts.forEach((part, i) => {
     const key: string | number = part.startsWith('[') ? Number(part.slice(1, -1)) : part
     if (i === parts.length - 1) {
-      (target as Record<string | number, unknown>)[key] = value
+      ;(target as Record<string | number, unknown>)[key] = value
       return
     }
     const next = (target as Record<string | number, unknown>)[key]

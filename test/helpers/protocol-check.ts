@@ -20,7 +20,12 @@ import { crc32 } from 'node:zlib'
 import { dropScan, type LakeEngine } from '../../src/engine'
 import { readCommits } from './delta-log'
 
-interface ProtocolAction { minReaderVersion: number; minWriterVersion: number; readerFeatures?: string[]; writerFeatures?: string[] }
+interface ProtocolAction {
+  minReaderVersion: number
+  minWriterVersion: number
+  readerFeatures?: string[]
+  writerFeatures?: string[]
+}
 
 function writerFeaturesOf(p: ProtocolAction): string[] {
   if (p.minWriterVersion >= 7) return p.writerFeatures ?? []
@@ -50,7 +55,13 @@ function z85(text: string): Buffer {
   return out
 }
 
-interface DvDescriptor { storageType: string; pathOrInlineDv: string; offset?: number | null; sizeInBytes: number; cardinality: number }
+interface DvDescriptor {
+  storageType: string
+  pathOrInlineDv: string
+  offset?: number | null
+  sizeInBytes: number
+  cardinality: number
+}
 
 /** One DV descriptor against PROTOCOL.md, its bytes read from where the descriptor says. */
 function checkDeletionVector(table: string, dv: DvDescriptor, numRecords: number | undefined, where: string): void {
@@ -58,7 +69,10 @@ function checkDeletionVector(table: string, dv: DvDescriptor, numRecords: number
   assert.ok(Number.isInteger(dv.sizeInBytes) && dv.sizeInBytes > 0, `${where}: sizeInBytes`)
   assert.ok(Number.isInteger(dv.cardinality) && dv.cardinality > 0, `${where}: cardinality > 0`)
   assert.equal(typeof numRecords, 'number', `${where}: a file with a DV has stats.numRecords`)
-  assert.ok(dv.cardinality < numRecords!, `${where}: the DV marks fewer rows (${dv.cardinality}) than the file has (${numRecords}); a file with every row deleted is removed`)
+  assert.ok(
+    dv.cardinality < numRecords!,
+    `${where}: the DV marks fewer rows (${dv.cardinality}) than the file has (${numRecords}); a file with every row deleted is removed`,
+  )
   let bitmap: Buffer
   if (dv.storageType === 'i') {
     assert.ok(!('offset' in dv) || dv.offset === null, `${where}: an inline DV has no offset`)
@@ -69,7 +83,9 @@ function checkDeletionVector(table: string, dv: DvDescriptor, numRecords: number
     assert.equal(dv.storageType, 'u', `${where}: we write relative ('u') DV files`)
     assert.ok(Number.isInteger(dv.offset) && dv.offset! >= 1, `${where}: offset past the version byte`)
     const prefix = dv.pathOrInlineDv.slice(0, -20)
-    const uuid = z85(dv.pathOrInlineDv.slice(-20)).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5')
+    const uuid = z85(dv.pathOrInlineDv.slice(-20))
+      .toString('hex')
+      .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5')
     const file = path.join(table, prefix, `deletion_vector_${uuid}.bin`)
     assert.ok(existsSync(file), `${where}: DV file ${file} exists`)
     const bytes = readFileSync(file)
@@ -97,19 +113,27 @@ export async function checkTableAgainstProtocol(lake: LakeEngine, table: string)
     assert.equal(typeof info.operation, 'string', `${where}: commitInfo.operation`)
     assert.equal(typeof info.timestamp, 'number', `${where}: commitInfo.timestamp`)
     for (const [key, value] of Object.entries(info.operationParameters ?? {})) {
-      assert.ok(typeof value === 'string' || value === null, `${where}: operationParameters.${key} is a string (Spark writes them as text), got ${JSON.stringify(value)}`)
+      assert.ok(
+        typeof value === 'string' || value === null,
+        `${where}: operationParameters.${key} is a string (Spark writes them as text), got ${JSON.stringify(value)}`,
+      )
     }
-    for (const [key, value] of Object.entries(info.operationMetrics ?? {})) assert.equal(typeof value, 'string', `${where}: operationMetrics.${key} is a string`)
+    for (const [key, value] of Object.entries(info.operationMetrics ?? {}))
+      assert.equal(typeof value, 'string', `${where}: operationMetrics.${key} is a string`)
     for (const action of commit.actions) {
       const kinds = Object.keys(action)
       assert.equal(kinds.length, 1, `${where}: one action per line`)
-      assert.ok(['commitInfo', 'protocol', 'metaData', 'add', 'remove', 'cdc', 'txn', 'domainMetadata'].includes(kinds[0]), `${where}: known action ${kinds[0]}`)
+      assert.ok(
+        ['commitInfo', 'protocol', 'metaData', 'add', 'remove', 'cdc', 'txn', 'domainMetadata'].includes(kinds[0]),
+        `${where}: known action ${kinds[0]}`,
+      )
     }
     const p = commit.actions.find((a) => 'protocol' in a)?.protocol as ProtocolAction | undefined
     if (p) {
       assert.equal(Array.isArray(p.readerFeatures), p.minReaderVersion === 3, `${where}: readerFeatures present exactly with reader version 3`)
       assert.equal(Array.isArray(p.writerFeatures), p.minWriterVersion === 7, `${where}: writerFeatures present exactly with writer version 7`)
-      if (protocol) assert.ok(p.minReaderVersion >= protocol.minReaderVersion && p.minWriterVersion >= protocol.minWriterVersion, `${where}: the protocol never goes down`)
+      if (protocol)
+        assert.ok(p.minReaderVersion >= protocol.minReaderVersion && p.minWriterVersion >= protocol.minWriterVersion, `${where}: the protocol never goes down`)
       protocol = p
     }
     const m = commit.actions.find((a) => 'metaData' in a)?.metaData
@@ -117,16 +141,25 @@ export async function checkTableAgainstProtocol(lake: LakeEngine, table: string)
       assert.equal(typeof m.id, 'string', `${where}: metaData.id`)
       assert.deepEqual(m.format, { provider: 'parquet', options: {} }, `${where}: metaData.format`)
       const schema = JSON.parse(m.schemaString)
-      for (const column of m.partitionColumns) assert.ok(schema.fields.some((f: { name: string }) => f.name === column), `${where}: partition column ${column} in the schema`)
+      for (const column of m.partitionColumns)
+        assert.ok(
+          schema.fields.some((f: { name: string }) => f.name === column),
+          `${where}: partition column ${column} in the schema`,
+        )
       metadata = m
     }
     assert.ok(protocol && metadata, `${where}: protocol and metaData known (version 0 must have both)`)
     const features = writerFeaturesOf(protocol)
-    if (metadata.configuration['delta.enableChangeDataFeed'] === 'true') assert.ok(features.includes('changeDataFeed'), `${where}: change data feed on, feature declared`)
-    if (Object.keys(metadata.configuration).some((k) => k.startsWith('delta.constraints.'))) assert.ok(features.includes('checkConstraints'), `${where}: CHECK constraints, feature declared`)
+    if (metadata.configuration['delta.enableChangeDataFeed'] === 'true')
+      assert.ok(features.includes('changeDataFeed'), `${where}: change data feed on, feature declared`)
+    if (Object.keys(metadata.configuration).some((k) => k.startsWith('delta.constraints.')))
+      assert.ok(features.includes('checkConstraints'), `${where}: CHECK constraints, feature declared`)
     if ((metadata.configuration['delta.columnMapping.mode'] ?? 'none') !== 'none') {
       assert.ok(features.includes('columnMapping') || protocol.minWriterVersion >= 5, `${where}: column mapping, writer feature declared`)
-      assert.ok(protocol.minReaderVersion === 2 || (protocol.readerFeatures ?? []).includes('columnMapping'), `${where}: column mapping, reader feature declared`)
+      assert.ok(
+        protocol.minReaderVersion === 2 || (protocol.readerFeatures ?? []).includes('columnMapping'),
+        `${where}: column mapping, reader feature declared`,
+      )
       const ids = new Set<number>()
       const visit = (type: { fields?: { metadata: Record<string, unknown>; type: unknown }[] }) => {
         for (const field of type.fields ?? []) {
@@ -143,17 +176,24 @@ export async function checkTableAgainstProtocol(lake: LakeEngine, table: string)
     if (metadata.schemaString.includes('"timestamp_ntz"')) assert.ok(features.includes('timestampNtz'), `${where}: timestamp_ntz, feature declared`)
     if (metadata.configuration['delta.enableDeletionVectors'] === 'true') {
       assert.ok(protocol.minReaderVersion === 3 && protocol.minWriterVersion === 7, `${where}: deletion vectors need reader 3 / writer 7`)
-      assert.ok(features.includes('deletionVectors') && (protocol.readerFeatures ?? []).includes('deletionVectors'), `${where}: deletion vectors, reader and writer feature declared`)
+      assert.ok(
+        features.includes('deletionVectors') && (protocol.readerFeatures ?? []).includes('deletionVectors'),
+        `${where}: deletion vectors, reader and writer feature declared`,
+      )
     }
     // Removes first: a DV update removes and adds the same path in one commit.
-    const fileKey = (f: { path: string; deletionVector?: DvDescriptor | null }) => `${f.path}|${f.deletionVector ? `${f.deletionVector.storageType}${f.deletionVector.pathOrInlineDv}@${f.deletionVector.offset ?? ''}` : ''}`
+    const fileKey = (f: { path: string; deletionVector?: DvDescriptor | null }) =>
+      `${f.path}|${f.deletionVector ? `${f.deletionVector.storageType}${f.deletionVector.pathOrInlineDv}@${f.deletionVector.offset ?? ''}` : ''}`
     for (const action of commit.actions) if ('remove' in action) liveRows.delete(fileKey(action.remove))
     for (const action of commit.actions) {
       const dv = (action.add ?? action.remove)?.deletionVector as DvDescriptor | undefined | null
       if (!dv) continue
       const numRecords = (action.add ?? action.remove).stats ? JSON.parse((action.add ?? action.remove).stats).numRecords : undefined
       const id = `${dv.storageType}${dv.pathOrInlineDv}@${dv.offset ?? ''}`
-      assert.ok((protocol.readerFeatures ?? []).includes('deletionVectors') && features.includes('deletionVectors'), `${where}: a DV in the log, feature declared`)
+      assert.ok(
+        (protocol.readerFeatures ?? []).includes('deletionVectors') && features.includes('deletionVectors'),
+        `${where}: a DV in the log, feature declared`,
+      )
       if ('add' in action && !knownDvs.has(id)) {
         assert.equal(metadata.configuration['delta.enableDeletionVectors'], 'true', `${where}: new DVs only while delta.enableDeletionVectors is true`)
         const stats = JSON.parse(action.add.stats)
@@ -199,7 +239,11 @@ export async function checkTableAgainstProtocol(lake: LakeEngine, table: string)
     const scan = await lake.scan(table, { version: commit.version })
     try {
       const [{ n }] = await db.rows(`SELECT count(*) AS n FROM ${scan.sql}`)
-      assert.equal(Number(n), expectedRows[commit.version], `${table} version ${commit.version}: our reader's rows = Σ (numRecords − DV cardinality) over the live files`)
+      assert.equal(
+        Number(n),
+        expectedRows[commit.version],
+        `${table} version ${commit.version}: our reader's rows = Σ (numRecords − DV cardinality) over the live files`,
+      )
     } finally {
       await dropScan(db, scan)
     }

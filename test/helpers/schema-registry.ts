@@ -55,7 +55,9 @@ export class LocalRegistry {
     const versionsOf = /^\/schemas\/ids\/(\d+)\/versions$/.exec(url)
     if (versionsOf) {
       const id = Number(versionsOf[1])
-      const found = [...this.versions].filter(([, at]) => at === id).map(([key]) => ({ subject: key.slice(0, key.lastIndexOf('/')), version: Number(key.slice(key.lastIndexOf('/') + 1)) }))
+      const found = [...this.versions]
+        .filter(([, at]) => at === id)
+        .map(([key]) => ({ subject: key.slice(0, key.lastIndexOf('/')), version: Number(key.slice(key.lastIndexOf('/') + 1)) }))
       return found.length ? found : undefined
     }
     const bySubject = /^\/subjects\/([^/]+)\/versions\/(\d+|latest)$/.exec(url)

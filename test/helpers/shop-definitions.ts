@@ -54,22 +54,42 @@ export function writeShopPipeline(dir: string, options: { customersFile?: string
   writeFileSync(tablesSql, TABLES_SQL)
   writeFileSync(viewsSql, VIEWS_SQL)
   let seq = 0
-  const customer = (id: number, name: string | null, country: string, operation = 'UPSERT') => JSON.stringify({ customer_id: id, name, country, operation, seq: ++seq })
-  writeFileSync(path.join(dir, customersFile), `${[customer(1, 'Ada', 'UK'), customer(2, 'Bob', 'US'), customer(3, null, 'FR'), customer(2, 'Bobby', 'US')].join('\n')}\n`)
-  const orders = [[1, 1, 10], [2, 1, 25], [3, 2, 7.5], [4, 3, 100], [5, 2, -80]]
-  writeFileSync(path.join(dir, 'orders.jsonl'), `${orders.map(([order_id, customer_id, amount]) => JSON.stringify({ order_id, customer_id, amount })).join('\n')}\n`)
+  const customer = (id: number, name: string | null, country: string, operation = 'UPSERT') =>
+    JSON.stringify({ customer_id: id, name, country, operation, seq: ++seq })
+  writeFileSync(
+    path.join(dir, customersFile),
+    `${[customer(1, 'Ada', 'UK'), customer(2, 'Bob', 'US'), customer(3, null, 'FR'), customer(2, 'Bobby', 'US')].join('\n')}\n`,
+  )
+  const orders = [
+    [1, 1, 10],
+    [2, 1, 25],
+    [3, 2, 7.5],
+    [4, 3, 100],
+    [5, 2, -80],
+  ]
+  writeFileSync(
+    path.join(dir, 'orders.jsonl'),
+    `${orders.map(([order_id, customer_id, amount]) => JSON.stringify({ order_id, customer_id, amount })).join('\n')}\n`,
+  )
   const pipelineFile = path.join(dir, 'lakehouse.json')
-  writeFileSync(pipelineFile, JSON.stringify({
-    lake: 'lake',
-    ...(options.topic ? { kafka: { brokers: options.topic.brokers } } : {}),
-    sources: [
-      { name: 'customers', file: customersFile, format: 'json', table: 'raw.customer_events' },
-      { name: 'orders', file: 'orders.jsonl', format: 'json', table: 'raw.orders' },
-      ...(options.topic ? [{ name: 'clicks', topic: options.topic.name, format: 'json', table: 'raw.clicks' }] : []),
-    ],
-    flows: [{ name: 'big_orders', from: 'raw.orders', to: 'refined.big_orders', mode: 'append', transforms: [{ op: 'filter', where: 'amount >= 25' }] }],
-    definitions: ['sql/*.sql'],
-  }, null, 2))
+  writeFileSync(
+    pipelineFile,
+    JSON.stringify(
+      {
+        lake: 'lake',
+        ...(options.topic ? { kafka: { brokers: options.topic.brokers } } : {}),
+        sources: [
+          { name: 'customers', file: customersFile, format: 'json', table: 'raw.customer_events' },
+          { name: 'orders', file: 'orders.jsonl', format: 'json', table: 'raw.orders' },
+          ...(options.topic ? [{ name: 'clicks', topic: options.topic.name, format: 'json', table: 'raw.clicks' }] : []),
+        ],
+        flows: [{ name: 'big_orders', from: 'raw.orders', to: 'refined.big_orders', mode: 'append', transforms: [{ op: 'filter', where: 'amount >= 25' }] }],
+        definitions: ['sql/*.sql'],
+      },
+      null,
+      2,
+    ),
+  )
   return { dir, pipelineFile, tablesSql, viewsSql }
 }
 

@@ -20,11 +20,19 @@ export function viewChecks(lake: LakeEngine, catalog: LakeCatalog) {
     extra: await query(`(${left}) EXCEPT ALL (${right})`),
   })
 
-  const version = async (table: string) => lake.snapshot(catalog.pathOf(table)).then((s) => s.version, () => -1)
+  const version = async (table: string) =>
+    lake.snapshot(catalog.pathOf(table)).then(
+      (s) => s.version,
+      () => -1,
+    )
 
   /** The view's table holds exactly what its query gives now. */
   const equalsQuery = async (view: MaterializedView, table = view.name, message = '') => {
-    assert.deepEqual(await sameRows(`SELECT * FROM ${table}`, fromScratch(view)), { missing: [], extra: [] }, `${message}${table} equals its query from scratch`)
+    assert.deepEqual(
+      await sameRows(`SELECT * FROM ${table}`, fromScratch(view)),
+      { missing: [], extra: [] },
+      `${message}${table} equals its query from scratch`,
+    )
   }
 
   /** The feed of versions (after, now] applied to the rows at `after` gives the rows at `now` (as multisets), removing only rows that were there. */
@@ -38,7 +46,11 @@ export function viewChecks(lake: LakeEngine, catalog: LakeCatalog) {
     // Over several versions a row may come and go again: adds first, then removes.
     const diff = await sameRows(`((${before}) UNION ALL (${added})) EXCEPT ALL (${removed})`, `SELECT ${columns} FROM ${table} VERSION AS OF ${now}`)
     assert.deepEqual(diff, { missing: [], extra: [] }, `${message}${table}: the change feed of versions ${after + 1}..${now} is the difference of the states`)
-    assert.deepEqual(await query(`(${removed}) EXCEPT ALL ((${before}) UNION ALL (${added}))`), [], `${message}${table}: the feed removes only rows that were there`)
+    assert.deepEqual(
+      await query(`(${removed}) EXCEPT ALL ((${before}) UNION ALL (${added}))`),
+      [],
+      `${message}${table}: the feed removes only rows that were there`,
+    )
   }
 
   return { query, fromScratch, sameRows, version, equalsQuery, feedMatchesStates }

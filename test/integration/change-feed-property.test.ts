@@ -55,16 +55,19 @@ after(async () => {
 })
 
 const CDF = { 'delta.enableChangeDataFeed': 'true' }
-const RUN_SEED = process.env.LAKEHOUSE_PROPERTY_SEED !== undefined
-  ? Number(process.env.LAKEHOUSE_PROPERTY_SEED)
-  : (Math.floor(Math.random() * 2 ** 31) ^ (Date.now() & 0x7fffffff)) >>> 0
+const RUN_SEED =
+  process.env.LAKEHOUSE_PROPERTY_SEED !== undefined
+    ? Number(process.env.LAKEHOUSE_PROPERTY_SEED)
+    : (Math.floor(Math.random() * 2 ** 31) ^ (Date.now() & 0x7fffffff)) >>> 0
 const SOAK = Boolean(process.env.LAKEHOUSE_SOAK)
 const SEQUENCES = Number(process.env.LAKEHOUSE_PROPERTY_SEQUENCES ?? (SOAK ? 150 : 6))
 const OPERATIONS = Number(process.env.LAKEHOUSE_PROPERTY_OPS ?? (SOAK ? 20 : 16))
 const ONLY = process.env.LAKEHOUSE_PROPERTY_ONLY === undefined ? undefined : Number(process.env.LAKEHOUSE_PROPERTY_ONLY)
 assert.ok(Number.isSafeInteger(RUN_SEED), `LAKEHOUSE_PROPERTY_SEED must be an integer, got ${process.env.LAKEHOUSE_PROPERTY_SEED}`)
 
-process.stderr.write(`change-feed property test: run seed ${RUN_SEED} (replay: LAKEHOUSE_PROPERTY_SEED=${RUN_SEED}); ${SEQUENCES} sequences of ${OPERATIONS} operations\n`)
+process.stderr.write(
+  `change-feed property test: run seed ${RUN_SEED} (replay: LAKEHOUSE_PROPERTY_SEED=${RUN_SEED}); ${SEQUENCES} sequences of ${OPERATIONS} operations\n`,
+)
 
 // -----------------------------------------------------------------------------------------------
 // PRNG
@@ -111,7 +114,12 @@ class Random {
 // -----------------------------------------------------------------------------------------------
 // The model: rows by id, and SQL fragments paired with their meaning in JS
 
-interface Row { id: number; grp: number | null; v: string | null; n: number | null }
+interface Row {
+  id: number
+  grp: number | null
+  v: string | null
+  n: number | null
+}
 type State = Map<number, Row>
 
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', "o'brien", 'x y', 'ünï', ''] as const
@@ -142,7 +150,11 @@ function rowsSql(rows: Row[]): string {
   return `SELECT * FROM (VALUES ${rows.map((r) => rowLiteral(r)).join(', ')}) s(id, grp, v, n)`
 }
 
-interface Predicate { sql: string; js: (r: Row) => boolean; partitionOnly?: boolean }
+interface Predicate {
+  sql: string
+  js: (r: Row) => boolean
+  partitionOnly?: boolean
+}
 
 function randomPredicate(rnd: Random, state: State): Predicate {
   const ids = [...state.keys()].sort((a, b) => a - b)
@@ -152,7 +164,10 @@ function randomPredicate(rnd: Random, state: State): Predicate {
       return { sql: `v = '${w.replaceAll("'", "''")}'`, js: (r) => r.v === w }
     }
     case 10: {
-      const ws = rnd.sample(WORDS.map((w) => w + String(rnd.int(0, 9))), 3)
+      const ws = rnd.sample(
+        WORDS.map((w) => w + String(rnd.int(0, 9))),
+        3,
+      )
       return { sql: `t.v IN (${ws.map((w) => `'${w.replaceAll("'", "''")}'`).join(', ')})`, js: (r) => r.v !== null && ws.includes(r.v) }
     }
     case 11: {
@@ -209,7 +224,10 @@ function randomPredicate(rnd: Random, state: State): Predicate {
   }
 }
 
-interface Assignment { sql: Record<string, string>; js: (r: Row) => Row }
+interface Assignment {
+  sql: Record<string, string>
+  js: (r: Row) => Row
+}
 
 function randomAssignment(rnd: Random): Assignment {
   switch (rnd.int(0, 7)) {
@@ -233,7 +251,9 @@ function randomAssignment(rnd: Random): Assignment {
 }
 
 /** A MERGE source row: the row, and what the batch says to do with it. */
-interface SourceRow extends Row { op: 'upsert' | 'delete' | 'bump' }
+interface SourceRow extends Row {
+  op: 'upsert' | 'delete' | 'bump'
+}
 
 /** Shapes of MERGE, each with its meaning in JS. */
 interface MergeVariant {
@@ -495,7 +515,13 @@ async function opMerge(s: Sequence): Promise<void> {
     if (allNoop || (r >= 0.45 && r < 0.7)) source.push(variant.unchanged(t, rnd))
     else if (r < 0.45) {
       const op = rnd.pick(variant.ops.filter((o) => o !== 'delete'))
-      const changed: SourceRow = { id: t.id, grp: !variant.sameGrp && rnd.chance(0.3) ? randomGrp(rnd) : t.grp, v: rnd.chance(0.6) ? randomV(rnd) : t.v, n: rnd.chance(0.6) ? randomN(rnd) : t.n, op }
+      const changed: SourceRow = {
+        id: t.id,
+        grp: !variant.sameGrp && rnd.chance(0.3) ? randomGrp(rnd) : t.grp,
+        v: rnd.chance(0.6) ? randomV(rnd) : t.v,
+        n: rnd.chance(0.6) ? randomN(rnd) : t.n,
+        op,
+      }
       source.push(changed)
     } else source.push({ ...t, op: 'delete' })
   }
@@ -515,20 +541,36 @@ async function opMerge(s: Sequence): Promise<void> {
   const next = new Map(state)
   for (const src of shuffled) {
     const target = state.get(src.id)
-    assert.ok(!target || !variant.sameGrp || (target.grp !== null && target.grp === src.grp), 'test bug: a variant D source row for an existing id must match it')
+    assert.ok(
+      !target || !variant.sameGrp || (target.grp !== null && target.grp === src.grp),
+      'test bug: a variant D source row for an existing id must match it',
+    )
     if (target) {
       const outcome = variant.matched(src, target)
-      if (outcome === 'delete') { next.delete(src.id); deleted++ } else if (outcome !== undefined) {
-        if (sameValues(outcome, target)) { unchanged++; noopIds.push(src.id) } else { next.set(src.id, outcome); updated++ }
+      if (outcome === 'delete') {
+        next.delete(src.id)
+        deleted++
+      } else if (outcome !== undefined) {
+        if (sameValues(outcome, target)) {
+          unchanged++
+          noopIds.push(src.id)
+        } else {
+          next.set(src.id, outcome)
+          updated++
+        }
       }
     } else {
       const row = variant.notMatched(src)
-      if (row) { next.set(row.id, row); inserted++ }
+      if (row) {
+        next.set(row.id, row)
+        inserted++
+      }
     }
   }
   const sql = sourceSql(shuffled)
   const options: MergeOptions = { ...variant.options, ...(txn ? { txn } : {}) }
-  const label = `merge ${variant.name}${allNoop ? ' all no-op' : ''}${txn ? ` txn ${txn.version}` : ''}: ${shuffled.length} source rows → ` +
+  const label =
+    `merge ${variant.name}${allNoop ? ' all no-op' : ''}${txn ? ` txn ${txn.version}` : ''}: ${shuffled.length} source rows → ` +
     `${updated} updated, ${unchanged} unchanged, ${deleted} deleted, ${inserted} inserted`
   let result
   try {
@@ -578,7 +620,10 @@ async function opUpdate(s: Sequence): Promise<void> {
     if (!predicate.js(row)) continue
     const next = set.js(row)
     if (sameValues(next, row)) unchanged++
-    else { s.state.set(id, next); updated++ }
+    else {
+      s.state.set(id, next)
+      updated++
+    }
   }
   const label = `update set ${JSON.stringify(set.sql)} where ${predicate.sql} → ${updated} updated, ${unchanged} unchanged`
   const result = await update(lake, s.table, predicate.sql, set.sql)
@@ -594,7 +639,11 @@ async function opDelete(s: Sequence): Promise<void> {
     predicate = { sql: `grp = ${g}`, js: (r) => r.grp === g, partitionOnly: true }
   }
   let deleted = 0
-  for (const [id, row] of s.state) if (predicate.js(row)) { s.state.delete(id); deleted++ }
+  for (const [id, row] of s.state)
+    if (predicate.js(row)) {
+      s.state.delete(id)
+      deleted++
+    }
   const label = `delete where ${predicate.sql}${predicate.partitionOnly ? ' (partition columns only)' : ''} → ${deleted} deleted`
   const result = await deleteRows(lake, s.table, predicate.sql)
   assert.equal(result.metrics.rowsDeleted, deleted, `${label}: metrics`)
@@ -627,7 +676,11 @@ async function checkFeed(s: Sequence): Promise<void> {
   } finally {
     await dropScan(d, feed)
   }
-  assert.equal(await count(`SELECT * FROM ${all} WHERE _change_type NOT IN ('insert', 'delete', 'update_preimage', 'update_postimage') OR _change_type IS NULL`), 0, 'change types')
+  assert.equal(
+    await count(`SELECT * FROM ${all} WHERE _change_type NOT IN ('insert', 'delete', 'update_preimage', 'update_postimage') OR _change_type IS NULL`),
+    0,
+    'change types',
+  )
 
   // Pre- and post-images pair up by id within each commit, and differ.
   const unpaired = `SELECT _commit_version, id, count(*) FILTER (WHERE _change_type = 'update_preimage') AS pre, count(*) FILTER (WHERE _change_type = 'update_postimage') AS post
@@ -635,7 +688,8 @@ async function checkFeed(s: Sequence): Promise<void> {
   if ((await count(unpaired)) > 0) assert.fail(`update_preimage and update_postimage rows do not pair up by id within a commit:\n    ${await sample(unpaired)}`)
   const identical = `SELECT a._commit_version, a.id FROM ${all} a JOIN ${all} b ON a._commit_version = b._commit_version AND a.id = b.id
     WHERE a._change_type = 'update_preimage' AND b._change_type = 'update_postimage' AND a.grp IS NOT DISTINCT FROM b.grp AND a.v IS NOT DISTINCT FROM b.v AND a.n IS NOT DISTINCT FROM b.n`
-  if ((await count(identical)) > 0) assert.fail(`update pre- and post-images that are identical (no-op updates must not produce change rows):\n    ${await sample(identical)}`)
+  if ((await count(identical)) > 0)
+    assert.fail(`update pre- and post-images that are identical (no-op updates must not produce change rows):\n    ${await sample(identical)}`)
   const mixed = `SELECT _commit_version, id FROM ${all} GROUP BY ALL HAVING count(*) FILTER (WHERE _change_type LIKE 'update_%') > 0 AND count(*) FILTER (WHERE _change_type NOT LIKE 'update_%') > 0`
   if ((await count(mixed)) > 0) assert.fail(`an id with both update images and an insert or delete in one commit:\n    ${await sample(mixed)}`)
   for (const [version, ids] of s.noopIds) {
@@ -657,7 +711,11 @@ async function checkFeed(s: Sequence): Promise<void> {
     }
     assert.equal(await count(`SELECT * FROM ${actual} WHERE _commit_version <> ${v}`), 0, `v${v}: the feed of version ${v} alone has rows of other versions`)
     await assertSameRows(`(SELECT ${COLUMNS}, _change_type FROM ${actual})`, expected, `v${v} (${s.opOf.get(v)}): its change rows against the model's diff`)
-    await assertSameRows(`(SELECT ${COLUMNS}, _change_type FROM ${all} WHERE _commit_version = ${v})`, expected, `v${v} (${s.opOf.get(v)}): its rows in the feed over the whole range`)
+    await assertSameRows(
+      `(SELECT ${COLUMNS}, _change_type FROM ${all} WHERE _commit_version = ${v})`,
+      expected,
+      `v${v} (${s.opOf.get(v)}): its rows in the feed over the whole range`,
+    )
   }
 }
 
@@ -723,7 +781,10 @@ async function completeTheMix(s: Sequence): Promise<void> {
   assert.ok(s.replays > 0, `sequence ${s.index}: no txn batch was replayed`)
   if (s.deletionVectors) {
     // Small marks go inline, larger ones to DV files: make sure both were committed.
-    const storage = () => new Set(readCommits(s.table).flatMap((c) => c.actions.flatMap((a) => ('add' in a && a.add.deletionVector ? [a.add.deletionVector.storageType as string] : []))))
+    const storage = () =>
+      new Set(
+        readCommits(s.table).flatMap((c) => c.actions.flatMap((a) => ('add' in a && a.add.deletionVector ? [a.add.deletionVector.storageType as string] : []))),
+      )
     for (let tries = 0; tries < 20 && !storage().has('i'); tries++) await opUpdateFew(s)
     for (let tries = 0; tries < 20 && !storage().has('u'); tries++) await opDeleteMany(s)
     assert.deepEqual([...storage()].sort(), ['i', 'u'], `sequence ${s.index}: deletion vectors committed inline and in files`)
@@ -749,7 +810,11 @@ async function opDeleteMany(s: Sequence): Promise<void> {
   const first = s.nextId + 1
   await opAppend(s, 400)
   let deleted = 0
-  for (const [id] of s.state) if (id >= first && id % 3 !== 0) { s.state.delete(id); deleted++ }
+  for (const [id] of s.state)
+    if (id >= first && id % 3 !== 0) {
+      s.state.delete(id)
+      deleted++
+    }
   const label = `delete where id >= ${first} AND id % 3 <> 0 → ${deleted} deleted`
   const result = await deleteRows(lake, s.table, `id >= ${first} AND id % 3 <> 0`)
   assert.equal(result.metrics.rowsDeleted, deleted, `${label}: metrics`)
@@ -759,15 +824,33 @@ async function opDeleteMany(s: Sequence): Promise<void> {
 async function runSequence(index: number, t: TestContext): Promise<void> {
   const seed = (RUN_SEED + index) >>> 0
   const s: Sequence = {
-    index, seed, partitioned: index % 2 === 1, deletionVectors: Math.floor(index / 2) % 2 === 0, table: freshTable(`seq${index}`), rnd: new Random(seed), state: new Map(), nextId: 0,
-    states: new Map(), opOf: new Map(), noopIds: new Map(), version: 0, txnVersion: 0, log: [], replays: 0,
-    prefix: `prop_${index}`, kinds: {}, committed: {},
+    index,
+    seed,
+    partitioned: index % 2 === 1,
+    deletionVectors: Math.floor(index / 2) % 2 === 0,
+    table: freshTable(`seq${index}`),
+    rnd: new Random(seed),
+    state: new Map(),
+    nextId: 0,
+    states: new Map(),
+    opOf: new Map(),
+    noopIds: new Map(),
+    version: 0,
+    txnVersion: 0,
+    log: [],
+    replays: 0,
+    prefix: `prop_${index}`,
+    kinds: {},
+    committed: {},
   }
   try {
     await opAppend(s, s.rnd.int(80, 250), true)
     for (let i = 0; i < OPERATIONS; i++) {
       // Small (even empty) tables are kept now and then: operations on them are edge cases too.
-      if (s.state.size < 15 && s.rnd.chance(0.7)) { await opAppend(s, s.rnd.int(20, 80)); continue }
+      if (s.state.size < 15 && s.rnd.chance(0.7)) {
+        await opAppend(s, s.rnd.int(20, 80))
+        continue
+      }
       const r = s.rnd.next()
       if (r < 0.12) await opAppend(s, s.rnd.int(1, 80))
       else if (r < 0.42) await opMerge(s)
@@ -781,8 +864,10 @@ async function runSequence(index: number, t: TestContext): Promise<void> {
     await checkFeed(s)
     await checkPairs(s, t)
     if (s.deletionVectors) await checkTableAgainstProtocol(lake, s.table)
-    t.diagnostic(`sequence ${index}: seed ${seed}, ${s.partitioned ? 'partitioned by grp' : 'unpartitioned'}, deletion vectors ${s.deletionVectors ? 'on' : 'off'}, ${s.version + 1} versions, ${s.state.size} rows at the end, ` +
-      `operations ${JSON.stringify(s.kinds)}, committed ${JSON.stringify(s.committed)}, ${s.replays} txn replays`)
+    t.diagnostic(
+      `sequence ${index}: seed ${seed}, ${s.partitioned ? 'partitioned by grp' : 'unpartitioned'}, deletion vectors ${s.deletionVectors ? 'on' : 'off'}, ${s.version + 1} versions, ${s.state.size} rows at the end, ` +
+        `operations ${JSON.stringify(s.kinds)}, committed ${JSON.stringify(s.committed)}, ${s.replays} txn replays`,
+    )
   } catch (error) {
     t.diagnostic(`sequence ${index} failed (seed ${seed}; replay: LAKEHOUSE_PROPERTY_SEED=${RUN_SEED} LAKEHOUSE_PROPERTY_ONLY=${index}); operations:`)
     for (const line of s.log) t.diagnostic(`  ${line}`)

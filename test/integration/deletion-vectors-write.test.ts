@@ -57,8 +57,14 @@ async function feed(table: string, version: number): Promise<string[]> {
 
 type Actions = Record<string, Record<string, unknown>>[]
 const actionsOf = (table: string, version: number) => readCommitFile(table, version).actions as Actions
-const dataFiles = (table: string) => readdirSync(table).filter((f) => f.endsWith('.parquet')).sort()
-const dvFiles = (table: string) => readdirSync(table).filter((f) => f.startsWith('deletion_vector_')).sort()
+const dataFiles = (table: string) =>
+  readdirSync(table)
+    .filter((f) => f.endsWith('.parquet'))
+    .sort()
+const dvFiles = (table: string) =>
+  readdirSync(table)
+    .filter((f) => f.startsWith('deletion_vector_'))
+    .sort()
 
 /** 1,000 rows in one file: id 0..999, v 'v<id>'. */
 async function oneFile(properties: Record<string, string> = CDF): Promise<string> {
@@ -74,16 +80,23 @@ test('UPDATE, DELETE and MERGE mark rows in the file they were in and write only
   const operations = [
     (t: string) => update(lake, t, 'id % 10 = 0', { v: "v || '!'" }),
     (t: string) => deleteRows(lake, t, 'id BETWEEN 500 AND 520'),
-    (t: string) => merge(lake, t, `SELECT * FROM (VALUES (1, 'm1'), (2, 'v2'), (3, NULL), (2000, 'new')) s(id, v)`, {
-      on: 't.id = s.id', whenMatchedDelete: { condition: 's.v IS NULL' }, whenMatchedUpdate: { set: '*' }, whenNotMatchedInsert: { values: '*' },
-    }),
+    (t: string) =>
+      merge(lake, t, `SELECT * FROM (VALUES (1, 'm1'), (2, 'v2'), (3, NULL), (2000, 'new')) s(id, v)`, {
+        on: 't.id = s.id',
+        whenMatchedDelete: { condition: 's.v IS NULL' },
+        whenMatchedUpdate: { set: '*' },
+        whenNotMatchedInsert: { values: '*' },
+      }),
   ]
   for (const [i, operation] of operations.entries()) {
     const version = i + 1
     const [withDv, without] = [await operation(onDv), await operation(offDv)]
     assert.equal(withDv.version, version)
-    assert.deepEqual({ ...withDv.metrics, filesRead: 0, rowsCopied: 0, filesRemoved: 0, filesAdded: 0, deletionVectorsAdded: undefined, deletionVectorsRemoved: undefined },
-      { ...without.metrics, filesRead: 0, rowsCopied: 0, filesRemoved: 0, filesAdded: 0, deletionVectorsAdded: undefined, deletionVectorsRemoved: undefined }, `v${version}: the same row counts`)
+    assert.deepEqual(
+      { ...withDv.metrics, filesRead: 0, rowsCopied: 0, filesRemoved: 0, filesAdded: 0, deletionVectorsAdded: undefined, deletionVectorsRemoved: undefined },
+      { ...without.metrics, filesRead: 0, rowsCopied: 0, filesRemoved: 0, filesAdded: 0, deletionVectorsAdded: undefined, deletionVectorsRemoved: undefined },
+      `v${version}: the same row counts`,
+    )
     assert.equal(withDv.metrics.rowsCopied, 0, `v${version}: nothing copied`)
     assert.ok(without.metrics.rowsCopied > 800, `v${version}: copy-on-write copies the rest of the file`)
     assert.deepEqual(await rows(onDv), await rows(offDv), `v${version}: the same rows`)
@@ -101,10 +114,17 @@ test('UPDATE, DELETE and MERGE mark rows in the file they were in and write only
     assert.equal(stats.tightBounds, false)
     // New files hold only the new rows (updates' new values and inserts).
     const written = actions.filter((a) => 'add' in a && !removed.includes(String(a.add.path))).map((a) => JSON.parse(String(a.add.stats)).numRecords as number)
-    assert.equal(written.reduce((s, n) => s + n, 0), withDv.metrics.rowsUpdated + withDv.metrics.rowsInserted)
+    assert.equal(
+      written.reduce((s, n) => s + n, 0),
+      withDv.metrics.rowsUpdated + withDv.metrics.rowsInserted,
+    )
   }
   const marks = actionsOf(onDv, 3).find((a) => 'add' in a && a.add.path === original[0])!.add.deletionVector as { cardinality: number; storageType: string }
-  assert.equal(marks.cardinality, 100 + 18 + 2, 'updated ids 0,10,…,990; deleted 500..520 but 500, 510 and 520 (their new values live in the update\'s file); then 1 and 3 (2 was a no-op)')
+  assert.equal(
+    marks.cardinality,
+    100 + 18 + 2,
+    "updated ids 0,10,…,990; deleted 500..520 but 500, 510 and 520 (their new values live in the update's file); then 1 and 3 (2 was a no-op)",
+  )
   assert.equal(marks.storageType, 'u', 'a DV of this size lives in a DV file')
   await checkTableAgainstProtocol(lake, onDv)
   await checkTableAgainstProtocol(lake, offDv)
@@ -115,13 +135,17 @@ test('one file through 40 DV generations, inline then on disk: every version rea
   const expected: string[][] = [await rows(table)]
   for (let g = 1; g <= 40; g++) {
     // A row deleted and one updated per generation; later generations delete runs of rows.
-    const result = g <= 20
-      ? await deleteRows(lake, table, `id = ${g * 7}`)
-      : await update(lake, table, `id BETWEEN ${g * 20} AND ${g * 20 + 9}`, { v: `'g${g}'` })
+    const result =
+      g <= 20 ? await deleteRows(lake, table, `id = ${g * 7}`) : await update(lake, table, `id BETWEEN ${g * 20} AND ${g * 20 + 9}`, { v: `'g${g}'` })
     assert.equal(result.version, g)
     expected.push(await rows(table))
   }
-  const storage = (version: number) => (actionsOf(table, version).find((a) => 'add' in a && (a.add.deletionVector as { storageType?: string })?.storageType)!.add.deletionVector as { storageType: string }).storageType
+  const storage = (version: number) =>
+    (
+      actionsOf(table, version).find((a) => 'add' in a && (a.add.deletionVector as { storageType?: string })?.storageType)!.add.deletionVector as {
+        storageType: string
+      }
+    ).storageType
   assert.equal(storage(1), 'i', 'one deleted row: inline')
   assert.equal(storage(40), 'u', 'hundreds of marked rows: a DV file')
   const files = (await lake.snapshot(table)).files
@@ -137,12 +161,20 @@ test('a table created with deletion vectors off keeps copy-on-write', async () =
   const before = dataFiles(table)
   const result = await deleteRows(lake, table, 'id = 1')
   assert.equal(result.metrics.rowsCopied, 999, 'the file was rewritten')
-  assert.deepEqual(actionsOf(table, 1).filter((a) => 'remove' in a).map((a) => a.remove.path), before)
-  assert.equal(actionsOf(table, 1).some((a) => 'add' in a && a.add.deletionVector), false)
+  assert.deepEqual(
+    actionsOf(table, 1)
+      .filter((a) => 'remove' in a)
+      .map((a) => a.remove.path),
+    before,
+  )
+  assert.equal(
+    actionsOf(table, 1).some((a) => 'add' in a && a.add.deletionVector),
+    false,
+  )
   assert.equal(dvFiles(table).length, 0)
 })
 
-test('two writers marking rows of the same file: the second conflicts, and the first one\'s marks stand', async () => {
+test("two writers marking rows of the same file: the second conflicts, and the first one's marks stand", async () => {
   const table = await oneFile()
   const stale = await lake.snapshot(table)
   await deleteRows(lake, table, 'id = 10')
@@ -163,10 +195,17 @@ test('OPTIMIZE purges deletion vectors; VACUUM then deletes the DV files no vers
   const optimized = await optimize(lake, table)
   assert.ok(optimized.version !== undefined)
   const snapshot = await lake.snapshot(table)
-  assert.ok(snapshot.files.every((f) => !f.add.deletionVector), 'no DV left')
+  assert.ok(
+    snapshot.files.every((f) => !f.add.deletionVector),
+    'no DV left',
+  )
   assert.deepEqual(await rows(table), expected)
   const stats = snapshot.files.map((f) => JSON.parse(f.add.stats!))
-  assert.equal(stats.reduce((s, st) => s + st.numRecords, 0), expected.length, 'the rewritten files hold only the live rows')
+  assert.equal(
+    stats.reduce((s, st) => s + st.numRecords, 0),
+    expected.length,
+    'the rewritten files hold only the live rows',
+  )
   await checkTableAgainstProtocol(lake, table)
   // Kept while a remembered version needs them…
   await vacuum(lake, table)
@@ -174,7 +213,11 @@ test('OPTIMIZE purges deletion vectors; VACUUM then deletes the DV files no vers
   // …deleted with the removed files once retention allows.
   const result = await vacuum(lake, table, { retentionHours: 0, force: true })
   assert.deepEqual(dvFiles(table), [])
-  for (const dv of dvs) assert.ok(result.filesDeleted.some((f) => f.endsWith(dv)), `${dv} reported deleted`)
+  for (const dv of dvs)
+    assert.ok(
+      result.filesDeleted.some((f) => f.endsWith(dv)),
+      `${dv} reported deleted`,
+    )
   assert.deepEqual(await rows(table), expected)
 })
 
@@ -217,11 +260,17 @@ test('SQL: DELETE marks rows; REORG TABLE … APPLY (PURGE) rewrites only the fi
   const kept = before.files.find((f) => !f.add.deletionVector)!.path
   await run('REORG TABLE s.t APPLY (PURGE)')
   const after = await sqlLake.snapshot(table)
-  const info = readCommitFile(table, after.version).actions.find((a) => 'commitInfo' in a)!.commitInfo as { operation: string; operationParameters: Record<string, string> }
+  const info = readCommitFile(table, after.version).actions.find((a) => 'commitInfo' in a)!.commitInfo as {
+    operation: string
+    operationParameters: Record<string, string>
+  }
   assert.equal(info.operation, 'REORG')
   assert.equal(info.operationParameters.applyPurge, 'true')
   assert.ok(after.files.every((f) => !f.add.deletionVector))
-  assert.ok(after.files.some((f) => f.path === kept), 'the file without a DV was left alone')
+  assert.ok(
+    after.files.some((f) => f.path === kept),
+    'the file without a DV was left alone',
+  )
   assert.deepEqual((await run('SELECT count(*) AS n FROM s.t')).rows, [{ n: 90 }])
   await checkTableAgainstProtocol(sqlLake, table)
 
@@ -231,7 +280,12 @@ test('SQL: DELETE marks rows; REORG TABLE … APPLY (PURGE) rewrites only the fi
   assert.deepEqual((await sqlLake.snapshot(old)).protocol, { minReaderVersion: 1, minWriterVersion: 2 })
   await run(`ALTER TABLE s.old SET TBLPROPERTIES (delta.enableDeletionVectors = true); DELETE FROM s.old WHERE id < 3`)
   const upgraded = await sqlLake.snapshot(old)
-  assert.deepEqual(upgraded.protocol, { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'], writerFeatures: ['appendOnly', 'deletionVectors', 'invariants'] })
+  assert.deepEqual(upgraded.protocol, {
+    minReaderVersion: 3,
+    minWriterVersion: 7,
+    readerFeatures: ['deletionVectors'],
+    writerFeatures: ['appendOnly', 'deletionVectors', 'invariants'],
+  })
   assert.equal(upgraded.files.filter((f) => f.add.deletionVector).length, 1, 'the DELETE after the change marked rows')
   await checkTableAgainstProtocol(sqlLake, old)
 })

@@ -27,7 +27,13 @@ const CDF = { 'delta.enableChangeDataFeed': 'true', 'delta.enableDeletionVectors
 /** Rows as text lines, sorted as strings (order-insensitive comparisons). */
 async function rows(sql: string): Promise<string[]> {
   const db = await lake.duckdb()
-  return (await db.rows(sql)).map((r) => Object.values(r).map((v) => (v === null ? 'NULL' : String(v))).join(',')).sort()
+  return (await db.rows(sql))
+    .map((r) =>
+      Object.values(r)
+        .map((v) => (v === null ? 'NULL' : String(v)))
+        .join(','),
+    )
+    .sort()
 }
 
 async function tableRows(table: string, version?: number): Promise<string[]> {
@@ -67,12 +73,17 @@ function commitActions(table: string, version: number) {
 
 test('MERGE upserts and deletes by key, rewriting only the file that holds changed rows', async () => {
   const table = await tenPerFile()
-  const result = await merge(lake, table, `SELECT * FROM (VALUES (12, 0, 'changed', 'u'), (13, 1, 'v13', 'u'), (15, 1, NULL, 'd'), (100, 0, 'new', 'u')) s(id, grp, v, op)`, {
-    on: 't.id = s.id',
-    whenMatchedDelete: { condition: "s.op = 'd'" },
-    whenMatchedUpdate: { set: { v: 's.v' } },
-    whenNotMatchedInsert: { values: '*' },
-  })
+  const result = await merge(
+    lake,
+    table,
+    `SELECT * FROM (VALUES (12, 0, 'changed', 'u'), (13, 1, 'v13', 'u'), (15, 1, NULL, 'd'), (100, 0, 'new', 'u')) s(id, grp, v, op)`,
+    {
+      on: 't.id = s.id',
+      whenMatchedDelete: { condition: "s.op = 'd'" },
+      whenMatchedUpdate: { set: { v: 's.v' } },
+      whenNotMatchedInsert: { values: '*' },
+    },
+  )
   assert.equal(result.version, 5)
   assert.deepEqual(
     { ...result.metrics },
@@ -82,9 +93,7 @@ test('MERGE upserts and deletes by key, rewriting only the file that holds chang
   const after = await tableRows(table)
   assert.equal(after.length, 50)
   assert.ok(after.includes('12,0,changed') && after.includes('100,0,new') && !after.some((r) => r.startsWith('15,')))
-  assert.deepEqual(await changeRows(table, 5), [
-    '100,0,new,insert,5', '12,0,changed,update_postimage,5', '12,0,v12,update_preimage,5', '15,1,v15,delete,5',
-  ])
+  assert.deepEqual(await changeRows(table, 5), ['100,0,new,insert,5', '12,0,changed,update_postimage,5', '12,0,v12,update_preimage,5', '15,1,v15,delete,5'])
   const actions = commitActions(table, 5)
   const info = actions[0].commitInfo
   assert.equal(info.operation, 'MERGE')
@@ -109,8 +118,15 @@ test('an update that changes no value rewrites nothing and writes no change rows
 
 test('MERGE reads a source that names a DuckDB table in place: the same result as its query, and the table is left as it was', async () => {
   const db = await lake.duckdb()
-  await db.run(`CREATE OR REPLACE TEMP TABLE dml_source AS SELECT * FROM (VALUES (12, 0, 'changed', 'u'), (15, 1, NULL, 'd'), (100, 0, 'new', 'u')) s(id, grp, v, op)`)
-  const clauses = { on: 't.id = s.id', whenMatchedDelete: { condition: "s.op = 'd'" }, whenMatchedUpdate: { set: { v: 's.v' } }, whenNotMatchedInsert: { values: '*' as const } }
+  await db.run(
+    `CREATE OR REPLACE TEMP TABLE dml_source AS SELECT * FROM (VALUES (12, 0, 'changed', 'u'), (15, 1, NULL, 'd'), (100, 0, 'new', 'u')) s(id, grp, v, op)`,
+  )
+  const clauses = {
+    on: 't.id = s.id',
+    whenMatchedDelete: { condition: "s.op = 'd'" },
+    whenMatchedUpdate: { set: { v: 's.v' } },
+    whenNotMatchedInsert: { values: '*' as const },
+  }
   const byName = await tenPerFile()
   const byQuery = await tenPerFile()
   const named = await merge(lake, byName, 'dml_source', clauses)
@@ -129,7 +145,9 @@ test('the change feed comes out in version order, change data files and appends 
   // Enough rows per version that DuckDB reads them with several threads.
   for (let v = 0; v < 6; v++) {
     if (v % 2 === 0) {
-      await appendQuery(lake, table, `SELECT i::BIGINT AS id, 'v' || i AS v FROM range(${v * 100_000}, ${v * 100_000 + 100_000}) t(i)`, { create: { properties: CDF } })
+      await appendQuery(lake, table, `SELECT i::BIGINT AS id, 'v' || i AS v FROM range(${v * 100_000}, ${v * 100_000 + 100_000}) t(i)`, {
+        create: { properties: CDF },
+      })
     } else {
       await update(lake, table, `id % 3 = ${v % 3}`, { v: `t.v || '-${v}'` })
     }
@@ -138,9 +156,14 @@ test('the change feed comes out in version order, change data files and appends 
   try {
     const versions = (await db.connection.runAndReadAll(`SELECT _commit_version FROM ${feed.sql}`)).getColumns()[0].map(Number)
     assert.ok(versions.length > 600_000)
-    assert.equal(versions.findIndex((v, i) => i > 0 && v < versions[i - 1]), -1, 'no row of a version comes after a later version')
+    assert.equal(
+      versions.findIndex((v, i) => i > 0 && v < versions[i - 1]),
+      -1,
+      'no row of a version comes after a later version',
+    )
     assert.deepEqual([...new Set(versions)], [0, 1, 2, 3, 4, 5])
-    const [counts] = await db.rows(`SELECT count(*) FILTER (WHERE _change_type = 'insert') AS inserts, count(*) FILTER (WHERE _change_type = 'update_preimage') AS pre,
+    const [counts] =
+      await db.rows(`SELECT count(*) FILTER (WHERE _change_type = 'insert') AS inserts, count(*) FILTER (WHERE _change_type = 'update_preimage') AS pre,
       count(*) FILTER (WHERE _change_type IS NULL) AS untyped FROM ${feed.sql}`)
     assert.equal(Number(counts.untyped), 0)
     assert.equal(Number(counts.inserts), 300_000)
@@ -154,11 +177,16 @@ test('MERGE refuses two source rows for one target row, naming the row, and comm
   const table = await tenPerFile()
   await rejectsWithDeltaError(
     merge(lake, table, `SELECT 7 AS id, 'a' AS v UNION ALL SELECT 7, 'b'`, { on: 't.id = s.id', whenMatchedUpdate: { set: { v: 's.v' } } }),
-    'INVALID_ARGUMENT', '"id":7', 'with 2 source rows',
+    'INVALID_ARGUMENT',
+    '"id":7',
+    'with 2 source rows',
   )
   assert.equal((await lake.snapshot(table)).version, 4)
   // Several source rows that only insert are fine.
-  const inserted = await merge(lake, table, `SELECT 500 AS id, 1 AS grp, 'x' AS v UNION ALL SELECT 501, 1, 'y'`, { on: 't.id = s.id', whenNotMatchedInsert: { values: '*' } })
+  const inserted = await merge(lake, table, `SELECT 500 AS id, 1 AS grp, 'x' AS v UNION ALL SELECT 501, 1, 'y'`, {
+    on: 't.id = s.id',
+    whenNotMatchedInsert: { values: '*' },
+  })
   assert.equal(inserted.metrics.rowsInserted, 2)
 })
 
@@ -201,7 +229,10 @@ test('a batch replayed with the same txn version is skipped; a newer one applies
 test('MERGE with WHEN NOT MATCHED BY SOURCE DELETE replaces the table in one commit (a truncate, a full refresh)', async () => {
   const table = await tenPerFile()
   const result = await merge(lake, table, `SELECT * FROM (VALUES (3, 1, 'kept-changed'), (77, 1, 'new')) s(id, grp, v)`, {
-    on: 't.id = s.id', whenMatchedUpdate: { set: '*' }, whenNotMatchedInsert: { values: '*' }, whenNotMatchedBySource: { delete: true },
+    on: 't.id = s.id',
+    whenMatchedUpdate: { set: '*' },
+    whenNotMatchedInsert: { values: '*' },
+    whenNotMatchedBySource: { delete: true },
   })
   assert.deepEqual(await tableRows(table), ['3,1,kept-changed', '77,1,new'])
   assert.equal(result.metrics.rowsDeleted, 49)
@@ -213,10 +244,17 @@ test('MERGE with WHEN NOT MATCHED BY SOURCE DELETE replaces the table in one com
   assert.match(operation.operationParameters.notMatchedBySourcePredicates, /"actionType":"delete"/)
 })
 
-test('MERGE with schemaMode evolve adds the source\'s new columns; a type conflict names the column and both types', async () => {
+test("MERGE with schemaMode evolve adds the source's new columns; a type conflict names the column and both types", async () => {
   const table = await tenPerFile()
-  const result = await merge(lake, table, `SELECT 5::BIGINT AS id, 'x' AS v, 'gold' AS tier`, { on: 't.id = s.id', whenMatchedUpdate: { set: '*' }, schemaMode: 'evolve' })
-  assert.deepEqual((await lake.snapshot(table)).schema.fields.map((f) => f.name), ['id', 'grp', 'v', 'tier'])
+  const result = await merge(lake, table, `SELECT 5::BIGINT AS id, 'x' AS v, 'gold' AS tier`, {
+    on: 't.id = s.id',
+    whenMatchedUpdate: { set: '*' },
+    schemaMode: 'evolve',
+  })
+  assert.deepEqual(
+    (await lake.snapshot(table)).schema.fields.map((f) => f.name),
+    ['id', 'grp', 'v', 'tier'],
+  )
   assert.ok((await tableRows(table)).includes('5,1,x,gold'))
   assert.ok((await tableRows(table)).includes('6,0,v6,NULL'))
   assert.ok(commitActions(table, result.version!).some((a) => 'metaData' in a))
@@ -231,9 +269,10 @@ test('UPDATE and DELETE with predicates, partition pruning and change rows', asy
   const updated = await update(lake, table, 'grp = 1 AND id < 10', { v: "t.v || '!'" })
   assert.equal(updated.metrics.rowsUpdated, 5)
   assert.equal(updated.metrics.filesRead, 5, 'only the grp=1 files of the 10 are read')
-  assert.deepEqual(await changeRows(table, updated.version!), [
-    ...[1, 3, 5, 7, 9].flatMap((id) => [`${id},1,v${id}!,update_postimage,5`, `${id},1,v${id},update_preimage,5`]),
-  ].sort())
+  assert.deepEqual(
+    await changeRows(table, updated.version!),
+    [...[1, 3, 5, 7, 9].flatMap((id) => [`${id},1,v${id}!,update_postimage,5`, `${id},1,v${id},update_preimage,5`])].sort(),
+  )
   const deleted = await deleteRows(lake, table, 'grp = 0')
   assert.equal(deleted.metrics.rowsDeleted, 25)
   assert.equal(deleted.metrics.filesAdded, 0, 'whole files go: nothing to copy')

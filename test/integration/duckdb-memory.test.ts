@@ -62,7 +62,11 @@ test("a spill directory whose process is gone is removed when the next database 
     writeFileSync(path.join(dir, 'duckdb_temp_block-1.block'), 'x')
   }
   // The sweep runs once per process: a fresh process opens a database.
-  const opened = spawnSync(process.execPath, ['--import', 'tsx', '-e', `import('./src/engine/duckdb.ts').then(async ({ DuckDb }) => (await DuckDb.open()).close())`], { cwd: path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..') })
+  const opened = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '-e', `import('./src/engine/duckdb.ts').then(async ({ DuckDb }) => (await DuckDb.open()).close())`],
+    { cwd: path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..') },
+  )
   assert.equal(opened.status, 0, opened.stderr.toString())
   assert.equal(existsSync(left), false, 'the dead process’s directory is removed')
   assert.equal(existsSync(live), true, 'a live process’s directory is kept')

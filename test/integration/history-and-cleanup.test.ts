@@ -23,7 +23,10 @@ test('history lists every commit newest first with operation, parameters, metric
   await appendQuery(lake, table, 'SELECT 1::BIGINT AS id', { create: { partitionColumns: [] } })
   await appendQuery(lake, table, 'SELECT i AS id FROM range(3) t(i)', { txns: [{ appId: 'app', version: 7 }] })
   const history = await readHistory(lake.io, table)
-  assert.deepEqual(history.map((h) => h.version), [1, 0])
+  assert.deepEqual(
+    history.map((h) => h.version),
+    [1, 0],
+  )
   assert.equal(history[0].operation, 'WRITE')
   assert.equal(history[0].operationParameters.mode, 'Append')
   assert.equal(history[0].operationMetrics.numOutputRows, '3')
@@ -49,17 +52,28 @@ test('log cleanup deletes expired commits and checkpoints, keeping what the olde
   const result = await appendQuery(lake, table, 'SELECT 6 AS id')
   assert.equal(result.version, 6)
   assert.equal(result.checkpointed, true)
-  const left = readdirSync(log).filter((n) => /^\d{20}\./.test(n)).sort()
+  const left = readdirSync(log)
+    .filter((n) => /^\d{20}\./.test(n))
+    .sort()
   assert.deepEqual(left, [
-    '00000000000000000004.checkpoint.parquet', '00000000000000000004.json', '00000000000000000005.json',
-    '00000000000000000006.checkpoint.parquet', '00000000000000000006.json',
+    '00000000000000000004.checkpoint.parquet',
+    '00000000000000000004.json',
+    '00000000000000000005.json',
+    '00000000000000000006.checkpoint.parquet',
+    '00000000000000000006.json',
   ])
   const latest = await lake.snapshot(table)
   assert.equal(latest.version, 6)
   assert.equal(latest.files.length, 7, 'no data was lost with the log files')
   assert.equal((await lake.snapshot(table, { version: 4 })).files.length, 5)
-  await assert.rejects(lake.snapshot(table, { version: 3 }), (e: unknown) => e instanceof DeltaError && e.code === 'VERSION_NOT_FOUND' && e.message.includes('versions 4 to 6'))
-  assert.deepEqual((await readHistory(lake.io, table)).map((h) => h.version), [6, 5, 4])
+  await assert.rejects(
+    lake.snapshot(table, { version: 3 }),
+    (e: unknown) => e instanceof DeltaError && e.code === 'VERSION_NOT_FOUND' && e.message.includes('versions 4 to 6'),
+  )
+  assert.deepEqual(
+    (await readHistory(lake.io, table)).map((h) => h.version),
+    [6, 5, 4],
+  )
 })
 
 test('with cleanup disabled, expired log files stay', async () => {

@@ -65,9 +65,13 @@ for (let sequence = 0; sequence < sequences; sequence++) {
     const zone = `s${sequence}`
     const next = random(seed + sequence)
     const pick = <T>(items: T[]) => items[Math.floor(next() * items.length)]
-    await runScript(lake, catalog, `
+    await runScript(
+      lake,
+      catalog,
+      `
       CREATE TABLE ${zone}.customers (id BIGINT, name STRING, region STRING) TBLPROPERTIES (delta.enableChangeDataFeed = true);
-      CREATE TABLE ${zone}.orders (oid BIGINT, cid BIGINT, amount DECIMAL(12,2), status STRING) TBLPROPERTIES (delta.enableChangeDataFeed = true)`)
+      CREATE TABLE ${zone}.orders (oid BIGINT, cid BIGINT, amount DECIMAL(12,2), status STRING) TBLPROPERTIES (delta.enableChangeDataFeed = true)`,
+    )
     const definitions = parseDefinitions(`/${zone}.sql`, views(zone)) as MaterializedView[]
     const copies = definitions.map((v) => ({ ...v, name: `${v.name}_full` }))
     let customerId = 0
@@ -75,8 +79,10 @@ for (let sequence = 0; sequence < sequences; sequence++) {
     const log: string[] = []
     const versions = new Map<string, number>()
     const operations: (() => string)[] = [
-      () => `INSERT INTO ${zone}.customers VALUES ${Array.from({ length: 1 + Math.floor(next() * 3) }, () => `(${++customerId}, 'c${customerId}', '${pick(['EU', 'US', 'APAC'])}')`).join(', ')}`,
-      () => `INSERT INTO ${zone}.orders VALUES ${Array.from({ length: 1 + Math.floor(next() * 4) }, () => `(${++orderId}, ${next() < 0.1 ? 'NULL' : 1 + Math.floor(next() * (customerId + 1))}, ${Math.round(next() * 10000) / 100}, '${pick(['open', 'shipped'])}')`).join(', ')}`,
+      () =>
+        `INSERT INTO ${zone}.customers VALUES ${Array.from({ length: 1 + Math.floor(next() * 3) }, () => `(${++customerId}, 'c${customerId}', '${pick(['EU', 'US', 'APAC'])}')`).join(', ')}`,
+      () =>
+        `INSERT INTO ${zone}.orders VALUES ${Array.from({ length: 1 + Math.floor(next() * 4) }, () => `(${++orderId}, ${next() < 0.1 ? 'NULL' : 1 + Math.floor(next() * (customerId + 1))}, ${Math.round(next() * 10000) / 100}, '${pick(['open', 'shipped'])}')`).join(', ')}`,
       () => `UPDATE ${zone}.customers SET name = name || '+' WHERE id % 3 = ${Math.floor(next() * 3)}`,
       () => `UPDATE ${zone}.customers SET region = '${pick(['EU', 'US', 'APAC'])}' WHERE id = ${1 + Math.floor(next() * customerId)}`,
       () => `UPDATE ${zone}.orders SET amount = amount + 7 WHERE oid % 4 = ${Math.floor(next() * 4)}`,
@@ -93,7 +99,8 @@ for (let sequence = 0; sequence < sequences; sequence++) {
         for (const view of definitions) {
           const report = await refreshView(lake, catalog, view)
           const short = view.name.split('.')[1]
-          const expected = step === 0 ? 'full' : report.sources.every((s) => s.from === s.to) ? 'unchanged' : INCREMENTAL.includes(short) ? 'incremental' : 'full'
+          const expected =
+            step === 0 ? 'full' : report.sources.every((s) => s.from === s.to) ? 'unchanged' : INCREMENTAL.includes(short) ? 'incremental' : 'full'
           assert.equal(report.mode, expected, `step ${step}: ${view.name} (${report.reason})`)
           await equalsQuery(view, view.name, `step ${step}: `)
           const now = await version(view.name)
@@ -103,7 +110,11 @@ for (let sequence = 0; sequence < sequences; sequence++) {
         if (step % 3 === 2 || step === steps - 1) {
           for (const [i, copy] of copies.entries()) {
             await refreshView(lake, catalog, copy, { full: true })
-            assert.deepEqual(await sameRows(`SELECT * FROM ${copy.name}`, `SELECT * FROM ${definitions[i].name}`), { missing: [], extra: [] }, `step ${step}: incremental and full refresh give the same table`)
+            assert.deepEqual(
+              await sameRows(`SELECT * FROM ${copy.name}`, `SELECT * FROM ${definitions[i].name}`),
+              { missing: [], extra: [] },
+              `step ${step}: incremental and full refresh give the same table`,
+            )
           }
         }
       }
@@ -116,12 +127,16 @@ for (let sequence = 0; sequence < sequences; sequence++) {
 
 function refreshInChild(definition: string, ready: (kill: () => void) => void): Promise<'killed' | 'done'> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'view-refresh-child.ts'), JSON.stringify({ lakeDir, definition })], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'view-refresh-child.ts'), JSON.stringify({ lakeDir, definition })], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('"ready"')) ready(() => child.kill('SIGKILL'))
     })
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
     child.on('exit', (code, signal) => {
       if (signal === 'SIGKILL') resolve('killed')
       else if (code === 0) resolve('done')
@@ -132,11 +147,15 @@ function refreshInChild(definition: string, ready: (kill: () => void) => void): 
 
 test('a refresh killed with SIGKILL at random moments loses and duplicates nothing', async () => {
   const zone = 'crash'
-  await runScript(lake, catalog, `
+  await runScript(
+    lake,
+    catalog,
+    `
     CREATE TABLE ${zone}.customers (id BIGINT, name STRING, region STRING) TBLPROPERTIES (delta.enableChangeDataFeed = true);
     CREATE TABLE ${zone}.orders (oid BIGINT, cid BIGINT, amount DECIMAL(12,2), status STRING) TBLPROPERTIES (delta.enableChangeDataFeed = true);
     INSERT INTO ${zone}.customers SELECT range AS id, 'c' || range, 'EU' FROM range(1, 2001);
-    INSERT INTO ${zone}.orders SELECT range AS oid, 1 + range % 2000, range % 97, 'open' FROM range(1, 20001)`)
+    INSERT INTO ${zone}.orders SELECT range AS oid, 1 + range % 2000, range % 97, 'open' FROM range(1, 20001)`,
+  )
   const text = views(zone).split(';')[0]
   const [view] = parseDefinitions('/crash.sql', text) as MaterializedView[]
   await refreshView(lake, catalog, view)
@@ -144,7 +163,11 @@ test('a refresh killed with SIGKILL at random moments loses and duplicates nothi
   const next = random(seed + 100)
   let kills = 0
   for (let round = 0; round < 6; round++) {
-    await runScript(lake, catalog, `UPDATE ${zone}.orders SET amount = amount + 1 WHERE oid % 50 = ${round}; DELETE FROM ${zone}.customers WHERE id = ${round * 7 + 1}; INSERT INTO ${zone}.orders VALUES (${30000 + round}, ${round + 2}, 5, 'open')`)
+    await runScript(
+      lake,
+      catalog,
+      `UPDATE ${zone}.orders SET amount = amount + 1 WHERE oid % 50 = ${round}; DELETE FROM ${zone}.customers WHERE id = ${round * 7 + 1}; INSERT INTO ${zone}.orders VALUES (${30000 + round}, ${round + 2}, 5, 'open')`,
+    )
     const delay = Math.floor(next() * 400)
     const outcome = await refreshInChild(text, (kill) => setTimeout(kill, delay))
     if (outcome === 'killed') kills++

@@ -95,7 +95,10 @@ describe('OPTIMIZE', () => {
     assert.equal(result.version, before.version + 1)
     assert.equal(result.filesRemoved, 12)
     assert.equal(result.filesAdded, 1)
-    assert.equal(result.bytesRemoved, before.files.reduce((sum, f) => sum + f.add.size, 0))
+    assert.equal(
+      result.bytesRemoved,
+      before.files.reduce((sum, f) => sum + f.add.size, 0),
+    )
 
     const after = await lake.snapshot(table)
     assert.equal(after.files.length, 1)
@@ -160,7 +163,8 @@ describe('OPTIMIZE', () => {
     assert.deepEqual(after.files.map((f) => f.add.partitionValues.p).sort(), ['x', 'y'])
     for (const { add } of after.files) {
       assert.ok(add.path.startsWith(`p=${add.partitionValues.p}/`), `${add.path} lies in its partition's directory`)
-      const rowsInPartition = before.files.filter((f) => f.add.partitionValues.p === add.partitionValues.p)
+      const rowsInPartition = before.files
+        .filter((f) => f.add.partitionValues.p === add.partitionValues.p)
         .reduce((sum, f) => sum + JSON.parse(f.add.stats!).numRecords, 0)
       assert.equal(JSON.parse(add.stats!).numRecords, rowsInPartition, `every row of partition ${add.partitionValues.p} and no other`)
     }
@@ -209,7 +213,10 @@ describe('OPTIMIZE', () => {
     const rowsBefore = await saveRows(table)
     const result = await optimize(lake, table, { targetFileSize: target })
     assert.equal(result.filesAdded, plan.bins.length)
-    assert.equal(result.filesRemoved, plan.bins.reduce((sum, b) => sum + b.files.length, 0))
+    assert.equal(
+      result.filesRemoved,
+      plan.bins.reduce((sum, b) => sum + b.files.length, 0),
+    )
     await assertTableHasRows(table, rowsBefore)
 
     const none = planOptimize(snapshot, { targetFileSize: 1 << 30, minFileSize: sizes[0] })
@@ -245,7 +252,10 @@ describe('OPTIMIZE', () => {
     assert.equal(result.filesRemoved, 5)
     const after = await lake.snapshot(table)
     assert.equal(after.files.length, 2, 'the compacted file and the concurrent append')
-    assert.ok(after.files.some((f) => f.add.path === appended.files[0].path), 'the appended file stays live')
+    assert.ok(
+      after.files.some((f) => f.add.path === appended.files[0].path),
+      'the appended file stays live',
+    )
     await assertTableHasRows(table, rowsBefore)
   })
 
@@ -257,7 +267,9 @@ describe('OPTIMIZE', () => {
     await commit(lake.io, {
       table,
       snapshot: latest,
-      actions: [{ remove: { path: victim.path, deletionTimestamp: Date.now(), dataChange: true, extendedFileMetadata: true, partitionValues: {}, size: victim.size } }],
+      actions: [
+        { remove: { path: victim.path, deletionTimestamp: Date.now(), dataChange: true, extendedFileMetadata: true, partitionValues: {}, size: victim.size } },
+      ],
       operation: 'DELETE',
     })
     const filesBefore = listDataFiles(table)
@@ -279,7 +291,10 @@ describe('OPTIMIZE', () => {
     const result = await optimize(lake, table)
     assert.equal(result.version, 2)
     const after = await lake.snapshot(table)
-    assert.ok(after.files.every((f) => !f.add.deletionVector), 'no file keeps a deletion vector')
+    assert.ok(
+      after.files.every((f) => !f.add.deletionVector),
+      'no file keeps a deletion vector',
+    )
     await assertSameRows(before, await saveRows(table))
     const info = readCommitFile(table, 2).actions.find((a) => 'commitInfo' in a)!.commitInfo as { operationMetrics: Record<string, string> }
     assert.equal(info.operationMetrics.numDeletionVectorsRemoved, '1')
@@ -288,7 +303,9 @@ describe('OPTIMIZE', () => {
 
 describe('VACUUM', () => {
   /** A table after OPTIMIZE: its compacted-away files are fresh tombstones. */
-  async function optimizedTable(properties: Record<string, string> = {}): Promise<{ table: string; removed: string[]; beforeOptimize: Snapshot; rows: string }> {
+  async function optimizedTable(
+    properties: Record<string, string> = {},
+  ): Promise<{ table: string; removed: string[]; beforeOptimize: Snapshot; rows: string }> {
     const table = await smallFilesTable(4, properties)
     const beforeOptimize = await lake.snapshot(table)
     const rows = await saveRows(table)
@@ -318,13 +335,19 @@ describe('VACUUM', () => {
     const result = await vacuum(lake, table, { retentionHours: 0, force: true, now })
     assert.equal(result.dryRun, false)
     assert.deepEqual([...result.filesDeleted].sort(), expected)
-    assert.equal(result.bytesDeleted, beforeOptimize.files.reduce((sum, f) => sum + f.add.size, 0))
+    assert.equal(
+      result.bytesDeleted,
+      beforeOptimize.files.reduce((sum, f) => sum + f.add.size, 0),
+    )
     for (const file of removed) assert.ok(!existsSync(file), `${file} was deleted`)
     assert.equal(listDataFiles(table).length, 1, 'only the compacted file is left')
     await assertTableHasRows(table, rows)
 
     const error = await rejectsWithDeltaError(saveRows(table, beforeOptimize.version), 'MISSING_FILE', 'missing on disk')
-    assert.ok(removed.some((file) => error.message.includes(file)), `the error names a deleted file: ${error.message}`)
+    assert.ok(
+      removed.some((file) => error.message.includes(file)),
+      `the error names a deleted file: ${error.message}`,
+    )
 
     assert.deepEqual((await vacuum(lake, table, { retentionHours: 0, force: true, now })).filesDeleted, [], 'nothing left to delete')
   })
@@ -367,13 +390,13 @@ describe('VACUUM', () => {
     assert.ok(!existsSync(orphanOld))
     assert.ok(!existsSync(path.join(table, 'stale')), 'the emptied directories are gone')
     assert.ok(existsSync(orphanFresh), 'a fresh orphan may be an uncommitted write: kept')
-    assert.ok(existsSync(hidden) && existsSync(success), 'hidden files are not VACUUM\'s')
+    assert.ok(existsSync(hidden) && existsSync(success), "hidden files are not VACUUM's")
     assert.deepEqual(readdirSync(path.join(table, '_delta_log')).sort(), logBefore)
     assert.ok(statSync(table).isDirectory())
     await assertTableHasRows(table, rows)
   })
 
-  test('retention shorter than the table\'s is refused without force; delta.deletedFileRetentionDuration sets the default', async () => {
+  test("retention shorter than the table's is refused without force; delta.deletedFileRetentionDuration sets the default", async () => {
     const table = await smallFilesTable(1)
     await rejectsWithDeltaError(vacuum(lake, table, { retentionHours: 24 }), 'INVALID_ARGUMENT', 'force', '7 days')
     await rejectsWithDeltaError(vacuum(lake, table, { retentionHours: -1, force: true }), 'INVALID_ARGUMENT', 'retentionHours')

@@ -19,7 +19,9 @@ const events = path.join(lakeDir, 'raw', 'events')
 before(async () => {
   // 8 files: 4 partitions × 2 commits; p = 0..3, 250 rows each per commit.
   for (let c = 0; c < 2; c++) {
-    await appendQuery(lake.engine, events, `SELECT (${c * 1000} + i)::BIGINT AS id, (i % 4)::INTEGER AS p FROM range(1000) t(i)`, { create: { partitionColumns: ['p'] } })
+    await appendQuery(lake.engine, events, `SELECT (${c * 1000} + i)::BIGINT AS id, (i % 4)::INTEGER AS p FROM range(1000) t(i)`, {
+      create: { partitionColumns: ['p'] },
+    })
   }
 })
 
@@ -28,12 +30,17 @@ const count = async (sql: string, engine: LakeEngine = lake.engine) => Number(Ob
 test('queries at the same time on one table, with different filters, each read their own files', async () => {
   const session = new QuerySession(lake.engine, catalog)
   const asked = Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? 'SELECT count(*) FROM raw.events' : `SELECT count(*) FROM raw.events WHERE p = ${i % 4}`))
-  const answers = await Promise.all(asked.map(async (sql, i) => {
-    if (i % 2) return count(sql)
-    const info = await session.run(sql)
-    return Number(Object.values((await session.page(info.id, 0, 1)).rows[0])[0])
-  }))
-  assert.deepEqual(answers, asked.map((sql) => (sql.includes('WHERE') ? 500 : 2000)))
+  const answers = await Promise.all(
+    asked.map(async (sql, i) => {
+      if (i % 2) return count(sql)
+      const info = await session.run(sql)
+      return Number(Object.values((await session.page(info.id, 0, 1)).rows[0])[0])
+    }),
+  )
+  assert.deepEqual(
+    answers,
+    asked.map((sql) => (sql.includes('WHERE') ? 500 : 2000)),
+  )
   await session.closeAll()
 })
 

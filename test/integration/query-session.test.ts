@@ -28,7 +28,10 @@ const EVENTS = (k: number) => `SELECT (10000 * ${k} + i)::BIGINT AS id, (i % 4):
 before(async () => {
   // raw.events: 3 appends of 10 000 rows, partitioned by p (12 files), then one merge (version 3).
   for (let k = 0; k < 3; k++) await appendQuery(lake, path.join(lakeDir, 'raw', 'events'), EVENTS(k), { create: { partitionColumns: ['p'] } })
-  await merge(lake, path.join(lakeDir, 'raw', 'events'), 'SELECT 5::BIGINT AS id, 999.99::DECIMAL(12,2) AS amount', { on: 't.id = s.id', whenMatchedUpdate: { set: { amount: 's.amount' } } })
+  await merge(lake, path.join(lakeDir, 'raw', 'events'), 'SELECT 5::BIGINT AS id, 999.99::DECIMAL(12,2) AS amount', {
+    on: 't.id = s.id',
+    whenMatchedUpdate: { set: { amount: 's.amount' } },
+  })
   await appendQuery(lake, path.join(lakeDir, 'refined', 'customers'), `SELECT 'c' || i AS customer, 'Name ' || i AS name FROM range(7) t(i)`)
 })
 after(async () => {
@@ -50,13 +53,19 @@ test('pages hold exactly the rows of the query, in order, JSON-safe; rowCount, c
   const direct = await runQuery(lake, catalog, sql)
   assert.equal(result.rowCount, 15000)
   assert.deepEqual(result.columns, direct.columns)
-  assert.deepEqual(result.columns.map((c) => c.type), ['BIGINT', 'INTEGER', 'DECIMAL(12,2)', 'BIGINT', 'VARCHAR', 'TIMESTAMP WITH TIME ZONE', 'DOUBLE'])
+  assert.deepEqual(
+    result.columns.map((c) => c.type),
+    ['BIGINT', 'INTEGER', 'DECIMAL(12,2)', 'BIGINT', 'VARCHAR', 'TIMESTAMP WITH TIME ZONE', 'DOUBLE'],
+  )
   assert.deepEqual(await allPages(result, 1000), direct.rows)
   assert.deepEqual(await allPages(result, 777), direct.rows, 'page size need not divide the row count')
   const [first] = (await session.page(result.id, 0, 1)).rows
   assert.deepEqual(first, { id: 29989, p: 1, amount: '12486.25', big: '9007199254750982', customer: 'c0', at: '2026-01-01T02:46:29Z', ratio: 9989 / 3 })
   assert.ok(result.elapsedMs >= 0)
-  assert.deepEqual(result.tables.map((t) => [t.name, t.version, t.filesRead, t.filesTotal]), [['raw.events', 3, 6, 12]])
+  assert.deepEqual(
+    result.tables.map((t) => [t.name, t.version, t.filesRead, t.filesTotal]),
+    [['raw.events', 3, 6, 12]],
+  )
   const page = await session.page(result.id, 14990, 100)
   assert.equal(page.rows.length, 10, 'the last page is short')
   assert.equal(page.rowCount, 15000)
@@ -72,7 +81,10 @@ test('deep pages of a 1M-row result', async () => {
   assert.deepEqual(deep.rows[0], { n: 999_950, twice: 1_999_900, label: 'row 999950' })
   assert.deepEqual(deep.rows.at(-1), { n: 999_999, twice: 1_999_998, label: 'row 999999' })
   const middle = await session.page(result.id, 500_000, 3)
-  assert.deepEqual(middle.rows.map((r) => r.n), [500_000, 500_001, 500_002])
+  assert.deepEqual(
+    middle.rows.map((r) => r.n),
+    [500_000, 500_001, 500_002],
+  )
   await session.close(result.id)
 })
 
@@ -87,7 +99,10 @@ test('sorting: both directions, NULLs last, ties in the result order, shallow an
   assert.deepEqual((await session.page(result.id, 29_990, 10, { column: 'ratio', direction: 'asc' })).rows, byRatio.slice(29_990))
   assert.equal((await session.page(result.id, 29_999, 1, { column: 'ratio', direction: 'asc' })).rows[0].ratio, null)
   // The unsorted order is still there.
-  assert.deepEqual((await session.page(result.id, 0, 2)).rows.map((r) => r.id), [0, 1])
+  assert.deepEqual(
+    (await session.page(result.id, 0, 2)).rows.map((r) => r.id),
+    [0, 1],
+  )
   await assert.rejects(session.page(result.id, 0, 10, { column: 'nope', direction: 'asc' }), /cannot sort by 'nope'.*columns: id, customer, ratio/)
   await session.close(result.id)
 })
@@ -116,7 +131,10 @@ test('export to csv, parquet and JSON lines: read back by DuckDB, equal to the r
   const sortedFile = path.join(lakeDir, 'sorted.parquet')
   await session.export(result.id, sortedFile, 'parquet', { sort: { column: 'id', direction: 'desc' } })
   const sorted = await runQuery(lake, catalog, `SELECT id FROM read_parquet('${sortedFile}') LIMIT 2`)
-  assert.deepEqual(sorted.rows.map((r) => r.id), [29999, 29995])
+  assert.deepEqual(
+    sorted.rows.map((r) => r.id),
+    [29999, 29995],
+  )
   await assert.rejects(session.export(result.id, path.join(lakeDir, 'x.xml'), 'xml' as 'csv'), /csv, parquet or jsonl/)
   await session.close(result.id)
 })
@@ -128,7 +146,10 @@ test('cancel interrupts a long query: run() rejects with "query cancelled", the 
   await waitUntil(() => session.executingStatement, 'the long query executing in DuckDB')
   assert.equal(session.busy, true)
   assert.equal(session.cancel(), true)
-  await withinGuard(assert.rejects(long, (error: unknown) => error instanceof QueryCancelledError && error.message === 'query cancelled'), 'the interrupted query rejecting')
+  await withinGuard(
+    assert.rejects(long, (error: unknown) => error instanceof QueryCancelledError && error.message === 'query cancelled'),
+    'the interrupted query rejecting',
+  )
   await withinGuard(assert.rejects(queued, QueryCancelledError, 'a run waiting behind the cancelled one is cancelled too'), 'the queued run rejecting')
   assert.equal(session.busy, false)
   assert.equal(session.executingStatement, false)
@@ -174,9 +195,23 @@ test('errors: unknown table lists the tables, version out of range, DuckDB error
 
 test('statements that are not queries (DESCRIBE, EXPLAIN, DESCRIBE HISTORY) give results too', async () => {
   const history = await session.run('DESCRIBE HISTORY raw.events')
-  assert.deepEqual((await session.page(history.id, 0, 10)).rows.map((r) => [r.version, r.operation]), [[3, 'MERGE'], [2, 'WRITE'], [1, 'WRITE'], [0, 'WRITE']])
+  assert.deepEqual(
+    (await session.page(history.id, 0, 10)).rows.map((r) => [r.version, r.operation]),
+    [
+      [3, 'MERGE'],
+      [2, 'WRITE'],
+      [1, 'WRITE'],
+      [0, 'WRITE'],
+    ],
+  )
   const describe = await session.run('DESCRIBE SELECT * FROM refined.customers')
-  assert.deepEqual((await session.page(describe.id, 0, 10)).rows.map((r) => [r.column_name, r.column_type]), [['customer', 'VARCHAR'], ['name', 'VARCHAR']])
+  assert.deepEqual(
+    (await session.page(describe.id, 0, 10)).rows.map((r) => [r.column_name, r.column_type]),
+    [
+      ['customer', 'VARCHAR'],
+      ['name', 'VARCHAR'],
+    ],
+  )
   const explain = await session.run('EXPLAIN SELECT * FROM refined.customers')
   assert.equal(explain.rowCount, 1)
   for (const id of session.ids) await session.close(id)
@@ -198,15 +233,31 @@ test('writing statements in the panel: each commits, the result shows the last a
   mkdirSync(catalog.lakeDir, { recursive: true })
   const session = new QuerySession(lake, catalog)
   const created = await session.run('CREATE TABLE gold.t (id INT, v STRING)')
-  assert.deepEqual(created.writes.map((w) => [w.table, w.operation, w.version]), [['gold.t', 'CREATE TABLE', 0]])
+  assert.deepEqual(
+    created.writes.map((w) => [w.table, w.operation, w.version]),
+    [['gold.t', 'CREATE TABLE', 0]],
+  )
   assert.deepEqual((await session.page(created.id, 0, 5)).rows, [{ table: 'gold.t', operation: 'CREATE TABLE', version: 0 }])
   const merged = await session.run(`INSERT INTO gold.t VALUES (1, 'a'), (2, 'b');
     MERGE INTO gold.t t USING (VALUES (2, 'B'), (3, 'c')) AS s(id, v) ON t.id = s.id WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *`)
-  assert.deepEqual(merged.writes.map((w) => [w.operation, w.version, w.rowsInserted, w.rowsUpdated]), [['WRITE', 1, 2, undefined], ['MERGE', 2, 1, 1]])
+  assert.deepEqual(
+    merged.writes.map((w) => [w.operation, w.version, w.rowsInserted, w.rowsUpdated]),
+    [
+      ['WRITE', 1, 2, undefined],
+      ['MERGE', 2, 1, 1],
+    ],
+  )
   assert.deepEqual((await session.page(merged.id, 0, 5)).rows, [{ num_affected_rows: 2, num_updated_rows: 1, num_deleted_rows: 0, num_inserted_rows: 1 }])
-  const shown = await session.run("UPDATE gold.t SET v = upper(v) WHERE id = 1; SELECT * FROM gold.t ORDER BY id")
-  assert.deepEqual(shown.writes.map((w) => w.operation), ['UPDATE'])
-  assert.deepEqual((await session.page(shown.id, 0, 5)).rows, [{ id: 1, v: 'A' }, { id: 2, v: 'B' }, { id: 3, v: 'c' }])
+  const shown = await session.run('UPDATE gold.t SET v = upper(v) WHERE id = 1; SELECT * FROM gold.t ORDER BY id')
+  assert.deepEqual(
+    shown.writes.map((w) => w.operation),
+    ['UPDATE'],
+  )
+  assert.deepEqual((await session.page(shown.id, 0, 5)).rows, [
+    { id: 1, v: 'A' },
+    { id: 2, v: 'B' },
+    { id: 3, v: 'c' },
+  ])
   await assert.rejects(session.run("SELECT 1; ATTACH 'x.db'"), /'ATTACH' is not a statement the lake runs.*statement 2/)
   await assert.rejects(session.run('VACUUM gold.t RETAIN 0 HOURS'), /shorter than the table's/)
   const vacuumed = await session.run('VACUUM gold.t RETAIN 0 HOURS DRY RUN', { allowShortRetention: true })
@@ -220,9 +271,17 @@ test('destructive statements are found for the editor to confirm', () => {
   const found = destructiveStatements(`SELECT 1; DELETE FROM a.t WHERE id = 1;
 DELETE FROM a.t; TRUNCATE TABLE a.u; DROP TABLE IF EXISTS a.v; INSERT OVERWRITE a.t SELECT 1; RESTORE a.t TO VERSION AS OF 1;
 VACUUM a.t RETAIN 1 HOURS; VACUUM a.t RETAIN 200 HOURS; VACUUM a.t RETAIN 1 HOURS DRY RUN; CREATE OR REPLACE TABLE a.w AS SELECT 1`)
-  assert.deepEqual(found.map((d) => [d.position, d.reason.split(' ').slice(0, 2).join(' '), d.shortRetention ?? false]), [
-    ['2:1', 'DELETE FROM', false], ['2:18', 'TRUNCATE TABLE', false], ['2:38', 'DROP TABLE', false], ['2:64', 'INSERT OVERWRITE', false],
-    ['2:95', 'RESTORE TABLE', false], ['3:1', 'VACUUM a.t', true], ['3:92', 'CREATE OR', false],
-  ])
+  assert.deepEqual(
+    found.map((d) => [d.position, d.reason.split(' ').slice(0, 2).join(' '), d.shortRetention ?? false]),
+    [
+      ['2:1', 'DELETE FROM', false],
+      ['2:18', 'TRUNCATE TABLE', false],
+      ['2:38', 'DROP TABLE', false],
+      ['2:64', 'INSERT OVERWRITE', false],
+      ['2:95', 'RESTORE TABLE', false],
+      ['3:1', 'VACUUM a.t', true],
+      ['3:92', 'CREATE OR', false],
+    ],
+  )
   assert.deepEqual(destructiveStatements('DELETE FROM a.t WHERE'), [], 'a text that does not parse: the run reports it')
 })

@@ -14,9 +14,15 @@ import { tempLake } from '../helpers/temp-lake'
 test('a shallow clone references the source files, and its VACUUM never deletes them', async () => {
   const { lake, catalog, lakeDir } = tempLake('clone')
   mkdirSync(lakeDir, { recursive: true })
-  await runScript(lake, catalog, `CREATE TABLE prod.t (id INT); INSERT INTO prod.t VALUES (1), (2);
-    CREATE TABLE dev.t SHALLOW CLONE prod.t; DELETE FROM dev.t WHERE id = 1`)
-  const [add] = readCommitFile(catalog.pathOf('dev.t'), 0).actions.filter((a) => 'add' in a).map((a) => a.add)
+  await runScript(
+    lake,
+    catalog,
+    `CREATE TABLE prod.t (id INT); INSERT INTO prod.t VALUES (1), (2);
+    CREATE TABLE dev.t SHALLOW CLONE prod.t; DELETE FROM dev.t WHERE id = 1`,
+  )
+  const [add] = readCommitFile(catalog.pathOf('dev.t'), 0)
+    .actions.filter((a) => 'add' in a)
+    .map((a) => a.add)
   const sourceFile = fileURLToPath(add.path)
   assert.ok(add.path.startsWith('file://') && sourceFile.startsWith(catalog.pathOf('prod.t')), add.path)
   await runScript(lake, catalog, 'VACUUM dev.t RETAIN 0 HOURS', { allowShortRetention: true })

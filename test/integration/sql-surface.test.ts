@@ -21,9 +21,14 @@ before(async () => {
   const orders = path.join(lakeDir, 'raw', 'orders')
   // Version 0..3: 4 appends of 100 ids each, partitioned by p (4 values): 16 files.
   for (let k = 0; k < 4; k++) {
-    await appendQuery(lake, orders, `SELECT (100 * ${k} + i)::BIGINT AS id, (i % 4)::INTEGER AS p, (i * 1.5)::DOUBLE AS amount, 'c' || (i % 7) AS customer FROM range(100) t(i)`, {
-      create: { partitionColumns: ['p'], properties: { 'delta.enableChangeDataFeed': 'true' } },
-    })
+    await appendQuery(
+      lake,
+      orders,
+      `SELECT (100 * ${k} + i)::BIGINT AS id, (i % 4)::INTEGER AS p, (i * 1.5)::DOUBLE AS amount, 'c' || (i % 7) AS customer FROM range(100) t(i)`,
+      {
+        create: { partitionColumns: ['p'], properties: { 'delta.enableChangeDataFeed': 'true' } },
+      },
+    )
     commitTimes.push((await lake.snapshot(orders)).timestamp)
   }
   // Version 4: one update.
@@ -42,8 +47,14 @@ test('tables by name and joins across zones', async () => {
   assert.deepEqual(await one('SELECT count(*), sum(amount) FROM raw.orders'), [400, 30691.5])
   const joined = await query(`SELECT c.name, count(*) AS n FROM raw.orders o JOIN refined.customers c ON o.customer = c.customer GROUP BY 1 ORDER BY 1`)
   assert.equal(joined.rows.length, 7)
-  assert.equal(joined.rows.reduce((sum, r) => sum + Number(r.n), 0), 400)
-  assert.deepEqual((await catalog.tables()).map((t) => t.name), ['raw.orders', 'refined.customers'])
+  assert.equal(
+    joined.rows.reduce((sum, r) => sum + Number(r.n), 0),
+    400,
+  )
+  assert.deepEqual(
+    (await catalog.tables()).map((t) => t.name),
+    ['raw.orders', 'refined.customers'],
+  )
 })
 
 test('VERSION AS OF and TIMESTAMP AS OF', async () => {
@@ -68,13 +79,24 @@ test('table_changes by versions and by timestamps', async () => {
   assert.deepEqual(await one(`SELECT min(_commit_version) FROM table_changes('raw.orders', '${from}')`), [3])
   const typed = await query(`SELECT * FROM table_changes('raw.orders', 4) LIMIT 1`)
   assert.deepEqual(typed.columns.slice(-3), [
-    { name: '_change_type', type: 'VARCHAR' }, { name: '_commit_version', type: 'BIGINT' }, { name: '_commit_timestamp', type: 'TIMESTAMP WITH TIME ZONE' },
+    { name: '_change_type', type: 'VARCHAR' },
+    { name: '_commit_version', type: 'BIGINT' },
+    { name: '_commit_timestamp', type: 'TIMESTAMP WITH TIME ZONE' },
   ])
 })
 
 test('DESCRIBE HISTORY and DESCRIBE DETAIL', async () => {
   const history = await query('DESCRIBE HISTORY raw.orders')
-  assert.deepEqual(history.rows.map((r) => [r.version, r.operation]), [[4, 'MERGE'], [3, 'WRITE'], [2, 'WRITE'], [1, 'WRITE'], [0, 'WRITE']])
+  assert.deepEqual(
+    history.rows.map((r) => [r.version, r.operation]),
+    [
+      [4, 'MERGE'],
+      [3, 'WRITE'],
+      [2, 'WRITE'],
+      [1, 'WRITE'],
+      [0, 'WRITE'],
+    ],
+  )
   assert.equal((await query('DESCRIBE HISTORY raw.orders LIMIT 2')).rows.length, 2)
   const [detail] = (await query('DESCRIBE DETAIL raw.orders')).rows
   assert.equal(detail.format, 'delta')
@@ -88,16 +110,26 @@ test('DESCRIBE HISTORY and DESCRIBE DETAIL', async () => {
 test('filters on partition columns and on columns with statistics skip files', async () => {
   const byPartition = await query('SELECT count(*) AS n FROM raw.orders WHERE p = 1')
   assert.equal(byPartition.rows[0].n, 100)
-  assert.deepEqual(byPartition.tables.map((t) => [t.filesRead, t.filesTotal]), [[5, 17]], 'four appended files and the MERGE\'s new one')
+  assert.deepEqual(
+    byPartition.tables.map((t) => [t.filesRead, t.filesTotal]),
+    [[5, 17]],
+    "four appended files and the MERGE's new one",
+  )
   const byStats = await query('SELECT count(*) AS n FROM raw.orders o WHERE o.id BETWEEN 100 AND 150 AND o.p IN (0, 1)')
   assert.equal(byStats.rows[0].n, 26)
-  assert.deepEqual(byStats.tables.map((t) => [t.filesRead, t.filesTotal]), [[2, 17]], 'the ids 100..199 files of partitions 0 and 1')
+  assert.deepEqual(
+    byStats.tables.map((t) => [t.filesRead, t.filesTotal]),
+    [[2, 17]],
+    'the ids 100..199 files of partitions 0 and 1',
+  )
   // OR and unknown shapes skip nothing; results stay right.
   const wide = await query('SELECT count(*) AS n FROM raw.orders WHERE p = 1 OR id = 3')
   assert.equal(wide.rows[0].n, 101)
   assert.equal(wide.tables[0].filesRead, 17)
   // A filter on the outer side of a join still gives the right answer.
-  const outer = await query(`SELECT count(*) AS n FROM refined.customers c LEFT JOIN raw.orders o ON o.customer = c.customer AND o.p = 2 WHERE c.customer = 'c1'`)
+  const outer = await query(
+    `SELECT count(*) AS n FROM refined.customers c LEFT JOIN raw.orders o ON o.customer = c.customer AND o.p = 2 WHERE c.customer = 'c1'`,
+  )
   assert.equal(outer.rows[0].n, (await query(`SELECT count(*) AS n FROM raw.orders WHERE p = 2 AND customer = 'c1'`)).rows[0].n)
 })
 
@@ -108,10 +140,19 @@ test('column references that look like tables are left alone', async () => {
 })
 
 test('errors point at the problem', async () => {
-  await assert.rejects(query('SELECT * FROM raw.nope'), (e: unknown) => e instanceof DeltaError && /unknown table 'raw.nope'.*tables: raw.orders, refined.customers/.test(e.message))
-  await assert.rejects(query('SELECT * FROM raw.orders VERSION AS OF 9'), (e: unknown) => e instanceof DeltaError && /version 9 does not exist; the latest version is 4/.test(e.message))
+  await assert.rejects(
+    query('SELECT * FROM raw.nope'),
+    (e: unknown) => e instanceof DeltaError && /unknown table 'raw.nope'.*tables: raw.orders, refined.customers/.test(e.message),
+  )
+  await assert.rejects(
+    query('SELECT * FROM raw.orders VERSION AS OF 9'),
+    (e: unknown) => e instanceof DeltaError && /version 9 does not exist; the latest version is 4/.test(e.message),
+  )
   await assert.rejects(query('SELEC 1'), /Parser Error: syntax error at or near "SELEC"/)
-  await assert.rejects(query(`SELECT * FROM table_changes('raw.orders', 7)`), (e: unknown) => e instanceof DeltaError && /start version 7 is after the latest version 4/.test(e.message))
+  await assert.rejects(
+    query(`SELECT * FROM table_changes('raw.orders', 7)`),
+    (e: unknown) => e instanceof DeltaError && /start version 7 is after the latest version 4/.test(e.message),
+  )
   await assert.rejects(query(`SELECT * FROM "raw"."../../etc"`), (e: unknown) => e instanceof DeltaError && /not a table name/.test(e.message))
   assert.throws(() => catalog.pathOf('raw/../..'), DeltaError)
   assert.throws(() => catalog.pathOf('../x.y'), DeltaError)

@@ -126,23 +126,40 @@ describe('two writers', () => {
 
     const all = writers.flatMap((w) => w.commits)
     for (const w of writers) {
-      assert.deepEqual(w.commits.map((c) => c.batch), [...Array(BATCHES).keys()], `writer ${w.label} reported every batch`)
+      assert.deepEqual(
+        w.commits.map((c) => c.batch),
+        [...Array(BATCHES).keys()],
+        `writer ${w.label} reported every batch`,
+      )
     }
     for (const c of all) assert.equal(c.checkpointError, undefined, `checkpoint after version ${c.version} failed: ${c.checkpointError}`)
 
     // The log: versions 0..30, no gap, no extra.
     const last = 2 * BATCHES
     assert.deepEqual(commitVersions(table), [...Array(last + 1).keys()], 'versions 0..30, contiguous')
-    assert.deepEqual(all.map((c) => c.version).sort((a, b) => a - b), [...Array(last).keys()].map((v) => v + 1), 'each writer got its own versions')
+    assert.deepEqual(
+      all.map((c) => c.version).sort((a, b) => a - b),
+      [...Array(last).keys()].map((v) => v + 1),
+      'each writer got its own versions',
+    )
 
     // No commit file overwritten: each version holds exactly what the writer that claims it wrote.
     const commits = readCommits(table)
     const txnIds = commits.map((c) => c.actions[0].commitInfo?.txnId)
-    assert.ok(txnIds.every((id) => typeof id === 'string' && id.length > 0), 'every commit has a txnId')
+    assert.ok(
+      txnIds.every((id) => typeof id === 'string' && id.length > 0),
+      'every commit has a txnId',
+    )
     assert.equal(new Set(txnIds).size, commits.length, 'txnIds are unique')
     for (const c of all) {
       const file = commits[c.version]
-      assert.deepEqual(actionsOf([file], 'add').map((a) => a.path).sort(), [...c.paths].sort(), `version ${c.version} holds writer ${c.label}'s batch ${c.batch}`)
+      assert.deepEqual(
+        actionsOf([file], 'add')
+          .map((a) => a.path)
+          .sort(),
+        [...c.paths].sort(),
+        `version ${c.version} holds writer ${c.label}'s batch ${c.batch}`,
+      )
       assert.equal(file.actions[0].commitInfo.readVersion, c.version - 1)
     }
 
@@ -157,7 +174,11 @@ describe('two writers', () => {
     // Versions are handed out in each writer's order.
     for (const w of writers) {
       const versions = w.commits.map((c) => c.version)
-      assert.deepEqual(versions, [...versions].sort((a, b) => a - b), `writer ${w.label} commits in order`)
+      assert.deepEqual(
+        versions,
+        [...versions].sort((a, b) => a - b),
+        `writer ${w.label} commits in order`,
+      )
     }
 
     // Every row of both writers exactly once.
@@ -179,18 +200,27 @@ describe('two writers', () => {
     assert.equal(snapshot.files.length, 2 * BATCHES)
     // Checkpoints (default interval 10) were written by whichever writer committed 10, 20 and 30.
     for (const c of all) assert.equal(c.checkpointed, c.version % 10 === 0, `version ${c.version}: checkpointed`)
-    const checkpoints = readdirSync(path.join(table, '_delta_log')).filter((n) => n.endsWith('.checkpoint.parquet')).map((n) => Number(n.slice(0, 20)))
-    assert.deepEqual(checkpoints.sort((a, b) => a - b), [10, 20, 30])
+    const checkpoints = readdirSync(path.join(table, '_delta_log'))
+      .filter((n) => n.endsWith('.checkpoint.parquet'))
+      .map((n) => Number(n.slice(0, 20)))
+    assert.deepEqual(
+      checkpoints.sort((a, b) => a - b),
+      [10, 20, 30],
+    )
     // Normally 30; a writer slow to finish checkpoint 20 may legitimately leave _last_checkpoint at 20.
     assert.ok([20, 30].includes(snapshot.segment.checkpointVersion ?? -1), `loads from a checkpoint: ${JSON.stringify(snapshot.segment)}`)
     assert.deepEqual(
       snapshot.files.map((f) => f.add.path).sort(),
-      actionsOf(commits, 'add').map((a) => a.path).sort(),
+      actionsOf(commits, 'add')
+        .map((a) => a.path)
+        .sort(),
       'the checkpoint holds exactly the files added by the commits',
     )
 
     const collisions = all.filter((c) => c.attempts > 1)
-    t.diagnostic(`lost races: ${collisions.length} commits needed more than one attempt (max ${Math.max(...all.map((c) => c.attempts))}); the deterministic tests below force the lost-race paths regardless`)
+    t.diagnostic(
+      `lost races: ${collisions.length} commits needed more than one attempt (max ${Math.max(...all.map((c) => c.attempts))}); the deterministic tests below force the lost-race paths regardless`,
+    )
   })
 
   // ---------------------------------------------------------------------------------------------
@@ -211,7 +241,11 @@ describe('two writers', () => {
     assert.equal(info.readVersion, 1)
     assert.equal(info.isBlindAppend, true)
     assert.ok(info.timestamp > readCommitFile(table, 1).actions[0].commitInfo.timestamp, 'commit timestamps keep increasing')
-    assert.deepEqual(actionsOf([readCommitFile(table, 1)], 'add').map((a) => a.path), winner.files.map((f) => f.path), 'the winner was not overwritten')
+    assert.deepEqual(
+      actionsOf([readCommitFile(table, 1)], 'add').map((a) => a.path),
+      winner.files.map((f) => f.path),
+      'the winner was not overwritten',
+    )
 
     // The same through appendQuery with the stale snapshot: two lost races now.
     const again = await appendQuery(lake, table, `SELECT 4::BIGINT AS id`, { snapshot: stale })
@@ -229,7 +263,8 @@ describe('two writers', () => {
     const readSet = { ...emptyReadSet(), readData: true }
     const error = await rejectsWithDeltaError(
       commit(lake.io, { table, snapshot: stale, actions: [{ add }], operation: 'WRITE', readSet }),
-      'COMMIT_CONFLICT', winner.files[0].path,
+      'COMMIT_CONFLICT',
+      winner.files[0].path,
     )
     assert.equal(error.retriable, true)
     assert.deepEqual(commitVersions(table), [0, 1], 'nothing was committed')
@@ -242,7 +277,16 @@ describe('two writers', () => {
     await appendQuery(lake, table, `SELECT 2::BIGINT AS id`)
     const stale = await lake.snapshot(table)
     const [fileA, fileB] = [...stale.files].sort((x, y) => x.add.stats!.localeCompare(y.add.stats!))
-    const removeOf = (add: AddFile) => ({ remove: { path: add.path, deletionTimestamp: Date.now(), dataChange: true, extendedFileMetadata: true, partitionValues: add.partitionValues, size: add.size } })
+    const removeOf = (add: AddFile) => ({
+      remove: {
+        path: add.path,
+        deletionTimestamp: Date.now(),
+        dataChange: true,
+        extendedFileMetadata: true,
+        partitionValues: add.partitionValues,
+        size: add.size,
+      },
+    })
     const winner = await commit(lake.io, { table, snapshot: stale, actions: [removeOf(fileA.add)], operation: 'DELETE' })
     assert.equal(winner.version, 2)
 
@@ -251,7 +295,8 @@ describe('two writers', () => {
     readSet.files.add(fileKey(fileA.path, fileA.add))
     await rejectsWithDeltaError(
       commit(lake.io, { table, snapshot: stale, actions: [removeOf(fileA.add)], operation: 'DELETE', readSet }),
-      'COMMIT_CONFLICT', fileA.add.path,
+      'COMMIT_CONFLICT',
+      fileA.add.path,
     )
     assert.deepEqual(commitVersions(table), [0, 1, 2])
 
@@ -266,7 +311,16 @@ describe('two writers', () => {
   test('removing a file that a concurrent commit removed conflicts even without an explicit read set', async () => {
     // A transaction's own removes must count as read: a file can be deleted only once (Delta's
     // ConcurrentDeleteDeleteException), or both DELETEs report the rows as theirs.
-    const removeOf = (add: AddFile) => ({ remove: { path: add.path, deletionTimestamp: Date.now(), dataChange: true, extendedFileMetadata: true, partitionValues: add.partitionValues, size: add.size } })
+    const removeOf = (add: AddFile) => ({
+      remove: {
+        path: add.path,
+        deletionTimestamp: Date.now(),
+        dataChange: true,
+        extendedFileMetadata: true,
+        partitionValues: add.partitionValues,
+        size: add.size,
+      },
+    })
     const table2 = freshTable('delete-delete-implicit')
     await appendQuery(lake, table2, `SELECT 1::BIGINT AS id`)
     const stale2 = await lake.snapshot(table2)
@@ -285,7 +339,8 @@ describe('two writers', () => {
     assert.equal(winner.version, 1)
     const error = await rejectsWithDeltaError(
       appendQuery(lake, table, `SELECT 3::BIGINT AS id`, { snapshot: stale, txns: [{ appId: 'kafka-orders-0', version: 10 }] }),
-      'COMMIT_CONFLICT', 'kafka-orders-0',
+      'COMMIT_CONFLICT',
+      'kafka-orders-0',
     )
     assert.equal(error.retriable, true)
     assert.deepEqual(commitVersions(table), [0, 1])

@@ -9,8 +9,14 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import * as path from 'node:path'
 import { after, describe, test } from 'node:test'
 import {
-  DuckDBBlobValue, DuckDBDateValue, DuckDBDecimalValue, DuckDBListValue, DuckDBMapValue, DuckDBStructValue,
-  DuckDBTimestampTZValue, DuckDBTimestampValue,
+  DuckDBBlobValue,
+  DuckDBDateValue,
+  DuckDBDecimalValue,
+  DuckDBListValue,
+  DuckDBMapValue,
+  DuckDBStructValue,
+  DuckDBTimestampTZValue,
+  DuckDBTimestampValue,
 } from '@duckdb/node-api'
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet'
 import { compressors } from 'hyparquet-compressors'
@@ -21,9 +27,23 @@ import type { Snapshot } from '../../src/delta/snapshot'
 import { dropScan, LakeEngine } from '../../src/engine'
 import { appendQuery, createTable } from '../../src/table/delta-writer'
 import {
-  actionSortKey, actionsOf, checkpointRowsToActions, commitVersions, dataFilePath, fileSize, kindOf, listDataFiles,
-  logDir, normaliseRecord, parseJsonLossless, RawNumber, readCommitFile, readCommits, tempTables,
-  writeCommitFile, type LosslessValue,
+  actionSortKey,
+  actionsOf,
+  checkpointRowsToActions,
+  commitVersions,
+  dataFilePath,
+  fileSize,
+  kindOf,
+  listDataFiles,
+  logDir,
+  normaliseRecord,
+  parseJsonLossless,
+  RawNumber,
+  readCommitFile,
+  readCommits,
+  tempTables,
+  writeCommitFile,
+  type LosslessValue,
 } from '../helpers/delta-log'
 import { rejectsWithDeltaError } from '../helpers/assertions'
 
@@ -80,7 +100,11 @@ const HAS_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/
 function checkLogAgainstProtocol(table: string): { commits: number; adds: number } {
   const commits = readCommits(table)
   assert.ok(commits.length > 0, 'the table has commits')
-  assert.deepEqual(commits.map((c) => c.version), commits.map((_, i) => i), 'commit versions are contiguous from 0')
+  assert.deepEqual(
+    commits.map((c) => c.version),
+    commits.map((_, i) => i),
+    'commit versions are contiguous from 0',
+  )
   let partitionColumns: string[] | undefined
   let schemaNames: string[] = []
   let adds = 0
@@ -105,8 +129,16 @@ function checkLogAgainstProtocol(table: string): { commits: number; adds: number
     for (const p of protocols) {
       assert.ok(Number.isInteger(p.minReaderVersion) && p.minReaderVersion >= 1 && p.minReaderVersion <= 3, `${where}: minReaderVersion`)
       assert.ok(Number.isInteger(p.minWriterVersion) && p.minWriterVersion >= 1 && p.minWriterVersion <= 7, `${where}: minWriterVersion`)
-      assert.equal(Array.isArray(p.writerFeatures), p.minWriterVersion === 7, `${where}: writerFeatures present iff minWriterVersion is 7: ${JSON.stringify(p)}`)
-      assert.equal(Array.isArray(p.readerFeatures), p.minReaderVersion === 3, `${where}: readerFeatures present iff minReaderVersion is 3: ${JSON.stringify(p)}`)
+      assert.equal(
+        Array.isArray(p.writerFeatures),
+        p.minWriterVersion === 7,
+        `${where}: writerFeatures present iff minWriterVersion is 7: ${JSON.stringify(p)}`,
+      )
+      assert.equal(
+        Array.isArray(p.readerFeatures),
+        p.minReaderVersion === 3,
+        `${where}: readerFeatures present iff minReaderVersion is 3: ${JSON.stringify(p)}`,
+      )
       for (const feature of p.readerFeatures ?? []) {
         assert.ok(p.writerFeatures?.includes(feature), `${where}: reader feature ${feature} must also be a writer feature`)
       }
@@ -145,7 +177,8 @@ function checkLogAgainstProtocol(table: string): { commits: number; adds: number
       assert.ok(!add.path.startsWith('/') && !HAS_SCHEME.test(add.path), `${at}: path is relative`)
       assert.match(add.path, URI_PATH, `${at}: path is percent-encoded`)
       assert.deepEqual(Object.keys(add.partitionValues).sort(), [...(partitionColumns ?? [])].sort(), `${at}: a partition value for every partition column`)
-      for (const value of Object.values(add.partitionValues)) assert.ok(value === null || typeof value === 'string', `${at}: partition values are strings or null`)
+      for (const value of Object.values(add.partitionValues))
+        assert.ok(value === null || typeof value === 'string', `${at}: partition values are strings or null`)
       const file = dataFilePath(table, add.path)
       assert.ok(existsSync(file), `${at}: the file exists at ${file}`)
       assert.equal(add.size, fileSize(file), `${at}: size is the file's size on disk`)
@@ -154,7 +187,8 @@ function checkLogAgainstProtocol(table: string): { commits: number; adds: number
       assert.equal(typeof add.stats, 'string', `${at}: stats is a JSON string`)
       const stats = JSON.parse(add.stats)
       assert.ok(Number.isInteger(stats.numRecords) && stats.numRecords > 0, `${at}: stats.numRecords`)
-      for (const key of Object.keys(stats)) assert.ok(['numRecords', 'minValues', 'maxValues', 'nullCount', 'tightBounds'].includes(key), `${at}: unexpected stats key ${key}`)
+      for (const key of Object.keys(stats))
+        assert.ok(['numRecords', 'minValues', 'maxValues', 'nullCount', 'tightBounds'].includes(key), `${at}: unexpected stats key ${key}`)
     }
   }
   return { commits: commits.length, adds }
@@ -180,12 +214,24 @@ describe('delta writer', () => {
     const protocol = first.actions.find((x) => 'protocol' in x)!.protocol
     // Deletion vectors are on by default (as on Databricks): the feature on both sides, reader 3 / writer 7.
     assert.equal(metaData.configuration['delta.enableDeletionVectors'], 'true')
-    assert.deepEqual(protocol, { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'], writerFeatures: ['appendOnly', 'deletionVectors', 'invariants'] })
+    assert.deepEqual(protocol, {
+      minReaderVersion: 3,
+      minWriterVersion: 7,
+      readerFeatures: ['deletionVectors'],
+      writerFeatures: ['appendOnly', 'deletionVectors', 'invariants'],
+    })
     const plain = freshTable('plain')
     await appendQuery(lake, plain, 'SELECT 1 AS id', { create: { properties: { 'delta.enableDeletionVectors': 'false' } } })
-    assert.deepEqual(readCommitFile(plain, 0).actions.find((x) => 'protocol' in x)!.protocol, { minReaderVersion: 1, minWriterVersion: 2 }, 'without deletion vectors a plain table needs no table features')
+    assert.deepEqual(
+      readCommitFile(plain, 0).actions.find((x) => 'protocol' in x)!.protocol,
+      { minReaderVersion: 1, minWriterVersion: 2 },
+      'without deletion vectors a plain table needs no table features',
+    )
     assert.equal(readCommitFile(partitioned, 1).actions.find((x) => 'txn' in x)?.txn.appId, 'job')
-    assert.ok(readCommitFile(partitioned, 2).actions.some((x) => 'metaData' in x), 'schema evolution writes metaData')
+    assert.ok(
+      readCommitFile(partitioned, 2).actions.some((x) => 'metaData' in x),
+      'schema evolution writes metaData',
+    )
 
     // timestamp_ntz needs table features: reader 3 / writer 7 with feature lists.
     const ntz = freshTable('ntz')
@@ -325,16 +371,28 @@ describe('delta writer', () => {
     // Filtering on the partition columns through the scan.
     const scan = await lake.scan(table)
     try {
-      const hits = await duck.rows(`SELECT id FROM ${scan.sql} WHERE ps = ${sql(special)} AND pd = DATE '2024-02-29' AND pt = TIMESTAMPTZ '2024-03-01 12:34:56.789012+00' ORDER BY id`)
-      assert.deepEqual(hits.map((r) => r.id), ['1', '4'])
+      const hits = await duck.rows(
+        `SELECT id FROM ${scan.sql} WHERE ps = ${sql(special)} AND pd = DATE '2024-02-29' AND pt = TIMESTAMPTZ '2024-03-01 12:34:56.789012+00' ORDER BY id`,
+      )
+      assert.deepEqual(
+        hits.map((r) => r.id),
+        ['1', '4'],
+      )
       const nulls = await duck.rows(`SELECT id FROM ${scan.sql} WHERE ps IS NULL AND pd IS NULL AND pt IS NULL`)
-      assert.deepEqual(nulls.map((r) => r.id), ['2'])
+      assert.deepEqual(
+        nulls.map((r) => r.id),
+        ['2'],
+      )
     } finally {
       await dropScan(duck, scan)
     }
 
     // Appending to an existing partition and a new one keeps everything.
-    await appendQuery(lake, table, `SELECT 6::BIGINT AS id, ${sql(special)} AS ps, DATE '2024-02-29' AS pd, TIMESTAMPTZ '2024-03-01 12:34:56.789012+00' AS pt, 'six' AS v`)
+    await appendQuery(
+      lake,
+      table,
+      `SELECT 6::BIGINT AS id, ${sql(special)} AS ps, DATE '2024-02-29' AS pd, TIMESTAMPTZ '2024-03-01 12:34:56.789012+00' AS pt, 'six' AS v`,
+    )
     const after2 = await scanRows(table)
     assert.equal(after2.length, 6)
     assert.deepEqual(after2.at(-1), { id: '6', ps: special, pd: '2024-02-29', pt: '2024-03-01 12:34:56.789012+00', v: 'six' })
@@ -414,7 +472,18 @@ describe('delta writer', () => {
       table,
       snapshot: before5,
       operation: 'DELETE',
-      actions: [{ remove: { path: victim.add.path, deletionTimestamp: Date.now(), dataChange: true, extendedFileMetadata: true, partitionValues: victim.add.partitionValues, size: victim.add.size } }],
+      actions: [
+        {
+          remove: {
+            path: victim.add.path,
+            deletionTimestamp: Date.now(),
+            dataChange: true,
+            extendedFileMetadata: true,
+            partitionValues: victim.add.partitionValues,
+            size: victim.add.size,
+          },
+        },
+      ],
     })
     assert.equal(r5.version, 5)
     const r6 = await appendQuery(lake, table, `SELECT 6::BIGINT AS id, 'a' AS p, 'six' AS s, 6.5::DOUBLE AS x`, { txns: [{ appId: 'src-a', version: 8 }] })
@@ -456,8 +525,13 @@ describe('delta writer', () => {
     assert.deepEqual(byKind('protocol'), [normaliseRecord(actionsOf(commits, 'protocol').at(-1))])
     assert.deepEqual(byKind('metaData'), [normaliseRecord(actionsOf(commits, 'metaData').at(-1))], 'the newest metaData (after the schema change at 3)')
     assert.deepEqual(
-      byKind('txn').map((t) => [t.appId, t.version]).sort(),
-      [['src-a', 8], ['src-b', 1]],
+      byKind('txn')
+        .map((t) => [t.appId, t.version])
+        .sort(),
+      [
+        ['src-a', 8],
+        ['src-b', 1],
+      ],
       'the newest txn per appId',
     )
     const removedPath = actionsOf(commits, 'remove')[0].path
@@ -473,7 +547,11 @@ describe('delta writer', () => {
       assert.equal(found.modificationTime, add.modificationTime)
       assert.equal(found.dataChange, false)
     }
-    assert.deepEqual(byKind('remove').map((r) => r.path), [removedPath], 'the tombstone of version 5')
+    assert.deepEqual(
+      byKind('remove').map((r) => r.path),
+      [removedPath],
+      'the tombstone of version 5',
+    )
     assert.equal(byKind('remove')[0].dataChange, false)
 
     // Loading through the checkpoint gives the same state, and reads no commit before it.
@@ -487,7 +565,10 @@ describe('delta writer', () => {
     assert.deepEqual(latest.segment, { checkpointVersion: 6, commitsRead: 2 }, 'only the commits after the checkpoint are read')
     const older = await lake.snapshot(table, { version: 4 })
     assert.deepEqual(older.segment, { checkpointVersion: 3, commitsRead: 1 }, 'time travel uses the newest checkpoint at or before the version')
-    assert.deepEqual((await scanRows(latest)).map((r) => r.id), ['0', '2', '3', '4', '6', '7', '8'])
+    assert.deepEqual(
+      (await scanRows(latest)).map((r) => r.id),
+      ['0', '2', '3', '4', '6', '7', '8'],
+    )
     assert.equal(latest.txns.get('src-a')?.version, 8)
 
     // A corrupt _last_checkpoint: the table still loads, by listing.
@@ -497,7 +578,10 @@ describe('delta writer', () => {
       const snapshot = await lake.snapshot(table)
       assert.equal(snapshot.version, 8, `loads with _last_checkpoint = ${JSON.stringify(garbage)}`)
       assert.equal(snapshot.segment.checkpointVersion, 6, 'the listing still finds checkpoint 6')
-      assert.deepEqual((await scanRows(snapshot)).map((r) => r.id), expectedIds)
+      assert.deepEqual(
+        (await scanRows(snapshot)).map((r) => r.id),
+        expectedIds,
+      )
     }
   })
 
@@ -506,7 +590,10 @@ describe('delta writer', () => {
     for (let i = 0; i < 3; i++) await appendQuery(lake, table, `SELECT ${i}::BIGINT AS id`, { create: { properties: { 'delta.checkpointInterval': '2' } } })
     assert.equal((await lake.snapshot(table)).segment.checkpointVersion, 2)
     writeFileSync(path.join(logDir(table), '_last_checkpoint'), 'null')
-    const loaded = await lake.snapshot(table).then((s) => s.version, (error: Error) => `${error.name}: ${error.message}`)
+    const loaded = await lake.snapshot(table).then(
+      (s) => s.version,
+      (error: Error) => `${error.name}: ${error.message}`,
+    )
     assert.equal(loaded, 2, '_last_checkpoint containing `null` falls back to listing')
   })
 
@@ -597,11 +684,19 @@ describe('delta writer', () => {
     const metaData = c1.actions.find((a) => 'metaData' in a)?.metaData
     assert.ok(metaData, 'the commit that adds a column carries a metaData action')
     const schema = parseSchemaString(metaData.schemaString)
-    assert.deepEqual(schema.fields.map((f) => f.name), ['id', 'name', 'st', 'score'], 'new columns go at the end')
+    assert.deepEqual(
+      schema.fields.map((f) => f.name),
+      ['id', 'name', 'st', 'score'],
+      'new columns go at the end',
+    )
     assert.equal(schema.fields[3].type, 'double')
     assert.equal(schema.fields[3].nullable, true)
     const st = schema.fields[2].type as StructType
-    assert.deepEqual(st.fields.map((f) => f.name), ['x', 'y'], 'new struct fields are added too')
+    assert.deepEqual(
+      st.fields.map((f) => f.name),
+      ['x', 'y'],
+      'new struct fields are added too',
+    )
     assert.equal(metaData.id, readCommitFile(table, 0).actions.find((a) => 'metaData' in a)!.metaData.id, 'the table id stays')
     assert.deepEqual(await scanRows(table), [
       { id: '1', name: 'a', st: { x: 1, y: null }, score: null },
@@ -625,7 +720,10 @@ describe('delta writer', () => {
   test('6b. strict mode names a new nested field when it refuses it', async () => {
     const table = freshTable('strict-nested')
     await appendQuery(lake, table, `SELECT 1::BIGINT AS id, {'x': 1} AS st`)
-    const nested = await rejectsWithDeltaError(appendQuery(lake, table, `SELECT 2::BIGINT AS id, {'x': 2, 'z': true} AS st`, { schemaMode: 'strict' }), 'SCHEMA_MISMATCH')
+    const nested = await rejectsWithDeltaError(
+      appendQuery(lake, table, `SELECT 2::BIGINT AS id, {'x': 2, 'z': true} AS st`, { schemaMode: 'strict' }),
+      'SCHEMA_MISMATCH',
+    )
     assert.equal((await lake.snapshot(table)).version, 0, 'nothing committed')
     assert.match(nested.message, /st\.z|'z'|\bz\b/, `the refusal names the new nested field: ${nested.message}`)
   })
@@ -658,7 +756,14 @@ describe('delta writer', () => {
 
   test('8. unknown features are refused; appendOnly refuses data-changing removes', async () => {
     const schemaString = JSON.stringify({ type: 'struct', fields: [{ name: 'id', type: 'long', nullable: true, metadata: {} }] })
-    const metaData = { id: '11111111-2222-3333-4444-555555555555', format: { provider: 'parquet', options: {} }, schemaString, partitionColumns: [], configuration: {}, createdTime: 1 }
+    const metaData = {
+      id: '11111111-2222-3333-4444-555555555555',
+      format: { provider: 'parquet', options: {} },
+      schemaString,
+      partitionColumns: [],
+      configuration: {},
+      createdTime: 1,
+    }
     const commitInfo = { timestamp: Date.now(), operation: 'CREATE TABLE' }
 
     // An unknown writer feature: readable, not writable.
@@ -676,7 +781,9 @@ describe('delta writer', () => {
     const snapshot = await lake.snapshot(writerTable)
     await rejectsWithDeltaError(
       commit(lake.io, { table: writerTable, snapshot, operation: 'WRITE', actions: [] }),
-      'UNSUPPORTED_WRITER_FEATURE', 'someFutureFeature', writerTable,
+      'UNSUPPORTED_WRITER_FEATURE',
+      'someFutureFeature',
+      writerTable,
     )
     assert.deepEqual(commitVersions(writerTable), [0])
 
@@ -699,18 +806,26 @@ describe('delta writer', () => {
     const s = await lake.snapshot(appendOnly)
     const victim = s.files[0].add
     const removal = { path: victim.path, deletionTimestamp: Date.now(), dataChange: true, partitionValues: {}, size: victim.size }
-    const refused = await rejectsWithDeltaError(commit(lake.io, { table: appendOnly, snapshot: s, operation: 'DELETE', actions: [{ remove: removal }] }), 'INVALID_ARGUMENT')
+    const refused = await rejectsWithDeltaError(
+      commit(lake.io, { table: appendOnly, snapshot: s, operation: 'DELETE', actions: [{ remove: removal }] }),
+      'INVALID_ARGUMENT',
+    )
     assert.match(refused.message, /append-only|appendOnly/)
     assert.deepEqual(commitVersions(appendOnly), [0, 1], 'nothing committed')
     assert.equal((await lake.snapshot(appendOnly)).files.length, 2)
     // A remove without data change (a compaction rewriting a file) is allowed.
     copyFileSync(dataFilePath(appendOnly, victim.path), path.join(appendOnly, 'compacted.parquet'))
     const compaction = await commit(lake.io, {
-      table: appendOnly, snapshot: s, operation: 'OPTIMIZE',
+      table: appendOnly,
+      snapshot: s,
+      operation: 'OPTIMIZE',
       actions: [{ remove: { ...removal, dataChange: false } }, { add: { ...victim, path: 'compacted.parquet', dataChange: false } }],
     })
     assert.equal(compaction.version, 2)
-    assert.deepEqual((await scanRows(appendOnly)).map((r) => r.id), ['1', '2'])
+    assert.deepEqual(
+      (await scanRows(appendOnly)).map((r) => r.id),
+      ['1', '2'],
+    )
   })
 
   // ---------------------------------------------------------------------------------------------
@@ -728,14 +843,23 @@ describe('delta writer', () => {
 
     const v1 = await lake.snapshot(table, { version: 1 })
     assert.equal(v1.version, 1)
-    assert.deepEqual((await scanRows(v1)).map((r) => r.id), ['1', '2'])
+    assert.deepEqual(
+      (await scanRows(v1)).map((r) => r.id),
+      ['1', '2'],
+    )
     assert.equal(v1.timestamp, times[1])
-    assert.deepEqual((await scanRows(await lake.snapshot(table, { version: 0 }))).map((r) => r.id), ['1'])
+    assert.deepEqual(
+      (await scanRows(await lake.snapshot(table, { version: 0 }))).map((r) => r.id),
+      ['1'],
+    )
 
     const between = times[1] + Math.floor((times[2] - times[1]) / 2)
     const atBetween = await lake.snapshot(table, { timestamp: between })
     assert.equal(atBetween.version, 1, 'a timestamp between commits 1 and 2 gives version 1')
-    assert.deepEqual((await scanRows(atBetween)).map((r) => r.id), ['1', '2'])
+    assert.deepEqual(
+      (await scanRows(atBetween)).map((r) => r.id),
+      ['1', '2'],
+    )
     assert.equal((await lake.snapshot(table, { timestamp: times[2] })).version, 2, 'exactly at a commit gives that commit')
     assert.equal((await lake.snapshot(table, { timestamp: times[1] - 1 })).version, 0)
     assert.equal((await lake.snapshot(table, { timestamp: times[2] + 3_600_000 })).version, 2, 'after the last commit gives the latest')
@@ -759,9 +883,14 @@ describe('delta writer', () => {
       { futureAction: { anything: 'goes', version: 3 } },
       {
         add: {
-          path: name, partitionValues: {}, size: fileSize(path.join(table, name)), modificationTime: Date.now(), dataChange: true,
+          path: name,
+          partitionValues: {},
+          size: fileSize(path.join(table, name)),
+          modificationTime: Date.now(),
+          dataChange: true,
           stats: JSON.stringify({ numRecords: 1, minValues: { id: 2 }, maxValues: { id: 2 }, nullCount: { id: 0 } }),
-          futureField: { a: 1 }, anotherOne: 'x',
+          futureField: { a: 1 },
+          anotherOne: 'x',
         },
       },
       { anotherFutureAction: null },
@@ -769,7 +898,10 @@ describe('delta writer', () => {
     const snapshot = await lake.snapshot(table)
     assert.equal(snapshot.version, 1)
     assert.equal(snapshot.files.length, 2)
-    assert.deepEqual(await scanRows(snapshot), [{ id: '1', s: 'one' }, { id: '2', s: 'two' }])
+    assert.deepEqual(await scanRows(snapshot), [
+      { id: '1', s: 'one' },
+      { id: '2', s: 'two' },
+    ])
 
     // Writing on top of it works, and so does the checkpoint at 3 that must carry that add.
     await appendQuery(lake, table, `SELECT 3::BIGINT AS id, 'three' AS s`)
@@ -779,7 +911,10 @@ describe('delta writer', () => {
     assert.equal(r3.checkpointed, true)
     const viaCheckpoint = await lake.snapshot(table)
     assert.equal(viaCheckpoint.segment.checkpointVersion, 3)
-    assert.deepEqual((await scanRows(viaCheckpoint)).map((r) => r.id), ['1', '2', '3', '4'])
+    assert.deepEqual(
+      (await scanRows(viaCheckpoint)).map((r) => r.id),
+      ['1', '2', '3', '4'],
+    )
     const fromCheckpoint = viaCheckpoint.files.find((f) => f.add.path === name)
     assert.ok(fromCheckpoint, 'the hand-written add is in the checkpoint')
     assert.equal(JSON.parse(fromCheckpoint.add.stats!).numRecords, 1)
@@ -855,13 +990,16 @@ async function checkFileStats(file: string, statsText: string, schema: StructTyp
     assert.equal(statAt(stats.nullCount, [name]), undefined, `${file}: no null count for partition column ${name}`)
   }
   const all = leaves(dataSchema).filter((leaf) => present.has(leaf.path[0]))
-  const selects = ['count(*) AS n', ...all.map((leaf, i) => {
-    const e = leafExpression(leaf.path)
-    const t = leaf.type
-    const extra = t === 'timestamp' || t === 'timestamp_ntz' ? `, epoch_us(min(${e})) AS min_us_${i}, epoch_us(max(${e})) AS max_us_${i}` : ''
-    const minmax = typeof t === 'string' && !['boolean', 'binary'].includes(t) ? `, min(${e}) AS min_${i}, max(${e}) AS max_${i}` : ''
-    return `count(${e}) AS nn_${i}${minmax}${extra}`
-  })]
+  const selects = [
+    'count(*) AS n',
+    ...all.map((leaf, i) => {
+      const e = leafExpression(leaf.path)
+      const t = leaf.type
+      const extra = t === 'timestamp' || t === 'timestamp_ntz' ? `, epoch_us(min(${e})) AS min_us_${i}, epoch_us(max(${e})) AS max_us_${i}` : ''
+      const minmax = typeof t === 'string' && !['boolean', 'binary'].includes(t) ? `, min(${e}) AS min_${i}, max(${e}) AS max_${i}` : ''
+      return `count(${e}) AS nn_${i}${minmax}${extra}`
+    }),
+  ]
   const [row] = await rawRows(`SELECT ${selects.join(', ')} FROM read_parquet(${sql(file)})`)
   const n = row.n as bigint
   assert.equal((stats.numRecords as RawNumber).raw, String(n), `${file}: numRecords`)
@@ -961,7 +1099,10 @@ function canonical(value: unknown, type: DataType, side: Side): unknown {
   if (value === null || value === undefined) return null
   if (typeof type === 'string') {
     switch (type) {
-      case 'long': case 'integer': case 'short': case 'byte':
+      case 'long':
+      case 'integer':
+      case 'short':
+      case 'byte':
         assert.ok(typeof value === 'number' || typeof value === 'bigint', `${side}: integer value ${String(value)}`)
         return String(value)
       case 'double':
@@ -999,9 +1140,12 @@ function canonical(value: unknown, type: DataType, side: Side): unknown {
     return items.map((item) => canonical(item, type.elementType, side))
   }
   if (type.type === 'map') {
-    const entries: [unknown, unknown][] = side === 'duckdb'
-      ? (value as DuckDBMapValue).entries.map((e) => [e.key, e.value])
-      : value instanceof Map ? [...value] : Object.entries(value as Record<string, unknown>)
+    const entries: [unknown, unknown][] =
+      side === 'duckdb'
+        ? (value as DuckDBMapValue).entries.map((e) => [e.key, e.value])
+        : value instanceof Map
+          ? [...value]
+          : Object.entries(value as Record<string, unknown>)
     return entries
       .map(([k, v]) => [canonical(k, type.keyType, side), canonical(v, type.valueType, side)])
       .sort((a, b) => String(a[0]).localeCompare(String(b[0])))

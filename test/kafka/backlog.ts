@@ -71,20 +71,22 @@ export async function produceBacklog(kafka: Kafka, topic: string, options: Backl
   let next = 0
   const start = performance.now()
   try {
-    await Promise.all(Array.from({ length: options.inFlight }, async () => {
-      while (next < sends.length) {
-        const { partition, from } = sends[next++]
-        const batch = []
-        for (let j = from; j < Math.min(from + perSend, perPartition); j++) {
-          const i = j * partitions + partition
-          if (i >= n) break
-          const value = eventJson(i)
-          partitionBytes[partition] += value.length
-          batch.push({ key: `k${i}`, value, partition })
+    await Promise.all(
+      Array.from({ length: options.inFlight }, async () => {
+        while (next < sends.length) {
+          const { partition, from } = sends[next++]
+          const batch = []
+          for (let j = from; j < Math.min(from + perSend, perPartition); j++) {
+            const i = j * partitions + partition
+            if (i >= n) break
+            const value = eventJson(i)
+            partitionBytes[partition] += value.length
+            batch.push({ key: `k${i}`, value, partition })
+          }
+          if (batch.length) await producer.send({ topic, messages: batch, ...(options.acks === undefined ? {} : { acks: options.acks }) })
         }
-        if (batch.length) await producer.send({ topic, messages: batch, ...(options.acks === undefined ? {} : { acks: options.acks }) })
-      }
-    }))
+      }),
+    )
   } finally {
     await producer.disconnect()
   }

@@ -6,7 +6,18 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { logLevel, type Kafka } from 'kafkajs'
-import { ApiKey, ErrorCode, consumeAll, freshGroupId, kafkaFor, produceJson, startBroker, type ConsumedMessage, type JsonMessage, type MockBroker } from './broker'
+import {
+  ApiKey,
+  ErrorCode,
+  consumeAll,
+  freshGroupId,
+  kafkaFor,
+  produceJson,
+  startBroker,
+  type ConsumedMessage,
+  type JsonMessage,
+  type MockBroker,
+} from './broker'
 
 const TOPIC = 'smoke'
 const PARTITIONS = 4
@@ -22,7 +33,10 @@ function assertEveryOffsetOnce(messages: ConsumedMessage[], expectedPerPartition
   for (const [partition, n] of expectedPerPartition) {
     for (let offset = 0; offset < n; offset++) assert.ok(seen.has(`${partition}:${offset}`), `offset ${partition}:${offset} missing`)
   }
-  assert.equal(seen.size, [...expectedPerPartition.values()].reduce((a, b) => a + b, 0))
+  assert.equal(
+    seen.size,
+    [...expectedPerPartition.values()].reduce((a, b) => a + b, 0),
+  )
 }
 
 describe('mock Kafka broker', () => {
@@ -83,11 +97,18 @@ describe('mock Kafka broker', () => {
     const logs: string[] = []
     const watched = kafkaFor(broker, 'broker-smoke-errors', {
       logLevel: logLevel.DEBUG,
-      logCreator: () => ({ log }) => { logs.push(log.message) },
+      logCreator:
+        () =>
+        ({ log }) => {
+          logs.push(log.message)
+        },
     })
     let joins = 0
     const received = await consumeAll(watched, TOPIC, freshGroupId('fetch-errors'), COUNT + 1, 20_000, {
-      onConsumer: (consumer) => consumer.on(consumer.events.GROUP_JOIN, () => { joins++ }),
+      onConsumer: (consumer) =>
+        consumer.on(consumer.events.GROUP_JOIN, () => {
+          joins++
+        }),
     })
     assertEveryOffsetOnce(received, perPartition)
     assert.ok(joins >= 2, `expected a rejoin after NOT_LEADER_FOR_PARTITION, saw ${joins} join(s)`)
@@ -99,7 +120,10 @@ describe('mock Kafka broker', () => {
     await broker.setLeader('outage', 0, 2)
     await broker.down(2)
     let delivered = false
-    const sent = produceJson(kafka, 'outage', [{ key: 'during', value: { outage: true } }]).then((m) => { delivered = true; return m })
+    const sent = produceJson(kafka, 'outage', [{ key: 'during', value: { outage: true } }]).then((m) => {
+      delivered = true
+      return m
+    })
     await new Promise((resolve) => setTimeout(resolve, 500))
     assert.equal(delivered, false, 'the send should wait for the partition leader to come back')
     await broker.up(2)

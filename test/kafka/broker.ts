@@ -68,9 +68,27 @@ export interface MockBroker {
 }
 
 /** Kafka API keys that tests inject errors on. */
-export const ApiKey = { Produce: 0, Fetch: 1, ListOffsets: 2, Metadata: 3, OffsetCommit: 8, OffsetFetch: 9, FindCoordinator: 10, JoinGroup: 11, Heartbeat: 12, SyncGroup: 14 } as const
+export const ApiKey = {
+  Produce: 0,
+  Fetch: 1,
+  ListOffsets: 2,
+  Metadata: 3,
+  OffsetCommit: 8,
+  OffsetFetch: 9,
+  FindCoordinator: 10,
+  JoinGroup: 11,
+  Heartbeat: 12,
+  SyncGroup: 14,
+} as const
 /** Kafka error codes that tests inject. */
-export const ErrorCode = { NotLeaderForPartition: 6, RequestTimedOut: 7, CoordinatorNotAvailable: 15, NotCoordinator: 16, RebalanceInProgress: 27, DropConnection: -195 } as const
+export const ErrorCode = {
+  NotLeaderForPartition: 6,
+  RequestTimedOut: 7,
+  CoordinatorNotAvailable: 15,
+  NotCoordinator: 16,
+  RebalanceInProgress: 27,
+  DropConnection: -195,
+} as const
 
 // ---- building -----------------------------------------------------------------------------------
 
@@ -87,14 +105,20 @@ export function ensureMockBroker(): Promise<void> {
   building ??= new Promise<void>((resolve, reject) => {
     const child = spawn('bash', [MOCKBROKER_BUILD_SCRIPT], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
-    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
-    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+    })
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+    })
     child.on('error', reject)
     child.on('close', (code) => {
       if (code === 0) resolve()
       else reject(new Error(`scripts/build-mock-broker.sh failed (exit ${code}):\n${output}`))
     })
-  }).finally(() => { building = undefined })
+  }).finally(() => {
+    building = undefined
+  })
   return building
 }
 
@@ -110,7 +134,11 @@ function installExitHook(): void {
   // whenever this process dies, even by a signal.
   process.on('exit', () => {
     for (const child of live) {
-      try { child.kill('SIGKILL') } catch { /* already gone */ }
+      try {
+        child.kill('SIGKILL')
+      } catch {
+        /* already gone */
+      }
     }
   })
 }
@@ -137,8 +165,12 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Moc
       resolve()
     })
   })
-  child.on('error', () => { /* reported through the exit/bootstrap paths */ })
-  child.stdin.on('error', () => { /* EPIPE after the broker exited */ })
+  child.on('error', () => {
+    /* reported through the exit/bootstrap paths */
+  })
+  child.stdin.on('error', () => {
+    /* EPIPE after the broker exited */
+  })
 
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => {
@@ -162,8 +194,18 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Moc
   // that forgets stop() does not hang its test file (the exit hook then kills the broker).
   const pipes = [child.stdin, child.stdout, child.stderr] as unknown as Array<{ ref?: () => void; unref?: () => void }>
   let holds = 0
-  const hold = () => { if (holds++ === 0) { child.ref(); for (const p of pipes) p.ref?.() } }
-  const release = () => { if (--holds === 0) { child.unref(); for (const p of pipes) p.unref?.() } }
+  const hold = () => {
+    if (holds++ === 0) {
+      child.ref()
+      for (const p of pipes) p.ref?.()
+    }
+  }
+  const release = () => {
+    if (--holds === 0) {
+      child.unref()
+      for (const p of pipes) p.unref?.()
+    }
+  }
   const nextLine = async (timeoutMs: number, what: string): Promise<string> => {
     if (exited) throw new Error(`mockbroker has exited (code ${exitCode}, signal ${exitSignal}): cannot ${what}`)
     hold()
@@ -346,13 +388,23 @@ export interface ConsumeOptions {
  * pairs have arrived, then disconnects. Returns every delivery in arrival order (duplicates
  * included, so a test can assert there were none). Rejects after `timeoutMs` or if the consumer crashes.
  */
-export async function consumeAll(kafka: Kafka, topic: string, groupId: string, count: number, timeoutMs = 20_000, options: ConsumeOptions = {}): Promise<ConsumedMessage[]> {
+export async function consumeAll(
+  kafka: Kafka,
+  topic: string,
+  groupId: string,
+  count: number,
+  timeoutMs = 20_000,
+  options: ConsumeOptions = {},
+): Promise<ConsumedMessage[]> {
   const consumer = consumerFor(kafka, groupId, options.consumerConfig)
   const received: ConsumedMessage[] = []
   const seen = new Set<string>()
   let done!: () => void
   let fail!: (e: Error) => void
-  const finished = new Promise<void>((resolve, reject) => { done = resolve; fail = reject })
+  const finished = new Promise<void>((resolve, reject) => {
+    done = resolve
+    fail = reject
+  })
   if (count === 0) done()
   consumer.on(consumer.events.CRASH, (event) => {
     if (!event.payload.restart) fail(new Error(`consumer crashed: ${event.payload.error.message}`))
@@ -389,7 +441,11 @@ export async function consumeAll(kafka: Kafka, topic: string, groupId: string, c
 function parseValue(value: Buffer | null): unknown {
   if (value === null) return null
   const text = value.toString()
-  try { return JSON.parse(text) } catch { return text }
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
 }
 
 function headersToStrings(headers: IHeaders | undefined): Record<string, string> {

@@ -18,29 +18,45 @@ const require = createRequire(import.meta.url)
 // kafkajs's own decoders, as its fetch path uses them (internal modules of the pinned 2.2.4).
 const RecordBatchDecoder = require('kafkajs/src/protocol/recordBatch/v0/decoder') as (decoder: unknown) => Promise<{ records: KafkaRecord[] }>
 const Decoder = require('kafkajs/src/protocol/decoder') as new (buffer: Buffer) => unknown
-interface KafkaRecord { offset: string; key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer> }
+interface KafkaRecord {
+  offset: string
+  key: Buffer | null
+  value: Buffer | null
+  headers: Record<string, Buffer>
+}
 
 /** 9,000 lines `row <i % 7> lz4\n` (90,000 bytes: two 64 KiB blocks). */
 const LZ4_CONTENT = Buffer.from(Array.from({ length: 9000 }, (_, i) => `row ${i % 7} lz4\n`).join(''))
 /** `lz4 -B4 -BD --content-size -BX`: linked blocks, block checksums, content size and checksum. */
-const LZ4_LINKED_CHECKED = 'BCJNGFxAkF8BAAAAAABiLwEAAKByb3cgMCBsejQKCgAVMQoAFTIKABUzCgAVNAoAFTUKABU2CgAPRgD/////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////nlBvdyAxIDL+jKJsAAAABPr/D/D////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////PUCBsejQKDQ/cXAAAAABJiEjZ'
+const LZ4_LINKED_CHECKED =
+  'BCJNGFxAkF8BAAAAAABiLwEAAKByb3cgMCBsejQKCgAVMQoAFTIKABUzCgAVNAoAFTUKABU2CgAPRgD/////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////nlBvdyAxIDL+jKJsAAAABPr/D/D////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////PUCBsejQKDQ/cXAAAAABJiEjZ'
 /** `lz4 -B4 --no-frame-crc`: independent blocks, no checksums. */
-const LZ4_INDEPENDENT = 'BCJNGGBAgi8BAACgcm93IDAgbHo0CgoAFTEKABUyCgAVMwoAFTQKABU1CgAVNgoAD0YA/////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////55Qb3cgMSCOAAAApGx6NApyb3cgMiAKABUzCgAVNAoAFTUKABU2CgAVMAoAFTEKAA9GAP//////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////iVAgbHo0CgAAAAA='
+const LZ4_INDEPENDENT =
+  'BCJNGGBAgi8BAACgcm93IDAgbHo0CgoAFTEKABUyCgAVMwoAFTQKABU1CgAVNgoAD0YA/////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////55Qb3cgMSCOAAAApGx6NApyb3cgMiAKABUzCgAVNAoAFTUKABU2CgAVMAoAFTEKAA9GAP//////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////////iVAgbHo0CgAAAAA='
 
 /**
  * v2 record batches produced by `kcat -P -p 0 -z <codec> -K: -Z -H h=v1 -H h2=x` from the lines
  * `k1:{"n":1,"s":"a…"}`, `k2:` and `:{"n":3,"s":"a…"}` (-Z: an empty value or key is sent as null), as fetched.
  */
 const KCAT_BATCHES = {
-  snappy: 'AAAAAAAAAAAAAACFAAAAAAJvE9pCAAIAAAACAAABok/gRqsAAAGiT+BGq///////////////////AAAAA5oBVIABAAAABGsxXHsibiI6MSwicyI6ImF6AQBQIn0EAmgEdjEEaDICeCQAAAIEazIBHRMYhgEAAAQBZgVTBDMsklMABQEwIn0EAmgEdjEEaDICeA==',
+  snappy:
+    'AAAAAAAAAAAAAACFAAAAAAJvE9pCAAIAAAACAAABok/gRqsAAAGiT+BGq///////////////////AAAAA5oBVIABAAAABGsxXHsibiI6MSwicyI6ImF6AQBQIn0EAmgEdjEEaDICeCQAAAIEazIBHRMYhgEAAAQBZgVTBDMsklMABQEwIn0EAmgEdjEEaDICeA==',
   lz4: 'AAAAAAAAAAAAAACPAAAAAAI1yiuLAAMAAAACAAABok/gVW8AAAGiT+BVcP//////////////////AAAAAwQiTRhgQIJPAAAA/weAAQAAAARrMVx7Im4iOjEsInMiOiJhAQAM9wYifQQCaAR2MQRoMgJ4JAACAgRrMgETAHGGAQACBAFmUwAfM1MAEwECAARYAFAEaDICeAAAAAA=',
   zstd: 'AAAAAAAAAAAAAAB/AAAAAALWED7rAAQAAAACAAABok/gZHQAAAGiT+BkdP//////////////////AAAAAyi1L/0AWC0CADQDgAEAAAAEazFceyJuIjoxLCJzIjoiYSJ9BAJoBHYxBGgyAngkAAACBGsyAYYBAAAEAWYzBgBbOAAXhL9WuKZNg2lAEw==',
 }
 const batchOf = (codec: keyof typeof KCAT_BATCHES) => Buffer.from(KCAT_BATCHES[codec], 'base64')
 const decodeBatch = async (bytes: Buffer) => (await RecordBatchDecoder(new Decoder(bytes))).records
 /** Recomputes a batch's CRC-32C after an edit, as a producer would have written it. */
-const withCrc = (bytes: Buffer) => { bytes.writeUInt32BE(crc32c(bytes.subarray(21)), 17); return bytes }
-const failureOf = (records: KafkaRecord[]) => codecFailureIn('orders', 3, records.map((r) => ({ ...r, timestamp: '0', attributes: 0 }) as never))
+const withCrc = (bytes: Buffer) => {
+  bytes.writeUInt32BE(crc32c(bytes.subarray(21)), 17)
+  return bytes
+}
+const failureOf = (records: KafkaRecord[]) =>
+  codecFailureIn(
+    'orders',
+    3,
+    records.map((r) => ({ ...r, timestamp: '0', attributes: 0 }) as never),
+  )
 
 describe('checksums', () => {
   test('CRC-32C and xxHash32 match their published check values', () => {
@@ -66,7 +82,11 @@ describe('LZ4 frames', () => {
     const refuse = (at: number, pattern: RegExp) => {
       const bad = Buffer.from(frame)
       bad[at] ^= 0x01
-      assert.throws(() => decompressLz4Frames(bad), (e: Error) => e instanceof Lz4FrameError && pattern.test(e.message), `byte ${at}`)
+      assert.throws(
+        () => decompressLz4Frames(bad),
+        (e: Error) => e instanceof Lz4FrameError && pattern.test(e.message),
+        `byte ${at}`,
+      )
     }
     refuse(0, /bad magic/)
     refuse(4, /reserved bits|header checksum|version|dictionary/)
@@ -94,7 +114,11 @@ describe('Snappy', () => {
     assert.ok(plain.length > raw.length, 'expands')
     // xerial framing as snappy-java's SnappyOutputStream writes it: magic, version 1, compatible 1,
     // then blocks of a big-endian length and a raw Snappy stream each.
-    const block = (bytes: Uint8Array) => { const n = Buffer.alloc(4); n.writeUInt32BE(bytes.length); return Buffer.concat([n, bytes]) }
+    const block = (bytes: Uint8Array) => {
+      const n = Buffer.alloc(4)
+      n.writeUInt32BE(bytes.length)
+      return Buffer.concat([n, bytes])
+    }
     const header = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00, 0, 0, 0, 1, 0, 0, 0, 1])
     assert.deepEqual(Buffer.from(decompressKafkaSnappy(Buffer.concat([header, block(raw)]))), Buffer.from(plain))
     assert.deepEqual(Buffer.from(decompressKafkaSnappy(Buffer.concat([header, block(raw), block(raw)]))), Buffer.concat([plain, plain]))
@@ -114,7 +138,14 @@ describe('record batches from kcat through kafkajs’s decoder', () => {
   for (const codec of Object.keys(KCAT_BATCHES) as (keyof typeof KCAT_BATCHES)[]) {
     test(`${codec}: keys, headers and a null value as produced`, async () => {
       const records = await decodeBatch(batchOf(codec))
-      assert.deepEqual(records.map((r) => [r.offset, r.key?.toString() ?? null, r.value === null ? null : JSON.parse(r.value.toString()).n]), [['0', 'k1', 1], ['1', 'k2', null], ['2', null, 3]])
+      assert.deepEqual(
+        records.map((r) => [r.offset, r.key?.toString() ?? null, r.value === null ? null : JSON.parse(r.value.toString()).n]),
+        [
+          ['0', 'k1', 1],
+          ['1', 'k2', null],
+          ['2', null, 3],
+        ],
+      )
       for (const r of records) assert.deepEqual(Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, v.toString()])), { h: 'v1', h2: 'x' })
       assert.equal(failureOf(records), undefined)
     })
@@ -128,7 +159,12 @@ describe('record batches from kcat through kafkajs’s decoder', () => {
       const error = failureOf(records)!
       assert.equal(error.name, 'CompressedBatchError')
       assert.deepEqual([error.topic, error.partition, error.firstOffset, error.lastOffset, error.codec], ['orders', 3, '0', '2', codec])
-      assert.match(error.message, new RegExp(`topic 'orders' partition 3 offset 0–2: a record batch compressed with ${codec} cannot be read: its CRC-32C is 0x[0-9a-f]{8}, its header says`))
+      assert.match(
+        error.message,
+        new RegExp(
+          `topic 'orders' partition 3 offset 0–2: a record batch compressed with ${codec} cannot be read: its CRC-32C is 0x[0-9a-f]{8}, its header says`,
+        ),
+      )
     })
   }
 

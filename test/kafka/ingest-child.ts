@@ -14,8 +14,16 @@ import { LakeCatalog } from '../../src/engine'
 import { MOCK_CONSUMER_SETTINGS } from './broker'
 
 interface ChildConfig {
-  lakeDir: string; brokers: string[]; topic: string; source: string; table: string; maxMessages: number; maxMs: number
-  groupId?: string; continuous?: boolean; failOnDataLoss?: boolean
+  lakeDir: string
+  brokers: string[]
+  topic: string
+  source: string
+  table: string
+  maxMessages: number
+  maxMs: number
+  groupId?: string
+  continuous?: boolean
+  failOnDataLoss?: boolean
 }
 
 const config = JSON.parse(process.argv[2]) as ChildConfig
@@ -28,13 +36,22 @@ const pipeline: Pipeline = {
   kafka: {
     brokers: config.brokers,
     clientId: 'ingest-child',
-    consumer: { groupId: config.groupId, sessionTimeout: MOCK_CONSUMER_SETTINGS.sessionTimeout, heartbeatInterval: MOCK_CONSUMER_SETTINGS.heartbeatInterval, maxWaitTimeInMs: MOCK_CONSUMER_SETTINGS.maxWaitTimeInMs },
+    consumer: {
+      groupId: config.groupId,
+      sessionTimeout: MOCK_CONSUMER_SETTINGS.sessionTimeout,
+      heartbeatInterval: MOCK_CONSUMER_SETTINGS.heartbeatInterval,
+      maxWaitTimeInMs: MOCK_CONSUMER_SETTINGS.maxWaitTimeInMs,
+    },
   },
   sources: [],
 }
 const source = {
-  name: config.source, topic: config.topic, format: 'json' as const, table: config.table,
-  batch: { maxMessages: config.maxMessages, maxMs: config.maxMs }, failOnDataLoss: config.failOnDataLoss,
+  name: config.source,
+  topic: config.topic,
+  format: 'json' as const,
+  table: config.table,
+  batch: { maxMessages: config.maxMessages, maxMs: config.maxMs },
+  failOnDataLoss: config.failOnDataLoss,
 }
 const stop = new AbortController()
 process.once('SIGTERM', () => stop.abort())

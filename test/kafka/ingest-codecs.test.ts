@@ -24,12 +24,15 @@ import { INGEST_CLIENT_OPTIONS, startIngestLake, type IngestLake } from './inges
 
 const KCAT = '/usr/bin/kcat'
 const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
-const { CompressionCodecs, CompressionTypes, Partitioners } = ((kafkajs as unknown as { default?: typeof kafkajs }).default ?? kafkajs)
+const { CompressionCodecs, CompressionTypes, Partitioners } = (kafkajs as unknown as { default?: typeof kafkajs }).default ?? kafkajs
 
 /** Runs kcat as a producer: one message per input line, `key:value`. */
 function kcat(brokers: string[], args: string[], lines: string[]): void {
   if (!existsSync(KCAT)) throw new Error(`these tests produce with kcat (librdkafka), and ${KCAT} is missing: apt-get install kcat`)
-  execFileSync(KCAT, ['-b', brokers.join(','), '-P', '-K:', '-Z', '-X', 'linger.ms=50', ...args], { input: lines.join('\n') + '\n', stdio: ['pipe', 'ignore', 'pipe'] })
+  execFileSync(KCAT, ['-b', brokers.join(','), '-P', '-K:', '-Z', '-X', 'linger.ms=50', ...args], {
+    input: lines.join('\n') + '\n',
+    stdio: ['pipe', 'ignore', 'pipe'],
+  })
 }
 
 /** Message i: a null value every 7th (a tombstone), an empty (null) key every 11th, otherwise JSON that compresses. */
@@ -37,7 +40,17 @@ const keyOf = (i: number) => (i % 11 === 5 ? null : `k${i}`)
 const valueOf = (i: number) => (i % 7 === 3 ? null : { id: i, text: `item ${i % 5} ${'lorem ipsum '.repeat(4)}`, price: i + 0.5 })
 const line = (i: number) => `${keyOf(i) ?? ''}:${valueOf(i) === null ? '' : JSON.stringify(valueOf(i))}`
 
-interface Row { _partition: number; _offset: number; _key: string | null; _tombstone: boolean; id: number | null; text: string | null; price: number | null; src: string | null; codec: string | null }
+interface Row {
+  _partition: number
+  _offset: number
+  _key: string | null
+  _tombstone: boolean
+  id: number | null
+  text: string | null
+  price: number | null
+  src: string | null
+  codec: string | null
+}
 
 describe('ingest of topics written by kcat (librdkafka), in every codec', () => {
   let env: IngestLake
@@ -52,16 +65,38 @@ describe('ingest of topics written by kcat (librdkafka), in every codec', () => 
 
   const source = (topic: string): SourceSpec => ({ name: `s_${topic}`, topic, format: 'json', table: `raw.s_${topic}`, batch: { maxMessages: 50, maxMs: 200 } })
   const ingest = (topic: string) => ingestKafka(env.lake, env.catalog, env.pipeline, source(topic), { untilCaughtUp: true, client: INGEST_CLIENT_OPTIONS })
-  const rows = async (topic: string) => (await runQuery(env.lake, env.catalog,
-    `SELECT _partition, _offset, _key, _tombstone, id, text, price, _headers['src'] AS src, _headers['codec'] AS codec FROM raw.s_${topic} ORDER BY _partition, _offset`)).rows as unknown as Row[]
+  const rows = async (topic: string) =>
+    (
+      await runQuery(
+        env.lake,
+        env.catalog,
+        `SELECT _partition, _offset, _key, _tombstone, id, text, price, _headers['src'] AS src, _headers['codec'] AS codec FROM raw.s_${topic} ORDER BY _partition, _offset`,
+      )
+    ).rows as unknown as Row[]
   /** What the table must hold for messages `from`..`to`-1 of partition `partition`, at offsets from `base`. */
   const expected = (partition: number, from: number, to: number, headers: { src: string | null; codec: string | null }, base = 0): Row[] =>
     Array.from({ length: to - from }, (_, j) => {
       const i = from + j
       const value = valueOf(i)
-      return { _partition: partition, _offset: base + j, _key: keyOf(i), _tombstone: value === null, id: value?.id ?? null, text: value?.text ?? null, price: value?.price ?? null, ...headers }
+      return {
+        _partition: partition,
+        _offset: base + j,
+        _key: keyOf(i),
+        _tombstone: value === null,
+        id: value?.id ?? null,
+        text: value?.text ?? null,
+        price: value?.price ?? null,
+        ...headers,
+      }
     })
-  const plain = (r: Row[]) => r.map((x) => ({ ...x, _partition: Number(x._partition), _offset: Number(x._offset), id: x.id === null ? null : Number(x.id), price: x.price === null ? null : Number(x.price) }))
+  const plain = (r: Row[]) =>
+    r.map((x) => ({
+      ...x,
+      _partition: Number(x._partition),
+      _offset: Number(x._offset),
+      id: x.id === null ? null : Number(x.id),
+      price: x.price === null ? null : Number(x.price),
+    }))
 
   for (const codec of CODECS) {
     test(`kcat -z ${codec}: values, keys, headers, tombstones and offsets land as produced`, async () => {
@@ -91,7 +126,10 @@ describe('ingest of topics written by kcat (librdkafka), in every codec', () => 
     kcat(env.broker.brokers, ['-t', 'idempotent', '-p', '1', '-z', 'lz4', '-X', 'enable.idempotence=true', '-H', 'src=idem'], lines.slice(40))
     const report = await ingest('idempotent')
     assert.equal(report.messages, 80)
-    assert.deepEqual(plain(await rows('idempotent')), [...expected(0, 0, 40, { src: 'idem', codec: null }), ...expected(1, 40, 80, { src: 'idem', codec: null })])
+    assert.deepEqual(plain(await rows('idempotent')), [
+      ...expected(0, 0, 40, { src: 'idem', codec: null }),
+      ...expected(1, 40, 80, { src: 'idem', codec: null }),
+    ])
   })
 
   /** Puts `codec` in kafkajs's registry for producing one send, then restores ours. */
@@ -115,7 +153,15 @@ describe('ingest of topics written by kcat (librdkafka), in every codec', () => 
     const producer = env.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
     await producer.connect()
     try {
-      await producer.send({ topic, messages: Array.from({ length: to - from }, (_, j) => ({ key: keyOf(from + j), value: valueOf(from + j) === null ? null : JSON.stringify(valueOf(from + j)), headers, partition })) })
+      await producer.send({
+        topic,
+        messages: Array.from({ length: to - from }, (_, j) => ({
+          key: keyOf(from + j),
+          value: valueOf(from + j) === null ? null : JSON.stringify(valueOf(from + j)),
+          headers,
+          partition,
+        })),
+      })
     } finally {
       await producer.disconnect()
     }
@@ -135,7 +181,9 @@ describe('ingest of topics written by kcat (librdkafka), in every codec', () => 
         }
         return Buffer.concat(parts)
       },
-      async decompress() { throw new Error('producing only') },
+      async decompress() {
+        throw new Error('producing only')
+      },
     }
     await sendWith(CompressionTypes.Snappy, xerial, 'xerial', 0, 0, 30, { src: 'xerial' })
     const before = { ...codecStats }
@@ -157,37 +205,66 @@ describe('ingest of topics written by kcat (librdkafka), in every codec', () => 
         const checksum = ((xxhash32(descriptor) >>> 8) & 0xff) ^ 0x01
         return Buffer.concat([Buffer.from([0x04, 0x22, 0x4d, 0x18]), descriptor, Buffer.from([checksum]), size, buffer, Buffer.alloc(4)])
       },
-      async decompress() { throw new Error('producing only') },
+      async decompress() {
+        throw new Error('producing only')
+      },
     }
     await sendWith(CompressionTypes.LZ4, broken, 'corrupt', 0, 5, 8, { src: 'broken' })
     await sendPlain('corrupt', 0, 8, 12, { src: 'after' })
     await sendPlain('corrupt', 1, 20, 24, { src: 'other partition' })
 
     for (let run = 1; run <= 2; run++) {
-      const failure = await ingest('corrupt').then(() => undefined, (error: unknown) => error)
+      const failure = await ingest('corrupt').then(
+        () => undefined,
+        (error: unknown) => error,
+      )
       assert.ok(failure instanceof CompressedBatchError, `run ${run}: ${String(failure)}`)
-      assert.deepEqual([failure.topic, failure.partition, failure.firstOffset, failure.lastOffset, failure.codec, failure.reason], ['corrupt', 0, '5', '7', 'lz4', 'LZ4 frame: header checksum mismatch'])
-      assert.match(failure.message, /^topic 'corrupt' partition 0 offset 5–7: a record batch compressed with lz4 cannot be read: LZ4 frame: header checksum mismatch\. Nothing of it was written/)
+      assert.deepEqual(
+        [failure.topic, failure.partition, failure.firstOffset, failure.lastOffset, failure.codec, failure.reason],
+        ['corrupt', 0, '5', '7', 'lz4', 'LZ4 frame: header checksum mismatch'],
+      )
+      assert.match(
+        failure.message,
+        /^topic 'corrupt' partition 0 offset 5–7: a record batch compressed with lz4 cannot be read: LZ4 frame: header checksum mismatch\. Nothing of it was written/,
+      )
       const written = plain(await rows('corrupt')).filter((r) => r._partition === 0)
       assert.deepEqual(written, expected(0, 0, 5, { src: 'good', codec: null }), `run ${run}: offsets 0–4 written, nothing from 5 on`)
-      const dead = (await runQuery(env.lake, env.catalog, `SELECT count(*) AS n FROM raw._dead_letters WHERE source = 's_corrupt'`).catch(() => ({ rows: [{ n: 0 }] }))).rows
+      const dead = (
+        await runQuery(env.lake, env.catalog, `SELECT count(*) AS n FROM raw._dead_letters WHERE source = 's_corrupt'`).catch(() => ({ rows: [{ n: 0 }] }))
+      ).rows
       assert.equal(Number(dead[0].n), 0, 'no dead letters: the batch is not the messages’ fault')
     }
     // Sampling the topic (lakehouse sample, the topic panel) shows the readable messages and says
     // which batch it could not read, instead of showing the batch as empty messages.
     const sampled = await sampleTopicMessages({ brokers: env.broker.brokers }, 'corrupt', { limit: 40 })
-    assert.deepEqual(sampled.messages.map((m) => `${m.partition}:${m.offset}`), [...['0', '1', '2', '3', '4', '8', '9', '10', '11'].map((o) => `0:${o}`), ...['0', '1', '2', '3'].map((o) => `1:${o}`)])
+    assert.deepEqual(
+      sampled.messages.map((m) => `${m.partition}:${m.offset}`),
+      [...['0', '1', '2', '3', '4', '8', '9', '10', '11'].map((o) => `0:${o}`), ...['0', '1', '2', '3'].map((o) => `1:${o}`)],
+    )
     assert.deepEqual(sampled.unreadable, ['partition 0 offset 5–7: a record batch compressed with lz4 cannot be read: LZ4 frame: header checksum mismatch'])
   })
 
   test('a codec left unreadable on purpose stops the job naming topic, partition, offsets and codec', async () => {
-    kcat(env.broker.brokers, ['-t', 'unregistered', '-p', '1', '-z', 'zstd'], Array.from({ length: 20 }, (_, i) => line(i)))
+    kcat(
+      env.broker.brokers,
+      ['-t', 'unregistered', '-p', '1', '-z', 'zstd'],
+      Array.from({ length: 20 }, (_, i) => line(i)),
+    )
     registerCompressionCodecs({ unreadable: ['zstd'] })
     try {
-      const failure = await ingest('unregistered').then(() => undefined, (error: unknown) => error)
+      const failure = await ingest('unregistered').then(
+        () => undefined,
+        (error: unknown) => error,
+      )
       assert.ok(failure instanceof CompressedBatchError, String(failure))
-      assert.equal(failure.message.split('.')[0], "topic 'unregistered' partition 1 offset 0–19: a record batch compressed with zstd cannot be read: this build was told not to read zstd")
-      const table = await runQuery(env.lake, env.catalog, 'SELECT count(*) AS n FROM raw.s_unregistered').then((r) => Number(r.rows[0].n), () => 0)
+      assert.equal(
+        failure.message.split('.')[0],
+        "topic 'unregistered' partition 1 offset 0–19: a record batch compressed with zstd cannot be read: this build was told not to read zstd",
+      )
+      const table = await runQuery(env.lake, env.catalog, 'SELECT count(*) AS n FROM raw.s_unregistered').then(
+        (r) => Number(r.rows[0].n),
+        () => 0,
+      )
       assert.equal(table, 0, 'nothing written')
     } finally {
       registerCompressionCodecs()

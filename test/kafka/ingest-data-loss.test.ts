@@ -30,16 +30,31 @@ describe('Kafka ingest: offsets the lake needs are gone or went back', () => {
   let kafka: Kafka
 
   before(async () => {
-    env = await startIngestLake({ name: 'data-loss-test', topics: [{ name: 'retained', partitions: 2 }, { name: 'midrun', partitions: 1 }, { name: 'midrun-accept', partitions: 1 }, { name: 'wiped', partitions: 2 }] })
+    env = await startIngestLake({
+      name: 'data-loss-test',
+      topics: [
+        { name: 'retained', partitions: 2 },
+        { name: 'midrun', partitions: 1 },
+        { name: 'midrun-accept', partitions: 1 },
+        { name: 'wiped', partitions: 2 },
+      ],
+    })
     kafka = env.kafka
   })
-  after(async () => { await env?.stop() })
+  after(async () => {
+    await env?.stop()
+  })
 
   const query = async (sql: string) => (await runQuery(env.lake, env.catalog, sql)).rows
   const small = (n: number, from = 0): JsonMessage[] => Array.from({ length: n }, (_, i) => ({ key: `k${from + i}`, value: { id: from + i } }))
   /** About 6 MiB into one partition: more than the mock keeps, so its oldest batches (and offsets) go. */
   const overflow = (topic: string, partition: number) =>
-    produceJson(kafka, topic, Array.from({ length: 620 }, (_, i) => ({ key: `big${i}`, value: { id: 1_000_000 + i, pad: TEN_KB }, partition })), { batchSize: 20 })
+    produceJson(
+      kafka,
+      topic,
+      Array.from({ length: 620 }, (_, i) => ({ key: `big${i}`, value: { id: 1_000_000 + i, pad: TEN_KB }, partition })),
+      { batchSize: 20 },
+    )
   async function watermarks(client: Kafka, topic: string): Promise<Map<number, { low: number; high: number }>> {
     const admin = client.admin()
     await admin.connect()
@@ -52,8 +67,17 @@ describe('Kafka ingest: offsets the lake needs are gone or went back', () => {
   /** The commitInfo of every commit of a table, oldest first. */
   function history(table: string): { operation: string; operationParameters?: Record<string, string> }[] {
     const log = path.join(env.catalog.pathOf(table), '_delta_log')
-    return readdirSync(log).filter((f) => /^\d{20}\.json$/.test(f)).sort()
-      .map((f) => readFileSync(path.join(log, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((a) => a.commitInfo).commitInfo)
+    return readdirSync(log)
+      .filter((f) => /^\d{20}\.json$/.test(f))
+      .sort()
+      .map(
+        (f) =>
+          readFileSync(path.join(log, f), 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l))
+            .find((a) => a.commitInfo).commitInfo,
+      )
   }
   /** Every (partition, offset) the raw table holds at most once; per partition: count, min and max offset. */
   async function offsets(table: string): Promise<Map<number, { n: number; lo: number; hi: number }>> {
@@ -61,7 +85,8 @@ describe('Kafka ingest: offsets the lake needs are gone or went back', () => {
     const rows = await query(`SELECT _partition AS p, count(*) AS n, min(_offset) AS lo, max(_offset) AS hi FROM ${table} GROUP BY 1`)
     return new Map(rows.map((r) => [Number(r.p), { n: Number(r.n), lo: Number(r.lo), hi: Number(r.hi) }]))
   }
-  const run = (pipeline: Pipeline, source: SourceSpec, client = INGEST_CLIENT_OPTIONS) => ingestKafka(env.lake, env.catalog, pipeline, source, { untilCaughtUp: true, client })
+  const run = (pipeline: Pipeline, source: SourceSpec, client = INGEST_CLIENT_OPTIONS) =>
+    ingestKafka(env.lake, env.catalog, pipeline, source, { untilCaughtUp: true, client })
 
   test('retention deleted offsets the lake still needs: refused and nothing written; accepted: recorded in the history, then read on exactly once', async () => {
     const source: SourceSpec = { name: 'retained', topic: 'retained', format: 'json', table: 'raw.retained' }
@@ -73,20 +98,40 @@ describe('Kafka ingest: offsets the lake needs are gone or went back', () => {
     assert.equal(logs.get(0)!.low, 0, 'partition 0 keeps everything')
     const versions = history('raw.retained').length
 
-    const refused = await run(env.pipeline, source).then(() => undefined, (error: unknown) => error)
+    const refused = await run(env.pipeline, source).then(
+      () => undefined,
+      (error: unknown) => error,
+    )
     assert.ok(refused instanceof DataLossError, `refused with a DataLossError: ${String(refused)}`)
-    assert.deepEqual(refused.gaps.map((g) => [g.kind, g.topic, g.partition, g.recorded, g.low]), [['retention', 'retained', 1, 99, logs.get(1)!.low]])
+    assert.deepEqual(
+      refused.gaps.map((g) => [g.kind, g.topic, g.partition, g.recorded, g.low]),
+      [['retention', 'retained', 1, 99, logs.get(1)!.low]],
+    )
     const lost = logs.get(1)!.low - 100
-    assert.match(refused.message, new RegExp(`partition 1: offsets 100 to ${(logs.get(1)!.low - 1).toLocaleString('en-US')} \\(${lost.toLocaleString('en-US')} messages\\) were deleted`))
+    assert.match(
+      refused.message,
+      new RegExp(`partition 1: offsets 100 to ${(logs.get(1)!.low - 1).toLocaleString('en-US')} \\(${lost.toLocaleString('en-US')} messages\\) were deleted`),
+    )
     assert.match(refused.message, /"failOnDataLoss": false/)
     assert.equal(history('raw.retained').length, versions, 'nothing was committed')
 
     const gaps: string[] = []
-    const report = await ingestKafka(env.lake, env.catalog, env.pipeline, { ...source, failOnDataLoss: false }, {
-      untilCaughtUp: true, client: INGEST_CLIENT_OPTIONS, onDataLoss: (_g, message) => gaps.push(message),
-    })
+    const report = await ingestKafka(
+      env.lake,
+      env.catalog,
+      env.pipeline,
+      { ...source, failOnDataLoss: false },
+      {
+        untilCaughtUp: true,
+        client: INGEST_CLIENT_OPTIONS,
+        onDataLoss: (_g, message) => gaps.push(message),
+      },
+    )
     assert.equal(report.messages, logs.get(1)!.high - logs.get(1)!.low, 'read on from the log start')
-    assert.deepEqual(report.dataLoss?.map((g) => [g.partition, g.recorded, g.low]), [[1, 99, logs.get(1)!.low]])
+    assert.deepEqual(
+      report.dataLoss?.map((g) => [g.partition, g.recorded, g.low]),
+      [[1, 99, logs.get(1)!.low]],
+    )
     assert.equal(gaps.length, 1)
     const marker = history('raw.retained').find((c) => c.operation === 'SET TRANSACTION')
     assert.ok(marker, 'a commit records the skip')
@@ -113,17 +158,34 @@ describe('Kafka ingest: offsets the lake needs are gone or went back', () => {
       await produceJson(freshKafka, 'wiped', small(40, 5_000), { partitions: 2 })
       const pipeline: Pipeline = { ...env.pipeline, kafka: { ...env.pipeline.kafka!, brokers: fresh.brokers } }
       const versions = history('raw.wiped').length
-      const refused = await run(pipeline, source).then(() => undefined, (error: unknown) => error)
+      const refused = await run(pipeline, source).then(
+        () => undefined,
+        (error: unknown) => error,
+      )
       assert.ok(refused instanceof DataLossError, `refused with a DataLossError: ${String(refused)}`)
-      assert.deepEqual(refused.gaps.map((g) => [g.kind, g.partition, g.recorded, g.high]).sort(), [['reset', 0, 149, 20], ['reset', 1, 149, 20]])
-      assert.match(refused.message, /partition 0: the log now ends at offset 20, but the lake already holds offsets up to 149; the topic was deleted and re-created/)
+      assert.deepEqual(refused.gaps.map((g) => [g.kind, g.partition, g.recorded, g.high]).sort(), [
+        ['reset', 0, 149, 20],
+        ['reset', 1, 149, 20],
+      ])
+      assert.match(
+        refused.message,
+        /partition 0: the log now ends at offset 20, but the lake already holds offsets up to 149; the topic was deleted and re-created/,
+      )
       assert.equal(history('raw.wiped').length, versions, 'nothing was committed')
 
       const accepted = await run(pipeline, { ...source, failOnDataLoss: false })
       assert.equal(accepted.messages, 40, 'the new topic read from offset 0')
       assert.equal(accepted.skipped, 0)
-      const ids = await query(`SELECT _partition AS p, count(*) AS n, min(_offset) AS lo, max(_offset) AS hi FROM raw.wiped WHERE id >= 5000 GROUP BY 1 ORDER BY 1`)
-      assert.deepEqual(ids.map((r) => [Number(r.p), Number(r.n), Number(r.lo), Number(r.hi)]), [[0, 20, 0, 19], [1, 20, 0, 19]])
+      const ids = await query(
+        `SELECT _partition AS p, count(*) AS n, min(_offset) AS lo, max(_offset) AS hi FROM raw.wiped WHERE id >= 5000 GROUP BY 1 ORDER BY 1`,
+      )
+      assert.deepEqual(
+        ids.map((r) => [Number(r.p), Number(r.n), Number(r.lo), Number(r.hi)]),
+        [
+          [0, 20, 0, 19],
+          [1, 20, 0, 19],
+        ],
+      )
       assert.equal(Number((await query('SELECT count(*) AS n FROM raw.wiped'))[0].n), 340, 'the old rows stay')
 
       // From here the lake follows the new topic: new messages once, none twice.
@@ -145,18 +207,44 @@ describe('Kafka ingest: offsets the lake needs are gone or went back', () => {
    */
   async function pausedWhileRetentionPasses(topic: string, failOnDataLoss: boolean) {
     await produceJson(kafka, topic, small(100))
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(path.dirname(fileURLToPath(import.meta.url)), 'ingest-child.ts'), JSON.stringify({
-      lakeDir: env.lakeDir, brokers: env.pipeline.kafka!.brokers, topic, source: topic, table: `raw.${topic.replace('-', '_')}`,
-      maxMessages: 1_000, maxMs: 100, continuous: true, failOnDataLoss,
-    })], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(path.dirname(fileURLToPath(import.meta.url)), 'ingest-child.ts'),
+        JSON.stringify({
+          lakeDir: env.lakeDir,
+          brokers: env.pipeline.kafka!.brokers,
+          topic,
+          source: topic,
+          table: `raw.${topic.replace('-', '_')}`,
+          maxMessages: 1_000,
+          maxMs: 100,
+          continuous: true,
+          failOnDataLoss,
+        }),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (d) => { stdout += d })
-    child.stderr.on('data', (d) => { stderr += d })
+    child.stdout.on('data', (d) => {
+      stdout += d
+    })
+    child.stderr.on('data', (d) => {
+      stderr += d
+    })
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-    const taken = () => stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).reduce((sum, l) => sum + (l.messages ?? 0), 0)
+    const taken = () =>
+      stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .reduce((sum, l) => sum + (l.messages ?? 0), 0)
     const waitFor = async (what: string, done: () => boolean, ms = 30_000) => {
-      for (const end = Date.now() + ms; !done(); await sleep(50)) if (Date.now() > end) throw new Error(`timed out waiting for ${what}; child stderr: ${stderr}`)
+      for (const end = Date.now() + ms; !done(); await sleep(50))
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}; child stderr: ${stderr}`)
     }
     try {
       await waitFor('the first 100 messages', () => taken() >= 100)
@@ -177,7 +265,12 @@ describe('Kafka ingest: offsets the lake needs are gone or went back', () => {
     const code = await Promise.race([exited, sleep(30_000).then(() => 'timeout')])
     assert.notEqual(code, 'timeout', `the job stopped by itself: ${output().stderr}`)
     assert.notEqual(code, 0)
-    assert.match(output().stderr, new RegExp(`source 'midrun' stopped .*\\n.*topic 'midrun' partition 0: offsets 100 to ${(log.low - 1).toLocaleString('en-US')} .* deleted by the topic's retention`))
+    assert.match(
+      output().stderr,
+      new RegExp(
+        `source 'midrun' stopped .*\\n.*topic 'midrun' partition 0: offsets 100 to ${(log.low - 1).toLocaleString('en-US')} .* deleted by the topic's retention`,
+      ),
+    )
     assert.deepEqual((await offsets('raw.midrun')).get(0), { n: 100, lo: 0, hi: 99 }, 'nothing after the gap was written')
   })
 

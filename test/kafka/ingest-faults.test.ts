@@ -62,7 +62,8 @@ describe('Kafka ingest under broker faults', () => {
   /** `n` JSON messages spread round-robin over the partitions; returns how many each partition got. */
   async function produce(topic: string, n: number, badEvery = 0): Promise<Map<number, number>> {
     const messages: JsonMessage[] = Array.from({ length: n }, (_, i) =>
-      badEvery && i % badEvery === badEvery - 1 ? { key: `k${i}`, value: Buffer.from('{broken') } : { key: `k${i}`, value: { id: i, payload: `v${i}` } })
+      badEvery && i % badEvery === badEvery - 1 ? { key: `k${i}`, value: Buffer.from('{broken') } : { key: `k${i}`, value: { id: i, payload: `v${i}` } },
+    )
     await produceJson(kafka, topic, messages, { partitions: PARTITIONS, batchSize: 250 })
     const produced = new Map<number, number>()
     for (let i = 0; i < n; i++) produced.set(i % PARTITIONS, (produced.get(i % PARTITIONS) ?? 0) + 1)
@@ -75,11 +76,19 @@ describe('Kafka ingest under broker faults', () => {
     const deadLetters = (await snapshotOrNothing(lake, catalog.pathOf(DEAD_LETTERS_TABLE)))
       ? `SELECT _partition, _offset FROM raw._dead_letters WHERE source = '${source}'`
       : `SELECT NULL::INTEGER AS _partition, NULL::BIGINT AS _offset WHERE false`
-    assert.deepEqual(await query(`SELECT _partition, _offset, count(*) AS n FROM (${deadLetters}) GROUP BY 1, 2 HAVING count(*) > 1`), [], 'duplicate dead letters')
+    assert.deepEqual(
+      await query(`SELECT _partition, _offset, count(*) AS n FROM (${deadLetters}) GROUP BY 1, 2 HAVING count(*) > 1`),
+      [],
+      'duplicate dead letters',
+    )
     const rows = await query(`SELECT _partition AS p, count(*) AS n, count(DISTINCT _offset) AS d, min(_offset) AS lo, max(_offset) AS hi FROM (
         SELECT _partition, _offset FROM ${table} UNION ALL ${deadLetters}
       ) GROUP BY 1 ORDER BY 1`)
-    assert.deepEqual(rows.map((r) => Number(r.p)), [...produced.keys()].sort(), 'every partition present')
+    assert.deepEqual(
+      rows.map((r) => Number(r.p)),
+      [...produced.keys()].sort(),
+      'every partition present',
+    )
     for (const r of rows) {
       const n = produced.get(Number(r.p)) ?? 0
       // n rows, n distinct offsets, all within [0, n-1] ⇒ each offset exactly once.
@@ -121,14 +130,19 @@ describe('Kafka ingest under broker faults', () => {
     const logs: string[] = []
     const client = kafkaFor(broker, clientId, {
       logLevel: options.debugErrors ? logLevel.DEBUG : logLevel.WARN,
-      logCreator: () => ({ namespace, level, log }) => {
-        if (level > logLevel.WARN && log.error === undefined) return
-        logs.push(`${namespace}: ${log.message} ${String(log.error ?? '')}`.trim())
-      },
+      logCreator:
+        () =>
+        ({ namespace, level, log }) => {
+          if (level > logLevel.WARN && log.error === undefined) return
+          logs.push(`${namespace}: ${log.message} ${String(log.error ?? '')}`.trim())
+        },
     })
     return { client, logs }
   }
-  const describeOutcome = (o: Outcome) => (o.ok ? `completed (${o.report.messages} messages, ${o.report.skipped} skipped, ${o.report.batches} batches) in ${o.ms} ms` : `failed in ${o.ms} ms: ${o.error.message}`)
+  const describeOutcome = (o: Outcome) =>
+    o.ok
+      ? `completed (${o.report.messages} messages, ${o.report.skipped} skipped, ${o.report.batches} batches) in ${o.ms} ms`
+      : `failed in ${o.ms} ms: ${o.error.message}`
 
   test('the leader of two partitions goes down mid-ingest and is back a second later: the run completes or fails, a re-run completes, exactly once', async () => {
     const produced = await produce('leader', 3_000)
@@ -145,26 +159,37 @@ describe('Kafka ingest under broker faults', () => {
     const logs: string[] = []
     const client = kafkaFor(broker, 'ingest-faults-leader', {
       logLevel: logLevel.WARN,
-      logCreator: () => ({ namespace, log }) => { logs.push(`${namespace}: ${log.message}`.slice(0, 160)) },
+      logCreator:
+        () =>
+        ({ namespace, log }) => {
+          logs.push(`${namespace}: ${log.message}`.slice(0, 160))
+        },
     })
-    const first = await attempt(() => ingestKafka(lake, catalog, pipeline, source, {
-      untilCaughtUp: true,
-      kafka: client,
-      onBatch: (b) => {
-        batches.push(b)
-        batchTimes.push(Date.now())
-        // Broker 1 leads partitions 0 and 2, broker 2 partitions 1 and 3; one of them is the group
-        // coordinator. Each goes down for a second in turn.
-        if (batches.length === 3 && !outage) outage = downFor(1)
-        if (batches.length === 25 && outage && !second) second = outage.then(() => downFor(2))
-      },
-    }))
+    const first = await attempt(() =>
+      ingestKafka(lake, catalog, pipeline, source, {
+        untilCaughtUp: true,
+        kafka: client,
+        onBatch: (b) => {
+          batches.push(b)
+          batchTimes.push(Date.now())
+          // Broker 1 leads partitions 0 and 2, broker 2 partitions 1 and 3; one of them is the group
+          // coordinator. Each goes down for a second in turn.
+          if (batches.length === 3 && !outage) outage = downFor(1)
+          if (batches.length === 25 && outage && !second) second = outage.then(() => downFor(2))
+        },
+      }),
+    )
     await outage
     await second
     assert.ok(outage && second, `both outages happened (${batches.length} batches)`)
-    const gaps = batchTimes.slice(1).map((t, i) => t - batchTimes[i]).sort((a, b) => b - a)
+    const gaps = batchTimes
+      .slice(1)
+      .map((t, i) => t - batchTimes[i])
+      .sort((a, b) => b - a)
     const rerun = await attempt(() => ingestKafka(lake, catalog, pipeline, source, { untilCaughtUp: true, client: clientOptions }))
-    console.log(`  brokers 1 then 2 down 1 s each: first run ${describeOutcome(first)} (longest pauses between batches ${gaps.slice(0, 3).join(', ')} ms; client warnings: ${[...new Set(logs)].join(' | ') || 'none'}); re-run ${describeOutcome(rerun)}`)
+    console.log(
+      `  brokers 1 then 2 down 1 s each: first run ${describeOutcome(first)} (longest pauses between batches ${gaps.slice(0, 3).join(', ')} ms; client warnings: ${[...new Set(logs)].join(' | ') || 'none'}); re-run ${describeOutcome(rerun)}`,
+    )
     if (!first.ok) assert.ok(first.error.message.length > 0, 'a failure says why')
     assert.ok(rerun.ok, `the re-run completes: ${!rerun.ok ? rerun.error.stack : ''}`)
     const taken = (first.ok ? first.report.messages : batches.reduce((s, b) => s + b.messages, 0)) + rerun.report.messages - rerun.report.skipped
@@ -178,26 +203,30 @@ describe('Kafka ingest under broker faults', () => {
     let outage: Promise<void> | undefined
     let batchesBefore = 0
     const { client, logs } = loggingClient('ingest-faults-cluster')
-    const first = await attemptGuarded(90_000, (signal) => ingestKafka(lake, catalog, pipeline, source, {
-      untilCaughtUp: true,
-      kafka: client,
-      signal,
-      onBatch: (b) => {
-        if (b.total.batches === 3 && !outage) {
-          batchesBefore = b.total.batches
-          outage = (async () => {
-            await Promise.all([broker.down(1), broker.down(2)])
-            await sleep(3_000)
-            await Promise.all([broker.up(1), broker.up(2)])
-          })()
-        }
-      },
-    }))
+    const first = await attemptGuarded(90_000, (signal) =>
+      ingestKafka(lake, catalog, pipeline, source, {
+        untilCaughtUp: true,
+        kafka: client,
+        signal,
+        onBatch: (b) => {
+          if (b.total.batches === 3 && !outage) {
+            batchesBefore = b.total.batches
+            outage = (async () => {
+              await Promise.all([broker.down(1), broker.down(2)])
+              await sleep(3_000)
+              await Promise.all([broker.up(1), broker.up(2)])
+            })()
+          }
+        },
+      }),
+    )
     await outage
     notGuarded(first, 90_000)
     assert.ok(outage, 'the outage happened mid-run')
     const rerun = await attempt(() => ingestKafka(lake, catalog, pipeline, source, { untilCaughtUp: true, client: clientOptions }))
-    console.log(`  both brokers down 3 s after batch ${batchesBefore}: first run ${describeOutcome(first)} (client warnings: ${[...new Set(logs)].slice(0, 6).join(' | ') || 'none'}); re-run ${describeOutcome(rerun)}`)
+    console.log(
+      `  both brokers down 3 s after batch ${batchesBefore}: first run ${describeOutcome(first)} (client warnings: ${[...new Set(logs)].slice(0, 6).join(' | ') || 'none'}); re-run ${describeOutcome(rerun)}`,
+    )
     assert.ok(logs.length > 0, 'the client met the outage')
     if (!first.ok) assert.ok(first.error.message.length > 0, 'a failure says why')
     assert.ok(rerun.ok, `the re-run completes: ${!rerun.ok ? rerun.error.stack : ''}`)
@@ -214,22 +243,34 @@ describe('Kafka ingest under broker faults', () => {
     const logs: string[] = []
     const client = kafkaFor(broker, 'ingest-faults-inject', {
       logLevel: logLevel.WARN,
-      logCreator: () => ({ namespace, log }) => { logs.push(`${namespace}: ${log.message} ${String(log.error ?? '')}`) },
+      logCreator:
+        () =>
+        ({ namespace, log }) => {
+          logs.push(`${namespace}: ${log.message} ${String(log.error ?? '')}`)
+        },
     })
     await broker.injectErrors(ApiKey.Fetch, 4, ErrorCode.DropConnection)
-    const result = await attempt(() => ingestKafka(lake, catalog, pipeline, source, {
-      untilCaughtUp: true,
-      kafka: client,
-      onBatch: (b) => {
-        if (b.total.batches === 2 && !injecting) injecting = broker.injectErrors(ApiKey.OffsetCommit, 3, ErrorCode.NotCoordinator)
-      },
-    }))
+    const result = await attempt(() =>
+      ingestKafka(lake, catalog, pipeline, source, {
+        untilCaughtUp: true,
+        kafka: client,
+        onBatch: (b) => {
+          if (b.total.batches === 2 && !injecting) injecting = broker.injectErrors(ApiKey.OffsetCommit, 3, ErrorCode.NotCoordinator)
+        },
+      }),
+    )
     await injecting
     await broker.clearErrors(ApiKey.Fetch)
     await broker.clearErrors(ApiKey.OffsetCommit)
     console.log(`  Fetch -195 ×4 and OffsetCommit NOT_COORDINATOR ×3: ${describeOutcome(result)}; client warnings: ${[...new Set(logs)].join(' | ')}`)
-    assert.ok(logs.some((l) => /OffsetCommit/.test(l)), 'an OffsetCommit error was met')
-    assert.ok(logs.some((l) => /Crash|Connection|broker/i.test(l) && !/OffsetCommit/.test(l)), 'a dropped Fetch connection was met')
+    assert.ok(
+      logs.some((l) => /OffsetCommit/.test(l)),
+      'an OffsetCommit error was met',
+    )
+    assert.ok(
+      logs.some((l) => /Crash|Connection|broker/i.test(l) && !/OffsetCommit/.test(l)),
+      'a dropped Fetch connection was met',
+    )
     assert.ok(result.ok, `the run completes: ${!result.ok ? result.error.stack : ''}`)
     assert.equal(result.report.messages, 2_000)
     assert.equal(result.report.skipped, 0)
@@ -243,7 +284,16 @@ describe('Kafka ingest under broker faults', () => {
     try {
       const [committed] = await admin.fetchOffsets({ groupId: 'lakehouse-inject', topics: ['inject'] })
       const lag = committed.partitions.map((p) => [p.partition, produced.get(p.partition)! - Number(p.offset)]).sort((a, b) => a[0] - b[0])
-      assert.deepEqual(lag, [[0, 0], [1, 0], [2, 0], [3, 0]], 'no lag left in the group')
+      assert.deepEqual(
+        lag,
+        [
+          [0, 0],
+          [1, 0],
+          [2, 0],
+          [3, 0],
+        ],
+        'no lag left in the group',
+      )
     } finally {
       await admin.disconnect()
     }
@@ -263,8 +313,26 @@ describe('Kafka ingest under broker faults', () => {
     let outcomes: Outcome[]
     try {
       outcomes = await Promise.all([
-        attempt(() => ingestKafka(lake, catalog, pipeline, source, { untilCaughtUp: true, client: clientOptions, signal: controllers[0].signal, onBatch: () => { lastBatchAt[0] = Date.now() - start } })),
-        attempt(() => ingestKafka(otherLake, otherCatalog, pipeline, source, { untilCaughtUp: true, client: clientOptions, signal: controllers[1].signal, onBatch: () => { lastBatchAt[1] = Date.now() - start } })),
+        attempt(() =>
+          ingestKafka(lake, catalog, pipeline, source, {
+            untilCaughtUp: true,
+            client: clientOptions,
+            signal: controllers[0].signal,
+            onBatch: () => {
+              lastBatchAt[0] = Date.now() - start
+            },
+          }),
+        ),
+        attempt(() =>
+          ingestKafka(otherLake, otherCatalog, pipeline, source, {
+            untilCaughtUp: true,
+            client: clientOptions,
+            signal: controllers[1].signal,
+            onBatch: () => {
+              lastBatchAt[1] = Date.now() - start
+            },
+          }),
+        ),
       ])
     } finally {
       timers.forEach(clearTimeout)
@@ -277,7 +345,12 @@ describe('Kafka ingest under broker faults', () => {
       // Besides our conflicts, the mock cluster sometimes answers two members joining one group at
       // the same instant with a protocol error (its README's limits on concurrent joins); the
       // exactly-once check below holds either way.
-      if (!o.ok) assert.match(o.error.message, /COMMIT_CONFLICT|conflicts with this transaction|lakehouse\/twin\/twin\/\d|already exists|request being malformed/, `a clear error: ${o.error.stack}`)
+      if (!o.ok)
+        assert.match(
+          o.error.message,
+          /COMMIT_CONFLICT|conflicts with this transaction|lakehouse\/twin\/twin\/\d|already exists|request being malformed/,
+          `a clear error: ${o.error.stack}`,
+        )
     }
     const taken = outcomes.reduce((sum, o) => sum + (o.ok ? o.report.messages - o.report.skipped : 0), 0)
     const rerun = await attempt(() => ingestKafka(lake, catalog, pipeline, source, { untilCaughtUp: true, client: clientOptions }))
@@ -286,7 +359,10 @@ describe('Kafka ingest under broker faults', () => {
     await assertExactlyOnce('twin', 'raw.twin', produced)
     assert.ok(taken <= 3_000, `the two jobs wrote ${taken} new messages between them`)
 
-    assert.ok(outcomes.some((o) => o.ok), 'at least one job completes')
+    assert.ok(
+      outcomes.some((o) => o.ok),
+      'at least one job completes',
+    )
     // With untilCaughtUp, each job finishes the partitions the group gave it (it once waited
     // forever for the other job's partitions).
     assert.deepEqual(aborted, [false, false], 'neither job had to be stopped by the guard')
@@ -313,16 +389,18 @@ describe('Kafka ingest under broker faults', () => {
       for (let p = 0; p < PARTITIONS; p++) await broker.setLeader('moves', p, p % 2 === 0 ? 2 : 1)
       for (const b of batches) for (const o of b.offsets) writtenAtMove.set(o.partition, Math.max(writtenAtMove.get(o.partition) ?? -1, o.offset))
     }
-    const result = await attemptGuarded(35_000, (signal) => ingestKafka(lake, catalog, smallFetches, source, {
-      untilCaughtUp: true,
-      kafka: client,
-      signal,
-      onBatch: (b) => {
-        batches.push(b)
-        batchTimes.push(Date.now())
-        if (batches.length === 3 && !moving) moving = moveAll()
-      },
-    }))
+    const result = await attemptGuarded(35_000, (signal) =>
+      ingestKafka(lake, catalog, smallFetches, source, {
+        untilCaughtUp: true,
+        kafka: client,
+        signal,
+        onBatch: (b) => {
+          batches.push(b)
+          batchTimes.push(Date.now())
+          if (batches.length === 3 && !moving) moving = moveAll()
+        },
+      }),
+    )
     await moving
     const admin = kafka.admin()
     await admin.connect()
@@ -334,11 +412,25 @@ describe('Kafka ingest under broker faults', () => {
       await admin.disconnect()
     }
     const refused = logs.filter((l) => /Response Fetch/.test(l) && /not the leader/i.test(l)).length
-    const gaps = batchTimes.slice(1).map((t, i) => t - batchTimes[i]).sort((a, b) => b - a)
+    const gaps = batchTimes
+      .slice(1)
+      .map((t, i) => t - batchTimes[i])
+      .sort((a, b) => b - a)
     const left = [...produced].map(([p, n]) => n - 1 - (writtenAtMove.get(p) ?? -1))
-    console.log(`  leaders of all partitions moved after batch 3: ${describeOutcome(result)}; messages left per partition at the move ${left.join(', ')}; longest pauses between batches ${gaps.slice(0, 3).join(', ')} ms (each a group rejoin: kafkajs rejoins after a refused fetch, once per fetcher); Fetch refused by an old leader ${refused}×; client warnings: ${[...new Set(logs.map((l) => l.slice(0, 140)))].join(' | ') || 'none'}`)
+    console.log(
+      `  leaders of all partitions moved after batch 3: ${describeOutcome(result)}; messages left per partition at the move ${left.join(', ')}; longest pauses between batches ${gaps.slice(0, 3).join(', ')} ms (each a group rejoin: kafkajs rejoins after a refused fetch, once per fetcher); Fetch refused by an old leader ${refused}×; client warnings: ${[...new Set(logs.map((l) => l.slice(0, 140)))].join(' | ') || 'none'}`,
+    )
     assert.ok(moving, `the leaders moved mid-run (${batches.length} batches)`)
-    assert.deepEqual(leaders, [[0, 2], [1, 1], [2, 2], [3, 1]], 'the cluster reports the new leaders')
+    assert.deepEqual(
+      leaders,
+      [
+        [0, 2],
+        [1, 1],
+        [2, 2],
+        [3, 1],
+      ],
+      'the cluster reports the new leaders',
+    )
     // Fetches of one record batch (~60 messages), at most one fetch ahead and one open batch of 100:
     // with 200 or more messages still to write, every partition was fetched from its new leader.
     for (const [i, n] of left.entries()) assert.ok(n >= 200, `partition ${i} had ${n} messages left at the move`)
@@ -376,9 +468,15 @@ describe('Kafka ingest under broker faults', () => {
     }
     const met = armed.map(([code, , message]) => [code, logs.filter((l) => /Response JoinGroup/.test(l) && message.test(l)).length])
     const restarts = logs.filter((l) => /Restarting the consumer/.test(l)).length
-    console.log(`  JoinGroup 16 ×2, 15 ×2, 27 ×2: ${describeOutcome(result)}; JoinGroup errors met (code, times) ${met.map(([c, n]) => `${c}: ${n}`).join(', ')}; consumer restarts ${restarts}`)
+    console.log(
+      `  JoinGroup 16 ×2, 15 ×2, 27 ×2: ${describeOutcome(result)}; JoinGroup errors met (code, times) ${met.map(([c, n]) => `${c}: ${n}`).join(', ')}; consumer restarts ${restarts}`,
+    )
     // Every armed error was answered to one JoinGroup of this job (no other client joins a group here).
-    assert.deepEqual(met, armed.map(([code, count]) => [code, count]), 'each armed JoinGroup error was met')
+    assert.deepEqual(
+      met,
+      armed.map(([code, count]) => [code, count]),
+      'each armed JoinGroup error was met',
+    )
     assert.equal(restarts, 2, 'the consumer crashed and restarted after each COORDINATOR_NOT_AVAILABLE, and only then')
     notGuarded(result, 15_000)
     assert.ok(result.ok, `the run completes: ${!result.ok ? result.error.stack : ''}`)
@@ -405,17 +503,19 @@ describe('Kafka ingest under broker faults', () => {
     let logsAtAbort = 0
     const client = kafkaFor(broker, 'ingest-faults-joinstuck', {
       logLevel: logLevel.DEBUG,
-      logCreator: () => ({ namespace, level, log }) => {
-        if (level > logLevel.WARN && log.error === undefined) return
-        const line = `${namespace}: ${log.message} ${String(log.error ?? '')}`.trim()
-        logs.push(line)
-        if (/Restarting the consumer/.test(line) && !controller.signal.aborted) {
-          restartLine = line
-          abortedAt = Date.now()
-          logsAtAbort = logs.length
-          controller.abort()
-        }
-      },
+      logCreator:
+        () =>
+        ({ namespace, level, log }) => {
+          if (level > logLevel.WARN && log.error === undefined) return
+          const line = `${namespace}: ${log.message} ${String(log.error ?? '')}`.trim()
+          logs.push(line)
+          if (/Restarting the consumer/.test(line) && !controller.signal.aborted) {
+            restartLine = line
+            abortedAt = Date.now()
+            logsAtAbort = logs.length
+            controller.abort()
+          }
+        },
     })
     const guard = setTimeout(() => controller.abort(), 10_000)
     let result: Outcome
@@ -423,7 +523,10 @@ describe('Kafka ingest under broker faults', () => {
     let returnedAt: number
     try {
       await broker.injectErrors(ApiKey.JoinGroup, 1_000, ErrorCode.NotCoordinator)
-      result = await withinGuard(attempt(() => ingestKafka(lake, catalog, pipeline, source, { untilCaughtUp: true, kafka: client, signal: controller.signal })), 'the stopped job returning')
+      result = await withinGuard(
+        attempt(() => ingestKafka(lake, catalog, pipeline, source, { untilCaughtUp: true, kafka: client, signal: controller.signal })),
+        'the stopped job returning',
+      )
       returnedAt = Date.now()
       logsAtReturn = logs.length
       // Still failing: a consumer that restarted itself after the job returned would log again.
@@ -436,7 +539,9 @@ describe('Kafka ingest under broker faults', () => {
     const gaveUp = logs.filter((l) => /Crash: KafkaJSNumberOfRetriesExceeded/.test(l)).length
     const late = logs.slice(logsAtReturn)
     const rerun = await attemptGuarded(15_000, (signal) => ingestKafka(lake, catalog, pipeline, source, { untilCaughtUp: true, client: clientOptions, signal }))
-    console.log(`  JoinGroup NOT_COORDINATOR ×1000: ${joinErrors} joins refused, kafkajs gave up ${gaveUp}× ('${restartLine ?? 'no restart'}'), stopped then: ${describeOutcome(result)}, returned ${returnedAt - abortedAt} ms after the signal, ${late.length} log lines of its client after that; re-run ${describeOutcome(rerun)}`)
+    console.log(
+      `  JoinGroup NOT_COORDINATOR ×1000: ${joinErrors} joins refused, kafkajs gave up ${gaveUp}× ('${restartLine ?? 'no restart'}'), stopped then: ${describeOutcome(result)}, returned ${returnedAt - abortedAt} ms after the signal, ${late.length} log lines of its client after that; re-run ${describeOutcome(rerun)}`,
+    )
     assert.ok(restartLine, 'kafkajs gave up the join and restarted the consumer (rather than failing the job)')
     assert.equal(gaveUp, 1, 'one crash with KafkaJSNumberOfRetriesExceeded')
     assert.ok(joinErrors >= 3, `kafkajs retried the join (${joinErrors} refused)`)
@@ -453,7 +558,7 @@ describe('Kafka ingest under broker faults', () => {
     await assertExactlyOnce('joinstuck', 'raw.joinstuck', produced)
   })
 
-  test('stopped while kafkajs\'s restarted consumer is joining: that consumer never joins the group afterwards, and a re-run takes every partition', async () => {
+  test("stopped while kafkajs's restarted consumer is joining: that consumer never joins the group afterwards, and a re-run takes every partition", async () => {
     // kafkajs runs a restart unawaited, and its disconnect() does not stop a consumer that has not
     // finished joining. The job once returned with its consumer living on: it joined the group
     // later and held partitions that the re-run then left alone (250 of 500 messages). Now a crash
@@ -468,18 +573,20 @@ describe('Kafka ingest under broker faults', () => {
     const afterReturn: string[] = []
     const client = kafkaFor(broker, 'ingest-faults-joinlate', {
       logLevel: logLevel.DEBUG,
-      logCreator: () => ({ namespace, level, log }) => {
-        if (level > logLevel.WARN && log.error === undefined && !/joined the group|Restarting|Stopped/.test(log.message)) return
-        const line = `${namespace}: ${log.message} ${String(log.error ?? '')}`.trim()
-        logs.push(line)
-        if (returned) afterReturn.push(line)
-        // The stop comes while the restarted consumer is joining: at its first refused join.
-        if (/Restarting the consumer/.test(line)) restarted = true
-        else if (restarted && /Response JoinGroup/.test(line) && !controller.signal.aborted) {
-          joiningWhenStopped = true
-          controller.abort()
-        }
-      },
+      logCreator:
+        () =>
+        ({ namespace, level, log }) => {
+          if (level > logLevel.WARN && log.error === undefined && !/joined the group|Restarting|Stopped/.test(log.message)) return
+          const line = `${namespace}: ${log.message} ${String(log.error ?? '')}`.trim()
+          logs.push(line)
+          if (returned) afterReturn.push(line)
+          // The stop comes while the restarted consumer is joining: at its first refused join.
+          if (/Restarting the consumer/.test(line)) restarted = true
+          else if (restarted && /Response JoinGroup/.test(line) && !controller.signal.aborted) {
+            joiningWhenStopped = true
+            controller.abort()
+          }
+        },
     })
     const guard = setTimeout(() => controller.abort(), 15_000)
     let result: Outcome
@@ -497,11 +604,13 @@ describe('Kafka ingest under broker faults', () => {
     await sleep(1_500)
     const rerun = await attemptGuarded(15_000, (signal) => ingestKafka(lake, catalog, pipeline, source, { untilCaughtUp: true, client: clientOptions, signal }))
     const restarts = logs.filter((l) => /Restarting the consumer/.test(l)).length
-    console.log(`  stopped during the restarted consumer's join: ${describeOutcome(result)}; ${restarts} restart(s); its client after the job returned: ${[...new Set(afterReturn.map((l) => l.slice(0, 80)))].join(' | ') || 'nothing'}; re-run ${describeOutcome(rerun)}`)
+    console.log(
+      `  stopped during the restarted consumer's join: ${describeOutcome(result)}; ${restarts} restart(s); its client after the job returned: ${[...new Set(afterReturn.map((l) => l.slice(0, 80)))].join(' | ') || 'nothing'}; re-run ${describeOutcome(rerun)}`,
+    )
     assert.ok(result.ok, `the stopped job returns its report: ${!result.ok ? result.error.stack : ''}`)
     assert.ok(joiningWhenStopped, 'the stop came while the restarted consumer was joining')
     assert.equal(restarts, 1, 'the consumer restarted once before the stop, never after it')
-    assert.ok(!afterReturn.some((l) => /joined the group/.test(l)), 'the stopped job\'s consumer never joined the group after the job returned')
+    assert.ok(!afterReturn.some((l) => /joined the group/.test(l)), "the stopped job's consumer never joined the group after the job returned")
     notGuarded(rerun, 15_000)
     assert.ok(rerun.ok, `the re-run completes: ${!rerun.ok ? rerun.error.stack : ''}`)
     assert.equal(rerun.report.messages, 500, 'the re-run had every partition')
@@ -526,12 +635,16 @@ describe('Kafka ingest under broker faults', () => {
     try {
       await broker.setRtt(1, 150)
       await broker.setRtt(2, 300)
-      result = await attemptGuarded(20_000, (signal) => ingestKafka(lake, catalog, pipeline, source, {
-        untilCaughtUp: true,
-        client: clientOptions,
-        signal,
-        onBatch: (b) => { if (b.total.batches === 2 && !probing) probing = probe() },
-      }))
+      result = await attemptGuarded(20_000, (signal) =>
+        ingestKafka(lake, catalog, pipeline, source, {
+          untilCaughtUp: true,
+          client: clientOptions,
+          signal,
+          onBatch: (b) => {
+            if (b.total.batches === 2 && !probing) probing = probe()
+          },
+        }),
+      )
       await probing
     } finally {
       await broker.setRtt(1, 0)
@@ -573,7 +686,8 @@ describe('Kafka ingest under broker faults', () => {
           messages: ids.map((id) => ({ key: `k${id}`, value: JSON.stringify({ id, payload: `v${id}` }), partition: id % PARTITIONS })),
         })
         // One entry per partition: its messages, in the order sent, from baseOffset on.
-        for (const m of metadata) ids.filter((id) => id % PARTITIONS === m.partition).forEach((id, i) => acked.set(`${m.partition}:${Number(m.baseOffset) + i}`, id))
+        for (const m of metadata)
+          ids.filter((id) => id % PARTITIONS === m.partition).forEach((id, i) => acked.set(`${m.partition}:${Number(m.baseOffset) + i}`, id))
       } catch (error) {
         failedIds.push(...ids)
         sendErrors.push((error as Error).message)
@@ -617,19 +731,23 @@ describe('Kafka ingest under broker faults', () => {
     try {
       // Some messages before the job starts, so that its first batch says it is consuming.
       for (let i = 0; i < 4; i++) await send(50)
-      result = await attempt(() => ingestKafka(lake, catalog, pipeline, source, {
-        client: clientOptions,
-        signal: controller.signal,
-        onBatch: (b) => {
-          if (producing && !producedAt) batchesWhileProducing++
-          for (const o of b.offsets) written.set(o.partition, Math.max(written.get(o.partition) ?? -1, o.offset))
-          if (!producing) {
-            firstBatchAt = Date.now()
-            producing = produceDuring().finally(() => { producedAt = Date.now() })
-          }
-          stopWhenAllAckedWritten()
-        },
-      }))
+      result = await attempt(() =>
+        ingestKafka(lake, catalog, pipeline, source, {
+          client: clientOptions,
+          signal: controller.signal,
+          onBatch: (b) => {
+            if (producing && !producedAt) batchesWhileProducing++
+            for (const o of b.offsets) written.set(o.partition, Math.max(written.get(o.partition) ?? -1, o.offset))
+            if (!producing) {
+              firstBatchAt = Date.now()
+              producing = produceDuring().finally(() => {
+                producedAt = Date.now()
+              })
+            }
+            stopWhenAllAckedWritten()
+          },
+        }),
+      )
       await producing
     } finally {
       clearTimeout(guard)
@@ -648,11 +766,21 @@ describe('Kafka ingest under broker faults', () => {
       await admin.disconnect()
     }
     const inTopic = ends.reduce((sum, p) => sum + Number(p.high), 0)
-    const log = new Map((await consumeAll(kafka, topic, freshGroupId('produce-readback'), inTopic, 15_000)).map((m) => [`${m.partition}:${m.offset}`, (m.value as { id: number }).id]))
-    const rows = (await query(`SELECT _partition AS p, _offset AS o, id FROM raw.produce`)).map((r) => ({ key: `${Number(r.p)}:${Number(r.o)}`, id: Number(r.id) }))
+    const log = new Map(
+      (await consumeAll(kafka, topic, freshGroupId('produce-readback'), inTopic, 15_000)).map((m) => [
+        `${m.partition}:${m.offset}`,
+        (m.value as { id: number }).id,
+      ]),
+    )
+    const rows = (await query(`SELECT _partition AS p, _offset AS o, id FROM raw.produce`)).map((r) => ({
+      key: `${Number(r.p)}:${Number(r.o)}`,
+      id: Number(r.id),
+    }))
     const raw = new Map(rows.map((r) => [r.key, r.id]))
     const produceErrors = logs.filter((l) => /Response Produce/.test(l))
-    console.log(`  Produce NOT_LEADER_FOR_PARTITION ×3 and REQUEST_TIMED_OUT ×3 during a continuous ingest: ${describeOutcome(result)}; ${nextId} sent, ${acked.size} acknowledged, ${failedIds.length} failed${sendErrors.length ? ` (${[...new Set(sendErrors)].join(' | ')})` : ''}, ${inTopic} in the topic, ${rows.length} rows; producing took ${producedAt - firstBatchAt} ms after the first batch (${batchesWhileProducing} batches written meanwhile), stopped ${caughtUpAt ? `${caughtUpAt - producedAt} ms after the producer was done` : 'by the guard'}; Produce errors met ${produceErrors.length}×`)
+    console.log(
+      `  Produce NOT_LEADER_FOR_PARTITION ×3 and REQUEST_TIMED_OUT ×3 during a continuous ingest: ${describeOutcome(result)}; ${nextId} sent, ${acked.size} acknowledged, ${failedIds.length} failed${sendErrors.length ? ` (${[...new Set(sendErrors)].join(' | ')})` : ''}, ${inTopic} in the topic, ${rows.length} rows; producing took ${producedAt - firstBatchAt} ms after the first batch (${batchesWhileProducing} batches written meanwhile), stopped ${caughtUpAt ? `${caughtUpAt - producedAt} ms after the producer was done` : 'by the guard'}; Produce errors met ${produceErrors.length}×`,
+    )
     assert.ok(producing, 'the producer ran during the ingest')
     assert.ok(batchesWhileProducing >= 2, `the job wrote batches while the producer was writing (${batchesWhileProducing})`)
     assert.equal(produceErrors.filter((l) => /not the leader/i.test(l)).length, 3, 'each NOT_LEADER_FOR_PARTITION was met')

@@ -47,12 +47,21 @@ export async function startIngestLake(options: {
       brokers: broker.brokers,
       clientId: options.name,
       ...(options.schemaRegistryUrl ? { schemaRegistry: { url: options.schemaRegistryUrl } } : {}),
-      consumer: { sessionTimeout: MOCK_CONSUMER_SETTINGS.sessionTimeout, heartbeatInterval: MOCK_CONSUMER_SETTINGS.heartbeatInterval, maxWaitTimeInMs: MOCK_CONSUMER_SETTINGS.maxWaitTimeInMs },
+      consumer: {
+        sessionTimeout: MOCK_CONSUMER_SETTINGS.sessionTimeout,
+        heartbeatInterval: MOCK_CONSUMER_SETTINGS.heartbeatInterval,
+        maxWaitTimeInMs: MOCK_CONSUMER_SETTINGS.maxWaitTimeInMs,
+      },
     },
     sources: [],
   }
   return {
-    broker, kafka, lakeDir, lake, catalog, pipeline,
+    broker,
+    kafka,
+    lakeDir,
+    lake,
+    catalog,
+    pipeline,
     async stop() {
       await lake.close()
       await broker.stop()

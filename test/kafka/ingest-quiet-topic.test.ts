@@ -17,7 +17,13 @@ const KCAT = '/usr/bin/kcat'
 let env: IngestLake
 
 before(async () => {
-  env = await startIngestLake({ name: 'quiet-topic', topics: [{ name: 'quiet', partitions: 2 }, { name: 'backlog', partitions: 2 }] })
+  env = await startIngestLake({
+    name: 'quiet-topic',
+    topics: [
+      { name: 'quiet', partitions: 2 },
+      { name: 'backlog', partitions: 2 },
+    ],
+  })
 })
 after(async () => {
   await env?.stop()
@@ -25,10 +31,14 @@ after(async () => {
 
 function kcat(topic: string, partition: number, values: object[]): void {
   if (!existsSync(KCAT)) throw new Error(`this test produces with kcat (librdkafka), and ${KCAT} is missing: apt-get install kcat`)
-  execFileSync(KCAT, ['-b', env.broker.brokers.join(','), '-P', '-t', topic, '-p', String(partition)], { input: values.map((v) => JSON.stringify(v)).join('\n') + '\n', stdio: ['pipe', 'ignore', 'pipe'] })
+  execFileSync(KCAT, ['-b', env.broker.brokers.join(','), '-P', '-t', topic, '-p', String(partition)], {
+    input: values.map((v) => JSON.stringify(v)).join('\n') + '\n',
+    stdio: ['pipe', 'ignore', 'pipe'],
+  })
 }
 
-const rowsOf = async (table: string) => (await runQuery(env.lake, env.catalog, `SELECT _partition, _offset, id FROM ${table} ORDER BY id`)).rows.map((r) => Number(r.id))
+const rowsOf = async (table: string) =>
+  (await runQuery(env.lake, env.catalog, `SELECT _partition, _offset, id FROM ${table} ORDER BY id`)).rows.map((r) => Number(r.id))
 
 test('a message on a quiet topic is committed while the job runs, without waiting out maxMs', async () => {
   // Two minutes: were a batch to wait for its timer, the hang guard below would fail first.
@@ -40,7 +50,11 @@ test('a message on a quiet topic is committed while the job runs, without waitin
     for (let round = 0; round < 3; round++) {
       kcat('quiet', round % 2, [{ id: round }])
       await waitUntil(() => batches.reduce((n, b) => n + b.messages, 0) === round + 1, `message ${round} committed`)
-      assert.deepEqual(await rowsOf('raw.quiet'), Array.from({ length: round + 1 }, (_, i) => i), `after message ${round}`)
+      assert.deepEqual(
+        await rowsOf('raw.quiet'),
+        Array.from({ length: round + 1 }, (_, i) => i),
+        `after message ${round}`,
+      )
     }
   } finally {
     abort.abort()
@@ -55,8 +69,14 @@ test('a backlog is still written in whole batches', async () => {
   kcat('backlog', 1, values.slice(1_500))
   const source: SourceSpec = { name: 'backlog', topic: 'backlog', format: 'json', table: 'raw.backlog', batch: { maxMs: 120_000 } }
   const batches: KafkaBatchReport[] = []
-  await withinGuard(ingestKafka(env.lake, env.catalog, env.pipeline, source, { untilCaughtUp: true, client: INGEST_CLIENT_OPTIONS, onBatch: (b) => batches.push(b) }), 'the backlog ingest')
-  assert.deepEqual(await rowsOf('raw.backlog'), values.map((v) => v.id))
+  await withinGuard(
+    ingestKafka(env.lake, env.catalog, env.pipeline, source, { untilCaughtUp: true, client: INGEST_CLIENT_OPTIONS, onBatch: (b) => batches.push(b) }),
+    'the backlog ingest',
+  )
+  assert.deepEqual(
+    await rowsOf('raw.backlog'),
+    values.map((v) => v.id),
+  )
   // A batch closes early only once a partition is read to its end and no write is in progress: a
   // backlog of two partitions makes a few batches, never one per fetch.
   assert.ok(batches.length <= 4, `${batches.length} batches: ${batches.map((b) => b.messages).join(', ')}`)

@@ -51,12 +51,20 @@ describe('Kafka ingest into the raw zone', () => {
     const deadLetters = (await snapshotOrNothing(lake, catalog.pathOf(DEAD_LETTERS_TABLE)))
       ? `SELECT _partition, _offset FROM raw._dead_letters WHERE source = '${source}'`
       : `SELECT NULL::INTEGER AS _partition, NULL::BIGINT AS _offset WHERE false`
-    assert.deepEqual(await query(`SELECT _partition, _offset, count(*) AS n FROM (${deadLetters}) GROUP BY 1, 2 HAVING count(*) > 1`), [], 'duplicate dead letters')
+    assert.deepEqual(
+      await query(`SELECT _partition, _offset, count(*) AS n FROM (${deadLetters}) GROUP BY 1, 2 HAVING count(*) > 1`),
+      [],
+      'duplicate dead letters',
+    )
     const rows = await query(`SELECT _partition AS p, count(*) AS n, min(_offset) AS lo, max(_offset) AS hi FROM (
         SELECT _partition, _offset FROM ${table} UNION ALL ${deadLetters}
       ) GROUP BY 1 ORDER BY 1`)
     const total = [...produced.values()].reduce((a, b) => a + b, 0)
-    assert.equal(rows.reduce((sum, r) => sum + Number(r.n), 0), total, 'rows + dead letters = produced')
+    assert.equal(
+      rows.reduce((sum, r) => sum + Number(r.n), 0),
+      total,
+      'rows + dead letters = produced',
+    )
     for (const r of rows) {
       const n = produced.get(Number(r.p)) ?? 0
       // count = n, offsets within [0, n-1], no duplicates (above) and no overlap (the total) ⇒ each offset once.
@@ -71,10 +79,11 @@ describe('Kafka ingest into the raw zone', () => {
 
   const ordersProduced = new Map<number, number>()
   const orders: SourceSpec = { name: 'orders', topic: 'orders', format: 'json', table: 'raw.orders', batch: { maxMessages: 300, maxMs: 200 } }
-  const orderMessages = (from: number, n: number): JsonMessage[] => Array.from({ length: n }, (_, j) => {
-    const i = from + j
-    return { key: `k${i}`, value: { id: i, name: `order ${i}`, amount: i + 0.25, tags: ['a', String(i % 3)] }, headers: { seq: String(i), origin: 'test' } }
-  })
+  const orderMessages = (from: number, n: number): JsonMessage[] =>
+    Array.from({ length: n }, (_, j) => {
+      const i = from + j
+      return { key: `k${i}`, value: { id: i, name: `order ${i}`, amount: i + 0.25, tags: ['a', String(i % 3)] }, headers: { seq: String(i), origin: 'test' } }
+    })
 
   test('JSON on 4 partitions lands in raw.orders, every (partition, offset) exactly once, with the Kafka columns', async () => {
     const messages = orderMessages(0, 2_000)
@@ -84,11 +93,17 @@ describe('Kafka ingest into the raw zone', () => {
     const began = Date.now()
     const report = await ingestKafka(lake, catalog, pipeline, orders, { untilCaughtUp: true, client: clientOptions, onBatch: (b) => batches.push(b) })
     const took = Date.now() - began
-    assert.deepEqual({ ...report, batches: undefined }, { source: 'orders', messages: 2_000, rows: 2_000, tombstones: 0, deadLetters: 0, skipped: 0, batches: undefined })
+    assert.deepEqual(
+      { ...report, batches: undefined },
+      { source: 'orders', messages: 2_000, rows: 2_000, tombstones: 0, deadLetters: 0, skipped: 0, batches: undefined },
+    )
     assert.ok(report.batches >= 7, `batches of at most 300: ${report.batches}`)
     assert.equal(batches.length, report.batches)
     assert.ok(batches.every((b) => b.messages <= 300))
-    assert.equal(batches.reduce((s, b) => s + b.messages, 0), 2_000)
+    assert.equal(
+      batches.reduce((s, b) => s + b.messages, 0),
+      2_000,
+    )
     await assertExactlyOnce('orders', 'raw.orders', ordersProduced)
 
     const [row] = await query(`SELECT * FROM raw.orders WHERE _key = 'k5'`)
@@ -101,12 +116,15 @@ describe('Kafka ingest into the raw zone', () => {
     assert.deepEqual(row.tags, ['a', '2'])
     assert.ok(row._timestamp, '_timestamp is set')
     assert.ok(Math.abs(Date.parse(String(row._timestamp)) - Date.now()) < 120_000, `_timestamp ${row._timestamp} is recent`)
-    assert.deepEqual(await query(`SELECT _headers['seq'] AS seq, _headers['origin'] AS origin FROM raw.orders WHERE _key = 'k5'`), [{ seq: '5', origin: 'test' }])
+    assert.deepEqual(await query(`SELECT _headers['seq'] AS seq, _headers['origin'] AS origin FROM raw.orders WHERE _key = 'k5'`), [
+      { seq: '5', origin: 'test' },
+    ])
     assert.equal(await one(`SELECT count(*) FROM raw.orders WHERE _key IS NULL OR _timestamp IS NULL OR _headers IS NULL OR id IS NULL`), 0)
 
     // The tables record, per partition, the last offset taken.
     const snapshot = await lake.snapshot(catalog.pathOf('raw.orders'))
-    for (let p = 0; p < PARTITIONS; p++) assert.equal(recordedOffset(snapshot, 'orders', 'orders', p), ordersProduced.get(p)! - 1, offsetAppId('orders', 'orders', p))
+    for (let p = 0; p < PARTITIONS; p++)
+      assert.equal(recordedOffset(snapshot, 'orders', 'orders', p), ordersProduced.get(p)! - 1, offsetAppId('orders', 'orders', p))
     console.log(`  2,000 messages in ${report.batches} batches: ${took} ms (group join included)`)
   })
 
@@ -130,7 +148,14 @@ describe('Kafka ingest into the raw zone', () => {
     assert.equal(report.deadLetters, 40 + 40 + 40)
     await assertExactlyOnce('mixed', 'raw.mixed', produced)
     const reasons = await query(`SELECT reason, count(*) AS n FROM raw._dead_letters WHERE source = 'mixed' GROUP BY 1 ORDER BY 1`)
-    assert.deepEqual(reasons.map((r) => [r.reason, Number(r.n)]), [['invalid-json', 40], ['invalid-utf8', 40], ['not-an-object', 40]])
+    assert.deepEqual(
+      reasons.map((r) => [r.reason, Number(r.n)]),
+      [
+        ['invalid-json', 40],
+        ['invalid-utf8', 40],
+        ['not-an-object', 40],
+      ],
+    )
     const [bad] = await query(`SELECT * FROM raw._dead_letters WHERE source = 'mixed' AND _key = 'm7'`)
     assert.equal(bad.reason, 'invalid-utf8')
     assert.ok(bad.detail, 'a detail says what is wrong')
@@ -146,11 +171,20 @@ describe('Kafka ingest into the raw zone', () => {
     await produceJson(kafka, 'large', messages, { partitions: PARTITIONS })
     const produced = new Map<number, number>()
     count(produced, messages, 0)
-    const large: SourceSpec = { name: 'large', topic: 'large', format: 'json', table: 'raw.large', batch: { maxMessages: 1_000, maxMs: 5_000, maxBytes: 2 ** 20 } }
+    const large: SourceSpec = {
+      name: 'large',
+      topic: 'large',
+      format: 'json',
+      table: 'raw.large',
+      batch: { maxMessages: 1_000, maxMs: 5_000, maxBytes: 2 ** 20 },
+    }
     const batches: KafkaBatchReport[] = []
     const report = await ingestKafka(lake, catalog, pipeline, large, { untilCaughtUp: true, client: clientOptions, onBatch: (b) => batches.push(b) })
     assert.equal(report.rows, 24)
-    assert.ok(batches.every((b) => b.messages <= 4), `batches of at most 4 large messages: ${batches.map((b) => b.messages)}`)
+    assert.ok(
+      batches.every((b) => b.messages <= 4),
+      `batches of at most 4 large messages: ${batches.map((b) => b.messages)}`,
+    )
     assert.ok(batches.length >= 6, `${batches.length} batches`)
     await assertExactlyOnce('large', 'raw.large', produced)
     assert.equal(await one(`SELECT count(*) FROM raw.large WHERE length(blob) = ${blob.length}`), 24)
@@ -185,7 +219,14 @@ describe('Kafka ingest into the raw zone', () => {
     for (const p of await admin.fetchTopicOffsets('orders')) highs.set(p.partition, Number(p.high))
     await admin.disconnect()
 
-    const latest: SourceSpec = { name: 'latest', topic: 'orders', format: 'json', table: 'raw.orders_latest', startingOffsets: 'latest', batch: { maxMessages: 50, maxMs: 100 } }
+    const latest: SourceSpec = {
+      name: 'latest',
+      topic: 'orders',
+      format: 'json',
+      table: 'raw.orders_latest',
+      startingOffsets: 'latest',
+      batch: { maxMessages: 50, maxMs: 100 },
+    }
     const controller = new AbortController()
     const batches: KafkaBatchReport[] = []
     const fresh = orderMessages(4_000, 400)
@@ -197,7 +238,10 @@ describe('Kafka ingest into the raw zone', () => {
         for (const p of partitions) assert.equal(p.start, highs.get(p.partition), 'latest: the high watermark at start')
         producing = produceJson(kafka, 'orders', fresh, { partitions: PARTITIONS, batchSize: 50 })
       },
-      onBatch: (b) => { batches.push(b); if (batches.length === 2) controller.abort() },
+      onBatch: (b) => {
+        batches.push(b)
+        if (batches.length === 2) controller.abort()
+      },
     })
     await producing
     assert.ok(stopped.batches >= 2, `stopped after ${stopped.batches} batches`)
@@ -210,9 +254,15 @@ describe('Kafka ingest into the raw zone', () => {
     assert.equal(stopped.messages + rest.messages, 400)
     const expected = new Map<number, number>()
     for (let i = 0; i < 400; i++) expected.set(i % PARTITIONS, (expected.get(i % PARTITIONS) ?? 0) + 1)
-    for (const r of await query(`SELECT _partition AS p, count(*) AS n, count(DISTINCT _offset) AS d, min(_offset) AS lo, max(_offset) AS hi FROM raw.orders_latest GROUP BY 1 ORDER BY 1`)) {
+    for (const r of await query(
+      `SELECT _partition AS p, count(*) AS n, count(DISTINCT _offset) AS d, min(_offset) AS lo, max(_offset) AS hi FROM raw.orders_latest GROUP BY 1 ORDER BY 1`,
+    )) {
       const p = Number(r.p)
-      assert.deepEqual([Number(r.n), Number(r.d), Number(r.lo), Number(r.hi)], [expected.get(p), expected.get(p), highs.get(p), highs.get(p)! + expected.get(p)! - 1], `partition ${p}`)
+      assert.deepEqual(
+        [Number(r.n), Number(r.d), Number(r.lo), Number(r.hi)],
+        [expected.get(p), expected.get(p), highs.get(p), highs.get(p)! + expected.get(p)! - 1],
+        `partition ${p}`,
+      )
     }
     // What the first run left to the group: the offsets after its last commit (lag monitoring).
     count(ordersProduced, orderMessages(3_000, 40), 0)
@@ -234,45 +284,56 @@ describe('Kafka ingest into the raw zone', () => {
       sent += n
     }
     const childConfig = { lakeDir, brokers: broker.brokers, topic: 'crash', source: 'crash', table: 'raw.crash', maxMessages: 60, maxMs: 100 }
-    const runChild = (killAfter: (line: string, elapsed: number) => number | undefined, startupKillMs?: number) => new Promise<{ killed: boolean; batches: number }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'ingest-child.ts'), JSON.stringify(childConfig)], { stdio: ['ignore', 'pipe', 'pipe'] })
-      const began = Date.now()
-      let killed = false
-      let batches = 0
-      let stderr = ''
-      let timer: NodeJS.Timeout | undefined
-      const kill = () => { if (!killed && child.exitCode === null) { killed = true; child.kill('SIGKILL') } }
-      if (startupKillMs !== undefined) timer = setTimeout(kill, startupKillMs)
-      // A child still running after this is hung: killed, and a failure, never one of the kills.
-      let hung = false
-      const guard = setTimeout(() => {
-        if (child.exitCode !== null || killed) return
-        hung = true
-        child.kill('SIGKILL')
-      }, HUNG_CHILD_MS)
-      let buffered = ''
-      child.stdout.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString()
-        let nl: number
-        while ((nl = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, nl)
-          buffered = buffered.slice(nl + 1)
-          if (line.startsWith('{"batch"')) batches++
-          const delay = killAfter(line, Date.now() - began)
-          if (delay !== undefined && timer === undefined) timer = setTimeout(kill, delay)
+    const runChild = (killAfter: (line: string, elapsed: number) => number | undefined, startupKillMs?: number) =>
+      new Promise<{ killed: boolean; batches: number }>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'ingest-child.ts'), JSON.stringify(childConfig)], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+        const began = Date.now()
+        let killed = false
+        let batches = 0
+        let stderr = ''
+        let timer: NodeJS.Timeout | undefined
+        const kill = () => {
+          if (!killed && child.exitCode === null) {
+            killed = true
+            child.kill('SIGKILL')
+          }
         }
+        if (startupKillMs !== undefined) timer = setTimeout(kill, startupKillMs)
+        // A child still running after this is hung: killed, and a failure, never one of the kills.
+        let hung = false
+        const guard = setTimeout(() => {
+          if (child.exitCode !== null || killed) return
+          hung = true
+          child.kill('SIGKILL')
+        }, HUNG_CHILD_MS)
+        let buffered = ''
+        child.stdout.on('data', (chunk: Buffer) => {
+          buffered += chunk.toString()
+          let nl: number
+          while ((nl = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, nl)
+            buffered = buffered.slice(nl + 1)
+            if (line.startsWith('{"batch"')) batches++
+            const delay = killAfter(line, Date.now() - began)
+            if (delay !== undefined && timer === undefined) timer = setTimeout(kill, delay)
+          }
+        })
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString()
+        })
+        child.on('error', reject)
+        child.on('exit', (code, signal) => {
+          clearTimeout(timer)
+          clearTimeout(guard)
+          if (hung)
+            reject(new Error(`ingest child hung: still running after ${HUNG_CHILD_MS / 1000} s (${batches} batches), killed by the guard; stderr: ${stderr}`))
+          else if (signal === 'SIGKILL' && killed) resolve({ killed: true, batches })
+          else if (code === 0) resolve({ killed: false, batches })
+          else reject(new Error(`ingest child exited with ${code ?? signal}: ${stderr}`))
+        })
       })
-      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-      child.on('error', reject)
-      child.on('exit', (code, signal) => {
-        clearTimeout(timer)
-        clearTimeout(guard)
-        if (hung) reject(new Error(`ingest child hung: still running after ${HUNG_CHILD_MS / 1000} s (${batches} batches), killed by the guard; stderr: ${stderr}`))
-        else if (signal === 'SIGKILL' && killed) resolve({ killed: true, batches })
-        else if (code === 0) resolve({ killed: false, batches })
-        else reject(new Error(`ingest child exited with ${code ?? signal}: ${stderr}`))
-      })
-    })
 
     const began = Date.now()
     let kills = 0

@@ -24,9 +24,16 @@ before(async () => {
   for (let stage = 0; stage < streams.stages; stage++) {
     for (const [name, format] of Object.entries(formats) as [keyof typeof formats, SourceSpec['format']][]) {
       const topic = `drift.${name}`
-      await produceJson(env.kafka, topic, streams[name][stage].map((m) => ({ key: m.key, value: m.payload === null ? null : Buffer.from(m.payload) })))
+      await produceJson(
+        env.kafka,
+        topic,
+        streams[name][stage].map((m) => ({ key: m.key, value: m.payload === null ? null : Buffer.from(m.payload) })),
+      )
       const source: SourceSpec = { name, topic, format, table: DRIFT_RAW[name] }
-      const report = await ingestKafka(env.lake, env.catalog, { ...env.pipeline, sources: [source] }, source, { untilCaughtUp: true, client: INGEST_CLIENT_OPTIONS })
+      const report = await ingestKafka(env.lake, env.catalog, { ...env.pipeline, sources: [source] }, source, {
+        untilCaughtUp: true,
+        client: INGEST_CLIENT_OPTIONS,
+      })
       assert.equal(report.deadLetters, 0, `${name} stage ${stage}: no dead letters`)
     }
   }

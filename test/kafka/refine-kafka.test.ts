@@ -15,13 +15,23 @@ import { startIngestLake, type IngestLake } from './ingest-lake'
 
 let env: IngestLake
 before(async () => {
-  env = await startIngestLake({ name: 'refine', topics: [{ name: 'pg.public.customers', partitions: 3 }, { name: 'mongo.shop.customers', partitions: 1 }] })
+  env = await startIngestLake({
+    name: 'refine',
+    topics: [
+      { name: 'pg.public.customers', partitions: 3 },
+      { name: 'mongo.shop.customers', partitions: 1 },
+    ],
+  })
 })
 after(() => env.stop())
 
 const query = async (sql: string) => (await runQuery(env.lake, env.catalog, sql)).rows
 const produce = (topic: string, messages: Captured[]) =>
-  produceJson(env.kafka, topic, messages.map((m) => ({ key: m.key, value: m.payload === null ? null : Buffer.from(m.payload), partition: m.partition })))
+  produceJson(
+    env.kafka,
+    topic,
+    messages.map((m) => ({ key: m.key, value: m.payload === null ? null : Buffer.from(m.payload), partition: m.partition })),
+  )
 
 const sources: SourceSpec[] = [
   { name: 'pg', topic: 'pg.public.customers', format: 'debezium', table: 'raw.pg_customers', batch: { maxMessages: 200, maxMs: 200 } },
@@ -30,7 +40,14 @@ const sources: SourceSpec[] = [
 const flows: FlowSpec[] = [
   { name: 'pg_current', from: 'raw.pg_customers', to: 'refined.pg_customers', mode: 'cdc', key: ['id'] },
   { name: 'pg_history', from: 'raw.pg_customers', to: 'refined.pg_customers_history', mode: 'cdc', key: ['id'], scd: 2 },
-  { name: 'mongo', from: 'raw.mongo_customers', to: 'refined.mongo_customers', mode: 'cdc', key: ['customer_id'], transforms: [{ op: 'flatten' }, { op: 'rename', columns: { _id: 'customer_id' } }] },
+  {
+    name: 'mongo',
+    from: 'raw.mongo_customers',
+    to: 'refined.mongo_customers',
+    mode: 'cdc',
+    key: ['customer_id'],
+    transforms: [{ op: 'flatten' }, { op: 'rename', columns: { _id: 'customer_id' } }],
+  },
 ]
 
 test('PostgreSQL and MongoDB change streams through the broker: current state and SCD 2 history', async () => {
@@ -49,12 +66,16 @@ test('PostgreSQL and MongoDB change streams through the broker: current state an
   assert.ok(events.some((e) => e.type === 'batch' && e.job === 'flow:pg_history'))
 
   const current = await query('SELECT id, name, tier, balance, tags FROM refined.pg_customers ORDER BY id')
-  assert.deepEqual(current, [...pg.final.values()].sort((a, b) => a.id - b.id).map((r) => ({ ...r })))
+  assert.deepEqual(
+    current,
+    [...pg.final.values()].sort((a, b) => a.id - b.id).map((r) => ({ ...r })),
+  )
 
   // Its change feed after the first commit: each update a pre/post image pair with the same id.
   const feed = await query(`SELECT id, _change_type, _commit_version FROM table_changes('refined.pg_customers', 1) WHERE _change_type LIKE 'update%'`)
   const pairs = new Map<string, number>()
-  for (const row of feed) pairs.set(`${row.id}@${row._commit_version}`, (pairs.get(`${row.id}@${row._commit_version}`) ?? 0) + (row._change_type === 'update_preimage' ? 1 : 10))
+  for (const row of feed)
+    pairs.set(`${row.id}@${row._commit_version}`, (pairs.get(`${row.id}@${row._commit_version}`) ?? 0) + (row._change_type === 'update_preimage' ? 1 : 10))
   assert.ok(pairs.size > 0 && [...pairs.values()].every((n) => n === 11), 'every updated row has exactly one pre- and one post-image per commit')
 
   // SCD 2: the open version of each key is its current row; deleted keys have none; versions chain.
@@ -65,42 +86,69 @@ test('PostgreSQL and MongoDB change streams through the broker: current state an
       count(*) FILTER (WHERE __end_at IS NULL) AS open
     FROM refined.pg_customers_history GROUP BY id`)
   assert.ok(chains.every((c) => c.ordered === true && Number(c.open) <= 1))
-  assert.ok(chains.some((c) => Number(c.versions) > 3), 'keys changed several times have several versions')
+  assert.ok(
+    chains.some((c) => Number(c.versions) > 3),
+    'keys changed several times have several versions',
+  )
   const gaps = await query(`SELECT count(*) AS n FROM (
       SELECT id, __end_at, lead(__start_at) OVER (PARTITION BY id ORDER BY __start_at) AS next_start FROM refined.pg_customers_history)
     WHERE next_start IS NOT NULL AND __end_at IS NOT NULL AND __end_at > next_start`)
   assert.equal(Number(gaps[0].n), 0, 'no two versions of a key overlap')
 
   const docs = await query('SELECT customer_id, name, address_city, tags, points FROM refined.mongo_customers ORDER BY customer_id')
-  assert.deepEqual(docs.map((d) => ({ ...d, points: String(d.points) })), [...mongo.final.values()].sort((a, b) => a._id.localeCompare(b._id)).map((d) => ({
-    customer_id: d._id, name: d.name, address_city: d.address.city, tags: d.tags, points: String(d.points),
-  })))
+  assert.deepEqual(
+    docs.map((d) => ({ ...d, points: String(d.points) })),
+    [...mongo.final.values()]
+      .sort((a, b) => a._id.localeCompare(b._id))
+      .map((d) => ({
+        customer_id: d._id,
+        name: d.name,
+        address_city: d.address.city,
+        tags: d.tags,
+        points: String(d.points),
+      })),
+  )
 })
 
 test('lakehouse run keeps going: a change produced later reaches the refined table', async () => {
   const stop = new AbortController()
   const seen: PipelineEvent[] = []
   let notify: (() => void) | undefined
-  const running = runPipeline(env.lake, env.catalog, { ...env.pipeline, sources: sources.slice(0, 1), flows: flows.slice(0, 1) }, {
-    signal: stop.signal,
-    onEvent: (event) => {
-      seen.push(event)
-      notify?.()
+  const running = runPipeline(
+    env.lake,
+    env.catalog,
+    { ...env.pipeline, sources: sources.slice(0, 1), flows: flows.slice(0, 1) },
+    {
+      signal: stop.signal,
+      onEvent: (event) => {
+        seen.push(event)
+        notify?.()
+      },
     },
-  })
-  const refinedOnce = (predicate: (e: PipelineEvent) => boolean) => new Promise<void>((resolve) => {
-    const check = () => { if (seen.some(predicate)) resolve() }
-    notify = check
-    check()
-  })
+  )
+  const refinedOnce = (predicate: (e: PipelineEvent) => boolean) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (seen.some(predicate)) resolve()
+      }
+      notify = check
+      check()
+    })
   const idle = seen.length
   await new Promise((resolve) => setTimeout(resolve, 500))
   const produced = Date.now()
   const customer = { id: 100_001, name: 'late arrival', tier: 'gold', balance: 1, tags: ['late'] }
-  await produce('pg.public.customers', [{
-    topic: 'pg.public.customers', partition: 0, offset: 0, ts: produced, key: JSON.stringify({ id: customer.id }), headers: [],
-    payload: JSON.stringify({ before: null, after: customer, op: 'c', ts_ms: produced, source: { ts_ms: produced, lsn: 1 } }),
-  }])
+  await produce('pg.public.customers', [
+    {
+      topic: 'pg.public.customers',
+      partition: 0,
+      offset: 0,
+      ts: produced,
+      key: JSON.stringify({ id: customer.id }),
+      headers: [],
+      payload: JSON.stringify({ before: null, after: customer, op: 'c', ts_ms: produced, source: { ts_ms: produced, lsn: 1 } }),
+    },
+  ])
   await refinedOnce((e) => seen.indexOf(e) >= idle && e.type === 'batch' && e.job === 'flow:pg_current' && e.rows > 0)
   const latency = Date.now() - produced
   stop.abort()

@@ -35,7 +35,7 @@ after(async () => {
   await broker.stop()
 })
 
-test('topic names follow Kafka\'s rule', () => {
+test("topic names follow Kafka's rule", () => {
   assert.equal(topicNameProblem('shop.orders-v2_x'), undefined)
   assert.equal(topicNameProblem(''), 'a topic needs a name')
   assert.equal(topicNameProblem('..'), "'..' is not a topic name")
@@ -45,7 +45,11 @@ test('topic names follow Kafka\'s rule', () => {
 })
 
 test('configs are key=value, separated by commas or lines', () => {
-  assert.deepEqual(parseTopicConfigs(' cleanup.policy=compact, retention.ms = 60000\nsegment.bytes=1048576\n'), { 'cleanup.policy': 'compact', 'retention.ms': '60000', 'segment.bytes': '1048576' })
+  assert.deepEqual(parseTopicConfigs(' cleanup.policy=compact, retention.ms = 60000\nsegment.bytes=1048576\n'), {
+    'cleanup.policy': 'compact',
+    'retention.ms': '60000',
+    'segment.bytes': '1048576',
+  })
   assert.deepEqual(parseTopicConfigs(''), {})
   assert.throws(() => parseTopicConfigs('retention.ms'), /'retention\.ms' is not a topic config: write key=value/)
   assert.throws(() => parseTopicConfigs('=5'), /'=5' is not a topic config/)
@@ -65,15 +69,26 @@ test('a cluster not marked as dev is refused before anything connects', async ()
 
 test('a bad topic is refused before the broker is asked', async () => {
   await assert.rejects(createTopic(dev, { name: 'a/b', partitions: 1, replicationFactor: 1, configs: {} }), /'\/' cannot be in a topic name/)
-  await assert.rejects(createTopic(dev, { name: 'ok', partitions: 0, replicationFactor: 1, configs: {} }), /partitions must be a whole number of at least 1, not 0/)
-  await assert.rejects(createTopic(dev, { name: 'ok', partitions: 1, replicationFactor: 1.5, configs: {} }), /replication factor must be a whole number of at least 1, not 1.5/)
+  await assert.rejects(
+    createTopic(dev, { name: 'ok', partitions: 0, replicationFactor: 1, configs: {} }),
+    /partitions must be a whole number of at least 1, not 0/,
+  )
+  await assert.rejects(
+    createTopic(dev, { name: 'ok', partitions: 1, replicationFactor: 1.5, configs: {} }),
+    /replication factor must be a whole number of at least 1, not 1.5/,
+  )
 })
 
-test('against the mock broker: an existing name, a missing topic, and the broker\'s own refusal, each naming topic and brokers', async () => {
+test("against the mock broker: an existing name, a missing topic, and the broker's own refusal, each naming topic and brokers", async () => {
   const on = broker.brokers.join(', ')
-  await assert.rejects(createTopic(dev, { name: 'existing', partitions: 1, replicationFactor: 1, configs: {} }), { message: `creating topic existing on ${on}: the cluster has a topic of that name already` })
+  await assert.rejects(createTopic(dev, { name: 'existing', partitions: 1, replicationFactor: 1, configs: {} }), {
+    message: `creating topic existing on ${on}: the cluster has a topic of that name already`,
+  })
   await assert.rejects(deleteTopic(dev, 'missing'), { message: `deleting topic missing on ${on}: the cluster has no topic of that name` })
   // The mock has no CreateTopics / DeleteTopics: the request reaches it and its failure is said.
-  await assert.rejects(createTopic(dev, { name: 'fresh', partitions: 3, replicationFactor: 1, configs: { 'retention.ms': '60000' } }), (error: Error) => error.message.startsWith(`creating topic fresh on ${on}: `) && error.message.length > `creating topic fresh on ${on}: `.length)
+  await assert.rejects(
+    createTopic(dev, { name: 'fresh', partitions: 3, replicationFactor: 1, configs: { 'retention.ms': '60000' } }),
+    (error: Error) => error.message.startsWith(`creating topic fresh on ${on}: `) && error.message.length > `creating topic fresh on ${on}: `.length,
+  )
   await assert.rejects(deleteTopic(dev, 'existing'), (error: Error) => error.message.startsWith(`deleting topic existing on ${on}: `))
 })

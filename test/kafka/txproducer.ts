@@ -30,5 +30,8 @@ export async function ensureTxProducer(): Promise<string> {
  */
 export async function produceTransactions(brokers: string[], topic: string, partition: number, plan: string): Promise<string[]> {
   const binary = await ensureTxProducer()
-  return execFileSync(binary, [brokers.join(','), topic, String(partition), plan], { timeout: 60_000 }).toString().trim().split('\n')
+  return execFileSync(binary, [brokers.join(','), topic, String(partition), plan], { timeout: 60_000 })
+    .toString()
+    .trim()
+    .split('\n')
 }

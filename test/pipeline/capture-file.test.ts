@@ -62,21 +62,38 @@ test('a kcat record in a plain NDJSON capture is refused; plain lines, good or b
   const file = path.join(dir, 'plain.jsonl')
   writeFileSync(file, `{"id":1}\n{ not json\n${JSON.stringify(good)}\n`)
   const seen: string[] = []
-  await assert.rejects(async () => {
-    for await (const m of readCapture(file)) seen.push(Buffer.from(m.value!).toString())
-  }, new RegExp(`^CaptureFileError: ${file.replaceAll(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3: a kcat -J record in a capture whose first line is a plain value`))
+  await assert.rejects(
+    async () => {
+      for await (const m of readCapture(file)) seen.push(Buffer.from(m.value!).toString())
+    },
+    new RegExp(`^CaptureFileError: ${file.replaceAll(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3: a kcat -J record in a capture whose first line is a plain value`),
+  )
   assert.deepEqual(seen, ['{"id":1}', '{ not json'])
 })
 
 test('kcat records as kcat writes them: null key and payload, no headers, empty and repeated header values, offsets as text', async () => {
   const file = path.join(dir, 'shapes.jsonl')
-  writeFileSync(file, [
-    JSON.stringify(good),
-    JSON.stringify({ topic: 't', partition: 1, offset: 0, tstype: 'create', ts: 1764000000001, broker: 1, key: 'gone', payload: null }),
-    JSON.stringify({ topic: 't', partition: 1, offset: '9007199254740993', tstype: 'create', ts: 1764000000002, broker: 1, headers: ['e', '', 'd', '1', 'd', '2', 'n', null], key: null, payload: 'text' }),
-  ].join('\n') + '\n')
+  writeFileSync(
+    file,
+    [
+      JSON.stringify(good),
+      JSON.stringify({ topic: 't', partition: 1, offset: 0, tstype: 'create', ts: 1764000000001, broker: 1, key: 'gone', payload: null }),
+      JSON.stringify({
+        topic: 't',
+        partition: 1,
+        offset: '9007199254740993',
+        tstype: 'create',
+        ts: 1764000000002,
+        broker: 1,
+        headers: ['e', '', 'd', '1', 'd', '2', 'n', null],
+        key: null,
+        payload: 'text',
+      }),
+    ].join('\n') + '\n',
+  )
   const messages = []
-  for await (const m of readCapture(file)) messages.push({ ...m, key: m.key && Buffer.from(m.key).toString(), value: m.value && Buffer.from(m.value).toString() })
+  for await (const m of readCapture(file))
+    messages.push({ ...m, key: m.key && Buffer.from(m.key).toString(), value: m.value && Buffer.from(m.value).toString() })
   assert.deepEqual(messages, [
     { topic: 't', partition: 0, offset: '0', timestamp: '1764000000000', key: 'k', value: '{"id":1}', headers: { trace: 'abc' } },
     { topic: 't', partition: 1, offset: '0', timestamp: '1764000000001', key: 'gone', value: null, headers: {} },

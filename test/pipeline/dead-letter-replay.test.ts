@@ -28,20 +28,31 @@ test('two replays of the same letters at once: each letter lands exactly once', 
   // Trailing commas: the letters are not JSON, so the fix is each letter's value without it.
   const engines = [new LakeEngine(), new LakeEngine()]
   try {
-    const outcomes = await Promise.allSettled(engines.map(async (engine) => {
-      const own = new LakeCatalog(lakeDir, engine.io.storage)
-      const letters = await selectLetters(engine, own, { source: 'e' }, ['open'])
-      // Each letter fixed by hand (an edited value each): replay them one by one, as a user would.
-      let replayed = 0
-      for (const letter of letters) {
-        const value = Buffer.from(letter.value!.toString().replace(',}', '}'))
-        const [r] = await replayLetters(engine, own, pipeline, { ids: [`e/${letter.topic}/${letter.partition}/${letter.offset}`] }, { decoder: {}, fix: { value } })
-        replayed += r?.replayed ?? 0
-      }
-      return replayed
-    }))
+    const outcomes = await Promise.allSettled(
+      engines.map(async (engine) => {
+        const own = new LakeCatalog(lakeDir, engine.io.storage)
+        const letters = await selectLetters(engine, own, { source: 'e' }, ['open'])
+        // Each letter fixed by hand (an edited value each): replay them one by one, as a user would.
+        let replayed = 0
+        for (const letter of letters) {
+          const value = Buffer.from(letter.value!.toString().replace(',}', '}'))
+          const [r] = await replayLetters(
+            engine,
+            own,
+            pipeline,
+            { ids: [`e/${letter.topic}/${letter.partition}/${letter.offset}`] },
+            { decoder: {}, fix: { value } },
+          )
+          replayed += r?.replayed ?? 0
+        }
+        return replayed
+      }),
+    )
     const conflicts = outcomes.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason))
-    assert.ok(conflicts.every((c) => /concurrent|conflict|another writer/i.test(c)), conflicts.join('\n'))
+    assert.ok(
+      conflicts.every((c) => /concurrent|conflict|another writer/i.test(c)),
+      conflicts.join('\n'),
+    )
     // Whoever lost a race reruns: nothing lands twice, everything lands once.
     for (const letter of await selectLetters(lake, catalog, { source: 'e' }, ['open'])) {
       const value = Buffer.from(letter.value!.toString().replace(',}', '}'))
@@ -51,19 +62,28 @@ test('two replays of the same letters at once: each letter lands exactly once', 
     await Promise.all(engines.map((e) => e.close()))
   }
   const rows = await query('SELECT _offset, count(*) AS n, min(id) AS id FROM raw.e GROUP BY _offset ORDER BY _offset')
-  assert.deepEqual(rows.map((r) => [Number(r._offset), Number(r.n), Number(r.id)]), lines.map((_, i) => [i, 1, i]))
+  assert.deepEqual(
+    rows.map((r) => [Number(r._offset), Number(r.n), Number(r.id)]),
+    lines.map((_, i) => [i, 1, i]),
+  )
   assert.equal((await selectLetters(lake, catalog, { source: 'e' }, ['open'])).length, 0)
   assert.equal((await selectLetters(lake, catalog, { source: 'e' }, ['replayed'])).length, 20)
 })
 
 test('where JSON failed: the position in the detail, else the first error jsonc-parser finds', () => {
-  assert.deepEqual(failurePosition('invalid-json', 'Expected double-quoted property name in JSON at position 7', '{"a":1,}'), { at: 7, line: 1, column: 8, context: '{"a":1,}', caret: 7 })
+  assert.deepEqual(failurePosition('invalid-json', 'Expected double-quoted property name in JSON at position 7', '{"a":1,}'), {
+    at: 7,
+    line: 1,
+    column: 8,
+    context: '{"a":1,}',
+    caret: 7,
+  })
   assert.equal(failurePosition('invalid-json', "Unexpected token 'o'", '{"a":\n oops}')?.line, 2)
   assert.equal(failurePosition('invalid-json', "Unexpected token 'o'", '{"a":\n oops}')?.column, 2)
   assert.equal(failurePosition('not-an-object', 'an array', '[1]'), undefined)
 })
 
-test('a JSON Patch applies to a letter\'s value; one that does not apply says why', () => {
+test("a JSON Patch applies to a letter's value; one that does not apply says why", () => {
   const letter = { value: Buffer.from('{"id":1,"price":"12,50"}') } as Parameters<typeof fixedValue>[0]
   assert.equal(Buffer.from(fixedValue(letter, { patch: [{ op: 'replace', path: '/price', value: 12.5 }] })!).toString(), '{"id":1,"price":12.5}')
   assert.throws(() => fixedValue(letter, { patch: [{ op: 'test', path: '/id', value: 2 }] }), /the patch does not apply/)

@@ -24,10 +24,12 @@ after(async () => {
 
 async function batch(topic: string): Promise<IngestMessage[]> {
   const decoder = createDecoder('json')
-  return Promise.all(['{"id":1}', '{not json', '{"id":2}'].map(async (value, offset) => {
-    const input = { key: null, value: Buffer.from(value), headers: {}, topic, partition: 0, offset: String(offset), timestamp: '1700000000000' }
-    return { ...input, decoded: await decoder.decode(input) }
-  }))
+  return Promise.all(
+    ['{"id":1}', '{not json', '{"id":2}'].map(async (value, offset) => {
+      const input = { key: null, value: Buffer.from(value), headers: {}, topic, partition: 0, offset: String(offset), timestamp: '1700000000000' }
+      return { ...input, decoded: await decoder.decode(input) }
+    }),
+  )
 }
 
 test('two sources writing their first dead letters at once both land, on one dead-letter table', async () => {
@@ -38,7 +40,13 @@ test('two sources writing their first dead letters at once both land, on one dea
     const results = await Promise.all(sources.map(async (source) => writeRawBatch(lake, catalog, source, await batch(source.name))))
     for (const result of results) assert.deepEqual([result.rows, result.deadLetters], [2, 1])
     const letters = await runQuery(lake, catalog, 'SELECT _topic, _offset FROM raw._dead_letters ORDER BY _topic')
-    assert.deepEqual(letters.rows.map((r) => [r._topic, Number(r._offset)]), [['clicks', 1], ['orders', 1]])
+    assert.deepEqual(
+      letters.rows.map((r) => [r._topic, Number(r._offset)]),
+      [
+        ['clicks', 1],
+        ['orders', 1],
+      ],
+    )
     for (const source of sources) {
       const rows = await runQuery(lake, catalog, `SELECT count(*)::INTEGER AS n FROM ${source.table}`)
       assert.equal(rows.rows[0].n, 2, source.table)

@@ -69,7 +69,8 @@ WHERE o.order_id IS NULL;
 `
 
 let seq = 0
-const customer = (id: number, name: string | null, country: string, operation = 'UPSERT') => JSON.stringify({ customer_id: id, name, country, operation, seq: ++seq })
+const customer = (id: number, name: string | null, country: string, operation = 'UPSERT') =>
+  JSON.stringify({ customer_id: id, name, country, operation, seq: ++seq })
 let orderId = 0
 const order = (customerId: number, amount: number, status = 'placed') => JSON.stringify({ order_id: ++orderId, customer_id: customerId, amount, status })
 
@@ -79,14 +80,17 @@ writeFileSync(path.join(dir, 'sql', 'tables.sql'), DEFINITIONS)
 writeFileSync(path.join(dir, 'sql', 'views.sql'), VIEWS)
 writeFileSync(path.join(dir, 'customers.jsonl'), '')
 writeFileSync(path.join(dir, 'orders.jsonl'), '')
-writeFileSync(pipelineFile, JSON.stringify({
-  lake: 'lake',
-  sources: [
-    { name: 'customers', file: 'customers.jsonl', format: 'json', table: 'raw.customer_events' },
-    { name: 'orders', file: 'orders.jsonl', format: 'json', table: 'raw.orders' },
-  ],
-  definitions: ['sql/*.sql'],
-}))
+writeFileSync(
+  pipelineFile,
+  JSON.stringify({
+    lake: 'lake',
+    sources: [
+      { name: 'customers', file: 'customers.jsonl', format: 'json', table: 'raw.customer_events' },
+      { name: 'orders', file: 'orders.jsonl', format: 'json', table: 'raw.orders' },
+    ],
+    definitions: ['sql/*.sql'],
+  }),
+)
 
 const expectedMode: Record<string, 'incremental' | 'full'> = {
   'business.customer_revenue': 'incremental',
@@ -128,7 +132,11 @@ test('definitions run: views joined, aggregated and windowed stay equal to their
     const run = await runWithDefinitions(lake, catalog, pipeline, { untilCaughtUp: true })
     assert.deepEqual(run.failed, [], `${step.name}: nothing failed`)
     const loaded = await pipelineDefinitions(catalog, pipeline)
-    assert.deepEqual(run.views.map((r) => r.view), loaded.refreshOrder, `${step.name}: every view refreshed, in order`)
+    assert.deepEqual(
+      run.views.map((r) => r.view),
+      loaded.refreshOrder,
+      `${step.name}: every view refreshed, in order`,
+    )
     assert.ok(loaded.refreshOrder.indexOf('business.revenue_by_country') > loaded.refreshOrder.indexOf('business.customer_revenue'))
 
     for (const view of loaded.views) {
@@ -144,21 +152,29 @@ test('definitions run: views joined, aggregated and windowed stay equal to their
       seen.set(view.name, now)
 
       // The same view under another name, always recomputed whole: same rows, same change feed.
-      const copy = fullCopies.get(view.name) ?? { ...view, name: `${view.name}_full`, query: { ...view.query, sql: view.query.sql.replaceAll('business.customer_revenue', 'business.customer_revenue_full') } }
+      const copy = fullCopies.get(view.name) ?? {
+        ...view,
+        name: `${view.name}_full`,
+        query: { ...view.query, sql: view.query.sql.replaceAll('business.customer_revenue', 'business.customer_revenue_full') },
+      }
       fullCopies.set(view.name, copy)
     }
     for (const name of ['business.customer_revenue', 'business.revenue_by_country', 'business.ranked_orders', 'business.customers_without_orders']) {
       const copy = fullCopies.get(name)!
-      const before = await lake.snapshot(catalog.pathOf(copy.name)).then((s) => s.version, () => -1)
+      const before = await lake.snapshot(catalog.pathOf(copy.name)).then(
+        (s) => s.version,
+        () => -1,
+      )
       const report = await refreshView(lake, catalog, copy, { full: true })
       assert.equal(report.mode, 'full')
       const diff = await sameRows(`SELECT * FROM ${copy.name}`, `SELECT * FROM ${name}`)
       assert.deepEqual(diff, { missing: [], extra: [] }, `${step.name}: ${name} refreshed incrementally equals its full recompute`)
       const now = await version(copy.name)
       // Both wrote this step's difference in one commit (or none): the two feeds are the same rows.
-      const changesOf = (table: string, from: number, to: number) => (to > from
-        ? `SELECT * EXCLUDE (_commit_version, _commit_timestamp) FROM table_changes('${table}', ${from + 1}, ${to})`
-        : `SELECT * EXCLUDE (_commit_version, _commit_timestamp) FROM table_changes('${table}', 0, 0) WHERE false`)
+      const changesOf = (table: string, from: number, to: number) =>
+        to > from
+          ? `SELECT * EXCLUDE (_commit_version, _commit_timestamp) FROM table_changes('${table}', ${from + 1}, ${to})`
+          : `SELECT * EXCLUDE (_commit_version, _commit_timestamp) FROM table_changes('${table}', 0, 0) WHERE false`
       if (before >= 0) {
         assert.equal(now - before, seen.get(name)! - previous.get(name)!, `${step.name}: ${name} and its full copy committed alike`)
         const feeds = await sameRows(changesOf(copy.name, before, now), changesOf(name, previous.get(name)!, seen.get(name)!))
@@ -178,10 +194,16 @@ test('definitions run: views joined, aggregated and windowed stay equal to their
   // No new input: no view writes a commit.
   const versions = await Promise.all(Object.keys(expectedMode).map(version))
   const again = await runWithDefinitions(lake, catalog, pipeline, { untilCaughtUp: true })
-  assert.deepEqual(again.views.map((r) => r.mode), again.views.map(() => 'unchanged'))
+  assert.deepEqual(
+    again.views.map((r) => r.mode),
+    again.views.map(() => 'unchanged'),
+  )
   assert.deepEqual(await Promise.all(Object.keys(expectedMode).map(version)), versions, 'a refresh with no new input writes no commit')
   const full = await runWithDefinitions(lake, catalog, pipeline, { untilCaughtUp: true, fullViews: true })
-  assert.deepEqual(full.views.map((r) => r.mode), full.views.map(() => 'full'))
+  assert.deepEqual(
+    full.views.map((r) => r.mode),
+    full.views.map(() => 'full'),
+  )
   assert.deepEqual(await Promise.all(Object.keys(expectedMode).map(version)), versions, 'a full refresh that changes nothing writes no commit')
   const rows = await runQuery(lake, catalog, 'SELECT count(*) AS n FROM business.ranked_orders')
   assert.ok(Number(rows.rows[0].n) > 0)
@@ -190,12 +212,25 @@ test('definitions run: views joined, aggregated and windowed stay equal to their
 test('lakehouse run (not until caught up) refreshes a view again on each new version of a table it reads', async () => {
   const { dir: liveDir, lake: liveLake, catalog: liveCatalog } = tempLake('definitions-live')
   const { runScript } = await import('../../src/query')
-  await runScript(liveLake, liveCatalog, `
+  await runScript(
+    liveLake,
+    liveCatalog,
+    `
     CREATE TABLE refined.payments (id BIGINT, account BIGINT, amount DECIMAL(10,2)) TBLPROPERTIES (delta.enableChangeDataFeed = true);
-    INSERT INTO refined.payments VALUES (1, 1, 5.00), (2, 2, 7.00)`)
+    INSERT INTO refined.payments VALUES (1, 1, 5.00), (2, 2, 7.00)`,
+  )
   mkdirSync(path.join(liveDir, 'sql'))
-  writeFileSync(path.join(liveDir, 'sql', 'balances.sql'), 'CREATE MATERIALIZED VIEW business.balances AS SELECT account, sum(amount) AS balance FROM refined.payments GROUP BY account')
-  const live: Pipeline = { file: path.join(liveDir, 'lakehouse.json'), lake: 'lake', lakeDir: path.join(liveDir, 'lake'), sources: [], definitions: ['sql/*.sql'] }
+  writeFileSync(
+    path.join(liveDir, 'sql', 'balances.sql'),
+    'CREATE MATERIALIZED VIEW business.balances AS SELECT account, sum(amount) AS balance FROM refined.payments GROUP BY account',
+  )
+  const live: Pipeline = {
+    file: path.join(liveDir, 'lakehouse.json'),
+    lake: 'lake',
+    lakeDir: path.join(liveDir, 'lake'),
+    sources: [],
+    definitions: ['sql/*.sql'],
+  }
   const stop = new AbortController()
   const refreshes: string[] = []
   let wrote = false
@@ -217,26 +252,46 @@ test('lakehouse run (not until caught up) refreshes a view again on each new ver
   assert.equal(refreshes[0], 'full')
   assert.equal(refreshes.at(-1), 'incremental')
   const { query: liveQuery } = viewChecks(liveLake, liveCatalog)
-  assert.deepEqual(await liveQuery('SELECT account, balance::VARCHAR AS balance FROM business.balances ORDER BY account'), [{ account: 1, balance: '15.00' }, { account: 2, balance: '7.00' }])
+  assert.deepEqual(await liveQuery('SELECT account, balance::VARCHAR AS balance FROM business.balances ORDER BY account'), [
+    { account: 1, balance: '15.00' },
+    { account: 2, balance: '7.00' },
+  ])
 })
 
-test('a streaming table\'s expectations: DROP ROW leaves rows out, FAIL UPDATE stops the flow and writes nothing', async () => {
+test("a streaming table's expectations: DROP ROW leaves rows out, FAIL UPDATE stops the flow and writes nothing", async () => {
   const { dir: qDir, lake: qLake, catalog: qCatalog } = tempLake('definitions-expect')
   const { runScript } = await import('../../src/query')
-  await runScript(qLake, qCatalog, `
+  await runScript(
+    qLake,
+    qCatalog,
+    `
     CREATE TABLE raw.payments (id BIGINT, amount DECIMAL(10,2)) TBLPROPERTIES (delta.enableChangeDataFeed = true);
-    INSERT INTO raw.payments VALUES (1, 5.00), (2, -3.00), (NULL, 4.00)`)
+    INSERT INTO raw.payments VALUES (1, 5.00), (2, -3.00), (NULL, 4.00)`,
+  )
   mkdirSync(path.join(qDir, 'sql'))
-  writeFileSync(path.join(qDir, 'sql', 'checked.sql'), `
+  writeFileSync(
+    path.join(qDir, 'sql', 'checked.sql'),
+    `
 CREATE STREAMING TABLE refined.clean (CONSTRAINT positive EXPECT (amount > 0) ON VIOLATION DROP ROW)
 AS SELECT * FROM STREAM(raw.payments);
 CREATE STREAMING TABLE refined.strict (CONSTRAINT has_id EXPECT (id IS NOT NULL) ON VIOLATION FAIL UPDATE)
-AS SELECT * FROM STREAM(raw.payments);`)
+AS SELECT * FROM STREAM(raw.payments);`,
+  )
   const checked: Pipeline = { file: path.join(qDir, 'lakehouse.json'), lake: 'lake', lakeDir: path.join(qDir, 'lake'), sources: [], definitions: ['sql/*.sql'] }
   const report = await runWithDefinitions(qLake, qCatalog, checked, { untilCaughtUp: true })
-  assert.deepEqual(report.failed.map((f) => f.job), ['flow:refined.strict'])
+  assert.deepEqual(
+    report.failed.map((f) => f.job),
+    ['flow:refined.strict'],
+  )
   assert.match(report.failed[0].error, /refined\.strict: expectation 'has_id' \(id IS NOT NULL\) failed; ON VIOLATION FAIL UPDATE: nothing was written/)
   const { query: q } = viewChecks(qLake, qCatalog)
-  assert.deepEqual(await q('SELECT id, amount::VARCHAR AS amount FROM refined.clean ORDER BY id NULLS LAST'), [{ id: 1, amount: '5.00' }, { id: null, amount: '4.00' }])
-  assert.equal((await qCatalog.tables()).some((t) => t.name === 'refined.strict'), false, 'the failed flow wrote nothing')
+  assert.deepEqual(await q('SELECT id, amount::VARCHAR AS amount FROM refined.clean ORDER BY id NULLS LAST'), [
+    { id: 1, amount: '5.00' },
+    { id: null, amount: '4.00' },
+  ])
+  assert.equal(
+    (await qCatalog.tables()).some((t) => t.name === 'refined.strict'),
+    false,
+    'the failed flow wrote nothing',
+  )
 })

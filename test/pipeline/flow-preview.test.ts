@@ -44,7 +44,11 @@ async function rowsOf(table: string, where = 'true'): Promise<Record<string, unk
 
 async function versions(tables: string[]): Promise<Record<string, number | undefined>> {
   const out: Record<string, number | undefined> = {}
-  for (const table of tables) out[table] = await lake.snapshot(catalog.pathOf(table)).then((s) => s.version, () => undefined)
+  for (const table of tables)
+    out[table] = await lake.snapshot(catalog.pathOf(table)).then(
+      (s) => s.version,
+      () => undefined,
+    )
   return out
 }
 
@@ -52,7 +56,12 @@ async function versions(tables: string[]): Promise<Record<string, number | undef
  * Walks the capture message by message: preview, then ingest the message and run the flows, then
  * hand both to `check`. Returns the previews, for the test to see that every kind of message came by.
  */
-async function walk(sourceName: string, messages: unknown[], flows: FlowSpec[], check: (message: IngestMessage, previews: FlowPreview[]) => Promise<void>): Promise<FlowPreview[]> {
+async function walk(
+  sourceName: string,
+  messages: unknown[],
+  flows: FlowSpec[],
+  check: (message: IngestMessage, previews: FlowPreview[]) => Promise<void>,
+): Promise<FlowPreview[]> {
   const spec = demo.sources.find((s) => s.name === sourceName)!
   const source: SourceSpec = { ...spec, file: `${sourceName}.jsonl` }
   const file = path.join(dir, source.file!)
@@ -89,7 +98,21 @@ test('the orders (json, append, exploded into a child table): each preview is th
     assert.equal(items.table, 'refined.order_items')
     assert.ok(items.rows.length >= 1)
     assert.deepEqual(items.rows, await rowsOf('refined.order_items', `order_id = '${orderId}'`))
-    assert.deepEqual(target.columns.map((c) => c.name), ['order_id', 'customer_id', 'status', 'placed_at', 'currency', 'total', 'shipping_method', 'shipping_address_city', 'shipping_address_country', '_offset'])
+    assert.deepEqual(
+      target.columns.map((c) => c.name),
+      [
+        'order_id',
+        'customer_id',
+        'status',
+        'placed_at',
+        'currency',
+        'total',
+        'shipping_method',
+        'shipping_address_city',
+        'shipping_address_country',
+        '_offset',
+      ],
+    )
   })
   assert.equal(previews.length, data.orders.length)
 })
@@ -119,19 +142,38 @@ test('the customers (debezium-mongodb, cdc and cdc with history): each preview i
     assert.deepEqual(current.tables[0].rows, real, `${kind} at offset ${message.offset}`)
     assert.deepEqual(versioned.tables[0].rows, open, `${kind} at offset ${message.offset} (history)`)
   })
-  for (const kind of ['r', 'c', 'u', 'update description', 'd', 'tombstone']) assert.ok(kinds.has(kind), `the demo stream has no ${kind}: ${[...kinds].join(', ')}`)
+  for (const kind of ['r', 'c', 'u', 'update description', 'd', 'tombstone'])
+    assert.ok(kinds.has(kind), `the demo stream has no ${kind}: ${[...kinds].join(', ')}`)
 })
 
-test('a message that cannot be decoded previews as the dead letter ingest writes, and a broken transform as the flow\'s error', async () => {
+test("a message that cannot be decoded previews as the dead letter ingest writes, and a broken transform as the flow's error", async () => {
   const source: SourceSpec = { name: 'bad', file: 'bad.jsonl', format: 'json', table: 'raw.bad' }
   const message: IngestMessage = {
-    topic: 'file:bad.jsonl', partition: 0, offset: '0', timestamp: '0', key: null, value: new TextEncoder().encode('{"a": '), headers: {},
-    decoded: await createDecoder('json').decode({ topic: 'file:bad.jsonl', partition: 0, offset: '0', timestamp: '0', key: null, value: new TextEncoder().encode('{"a": '), headers: {} }),
+    topic: 'file:bad.jsonl',
+    partition: 0,
+    offset: '0',
+    timestamp: '0',
+    key: null,
+    value: new TextEncoder().encode('{"a": '),
+    headers: {},
+    decoded: await createDecoder('json').decode({
+      topic: 'file:bad.jsonl',
+      partition: 0,
+      offset: '0',
+      timestamp: '0',
+      key: null,
+      value: new TextEncoder().encode('{"a": '),
+      headers: {},
+    }),
   }
   const flow: FlowSpec = { name: 'bad', from: 'raw.bad', to: 'refined.bad', mode: 'append', transforms: [] }
   const dead = await previewFlowWrite(lake, catalog, source, flow, message)
   assert.equal(dead.raw, undefined)
   assert.match(dead.deadLetter!.reason, /\w/)
-  const good = { ...message, value: new TextEncoder().encode('{"a": 1}'), decoded: await createDecoder('json').decode({ ...message, value: new TextEncoder().encode('{"a": 1}') }) }
+  const good = {
+    ...message,
+    value: new TextEncoder().encode('{"a": 1}'),
+    decoded: await createDecoder('json').decode({ ...message, value: new TextEncoder().encode('{"a": 1}') }),
+  }
   await assert.rejects(previewFlowWrite(lake, catalog, source, { ...flow, transforms: [{ op: 'rename', columns: { b: 'c' } }] }, good), /transforms\[0\]: .*b/)
 })

@@ -34,8 +34,9 @@ async function ingest(name: string, extra: Partial<SourceSpec>, file = 'orders.n
   const pipeline: Pipeline = { file: path.join(dir, 'lakehouse.json'), lake: name, lakeDir, sources: [source] }
   const report = await ingestFile(lake, catalog, pipeline, source)
   const snapshot = await lake.snapshot(catalog.pathOf('raw.orders'))
-  const rows = (await runQuery(lake, catalog, 'SELECT to_json(t)::VARCHAR AS j FROM raw.orders t ORDER BY _offset')).rows
-    .map((r) => JSON.parse(String(r.j)) as Record<string, unknown>)
+  const rows = (await runQuery(lake, catalog, 'SELECT to_json(t)::VARCHAR AS j FROM raw.orders t ORDER BY _offset')).rows.map(
+    (r) => JSON.parse(String(r.j)) as Record<string, unknown>,
+  )
   const types = Object.fromEntries((await runQuery(lake, catalog, 'DESCRIBE raw.orders')).rows.map((r) => [r.column_name, r.column_type]))
   return { report, schema: snapshot.schema, rows, types, versions: snapshot.version + 1 }
 }
@@ -48,7 +49,10 @@ test('a stream whose numbers change spelling and whose documents grow at every d
     assert.equal(run.report.rows, COUNT, 'every message is a row')
     assert.equal(run.report.deadLetters, 0)
     assert.deepEqual(run.rows.map(storedDocument), stream.docs, 'the values read back are the ones produced')
-    assert.ok(run.rows.every((r) => r._rescued_data === undefined || r._rescued_data === null), 'nothing needed rescuing')
+    assert.ok(
+      run.rows.every((r) => r._rescued_data === undefined || r._rescued_data === null),
+      'nothing needed rescuing',
+    )
   }
   assert.equal(small.versions, COUNT / 3, 'one table version per batch')
   assert.deepEqual(small.schema, whole.schema, 'the same table in one go and in small batches')
@@ -75,25 +79,49 @@ test('batches of one: a whole first value makes a long column; later fractions a
 })
 
 test('schema hints type columns up front: whole-first streams land in double and decimal columns, exact, in batches of one', async () => {
-  const hints = { total: 'double', 'items.element.price': 'decimal(10,2)', 'shipping.parcels.element.weight': 'double', 'shipping.parcels.element.dims.h': 'double', 'shipping.parcels.element.dims.w': 'double', 'attrs.size': 'decimal(6,2)', 'items.element.discount': 'DOUBLE' }
+  const hints = {
+    total: 'double',
+    'items.element.price': 'decimal(10,2)',
+    'shipping.parcels.element.weight': 'double',
+    'shipping.parcels.element.dims.h': 'double',
+    'shipping.parcels.element.dims.w': 'double',
+    'attrs.size': 'decimal(6,2)',
+    'items.element.discount': 'DOUBLE',
+  }
   const run = await ingest('hinted', { batch: { maxMessages: 1 }, schemaHints: hints })
   assert.equal(run.report.rows, COUNT)
   assert.equal(run.types.total, 'DOUBLE')
   assert.equal(run.types.items, 'STRUCT(sku VARCHAR, price DECIMAL(10,2), qty BIGINT, discount DOUBLE)[]')
   assert.equal(run.types.attrs, 'STRUCT(color VARCHAR, size DECIMAL(6,2))')
   assert.deepEqual(run.rows.map(storedDocument), stream.docs)
-  assert.ok(run.rows.every((r) => r._rescued_data === undefined || r._rescued_data === null), 'nothing needed rescuing')
+  assert.ok(
+    run.rows.every((r) => r._rescued_data === undefined || r._rescued_data === null),
+    'nothing needed rescuing',
+  )
 })
 
 test('a decimal hint does not round: a value with more fraction digits than the scale is rescued exactly', async () => {
-  writeFileSync(path.join(dir, 'prices.ndjson'), ['{"id":1,"price":19}', '{"id":2,"price":19.99}', '{"id":3,"price":19.999}', '{"id":4,"price":"n/a"}'].join('\n') + '\n')
+  writeFileSync(
+    path.join(dir, 'prices.ndjson'),
+    ['{"id":1,"price":19}', '{"id":2,"price":19.99}', '{"id":3,"price":19.999}', '{"id":4,"price":"n/a"}'].join('\n') + '\n',
+  )
   const run = await ingest('decimal', { schemaHints: { price: 'decimal(10,2)' } }, 'prices.ndjson')
   assert.equal(run.report.rows, 4)
   assert.equal(run.types.price, 'DECIMAL(10,2)')
-  assert.deepEqual(run.rows.map((r) => [r.price, r._rescued_data ?? null]), [[19, null], [19.99, null], [null, '{"price":19.999}'], [null, '{"price":"n/a"}']])
+  assert.deepEqual(
+    run.rows.map((r) => [r.price, r._rescued_data ?? null]),
+    [
+      [19, null],
+      [19.99, null],
+      [null, '{"price":19.999}'],
+      [null, '{"price":"n/a"}'],
+    ],
+  )
 })
 
-test('a real Debezium payload (MySQL, paimon\'s topic0) whose weight is sometimes whole: every event lands, exact', { skip: !debeziumDir && 'conformance data not found' }, async () => {
+test("a real Debezium payload (MySQL, paimon's topic0) whose weight is sometimes whole: every event lands, exact", {
+  skip: !debeziumDir && 'conformance data not found',
+}, async () => {
   const { readFileSync } = await import('node:fs')
   const files = [0, 1, 2, 3].map((n) => path.join(debeziumDir!, `paimon/debezium-database-include-topic0-debezium-data-1-0${n}-value-op-c.json`))
   const events = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as { after: { id: number; weight: number } })
@@ -103,15 +131,23 @@ test('a real Debezium payload (MySQL, paimon\'s topic0) whose weight is sometime
   wholeFirst.after.weight = 8
   const all = [wholeFirst, ...events]
   writeFileSync(path.join(dir, 'dbz.ndjson'), all.map((e) => JSON.stringify(e)).join('\n') + '\n')
-  for (const [name, extra] of [['dbz-one-go', {}], ['dbz-hinted', { batch: { maxMessages: 1 }, schemaHints: { 'after.weight': 'double' } }]] as const) {
+  for (const [name, extra] of [
+    ['dbz-one-go', {}],
+    ['dbz-hinted', { batch: { maxMessages: 1 }, schemaHints: { 'after.weight': 'double' } }],
+  ] as const) {
     const lakeDir = path.join(dir, name)
     const catalog = new LakeCatalog(lakeDir, lake.io.storage)
     const source: SourceSpec = { name: 'dbz', file: 'dbz.ndjson', format: 'debezium', table: 'raw.products', ...extra }
     const report = await ingestFile(lake, catalog, { file: path.join(dir, 'lakehouse.json'), lake: name, lakeDir, sources: [source] }, source)
     assert.equal(report.rows, all.length, name)
     assert.equal(report.deadLetters, 0, name)
-    const rows = (await runQuery(lake, catalog, 'SELECT after.id AS id, after.weight AS weight, typeof(after.weight) AS t FROM raw.products ORDER BY _offset')).rows
-    assert.deepEqual(rows.map((r) => [r.id, r.weight, r.t]), all.map((e) => [e.after.id, e.after.weight, 'DOUBLE']), name)
+    const rows = (await runQuery(lake, catalog, 'SELECT after.id AS id, after.weight AS weight, typeof(after.weight) AS t FROM raw.products ORDER BY _offset'))
+      .rows
+    assert.deepEqual(
+      rows.map((r) => [r.id, r.weight, r.t]),
+      all.map((e) => [e.after.id, e.after.weight, 'DOUBLE']),
+      name,
+    )
   }
   // Without a hint, batches of one: the whole weight came first, so the column is long; the fractions are rescued.
   const lakeDir = path.join(dir, 'dbz-small')
@@ -121,5 +157,8 @@ test('a real Debezium payload (MySQL, paimon\'s topic0) whose weight is sometime
   assert.equal(report.rows, all.length)
   assert.equal(report.deadLetters, 0)
   const rows = (await runQuery(lake, catalog, 'SELECT after.weight AS weight, _rescued_data AS r FROM raw.products ORDER BY _offset')).rows
-  assert.deepEqual(rows.map((r) => [r.weight, r.r]), [[8, null], ...events.map((e) => [null, JSON.stringify({ 'after.weight': e.after.weight })])])
+  assert.deepEqual(
+    rows.map((r) => [r.weight, r.r]),
+    [[8, null], ...events.map((e) => [null, JSON.stringify({ 'after.weight': e.after.weight })])],
+  )
 })

@@ -67,7 +67,10 @@ test('rules a schema cannot say: duplicate names, cdc keys, Kafka settings, regu
   doc.sources.push({ name: 'orders', topicPattern: '([', format: 'avro', table: 'raw.more' })
   doc.flows.push({ name: 'customers', from: 'raw.a', to: 'refined.b', mode: 'cdc' })
   const messages = checkPipeline(doc).map((p) => `${p.path} ${p.message}`)
-  assert.ok(messages.some((m) => m.startsWith("$.sources[2].name source name 'orders' is already used by $.sources[0]")), messages.join('\n'))
+  assert.ok(
+    messages.some((m) => m.startsWith("$.sources[2].name source name 'orders' is already used by $.sources[0]")),
+    messages.join('\n'),
+  )
   assert.ok(messages.some((m) => m.startsWith('$.sources[2].topicPattern not a regular expression')))
   assert.ok(messages.some((m) => m.startsWith('$.sources[2].format the avro format needs kafka.schemaRegistry')))
   assert.ok(messages.some((m) => m.startsWith("$.flows[1].name flow name 'customers' is already used")))
@@ -80,27 +83,67 @@ test('rules a schema cannot say: duplicate names, cdc keys, Kafka settings, regu
 test('an unreadable or malformed file is a PipelineFileError naming the file', () => {
   const file = path.join(dir, 'bad.json')
   writeFileSync(file, '{ "lake": ')
-  assert.throws(() => loadPipeline(file), (e: unknown) => e instanceof PipelineFileError && e.message.startsWith(file) && /not valid JSON/.test(e.message))
-  assert.throws(() => loadPipeline(path.join(dir, 'missing.json')), (e: unknown) => e instanceof PipelineFileError && /cannot read the file/.test(e.message))
+  assert.throws(
+    () => loadPipeline(file),
+    (e: unknown) => e instanceof PipelineFileError && e.message.startsWith(file) && /not valid JSON/.test(e.message),
+  )
+  assert.throws(
+    () => loadPipeline(path.join(dir, 'missing.json')),
+    (e: unknown) => e instanceof PipelineFileError && /cannot read the file/.test(e.message),
+  )
 })
 
 test('flows: transforms are checked by their op, with the rules between flows and tables', () => {
   const doc = structuredClone(valid) as Record<string, any>
   doc.flows = [
-    { name: 'a', from: 'raw.orders', to: 'refined.orders', mode: 'cdc', key: ['id'], transforms: [{ op: 'flatten', separator: '.' }, { op: 'explode', column: 'items' }, { op: 'cast', columns: { id: 5 } }, { op: 'pivot' }, { columns: ['x'] }] },
+    {
+      name: 'a',
+      from: 'raw.orders',
+      to: 'refined.orders',
+      mode: 'cdc',
+      key: ['id'],
+      transforms: [
+        { op: 'flatten', separator: '.' },
+        { op: 'explode', column: 'items' },
+        { op: 'cast', columns: { id: 5 } },
+        { op: 'pivot' },
+        { columns: ['x'] },
+      ],
+    },
     { name: 'b', from: 'raw.orders', to: 'refined.orders', mode: 'append', scd: 2, transforms: [{ op: 'explode', column: 'items', into: 'refined.items' }] },
     { name: 'c', from: 'raw.x', to: 'raw.x', mode: 'append' },
   ]
   const messages = checkPipeline(doc).map((p) => `${p.path} ${p.message}`)
   assert.ok(messages.includes('$.flows[0].transforms[2].columns.id must be string'), messages.join('\n'))
-  assert.ok(messages.some((m) => m.startsWith('$.flows[0].transforms[3]') && /one of flatten, explode/.test(m)), messages.join('\n'))
-  assert.ok(messages.some((m) => m.startsWith('$.flows[0].transforms[4]') && /"op"/.test(m)), messages.join('\n'))
+  assert.ok(
+    messages.some((m) => m.startsWith('$.flows[0].transforms[3]') && /one of flatten, explode/.test(m)),
+    messages.join('\n'),
+  )
+  assert.ok(
+    messages.some((m) => m.startsWith('$.flows[0].transforms[4]') && /"op"/.test(m)),
+    messages.join('\n'),
+  )
   // Schema-valid now: the rules only the code knows.
   doc.flows[0].transforms = [{ op: 'explode', column: 'items' }]
   const rules = checkPipeline(doc).map((p) => `${p.path} ${p.message}`)
-  assert.ok(rules.some((m) => m.startsWith('$.flows[0].transforms[0]') && /explodes "into" a child table/.test(m)), rules.join('\n'))
-  assert.ok(rules.some((m) => m === '$.flows[1].scd scd 2 (history rows) needs mode "cdc"'), rules.join('\n'))
-  assert.ok(rules.some((m) => m.startsWith('$.flows[1].transforms[0]') && /needs the flow's "key"/.test(m)), rules.join('\n'))
-  assert.ok(rules.some((m) => m === '$.flows[1] table refined.orders is already written by $.flows[0]: each table has one flow'), rules.join('\n'))
-  assert.ok(rules.some((m) => m === '$.flows[2].to a flow cannot write the table it reads'), rules.join('\n'))
+  assert.ok(
+    rules.some((m) => m.startsWith('$.flows[0].transforms[0]') && /explodes "into" a child table/.test(m)),
+    rules.join('\n'),
+  )
+  assert.ok(
+    rules.some((m) => m === '$.flows[1].scd scd 2 (history rows) needs mode "cdc"'),
+    rules.join('\n'),
+  )
+  assert.ok(
+    rules.some((m) => m.startsWith('$.flows[1].transforms[0]') && /needs the flow's "key"/.test(m)),
+    rules.join('\n'),
+  )
+  assert.ok(
+    rules.some((m) => m === '$.flows[1] table refined.orders is already written by $.flows[0]: each table has one flow'),
+    rules.join('\n'),
+  )
+  assert.ok(
+    rules.some((m) => m === '$.flows[2].to a flow cannot write the table it reads'),
+    rules.join('\n'),
+  )
 })

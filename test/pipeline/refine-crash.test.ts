@@ -22,16 +22,23 @@ const { dir, lakeDir, lake, catalog } = tempLake('refine-crash')
 
 function runChild(flow: FlowSpec, killAfterMs: number | undefined): Promise<{ killed: boolean; batches: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'refine-child.ts'), JSON.stringify({ lakeDir, flow })], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'refine-child.ts'), JSON.stringify({ lakeDir, flow })], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let batches = 0
     let stderr = ''
     let timer: NodeJS.Timeout | undefined
     child.stdout.on('data', (chunk: Buffer) => {
-      batches += chunk.toString().split('\n').filter((l) => l.startsWith('{"batch"')).length
+      batches += chunk
+        .toString()
+        .split('\n')
+        .filter((l) => l.startsWith('{"batch"')).length
       // Kill a random time after the first batch, so kills land anywhere inside later batches.
       if (killAfterMs !== undefined && timer === undefined && batches > 0) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs)
     })
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
     child.on('exit', (code, signal) => {
       clearTimeout(timer)
       if (signal === 'SIGKILL') resolve({ killed: true, batches })
@@ -49,7 +56,11 @@ test('refine killed with SIGKILL at random moments, then run to the end, equals 
   await ingestFile(lake, catalog, pipeline, source)
 
   const flow = (suffix: string): FlowSpec => ({
-    name: `customers${suffix}`, from: 'raw.customers', to: `refined.customers${suffix}`, mode: 'cdc', key: ['_id'],
+    name: `customers${suffix}`,
+    from: 'raw.customers',
+    to: `refined.customers${suffix}`,
+    mode: 'cdc',
+    key: ['_id'],
     transforms: [{ op: 'explode', column: 'tags', into: `refined.customer_tags${suffix}` }, { op: 'flatten' }],
     batch: { maxVersions: 1 },
   })

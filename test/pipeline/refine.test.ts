@@ -28,7 +28,7 @@ async function ingest(source: SourceSpec, lines: string, append = false) {
   return ingestFile(lake, catalog, pipeline([source], []), source)
 }
 
-test('PostgreSQL: creates, updates, deletes, tombstones and re-sent duplicates give the source table\'s final state', async () => {
+test("PostgreSQL: creates, updates, deletes, tombstones and re-sent duplicates give the source table's final state", async () => {
   const stream = postgresStream({ seed: 7, keys: 40, changes: 400 })
   assert.ok(stream.counts.duplicate > 5 && stream.counts.delete > 5 && stream.counts.update > 50 && stream.counts.read > 0, JSON.stringify(stream.counts))
   const source: SourceSpec = { name: 'pg', file: 'pg.jsonl', format: 'debezium', table: 'raw.pg_customers', batch: { maxMessages: 100 } }
@@ -67,32 +67,60 @@ test('MongoDB: Extended JSON, full updates and update-description-only updates a
   const source: SourceSpec = { name: 'mongo', file: 'mongo.jsonl', format: 'debezium-mongodb', table: 'raw.mongo_customers', batch: { maxMessages: 60 } }
   await ingest(source, captureLines(stream.messages))
   const flow: FlowSpec = {
-    name: 'mongo_customers', from: 'raw.mongo_customers', to: 'refined.mongo_customers', mode: 'cdc', key: ['_id'],
-    transforms: [{ op: 'flatten' }], batch: { maxVersions: 2 },
+    name: 'mongo_customers',
+    from: 'raw.mongo_customers',
+    to: 'refined.mongo_customers',
+    mode: 'cdc',
+    key: ['_id'],
+    transforms: [{ op: 'flatten' }],
+    batch: { maxVersions: 2 },
   }
   const report = await refineFlow(lake, catalog, flow, { untilCaughtUp: true })
   assert.ok(report.batches > 1, 'several batches, so documents carry over between them through the document state')
   const rows = await query('SELECT _id, name, address_city, address_zip, tags, points, "since", nickname FROM refined.mongo_customers ORDER BY _id')
-  const expected = [...stream.final.values()].sort((a, b) => a._id.localeCompare(b._id)).map((d) => ({
-    _id: d._id, name: d.name, address_city: d.address.city, address_zip: d.address.zip, tags: d.tags, points: String(d.points),
-    since: d.since, nickname: d.nickname ?? null,
-  }))
-  assert.deepEqual(rows.map((r) => ({ ...r, points: String(r.points), since: new Date(String(r.since)).toISOString() })), expected)
+  const expected = [...stream.final.values()]
+    .sort((a, b) => a._id.localeCompare(b._id))
+    .map((d) => ({
+      _id: d._id,
+      name: d.name,
+      address_city: d.address.city,
+      address_zip: d.address.zip,
+      tags: d.tags,
+      points: String(d.points),
+      since: d.since,
+      nickname: d.nickname ?? null,
+    }))
+  assert.deepEqual(
+    rows.map((r) => ({ ...r, points: String(r.points), since: new Date(String(r.since)).toISOString() })),
+    expected,
+  )
   const types = await query(`SELECT column_name, column_type FROM (DESCRIBE SELECT points, "since" FROM refined.mongo_customers)`)
-  assert.deepEqual(types.map((t) => t.column_type), ['BIGINT', 'TIMESTAMP WITH TIME ZONE'])
+  assert.deepEqual(
+    types.map((t) => t.column_type),
+    ['BIGINT', 'TIMESTAMP WITH TIME ZONE'],
+  )
   const state = await query(`SELECT count(*) AS n FROM ${documentStateTable('refined.mongo_customers', 'mongo_customers')}`)
   assert.equal(Number(state[0].n), stream.final.size)
 })
 
 test('append flow: nested JSON events flattened, line items exploded into a child table, exactly once across runs', async () => {
-  const orders = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => {
-    const id = from + i
-    return JSON.stringify({ order_id: id, customer: { id: `c${id % 3}`, country: 'FR' }, items: Array.from({ length: id % 3 }, (_, j) => ({ sku: `s${j}`, qty: j + 1 })) })
-  }).join('\n') + '\n'
+  const orders = (from: number, to: number) =>
+    Array.from({ length: to - from }, (_, i) => {
+      const id = from + i
+      return JSON.stringify({
+        order_id: id,
+        customer: { id: `c${id % 3}`, country: 'FR' },
+        items: Array.from({ length: id % 3 }, (_, j) => ({ sku: `s${j}`, qty: j + 1 })),
+      })
+    }).join('\n') + '\n'
   const source: SourceSpec = { name: 'orders', file: 'orders.ndjson', format: 'json', table: 'raw.orders', batch: { maxMessages: 10 } }
   await ingest(source, orders(0, 30))
   const flow: FlowSpec = {
-    name: 'orders', from: 'raw.orders', to: 'refined.orders', mode: 'append', key: ['order_id'],
+    name: 'orders',
+    from: 'raw.orders',
+    to: 'refined.orders',
+    mode: 'append',
+    key: ['order_id'],
     transforms: [
       { op: 'explode', column: 'items', into: 'refined.order_items' },
       { op: 'flatten' },
@@ -110,10 +138,20 @@ test('append flow: nested JSON events flattened, line items exploded into a chil
   // order i has i % 3 items with quantities 1..(i % 3); the filter drops order 13 from the main table only.
   let count = 0
   let qty = 0
-  for (let i = 0; i < 45; i++) for (let j = 0; j < i % 3; j++) { count++; qty += j + 1 }
-  assert.deepEqual(items.map((r) => ({ n: Number(r.n), qty: Number(r.qty) })), [{ n: count, qty }])
+  for (let i = 0; i < 45; i++)
+    for (let j = 0; j < i % 3; j++) {
+      count++
+      qty += j + 1
+    }
+  assert.deepEqual(
+    items.map((r) => ({ n: Number(r.n), qty: Number(r.qty) })),
+    [{ n: count, qty }],
+  )
   const columns = await query(`SELECT column_name FROM (DESCRIBE SELECT * FROM refined.order_items)`)
-  assert.deepEqual(columns.map((c) => c.column_name), ['order_id', 'items_index', 'sku', 'qty'])
+  assert.deepEqual(
+    columns.map((c) => c.column_name),
+    ['order_id', 'items_index', 'sku', 'qty'],
+  )
 })
 
 test('a cdc flow whose change data was vacuumed away stops with a message; --full-refresh rebuilds it', async () => {
@@ -127,11 +165,23 @@ test('a cdc flow whose change data was vacuumed away stops with a message; --ful
   const { optimize } = await import('../../src/table')
   await optimize(lake, catalog.pathOf('raw.accounts'), {})
   await vacuum(lake, catalog.pathOf('raw.accounts'), { retentionHours: 0, force: true })
-  await assert.rejects(refineFlow(lake, catalog, flow, { untilCaughtUp: true }), (error: unknown) =>
-    error instanceof FlowError && error.code === 'RANGE_UNAVAILABLE' && /--full-refresh/.test(error.message) && /raw\.accounts versions \d+\.\.\d+/.test(error.message))
+  await assert.rejects(
+    refineFlow(lake, catalog, flow, { untilCaughtUp: true }),
+    (error: unknown) =>
+      error instanceof FlowError &&
+      error.code === 'RANGE_UNAVAILABLE' &&
+      /--full-refresh/.test(error.message) &&
+      /raw\.accounts versions \d+\.\.\d+/.test(error.message),
+  )
   await refineFlow(lake, catalog, flow, { untilCaughtUp: true, fullRefresh: true })
   const rows = await query('SELECT id, name, tier, balance, tags FROM refined.accounts ORDER BY id')
-  assert.deepEqual(rows, [...stream.final.values()].sort((a, b) => a.id - b.id).map((r) => ({ ...r })))
+  assert.deepEqual(
+    rows,
+    [...stream.final.values()].sort((a, b) => a.id - b.id).map((r) => ({ ...r })),
+  )
   const history = await query('DESCRIBE HISTORY refined.accounts')
-  assert.ok(history.some((h) => h.operation === 'DELETE'), 'the refresh empties the table in a commit of its own')
+  assert.ok(
+    history.some((h) => h.operation === 'DELETE'),
+    'the refresh empties the table in a commit of its own',
+  )
 })

@@ -66,13 +66,20 @@ export function startCli(args: string[], options: { cwd: string; kill?: KillPlan
   if (plan?.after === 'file') {
     let seen = 0
     for (const dir of plan.logDirs.filter((d) => existsSync(d))) {
-      watchers.push(watch(dir, (_event, name) => {
-        if (!name || !plan.pattern.test(name)) return
-        if (seen++ === plan.skip) { trigger = name; kill() }
-      }))
+      watchers.push(
+        watch(dir, (_event, name) => {
+          if (!name || !plan.pattern.test(name)) return
+          if (seen++ === plan.skip) {
+            trigger = name
+            kill()
+          }
+        }),
+      )
     }
   }
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString()
+  })
   child.stderr.on('data', (chunk: Buffer) => {
     const text = chunk.toString()
     stderr += text
@@ -90,7 +97,13 @@ export function startCli(args: string[], options: { cwd: string; kill?: KillPlan
       resolve({ killed: killed && signal === 'SIGKILL', code, signal, stdout, stderr, progress, trigger, ms: Date.now() - began })
     })
   })
-  return { pid: child.pid!, done, signal: (s) => { if (child.exitCode === null && child.signalCode === null) child.kill(s) } }
+  return {
+    pid: child.pid!,
+    done,
+    signal: (s) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(s)
+    },
+  }
 }
 
 export const runCli = (args: string[], options: { cwd: string; kill?: KillPlan }) => startCli(args, options).done

@@ -43,7 +43,12 @@ const engineFor = (lakeName: string) => {
 }
 
 before(async () => {
-  broker = await startBroker({ topics: [{ name: 'stream', partitions: PARTITIONS }, { name: 'twin', partitions: PARTITIONS }] })
+  broker = await startBroker({
+    topics: [
+      { name: 'stream', partitions: PARTITIONS },
+      { name: 'twin', partitions: PARTITIONS },
+    ],
+  })
   dir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-concurrency-'))
 })
 after(async () => {
@@ -54,10 +59,14 @@ after(async () => {
 
 /** Versions a process said it committed: `→ raw version 12`, `→ version 17, version 18`, `in version 9`. */
 function claimedVersions(outcome: CliOutcome): number[] {
-  return [...`${outcome.stderr}\n${outcome.stdout}`.matchAll(/(?:→ (?:raw )?version (\d+)|, version (\d+)(?= |,|$)| in version (\d+))/gm)].map((m) => Number(m[1] ?? m[2] ?? m[3]))
+  return [...`${outcome.stderr}\n${outcome.stdout}`.matchAll(/(?:→ (?:raw )?version (\d+)|, version (\d+)(?= |,|$)| in version (\d+))/gm)].map((m) =>
+    Number(m[1] ?? m[2] ?? m[3]),
+  )
 }
 
-test(`ingest, refine, optimize and vacuum (retention 0, forced) as processes on the same tables for ${SECONDS} s: no version lost or overwritten, exactly once, nothing live deleted`, { timeout: SOAK ? Infinity : 180_000 }, async () => {
+test(`ingest, refine, optimize and vacuum (retention 0, forced) as processes on the same tables for ${SECONDS} s: no version lost or overwritten, exactly once, nothing live deleted`, {
+  timeout: SOAK ? Infinity : 180_000,
+}, async () => {
   const began = Date.now()
   const { lake, catalog } = engineFor('lake')
   const producer = new Producer(kafkaFor(broker, 'concurrency-producer'), 'stream')
@@ -123,7 +132,9 @@ test(`ingest, refine, optimize and vacuum (retention 0, forced) as processes on 
   const deleted = vacuumed.reduce((sum, m) => sum + Number(/deleted (\d+) file/.exec(m.outcome.stdout)?.[1] ?? 0), 0)
   const optimized = maintenance.filter((m) => m.command === 'optimize' && /compacted/.test(m.outcome.stdout)).length
   const restarts = refineOutcomes.filter((r) => r.outcome.code !== 0).length
-  console.log(`  ${SECONDS} s: ${producer.sent} messages; ingest ${claimedVersions(ingested).length} commits; refine ${refineOutcomes.map((r) => r.outcome.progress).reduce((a, b) => a + b, 0)} batches, ${restarts} full refreshes after VACUUM took unread change data; ${optimized} OPTIMIZE commits of ${maintenance.length - vacuumed.length}, ${maintenance.filter((m) => m.outcome.code !== 0).length} lost races; VACUUM deleted ${deleted} files in ${vacuumed.length} runs`)
+  console.log(
+    `  ${SECONDS} s: ${producer.sent} messages; ingest ${claimedVersions(ingested).length} commits; refine ${refineOutcomes.map((r) => r.outcome.progress).reduce((a, b) => a + b, 0)} batches, ${restarts} full refreshes after VACUUM took unread change data; ${optimized} OPTIMIZE commits of ${maintenance.length - vacuumed.length}, ${maintenance.filter((m) => m.outcome.code !== 0).length} lost races; VACUUM deleted ${deleted} files in ${vacuumed.length} runs`,
+  )
   assert.ok(optimized > 0 && deleted > 0, 'OPTIMIZE compacted and VACUUM deleted files while the jobs ran')
 
   // Each version a process reported is in the log as that kind of commit: none lost or overwritten.
@@ -150,7 +161,8 @@ test(`ingest, refine, optimize and vacuum (retention 0, forced) as processes on 
   assert.equal(rest.code, 0, rest.stderr)
   for (const flow of FLOWS) {
     let outcome = await cli('refine', '--pipeline', pipelineFile, '--flow', flow, '--until-caught-up')
-    if (outcome.code !== 0 && RANGE_UNAVAILABLE.test(outcome.stderr)) outcome = await cli('refine', '--pipeline', pipelineFile, '--flow', flow, '--until-caught-up', '--full-refresh')
+    if (outcome.code !== 0 && RANGE_UNAVAILABLE.test(outcome.stderr))
+      outcome = await cli('refine', '--pipeline', pipelineFile, '--flow', flow, '--until-caught-up', '--full-refresh')
     assert.equal(outcome.code, 0, outcome.stderr)
   }
 
@@ -177,7 +189,9 @@ test(`ingest, refine, optimize and vacuum (retention 0, forced) as processes on 
 // earlier run created, so the two can only share the partitions or race on one's offsets.
 const TWIN_ROUNDS = SOAK ? Number(process.env.LAKEHOUSE_SOAK_TWINS ?? 10) : 2
 
-test('two `lakehouse ingest` processes for the same source at once: they share the partitions (every message in once when both complete) or one stops with a clear message; never duplicated data', { timeout: SOAK ? Infinity : 120_000 }, async () => {
+test('two `lakehouse ingest` processes for the same source at once: they share the partitions (every message in once when both complete) or one stops with a clear message; never duplicated data', {
+  timeout: SOAK ? Infinity : 120_000,
+}, async () => {
   const behaviours = new Map<string, number>()
   for (let round = 0; round < TWIN_ROUNDS; round++) {
     const topic = `twin-${round}`
@@ -200,10 +214,17 @@ test('two `lakehouse ingest` processes for the same source at once: they share t
       assert.equal(o.code, 1, describeOutcome(o))
       // Ours: the commit race (creating a table, or the same partition's offsets). The mock broker's:
       // librdkafka 2.0.2 sometimes fails the second member's SyncGroup, which kafkajs reports as a malformed request.
-      assert.match(o.stderr, /^lakehouse: source 'events': .*(conflict|already exists|request being malformed)/im, 'the one that stops says why, in one message')
+      assert.match(
+        o.stderr,
+        /^lakehouse: source 'events': .*(conflict|already exists|request being malformed)/im,
+        'the one that stops says why, in one message',
+      )
       assert.doesNotMatch(o.stderr, /internal error|\n\s+at /, 'no stack trace')
     }
-    assert.ok(outcomes.some((o) => o.code === 0), `at least one completes: ${outcomes.map(describeOutcome).join('; ')}`)
+    assert.ok(
+      outcomes.some((o) => o.code === 0),
+      `at least one completes: ${outcomes.map(describeOutcome).join('; ')}`,
+    )
     const messages = (o: CliOutcome) => Number(/: (\d+) messages →/.exec(o.stdout)?.[1] ?? 0)
     const skipped = (o: CliOutcome) => Number(/(\d+) already recorded/.exec(o.stdout)?.[1] ?? 0)
     const shares = outcomes.map((o) => messages(o) - skipped(o))
@@ -221,7 +242,11 @@ test('two `lakehouse ingest` processes for the same source at once: they share t
         : 'both completed, one taking every partition (the other caught up with nothing left)'
       behaviour += before ? ' (table created before)' : ' (empty lake)'
     } else {
-      behaviour = `one completed, the other stopped: ${outcomes.find((o) => o.code !== 0)!.stderr.trim().replace(/\(table: .*\)$/, '').replace(/\d+/g, 'N')}`
+      behaviour = `one completed, the other stopped: ${outcomes
+        .find((o) => o.code !== 0)!
+        .stderr.trim()
+        .replace(/\(table: .*\)$/, '')
+        .replace(/\d+/g, 'N')}`
     }
     behaviours.set(behaviour, (behaviours.get(behaviour) ?? 0) + 1)
 

@@ -51,7 +51,9 @@ type Aim = 'start' | 'progress' | 'commit' | 'checkpoint'
 const COMMANDS: Command[] = ['run', 'refine', 'ingest', 'refine']
 const AIMS: Aim[] = ['progress', 'checkpoint', 'commit', 'start']
 
-test(`ingest, refine and run killed with SIGKILL ${KILLS} times, then run to completion: every version readable, exactly once, equal to an uninterrupted run`, { timeout: SOAK ? Infinity : 240_000 }, async () => {
+test(`ingest, refine and run killed with SIGKILL ${KILLS} times, then run to completion: every version readable, exactly once, equal to an uninterrupted run`, {
+  timeout: SOAK ? Infinity : 240_000,
+}, async () => {
   const began = Date.now()
   const producer = new Producer(kafkaFor(broker, 'crash-producer'), 'events')
   // A consumer group per process: where to read is the lake's business, and a new group spares the
@@ -77,8 +79,10 @@ test(`ingest, refine and run killed with SIGKILL ${KILLS} times, then run to com
     if (command !== 'refine') await producer.produce(80 + Math.floor(next() * 240))
     const aim: Aim = AIMS[(round + Math.floor(round / COMMANDS.length)) % AIMS.length]
     const plan: KillPlan =
-      aim === 'start' ? { after: 'start', ms: Math.floor(next() * (command === 'refine' ? 2_000 : 5_000)) }
-        : aim === 'progress' ? { after: 'progress', ms: Math.floor(next() * 300) }
+      aim === 'start'
+        ? { after: 'start', ms: Math.floor(next() * (command === 'refine' ? 2_000 : 5_000)) }
+        : aim === 'progress'
+          ? { after: 'progress', ms: Math.floor(next() * 300) }
           : { after: 'file', pattern: aim === 'commit' ? COMMIT_TEMP : CHECKPOINT_TEMP, logDirs: logDirs(written[command]), skip: Math.floor(next() * 3) }
     const outcome = await runCli([command, '--pipeline', pipelineFor(round), '--until-caught-up'], { cwd: dir, kill: plan })
     log.push(`${command}/${aim}: ${describeOutcome(outcome)}`)
@@ -92,17 +96,26 @@ test(`ingest, refine and run killed with SIGKILL ${KILLS} times, then run to com
     await setCheckpointInterval(lake, catalog)
   }
   if (process.env.LAKEHOUSE_CRASH_LOG) console.log(log.join('\n'))
-  console.log(`  ${total} kills in ${log.length} rounds (ingest ${kills.ingest}, refine ${kills.refine}, run ${kills.run}; at start-up ${aimed.start}, after a commit ${aimed.progress}, writing a commit ${aimed.commit}, writing a checkpoint ${aimed.checkpoint}); ${producer.sent} messages`)
+  console.log(
+    `  ${total} kills in ${log.length} rounds (ingest ${kills.ingest}, refine ${kills.refine}, run ${kills.run}; at start-up ${aimed.start}, after a commit ${aimed.progress}, writing a commit ${aimed.commit}, writing a checkpoint ${aimed.checkpoint}); ${producer.sent} messages`,
+  )
   assert.ok(total >= KILLS, `at least ${KILLS} kills: ${log.join('; ')}`)
-  for (const command of ['ingest', 'refine', 'run'] as const) assert.ok(kills[command] >= Math.floor(KILLS / 6), `${command} was killed ${kills[command]} times`)
-  assert.ok(aimed.commit >= 1 && aimed.checkpoint >= 1, `kills landed while a commit (${aimed.commit}) and while a checkpoint (${aimed.checkpoint}) was being written`)
+  for (const command of ['ingest', 'refine', 'run'] as const)
+    assert.ok(kills[command] >= Math.floor(KILLS / 6), `${command} was killed ${kills[command]} times`)
+  assert.ok(
+    aimed.commit >= 1 && aimed.checkpoint >= 1,
+    `kills landed while a commit (${aimed.commit}) and while a checkpoint (${aimed.checkpoint}) was being written`,
+  )
 
   const finished = await runCli(['run', '--pipeline', pipelineFor(-1), '--until-caught-up'], { cwd: dir })
   assert.equal(finished.code, 0, `the run to completion succeeds: ${finished.stderr}`)
 
   const audits = await auditLake(lake, catalog, { versions: SOAK ? (v, latest) => v % 10 === 0 || v > latest - 20 : undefined })
   console.log(`  after the kills: ${describeAudits(audits)}`)
-  assert.deepEqual(audits.map((a) => a.table), ['raw._dead_letters', 'raw.events', ...REFINED_TABLES])
+  assert.deepEqual(
+    audits.map((a) => a.table),
+    ['raw._dead_letters', 'raw.events', ...REFINED_TABLES],
+  )
   for (const a of audits) assert.ok(a.checkpoints >= 1, `${a.table} has checkpoints`)
   const [rows, deadLetters] = await assertExactlyOnce(lake, catalog, producer.produced)
   assert.equal(rows + deadLetters, producer.sent)
@@ -121,5 +134,7 @@ test(`ingest, refine and run killed with SIGKILL ${KILLS} times, then run to com
       assert.deepEqual(strip(got), strip(want), `${table} equals the uninterrupted run's`)
     } else assert.deepEqual(got, want, `${table} equals the uninterrupted run's`)
   }
-  console.log(`  ${rows} raw rows, ${deadLetters} dead letters, refined ${(await tableContents(lake, catalog, REFINED_TABLES[0])).length} + ${(await tableContents(lake, catalog, REFINED_TABLES[1])).length} rows, all equal to the uninterrupted run: ${Date.now() - began} ms`)
+  console.log(
+    `  ${rows} raw rows, ${deadLetters} dead letters, refined ${(await tableContents(lake, catalog, REFINED_TABLES[0])).length} + ${(await tableContents(lake, catalog, REFINED_TABLES[1])).length} rows, all equal to the uninterrupted run: ${Date.now() - began} ms`,
+  )
 })

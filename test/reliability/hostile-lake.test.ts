@@ -29,9 +29,14 @@ describe('corrupt and hostile lakes', () => {
   before(async () => {
     // Five commits, a checkpoint every two versions: 2 and 4, and _last_checkpoint naming 4.
     for (let i = 0; i < 5; i++) {
-      await appendQuery(lake, table, `SELECT range AS id, 'v${i}' AS v FROM range(${i * 10}, ${i * 10 + 10})`, { create: { properties: { 'delta.checkpointInterval': '2', 'delta.enableChangeDataFeed': 'true' } } })
+      await appendQuery(lake, table, `SELECT range AS id, 'v${i}' AS v FROM range(${i * 10}, ${i * 10 + 10})`, {
+        create: { properties: { 'delta.checkpointInterval': '2', 'delta.enableChangeDataFeed': 'true' } },
+      })
     }
-    assert.deepEqual(readdirSync(path.join(table, '_delta_log')).filter((f) => f.includes('checkpoint')), [`${v(2)}.checkpoint.parquet`, `${v(4)}.checkpoint.parquet`, '_last_checkpoint'])
+    assert.deepEqual(
+      readdirSync(path.join(table, '_delta_log')).filter((f) => f.includes('checkpoint')),
+      [`${v(2)}.checkpoint.parquet`, `${v(4)}.checkpoint.parquet`, '_last_checkpoint'],
+    )
   })
 
   /** A copy of the lake with raw.orders damaged by `damage` (given the table folder); an engine of its own. */
@@ -54,7 +59,10 @@ describe('corrupt and hostile lakes', () => {
   const count = 'SELECT count(*) AS n, max(id) AS top FROM raw.orders'
 
   test('a truncated commit file is refused, naming the file and the JSON error', async () => {
-    const { run, tablePath } = damaged((_, log) => { const f = log(`${v(4)}.json`); writeFileSync(f, readFileSync(f, 'utf8').slice(0, 150)) })
+    const { run, tablePath } = damaged((_, log) => {
+      const f = log(`${v(4)}.json`)
+      writeFileSync(f, readFileSync(f, 'utf8').slice(0, 150))
+    })
     await assert.rejects(run(count), (e: Error) => {
       assert.ok(e.message.includes(path.join(tablePath, '_delta_log', `${v(4)}.json`)), e.message)
       assert.match(e.message, /is not valid JSON/)
@@ -64,7 +72,10 @@ describe('corrupt and hostile lakes', () => {
 
   test('a missing data file is refused, naming it and the version that lists it', async () => {
     let gone = ''
-    const { run } = damaged((t) => { gone = path.join(t, readdirSync(t).find((n) => n.endsWith('.parquet'))!); rmSync(gone) })
+    const { run } = damaged((t) => {
+      gone = path.join(t, readdirSync(t).find((n) => n.endsWith('.parquet'))!)
+      rmSync(gone)
+    })
     await assert.rejects(run(count), (e: Error) => {
       assert.equal((e as { code?: string }).code, 'MISSING_FILE')
       assert.ok(e.message.includes(`data file ${gone} is listed in version 4 of the log but is missing on disk`), e.message)
@@ -93,7 +104,10 @@ describe('corrupt and hostile lakes', () => {
     })
     await assert.rejects(run(count), (e: Error) => {
       assert.equal((e as { code?: string }).code, 'CORRUPT_LOG')
-      assert.match(e.message, /checkpoint 4 is incomplete and was not used: part 2 of 2 \(_delta_log\/00000000000000000004\.checkpoint\.0000000002\.0000000002\.parquet\) is missing/)
+      assert.match(
+        e.message,
+        /checkpoint 4 is incomplete and was not used: part 2 of 2 \(_delta_log\/00000000000000000004\.checkpoint\.0000000002\.0000000002\.parquet\) is missing/,
+      )
       return true
     })
   })
@@ -113,13 +127,19 @@ describe('corrupt and hostile lakes', () => {
 
   test('unknown protocol versions and reader features are refused on read; an unknown writer feature reads but refuses writes', async () => {
     const protocol = (p: object) => damaged((_, log) => writeFileSync(log(`${v(5)}.json`), `${JSON.stringify({ protocol: p })}\n`))
-    await assert.rejects(protocol({ minReaderVersion: 9, minWriterVersion: 9 }).run(count), /reader version 9 is not supported \(this reader supports 1 to 3\) \(table: .*raw\/orders\)/)
-    await assert.rejects(protocol({ minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['fancyFeature'], writerFeatures: ['fancyFeature'] }).run(count), /reader feature\(s\) 'fancyFeature'/)
+    await assert.rejects(
+      protocol({ minReaderVersion: 9, minWriterVersion: 9 }).run(count),
+      /reader version 9 is not supported \(this reader supports 1 to 3\) \(table: .*raw\/orders\)/,
+    )
+    await assert.rejects(
+      protocol({ minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['fancyFeature'], writerFeatures: ['fancyFeature'] }).run(count),
+      /reader feature\(s\) 'fancyFeature'/,
+    )
     const writerOnly = protocol({ minReaderVersion: 1, minWriterVersion: 7, writerFeatures: ['fancyWriter'] })
     assert.deepEqual(await writerOnly.run(count), [{ n: ROWS, top: ROWS - 1 }])
     const engine = new LakeEngine()
     try {
-      await assert.rejects(appendQuery(engine, writerOnly.tablePath, 'SELECT 99 AS id, \'x\' AS v'), /fancyWriter/)
+      await assert.rejects(appendQuery(engine, writerOnly.tablePath, "SELECT 99 AS id, 'x' AS v"), /fancyWriter/)
     } finally {
       await engine.close()
     }
@@ -127,40 +147,71 @@ describe('corrupt and hostile lakes', () => {
   })
 
   test('a log naming a file outside the table with ../ is refused; symbolic links out of the lake (table folder, data file) are refused', async () => {
-    const climbing = damaged((_, log) => writeFileSync(log(`${v(5)}.json`), `${JSON.stringify({ add: { path: '../../../../../../etc/passwd', size: 10, partitionValues: {}, modificationTime: 1, dataChange: true } })}\n`))
+    const climbing = damaged((_, log) =>
+      writeFileSync(
+        log(`${v(5)}.json`),
+        `${JSON.stringify({ add: { path: '../../../../../../etc/passwd', size: 10, partitionValues: {}, modificationTime: 1, dataChange: true } })}\n`,
+      ),
+    )
     await assert.rejects(climbing.run(count), /file '\.\.\/\.\.\/\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd' named in the log climbs out of the table folder/)
 
     const outsideTable = path.join(dir, 'outside-table')
-    const linkedTable = damaged((t) => { cpSync(t, outsideTable, { recursive: true }); rmSync(t, { recursive: true }); symlinkSync(outsideTable, t) })
+    const linkedTable = damaged((t) => {
+      cpSync(t, outsideTable, { recursive: true })
+      rmSync(t, { recursive: true })
+      symlinkSync(outsideTable, t)
+    })
     await assert.rejects(linkedTable.run(count), (e: Error) => {
       assert.ok(e.message.includes(`table 'raw.orders' (${linkedTable.tablePath}) is a symbolic link to ${outsideTable}, outside the lake`), e.message)
       return true
     })
 
     let linked = ''
-    const linkedFile = damaged((t) => { linked = path.join(t, readdirSync(t).find((n) => n.endsWith('.parquet'))!); rmSync(linked); symlinkSync('/etc/passwd', linked) })
+    const linkedFile = damaged((t) => {
+      linked = path.join(t, readdirSync(t).find((n) => n.endsWith('.parquet'))!)
+      rmSync(linked)
+      symlinkSync('/etc/passwd', linked)
+    })
     await assert.rejects(linkedFile.run(count), (e: Error) => {
       assert.ok(e.message.includes(`data file ${linked} of version 4 is a symbolic link to /etc/passwd, outside the table folder: refused`), e.message)
       return true
     })
     // The change feed reads through the same check.
-    const feed = damaged((t) => { const f = path.join(t, readdirSync(t).find((n) => n.endsWith('.parquet'))!); rmSync(f); symlinkSync('/etc/passwd', f) })
+    const feed = damaged((t) => {
+      const f = path.join(t, readdirSync(t).find((n) => n.endsWith('.parquet'))!)
+      rmSync(f)
+      symlinkSync('/etc/passwd', f)
+    })
     await assert.rejects(feed.run(`SELECT count(*) FROM table_changes('raw.orders', 0)`), /is a symbolic link to \/etc\/passwd, outside the table folder/)
 
     // An ingest job refuses to write into a raw table whose folder links outside the lake.
-    const ingestLake = damaged((t) => { rmSync(t, { recursive: true }); mkdirSync(path.join(dir, 'elsewhere')); symlinkSync(path.join(dir, 'elsewhere'), t) })
+    const ingestLake = damaged((t) => {
+      rmSync(t, { recursive: true })
+      mkdirSync(path.join(dir, 'elsewhere'))
+      symlinkSync(path.join(dir, 'elsewhere'), t)
+    })
     const capture = path.join(dir, 'capture.ndjson')
     writeFileSync(capture, '{"id": 1}\n')
     const pipeline: Pipeline = { file: path.join(ingestLake.copy, 'lakehouse.json'), lake: '.', lakeDir: ingestLake.copy, sources: [] }
     try {
-      await assert.rejects(ingestFile(ingestLake.engine, ingestLake.catalog, pipeline, { name: 'orders', file: capture, format: 'json', table: 'raw.orders' }), /table 'raw\.orders' .* is a symbolic link to .*elsewhere, outside the lake/)
+      await assert.rejects(
+        ingestFile(ingestLake.engine, ingestLake.catalog, pipeline, { name: 'orders', file: capture, format: 'json', table: 'raw.orders' }),
+        /table 'raw\.orders' .* is a symbolic link to .*elsewhere, outside the lake/,
+      )
     } finally {
       await ingestLake.engine.close()
     }
   })
 
   test('table names with .. or absolute paths: refused by the pipeline file check and by the query layer, naming the name', async () => {
-    const problems = checkPipeline({ lake: '.', sources: [{ name: 'a', file: 'x.ndjson', format: 'json', table: 'raw/../../etc' }, { name: 'b', file: 'x.ndjson', format: 'json', table: '/etc/passwd' }], flows: [{ name: 'f', from: 'raw.a', to: '../x.y', mode: 'append' }] })
+    const problems = checkPipeline({
+      lake: '.',
+      sources: [
+        { name: 'a', file: 'x.ndjson', format: 'json', table: 'raw/../../etc' },
+        { name: 'b', file: 'x.ndjson', format: 'json', table: '/etc/passwd' },
+      ],
+      flows: [{ name: 'f', from: 'raw.a', to: '../x.y', mode: 'append' }],
+    })
     assert.deepEqual(problems.map((p) => p.path).sort(), ['$.flows[0].to', '$.sources[0].table', '$.sources[1].table'])
     for (const p of problems) assert.match(p.message, /must match pattern/)
 
@@ -179,8 +230,15 @@ describe('corrupt and hostile lakes', () => {
   })
 
   test('the CLI: each damage is one line naming the problem, exit code 1, no stack trace', () => {
-    const truncated = damaged((_, log) => { const f = log(`${v(4)}.json`); writeFileSync(f, readFileSync(f, 'utf8').slice(0, 150)) })
-    const linked = damaged((t) => { const f = path.join(t, readdirSync(t).find((n) => n.endsWith('.parquet'))!); rmSync(f); symlinkSync('/etc/passwd', f) })
+    const truncated = damaged((_, log) => {
+      const f = log(`${v(4)}.json`)
+      writeFileSync(f, readFileSync(f, 'utf8').slice(0, 150))
+    })
+    const linked = damaged((t) => {
+      const f = path.join(t, readdirSync(t).find((n) => n.endsWith('.parquet'))!)
+      rmSync(f)
+      symlinkSync('/etc/passwd', f)
+    })
     const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(root, 'bin/lakehouse.mjs'), ...args], { encoding: 'utf8', cwd: root })
     const cases = [
       { args: ['query', '--lake', truncated.copy, count], expect: /00000000000000000004\.json: line 1 is not valid JSON/ },

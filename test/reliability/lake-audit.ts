@@ -38,16 +38,19 @@ export function readCommitActions(logDir: string): Map<number, Json[]> {
     const text = readFileSync(path.join(logDir, name), 'utf8')
     const lines = text.split('\n').filter((line) => line.trim() !== '')
     assert.ok(lines.length > 0, `${name} is empty`)
-    commits.set(Number(match[1]), lines.map((line, i) => {
-      let action: Json
-      try {
-        action = JSON.parse(line)
-      } catch (error) {
-        throw new Error(`${path.join(logDir, name)} line ${i + 1} is not JSON (a partial commit?): ${(error as Error).message}`)
-      }
-      assert.equal(Object.keys(action).length, 1, `${name} line ${i + 1}: one action per line`)
-      return action
-    }))
+    commits.set(
+      Number(match[1]),
+      lines.map((line, i) => {
+        let action: Json
+        try {
+          action = JSON.parse(line)
+        } catch (error) {
+          throw new Error(`${path.join(logDir, name)} line ${i + 1} is not JSON (a partial commit?): ${(error as Error).message}`)
+        }
+        assert.equal(Object.keys(action).length, 1, `${name} line ${i + 1}: one action per line`)
+        return action
+      }),
+    )
   }
   return commits
 }
@@ -82,7 +85,11 @@ export async function auditTable(lake: LakeEngine, catalog: LakeCatalog, name: s
   const commits = readCommitActions(logDir)
   const versions = [...commits.keys()].sort((a, b) => a - b)
   const latest = versions.at(-1)!
-  assert.deepEqual(versions, Array.from({ length: latest + 1 }, (_, i) => i), `${name}: the versions are contiguous from 0`)
+  assert.deepEqual(
+    versions,
+    Array.from({ length: latest + 1 }, (_, i) => i),
+    `${name}: the versions are contiguous from 0`,
+  )
   for (const [version, actions] of commits) {
     assert.equal(actions.filter((a) => a.commitInfo).length, 1, `${name} version ${version}: one commitInfo`)
   }
@@ -94,12 +101,19 @@ export async function auditTable(lake: LakeEngine, catalog: LakeCatalog, name: s
   for (const version of versions.filter(selected)) {
     const snapshot = await loadSnapshot(lake.io, table, { version })
     assert.equal(snapshot.version, version)
-    assert.deepEqual(new Set(snapshot.files.map((f) => fileKey(f.add))), replayed[version], `${name} version ${version}: the snapshot's files equal the replay of the commits`)
+    assert.deepEqual(
+      new Set(snapshot.files.map((f) => fileKey(f.add))),
+      replayed[version],
+      `${name} version ${version}: the snapshot's files equal the replay of the commits`,
+    )
     const scan = await registerScan(db, lake.io.storage, planScan(snapshot))
     try {
       const [{ n }] = await db.rows(`SELECT count(*)::BIGINT AS n FROM ${scan.sql}`)
       // numRecords counts a file's rows physically; its deletion vector's cardinality are the deleted ones.
-      const expected = snapshot.files.reduce((sum, f) => sum + Number(JSON.parse(f.add.stats ?? '{}').numRecords ?? NaN) - (f.add.deletionVector?.cardinality ?? 0), 0)
+      const expected = snapshot.files.reduce(
+        (sum, f) => sum + Number(JSON.parse(f.add.stats ?? '{}').numRecords ?? NaN) - (f.add.deletionVector?.cardinality ?? 0),
+        0,
+      )
       if (!Number.isNaN(expected)) assert.equal(Number(n), expected, `${name} version ${version}: rows scanned = numRecords less DV cardinality of its files`)
       if (version === latest) rows = Number(n)
     } finally {
@@ -109,7 +123,7 @@ export async function auditTable(lake: LakeEngine, catalog: LakeCatalog, name: s
 
   const names = readdirSync(logDir)
   const hintText = names.includes('_last_checkpoint') ? readFileSync(path.join(logDir, '_last_checkpoint'), 'utf8') : undefined
-  const hint = hintText === undefined ? undefined : JSON.parse(hintText) as { version: number; size: number }
+  const hint = hintText === undefined ? undefined : (JSON.parse(hintText) as { version: number; size: number })
   let checkpoints = 0
   for (const file of names) {
     const match = CHECKPOINT.exec(file)
@@ -151,5 +165,12 @@ export async function auditLake(lake: LakeEngine, catalog: LakeCatalog, options:
 }
 
 export const describeAudits = (audits: TableAudit[]) =>
-  audits.map((a) => `${a.table}: ${a.versions} versions, ${a.checkpoints} checkpoints, ${a.rows} rows` +
-    (a.leftovers.commit + a.leftovers.checkpoint + a.leftovers.lastCheckpoint ? ` (left by kills: ${a.leftovers.commit} commit, ${a.leftovers.checkpoint} checkpoint, ${a.leftovers.lastCheckpoint} _last_checkpoint temp files)` : '')).join('; ')
+  audits
+    .map(
+      (a) =>
+        `${a.table}: ${a.versions} versions, ${a.checkpoints} checkpoints, ${a.rows} rows` +
+        (a.leftovers.commit + a.leftovers.checkpoint + a.leftovers.lastCheckpoint
+          ? ` (left by kills: ${a.leftovers.commit} commit, ${a.leftovers.checkpoint} checkpoint, ${a.leftovers.lastCheckpoint} _last_checkpoint temp files)`
+          : ''),
+    )
+    .join('; ')

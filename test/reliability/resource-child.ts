@@ -29,7 +29,10 @@ let samples = 0
 const sample = () => {
   const usage = process.memoryUsage()
   samples++
-  if (usage.rss > peak) { peak = usage.rss; atPeak = usage }
+  if (usage.rss > peak) {
+    peak = usage.rss
+    atPeak = usage
+  }
 }
 sample()
 const sampler = setInterval(sample, 20)
@@ -52,27 +55,41 @@ async function main(config: ChildConfig): Promise<ChildOutput> {
   await lake.duckdb()
   // The other modes' modules too, so that the baseline carries what they load.
   const [{ ingestKafka }, { QuerySession }, { logLevel }] = await Promise.all([
-    import('../../src/pipeline/ingest-kafka'), import('../../src/query'), import('kafkajs'),
+    import('../../src/pipeline/ingest-kafka'),
+    import('../../src/query'),
+    import('kafkajs'),
   ])
   const loadedRss = process.memoryUsage().rss
   let result: Record<string, unknown> = {}
   try {
     if (config.mode === 'ingest') {
       const catalog = new LakeCatalog(config.lakeDir, lake.io.storage)
-      const report = await ingestKafka(lake, catalog, {
-        file: path.join(config.lakeDir, 'lakehouse.json'),
-        lake: '.',
-        lakeDir: config.lakeDir,
-        kafka: {
-          brokers: config.brokers,
-          clientId: 'resource-child',
-          consumer: { sessionTimeout: config.sessionTimeout, heartbeatInterval: config.heartbeatInterval, maxWaitTimeInMs: config.maxWaitTimeInMs },
+      const report = await ingestKafka(
+        lake,
+        catalog,
+        {
+          file: path.join(config.lakeDir, 'lakehouse.json'),
+          lake: '.',
+          lakeDir: config.lakeDir,
+          kafka: {
+            brokers: config.brokers,
+            clientId: 'resource-child',
+            consumer: { sessionTimeout: config.sessionTimeout, heartbeatInterval: config.heartbeatInterval, maxWaitTimeInMs: config.maxWaitTimeInMs },
+          },
+          sources: [],
         },
-        sources: [],
-      }, { name: 'events', topic: config.topic, format: 'json', table: config.table, ...(config.maxMessages ? { batch: { maxMessages: config.maxMessages } } : {}) }, {
-        untilCaughtUp: true,
-        client: { logLevel: logLevel.NOTHING, config: { connectionTimeout: 1_000, retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 10 } } },
-      })
+        {
+          name: 'events',
+          topic: config.topic,
+          format: 'json',
+          table: config.table,
+          ...(config.maxMessages ? { batch: { maxMessages: config.maxMessages } } : {}),
+        },
+        {
+          untilCaughtUp: true,
+          client: { logLevel: logLevel.NOTHING, config: { connectionTimeout: 1_000, retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 10 } } },
+        },
+      )
       result = { ...report }
     } else if (config.mode === 'make-table') {
       result = await makeTable(lake, path.join(config.lakeDir, ...config.table.split('.')), config.rows, config.commits)
@@ -89,8 +106,17 @@ async function main(config: ChildConfig): Promise<ChildOutput> {
   return {
     mode: config.mode,
     memory: {
-      peakRssMiB: mib(Math.max(peak, hwm ?? 0)), sampledPeakMiB: mib(peak), vmHwmMiB: hwm === null ? null : mib(hwm), loadedRssMiB: mib(loadedRss), samples,
-      atSampledPeak: { heapUsedMiB: mib(atPeak.heapUsed), heapTotalMiB: mib(atPeak.heapTotal), externalMiB: mib(atPeak.external), arrayBuffersMiB: mib(atPeak.arrayBuffers) },
+      peakRssMiB: mib(Math.max(peak, hwm ?? 0)),
+      sampledPeakMiB: mib(peak),
+      vmHwmMiB: hwm === null ? null : mib(hwm),
+      loadedRssMiB: mib(loadedRss),
+      samples,
+      atSampledPeak: {
+        heapUsedMiB: mib(atPeak.heapUsed),
+        heapTotalMiB: mib(atPeak.heapTotal),
+        externalMiB: mib(atPeak.external),
+        arrayBuffersMiB: mib(atPeak.arrayBuffers),
+      },
     },
     ms: Math.round(performance.now() - started),
     result,
@@ -112,7 +138,9 @@ async function makeTable(lake: import('../../src/engine').LakeEngine, table: str
 
 async function queryLikeThePanel(session: import('../../src/query').QuerySession, table: string, pageSize: number) {
   const steps: Record<string, number> = {}
-  const mark = (name: string) => { steps[name] = mib(process.memoryUsage().rss) }
+  const mark = (name: string) => {
+    steps[name] = mib(process.memoryUsage().rss)
+  }
   const all = await session.run(`SELECT * FROM ${table}`)
   mark('afterSelectAllRun')
   const offsets = [0, Math.floor(all.rowCount / 2), Math.max(0, all.rowCount - pageSize)]
@@ -140,7 +168,9 @@ async function queryLikeThePanel(session: import('../../src/query').QuerySession
 const config = JSON.parse(process.argv[2] ?? '{}') as ChildConfig
 if (config.mode) {
   main(config).then(
-    (output) => { process.stdout.write(`${JSON.stringify(output)}\n`) },
+    (output) => {
+      process.stdout.write(`${JSON.stringify(output)}\n`)
+    },
     (error: unknown) => {
       process.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`)
       process.exit(1)

@@ -6,7 +6,17 @@
 
 export type ChildConfig =
   | { mode: 'baseline' }
-  | { mode: 'ingest'; lakeDir: string; brokers: string[]; topic: string; table: string; maxWaitTimeInMs: number; sessionTimeout: number; heartbeatInterval: number; maxMessages?: number }
+  | {
+      mode: 'ingest'
+      lakeDir: string
+      brokers: string[]
+      topic: string
+      table: string
+      maxWaitTimeInMs: number
+      sessionTimeout: number
+      heartbeatInterval: number
+      maxMessages?: number
+    }
   | { mode: 'make-table'; lakeDir: string; table: string; rows: number; commits: number }
   | { mode: 'query'; lakeDir: string; table: string; pageSize: number }
 
@@ -51,8 +61,11 @@ const isoSeconds = (ms: number) => new Date(ms).toISOString().replace('.000Z', '
 /** The row with this id, as QuerySession pages give it (JSON values). */
 export function expectedRow(id: number): Record<string, unknown> {
   return {
-    id, name: `user-${id}@example.com`, amount: (id % 1000) / 4,
-    ts: isoSeconds(Date.UTC(2024, 0, 1) + id * 1000), region: REGIONS[id % 4],
+    id,
+    name: `user-${id}@example.com`,
+    amount: (id % 1000) / 4,
+    ts: isoSeconds(Date.UTC(2024, 0, 1) + id * 1000),
+    region: REGIONS[id % 4],
   }
 }
 
@@ -63,7 +76,11 @@ export const aggregateSql = (from: string) => `SELECT count(*) AS n, sum(id) AS 
 /** Its answer for ids 0..rows-1, in closed form (`rows` a multiple of 1000). */
 export function expectedAggregate(rows: number): Record<string, unknown> {
   return {
-    n: rows, sum_id: (rows * (rows - 1)) / 2, sum_amount: (rows / 1000) * ((999 * 1000) / 2 / 4),
-    names: rows, max_ts: isoSeconds(Date.UTC(2024, 0, 1) + (rows - 1) * 1000), regions: REGIONS.length,
+    n: rows,
+    sum_id: (rows * (rows - 1)) / 2,
+    sum_amount: (rows / 1000) * ((999 * 1000) / 2 / 4),
+    names: rows,
+    max_ts: isoSeconds(Date.UTC(2024, 0, 1) + (rows - 1) * 1000),
+    regions: REGIONS.length,
   }
 }

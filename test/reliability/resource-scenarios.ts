@@ -64,15 +64,23 @@ export function runResourceChild(config: ChildConfig, timeoutMs = 120_000): Prom
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(config)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString()
+    })
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
     child.on('error', reject)
     child.on('close', (code, signal) => {
       clearTimeout(timer)
       const last = stdout.trim().split('\n').pop()
       if (code !== 0 || !last) {
-        reject(new Error(`resource child (${config.mode}) ended with ${signal ?? `exit ${code}`}${signal === 'SIGKILL' ? ` (over ${timeoutMs} ms?)` : ''}:\n${stderr.slice(-4000)}`))
+        reject(
+          new Error(
+            `resource child (${config.mode}) ended with ${signal ?? `exit ${code}`}${signal === 'SIGKILL' ? ` (over ${timeoutMs} ms?)` : ''}:\n${stderr.slice(-4000)}`,
+          ),
+        )
         return
       }
       resolve({ ...(JSON.parse(last) as ChildOutput), wallMs: Math.round(performance.now() - began) })
@@ -111,13 +119,22 @@ export async function ingestScenario(options: IngestScenarioOptions): Promise<In
   const table = 'raw.events'
   // The mock keeps at most 5 MiB per partition and silently drops older batches beyond.
   const perPartitionBytes = Math.ceil(options.messages / options.partitions) * (EVENT_BYTES + 40)
-  if (perPartitionBytes > 4.5 * MIB) throw new Error(`${options.messages} messages on ${options.partitions} partitions is ~${(perPartitionBytes / MIB).toFixed(1)} MiB a partition: over what the mock broker keeps`)
+  if (perPartitionBytes > 4.5 * MIB)
+    throw new Error(
+      `${options.messages} messages on ${options.partitions} partitions is ~${(perPartitionBytes / MIB).toFixed(1)} MiB a partition: over what the mock broker keeps`,
+    )
   const broker = await startBroker({ topics: [{ name: topic, partitions: options.partitions }] })
   const lakeDir = await mkdtemp(path.join(os.tmpdir(), 'lakehouse-resources-ingest-'))
   const lake = new LakeEngine()
   try {
     const kafka = kafkaFor(broker, 'resources-producer')
-    const backlog = await produceBacklog(kafka, topic, { messages: options.messages, partitions: options.partitions, perSend: options.perSend ?? 500, inFlight: options.inFlight ?? 8, acks: 1 })
+    const backlog = await produceBacklog(kafka, topic, {
+      messages: options.messages,
+      partitions: options.partitions,
+      perSend: options.perSend ?? 500,
+      inFlight: options.inFlight ?? 8,
+      acks: 1,
+    })
     const produce = { ms: Math.round(backlog.ms), bytes: backlog.bytes, maxPartitionBytes: Math.max(...backlog.partitionBytes) }
     const admin = kafka.admin()
     await admin.connect()
@@ -125,18 +142,30 @@ export async function ingestScenario(options: IngestScenarioOptions): Promise<In
     const produced = offsets.map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) })).sort((a, b) => a.partition - b.partition)
 
     const child = await runResourceChild({
-      mode: 'ingest', lakeDir, brokers: broker.brokers, topic, table,
-      maxWaitTimeInMs: MOCK_CONSUMER_SETTINGS.maxWaitTimeInMs, sessionTimeout: MOCK_CONSUMER_SETTINGS.sessionTimeout, heartbeatInterval: MOCK_CONSUMER_SETTINGS.heartbeatInterval,
+      mode: 'ingest',
+      lakeDir,
+      brokers: broker.brokers,
+      topic,
+      table,
+      maxWaitTimeInMs: MOCK_CONSUMER_SETTINGS.maxWaitTimeInMs,
+      sessionTimeout: MOCK_CONSUMER_SETTINGS.sessionTimeout,
+      heartbeatInterval: MOCK_CONSUMER_SETTINGS.heartbeatInterval,
       ...(options.maxMessages ? { maxMessages: options.maxMessages } : {}),
     })
 
     const catalog = new LakeCatalog(lakeDir, lake.io.storage)
     const [totals] = (await runQuery(lake, catalog, `SELECT count(*) AS n, count(DISTINCT (_partition, _offset)) AS d, sum(id) AS s FROM ${table}`)).rows
-    const perPartition = (await runQuery(lake, catalog, `SELECT _partition AS p, count(*) AS n, min(_offset) AS lo, max(_offset) AS hi FROM ${table} GROUP BY 1 ORDER BY 1`)).rows
+    const perPartition = (
+      await runQuery(lake, catalog, `SELECT _partition AS p, count(*) AS n, min(_offset) AS lo, max(_offset) AS hi FROM ${table} GROUP BY 1 ORDER BY 1`)
+    ).rows
     return {
-      child, produce, produced,
+      child,
+      produce,
+      produced,
       table: {
-        rows: Number(totals.n), distinctOffsets: Number(totals.d), sumId: Number(totals.s),
+        rows: Number(totals.n),
+        distinctOffsets: Number(totals.d),
+        sumId: Number(totals.s),
         partitions: perPartition.map((r) => ({ partition: Number(r.p), rows: Number(r.n), lo: Number(r.lo), hi: Number(r.hi) })),
       },
     }

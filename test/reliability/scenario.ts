@@ -33,19 +33,47 @@ export function runSeed(): number {
 export function writePipeline(dir: string, name: string, options: { lake: string; broker: MockBroker; topic: string; groupId: string }): string {
   mkdirSync(dir, { recursive: true })
   const file = path.join(dir, `${name}.lakehouse.json`)
-  writeFileSync(file, JSON.stringify({
-    lake: options.lake,
-    kafka: {
-      brokers: options.broker.brokers,
-      clientId: name,
-      consumer: { groupId: options.groupId, sessionTimeout: MOCK_CONSUMER_SETTINGS.sessionTimeout, heartbeatInterval: MOCK_CONSUMER_SETTINGS.heartbeatInterval, maxWaitTimeInMs: MOCK_CONSUMER_SETTINGS.maxWaitTimeInMs },
-    },
-    sources: [{ name: 'events', topic: options.topic, format: 'json', table: 'raw.events', batch: { maxMessages: 40, maxMs: 100 } }],
-    flows: [
-      { name: 'all', from: 'raw.events', to: 'refined.events_all', mode: 'append', transforms: [{ op: 'select', columns: ['_partition', '_offset', 'id', 'seq', 'v'] }], batch: { maxVersions: 2 } },
-      { name: 'latest', from: 'raw.events', to: 'refined.events_latest', mode: 'cdc', key: ['id'], sequenceBy: 'seq', transforms: [{ op: 'select', columns: ['id', 'seq', 'v'] }], batch: { maxVersions: 3 } },
-    ],
-  }, null, 2))
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        lake: options.lake,
+        kafka: {
+          brokers: options.broker.brokers,
+          clientId: name,
+          consumer: {
+            groupId: options.groupId,
+            sessionTimeout: MOCK_CONSUMER_SETTINGS.sessionTimeout,
+            heartbeatInterval: MOCK_CONSUMER_SETTINGS.heartbeatInterval,
+            maxWaitTimeInMs: MOCK_CONSUMER_SETTINGS.maxWaitTimeInMs,
+          },
+        },
+        sources: [{ name: 'events', topic: options.topic, format: 'json', table: 'raw.events', batch: { maxMessages: 40, maxMs: 100 } }],
+        flows: [
+          {
+            name: 'all',
+            from: 'raw.events',
+            to: 'refined.events_all',
+            mode: 'append',
+            transforms: [{ op: 'select', columns: ['_partition', '_offset', 'id', 'seq', 'v'] }],
+            batch: { maxVersions: 2 },
+          },
+          {
+            name: 'latest',
+            from: 'raw.events',
+            to: 'refined.events_latest',
+            mode: 'cdc',
+            key: ['id'],
+            sequenceBy: 'seq',
+            transforms: [{ op: 'select', columns: ['id', 'seq', 'v'] }],
+            batch: { maxVersions: 3 },
+          },
+        ],
+      },
+      null,
+      2,
+    ),
+  )
   return file
 }
 
@@ -53,7 +81,11 @@ export function writePipeline(dir: string, name: string, options: { lake: string
 export class Producer {
   readonly produced = new Map<number, number>()
   sent = 0
-  constructor(private readonly kafka: Kafka, private readonly topic: string, private readonly keys = 60) {}
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topic: string,
+    private readonly keys = 60,
+  ) {}
 
   /**
    * `n` messages: updates and deletes by id, some invalid JSON, some tombstones. Each id goes to
@@ -86,7 +118,13 @@ export async function setCheckpointInterval(lake: LakeEngine, catalog: LakeCatal
     const snapshot = await loadSnapshot(lake.io, entry.path)
     if (snapshot.metadata.configuration['delta.checkpointInterval'] === CHECKPOINT_INTERVAL) continue
     const configuration = { ...snapshot.metadata.configuration, 'delta.checkpointInterval': CHECKPOINT_INTERVAL }
-    await commit(lake.io, { snapshot, table: entry.path, actions: [{ metaData: { ...snapshot.metadata, configuration } }], operation: 'SET TBLPROPERTIES', operationParameters: { properties: JSON.stringify({ 'delta.checkpointInterval': CHECKPOINT_INTERVAL }) } })
+    await commit(lake.io, {
+      snapshot,
+      table: entry.path,
+      actions: [{ metaData: { ...snapshot.metadata, configuration } }],
+      operation: 'SET TBLPROPERTIES',
+      operationParameters: { properties: JSON.stringify({ 'delta.checkpointInterval': CHECKPOINT_INTERVAL }) },
+    })
     changed.push(entry.name)
   }
   return changed
@@ -99,8 +137,14 @@ export async function assertExactlyOnce(lake: LakeEngine, catalog: LakeCatalog, 
   const q = (sql: string) => query(lake, catalog, sql)
   const both = `SELECT _partition, _offset FROM raw.events UNION ALL SELECT _partition, _offset FROM ${DEAD_LETTERS_TABLE} WHERE source = 'events'`
   assert.deepEqual(await q(`SELECT _partition, _offset, count(*) AS n FROM (${both}) GROUP BY 1, 2 HAVING count(*) > 1 LIMIT 5`), [], 'no offset twice')
-  const rows = await q(`SELECT _partition AS p, count(*) AS n, count(DISTINCT _offset) AS d, min(_offset) AS lo, max(_offset) AS hi FROM (${both}) GROUP BY 1 ORDER BY 1`)
-  assert.deepEqual(rows.map((r) => Number(r.p)), [...produced.keys()].sort(), 'every partition present')
+  const rows = await q(
+    `SELECT _partition AS p, count(*) AS n, count(DISTINCT _offset) AS d, min(_offset) AS lo, max(_offset) AS hi FROM (${both}) GROUP BY 1 ORDER BY 1`,
+  )
+  assert.deepEqual(
+    rows.map((r) => Number(r.p)),
+    [...produced.keys()].sort(),
+    'every partition present',
+  )
   for (const r of rows) {
     const n = produced.get(Number(r.p))!
     // n rows, n distinct offsets, all within [0, n-1] ⇒ each offset exactly once.

@@ -42,7 +42,9 @@ describe('a SASL password from the environment never leaks', () => {
     pipeline = { ...env.pipeline, kafka: { ...env.pipeline.kafka!, sasl: { mechanism: 'plain', username: 'alice', passwordEnv: ENV } } }
     await produceJson(env.kafka, 'secret-topic', [{ value: { id: 1 } }, { value: Buffer.from('{broken') }])
   })
-  after(async () => { await env?.stop() })
+  after(async () => {
+    await env?.stop()
+  })
 
   test('ingest against a broker with SASL: the error names the problem, not the password; nothing written or logged holds it', async () => {
     const logs: string[] = []
@@ -50,8 +52,13 @@ describe('a SASL password from the environment never leaks', () => {
       env: { [ENV]: CANARY },
       logLevel: logLevel.DEBUG,
       config: {
-        connectionTimeout: 1_000, retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 200 },
-        logCreator: () => ({ namespace, level, log }: { namespace: string; level: number; log: object }) => { logs.push(`${level} ${namespace} ${JSON.stringify(log)}`) },
+        connectionTimeout: 1_000,
+        retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 200 },
+        logCreator:
+          () =>
+          ({ namespace, level, log }: { namespace: string; level: number; log: object }) => {
+            logs.push(`${level} ${namespace} ${JSON.stringify(log)}`)
+          },
       },
     }
     // A file source in the same pipeline writes commits and a dead letter while the password is set.
@@ -61,7 +68,13 @@ describe('a SASL password from the environment never leaks', () => {
     assert.equal(fileReport.deadLetters, 1)
 
     const started = Date.now()
-    const error = await ingestKafka(env.lake, env.catalog, pipeline, { name: 'secret', topic: 'secret-topic', format: 'json', table: 'raw.secret' }, { untilCaughtUp: true, client }).then(
+    const error = await ingestKafka(
+      env.lake,
+      env.catalog,
+      pipeline,
+      { name: 'secret', topic: 'secret-topic', format: 'json', table: 'raw.secret' },
+      { untilCaughtUp: true, client },
+    ).then(
       () => assert.fail('the SASL handshake should fail against the mock broker'),
       (e: Error) => e,
     )
@@ -73,19 +86,27 @@ describe('a SASL password from the environment never leaks', () => {
     for (const line of logs) assert.ok(!leaks(line), `a log line holds the password: ${line}`)
 
     const files = filesUnder(env.lakeDir)
-    assert.ok(files.some((f) => /_delta_log\/\d{20}\.json$/.test(f.file)), 'commits were written')
+    assert.ok(
+      files.some((f) => /_delta_log\/\d{20}\.json$/.test(f.file)),
+      'commits were written',
+    )
     for (const f of files) assert.ok(!leaks(f.bytes.toString('latin1')), `${f.file} holds the password`)
   })
 
   test('the CLI with the password in the environment: its output and errors do not hold it', () => {
     const file = path.join(env.lakeDir, 'secrets.lakehouse.json')
-    writeFileSync(file, JSON.stringify({
-      lake: '.',
-      kafka: { brokers: env.broker.brokers, sasl: { mechanism: 'plain', username: 'alice', passwordEnv: ENV } },
-      sources: [{ name: 'secret_cli', topic: 'secret-topic', format: 'json', table: 'raw.secret_cli' }],
-    }))
+    writeFileSync(
+      file,
+      JSON.stringify({
+        lake: '.',
+        kafka: { brokers: env.broker.brokers, sasl: { mechanism: 'plain', username: 'alice', passwordEnv: ENV } },
+        sources: [{ name: 'secret_cli', topic: 'secret-topic', format: 'json', table: 'raw.secret_cli' }],
+      }),
+    )
     const result = spawnSync(process.execPath, [path.join(root, 'bin/lakehouse.mjs'), 'ingest', '--pipeline', file, '--until-caught-up'], {
-      encoding: 'utf8', env: { ...process.env, [ENV]: CANARY }, timeout: 30_000,
+      encoding: 'utf8',
+      env: { ...process.env, [ENV]: CANARY },
+      timeout: 30_000,
     })
     assert.equal(result.status, 1, `exit 1: ${result.stderr}`)
     assert.match(result.stderr, /source 'secret_cli': connecting to .* with SASL plain as user 'alice' failed/)

@@ -26,7 +26,9 @@ async function run(relation: Relation, transforms: Transform[], key?: string[]) 
   const batch = await applyTransforms(db, relation, transforms, { key })
   try {
     const main = await db.rows(`SELECT * FROM ${batch.main.sql}`)
-    const children = await Promise.all(batch.children.map(async (c) => ({ table: c.table, key: c.key, rows: await db.rows(`SELECT * FROM ${c.relation.sql} ORDER BY ALL`) })))
+    const children = await Promise.all(
+      batch.children.map(async (c) => ({ table: c.table, key: c.key, rows: await db.rows(`SELECT * FROM ${c.relation.sql} ORDER BY ALL`) })),
+    )
     return { columns: batch.main.columns.map((c) => c.name), types: batch.main.columns.map((c) => c.type), main, children }
   } finally {
     await batch.dispose()
@@ -41,7 +43,15 @@ const ORDERS = `SELECT * FROM (VALUES
 
 test('flatten expands nested structs to columns and keeps names unique', async () => {
   const result = await run(await input(ORDERS), [{ op: 'flatten' }])
-  assert.deepEqual(result.columns, ['id', 'customer_name', 'customer_address_city_2', 'customer_address_geo_lat', 'customer_address_geo_lon', 'items', 'customer_address_city'])
+  assert.deepEqual(result.columns, [
+    'id',
+    'customer_name',
+    'customer_address_city_2',
+    'customer_address_geo_lat',
+    'customer_address_geo_lon',
+    'items',
+    'customer_address_city',
+  ])
   const ada = result.main.find((r) => r.id === 1)!
   assert.equal(ada.customer_name, 'Ada')
   assert.equal(ada.customer_address_city_2, 'Paris')
@@ -57,10 +67,25 @@ test('flatten stops at maxDepth, uses the separator, and can be limited to some 
 })
 
 test('explode gives one row per element with its index; empty and null arrays drop, or stay with outer', async () => {
-  const plain = await run(await input(ORDERS), [{ op: 'explode', column: 'items', as: 'item' }, { op: 'flatten', columns: ['item'] }, { op: 'select', columns: ['id', 'items_index', 'item_sku', 'item_qty'] }])
-  assert.deepEqual(plain.main.map((r) => [r.id, r.items_index, r.item_sku, r.item_qty]).sort(), [[1, '0', 'a', 2], [1, '1', 'b', 1]])
-  const outer = await run(await input(ORDERS), [{ op: 'explode', column: 'items', outer: true, index: 'pos' }, { op: 'select', columns: ['id', 'pos', 'items'] }])
-  assert.deepEqual(outer.main.map((r) => [r.id, r.pos, r.items === null ? null : (r.items as Record<string, unknown>).sku]).sort(), [[1, '0', 'a'], [1, '1', 'b'], [2, null, null], [3, null, null]])
+  const plain = await run(await input(ORDERS), [
+    { op: 'explode', column: 'items', as: 'item' },
+    { op: 'flatten', columns: ['item'] },
+    { op: 'select', columns: ['id', 'items_index', 'item_sku', 'item_qty'] },
+  ])
+  assert.deepEqual(plain.main.map((r) => [r.id, r.items_index, r.item_sku, r.item_qty]).sort(), [
+    [1, '0', 'a', 2],
+    [1, '1', 'b', 1],
+  ])
+  const outer = await run(await input(ORDERS), [
+    { op: 'explode', column: 'items', outer: true, index: 'pos' },
+    { op: 'select', columns: ['id', 'pos', 'items'] },
+  ])
+  assert.deepEqual(outer.main.map((r) => [r.id, r.pos, r.items === null ? null : (r.items as Record<string, unknown>).sku]).sort(), [
+    [1, '0', 'a'],
+    [1, '1', 'b'],
+    [2, null, null],
+    [3, null, null],
+  ])
 })
 
 test('explode into a child table keys the elements by the flow key and the index', async () => {
@@ -68,18 +93,27 @@ test('explode into a child table keys the elements by the flow key and the index
   assert.deepEqual(result.columns, ['id', 'customer', 'customer_address_city'], 'the array leaves the main rows')
   assert.equal(result.main.length, 3)
   assert.deepEqual(result.children[0].key, ['id', 'items_index'])
-  assert.deepEqual(result.children[0].rows, [{ id: 1, items_index: '0', sku: 'a', qty: 2 }, { id: 1, items_index: '1', sku: 'b', qty: 1 }])
+  assert.deepEqual(result.children[0].rows, [
+    { id: 1, items_index: '0', sku: 'a', qty: 2 },
+    { id: 1, items_index: '1', sku: 'b', qty: 1 },
+  ])
   await assert.rejects(run(await input(ORDERS), [{ op: 'explode', column: 'items', into: 'refined.x' }]), /needs the flow's "key"/)
 })
 
 test('nested arrays of structs explode level by level', async () => {
   const rel = await input(`SELECT 1 AS id, [{'name': 'x', 'tags': [{'t': 'p'}, {'t': 'q'}]}, {'name': 'y', 'tags': []}] AS groups`)
   const result = await run(rel, [
-    { op: 'explode', column: 'groups', as: 'group' }, { op: 'flatten' },
-    { op: 'explode', column: 'group_tags', as: 'tag', outer: true }, { op: 'flatten' },
+    { op: 'explode', column: 'groups', as: 'group' },
+    { op: 'flatten' },
+    { op: 'explode', column: 'group_tags', as: 'tag', outer: true },
+    { op: 'flatten' },
     { op: 'select', columns: ['group_name', 'tag_t'] },
   ])
-  assert.deepEqual(result.main.map((r) => [r.group_name, r.tag_t]).sort(), [['x', 'p'], ['x', 'q'], ['y', null]])
+  assert.deepEqual(result.main.map((r) => [r.group_name, r.tag_t]).sort(), [
+    ['x', 'p'],
+    ['x', 'q'],
+    ['y', null],
+  ])
 })
 
 test('select, rename and cast; cast uses Delta type names', async () => {
@@ -92,15 +126,24 @@ test('select, rename and cast; cast uses Delta type names', async () => {
   assert.deepEqual(result.types, ['long', 'timestamp', 'decimal(10,2)'])
   assert.equal(result.main[0].qty, '42')
   assert.match(String(result.main[0].at), /^2026-11-24 10:00:00/)
-  await assert.rejects(run(rel, [{ op: 'cast', columns: { note: 'money' } }]), (e: unknown) => e instanceof TransformError && e.step === 0 && /note.*unknown type 'money'/.test(e.message))
+  await assert.rejects(
+    run(rel, [{ op: 'cast', columns: { note: 'money' } }]),
+    (e: unknown) => e instanceof TransformError && e.step === 0 && /note.*unknown type 'money'/.test(e.message),
+  )
   await assert.rejects(run(rel, [{ op: 'select', columns: ['nope'] }]), /select: no column 'nope' \(columns: amount, at, note, price\)/)
   await assert.rejects(run(rel, [{ op: 'rename', columns: { amount: 'note' } }]), /two columns would be named 'note'/)
 })
 
 test('filter and sql read the rows so far; a WITH query gets batch added to its CTEs', async () => {
   const rel = await input(`SELECT * FROM range(10) r(n)`)
-  const filtered = await run(rel, [{ op: 'filter', where: 'n % 2 = 0' }, { op: 'sql', query: 'SELECT n, n * n AS sq FROM batch WHERE n > 2;' }])
-  assert.deepEqual(filtered.main.map((r) => Number(r.sq)).sort((a, b) => a - b), [16, 36, 64])
+  const filtered = await run(rel, [
+    { op: 'filter', where: 'n % 2 = 0' },
+    { op: 'sql', query: 'SELECT n, n * n AS sq FROM batch WHERE n > 2;' },
+  ])
+  assert.deepEqual(
+    filtered.main.map((r) => Number(r.sq)).sort((a, b) => a - b),
+    [16, 36, 64],
+  )
   const withQuery = await run(rel, [{ op: 'sql', query: 'WITH big AS (SELECT n FROM batch WHERE n >= 8) SELECT count(*) AS c FROM big' }])
   assert.equal(Number(withQuery.main[0].c), 2)
   await assert.rejects(run(rel, [{ op: 'filter', where: 'n >' }]), (e: unknown) => e instanceof TransformError && /filter: Parser Error/.test(e.message))
@@ -111,13 +154,30 @@ test('previewTransforms shows each step and stops at the failing one', async () 
     type: 'struct',
     fields: [
       { name: 'id', type: 'long', nullable: true, metadata: {} },
-      { name: 'profile', type: { type: 'struct', fields: [{ name: 'email', type: 'string', nullable: true, metadata: {} }, { name: 'since', type: 'timestamp', nullable: true, metadata: {} }] }, nullable: true, metadata: {} },
+      {
+        name: 'profile',
+        type: {
+          type: 'struct',
+          fields: [
+            { name: 'email', type: 'string', nullable: true, metadata: {} },
+            { name: 'since', type: 'timestamp', nullable: true, metadata: {} },
+          ],
+        },
+        nullable: true,
+        metadata: {},
+      },
     ],
   }
   const rows = [{ id: '1', profile: { email: '<img src=x onerror=alert(1)>', since: '2026-01-02T03:04:05.000Z' } }, { id: '2' }]
   const preview = await previewTransforms(lake, { rows, schema }, [{ op: 'flatten' }, { op: 'select', columns: ['id', 'missing'] }])
-  assert.deepEqual(preview.steps.map((s) => s.op), ['input', 'flatten'])
-  assert.deepEqual(preview.steps[1].columns.map((c) => c.name), ['id', 'profile_email', 'profile_since'])
+  assert.deepEqual(
+    preview.steps.map((s) => s.op),
+    ['input', 'flatten'],
+  )
+  assert.deepEqual(
+    preview.steps[1].columns.map((c) => c.name),
+    ['id', 'profile_email', 'profile_since'],
+  )
   assert.equal(preview.steps[1].rows[0].profile_email, '<img src=x onerror=alert(1)>')
   assert.match(String(preview.steps[1].rows[0].profile_since), /^2026-01-02 03:04:05/)
   assert.equal(preview.steps[1].rows[1].profile_email, null)

@@ -16,11 +16,14 @@ after(() => removeTempDir(dir))
 
 const artifacts = path.join(dir, 'artifacts')
 mkdirSync(artifacts)
-const write = (suite: string, tally: object) => writeFileSync(path.join(artifacts, `${suite}.json`), JSON.stringify({ suite, writtenAt: new Date().toISOString(), ...tally }))
+const write = (suite: string, tally: object) =>
+  writeFileSync(path.join(artifacts, `${suite}.json`), JSON.stringify({ suite, writtenAt: new Date().toISOString(), ...tally }))
 write('reader', {
-  passed: 20, failed: 0,
+  passed: 20,
+  failed: 0,
   passedByKind: { dat: 2, datSql: 2, golden: 5, goldenSql: 5, negative: 3, withoutExpectedRows: 2, hive: 1 },
-  knownGaps: ['golden/x: a reason'], skipped: ['golden/y: not in the copy'],
+  knownGaps: ['golden/x: a reason'],
+  skipped: ['golden/y: not in the copy'],
 })
 write('tables', { tables: 10, loaded: 7, loadedRows: 1234, refused: 1, logOnly: 2, logOnlyNames: ['a/one', 'b/two'], refusedNames: ['c'] })
 write('change-feed', { expectedRowsPassed: 4, errorCasesPassed: 3, failed: 0 })
@@ -30,13 +33,16 @@ function run(...args: string[]) {
   return { status: result.status, out: result.stdout, err: result.stderr }
 }
 
-test('the block says what each count covers, from the suites\' counts', () => {
+test("the block says what each count covers, from the suites' counts", () => {
   const { status, out } = run()
   assert.equal(status, 0)
   assert.match(out, /\*\*37 passed, 0 failed, 1 known gaps \(run as todo\), 1 skipped\*\*/)
   assert.match(out, /2 DAT table versions and 5 delta-kernel-rs golden tables read and compared row for row/)
   assert.match(out, /7 of those same cases \(2 DAT, 5 golden\) read again through the SQL surface/)
-  assert.match(out, /7 read, each with exactly the rows\n {2}its live files' Parquet footers hold less its deletion vectors \(1234 rows in all\); 2 log-only copies/)
+  assert.match(
+    out,
+    /7 read, each with exactly the rows\n {2}its live files' Parquet footers hold less its deletion vectors \(1234 rows in all\); 2 log-only copies/,
+  )
   assert.match(out, /`a\/one`, `b\/two`/)
   assert.match(out, /^- `golden\/x`: a reason$/m)
   assert.match(out, /^- `golden\/y`: not in the copy$/m)

@@ -10,7 +10,12 @@ import * as path from 'node:path'
 import { describe, it } from 'node:test'
 import { deletionVectorFile, inlineDeletionVector, serializeRoaringBitmapArray, z85Encode, z85EncodeUuid } from '../../src/delta/deletion-vector-encoding'
 import {
-  decodeDeletionVectorFile, decodeInlineDeletionVector, deletionVectorRelativePath, parseRoaringBitmapArray, z85Decode, type DeletionVectorDescriptor,
+  decodeDeletionVectorFile,
+  decodeInlineDeletionVector,
+  deletionVectorRelativePath,
+  parseRoaringBitmapArray,
+  z85Decode,
+  type DeletionVectorDescriptor,
 } from '../../src/delta/deletion-vectors'
 import { requireConformanceDir } from '../helpers/conformance'
 
@@ -23,7 +28,10 @@ describe('serializeRoaringBitmapArray', () => {
     ['scattered rows (array container)', [3, 4, 7, 11, 18, 29, 65535]],
     ['a long run (run container)', range(100, 60_000)],
     ['dense scattered rows (bitset container)', range(0, 65536, 3)],
-    ['five containers of mixed kinds (offset header with runs)', [...range(0, 10), ...range(65536, 65536 + 5000, 2), ...range(131072, 131072 + 30000), 196608 + 7, 262144 + 1]],
+    [
+      'five containers of mixed kinds (offset header with runs)',
+      [...range(0, 10), ...range(65536, 65536 + 5000, 2), ...range(131072, 131072 + 30000), 196608 + 7, 262144 + 1],
+    ],
     ['rows past 2^32 (several buckets)', [1, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 5, 3 * 2 ** 32 + 65536]],
   ]
   for (const [name, rows] of cases) {

@@ -54,17 +54,32 @@ function crc32(data: Uint8Array): number {
 
 class Bytes {
   readonly out: number[] = []
-  u8(v: number) { this.out.push(v & 0xff); return this }
-  u16(v: number) { return this.u8(v).u8(v >>> 8) }
-  u32(v: number) { return this.u16(v & 0xffff).u16(v >>> 16) }
-  u32be(v: number) { return this.u8(v >>> 24).u8(v >>> 16).u8(v >>> 8).u8(v) }
-  bytes(b: ArrayLike<number>) { for (let i = 0; i < b.length; i++) this.out.push(b[i]!); return this }
-  done() { return Uint8Array.from(this.out) }
+  u8(v: number) {
+    this.out.push(v & 0xff)
+    return this
+  }
+  u16(v: number) {
+    return this.u8(v).u8(v >>> 8)
+  }
+  u32(v: number) {
+    return this.u16(v & 0xffff).u16(v >>> 16)
+  }
+  u32be(v: number) {
+    return this.u8(v >>> 24)
+      .u8(v >>> 16)
+      .u8(v >>> 8)
+      .u8(v)
+  }
+  bytes(b: ArrayLike<number>) {
+    for (let i = 0; i < b.length; i++) this.out.push(b[i]!)
+    return this
+  }
+  done() {
+    return Uint8Array.from(this.out)
+  }
 }
 
-type Container =
-  | { key: number; kind: 'array' | 'bitmap'; values: number[] }
-  | { key: number; kind: 'run'; runs: [start: number, lengthMinusOne: number][] }
+type Container = { key: number; kind: 'array' | 'bitmap'; values: number[] } | { key: number; kind: 'run'; runs: [start: number, lengthMinusOne: number][] }
 
 const cardinality = (c: Container) => (c.kind === 'run' ? c.runs.reduce((n, [, l]) => n + l + 1, 0) : c.values.length)
 const dataSize = (c: Container) => (c.kind === 'run' ? 2 + 4 * c.runs.length : c.kind === 'bitmap' ? 8192 : 2 * c.values.length)
@@ -77,7 +92,9 @@ function roaring32(containers: Container[], forceRunCookie = false): number[] {
   if (hasRun) {
     b.u32(12347 | ((n - 1) << 16))
     const flags = new Array(Math.ceil(n / 8)).fill(0)
-    containers.forEach((c, i) => { if (c.kind === 'run') flags[i >>> 3] |= 1 << (i & 7) })
+    containers.forEach((c, i) => {
+      if (c.kind === 'run') flags[i >>> 3] |= 1 << (i & 7)
+    })
     b.bytes(flags)
   } else {
     b.u32(12346).u32(n)
@@ -85,7 +102,10 @@ function roaring32(containers: Container[], forceRunCookie = false): number[] {
   for (const c of containers) b.u16(c.key).u16(cardinality(c) - 1)
   if (!hasRun || n >= 4) {
     let offset = b.out.length + 4 * n
-    for (const c of containers) { b.u32(offset); offset += dataSize(c) }
+    for (const c of containers) {
+      b.u32(offset)
+      offset += dataSize(c)
+    }
   }
   for (const c of containers) {
     if (c.kind === 'run') {
@@ -170,14 +190,23 @@ describe('descriptor-derived fields', () => {
     const p = 's3://mytable/deletion_vector_d2c639aa-8816-431a-aaf6-d3fe2512ff61.bin'
     assert.equal(deletionVectorRelativePath({ storageType: 'p', pathOrInlineDv: p, offset: 4, sizeInBytes: 40, cardinality: 6 }), p)
     assert.equal(deletionVectorRelativePath({ storageType: 'i', pathOrInlineDv: 'abcde', sizeInBytes: 4, cardinality: 1 }), undefined)
-    throwsDv(() => deletionVectorRelativePath({ storageType: 'x', pathOrInlineDv: 'abc', sizeInBytes: 4, cardinality: 1 }), /unsupported deletion vector storageType "x"/)
+    throwsDv(
+      () => deletionVectorRelativePath({ storageType: 'x', pathOrInlineDv: 'abc', sizeInBytes: 4, cardinality: 1 }),
+      /unsupported deletion vector storageType "x"/,
+    )
   })
 
   it('derives the unique id; a JSON null offset counts as absent', () => {
-    assert.equal(deletionVectorUniqueId({ storageType: 'u', pathOrInlineDv: 'ab^-aqEH.-t@S}K{vb[*k^', offset: 4, sizeInBytes: 40, cardinality: 6 }), 'uab^-aqEH.-t@S}K{vb[*k^@4')
+    assert.equal(
+      deletionVectorUniqueId({ storageType: 'u', pathOrInlineDv: 'ab^-aqEH.-t@S}K{vb[*k^', offset: 4, sizeInBytes: 40, cardinality: 6 }),
+      'uab^-aqEH.-t@S}K{vb[*k^@4',
+    )
     assert.equal(deletionVectorUniqueId({ storageType: 'i', pathOrInlineDv: 'wi5b=', sizeInBytes: 4, cardinality: 1 }), 'iwi5b=')
     assert.equal(deletionVectorUniqueId(JSON.parse('{"storageType":"i","pathOrInlineDv":"wi5b=","offset":null,"sizeInBytes":4,"cardinality":1}')), 'iwi5b=')
-    assert.equal(deletionVectorUniqueId({ storageType: 'u', pathOrInlineDv: 'vBn[lx{q8@P<9BNH/isA', offset: 0, sizeInBytes: 4, cardinality: 1 }), 'uvBn[lx{q8@P<9BNH/isA@0')
+    assert.equal(
+      deletionVectorUniqueId({ storageType: 'u', pathOrInlineDv: 'vBn[lx{q8@P<9BNH/isA', offset: 0, sizeInBytes: 4, cardinality: 1 }),
+      'uvBn[lx{q8@P<9BNH/isA@0',
+    )
   })
 })
 
@@ -187,9 +216,21 @@ describe('parseRoaringBitmapArray', () => {
   const mixed: Container[] = [
     { key: 0, kind: 'array', values: arrayValues },
     { key: 1, kind: 'bitmap', values: bitmapValues },
-    { key: 3, kind: 'run', runs: [[10, 4], [100, 0], [65530, 5]] },
+    {
+      key: 3,
+      kind: 'run',
+      runs: [
+        [10, 4],
+        [100, 0],
+        [65530, 5],
+      ],
+    },
   ]
-  const mixedExpected = [...arrayValues, ...bitmapValues.map((v) => 65536 + v), ...[10, 11, 12, 13, 14, 100, 65530, 65531, 65532, 65533, 65534, 65535].map((v) => 3 * 65536 + v)]
+  const mixedExpected = [
+    ...arrayValues,
+    ...bitmapValues.map((v) => 65536 + v),
+    ...[10, 11, 12, 13, 14, 100, 65530, 65531, 65532, 65533, 65534, 65535].map((v) => 3 * 65536 + v),
+  ]
 
   it('reads array, bitset and run containers behind the run cookie (no offset header below 4 containers)', () => {
     assert.deepEqual(parseRoaringBitmapArray(bitmapArray([{ key: 0, bitmap: roaring32(mixed) }])), mixedExpected)
@@ -213,7 +254,13 @@ describe('parseRoaringBitmapArray', () => {
     const bytes = bitmapArray([
       { key: 0, bitmap: roaring32([{ key: 0, kind: 'array', values: [7] }]) },
       { key: 1, bitmap: roaring32([{ key: 0xffff, kind: 'array', values: [0xffff] }]) },
-      { key: 2, bitmap: roaring32([{ key: 0, kind: 'run', runs: [[0, 1]] }, { key: 2, kind: 'array', values: [3] }]) },
+      {
+        key: 2,
+        bitmap: roaring32([
+          { key: 0, kind: 'run', runs: [[0, 1]] },
+          { key: 2, kind: 'array', values: [3] },
+        ]),
+      },
     ])
     assert.deepEqual(parseRoaringBitmapArray(bytes), [7, 2 ** 32 + 0xffffffff, 2 * 2 ** 32, 2 * 2 ** 32 + 1, 2 * 2 ** 32 + 2 * 65536 + 3])
   })
@@ -235,9 +282,32 @@ describe('parseRoaringBitmapArray', () => {
 
   it('rejects inconsistent content: unsorted keys or values, wrong container cardinality, keys past 2^53', () => {
     const one = roaring32([{ key: 0, kind: 'array', values: [1] }])
-    throwsDv(() => parseRoaringBitmapArray(bitmapArray([{ key: 2, bitmap: one }, { key: 1, bitmap: one }])), /bucket keys are not ascending: 1 after 2/)
+    throwsDv(
+      () =>
+        parseRoaringBitmapArray(
+          bitmapArray([
+            { key: 2, bitmap: one },
+            { key: 1, bitmap: one },
+          ]),
+        ),
+      /bucket keys are not ascending: 1 after 2/,
+    )
     throwsDv(() => parseRoaringBitmapArray(bitmapArray([{ key: 0, bitmap: roaring32([{ key: 0, kind: 'array', values: [5, 5] }]) }])), /not strictly ascending/)
-    throwsDv(() => parseRoaringBitmapArray(bitmapArray([{ key: 0, bitmap: roaring32([{ key: 1, kind: 'array', values: [1] }, { key: 0, kind: 'array', values: [1] }]) }])), /not strictly ascending/)
+    throwsDv(
+      () =>
+        parseRoaringBitmapArray(
+          bitmapArray([
+            {
+              key: 0,
+              bitmap: roaring32([
+                { key: 1, kind: 'array', values: [1] },
+                { key: 0, kind: 'array', values: [1] },
+              ]),
+            },
+          ]),
+        ),
+      /not strictly ascending/,
+    )
     const bitset = roaring32([{ key: 0, kind: 'bitmap', values: range(0, 5000) }])
     bitset[10] = 5000 & 0xff // header cardinality - 1 = 5000: one more than the bits set
     bitset[11] = 5000 >>> 8
@@ -276,8 +346,13 @@ describe('decodeDeletionVectorFile', () => {
   const first = bitmapArray([{ key: 0, bitmap: roaring32([{ key: 0, kind: 'array', values: [0, 9] }]) }])
   const second = bitmapArray([{ key: 0, bitmap: roaring32([{ key: 0, kind: 'run', runs: [[3, 2]] }]) }])
   const { file, offsets } = dvFile([first, second])
-  const dv = (offset: number | undefined, data: Uint8Array, cardinality: number): DeletionVectorDescriptor =>
-    ({ storageType: 'u', pathOrInlineDv: 'vBn[lx{q8@P<9BNH/isA', offset, sizeInBytes: data.length, cardinality })
+  const dv = (offset: number | undefined, data: Uint8Array, cardinality: number): DeletionVectorDescriptor => ({
+    storageType: 'u',
+    pathOrInlineDv: 'vBn[lx{q8@P<9BNH/isA',
+    offset,
+    sizeInBytes: data.length,
+    cardinality,
+  })
 
   it('reads each DV of a multi-DV file at its offset; an absent offset means 1', () => {
     assert.deepEqual(offsets, [1, 1 + 4 + first.length + 4])
@@ -299,7 +374,10 @@ describe('decodeDeletionVectorFile', () => {
 
   it('rejects wrong version, size, offset, truncation and cardinality', () => {
     throwsDv(() => decodeDeletionVectorFile(dvFile([first], 2).file, dv(1, first, 2)), /format version 2/)
-    throwsDv(() => decodeDeletionVectorFile(file, { ...dv(1, first, 2), sizeInBytes: first.length + 1 }), new RegExp(`size mismatch .*file says ${first.length} bytes, descriptor says ${first.length + 1}`))
+    throwsDv(
+      () => decodeDeletionVectorFile(file, { ...dv(1, first, 2), sizeInBytes: first.length + 1 }),
+      new RegExp(`size mismatch .*file says ${first.length} bytes, descriptor says ${first.length + 1}`),
+    )
     throwsDv(() => decodeDeletionVectorFile(file, dv(file.length, first, 2)), /outside the/)
     throwsDv(() => decodeDeletionVectorFile(file, dv(0, first, 2)), /outside the/)
     throwsDv(() => decodeDeletionVectorFile(file.subarray(0, 1 + 4 + first.length + 2), dv(1, first, 2)), /truncated/)
@@ -312,11 +390,23 @@ describe('decodeDeletionVectorFile', () => {
 
 const root = requireConformanceDir()
 
-interface Action { add?: FileAction; remove?: FileAction; cdc?: FileAction; metaData?: { schemaString: string } }
-interface FileAction { path: string; deletionVector?: DeletionVectorDescriptor | null; stats?: string }
+interface Action {
+  add?: FileAction
+  remove?: FileAction
+  cdc?: FileAction
+  metaData?: { schemaString: string }
+}
+interface FileAction {
+  path: string
+  deletionVector?: DeletionVectorDescriptor | null
+  stats?: string
+}
 
 const readJsonLines = (file: string): Action[] =>
-  readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Action)
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Action)
 
 function decodeDv(tableRoot: string, dv: DeletionVectorDescriptor): number[] {
   if (dv.storageType === 'i') return decodeInlineDeletionVector(dv)
@@ -333,7 +423,9 @@ function replayJsonLog(tableRoot: string): { files: Map<string, FileAction>; sch
   const logDir = path.join(tableRoot, '_delta_log')
   const files = new Map<string, FileAction>()
   let schemaString = ''
-  for (const name of readdirSync(logDir).filter((n) => /^\d{20}\.json$/.test(n)).sort()) {
+  for (const name of readdirSync(logDir)
+    .filter((n) => /^\d{20}\.json$/.test(n))
+    .sort()) {
     const actions = readJsonLines(path.join(logDir, name))
     // A DV update is a remove + add of the same path in one commit: apply removes first.
     for (const a of actions) if (a.remove) files.delete(a.remove.path)
@@ -352,8 +444,13 @@ async function visibleValues(tableRoot: string, column: string): Promise<unknown
   for (const add of files.values()) {
     const values = await readColumn(path.join(tableRoot, decodeURIComponent(add.path)), physical)
     const deleted = new Set(add.deletionVector ? decodeDv(tableRoot, add.deletionVector) : [])
-    assert.ok([...deleted].every((i) => i < values.length), `${add.path}: DV row index past the file's ${values.length} rows`)
-    values.forEach((v, i) => { if (!deleted.has(i)) out.push(v) })
+    assert.ok(
+      [...deleted].every((i) => i < values.length),
+      `${add.path}: DV row index past the file's ${values.length} rows`,
+    )
+    values.forEach((v, i) => {
+      if (!deleted.has(i)) out.push(v)
+    })
   }
   return out
 }
@@ -390,9 +487,17 @@ describe('real deletion vectors (shared conformance data)', { skip: root ? false
           const rows = decodeDv(tableRoot, dv)
           assert.equal(rows.length, dv.cardinality, id)
           for (let i = 1; i < rows.length; i++) assert.ok(rows[i]! > rows[i - 1]!, `${id}: not strictly ascending`)
-          if (dv.maxRowIndex != null) assert.ok(rows.every((r) => r <= dv.maxRowIndex!), `${id}: beyond maxRowIndex`)
+          if (dv.maxRowIndex != null)
+            assert.ok(
+              rows.every((r) => r <= dv.maxRowIndex!),
+              `${id}: beyond maxRowIndex`,
+            )
           const numRecords = fa.stats ? (JSON.parse(fa.stats) as { numRecords?: number }).numRecords : undefined
-          if (numRecords !== undefined) assert.ok(rows.every((r) => r < numRecords), `${id}: row index >= numRecords ${numRecords}`)
+          if (numRecords !== undefined)
+            assert.ok(
+              rows.every((r) => r < numRecords),
+              `${id}: row index >= numRecords ${numRecords}`,
+            )
         }
       }
     }
@@ -414,7 +519,7 @@ describe('real deletion vectors (shared conformance data)', { skip: root ? false
     assert.deepEqual(sortNumbers(await visibleValues(kernel('with-short-dv'), 'id')), range(3, 10))
   })
 
-  it('cdf-table-with-dv: each version\'s DV matches the deletes/restores of the expected change data feed', async () => {
+  it("cdf-table-with-dv: each version's DV matches the deletes/restores of the expected change data feed", async () => {
     const table = kernel('cdf-table-with-dv')
     const dvAt = (v: number) => readJsonLines(path.join(table, `_delta_log/${String(v).padStart(20, '0')}.json`)).find((a) => a.add)!.add!.deletionVector
     // Deleted set per version from expected-cdf (delete adds, insert restores): v1 -{0,9}, v2 +{0,9},
@@ -433,8 +538,13 @@ describe('real deletion vectors (shared conformance data)', { skip: root ? false
   it('cdf-table-with-cdc-and-dvs: two DVs share one file (offsets 1 and 43), and the run-container DV deletes the CDF rows', async () => {
     const table = kernel('cdf-table-with-cdc-and-dvs')
     const log = (v: number) => readJsonLines(path.join(table, `_delta_log/${String(v).padStart(20, '0')}.json`))
-    const shared = log(16).filter((a) => a.add).map((a) => a.add!.deletionVector!)
-    assert.deepEqual(shared.map((d) => d.offset).sort((a, b) => a! - b!), [1, 43])
+    const shared = log(16)
+      .filter((a) => a.add)
+      .map((a) => a.add!.deletionVector!)
+    assert.deepEqual(
+      shared.map((d) => d.offset).sort((a, b) => a! - b!),
+      [1, 43],
+    )
     assert.equal(new Set(shared.map((d) => d.pathOrInlineDv)).size, 1)
     const bytes = readFileSync(path.join(table, deletionVectorRelativePath(shared[0]!)!))
     assert.equal(bytes.length, 1 + 2 * (4 + 34 + 4))
@@ -453,11 +563,18 @@ describe('real deletion vectors (shared conformance data)', { skip: root ? false
     assert.ok(ids.filter((_, i) => !rows.includes(i)).every((id) => Number(id) >= 10))
   })
 
-  for (const [table, column] of [['dv-partitioned-with-checkpoint', 'col1'], ['dv-with-columnmapping', 'col1'], ['log-replay-dv-key-cases', 'id']] as const) {
+  for (const [table, column] of [
+    ['dv-partitioned-with-checkpoint', 'col1'],
+    ['dv-with-columnmapping', 'col1'],
+    ['log-replay-dv-key-cases', 'id'],
+  ] as const) {
     it(`${table}: data files minus their DVs equal the expected snapshot (${column})`, async () => {
       const expectedDir = golden(`${table}/expected`)
       const expected: unknown[] = []
-      for (const name of readdirSync(expectedDir).filter((n) => n.endsWith('.parquet')).sort()) expected.push(...(await readColumn(path.join(expectedDir, name), column)))
+      for (const name of readdirSync(expectedDir)
+        .filter((n) => n.endsWith('.parquet'))
+        .sort())
+        expected.push(...(await readColumn(path.join(expectedDir, name), column)))
       const actual = await visibleValues(golden(`${table}/delta`), column)
       assert.ok(expected.length > 0)
       assert.deepEqual(sortNumbers(actual), sortNumbers(expected))

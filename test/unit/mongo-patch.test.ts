@@ -4,7 +4,17 @@ import { test } from 'node:test'
 import { JsonNumber } from '../../src/decode/json-text'
 import { applyLegacyPatch, applyUpdateDescription, PatchError, stringifyExact } from '../../src/pipeline/refine/mongo-patch'
 
-const doc = () => ({ _id: 'a1', name: 'Ada', address: { city: 'Lyon', geo: { lat: 45.7 } }, tags: ['x', 'y', 'z'], orders: [{ sku: 's1', qty: 1 }, { sku: 's2', qty: 2 }], nickname: 'A' })
+const doc = () => ({
+  _id: 'a1',
+  name: 'Ada',
+  address: { city: 'Lyon', geo: { lat: 45.7 } },
+  tags: ['x', 'y', 'z'],
+  orders: [
+    { sku: 's1', qty: 1 },
+    { sku: 's2', qty: 2 },
+  ],
+  nickname: 'A',
+})
 
 test('updatedFields set dotted paths into documents and array elements, creating missing parents', () => {
   const original = doc()
@@ -12,7 +22,10 @@ test('updatedFields set dotted paths into documents and array elements, creating
     updated_fields: JSON.stringify({ 'address.city': 'Paris', 'address.geo.lon': 2.3, 'orders.1.qty': 5, 'tags.4': 'w', 'profile.tier': 'gold' }),
   })
   assert.deepEqual(updated.address, { city: 'Paris', geo: { lat: 45.7, lon: 2.3 } })
-  assert.deepEqual(updated.orders, [{ sku: 's1', qty: 1 }, { sku: 's2', qty: 5 }])
+  assert.deepEqual(updated.orders, [
+    { sku: 's1', qty: 1 },
+    { sku: 's2', qty: 5 },
+  ])
   assert.deepEqual(updated.tags, ['x', 'y', 'z', null, 'w'], 'setting past the end pads with nulls, as MongoDB does')
   assert.deepEqual(updated.profile, { tier: 'gold' })
   assert.equal(original.address.city, 'Lyon', 'the input document is not changed')

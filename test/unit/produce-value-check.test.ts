@@ -11,7 +11,12 @@ import { caretContext, compactJson, fieldSuggestions, jsonErrorOffset, parseJson
 const leaf = (name: string, type: string): SchemaNode => ({ name, type, nullable: true, children: [] })
 const SCHEMA: SchemaNode[] = [
   leaf('id', 'long'),
-  { name: 'items', type: 'array<struct>', nullable: true, children: [{ name: 'element', type: 'struct', nullable: false, children: [leaf('sku', 'string'), leaf('qty', 'integer')] }] },
+  {
+    name: 'items',
+    type: 'array<struct>',
+    nullable: true,
+    children: [{ name: 'element', type: 'struct', nullable: false, children: [leaf('sku', 'string'), leaf('qty', 'integer')] }],
+  },
   { name: 'tags', type: 'array<string>', nullable: true, children: [] },
   leaf('price', 'decimal(10,2)'),
 ]
@@ -27,19 +32,36 @@ test('the first character that is not JSON', () => {
   assert.equal(jsonErrorOffset('{"a": "open'), 11)
   assert.equal(jsonErrorOffset('{} x'), 3)
   assert.equal(jsonErrorOffset('01'), 1)
-  assert.deepEqual(parseJsonValue('{\n "a":\n  ]}'), { ok: false, message: (() => { try { JSON.parse('{\n "a":\n  ]}') } catch (e) { return (e as Error).message } })(), line: 3, column: 3 })
+  assert.deepEqual(parseJsonValue('{\n "a":\n  ]}'), {
+    ok: false,
+    message: (() => {
+      try {
+        JSON.parse('{\n "a":\n  ]}')
+      } catch (e) {
+        return (e as Error).message
+      }
+    })(),
+    line: 3,
+    column: 3,
+  })
 })
 
 test('the object at the caret: through array elements, the names it has, the name being typed', () => {
   const text = '{"id": 1, "items": [{"sku": "a", "q'
   assert.deepEqual(caretContext(text, text.length), { path: ['items', 'element'], atKey: true, typed: 'q', present: ['sku'] })
-  assert.deepEqual(fieldSuggestions(SCHEMA, caretContext(text, text.length)).map((f) => f.name), ['qty'])
+  assert.deepEqual(
+    fieldSuggestions(SCHEMA, caretContext(text, text.length)).map((f) => f.name),
+    ['qty'],
+  )
   // In a value, not a name: nothing to suggest.
   const inValue = '{"id": "1'
   assert.equal(caretContext(inValue, inValue.length).atKey, false)
   // After a closed object, back at the top; names already there are not offered again.
   const top = '{"items": [{"sku": "a"}], '
-  assert.deepEqual(fieldSuggestions(SCHEMA, caretContext(top, top.length)).map((f) => f.name), ['id', 'tags', 'price'])
+  assert.deepEqual(
+    fieldSuggestions(SCHEMA, caretContext(top, top.length)).map((f) => f.name),
+    ['id', 'tags', 'price'],
+  )
   // The caret in the middle of the text: only what is before it counts.
   assert.deepEqual(caretContext('{"id": 1, }', 10).present, ['id'])
 })

@@ -20,7 +20,14 @@ function failing(errors: unknown[]) {
     if (calls <= errors.length) throw errors[calls - 1]
     return 'done'
   }
-  return { operation, waits, wait: async (ms: number) => { waits.push(ms) }, calls: () => calls }
+  return {
+    operation,
+    waits,
+    wait: async (ms: number) => {
+      waits.push(ms)
+    },
+    calls: () => calls,
+  }
 }
 
 const conflict = (n: number) => new DeltaError('COMMIT_CONFLICT', `lost race ${n}`, { table: '/lake/t', retriable: true })
@@ -28,7 +35,10 @@ const conflict = (n: number) => new DeltaError('COMMIT_CONFLICT', `lost race ${n
 test('retriable errors are retried with doubling waits, capped, until the operation succeeds', async () => {
   const run = failing([conflict(1), conflict(2), conflict(3)])
   const retried: string[] = []
-  const result = await withRetries(policy, run.operation, { wait: run.wait, onRetry: (error, attempt, ms) => retried.push(`${attempt}:${ms}:${(error as Error).message}`) })
+  const result = await withRetries(policy, run.operation, {
+    wait: run.wait,
+    onRetry: (error, attempt, ms) => retried.push(`${attempt}:${ms}:${(error as Error).message}`),
+  })
   assert.equal(result, 'done')
   assert.equal(run.calls(), 4)
   assert.deepEqual(run.waits, [10, 20, 25])
@@ -70,7 +80,10 @@ test('the flag is read as it is: only retriable === true retries', () => {
   assert.equal(isRetriable(new DeltaError('COMMIT_CONFLICT', 'x')), false)
   assert.equal(isRetriable({ retriable: 'yes' }), false)
   assert.equal(isRetriable(null), false)
-  assert.deepEqual([1, 2, 3, 4, 5].map((n) => retryDelayMs({ attempts: 9, firstDelayMs: 100, maxDelayMs: 1000 }, n)), [100, 200, 400, 800, 1000])
+  assert.deepEqual(
+    [1, 2, 3, 4, 5].map((n) => retryDelayMs({ attempts: 9, firstDelayMs: 100, maxDelayMs: 1000 }, n)),
+    [100, 200, 400, 800, 1000],
+  )
 })
 
 test('without a wait given, the policy really waits and still succeeds', async () => {

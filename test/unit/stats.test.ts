@@ -9,8 +9,14 @@ test('stats keep 64-bit integers and decimals exact and widen only safely', () =
   const schema: StructType = {
     type: 'struct',
     fields: [
-      field('id', 'long'), field('amount', 'decimal(20,2)'), field('name', 'string'), field('at', 'timestamp'),
-      field('local', 'timestamp_ntz'), field('day', 'date'), field('flag', 'boolean'), field('nested', { type: 'struct', fields: [field('x', 'integer')] }),
+      field('id', 'long'),
+      field('amount', 'decimal(20,2)'),
+      field('name', 'string'),
+      field('at', 'timestamp'),
+      field('local', 'timestamp_ntz'),
+      field('day', 'date'),
+      field('flag', 'boolean'),
+      field('nested', { type: 'struct', fields: [field('x', 'integer')] }),
     ],
   }
   const long = 'x'.repeat(40)
@@ -44,7 +50,10 @@ test('stats keep 64-bit integers and decimals exact and widen only safely', () =
 })
 
 test('only the first numIndexedCols leaf columns get stats', () => {
-  const schema: StructType = { type: 'struct', fields: [field('a', 'integer'), field('s', { type: 'struct', fields: [field('b', 'integer'), field('c', 'integer')] }), field('d', 'integer')] }
+  const schema: StructType = {
+    type: 'struct',
+    fields: [field('a', 'integer'), field('s', { type: 'struct', fields: [field('b', 'integer'), field('c', 'integer')] }), field('d', 'integer')],
+  }
   const columns = new Map<string, LeafStatistics>(['a', 's\u0000b', 's\u0000c', 'd'].map((k) => [k, { min: '1', max: '1', nullCount: '0' }]))
   const stats = JSON.parse(buildFileStats(schema, 1, columns, { numIndexedCols: 2 }))
   assert.deepEqual(stats.nullCount, { a: 0, s: { b: 0 } })

@@ -32,9 +32,16 @@ before(async () => {
   ;[browser, server] = await Promise.all([launchBrowser(), PanelServer.start(), writeOrders(lake, lakeDir)])
   // A larger diff: 1,500 inserts, then an update of 1,000 rows (2,000 images).
   const big = path.join(lakeDir, 'raw', 'big')
-  await appendQuery(lake, big, `SELECT i::BIGINT AS id, 'row ' || i AS label, i::INTEGER AS n FROM range(1500) t(i)`, { create: { properties: { 'delta.enableChangeDataFeed': 'true' } } })
+  await appendQuery(lake, big, `SELECT i::BIGINT AS id, 'row ' || i AS label, i::INTEGER AS n FROM range(1500) t(i)`, {
+    create: { properties: { 'delta.enableChangeDataFeed': 'true' } },
+  })
   await update(lake, big, 'id < 1000', { n: 'n + 1' })
-  panel = await openPanel(browser, server, 'changes', (post) => (handler = createChangesHandler({ lake, catalog, log }, { table: ORDERS, from: 2, to: 2, restore: { table: ORDERS, lake: lakeDir } }, post)))
+  panel = await openPanel(
+    browser,
+    server,
+    'changes',
+    (post) => (handler = createChangesHandler({ lake, catalog, log }, { table: ORDERS, from: 2, to: 2, restore: { table: ORDERS, lake: lakeDir } }, post)),
+  )
   await reportFirstPaint('changes', panel.page, '#diff tbody tr')
 })
 
@@ -43,28 +50,40 @@ after(() => closePanelTest({ panel, browser, server, others: [lake], removeDir: 
 type Row = { kind: string; version: string; before: string[]; after: string[]; changedBefore: string[]; changedAfter: string[] }
 
 /** The diff's rows: kind, version, both sides' cell texts and the columns marked changed. */
-const diffRows = (page: Page) => page.$$eval('#diff tbody tr', (rows) => rows.map((row) => {
-  const cells = (which: string) => [...row.querySelectorAll(`td.${which}`)]
-  return {
-    kind: row.getAttribute('data-kind')!,
-    version: row.getAttribute('data-version')!,
-    before: cells('before').map((c) => c.textContent ?? ''),
-    after: cells('after').map((c) => c.textContent ?? ''),
-    changedBefore: cells('before').filter((c) => c.classList.contains('changed')).map((c) => c.getAttribute('data-column')!),
-    changedAfter: cells('after').filter((c) => c.classList.contains('changed')).map((c) => c.getAttribute('data-column')!),
-  }
-})) as Promise<Row[]>
+const diffRows = (page: Page) =>
+  page.$$eval('#diff tbody tr', (rows) =>
+    rows.map((row) => {
+      const cells = (which: string) => [...row.querySelectorAll(`td.${which}`)]
+      return {
+        kind: row.getAttribute('data-kind')!,
+        version: row.getAttribute('data-version')!,
+        before: cells('before').map((c) => c.textContent ?? ''),
+        after: cells('after').map((c) => c.textContent ?? ''),
+        changedBefore: cells('before')
+          .filter((c) => c.classList.contains('changed'))
+          .map((c) => c.getAttribute('data-column')!),
+        changedAfter: cells('after')
+          .filter((c) => c.classList.contains('changed'))
+          .map((c) => c.getAttribute('data-column')!),
+      }
+    }),
+  ) as Promise<Row[]>
 
 const countTexts = (page: Page) => page.locator('#counts .count').evaluateAll((badges) => badges.map((b) => b.getAttribute('aria-label')))
-const loads = () => panel.toHost.filter((m): m is { type: 'load'; offset: number; limit: number; from: number; to: number } => (m as { type: string }).type === 'load')
+const loads = () =>
+  panel.toHost.filter((m): m is { type: 'load'; offset: number; limit: number; from: number; to: number } => (m as { type: string }).type === 'load')
 
 /** Sets a vscode-single-select's value and fires its change, as picking an option does. */
 async function choose(page: Page, id: string, value: string): Promise<void> {
-  await page.$eval(`#${id}`, (select, v) => {
-    const s = select as HTMLElement & { value: string }
-    s.value = v
-    s.dispatchEvent(new Event('change'))
-  }, value)
+  await page.$eval(
+    `#${id}`,
+    (select, v) => {
+      const s = select as HTMLElement & { value: string }
+      s.value = v
+      s.dispatchEvent(new Event('change'))
+    },
+    value,
+  )
 }
 
 /** Waits until the panel shows the answer to its latest request (it is busy from asking until then). */
@@ -79,7 +98,8 @@ test('one commit: the update of id 2 side by side, status and amount marked chan
   const rows = await diffRows(page)
   assert.equal(rows.length, 1)
   assert.deepEqual(rows[0], {
-    kind: 'update', version: '2',
+    kind: 'update',
+    version: '2',
     before: ['2', 'customer 2', '21.00', 'new'],
     after: ['2', 'customer 2', '22.00', 'shipped'],
     changedBefore: ['amount', 'status'],
@@ -99,11 +119,19 @@ test('switching to versions 0..4: inserts, the delete, both updates, and markup 
   await settled()
   await choose(page, 'to', '4')
   await settled()
-  assert.deepEqual(loads().slice(-1).map((l) => [l.from, l.to, l.offset, l.limit]), [[0, 4, 0, 200]])
+  assert.deepEqual(
+    loads()
+      .slice(-1)
+      .map((l) => [l.from, l.to, l.offset, l.limit]),
+    [[0, 4, 0, 200]],
+  )
   assert.deepEqual(await countTexts(page), ['11 inserts', '1 delete', '2 updates'])
   const rows = await diffRows(page)
   assert.equal(rows.length, 14)
-  assert.deepEqual(rows.map((r) => `${r.version}${r.kind[0]}`), [...Array(5).fill('0i'), ...Array(5).fill('1i'), '2u', '3d', '4u', '4i'])
+  assert.deepEqual(
+    rows.map((r) => `${r.version}${r.kind[0]}`),
+    [...Array(5).fill('0i'), ...Array(5).fill('1i'), '2u', '3d', '4u', '4i'],
+  )
   const deleted = rows.find((r) => r.kind === 'delete')!
   assert.deepEqual([deleted.before[0], deleted.after], ['7', ['', '', '', '']])
   const merged = rows.find((r) => r.kind === 'update' && r.version === '4')!
@@ -111,7 +139,7 @@ test('switching to versions 0..4: inserts, the delete, both updates, and markup 
   assert.equal(await page.locator('#diff img, #diff script').count(), 0)
   assert.equal(await page.evaluate(() => (window as { __xss?: unknown }).__xss), undefined)
   assert.deepEqual(await page.locator('#commits .commit').evaluateAll((s) => s.map((e) => e.getAttribute('data-version'))), ['0', '1', '2', '3', '4'])
-  assert.deepEqual((panel.state() as { from: number; to: number }), { ...(panel.state() as object), from: 0, to: 4 })
+  assert.deepEqual(panel.state() as { from: number; to: number }, { ...(panel.state() as object), from: 0, to: 4 })
   await page.screenshot({ path: screenshotPath('changes'), fullPage: true })
 })
 
@@ -128,16 +156,25 @@ test('the change, version and key columns stay at the left while the images scro
     const [left, change, version, key, firstAfter] = await page.evaluate(() => {
       const box = (el: Element | null) => el!.getBoundingClientRect().left
       const row = document.querySelector('#diff tbody tr[data-kind="update"]')!
-      return [box(document.querySelector('.diff-scroll')), box(row.querySelector('.pin-change')), box(row.querySelector('.pin-version')), box(row.querySelector('.pin-key')), box(row.querySelector('td.after'))]
+      return [
+        box(document.querySelector('.diff-scroll')),
+        box(row.querySelector('.pin-change')),
+        box(row.querySelector('.pin-version')),
+        box(row.querySelector('.pin-key')),
+        box(row.querySelector('td.after')),
+      ]
     })
-    assert.ok(Math.abs(change - left) < 2 && Math.abs(version - (left + 96)) < 2 && Math.abs(key - (left + 164)) < 2, JSON.stringify({ left, change, version, key }))
+    assert.ok(
+      Math.abs(change - left) < 2 && Math.abs(version - (left + 96)) < 2 && Math.abs(key - (left + 164)) < 2,
+      JSON.stringify({ left, change, version, key }),
+    )
     assert.ok(firstAfter < left + 164, 'the images scrolled under the pinned columns')
   } finally {
     await page.setViewportSize(size)
   }
 })
 
-test('the key filter shows one row\'s history; clearing it shows all again', async () => {
+test("the key filter shows one row's history; clearing it shows all again", async () => {
   const { page } = panel
   await page.locator('#key-value').click()
   await page.keyboard.type('3')
@@ -145,14 +182,20 @@ test('the key filter shows one row\'s history; clearing it shows all again', asy
   await settled()
   assert.deepEqual(loads().at(-1), { ...loads().at(-1), keyColumn: 'id', keyValue: '3', offset: 0 })
   const rows = await diffRows(page)
-  assert.deepEqual(rows.map((r) => [r.kind, r.version, r.after[1]]), [['insert', '0', 'customer 3'], ['update', '4', XSS_SCRIPT]])
+  assert.deepEqual(
+    rows.map((r) => [r.kind, r.version, r.after[1]]),
+    [
+      ['insert', '0', 'customer 3'],
+      ['update', '4', XSS_SCRIPT],
+    ],
+  )
   assert.deepEqual(await countTexts(page), ['1 insert', '0 deletes', '1 update'])
   await page.locator('#clear').click()
   await settled()
   assert.equal((await diffRows(page)).length, 14)
 })
 
-test('a change\'s version jumps to its commit\'s operation and metrics, by mouse and by keyboard', async () => {
+test("a change's version jumps to its commit's operation and metrics, by mouse and by keyboard", async () => {
   const { page } = panel
   await page.locator('#diff tbody tr[data-kind="delete"] button.version').click()
   const commit = page.locator('#commit-3')
@@ -179,7 +222,7 @@ test('a change\'s version jumps to its commit\'s operation and metrics, by mouse
   assert.equal(await page.locator('img').count(), 0)
 })
 
-test('a large diff comes a page at a time; pages never split an update\'s images', async () => {
+test("a large diff comes a page at a time; pages never split an update's images", async () => {
   const { page } = panel
   await choose(page, 'table', 'raw.big')
   await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'Changes of raw.big')
@@ -202,9 +245,15 @@ test('a large diff comes a page at a time; pages never split an update\'s images
     await page.locator('#next').click()
     await settled()
   }
-  assert.ok(sizes.every((n) => n === 200 || n === 201), `page sizes ${sizes}`)
+  assert.ok(
+    sizes.every((n) => n === 200 || n === 201),
+    `page sizes ${sizes}`,
+  )
   assert.equal(seen.size, 300)
-  assert.ok(loads().every((l) => l.limit <= 200), 'no request asks for more than a page')
+  assert.ok(
+    loads().every((l) => l.limit <= 200),
+    'no request asks for more than a page',
+  )
   await page.locator('#previous').click()
   await settled()
   assert.equal((loads().at(-1) as { offset: number }).offset, 400)
@@ -224,11 +273,14 @@ test('a reloaded panel keeps its table, versions, key filter and page', async ()
   await settled()
   const state = panel.state() as { table: string; from: number; to: number; offset: number }
   assert.deepEqual([state.table, state.from, state.to, state.offset], ['raw.big', 0, 1, 200])
-  assert.deepEqual((await diffRows(page)).map((r) => r.after[0]), before)
+  assert.deepEqual(
+    (await diffRows(page)).map((r) => r.after[0]),
+    before,
+  )
   assert.deepEqual((state as { restore?: unknown }).restore, { table: 'raw.big', lake: lakeDir })
 })
 
-test('shown again while the host is busy, the panel repaints its page at once from its state, then the host\'s answer replaces it', async () => {
+test("shown again while the host is busy, the panel repaints its page at once from its state, then the host's answer replaces it", async () => {
   const { page } = panel
   await settled()
   const before = await diffRows(page)
@@ -285,15 +337,36 @@ test('malformed messages are rejected on both sides; a bad table name is an erro
   assert.match((await page.locator('#error').textContent())!, /is not a table of the lake/)
 
   const consoleBefore = panel.consoleErrors.length
-  await panel.postToPanel({ type: 'changes', requestId: 999, from: 0, to: 1, counts: { insert: 1, delete: 0, update_preimage: 0, update_postimage: 0 }, columns: [], rows: [{ changeType: 'drop', version: 0, values: [] }], truncated: false, commits: [] })
+  await panel.postToPanel({
+    type: 'changes',
+    requestId: 999,
+    from: 0,
+    to: 1,
+    counts: { insert: 1, delete: 0, update_preimage: 0, update_postimage: 0 },
+    columns: [],
+    rows: [{ changeType: 'drop', version: 0, values: [] }],
+    truncated: false,
+    commits: [],
+  })
   await panel.postToPanel({ type: 'init', table: XSS_IMG, versions: [], from: 0, to: 0, columns: [], restore: {}, tables: 'all' })
   await until(() => panel.consoleErrors.length >= consoleBefore + 2)
-  assert.deepEqual(panel.consoleErrors.slice(consoleBefore).map((e) => e.replace(/^.*?rejected/, 'rejected')), [
-    'rejected a message from the host: message.rows[0].changeType: expected "insert" or "delete" or "update_preimage" or "update_postimage", got "drop"',
-    'rejected a message from the host: message.tables: expected an array, got string',
-  ])
+  assert.deepEqual(
+    panel.consoleErrors.slice(consoleBefore).map((e) => e.replace(/^.*?rejected/, 'rejected')),
+    [
+      'rejected a message from the host: message.rows[0].changeType: expected "insert" or "delete" or "update_preimage" or "update_postimage", got "drop"',
+      'rejected a message from the host: message.tables: expected an array, got string',
+    ],
+  )
   // A well-formed message with markup for a table name: shown as text.
-  await panel.postToPanel({ type: 'init', table: XSS_SCRIPT, versions: [{ version: 0, operation: XSS_IMG, timestamp: 0 }], from: 0, to: 0, columns: [], restore: {} })
+  await panel.postToPanel({
+    type: 'init',
+    table: XSS_SCRIPT,
+    versions: [{ version: 0, operation: XSS_IMG, timestamp: 0 }],
+    from: 0,
+    to: 0,
+    columns: [],
+    restore: {},
+  })
   await page.waitForFunction((t) => document.querySelector('h1')?.textContent === `Changes of ${t}`, XSS_SCRIPT)
   assert.equal(await page.locator('img').count(), 0)
   assert.equal(await page.evaluate(() => (window as { __xss?: unknown }).__xss), undefined)

@@ -37,7 +37,10 @@ function installHelpers(): void {
   const parse = (css: string): Rgba => {
     const m = /rgba?\(([^)]+)\)/.exec(css)
     if (!m) return [0, 0, 0, 0]
-    const parts = m[1].split(/[\s,/]+/).filter(Boolean).map(Number)
+    const parts = m[1]
+      .split(/[\s,/]+/)
+      .filter(Boolean)
+      .map(Number)
     return [parts[0], parts[1], parts[2], parts[3] ?? 1]
   }
   const over = (top: Rgba, bottom: Rgba): Rgba => {
@@ -98,7 +101,11 @@ function installHelpers(): void {
     const [l1, l2] = [luminance(fg), luminance(bg)].sort((a, b) => b - a)
     return Math.round(((l1 + 0.05) / (l2 + 0.05)) * 100) / 100
   }
-  const css = (c: Rgba) => `rgb(${c.slice(0, 3).map((v) => Math.round(v)).join(', ')})`
+  const css = (c: Rgba) =>
+    `rgb(${c
+      .slice(0, 3)
+      .map((v) => Math.round(v))
+      .join(', ')})`
   const disabled = (el: Element | null): boolean => {
     for (let e = el; e; e = flatParent(e)) {
       if (e.hasAttribute('disabled') || e.getAttribute('aria-disabled') === 'true') return true
@@ -109,7 +116,11 @@ function installHelpers(): void {
     // The control a user sees: the custom element hosting a shadow part, not the part.
     let host: Element = el
     while (host.getRootNode() instanceof ShadowRoot) host = (host.getRootNode() as ShadowRoot).host
-    const label = (e: Element) => `${e.localName}${e.id ? `#${e.id}` : ''}${[...e.classList].slice(0, 2).map((c) => `.${c}`).join('')}`
+    const label = (e: Element) =>
+      `${e.localName}${e.id ? `#${e.id}` : ''}${[...e.classList]
+        .slice(0, 2)
+        .map((c) => `.${c}`)
+        .join('')}`
     return host === el ? label(el) : `${label(host)} › ${label(el)}`
   }
   /** Every element of the document and of the open shadow roots in it. */
@@ -123,7 +134,11 @@ function installHelpers(): void {
   const texts = (scope?: Element) => {
     const found: { el: Element; text: string; fg: Rgba; bg: Rgba }[] = []
     const elements = scope
-      ? [scope, ...(scope.shadowRoot ? allElements(scope.shadowRoot) : []), ...[...scope.querySelectorAll('*')].flatMap((e) => [e, ...(e.shadowRoot ? allElements(e.shadowRoot) : [])])]
+      ? [
+          scope,
+          ...(scope.shadowRoot ? allElements(scope.shadowRoot) : []),
+          ...[...scope.querySelectorAll('*')].flatMap((e) => [e, ...(e.shadowRoot ? allElements(e.shadowRoot) : [])]),
+        ]
       : allElements()
     for (const el of elements) {
       if (el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement) {
@@ -180,7 +195,17 @@ export async function checkTexts(page: Page): Promise<ContrastFinding[]> {
   await install(page)
   return page.evaluate(() => {
     const c = (window as unknown as { __contrast: Helpers }).__contrast
-    return c.texts().map((t) => ({ kind: 'text' as const, control: c.describe(t.el), text: t.text.slice(0, 60), color: c.css(t.fg), background: c.css(t.bg), ratio: c.ratio(t.fg, t.bg), needed: 4.5 }))
+    return c
+      .texts()
+      .map((t) => ({
+        kind: 'text' as const,
+        control: c.describe(t.el),
+        text: t.text.slice(0, 60),
+        color: c.css(t.fg),
+        background: c.css(t.bg),
+        ratio: c.ratio(t.fg, t.bg),
+        needed: 4.5,
+      }))
   })
 }
 
@@ -203,16 +228,27 @@ export async function checkFocus(page: Page, stops = 60): Promise<ContrastFindin
       if (!active || active === document.body) return undefined
       const key = c.describe(active) + (active.id ? '' : `@${[...document.querySelectorAll('*')].indexOf(active)}`)
       // An SVG control (a graph's node) shows focus on its shapes: they are parts too.
-      const parts = [active, ...(active.shadowRoot ? c.allElements(active.shadowRoot) : []), ...(active instanceof SVGElement ? active.querySelectorAll('*') : [])]
+      const parts = [
+        active,
+        ...(active.shadowRoot ? c.allElements(active.shadowRoot) : []),
+        ...(active instanceof SVGElement ? active.querySelectorAll('*') : []),
+      ]
       // Each part's outline and border now, to compare with the same parts once focus moves on.
       const look = (el: Element) => {
         const s = getComputedStyle(el)
-        return { outline: s.outlineStyle !== 'none' && Number.parseFloat(s.outlineWidth) >= 1 ? s.outlineColor : '', offset: Number.parseFloat(s.outlineOffset) || 0, border: s.borderTopStyle !== 'none' && Number.parseFloat(s.borderTopWidth) >= 1 ? s.borderTopColor : '', stroke: el instanceof SVGElement && s.stroke !== 'none' && Number.parseFloat(s.strokeWidth) >= 1 ? `${s.stroke} ${s.strokeWidth}` : '' }
+        return {
+          outline: s.outlineStyle !== 'none' && Number.parseFloat(s.outlineWidth) >= 1 ? s.outlineColor : '',
+          offset: Number.parseFloat(s.outlineOffset) || 0,
+          border: s.borderTopStyle !== 'none' && Number.parseFloat(s.borderTopWidth) >= 1 ? s.borderTopColor : '',
+          stroke: el instanceof SVGElement && s.stroke !== 'none' && Number.parseFloat(s.strokeWidth) >= 1 ? `${s.stroke} ${s.strokeWidth}` : '',
+        }
       }
       const focused = parts.map(look)
       const w = window as unknown as { __focusedParts?: { parts: Element[]; focused: ReturnType<typeof look>[] } }
       w.__focusedParts = { parts, focused }
-      const texts = c.texts(active).map((t) => ({ control: c.describe(t.el), text: t.text.slice(0, 60), color: c.css(t.fg), background: c.css(t.bg), ratio: c.ratio(t.fg, t.bg) }))
+      const texts = c
+        .texts(active)
+        .map((t) => ({ control: c.describe(t.el), text: t.text.slice(0, 60), color: c.css(t.fg), background: c.css(t.bg), ratio: c.ratio(t.fg, t.bg) }))
       return { key, control: c.describe(active), texts }
     })
     if (!step) continue
@@ -233,7 +269,11 @@ export async function checkFocus(page: Page, stops = 60): Promise<ContrastFindin
       const candidates: { ratio: number; color: string; background: string; part: Element }[] = []
       parts.forEach((part, i) => {
         const s = getComputedStyle(part)
-        const now = { outline: s.outlineStyle !== 'none' && Number.parseFloat(s.outlineWidth) >= 1 ? s.outlineColor : '', border: s.borderTopStyle !== 'none' && Number.parseFloat(s.borderTopWidth) >= 1 ? s.borderTopColor : '', stroke: part instanceof SVGElement && s.stroke !== 'none' && Number.parseFloat(s.strokeWidth) >= 1 ? `${s.stroke} ${s.strokeWidth}` : '' }
+        const now = {
+          outline: s.outlineStyle !== 'none' && Number.parseFloat(s.outlineWidth) >= 1 ? s.outlineColor : '',
+          border: s.borderTopStyle !== 'none' && Number.parseFloat(s.borderTopWidth) >= 1 ? s.borderTopColor : '',
+          stroke: part instanceof SVGElement && s.stroke !== 'none' && Number.parseFloat(s.strokeWidth) >= 1 ? `${s.stroke} ${s.strokeWidth}` : '',
+        }
         const was = focused[i]
         let color: string | undefined
         let around: number[]
@@ -258,7 +298,7 @@ export async function checkFocus(page: Page, stops = 60): Promise<ContrastFindin
     }, step.control)
     findings.push({ kind: 'focus indicator', ...indicator, needed: 3 })
     // Back to where the Tab order was.
-    await page.evaluate(() => ((window as unknown as { __focusedParts: { parts: HTMLElement[] } }).__focusedParts.parts[0]).focus())
+    await page.evaluate(() => (window as unknown as { __focusedParts: { parts: HTMLElement[] } }).__focusedParts.parts[0].focus())
   }
   return findings
 }

@@ -38,7 +38,10 @@ interface Theme {
 }
 
 const THEMES_DIR = path.join(import.meta.dirname, 'themes')
-const THEMES: Theme[] = readdirSync(THEMES_DIR).filter((f) => f.endsWith('.json')).sort().map((f) => JSON.parse(readFileSync(path.join(THEMES_DIR, f), 'utf8')) as Theme)
+const THEMES: Theme[] = readdirSync(THEMES_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((f) => JSON.parse(readFileSync(path.join(THEMES_DIR, f), 'utf8')) as Theme)
 
 const lakeDir = mkdtempSync(path.join(os.tmpdir(), 'lakehouse-contrast-'))
 const lake = new LakeEngine()
@@ -90,7 +93,9 @@ async function checkPanel(name: string, page: Page, states: (() => Promise<void>
     assert.ok(measured.checked >= 10, `${theme.theme} · ${name}: only ${measured.checked} things to measure`)
     const focusStops = findings.filter((f) => f.kind === 'focus indicator').length
     assert.ok(focusStops >= 2, `${theme.theme} · ${name}: ${focusStops} keyboard stops reached`)
-    console.log(`# contrast ${name} in ${theme.theme}: ${measured.checked} measured (${focusStops} keyboard stops), lowest ${measured.lowest?.ratio}:1 (${measured.lowest?.kind} of ${measured.lowest?.control}, needs ${measured.lowest?.needed}:1)`)
+    console.log(
+      `# contrast ${name} in ${theme.theme}: ${measured.checked} measured (${focusStops} keyboard stops), lowest ${measured.lowest?.ratio}:1 (${measured.lowest?.kind} of ${measured.lowest?.control}, needs ${measured.lowest?.needed}:1)`,
+    )
     for (const f of measured.failures) failures.add(describeFailure(theme.theme, name, f))
     await page.screenshot({ path: screenshotPath(`contrast-${name}-${theme.theme.toLowerCase().replaceAll(' ', '-')}`) })
   }
@@ -117,8 +122,14 @@ test('the check itself: low-contrast text, a focused control turning unreadable 
       <svg width="300" height="40"><g id="g1" tabindex="0"><rect width="140" height="40"/><text x="5" y="25" fill="#222">on the box</text></g>
         <g id="g2" tabindex="0" transform="translate(150 0)"><rect width="140" height="40"/><text x="5" y="25" fill="#aaa">faint</text></g></svg></body>`)
     const texts = await checkTexts(page)
-    assert.deepEqual(texts.filter((f) => f.ratio < f.needed).map((f) => f.text), ['dim', 'faint'])
-    assert.ok(texts.some((f) => f.text === 'on the box' && f.background === 'rgb(238, 238, 238)'), 'an SVG text measured on its box')
+    assert.deepEqual(
+      texts.filter((f) => f.ratio < f.needed).map((f) => f.text),
+      ['dim', 'faint'],
+    )
+    assert.ok(
+      texts.some((f) => f.text === 'on the box' && f.background === 'rgb(238, 238, 238)'),
+      'an SVG text measured on its box',
+    )
     const focus = (await checkFocus(page)).filter((f) => f.ratio < f.needed).map((f) => `${f.kind} ${f.control}`)
     assert.deepEqual(focus, ['focused text button#b1', 'focus indicator button#b2', 'focused text text', 'focus indicator g#g2'])
   } finally {
@@ -127,9 +138,18 @@ test('the check itself: low-contrast text, a focused control turning unreadable 
 })
 
 test('query panel: SQL box, statement tabs, an error, the grid with a selection, every button', async () => {
-  const panel = await openPanel(browser, server, 'query', (post) => createQueryHandler({
-    session: new QuerySession(lake, catalog), chooseExportFile: async () => undefined, copyToClipboard: async () => undefined, log,
-  }, { sql: `SELECT * FROM ${ORDERS} ORDER BY id; -- every order\nSELECT nope FROM ${ORDERS}`, run: true, lake: lakeDir, restore: { lake: lakeDir } }, post))
+  const panel = await openPanel(browser, server, 'query', (post) =>
+    createQueryHandler(
+      {
+        session: new QuerySession(lake, catalog),
+        chooseExportFile: async () => undefined,
+        copyToClipboard: async () => undefined,
+        log,
+      },
+      { sql: `SELECT * FROM ${ORDERS} ORDER BY id; -- every order\nSELECT nope FROM ${ORDERS}`, run: true, lake: lakeDir, restore: { lake: lakeDir } },
+      post,
+    ),
+  )
   panels.push(panel)
   const { page } = panel
   await page.locator('#statement-tab-1.failed').waitFor()
@@ -152,7 +172,9 @@ test('query panel: SQL box, statement tabs, an error, the grid with a selection,
 })
 
 test('changes panel: counts, inserts, deletes, updates with changed cells, pinned columns, commits', async () => {
-  const panel = await openPanel(browser, server, 'changes', (post) => createChangesHandler({ lake, catalog, log }, { table: ORDERS, from: 0, to: 4, restore: { table: ORDERS, lake: lakeDir } }, post))
+  const panel = await openPanel(browser, server, 'changes', (post) =>
+    createChangesHandler({ lake, catalog, log }, { table: ORDERS, from: 0, to: 4, restore: { table: ORDERS, lake: lakeDir } }, post),
+  )
   panels.push(panel)
   const { page } = panel
   await page.locator('#diff td.changed').first().waitFor()
@@ -168,9 +190,19 @@ test('changes panel: counts, inserts, deletes, updates with changed cells, pinne
 })
 
 test('history panel: versions with ticked and open rows, parameters and metrics', async () => {
-  const panel = await openPanel(browser, server, 'history', (post) => createHistoryHandler({
-    lake, catalog, openQuery: () => undefined, openChanges: () => undefined, log,
-  }, { table: ORDERS, restore: { table: ORDERS, lake: lakeDir } }, post))
+  const panel = await openPanel(browser, server, 'history', (post) =>
+    createHistoryHandler(
+      {
+        lake,
+        catalog,
+        openQuery: () => undefined,
+        openChanges: () => undefined,
+        log,
+      },
+      { table: ORDERS, restore: { table: ORDERS, lake: lakeDir } },
+      post,
+    ),
+  )
   panels.push(panel)
   const { page } = panel
   await page.locator('tr[data-version]').first().waitFor()
@@ -187,8 +219,13 @@ test('history panel: versions with ticked and open rows, parameters and metrics'
 
 test('topic panel: partitions, schema tree, messages with one selected, its raw and decoded value', async () => {
   const file = path.join(lakeDir, 'events.jsonl')
-  writeFileSync(file, `${Array.from({ length: 6 }, (_, i) => JSON.stringify({ id: i, kind: i % 2 ? 'click' : 'view', at: `2026-11-24T10:00:0${i}Z` })).join('\n')}\n`)
-  const panel = await openPanel(browser, server, 'topic', (post) => createTopicHandler({ lake, catalog, log }, { source: { file, format: 'json' }, restore: {} }, post))
+  writeFileSync(
+    file,
+    `${Array.from({ length: 6 }, (_, i) => JSON.stringify({ id: i, kind: i % 2 ? 'click' : 'view', at: `2026-11-24T10:00:0${i}Z` })).join('\n')}\n`,
+  )
+  const panel = await openPanel(browser, server, 'topic', (post) =>
+    createTopicHandler({ lake, catalog, log }, { source: { file, format: 'json' }, restore: {} }, post),
+  )
   panels.push(panel)
   const { page } = panel
   await page.locator('#messages tbody tr').first().waitFor()
@@ -210,7 +247,8 @@ test('pipeline graph panel: nodes up to date, running, failed (its error in the 
   const board = new PipelineBoard()
   board.setJobs(['source:customers', 'source:orders', 'source:clicks', 'flow:big_orders'], Date.now())
   await runWithDefinitions(lake, graphCatalog, pipeline, {
-    ...SHOP_FILE_JOBS, untilCaughtUp: true,
+    ...SHOP_FILE_JOBS,
+    untilCaughtUp: true,
     onEvent: (event) => {
       const parsed = parseEventLine(JSON.stringify(event))
       if ('event' in parsed) board.apply(parsed.event)
@@ -219,13 +257,28 @@ test('pipeline graph panel: nodes up to date, running, failed (its error in the 
   // One job running, one view failed: each colours its node's state differently.
   board.apply({ type: 'job', job: 'flow:big_orders', state: 'running', at: Date.now() })
   board.apply({ type: 'job', job: 'view:business.revenue_by_country', state: 'failed', error: 'Binder Error: column "country" not found', at: Date.now() })
-  const panel = await openPanel(browser, server, 'graph', (post) => createGraphHandler({
-    lake, catalog: graphCatalog, pipelineFile: shop.pipelineFile,
-    jobStatus: (job) => board.status(job),
-    relativePath: (file) => path.relative(dir, file),
-    openQuery: () => undefined, openHistory: () => undefined, openDefinition: () => undefined,
-    log,
-  }, { restore: { pipelineFile: shop.pipelineFile } }, post), { viewport: { width: 1500, height: 820 } })
+  const panel = await openPanel(
+    browser,
+    server,
+    'graph',
+    (post) =>
+      createGraphHandler(
+        {
+          lake,
+          catalog: graphCatalog,
+          pipelineFile: shop.pipelineFile,
+          jobStatus: (job) => board.status(job),
+          relativePath: (file) => path.relative(dir, file),
+          openQuery: () => undefined,
+          openHistory: () => undefined,
+          openDefinition: () => undefined,
+          log,
+        },
+        { restore: { pipelineFile: shop.pipelineFile } },
+        post,
+      ),
+    { viewport: { width: 1500, height: 820 } },
+  )
   panels.push(panel)
   const { page } = panel
   await page.waitForSelector('g.node.state-failed[data-id="table:business.revenue_by_country"]')
@@ -249,18 +302,47 @@ test('dead letters panel: groups with one chosen, letters with one selected, its
   const dir = path.join(lakeDir, 'dead-letters')
   mkdirSync(dir)
   const kcat = (offset: number, payload: string, key: string) =>
-    JSON.stringify({ topic: 'orders', partition: 1, offset, tstype: 'create', ts: Date.UTC(2026, 11, 7, 10, offset), broker: 0, headers: ['origin', 'shop-eu'], key, payload })
-  writeFileSync(path.join(dir, 'orders.jsonl'), `${[kcat(10, '{"id":1}', 'k10'), kcat(11, '{"id":2,\n "price":12,}', 'order-2'), kcat(12, '\u0001binary{', 'k12'), kcat(13, '[{"id":5}]', 'k13')].join('\n')}\n`)
+    JSON.stringify({
+      topic: 'orders',
+      partition: 1,
+      offset,
+      tstype: 'create',
+      ts: Date.UTC(2026, 11, 7, 10, offset),
+      broker: 0,
+      headers: ['origin', 'shop-eu'],
+      key,
+      payload,
+    })
+  writeFileSync(
+    path.join(dir, 'orders.jsonl'),
+    `${[kcat(10, '{"id":1}', 'k10'), kcat(11, '{"id":2,\n "price":12,}', 'order-2'), kcat(12, '\u0001binary{', 'k12'), kcat(13, '[{"id":5}]', 'k13')].join('\n')}\n`,
+  )
   const pipelineFile = path.join(dir, 'lakehouse.json')
   writeFileSync(pipelineFile, JSON.stringify({ lake: 'lake', sources: [{ name: 'orders', file: 'orders.jsonl', format: 'json', table: 'raw.orders' }] }))
   const pipeline = loadPipeline(pipelineFile)
   const lettersCatalog = new LakeCatalog(pipeline.lakeDir, lake.io.storage)
   const ingested = await ingestFile(lake, lettersCatalog, pipeline, pipeline.sources[0])
   assert.equal(ingested.deadLetters, 3)
-  const panel = await openPanel(browser, server, 'dead-letters', (post) => createDeadLettersHandler({
-    lake, catalog: lettersCatalog, pipeline: () => loadPipeline(pipelineFile), decoderOptions: async () => ({}),
-    confirm: async () => false, onLettersChanged: () => undefined, log,
-  }, { label: 'lakehouse.json', restore: { pipelineFile } }, post), { viewport: { width: 1500, height: 900 } })
+  const panel = await openPanel(
+    browser,
+    server,
+    'dead-letters',
+    (post) =>
+      createDeadLettersHandler(
+        {
+          lake,
+          catalog: lettersCatalog,
+          pipeline: () => loadPipeline(pipelineFile),
+          decoderOptions: async () => ({}),
+          confirm: async () => false,
+          onLettersChanged: () => undefined,
+          log,
+        },
+        { label: 'lakehouse.json', restore: { pipelineFile } },
+        post,
+      ),
+    { viewport: { width: 1500, height: 900 } },
+  )
   panels.push(panel)
   const { page } = panel
   await page.locator('tr[data-source]').first().waitFor()

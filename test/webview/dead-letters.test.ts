@@ -72,37 +72,58 @@ async function chooseGroup(source: string, reason: string): Promise<void> {
 before(async () => {
   writeFileSync(path.join(dir, 'orders.jsonl'), ORDERS.join('\n') + '\n')
   writeFileSync(path.join(dir, 'clicks.ndjson'), CLICKS.join('\n') + '\n')
-  writeFileSync(pipelineFile, JSON.stringify({
-    lake: 'lake',
-    sources: [
-      { name: 'orders', file: 'orders.jsonl', format: 'json', table: 'raw.orders' },
-      { name: 'clicks', file: 'clicks.ndjson', format: 'json', table: 'raw.clicks' },
-    ],
-  }))
+  writeFileSync(
+    pipelineFile,
+    JSON.stringify({
+      lake: 'lake',
+      sources: [
+        { name: 'orders', file: 'orders.jsonl', format: 'json', table: 'raw.orders' },
+        { name: 'clicks', file: 'clicks.ndjson', format: 'json', table: 'raw.clicks' },
+      ],
+    }),
+  )
   const pipeline = loadPipeline(pipelineFile)
   catalog = new LakeCatalog(pipeline.lakeDir, lake.io.storage)
   const reports = []
   for (const source of pipeline.sources) reports.push(await ingestFile(lake, catalog, pipeline, source))
-  assert.deepEqual(reports.map((r) => [r.source, r.rows, r.deadLetters]), [['orders', 2, 5], ['clicks', 2, 2]])
+  assert.deepEqual(
+    reports.map((r) => [r.source, r.rows, r.deadLetters]),
+    [
+      ['orders', 2, 5],
+      ['clicks', 2, 2],
+    ],
+  )
   ;[browser, server] = await Promise.all([launchBrowser(), PanelServer.start()])
-  panel = await openPanel(browser, server, 'dead-letters', (post) => (handler = createDeadLettersHandler({
-    lake,
-    catalog,
-    pipeline: () => loadPipeline(pipelineFile),
-    decoderOptions: async () => ({}),
-    confirm: async (question) => {
-      questions.push(question)
-      return answers.shift() ?? false
-    },
-    onLettersChanged: () => void lettersChanged++,
-    log,
-  }, { label: 'lakehouse.json', restore: { pipelineFile } }, post)), { viewport: { width: 1500, height: 900 } })
+  panel = await openPanel(
+    browser,
+    server,
+    'dead-letters',
+    (post) =>
+      (handler = createDeadLettersHandler(
+        {
+          lake,
+          catalog,
+          pipeline: () => loadPipeline(pipelineFile),
+          decoderOptions: async () => ({}),
+          confirm: async (question) => {
+            questions.push(question)
+            return answers.shift() ?? false
+          },
+          onLettersChanged: () => void lettersChanged++,
+          log,
+        },
+        { label: 'lakehouse.json', restore: { pipelineFile } },
+        post,
+      )),
+    { viewport: { width: 1500, height: 900 } },
+  )
   await reportFirstPaint('dead-letters', panel.page, 'tr[data-source]')
 })
 
 after(() => closePanelTest({ panel, browser, server, others: [lake], removeDir: dir }))
 
-const groupCells = () => panel.page.locator('tr[data-source]').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].slice(0, 4).map((td) => td.textContent)))
+const groupCells = () =>
+  panel.page.locator('tr[data-source]').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].slice(0, 4).map((td) => td.textContent)))
 
 test('open letters grouped by source and reason with counts, and per hour', async () => {
   const { page } = panel
@@ -118,10 +139,16 @@ test('open letters grouped by source and reason with counts, and per hour', asyn
   assert.deepEqual(bars, ['2026-12-07 10:00 UTC: 2 letters, 2 open', '2026-12-07 11:00 UTC: 1 letter, 1 open'])
   await chooseGroup('orders', 'invalid-json')
   const hours = await page.locator('table.hours tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)))
-  assert.deepEqual(hours, [['2026-12-07 10:00 UTC', '2', '2'], ['2026-12-07 11:00 UTC', '1', '1']])
+  assert.deepEqual(hours, [
+    ['2026-12-07 10:00 UTC', '2', '2'],
+    ['2026-12-07 11:00 UTC', '1', '1'],
+  ])
   await page.waitForFunction(() => document.querySelectorAll('tr[data-letter]').length === 3)
-  assert.deepEqual(await page.locator('tr[data-letter]').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.letter)),
-    ['orders/orders/1/11', 'orders/orders/1/12', 'orders/orders/1/13'])
+  assert.deepEqual(await page.locator('tr[data-letter]').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.letter)), [
+    'orders/orders/1/11',
+    'orders/orders/1/12',
+    'orders/orders/1/13',
+  ])
   assert.deepEqual(panel.consoleErrors, [])
 })
 
@@ -164,7 +191,7 @@ test('a binary value is shown as hex; markup in keys, headers and values is text
   assert.equal(await page.evaluate(() => (window as { __xss?: unknown }).__xss), undefined)
 })
 
-test('edit a letter\'s value, preview it, replay it: the row lands in raw at its offset and the letter says replayed', async () => {
+test("edit a letter's value, preview it, replay it: the row lands in raw at its offset and the letter says replayed", async () => {
   const { page } = panel
   await openLetter('orders/orders/1/11')
   const edit = page.locator('#edit-value textarea')
@@ -177,7 +204,10 @@ test('edit a letter\'s value, preview it, replay it: the row lands in raw at its
   await page.waitForFunction(() => /replayed into raw\.orders/.test(document.getElementById('status')?.textContent ?? ''))
   assert.match((await page.locator('#status').textContent())!, /^Letter orders\/orders\/1\/11: 1 replayed into raw\.orders \(version \d+\)\.$/)
   const rows = (await runQuery(lake, catalog, 'SELECT id, price, _offset, _partition, _key FROM raw.orders WHERE _offset = 11')).rows
-  assert.deepEqual(rows.map((r) => [Number(r.id), Number(r.price), Number(r._offset), Number(r._partition), r._key]), [[2, 12, 11, 1, 'order-2']])
+  assert.deepEqual(
+    rows.map((r) => [Number(r.id), Number(r.price), Number(r._offset), Number(r._partition), r._key]),
+    [[2, 12, 11, 1, 'order-2']],
+  )
   const [letter] = await selectLetters(lake, catalog, { ids: ['orders/orders/1/11'] })
   assert.equal(letter.state, 'replayed')
   // The panel loads again: the letter shows replayed, and the open count of its group went down.
@@ -194,7 +224,13 @@ test('replay every open letter of a reason through a JSON Patch', async () => {
   await page.locator('#replay-group').click()
   await page.waitForFunction(() => /Letters of orders \/ not-an-object: 2 replayed/.test(document.getElementById('status')?.textContent ?? ''))
   const rows = (await runQuery(lake, catalog, 'SELECT id, _offset FROM raw.orders WHERE _offset IN (14, 15) ORDER BY _offset')).rows
-  assert.deepEqual(rows.map((r) => [Number(r.id), Number(r._offset)]), [[5, 14], [6, 15]])
+  assert.deepEqual(
+    rows.map((r) => [Number(r.id), Number(r._offset)]),
+    [
+      [5, 14],
+      [6, 15],
+    ],
+  )
   assert.equal((await selectLetters(lake, catalog, { source: 'orders', reason: 'not-an-object' }, ['replayed'])).length, 2)
   await page.waitForFunction(() => !document.querySelector('tr[data-source="orders"][data-reason="not-an-object"]'))
   // A patch that is not a JSON Patch is refused, saying why.
@@ -215,13 +251,22 @@ test('discard with a note asks first: Cancel keeps the letters, Discard keeps th
   answers = [false]
   await page.locator('#discard-group').click()
   await page.waitForFunction(() => /Discard cancelled/.test(document.getElementById('status')?.textContent ?? ''))
-  assert.match(questions[0], /^Discard 2 open letters of clicks \/ invalid-json\? They stay in raw\._dead_letters, marked discarded with the note "test traffic from the load generator"/)
+  assert.match(
+    questions[0],
+    /^Discard 2 open letters of clicks \/ invalid-json\? They stay in raw\._dead_letters, marked discarded with the note "test traffic from the load generator"/,
+  )
   assert.equal((await selectLetters(lake, catalog, { source: 'clicks' }, ['open'])).length, 2)
   answers = [true]
   await page.locator('#discard-group').click()
   await page.waitForFunction(() => /2 letters discarded/.test(document.getElementById('status')?.textContent ?? ''))
   const discarded = await selectLetters(lake, catalog, { source: 'clicks' }, ['discarded'])
-  assert.deepEqual(discarded.map((l) => [l.offset, l.note]), [['1', 'test traffic from the load generator'], ['3', 'test traffic from the load generator']])
+  assert.deepEqual(
+    discarded.map((l) => [l.offset, l.note]),
+    [
+      ['1', 'test traffic from the load generator'],
+      ['3', 'test traffic from the load generator'],
+    ],
+  )
   // The Discarded filter lists them with their note.
   await page.locator('button.chip[data-state="discarded"]').click()
   await page.waitForFunction(() => document.querySelectorAll('tr[data-letter]').length === 2)
@@ -241,7 +286,11 @@ test('letters an ingest adds show when the host says letters changed; opened aga
   handler.lettersChanged()
   await page.waitForFunction(() => document.querySelector('tr[data-source="clicks"][data-reason="invalid-json"] td:nth-child(3)')?.textContent === '1')
   handler.focus('orders')
-  await page.waitForFunction(() => document.getElementById('letters-note')?.textContent === '2 letters' && document.querySelector('tr[data-letter]')?.getAttribute('data-letter') === 'orders/orders/1/12')
+  await page.waitForFunction(
+    () =>
+      document.getElementById('letters-note')?.textContent === '2 letters' &&
+      document.querySelector('tr[data-letter]')?.getAttribute('data-letter') === 'orders/orders/1/12',
+  )
   assert.equal((panel.state() as { source?: string }).source, 'orders')
   await page.locator('button.chip[data-state="discarded"]').click()
   await page.waitForFunction(() => document.getElementById('letters-note')?.textContent === 'None.')
@@ -264,7 +313,14 @@ test('a reloaded panel is back as it was before the host answers; malformed mess
   // To the host: a wrong type is rejected before any handler sees it, and nothing is replayed.
   const errors = log.errors.length
   await page.evaluate(() => (window as unknown as { __lakehouseToHost(m: unknown): Promise<void> }).__lakehouseToHost({ type: 'replay', id: 11 }))
-  await page.evaluate(() => (window as unknown as { __lakehouseToHost(m: unknown): Promise<void> }).__lakehouseToHost({ type: 'discard', id: 'orders/orders/1/12', note: 'x', extra: true }))
+  await page.evaluate(() =>
+    (window as unknown as { __lakehouseToHost(m: unknown): Promise<void> }).__lakehouseToHost({
+      type: 'discard',
+      id: 'orders/orders/1/12',
+      note: 'x',
+      extra: true,
+    }),
+  )
   assert.deepEqual(log.errors.slice(errors), [
     'dead-letters panel: rejected a message: message.id: expected text, got number',
     "dead-letters panel: rejected a message: message: unexpected property 'extra'",
@@ -278,7 +334,7 @@ test('a reloaded panel is back as it was before the host answers; malformed mess
   assert.equal(await page.locator('tr[data-letter]').count(), 2)
 })
 
-test('produce a fixed value to the letter\'s topic: refused on a cluster not marked as dev, asked first, then sent with its key and headers, and the letter says produced', async () => {
+test("produce a fixed value to the letter's topic: refused on a cluster not marked as dev, asked first, then sent with its key and headers, and the letter says produced", async () => {
   const { page } = panel
   const broker = await startBroker({ topics: [{ name: 'orders', partitions: 2 }] })
   try {
@@ -290,22 +346,34 @@ test('produce a fixed value to the letter\'s topic: refused on a cluster not mar
     await page.locator('#edit-value textarea').fill('{"id":3,"price":30}')
     const asked = questions.length
     await page.locator('#produce-edited').click()
-    await page.waitForFunction(() => /^Producing is refused: 127\.0\.0\.1:\d+ is not marked as a dev cluster\..*add "dev": true to the "kafka" section in .*lakehouse\.json/.test(document.getElementById('error')?.textContent ?? ''))
+    await page.waitForFunction(() =>
+      /^Producing is refused: 127\.0\.0\.1:\d+ is not marked as a dev cluster\..*add "dev": true to the "kafka" section in .*lakehouse\.json/.test(
+        document.getElementById('error')?.textContent ?? '',
+      ),
+    )
     assert.equal(questions.length, asked, 'refused before asking')
 
     writeFileSync(pipelineFile, JSON.stringify({ lake: 'lake', kafka: { brokers: broker.brokers, dev: true }, sources }))
     answers = [false]
     await page.locator('#produce-edited').click()
     await page.waitForFunction(() => document.getElementById('status')?.textContent === 'Produce cancelled: nothing was sent.')
-    assert.match(questions.at(-1)!, /^Produce the edited value of letter orders\/orders\/1\/12 to topic orders, partition 1, on 127\.0\.0\.1:\d+\? It is sent with the letter's key and headers/)
+    assert.match(
+      questions.at(-1)!,
+      /^Produce the edited value of letter orders\/orders\/1\/12 to topic orders, partition 1, on 127\.0\.0\.1:\d+\? It is sent with the letter's key and headers/,
+    )
     const changedBefore = lettersChanged
     answers = [true]
     await page.locator('#produce-edited').click()
     await page.waitForFunction(() => document.getElementById('status')?.textContent === 'Letter orders/orders/1/12: produced to orders, partition 1, offset 0.')
-    const records = execFileSync('kcat', ['-b', broker.brokers.join(','), '-C', '-J', '-e', '-q', '-t', 'orders'], { timeout: 30_000 }).toString().trim().split('\n').map((l) => JSON.parse(l))
-    assert.deepEqual(records.map((m) => [m.partition, m.offset, m.key, m.payload, m.headers]), [
-      [1, 0, XSS_IMG, '{"id":3,"price":30}', ['x-markup', XSS_SCRIPT, 'lakehouse-dead-letter', 'orders/orders/1/12']],
-    ])
+    const records = execFileSync('kcat', ['-b', broker.brokers.join(','), '-C', '-J', '-e', '-q', '-t', 'orders'], { timeout: 30_000 })
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    assert.deepEqual(
+      records.map((m) => [m.partition, m.offset, m.key, m.payload, m.headers]),
+      [[1, 0, XSS_IMG, '{"id":3,"price":30}', ['x-markup', XSS_SCRIPT, 'lakehouse-dead-letter', 'orders/orders/1/12']]],
+    )
     const [letter] = await selectLetters(lake, catalog, { ids: ['orders/orders/1/12'] })
     assert.deepEqual([letter.state, letter.producedTo], ['produced', { topic: 'orders', partition: 1, offset: '0' }])
     // The panel loads again: the letter is no longer open, and says where it went.

@@ -16,7 +16,8 @@ export const ORDERS = 'raw.orders'
  */
 export async function writeOrders(lake: LakeEngine, lakeDir: string): Promise<string> {
   const table = path.join(lakeDir, 'raw', 'orders')
-  const rows = (from: number, to: number) => `SELECT i::BIGINT AS id, 'customer ' || i AS customer, (i * 10.5)::DECIMAL(10,2) AS amount, 'new' AS status FROM range(${from}, ${to}) t(i)`
+  const rows = (from: number, to: number) =>
+    `SELECT i::BIGINT AS id, 'customer ' || i AS customer, (i * 10.5)::DECIMAL(10,2) AS amount, 'new' AS status FROM range(${from}, ${to}) t(i)`
   await appendQuery(lake, table, rows(0, 5), { create: { properties: { 'delta.enableChangeDataFeed': 'true' } } })
   await appendQuery(lake, table, rows(5, 10), { operationParameters: { note: XSS_IMG } })
   await update(lake, table, 'id = 2', { status: `'shipped'`, amount: 'amount + 1' })

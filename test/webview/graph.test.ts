@@ -40,7 +40,8 @@ let handler: GraphHandler
 /** Runs the file sources and every flow until caught up, the events going through the extension's parser. */
 async function run(): Promise<void> {
   await runWithDefinitions(lake, catalog, pipeline, {
-    ...SHOP_FILE_JOBS, untilCaughtUp: true,
+    ...SHOP_FILE_JOBS,
+    untilCaughtUp: true,
     onEvent: (event) => {
       const parsed = parseEventLine(JSON.stringify(event))
       if ('event' in parsed) board.apply(parsed.event)
@@ -51,15 +52,28 @@ async function run(): Promise<void> {
 before(async () => {
   board.setJobs(['source:customers', 'source:orders', 'source:clicks', 'flow:big_orders'], Date.now())
   ;[browser, server] = await Promise.all([launchBrowser(), PanelServer.start(), run()])
-  panel = await openPanel(browser, server, 'graph', (post) => (handler = createGraphHandler({
-    lake, catalog, pipelineFile: shop.pipelineFile,
-    jobStatus: (job) => board.status(job),
-    relativePath: (file) => path.relative(dir, file),
-    openQuery: (table) => void opened.query.push(table),
-    openHistory: (table) => void opened.history.push(table),
-    openDefinition: (place) => void opened.definition.push(place),
-    log,
-  }, { restore: { pipelineFile: shop.pipelineFile } }, post)), { viewport: { width: 1500, height: 820 } })
+  panel = await openPanel(
+    browser,
+    server,
+    'graph',
+    (post) =>
+      (handler = createGraphHandler(
+        {
+          lake,
+          catalog,
+          pipelineFile: shop.pipelineFile,
+          jobStatus: (job) => board.status(job),
+          relativePath: (file) => path.relative(dir, file),
+          openQuery: (table) => void opened.query.push(table),
+          openHistory: (table) => void opened.history.push(table),
+          openDefinition: (place) => void opened.definition.push(place),
+          log,
+        },
+        { restore: { pipelineFile: shop.pipelineFile } },
+        post,
+      )),
+    { viewport: { width: 1500, height: 820 } },
+  )
   await reportFirstPaint('graph', panel.page, 'g.node')
 })
 
@@ -78,10 +92,19 @@ test('draws the nodes and edges of the graph `lakehouse graph` builds, left to r
   const expected = pipelineGraph(pipeline, await pipelineDefinitions(catalog, pipeline))
   const ids = await page.locator('g.node').evaluateAll((nodes) => nodes.map((n) => (n as SVGGElement).dataset.id))
   assert.deepEqual([...ids].sort(), expected.nodes.map((n) => n.id).sort())
-  const edges = await page.locator('path.edge').evaluateAll((paths) => paths.map((p) => `${(p as SVGPathElement).dataset.from}>${(p as SVGPathElement).dataset.to}`))
+  const edges = await page
+    .locator('path.edge')
+    .evaluateAll((paths) => paths.map((p) => `${(p as SVGPathElement).dataset.from}>${(p as SVGPathElement).dataset.to}`))
   assert.deepEqual(edges.sort(), expected.edges.map((e) => `${e.from}>${e.to}`).sort())
   // Sources → raw → flows → refined → views: each further right than what feeds it.
-  const chain = ['source:orders', 'table:raw.orders', 'flow:refined.orders', 'table:refined.orders', 'table:business.customer_revenue', 'table:business.revenue_by_country']
+  const chain = [
+    'source:orders',
+    'table:raw.orders',
+    'flow:refined.orders',
+    'table:refined.orders',
+    'table:business.customer_revenue',
+    'table:business.revenue_by_country',
+  ]
   const xs = await Promise.all(chain.map(async (id) => (await position(id)).x))
   for (let i = 1; i < xs.length; i++) assert.ok(xs[i] > xs[i - 1], `${chain[i]} is right of ${chain[i - 1]}`)
   assert.match((await page.locator('h1').textContent())!, /^Pipeline graph: lakehouse\.json$/)
@@ -106,8 +129,10 @@ test('each node shows its state, rows, last refresh and expectation counts', asy
   await node('table:business.customer_revenue').click()
   const details = panel.page.locator('aside.details')
   assert.match((await details.locator('dl').textContent())!, /Refreshfull: .+Defined insql\/views\.sql:1:1/)
-  assert.deepEqual(await details.locator('table.expectations tbody tr').evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.textContent))),
-    [['namedkeep (count)', '2', '1'], ['no_refundsdrop row', '2', '1 dropped']])
+  assert.deepEqual(await details.locator('table.expectations tbody tr').evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.textContent))), [
+    ['namedkeep (count)', '2', '1'],
+    ['no_refundsdrop row', '2', '1 dropped'],
+  ])
 })
 
 test('markup in names and errors is text: the capture file named like an <img> tag, a view failing with a </script>', async () => {
@@ -139,7 +164,10 @@ test('follows a running pipeline: a job that runs shows running, new rows show a
   assert.match((await nodeTexts('flow:big_orders'))[1], /stopped/)
   // The README's picture: the view with its expectations selected, the whole graph in view.
   await node('table:business.customer_revenue').click()
-  await page.locator('g.node').first().evaluate((n) => n.closest('.canvas')!.scrollTo(0, 0))
+  await page
+    .locator('g.node')
+    .first()
+    .evaluate((n) => n.closest('.canvas')!.scrollTo(0, 0))
   await page.screenshot({ path: screenshotPath('pipeline-graph') })
 })
 
@@ -175,7 +203,8 @@ test('keyboard: arrows walk the graph, Enter opens a table in Query or a flow at
 
 test('malformed messages are rejected on both sides; a reload restores the graph and the selection', async () => {
   const { page } = panel
-  const toHost = (m: unknown) => page.evaluate((message) => (window as unknown as { __lakehouseToHost(m: unknown): Promise<void> }).__lakehouseToHost(message), m)
+  const toHost = (m: unknown) =>
+    page.evaluate((message) => (window as unknown as { __lakehouseToHost(m: unknown): Promise<void> }).__lakehouseToHost(message), m)
   await toHost({ type: 'open', id: 5, target: 'query' })
   await toHost({ type: 'open', id: 'table:raw.orders', target: 'drop' })
   assert.deepEqual(log.errors.slice(0, 2), [

@@ -22,7 +22,16 @@ import { DARK_THEME } from './theme'
 const ROOT = path.resolve(import.meta.dirname, '..', '..')
 const BUNDLES = path.join(ROOT, 'dist', 'webview')
 
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS })
@@ -30,7 +39,10 @@ export function launchBrowser(): Promise<Browser> {
 
 /** Serves dist/webview and one page per panel kind, built by the extension's own panelHtml. */
 export class PanelServer {
-  private constructor(private readonly server: Server, readonly origin: string) {}
+  private constructor(
+    private readonly server: Server,
+    readonly origin: string,
+  ) {}
 
   static async start(): Promise<PanelServer> {
     if (!existsSync(BUNDLES)) throw new Error(`no panel bundles in ${BUNDLES}: build them first (node esbuild.config.mjs, which test/run.mjs does)`)
@@ -41,7 +53,16 @@ export class PanelServer {
       if (page) {
         const kind = page[1] as PanelKind
         response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
-        response.end(panelHtml({ kind, title: `${kind} panel`, cspSource: origin, scriptUri: `${origin}/webview/${kind}.js`, styleUri: `${origin}/webview/${kind}.css`, nonce: newNonce() }))
+        response.end(
+          panelHtml({
+            kind,
+            title: `${kind} panel`,
+            cspSource: origin,
+            scriptUri: `${origin}/webview/${kind}.js`,
+            styleUri: `${origin}/webview/${kind}.css`,
+            nonce: newNonce(),
+          }),
+        )
         return
       }
       const file = /^\/webview\/([a-z-]+\.(?:js|css))$/.exec(url.pathname)
@@ -93,7 +114,11 @@ export interface OpenOptions {
  * `post` that delivers to this page. Resolves once the panel has said `ready`.
  */
 export async function openPanel(
-  browser: Browser, server: PanelServer, kind: PanelKind, makeHandler: (post: (message: unknown) => void) => PanelHandler, options: OpenOptions = {},
+  browser: Browser,
+  server: PanelServer,
+  kind: PanelKind,
+  makeHandler: (post: (message: unknown) => void) => PanelHandler,
+  options: OpenOptions = {},
 ): Promise<OpenPanel> {
   const page = await browser.newPage({ viewport: options.viewport ?? { width: 1200, height: 760 } })
   const toHost: unknown[] = []
@@ -259,7 +284,13 @@ export async function until(condition: () => boolean): Promise<void> {
 }
 
 /** Closes what a panel test opened (in the reverse order), then removes `removeDir`. */
-export async function closePanelTest(parts: { panel?: OpenPanel; browser?: Browser; server?: PanelServer; others?: { close(): Promise<unknown> }[]; removeDir?: string }): Promise<void> {
+export async function closePanelTest(parts: {
+  panel?: OpenPanel
+  browser?: Browser
+  server?: PanelServer
+  others?: { close(): Promise<unknown> }[]
+  removeDir?: string
+}): Promise<void> {
   // Each step is bounded: a close that never answers (seen now and then on a loaded machine's
   // Chromium) must not hold the test file open; the steps after it still run.
   const bounded = async (what: string, work: Promise<unknown> | undefined) => {

@@ -27,13 +27,19 @@ let panel: OpenPanel
 
 before(async () => {
   ;[browser, server] = await Promise.all([launchBrowser(), PanelServer.start(), writeOrders(lake, lakeDir)])
-  panel = await openPanel(browser, server, 'history', (post) => createHistoryHandler({
-    lake,
-    catalog,
-    openQuery: (sql) => void opened.query.push(sql),
-    openChanges: (table, from, to) => void opened.changes.push([table, from, to]),
-    log,
-  }, { table: ORDERS, restore: { table: ORDERS, lake: lakeDir } }, post))
+  panel = await openPanel(browser, server, 'history', (post) =>
+    createHistoryHandler(
+      {
+        lake,
+        catalog,
+        openQuery: (sql) => void opened.query.push(sql),
+        openChanges: (table, from, to) => void opened.changes.push([table, from, to]),
+        log,
+      },
+      { table: ORDERS, restore: { table: ORDERS, lake: lakeDir } },
+      post,
+    ),
+  )
   await reportFirstPaint('history', panel.page, 'tr[data-version]')
 })
 
@@ -59,7 +65,7 @@ test('lists every version, newest first, with operation, parameters, metrics and
   assert.equal(update[6], '+2 −1')
   assert.equal((await cellTexts(1))[6], '+1 −0')
   assert.equal(await page.locator('tr[data-version="2"] td.files').getAttribute('aria-label'), '2 files added, 1 removed')
-  assert.equal((await page.getByRole('status').textContent()), '5 commits, latest version 4')
+  assert.equal(await page.getByRole('status').textContent(), '5 commits, latest version 4')
   assert.deepEqual(panel.consoleErrors, [])
 })
 
@@ -123,7 +129,9 @@ test('a reloaded panel keeps its ticks and open details; a malformed request is 
   release()
   await panel.page.waitForSelector('#details-1')
   assert.equal(await panel.page.locator('tr.selected').count(), 2)
-  await panel.page.evaluate(() => (window as unknown as { __lakehouseToHost(m: unknown): Promise<void> }).__lakehouseToHost({ type: 'queryVersion', version: '1; DROP TABLE x' }))
+  await panel.page.evaluate(() =>
+    (window as unknown as { __lakehouseToHost(m: unknown): Promise<void> }).__lakehouseToHost({ type: 'queryVersion', version: '1; DROP TABLE x' }),
+  )
   assert.deepEqual(log.errors, ['history panel: rejected a message: message.version: expected a whole number, got string'])
   assert.equal(opened.query.length, 1)
 })

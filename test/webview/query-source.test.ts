@@ -46,14 +46,27 @@ after(async () => {
   await closePanelTest({ panel: panels[0], browser, server, others: [lake], removeDir: dir })
 })
 
-const source = (): SourceLookup => ({ trace: (row) => rowSource({ lake, catalog, pipelines: async () => [pipeline] }, row), openMessage: (m) => void opened.push(m) })
+const source = (): SourceLookup => ({
+  trace: (row) => rowSource({ lake, catalog, pipelines: async () => [pipeline] }, row),
+  openMessage: (m) => void opened.push(m),
+})
 const query = async (sql: string) => (await runQuery(lake, catalog, sql)).rows
 const originTexts = (panel: OpenPanel) => panel.page.$$eval('#source .source-message', (b) => b.map((e) => e.textContent))
 
 async function openQuery(): Promise<OpenPanel> {
-  const panel = await openPanel(browser, server, 'query', (post) => createQueryHandler({
-    session: new QuerySession(lake, catalog), chooseExportFile: async () => undefined, copyToClipboard: async () => undefined, log, source: source(),
-  }, { lake: catalog.lakeDir, restore: { lake: catalog.lakeDir } }, post))
+  const panel = await openPanel(browser, server, 'query', (post) =>
+    createQueryHandler(
+      {
+        session: new QuerySession(lake, catalog),
+        chooseExportFile: async () => undefined,
+        copyToClipboard: async () => undefined,
+        log,
+        source: source(),
+      },
+      { lake: catalog.lakeDir, restore: { lake: catalog.lakeDir } },
+      post,
+    ),
+  )
   panels.push(panel)
   return panel
 }
@@ -71,8 +84,14 @@ async function run(panel: OpenPanel, sql: string, firsts: string[]) {
 test('query panel: Show source from the context menu and with Alt+Enter gives the raw rows at their offsets; a message opens in the topic panel', async () => {
   const panel = await openQuery()
   const { page } = panel
-  const orders = await query(`SELECT o.order_id, r._topic || '/' || r._partition || '/' || r._offset AS at FROM refined.orders o JOIN raw.orders r USING (order_id) ORDER BY o.order_id LIMIT 3`)
-  await run(panel, 'SELECT order_id, customer_id, total FROM refined.orders ORDER BY order_id LIMIT 3', orders.map((o) => String(o.order_id)))
+  const orders = await query(
+    `SELECT o.order_id, r._topic || '/' || r._partition || '/' || r._offset AS at FROM refined.orders o JOIN raw.orders r USING (order_id) ORDER BY o.order_id LIMIT 3`,
+  )
+  await run(
+    panel,
+    'SELECT order_id, customer_id, total FROM refined.orders ORDER BY order_id LIMIT 3',
+    orders.map((o) => String(o.order_id)),
+  )
 
   // The mouse: right-click the first row's cell, choose Show source.
   await page.locator('.grid-row:not([hidden]) .grid-cell[data-column="0"]').first().click({ button: 'right' })
@@ -102,10 +121,13 @@ test('query panel: Show source from the context menu and with Alt+Enter gives th
 
 test('query panel: a refined customer updated several times shows its chain of changes in sequence order', async () => {
   const panel = panels[0]
-  const [busiest] = await query(`SELECT key, count(*) AS n FROM raw.customers WHERE op IN ('c', 'r', 'u') AND key NOT IN (SELECT key FROM raw.customers WHERE op = 'd')
+  const [busiest] =
+    await query(`SELECT key, count(*) AS n FROM raw.customers WHERE op IN ('c', 'r', 'u') AND key NOT IN (SELECT key FROM raw.customers WHERE op = 'd')
     GROUP BY key ORDER BY n DESC, key LIMIT 1`)
-  const chain = (await query(`SELECT _topic || '/' || _partition || '/' || _offset AS at FROM table_changes('raw.customers', 0) WHERE key = '${busiest.key}' AND op IN ('c', 'r', 'u')
-    ORDER BY _commit_version, coalesce(epoch_ms(source.ts_ms), epoch_ms(ts_ms), _timestamp), _offset`)).map((r) => r.at)
+  const chain = (
+    await query(`SELECT _topic || '/' || _partition || '/' || _offset AS at FROM table_changes('raw.customers', 0) WHERE key = '${busiest.key}' AND op IN ('c', 'r', 'u')
+    ORDER BY _commit_version, coalesce(epoch_ms(source.ts_ms), epoch_ms(ts_ms), _timestamp), _offset`)
+  ).map((r) => r.at)
   assert.ok(chain.length >= 3, `a customer with several changes (${chain.length})`)
   await run(panel, `SELECT customer_id, name, loyalty_tier FROM refined.customers WHERE customer_id = '${busiest.key}'`, [String(busiest.key)])
   await panel.page.locator('.grid-row:not([hidden]) .grid-cell[data-column="0"]').first().click()
@@ -115,10 +137,17 @@ test('query panel: a refined customer updated several times shows its chain of c
   assert.match(await panel.page.$eval('#source .source-detail', (e) => e.textContent ?? ''), / · upsert @ 2026-/)
 })
 
-test('Changes panel: Show source on a change row traces the row as of that change\'s version', async () => {
-  const [update] = await query(`SELECT customer_id, _commit_version AS v FROM table_changes('refined.customers', 1) WHERE _change_type = 'update_postimage' ORDER BY _commit_version, customer_id LIMIT 1`)
-  const panel = await openPanel(browser, server, 'changes', (post) => createChangesHandler({ lake, catalog, log, source: source() },
-    { table: 'refined.customers', from: Number(update.v), to: Number(update.v), restore: { table: 'refined.customers' } }, post))
+test("Changes panel: Show source on a change row traces the row as of that change's version", async () => {
+  const [update] = await query(
+    `SELECT customer_id, _commit_version AS v FROM table_changes('refined.customers', 1) WHERE _change_type = 'update_postimage' ORDER BY _commit_version, customer_id LIMIT 1`,
+  )
+  const panel = await openPanel(browser, server, 'changes', (post) =>
+    createChangesHandler(
+      { lake, catalog, log, source: source() },
+      { table: 'refined.customers', from: Number(update.v), to: Number(update.v), restore: { table: 'refined.customers' } },
+      post,
+    ),
+  )
   panels.push(panel)
   const { page } = panel
   const row = page.locator(`#diff tbody tr[data-kind="update"]`).first()
@@ -128,8 +157,12 @@ test('Changes panel: Show source on a change row traces the row as of that chang
   await page.keyboard.press('Alt+Enter')
   await page.waitForFunction((id) => document.querySelector('#source h3')?.textContent === `refined.customers customer_id=${id}`, key)
   // As of that version: the chain ends with the change that version applied.
-  const chain = (await query(`SELECT _topic || '/' || _partition || '/' || _offset AS at, _commit_version AS v FROM table_changes('raw.customers', 0) WHERE key = '${key}' AND op IN ('c', 'r', 'u')
-    ORDER BY _commit_version, coalesce(epoch_ms(source.ts_ms), epoch_ms(ts_ms), _timestamp), _offset`)).filter((r) => Number(r.v) <= Number(update.v)).map((r) => r.at)
+  const chain = (
+    await query(`SELECT _topic || '/' || _partition || '/' || _offset AS at, _commit_version AS v FROM table_changes('raw.customers', 0) WHERE key = '${key}' AND op IN ('c', 'r', 'u')
+    ORDER BY _commit_version, coalesce(epoch_ms(source.ts_ms), epoch_ms(ts_ms), _timestamp), _offset`)
+  )
+    .filter((r) => Number(r.v) <= Number(update.v))
+    .map((r) => r.at)
   assert.deepEqual(await originTexts(panel), chain)
   // And from the row's context menu.
   await page.keyboard.press('Escape')
@@ -141,9 +174,19 @@ test('Changes panel: Show source on a change row traces the row as of that chang
 
 test('topic panel opened at a message past the first thousand of its capture selects that message', async () => {
   const capture = path.join(dir, 'many.jsonl')
-  writeFileSync(capture, Array.from({ length: 1200 }, (_, i) => JSON.stringify({ topic: 'many', partition: 0, offset: i, ts: 1_795_510_800_000 + i, key: `k${i}`, payload: JSON.stringify({ n: i }) })).join('\n') + '\n')
-  const panel = await openPanel(browser, server, 'topic', (post) => createTopicHandler({ lake, catalog, log },
-    { source: { file: capture, format: 'json', name: 'many' }, at: { partition: 0, offset: '1150' }, restore: {} }, post))
+  writeFileSync(
+    capture,
+    Array.from({ length: 1200 }, (_, i) =>
+      JSON.stringify({ topic: 'many', partition: 0, offset: i, ts: 1_795_510_800_000 + i, key: `k${i}`, payload: JSON.stringify({ n: i }) }),
+    ).join('\n') + '\n',
+  )
+  const panel = await openPanel(browser, server, 'topic', (post) =>
+    createTopicHandler(
+      { lake, catalog, log },
+      { source: { file: capture, format: 'json', name: 'many' }, at: { partition: 0, offset: '1150' }, restore: {} },
+      post,
+    ),
+  )
   panels.push(panel)
   await panel.page.waitForSelector('#messages tbody tr.selected')
   const selected = await panel.page.$eval('#messages tbody tr.selected', (r) => [...r.children].slice(0, 2).map((c) => c.textContent))

@@ -33,18 +33,24 @@ let panel: OpenPanel
 before(async () => {
   await runScript(lake, catalog, "CREATE TABLE gold.t (id INT, v STRING); INSERT INTO gold.t VALUES (1, 'a'), (2, 'b')")
   ;[browser, server] = await Promise.all([launchBrowser(), PanelServer.start()])
-  panel = await openPanel(browser, server, 'query', (post) => createQueryHandler({
-    session: new QuerySession(lake, catalog),
-    chooseExportFile: async () => undefined,
-    copyToClipboard: async () => undefined,
-    log,
-    confirmDestructive: async (statements) => {
-      asked.push(statements)
-      return answer
-    },
-    onWrite: (writes) => void written.push(writes.map((w) => w.path)),
-    openChanges: (table, from, to) => void opened.push([table, from, to]),
-  }, { lake: lakeDir, restore: { lake: lakeDir } }, post))
+  panel = await openPanel(browser, server, 'query', (post) =>
+    createQueryHandler(
+      {
+        session: new QuerySession(lake, catalog),
+        chooseExportFile: async () => undefined,
+        copyToClipboard: async () => undefined,
+        log,
+        confirmDestructive: async (statements) => {
+          asked.push(statements)
+          return answer
+        },
+        onWrite: (writes) => void written.push(writes.map((w) => w.path)),
+        openChanges: (table, from, to) => void opened.push([table, from, to]),
+      },
+      { lake: lakeDir, restore: { lake: lakeDir } },
+      post,
+    ),
+  )
 })
 
 after(() => closePanelTest({ panel, browser, server, others: [lake], removeDir: path.dirname(lakeDir) }))
@@ -61,24 +67,37 @@ test('a DELETE without WHERE asks first; declined, nothing runs', async () => {
   answer = false
   await runInPanel('UPDATE gold.t SET v = upper(v) WHERE id = 1;\nDELETE FROM gold.t')
   await panel.page.getByRole('status').filter({ hasText: 'Cancelled' }).waitFor()
-  assert.deepEqual(asked.at(-1)?.map((d) => [d.position, d.reason]), [['2:1', 'DELETE FROM gold.t without WHERE deletes every row']])
-  assert.deepEqual(await rows(), [{ id: 1, v: 'a' }, { id: 2, v: 'b' }], 'not even the UPDATE before it ran')
+  assert.deepEqual(
+    asked.at(-1)?.map((d) => [d.position, d.reason]),
+    [['2:1', 'DELETE FROM gold.t without WHERE deletes every row']],
+  )
+  assert.deepEqual(
+    await rows(),
+    [
+      { id: 1, v: 'a' },
+      { id: 2, v: 'b' },
+    ],
+    'not even the UPDATE before it ran',
+  )
   assert.equal(written.length, 0)
 })
 
 const outcomes = () => panel.page.locator('.statement-tab .statement-outcome').allTextContents()
 const status = async () => (await panel.page.getByRole('status').textContent()) ?? ''
 
-test('confirmed, the script runs: a tab per statement with what it wrote, the grid shows the chosen one\'s answer', async () => {
+test("confirmed, the script runs: a tab per statement with what it wrote, the grid shows the chosen one's answer", async () => {
   answer = true
-  await runInPanel("UPDATE gold.t SET v = upper(v) WHERE id = 1;\nDELETE FROM gold.t")
+  await runInPanel('UPDATE gold.t SET v = upper(v) WHERE id = 1;\nDELETE FROM gold.t')
   await panel.page.locator('#statement-tab-1[aria-selected="true"]', { hasText: 'DELETE → v3' }).waitFor()
   assert.deepEqual(await outcomes(), ['UPDATE → v2', 'DELETE → v3'])
   assert.match(await status(), /^gold\.t: DELETE \(2 deleted\) → v3 · 1 row · /)
   assert.equal(await panel.page.locator('#statement-text').textContent(), 'DELETE FROM gold.t')
   assert.equal(await panel.page.locator('.statement-where').textContent(), 'Statement 2 of 2, at line 2, column 1')
   await panel.page.locator('#statement-tab-0').click()
-  await panel.page.getByRole('status').filter({ hasText: /^gold\.t: UPDATE \(1 updated\) → v2 · 1 row · / }).waitFor()
+  await panel.page
+    .getByRole('status')
+    .filter({ hasText: /^gold\.t: UPDATE \(1 updated\) → v2 · 1 row · / })
+    .waitFor()
   assert.equal(await panel.page.locator('#statement-text').textContent(), 'UPDATE gold.t SET v = upper(v) WHERE id = 1')
   await panel.page.locator('.grid-row[aria-rowindex="2"]:not(.loading)').waitFor()
   assert.deepEqual(await rows(), [])
@@ -132,5 +151,8 @@ test('a script stops at its first error, which says where; the statements before
   // A single statement afterwards replaces the tabs.
   await runInPanel('SELECT 42 AS answer')
   await page.locator('#statements').waitFor({ state: 'hidden' })
-  await page.getByRole('status').filter({ hasText: /^1 row/ }).waitFor()
+  await page
+    .getByRole('status')
+    .filter({ hasText: /^1 row/ })
+    .waitFor()
 })

@@ -28,16 +28,26 @@ let panel: OpenPanel
 let exportCount = 0
 
 before(async () => {
-  await appendQuery(lake, path.join(lakeDir, 'raw', 'events'), `SELECT i::BIGINT AS id, 'c' || (i % 5) AS customer, ((i % 1000) * 1.5)::DECIMAL(12,2) AS amount,
+  await appendQuery(
+    lake,
+    path.join(lakeDir, 'raw', 'events'),
+    `SELECT i::BIGINT AS id, 'c' || (i % 5) AS customer, ((i % 1000) * 1.5)::DECIMAL(12,2) AS amount,
     CASE WHEN i = 0 THEN '${XSS_IMG}' WHEN i = 1 THEN '${XSS_SCRIPT}' WHEN i % 7 = 0 THEN NULL ELSE 'note ' || i END AS note
-    FROM range(1000000) t(i)`)
+    FROM range(1000000) t(i)`,
+  )
   ;[browser, server] = await Promise.all([launchBrowser(), PanelServer.start()])
-  panel = await openPanel(browser, server, 'query', (post) => createQueryHandler({
-    session: new QuerySession(lake, catalog),
-    chooseExportFile: async (format) => path.join(lakeDir, `export-${++exportCount}.${format}`),
-    copyToClipboard: async (text) => void clipboard.push(text),
-    log,
-  }, { sql: 'SELECT * FROM raw.events', run: true, lake: lakeDir, restore: { lake: lakeDir } }, post))
+  panel = await openPanel(browser, server, 'query', (post) =>
+    createQueryHandler(
+      {
+        session: new QuerySession(lake, catalog),
+        chooseExportFile: async (format) => path.join(lakeDir, `export-${++exportCount}.${format}`),
+        copyToClipboard: async (text) => void clipboard.push(text),
+        log,
+      },
+      { sql: 'SELECT * FROM raw.events', run: true, lake: lakeDir, restore: { lake: lakeDir } },
+      post,
+    ),
+  )
   // The first rows wait for the 1M-row query to be materialised in DuckDB.
   await reportFirstPaint('query', panel.page, '.grid-row[aria-rowindex="2"]:not(.loading)')
 })
@@ -46,14 +56,23 @@ after(() => closePanelTest({ panel, browser, server, others: [lake], removeDir: 
 
 const pageRequests = () => panel.toHost.filter((m): m is { type: 'page'; offset: number; limit: number } => (m as { type: string }).type === 'page')
 /** The grid's rendered rows: row number and cell texts. */
-const visibleRows = () => panel.page.$$eval('.grid-row:not([hidden])', (rows) =>
-  rows.map((row) => [...row.children].map((cell) => cell.textContent ?? '')).sort((a, b) => Number(a[0]) - Number(b[0])))
+const visibleRows = () =>
+  panel.page.$$eval('.grid-row:not([hidden])', (rows) =>
+    rows.map((row) => [...row.children].map((cell) => cell.textContent ?? '')).sort((a, b) => Number(a[0]) - Number(b[0])),
+  )
 
 test('runs the query from the command and shows the first rows, column types and the row count', async () => {
   const { page } = panel
   await page.getByRole('status').filter({ hasText: '1,000,000 rows' }).waitFor()
-  const headers = await page.$$eval('.grid-colheader', (cells) => cells.map((c) => [c.querySelector('.grid-colname')!.textContent, c.querySelector('.grid-coltype')!.textContent]))
-  assert.deepEqual(headers, [['id', 'BIGINT'], ['customer', 'VARCHAR'], ['amount', 'DECIMAL(12,2)'], ['note', 'VARCHAR']])
+  const headers = await page.$$eval('.grid-colheader', (cells) =>
+    cells.map((c) => [c.querySelector('.grid-colname')!.textContent, c.querySelector('.grid-coltype')!.textContent]),
+  )
+  assert.deepEqual(headers, [
+    ['id', 'BIGINT'],
+    ['customer', 'VARCHAR'],
+    ['amount', 'DECIMAL(12,2)'],
+    ['note', 'VARCHAR'],
+  ])
   await page.waitForSelector('.grid-row[aria-rowindex="2"]:not(.loading)')
   const rows = await visibleRows()
   assert.deepEqual(rows[2], ['3', '2', 'c2', '3.00', 'note 2'])
@@ -66,7 +85,9 @@ test('scrolling to the end and to row 900,000 fetches only the pages in view', a
   const { page } = panel
   const before = pageRequests().length
   await page.$eval('.grid', (grid) => (grid.scrollTop = grid.scrollHeight))
-  await page.waitForFunction(() => [...document.querySelectorAll('.grid-row:not([hidden]):not(.loading)')].some((row) => row.children[0].textContent === '1000000'))
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('.grid-row:not([hidden]):not(.loading)')].some((row) => row.children[0].textContent === '1000000'),
+  )
   let rows = await visibleRows()
   assert.deepEqual(rows.at(-1)!.slice(0, 3), ['1000000', '999999', 'c4'])
   const scrollRequests = pageRequests().slice(before)
@@ -83,7 +104,9 @@ test('scrolling to the end and to row 900,000 fetches only the pages in view', a
     const range = 1_000_000 * 22 - view
     grid.scrollTop = ((899_999 * 22) / range) * (grid.scrollHeight - grid.clientHeight)
   })
-  await page.waitForFunction(() => [...document.querySelectorAll('.grid-row:not([hidden]):not(.loading)')].some((row) => row.children[0].textContent === '900000'))
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('.grid-row:not([hidden]):not(.loading)')].some((row) => row.children[0].textContent === '900000'),
+  )
   rows = await visibleRows()
   const row = rows.find((r) => r[0] === '900000')!
   assert.deepEqual(row, ['900000', '899999', 'c4', '1498.50', 'note 899999'])
@@ -101,7 +124,11 @@ test('clicking a header sorts (ascending, descending); the order reaches the pag
   assert.equal(await header.getAttribute('aria-sort'), 'descending')
   // The ascending page may still be on screen, or the descending one loading ('…'): wait for the
   // first row to show the descending order, then compare (a wait that runs out shows what is there).
-  await page.waitForFunction(() => document.querySelector('.grid-row[aria-rowindex="2"]:not(.loading)')?.children[1]?.textContent === '999999', null, { timeout: 15_000 }).catch(() => {})
+  await page
+    .waitForFunction(() => document.querySelector('.grid-row[aria-rowindex="2"]:not(.loading)')?.children[1]?.textContent === '999999', null, {
+      timeout: 15_000,
+    })
+    .catch(() => {})
   assert.deepEqual((await visibleRows())[0].slice(0, 2), ['1', '999999'])
   const last = pageRequests().at(-1)!
   assert.deepEqual((last as { sort?: unknown }).sort, { column: 'id', direction: 'desc' })
@@ -152,7 +179,7 @@ test('Ctrl+F finds in the whole result, in its order, run in the engine', async 
   await page.waitForFunction((id) => document.querySelector('.grid-cell.active')?.textContent === `note ${id}`, expected[0])
   const activeRow = () => page.evaluate(() => Number(document.querySelector('.grid-cell.active')?.closest('.grid-row')?.getAttribute('aria-rowindex')) - 2)
   assert.equal(await activeRow(), 999_999 - expected[0])
-  assert.ok(await page.locator('.grid-cell.match').count() >= 1, 'the matching cells on screen are marked')
+  assert.ok((await page.locator('.grid-cell.match').count()) >= 1, 'the matching cells on screen are marked')
   await page.keyboard.press('Enter')
   await page.waitForFunction((id) => document.querySelector('.grid-cell.active')?.textContent === `note ${id}`, expected[1])
   await page.keyboard.press('Shift+Enter')
@@ -165,10 +192,16 @@ test('Ctrl+F finds in the whole result, in its order, run in the engine', async 
 
 test('keyboard only: view values (JSON, JSON text, binary, whole rows), select all, copy in every format, columns sized, pinned and kept in view', async () => {
   const { page } = panel
-  await page.locator('#sql').evaluate((el) => ((el as HTMLElement & { value: string }).value = `SELECT id, customer, note, {'a': id, 'b': [1, 2]} AS nested,
-    '{"k": [1, 2], "s": "x"}' AS json_text, '\\xDE\\xAD\\x41'::BLOB AS bin, repeat('long text ', 60) AS long_text FROM raw.events WHERE id < 3 ORDER BY id`))
+  await page.locator('#sql').evaluate(
+    (el) =>
+      ((el as HTMLElement & { value: string }).value = `SELECT id, customer, note, {'a': id, 'b': [1, 2]} AS nested,
+    '{"k": [1, 2], "s": "x"}' AS json_text, '\\xDE\\xAD\\x41'::BLOB AS bin, repeat('long text ', 60) AS long_text FROM raw.events WHERE id < 3 ORDER BY id`),
+  )
   await page.locator('#run').click()
-  await page.getByRole('status').filter({ hasText: /^3 rows/ }).waitFor()
+  await page
+    .getByRole('status')
+    .filter({ hasText: /^3 rows/ })
+    .waitFor()
   await page.waitForSelector('.grid-row[aria-rowindex="4"]:not(.loading)')
   await page.locator('.grid').focus()
   await page.keyboard.press('Control+Home')
@@ -201,24 +234,36 @@ test('keyboard only: view values (JSON, JSON text, binary, whole rows), select a
   // Shift+Enter: the whole row.
   await page.keyboard.press('Shift+Enter')
   await page.waitForSelector('#grid-viewer .viewer-row')
-  assert.deepEqual(await page.$$eval('#grid-viewer .viewer-row th > span:first-child', (c) => c.map((e) => e.textContent)), ['id', 'customer', 'note', 'nested', 'json_text', 'bin', 'long_text'])
+  assert.deepEqual(await page.$$eval('#grid-viewer .viewer-row th > span:first-child', (c) => c.map((e) => e.textContent)), [
+    'id',
+    'customer',
+    'note',
+    'nested',
+    'json_text',
+    'bin',
+    'long_text',
+  ])
   await page.keyboard.press('Escape')
 
   // The active cell stays in view sideways, in a narrow panel.
   const size = page.viewportSize()!
   await page.setViewportSize({ width: 560, height: size.height })
   try {
-    const inView = () => page.evaluate(() => {
-      const grid = document.querySelector('.grid')!.getBoundingClientRect()
-      const cell = document.querySelector('.grid-cell.active')!.getBoundingClientRect()
-      const pinnedRight = Math.max(grid.left + 64, ...[...document.querySelectorAll('.grid-row:not([hidden]) .grid-cell.pinned')].map((c) => c.getBoundingClientRect().right))
-      // Whole, or (wider than the room right of the pinned columns) starting where that room starts.
-      return cell.left >= pinnedRight - 1 && (cell.right <= grid.right + 1 || Math.abs(cell.left - pinnedRight) < 2)
-    })
+    const inView = () =>
+      page.evaluate(() => {
+        const grid = document.querySelector('.grid')!.getBoundingClientRect()
+        const cell = document.querySelector('.grid-cell.active')!.getBoundingClientRect()
+        const pinnedRight = Math.max(
+          grid.left + 64,
+          ...[...document.querySelectorAll('.grid-row:not([hidden]) .grid-cell.pinned')].map((c) => c.getBoundingClientRect().right),
+        )
+        // Whole, or (wider than the room right of the pinned columns) starting where that room starts.
+        return cell.left >= pinnedRight - 1 && (cell.right <= grid.right + 1 || Math.abs(cell.left - pinnedRight) < 2)
+      })
     await page.keyboard.press('End')
     await page.waitForFunction(() => document.querySelector('.grid-cell.active')?.getAttribute('data-column') === '6')
     assert.equal(await inView(), true, 'End shows the last column')
-    assert.ok(await page.$eval('.grid', (g) => g.scrollLeft) > 0)
+    assert.ok((await page.$eval('.grid', (g) => g.scrollLeft)) > 0)
     await page.keyboard.press('Home')
     await page.waitForFunction(() => document.querySelector('.grid')!.scrollLeft === 0)
     // Pinned through the first column (context menu by keyboard): it stays at the left edge.
@@ -227,8 +272,13 @@ test('keyboard only: view values (JSON, JSON text, binary, whole rows), select a
     await page.getByRole('menuitem', { name: /Pin columns through “id”/ }).focus()
     await page.keyboard.press('Enter')
     await page.keyboard.press('End')
-    await page.waitForFunction(() => document.querySelector('.grid')!.scrollLeft > 0 && document.querySelector('.grid-cell.active')?.getAttribute('data-column') === '6')
-    const [gridLeft, idLeft] = await page.evaluate(() => [document.querySelector('.grid')!.getBoundingClientRect().left, document.querySelector('.grid-row:not([hidden]) .grid-cell[data-column="0"]')!.getBoundingClientRect().left])
+    await page.waitForFunction(
+      () => document.querySelector('.grid')!.scrollLeft > 0 && document.querySelector('.grid-cell.active')?.getAttribute('data-column') === '6',
+    )
+    const [gridLeft, idLeft] = await page.evaluate(() => [
+      document.querySelector('.grid')!.getBoundingClientRect().left,
+      document.querySelector('.grid-row:not([hidden]) .grid-cell[data-column="0"]')!.getBoundingClientRect().left,
+    ])
     assert.ok(Math.abs(idLeft - (gridLeft + 1 + 64)) < 2, `the pinned id column stays right of the row numbers (${idLeft} vs ${gridLeft})`)
     assert.equal(await inView(), true)
     await page.screenshot({ path: screenshotPath('query-grid-pinned') })
@@ -289,18 +339,32 @@ test('keyboard only: view values (JSON, JSON text, binary, whole rows), select a
   assert.match(sql.split('\n')[1], /^INSERT INTO raw\.events \(id, customer, note, nested, json_text, bin, long_text\) VALUES \(1, 'c1', '<\/script><script>/)
   // Round trip: the INSERTs load into DuckDB as the rows they came from.
   const db = await lake.duckdb()
-  await db.run(`CREATE SCHEMA IF NOT EXISTS raw_copy; CREATE OR REPLACE TABLE raw_copy.events (id BIGINT, customer VARCHAR, note VARCHAR, nested VARCHAR, json_text VARCHAR, bin VARCHAR, long_text VARCHAR)`)
+  await db.run(
+    `CREATE SCHEMA IF NOT EXISTS raw_copy; CREATE OR REPLACE TABLE raw_copy.events (id BIGINT, customer VARCHAR, note VARCHAR, nested VARCHAR, json_text VARCHAR, bin VARCHAR, long_text VARCHAR)`,
+  )
   await db.run(sql.replaceAll('INSERT INTO raw.events', 'INSERT INTO raw_copy.events'))
-  assert.deepEqual((await db.rows('SELECT id, customer, note FROM raw_copy.events ORDER BY id')).map((r) => r.note), [XSS_IMG, XSS_SCRIPT, 'note 2'])
+  assert.deepEqual(
+    (await db.rows('SELECT id, customer, note FROM raw_copy.events ORDER BY id')).map((r) => r.note),
+    [XSS_IMG, XSS_SCRIPT, 'note 2'],
+  )
   await db.run('DROP TABLE raw_copy.events')
   assert.deepEqual(panel.consoleErrors, [])
 })
 
 test('timestamps read as in every panel, in the grid, its copies and the exports: UTC named, no T, the fraction when there is one', async () => {
   const { page } = panel
-  await page.locator('#sql').evaluate((el) => ((el as HTMLElement & { value: string }).value = `SELECT TIMESTAMPTZ '2026-11-24 10:00:03.25+00' AS tz, TIMESTAMP '2026-11-24 10:00:03' AS ntz, TIMESTAMPTZ '2026-11-24 10:00:03.123456+00' AS micro, NULL::TIMESTAMPTZ AS missing`))
+  await page
+    .locator('#sql')
+    .evaluate(
+      (el) =>
+        ((el as HTMLElement & { value: string }).value =
+          `SELECT TIMESTAMPTZ '2026-11-24 10:00:03.25+00' AS tz, TIMESTAMP '2026-11-24 10:00:03' AS ntz, TIMESTAMPTZ '2026-11-24 10:00:03.123456+00' AS micro, NULL::TIMESTAMPTZ AS missing`),
+    )
   await page.locator('#run').click()
-  await page.getByRole('status').filter({ hasText: /^1 row/ }).waitFor()
+  await page
+    .getByRole('status')
+    .filter({ hasText: /^1 row/ })
+    .waitFor()
   await page.waitForSelector('.grid-row[aria-rowindex="2"]:not(.loading)')
   const shown = ['2026-11-24 10:00:03.250 UTC', '2026-11-24 10:00:03', '2026-11-24 10:00:03.123456 UTC']
   assert.deepEqual((await visibleRows())[0].slice(1, 4), shown)
@@ -321,13 +385,19 @@ test('timestamps read as in every panel, in the grid, its copies and the exports
   assert.equal((await copied(['Control+a', 'Control+c'])).split('\t').slice(0, 3).join('|'), shown.join('|'))
   assert.equal((await copied([], /Copy as CSV/)).split('\r\n')[1], `${shown.join(',')},`)
   assert.deepEqual(JSON.parse(await copied([], /Copy as JSON/)), [{ tz: shown[0], ntz: shown[1], micro: shown[2], missing: null }])
-  assert.match(await copied([], /Copy as SQL INSERT/), /VALUES \('2026-11-24 10:00:03\.250 UTC', '2026-11-24 10:00:03', '2026-11-24 10:00:03\.123456 UTC', NULL\);$/)
+  assert.match(
+    await copied([], /Copy as SQL INSERT/),
+    /VALUES \('2026-11-24 10:00:03\.250 UTC', '2026-11-24 10:00:03', '2026-11-24 10:00:03\.123456 UTC', NULL\);$/,
+  )
   // Exported files say it the same way (Parquet keeps its timestamp types).
   for (const format of ['csv', 'jsonl', 'parquet'] as const) {
     await page.$eval('#format', (select, f) => ((select as HTMLElement & { value: string }).value = f), format)
     const file = path.join(lakeDir, `export-${exportCount + 1}.${format}`)
     await page.locator('#export').click()
-    await page.getByRole('status').filter({ hasText: `to ${file}` }).waitFor()
+    await page
+      .getByRole('status')
+      .filter({ hasText: `to ${file}` })
+      .waitFor()
     if (format === 'csv') assert.equal(readFileSync(file, 'utf8').split('\n')[1], `${shown.join(',')},`)
     if (format === 'jsonl') assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { tz: shown[0], ntz: shown[1], micro: shown[2], missing: null })
     if (format === 'parquet') {
@@ -342,17 +412,27 @@ test('the query box is highlighted as typed: keywords, strings, numbers, comment
   const box = page.locator('#sql')
   await box.evaluate((el) => ((el as HTMLTextAreaElement).value = ''))
   await box.focus()
-  await page.keyboard.type("SELECT '<img src=x onerror=\"window.__xss=9\">' AS note, 42 -- why\nFROM raw.events")
+  await page.keyboard.type('SELECT \'<img src=x onerror="window.__xss=9">\' AS note, 42 -- why\nFROM raw.events')
   const runs = () => page.locator('.sql-highlight span').evaluateAll((spans) => spans.map((s) => [s.className, s.textContent]))
   assert.deepEqual(await runs(), [
-    ['sql-keyword', 'SELECT'], ['sql-string', `'<img src=x onerror="window.__xss=9">'`], ['sql-keyword', 'AS'], ['sql-number', '42'], ['sql-comment', '-- why'], ['sql-keyword', 'FROM'],
+    ['sql-keyword', 'SELECT'],
+    ['sql-string', `'<img src=x onerror="window.__xss=9">'`],
+    ['sql-keyword', 'AS'],
+    ['sql-number', '42'],
+    ['sql-comment', '-- why'],
+    ['sql-keyword', 'FROM'],
   ])
   // The copy behind the box holds exactly the box's text, laid out the same (same size, same first line).
   const copy = await page.evaluate(() => {
     const textarea = document.getElementById('sql') as HTMLTextAreaElement
     const highlight = document.querySelector('.sql-highlight') as HTMLElement
     const [a, b] = [textarea.getBoundingClientRect(), highlight.getBoundingClientRect()]
-    return { text: highlight.textContent, value: textarea.value, same: [a.left, a.top, a.width, a.height].join() === [b.left, b.top, b.width, b.height].join(), hidden: highlight.getAttribute('aria-hidden') }
+    return {
+      text: highlight.textContent,
+      value: textarea.value,
+      same: [a.left, a.top, a.width, a.height].join() === [b.left, b.top, b.width, b.height].join(),
+      hidden: highlight.getAttribute('aria-hidden'),
+    }
   })
   await page.screenshot({ path: screenshotPath('query-highlight'), clip: (await page.locator('.sql-editor').boundingBox())! })
   assert.equal(copy.text, copy.value)
@@ -362,14 +442,20 @@ test('the query box is highlighted as typed: keywords, strings, numbers, comment
   assert.equal(await page.evaluate(() => (window as { __xss?: unknown }).__xss), undefined)
   // Text set by code (a command, the saved state) is highlighted too.
   await box.evaluate((el) => ((el as HTMLTextAreaElement).value = 'DELETE FROM raw.events'))
-  assert.deepEqual(await runs(), [['sql-keyword', 'DELETE'], ['sql-keyword', 'FROM']])
+  assert.deepEqual(await runs(), [
+    ['sql-keyword', 'DELETE'],
+    ['sql-keyword', 'FROM'],
+  ])
 })
 
 test('untrusted cell text is shown as text and runs nothing', async () => {
   const { page } = panel
   await page.locator('#sql').evaluate((el) => ((el as HTMLElement & { value: string }).value = 'SELECT id, note FROM raw.events WHERE id < 2 ORDER BY id'))
   await page.locator('#run').click()
-  await page.getByRole('status').filter({ hasText: /^2 rows/ }).waitFor()
+  await page
+    .getByRole('status')
+    .filter({ hasText: /^2 rows/ })
+    .waitFor()
   await page.waitForSelector('.grid-row[aria-rowindex="3"]:not(.loading)')
   const notes = (await visibleRows()).map((r) => r[2])
   assert.deepEqual(notes, [XSS_IMG, XSS_SCRIPT])
@@ -379,9 +465,18 @@ test('untrusted cell text is shown as text and runs nothing', async () => {
 
 test('a chart of a small aggregate result', async () => {
   const { page } = panel
-  await page.locator('#sql').evaluate((el) => ((el as HTMLElement & { value: string }).value = 'SELECT customer, sum(amount) AS total, count(*) AS n FROM raw.events GROUP BY customer ORDER BY customer'))
+  await page
+    .locator('#sql')
+    .evaluate(
+      (el) =>
+        ((el as HTMLElement & { value: string }).value =
+          'SELECT customer, sum(amount) AS total, count(*) AS n FROM raw.events GROUP BY customer ORDER BY customer'),
+    )
   await page.locator('#sql').press('Control+Enter')
-  await page.getByRole('status').filter({ hasText: /^5 rows/ }).waitFor()
+  await page
+    .getByRole('status')
+    .filter({ hasText: /^5 rows/ })
+    .waitFor()
   await page.locator('#chart-toggle').click()
   await page.waitForSelector('svg.chart rect.chart-bar')
   assert.equal(await page.locator('svg.chart rect.chart-bar').count(), 5)
@@ -399,7 +494,9 @@ test('a chart of a small aggregate result', async () => {
 
 test('cancel stops a long query and the panel stays usable', async () => {
   const { page } = panel
-  await page.locator('#sql').evaluate((el) => ((el as HTMLElement & { value: string }).value = 'SELECT count(*) FROM range(1000000000) a CROSS JOIN range(1000000000) b'))
+  await page
+    .locator('#sql')
+    .evaluate((el) => ((el as HTMLElement & { value: string }).value = 'SELECT count(*) FROM range(1000000000) a CROSS JOIN range(1000000000) b'))
   await page.locator('#run').click()
   await page.getByRole('status').filter({ hasText: 'Running' }).waitFor()
   await page.locator('#cancel').click()
@@ -426,7 +523,7 @@ test('a hidden and shown panel gets its SQL, result, order and scroll position b
   assert.ok(saved.firstRow > 1000, `first row ${saved.firstRow}`)
 
   // The page in view is kept in the state once it has arrived.
-  const cacheOf = () => (panel.state() as { cache?: { offset: number; rows: unknown[][] }; firstRow: number })
+  const cacheOf = () => panel.state() as { cache?: { offset: number; rows: unknown[][] }; firstRow: number }
   await until(() => {
     const { cache, firstRow } = cacheOf()
     return cache !== undefined && cache.offset <= firstRow && firstRow < cache.offset + cache.rows.length
@@ -439,10 +536,18 @@ test('a hidden and shown panel gets its SQL, result, order and scroll position b
   const restore = await firstPaint(page, `.grid-row:not(.loading)[aria-rowindex="${saved.firstRow + 2}"]`)
   console.log(`# restore query: rows in view ${restore.rows} ms after navigation (from the panel's state)`)
   await page.getByRole('status').filter({ hasText: '1,000,000 rows' }).waitFor()
-  assert.ok(pageRequests().slice(pagesBefore).every((request) => request.offset !== cached.offset), 'the cached page is not asked for again')
+  assert.ok(
+    pageRequests()
+      .slice(pagesBefore)
+      .every((request) => request.offset !== cached.offset),
+    'the cached page is not asked for again',
+  )
   assert.equal(await page.locator('#sql').evaluate((el) => (el as HTMLElement & { value: string }).value), 'SELECT id FROM raw.events')
   assert.equal(await page.getByRole('columnheader', { name: /^id/ }).getAttribute('aria-sort'), 'ascending')
-  await page.waitForFunction((first) => [...document.querySelectorAll('.grid-row:not([hidden]):not(.loading)')].some((row) => row.children[0].textContent === String(first + 1)), saved.firstRow)
+  await page.waitForFunction(
+    (first) => [...document.querySelectorAll('.grid-row:not([hidden]):not(.loading)')].some((row) => row.children[0].textContent === String(first + 1)),
+    saved.firstRow,
+  )
 })
 
 test('malformed messages are rejected and logged on both sides; nothing breaks', async () => {
@@ -466,11 +571,14 @@ test('malformed messages are rejected and logged on both sides; nothing breaks',
   await panel.postToPanel({ type: 'page', requestId: 1, resultId: 'r', offset: 0, rows: [[{ toString: null }]], rowCount: 1, extra: true })
   await panel.postToPanel({ type: 'init', sql: `<img src=x onerror="window.__xss=3">`, run: false, restore: {}, lake: 7 })
   await until(() => panel.consoleErrors.length >= consoleBefore + 3)
-  assert.deepEqual(panel.consoleErrors.slice(consoleBefore).map((e) => e.replace(/^.*?rejected/, 'rejected')), [
-    'rejected a message from the host: message.info.columns: expected an array, got string',
-    "rejected a message from the host: message: unexpected property 'extra'",
-    'rejected a message from the host: message.lake: expected text, got number',
-  ])
+  assert.deepEqual(
+    panel.consoleErrors.slice(consoleBefore).map((e) => e.replace(/^.*?rejected/, 'rejected')),
+    [
+      'rejected a message from the host: message.info.columns: expected an array, got string',
+      "rejected a message from the host: message: unexpected property 'extra'",
+      'rejected a message from the host: message.lake: expected text, got number',
+    ],
+  )
   // Still working.
   await page.locator('#run').click()
   await page.getByRole('status').filter({ hasText: '1,000,000 rows' }).waitFor()

@@ -22,7 +22,15 @@ import { XSS_IMG, XSS_SCRIPT } from './payloads'
 const TOPIC = 'shop.orders'
 const GUARDED = 'shop.guarded'
 const CLICKS = 'shop.clicks'
-const CLICK_SCHEMA = { type: 'record', name: 'Click', fields: [{ name: 'id', type: 'long' }, { name: 'page', type: 'string' }, { name: 'ref', type: ['null', 'string'], default: null }] }
+const CLICK_SCHEMA = {
+  type: 'record',
+  name: 'Click',
+  fields: [
+    { name: 'id', type: 'long' },
+    { name: 'page', type: 'string' },
+    { name: 'ref', type: ['null', 'string'], default: null },
+  ],
+}
 const clickType = avro.Type.forSchema(CLICK_SCHEMA as avro.Schema, { wrapUnions: true })
 /** What Confluent's Avro serializer writes: magic byte, schema id, the Avro datum. */
 const framedClick = (value: object) => {
@@ -39,41 +47,76 @@ let panel: OpenPanel
 let handler: TopicHandler
 let source: KafkaTopicSource
 
-interface KcatRecord { partition: number; offset: number; key: string | null; payload: string | null; headers: string[] | null }
+interface KcatRecord {
+  partition: number
+  offset: number
+  key: string | null
+  payload: string | null
+  headers: string[] | null
+}
 
 /** Every record of a topic as kcat reads it, in partition and offset order. */
 function kcat(topic: string): KcatRecord[] {
   const out = execFileSync('kcat', ['-b', env.broker.brokers.join(','), '-C', '-J', '-e', '-q', '-t', topic], { timeout: 30_000 }).toString()
-  return out.split('\n').filter(Boolean).map((line) => JSON.parse(line) as KcatRecord).sort((a, b) => a.partition - b.partition || a.offset - b.offset)
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as KcatRecord)
+    .sort((a, b) => a.partition - b.partition || a.offset - b.offset)
 }
 
 const fieldValue = (page: Page, id: string) => page.$eval(`#${id}`, (f) => (f as HTMLElement & { value: string }).value)
 
 async function fill(page: Page, id: string, value: string): Promise<void> {
-  await page.$eval(`#${id}`, (field, v) => {
-    const f = field as HTMLElement & { value: string }
-    f.value = v
-    f.dispatchEvent(new Event('input'))
-  }, value)
+  await page.$eval(
+    `#${id}`,
+    (field, v) => {
+      const f = field as HTMLElement & { value: string }
+      f.value = v
+      f.dispatchEvent(new Event('input'))
+    },
+    value,
+  )
 }
 
 const sendEnabled = (page: Page) => page.$eval('#produce-send', (b) => !b.hasAttribute('disabled'))
 
 before(async () => {
-  ;[browser, server, env] = await Promise.all([launchBrowser(), PanelServer.start(), startIngestLake({ name: 'topic-produce', topics: [{ name: TOPIC, partitions: 2 }, { name: GUARDED, partitions: 1 }, { name: CLICKS, partitions: 1 }] })])
+  ;[browser, server, env] = await Promise.all([
+    launchBrowser(),
+    PanelServer.start(),
+    startIngestLake({
+      name: 'topic-produce',
+      topics: [
+        { name: TOPIC, partitions: 2 },
+        { name: GUARDED, partitions: 1 },
+        { name: CLICKS, partitions: 1 },
+      ],
+    }),
+  ])
   await produceJson(env.kafka, TOPIC, [
     { key: 'o-1', value: { id: 1, customer: { name: 'Ann', city: 'Lyon' }, items: [{ sku: 'a', qty: 1 }], total: 12.5 }, partition: 0 },
-    { key: 'o-2', value: { id: 2, customer: { name: 'Bo', city: 'Oslo' }, items: [], total: 3, [XSS_IMG]: 'hostile field name' }, headers: { trace: 't-2' }, partition: 1 },
+    {
+      key: 'o-2',
+      value: { id: 2, customer: { name: 'Bo', city: 'Oslo' }, items: [], total: 3, [XSS_IMG]: 'hostile field name' },
+      headers: { trace: 't-2' },
+      partition: 1,
+    },
   ])
   await produceJson(env.kafka, GUARDED, [{ key: 'g', value: { id: 1 }, partition: 0 }])
   source = { kafka: { ...env.pipeline.kafka!, dev: true }, topic: TOPIC, format: 'json', name: 'orders', pipelineFile: 'orders.lakehouse.json' }
-  panel = await openPanel(browser, server, 'topic', (post) => (handler = createTopicHandler({ lake: env.lake, catalog: env.catalog, log }, { source, restore: {} }, post)))
+  panel = await openPanel(
+    browser,
+    server,
+    'topic',
+    (post) => (handler = createTopicHandler({ lake: env.lake, catalog: env.catalog, log }, { source, restore: {} }, post)),
+  )
   await panel.page.waitForSelector('#messages tbody tr')
 })
 
 after(() => closePanelTest({ panel, browser, server, others: [...(env ? [{ close: () => env.stop() }] : []), { close: () => registry.stop() }] }))
 
-test('the editor checks the value as it is typed and suggests the schema\'s field names', async () => {
+test("the editor checks the value as it is typed and suggests the schema's field names", async () => {
   const { page } = panel
   await page.waitForSelector('#produce-open:not([hidden])')
   await page.locator('#produce-open').click()
@@ -193,7 +236,12 @@ test('Produce again: an editable copy of a sampled message; a tombstone', async 
 test('a cluster not marked as dev: the panel explains which file to change, the host refuses, nothing is written', async () => {
   const guarded: KafkaTopicSource = { kafka: { ...env.pipeline.kafka!, dev: false }, topic: GUARDED, format: 'json', pipelineFile: 'shop.lakehouse.json' }
   let guardedHandler!: TopicHandler
-  const other = await openPanel(browser, server, 'topic', (post) => (guardedHandler = createTopicHandler({ lake: env.lake, catalog: env.catalog, log }, { source: guarded, restore: {} }, post)))
+  const other = await openPanel(
+    browser,
+    server,
+    'topic',
+    (post) => (guardedHandler = createTopicHandler({ lake: env.lake, catalog: env.catalog, log }, { source: guarded, restore: {} }, post)),
+  )
   try {
     const { page } = other
     await page.waitForSelector('#messages tbody tr')
@@ -210,7 +258,10 @@ test('a cluster not marked as dev: the panel explains which file to change, the 
       await send({ type: 'produce', requestId: 77, message: { key: 'x', headers: {}, value: '{"id": 9}' } })
     })
     assert.match(log.errors[errorsBefore], /^topic panel: 'produce' failed: Producing is refused: /)
-    assert.deepEqual(kcat(GUARDED).map((r) => r.key), ['g'])
+    assert.deepEqual(
+      kcat(GUARDED).map((r) => r.key),
+      ['g'],
+    )
     // The file is saved with "dev": true: the panel offers the form.
     await guardedHandler.setCluster({ ...guarded.kafka, dev: true })
     await page.waitForSelector('.produce-form:not([hidden])')
@@ -242,10 +293,13 @@ test('malformed messages are rejected both ways; a value that is not JSON is ref
   await panel.postToPanel({ type: 'produced', requestId: 1, partition: -1, offset: '0' })
   await panel.postToPanel({ type: 'produceAccess', allowed: 'yes' })
   await until(() => panel.consoleErrors.length >= consoleBefore + 2)
-  assert.deepEqual(panel.consoleErrors.slice(consoleBefore).map((e) => e.replace(/^.*?rejected/, 'rejected')), [
-    'rejected a message from the host: message.partition: -1 is outside 0..9007199254740991',
-    'rejected a message from the host: message.allowed: expected true or false, got string',
-  ])
+  assert.deepEqual(
+    panel.consoleErrors.slice(consoleBefore).map((e) => e.replace(/^.*?rejected/, 'rejected')),
+    [
+      'rejected a message from the host: message.partition: -1 is outside 0..9007199254740991',
+      'rejected a message from the host: message.allowed: expected true or false, got string',
+    ],
+  )
   // The editor's draft survives a reload of the page (VS Code hides and shows panels).
   await page.locator('#produce-open').click()
   await fill(page, 'produce-key', 'kept')
@@ -257,7 +311,11 @@ test('malformed messages are rejected both ways; a value that is not JSON is ref
 
 /** The raw value bytes of a partition's messages, as kcat reads them (they are binary). */
 function kcatValues(topic: string, partition: number): Buffer[] {
-  const out = execFileSync('kcat', ['-b', env.broker.brokers.join(','), '-C', '-e', '-q', '-t', topic, '-p', String(partition), '-o', 'beginning', '-f', '%s\u0001\u0002\u0003'], { timeout: 30_000 })
+  const out = execFileSync(
+    'kcat',
+    ['-b', env.broker.brokers.join(','), '-C', '-e', '-q', '-t', topic, '-p', String(partition), '-o', 'beginning', '-f', '%s\u0001\u0002\u0003'],
+    { timeout: 30_000 },
+  )
   const values: Buffer[] = []
   let at = 0
   for (let end = out.indexOf('\u0001\u0002\u0003'); end >= 0; end = out.indexOf('\u0001\u0002\u0003', at)) {
@@ -267,12 +325,20 @@ function kcatValues(topic: string, partition: number): Buffer[] {
   return values
 }
 
-test('Avro through the registry: Produce again copies the decoded value, Send encodes it as Confluent\'s serializer does, a value that does not fit is refused', async () => {
+test("Avro through the registry: Produce again copies the decoded value, Send encodes it as Confluent's serializer does, a value that does not fit is refused", async () => {
   const url = await registry.start()
   registry.register(8, `${CLICKS}-value`, 1, { schema: JSON.stringify(CLICK_SCHEMA) })
   await produceJson(env.kafka, CLICKS, [{ key: 'u1', value: framedClick({ id: 42, page: '/cart', ref: { string: 'ad' } }), partition: 0 }])
-  const clicks: KafkaTopicSource = { kafka: { ...env.pipeline.kafka!, dev: true, schemaRegistry: { url } }, topic: CLICKS, format: 'avro', schemaRegistry: { url }, pipelineFile: 'clicks.lakehouse.json' }
-  const other = await openPanel(browser, server, 'topic', (post) => createTopicHandler({ lake: env.lake, catalog: env.catalog, log }, { source: clicks, restore: {} }, post))
+  const clicks: KafkaTopicSource = {
+    kafka: { ...env.pipeline.kafka!, dev: true, schemaRegistry: { url } },
+    topic: CLICKS,
+    format: 'avro',
+    schemaRegistry: { url },
+    pipelineFile: 'clicks.lakehouse.json',
+  }
+  const other = await openPanel(browser, server, 'topic', (post) =>
+    createTopicHandler({ lake: env.lake, catalog: env.catalog, log }, { source: clicks, restore: {} }, post),
+  )
   try {
     const { page } = other
     await page.locator('#messages tbody tr').first().click()
@@ -286,7 +352,10 @@ test('Avro through the registry: Produce again copies the decoded value, Send en
     await page.locator('#produce-send').click()
     await page.waitForFunction(() => /^Sent: /.test(document.getElementById('produce-status')?.textContent ?? ''))
     assert.equal(await page.locator('#produce-status').textContent(), 'Sent: partition 0, offset 1')
-    assert.deepEqual(kcatValues(CLICKS, 0), [framedClick({ id: 42, page: '/cart', ref: { string: 'ad' } }), framedClick({ id: 42, page: '/checkout', ref: { string: 'ad' } })])
+    assert.deepEqual(kcatValues(CLICKS, 0), [
+      framedClick({ id: 42, page: '/cart', ref: { string: 'ad' } }),
+      framedClick({ id: 42, page: '/checkout', ref: { string: 'ad' } }),
+    ])
     // The fresh sample shows it selected, decoded through the registry.
     await page.waitForFunction(() => document.querySelector('#detail h2')?.textContent === 'Partition 0, offset 1')
     await page.waitForSelector('#decoded')

@@ -27,8 +27,10 @@ const source: SourceSpec = { name: 'orders', topic: TOPIC, format: 'debezium', t
 const FLATTEN: Transform[] = [{ op: 'flatten' }]
 /** The source as the pipeline file has it: a hint types source.lsn (the tree marks it). */
 const hinted: SourceSpec = { ...source, schemaHints: { 'source.lsn': 'string' } }
-const flowOf = (transforms: Transform[], more: Partial<FlowSpec> = {}): TopicFlow =>
-  ({ source: hinted, flow: { name: 'orders', from: 'raw.orders', to: 'refined.orders', mode: 'append', transforms, ...more } })
+const flowOf = (transforms: Transform[], more: Partial<FlowSpec> = {}): TopicFlow => ({
+  source: hinted,
+  flow: { name: 'orders', from: 'raw.orders', to: 'refined.orders', mode: 'append', transforms, ...more },
+})
 const log = hostLog()
 let env: IngestLake
 let browser: Browser
@@ -36,15 +38,29 @@ let server: PanelServer
 let panel: OpenPanel
 let handler: TopicHandler
 
-const envelope = (op: string, before: unknown, after: unknown, lsn: number) =>
-  ({ before, after, op, ts_ms: 1_764_000_000_000 + lsn, source: { connector: 'postgresql', db: 'shop', table: 'orders', lsn } })
+const envelope = (op: string, before: unknown, after: unknown, lsn: number) => ({
+  before,
+  after,
+  op,
+  ts_ms: 1_764_000_000_000 + lsn,
+  source: { connector: 'postgresql', db: 'shop', table: 'orders', lsn },
+})
 const ann = { id: 1, customer: { name: 'Ann', address: { city: 'Lyon' } }, items: [{ sku: 'a', qty: 1 }] }
 
 before(async () => {
-  ;[browser, server, env] = await Promise.all([launchBrowser(), PanelServer.start(), startIngestLake({ name: 'topic-panel', topics: [{ name: TOPIC, partitions: 2 }] })])
+  ;[browser, server, env] = await Promise.all([
+    launchBrowser(),
+    PanelServer.start(),
+    startIngestLake({ name: 'topic-panel', topics: [{ name: TOPIC, partitions: 2 }] }),
+  ])
   await produceJson(env.kafka, TOPIC, [
     { key: '{"id":1}', value: envelope('c', null, ann, 1), headers: { trace: 't-1' }, partition: 0 },
-    { key: '{"id":2}', value: envelope('c', null, { id: 2, customer: { name: XSS_IMG, address: { city: XSS_SCRIPT } }, items: [] }, 2), headers: { trace: XSS_IMG }, partition: 1 },
+    {
+      key: '{"id":2}',
+      value: envelope('c', null, { id: 2, customer: { name: XSS_IMG, address: { city: XSS_SCRIPT } }, items: [] }, 2),
+      headers: { trace: XSS_IMG },
+      partition: 1,
+    },
   ])
   // The pipeline's group reads these two; what follows is its lag.
   await ingestKafka(env.lake, env.catalog, { ...env.pipeline, sources: [source] }, source, { untilCaughtUp: true, client: INGEST_CLIENT_OPTIONS })
@@ -53,11 +69,21 @@ before(async () => {
     { key: '{"id":3}', value: Buffer.from('{"op": "c", not json'), partition: 1 },
     { key: '{"id":2}', value: null, partition: 1 },
   ])
-  panel = await openPanel(browser, server, 'topic', (post) => (handler = createTopicHandler({ lake: env.lake, catalog: env.catalog, log }, {
-    source: { kafka: env.pipeline.kafka!, topic: TOPIC, format: 'debezium', name: 'orders', groupId: 'lakehouse-orders' },
-    flow: flowOf(FLATTEN),
-    restore: { source: { topic: TOPIC, format: 'debezium', name: 'orders' }, pipelineFile: env.pipeline.file },
-  }, post)))
+  panel = await openPanel(
+    browser,
+    server,
+    'topic',
+    (post) =>
+      (handler = createTopicHandler(
+        { lake: env.lake, catalog: env.catalog, log },
+        {
+          source: { kafka: env.pipeline.kafka!, topic: TOPIC, format: 'debezium', name: 'orders', groupId: 'lakehouse-orders' },
+          flow: flowOf(FLATTEN),
+          restore: { source: { topic: TOPIC, format: 'debezium', name: 'orders' }, pipelineFile: env.pipeline.file },
+        },
+        post,
+      )),
+  )
   await reportFirstPaint('topic', panel.page, '#messages tbody tr')
 })
 
@@ -67,14 +93,18 @@ const cellTexts = (page: Page, selector: string) => page.$$eval(selector, (rows)
 const listed = (page: Page) => page.$$eval('#messages tbody tr', (rows) => rows.map((r) => `${r.children[0].textContent}:${r.children[1].textContent}`))
 
 async function fill(page: Page, id: string, value: string): Promise<void> {
-  await page.$eval(`#${id}`, (field, v) => {
-    const f = field as HTMLElement & { value: string }
-    f.value = v
-    f.dispatchEvent(new Event('input'))
-  }, value)
+  await page.$eval(
+    `#${id}`,
+    (field, v) => {
+      const f = field as HTMLElement & { value: string }
+      f.value = v
+      f.dispatchEvent(new Event('input'))
+    },
+    value,
+  )
 }
 
-test('partitions show the broker\'s offsets and the pipeline group\'s lag', async () => {
+test("partitions show the broker's offsets and the pipeline group's lag", async () => {
   const { page } = panel
   assert.equal(await page.locator('h1').textContent(), 'Topic orders')
   assert.deepEqual(await cellTexts(page, '#partitions tbody tr'), [
@@ -107,13 +137,22 @@ test('the schema is a tree with types that opens and closes by keyboard', async 
   assert.equal(await page.locator('li[data-path="source/lsn"]').getAttribute('aria-label'), 'lsn: string, from hint')
   assert.equal(await page.locator('li[data-path="source/lsn"] .hint-badge').textContent(), 'from hint')
   assert.equal(await page.locator('li[data-path="source/db"] .hint-badge').count(), 0)
-  assert.deepEqual(((panel.state() as { expanded: string[] }).expanded).sort(), ['after', 'after/customer', 'after/customer/address', 'before', 'source'])
+  assert.deepEqual((panel.state() as { expanded: string[] }).expanded.sort(), ['after', 'after/customer', 'after/customer/address', 'before', 'source'])
 })
 
 test('the message list shows key, partition, offset, time, headers and size; markup stays text', async () => {
   const { page } = panel
   const rows = await cellTexts(page, '#messages tbody tr')
-  assert.deepEqual(rows.map((r) => [r[0], r[1], r[3]]), [['0', '0', '{"id":1}'], ['0', '1', '{"id":1}'], ['1', '0', '{"id":2}'], ['1', '1', '{"id":3}'], ['1', '2', '{"id":2}']])
+  assert.deepEqual(
+    rows.map((r) => [r[0], r[1], r[3]]),
+    [
+      ['0', '0', '{"id":1}'],
+      ['0', '1', '{"id":1}'],
+      ['1', '0', '{"id":2}'],
+      ['1', '1', '{"id":3}'],
+      ['1', '2', '{"id":2}'],
+    ],
+  )
   assert.match(rows[0][2], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/)
   assert.equal(rows[0][4], 'trace=t-1')
   assert.equal(rows[2][4], `trace=${XSS_IMG}`)
@@ -167,12 +206,19 @@ test('selecting a message shows its raw text, the decoded envelope and what the 
   assert.deepEqual([decoded.op, decoded.before, decoded.after.customer.address.city, decoded.source.lsn], ['c', null, 'Lyon', 1])
   // The flow runs on the raw row: the Kafka columns are there to flatten and select.
   const flatHeaders = await page.$$eval('#flattened-rows th > span:first-child', (cells) => cells.map((c) => c.textContent))
-  for (const name of ['after_customer_name', 'after_customer_address_city', '_offset', '_partition', '_key']) assert.ok(flatHeaders.includes(name), `${name} in ${JSON.stringify(flatHeaders)}`)
+  for (const name of ['after_customer_name', 'after_customer_address_city', '_offset', '_partition', '_key'])
+    assert.ok(flatHeaders.includes(name), `${name} in ${JSON.stringify(flatHeaders)}`)
   const flatRow = await cellTexts(page, '#flattened-rows tbody tr')
-  assert.deepEqual([flatRow[0][flatHeaders.indexOf('after_customer_name')], flatRow[0][flatHeaders.indexOf('_offset')], flatRow[0][flatHeaders.indexOf('_key')]], ['Ann', '0', '{"id":1}'])
+  assert.deepEqual(
+    [flatRow[0][flatHeaders.indexOf('after_customer_name')], flatRow[0][flatHeaders.indexOf('_offset')], flatRow[0][flatHeaders.indexOf('_key')]],
+    ['Ann', '0', '{"id":1}'],
+  )
   assert.match((await page.locator('#flattened .preview-caption').first().textContent())!, /^Written to refined\.orders \(flow orders\):/)
   const rawHeaders = await page.$$eval('#raw-row th > span:first-child', (cells) => cells.map((c) => c.textContent))
-  assert.deepEqual(rawHeaders.filter((n) => n!.startsWith('_')), ['_topic', '_partition', '_offset', '_timestamp', '_key', '_headers', '_tombstone'])
+  assert.deepEqual(
+    rawHeaders.filter((n) => n!.startsWith('_')),
+    ['_topic', '_partition', '_offset', '_timestamp', '_key', '_headers', '_tombstone'],
+  )
 
   // By keyboard: the next row, Enter.
   await page.keyboard.press('ArrowDown')
@@ -238,13 +284,33 @@ test('malformed messages are rejected on both sides; a reload keeps the filters 
   assert.equal(errors[2], "topic panel: rejected a message: message: unexpected property 'topic'")
 
   const consoleBefore = panel.consoleErrors.length
-  await panel.postToPanel({ type: 'message', requestId: 1, index: 0, text: null, hex: '', decoded: { type: 'row', value: { a: 1 } }, flattened: { type: 'rows', columns: [], rows: 'x' } })
-  await panel.postToPanel({ type: 'topic', source: XSS_IMG, format: 'json', partitions: [{ partition: 0, messages: 1, firstOffset: '0', lastOffset: '0', lag: -1 }], schema: [], messages: [], truncated: false, restore: {} })
+  await panel.postToPanel({
+    type: 'message',
+    requestId: 1,
+    index: 0,
+    text: null,
+    hex: '',
+    decoded: { type: 'row', value: { a: 1 } },
+    flattened: { type: 'rows', columns: [], rows: 'x' },
+  })
+  await panel.postToPanel({
+    type: 'topic',
+    source: XSS_IMG,
+    format: 'json',
+    partitions: [{ partition: 0, messages: 1, firstOffset: '0', lastOffset: '0', lag: -1 }],
+    schema: [],
+    messages: [],
+    truncated: false,
+    restore: {},
+  })
   await until(() => panel.consoleErrors.length >= consoleBefore + 2)
-  assert.deepEqual(panel.consoleErrors.slice(consoleBefore).map((e) => e.replace(/^.*?rejected/, 'rejected')), [
-    'rejected a message from the host: message.flattened.rows: expected an array, got string',
-    'rejected a message from the host: message.partitions[0].lag: -1 is outside 0..9007199254740991',
-  ])
+  assert.deepEqual(
+    panel.consoleErrors.slice(consoleBefore).map((e) => e.replace(/^.*?rejected/, 'rejected')),
+    [
+      'rejected a message from the host: message.flattened.rows: expected an array, got string',
+      'rejected a message from the host: message.partitions[0].lag: -1 is outside 0..9007199254740991',
+    ],
+  )
 
   await page.locator('#messages tbody tr[data-index="1"]').click()
   await page.waitForSelector('#flattened-rows table')
@@ -267,7 +333,9 @@ test('malformed messages are rejected on both sides; a reload keeps the filters 
 test('a MongoDB capture file: Extended JSON shown converted', async () => {
   const file = path.join(env.lakeDir, 'mongo.jsonl')
   writeFileSync(file, captureLines(mongoStream({ seed: 3, keys: 3, changes: 6 }).messages))
-  const mongo = await openPanel(browser, server, 'topic', (post) => createTopicHandler({ lake: env.lake, catalog: env.catalog, log }, { source: { file, format: 'debezium-mongodb' }, restore: {} }, post))
+  const mongo = await openPanel(browser, server, 'topic', (post) =>
+    createTopicHandler({ lake: env.lake, catalog: env.catalog, log }, { source: { file, format: 'debezium-mongodb' }, restore: {} }, post),
+  )
   try {
     const { page } = mongo
     await page.locator('#messages tbody tr[data-index="0"]').click()

@@ -62,7 +62,8 @@ const save = (patch: Partial<SavedState>) => {
 }
 
 const select = (id: string, label: string): Field => h('vscode-single-select', { id, 'aria-label': label }) as Field
-const button = (id: string, label: string, title: string, secondary = true): Button => h('vscode-button', { id, title, secondary, 'aria-label': title }, label) as Button
+const button = (id: string, label: string, title: string, secondary = true): Button =>
+  h('vscode-button', { id, title, secondary, 'aria-label': title }, label) as Button
 
 const title = h('h1', { id: 'title' }, 'Changes')
 const tableSelect = select('table', 'Table')
@@ -81,14 +82,29 @@ const next = button('next', 'Next', 'The next page of changes')
 const commits = h('section', { id: 'commits', class: 'commits', 'aria-label': 'Commits in the range' })
 
 app.append(
-  h('header', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Choose the table, versions and key' },
-    title, h('span', { class: 'spacer' }),
-    h('label', { class: 'muted', for: 'table' }, 'Table'), tableSelect,
-    h('label', { class: 'muted', for: 'from' }, 'From'), fromSelect,
-    h('label', { class: 'muted', for: 'to' }, 'To'), toSelect),
-  h('div', { class: 'toolbar', role: 'search', 'aria-label': 'Filter by key' },
-    h('label', { class: 'muted', for: 'key-column' }, 'Key'), keySelect, keyField, apply, clear,
-    h('span', { class: 'spacer' }), counts),
+  h(
+    'header',
+    { class: 'toolbar', role: 'toolbar', 'aria-label': 'Choose the table, versions and key' },
+    title,
+    h('span', { class: 'spacer' }),
+    h('label', { class: 'muted', for: 'table' }, 'Table'),
+    tableSelect,
+    h('label', { class: 'muted', for: 'from' }, 'From'),
+    fromSelect,
+    h('label', { class: 'muted', for: 'to' }, 'To'),
+    toSelect,
+  ),
+  h(
+    'div',
+    { class: 'toolbar', role: 'search', 'aria-label': 'Filter by key' },
+    h('label', { class: 'muted', for: 'key-column' }, 'Key'),
+    keySelect,
+    keyField,
+    apply,
+    clear,
+    h('span', { class: 'spacer' }),
+    counts,
+  ),
   error,
   diff,
   h('div', { class: 'toolbar pager', 'aria-label': 'Pages' }, previous, next, pageStatus),
@@ -100,7 +116,10 @@ const sourcePane = createSourcePane((message) => host.post(message))
 diff.after(sourcePane.element)
 
 function options(target: Field, items: [string, string][], value: string | undefined): void {
-  replaceChildren(target, items.map(([v, text]) => h('vscode-option', { value: v }, text)))
+  replaceChildren(
+    target,
+    items.map(([v, text]) => h('vscode-option', { value: v }, text)),
+  )
   // The select picks up its options once they are connected; the value is set after that.
   queueMicrotask(() => {
     if (value !== undefined) target.value = value
@@ -123,7 +142,8 @@ function load(at: number): void {
   const requestId = nextRequest++
   latestRequest = requestId
   const { from, to } = range()
-  const keyed = state.keyColumn && state.keyValue ? { keyColumn: state.keyColumn, keyValue: state.keyValue } : state.keyColumn ? { keyColumn: state.keyColumn } : {}
+  const keyed =
+    state.keyColumn && state.keyValue ? { keyColumn: state.keyColumn, keyValue: state.keyValue } : state.keyColumn ? { keyColumn: state.keyColumn } : {}
   save({ offset: at, pages })
   app.setAttribute('aria-busy', 'true')
   pageStatus.textContent = 'Loading…'
@@ -148,10 +168,18 @@ function showInit(message: Init, request = true): void {
   save({ table: message.table, from, to, keyColumn, keyValue, restore: message.restore, pages, ...(restoring ? {} : { openCommit: undefined }) })
   title.textContent = `Changes of ${message.table}`
   const versionItems = message.versions.map((v): [string, string] => [String(v.version), `v${v.version} · ${v.operation}`])
-  options(tableSelect, (message.tables ?? [message.table]).map((t) => [t, t]), message.table)
+  options(
+    tableSelect,
+    (message.tables ?? [message.table]).map((t) => [t, t]),
+    message.table,
+  )
   options(fromSelect, versionItems, String(from))
   options(toSelect, versionItems, String(to))
-  options(keySelect, message.columns.map((c) => [c.name, c.name]), keyColumn)
+  options(
+    keySelect,
+    message.columns.map((c) => [c.name, c.name]),
+    keyColumn,
+  )
   keyField.value = keyValue ?? ''
   if (request) load(restoring ? (state.offset ?? 0) : 0)
   else offset = restoring ? (state.offset ?? 0) : 0
@@ -160,8 +188,13 @@ function showInit(message: Init, request = true): void {
 function countBadges(message: Changes): HTMLElement[] {
   const c = message.counts
   const badge = (kind: string, sign: string, n: number, label: string) =>
-    h('span', { class: `count ${kind}`, 'data-kind': kind, 'aria-label': `${formatCount(n)} ${label}` },
-      h('span', { class: 'sign', 'aria-hidden': 'true' }, sign), h('vscode-badge', { variant: 'counter' }, formatCount(n)), ` ${label}`)
+    h(
+      'span',
+      { class: `count ${kind}`, 'data-kind': kind, 'aria-label': `${formatCount(n)} ${label}` },
+      h('span', { class: 'sign', 'aria-hidden': 'true' }, sign),
+      h('vscode-badge', { variant: 'counter' }, formatCount(n)),
+      ` ${label}`,
+    )
   return [
     badge('insert', '+', c.insert, c.insert === 1 ? 'insert' : 'inserts'),
     badge('delete', '−', c.delete, c.delete === 1 ? 'delete' : 'deletes'),
@@ -177,7 +210,14 @@ function showChanges(message: Changes): void {
   shownChanges = changes
   replaceChildren(counts, countBadges(message))
   if (changes.length === 0) {
-    replaceChildren(diff, h('p', { class: 'muted empty-diff' }, state.keyValue ? `No changes of ${state.keyColumn} = ${state.keyValue} in this range.` : 'No changes in this range.'))
+    replaceChildren(
+      diff,
+      h(
+        'p',
+        { class: 'muted empty-diff' },
+        state.keyValue ? `No changes of ${state.keyColumn} = ${state.keyValue} in this range.` : 'No changes in this range.',
+      ),
+    )
   } else {
     const table = diffTable(message.columns, changes, keyIndex, openCommit)
     replaceChildren(diff, table)
@@ -196,17 +236,30 @@ function showChanges(message: Changes): void {
 }
 
 function renderCommits(list: CommitSummary[]): void {
-  replaceChildren(commits, h('h2', null, 'Commits'), list.map((commit) => {
-    const open = state.openCommit === commit.version
-    const toggle = h('button', { class: 'link commit-toggle', type: 'button', 'aria-expanded': String(open), 'aria-controls': `commit-details-${commit.version}` },
-      `v${commit.version} · ${commit.operation} · ${formatTime(commit.timestamp)}`)
-    toggle.addEventListener('click', () => (state.openCommit === commit.version ? closeCommit() : openCommit(commit.version)))
-    return h('section', { class: `commit${open ? ' open' : ''}`, id: `commit-${commit.version}`, 'data-version': commit.version },
-      h('h3', null, toggle),
-      h('div', { class: 'json-columns', id: `commit-details-${commit.version}`, hidden: !open },
-        h('section', null, h('h4', null, 'Parameters'), h('pre', { class: 'parameters' }, JSON.stringify(commit.operationParameters, null, 2))),
-        h('section', null, h('h4', null, 'Metrics'), h('pre', { class: 'metrics' }, JSON.stringify(commit.operationMetrics, null, 2)))))
-  }))
+  replaceChildren(
+    commits,
+    h('h2', null, 'Commits'),
+    list.map((commit) => {
+      const open = state.openCommit === commit.version
+      const toggle = h(
+        'button',
+        { class: 'link commit-toggle', type: 'button', 'aria-expanded': String(open), 'aria-controls': `commit-details-${commit.version}` },
+        `v${commit.version} · ${commit.operation} · ${formatTime(commit.timestamp)}`,
+      )
+      toggle.addEventListener('click', () => (state.openCommit === commit.version ? closeCommit() : openCommit(commit.version)))
+      return h(
+        'section',
+        { class: `commit${open ? ' open' : ''}`, id: `commit-${commit.version}`, 'data-version': commit.version },
+        h('h3', null, toggle),
+        h(
+          'div',
+          { class: 'json-columns', id: `commit-details-${commit.version}`, hidden: !open },
+          h('section', null, h('h4', null, 'Parameters'), h('pre', { class: 'parameters' }, JSON.stringify(commit.operationParameters, null, 2))),
+          h('section', null, h('h4', null, 'Metrics'), h('pre', { class: 'metrics' }, JSON.stringify(commit.operationMetrics, null, 2))),
+        ),
+      )
+    }),
+  )
 }
 
 /** Jump to a commit's operation and metrics (from a change's version, or its own heading). */
@@ -248,25 +301,33 @@ function showSource(rowElement: HTMLElement): void {
 }
 
 function rowMenu(rowElement: HTMLElement, at: { x: number; y: number }): void {
-  openContextMenu([
-    { label: 'Show source', shortcut: 'Alt+Enter', run: () => showSource(rowElement) },
-    { label: 'Show the commit', shortcut: 'Enter', run: () => openCommit(Number(rowElement.dataset.version)) },
-  ], at, 'Change: actions')
+  openContextMenu(
+    [
+      { label: 'Show source', shortcut: 'Alt+Enter', run: () => showSource(rowElement) },
+      { label: 'Show the commit', shortcut: 'Enter', run: () => openCommit(Number(rowElement.dataset.version)) },
+    ],
+    at,
+    'Change: actions',
+  )
 }
 
 // Before the rows' own keys (Enter opens the commit): Alt+Enter shows the source, Shift+F10 or the Menu key the menu.
-diff.addEventListener('keydown', (event: KeyboardEvent) => {
-  const row = (event.target as HTMLElement).closest<HTMLElement>('tbody tr')
-  if (!row) return
-  const menu = event.key === 'ContextMenu' || (event.key === 'F10' && event.shiftKey)
-  if (!(event.key === 'Enter' && event.altKey) && !menu) return
-  event.preventDefault()
-  event.stopPropagation()
-  if (menu) {
-    const box = row.getBoundingClientRect()
-    rowMenu(row, { x: box.left + 24, y: box.bottom })
-  } else showSource(row)
-}, true)
+diff.addEventListener(
+  'keydown',
+  (event: KeyboardEvent) => {
+    const row = (event.target as HTMLElement).closest<HTMLElement>('tbody tr')
+    if (!row) return
+    const menu = event.key === 'ContextMenu' || (event.key === 'F10' && event.shiftKey)
+    if (!(event.key === 'Enter' && event.altKey) && !menu) return
+    event.preventDefault()
+    event.stopPropagation()
+    if (menu) {
+      const box = row.getBoundingClientRect()
+      rowMenu(row, { x: box.left + 24, y: box.bottom })
+    } else showSource(row)
+  },
+  true,
+)
 diff.addEventListener('contextmenu', (event: MouseEvent) => {
   const row = (event.target as HTMLElement).closest<HTMLElement>('tbody tr')
   if (!row) return
@@ -281,7 +342,10 @@ tableSelect.addEventListener('change', () => {
   app.setAttribute('aria-busy', 'true')
   host.post({ type: 'table', table: tableSelect.value })
 })
-for (const [control, key] of [[fromSelect, 'from'], [toSelect, 'to']] as const) {
+for (const [control, key] of [
+  [fromSelect, 'from'],
+  [toSelect, 'to'],
+] as const) {
   control.addEventListener('change', () => {
     const version = Number(control.value)
     if (!Number.isSafeInteger(version) || version === state[key]) return

@@ -44,20 +44,50 @@ export function sparkline(hours: LetterHourInfo[]): SVGSVGElement {
   const max = Math.max(1, ...hours.map((h) => h.letters))
   const shown = hours.slice(-40)
   const label = shown.map((h) => `${h.hour}: ${h.letters} (${h.open} open)`).join('; ')
-  return svg('svg', { class: 'sparkline', width: shown.length * BAR, height: HEIGHT, viewBox: `0 0 ${shown.length * BAR} ${HEIGHT}`, role: 'img', 'aria-label': `Letters per hour: ${label}` },
+  return svg(
+    'svg',
+    {
+      class: 'sparkline',
+      width: shown.length * BAR,
+      height: HEIGHT,
+      viewBox: `0 0 ${shown.length * BAR} ${HEIGHT}`,
+      role: 'img',
+      'aria-label': `Letters per hour: ${label}`,
+    },
     shown.map((h, i) => {
       const total = Math.max(1, Math.round((h.letters / max) * HEIGHT))
       const open = Math.round((h.open / max) * HEIGHT)
-      return svg('g', null,
+      return svg(
+        'g',
+        null,
         svg('title', null, `${h.hour}: ${formatCount(h.letters)} letter${h.letters === 1 ? '' : 's'}, ${formatCount(h.open)} open`),
         svg('rect', { class: 'all', x: i * BAR, y: HEIGHT - total, width: BAR - 1, height: total }),
-        open > 0 ? svg('rect', { class: 'open', x: i * BAR, y: HEIGHT - open, width: BAR - 1, height: open }) : null)
-    }))
+        open > 0 ? svg('rect', { class: 'open', x: i * BAR, y: HEIGHT - open, width: BAR - 1, height: open }) : null,
+      )
+    }),
+  )
 }
 
 /** The hours of one group as a table: hour, letters, open. */
 export function hoursTable(hours: LetterHourInfo[]): HTMLElement {
-  return h('table', { class: 'data hours', 'aria-label': 'Letters per hour of their messages\' time' },
-    h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Hour (UTC)'), h('th', { scope: 'col', class: 'num' }, 'Letters'), h('th', { scope: 'col', class: 'num' }, 'Open'))),
-    h('tbody', null, hours.map((x) => h('tr', null, h('td', null, x.hour), h('td', { class: 'num' }, formatCount(x.letters)), h('td', { class: 'num' }, formatCount(x.open))))))
+  return h(
+    'table',
+    { class: 'data hours', 'aria-label': "Letters per hour of their messages' time" },
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        h('th', { scope: 'col' }, 'Hour (UTC)'),
+        h('th', { scope: 'col', class: 'num' }, 'Letters'),
+        h('th', { scope: 'col', class: 'num' }, 'Open'),
+      ),
+    ),
+    h(
+      'tbody',
+      null,
+      hours.map((x) => h('tr', null, h('td', null, x.hour), h('td', { class: 'num' }, formatCount(x.letters)), h('td', { class: 'num' }, formatCount(x.open)))),
+    ),
+  )
 }

@@ -17,7 +17,13 @@ import { byId, h, replaceChildren } from '../shared/dom'
 import { formatCount } from '../shared/format'
 import { connectToHost } from '../shared/host'
 import {
-  deadLettersToPanel, LETTER_STATES, type DeadLettersToHost, type DeadLettersToPanel, type LetterDetail, type LetterStateFilter, type LetterSummary,
+  deadLettersToPanel,
+  LETTER_STATES,
+  type DeadLettersToHost,
+  type DeadLettersToPanel,
+  type LetterDetail,
+  type LetterStateFilter,
+  type LetterSummary,
 } from '../shared/protocol'
 import { boolean, jsonValue, literal, object, optional, record, text, type Infer } from '../shared/validate'
 import { groupRows, hoursOf, hoursTable, sparkline, type GroupRow } from './groups-view'
@@ -33,7 +39,9 @@ const savedState = object({
 })
 type SavedState = Infer<typeof savedState>
 
-const host = connectToHost<DeadLettersToHost, DeadLettersToPanel, SavedState>('dead-letters', deadLettersToPanel, savedState, { replay: ['init', 'letters', 'letter'] })
+const host = connectToHost<DeadLettersToHost, DeadLettersToPanel, SavedState>('dead-letters', deadLettersToPanel, savedState, {
+  replay: ['init', 'letters', 'letter'],
+})
 const app = byId('app')
 let state: SavedState = host.savedState ?? {}
 const save = (patch: Partial<SavedState>) => {
@@ -44,7 +52,8 @@ const save = (patch: Partial<SavedState>) => {
 
 type Button = HTMLElement & { disabled: boolean }
 type Field = HTMLElement & { value: string }
-const button = (id: string, label: string, title: string, secondary = true): Button => h('vscode-button', { id, title, secondary, 'aria-label': title }, label) as Button
+const button = (id: string, label: string, title: string, secondary = true): Button =>
+  h('vscode-button', { id, title, secondary, 'aria-label': title }, label) as Button
 
 let requests = 0
 let pendingLoad: number | undefined
@@ -70,29 +79,71 @@ const refresh = button('refresh', 'Refresh', 'Read the letters again')
 const status = h('div', { id: 'status', class: 'status', role: 'status', 'aria-live': 'polite' })
 const error = h('div', { id: 'error', class: 'error', role: 'alert', hidden: true })
 const groupsBody = h('tbody')
-const groupsTable = h('table', { class: 'data groups', 'aria-label': 'Letters by source and reason' },
-  h('thead', null, h('tr', null,
-    h('th', { scope: 'col' }, 'Source'), h('th', { scope: 'col' }, 'Reason'), h('th', { scope: 'col', class: 'num', id: 'count-heading' }, 'Letters'),
-    h('th', { scope: 'col', class: 'num' }, 'Open'), h('th', { scope: 'col' }, 'Per hour'))),
-  groupsBody)
+const groupsTable = h(
+  'table',
+  { class: 'data groups', 'aria-label': 'Letters by source and reason' },
+  h(
+    'thead',
+    null,
+    h(
+      'tr',
+      null,
+      h('th', { scope: 'col' }, 'Source'),
+      h('th', { scope: 'col' }, 'Reason'),
+      h('th', { scope: 'col', class: 'num', id: 'count-heading' }, 'Letters'),
+      h('th', { scope: 'col', class: 'num' }, 'Open'),
+      h('th', { scope: 'col' }, 'Per hour'),
+    ),
+  ),
+  groupsBody,
+)
 const groupDetail = h('section', { id: 'group', class: 'group', hidden: true, 'aria-label': 'The chosen source and reason' })
 const lettersHeading = h('h2', null, 'Letters')
 const lettersBody = h('tbody')
 const lettersNote = h('p', { class: 'muted', id: 'letters-note' })
-const lettersTable = h('table', { class: 'data letters', 'aria-label': 'Letters' },
-  h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Letter'), h('th', { scope: 'col' }, 'Time'), h('th', { scope: 'col' }, 'Reason'), h('th', { scope: 'col' }, 'State'))),
-  lettersBody)
-const detail = h('section', { id: 'letter', class: 'letter', 'aria-label': 'The chosen letter' }, h('p', { class: 'muted' }, 'Choose a letter to see it whole.'))
+const lettersTable = h(
+  'table',
+  { class: 'data letters', 'aria-label': 'Letters' },
+  h(
+    'thead',
+    null,
+    h(
+      'tr',
+      null,
+      h('th', { scope: 'col' }, 'Letter'),
+      h('th', { scope: 'col' }, 'Time'),
+      h('th', { scope: 'col' }, 'Reason'),
+      h('th', { scope: 'col' }, 'State'),
+    ),
+  ),
+  lettersBody,
+)
+const detail = h(
+  'section',
+  { id: 'letter', class: 'letter', 'aria-label': 'The chosen letter' },
+  h('p', { class: 'muted' }, 'Choose a letter to see it whole.'),
+)
 
 app.append(
-  h('header', { class: 'toolbar' }, title, where, h('span', { class: 'spacer' }),
-    h('span', { class: 'muted', id: 'state-label' }, 'State'), h('div', { class: 'chips', role: 'group', 'aria-labelledby': 'state-label' }, stateButtons), refresh),
+  h(
+    'header',
+    { class: 'toolbar' },
+    title,
+    where,
+    h('span', { class: 'spacer' }),
+    h('span', { class: 'muted', id: 'state-label' }, 'State'),
+    h('div', { class: 'chips', role: 'group', 'aria-labelledby': 'state-label' }, stateButtons),
+    refresh,
+  ),
   error,
   status,
-  h('div', { class: 'layout' },
+  h(
+    'div',
+    { class: 'layout' },
     h('section', { class: 'side' }, h('h2', null, 'By source and reason'), h('div', { class: 'scroll' }, groupsTable), groupDetail),
     h('section', { class: 'list' }, lettersHeading, h('div', { class: 'scroll' }, lettersTable), lettersNote),
-    detail),
+    detail,
+  ),
 )
 
 refresh.addEventListener('click', () => load())
@@ -106,7 +157,13 @@ const filter = (): LetterStateFilter => state.state ?? 'open'
 
 function load(): void {
   pendingLoad = ++requests
-  host.post({ type: 'load', requestId: pendingLoad, state: filter(), ...(state.source ? { source: state.source } : {}), ...(state.reason ? { reason: state.reason } : {}) })
+  host.post({
+    type: 'load',
+    requestId: pendingLoad,
+    state: filter(),
+    ...(state.source ? { source: state.source } : {}),
+    ...(state.reason ? { reason: state.reason } : {}),
+  })
   if (state.letter) show(state.letter)
 }
 
@@ -130,20 +187,45 @@ function renderGroups(): void {
   for (const b of stateButtons) b.setAttribute('aria-pressed', String(b.dataset.state === filter()))
   byId('count-heading').textContent = filter() === 'open' || filter() === 'all' ? 'Letters' : filter()[0].toUpperCase() + filter().slice(1)
   const rows = groupRows(lastLetters.groups, filter())
-  const all = h('tr', { class: !state.source ? 'selected' : '', 'data-group': 'all' },
-    h('td', { colspan: 5 }, groupButton('All sources and reasons', undefined, undefined)))
-  replaceChildren(groupsBody, all, rows.map((r) => h('tr', { class: r.source === state.source && (!state.reason || r.reason === state.reason) ? 'selected' : '', 'data-source': r.source, 'data-reason': r.reason },
-    h('td', null, groupButton(r.source, r.source, undefined)),
-    h('td', null, groupButton(r.reason, r.source, r.reason)),
-    h('td', { class: 'num' }, formatCount(r.letters)),
-    h('td', { class: 'num' }, formatCount(r.open)),
-    h('td', null, sparkline(hoursOf(lastLetters!.hours, r.source, r.reason))))))
-  if (rows.length === 0) groupsBody.append(h('tr', null, h('td', { colspan: 5, class: 'muted' }, `No ${filter() === 'all' ? '' : `${filter()} `}dead letters.`)))
+  const all = h(
+    'tr',
+    { class: !state.source ? 'selected' : '', 'data-group': 'all' },
+    h('td', { colspan: 5 }, groupButton('All sources and reasons', undefined, undefined)),
+  )
+  replaceChildren(
+    groupsBody,
+    all,
+    rows.map((r) =>
+      h(
+        'tr',
+        {
+          class: r.source === state.source && (!state.reason || r.reason === state.reason) ? 'selected' : '',
+          'data-source': r.source,
+          'data-reason': r.reason,
+        },
+        h('td', null, groupButton(r.source, r.source, undefined)),
+        h('td', null, groupButton(r.reason, r.source, r.reason)),
+        h('td', { class: 'num' }, formatCount(r.letters)),
+        h('td', { class: 'num' }, formatCount(r.open)),
+        h('td', null, sparkline(hoursOf(lastLetters!.hours, r.source, r.reason))),
+      ),
+    ),
+  )
+  if (rows.length === 0)
+    groupsBody.append(h('tr', null, h('td', { colspan: 5, class: 'muted' }, `No ${filter() === 'all' ? '' : `${filter()} `}dead letters.`)))
   renderGroupDetail(rows.find((r) => r.source === state.source && r.reason === state.reason))
 }
 
 function groupButton(label: string, source: string | undefined, reason: string | undefined): HTMLElement {
-  const b = h('button', { type: 'button', class: 'link', title: reason ? `The letters of ${source} that failed with ${reason}` : source ? `The letters of ${source}` : 'Every letter' }, label)
+  const b = h(
+    'button',
+    {
+      type: 'button',
+      class: 'link',
+      title: reason ? `The letters of ${source} that failed with ${reason}` : source ? `The letters of ${source}` : 'Every letter',
+    },
+    label,
+  )
   b.addEventListener('click', () => choose(source, reason))
   return b
 }
@@ -154,8 +236,18 @@ function renderGroupDetail(row: GroupRow | undefined): void {
     replaceChildren(groupDetail)
     return
   }
-  const patch = h('vscode-textarea', { id: 'group-patch', rows: 3, placeholder: '[{"op":"replace","path":"/price","value":0}]', 'aria-label': 'A JSON Patch to apply to each letter (optional)' }) as Field
-  const replayAll = button('replay-group', `Replay ${formatCount(row.open)} open`, `Replay every open letter of ${row.source} / ${row.reason}, each through the JSON Patch when one is given`, false)
+  const patch = h('vscode-textarea', {
+    id: 'group-patch',
+    rows: 3,
+    placeholder: '[{"op":"replace","path":"/price","value":0}]',
+    'aria-label': 'A JSON Patch to apply to each letter (optional)',
+  }) as Field
+  const replayAll = button(
+    'replay-group',
+    `Replay ${formatCount(row.open)} open`,
+    `Replay every open letter of ${row.source} / ${row.reason}, each through the JSON Patch when one is given`,
+    false,
+  )
   replayAll.disabled = row.open === 0
   replayAll.addEventListener('click', () => {
     const text = patch.value.trim()
@@ -169,7 +261,8 @@ function renderGroupDetail(row: GroupRow | undefined): void {
     if (!note.value.trim()) return showError('Write a note saying why before discarding.')
     host.post({ type: 'discard', source: row.source, reason: row.reason, note: note.value.trim() })
   })
-  replaceChildren(groupDetail,
+  replaceChildren(
+    groupDetail,
     h('h3', null, `${row.source} · ${row.reason}`),
     h('p', { class: 'muted' }, `Messages from ${row.firstMessage ?? '—'} to ${row.lastMessage ?? '—'}`),
     hoursTable(hoursOf(lastLetters.hours, row.source, row.reason)),
@@ -177,7 +270,8 @@ function renderGroupDetail(row: GroupRow | undefined): void {
     h('label', { for: 'group-patch', class: 'muted' }, 'JSON Patch (RFC 6902), optional: without one, each is decoded with the pipeline file as it is now'),
     patch,
     h('div', { class: 'toolbar' }, replayAll),
-    h('div', { class: 'toolbar' }, note, discardAll))
+    h('div', { class: 'toolbar' }, note, discardAll),
+  )
 }
 
 function renderLetters(): void {
@@ -185,7 +279,12 @@ function renderLetters(): void {
   const { letters, truncated } = lastLetters
   lettersHeading.textContent = `Letters${state.source ? ` of ${state.source}${state.reason ? ` · ${state.reason}` : ''}` : ''} (${filter()})`
   replaceChildren(lettersBody, letters.map(letterRow))
-  lettersNote.textContent = letters.length === 0 ? 'None.' : truncated ? `The first ${formatCount(letters.length)} letters; choose a source and reason to see others.` : `${formatCount(letters.length)} letter${letters.length === 1 ? '' : 's'}`
+  lettersNote.textContent =
+    letters.length === 0
+      ? 'None.'
+      : truncated
+        ? `The first ${formatCount(letters.length)} letters; choose a source and reason to see others.`
+        : `${formatCount(letters.length)} letter${letters.length === 1 ? '' : 's'}`
 }
 
 function letterRow(letter: LetterSummary): HTMLElement {
@@ -194,8 +293,14 @@ function letterRow(letter: LetterSummary): HTMLElement {
     save({ letter: letter.id })
     show(letter.id)
   })
-  return h('tr', { 'data-letter': letter.id, class: letter.id === state.letter ? 'selected' : '' },
-    h('td', null, open), h('td', null, letter.timestamp ?? '—'), h('td', null, letter.reason), h('td', null, h('vscode-badge', { variant: 'default' }, letter.state)))
+  return h(
+    'tr',
+    { 'data-letter': letter.id, class: letter.id === state.letter ? 'selected' : '' },
+    h('td', null, open),
+    h('td', null, letter.timestamp ?? '—'),
+    h('td', null, letter.reason),
+    h('td', null, h('vscode-badge', { variant: 'default' }, letter.state)),
+  )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -210,14 +315,15 @@ function renderLetter(): void {
   }
   const s = letter.summary
   const hex = state.hex === true
-  const hexToggle = button('hex', hex ? 'Show as text' : 'Show as hex', hex ? 'The value as UTF-8 text' : 'The value\'s bytes in hex')
+  const hexToggle = button('hex', hex ? 'Show as text' : 'Show as hex', hex ? 'The value as UTF-8 text' : "The value's bytes in hex")
   hexToggle.disabled = letter.text === null || letter.size === null
   hexToggle.addEventListener('click', () => {
     save({ hex: !hex })
     renderLetter()
   })
   const nowPre = h('pre', { id: 'now', class: letter.now.type === 'row' ? 'now row' : 'now failing' }, decodedText(letter.now))
-  replaceChildren(detail,
+  replaceChildren(
+    detail,
     h('h2', null, `${s.source} / ${s.topic} / ${s.partition} / ${s.offset} `, h('vscode-badge', { variant: 'default', id: 'letter-state' }, s.state)),
     letterFacts(letter),
     failureView(letter),
@@ -225,12 +331,19 @@ function renderLetter(): void {
     valueView(letter, hex),
     h('h3', null, 'Decoded now, with the pipeline file as it is'),
     nowPre,
-    s.state === 'open' ? fixControls(letter) : null)
+    s.state === 'open' ? fixControls(letter) : null,
+  )
 }
 
 function fixControls(letter: LetterDetail): HTMLElement {
   const id = letter.summary.id
-  const edit = h('vscode-textarea', { id: 'edit-value', rows: 6, monospace: true, resize: 'vertical', 'aria-label': letter.registry ? 'The value as JSON (encoded with the topic\'s registry schema)' : 'The value' }) as Field
+  const edit = h('vscode-textarea', {
+    id: 'edit-value',
+    rows: 6,
+    monospace: true,
+    resize: 'vertical',
+    'aria-label': letter.registry ? "The value as JSON (encoded with the topic's registry schema)" : 'The value',
+  }) as Field
   edit.value = letter.registry ? '' : (letter.text ?? '')
   const previewOut = h('pre', { id: 'preview-result', class: 'now', hidden: true, 'aria-live': 'polite' })
   const preview = button('preview', 'Preview', 'What the edited value decodes to')
@@ -238,12 +351,21 @@ function fixControls(letter: LetterDetail): HTMLElement {
     pendingPreview = ++requests
     host.post({ type: 'preview', requestId: pendingPreview, id, value: edit.value })
   })
-  const replayEdited = button('replay-edited', 'Replay edited value', 'Replay this letter with the edited value into its raw table, at its original offset', false)
+  const replayEdited = button(
+    'replay-edited',
+    'Replay edited value',
+    'Replay this letter with the edited value into its raw table, at its original offset',
+    false,
+  )
   replayEdited.addEventListener('click', () => {
     host.post({ type: 'replay', id, value: edit.value })
     status.textContent = `Replaying ${id}…`
   })
-  const produceEdited = button('produce-edited', 'Produce fixed value to topic…', `Send the edited value to ${letter.summary.topic}, partition ${letter.summary.partition}, with the letter's key and headers (dev clusters only; asks first)`)
+  const produceEdited = button(
+    'produce-edited',
+    'Produce fixed value to topic…',
+    `Send the edited value to ${letter.summary.topic}, partition ${letter.summary.partition}, with the letter's key and headers (dev clusters only; asks first)`,
+  )
   produceEdited.addEventListener('click', () => {
     host.post({ type: 'produce', id, value: edit.value })
     status.textContent = `Producing ${id} to ${letter.summary.topic}…`
@@ -259,13 +381,22 @@ function fixControls(letter: LetterDetail): HTMLElement {
     if (!note.value.trim()) return showError('Write a note saying why before discarding.')
     host.post({ type: 'discard', id, note: note.value.trim() })
   })
-  return h('section', { class: 'fix', 'aria-label': 'Fix this letter' },
+  return h(
+    'section',
+    { class: 'fix', 'aria-label': 'Fix this letter' },
     h('h3', null, 'Fix'),
-    h('label', { for: 'edit-value', class: 'muted' }, letter.registry ? `The value as JSON: it is encoded with the latest schema of ${letter.summary.topic}-value (${letter.format})` : 'Edit the value, preview what it decodes to, replay it'),
+    h(
+      'label',
+      { for: 'edit-value', class: 'muted' },
+      letter.registry
+        ? `The value as JSON: it is encoded with the latest schema of ${letter.summary.topic}-value (${letter.format})`
+        : 'Edit the value, preview what it decodes to, replay it',
+    ),
     edit,
     h('div', { class: 'toolbar' }, preview, replayEdited, produceEdited, replayAsIs),
     previewOut,
-    h('div', { class: 'toolbar' }, note, discard))
+    h('div', { class: 'toolbar' }, note, discard),
+  )
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -106,9 +106,14 @@ export function layeredLayout(ids: string[], edges: LayoutEdge[], sizes: LayoutS
   ordered.forEach((layer, l) => {
     // Each column centred vertically: a short column sits in the middle of a tall one.
     const top = sizes.margin + (columnHeight(tallest) - columnHeight(layer.length)) / 2
-    layer.forEach((id, order) => positions.set(id, {
-      layer: l, order, x: sizes.margin + l * (sizes.nodeWidth + sizes.gapX), y: top + order * (sizes.nodeHeight + sizes.gapY),
-    }))
+    layer.forEach((id, order) =>
+      positions.set(id, {
+        layer: l,
+        order,
+        x: sizes.margin + l * (sizes.nodeWidth + sizes.gapX),
+        y: top + order * (sizes.nodeHeight + sizes.gapY),
+      }),
+    )
   })
   const width = count * sizes.nodeWidth + Math.max(0, count - 1) * sizes.gapX + 2 * sizes.margin
   return { positions, layers: ordered, width, height }

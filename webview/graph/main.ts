@@ -33,7 +33,12 @@ const LABEL_CHARS = 26
 const LINE_CHARS = 31
 
 const KIND_NAMES: Record<GraphNode['kind'], string> = {
-  topic: 'Kafka topic', file: 'capture file', table: 'table', flow: 'flow', view: 'materialized view', streamingTable: 'streaming table',
+  topic: 'Kafka topic',
+  file: 'capture file',
+  table: 'table',
+  flow: 'flow',
+  view: 'materialized view',
+  streamingTable: 'streaming table',
 }
 
 const title = h('h1', { id: 'title' }, 'Pipeline graph')
@@ -88,7 +93,9 @@ function expectationText(node: GraphNode): string {
 
 /** What a screen reader says for a node: everything the box shows. */
 function nodeLabel(node: GraphNode): string {
-  return [node.label, KIND_NAMES[node.kind], stateText(node), statsText(node), expectationText(node), node.error ? `error: ${node.error}` : ''].filter(Boolean).join(', ')
+  return [node.label, KIND_NAMES[node.kind], stateText(node), statsText(node), expectationText(node), node.error ? `error: ${node.error}` : '']
+    .filter(Boolean)
+    .join(', ')
 }
 
 function edgePath(from: { x: number; y: number }, to: { x: number; y: number }): string {
@@ -103,8 +110,12 @@ function edgePath(from: { x: number; y: number }, to: { x: number; y: number }):
 function drawNode(node: GraphNode, at: { x: number; y: number }): SVGGElement {
   const stateClass = node.state ? `state-${node.state.replace(/ /g, '-')}` : 'state-none'
   const group = svg('g', {
-    class: `node kind-${node.kind} ${stateClass}`, 'data-id': node.id, role: 'button', tabindex: -1,
-    'aria-label': nodeLabel(node), transform: `translate(${at.x} ${at.y})`,
+    class: `node kind-${node.kind} ${stateClass}`,
+    'data-id': node.id,
+    role: 'button',
+    tabindex: -1,
+    'aria-label': nodeLabel(node),
+    transform: `translate(${at.x} ${at.y})`,
   })
   group.append(
     svg('title', null, [node.label, node.error ?? ''].filter(Boolean).join('\n')),
@@ -123,20 +134,39 @@ function drawNode(node: GraphNode, at: { x: number; y: number }): SVGGElement {
 
 function render(): void {
   if (!graph) return
-  layout = layeredLayout(graph.nodes.map((n) => n.id), graph.edges, SIZES)
+  layout = layeredLayout(
+    graph.nodes.map((n) => n.id),
+    graph.edges,
+    SIZES,
+  )
   const root = svg('svg', {
-    class: 'graph', role: 'group', 'aria-label': `The graph of ${graph.pipeline}: ${graph.nodes.length} nodes, ${graph.edges.length} edges; arrow keys move between nodes`,
-    width: layout.width, height: layout.height, viewBox: `0 0 ${layout.width} ${layout.height}`,
+    class: 'graph',
+    role: 'group',
+    'aria-label': `The graph of ${graph.pipeline}: ${graph.nodes.length} nodes, ${graph.edges.length} edges; arrow keys move between nodes`,
+    width: layout.width,
+    height: layout.height,
+    viewBox: `0 0 ${layout.width} ${layout.height}`,
   })
-  root.append(svg('defs', null, svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
-    svg('path', { class: 'arrow', d: 'M 0 0 L 10 5 L 0 10 z' }))))
+  root.append(
+    svg(
+      'defs',
+      null,
+      svg(
+        'marker',
+        { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
+        svg('path', { class: 'arrow', d: 'M 0 0 L 10 5 L 0 10 z' }),
+      ),
+    ),
+  )
   const edges = svg('g', { class: 'edges', 'aria-hidden': 'true' })
   for (const edge of graph.edges) {
     const from = layout.positions.get(edge.from)
     const to = layout.positions.get(edge.to)
     if (!from || !to) continue
     const running = nodeById(edge.from)?.state === 'running' || nodeById(edge.to)?.state === 'running'
-    edges.append(svg('path', { class: `edge${running ? ' active' : ''}`, d: edgePath(from, to), 'data-from': edge.from, 'data-to': edge.to, 'marker-end': 'url(#arrow)' }))
+    edges.append(
+      svg('path', { class: `edge${running ? ' active' : ''}`, d: edgePath(from, to), 'data-from': edge.from, 'data-to': edge.to, 'marker-end': 'url(#arrow)' }),
+    )
   }
   const nodes = svg('g', { class: 'nodes' })
   for (const node of graph.nodes) {
@@ -197,7 +227,9 @@ function openDefault(id: string): void {
 
 const BUTTON_LABELS: Record<OpenTarget, string> = { query: 'Query', history: 'History', definition: 'Definition' }
 const BUTTON_TITLES: Record<OpenTarget, string> = {
-  query: 'Open the table in a query panel', history: 'Show the table\'s commits', definition: 'Open where it is defined, at its line',
+  query: 'Open the table in a query panel',
+  history: "Show the table's commits",
+  definition: 'Open where it is defined, at its line',
 }
 
 function showDetails(id: string): void {
@@ -219,15 +251,50 @@ function showDetails(id: string): void {
     button.addEventListener('click', () => host.post({ type: 'open', id: node.id, target }))
     return button
   })
-  replaceChildren(details,
+  replaceChildren(
+    details,
     h('h2', null, node.label),
-    h('dl', null, facts.map(([k, v]) => [h('dt', null, k), h('dd', null, v)])),
+    h(
+      'dl',
+      null,
+      facts.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]),
+    ),
     node.error ? h('pre', { class: 'error node-error' }, node.error) : null,
-    node.expectations?.length ? h('table', { class: 'data expectations', 'aria-label': 'Expectations of the last refresh' },
-      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Expectation'), h('th', { scope: 'col', class: 'num' }, 'Passed'), h('th', { scope: 'col', class: 'num' }, 'Failed'))),
-      h('tbody', null, node.expectations.map((e) => h('tr', null,
-        h('td', null, e.name, h('div', { class: 'muted' }, e.onViolation === 'drop' ? 'drop row' : e.onViolation === 'fail' ? 'fail update' : 'keep (count)')),
-        h('td', { class: 'num' }, formatCount(e.passed)), h('td', { class: 'num' }, `${formatCount(e.failed)}${e.onViolation === 'drop' ? ' dropped' : ''}`))))) : null,
+    node.expectations?.length
+      ? h(
+          'table',
+          { class: 'data expectations', 'aria-label': 'Expectations of the last refresh' },
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              h('th', { scope: 'col' }, 'Expectation'),
+              h('th', { scope: 'col', class: 'num' }, 'Passed'),
+              h('th', { scope: 'col', class: 'num' }, 'Failed'),
+            ),
+          ),
+          h(
+            'tbody',
+            null,
+            node.expectations.map((e) =>
+              h(
+                'tr',
+                null,
+                h(
+                  'td',
+                  null,
+                  e.name,
+                  h('div', { class: 'muted' }, e.onViolation === 'drop' ? 'drop row' : e.onViolation === 'fail' ? 'fail update' : 'keep (count)'),
+                ),
+                h('td', { class: 'num' }, formatCount(e.passed)),
+                h('td', { class: 'num' }, `${formatCount(e.failed)}${e.onViolation === 'drop' ? ' dropped' : ''}`),
+              ),
+            ),
+          ),
+        )
+      : null,
     buttons.length ? h('div', { class: 'toolbar actions' }, buttons) : null,
   )
 }
@@ -246,13 +313,26 @@ function onKey(event: KeyboardEvent, id: string): void {
   let target: string | undefined
   const closest = (ids: string[]) => ids.map((n) => ({ n, p: layout!.positions.get(n)! })).sort((a, b) => Math.abs(a.p.y - at.y) - Math.abs(b.p.y - at.y))[0]?.n
   switch (event.key) {
-    case 'ArrowRight': target = closest(graph.edges.filter((e) => e.from === id).map((e) => e.to)) ?? layout.layers[at.layer + 1]?.[0]; break
-    case 'ArrowLeft': target = closest(graph.edges.filter((e) => e.to === id).map((e) => e.from)) ?? layout.layers[at.layer - 1]?.[0]; break
-    case 'ArrowDown': target = layout.layers[at.layer][at.order + 1]; break
-    case 'ArrowUp': target = layout.layers[at.layer][at.order - 1]; break
-    case 'Home': target = layout.layers[0]?.[0]; break
-    case 'End': target = layout.layers.at(-1)?.[0]; break
-    default: return
+    case 'ArrowRight':
+      target = closest(graph.edges.filter((e) => e.from === id).map((e) => e.to)) ?? layout.layers[at.layer + 1]?.[0]
+      break
+    case 'ArrowLeft':
+      target = closest(graph.edges.filter((e) => e.to === id).map((e) => e.from)) ?? layout.layers[at.layer - 1]?.[0]
+      break
+    case 'ArrowDown':
+      target = layout.layers[at.layer][at.order + 1]
+      break
+    case 'ArrowUp':
+      target = layout.layers[at.layer][at.order - 1]
+      break
+    case 'Home':
+      target = layout.layers[0]?.[0]
+      break
+    case 'End':
+      target = layout.layers.at(-1)?.[0]
+      break
+    default:
+      return
   }
   event.preventDefault()
   if (target) select(target, true)

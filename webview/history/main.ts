@@ -27,25 +27,35 @@ let entries: HistoryEntry[] = []
 const title = h('h1', { id: 'title' }, 'History')
 const summary = h('span', { class: 'muted', role: 'status', 'aria-live': 'polite' })
 const refresh = h('vscode-button', { secondary: true, title: 'Read the log again' }, 'Refresh') as HTMLElement & { disabled: boolean }
-const compare = h('vscode-button', { id: 'compare', title: 'Show the changes between the two versions ticked below' }, 'Changes between selected') as HTMLElement & { disabled: boolean }
+const compare = h(
+  'vscode-button',
+  { id: 'compare', title: 'Show the changes between the two versions ticked below' },
+  'Changes between selected',
+) as HTMLElement & { disabled: boolean }
 const error = h('div', { class: 'error', role: 'alert', hidden: true })
 const body = h('tbody')
-const table = h('table', { class: 'data history', 'aria-label': 'Commits, newest first' },
-  h('thead', null, h('tr', null,
-    h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Select')),
-    h('th', { scope: 'col', class: 'num' }, 'Version'),
-    h('th', { scope: 'col' }, 'Timestamp'),
-    h('th', { scope: 'col' }, 'Operation'),
-    h('th', { scope: 'col' }, 'Parameters'),
-    h('th', { scope: 'col' }, 'Metrics'),
-    h('th', { scope: 'col', class: 'num' }, 'Files'),
-    h('th', { scope: 'col' }, 'Open'))),
-  body)
-app.append(
-  h('header', { class: 'toolbar' }, title, summary, h('span', { class: 'spacer' }), compare, refresh),
-  error,
-  h('div', { class: 'scroll' }, table),
+const table = h(
+  'table',
+  { class: 'data history', 'aria-label': 'Commits, newest first' },
+  h(
+    'thead',
+    null,
+    h(
+      'tr',
+      null,
+      h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Select')),
+      h('th', { scope: 'col', class: 'num' }, 'Version'),
+      h('th', { scope: 'col' }, 'Timestamp'),
+      h('th', { scope: 'col' }, 'Operation'),
+      h('th', { scope: 'col' }, 'Parameters'),
+      h('th', { scope: 'col' }, 'Metrics'),
+      h('th', { scope: 'col', class: 'num' }, 'Files'),
+      h('th', { scope: 'col' }, 'Open'),
+    ),
+  ),
+  body,
 )
+app.append(h('header', { class: 'toolbar' }, title, summary, h('span', { class: 'spacer' }), compare, refresh), error, h('div', { class: 'scroll' }, table))
 
 const save = () => {
   state = { ...state, selected: [...selected], expanded: [...expanded] }
@@ -75,7 +85,9 @@ function shown(value: unknown): string {
 
 /** `key: value` pairs, all of them (the cell wraps). */
 function pairs(values: Record<string, unknown>): string {
-  return Object.entries(values).map(([k, v]) => `${k}: ${shown(v)}`).join(', ')
+  return Object.entries(values)
+    .map(([k, v]) => `${k}: ${shown(v)}`)
+    .join(', ')
 }
 
 /** The parameters or metrics as JSON with their JSON-text values decoded. */
@@ -87,8 +99,13 @@ function filesCell(entry: HistoryEntry): HTMLElement {
   const added = entry.actionCounts.add ?? 0
   const removed = entry.actionCounts.remove ?? 0
   const label = `${added} file${added === 1 ? '' : 's'} added, ${removed} removed`
-  return h('td', { class: 'num files', 'aria-label': label, title: label },
-    h('span', { class: 'added' }, `+${formatCount(added)}`), ' ', h('span', { class: 'removed' }, `−${formatCount(removed)}`))
+  return h(
+    'td',
+    { class: 'num files', 'aria-label': label, title: label },
+    h('span', { class: 'added' }, `+${formatCount(added)}`),
+    ' ',
+    h('span', { class: 'removed' }, `−${formatCount(removed)}`),
+  )
 }
 
 function actionButton(label: string, title: string, message: HistoryToHost): HTMLElement {
@@ -98,7 +115,17 @@ function actionButton(label: string, title: string, message: HistoryToHost): HTM
 }
 
 function detailsButton(version: number, isOpen: boolean): HTMLElement {
-  const button = h('button', { class: 'link details-toggle', type: 'button', 'aria-expanded': String(isOpen), 'aria-controls': `details-${version}`, title: 'All parameters and metrics, decoded' }, isOpen ? 'Hide details' : 'Details')
+  const button = h(
+    'button',
+    {
+      class: 'link details-toggle',
+      type: 'button',
+      'aria-expanded': String(isOpen),
+      'aria-controls': `details-${version}`,
+      title: 'All parameters and metrics, decoded',
+    },
+    isOpen ? 'Hide details' : 'Details',
+  )
   button.addEventListener('click', () => toggleDetails(version, 'button.details-toggle'))
   return button
 }
@@ -120,13 +147,26 @@ function detailsRow(entry: HistoryEntry): HTMLElement {
     ...(entry.engineInfo ? [['Engine', entry.engineInfo] as [string, string]] : []),
     ['Actions', pairs(entry.actionCounts)],
   ]
-  return h('tr', { class: 'details', id: `details-${entry.version}` },
+  return h(
+    'tr',
+    { class: 'details', id: `details-${entry.version}` },
     h('td'),
-    h('td', { colspan: 7 },
-      h('dl', null, facts.map(([k, v]) => [h('dt', null, k), h('dd', null, v)])),
-      h('div', { class: 'json-columns' },
+    h(
+      'td',
+      { colspan: 7 },
+      h(
+        'dl',
+        null,
+        facts.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]),
+      ),
+      h(
+        'div',
+        { class: 'json-columns' },
         h('section', null, h('h3', null, 'Parameters'), h('pre', null, decodedJson(entry.operationParameters))),
-        h('section', null, h('h3', null, 'Metrics'), h('pre', null, decodedJson(entry.operationMetrics))))))
+        h('section', null, h('h3', null, 'Metrics'), h('pre', null, decodedJson(entry.operationMetrics))),
+      ),
+    ),
+  )
 }
 
 function render(): void {
@@ -135,27 +175,47 @@ function render(): void {
     const v = entry.version
     const isOpen = expanded.has(v)
     // The checkbox's inner input takes its name from the slotted text: a hidden label, not aria-label.
-    const checkbox = h('vscode-checkbox', { checked: selected.has(v) }, h('span', { class: 'visually-hidden' }, `Select version ${v}`)) as HTMLElement & { checked: boolean }
+    const checkbox = h('vscode-checkbox', { checked: selected.has(v) }, h('span', { class: 'visually-hidden' }, `Select version ${v}`)) as HTMLElement & {
+      checked: boolean
+    }
     checkbox.addEventListener('change', () => {
       if (checkbox.checked) selected.add(v)
       else selected.delete(v)
       save()
       updateCompare()
     })
-    const toggle = h('button', { class: 'link version', type: 'button', 'aria-expanded': String(isOpen), 'aria-controls': `details-${v}`, title: 'Show all parameters and metrics' }, String(v))
+    const toggle = h(
+      'button',
+      { class: 'link version', type: 'button', 'aria-expanded': String(isOpen), 'aria-controls': `details-${v}`, title: 'Show all parameters and metrics' },
+      String(v),
+    )
     toggle.addEventListener('click', () => toggleDetails(v, 'button.version'))
-    rows.push(h('tr', { 'data-version': v, class: selected.has(v) ? 'selected' : '' },
-      h('td', null, checkbox),
-      h('td', { class: 'num' }, toggle),
-      h('td', null, formatTime(entry.timestamp)),
-      h('td', null, h('vscode-badge', { variant: 'default' }, entry.operation)),
-      h('td', null, h('div', { class: 'pairs' }, pairs(entry.operationParameters))),
-      h('td', null, h('div', { class: 'pairs' }, pairs(entry.operationMetrics))),
-      filesCell(entry),
-      h('td', { class: 'actions' },
-        detailsButton(v, isOpen), ' · ',
-        actionButton('Query', `SELECT * FROM the table VERSION AS OF ${v}`, { type: 'queryVersion', version: v }), ' · ',
-        actionButton('Changes', v === 0 ? 'The rows version 0 inserted' : `Changes of version ${v} against version ${v - 1}`, { type: 'showChanges', from: v, to: v }))))
+    rows.push(
+      h(
+        'tr',
+        { 'data-version': v, class: selected.has(v) ? 'selected' : '' },
+        h('td', null, checkbox),
+        h('td', { class: 'num' }, toggle),
+        h('td', null, formatTime(entry.timestamp)),
+        h('td', null, h('vscode-badge', { variant: 'default' }, entry.operation)),
+        h('td', null, h('div', { class: 'pairs' }, pairs(entry.operationParameters))),
+        h('td', null, h('div', { class: 'pairs' }, pairs(entry.operationMetrics))),
+        filesCell(entry),
+        h(
+          'td',
+          { class: 'actions' },
+          detailsButton(v, isOpen),
+          ' · ',
+          actionButton('Query', `SELECT * FROM the table VERSION AS OF ${v}`, { type: 'queryVersion', version: v }),
+          ' · ',
+          actionButton('Changes', v === 0 ? 'The rows version 0 inserted' : `Changes of version ${v} against version ${v - 1}`, {
+            type: 'showChanges',
+            from: v,
+            to: v,
+          }),
+        ),
+      ),
+    )
     if (isOpen) rows.push(detailsRow(entry))
   }
   replaceChildren(body, rows)
@@ -180,7 +240,9 @@ host.listen((message) => {
       error.hidden = true
       entries = message.entries
       title.textContent = `History of ${message.table}`
-      summary.textContent = entries.length ? `${formatCount(entries.length)} commit${entries.length === 1 ? '' : 's'}, latest version ${entries[0].version}` : 'no commits'
+      summary.textContent = entries.length
+        ? `${formatCount(entries.length)} commit${entries.length === 1 ? '' : 's'}, latest version ${entries[0].version}`
+        : 'no commits'
       state = { ...state, restore: message.restore }
       save()
       render()

@@ -9,7 +9,18 @@ import './query.css'
 import { byId, h, replaceChildren } from '../shared/dom'
 import { formatBytes, formatCount, formatDuration, valueText } from '../shared/format'
 import { connectToHost } from '../shared/host'
-import { EXPORT_FORMATS, queryToPanel, resultInfo, statementOutcome, type ExportFormat, type QueryToHost, type QueryToPanel, type ResultInfo, type SortOrder, type StatementOutcome } from '../shared/protocol'
+import {
+  EXPORT_FORMATS,
+  queryToPanel,
+  resultInfo,
+  statementOutcome,
+  type ExportFormat,
+  type QueryToHost,
+  type QueryToPanel,
+  type ResultInfo,
+  type SortOrder,
+  type StatementOutcome,
+} from '../shared/protocol'
 import { array, literal, object, optional, record, jsonValue, string, count, type Infer } from '../shared/validate'
 import type { FindResult } from '../shared/grid-find'
 import { createSourcePane } from '../shared/source-pane'
@@ -75,7 +86,12 @@ const grid = new VirtualGrid({
   onSort(column) {
     if (!result) return
     // Clicking a header cycles: ascending, descending, the result's own order.
-    sort = sort?.column !== column.name ? { column: column.name, direction: 'asc' } : sort.direction === 'asc' ? { column: column.name, direction: 'desc' } : undefined
+    sort =
+      sort?.column !== column.name
+        ? { column: column.name, direction: 'asc' }
+        : sort.direction === 'asc'
+          ? { column: column.name, direction: 'desc' }
+          : undefined
     save({ sort, firstRow: 0 })
     grid.setResult(result.columns, result.rowCount, sort)
     if (!view.chart.hidden) requestChartRows()
@@ -145,18 +161,31 @@ function run(): void {
 
 /** A "Changes" button per commit the run's writes made (every statement's, for a script): it opens that version's changes. */
 function showWriteLinks(writes: NonNullable<ResultInfo['writes']>): void {
-  replaceChildren(view.writes, ...writes.filter((w) => w.version !== undefined).map((w) => {
-    const label = `Changes ${w.table} v${w.version}`
-    const button = h('vscode-button', { secondary: true, class: 'write-changes', title: `Show what ${w.operation} changed in ${w.table} (version ${w.version})`, 'aria-label': label }, label)
-    button.addEventListener('click', () => host.post({ type: 'showChanges', table: w.table, version: w.version! }))
-    return button
-  }))
+  replaceChildren(
+    view.writes,
+    ...writes
+      .filter((w) => w.version !== undefined)
+      .map((w) => {
+        const label = `Changes ${w.table} v${w.version}`
+        const button = h(
+          'vscode-button',
+          { secondary: true, class: 'write-changes', title: `Show what ${w.operation} changed in ${w.table} (version ${w.version})`, 'aria-label': label },
+          label,
+        )
+        button.addEventListener('click', () => host.post({ type: 'showChanges', table: w.table, version: w.version! }))
+        return button
+      }),
+  )
 }
 
 function resultSummary(info: ResultInfo): string {
   const tables = info.tables.map((t) => (t.filesTotal ? `${t.name} v${t.version}: ${t.filesRead} of ${t.filesTotal} files` : t.name))
   const writes = (info.writes ?? []).map((w) => {
-    const counts = [w.inserted ? `${formatCount(w.inserted)} inserted` : '', w.updated ? `${formatCount(w.updated)} updated` : '', w.deleted ? `${formatCount(w.deleted)} deleted` : ''].filter(Boolean)
+    const counts = [
+      w.inserted ? `${formatCount(w.inserted)} inserted` : '',
+      w.updated ? `${formatCount(w.updated)} updated` : '',
+      w.deleted ? `${formatCount(w.deleted)} deleted` : '',
+    ].filter(Boolean)
     return `${w.table}: ${w.operation}${counts.length ? ` (${counts.join(', ')})` : ''}${w.version === undefined ? '' : ` → v${w.version}`}`
   })
   return [...writes, `${formatCount(info.rowCount)} row${info.rowCount === 1 ? '' : 's'}`, formatDuration(info.elapsedMs), ...tables].join(' · ')
@@ -197,7 +226,11 @@ function showResult(info: ResultInfo): void {
 function showScript(statements: StatementOutcome[], done: boolean): void {
   const ids = (list: StatementOutcome[]) => list.map((s) => s.info?.id ?? '').join('\u0000')
   // The same script the panel showed before it was hidden keeps the statement the user chose.
-  const restoring = done && state.script !== undefined && ids(state.script.statements) === ids(statements) && statements.some((s) => s.error !== undefined) === state.script.statements.some((s) => s.error !== undefined)
+  const restoring =
+    done &&
+    state.script !== undefined &&
+    ids(state.script.statements) === ids(statements) &&
+    statements.some((s) => s.error !== undefined) === state.script.statements.some((s) => s.error !== undefined)
   const failed = statements.findIndex((s) => s.error !== undefined)
   const active = restoring ? state.script!.active : failed >= 0 ? failed : statements.reduce((last, s, i) => (s.info ? i : last), 0)
   if (done) setRunning(false)
@@ -272,12 +305,13 @@ type QueryPage = Extract<QueryToPanel, { type: 'page' }>
 // ---- chart: the whole (small) result in one page, in the grid's order
 
 function setChartColumns(info: ResultInfo): void {
-  const options = (columns: typeof info.columns) => columns.map((c) => {
-    const option = document.createElement('vscode-option')
-    option.setAttribute('value', c.name)
-    option.textContent = c.name
-    return option
-  })
+  const options = (columns: typeof info.columns) =>
+    columns.map((c) => {
+      const option = document.createElement('vscode-option')
+      option.setAttribute('value', c.name)
+      option.textContent = c.name
+      return option
+    })
   const numeric = info.columns.filter((c) => /INT|DOUBLE|FLOAT|REAL|DECIMAL|NUMERIC/i.test(c.type))
   replaceChildren(view.chartLabel, options(info.columns))
   replaceChildren(view.chartValue, options(numeric))
@@ -306,12 +340,15 @@ function drawChart(): void {
     replaceChildren(view.chartArea, 'Choose a label column and a numeric value column.')
     return
   }
-  const chart = renderChart({
-    labels: chartRows.map((row) => valueText(row[labelIndex] as never)),
-    values: chartRows.map((row) => chartNumber(row[valueIndex])),
-    labelName: result.columns[labelIndex].name,
-    valueName: result.columns[valueIndex].name,
-  }, view.chartKind.value as ChartKind)
+  const chart = renderChart(
+    {
+      labels: chartRows.map((row) => valueText(row[labelIndex] as never)),
+      values: chartRows.map((row) => chartNumber(row[valueIndex])),
+      labelName: result.columns[labelIndex].name,
+      valueName: result.columns[valueIndex].name,
+    },
+    view.chartKind.value as ChartKind,
+  )
   replaceChildren(view.chartArea, chart)
 }
 

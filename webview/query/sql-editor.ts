@@ -14,15 +14,25 @@ const valueProperty = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.protot
 export function buildSqlEditor(attributes: { id: string; label: string; placeholder: string; rows: number }): { root: HTMLElement; textarea: SqlEditor } {
   const highlight = h('pre', { class: 'sql-highlight', 'aria-hidden': 'true' })
   const textarea = h('textarea', {
-    id: attributes.id, class: 'sql-input', rows: attributes.rows, spellcheck: 'false', autocapitalize: 'off', autocomplete: 'off',
-    'aria-label': attributes.label, placeholder: attributes.placeholder,
+    id: attributes.id,
+    class: 'sql-input',
+    rows: attributes.rows,
+    spellcheck: 'false',
+    autocapitalize: 'off',
+    autocomplete: 'off',
+    'aria-label': attributes.label,
+    placeholder: attributes.placeholder,
   })
   const root = h('div', { class: 'sql-editor' }, highlight, textarea)
 
   const render = () => {
     const text = valueProperty.get!.call(textarea) as string
     // A last empty line still takes a line's height in the textarea: the copy needs it too.
-    replaceChildren(highlight, highlightTokens(text).map((t) => (t.kind === 'plain' ? t.text : h('span', { class: `sql-${t.kind}` }, t.text))), text.endsWith('\n') || !text ? ' ' : '')
+    replaceChildren(
+      highlight,
+      highlightTokens(text).map((t) => (t.kind === 'plain' ? t.text : h('span', { class: `sql-${t.kind}` }, t.text))),
+      text.endsWith('\n') || !text ? ' ' : '',
+    )
     syncScroll()
   }
   const syncScroll = () => {

@@ -52,11 +52,16 @@ export function buildStatementTabs(onSelect: (index: number) => void): Statement
     const current = tabs.findIndex((t) => t.getAttribute('aria-selected') === 'true')
     const enabled = tabs.map((t, i) => (t.getAttribute('aria-disabled') === 'true' ? -1 : i)).filter((i) => i >= 0)
     const at = enabled.indexOf(current)
-    const next = event.key === 'ArrowRight' ? enabled[Math.min(enabled.length - 1, at + 1)]
-      : event.key === 'ArrowLeft' ? enabled[Math.max(0, at - 1)]
-        : event.key === 'Home' ? enabled[0]
-          : event.key === 'End' ? enabled.at(-1)
-            : undefined
+    const next =
+      event.key === 'ArrowRight'
+        ? enabled[Math.min(enabled.length - 1, at + 1)]
+        : event.key === 'ArrowLeft'
+          ? enabled[Math.max(0, at - 1)]
+          : event.key === 'Home'
+            ? enabled[0]
+            : event.key === 'End'
+              ? enabled.at(-1)
+              : undefined
     if (next === undefined) return
     event.preventDefault()
     select(next, true)
@@ -68,11 +73,23 @@ export function buildStatementTabs(onSelect: (index: number) => void): Statement
       tabs = statements.map((outcome, index) => {
         const state = outcome.error !== undefined ? 'failed' : outcome.info ? 'done' : 'not-run'
         const selected = index === active
-        const tab = h('button', {
-          type: 'button', role: 'tab', class: `statement-tab ${state}`, id: `statement-tab-${index}`,
-          'aria-selected': String(selected), 'aria-controls': 'statement-text', tabindex: selected ? 0 : -1,
-          'aria-disabled': state === 'not-run' ? 'true' : undefined, title: outcome.text,
-        }, h('span', { class: 'statement-number' }, `${index + 1}`), h('span', { class: 'statement-label' }, tabLabel(outcome.text)), h('span', { class: 'statement-outcome' }, outcomeText(outcome)))
+        const tab = h(
+          'button',
+          {
+            type: 'button',
+            role: 'tab',
+            class: `statement-tab ${state}`,
+            id: `statement-tab-${index}`,
+            'aria-selected': String(selected),
+            'aria-controls': 'statement-text',
+            tabindex: selected ? 0 : -1,
+            'aria-disabled': state === 'not-run' ? 'true' : undefined,
+            title: outcome.text,
+          },
+          h('span', { class: 'statement-number' }, `${index + 1}`),
+          h('span', { class: 'statement-label' }, tabLabel(outcome.text)),
+          h('span', { class: 'statement-outcome' }, outcomeText(outcome)),
+        )
         tab.addEventListener('click', () => select(index, false))
         return tab
       })

@@ -36,7 +36,11 @@ const button = (id: string, label: string, title: string, secondary = true): But
   h('vscode-button', { id, title, secondary, 'aria-label': title }, label) as Button
 
 const select = (id: string, label: string, options: [string, string][] = []): Select =>
-  h('vscode-single-select', { id, 'aria-label': label }, options.map(([value, text]) => h('vscode-option', { value }, text))) as Select
+  h(
+    'vscode-single-select',
+    { id, 'aria-label': label },
+    options.map(([value, text]) => h('vscode-option', { value }, text)),
+  ) as Select
 
 export function buildQueryView(app: HTMLElement): QueryView {
   const editor = buildSqlEditor({ id: 'sql', rows: 6, label: 'SQL query (Ctrl+Enter runs it)', placeholder: 'SELECT * FROM raw.orders' })
@@ -47,7 +51,11 @@ export function buildQueryView(app: HTMLElement): QueryView {
     status: h('span', { id: 'status', class: 'status', role: 'status', 'aria-live': 'polite' }),
     writes: h('span', { id: 'writes', class: 'writes' }),
     lake: h('span', { id: 'lake', class: 'muted' }),
-    format: select('format', 'Export format', [['csv', 'CSV'], ['parquet', 'Parquet'], ['jsonl', 'JSON lines']]),
+    format: select('format', 'Export format', [
+      ['csv', 'CSV'],
+      ['parquet', 'Parquet'],
+      ['jsonl', 'JSON lines'],
+    ]),
     exportButton: button('export', 'Export…', 'Export the whole result to a file'),
     copyCell: button('copy-cell', 'Copy', 'Copy the selected rows or cell (Ctrl+C)'),
     copyRows: button('copy-rows', 'Copy with header', 'Copy the selected rows with a header line'),
@@ -56,7 +64,10 @@ export function buildQueryView(app: HTMLElement): QueryView {
     chart: h('section', { id: 'chart', class: 'chart-panel', hidden: true, 'aria-label': 'Chart' }),
     chartLabel: select('chart-label', 'Label column'),
     chartValue: select('chart-value', 'Value column'),
-    chartKind: select('chart-kind', 'Chart type', [['bar', 'Bar'], ['line', 'Line']]),
+    chartKind: select('chart-kind', 'Chart type', [
+      ['bar', 'Bar'],
+      ['line', 'Line'],
+    ]),
     chartArea: h('div', { class: 'chart-area' }),
     error: h('div', { id: 'error', class: 'error', role: 'alert', hidden: true }),
     stale: h('div', { id: 'stale', class: 'stale-note', hidden: true }),
@@ -68,11 +79,26 @@ export function buildQueryView(app: HTMLElement): QueryView {
     view.chartArea,
   )
   app.append(
-    h('section', { class: 'editor' },
+    h(
+      'section',
+      { class: 'editor' },
       editor.root,
-      h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Query' },
-        view.run, view.cancel, view.status, view.writes, h('span', { class: 'spacer' }), view.lake,
-        view.copyCell, view.copyRows, view.chartToggle, view.format, view.exportButton)),
+      h(
+        'div',
+        { class: 'toolbar', role: 'toolbar', 'aria-label': 'Query' },
+        view.run,
+        view.cancel,
+        view.status,
+        view.writes,
+        h('span', { class: 'spacer' }),
+        view.lake,
+        view.copyCell,
+        view.copyRows,
+        view.chartToggle,
+        view.format,
+        view.exportButton,
+      ),
+    ),
     view.error,
     view.stale,
     view.results,

@@ -49,7 +49,10 @@ export function hexDump(base64: string): string {
   const lines: string[] = []
   for (let i = 0; i < bytes.length; i += 16) {
     const chunk = [...bytes.subarray(i, i + 16)]
-    const hex = chunk.map((b) => b.toString(16).padStart(2, '0')).join(' ').padEnd(47)
+    const hex = chunk
+      .map((b) => b.toString(16).padStart(2, '0'))
+      .join(' ')
+      .padEnd(47)
     const ascii = chunk.map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('')
     lines.push(`${i.toString(16).padStart(8, '0')}  ${hex}  |${ascii}|`)
   }
@@ -72,21 +75,47 @@ export function openViewer(content: ViewerContent): HTMLElement {
   closeViewer()
   const returnTo = document.activeElement
   const shown = content.columns.map((c, i) => viewedValue(content.values[i] ?? null, c.type))
-  const copyText = content.mode === 'cell' ? shown[0]?.text ?? '' : JSON.stringify(Object.fromEntries(content.columns.map((c, i) => [c.name, content.values[i] ?? null])), null, 2)
+  const copyText =
+    content.mode === 'cell'
+      ? (shown[0]?.text ?? '')
+      : JSON.stringify(Object.fromEntries(content.columns.map((c, i) => [c.name, content.values[i] ?? null])), null, 2)
   const close = h('button', { type: 'button', class: 'viewer-button', id: 'viewer-close' }, 'Close')
   const copy = h('button', { type: 'button', class: 'viewer-button', id: 'viewer-copy' }, content.mode === 'cell' ? 'Copy value' : 'Copy row as JSON')
-  const body = content.mode === 'cell'
-    ? h('div', { class: 'viewer-body' },
-        h('p', { class: 'viewer-kind' }, `${content.columns[0]?.type ?? ''} · ${kindLabel(shown[0])}`),
-        h('pre', { class: `viewer-value${shown[0]?.kind === 'null' ? ' null' : ''}`, tabindex: 0 }, shown[0]?.text ?? ''))
-    : h('div', { class: 'viewer-body', tabindex: 0 }, h('table', { class: 'viewer-row' },
-        h('tbody', null, content.columns.map((c, i) => h('tr', null,
-          h('th', { scope: 'row' }, h('span', null, c.name), h('span', { class: 'viewer-type' }, c.type)),
-          h('td', null, h('pre', { class: `viewer-value${shown[i].kind === 'null' ? ' null' : ''}` }, shown[i].text)))))))
+  const body =
+    content.mode === 'cell'
+      ? h(
+          'div',
+          { class: 'viewer-body' },
+          h('p', { class: 'viewer-kind' }, `${content.columns[0]?.type ?? ''} · ${kindLabel(shown[0])}`),
+          h('pre', { class: `viewer-value${shown[0]?.kind === 'null' ? ' null' : ''}`, tabindex: 0 }, shown[0]?.text ?? ''),
+        )
+      : h(
+          'div',
+          { class: 'viewer-body', tabindex: 0 },
+          h(
+            'table',
+            { class: 'viewer-row' },
+            h(
+              'tbody',
+              null,
+              content.columns.map((c, i) =>
+                h(
+                  'tr',
+                  null,
+                  h('th', { scope: 'row' }, h('span', null, c.name), h('span', { class: 'viewer-type' }, c.type)),
+                  h('td', null, h('pre', { class: `viewer-value${shown[i].kind === 'null' ? ' null' : ''}` }, shown[i].text)),
+                ),
+              ),
+            ),
+          ),
+        )
   const titleId = `viewer-title-${Math.random().toString(36).slice(2, 8)}`
-  const dialog = h('div', { class: 'grid-viewer', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': titleId, id: 'grid-viewer' },
+  const dialog = h(
+    'div',
+    { class: 'grid-viewer', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': titleId, id: 'grid-viewer' },
     h('div', { class: 'viewer-head' }, h('h2', { id: titleId }, content.title), h('span', { class: 'spacer' }), copy, close),
-    body)
+    body,
+  )
   const backdrop = h('div', { class: 'grid-viewer-backdrop' }, dialog)
   close.addEventListener('click', closeViewer)
   copy.addEventListener('click', () => content.onCopy(copyText))
@@ -123,10 +152,15 @@ export function closeViewer(): void {
 
 function kindLabel(value: ViewedValue | undefined): string {
   switch (value?.kind) {
-    case 'json': return 'JSON, pretty-printed'
-    case 'json text': return 'text holding JSON, pretty-printed'
-    case 'binary': return `binary, ${value.bytes} bytes, in hex`
-    case 'null': return 'NULL'
-    default: return `${value?.text.length ?? 0} characters`
+    case 'json':
+      return 'JSON, pretty-printed'
+    case 'json text':
+      return 'text holding JSON, pretty-printed'
+    case 'binary':
+      return `binary, ${value.bytes} bytes, in hex`
+    case 'null':
+      return 'NULL'
+    default:
+      return `${value?.text.length ?? 0} characters`
   }
 }

@@ -28,8 +28,12 @@ export function openContextMenu(entries: MenuEntry[], at: { x: number; y: number
       menu.append(h('div', { class: 'context-menu-separator', role: 'separator' }))
       continue
     }
-    const item = h('div', { class: 'context-menu-item', role: 'menuitem', tabindex: -1, 'aria-disabled': entry.disabled ? 'true' : null },
-      h('span', null, entry.label), entry.shortcut ? h('span', { class: 'context-menu-shortcut' }, entry.shortcut) : null)
+    const item = h(
+      'div',
+      { class: 'context-menu-item', role: 'menuitem', tabindex: -1, 'aria-disabled': entry.disabled ? 'true' : null },
+      h('span', null, entry.label),
+      entry.shortcut ? h('span', { class: 'context-menu-shortcut' }, entry.shortcut) : null,
+    )
     const choose = () => {
       if (entry.disabled) return
       // Focus goes back first: an action that opens something (the viewer) returns there after.

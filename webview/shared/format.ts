@@ -44,7 +44,11 @@ export function formatDuration(ms: number): string {
 /** `2026-11-24 10:00:03 UTC`: commit times are shown in UTC, as the SQL surface reads them. */
 export function formatTime(ms: number): string {
   if (!Number.isFinite(ms)) return ''
-  return `${new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '').replace(/Z$/, '')} UTC`
+  return `${new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, '')
+    .replace(/Z$/, '')} UTC`
 }
 
 /**
@@ -74,5 +78,7 @@ export function isTimestampType(type: string): boolean {
 
 /** Whether a DuckDB or Delta type holds numbers (right-aligned, chartable). */
 export function isNumericType(type: string): boolean {
-  return /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|REAL|DECIMAL|byte|short|integer|long|float|double|decimal)/i.test(type)
+  return /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|REAL|DECIMAL|byte|short|integer|long|float|double|decimal)/i.test(
+    type,
+  )
 }

@@ -22,11 +22,24 @@ export const COPY_FORMAT_LABELS: Record<CopyFormat, string> = {
 export function formatRows(format: CopyFormat, columns: Column[], values: JsonValue[][], table = 'result'): string {
   const rows = values.map((row) => row.map((v, i) => shownValue(v, columns[i]?.type)))
   switch (format) {
-    case 'tsv': return tsv([columns.map((c) => c.name), ...rows])
-    case 'csv': return [columns.map((c) => csvField(c.name)), ...rows.map((row) => row.map((v) => (v === null ? '' : csvField(valueText(v)))))].map((r) => r.join(',')).join('\r\n')
-    case 'json': return JSON.stringify(rows.map((row) => Object.fromEntries(columns.map((c, i) => [c.name, row[i] ?? null]))), null, 2)
-    case 'markdown': return markdown(columns, rows)
-    case 'sql': return rows.map((row) => `INSERT INTO ${sqlName(table)} (${columns.map((c) => sqlName(c.name)).join(', ')}) VALUES (${row.map(sqlLiteral).join(', ')});`).join('\n')
+    case 'tsv':
+      return tsv([columns.map((c) => c.name), ...rows])
+    case 'csv':
+      return [columns.map((c) => csvField(c.name)), ...rows.map((row) => row.map((v) => (v === null ? '' : csvField(valueText(v)))))]
+        .map((r) => r.join(','))
+        .join('\r\n')
+    case 'json':
+      return JSON.stringify(
+        rows.map((row) => Object.fromEntries(columns.map((c, i) => [c.name, row[i] ?? null]))),
+        null,
+        2,
+      )
+    case 'markdown':
+      return markdown(columns, rows)
+    case 'sql':
+      return rows
+        .map((row) => `INSERT INTO ${sqlName(table)} (${columns.map((c) => sqlName(c.name)).join(', ')}) VALUES (${row.map(sqlLiteral).join(', ')});`)
+        .join('\n')
   }
 }
 

@@ -31,7 +31,13 @@ export class FindBar {
   private searching?: string
 
   constructor(private readonly options: FindBarOptions) {
-    this.input = h('input', { type: 'search', class: 'grid-find-input', id: 'grid-find-input', 'aria-label': 'Find in the whole result (Enter: next, Shift+Enter: previous)', placeholder: 'Find in result' }) as HTMLInputElement
+    this.input = h('input', {
+      type: 'search',
+      class: 'grid-find-input',
+      id: 'grid-find-input',
+      'aria-label': 'Find in the whole result (Enter: next, Shift+Enter: previous)',
+      placeholder: 'Find in result',
+    }) as HTMLInputElement
     this.status = h('span', { class: 'grid-find-status', role: 'status', 'aria-live': 'polite', id: 'grid-find-status' })
     const previous = h('button', { type: 'button', class: 'grid-find-button', title: 'Previous match (Shift+Enter)', 'aria-label': 'Previous match' }, '↑')
     const next = h('button', { type: 'button', class: 'grid-find-button', title: 'Next match (Enter)', 'aria-label': 'Next match' }, '↓')

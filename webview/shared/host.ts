@@ -46,7 +46,8 @@ export function connectToHost<ToHost, ToPanel, State>(
   const { [REPLAY_KEY]: keptMessages, ...ownState } = (typeof stored === 'object' && stored !== null ? stored : {}) as Record<string, unknown>
   const saved = check(stateValidator, stored === undefined ? undefined : ownState, 'state')
   let state: unknown = saved.ok ? saved.value : undefined
-  const replay: Record<string, unknown> = options.replay && typeof keptMessages === 'object' && keptMessages !== null ? { ...(keptMessages as Record<string, unknown>) } : {}
+  const replay: Record<string, unknown> =
+    options.replay && typeof keptMessages === 'object' && keptMessages !== null ? { ...(keptMessages as Record<string, unknown>) } : {}
   const persist = () => api.setState(Object.keys(replay).length ? { ...(state as object | undefined), [REPLAY_KEY]: replay } : state)
   const deliver = (data: unknown, handler: (message: ToPanel, replayed: boolean) => void, replayed: boolean) => {
     const result = check(toPanel, data)

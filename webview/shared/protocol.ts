@@ -8,8 +8,23 @@
  * No engine or `vscode` imports: this file is bundled into the browser and imported by the host.
  */
 import {
-  array, boolean, count, finite, integer, jsonValue, lazy, literal, nullable, object, optional, record, string, text, union,
-  type Infer, type Validator,
+  array,
+  boolean,
+  count,
+  finite,
+  integer,
+  jsonValue,
+  lazy,
+  literal,
+  nullable,
+  object,
+  optional,
+  record,
+  string,
+  text,
+  union,
+  type Infer,
+  type Validator,
 } from './validate'
 import { openMessageRequest, showSourceRequest, sourceAnswer } from './source-protocol'
 
@@ -52,9 +67,18 @@ export const resultInfo = object({
   elapsedMs: finite,
   tables: array(object({ name: text(4096), version: count, filesRead: count, filesTotal: count })),
   /** What the text's writing statements did, in order: the table, the commit's operation, its new version and row counts. */
-  writes: optional(array(object({
-    table: text(4096), operation: name, version: optional(count), inserted: optional(count), updated: optional(count), deleted: optional(count),
-  }))),
+  writes: optional(
+    array(
+      object({
+        table: text(4096),
+        operation: name,
+        version: optional(count),
+        inserted: optional(count),
+        updated: optional(count),
+        deleted: optional(count),
+      }),
+    ),
+  ),
 })
 export type ResultInfo = Infer<typeof resultInfo>
 
@@ -86,7 +110,11 @@ export const queryToPanel = union({
   error: errorMessage,
   /** The SQL to show (and run at once when `run`), e.g. from "query this version" in the history. */
   init: object({
-    type: literal('init'), sql: optional(sqlText), run: boolean, lake: optional(text(4096)), restore,
+    type: literal('init'),
+    sql: optional(sqlText),
+    run: boolean,
+    lake: optional(text(4096)),
+    restore,
     /** The result the host still holds for this panel, if any (a `result` message follows): a panel showing another one from its cache drops it. */
     resultId: optional(name),
     /** Every result the host still holds for this panel (a script's, one per statement). */
@@ -170,8 +198,14 @@ export const changesToHost = union({
    * limit). A page may hold one row more than `limit` so an update's two images stay together.
    */
   load: object({
-    type: literal('load'), requestId, from: count, to: count, keyColumn: optional(name), keyValue: optional(text(4096)),
-    offset: optional(count), limit: optional(integer(1, PAGE_LIMIT_MAX)),
+    type: literal('load'),
+    requestId,
+    from: count,
+    to: count,
+    keyColumn: optional(name),
+    keyValue: optional(text(4096)),
+    offset: optional(count),
+    limit: optional(integer(1, PAGE_LIMIT_MAX)),
   }),
   /** Show another table of the lake (one of `init.tables`): the host answers with a new `init`. */
   table: object({ type: literal('table'), table: name }),
@@ -227,7 +261,13 @@ export interface SchemaNode {
   hint?: boolean
   children: SchemaNode[]
 }
-const schemaNode: Validator<SchemaNode> = object({ name, type: text(4096), nullable: boolean, hint: optional(boolean), children: array(lazy(() => schemaNode)) })
+const schemaNode: Validator<SchemaNode> = object({
+  name,
+  type: text(4096),
+  nullable: boolean,
+  hint: optional(boolean),
+  children: array(lazy(() => schemaNode)),
+})
 
 /** A table's rows in the topic panel's preview (the raw row, a child table's rows). */
 const previewTable = object({ table: name, columns: array(column), rows: array(array(jsonValue)) })
@@ -340,20 +380,22 @@ export const topicToPanel = union({
      * the raw row ingest writes, the child tables' rows, a note when it writes none), the dead
      * letter ingest writes instead, or why the jobs would fail.
      */
-    flattened: optional(union({
-      rows: object({
-        type: literal('rows'),
-        flow: optional(name),
-        table: optional(name),
-        columns: array(column),
-        rows: array(array(jsonValue)),
-        note: optional(text(4096)),
-        raw: optional(previewTable),
-        children: optional(array(previewTable)),
+    flattened: optional(
+      union({
+        rows: object({
+          type: literal('rows'),
+          flow: optional(name),
+          table: optional(name),
+          columns: array(column),
+          rows: array(array(jsonValue)),
+          note: optional(text(4096)),
+          raw: optional(previewTable),
+          children: optional(array(previewTable)),
+        }),
+        'dead-letter': object({ type: literal('dead-letter'), reason: text(4096), detail: optional(string) }),
+        error: object({ type: literal('error'), message: string }),
       }),
-      'dead-letter': object({ type: literal('dead-letter'), reason: text(4096), detail: optional(string) }),
-      error: object({ type: literal('error'), message: string }),
-    })),
+    ),
   }),
 })
 
@@ -371,15 +413,31 @@ const letterIdText = text(4096)
 const timeText = text(64)
 
 /** Letters of a source and reason in one state, with their messages' first and last time. */
-const letterGroup = object({ source: name, reason: name, state: letterState, letters: count, firstMessage: nullable(timeText), lastMessage: nullable(timeText) })
+const letterGroup = object({
+  source: name,
+  reason: name,
+  state: letterState,
+  letters: count,
+  firstMessage: nullable(timeText),
+  lastMessage: nullable(timeText),
+})
 export type LetterGroupInfo = Infer<typeof letterGroup>
 /** Letters of a source and reason per hour of their messages' time (UTC), and how many of them are open. */
 const letterHour = object({ source: name, reason: name, hour: timeText, letters: count, open: count })
 export type LetterHourInfo = Infer<typeof letterHour>
 
 const letterSummary = object({
-  id: letterIdText, source: name, topic: name, partition: count, offset: text(32), timestamp: nullable(timeText),
-  reason: name, detail: nullable(string), state: letterState, note: nullable(string), rawVersion: nullable(count),
+  id: letterIdText,
+  source: name,
+  topic: name,
+  partition: count,
+  offset: text(32),
+  timestamp: nullable(timeText),
+  reason: name,
+  detail: nullable(string),
+  state: letterState,
+  note: nullable(string),
+  rawVersion: nullable(count),
   /** A produced letter's new message: `topic/partition/offset`. */
   producedTo: nullable(text(512)),
 })
@@ -441,15 +499,22 @@ export const deadLettersToPanel = union({
   init: object({
     type: literal('init'),
     /** The pipeline file (as the workspace names it) and the lake its sources write. */
-    pipeline: text(4096), lake: text(4096),
+    pipeline: text(4096),
+    lake: text(4096),
     sources: array(name),
     /** Show this source's letters when the panel opens (from a source in the Pipelines view); a restored panel keeps its own choice. */
     source: optional(name),
     restore,
   }),
   letters: object({
-    type: literal('letters'), requestId, state: stateFilter, source: optional(name), reason: optional(name),
-    groups: array(letterGroup), hours: array(letterHour), letters: array(letterSummary),
+    type: literal('letters'),
+    requestId,
+    state: stateFilter,
+    source: optional(name),
+    reason: optional(name),
+    groups: array(letterGroup),
+    hours: array(letterHour),
+    letters: array(letterSummary),
     /** More letters matched than were sent. */
     truncated: boolean,
   }),

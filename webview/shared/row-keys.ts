@@ -31,8 +31,12 @@ export function rowKeys(container: HTMLElement, options: RowKeyOptions): void {
     const at = all.indexOf(current)
     const last = all.length - 1
     const moves: Record<string, number> = {
-      ArrowDown: Math.min(last, at + 1), ArrowUp: Math.max(0, at - 1), Home: 0, End: last,
-      PageDown: Math.min(last, at + page), PageUp: Math.max(0, at - page),
+      ArrowDown: Math.min(last, at + 1),
+      ArrowUp: Math.max(0, at - 1),
+      Home: 0,
+      End: last,
+      PageDown: Math.min(last, at + page),
+      PageUp: Math.max(0, at - page),
     }
     if (!(event.key in moves)) return
     event.preventDefault()

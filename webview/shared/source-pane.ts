@@ -20,8 +20,12 @@ export function createSourcePane(open: (message: OpenMessageRequest) => void): S
   const heading = h('h2', { id: 'source-heading' }, 'Source')
   const body = h('div', { class: 'source-body' })
   const closeButton = h('button', { type: 'button', class: 'link source-close', 'aria-label': 'Close the source' }, '×')
-  const element = h('section', { id: 'source', class: 'source-pane', role: 'region', 'aria-labelledby': 'source-heading', tabindex: -1, hidden: true },
-    h('div', { class: 'source-title' }, heading, closeButton), body)
+  const element = h(
+    'section',
+    { id: 'source', class: 'source-pane', role: 'region', 'aria-labelledby': 'source-heading', tabindex: -1, hidden: true },
+    h('div', { class: 'source-title' }, heading, closeButton),
+    body,
+  )
   let returnTo: Element | null = null
   const close = () => {
     element.hidden = true
@@ -53,14 +57,27 @@ export function createSourcePane(open: (message: OpenMessageRequest) => void): S
     show(answer) {
       reveal()
       heading.textContent = `Source: ${answer.table}`
-      replaceChildren(body,
+      replaceChildren(
+        body,
         answer.note ? h('p', { class: 'muted source-note' }, answer.note) : null,
         answer.rows.length === 0 && !answer.note ? h('p', { class: 'muted' }, 'No row matched.') : null,
-        answer.rows.map((row) => h('section', { class: 'source-row' },
-          h('h3', null, row.label),
-          row.via ? h('p', { class: 'muted' }, `through ${row.via}`) : null,
-          row.note ? h('p', { class: 'muted source-note' }, row.note) : null,
-          row.origins.length === 0 ? h('p', { class: 'muted' }, 'No raw row found.') : h('ol', { class: 'source-origins' }, row.origins.map((o) => originItem(o, open))))))
+        answer.rows.map((row) =>
+          h(
+            'section',
+            { class: 'source-row' },
+            h('h3', null, row.label),
+            row.via ? h('p', { class: 'muted' }, `through ${row.via}`) : null,
+            row.note ? h('p', { class: 'muted source-note' }, row.note) : null,
+            row.origins.length === 0
+              ? h('p', { class: 'muted' }, 'No raw row found.')
+              : h(
+                  'ol',
+                  { class: 'source-origins' },
+                  row.origins.map((o) => originItem(o, open)),
+                ),
+          ),
+        ),
+      )
       element.focus({ preventScroll: true })
       element.scrollIntoView({ block: 'nearest' })
     },
@@ -72,12 +89,24 @@ function originItem(origin: SourceOrigin, open: (message: OpenMessageRequest) =>
   let message: HTMLElement
   if (at) {
     message = h('button', { type: 'button', class: 'link source-message', title: `Open ${at} in the topic panel` }, at)
-    message.addEventListener('click', () => open({ type: 'openMessage', rawTable: origin.rawTable, topic: origin.topic!, partition: origin.partition!, offset: origin.offset! }))
+    message.addEventListener('click', () =>
+      open({ type: 'openMessage', rawTable: origin.rawTable, topic: origin.topic!, partition: origin.partition!, offset: origin.offset! }),
+    )
   } else {
     message = h('span', { class: 'muted' }, 'no Kafka coordinates')
   }
-  const change = origin.change === 'insert' ? '' : ` · ${origin.change}${origin.sequence === null ? '' : ` @ ${origin.sequence}`}${origin.applied ? '' : ' (superseded in its batch)'}`
-  return h('li', { class: `source-origin${origin.applied ? '' : ' superseded'}`, 'data-offset': origin.offset ?? '' },
+  const change =
+    origin.change === 'insert'
+      ? ''
+      : ` · ${origin.change}${origin.sequence === null ? '' : ` @ ${origin.sequence}`}${origin.applied ? '' : ' (superseded in its batch)'}`
+  return h(
+    'li',
+    { class: `source-origin${origin.applied ? '' : ' superseded'}`, 'data-offset': origin.offset ?? '' },
     message,
-    h('span', { class: 'source-detail' }, ` ${origin.rawTable} v${origin.rawVersion} · key ${origin.key ?? 'NULL'} · ${origin.timestamp ?? '-'}${change} → ${origin.table} v${origin.refinedVersion}`))
+    h(
+      'span',
+      { class: 'source-detail' },
+      ` ${origin.rawTable} v${origin.rawVersion} · key ${origin.key ?? 'NULL'} · ${origin.timestamp ?? '-'}${change} → ${origin.table} v${origin.refinedVersion}`,
+    ),
+  )
 }

@@ -34,7 +34,12 @@ export type SourceRow = Infer<typeof sourceRow>
 
 /** Panel → host: trace this row (its values in the result's column order; `version`: as of that version, a change's). */
 export const showSourceRequest = object({
-  type: literal('showSource'), requestId, resultId: optional(name), columns: array(name, 10_000), values: array(jsonValue, 10_000), version: optional(count),
+  type: literal('showSource'),
+  requestId,
+  resultId: optional(name),
+  columns: array(name, 10_000),
+  values: array(jsonValue, 10_000),
+  version: optional(count),
 })
 /** Host → panel: the answer (`rows` empty with a `note` when the row cannot be traced, and why). */
 export const sourceAnswer = object({ type: literal('source'), requestId, table: text(4096), rows: array(sourceRow, 1000), note: optional(text(10_000)) })

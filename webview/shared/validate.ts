@@ -23,9 +23,7 @@ type Shape = Record<string, Validator<unknown>>
 type RequiredKeys<S extends Shape> = { [K in keyof S]: S[K] extends Optional<unknown> ? never : K }[keyof S]
 type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K] extends Optional<unknown> ? K : never }[keyof S]
 type Simplify<T> = { [K in keyof T]: T[K] } & {}
-export type InferShape<S extends Shape> = Simplify<
-  { [K in RequiredKeys<S>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Exclude<Infer<S[K]>, undefined> }
->
+export type InferShape<S extends Shape> = Simplify<{ [K in RequiredKeys<S>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Exclude<Infer<S[K]>, undefined> }>
 
 /** JSON as it crosses postMessage: what DuckDB rows, commit metrics and decoded payloads hold. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
@@ -46,7 +44,8 @@ export const string = text()
 /** A safe integer within [min, max]. */
 export function integer(min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): Validator<number> {
   return (value, path) => {
-    if (typeof value !== 'number' || !Number.isSafeInteger(value)) return `${path}: expected a whole number, got ${typeof value === 'number' ? value : describe(value)}`
+    if (typeof value !== 'number' || !Number.isSafeInteger(value))
+      return `${path}: expected a whole number, got ${typeof value === 'number' ? value : describe(value)}`
     if (value < min || value > max) return `${path}: ${value} is outside ${min}..${max}`
     return undefined
   }
@@ -60,7 +59,10 @@ export const finite: Validator<number> = (value, path) =>
 export const boolean: Validator<boolean> = (value, path) => (typeof value === 'boolean' ? undefined : `${path}: expected true or false, got ${describe(value)}`)
 
 export function literal<const T extends string | number | boolean | null>(...allowed: T[]): Validator<T> {
-  return (value, path) => (allowed.includes(value as T) ? undefined : `${path}: expected ${allowed.map((a) => JSON.stringify(a)).join(' or ')}, got ${JSON.stringify(value) ?? describe(value)}`)
+  return (value, path) =>
+    allowed.includes(value as T)
+      ? undefined
+      : `${path}: expected ${allowed.map((a) => JSON.stringify(a)).join(' or ')}, got ${JSON.stringify(value) ?? describe(value)}`
 }
 
 export function optional<T>(inner: Validator<T>): Optional<T> {

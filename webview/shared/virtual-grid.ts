@@ -73,8 +73,16 @@ export interface RowAction {
   run(values: JsonValue[], row: number): void
 }
 
-interface Cell { row: number; column: number }
-interface Range { top: number; bottom: number; left: number; right: number }
+interface Cell {
+  row: number
+  column: number
+}
+interface Range {
+  top: number
+  bottom: number
+  left: number
+  right: number
+}
 
 export class VirtualGrid {
   /** The grid and its find bar: what the owner puts on the page. */
@@ -110,10 +118,21 @@ export class VirtualGrid {
     this.header = h('div', { class: 'grid-header', role: 'row', 'aria-rowindex': 1 })
     this.layer = h('div', { class: 'grid-rows', role: 'rowgroup' })
     this.spacer = h('div', { class: 'grid-spacer', 'aria-hidden': 'true' })
-    this.element = h('div', { class: 'grid', role: 'grid', tabindex: 0, 'aria-label': options.label, 'aria-multiselectable': 'true' }, this.header, this.layer, this.spacer)
+    this.element = h(
+      'div',
+      { class: 'grid', role: 'grid', tabindex: 0, 'aria-label': options.label, 'aria-multiselectable': 'true' },
+      this.header,
+      this.layer,
+      this.spacer,
+    )
     this.root = h('div', { class: 'grid-container' })
     if (options.find) {
-      this.findBar = new FindBar({ search: options.find, goTo: (row, text) => this.goToMatch(row, text), close: () => this.element.focus(), changed: () => this.scheduleRender() })
+      this.findBar = new FindBar({
+        search: options.find,
+        goTo: (row, text) => this.goToMatch(row, text),
+        close: () => this.element.focus(),
+        changed: () => this.scheduleRender(),
+      })
       this.root.append(this.findBar.element)
     }
     this.root.append(this.element)
@@ -204,7 +223,12 @@ export class VirtualGrid {
     const range = this.selection?.range ?? { top: this.active.row, bottom: this.active.row, left: 0, right: this.columns.length - 1 }
     const { rows, truncated } = await this.rowsIn(range.top, range.bottom)
     const columns = this.columns.slice(range.left, range.right + 1)
-    const text = formatRows(format, columns, rows.map((r) => r.slice(range.left, range.right + 1)), this.options.tableName?.())
+    const text = formatRows(
+      format,
+      columns,
+      rows.map((r) => r.slice(range.left, range.right + 1)),
+      this.options.tableName?.(),
+    )
     const what = `${rows.length} row${rows.length === 1 ? '' : 's'} × ${columns.length} column${columns.length === 1 ? '' : 's'} as ${COPY_FORMAT_LABELS[format]}${truncated ? ` (the first ${COPY_ROWS_MAX.toLocaleString('en-US')}; Export takes all)` : ''}`
     this.options.onCopy(text, what)
   }
@@ -293,7 +317,7 @@ export class VirtualGrid {
     const size = this.options.pageSize
     const rows: JsonValue[][] = []
     for (let page = Math.floor(from / size); page <= Math.floor(last / size); page++) {
-      const held = this.pages.get(page) ?? await this.fetchPage(page)
+      const held = this.pages.get(page) ?? (await this.fetchPage(page))
       if (!held) break
       const start = Math.max(from, page * size)
       const end = Math.min(last, page * size + held.length - 1)
@@ -360,9 +384,12 @@ export class VirtualGrid {
     const corner = h('div', { class: 'grid-rownum grid-corner', role: 'columnheader', 'aria-colindex': 1 }, '#')
     const cells = this.columns.map((column, i) => {
       const direction = this.sort?.column === column.name ? this.sort.direction : undefined
-      const button = h('button', { class: 'grid-sort', type: 'button', title: `Sort by ${column.name}` },
+      const button = h(
+        'button',
+        { class: 'grid-sort', type: 'button', title: `Sort by ${column.name}` },
         h('span', { class: 'grid-colname' }, column.name, direction ? (direction === 'asc' ? ' ▲' : ' ▼') : ''),
-        h('span', { class: 'grid-coltype' }, column.type))
+        h('span', { class: 'grid-coltype' }, column.type),
+      )
       button.addEventListener('click', () => this.options.onSort(column))
       const resizer = h('div', { class: 'grid-resizer', title: `Drag to resize ${column.name}; double-click to fit`, 'aria-hidden': 'true' })
       resizer.addEventListener('pointerdown', (event) => this.startResize(event, i))
@@ -370,12 +397,17 @@ export class VirtualGrid {
         event.stopPropagation()
         this.fitColumn(i)
       })
-      const cell = h('div', {
-        class: `grid-colheader${isNumericType(column.type) ? ' num' : ''}${i < this.pinned ? ' pinned' : ''}${i === this.pinned - 1 ? ' pinned-last' : ''}`,
-        role: 'columnheader',
-        'aria-colindex': i + 2,
-        'aria-sort': direction === 'asc' ? 'ascending' : direction === 'desc' ? 'descending' : 'none',
-      }, button, resizer)
+      const cell = h(
+        'div',
+        {
+          class: `grid-colheader${isNumericType(column.type) ? ' num' : ''}${i < this.pinned ? ' pinned' : ''}${i === this.pinned - 1 ? ' pinned-last' : ''}`,
+          role: 'columnheader',
+          'aria-colindex': i + 2,
+          'aria-sort': direction === 'asc' ? 'ascending' : direction === 'desc' ? 'descending' : 'none',
+        },
+        button,
+        resizer,
+      )
       if (i < this.pinned) cell.style.left = `${this.columnLeft(i)}px`
       return cell
     })
@@ -468,7 +500,8 @@ export class VirtualGrid {
       cell.dataset.column = String(c)
       const selected = rowSelected && c >= range.left && c <= range.right
       const match = needle !== undefined && values !== undefined && value !== null && text.toLowerCase().includes(needle)
-      cell.className = `grid-cell${isNumericType(this.columns[c].type) ? ' num' : ''}${value === null ? ' null' : ''}${index === this.active.row && c === this.active.column ? ' active' : ''}` +
+      cell.className =
+        `grid-cell${isNumericType(this.columns[c].type) ? ' num' : ''}${value === null ? ' null' : ''}${index === this.active.row && c === this.active.column ? ' active' : ''}` +
         `${selected ? ' in-range' : ''}${match ? ' match' : ''}${c < this.pinned ? ' pinned' : ''}${c === this.pinned - 1 ? ' pinned-last' : ''}`
       cell.setAttribute('aria-selected', String(selected))
       if (cell.style.left !== lefts[c]) cell.style.left = lefts[c]
@@ -512,7 +545,12 @@ export class VirtualGrid {
   private select(anchor: Cell, to: Cell): void {
     this.selection = {
       anchor,
-      range: { top: Math.min(anchor.row, to.row), bottom: Math.max(anchor.row, to.row), left: Math.min(anchor.column, to.column), right: Math.max(anchor.column, to.column) },
+      range: {
+        top: Math.min(anchor.row, to.row),
+        bottom: Math.max(anchor.row, to.row),
+        left: Math.min(anchor.column, to.column),
+        right: Math.max(anchor.column, to.column),
+      },
     }
   }
 
@@ -574,7 +612,9 @@ export class VirtualGrid {
     const entries: MenuEntry[] = [
       { label: 'View value', shortcut: 'Enter', disabled: !loaded, run: () => this.view('cell') },
       { label: 'View row', shortcut: 'Shift+Enter', disabled: !loaded, run: () => this.view('row') },
-      ...(this.options.rowActions ?? []).map((action): MenuEntry => ({ label: action.label, shortcut: action.shortcut, disabled: !loaded, run: () => this.runRowAction(action) })),
+      ...(this.options.rowActions ?? []).map(
+        (action): MenuEntry => ({ label: action.label, shortcut: action.shortcut, disabled: !loaded, run: () => this.runRowAction(action) }),
+      ),
       'separator',
       { label: 'Copy', shortcut: 'Ctrl+C', run: () => this.copyShortcut() },
       ...COPY_FORMATS.map((format): MenuEntry => ({ label: `Copy as ${COPY_FORMAT_LABELS[format]}`, run: () => void this.copyAs(format) })),
@@ -595,7 +635,10 @@ export class VirtualGrid {
     const text = this.selectionText()
     if (!text) return
     const range = this.selection?.range
-    this.options.onCopy(text, range ? `${range.bottom - range.top + 1} row(s) × ${range.right - range.left + 1} column(s)` : `the value of ${this.columns[this.active.column].name}`)
+    this.options.onCopy(
+      text,
+      range ? `${range.bottom - range.top + 1} row(s) × ${range.right - range.left + 1} column(s)` : `the value of ${this.columns[this.active.column].name}`,
+    )
   }
 
   private goToMatch(row: number, text: string): void {
@@ -641,8 +684,12 @@ export class VirtualGrid {
     const page = Math.max(1, Math.floor(this.viewHeight() / ROW_HEIGHT) - 1)
     let { row, column } = this.active
     switch (event.key) {
-      case 'ArrowDown': row++; break
-      case 'ArrowUp': row--; break
+      case 'ArrowDown':
+        row++
+        break
+      case 'ArrowUp':
+        row--
+        break
       case 'ArrowRight':
       case 'ArrowLeft':
         if (event.altKey) {
@@ -651,14 +698,21 @@ export class VirtualGrid {
         }
         column += event.key === 'ArrowRight' ? 1 : -1
         break
-      case 'PageDown': row += page; break
-      case 'PageUp': row -= page; break
+      case 'PageDown':
+        row += page
+        break
+      case 'PageUp':
+        row -= page
+        break
       case 'Home':
         if (control) row = 0
         else column = 0
         this.element.scrollLeft = 0
         break
-      case 'End': if (control) row = this.rowCount - 1; else column = this.columns.length - 1; break
+      case 'End':
+        if (control) row = this.rowCount - 1
+        else column = this.columns.length - 1
+        break
       case 'a':
       case 'A':
         if (!control) return

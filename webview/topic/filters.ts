@@ -18,10 +18,16 @@ export interface MessageFilters {
 /** The filters that cannot be read (an offset that is not a number, a time that is not a time). */
 export function filterProblems(filters: MessageFilters): string[] {
   const problems: string[] = []
-  for (const [name, value] of [['offset from', filters.offsetFrom], ['offset to', filters.offsetTo]] as const) {
+  for (const [name, value] of [
+    ['offset from', filters.offsetFrom],
+    ['offset to', filters.offsetTo],
+  ] as const) {
     if (value && !/^\d+$/.test(value.trim())) problems.push(`${name}: '${value}' is not an offset`)
   }
-  for (const [name, value] of [['time from', filters.timeFrom], ['time to', filters.timeTo]] as const) {
+  for (const [name, value] of [
+    ['time from', filters.timeFrom],
+    ['time to', filters.timeTo],
+  ] as const) {
     if (value && parseTime(value) === undefined) problems.push(`${name}: '${value}' is not a time (e.g. 2026-11-24 10:00:03)`)
   }
   return problems
@@ -31,7 +37,9 @@ export function parseTime(text: string): number | undefined {
   const trimmed = text.trim()
   if (!trimmed) return undefined
   // `2026-11-24 10:00` reads as UTC, like the times in the list.
-  const iso = /^\d{4}-\d\d-\d\d([ T]\d\d:\d\d(:\d\d(\.\d+)?)?)?$/.test(trimmed) ? `${trimmed.replace(' ', 'T')}${trimmed.length > 10 ? 'Z' : ''}` : trimmed.replace(/ UTC$/, 'Z').replace(' ', 'T')
+  const iso = /^\d{4}-\d\d-\d\d([ T]\d\d:\d\d(:\d\d(\.\d+)?)?)?$/.test(trimmed)
+    ? `${trimmed.replace(' ', 'T')}${trimmed.length > 10 ? 'Z' : ''}`
+    : trimmed.replace(/ UTC$/, 'Z').replace(' ', 'T')
   const ms = Date.parse(iso)
   return Number.isFinite(ms) ? ms : undefined
 }

@@ -29,7 +29,9 @@ const FILTER_KEYS = ['key', 'partition', 'offsetFrom', 'offsetTo', 'timeFrom', '
 
 const savedState = object({
   restore: optional(record(jsonValue)),
-  filters: optional(object(Object.fromEntries(FILTER_KEYS.map((k) => [k, optional(string)])) as Record<(typeof FILTER_KEYS)[number], ReturnType<typeof optional<string>>>)),
+  filters: optional(
+    object(Object.fromEntries(FILTER_KEYS.map((k) => [k, optional(string)])) as Record<(typeof FILTER_KEYS)[number], ReturnType<typeof optional<string>>>),
+  ),
   selected: optional(count),
   expanded: optional(array(string)),
   /** The Produce editor's message while it is open. */
@@ -84,30 +86,62 @@ const controls: Record<(typeof FILTER_KEYS)[number], Field> = {
   timeTo: field('filter-time-to', 'to 2026-11-24 11:00', 'Time to (UTC)'),
   text: field('filter-text', 'text in key, headers or value', 'Text in the key, headers or value'),
 }
-const clearFilters = h('vscode-button', { id: 'clear-filters', secondary: true, title: 'Show every sampled message', 'aria-label': 'Clear the filters' }, 'Clear')
+const clearFilters = h(
+  'vscode-button',
+  { id: 'clear-filters', secondary: true, title: 'Show every sampled message', 'aria-label': 'Clear the filters' },
+  'Clear',
+)
 const filterStatus = h('span', { id: 'filter-status', class: 'status', role: 'status', 'aria-live': 'polite' })
 const listBody = h('tbody')
-const list = h('table', { id: 'messages', class: 'data messages', 'aria-label': 'Sampled messages (arrows move, Enter shows one)' },
-  h('thead', null, h('tr', null,
-    h('th', { scope: 'col', class: 'num' }, 'Partition'),
-    h('th', { scope: 'col', class: 'num' }, 'Offset'),
-    h('th', { scope: 'col' }, 'Timestamp'),
-    h('th', { scope: 'col' }, 'Key'),
-    h('th', { scope: 'col' }, 'Headers'),
-    h('th', { scope: 'col', class: 'num' }, 'Size'),
-    h('th', { scope: 'col' }, 'Value'))),
-  listBody)
-const detail = h('section', { id: 'detail', class: 'detail', 'aria-label': 'The selected message', 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Select a message to see it decoded and flattened.'))
+const list = h(
+  'table',
+  { id: 'messages', class: 'data messages', 'aria-label': 'Sampled messages (arrows move, Enter shows one)' },
+  h(
+    'thead',
+    null,
+    h(
+      'tr',
+      null,
+      h('th', { scope: 'col', class: 'num' }, 'Partition'),
+      h('th', { scope: 'col', class: 'num' }, 'Offset'),
+      h('th', { scope: 'col' }, 'Timestamp'),
+      h('th', { scope: 'col' }, 'Key'),
+      h('th', { scope: 'col' }, 'Headers'),
+      h('th', { scope: 'col', class: 'num' }, 'Size'),
+      h('th', { scope: 'col' }, 'Value'),
+    ),
+  ),
+  listBody,
+)
+const detail = h(
+  'section',
+  { id: 'detail', class: 'detail', 'aria-label': 'The selected message', 'aria-live': 'polite' },
+  h('p', { class: 'muted' }, 'Select a message to see it decoded and flattened.'),
+)
 
 app.append(
   h('header', { class: 'toolbar' }, title, facts, h('span', { class: 'spacer' }), produceButton, reload),
   error,
   editor.element,
-  h('div', { class: 'overview' },
+  h(
+    'div',
+    { class: 'overview' },
     h('vscode-collapsible', { title: 'Partitions', open: true, id: 'partitions-section' }, partitions),
-    h('vscode-collapsible', { title: 'Schema', open: true, id: 'schema-section' }, schemaOrigin, schema)),
-  h('div', { class: 'toolbar filters', role: 'search', 'aria-label': 'Filter the messages' },
-    controls.key, controls.partition, controls.offsetFrom, controls.offsetTo, controls.timeFrom, controls.timeTo, controls.text, clearFilters, filterStatus),
+    h('vscode-collapsible', { title: 'Schema', open: true, id: 'schema-section' }, schemaOrigin, schema),
+  ),
+  h(
+    'div',
+    { class: 'toolbar filters', role: 'search', 'aria-label': 'Filter the messages' },
+    controls.key,
+    controls.partition,
+    controls.offsetFrom,
+    controls.offsetTo,
+    controls.timeFrom,
+    controls.timeTo,
+    controls.text,
+    clearFilters,
+    filterStatus,
+  ),
   h('div', { class: 'split' }, h('div', { class: 'scroll list-scroll' }, list), detail),
 )
 
@@ -118,7 +152,8 @@ function showError(message: string | undefined): void {
 
 function schemaSourceText(source: SchemaSource | undefined, format: string): string {
   if (!source || source.kind === 'inferred') return `Inferred from the sampled ${format} values`
-  if (source.kind === 'connect') return `Kafka Connect schema${source.name ? ` ${source.name}` : ''}${source.version !== undefined ? ` (version ${source.version})` : ''}`
+  if (source.kind === 'connect')
+    return `Kafka Connect schema${source.name ? ` ${source.name}` : ''}${source.version !== undefined ? ` (version ${source.version})` : ''}`
   const subject = source.subject ? `subject ${source.subject}, version ${source.version}` : 'subject unknown'
   return `Schema Registry${source.id !== undefined ? `: schema id ${source.id}` : ''} (${subject})`
 }
@@ -130,32 +165,72 @@ function showTopic(message: Topic): void {
   if (message.select) landed = message.select
   save({ restore: message.restore })
   title.textContent = `Topic ${message.source}`
-  const lag = message.lag !== undefined ? h('span', { class: 'lag', 'aria-label': `lag ${message.lag}` }, 'lag ', h('vscode-badge', { variant: 'counter' }, formatCount(message.lag))) : null
-  replaceChildren(facts,
+  const lag =
+    message.lag !== undefined
+      ? h('span', { class: 'lag', 'aria-label': `lag ${message.lag}` }, 'lag ', h('vscode-badge', { variant: 'counter' }, formatCount(message.lag)))
+      : null
+  replaceChildren(
+    facts,
     h('vscode-badge', null, message.format),
-    h('span', { class: 'muted' }, `${formatCount(message.messages.length)} message${message.messages.length === 1 ? '' : 's'} sampled${message.truncated ? ' (the topic holds more)' : ''} from ${message.origin === 'kafka' ? 'the broker' : 'a capture file'}`),
-    lag)
+    h(
+      'span',
+      { class: 'muted' },
+      `${formatCount(message.messages.length)} message${message.messages.length === 1 ? '' : 's'} sampled${message.truncated ? ' (the topic holds more)' : ''} from ${message.origin === 'kafka' ? 'the broker' : 'a capture file'}`,
+    ),
+    lag,
+  )
   const withBroker = message.partitions.some((p) => p.high !== undefined)
   const withLag = message.partitions.some((p) => p.lag !== undefined)
-  replaceChildren(partitions, h('table', { class: 'data partitions', 'aria-label': 'Partitions' },
-    h('thead', null, h('tr', null,
-      h('th', { scope: 'col', class: 'num' }, 'Partition'),
-      withBroker ? [h('th', { scope: 'col', class: 'num' }, 'Low'), h('th', { scope: 'col', class: 'num' }, 'High')] : null,
-      h('th', { scope: 'col', class: 'num' }, 'Sampled'),
-      h('th', { scope: 'col', class: 'num' }, 'First offset'),
-      h('th', { scope: 'col', class: 'num' }, 'Last offset'),
-      withLag ? [h('th', { scope: 'col', class: 'num' }, 'Committed'), h('th', { scope: 'col', class: 'num' }, 'Lag')] : null)),
-    h('tbody', null, message.partitions.map((p) => h('tr', { 'data-partition': p.partition },
-      h('td', { class: 'num' }, String(p.partition)),
-      withBroker ? [h('td', { class: 'num' }, p.low ?? ''), h('td', { class: 'num' }, p.high ?? '')] : null,
-      h('td', { class: 'num' }, formatCount(p.messages)),
-      h('td', { class: 'num' }, p.firstOffset),
-      h('td', { class: 'num' }, p.lastOffset),
-      withLag ? [h('td', { class: 'num' }, p.committed ?? '—'), h('td', { class: 'num lag' }, p.lag === undefined ? '' : formatCount(p.lag))] : null)))))
+  replaceChildren(
+    partitions,
+    h(
+      'table',
+      { class: 'data partitions', 'aria-label': 'Partitions' },
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          h('th', { scope: 'col', class: 'num' }, 'Partition'),
+          withBroker ? [h('th', { scope: 'col', class: 'num' }, 'Low'), h('th', { scope: 'col', class: 'num' }, 'High')] : null,
+          h('th', { scope: 'col', class: 'num' }, 'Sampled'),
+          h('th', { scope: 'col', class: 'num' }, 'First offset'),
+          h('th', { scope: 'col', class: 'num' }, 'Last offset'),
+          withLag ? [h('th', { scope: 'col', class: 'num' }, 'Committed'), h('th', { scope: 'col', class: 'num' }, 'Lag')] : null,
+        ),
+      ),
+      h(
+        'tbody',
+        null,
+        message.partitions.map((p) =>
+          h(
+            'tr',
+            { 'data-partition': p.partition },
+            h('td', { class: 'num' }, String(p.partition)),
+            withBroker ? [h('td', { class: 'num' }, p.low ?? ''), h('td', { class: 'num' }, p.high ?? '')] : null,
+            h('td', { class: 'num' }, formatCount(p.messages)),
+            h('td', { class: 'num' }, p.firstOffset),
+            h('td', { class: 'num' }, p.lastOffset),
+            withLag ? [h('td', { class: 'num' }, p.committed ?? '—'), h('td', { class: 'num lag' }, p.lag === undefined ? '' : formatCount(p.lag))] : null,
+          ),
+        ),
+      ),
+    ),
+  )
   schemaOrigin.textContent = schemaSourceText(message.schemaSource, message.format)
   if (!state.expanded) for (const node of message.schema) if (node.children.length) expanded.add(node.name)
-  replaceChildren(schema, message.schema.length ? schemaTree(message.schema, { expanded, onToggle: () => save({ expanded: [...expanded] }) }) : h('p', { class: 'muted' }, 'No decodable values in the sample.'))
-  replaceChildren(controls.partition, h('vscode-option', { value: 'all' }, 'All partitions'), message.partitions.map((p) => h('vscode-option', { value: String(p.partition) }, `Partition ${p.partition}`)))
+  replaceChildren(
+    schema,
+    message.schema.length
+      ? schemaTree(message.schema, { expanded, onToggle: () => save({ expanded: [...expanded] }) })
+      : h('p', { class: 'muted' }, 'No decodable values in the sample.'),
+  )
+  replaceChildren(
+    controls.partition,
+    h('vscode-option', { value: 'all' }, 'All partitions'),
+    message.partitions.map((p) => h('vscode-option', { value: String(p.partition) }, `Partition ${p.partition}`)),
+  )
   queueMicrotask(() => (controls.partition.value = filters.partition ?? 'all'))
   produceButton.hidden = message.origin !== 'kafka'
   editor.revalidate()
@@ -174,7 +249,10 @@ function showTopic(message: Topic): void {
 /** An editable copy of a sampled message: its key, headers and value (as the JSON the decoder read, for registry formats). */
 function draftOf(message: Message): Draft {
   const summary = topic?.messages.find((m) => m.index === message.index)
-  const headers = Object.entries(summary?.headers ?? {}).filter(([, v]) => v !== null).map(([k, v]) => `${k}=${v}`).join('\n')
+  const headers = Object.entries(summary?.headers ?? {})
+    .filter(([, v]) => v !== null)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n')
   const base = { ...EMPTY_DRAFT, key: summary?.key ?? '', headers }
   if (message.decoded.type === 'tombstone') return { ...base, tombstone: true }
   const registry = ['avro', 'protobuf', 'json-schema'].includes(topic?.format ?? '')
@@ -193,7 +271,9 @@ function prettyIfExact(text: string): string {
 }
 
 function headersText(headers: Record<string, string | null>): string {
-  return Object.entries(headers).map(([k, v]) => `${k}=${v ?? 'null'}`).join(', ')
+  return Object.entries(headers)
+    .map(([k, v]) => `${k}=${v ?? 'null'}`)
+    .join(', ')
 }
 
 function renderList(): void {
@@ -202,7 +282,10 @@ function renderList(): void {
   const shown = topic.messages.filter((m) => matches(m, filters))
   filterStatus.textContent = problems.length ? problems.join('; ') : `${formatCount(shown.length)} of ${formatCount(topic.messages.length)}`
   filterStatus.classList.toggle('invalid', problems.length > 0)
-  replaceChildren(listBody, shown.map((m) => messageRow(m)))
+  replaceChildren(
+    listBody,
+    shown.map((m) => messageRow(m)),
+  )
   // The detail shows only a message the list shows.
   if (state.selected !== undefined && !shown.some((m) => m.index === state.selected)) {
     latestSelect = nextRequest++
@@ -244,17 +327,35 @@ function withJsonTextDecoded(value: JsonValue, depth = 0): JsonValue {
 function messageRow(m: MessageSummary): HTMLElement {
   const selected = m.index === state.selected
   const headers = headersText(m.headers)
-  return h('tr', {
-    'data-index': m.index, class: `message status-${m.status}${selected ? ' selected' : ''}`, tabindex: -1, 'aria-selected': String(selected),
-    'aria-label': `partition ${m.partition} offset ${m.offset}${m.key === null ? '' : `, key ${m.key}`}, ${m.status === 'row' ? formatBytes(m.size) : m.status}`,
-  },
-  h('td', { class: 'num' }, String(m.partition)),
-  h('td', { class: 'num' }, m.offset),
-  h('td', null, formatTime(m.timestamp)),
-  h('td', { class: m.key === null ? 'null key' : 'key', title: m.key === null ? null : m.key.slice(0, 2000) }, m.key === null ? 'NULL' : cellText(keyShown(m.key))),
-  h('td', { class: 'headers', title: headers.slice(0, 2000) }, cellText(headers)),
-  h('td', { class: 'num' }, formatBytes(m.size)),
-  h('td', { class: 'preview' }, m.status === 'tombstone' ? h('span', { class: 'muted' }, 'tombstone') : m.status === 'error' ? h('span', { class: 'bad' }, `⚠ ${cellText(m.preview)}`) : cellText(m.preview)))
+  return h(
+    'tr',
+    {
+      'data-index': m.index,
+      class: `message status-${m.status}${selected ? ' selected' : ''}`,
+      tabindex: -1,
+      'aria-selected': String(selected),
+      'aria-label': `partition ${m.partition} offset ${m.offset}${m.key === null ? '' : `, key ${m.key}`}, ${m.status === 'row' ? formatBytes(m.size) : m.status}`,
+    },
+    h('td', { class: 'num' }, String(m.partition)),
+    h('td', { class: 'num' }, m.offset),
+    h('td', null, formatTime(m.timestamp)),
+    h(
+      'td',
+      { class: m.key === null ? 'null key' : 'key', title: m.key === null ? null : m.key.slice(0, 2000) },
+      m.key === null ? 'NULL' : cellText(keyShown(m.key)),
+    ),
+    h('td', { class: 'headers', title: headers.slice(0, 2000) }, cellText(headers)),
+    h('td', { class: 'num' }, formatBytes(m.size)),
+    h(
+      'td',
+      { class: 'preview' },
+      m.status === 'tombstone'
+        ? h('span', { class: 'muted' }, 'tombstone')
+        : m.status === 'error'
+          ? h('span', { class: 'bad' }, `⚠ ${cellText(m.preview)}`)
+          : cellText(m.preview),
+    ),
+  )
 }
 
 function select(index: number, focus = true): void {
@@ -273,25 +374,32 @@ function select(index: number, focus = true): void {
 
 function showMessage(message: Message): void {
   const summary = topic?.messages.find((m) => m.index === message.index)
-  const raw = message.text !== null
-    ? h('pre', { id: 'raw-text', class: 'raw' }, message.text)
-    : h('div', null, h('p', { class: 'muted' }, 'Not UTF-8 text; the first bytes:'), h('pre', { id: 'raw-hex', class: 'raw' }, message.hex))
-  const decoded = message.decoded.type === 'row'
-    ? h('pre', { id: 'decoded', class: 'decoded' }, JSON.stringify(withJsonTextDecoded(message.decoded.value), null, 2))
-    : message.decoded.type === 'tombstone'
-      ? h('p', { id: 'decoded', class: 'muted' }, 'A tombstone (no value): deletes the key.')
-      : h('div', { id: 'decoded', class: 'error' }, `${message.decoded.reason}${message.decoded.detail ? `: ${message.decoded.detail}` : ''}`)
+  const raw =
+    message.text !== null
+      ? h('pre', { id: 'raw-text', class: 'raw' }, message.text)
+      : h('div', null, h('p', { class: 'muted' }, 'Not UTF-8 text; the first bytes:'), h('pre', { id: 'raw-hex', class: 'raw' }, message.hex))
+  const decoded =
+    message.decoded.type === 'row'
+      ? h('pre', { id: 'decoded', class: 'decoded' }, JSON.stringify(withJsonTextDecoded(message.decoded.value), null, 2))
+      : message.decoded.type === 'tombstone'
+        ? h('p', { id: 'decoded', class: 'muted' }, 'A tombstone (no value): deletes the key.')
+        : h('div', { id: 'decoded', class: 'error' }, `${message.decoded.reason}${message.decoded.detail ? `: ${message.decoded.detail}` : ''}`)
   const flattened = flattenedView(message)
-  const again = topic?.origin === 'kafka'
-    ? h('vscode-button', { id: 'produce-again', secondary: true, title: 'Open the message editor with an editable copy of this message' }, 'Produce again')
-    : null
-  again?.addEventListener('click', () => editor.open(draftOf(message), `Produce again: a copy of partition ${summary?.partition ?? '?'}, offset ${summary?.offset ?? '?'}`))
-  replaceChildren(detail,
+  const again =
+    topic?.origin === 'kafka'
+      ? h('vscode-button', { id: 'produce-again', secondary: true, title: 'Open the message editor with an editable copy of this message' }, 'Produce again')
+      : null
+  again?.addEventListener('click', () =>
+    editor.open(draftOf(message), `Produce again: a copy of partition ${summary?.partition ?? '?'}, offset ${summary?.offset ?? '?'}`),
+  )
+  replaceChildren(
+    detail,
     h('div', { class: 'detail-head' }, h('h2', null, summary ? `Partition ${summary.partition}, offset ${summary.offset}` : `Message ${message.index}`), again),
     summary && Object.keys(summary.headers).length ? h('p', { class: 'muted headers-line' }, `Headers: ${headersText(summary.headers)}`) : null,
     h('vscode-collapsible', { title: 'Raw value', open: true, id: 'raw-section' }, raw),
     h('vscode-collapsible', { title: 'Decoded', open: true, id: 'decoded-section' }, decoded),
-    h('vscode-collapsible', { title: 'Flattened by the flow', open: true, id: 'flattened-section' }, flattened))
+    h('vscode-collapsible', { title: 'Flattened by the flow', open: true, id: 'flattened-section' }, flattened),
+  )
 }
 
 /** What the flow writes for the message: its target's rows, then the raw row and the child tables' rows. */
@@ -300,24 +408,70 @@ function flattenedView(message: Message): HTMLElement {
   if (!preview) return h('p', { id: 'flattened', class: 'muted' }, 'No flow reads this source in the pipeline file.')
   if (preview.type === 'error') return h('div', { id: 'flattened', class: 'error' }, preview.message)
   if (preview.type === 'dead-letter') {
-    return h('div', { id: 'flattened', class: 'error' }, `Ingest writes this message to raw._dead_letters, not to the raw table: ${preview.reason}${preview.detail ? ` (${preview.detail})` : ''}`)
+    return h(
+      'div',
+      { id: 'flattened', class: 'error' },
+      `Ingest writes this message to raw._dead_letters, not to the raw table: ${preview.reason}${preview.detail ? ` (${preview.detail})` : ''}`,
+    )
   }
-  const target = preview.table ? `${preview.table}${preview.flow ? ` (flow ${preview.flow})` : ''}` : 'the flow\'s table'
-  return h('div', { id: 'flattened' },
+  const target = preview.table ? `${preview.table}${preview.flow ? ` (flow ${preview.flow})` : ''}` : "the flow's table"
+  return h(
+    'div',
+    { id: 'flattened' },
     h('p', { class: 'muted preview-caption' }, `Written to ${target}:`),
     preview.note ? h('p', { id: 'flattened-note', class: 'muted' }, `No row: ${preview.note}.`) : null,
     preview.rows.length ? previewTableView('flattened-rows', `The rows the flow writes to ${target}`, preview.columns, preview.rows) : null,
-    ...(preview.children ?? []).map((child) => h('div', { class: 'preview-child' },
-      h('p', { class: 'muted preview-caption' }, `Written to ${child.table}:`),
-      child.rows.length ? previewTableView(`flattened-child-${child.table}`, `The rows the flow writes to ${child.table}`, child.columns, child.rows) : h('p', { class: 'muted' }, 'No row.'))),
-    preview.raw ? h('vscode-collapsible', { title: `Raw row (${preview.raw.table})`, id: 'raw-row-section' },
-      previewTableView('raw-row', `The row ingest writes to ${preview.raw.table}`, preview.raw.columns, preview.raw.rows)) : null)
+    ...(preview.children ?? []).map((child) =>
+      h(
+        'div',
+        { class: 'preview-child' },
+        h('p', { class: 'muted preview-caption' }, `Written to ${child.table}:`),
+        child.rows.length
+          ? previewTableView(`flattened-child-${child.table}`, `The rows the flow writes to ${child.table}`, child.columns, child.rows)
+          : h('p', { class: 'muted' }, 'No row.'),
+      ),
+    ),
+    preview.raw
+      ? h(
+          'vscode-collapsible',
+          { title: `Raw row (${preview.raw.table})`, id: 'raw-row-section' },
+          previewTableView('raw-row', `The row ingest writes to ${preview.raw.table}`, preview.raw.columns, preview.raw.rows),
+        )
+      : null,
+  )
 }
 
 function previewTableView(id: string, label: string, columns: { name: string; type: string }[], rows: JsonValue[][]): HTMLElement {
-  return h('div', { class: 'scroll', id }, h('table', { class: 'data flattened', 'aria-label': label },
-    h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col', class: isNumericType(c.type) ? 'num' : '' }, h('span', null, c.name), h('span', { class: 'coltype' }, c.type))))),
-    h('tbody', null, rows.map((row) => h('tr', null, row.map((v, i) => h('td', { class: `${isNumericType(columns[i]?.type ?? '') ? 'num' : ''}${v === null ? ' null' : ''}` }, cellText(v))))))))
+  return h(
+    'div',
+    { class: 'scroll', id },
+    h(
+      'table',
+      { class: 'data flattened', 'aria-label': label },
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          columns.map((c) =>
+            h('th', { scope: 'col', class: isNumericType(c.type) ? 'num' : '' }, h('span', null, c.name), h('span', { class: 'coltype' }, c.type)),
+          ),
+        ),
+      ),
+      h(
+        'tbody',
+        null,
+        rows.map((row) =>
+          h(
+            'tr',
+            null,
+            row.map((v, i) => h('td', { class: `${isNumericType(columns[i]?.type ?? '') ? 'num' : ''}${v === null ? ' null' : ''}` }, cellText(v))),
+          ),
+        ),
+      ),
+    ),
+  )
 }
 
 // ---- wiring

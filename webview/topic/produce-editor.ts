@@ -53,7 +53,8 @@ export function draftMessage(draft: Draft): { message: OutgoingMessage } | { pro
     headers[line.slice(0, at).trim()] = line.slice(at + 1)
   }
   const partitionText = draft.partition.trim()
-  if (partitionText && !/^\d+$/.test(partitionText)) return { problem: `partition: '${partitionText.slice(0, 40)}' is not a partition number (leave it empty to choose by key)` }
+  if (partitionText && !/^\d+$/.test(partitionText))
+    return { problem: `partition: '${partitionText.slice(0, 40)}' is not a partition number (leave it empty to choose by key)` }
   if (!draft.tombstone) {
     if (!draft.value.trim()) return { problem: 'the value is empty: type JSON, or tick Tombstone for a message without a value' }
     const parsed = parseJsonValue(draft.value)
@@ -74,33 +75,63 @@ export function createProduceEditor(options: ProduceEditorOptions) {
   let sending = false
   const key = h('vscode-textfield', { id: 'produce-key', placeholder: 'empty: no key (null)', 'aria-label': 'Key' }) as Field
   const partition = h('vscode-textfield', { id: 'produce-partition', placeholder: 'by key', 'aria-label': 'Partition (empty: chosen by key)' }) as Field
-  const headers = h('textarea', { id: 'produce-headers', rows: 2, spellcheck: 'false', placeholder: 'name=value, one a line', 'aria-label': 'Headers, one name=value a line' })
+  const headers = h('textarea', {
+    id: 'produce-headers',
+    rows: 2,
+    spellcheck: 'false',
+    placeholder: 'name=value, one a line',
+    'aria-label': 'Headers, one name=value a line',
+  })
   const tombstone = h('input', { id: 'produce-tombstone', type: 'checkbox' })
   const value = h('textarea', {
-    id: 'produce-value', rows: 10, spellcheck: 'false', placeholder: '{"id": 1}', 'aria-label': 'Value as JSON (Ctrl+Space suggests field names)',
-    'aria-describedby': 'produce-check', 'aria-autocomplete': 'list', 'aria-controls': 'produce-suggestions',
+    id: 'produce-value',
+    rows: 10,
+    spellcheck: 'false',
+    placeholder: '{"id": 1}',
+    'aria-label': 'Value as JSON (Ctrl+Space suggests field names)',
+    'aria-describedby': 'produce-check',
+    'aria-autocomplete': 'list',
+    'aria-controls': 'produce-suggestions',
   })
-  const suggestions = h('ul', { id: 'produce-suggestions', class: 'suggestions', role: 'listbox', 'aria-label': 'Field names of the inferred schema', hidden: true })
+  const suggestions = h('ul', {
+    id: 'produce-suggestions',
+    class: 'suggestions',
+    role: 'listbox',
+    'aria-label': 'Field names of the inferred schema',
+    hidden: true,
+  })
   const check = h('div', { id: 'produce-check', class: 'produce-check', 'aria-live': 'polite' })
   const status = h('p', { id: 'produce-status', class: 'status', role: 'status', 'aria-live': 'polite' })
   const fill = h('vscode-button', { id: 'produce-fill', secondary: true, title: 'Start from a value shaped like the inferred schema' }, 'Fill from schema')
   const send = h('vscode-button', { id: 'produce-send', title: 'Send the message to the topic' }, 'Send')
   const cancel = h('vscode-button', { id: 'produce-cancel', secondary: true, title: 'Close the editor' }, 'Close')
-  const form = h('div', { class: 'produce-form' },
-    h('div', { class: 'produce-row' },
+  const form = h(
+    'div',
+    { class: 'produce-form' },
+    h(
+      'div',
+      { class: 'produce-row' },
       h('label', null, h('span', null, 'Key'), key),
       h('label', null, h('span', null, 'Partition'), partition),
-      h('label', { class: 'check' }, tombstone, h('span', null, 'Tombstone (no value)'))),
+      h('label', { class: 'check' }, tombstone, h('span', null, 'Tombstone (no value)')),
+    ),
     h('label', { class: 'produce-block' }, h('span', null, 'Headers'), headers),
     h('label', { class: 'produce-block' }, h('span', null, 'Value (JSON)'), value),
     suggestions,
     check,
-    h('div', { class: 'produce-row' }, send, fill, cancel, status))
+    h('div', { class: 'produce-row' }, send, fill, cancel, status),
+  )
   const refusal = h('div', { id: 'produce-refusal', class: 'error', role: 'alert' })
   const heading = h('h2', { id: 'produce-title' }, 'Produce a message')
   const element = h('section', { id: 'produce', class: 'produce', 'aria-labelledby': 'produce-title', hidden: true }, heading, refusal, form)
 
-  const draft = (): Draft => ({ key: key.value, headers: (headers as HTMLTextAreaElement).value, partition: partition.value, value: (value as HTMLTextAreaElement).value, tombstone: (tombstone as HTMLInputElement).checked })
+  const draft = (): Draft => ({
+    key: key.value,
+    headers: (headers as HTMLTextAreaElement).value,
+    partition: partition.value,
+    value: (value as HTMLTextAreaElement).value,
+    tombstone: (tombstone as HTMLInputElement).checked,
+  })
 
   function validate(): boolean {
     const current = draft()
@@ -110,10 +141,24 @@ export function createProduceEditor(options: ProduceEditorOptions) {
       const parsed = parseJsonValue(current.value)
       if (parsed.ok) notes.push(...schemaNotes(checkedPart(parsed.value), options.schema()))
     }
-    replaceChildren(check,
+    replaceChildren(
+      check,
       'problem' in result ? h('p', { class: 'bad', id: 'produce-problem' }, result.problem) : null,
-      notes.length ? h('ul', { id: 'produce-notes', class: 'notes', 'aria-label': 'Against the inferred schema' }, notes.map((n) => h('li', null, n))) : null,
-      'message' in result && !notes.length && !current.tombstone ? h('p', { class: 'muted', id: 'produce-ok' }, access?.registry ? `JSON; encoded with the subject's latest ${access.registry} schema when sent` : 'JSON; fits the inferred schema') : null)
+      notes.length
+        ? h(
+            'ul',
+            { id: 'produce-notes', class: 'notes', 'aria-label': 'Against the inferred schema' },
+            notes.map((n) => h('li', null, n)),
+          )
+        : null,
+      'message' in result && !notes.length && !current.tombstone
+        ? h(
+            'p',
+            { class: 'muted', id: 'produce-ok' },
+            access?.registry ? `JSON; encoded with the subject's latest ${access.registry} schema when sent` : 'JSON; fits the inferred schema',
+          )
+        : null,
+    )
     const blocked = 'problem' in result || sending || access?.allowed !== true
     send.toggleAttribute('disabled', blocked)
     ;(value as HTMLTextAreaElement).disabled = current.tombstone
@@ -137,7 +182,17 @@ export function createProduceEditor(options: ProduceEditorOptions) {
       return
     }
     active = 0
-    replaceChildren(suggestions, found.map((f, i) => h('li', { role: 'option', id: `suggestion-${i}`, 'data-name': f.name, 'aria-selected': String(i === 0) }, h('span', null, f.name), h('span', { class: 'coltype' }, f.type))))
+    replaceChildren(
+      suggestions,
+      found.map((f, i) =>
+        h(
+          'li',
+          { role: 'option', id: `suggestion-${i}`, 'data-name': f.name, 'aria-selected': String(i === 0) },
+          h('span', null, f.name),
+          h('span', { class: 'coltype' }, f.type),
+        ),
+      ),
+    )
     suggestions.hidden = false
     area.setAttribute('aria-activedescendant', 'suggestion-0')
   }
@@ -226,7 +281,7 @@ export function createProduceEditor(options: ProduceEditorOptions) {
 
   function render(): void {
     refusal.hidden = access?.allowed !== false
-    refusal.textContent = access?.allowed === false ? access.refusal ?? 'Producing to this cluster is refused.' : ''
+    refusal.textContent = access?.allowed === false ? (access.refusal ?? 'Producing to this cluster is refused.') : ''
     form.hidden = access?.allowed === false
     validate()
   }

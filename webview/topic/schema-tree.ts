@@ -23,17 +23,35 @@ export function schemaTree(nodes: SchemaNode[], options: SchemaTreeOptions): HTM
   const item = (node: SchemaNode, path: string, level: number): HTMLElement => {
     const parent = node.children.length > 0
     const open = parent && options.expanded.has(path)
-    const label = h('span', { class: 'schema-row' },
+    const label = h(
+      'span',
+      { class: 'schema-row' },
       h('span', { class: 'twisty', 'aria-hidden': 'true' }, parent ? (open ? '▾' : '▸') : ''),
       h('span', { class: 'field' }, node.name),
       h('span', { class: 'type' }, node.type),
       node.nullable ? null : h('span', { class: 'muted' }, ' not null'),
-      node.hint ? h('span', { class: 'hint-badge', title: 'Typed by the source\'s schemaHints in the pipeline file' }, 'from hint') : null)
-    const li = h('li', {
-      role: 'treeitem', tabindex: -1, 'aria-level': level, 'data-path': path,
-      'aria-expanded': parent ? String(open) : null, 'aria-label': `${node.name}: ${node.type}${node.nullable ? '' : ', not null'}${node.hint ? ', from hint' : ''}`,
-    }, label)
-    if (open) li.append(h('ul', { role: 'group' }, node.children.map((child) => item(child, `${path}/${child.name}`, level + 1))))
+      node.hint ? h('span', { class: 'hint-badge', title: "Typed by the source's schemaHints in the pipeline file" }, 'from hint') : null,
+    )
+    const li = h(
+      'li',
+      {
+        role: 'treeitem',
+        tabindex: -1,
+        'aria-level': level,
+        'data-path': path,
+        'aria-expanded': parent ? String(open) : null,
+        'aria-label': `${node.name}: ${node.type}${node.nullable ? '' : ', not null'}${node.hint ? ', from hint' : ''}`,
+      },
+      label,
+    )
+    if (open)
+      li.append(
+        h(
+          'ul',
+          { role: 'group' },
+          node.children.map((child) => item(child, `${path}/${child.name}`, level + 1)),
+        ),
+      )
     return li
   }
   const toggle = (li: HTMLElement, open: boolean) => {
@@ -65,10 +83,18 @@ export function schemaTree(nodes: SchemaNode[], options: SchemaTreeOptions): HTM
     const index = items.indexOf(li)
     const expanded = li.getAttribute('aria-expanded')
     switch (event.key) {
-      case 'ArrowDown': focus(items[index + 1]); break
-      case 'ArrowUp': focus(items[index - 1]); break
-      case 'Home': focus(items[0]); break
-      case 'End': focus(items.at(-1)); break
+      case 'ArrowDown':
+        focus(items[index + 1])
+        break
+      case 'ArrowUp':
+        focus(items[index - 1])
+        break
+      case 'Home':
+        focus(items[0])
+        break
+      case 'End':
+        focus(items.at(-1))
+        break
       case 'ArrowRight':
         if (expanded === 'false') toggle(li, true)
         else if (expanded === 'true') focus(li.querySelector<HTMLElement>('li[role=treeitem]'))

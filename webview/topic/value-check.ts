@@ -65,15 +65,16 @@ export function jsonErrorOffset(text: string): number {
     space()
     const c = text[i]
     if (depth > 512) fail()
-    if (c === '{') items('}', () => {
-      space()
-      if (text[i] !== '"') fail()
-      string()
-      space()
-      if (text[i] !== ':') fail()
-      i++
-      value(depth + 1)
-    })
+    if (c === '{')
+      items('}', () => {
+        space()
+        if (text[i] !== '"') fail()
+        string()
+        space()
+        if (text[i] !== ':') fail()
+        i++
+        value(depth + 1)
+      })
     else if (c === '[') items(']', () => value(depth + 1))
     else if (c === '"') string()
     else if (c === '-' || (c >= '0' && c <= '9')) number()
@@ -115,7 +116,19 @@ const NUMBER_TYPES = new Set(['float', 'double'])
 const TEXT_TYPES = new Set(['string', 'timestamp', 'timestamp_ntz', 'date', 'binary'])
 
 const kindOf = (value: JsonValue): string =>
-  value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : typeof value === 'string' ? 'text' : typeof value === 'number' ? (Number.isInteger(value) ? 'a whole number' : 'a number') : typeof value
+  value === null
+    ? 'null'
+    : Array.isArray(value)
+      ? 'an array'
+      : typeof value === 'object'
+        ? 'an object'
+        : typeof value === 'string'
+          ? 'text'
+          : typeof value === 'number'
+            ? Number.isInteger(value)
+              ? 'a whole number'
+              : 'a number'
+            : typeof value
 
 /** Whether a JSON value fits a schema type as ingest reads it (null fits any nullable column). */
 function fits(node: SchemaNode, value: JsonValue): boolean {
@@ -136,7 +149,8 @@ const join = (path: string, name: string) => (path ? `${path}.${name}` : name)
 export function schemaNotes(value: JsonValue, schema: SchemaNode[]): string[] {
   const notes: string[] = []
   if (schema.length === 0) return notes
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [`the value is ${kindOf(value)}: the topic's messages are objects (ingest writes it as a dead letter)`]
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return [`the value is ${kindOf(value)}: the topic's messages are objects (ingest writes it as a dead letter)`]
   walkObject(value, schema, '', notes)
   return notes.slice(0, 50)
 }

@@ -22,7 +22,9 @@ export interface CliLaunch {
 /** What the extension will not do in Restricted Mode, said to the user who asked for it. */
 export class RestrictedModeError extends Error {
   constructor(what: string) {
-    super(`${what} is not allowed in Restricted Mode: a pipeline runs what this workspace's pipeline file says (its SQL, transforms and files) in a child process. Trust the workspace first (command "Workspaces: Manage Workspace Trust").`)
+    super(
+      `${what} is not allowed in Restricted Mode: a pipeline runs what this workspace's pipeline file says (its SQL, transforms and files) in a child process. Trust the workspace first (command "Workspaces: Manage Workspace Trust").`,
+    )
     this.name = 'RestrictedModeError'
   }
 }

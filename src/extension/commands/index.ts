@@ -6,7 +6,18 @@ import * as vscode from 'vscode'
 import type { Services } from '../services'
 import { addTopicAsSource, inferTopicSchema, previewSource, previewTopic } from './kafka-commands'
 import { optimizeTable, queryTable, queryVersion, showChanges, showHistory, vacuumTable } from './lake-commands'
-import { goToJobDefinition, newPipeline, openJobTable, openPipelineFile, startAll, startJob, startPipeline, stopAll, stopJob, stopPipeline } from './pipeline-commands'
+import {
+  goToJobDefinition,
+  newPipeline,
+  openJobTable,
+  openPipelineFile,
+  startAll,
+  startJob,
+  startPipeline,
+  stopAll,
+  stopJob,
+  stopPipeline,
+} from './pipeline-commands'
 import { runQueryCommand } from './query-commands'
 import { createTopicCommand, deleteTopicCommand } from './topic-admin-commands'
 import { setKafkaPassword, setSchemaRegistryCredentials } from './secret-commands'
@@ -50,14 +61,16 @@ const COMMANDS: Record<string, [string, Handler]> = {
 export function registerCommands(services: Services, refreshers: Refreshers): void {
   const { context, log } = services
   for (const [id, [what, handler]] of Object.entries(COMMANDS)) {
-    context.subscriptions.push(vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-      log.debug('command', { id })
-      try {
-        await handler(services, ...(args as never[]))
-      } catch (error) {
-        await services.notifier.error(what, error)
-      }
-    }))
+    context.subscriptions.push(
+      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+        log.debug('command', { id })
+        try {
+          await handler(services, ...(args as never[]))
+        } catch (error) {
+          await services.notifier.error(what, error)
+        }
+      }),
+    )
   }
   context.subscriptions.push(
     vscode.commands.registerCommand('lakehouse.showLog', () => log.show()),
@@ -73,4 +86,3 @@ export function registerCommands(services: Services, refreshers: Refreshers): vo
     }),
   )
 }
-

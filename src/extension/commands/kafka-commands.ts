@@ -55,19 +55,22 @@ async function sample(services: Services, cluster: Cluster, topic: string, forma
   const password = await services.credentials.kafkaPassword(cluster.kafka)
   const registryPassword = await services.credentials.registryPassword(cluster.kafka)
   const limit = Math.max(1, setting<number>('kafka.previewMessages', 20))
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Lakehouse: reading the latest messages of ${topic}`, cancellable: true }, async (_p, token) => {
-    const abort = new AbortController()
-    token.onCancellationRequested(() => abort.abort())
-    try {
-      const decoder = { schemaRegistry: schemaRegistryOptions(cluster.kafka, { password: registryPassword }) }
-      const result = await sampleTopic(cluster.kafka, topic, format, { password, limit, decoder, signal: abort.signal })
-      services.log.info('kafka.sample', { topic, format, messages: result.messages.length })
-      return result
-    } catch (error) {
-      void services.notifier.error(`Reading ${topic}`, error, { pipelineUri: cluster.pipelineUri })
-      return undefined
-    }
-  })
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Lakehouse: reading the latest messages of ${topic}`, cancellable: true },
+    async (_p, token) => {
+      const abort = new AbortController()
+      token.onCancellationRequested(() => abort.abort())
+      try {
+        const decoder = { schemaRegistry: schemaRegistryOptions(cluster.kafka, { password: registryPassword }) }
+        const result = await sampleTopic(cluster.kafka, topic, format, { password, limit, decoder, signal: abort.signal })
+        services.log.info('kafka.sample', { topic, format, messages: result.messages.length })
+        return result
+      } catch (error) {
+        void services.notifier.error(`Reading ${topic}`, error, { pipelineUri: cluster.pipelineUri })
+        return undefined
+      }
+    },
+  )
 }
 
 async function showJson(value: unknown): Promise<void> {
@@ -91,7 +94,10 @@ export async function previewTopic(services: Services, node?: TopicNode): Promis
   const t = await topicAndFormat(services, node)
   if (!t) return
   const source = t.cluster.sources.find((s) => s.topic === t.topic)
-  const args = { source: { topic: t.topic, format: t.format, ...(source ? { name: source.name, table: source.table } : {}) }, pipelineFile: t.cluster.pipelineUri.fsPath }
+  const args = {
+    source: { topic: t.topic, format: t.format, ...(source ? { name: source.name, table: source.table } : {}) },
+    pipelineFile: t.cluster.pipelineUri.fsPath,
+  }
   services.log.info('kafka.preview', { topic: t.topic, format: t.format })
   await vscode.commands.executeCommand('lakehouse.showTopic', args)
 }
@@ -101,7 +107,13 @@ export async function inferTopicSchema(services: Services, node?: TopicNode): Pr
   const result = t && (await sample(services, t.cluster, t.topic, t.format))
   if (!t || !result) return
   const rows = result.messages.filter((m) => m.decoded.kind === 'row').length
-  await showJson({ topic: result.topic, format: t.format, inferredFrom: `${rows} of ${result.messages.length} sampled messages`, columns: columns(result.schema), deltaSchema: result.schema })
+  await showJson({
+    topic: result.topic,
+    format: t.format,
+    inferredFrom: `${rows} of ${result.messages.length} sampled messages`,
+    columns: columns(result.schema),
+    deltaSchema: result.schema,
+  })
 }
 
 export async function addTopicAsSource(services: Services, node?: TopicNode): Promise<void> {
@@ -139,7 +151,11 @@ export async function previewSource(services: Services, given?: unknown): Promis
   const { kind, name } = splitJobId(node.job)
   const source = kind === 'source' ? node.pipeline.sources.find((s) => s.name === name) : undefined
   if (source?.file) {
-    const args = { source: { file: source.file, format: source.format, name: source.name, table: source.table }, pipelineFile: node.pipeline.file, lake: node.pipeline.lakeDir }
+    const args = {
+      source: { file: source.file, format: source.format, name: source.name, table: source.table },
+      pipelineFile: node.pipeline.file,
+      lake: node.pipeline.lakeDir,
+    }
     await vscode.commands.executeCommand('lakehouse.showTopic', args)
   } else if (source?.topic && node.pipeline.kafka) {
     const cluster: Cluster = { key: '', kafka: node.pipeline.kafka, sources: node.pipeline.sources, pipelineUri: node.uri }

@@ -89,9 +89,11 @@ export async function optimizeTable(services: Services, node?: TableNode): Promi
   if (result.cancelled) {
     // The commit is atomic: either it happened before the stop, or the table is as it was.
     const after = (await tableFacts(lake, t.table.path)).version
-    void vscode.window.showInformationMessage(after === before
-      ? `Optimize of ${t.table.name} cancelled: nothing was committed (files it had written are left for VACUUM).`
-      : `Optimize of ${t.table.name} had already committed version ${after} when it was cancelled.`)
+    void vscode.window.showInformationMessage(
+      after === before
+        ? `Optimize of ${t.table.name} cancelled: nothing was committed (files it had written are left for VACUUM).`
+        : `Optimize of ${t.table.name} had already committed version ${after} when it was cancelled.`,
+    )
   } else if (result.code === 0) void vscode.window.showInformationMessage(result.stdout.trim() || `Optimized ${t.table.name}`)
   else void services.notifier.error(`Optimize ${t.table.name}`, new CliRunError(result))
   services.workspace.refreshLakes()
@@ -123,7 +125,10 @@ export async function vacuumTable(services: Services, node?: TableNode): Promise
   if (choice !== confirm) return
   const result = await maintenance(services, `Lakehouse: vacuuming ${t.table.name}`, [...base, t.table.name], t.lake.dir)
   services.log.info('vacuum.done', { table: t.table.name, code: result.code, cancelled: result.cancelled })
-  if (result.cancelled) void vscode.window.showInformationMessage(`Vacuum of ${t.table.name} stopped: some files may already be deleted (only files no version within the retention needs).`)
+  if (result.cancelled)
+    void vscode.window.showInformationMessage(
+      `Vacuum of ${t.table.name} stopped: some files may already be deleted (only files no version within the retention needs).`,
+    )
   else if (result.code === 0) void vscode.window.showInformationMessage(result.stdout.trim())
   else void services.notifier.error(`Vacuum ${t.table.name}`, new CliRunError(result))
   services.workspace.refreshLakes()

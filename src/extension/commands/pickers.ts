@@ -18,7 +18,10 @@ export interface TableTarget {
 
 async function pickOne<T>(items: T[], label: (item: T) => vscode.QuickPickItem, placeHolder: string): Promise<T | undefined> {
   if (items.length <= 1) return items[0]
-  const picked = await vscode.window.showQuickPick(items.map((item) => ({ ...label(item), item })), { placeHolder, matchOnDescription: true })
+  const picked = await vscode.window.showQuickPick(
+    items.map((item) => ({ ...label(item), item })),
+    { placeHolder, matchOnDescription: true },
+  )
   return picked?.item
 }
 
@@ -51,7 +54,9 @@ export async function pickTable(services: Services): Promise<TableTarget | undef
 export async function pickPipeline(services: Services, placeHolder = 'Which pipeline file?'): Promise<(PipelineEntry & { pipeline: Pipeline }) | undefined> {
   const entries = await services.workspace.validPipelines()
   if (entries.length === 0) {
-    void vscode.window.showWarningMessage('No valid pipeline file (lakehouse.json or *.lakehouse.json) in the workspace. Run "Lakehouse: New Pipeline" to create one.')
+    void vscode.window.showWarningMessage(
+      'No valid pipeline file (lakehouse.json or *.lakehouse.json) in the workspace. Run "Lakehouse: New Pipeline" to create one.',
+    )
     return undefined
   }
   return pickOne(entries, (e) => ({ label: e.label }), placeHolder)
@@ -70,7 +75,11 @@ export async function pickJob(services: Services, wantRunning: boolean): Promise
     void vscode.window.showInformationMessage(wantRunning ? 'No pipeline job is running.' : 'Every pipeline job is already running.')
     return undefined
   }
-  return pickOne(candidates, (c) => ({ label: splitJobId(c.job).name, description: `${splitJobId(c.job).kind} · ${c.entry.label}` }), wantRunning ? 'Stop which job?' : 'Start which job?')
+  return pickOne(
+    candidates,
+    (c) => ({ label: splitJobId(c.job).name, description: `${splitJobId(c.job).kind} · ${c.entry.label}` }),
+    wantRunning ? 'Stop which job?' : 'Start which job?',
+  )
 }
 
 /** `raw.orders`, or `raw."my-table"` when a part is not a plain SQL identifier. */

@@ -28,12 +28,16 @@ async function started(services: Services, pipeline: Pipeline, uri: vscode.Uri, 
 }
 
 export async function startJob(services: Services, node?: JobNode): Promise<void> {
-  const target = node ? { pipeline: node.pipeline, uri: node.uri, job: node.job } : await pickJob(services, false).then((p) => p && { pipeline: p.entry.pipeline, uri: p.entry.uri, job: p.job })
+  const target = node
+    ? { pipeline: node.pipeline, uri: node.uri, job: node.job }
+    : await pickJob(services, false).then((p) => p && { pipeline: p.entry.pipeline, uri: p.entry.uri, job: p.job })
   if (target) await started(services, target.pipeline, target.uri, [target.job])
 }
 
 export async function stopJob(services: Services, node?: JobNode): Promise<void> {
-  const target = node ? { file: node.pipeline.file, job: node.job } : await pickJob(services, true).then((p) => p && { file: p.entry.pipeline.file, job: p.job })
+  const target = node
+    ? { file: node.pipeline.file, job: node.job }
+    : await pickJob(services, true).then((p) => p && { file: p.entry.pipeline.file, job: p.job })
   if (target) await services.pipelines.stop(target.file, [target.job])
 }
 
@@ -66,14 +70,17 @@ export async function openPipelineFile(services: Services, uri?: vscode.Uri, jso
 /** Topics of a cluster for the scaffold, or undefined when it cannot be reached (the user types one). */
 async function topicsOn(services: Services, brokers: string[]): Promise<string[] | undefined> {
   const { listTopics } = await loadKafkaBrowse(services.log)
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Lakehouse: listing topics on ${brokers.join(', ')}` }, async () => {
-    try {
-      return (await listTopics({ brokers }, [], { timeoutMs: 10_000 })).map((t) => t.name)
-    } catch (error) {
-      services.log.warn('newPipeline.topics', { brokers, error: (error as Error).message })
-      return undefined
-    }
-  })
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Lakehouse: listing topics on ${brokers.join(', ')}` },
+    async () => {
+      try {
+        return (await listTopics({ brokers }, [], { timeoutMs: 10_000 })).map((t) => t.name)
+      } catch (error) {
+        services.log.warn('newPipeline.topics', { brokers, error: (error as Error).message })
+        return undefined
+      }
+    },
+  )
 }
 
 // A wizard of several steps keeps its step when focus moves away (to copy a broker address from
@@ -99,21 +106,33 @@ export async function newPipeline(services: Services): Promise<void> {
   let brokers: string[] | undefined
   if (what.reads === 'topic') {
     const existing = (await services.workspace.validPipelines()).find((e) => e.pipeline.kafka)?.pipeline.kafka?.brokers
-    const brokerText = await vscode.window.showInputBox({ ...WIZARD_STEP, prompt: 'Bootstrap brokers (host:port, comma-separated)', value: (existing ?? ['localhost:9092']).join(',') })
+    const brokerText = await vscode.window.showInputBox({
+      ...WIZARD_STEP,
+      prompt: 'Bootstrap brokers (host:port, comma-separated)',
+      value: (existing ?? ['localhost:9092']).join(','),
+    })
     if (!brokerText) return
-    brokers = brokerText.split(',').map((b) => b.trim()).filter(Boolean)
+    brokers = brokerText
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean)
     const topics = await topicsOn(services, brokers)
     const typeOne = '$(edit) Enter a topic name…'
-    const picked = topics?.length
-      ? (await vscode.window.showQuickPick([...topics, typeOne], { ...WIZARD_STEP, placeHolder: 'Which topic?' }))
-      : typeOne
+    const picked = topics?.length ? await vscode.window.showQuickPick([...topics, typeOne], { ...WIZARD_STEP, placeHolder: 'Which topic?' }) : typeOne
     if (!picked) return
-    topic = picked === typeOne
-      ? await vscode.window.showInputBox({ ...WIZARD_STEP, prompt: topics ? 'Topic name' : `Topic name (${brokers.join(', ')} did not answer)` })
-      : picked
+    topic =
+      picked === typeOne
+        ? await vscode.window.showInputBox({ ...WIZARD_STEP, prompt: topics ? 'Topic name' : `Topic name (${brokers.join(', ')} did not answer)` })
+        : picked
     if (!topic) return
   } else {
-    const [chosen] = (await vscode.window.showOpenDialog({ defaultUri: folder.uri, canSelectMany: false, openLabel: 'Use this capture', filters: { 'Captured messages': ['jsonl', 'ndjson', 'json', 'txt'] } })) ?? []
+    const [chosen] =
+      (await vscode.window.showOpenDialog({
+        defaultUri: folder.uri,
+        canSelectMany: false,
+        openLabel: 'Use this capture',
+        filters: { 'Captured messages': ['jsonl', 'ndjson', 'json', 'txt'] },
+      })) ?? []
     if (!chosen) return
     file = path.relative(folder.uri.fsPath, chosen.fsPath).split(path.sep).join('/')
   }
@@ -131,7 +150,11 @@ export async function newPipeline(services: Services): Promise<void> {
 
 /** lakehouse.json, else <base>.lakehouse.json, else ask. */
 async function newPipelineUri(folder: vscode.Uri, base: string): Promise<vscode.Uri | undefined> {
-  const exists = async (uri: vscode.Uri) => vscode.workspace.fs.stat(uri).then(() => true, () => false)
+  const exists = async (uri: vscode.Uri) =>
+    vscode.workspace.fs.stat(uri).then(
+      () => true,
+      () => false,
+    )
   for (const candidate of ['lakehouse.json', `${base}.lakehouse.json`]) {
     const uri = vscode.Uri.joinPath(folder, candidate)
     if (!(await exists(uri))) return uri

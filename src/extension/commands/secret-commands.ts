@@ -19,7 +19,11 @@ async function kafkaSettingsFor(services: Services, arg: unknown, want: (k: Kafk
   }
   if (candidates.length === 1 || arg instanceof vscode.Uri) return candidates[0].kafka
   const picked = await vscode.window.showQuickPick(
-    candidates.map((c) => ({ label: c.kafka.brokers.join(', '), description: c.kafka.sasl ? `user ${c.kafka.sasl.username}` : c.kafka.schemaRegistry?.url, c })),
+    candidates.map((c) => ({
+      label: c.kafka.brokers.join(', '),
+      description: c.kafka.sasl ? `user ${c.kafka.sasl.username}` : c.kafka.schemaRegistry?.url,
+      c,
+    })),
     { placeHolder: 'For which cluster?' },
   )
   return picked?.c.kafka
@@ -37,7 +41,9 @@ export async function setKafkaPassword(services: Services, arg?: unknown): Promi
   if (!password) return
   await services.credentials.setKafkaPassword(kafka, password)
   if (!kafka.sasl.passwordEnv) {
-    void vscode.window.showWarningMessage('Password stored. To run pipelines with it, add "passwordEnv" (e.g. "KAFKA_PASSWORD") to kafka.sasl: the pipeline process reads its password from that variable, which the extension sets.')
+    void vscode.window.showWarningMessage(
+      'Password stored. To run pipelines with it, add "passwordEnv" (e.g. "KAFKA_PASSWORD") to kafka.sasl: the pipeline process reads its password from that variable, which the extension sets.',
+    )
   } else void vscode.window.showInformationMessage(`Kafka password for '${kafka.sasl.username}' stored in the secret store.`)
 }
 
@@ -46,7 +52,9 @@ export async function setSchemaRegistryCredentials(services: Services, arg?: unk
   const registry = kafka?.schemaRegistry
   if (!registry) return
   if (!registry.username) {
-    void vscode.window.showWarningMessage(`Add "username" to kafka.schemaRegistry first: the registry's basic authentication needs it (it is not a secret, the password is).`)
+    void vscode.window.showWarningMessage(
+      `Add "username" to kafka.schemaRegistry first: the registry's basic authentication needs it (it is not a secret, the password is).`,
+    )
     return
   }
   const password = await vscode.window.showInputBox({
@@ -58,6 +66,8 @@ export async function setSchemaRegistryCredentials(services: Services, arg?: unk
   if (!password) return
   await services.credentials.setRegistryPassword(registry, password)
   if (!registry.passwordEnv) {
-    void vscode.window.showWarningMessage('Credentials stored. To run pipelines with them, add "passwordEnv" (e.g. "REGISTRY_PASSWORD") to kafka.schemaRegistry.')
+    void vscode.window.showWarningMessage(
+      'Credentials stored. To run pipelines with them, add "passwordEnv" (e.g. "REGISTRY_PASSWORD") to kafka.schemaRegistry.',
+    )
   } else void vscode.window.showInformationMessage(`Schema registry password for '${registry.username}' stored in the secret store.`)
 }

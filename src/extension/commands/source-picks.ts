@@ -16,10 +16,12 @@ export interface SourcePick<U> {
 
 /** One item per source, named as the Pipelines view names it, saying what it reads and writes and in which file. */
 export function sourcePicks<U>(entries: { uri: U; pipeline: Pipeline }[], relativePath: (uri: U) => string): SourcePick<U>[] {
-  return entries.flatMap((entry) => entry.pipeline.sources.map((source) => ({
-    label: source.name,
-    description: `${source.file ?? source.topic ?? source.topicPattern ?? '?'} → ${source.table}`,
-    detail: relativePath(entry.uri),
-    node: { kind: 'job' as const, pipeline: entry.pipeline, uri: entry.uri, job: `source:${source.name}` as JobId },
-  })))
+  return entries.flatMap((entry) =>
+    entry.pipeline.sources.map((source) => ({
+      label: source.name,
+      description: `${source.file ?? source.topic ?? source.topicPattern ?? '?'} → ${source.table}`,
+      detail: relativePath(entry.uri),
+      node: { kind: 'job' as const, pipeline: entry.pipeline, uri: entry.uri, job: `source:${source.name}` as JobId },
+    })),
+  )
 }

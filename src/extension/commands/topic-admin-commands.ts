@@ -18,7 +18,12 @@ async function pickCluster(services: Services, node?: ClusterOrTopic): Promise<C
     return undefined
   }
   if (clusters.length === 1) return clusters[0]
-  return (await vscode.window.showQuickPick(clusters.map((c) => ({ label: c.kafka.brokers.join(', '), description: c.kafka.dev ? 'dev' : undefined, c })), { placeHolder: 'Which cluster?' }))?.c
+  return (
+    await vscode.window.showQuickPick(
+      clusters.map((c) => ({ label: c.kafka.brokers.join(', '), description: c.kafka.dev ? 'dev' : undefined, c })),
+      { placeHolder: 'Which cluster?' },
+    )
+  )?.c
 }
 
 /** A cluster not marked as dev is refused, saying which file to change (and offering to open it). */
@@ -46,10 +51,17 @@ export async function createTopicCommand(services: Services, node?: ClusterOrTop
   if (name === undefined) return
   const partitions = await vscode.window.showInputBox({ ...step, prompt: 'Partitions', value: '1', validateInput: (v) => wholeNumberProblem(v, 'partitions') })
   if (partitions === undefined) return
-  const replication = await vscode.window.showInputBox({ ...step, prompt: 'Replication factor (at most the number of brokers)', value: '1', validateInput: (v) => wholeNumberProblem(v, 'replication factor') })
+  const replication = await vscode.window.showInputBox({
+    ...step,
+    prompt: 'Replication factor (at most the number of brokers)',
+    value: '1',
+    validateInput: (v) => wholeNumberProblem(v, 'replication factor'),
+  })
   if (replication === undefined) return
   const configText = await vscode.window.showInputBox({
-    ...step, prompt: 'Topic configs, key=value separated by commas (optional)', placeHolder: 'cleanup.policy=compact, retention.ms=86400000',
+    ...step,
+    prompt: 'Topic configs, key=value separated by commas (optional)',
+    placeHolder: 'cleanup.policy=compact, retention.ms=86400000',
     validateInput: (v) => {
       try {
         parseTopicConfigs(v)
@@ -61,16 +73,29 @@ export async function createTopicCommand(services: Services, node?: ClusterOrTop
   })
   if (configText === undefined) return
   const topic = { name: name.trim(), partitions: Number(partitions), replicationFactor: Number(replication), configs: parseTopicConfigs(configText) }
-  const configs = Object.entries(topic.configs).map(([k, v]) => `${k}=${v}`).join(', ')
+  const configs = Object.entries(topic.configs)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ')
   const create = 'Create'
-  const confirmed = await vscode.window.showWarningMessage(`Create topic ${topic.name} on ${on}?`, {
-    modal: true,
-    detail: `${topic.partitions} partition${topic.partitions === 1 ? '' : 's'}, replication factor ${topic.replicationFactor}${configs ? `, ${configs}` : ''}.`,
-  }, create)
+  const confirmed = await vscode.window.showWarningMessage(
+    `Create topic ${topic.name} on ${on}?`,
+    {
+      modal: true,
+      detail: `${topic.partitions} partition${topic.partitions === 1 ? '' : 's'}, replication factor ${topic.replicationFactor}${configs ? `, ${configs}` : ''}.`,
+    },
+    create,
+  )
   if (confirmed !== create) return
   const password = await services.credentials.kafkaPassword(cluster.kafka)
-  await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Lakehouse: creating topic ${topic.name}` }, () => createTopic(cluster.kafka, topic, { password }))
-  services.log.info('kafka.topicCreated', { brokers: cluster.kafka.brokers, topic: topic.name, partitions: topic.partitions, replicationFactor: topic.replicationFactor })
+  await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Lakehouse: creating topic ${topic.name}` }, () =>
+    createTopic(cluster.kafka, topic, { password }),
+  )
+  services.log.info('kafka.topicCreated', {
+    brokers: cluster.kafka.brokers,
+    topic: topic.name,
+    partitions: topic.partitions,
+    replicationFactor: topic.replicationFactor,
+  })
   await vscode.commands.executeCommand('lakehouse.refresh')
   void vscode.window.showInformationMessage(`Topic ${topic.name} created on ${on}.`)
 }
@@ -83,14 +108,20 @@ export async function deleteTopicCommand(services: Services, node?: Extract<Kafk
   if (!name) return
   const readers = node?.kind === 'topic' ? node.topic.sources : cluster.sources.filter((s) => s.topic === name).map((s) => s.name)
   const remove = 'Delete'
-  const confirmed = await vscode.window.showWarningMessage(`Delete topic ${name} on ${on}?`, {
-    modal: true,
-    detail: `Every message it holds is deleted; this cannot be undone.${readers.length ? ` Read by ${readers.join(', ')}: their ingest finds no topic until it is created again.` : ''}`,
-  }, remove)
+  const confirmed = await vscode.window.showWarningMessage(
+    `Delete topic ${name} on ${on}?`,
+    {
+      modal: true,
+      detail: `Every message it holds is deleted; this cannot be undone.${readers.length ? ` Read by ${readers.join(', ')}: their ingest finds no topic until it is created again.` : ''}`,
+    },
+    remove,
+  )
   if (confirmed !== remove) return
   const { deleteTopic } = await import('../../kafka')
   const password = await services.credentials.kafkaPassword(cluster.kafka)
-  await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Lakehouse: deleting topic ${name}` }, () => deleteTopic(cluster.kafka, name, { password }))
+  await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Lakehouse: deleting topic ${name}` }, () =>
+    deleteTopic(cluster.kafka, name, { password }),
+  )
   services.log.info('kafka.topicDeleted', { brokers: cluster.kafka.brokers, topic: name })
   await vscode.commands.executeCommand('lakehouse.refresh')
   void vscode.window.showInformationMessage(`Topic ${name} deleted from ${on}.`)

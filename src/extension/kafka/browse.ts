@@ -26,11 +26,22 @@ export interface SampleOptions extends BrowseOptions {
 
 /** The latest `limit` messages of a topic (spread over its partitions), decoded, with the schema they infer. */
 export async function sampleTopic(kafka: KafkaSettings, topic: string, format: Format, options: SampleOptions = {}): Promise<TopicSample> {
-  const sampled = await sampleTopicMessages(kafka, topic, { limit: options.limit, password: options.password, timeoutMs: options.timeoutMs, signal: options.signal })
+  const sampled = await sampleTopicMessages(kafka, topic, {
+    limit: options.limit,
+    password: options.password,
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+  })
   const decoder = createDecoder(format, options.decoder ?? {})
   const messages: TopicSample['messages'] = []
   for (const m of sampled.messages) {
-    messages.push({ partition: m.partition, offset: m.offset, timestamp: m.timestamp, key: m.key ? Buffer.from(m.key).toString('utf8') : null, decoded: await decoder.decode(m) })
+    messages.push({
+      partition: m.partition,
+      offset: m.offset,
+      timestamp: m.timestamp,
+      key: m.key ? Buffer.from(m.key).toString('utf8') : null,
+      decoded: await decoder.decode(m),
+    })
   }
   let schema = inferSchema([])
   for (const m of messages) if (m.decoded.kind === 'row') schema = mergeInferred(schema, m.decoded.schema)

@@ -45,7 +45,9 @@ export function factsOf(snapshot: Snapshot): TableDetails {
     partitionColumns: snapshot.partitionColumns,
     lastCommitAt: snapshot.timestamp,
     columns: snapshot.schema.fields.map((f) => ({
-      name: f.name, type: describeType(f.type), nullable: f.nullable,
+      name: f.name,
+      type: describeType(f.type),
+      nullable: f.nullable,
       ...(typeof f.metadata?.comment === 'string' ? { comment: f.metadata.comment } : {}),
     })),
   }

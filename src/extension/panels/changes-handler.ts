@@ -56,61 +56,91 @@ export function createChangesHandler(deps: ChangesHandlerDeps, init: ChangesPane
     const keyColumn = likelyKey(columns)
     const tables = (await catalog.tables().catch(() => [])).map((t) => t.name)
     post({
-      type: 'init', table: ref.label, versions, from, to, columns, ...(keyColumn ? { keyColumn } : {}),
-      restore: { ...(init.restore ?? {}), table }, ...(tables.length ? { tables } : {}),
+      type: 'init',
+      table: ref.label,
+      versions,
+      from,
+      to,
+      columns,
+      ...(keyColumn ? { keyColumn } : {}),
+      restore: { ...(init.restore ?? {}), table },
+      ...(tables.length ? { tables } : {}),
     })
   }
 
-  const receive = routeMessages<ChangesToHost>('changes', changesToHost, {
-    ready: sendInit,
-    async table(message) {
-      // Only the lake's own tables are offered; the message is a web page's, so it is held to that.
-      const known = message.table === init.table || (await catalog.tables()).some((t) => t.name === message.table)
-      if (!known) throw new ExtensionError(`'${message.table}' is not a table of the lake ${catalog.lakeDir}`)
-      ref = tableRef(catalog, message.table)
-      table = message.table
-      versionsAsked = {}
-      await sendInit()
+  const receive = routeMessages<ChangesToHost>(
+    'changes',
+    changesToHost,
+    {
+      ready: sendInit,
+      async table(message) {
+        // Only the lake's own tables are offered; the message is a web page's, so it is held to that.
+        const known = message.table === init.table || (await catalog.tables()).some((t) => t.name === message.table)
+        if (!known) throw new ExtensionError(`'${message.table}' is not a table of the lake ${catalog.lakeDir}`)
+        ref = tableRef(catalog, message.table)
+        table = message.table
+        versionsAsked = {}
+        await sendInit()
+      },
+      async showSource({ requestId, columns, values, version }) {
+        if (!deps.source) throw new ExtensionError("Show source needs the workspace's pipeline files")
+        post({ type: 'source', requestId, ...(await deps.source.trace({ tables: [table], columns, values, ...(version === undefined ? {} : { version }) })) })
+      },
+      openMessage(message) {
+        deps.source?.openMessage(message)
+      },
+      async load({ requestId, from, to, keyColumn, keyValue, offset = 0, limit = CHANGE_ROWS_LIMIT }) {
+        const low = Math.min(from, to)
+        const high = Math.max(from, to)
+        const feed = `table_changes(${ref.changesArgument}, ${low}, ${high})`
+        const where =
+          keyColumn && keyValue !== undefined && keyValue !== '' ? ` WHERE CAST(${quoteIdentifier(keyColumn)} AS VARCHAR) = ${quoteString(keyValue)}` : ''
+        const order = `_commit_version, ${keyColumn ? `${quoteIdentifier(keyColumn)}, ` : ''}_change_type`
+        // Two rows past the page: one that may complete an update pair cut by the page's end, one to know whether more follow.
+        const [rows, counted, history] = [
+          await query(`SELECT * FROM ${feed}${where} ORDER BY ${order} LIMIT ${limit + 2} OFFSET ${offset}`),
+          await query(`SELECT _change_type AS change, count(*) AS n FROM ${feed}${where} GROUP BY 1`),
+          await tableHistory(lake, ref.path, { limit: HISTORY_LIMIT }),
+        ]
+        const columns = rows.columns.filter((c) => !META_COLUMNS.has(c.name)).map((c): Column => ({ name: c.name, type: c.type }))
+        const counts = Object.fromEntries(CHANGE_TYPES.map((t) => [t, 0])) as Record<ChangeType, number>
+        for (const row of counted.rows) if ((CHANGE_TYPES as readonly string[]).includes(String(row.change))) counts[row.change as ChangeType] = Number(row.n)
+        const take = pageEnd(rows.rows, limit, keyColumn)
+        const changeRows: ChangeRow[] = rows.rows.slice(0, take).map((row) => ({
+          changeType: row._change_type as ChangeType,
+          version: Number(row._commit_version),
+          values: columns.map((c) => row[c.name] ?? null),
+        }))
+        const commits = history
+          .filter((h) => h.version >= low && h.version <= high)
+          .reverse()
+          .map((h) => ({
+            version: h.version,
+            timestamp: h.timestamp,
+            operation: h.operation,
+            operationParameters: jsonRecord(h.operationParameters),
+            operationMetrics: jsonRecord(h.operationMetrics),
+          }))
+        const total = CHANGE_TYPES.reduce((n, t) => n + counts[t], 0)
+        post({
+          type: 'changes',
+          requestId,
+          from,
+          to,
+          counts,
+          columns,
+          rows: changeRows,
+          truncated: rows.rows.length > take,
+          commits,
+          offset,
+          next: offset + changeRows.length,
+          total,
+        })
+      },
     },
-    async showSource({ requestId, columns, values, version }) {
-      if (!deps.source) throw new ExtensionError('Show source needs the workspace\'s pipeline files')
-      post({ type: 'source', requestId, ...(await deps.source.trace({ tables: [table], columns, values, ...(version === undefined ? {} : { version }) })) })
-    },
-    openMessage(message) {
-      deps.source?.openMessage(message)
-    },
-    async load({ requestId, from, to, keyColumn, keyValue, offset = 0, limit = CHANGE_ROWS_LIMIT }) {
-      const low = Math.min(from, to)
-      const high = Math.max(from, to)
-      const feed = `table_changes(${ref.changesArgument}, ${low}, ${high})`
-      const where = keyColumn && keyValue !== undefined && keyValue !== '' ? ` WHERE CAST(${quoteIdentifier(keyColumn)} AS VARCHAR) = ${quoteString(keyValue)}` : ''
-      const order = `_commit_version, ${keyColumn ? `${quoteIdentifier(keyColumn)}, ` : ''}_change_type`
-      // Two rows past the page: one that may complete an update pair cut by the page's end, one to know whether more follow.
-      const [rows, counted, history] = [
-        await query(`SELECT * FROM ${feed}${where} ORDER BY ${order} LIMIT ${limit + 2} OFFSET ${offset}`),
-        await query(`SELECT _change_type AS change, count(*) AS n FROM ${feed}${where} GROUP BY 1`),
-        await tableHistory(lake, ref.path, { limit: HISTORY_LIMIT }),
-      ]
-      const columns = rows.columns.filter((c) => !META_COLUMNS.has(c.name)).map((c): Column => ({ name: c.name, type: c.type }))
-      const counts = Object.fromEntries(CHANGE_TYPES.map((t) => [t, 0])) as Record<ChangeType, number>
-      for (const row of counted.rows) if ((CHANGE_TYPES as readonly string[]).includes(String(row.change))) counts[row.change as ChangeType] = Number(row.n)
-      const take = pageEnd(rows.rows, limit, keyColumn)
-      const changeRows: ChangeRow[] = rows.rows.slice(0, take).map((row) => ({
-        changeType: row._change_type as ChangeType,
-        version: Number(row._commit_version),
-        values: columns.map((c) => row[c.name] ?? null),
-      }))
-      const commits = history
-        .filter((h) => h.version >= low && h.version <= high)
-        .reverse()
-        .map((h) => ({ version: h.version, timestamp: h.timestamp, operation: h.operation, operationParameters: jsonRecord(h.operationParameters), operationMetrics: jsonRecord(h.operationMetrics) }))
-      const total = CHANGE_TYPES.reduce((n, t) => n + counts[t], 0)
-      post({
-        type: 'changes', requestId, from, to, counts, columns, rows: changeRows, truncated: rows.rows.length > take, commits,
-        offset, next: offset + changeRows.length, total,
-      })
-    },
-  }, post, deps.log)
+    post,
+    deps.log,
+  )
 
   return { receive, dispose: async () => {} }
 }

@@ -11,12 +11,34 @@ import { usesSchemaRegistry, type DecoderOptions } from '../../decode'
 import type { LakeEngine } from '../../engine'
 import type { KafkaClientOptions } from '../../kafka'
 import {
-  discardLetters, produceLetters, editedLetterValue, EditedValueError, letterGroups, letterHours, letterId, LetterPatchError, LetterSelectionError, parseLetterPatch, replayLetters,
-  selectLetters, viewLetter, type DeadLetter, type LetterFix, type LetterSelection, type Pipeline, type SourceReplay,
+  discardLetters,
+  produceLetters,
+  editedLetterValue,
+  EditedValueError,
+  letterGroups,
+  letterHours,
+  letterId,
+  LetterPatchError,
+  LetterSelectionError,
+  parseLetterPatch,
+  replayLetters,
+  selectLetters,
+  viewLetter,
+  type DeadLetter,
+  type LetterFix,
+  type LetterSelection,
+  type Pipeline,
+  type SourceReplay,
 } from '../../pipeline'
 import type { LakeCatalog } from '../../query'
 import type {
-  DeadLettersToHost, DeadLettersToPanel, JsonValue, LetterDecoded, LetterDetail, LetterGroupInfo, LetterSummary,
+  DeadLettersToHost,
+  DeadLettersToPanel,
+  JsonValue,
+  LetterDecoded,
+  LetterDetail,
+  LetterGroupInfo,
+  LetterSummary,
 } from '../../../webview/shared/protocol'
 import { deadLettersToHost, LETTER_STATES } from '../../../webview/shared/protocol'
 import { routeMessages, type PanelHandler, type PanelLog } from './message-router'
@@ -60,7 +82,11 @@ export interface DeadLettersHandler extends PanelHandler {
   focus(source: string | undefined): void
 }
 
-export function createDeadLettersHandler(deps: DeadLettersHandlerDeps, init: DeadLettersPanelInit, post: (message: DeadLettersToPanel) => void): DeadLettersHandler {
+export function createDeadLettersHandler(
+  deps: DeadLettersHandlerDeps,
+  init: DeadLettersPanelInit,
+  post: (message: DeadLettersToPanel) => void,
+): DeadLettersHandler {
   const { lake, catalog } = deps
 
   async function one(id: string): Promise<DeadLetter> {
@@ -72,17 +98,41 @@ export function createDeadLettersHandler(deps: DeadLettersHandlerDeps, init: Dea
   function sendInit(): void {
     const pipeline = deps.pipeline()
     const { source } = init
-    post({ type: 'init', pipeline: init.label, lake: pipeline.lakeDir, sources: pipeline.sources.map((s) => s.name), ...(source ? { source } : {}), restore: init.restore })
+    post({
+      type: 'init',
+      pipeline: init.label,
+      lake: pipeline.lakeDir,
+      sources: pipeline.sources.map((s) => s.name),
+      ...(source ? { source } : {}),
+      restore: init.restore,
+    })
   }
 
   async function load(message: Extract<DeadLettersToHost, { type: 'load' }>): Promise<void> {
     const { requestId, state, source, reason } = message
     const states = state === 'all' ? [...LETTER_STATES] : [state]
     const selection: LetterSelection = { ...(source ? { source } : {}), ...(reason ? { reason } : {}) }
-    const [groups, hours, letters] = await Promise.all([letterGroups(lake, catalog), letterHours(lake, catalog), selectLetters(lake, catalog, selection, states)])
+    const [groups, hours, letters] = await Promise.all([
+      letterGroups(lake, catalog),
+      letterHours(lake, catalog),
+      selectLetters(lake, catalog, selection, states),
+    ])
     post({
-      type: 'letters', requestId, state, ...(source ? { source } : {}), ...(reason ? { reason } : {}),
-      groups: groups.map((g): LetterGroupInfo => ({ source: g.source, reason: g.reason, state: stateOf(g.state), letters: g.letters, firstMessage: g.first_message, lastMessage: g.last_message })),
+      type: 'letters',
+      requestId,
+      state,
+      ...(source ? { source } : {}),
+      ...(reason ? { reason } : {}),
+      groups: groups.map(
+        (g): LetterGroupInfo => ({
+          source: g.source,
+          reason: g.reason,
+          state: stateOf(g.state),
+          letters: g.letters,
+          firstMessage: g.first_message,
+          lastMessage: g.last_message,
+        }),
+      ),
       hours: hours.map((h) => ({ source: h.source, reason: h.reason, hour: h.hour, letters: h.letters, open: h.open })),
       letters: letters.slice(0, LETTERS_SHOWN).map(summaryOf),
       truncated: letters.length > LETTERS_SHOWN,
@@ -161,7 +211,8 @@ export function createDeadLettersHandler(deps: DeadLettersHandlerDeps, init: Dea
       return
     }
     const fix = await editedFix(pipeline, letter, value)
-    const question = `Produce the edited value of letter ${id} to topic ${letter.topic}, partition ${letter.partition}, on ${pipeline.kafka.brokers.join(', ')}? ` +
+    const question =
+      `Produce the edited value of letter ${id} to topic ${letter.topic}, partition ${letter.partition}, on ${pipeline.kafka.brokers.join(', ')}? ` +
       `It is sent with the letter's key and headers and a header lakehouse-dead-letter naming the letter, and the letter is marked produced (it is not replayed into ${source?.table ?? 'its raw table'}).`
     if (!(await deps.confirm(question, 'Produce'))) {
       post({ type: 'done', message: 'Produce cancelled: nothing was sent.', changed: false })
@@ -169,7 +220,13 @@ export function createDeadLettersHandler(deps: DeadLettersHandlerDeps, init: Dea
     }
     let report: Awaited<ReturnType<typeof produceLetters>>
     try {
-      report = await produceLetters(lake, catalog, pipeline, { ids: [id] }, { fix, decoder: await deps.decoderOptions(pipeline), ...(deps.kafkaClient ? { client: await deps.kafkaClient(pipeline) } : {}) })
+      report = await produceLetters(
+        lake,
+        catalog,
+        pipeline,
+        { ids: [id] },
+        { fix, decoder: await deps.decoderOptions(pipeline), ...(deps.kafkaClient ? { client: await deps.kafkaClient(pipeline) } : {}) },
+      )
     } catch (error) {
       if (error instanceof LetterSelectionError) throw new Error(error.message)
       throw new Error(`Producing letter ${id} to ${letter.topic}: ${(error as Error).message}`)
@@ -179,48 +236,63 @@ export function createDeadLettersHandler(deps: DeadLettersHandlerDeps, init: Dea
     if (landed) deps.onLettersChanged()
     post({
       type: 'done',
-      message: landed ? `Letter ${id}: produced to ${landed.topic}, partition ${landed.partition}, offset ${landed.offset}.`
-        : failing ? `Letter ${id}: not produced, the edited value still fails: ${failing.reason}${failing.detail ? `: ${failing.detail}` : ''}.` : `Letter ${id}: no open letter, nothing was sent.`,
+      message: landed
+        ? `Letter ${id}: produced to ${landed.topic}, partition ${landed.partition}, offset ${landed.offset}.`
+        : failing
+          ? `Letter ${id}: not produced, the edited value still fails: ${failing.reason}${failing.detail ? `: ${failing.detail}` : ''}.`
+          : `Letter ${id}: no open letter, nothing was sent.`,
       changed: true,
     })
   }
 
-  const receive = routeMessages<DeadLettersToHost>('dead-letters', deadLettersToHost, {
-    ready: () => sendInit(),
-    load,
-    show,
-    preview,
-    produce,
-    replay: ({ id, value }) => replay({ ids: [id] }, async (pipeline) => (value === undefined ? {} : editedFix(pipeline, await one(id), value)), `Letter ${id}`),
-    replayGroup: ({ source, reason, patch }) => replay({ source, reason }, async () => {
-      if (patch === undefined || patch.trim() === '') return {}
-      try {
-        return { patch: parseLetterPatch(patch) }
-      } catch (error) {
-        if (error instanceof LetterPatchError) throw new Error(`The JSON Patch ${error.message}`)
-        throw error
-      }
-    }, `Letters of ${source} / ${reason}`),
-    async discard({ id, source, reason, note }) {
-      if (!note.trim()) throw new Error('A note saying why is required to discard letters (it is kept with them).')
-      if (id === undefined && (source === undefined || reason === undefined)) throw new Error('Discard one letter, or the letters of one source and reason.')
-      const selection: LetterSelection = id !== undefined ? { ids: [id] } : { source, reason }
-      const open = await selectLetters(lake, catalog, selection, ['open'])
-      if (open.length === 0) {
-        post({ type: 'done', message: 'No open letter to discard: nothing changed.', changed: true })
-        return
-      }
-      const which = id !== undefined ? `letter ${id}` : `${open.length} open letter${open.length === 1 ? '' : 's'} of ${source} / ${reason}`
-      const question = `Discard ${which}? ${open.length === 1 ? 'It stays' : 'They stay'} in raw._dead_letters, marked discarded with the note "${note}", and will not be replayed.`
-      if (!(await deps.confirm(question, 'Discard'))) {
-        post({ type: 'done', message: 'Discard cancelled: nothing changed.', changed: false })
-        return
-      }
-      const discarded = await discardLetters(lake, catalog, selection, note)
-      deps.onLettersChanged()
-      post({ type: 'done', message: `${discarded.length} letter${discarded.length === 1 ? '' : 's'} discarded.`, changed: true })
+  const receive = routeMessages<DeadLettersToHost>(
+    'dead-letters',
+    deadLettersToHost,
+    {
+      ready: () => sendInit(),
+      load,
+      show,
+      preview,
+      produce,
+      replay: ({ id, value }) =>
+        replay({ ids: [id] }, async (pipeline) => (value === undefined ? {} : editedFix(pipeline, await one(id), value)), `Letter ${id}`),
+      replayGroup: ({ source, reason, patch }) =>
+        replay(
+          { source, reason },
+          async () => {
+            if (patch === undefined || patch.trim() === '') return {}
+            try {
+              return { patch: parseLetterPatch(patch) }
+            } catch (error) {
+              if (error instanceof LetterPatchError) throw new Error(`The JSON Patch ${error.message}`)
+              throw error
+            }
+          },
+          `Letters of ${source} / ${reason}`,
+        ),
+      async discard({ id, source, reason, note }) {
+        if (!note.trim()) throw new Error('A note saying why is required to discard letters (it is kept with them).')
+        if (id === undefined && (source === undefined || reason === undefined)) throw new Error('Discard one letter, or the letters of one source and reason.')
+        const selection: LetterSelection = id !== undefined ? { ids: [id] } : { source, reason }
+        const open = await selectLetters(lake, catalog, selection, ['open'])
+        if (open.length === 0) {
+          post({ type: 'done', message: 'No open letter to discard: nothing changed.', changed: true })
+          return
+        }
+        const which = id !== undefined ? `letter ${id}` : `${open.length} open letter${open.length === 1 ? '' : 's'} of ${source} / ${reason}`
+        const question = `Discard ${which}? ${open.length === 1 ? 'It stays' : 'They stay'} in raw._dead_letters, marked discarded with the note "${note}", and will not be replayed.`
+        if (!(await deps.confirm(question, 'Discard'))) {
+          post({ type: 'done', message: 'Discard cancelled: nothing changed.', changed: false })
+          return
+        }
+        const discarded = await discardLetters(lake, catalog, selection, note)
+        deps.onLettersChanged()
+        post({ type: 'done', message: `${discarded.length} letter${discarded.length === 1 ? '' : 's'} discarded.`, changed: true })
+      },
     },
-  }, post, deps.log)
+    post,
+    deps.log,
+  )
 
   return {
     receive,
@@ -232,12 +304,21 @@ export function createDeadLettersHandler(deps: DeadLettersHandlerDeps, init: Dea
   }
 }
 
-const stateOf = (state: string) => (LETTER_STATES as readonly string[]).includes(state) ? (state as LetterSummary['state']) : 'open'
+const stateOf = (state: string) => ((LETTER_STATES as readonly string[]).includes(state) ? (state as LetterSummary['state']) : 'open')
 
 function summaryOf(letter: DeadLetter): LetterSummary {
   return {
-    id: letterId(letter), source: letter.source, topic: letter.topic, partition: letter.partition, offset: letter.offset, timestamp: letter.timestamp,
-    reason: letter.reason, detail: letter.detail, state: stateOf(letter.state), note: letter.note, rawVersion: letter.rawVersion,
+    id: letterId(letter),
+    source: letter.source,
+    topic: letter.topic,
+    partition: letter.partition,
+    offset: letter.offset,
+    timestamp: letter.timestamp,
+    reason: letter.reason,
+    detail: letter.detail,
+    state: stateOf(letter.state),
+    note: letter.note,
+    rawVersion: letter.rawVersion,
     producedTo: letter.producedTo ? `${letter.producedTo.topic}/${letter.producedTo.partition}/${letter.producedTo.offset}` : null,
   }
 }
@@ -252,18 +333,25 @@ function decodedOf(now: Awaited<ReturnType<typeof viewLetter>>['now']): LetterDe
 
 /** Decoded rows may hold bigints, bytes or dates (Avro, Protobuf): as JSON text would show them. */
 function jsonSafe(value: unknown): JsonValue {
-  return JSON.parse(JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v)) ?? 'null') as JsonValue
+  return JSON.parse(
+    JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v)) ??
+      'null',
+  ) as JsonValue
 }
 
 function replayMessage(what: string, reports: SourceReplay[]): string {
   if (reports.length === 0) return `${what}: no open letter selected, nothing to replay.`
-  return reports.map((r) => {
-    const parts = [`${r.replayed} replayed into ${r.table}${r.rawVersion !== undefined ? ` (version ${r.rawVersion})` : ''}`]
-    if (r.recovered) parts.push(`${r.recovered} found there already (an interrupted replay) and recorded`)
-    if (r.stillFailing.length) {
-      const first = r.stillFailing[0]
-      parts.push(`${r.stillFailing.length} still failing (${first.reason}${first.detail ? `: ${first.detail}` : ''}${r.stillFailing.length > 1 ? ', …' : ''})`)
-    }
-    return `${what}: ${parts.join(', ')}.`
-  }).join('\n')
+  return reports
+    .map((r) => {
+      const parts = [`${r.replayed} replayed into ${r.table}${r.rawVersion !== undefined ? ` (version ${r.rawVersion})` : ''}`]
+      if (r.recovered) parts.push(`${r.recovered} found there already (an interrupted replay) and recorded`)
+      if (r.stillFailing.length) {
+        const first = r.stillFailing[0]
+        parts.push(
+          `${r.stillFailing.length} still failing (${first.reason}${first.detail ? `: ${first.detail}` : ''}${r.stillFailing.length > 1 ? ', …' : ''})`,
+        )
+      }
+      return `${what}: ${parts.join(', ')}.`
+    })
+    .join('\n')
 }

@@ -24,34 +24,46 @@ export async function openDeadLettersPanel(env: PanelEnv, args: DeadLettersArgs,
   }
   const label = vscode.workspace.asRelativePath(args.pipelineFile)
   const panel = existing ?? createWebviewPanel(env.context, 'dead-letters', `Dead Letters: ${label}`)
-  const handler = attachPanel(env.context, panel, 'dead-letters', async (post) => {
-    const { loadPipeline } = await loadPipelineFile()
-    const { lakeDir } = loadPipeline(args.pipelineFile)
-    const [{ engine, catalog }, { createDeadLettersHandler }, { schemaRegistryOptions }] = await Promise.all([
-      env.deps.lake(lakeDir), import('./dead-letters-handler'), import('../../kafka'),
-    ])
-    const made = createDeadLettersHandler({
-      lake: engine,
-      catalog,
-      pipeline: () => loadPipeline(args.pipelineFile),
-      async decoderOptions(pipeline: Pipeline) {
-        if (!pipeline.kafka?.schemaRegistry) return {}
-        const passwords = (await env.deps.kafkaPasswords?.(pipeline.kafka)) ?? {}
-        const registry = schemaRegistryOptions(pipeline.kafka, passwords.registry !== undefined ? { password: passwords.registry } : {})
-        return registry ? { schemaRegistry: registry } : {}
-      },
-      async kafkaClient(pipeline: Pipeline) {
-        const passwords = pipeline.kafka ? ((await env.deps.kafkaPasswords?.(pipeline.kafka)) ?? {}) : {}
-        return passwords.kafka !== undefined ? { password: passwords.kafka } : {}
-      },
-      confirm: async (question, action) => (await vscode.window.showWarningMessage(question, { modal: true }, action)) === action,
-      onLettersChanged: () => env.deps.onDeadLettersChanged?.(),
-      log: env.deps.log,
-    }, { label, ...(args.source ? { source: args.source } : {}), restore: { pipelineFile: args.pipelineFile } }, post)
-    const changes = env.deps.deadLettersChanged?.(() => made.lettersChanged())
-    panel.onDidDispose(() => changes?.dispose())
-    return made
-  }, env.deps.log) as Promise<DeadLettersHandler>
+  const handler = attachPanel(
+    env.context,
+    panel,
+    'dead-letters',
+    async (post) => {
+      const { loadPipeline } = await loadPipelineFile()
+      const { lakeDir } = loadPipeline(args.pipelineFile)
+      const [{ engine, catalog }, { createDeadLettersHandler }, { schemaRegistryOptions }] = await Promise.all([
+        env.deps.lake(lakeDir),
+        import('./dead-letters-handler'),
+        import('../../kafka'),
+      ])
+      const made = createDeadLettersHandler(
+        {
+          lake: engine,
+          catalog,
+          pipeline: () => loadPipeline(args.pipelineFile),
+          async decoderOptions(pipeline: Pipeline) {
+            if (!pipeline.kafka?.schemaRegistry) return {}
+            const passwords = (await env.deps.kafkaPasswords?.(pipeline.kafka)) ?? {}
+            const registry = schemaRegistryOptions(pipeline.kafka, passwords.registry !== undefined ? { password: passwords.registry } : {})
+            return registry ? { schemaRegistry: registry } : {}
+          },
+          async kafkaClient(pipeline: Pipeline) {
+            const passwords = pipeline.kafka ? ((await env.deps.kafkaPasswords?.(pipeline.kafka)) ?? {}) : {}
+            return passwords.kafka !== undefined ? { password: passwords.kafka } : {}
+          },
+          confirm: async (question, action) => (await vscode.window.showWarningMessage(question, { modal: true }, action)) === action,
+          onLettersChanged: () => env.deps.onDeadLettersChanged?.(),
+          log: env.deps.log,
+        },
+        { label, ...(args.source ? { source: args.source } : {}), restore: { pipelineFile: args.pipelineFile } },
+        post,
+      )
+      const changes = env.deps.deadLettersChanged?.(() => made.lettersChanged())
+      panel.onDidDispose(() => changes?.dispose())
+      return made
+    },
+    env.deps.log,
+  ) as Promise<DeadLettersHandler>
   open.set(key, { panel, handler })
   panel.onDidDispose(() => open.get(key)?.panel === panel && open.delete(key))
   await handler.catch(() => undefined)

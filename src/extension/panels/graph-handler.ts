@@ -9,7 +9,15 @@
 import * as path from 'node:path'
 import type { LakeEngine } from '../../engine'
 import { loadPipeline, type Pipeline } from '../../pipeline/pipeline-file'
-import { pipelineDefinitions, pipelineGraph, withTableStates, type GraphNode as LakeGraphNode, type LakeCatalog, type LoadedDefinitions, type PipelineGraph } from '../../query'
+import {
+  pipelineDefinitions,
+  pipelineGraph,
+  withTableStates,
+  type GraphNode as LakeGraphNode,
+  type LakeCatalog,
+  type LoadedDefinitions,
+  type PipelineGraph,
+} from '../../query'
 import type { GraphToHost, GraphToPanel, JsonValue } from '../../../webview/shared/protocol'
 import { graphToHost } from '../../../webview/shared/protocol'
 import type { JobStatus } from '../pipelines/board'
@@ -105,25 +113,31 @@ export function createGraphHandler(deps: GraphHandlerDeps, init: { restore: Reco
     return node
   }
 
-  const receive = routeMessages<GraphToHost>('graph', graphToHost, {
-    ready: read,
-    refresh: read,
-    open({ id, target }) {
-      const node = nodeOf(id)
-      if (target === 'definition') {
-        if (!node.definedIn) throw new Error(`${node.label} is not defined in the pipeline: it is a table of the lake`)
-        const file = path.resolve(node.definedIn.file)
-        deps.openDefinition({ ...node.definedIn, file })
-        return
-      }
-      if (!node.table) throw new Error(`${node.label} is a ${node.kind}, not a table`)
-      if (!node.table.exists) throw new Error(`${node.table.name} is not created yet: run the pipeline first`)
-      // Checked as a table name of this lake before it reaches SQL.
-      const table = tableRef(deps.catalog, node.table.name).label
-      if (target === 'query') deps.openQuery(table)
-      else deps.openHistory(table)
+  const receive = routeMessages<GraphToHost>(
+    'graph',
+    graphToHost,
+    {
+      ready: read,
+      refresh: read,
+      open({ id, target }) {
+        const node = nodeOf(id)
+        if (target === 'definition') {
+          if (!node.definedIn) throw new Error(`${node.label} is not defined in the pipeline: it is a table of the lake`)
+          const file = path.resolve(node.definedIn.file)
+          deps.openDefinition({ ...node.definedIn, file })
+          return
+        }
+        if (!node.table) throw new Error(`${node.label} is a ${node.kind}, not a table`)
+        if (!node.table.exists) throw new Error(`${node.table.name} is not created yet: run the pipeline first`)
+        // Checked as a table name of this lake before it reaches SQL.
+        const table = tableRef(deps.catalog, node.table.name).label
+        if (target === 'query') deps.openQuery(table)
+        else deps.openHistory(table)
+      },
     },
-  }, post, deps.log)
+    post,
+    deps.log,
+  )
 
   return {
     receive,

@@ -22,15 +22,24 @@ export function jobOfNode(node: LakeGraphNode): JobId | undefined {
 function jobState(status: JobStatus): { state: NodeState; error?: string } {
   switch (status.state) {
     case 'starting':
-    case 'running': return { state: 'running' }
-    case 'idle': return { state: 'up to date' }
-    case 'stopped': return { state: 'stopped' }
-    case 'failed': return { state: 'failed', error: status.error ?? 'failed' }
-    case 'not started': return { state: 'not started' }
+    case 'running':
+      return { state: 'running' }
+    case 'idle':
+      return { state: 'up to date' }
+    case 'stopped':
+      return { state: 'stopped' }
+    case 'failed':
+      return { state: 'failed', error: status.error ?? 'failed' }
+    case 'not started':
+      return { state: 'not started' }
   }
 }
 
-export function graphNodes(graph: PipelineGraph, statusOf: (job: JobId) => JobStatus | undefined, place: (definedIn: NonNullable<LakeGraphNode['definedIn']>) => string): GraphNode[] {
+export function graphNodes(
+  graph: PipelineGraph,
+  statusOf: (job: JobId) => JobStatus | undefined,
+  place: (definedIn: NonNullable<LakeGraphNode['definedIn']>) => string,
+): GraphNode[] {
   return graph.nodes.map((node) => {
     const job = jobOfNode(node)
     const status = job ? statusOf(job) : undefined

@@ -24,7 +24,10 @@ export function graphArgsFrom(args: unknown): string | undefined {
 
 /** `raw.orders`, or `raw."my-table"`: a part that is not a plain identifier is quoted. */
 function sqlName(table: string): string {
-  return table.split('.').map((part) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(part) ? part : `"${part.replaceAll('"', '""')}"`)).join('.')
+  return table
+    .split('.')
+    .map((part) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(part) ? part : `"${part.replaceAll('"', '""')}"`))
+    .join('.')
 }
 
 async function openDefinition(place: DefinitionPlace): Promise<void> {
@@ -43,26 +46,44 @@ export async function openGraphPanel(env: PanelEnv, args: GraphArgs, existing?: 
   panel.onDidDispose(() => open.get(file) === panel && open.delete(file))
   const subscriptions: { dispose(): void }[] = []
   panel.onDidDispose(() => subscriptions.forEach((s) => s.dispose()))
-  await attachPanel(env.context, panel, 'graph', async (post) => {
-    const { loadPipeline } = await import('../../pipeline/pipeline-file')
-    const { engine, catalog } = await env.deps.lake(loadPipeline(file).lakeDir)
-    const pipelines = env.deps.pipelines
-    const handler: GraphHandler = createGraphHandler({
-      lake: engine,
-      catalog,
-      pipelineFile: file,
-      jobStatus: (job) => pipelines?.jobStatus(file, job),
-      relativePath: (p) => vscode.workspace.asRelativePath(p),
-      openQuery: (table) => void env.openQuery({ sql: `SELECT * FROM ${sqlName(table)} LIMIT ${vscode.workspace.getConfiguration('lakehouse').get<number>('query.rowLimit', 1000)}`, run: true, lake: catalog.lakeDir }),
-      openHistory: (table) => void env.openHistory({ table, lake: catalog.lakeDir }),
-      openDefinition: (place) => void openDefinition(place).catch((error: unknown) => env.deps.log.error(`graph panel: ${String(error)}`)),
-      log: env.deps.log,
-    }, { restore: { pipelineFile: file } }, post)
-    if (pipelines) {
-      subscriptions.push(pipelines.onDidChangeJobs(() => handler.jobsChanged()), pipelines.onDidChangeLake(() => void handler.lakeChanged()))
-    }
-    // A saved definition changes the graph too.
-    subscriptions.push(vscode.workspace.onDidSaveTextDocument((d) => d.uri.fsPath.toLowerCase().endsWith('.sql') && void handler.lakeChanged()))
-    return handler
-  }, env.deps.log).catch(() => undefined)
+  await attachPanel(
+    env.context,
+    panel,
+    'graph',
+    async (post) => {
+      const { loadPipeline } = await import('../../pipeline/pipeline-file')
+      const { engine, catalog } = await env.deps.lake(loadPipeline(file).lakeDir)
+      const pipelines = env.deps.pipelines
+      const handler: GraphHandler = createGraphHandler(
+        {
+          lake: engine,
+          catalog,
+          pipelineFile: file,
+          jobStatus: (job) => pipelines?.jobStatus(file, job),
+          relativePath: (p) => vscode.workspace.asRelativePath(p),
+          openQuery: (table) =>
+            void env.openQuery({
+              sql: `SELECT * FROM ${sqlName(table)} LIMIT ${vscode.workspace.getConfiguration('lakehouse').get<number>('query.rowLimit', 1000)}`,
+              run: true,
+              lake: catalog.lakeDir,
+            }),
+          openHistory: (table) => void env.openHistory({ table, lake: catalog.lakeDir }),
+          openDefinition: (place) => void openDefinition(place).catch((error: unknown) => env.deps.log.error(`graph panel: ${String(error)}`)),
+          log: env.deps.log,
+        },
+        { restore: { pipelineFile: file } },
+        post,
+      )
+      if (pipelines) {
+        subscriptions.push(
+          pipelines.onDidChangeJobs(() => handler.jobsChanged()),
+          pipelines.onDidChangeLake(() => void handler.lakeChanged()),
+        )
+      }
+      // A saved definition changes the graph too.
+      subscriptions.push(vscode.workspace.onDidSaveTextDocument((d) => d.uri.fsPath.toLowerCase().endsWith('.sql') && void handler.lakeChanged()))
+      return handler
+    },
+    env.deps.log,
+  ).catch(() => undefined)
 }

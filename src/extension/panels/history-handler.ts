@@ -37,16 +37,22 @@ export function createHistoryHandler(deps: HistoryHandlerDeps, init: HistoryPane
     post({ type: 'history', table: ref.label, entries: entries.map(historyEntry), restore: init.restore ?? {} })
   }
 
-  const receive = routeMessages<HistoryToHost>('history', historyToHost, {
-    ready: sendHistory,
-    refresh: sendHistory,
-    queryVersion({ version }) {
-      deps.openQuery(`SELECT * FROM ${ref.from} VERSION AS OF ${version}`)
+  const receive = routeMessages<HistoryToHost>(
+    'history',
+    historyToHost,
+    {
+      ready: sendHistory,
+      refresh: sendHistory,
+      queryVersion({ version }) {
+        deps.openQuery(`SELECT * FROM ${ref.from} VERSION AS OF ${version}`)
+      },
+      showChanges({ from, to }) {
+        deps.openChanges(table, Math.min(from, to), Math.max(from, to))
+      },
     },
-    showChanges({ from, to }) {
-      deps.openChanges(table, Math.min(from, to), Math.max(from, to))
-    },
-  }, post, deps.log)
+    post,
+    deps.log,
+  )
 
   return { receive, dispose: async () => {} }
 }

@@ -31,7 +31,14 @@ export const PANEL_COMMANDS = {
 } as const satisfies { [K in PanelKind]: string }
 
 type Opener<K extends PanelKind> = (env: PanelEnv, args: PanelArgs[K], existing?: vscode.WebviewPanel) => Promise<void>
-const OPENERS: { [K in PanelKind]: Opener<K> } = { query: openQueryPanel, history: openHistoryPanel, changes: openChangesPanel, topic: openTopicPanel, graph: openGraphPanel, 'dead-letters': openDeadLettersPanel }
+const OPENERS: { [K in PanelKind]: Opener<K> } = {
+  query: openQueryPanel,
+  history: openHistoryPanel,
+  changes: openChangesPanel,
+  topic: openTopicPanel,
+  graph: openGraphPanel,
+  'dead-letters': openDeadLettersPanel,
+}
 
 export function registerPanels(context: vscode.ExtensionContext, deps: PanelDeps): void {
   const env: PanelEnv = {
@@ -53,7 +60,9 @@ export function registerPanels(context: vscode.ExtensionContext, deps: PanelDeps
   }
 
   context.subscriptions.push(
-    vscode.commands.registerCommand(PANEL_COMMANDS.query, (args?: unknown) => open('query', args ?? { sql: activeSqlText(), run: activeSqlText() !== undefined })),
+    vscode.commands.registerCommand(PANEL_COMMANDS.query, (args?: unknown) =>
+      open('query', args ?? { sql: activeSqlText(), run: activeSqlText() !== undefined }),
+    ),
     vscode.commands.registerCommand(PANEL_COMMANDS.history, async (args?: unknown) => {
       const table = args ?? (await pickTable(deps, 'Show the history of'))
       if (table !== undefined) await open('history', table)
@@ -75,19 +84,21 @@ export function registerPanels(context: vscode.ExtensionContext, deps: PanelDeps
   )
 
   for (const kind of Object.keys(VIEW_TYPES) as PanelKind[]) {
-    context.subscriptions.push(vscode.window.registerWebviewPanelSerializer(VIEW_TYPES[kind], {
-      async deserializeWebviewPanel(panel, state: unknown) {
-        // The state comes from the webview: it is checked like a command's arguments.
-        const restore = typeof state === 'object' && state !== null ? (state as { restore?: unknown }).restore : undefined
-        const args = panelArgs(kind, restore ?? {})
-        if (!args.ok) {
-          deps.log.error(`cannot restore the ${kind} panel: ${args.error}`)
-          panel.dispose()
-          return
-        }
-        await OPENERS[kind](env, args.value as never, panel)
-      },
-    }))
+    context.subscriptions.push(
+      vscode.window.registerWebviewPanelSerializer(VIEW_TYPES[kind], {
+        async deserializeWebviewPanel(panel, state: unknown) {
+          // The state comes from the webview: it is checked like a command's arguments.
+          const restore = typeof state === 'object' && state !== null ? (state as { restore?: unknown }).restore : undefined
+          const args = panelArgs(kind, restore ?? {})
+          if (!args.ok) {
+            deps.log.error(`cannot restore the ${kind} panel: ${args.error}`)
+            panel.dispose()
+            return
+          }
+          await OPENERS[kind](env, args.value as never, panel)
+        },
+      }),
+    )
   }
 }
 
@@ -100,7 +111,10 @@ async function pickTable(deps: PanelDeps, title: string): Promise<{ table: strin
       void vscode.window.showInformationMessage(`The lake ${catalog.lakeDir} has no tables yet.`)
       return undefined
     }
-    const picked = await vscode.window.showQuickPick(tables.map((t) => t.name), { title, placeHolder: 'zone.table' })
+    const picked = await vscode.window.showQuickPick(
+      tables.map((t) => t.name),
+      { title, placeHolder: 'zone.table' },
+    )
     return picked === undefined ? undefined : { table: picked }
   } catch (error) {
     void vscode.window.showErrorMessage(errorText(error))

@@ -17,7 +17,13 @@ export const historyArgs = object({ table: tableName, lake: folder })
 export const changesArgs = object({ table: tableName, from: optional(count), to: optional(count), lake: folder })
 export const topicArgs = object({
   /** A capture `file`, or a Kafka `topic` on the cluster of the pipeline file. */
-  source: object({ file: optional(text(4096)), topic: optional(text(1024)), format: literal(...(FORMATS as Format[])), name: optional(text(1024)), table: optional(tableName) }),
+  source: object({
+    file: optional(text(4096)),
+    topic: optional(text(1024)),
+    format: literal(...(FORMATS as Format[])),
+    name: optional(text(1024)),
+    table: optional(tableName),
+  }),
   /** The pipeline file the source comes from: relative capture paths resolve against its folder, its flow gives the preview, its `kafka` the cluster. */
   pipelineFile: optional(text(4096)),
   lake: folder,
@@ -47,7 +53,14 @@ export interface PanelArgs {
   'dead-letters': DeadLettersArgs
 }
 
-const VALIDATORS: { [K in PanelKind]: Validator<PanelArgs[K]> } = { query: queryArgs, history: historyArgs, changes: changesArgs, topic: topicArgs, graph: graphArgs, 'dead-letters': deadLettersArgs }
+const VALIDATORS: { [K in PanelKind]: Validator<PanelArgs[K]> } = {
+  query: queryArgs,
+  history: historyArgs,
+  changes: changesArgs,
+  topic: topicArgs,
+  graph: graphArgs,
+  'dead-letters': deadLettersArgs,
+}
 const KEYS: { [K in PanelKind]: string[] } = {
   query: ['sql', 'run', 'lake'],
   history: ['table', 'lake'],
@@ -69,8 +82,10 @@ export function panelArgs<K extends PanelKind>(kind: K, value: unknown): { ok: t
   const checked = check(VALIDATORS[kind], picked, 'arguments')
   if (checked.ok && kind === 'topic') {
     const { source, pipelineFile } = checked.value as TopicArgs
-    if ((source.file === undefined) === (source.topic === undefined)) return { ok: false, error: 'arguments.source: give either a capture file or a Kafka topic' }
-    if (source.topic !== undefined && pipelineFile === undefined) return { ok: false, error: 'arguments.pipelineFile: a Kafka topic needs the pipeline file that names its cluster' }
+    if ((source.file === undefined) === (source.topic === undefined))
+      return { ok: false, error: 'arguments.source: give either a capture file or a Kafka topic' }
+    if (source.topic !== undefined && pipelineFile === undefined)
+      return { ok: false, error: 'arguments.pipelineFile: a Kafka topic needs the pipeline file that names its cluster' }
   }
   return checked
 }

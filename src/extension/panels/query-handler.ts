@@ -3,7 +3,16 @@
  * panel's results live and die with it), serves pages of the current result, exports it and
  * copies to the clipboard. No `vscode` here: the glue passes the dialogs in.
  */
-import { destructiveStatements, parseScript, QueryCancelledError, type DestructiveStatement, type QueryResultInfo, type QuerySession, type ScriptStatement, type WriteSummary } from '../../query'
+import {
+  destructiveStatements,
+  parseScript,
+  QueryCancelledError,
+  type DestructiveStatement,
+  type QueryResultInfo,
+  type QuerySession,
+  type ScriptStatement,
+  type WriteSummary,
+} from '../../query'
 import type { ExportFormat, JsonValue, QueryToHost, QueryToPanel, ResultInfo, StatementOutcome } from '../../../webview/shared/protocol'
 import { queryToHost } from '../../../webview/shared/protocol'
 import { errorText, routeMessages, type PanelHandler, type PanelLog } from './message-router'
@@ -48,8 +57,7 @@ export function createQueryHandler(deps: QueryHandlerDeps, init: QueryPanelInit,
   /** A cancel while a script is between two statements (nothing for the session to interrupt). */
   let scriptCancelled = false
 
-  const heldResults = (): ResultInfo[] =>
-    !shown ? [] : shown.kind === 'result' ? [shown.info] : shown.statements.flatMap((s) => (s.info ? [s.info] : []))
+  const heldResults = (): ResultInfo[] => (!shown ? [] : shown.kind === 'result' ? [shown.info] : shown.statements.flatMap((s) => (s.info ? [s.info] : [])))
 
   /** The new results replace the ones shown, which the session then drops. */
   const replaceShown = async (next: NonNullable<typeof shown>) => {
@@ -83,85 +91,102 @@ export function createQueryHandler(deps: QueryHandlerDeps, init: QueryPanelInit,
     }
     await replaceShown({ kind: 'script', statements: outcomes })
     const failed = outcomes.findIndex((o) => o.error !== undefined)
-    log.info(`query panel: ${failed < 0 ? statements.length : failed} of ${statements.length} statements in ${Math.round(performance.now() - started)} ms${failed < 0 ? '' : ` (statement ${failed + 1} failed at ${outcomes[failed].position})`}`)
+    log.info(
+      `query panel: ${failed < 0 ? statements.length : failed} of ${statements.length} statements in ${Math.round(performance.now() - started)} ms${failed < 0 ? '' : ` (statement ${failed + 1} failed at ${outcomes[failed].position})`}`,
+    )
     post({ type: 'script', statements: outcomes, done: true })
   }
 
-  const receive = routeMessages<QueryToHost>('query', queryToHost, {
-    ready() {
-      // A panel that was hidden and shown again reloads its page: give it back what it showed.
-      const held = heldResults()
-      post({
-        type: 'init', sql: init.sql, run: runOnReady, ...(init.lake === undefined ? {} : { lake: init.lake }), restore: init.restore ?? {},
-        ...(shown?.kind === 'result' ? { resultId: shown.info.id } : {}), ...(held.length ? { resultIds: held.map((r) => r.id) } : {}),
-      })
-      runOnReady = false
-      if (shown?.kind === 'result') post({ type: 'result', info: shown.info })
-      if (shown?.kind === 'script') post({ type: 'script', statements: shown.statements, done: true })
+  const receive = routeMessages<QueryToHost>(
+    'query',
+    queryToHost,
+    {
+      ready() {
+        // A panel that was hidden and shown again reloads its page: give it back what it showed.
+        const held = heldResults()
+        post({
+          type: 'init',
+          sql: init.sql,
+          run: runOnReady,
+          ...(init.lake === undefined ? {} : { lake: init.lake }),
+          restore: init.restore ?? {},
+          ...(shown?.kind === 'result' ? { resultId: shown.info.id } : {}),
+          ...(held.length ? { resultIds: held.map((r) => r.id) } : {}),
+        })
+        runOnReady = false
+        if (shown?.kind === 'result') post({ type: 'result', info: shown.info })
+        if (shown?.kind === 'script') post({ type: 'script', statements: shown.statements, done: true })
+      },
+      async run({ sql }) {
+        const destructive = destructiveStatements(sql)
+        if (destructive.length && deps.confirmDestructive && !(await deps.confirmDestructive(destructive))) return post({ type: 'cancelled' })
+        deps.onRun?.(sql)
+        post({ type: 'running' })
+        const allowShortRetention = destructive.some((d) => d.shortRetention)
+        const statements = statementsOrNothing(sql)
+        if (statements && statements.length > 1) return runStatements(statements, allowShortRetention)
+        let info: QueryResultInfo
+        try {
+          info = await session.run(sql, { allowShortRetention })
+        } catch (error) {
+          if (error instanceof QueryCancelledError) return post({ type: 'cancelled' })
+          throw error
+        } finally {
+          if (session.lastWrites.length) deps.onWrite?.(session.lastWrites)
+        }
+        const current = resultInfo(info)
+        await replaceShown({ kind: 'result', info: current })
+        log.info(`query panel: ${info.rowCount} rows in ${info.elapsedMs} ms`)
+        post({ type: 'result', info: current })
+      },
+      cancel() {
+        scriptCancelled = true
+        session.cancel()
+      },
+      async showSource({ requestId, resultId, columns, values }) {
+        if (!deps.source) throw new Error("Show source needs the workspace's pipeline files")
+        // The result's tables as the query named them: `raw.orders`, `raw.orders@v3` (time travel: the row as of v3).
+        const read = (heldResults().find((r) => r.id === resultId)?.tables ?? []).flatMap((t) => {
+          const named = /^([A-Za-z0-9_]+\.[A-Za-z0-9_]+)(?:@v(\d+))?$/.exec(t.name)
+          return named ? [{ table: named[1], version: named[2] === undefined ? undefined : Number(named[2]) }] : []
+        })
+        const version = read.length === 1 ? read[0].version : undefined
+        post({
+          type: 'source',
+          requestId,
+          ...(await deps.source.trace({ tables: read.map((t) => t.table), columns, values, ...(version === undefined ? {} : { version }) })),
+        })
+      },
+      openMessage(message) {
+        deps.source?.openMessage(message)
+      },
+      async page({ requestId, resultId, offset, limit, sort }) {
+        const page = await session.page(resultId, offset, limit, sort)
+        const columns = (heldResults().find((r) => r.id === resultId)?.columns ?? []).map((c) => c.name)
+        const names = columns.length ? columns : Object.keys(page.rows[0] ?? {})
+        post({ type: 'page', requestId, resultId, offset, rows: page.rows.map((row) => names.map((name) => row[name] ?? null)), rowCount: page.rowCount })
+      },
+      async export({ resultId, format, sort }) {
+        const file = await deps.chooseExportFile(format)
+        if (file === undefined) return post({ type: 'exportCancelled' })
+        const written = await session.export(resultId, file, format, { sort })
+        log.info(`query panel: exported ${written.rows} rows to ${file}`)
+        post({ type: 'exported', file, format, rows: written.rows, bytes: written.bytes })
+      },
+      async copy({ text }) {
+        await deps.copyToClipboard(text)
+      },
+      async find({ requestId, resultId, text, sort }) {
+        const found = await session.find(resultId, text, { sort, limit: FIND_ROWS_MAX })
+        post({ type: 'found', requestId, resultId, count: found.count, rows: found.rows })
+      },
+      showChanges({ table, version }) {
+        deps.openChanges?.(table, version, version)
+      },
     },
-    async run({ sql }) {
-      const destructive = destructiveStatements(sql)
-      if (destructive.length && deps.confirmDestructive && !(await deps.confirmDestructive(destructive))) return post({ type: 'cancelled' })
-      deps.onRun?.(sql)
-      post({ type: 'running' })
-      const allowShortRetention = destructive.some((d) => d.shortRetention)
-      const statements = statementsOrNothing(sql)
-      if (statements && statements.length > 1) return runStatements(statements, allowShortRetention)
-      let info: QueryResultInfo
-      try {
-        info = await session.run(sql, { allowShortRetention })
-      } catch (error) {
-        if (error instanceof QueryCancelledError) return post({ type: 'cancelled' })
-        throw error
-      } finally {
-        if (session.lastWrites.length) deps.onWrite?.(session.lastWrites)
-      }
-      const current = resultInfo(info)
-      await replaceShown({ kind: 'result', info: current })
-      log.info(`query panel: ${info.rowCount} rows in ${info.elapsedMs} ms`)
-      post({ type: 'result', info: current })
-    },
-    cancel() {
-      scriptCancelled = true
-      session.cancel()
-    },
-    async showSource({ requestId, resultId, columns, values }) {
-      if (!deps.source) throw new Error('Show source needs the workspace\'s pipeline files')
-      // The result's tables as the query named them: `raw.orders`, `raw.orders@v3` (time travel: the row as of v3).
-      const read = (heldResults().find((r) => r.id === resultId)?.tables ?? []).flatMap((t) => {
-        const named = /^([A-Za-z0-9_]+\.[A-Za-z0-9_]+)(?:@v(\d+))?$/.exec(t.name)
-        return named ? [{ table: named[1], version: named[2] === undefined ? undefined : Number(named[2]) }] : []
-      })
-      const version = read.length === 1 ? read[0].version : undefined
-      post({ type: 'source', requestId, ...(await deps.source.trace({ tables: read.map((t) => t.table), columns, values, ...(version === undefined ? {} : { version }) })) })
-    },
-    openMessage(message) {
-      deps.source?.openMessage(message)
-    },
-    async page({ requestId, resultId, offset, limit, sort }) {
-      const page = await session.page(resultId, offset, limit, sort)
-      const columns = (heldResults().find((r) => r.id === resultId)?.columns ?? []).map((c) => c.name)
-      const names = columns.length ? columns : Object.keys(page.rows[0] ?? {})
-      post({ type: 'page', requestId, resultId, offset, rows: page.rows.map((row) => names.map((name) => row[name] ?? null)), rowCount: page.rowCount })
-    },
-    async export({ resultId, format, sort }) {
-      const file = await deps.chooseExportFile(format)
-      if (file === undefined) return post({ type: 'exportCancelled' })
-      const written = await session.export(resultId, file, format, { sort })
-      log.info(`query panel: exported ${written.rows} rows to ${file}`)
-      post({ type: 'exported', file, format, rows: written.rows, bytes: written.bytes })
-    },
-    async copy({ text }) {
-      await deps.copyToClipboard(text)
-    },
-    async find({ requestId, resultId, text, sort }) {
-      const found = await session.find(resultId, text, { sort, limit: FIND_ROWS_MAX })
-      post({ type: 'found', requestId, resultId, count: found.count, rows: found.rows })
-    },
-    showChanges({ table, version }) {
-      deps.openChanges?.(table, version, version)
-    },
-  }, post, log)
+    post,
+    log,
+  )
 
   return {
     receive,
@@ -189,12 +214,17 @@ function resultInfo(info: QueryResultInfo): ResultInfo {
     rowCount: info.rowCount,
     elapsedMs: info.elapsedMs,
     tables: info.tables.map((t) => ({ name: t.name, version: Math.max(0, t.version), filesRead: t.filesRead, filesTotal: t.filesTotal })),
-    ...(info.writes.length ? {
-      writes: info.writes.map((w) => ({
-        table: w.table, operation: w.operation,
-        ...(w.version === undefined ? {} : { version: w.version }), ...(w.rowsInserted ? { inserted: w.rowsInserted } : {}),
-        ...(w.rowsUpdated ? { updated: w.rowsUpdated } : {}), ...(w.rowsDeleted ? { deleted: w.rowsDeleted } : {}),
-      })),
-    } : {}),
+    ...(info.writes.length
+      ? {
+          writes: info.writes.map((w) => ({
+            table: w.table,
+            operation: w.operation,
+            ...(w.version === undefined ? {} : { version: w.version }),
+            ...(w.rowsInserted ? { inserted: w.rowsInserted } : {}),
+            ...(w.rowsUpdated ? { updated: w.rowsUpdated } : {}),
+            ...(w.rowsDeleted ? { deleted: w.rowsDeleted } : {}),
+          })),
+        }
+      : {}),
   }
 }

@@ -33,40 +33,56 @@ export async function openQueryPanel(env: PanelEnv, args: QueryArgs, existing?: 
   }
   track(key)
   panel.onDidDispose(() => track(undefined))
-  await attachPanel(env.context, panel, 'query', async (post) => {
-    const { engine, catalog } = await env.deps.lake(args.lake)
-    const session = new QuerySession(engine, catalog)
-    const chooseExportFile = async (format: ExportFormat) => {
-      const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? catalog.lakeDir
-      const uri = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(folder, `result.${format}`)), filters: FILTERS[format], saveLabel: 'Export' })
-      return uri?.fsPath
-    }
-    return createQueryHandler(
-      {
-        session, chooseExportFile, copyToClipboard: async (text) => vscode.env.clipboard.writeText(text), log: env.deps.log,
-        // The tab is named by what it runs now, and is the table's tab only while it shows that table.
-        onRun: (sql) => {
-          panel.title = queryTitle(sql)
-          track(queryTabKey(sql, catalog.lakeDir))
+  await attachPanel(
+    env.context,
+    panel,
+    'query',
+    async (post) => {
+      const { engine, catalog } = await env.deps.lake(args.lake)
+      const session = new QuerySession(engine, catalog)
+      const chooseExportFile = async (format: ExportFormat) => {
+        const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? catalog.lakeDir
+        const uri = await vscode.window.showSaveDialog({
+          defaultUri: vscode.Uri.file(path.join(folder, `result.${format}`)),
+          filters: FILTERS[format],
+          saveLabel: 'Export',
+        })
+        return uri?.fsPath
+      }
+      return createQueryHandler(
+        {
+          session,
+          chooseExportFile,
+          copyToClipboard: async (text) => vscode.env.clipboard.writeText(text),
+          log: env.deps.log,
+          // The tab is named by what it runs now, and is the table's tab only while it shows that table.
+          onRun: (sql) => {
+            panel.title = queryTitle(sql)
+            track(queryTabKey(sql, catalog.lakeDir))
+          },
+          confirmDestructive: async (statements) => {
+            const detail = statements.map((d) => `${d.position}  ${d.reason}`).join('\n')
+            const title =
+              statements.length === 1
+                ? 'This statement destroys data or history. Run it?'
+                : `${statements.length} statements destroy data or history. Run them?`
+            return (await vscode.window.showWarningMessage(title, { modal: true, detail }, 'Run')) === 'Run'
+          },
+          openChanges: (table, from, to) => void env.openChanges({ table, from, to, lake: catalog.lakeDir }),
+          source: sourceLookup(env.deps, engine, catalog),
+          onWrite: (writes) => {
+            const paths = writes.map((w) => w.path)
+            env.deps.onLakeWrite?.(paths)
+            announceLakeWrites(paths)
+          },
         },
-        confirmDestructive: async (statements) => {
-          const detail = statements.map((d) => `${d.position}  ${d.reason}`).join('\n')
-          const title = statements.length === 1 ? 'This statement destroys data or history. Run it?' : `${statements.length} statements destroy data or history. Run them?`
-          return (await vscode.window.showWarningMessage(title, { modal: true, detail }, 'Run')) === 'Run'
-        },
-        openChanges: (table, from, to) => void env.openChanges({ table, from, to, lake: catalog.lakeDir }),
-        source: sourceLookup(env.deps, engine, catalog),
-        onWrite: (writes) => {
-          const paths = writes.map((w) => w.path)
-          env.deps.onLakeWrite?.(paths)
-          announceLakeWrites(paths)
-        },
-      },
-      // The panel saves its SQL itself; reopening needs only the lake.
-      { sql: args.sql, run: args.run, lake: catalog.lakeDir, restore: { lake: catalog.lakeDir } },
-      post,
-    )
-  }, env.deps.log).catch(() => undefined)
+        // The panel saves its SQL itself; reopening needs only the lake.
+        { sql: args.sql, run: args.run, lake: catalog.lakeDir, restore: { lake: catalog.lakeDir } },
+        post,
+      )
+    },
+    env.deps.log,
+  ).catch(() => undefined)
 }
 
 /** The SQL of the active `.sql` editor (its selection, else all of it), for "open query" without arguments. */

@@ -39,19 +39,35 @@ export async function rowSource(deps: RowSourceDeps, row: RowToTrace): Promise<O
   const found = await writer(deps, row.tables)
   if (!found) {
     const tables = row.tables.length ? row.tables.join(', ') : 'no lake table'
-    return { table: row.tables[0] ?? '', rows: [], note: `The row comes from ${tables}, which no pipeline file of the workspace writes into ${deps.catalog.lakeDir}: its source cannot be traced.` }
+    return {
+      table: row.tables[0] ?? '',
+      rows: [],
+      note: `The row comes from ${tables}, which no pipeline file of the workspace writes into ${deps.catalog.lakeDir}: its source cannot be traced.`,
+    }
   }
   const { pipeline, table, key, columns } = found
   // Only the table's own columns (a query may add others, computed).
   const values = new Map(row.columns.flatMap((c, i) => (columns.includes(c) ? [[c, row.values[i]] as const] : [])))
-  const keyed = key.length > 0 && key.every((k) => values.has(k)) ? key : [...values.keys()].filter((c) => typeof values.get(c) === 'string' || Number.isSafeInteger(values.get(c)))
-  if (keyed.length === 0) return { table, rows: [], note: `The row has none of the columns that name a row of ${table} (${key.join(', ') || 'a text or whole-number column'}).` }
-  const where = keyed.map((c) => {
-    const value = values.get(c)
-    return value === null || value === undefined ? `${quoteIdentifier(c)} IS NULL` : `CAST(${quoteIdentifier(c)} AS VARCHAR) = ${quoteString(typeof value === 'string' ? value : JSON.stringify(value))}`
-  }).join(' AND ')
+  const keyed =
+    key.length > 0 && key.every((k) => values.has(k))
+      ? key
+      : [...values.keys()].filter((c) => typeof values.get(c) === 'string' || Number.isSafeInteger(values.get(c)))
+  if (keyed.length === 0)
+    return { table, rows: [], note: `The row has none of the columns that name a row of ${table} (${key.join(', ') || 'a text or whole-number column'}).` }
+  const where = keyed
+    .map((c) => {
+      const value = values.get(c)
+      return value === null || value === undefined
+        ? `${quoteIdentifier(c)} IS NULL`
+        : `CAST(${quoteIdentifier(c)} AS VARCHAR) = ${quoteString(typeof value === 'string' ? value : JSON.stringify(value))}`
+    })
+    .join(' AND ')
   const traced = await traceRows(deps.lake, deps.catalog, pipeline, table, where, { limit: 20, ...(row.version === undefined ? {} : { version: row.version }) })
-  return { table, rows: traced.flatMap((r) => panelRows(r)), ...(traced.length === 0 ? { note: `No row of ${table} matches ${where}${row.version === undefined ? '' : ` as of version ${row.version}`}.` } : {}) }
+  return {
+    table,
+    rows: traced.flatMap((r) => panelRows(r)),
+    ...(traced.length === 0 ? { note: `No row of ${table} matches ${where}${row.version === undefined ? '' : ` as of version ${row.version}`}.` } : {}),
+  }
 }
 
 /** The pipeline writing one of the tables (a raw table, a flow's, a view), and the columns that name its rows. */
@@ -75,7 +91,10 @@ async function writer(deps: RowSourceDeps, tables: string[]): Promise<{ pipeline
   return undefined
 }
 
-const rowLabel = (table: string, row: Record<string, string | null>) => `${table} ${Object.entries(row).map(([k, v]) => `${k}=${v ?? 'NULL'}`).join(' ')}`
+const rowLabel = (table: string, row: Record<string, string | null>) =>
+  `${table} ${Object.entries(row)
+    .map(([k, v]) => `${k}=${v ?? 'NULL'}`)
+    .join(' ')}`
 
 function panelRows(traced: TracedRow, via?: string): SourceRow[] {
   if (traced.kind === 'view') {
@@ -89,13 +108,26 @@ function panelRows(traced: TracedRow, via?: string): SourceRow[] {
 
 function origin(o: ReplayedRow): SourceOrigin {
   return {
-    rawTable: o.rawTable, rawVersion: o.rawVersion, topic: o.topic, partition: o.partition, offset: o.offset, key: o.key, timestamp: o.timestamp,
-    change: o.change, sequence: o.sequence, applied: o.applied, table: o.table, refinedVersion: o.refinedVersion,
+    rawTable: o.rawTable,
+    rawVersion: o.rawVersion,
+    topic: o.topic,
+    partition: o.partition,
+    offset: o.offset,
+    key: o.key,
+    timestamp: o.timestamp,
+    change: o.change,
+    sequence: o.sequence,
+    applied: o.applied,
+    table: o.table,
+    refinedVersion: o.refinedVersion,
   }
 }
 
 /** The pipeline source that wrote a raw table, and its pipeline: the topic panel opens on it. */
-export async function sourceOfRawTable(deps: Pick<RowSourceDeps, 'pipelines' | 'catalog'>, rawTable: string): Promise<{ pipeline: Pipeline; source: Pipeline['sources'][number] } | undefined> {
+export async function sourceOfRawTable(
+  deps: Pick<RowSourceDeps, 'pipelines' | 'catalog'>,
+  rawTable: string,
+): Promise<{ pipeline: Pipeline; source: Pipeline['sources'][number] } | undefined> {
   const lakeDir = path.resolve(deps.catalog.lakeDir)
   for (const pipeline of (await deps.pipelines()).filter((p) => path.resolve(p.lakeDir) === lakeDir)) {
     const source = pipeline.sources.find((s) => s.table === rawTable)

@@ -19,10 +19,16 @@ export function sourceLookup(deps: PanelDeps, lake: LakeEngine, catalog: LakeCat
         const found = await sourceOfRawTable({ pipelines, catalog }, message.rawTable)
         if (!found) throw new Error(`no pipeline file of the workspace writes ${message.rawTable}`)
         const { pipeline, source } = found
-        const topicSource = source.file !== undefined
-          ? { file: source.file, format: source.format, name: source.name, table: source.table }
-          : { topic: message.topic, format: source.format, name: source.name, table: source.table }
-        await vscode.commands.executeCommand('lakehouse.showTopic', { source: topicSource, pipelineFile: pipeline.file, lake: catalog.lakeDir, at: { partition: message.partition, offset: message.offset } })
+        const topicSource =
+          source.file !== undefined
+            ? { file: source.file, format: source.format, name: source.name, table: source.table }
+            : { topic: message.topic, format: source.format, name: source.name, table: source.table }
+        await vscode.commands.executeCommand('lakehouse.showTopic', {
+          source: topicSource,
+          pipelineFile: pipeline.file,
+          lake: catalog.lakeDir,
+          at: { partition: message.partition, offset: message.offset },
+        })
       })().catch((error: unknown) => {
         const text = error instanceof Error ? error.message : String(error)
         deps.log.error(`show source: ${text}`)

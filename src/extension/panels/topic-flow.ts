@@ -23,15 +23,24 @@ export function flowForSource(pipelineText: string, source: SourceLike): TopicFl
   }
   if (!isObject(document)) return undefined
   const sources = Array.isArray(document.sources) ? document.sources : []
-  const sourceIndex = sources.findIndex((s) => isObject(s) && (
-    source.name !== undefined ? s.name === source.name : source.table !== undefined ? s.table === source.table : (s.topic === source.topic && s.file === source.file)))
+  const sourceIndex = sources.findIndex(
+    (s) =>
+      isObject(s) &&
+      (source.name !== undefined
+        ? s.name === source.name
+        : source.table !== undefined
+          ? s.table === source.table
+          : s.topic === source.topic && s.file === source.file),
+  )
   if (sourceIndex < 0) return undefined
   const spec = sources[sourceIndex] as SourceSpec
   const flows = Array.isArray(document.flows) ? document.flows : []
   const flowIndex = flows.findIndex((f) => isObject(f) && f.from === spec.table)
   if (flowIndex < 0) return undefined
   // The jobs refuse a file with problems; those of this source and flow are what the user must fix first.
-  const own = checkPipeline(document).filter((p) => [`$.sources[${sourceIndex}]`, `$.flows[${flowIndex}]`].some((at) => p.path === at || p.path.startsWith(`${at}.`) || p.path.startsWith(`${at}[`)))
+  const own = checkPipeline(document).filter((p) =>
+    [`$.sources[${sourceIndex}]`, `$.flows[${flowIndex}]`].some((at) => p.path === at || p.path.startsWith(`${at}.`) || p.path.startsWith(`${at}[`)),
+  )
   if (own.length) return { problem: `the pipeline file has problems the jobs would stop at: ${own.map((p) => `${p.path}: ${p.message}`).join('; ')}` }
   return { source: spec, flow: (flows as PipelineSpec['flows'] & object)[flowIndex] as FlowSpec }
 }

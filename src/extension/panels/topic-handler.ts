@@ -6,14 +6,34 @@
  * raw bytes, decoded value, the raw row ingest writes and what the flow writes for it: the jobs' own
  * code run on that one message in a scratch lake (pipeline/flow-preview.ts).
  */
-import { applyHintsToStruct, childPath, createDecoder, hintedPaths, mergeInferred, normaliseHints, usesSchemaRegistry, type Decoded, type DecoderOptions, type Format } from '../../decode'
+import {
+  applyHintsToStruct,
+  childPath,
+  createDecoder,
+  hintedPaths,
+  mergeInferred,
+  normaliseHints,
+  usesSchemaRegistry,
+  type Decoded,
+  type DecoderOptions,
+  type Format,
+} from '../../decode'
 import { describeType, isArray, isMap, isStruct, type DataType, type StructType } from '../../delta'
 import type { LakeEngine } from '../../engine'
 import { readCapture, type CapturedMessage } from '../../pipeline/file-source'
 import type { FlowPreview, PreviewTable } from '../../pipeline/flow-preview'
 import type { FlowSpec, KafkaSettings, SourceSpec } from '../../pipeline/pipeline-file'
 import type { LakeCatalog } from '../../engine'
-import type { JsonValue, MessageSummary, OutgoingMessage, PartitionInfo, SchemaNode, SchemaSource, TopicToHost, TopicToPanel } from '../../../webview/shared/protocol'
+import type {
+  JsonValue,
+  MessageSummary,
+  OutgoingMessage,
+  PartitionInfo,
+  SchemaNode,
+  SchemaSource,
+  TopicToHost,
+  TopicToPanel,
+} from '../../../webview/shared/protocol'
 import { topicToHost } from '../../../webview/shared/protocol'
 import { errorText, routeMessages, type PanelHandler, type PanelLog } from './message-router'
 import type { BrokerPartition } from './topic-broker'
@@ -102,7 +122,10 @@ export function createTopicHandler(deps: TopicHandlerDeps, init: TopicPanelInit,
     let offsets: BrokerPartition[] = []
     if (isKafka(source)) {
       const { sampleBrokerTopic } = await import('./topic-broker')
-      const fromBroker = await sampleBrokerTopic({ kafka: source.kafka, topic: source.topic, groupId: source.groupId, password: source.password }, TOPIC_SAMPLE_LIMIT)
+      const fromBroker = await sampleBrokerTopic(
+        { kafka: source.kafka, topic: source.topic, groupId: source.groupId, password: source.password },
+        TOPIC_SAMPLE_LIMIT,
+      )
       for (const message of fromBroker.messages) sampled.push({ message, decoded: await decoder.decode(message) })
       truncated = fromBroker.truncated
       offsets = fromBroker.partitions
@@ -170,19 +193,28 @@ export function createTopicHandler(deps: TopicHandlerDeps, init: TopicPanelInit,
       index,
       text: value === null ? null : utf8Text(value),
       hex: value === null ? '' : hex(value.subarray(0, HEX_BYTES)),
-      decoded: decoded.kind === 'row' ? { type: 'row', value: asJson(decoded.row) }
-        : decoded.kind === 'tombstone' ? { type: 'tombstone' }
-        : { type: 'error', reason: decoded.reason, ...(decoded.detail === undefined ? {} : { detail: decoded.detail }) },
+      decoded:
+        decoded.kind === 'row'
+          ? { type: 'row', value: asJson(decoded.row) }
+          : decoded.kind === 'tombstone'
+            ? { type: 'tombstone' }
+            : { type: 'error', reason: decoded.reason, ...(decoded.detail === undefined ? {} : { detail: decoded.detail }) },
       ...(flow ? { flattened: await flattened(deps, entry, flow) } : {}),
     })
   }
 
-  const receive = routeMessages<TopicToHost>('topic', topicToHost, {
-    ready: sendTopic,
-    reload: sendTopic,
-    select: ({ requestId, index }) => sendMessage(requestId, index),
-    produce: ({ requestId, message }) => produce(requestId, message),
-  }, post, deps.log)
+  const receive = routeMessages<TopicToHost>(
+    'topic',
+    topicToHost,
+    {
+      ready: sendTopic,
+      reload: sendTopic,
+      select: ({ requestId, index }) => sendMessage(requestId, index),
+      produce: ({ requestId, message }) => produce(requestId, message),
+    },
+    post,
+    deps.log,
+  )
 
   return {
     receive,
@@ -254,7 +286,16 @@ function partitionsOf(sampled: SampledMessage[], broker: BrokerPartition[] = [])
   const byPartition = new Map<number, PartitionInfo>()
   for (const p of broker) {
     const { partition, low, high, committed, lag } = p
-    byPartition.set(partition, { partition, messages: 0, firstOffset: '', lastOffset: '', low, high, ...(committed === undefined ? {} : { committed }), ...(lag === undefined ? {} : { lag }) })
+    byPartition.set(partition, {
+      partition,
+      messages: 0,
+      firstOffset: '',
+      lastOffset: '',
+      low,
+      high,
+      ...(committed === undefined ? {} : { committed }),
+      ...(lag === undefined ? {} : { lag }),
+    })
   }
   for (const { message } of sampled) {
     const entry = byPartition.get(message.partition)
@@ -297,8 +338,12 @@ function schemaNode(name: string, type: DataType, nullable: boolean, path: strin
   if (isArray(type)) {
     const element = type.elementType
     return {
-      name, type: `array<${typeof element === 'string' ? element : element.type}>`, nullable, ...hint,
-      children: isStruct(element) || isArray(element) || isMap(element) ? [schemaNode('element', element, type.containsNull, childPath(path, 'element'), hinted)] : [],
+      name,
+      type: `array<${typeof element === 'string' ? element : element.type}>`,
+      nullable,
+      ...hint,
+      children:
+        isStruct(element) || isArray(element) || isMap(element) ? [schemaNode('element', element, type.containsNull, childPath(path, 'element'), hinted)] : [],
     }
   }
   if (isMap(type)) return { name, type: describeType(type), nullable, ...hint, children: [] }
@@ -350,7 +395,11 @@ async function schemaSourceOf(sampled: SampledMessage[], source: TopicSource): P
       const schema = (parsed as { schema: unknown }).schema
       if (!schema || typeof schema !== 'object') continue
       const { name, version } = schema as { name?: unknown; version?: unknown }
-      return { kind: 'connect', ...(typeof name === 'string' ? { name: name.slice(0, 4096) } : {}), ...(Number.isSafeInteger(version) && (version as number) >= 0 ? { version: version as number } : {}) }
+      return {
+        kind: 'connect',
+        ...(typeof name === 'string' ? { name: name.slice(0, 4096) } : {}),
+        ...(Number.isSafeInteger(version) && (version as number) >= 0 ? { version: version as number } : {}),
+      }
     }
   }
   return { kind: 'inferred' }
@@ -360,11 +409,16 @@ async function registryVersion(registry: NonNullable<DecoderOptions['schemaRegis
   const headers: Record<string, string> = { Accept: 'application/vnd.schemaregistry.v1+json, application/json' }
   if (registry.username !== undefined) headers.Authorization = `Basic ${Buffer.from(`${registry.username}:${registry.password ?? ''}`).toString('base64')}`
   try {
-    const response = await (registry.fetch ?? fetch)(`${registry.url.replace(/\/+$/, '')}/schemas/ids/${id}/versions`, { headers, signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS) })
+    const response = await (registry.fetch ?? fetch)(`${registry.url.replace(/\/+$/, '')}/schemas/ids/${id}/versions`, {
+      headers,
+      signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS),
+    })
     if (!response.ok) return undefined
     const body: unknown = await response.json()
     const first = Array.isArray(body) ? (body[0] as { subject?: unknown; version?: unknown } | undefined) : undefined
-    return typeof first?.subject === 'string' && Number.isSafeInteger(first.version) ? { subject: first.subject.slice(0, 4096), version: first.version as number } : undefined
+    return typeof first?.subject === 'string' && Number.isSafeInteger(first.version)
+      ? { subject: first.subject.slice(0, 4096), version: first.version as number }
+      : undefined
   } catch {
     // The subject is a nicety: an older registry or a network hiccup leaves the id alone.
     return undefined

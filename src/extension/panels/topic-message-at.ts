@@ -7,7 +7,10 @@ import type { CapturedMessage } from '../../pipeline/file-source'
 import { readCapture } from '../../pipeline/file-source'
 import type { KafkaSettings } from '../../pipeline/pipeline-file'
 
-export interface MessageAt { partition: number; offset: string }
+export interface MessageAt {
+  partition: number
+  offset: string
+}
 
 export async function captureMessageAt(file: string, at: MessageAt): Promise<CapturedMessage | undefined> {
   for await (const message of readCapture(file)) {

@@ -18,15 +18,22 @@ export async function openTopicPanel(env: PanelEnv, args: TopicArgs, existing?: 
   const file = source.file === undefined ? undefined : path.resolve(base, source.file)
   const panel = existing ?? createWebviewPanel(env.context, 'topic', `Topic: ${source.name ?? source.topic ?? path.basename(file ?? '')}`)
   let pending: NodeJS.Timeout | undefined
-  const handler = attachPanel(env.context, panel, 'topic', async (post) => {
-    const { engine, catalog } = await env.deps.lake(args.lake)
-    const flow = pipelineFile ? flowForSource(await readFile(pipelineFile, 'utf8').catch(() => ''), source) : undefined
-    const { format, name } = source
-    const topicSource: TopicSource = file !== undefined ? { file, format, ...(name ? { name } : {}) } : await kafkaSource(env, pipelineFile!, source.topic!, format, name)
-    // Reopened after a reload, the panel keeps the user's own selection: `at` is not restored.
-    const { at, ...restore } = args
-    return createTopicHandler({ lake: engine, catalog, log: env.deps.log }, { source: topicSource, flow, restore, ...(at ? { at } : {}) }, post)
-  }, env.deps.log) as Promise<TopicHandler>
+  const handler = attachPanel(
+    env.context,
+    panel,
+    'topic',
+    async (post) => {
+      const { engine, catalog } = await env.deps.lake(args.lake)
+      const flow = pipelineFile ? flowForSource(await readFile(pipelineFile, 'utf8').catch(() => ''), source) : undefined
+      const { format, name } = source
+      const topicSource: TopicSource =
+        file !== undefined ? { file, format, ...(name ? { name } : {}) } : await kafkaSource(env, pipelineFile!, source.topic!, format, name)
+      // Reopened after a reload, the panel keeps the user's own selection: `at` is not restored.
+      const { at, ...restore } = args
+      return createTopicHandler({ lake: engine, catalog, log: env.deps.log }, { source: topicSource, flow, restore, ...(at ? { at } : {}) }, post)
+    },
+    env.deps.log,
+  ) as Promise<TopicHandler>
   if (pipelineFile) {
     const target = path.resolve(pipelineFile)
     const watcher = vscode.workspace.onDidChangeTextDocument((event) => {
@@ -37,17 +44,20 @@ export async function openTopicPanel(env: PanelEnv, args: TopicArgs, existing?: 
       pending = setTimeout(() => void handler.then((h) => h.setFlow(flowForSource(text, source))).catch(() => undefined), 300)
     })
     // Marking the cluster dev (or not) takes effect when the file is saved: the jobs read it from disk too.
-    const saved = source.topic === undefined ? undefined : vscode.workspace.onDidSaveTextDocument(async (document) => {
-      if (path.resolve(document.uri.fsPath) !== target) return
-      const { loadPipeline } = await import('../../pipeline/pipeline-file')
-      let kafka
-      try {
-        kafka = loadPipeline(target).kafka
-      } catch {
-        return // A file the jobs refuse keeps the panel's cluster as it was; its problems show as diagnostics.
-      }
-      if (kafka) await handler.then((h) => h.setCluster(kafka)).catch(() => undefined)
-    })
+    const saved =
+      source.topic === undefined
+        ? undefined
+        : vscode.workspace.onDidSaveTextDocument(async (document) => {
+            if (path.resolve(document.uri.fsPath) !== target) return
+            const { loadPipeline } = await import('../../pipeline/pipeline-file')
+            let kafka
+            try {
+              kafka = loadPipeline(target).kafka
+            } catch {
+              return // A file the jobs refuse keeps the panel's cluster as it was; its problems show as diagnostics.
+            }
+            if (kafka) await handler.then((h) => h.setCluster(kafka)).catch(() => undefined)
+          })
     panel.onDidDispose(() => {
       clearTimeout(pending)
       watcher.dispose()

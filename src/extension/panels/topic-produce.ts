@@ -31,7 +31,10 @@ export function produceAccess(target: ProduceTarget): ProduceAccess {
   } catch (error) {
     if (!(error instanceof NotADevClusterError)) throw error
     const where = target.pipelineFile ? `in ${target.pipelineFile}` : 'in the pipeline file'
-    return { allowed: false, refusal: `Producing is refused: ${target.kafka.brokers.join(', ')} is not marked as a dev cluster. Test messages are only written to a cluster whose pipeline file says so: add "dev": true to the "kafka" section ${where} (e.g. "kafka": { "brokers": [...], "dev": true }) and save it.` }
+    return {
+      allowed: false,
+      refusal: `Producing is refused: ${target.kafka.brokers.join(', ')} is not marked as a dev cluster. Test messages are only written to a cluster whose pipeline file says so: add "dev": true to the "kafka" section ${where} (e.g. "kafka": { "brokers": [...], "dev": true }) and save it.`,
+    }
   }
   return { allowed: true, ...(usesSchemaRegistry(target.format) ? { registry: target.format } : {}) }
 }
@@ -58,12 +61,19 @@ export async function produceFromPanel(target: ProduceTarget, message: OutgoingM
       value = (await createRegistryEncoder(target.format, target.topic, target.schemaRegistry)).encode(parsed)
     } else value = message.value
   }
-  const summary = await produceMessages(target.kafka, target.topic, [{
-    key: message.key,
-    value,
-    headers: message.headers,
-    ...(message.partition !== undefined ? { partition: message.partition } : {}),
-  }], { client: { ...(target.password !== undefined ? { password: target.password } : {}), config: SEND_CLIENT } })
+  const summary = await produceMessages(
+    target.kafka,
+    target.topic,
+    [
+      {
+        key: message.key,
+        value,
+        headers: message.headers,
+        ...(message.partition !== undefined ? { partition: message.partition } : {}),
+      },
+    ],
+    { client: { ...(target.password !== undefined ? { password: target.password } : {}), config: SEND_CLIENT } },
+  )
   const landed = summary.partitions[0]
   if (!landed) throw new Error(`the broker acknowledged nothing for ${target.topic}`)
   return { partition: landed.partition, offset: landed.lastOffset }

@@ -22,7 +22,16 @@ export interface JobStatus {
   /** Messages (or rows, for flows) per batch inside the rate window. */
   recent: { at: number; count: number }[]
   /** A view's last refresh: which way it went and why, what it wrote, its expectations' counts. */
-  lastRefresh?: { mode: RefreshMode; reason: string; version?: number; at: number; inserted: number; updated: number; deleted: number; expectations: ExpectationCount[] }
+  lastRefresh?: {
+    mode: RefreshMode
+    reason: string
+    version?: number
+    at: number
+    inserted: number
+    updated: number
+    deleted: number
+    expectations: ExpectationCount[]
+  }
 }
 
 export interface BoardSummary {
@@ -85,8 +94,14 @@ export class PipelineBoard {
     if (event.type === 'warning') return // logged and shown by the service; the job's state is unchanged
     if (event.type === 'refresh') {
       status.lastRefresh = {
-        mode: event.mode, reason: event.reason, version: event.version, at: event.at,
-        inserted: event.rowsInserted, updated: event.rowsUpdated, deleted: event.rowsDeleted, expectations: event.expectations,
+        mode: event.mode,
+        reason: event.reason,
+        version: event.version,
+        at: event.at,
+        inserted: event.rowsInserted,
+        updated: event.rowsUpdated,
+        deleted: event.rowsDeleted,
+        expectations: event.expectations,
       }
       if (event.version !== undefined) status.lastCommit = { table: event.table, version: event.version, at: event.at }
       status.totals.rows += event.rowsInserted + event.rowsUpdated + event.rowsDeleted
@@ -119,7 +134,9 @@ export class PipelineBoard {
       status.state = clean ? 'stopped' : 'failed'
       status.since = now
       status.lag = undefined
-      status.error = clean ? undefined : (exit.detail?.trim() || (exit.signal ? `the process was killed (${exit.signal})` : `the process exited with code ${exit.code}`))
+      status.error = clean
+        ? undefined
+        : exit.detail?.trim() || (exit.signal ? `the process was killed (${exit.signal})` : `the process exited with code ${exit.code}`)
     }
   }
 

@@ -103,7 +103,15 @@ function expectationCounts(value: unknown): ExpectationCount[] | undefined {
   if (!Array.isArray(value)) return undefined
   const counts: ExpectationCount[] = []
   for (const item of value as Record<string, unknown>[]) {
-    if (typeof item !== 'object' || item === null || typeof item.name !== 'string' || !['warn', 'drop', 'fail'].includes(item.onViolation as string) || !isCount(item.passed) || !isCount(item.failed)) return undefined
+    if (
+      typeof item !== 'object' ||
+      item === null ||
+      typeof item.name !== 'string' ||
+      !['warn', 'drop', 'fail'].includes(item.onViolation as string) ||
+      !isCount(item.passed) ||
+      !isCount(item.failed)
+    )
+      return undefined
     counts.push({ name: item.name, onViolation: item.onViolation as ExpectationCount['onViolation'], passed: item.passed, failed: item.failed })
   }
   return counts
@@ -142,13 +150,30 @@ export function parseEventLine(line: string): ParsedLine {
   }
   if (o.type === 'refresh') {
     const expectations = expectationCounts(o.expectations ?? [])
-    if (typeof o.table !== 'string' || !REFRESH_MODES.includes(o.mode as RefreshMode) || typeof o.reason !== 'string' || !expectations
-      || !isCount(o.rowsInserted) || !isCount(o.rowsUpdated) || !isCount(o.rowsDeleted) || !isCount(o.durationMs)) {
+    if (
+      typeof o.table !== 'string' ||
+      !REFRESH_MODES.includes(o.mode as RefreshMode) ||
+      typeof o.reason !== 'string' ||
+      !expectations ||
+      !isCount(o.rowsInserted) ||
+      !isCount(o.rowsUpdated) ||
+      !isCount(o.rowsDeleted) ||
+      !isCount(o.durationMs)
+    ) {
       return { problem: 'a refresh event needs "table", "mode" (incremental, full or unchanged), "reason", row counts, "expectations" and "durationMs"' }
     }
     const event: RefreshEvent = {
-      type: 'refresh', job: o.job, table: o.table, mode: o.mode as RefreshMode, reason: o.reason,
-      rowsInserted: o.rowsInserted, rowsUpdated: o.rowsUpdated, rowsDeleted: o.rowsDeleted, expectations, durationMs: o.durationMs, at: o.at,
+      type: 'refresh',
+      job: o.job,
+      table: o.table,
+      mode: o.mode as RefreshMode,
+      reason: o.reason,
+      rowsInserted: o.rowsInserted,
+      rowsUpdated: o.rowsUpdated,
+      rowsDeleted: o.rowsDeleted,
+      expectations,
+      durationMs: o.durationMs,
+      at: o.at,
     }
     if (isCount(o.version)) event.version = o.version
     return { event }

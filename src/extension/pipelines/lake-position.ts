@@ -29,7 +29,9 @@ export async function sourcePosition(lake: LakeEngine, catalog: LakeCatalog, sou
   const raw = await snapshotOf(lake, catalog, source.table)
   if (!raw) return { text: `nothing in ${source.table} yet` }
   const prefix = `lakehouse/${source.name}/`
-  const offsets = [...raw.txns.entries()].filter(([appId]) => appId.startsWith(prefix)).map(([appId, txn]) => `${appId.slice(appId.lastIndexOf('/') + 1)}:${txn.version}`)
+  const offsets = [...raw.txns.entries()]
+    .filter(([appId]) => appId.startsWith(prefix))
+    .map(([appId, txn]) => `${appId.slice(appId.lastIndexOf('/') + 1)}:${txn.version}`)
   return { text: `${source.table} v${raw.version}${offsets.length ? ` · offsets ${offsets.slice(0, 4).join(' ')}${offsets.length > 4 ? ' …' : ''}` : ''}` }
 }
 

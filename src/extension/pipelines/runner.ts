@@ -86,13 +86,15 @@ export class PipelineRunner {
     // The CLI may watch stdin to notice that we are gone; we never write to it.
     child.stdin.on('error', () => {})
     const running: RunningProcess = { child, jobs: wanted, views: new Set(), stopping: false, stderrTail: [], exited: Promise.resolve() }
-    running.exited = new Promise((resolve) => child.on('close', (code, signal) => {
-      this.processes.delete(running)
-      const detail = running.stderrTail.join('\n')
-      this.hooks.onLog(code === 0 || running.stopping ? 'info' : 'warn', 'pipeline.exit', { pid: child.pid, jobs: wanted, code, signal })
-      this.hooks.onExit([...wanted, ...running.views], { code, signal, requested: running.stopping, detail })
-      resolve()
-    }))
+    running.exited = new Promise((resolve) =>
+      child.on('close', (code, signal) => {
+        this.processes.delete(running)
+        const detail = running.stderrTail.join('\n')
+        this.hooks.onLog(code === 0 || running.stopping ? 'info' : 'warn', 'pipeline.exit', { pid: child.pid, jobs: wanted, code, signal })
+        this.hooks.onExit([...wanted, ...running.views], { code, signal, requested: running.stopping, detail })
+        resolve()
+      }),
+    )
     this.processes.add(running)
     this.hooks.onLog('info', 'pipeline.start', { pid: child.pid, args })
     child.on('error', (error) => running.stderrTail.push(`could not start the pipeline process: ${error.message}`))
@@ -104,8 +106,7 @@ export class PipelineRunner {
         if (event.type === 'job' && (event.state === 'stopped' || event.state === 'failed')) running.jobs = running.jobs.filter((job) => job !== event.job)
         if (splitJobId(event.job).kind === 'view') running.views.add(event.job)
         this.hooks.onEvent(event)
-      }
-      else if (line.trim() !== '') this.hooks.onLog('info', 'pipeline.stdout', { pid: child.pid, line, note: parsed.problem })
+      } else if (line.trim() !== '') this.hooks.onLog('info', 'pipeline.stdout', { pid: child.pid, line, note: parsed.problem })
     })
     createInterface({ input: child.stderr }).on('line', (line) => {
       running.stderrTail.push(line)
@@ -133,4 +134,3 @@ export class PipelineRunner {
     await this.stop([...this.running()])
   }
 }
-

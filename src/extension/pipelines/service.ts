@@ -29,7 +29,11 @@ function needsKafka(pipeline: Pipeline, jobs: JobId[]): boolean {
 }
 
 export class MissingCredentialsError extends Error {
-  constructor(message: string, readonly jsonPath: string, readonly kind: 'kafka' | 'schemaRegistry') {
+  constructor(
+    message: string,
+    readonly jsonPath: string,
+    readonly kind: 'kafka' | 'schemaRegistry',
+  ) {
     super(message)
     this.name = 'MissingCredentialsError'
   }

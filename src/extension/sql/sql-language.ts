@@ -13,7 +13,10 @@ import type { Services } from '../services'
 import { LakeSchemas, type TableSchema } from './lake-schemas'
 import { completionContext, statementAt, statementsOf, tableAliases, tableReferences, type TableReference } from './sql-text'
 
-const SQL: vscode.DocumentSelector = [{ language: 'sql', scheme: 'file' }, { language: 'sql', scheme: 'untitled' }]
+const SQL: vscode.DocumentSelector = [
+  { language: 'sql', scheme: 'file' },
+  { language: 'sql', scheme: 'untitled' },
+]
 
 export function registerSqlLanguage(services: Services): void {
   const schemas = new LakeSchemas(services)
@@ -21,11 +24,16 @@ export function registerSqlLanguage(services: Services): void {
   const changed = new vscode.EventEmitter<void>()
   const { subscriptions } = services.context
   subscriptions.push(
-    diagnostics, changed,
+    diagnostics,
+    changed,
     vscode.languages.registerCodeLensProvider(SQL, { provideCodeLenses: (document) => codeLenses(document), onDidChangeCodeLenses: changed.event }),
     vscode.languages.registerCompletionItemProvider(SQL, { provideCompletionItems: (document, position) => completions(schemas, document, position) }, '.'),
     vscode.languages.registerHoverProvider(SQL, { provideHover: (document, position) => hover(schemas, document, position) }),
-    vscode.languages.registerCodeActionsProvider(SQL, { provideCodeActions: (document, _range, context) => quickFixes(document, context) }, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
+    vscode.languages.registerCodeActionsProvider(
+      SQL,
+      { provideCodeActions: (document, _range, context) => quickFixes(document, context) },
+      { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] },
+    ),
     vscode.commands.registerCommand('lakehouse.runStatement', (uri?: vscode.Uri, offset?: number) => runStatement(services, uri, offset)),
     vscode.commands.registerCommand('lakehouse.runSqlFile', (uri?: vscode.Uri) => runFile(services, uri)),
   )
@@ -35,10 +43,16 @@ export function registerSqlLanguage(services: Services): void {
     if (document.languageId !== 'sql') return
     const key = document.uri.toString()
     clearTimeout(timers.get(key))
-    timers.set(key, setTimeout(() => {
-      timers.delete(key)
-      void unknownTables(schemas, document).then((found) => diagnostics.set(document.uri, found), (error) => services.log.warn('sql.diagnostics', { error: String(error) }))
-    }, delay))
+    timers.set(
+      key,
+      setTimeout(() => {
+        timers.delete(key)
+        void unknownTables(schemas, document).then(
+          (found) => diagnostics.set(document.uri, found),
+          (error) => services.log.warn('sql.diagnostics', { error: String(error) }),
+        )
+      }, delay),
+    )
   }
   subscriptions.push(
     vscode.workspace.onDidOpenTextDocument((d) => check(d, 0)),
@@ -57,11 +71,25 @@ function codeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
   const lenses: vscode.CodeLens[] = []
   const top = new vscode.Range(document.positionAt(statements[0].start), document.positionAt(statements[0].start))
   if (statements.length > 1) {
-    lenses.push(new vscode.CodeLens(top, { title: `▷ Run file (${statements.length} statements)`, command: 'lakehouse.runSqlFile', arguments: [document.uri], tooltip: 'Run every statement in order; writes commit as they go' }))
+    lenses.push(
+      new vscode.CodeLens(top, {
+        title: `▷ Run file (${statements.length} statements)`,
+        command: 'lakehouse.runSqlFile',
+        arguments: [document.uri],
+        tooltip: 'Run every statement in order; writes commit as they go',
+      }),
+    )
   }
   for (const statement of statements) {
     const at = document.positionAt(statement.start)
-    lenses.push(new vscode.CodeLens(new vscode.Range(at, at), { title: '▷ Run statement', command: 'lakehouse.runStatement', arguments: [document.uri, statement.start], tooltip: 'Run this statement in the query panel' }))
+    lenses.push(
+      new vscode.CodeLens(new vscode.Range(at, at), {
+        title: '▷ Run statement',
+        command: 'lakehouse.runStatement',
+        arguments: [document.uri, statement.start],
+        tooltip: 'Run this statement in the query panel',
+      }),
+    )
   }
   return lenses
 }
@@ -148,7 +176,10 @@ async function completions(schemas: LakeSchemas, document: vscode.TextDocument, 
       for (const { name } of all.tables.values()) {
         if (!name.startsWith(`${context.qualifier}.`)) continue
         const schema = await schemaOf(schemas, all, name)
-        const item = new vscode.CompletionItem({ label: name.slice(context.qualifier.length + 1), description: schema ? `v${schema.version}` : undefined }, vscode.CompletionItemKind.Class)
+        const item = new vscode.CompletionItem(
+          { label: name.slice(context.qualifier.length + 1), description: schema ? `v${schema.version}` : undefined },
+          vscode.CompletionItemKind.Class,
+        )
         item.detail = schema ? `${name}: ${schema.columns.length} columns` : name
         if (schema) item.documentation = tableMarkdown(schema)
         item.range = range
@@ -184,7 +215,8 @@ function tableMarkdown(schema: TableSchema): vscode.MarkdownString {
   md.appendMarkdown('\n\n')
   if (schema.description) md.appendMarkdown(`${markdownText(schema.description)}\n\n`)
   md.appendMarkdown('| column | type | null | comment |\n|---|---|---|---|\n')
-  for (const c of schema.columns) md.appendMarkdown(`| ${markdownText(c.name)} | ${markdownText(c.type)} | ${c.nullable ? 'yes' : 'no'} | ${markdownText(c.comment ?? '')} |\n`)
+  for (const c of schema.columns)
+    md.appendMarkdown(`| ${markdownText(c.name)} | ${markdownText(c.type)} | ${c.nullable ? 'yes' : 'no'} | ${markdownText(c.comment ?? '')} |\n`)
   return md
 }
 

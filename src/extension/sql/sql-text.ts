@@ -51,7 +51,8 @@ function tokensOf(text: string): Token[] {
   }
 }
 
-const nameOf = (token: Token | undefined) => (token && (token.kind === 'word' || token.kind === 'quoted' || token.kind === 'backtick') ? (token.kind === 'word' ? token.text : token.value) : undefined)
+const nameOf = (token: Token | undefined) =>
+  token && (token.kind === 'word' || token.kind === 'quoted' || token.kind === 'backtick') ? (token.kind === 'word' ? token.text : token.value) : undefined
 
 /** Every `zone.table` (two names joined by a dot, not followed by another dot) whose zone is one of `zones`. */
 export function tableReferences(text: string, zones: ReadonlySet<string>): TableReference[] {
@@ -60,7 +61,14 @@ export function tableReferences(text: string, zones: ReadonlySet<string>): Table
   for (let i = 0; i + 2 < tokens.length; i++) {
     const zone = nameOf(tokens[i])
     const table = nameOf(tokens[i + 2])
-    if (zone === undefined || table === undefined || tokens[i + 1].text !== '.' || tokens[i + 1].start !== tokens[i].end || tokens[i + 2].start !== tokens[i + 1].end) continue
+    if (
+      zone === undefined ||
+      table === undefined ||
+      tokens[i + 1].text !== '.' ||
+      tokens[i + 1].start !== tokens[i].end ||
+      tokens[i + 2].start !== tokens[i + 1].end
+    )
+      continue
     if (tokens[i - 1]?.text === '.' || tokens[i + 3]?.text === '.') continue
     if (!zones.has(zone)) continue
     found.push({ zone, table, start: tokens[i].start, end: tokens[i + 2].end })
@@ -106,6 +114,33 @@ export function tableAliases(statement: string, references: TableReference[], of
 
 /** Words that may follow a table name and are not its alias. */
 const RESERVED_AFTER_TABLE = new Set([
-  'WHERE', 'JOIN', 'INNER', 'LEFT', 'RIGHT', 'FULL', 'CROSS', 'OUTER', 'ON', 'USING', 'GROUP', 'ORDER', 'LIMIT', 'HAVING', 'UNION',
-  'EXCEPT', 'INTERSECT', 'VERSION', 'TIMESTAMP', 'WINDOW', 'QUALIFY', 'SET', 'VALUES', 'SELECT', 'WHEN', 'NATURAL', 'TABLESAMPLE', 'OFFSET', 'FOR',
+  'WHERE',
+  'JOIN',
+  'INNER',
+  'LEFT',
+  'RIGHT',
+  'FULL',
+  'CROSS',
+  'OUTER',
+  'ON',
+  'USING',
+  'GROUP',
+  'ORDER',
+  'LIMIT',
+  'HAVING',
+  'UNION',
+  'EXCEPT',
+  'INTERSECT',
+  'VERSION',
+  'TIMESTAMP',
+  'WINDOW',
+  'QUALIFY',
+  'SET',
+  'VALUES',
+  'SELECT',
+  'WHEN',
+  'NATURAL',
+  'TABLESAMPLE',
+  'OFFSET',
+  'FOR',
 ])

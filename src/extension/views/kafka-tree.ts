@@ -46,10 +46,7 @@ export class KafkaTreeProvider implements vscode.TreeDataProvider<KafkaNode>, vs
   private readonly passwordSet = new Map<string, boolean>()
 
   constructor(private readonly services: Services) {
-    this.subscriptions = [
-      services.workspace.onDidChangePipelines(() => this.refresh()),
-      services.credentials.onDidChange(() => this.refresh()),
-    ]
+    this.subscriptions = [services.workspace.onDidChangePipelines(() => this.refresh()), services.credentials.onDidChange(() => this.refresh())]
   }
 
   refresh(): void {
@@ -132,9 +129,25 @@ export class KafkaTreeProvider implements vscode.TreeDataProvider<KafkaNode>, vs
       const message = (error as Error).message
       log.warn('kafka.unreachable', { brokers: cluster.kafka.brokers, error: message })
       if ((error as Error).name === 'KafkaCredentialsError') {
-        return [{ kind: 'message', text: 'No password: click to set it', icon: 'key', tooltip: message, command: { title: 'Set Kafka Password', command: 'lakehouse.setKafkaPassword', arguments: [{ kind: 'cluster', cluster }] } }]
+        return [
+          {
+            kind: 'message',
+            text: 'No password: click to set it',
+            icon: 'key',
+            tooltip: message,
+            command: { title: 'Set Kafka Password', command: 'lakehouse.setKafkaPassword', arguments: [{ kind: 'cluster', cluster }] },
+          },
+        ]
       }
-      return [{ kind: 'message', text: `Cannot reach the cluster: ${message}`, icon: 'warning', tooltip: message, command: { title: 'Show Log', command: 'lakehouse.showLog' } }]
+      return [
+        {
+          kind: 'message',
+          text: `Cannot reach the cluster: ${message}`,
+          icon: 'warning',
+          tooltip: message,
+          command: { title: 'Show Log', command: 'lakehouse.showLog' },
+        },
+      ]
     }
   }
 }

@@ -50,11 +50,21 @@ export class LakeTreeProvider implements vscode.TreeDataProvider<LakeNode>, vsco
         return lakes.length === 1 ? this.zones(lakes[0]) : lakes.map((lake) => ({ kind: 'lake', lake }))
       }
       switch (node.kind) {
-        case 'lake': return await this.zones(node.lake)
-        case 'zone': return await this.tables(node)
-        case 'table': return node.error ? [{ kind: 'message', text: node.error }] : [{ kind: 'group', group: 'columns', table: node }, { kind: 'group', group: 'versions', table: node }]
-        case 'group': return node.group === 'columns' ? columnNodes(node.table) : await this.versions(node.table)
-        default: return []
+        case 'lake':
+          return await this.zones(node.lake)
+        case 'zone':
+          return await this.tables(node)
+        case 'table':
+          return node.error
+            ? [{ kind: 'message', text: node.error }]
+            : [
+                { kind: 'group', group: 'columns', table: node },
+                { kind: 'group', group: 'versions', table: node },
+              ]
+        case 'group':
+          return node.group === 'columns' ? columnNodes(node.table) : await this.versions(node.table)
+        default:
+          return []
       }
     } catch (error) {
       this.services.log.error('lake.tree', error)
@@ -80,17 +90,24 @@ export class LakeTreeProvider implements vscode.TreeDataProvider<LakeNode>, vsco
         item.id = `zone:${node.lake.dir}:${node.zone}`
         return item
       }
-      case 'table': return tableItem(node)
-      case 'version': return versionItem(node)
+      case 'table':
+        return tableItem(node)
+      case 'version':
+        return versionItem(node)
       case 'group': {
         const columns = node.group === 'columns'
         const item = new vscode.TreeItem(columns ? 'Columns' : 'Versions', columns ? C.Collapsed : C.Expanded)
         item.id = `${node.group}:${node.table.table.path}`
         item.iconPath = new vscode.ThemeIcon(columns ? 'symbol-field' : 'history')
-        item.description = columns ? plural(node.table.facts?.columns.length ?? 0, 'column') : node.table.facts ? `latest v${node.table.facts.version}` : undefined
+        item.description = columns
+          ? plural(node.table.facts?.columns.length ?? 0, 'column')
+          : node.table.facts
+            ? `latest v${node.table.facts.version}`
+            : undefined
         return item
       }
-      case 'column': return columnItem(node)
+      case 'column':
+        return columnItem(node)
       case 'message': {
         const item = new vscode.TreeItem(node.text, C.None)
         item.iconPath = new vscode.ThemeIcon('info')
@@ -113,14 +130,16 @@ export class LakeTreeProvider implements vscode.TreeDataProvider<LakeNode>, vsco
 
   private async tables(zone: Extract<LakeNode, { kind: 'zone' }>): Promise<LakeNode[]> {
     const [lake, { tableFacts }] = await Promise.all([this.services.lake(), loadLakeFacts(this.services.log)])
-    return Promise.all(zone.tables.map(async (table): Promise<LakeNode> => {
-      try {
-        return { kind: 'table', lake: zone.lake, table, facts: await tableFacts(lake, table.path) }
-      } catch (error) {
-        this.services.log.warn('lake.table.unreadable', { table: table.name, error: (error as Error).message })
-        return { kind: 'table', lake: zone.lake, table, error: (error as Error).message }
-      }
-    }))
+    return Promise.all(
+      zone.tables.map(async (table): Promise<LakeNode> => {
+        try {
+          return { kind: 'table', lake: zone.lake, table, facts: await tableFacts(lake, table.path) }
+        } catch (error) {
+          this.services.log.warn('lake.table.unreadable', { table: table.name, error: (error as Error).message })
+          return { kind: 'table', lake: zone.lake, table, error: (error as Error).message }
+        }
+      }),
+    )
   }
 
   private async versions(node: Extract<LakeNode, { kind: 'table' }>): Promise<LakeNode[]> {
@@ -128,9 +147,16 @@ export class LakeTreeProvider implements vscode.TreeDataProvider<LakeNode>, vsco
     const limit = Math.max(1, setting<number>('lake.historyLimit', 20))
     const [lake, { tableHistory }] = await Promise.all([this.services.lake(), loadLakeFacts(this.services.log)])
     const history = await tableHistory(lake, node.table.path, limit + 1)
-    const nodes: LakeNode[] = history.slice(0, limit).map((entry) => ({ kind: 'version', lake: node.lake, table: node.table, entry, cdf: !!node.facts?.changeDataFeed }))
+    const nodes: LakeNode[] = history
+      .slice(0, limit)
+      .map((entry) => ({ kind: 'version', lake: node.lake, table: node.table, entry, cdf: !!node.facts?.changeDataFeed }))
     if (history.length > limit) {
-      nodes.push({ kind: 'message', text: 'Older versions…', tooltip: 'Show the whole history', command: { title: 'Show History', command: 'lakehouse.showHistory', arguments: [node] } })
+      nodes.push({
+        kind: 'message',
+        text: 'Older versions…',
+        tooltip: 'Show the whole history',
+        command: { title: 'Show History', command: 'lakehouse.showHistory', arguments: [node] },
+      })
     }
     return nodes
   }
@@ -171,7 +197,9 @@ function tableItem(node: Extract<LakeNode, { kind: 'table' }>): vscode.TreeItem 
   item.description = tableDescription(f)
   const tooltip = new vscode.MarkdownString()
   tooltip.appendMarkdown(`**${node.table.name}** — version ${f.version}, committed ${formatUtc(f.lastCommitAt)}\n\n`)
-  tooltip.appendMarkdown(`${f.rows === undefined ? 'row count unknown (files without statistics)' : plural(f.rows, 'row')} in ${plural(f.files, 'file')}, ${formatBytes(f.bytes)}\n\n`)
+  tooltip.appendMarkdown(
+    `${f.rows === undefined ? 'row count unknown (files without statistics)' : plural(f.rows, 'row')} in ${plural(f.files, 'file')}, ${formatBytes(f.bytes)}\n\n`,
+  )
   if (f.partitionColumns.length) tooltip.appendMarkdown(`Partitioned by ${f.partitionColumns.join(', ')}\n\n`)
   tooltip.appendMarkdown(`Change data feed: ${f.changeDataFeed ? 'on' : 'off'}\n\n`)
   tooltip.appendCodeblock(f.columns.map((c) => `${c.name}: ${c.type}${c.nullable ? '' : ' not null'}`).join('\n'))

@@ -42,7 +42,10 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineNo
   /** While something runs, ages ("last commit 5 s ago") move on even without events. */
   private readonly ticker: NodeJS.Timeout
 
-  constructor(private readonly services: Services, private readonly letters?: DeadLetterTally) {
+  constructor(
+    private readonly services: Services,
+    private readonly letters?: DeadLetterTally,
+  ) {
     this.subscriptions = [
       services.workspace.onDidChangePipelines(() => this.refresh()),
       services.pipelines.onDidChange(() => this.refresh()),
@@ -75,8 +78,10 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineNo
 
   getTreeItem(node: PipelineNode): vscode.TreeItem {
     switch (node.kind) {
-      case 'pipeline': return this.pipelineItem(node.entry)
-      case 'job': return this.jobItem(node)
+      case 'pipeline':
+        return this.pipelineItem(node.entry)
+      case 'job':
+        return this.jobItem(node)
       case 'problem': {
         const item = new vscode.TreeItem(node.problem.path, vscode.TreeItemCollapsibleState.None)
         item.description = node.problem.message
@@ -91,7 +96,11 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineNo
   /** Where each job stands in the lake (empty when the lake cannot be read: the states still show). */
   private async positions(pipeline: Pipeline): Promise<Map<string, JobPosition>> {
     try {
-      const [{ pipelinePositions }, { LakeCatalog }, engine] = await Promise.all([import('../pipelines/lake-position'), loadQuery(this.services.log), this.services.lake()])
+      const [{ pipelinePositions }, { LakeCatalog }, engine] = await Promise.all([
+        import('../pipelines/lake-position'),
+        loadQuery(this.services.log),
+        this.services.lake(),
+      ])
       return await pipelinePositions(engine, new LakeCatalog(pipeline.lakeDir, engine.io.storage), pipeline)
     } catch (error) {
       this.services.log.warn('pipelines.position', { file: pipeline.file, error: String(error) })
@@ -111,7 +120,11 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineNo
     }
     item.iconPath = new vscode.ThemeIcon('symbol-namespace')
     const running = this.services.pipelines.running(entry.uri.fsPath).size
-    const active = this.services.pipelines.board(entry.uri.fsPath)?.jobs().filter((j) => isActive(j.state)).length ?? 0
+    const active =
+      this.services.pipelines
+        .board(entry.uri.fsPath)
+        ?.jobs()
+        .filter((j) => isActive(j.state)).length ?? 0
     item.description = active ? `${active} running` : vscode.workspace.asRelativePath(entry.pipeline!.lakeDir)
     item.contextValue = running ? 'lakehouse.pipeline.running' : 'lakehouse.pipeline'
     return item
@@ -128,7 +141,14 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineNo
     const [icon, color] = STATE_ICONS[state] ?? [kindIcon(kind, spec !== undefined && 'file' in spec && spec.file !== undefined)]
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined)
     const now = Date.now()
-    const route = spec && 'table' in spec ? `source → ${spec.table}` : spec && 'from' in spec ? `flow ${spec.from} → ${spec.to}` : kind === 'view' ? 'materialized view' : `${kind} (SQL definitions)`
+    const route =
+      spec && 'table' in spec
+        ? `source → ${spec.table}`
+        : spec && 'from' in spec
+          ? `flow ${spec.from} → ${spec.to}`
+          : kind === 'view'
+            ? 'materialized view'
+            : `${kind} (SQL definitions)`
     const where = node.position?.text ? ` · ${node.position.text}` : ''
     const open = kind === 'source' ? (this.letters?.of(node.pipeline.file).get(name) ?? 0) : 0
     // Right after the state, where a narrow sidebar still shows it.
@@ -144,19 +164,24 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineNo
     if (node.position?.text) tooltip.appendMarkdown(`In the lake: ${node.position.text}\n\n`)
     if (open) {
       const args = encodeURIComponent(JSON.stringify({ pipelineFile: node.pipeline.file, source: name }))
-      tooltip.appendMarkdown(`**${plural(open, 'open dead letter')}** (messages the source could not decode): [Show Dead Letters](command:lakehouse.showDeadLetters?${args})\n\n`)
+      tooltip.appendMarkdown(
+        `**${plural(open, 'open dead letter')}** (messages the source could not decode): [Show Dead Letters](command:lakehouse.showDeadLetters?${args})\n\n`,
+      )
       tooltip.isTrusted = { enabledCommands: ['lakehouse.showDeadLetters'] }
     }
     if (status?.lastRefresh) {
       const r = status.lastRefresh
       // The reason and expectation names come from the definitions: text, not markdown.
       tooltip.appendText(`Last refresh: ${r.mode} (${r.reason}): +${r.inserted} ~${r.updated} −${r.deleted} rows\n\n`)
-      for (const e of r.expectations) tooltip.appendText(`Expectation ${e.name}: ${e.passed} passed, ${e.failed} ${e.onViolation === 'drop' ? 'dropped' : 'failed'}\n\n`)
+      for (const e of r.expectations)
+        tooltip.appendText(`Expectation ${e.name}: ${e.passed} passed, ${e.failed} ${e.onViolation === 'drop' ? 'dropped' : 'failed'}\n\n`)
     }
     if (status?.error) tooltip.appendCodeblock(status.error)
     if (status?.totals.batches) {
-      tooltip.appendMarkdown(`${plural(status.totals.batches, 'batch', 'batches')}: ${plural(status.totals.rows, 'row')}` +
-        `${status.totals.deadLetters ? `, ${plural(status.totals.deadLetters, 'dead letter')}` : ''}`)
+      tooltip.appendMarkdown(
+        `${plural(status.totals.batches, 'batch', 'batches')}: ${plural(status.totals.rows, 'row')}` +
+          `${status.totals.deadLetters ? `, ${plural(status.totals.deadLetters, 'dead letter')}` : ''}`,
+      )
     }
     item.tooltip = tooltip
     return item

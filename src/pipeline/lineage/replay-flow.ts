@@ -88,12 +88,21 @@ export async function replayRange(lake: LakeEngine, catalog: LakeCatalog, flow: 
       ? await replayChanges(lake, flow, catalog.pathOf(documentStateTable(flow.to, flow.name)), raw, shape, coordinates, kafka, filter)
       : await replayAppends(lake, flow, raw, columns, coordinates, filter)
     return replayed.map((r) => ({
-      table: String(r.__table), row: JSON.parse(String(r.__row_key)) as Record<string, string | null>, rowKey: String(r.__row_key),
-      refinedVersion: range.refinedVersion, rawTable: flow.from, rawVersion: Number(r.__raw_version),
-      topic: r.__topic == null ? null : String(r.__topic), partition: r.__partition == null ? null : Number(r.__partition),
-      offset: r.__offset == null ? null : String(r.__offset), key: r.__key == null ? null : String(r.__key), timestamp: r.__time == null ? null : String(r.__time),
-      change: String(r.__change) as ReplayedRow['change'], sequence: r.__seq == null ? null : String(r.__seq),
-      position: r.__pos == null ? null : Number(r.__pos), applied: r.__applied === true,
+      table: String(r.__table),
+      row: JSON.parse(String(r.__row_key)) as Record<string, string | null>,
+      rowKey: String(r.__row_key),
+      refinedVersion: range.refinedVersion,
+      rawTable: flow.from,
+      rawVersion: Number(r.__raw_version),
+      topic: r.__topic == null ? null : String(r.__topic),
+      partition: r.__partition == null ? null : Number(r.__partition),
+      offset: r.__offset == null ? null : String(r.__offset),
+      key: r.__key == null ? null : String(r.__key),
+      timestamp: r.__time == null ? null : String(r.__time),
+      change: String(r.__change) as ReplayedRow['change'],
+      sequence: r.__seq == null ? null : String(r.__seq),
+      position: r.__pos == null ? null : Number(r.__pos),
+      applied: r.__applied === true,
     }))
   } finally {
     await db.run(`DROP TABLE IF EXISTS ${raw}`)
@@ -110,7 +119,10 @@ async function replayAppends(lake: LakeEngine, flow: FlowSpec, raw: string, colu
   const input = `(SELECT * EXCLUDE (${hidden.map(q).join(', ')}) FROM ${raw} ${skip})`
   const batch = await transform(lake, flow, { sql: input, columns: await describeRelation(db, input) }, '__lineage_id')
   try {
-    const mainKey = targetKey(flow, batch.main.columns.map((c) => c.name))
+    const mainKey = targetKey(
+      flow,
+      batch.main.columns.map((c) => c.name),
+    )
     const outputs = [
       `SELECT ${quoteString(flow.to)} AS __table, ${rowKeySql(mainKey)} AS __row_key, __lineage_id FROM ${batch.main.sql}`,
       ...childRows(batch, '__lineage_id'),
@@ -128,7 +140,16 @@ async function replayAppends(lake: LakeEngine, flow: FlowSpec, raw: string, colu
  * cdc: every change of the range (history kept, so none is folded away), its image transformed as
  * the batch did (upserts with the flow's filters, deletes without), named by its position.
  */
-async function replayChanges(lake: LakeEngine, flow: FlowSpec, documentsPath: string, raw: string, shape: ReturnType<typeof rawShape>, coordinates: string, kafka: boolean, filter: string): Promise<Row[]> {
+async function replayChanges(
+  lake: LakeEngine,
+  flow: FlowSpec,
+  documentsPath: string,
+  raw: string,
+  shape: ReturnType<typeof rawShape>,
+  coordinates: string,
+  kafka: boolean,
+  filter: string,
+): Promise<Row[]> {
   const db = await lake.duckdb()
   // The stored documents are the latest, not those as of the replayed range: a partial update
   // resolves against them, which names the same document (its id does not change).
@@ -143,7 +164,10 @@ async function replayChanges(lake: LakeEngine, flow: FlowSpec, documentsPath: st
   try {
     upserts = await transform(lake, flow, await images('upsert'), '__pos')
     deletes = await transform(lake, { ...flow, transforms: (flow.transforms ?? []).filter((t) => t.op !== 'filter') }, await images('delete'), '__pos')
-    const key = targetKey(flow, upserts.main.columns.map((c) => c.name))
+    const key = targetKey(
+      flow,
+      upserts.main.columns.map((c) => c.name),
+    )
     const outputs = [
       `SELECT ${quoteString(flow.to)} AS __table, ${rowKeySql(key)} AS __row_key, __pos, 'upsert' AS __change FROM ${upserts.main.sql}`,
       `SELECT ${quoteString(flow.to)} AS __table, ${rowKeySql(key)} AS __row_key, __pos, 'delete' AS __change FROM ${deletes.main.sql}`,
@@ -171,7 +195,6 @@ function childRows(batch: TransformedBatch, carried: string, extra = ''): string
       FROM ${child.relation.sql} c JOIN ${parent.sql} p ON ${on}`
   })
 }
-
 
 async function transform(lake: LakeEngine, flow: FlowSpec, input: Relation, carried: string): Promise<TransformedBatch> {
   try {

@@ -45,7 +45,14 @@ export function flowOf(flows: FlowSpec[], table: string): { flow: FlowSpec; key:
   return undefined
 }
 
-export async function traceFlowRows(lake: LakeEngine, catalog: LakeCatalog, flows: FlowSpec[], table: string, where: string, options: TraceRowsOptions = {}): Promise<RowLineage[]> {
+export async function traceFlowRows(
+  lake: LakeEngine,
+  catalog: LakeCatalog,
+  flows: FlowSpec[],
+  table: string,
+  where: string,
+  options: TraceRowsOptions = {},
+): Promise<RowLineage[]> {
   const found = flowOf(flows, table)
   if (!found) throw new PipelineError(`no flow of the pipeline writes ${table}`)
   const { flow } = found
@@ -56,7 +63,9 @@ export async function traceFlowRows(lake: LakeEngine, catalog: LakeCatalog, flow
   const scan = await lake.scan(snapshot)
   let matched: { rowKey: string }[]
   try {
-    matched = (await db.rows(`SELECT DISTINCT ${rowKeySql(key)} AS k FROM ${scan.sql} WHERE (${where}) LIMIT ${options.limit ?? 100}`)).map((r) => ({ rowKey: String(r.k) }))
+    matched = (await db.rows(`SELECT DISTINCT ${rowKeySql(key)} AS k FROM ${scan.sql} WHERE (${where}) LIMIT ${options.limit ?? 100}`)).map((r) => ({
+      rowKey: String(r.k),
+    }))
   } finally {
     await dropScan(db, scan)
   }
@@ -80,14 +89,23 @@ export async function traceFlowRows(lake: LakeEngine, catalog: LakeCatalog, flow
     } catch (error) {
       const gone = isDeltaError(error, 'VERSION_NOT_FOUND') || isDeltaError(error, 'MISSING_FILE') || missingFileError(error) !== undefined
       if (!(error instanceof NotReplayable) && !gone) throw error
-      notes.push(`${table} version ${range.refinedVersion} was refined from ${flow.from} versions ${range.from}..${range.to}, which cannot be read again (${(error as Error).message}): its rows' sources are not listed`)
+      notes.push(
+        `${table} version ${range.refinedVersion} was refined from ${flow.from} versions ${range.from}..${range.to}, which cannot be read again (${(error as Error).message}): its rows' sources are not listed`,
+      )
     }
   }
   const note = notes.length ? notes.join('; ') : undefined
   return matched.map(({ rowKey }) => {
     const mine = origins.filter((o) => o.rowKey === rowKey).sort((a, b) => a.refinedVersion - b.refinedVersion || (a.position ?? 0) - (b.position ?? 0))
     const lastDelete = flow.mode === 'cdc' ? mine.map((o) => o.change).lastIndexOf('delete') : -1
-    return { table, row: JSON.parse(rowKey) as Record<string, string | null>, flow: flow.name, mode: flow.mode, origins: mine.slice(lastDelete + 1), ...(note ? { note } : {}) }
+    return {
+      table,
+      row: JSON.parse(rowKey) as Record<string, string | null>,
+      flow: flow.name,
+      mode: flow.mode,
+      origins: mine.slice(lastDelete + 1),
+      ...(note ? { note } : {}),
+    }
   })
 }
 
@@ -106,7 +124,12 @@ async function versionsTouching(lake: LakeEngine, path: string, key: string[], k
 
 /** What one raw row (a message) became in the flows reading its table: each output row, the version that wrote it, and whether it was the change applied. */
 export async function refinedFates(
-  lake: LakeEngine, catalog: LakeCatalog, flows: FlowSpec[], rawTable: string, rawVersion: number, at: { topic: string; partition: number; offset: string },
+  lake: LakeEngine,
+  catalog: LakeCatalog,
+  flows: FlowSpec[],
+  rawTable: string,
+  rawVersion: number,
+  at: { topic: string; partition: number; offset: string },
 ): Promise<ReplayedRow[]> {
   const fates: ReplayedRow[] = []
   const filter = `__raw_version = ${rawVersion} AND __topic = ${quoteString(at.topic)} AND __partition = ${at.partition} AND __offset = ${quoteString(String(BigInt(at.offset)))}`

@@ -15,7 +15,12 @@ export const REFINED_PROPERTIES = { 'delta.enableChangeDataFeed': 'true' }
 export const START_AT = '__start_at'
 export const END_AT = '__end_at'
 
-export interface WriteResult { table: string; version?: number; rows: number; alreadyApplied?: boolean }
+export interface WriteResult {
+  table: string
+  version?: number
+  rows: number
+  alreadyApplied?: boolean
+}
 
 const q = quoteIdentifier
 const keyMatch = (key: string[], left: string, right: string) => key.map((k) => `${left}.${q(k)} = ${right}.${q(k)}`).join(' AND ')
@@ -26,9 +31,15 @@ export async function checkKeyUnique(lake: LakeEngine, rows: string, key: string
   const columns = [...key, ...extra].map(q).join(', ')
   const [nullKey] = await db.rows(`SELECT count(*) AS n FROM ${rows} WHERE ${key.map((k) => `${q(k)} IS NULL`).join(' OR ')}`)
   if (Number(nullKey.n) > 0) throw new DeltaError('INVALID_ARGUMENT', `${nullKey.n} rows have a null key (${key.join(', ')}) after the transforms`, { table })
-  const [duplicate] = await db.rows(`SELECT to_json(struct_pack(${[...key, ...extra].map((k) => `${q(k)} := ${q(k)}`).join(', ')}))::VARCHAR AS key, count(*) AS n FROM ${rows} GROUP BY ${columns} HAVING count(*) > 1 LIMIT 1`)
+  const [duplicate] = await db.rows(
+    `SELECT to_json(struct_pack(${[...key, ...extra].map((k) => `${q(k)} := ${q(k)}`).join(', ')}))::VARCHAR AS key, count(*) AS n FROM ${rows} GROUP BY ${columns} HAVING count(*) > 1 LIMIT 1`,
+  )
   if (duplicate) {
-    throw new DeltaError('INVALID_ARGUMENT', `the key (${key.join(', ')}) is not unique after the transforms: ${duplicate.key} names ${duplicate.n} rows of one batch (explode arrays into a child table, or choose a key that names one row)`, { table })
+    throw new DeltaError(
+      'INVALID_ARGUMENT',
+      `the key (${key.join(', ')}) is not unique after the transforms: ${duplicate.key} names ${duplicate.n} rows of one batch (explode arrays into a child table, or choose a key that names one row)`,
+      { table },
+    )
   }
 }
 
@@ -36,7 +47,15 @@ export async function checkKeyUnique(lake: LakeEngine, rows: string, key: string
  * MERGE of a source whose `__op` says 'upsert' or 'delete' per key: the table's rows become the
  * upserted ones, deleted keys leave, and with `truncate` every other row leaves too.
  */
-async function mergeByKey(lake: LakeEngine, table: string, snapshot: Snapshot, source: string, key: string[], txn: Txn, truncate: boolean): Promise<WriteResult> {
+async function mergeByKey(
+  lake: LakeEngine,
+  table: string,
+  snapshot: Snapshot,
+  source: string,
+  key: string[],
+  txn: Txn,
+  truncate: boolean,
+): Promise<WriteResult> {
   const result = await merge(lake, table, source, {
     snapshot,
     on: keyMatch(key, 't', 's'),
@@ -53,12 +72,20 @@ async function mergeByKey(lake: LakeEngine, table: string, snapshot: Snapshot, s
 
 /** SCD type 1: the table holds each key's latest row. `deletes` has the key columns of deleted rows. */
 export async function applyCurrentState(
-  lake: LakeEngine, table: string, upserts: Relation, deletes: Relation, key: string[], txn: Txn, truncate: boolean,
+  lake: LakeEngine,
+  table: string,
+  upserts: Relation,
+  deletes: Relation,
+  key: string[],
+  txn: Txn,
+  truncate: boolean,
 ): Promise<WriteResult> {
   // Made once: the key checks and MERGE (which reads a table in place) all read it.
   const db = await lake.duckdb()
   const source = `__refine_upserts_${++sourceCounter}`
-  await db.run(`CREATE TEMP TABLE ${source} AS SELECT *, 'upsert' AS __op FROM ${upserts.sql} UNION ALL BY NAME SELECT ${key.map(q).join(', ')}, 'delete' AS __op FROM ${deletes.sql}`)
+  await db.run(
+    `CREATE TEMP TABLE ${source} AS SELECT *, 'upsert' AS __op FROM ${upserts.sql} UNION ALL BY NAME SELECT ${key.map(q).join(', ')}, 'delete' AS __op FROM ${deletes.sql}`,
+  )
   try {
     await checkKeyUnique(lake, source, key, table)
     const snapshot = await snapshotOrNothing(lake, table)
@@ -83,7 +110,13 @@ let sourceCounter = 0
  * for their key are dropped, so replays never add overlapping versions.
  */
 export async function applyHistory(
-  lake: LakeEngine, table: string, upserts: Relation, deletes: Relation, key: string[], txn: Txn, truncatedAt: string | undefined,
+  lake: LakeEngine,
+  table: string,
+  upserts: Relation,
+  deletes: Relation,
+  key: string[],
+  txn: Txn,
+  truncatedAt: string | undefined,
 ): Promise<WriteResult> {
   const keys = key.map(q).join(', ')
   let changes = `(SELECT *, 'upsert' AS __op FROM ${upserts.sql} UNION ALL BY NAME SELECT ${keys}, ${START_AT}, __pos, 'delete' AS __op FROM ${deletes.sql})`
@@ -138,7 +171,14 @@ let historyCounter = 0
  * `parents` is a temp table of the parent keys the batch changed.
  */
 export async function applyChildRows(
-  lake: LakeEngine, table: string, rows: Relation, key: string[], parentKey: string[], parents: string, txn: Txn, truncate: boolean,
+  lake: LakeEngine,
+  table: string,
+  rows: Relation,
+  key: string[],
+  parentKey: string[],
+  parents: string,
+  txn: Txn,
+  truncate: boolean,
 ): Promise<WriteResult> {
   await checkKeyUnique(lake, rows.sql, key, table)
   const snapshot = await snapshotOrNothing(lake, table)

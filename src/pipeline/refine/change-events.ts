@@ -47,9 +47,7 @@ export async function readChangeBatch(db: DuckDb, changes: string, shape: RawSha
   const resolved = `__refine_resolved_${id}`
   const dispose = async () => db.run(`DROP TABLE IF EXISTS ${events}; DROP TABLE IF EXISTS ${final}; DROP TABLE IF EXISTS ${resolved}`)
   try {
-    const isPatch = shape.kind === 'mongo'
-      ? `("after" IS NULL AND (${shape.updateDescription} IS NOT NULL OR ${shape.legacyPatch} IS NOT NULL))`
-      : 'false'
+    const isPatch = shape.kind === 'mongo' ? `("after" IS NULL AND (${shape.updateDescription} IS NOT NULL OR ${shape.legacyPatch} IS NOT NULL))` : 'false'
     const opSql = shape.op
     // The events, read from the feed where they are used: most batches keep only each entity's last.
     const normalised = `(SELECT * FROM (
@@ -65,7 +63,10 @@ export async function readChangeBatch(db: DuckDb, changes: string, shape: RawSha
 
     // Every event's place in the batch's order (a sort of them all), for what compares events of
     // different entities: history, a truncate (what comes after it), partial updates.
-    const numberEvents = () => db.run(`CREATE TEMP TABLE ${events} AS SELECT *, row_number() OVER (ORDER BY __seq NULLS FIRST, __version, __partition, __offset) AS __pos FROM ${normalised}`)
+    const numberEvents = () =>
+      db.run(
+        `CREATE TEMP TABLE ${events} AS SELECT *, row_number() OVER (ORDER BY __seq NULLS FIRST, __version, __partition, __offset) AS __pos FROM ${normalised}`,
+      )
     if (options.history) await numberEvents()
     const [summary] = await db.rows(`SELECT count(*) AS events,
         count(*) FILTER (WHERE __op = 'patch') AS patches,
@@ -74,7 +75,11 @@ export async function readChangeBatch(db: DuckDb, changes: string, shape: RawSha
         max(__version) FILTER (WHERE __op = 'truncate') AS truncate_version
       FROM ${options.history ? events : normalised}`)
     if (Number(summary.unkeyed) > 0) {
-      throw new DeltaError('INVALID_ARGUMENT', `${summary.unkeyed} change events have no key (${shape.kind === 'mongo' ? 'the document id' : 'the Kafka message key'}): a cdc flow cannot tell which row they change`, { table: options.table })
+      throw new DeltaError(
+        'INVALID_ARGUMENT',
+        `${summary.unkeyed} change events have no key (${shape.kind === 'mongo' ? 'the document id' : 'the Kafka message key'}): a cdc flow cannot tell which row they change`,
+        { table: options.table },
+      )
     }
     const counts = { events: Number(summary.events), patches: Number(summary.patches), patchesWithoutDocument: 0 }
     if (!options.history && counts.patches === 0 && Number(summary.truncates) === 0) {
@@ -99,7 +104,12 @@ export async function readChangeBatch(db: DuckDb, changes: string, shape: RawSha
       image = resolution.image
       await db.run(`CREATE TEMP TABLE ${resolved} (__pos BIGINT, __op VARCHAR, __doc VARCHAR)`)
       for (let i = 0; i < resolution.rows.length; i += 500) {
-        await db.run(`INSERT INTO ${resolved} VALUES ${resolution.rows.slice(i, i + 500).map((r) => `(${r.pos}, '${r.op}', ${r.doc === null ? 'NULL' : quoteString(r.doc)})`).join(', ')}`)
+        await db.run(
+          `INSERT INTO ${resolved} VALUES ${resolution.rows
+            .slice(i, i + 500)
+            .map((r) => `(${r.pos}, '${r.op}', ${r.doc === null ? 'NULL' : quoteString(r.doc)})`)
+            .join(', ')}`,
+        )
       }
       const structure = quoteString(JSON.stringify(jsonStructure(image)))
       resolvedRows = `UNION ALL
@@ -114,8 +124,13 @@ export async function readChangeBatch(db: DuckDb, changes: string, shape: RawSha
       ${latestOnly}
       ${resolvedRows}`)
     return {
-      final, image, counts, dispose,
-      ...(summary.truncate_version === null ? {} : { truncate: { version: Number(summary.truncate_version), sequence: `(SELECT __seq FROM ${events} WHERE __pos = ${cut})` } }),
+      final,
+      image,
+      counts,
+      dispose,
+      ...(summary.truncate_version === null
+        ? {}
+        : { truncate: { version: Number(summary.truncate_version), sequence: `(SELECT __seq FROM ${events} WHERE __pos = ${cut})` } }),
     }
   } catch (error) {
     await dispose()
@@ -123,14 +138,24 @@ export async function readChangeBatch(db: DuckDb, changes: string, shape: RawSha
   }
 }
 
-interface ResolvedRow { pos: number; op: 'upsert' | 'delete'; doc: string | null }
+interface ResolvedRow {
+  pos: number
+  op: 'upsert' | 'delete'
+  doc: string | null
+}
 
 /**
  * The entities with partial updates, event by event in JavaScript: MongoDB's dotted paths into
  * nested documents and arrays have no SQL equivalent. Few entities per batch take this path.
  */
 async function resolvePatches(
-  db: DuckDb, events: string, after: string, patchEntities: string, truncated: boolean, shape: RawShape, options: ChangeBatchOptions,
+  db: DuckDb,
+  events: string,
+  after: string,
+  patchEntities: string,
+  truncated: boolean,
+  shape: RawShape,
+  options: ChangeBatchOptions,
 ): Promise<{ rows: ResolvedRow[]; image: StructType; withoutDocument: number }> {
   const rows = await db.rows(`SELECT __entity, __op, __pos, to_json(__image)::VARCHAR AS doc, __update, __legacy FROM ${events}
     WHERE ${after} AND __entity IN ${patchEntities} ORDER BY __entity, __pos`)
@@ -160,11 +185,13 @@ async function resolvePatches(
         continue
       } else {
         try {
-          document = event.__update !== null
-            ? applyUpdateDescription(document, JSON.parse(String(event.__update)) as UpdateDescription)
-            : applyLegacyPatch(document, String(event.__legacy))
+          document =
+            event.__update !== null
+              ? applyUpdateDescription(document, JSON.parse(String(event.__update)) as UpdateDescription)
+              : applyLegacyPatch(document, String(event.__legacy))
         } catch (error) {
-          if (error instanceof PatchError) throw new DeltaError('INVALID_ARGUMENT', `the update of document ${entity} cannot be applied: ${error.message}`, { table: options.table })
+          if (error instanceof PatchError)
+            throw new DeltaError('INVALID_ARGUMENT', `the update of document ${entity} cannot be applied: ${error.message}`, { table: options.table })
           throw error
         }
         const type = typeExtendedJson(document).type

@@ -26,8 +26,12 @@ export async function storedDocuments(lake: LakeEngine, table: string, entities:
   const scan = await lake.scan(snapshot)
   try {
     for (let i = 0; i < entities.length; i += 1000) {
-      const keys = entities.slice(i, i + 1000).map(quoteString).join(', ')
-      for (const row of await db.rows(`SELECT entity, document FROM ${scan.sql} WHERE entity IN (${keys})`)) documents.set(String(row.entity), String(row.document))
+      const keys = entities
+        .slice(i, i + 1000)
+        .map(quoteString)
+        .join(', ')
+      for (const row of await db.rows(`SELECT entity, document FROM ${scan.sql} WHERE entity IN (${keys})`))
+        documents.set(String(row.entity), String(row.document))
     }
   } finally {
     await dropScan(db, scan)
@@ -41,7 +45,10 @@ export async function saveDocuments(lake: LakeEngine, table: string, changes: st
     QUALIFY row_number() OVER (PARTITION BY __entity ORDER BY __pos DESC) = 1)`
   const snapshot = await snapshotOrNothing(lake, table)
   if (!snapshot) {
-    const created = await appendQuery(lake, table, `SELECT entity, document FROM ${latest} WHERE __op = 'upsert'`, { txns: [txn], create: { description: 'MongoDB documents as of the last refine batch (managed by the flow)' } })
+    const created = await appendQuery(lake, table, `SELECT entity, document FROM ${latest} WHERE __op = 'upsert'`, {
+      txns: [txn],
+      create: { description: 'MongoDB documents as of the last refine batch (managed by the flow)' },
+    })
     return created.version
   }
   const result = await merge(lake, table, latest, {

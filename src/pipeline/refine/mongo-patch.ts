@@ -123,6 +123,9 @@ function structuredCloneJson<T>(value: T): T {
 export function stringifyExact(value: unknown): string {
   if (value instanceof JsonNumber) return value.text
   if (Array.isArray(value)) return `[${value.map(stringifyExact).join(',')}]`
-  if (isJsonObject(value)) return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${stringifyExact(v)}`).join(',')}}`
+  if (isJsonObject(value))
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${JSON.stringify(k)}:${stringifyExact(v)}`)
+      .join(',')}}`
   return JSON.stringify(value ?? null)
 }

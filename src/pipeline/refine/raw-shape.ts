@@ -42,7 +42,10 @@ function field(schema: StructType, name: string): StructField | undefined {
 }
 
 /** AUTO CDC's conditions over a source row, which make it a delete or a truncate (the others are upserts). */
-export interface ChangeConditions { deleteWhen?: string; truncateWhen?: string }
+export interface ChangeConditions {
+  deleteWhen?: string
+  truncateWhen?: string
+}
 
 export function rawShape(schema: StructType, table: string, key: string[] = [], conditions: ChangeConditions = {}): RawShape {
   const kafka = field(schema, '_offset') !== undefined
@@ -66,7 +69,8 @@ export function rawShape(schema: StructType, table: string, key: string[] = [], 
   if (op && (after || before)) {
     const imageTypes = [after?.type, before?.type].filter((t): t is DataType => t !== undefined && isStruct(t))
     const image = (imageTypes.length ? imageTypes.reduce((a, b) => mergeTypes(a, b)) : { type: 'struct', fields: [] }) as StructType
-    if (image.fields.length === 0) throw new DeltaError('SCHEMA_MISMATCH', 'the change events carry no row images yet (before and after were always null)', { table })
+    if (image.fields.length === 0)
+      throw new DeltaError('SCHEMA_MISMATCH', 'the change events carry no row images yet (before and after were always null)', { table })
     const conformed = (column: StructField | undefined) => (column ? conform(quoteIdentifier(column.name), column.type, image) : `NULL::${duckdb(image)}`)
     const keyImage = isMongo ? mongoKeyImage(image) : kafkaKeyImage(image)
     return {
@@ -93,10 +97,15 @@ export function rawShape(schema: StructType, table: string, key: string[] = [], 
     const row = `struct_pack(${fields.map((f) => `${quoteIdentifier(f.name)} := ${quoteIdentifier(f.name)}`).join(', ')})`
     const when = (condition: string | undefined, code: string) => (condition ? `WHEN coalesce((${condition}), false) THEN '${code}' ` : '')
     return {
-      ...common, kind: 'flat', image, op: `CASE ${when(conditions.truncateWhen, 't')}${when(conditions.deleteWhen, 'd')}ELSE 'u' END`,
+      ...common,
+      kind: 'flat',
+      image,
+      op: `CASE ${when(conditions.truncateWhen, 't')}${when(conditions.deleteWhen, 'd')}ELSE 'u' END`,
       // The row's key identifies the entity (a Kafka key may name something else, or nothing).
       entity: key.length ? `to_json(struct_pack(${key.map((k) => `${quoteIdentifier(k)} := ${quoteIdentifier(k)}`).join(', ')}))` : '"_key"',
-      sequence, upsertImage: row, deleteImage: row,
+      sequence,
+      upsertImage: row,
+      deleteImage: row,
     }
   }
   const opColumn = field(schema, '__op') ?? op
@@ -113,9 +122,15 @@ export function rawShape(schema: StructType, table: string, key: string[] = [], 
     const image: StructType = { type: 'struct', fields }
     const row = `struct_pack(${fields.map((f) => `${quoteIdentifier(f.name)} := ${quoteIdentifier(f.name)}`).join(', ')})`
     return {
-      ...common, kind: 'changes', image, op: `CASE "_change_type" WHEN 'delete' THEN 'd' ELSE 'u' END`,
+      ...common,
+      kind: 'changes',
+      image,
+      op: `CASE "_change_type" WHEN 'delete' THEN 'd' ELSE 'u' END`,
       entity: `to_json(struct_pack(${keyFields.map((f) => `${quoteIdentifier(f!.name)} := ${quoteIdentifier(f!.name)}`).join(', ')}))`,
-      sequence: '"_commit_version"', upsertImage: row, deleteImage: row, changeTypes: ['insert', 'update_postimage', 'delete'],
+      sequence: '"_commit_version"',
+      upsertImage: row,
+      deleteImage: row,
+      changeTypes: ['insert', 'update_postimage', 'delete'],
     }
   }
   throw new DeltaError(
@@ -138,7 +153,13 @@ export function conform(expr: string, from: DataType | undefined, to: DataType):
     })
     return `CASE WHEN ${expr} IS NULL THEN NULL ELSE struct_pack(${fields.join(', ')}) END`
   }
-  if (typeof to === 'object' && to.type === 'array' && typeof from === 'object' && from.type === 'array' && (isStruct(to.elementType) || isStruct(from.elementType))) {
+  if (
+    typeof to === 'object' &&
+    to.type === 'array' &&
+    typeof from === 'object' &&
+    from.type === 'array' &&
+    (isStruct(to.elementType) || isStruct(from.elementType))
+  ) {
     return `list_transform(${expr}, __e -> ${conform('__e', from.elementType, to.elementType)})`
   }
   return `CAST(${expr} AS ${duckdb(to)})`
@@ -152,7 +173,9 @@ function sqlString(text: string): string {
 function mongoKeyImage(image: StructType): string {
   const id = image.fields.find((f) => f.name === '_id')
   if (!id) return `NULL::${duckdb(image)}`
-  const value = isStruct(id.type) ? `json_transform("key", '${JSON.stringify(jsonStructure(id.type)).replaceAll("'", "''")}')` : `TRY_CAST("key" AS ${duckdb(id.type)})`
+  const value = isStruct(id.type)
+    ? `json_transform("key", '${JSON.stringify(jsonStructure(id.type)).replaceAll("'", "''")}')`
+    : `TRY_CAST("key" AS ${duckdb(id.type)})`
   return `struct_pack(${image.fields.map((f) => `${quoteIdentifier(f.name)} := ${f === id ? value : `NULL::${duckdb(f.type)}`}`).join(', ')})`
 }
 

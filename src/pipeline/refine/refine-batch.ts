@@ -26,7 +26,11 @@ export function flowAppId(flow: string): string {
 
 /** A flow that cannot go on without the user: the message says what to do. */
 export class FlowError extends Error {
-  constructor(readonly flow: string, readonly code: 'RANGE_UNAVAILABLE' | 'SOURCE_MISSING', message: string) {
+  constructor(
+    readonly flow: string,
+    readonly code: 'RANGE_UNAVAILABLE' | 'SOURCE_MISSING',
+    message: string,
+  ) {
     super(`flow '${flow}': ${message}`)
     this.name = 'FlowError'
   }
@@ -49,7 +53,12 @@ export interface RefineBatchReport {
   durationMs: number
 }
 
-interface Output { table: string; path: string; kind: 'target' | 'child' | 'documents'; recorded: number }
+interface Output {
+  table: string
+  path: string
+  kind: 'target' | 'child' | 'documents'
+  recorded: number
+}
 
 export interface RefineBatchOptions {
   /** Start over: empty the flow's tables and rebuild them from the source's current snapshot. */
@@ -59,7 +68,12 @@ export interface RefineBatchOptions {
 }
 
 /** Runs one batch; undefined when the flow has nothing new to read. */
-export async function refineBatch(lake: LakeEngine, catalog: LakeCatalog, spec: FlowSpec, options: RefineBatchOptions = {}): Promise<RefineBatchReport | undefined> {
+export async function refineBatch(
+  lake: LakeEngine,
+  catalog: LakeCatalog,
+  spec: FlowSpec,
+  options: RefineBatchOptions = {},
+): Promise<RefineBatchReport | undefined> {
   const sqlSteps = (spec.transforms ?? []).filter((t) => t.op === 'sql')
   const reads = options.lakeTables && sqlSteps.length ? await options.lakeTables(sqlSteps.map((t) => t.query)) : undefined
   if (!reads) return batchOf(lake, catalog, spec, options)
@@ -91,16 +105,24 @@ async function batchOf(lake: LakeEngine, catalog: LakeCatalog, flow: FlowSpec, o
   const txn: Txn = { appId, version: last }
   // The feed's rows have the schema of its last version, which lacks the fields later versions
   // added: SQL written against the latest shape would name fields the batch's rows do not have.
-  const shape = flow.mode === 'cdc' && last !== source.version
-    ? rawShape((await lake.snapshot(source.table, { version: last })).schema, flow.from, flow.key, flow)
-    : latestShape
+  const shape =
+    flow.mode === 'cdc' && last !== source.version
+      ? rawShape((await lake.snapshot(source.table, { version: last })).schema, flow.from, flow.key, flow)
+      : latestShape
   // The feed is read where it is used (no copy): the events table of a cdc batch, the appends.
   const types = (shape?.changeTypes ?? ['insert']).map((t) => `'${t}'`).join(', ')
   const raw = `(SELECT * FROM ${feed.sql} WHERE "_change_type" IN (${types}))`
   try {
     const report: RefineBatchReport = {
-      flow: flow.name, fromVersion: fromSnapshot ? 0 : start, toVersion: last, sourceVersion: source.version,
-      changes: 0, writes: [], patchesWithoutDocument: 0, fromSnapshot, durationMs: 0,
+      flow: flow.name,
+      fromVersion: fromSnapshot ? 0 : start,
+      toVersion: last,
+      sourceVersion: source.version,
+      changes: 0,
+      writes: [],
+      patchesWithoutDocument: 0,
+      fromSnapshot,
+      durationMs: 0,
     }
     try {
       if (flow.mode === 'append') await appendBatch(lake, flow, raw, outputs, txn, report)
@@ -128,11 +150,13 @@ async function flowOutputs(lake: LakeEngine, catalog: LakeCatalog, flow: FlowSpe
     ...(flow.transforms ?? []).flatMap((t) => (t.op === 'explode' && t.into ? [{ table: t.into, kind: 'child' as const }] : [])),
     ...(shape?.kind === 'mongo' ? [{ table: documentStateTable(flow.to, flow.name), kind: 'documents' as const }] : []),
   ]
-  return Promise.all(tables.map(async ({ table, kind }) => {
-    const path = catalog.pathOf(table)
-    const snapshot = await snapshotOrNothing(lake, path)
-    return { table, path, kind, recorded: snapshot?.txns.get(appId)?.version ?? -1 }
-  }))
+  return Promise.all(
+    tables.map(async ({ table, kind }) => {
+      const path = catalog.pathOf(table)
+      const snapshot = await snapshotOrNothing(lake, path)
+      return { table, path, kind, recorded: snapshot?.txns.get(appId)?.version ?? -1 }
+    }),
+  )
 }
 
 /** A full refresh first empties each table in a commit that also resets the flow's progress to -1. */
@@ -143,12 +167,25 @@ async function resetOutputs(lake: LakeEngine, outputs: Output[], appId: string):
     if (!snapshot) continue
     const now = Date.now()
     await commitTable(lake, {
-      table: output.path, snapshot,
+      table: output.path,
+      snapshot,
       actions: [
-        ...snapshot.files.map(({ add }) => ({ remove: { path: add.path, deletionTimestamp: now, dataChange: true, extendedFileMetadata: true, partitionValues: add.partitionValues, size: add.size, stats: add.stats, deletionVector: add.deletionVector } })),
+        ...snapshot.files.map(({ add }) => ({
+          remove: {
+            path: add.path,
+            deletionTimestamp: now,
+            dataChange: true,
+            extendedFileMetadata: true,
+            partitionValues: add.partitionValues,
+            size: add.size,
+            stats: add.stats,
+            deletionVector: add.deletionVector,
+          },
+        })),
         { txn: { appId, version: -1, lastUpdated: now } },
       ],
-      operation: 'DELETE', operationParameters: { predicate: '["true"]', reason: 'full refresh of the flow' },
+      operation: 'DELETE',
+      operationParameters: { predicate: '["true"]', reason: 'full refresh of the flow' },
     })
   }
 }
@@ -159,7 +196,13 @@ async function resetOutputs(lake: LakeEngine, outputs: Output[], appId: string):
  * whose source no longer has its early history.
  */
 async function openSource(
-  lake: LakeEngine, flow: FlowSpec, source: Snapshot, start: number, end: number, outputs: Output[], fullRefresh: boolean,
+  lake: LakeEngine,
+  flow: FlowSpec,
+  source: Snapshot,
+  start: number,
+  end: number,
+  outputs: Output[],
+  fullRefresh: boolean,
 ): Promise<{ feed: RegisteredScan; fromSnapshot: boolean }> {
   const nothingWritten = outputs.every((o) => o.recorded === -1)
   if (!fullRefresh) {
@@ -173,7 +216,10 @@ async function openSource(
   }
   const scan = await lake.scan(source)
   return {
-    feed: { sql: `(SELECT *, 'insert' AS "_change_type", ${source.version}::BIGINT AS "_commit_version" FROM ${scan.sql})`, temporaryTables: scan.temporaryTables },
+    feed: {
+      sql: `(SELECT *, 'insert' AS "_change_type", ${source.version}::BIGINT AS "_commit_version" FROM ${scan.sql})`,
+      temporaryTables: scan.temporaryTables,
+    },
     fromSnapshot: true,
   }
 }
@@ -181,7 +227,8 @@ async function openSource(
 function unavailable(flow: FlowSpec, error: unknown, start: number, end: number): FlowError | undefined {
   if (!isDeltaError(error, 'VERSION_NOT_FOUND') && !isDeltaError(error, 'MISSING_FILE')) return undefined
   return new FlowError(
-    flow.name, 'RANGE_UNAVAILABLE',
+    flow.name,
+    'RANGE_UNAVAILABLE',
     `the changes of ${flow.from} versions ${start}..${end} are no longer available (${(error as Error).message}). ` +
       `Log cleanup or VACUUM removed them before the flow read them. Rebuild ${flow.to} from the current ${flow.from} with "lakehouse refine --flow ${flow.name} --full-refresh".`,
   )
@@ -218,7 +265,9 @@ async function cdcBatch(lake: LakeEngine, flow: FlowSpec, raw: string, shape: Ra
   const history = flow.scd === 2
   const documents = outputs.find((o) => o.kind === 'documents')
   const changes = await readChangeBatch(db, raw, shape, {
-    sequenceBy: flow.sequenceBy, history, table: flow.to,
+    sequenceBy: flow.sequenceBy,
+    history,
+    table: flow.to,
     documents: documents ? (entities) => storedDocuments(lake, documents.path, entities) : undefined,
   })
   try {
@@ -230,9 +279,15 @@ async function cdcBatch(lake: LakeEngine, flow: FlowSpec, raw: string, shape: Ra
       const group = outputs.filter((o) => o.recorded === recorded && o.kind !== 'documents')
       if (group.length === 0) continue
       const truncate = changes.truncate !== undefined && changes.truncate.version > recorded
-      const images = (op: string) => `(SELECT unnest(__image)${history ? `, __seq AS ${START_AT}, __pos` : ''} FROM ${changes.final} WHERE __op = '${op}' AND __version > ${recorded})`
+      const images = (op: string) =>
+        `(SELECT unnest(__image)${history ? `, __seq AS ${START_AT}, __pos` : ''} FROM ${changes.final} WHERE __op = '${op}' AND __version > ${recorded})`
       const upserts = await transform(lake, flow, await relation(lake, images('upsert')), keep)
-      const deletes = await transform(lake, { ...flow, transforms: (flow.transforms ?? []).filter((t) => t.op !== 'filter') }, await relation(lake, images('delete')), keep)
+      const deletes = await transform(
+        lake,
+        { ...flow, transforms: (flow.transforms ?? []).filter((t) => t.op !== 'filter') },
+        await relation(lake, images('delete')),
+        keep,
+      )
       const parents = `__refine_parents_${++sourceCounter}`
       try {
         checkKeyColumns(flow, upserts.main, 'upserts')
@@ -244,9 +299,11 @@ async function cdcBatch(lake: LakeEngine, flow: FlowSpec, raw: string, shape: Ra
         }
         for (const output of group) {
           if (output.kind === 'target') {
-            report.writes.push(history
-              ? await applyHistory(lake, output.path, upserts.main, deletes.main, key, txn, truncate ? changes.truncate!.sequence : undefined)
-              : await applyCurrentState(lake, output.path, upserts.main, deletes.main, key, txn, truncate))
+            report.writes.push(
+              history
+                ? await applyHistory(lake, output.path, upserts.main, deletes.main, key, txn, truncate ? changes.truncate!.sequence : undefined)
+                : await applyCurrentState(lake, output.path, upserts.main, deletes.main, key, txn, truncate),
+            )
           } else {
             const child = upserts.children.find((c) => c.table === output.table)!
             report.writes.push(await applyChildRows(lake, output.path, child.relation, child.key, child.parentKey, parents, txn, truncate))
@@ -259,7 +316,13 @@ async function cdcBatch(lake: LakeEngine, flow: FlowSpec, raw: string, shape: Ra
       }
     }
     if (documents) {
-      const version = await saveDocuments(lake, documents.path, `(SELECT * FROM ${changes.final} WHERE __version > ${documents.recorded})`, txn, changes.truncate !== undefined && changes.truncate.version > documents.recorded)
+      const version = await saveDocuments(
+        lake,
+        documents.path,
+        `(SELECT * FROM ${changes.final} WHERE __version > ${documents.recorded})`,
+        txn,
+        changes.truncate !== undefined && changes.truncate.version > documents.recorded,
+      )
       report.writes.push({ table: documents.path, version, rows: 0 })
     }
   } finally {
@@ -275,7 +338,8 @@ async function transform(lake: LakeEngine, flow: FlowSpec, input: Relation, keep
   try {
     return await applyTransforms(await lake.duckdb(), input, (flow.transforms ?? []) as Transform[], { key: flow.key, keep })
   } catch (error) {
-    if (error instanceof Error && 'step' in error) throw new DeltaError('INVALID_ARGUMENT', `flow '${flow.name}' transforms[${(error as { step: number }).step}]: ${error.message}`, { table: flow.to })
+    if (error instanceof Error && 'step' in error)
+      throw new DeltaError('INVALID_ARGUMENT', `flow '${flow.name}' transforms[${(error as { step: number }).step}]: ${error.message}`, { table: flow.to })
     throw error
   }
 }
@@ -283,6 +347,10 @@ async function transform(lake: LakeEngine, flow: FlowSpec, input: Relation, keep
 function checkKeyColumns(flow: FlowSpec, rows: Relation, what: string): void {
   const missing = flow.key!.filter((k) => !rows.columns.some((c) => c.name === k))
   if (missing.length) {
-    throw new DeltaError('INVALID_ARGUMENT', `flow '${flow.name}': key column ${missing.join(', ')} is not among the transformed ${what}' columns (${rows.columns.map((c) => c.name).join(', ')})`, { table: flow.to })
+    throw new DeltaError(
+      'INVALID_ARGUMENT',
+      `flow '${flow.name}': key column ${missing.join(', ')} is not among the transformed ${what}' columns (${rows.columns.map((c) => c.name).join(', ')})`,
+      { table: flow.to },
+    )
   }
 }

@@ -31,13 +31,19 @@ export async function applyExpectations(db: DuckDb, target: { name: string; expe
   const holds = (e: Expectation) => `coalesce((${e.condition.sql}), false)`
   await db.run(`CREATE TEMP TABLE ${table} AS SELECT * FROM (${rowsSql})`)
   try {
-    const [row] = await db.rows(`SELECT ${target.expectations.map((e, i) => `count(*) FILTER (WHERE ${holds(e)}) AS p${i}, count(*) FILTER (WHERE NOT ${holds(e)}) AS f${i}`).join(', ')} FROM ${table}`)
+    const [row] = await db.rows(
+      `SELECT ${target.expectations.map((e, i) => `count(*) FILTER (WHERE ${holds(e)}) AS p${i}, count(*) FILTER (WHERE NOT ${holds(e)}) AS f${i}`).join(', ')} FROM ${table}`,
+    )
     const counts = target.expectations.map((e, i) => ({ name: e.name, onViolation: e.onViolation, passed: Number(row[`p${i}`]), failed: Number(row[`f${i}`]) }))
     const failing = counts.find((c) => c.onViolation === 'fail' && c.failed > 0)
     if (failing) {
       const expectation = target.expectations.find((e) => e.name === failing.name)!
       const [example] = await db.rows(`SELECT to_json(t)::VARCHAR AS row FROM ${table} t WHERE NOT ${holds(expectation)} LIMIT 1`)
-      throw new DeltaError('INVALID_ARGUMENT', `${target.name}: expectation '${failing.name}' (${expectation.condition.text}) failed for ${failing.failed} row(s), e.g. ${String(example?.row)}; ON VIOLATION FAIL UPDATE: nothing was written`, { table: target.name })
+      throw new DeltaError(
+        'INVALID_ARGUMENT',
+        `${target.name}: expectation '${failing.name}' (${expectation.condition.text}) failed for ${failing.failed} row(s), e.g. ${String(example?.row)}; ON VIOLATION FAIL UPDATE: nothing was written`,
+        { table: target.name },
+      )
     }
     const drops = target.expectations.filter((e) => e.onViolation === 'drop')
     return {

@@ -24,9 +24,15 @@ export interface GraphNode {
   table?: { name: string; exists: boolean; version?: number; rows?: number; lastCommit?: number; lastOperation?: string; refresh?: string }
 }
 
-export interface GraphEdge { from: string; to: string }
+export interface GraphEdge {
+  from: string
+  to: string
+}
 
-export interface PipelineGraph { nodes: GraphNode[]; edges: GraphEdge[] }
+export interface PipelineGraph {
+  nodes: GraphNode[]
+  edges: GraphEdge[]
+}
 
 const tableId = (name: string) => `table:${name}`
 
@@ -44,11 +50,21 @@ export function pipelineGraph(pipeline: Pipeline, loaded: LoadedDefinitions): Pi
     return text === undefined ? { file } : { file, ...positionOf(text, offset) }
   }
   pipeline.sources.forEach((source, i) => {
-    const from = add({ id: `source:${source.name}`, kind: source.file ? 'file' : 'topic', label: source.file ?? source.topic ?? source.topicPattern ?? source.name, definedIn: { file: pipeline.file, path: `$.sources[${i}]` } })
+    const from = add({
+      id: `source:${source.name}`,
+      kind: source.file ? 'file' : 'topic',
+      label: source.file ?? source.topic ?? source.topicPattern ?? source.name,
+      definedIn: { file: pipeline.file, path: `$.sources[${i}]` },
+    })
     edges.push({ from, to: table(source.table) })
   })
   ;(pipeline.flows ?? []).forEach((flow, i) => {
-    const id = add({ id: `flow:${flow.name}`, kind: 'flow', label: `${flow.name} (${flow.mode}${flow.scd === 2 ? ', SCD 2' : ''})`, definedIn: { file: pipeline.file, path: `$.flows[${i}]` } })
+    const id = add({
+      id: `flow:${flow.name}`,
+      kind: 'flow',
+      label: `${flow.name} (${flow.mode}${flow.scd === 2 ? ', SCD 2' : ''})`,
+      definedIn: { file: pipeline.file, path: `$.flows[${i}]` },
+    })
     edges.push({ from: table(flow.from), to: id }, { from: id, to: table(flow.to) })
   })
   for (const d of loaded.definitions) {
@@ -62,7 +78,12 @@ export function pipelineGraph(pipeline: Pipeline, loaded: LoadedDefinitions): Pi
         edges.push({ from: flowId, to: id })
       }
     } else if (d.kind === 'appendFlow' || d.kind === 'autoCdcFlow') {
-      const flowId = add({ id: `flow:${d.name}`, kind: 'flow', label: `${d.name} (${d.kind === 'appendFlow' ? 'append' : `AUTO CDC, SCD ${d.scd}`})`, definedIn: at(d.file, d.offset) })
+      const flowId = add({
+        id: `flow:${d.name}`,
+        kind: 'flow',
+        label: `${d.name} (${d.kind === 'appendFlow' ? 'append' : `AUTO CDC, SCD ${d.scd}`})`,
+        definedIn: at(d.file, d.offset),
+      })
       for (const read of d.reads) edges.push({ from: table(read.table), to: flowId })
       edges.push({ from: flowId, to: table(d.target, 'streamingTable') })
     } else {
@@ -78,27 +99,32 @@ export function pipelineGraph(pipeline: Pipeline, loaded: LoadedDefinitions): Pi
 
 /** Each table node's state in the lake: version, rows, last commit, and a view's last refresh. */
 export async function withTableStates(lake: LakeEngine, catalog: LakeCatalog, graph: PipelineGraph): Promise<PipelineGraph> {
-  const nodes = await Promise.all(graph.nodes.map(async (node) => {
-    if (!node.table) return node
-    const snapshot = await snapshotOrNothing(lake, catalog.pathOf(node.table.name)).catch(() => undefined)
-    if (!snapshot) return node
-    // Rows a deletion vector marks are no longer in the table.
-    const rows = snapshot.files.reduce((n, f) => n + (f.add.stats ? Number(JSON.parse(f.add.stats).numRecords ?? 0) : 0) - (f.add.deletionVector?.cardinality ?? 0), 0)
-    const state: NonNullable<GraphNode['table']> = { name: node.table.name, exists: true, version: snapshot.version, rows, lastCommit: snapshot.timestamp }
-    if (node.kind === 'view') {
-      const db = await lake.duckdb()
-      const history = await describeHistory(lake, snapshot.table, 1)
-      try {
-        const [last] = await db.rows(`SELECT operation, to_json(operationParameters)::VARCHAR AS parameters FROM ${history}`)
-        state.lastOperation = String(last?.operation ?? '')
-        const parameters = last ? (JSON.parse(String(last.parameters)) as Record<string, string> | null) : null
-        if (parameters?.refresh) state.refresh = `${parameters.refresh}: ${parameters.reason ?? ''}`
-      } finally {
-        await db.run(`DROP TABLE IF EXISTS ${history}`)
+  const nodes = await Promise.all(
+    graph.nodes.map(async (node) => {
+      if (!node.table) return node
+      const snapshot = await snapshotOrNothing(lake, catalog.pathOf(node.table.name)).catch(() => undefined)
+      if (!snapshot) return node
+      // Rows a deletion vector marks are no longer in the table.
+      const rows = snapshot.files.reduce(
+        (n, f) => n + (f.add.stats ? Number(JSON.parse(f.add.stats).numRecords ?? 0) : 0) - (f.add.deletionVector?.cardinality ?? 0),
+        0,
+      )
+      const state: NonNullable<GraphNode['table']> = { name: node.table.name, exists: true, version: snapshot.version, rows, lastCommit: snapshot.timestamp }
+      if (node.kind === 'view') {
+        const db = await lake.duckdb()
+        const history = await describeHistory(lake, snapshot.table, 1)
+        try {
+          const [last] = await db.rows(`SELECT operation, to_json(operationParameters)::VARCHAR AS parameters FROM ${history}`)
+          state.lastOperation = String(last?.operation ?? '')
+          const parameters = last ? (JSON.parse(String(last.parameters)) as Record<string, string> | null) : null
+          if (parameters?.refresh) state.refresh = `${parameters.refresh}: ${parameters.reason ?? ''}`
+        } finally {
+          await db.run(`DROP TABLE IF EXISTS ${history}`)
+        }
       }
-    }
-    return { ...node, table: state }
-  }))
+      return { ...node, table: state }
+    }),
+  )
   return { ...graph, nodes }
 }
 

@@ -92,10 +92,17 @@ export function loadDefinitions(pipeline: Pipeline & { definitions?: string[] },
 }
 
 /** What writes each table: a source, a JSON flow, or a definition. */
-interface Writer { kind: 'source' | 'flow' | 'cdcFlow' | 'view' | 'streamingTable'; name: string }
+interface Writer {
+  kind: 'source' | 'flow' | 'cdcFlow' | 'view' | 'streamingTable'
+  name: string
+}
 
 function checkDefinitions(
-  pipeline: Pipeline, definitions: Definition[], files: string[], fail: (d: { file: string }, offset: number, problem: string) => DefinitionError, options: LoadOptions,
+  pipeline: Pipeline,
+  definitions: Definition[],
+  files: string[],
+  fail: (d: { file: string }, offset: number, problem: string) => DefinitionError,
+  options: LoadOptions,
 ): Omit<LoadedDefinitions, 'texts'> {
   const writers = new Map<string, Writer>()
   for (const source of pipeline.sources) writers.set(source.table, { kind: 'source', name: source.name })
@@ -105,20 +112,38 @@ function checkDefinitions(
   const flows = definitions.filter((d): d is AppendFlow | AutoCdcFlow => d.kind === 'appendFlow' || d.kind === 'autoCdcFlow')
   for (const d of [...views, ...streamingTables]) {
     const other = writers.get(d.name)
-    if (other) throw fail(d, d.offset, `${d.name} is already defined (${other.kind === 'source' ? `the raw table of source '${other.name}'` : other.kind === 'view' || other.kind === 'streamingTable' ? `${other.name}` : `written by flow '${other.name}' of ${pipeline.file}`})`)
-    writers.set(d.name, { kind: d.kind === 'materializedView' ? 'view' : 'streamingTable', name: `the ${d.kind === 'materializedView' ? 'MATERIALIZED VIEW' : 'STREAMING TABLE'} of ${d.file}` })
+    if (other)
+      throw fail(
+        d,
+        d.offset,
+        `${d.name} is already defined (${other.kind === 'source' ? `the raw table of source '${other.name}'` : other.kind === 'view' || other.kind === 'streamingTable' ? `${other.name}` : `written by flow '${other.name}' of ${pipeline.file}`})`,
+      )
+    writers.set(d.name, {
+      kind: d.kind === 'materializedView' ? 'view' : 'streamingTable',
+      name: `the ${d.kind === 'materializedView' ? 'MATERIALIZED VIEW' : 'STREAMING TABLE'} of ${d.file}`,
+    })
   }
   const flowNames = new Set((pipeline.flows ?? []).map((f) => f.name))
   for (const f of flows) {
     if (flowNames.has(f.name)) throw fail(f, f.offset, `flow name '${f.name}' is already used`)
     flowNames.add(f.name)
     const target = writers.get(f.target)
-    if (target?.kind !== 'streamingTable') throw fail(f, f.offset, `flow '${f.name}' writes ${f.target}, which is not a STREAMING TABLE of the definitions: declare it with CREATE STREAMING TABLE ${f.target}`)
+    if (target?.kind !== 'streamingTable')
+      throw fail(
+        f,
+        f.offset,
+        `flow '${f.name}' writes ${f.target}, which is not a STREAMING TABLE of the definitions: declare it with CREATE STREAMING TABLE ${f.target}`,
+      )
   }
   const cdcTargets = new Set(flows.filter((f) => f.kind === 'autoCdcFlow').map((f) => f.target))
   for (const table of streamingTables) {
     const failing = table.expectations.find((e) => e.onViolation === 'fail')
-    if (failing && cdcTargets.has(table.name)) throw fail(table, failing.condition.offset + table.offset, `expectation '${failing.name}': ON VIOLATION FAIL UPDATE is not supported on a table AUTO CDC writes (DROP ROW and plain expectations are)`)
+    if (failing && cdcTargets.has(table.name))
+      throw fail(
+        table,
+        failing.condition.offset + table.offset,
+        `expectation '${failing.name}': ON VIOLATION FAIL UPDATE is not supported on a table AUTO CDC writes (DROP ROW and plain expectations are)`,
+      )
   }
   for (const table of cdcTargets) {
     if (flows.filter((f) => f.target === table).length > 1) {
@@ -141,18 +166,36 @@ function checkDefinitions(
       if (read.table === ('name' in d ? d.name : '')) throw fail(d, read.offset, `${read.table} cannot read itself`)
       if (!writers.has(read.table) && !existing.has(read.table)) {
         const known = [...new Set([...writers.keys(), ...existing])].sort()
-        throw fail(d, read.offset, `unknown table ${read.table}: the pipeline does not make it and the lake does not have it (tables: ${known.join(', ') || 'none'})`)
+        throw fail(
+          d,
+          read.offset,
+          `unknown table ${read.table}: the pipeline does not make it and the lake does not have it (tables: ${known.join(', ') || 'none'})`,
+        )
       }
       if (read.stream && d.kind !== 'autoCdcFlow') {
         const why = updatedBy(read.table)
-        if (why) throw fail(d, read.offset, `STREAM(${read.table}) is not a streaming source: ${why}. Read it without STREAM in a MATERIALIZED VIEW, or with AUTO CDC … FROM STREAM(${read.table})`)
+        if (why)
+          throw fail(
+            d,
+            read.offset,
+            `STREAM(${read.table}) is not a streaming source: ${why}. Read it without STREAM in a MATERIALIZED VIEW, or with AUTO CDC … FROM STREAM(${read.table})`,
+          )
       }
-      if (read.stream && d.kind === 'materializedView') throw fail(d, read.offset, `a MATERIALIZED VIEW reads tables whole: write ${read.table} without STREAM (or define a STREAMING TABLE)`)
-      if (read.stream && d.kind === 'autoCdcFlow' && writers.get(read.table)?.kind === 'view') throw fail(d, read.offset, `STREAM(${read.table}) is not a streaming source: it is a MATERIALIZED VIEW`)
+      if (read.stream && d.kind === 'materializedView')
+        throw fail(d, read.offset, `a MATERIALIZED VIEW reads tables whole: write ${read.table} without STREAM (or define a STREAMING TABLE)`)
+      if (read.stream && d.kind === 'autoCdcFlow' && writers.get(read.table)?.kind === 'view')
+        throw fail(d, read.offset, `STREAM(${read.table}) is not a streaming source: it is a MATERIALIZED VIEW`)
     }
     if ((d.kind === 'streamingTable' && d.query) || d.kind === 'appendFlow') {
       const streams = d.reads.filter((r) => r.stream)
-      if (streams.length !== 1) throw fail(d, d.offset, streams.length === 0 ? 'a streaming table or flow reads one source as STREAM(zone.table)' : `one STREAM source per flow (found ${streams.map((s) => s.table).join(', ')}): write one CREATE FLOW … INSERT INTO per source`)
+      if (streams.length !== 1)
+        throw fail(
+          d,
+          d.offset,
+          streams.length === 0
+            ? 'a streaming table or flow reads one source as STREAM(zone.table)'
+            : `one STREAM source per flow (found ${streams.map((s) => s.table).join(', ')}): write one CREATE FLOW … INSERT INTO per source`,
+        )
     }
   }
 
@@ -195,7 +238,10 @@ function expectationSteps(table: StreamingTable | undefined): Transform[] {
     if (e.onViolation === 'drop') steps.push({ op: 'filter', where: holds })
     if (e.onViolation === 'fail') {
       const message = `${table!.name}: expectation '${e.name}' (${e.condition.text}) failed; ON VIOLATION FAIL UPDATE: nothing was written`
-      steps.push({ op: 'sql', query: `SELECT * FROM batch WHERE CASE WHEN ${holds} THEN true ELSE error(${sqlString(message)} || ': ' || to_json(batch)::VARCHAR) END` })
+      steps.push({
+        op: 'sql',
+        query: `SELECT * FROM batch WHERE CASE WHEN ${holds} THEN true ELSE error(${sqlString(message)} || ': ' || to_json(batch)::VARCHAR) END`,
+      })
     }
   }
   return steps
@@ -213,11 +259,21 @@ function flowSpecs(definitions: Definition[]): FlowSpec[] {
     if (d.kind === 'streamingTable' && d.query) specs.push(appendSpec(d.name, d.name, d.query, d, expectationSteps(d)))
     else if (d.kind === 'appendFlow') specs.push(appendSpec(d.name, d.target, d.query, d, expectationSteps(tables.get(d.target))))
     else if (d.kind === 'autoCdcFlow') {
-      const keep = d.columns?.except ? `SELECT * EXCLUDE (${d.columns.except.map(quote).join(', ')}) FROM batch`
-        : d.columns?.only ? `SELECT COLUMNS(c -> list_contains([${[...d.columns.only, ...d.keys].map((c) => `'${c.replaceAll("'", "''")}'`).join(', ')}], c) OR c LIKE '\\_\\_%' ESCAPE '\\') FROM batch` : undefined
+      const keep = d.columns?.except
+        ? `SELECT * EXCLUDE (${d.columns.except.map(quote).join(', ')}) FROM batch`
+        : d.columns?.only
+          ? `SELECT COLUMNS(c -> list_contains([${[...d.columns.only, ...d.keys].map((c) => `'${c.replaceAll("'", "''")}'`).join(', ')}], c) OR c LIKE '\\_\\_%' ESCAPE '\\') FROM batch`
+          : undefined
       specs.push({
-        name: d.name, from: d.source.table, to: d.target, mode: 'cdc', key: d.keys, sequenceBy: d.sequenceBy.sql, scd: d.scd,
-        ...(d.deleteWhen ? { deleteWhen: d.deleteWhen.sql } : {}), ...(d.truncateWhen ? { truncateWhen: d.truncateWhen.sql } : {}),
+        name: d.name,
+        from: d.source.table,
+        to: d.target,
+        mode: 'cdc',
+        key: d.keys,
+        sequenceBy: d.sequenceBy.sql,
+        scd: d.scd,
+        ...(d.deleteWhen ? { deleteWhen: d.deleteWhen.sql } : {}),
+        ...(d.truncateWhen ? { truncateWhen: d.truncateWhen.sql } : {}),
         // In a cdc flow deletes skip the filters (DROP ROW applies to upserts); FAIL UPDATE is refused at load.
         transforms: [...(keep ? [{ op: 'sql' as const, query: keep }] : []), ...expectationSteps(tables.get(d.target))],
       })
@@ -226,7 +282,13 @@ function flowSpecs(definitions: Definition[]): FlowSpec[] {
   return specs
 }
 
-function appendSpec(name: string, target: string, query: { sql: string; text: string; offset: number }, d: StreamingTable | AppendFlow, checks: Transform[]): FlowSpec {
+function appendSpec(
+  name: string,
+  target: string,
+  query: { sql: string; text: string; offset: number },
+  d: StreamingTable | AppendFlow,
+  checks: Transform[],
+): FlowSpec {
   const source = (d.reads.find((r) => r.stream) as TableReference).table
   const sql = batchQuery(query, tokenize(d.text), source)
   return { name, from: source, to: target, mode: 'append', transforms: [{ op: 'sql', query: sql }, ...checks] }

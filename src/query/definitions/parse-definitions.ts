@@ -14,7 +14,12 @@ import type { AppendFlow, AutoCdcFlow, Definition, Expectation, MaterializedView
 
 /** An error in a definition file, at file:line:column. */
 export class DefinitionError extends DeltaError {
-  constructor(readonly file: string, readonly line: number, readonly column: number, readonly problem: string) {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+    readonly problem: string,
+  ) {
     super('INVALID_ARGUMENT', `${file}:${line}:${column}: ${problem}`)
     this.name = 'DefinitionError'
   }
@@ -26,7 +31,31 @@ export function definitionError(file: string, text: string, offset: number, prob
 }
 
 /** Words that end a table reference (never an alias). */
-const NOT_ALIAS = new Set(['WHERE', 'GROUP', 'ORDER', 'HAVING', 'LIMIT', 'JOIN', 'INNER', 'LEFT', 'RIGHT', 'FULL', 'CROSS', 'ON', 'USING', 'UNION', 'EXCEPT', 'INTERSECT', 'WINDOW', 'QUALIFY', 'NATURAL', 'SEMI', 'ANTI', 'LATERAL', 'WATERMARK'])
+const NOT_ALIAS = new Set([
+  'WHERE',
+  'GROUP',
+  'ORDER',
+  'HAVING',
+  'LIMIT',
+  'JOIN',
+  'INNER',
+  'LEFT',
+  'RIGHT',
+  'FULL',
+  'CROSS',
+  'ON',
+  'USING',
+  'UNION',
+  'EXCEPT',
+  'INTERSECT',
+  'WINDOW',
+  'QUALIFY',
+  'NATURAL',
+  'SEMI',
+  'ANTI',
+  'LATERAL',
+  'WATERMARK',
+])
 
 export function parseDefinitions(file: string, text: string): Definition[] {
   let statements
@@ -57,7 +86,8 @@ function parseDefinition(c: Cursor, file: string, offset: number, text: string):
     if (!c.accept('REFRESH')) c.expect('REPLACE')
   }
   c.accept('PRIVATE')
-  if (c.accept('TEMPORARY') || c.isAt('VIEW')) throw c.error('temporary views are not supported: define a MATERIALIZED VIEW (or write the query into the one that reads it)')
+  if (c.accept('TEMPORARY') || c.isAt('VIEW'))
+    throw c.error('temporary views are not supported: define a MATERIALIZED VIEW (or write the query into the one that reads it)')
   if (c.accept('MATERIALIZED', 'VIEW') || c.accept('LIVE', 'TABLE')) return dataset(c, located, 'materializedView')
   if (c.accept('STREAMING', 'TABLE') || c.accept('STREAMING', 'LIVE', 'TABLE')) return dataset(c, located, 'streamingTable')
   if (c.accept('FLOW')) return [flow(c, located)]
@@ -69,7 +99,11 @@ function tableName(c: Cursor): string {
   return c.tableName(false).name
 }
 
-function dataset(c: Cursor, located: { file: string; offset: number; text: string }, kind: 'materializedView' | 'streamingTable'): (MaterializedView | StreamingTable | AutoCdcFlow)[] {
+function dataset(
+  c: Cursor,
+  located: { file: string; offset: number; text: string },
+  kind: 'materializedView' | 'streamingTable',
+): (MaterializedView | StreamingTable | AutoCdcFlow)[] {
   c.accept('IF', 'NOT', 'EXISTS')
   const name = tableName(c)
   const expectations: Expectation[] = []
@@ -80,7 +114,8 @@ function dataset(c: Cursor, located: { file: string; offset: number; text: strin
     else if (c.accept('TBLPROPERTIES') || c.accept('OPTIONS')) skipParenthesised(c)
     else if (c.accept('PARTITIONED', 'BY') || c.accept('CLUSTER', 'BY')) skipParenthesised(c)
     else if (c.accept('USING')) c.identifier('a format')
-    else if (c.accept('SCHEDULE') || c.accept('TRIGGER')) throw c.error('schedules and triggers are not supported: `lakehouse run` and `lakehouse refresh` refresh the pipeline')
+    else if (c.accept('SCHEDULE') || c.accept('TRIGGER'))
+      throw c.error('schedules and triggers are not supported: `lakehouse run` and `lakehouse refresh` refresh the pipeline')
     else break
   }
   if (kind === 'streamingTable' && c.isAt('FLOW', 'AUTO', 'CDC')) {
@@ -160,7 +195,17 @@ function autoCdcBody(c: Cursor, located: { file: string; offset: number; text: s
   c.expect('KEYS')
   const keys = c.identifierList()
   if (c.isAt('IGNORE', 'NULL', 'UPDATES')) throw c.error('IGNORE NULL UPDATES is not supported')
-  const flowDefinition: AutoCdcFlow = { ...located, kind: 'autoCdcFlow', name, target, source, keys, sequenceBy: { sql: '', text: '', offset: 0 }, scd: 1, reads: [source] }
+  const flowDefinition: AutoCdcFlow = {
+    ...located,
+    kind: 'autoCdcFlow',
+    name,
+    target,
+    source,
+    keys,
+    sequenceBy: { sql: '', text: '', offset: 0 },
+    scd: 1,
+    reads: [source],
+  }
   const clauseWords = ['APPLY', 'SEQUENCE', 'COLUMNS', 'STORED', 'TRACK', 'IGNORE']
   let sequenced = false
   while (!c.atEnd()) {
@@ -215,7 +260,8 @@ export function tableReferences(tokens: Token[], base: number): TableReference[]
     const previous = tokens[i - 1]
     if (!previous) continue
     const afterStream = previous.value === 'STREAM' || (previous.text === '(' && tokens[i - 2]?.value === 'STREAM')
-    const atTableStart = afterStream || (previous.kind === 'word' && (previous.value === 'FROM' || previous.value === 'JOIN')) || (previous.text === ',' && inFrom[depth])
+    const atTableStart =
+      afterStream || (previous.kind === 'word' && (previous.value === 'FROM' || previous.value === 'JOIN')) || (previous.text === ',' && inFrom[depth])
     if (!atTableStart) continue
     if (!isName(token) || tokens[i + 1]?.text !== '.' || !isName(tokens[i + 2]) || tokens[i + 3]?.text === '.' || tokens[i + 3]?.text === '(') continue
     found.push({ table: `${part(token)}.${part(tokens[i + 2])}`, offset: base + token.start, stream: afterStream })
@@ -240,7 +286,9 @@ export function batchQuery(query: SqlPart, tokens: Token[], source: string): str
     const last = inQuery[lastAt]
     if (!last) continue
     const after = inQuery[lastAt + 1]
-    const hasAlias = after !== undefined && (after.kind === 'quoted' || after.kind === 'backtick' || (after.kind === 'word' && (after.value === 'AS' || !NOT_ALIAS.has(after.value))))
+    const hasAlias =
+      after !== undefined &&
+      (after.kind === 'quoted' || after.kind === 'backtick' || (after.kind === 'word' && (after.value === 'AS' || !NOT_ALIAS.has(after.value))))
     edits.push({ from: inQuery[i].start, to: last.end, text: hasAlias ? 'batch' : `batch AS "${source.split('.')[1].replaceAll('"', '""')}"` })
   }
   let sql = ''

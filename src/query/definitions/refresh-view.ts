@@ -93,14 +93,30 @@ export async function refreshView(lake: LakeEngine, catalog: LakeCatalog, view: 
   const sameDefinition = current?.txns.get(viewAppId(view.name, 'definition'))?.version === hash
   const sources = [...tables].map(([table, t]) => ({ table, from: t.recorded, to: t.version }))
   const report = (mode: ViewRefreshReport['mode'], reason: string): ViewRefreshReport => ({
-    view: view.name, mode, reason, rowsInserted: 0, rowsUpdated: 0, rowsDeleted: 0, sources, expectations: [], durationMs: 0,
+    view: view.name,
+    mode,
+    reason,
+    rowsInserted: 0,
+    rowsUpdated: 0,
+    rowsDeleted: 0,
+    sources,
+    expectations: [],
+    durationMs: 0,
   })
   if (current && sameDefinition && !options.full && [...tables.values()].every((t) => t.recorded === t.version)) {
     return { ...report('unchanged', 'no source has a new version'), durationMs: performance.now() - started }
   }
 
   let mode: 'incremental' | 'full' = 'full'
-  let reason = !current ? 'first refresh' : options.full ? 'full refresh asked for' : !sameDefinition ? 'the definition changed' : !shape.incremental ? `not incremental: ${shape.reason}` : ''
+  let reason = !current
+    ? 'first refresh'
+    : options.full
+      ? 'full refresh asked for'
+      : !sameDefinition
+        ? 'the definition changed'
+        : !shape.incremental
+          ? `not incremental: ${shape.reason}`
+          : ''
   const scans: RegisteredScan[] = []
   let keysTable: string | undefined
   let nulls: boolean[] = []
@@ -139,19 +155,39 @@ export async function refreshView(lake: LakeEngine, catalog: LakeCatalog, view: 
         } else if (!sameColumns) {
           // New columns (the definition changed): the table is replaced, its history kept.
           const replaced = await replaceTable(lake, current, {
-            sourceSql: checked.sql, operation: 'CREATE OR REPLACE MATERIALIZED VIEW', operationParameters, properties: PROPERTIES, description: view.comment,
+            sourceSql: checked.sql,
+            operation: 'CREATE OR REPLACE MATERIALIZED VIEW',
+            operationParameters,
+            properties: PROPERTIES,
+            description: view.comment,
           })
           await setTransactions(lake, path, { txns, snapshot: await lake.snapshot(path) })
-          result = { version: replaced.version, rowsInserted: replaced.rows, rowsUpdated: 0, rowsDeleted: current.files.reduce((n, f) => n + (f.add.stats ? Number(JSON.parse(f.add.stats).numRecords ?? 0) : 0) - (f.add.deletionVector?.cardinality ?? 0), 0) }
+          result = {
+            version: replaced.version,
+            rowsInserted: replaced.rows,
+            rowsUpdated: 0,
+            rowsDeleted: current.files.reduce(
+              (n, f) => n + (f.add.stats ? Number(JSON.parse(f.add.stats).numRecords ?? 0) : 0) - (f.add.deletionVector?.cardinality ?? 0),
+              0,
+            ),
+          }
           reason = `${reason}; the columns changed, so the table was replaced`
         } else {
           // Versions already recorded need no commit: a full refresh that changes nothing writes nothing.
           const moved = !sameDefinition || [...tables.values()].some((t) => t.recorded !== t.version)
           const written = await writeDifference(lake, path, checked.sql, {
-            snapshot: current, key, txns: moved ? txns : [], operationParameters,
+            snapshot: current,
+            key,
+            txns: moved ? txns : [],
+            operationParameters,
             scope: mode === 'incremental' && keysTable && shape.incremental ? { columns: shape.scope.map((s) => s.output), keysTable } : undefined,
           })
-          result = { version: written.version, rowsInserted: written.metrics.rowsInserted, rowsUpdated: written.metrics.rowsUpdated, rowsDeleted: written.metrics.rowsDeleted }
+          result = {
+            version: written.version,
+            rowsInserted: written.metrics.rowsInserted,
+            rowsUpdated: written.metrics.rowsUpdated,
+            rowsDeleted: written.metrics.rowsDeleted,
+          }
         }
         return { ...report(mode, reason), ...result, expectations: checked.counts, durationMs: performance.now() - started }
       } finally {
@@ -171,7 +207,10 @@ export async function refreshView(lake: LakeEngine, catalog: LakeCatalog, view: 
  * temp table with columns k0, k1, …; or, when a change feed cannot be read, why not.
  */
 async function collectScopeValues(
-  lake: LakeEngine, shape: Extract<ViewShape, { incremental: true }>, tables: Map<string, { path: string; version: number; recorded?: number }>, scans: RegisteredScan[],
+  lake: LakeEngine,
+  shape: Extract<ViewShape, { incremental: true }>,
+  tables: Map<string, { path: string; version: number; recorded?: number }>,
+  scans: RegisteredScan[],
 ): Promise<{ table: string; count: number; changed: string[]; nulls: boolean[] } | string> {
   const db = await lake.duckdb()
   const selects: string[] = []
@@ -205,7 +244,9 @@ async function collectScopeValues(
  * edited and turned back into SQL (json_deserialize_sql).
  */
 async function pinnedQuery(
-  db: Awaited<ReturnType<LakeEngine['duckdb']>>, node: Json, tables: Map<string, { version: number }>,
+  db: Awaited<ReturnType<LakeEngine['duckdb']>>,
+  node: Json,
+  tables: Map<string, { version: number }>,
   incremental?: { shape: Extract<ViewShape, { incremental: true }>; keysTable: string; nulls: boolean[] },
 ): Promise<string> {
   const tree = structuredClone(node)
@@ -218,13 +259,17 @@ async function pinnedQuery(
   if (incremental) {
     const { shape, keysTable, nulls } = incremental
     // A plain IN is a semi join DuckDB pushes into each table's scan; nulls are tested only where the changes had one.
-    const filters = shape.scope.flatMap((s, i) => shape.references.map((r) => {
-      const column = `${q(r.alias)}.${q(s.sources.get(r.alias)!)}`
-      return nulls[i] ? `(${column} IN (SELECT k${i} FROM ${keysTable}) OR ${column} IS NULL)` : `${column} IN (SELECT k${i} FROM ${keysTable})`
-    }))
+    const filters = shape.scope.flatMap((s, i) =>
+      shape.references.map((r) => {
+        const column = `${q(r.alias)}.${q(s.sources.get(r.alias)!)}`
+        return nulls[i] ? `(${column} IN (SELECT k${i} FROM ${keysTable}) OR ${column} IS NULL)` : `${column} IN (SELECT k${i} FROM ${keysTable})`
+      }),
+    )
     const probe = await parseSelect(db, `SELECT 1 WHERE ${filters.join(' AND ')}`)
     const where = probe.where_clause as Json
-    tree.where_clause = tree.where_clause ? { class: 'CONJUNCTION', type: 'CONJUNCTION_AND', alias: '', query_location: 0, children: [tree.where_clause, where] } : where
+    tree.where_clause = tree.where_clause
+      ? { class: 'CONJUNCTION', type: 'CONJUNCTION_AND', alias: '', query_location: 0, children: [tree.where_clause, where] }
+      : where
   }
   // Nodes without a place in the text carry 2^64 - 1, which JSON numbers cannot hold exactly.
   walk(tree, (n) => {

@@ -33,10 +33,21 @@ export interface ViewRunOptions {
 }
 
 /** Refreshes the views in order; one failing does not stop the others (a view reading it sees its last state). */
-export async function refreshViews(lake: LakeEngine, catalog: LakeCatalog, pipeline: Pipeline, loaded: LoadedDefinitions, options: ViewRunOptions = {}): Promise<{ reports: ViewRefreshReport[]; failed: RunReport['failed'] }> {
+export async function refreshViews(
+  lake: LakeEngine,
+  catalog: LakeCatalog,
+  pipeline: Pipeline,
+  loaded: LoadedDefinitions,
+  options: ViewRunOptions = {},
+): Promise<{ reports: ViewRefreshReport[]; failed: RunReport['failed'] }> {
   const emit = (event: PipelineEvent) => options.onEvent?.(event)
   const byName = new Map(loaded.views.map((v) => [v.name, v]))
-  const keys = new Map((pipeline.flows ?? []).concat(loaded.flows).filter((f) => f.key).map((f) => [f.to, f.key!]))
+  const keys = new Map(
+    (pipeline.flows ?? [])
+      .concat(loaded.flows)
+      .filter((f) => f.key)
+      .map((f) => [f.to, f.key!]),
+  )
   const reports: ViewRefreshReport[] = []
   const failed: RunReport['failed'] = []
   for (const name of loaded.refreshOrder) {
@@ -48,9 +59,18 @@ export async function refreshViews(lake: LakeEngine, catalog: LakeCatalog, pipel
       const report = await refreshView(lake, catalog, view, { full: options.full, keys })
       reports.push(report)
       emit({
-        type: 'refresh', job, table: name, mode: report.mode, reason: report.reason, version: report.version,
-        rowsInserted: report.rowsInserted, rowsUpdated: report.rowsUpdated, rowsDeleted: report.rowsDeleted,
-        expectations: report.expectations, durationMs: report.durationMs, at: Date.now(),
+        type: 'refresh',
+        job,
+        table: name,
+        mode: report.mode,
+        reason: report.reason,
+        version: report.version,
+        rowsInserted: report.rowsInserted,
+        rowsUpdated: report.rowsUpdated,
+        rowsDeleted: report.rowsDeleted,
+        expectations: report.expectations,
+        durationMs: report.durationMs,
+        at: Date.now(),
       })
       emit({ type: 'job', job, state: 'idle', at: Date.now() })
     } catch (error) {
@@ -69,7 +89,12 @@ export interface DefinitionsRunOptions extends RunOptions {
   fullViews?: boolean
 }
 
-export async function runWithDefinitions(lake: LakeEngine, catalog: LakeCatalog, pipeline: Pipeline, options: DefinitionsRunOptions = {}): Promise<RunReport & { views: ViewRefreshReport[] }> {
+export async function runWithDefinitions(
+  lake: LakeEngine,
+  catalog: LakeCatalog,
+  pipeline: Pipeline,
+  options: DefinitionsRunOptions = {},
+): Promise<RunReport & { views: ViewRefreshReport[] }> {
   const loaded = await pipelineDefinitions(catalog, pipeline)
   const combined = withDefinitionFlows(pipeline, loaded)
   const viewOptions = { views: options.views, full: options.fullViews, onEvent: options.onEvent }
@@ -100,7 +125,10 @@ async function sourceVersions(lake: LakeEngine, catalog: LakeCatalog, views: Mat
   const found: { path: string; version: number }[] = []
   for (const table of tables) {
     const path = catalog.pathOf(table)
-    const version = await lake.snapshot(path).then((s) => s.version, () => -1)
+    const version = await lake.snapshot(path).then(
+      (s) => s.version,
+      () => -1,
+    )
     found.push({ path, version })
   }
   return found

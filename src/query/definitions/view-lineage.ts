@@ -21,16 +21,18 @@ export interface ViewRowSources {
   sources: { table: string; version?: number; where: string }[]
 }
 
-export type ViewLineagePlan =
-  | { traceable: true; rows: ViewRowSources[] }
-  | { traceable: false; reason: string; sources: string[] }
+export type ViewLineagePlan = { traceable: true; rows: ViewRowSources[] } | { traceable: false; reason: string; sources: string[] }
 
 export async function viewRowSources(lake: LakeEngine, catalog: LakeCatalog, view: MaterializedView, where: string, limit: number): Promise<ViewLineagePlan> {
   const db = await lake.duckdb()
   const node = await parseSelect(db, view.query.sql)
   const columns = new Map<string, string[]>()
   for (const { table: name } of view.reads) {
-    if (!columns.has(name)) columns.set(name, (await lake.snapshot((await catalog.resolve(name)).path)).schema.fields.map((f) => f.name))
+    if (!columns.has(name))
+      columns.set(
+        name,
+        (await lake.snapshot((await catalog.resolve(name)).path)).schema.fields.map((f) => f.name),
+      )
   }
   const shape = await viewShape(db, node, columns)
   const names = [...new Set(shape.references.map((r) => `${r.zone}.${r.table}`))]
@@ -39,8 +41,9 @@ export async function viewRowSources(lake: LakeEngine, catalog: LakeCatalog, vie
   const scan = await lake.scan(snapshot)
   let rows: Record<string, string | null>[]
   try {
-    rows = (await db.rows(`SELECT DISTINCT ${rowKeySql(shape.scope.map((s) => s.output))} AS k FROM ${scan.sql} WHERE (${where}) LIMIT ${limit}`))
-      .map((r) => JSON.parse(String(r.k)) as Record<string, string | null>)
+    rows = (await db.rows(`SELECT DISTINCT ${rowKeySql(shape.scope.map((s) => s.output))} AS k FROM ${scan.sql} WHERE (${where}) LIMIT ${limit}`)).map(
+      (r) => JSON.parse(String(r.k)) as Record<string, string | null>,
+    )
   } finally {
     await dropScan(db, scan)
   }
@@ -50,11 +53,13 @@ export async function viewRowSources(lake: LakeEngine, catalog: LakeCatalog, vie
       row,
       sources: shape.references.map((reference) => {
         const table = `${reference.zone}.${reference.table}`
-        const where = shape.scope.map((s) => {
-          const column = `"${s.sources.get(reference.alias)!.replaceAll('"', '""')}"`
-          const value = row[s.output]
-          return value === null ? `${column} IS NULL` : `CAST(${column} AS VARCHAR) = ${quoteString(value)}`
-        }).join(' AND ')
+        const where = shape.scope
+          .map((s) => {
+            const column = `"${s.sources.get(reference.alias)!.replaceAll('"', '""')}"`
+            const value = row[s.output]
+            return value === null ? `${column} IS NULL` : `CAST(${column} AS VARCHAR) = ${quoteString(value)}`
+          })
+          .join(' AND ')
         return { table, version: snapshot.txns.get(viewAppId(view.name, table))?.version, where }
       }),
     })),

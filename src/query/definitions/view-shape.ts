@@ -43,12 +43,28 @@ export type ViewShape =
 
 type Json = Record<string, unknown>
 
-const NON_DETERMINISTIC = new Set(['random', 'rand', 'now', 'current_timestamp', 'get_current_timestamp', 'current_date', 'today', 'uuid', 'gen_random_uuid', 'current_time', 'setseed', 'nextval', 'transaction_timestamp'])
+const NON_DETERMINISTIC = new Set([
+  'random',
+  'rand',
+  'now',
+  'current_timestamp',
+  'get_current_timestamp',
+  'current_date',
+  'today',
+  'uuid',
+  'gen_random_uuid',
+  'current_time',
+  'setseed',
+  'nextval',
+  'transaction_timestamp',
+])
 
 let aggregateNames: Set<string> | undefined
 
 async function aggregates(db: DuckDb): Promise<Set<string>> {
-  aggregateNames ??= new Set((await db.rows(`SELECT DISTINCT function_name AS name FROM duckdb_functions() WHERE function_type = 'aggregate'`)).map((r) => String(r.name).toLowerCase()))
+  aggregateNames ??= new Set(
+    (await db.rows(`SELECT DISTINCT function_name AS name FROM duckdb_functions() WHERE function_type = 'aggregate'`)).map((r) => String(r.name).toLowerCase()),
+  )
   return aggregateNames
 }
 
@@ -81,7 +97,8 @@ export async function viewShape(db: DuckDb, node: Json, columns: Map<string, str
     const sources = new Map<string, string>()
     for (const r of references) {
       const column = columnIn(query.classes, s.source, r, columns)
-      if (column === undefined) return refuse(`the changes of ${r.zone}.${r.table} (${r.alias}) cannot be mapped to ${s.name}: no join equality ties it to a column of that table`)
+      if (column === undefined)
+        return refuse(`the changes of ${r.zone}.${r.table} (${r.alias}) cannot be mapped to ${s.name}: no join equality ties it to a column of that table`)
       sources.set(r.alias, column)
     }
     scope.push({ output: s.name, sources })
@@ -119,7 +136,12 @@ interface QueryColumns {
 }
 
 /** Column identity: `alias.column`, lower case; unqualified names resolve to the one reference that has them. */
-function columnClasses(node: Json, references: SourceReference[], equalities: [string, string][], columns: Map<string, string[]>): Pick<QueryColumns, 'resolve' | 'classes'> {
+function columnClasses(
+  node: Json,
+  references: SourceReference[],
+  equalities: [string, string][],
+  columns: Map<string, string[]>,
+): Pick<QueryColumns, 'resolve' | 'classes'> {
   const resolve = (ref: Json): string | undefined => {
     const parts = (ref.column_names as string[]).map((p) => p.toLowerCase())
     if (parts.length === 2) return references.some((r) => r.alias.toLowerCase() === parts[0]) ? `${parts[0]}.${parts[1]}` : undefined
@@ -155,7 +177,11 @@ async function outputColumns(query: QueryColumns, aggregateSet: Set<string>): Pr
     if (item.class === 'STAR') {
       const relation = String(item.relation_name ?? '').toLowerCase()
       const expanded = relation ? references.filter((r) => r.alias.toLowerCase() === relation) : references
-      const plainStar = !item.columns && !((item.exclude_list as unknown[]) ?? []).length && !((item.replace_list as unknown[]) ?? []).length && !((item.rename_list as unknown[]) ?? []).length
+      const plainStar =
+        !item.columns &&
+        !((item.exclude_list as unknown[]) ?? []).length &&
+        !((item.replace_list as unknown[]) ?? []).length &&
+        !((item.rename_list as unknown[]) ?? []).length
       if (!plainStar || expanded.length !== 1) return 'a * over several tables, or with EXCLUDE/REPLACE (name the columns)'
       const r = expanded[0]
       for (const column of columns.get(`${r.zone}.${r.table}`) ?? []) outputs.push({ name: column, source: `${r.alias.toLowerCase()}.${column.toLowerCase()}` })
@@ -184,7 +210,8 @@ function scopeOf(query: QueryColumns, selected: OutputColumns, keys: Map<string,
   const groups = (node.group_expressions as Json[]) ?? []
   const groupSets = (node.group_sets as unknown[][]) ?? []
   const distinct = ((node.modifiers as Json[]) ?? []).some((m) => m.type === 'DISTINCT_MODIFIER')
-  const sourceOf = (identity: string | undefined) => outputs.find((o) => o.source !== undefined && identity !== undefined && classes.find(o.source) === classes.find(identity))
+  const sourceOf = (identity: string | undefined) =>
+    outputs.find((o) => o.source !== undefined && identity !== undefined && classes.find(o.source) === classes.find(identity))
   const mapsEverywhere = (o: { source: string }) => references.every((r) => columnIn(classes, o.source, r, columns) !== undefined)
   if (groups.length) {
     if (groupSets.length > 1) return 'GROUPING SETS, ROLLUP or CUBE'
@@ -208,18 +235,26 @@ function scopeOf(query: QueryColumns, selected: OutputColumns, keys: Map<string,
   if (windows.length) {
     let shared: string[] | undefined
     for (const w of windows) {
-      const partitions = ((w.partitions as Json[]) ?? []).filter((p) => p.class === 'COLUMN_REF').map(resolve).filter((x): x is string => !!x)
+      const partitions = ((w.partitions as Json[]) ?? [])
+        .filter((p) => p.class === 'COLUMN_REF')
+        .map(resolve)
+        .filter((x): x is string => !!x)
       shared = shared === undefined ? partitions : shared.filter((p) => partitions.some((q) => classes.find(q) === classes.find(p)))
     }
-    const scopeOutputs = (shared ?? []).flatMap((identity) => {
-      const output = sourceOf(identity)
-      return output ? [{ name: output.name, source: output.source! }] : []
-    }).filter(mapsEverywhere)
+    const scopeOutputs = (shared ?? [])
+      .flatMap((identity) => {
+        const output = sourceOf(identity)
+        return output ? [{ name: output.name, source: output.source! }] : []
+      })
+      .filter(mapsEverywhere)
     if (!scopeOutputs.length) return 'window functions without a PARTITION BY column that the output has'
     return { scopeOutputs, key: undefined, description: `windows partitioned by ${scopeOutputs.map((s) => s.name).join(', ')}` }
   }
   const plain = outputs.filter((o): o is { name: string; source: string } => o.source !== undefined)
-  const isKey = (o: { source: string }) => references.some((r) => (keys.get(`${r.zone}.${r.table}`) ?? []).some((k) => classes.find(`${r.alias.toLowerCase()}.${k.toLowerCase()}`) === classes.find(o.source)))
+  const isKey = (o: { source: string }) =>
+    references.some((r) =>
+      (keys.get(`${r.zone}.${r.table}`) ?? []).some((k) => classes.find(`${r.alias.toLowerCase()}.${k.toLowerCase()}`) === classes.find(o.source)),
+    )
   const best = plain.find((o) => isKey(o) && mapsEverywhere(o)) ?? plain.find(mapsEverywhere)
   if (!best) return 'no output column is a column of every table read (through the join equalities)'
   return { scopeOutputs: [best], key: undefined, description: `${distinct ? 'distinct rows' : 'rows'} by ${best.name}` }

@@ -52,12 +52,26 @@ export type Statement =
   | { kind: 'delete'; table: TableName; alias: string; where?: SqlPart }
   | { kind: 'truncate'; table: TableName }
   | {
-      kind: 'merge'; target: TableName; targetAlias: string; source: Source; sourceAlias: string; on: SqlPart
-      clauses: MergeClause[]; schemaEvolution: boolean
+      kind: 'merge'
+      target: TableName
+      targetAlias: string
+      source: Source
+      sourceAlias: string
+      on: SqlPart
+      clauses: MergeClause[]
+      schemaEvolution: boolean
     }
   | {
-      kind: 'createTable'; table: TableName; orReplace: boolean; ifNotExists: boolean; columns?: ColumnDefinition[]
-      partitionedBy: string[]; properties: Record<string, string>; comment?: string; asSelect?: SqlPart; like?: TableName
+      kind: 'createTable'
+      table: TableName
+      orReplace: boolean
+      ifNotExists: boolean
+      columns?: ColumnDefinition[]
+      partitionedBy: string[]
+      properties: Record<string, string>
+      comment?: string
+      asSelect?: SqlPart
+      like?: TableName
       /** SHALLOW CLONE: the new table's files are the source's (by absolute path). */
       shallowCloneOf?: TableName
     }
@@ -70,7 +84,13 @@ export type Statement =
   | { kind: 'dropColumns'; table: TableName; columns: string[]; ifExists: boolean }
   | { kind: 'addConstraint'; table: TableName; name: string; check: SqlPart }
   | { kind: 'dropConstraint'; table: TableName; name: string; ifExists: boolean }
-  | { kind: 'optimize'; table: TableName; where?: SqlPart; zorderBy: string[]; /** REORG TABLE … APPLY (PURGE): rewrite only the files with deletion vectors. */ purge?: boolean }
+  | {
+      kind: 'optimize'
+      table: TableName
+      where?: SqlPart
+      zorderBy: string[] /** REORG TABLE … APPLY (PURGE): rewrite only the files with deletion vectors. */
+      purge?: boolean
+    }
   | { kind: 'vacuum'; table: TableName; retainHours?: number; dryRun: boolean }
   | { kind: 'restore'; table: TableName; version?: number; timestamp?: number }
   | { kind: 'showTables'; zone?: string; like?: string }
@@ -83,6 +103,22 @@ export type StatementKind = Statement['kind']
 
 /** Statements that change data or tables (the rest only read). */
 export const WRITING_KINDS = new Set<StatementKind>([
-  'insert', 'update', 'delete', 'truncate', 'merge', 'createTable', 'dropTable', 'addColumns', 'setProperties', 'unsetProperties',
-  'alterColumn', 'renameColumn', 'dropColumns', 'addConstraint', 'dropConstraint', 'optimize', 'vacuum', 'restore',
+  'insert',
+  'update',
+  'delete',
+  'truncate',
+  'merge',
+  'createTable',
+  'dropTable',
+  'addColumns',
+  'setProperties',
+  'unsetProperties',
+  'alterColumn',
+  'renameColumn',
+  'dropColumns',
+  'addConstraint',
+  'dropConstraint',
+  'optimize',
+  'vacuum',
+  'restore',
 ])

@@ -9,7 +9,10 @@ import { SqlSyntaxError, type Token } from './tokens'
 export class Cursor {
   private index = 0
 
-  constructor(readonly text: string, readonly tokens: Token[]) {}
+  constructor(
+    readonly text: string,
+    readonly tokens: Token[],
+  ) {}
 
   peek(ahead = 0): Token | undefined {
     return this.tokens[this.index + ahead]

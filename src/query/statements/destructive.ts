@@ -19,15 +19,25 @@ const DEFAULT_RETENTION_HOURS = 7 * 24
 
 export function destructiveReason(statement: Statement): Omit<DestructiveStatement, 'position'> | undefined {
   switch (statement.kind) {
-    case 'delete': return statement.where ? undefined : { reason: `DELETE FROM ${tableLabel(statement.table)} without WHERE deletes every row` }
-    case 'truncate': return { reason: `TRUNCATE TABLE ${tableLabel(statement.table)} deletes every row` }
-    case 'dropTable': return { reason: `DROP TABLE ${tableLabel(statement.table)} deletes the table, its files and its history` }
+    case 'delete':
+      return statement.where ? undefined : { reason: `DELETE FROM ${tableLabel(statement.table)} without WHERE deletes every row` }
+    case 'truncate':
+      return { reason: `TRUNCATE TABLE ${tableLabel(statement.table)} deletes every row` }
+    case 'dropTable':
+      return { reason: `DROP TABLE ${tableLabel(statement.table)} deletes the table, its files and its history` }
     case 'insert':
       if (statement.overwrite) return { reason: `INSERT OVERWRITE ${tableLabel(statement.table)} replaces every row` }
-      return statement.replaceWhere ? { reason: `INSERT INTO ${tableLabel(statement.table)} REPLACE WHERE ${statement.replaceWhere.text} replaces the rows it matches` } : undefined
-    case 'createTable': return statement.orReplace ? { reason: `CREATE OR REPLACE TABLE ${tableLabel(statement.table)} replaces the table's rows and definition, if it exists` } : undefined
-    case 'restore': return { reason: `RESTORE TABLE ${tableLabel(statement.table)} undoes every change since version/time it restores` }
-    case 'dropColumns': return { reason: `ALTER TABLE ${tableLabel(statement.table)} DROP COLUMN removes ${statement.columns.join(', ')} from the table` }
+      return statement.replaceWhere
+        ? { reason: `INSERT INTO ${tableLabel(statement.table)} REPLACE WHERE ${statement.replaceWhere.text} replaces the rows it matches` }
+        : undefined
+    case 'createTable':
+      return statement.orReplace
+        ? { reason: `CREATE OR REPLACE TABLE ${tableLabel(statement.table)} replaces the table's rows and definition, if it exists` }
+        : undefined
+    case 'restore':
+      return { reason: `RESTORE TABLE ${tableLabel(statement.table)} undoes every change since version/time it restores` }
+    case 'dropColumns':
+      return { reason: `ALTER TABLE ${tableLabel(statement.table)} DROP COLUMN removes ${statement.columns.join(', ')} from the table` }
     case 'vacuum':
       if (statement.dryRun || statement.retainHours === undefined || statement.retainHours >= DEFAULT_RETENTION_HOURS) return undefined
       return {

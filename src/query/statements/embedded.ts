@@ -9,7 +9,10 @@ import type { LakeCatalog } from '../../engine'
 import { prepareQuery, type TableRead } from '../prepare'
 
 export async function withEmbedded<T>(
-  lake: LakeEngine, catalog: LakeCatalog, parts: string[], body: (rewritten: string[], tables: TableRead[]) => Promise<T>,
+  lake: LakeEngine,
+  catalog: LakeCatalog,
+  parts: string[],
+  body: (rewritten: string[], tables: TableRead[]) => Promise<T>,
 ): Promise<T> {
   if (parts.length === 0) return body([], [])
   const held = await withEmbeddedHeld(lake, catalog, parts)
@@ -21,7 +24,11 @@ export async function withEmbedded<T>(
 }
 
 /** As withEmbedded, the tables held until `release` (a refine batch reads them across several steps). */
-export async function withEmbeddedHeld(lake: LakeEngine, catalog: LakeCatalog, parts: string[]): Promise<{ queries: string[]; tables: TableRead[]; release(): Promise<void> }> {
+export async function withEmbeddedHeld(
+  lake: LakeEngine,
+  catalog: LakeCatalog,
+  parts: string[],
+): Promise<{ queries: string[]; tables: TableRead[]; release(): Promise<void> }> {
   const marker = (i: number) => `) AS "__part_${i}"`
   const probe = `SELECT ${parts.map((part, i) => `(${part}\n${marker(i)}`).join(', ')}`
   const prepared = await prepareQuery(lake, catalog, probe)

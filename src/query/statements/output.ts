@@ -32,10 +32,25 @@ export function affectedRows(write: WriteSummary, kind: 'insert' | 'update' | 'd
   const inserted = write.rowsInserted ?? 0
   const updated = write.rowsUpdated ?? 0
   const deleted = write.rowsDeleted ?? 0
-  const counts: [string, number][] = kind === 'insert'
-    ? [['num_affected_rows', inserted], ['num_inserted_rows', inserted]]
-    : kind === 'update' ? [['num_affected_rows', updated]]
-      : kind === 'delete' ? [['num_affected_rows', deleted]]
-        : [['num_affected_rows', inserted + updated + deleted], ['num_updated_rows', updated], ['num_deleted_rows', deleted], ['num_inserted_rows', inserted]]
-  return resultOf(counts.map(([name]) => [name, 'BIGINT']), [Object.fromEntries(counts)], write)
+  const counts: [string, number][] =
+    kind === 'insert'
+      ? [
+          ['num_affected_rows', inserted],
+          ['num_inserted_rows', inserted],
+        ]
+      : kind === 'update'
+        ? [['num_affected_rows', updated]]
+        : kind === 'delete'
+          ? [['num_affected_rows', deleted]]
+          : [
+              ['num_affected_rows', inserted + updated + deleted],
+              ['num_updated_rows', updated],
+              ['num_deleted_rows', deleted],
+              ['num_inserted_rows', inserted],
+            ]
+  return resultOf(
+    counts.map(([name]) => [name, 'BIGINT']),
+    [Object.fromEntries(counts)],
+    write,
+  )
 }

@@ -107,7 +107,8 @@ export function parseCreate(c: Cursor): Statement {
     } else if (c.accept('PARTITIONED', 'BY')) statement.partitionedBy = c.identifierList()
     else if (c.accept('COMMENT')) statement.comment = c.string('a comment')
     else if (c.accept('TBLPROPERTIES')) statement.properties = { ...statement.properties, ...properties(c) }
-    else if (c.isAt('LOCATION') || c.isAt('CLUSTER') || c.isAt('OPTIONS')) throw c.error(`${c.peek()!.value} is not supported: a table's folder is its name in the lake (zone/table)`)
+    else if (c.isAt('LOCATION') || c.isAt('CLUSTER') || c.isAt('OPTIONS'))
+      throw c.error(`${c.peek()!.value} is not supported: a table's folder is its name in the lake (zone/table)`)
     else break
   }
   if (c.accept('AS')) {
@@ -116,9 +117,10 @@ export function parseCreate(c: Cursor): Statement {
   }
   if (ifNotExists && orReplace) throw new SqlSyntaxError('CREATE OR REPLACE and IF NOT EXISTS exclude each other', table.offset)
   if (statement.shallowCloneOf && (statement.asSelect || statement.partitionedBy.length || statement.comment !== undefined)) {
-    throw new SqlSyntaxError('SHALLOW CLONE takes the source\'s definition: only TBLPROPERTIES may be added', table.offset)
+    throw new SqlSyntaxError("SHALLOW CLONE takes the source's definition: only TBLPROPERTIES may be added", table.offset)
   }
-  if (!statement.columns && !statement.asSelect && !statement.like && !statement.shallowCloneOf) throw c.error('expected (columns), AS SELECT …, LIKE or SHALLOW CLONE')
+  if (!statement.columns && !statement.asSelect && !statement.like && !statement.shallowCloneOf)
+    throw c.error('expected (columns), AS SELECT …, LIKE or SHALLOW CLONE')
   return end(c, statement)
 }
 
@@ -150,7 +152,8 @@ export function parseAlter(c: Cursor): Statement {
   if (c.accept('ADD', 'COLUMNS') || c.accept('ADD', 'COLUMN')) {
     const columns = c.isAt('(') ? columnDefinitions(c) : [columnDefinition(c)]
     for (const column of columns) {
-      if (column.generatedAs) throw new SqlSyntaxError(`column '${column.name}': ADD COLUMNS cannot add a generated column (Delta allows them only in CREATE TABLE)`, table.offset)
+      if (column.generatedAs)
+        throw new SqlSyntaxError(`column '${column.name}': ADD COLUMNS cannot add a generated column (Delta allows them only in CREATE TABLE)`, table.offset)
     }
     return end(c, { kind: 'addColumns', table, columns })
   }
@@ -180,7 +183,7 @@ export function parseAlter(c: Cursor): Statement {
     if (c.accept('COMMENT')) return end(c, { kind: 'alterColumn', table, column, comment: c.string('a comment') })
     if (c.accept('DROP', 'NOT', 'NULL')) return end(c, { kind: 'alterColumn', table, column, dropNotNull: true })
     if (c.accept('SET', 'NOT', 'NULL')) return end(c, { kind: 'alterColumn', table, column, setNotNull: true })
-    throw c.error('expected COMMENT \'…\', DROP NOT NULL or SET NOT NULL')
+    throw c.error("expected COMMENT '…', DROP NOT NULL or SET NOT NULL")
   }
   throw c.error('expected ADD COLUMNS, SET/UNSET TBLPROPERTIES, ALTER COLUMN, RENAME COLUMN, DROP COLUMN or ADD/DROP CONSTRAINT')
 }

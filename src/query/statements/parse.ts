@@ -15,9 +15,43 @@ import { SqlSyntaxError, type Token } from './tokens'
 const READING_STARTS = new Set(['SELECT', 'WITH', 'VALUES', 'FROM', 'TABLE', '(', 'SUMMARIZE', 'PIVOT', 'UNPIVOT', 'EXPLAIN', 'DESCRIBE', 'DESC', 'SHOW'])
 /** DuckDB's other statements: refused by name (a word that is none of these is a syntax error). */
 const DUCKDB_STATEMENTS = new Set([
-  'INSERT', 'UPDATE', 'DELETE', 'MERGE', 'CREATE', 'DROP', 'ALTER', 'COPY', 'ATTACH', 'DETACH', 'EXPORT', 'IMPORT', 'INSTALL',
-  'FORCE', 'LOAD', 'SET', 'RESET', 'PRAGMA', 'CALL', 'CHECKPOINT', 'ANALYZE', 'BEGIN', 'COMMIT', 'ROLLBACK', 'ABORT', 'START',
-  'TRANSACTION', 'END', 'PREPARE', 'EXECUTE', 'DEALLOCATE', 'USE', 'COMMENT', 'TRUNCATE', 'VACUUM', 'UPSERT', 'REPLACE',
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'MERGE',
+  'CREATE',
+  'DROP',
+  'ALTER',
+  'COPY',
+  'ATTACH',
+  'DETACH',
+  'EXPORT',
+  'IMPORT',
+  'INSTALL',
+  'FORCE',
+  'LOAD',
+  'SET',
+  'RESET',
+  'PRAGMA',
+  'CALL',
+  'CHECKPOINT',
+  'ANALYZE',
+  'BEGIN',
+  'COMMIT',
+  'ROLLBACK',
+  'ABORT',
+  'START',
+  'TRANSACTION',
+  'END',
+  'PREPARE',
+  'EXECUTE',
+  'DEALLOCATE',
+  'USE',
+  'COMMENT',
+  'TRUNCATE',
+  'VACUUM',
+  'UPSERT',
+  'REPLACE',
 ])
 /** Words that make a WITH or EXPLAIN statement a write. */
 const WRITING_WORDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'CREATE', 'DROP', 'ALTER', 'COPY', 'ATTACH', 'DETACH', 'TRUNCATE'])
@@ -26,18 +60,33 @@ export function parseStatement(text: string, tokens: Token[]): Statement {
   const c = new Cursor(text, tokens)
   const first = c.peek()!
   switch (first.kind === 'word' ? first.value : '') {
-    case 'INSERT': return parseInsert(c)
-    case 'UPDATE': return parseUpdate(c)
-    case 'DELETE': return parseDelete(c)
-    case 'MERGE': return parseMerge(c)
-    case 'TRUNCATE': c.next(); c.expect('TABLE'); return end(c, { kind: 'truncate', table: c.tableName() })
-    case 'CREATE': case 'REPLACE': return parseCreate(c)
-    case 'DROP': return parseDrop(c)
-    case 'ALTER': return parseAlter(c)
-    case 'OPTIMIZE': return parseOptimize(c)
-    case 'REORG': return parseReorg(c)
-    case 'VACUUM': return parseVacuum(c)
-    case 'RESTORE': return parseRestore(c)
+    case 'INSERT':
+      return parseInsert(c)
+    case 'UPDATE':
+      return parseUpdate(c)
+    case 'DELETE':
+      return parseDelete(c)
+    case 'MERGE':
+      return parseMerge(c)
+    case 'TRUNCATE':
+      c.next()
+      c.expect('TABLE')
+      return end(c, { kind: 'truncate', table: c.tableName() })
+    case 'CREATE':
+    case 'REPLACE':
+      return parseCreate(c)
+    case 'DROP':
+      return parseDrop(c)
+    case 'ALTER':
+      return parseAlter(c)
+    case 'OPTIMIZE':
+      return parseOptimize(c)
+    case 'REORG':
+      return parseReorg(c)
+    case 'VACUUM':
+      return parseVacuum(c)
+    case 'RESTORE':
+      return parseRestore(c)
   }
   if (first.kind === 'word' && first.value === 'SHOW') {
     const shown = parseShow(c)
@@ -53,15 +102,20 @@ export function parseStatement(text: string, tokens: Token[]): Statement {
 /** A statement for DuckDB as it is, when it only reads; anything else is refused by name. */
 function readingQuery(text: string, tokens: Token[]): Statement {
   const first = tokens[0]
-  const name = tokens.slice(0, first.value === 'EXPLAIN' ? 3 : 2).filter((t) => t.kind === 'word').map((t) => t.value).join(' ')
+  const name = tokens
+    .slice(0, first.value === 'EXPLAIN' ? 3 : 2)
+    .filter((t) => t.kind === 'word')
+    .map((t) => t.value)
+    .join(' ')
   const refuse = (what: string) =>
     new SqlSyntaxError(
       `${what} is not a statement the lake runs: only reading queries go to DuckDB, and writes go through the lake's own statements ` +
-        '(INSERT, UPDATE, DELETE, MERGE, CREATE/DROP/ALTER TABLE, OPTIMIZE, VACUUM, RESTORE), never to DuckDB\'s catalog or files',
+        "(INSERT, UPDATE, DELETE, MERGE, CREATE/DROP/ALTER TABLE, OPTIMIZE, VACUUM, RESTORE), never to DuckDB's catalog or files",
       first.start,
     )
   if (!READING_STARTS.has(first.value)) {
-    if (!DUCKDB_STATEMENTS.has(first.value)) throw new SqlSyntaxError(`Parser Error: syntax error at or near "${first.text}": no statement starts with it`, first.start)
+    if (!DUCKDB_STATEMENTS.has(first.value))
+      throw new SqlSyntaxError(`Parser Error: syntax error at or near "${first.text}": no statement starts with it`, first.start)
     throw refuse(`'${name}'`)
   }
   if (first.value === 'WITH' || first.value === 'EXPLAIN') {
@@ -159,7 +213,10 @@ function parseMerge(c: Cursor): Statement {
   if (c.isAt('(')) {
     // USING (VALUES …) AS s(a, b): the column names given to the source's columns.
     const offset = c.offset()
-    const names = c.identifierList().map((name) => `"${name.replaceAll('"', '""')}"`).join(', ')
+    const names = c
+      .identifierList()
+      .map((name) => `"${name.replaceAll('"', '""')}"`)
+      .join(', ')
     const query = source.kind === 'query' ? source.query : { sql: `SELECT * FROM ${tableSql(source.table)}`, text: '', offset }
     source = { kind: 'query', query: { ...query, sql: `SELECT * FROM (${query.sql}\n) AS __merge_source(${names})` } }
   }

@@ -5,7 +5,27 @@
  */
 import { rm } from 'node:fs/promises'
 import { pathToFileURL } from 'node:url'
-import { DeltaError, checkConstraints, generatedColumns, isDeletionVectorsEnabled, protocolWithDeletionVectors, writerFeatures, enableNameMapping, protocolWithColumnMapping, withSchema as metadataWithSchema, columnMappingMode, duckdbType, parseSchema, quoteIdentifier, type Action, type Metadata, type Protocol, type StructField, type StructType, type Snapshot } from '../../delta'
+import {
+  DeltaError,
+  checkConstraints,
+  generatedColumns,
+  isDeletionVectorsEnabled,
+  protocolWithDeletionVectors,
+  writerFeatures,
+  enableNameMapping,
+  protocolWithColumnMapping,
+  withSchema as metadataWithSchema,
+  columnMappingMode,
+  duckdbType,
+  parseSchema,
+  quoteIdentifier,
+  type Action,
+  type Metadata,
+  type Protocol,
+  type StructField,
+  type StructType,
+  type Snapshot,
+} from '../../delta'
 import { dropScan, snapshotOrNothing, type LakeCatalog, type LakeEngine } from '../../engine'
 import { appendQuery, atLeast, commitTable, createTable, newTableActions, replaceTable } from '../../table'
 import type { ColumnDefinition, Statement } from './ast'
@@ -19,15 +39,24 @@ type Of<K extends Statement['kind']> = Extract<Statement, { kind: K }>
 
 /** The `delta.` properties this writer honours; any other `delta.` key is refused rather than ignored. */
 const KNOWN_DELTA_PROPERTIES = new Set([
-  'delta.enableChangeDataFeed', 'delta.appendOnly', 'delta.checkpointInterval', 'delta.logRetentionDuration',
-  'delta.deletedFileRetentionDuration', 'delta.dataSkippingNumIndexedCols', 'delta.dataSkippingStatsColumns',
-  'delta.checkpoint.writeStatsAsJson', 'delta.checkpoint.writeStatsAsStruct', 'delta.setTransactionRetentionDuration',
-  'delta.columnMapping.mode', 'delta.enableDeletionVectors',
+  'delta.enableChangeDataFeed',
+  'delta.appendOnly',
+  'delta.checkpointInterval',
+  'delta.logRetentionDuration',
+  'delta.deletedFileRetentionDuration',
+  'delta.dataSkippingNumIndexedCols',
+  'delta.dataSkippingStatsColumns',
+  'delta.checkpoint.writeStatsAsJson',
+  'delta.checkpoint.writeStatsAsStruct',
+  'delta.setTransactionRetentionDuration',
+  'delta.columnMapping.mode',
+  'delta.enableDeletionVectors',
 ])
 
 function checkProperties(properties: Record<string, string>, label: string): void {
   for (const key of Object.keys(properties)) {
-    if (key.startsWith('delta.constraints.')) throw new DeltaError('INVALID_ARGUMENT', `${label}: add CHECK constraints with ALTER TABLE … ADD CONSTRAINT, not as a property ('${key}')`)
+    if (key.startsWith('delta.constraints.'))
+      throw new DeltaError('INVALID_ARGUMENT', `${label}: add CHECK constraints with ALTER TABLE … ADD CONSTRAINT, not as a property ('${key}')`)
     if (key === 'delta.columnMapping.mode' && !['name', 'none'].includes(properties[key])) {
       throw new DeltaError('INVALID_ARGUMENT', `${label}: delta.columnMapping.mode '${properties[key]}': this writer maps columns by 'name' only`)
     }
@@ -50,7 +79,8 @@ function partitionColumns(schema: StructType | undefined, names: string[], label
   if (!schema) return names
   return names.map((name) => {
     const field = schema.fields.find((f) => f.name.toLowerCase() === name.toLowerCase())
-    if (!field) throw new DeltaError('SCHEMA_MISMATCH', `${label}: partition column '${name}' is not one of the columns (${schema.fields.map((f) => f.name).join(', ')})`)
+    if (!field)
+      throw new DeltaError('SCHEMA_MISMATCH', `${label}: partition column '${name}' is not one of the columns (${schema.fields.map((f) => f.name).join(', ')})`)
     return field.name
   })
 }
@@ -61,7 +91,8 @@ export async function runCreateTable({ lake, catalog }: StatementContext, s: Of<
   const existing = await snapshotOrNothing(lake, path)
   const done = (operation: string, version?: number, rows?: number) => resultOf([], [], { table: label, path, operation, version, rowsInserted: rows })
   if (existing && s.ifNotExists) return resultOf([], [])
-  if (existing && !s.orReplace) throw new DeltaError('TABLE_EXISTS', `table ${label} already exists (use CREATE OR REPLACE TABLE or IF NOT EXISTS)`, { table: path })
+  if (existing && !s.orReplace)
+    throw new DeltaError('TABLE_EXISTS', `table ${label} already exists (use CREATE OR REPLACE TABLE or IF NOT EXISTS)`, { table: path })
   checkProperties(s.properties, label)
   if (s.shallowCloneOf) return shallowClone(lake, catalog, s, path, label, existing)
   let schema: StructType | undefined
@@ -85,17 +116,33 @@ export async function runCreateTable({ lake, catalog }: StatementContext, s: Of<
     return withEmbedded(lake, catalog, [s.asSelect.sql], async ([query], tables) => {
       if (existing) {
         const operation = 'CREATE OR REPLACE TABLE AS SELECT'
-        const result = await replaceTable(lake, existing, { sourceSql: query, partitionColumns: partitions, properties, description, operation, operationParameters: parameters })
+        const result = await replaceTable(lake, existing, {
+          sourceSql: query,
+          partitionColumns: partitions,
+          properties,
+          description,
+          operation,
+          operationParameters: parameters,
+        })
         return { ...done(operation, result.version, result.rows), tables }
       }
       const result = await appendQuery(lake, path, query, {
-        create: { partitionColumns: partitions, properties, description }, operation: 'CREATE TABLE AS SELECT', operationParameters: parameters,
+        create: { partitionColumns: partitions, properties, description },
+        operation: 'CREATE TABLE AS SELECT',
+        operationParameters: parameters,
       })
       return { ...done('CREATE TABLE AS SELECT', result.version, result.rows), tables }
     })
   }
   if (existing) {
-    const result = await replaceTable(lake, existing, { schema, partitionColumns: partitions, properties, description, operation: 'CREATE OR REPLACE TABLE', operationParameters: parameters })
+    const result = await replaceTable(lake, existing, {
+      schema,
+      partitionColumns: partitions,
+      properties,
+      description,
+      operation: 'CREATE OR REPLACE TABLE',
+      operationParameters: parameters,
+    })
     return done('CREATE OR REPLACE TABLE', result.version)
   }
   const result = await createTable(lake, path, { schema: schema!, partitionColumns: partitions, properties, description }, parameters)
@@ -108,7 +155,12 @@ export async function runCreateTable({ lake, catalog }: StatementContext, s: Of<
  * As in Delta, a VACUUM of the source can delete files the clone still uses.
  */
 async function shallowClone(
-  lake: LakeEngine, catalog: LakeCatalog, s: Of<'createTable'>, path: string, label: string, existing: Snapshot | undefined,
+  lake: LakeEngine,
+  catalog: LakeCatalog,
+  s: Of<'createTable'>,
+  path: string,
+  label: string,
+  existing: Snapshot | undefined,
 ): Promise<StatementOutput> {
   const from = s.shallowCloneOf!
   const sourcePath = await tablePath(catalog, from)
@@ -117,27 +169,62 @@ async function shallowClone(
   const configuration = { ...source.metadata.configuration, ...s.properties }
   const now = Date.now()
   const actions: Action[] = []
-  const created = newTableActions(path, { schema: source.schema, partitionColumns: source.partitionColumns, properties: configuration, description: source.metadata.description ?? undefined }, lake.newTableProperties)
+  const created = newTableActions(
+    path,
+    { schema: source.schema, partitionColumns: source.partitionColumns, properties: configuration, description: source.metadata.description ?? undefined },
+    lake.newTableProperties,
+  )
   const protocol = atLeast(existing?.protocol ?? (created[0] as { protocol: Protocol }).protocol, source.protocol)
-  actions.push({ protocol }, { metaData: { ...source.metadata, id: existing?.metadata.id ?? (created[1] as { metaData: Metadata }).metaData.id, configuration, createdTime: now } })
+  actions.push(
+    { protocol },
+    { metaData: { ...source.metadata, id: existing?.metadata.id ?? (created[1] as { metaData: Metadata }).metaData.id, configuration, createdTime: now } },
+  )
   for (const { add } of existing?.files ?? []) {
-    actions.push({ remove: { path: add.path, deletionTimestamp: now, dataChange: true, extendedFileMetadata: true, partitionValues: add.partitionValues, size: add.size, stats: add.stats, deletionVector: add.deletionVector } })
+    actions.push({
+      remove: {
+        path: add.path,
+        deletionTimestamp: now,
+        dataChange: true,
+        extendedFileMetadata: true,
+        partitionValues: add.partitionValues,
+        size: add.size,
+        stats: add.stats,
+        deletionVector: add.deletionVector,
+      },
+    })
   }
   for (const file of source.files) {
     const dv = file.add.deletionVector
-    if (dv && dv.storageType === 'u') throw new DeltaError('UNSUPPORTED_WRITER_FEATURE', `${label}: the source's deletion vectors live beside its files; cloning them is not supported`)
+    if (dv && dv.storageType === 'u')
+      throw new DeltaError('UNSUPPORTED_WRITER_FEATURE', `${label}: the source's deletion vectors live beside its files; cloning them is not supported`)
     actions.push({ add: { ...file.add, path: pathToFileURL(file.path).href, dataChange: true, modificationTime: file.add.modificationTime } })
   }
   const size = source.files.reduce((sum, f) => sum + f.add.size, 0)
   const result = await commitTable(lake, {
-    table: path, snapshot: existing, actions, operation: 'CLONE',
+    table: path,
+    snapshot: existing,
+    actions,
+    operation: 'CLONE',
     operationParameters: { source: tableLabel(from), sourceVersion: String(source.version), isShallow: 'true' },
-    operationMetrics: { sourceTableSize: String(size), sourceNumOfFiles: String(source.files.length), numRemovedFiles: String(existing?.files.length ?? 0), numCopiedFiles: '0', copiedFilesSize: '0' },
+    operationMetrics: {
+      sourceTableSize: String(size),
+      sourceNumOfFiles: String(source.files.length),
+      numRemovedFiles: String(existing?.files.length ?? 0),
+      numCopiedFiles: '0',
+      copiedFilesSize: '0',
+    },
     readSet: existing ? { files: new Set(), readData: true, appIds: new Set() } : undefined,
   })
-  return resultOf([['source_table_size', 'BIGINT'], ['source_num_of_files', 'BIGINT'], ['num_removed_files', 'BIGINT'], ['num_copied_files', 'BIGINT']],
+  return resultOf(
+    [
+      ['source_table_size', 'BIGINT'],
+      ['source_num_of_files', 'BIGINT'],
+      ['num_removed_files', 'BIGINT'],
+      ['num_copied_files', 'BIGINT'],
+    ],
     [{ source_table_size: size, source_num_of_files: source.files.length, num_removed_files: existing?.files.length ?? 0, num_copied_files: 0 }],
-    { table: label, path, operation: 'CLONE', version: result.version })
+    { table: label, path, operation: 'CLONE', version: result.version },
+  )
 }
 
 /** Each GENERATED ALWAYS AS expression must bind over the table's other columns and cast to its column's type. */
@@ -145,14 +232,22 @@ async function checkGenerationExpressions(lake: LakeEngine, schema: StructType, 
   const generated = generatedColumns(schema)
   if (generated.size === 0) return
   const db = await lake.duckdb()
-  const row = schema.fields.filter((f) => !generated.has(f.name)).map((f) => `NULL::${duckdbType(f.type)} AS ${quoteIdentifier(f.name)}`).join(', ')
+  const row = schema.fields
+    .filter((f) => !generated.has(f.name))
+    .map((f) => `NULL::${duckdbType(f.type)} AS ${quoteIdentifier(f.name)}`)
+    .join(', ')
   for (const [name, expression] of generated) {
     const type = duckdbType(schema.fields.find((f) => f.name === name)!.type)
-    const sql = expression.replace(/'(?:[^']|'')*'|`((?:[^`]|``)*)`/g, (match, quoted: string | undefined) => (quoted === undefined ? match : quoteIdentifier(quoted.replaceAll('``', '`'))))
+    const sql = expression.replace(/'(?:[^']|'')*'|`((?:[^`]|``)*)`/g, (match, quoted: string | undefined) =>
+      quoted === undefined ? match : quoteIdentifier(quoted.replaceAll('``', '`')),
+    )
     try {
       await db.rows(`SELECT CAST((${sql}) AS ${type}) FROM (SELECT ${row || '1 AS __none'}) LIMIT 0`)
     } catch (error) {
-      throw new DeltaError('INVALID_ARGUMENT', `${label}: column '${name}' GENERATED ALWAYS AS (${expression}) must be an expression over the other columns: ${(error as Error).message.split('\n')[0]}`)
+      throw new DeltaError(
+        'INVALID_ARGUMENT',
+        `${label}: column '${name}' GENERATED ALWAYS AS (${expression}) must be an expression over the other columns: ${(error as Error).message.split('\n')[0]}`,
+      )
     }
   }
 }
@@ -170,7 +265,11 @@ export async function runDropTable({ lake, catalog }: StatementContext, s: Of<'d
 
 /** One metadata (and maybe protocol) commit on the table, for the ALTER TABLE forms. */
 async function alterCommit(
-  lake: LakeEngine, path: string, label: string, snapshot: Snapshot, change: { metadata: Metadata; protocol?: Protocol; operation: string; parameters: Record<string, unknown> },
+  lake: LakeEngine,
+  path: string,
+  label: string,
+  snapshot: Snapshot,
+  change: { metadata: Metadata; protocol?: Protocol; operation: string; parameters: Record<string, unknown> },
 ): Promise<StatementOutput> {
   const actions: Action[] = []
   if (change.protocol && change.protocol !== snapshot.protocol) actions.push({ protocol: change.protocol })
@@ -206,12 +305,15 @@ export async function runAlter({ lake, catalog }: StatementContext, s: Exclude<S
   switch (s.kind) {
     case 'addColumns': {
       const fields = s.columns.map((column) => {
-        if (schema.fields.some((f) => f.name.toLowerCase() === column.name.toLowerCase())) throw new DeltaError('SCHEMA_MISMATCH', `${label}: column '${column.name}' already exists`)
-        if (column.notNull) throw new DeltaError('SCHEMA_MISMATCH', `${label}: column '${column.name}' cannot be NOT NULL: the rows already in the table would have no value`)
+        if (schema.fields.some((f) => f.name.toLowerCase() === column.name.toLowerCase()))
+          throw new DeltaError('SCHEMA_MISMATCH', `${label}: column '${column.name}' already exists`)
+        if (column.notNull)
+          throw new DeltaError('SCHEMA_MISMATCH', `${label}: column '${column.name}' cannot be NOT NULL: the rows already in the table would have no value`)
         return fieldOf(column)
       })
       return alterCommit(lake, path, label, snapshot, {
-        metadata: withSchema([...schema.fields, ...fields]), operation: 'ADD COLUMNS',
+        metadata: withSchema([...schema.fields, ...fields]),
+        operation: 'ADD COLUMNS',
         parameters: { columns: JSON.stringify(fields.map((column) => ({ column }))) },
       })
     }
@@ -231,7 +333,12 @@ export async function runAlter({ lake, catalog }: StatementContext, s: Exclude<S
         changed = enableNameMapping(changed)
         protocol = protocolWithColumnMapping(protocol)
       }
-      return alterCommit(lake, path, label, snapshot, { metadata: changed, protocol, operation: 'SET TBLPROPERTIES', parameters: { properties: JSON.stringify(s.properties) } })
+      return alterCommit(lake, path, label, snapshot, {
+        metadata: changed,
+        protocol,
+        operation: 'SET TBLPROPERTIES',
+        parameters: { properties: JSON.stringify(s.properties) },
+      })
     }
     case 'renameColumn':
     case 'dropColumns':
@@ -239,32 +346,52 @@ export async function runAlter({ lake, catalog }: StatementContext, s: Exclude<S
     case 'unsetProperties': {
       const configuration = { ...metadata.configuration }
       for (const key of s.keys) {
-        if (key.startsWith('delta.constraints.')) throw new DeltaError('INVALID_ARGUMENT', `${label}: drop CHECK constraints with ALTER TABLE … DROP CONSTRAINT`)
-        if (!(key in configuration) && !s.ifExists) throw new DeltaError('INVALID_ARGUMENT', `${label}: the table has no property '${key}' (UNSET TBLPROPERTIES IF EXISTS ignores that)`)
+        if (key.startsWith('delta.constraints.'))
+          throw new DeltaError('INVALID_ARGUMENT', `${label}: drop CHECK constraints with ALTER TABLE … DROP CONSTRAINT`)
+        if (!(key in configuration) && !s.ifExists)
+          throw new DeltaError('INVALID_ARGUMENT', `${label}: the table has no property '${key}' (UNSET TBLPROPERTIES IF EXISTS ignores that)`)
         delete configuration[key]
       }
-      return alterCommit(lake, path, label, snapshot, { metadata: { ...metadata, configuration }, operation: 'UNSET TBLPROPERTIES', parameters: { properties: JSON.stringify(s.keys), ifExists: String(s.ifExists) } })
+      return alterCommit(lake, path, label, snapshot, {
+        metadata: { ...metadata, configuration },
+        operation: 'UNSET TBLPROPERTIES',
+        parameters: { properties: JSON.stringify(s.keys), ifExists: String(s.ifExists) },
+      })
     }
     case 'alterColumn': {
       const field = findField(schema, s.column, label)
-      if (s.setNotNull) await requireNoRows(lake, snapshot, `${quoteIdentifier(field.name)} IS NULL`, `${label}: column '${field.name}' has NULL values, so it cannot be NOT NULL`)
+      if (s.setNotNull)
+        await requireNoRows(
+          lake,
+          snapshot,
+          `${quoteIdentifier(field.name)} IS NULL`,
+          `${label}: column '${field.name}' has NULL values, so it cannot be NOT NULL`,
+        )
       const changed: StructField = {
         ...field,
         nullable: s.setNotNull ? false : s.dropNotNull ? true : field.nullable,
         metadata: s.comment === undefined ? field.metadata : { ...field.metadata, comment: s.comment },
       }
       return alterCommit(lake, path, label, snapshot, {
-        metadata: withSchema(schema.fields.map((f) => (f === field ? changed : f))), operation: 'CHANGE COLUMN',
+        metadata: withSchema(schema.fields.map((f) => (f === field ? changed : f))),
+        operation: 'CHANGE COLUMN',
         parameters: { column: JSON.stringify(changed) },
       })
     }
     case 'addConstraint': {
       const key = `delta.constraints.${s.name.toLowerCase()}`
       if (key in metadata.configuration) throw new DeltaError('INVALID_ARGUMENT', `${label}: constraint '${s.name}' already exists`)
-      await requireNoRows(lake, snapshot, `NOT coalesce((${s.check.sql}), false)`, `${label}: rows already in the table violate CHECK (${s.check.text}), so the constraint cannot be added`)
+      await requireNoRows(
+        lake,
+        snapshot,
+        `NOT coalesce((${s.check.sql}), false)`,
+        `${label}: rows already in the table violate CHECK (${s.check.text}), so the constraint cannot be added`,
+      )
       return alterCommit(lake, path, label, snapshot, {
-        metadata: { ...metadata, configuration: { ...metadata.configuration, [key]: s.check.text } }, protocol: withWriterFeature(snapshot.protocol, 'checkConstraints', 3),
-        operation: 'ADD CONSTRAINT', parameters: { name: s.name, expr: s.check.text },
+        metadata: { ...metadata, configuration: { ...metadata.configuration, [key]: s.check.text } },
+        protocol: withWriterFeature(snapshot.protocol, 'checkConstraints', 3),
+        operation: 'ADD CONSTRAINT',
+        parameters: { name: s.name, expr: s.check.text },
       })
     }
     case 'dropConstraint': {
@@ -272,11 +399,18 @@ export async function runAlter({ lake, catalog }: StatementContext, s: Exclude<S
       const expr = checkConstraints(metadata).get(s.name.toLowerCase())
       if (expr === undefined) {
         if (s.ifExists) return resultOf([], [])
-        throw new DeltaError('INVALID_ARGUMENT', `${label}: no constraint '${s.name}' (constraints: ${[...checkConstraints(metadata).keys()].join(', ') || 'none'})`)
+        throw new DeltaError(
+          'INVALID_ARGUMENT',
+          `${label}: no constraint '${s.name}' (constraints: ${[...checkConstraints(metadata).keys()].join(', ') || 'none'})`,
+        )
       }
       const configuration = { ...metadata.configuration }
       delete configuration[key]
-      return alterCommit(lake, path, label, snapshot, { metadata: { ...metadata, configuration }, operation: 'DROP CONSTRAINT', parameters: { name: s.name, expr } })
+      return alterCommit(lake, path, label, snapshot, {
+        metadata: { ...metadata, configuration },
+        operation: 'DROP CONSTRAINT',
+        parameters: { name: s.name, expr },
+      })
     }
   }
   throw new DeltaError('INVALID_ARGUMENT', `unexpected statement ${s.kind}`)
@@ -287,16 +421,28 @@ export async function runAlter({ lake, catalog }: StatementContext, s: Exclude<S
  * gets it in the same commit, as Delta enables it (protocol reader 2 / writer 5 or the
  * columnMapping feature, existing columns keeping their names as physical names).
  */
-async function alterMappedColumns(lake: LakeEngine, path: string, label: string, snapshot: Snapshot, s: Of<'renameColumn'> | Of<'dropColumns'>): Promise<StatementOutput> {
+async function alterMappedColumns(
+  lake: LakeEngine,
+  path: string,
+  label: string,
+  snapshot: Snapshot,
+  s: Of<'renameColumn'> | Of<'dropColumns'>,
+): Promise<StatementOutput> {
   const metadata = enableNameMapping(snapshot.metadata)
   const schema = parseSchema(metadata.schemaString)
   const constraints = checkConstraints(metadata)
-  const usedBy = (column: string) => [...constraints].find(([, expr]) => new RegExp(`(^|[^\\w.])\`?${column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\`?($|[^\\w])`, 'i').test(expr))
+  const usedBy = (column: string) =>
+    [...constraints].find(([, expr]) => new RegExp(`(^|[^\\w.])\`?${column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\`?($|[^\\w])`, 'i').test(expr))
   const guard = (field: StructField, what: string) => {
     if (field.name.includes('.')) throw new DeltaError('INVALID_ARGUMENT', `${label}: ${what} of nested fields is not supported`)
     const constraint = usedBy(field.name)
-    if (constraint) throw new DeltaError('INVALID_ARGUMENT', `${label}: column '${field.name}' is used by CHECK constraint ${constraint[0]} (${constraint[1]}); drop the constraint first`)
-    if (snapshot.partitionColumns.includes(field.name) && what === 'DROP COLUMN') throw new DeltaError('INVALID_ARGUMENT', `${label}: '${field.name}' is a partition column and cannot be dropped`)
+    if (constraint)
+      throw new DeltaError(
+        'INVALID_ARGUMENT',
+        `${label}: column '${field.name}' is used by CHECK constraint ${constraint[0]} (${constraint[1]}); drop the constraint first`,
+      )
+    if (snapshot.partitionColumns.includes(field.name) && what === 'DROP COLUMN')
+      throw new DeltaError('INVALID_ARGUMENT', `${label}: '${field.name}' is a partition column and cannot be dropped`)
   }
   let fields: StructField[]
   let operation: string
@@ -305,7 +451,8 @@ async function alterMappedColumns(lake: LakeEngine, path: string, label: string,
   if (s.kind === 'renameColumn') {
     const field = findField(schema, s.from, label)
     guard(field, 'RENAME COLUMN')
-    if (schema.fields.some((f) => f !== field && f.name.toLowerCase() === s.to.toLowerCase())) throw new DeltaError('SCHEMA_MISMATCH', `${label}: column '${s.to}' already exists`)
+    if (schema.fields.some((f) => f !== field && f.name.toLowerCase() === s.to.toLowerCase()))
+      throw new DeltaError('SCHEMA_MISMATCH', `${label}: column '${s.to}' already exists`)
     fields = schema.fields.map((f) => (f === field ? { ...f, name: s.to } : f))
     partitionColumns = partitionColumns.map((c) => (c === field.name ? s.to : c))
     operation = 'RENAME COLUMN'
@@ -325,7 +472,9 @@ async function alterMappedColumns(lake: LakeEngine, path: string, label: string,
   }
   return alterCommit(lake, path, label, snapshot, {
     metadata: { ...metadata, partitionColumns, schemaString: JSON.stringify({ type: 'struct', fields }) },
-    protocol: protocolWithColumnMapping(snapshot.protocol), operation, parameters,
+    protocol: protocolWithColumnMapping(snapshot.protocol),
+    operation,
+    parameters,
   })
 }
 

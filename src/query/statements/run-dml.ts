@@ -5,7 +5,18 @@
  */
 import { DeltaError, fileKey, generatedColumns, duckdbType, quoteIdentifier, type RemoveFile, type StructType } from '../../delta'
 import type { LakeEngine } from '../../engine'
-import { appendQuery, commitTable, deleteRows, merge, overwrite, update, type BySourceClause, type MatchedClause, type NotMatchedClause, type RewriteResult } from '../../table'
+import {
+  appendQuery,
+  commitTable,
+  deleteRows,
+  merge,
+  overwrite,
+  update,
+  type BySourceClause,
+  type MatchedClause,
+  type NotMatchedClause,
+  type RewriteResult,
+} from '../../table'
 import type { LakeCatalog } from '../../engine'
 import type { Source, Statement } from './ast'
 import { withEmbedded } from './embedded'
@@ -28,7 +39,15 @@ function sourceSql(source: Source): string {
 /** Rows an update matched count as updated even when their values did not change (as Databricks counts them). */
 function summary(label: string, path: string, operation: string, result: RewriteResult): WriteSummary {
   const m = result.metrics
-  return { table: label, path, operation, version: result.version, rowsInserted: m.rowsInserted, rowsUpdated: m.rowsUpdated + m.rowsUnchanged, rowsDeleted: m.rowsDeleted }
+  return {
+    table: label,
+    path,
+    operation,
+    version: result.version,
+    rowsInserted: m.rowsInserted,
+    rowsUpdated: m.rowsUpdated + m.rowsUnchanged,
+    rowsDeleted: m.rowsDeleted,
+  }
 }
 
 /**
@@ -60,7 +79,13 @@ export async function runInsert({ lake, catalog }: StatementContext, s: Of<'inse
   return withEmbedded(lake, catalog, parts, async ([source, predicate], tables) => {
     const db = await lake.duckdb()
     const described = await db.describe(`SELECT * FROM (${source})`)
-    const rows = insertProjection(snapshot.schema, described.map((c) => c.name), source, s, label)
+    const rows = insertProjection(
+      snapshot.schema,
+      described.map((c) => c.name),
+      source,
+      s,
+      label,
+    )
     let write: WriteSummary
     if (s.overwrite || predicate !== undefined) {
       const result = await overwrite(lake, path, rows, { predicate })
@@ -81,12 +106,16 @@ function insertProjection(schema: StructType, sourceColumns: string[], source: s
   const fields = schema.fields
   const find = (name: string) => {
     const field = fields.find((f) => f.name.toLowerCase() === name.toLowerCase())
-    if (!field) throw new DeltaError('SCHEMA_MISMATCH', `INSERT INTO ${label}: column '${name}' is not in the table (columns: ${fields.map((f) => f.name).join(', ')})`)
+    if (!field)
+      throw new DeltaError('SCHEMA_MISMATCH', `INSERT INTO ${label}: column '${name}' is not in the table (columns: ${fields.map((f) => f.name).join(', ')})`)
     return field.name
   }
   const targets = s.byName ? sourceColumns.map(find) : s.columns ? s.columns.map(find) : fields.map((f) => f.name)
   if (!s.byName && targets.length !== sourceColumns.length) {
-    throw new DeltaError('SCHEMA_MISMATCH', `INSERT INTO ${label}: the ${s.columns ? 'column list' : 'table'} has ${targets.length} columns (${targets.join(', ')}) but the data has ${sourceColumns.length}; use BY NAME to match columns by name`)
+    throw new DeltaError(
+      'SCHEMA_MISMATCH',
+      `INSERT INTO ${label}: the ${s.columns ? 'column list' : 'table'} has ${targets.length} columns (${targets.join(', ')}) but the data has ${sourceColumns.length}; use BY NAME to match columns by name`,
+    )
   }
   const seen = new Set<string>()
   for (const target of targets) {
@@ -125,11 +154,24 @@ export async function runTruncate({ lake, catalog }: StatementContext, s: Of<'tr
   const snapshot = await lake.snapshot(path)
   const now = Date.now()
   const removes = snapshot.files.map(({ add }): { remove: RemoveFile } => ({
-    remove: { path: add.path, deletionTimestamp: now, dataChange: true, extendedFileMetadata: true, partitionValues: add.partitionValues, size: add.size, stats: add.stats, deletionVector: add.deletionVector },
+    remove: {
+      path: add.path,
+      deletionTimestamp: now,
+      dataChange: true,
+      extendedFileMetadata: true,
+      partitionValues: add.partitionValues,
+      size: add.size,
+      stats: add.stats,
+      deletionVector: add.deletionVector,
+    },
   }))
   const rows = snapshot.files.reduce((sum, f) => sum + Number(JSON.parse(f.add.stats ?? '{}').numRecords ?? 0), 0)
   const result = await commitTable(lake, {
-    table: path, snapshot, actions: removes, operation: 'TRUNCATE', operationParameters: {},
+    table: path,
+    snapshot,
+    actions: removes,
+    operation: 'TRUNCATE',
+    operationParameters: {},
     operationMetrics: { numRemovedFiles: String(removes.length) },
     readSet: { files: new Set(snapshot.files.map((f) => fileKey(f.path, f.add))), readData: true, appIds: new Set() },
   })
@@ -147,7 +189,8 @@ export async function runMerge({ lake, catalog }: StatementContext, s: Of<'merge
   const clauseParts = s.clauses.map((clause) => ({
     condition: clause.condition ? part(clause.condition.sql) : undefined,
     set: 'set' in clause && clause.set !== '*' ? clause.set.map((a) => ({ column: a.column, index: part(a.value.sql) })) : undefined,
-    values: clause.action === 'insert' && clause.columns !== '*' ? clause.columns.map((column, i) => ({ column, index: part(clause.values[i].sql) })) : undefined,
+    values:
+      clause.action === 'insert' && clause.columns !== '*' ? clause.columns.map((column, i) => ({ column, index: part(clause.values[i].sql) })) : undefined,
   }))
   const { schema } = await lake.snapshot(path)
   const generated = generatedColumns(schema)
@@ -161,7 +204,15 @@ export async function runMerge({ lake, catalog }: StatementContext, s: Of<'merge
     const starUpdate = (): '*' | Record<string, string> => {
       if (!sourceColumns) return '*'
       const known = sourceColumns
-      return Object.fromEntries(schema.fields.flatMap((f) => (known.has(f.name.toLowerCase()) ? [[f.name, `${quoteIdentifier(s.sourceAlias)}.${quoteIdentifier(f.name)}`]] : generated.has(f.name) ? [[f.name, 'NULL']] : [])))
+      return Object.fromEntries(
+        schema.fields.flatMap((f) =>
+          known.has(f.name.toLowerCase())
+            ? [[f.name, `${quoteIdentifier(s.sourceAlias)}.${quoteIdentifier(f.name)}`]]
+            : generated.has(f.name)
+              ? [[f.name, 'NULL']]
+              : [],
+        ),
+      )
     }
     const whenMatched: MatchedClause[] = []
     const whenNotMatched: NotMatchedClause[] = []
@@ -169,8 +220,14 @@ export async function runMerge({ lake, catalog }: StatementContext, s: Of<'merge
     s.clauses.forEach((clause, i) => {
       const p = clauseParts[i]
       const condition = p.condition === undefined ? undefined : sql[p.condition]
-      const assignments = (list?: { column: string; index: number }[]) => Object.fromEntries((list ?? []).map((a) => [targetColumn(a.column, s.targetAlias), sql[a.index]]))
-      if (clause.when === 'matched') whenMatched.push(clause.action === 'delete' ? { condition, delete: true } : { condition, update: clause.set === '*' ? starUpdate() : recomputeGenerated(schema, assignments(p.set)) })
+      const assignments = (list?: { column: string; index: number }[]) =>
+        Object.fromEntries((list ?? []).map((a) => [targetColumn(a.column, s.targetAlias), sql[a.index]]))
+      if (clause.when === 'matched')
+        whenMatched.push(
+          clause.action === 'delete'
+            ? { condition, delete: true }
+            : { condition, update: clause.set === '*' ? starUpdate() : recomputeGenerated(schema, assignments(p.set)) },
+        )
       else if (clause.when === 'notMatched') whenNotMatched.push({ condition, insert: clause.columns === '*' ? '*' : assignments(p.values) })
       else bySource.push(clause.action === 'delete' ? { condition, delete: true } : { condition, update: recomputeGenerated(schema, assignments(p.set)) })
     })
@@ -178,8 +235,13 @@ export async function runMerge({ lake, catalog }: StatementContext, s: Of<'merge
       await checkStarColumns(lake, path, sql[sourceIndex], label)
     }
     const result = await merge(lake, path, sql[sourceIndex], {
-      on: sql[onIndex], whenMatched, whenNotMatched, whenNotMatchedBySourceClauses: bySource,
-      targetAlias: s.targetAlias, sourceAlias: s.sourceAlias, schemaMode: s.schemaEvolution ? 'evolve' : 'strict',
+      on: sql[onIndex],
+      whenMatched,
+      whenNotMatched,
+      whenNotMatchedBySourceClauses: bySource,
+      targetAlias: s.targetAlias,
+      sourceAlias: s.sourceAlias,
+      schemaMode: s.schemaEvolution ? 'evolve' : 'strict',
     })
     return { ...affectedRows(summary(label, path, 'MERGE', result), 'merge'), tables }
   })
@@ -195,5 +257,9 @@ async function checkStarColumns(lake: LakeEngine, path: string, source: string, 
   const sourceColumns = new Set((await db.describe(`SELECT * FROM (${source})`)).map((c) => c.name.toLowerCase()))
   const generated = generatedColumns(snapshot.schema)
   const missing = snapshot.schema.fields.filter((f) => !sourceColumns.has(f.name.toLowerCase()) && !generated.has(f.name)).map((f) => f.name)
-  if (missing.length) throw new DeltaError('SCHEMA_MISMATCH', `MERGE INTO ${label}: UPDATE SET * / INSERT * need every target column in the source, and it lacks ${missing.join(', ')}`)
+  if (missing.length)
+    throw new DeltaError(
+      'SCHEMA_MISMATCH',
+      `MERGE INTO ${label}: UPDATE SET * / INSERT * need every target column in the source, and it lacks ${missing.join(', ')}`,
+    )
 }

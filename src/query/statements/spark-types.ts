@@ -5,10 +5,30 @@
 import { DeltaError, deltaTypeFromDuckdb, type DataType, type StructField } from '../../delta'
 
 const PRIMITIVES: Record<string, DataType> = {
-  STRING: 'string', VARCHAR: 'string', CHAR: 'string', TEXT: 'string',
-  BIGINT: 'long', LONG: 'long', INT: 'integer', INTEGER: 'integer', SMALLINT: 'short', SHORT: 'short', TINYINT: 'byte', BYTE: 'byte',
-  DOUBLE: 'double', FLOAT: 'float', REAL: 'float', BOOLEAN: 'boolean', BOOL: 'boolean', BINARY: 'binary', BLOB: 'binary',
-  DATE: 'date', TIMESTAMP: 'timestamp', TIMESTAMP_LTZ: 'timestamp', TIMESTAMPTZ: 'timestamp', TIMESTAMP_NTZ: 'timestamp_ntz',
+  STRING: 'string',
+  VARCHAR: 'string',
+  CHAR: 'string',
+  TEXT: 'string',
+  BIGINT: 'long',
+  LONG: 'long',
+  INT: 'integer',
+  INTEGER: 'integer',
+  SMALLINT: 'short',
+  SHORT: 'short',
+  TINYINT: 'byte',
+  BYTE: 'byte',
+  DOUBLE: 'double',
+  FLOAT: 'float',
+  REAL: 'float',
+  BOOLEAN: 'boolean',
+  BOOL: 'boolean',
+  BINARY: 'binary',
+  BLOB: 'binary',
+  DATE: 'date',
+  TIMESTAMP: 'timestamp',
+  TIMESTAMP_LTZ: 'timestamp',
+  TIMESTAMPTZ: 'timestamp',
+  TIMESTAMP_NTZ: 'timestamp_ntz',
 }
 
 export function sparkType(text: string): DataType {
@@ -63,7 +83,8 @@ class TypeParser {
       const precision = this.number()
       const scale = this.accept(',') ? this.number() : 0
       this.expect(')')
-      if (precision < 1 || precision > 38 || scale > precision) throw new DeltaError('INVALID_ARGUMENT', `DECIMAL(${precision},${scale}): precision must be 1 to 38 and scale at most the precision`)
+      if (precision < 1 || precision > 38 || scale > precision)
+        throw new DeltaError('INVALID_ARGUMENT', `DECIMAL(${precision},${scale}): precision must be 1 to 38 and scale at most the precision`)
       return `decimal(${precision},${scale})`
     }
     if ((name === 'VARCHAR' || name === 'CHAR') && this.accept('(')) {
@@ -111,7 +132,10 @@ class TypeParser {
     try {
       return deltaTypeFromDuckdb(name)
     } catch {
-      throw new DeltaError('INVALID_ARGUMENT', `'${this.text}' is not a type Delta tables store (STRING, INT, BIGINT, DOUBLE, DECIMAL(p,s), BOOLEAN, DATE, TIMESTAMP, TIMESTAMP_NTZ, BINARY, ARRAY<…>, MAP<…>, STRUCT<…>, …)`)
+      throw new DeltaError(
+        'INVALID_ARGUMENT',
+        `'${this.text}' is not a type Delta tables store (STRING, INT, BIGINT, DOUBLE, DECIMAL(p,s), BOOLEAN, DATE, TIMESTAMP, TIMESTAMP_NTZ, BINARY, ARRAY<…>, MAP<…>, STRUCT<…>, …)`,
+      )
     }
   }
 

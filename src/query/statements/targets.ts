@@ -24,9 +24,13 @@ export function tableLabel(table: TableName): string {
 
 /** The table as SQL the query layer (prepare.ts) understands, time travel included. */
 export function tableReference(table: TableName): string {
-  const base = table.kind === 'name'
-    ? table.name.split('.').map((part) => `"${part.replaceAll('"', '""')}"`).join('.')
-    : `delta.\`${table.name.replaceAll('`', '``')}\``
+  const base =
+    table.kind === 'name'
+      ? table.name
+          .split('.')
+          .map((part) => `"${part.replaceAll('"', '""')}"`)
+          .join('.')
+      : `delta.\`${table.name.replaceAll('`', '``')}\``
   if (table.version !== undefined) return `${base} VERSION AS OF ${table.version}`
   if (table.timestamp !== undefined) return `${base} TIMESTAMP AS OF '${new Date(table.timestamp).toISOString()}'`
   return base

@@ -39,7 +39,10 @@ export function describePosition(text: string, offset: number): string {
 
 /** An error in the SQL text at `offset` (line:column is added by the script runner). */
 export class SqlSyntaxError extends DeltaError {
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
     super('INVALID_ARGUMENT', message)
     this.name = 'SqlSyntaxError'
   }
@@ -53,7 +56,10 @@ export function tokenize(text: string): Token[] {
   const n = text.length
   while (i < n) {
     const c = text[i]
-    if (/\s/.test(c)) { i++; continue }
+    if (/\s/.test(c)) {
+      i++
+      continue
+    }
     if (c === '-' && text[i + 1] === '-') {
       while (i < n && text[i] !== '\n') i++
       continue
@@ -70,8 +76,15 @@ export function tokenize(text: string): Token[] {
       i++
       for (;;) {
         if (i >= n) throw new SqlSyntaxError('a string is never closed (a quote is missing)', start)
-        if (text[i] === "'" && text[i + 1] === "'") { value += "'"; i += 2; continue }
-        if (text[i] === "'") { i++; break }
+        if (text[i] === "'" && text[i + 1] === "'") {
+          value += "'"
+          i += 2
+          continue
+        }
+        if (text[i] === "'") {
+          i++
+          break
+        }
         value += text[i++]
       }
       tokens.push({ kind: 'string', text: text.slice(start, i), value, start, end: i })
@@ -82,8 +95,15 @@ export function tokenize(text: string): Token[] {
       i++
       for (;;) {
         if (i >= n) throw new SqlSyntaxError(`a ${c === '`' ? 'backtick' : 'double-quoted'} identifier is never closed`, start)
-        if (text[i] === c && text[i + 1] === c) { value += c; i += 2; continue }
-        if (text[i] === c) { i++; break }
+        if (text[i] === c && text[i + 1] === c) {
+          value += c
+          i += 2
+          continue
+        }
+        if (text[i] === c) {
+          i++
+          break
+        }
         value += text[i++]
       }
       tokens.push({ kind: c === '`' ? 'backtick' : 'quoted', text: text.slice(start, i), value, start, end: i })

@@ -92,7 +92,12 @@ export function jsonCorpus(): CorpusMessage[] {
   const messages = Object.entries(JSON_EXPECTED).map(([name, expect]): CorpusMessage => ({ name, key: Buffer.from(name), value: file('json', name), expect }))
   // Generated: a 10 MB document (valid: it must land whole), depth 1,000, and depth 100 (the limit, accepted).
   messages.splice(2, 0, { name: 'huge-10MB', key: Buffer.from('huge'), value: hugeDocument(100), expect: row })
-  messages.splice(5, 0, { name: 'depth-1000', key: Buffer.from('deep'), value: deepDocument(1_000, 101), expect: dead('too-deep', /nesting deeper than 100 levels/) })
+  messages.splice(5, 0, {
+    name: 'depth-1000',
+    key: Buffer.from('deep'),
+    value: deepDocument(1_000, 101),
+    expect: dead('too-deep', /nesting deeper than 100 levels/),
+  })
   messages.splice(7, 0, { name: 'depth-100', key: Buffer.from('deep-ok'), value: deepDocument(100, 102), expect: row })
   return messages
 }
@@ -102,7 +107,12 @@ export function debeziumCorpus(): CorpusMessage[] {
   // Generated: 10 MB of broken JSON (an event cut off at 10 MB) and an event 1,000 levels deep.
   const cut = Buffer.concat([Buffer.from('{"op":"c","ts_ms":1,"after":{"id":9,"blob":"'), Buffer.alloc(HUGE_BYTES, 'y')])
   messages.splice(3, 0, { name: 'huge-10MB-cut', key: null, value: cut, expect: dead('invalid-json', /Unterminated string/) })
-  messages.splice(6, 0, { name: 'depth-1000', key: null, value: Buffer.from(`{"op":"c","ts_ms":1,"after":${deepDocument(1_000).toString()}}`), expect: dead('too-deep', /nesting deeper than 100 levels/) })
+  messages.splice(6, 0, {
+    name: 'depth-1000',
+    key: null,
+    value: Buffer.from(`{"op":"c","ts_ms":1,"after":${deepDocument(1_000).toString()}}`),
+    expect: dead('too-deep', /nesting deeper than 100 levels/),
+  })
   return messages
 }
 
@@ -128,7 +138,11 @@ export function avroCorpus(): CorpusMessage[] {
   const first = good(1)
   return [
     m('good-1', first, row),
-    m('unknown-schema-id', frame(4242, type.toBuffer({ id: 2, name: 'x', score: 0 })), dead('unknown-schema-id', /schema id 4242 is not in the schema registry/)),
+    m(
+      'unknown-schema-id',
+      frame(4242, type.toBuffer({ id: 2, name: 'x', score: 0 })),
+      dead('unknown-schema-id', /schema id 4242 is not in the schema registry/),
+    ),
     m('header-only', frame(1, Buffer.alloc(0)), dead('truncated-avro', /schema 1/)),
     m('header-cut', Buffer.from([0, 0, 0]), dead('unsupported-framing', /3 bytes: shorter than the 5-byte Confluent header/)),
     m('body-cut', first.subarray(0, first.length - 3), dead('truncated-avro', /schema 1/)),
