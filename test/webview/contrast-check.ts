@@ -195,17 +195,15 @@ export async function checkTexts(page: Page): Promise<ContrastFinding[]> {
   await install(page)
   return page.evaluate(() => {
     const c = (window as unknown as { __contrast: Helpers }).__contrast
-    return c
-      .texts()
-      .map((t) => ({
-        kind: 'text' as const,
-        control: c.describe(t.el),
-        text: t.text.slice(0, 60),
-        color: c.css(t.fg),
-        background: c.css(t.bg),
-        ratio: c.ratio(t.fg, t.bg),
-        needed: 4.5,
-      }))
+    return c.texts().map((t) => ({
+      kind: 'text' as const,
+      control: c.describe(t.el),
+      text: t.text.slice(0, 60),
+      color: c.css(t.fg),
+      background: c.css(t.bg),
+      ratio: c.ratio(t.fg, t.bg),
+      needed: 4.5,
+    }))
   })
 }
 
