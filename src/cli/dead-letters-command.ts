@@ -246,9 +246,11 @@ function parsePatch(text: string): Operation[] {
   }
 }
 
-async function replay(args: string[], out: Out): Promise<number> {
+/** The arguments replay and produce share: which letters, and one fix (`--value` for one letter, or `--patch`). */
+function fixArguments(command: 'replay' | 'produce', args: string[]) {
+  const name = `dead-letters ${command}`
   const { values, positionals } = parseCommand(
-    'dead-letters replay',
+    name,
     args,
     {
       pipeline: { type: 'string' },
@@ -261,9 +263,14 @@ async function replay(args: string[], out: Out): Promise<number> {
     positionals0(args),
   )
   const pipeline = pipelineFrom(values.pipeline)
-  const chosen = selection(values, positionals, 'dead-letters replay')
-  if (values.value !== undefined && values.patch !== undefined) throw new UsageError('dead-letters replay: --value or --patch, not both')
-  if (values.value !== undefined && !chosen.ids) throw new UsageError("dead-letters replay: --value replaces one letter's value: name the LETTER")
+  const chosen = selection(values, positionals, name)
+  if (values.value !== undefined && values.patch !== undefined) throw new UsageError(`${name}: --value or --patch, not both`)
+  if (values.value !== undefined && !chosen.ids) throw new UsageError(`${name}: --value replaces one letter's value: name the LETTER`)
+  return { values, pipeline, chosen }
+}
+
+async function replay(args: string[], out: Out): Promise<number> {
+  const { values, pipeline, chosen } = fixArguments('replay', args)
   return withPipelineLake(pipeline, async (lake, catalog) => {
     const fix: LetterFix = {}
     if (values.patch !== undefined) fix.patch = parsePatch(values.patch)
@@ -292,23 +299,7 @@ const producedText = (l: DeadLetter) => (l.producedTo ? `${l.producedTo.topic}/$
  * as produced. At least once: see dead-letter-produce.ts.
  */
 async function produce(args: string[], out: Out): Promise<number> {
-  const { values, positionals } = parseCommand(
-    'dead-letters produce',
-    args,
-    {
-      pipeline: { type: 'string' },
-      source: { type: 'string' },
-      reason: { type: 'string' },
-      all: { type: 'boolean', default: false },
-      value: { type: 'string' },
-      patch: { type: 'string' },
-    },
-    positionals0(args),
-  )
-  const pipeline = pipelineFrom(values.pipeline)
-  const chosen = selection(values, positionals, 'dead-letters produce')
-  if (values.value !== undefined && values.patch !== undefined) throw new UsageError('dead-letters produce: --value or --patch, not both')
-  if (values.value !== undefined && !chosen.ids) throw new UsageError("dead-letters produce: --value replaces one letter's value: name the LETTER")
+  const { values, pipeline, chosen } = fixArguments('produce', args)
   if (!pipeline.kafka) throw new CommandError(`${pipeline.file} has no "kafka" section: there is no cluster to produce to`)
   try {
     assertDevCluster(pipeline.kafka)

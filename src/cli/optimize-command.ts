@@ -1,28 +1,12 @@
 /** `lakehouse optimize`: compact a table's small files. */
-import { optimize } from '../table'
+import { optimize, sizeInBytes } from '../table'
 import { LAKE_OPTION, parseCommand, tableArgument, UsageError, withLake, type Out } from './args'
 import { formatBytes } from './format'
 
-const UNITS: Record<string, number> = {
-  '': 1,
-  b: 1,
-  k: 1024,
-  kb: 1024,
-  kib: 1024,
-  m: 1024 ** 2,
-  mb: 1024 ** 2,
-  mib: 1024 ** 2,
-  g: 1024 ** 3,
-  gb: 1024 ** 3,
-  gib: 1024 ** 3,
-}
-
 /** `134217728`, `128mb`, `1GiB` → bytes. */
 export function parseSize(text: string, option: string): number {
-  const match = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(text)
-  const unit = match ? UNITS[match[2].toLowerCase()] : undefined
-  const bytes = match && unit !== undefined ? Number(match[1]) * unit : NaN
-  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new UsageError(`${option} must be a size in bytes > 0 such as 134217728, 128mb or 1gb, not '${text}'`)
+  const bytes = sizeInBytes(text)
+  if (bytes === undefined) throw new UsageError(`${option} must be a size in bytes > 0 such as 134217728, 128mb or 1gb, not '${text}'`)
   return bytes
 }
 

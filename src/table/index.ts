@@ -3,7 +3,7 @@
  * and rewrite, the difference a view refresh writes, OPTIMIZE, VACUUM, replacing a table, SET
  * TRANSACTION, and commitTable, the one path every write commits through.
  */
-export { optimize, planOptimize, commitOptimize, type OptimizeOptions, type OptimizePlan, type OptimizeResult } from './optimize'
+export { optimize, planOptimize, commitOptimize, sizeInBytes, type OptimizeOptions, type OptimizePlan, type OptimizeResult } from './optimize'
 export { vacuum, type VacuumOptions, type VacuumResult } from './vacuum'
 export { appendQuery, columnNameProblem, createTable, newTableActions, type AppendOptions, type AppendResult, type CreateTableOptions } from './delta-writer'
 export { commitTable, type CommitRequest, type CommitResult } from './commit-table'

@@ -85,16 +85,23 @@ const SIZE_UNITS: Record<string, number> = {
   tib: 1024 ** 4,
 }
 
+/** `134217728`, `128mb`, `1GiB` → bytes; undefined when the text is not a whole size above 0. */
+export function sizeInBytes(text: string): number | undefined {
+  const match = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(text)
+  const unit = match ? SIZE_UNITS[match[2].toLowerCase()] : undefined
+  const bytes = match && unit !== undefined ? Number(match[1]) * unit : Number.NaN
+  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined
+}
+
 /** `delta.targetFileSize` in bytes: a plain number or a size such as `256mb`; undefined when not set. */
 export function tableTargetFileSize(configuration: Record<string, string>, table: string): number | undefined {
   const text = configuration['delta.targetFileSize']
   if (text === undefined) return undefined
-  const match = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(text)
-  const unit = match ? SIZE_UNITS[match[2].toLowerCase()] : undefined
-  if (!match || unit === undefined || Number(match[1]) <= 0) {
+  const bytes = sizeInBytes(text)
+  if (bytes === undefined) {
     throw new DeltaError('INVALID_ARGUMENT', `table property delta.targetFileSize = '${text}' is not a size in bytes (e.g. 134217728 or 128mb)`, { table })
   }
-  return Number(match[1]) * unit
+  return bytes
 }
 
 function checkSize(value: number | undefined, name: string, table: string): void {
