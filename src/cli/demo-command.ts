@@ -3,7 +3,7 @@ import { realpathSync } from 'node:fs'
 import * as path from 'node:path'
 import { isDocumentStateTable } from '../pipeline'
 import { runDemo, type DemoReport } from '../demo'
-import type { Json } from '@duckdb/node-api'
+import type { Json } from '../query'
 import { formatTable } from './format'
 import { parseCommand, UsageError, type Out } from './args'
 

@@ -2,7 +2,7 @@
  * Printing query results: an aligned text table that fits the terminal, Markdown, CSV (RFC 4180) or
  * JSON (an array of row objects).
  */
-import type { Json } from '@duckdb/node-api'
+import type { Json } from '../query'
 import type { QueryOutput } from '../query'
 
 export type OutputFormat = 'table' | 'json' | 'csv' | 'markdown'

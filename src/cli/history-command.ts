@@ -3,7 +3,7 @@
  * route the history panel takes too): as text, what each commit changed, uncut; as JSON, every
  * field of DESCRIBE HISTORY with parameters and metrics as objects.
  */
-import type { Json } from '@duckdb/node-api'
+import type { Json } from '../query'
 import { fileChanges, rowChanges, tableHistory } from '../query'
 import { FORMAT_OPTION, LAKE_OPTION, outputFormat, parseCommand, tableArgument, wholeNumber, withLake, type Out } from './args'
 import { formatOutput } from './format'

@@ -1,5 +1,5 @@
 /** `lakehouse tables`: the lake's tables with their version, files and size. */
-import type { Json } from '@duckdb/node-api'
+import type { Json } from '../query'
 import { isDocumentStateTable } from '../pipeline/refine'
 import { FORMAT_OPTION, LAKE_OPTION, outputFormat, parseCommand, withLake, type Out } from './args'
 import { formatOutput } from './format'

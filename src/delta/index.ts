@@ -16,10 +16,12 @@ export {
   generatedColumns,
   isChangeDataFeedEnabled,
   isDeletionVectorsEnabled,
+  protocolForNewTable,
   protocolWithDeletionVectors,
   readerFeatures,
   SUPPORTED_READER_FEATURES,
   SUPPORTED_WRITER_FEATURES,
+  usesTimestampNtz,
   writerFeatures,
 } from './features'
 export { readHistory, type HistoryEntry } from './history'
@@ -30,5 +32,10 @@ export { fileKey } from './log-replay'
 export { logicalPartitionValues, planScan, type ScanFile, type ScanPlan } from './scan'
 export * from './schema'
 export { loadSnapshot, versionAtTimestamp, type ActiveFile, type Snapshot, type SnapshotOptions } from './snapshot'
-export { parseStats, type ParsedStats } from './stats'
+export { buildFileStats, leafKey, parseStats, type LeafStatistics, type ParsedStats } from './stats'
 export { enableNameMapping, physicalType, protocolWithColumnMapping, withSchema } from './column-mapping'
+export { planChangeFeed, type ChangeFeedPlan, type ChangeFeedRange, type ChangeFile } from './change-feed'
+export { percentEncodePath, resolveLogPath } from './paths'
+export { canonicalPartitionValue, serializePartitionValue } from './partition-values'
+export { decodeDeletionVectorFile, decodeInlineDeletionVector, deletionVectorRelativePath } from './deletion-vectors'
+export { DEFAULT_DELETED_FILE_RETENTION_MS, tableDuration } from './retention'

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
-import type { Json } from '@duckdb/node-api'
+import type { Json } from '../query'
 import { LakeEngine } from '../engine'
 import { runPipeline, type PipelineSpec, type PipelineEvent } from '../pipeline'
 import { loadPipeline } from '../pipeline/pipeline-file'

@@ -4,8 +4,7 @@
  */
 import { realpath } from 'node:fs/promises'
 import * as path from 'node:path'
-import type { Storage } from '../delta/engine'
-import { DeltaError } from '../delta/errors'
+import { DeltaError, type Storage } from '../delta'
 
 /** One part of a table name: letters, digits, `_` and `-`, not starting with `-` or `.`. */
 export const NAME_PART = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,127}$/

@@ -8,9 +8,7 @@
  * version order, and DuckDB keeps a scan's order (preserve_insertion_order, its default, which
  * the engine never turns off): the rows come out in version order without a sort.
  */
-import type { ChangeFeedPlan, ChangeFile } from '../delta/change-feed'
-import type { Storage } from '../delta/engine'
-import { quoteString, type StructType } from '../delta/schema'
+import { type ChangeFeedPlan, type ChangeFile, quoteString, type Storage, type StructType } from '../delta'
 import { DeletionVectorLoader } from './deletion-vector-loader'
 import type { DuckDb } from './duckdb'
 import { dropScan, registerFileRead, type FileEntry, type RegisteredScan } from './file-read'

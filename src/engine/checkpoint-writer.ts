@@ -6,9 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
-import type { Action } from '../delta/actions'
-import type { ParquetActionWriter } from '../delta/engine'
-import { quoteString } from '../delta/schema'
+import { type Action, type ParquetActionWriter, quoteString } from '../delta'
 import type { DuckDb } from './duckdb'
 import { maximumObjectSize, stagingFile } from './temp-files'
 

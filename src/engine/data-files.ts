@@ -5,14 +5,27 @@
  */
 import { mkdir } from 'node:fs/promises'
 import * as path from 'node:path'
-import type { AddFile } from '../delta/actions'
-import { DeltaError } from '../delta/errors'
-import { checkConstraints, generatedColumns } from '../delta/features'
-import { serializePartitionValue } from '../delta/partition-values'
-import { percentEncodePath } from '../delta/paths'
-import { physicalType } from '../delta'
-import { columnMappingMode, duckdbType, isArray, isMap, isStruct, quoteIdentifier, quoteString, type DataType, type StructType } from '../delta/schema'
-import { buildFileStats, leafKey, type LeafStatistics } from '../delta/stats'
+import {
+  type AddFile,
+  buildFileStats,
+  checkConstraints,
+  columnMappingMode,
+  type DataType,
+  DeltaError,
+  duckdbType,
+  generatedColumns,
+  isArray,
+  isMap,
+  isStruct,
+  leafKey,
+  type LeafStatistics,
+  percentEncodePath,
+  physicalType,
+  quoteIdentifier,
+  quoteString,
+  serializePartitionValue,
+  type StructType,
+} from '../delta'
 import type { JsonRow } from './duckdb'
 import type { LakeEngine } from './lake-engine'
 

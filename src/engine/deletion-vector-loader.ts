@@ -1,9 +1,13 @@
 /** Deletion vectors read from storage (or decoded inline) into sorted row indexes. */
-import type { DeletionVectorDescriptor } from '../delta/actions'
-import { decodeDeletionVectorFile, decodeInlineDeletionVector, deletionVectorRelativePath } from '../delta/deletion-vectors'
-import type { Storage } from '../delta/engine'
-import { DeltaError } from '../delta/errors'
-import { resolveLogPath } from '../delta/paths'
+import {
+  decodeDeletionVectorFile,
+  decodeInlineDeletionVector,
+  type DeletionVectorDescriptor,
+  deletionVectorRelativePath,
+  DeltaError,
+  resolveLogPath,
+  type Storage,
+} from '../delta'
 
 export class DeletionVectorLoader {
   /** One DV file often holds the vectors of many data files: read each once. */

@@ -2,8 +2,7 @@
  * A snapshot's rows in DuckDB: the scan plan's files, each with its partition values, minus the
  * rows its deletion vector marks.
  */
-import type { Storage } from '../delta/engine'
-import type { ScanPlan } from '../delta/scan'
+import type { ScanPlan, Storage } from '../delta'
 import { DeletionVectorLoader } from './deletion-vector-loader'
 import type { DuckDb } from './duckdb'
 import { registerFileRead, type FileEntry, type RegisteredScan } from './file-read'

@@ -11,7 +11,8 @@
  */
 import { promises as fs } from 'node:fs'
 import type { DuckDBConnection, DuckDBInstance, Json } from '@duckdb/node-api'
-import { DeltaError } from '../delta/errors'
+import { DeltaError } from '../delta'
+import { loadDuckDbApi } from './duckdb-api'
 import { spillDirectory } from './spill-directory'
 
 export const DEFAULT_MEMORY_LIMIT = '1GiB'
@@ -55,7 +56,7 @@ export class DuckDb {
   static async open(options: DuckDbOptions = {}): Promise<DuckDb> {
     const limit = options.memoryLimit?.trim() ? checkedMemoryLimit(options.memoryLimit, 'the memory limit') : memoryLimit()
     const spill = await spillDirectory()
-    const { DuckDBInstance } = await import('@duckdb/node-api')
+    const { DuckDBInstance } = await loadDuckDbApi()
     const instance = await DuckDBInstance.create(':memory:', { memory_limit: limit, temp_directory: spill })
     const connection = await instance.connect()
     // ICU (built in) must be loaded before TimeZone can be set, hence not a create option.

@@ -8,8 +8,10 @@
  */
 import { access, realpath } from 'node:fs/promises'
 import * as path from 'node:path'
-import { DeltaError } from '../delta/errors'
 import {
+  type ColumnMappingMode,
+  type DataType,
+  DeltaError,
   deltaTypeFromDuckdb,
   duckdbType,
   isArray,
@@ -18,11 +20,9 @@ import {
   physicalName,
   quoteIdentifier,
   quoteString,
-  type ColumnMappingMode,
-  type DataType,
   type StructField,
   type StructType,
-} from '../delta/schema'
+} from '../delta'
 import type { DuckDb } from './duckdb'
 
 let readCounter = 0

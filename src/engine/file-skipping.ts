@@ -4,11 +4,7 @@
  * the file need not be read. Only ever skips when that is certain: no statistics, a truncated
  * bound or a filter DuckDB cannot evaluate on the bounds all mean "read it".
  */
-import type { AddFile } from '../delta/actions'
-import { canonicalPartitionValue } from '../delta/partition-values'
-import { duckdbType, quoteString, type StructField } from '../delta/schema'
-import type { ActiveFile, Snapshot } from '../delta/snapshot'
-import { parseStats } from '../delta/stats'
+import { type ActiveFile, type AddFile, canonicalPartitionValue, duckdbType, parseStats, quoteString, type Snapshot, type StructField } from '../delta'
 import type { DuckDb } from './duckdb'
 
 /** Types whose statistics compare the way their values do (Parquet and DuckDB order agree). */

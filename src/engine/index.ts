@@ -5,6 +5,7 @@
 export { LocalStorage } from './local-storage'
 export { HyparquetActionReader } from './parquet-actions'
 export { DuckDb, type JsonRow, type QueryResult } from './duckdb'
+export { jsonValue, rowsAsJson, type Json } from './json-values'
 export { registerScan, dropScan, type RegisteredScan } from './delta-scan'
 export { missingFileError, registerFileRead, type FileEntry, type FileReadPlan } from './file-read'
 export { LakeEngine, localEngine } from './lake-engine'

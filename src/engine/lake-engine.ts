@@ -2,12 +2,17 @@
  * LakeEngine: one object per process that owns the storage, the checkpoint reader and the
  * (lazily opened) DuckDB database, and offers the operations the upper layers use.
  */
-import { DEFAULT_TABLE_PROPERTIES } from '../delta'
-import { planChangeFeed, type ChangeFeedRange } from '../delta/change-feed'
-import type { Engine } from '../delta/engine'
-import { planScan } from '../delta/scan'
-import { commitFileName } from '../delta/log-files'
-import { loadSnapshot, type Snapshot, type SnapshotOptions } from '../delta/snapshot'
+import {
+  type ChangeFeedRange,
+  commitFileName,
+  DEFAULT_TABLE_PROPERTIES,
+  type Engine,
+  loadSnapshot,
+  planChangeFeed,
+  planScan,
+  type Snapshot,
+  type SnapshotOptions,
+} from '../delta'
 import { registerScan, type RegisteredScan } from './delta-scan'
 import { registerChangeFeed } from './change-feed-read'
 import { DuckDbCheckpointWriter } from './checkpoint-writer'

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
-import type { FileInfo, Storage } from '../delta/engine'
+import type { FileInfo, Storage } from '../delta'
 
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code

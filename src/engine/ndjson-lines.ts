@@ -5,7 +5,7 @@
  * and a line that is a message's own JSON bytes with members added is a copy of those bytes.
  */
 import { promises as fs } from 'node:fs'
-import { DeltaError } from '../delta/errors'
+import { DeltaError } from '../delta'
 
 const CHUNK_BYTES = 4 * 2 ** 20
 const NEWLINE = 0x0a

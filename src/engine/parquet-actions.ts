@@ -5,7 +5,7 @@
  */
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet'
 import { compressors } from 'hyparquet-compressors'
-import type { ParquetActionReader } from '../delta/engine'
+import type { ParquetActionReader } from '../delta'
 
 /** Action columns a reader needs; others (stats_parsed, partitionValues_parsed, …) are skipped. */
 const ACTION_COLUMNS = ['protocol', 'metaData', 'add', 'remove', 'txn', 'domainMetadata', 'checkpointMetadata', 'sidecar', 'commitInfo']

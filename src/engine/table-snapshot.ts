@@ -1,6 +1,5 @@
 /** A table's latest snapshot for writers that may be first: a table that does not exist yet is no error. */
-import { isDeltaError } from '../delta/errors'
-import type { Snapshot } from '../delta/snapshot'
+import { isDeltaError, type Snapshot } from '../delta'
 import type { LakeEngine } from './lake-engine'
 
 /** The table's latest snapshot, or undefined when it does not exist yet (other errors are thrown). */

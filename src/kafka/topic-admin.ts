@@ -5,6 +5,7 @@
  * Kafka's terms before the broker is asked.
  */
 import { ClusterAdmin } from './admin'
+import { KafkaError } from './errors'
 import { assertDevCluster } from './produce'
 import { browsingClient } from './sample'
 import type { KafkaSettings } from './settings'
@@ -41,7 +42,7 @@ export function parseTopicConfigs(text: string): Record<string, string> {
     if (!entry) continue
     const at = entry.indexOf('=')
     const key = at < 0 ? '' : entry.slice(0, at).trim()
-    if (!/^[a-z][a-z0-9.]*$/.test(key)) throw new Error(`'${entry}' is not a topic config: write key=value, e.g. retention.ms=60000`)
+    if (!/^[a-z][a-z0-9.]*$/.test(key)) throw new KafkaError(`'${entry}' is not a topic config: write key=value, e.g. retention.ms=60000`)
     configs[key] = entry.slice(at + 1).trim()
   }
   return configs
@@ -49,11 +50,11 @@ export function parseTopicConfigs(text: string): Record<string, string> {
 
 function checkNewTopic(topic: NewTopic): void {
   const problem = topicNameProblem(topic.name)
-  if (problem) throw new Error(problem)
+  if (problem) throw new KafkaError(problem)
   if (!Number.isSafeInteger(topic.partitions) || topic.partitions < 1)
-    throw new Error(`partitions must be a whole number of at least 1, not ${topic.partitions}`)
+    throw new KafkaError(`partitions must be a whole number of at least 1, not ${topic.partitions}`)
   if (!Number.isSafeInteger(topic.replicationFactor) || topic.replicationFactor < 1)
-    throw new Error(`the replication factor must be a whole number of at least 1, not ${topic.replicationFactor}`)
+    throw new KafkaError(`the replication factor must be a whole number of at least 1, not ${topic.replicationFactor}`)
 }
 
 async function withAdmin<T>(settings: KafkaSettings, options: TopicAdminOptions, what: string, work: (admin: ClusterAdmin) => Promise<T>): Promise<T> {
@@ -62,7 +63,7 @@ async function withAdmin<T>(settings: KafkaSettings, options: TopicAdminOptions,
     await admin.connect()
     return await work(admin)
   } catch (error) {
-    throw new Error(`${what} on ${settings.brokers.join(', ')}: ${(error as Error).message}`, { cause: error })
+    throw new KafkaError(`${what} on ${settings.brokers.join(', ')}: ${(error as Error).message}`, { cause: error })
   } finally {
     await admin.disconnect()
   }
@@ -73,8 +74,8 @@ export async function createTopic(settings: KafkaSettings, topic: NewTopic, opti
   assertDevCluster(settings)
   checkNewTopic(topic)
   await withAdmin(settings, options, `creating topic ${topic.name}`, async (admin) => {
-    if ((await admin.topicNames()).includes(topic.name)) throw new Error('the cluster has a topic of that name already')
-    if (!(await admin.createTopic(topic))) throw new Error('the cluster has a topic of that name already')
+    if ((await admin.topicNames()).includes(topic.name)) throw new KafkaError('the cluster has a topic of that name already')
+    if (!(await admin.createTopic(topic))) throw new KafkaError('the cluster has a topic of that name already')
   })
 }
 
@@ -82,9 +83,9 @@ export async function createTopic(settings: KafkaSettings, topic: NewTopic, opti
 export async function deleteTopic(settings: KafkaSettings, name: string, options: TopicAdminOptions = {}): Promise<void> {
   assertDevCluster(settings)
   const problem = topicNameProblem(name)
-  if (problem) throw new Error(problem)
+  if (problem) throw new KafkaError(problem)
   await withAdmin(settings, options, `deleting topic ${name}`, async (admin) => {
-    if (!(await admin.topicNames()).includes(name)) throw new Error('the cluster has no topic of that name')
+    if (!(await admin.topicNames()).includes(name)) throw new KafkaError('the cluster has no topic of that name')
     await admin.deleteTopic(name)
   })
 }

@@ -4,7 +4,7 @@
  * fraction in milli- or microseconds and only when there is one (see webview/shared/format.ts,
  * timestampText, and json-values.ts, which the grid's values come from). Parquet keeps its types.
  */
-import { quoteIdentifier } from '../delta/schema'
+import { quoteIdentifier } from '../delta'
 
 export interface ExportColumn {
   name: string

@@ -2,7 +2,7 @@
 export { LakeCatalog, NAME_PART, type TableEntry } from '../engine'
 export { prepareQuery, parseTimestamp, type PreparedQuery, type TableRead } from './prepare'
 export { runQuery, type QueryOutput } from './run-query'
-export { jsonValue, rowsAsJson } from './json-values'
+export { jsonValue, rowsAsJson, type Json } from '../engine'
 export {
   QuerySession,
   QueryCancelledError,

@@ -3,7 +3,7 @@
  * and export formats it takes, and the error of a cancelled run. Its own file so that the helpers
  * of the session (result-find.ts) can name these without importing the session.
  */
-import type { rowsAsJson } from './json-values'
+import type { rowsAsJson } from '../engine'
 import type { TableRead } from './prepare'
 import type { WriteSummary } from './statements/output'
 

@@ -23,12 +23,9 @@
  */
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
-import type { Json } from '@duckdb/node-api'
 import { DeltaError, quoteIdentifier, quoteString } from '../delta'
-import { missingFileError, type DuckDb, type LakeEngine } from '../engine'
-import type { LakeCatalog } from '../engine'
+import { missingFileError, rowsAsJson, type DuckDb, type Json, type LakeCatalog, type LakeEngine } from '../engine'
 import { exportSelectList } from './export-timestamps'
-import { rowsAsJson } from './json-values'
 import { findRows, type FoundRows } from './result-find'
 import { prepareQuery, type PreparedQuery, type TableRead } from './prepare'
 import {

@@ -2,10 +2,7 @@
  * Running one SQL text over the lake and collecting every row (the CLI and tests; the editor
  * pages through results instead, see query-session.ts).
  */
-import type { Json } from '@duckdb/node-api'
-import { missingFileError, type LakeEngine } from '../engine'
-import type { LakeCatalog } from '../engine'
-import { rowsAsJson } from './json-values'
+import { missingFileError, rowsAsJson, type Json, type LakeCatalog, type LakeEngine } from '../engine'
 import { prepareQuery, type TableRead } from './prepare'
 
 export interface QueryOutput {

@@ -4,7 +4,7 @@
  * the conflict checks, the commitInfo, the retries on a lost race and the post-commit checkpoint
  * are the same for all; only the engine imports the Delta core's `commit` (test/architecture holds it).
  */
-import { commit, type CommitRequest, type CommitResult } from '../delta/commit'
+import { commit, type CommitRequest, type CommitResult } from '../delta'
 import type { LakeEngine } from '../engine'
 
 export type { CommitRequest, CommitResult }

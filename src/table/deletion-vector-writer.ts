@@ -6,12 +6,22 @@
  * rest into one DV file per commit at the table root.
  */
 import { randomUUID } from 'node:crypto'
-import type { AddFile, DeletionVectorDescriptor, Protocol, Metadata, RemoveFile } from '../delta/actions'
-import { deletionVectorFile, inlineDeletionVector, serializeRoaringBitmapArray } from '../delta'
-import { DeltaError } from '../delta/errors'
-import { isDeletionVectorsEnabled, readerFeatures, writerFeatures } from '../delta/features'
-import { quoteString } from '../delta/schema'
-import type { ActiveFile } from '../delta/snapshot'
+import {
+  type ActiveFile,
+  type AddFile,
+  type DeletionVectorDescriptor,
+  deletionVectorFile,
+  DeltaError,
+  inlineDeletionVector,
+  isDeletionVectorsEnabled,
+  type Metadata,
+  type Protocol,
+  quoteString,
+  readerFeatures,
+  type RemoveFile,
+  serializeRoaringBitmapArray,
+  writerFeatures,
+} from '../delta'
 import type { DeletionVectorLoader } from '../engine'
 import type { LakeEngine } from '../engine'
 

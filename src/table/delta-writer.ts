@@ -4,31 +4,33 @@
  * on append adds new nullable columns; type changes are refused.
  */
 import { randomUUID } from 'node:crypto'
-import type { Action, AddFile, Metadata, Txn } from '../delta/actions'
-import { commitTable, type CommitResult } from './commit-table'
-import { DeltaError } from '../delta/errors'
 import {
+  type Action,
+  type AddFile,
   checkWritable,
+  columnMappingMode,
   DEFAULT_TABLE_PROPERTIES,
+  DeltaError,
+  deltaTypeFromDuckdb,
+  duckdbType,
   generatedColumns,
   isChangeDataFeedEnabled,
   isDeletionVectorsEnabled,
-  protocolForNewTable,
-  usesTimestampNtz,
-  writerFeatures,
-} from '../delta/features'
-import { protocolWithColumnMapping, withSchema } from '../delta'
-import {
-  columnMappingMode,
-  deltaTypeFromDuckdb,
-  duckdbType,
   isStruct,
   mergeSchemaForAppend,
+  type Metadata,
   parseSchema,
+  protocolForNewTable,
+  protocolWithColumnMapping,
+  type Snapshot,
   type StructField,
   type StructType,
-} from '../delta/schema'
-import type { Snapshot } from '../delta/snapshot'
+  type Txn,
+  usesTimestampNtz,
+  withSchema,
+  writerFeatures,
+} from '../delta'
+import { commitTable, type CommitResult } from './commit-table'
 import { snapshotOrNothing } from '../engine'
 import { writeDataFiles } from '../engine'
 import type { LakeEngine } from '../engine'

@@ -5,10 +5,17 @@
  * changed row are rewritten; files whose key statistics or partition values cannot overlap the
  * source's keys are not even read.
  */
-import { DeltaError } from '../delta/errors'
-import type { Txn } from '../delta/actions'
-import { deltaTypeFromDuckdb, duckdbType, mergeSchemaForAppend, quoteIdentifier, quoteString, type StructType } from '../delta/schema'
-import type { Snapshot } from '../delta/snapshot'
+import {
+  DeltaError,
+  deltaTypeFromDuckdb,
+  duckdbType,
+  mergeSchemaForAppend,
+  quoteIdentifier,
+  quoteString,
+  type Snapshot,
+  type StructType,
+  type Txn,
+} from '../delta'
 import { boundLiteral, fileBounds, SKIPPABLE_TYPES } from '../engine'
 import type { LakeEngine } from '../engine'
 import { alreadyApplied, rewriteTable, type RewriteResult } from './rewrite'

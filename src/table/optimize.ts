@@ -7,16 +7,24 @@
  * so streaming readers and the change data feed see no change. It depends only on the files it
  * rewrites: a concurrent append does not conflict, a concurrent removal of one of them does.
  */
-import type { Action, AddFile, RemoveFile } from '../delta/actions'
+import {
+  type Action,
+  type ActiveFile,
+  type AddFile,
+  checkWritable,
+  DeltaError,
+  fileKey,
+  isDeltaError,
+  logicalPartitionValues,
+  planScan,
+  quoteIdentifier,
+  type ReadSet,
+  type RemoveFile,
+  resolveLogPath,
+  type ScanFile,
+  type Snapshot,
+} from '../delta'
 import { commitTable } from './commit-table'
-import type { ReadSet } from '../delta/conflicts'
-import { DeltaError, isDeltaError } from '../delta/errors'
-import { checkWritable } from '../delta/features'
-import { fileKey } from '../delta/log-replay'
-import { resolveLogPath } from '../delta/paths'
-import { logicalPartitionValues, planScan, type ScanFile } from '../delta/scan'
-import { quoteIdentifier } from '../delta/schema'
-import type { ActiveFile, Snapshot } from '../delta/snapshot'
 import { DEFAULT_TARGET_FILE_SIZE, writeDataFiles } from '../engine'
 import { dropScan, registerScan } from '../engine'
 import type { LakeEngine } from '../engine'

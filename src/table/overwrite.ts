@@ -3,8 +3,7 @@
  * WHERE (the rows matching a predicate), copy-on-write like DELETE, with the source rows added.
  * With REPLACE WHERE every new row must satisfy the predicate (Delta refuses the write otherwise).
  */
-import { DeltaError } from '../delta/errors'
-import { quoteIdentifier } from '../delta/schema'
+import { DeltaError, quoteIdentifier } from '../delta'
 import type { LakeEngine } from '../engine'
 import { rewriteTable, type RewriteResult } from './rewrite'
 

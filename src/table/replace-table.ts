@@ -3,11 +3,18 @@
  * partitioning, properties), removes every file and adds the query's rows. History stays, so
  * time travel to versions before the replace keeps working, as in Delta.
  */
-import type { Action, Metadata, Protocol, RemoveFile } from '../delta/actions'
+import {
+  type Action,
+  deltaTypeFromDuckdb,
+  type Metadata,
+  type Protocol,
+  readerFeatures,
+  type RemoveFile,
+  type Snapshot,
+  type StructType,
+  writerFeatures,
+} from '../delta'
 import { commitTable, type CommitResult } from './commit-table'
-import { readerFeatures, writerFeatures } from '../delta/features'
-import { deltaTypeFromDuckdb, type StructType } from '../delta/schema'
-import type { Snapshot } from '../delta/snapshot'
 import { writeDataFiles } from '../engine'
 import { newTableActions, type CreateTableOptions } from './delta-writer'
 import type { LakeEngine } from '../engine'

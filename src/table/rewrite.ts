@@ -14,15 +14,24 @@
  * are merge-on-read instead: the changed rows are marked in their files' DVs and only the new
  * rows (updates' new values, inserts) are written; nothing is copied.
  */
-import type { Action, AddCDCFile, RemoveFile, Txn } from '../delta/actions'
+import {
+  type Action,
+  type ActiveFile,
+  type AddCDCFile,
+  checkWritable,
+  DeltaError,
+  fileKey,
+  isChangeDataFeedEnabled,
+  logicalPartitionValues,
+  parseSchema,
+  quoteIdentifier,
+  type RemoveFile,
+  type Snapshot,
+  type StructType,
+  type Txn,
+  withSchema,
+} from '../delta'
 import { commitTable } from './commit-table'
-import { DeltaError } from '../delta/errors'
-import { checkWritable, isChangeDataFeedEnabled } from '../delta/features'
-import { fileKey } from '../delta/log-replay'
-import { logicalPartitionValues } from '../delta/scan'
-import { withSchema } from '../delta'
-import { parseSchema, quoteIdentifier, type StructType } from '../delta/schema'
-import type { ActiveFile, Snapshot } from '../delta/snapshot'
 import { writeDataFiles } from '../engine'
 import { DeletionVectorLoader } from '../engine'
 import { markRows, writesDeletionVectors, type MarkedFiles } from './deletion-vector-writer'

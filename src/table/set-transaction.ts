@@ -4,9 +4,8 @@
  * partition. Committed like every other write (optimistic concurrency, conflict checks against
  * other writers of the same appIds, the post-commit checkpoint).
  */
-import type { Txn } from '../delta/actions'
+import type { Snapshot, Txn } from '../delta'
 import { commitTable, type CommitResult } from './commit-table'
-import type { Snapshot } from '../delta/snapshot'
 import type { LakeEngine } from '../engine'
 
 export interface SetTransactionOptions {

@@ -3,11 +3,7 @@
  * like MERGE. When the predicate only involves partition columns, files of other partitions are
  * not read at all.
  */
-import type { Txn } from '../delta/actions'
-import { DeltaError } from '../delta/errors'
-import { logicalPartitionValues } from '../delta/scan'
-import { duckdbType, quoteIdentifier, quoteString } from '../delta/schema'
-import type { ActiveFile, Snapshot } from '../delta/snapshot'
+import { type ActiveFile, DeltaError, duckdbType, logicalPartitionValues, quoteIdentifier, quoteString, type Snapshot, type Txn } from '../delta'
 import type { LakeEngine } from '../engine'
 import { splitConjuncts } from './predicates'
 import { rewriteTable, type RewriteResult } from './rewrite'

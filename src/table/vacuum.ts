@@ -13,14 +13,20 @@
  */
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
-import { DeltaError } from '../delta/errors'
-import { checkReadable, SUPPORTED_READER_FEATURES, SUPPORTED_WRITER_FEATURES, writerFeatures } from '../delta/features'
-import type { DeletionVectorDescriptor } from '../delta/actions'
-import { deletionVectorRelativePath } from '../delta/deletion-vectors'
-import { resolveLogPath } from '../delta/paths'
-import { DEFAULT_DELETED_FILE_RETENTION_MS, tableDuration } from '../delta/retention'
-import { physicalName } from '../delta/schema'
-import type { Snapshot } from '../delta/snapshot'
+import {
+  checkReadable,
+  DEFAULT_DELETED_FILE_RETENTION_MS,
+  type DeletionVectorDescriptor,
+  deletionVectorRelativePath,
+  DeltaError,
+  physicalName,
+  resolveLogPath,
+  type Snapshot,
+  SUPPORTED_READER_FEATURES,
+  SUPPORTED_WRITER_FEATURES,
+  tableDuration,
+  writerFeatures,
+} from '../delta'
 import type { LakeEngine } from '../engine'
 
 export interface VacuumOptions {

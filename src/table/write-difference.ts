@@ -6,9 +6,7 @@
  * values listed in a keys table (the query then returns only such rows): the rest are kept as
  * they are. Without a key the rows are compared as a multiset (two equal rows are two rows).
  */
-import type { Txn } from '../delta/actions'
-import { duckdbType, quoteIdentifier } from '../delta/schema'
-import type { Snapshot } from '../delta/snapshot'
+import { duckdbType, quoteIdentifier, type Snapshot, type Txn } from '../delta'
 import type { LakeEngine } from '../engine'
 import { rewriteTable, type RewriteResult } from './rewrite'
 

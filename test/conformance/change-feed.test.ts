@@ -10,7 +10,7 @@ import { after, describe, test } from 'node:test'
 import type { ChangeFeedRange } from '../../src/delta/change-feed'
 import { DeltaError } from '../../src/delta/errors'
 import { dropScan, LakeEngine } from '../../src/engine'
-import { rowsAsJson } from '../../src/query/json-values'
+import { rowsAsJson } from '../../src/engine/json-values'
 import { requireConformanceDir, writeConformanceTally } from '../helpers/conformance'
 
 const root = requireConformanceDir()

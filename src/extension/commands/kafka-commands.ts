@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode'
 import type { Format } from '../../decode'
-import type { StructType } from '../../delta/schema'
+import type { StructType } from '../../delta'
 import type { TopicSample } from '../kafka/browse'
 import { loadKafkaBrowse } from '../lazy'
 import { addSourceEdit, sourceNameFor } from '../scaffold'

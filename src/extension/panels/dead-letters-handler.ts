@@ -43,6 +43,7 @@ import type {
 import { deadLettersToHost, LETTER_STATES } from '../../../webview/shared/protocol'
 import { routeMessages, type PanelHandler, type PanelLog } from './message-router'
 import { produceAccess } from './topic-produce'
+import { ExtensionError } from '../errors'
 
 export interface DeadLettersHandlerDeps {
   lake: LakeEngine
@@ -91,7 +92,7 @@ export function createDeadLettersHandler(
 
   async function one(id: string): Promise<DeadLetter> {
     const [letter] = await selectLetters(lake, catalog, { ids: [id] })
-    if (!letter) throw new Error(`no dead letter ${id} in ${catalog.lakeDir}: it may have been removed with its table`)
+    if (!letter) throw new ExtensionError(`no dead letter ${id} in ${catalog.lakeDir}: it may have been removed with its table`)
     return letter
   }
 
@@ -165,7 +166,7 @@ export function createDeadLettersHandler(
     try {
       return { value: await editedLetterValue(pipeline, letter, value, await deps.decoderOptions(pipeline)) }
     } catch (error) {
-      if (error instanceof EditedValueError) throw new Error(`The edited value cannot be encoded: ${error.message}`)
+      if (error instanceof EditedValueError) throw new ExtensionError(`The edited value cannot be encoded: ${error.message}`)
       throw error
     }
   }
@@ -190,7 +191,7 @@ export function createDeadLettersHandler(
     try {
       reports = await replayLetters(lake, catalog, pipeline, selection, { fix: await fix(pipeline), decoder: await deps.decoderOptions(pipeline) })
     } catch (error) {
-      if (error instanceof LetterSelectionError) throw new Error(error.message)
+      if (error instanceof LetterSelectionError) throw new ExtensionError(error.message)
       throw error
     }
     const replayed = reports.reduce((n, r) => n + r.replayed + r.recovered, 0)
@@ -201,11 +202,11 @@ export function createDeadLettersHandler(
   /** Send one letter's edited value back to its topic: refused unless the cluster is a dev cluster, asked first, then the letter is produced. */
   async function produce({ id, value }: { id: string; value: string }): Promise<void> {
     const pipeline = deps.pipeline()
-    if (!pipeline.kafka) throw new Error(`${pipeline.file} has no "kafka" section: there is no cluster to produce to.`)
+    if (!pipeline.kafka) throw new ExtensionError(`${pipeline.file} has no "kafka" section: there is no cluster to produce to.`)
     const letter = await one(id)
     const source = pipeline.sources.find((s) => s.name === letter.source)
     const access = produceAccess({ kafka: pipeline.kafka, topic: letter.topic, format: source?.format ?? 'json', pipelineFile: pipeline.file })
-    if (!access.allowed) throw new Error(access.refusal)
+    if (!access.allowed) throw new ExtensionError(access.refusal)
     if (letter.state !== 'open') {
       post({ type: 'done', message: `Letter ${id} is ${letter.state}, not open: nothing was sent.`, changed: true })
       return
@@ -228,8 +229,8 @@ export function createDeadLettersHandler(
         { fix, decoder: await deps.decoderOptions(pipeline), ...(deps.kafkaClient ? { client: await deps.kafkaClient(pipeline) } : {}) },
       )
     } catch (error) {
-      if (error instanceof LetterSelectionError) throw new Error(error.message)
-      throw new Error(`Producing letter ${id} to ${letter.topic}: ${(error as Error).message}`)
+      if (error instanceof LetterSelectionError) throw new ExtensionError(error.message)
+      throw new ExtensionError(`Producing letter ${id} to ${letter.topic}: ${(error as Error).message}`)
     }
     const [landed] = report.produced
     const [failing] = report.stillFailing
@@ -264,15 +265,16 @@ export function createDeadLettersHandler(
             try {
               return { patch: parseLetterPatch(patch) }
             } catch (error) {
-              if (error instanceof LetterPatchError) throw new Error(`The JSON Patch ${error.message}`)
+              if (error instanceof LetterPatchError) throw new ExtensionError(`The JSON Patch ${error.message}`)
               throw error
             }
           },
           `Letters of ${source} / ${reason}`,
         ),
       async discard({ id, source, reason, note }) {
-        if (!note.trim()) throw new Error('A note saying why is required to discard letters (it is kept with them).')
-        if (id === undefined && (source === undefined || reason === undefined)) throw new Error('Discard one letter, or the letters of one source and reason.')
+        if (!note.trim()) throw new ExtensionError('A note saying why is required to discard letters (it is kept with them).')
+        if (id === undefined && (source === undefined || reason === undefined))
+          throw new ExtensionError('Discard one letter, or the letters of one source and reason.')
         const selection: LetterSelection = id !== undefined ? { ids: [id] } : { source, reason }
         const open = await selectLetters(lake, catalog, selection, ['open'])
         if (open.length === 0) {

@@ -25,6 +25,7 @@ import type { JobId } from '../pipelines/events'
 import { graphNodes } from './graph-nodes'
 import { errorText, routeMessages, type PanelHandler, type PanelLog } from './message-router'
 import { tableRef } from './table-ref'
+import { ExtensionError } from '../errors'
 
 export type DefinitionPlace = NonNullable<LakeGraphNode['definedIn']>
 
@@ -109,7 +110,7 @@ export function createGraphHandler(deps: GraphHandlerDeps, init: { restore: Reco
 
   function nodeOf(id: string): LakeGraphNode {
     const node = graph?.nodes.find((n) => n.id === id)
-    if (!node) throw new Error(`no node '${id}' in the graph of ${deps.relativePath(deps.pipelineFile)}`)
+    if (!node) throw new ExtensionError(`no node '${id}' in the graph of ${deps.relativePath(deps.pipelineFile)}`)
     return node
   }
 
@@ -122,13 +123,13 @@ export function createGraphHandler(deps: GraphHandlerDeps, init: { restore: Reco
       open({ id, target }) {
         const node = nodeOf(id)
         if (target === 'definition') {
-          if (!node.definedIn) throw new Error(`${node.label} is not defined in the pipeline: it is a table of the lake`)
+          if (!node.definedIn) throw new ExtensionError(`${node.label} is not defined in the pipeline: it is a table of the lake`)
           const file = path.resolve(node.definedIn.file)
           deps.openDefinition({ ...node.definedIn, file })
           return
         }
-        if (!node.table) throw new Error(`${node.label} is a ${node.kind}, not a table`)
-        if (!node.table.exists) throw new Error(`${node.table.name} is not created yet: run the pipeline first`)
+        if (!node.table) throw new ExtensionError(`${node.label} is a ${node.kind}, not a table`)
+        if (!node.table.exists) throw new ExtensionError(`${node.table.name} is not created yet: run the pipeline first`)
         // Checked as a table name of this lake before it reaches SQL.
         const table = tableRef(deps.catalog, node.table.name).label
         if (target === 'query') deps.openQuery(table)

@@ -17,6 +17,7 @@ import type { ExportFormat, JsonValue, QueryToHost, QueryToPanel, ResultInfo, St
 import { queryToHost } from '../../../webview/shared/protocol'
 import { errorText, routeMessages, type PanelHandler, type PanelLog } from './message-router'
 import type { SourceLookup } from './row-source'
+import { ExtensionError } from '../errors'
 
 export interface QueryHandlerDeps {
   session: QuerySession
@@ -144,7 +145,7 @@ export function createQueryHandler(deps: QueryHandlerDeps, init: QueryPanelInit,
         session.cancel()
       },
       async showSource({ requestId, resultId, columns, values }) {
-        if (!deps.source) throw new Error("Show source needs the workspace's pipeline files")
+        if (!deps.source) throw new ExtensionError("Show source needs the workspace's pipeline files")
         // The result's tables as the query named them: `raw.orders`, `raw.orders@v3` (time travel: the row as of v3).
         const read = (heldResults().find((r) => r.id === resultId)?.tables ?? []).flatMap((t) => {
           const named = /^([A-Za-z0-9_]+\.[A-Za-z0-9_]+)(?:@v(\d+))?$/.exec(t.name)

@@ -7,6 +7,7 @@ import type { LakeEngine } from '../../engine'
 import type { LakeCatalog } from '../../query'
 import type { PanelDeps } from './panel-env'
 import { rowSource, sourceOfRawTable, type SourceLookup } from './row-source'
+import { ExtensionError } from '../errors'
 
 export function sourceLookup(deps: PanelDeps, lake: LakeEngine, catalog: LakeCatalog): SourceLookup | undefined {
   const files = deps.pipelineFiles
@@ -17,7 +18,7 @@ export function sourceLookup(deps: PanelDeps, lake: LakeEngine, catalog: LakeCat
     openMessage: (message) => {
       void (async () => {
         const found = await sourceOfRawTable({ pipelines, catalog }, message.rawTable)
-        if (!found) throw new Error(`no pipeline file of the workspace writes ${message.rawTable}`)
+        if (!found) throw new ExtensionError(`no pipeline file of the workspace writes ${message.rawTable}`)
         const { pipeline, source } = found
         const topicSource =
           source.file !== undefined

@@ -37,6 +37,7 @@ import type {
 import { topicToHost } from '../../../webview/shared/protocol'
 import { errorText, routeMessages, type PanelHandler, type PanelLog } from './message-router'
 import type { BrokerPartition } from './topic-broker'
+import { ExtensionError } from '../errors'
 
 interface SourceCommon {
   format: Format
@@ -173,7 +174,7 @@ export function createTopicHandler(deps: TopicHandlerDeps, init: TopicPanelInit,
   }
 
   async function produce(requestId: number, message: OutgoingMessage): Promise<void> {
-    if (!isKafka(source)) throw new Error('this topic comes from a capture file: there is no broker to produce to')
+    if (!isKafka(source)) throw new ExtensionError('this topic comes from a capture file: there is no broker to produce to')
     const { produceFromPanel } = await import('./topic-produce')
     const landed = await produceFromPanel(source, message)
     deps.log.info(`topic panel: produced to ${source.topic} partition ${landed.partition} offset ${landed.offset}`)
@@ -183,7 +184,7 @@ export function createTopicHandler(deps: TopicHandlerDeps, init: TopicPanelInit,
 
   async function sendMessage(requestId: number, index: number): Promise<void> {
     const entry = sample[index]
-    if (!entry) throw new Error(`there is no message #${index} in the sample (it holds ${sample.length})`)
+    if (!entry) throw new ExtensionError(`there is no message #${index} in the sample (it holds ${sample.length})`)
     selected = { requestId, index }
     const value = entry.message.value
     const decoded = entry.decoded

@@ -11,6 +11,7 @@ import type { TopicArgs } from './panel-args'
 import { flowForSource } from './topic-flow'
 import { createTopicHandler, type KafkaTopicSource, type TopicHandler, type TopicSource } from './topic-handler'
 import { attachPanel, createWebviewPanel } from './webview-panel'
+import { ExtensionError } from '../errors'
 
 export async function openTopicPanel(env: PanelEnv, args: TopicArgs, existing?: vscode.WebviewPanel): Promise<void> {
   const { source, pipelineFile } = args
@@ -72,7 +73,7 @@ async function kafkaSource(env: PanelEnv, pipelineFile: string, topic: string, f
   const { loadPipeline } = await import('../../pipeline/pipeline-file')
   const { schemaRegistryOptions, sourceGroupId } = await import('../../kafka')
   const pipeline = loadPipeline(pipelineFile)
-  if (!pipeline.kafka) throw new Error(`${pipelineFile} names no Kafka cluster ("kafka": { "brokers": [...] })`)
+  if (!pipeline.kafka) throw new ExtensionError(`${pipelineFile} names no Kafka cluster ("kafka": { "brokers": [...] })`)
   const reader = pipeline.sources.find((s) => s.name === name) ?? pipeline.sources.find((s) => s.topic === topic)
   const passwords = (await env.deps.kafkaPasswords?.(pipeline.kafka)) ?? {}
   return {

@@ -7,6 +7,7 @@
 import { createRegistryEncoder, usesSchemaRegistry, type DecoderOptions, type Format } from '../../decode'
 import { assertDevCluster, NotADevClusterError, produceMessages, type KafkaSettings } from '../../kafka'
 import type { OutgoingMessage } from '../../../webview/shared/protocol'
+import { ExtensionError } from '../errors'
 
 export interface ProduceTarget {
   kafka: KafkaSettings
@@ -18,11 +19,8 @@ export interface ProduceTarget {
   pipelineFile?: string
 }
 
-export interface ProduceAccess {
-  allowed: boolean
-  refusal?: string
-  registry?: string
-}
+/** Allowed (with the registry format it will encode for), or refused with the sentence to show. */
+export type ProduceAccess = { allowed: true; registry?: string } | { allowed: false; refusal: string }
 
 /** Whether the panel may produce to the target's cluster, and when not, which file to change. */
 export function produceAccess(target: ProduceTarget): ProduceAccess {
@@ -43,7 +41,7 @@ function parsedValue(text: string): unknown {
   try {
     return JSON.parse(text)
   } catch (error) {
-    throw new Error(`the value is not JSON: ${(error as Error).message}`)
+    throw new ExtensionError(`the value is not JSON: ${(error as Error).message}`)
   }
 }
 
@@ -52,12 +50,12 @@ const SEND_CLIENT = { connectionTimeout: 3_000, requestTimeout: 10_000, retry: {
 /** Sends `message` to the target's topic (encoded through the registry for registry formats); where it landed. */
 export async function produceFromPanel(target: ProduceTarget, message: OutgoingMessage): Promise<{ partition: number; offset: string }> {
   const access = produceAccess(target)
-  if (!access.allowed) throw new Error(access.refusal)
+  if (!access.allowed) throw new ExtensionError(access.refusal)
   let value: Buffer | string | null = null
   if (message.value !== null) {
     const parsed = parsedValue(message.value)
     if (usesSchemaRegistry(target.format)) {
-      if (!target.schemaRegistry) throw new Error(`the topic is read as ${target.format}, which needs kafka.schemaRegistry in the pipeline file`)
+      if (!target.schemaRegistry) throw new ExtensionError(`the topic is read as ${target.format}, which needs kafka.schemaRegistry in the pipeline file`)
       value = (await createRegistryEncoder(target.format, target.topic, target.schemaRegistry)).encode(parsed)
     } else value = message.value
   }
@@ -75,6 +73,6 @@ export async function produceFromPanel(target: ProduceTarget, message: OutgoingM
     { client: { ...(target.password !== undefined ? { password: target.password } : {}), config: SEND_CLIENT } },
   )
   const landed = summary.partitions[0]
-  if (!landed) throw new Error(`the broker acknowledged nothing for ${target.topic}`)
+  if (!landed) throw new ExtensionError(`the broker acknowledged nothing for ${target.topic}`)
   return { partition: landed.partition, offset: landed.lastOffset }
 }

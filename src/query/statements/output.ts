@@ -1,5 +1,5 @@
 /** What a statement answers: a result table (rows) and, for writes, what it changed. */
-import type { Json } from '@duckdb/node-api'
+import type { Json } from '../../engine'
 import type { TableRead } from '../prepare'
 
 export interface WriteSummary {

@@ -2,7 +2,6 @@
  * Delta's utilities as SQL: OPTIMIZE (with a partition predicate), VACUUM, RESTORE, and the
  * SHOW/DESCRIBE forms that describe one table (or list the lake's tables).
  */
-import type { Json } from '@duckdb/node-api'
 import { existsSync } from 'node:fs'
 import * as path from 'node:path'
 import {
@@ -18,7 +17,7 @@ import {
   type RemoveFile,
   type Snapshot,
 } from '../../delta'
-import type { LakeEngine } from '../../engine'
+import type { Json, LakeEngine } from '../../engine'
 import { commitTable, optimize, vacuum } from '../../table'
 import type { Statement } from './ast'
 import { resultOf, type StatementOutput } from './output'

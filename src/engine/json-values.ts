@@ -4,15 +4,14 @@
  * digits are the point); timestamps are ISO-8601 (`Z` for Delta `timestamp`, none for
  * `timestamp_ntz`); binary is base64.
  */
-import {
-  DuckDBTypeId,
-  JsonDuckDBValueConverter,
-  type DuckDBMaterializedResult,
-  type DuckDBType,
-  type DuckDBValue,
-  type DuckDBValueConverter,
-  type Json,
-} from '@duckdb/node-api'
+import type { DuckDBMaterializedResult, DuckDBType, DuckDBValue, DuckDBValueConverter } from '@duckdb/node-api'
+import { loadedDuckDbApi } from './duckdb-api'
+
+/**
+ * A value as JSON: the engine's own name for it, so that the layers above never name DuckDB's types
+ * (the same shape as DuckDB's `Json`, which the converter below fills).
+ */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 
@@ -34,6 +33,7 @@ function isoTimestamp(text: string, utc: boolean): string {
 
 export const jsonValue: DuckDBValueConverter<Json> = (value: DuckDBValue, type: DuckDBType, converter: DuckDBValueConverter<Json>): Json | null => {
   if (value === null) return null
+  const { DuckDBTypeId, JsonDuckDBValueConverter } = loadedDuckDbApi()
   switch (type.typeId) {
     case DuckDBTypeId.BIGINT:
     case DuckDBTypeId.UBIGINT:
