@@ -24,6 +24,21 @@ export interface Storage {
   stat(path: string): Promise<FileInfo | undefined>
   /** Join a table root and a relative path (already percent-decoded). */
   join(root: string, relative: string): string
+  /**
+   * Where `path` leads once symbolic links are followed; `undefined` when it does not exist. Only
+   * storages with links have it (a local disk; not an object store): a table that lives on one must
+   * not reach outside its lake through a link, and callers check with this.
+   */
+  realPath?(path: string): Promise<string | undefined>
+  /**
+   * Calls `onChange` with the name of an entry of `directory` that was created or changed; `undefined`
+   * when the storage cannot notify (no such directory, or an object store): callers then poll.
+   */
+  watch?(directory: string, onChange: (name: string) => void): StorageWatch | undefined
+}
+
+export interface StorageWatch {
+  close(): void
 }
 
 /** Reads checkpoint and sidecar Parquet files into plain records, one per row. */

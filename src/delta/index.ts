@@ -5,7 +5,7 @@ export * from './actions'
 export { checkpointActions, writeCheckpoint, type CheckpointResult } from './checkpoint'
 export { commit, ENGINE_INFO, type CommitRequest, type CommitResult } from './commit'
 export { checkConflicts, emptyReadSet, type ReadSet } from './conflicts'
-export type { Engine, FileInfo, ParquetActionReader, ParquetActionWriter, Storage } from './engine'
+export type { Engine, FileInfo, ParquetActionReader, ParquetActionWriter, Storage, StorageWatch } from './engine'
 export { DeltaError, isDeltaError, type DeltaErrorCode } from './errors'
 export { deletionVectorFile, inlineDeletionVector, serializeRoaringBitmapArray } from './deletion-vector-encoding'
 export {

@@ -2,7 +2,6 @@
  * The lake's tables by name: `<lake>/<zone>/<table>` is the table `zone.table` (`raw.orders`,
  * `refined.orders`). Names are validated so that no name can point outside the lake folder.
  */
-import { realpath } from 'node:fs/promises'
 import * as path from 'node:path'
 import { DeltaError, type Storage } from '../delta'
 
@@ -44,7 +43,7 @@ export class LakeCatalog {
    */
   async confinedPathOf(name: string): Promise<string> {
     const tablePath = this.pathOf(name)
-    const real = async (p: string) => realpath(p).catch(() => undefined)
+    const real = async (p: string) => this.storage.realPath?.(p).catch(() => undefined)
     const [lakeReal, tableReal] = await Promise.all([real(this.lakeDir), real(tablePath)])
     if (lakeReal && tableReal) {
       const relative = path.relative(lakeReal, tableReal)

@@ -31,7 +31,7 @@ export async function registerChangeFeed(db: DuckDb, storage: Storage, plan: Cha
 
   // Change data files: `_change_type` is a column of the file itself (never column-mapped).
   const cdcSchema: StructType = { type: 'struct', fields: [...plan.schema.fields, { name: '_change_type', type: 'string', nullable: true, metadata: {} }] }
-  const cdc = await registerFileRead(db, {
+  const cdc = await registerFileRead(db, storage, {
     ...base,
     schema: cdcSchema,
     constants: commitColumns,
@@ -40,7 +40,7 @@ export async function registerChangeFeed(db: DuckDb, storage: Storage, plan: Cha
   })
 
   if (plan.dataFiles.every((file) => !file.selection || (file.selection.kind === 'all-but' && !file.selection.deletionVector))) {
-    return registerInVersionOrder(db, plan)
+    return registerInVersionOrder(db, storage, plan)
   }
   const deletionVectors = new DeletionVectorLoader(storage, plan.table)
   const entries: FileEntry[] = []
@@ -60,7 +60,7 @@ export async function registerChangeFeed(db: DuckDb, storage: Storage, plan: Cha
     }
     entries.push(entry)
   }
-  const data = await registerFileRead(db, {
+  const data = await registerFileRead(db, storage, {
     ...base,
     schema: plan.schema,
     constants: [{ name: '_change_type', type: 'VARCHAR' }, ...commitColumns],
@@ -74,13 +74,13 @@ export async function registerChangeFeed(db: DuckDb, storage: Storage, plan: Cha
  * Change data files and data files in one scan, in version order: `_change_type` is the change
  * data file's own column, or the data file's constant (`__change_type`, null for change data files).
  */
-async function registerInVersionOrder(db: DuckDb, plan: ChangeFeedPlan): Promise<RegisteredScan> {
+async function registerInVersionOrder(db: DuckDb, storage: Storage, plan: ChangeFeedPlan): Promise<RegisteredScan> {
   const files = [
     ...plan.changeDataFiles.map((file) => ({ file, constants: commitConstants(file) })),
     ...plan.dataFiles.map((file) => ({ file, constants: { ...commitConstants(file), __change_type: quoteString(file.changeType!) } })),
   ].sort((a, b) => a.file.version - b.file.version)
   const schema: StructType = { type: 'struct', fields: [...plan.schema.fields, { name: '_change_type', type: 'string', nullable: true, metadata: {} }] }
-  const scan = await registerFileRead(db, {
+  const scan = await registerFileRead(db, storage, {
     table: plan.table,
     version: plan.endVersion,
     partitionColumns: plan.partitionColumns,

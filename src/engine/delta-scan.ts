@@ -17,5 +17,5 @@ export async function registerScan(db: DuckDb, storage: Storage, plan: ScanPlan)
     if (file.deletionVector) entry.selection = { mode: 'exclude', rows: await deletionVectors.rows(file.deletionVector, file.path) }
     entries.push(entry)
   }
-  return registerFileRead(db, { ...plan, entries })
+  return registerFileRead(db, storage, { ...plan, entries })
 }

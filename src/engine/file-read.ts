@@ -6,7 +6,7 @@
  * rows a deletion vector marks, or keep only them). One file may appear in several entries.
  * Column mapping is undone by selecting physical names as logical ones, recursively.
  */
-import { access, realpath } from 'node:fs/promises'
+import { access } from 'node:fs/promises'
 import * as path from 'node:path'
 import {
   type ColumnMappingMode,
@@ -21,6 +21,7 @@ import {
   quoteIdentifier,
   quoteString,
   type StructField,
+  type Storage,
   type StructType,
 } from '../delta'
 import type { DuckDb } from './duckdb'
@@ -61,7 +62,7 @@ export interface RegisteredScan {
 
 const MODE = { all: 0, exclude: 1, only: 2 } as const
 
-export async function registerFileRead(db: DuckDb, plan: FileReadPlan): Promise<RegisteredScan> {
+export async function registerFileRead(db: DuckDb, storage: Storage, plan: FileReadPlan): Promise<RegisteredScan> {
   const constants = plan.constants ?? []
   const entries = plan.entries.filter((e) => !(e.selection?.mode === 'only' && e.selection.rows.length === 0))
   if (entries.length === 0) {
@@ -97,7 +98,7 @@ export async function registerFileRead(db: DuckDb, plan: FileReadPlan): Promise<
       const column = partitionColumns.find((p) => quoteIdentifier(p.name) === alias)!
       return byEntry(entries.map((e) => partitionLiteral(e.partitionValues[column.name], column.type)))
     }
-    const available = new Map((await describeFiles(db, source, plan)).map((c) => [c.name, c.type]))
+    const available = new Map((await describeFiles(db, storage, source, plan)).map((c) => [c.name, c.type]))
     const projection = plan.schema.fields.map((field) => projectField(field, plan, available, partition))
     projection.push(
       ...constants.map((c) => `CAST(${byEntry(entries.map((e) => e.constants?.[c.name] ?? `NULL::${c.type}`))} AS ${c.type}) AS ${quoteIdentifier(c.name)}`),
@@ -115,7 +116,7 @@ export async function registerFileRead(db: DuckDb, plan: FileReadPlan): Promise<
   const selective = await createRowsTable(db, rowsTable, entries)
   const withRowNumbers = selective || plan.rowIndexColumn !== undefined
   const source = `read_parquet([${paths}], filename = true, file_row_number = ${withRowNumbers}, union_by_name = true, hive_partitioning = false)`
-  const available = new Map((await describeFiles(db, source, plan)).map((c) => [c.name, c.type]))
+  const available = new Map((await describeFiles(db, storage, source, plan)).map((c) => [c.name, c.type]))
   const projection = plan.schema.fields.map((field) => projectField(field, plan, available, (alias) => `f.${alias}`))
   projection.push(...constants.map((c) => `f.${quoteIdentifier(c.name)} AS ${quoteIdentifier(c.name)}`))
   if (plan.rowIndexColumn) projection.push(`d.file_row_number AS ${quoteIdentifier(plan.rowIndexColumn)}`)
@@ -169,7 +170,7 @@ export async function dropScan(db: DuckDb, scan: RegisteredScan): Promise<void> 
  */
 const describeCache = new Map<string, { name: string; type: string }[]>()
 
-async function describeFiles(db: DuckDb, source: string, plan: FileReadPlan): Promise<{ name: string; type: string }[]> {
+async function describeFiles(db: DuckDb, storage: Storage, source: string, plan: FileReadPlan): Promise<{ name: string; type: string }[]> {
   const cached = describeCache.get(source)
   if (cached) {
     const present = await Promise.all(
@@ -184,7 +185,7 @@ async function describeFiles(db: DuckDb, source: string, plan: FileReadPlan): Pr
     describeCache.delete(source)
   }
   const kind = plan.kind ?? 'data file'
-  await refuseEscapingLinks(plan, kind)
+  await refuseEscapingLinks(storage, plan, kind)
   try {
     const columns = await db.describe(`SELECT * FROM ${source}`)
     if (describeCache.size >= 256) describeCache.delete(describeCache.keys().next().value!)
@@ -203,13 +204,15 @@ async function describeFiles(db: DuckDb, source: string, plan: FileReadPlan): Pr
  * elsewhere on the disk is refused, named. (Files the log names by absolute path, as shallow
  * clones do, are not inside the folder and are read where they are.)
  */
-async function refuseEscapingLinks(plan: FileReadPlan, kind: string): Promise<void> {
+async function refuseEscapingLinks(storage: Storage, plan: FileReadPlan, kind: string): Promise<void> {
+  if (!storage.realPath) return
+  const realPath = (file: string) => storage.realPath?.(file).catch(() => undefined)
   const root = plan.table + path.sep
   const inside = [...new Set(plan.entries.map((e) => e.path))].filter((file) => file.startsWith(root))
   if (inside.length === 0) return
-  const tableReal = await realpath(plan.table).catch(() => undefined)
+  const tableReal = await realPath(plan.table)
   if (!tableReal) return
-  const reals = await Promise.all(inside.map((file) => realpath(file).catch(() => undefined)))
+  const reals = await Promise.all(inside.map(realPath))
   inside.forEach((file, i) => {
     const real = reals[i]
     if (real && !real.startsWith(tableReal + path.sep)) {

@@ -4,9 +4,9 @@
  * never sees a half-written commit, and two writers can never both create the same version.
  */
 import { randomUUID } from 'node:crypto'
-import { promises as fs } from 'node:fs'
+import { promises as fs, watch } from 'node:fs'
 import * as path from 'node:path'
-import type { FileInfo, Storage } from '../delta'
+import type { FileInfo, Storage, StorageWatch } from '../delta'
 
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code
@@ -85,5 +85,26 @@ export class LocalStorage implements Storage {
 
   join(root: string, relative: string): string {
     return path.join(root, relative)
+  }
+
+  async realPath(file: string): Promise<string | undefined> {
+    try {
+      return await fs.realpath(file)
+    } catch (error) {
+      if (isMissing(error)) return undefined
+      throw error
+    }
+  }
+
+  /** inotify on Linux (FSEvents, ReadDirectoryChangesW elsewhere); network mounts may stay silent, hence callers keep a slow poll. */
+  watch(directory: string, onChange: (name: string) => void): StorageWatch | undefined {
+    try {
+      const watcher = watch(directory, (_event, name) => name && onChange(name.toString()))
+      // An error after the start (the folder deleted) ends the notifications; the caller's poll goes on.
+      watcher.on('error', () => undefined)
+      return watcher
+    } catch {
+      return undefined
+    }
   }
 }

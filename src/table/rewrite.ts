@@ -131,7 +131,7 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
     if (file.add.deletionVector) entry.selection = { mode: 'exclude', rows: await deletionVectors.rows(file.add.deletionVector, file.path) }
     entries.push(entry)
   }
-  const target = await registerFileRead(db, {
+  const target = await registerFileRead(db, lake.io.storage, {
     table,
     version: snapshot.version,
     schema,
