@@ -25,6 +25,7 @@ import {
   type StructType,
 } from '../delta'
 import type { DuckDb } from './duckdb'
+import { fileColumnIsTableColumn } from './file-column-type'
 
 let readCounter = 0
 
@@ -51,6 +52,11 @@ export interface FileReadPlan {
   rowIndexColumn?: string
   /** Also select each row's file (its entry's path) under this name. */
   fileColumn?: string
+  /**
+   * Rebuild every column (rename, fill, cast) even where the files already hold the table's type:
+   * the reference the direct read is tested against.
+   */
+  rebuildEveryColumn?: boolean
 }
 
 export interface RegisteredScan {
@@ -137,6 +143,7 @@ function projectField(field: StructField, plan: FileReadPlan, available: Map<str
   const physical = physicalName(field, plan.columnMapping)
   const sourceType = available.get(physical)
   if (sourceType === undefined) return `NULL::${duckdbType(field.type)} AS ${alias}`
+  if (!plan.rebuildEveryColumn && fileColumnIsTableColumn(sourceType, field.type)) return `d.${quoteIdentifier(physical)} AS ${alias}`
   return `${convert(`d.${quoteIdentifier(physical)}`, deltaTypeFromDuckdbSafe(sourceType), field.type, plan.columnMapping)} AS ${alias}`
 }
 
