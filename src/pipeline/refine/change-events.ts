@@ -61,36 +61,22 @@ export async function readChangeBatch(db: DuckDb, changes: string, shape: RawSha
         WHERE NOT ${shape.skip} AND (${opSql} IS NULL OR ${opSql} IN ('c', 'r', 'u', 'd', 't')))
       WHERE __op <> 'upsert' OR __image IS NOT NULL)`
 
+    if (!options.history) {
+      const latest = await latestPerEntity(db, normalised, final, options.table, shape)
+      if (latest) return { final, image: shape.image, counts: latest, dispose }
+    }
     // Every event's place in the batch's order (a sort of them all), for what compares events of
     // different entities: history, a truncate (what comes after it), partial updates.
-    const numberEvents = () =>
-      db.run(
-        `CREATE TEMP TABLE ${events} AS SELECT *, row_number() OVER (ORDER BY __seq NULLS FIRST, __version, __partition, __offset) AS __pos FROM ${normalised}`,
-      )
-    if (options.history) await numberEvents()
+    await db.run(
+      `CREATE TEMP TABLE ${events} AS SELECT *, row_number() OVER (ORDER BY __seq NULLS FIRST, __version, __partition, __offset) AS __pos FROM ${normalised}`,
+    )
     const [summary] = await db.rows(`SELECT count(*) AS events,
         count(*) FILTER (WHERE __op = 'patch') AS patches,
         count(*) FILTER (WHERE __entity IS NULL AND __op <> 'truncate') AS unkeyed,
-        count(*) FILTER (WHERE __op = 'truncate') AS truncates,
         max(__version) FILTER (WHERE __op = 'truncate') AS truncate_version
-      FROM ${options.history ? events : normalised}`)
-    if (Number(summary.unkeyed) > 0) {
-      throw new DeltaError(
-        'INVALID_ARGUMENT',
-        `${summary.unkeyed} change events have no key (${shape.kind === 'mongo' ? 'the document id' : 'the Kafka message key'}): a cdc flow cannot tell which row they change`,
-        { table: options.table },
-      )
-    }
+      FROM ${events}`)
+    refuseUnkeyed(Number(summary.unkeyed), shape, options.table)
     const counts = { events: Number(summary.events), patches: Number(summary.patches), patchesWithoutDocument: 0 }
-    if (!options.history && counts.patches === 0 && Number(summary.truncates) === 0) {
-      // Each entity's last change, ordered within the entity only (the order below, reversed), and
-      // only those kept: the images stream from the feed into the choice.
-      await db.run(`CREATE TEMP TABLE ${final} AS
-        SELECT __entity, __op, NULL::BIGINT AS __pos, __seq, __version, __partition, __offset, __image FROM ${normalised}
-        QUALIFY row_number() OVER (PARTITION BY __entity ORDER BY __seq DESC NULLS LAST, __version DESC NULLS FIRST, __partition DESC NULLS FIRST, __offset DESC NULLS FIRST) = 1`)
-      return { final, image: shape.image, counts, dispose }
-    }
-    if (!options.history) await numberEvents()
     const [{ cut: lastTruncate }] = await db.rows(`SELECT max(__pos) FILTER (WHERE __op = 'truncate') AS cut FROM ${events}`)
     const cut = lastTruncate === null ? 0 : Number(lastTruncate)
     const after = `__pos > ${cut} AND __op IN ('upsert', 'delete', 'patch')`
@@ -136,6 +122,49 @@ export async function readChangeBatch(db: DuckDb, changes: string, shape: RawSha
     await dispose()
     throw error
   }
+}
+
+function refuseUnkeyed(unkeyed: number, shape: RawShape, table: string): void {
+  if (unkeyed === 0) return
+  throw new DeltaError(
+    'INVALID_ARGUMENT',
+    `${unkeyed} change events have no key (${shape.kind === 'mongo' ? 'the document id' : 'the Kafka message key'}): a cdc flow cannot tell which row they change`,
+    { table },
+  )
+}
+
+/**
+ * Each entity's last change into `final`, in one pass over the events that also counts them; the
+ * counts undefined (and `final` dropped) when the batch has a truncate or a partial update, which
+ * compare changes of different entities. "Last" is the order below, reversed (sequence, commit
+ * version, Kafka partition, offset), within the entity only: an ordered `first` per group, which
+ * costs less than a window over every event and lets the counting share the pass.
+ */
+async function latestPerEntity(
+  db: DuckDb,
+  normalised: string,
+  final: string,
+  table: string,
+  shape: RawShape,
+): Promise<{ events: number; patches: number; patchesWithoutDocument: number } | undefined> {
+  await db.run(`CREATE TEMP TABLE ${final} AS
+    SELECT __entity, __last.__op, NULL::BIGINT AS __pos, __last.__seq, __last.__version, __last.__partition, __last.__offset, __last.__image,
+      __events, __patches, __truncates
+    FROM (SELECT __entity,
+        first(struct_pack(__op, __seq, __version, __partition, __offset, __image)
+          ORDER BY __seq DESC NULLS LAST, __version DESC NULLS FIRST, __partition DESC NULLS FIRST, __offset DESC NULLS FIRST) AS __last,
+        count(*) AS __events, count(*) FILTER (WHERE __op = 'patch') AS __patches, count(*) FILTER (WHERE __op = 'truncate') AS __truncates
+      FROM ${normalised} GROUP BY __entity)`)
+  const [summary] = await db.rows(`SELECT coalesce(sum(__events), 0) AS events, coalesce(sum(__patches), 0) AS patches,
+      coalesce(sum(__truncates), 0) AS truncates, coalesce(sum(__events - __truncates) FILTER (WHERE __entity IS NULL), 0) AS unkeyed
+    FROM ${final}`)
+  refuseUnkeyed(Number(summary.unkeyed), shape, table)
+  if (Number(summary.patches) > 0 || Number(summary.truncates) > 0) {
+    await db.run(`DROP TABLE ${final}`)
+    return undefined
+  }
+  await db.run(`ALTER TABLE ${final} DROP COLUMN __events; ALTER TABLE ${final} DROP COLUMN __patches; ALTER TABLE ${final} DROP COLUMN __truncates`)
+  return { events: Number(summary.events), patches: 0, patchesWithoutDocument: 0 }
 }
 
 interface ResolvedRow {

@@ -5,7 +5,7 @@
  * image type (before and after merged) and the SQL that reads each part.
  */
 import { mergeTypes } from '../../decode/merge'
-import { DeltaError, duckdbType as duckdb, isStruct, quoteIdentifier, type DataType, type StructField, type StructType } from '../../delta'
+import { DeltaError, duckdbType as duckdb, isStruct, quoteIdentifier, sameType, type DataType, type StructField, type StructType } from '../../delta'
 import { jsonStructure } from '../../transform'
 
 /** Columns ingest adds to every raw row (Kafka coordinates), never part of a row image. */
@@ -146,6 +146,9 @@ export function rawShape(schema: StructType, table: string, key: string[] = [], 
  */
 export function conform(expr: string, from: DataType | undefined, to: DataType): string {
   if (from === undefined || from === 'void') return `NULL::${duckdb(to)}`
+  // Already the image's type (the usual case: before and after alike): rebuilding the struct
+  // field by field would cost a struct_pack and casts on every row for the same value.
+  if (sameType(from, to)) return expr
   if (isStruct(to) && isStruct(from)) {
     const fields = to.fields.map((f) => {
       const inner = from.fields.find((g) => g.name === f.name) ?? from.fields.find((g) => g.name.toLowerCase() === f.name.toLowerCase())
