@@ -58,8 +58,8 @@ export class PanelServer {
             kind,
             title: `${kind} panel`,
             cspSource: origin,
-            scriptUri: `${origin}/webview/${kind}.js`,
-            styleUri: `${origin}/webview/${kind}.css`,
+            script: readFileSync(path.join(BUNDLES, `${kind}.js`), 'utf8'),
+            style: readFileSync(path.join(BUNDLES, `${kind}.css`), 'utf8'),
             nonce: newNonce(),
           }),
         )

@@ -3,6 +3,7 @@
  * fresh nonce, resources only from dist/webview) and connect its messages to a handler. Messages
  * that arrive while the handler is still being made (opening the lake's DuckDB) wait for it.
  */
+import { readFileSync } from 'node:fs'
 import * as vscode from 'vscode'
 import type { PanelKind } from '../../../webview/shared/protocol'
 import { errorText, type PanelHandler, type PanelLog } from './message-router'
@@ -19,6 +20,17 @@ export const VIEW_TYPES: { [K in PanelKind]: string } = {
 
 function webviewRoot(context: vscode.ExtensionContext): vscode.Uri {
   return vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview')
+}
+
+/** The panels' bundles as text, read once (the page carries them: see panel-html.ts). */
+const bundles = new Map<string, string>()
+function bundle(context: vscode.ExtensionContext, file: string): string {
+  let text = bundles.get(file)
+  if (text === undefined) {
+    text = readFileSync(vscode.Uri.joinPath(webviewRoot(context), file).fsPath, 'utf8')
+    bundles.set(file, text)
+  }
+  return text
 }
 
 /**
@@ -66,13 +78,12 @@ export function attachPanel(
     received.dispose()
     handler.then((h) => h.dispose()).catch((error) => log.error(`${kind} panel: ${errorText(error)}`))
   })
-  const root = webviewRoot(context)
   webview.html = panelHtml({
     kind,
     title: panel.title,
     cspSource: webview.cspSource,
-    scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(root, `${kind}.js`)).toString(),
-    styleUri: webview.asWebviewUri(vscode.Uri.joinPath(root, `${kind}.css`)).toString(),
+    script: bundle(context, `${kind}.js`),
+    style: bundle(context, `${kind}.css`),
     nonce: newNonce(),
   })
   return handler
