@@ -78,6 +78,19 @@ test('runs the query from the command and shows the first rows, column types and
   assert.deepEqual(rows[2], ['3', '2', 'c2', '3.00', 'note 2'])
   assert.equal(await page.getAttribute('.grid', 'aria-rowcount'), '1000001')
   assert.deepEqual(panel.consoleErrors, [])
+  // The host started the run as the panel opened and sent the first rows with the result: the page asked for neither.
+  assert.deepEqual(
+    panel.toHost.filter((m) => (m as { type: string }).type === 'run'),
+    [],
+  )
+  assert.deepEqual(
+    pageRequests().filter((r) => r.offset === 0),
+    [],
+  )
+  const sent = panel.toPanel.find((m) => (m as { type: string }).type === 'result') as { firstPage?: unknown[][] }
+  assert.equal(sent.firstPage?.length, 200)
+  const third = sent.firstPage?.[2] ?? []
+  assert.deepEqual([String(third[0]), third[1], third[3]], ['2', 'c2', 'note 2'])
   await page.screenshot({ path: screenshotPath('query') })
 })
 

@@ -11,6 +11,7 @@ import { formatBytes, formatCount, formatDuration, valueText } from '../shared/f
 import { connectToHost } from '../shared/host'
 import {
   EXPORT_FORMATS,
+  QUERY_PAGE_ROWS,
   queryToPanel,
   resultInfo,
   statementOutcome,
@@ -30,7 +31,7 @@ import { chartNumber, renderChart, type ChartKind } from './chart'
 import { buildStatementTabs, positionText } from './statement-tabs'
 import { buildQueryView } from './view'
 
-const PAGE_SIZE = 200
+const PAGE_SIZE = QUERY_PAGE_ROWS
 const CHART_ROWS_MAX = 1000
 
 const savedState = object({
@@ -199,7 +200,8 @@ function markStale(why: string): void {
   view.stale.textContent = `Previous result (${why}): ${resultSummary(result)}`
 }
 
-function showResult(info: ResultInfo): void {
+/** `firstPage`: the result's first rows, sent with it (a fresh run), painted without asking the host. */
+function showResult(info: ResultInfo, firstPage?: JsonValue[][]): void {
   grid.root.classList.remove('stale')
   view.stale.hidden = true
   const restoring = state.resultId === info.id
@@ -209,7 +211,12 @@ function showResult(info: ResultInfo): void {
   result = info
   sort = restoring && state.sort && info.columns.some((c) => c.name === state.sort?.column) ? state.sort : undefined
   save({ resultId: info.id, sort, firstRow: restoring ? state.firstRow : 0, ...(restoring ? {} : { cache: undefined }) })
-  if (!painted) grid.setResult(info.columns, info.rowCount, sort, restoring ? (state.firstRow ?? 0) : 0)
+  const firstRow = restoring ? (state.firstRow ?? 0) : 0
+  if (!painted) grid.setResult(info.columns, info.rowCount, sort, firstRow)
+  if (firstPage && !sort) {
+    grid.receivePage(0, firstPage)
+    cachePage(0, firstPage, firstRow)
+  }
   setStatus(resultSummary(info))
   showWriteLinks(state.script ? state.script.statements.flatMap((s) => s.info?.writes ?? []) : (info.writes ?? []))
   for (const b of [view.exportButton, view.copyCell, view.copyRows]) b.disabled = info.rowCount === 0
@@ -293,9 +300,8 @@ function paintFromCache(): void {
 }
 
 /** Keeps the page holding the first row in view in the state (when it is small enough). */
-function cachePage(offset: number, rows: QueryPage['rows']): void {
+function cachePage(offset: number, rows: QueryPage['rows'], first = grid.firstRow): void {
   if (!result) return
-  const first = grid.firstRow
   if (first < offset || first >= offset + rows.length) return
   const cache = { info: result, sortKey: sortKey(sort), offset, rows }
   if (JSON.stringify(cache).length <= CACHE_CHARS_MAX) save({ cache })
@@ -400,7 +406,7 @@ host.listen((message) => {
     case 'result':
       setRunning(false)
       leaveScript()
-      return showResult(message.info)
+      return showResult(message.info, message.firstPage)
     case 'script':
       return showScript(message.statements, message.done)
     case 'cancelled':

@@ -54,6 +54,8 @@ const restore = record(jsonValue)
 // Query panel
 
 export const PAGE_LIMIT_MAX = 1000
+/** Rows in a page of the query panel's grid; a result comes with its first page of this size. */
+export const QUERY_PAGE_ROWS = 200
 export const EXPORT_FORMATS = ['csv', 'parquet', 'jsonl'] as const
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
 
@@ -121,7 +123,8 @@ export const queryToPanel = union({
     resultIds: optional(array(name)),
   }),
   running: object({ type: literal('running') }),
-  result: object({ type: literal('result'), info: resultInfo }),
+  /** `firstPage`: the result's first rows (up to QUERY_PAGE_ROWS), so the grid paints without asking. */
+  result: object({ type: literal('result'), info: resultInfo, firstPage: optional(array(array(jsonValue), QUERY_PAGE_ROWS)) }),
   /** A text of several statements: each one's outcome so far (sent after each statement; `done` after the last or the first error). */
   script: object({ type: literal('script'), statements: array(statementOutcome), done: boolean }),
   cancelled: object({ type: literal('cancelled') }),

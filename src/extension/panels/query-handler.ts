@@ -13,8 +13,8 @@ import {
   type ScriptStatement,
   type WriteSummary,
 } from '../../query'
-import type { ExportFormat, JsonValue, QueryToHost, QueryToPanel, ResultInfo, StatementOutcome } from '../../../webview/shared/protocol'
-import { queryToHost } from '../../../webview/shared/protocol'
+import type { ExportFormat, JsonValue, QueryToHost, QueryToPanel, ResultInfo, SortOrder, StatementOutcome } from '../../../webview/shared/protocol'
+import { QUERY_PAGE_ROWS, queryToHost } from '../../../webview/shared/protocol'
 import { errorText, routeMessages, type PanelHandler, type PanelLog } from './message-router'
 import type { SourceLookup } from './row-source'
 import { ExtensionError } from '../errors'
@@ -50,11 +50,22 @@ export interface QueryPanelInit {
   restore?: Record<string, JsonValue>
 }
 
+/**
+ * The handler is made as the panel opens, while VS Code is still loading its page: SQL to run at
+ * once starts running then, not when the page asks, and what it answers waits for the page's
+ * `ready` (the page has no listener before). The result comes with its first page of rows, so the
+ * page paints them without asking.
+ */
 export function createQueryHandler(deps: QueryHandlerDeps, init: QueryPanelInit, post: (message: QueryToPanel) => void): PanelHandler {
   const { session, log } = deps
   /** What the panel shows: one result, or a script's outcome per statement (each with its own result). */
   let shown: { kind: 'result'; info: ResultInfo } | { kind: 'script'; statements: StatementOutcome[] } | undefined
-  let runOnReady = init.run === true
+  /** Messages of the run started with the panel, held until its page first says `ready`. */
+  let held: QueryToPanel[] | undefined = []
+  const send = (message: QueryToPanel): void => {
+    if (held) held.push(message)
+    else post(message)
+  }
   /** A cancel while a script is between two statements (nothing for the session to interrupt). */
   let scriptCancelled = false
 
@@ -82,64 +93,83 @@ export function createQueryHandler(deps: QueryHandlerDeps, init: QueryPanelInit,
         outcomes[index] = { ...outcomes[index], info: resultInfo(await session.run(statement.text, { allowShortRetention })) }
       } catch (error) {
         const cancelled = error instanceof QueryCancelledError
-        if (cancelled && index === 0) return post({ type: 'cancelled' })
+        if (cancelled && index === 0) return send({ type: 'cancelled' })
         outcomes[index] = { ...outcomes[index], error: cancelled ? 'cancelled' : errorText(error) }
         break
       } finally {
         if (session.lastWrites.length) deps.onWrite?.(session.lastWrites)
       }
-      if (index < statements.length - 1) post({ type: 'script', statements: outcomes, done: false })
+      if (index < statements.length - 1) send({ type: 'script', statements: outcomes, done: false })
     }
     await replaceShown({ kind: 'script', statements: outcomes })
     const failed = outcomes.findIndex((o) => o.error !== undefined)
     log.info(
       `query panel: ${failed < 0 ? statements.length : failed} of ${statements.length} statements in ${Math.round(performance.now() - started)} ms${failed < 0 ? '' : ` (statement ${failed + 1} failed at ${outcomes[failed].position})`}`,
     )
-    post({ type: 'script', statements: outcomes, done: true })
+    send({ type: 'script', statements: outcomes, done: true })
   }
+
+  /** The rows of a page as arrays in the result's column order. */
+  const pageRows = async (resultId: string, offset: number, limit: number, sort?: SortOrder) => {
+    const page = await session.page(resultId, offset, limit, sort)
+    const columns = (heldResults().find((r) => r.id === resultId)?.columns ?? []).map((c) => c.name)
+    const names = columns.length ? columns : Object.keys(page.rows[0] ?? {})
+    return { rows: page.rows.map((row) => names.map((name) => row[name] ?? null)), rowCount: page.rowCount }
+  }
+
+  const run = async (sql: string) => {
+    const destructive = destructiveStatements(sql)
+    if (destructive.length && deps.confirmDestructive && !(await deps.confirmDestructive(destructive))) return send({ type: 'cancelled' })
+    deps.onRun?.(sql)
+    send({ type: 'running' })
+    const allowShortRetention = destructive.some((d) => d.shortRetention)
+    const statements = statementsOrNothing(sql)
+    if (statements && statements.length > 1) return runStatements(statements, allowShortRetention)
+    let info: QueryResultInfo
+    try {
+      info = await session.run(sql, { allowShortRetention })
+    } catch (error) {
+      if (error instanceof QueryCancelledError) return send({ type: 'cancelled' })
+      throw error
+    } finally {
+      if (session.lastWrites.length) deps.onWrite?.(session.lastWrites)
+    }
+    const current = resultInfo(info)
+    await replaceShown({ kind: 'result', info: current })
+    log.info(`query panel: ${info.rowCount} rows in ${info.elapsedMs} ms`)
+    const firstPage = info.rowCount > 0 ? (await pageRows(current.id, 0, Math.min(QUERY_PAGE_ROWS, info.rowCount))).rows : undefined
+    send({ type: 'result', info: current, ...(firstPage ? { firstPage } : {}) })
+  }
+  // Started now, answered once the page is ready; a failure is the panel's to show, like a run's.
+  if (init.run === true && init.sql?.trim()) run(init.sql).catch((error: unknown) => send({ type: 'error', message: errorText(error) }))
 
   const receive = routeMessages<QueryToHost>(
     'query',
     queryToHost,
     {
       ready() {
-        // A panel that was hidden and shown again reloads its page: give it back what it showed.
-        const held = heldResults()
+        const results = heldResults()
         post({
           type: 'init',
           sql: init.sql,
-          run: runOnReady,
+          // The run asked for was started with the panel (its answers follow).
+          run: false,
           ...(init.lake === undefined ? {} : { lake: init.lake }),
           restore: init.restore ?? {},
           ...(shown?.kind === 'result' ? { resultId: shown.info.id } : {}),
-          ...(held.length ? { resultIds: held.map((r) => r.id) } : {}),
+          ...(results.length ? { resultIds: results.map((r) => r.id) } : {}),
         })
-        runOnReady = false
+        if (held) {
+          // The page's first load: what the run started with the panel said so far.
+          for (const message of held) post(message)
+          held = undefined
+          return
+        }
+        // A page loaded again (a reload): give it back what it showed.
         if (shown?.kind === 'result') post({ type: 'result', info: shown.info })
         if (shown?.kind === 'script') post({ type: 'script', statements: shown.statements, done: true })
       },
-      async run({ sql }) {
-        const destructive = destructiveStatements(sql)
-        if (destructive.length && deps.confirmDestructive && !(await deps.confirmDestructive(destructive))) return post({ type: 'cancelled' })
-        deps.onRun?.(sql)
-        post({ type: 'running' })
-        const allowShortRetention = destructive.some((d) => d.shortRetention)
-        const statements = statementsOrNothing(sql)
-        if (statements && statements.length > 1) return runStatements(statements, allowShortRetention)
-        let info: QueryResultInfo
-        try {
-          info = await session.run(sql, { allowShortRetention })
-        } catch (error) {
-          if (error instanceof QueryCancelledError) return post({ type: 'cancelled' })
-          throw error
-        } finally {
-          if (session.lastWrites.length) deps.onWrite?.(session.lastWrites)
-        }
-        const current = resultInfo(info)
-        await replaceShown({ kind: 'result', info: current })
-        log.info(`query panel: ${info.rowCount} rows in ${info.elapsedMs} ms`)
-        post({ type: 'result', info: current })
-      },
+      run: ({ sql }) => run(sql),
       cancel() {
         scriptCancelled = true
         session.cancel()
@@ -162,10 +192,7 @@ export function createQueryHandler(deps: QueryHandlerDeps, init: QueryPanelInit,
         deps.source?.openMessage(message)
       },
       async page({ requestId, resultId, offset, limit, sort }) {
-        const page = await session.page(resultId, offset, limit, sort)
-        const columns = (heldResults().find((r) => r.id === resultId)?.columns ?? []).map((c) => c.name)
-        const names = columns.length ? columns : Object.keys(page.rows[0] ?? {})
-        post({ type: 'page', requestId, resultId, offset, rows: page.rows.map((row) => names.map((name) => row[name] ?? null)), rowCount: page.rowCount })
+        post({ type: 'page', requestId, resultId, offset, ...(await pageRows(resultId, offset, limit, sort)) })
       },
       async export({ resultId, format, sort }) {
         const file = await deps.chooseExportFile(format)
