@@ -36,6 +36,8 @@ export type PipelineEvent =
       job: string
       table: string
       mode: 'incremental' | 'full' | 'unchanged'
+      /** An incremental refresh's method: aggregates maintained from the change rows, or the changed groups recomputed. */
+      method?: 'maintain' | 'recompute'
       reason: string
       version?: number
       rowsInserted: number

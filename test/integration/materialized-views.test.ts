@@ -8,9 +8,16 @@
  * count, min, max, avg), a window function, a join projection, a filter over one table (all
  * incremental), and a group-by on a column only one side has, an outer join, DISTINCT across
  * tables (recomputed whole). Some orders have no customer (a null partition of the window view).
+ * Three more grouped views keep their aggregates from the change rows (method `maintain`): a join
+ * with count(*), count, sum, min and max; one table grouped by a column with nulls (sum settled by
+ * max, an integer sum, a string min); and a join without count(*) whose sum has no count beside it and whose groups share a
+ * scope value. Amounts are sometimes null (inserted or updated to null), groups appear and vanish.
+ * Each of these is refreshed whole in a copy after every step, and the two must hold the same rows
+ * and have written the same change rows.
  *
  * Then exactly once under SIGKILL: a refresh in a child process is killed at random moments; the
- * next refresh finishes it, and the view's feed over the whole run still adds up to its states.
+ * next refresh finishes it, and the view's feed over the whole run still adds up to its states;
+ * once for a view whose groups are recomputed, once for one whose aggregates are maintained.
  * Seed: LAKEHOUSE_VIEW_SEED (default 19), sequences LAKEHOUSE_VIEW_SEQUENCES (2) of
  * LAKEHOUSE_VIEW_STEPS (10) steps.
  */
@@ -57,8 +64,23 @@ SELECT c.id, c.name FROM ${zone}.customers c LEFT JOIN ${zone}.orders o ON o.cid
 
 CREATE MATERIALIZED VIEW ${zone}.statuses AS
 SELECT DISTINCT c.region, o.status FROM ${zone}.customers c JOIN ${zone}.orders o ON c.id = o.cid;
+${maintainedViews(zone)}`
+const maintainedViews = (zone: string) => `
+CREATE MATERIALIZED VIEW ${zone}.kept_per_customer AS
+SELECT c.id, c.name, count(*) AS n, count(o.amount) AS amounts, sum(o.amount) AS total, min(o.amount) AS smallest, max(o.amount) AS largest
+FROM ${zone}.customers c JOIN ${zone}.orders o ON c.id = o.cid
+GROUP BY c.id, c.name;
+
+CREATE MATERIALIZED VIEW ${zone}.kept_per_cid AS
+SELECT cid, count(*) AS n, sum(amount) AS total, max(amount) AS largest, sum(oid) AS oids, min(status) AS first_status FROM ${zone}.orders GROUP BY cid;
+
+CREATE MATERIALIZED VIEW ${zone}.kept_per_status AS
+SELECT c.id, o.status, sum(o.amount) AS total, min(c.region) AS region
+FROM ${zone}.orders o JOIN ${zone}.customers c ON o.cid = c.id
+GROUP BY c.id, o.status;
 `
-const INCREMENTAL = ['per_customer', 'ranked', 'open_orders', 'large']
+const INCREMENTAL = ['per_customer', 'ranked', 'open_orders', 'large', 'kept_per_customer', 'kept_per_cid', 'kept_per_status']
+const MAINTAINED = ['kept_per_customer', 'kept_per_cid', 'kept_per_status']
 
 for (let sequence = 0; sequence < sequences; sequence++) {
   test(`random changes (seed ${seed + sequence}): every view equals its query, its feed the difference of its states`, async () => {
@@ -78,6 +100,8 @@ for (let sequence = 0; sequence < sequences; sequence++) {
     let orderId = 0
     const log: string[] = []
     const versions = new Map<string, number>()
+    const fullVersions = new Map<string, number>()
+    const maintainedGroups = new Map<string, number>()
     const operations: (() => string)[] = [
       () =>
         `INSERT INTO ${zone}.customers VALUES ${Array.from({ length: 1 + Math.floor(next() * 3) }, () => `(${++customerId}, 'c${customerId}', '${pick(['EU', 'US', 'APAC'])}')`).join(', ')}`,
@@ -86,6 +110,9 @@ for (let sequence = 0; sequence < sequences; sequence++) {
       () => `UPDATE ${zone}.customers SET name = name || '+' WHERE id % 3 = ${Math.floor(next() * 3)}`,
       () => `UPDATE ${zone}.customers SET region = '${pick(['EU', 'US', 'APAC'])}' WHERE id = ${1 + Math.floor(next() * customerId)}`,
       () => `UPDATE ${zone}.orders SET amount = amount + 7 WHERE oid % 4 = ${Math.floor(next() * 4)}`,
+      () => `UPDATE ${zone}.orders SET amount = ${next() < 0.5 ? 'NULL' : Math.round(next() * 10000) / 100} WHERE oid = ${1 + Math.floor(next() * orderId)}`,
+      () => `INSERT INTO ${zone}.orders VALUES (${++orderId}, ${1 + Math.floor(next() * (customerId + 1))}, NULL, 'open')`,
+      () => `DELETE FROM ${zone}.orders WHERE cid = ${1 + Math.floor(next() * customerId)}`,
       () => `UPDATE ${zone}.orders SET cid = ${1 + Math.floor(next() * customerId)}, status = 'shipped' WHERE oid = ${1 + Math.floor(next() * orderId)}`,
       () => `DELETE FROM ${zone}.orders WHERE oid = ${1 + Math.floor(next() * orderId)}`,
       () => `DELETE FROM ${zone}.customers WHERE id = ${1 + Math.floor(next() * customerId)}`,
@@ -102,10 +129,42 @@ for (let sequence = 0; sequence < sequences; sequence++) {
           const expected =
             step === 0 ? 'full' : report.sources.every((s) => s.from === s.to) ? 'unchanged' : INCREMENTAL.includes(short) ? 'incremental' : 'full'
           assert.equal(report.mode, expected, `step ${step}: ${view.name} (${report.reason})`)
+          if (report.mode === 'incremental') {
+            assert.equal(report.method, MAINTAINED.includes(short) ? 'maintain' : 'recompute', `step ${step}: ${view.name} (${report.reason})`)
+            const history = await query(`DESCRIBE HISTORY ${view.name} LIMIT 1`)
+            assert.match(JSON.stringify(history), new RegExp(`method[^,]*${report.method}`), `step ${step}: ${view.name}: the commit says the method`)
+          }
+          if (report.groups) maintainedGroups.set(short, (maintainedGroups.get(short) ?? 0) + report.groups.changed - report.groups.recomputed)
           await equalsQuery(view, view.name, `step ${step}: `)
           const now = await version(view.name)
           await feedMatchesStates(view.name, versions.get(view.name) ?? -1, now, `step ${step}: `)
           versions.set(view.name, now)
+          if (MAINTAINED.includes(short)) {
+            // Refreshed whole in a copy after every step: the same rows, and the same change rows written.
+            const copy = copies.find((c) => c.name === `${view.name}_full`)!
+            await refreshView(lake, catalog, copy, { full: true })
+            assert.deepEqual(
+              await sameRows(`SELECT * FROM ${copy.name}`, `SELECT * FROM ${view.name}`),
+              { missing: [], extra: [] },
+              `step ${step}: ${short} maintained = full`,
+            )
+            const fullNow = await version(copy.name)
+            const before = versions.get(`${view.name}@previous`) ?? -1
+            const fullBefore = fullVersions.get(copy.name) ?? -1
+            if (now !== before || fullNow !== fullBefore) {
+              const feed = (table: string, from: number, to: number) =>
+                to === from
+                  ? `SELECT * EXCLUDE (_commit_version, _commit_timestamp) FROM table_changes('${view.name}', 0, 0) WHERE false`
+                  : `SELECT * EXCLUDE (_commit_version, _commit_timestamp) FROM table_changes('${table}', ${from + 1}, ${to})`
+              assert.deepEqual(
+                await sameRows(feed(copy.name, fullBefore, fullNow), feed(view.name, before, now)),
+                { missing: [], extra: [] },
+                `step ${step}: ${short}: the maintained refresh wrote the change rows a full one wrote`,
+              )
+            }
+            versions.set(`${view.name}@previous`, now)
+            fullVersions.set(copy.name, fullNow)
+          }
         }
         if (step % 3 === 2 || step === steps - 1) {
           for (const [i, copy] of copies.entries()) {
@@ -118,6 +177,7 @@ for (let sequence = 0; sequence < sequences; sequence++) {
           }
         }
       }
+      for (const short of MAINTAINED) assert.ok((maintainedGroups.get(short) ?? 0) > 0, `${short}: some groups were kept from their deltas alone`)
     } catch (error) {
       console.log(`# operations of seed ${seed + sequence}:\n# ${log.join(';\n# ')}`)
       throw error
@@ -145,8 +205,12 @@ function refreshInChild(definition: string, ready: (kill: () => void) => void): 
   })
 }
 
-test('a refresh killed with SIGKILL at random moments loses and duplicates nothing', async () => {
-  const zone = 'crash'
+test('a refresh killed with SIGKILL at random moments loses and duplicates nothing', () => refreshesKilled('crash', views('crash').split(';')[0]))
+
+test('a refresh that maintains aggregates, killed with SIGKILL at random moments, loses and duplicates nothing', () =>
+  refreshesKilled('crash_kept', maintainedViews('crash_kept').split(';')[0], 'maintain'))
+
+async function refreshesKilled(zone: string, text: string, method?: 'maintain') {
   await runScript(
     lake,
     catalog,
@@ -156,7 +220,6 @@ test('a refresh killed with SIGKILL at random moments loses and duplicates nothi
     INSERT INTO ${zone}.customers SELECT range AS id, 'c' || range, 'EU' FROM range(1, 2001);
     INSERT INTO ${zone}.orders SELECT range AS oid, 1 + range % 2000, range % 97, 'open' FROM range(1, 20001)`,
   )
-  const text = views(zone).split(';')[0]
   const [view] = parseDefinitions('/crash.sql', text) as MaterializedView[]
   await refreshView(lake, catalog, view)
   const start = await version(view.name)
@@ -173,6 +236,7 @@ test('a refresh killed with SIGKILL at random moments loses and duplicates nothi
     if (outcome === 'killed') kills++
     const report = await refreshView(lake, catalog, view)
     assert.ok(report.mode === 'incremental' || report.mode === 'unchanged', `round ${round}: ${report.mode} (${report.reason})`)
+    if (method && report.mode === 'incremental') assert.equal(report.method, method, `round ${round}: ${report.reason}`)
     await equalsQuery(view, view.name, `round ${round}: `)
     const [{ total }] = await query(`SELECT count(*) AS total FROM ${view.name}`)
     assert.ok(Number(total) > 0)
@@ -181,4 +245,4 @@ test('a refresh killed with SIGKILL at random moments loses and duplicates nothi
   // Over the whole run, the view's feed adds up to its states: nothing applied twice or lost.
   await feedMatchesStates(view.name, start, await version(view.name))
   for (let v = start + 1; v <= (await version(view.name)); v++) await feedMatchesStates(view.name, v - 1, v, `version ${v}: `)
-})
+}

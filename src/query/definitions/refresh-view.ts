@@ -5,24 +5,37 @@
  * leaves the view as it was (the refresh runs again, once). Each refresh reads every source at
  * one version (pinned with `@v`), then either
  *   - writes nothing: no source has a new version and the definition is the same;
- *   - incremental (view-shape.ts): the scope values of the sources' changes are collected, the
- *     query recomputed for them only, and the difference written;
+ *   - incremental, method `maintain` (aggregate-plan.ts, aggregate-refresh.ts): a grouped view's
+ *     count/sum/min/max are updated from the change rows; only groups the view's columns cannot
+ *     settle are recomputed;
+ *   - incremental, method `recompute` (view-shape.ts): the scope values of the sources' changes are
+ *     collected, the query recomputed for them only;
+ * and the difference written;
  *   - full: the query recomputed whole, and the difference written.
  * Either way the view's table receives only the rows that changed (table/write-difference.ts),
  * so its own change feed is meaningful. Expectations are applied to the rows computed.
  */
-import { DeltaError, isDeltaError, quoteIdentifier, quoteString, type Txn } from '../../delta'
+import { DeltaError, isDeltaError, quoteIdentifier, type Txn } from '../../delta'
 import { dropScan, snapshotOrNothing, type LakeEngine, type RegisteredScan } from '../../engine'
 import { appendQuery, replaceTable, setTransactions, writeDifference } from '../../table'
 import type { LakeCatalog } from '../../engine'
 import { prepareQuery } from '../prepare'
 import type { MaterializedView } from './ast'
+import { aggregatePlan } from './aggregate-plan'
+import { maintainAggregates, type MaintainedRows } from './aggregate-refresh'
 import { applyExpectations, type ExpectationCount } from './expectations'
-import { parseSelect, viewShape, type ViewShape } from './view-shape'
+import { parseSelect, treeSql, viewShape, type ViewShape } from './view-shape'
 
 export interface ViewRefreshReport {
   view: string
   mode: 'incremental' | 'full' | 'unchanged'
+  /**
+   * How an incremental refresh computed the changed rows: `maintain`, aggregates updated from the
+   * change rows; `recompute`, the query rerun for the changed scope values.
+   */
+  method?: 'maintain' | 'recompute'
+  /** Method `maintain`: the groups the change rows touched, and how many of them were recomputed from the sources. */
+  groups?: { changed: number; recomputed: number }
   /** Why a refresh went the way it did, in words (also in the commit's operationParameters). */
   reason: string
   version?: number
@@ -120,22 +133,56 @@ export async function refreshView(lake: LakeEngine, catalog: LakeCatalog, view: 
   const scans: RegisteredScan[] = []
   let keysTable: string | undefined
   let nulls: boolean[] = []
+  let method: ViewRefreshReport['method']
+  let maintained: MaintainedRows | undefined
   try {
-    if (!reason && shape.incremental) {
+    if (!reason && shape.incremental && current) {
       const missing = [...tables].find(([, t]) => t.recorded === undefined)
-      if (missing) reason = `${missing[0]} is a new source of the view`
+      const feeds = missing ? `${missing[0]} is a new source of the view` : await openFeeds(lake, tables, scans)
+      if (typeof feeds === 'string') reason = feeds
       else {
-        const collected = await collectScopeValues(lake, shape, tables, scans)
-        if (typeof collected === 'string') reason = collected
-        else {
+        const changed = [...feeds.keys()].map((name) => `${name} v${tables.get(name)!.recorded! + 1}..${tables.get(name)!.version}`).join(', ')
+        const plan = aggregatePlan(
+          node,
+          shape,
+          view,
+          current.schema.fields.map((f) => f.name),
+        )
+        const result =
+          typeof plan === 'string'
+            ? plan
+            : await maintainAggregates(lake, catalog, {
+                node,
+                plan,
+                shape,
+                tables,
+                feeds,
+                view: current,
+                recompute: (keys, keyNulls) => pinnedQuery(db, node, tables, { shape, keysTable: keys, nulls: keyNulls }),
+              })
+        mode = 'incremental'
+        if (typeof result !== 'string') {
+          maintained = result
+          keysTable = result.keysTable
+          nulls = result.nulls
+          method = 'maintain'
+          const [{ n }] = await db.rows(`SELECT count(*) AS n FROM ${keysTable}`)
+          reason =
+            `${shape.description}: ${Number(n)} value(s) changed in ${changed}; aggregates maintained from the change rows: ` +
+            `${result.groups - result.recomputed} group(s) from their deltas, ${result.recomputed} recomputed` +
+            (result.recomputed ? ' (a removed value could have been their min/max, or their count of rows or of values may have reached 0)' : '')
+        } else {
+          const collected = await collectScopeValues(db, shape, feeds)
           keysTable = collected.table
           nulls = collected.nulls
-          mode = 'incremental'
-          reason = `${shape.description}: ${collected.count} value(s) changed in ${collected.changed.join(', ')}`
+          method = 'recompute'
+          reason = `${shape.description}: ${collected.count} value(s) changed in ${changed}${shape.key ? `; groups recomputed: ${result}` : ''}`
         }
       }
     }
-    const pinned = await pinnedQuery(db, node, tables, mode === 'incremental' && shape.incremental && keysTable ? { shape, keysTable, nulls } : undefined)
+    const pinned = maintained
+      ? maintained.sql
+      : await pinnedQuery(db, node, tables, mode === 'incremental' && shape.incremental && keysTable ? { shape, keysTable, nulls } : undefined)
     const prepared = await prepareQuery(lake, catalog, pinned)
     try {
       const checked = await applyExpectations(db, view, prepared.sql)
@@ -144,7 +191,12 @@ export async function refreshView(lake: LakeEngine, catalog: LakeCatalog, view: 
           ...[...tables].map(([name, t]) => ({ appId: viewAppId(view.name, name), version: t.version })),
           { appId: viewAppId(view.name, 'definition'), version: hash },
         ]
-        const operationParameters = { refresh: mode, reason, sources: JSON.stringify(Object.fromEntries([...tables].map(([name, t]) => [name, t.version]))) }
+        const operationParameters = {
+          refresh: mode,
+          ...(method ? { method } : {}),
+          reason,
+          sources: JSON.stringify(Object.fromEntries([...tables].map(([name, t]) => [name, t.version]))),
+        }
         const key = shape.incremental ? shape.key : undefined
         const described = await db.describe(`SELECT * FROM (${checked.sql})`)
         const sameColumns = current && described.length === current.schema.fields.length && described.every((c, i) => c.name === current.schema.fields[i].name)
@@ -189,7 +241,15 @@ export async function refreshView(lake: LakeEngine, catalog: LakeCatalog, view: 
             rowsDeleted: written.metrics.rowsDeleted,
           }
         }
-        return { ...report(mode, reason), ...result, expectations: checked.counts, durationMs: performance.now() - started }
+        const groups = maintained ? { groups: { changed: maintained.groups, recomputed: maintained.recomputed } } : {}
+        return {
+          ...report(mode, reason),
+          ...(method ? { method } : {}),
+          ...groups,
+          ...result,
+          expectations: checked.counts,
+          durationMs: performance.now() - started,
+        }
       } finally {
         await checked.dispose()
       }
@@ -197,37 +257,43 @@ export async function refreshView(lake: LakeEngine, catalog: LakeCatalog, view: 
       await prepared.release()
     }
   } finally {
-    if (keysTable) await db.run(`DROP TABLE IF EXISTS ${keysTable}`)
+    if (maintained) await maintained.dispose()
+    else if (keysTable) await db.run(`DROP TABLE IF EXISTS ${keysTable}`)
     for (const scan of scans) await dropScan(db, scan)
   }
 }
 
-/**
- * The scope values the sources' changes touch (before and after images, inserts and deletes), in a
- * temp table with columns k0, k1, …; or, when a change feed cannot be read, why not.
- */
-async function collectScopeValues(
+/** The change feed of every source with new versions; or, when one cannot be read, why not. */
+async function openFeeds(
   lake: LakeEngine,
-  shape: Extract<ViewShape, { incremental: true }>,
   tables: Map<string, { path: string; version: number; recorded?: number }>,
   scans: RegisteredScan[],
-): Promise<{ table: string; count: number; changed: string[]; nulls: boolean[] } | string> {
-  const db = await lake.duckdb()
-  const selects: string[] = []
-  const changed: string[] = []
+): Promise<Map<string, RegisteredScan> | string> {
+  const feeds = new Map<string, RegisteredScan>()
   for (const [name, t] of tables) {
     if (t.recorded === t.version) continue
-    let feed: RegisteredScan
     try {
-      feed = await lake.changes(t.path, { startVersion: t.recorded! + 1, endVersion: t.version })
+      const feed = await lake.changes(t.path, { startVersion: t.recorded! + 1, endVersion: t.version })
+      scans.push(feed)
+      feeds.set(name, feed)
     } catch (error) {
       if (isDeltaError(error, 'VERSION_NOT_FOUND') || isDeltaError(error, 'MISSING_FILE') || isDeltaError(error, 'INVALID_ARGUMENT')) {
         return `the changes of ${name} (versions ${t.recorded! + 1}..${t.version}) cannot be read: ${(error as Error).message}`
       }
       throw error
     }
-    scans.push(feed)
-    changed.push(`${name} v${t.recorded! + 1}..${t.version}`)
+  }
+  return feeds
+}
+
+/** The scope values the sources' changes touch (before and after images, inserts and deletes), in a temp table with columns k0, k1, …. */
+async function collectScopeValues(
+  db: Awaited<ReturnType<LakeEngine['duckdb']>>,
+  shape: Extract<ViewShape, { incremental: true }>,
+  feeds: Map<string, RegisteredScan>,
+): Promise<{ table: string; count: number; nulls: boolean[] }> {
+  const selects: string[] = []
+  for (const [name, feed] of feeds) {
     for (const r of shape.references.filter((ref) => `${ref.zone}.${ref.table}` === name)) {
       selects.push(`SELECT ${shape.scope.map((s, i) => `${q(s.sources.get(r.alias)!)} AS k${i}`).join(', ')} FROM ${feed.sql}`)
     }
@@ -235,7 +301,7 @@ async function collectScopeValues(
   const table = `__view_keys_${++keysCounter}`
   await db.run(`CREATE TEMP TABLE ${table} AS SELECT DISTINCT * FROM (${selects.join(' UNION ALL ')})`)
   const [counts] = await db.rows(`SELECT count(*) AS n, ${shape.scope.map((_, i) => `bool_or(k${i} IS NULL) AS n${i}`).join(', ')} FROM ${table}`)
-  return { table, count: Number(counts.n), changed, nulls: shape.scope.map((_, i) => counts[`n${i}`] === true) }
+  return { table, count: Number(counts.n), nulls: shape.scope.map((_, i) => counts[`n${i}`] === true) }
 }
 
 /**
@@ -271,13 +337,7 @@ async function pinnedQuery(
       ? { class: 'CONJUNCTION', type: 'CONJUNCTION_AND', alias: '', query_location: 0, children: [tree.where_clause, where] }
       : where
   }
-  // Nodes without a place in the text carry 2^64 - 1, which JSON numbers cannot hold exactly.
-  walk(tree, (n) => {
-    if (typeof n.query_location === 'number' && n.query_location > Number.MAX_SAFE_INTEGER) n.query_location = 0
-  })
-  const document = { error: false, statements: [{ node: tree, named_param_map: [] }] }
-  const [{ sql }] = await db.rows(`SELECT json_deserialize_sql(${quoteString(JSON.stringify(document))}::JSON) AS sql`)
-  return String(sql)
+  return treeSql(db, tree)
 }
 
 function walk(node: unknown, visit: (n: Json) => void): void {

@@ -63,6 +63,7 @@ export async function refreshViews(
         job,
         table: name,
         mode: report.mode,
+        ...(report.method ? { method: report.method } : {}),
         reason: report.reason,
         version: report.version,
         rowsInserted: report.rowsInserted,

@@ -77,6 +77,17 @@ export async function parseSelect(db: DuckDb, sql: string): Promise<Json> {
   return tree.statements[0].node
 }
 
+/** A parse tree (of one SELECT) back to SQL text (json_deserialize_sql). */
+export async function treeSql(db: DuckDb, node: Json): Promise<string> {
+  // Nodes without a place in the text carry 2^64 - 1, which JSON numbers cannot hold exactly.
+  walk(node, (n) => {
+    if (typeof n.query_location === 'number' && n.query_location > Number.MAX_SAFE_INTEGER) n.query_location = 0
+  })
+  const document = { error: false, statements: [{ node, named_param_map: [] }] }
+  const [{ sql }] = await db.rows(`SELECT json_deserialize_sql(${quoteString(JSON.stringify(document))}::JSON) AS sql`)
+  return String(sql)
+}
+
 /** `columns`: each table reference's columns (by `zone.table`), to resolve unqualified names. `keys`: known keys of source tables. */
 export async function viewShape(db: DuckDb, node: Json, columns: Map<string, string[]>, keys: Map<string, string[]> = new Map()): Promise<ViewShape> {
   const references: SourceReference[] = []
