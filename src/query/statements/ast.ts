@@ -99,6 +99,9 @@ export type Statement =
   | { kind: 'describeTable'; table: TableName; extended: boolean }
   | { kind: 'showCreateTable'; table: TableName }
 
+/** The statement of one kind: `StatementOf<'createTable'>`. */
+export type StatementOf<K extends Statement['kind']> = Extract<Statement, { kind: K }>
+
 export type StatementKind = Statement['kind']
 
 /** Statements that change data or tables (the rest only read). */

@@ -18,12 +18,10 @@ import {
   type RewriteResult,
 } from '../../table'
 import type { LakeCatalog } from '../../engine'
-import type { Source, Statement } from './ast'
+import type { Source, StatementOf } from './ast'
 import { withEmbedded } from './embedded'
 import { affectedRows, type StatementOutput, type WriteSummary } from './output'
 import { tableLabel, tablePath, tableReference } from './targets'
-
-type Of<K extends Statement['kind']> = Extract<Statement, { kind: K }>
 
 export interface StatementContext {
   lake: LakeEngine
@@ -71,7 +69,7 @@ function targetColumn(column: string, alias: string): string {
   return dot > 0 && column.slice(0, dot).toLowerCase() === alias.toLowerCase() ? column.slice(dot + 1) : column
 }
 
-export async function runInsert({ lake, catalog }: StatementContext, s: Of<'insert'>): Promise<StatementOutput> {
+export async function runInsert({ lake, catalog }: StatementContext, s: StatementOf<'insert'>): Promise<StatementOutput> {
   const path = await tablePath(catalog, s.table)
   const snapshot = await lake.snapshot(path)
   const label = tableLabel(s.table)
@@ -102,7 +100,7 @@ export async function runInsert({ lake, catalog }: StatementContext, s: Of<'inse
  * The source's rows as the table's columns, in its order and types: by position (all columns, or
  * those listed), or BY NAME; columns not given are NULL (and refused if NOT NULL, when written).
  */
-function insertProjection(schema: StructType, sourceColumns: string[], source: string, s: Of<'insert'>, label: string): string {
+function insertProjection(schema: StructType, sourceColumns: string[], source: string, s: StatementOf<'insert'>, label: string): string {
   const fields = schema.fields
   const find = (name: string) => {
     const field = fields.find((f) => f.name.toLowerCase() === name.toLowerCase())
@@ -127,7 +125,7 @@ function insertProjection(schema: StructType, sourceColumns: string[], source: s
   return `SELECT ${projection.join(', ')} FROM (${source}) AS __insert_source(${sourceColumns.map((_, i) => `"__c${i}"`).join(', ')})`
 }
 
-export async function runUpdate({ lake, catalog }: StatementContext, s: Of<'update'>): Promise<StatementOutput> {
+export async function runUpdate({ lake, catalog }: StatementContext, s: StatementOf<'update'>): Promise<StatementOutput> {
   const path = await tablePath(catalog, s.table)
   const label = tableLabel(s.table)
   const parts = [...s.set.map((a) => a.value.sql), ...(s.where ? [s.where.sql] : [])]
@@ -139,7 +137,7 @@ export async function runUpdate({ lake, catalog }: StatementContext, s: Of<'upda
   })
 }
 
-export async function runDelete({ lake, catalog }: StatementContext, s: Of<'delete'>): Promise<StatementOutput> {
+export async function runDelete({ lake, catalog }: StatementContext, s: StatementOf<'delete'>): Promise<StatementOutput> {
   const path = await tablePath(catalog, s.table)
   const label = tableLabel(s.table)
   return withEmbedded(lake, catalog, s.where ? [s.where.sql] : [], async ([where], tables) => {
@@ -149,7 +147,7 @@ export async function runDelete({ lake, catalog }: StatementContext, s: Of<'dele
 }
 
 /** TRUNCATE TABLE: every file removed in one commit (readers of the change feed see the rows deleted). */
-export async function runTruncate({ lake, catalog }: StatementContext, s: Of<'truncate'>): Promise<StatementOutput> {
+export async function runTruncate({ lake, catalog }: StatementContext, s: StatementOf<'truncate'>): Promise<StatementOutput> {
   const path = await tablePath(catalog, s.table)
   const snapshot = await lake.snapshot(path)
   const now = Date.now()
@@ -179,7 +177,7 @@ export async function runTruncate({ lake, catalog }: StatementContext, s: Of<'tr
   return { ...affectedRows(write, 'delete'), rows: [], columns: [], write }
 }
 
-export async function runMerge({ lake, catalog }: StatementContext, s: Of<'merge'>): Promise<StatementOutput> {
+export async function runMerge({ lake, catalog }: StatementContext, s: StatementOf<'merge'>): Promise<StatementOutput> {
   const path = await tablePath(catalog, s.target)
   const label = tableLabel(s.target)
   const parts: string[] = []

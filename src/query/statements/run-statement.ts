@@ -2,7 +2,8 @@
 import type { Statement } from './ast'
 import { runQuery } from '../run-query'
 import type { StatementOutput } from './output'
-import { runAlter, runCreateTable, runDropTable } from './run-ddl'
+import { runAlter } from './run-alter'
+import { runCreateTable, runDropTable } from './run-create-table'
 import { runDelete, runInsert, runMerge, runTruncate, runUpdate, type StatementContext } from './run-dml'
 import { runUtility } from './run-utility'
 

@@ -19,13 +19,11 @@ import {
 } from '../../delta'
 import type { Json, LakeEngine } from '../../engine'
 import { commitTable, optimize, vacuum } from '../../table'
-import type { Statement } from './ast'
+import type { Statement, StatementOf } from './ast'
 import { resultOf, type StatementOutput } from './output'
 import type { StatementContext } from './run-dml'
 import { sparkTypeName } from './spark-types'
 import { tableLabel, tablePath } from './targets'
-
-type Of<K extends Statement['kind']> = Extract<Statement, { kind: K }>
 
 export interface UtilityOptions {
   /** VACUUM may use a retention shorter than the table's (the editor asked the user first). */
@@ -59,7 +57,7 @@ export async function runUtility(context: StatementContext, s: Statement, option
   throw new DeltaError('INVALID_ARGUMENT', `unexpected statement ${s.kind}`)
 }
 
-async function snapshotOf({ lake, catalog }: StatementContext, table: Of<'showColumns'>['table']): Promise<Snapshot> {
+async function snapshotOf({ lake, catalog }: StatementContext, table: StatementOf<'showColumns'>['table']): Promise<Snapshot> {
   return lake.snapshot(await tablePath(catalog, table), { version: table.version, timestamp: table.timestamp })
 }
 
@@ -89,7 +87,7 @@ async function filesInPartitions(lake: LakeEngine, snapshot: Snapshot, predicate
   return snapshot.files.filter((_, i) => matching.has(i))
 }
 
-async function runOptimize(context: StatementContext, s: Of<'optimize'>): Promise<StatementOutput> {
+async function runOptimize(context: StatementContext, s: StatementOf<'optimize'>): Promise<StatementOutput> {
   const { lake, catalog } = context
   const label = tableLabel(s.table)
   const tablePathname = await tablePath(catalog, s.table)
@@ -112,7 +110,7 @@ async function runOptimize(context: StatementContext, s: Of<'optimize'>): Promis
   )
 }
 
-async function runVacuum({ lake, catalog }: StatementContext, s: Of<'vacuum'>, options: UtilityOptions): Promise<StatementOutput> {
+async function runVacuum({ lake, catalog }: StatementContext, s: StatementOf<'vacuum'>, options: UtilityOptions): Promise<StatementOutput> {
   const table = await tablePath(catalog, s.table)
   const result = await vacuum(lake, table, { retentionHours: s.retainHours, dryRun: s.dryRun, force: options.allowShortRetention })
   if (s.dryRun)
@@ -128,7 +126,7 @@ async function runVacuum({ lake, catalog }: StatementContext, s: Of<'vacuum'>, o
  * files added since (readers of the change feed see those rows inserted and deleted), with that
  * version's metadata; the protocol never goes down.
  */
-async function runRestore({ lake, catalog }: StatementContext, s: Of<'restore'>): Promise<StatementOutput> {
+async function runRestore({ lake, catalog }: StatementContext, s: StatementOf<'restore'>): Promise<StatementOutput> {
   const table = await tablePath(catalog, s.table)
   const label = tableLabel(s.table)
   const current = await lake.snapshot(table)
@@ -207,7 +205,7 @@ async function runRestore({ lake, catalog }: StatementContext, s: Of<'restore'>)
   )
 }
 
-async function showTables({ catalog }: StatementContext, s: Of<'showTables'>): Promise<StatementOutput> {
+async function showTables({ catalog }: StatementContext, s: StatementOf<'showTables'>): Promise<StatementOutput> {
   const pattern =
     s.like === undefined
       ? undefined
@@ -249,7 +247,7 @@ function tableProperties(snapshot: Snapshot): [string, string][] {
   return properties.sort(([a], [b]) => a.localeCompare(b))
 }
 
-async function showProperties(context: StatementContext, s: Of<'showProperties'>): Promise<StatementOutput> {
+async function showProperties(context: StatementContext, s: StatementOf<'showProperties'>): Promise<StatementOutput> {
   const snapshot = await snapshotOf(context, s.table)
   let properties = tableProperties(snapshot)
   if (s.key !== undefined) {
@@ -265,7 +263,7 @@ async function showProperties(context: StatementContext, s: Of<'showProperties'>
   )
 }
 
-async function describeTable(context: StatementContext, s: Of<'describeTable'>): Promise<StatementOutput> {
+async function describeTable(context: StatementContext, s: StatementOf<'describeTable'>): Promise<StatementOutput> {
   const snapshot = await snapshotOf(context, s.table)
   const rows: Record<string, Json>[] = snapshot.schema.fields.map((f) => ({
     col_name: f.name,
@@ -307,7 +305,7 @@ async function describeTable(context: StatementContext, s: Of<'describeTable'>):
   )
 }
 
-async function showCreateTable(context: StatementContext, s: Of<'showCreateTable'>): Promise<StatementOutput> {
+async function showCreateTable(context: StatementContext, s: StatementOf<'showCreateTable'>): Promise<StatementOutput> {
   const snapshot = await snapshotOf(context, s.table)
   const name = (n: string) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(n) ? n : `\`${n.replaceAll('`', '``')}\``)
   const literal = (text: string) => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`
