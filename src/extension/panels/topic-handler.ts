@@ -6,38 +6,30 @@
  * raw bytes, decoded value, the raw row ingest writes and what the flow writes for it: the jobs' own
  * code run on that one message in a scratch lake (pipeline/flow-preview.ts).
  */
-import {
-  applyHintsToStruct,
-  childPath,
-  createDecoder,
-  hintedPaths,
-  mergeInferred,
-  normaliseHints,
-  usesSchemaRegistry,
-  type Decoded,
-  type DecoderOptions,
-  type Format,
-} from '../../decode'
-import { describeType, isArray, isMap, isStruct, type DataType, type StructType } from '../../delta'
+import { createDecoder, type DecoderOptions, type Format } from '../../decode'
 import type { LakeEngine } from '../../engine'
-import { readCapture, type CapturedMessage } from '../../pipeline/file-source'
-import type { FlowPreview, PreviewTable } from '../../pipeline/flow-preview'
+import { readCapture } from '../../pipeline/file-source'
+import type { FlowPreview } from '../../pipeline/flow-preview'
 import type { FlowSpec, KafkaSettings, SourceSpec } from '../../pipeline/pipeline-file'
 import type { LakeCatalog } from '../../engine'
-import type {
-  JsonValue,
-  MessageSummary,
-  OutgoingMessage,
-  PartitionInfo,
-  SchemaNode,
-  SchemaSource,
-  TopicToHost,
-  TopicToPanel,
-} from '../../../webview/shared/protocol'
+import type { JsonValue, OutgoingMessage, TopicToHost, TopicToPanel } from '../../../webview/shared/protocol'
 import { topicToHost } from '../../../webview/shared/protocol'
 import { errorText, routeMessages, type PanelHandler, type PanelLog } from './message-router'
 import type { BrokerPartition } from './topic-broker'
 import { ExtensionError } from '../errors'
+import {
+  asJson,
+  hex,
+  HEX_BYTES,
+  hintedSchemaNodes,
+  partitionsOf,
+  previewTable,
+  sampleSchema,
+  summary,
+  utf8Text,
+  type SampledMessage,
+} from './topic-sample-view'
+import { schemaSourceOf } from './topic-schema-source'
 
 interface SourceCommon {
   format: Format
@@ -97,16 +89,6 @@ export interface TopicHandler extends PanelHandler {
 
 /** Messages read from the capture at most. */
 export const TOPIC_SAMPLE_LIMIT = 1000
-const PREVIEW_CHARS = 300
-const HEX_BYTES = 4096
-
-interface SampledMessage {
-  message: CapturedMessage
-  decoded: Decoded
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true })
-const lenientUtf8 = new TextDecoder('utf-8')
 
 export function createTopicHandler(deps: TopicHandlerDeps, init: TopicPanelInit, post: (message: TopicToPanel) => void): TopicHandler {
   let { source } = init
@@ -254,174 +236,5 @@ async function flattened(deps: TopicHandlerDeps, entry: SampledMessage, flow: To
     }
   } catch (error) {
     return { type: 'error' as const, message: errorText(error) }
-  }
-}
-
-function previewTable(table: PreviewTable) {
-  const names = table.columns.map((c) => c.name)
-  return {
-    table: table.table,
-    columns: table.columns.map((c) => ({ name: c.name, type: describeType(c.type) })),
-    rows: table.rows.map((row) => names.map((name) => asJson(row[name]))),
-  }
-}
-
-function summary(entry: SampledMessage, index: number): MessageSummary {
-  const { message, decoded } = entry
-  const timestamp = Number(message.timestamp)
-  return {
-    index,
-    key: message.key === null ? null : lenientUtf8.decode(message.key),
-    partition: message.partition,
-    offset: message.offset,
-    timestamp: Number.isFinite(timestamp) ? timestamp : 0,
-    headers: { ...message.headers },
-    size: message.value?.length ?? 0,
-    preview: message.value === null ? '' : lenientUtf8.decode(message.value.subarray(0, PREVIEW_CHARS * 4)).slice(0, PREVIEW_CHARS),
-    status: decoded.kind,
-  }
-}
-
-/** Per partition: the sample's offsets, and the broker's (retained, committed, lag) when it came from one. */
-function partitionsOf(sampled: SampledMessage[], broker: BrokerPartition[] = []): PartitionInfo[] {
-  const byPartition = new Map<number, PartitionInfo>()
-  for (const p of broker) {
-    const { partition, low, high, committed, lag } = p
-    byPartition.set(partition, {
-      partition,
-      messages: 0,
-      firstOffset: '',
-      lastOffset: '',
-      low,
-      high,
-      ...(committed === undefined ? {} : { committed }),
-      ...(lag === undefined ? {} : { lag }),
-    })
-  }
-  for (const { message } of sampled) {
-    const entry = byPartition.get(message.partition)
-    if (entry && entry.messages === 0) {
-      Object.assign(entry, { messages: 1, firstOffset: message.offset, lastOffset: message.offset })
-      continue
-    }
-    if (!entry) {
-      byPartition.set(message.partition, { partition: message.partition, messages: 1, firstOffset: message.offset, lastOffset: message.offset })
-      continue
-    }
-    entry.messages++
-    if (BigInt(message.offset) < BigInt(entry.firstOffset)) entry.firstOffset = message.offset
-    if (BigInt(message.offset) > BigInt(entry.lastOffset)) entry.lastOffset = message.offset
-  }
-  return [...byPartition.values()].sort((a, b) => a.partition - b.partition)
-}
-
-/** One schema for the sample: each decoded row's schema merged by the ingest job's own rules. */
-function sampleSchema(sampled: SampledMessage[]): StructType {
-  let schema: StructType = { type: 'struct', fields: [] }
-  for (const { decoded } of sampled) if (decoded.kind === 'row') schema = mergeInferred(schema, decoded.schema)
-  return schema
-}
-
-/** The sample's schema as ingest would type it: the source's schemaHints applied, and the columns they typed marked. */
-function hintedSchemaNodes(schema: StructType, schemaHints: SourceSpec['schemaHints']): SchemaNode[] {
-  const hints = normaliseHints(schemaHints)
-  const hinted = applyHintsToStruct(schema, hints)
-  return schemaNodes(hinted, '', hintedPaths(hinted, hints))
-}
-
-function schemaNodes(schema: StructType, path: string, hinted: ReadonlySet<string>): SchemaNode[] {
-  return schema.fields.map((field) => schemaNode(field.name, field.type, field.nullable, childPath(path, field.name), hinted))
-}
-
-function schemaNode(name: string, type: DataType, nullable: boolean, path: string, hinted: ReadonlySet<string>): SchemaNode {
-  const hint = hinted.has(path) ? { hint: true } : {}
-  if (isStruct(type)) return { name, type: 'struct', nullable, ...hint, children: schemaNodes(type, path, hinted) }
-  if (isArray(type)) {
-    const element = type.elementType
-    return {
-      name,
-      type: `array<${typeof element === 'string' ? element : element.type}>`,
-      nullable,
-      ...hint,
-      children:
-        isStruct(element) || isArray(element) || isMap(element) ? [schemaNode('element', element, type.containsNull, childPath(path, 'element'), hinted)] : [],
-    }
-  }
-  if (isMap(type)) return { name, type: describeType(type), nullable, ...hint, children: [] }
-  return { name, type, nullable, ...hint, children: [] }
-}
-
-function utf8Text(bytes: Uint8Array): string | null {
-  try {
-    return utf8.decode(bytes)
-  } catch {
-    return null
-  }
-}
-
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ')
-}
-
-/** Decoded values are JSON-safe already; this also turns big integers from DuckDB into text. */
-function asJson(value: unknown): JsonValue {
-  if (value === undefined) return null
-  return JSON.parse(JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as JsonValue
-}
-
-const REGISTRY_TIMEOUT_MS = 3_000
-
-/**
- * Where the sample's schema comes from: the Schema Registry for Avro, Protobuf and JSON Schema (the id in the messages, and
- * the subject and version when the registry says, `GET /schemas/ids/{id}/versions`); a Kafka
- * Connect `schema` when the values carry JsonConverter's envelope; else inferred from the values.
- */
-async function schemaSourceOf(sampled: SampledMessage[], source: TopicSource): Promise<SchemaSource> {
-  const values = sampled.map((s) => s.message.value).filter((v): v is Uint8Array => v !== null && v.length > 0)
-  if (usesSchemaRegistry(source.format)) {
-    const framed = values.find((v) => v.length >= 5 && v[0] === 0)
-    if (!framed) return { kind: 'registry' }
-    const id = new DataView(framed.buffer, framed.byteOffset, framed.byteLength).getUint32(1)
-    const found = source.schemaRegistry ? await registryVersion(source.schemaRegistry, id) : undefined
-    return { kind: 'registry', id, ...(found ?? {}) }
-  }
-  for (const value of values.slice(0, 20)) {
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(lenientUtf8.decode(value))
-    } catch {
-      continue
-    }
-    if (parsed && typeof parsed === 'object' && 'schema' in parsed && 'payload' in parsed) {
-      const schema = (parsed as { schema: unknown }).schema
-      if (!schema || typeof schema !== 'object') continue
-      const { name, version } = schema as { name?: unknown; version?: unknown }
-      return {
-        kind: 'connect',
-        ...(typeof name === 'string' ? { name: name.slice(0, 4096) } : {}),
-        ...(Number.isSafeInteger(version) && (version as number) >= 0 ? { version: version as number } : {}),
-      }
-    }
-  }
-  return { kind: 'inferred' }
-}
-
-async function registryVersion(registry: NonNullable<DecoderOptions['schemaRegistry']>, id: number): Promise<{ subject: string; version: number } | undefined> {
-  const headers: Record<string, string> = { Accept: 'application/vnd.schemaregistry.v1+json, application/json' }
-  if (registry.username !== undefined) headers.Authorization = `Basic ${Buffer.from(`${registry.username}:${registry.password ?? ''}`).toString('base64')}`
-  try {
-    const response = await (registry.fetch ?? fetch)(`${registry.url.replace(/\/+$/, '')}/schemas/ids/${id}/versions`, {
-      headers,
-      signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS),
-    })
-    if (!response.ok) return undefined
-    const body: unknown = await response.json()
-    const first = Array.isArray(body) ? (body[0] as { subject?: unknown; version?: unknown } | undefined) : undefined
-    return typeof first?.subject === 'string' && Number.isSafeInteger(first.version)
-      ? { subject: first.subject.slice(0, 4096), version: first.version as number }
-      : undefined
-  } catch {
-    // The subject is a nicety: an older registry or a network hiccup leaves the id alone.
-    return undefined
   }
 }
