@@ -18,6 +18,7 @@ import {
   type Action,
   type ActiveFile,
   type AddCDCFile,
+  type AddFile,
   checkWritable,
   DeltaError,
   fileKey,
@@ -31,12 +32,9 @@ import {
   type Txn,
   withSchema,
 } from '../delta'
+import { DeletionVectorLoader, dropScan, registerFileRead, writeDataFiles, type FileEntry, type LakeEngine } from '../engine'
 import { commitTable } from './commit-table'
-import { writeDataFiles } from '../engine'
-import { DeletionVectorLoader } from '../engine'
 import { markRows, writesDeletionVectors, type MarkedFiles } from './deletion-vector-writer'
-import { dropScan, registerFileRead, type FileEntry } from '../engine'
-import type { LakeEngine } from '../engine'
 
 let rewriteCounter = 0
 
@@ -125,22 +123,7 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
   const mergeOnRead = plan.operation !== 'WRITE' && writesDeletionVectors(snapshot.protocol, snapshot.metadata)
 
   const deletionVectors = new DeletionVectorLoader(lake.io.storage, table)
-  const entries: FileEntry[] = []
-  for (const file of plan.files) {
-    const entry: FileEntry = { path: file.path, partitionValues: logicalPartitionValues(file.add.partitionValues, snapshot) }
-    if (file.add.deletionVector) entry.selection = { mode: 'exclude', rows: await deletionVectors.rows(file.add.deletionVector, file.path) }
-    entries.push(entry)
-  }
-  const target = await registerFileRead(db, lake.io.storage, {
-    table,
-    version: snapshot.version,
-    schema,
-    partitionColumns: snapshot.partitionColumns,
-    columnMapping: snapshot.columnMapping,
-    fileColumn: '__file',
-    rowIndexColumn: '__row',
-    entries,
-  })
+  const target = await registerTarget(lake, snapshot, schema, plan.files, deletionVectors)
   try {
     // One pass: the per-row decision, updates that change nothing turned into no-ops, and (merge-on-read
     // copies nothing) unchanged target rows and source rows not inserted left out.
@@ -200,39 +183,13 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
       )
     }
 
-    // With files rewritten, readers take this commit's changes from its change data files only,
-    // so they hold every change (inserts too). An insert-only commit needs none: its adds say it all.
-    const cdc: AddCDCFile[] = []
-    if (isChangeDataFeedEnabled(snapshot.metadata) && rewrittenFiles.size > 0) {
-      const old = `unnest(__old)`
-      const changeRows = `(
-        SELECT ${old}, 'update_preimage' AS _change_type FROM ${changes} WHERE __action = 'update'
-        UNION ALL SELECT ${columns.join(', ')}, 'update_postimage' FROM ${changes} WHERE __action = 'update'
-        UNION ALL SELECT ${old}, 'delete' FROM ${changes} WHERE __action = 'delete'
-        UNION ALL SELECT ${columns.join(', ')}, 'insert' FROM ${changes} WHERE __action = 'insert')`
-      const written = await writeDataFiles(lake, table, changeRows, { ...fileOptions, directory: '_change_data', extraColumns: ['_change_type'] })
-      cdc.push(...written.map(({ path, partitionValues, size }) => ({ path, partitionValues, size, dataChange: false })))
-    }
+    const cdc = isChangeDataFeedEnabled(snapshot.metadata) && rewrittenFiles.size > 0 ? await writeChangeData(lake, table, changes, columns, fileOptions) : []
 
     const now = Date.now()
     const removed = snapshot.files.filter((f) => rewrittenFiles.has(f.path))
     let marked: MarkedFiles | undefined
     if (changedRows && removed.length) marked = await markRows(lake, table, removed, changedRows, deletionVectors, now)
-    const removes =
-      marked?.removes ??
-      removed.map(
-        ({ add }): RemoveFile => ({
-          path: add.path,
-          deletionTimestamp: now,
-          dataChange: true,
-          extendedFileMetadata: true,
-          partitionValues: add.partitionValues,
-          size: add.size,
-          stats: add.stats,
-          tags: add.tags,
-          deletionVector: add.deletionVector,
-        }),
-      )
+    const removes = marked?.removes ?? removed.map(({ add }) => removeOf(add, now))
     metrics.filesRemoved = marked ? marked.filesRemoved : removes.length
     metrics.filesAdded = adds.length
     metrics.changeDataFiles = cdc.length
@@ -264,6 +221,62 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
   } finally {
     await db.run(`DROP TABLE IF EXISTS ${changes}; DROP TABLE IF EXISTS ${rewritten}`)
     await dropScan(db, target)
+  }
+}
+
+/** The files to rewrite, in DuckDB with each row's file and position (`__file`, `__row`), less the rows their deletion vectors mark. */
+async function registerTarget(lake: LakeEngine, snapshot: Snapshot, schema: StructType, files: RewritePlan['files'], deletionVectors: DeletionVectorLoader) {
+  const entries: FileEntry[] = []
+  for (const file of files) {
+    const entry: FileEntry = { path: file.path, partitionValues: logicalPartitionValues(file.add.partitionValues, snapshot) }
+    if (file.add.deletionVector) entry.selection = { mode: 'exclude', rows: await deletionVectors.rows(file.add.deletionVector, file.path) }
+    entries.push(entry)
+  }
+  return registerFileRead(await lake.duckdb(), lake.io.storage, {
+    table: snapshot.table,
+    version: snapshot.version,
+    schema,
+    partitionColumns: snapshot.partitionColumns,
+    columnMapping: snapshot.columnMapping,
+    fileColumn: '__file',
+    rowIndexColumn: '__row',
+    entries,
+  })
+}
+
+/**
+ * The change data files of a commit that rewrites files: readers then take all of its changes from
+ * them (inserts too), so every change is here. An insert-only commit needs none: its adds say it all.
+ */
+async function writeChangeData(
+  lake: LakeEngine,
+  table: string,
+  changes: string,
+  columns: string[],
+  fileOptions: Parameters<typeof writeDataFiles>[3],
+): Promise<AddCDCFile[]> {
+  const old = `unnest(__old)`
+  const changeRows = `(
+    SELECT ${old}, 'update_preimage' AS _change_type FROM ${changes} WHERE __action = 'update'
+    UNION ALL SELECT ${columns.join(', ')}, 'update_postimage' FROM ${changes} WHERE __action = 'update'
+    UNION ALL SELECT ${old}, 'delete' FROM ${changes} WHERE __action = 'delete'
+    UNION ALL SELECT ${columns.join(', ')}, 'insert' FROM ${changes} WHERE __action = 'insert')`
+  const written = await writeDataFiles(lake, table, changeRows, { ...fileOptions, directory: '_change_data', extraColumns: ['_change_type'] })
+  return written.map(({ path, partitionValues, size }) => ({ path, partitionValues, size, dataChange: false }))
+}
+
+/** The remove action of a file rewritten whole, with everything Spark keeps of it. */
+function removeOf(add: AddFile, now: number): RemoveFile {
+  return {
+    path: add.path,
+    deletionTimestamp: now,
+    dataChange: true,
+    extendedFileMetadata: true,
+    partitionValues: add.partitionValues,
+    size: add.size,
+    stats: add.stats,
+    tags: add.tags,
+    deletionVector: add.deletionVector,
   }
 }
 
