@@ -17,6 +17,9 @@ import { filesUnder, packageVsix, requireTools, startCodeServer, vsixEntries, ty
 import {
   answer,
   closeQuickInput,
+  firstRowsAt,
+  mouseDownAt,
+  noteNextMouseDown,
   notification,
   openFile,
   openLakehouse,
@@ -26,6 +29,7 @@ import {
   screenshot,
   treeRow,
   view,
+  watchPanelShown,
   webview,
   type Workbench,
 } from './workbench'
@@ -189,14 +193,17 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     // One click on a table in the Lake view opens it; a second click reveals the same tab.
     for (let i = 0; i < 2; i++) {
       const started = performance.now()
+      await noteNextMouseDown(page)
       await treeRow(page, 'Lake', /^orders/)
         .locator('.label-name')
         .click()
       await page.locator('.tab.active', { hasText: /^raw\.orders/ }).waitFor({ timeout: 30_000 })
       if (i > 0) continue
       await webview(page).locator('.grid-row[aria-rowindex="2"]:not(.loading)').waitFor({ timeout: 60_000 })
-      // Reported, not judged: the machine's load decides it. It includes the test's own round trips.
-      console.log(`# open query: ${Math.round(performance.now() - started)} ms from a click on the table to its rows`)
+      const seen = Math.round(performance.now() - started)
+      // Reported, not judged: the machine's load decides it. From the browser's clocks: the click to the rows drawn in the panel.
+      const firstRows = Math.round((await firstRowsAt(page)) - (await mouseDownAt(page)))
+      console.log(`# open query: first rows ${firstRows} ms after the click on the table (${seen} ms as the test sees it, its round trips included)`)
     }
     assert.equal(await page.locator('.tab', { hasText: /^raw\.orders/ }).count(), 1, 'one tab for raw.orders')
     await webview(page).locator('.grid-row[aria-rowindex="2"]:not(.loading)').waitFor({ timeout: 60_000 })
@@ -208,17 +215,22 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     await webview(page)
       .locator('body')
       .evaluate((body) => body.setAttribute('data-e2e-kept', 'yes'))
+    const panel = await watchPanelShown(page)
     await page.locator('.tab', { hasText: 'orders.sql' }).first().click()
     await page.locator('.tab.active', { hasText: 'orders.sql' }).waitFor()
+    await panel.armed()
     const started = performance.now()
+    await noteNextMouseDown(page)
     await page
       .locator('.tab', { hasText: /^raw\.orders/ })
       .first()
       .click()
     await webview(page).locator('.grid-row[aria-rowindex="2"]:not(.loading)').waitFor({ timeout: 30_000 })
+    const seen = Math.round(performance.now() - started)
     assert.equal(await webview(page).locator('body').getAttribute('data-e2e-kept'), 'yes', 'the same page, not one built again')
-    // Reported, not judged: the machine's load decides it. It includes the test's own round trips.
-    console.log(`# switch back query: ${Math.round(performance.now() - started)} ms from the tab's click to its rows`)
+    // Reported, not judged: the machine's load decides it. From the browser's clocks: the tab's click to the panel's frame shown again, rows and all.
+    const shown = Math.round((await panel.shownAt()) - (await mouseDownAt(page)))
+    console.log(`# switch back query: shown ${shown} ms after the tab's click (${seen} ms as the test sees it, its round trips included)`)
   })
 
   test('the grid by keyboard alone inside VS Code: arrows, End, Enter opens the value, Ctrl+A selects the grid, Ctrl+F finds in the result', async () => {

@@ -144,6 +144,64 @@ export function webview(page: Page): FrameLocator {
   return page.locator('iframe.webview.ready:visible').last().contentFrame().frameLocator('#active-frame')
 }
 
+/*
+ * Timing a panel from the browser's own clocks (performance.timeOrigin + now: one clock for the
+ * workbench page and the panels' frames), without the test's round trips through the frames.
+ * The page scripts are strings: the test's TypeScript transform would wrap named functions.
+ */
+
+/** From now on, the workbench page notes when the next mouse button goes down (VS Code acts on mousedown for tabs). */
+export async function noteNextMouseDown(page: Page): Promise<void> {
+  await page.evaluate(
+    `document.addEventListener('mousedown', (event) => { window.__e2eMouseDown = performance.timeOrigin + event.timeStamp }, { once: true, capture: true })`,
+  )
+}
+
+/** When the noted mouse button went down (ms since the epoch). */
+export async function mouseDownAt(page: Page): Promise<number> {
+  const at = await page.evaluate('window.__e2eMouseDown')
+  if (typeof at !== 'number') throw new Error('no mouse button went down since noteNextMouseDown')
+  return at
+}
+
+/** When the active panel's grid first drew rows with values (the grid's performance mark, FIRST_ROWS_MARK in webview/shared/virtual-grid.ts). */
+export async function firstRowsAt(page: Page): Promise<number> {
+  const at = await webview(page)
+    .locator('body')
+    .evaluate(`(() => { const mark = performance.getEntriesByName('lakehouse:first-rows')[0]; return mark && performance.timeOrigin + mark.startTime })()`)
+  if (typeof at !== 'number') throw new Error('the panel drew no rows')
+  return at
+}
+
+/**
+ * Marks the visible panel's frame. Once the panel is hidden, `armed` makes the next mousedown start
+ * checking, at every frame of the workbench, whether that frame is shown again; `shownAt` answers when it was.
+ */
+export async function watchPanelShown(page: Page): Promise<{ armed(): Promise<void>; shownAt(): Promise<number> }> {
+  await page
+    .locator('iframe.webview.ready:visible')
+    .last()
+    .evaluate((frame) => frame.setAttribute('data-e2e-watched', ''))
+  const arm = `document.addEventListener('mousedown', () => {
+    const frame = document.querySelector('iframe[data-e2e-watched]')
+    const check = () => {
+      if (frame.checkVisibility({ visibilityProperty: true }) && frame.getBoundingClientRect().width > 0) window.__e2eShown = performance.timeOrigin + performance.now()
+      else requestAnimationFrame(check)
+    }
+    requestAnimationFrame(check)
+  }, { once: true, capture: true })`
+  return {
+    async armed() {
+      await page.evaluate(arm)
+    },
+    async shownAt() {
+      const at = await page.evaluate('window.__e2eShown')
+      if (typeof at !== 'number') throw new Error('the watched panel was not shown again')
+      return at
+    },
+  }
+}
+
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
