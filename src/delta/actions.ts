@@ -54,6 +54,22 @@ export interface RemoveFile {
   defaultRowCommitVersion?: number | null
 }
 
+/**
+ * The remove action for a file of the table, carrying what the add said of it (extended file
+ * metadata: partition values, size, stats, tags; its deletion vector and row-tracking fields) so
+ * that readers of the change (and VACUUM) know the file without the add. `dataChange` is false only
+ * when the rows stay in the table (OPTIMIZE, a purge).
+ */
+export function removeFileFor(add: AddFile, deletionTimestamp: number, dataChange = true): RemoveFile {
+  const remove: RemoveFile = { path: add.path, deletionTimestamp, dataChange, extendedFileMetadata: true, partitionValues: add.partitionValues, size: add.size }
+  if (add.stats) remove.stats = add.stats
+  if (add.tags) remove.tags = add.tags
+  if (add.deletionVector) remove.deletionVector = add.deletionVector
+  if (add.baseRowId !== undefined && add.baseRowId !== null) remove.baseRowId = add.baseRowId
+  if (add.defaultRowCommitVersion !== undefined && add.defaultRowCommitVersion !== null) remove.defaultRowCommitVersion = add.defaultRowCommitVersion
+  return remove
+}
+
 export interface AddCDCFile {
   path: string
   partitionValues: Record<string, string | null>

@@ -21,6 +21,7 @@ import {
   type RemoveFile,
   serializeRoaringBitmapArray,
   writerFeatures,
+  removeFileFor,
 } from '../delta'
 import type { DeletionVectorLoader } from '../engine'
 import type { LakeEngine } from '../engine'
@@ -90,19 +91,7 @@ export async function markRows(
     if (marked[marked.length - 1]! >= numRecords) {
       throw new DeltaError('CORRUPT_LOG', `row ${marked[marked.length - 1]} of ${file.path} is past its ${numRecords} rows`, { table })
     }
-    result.removes.push({
-      path: add.path,
-      deletionTimestamp: now,
-      dataChange: true,
-      extendedFileMetadata: true,
-      partitionValues: add.partitionValues,
-      size: add.size,
-      stats: add.stats,
-      tags: add.tags,
-      deletionVector: add.deletionVector,
-      ...(add.baseRowId != null ? { baseRowId: add.baseRowId } : {}),
-      ...(add.defaultRowCommitVersion != null ? { defaultRowCommitVersion: add.defaultRowCommitVersion } : {}),
-    })
+    result.removes.push(removeFileFor(add, now))
     if (add.deletionVector) result.deletionVectorsRemoved++
     if (marked.length === numRecords) result.filesRemoved++
     else pending.push({ file, rows: marked, numRecords })

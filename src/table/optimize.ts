@@ -19,10 +19,10 @@ import {
   planScan,
   quoteIdentifier,
   type ReadSet,
-  type RemoveFile,
   resolveLogPath,
   type ScanFile,
   type Snapshot,
+  removeFileFor,
 } from '../delta'
 import { commitTable } from './commit-table'
 import { DEFAULT_TARGET_FILE_SIZE, writeDataFiles } from '../engine'
@@ -255,7 +255,7 @@ export async function commitOptimize(lake: LakeEngine, table: string, plan: Opti
   const { snapshot } = plan
   const removed = plan.bins.flatMap((bin) => bin.files)
   const now = Date.now()
-  const actions: Action[] = [...removed.map(({ add }): Action => ({ remove: removeFor(add, now) })), ...added.map((add): Action => ({ add }))]
+  const actions: Action[] = [...removed.map(({ add }): Action => ({ remove: removeFileFor(add, now, false) })), ...added.map((add): Action => ({ add }))]
   // OPTIMIZE depends on the files it rewrites and nothing else: appends may land meanwhile.
   const readSet: ReadSet = { files: new Set(removed.map((f) => fileKey(f.path, f.add))), readData: false, appIds: new Set() }
   const bytesRemoved = removed.reduce((sum, f) => sum + f.add.size, 0)
@@ -278,21 +278,4 @@ export async function commitOptimize(lake: LakeEngine, table: string, plan: Opti
     readSet,
   })
   return { version: result.version, filesRemoved: removed.length, filesAdded: added.length, bytesRemoved, bytesAdded }
-}
-
-function removeFor(add: AddFile, deletionTimestamp: number): RemoveFile {
-  const remove: RemoveFile = {
-    path: add.path,
-    deletionTimestamp,
-    dataChange: false,
-    extendedFileMetadata: true,
-    partitionValues: add.partitionValues,
-    size: add.size,
-  }
-  if (add.stats) remove.stats = add.stats
-  if (add.tags) remove.tags = add.tags
-  if (add.deletionVector) remove.deletionVector = add.deletionVector
-  if (add.baseRowId !== undefined && add.baseRowId !== null) remove.baseRowId = add.baseRowId
-  if (add.defaultRowCommitVersion !== undefined && add.defaultRowCommitVersion !== null) remove.defaultRowCommitVersion = add.defaultRowCommitVersion
-  return remove
 }

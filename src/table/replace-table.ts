@@ -9,10 +9,10 @@ import {
   type Metadata,
   type Protocol,
   readerFeatures,
-  type RemoveFile,
   type Snapshot,
   type StructType,
   writerFeatures,
+  removeFileFor,
 } from '../delta'
 import { commitTable, type CommitResult } from './commit-table'
 import { writeDataFiles } from '../engine'
@@ -47,17 +47,7 @@ export async function replaceTable(lake: LakeEngine, snapshot: Snapshot, options
   const actions: Action[] = [...(protocol === snapshot.protocol ? [] : [{ protocol }]), { metaData: metadata }]
   const now = Date.now()
   for (const { add } of snapshot.files) {
-    const remove: RemoveFile = {
-      path: add.path,
-      deletionTimestamp: now,
-      dataChange: true,
-      extendedFileMetadata: true,
-      partitionValues: add.partitionValues,
-      size: add.size,
-      stats: add.stats,
-      deletionVector: add.deletionVector,
-    }
-    actions.push({ remove })
+    actions.push({ remove: removeFileFor(add, now) })
   }
   let rows = 0
   if (source) {

@@ -18,7 +18,6 @@ import {
   type Action,
   type ActiveFile,
   type AddCDCFile,
-  type AddFile,
   checkWritable,
   DeltaError,
   fileKey,
@@ -26,11 +25,11 @@ import {
   logicalPartitionValues,
   parseSchema,
   quoteIdentifier,
-  type RemoveFile,
   type Snapshot,
   type StructType,
   type Txn,
   withSchema,
+  removeFileFor,
 } from '../delta'
 import { DeletionVectorLoader, dropScan, registerFileRead, writeDataFiles, type FileEntry, type LakeEngine } from '../engine'
 import { commitTable } from './commit-table'
@@ -189,7 +188,7 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
     const removed = snapshot.files.filter((f) => rewrittenFiles.has(f.path))
     let marked: MarkedFiles | undefined
     if (changedRows && removed.length) marked = await markRows(lake, table, removed, changedRows, deletionVectors, now)
-    const removes = marked?.removes ?? removed.map(({ add }) => removeOf(add, now))
+    const removes = marked?.removes ?? removed.map(({ add }) => removeFileFor(add, now))
     metrics.filesRemoved = marked ? marked.filesRemoved : removes.length
     metrics.filesAdded = adds.length
     metrics.changeDataFiles = cdc.length
@@ -263,21 +262,6 @@ async function writeChangeData(
     UNION ALL SELECT ${columns.join(', ')}, 'insert' FROM ${changes} WHERE __action = 'insert')`
   const written = await writeDataFiles(lake, table, changeRows, { ...fileOptions, directory: '_change_data', extraColumns: ['_change_type'] })
   return written.map(({ path, partitionValues, size }) => ({ path, partitionValues, size, dataChange: false }))
-}
-
-/** The remove action of a file rewritten whole, with everything Spark keeps of it. */
-function removeOf(add: AddFile, now: number): RemoveFile {
-  return {
-    path: add.path,
-    deletionTimestamp: now,
-    dataChange: true,
-    extendedFileMetadata: true,
-    partitionValues: add.partitionValues,
-    size: add.size,
-    stats: add.stats,
-    tags: add.tags,
-    deletionVector: add.deletionVector,
-  }
 }
 
 /** Spark's metric names for each operation, as strings like Spark writes them. */

@@ -6,7 +6,7 @@
  * that is furthest behind, and each table skips the changes it already has, so a crash at any
  * point neither loses nor applies a change twice.
  */
-import { DeltaError, isDeltaError, quoteIdentifier, type Txn, type Snapshot } from '../../delta'
+import { DeltaError, isDeltaError, quoteIdentifier, type Txn, type Snapshot, removeFileFor } from '../../delta'
 import { dropScan, missingFileError, snapshotOrNothing, type LakeEngine, type RegisteredScan } from '../../engine'
 import { commitTable } from '../../table'
 import type { LakeCatalog } from '../../engine'
@@ -169,21 +169,7 @@ async function resetOutputs(lake: LakeEngine, outputs: Output[], appId: string):
     await commitTable(lake, {
       table: output.path,
       snapshot,
-      actions: [
-        ...snapshot.files.map(({ add }) => ({
-          remove: {
-            path: add.path,
-            deletionTimestamp: now,
-            dataChange: true,
-            extendedFileMetadata: true,
-            partitionValues: add.partitionValues,
-            size: add.size,
-            stats: add.stats,
-            deletionVector: add.deletionVector,
-          },
-        })),
-        { txn: { appId, version: -1, lastUpdated: now } },
-      ],
+      actions: [...snapshot.files.map(({ add }) => ({ remove: removeFileFor(add, now) })), { txn: { appId, version: -1, lastUpdated: now } }],
       operation: 'DELETE',
       operationParameters: { predicate: '["true"]', reason: 'full refresh of the flow' },
     })

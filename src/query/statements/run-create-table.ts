@@ -15,6 +15,7 @@ import {
   type Protocol,
   type StructType,
   type Snapshot,
+  removeFileFor,
 } from '../../delta'
 import { snapshotOrNothing, type LakeCatalog, type LakeEngine } from '../../engine'
 import { appendQuery, atLeast, commitTable, createTable, newTableActions, replaceTable } from '../../table'
@@ -131,18 +132,7 @@ async function shallowClone(
     { metaData: { ...source.metadata, id: existing?.metadata.id ?? (created[1] as { metaData: Metadata }).metaData.id, configuration, createdTime: now } },
   )
   for (const { add } of existing?.files ?? []) {
-    actions.push({
-      remove: {
-        path: add.path,
-        deletionTimestamp: now,
-        dataChange: true,
-        extendedFileMetadata: true,
-        partitionValues: add.partitionValues,
-        size: add.size,
-        stats: add.stats,
-        deletionVector: add.deletionVector,
-      },
-    })
+    actions.push({ remove: removeFileFor(add, now) })
   }
   for (const file of source.files) {
     const dv = file.add.deletionVector

@@ -3,7 +3,7 @@
  * (append, overwrite, update, deleteRows, merge), which write Spark's commitInfo and the change
  * data files of tables with the change data feed.
  */
-import { DeltaError, fileKey, generatedColumns, duckdbType, quoteIdentifier, type RemoveFile, type StructType } from '../../delta'
+import { DeltaError, fileKey, generatedColumns, duckdbType, quoteIdentifier, type StructType, removeFileFor } from '../../delta'
 import type { LakeEngine } from '../../engine'
 import {
   appendQuery,
@@ -151,18 +151,7 @@ export async function runTruncate({ lake, catalog }: StatementContext, s: Statem
   const path = await tablePath(catalog, s.table)
   const snapshot = await lake.snapshot(path)
   const now = Date.now()
-  const removes = snapshot.files.map(({ add }): { remove: RemoveFile } => ({
-    remove: {
-      path: add.path,
-      deletionTimestamp: now,
-      dataChange: true,
-      extendedFileMetadata: true,
-      partitionValues: add.partitionValues,
-      size: add.size,
-      stats: add.stats,
-      deletionVector: add.deletionVector,
-    },
-  }))
+  const removes = snapshot.files.map(({ add }) => ({ remove: removeFileFor(add, now) }))
   const rows = snapshot.files.reduce((sum, f) => sum + Number(JSON.parse(f.add.stats ?? '{}').numRecords ?? 0), 0)
   const result = await commitTable(lake, {
     table: path,

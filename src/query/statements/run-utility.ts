@@ -14,8 +14,8 @@ import {
   quoteIdentifier,
   quoteString,
   type Action,
-  type RemoveFile,
   type Snapshot,
+  removeFileFor,
 } from '../../delta'
 import type { Json, LakeEngine } from '../../engine'
 import { commitTable, optimize, vacuum } from '../../table'
@@ -153,22 +153,7 @@ async function runRestore({ lake, catalog }: StatementContext, s: StatementOf<'r
   ) {
     actions.push({ metaData: { ...target.metadata, id: current.metadata.id } })
   }
-  actions.push(
-    ...removed.map(
-      ({ add }): Action => ({
-        remove: {
-          path: add.path,
-          deletionTimestamp: now,
-          dataChange: true,
-          extendedFileMetadata: true,
-          partitionValues: add.partitionValues,
-          size: add.size,
-          stats: add.stats,
-          deletionVector: add.deletionVector,
-        } satisfies RemoveFile,
-      }),
-    ),
-  )
+  actions.push(...removed.map(({ add }): Action => ({ remove: removeFileFor(add, now) })))
   actions.push(...restored.map(({ add }): Action => ({ add: { ...add, dataChange: true, modificationTime: add.modificationTime } })))
   const size = (files: Snapshot['files']) => files.reduce((sum, f) => sum + f.add.size, 0)
   const result = await commitTable(lake, {
