@@ -12,6 +12,7 @@ import type { Browser } from 'playwright-core'
 import { LakeEngine } from '../../src/engine'
 import { createHistoryHandler } from '../../src/extension/panels/history-handler'
 import { LakeCatalog, runQuery } from '../../src/query'
+import { deleteRows } from '../../src/table'
 import { ORDERS, writeOrders } from './fixtures'
 import { hostLog, launchBrowser, openPanel, PanelServer, screenshotPath, until, type OpenPanel, reportFirstPaint, closePanelTest } from './harness'
 import { XSS_IMG } from './payloads'
@@ -134,4 +135,13 @@ test('a reloaded panel keeps its ticks and open details; a malformed request is 
   )
   assert.deepEqual(log.errors, ['history panel: rejected a message: message.version: expected a whole number, got string'])
   assert.equal(opened.query.length, 1)
+})
+
+test('Refresh reads the history again: a commit made since the panel opened is listed', async () => {
+  const { page } = panel
+  await deleteRows(lake, path.join(lakeDir, 'raw', 'orders'), 'id = 9')
+  await page.getByRole('button', { name: 'Refresh' }).click()
+  await page.waitForSelector('tr[data-version="5"]')
+  assert.deepEqual(await page.locator('tr[data-version] vscode-badge').first().textContent(), 'DELETE')
+  assert.equal(await page.getByRole('status').textContent(), '6 commits, latest version 5')
 })

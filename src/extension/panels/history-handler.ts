@@ -31,9 +31,16 @@ export interface HistoryPanelInit {
 export function createHistoryHandler(deps: HistoryHandlerDeps, init: HistoryPanelInit, post: (message: HistoryToPanel) => void): PanelHandler {
   const { table } = init
   const ref = tableRef(deps.catalog, table)
+  const readHistory = () => tableHistory(deps.lake, ref.path, { limit: HISTORY_LIMIT })
+  // Read as the panel opens, while VS Code loads its page: the page's first `ready` takes this read
+  // (a failure then answers it, as a read on `ready` would); later ones read again.
+  let opening: Promise<TableCommit[]> | undefined = readHistory()
+  opening.catch(() => undefined)
 
   async function sendHistory(): Promise<void> {
-    const entries = await tableHistory(deps.lake, ref.path, { limit: HISTORY_LIMIT })
+    const read = opening ?? readHistory()
+    opening = undefined
+    const entries = await read
     post({ type: 'history', table: ref.label, entries: entries.map(historyEntry), restore: init.restore ?? {} })
   }
 
