@@ -4,9 +4,8 @@
  */
 import type { CommitInfo } from './actions'
 import type { Engine } from './engine'
-import { DeltaError } from './errors'
-import { parseLogFileName } from './log-files'
-import { commitTimestamp, logDirectory, mapLimited, readCommit } from './snapshot'
+import { commitFileName } from './log-files'
+import { commitTimestamp, commitVersions, logDirectory, mapLimited, readCommit } from './snapshot'
 
 export interface HistoryEntry {
   version: number
@@ -23,14 +22,7 @@ export interface HistoryEntry {
 }
 
 export async function readHistory(engine: Engine, table: string, options: { limit?: number } = {}): Promise<HistoryEntry[]> {
-  const names = await engine.storage.list(logDirectory(engine, table))
-  if (!names) throw new DeltaError('TABLE_NOT_FOUND', 'not a Delta table: it has no _delta_log folder', { table })
-  const versions = names
-    .map(parseLogFileName)
-    .filter((f) => f?.kind === 'commit')
-    .map((f) => f!.version)
-    .sort((a, b) => b - a)
-    .slice(0, options.limit ?? Infinity)
+  const versions = (await commitVersions(engine, table)).reverse().slice(0, options.limit ?? Infinity)
   return mapLimited(versions, 16, async (version) => {
     const actions = await readCommit(engine, table, version)
     const info: CommitInfo = actions.find((a): a is { commitInfo: CommitInfo } => 'commitInfo' in a)?.commitInfo ?? {}
@@ -39,7 +31,7 @@ export async function readHistory(engine: Engine, table: string, options: { limi
       const kind = Object.keys(action)[0]
       if (kind !== 'commitInfo') actionCounts[kind] = (actionCounts[kind] ?? 0) + 1
     }
-    const mtime = (await engine.storage.stat(engine.storage.join(logDirectory(engine, table), `${String(version).padStart(20, '0')}.json`)))?.modificationTime
+    const mtime = (await engine.storage.stat(engine.storage.join(logDirectory(engine, table), commitFileName(version))))?.modificationTime
     return {
       version,
       timestamp: commitTimestamp(actions) ?? mtime ?? 0,

@@ -17,7 +17,15 @@ import {
 import type { Engine } from './engine'
 import { DeltaError } from './errors'
 import { checkReadable } from './features'
-import { commitFileName, classicCheckpointFileName, multipartCheckpointFileName, logSegmentFromListing, type Checkpoint, type LogSegment } from './log-files'
+import {
+  commitFileName,
+  classicCheckpointFileName,
+  multipartCheckpointFileName,
+  logSegmentFromListing,
+  parseLogFileName,
+  type Checkpoint,
+  type LogSegment,
+} from './log-files'
 import { LogReplay } from './log-replay'
 import { resolveLogPath } from './paths'
 import { columnMappingMode, parseSchema, type ColumnMappingMode, type StructType } from './schema'
@@ -57,6 +65,18 @@ export interface SnapshotOptions {
 
 export function logDirectory(engine: Engine, table: string): string {
   return engine.storage.join(table, '_delta_log')
+}
+
+/** The versions of the commit files in the table's log, ascending; refused when there is no log. */
+export async function commitVersions(engine: Engine, table: string): Promise<number[]> {
+  const names = await engine.storage.list(logDirectory(engine, table))
+  if (!names) throw new DeltaError('TABLE_NOT_FOUND', 'not a Delta table: it has no _delta_log folder', { table })
+  return names
+    .flatMap((name) => {
+      const file = parseLogFileName(name)
+      return file?.kind === 'commit' ? [file.version] : []
+    })
+    .sort((a, b) => a - b)
 }
 
 export async function loadSnapshot(engine: Engine, table: string, options: SnapshotOptions = {}): Promise<Snapshot> {

@@ -8,9 +8,7 @@
  */
 import type { Action } from './actions'
 import type { Engine } from './engine'
-import { DeltaError } from './errors'
-import { parseLogFileName } from './log-files'
-import { loadSnapshot, logDirectory, mapLimited, readCommit } from './snapshot'
+import { commitVersions, loadSnapshot, mapLimited, readCommit } from './snapshot'
 
 export interface TxnCommit {
   /** The table's version. */
@@ -20,13 +18,7 @@ export interface TxnCommit {
 }
 
 export async function txnHistory(engine: Engine, table: string, appId: string): Promise<{ commits: TxnCommit[]; before?: number }> {
-  const names = await engine.storage.list(logDirectory(engine, table))
-  if (!names) throw new DeltaError('TABLE_NOT_FOUND', 'not a Delta table: it has no _delta_log folder', { table })
-  const versions = names
-    .map(parseLogFileName)
-    .filter((f) => f?.kind === 'commit')
-    .map((f) => f!.version)
-    .sort((a, b) => a - b)
+  const versions = await commitVersions(engine, table)
   const found = await mapLimited(versions, 16, async (version) => {
     const txn = (await readCommit(engine, table, version, true)).find((a): a is Extract<Action, { txn: unknown }> => 'txn' in a && a.txn.appId === appId)
     return txn ? { version, txnVersion: txn.txn.version } : undefined
