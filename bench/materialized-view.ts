@@ -3,11 +3,14 @@
  * customer (count, sum, max), refreshed after 1% of the orders changed (70% updates of amounts,
  * 20% new orders, 10% deletes, spread over all customers), on a fresh copy of the lake per
  * repetition (cp -r; median of the repetitions):
- *   - incremental: refreshView (the customers the change feed touched, recomputed, the difference written);
+ *   - incremental: refreshView (count/sum/max maintained from the change rows; the groups whose max
+ *     was removed with nothing as large added, recomputed; the difference written);
+ *   - recompute: refreshView with `recompute` (every customer the change feed touched recomputed);
  *   - full: refreshView --full (the whole view recomputed, the difference written);
  *   - ceiling: the same DuckDB statements a hand-written full recompute would run: the query over
  *     read_parquet of the two tables' current data files, COPY to one Parquet file.
  * Ratios: incremental ms / full ms (the issue's aim: ≤ 0.1), and each / ceiling ms (> 1 is slower).
+ * The same for a view with count and sum only (`sumsOnly`): nothing there needs a recompute.
  */
 import { execFile } from 'node:child_process'
 import * as path from 'node:path'
@@ -30,6 +33,11 @@ SELECT c.id, c.name, count(*) AS orders, sum(o.amount) AS revenue, max(o.amount)
 FROM refined.customers c JOIN refined.orders o ON o.cid = c.id
 GROUP BY c.id, c.name`
 
+const SUMS_VIEW = `CREATE MATERIALIZED VIEW business.totals AS
+SELECT c.id, c.name, count(*) AS orders, sum(o.amount) AS revenue
+FROM refined.customers c JOIN refined.orders o ON o.cid = c.id
+GROUP BY c.id, c.name`
+
 const run = promisify(execFile)
 
 export async function runViewBench(lake: LakeEngine, options: ViewBenchOptions) {
@@ -47,7 +55,9 @@ export async function runViewBench(lake: LakeEngine, options: ViewBenchOptions) 
     { create: { properties } },
   )
   const [view] = parseDefinitions('/bench/views.sql', VIEW) as MaterializedView[]
+  const [sumsView] = parseDefinitions('/bench/sums.sql', SUMS_VIEW) as MaterializedView[]
   const initial = await timed(() => refreshView(lake, catalog, view))
+  await refreshView(lake, catalog, sumsView)
   log(`view: first refresh of ${options.orders} orders in ${initial.ms.toFixed(0)} ms`)
   const changes = Math.round(options.orders / 100)
   const every = Math.round(options.orders / (changes * 0.7))
@@ -72,18 +82,35 @@ export async function runViewBench(lake: LakeEngine, options: ViewBenchOptions) 
     return new LakeCatalog(dir, lake.io.storage)
   }
   const incremental: number[] = []
+  const recompute: number[] = []
   const full: number[] = []
   const ceiling: number[] = []
+  const sums = { incremental: [] as number[], recompute: [] as number[], full: [] as number[], recomputedGroups: 0 }
   let touched = 0
-  for (let r = 0; r < options.repetitions; r++) {
+  let groups: { changed: number; recomputed: number } | undefined
+  const incrementally = async (target: MaterializedView, method: 'maintain' | 'recompute') => {
     const a = await copy()
-    const inc = await timed(() => refreshView(lake, a, view))
-    if (inc.value.mode !== 'incremental') throw new Error(`the bench view refreshed ${inc.value.mode}: ${inc.value.reason}`)
+    const refreshed = await timed(() => refreshView(lake, a, target, { recompute: method === 'recompute' }))
+    if (refreshed.value.mode !== 'incremental' || refreshed.value.method !== method) {
+      throw new Error(`the bench view refreshed ${refreshed.value.mode} (${refreshed.value.method}): ${refreshed.value.reason}`)
+    }
+    return refreshed
+  }
+  for (let r = 0; r < options.repetitions; r++) {
+    const inc = await incrementally(view, 'maintain')
     touched = inc.value.rowsUpdated + inc.value.rowsInserted + inc.value.rowsDeleted
+    groups = inc.value.groups
     incremental.push(inc.ms)
+    recompute.push((await incrementally(view, 'recompute')).ms)
     const b = await copy()
     full.push((await timed(() => refreshView(lake, b, view, { full: true }))).ms)
     ceiling.push(await ceilingMs(lake, b))
+    const kept = await incrementally(sumsView, 'maintain')
+    sums.recomputedGroups = kept.value.groups?.recomputed ?? 0
+    sums.incremental.push(kept.ms)
+    sums.recompute.push((await incrementally(sumsView, 'recompute')).ms)
+    const c = await copy()
+    sums.full.push((await timed(() => refreshView(lake, c, sumsView, { full: true }))).ms)
   }
   const result = {
     spread: options.spread,
@@ -91,13 +118,25 @@ export async function runViewBench(lake: LakeEngine, options: ViewBenchOptions) 
     customers: options.customers,
     changedOrders: changes,
     viewRowsChanged: touched,
+    groupsChanged: groups?.changed,
+    groupsRecomputed: groups?.recomputed,
     firstRefreshMs: round(initial.ms, 0),
     incrementalMs: round(median(incremental), 0),
     fullMs: round(median(full), 0),
     ceilingMs: round(median(ceiling), 0),
+    recomputeMs: round(median(recompute), 0),
     incrementalToFull: round(median(incremental) / median(full), 3),
+    recomputeToFull: round(median(recompute) / median(full), 3),
     incrementalToCeiling: round(median(incremental) / median(ceiling), 3),
     fullToCeiling: round(median(full) / median(ceiling), 3),
+    sumsOnly: {
+      incrementalMs: round(median(sums.incremental), 0),
+      recomputeMs: round(median(sums.recompute), 0),
+      fullMs: round(median(sums.full), 0),
+      groupsRecomputed: sums.recomputedGroups,
+      incrementalToFull: round(median(sums.incremental) / median(sums.full), 3),
+      recomputeToFull: round(median(sums.recompute) / median(sums.full), 3),
+    },
   }
   log('view:', JSON.stringify(result))
   return result

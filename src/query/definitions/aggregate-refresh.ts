@@ -128,8 +128,9 @@ export async function maintainAggregates(lake: LakeEngine, catalog: LakeCatalog,
 }
 
 /**
- * The delta per group in table `delta`: group columns __g<k>, __cnt (Σw), and per argument m:
- * __nn<m> (Σw over non-null values), __s<m> (added minus removed), __maxin/__maxout/__minin/__minout<m>.
+ * The delta per group in table `delta`: group columns __g<k>, __cnt (Σw), __cntin (rows added), and
+ * per argument m: __nn<m> (Σw over non-null values), __nnin<m> (non-null values added), __s<m>
+ * (added minus removed), __maxin/__maxout/__minin/__minout<m>.
  */
 async function deltaTable(
   lake: LakeEngine,
@@ -180,11 +181,14 @@ async function deltaTable(
   }
   const groups = plan.groups.map((_, k) => `__g${k}`)
   const projected = groups.concat(plan.arguments.map((_, m) => `__a${m}`))
-  const partials = ['sum(__w) AS __cnt']
+  const partials = ['sum(__w) AS __cnt', 'coalesce(sum(__w) FILTER (WHERE __w > 0), 0) AS __cntin']
   const changed = ['__cnt <> 0']
   for (const [m] of plan.arguments.entries()) {
     const kinds = new Set(plan.aggregates.filter((a) => a.argument === m).map((a) => a.kind))
-    partials.push(`sum(CASE WHEN __a${m} IS NOT NULL THEN __w ELSE 0 END) AS __nn${m}`)
+    partials.push(
+      `sum(CASE WHEN __a${m} IS NOT NULL THEN __w ELSE 0 END) AS __nn${m}`,
+      `coalesce(sum(__w) FILTER (WHERE __w > 0 AND __a${m} IS NOT NULL), 0) AS __nnin${m}`,
+    )
     changed.push(`__nn${m} <> 0`)
     if (kinds.has('sum')) {
       partials.push(`coalesce(sum(__a${m} * __w), 0) AS __s${m}`)
@@ -236,7 +240,8 @@ function combinedColumns(plan: AggregatePlan): { values: { output: string; sql: 
   const countStar = plan.aggregates.find((a) => a.kind === 'count_star')
   // Rows in the group: from a visible count(*); without one, a group that lost rows may have lost all.
   const gone = countStar ? `coalesce(${v(countStar.output)}, 0) + d.__cnt = 0` : `NOT ${present} AND d.__cnt = 0`
-  recompute.push(countStar ? `coalesce(${v(countStar.output)}, 0) + d.__cnt < 0` : 'd.__cnt < 0')
+  // Rows added are rows the group has afterwards, so it stays.
+  recompute.push(countStar ? `coalesce(${v(countStar.output)}, 0) + d.__cnt < 0` : '(d.__cnt < 0 AND d.__cntin = 0)')
   const extremum = (output: string, kind: 'min' | 'max', m: number) => {
     const [compare, beyond, pick] = kind === 'max' ? ['>=', '<', 'greatest'] : ['<=', '>', 'least']
     // A removed value at the extremum leaves it unknown, unless a value added goes as far (then that one is the extremum).
@@ -265,8 +270,9 @@ function combinedColumns(plan: AggregatePlan): { values: { output: string; sql: 
       if (count) none = `coalesce(${v(count.output)}, 0) + d.__nn${m} = 0`
       else if (extremes.has(m)) none = `(${extremes.get(m)}) IS NULL`
       else {
-        none = `(${v(a.output)} IS NULL AND d.__nn${m} <= 0)`
-        recompute.push(`d.__nn${m} < 0`)
+        // A non-null value added is there afterwards; a sum that was null had none; one that lost values without gaining any may have none left.
+        none = `(d.__nnin${m} = 0 AND ${v(a.output)} IS NULL)`
+        recompute.push(`(d.__nnin${m} = 0 AND d.__nn${m} < 0)`)
       }
       values.push({ output: a.output, sql: `CASE WHEN ${none} THEN NULL ELSE coalesce(${v(a.output)}, 0) + d.__s${m} END` })
     }

@@ -51,6 +51,8 @@ export interface ViewRefreshReport {
 export interface RefreshOptions {
   /** Recompute the whole view (`lakehouse refresh --full`). */
   full?: boolean
+  /** Recompute the changed groups even where the aggregates could be maintained from the change rows (to compare the two). */
+  recompute?: boolean
   /** Known keys of source tables (cdc flows' keys): preferred as scope columns. */
   keys?: Map<string, string[]>
 }
@@ -142,12 +144,8 @@ export async function refreshView(lake: LakeEngine, catalog: LakeCatalog, view: 
       if (typeof feeds === 'string') reason = feeds
       else {
         const changed = [...feeds.keys()].map((name) => `${name} v${tables.get(name)!.recorded! + 1}..${tables.get(name)!.version}`).join(', ')
-        const plan = aggregatePlan(
-          node,
-          shape,
-          view,
-          current.schema.fields.map((f) => f.name),
-        )
+        const columns = current.schema.fields.map((f) => f.name)
+        const plan = options.recompute ? 'asked for' : aggregatePlan(node, shape, view, columns)
         const result =
           typeof plan === 'string'
             ? plan
