@@ -32,12 +32,20 @@ function requiredOnly(local: LocalStorage): Storage {
   }
 }
 
+/** A lake in `folder` over `storage`, closed after `use`. */
+async function withLake(storage: Storage, folder: string, use: (lake: LakeEngine, catalog: LakeCatalog, lakeDir: string) => Promise<void>) {
+  const lake = new LakeEngine({ storage, parquet: new HyparquetActionReader() })
+  const lakeDir = path.join(dir, folder)
+  try {
+    await use(lake, new LakeCatalog(lakeDir, storage), lakeDir)
+  } finally {
+    await lake.close()
+  }
+}
+
 test('a storage with only the required methods writes, reads and waits for commits (by polling)', async () => {
   const storage = requiredOnly(new LocalStorage())
-  const lake = new LakeEngine({ storage, parquet: new HyparquetActionReader() })
-  const lakeDir = path.join(dir, 'plain')
-  const catalog = new LakeCatalog(lakeDir, storage)
-  try {
+  await withLake(storage, 'plain', async (lake, catalog) => {
     const table = catalog.pathOf('raw.events')
     await appendQuery(lake, table, 'SELECT range AS id FROM range(3)')
     const waiting = waitForCommit(storage, table, 0)
@@ -46,9 +54,7 @@ test('a storage with only the required methods writes, reads and waits for commi
     assert.deepEqual((await runQuery(lake, catalog, 'SELECT count(*)::INTEGER AS n, max(id)::INTEGER AS top FROM raw.events')).rows, [{ n: 4, top: 3 }])
     // Without realPath there are no links to follow: the table's own path is the answer.
     assert.equal(await catalog.confinedPathOf('raw.events'), table)
-  } finally {
-    await lake.close()
-  }
+  })
 })
 
 test("the local disk's watch wakes a waiting reader with the commit's name, and its realPath refuses a table linked out of the lake", async () => {
@@ -63,10 +69,7 @@ test("the local disk's watch wakes a waiting reader with the commit's name, and 
         onChange(name)
       }),
   }
-  const lake = new LakeEngine({ storage, parquet: new HyparquetActionReader() })
-  const lakeDir = path.join(dir, 'watched')
-  const catalog = new LakeCatalog(lakeDir, storage)
-  try {
+  await withLake(storage, 'watched', async (lake, catalog, lakeDir) => {
     const table = catalog.pathOf('raw.events')
     await appendQuery(lake, table, 'SELECT 1 AS id')
     const waiting = waitForCommit(storage, table, 0)
@@ -78,7 +81,5 @@ test("the local disk's watch wakes a waiting reader with the commit's name, and 
     await appendQuery(lake, outside, 'SELECT 1 AS id')
     symlinkSync(outside, path.join(lakeDir, 'raw', 'linked'))
     await assert.rejects(catalog.confinedPathOf('raw.linked'), /raw\.linked.*is a symbolic link to .*outside-table, outside the lake/)
-  } finally {
-    await lake.close()
-  }
+  })
 })
