@@ -599,3 +599,27 @@ test('malformed messages are rejected and logged on both sides; nothing breaks',
   await page.getByRole('status').filter({ hasText: '1,000,000 rows' }).waitFor()
   assert.equal(await page.evaluate(() => (window as { __xss?: unknown }).__xss), undefined)
 })
+
+test('a panel opened on SQL that fails says why once its page is ready (the host ran it as the panel opened)', async () => {
+  const failing = await openPanel(browser, server, 'query', (post) =>
+    createQueryHandler(
+      { session: new QuerySession(lake, catalog), chooseExportFile: async () => undefined, copyToClipboard: async () => {}, log },
+      { sql: 'SELECT * FROM raw.nothing_here', run: true, lake: lakeDir, restore: { lake: lakeDir } },
+      post,
+    ),
+  )
+  try {
+    await failing.page
+      .locator('#error')
+      .filter({ hasText: /nothing_here/ })
+      .waitFor()
+    assert.equal(await failing.page.getByRole('status').textContent(), 'Failed')
+    assert.match(log.errors.at(-1) ?? '', /^query panel: the run it opened with failed: .*nothing_here/)
+    assert.deepEqual(
+      failing.toHost.filter((m) => (m as { type: string }).type === 'run'),
+      [],
+    )
+  } finally {
+    await failing.close()
+  }
+})

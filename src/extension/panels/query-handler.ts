@@ -141,7 +141,12 @@ export function createQueryHandler(deps: QueryHandlerDeps, init: QueryPanelInit,
     send({ type: 'result', info: current, ...(firstPage ? { firstPage } : {}) })
   }
   // Started now, answered once the page is ready; a failure is the panel's to show, like a run's.
-  if (init.run === true && init.sql?.trim()) run(init.sql).catch((error: unknown) => send({ type: 'error', message: errorText(error) }))
+  if (init.run === true && init.sql?.trim()) {
+    run(init.sql).catch((error: unknown) => {
+      log.error(`query panel: the run it opened with failed: ${errorText(error)}`)
+      send({ type: 'error', message: errorText(error) })
+    })
+  }
 
   const receive = routeMessages<QueryToHost>(
     'query',
