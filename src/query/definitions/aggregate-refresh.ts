@@ -60,7 +60,7 @@ export async function maintainAggregates(lake: LakeEngine, catalog: LakeCatalog,
   const temp: string[] = []
   let viewScan: RegisteredScan | undefined
   const dispose = async () => {
-    for (const t of temp) await db.run(`DROP TABLE IF EXISTS ${t}`)
+    for (const t of temp) await db.run(t.startsWith('view:') ? `DROP VIEW IF EXISTS ${t.slice(5)}` : `DROP TABLE IF EXISTS ${t}`)
     if (viewScan) await dropScan(db, viewScan)
   }
   try {
@@ -144,10 +144,11 @@ async function deltaTable(
   const { node, plan, shape, tables, feeds } = input
   const changes = new Map<string, string>()
   for (const [name, feed] of feeds) {
+    // A view, not a copy: the delta reads only the columns it needs.
     const table = `__agg_changes_${id}_${changes.size}`
-    temp.push(table)
+    temp.push(`view:${table}`)
     await db.run(
-      `CREATE TEMP TABLE ${table} AS SELECT *, CASE WHEN _change_type IN ('insert', 'update_postimage') THEN 1 ELSE -1 END AS __lh_weight FROM ${feed.sql}`,
+      `CREATE TEMP VIEW ${table} AS SELECT *, CASE WHEN _change_type IN ('insert', 'update_postimage') THEN 1 ELSE -1 END AS __lh_weight FROM ${feed.sql}`,
     )
     changes.set(name, table)
   }
