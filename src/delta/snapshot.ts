@@ -131,13 +131,22 @@ async function segmentFromLastCheckpoint(engine: Engine, table: string, target?:
   } else files = [classicCheckpointFileName(checkpointVersion)]
   const commits: LogSegment['commits'] = []
   const preloaded = new Map<number, Action[]>()
+  // The commits are read in growing windows (1, 2, 4, … 32 at once) until one is missing: one read
+  // when nothing is new, a few waits rather than one per commit when many are. What a window read
+  // past the missing one is ignored, unparsed, as if the walk had stopped there.
   const walk = async () => {
-    for (let v = checkpointVersion + 1; target === undefined || v <= target; v++) {
-      const name = commitFileName(v)
-      const body = await storage.read(storage.join(logDir, name))
-      if (!body) break
-      preloaded.set(v, parseCommit(decoder.decode(body), `${table}/_delta_log/${name}`))
-      commits.push({ version: v, name })
+    for (let next = checkpointVersion + 1, width = 1; ; next += width, width = Math.min(width * 2, 32)) {
+      const count = target === undefined ? width : Math.min(width, target - next + 1)
+      if (count <= 0) return
+      const versions = Array.from({ length: count }, (_, i) => next + i)
+      const bodies = await Promise.all(versions.map((v) => storage.read(storage.join(logDir, commitFileName(v)))))
+      for (let i = 0; i < count; i++) {
+        const body = bodies[i]
+        if (!body) return
+        const name = commitFileName(versions[i])
+        preloaded.set(versions[i], parseCommit(decoder.decode(body), `${table}/_delta_log/${name}`))
+        commits.push({ version: versions[i], name })
+      }
     }
   }
   // The checkpoint's files are checked while the commits after it are read.
