@@ -5,7 +5,8 @@
  * appearing and vanishing with and without count(*) (the last, all-null row of a group), both tables of a join changing in one
  * refresh, a self-join. After every step the view equals its query from scratch, its change feed
  * the difference of its states, and a copy refreshed whole holds the same rows. Views with avg(),
- * HAVING or a dropping expectation say why their groups are recomputed instead.
+ * HAVING or a dropping expectation say why their groups are recomputed instead, and each refresh
+ * chooses its method by what the changes removed.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
@@ -81,7 +82,7 @@ test('maintained aggregates settle each case as a full recompute would', async (
     await runScript(lake, catalog, step.sql)
     for (const [j, view] of views.entries()) {
       const before = await version(view.name)
-      const report = await refreshView(lake, catalog, view)
+      const report = await refreshView(lake, catalog, view, { method: 'maintain' })
       assert.equal(report.mode, 'incremental', `step ${i}: ${view.name} (${report.reason})`)
       assert.equal(report.method, 'maintain', `step ${i}: ${view.name} (${report.reason})`)
       assert.ok(report.groups, `step ${i}: ${view.name} reports its groups`)
@@ -129,5 +130,40 @@ test('views the change rows cannot maintain say why their groups are recomputed'
     assert.equal(report.method, 'recompute', `${view.name} (${report.reason})`)
     assert.match(report.reason, reasons[view.name])
     await equalsQuery(view, view.name)
+  }
+})
+
+test('each refresh chooses: maintain, unless rows were removed and an aggregate could then need the sources', async () => {
+  await runScript(
+    lake,
+    catalog,
+    `CREATE TABLE c.orders (oid BIGINT, cid BIGINT, amount DECIMAL(12,2)) TBLPROPERTIES (delta.enableChangeDataFeed = true);
+     INSERT INTO c.orders VALUES (1, 1, 20.00), (2, 2, 3.00), (3, 2, 4.00)`,
+  )
+  const [withMax, counted] = parseDefinitions(
+    '/c.sql',
+    `CREATE MATERIALIZED VIEW c.with_max AS SELECT cid, count(*) AS n, sum(amount) AS total, max(amount) AS largest FROM c.orders GROUP BY cid;
+     CREATE MATERIALIZED VIEW c.counted AS SELECT cid, count(*) AS n, count(amount) AS amounts, sum(amount) AS total FROM c.orders GROUP BY cid;`,
+  ) as MaterializedView[]
+  for (const view of [withMax, counted]) await refreshView(lake, catalog, view)
+  const expected: { sql: string; withMax: 'maintain' | 'recompute'; reason?: RegExp }[] = [
+    { sql: `INSERT INTO c.orders VALUES (4, 1, 50.00), (5, 3, NULL)`, withMax: 'maintain' },
+    {
+      sql: `UPDATE c.orders SET amount = amount + 1 WHERE oid = 2`,
+      withMax: 'recompute',
+      reason: /1 source row\(s\) removed or updated, and the view has max\(\) in largest: recomputing the changed groups/,
+    },
+    { sql: `DELETE FROM c.orders WHERE oid = 4`, withMax: 'recompute' },
+  ]
+  for (const step of expected) {
+    await runScript(lake, catalog, step.sql)
+    const first = await refreshView(lake, catalog, withMax)
+    assert.equal(first.method, step.withMax, `${step.sql}: ${first.reason}`)
+    if (step.reason) assert.match(first.reason, step.reason)
+    // count(*), count(x) and sum(x) settle every group from the change rows, removals included.
+    const second = await refreshView(lake, catalog, counted)
+    assert.equal(second.method, 'maintain', `${step.sql}: ${second.reason}`)
+    assert.equal(second.groups?.recomputed, 0)
+    for (const view of [withMax, counted]) await equalsQuery(view, view.name, `${step.sql}: `)
   }
 })

@@ -32,6 +32,12 @@ export interface AggregatePlan {
   aggregates: MaintainedAggregate[]
   /** The distinct aggregate arguments (parse-tree expressions over the sources). */
   arguments: Json[]
+  /**
+   * Why rows removed from a source (deletes, update pre-images) could leave a group that only the
+   * sources can settle (a min/max, a sum without a count of its argument, no count(*)); undefined
+   * when they never do.
+   */
+  removalsNeedSources?: string
 }
 
 const KINDS = new Set(['count_star', 'count', 'sum', 'min', 'max'])
@@ -81,7 +87,16 @@ export function aggregatePlan(node: Json, shape: ViewShape, view: MaterializedVi
     aggregates.push({ output, kind: name as AggregateKind, argument: index })
   }
   if (groups.length !== shape.key.length) return 'a group column is not a plain column of the output'
-  return { groups, aggregates, arguments: argumentList }
+  const extremes = aggregates.filter((a) => a.kind === 'min' || a.kind === 'max')
+  const uncounted = aggregates.filter(
+    (a) => a.kind === 'sum' && !aggregates.some((c) => c.argument === a.argument && (c.kind === 'count' || c.kind === 'min' || c.kind === 'max')),
+  )
+  const needs = [
+    ...extremes.map((a) => `${a.kind}() in ${a.output}`),
+    ...uncounted.map((a) => `sum() without a count() of its argument in ${a.output}`),
+    ...(aggregates.some((a) => a.kind === 'count_star') ? [] : ['no count(*)']),
+  ]
+  return { groups, aggregates, arguments: argumentList, ...(needs.length ? { removalsNeedSources: needs.join(', ') } : {}) }
 }
 
 /** An expression's identity: its parse tree without positions and aliases. */

@@ -7,7 +7,9 @@
  *   - writes nothing: no source has a new version and the definition is the same;
  *   - incremental, method `maintain` (aggregate-plan.ts, aggregate-refresh.ts): a grouped view's
  *     count/sum/min/max are updated from the change rows; only groups the view's columns cannot
- *     settle are recomputed;
+ *     settle are recomputed. Chosen unless rows were removed and the view has aggregates that
+ *     could then need the sources (a group read again costs a read of the sources, which the
+ *     other method pays once for all changed groups);
  *   - incremental, method `recompute` (view-shape.ts): the scope values of the sources' changes are
  *     collected, the query recomputed for them only;
  * and the difference written;
@@ -51,8 +53,11 @@ export interface ViewRefreshReport {
 export interface RefreshOptions {
   /** Recompute the whole view (`lakehouse refresh --full`). */
   full?: boolean
-  /** Recompute the changed groups even where the aggregates could be maintained from the change rows (to compare the two). */
-  recompute?: boolean
+  /**
+   * The method of an incremental refresh of a grouped view, instead of the choice made per refresh
+   * (maintain, unless rows were removed and the view has aggregates that could then need the sources).
+   */
+  method?: 'maintain' | 'recompute'
   /** Known keys of source tables (cdc flows' keys): preferred as scope columns. */
   keys?: Map<string, string[]>
 }
@@ -145,7 +150,13 @@ export async function refreshView(lake: LakeEngine, catalog: LakeCatalog, view: 
       else {
         const changed = [...feeds.keys()].map((name) => `${name} v${tables.get(name)!.recorded! + 1}..${tables.get(name)!.version}`).join(', ')
         const columns = current.schema.fields.map((f) => f.name)
-        const plan = options.recompute ? 'asked for' : aggregatePlan(node, shape, view, columns)
+        let plan = options.method === 'recompute' ? 'asked for' : aggregatePlan(node, shape, view, columns)
+        if (typeof plan !== 'string' && plan.removalsNeedSources && !options.method) {
+          // A group that needs the sources costs one read of them, as recomputing every changed group does.
+          const removed = await removedRows(db, feeds)
+          if (removed)
+            plan = `${removed} source row(s) removed or updated, and the view has ${plan.removalsNeedSources}: recomputing the changed groups reads the sources once, as settling those groups would`
+        }
         const result =
           typeof plan === 'string'
             ? plan
@@ -282,6 +293,16 @@ async function openFeeds(
     }
   }
   return feeds
+}
+
+/** How many rows the change feeds remove (deletes and update pre-images). */
+async function removedRows(db: Awaited<ReturnType<LakeEngine['duckdb']>>, feeds: Map<string, RegisteredScan>): Promise<number> {
+  let removed = 0
+  for (const feed of feeds.values()) {
+    const [{ n }] = await db.rows(`SELECT count(*) AS n FROM ${feed.sql} WHERE _change_type IN ('delete', 'update_preimage')`)
+    removed += Number(n)
+  }
+  return removed
 }
 
 /** The scope values the sources' changes touch (before and after images, inserts and deletes), in a temp table with columns k0, k1, …. */
