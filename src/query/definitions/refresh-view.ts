@@ -17,15 +17,15 @@
  * Either way the view's table receives only the rows that changed (table/write-difference.ts),
  * so its own change feed is meaningful. Expectations are applied to the rows computed.
  */
-import { DeltaError, isDeltaError, quoteIdentifier, type Txn } from '../../delta'
+import { DeltaError, isDeltaError, quoteIdentifier, type Snapshot, type Txn } from '../../delta'
 import { dropScan, snapshotOrNothing, type LakeEngine, type RegisteredScan } from '../../engine'
-import { appendQuery, replaceTable, setTransactions, writeDifference } from '../../table'
 import type { LakeCatalog } from '../../engine'
 import { prepareQuery } from '../prepare'
 import type { MaterializedView } from './ast'
 import { aggregatePlan } from './aggregate-plan'
 import { maintainAggregates, type MaintainedRows } from './aggregate-refresh'
 import { applyExpectations, type ExpectationCount } from './expectations'
+import { writeView } from './write-view'
 import { parseSelect, treeSql, viewShape, type ViewShape } from './view-shape'
 
 export interface ViewRefreshReport {
@@ -63,7 +63,6 @@ export interface RefreshOptions {
 }
 
 const q = quoteIdentifier
-const PROPERTIES = { 'delta.enableChangeDataFeed': 'true' }
 let keysCounter = 0
 
 export function viewAppId(view: string, part: string): string {
@@ -92,19 +91,7 @@ export async function refreshView(lake: LakeEngine, catalog: LakeCatalog, view: 
   } catch (error) {
     throw new DeltaError('INVALID_ARGUMENT', `materialized view ${view.name}: ${(error as Error).message}`, { table: view.name })
   }
-  // Every lake table the query names (subqueries and CTEs included), at its latest version.
-  const tables = new Map<string, { path: string; version: number; columns: string[]; recorded?: number }>()
-  const baseTables: Json[] = []
-  walk(node, (n) => {
-    if (n.type === 'BASE_TABLE' && n.schema_name) baseTables.push(n)
-  })
-  for (const t of baseTables) {
-    const name = `${String(t.schema_name)}.${String(t.table_name)}`
-    if (tables.has(name)) continue
-    const entry = await catalog.resolve(name)
-    const snapshot = await lake.snapshot(entry.path)
-    tables.set(name, { path: entry.path, version: snapshot.version, columns: snapshot.schema.fields.map((f) => f.name) })
-  }
+  const tables = await sourceTables(lake, catalog, node)
   const shape = await viewShape(db, node, new Map([...tables].map(([name, t]) => [name, t.columns])), options.keys)
   const path = await catalog.confinedPathOf(view.name)
   const current = await snapshotOrNothing(lake, path)
@@ -144,50 +131,9 @@ export async function refreshView(lake: LakeEngine, catalog: LakeCatalog, view: 
   let maintained: MaintainedRows | undefined
   try {
     if (!reason && shape.incremental && current) {
-      const missing = [...tables].find(([, t]) => t.recorded === undefined)
-      const feeds = missing ? `${missing[0]} is a new source of the view` : await openFeeds(lake, tables, scans)
-      if (typeof feeds === 'string') reason = feeds
-      else {
-        const changed = [...feeds.keys()].map((name) => `${name} v${tables.get(name)!.recorded! + 1}..${tables.get(name)!.version}`).join(', ')
-        const columns = current.schema.fields.map((f) => f.name)
-        let plan = options.method === 'recompute' ? 'asked for' : aggregatePlan(node, shape, view, columns)
-        if (typeof plan !== 'string' && plan.removalsNeedSources && !options.method) {
-          // A group that needs the sources costs one read of them, as recomputing every changed group does.
-          const removed = await removedRows(db, feeds)
-          if (removed)
-            plan = `${removed} source row(s) removed or updated, and the view has ${plan.removalsNeedSources}: recomputing the changed groups reads the sources once, as settling those groups would`
-        }
-        const result =
-          typeof plan === 'string'
-            ? plan
-            : await maintainAggregates(lake, catalog, {
-                node,
-                plan,
-                shape,
-                tables,
-                feeds,
-                view: current,
-                recompute: (keys, keyNulls) => pinnedQuery(db, node, tables, { shape, keysTable: keys, nulls: keyNulls }),
-              })
-        mode = 'incremental'
-        if (typeof result !== 'string') {
-          maintained = result
-          keysTable = result.keysTable
-          nulls = result.nulls
-          method = 'maintain'
-          const [{ n }] = await db.rows(`SELECT count(*) AS n FROM ${keysTable}`)
-          reason =
-            `${shape.description}: ${Number(n)} value(s) changed in ${changed}; aggregates maintained from the change rows: ` +
-            `${result.groups - result.recomputed} group(s) from their deltas, ${result.recomputed} recomputed` +
-            (result.recomputed ? ' (a removed value could have been their min/max, or their count of rows or of values may have reached 0)' : '')
-        } else {
-          const collected = await collectScopeValues(db, shape, feeds)
-          keysTable = collected.table
-          nulls = collected.nulls
-          method = 'recompute'
-          reason = `${shape.description}: ${collected.count} value(s) changed in ${changed}${shape.key ? `; groups recomputed: ${result}` : ''}`
-        }
-      }
+      const chosen = await incrementalScope(lake, catalog, { node, shape, view, current, tables, scans, method: options.method })
+      reason = chosen.reason
+      if (chosen.mode === 'incremental') ({ mode, keysTable, nulls, method, maintained } = chosen)
     }
     const pinned = maintained
       ? maintained.sql
@@ -207,55 +153,16 @@ export async function refreshView(lake: LakeEngine, catalog: LakeCatalog, view: 
           sources: JSON.stringify(Object.fromEntries([...tables].map(([name, t]) => [name, t.version]))),
         }
         const key = shape.incremental ? shape.key : undefined
-        const described = await db.describe(`SELECT * FROM (${checked.sql})`)
-        const sameColumns = current && described.length === current.schema.fields.length && described.every((c, i) => c.name === current.schema.fields[i].name)
-        let result: { version?: number; rowsInserted: number; rowsUpdated: number; rowsDeleted: number }
-        if (!current) {
-          const appended = await appendQuery(lake, path, checked.sql, { txns, create: { properties: PROPERTIES, description: view.comment } })
-          result = { version: appended.version, rowsInserted: appended.rows, rowsUpdated: 0, rowsDeleted: 0 }
-        } else if (!sameColumns) {
-          // New columns (the definition changed): the table is replaced, its history kept.
-          const replaced = await replaceTable(lake, current, {
-            sourceSql: checked.sql,
-            operation: 'CREATE OR REPLACE MATERIALIZED VIEW',
-            operationParameters,
-            properties: PROPERTIES,
-            description: view.comment,
-          })
-          await setTransactions(lake, path, { txns, snapshot: await lake.snapshot(path) })
-          result = {
-            version: replaced.version,
-            rowsInserted: replaced.rows,
-            rowsUpdated: 0,
-            rowsDeleted: current.files.reduce(
-              (n, f) => n + (f.add.stats ? Number(JSON.parse(f.add.stats).numRecords ?? 0) : 0) - (f.add.deletionVector?.cardinality ?? 0),
-              0,
-            ),
-          }
-          reason = `${reason}; the columns changed, so the table was replaced`
-        } else {
-          // Versions already recorded need no commit: a full refresh that changes nothing writes nothing.
-          const moved = !sameDefinition || [...tables.values()].some((t) => t.recorded !== t.version)
-          const written = await writeDifference(lake, path, checked.sql, {
-            snapshot: current,
-            key,
-            txns: moved ? txns : [],
-            operationParameters,
-            scope: mode === 'incremental' && keysTable && shape.incremental ? { columns: shape.scope.map((s) => s.output), keysTable } : undefined,
-          })
-          result = {
-            version: written.version,
-            rowsInserted: written.metrics.rowsInserted,
-            rowsUpdated: written.metrics.rowsUpdated,
-            rowsDeleted: written.metrics.rowsDeleted,
-          }
-        }
+        const moved = !sameDefinition || [...tables.values()].some((t) => t.recorded !== t.version)
+        const scope = mode === 'incremental' && keysTable && shape.incremental ? { columns: shape.scope.map((s) => s.output), keysTable } : undefined
+        const result = await writeView(lake, path, current, checked.sql, { view, txns, moved, key, scope, operationParameters })
+        if (result.replaced) reason = `${reason}; the columns changed, so the table was replaced`
         const groups = maintained ? { groups: { changed: maintained.groups, recomputed: maintained.recomputed } } : {}
         return {
           ...report(mode, reason),
           ...(method ? { method } : {}),
           ...groups,
-          ...result,
+          ...result.rows,
           expectations: checked.counts,
           durationMs: performance.now() - started,
         }
@@ -364,5 +271,89 @@ function walk(node: unknown, visit: (n: Json) => void): void {
   else if (node && typeof node === 'object') {
     visit(node as Json)
     for (const value of Object.values(node)) walk(value, visit)
+  }
+}
+
+type SourceTables = Map<string, { path: string; version: number; columns: string[]; recorded?: number }>
+
+/** Every lake table the query names (subqueries and CTEs included), at its latest version. */
+async function sourceTables(lake: LakeEngine, catalog: LakeCatalog, node: Json): Promise<SourceTables> {
+  const tables: SourceTables = new Map()
+  const baseTables: Json[] = []
+  walk(node, (n) => {
+    if (n.type === 'BASE_TABLE' && n.schema_name) baseTables.push(n)
+  })
+  for (const t of baseTables) {
+    const name = `${String(t.schema_name)}.${String(t.table_name)}`
+    if (tables.has(name)) continue
+    const entry = await catalog.resolve(name)
+    const snapshot = await lake.snapshot(entry.path)
+    tables.set(name, { path: entry.path, version: snapshot.version, columns: snapshot.schema.fields.map((f) => f.name) })
+  }
+  return tables
+}
+
+interface IncrementalContext {
+  node: Json
+  shape: Extract<ViewShape, { incremental: true }>
+  view: MaterializedView
+  current: Snapshot
+  tables: SourceTables
+  /** Scans opened here (the sources' change feeds), dropped by the caller when the refresh ends. */
+  scans: RegisteredScan[]
+  method: RefreshOptions['method']
+}
+
+type IncrementalScope =
+  | { mode: 'full'; reason: string }
+  | { mode: 'incremental'; reason: string; keysTable: string; nulls: boolean[]; method: 'maintain' | 'recompute'; maintained?: MaintainedRows }
+
+/**
+ * How an incremental refresh scopes its work: the changed groups maintained from the change rows
+ * (`maintain`), or the changed scope values whose rows are recomputed (`recompute`); or, when a
+ * source's changes cannot be read, why the refresh is a full one.
+ */
+async function incrementalScope(lake: LakeEngine, catalog: LakeCatalog, context: IncrementalContext): Promise<IncrementalScope> {
+  const { node, shape, view, current, tables, scans } = context
+  const db = await lake.duckdb()
+  const missing = [...tables].find(([, t]) => t.recorded === undefined)
+  const feeds = missing ? `${missing[0]} is a new source of the view` : await openFeeds(lake, tables, scans)
+  if (typeof feeds === 'string') return { mode: 'full', reason: feeds }
+  const changed = [...feeds.keys()].map((name) => `${name} v${tables.get(name)!.recorded! + 1}..${tables.get(name)!.version}`).join(', ')
+  const columns = current.schema.fields.map((f) => f.name)
+  let plan = context.method === 'recompute' ? 'asked for' : aggregatePlan(node, shape, view, columns)
+  if (typeof plan !== 'string' && plan.removalsNeedSources && !context.method) {
+    // A group that needs the sources costs one read of them, as recomputing every changed group does.
+    const removed = await removedRows(db, feeds)
+    if (removed)
+      plan = `${removed} source row(s) removed or updated, and the view has ${plan.removalsNeedSources}: recomputing the changed groups reads the sources once, as settling those groups would`
+  }
+  const maintained =
+    typeof plan === 'string'
+      ? plan
+      : await maintainAggregates(lake, catalog, {
+          node,
+          plan,
+          shape,
+          tables,
+          feeds,
+          view: current,
+          recompute: (keys, keyNulls) => pinnedQuery(db, node, tables, { shape, keysTable: keys, nulls: keyNulls }),
+        })
+  if (typeof maintained === 'string') {
+    const collected = await collectScopeValues(db, shape, feeds)
+    const reason = `${shape.description}: ${collected.count} value(s) changed in ${changed}${shape.key ? `; groups recomputed: ${maintained}` : ''}`
+    return { mode: 'incremental', reason, keysTable: collected.table, nulls: collected.nulls, method: 'recompute' }
+  }
+  try {
+    const [{ n }] = await db.rows(`SELECT count(*) AS n FROM ${maintained.keysTable}`)
+    const reason =
+      `${shape.description}: ${Number(n)} value(s) changed in ${changed}; aggregates maintained from the change rows: ` +
+      `${maintained.groups - maintained.recomputed} group(s) from their deltas, ${maintained.recomputed} recomputed` +
+      (maintained.recomputed ? ' (a removed value could have been their min/max, or their count of rows or of values may have reached 0)' : '')
+    return { mode: 'incremental', reason, keysTable: maintained.keysTable, nulls: maintained.nulls, method: 'maintain', maintained }
+  } catch (error) {
+    await maintained.dispose()
+    throw error
   }
 }
