@@ -16,6 +16,7 @@ import * as path from 'node:path'
 import { planChangeFeed } from '../src/delta/change-feed'
 import { appendQuery } from '../src/table/delta-writer'
 import { dropScan } from '../src/engine/file-read'
+import { registerChangeFeed } from '../src/engine/change-feed-read'
 import type { LakeEngine } from '../src/engine/lake-engine'
 import { merge } from '../src/table/merge'
 import { interleaved, log, median, round, tempDir, timed, syntheticRowsSql } from './util'
@@ -104,6 +105,8 @@ export async function runChangeFeed(lake: LakeEngine, options: ChangeFeedBenchOp
     Math.abs(Number(last.amount) - Number(ceilingResult.amount)) <= 1e-9 * Math.abs(Number(ceilingResult.amount))
   if (!agree) throw new Error(`change-feed bench: results differ: ours ${JSON.stringify(last)}, ceiling ${JSON.stringify(ceilingResult)}`)
 
+  const phasesMs = await changeFeedPhases(lake, table, options.runs)
+
   const [types] = await (async () => {
     const feed = await lake.changes(table, { startVersion: 0 })
     try {
@@ -136,7 +139,31 @@ export async function runChangeFeed(lake: LakeEngine, options: ChangeFeedBenchOp
     /** ours rows/s ÷ ceiling rows/s (as for append: < 1 means the feed reads slower than the bare files). */
     ratio: round(rowsPerSec / ceilingRowsPerSec, 3),
     queryOnlyRatio: round(ceilingMs / query, 3),
+    phasesMs,
     samplesMs: samples.ours.map((x) => round(x)),
     ceilingSamplesMs: samples.ceiling.map((x) => round(x)),
   }
+}
+
+/**
+ * Where lake.changes' time goes, each step timed on its own (medians of `runs` after one warm-up):
+ * the latest snapshot (kept: two stats), planning from the range's commits (read and parsed, or
+ * kept with the latest snapshot from an earlier read of the same versions), registering the
+ * files in DuckDB, the query, dropping the temporary tables.
+ */
+async function changeFeedPhases(lake: LakeEngine, table: string, runs: number) {
+  const db = await lake.duckdb()
+  const phases: Record<string, number[]> = { snapshot: [], planCommitsRead: [], plan: [], register: [], query: [], drop: [] }
+  for (let run = 0; run <= runs; run++) {
+    const snapshot = await timed(() => lake.snapshot(table))
+    // A copy of the snapshot has no commits kept with it: the range's commits are read and parsed.
+    const planCommitsRead = await timed(() => planChangeFeed(lake.io, table, { startVersion: 0 }, { ...snapshot.value }))
+    const plan = await timed(() => planChangeFeed(lake.io, table, { startVersion: 0 }, snapshot.value))
+    const register = await timed(() => registerChangeFeed(db, lake.io.storage, plan.value))
+    const query = await timed(() => db.rows(`SELECT ${AGGREGATE} FROM ${register.value.sql}`))
+    const drop = await timed(() => dropScan(db, register.value))
+    if (run === 0) continue
+    for (const [name, step] of Object.entries({ snapshot, planCommitsRead, plan, register, query, drop })) phases[name].push(step.ms)
+  }
+  return Object.fromEntries(Object.entries(phases).map(([name, values]) => [name, round(median(values))]))
 }

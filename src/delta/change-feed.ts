@@ -11,7 +11,7 @@
  * `_commit_timestamp` is the in-commit timestamp when the table records one, otherwise
  * commitInfo.timestamp (as delta-rs), otherwise the commit file's modification time.
  */
-import type { AddFile, DeletionVectorDescriptor, Metadata, RemoveFile } from './actions'
+import { type Action, type AddFile, type DeletionVectorDescriptor, type Metadata, parseCommit, type RemoveFile } from './actions'
 import type { Engine } from './engine'
 import { DeltaError } from './errors'
 import { isChangeDataFeedEnabled } from './features'
@@ -19,7 +19,7 @@ import { commitFileName } from './log-files'
 import { resolveLogPath } from './paths'
 import { logicalPartitionValues } from './scan'
 import { type ColumnMappingMode, type StructType } from './schema'
-import { commitTimestamp, firstVersionAtOrAfter, loadSnapshot, logDirectory, mapLimited, readCommit, versionAtTimestamp, type Snapshot } from './snapshot'
+import { commitTimestamp, firstVersionAtOrAfter, loadSnapshot, logDirectory, mapLimited, versionAtTimestamp, type Snapshot } from './snapshot'
 
 export type ChangeType = 'insert' | 'delete' | 'update_preimage' | 'update_postimage'
 
@@ -60,26 +60,15 @@ export interface ChangeFeedPlan {
   dataFiles: ChangeFile[]
 }
 
-/** `latest`: the table's latest snapshot when the caller already has it (a cached one), else it is loaded. */
+/**
+ * `latest`: the table's latest snapshot when the caller already has it (a cached one), else it is
+ * loaded; the range's commits are kept with a given one (see keptCommits).
+ */
 export async function planChangeFeed(engine: Engine, table: string, range: ChangeFeedRange, latestSnapshot?: Snapshot): Promise<ChangeFeedPlan> {
   const latest = latestSnapshot ?? (await loadSnapshot(engine, table))
   const { startVersion, endVersion } = await resolveRange(engine, table, latest, range)
   const end = endVersion === latest.version ? latest : await loadSnapshot(engine, table, { version: endVersion })
-  const versions = Array.from({ length: endVersion - startVersion + 1 }, (_, i) => startVersion + i)
-  const commits = await mapLimited(versions, 16, async (version) => {
-    const actions = await readCommit(engine, table, version, true)
-    if (actions.length === 0) {
-      throw new DeltaError(
-        'VERSION_NOT_FOUND',
-        `the change data of version ${version} is no longer available: its commit file ${commitFileName(version)} was cleaned up`,
-        { table },
-      )
-    }
-    // The file's time only when the commit records none.
-    const timestamp =
-      commitTimestamp(actions) ?? (await engine.storage.stat(engine.storage.join(logDirectory(engine, table), commitFileName(version))))?.modificationTime ?? 0
-    return { version, actions, timestamp }
-  })
+  const commits = await readCommits(engine, table, startVersion, endVersion, latestSnapshot)
   // The table's metadata as of the start: the end's when no commit after the start changed it
   // up to the end (the usual case: no second snapshot to load), else loaded.
   const changedAfterStart = commits.some((c) => c.version > startVersion && c.actions.some((a) => 'metaData' in a))
@@ -119,6 +108,49 @@ export async function planChangeFeed(engine: Engine, table: string, range: Chang
     plan.dataFiles.push(...dataChanges(adds, removes, version, timestamp, resolve, partitions))
   }
   return plan
+}
+
+interface RangeCommit {
+  version: number
+  actions: Action[]
+  timestamp: number
+}
+
+/**
+ * Commits read for change feeds, kept with the latest snapshot the caller passed (the engine's
+ * cached one: it stays the same object only while the log shows no newer commit and its last
+ * commit file is unchanged). Below that version the log is immutable, so reading the same
+ * versions again while the snapshot stands would parse the same commits; a snapshot replaced by a
+ * newer one starts empty. Commits over KEPT_COMMIT_BYTES in all are not kept.
+ */
+const keptCommits = new WeakMap<Snapshot, { commits: Map<number, RangeCommit>; bytes: number }>()
+const KEPT_COMMIT_BYTES = 16 * 1024 * 1024
+const decoder = new TextDecoder()
+
+async function readCommits(engine: Engine, table: string, startVersion: number, endVersion: number, latest?: Snapshot): Promise<RangeCommit[]> {
+  let kept = latest && keptCommits.get(latest)
+  if (latest && !kept) keptCommits.set(latest, (kept = { commits: new Map(), bytes: 0 }))
+  const versions = Array.from({ length: endVersion - startVersion + 1 }, (_, i) => startVersion + i)
+  return mapLimited(versions, 16, async (version) => {
+    const known = kept?.commits.get(version)
+    if (known) return known
+    const name = commitFileName(version)
+    const bytes = await engine.storage.read(engine.storage.join(logDirectory(engine, table), name))
+    const actions = bytes ? parseCommit(decoder.decode(bytes), `${table}/_delta_log/${name}`) : []
+    if (actions.length === 0) {
+      throw new DeltaError('VERSION_NOT_FOUND', `the change data of version ${version} is no longer available: its commit file ${name} was cleaned up`, {
+        table,
+      })
+    }
+    // The file's time only when the commit records none.
+    const timestamp = commitTimestamp(actions) ?? (await engine.storage.stat(engine.storage.join(logDirectory(engine, table), name)))?.modificationTime ?? 0
+    const commit = { version, actions, timestamp }
+    if (kept && kept.bytes + bytes!.length <= KEPT_COMMIT_BYTES) {
+      kept.commits.set(version, commit)
+      kept.bytes += bytes!.length
+    }
+    return commit
+  })
 }
 
 function dataChanges(
