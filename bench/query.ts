@@ -9,8 +9,10 @@ import type { LakeEngine } from '../src/engine'
 import { appendQuery } from '../src/table'
 import { quoteString } from '../src/delta/schema'
 import { LakeCatalog, QuerySession, runQuery } from '../src/query'
+import { prepareQuery } from '../src/query/prepare'
 import { forgetQueryState } from '../src/query/query-state'
-import { interleaved, log, median, round, tempDir } from './util'
+import { interleaved, log, median, round, tempDir, timed } from './util'
+import type { DuckDb } from '../src/engine'
 
 export interface QueryBenchOptions {
   rows: number
@@ -69,6 +71,8 @@ export async function runQueryBench(lake: LakeEngine, options: QueryBenchOptions
   const ceilingMs = median(samples.ceiling)
   const coldMs = median(samples.cold)
 
+  const coldPhasesMs = await firstQueryPhases(lake, catalog, db, sql, options.runs)
+
   // Time to the first page of a 1M-row result in the editor's session (kept in DuckDB, paged),
   // against DuckDB materialising the same rows from the same files into a table.
   const session = new QuerySession(lake, catalog)
@@ -99,7 +103,7 @@ export async function runQueryBench(lake: LakeEngine, options: QueryBenchOptions
     ms: round(ms),
     ceilingMs: round(ceilingMs),
     ratio: round(ms / ceilingMs, 3),
-    cold: { ms: round(coldMs), ratio: round(coldMs / ceilingMs, 3) },
+    cold: { ms: round(coldMs), ratio: round(coldMs / ceilingMs, 3), phasesMs: coldPhasesMs },
     allFilesHiveMs: round(median(samples.allFiles)),
     ratioToAllFilesHive: round(ms / median(samples.allFiles), 3),
     wholeTable: {
@@ -116,4 +120,46 @@ export async function runQueryBench(lake: LakeEngine, options: QueryBenchOptions
       ratio: round(median(firstPage.session) / median(firstPage.ceiling), 3),
     },
   }
+}
+
+/** The DuckDB statement kinds a first query's preparation sends, by what they are for. */
+function phaseOf(sql: string): string {
+  if (sql.includes('json_serialize_sql(')) return 'parse'
+  if (/^\s*DESCRIBE\b/i.test(sql)) return 'describeFiles'
+  if (/^\s*(CREATE|DROP)\b/i.test(sql)) return 'view'
+  return 'fileSkipping'
+}
+
+/**
+ * Where a first query's time goes (medians of `runs` after one warm-up): each DuckDB statement
+ * preparation sends, by phase; `js` is the rest of preparing (snapshot, planning, the files'
+ * existence checks); `query` is running the prepared SQL; `release` ends it.
+ */
+async function firstQueryPhases(lake: LakeEngine, catalog: LakeCatalog, db: DuckDb, sql: string, runs: number) {
+  const samples: Record<string, number[]> = {}
+  const original = { run: db.run, rows: db.rows }
+  for (let run = 0; run <= runs; run++) {
+    const totals: Record<string, number> = { parse: 0, fileSkipping: 0, describeFiles: 0, view: 0 }
+    const probe = <T>(fn: (this: DuckDb, sql: string) => Promise<T>) =>
+      async function (this: DuckDb, text: string): Promise<T> {
+        const start = performance.now()
+        try {
+          return await fn.call(this, text)
+        } finally {
+          totals[phaseOf(text)] += performance.now() - start
+        }
+      }
+    forgetQueryState(db)
+    db.run = probe(original.run)
+    db.rows = probe(original.rows)
+    const prepare = await timed(() => prepareQuery(lake, catalog, sql)).finally(() => Object.assign(db, original))
+    const query = await timed(() => db.connection.runAndReadAll(prepare.value.sql))
+    const release = await timed(() => prepare.value.release())
+    if (run === 0) continue
+    const statements = Object.values(totals).reduce((a, b) => a + b, 0)
+    for (const [name, ms] of Object.entries({ ...totals, js: prepare.ms - statements, query: query.ms, release: release.ms })) {
+      samples[name] = [...(samples[name] ?? []), ms]
+    }
+  }
+  return Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, round(median(values))]))
 }
