@@ -87,6 +87,7 @@ export async function runViewBench(lake: LakeEngine, options: ViewBenchOptions) 
   const full: number[] = []
   const ceiling: number[] = []
   const sums = { incremental: [] as number[], maintain: [] as number[], full: [] as number[], recomputedGroups: 0, method: '' }
+  const phases = { incremental: [] as Record<string, number>[], maintain: [] as Record<string, number>[] }
   let touched = 0
   let method = ''
   let groups: { changed: number; recomputed: number } | undefined
@@ -104,9 +105,11 @@ export async function runViewBench(lake: LakeEngine, options: ViewBenchOptions) 
     touched = inc.value.rowsUpdated + inc.value.rowsInserted + inc.value.rowsDeleted
     method = inc.value.method ?? ''
     incremental.push(inc.ms)
+    phases.incremental.push(withRest(inc.value.phases, inc.ms))
     const kept = await incrementally(view, 'maintain')
     groups = kept.value.groups
     maintain.push(kept.ms)
+    phases.maintain.push(withRest(kept.value.phases, kept.ms))
     const b = await copy()
     full.push((await timed(() => refreshView(lake, b, view, { full: true }))).ms)
     ceiling.push(await ceilingMs(lake, b))
@@ -135,6 +138,9 @@ export async function runViewBench(lake: LakeEngine, options: ViewBenchOptions) 
     maintainMs: round(median(maintain), 0),
     incrementalToFull: round(median(incremental) / median(full), 3),
     maintainToFull: round(median(maintain) / median(full), 3),
+    /** Median ms per phase of the refreshes (`rest`: the time outside the phases, e.g. dropping temp tables). */
+    incrementalPhases: medianPhases(phases.incremental),
+    maintainPhases: medianPhases(phases.maintain),
     incrementalToCeiling: round(median(incremental) / median(ceiling), 3),
     fullToCeiling: round(median(full) / median(ceiling), 3),
     sumsOnly: {
@@ -149,6 +155,17 @@ export async function runViewBench(lake: LakeEngine, options: ViewBenchOptions) 
   }
   log('view:', JSON.stringify(result))
   return result
+}
+
+/** A refresh's phases, with `rest`: the time the refresh took outside them. */
+function withRest(phases: Record<string, number> | undefined, ms: number): Record<string, number> {
+  const known = Object.values(phases ?? {}).reduce((a, b) => a + b, 0)
+  return { ...phases, rest: ms - known }
+}
+
+function medianPhases(runs: Record<string, number>[]): Record<string, number> {
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r)))]
+  return Object.fromEntries(names.map((name) => [name, round(median(runs.map((r) => r[name] ?? 0)), 1)]))
 }
 
 /** The full recompute as DuckDB statements over the tables' current data files, written to one Parquet file. */

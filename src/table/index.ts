@@ -10,6 +10,7 @@ export { commitTable, type CommitRequest, type CommitResult } from './commit-tab
 export { setTransactions, type SetTransactionOptions } from './set-transaction'
 export { merge, type MergeOptions, type MatchedClause, type NotMatchedClause, type BySourceClause } from './merge'
 export { writeDifference, type WriteDifferenceOptions, type DifferenceScope } from './write-difference'
+export { writesDeletionVectors } from './deletion-vector-writer'
 export { update, deleteRows, type DmlOptions } from './update-delete'
 export type { RewriteResult, RewriteMetrics } from './rewrite'
 export { atLeast, replaceTable, type ReplaceTableOptions } from './replace-table'

@@ -6,8 +6,9 @@
  * values listed in a keys table (the query then returns only such rows): the rest are kept as
  * they are. Without a key the rows are compared as a multiset (two equal rows are two rows).
  */
-import { duckdbType, quoteIdentifier, type Snapshot, type Txn } from '../delta'
+import { DeltaError, duckdbType, quoteIdentifier, type Snapshot, type Txn } from '../delta'
 import type { LakeEngine } from '../engine'
+import { writesDeletionVectors } from './deletion-vector-writer'
 import { rewriteTable, type RewriteResult } from './rewrite'
 
 export interface DifferenceScope {
@@ -25,6 +26,16 @@ export interface WriteDifferenceOptions {
   txns?: Txn[]
   operationParameters?: Record<string, unknown>
   snapshot?: Snapshot
+  /**
+   * The comparison already made by the caller (a maintained view knows each changed group's old and
+   * new row): per row of the table that changes `__file`, `__row`, `__action` (update, insert or
+   * delete), the table's columns and `__old`, as table/rewrite.ts takes them; unchanged rows are
+   * not listed. Only for tables that write deletion vectors (nothing is copied): the query is
+   * then not read.
+   */
+  changes?: string
+  /** Told when each phase ends: `difference rows` (the query's rows computed), `difference write` (compared, written, committed). */
+  phases?: { end(name: string): void }
 }
 
 let differenceCounter = 0
@@ -32,6 +43,7 @@ const q = quoteIdentifier
 
 export async function writeDifference(lake: LakeEngine, table: string, querySql: string, options: WriteDifferenceOptions = {}): Promise<RewriteResult> {
   const snapshot = options.snapshot ?? (await lake.snapshot(table))
+  if (options.changes !== undefined) return writeChanges(lake, snapshot, options.changes, options)
   const db = await lake.duckdb()
   const id = ++differenceCounter
   const incoming = `__difference_rows_${id}`
@@ -85,16 +97,39 @@ export async function writeDifference(lake: LakeEngine, table: string, querySql:
           CASE WHEN t.__row IS NOT NULL AND s.__copy IS NULL THEN ${old} END AS __old
         FROM t FULL OUTER JOIN s ON ${same(fields.map((f) => f.name))} AND t.__copy = s.__copy`
     }
-    return await rewriteTable(lake, snapshot, {
+    options.phases?.end('difference rows')
+    const written = await rewriteTable(lake, snapshot, {
       operation: 'MERGE',
       operationParameters: { predicate: key ? key.map((k) => `t.${k} = s.${k}`).join(' AND ') : 'all columns', ...options.operationParameters },
       files: snapshot.files,
       changesSql,
       txns: options.txns,
     })
+    options.phases?.end('difference write')
+    return written
   } finally {
     await db.run(`DROP TABLE IF EXISTS ${incoming}`)
   }
+}
+
+/** The difference as the caller compared it (`changes`): its rows are the rewrite's per-row decisions. */
+async function writeChanges(lake: LakeEngine, snapshot: Snapshot, changes: string, options: WriteDifferenceOptions): Promise<RewriteResult> {
+  if (!writesDeletionVectors(snapshot.protocol, snapshot.metadata)) {
+    throw new DeltaError('INVALID_ARGUMENT', `a difference given as changes needs a table that writes deletion vectors`, { table: snapshot.table })
+  }
+  options.phases?.end('difference rows')
+  const written = await rewriteTable(lake, snapshot, {
+    operation: 'MERGE',
+    operationParameters: { predicate: options.key ? options.key.map((k) => `t.${k} = s.${k}`).join(' AND ') : 'all columns', ...options.operationParameters },
+    files: snapshot.files,
+    changesSql: (_target, { changingOnly }) => {
+      if (!changingOnly) throw new DeltaError('INVALID_ARGUMENT', `the rewrite would copy rows a given difference does not list`, { table: snapshot.table })
+      return changes
+    },
+    txns: options.txns,
+  })
+  options.phases?.end('difference write')
+  return written
 }
 
 /**

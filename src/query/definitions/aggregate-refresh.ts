@@ -20,6 +20,7 @@ import { dropScan, type LakeEngine, type RegisteredScan } from '../../engine'
 import type { LakeCatalog } from '../../engine'
 import { prepareQuery } from '../prepare'
 import type { AggregatePlan } from './aggregate-plan'
+import { maintainedChanges, oldRow, registerViewRows } from './maintained-difference'
 import { treeSql, type ViewShape } from './view-shape'
 
 type Json = Record<string, unknown>
@@ -28,6 +29,11 @@ type IncrementalShape = Extract<ViewShape, { incremental: true }>
 export interface MaintainedRows {
   /** The view's rows for the scope values in `keysTable` (lake tables pinned as `zone."t@vN"`: prepare it). */
   sql: string
+  /**
+   * The per-row changes to the view's table (maintained-difference.ts: for a table that writes
+   * deletion vectors), pinned like `sql`; absent when a view column is not one of the query's outputs.
+   */
+  changes?: string
   /** Scope values (k0, k1, … per scope column) the rows cover: the scope of the difference. */
   keysTable: string
   nulls: boolean[]
@@ -82,7 +88,7 @@ export async function maintainAggregates(lake: LakeEngine, catalog: LakeCatalog,
     const nulls = await nullColumns(db, keysTable, shape.scope.length)
 
     // The view's rows in scope (as write-difference reads them: each scope column IN its values), joined to the delta by group.
-    viewScan = await lake.scan(input.view)
+    viewScan = await registerViewRows(lake, input.view)
     const inScope = shape.scope
       .map((s, i) => {
         const listed = `v.${q(s.output)} IN (SELECT k${i} FROM ${keysTable})`
@@ -98,7 +104,7 @@ export async function maintainAggregates(lake: LakeEngine, catalog: LakeCatalog,
       SELECT ${columns.values.map((c) => `CASE WHEN d.__delta IS NULL THEN v.${q(c.output)} ELSE ${c.sql} END AS ${q(c.output)}`).join(', ')},
         coalesce(d.__delta AND NOT (${columns.gone}) AND (${columns.recompute.join(' OR ')}), false) AS __recompute,
         coalesce(d.__delta AND (${columns.gone}), false) AS __gone,
-        d.__delta IS NOT NULL AS __changed
+        d.__delta IS NOT NULL AS __changed, v.__file, v.__row, ${oldRow(input.view, 'v')} AS __old
       FROM v FULL OUTER JOIN d ON ${plan.groups.map((g, k) => `v.${q(g.output)} IS NOT DISTINCT FROM d.__g${k}`).join(' AND ')}`)
     await dropScan(db, viewScan)
     viewScan = undefined
@@ -116,11 +122,19 @@ export async function maintainAggregates(lake: LakeEngine, catalog: LakeCatalog,
     const names = plan.groups.map((g) => g.output).concat(plan.aggregates.map((a) => a.output))
     const ordered = input.view.schema.fields.map((f) => q(f.name)).filter((n) => names.some((o) => q(o) === n))
     let sql = `SELECT ${ordered.join(', ')} FROM ${rows} m WHERE NOT m.__recompute AND NOT m.__gone AND NOT EXISTS (${listed('m')})`
-    if (Number(counts.scopes) > 0) {
-      const pinned = await input.recompute(again, await nullColumns(db, again, shape.scope.length))
-      sql += `\nUNION ALL\nSELECT ${ordered.join(', ')} FROM (${pinned}) p WHERE EXISTS (${listed('p')})`
-    }
-    return { sql, keysTable, nulls, groups: Number(counts.groups), recomputed: Number(counts.recomputed), dispose }
+    const pinned = Number(counts.scopes) > 0 ? await input.recompute(again, await nullColumns(db, again, shape.scope.length)) : undefined
+    if (pinned) sql += `\nUNION ALL\nSELECT ${ordered.join(', ')} FROM (${pinned}) p WHERE EXISTS (${listed('p')})`
+    const changes =
+      ordered.length === input.view.schema.fields.length
+        ? maintainedChanges({
+            view: input.view,
+            rows,
+            groups: plan.groups.map((g) => g.output),
+            recomputed: (alias) => `EXISTS (${listed(alias)})`,
+            recompute: pinned,
+          })
+        : undefined
+    return { sql, changes, keysTable, nulls, groups: Number(counts.groups), recomputed: Number(counts.recomputed), dispose }
   } catch (error) {
     await dispose()
     throw error

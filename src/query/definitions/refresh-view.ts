@@ -19,12 +19,14 @@
  */
 import { DeltaError, isDeltaError, quoteIdentifier, type Snapshot, type Txn } from '../../delta'
 import { dropScan, snapshotOrNothing, type LakeEngine, type RegisteredScan } from '../../engine'
+import { writesDeletionVectors } from '../../table'
 import type { LakeCatalog } from '../../engine'
 import { prepareQuery } from '../prepare'
 import type { MaterializedView } from './ast'
 import { aggregatePlan } from './aggregate-plan'
 import { maintainAggregates, type MaintainedRows } from './aggregate-refresh'
 import { applyExpectations, type ExpectationCount } from './expectations'
+import { RefreshPhases } from './refresh-phases'
 import { writeView } from './write-view'
 import { parseSelect, treeSql, viewShape, type ViewShape } from './view-shape'
 
@@ -48,6 +50,14 @@ export interface ViewRefreshReport {
   sources: { table: string; from?: number; to: number }[]
   expectations: ExpectationCount[]
   durationMs: number
+  /**
+   * How the difference was found: `maintained`, from the old and new row of each changed group
+   * (method maintain, view table with deletion vectors, no expectations); `compared`, the rows
+   * computed compared with the view's rows (in scope).
+   */
+  difference?: 'maintained' | 'compared'
+  /** Milliseconds per phase of the refresh (sources, feeds, choice, maintain or scope, prepare, difference rows, difference write, cleanup). */
+  phases?: Record<string, number>
 }
 
 export interface RefreshOptions {
@@ -84,6 +94,7 @@ type Json = Record<string, unknown>
 
 export async function refreshView(lake: LakeEngine, catalog: LakeCatalog, view: MaterializedView, options: RefreshOptions = {}): Promise<ViewRefreshReport> {
   const started = performance.now()
+  const phases = new RefreshPhases()
   const db = await lake.duckdb()
   let node: Json
   try {
@@ -98,6 +109,7 @@ export async function refreshView(lake: LakeEngine, catalog: LakeCatalog, view: 
   for (const [name, t] of tables) t.recorded = current?.txns.get(viewAppId(view.name, name))?.version
   const hash = definitionHash(view)
   const sameDefinition = current?.txns.get(viewAppId(view.name, 'definition'))?.version === hash
+  phases.end('sources')
   const sources = [...tables].map(([table, t]) => ({ table, from: t.recorded, to: t.version }))
   const report = (mode: ViewRefreshReport['mode'], reason: string): ViewRefreshReport => ({
     view: view.name,
@@ -131,16 +143,23 @@ export async function refreshView(lake: LakeEngine, catalog: LakeCatalog, view: 
   let maintained: MaintainedRows | undefined
   try {
     if (!reason && shape.incremental && current) {
-      const chosen = await incrementalScope(lake, catalog, { node, shape, view, current, tables, scans, method: options.method })
+      const chosen = await incrementalScope(lake, catalog, { node, shape, view, current, tables, scans, method: options.method, phases })
       reason = chosen.reason
       if (chosen.mode === 'incremental') ({ mode, keysTable, nulls, method, maintained } = chosen)
     }
-    const pinned = maintained
-      ? maintained.sql
-      : await pinnedQuery(db, node, tables, mode === 'incremental' && shape.incremental && keysTable ? { shape, keysTable, nulls } : undefined)
+    // The difference straight from the maintained groups: nothing to check, nothing to copy.
+    const given = maintained?.changes && !view.expectations.length && current && writesDeletionVectors(current.protocol, current.metadata)
+    const pinned = given
+      ? maintained!.changes!
+      : maintained
+        ? maintained.sql
+        : await pinnedQuery(db, node, tables, mode === 'incremental' && shape.incremental && keysTable ? { shape, keysTable, nulls } : undefined)
     const prepared = await prepareQuery(lake, catalog, pinned)
+    const changes = given ? prepared.sql : undefined
     try {
-      const checked = await applyExpectations(db, view, prepared.sql)
+      const rowsSql = changes ? `SELECT ${current!.schema.fields.map((f) => q(f.name)).join(', ')} FROM (${changes}) c` : prepared.sql
+      const checked = await applyExpectations(db, view, rowsSql)
+      phases.end('prepare')
       try {
         const txns: Txn[] = [
           ...[...tables].map(([name, t]) => ({ appId: viewAppId(view.name, name), version: t.version })),
@@ -155,7 +174,7 @@ export async function refreshView(lake: LakeEngine, catalog: LakeCatalog, view: 
         const key = shape.incremental ? shape.key : undefined
         const moved = !sameDefinition || [...tables.values()].some((t) => t.recorded !== t.version)
         const scope = mode === 'incremental' && keysTable && shape.incremental ? { columns: shape.scope.map((s) => s.output), keysTable } : undefined
-        const result = await writeView(lake, path, current, checked.sql, { view, txns, moved, key, scope, operationParameters })
+        const result = await writeView(lake, path, current, checked.sql, { view, txns, moved, key, scope, operationParameters, phases, changes })
         if (result.replaced) reason = `${reason}; the columns changed, so the table was replaced`
         const groups = maintained ? { groups: { changed: maintained.groups, recomputed: maintained.recomputed } } : {}
         return {
@@ -163,8 +182,10 @@ export async function refreshView(lake: LakeEngine, catalog: LakeCatalog, view: 
           ...(method ? { method } : {}),
           ...groups,
           ...result.rows,
+          ...(current && !result.replaced ? { difference: changes ? ('maintained' as const) : ('compared' as const) } : {}),
           expectations: checked.counts,
           durationMs: performance.now() - started,
+          phases: phases.ms,
         }
       } finally {
         await checked.dispose()
@@ -302,6 +323,7 @@ interface IncrementalContext {
   /** Scans opened here (the sources' change feeds), dropped by the caller when the refresh ends. */
   scans: RegisteredScan[]
   method: RefreshOptions['method']
+  phases: RefreshPhases
 }
 
 type IncrementalScope =
@@ -314,10 +336,11 @@ type IncrementalScope =
  * source's changes cannot be read, why the refresh is a full one.
  */
 async function incrementalScope(lake: LakeEngine, catalog: LakeCatalog, context: IncrementalContext): Promise<IncrementalScope> {
-  const { node, shape, view, current, tables, scans } = context
+  const { node, shape, view, current, tables, scans, phases } = context
   const db = await lake.duckdb()
   const missing = [...tables].find(([, t]) => t.recorded === undefined)
   const feeds = missing ? `${missing[0]} is a new source of the view` : await openFeeds(lake, tables, scans)
+  phases.end('feeds')
   if (typeof feeds === 'string') return { mode: 'full', reason: feeds }
   const changed = [...feeds.keys()].map((name) => `${name} v${tables.get(name)!.recorded! + 1}..${tables.get(name)!.version}`).join(', ')
   const columns = current.schema.fields.map((f) => f.name)
@@ -328,6 +351,7 @@ async function incrementalScope(lake: LakeEngine, catalog: LakeCatalog, context:
     if (removed)
       plan = `${removed} source row(s) removed or updated, and the view has ${plan.removalsNeedSources}: recomputing the changed groups reads the sources once, as settling those groups would`
   }
+  phases.end('choice')
   const maintained =
     typeof plan === 'string'
       ? plan
@@ -342,9 +366,11 @@ async function incrementalScope(lake: LakeEngine, catalog: LakeCatalog, context:
         })
   if (typeof maintained === 'string') {
     const collected = await collectScopeValues(db, shape, feeds)
+    phases.end('scope')
     const reason = `${shape.description}: ${collected.count} value(s) changed in ${changed}${shape.key ? `; groups recomputed: ${maintained}` : ''}`
     return { mode: 'incremental', reason, keysTable: collected.table, nulls: collected.nulls, method: 'recompute' }
   }
+  phases.end('maintain')
   try {
     const [{ n }] = await db.rows(`SELECT count(*) AS n FROM ${maintained.keysTable}`)
     const reason =

@@ -22,6 +22,10 @@ export interface ViewWrite {
   /** An incremental refresh's scope: only the view's rows with these values are compared. */
   scope?: { columns: string[]; keysTable: string }
   operationParameters: Record<string, string>
+  /** The difference as a maintained refresh found it (write-difference.ts `changes`): `sql` is then only described. */
+  changes?: string
+  /** Where the write's phases are timed (the difference's rows, its write). */
+  phases?: { end(name: string): void }
 }
 
 export interface ViewWriteResult {
@@ -61,6 +65,8 @@ export async function writeView(lake: LakeEngine, path: string, current: Snapsho
     txns: write.moved ? txns : [],
     operationParameters,
     scope: write.scope,
+    phases: write.phases,
+    changes: write.changes,
   })
   const { rowsInserted, rowsUpdated, rowsDeleted } = written.metrics
   return { rows: { version: written.version, rowsInserted, rowsUpdated, rowsDeleted }, replaced: false }
