@@ -11,6 +11,9 @@
  *   - ceiling: the same DuckDB statements a hand-written full recompute would run: the query over
  *     read_parquet of the two tables' current data files, COPY to one Parquet file.
  * Ratios: incremental ms / full ms (the issue's aim: ≤ 0.1), and each / ceiling ms (> 1 is slower).
+ * incrementalPhases / maintainPhases: the median ms of each phase of those refreshes (the refresh
+ * report's phases: sources, feeds, choice, scope or maintain, prepare, difference rows, difference
+ * write; rest = the time outside them).
  * The same for a view with count and sum only (`sumsOnly`): nothing there needs a recompute.
  */
 import { execFile } from 'node:child_process'
