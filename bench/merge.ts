@@ -81,6 +81,7 @@ export function phaseOf(sql: string): string {
   if (/^\s*DESCRIBE/i.test(sql)) return 'describe'
   if (/__delta_(files|rows)_/.test(sql) && /^\s*(CREATE|INSERT)/i.test(sql)) return 'fileListSetup'
   if (/^\s*SELECT __action AS action, count/i.test(sql)) return 'actionCounts'
+  if (/^\s*SELECT __file,\s+count\(\*\)/i.test(sql)) return 'countsAndRowsToMark'
   if (/__rewrite_files_/.test(sql) && /^\s*(CREATE|SELECT __file)/i.test(sql)) return 'rewrittenFileList'
   if (/^\s*SELECT count\(\*\) AS n FROM __rewrite_changes/i.test(sql)) return 'copiedCount'
   if (/^\s*DROP/i.test(sql)) return 'dropTemp'
@@ -96,7 +97,7 @@ export function instrumentPhases(lake: LakeEngine, db: DuckDb, classify: (sql: s
   const add = (phase: string, ms: number) => {
     totals[phase] = (totals[phase] ?? 0) + ms
   }
-  const { run, rows } = db
+  const { run, rows, columns } = db
   const { snapshot } = lake
   db.run = async function (this: DuckDb, sql: string) {
     const start = performance.now()
@@ -114,6 +115,14 @@ export function instrumentPhases(lake: LakeEngine, db: DuckDb, classify: (sql: s
       add(classify(sql), performance.now() - start)
     }
   }
+  db.columns = async function (this: DuckDb, sql: string) {
+    const start = performance.now()
+    try {
+      return await columns.call(this, sql)
+    } finally {
+      add(classify(sql), performance.now() - start)
+    }
+  }
   lake.snapshot = async function (this: LakeEngine, ...args: Parameters<LakeEngine['snapshot']>) {
     const start = performance.now()
     try {
@@ -127,6 +136,7 @@ export function instrumentPhases(lake: LakeEngine, db: DuckDb, classify: (sql: s
     restore: () => {
       db.run = run
       db.rows = rows
+      db.columns = columns
       lake.snapshot = snapshot
     },
   }

@@ -75,6 +75,17 @@ export class DuckDb {
     return reader.getRowObjectsJson()
   }
 
+  /**
+   * A query's columns, each an array of plain JS values (numbers for DOUBLE and INTEGER, bigint for
+   * BIGINT, strings, arrays for lists): no object per row and no JSON conversion, for long lists.
+   */
+  async columns(sql: string): Promise<unknown[][]> {
+    const reader = await this.connection.runAndReadAll(sql)
+    const columns = reader.getColumnsJS()
+    // No rows, no chunks: every column is then empty rather than missing.
+    return reader.columnNames().map((_, i) => columns[i] ?? [])
+  }
+
   async query(sql: string): Promise<QueryResult> {
     const reader = await this.connection.runAndReadAll(sql)
     const names = reader.columnNames()

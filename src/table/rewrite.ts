@@ -128,33 +128,21 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
     // copies nothing) unchanged target rows and source rows not inserted left out.
     const changesSql = plan.changesSql(target.sql, { changingOnly: mergeOnRead })
     const unchanged = `struct_pack(${columns.map((c) => `${c} := ${c}`).join(', ')}) IS NOT DISTINCT FROM __old`
-    await db.run(`CREATE TEMP TABLE ${changes} AS SELECT * REPLACE (CASE WHEN __action = 'update' AND ${unchanged} THEN 'noop' ELSE __action END AS __action)
+    // The old images are kept only for the change rows: without the feed they would be copied for nothing.
+    const changeFeed = isChangeDataFeedEnabled(snapshot.metadata)
+    await db.run(`CREATE TEMP TABLE ${changes} AS SELECT *${changeFeed ? '' : ' EXCLUDE (__old)'} REPLACE (CASE WHEN __action = 'update' AND ${unchanged} THEN 'noop' ELSE __action END AS __action)
       FROM (${changesSql})${mergeOnRead ? ` WHERE __action NOT IN ('copy', 'skip')` : ''}`)
     if (plan.checkSingleMatch === 'dedupe-deletes') {
       await db.run(
         `DELETE FROM ${changes} WHERE __action = 'delete' AND rowid NOT IN (SELECT min(rowid) FROM ${changes} WHERE __action = 'delete' GROUP BY __file, __row)`,
       )
     }
-    // One pass per file: the counts, whether a target row was matched twice (then named by
-    // checkSingleMatch) and, merge-on-read, the rows to mark, ascending (DOUBLE: a JSON number, exact below 2^53).
-    const perFile =
-      await db.rows(`SELECT __file, count(*) FILTER (WHERE __action = 'insert') AS inserted, count(*) FILTER (WHERE __action = 'update') AS updated,
-      count(*) FILTER (WHERE __action = 'delete') AS deleted, count(*) FILTER (WHERE __action = 'noop') AS noop,
-      ${plan.checkSingleMatch === true ? `count(DISTINCT __row) FILTER (WHERE __action IN ('update', 'delete', 'noop'))` : 'NULL'} AS distinct_changed,
-      ${mergeOnRead ? `list(__row::DOUBLE ORDER BY __row) FILTER (WHERE __action IN ('update', 'delete'))` : 'NULL'} AS rows
-      FROM ${changes} GROUP BY __file`)
-    const total = (name: string) => perFile.reduce((sum, r) => sum + Number(r[name]), 0)
-    const count = { inserted: total('inserted'), updated: total('updated'), deleted: total('deleted'), noop: total('noop') }
-    if (plan.checkSingleMatch === true && total('distinct_changed') !== count.updated + count.deleted + count.noop) {
-      await checkSingleMatch(lake, changes, table)
-    }
+    const { count, rowsToMark, matchedTwice } = await countChanges(lake, changes, plan.checkSingleMatch === true, mergeOnRead)
+    if (matchedTwice) await checkSingleMatch(lake, changes, target.sql, columns, table)
     let changedRows: Map<string, number[]> | undefined
     let rewrittenFiles: Set<string>
     if (mergeOnRead) {
-      // Distinct already: a target row is changed by one source row at most (checked above).
-      changedRows = new Map(
-        perFile.flatMap((r) => (r.__file !== null && Number(r.updated) + Number(r.deleted) > 0 ? [[String(r.__file), r.rows as number[]]] : [])),
-      )
+      changedRows = rowsToMark
       rewrittenFiles = new Set(changedRows.keys())
     } else {
       await db.run(`CREATE TEMP TABLE ${rewritten} AS SELECT DISTINCT __file FROM ${changes} WHERE __action IN ('update', 'delete')`)
@@ -221,6 +209,40 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
     await db.run(`DROP TABLE IF EXISTS ${changes}; DROP TABLE IF EXISTS ${rewritten}`)
     await dropScan(db, target)
   }
+}
+
+/**
+ * One pass over the changes, grouped by file: the counts, whether a target row was matched twice
+ * (checked when `checkMatches`) and, merge-on-read, the rows each file must mark, ascending.
+ * The rows come as one list per file read as typed values (no object per row, no JSON); each entry
+ * is row * 2 + (1 for a no-op), so no-op rows, listed for the check only, sort beside the others:
+ * a row matched twice is two neighbours of the same row (DOUBLE: exact below 2^53).
+ */
+async function countChanges(lake: LakeEngine, changes: string, checkMatches: boolean, mergeOnRead: boolean) {
+  const db = await lake.duckdb()
+  const entry = `__row::DOUBLE * 2 + CASE WHEN __action = 'noop' THEN 1 ELSE 0 END`
+  const listed = `__action IN ('update', 'delete'${checkMatches ? ", 'noop'" : ''})`
+  const [files, inserted, updated, deleted, noop, distinct, lists] = await db.columns(`SELECT __file,
+      count(*) FILTER (WHERE __action = 'insert')::DOUBLE, count(*) FILTER (WHERE __action = 'update')::DOUBLE,
+      count(*) FILTER (WHERE __action = 'delete')::DOUBLE, count(*) FILTER (WHERE __action = 'noop')::DOUBLE,
+      ${checkMatches && !mergeOnRead ? `count(DISTINCT __row) FILTER (WHERE __action IN ('update', 'delete', 'noop'))::DOUBLE` : 'NULL::DOUBLE'},
+      ${mergeOnRead ? `list(${entry} ORDER BY ${entry}) FILTER (WHERE ${listed})` : 'NULL::DOUBLE[]'}
+    FROM ${changes} GROUP BY __file`)
+  const sum = (column: unknown[]) => column.reduce((total: number, n) => total + Number(n ?? 0), 0)
+  const count = { inserted: sum(inserted), updated: sum(updated), deleted: sum(deleted), noop: sum(noop) }
+  let matchedTwice = checkMatches && !mergeOnRead && sum(distinct) !== count.updated + count.deleted + count.noop
+  const rowsToMark = new Map<string, number[]>()
+  files.forEach((file, f) => {
+    const entries = lists[f] as number[] | null
+    if (file === null || !entries) return
+    const rows: number[] = []
+    for (let i = 0; i < entries.length; i++) {
+      if (i > 0 && Math.floor(entries[i] / 2) === Math.floor(entries[i - 1] / 2)) matchedTwice = true
+      if (entries[i] % 2 === 0) rows.push(entries[i] / 2)
+    }
+    if (rows.length) rowsToMark.set(String(file), rows)
+  })
+  return { count, rowsToMark, matchedTwice }
 }
 
 /** The files to rewrite, in DuckDB with each row's file and position (`__file`, `__row`), less the rows their deletion vectors mark. */
@@ -304,11 +326,12 @@ function operationMetrics(operation: RewritePlan['operation'], m: RewriteMetrics
   return { numDeletedRows: String(m.rowsDeleted), numCopiedRows: String(m.rowsCopied), ...files }
 }
 
-async function checkSingleMatch(lake: LakeEngine, changes: string, table: string): Promise<void> {
+/** Refuses a target row matched by several source rows, naming the row (read again from the target: the changes may not keep old images). */
+async function checkSingleMatch(lake: LakeEngine, changes: string, target: string, columns: string[], table: string): Promise<void> {
   const db = await lake.duckdb()
   const [duplicate] = await db.rows(
-    `SELECT to_json(any_value(__old)) AS target_row, count(*) AS matches FROM ${changes}
-     WHERE __action IN ('update', 'delete', 'noop') GROUP BY __file, __row HAVING count(*) > 1 LIMIT 1`,
+    `SELECT (SELECT to_json(struct_pack(${columns.map((c) => `${c} := t.${c}`).join(', ')})) FROM ${target} t WHERE t.__file = d.__file AND t.__row = d.__row) AS target_row, d.matches
+     FROM (SELECT __file, __row, count(*) AS matches FROM ${changes} WHERE __action IN ('update', 'delete', 'noop') GROUP BY __file, __row HAVING count(*) > 1 LIMIT 1) d`,
   )
   if (duplicate) {
     throw new DeltaError(
