@@ -111,3 +111,12 @@ for (const feed of [false, true]) {
     }
   })
 }
+
+test('a MERGE whose source matches and inserts nothing: no changes grouped, nothing committed, the rows as they were', async () => {
+  const path = await table({})
+  const before = await rows(path)
+  const result = await merge(lake, path, `SELECT * FROM (VALUES (10, 'x', false)) s(id, v, gone) WHERE false`, OPTIONS)
+  assert.equal(result.version, undefined)
+  assert.deepEqual([result.metrics.rowsInserted, result.metrics.rowsUpdated, result.metrics.rowsDeleted, result.metrics.rowsUnchanged], [0, 0, 0, 0])
+  assert.deepEqual(await rows(path), before)
+})
