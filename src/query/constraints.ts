@@ -16,6 +16,12 @@ export interface TableOccurrence {
   catalog: string
   /** Constraints that apply to this occurrence; empty = read every file. */
   constraints: ColumnConstraint[]
+  /**
+   * Where the reference starts in the SQL text (a UTF-8 byte offset, as DuckDB reports it) and
+   * whether an alias follows it, when the reference can be replaced by a subquery there: not
+   * with an AT clause, nor when a column is qualified by the table's full name (`raw.t.x`).
+   */
+  inline?: { location: number; aliased: boolean }
 }
 
 const COMPARISONS: Record<string, { op: '=' | '<' | '<=' | '>' | '>='; flipped: '=' | '<' | '<=' | '>' | '>=' }> = {
@@ -30,6 +36,13 @@ const COMPARISONS: Record<string, { op: '=' | '<' | '<=' | '>' | '>='; flipped: 
 export function tableOccurrences(parsed: unknown): TableOccurrence[] {
   const found: TableOccurrence[] = []
   const claimed = new Set<Node>()
+  const qualified = fullyQualifiedColumnTables(parsed)
+  const inline = (node: Node): TableOccurrence['inline'] => {
+    const location = node.query_location
+    if (typeof location !== 'number' || location < 0 || location > Number.MAX_SAFE_INTEGER || node.at_clause) return undefined
+    if (qualified.has(`${node.schema_name}.${node.table_name}`.toLowerCase())) return undefined
+    return { location, aliased: Boolean(node.alias) }
+  }
   visit(parsed, (node) => {
     if (node.type !== 'SELECT_NODE') return
     const tables = fromTables(node.from_table as Node | undefined)
@@ -38,16 +51,38 @@ export function tableOccurrences(parsed: unknown): TableOccurrence[] {
       claimed.add(table)
       const alias = String(table.alias || table.table_name)
       const constraints = conjuncts.flatMap((c) => constraintOf(c, alias, tables.length === 1))
-      found.push({ schema: String(table.schema_name ?? ''), table: String(table.table_name), catalog: String(table.catalog_name ?? ''), constraints })
+      found.push({
+        schema: String(table.schema_name ?? ''),
+        table: String(table.table_name),
+        catalog: String(table.catalog_name ?? ''),
+        constraints,
+        inline: inline(table),
+      })
     }
   })
   // Base tables anywhere else (other statement kinds): no constraints, every file.
   visit(parsed, (node) => {
     if (node.type === 'BASE_TABLE' && !claimed.has(node)) {
-      found.push({ schema: String(node.schema_name ?? ''), table: String(node.table_name), catalog: String(node.catalog_name ?? ''), constraints: [] })
+      found.push({
+        schema: String(node.schema_name ?? ''),
+        table: String(node.table_name),
+        catalog: String(node.catalog_name ?? ''),
+        constraints: [],
+        inline: inline(node),
+      })
     }
   })
   return found
+}
+
+/** `schema.table` (lower case) of every column reference with three or more names (`raw.t.x`, `c.raw.t.x`). */
+function fullyQualifiedColumnTables(parsed: unknown): Set<string> {
+  const tables = new Set<string>()
+  visit(parsed, (node) => {
+    const names = node.class === 'COLUMN_REF' && Array.isArray(node.column_names) ? (node.column_names as unknown[]).map(String) : []
+    for (let i = 0; i + 2 < names.length; i++) tables.add(`${names[i]}.${names[i + 1]}`.toLowerCase())
+  })
+  return tables
 }
 
 function visit(value: unknown, fn: (node: Node) => void): void {

@@ -13,6 +13,7 @@ import type { LakeCatalog } from '../engine'
 import { tableOccurrences, type TableOccurrence } from './constraints'
 import { describeDetail, describeHistory } from './describe'
 import { lockViews, queryState, type CachedView, type QueryState } from './query-state'
+import { applyReplacements, errorInQueryText, inlineReplacements, type TextReplacement } from './inline-tables'
 import { findInCode, quoteName, replaceMatches, unquoteIdentifier, unquoteLiteral, type TextMatch } from './sql-text'
 
 export interface TableRead {
@@ -29,6 +30,8 @@ export interface PreparedQuery {
   /** The SQL to run on the engine's DuckDB connection. */
   sql: string
   tables: TableRead[]
+  /** A DuckDB error from running `sql`, with its position (`LINE n:` and caret) in the query's own text. */
+  inQueryText(error: unknown): unknown
   /**
    * Ends the query: drops what it alone used and lets the next query prepare. Until then this
    * query holds the database's views (call it exactly once, when the result is read).
@@ -169,6 +172,7 @@ export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: 
     const named = new Set([...byName.values()].map(([o]) => `${quoteName(o.schema)}.${quoteName(o.table)}`))
     for (const view of [...state.views.keys()]) if (!named.has(view)) await dropView(db, state, view)
     const tables: TableRead[] = []
+    const replacements: TextReplacement[] = []
     for (const [name, uses] of byName) {
       const { schema, table } = uses[0]
       const target = targets.get(name) ?? (await lakeTarget(catalog, schema, table))
@@ -192,9 +196,16 @@ export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: 
       )
       const files = await filesForUses(lake, state, snapshot, uses)
       tables.push({ name: target.label, path: target.path, version: snapshot.version, filesTotal: snapshot.files.length, filesRead: files.length })
-      // The view of the previous query that read the same files of this table is still right.
       const key = `${snapshotKey(snapshot)}\n${files.map((f) => f.path).join('\n')}`
-      if (state.views.get(view)?.key === key) continue
+      const spans = inlineReplacements(rewritten, uses)
+      if (spans) {
+        const scan = await inlineScan(lake, state, view, key, { ...snapshot, files }, cleanup)
+        for (const span of spans) replacements.push({ ...span, subquery: scan.sql })
+        continue
+      }
+      // The view of the previous query that read the same files of this table is still right.
+      const cached = state.views.get(view)
+      if (cached?.key === key && !cached.inline) continue
       // Only the files the filters leave are planned (each file's plan is its own: a tenth of the work here).
       const scan = await registerScan(db, lake.io.storage, planScan({ ...snapshot, files }))
       await replaceView(db, state, view, { key, scan }, createSchema)
@@ -202,7 +213,8 @@ export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: 
       // Views over temporary tables (deletion vectors' row lists) are not kept: they hold memory.
       if (scan.temporaryTables.length > 0) cleanup.push(() => dropView(db, state, view))
     }
-    return { sql: rewritten, tables, release }
+    const ran = applyReplacements(rewritten, replacements)
+    return { sql: ran, tables, release, inQueryText: (error) => errorInQueryText(error, ran, rewritten, replacements) }
   } catch (error) {
     await release()
     throw error
@@ -272,6 +284,26 @@ function snapshotKey(snapshot: Snapshot): string {
   return `${snapshot.table}@${snapshot.version}@${snapshot.timestamp}`
 }
 
+/**
+ * The scan that replaces a table's references in the text (no view): the kept one when it reads
+ * the same files, else registered anew. A view kept under the name is dropped, so nothing can
+ * read it. Scans over temporary tables are dropped when the query ends, not kept.
+ */
+async function inlineScan(lake: LakeEngine, state: QueryState, view: string, key: string, snapshot: Snapshot, cleanup: (() => Promise<void>)[]) {
+  const db = await lake.duckdb()
+  const cached = state.views.get(view)
+  const reuse = cached?.key === key
+  if (cached) {
+    state.views.delete(view)
+    if (!cached.inline) await db.run(`DROP VIEW IF EXISTS ${view}`)
+    if (!reuse) await dropScan(db, cached.scan)
+  }
+  const scan = reuse ? cached.scan : await registerScan(db, lake.io.storage, planScan(snapshot))
+  if (scan.temporaryTables.length > 0) cleanup.push(() => dropScan(db, scan))
+  else state.views.set(view, { key, scan, inline: true })
+  return scan
+}
+
 /** Points `view` at `next`'s scan, dropping what the view read before. */
 async function replaceView(db: DuckDb, state: QueryState, view: string, next: CachedView, before = ''): Promise<void> {
   const previous = state.views.get(view)
@@ -311,5 +343,6 @@ async function prepareDescribe(
     sql: `SELECT * FROM ${table}`,
     tables: [{ name: ref, path: tablePath, version: snapshot.version, filesTotal: snapshot.files.length, filesRead: 0 }],
     release,
+    inQueryText: (error) => error,
   }
 }

@@ -244,6 +244,8 @@ export class QuerySession {
         const creating = createResultTable(db.connection, table, prepared.sql)
         this.statementStarted = true
         await creating
+      } catch (error) {
+        throw prepared.inQueryText(error)
       } finally {
         this.statementStarted = false
         this.executing = undefined

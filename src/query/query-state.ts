@@ -5,7 +5,8 @@
  * holds the database's view lock. Under it, work that depends only on immutable inputs is kept:
  * - the parse of a SQL text (DuckDB's `json_serialize_sql` of the same text is the same);
  * - the files a filter leaves of one snapshot (a table's version and commit time fix its files);
- * - the views themselves, while the next query wants the same files of the same table.
+ * - the views themselves (or, for references replaced by a subquery, the scan alone), while the
+ *   next query wants the same files of the same table.
  */
 import type { DuckDb } from '../engine'
 import type { RegisteredScan } from '../engine'
@@ -35,6 +36,8 @@ export interface CachedView {
   /** Identifies the files the view reads: table path, version, commit time and file list. */
   key: string
   scan: RegisteredScan
+  /** No DuckDB view: the query's text names the scan's SELECT itself (inline-tables.ts). */
+  inline?: boolean
 }
 
 export interface QueryState {

@@ -16,7 +16,7 @@ export async function runQuery(lake: LakeEngine, catalog: LakeCatalog, sql: stri
   try {
     const db = await lake.duckdb()
     const result = await db.connection.runAndReadAll(prepared.sql).catch((error: unknown) => {
-      throw missingFileError(error) ?? error
+      throw missingFileError(error) ?? prepared.inQueryText(error)
     })
     const names = result.columnNames()
     const types = result.columnTypes()
