@@ -2,9 +2,10 @@
  * Preparing a SQL text for DuckDB. Spark's syntax is turned into names DuckDB can parse:
  * ``delta.`path` ``, `zone.table VERSION AS OF n` / `TIMESTAMP AS OF '…'` and `table_changes(…)`
  * become synthetic table names. DuckDB's parser then finds every table reference (so a column
- * `t.x` is never mistaken for a table), each lake table is registered as a view of one snapshot
- * (one per table and version for the whole query), and files that the query's filters rule out
- * are left out of that view. DESCRIBE HISTORY / DETAIL become result tables.
+ * `t.x` is never mistaken for a table), each lake table is read as one snapshot (one per table
+ * and version for the whole query): through a subquery put where the parse located each reference
+ * (inline-tables.ts), else a view; files that the query's filters rule out are left out of it.
+ * DESCRIBE HISTORY / DETAIL become result tables.
  */
 import * as path from 'node:path'
 import { DeltaError, planScan, quoteString, type Snapshot } from '../delta'
