@@ -2,7 +2,7 @@
  * A snapshot's rows in DuckDB: the scan plan's files, each with its partition values, minus the
  * rows its deletion vector marks.
  */
-import type { ScanPlan, Storage } from '../delta'
+import { logicalPartitionValues, type ActiveFile, type ScanPlan, type Snapshot, type Storage, type StructType } from '../delta'
 import { DeletionVectorLoader } from './deletion-vector-loader'
 import type { DuckDb } from './duckdb'
 import { registerFileRead, type FileEntry, type RegisteredScan } from './file-read'
@@ -18,4 +18,34 @@ export async function registerScan(db: DuckDb, storage: Storage, plan: ScanPlan)
     entries.push(entry)
   }
   return registerFileRead(db, storage, { ...plan, entries })
+}
+
+/**
+ * `files` of a table (by default all its files, read with `schema`, by default its schema) with each
+ * row's file (`__file`) and index in it (`__row`), less the rows their deletion vectors mark: the
+ * positions a deletion vector marks, for the writes that change rows in place.
+ */
+export async function registerPositionedRows(
+  db: DuckDb,
+  storage: Storage,
+  snapshot: Snapshot,
+  options: { schema?: StructType; files?: ActiveFile[]; deletionVectors?: DeletionVectorLoader } = {},
+): Promise<RegisteredScan> {
+  const deletionVectors = options.deletionVectors ?? new DeletionVectorLoader(storage, snapshot.table)
+  const entries: FileEntry[] = []
+  for (const file of options.files ?? snapshot.files) {
+    const entry: FileEntry = { path: file.path, partitionValues: logicalPartitionValues(file.add.partitionValues, snapshot) }
+    if (file.add.deletionVector) entry.selection = { mode: 'exclude', rows: await deletionVectors.rows(file.add.deletionVector, file.path) }
+    entries.push(entry)
+  }
+  return registerFileRead(db, storage, {
+    table: snapshot.table,
+    version: snapshot.version,
+    schema: options.schema ?? snapshot.schema,
+    partitionColumns: snapshot.partitionColumns,
+    columnMapping: snapshot.columnMapping,
+    fileColumn: '__file',
+    rowIndexColumn: '__row',
+    entries,
+  })
 }

@@ -22,7 +22,6 @@ import {
   DeltaError,
   fileKey,
   isChangeDataFeedEnabled,
-  logicalPartitionValues,
   parseSchema,
   quoteIdentifier,
   type Snapshot,
@@ -31,7 +30,7 @@ import {
   withSchema,
   removeFileFor,
 } from '../delta'
-import { DeletionVectorLoader, dropScan, registerFileRead, writeDataFiles, type FileEntry, type LakeEngine } from '../engine'
+import { DeletionVectorLoader, dropScan, registerPositionedRows, writeDataFiles, type LakeEngine } from '../engine'
 import { commitTable } from './commit-table'
 import { markRows, writesDeletionVectors, type MarkedFiles } from './deletion-vector-writer'
 
@@ -122,7 +121,7 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
   const mergeOnRead = plan.operation !== 'WRITE' && writesDeletionVectors(snapshot.protocol, snapshot.metadata)
 
   const deletionVectors = new DeletionVectorLoader(lake.io.storage, table)
-  const target = await registerTarget(lake, snapshot, schema, plan.files, deletionVectors)
+  const target = await registerPositionedRows(db, lake.io.storage, snapshot, { schema, files: plan.files, deletionVectors })
   try {
     // One pass: the per-row decision, updates that change nothing turned into no-ops, and (merge-on-read
     // copies nothing) unchanged target rows and source rows not inserted left out.
@@ -243,26 +242,6 @@ async function countChanges(lake: LakeEngine, changes: string, checkMatches: boo
     if (rows.length) rowsToMark.set(String(file), rows)
   })
   return { count, rowsToMark, matchedTwice }
-}
-
-/** The files to rewrite, in DuckDB with each row's file and position (`__file`, `__row`), less the rows their deletion vectors mark. */
-async function registerTarget(lake: LakeEngine, snapshot: Snapshot, schema: StructType, files: RewritePlan['files'], deletionVectors: DeletionVectorLoader) {
-  const entries: FileEntry[] = []
-  for (const file of files) {
-    const entry: FileEntry = { path: file.path, partitionValues: logicalPartitionValues(file.add.partitionValues, snapshot) }
-    if (file.add.deletionVector) entry.selection = { mode: 'exclude', rows: await deletionVectors.rows(file.add.deletionVector, file.path) }
-    entries.push(entry)
-  }
-  return registerFileRead(await lake.duckdb(), lake.io.storage, {
-    table: snapshot.table,
-    version: snapshot.version,
-    schema,
-    partitionColumns: snapshot.partitionColumns,
-    columnMapping: snapshot.columnMapping,
-    fileColumn: '__file',
-    rowIndexColumn: '__row',
-    entries,
-  })
 }
 
 /**

@@ -9,30 +9,14 @@
  * Only for view tables that mark removed rows in deletion vectors (merge-on-read): a copy-on-write
  * table must copy the unchanged rows of every file it rewrites, which the full comparison does.
  */
-import { duckdbType, logicalPartitionValues, quoteIdentifier, type Snapshot } from '../../delta'
-import { DeletionVectorLoader, registerFileRead, type FileEntry, type LakeEngine, type RegisteredScan } from '../../engine'
+import { duckdbType, quoteIdentifier, type Snapshot } from '../../delta'
+import { registerPositionedRows, type LakeEngine, type RegisteredScan } from '../../engine'
 
 const q = quoteIdentifier
 
 /** The view's rows with each row's file (`__file`) and index in it (`__row`), as the rewrite identifies them. */
 export async function registerViewRows(lake: LakeEngine, view: Snapshot): Promise<RegisteredScan> {
-  const deletionVectors = new DeletionVectorLoader(lake.io.storage, view.table)
-  const entries: FileEntry[] = []
-  for (const file of view.files) {
-    const entry: FileEntry = { path: file.path, partitionValues: logicalPartitionValues(file.add.partitionValues, view) }
-    if (file.add.deletionVector) entry.selection = { mode: 'exclude', rows: await deletionVectors.rows(file.add.deletionVector, file.path) }
-    entries.push(entry)
-  }
-  return registerFileRead(await lake.duckdb(), lake.io.storage, {
-    table: view.table,
-    version: view.version,
-    schema: view.schema,
-    partitionColumns: view.partitionColumns,
-    columnMapping: view.columnMapping,
-    fileColumn: '__file',
-    rowIndexColumn: '__row',
-    entries,
-  })
+  return registerPositionedRows(await lake.duckdb(), lake.io.storage, view)
 }
 
 /** The old row of view row `v` as the rewrite compares it (null for a new group). */
