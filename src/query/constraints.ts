@@ -37,9 +37,10 @@ export function tableOccurrences(parsed: unknown): TableOccurrence[] {
   const found: TableOccurrence[] = []
   const claimed = new Set<Node>()
   const qualified = fullyQualifiedColumnTables(parsed)
+  const described = describedTables(parsed)
   const inline = (node: Node): TableOccurrence['inline'] => {
     const location = node.query_location
-    if (typeof location !== 'number' || location < 0 || location > Number.MAX_SAFE_INTEGER || node.at_clause) return undefined
+    if (typeof location !== 'number' || location < 0 || location > Number.MAX_SAFE_INTEGER || node.at_clause || described.has(node)) return undefined
     if (qualified.has(`${node.schema_name}.${node.table_name}`.toLowerCase())) return undefined
     return { location, aliased: Boolean(node.alias) }
   }
@@ -73,6 +74,18 @@ export function tableOccurrences(parsed: unknown): TableOccurrence[] {
     }
   })
   return found
+}
+
+/**
+ * The tables that DESCRIBE, SHOW or SUMMARIZE name (their SHOW_REF): DuckDB's syntax wants a name
+ * there, not a subquery, so they keep their view.
+ */
+function describedTables(parsed: unknown): Set<Node> {
+  const tables = new Set<Node>()
+  visit(parsed, (node) => {
+    if (node.type === 'SHOW_REF') visit(node, (inner) => inner.type === 'BASE_TABLE' && tables.add(inner))
+  })
+  return tables
 }
 
 /** `schema.table` (lower case) of every column reference with three or more names (`raw.t.x`, `c.raw.t.x`). */

@@ -73,6 +73,16 @@ test('a statement DuckDB will not serialise keeps the view', async () => {
   assert.deepEqual(await db.rows('SELECT count(*)::INTEGER AS n FROM inline_copy'), [{ n: 200 }])
 })
 
+test('DESCRIBE, SHOW and SUMMARIZE keep the view (their syntax wants a name there), also inside a query', async () => {
+  for (const sql of ['DESCRIBE raw.events', 'SHOW raw.events', "SELECT column_type FROM (DESCRIBE raw.events) WHERE column_name = 's'"]) {
+    const result = await fresh(sql)
+    assert.ok(result.rows.length >= 1, sql)
+    assert.deepEqual(await lakeViews(), ['events'], sql)
+  }
+  assert.deepEqual((await fresh("SELECT column_type FROM (DESCRIBE raw.events) WHERE column_name = 'id'")).rows, [{ column_type: 'BIGINT' }])
+  assert.equal(Number((await fresh('SUMMARIZE raw.events')).rows.find((r) => r.column_name === 'id')?.count), 200)
+})
+
 test('an error shows its position in the query text, not in the subquery', async () => {
   await assert.rejects(fresh('SELECT id\nFROM raw.events WHERE nope = 1'), (error: Error) => {
     assert.match(error.message, /Referenced column "nope" not found/)
