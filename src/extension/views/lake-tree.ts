@@ -130,9 +130,6 @@ export class LakeTreeProvider implements vscode.TreeDataProvider<LakeNode>, vsco
 
   private async tables(zone: Extract<LakeNode, { kind: 'zone' }>): Promise<LakeNode[]> {
     const [lake, { tableFacts }] = await Promise.all([this.services.lake(), loadLakeFacts(this.services.log)])
-    // Tables on screen are what a user opens next: DuckDB (its native library and database, about
-    // 0.2-0.4 s) is opened now, while the tree draws, instead of when the first panel asks for rows.
-    void lake.duckdb().catch((error) => this.services.log.warn('lake.duckdb.warm', { error: (error as Error).message }))
     return Promise.all(
       zone.tables.map(async (table): Promise<LakeNode> => {
         try {
