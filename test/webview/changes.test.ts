@@ -283,21 +283,27 @@ test('a reloaded panel keeps its table, versions, key filter and page', async ()
 test("shown again while the host is busy, the panel repaints its page at once from its state, then the host's answer replaces it", async () => {
   const { page } = panel
   await settled()
+  // The page's status line is written after the rows: wait for it too before taking what to compare.
+  await page.waitForFunction(() => !/Loading/.test(document.getElementById('page-status')?.textContent ?? 'Loading'))
   const before = await diffRows(page)
   const status = await page.locator('#page-status').textContent()
   const counts = await countTexts(page)
   const answered = panel.toPanel.length
   const release = panel.holdHost()
-  const started = performance.now()
-  await panel.reload()
-  await page.waitForSelector('#diff tbody tr')
-  console.log(`# restore changes: ${Math.round(performance.now() - started)} ms to the rows, the host not answering`)
-  assert.equal(panel.toPanel.length, answered, 'nothing came from the host')
-  assert.deepEqual(await diffRows(page), before)
-  assert.equal(await page.locator('#page-status').textContent(), status)
-  assert.deepEqual(await countTexts(page), counts)
-  assert.equal(await page.locator('#from').evaluate((s) => (s as HTMLElement & { value: string }).value), '0')
-  release()
+  try {
+    const started = performance.now()
+    await panel.reload()
+    await page.waitForSelector('#diff tbody tr')
+    console.log(`# restore changes: ${Math.round(performance.now() - started)} ms to the rows, the host not answering`)
+    assert.equal(panel.toPanel.length, answered, 'nothing came from the host')
+    assert.deepEqual(await diffRows(page), before)
+    assert.equal(await page.locator('#page-status').textContent(), status)
+    assert.deepEqual(await countTexts(page), counts)
+    assert.equal(await page.locator('#from').evaluate((s) => (s as HTMLElement & { value: string }).value), '0')
+  } finally {
+    // A failure above must not leave the host held for the tests that follow.
+    release()
+  }
   // The host's answer (init, then the page the state names) replaces the kept one.
   await until(() => panel.toPanel.filter((m, i) => i >= answered && (m as { type: string }).type === 'changes').length === 1)
   await settled()
