@@ -26,6 +26,7 @@ import {
   openWorkbench,
   pick,
   runCommand,
+  runCommandAndPick,
   screenshot,
   treeRow,
   view,
@@ -331,8 +332,7 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
   test('Preview Source from the palette asks which source, then opens it', async () => {
     await runCommand(page, 'View: Close Editor')
     await page.locator('.tab', { hasText: /^Topic: events/ }).waitFor({ state: 'detached', timeout: 15_000 })
-    await runCommand(page, 'Lakehouse: Preview Source')
-    await pick(page, /^events$/)
+    await runCommandAndPick(page, 'Lakehouse: Preview Source', /^events$/)
     await page.locator('.tab.active', { hasText: /^Topic: events/ }).waitFor({ timeout: 30_000 })
     await webview(page).locator('#messages tbody tr').first().waitFor({ timeout: 60_000 })
   })
@@ -343,8 +343,7 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
   async function checkContrast(panelName: string, rowSelector: string, selectors: string[]): Promise<void> {
     const lowest: Record<string, number> = {}
     for (const theme of THEMES) {
-      await runCommand(page, 'Preferences: Color Theme')
-      await pick(page, new RegExp(`^${theme}$`))
+      await runCommandAndPick(page, 'Preferences: Color Theme', new RegExp(`^${theme}$`))
       await page.waitForTimeout(500)
       const report = await lowestContrast(await webviewFrame(page, rowSelector), selectors)
       assert.ok(report.checked >= 5, `${theme}: text to check in the ${panelName} panel`)
@@ -366,8 +365,7 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
   })
 
   test('the changes panel is readable in every theme, changed cells included', async () => {
-    await runCommand(page, 'Lakehouse: Show Changes')
-    await pick(page, 'raw.orders')
+    await runCommandAndPick(page, 'Lakehouse: Show Changes', 'raw.orders')
     await webview(page).locator('#diff tbody tr').first().waitFor({ timeout: 30_000 })
     await checkContrast('changes', '#diff tbody tr', ['#diff td', '#diff th', 'label', 'h1', 'h2', '.counts *'])
   })
@@ -391,8 +389,7 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
 
   test('a pipeline runs in a child process: the views and the status bar follow it, and it stops when asked', async () => {
     await closeQuickInput(page)
-    await runCommand(page, 'Lakehouse: Start Pipeline')
-    await pick(page, /^lakehouse\.json$/)
+    await runCommandAndPick(page, 'Lakehouse: Start Pipeline', /^lakehouse\.json$/)
     // The capture is replayed to its end and its job stops; the flow keeps running until stopped.
     await treeRow(page, 'Pipelines', /^events\s*stopped/).waitFor({ timeout: 90_000 })
     await treeRow(page, 'Pipelines', /^events_refined\s*running/).waitFor({ timeout: 30_000 })
@@ -414,8 +411,7 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     // The capture's two lines that are not JSON became dead letters in the run above.
     await treeRow(page, 'Pipelines', /^events\s*stopped.* · 2 dead letters · /).waitFor({ timeout: 60_000 })
     await page.locator('.statusbar-item', { hasText: /2 dead letters/ }).waitFor({ timeout: 15_000 })
-    await runCommand(page, 'Lakehouse: Show Dead Letters')
-    await pick(page, /^lakehouse\.json$/)
+    await runCommandAndPick(page, 'Lakehouse: Show Dead Letters', /^lakehouse\.json$/)
     const group = webview(page).locator('tr[data-source="events"][data-reason="invalid-json"]')
     await group.waitFor({ timeout: 60_000 })
     assert.equal(await group.locator('td:nth-child(3)').textContent(), '2')
@@ -467,8 +463,7 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     await brokerRow.click()
     await treeRow(page, 'Kafka', new RegExp(`^shop\\.clicks\\s*2 partitions · ${CLICKS_MESSAGES} msgs · lag ${CLICKS_MESSAGES}`)).waitFor({ timeout: 60_000 })
     // The topic panel samples it from the broker: messages, decoded, with the source's format.
-    await runCommand(page, 'Lakehouse: Preview Topic Messages')
-    await pick(page, broker!.brokers[0])
+    await runCommandAndPick(page, 'Lakehouse: Preview Topic Messages', broker!.brokers[0])
     await answer(page, CLICKS_TOPIC)
     await webview(page).getByText('"/p/4"').first().waitFor({ timeout: 60_000 })
     await screenshot(page, 'topic-panel')
@@ -477,13 +472,11 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     await webview(page)
       .getByText(/is not marked as a dev cluster.*add "dev": true to the "kafka" section in clicks\.lakehouse\.json/)
       .waitFor({ timeout: 15_000 })
-    await runCommand(page, 'Lakehouse: Delete Topic')
-    await pick(page, broker!.brokers[0])
+    await runCommandAndPick(page, 'Lakehouse: Delete Topic', broker!.brokers[0])
     await notification(page, /Deleting a topic is refused: .* is not marked as a dev cluster.*add "dev": true to "kafka" in clicks\.lakehouse\.json/).waitFor({
       timeout: 15_000,
     })
-    await runCommand(page, 'Lakehouse: Start Pipeline')
-    await pick(page, /^clicks\.lakehouse\.json$/)
+    await runCommandAndPick(page, 'Lakehouse: Start Pipeline', /^clicks\.lakehouse\.json$/)
     await treeRow(page, 'Pipelines', /^clicks\s*running/).waitFor({ timeout: 60_000 })
     await treeRow(page, 'Lake', new RegExp(`^clicks\\s*${CLICKS_MESSAGES} rows`)).waitFor({ timeout: 60_000 })
     await page.locator('.statusbar-item', { hasText: /msg\/s/ }).waitFor({ timeout: 15_000 })
@@ -496,13 +489,11 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
   })
 
   test('Optimize and Vacuum run in a child process with progress; Vacuum asks first (a modal naming what it would delete; Cancel keeps it, Vacuum deletes it)', async () => {
-    await runCommand(page, 'Lakehouse: Optimize Table')
-    await pick(page, 'raw.orders')
+    await runCommandAndPick(page, 'Lakehouse: Optimize Table', 'raw.orders')
     await notification(page, /raw\.orders: compacted 2 files .* in version 2/).waitFor({ timeout: 60_000 })
     await treeRow(page, 'Lake', /^orders\s*15 rows · .* · v2 · CDF/).waitFor({ timeout: 30_000 })
     // The files OPTIMIZE replaced are younger than the retention: nothing to delete, nothing asked.
-    await runCommand(page, 'Lakehouse: Vacuum Table…')
-    await pick(page, 'raw.orders')
+    await runCommandAndPick(page, 'Lakehouse: Vacuum Table…', 'raw.orders')
     await notification(page, /raw\.orders: vacuum would delete 0 files .*: nothing to vacuum/).waitFor({ timeout: 60_000 })
     await screenshot(page, 'maintenance')
     assert.match(lakehouseLog(), /maintenance\.start \{"args":\["optimize","--lake",".*","raw\.orders"\]\}/)
@@ -515,8 +506,7 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     utimesSync(orphan, monthAgo, monthAgo)
     const dialog = page.locator('.monaco-dialog-box')
     const askToVacuum = async () => {
-      await runCommand(page, 'Lakehouse: Vacuum Table…')
-      await pick(page, 'raw.orders')
+      await runCommandAndPick(page, 'Lakehouse: Vacuum Table…', 'raw.orders')
       await dialog.waitFor({ timeout: 60_000 })
       const text = await dialog.innerText()
       assert.match(text, /raw\.orders: vacuum would delete 1 file \(\d+ B\) that no version since .* needs/, text)
@@ -539,8 +529,7 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
   })
 
   test('New Pipeline scaffolds a pipeline file from a topic and a format, and the views pick it up', async () => {
-    await runCommand(page, 'Lakehouse: New Pipeline')
-    await pick(page, 'Kafka topic')
+    await runCommandAndPick(page, 'Lakehouse: New Pipeline', 'Kafka topic')
     // The brokers of the workspace's pipeline are offered; nothing listens there, so the topic is typed.
     await answer(page, '127.0.0.1:9')
     await answer(page, 'shop.clicks')
@@ -557,8 +546,7 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
   })
 
   test('Show Pipeline Graph draws a pipeline defined in SQL; an error in a definition is a diagnostic at its line and column, gone when fixed', async () => {
-    await runCommand(page, 'Lakehouse: Show Pipeline Graph')
-    await pick(page, /^business\.lakehouse\.json$/)
+    await runCommandAndPick(page, 'Lakehouse: Show Pipeline Graph', /^business\.lakehouse\.json$/)
     const graph = webview(page)
     await graph.locator('g.node[data-id="table:business.customer_totals"]').waitFor({ timeout: 60_000 })
     // The table's latest version as its log on disk has it (earlier tests OPTIMIZE it).

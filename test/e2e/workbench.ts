@@ -92,6 +92,28 @@ export async function pick(page: Page, label: string | RegExp): Promise<void> {
   await row.click()
 }
 
+/**
+ * Run a command that asks with a quick pick, and choose `label` in it. The quick pick closes when
+ * focus moves to another part of the window just after it opened (seen once after a tree view
+ * refreshed): a user would run the command again, and so does this, at most three times in all.
+ */
+export async function runCommandAndPick(page: Page, title: string, label: string | RegExp): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await runCommand(page, title)
+    const row = quickInput(page)
+      .locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: label }) })
+      .first()
+    const shown = await row.waitFor({ timeout: 15_000 }).then(
+      () => true,
+      async (error: unknown) => {
+        if (attempt === 3 || (await quickInput(page).isVisible())) throw error
+        return false
+      },
+    )
+    if (shown) return row.click()
+  }
+}
+
 /** Type into the open input box and accept. */
 export async function answer(page: Page, text: string): Promise<void> {
   const input = quickInput(page).locator('input')
