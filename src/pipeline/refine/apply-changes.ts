@@ -55,6 +55,7 @@ async function mergeByKey(
   key: string[],
   txn: Txn,
   truncate: boolean,
+  controlColumns: string[] = [],
 ): Promise<WriteResult> {
   const result = await merge(lake, table, source, {
     snapshot,
@@ -63,14 +64,26 @@ async function mergeByKey(
     whenNotMatched: [{ condition: "s.__op = 'upsert'", insert: '*' }],
     ...(truncate ? { whenNotMatchedBySource: { delete: true as const } } : {}),
     schemaMode: 'evolve',
-    controlColumns: ['__op'],
+    controlColumns: ['__op', ...controlColumns],
     txn,
   })
   const m = result.metrics
   return { table, version: result.version, rows: m.rowsInserted + m.rowsUpdated + m.rowsDeleted, alreadyApplied: result.alreadyApplied }
 }
 
-/** SCD type 1: the table holds each key's latest row. `deletes` has the key columns of deleted rows. */
+/**
+ * A DuckDB table that already holds the upserts and the deletes, each row's `__op` saying which,
+ * with the table's columns (a delete's besides its key are ignored) and these other columns.
+ */
+export interface MergeSourceTable {
+  table: string
+  controlColumns: string[]
+}
+
+/**
+ * SCD type 1: the table holds each key's latest row. `deletes` has the key columns of deleted rows.
+ * `prepared`: the same rows already in one table, read in place (nothing copied).
+ */
 export async function applyCurrentState(
   lake: LakeEngine,
   table: string,
@@ -79,23 +92,29 @@ export async function applyCurrentState(
   key: string[],
   txn: Txn,
   truncate: boolean,
+  prepared?: MergeSourceTable,
 ): Promise<WriteResult> {
-  // Made once: the key checks and MERGE (which reads a table in place) all read it.
   const db = await lake.duckdb()
-  const source = `__refine_upserts_${++sourceCounter}`
-  await db.run(
-    `CREATE TEMP TABLE ${source} AS SELECT *, 'upsert' AS __op FROM ${upserts.sql} UNION ALL BY NAME SELECT ${key.map(q).join(', ')}, 'delete' AS __op FROM ${deletes.sql}`,
-  )
+  const snapshot = await snapshotOrNothing(lake, table)
+  // The prepared table's own columns must not meet the table's (MERGE's '*' would assign them).
+  const control = ['__op', ...(prepared?.controlColumns ?? [])]
+  const inPlace = prepared && !snapshot?.schema.fields.some((f) => control.includes(f.name.toLowerCase())) ? prepared : undefined
+  // Made once otherwise: the key checks and MERGE (which reads a table in place) all read it.
+  const source = inPlace?.table ?? `__refine_upserts_${++sourceCounter}`
+  if (!inPlace) {
+    await db.run(
+      `CREATE TEMP TABLE ${source} AS SELECT *, 'upsert' AS __op FROM ${upserts.sql} UNION ALL BY NAME SELECT ${key.map(q).join(', ')}, 'delete' AS __op FROM ${deletes.sql}`,
+    )
+  }
   try {
     await checkKeyUnique(lake, source, key, table)
-    const snapshot = await snapshotOrNothing(lake, table)
     if (!snapshot) {
       const created = await appendQuery(lake, table, upserts.sql, { txns: [txn], create: { properties: REFINED_PROPERTIES } })
       return { table, version: created.version, rows: created.rows }
     }
-    return await mergeByKey(lake, table, snapshot, source, key, txn, truncate)
+    return await mergeByKey(lake, table, snapshot, source, key, txn, truncate, inPlace?.controlColumns)
   } finally {
-    await db.run(`DROP TABLE IF EXISTS ${source}`)
+    if (!inPlace) await db.run(`DROP TABLE IF EXISTS ${source}`)
   }
 }
 let sourceCounter = 0

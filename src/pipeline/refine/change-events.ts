@@ -22,6 +22,12 @@ export interface ChangeBatchOptions {
   /** MongoDB: the documents as of the batch's start, by entity (the flow's document state). */
   documents?: (entities: string[]) => Promise<Map<string, string>>
   table: string
+  /**
+   * A batch that keeps one change per entity (no history, truncate or partial update) may hold
+   * the image's fields in `final`'s own columns: the table is then a MERGE source as it is (see
+   * ChangeBatch.unnested). Not done when a field's name begins with two underscores, as final's own do.
+   */
+  unnestImage?: boolean
 }
 
 export interface ChangeBatch {
@@ -31,6 +37,11 @@ export interface ChangeBatch {
    * entity and has no truncate or partial update (nothing then compares changes of different entities).
    */
   final: string
+  /**
+   * final has the image's fields as columns beside __entity, __op and __version (no __image,
+   * __pos, __seq, __partition or __offset): each entity's last change, asked for by unnestImage.
+   */
+  unnested: boolean
   image: StructType
   /** The batch's last truncate, if it has one: its source version and (SQL) its sequence value. */
   truncate?: { version: number; sequence: string }
@@ -62,8 +73,9 @@ export async function readChangeBatch(db: DuckDb, changes: string, shape: RawSha
       WHERE __op <> 'upsert' OR __image IS NOT NULL)`
 
     if (!options.history) {
-      const latest = await latestPerEntity(db, normalised, final, options.table, shape)
-      if (latest) return { final, image: shape.image, counts: latest, dispose }
+      const unnest = options.unnestImage === true && !shape.image.fields.some((f) => f.name.startsWith('__'))
+      const latest = await latestPerEntity(db, normalised, final, options.table, shape, unnest)
+      if (latest) return { final, unnested: unnest, image: shape.image, counts: latest, dispose }
     }
     // Every event's place in the batch's order (a sort of them all), for what compares events of
     // different entities: history, a truncate (what comes after it), partial updates.
@@ -111,6 +123,7 @@ export async function readChangeBatch(db: DuckDb, changes: string, shape: RawSha
       ${resolvedRows}`)
     return {
       final,
+      unnested: false,
       image,
       counts,
       dispose,
@@ -138,7 +151,9 @@ function refuseUnkeyed(unkeyed: number, shape: RawShape, table: string): void {
  * counts undefined (and `final` dropped) when the batch has a truncate or a partial update, which
  * compare changes of different entities. "Last" is the order below, reversed (sequence, commit
  * version, Kafka partition, offset), within the entity only: an ordered `first` per group, which
- * costs less than a window over every event and lets the counting share the pass.
+ * costs less than a window over every event and lets the counting share the pass. `unnest`: only
+ * what the batch's writes read is kept (op, version, the image's fields as columns): every field
+ * carried through the grouping costs a copy per event.
  */
 async function latestPerEntity(
   db: DuckDb,
@@ -146,12 +161,18 @@ async function latestPerEntity(
   final: string,
   table: string,
   shape: RawShape,
+  unnest: boolean,
 ): Promise<{ events: number; patches: number; patchesWithoutDocument: number } | undefined> {
+  const [kept, columns] = unnest
+    ? ['__op, __version, __image', '__last.__version, unnest(__last.__image)']
+    : [
+        '__op, __seq, __version, __partition, __offset, __image',
+        'NULL::BIGINT AS __pos, __last.__seq, __last.__version, __last.__partition, __last.__offset, __last.__image',
+      ]
   await db.run(`CREATE TEMP TABLE ${final} AS
-    SELECT __entity, __last.__op, NULL::BIGINT AS __pos, __last.__seq, __last.__version, __last.__partition, __last.__offset, __last.__image,
-      __events, __patches, __truncates
+    SELECT __entity, __last.__op, ${columns}, __events, __patches, __truncates
     FROM (SELECT __entity,
-        first(struct_pack(__op, __seq, __version, __partition, __offset, __image)
+        first(struct_pack(${kept})
           ORDER BY __seq DESC NULLS LAST, __version DESC NULLS FIRST, __partition DESC NULLS FIRST, __offset DESC NULLS FIRST) AS __last,
         count(*) AS __events, count(*) FILTER (WHERE __op = 'patch') AS __patches, count(*) FILTER (WHERE __op = 'truncate') AS __truncates
       FROM ${normalised} GROUP BY __entity)`)

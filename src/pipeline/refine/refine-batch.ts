@@ -255,25 +255,41 @@ async function cdcBatch(lake: LakeEngine, flow: FlowSpec, raw: string, shape: Ra
     history,
     table: flow.to,
     documents: documents ? (entities) => storedDocuments(lake, documents.path, entities) : undefined,
+    // A MongoDB flow's document state reads the images as structs.
+    unnestImage: !documents,
   })
   try {
     report.changes = changes.counts.events
     report.patchesWithoutDocument = changes.counts.patchesWithoutDocument
     const key = flow.key!
     const keep = history ? [START_AT, '__pos'] : []
-    for (const recorded of [...new Set(outputs.map((o) => o.recorded))].sort((a, b) => a - b)) {
+    const untransformed = (flow.transforms ?? []).length === 0
+    const recordedVersions = [...new Set(outputs.map((o) => o.recorded))].sort((a, b) => a - b)
+    for (const recorded of recordedVersions) {
       const group = outputs.filter((o) => o.recorded === recorded && o.kind !== 'documents')
       if (group.length === 0) continue
       const truncate = changes.truncate !== undefined && changes.truncate.version > recorded
+      const imageColumns = changes.image.fields.map((f) => quoteIdentifier(f.name)).join(', ')
       const images = (op: string) =>
-        `(SELECT unnest(__image)${history ? `, __seq AS ${START_AT}, __pos` : ''} FROM ${changes.final} WHERE __op = '${op}' AND __version > ${recorded})`
-      const upserts = await transform(lake, flow, await relation(lake, images('upsert')), keep)
+        changes.unnested
+          ? `(SELECT ${imageColumns} FROM ${changes.final} WHERE __op = '${op}' AND __version > ${recorded})`
+          : `(SELECT unnest(__image)${history ? `, __seq AS ${START_AT}, __pos` : ''} FROM ${changes.final} WHERE __op = '${op}' AND __version > ${recorded})`
+      // Without transforms the images are the rows: their columns are the image's fields (no DESCRIBE).
+      const imageRelation = async (op: string) =>
+        untransformed && changes.unnested
+          ? { sql: images(op), columns: changes.image.fields.map((f) => ({ name: f.name, type: f.type })) }
+          : relation(lake, images(op))
+      const upserts = await transform(lake, flow, await imageRelation('upsert'), keep)
       const deletes = await transform(
         lake,
         { ...flow, transforms: (flow.transforms ?? []).filter((t) => t.op !== 'filter') },
-        await relation(lake, images('delete')),
+        await imageRelation('delete'),
         keep,
       )
+      // Untransformed, with every change of the batch newer than what the tables have: the batch's
+      // last changes (upserts with their images, deletes with theirs) are the MERGE's source as they are.
+      const asMergeSource =
+        untransformed && changes.unnested && recorded === recordedVersions[0] ? { table: changes.final, controlColumns: ['__entity', '__version'] } : undefined
       const parents = `__refine_parents_${++sourceCounter}`
       try {
         checkKeyColumns(flow, upserts.main, 'upserts')
@@ -288,7 +304,7 @@ async function cdcBatch(lake: LakeEngine, flow: FlowSpec, raw: string, shape: Ra
             report.writes.push(
               history
                 ? await applyHistory(lake, output.path, upserts.main, deletes.main, key, txn, truncate ? changes.truncate!.sequence : undefined)
-                : await applyCurrentState(lake, output.path, upserts.main, deletes.main, key, txn, truncate),
+                : await applyCurrentState(lake, output.path, upserts.main, deletes.main, key, txn, truncate, asMergeSource),
             )
           } else {
             const child = upserts.children.find((c) => c.table === output.table)!
