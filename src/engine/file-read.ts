@@ -57,6 +57,12 @@ export interface FileReadPlan {
    * the reference the direct read is tested against.
    */
   rebuildEveryColumn?: boolean
+  /**
+   * The caller turns a missing file's error into its message when the read runs (the query layer
+   * does): a kept description of the same files is then used without first checking that each
+   * still exists (a stat per file, before every query).
+   */
+  missingFilesReportedByCaller?: boolean
 }
 
 export interface RegisteredScan {
@@ -85,8 +91,11 @@ export async function registerFileRead(db: DuckDb, storage: Storage, plan: FileR
   // The join to the entries table costs as much as the read itself: without row selections, each
   // entry's values come from the files alone (partition values spelled exactly in Hive-style paths)
   // or from a list indexed by the row's file_index (one file per entry, listed in entry order).
-  if (entries.every((e) => !e.selection)) {
-    const unique = new Set(entries.map((e) => e.path)).size === entries.length
+  // Entries that each keep only listed rows of a distinct file (a MERGE's matched rows) are read
+  // the same way, with a semi join on (file_index, file_row_number).
+  const unique = new Set(entries.map((e) => e.path)).size === entries.length
+  const onlyListed = unique && entries.every((e) => e.selection?.mode === 'only')
+  if (entries.every((e) => !e.selection) || onlyListed) {
     const hive =
       constants.length === 0 &&
       unique &&
@@ -95,7 +104,7 @@ export async function registerFileRead(db: DuckDb, storage: Storage, plan: FileR
       hive && partitionColumns.length
         ? `, hive_partitioning = true, hive_types = {${partitionColumns.map((p) => `${quoteString(p.name)}: ${p.type}`).join(', ')}}`
         : ', hive_partitioning = false'
-    const extra = `${plan.fileColumn ? ', filename = true' : ''}${plan.rowIndexColumn ? ', file_row_number = true' : ''}`
+    const extra = `${plan.fileColumn ? ', filename = true' : ''}${plan.rowIndexColumn || onlyListed ? ', file_row_number = true' : ''}`
     const listed = hive ? paths : entries.map((e) => quoteString(e.path)).join(', ')
     const source = `read_parquet([${listed}], union_by_name = true${options}${extra})`
     const byEntry = (values: string[]) => `([${values.join(', ')}])[d.file_index::BIGINT + 1]`
@@ -112,6 +121,11 @@ export async function registerFileRead(db: DuckDb, storage: Storage, plan: FileR
     // filename is the path exactly as listed (the entries table's join relies on the same).
     if (plan.fileColumn) projection.push(`d.filename AS ${quoteIdentifier(plan.fileColumn)}`)
     if (plan.rowIndexColumn) projection.push(`d.file_row_number AS ${quoteIdentifier(plan.rowIndexColumn)}`)
+    if (onlyListed) {
+      const rowsTable = `__delta_rows_${++readCounter}`
+      const listed = await listedRowsFilter(db, rowsTable, entries)
+      return { sql: `(SELECT ${projection.join(', ')} FROM ${source} d ${listed})`, temporaryTables: [rowsTable] }
+    }
     return { sql: `(SELECT ${projection.join(', ')} FROM ${source} d)`, temporaryTables: [] }
   }
 
@@ -179,6 +193,7 @@ const describeCache = new Map<string, { name: string; type: string }[]>()
 
 async function describeFiles(db: DuckDb, storage: Storage, source: string, plan: FileReadPlan): Promise<{ name: string; type: string }[]> {
   const cached = describeCache.get(source)
+  if (cached && plan.missingFilesReportedByCaller) return cached
   if (cached) {
     const present = await Promise.all(
       [...new Set(plan.entries.map((e) => e.path))].map((file) =>
@@ -282,16 +297,40 @@ function partitionLiteral(value: string | null | undefined, type: string): strin
   return `CAST(${quoteString(value)} AS ${type})`
 }
 
+/**
+ * A semi join keeping each entry's listed rows (entry i is the i-th file listed), with the range
+ * of the listed indexes as a filter DuckDB applies in the scan (a join's filter does not reach it):
+ * rows that sit together are then decoded alone.
+ */
+async function listedRowsFilter(db: DuckDb, rowsTable: string, entries: FileEntry[]): Promise<string> {
+  await createRowsTable(db, rowsTable, entries)
+  let [lo, hi] = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]
+  for (const entry of entries) for (const row of entry.selection?.rows ?? []) [lo, hi] = [Math.min(lo, row), Math.max(hi, row)]
+  return `SEMI JOIN ${rowsTable} x ON x.entry = d.file_index AND x.row_index = d.file_row_number WHERE d.file_row_number BETWEEN ${lo} AND ${hi}`
+}
+
 /** The selected row indexes per entry; false when no entry selects rows. */
 async function createRowsTable(db: DuckDb, name: string, entries: FileEntry[]): Promise<boolean> {
   if (!entries.some((e) => e.selection && e.selection.rows.length > 0)) return false
   await db.run(`CREATE TEMP TABLE ${name} (entry BIGINT, row_index BIGINT)`)
+  // Up to 100k rows per statement, several entries in one (a statement per entry cost more than the rows for many small DVs).
+  let batch: string[] = []
+  let batched = 0
+  const flush = async () => {
+    if (batch.length) await db.run(`INSERT INTO ${name} SELECT entry, unnest(rows) FROM (VALUES ${batch.join(', ')}) v(entry, rows)`)
+    batch = []
+    batched = 0
+  }
   for (let i = 0; i < entries.length; i++) {
     const rows = entries[i].selection?.rows ?? []
     for (let start = 0; start < rows.length; start += 100_000) {
-      await db.run(`INSERT INTO ${name} SELECT ${i}, unnest([${rows.slice(start, start + 100_000).join(',')}]::BIGINT[])`)
+      const part = rows.slice(start, start + 100_000)
+      if (batched + part.length > 100_000) await flush()
+      batch.push(`(${i}::BIGINT, [${part.join(',')}]::BIGINT[])`)
+      batched += part.length
     }
   }
+  await flush()
   return true
 }
 

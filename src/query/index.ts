@@ -1,6 +1,7 @@
 /** The SQL surface over the lake: table names, time travel, change feeds, history, results. */
 export { LakeCatalog, NAME_PART, type TableEntry } from '../engine'
-export { prepareQuery, parseTimestamp, type PreparedQuery, type TableRead } from './prepare'
+export { prepareQuery, type PreparedQuery, type TableRead } from './prepare'
+export { parseTimestamp } from './time-travel'
 export { runQuery, type QueryOutput } from './run-query'
 export { jsonValue, rowsAsJson, type Json } from '../engine'
 export {

@@ -8,13 +8,14 @@
  * DESCRIBE HISTORY / DETAIL become result tables.
  */
 import * as path from 'node:path'
-import { DeltaError, planScan, quoteString, type Snapshot } from '../delta'
-import { dropScan, filesMatching, registerScan, type DuckDb, type LakeEngine } from '../engine'
+import { type DeltaError, planScan, type Snapshot } from '../delta'
+import { dropScan, filesMatching, missingFileError, registerScan, type DuckDb, type LakeEngine } from '../engine'
 import type { LakeCatalog } from '../engine'
 import { tableOccurrences, type TableOccurrence } from './constraints'
 import { describeDetail, describeHistory } from './describe'
 import { lockViews, queryState, type CachedView, type QueryState } from './query-state'
 import { applyReplacements, errorInQueryText, inlineReplacements, type TextReplacement } from './inline-tables'
+import { asOf, compactTimestamp, parseTimestamp } from './time-travel'
 import { findInCode, quoteName, replaceMatches, unquoteIdentifier, unquoteLiteral, type TextMatch } from './sql-text'
 
 export interface TableRead {
@@ -59,29 +60,15 @@ interface Target {
   changes?: { start: number | string; end?: number | string }
 }
 
-function asOf(kind: string | undefined, value: string | undefined): { version?: number; timestamp?: number; suffix: string } {
-  if (!kind || !value) return { suffix: '' }
-  if (kind.toUpperCase() === 'VERSION') return { version: Number(value), suffix: `@v${value}` }
-  const text = unquoteLiteral(value)
-  const timestamp = parseTimestamp(text)
-  return { timestamp, suffix: `@t${timestamp}` }
+export interface PrepareOptions {
+  /**
+   * The caller runs the SQL and passes its errors through `inQueryText`, which names a missing
+   * file and the version that lists it: the files need not be checked for existence beforehand.
+   */
+  reportsErrors?: boolean
 }
 
-/** `yyyyMMddHHmmssSSS` (Delta's `name@…` form, UTC) → ms since the epoch. */
-export function compactTimestamp(text: string): number {
-  const part = (from: number, to: number) => text.slice(from, to)
-  return parseTimestamp(`${part(0, 4)}-${part(4, 6)}-${part(6, 8)}T${part(8, 10)}:${part(10, 12)}:${part(12, 14)}.${part(14, 17)}`)
-}
-
-/** `'2026-11-24 10:00'` and ISO forms; without a zone the time is UTC. */
-export function parseTimestamp(text: string): number {
-  const iso = text.trim().replace(' ', 'T')
-  const ms = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(iso) ? iso : `${iso}Z`)
-  if (Number.isNaN(ms)) throw new DeltaError('INVALID_ARGUMENT', `'${text}' is not a timestamp (use e.g. '2026-11-24 10:00:00' (UTC) or ISO-8601)`)
-  return ms
-}
-
-export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: string): Promise<PreparedQuery> {
+export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: string, options: PrepareOptions = {}): Promise<PreparedQuery> {
   const db = await lake.duckdb()
   const state = queryState(db)
   const unlock = await lockViews(db)
@@ -158,7 +145,10 @@ export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: 
       return `${quoteName(zone)}.${quoteName(`${table}${when.suffix}`)}`
     })
 
-    // 2. DuckDB's parser finds the table references and the filters on them.
+    // 2. DuckDB's parser finds the table references and the filters on them. Meanwhile, what
+    // looks like a lake table is looked up and its snapshot loaded (file system work that would
+    // otherwise wait for the parse); the parse decides what is used.
+    const early = lookAhead(lake, catalog, rewritten)
     const occurrences = await parseOccurrences(lake, catalog, state, rewritten)
     const byName = new Map<string, TableOccurrence[]>()
     for (const o of occurrences) {
@@ -174,9 +164,11 @@ export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: 
     for (const view of [...state.views.keys()]) if (!named.has(view)) await dropView(db, state, view)
     const tables: TableRead[] = []
     const replacements: TextReplacement[] = []
+    const scanOptions = { missingFilesReportedByCaller: options.reportsErrors === true }
     for (const [name, uses] of byName) {
       const { schema, table } = uses[0]
-      const target = targets.get(name) ?? (await lakeTarget(catalog, schema, table))
+      const looked = await early.get(name)
+      const target = targets.get(name) ?? looked?.target ?? (await lakeTarget(catalog, schema, table))
       // A schema not yet made is made by the statement that creates the view (one round trip).
       const createSchema = state.schemas.has(schema) ? '' : `CREATE SCHEMA IF NOT EXISTS ${quoteName(schema)}; `
       const view = `${quoteName(schema)}.${quoteName(table)}`
@@ -191,16 +183,18 @@ export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: 
         cleanup.push(() => dropView(db, state, view))
         continue
       }
-      const snapshot = await lake.snapshot(
-        target.path,
-        target.version !== undefined ? { version: target.version } : target.timestamp !== undefined ? { timestamp: target.timestamp } : {},
-      )
+      const snapshot =
+        looked?.snapshot ??
+        (await lake.snapshot(
+          target.path,
+          target.version !== undefined ? { version: target.version } : target.timestamp !== undefined ? { timestamp: target.timestamp } : {},
+        ))
       const files = await filesForUses(lake, state, snapshot, uses)
       tables.push({ name: target.label, path: target.path, version: snapshot.version, filesTotal: snapshot.files.length, filesRead: files.length })
       const key = `${snapshotKey(snapshot)}\n${files.map((f) => f.path).join('\n')}`
       const spans = inlineReplacements(rewritten, uses)
       if (spans) {
-        const scan = await inlineScan(lake, state, view, key, { ...snapshot, files }, cleanup)
+        const scan = await inlineScan(lake, state, view, key, { ...snapshot, files }, cleanup, scanOptions)
         for (const span of spans) replacements.push({ ...span, subquery: scan.sql })
         continue
       }
@@ -208,18 +202,57 @@ export async function prepareQuery(lake: LakeEngine, catalog: LakeCatalog, sql: 
       const cached = state.views.get(view)
       if (cached?.key === key && !cached.inline) continue
       // Only the files the filters leave are planned (each file's plan is its own: a tenth of the work here).
-      const scan = await registerScan(db, lake.io.storage, planScan({ ...snapshot, files }))
+      const scan = await registerScan(db, lake.io.storage, planScan({ ...snapshot, files }), scanOptions)
       await replaceView(db, state, view, { key, scan }, createSchema)
       state.schemas.add(schema)
       // Views over temporary tables (deletion vectors' row lists) are not kept: they hold memory.
       if (scan.temporaryTables.length > 0) cleanup.push(() => dropView(db, state, view))
     }
     const ran = applyReplacements(rewritten, replacements)
-    return { sql: ran, tables, release, inQueryText: (error) => errorInQueryText(error, ran, rewritten, replacements) }
+    return {
+      sql: ran,
+      tables,
+      release,
+      inQueryText: (error) => missingInTable(error, tables) ?? errorInQueryText(error, ran, rewritten, replacements),
+    }
   } catch (error) {
     await release()
     throw error
   }
+}
+
+/** A file the query reads that is gone from the disk: named, with the version of its table that lists it. */
+function missingInTable(error: unknown, tables: TableRead[]): DeltaError | undefined {
+  const generic = missingFileError(error)
+  if (!generic) return undefined
+  const file = /(?:pattern|file) "([^"]+)"/.exec((error as Error).message)?.[1] ?? ''
+  const table = tables.find((t) => t.version >= 0 && file.startsWith(t.path + path.sep))
+  if (!table) return generic
+  return missingFileError(error, `data file %s is listed in version ${table.version} of the log but is missing on disk`, table.path)
+}
+
+/**
+ * The `zone.table` names of a query's text (before its parse tells which are tables), each looked
+ * up with its latest snapshot; undefined for what is not a table (a struct's field) or fails (the
+ * parse's own lookup then reports it).
+ */
+function lookAhead(lake: LakeEngine, catalog: LakeCatalog, sql: string): Map<string, Promise<{ target: Target; snapshot: Snapshot } | undefined>> {
+  const early = new Map<string, Promise<{ target: Target; snapshot: Snapshot } | undefined>>()
+  for (const m of findInCode(sql, new RegExp(NAME_REF, 'g'))) {
+    const schema = unquoteIdentifier(m.groups[0]!)
+    const table = unquoteIdentifier(m.groups[1]!)
+    const name = `${schema}.${table}`
+    if (DUCKDB_SCHEMAS.has(schema) || schema === PATH_SCHEMA || schema === CHANGES_SCHEMA || table.includes('@') || early.has(name)) continue
+    const lookup = async () => {
+      const target = await lakeTarget(catalog, schema, table)
+      return { target, snapshot: await lake.snapshot(target.path) }
+    }
+    early.set(
+      name,
+      lookup().catch(() => undefined),
+    )
+  }
+  return early
 }
 
 /** A lake table named `schema.table` (with an `@v…`/`@t…` suffix for time travel). */
@@ -240,8 +273,7 @@ async function parseOccurrences(lake: LakeEngine, catalog: LakeCatalog, state: Q
   const known = state.parses.get(sql)
   if (known) return known
   const db = await lake.duckdb()
-  const [{ parsed }] = await db.rows(`SELECT json_serialize_sql(${quoteString(sql)}) AS parsed`)
-  const tree = JSON.parse(String(parsed)) as { error?: boolean }
+  const tree = JSON.parse(await db.parseTree(sql)) as { error?: boolean }
   // The fallback depends on the lake's zones, which change: only DuckDB's own parse is kept.
   if (tree.error) return fallbackOccurrences(catalog, sql)
   const occurrences = tableOccurrences(tree)
@@ -290,7 +322,15 @@ function snapshotKey(snapshot: Snapshot): string {
  * the same files, else registered anew. A view kept under the name is dropped, so nothing can
  * read it. Scans over temporary tables are dropped when the query ends, not kept.
  */
-async function inlineScan(lake: LakeEngine, state: QueryState, view: string, key: string, snapshot: Snapshot, cleanup: (() => Promise<void>)[]) {
+async function inlineScan(
+  lake: LakeEngine,
+  state: QueryState,
+  view: string,
+  key: string,
+  snapshot: Snapshot,
+  cleanup: (() => Promise<void>)[],
+  options: { missingFilesReportedByCaller: boolean },
+) {
   const db = await lake.duckdb()
   const cached = state.views.get(view)
   const reuse = cached?.key === key
@@ -299,7 +339,7 @@ async function inlineScan(lake: LakeEngine, state: QueryState, view: string, key
     if (!cached.inline) await db.run(`DROP VIEW IF EXISTS ${view}`)
     if (!reuse) await dropScan(db, cached.scan)
   }
-  const scan = reuse ? cached.scan : await registerScan(db, lake.io.storage, planScan(snapshot))
+  const scan = reuse ? cached.scan : await registerScan(db, lake.io.storage, planScan(snapshot), options)
   if (scan.temporaryTables.length > 0) cleanup.push(() => dropScan(db, scan))
   else state.views.set(view, { key, scan, inline: true })
   return scan

@@ -230,7 +230,7 @@ export class QuerySession {
       const sql = last.text
       let prepared: PreparedQuery
       try {
-        prepared = await prepareQuery(this.lake, this.catalog, sql)
+        prepared = await prepareQuery(this.lake, this.catalog, sql, { reportsErrors: true })
       } catch (error) {
         this.executing = undefined
         throw error

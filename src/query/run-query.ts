@@ -2,7 +2,7 @@
  * Running one SQL text over the lake and collecting every row (the CLI and tests; the editor
  * pages through results instead, see query-session.ts).
  */
-import { missingFileError, rowsAsJson, type Json, type LakeCatalog, type LakeEngine } from '../engine'
+import { rowsAsJson, type Json, type LakeCatalog, type LakeEngine } from '../engine'
 import { prepareQuery, type TableRead } from './prepare'
 
 export interface QueryOutput {
@@ -12,11 +12,11 @@ export interface QueryOutput {
 }
 
 export async function runQuery(lake: LakeEngine, catalog: LakeCatalog, sql: string): Promise<QueryOutput> {
-  const prepared = await prepareQuery(lake, catalog, sql)
+  const prepared = await prepareQuery(lake, catalog, sql, { reportsErrors: true })
   try {
     const db = await lake.duckdb()
     const result = await db.connection.runAndReadAll(prepared.sql).catch((error: unknown) => {
-      throw missingFileError(error) ?? prepared.inQueryText(error)
+      throw prepared.inQueryText(error)
     })
     const names = result.columnNames()
     const types = result.columnTypes()

@@ -83,6 +83,22 @@ describe('corrupt and hostile lakes', () => {
     })
   })
 
+  test('a data file deleted after a query read the table (the engine keeps what it learnt of the files): the next query names it and the version that lists it', async () => {
+    const { tablePath, engine, catalog } = damaged(() => {})
+    try {
+      assert.deepEqual((await runQuery(engine, catalog, count)).rows, [{ n: ROWS, top: ROWS - 1 }])
+      const gone = path.join(tablePath, readdirSync(tablePath).find((n) => n.endsWith('.parquet'))!)
+      rmSync(gone)
+      await assert.rejects(runQuery(engine, catalog, count), (e: Error) => {
+        assert.equal((e as { code?: string }).code, 'MISSING_FILE')
+        assert.ok(e.message.includes(`data file ${gone} is listed in version 4 of the log but is missing on disk`), e.message)
+        return true
+      })
+    } finally {
+      await engine.close()
+    }
+  })
+
   test('_last_checkpoint naming a missing checkpoint: read from the commits (right answer); with the commits cleaned up, refused naming the checkpoint', async () => {
     assert.deepEqual(await damaged((_, log) => rmSync(log(`${v(4)}.checkpoint.parquet`))).run(count), [{ n: ROWS, top: ROWS - 1 }])
     const { run } = damaged((_, log) => {

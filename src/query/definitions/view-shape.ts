@@ -70,8 +70,7 @@ async function aggregates(db: DuckDb): Promise<Set<string>> {
 
 /** The DuckDB parse tree of one SELECT statement. */
 export async function parseSelect(db: DuckDb, sql: string): Promise<Json> {
-  const [{ parsed }] = await db.rows(`SELECT json_serialize_sql(${quoteString(sql)}) AS parsed`)
-  const tree = JSON.parse(String(parsed)) as { error?: boolean; error_message?: string; statements?: { node: Json }[] }
+  const tree = JSON.parse(await db.parseTree(sql)) as { error?: boolean; error_message?: string; statements?: { node: Json }[] }
   if (tree.error) throw new DeltaError('INVALID_ARGUMENT', tree.error_message ?? 'the query does not parse')
   if (tree.statements?.length !== 1) throw new DeltaError('INVALID_ARGUMENT', 'a materialized view is one SELECT')
   return tree.statements[0].node

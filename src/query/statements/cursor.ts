@@ -2,7 +2,7 @@
  * Walking one statement's tokens: keywords, names, literals, and embedded expressions cut out as
  * text up to the next keyword of the statement's own grammar (at parenthesis and CASE depth 0).
  */
-import { compactTimestamp, parseTimestamp } from '../prepare'
+import { compactTimestamp, parseTimestamp } from '../time-travel'
 import type { SqlPart, TableName } from './ast'
 import { SqlSyntaxError, type Token } from './tokens'
 
