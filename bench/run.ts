@@ -4,7 +4,8 @@
  * goes to stderr.
  *
  * Flags: --quick (small sizes, for checking the harness), --only=snapshot|append|merge|changes|query|ingest|ingest-codecs|refine|mv|lineage|resources|cli,
- * --last-checkpoints-only (10k table: write only its last checkpoints, not one every 10 versions).
+ * --last-checkpoints-only (10k table: write only its last checkpoints, not one every 10 versions),
+ * --scale[=1e6,1e7,1e8] (only how scan, MERGE, the change feed and OPTIMIZE grow with the table: bench/scale.ts; not in CI).
  */
 import * as os from 'node:os'
 import { performance } from 'node:perf_hooks'
@@ -20,12 +21,14 @@ import { runRefineBench } from './refine'
 import { runViewBench } from './materialized-view'
 import { runLineageBench } from './lineage'
 import { runResourcesBench } from './resources'
+import { runScaleBench, scaleSizes } from './scale'
 import { runSnapshotLoad } from './snapshot-load'
 import { log, removeTempDirs, round } from './util'
 
 const args = new Set(process.argv.slice(2))
 const quick = args.has('--quick')
 const only = [...args].find((a) => a.startsWith('--only='))?.slice('--only='.length)
+const scale = [...args].find((a) => a === '--scale' || a.startsWith('--scale='))
 
 async function main(): Promise<void> {
   const started = performance.now()
@@ -71,6 +74,13 @@ async function main(): Promise<void> {
     },
   }
   try {
+    if (scale) {
+      // Minutes and gigabytes: only when asked for, and then nothing else.
+      output.scale = await runScaleBench(lake, scaleSizes(scale))
+      output.totalSeconds = round((performance.now() - started) / 1000, 1)
+      process.stdout.write(JSON.stringify(output, null, 2) + '\n')
+      return
+    }
     if (!only || only === 'snapshot') {
       Object.assign(
         output,
