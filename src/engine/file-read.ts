@@ -92,7 +92,7 @@ export async function registerFileRead(db: DuckDb, storage: Storage, plan: FileR
   // entry's values come from the files alone (partition values spelled exactly in Hive-style paths)
   // or from a list indexed by the row's file_index (one file per entry, listed in entry order).
   // Entries that each keep only listed rows of a distinct file (a MERGE's matched rows) are read
-  // the same way, with a semi join on (file_index, file_row_number).
+  // the same way, with a semi join on (filename, file_row_number).
   const unique = new Set(entries.map((e) => e.path)).size === entries.length
   const onlyListed = unique && entries.every((e) => e.selection?.mode === 'only')
   if (entries.every((e) => !e.selection) || onlyListed) {
@@ -104,7 +104,7 @@ export async function registerFileRead(db: DuckDb, storage: Storage, plan: FileR
       hive && partitionColumns.length
         ? `, hive_partitioning = true, hive_types = {${partitionColumns.map((p) => `${quoteString(p.name)}: ${p.type}`).join(', ')}}`
         : ', hive_partitioning = false'
-    const extra = `${plan.fileColumn ? ', filename = true' : ''}${plan.rowIndexColumn || onlyListed ? ', file_row_number = true' : ''}`
+    const extra = `${plan.fileColumn || onlyListed ? ', filename = true' : ''}${plan.rowIndexColumn || onlyListed ? ', file_row_number = true' : ''}`
     const listed = hive ? paths : entries.map((e) => quoteString(e.path)).join(', ')
     const source = `read_parquet([${listed}], union_by_name = true${options}${extra})`
     const byEntry = (values: string[]) => `([${values.join(', ')}])[d.file_index::BIGINT + 1]`
@@ -298,15 +298,20 @@ function partitionLiteral(value: string | null | undefined, type: string): strin
 }
 
 /**
- * A semi join keeping each entry's listed rows (entry i is the i-th file listed), with the range
- * of the listed indexes as a filter DuckDB applies in the scan (a join's filter does not reach it):
- * rows that sit together are then decoded alone.
+ * A semi join keeping each entry's listed rows, by file name (not file_index: DuckDB numbers the
+ * files that are left after pruning, and a filter on the file name prunes), with the range of the
+ * listed indexes as a filter DuckDB applies in the scan (a join's filter does not reach it): rows
+ * that sit together are then decoded alone.
  */
 async function listedRowsFilter(db: DuckDb, rowsTable: string, entries: FileEntry[]): Promise<string> {
-  await createRowsTable(db, rowsTable, entries)
+  await db.run(`CREATE TEMP TABLE ${rowsTable} (path VARCHAR, row_index BIGINT)`)
+  const values = entries.map((e) => `(${quoteString(e.path)}, [${e.selection!.rows.join(',')}]::BIGINT[])`)
+  for (let start = 0; start < values.length; start += 1000) {
+    await db.run(`INSERT INTO ${rowsTable} SELECT path, unnest(rows) FROM (VALUES ${values.slice(start, start + 1000).join(', ')}) v(path, rows)`)
+  }
   let [lo, hi] = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]
   for (const entry of entries) for (const row of entry.selection?.rows ?? []) [lo, hi] = [Math.min(lo, row), Math.max(hi, row)]
-  return `SEMI JOIN ${rowsTable} x ON x.entry = d.file_index AND x.row_index = d.file_row_number WHERE d.file_row_number BETWEEN ${lo} AND ${hi}`
+  return `SEMI JOIN ${rowsTable} x ON x.path = d.filename AND x.row_index = d.file_row_number WHERE d.file_row_number BETWEEN ${lo} AND ${hi}`
 }
 
 /** The selected row indexes per entry; false when no entry selects rows. */

@@ -6,6 +6,7 @@
  * source's keys are not even read.
  */
 import {
+  type ActiveFile,
   DeltaError,
   deltaTypeFromDuckdb,
   duckdbType,
@@ -18,6 +19,7 @@ import {
 } from '../delta'
 import { boundLiteral, fileBounds, SKIPPABLE_TYPES } from '../engine'
 import type { LakeEngine } from '../engine'
+import { columnsNamedIn, type KeyPass } from './key-pass'
 import { alreadyApplied, rewriteTable, type RewriteResult } from './rewrite'
 
 /** Column → SQL expression over `t` and `s`; '*' takes every target column from the source column of the same name. */
@@ -55,7 +57,18 @@ export interface MergeOptions {
   /** The names the condition and clauses use for the target and the source rows (default `t` and `s`). */
   targetAlias?: string
   sourceAlias?: string
+  /**
+   * How a merge-on-read MERGE (deletion vectors on, no WHEN NOT MATCHED BY SOURCE) reads the
+   * target. 'keysFirst': a first pass reads only the columns the join condition names (with each
+   * row's file and position) to find the matched rows, then the full rows are read for those rows
+   * alone; 'whole': every column of every candidate file in one join. 'auto' (default): keysFirst
+   * when the source has at most 1 row per 50 target rows in the candidate files.
+   */
+  targetRead?: 'auto' | 'keysFirst' | 'whole'
 }
+
+/** 'auto' reads the keys first when the source has at most one row per this many candidate target rows. */
+const KEYS_FIRST_TARGET_ROWS_PER_SOURCE_ROW = 50
 
 let mergeCounter = 0
 
@@ -104,6 +117,7 @@ export async function merge(lake: LakeEngine, table: string, sourceSql: string, 
     const files = bySource.length
       ? snapshot.files
       : await candidateFiles(lake, snapshot, source, options.on, options.targetAlias ?? 't', options.sourceAlias ?? 's')
+    const keyPass = bySource.length ? undefined : keyPassFor(options, schema, files, Number(sourceRows), { numbered, aliases })
     return await rewriteTable(lake, snapshot, {
       operation: 'MERGE',
       operationParameters: {
@@ -125,6 +139,7 @@ export async function merge(lake: LakeEngine, table: string, sourceSql: string, 
       // As in Delta, a MERGE whose only matched clause is an unconditional DELETE may match a
       // target row with several source rows (the row is deleted once).
       checkSingleMatch: matched.length === 1 && 'delete' in matched[0] && !matched[0].condition ? 'dedupe-deletes' : true,
+      keyPass,
       txn: options.txn,
       schema,
       changesSql: (target, { changingOnly }) =>
@@ -143,6 +158,39 @@ export async function merge(lake: LakeEngine, table: string, sourceSql: string, 
   } finally {
     if (!inPlace) await db.run(`DROP TABLE IF EXISTS ${source}`)
   }
+}
+
+/**
+ * The key pass for this MERGE, when it reads the target keys first: the target rows joined to the
+ * source on the join condition alone (clause conditions are applied to the full rows afterwards).
+ */
+function keyPassFor(
+  options: MergeOptions,
+  schema: StructType,
+  files: ActiveFile[],
+  sourceRows: number,
+  join: { numbered: string; aliases: { target: string; source: string } },
+): KeyPass | undefined {
+  const mode = options.targetRead ?? 'auto'
+  if (mode === 'whole') return undefined
+  const columns = columnsNamedIn(options.on, schema, options.targetAlias ?? 't')
+  if (!columns?.length) return undefined
+  if (mode === 'auto') {
+    const targetRows = files.reduce((total, f) => total + recordCount(f), 0)
+    if (!(sourceRows * KEYS_FIRST_TARGET_ROWS_PER_SOURCE_ROW <= targetRows)) return undefined
+  }
+  const { target: t, source: s } = join.aliases
+  return {
+    columns,
+    matchedRowsSql: (narrow) => `SELECT ${t}.__file AS __file, ${t}.__row AS __row FROM ${narrow} ${t} JOIN ${join.numbered} ${s} ON (${options.on})`,
+  }
+}
+
+/** The rows a file holds by its statistics (its deletion vector's rows not subtracted); NaN when unknown. */
+function recordCount(file: ActiveFile): number {
+  if (!file.add.stats) return Number.NaN
+  const numRecords = (JSON.parse(file.add.stats) as { numRecords?: unknown }).numRecords
+  return typeof numRecords === 'number' ? numRecords : Number.NaN
 }
 
 /**

@@ -33,6 +33,7 @@ import {
 import { DeletionVectorLoader, dropScan, registerPositionedRows, writeDataFiles, type LakeEngine } from '../engine'
 import { commitTable } from './commit-table'
 import { markRows, writesDeletionVectors, type MarkedFiles } from './deletion-vector-writer'
+import { findMatchedRows, type KeyPass, type KeyPassResult } from './key-pass'
 
 let rewriteCounter = 0
 
@@ -50,6 +51,11 @@ export interface RewritePlan {
   changesSql: (target: string, options: { changingOnly: boolean }) => string
   /** MERGE: a target row may be changed by at most one source row. */
   checkSingleMatch?: boolean | 'dedupe-deletes'
+  /**
+   * Merge-on-read only (where `changesSql` keeps no target row the source does not match): find
+   * the matched rows first reading only the key columns, then read the full rows of those alone.
+   */
+  keyPass?: KeyPass
   txn?: Txn
   /** More application transactions recorded in the same commit (not checked: `txn` is the one that makes a replay a no-op). */
   txns?: Txn[]
@@ -85,6 +91,8 @@ export interface RewriteResult {
   /** The txn (appId, version) was already recorded in the table: nothing was done. */
   alreadyApplied?: boolean
   metrics: RewriteMetrics
+  /** MERGE's key pass, when it ran: the columns it read, the files it read and those holding a matched row, the rows matched, how the full rows were read. */
+  keyPass?: KeyPassResult['metrics']
 }
 
 const emptyMetrics = (): RewriteMetrics => ({
@@ -121,7 +129,16 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
   const mergeOnRead = plan.operation !== 'WRITE' && writesDeletionVectors(snapshot.protocol, snapshot.metadata)
 
   const deletionVectors = new DeletionVectorLoader(lake.io.storage, table)
-  const target = await registerPositionedRows(db, lake.io.storage, snapshot, { schema, files: plan.files, deletionVectors })
+  const keyPass =
+    mergeOnRead && plan.keyPass ? await findMatchedRows(lake, snapshot, { schema, files: plan.files, deletionVectors, pass: plan.keyPass }) : undefined
+  const target = await registerPositionedRows(
+    db,
+    lake.io.storage,
+    snapshot,
+    keyPass
+      ? { schema, files: keyPass.files, deletionVectors, ...(keyPass.fullRows === 'listed' ? { only: keyPass.rows } : {}) }
+      : { schema, files: plan.files, deletionVectors },
+  )
   try {
     // One pass: the per-row decision, updates that change nothing turned into no-ops, and (merge-on-read
     // copies nothing) unchanged target rows and source rows not inserted left out.
@@ -154,7 +171,8 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
     metrics.rowsDeleted = Number(count.deleted)
     metrics.rowsUnchanged = Number(count.noop)
     const evolved = evolvedMetadata !== undefined && evolvedMetadata.schemaString !== snapshot.metadata.schemaString
-    if (rewrittenFiles.size === 0 && metrics.rowsInserted === 0 && !plan.txn && !plan.txns?.length && !evolved) return { metrics }
+    if (rewrittenFiles.size === 0 && metrics.rowsInserted === 0 && !plan.txn && !plan.txns?.length && !evolved)
+      return { metrics, ...(keyPass ? { keyPass: keyPass.metrics } : {}) }
 
     const kept = mergeOnRead
       ? `(SELECT ${columns.join(', ')} FROM ${changes} WHERE __action IN ('insert', 'update'))`
@@ -203,7 +221,7 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
       // (which could hold matching rows), means computing it again.
       readSet: { files: new Set(plan.files.map((f) => fileKey(f.path, f.add))), readData: true, appIds: new Set() },
     })
-    return { version: result.version, metrics }
+    return { version: result.version, metrics, ...(keyPass ? { keyPass: keyPass.metrics } : {}) }
   } finally {
     await db.run(`DROP TABLE IF EXISTS ${changes}; DROP TABLE IF EXISTS ${rewritten}`)
     await dropScan(db, target)

@@ -1,0 +1,96 @@
+/**
+ * The key pass of a merge-on-read MERGE: which target rows does the source match? Only the
+ * columns the join condition names are read (for a MERGE on `t.id = s.id`, the key alone, with
+ * each row's file and index), joined with the source. The full rows are then read for those rows
+ * alone, in the files that hold one. A merge-on-read MERGE without WHEN NOT MATCHED BY SOURCE
+ * keeps no target row the source does not match, so the rows it decides on are the same.
+ */
+import { type ActiveFile, DeltaError, quoteIdentifier, type Snapshot, type StructType } from '../delta'
+import { type DeletionVectorLoader, dropScan, registerPositionedRows, type LakeEngine } from '../engine'
+
+export interface KeyPass {
+  /** The target columns the pass reads (the join condition's): logical names, as in the schema. */
+  columns: string[]
+  /** SELECT over the narrow target (`__file`, `__row` and `columns`) yielding `__file`, `__row` of every row the source matches (duplicates allowed). */
+  matchedRowsSql: (narrowTarget: string) => string
+}
+
+export interface KeyPassResult {
+  /** Resolved file path → the matched rows' indexes in it, ascending, distinct. */
+  rows: Map<string, number[]>
+  /** The files that hold a matched row, in the snapshot's order. */
+  files: ActiveFile[]
+  /**
+   * How the full rows are then read: 'listed', the matched rows alone (their indexes' range filters
+   * the scan, so rows that sit together are decoded alone); 'files', every row of the files holding
+   * one (the rows are spread over most of every file: the listed read would decode them all anyway).
+   */
+  fullRows: 'listed' | 'files'
+  /** What the pass read and found, for the operation's metrics. */
+  metrics: { columns: string[]; filesRead: number; filesMatched: number; rowsMatched: number; fullRows: 'listed' | 'files' }
+}
+
+let keyPassCounter = 0
+
+/**
+ * The target columns a SQL condition can refer to: every column whose name occurs in it as a word
+ * or a quoted identifier (a name that is also a source column's is read needlessly, never missed).
+ * Undefined when the condition refers to the whole target row (`t.*`, or `t` not followed by a
+ * column), which only a full read can serve.
+ */
+export function columnsNamedIn(condition: string, schema: StructType, targetAlias: string): string[] | undefined {
+  const escaped = targetAlias.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const alias = `(?:${escaped}|"${escaped.replaceAll('"', '""')}")`
+  if (new RegExp(`(?<![\\w".])${alias}(?![\\w"])(?!\\s*\\.\\s*(?:\\w|"))`, 'i').test(condition)) return undefined
+  const words = new Set<string>()
+  for (const match of condition.matchAll(/"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_]*)/g)) {
+    words.add((match[1] !== undefined ? match[1].replaceAll('""', '"') : match[2]!).toLowerCase())
+  }
+  return schema.fields.filter((f) => words.has(f.name.toLowerCase())).map((f) => f.name)
+}
+
+/** Runs the key pass over `files`: the matched rows (rows a deletion vector marks are never matched). */
+export async function findMatchedRows(
+  lake: LakeEngine,
+  snapshot: Snapshot,
+  options: { schema: StructType; files: ActiveFile[]; deletionVectors: DeletionVectorLoader; pass: KeyPass },
+): Promise<KeyPassResult> {
+  const { schema, files, deletionVectors, pass } = options
+  const wanted = new Set(pass.columns)
+  const narrow: StructType = { type: 'struct', fields: schema.fields.filter((f) => wanted.has(f.name)) }
+  if (narrow.fields.length !== pass.columns.length) {
+    throw new DeltaError('INVALID_ARGUMENT', `the key pass names columns the table does not have: ${pass.columns.join(', ')}`, { table: snapshot.table })
+  }
+  const db = await lake.duckdb()
+  const target = await registerPositionedRows(db, lake.io.storage, snapshot, { schema: narrow, files, deletionVectors })
+  const matched = `__key_pass_${++keyPassCounter}`
+  try {
+    const [paths, lists] = await db.columns(`SELECT __file, list(DISTINCT __row::DOUBLE ORDER BY __row::DOUBLE)
+      FROM (${pass.matchedRowsSql(target.sql)}) ${quoteIdentifier(matched)} WHERE __file IS NOT NULL GROUP BY __file`)
+    const rows = new Map<string, number[]>()
+    paths.forEach((path, i) => rows.set(String(path), (lists[i] as number[]).map(Number)))
+    const hit = files.filter((f) => rows.has(f.path))
+    let rowsMatched = 0
+    for (const list of rows.values()) rowsMatched += list.length
+    const fullRows = rowsSitTogether(hit, rows) ? 'listed' : 'files'
+    return { rows, files: hit, fullRows, metrics: { columns: [...pass.columns], filesRead: files.length, filesMatched: hit.length, rowsMatched, fullRows } }
+  } finally {
+    await dropScan(db, target)
+  }
+}
+
+/**
+ * True when the matched rows' indexes span at most half of the largest file holding one (by its
+ * statistics; false when unknown): the scan's range filter then skips at least that much.
+ */
+function rowsSitTogether(files: ActiveFile[], rows: Map<string, number[]>): boolean {
+  let [lo, hi, largest] = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0]
+  for (const file of files) {
+    const listed = rows.get(file.path)!
+    ;[lo, hi] = [Math.min(lo, listed[0]!), Math.max(hi, listed[listed.length - 1]!)]
+    const numRecords = file.add.stats ? (JSON.parse(file.add.stats) as { numRecords?: unknown }).numRecords : undefined
+    if (typeof numRecords !== 'number') return false
+    largest = Math.max(largest, numRecords)
+  }
+  return files.length > 0 && (hi - lo + 1) * 2 <= largest
+}
