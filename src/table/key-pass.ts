@@ -5,7 +5,7 @@
  * alone, in the files that hold one. A merge-on-read MERGE without WHEN NOT MATCHED BY SOURCE
  * keeps no target row the source does not match, so the rows it decides on are the same.
  */
-import { type ActiveFile, DeltaError, quoteIdentifier, type Snapshot, type StructType } from '../delta'
+import { type ActiveFile, DeltaError, duckdbType, quoteIdentifier, type Snapshot, type StructType } from '../delta'
 import { type DeletionVectorLoader, dropScan, registerPositionedRows, type LakeEngine } from '../engine'
 
 export interface KeyPass {
@@ -13,6 +13,12 @@ export interface KeyPass {
   columns: string[]
   /** SELECT over the narrow target (`__file`, `__row` and `columns`) yielding `__file`, `__row` of every row the source matches (duplicates allowed). */
   matchedRowsSql: (narrowTarget: string) => string
+  /**
+   * The target columns the clauses' conditions and values read (the join condition's, those the
+   * clauses name, those an update does not assign): any other column is read only to tell a no-op
+   * update. Undefined: every column is needed.
+   */
+  decisionColumns?: string[]
 }
 
 export interface KeyPassResult {
@@ -27,7 +33,17 @@ export interface KeyPassResult {
    */
   fullRows: 'listed' | 'files'
   /** What the pass read and found, for the operation's metrics. */
-  metrics: { columns: string[]; filesRead: number; filesMatched: number; rowsMatched: number; fullRows: 'listed' | 'files' }
+  metrics: {
+    columns: string[]
+    filesRead: number
+    filesMatched: number
+    rowsMatched: number
+    fullRows: 'listed' | 'files'
+    /** The columns read for the matched rows: the decision columns and a probe, or all of them ('all'; also when a probe left an update undecided). */
+    matchedRowColumns?: string[] | 'all'
+    /** Without the feed, when a probe was read: 'decided' (every update changed a column read), 'undecided' (some did not: the rows were read again whole). */
+    probe?: 'decided' | 'undecided'
+  }
 }
 
 let keyPassCounter = 0
@@ -38,12 +54,16 @@ let keyPassCounter = 0
  * Undefined when the condition refers to the whole target row (`t.*`, or `t` not followed by a
  * column), which only a full read can serve.
  */
-export function columnsNamedIn(condition: string, schema: StructType, targetAlias: string): string[] | undefined {
-  const escaped = targetAlias.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-  const alias = `(?:${escaped}|"${escaped.replaceAll('"', '""')}")`
-  if (new RegExp(`(?<![\\w".])${alias}(?![\\w"])(?!\\s*\\.\\s*(?:\\w|"))`, 'i').test(condition)) return undefined
+export function columnsNamedIn(condition: string, schema: StructType, targetAlias: string, sourceAlias?: string): string[] | undefined {
+  const alias = (name: string) => {
+    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    return `(?:${escaped}|"${escaped.replaceAll('"', '""')}")`
+  }
+  if (new RegExp(`(?<![\\w".])${alias(targetAlias)}(?![\\w"])(?!\\s*\\.\\s*(?:\\w|"))`, 'i').test(condition)) return undefined
+  // A name right after the source's alias (`s.v`) is the source's column: the alias binds before any column.
+  const text = sourceAlias ? condition.replace(new RegExp(`(?<![\\w".])${alias(sourceAlias)}\\s*\\.\\s*(?:"(?:[^"]|"")+"|\\w+)`, 'gi'), ' ') : condition
   const words = new Set<string>()
-  for (const match of condition.matchAll(/"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_]*)/g)) {
+  for (const match of text.matchAll(/"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_]*)/g)) {
     words.add((match[1] !== undefined ? match[1].replaceAll('""', '"') : match[2]!).toLowerCase())
   }
   return schema.fields.filter((f) => words.has(f.name.toLowerCase())).map((f) => f.name)
@@ -93,4 +113,29 @@ function rowsSitTogether(files: ActiveFile[], rows: Map<string, number[]>): bool
     largest = Math.max(largest, numRecords)
   }
   return files.length > 0 && (hi - lo + 1) * 2 <= largest
+}
+
+/** Bytes a value of each primitive type takes: the narrowest column is the cheapest to decode. */
+const WIDTH: Record<string, number> = { boolean: 1, byte: 1, short: 2, integer: 4, date: 4, float: 4, long: 8, double: 8, timestamp: 8, timestamp_ntz: 8 }
+
+/**
+ * Without the change feed (no old images to write), the columns to read for the matched rows: the
+ * decision columns and the narrowest other one, the probe. An update that changes a column read
+ * is no no-op whatever the unread columns hold; an update that changes none of them needs its full
+ * row. Undefined when that would read every column anyway.
+ */
+export function probeColumns(schema: StructType, decisionColumns: string[]): string[] | undefined {
+  const decided = new Set(decisionColumns.map((c) => c.toLowerCase()))
+  const others = schema.fields.filter((f) => !decided.has(f.name.toLowerCase()))
+  if (others.length <= 1) return undefined
+  const width = (type: unknown) => (typeof type === 'string' ? (WIDTH[type] ?? (type.startsWith('decimal') ? 16 : 100)) : 100)
+  const probe = others.reduce((best, f) => (width(f.type) < width(best.type) ? f : best))
+  return schema.fields.filter((f) => decided.has(f.name.toLowerCase()) || f === probe).map((f) => f.name)
+}
+
+/** `target` (read with `columns` only) with every other column of `schema` as a typed NULL, in the schema's order. */
+export function withPlaceholders(target: string, schema: StructType, columns: string[]): string {
+  const read = new Set(columns)
+  const projection = schema.fields.map((f) => (read.has(f.name) ? quoteIdentifier(f.name) : `NULL::${duckdbType(f.type)} AS ${quoteIdentifier(f.name)}`))
+  return `(SELECT ${projection.join(', ')}, __file, __row FROM ${target} __read)`
 }

@@ -117,7 +117,9 @@ export async function merge(lake: LakeEngine, table: string, sourceSql: string, 
     const files = bySource.length
       ? snapshot.files
       : await candidateFiles(lake, snapshot, source, options.on, options.targetAlias ?? 't', options.sourceAlias ?? 's')
-    const keyPass = bySource.length ? undefined : keyPassFor(options, schema, files, Number(sourceRows), { numbered, aliases })
+    const keyPass = bySource.length
+      ? undefined
+      : keyPassFor(options, schema, files, Number(sourceRows), { numbered, aliases, sourceColumns, matched, notMatched })
     return await rewriteTable(lake, snapshot, {
       operation: 'MERGE',
       operationParameters: {
@@ -169,7 +171,7 @@ function keyPassFor(
   schema: StructType,
   files: ActiveFile[],
   sourceRows: number,
-  join: { numbered: string; aliases: { target: string; source: string } },
+  join: { numbered: string; aliases: { target: string; source: string }; sourceColumns: string[]; matched: MatchedClause[]; notMatched: NotMatchedClause[] },
 ): KeyPass | undefined {
   const mode = options.targetRead ?? 'auto'
   if (mode === 'whole') return undefined
@@ -183,7 +185,35 @@ function keyPassFor(
   return {
     columns,
     matchedRowsSql: (narrow) => `SELECT ${t}.__file AS __file, ${t}.__row AS __row FROM ${narrow} ${t} JOIN ${join.numbered} ${s} ON (${options.on})`,
+    decisionColumns: decisionColumns(options, schema, join),
   }
+}
+
+/**
+ * The target columns MERGE's clauses read: those the join condition, the clause conditions and the
+ * assigned values name, and those some update clause does not assign (it keeps their old values).
+ * Undefined when a clause refers to the whole target row.
+ */
+function decisionColumns(
+  options: MergeOptions,
+  schema: StructType,
+  clauses: { sourceColumns: string[]; matched: MatchedClause[]; notMatched: NotMatchedClause[] },
+): string[] | undefined {
+  const values = (assignments: Assignments) => (assignments === '*' ? [] : Object.values(assignments))
+  const texts = [
+    options.on,
+    ...[...clauses.matched, ...clauses.notMatched].map((c) => c.condition ?? ''),
+    ...clauses.matched.flatMap((c) => ('update' in c ? values(c.update) : [])),
+    ...clauses.notMatched.flatMap((c) => values(c.insert)),
+  ]
+  const named = columnsNamedIn(texts.join('\n'), schema, options.targetAlias ?? 't', options.sourceAlias ?? 's')
+  if (!named) return undefined
+  const inSource = new Set(clauses.sourceColumns.map((c) => c.toLowerCase()))
+  const updates = clauses.matched.flatMap((c) => ('update' in c ? [c.update] : []))
+  const assigned = (name: string, update: Assignments) =>
+    update === '*' ? inSource.has(name.toLowerCase()) : Object.keys(update).some((k) => k.toLowerCase() === name.toLowerCase())
+  const kept = schema.fields.filter((f) => !updates.every((update) => assigned(f.name, update))).map((f) => f.name)
+  return schema.fields.filter((f) => named.includes(f.name) || kept.includes(f.name)).map((f) => f.name)
 }
 
 /** The rows a file holds by its statistics (its deletion vector's rows not subtracted); NaN when unknown. */

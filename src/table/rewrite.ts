@@ -30,10 +30,10 @@ import {
   withSchema,
   removeFileFor,
 } from '../delta'
-import { DeletionVectorLoader, dropScan, registerPositionedRows, writeDataFiles, type LakeEngine } from '../engine'
+import { DeletionVectorLoader, type DuckDb, dropScan, registerPositionedRows, type RegisteredScan, writeDataFiles, type LakeEngine } from '../engine'
 import { commitTable } from './commit-table'
 import { markRows, writesDeletionVectors, type MarkedFiles } from './deletion-vector-writer'
-import { findMatchedRows, type KeyPass, type KeyPassResult } from './key-pass'
+import { findMatchedRows, type KeyPass, type KeyPassResult, probeColumns, withPlaceholders } from './key-pass'
 
 let rewriteCounter = 0
 
@@ -131,30 +131,42 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
   const deletionVectors = new DeletionVectorLoader(lake.io.storage, table)
   const keyPass =
     mergeOnRead && plan.keyPass ? await findMatchedRows(lake, snapshot, { schema, files: plan.files, deletionVectors, pass: plan.keyPass }) : undefined
-  const target = await registerPositionedRows(
-    db,
-    lake.io.storage,
-    snapshot,
-    keyPass
-      ? { schema, files: keyPass.files, deletionVectors, ...(keyPass.fullRows === 'listed' ? { only: keyPass.rows } : {}) }
-      : { schema, files: plan.files, deletionVectors },
-  )
+  // The old images are kept only for the change rows: without the feed they would be copied for nothing.
+  const changeFeed = isChangeDataFeedEnabled(snapshot.metadata)
+  // Without the feed, the matched rows are first read with the columns the clauses need and a probe (key-pass.ts).
+  const probed = keyPass && !changeFeed && plan.keyPass?.decisionColumns ? probeColumns(schema, plan.keyPass.decisionColumns) : undefined
+  const readTarget = async (read?: string[]): Promise<RegisteredScan> => {
+    if (!keyPass) return registerPositionedRows(db, lake.io.storage, snapshot, { schema, files: plan.files, deletionVectors })
+    const narrow = read ? { type: 'struct' as const, fields: schema.fields.filter((f) => read.includes(f.name)) } : schema
+    const only = keyPass.fullRows === 'listed' ? { only: keyPass.rows } : {}
+    const scan = await registerPositionedRows(db, lake.io.storage, snapshot, { schema: narrow, files: keyPass.files, deletionVectors, ...only })
+    return read ? { ...scan, sql: withPlaceholders(scan.sql, schema, read) } : scan
+  }
+  let target = await readTarget(probed)
+  let matchedRowColumns: string[] | 'all' = probed ?? 'all'
+  let probe: 'decided' | 'undecided' = 'decided'
   try {
-    // One pass: the per-row decision, updates that change nothing turned into no-ops, and (merge-on-read
-    // copies nothing) unchanged target rows and source rows not inserted left out.
-    const changesSql = plan.changesSql(target.sql, { changingOnly: mergeOnRead })
-    const unchanged = `struct_pack(${columns.map((c) => `${c} := ${c}`).join(', ')}) IS NOT DISTINCT FROM __old`
-    // The old images are kept only for the change rows: without the feed they would be copied for nothing.
-    const changeFeed = isChangeDataFeedEnabled(snapshot.metadata)
-    await db.run(`CREATE TEMP TABLE ${changes} AS SELECT *${changeFeed ? '' : ' EXCLUDE (__old)'} REPLACE (CASE WHEN __action = 'update' AND ${unchanged} THEN 'noop' ELSE __action END AS __action)
-      FROM (${changesSql})${mergeOnRead ? ` WHERE __action NOT IN ('copy', 'skip')` : ''}`)
+    const create = { changes, columns, changeFeed, mergeOnRead }
+    await createChanges(db, plan.changesSql(target.sql, { changingOnly: mergeOnRead }), { ...create, probed })
+    if (probed && Number((await db.rows(`SELECT count(*) FILTER (WHERE __undecided) AS n FROM ${changes}`))[0]!.n) > 0) {
+      // An update left every column read as it was: whether it is a no-op takes its full row.
+      await db.run(`DROP TABLE ${changes}`)
+      await dropScan(db, target)
+      target = await readTarget()
+      ;[matchedRowColumns, probe] = ['all', 'undecided']
+      await createChanges(db, plan.changesSql(target.sql, { changingOnly: mergeOnRead }), create)
+    }
     if (plan.checkSingleMatch === 'dedupe-deletes') {
       await db.run(
         `DELETE FROM ${changes} WHERE __action = 'delete' AND rowid NOT IN (SELECT min(rowid) FROM ${changes} WHERE __action = 'delete' GROUP BY __file, __row)`,
       )
     }
     const { count, rowsToMark, matchedTwice } = await countChanges(lake, changes, plan.checkSingleMatch === true, mergeOnRead)
-    if (matchedTwice) await checkSingleMatch(lake, changes, target.sql, columns, table)
+    if (matchedTwice) {
+      // The refusal names the row: read it whole.
+      if (matchedRowColumns !== 'all') [target, matchedRowColumns] = [await dropScan(db, target).then(() => readTarget()), 'all']
+      await checkSingleMatch(lake, changes, target.sql, columns, table)
+    }
     let changedRows: Map<string, number[]> | undefined
     let rewrittenFiles: Set<string>
     if (mergeOnRead) {
@@ -172,7 +184,7 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
     metrics.rowsUnchanged = Number(count.noop)
     const evolved = evolvedMetadata !== undefined && evolvedMetadata.schemaString !== snapshot.metadata.schemaString
     if (rewrittenFiles.size === 0 && metrics.rowsInserted === 0 && !plan.txn && !plan.txns?.length && !evolved)
-      return { metrics, ...(keyPass ? { keyPass: keyPass.metrics } : {}) }
+      return { metrics, ...(keyPass ? { keyPass: { ...keyPass.metrics, matchedRowColumns, ...(probed ? { probe } : {}) } } : {}) }
 
     const kept = mergeOnRead
       ? `(SELECT ${columns.join(', ')} FROM ${changes} WHERE __action IN ('insert', 'update'))`
@@ -221,11 +233,32 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
       // (which could hold matching rows), means computing it again.
       readSet: { files: new Set(plan.files.map((f) => fileKey(f.path, f.add))), readData: true, appIds: new Set() },
     })
-    return { version: result.version, metrics, ...(keyPass ? { keyPass: keyPass.metrics } : {}) }
+    return { version: result.version, metrics, ...(keyPass ? { keyPass: { ...keyPass.metrics, matchedRowColumns, ...(probed ? { probe } : {}) } } : {}) }
   } finally {
     await db.run(`DROP TABLE IF EXISTS ${changes}; DROP TABLE IF EXISTS ${rewritten}`)
     await dropScan(db, target)
   }
+}
+
+/**
+ * The changes table: the per-row decision, updates that change nothing turned into no-ops, and
+ * (merge-on-read copies nothing) unchanged target rows and source rows not inserted left out.
+ * `probed`: the target was read with these columns only; `__undecided` marks the updates that
+ * changed none of them (the others are no no-op, whatever the unread columns hold).
+ */
+async function createChanges(
+  db: DuckDb,
+  changesSql: string,
+  options: { changes: string; columns: string[]; changeFeed: boolean; mergeOnRead: boolean; probed?: string[] },
+): Promise<void> {
+  const { changes, columns, changeFeed, mergeOnRead, probed } = options
+  const unchanged = `struct_pack(${columns.map((c) => `${c} := ${c}`).join(', ')}) IS NOT DISTINCT FROM __old`
+  const read = (probed ?? []).map(quoteIdentifier)
+  const undecided = probed
+    ? `, __action = 'update' AND struct_pack(${read.map((c) => `${c} := ${c}`).join(', ')}) IS NOT DISTINCT FROM struct_pack(${read.map((c) => `${c} := __old.${c}`).join(', ')}) AS __undecided`
+    : ''
+  await db.run(`CREATE TEMP TABLE ${changes} AS SELECT *${changeFeed ? '' : ' EXCLUDE (__old)'} REPLACE (CASE WHEN __action = 'update' AND ${unchanged} THEN 'noop' ELSE __action END AS __action)${undecided}
+      FROM (${changesSql})${mergeOnRead ? ` WHERE __action NOT IN ('copy', 'skip')` : ''}`)
 }
 
 /**

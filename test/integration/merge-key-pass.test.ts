@@ -105,10 +105,13 @@ function randomMerge(next: () => number, duplicate: boolean): { source: string; 
   const cluster = next() < 0.5
   while (picked.size < count)
     picked.add(cluster ? Math.floor(next() * 60) + PER_FILE * Math.floor(next() * FILES) : Math.floor(next() * FILES * PER_FILE * 1.05))
+  // Some MERGEs have no-op updates (the row's own values), some move rows to another group.
+  const noOps = next() < 0.4
+  const shift = next() < 0.8 ? 1 : 0
   const values = [...picked].map((id) => {
     const op = next() < 0.2 ? 'd' : 'u'
-    const same = next() < 0.3
-    return `(${id}::BIGINT, ${id % 3}, '${same ? `v${id}` : `new${id}`}', ${same ? (id % 10) / 10 : 0.5}::DOUBLE, '${op}')`
+    const same = noOps && next() < 0.3
+    return `(${id}::BIGINT, ${same ? id % 3 : (id + shift) % 3}, '${same ? `v${id}` : `new${id}`}', ${same ? (id % 10) / 10 : 0.5}::DOUBLE, '${op}')`
   })
   if (duplicate) {
     const id = [...picked][0]!
@@ -142,7 +145,7 @@ test(`random MERGEs: the key pass gives what the one-join read gives (${SEQUENCE
   const seen = new Set<string>()
   for (let i = 0; i < SEQUENCES; i++) {
     const next = random(2201 + i)
-    const layout: Layout = { partitioned: i % 3 === 1, columnMapping: i % 4 === 2, changeFeed: i % 2 === 0, sorted: i % 5 < 3 }
+    const layout: Layout = { partitioned: i % 3 === 1, columnMapping: i % 4 === 2, changeFeed: i % 4 < 2, sorted: i % 5 < 3 }
     const keys = await table(layout)
     // Rows an earlier DELETE marked in the files' deletion vectors must never match.
     if (i % 3 !== 2) await deleteRows(lake, keys, `id % 11 = ${i % 11}`)
@@ -162,6 +165,7 @@ test(`random MERGEs: the key pass gives what the one-join read gives (${SEQUENCE
       assert.ok(ra.keyPass, `${label}: the key pass ran`)
       assert.equal(rb.keyPass, undefined, label)
       seen.add(ra.keyPass.fullRows)
+      if (ra.keyPass.probe) seen.add(`probe ${ra.keyPass.probe}`)
       assert.deepEqual(ra.metrics, rb.metrics, label)
       assert.equal(ra.version, rb.version, label)
       assert.deepEqual(await rows(keys), await rows(whole), label)
@@ -170,7 +174,7 @@ test(`random MERGEs: the key pass gives what the one-join read gives (${SEQUENCE
     }
   }
   // The draw covers both ways of reading the full rows, refusals and no-ops.
-  assert.deepEqual([...seen].sort(), ['files', 'listed', 'no-op', 'refused'])
+  assert.deepEqual([...seen].sort(), ['files', 'listed', 'no-op', 'probe decided', 'probe undecided', 'refused'])
 })
 
 test('the key pass reads only the join condition’s columns, then the files holding a match', async () => {
@@ -185,7 +189,8 @@ test('the key pass reads only the join condition’s columns, then the files hol
   }
   const auto = await merge(lake, path, source('1', 5000), options)
   // Statistics skip the files whose id range holds no source key (files 2 and 3).
-  assert.deepEqual(auto.keyPass, { columns: ['id'], filesRead: 2, filesMatched: 2, rowsMatched: 3, fullRows: 'listed' })
+  // The update keeps grp and n: with v (the only other column) that is every column, so no probe.
+  assert.deepEqual(auto.keyPass, { columns: ['id'], filesRead: 2, filesMatched: 2, rowsMatched: 3, fullRows: 'listed', matchedRowColumns: 'all' })
   assert.equal(auto.metrics.rowsUpdated, 3)
   assert.equal(auto.metrics.rowsInserted, 1)
   const withGroup = await merge(lake, path, source('2', 5001), { ...options, on: 't.id = s.id AND t.grp IN (0, 1, 2)' })
@@ -197,6 +202,15 @@ test('the key pass reads only the join condition’s columns, then the files hol
   const wholeRow = await merge(lake, path, source('4', 5003), { ...options, on: 't.id = s.id AND t IS NOT NULL', targetRead: 'keysFirst' })
   assert.equal(wholeRow.keyPass, undefined)
   assert.equal(wholeRow.metrics.rowsUpdated, 3)
+  // Every column from the source: the clauses need only the key, and grp (the narrowest other
+  // column) is read to tell no-ops; the updates change it, so no full row is read.
+  const all = `SELECT * FROM (VALUES (5::BIGINT, 0, 'x', 0.5::DOUBLE), (405::BIGINT, 1, 'y', 0.5::DOUBLE)) v(id, grp, v, n)`
+  const star = await merge(lake, path, all, { on: 't.id = s.id', whenMatchedUpdate: { set: '*' } })
+  assert.deepEqual([star.keyPass?.matchedRowColumns, star.keyPass?.probe, star.metrics.rowsUpdated], [['id', 'grp'], 'decided', 2])
+  // The same rows again leave grp as it is: the full rows tell that both are no-ops.
+  const again = await merge(lake, path, all, { on: 't.id = s.id', whenMatchedUpdate: { set: '*' } })
+  assert.deepEqual([again.keyPass?.matchedRowColumns, again.keyPass?.probe, again.metrics.rowsUnchanged, again.version], ['all', 'undecided', 2, undefined])
+  assert.ok((await rows(path)).includes('5|0|x|0.5'))
   const ids = (await rows(path)).map((r) => Number(r.split('|')[0]))
   assert.deepEqual(ids.slice(-4), [5000, 5001, 5002, 5003])
   assert.equal(ids.length, FILES * PER_FILE + 4)

@@ -22,6 +22,13 @@ test('the columns a join condition names, in the schema’s order', () => {
   assert.deepEqual(columnsNamedIn('s.k = 1', schema, 't'), [])
 })
 
+test('with the source alias given, names right after it are the source’s', () => {
+  assert.deepEqual(columnsNamedIn('t.id = s.id AND s.v <> \'x\' AND "s"."tag" = t.v', schema, 't', 's'), ['id', 'v'])
+  assert.deepEqual(columnsNamedIn('t.id = src.tag', schema, 't', 'src'), ['id'])
+  // Without it, every name counts.
+  assert.deepEqual(columnsNamedIn('t.id = s.v', schema, 't'), ['id', 'v'])
+})
+
 test('a condition on the whole target row has no key pass', () => {
   assert.equal(columnsNamedIn('t.* IS NOT NULL AND t.id = s.id', schema, 't'), undefined)
   assert.equal(columnsNamedIn('t IS NOT NULL AND t.id = s.id', schema, 't'), undefined)
