@@ -6,7 +6,7 @@
  * keeps no target row the source does not match, so the rows it decides on are the same.
  */
 import { type ActiveFile, DeltaError, duckdbType, quoteIdentifier, type Snapshot, type StructType } from '../delta'
-import { type DeletionVectorLoader, dropScan, registerPositionedRows, type LakeEngine } from '../engine'
+import { type DeletionVectorLoader, type DuckDb, dropScan, registerPositionedRows, type LakeEngine } from '../engine'
 
 export interface KeyPass {
   /** The target columns the pass reads (the join condition's): logical names, as in the schema. */
@@ -36,9 +36,10 @@ export interface KeyPassResult {
   metrics: {
     columns: string[]
     filesRead: number
-    filesMatched: number
-    rowsMatched: number
-    fullRows: 'listed' | 'files'
+    /** Absent when a probe decided every update (no full rows read: the matched rows were not listed). */
+    filesMatched?: number
+    rowsMatched?: number
+    fullRows?: 'listed' | 'files'
     /** The columns read for the matched rows: the decision columns and a probe, or all of them ('all'; also when a probe left an update undecided). */
     matchedRowColumns?: string[] | 'all'
     /** Without the feed, when a probe was read: 'decided' (every update changed a column read), 'undecided' (some did not: the rows were read again whole). */
@@ -83,20 +84,24 @@ export async function findMatchedRows(
   }
   const db = await lake.duckdb()
   const target = await registerPositionedRows(db, lake.io.storage, snapshot, { schema: narrow, files, deletionVectors })
-  const matched = `__key_pass_${++keyPassCounter}`
   try {
-    const [paths, lists] = await db.columns(`SELECT __file, list(DISTINCT __row::DOUBLE ORDER BY __row::DOUBLE)
-      FROM (${pass.matchedRowsSql(target.sql)}) ${quoteIdentifier(matched)} WHERE __file IS NOT NULL GROUP BY __file`)
-    const rows = new Map<string, number[]>()
-    paths.forEach((path, i) => rows.set(String(path), (lists[i] as number[]).map(Number)))
-    const hit = files.filter((f) => rows.has(f.path))
-    let rowsMatched = 0
-    for (const list of rows.values()) rowsMatched += list.length
-    const fullRows = rowsSitTogether(hit, rows) ? 'listed' : 'files'
-    return { rows, files: hit, fullRows, metrics: { columns: [...pass.columns], filesRead: files.length, filesMatched: hit.length, rowsMatched, fullRows } }
+    return await matchedRowsOf(db, pass.matchedRowsSql(target.sql), files, pass.columns)
   } finally {
     await dropScan(db, target)
   }
+}
+
+/** The rows `matchedSql` (with `__file`, `__row`) lists, per file of `files`, and how to read them whole. */
+export async function matchedRowsOf(db: DuckDb, matchedSql: string, files: ActiveFile[], columns: string[]): Promise<KeyPassResult> {
+  const [paths, lists] = await db.columns(`SELECT __file, list(DISTINCT __row::DOUBLE ORDER BY __row::DOUBLE)
+    FROM (${matchedSql}) ${quoteIdentifier(`__key_pass_${++keyPassCounter}`)} WHERE __file IS NOT NULL AND __row IS NOT NULL GROUP BY __file`)
+  const rows = new Map<string, number[]>()
+  paths.forEach((path, i) => rows.set(String(path), (lists[i] as number[]).map(Number)))
+  const hit = files.filter((f) => rows.has(f.path))
+  let rowsMatched = 0
+  for (const list of rows.values()) rowsMatched += list.length
+  const fullRows = rowsSitTogether(hit, rows) ? 'listed' : 'files'
+  return { rows, files: hit, fullRows, metrics: { columns: [...columns], filesRead: files.length, filesMatched: hit.length, rowsMatched, fullRows } }
 }
 
 /**

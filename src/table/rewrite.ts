@@ -33,7 +33,7 @@ import {
 import { DeletionVectorLoader, type DuckDb, dropScan, registerPositionedRows, type RegisteredScan, writeDataFiles, type LakeEngine } from '../engine'
 import { commitTable } from './commit-table'
 import { markRows, writesDeletionVectors, type MarkedFiles } from './deletion-vector-writer'
-import { findMatchedRows, type KeyPass, type KeyPassResult, probeColumns, withPlaceholders } from './key-pass'
+import { findMatchedRows, type KeyPass, type KeyPassResult, matchedRowsOf, probeColumns, withPlaceholders } from './key-pass'
 
 let rewriteCounter = 0
 
@@ -129,27 +129,35 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
   const mergeOnRead = plan.operation !== 'WRITE' && writesDeletionVectors(snapshot.protocol, snapshot.metadata)
 
   const deletionVectors = new DeletionVectorLoader(lake.io.storage, table)
-  const keyPass =
-    mergeOnRead && plan.keyPass ? await findMatchedRows(lake, snapshot, { schema, files: plan.files, deletionVectors, pass: plan.keyPass }) : undefined
   // The old images are kept only for the change rows: without the feed they would be copied for nothing.
   const changeFeed = isChangeDataFeedEnabled(snapshot.metadata)
-  // Without the feed, the matched rows are first read with the columns the clauses need and a probe (key-pass.ts).
-  const probed = keyPass && !changeFeed && plan.keyPass?.decisionColumns ? probeColumns(schema, plan.keyPass.decisionColumns) : undefined
+  // Without the feed, one pass reads only the columns the clauses need and a probe (key-pass.ts); with
+  // it (old images), or when the clauses need every column, the key pass finds the rows to read whole.
+  const probed = mergeOnRead && !changeFeed && plan.keyPass?.decisionColumns ? probeColumns(schema, plan.keyPass.decisionColumns) : undefined
+  let keyPass =
+    mergeOnRead && plan.keyPass && !probed
+      ? await findMatchedRows(lake, snapshot, { schema, files: plan.files, deletionVectors, pass: plan.keyPass })
+      : undefined
   const readTarget = async (read?: string[]): Promise<RegisteredScan> => {
-    if (!keyPass) return registerPositionedRows(db, lake.io.storage, snapshot, { schema, files: plan.files, deletionVectors })
     const narrow = read ? { type: 'struct' as const, fields: schema.fields.filter((f) => read.includes(f.name)) } : schema
-    const only = keyPass.fullRows === 'listed' ? { only: keyPass.rows } : {}
-    const scan = await registerPositionedRows(db, lake.io.storage, snapshot, { schema: narrow, files: keyPass.files, deletionVectors, ...only })
+    const only = keyPass?.fullRows === 'listed' ? { only: keyPass.rows } : {}
+    const scan = await registerPositionedRows(db, lake.io.storage, snapshot, { schema: narrow, files: keyPass?.files ?? plan.files, deletionVectors, ...only })
     return read ? { ...scan, sql: withPlaceholders(scan.sql, schema, read) } : scan
   }
   let target = await readTarget(probed)
   let matchedRowColumns: string[] | 'all' = probed ?? 'all'
   let probe: 'decided' | 'undecided' = 'decided'
+  const keyPassReport = (): Pick<RewriteResult, 'keyPass'> => {
+    if (probed) return { keyPass: { ...(keyPass?.metrics ?? { columns: probed, filesRead: plan.files.length }), matchedRowColumns, probe } }
+    return keyPass ? { keyPass: { ...keyPass.metrics, matchedRowColumns } } : {}
+  }
   try {
     const create = { changes, columns, changeFeed, mergeOnRead }
     await createChanges(db, plan.changesSql(target.sql, { changingOnly: mergeOnRead }), { ...create, probed })
     if (probed && Number((await db.rows(`SELECT count(*) FILTER (WHERE __undecided) AS n FROM ${changes}`))[0]!.n) > 0) {
-      // An update left every column read as it was: whether it is a no-op takes its full row.
+      // An update left every column read as it was: whether it is a no-op takes its full row. The
+      // matched rows are those the changes list (the join condition reads only columns read).
+      keyPass = await matchedRowsOf(db, `SELECT __file, __row FROM ${changes}`, plan.files, probed)
       await db.run(`DROP TABLE ${changes}`)
       await dropScan(db, target)
       target = await readTarget()
@@ -183,8 +191,7 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
     metrics.rowsDeleted = Number(count.deleted)
     metrics.rowsUnchanged = Number(count.noop)
     const evolved = evolvedMetadata !== undefined && evolvedMetadata.schemaString !== snapshot.metadata.schemaString
-    if (rewrittenFiles.size === 0 && metrics.rowsInserted === 0 && !plan.txn && !plan.txns?.length && !evolved)
-      return { metrics, ...(keyPass ? { keyPass: { ...keyPass.metrics, matchedRowColumns, ...(probed ? { probe } : {}) } } : {}) }
+    if (rewrittenFiles.size === 0 && metrics.rowsInserted === 0 && !plan.txn && !plan.txns?.length && !evolved) return { metrics, ...keyPassReport() }
 
     const kept = mergeOnRead
       ? `(SELECT ${columns.join(', ')} FROM ${changes} WHERE __action IN ('insert', 'update'))`
@@ -233,7 +240,7 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
       // (which could hold matching rows), means computing it again.
       readSet: { files: new Set(plan.files.map((f) => fileKey(f.path, f.add))), readData: true, appIds: new Set() },
     })
-    return { version: result.version, metrics, ...(keyPass ? { keyPass: { ...keyPass.metrics, matchedRowColumns, ...(probed ? { probe } : {}) } } : {}) }
+    return { version: result.version, metrics, ...keyPassReport() }
   } finally {
     await db.run(`DROP TABLE IF EXISTS ${changes}; DROP TABLE IF EXISTS ${rewritten}`)
     await dropScan(db, target)
