@@ -1,9 +1,13 @@
 /**
- * The key pass of a merge-on-read MERGE: which target rows does the source match? Only the
- * columns the join condition names are read (for a MERGE on `t.id = s.id`, the key alone, with
- * each row's file and index), joined with the source. The full rows are then read for those rows
- * alone, in the files that hold one. A merge-on-read MERGE without WHEN NOT MATCHED BY SOURCE
- * keeps no target row the source does not match, so the rows it decides on are the same.
+ * Reading less of the target in a merge-on-read MERGE with a sparse source. The key pass: which
+ * target rows does the source match? Only the columns the join condition names are read (for a
+ * MERGE on `t.id = s.id`, the key alone, with each row's file and index), joined with the source;
+ * the full rows are then read for those rows alone, in the files that hold one. A merge-on-read
+ * MERGE without WHEN NOT MATCHED BY SOURCE keeps no target row the source does not match, so the
+ * rows it decides on are the same. Without the change feed no old image is written, and the
+ * columns the clauses do not read serve only to tell a no-op update: the probe pass then reads the
+ * clauses' columns and the narrowest other one (`probeColumns`), and full rows only when an update
+ * changed none of those.
  */
 import { type ActiveFile, DeltaError, duckdbType, quoteIdentifier, type Snapshot, type StructType } from '../delta'
 import { type DeletionVectorLoader, type DuckDb, dropScan, registerPositionedRows, type LakeEngine } from '../engine'

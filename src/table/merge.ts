@@ -59,10 +59,11 @@ export interface MergeOptions {
   sourceAlias?: string
   /**
    * How a merge-on-read MERGE (deletion vectors on, no WHEN NOT MATCHED BY SOURCE) reads the
-   * target. 'keysFirst': a first pass reads only the columns the join condition names (with each
-   * row's file and position) to find the matched rows, then the full rows are read for those rows
-   * alone; 'whole': every column of every candidate file in one join. 'auto' (default): keysFirst
-   * when the source has at most 1 row per 50 target rows in the candidate files.
+   * target. 'keysFirst': only the columns the clauses need are read (without the change feed in
+   * one pass with a probe column, the full rows only when an update left those unchanged; with it
+   * the join condition's columns first, then the full rows of the matched rows alone); 'whole':
+   * every column of every candidate file in one join. 'auto' (default): keysFirst when the source
+   * has at most 1 row per 50 target rows in the candidate files.
    */
   targetRead?: 'auto' | 'keysFirst' | 'whole'
 }
