@@ -95,11 +95,16 @@ export async function registerFileRead(db: DuckDb, storage: Storage, plan: FileR
   // the same way, with a semi join on (filename, file_row_number).
   const unique = new Set(entries.map((e) => e.path)).size === entries.length
   const onlyListed = unique && entries.every((e) => e.selection?.mode === 'only')
-  if (entries.every((e) => !e.selection) || onlyListed) {
-    const hive =
-      constants.length === 0 &&
-      unique &&
-      (partitionColumns.length === 0 || (partitionColumns.every((p) => HIVE_TYPES.has(p.type)) && partitionsInPaths(plan, entries)))
+  const hive =
+    constants.length === 0 &&
+    unique &&
+    (partitionColumns.length === 0 || (partitionColumns.every((p) => HIVE_TYPES.has(p.type)) && partitionsInPaths(plan, entries)))
+  // A filter on the file (a read that exposes it, or the listed rows' semi join) makes DuckDB prune
+  // the files and number those left from 0, so values looked up by file_index would come from
+  // another file: such reads take their values from the entries table, joined by path.
+  const byFileIndex = !hive && (partitionColumns.length > 0 || constants.length > 0)
+  const fileFiltered = plan.fileColumn !== undefined || onlyListed
+  if ((entries.every((e) => !e.selection) || onlyListed) && !(byFileIndex && fileFiltered)) {
     const options =
       hive && partitionColumns.length
         ? `, hive_partitioning = true, hive_types = {${partitionColumns.map((p) => `${quoteString(p.name)}: ${p.type}`).join(', ')}}`

@@ -1,0 +1,65 @@
+/**
+ * A read that exposes each row's file (`fileColumn`, as MERGE, UPDATE and DELETE read their target)
+ * can be filtered on it, and DuckDB then prunes the files it lists and numbers the ones left from
+ * 0: a partition value or constant looked up by `file_index` would come from another file. Here
+ * the files' paths do not spell their partition values (as in tables with column mapping or other
+ * writers' layouts), so those values cannot come from the paths, and each filter on one file must
+ * still see that file's own values.
+ */
+import assert from 'node:assert/strict'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { after, test } from 'node:test'
+import { quoteString, type StructType } from '../../src/delta'
+import { dropScan, LakeEngine, registerFileRead } from '../../src/engine'
+
+const lake = new LakeEngine()
+const dir = mkdtempSync(path.join(os.tmpdir(), 'file-read-file-filter-'))
+after(async () => {
+  await lake.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const schema: StructType = {
+  type: 'struct',
+  fields: [
+    { name: 'v', type: 'long', nullable: true, metadata: {} },
+    { name: 'region', type: 'string', nullable: true, metadata: {} },
+  ],
+}
+
+test('filtered on its file, a read keeps each file its own partition value and constants', async () => {
+  const db = await lake.duckdb()
+  const table = path.join(dir, 'table')
+  mkdirSync(table, { recursive: true })
+  const regions = ['eu', 'us', 'apac']
+  const files = regions.map((_, i) => path.join(table, `part-${i}.parquet`))
+  for (const [i, file] of files.entries()) await db.run(`COPY (SELECT ${i * 10} + range AS v FROM range(3)) TO ${quoteString(file)} (FORMAT parquet)`)
+  const scan = await registerFileRead(db, lake.io.storage, {
+    table,
+    version: 0,
+    schema,
+    partitionColumns: ['region'],
+    columnMapping: 'none',
+    constants: [{ name: '_commit_version', type: 'BIGINT' }],
+    fileColumn: '__file',
+    rowIndexColumn: '__row',
+    entries: files.map((file, i) => ({ path: file, partitionValues: { region: regions[i] }, constants: { _commit_version: `${i + 100}::BIGINT` } })),
+  })
+  try {
+    for (const [i, file] of files.entries()) {
+      const rows = await db.rows(`SELECT DISTINCT region, _commit_version, v // 10 AS file FROM ${scan.sql} s WHERE __file = ${quoteString(file)}`)
+      assert.deepEqual(rows, [{ region: regions[i], _commit_version: String(i + 100), file: String(i) }], `filtered on ${path.basename(file)}`)
+    }
+    // Unfiltered, every file still has its own values.
+    const all = await db.rows(`SELECT region, min(_commit_version) AS version, count(*) AS n FROM ${scan.sql} GROUP BY region ORDER BY region`)
+    assert.deepEqual(all, [
+      { region: 'apac', version: '102', n: '3' },
+      { region: 'eu', version: '100', n: '3' },
+      { region: 'us', version: '101', n: '3' },
+    ])
+  } finally {
+    await dropScan(db, scan)
+  }
+})
