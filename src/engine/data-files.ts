@@ -26,7 +26,7 @@ import {
   serializePartitionValue,
   type StructType,
 } from '../delta'
-import type { JsonRow } from './duckdb'
+import type { DuckDb, JsonRow } from './duckdb'
 import type { LakeEngine } from './lake-engine'
 
 export const DEFAULT_TARGET_FILE_SIZE = 128 * 1024 * 1024
@@ -45,6 +45,8 @@ export interface WriteFilesOptions {
   sourceColumns?: string[]
   /** `dataChange` of the resulting adds (false for OPTIMIZE). */
   dataChange?: boolean
+  /** The connection to write on (a sibling, to write beside another statement); default: the lake's. */
+  connection?: DuckDb
 }
 
 /**
@@ -90,7 +92,7 @@ function constraintGuards(schema: StructType, checks: Map<string, string>, gener
 
 /** Write the rows of `source` (a table name or a parenthesised SELECT) as new data files. */
 export async function writeDataFiles(lake: LakeEngine, table: string, source: string, options: WriteFilesOptions): Promise<AddFile[]> {
-  const db = await lake.duckdb()
+  const db = options.connection ?? (await lake.duckdb())
   const { schema, partitionColumns } = options
   const sourceColumns = options.sourceColumns ?? (await db.describe(`SELECT * FROM ${source}`)).map((c) => c.name)
   const present = new Map(sourceColumns.map((name) => [name.toLowerCase(), name]))

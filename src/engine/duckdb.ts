@@ -39,6 +39,10 @@ export function memoryLimit(env: NodeJS.ProcessEnv = process.env): string {
   return checkedMemoryLimit(env.LAKEHOUSE_DUCKDB_MEMORY_LIMIT, 'LAKEHOUSE_DUCKDB_MEMORY_LIMIT')
 }
 
+// ICU (built in) must be loaded before TimeZone can be set, hence not a create option.
+// No extension may be downloaded on these machines, and our tables never need one.
+const SESSION_SETTINGS = `SET TimeZone = 'UTC'; SET autoinstall_known_extensions = false; SET autoload_known_extensions = false`
+
 export type JsonRow = Record<string, Json>
 
 export interface QueryResult {
@@ -51,6 +55,8 @@ export class DuckDb {
     private readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
     private readonly spill: string,
+    /** A second connection to the same database (`withSibling`): closing it leaves the database open. */
+    private readonly sibling = false,
   ) {}
 
   private parser?: DuckDBPreparedStatement
@@ -62,10 +68,23 @@ export class DuckDb {
     const { DuckDBInstance } = await loadDuckDbApi()
     const instance = await DuckDBInstance.create(':memory:', { memory_limit: limit, temp_directory: spill })
     const connection = await instance.connect()
-    // ICU (built in) must be loaded before TimeZone can be set, hence not a create option.
-    // No extension may be downloaded on these machines, and our tables never need one.
-    await connection.run(`SET TimeZone = 'UTC'; SET autoinstall_known_extensions = false; SET autoload_known_extensions = false`)
+    await connection.run(SESSION_SETTINGS)
     return new DuckDb(instance, connection, spill)
+  }
+
+  /**
+   * Runs `work` on a second connection to the same database, so that two statements run at once
+   * (DuckDB runs a scan of a table under ~123k rows on one thread: two such writes side by side use
+   * two cores). It sees this connection's committed tables, not its TEMP ones.
+   */
+  async withSibling<T>(work: (sibling: DuckDb) => Promise<T>): Promise<T> {
+    const connection = await this.instance.connect()
+    try {
+      await connection.run(SESSION_SETTINGS)
+      return await work(new DuckDb(this.instance, connection, this.spill, true))
+    } finally {
+      connection.closeSync()
+    }
   }
 
   async run(sql: string): Promise<void> {
@@ -126,6 +145,7 @@ export class DuckDb {
 
   close(): void {
     this.connection.closeSync()
+    if (this.sibling) return
     this.instance.closeSync()
     void fs.rm(this.spill, { recursive: true, force: true }).catch(() => {})
   }

@@ -17,7 +17,6 @@
 import {
   type Action,
   type ActiveFile,
-  type AddCDCFile,
   checkWritable,
   DeltaError,
   fileKey,
@@ -30,9 +29,10 @@ import {
   withSchema,
   removeFileFor,
 } from '../delta'
-import { DeletionVectorLoader, type DuckDb, dropScan, registerPositionedRows, type RegisteredScan, writeDataFiles, type LakeEngine } from '../engine'
+import { DeletionVectorLoader, type DuckDb, dropScan, registerPositionedRows, type RegisteredScan, type LakeEngine } from '../engine'
 import { commitTable } from './commit-table'
 import { markRows, writesDeletionVectors, type MarkedFiles } from './deletion-vector-writer'
+import { writeRows } from './rewrite-writes'
 import { findMatchedRows, type KeyPass, type KeyPassResult, matchedRowsOf, probeColumns, withPlaceholders } from './key-pass'
 
 let rewriteCounter = 0
@@ -198,15 +198,13 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
       : `(SELECT ${columns.join(', ')} FROM ${changes} WHERE __action = 'insert' OR (__action IN ('copy', 'matched', 'noop', 'update') AND __file IN (SELECT __file FROM ${rewritten})))`
     const configuration = snapshot.metadata.configuration
     const fileOptions = { schema, partitionColumns: snapshot.partitionColumns, configuration, sourceColumns: schema.fields.map((f) => f.name) }
-    const adds = await writeDataFiles(lake, table, kept, fileOptions)
+    const [adds, cdc] = await writeRows(lake, db, table, kept, changeFeed && rewrittenFiles.size > 0 ? { changes, columns } : undefined, fileOptions)
     if (!mergeOnRead) {
       metrics.rowsCopied = Number(
         (await db.rows(`SELECT count(*) AS n FROM ${changes} WHERE __action IN ('copy', 'matched', 'noop') AND __file IN (SELECT __file FROM ${rewritten})`))[0]
           .n,
       )
     }
-
-    const cdc = isChangeDataFeedEnabled(snapshot.metadata) && rewrittenFiles.size > 0 ? await writeChangeData(lake, table, changes, columns, fileOptions) : []
 
     const now = Date.now()
     const removed = snapshot.files.filter((f) => rewrittenFiles.has(f.path))
@@ -259,12 +257,13 @@ async function createChanges(
   options: { changes: string; columns: string[]; changeFeed: boolean; mergeOnRead: boolean; probed?: string[] },
 ): Promise<void> {
   const { changes, columns, changeFeed, mergeOnRead, probed } = options
+  // With the feed a sibling connection reads the table too (rewrite-writes.ts): not TEMP, which only this connection sees.
   const unchanged = `struct_pack(${columns.map((c) => `${c} := ${c}`).join(', ')}) IS NOT DISTINCT FROM __old`
   const read = (probed ?? []).map(quoteIdentifier)
   const undecided = probed
     ? `, __action = 'update' AND struct_pack(${read.map((c) => `${c} := ${c}`).join(', ')}) IS NOT DISTINCT FROM struct_pack(${read.map((c) => `${c} := __old.${c}`).join(', ')}) AS __undecided`
     : ''
-  await db.run(`CREATE TEMP TABLE ${changes} AS SELECT *${changeFeed ? '' : ' EXCLUDE (__old)'} REPLACE (CASE WHEN __action = 'update' AND ${unchanged} THEN 'noop' ELSE __action END AS __action)${undecided}
+  await db.run(`CREATE ${changeFeed ? '' : 'TEMP '}TABLE ${changes} AS SELECT *${changeFeed ? '' : ' EXCLUDE (__old)'} REPLACE (CASE WHEN __action = 'update' AND ${unchanged} THEN 'noop' ELSE __action END AS __action)${undecided}
       FROM (${changesSql})${mergeOnRead ? ` WHERE __action NOT IN ('copy', 'skip')` : ''}`)
 }
 
@@ -300,27 +299,6 @@ async function countChanges(lake: LakeEngine, changes: string, checkMatches: boo
     if (rows.length) rowsToMark.set(String(file), rows)
   })
   return { count, rowsToMark, matchedTwice }
-}
-
-/**
- * The change data files of a commit that rewrites files: readers then take all of its changes from
- * them (inserts too), so every change is here. An insert-only commit needs none: its adds say it all.
- */
-async function writeChangeData(
-  lake: LakeEngine,
-  table: string,
-  changes: string,
-  columns: string[],
-  fileOptions: Parameters<typeof writeDataFiles>[3],
-): Promise<AddCDCFile[]> {
-  const old = `unnest(__old)`
-  const changeRows = `(
-    SELECT ${old}, 'update_preimage' AS _change_type FROM ${changes} WHERE __action = 'update'
-    UNION ALL SELECT ${columns.join(', ')}, 'update_postimage' FROM ${changes} WHERE __action = 'update'
-    UNION ALL SELECT ${old}, 'delete' FROM ${changes} WHERE __action = 'delete'
-    UNION ALL SELECT ${columns.join(', ')}, 'insert' FROM ${changes} WHERE __action = 'insert')`
-  const written = await writeDataFiles(lake, table, changeRows, { ...fileOptions, directory: '_change_data', extraColumns: ['_change_type'] })
-  return written.map(({ path, partitionValues, size }) => ({ path, partitionValues, size, dataChange: false }))
 }
 
 /** Spark's metric names for each operation, as strings like Spark writes them. */
