@@ -6,10 +6,17 @@ import type { AddCDCFile, AddFile } from '../delta'
 import { type DuckDb, type LakeEngine, writeDataFiles } from '../engine'
 
 /**
+ * Change rows from which a commit's old images (pre-images, deletes) and new images (post-images,
+ * inserts) are written as two change data files side by side; fewer go to one file (a third
+ * statement would cost more than it saves).
+ */
+export const SPLIT_CHANGE_ROWS = 50_000
+
+/**
  * The data files (rows `kept`) and, with `changeData`, the change data files of a commit that
  * rewrites files: readers then take all of its changes from them (inserts too), so every change is
- * there (an insert-only commit needs none: its adds say it all). The change rows are written on a
- * sibling connection while this one writes the data rows: each write scans a table too small for
+ * there (an insert-only commit needs none: its adds say it all). The change rows are written on
+ * sibling connections while this one writes the data rows: each write scans a table too small for
  * DuckDB to split, so one after the other they would use one core.
  */
 export async function writeRows(
@@ -17,25 +24,29 @@ export async function writeRows(
   db: DuckDb,
   table: string,
   kept: string,
-  changeData: { changes: string; columns: string[] } | undefined,
+  changeData: { changes: string; columns: string[]; rows: number } | undefined,
   fileOptions: Parameters<typeof writeDataFiles>[3],
 ): Promise<[AddFile[], AddCDCFile[]]> {
   const data = writeDataFiles(lake, table, kept, fileOptions)
   if (!changeData) return [await data, []]
-  const changeRows = db.withSibling((connection) =>
-    writeChangeRows(lake, table, changeRowsSql(changeData.changes, changeData.columns), { ...fileOptions, connection }),
-  )
-  return allWritten<[AddFile[], AddCDCFile[]]>([data, changeRows])
+  const changeRows = (images: Images) =>
+    db.withSibling((connection) => writeChangeRows(lake, table, changeRowsSql(changeData.changes, changeData.columns, images), { ...fileOptions, connection }))
+  if (changeData.rows < SPLIT_CHANGE_ROWS) return allWritten<[AddFile[], AddCDCFile[]]>([data, changeRows('all')])
+  const [adds, old, fresh] = await allWritten<[AddFile[], AddCDCFile[], AddCDCFile[]]>([data, changeRows('old'), changeRows('new')])
+  return [adds, [...old, ...fresh]]
 }
 
-/** Every change row: pre- and post-images of updates, old images of deletes, inserts. */
-function changeRowsSql(changes: string, columns: string[]): string {
+type Images = 'old' | 'new' | 'all'
+
+/** The change rows from the old images (pre-images of updates, deletes), from the new ones (post-images, inserts) or all. */
+function changeRowsSql(changes: string, columns: string[], images: Images): string {
   const old = `unnest(__old)`
-  return `(
-    SELECT ${old}, 'update_preimage' AS _change_type FROM ${changes} WHERE __action = 'update'
-    UNION ALL SELECT ${columns.join(', ')}, 'update_postimage' FROM ${changes} WHERE __action = 'update'
-    UNION ALL SELECT ${old}, 'delete' FROM ${changes} WHERE __action = 'delete'
-    UNION ALL SELECT ${columns.join(', ')}, 'insert' FROM ${changes} WHERE __action = 'insert')`
+  const preimages = `SELECT ${old}, 'update_preimage' AS _change_type FROM ${changes} WHERE __action = 'update'`
+  const postimages = `SELECT ${columns.join(', ')}, 'update_postimage' AS _change_type FROM ${changes} WHERE __action = 'update'`
+  const deletes = `SELECT ${old}, 'delete' FROM ${changes} WHERE __action = 'delete'`
+  const inserts = `SELECT ${columns.join(', ')}, 'insert' FROM ${changes} WHERE __action = 'insert'`
+  const rows = images === 'old' ? [preimages, deletes] : images === 'new' ? [postimages, inserts] : [preimages, postimages, deletes, inserts]
+  return `(${rows.join('\n    UNION ALL ')})`
 }
 
 async function writeChangeRows(lake: LakeEngine, table: string, changeRows: string, fileOptions: Parameters<typeof writeDataFiles>[3]): Promise<AddCDCFile[]> {

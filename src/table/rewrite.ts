@@ -198,7 +198,15 @@ export async function rewriteTable(lake: LakeEngine, snapshot: Snapshot, plan: R
       : `(SELECT ${columns.join(', ')} FROM ${changes} WHERE __action = 'insert' OR (__action IN ('copy', 'matched', 'noop', 'update') AND __file IN (SELECT __file FROM ${rewritten})))`
     const configuration = snapshot.metadata.configuration
     const fileOptions = { schema, partitionColumns: snapshot.partitionColumns, configuration, sourceColumns: schema.fields.map((f) => f.name) }
-    const [adds, cdc] = await writeRows(lake, db, table, kept, changeFeed && rewrittenFiles.size > 0 ? { changes, columns } : undefined, fileOptions)
+    const changeRows = 2 * metrics.rowsUpdated + metrics.rowsDeleted + metrics.rowsInserted
+    const [adds, cdc] = await writeRows(
+      lake,
+      db,
+      table,
+      kept,
+      changeFeed && rewrittenFiles.size > 0 ? { changes, columns, rows: changeRows } : undefined,
+      fileOptions,
+    )
     if (!mergeOnRead) {
       metrics.rowsCopied = Number(
         (await db.rows(`SELECT count(*) AS n FROM ${changes} WHERE __action IN ('copy', 'matched', 'noop') AND __file IN (SELECT __file FROM ${rewritten})`))[0]

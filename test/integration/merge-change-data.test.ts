@@ -1,6 +1,7 @@
 /**
  * MERGE with the change data feed on writes its data files and its change data files side by side
- * (table/rewrite-writes.ts: the change rows on a sibling connection of DuckDB). Pinned here: on random MERGEs (deletion vectors on and off, partitioned or not,
+ * (table/rewrite-writes.ts: the change rows on sibling connections of DuckDB; from SPLIT_CHANGE_ROWS
+ * change rows on, the old images and the new images as two files, each written on its own). Pinned here: on random MERGEs (deletion vectors on and off, partitioned or not,
  * updates, no-op updates, deletes, inserts), the table after the MERGE and the version's change
  * rows are exactly what the rows before and after say (a key in both with other values: a pre- and
  * a post-image; only before: a delete; only after: an insert; the same values: nothing), and the
@@ -13,6 +14,7 @@ import { DeltaError } from '../../src/delta'
 import { dropScan, LakeEngine } from '../../src/engine'
 import { appendQuery, createTable } from '../../src/table/delta-writer'
 import { merge } from '../../src/table/merge'
+import { SPLIT_CHANGE_ROWS } from '../../src/table/rewrite-writes'
 import { tempTables } from '../helpers/delta-log'
 
 const lake = new LakeEngine()
@@ -135,6 +137,43 @@ test('random MERGEs with the change feed: the rows and the change rows are what 
       // Every commit that rewrites or marks a file carries change data files; an insert-only one needs none.
       if (updated + result.metrics.rowsDeleted > 0) assert.ok(result.metrics.changeDataFiles >= 1, label)
     }
+  }
+})
+
+test('a MERGE with more change rows than SPLIT_CHANGE_ROWS writes its old and its new images as two files: the same change rows', async () => {
+  const db = await lake.duckdb()
+  const size = SPLIT_CHANGE_ROWS
+  for (const deletionVectors of [true, false]) {
+    const path = freshTable()
+    const properties = { 'delta.enableChangeDataFeed': 'true', 'delta.enableDeletionVectors': String(deletionVectors) }
+    for (let f = 0; f < 2; f++) {
+      await appendQuery(
+        lake,
+        path,
+        `SELECT i::BIGINT AS id, (i % 3)::INTEGER AS grp, 'v' || i AS v, (i % 10) / 10.0 AS n FROM range(${f * size}, ${(f + 1) * size}) t(i) ORDER BY hash(i)`,
+        { create: { properties } },
+      )
+    }
+    // Updates of half the rows, deletes of a tenth, inserts: more change rows than the split needs, every kind of them.
+    await db.run(`CREATE OR REPLACE TEMP TABLE merge_cdf_big AS
+      SELECT i::BIGINT AS id, (i % 3)::INTEGER AS grp, 'big-' || i AS v, 0.75 AS n, 'upsert' AS op FROM range(0, ${2 * size}) t(i) WHERE i % 2 = 0
+      UNION ALL SELECT i::BIGINT, 0, NULL, 0, 'delete' FROM range(0, ${2 * size}) t(i) WHERE i % 10 = 1
+      UNION ALL SELECT i::BIGINT, 1, 'new-' || i, 0.5, 'upsert' FROM range(${2 * size}, ${2 * size + 1000}) t(i)`)
+    const before = await rows(path)
+    const result = await merge(lake, path, 'SELECT * FROM merge_cdf_big', {
+      on: 't.id = s.id',
+      whenMatchedDelete: { condition: "s.op = 'delete'" },
+      whenMatchedUpdate: { set: '*' },
+      whenNotMatchedInsert: { condition: "s.op <> 'delete'", values: '*' },
+      controlColumns: ['op'],
+    })
+    const label = `deletion vectors ${deletionVectors}`
+    assert.deepEqual([result.metrics.rowsUpdated, result.metrics.rowsDeleted, result.metrics.rowsInserted], [size, size / 5, 1000], label)
+    assert.ok(2 * size + size / 5 + 1000 >= SPLIT_CHANGE_ROWS, label)
+    assert.equal(result.metrics.changeDataFiles, 2, `${label}: the old and the new images, one file each`)
+    const afterRows = await rows(path)
+    assert.equal(afterRows.size, 2 * size - size / 5 + 1000, label)
+    assert.deepEqual(await changeRows(path, result.version!), expectedChangeRows(before, afterRows), label)
   }
 })
 
