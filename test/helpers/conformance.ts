@@ -15,6 +15,13 @@ export function conformanceDir(env: NodeJS.ProcessEnv = process.env): string | u
   return existsSync(dir) ? dir : undefined
 }
 
+/** One table of the conformance data (`relative` to its folder): the data must be there. */
+export function conformanceTable(relative: string): string {
+  const dir = conformanceDir()
+  if (!dir) throw new Error(`the conformance data is not at ../shared/conformance (or LAKEHOUSE_CONFORMANCE_DIR): ${relative} is needed`)
+  return path.join(dir, relative)
+}
+
 /**
  * Whether this is a CI run: any value of CI but empty, `0` or `false` (CI systems set `true`, `1` or
  * their own name), so that no spelling turns the suites' failures into skips.

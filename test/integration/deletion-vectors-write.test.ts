@@ -22,6 +22,8 @@ import { vacuum } from '../../src/table/vacuum'
 import { rejectsWithDeltaError } from '../helpers/assertions'
 import { readCommitFile, tempTables } from '../helpers/delta-log'
 import { checkTableAgainstProtocol } from '../helpers/protocol-check'
+import { conformanceTable } from '../helpers/conformance'
+import { scanRows, versionChangeRows } from '../helpers/table-rows'
 import { tempLake } from '../helpers/temp-lake'
 import { runScript } from '../../src/query'
 
@@ -32,27 +34,17 @@ after(async () => {
   cleanup()
 })
 
-const DV_TABLE = '/work/shared/conformance/2-delta-tables/delta-kernel-rs/table-with-dv-small'
+const DV_TABLE = conformanceTable('2-delta-tables/delta-kernel-rs/table-with-dv-small')
 const CDF = { 'delta.enableChangeDataFeed': 'true' }
 
 async function rows(table: string, version?: number): Promise<string[]> {
-  const db = await lake.duckdb()
-  const scan = await lake.scan(table, version === undefined ? {} : { version })
-  try {
-    return (await db.rows(`SELECT id, v FROM ${scan.sql} ORDER BY id`)).map((r) => `${r.id}:${r.v}`)
-  } finally {
-    await dropScan(db, scan)
-  }
+  return (await scanRows(lake, table, (from) => `SELECT id, v FROM ${from} ORDER BY id`, { version })).map((r) => `${r.id}:${r.v}`)
 }
 
 async function feed(table: string, version: number): Promise<string[]> {
-  const db = await lake.duckdb()
-  const scan = await lake.changes(table, { startVersion: version, endVersion: version })
-  try {
-    return (await db.rows(`SELECT id, v, _change_type FROM ${scan.sql} ORDER BY id, _change_type`)).map((r) => `${r.id}:${r.v}:${r._change_type}`)
-  } finally {
-    await dropScan(db, scan)
-  }
+  return (await versionChangeRows(lake, table, version, (from) => `SELECT id, v, _change_type FROM ${from} ORDER BY id, _change_type`)).map(
+    (r) => `${r.id}:${r.v}:${r._change_type}`,
+  )
 }
 
 type Actions = Record<string, Record<string, unknown>>[]

@@ -16,6 +16,7 @@ import { appendQuery, createTable } from '../../src/table/delta-writer'
 import { merge } from '../../src/table/merge'
 import { SPLIT_CHANGE_ROWS } from '../../src/table/rewrite-writes'
 import { tempTables } from '../helpers/delta-log'
+import { scanRows, versionChangeRows } from '../helpers/table-rows'
 
 const lake = new LakeEngine()
 const { freshTable, cleanup } = tempTables('merge-change-data')
@@ -28,25 +29,13 @@ type Row = { id: number; grp: number; v: string | null; n: number }
 const key = (r: Row) => `${r.id}|${r.grp}|${r.v}|${r.n}`
 
 async function rows(path: string): Promise<Map<number, Row>> {
-  const db = await lake.duckdb()
-  const scan = await lake.scan(path)
-  try {
-    const found = await db.rows(`SELECT id, grp, v, n::DOUBLE AS n FROM ${scan.sql} ORDER BY id`)
-    return new Map(found.map((r) => [Number(r.id), { id: Number(r.id), grp: Number(r.grp), v: r.v === null ? null : String(r.v), n: Number(r.n) }]))
-  } finally {
-    await dropScan(db, scan)
-  }
+  const found = await scanRows(lake, path, (from) => `SELECT id, grp, v, n::DOUBLE AS n FROM ${from} ORDER BY id`)
+  return new Map(found.map((r) => [Number(r.id), { id: Number(r.id), grp: Number(r.grp), v: r.v === null ? null : String(r.v), n: Number(r.n) }]))
 }
 
 async function changeRows(path: string, version: number): Promise<string[]> {
-  const db = await lake.duckdb()
-  const feed = await lake.changes(path, { startVersion: version, endVersion: version })
-  try {
-    const found = await db.rows(`SELECT id, grp, v, n::DOUBLE AS n, _change_type FROM ${feed.sql}`)
-    return found.map((r) => `${r._change_type}:${key({ id: Number(r.id), grp: Number(r.grp), v: r.v === null ? null : String(r.v), n: Number(r.n) })}`).sort()
-  } finally {
-    await dropScan(db, feed)
-  }
+  const found = await versionChangeRows(lake, path, version, (from) => `SELECT id, grp, v, n::DOUBLE AS n, _change_type FROM ${from}`)
+  return found.map((r) => `${r._change_type}:${key({ id: Number(r.id), grp: Number(r.grp), v: r.v === null ? null : String(r.v), n: Number(r.n) })}`).sort()
 }
 
 /** The change rows the difference between two states of the table asks for. */

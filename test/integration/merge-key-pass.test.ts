@@ -13,12 +13,13 @@ import assert from 'node:assert/strict'
 import { cpSync } from 'node:fs'
 import { after, test } from 'node:test'
 import { DeltaError } from '../../src/delta'
-import { dropScan, LakeEngine } from '../../src/engine'
+import { LakeEngine } from '../../src/engine'
 import { appendQuery } from '../../src/table/delta-writer'
 import { merge, type MergeOptions } from '../../src/table/merge'
 import type { RewriteResult } from '../../src/table/rewrite'
 import { deleteRows } from '../../src/table/update-delete'
 import { tempTables } from '../helpers/delta-log'
+import { scanRows, versionChangeRows } from '../helpers/table-rows'
 
 const lake = new LakeEngine()
 const { freshTable, cleanup } = tempTables('merge-key-pass')
@@ -60,23 +61,13 @@ async function table(layout: Layout): Promise<string> {
 }
 
 async function rows(path: string): Promise<string[]> {
-  const db = await lake.duckdb()
-  const scan = await lake.scan(path)
-  try {
-    return (await db.rows(`SELECT id, grp, v, n FROM ${scan.sql} ORDER BY id, grp, v, n`)).map((r) => `${r.id}|${r.grp}|${r.v}|${r.n}`)
-  } finally {
-    await dropScan(db, scan)
-  }
+  return (await scanRows(lake, path, (from) => `SELECT id, grp, v, n FROM ${from} ORDER BY id, grp, v, n`)).map((r) => `${r.id}|${r.grp}|${r.v}|${r.n}`)
 }
 
 async function changeRows(path: string, version: number): Promise<string[]> {
-  const db = await lake.duckdb()
-  const feed = await lake.changes(path, { startVersion: version, endVersion: version })
-  try {
-    return (await db.rows(`SELECT id, grp, v, n, _change_type FROM ${feed.sql}`)).map((r) => `${r._change_type}:${r.id}|${r.grp}|${r.v}|${r.n}`).sort()
-  } finally {
-    await dropScan(db, feed)
-  }
+  return (await versionChangeRows(lake, path, version, (from) => `SELECT id, grp, v, n, _change_type FROM ${from}`))
+    .map((r) => `${r._change_type}:${r.id}|${r.grp}|${r.v}|${r.n}`)
+    .sort()
 }
 
 /** Seeded PRNG (mulberry32). */

@@ -15,9 +15,10 @@ import { appendQuery } from '../../src/table/delta-writer'
 import { optimize, planOptimize, tableTargetFileSize } from '../../src/table/optimize'
 import { vacuum } from '../../src/table/vacuum'
 import { rejectsWithDeltaError } from '../helpers/assertions'
+import { conformanceTable } from '../helpers/conformance'
 import { actionsOf, commitVersions, dataFilePath, listDataFiles, readCommitFile, tempTables } from '../helpers/delta-log'
 
-const DV_TABLE = '/work/shared/conformance/2-delta-tables/delta-kernel-rs/table-with-dv-small'
+const DV_TABLE = conformanceTable('2-delta-tables/delta-kernel-rs/table-with-dv-small')
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
 
