@@ -17,6 +17,7 @@ import { merge } from '../../src/table/merge'
 import { SPLIT_CHANGE_ROWS } from '../../src/table/rewrite-writes'
 import { tempTables } from '../helpers/delta-log'
 import { scanRows, versionChangeRows } from '../helpers/table-rows'
+import { seededRandom } from '../../src/demo/seeded-random'
 
 const lake = new LakeEngine()
 const { freshTable, cleanup } = tempTables('merge-change-data')
@@ -50,17 +51,8 @@ function expectedChangeRows(before: Map<number, Row>, afterRows: Map<number, Row
   return expected.sort()
 }
 
-/** Seeded PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Seeded PRNG (mulberry32), the demo's. */
+const random = seededRandom
 
 async function table(options: { deletionVectors: boolean; partitioned: boolean }): Promise<string> {
   const path = freshTable()

@@ -20,6 +20,7 @@ import type { RewriteResult } from '../../src/table/rewrite'
 import { deleteRows } from '../../src/table/update-delete'
 import { tempTables } from '../helpers/delta-log'
 import { scanRows, versionChangeRows } from '../helpers/table-rows'
+import { seededRandom } from '../../src/demo/seeded-random'
 
 const lake = new LakeEngine()
 const { freshTable, cleanup } = tempTables('merge-key-pass')
@@ -70,17 +71,8 @@ async function changeRows(path: string, version: number): Promise<string[]> {
     .sort()
 }
 
-/** Seeded PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Seeded PRNG (mulberry32), the demo's. */
+const random = seededRandom
 
 const ONS = ['t.id = s.id', 't.id = s.id AND t.grp = s.grp', 't.id = s.id AND t.n >= 0.2', '"t"."id" = s.id AND s.op <> \'x\'']
 const SETS: MergeOptions['whenMatchedUpdate'][] = [
