@@ -25,7 +25,7 @@ import {
   removeFileFor,
 } from '../delta'
 import { commitTable } from './commit-table'
-import { DEFAULT_TARGET_FILE_SIZE, writeDataFiles } from '../engine'
+import { DEFAULT_TARGET_FILE_SIZE, missingFileError, writeDataFiles } from '../engine'
 import { dropScan, registerScan } from '../engine'
 import type { LakeEngine } from '../engine'
 
@@ -184,15 +184,36 @@ export async function optimize(lake: LakeEngine, table: string, options: Optimiz
       )
     return await commitOptimize(lake, table, plan, added)
   } catch (error) {
+    const failure = (await lostRace(lake, snapshot, plan, error)) ?? error
     // A DeltaError from the write or the commit means nothing was committed: the new files are
     // garbage. (After another error, such as a failed disk write, the commit's fate is unknown:
     // leave the files to VACUUM.)
-    if (isDeltaError(error)) {
+    if (isDeltaError(failure)) {
       const { storage } = lake.io
       for (const add of added) await storage.delete(resolveLogPath(table, add.path, storage.join, table))
     }
-    throw error
+    throw failure
   }
+}
+
+/**
+ * A file a bin read was gone from the disk. If a later version no longer has it, a concurrent
+ * commit removed it and VACUUM deleted it while this OPTIMIZE compacted it: a lost race, reported
+ * as a conflict (nothing is committed; running it again works on the new version). If the latest
+ * version still has it, the table is damaged: the missing-file error says which file.
+ */
+async function lostRace(lake: LakeEngine, snapshot: Snapshot, plan: OptimizePlan, error: unknown): Promise<DeltaError | undefined> {
+  const missing = isDeltaError(error, 'MISSING_FILE') ? error : missingFileError(error, undefined, snapshot.table)
+  if (!missing) return undefined
+  const gone = plan.bins.flatMap((bin) => bin.files).find((file) => missing.message.includes(file.path))
+  if (!gone) return missing
+  const latest = await lake.snapshot(snapshot.table)
+  if (latest.files.some((file) => file.path === gone.path)) return missing
+  return new DeltaError(
+    'COMMIT_CONFLICT',
+    `OPTIMIZE read version ${snapshot.version}, but concurrent commits up to version ${latest.version} removed ${gone.path} and VACUUM deleted it while it was being compacted: nothing was committed; run OPTIMIZE again`,
+    { table: snapshot.table, retriable: true, cause: error },
+  )
 }
 
 /** One bin's live rows (deletion vectors applied, partition values as columns) as one new file. */

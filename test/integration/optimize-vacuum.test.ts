@@ -5,7 +5,7 @@
  * nothing younger than the retention.
  */
 import assert from 'node:assert/strict'
-import { cpSync, existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { after, describe, test } from 'node:test'
 import { commit } from '../../src/delta/commit'
@@ -278,6 +278,42 @@ describe('OPTIMIZE', () => {
     await rejectsWithDeltaError(optimize(lake, table, { snapshot: stale }), 'COMMIT_CONFLICT', victim.path)
     assert.deepEqual(listDataFiles(table), filesBefore, 'the rewritten file of the failed OPTIMIZE was deleted')
     assert.deepEqual(commitVersions(table), versionsBefore)
+  })
+
+  test('a file removed and vacuumed while OPTIMIZE compacts it: COMMIT_CONFLICT naming it, nothing committed, no files left behind', async () => {
+    const table = await smallFilesTable(4)
+    const stale = await lake.snapshot(table)
+    const victim = stale.files[1]
+    await commit(lake.io, {
+      table,
+      snapshot: await lake.snapshot(table),
+      actions: [
+        {
+          remove: {
+            path: victim.add.path,
+            deletionTimestamp: Date.now(),
+            dataChange: true,
+            extendedFileMetadata: true,
+            partitionValues: {},
+            size: victim.add.size,
+          },
+        },
+      ],
+      operation: 'DELETE',
+    })
+    const vacuumed = await vacuum(lake, table, { retentionHours: 0, force: true })
+    assert.equal(vacuumed.filesDeleted.length, 1, 'VACUUM deleted the removed file')
+    const filesBefore = listDataFiles(table)
+    const versionsBefore = commitVersions(table)
+    const error = await rejectsWithDeltaError(optimize(lake, table, { snapshot: stale }), 'COMMIT_CONFLICT', victim.path, 'run OPTIMIZE again')
+    assert.equal(error.retriable, true)
+    assert.deepEqual(listDataFiles(table), filesBefore, 'no new file is left behind')
+    assert.deepEqual(commitVersions(table), versionsBefore)
+    // A file that the latest version still names, gone from the disk, is damage: named as missing.
+    const damaged = await smallFilesTable(3)
+    const lost = (await lake.snapshot(damaged)).files[0].path
+    rmSync(lost)
+    await rejectsWithDeltaError(optimize(lake, damaged), 'MISSING_FILE', lost)
   })
 
   test('purges the deletion vector of a table delta-kernel-rs wrote: a one-file bin, the same rows, no DV left', async () => {
