@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { after, describe, test } from 'node:test'
+import { removeFileFor } from '../../src/delta/actions'
 import { commit } from '../../src/delta/commit'
 import type { Snapshot } from '../../src/delta/snapshot'
 import { dropScan, LakeEngine } from '../../src/engine'
@@ -287,18 +288,7 @@ describe('OPTIMIZE', () => {
     await commit(lake.io, {
       table,
       snapshot: await lake.snapshot(table),
-      actions: [
-        {
-          remove: {
-            path: victim.add.path,
-            deletionTimestamp: Date.now(),
-            dataChange: true,
-            extendedFileMetadata: true,
-            partitionValues: {},
-            size: victim.add.size,
-          },
-        },
-      ],
+      actions: [{ remove: removeFileFor(victim.add, Date.now()) }],
       operation: 'DELETE',
     })
     const vacuumed = await vacuum(lake, table, { retentionHours: 0, force: true })
