@@ -7,6 +7,7 @@ import { canonicalPartitionValue } from './partition-values'
 import { DeltaError } from './errors'
 import { physicalName, type ColumnMappingMode, type StructType } from './schema'
 import type { Snapshot } from './snapshot'
+import { statsNumRecords } from './stats'
 
 export interface ScanFile {
   path: string
@@ -54,14 +55,4 @@ export function planScan(snapshot: Snapshot): ScanPlan {
     return file
   })
   return { table, version: snapshot.version, schema, partitionColumns, columnMapping, files }
-}
-
-function statsNumRecords(stats: string | null | undefined): number | undefined {
-  if (!stats) return undefined
-  try {
-    const n = (JSON.parse(stats) as { numRecords?: unknown }).numRecords
-    return typeof n === 'number' ? n : undefined
-  } catch {
-    return undefined
-  }
 }

@@ -135,3 +135,18 @@ export function parseStats(stats: string | null | undefined): ParsedStats | unde
     return undefined
   }
 }
+
+/**
+ * A file's row count as its statistics record it (rows its deletion vector marks included);
+ * undefined when they record none or do not parse (another writer's statistics are data too).
+ */
+export function statsNumRecords(stats: string | null | undefined): number | undefined {
+  const n = (parseStats(stats) as { numRecords?: unknown } | null | undefined)?.numRecords
+  return typeof n === 'number' ? n : undefined
+}
+
+/** A file's rows less those its deletion vector marks; undefined when its statistics record no count. */
+export function liveRowCount(add: { stats?: string | null; deletionVector?: { cardinality: number } | null }): number | undefined {
+  const numRecords = statsNumRecords(add.stats)
+  return numRecords === undefined ? undefined : numRecords - (add.deletionVector?.cardinality ?? 0)
+}

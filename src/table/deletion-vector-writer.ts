@@ -21,7 +21,9 @@ import {
   type RemoveFile,
   serializeRoaringBitmapArray,
   writerFeatures,
+  parseStats,
   removeFileFor,
+  statsNumRecords,
 } from '../delta'
 import type { DeletionVectorLoader } from '../engine'
 import type { LakeEngine } from '../engine'
@@ -54,13 +56,13 @@ function union(old: number[], changed: number[]): number[] {
 
 /** `stats` with `tightBounds: false`: min/max may now be values only deleted rows hold; numRecords stays the physical count (PROTOCOL.md). */
 function wideStats(stats: string | null | undefined, numRecords: number): string {
-  const parsed = stats ? (JSON.parse(stats) as Record<string, unknown>) : {}
+  const parsed = parseStats(stats) ?? {}
   return JSON.stringify({ ...parsed, numRecords, tightBounds: false })
 }
 
 async function physicalRowCount(lake: LakeEngine, file: ActiveFile, table: string): Promise<number> {
-  const recorded = file.add.stats ? (JSON.parse(file.add.stats) as { numRecords?: unknown }).numRecords : undefined
-  if (typeof recorded === 'number') return recorded
+  const recorded = statsNumRecords(file.add.stats)
+  if (recorded !== undefined) return recorded
   const db = await lake.duckdb()
   const [row] = await db.rows(`SELECT sum(num_rows) AS n FROM parquet_file_metadata(${quoteString(file.path)})`)
   if (row?.n === undefined || row.n === null) throw new DeltaError('CORRUPT_LOG', `data file ${file.path} has no row count`, { table })

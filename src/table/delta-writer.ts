@@ -23,6 +23,7 @@ import {
   protocolForNewTable,
   protocolWithColumnMapping,
   type Snapshot,
+  statsNumRecords,
   type StructField,
   type StructType,
   type Txn,
@@ -210,7 +211,7 @@ export async function appendQuery(lake: LakeEngine, table: string, sourceSql: st
     sourceColumns: incoming.fields.map((f) => f.name),
   })
   actions.push(...files.map((add) => ({ add })))
-  const rows = files.reduce((sum, f) => sum + (JSON.parse(f.stats ?? '{"numRecords":0}').numRecords as number), 0)
+  const rows = files.reduce((sum, f) => sum + (statsNumRecords(f.stats) ?? 0), 0)
   const result = await commitTable(lake, {
     table,
     snapshot,

@@ -9,7 +9,7 @@
  * clauses' columns and the narrowest other one (`probeColumns`), and full rows only when an update
  * changed none of those.
  */
-import { type ActiveFile, DeltaError, duckdbType, quoteIdentifier, type Snapshot, type StructType } from '../delta'
+import { type ActiveFile, DeltaError, duckdbType, quoteIdentifier, type Snapshot, statsNumRecords, type StructType } from '../delta'
 import { type DeletionVectorLoader, type DuckDb, dropScan, registerPositionedRows, type LakeEngine } from '../engine'
 
 export interface KeyPass {
@@ -117,8 +117,8 @@ function rowsSitTogether(files: ActiveFile[], rows: Map<string, number[]>): bool
   for (const file of files) {
     const listed = rows.get(file.path)!
     ;[lo, hi] = [Math.min(lo, listed[0]!), Math.max(hi, listed[listed.length - 1]!)]
-    const numRecords = file.add.stats ? (JSON.parse(file.add.stats) as { numRecords?: unknown }).numRecords : undefined
-    if (typeof numRecords !== 'number') return false
+    const numRecords = statsNumRecords(file.add.stats)
+    if (numRecords === undefined) return false
     largest = Math.max(largest, numRecords)
   }
   return files.length > 0 && (hi - lo + 1) * 2 <= largest

@@ -14,6 +14,7 @@ import {
   quoteIdentifier,
   quoteString,
   type Snapshot,
+  statsNumRecords,
   type StructType,
   type Txn,
 } from '../delta'
@@ -219,9 +220,7 @@ function decisionColumns(
 
 /** The rows a file holds by its statistics (its deletion vector's rows not subtracted); NaN when unknown. */
 function recordCount(file: ActiveFile): number {
-  if (!file.add.stats) return Number.NaN
-  const numRecords = (JSON.parse(file.add.stats) as { numRecords?: unknown }).numRecords
-  return typeof numRecords === 'number' ? numRecords : Number.NaN
+  return statsNumRecords(file.add.stats) ?? Number.NaN
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   type Protocol,
   readerFeatures,
   type Snapshot,
+  statsNumRecords,
   type StructType,
   writerFeatures,
   removeFileFor,
@@ -53,7 +54,7 @@ export async function replaceTable(lake: LakeEngine, snapshot: Snapshot, options
   if (source) {
     const files = await writeDataFiles(lake, table, source, { schema, partitionColumns: metadata.partitionColumns, configuration: metadata.configuration })
     actions.push(...files.map((add) => ({ add })))
-    rows = files.reduce((sum, f) => sum + (JSON.parse(f.stats ?? '{"numRecords":0}').numRecords as number), 0)
+    rows = files.reduce((sum, f) => sum + (statsNumRecords(f.stats) ?? 0), 0)
   }
   const result = await commitTable(lake, {
     table,

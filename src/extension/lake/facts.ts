@@ -4,7 +4,7 @@
  * feed is on. No vscode import; loaded lazily (it pulls in the Delta core).
  */
 import * as path from 'node:path'
-import { isChangeDataFeedEnabled, readHistory, describeType, type HistoryEntry, type Snapshot } from '../../delta'
+import { isChangeDataFeedEnabled, liveRowCount, readHistory, describeType, type HistoryEntry, type Snapshot } from '../../delta'
 import type { LakeEngine } from '../../engine'
 import type { TableFacts } from '../format'
 
@@ -15,25 +15,12 @@ export interface TableDetails extends TableFacts {
   columns: { name: string; type: string; nullable: boolean; comment?: string }[]
 }
 
-/** numRecords of a file minus its deleted rows; undefined when the writer recorded no statistics. */
-function liveRows(add: Snapshot['files'][number]['add']): number | undefined {
-  if (!add.stats) return undefined
-  let numRecords: unknown
-  try {
-    numRecords = (JSON.parse(add.stats) as { numRecords?: unknown }).numRecords
-  } catch {
-    return undefined
-  }
-  if (typeof numRecords !== 'number') return undefined
-  return numRecords - (add.deletionVector?.cardinality ?? 0)
-}
-
 export function factsOf(snapshot: Snapshot): TableDetails {
   let rows: number | undefined = 0
   let bytes = 0
   for (const file of snapshot.files) {
     bytes += file.add.size
-    const n = liveRows(file.add)
+    const n = liveRowCount(file.add)
     rows = n === undefined || rows === undefined ? undefined : rows + n
   }
   return {

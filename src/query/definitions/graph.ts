@@ -4,6 +4,7 @@
  * of its last commit; for a view, how its last refresh went). `lakehouse graph` prints it as
  * text, Graphviz dot or JSON; the editor's Pipeline Graph panel draws the JSON.
  */
+import { liveRowCount } from '../../delta'
 import type { LakeEngine } from '../../engine'
 import { snapshotOrNothing } from '../../engine'
 import type { Pipeline } from '../../pipeline'
@@ -105,10 +106,7 @@ export async function withTableStates(lake: LakeEngine, catalog: LakeCatalog, gr
       const snapshot = await snapshotOrNothing(lake, catalog.pathOf(node.table.name)).catch(() => undefined)
       if (!snapshot) return node
       // Rows a deletion vector marks are no longer in the table.
-      const rows = snapshot.files.reduce(
-        (n, f) => n + (f.add.stats ? Number(JSON.parse(f.add.stats).numRecords ?? 0) : 0) - (f.add.deletionVector?.cardinality ?? 0),
-        0,
-      )
+      const rows = snapshot.files.reduce((n, f) => n + (liveRowCount(f.add) ?? 0), 0)
       const state: NonNullable<GraphNode['table']> = { name: node.table.name, exists: true, version: snapshot.version, rows, lastCommit: snapshot.timestamp }
       if (node.kind === 'view') {
         const db = await lake.duckdb()

@@ -3,7 +3,7 @@
  * changed (the definition did; its history is kept), otherwise only the difference merged in, so
  * the view's change feed holds what changed and a refresh that changes nothing writes nothing.
  */
-import type { Snapshot, Txn } from '../../delta'
+import { liveRowCount, type Snapshot, type Txn } from '../../delta'
 import type { LakeEngine } from '../../engine'
 import { appendQuery, replaceTable, setTransactions, writeDifference } from '../../table'
 import type { MaterializedView } from './ast'
@@ -52,10 +52,7 @@ export async function writeView(lake: LakeEngine, path: string, current: Snapsho
       description: view.comment,
     })
     await setTransactions(lake, path, { txns, snapshot: await lake.snapshot(path) })
-    const rowsBefore = current.files.reduce(
-      (n, f) => n + (f.add.stats ? Number(JSON.parse(f.add.stats).numRecords ?? 0) : 0) - (f.add.deletionVector?.cardinality ?? 0),
-      0,
-    )
+    const rowsBefore = current.files.reduce((n, f) => n + (liveRowCount(f.add) ?? 0), 0)
     return { rows: { version: replaced.version, rowsInserted: replaced.rows, rowsUpdated: 0, rowsDeleted: rowsBefore }, replaced: true }
   }
   // Versions already recorded need no commit: a full refresh that changes nothing writes nothing.

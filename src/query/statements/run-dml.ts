@@ -3,7 +3,7 @@
  * (append, overwrite, update, deleteRows, merge), which write Spark's commitInfo and the change
  * data files of tables with the change data feed.
  */
-import { DeltaError, fileKey, generatedColumns, duckdbType, quoteIdentifier, type StructType, removeFileFor } from '../../delta'
+import { DeltaError, fileKey, generatedColumns, duckdbType, quoteIdentifier, type StructType, removeFileFor, statsNumRecords } from '../../delta'
 import type { LakeEngine } from '../../engine'
 import {
   appendQuery,
@@ -152,7 +152,7 @@ export async function runTruncate({ lake, catalog }: StatementContext, s: Statem
   const snapshot = await lake.snapshot(path)
   const now = Date.now()
   const removes = snapshot.files.map(({ add }) => ({ remove: removeFileFor(add, now) }))
-  const rows = snapshot.files.reduce((sum, f) => sum + Number(JSON.parse(f.add.stats ?? '{}').numRecords ?? 0), 0)
+  const rows = snapshot.files.reduce((sum, f) => sum + (statsNumRecords(f.add.stats) ?? 0), 0)
   const result = await commitTable(lake, {
     table: path,
     snapshot,
