@@ -105,30 +105,18 @@ export function instrumentPhases(lake: LakeEngine, db: DuckDb, classify: (sql: s
   }
   const timedStatements = (target: DuckDb, phaseOf: (sql: string) => string) => {
     const { run, rows, columns } = target
-    target.run = async function (this: DuckDb, sql: string) {
-      const start = performance.now()
-      try {
-        return await run.call(this, sql)
-      } finally {
-        add(phaseOf(sql), performance.now() - start)
+    const timed = <T>(statement: (this: DuckDb, sql: string) => Promise<T>) =>
+      async function (this: DuckDb, sql: string): Promise<T> {
+        const start = performance.now()
+        try {
+          return await statement.call(this, sql)
+        } finally {
+          add(phaseOf(sql), performance.now() - start)
+        }
       }
-    }
-    target.rows = async function (this: DuckDb, sql: string) {
-      const start = performance.now()
-      try {
-        return await rows.call(this, sql)
-      } finally {
-        add(phaseOf(sql), performance.now() - start)
-      }
-    }
-    target.columns = async function (this: DuckDb, sql: string) {
-      const start = performance.now()
-      try {
-        return await columns.call(this, sql)
-      } finally {
-        add(phaseOf(sql), performance.now() - start)
-      }
-    }
+    target.run = timed(run)
+    target.rows = timed(rows)
+    target.columns = timed(columns)
     return () => {
       target.run = run
       target.rows = rows

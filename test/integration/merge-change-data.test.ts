@@ -13,7 +13,7 @@ import { after, test } from 'node:test'
 import { DeltaError } from '../../src/delta'
 import { dropScan, LakeEngine } from '../../src/engine'
 import { appendQuery, createTable } from '../../src/table/delta-writer'
-import { merge } from '../../src/table/merge'
+import { merge, type MergeOptions } from '../../src/table/merge'
 import { SPLIT_CHANGE_ROWS } from '../../src/table/rewrite-writes'
 import { tempTables } from '../helpers/delta-log'
 import { scanRows, versionChangeRows } from '../helpers/table-rows'
@@ -27,6 +27,15 @@ after(async () => {
 })
 
 type Row = { id: number; grp: number; v: string | null; n: number }
+/** The source's `op` says upsert or delete: matched deletes, matched updates, unmatched inserts. */
+const UPSERT_OR_DELETE: MergeOptions = {
+  on: 't.id = s.id',
+  whenMatchedDelete: { condition: "s.op = 'delete'" },
+  whenMatchedUpdate: { set: '*' },
+  whenNotMatchedInsert: { condition: "s.op <> 'delete'", values: '*' },
+  controlColumns: ['op'],
+}
+
 const key = (r: Row) => `${r.id}|${r.grp}|${r.v}|${r.n}`
 
 async function rows(path: string): Promise<Map<number, Row>> {
@@ -90,13 +99,7 @@ test('random MERGEs with the change feed: the rows and the change rows are what 
         UNION ALL SELECT i::BIGINT, (i % 3)::INTEGER, 'v' || i, (i % 10) / 10.0, 'upsert' FROM range(${start + updates + deletes}, ${start + updates + deletes + noops}) t(i)
         UNION ALL SELECT i::BIGINT, (i % 3)::INTEGER, 'new-' || i, 0.25, 'upsert' FROM range(${10_000 + round * 1000 + i * 100}, ${10_000 + round * 1000 + i * 100 + inserts}) t(i)`)
       const before = await rows(path)
-      const result = await merge(lake, path, 'SELECT * FROM merge_cdf_source', {
-        on: 't.id = s.id',
-        whenMatchedDelete: { condition: "s.op = 'delete'" },
-        whenMatchedUpdate: { set: '*' },
-        whenNotMatchedInsert: { condition: "s.op <> 'delete'", values: '*' },
-        controlColumns: ['op'],
-      })
+      const result = await merge(lake, path, 'SELECT * FROM merge_cdf_source', UPSERT_OR_DELETE)
       const afterRows = await rows(path)
       const expected = expectedChangeRows(before, afterRows)
       const updated = expected.filter((r) => r.startsWith('update_preimage:')).length
@@ -141,13 +144,7 @@ test('a MERGE with more change rows than SPLIT_CHANGE_ROWS writes its old and it
       UNION ALL SELECT i::BIGINT, 0, NULL, 0, 'delete' FROM range(0, ${2 * size}) t(i) WHERE i % 10 = 1
       UNION ALL SELECT i::BIGINT, 1, 'new-' || i, 0.5, 'upsert' FROM range(${2 * size}, ${2 * size + 1000}) t(i)`)
     const before = await rows(path)
-    const result = await merge(lake, path, 'SELECT * FROM merge_cdf_big', {
-      on: 't.id = s.id',
-      whenMatchedDelete: { condition: "s.op = 'delete'" },
-      whenMatchedUpdate: { set: '*' },
-      whenNotMatchedInsert: { condition: "s.op <> 'delete'", values: '*' },
-      controlColumns: ['op'],
-    })
+    const result = await merge(lake, path, 'SELECT * FROM merge_cdf_big', UPSERT_OR_DELETE)
     const label = `deletion vectors ${deletionVectors}`
     assert.deepEqual([result.metrics.rowsUpdated, result.metrics.rowsDeleted, result.metrics.rowsInserted], [size, size / 5, 1000], label)
     assert.ok(2 * size + size / 5 + 1000 >= SPLIT_CHANGE_ROWS, label)
