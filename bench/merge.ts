@@ -27,7 +27,7 @@ import { appendQuery } from '../src/table/delta-writer'
 import type { DuckDb } from '../src/engine/duckdb'
 import type { LakeEngine } from '../src/engine/lake-engine'
 import { merge } from '../src/table/merge'
-import { log, median, round, tempDir, timed, syntheticRowsSql } from './util'
+import { log, median, round, tempDir, timed, timedStatement, syntheticRowsSql } from './util'
 
 export interface MergeBenchOptions {
   /** Rows in the target table. */
@@ -105,18 +105,10 @@ export function instrumentPhases(lake: LakeEngine, db: DuckDb, classify: (sql: s
   }
   const timedStatements = (target: DuckDb, phaseOf: (sql: string) => string) => {
     const { run, rows, columns } = target
-    const timed = <T>(statement: (this: DuckDb, sql: string) => Promise<T>) =>
-      async function (this: DuckDb, sql: string): Promise<T> {
-        const start = performance.now()
-        try {
-          return await statement.call(this, sql)
-        } finally {
-          add(phaseOf(sql), performance.now() - start)
-        }
-      }
-    target.run = timed(run)
-    target.rows = timed(rows)
-    target.columns = timed(columns)
+    const record = (sql: string, ms: number) => add(phaseOf(sql), ms)
+    target.run = timedStatement(run, record)
+    target.rows = timedStatement(rows, record)
+    target.columns = timedStatement(columns, record)
     return () => {
       target.run = run
       target.rows = rows

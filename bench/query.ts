@@ -11,7 +11,7 @@ import { quoteString } from '../src/delta/schema'
 import { LakeCatalog, QuerySession, runQuery } from '../src/query'
 import { prepareQuery } from '../src/query/prepare'
 import { forgetQueryState } from '../src/query/query-state'
-import { interleaved, log, median, round, tempDir, timed } from './util'
+import { interleaved, log, median, round, tempDir, timed, timedStatement } from './util'
 import type { DuckDb } from '../src/engine'
 
 export interface QueryBenchOptions {
@@ -144,18 +144,12 @@ async function firstQueryPhases(lake: LakeEngine, catalog: LakeCatalog, db: Duck
   const original = { run: db.run, rows: db.rows }
   for (let run = 0; run <= runs; run++) {
     const totals: Record<string, number> = { parse: 0, fileSkipping: 0, describeFiles: 0, view: 0 }
-    const probe = <T>(fn: (this: DuckDb, sql: string) => Promise<T>) =>
-      async function (this: DuckDb, text: string): Promise<T> {
-        const start = performance.now()
-        try {
-          return await fn.call(this, text)
-        } finally {
-          totals[phaseOf(text)] += performance.now() - start
-        }
-      }
+    const record = (text: string, ms: number) => {
+      totals[phaseOf(text)] += ms
+    }
     forgetQueryState(db)
-    db.run = probe(original.run)
-    db.rows = probe(original.rows)
+    db.run = timedStatement(original.run, record)
+    db.rows = timedStatement(original.rows, record)
     const prepare = await timed(() => prepareQuery(lake, catalog, sql)).finally(() => Object.assign(db, original))
     const query = await timed(() => db.connection.runAndReadAll(prepare.value.sql))
     const release = await timed(() => prepare.value.release())

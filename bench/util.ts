@@ -86,19 +86,26 @@ export function syntheticRowsSql(start: number, end: number, extra: string[] = [
   FROM range(${start}, ${end}) t(i)`
 }
 
+/** `statement` (a DuckDb method that takes SQL), timed: each call's SQL and milliseconds go to `record`. */
+export function timedStatement<T>(statement: (this: DuckDb, sql: string) => Promise<T>, record: (sql: string, ms: number) => void) {
+  return async function (this: DuckDb, sql: string): Promise<T> {
+    const start = performance.now()
+    try {
+      return await statement.call(this, sql)
+    } finally {
+      record(sql, performance.now() - start)
+    }
+  }
+}
+
 /** Adds up DuckDb.rows time per statement kind (the first word: COPY, DESCRIBE, SELECT, …). */
 export function instrument(db: DuckDb): { totals: Record<string, number>; restore: () => void } {
   const totals: Record<string, number> = {}
   const original = db.rows
-  db.rows = async function (this: DuckDb, sql: string) {
+  db.rows = timedStatement(original, (sql, ms) => {
     const kind = /^\s*(\w+)/.exec(sql)?.[1].toUpperCase() ?? '?'
-    const start = performance.now()
-    try {
-      return await original.call(this, sql)
-    } finally {
-      totals[kind] = (totals[kind] ?? 0) + performance.now() - start
-    }
-  }
+    totals[kind] = (totals[kind] ?? 0) + ms
+  })
   return {
     totals,
     restore: () => {
