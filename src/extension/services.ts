@@ -24,6 +24,12 @@ export interface Services {
   pipelines: PipelineService
   /** The engine for reading tables in the extension host (snapshots, history); one per session. */
   lake(): Promise<LakeEngine>
+  /**
+   * Opens the engine's DuckDB in the background, once: loading its native addon and creating the
+   * database is most of the first panel's wait. Called when the Lake view lists tables (someone is
+   * about to query them); a failure is logged and left for the first query to report.
+   */
+  openDuckDbAhead(): void
   /** How to run the bundled CLI: for pipelines, OPTIMIZE and VACUUM. */
   launch(): CliLaunch
 }
@@ -55,6 +61,21 @@ export function createServices(context: vscode.ExtensionContext, log: Log): Serv
   context.subscriptions.push(workspace, credentials, pipelines, {
     dispose: () => void engine?.then((e) => e.close()).catch(() => {}),
   })
+  let openedAhead = false
+  const openDuckDbAhead = () => {
+    if (openedAhead) return
+    openedAhead = true
+    // After the caller's work, so the view draws first.
+    setTimeout(() => {
+      const started = performance.now()
+      lake()
+        .then((engine) => engine.duckdb())
+        .then(
+          () => log.info('duckdb.opened', { ahead: true, ms: Math.round(performance.now() - started) }),
+          (error: unknown) => log.warn('duckdb.open.failed', { ahead: true, error: (error as Error).message }),
+        )
+    }, 0)
+  }
   // Pipeline files drive the Pipelines view, and their problems are worth a notification.
   const problems = new PipelineDiagnostics()
   context.subscriptions.push(problems)
@@ -70,7 +91,7 @@ export function createServices(context: vscode.ExtensionContext, log: Log): Serv
   }
   context.subscriptions.push(workspace.onDidChangePipelines(syncPipelines))
   void syncPipelines()
-  const services = { context, log, workspace, credentials, notifier, pipelines, lake, launch }
+  const services = { context, log, workspace, credentials, notifier, pipelines, lake, openDuckDbAhead, launch }
   // Problems of the definitions' .sql files are diagnostics too; the check also lists their flows and views.
   context.subscriptions.push(new DefinitionDiagnostics(services))
   return services

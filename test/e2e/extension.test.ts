@@ -131,6 +131,15 @@ describe('the extension in a real VS Code (code-server)', { timeout: 170_000 }, 
     await treeRow(page, 'Lake', /orders\s*15 rows · [\d.]+ (B|KB) · v1 · CDF/).waitFor()
     await treeRow(page, 'Lake', /customers\s*4 rows · .* · v0$/).waitFor()
     await treeRow(page, 'Lake', /^refined/).waitFor()
+    // Listing tables opens DuckDB ahead, in the background, so the first panel does not wait for it.
+    let opened: RegExpExecArray | null = null
+    for (let i = 0; i < 150 && !opened; i++) {
+      opened = /duckdb\.opened \{"ahead":true,"ms":(\d+)\}/.exec(lakehouseLog())
+      if (!opened) await page.waitForTimeout(200)
+    }
+    assert.ok(opened, `the log says DuckDB was opened ahead:\n${lakehouseLog()}`)
+    assert.doesNotMatch(lakehouseLog(), /duckdb\.open\.failed/)
+    console.log(`# DuckDB opened ahead in ${opened[1]} ms, while the Lake view showed its tables`)
     // A table expands into its columns (Delta types) and versions, newest first.
     await treeRow(page, 'Lake', /^orders/)
       .locator('.monaco-tl-twistie')

@@ -130,6 +130,7 @@ export class LakeTreeProvider implements vscode.TreeDataProvider<LakeNode>, vsco
 
   private async tables(zone: Extract<LakeNode, { kind: 'zone' }>): Promise<LakeNode[]> {
     const [lake, { tableFacts }] = await Promise.all([this.services.lake(), loadLakeFacts(this.services.log)])
+    if (zone.tables.length) this.services.openDuckDbAhead()
     return Promise.all(
       zone.tables.map(async (table): Promise<LakeNode> => {
         try {
