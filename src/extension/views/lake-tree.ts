@@ -1,7 +1,8 @@
 /**
  * The Lake view: lakes → zones → tables (rows, size, version, change data feed) → their columns
  * (name, Delta type, nullability, partitioning, comment) and versions. Read from the Delta logs in
- * the extension host (small reads, no DuckDB); a table that cannot be read shows why instead of
+ * the extension host (small reads, no DuckDB; listing a zone's tables opens DuckDB ahead for the
+ * panels, in the background); a table that cannot be read shows why instead of
  * hiding the others. A click on a table opens it in the query panel; the other actions are
  * commands (see commands/lake-commands.ts) that the context menus offer by `contextValue`. A
  * flow's internal tables (its document state) are left out unless lakehouse.lake.showInternalTables.
