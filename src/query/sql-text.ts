@@ -6,7 +6,8 @@
 
 /**
  * The SQL with the insides of string literals and comments replaced by spaces and the insides of
- * quoted identifiers by `_` (quotes kept, so an identifier still looks like one).
+ * quoted identifiers (double quotes or backticks) by `_` (quotes kept, so an identifier still looks
+ * like one).
  */
 export function maskSql(sql: string): string {
   const out = sql.split('')
@@ -22,10 +23,11 @@ export function maskSql(sql: string): string {
       }
       for (let k = i + 1; k < Math.min(j, sql.length); k++) out[k] = ' '
       i = j + 1
-    } else if (c === '"') {
-      // Quoted identifiers become "___": still an identifier to the patterns, never code inside.
+    } else if (c === '"' || c === '`') {
+      // Quoted identifiers ("…", and Spark's `…` around a path) become "___": still an identifier to
+      // the patterns, never code inside (a path may hold `--` or `/*`).
       let j = i + 1
-      while (j < sql.length && !(sql[j] === '"' && sql[j + 1] !== '"')) j += sql[j] === '"' ? 2 : 1
+      while (j < sql.length && !(sql[j] === c && sql[j + 1] !== c)) j += sql[j] === c ? 2 : 1
       for (let k = i + 1; k < Math.min(j, sql.length); k++) out[k] = '_'
       i = j + 1
     } else if (c === '-' && sql[i + 1] === '-') {

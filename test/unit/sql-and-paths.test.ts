@@ -18,6 +18,14 @@ test('delta.`path` references are found outside strings and comments only', () =
   assert.ok(!maskSql(sql).includes('/c'), 'comments are blanked')
 })
 
+test('a delta.`path` holding comment or quote characters is one reference, not a comment', () => {
+  const sql = "SELECT * FROM delta.`/tmp/a--b/t` JOIN delta.`/tmp/x/*y*/` ON true JOIN delta.`/it's` ON true -- delta.`/no`"
+  assert.deepEqual(
+    findDeltaPathReferences(sql).map((r) => r.path),
+    ['/tmp/a--b/t', '/tmp/x/*y*/', "/it's"],
+  )
+})
+
 test('log paths are percent-decoded and resolved; other schemes are refused', () => {
   const join = (a: string, b: string) => `${a}/${b}`
   assert.equal(resolveLogPath('/t', 'p=a%20b/test%25file.parquet', join), '/t/p=a b/test%file.parquet')
