@@ -15,6 +15,9 @@ export const SUPPORTED_READER_FEATURES = new Set([
   'typeWidening-preview',
   'vacuumProtocolCheck',
   'v2Checkpoint',
+  // Read as JSON text; shredded values (variantShredding) are not read, and writes are refused.
+  'variantType',
+  'variantType-preview',
 ])
 
 /**

@@ -119,6 +119,9 @@ export function duckdbType(type: DataType): string {
         return 'TIMESTAMP'
       case 'void':
         return 'INTEGER'
+      case 'variant':
+        // Read as its JSON text (engine/file-read.ts decodes the variant binary encoding).
+        return 'JSON'
     }
     const decimal = DECIMAL.exec(type)
     if (decimal) return `DECIMAL(${decimal[1]},${decimal[2]})`

@@ -162,6 +162,12 @@ function projectField(field: StructField, plan: FileReadPlan, available: Map<str
   const physical = physicalName(field, plan.columnMapping)
   const sourceType = available.get(physical)
   if (sourceType === undefined) return `NULL::${duckdbType(field.type)} AS ${alias}`
+  // A shredded variant keeps part of its value in typed columns beside the binary one: refused, not read half.
+  if (holdsVariant(field.type) && /\btyped_value\b/.test(sourceType)) {
+    throw new DeltaError('UNSUPPORTED_READER_FEATURE', `column ${field.name} holds shredded variant values, which this reader does not read`, {
+      table: plan.table,
+    })
+  }
   if (!plan.rebuildEveryColumn && fileColumnIsTableColumn(sourceType, field.type)) return `d.${quoteIdentifier(physical)} AS ${alias}`
   return `${convert(`d.${quoteIdentifier(physical)}`, deltaTypeFromDuckdbSafe(sourceType), field.type, plan.columnMapping)} AS ${alias}`
 }
@@ -358,6 +364,7 @@ function deltaTypeFromDuckdbSafe(type: string): DataType | undefined {
  * cast to the table's type (which also applies type widening).
  */
 function convert(expression: string, source: DataType | undefined, target: DataType, mapping: ColumnMappingMode): string {
+  if (target === 'variant') return variantAsJson(expression, source)
   if (isStruct(target)) {
     if (!source || !isStruct(source)) return `CAST(${expression} AS ${duckdbType(target)})`
     const sourceFields = new Map(source.fields.map((f) => [f.name, f.type]))
@@ -380,8 +387,29 @@ function convert(expression: string, source: DataType | undefined, target: DataT
   return `CAST(${expression} AS ${duckdbType(target)})`
 }
 
+/**
+ * A variant column as JSON text. Files written by Spark and delta-kernel-rs hold a variant as the
+ * struct of its two binary parts (metadata, value) of the Parquet variant encoding, which DuckDB
+ * decodes from their concatenation; a file that annotates the column as VARIANT is read as one.
+ * (Shredded values are refused before: see `projectField`.)
+ */
+function variantAsJson(expression: string, source: DataType | undefined): string {
+  if (source && isStruct(source)) {
+    return `CASE WHEN ${expression} IS NULL THEN NULL ELSE CAST(variant_bytes_to_variant(${expression}."metadata" || ${expression}."value") AS JSON) END`
+  }
+  return `CAST(${expression} AS JSON)`
+}
+
+function holdsVariant(type: DataType): boolean {
+  if (type === 'variant') return true
+  if (isStruct(type)) return type.fields.some((f) => holdsVariant(f.type))
+  if (isArray(type)) return holdsVariant(type.elementType)
+  if (isMap(type)) return holdsVariant(type.keyType) || holdsVariant(type.valueType)
+  return false
+}
+
 function needsRewrite(type: DataType): boolean {
-  if (isStruct(type)) return true
+  if (type === 'variant' || isStruct(type)) return true
   if (isArray(type)) return needsRewrite(type.elementType)
   if (isMap(type)) return needsRewrite(type.keyType) || needsRewrite(type.valueType)
   return false

@@ -19,9 +19,6 @@ import { rowsByFooters } from '../helpers/parquet-row-count'
 /** Tables that must be refused, with the words the refusal must contain. README: "Known gaps". */
 const REFUSED: Record<string, { code: DeltaError['code']; mentions: string }> = {
   'delta-rs/simple_table_features': { code: 'UNSUPPORTED_PROTOCOL', mentions: 'reader version 5' },
-  'delta-kernel-rs/unshredded-variant': { code: 'UNSUPPORTED_READER_FEATURE', mentions: 'variantType-preview' },
-  'delta-rs/spark-variant-checkpoint': { code: 'UNSUPPORTED_READER_FEATURE', mentions: 'variantType-preview' },
-  'delta-rs/spark-variant-stable-feature-checkpoint': { code: 'UNSUPPORTED_READER_FEATURE', mentions: 'variantType' },
   'delta-rs/spark-shredded-variant-preview-delta': { code: 'UNSUPPORTED_READER_FEATURE', mentions: 'variantShredding-preview' },
   'delta-kernel-rs/table-with-geo': { code: 'UNSUPPORTED_READER_FEATURE', mentions: 'geospatial' },
   // Upstream keeps only a malformed version checksum here, no commits: not a table.
@@ -39,6 +36,7 @@ const LOG_ONLY = new Set<string>([
   'delta-rs/checkpoints',
   'delta-rs/checkpoints_vacuumed',
   'delta-rs/latest_not_checkpointed',
+  'delta-rs/spark-variant-stable-feature-checkpoint',
   'delta-rs/table-with-domain-metadata',
   'delta-rs/with_checkpoint_no_last_checkpoint',
 ])
