@@ -6,7 +6,7 @@ import type { Metadata, Protocol } from './actions'
 import { DeltaError } from './errors'
 import { parseSchema, isStruct, isArray, isMap, type DataType, type StructType } from './schema'
 
-/** Reader features we implement in full. */
+/** Reader features we implement (variant shredding with the limit noted below). */
 export const SUPPORTED_READER_FEATURES = new Set([
   'columnMapping',
   'deletionVectors',
@@ -15,9 +15,12 @@ export const SUPPORTED_READER_FEATURES = new Set([
   'typeWidening-preview',
   'vacuumProtocolCheck',
   'v2Checkpoint',
-  // Read as JSON text; shredded values (variantShredding) are not read, and writes are refused.
+  // Read as JSON text, and writes refused. Shredded values are read where the file annotates the
+  // column as a variant (DuckDB decodes them); a shredded column without it is refused by name
+  // (engine/file-read.ts), so nothing is read half.
   'variantType',
   'variantType-preview',
+  'variantShredding-preview',
 ])
 
 /**

@@ -19,7 +19,6 @@ import { rowsByFooters } from '../helpers/parquet-row-count'
 /** Tables that must be refused, with the words the refusal must contain. README: "Known gaps". */
 const REFUSED: Record<string, { code: DeltaError['code']; mentions: string }> = {
   'delta-rs/simple_table_features': { code: 'UNSUPPORTED_PROTOCOL', mentions: 'reader version 5' },
-  'delta-rs/spark-shredded-variant-preview-delta': { code: 'UNSUPPORTED_READER_FEATURE', mentions: 'variantShredding-preview' },
   'delta-kernel-rs/table-with-geo': { code: 'UNSUPPORTED_READER_FEATURE', mentions: 'geospatial' },
   // Upstream keeps only a malformed version checksum here, no commits: not a table.
   'delta-kernel-rs/crc-malformed': { code: 'TABLE_NOT_FOUND', mentions: 'no commits' },

@@ -3,7 +3,8 @@
  * encoding: Spark's own table from the conformance data (a variant at the top, in arrays, structs
  * and maps, as its generating script describes), and files whose metadata and value bytes DuckDB's
  * Parquet variant encoder wrote from JSON documents with strings, nested objects, arrays, numbers
- * and nulls (every document must come back as the same JSON). A shredded column is refused by
+ * and nulls (every document must come back as the same JSON), also as a column annotated VARIANT
+ * (which DuckDB decodes, shredded or not). A shredded column without that annotation is refused by
  * name, and writing to a variant table is refused naming the writer feature.
  */
 import assert from 'node:assert/strict'
@@ -84,6 +85,18 @@ test('variant values in the Parquet variant encoding read back as the JSON they 
   assert.deepEqual(inside, { d: 'text with "quotes" and ünïcode', n: 5 })
 })
 
+test('a variant column the file annotates as VARIANT (here shredded by DuckDB as it writes) reads as the same JSON', async () => {
+  const table = await variantTable('annotated', 'doc::VARIANT')
+  const db = await lake.duckdb()
+  const [column] = await db.rows(`SELECT type FROM parquet_schema(${quoteString(path.join(table, 'part-0.parquet'))}) WHERE name = 'typed_value' LIMIT 1`)
+  assert.ok(column, 'DuckDB wrote the variant shredded (a typed_value column)')
+  const result = await query(`SELECT id, v FROM delta.\`${table}\` ORDER BY id`)
+  assert.deepEqual(
+    result.rows.map((r) => (r.v === null ? null : JSON.parse(String(r.v)))),
+    [...DOCUMENTS.map((d) => JSON.parse(d)), null],
+  )
+})
+
 test('a shredded variant column is refused naming the column, not read half', async () => {
   const table = await variantTable('shredded', `CASE WHEN doc IS NOT NULL THEN struct_insert(${parquetVariant}, typed_value := NULL::BIGINT) END`)
   await assert.rejects(query(`SELECT * FROM delta.\`${table}\``), (error: Error) => {
@@ -102,26 +115,31 @@ test('writing to a variant table is refused naming the writer feature', async ()
 })
 
 const conformance = requireConformanceDir()
-test('Spark-written variants, at the top and inside arrays, structs and maps, read as JSON', {
-  skip: !conformance && 'conformance data not found',
-}, async () => {
-  const table = path.join(conformance!, '2-delta-tables', 'delta-kernel-rs', 'unshredded-variant')
-  const rows = (await query(`SELECT * FROM delta.\`${table}\` WHERE id IN (0, 7) ORDER BY id, v`)).rows
-  // Spark's script wrote rows 0..99 once and rows 0 and 1 again, each from '{"key": <id>}'.
-  assert.equal(rows.length, 3)
-  const doc = (id: number) => `{"key":${id}}`
-  for (const [i, id] of [0, 0, 7].entries()) {
-    assert.deepEqual(rows[i], {
-      id,
-      v: doc(id),
-      array_of_variants: [doc(id), null, doc(id), null, doc(id)],
-      struct_of_variants: { v: doc(id) },
-      map_of_variants: [
-        { key: String(id), value: doc(id) },
-        { key: 'nullKey', value: null },
-      ],
-      array_of_struct_of_variants: [{ v: doc(id) }, { v: null }, null, { v: doc(id) }, null, { v: doc(id) }],
-      struct_of_array_of_variants: { v: [null, doc(id)] },
-    })
-  }
-})
+// The same data three times: delta-kernel-rs's copy, delta-rs's, and delta-rs's with the
+// variantShredding-preview feature on (its files hold no shredded values).
+const SPARK_TABLES = ['delta-kernel-rs/unshredded-variant', 'delta-rs/spark-variant-checkpoint', 'delta-rs/spark-shredded-variant-preview-delta']
+for (const name of SPARK_TABLES) {
+  test(`Spark-written variants (${name}), at the top and inside arrays, structs and maps, read as JSON`, {
+    skip: !conformance && 'conformance data not found',
+  }, async () => {
+    const table = path.join(conformance!, '2-delta-tables', name)
+    const rows = (await query(`SELECT * FROM delta.\`${table}\` WHERE id IN (0, 7) ORDER BY id, v`)).rows
+    // Spark's script wrote rows 0..99 once and rows 0 and 1 again, each from '{"key": <id>}'.
+    assert.equal(rows.length, 3)
+    const doc = (id: number) => `{"key":${id}}`
+    for (const [i, id] of [0, 0, 7].entries()) {
+      assert.deepEqual(rows[i], {
+        id,
+        v: doc(id),
+        array_of_variants: [doc(id), null, doc(id), null, doc(id)],
+        struct_of_variants: { v: doc(id) },
+        map_of_variants: [
+          { key: String(id), value: doc(id) },
+          { key: 'nullKey', value: null },
+        ],
+        array_of_struct_of_variants: [{ v: doc(id) }, { v: null }, null, { v: doc(id) }, null, { v: doc(id) }],
+        struct_of_array_of_variants: { v: [null, doc(id)] },
+      })
+    }
+  })
+}
