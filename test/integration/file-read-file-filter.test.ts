@@ -4,7 +4,9 @@
  * 0: a partition value or constant looked up by `file_index` would come from another file. Here
  * the files' paths do not spell their partition values (as in tables with column mapping or other
  * writers' layouts), so those values cannot come from the paths, and each filter on one file must
- * still see that file's own values.
+ * still see that file's own values. A filter on a Hive partition column prunes the same way, so
+ * a positioned read of Hive-style paths filtered on its partition must still name each row by its
+ * own file and index.
  */
 import assert from 'node:assert/strict'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
@@ -59,6 +61,39 @@ test('filtered on its file, a read keeps each file its own partition value and c
       { region: 'eu', version: '100', n: '3' },
       { region: 'us', version: '101', n: '3' },
     ])
+  } finally {
+    await dropScan(db, scan)
+  }
+})
+
+test('filtered on a Hive partition column, a positioned read still names each row by its own file and index', async () => {
+  const db = await lake.duckdb()
+  const table = path.join(dir, 'hive')
+  const regions = ['eu', 'us', 'apac']
+  const files = regions.map((region) => path.join(table, `region=${region}`, 'part-0.parquet'))
+  for (const [i, file] of files.entries()) {
+    mkdirSync(path.dirname(file), { recursive: true })
+    await db.run(`COPY (SELECT ${i * 10} + range AS v FROM range(3)) TO ${quoteString(file)} (FORMAT parquet)`)
+  }
+  const scan = await registerFileRead(db, lake.io.storage, {
+    table,
+    version: 0,
+    schema,
+    partitionColumns: ['region'],
+    columnMapping: 'none',
+    fileColumn: '__file',
+    rowIndexColumn: '__row',
+    entries: files.map((file, i) => ({ path: file, partitionValues: { region: regions[i] } })),
+  })
+  try {
+    for (const [i, region] of regions.entries()) {
+      const rows = await db.rows(`SELECT v, region, __file, __row FROM ${scan.sql} s WHERE region = ${quoteString(region)} ORDER BY v`)
+      assert.deepEqual(
+        rows.map((r) => ({ v: Number(r.v), region: r.region, file: r.__file, row: Number(r.__row) })),
+        [0, 1, 2].map((row) => ({ v: i * 10 + row, region, file: files[i], row })),
+        `filtered on region ${region}`,
+      )
+    }
   } finally {
     await dropScan(db, scan)
   }
