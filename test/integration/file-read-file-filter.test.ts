@@ -31,28 +31,44 @@ const schema: StructType = {
   ],
 }
 
-test('filtered on its file, a read keeps each file its own partition value and constants', async () => {
+const REGIONS = ['eu', 'us', 'apac']
+
+/**
+ * Three files (`pathOf(region)`), region i holding v = 10i, 10i + 1, 10i + 2, read by position
+ * (each row's file and index), with a `_commit_version` constant per file when `constants` is given.
+ */
+async function positionedRead(table: string, pathOf: (region: string, i: number) => string, constants?: (i: number) => Record<string, string>) {
   const db = await lake.duckdb()
-  const table = path.join(dir, 'table')
-  mkdirSync(table, { recursive: true })
-  const regions = ['eu', 'us', 'apac']
-  const files = regions.map((_, i) => path.join(table, `part-${i}.parquet`))
-  for (const [i, file] of files.entries()) await db.run(`COPY (SELECT ${i * 10} + range AS v FROM range(3)) TO ${quoteString(file)} (FORMAT parquet)`)
+  const files = REGIONS.map(pathOf)
+  for (const [i, file] of files.entries()) {
+    mkdirSync(path.dirname(file), { recursive: true })
+    await db.run(`COPY (SELECT ${i * 10} + range AS v FROM range(3)) TO ${quoteString(file)} (FORMAT parquet)`)
+  }
   const scan = await registerFileRead(db, lake.io.storage, {
     table,
     version: 0,
     schema,
     partitionColumns: ['region'],
     columnMapping: 'none',
-    constants: [{ name: '_commit_version', type: 'BIGINT' }],
+    ...(constants ? { constants: [{ name: '_commit_version', type: 'BIGINT' }] } : {}),
     fileColumn: '__file',
     rowIndexColumn: '__row',
-    entries: files.map((file, i) => ({ path: file, partitionValues: { region: regions[i] }, constants: { _commit_version: `${i + 100}::BIGINT` } })),
+    entries: files.map((file, i) => ({ path: file, partitionValues: { region: REGIONS[i] }, ...(constants ? { constants: constants(i) } : {}) })),
   })
+  return { db, files, scan }
+}
+
+test('filtered on its file, a read keeps each file its own partition value and constants', async () => {
+  const table = path.join(dir, 'table')
+  const { db, files, scan } = await positionedRead(
+    table,
+    (_, i) => path.join(table, `part-${i}.parquet`),
+    (i) => ({ _commit_version: `${i + 100}::BIGINT` }),
+  )
   try {
     for (const [i, file] of files.entries()) {
       const rows = await db.rows(`SELECT DISTINCT region, _commit_version, v // 10 AS file FROM ${scan.sql} s WHERE __file = ${quoteString(file)}`)
-      assert.deepEqual(rows, [{ region: regions[i], _commit_version: String(i + 100), file: String(i) }], `filtered on ${path.basename(file)}`)
+      assert.deepEqual(rows, [{ region: REGIONS[i], _commit_version: String(i + 100), file: String(i) }], `filtered on ${path.basename(file)}`)
     }
     // Unfiltered, every file still has its own values.
     const all = await db.rows(`SELECT region, min(_commit_version) AS version, count(*) AS n FROM ${scan.sql} GROUP BY region ORDER BY region`)
@@ -67,26 +83,10 @@ test('filtered on its file, a read keeps each file its own partition value and c
 })
 
 test('filtered on a Hive partition column, a positioned read still names each row by its own file and index', async () => {
-  const db = await lake.duckdb()
   const table = path.join(dir, 'hive')
-  const regions = ['eu', 'us', 'apac']
-  const files = regions.map((region) => path.join(table, `region=${region}`, 'part-0.parquet'))
-  for (const [i, file] of files.entries()) {
-    mkdirSync(path.dirname(file), { recursive: true })
-    await db.run(`COPY (SELECT ${i * 10} + range AS v FROM range(3)) TO ${quoteString(file)} (FORMAT parquet)`)
-  }
-  const scan = await registerFileRead(db, lake.io.storage, {
-    table,
-    version: 0,
-    schema,
-    partitionColumns: ['region'],
-    columnMapping: 'none',
-    fileColumn: '__file',
-    rowIndexColumn: '__row',
-    entries: files.map((file, i) => ({ path: file, partitionValues: { region: regions[i] } })),
-  })
+  const { db, files, scan } = await positionedRead(table, (region) => path.join(table, `region=${region}`, 'part-0.parquet'))
   try {
-    for (const [i, region] of regions.entries()) {
+    for (const [i, region] of REGIONS.entries()) {
       const rows = await db.rows(`SELECT v, region, __file, __row FROM ${scan.sql} s WHERE region = ${quoteString(region)} ORDER BY v`)
       assert.deepEqual(
         rows.map((r) => ({ v: Number(r.v), region: r.region, file: r.__file, row: Number(r.__row) })),
