@@ -8,18 +8,13 @@
 import assert from 'node:assert/strict'
 import { rm } from 'node:fs/promises'
 import * as path from 'node:path'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import { planChangeFeed } from '../../src/delta/change-feed'
-import { dropScan, LakeEngine } from '../../src/engine'
+import { dropScan } from '../../src/engine'
 import { appendQuery } from '../../src/table/delta-writer'
-import { tempTables } from '../helpers/delta-log'
+import { lakeFixture } from '../helpers/lake-fixture'
 
-const lake = new LakeEngine()
-const { freshTable, cleanup } = tempTables('cdf-kept-commits')
-after(async () => {
-  await lake.close()
-  cleanup()
-})
+const { lake, freshTable } = lakeFixture('cdf-kept-commits')
 
 async function feedRows(table: string, startVersion: number) {
   const db = await lake.duckdb()

@@ -38,21 +38,17 @@
  * pass the protocol check (test/helpers/protocol-check.ts).
  */
 import assert from 'node:assert/strict'
-import { after, test, type TestContext } from 'node:test'
-import { LakeEngine, dropScan } from '../../src/engine'
+import { test, type TestContext } from 'node:test'
+import { dropScan } from '../../src/engine'
 import { appendQuery } from '../../src/table/delta-writer'
 import { merge, type MergeOptions } from '../../src/table/merge'
 import { optimize } from '../../src/table/optimize'
 import { deleteRows, update } from '../../src/table/update-delete'
-import { readCommits, tempTables } from '../helpers/delta-log'
+import { readCommits } from '../helpers/delta-log'
 import { checkTableAgainstProtocol } from '../helpers/protocol-check'
+import { lakeFixture } from '../helpers/lake-fixture'
 
-const lake = new LakeEngine()
-const { freshTable, cleanup } = tempTables('cdf-property')
-after(async () => {
-  await lake.close()
-  cleanup()
-})
+const { lake, freshTable } = lakeFixture('cdf-property')
 
 const CDF = { 'delta.enableChangeDataFeed': 'true' }
 const RUN_SEED =

@@ -12,27 +12,23 @@
 import assert from 'node:assert/strict'
 import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs'
 import * as path from 'node:path'
-import { after, test } from 'node:test'
-import { dropScan, LakeEngine } from '../../src/engine'
+import { test } from 'node:test'
+import { dropScan } from '../../src/engine'
 import { appendQuery } from '../../src/table/delta-writer'
 import { merge } from '../../src/table/merge'
 import { optimize } from '../../src/table/optimize'
 import { deleteRows, update } from '../../src/table/update-delete'
 import { vacuum } from '../../src/table/vacuum'
 import { rejectsWithDeltaError } from '../helpers/assertions'
-import { readCommitFile, tempTables } from '../helpers/delta-log'
+import { readCommitFile } from '../helpers/delta-log'
 import { checkTableAgainstProtocol } from '../helpers/protocol-check'
 import { conformanceTable } from '../helpers/conformance'
 import { scanRows, versionChangeRows } from '../helpers/table-rows'
 import { tempLake } from '../helpers/temp-lake'
 import { runScript } from '../../src/query'
+import { lakeFixture } from '../helpers/lake-fixture'
 
-const lake = new LakeEngine()
-const { freshTable, cleanup } = tempTables('dv-write')
-after(async () => {
-  await lake.close()
-  cleanup()
-})
+const { lake, freshTable } = lakeFixture('dv-write')
 
 const DV_TABLE = conformanceTable('2-delta-tables/delta-kernel-rs/table-with-dv-small')
 const CDF = { 'delta.enableChangeDataFeed': 'true' }

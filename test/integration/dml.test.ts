@@ -5,21 +5,17 @@
 import assert from 'node:assert/strict'
 import { existsSync, readdirSync } from 'node:fs'
 import * as path from 'node:path'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import { commit } from '../../src/delta/commit'
-import { LakeEngine, dropScan } from '../../src/engine'
+import { dropScan } from '../../src/engine'
 import { appendQuery } from '../../src/table/delta-writer'
 import { merge } from '../../src/table/merge'
 import { deleteRows, update } from '../../src/table/update-delete'
 import { rejectsWithDeltaError } from '../helpers/assertions'
-import { readCommitFile, tempTables } from '../helpers/delta-log'
+import { readCommitFile } from '../helpers/delta-log'
+import { lakeFixture } from '../helpers/lake-fixture'
 
-const lake = new LakeEngine()
-const { freshTable, cleanup } = tempTables('dml')
-after(async () => {
-  await lake.close()
-  cleanup()
-})
+const { lake, freshTable } = lakeFixture('dml')
 
 // Copy-on-write: these tests keep deletion vectors off (test/integration/deletion-vectors-write.test.ts has merge-on-read).
 const CDF = { 'delta.enableChangeDataFeed': 'true', 'delta.enableDeletionVectors': 'false' }

@@ -9,21 +9,16 @@
 import assert from 'node:assert/strict'
 import { readdirSync, statSync } from 'node:fs'
 import * as path from 'node:path'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import { type DataType, isArray, isMap, isStruct, planScan, type ScanPlan } from '../../src/delta'
-import { dropScan, LakeEngine, registerScan } from '../../src/engine'
+import { dropScan, registerScan } from '../../src/engine'
 import { fileColumnIsTableColumn } from '../../src/engine/file-column-type'
 import { appendQuery } from '../../src/table/delta-writer'
 import { deleteRows } from '../../src/table/update-delete'
 import { conformanceDir } from '../helpers/conformance'
-import { tempTables } from '../helpers/delta-log'
+import { lakeFixture } from '../helpers/lake-fixture'
 
-const lake = new LakeEngine()
-const { freshTable, cleanup } = tempTables('file-read-direct')
-after(async () => {
-  await lake.close()
-  cleanup()
-})
+const { lake, freshTable } = lakeFixture('file-read-direct')
 
 interface Read {
   sql: string

@@ -9,22 +9,17 @@
  * is committed, the error names the cause and no table of the MERGE is left in DuckDB.
  */
 import assert from 'node:assert/strict'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import { DeltaError } from '../../src/delta'
-import { dropScan, LakeEngine } from '../../src/engine'
+import { dropScan } from '../../src/engine'
 import { appendQuery, createTable } from '../../src/table/delta-writer'
 import { merge, type MergeOptions } from '../../src/table/merge'
 import { SPLIT_CHANGE_ROWS } from '../../src/table/rewrite-writes'
-import { tempTables } from '../helpers/delta-log'
 import { scanRows, versionChangeRows } from '../helpers/table-rows'
 import { seededRandom } from '../../src/demo/seeded-random'
+import { lakeFixture } from '../helpers/lake-fixture'
 
-const lake = new LakeEngine()
-const { freshTable, cleanup } = tempTables('merge-change-data')
-after(async () => {
-  await lake.close()
-  cleanup()
-})
+const { lake, freshTable } = lakeFixture('merge-change-data')
 
 type Row = { id: number; grp: number; v: string | null; n: number }
 /** The source's `op` says upsert or delete: matched deletes, matched updates, unmatched inserts. */

@@ -11,23 +11,17 @@
  */
 import assert from 'node:assert/strict'
 import { cpSync } from 'node:fs'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import { DeltaError } from '../../src/delta'
-import { LakeEngine } from '../../src/engine'
 import { appendQuery } from '../../src/table/delta-writer'
 import { merge, type MergeOptions } from '../../src/table/merge'
 import type { RewriteResult } from '../../src/table/rewrite'
 import { deleteRows } from '../../src/table/update-delete'
-import { tempTables } from '../helpers/delta-log'
 import { scanRows, versionChangeRows } from '../helpers/table-rows'
 import { seededRandom } from '../../src/demo/seeded-random'
+import { lakeFixture } from '../helpers/lake-fixture'
 
-const lake = new LakeEngine()
-const { freshTable, cleanup } = tempTables('merge-key-pass')
-after(async () => {
-  await lake.close()
-  cleanup()
-})
+const { lake, freshTable } = lakeFixture('merge-key-pass')
 
 const FILES = 4
 const PER_FILE = 400

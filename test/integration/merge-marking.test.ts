@@ -7,21 +7,17 @@
  * refused row is read again from the target).
  */
 import assert from 'node:assert/strict'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import { type AddFile, resolveLogPath } from '../../src/delta'
-import { DeletionVectorLoader, dropScan, LakeEngine } from '../../src/engine'
+import { DeletionVectorLoader, dropScan } from '../../src/engine'
 import { appendQuery } from '../../src/table/delta-writer'
 import { merge } from '../../src/table/merge'
 import { rejectsWithDeltaError } from '../helpers/assertions'
-import { readCommitFile, tempTables } from '../helpers/delta-log'
+import { readCommitFile } from '../helpers/delta-log'
 import { checkTableAgainstProtocol } from '../helpers/protocol-check'
+import { lakeFixture } from '../helpers/lake-fixture'
 
-const lake = new LakeEngine()
-const { freshTable, cleanup } = tempTables('merge-marking')
-after(async () => {
-  await lake.close()
-  cleanup()
-})
+const { lake, freshTable } = lakeFixture('merge-marking')
 
 const FILES = 4
 const PER_FILE = 500

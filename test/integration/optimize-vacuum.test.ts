@@ -7,29 +7,24 @@
 import assert from 'node:assert/strict'
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
-import { after, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { removeFileFor } from '../../src/delta/actions'
 import { commit } from '../../src/delta/commit'
 import type { Snapshot } from '../../src/delta/snapshot'
-import { dropScan, LakeEngine } from '../../src/engine'
+import { dropScan } from '../../src/engine'
 import { appendQuery } from '../../src/table/delta-writer'
 import { optimize, planOptimize, tableTargetFileSize } from '../../src/table/optimize'
 import { vacuum } from '../../src/table/vacuum'
 import { rejectsWithDeltaError } from '../helpers/assertions'
 import { conformanceTable } from '../helpers/conformance'
-import { actionsOf, commitVersions, dataFilePath, listDataFiles, readCommitFile, tempTables } from '../helpers/delta-log'
+import { actionsOf, commitVersions, dataFilePath, listDataFiles, readCommitFile } from '../helpers/delta-log'
+import { lakeFixture } from '../helpers/lake-fixture'
 
 const DV_TABLE = conformanceTable('2-delta-tables/delta-kernel-rs/table-with-dv-small')
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
 
-const lake = new LakeEngine()
-const { freshTable, cleanup } = tempTables('optimize')
-
-after(async () => {
-  await lake.close()
-  cleanup()
-})
+const { lake, freshTable } = lakeFixture('optimize')
 
 let saved = 0
 

@@ -7,20 +7,14 @@
 import assert from 'node:assert/strict'
 import { rmSync } from 'node:fs'
 import * as path from 'node:path'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import { writeCheckpoint } from '../../src/delta/checkpoint'
 import { commitFileName } from '../../src/delta/log-files'
 import { loadSnapshot } from '../../src/delta/snapshot'
-import { LakeEngine } from '../../src/engine'
 import { appendQuery } from '../../src/table/delta-writer'
-import { tempTables } from '../helpers/delta-log'
+import { lakeFixture } from '../helpers/lake-fixture'
 
-const lake = new LakeEngine()
-const { freshTable, cleanup } = tempTables('snapshot-walk')
-after(async () => {
-  await lake.close()
-  cleanup()
-})
+const { lake, freshTable } = lakeFixture('snapshot-walk')
 
 const CHECKPOINT = 2
 const LAST = 42

@@ -6,21 +6,16 @@
  */
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import { liveRowCount, statsNumRecords } from '../../src/delta'
-import { LakeEngine } from '../../src/engine'
 import { appendQuery } from '../../src/table/delta-writer'
 import { merge } from '../../src/table/merge'
 import { deleteRows, update } from '../../src/table/update-delete'
-import { readCommitFile, tempTables } from '../helpers/delta-log'
+import { readCommitFile } from '../helpers/delta-log'
 import { scanRows } from '../helpers/table-rows'
+import { lakeFixture } from '../helpers/lake-fixture'
 
-const lake = new LakeEngine()
-const { freshTable, cleanup } = tempTables('unparsable-stats')
-after(async () => {
-  await lake.close()
-  cleanup()
-})
+const { lake, freshTable } = lakeFixture('unparsable-stats')
 
 const ROWS = 2000
 

@@ -10,20 +10,16 @@
 import assert from 'node:assert/strict'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import { type DeltaError, quoteString } from '../../src/delta'
-import { LakeCatalog, LakeEngine } from '../../src/engine'
+import { LakeCatalog } from '../../src/engine'
 import { runQuery } from '../../src/query'
 import { appendQuery } from '../../src/table/delta-writer'
 import { requireConformanceDir } from '../helpers/conformance'
-import { tempTables } from '../helpers/delta-log'
+import { lakeFixture } from '../helpers/lake-fixture'
 
-const lake = new LakeEngine()
-const { freshTable, cleanup } = tempTables('variant-read-')
-after(async () => {
-  await lake.close()
-  cleanup()
-})
+// The prefix's '-' gives the folder a '--', which a delta.`path` must carry as it is (not as a comment).
+const { lake, freshTable } = lakeFixture('variant-read-')
 const catalog = new LakeCatalog(path.dirname(freshTable('lake')), lake.io.storage)
 const query = (sql: string) => runQuery(lake, catalog, sql)
 

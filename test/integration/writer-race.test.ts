@@ -10,29 +10,24 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { after, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import type { AddFile } from '../../src/delta/actions'
 import { commit } from '../../src/delta/commit'
 import { emptyReadSet } from '../../src/delta/conflicts'
 import { fileKey } from '../../src/delta/log-replay'
 import type { StructType } from '../../src/delta/schema'
-import { dropScan, LakeEngine } from '../../src/engine'
+import { dropScan } from '../../src/engine'
 import { appendQuery, newTableActions } from '../../src/table/delta-writer'
-import { actionsOf, commitVersions, fileSize, readCommitFile, readCommits, tempTables } from '../helpers/delta-log'
+import { actionsOf, commitVersions, fileSize, readCommitFile, readCommits } from '../helpers/delta-log'
 import { ROWS_PER_BATCH, type RaceCommit } from '../helpers/race-writer'
 import { rejectsWithDeltaError } from '../helpers/assertions'
+import { lakeFixture } from '../helpers/lake-fixture'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const RACE_WRITER = path.join(repoRoot, 'test', 'helpers', 'race-writer.ts')
 const BATCHES = 15
 
-const lake = new LakeEngine()
-const { freshTable, cleanup } = tempTables('race')
-
-after(async () => {
-  await lake.close()
-  cleanup()
-})
+const { lake, freshTable } = lakeFixture('race')
 
 async function ids(table: string, column = 'id'): Promise<string[]> {
   const db = await lake.duckdb()

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
-import { after, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import {
   DuckDBBlobValue,
   DuckDBDateValue,
@@ -24,7 +24,7 @@ import { checkpointActions } from '../../src/delta/checkpoint'
 import { commit } from '../../src/delta/commit'
 import type { DataType, StructType } from '../../src/delta/schema'
 import type { Snapshot } from '../../src/delta/snapshot'
-import { dropScan, LakeEngine } from '../../src/engine'
+import { dropScan } from '../../src/engine'
 import { appendQuery, createTable } from '../../src/table/delta-writer'
 import {
   actionSortKey,
@@ -41,19 +41,13 @@ import {
   RawNumber,
   readCommitFile,
   readCommits,
-  tempTables,
   writeCommitFile,
   type LosslessValue,
 } from '../helpers/delta-log'
 import { rejectsWithDeltaError } from '../helpers/assertions'
+import { lakeFixture } from '../helpers/lake-fixture'
 
-const lake = new LakeEngine()
-const { freshTable, cleanup } = tempTables('writer')
-
-after(async () => {
-  await lake.close()
-  cleanup()
-})
+const { lake, freshTable } = lakeFixture('writer')
 
 async function db() {
   return lake.duckdb()
