@@ -94,8 +94,9 @@ export async function pick(page: Page, label: string | RegExp): Promise<void> {
 
 /**
  * Run a command that asks with a quick pick, and choose `label` in it. The quick pick closes when
- * focus moves to another part of the window just after it opened (seen once after a tree view
- * refreshed): a user would run the command again, and so does this, at most three times in all.
+ * focus moves to another part of the window just after it opened (seen after a tree view
+ * refreshed: once before its rows came, once between its rows showing and the click): a user would
+ * run the command again, and so does this, at most three times in all.
  */
 export async function runCommandAndPick(page: Page, title: string, label: string | RegExp): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -103,14 +104,13 @@ export async function runCommandAndPick(page: Page, title: string, label: string
     const row = quickInput(page)
       .locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: label }) })
       .first()
-    const shown = await row.waitFor({ timeout: 15_000 }).then(
-      () => true,
-      async (error: unknown) => {
-        if (attempt === 3 || (await quickInput(page).isVisible())) throw error
-        return false
-      },
-    )
-    if (shown) return row.click()
+    // False when the quick pick closed under the step (try again); the step's error when it is still open.
+    const closed = async (error: unknown) => {
+      if (attempt === 3 || (await quickInput(page).isVisible())) throw error
+      return false
+    }
+    const shown = await row.waitFor({ timeout: 15_000 }).then(() => true, closed)
+    if (shown && (await row.click({ timeout: 5_000 }).then(() => true, closed))) return
   }
 }
 
