@@ -100,6 +100,8 @@ export interface OpenPanel {
   reload(): Promise<void>
   /** Holds the page's messages to the host (a busy host) until the returned function is called. */
   holdHost(): () => void
+  /** Resolves once the host has no message in hand and everything it sent has been delivered. */
+  hostIdle(): Promise<void>
   close(): Promise<void>
 }
 
@@ -129,6 +131,7 @@ export async function openPanel(
   let readyCount = 0
   let onReady: (() => void) | undefined
   let held: Promise<void> | undefined
+  let inHand = 0
 
   page.on('console', (message) => {
     if (message.type() === 'error') consoleErrors.push(message.text())
@@ -149,7 +152,12 @@ export async function openPanel(
       onReady?.()
     }
     await held
-    await handler.receive(message)
+    inHand++
+    try {
+      await handler.receive(message)
+    } finally {
+      inHand--
+    }
   })
   await page.exposeBinding('__lakehouseSaveState', (_source, state: unknown) => {
     savedState = state
@@ -181,6 +189,10 @@ export async function openPanel(
       await page.evaluate((m) => window.postMessage(m, '*'), message)
     },
     reload: load,
+    async hostIdle() {
+      for (let polls = 0; inHand > 0 && polls < 500; polls++) await new Promise((resolve) => setTimeout(resolve, 10))
+      await delivery
+    },
     holdHost() {
       let release!: () => void
       held = new Promise<void>((resolve) => (release = resolve))
