@@ -7,6 +7,7 @@
  * then refuse those rows. Null is 'void' until a typed value is seen (merge.ts).
  */
 import type { DataType, StructField, StructType } from '../delta'
+import { withoutCaseClashes } from './case-clashes'
 import { ValueError } from './errors'
 import { JsonNumber } from './json-text'
 import { mergeTypes, withoutVoid } from './merge'
@@ -33,9 +34,7 @@ export function typeJsonValue(value: unknown, options: InferOptions = {}, specia
     case 'string':
       return typeString(value, options)
   }
-  if (value instanceof JsonNumber) {
-    return value.isInteger ? typeInteger(BigInt(value.text), value.text) : { value: doubleValue(Number(value.text)), type: 'double' }
-  }
+  if (value instanceof JsonNumber) return typeExactNumber(value)
   if (value instanceof Uint8Array) return { value: base64(value), type: 'binary' }
   if (Array.isArray(value)) return typeArray(value, options, special)
   if (typeof value === 'object') {
@@ -55,7 +54,20 @@ function typeInteger(value: bigint, text: string): Typed {
   if (fitsInt64(value)) return { value: longValue(value), type: 'long' }
   const digits = text.replace(/^-/, '')
   if (digits.length <= 38) return { value: value.toString(), type: 'decimal(38,0)' }
-  return { value: doubleValue(Number(text)), type: 'double' }
+  return { value: text, type: 'string' }
+}
+
+/**
+ * A number JSON.parse would change (json-text.ts), as its text: a double column rounds long
+ * fractions as it would anyway, and a decimal column takes every digit. What no number column can
+ * hold (an integer of more than 38 digits, 1e400, 1e-400) is text: a new column keeps it whole,
+ * and a number column the table already has rescues it.
+ */
+function typeExactNumber(number: JsonNumber): Typed {
+  if (number.isInteger) return typeInteger(BigInt(number.text), number.text)
+  const n = Number(number.text)
+  const outOfRange = !Number.isFinite(n) || (n === 0 && /[1-9]/.test(number.text.replace(/[eE].*$/, '')))
+  return { value: number.text, type: outOfRange ? 'string' : 'double' }
 }
 
 function typeString(value: string, options: InferOptions): Typed {
@@ -103,14 +115,24 @@ function typeObject(object: Record<string, unknown>, options: InferOptions, spec
   return { value: row, type: { type: 'struct', fields } }
 }
 
-/** A JSON object as a row and the Delta schema of its columns. */
+/**
+ * A JSON object as a row and the Delta schema of its columns. Names that differ only in case keep
+ * their first spelling; the others come back in `rescued`, by path (case-clashes.ts).
+ */
 export function inferRow(
   object: Record<string, unknown>,
   options: InferOptions = {},
   special?: SpecialObject,
-): { row: Record<string, unknown>; schema: StructType } {
-  const typed = typeObject(object, options, special)
-  return { row: typed.value as Record<string, unknown>, schema: withoutVoid(typed.type as StructType) }
+): { row: Record<string, unknown>; schema: StructType; rescued?: Record<string, unknown> } {
+  try {
+    const typed = typeObject(object, options, special)
+    return { row: typed.value as Record<string, unknown>, schema: withoutVoid(typed.type as StructType) }
+  } catch (error) {
+    if (!(error instanceof ValueError) || error.reason !== 'duplicate-column') throw error
+  }
+  const rescued: Record<string, unknown> = {}
+  const typed = typeObject(withoutCaseClashes(object, '', rescued) as Record<string, unknown>, options, special)
+  return { row: typed.value as Record<string, unknown>, schema: withoutVoid(typed.type as StructType), rescued }
 }
 
 /** The schema that holds every row of a sample (parsed JSON objects), by the merge rules. */

@@ -7,7 +7,10 @@
  */
 import { setField } from './values'
 
-/** A JSON number whose digits a double cannot hold: an integer beyond ±2^53 or more than 15 significant digits. */
+/**
+ * A JSON number a double cannot hold: an integer beyond ±2^53, more than 15 significant digits, or
+ * a magnitude past a double's range (1e400 would be Infinity, 1e-400 zero).
+ */
 export class JsonNumber {
   constructor(readonly text: string) {}
   get isInteger(): boolean {
@@ -49,9 +52,10 @@ export function utf8Text(bytes: Uint8Array): string | Extract<JsonParse, { ok: f
 }
 
 // A number token with 16 or more significant digits starts the text or follows ':', '[' or ',',
-// and has a run of 16 digits and dots. Text inside strings rarely matches; when it does, it only
-// costs the second, exact parse.
-const LONG_NUMBER = /(?:^|[:[,])\s*-?\d[\d.]{15}/
+// and has a run of 16 digits and dots; or a digit carries an exponent of three digits (past a
+// double's range, perhaps). Text inside strings rarely matches; when it does, it only costs the
+// second, exact parse.
+const LONG_NUMBER = /(?:^|[:[,])\s*-?\d[\d.]{15}|\d[eE][+-]?\d{3}/
 
 export function parseJsonText(text: string): JsonParse {
   let value: unknown
@@ -134,13 +138,16 @@ interface Frame {
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
 
 function numberFromText(text: string): number | JsonNumber {
-  if (text.length <= 15) return Number(text)
+  const n = Number(text)
+  if (text.length <= 15 && Number.isFinite(n) && (n !== 0 || !/[eE]/.test(text))) return n
   const mantissa = text
     .replace(/[eE].*$/, '')
     .replace(/[-.]/g, '')
     .replace(/^0+/, '')
-  if (mantissa.length <= 15) return Number(text)
-  if (!/[.eE]/.test(text) && Number.isSafeInteger(Number(text))) return Number(text)
+  // Out of a double's range: Infinity, or zero for digits that are not all zeros.
+  if (!Number.isFinite(n) || (n === 0 && mantissa !== '')) return new JsonNumber(text)
+  if (mantissa.length <= 15) return n
+  if (!/[.eE]/.test(text) && Number.isSafeInteger(n)) return n
   return new JsonNumber(text)
 }
 

@@ -63,6 +63,8 @@ export function createJsonDecoder(options: InferOptions = {}): Decoder {
     // Inference would return the value unchanged (shape.ts), and the same schema as before.
     if (seen) return knownRow(value, use(seen))
     const inferred = inferRow(value, options)
+    // Names that clashed in case were taken out: the row is not the parsed value, so not a shape.
+    if (inferred.rescued) return { kind: 'row', ...inferred }
     if (known.size >= MAX_SHAPES) {
       known.clear()
       recent.length = 0

@@ -31,12 +31,18 @@ export interface FittedRow {
 const REJECT = Symbol('reject')
 const INTEGER_TEXT = /^-?\d+$/
 
-/** Text other than integer digits is the column's business (NaN, 1.5e3); integer digits must survive a double. */
+/**
+ * Integer digits must survive a double; a fraction is rounded as a double column rounds it, but a
+ * magnitude past a double's range (1e400 would be Infinity, 1e-400 zero) is kept whole instead.
+ * 'NaN' and 'Infinity' are a double's own values.
+ */
 function exactAsDouble(text: string): boolean {
-  if (!INTEGER_TEXT.test(text)) return true
   const n = Number(text)
-  return Number.isFinite(n) && BigInt(n) === BigInt(text)
+  if (INTEGER_TEXT.test(text)) return Number.isFinite(n) && BigInt(n) === BigInt(text)
+  if (NON_FINITE_TEXT.has(text)) return true
+  return Number.isFinite(n) && (n !== 0 || !/[1-9]/.test(text.replace(/[eE].*$/, '')))
 }
+const NON_FINITE_TEXT = new Set(['NaN', 'Infinity', '-Infinity'])
 type Fit = unknown | typeof REJECT
 const DECIMAL = /^decimal\((\d+),\s*(\d+)\)$/
 

@@ -31,6 +31,8 @@ export type Decoded =
        * this shape (shape.ts): such rows are decided once per shape and serialised as they are.
        */
       shape?: string
+      /** Values the decoder took out of the row, by path, for `_rescued_data` (names that clash in case). */
+      rescued?: Record<string, unknown>
     }
   /** The value was null (a Kafka tombstone, or JsonConverter's `{"schema":null,"payload":null}`). */
   | { kind: 'tombstone' }

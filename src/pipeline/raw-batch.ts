@@ -174,9 +174,10 @@ async function writeRawBatchOnce(
     if (shape !== undefined && fitByType && merged === schema) fits.set(shape, m.decoded.schema)
     if (merged !== schema) schema = merged
     let rescued: string | undefined
-    if (fitted.rescued !== undefined) {
+    const taken = m.decoded.rescued ? { ...m.decoded.rescued, ...fitted.rescued } : fitted.rescued
+    if (taken !== undefined) {
       if (!schema.fields.some((f) => f.name === RESCUED_DATA_COLUMN)) schema = { type: 'struct', fields: [...schema.fields, RESCUED_FIELD] }
-      rescued = ndjsonLine(fitted.rescued)
+      rescued = ndjsonLine(taken)
     }
     if (schema !== fitsSchema) fits = shapesFitting((fitsSchema = schema))
     rows.add(

@@ -42,19 +42,47 @@ describe('json decoder', () => {
     assert.deepEqual(conformsTo(r, (decoded as Extract<Decoded, { kind: 'row' }>).schema), { ok: true })
   })
 
-  test('integers beyond 2^53 keep their digits', async () => {
+  test('numbers a double would change keep their digits: long integers and fractions, and magnitudes past its range as text', async () => {
     const decoded = await decode(
-      '{"big": 9007199254740993, "neg": -9223372036854775808, "huge": 123456789012345678901234567890, "safe": 9007199254740991, "f": 0.1234567890123456789}',
+      '{"big": 9007199254740993, "neg": -9223372036854775808, "huge": 123456789012345678901234567890, "safe": 9007199254740991, "f": 0.1234567890123456789, "over": 1e400, "under": -1E-400, "zero": 0e400, "digits39": 123456789012345678901234567890123456789}',
     )
     const r = row(decoded)
     assert.equal(r.big, '9007199254740993')
     assert.equal(r.neg, '-9223372036854775808')
     assert.equal(r.safe, 9007199254740991)
     assert.equal(r.huge, '123456789012345678901234567890')
-    assert.equal(r.f, 0.12345678901234568)
+    // The text, not the double: a decimal column takes every digit, a double column rounds it as JSON.parse would.
+    assert.equal(r.f, '0.1234567890123456789')
     assert.equal(typeAt(decoded, 'big'), 'long')
     assert.equal(typeAt(decoded, 'huge'), 'decimal(38,0)')
     assert.equal(typeAt(decoded, 'f'), 'double')
+    // No number column holds these: text, not Infinity, zero or a rounded double.
+    for (const [name, text] of [
+      ['over', '1e400'],
+      ['under', '-1E-400'],
+      ['digits39', '123456789012345678901234567890123456789'],
+    ]) {
+      assert.equal(r[name], text, name)
+      assert.equal(typeAt(decoded, name), 'string', name)
+    }
+    assert.equal(r.zero, 0)
+  })
+
+  test('names that differ only in case: the first spelling is the column, the others are rescued with their paths, at any depth', async () => {
+    const decoded = await decode('{"Id": 1, "id": 2, "meta": {"x": 1, "X": {"deep": [1, 2]}}, "items": [{"k": 1, "K": 12345678901234567890}], "ID": null}')
+    assert.equal(decoded.kind, 'row')
+    const { row: r, schema, rescued, shape } = decoded as Extract<Decoded, { kind: 'row' }>
+    assert.deepEqual(r, { Id: 1, meta: { x: 1 }, items: [{ k: 1 }] })
+    assert.deepEqual(
+      schema.fields.map((f) => f.name),
+      ['Id', 'meta', 'items'],
+    )
+    // Every taken value whole, long numbers as their digits; a null holds nothing to keep.
+    assert.deepEqual(rescued, { id: 2, 'meta.X': { deep: [1, 2] }, 'items[0].K': '12345678901234567890' })
+    assert.equal(shape, undefined, 'not decided by shape: the row is not the parsed value')
+    // The same shape again is decoded the same way, not taken from a remembered shape.
+    const again = await decode('{"Id": 3, "id": 4, "meta": {"x": 1, "X": {"deep": []}}, "items": [], "ID": null}')
+    assert.deepEqual((again as Extract<Decoded, { kind: 'row' }>).rescued, { id: 4 })
   })
 
   test('strings that only look like timestamps stay strings', async () => {
@@ -73,7 +101,6 @@ describe('json decoder', () => {
     assert.equal(reason(await decode('12345678901234567890')), 'not-an-object')
     assert.equal(reason(await decode('null')), 'not-an-object')
     assert.equal(reason(await decode('')), 'invalid-json')
-    assert.equal(reason(await decode('{"Id": 1, "id": 2}')), 'duplicate-column')
     assert.equal(reason(await decode(null)), 'tombstone')
   })
 

@@ -119,6 +119,49 @@ test('a decimal hint does not round: a value with more fraction digits than the 
   )
 })
 
+test('numbers a double would change: every digit in a decimal column, a double past its range rescued, a 39-digit integer kept as text', async () => {
+  // Amounts with 18 fraction digits (token amounts, wei to ether) need every digit; 1e400 and 1e-400
+  // would be Infinity and zero in a double.
+  const texts = [
+    '{"id":1,"amount":1.234567890123456789,"ratio":0.5,"serial":1}',
+    '{"id":2,"amount":0.000000000000000001,"ratio":1e400,"serial":2}',
+    '{"id":3,"amount":123456789.123456789012345678,"ratio":-1E-400,"serial":123456789012345678901234567890123456789}',
+    '{"id":4,"amount":1.2345678901234567891,"ratio":0.30000000000000000001,"serial":3}',
+  ]
+  writeFileSync(path.join(dir, 'amounts.ndjson'), texts.join('\n') + '\n')
+  for (const batch of [{}, { batch: { maxMessages: 1 } }]) {
+    const name = `amounts-${Object.keys(batch).length ? 'ones' : 'one-go'}`
+    const run = await ingest(name, { schemaHints: { amount: 'decimal(38,18)' }, ...batch }, 'amounts.ndjson')
+    assert.equal(run.report.rows, 4, name)
+    assert.equal(run.report.deadLetters, 0, name)
+    assert.equal(run.types.amount, 'DECIMAL(38,18)', name)
+    assert.equal(run.types.ratio, 'DOUBLE', name)
+    const catalog = new LakeCatalog(path.join(dir, name), lake.io.storage)
+    const rows = (
+      await runQuery(lake, catalog, 'SELECT amount::VARCHAR AS amount, ratio, serial::VARCHAR AS serial, _rescued_data AS rescued FROM raw.orders ORDER BY id')
+    ).rows
+    assert.deepEqual(
+      rows.map((r) => r.amount),
+      ['1.234567890123456789', '0.000000000000000001', '123456789.123456789012345678', null],
+      name,
+    )
+    assert.deepEqual(
+      rows.map((r) => r.ratio),
+      [0.5, null, null, 0.3],
+      name,
+    )
+    const rescued = rows.map((r) => (r.rescued === null ? {} : (JSON.parse(String(r.rescued)) as Record<string, unknown>)))
+    assert.equal(rescued[1].ratio, '1e400', name)
+    assert.equal(rescued[2].ratio, '-1E-400', name)
+    // More fraction digits than the scale: rescued whole, not rounded.
+    assert.equal(rescued[3].amount, '1.2345678901234567891', name)
+    // The serial column is long (its first values): a 39-digit integer is rescued as its text.
+    assert.equal(run.types.serial, 'BIGINT', name)
+    assert.equal(rows[2].serial, null, name)
+    assert.equal(rescued[2].serial, '123456789012345678901234567890123456789', name)
+  }
+})
+
 test("a real Debezium payload (MySQL, paimon's topic0) whose weight is sometimes whole: every event lands, exact", {
   skip: !debeziumDir && 'conformance data not found',
 }, async () => {

@@ -53,7 +53,7 @@ const JSON_EXPECTED: Record<string, Expectation> = {
   '10-object-for-array.json': rescued({ tags: { not: 'an array' } }),
   '11-bad-column-name.json': rescued({ 'bad column': 1 }),
   '12-empty-field-name.json': rescued({ nested: { '': 1 } }),
-  '13-duplicate-column.json': dead('duplicate-column', /'id' and 'ID' differ only in case/),
+  '13-duplicate-column.json': rescued({ ID: 12 }),
   '14-empty.bin': dead('invalid-json', /end of JSON input/),
   '15-good.json': row,
 }
