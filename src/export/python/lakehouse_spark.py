@@ -651,7 +651,7 @@ def _shape(batch, key):
             described = F.col("update_description").isNotNull() if "update_description" in fields else F.lit(False)
             legacy = F.col("patch").isNotNull() if "patch" in fields else F.lit(False)
             patch = F.col("after").isNull() & (described | legacy)
-        return dict(common, kind="mongo" if mongo else "envelope", op=F.col("op"), entity=F.col("key" if mongo else "_key"),
+        return dict(common, kind="mongo" if mongo else "envelope", op=F.col("op"), entity=F.col("key") if mongo else _relational_entity(key, after, before),
                     sequence=default_sequence, upsert=upsert, delete=delete, patch=patch)
     op_field = fields.get("__op") or op
     if op_field is not None and isinstance(op_field.dataType, T.StringType):
@@ -667,6 +667,20 @@ def _shape(batch, key):
                     upsert=row, delete=row, patch=F.lit(False), change_types=["insert", "update_postimage", "delete"])
     raise LakehouseError("a cdc flow reads Debezium change events (an \"op\" column with \"before\"/\"after\", or ExtractNewRecordState rows with \"__op\") "
                          "or another flow's table that has the key columns, and this table is none of those; use mode \"append\" for plain events")
+
+
+def _relational_entity(key, after, before):
+    """The Kafka message key, which Debezium makes from the primary key; for a table without one
+    (null keys), the flow's key columns from the after image (the before image for a delete)."""
+    def has(image, name):
+        return image is not None and isinstance(image.dataType, T.StructType) and name in image.dataType.fieldNames()
+    if not key or not all(has(after, k) or has(before, k) for k in key):
+        return F.col("_key")
+    def value(k):
+        parts = [F.col(image.name).getField(k) for image in (after, before) if has(image, k)]
+        return parts[0] if len(parts) == 1 else F.coalesce(*parts)
+    image_key = F.to_json(F.struct(*[value(k).alias(k) for k in key]))
+    return F.when(F.col("_key").isNull(), image_key).otherwise(F.col("_key"))
 
 
 def change_events(batch, key, sequence_by=None, history=False):
@@ -697,7 +711,9 @@ def change_events(batch, key, sequence_by=None, history=False):
     ).first()
     if summary["unkeyed"]:
         raise LakehouseError("%d change events have no key (%s): a cdc flow cannot tell which row they change"
-                             % (summary["unkeyed"], "the document id" if shape["kind"] == "mongo" else "the Kafka message key"))
+                             % (summary["unkeyed"], "the document id" if shape["kind"] == "mongo"
+                                else "the Kafka message key, or the flow's key columns in the row images" if shape["kind"] == "envelope"
+                                else "the Kafka message key"))
     cut = summary["cut"] or 0
     truncate_at = events.where(F.col("__pos") == cut).first()["__seq"] if cut else None
     # Updates that carry only an update description need the whole document they apply to

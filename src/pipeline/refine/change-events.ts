@@ -141,7 +141,7 @@ function refuseUnkeyed(unkeyed: number, shape: RawShape, table: string): void {
   if (unkeyed === 0) return
   throw new DeltaError(
     'INVALID_ARGUMENT',
-    `${unkeyed} change events have no key (${shape.kind === 'mongo' ? 'the document id' : 'the Kafka message key'}): a cdc flow cannot tell which row they change`,
+    `${unkeyed} change events have no key (${shape.kind === 'mongo' ? 'the document id' : shape.kind === 'envelope' ? "the Kafka message key, or the flow's key columns in the row images" : 'the Kafka message key'}): a cdc flow cannot tell which row they change`,
     { table },
   )
 }

@@ -94,7 +94,7 @@ export function rawShape(schema: StructType, table: string, key: string[] = [], 
       kind: isMongo ? 'mongo' : 'envelope',
       image,
       op: '"op"',
-      entity: isMongo ? '"key"' : '"_key"',
+      entity: isMongo ? '"key"' : relationalEntity(key, after, before),
       sequence,
       upsertImage: conformed(after),
       deleteImage: `coalesce(${conformed(before)}, ${keyImage})`,
@@ -202,6 +202,23 @@ function mongoKeyImage(image: StructType): string {
  * A relational delete without a before image: the Kafka key is the primary key's columns as
  * JSON (JsonConverter with schemas wraps it as {"schema", "payload"}).
  */
+/**
+ * Which row a relational change event is about: its Kafka message key, which Debezium makes from
+ * the primary key. A table without one gets null keys (unless the connector sets
+ * `message.key.columns`): then the flow's key columns, read from the after image (the before image
+ * for a delete), when the images have them all.
+ */
+function relationalEntity(key: string[], after: StructField | undefined, before: StructField | undefined): string {
+  const has = (image: StructField | undefined, name: string) => image !== undefined && isStruct(image.type) && image.type.fields.some((f) => f.name === name)
+  if (key.length === 0 || !key.every((k) => has(after, k) || has(before, k))) return '"_key"'
+  const value = (k: string) => {
+    const parts = [after, before].filter((image) => has(image, k)).map((image) => `${quoteIdentifier(image!.name)}.${quoteIdentifier(k)}`)
+    return parts.length === 1 ? parts[0] : `coalesce(${parts.join(', ')})`
+  }
+  // Only for the events without a key: CASE evaluates the image's columns for those rows alone.
+  return `CASE WHEN "_key" IS NULL THEN to_json(struct_pack(${key.map((k) => `${quoteIdentifier(k)} := ${value(k)}`).join(', ')})) ELSE "_key" END`
+}
+
 function kafkaKeyImage(image: StructType): string {
   const structure = JSON.stringify(jsonStructure(image)).replaceAll("'", "''")
   const payload = `CASE WHEN json_exists("_key", '$.schema') AND json_exists("_key", '$.payload') THEN json_extract("_key", '$.payload') ELSE "_key"::JSON END`
