@@ -12,6 +12,8 @@
  *    does not allow `long` to `double` (PROTOCOL.md, Type Widening), and this writer does not
  *    write the typeWidening feature, so no column ever changes type here;
  *  - raw columns are nullable, and arrays and maps take nulls (a later `[1, null]` is no conflict);
+ *    integers are `long` and floats `double` whatever width a source schema declares, so a source
+ *    column widened later (INT to BIGINT) fits the column it already has;
  *  - a name no column can have (a forbidden top-level name, an empty nested one) and the names
  *    the job writes itself (the Kafka coordinates, `_rescued_data`) add no column: their values
  *    are rescued.
@@ -20,9 +22,17 @@ import { isArray, isMap, isStruct, type DataType, type StructField, type StructT
 import { applyHints, childPath, mergeTypes } from '../decode'
 import { columnNameProblem } from '../table'
 
-/** Raw tables keep binary values base64-encoded (JSON cannot carry bytes), and take nulls everywhere. */
+/** Narrower numbers a raw column stores at their widest: a source widening INT to BIGINT then meets no narrower column. */
+const WIDEST: Partial<Record<string, DataType>> = { byte: 'long', short: 'long', integer: 'long', float: 'double' }
+
+/**
+ * Raw tables keep binary values base64-encoded (JSON cannot carry bytes), integers as `long` and
+ * floats as `double` (a schema's INT32 or FLOAT32 may widen later: Debezium after `ALTER COLUMN …
+ * TYPE BIGINT`, Avro's promotions), and take nulls everywhere.
+ */
 export function storable(type: DataType): DataType {
   if (type === 'binary') return 'string'
+  if (typeof type === 'string') return WIDEST[type] ?? type
   if (isStruct(type)) return { ...type, fields: type.fields.map((f) => ({ ...f, type: storable(f.type), nullable: true })) }
   if (isArray(type)) return { ...type, elementType: storable(type.elementType), containsNull: true }
   if (isMap(type)) return { ...type, keyType: storable(type.keyType), valueType: storable(type.valueType), valueContainsNull: true }

@@ -334,7 +334,7 @@ describe('Kafka ingest of every payload format', { skip }, () => {
         op: 'r',
         ts_ms: 1676303732937,
         ...expected.value.after,
-        id_type: 'INTEGER',
+        id_type: 'BIGINT',
         version: expected.value.source.version,
         snapshot: 'first_in_data_collection',
         source_ts_ms: expected.value.source.ts_ms,

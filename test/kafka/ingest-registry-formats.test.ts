@@ -106,19 +106,20 @@ describe('Kafka ingest of Confluent-framed Protobuf and JSON Schema', () => {
         types.placed_at,
         types.maybe_long,
       ],
-      // bytes: base64 text, as the raw tables keep every binary value
+      // bytes: base64 text, as the raw tables keep every binary value; int32 and float at their
+      // widest (BIGINT, DOUBLE), as raw tables keep every integer and float
       [
-        'INTEGER',
+        'BIGINT',
         'BIGINT',
         'DECIMAL(20,0)',
         'BIGINT',
-        'FLOAT',
+        'DOUBLE',
         'DOUBLE',
         'BOOLEAN',
         'VARCHAR',
         'VARCHAR',
         'MAP(VARCHAR, BIGINT)',
-        'MAP(INTEGER, VARCHAR)',
+        'MAP(BIGINT, VARCHAR)',
         'TIMESTAMP WITH TIME ZONE',
         'BIGINT',
       ],

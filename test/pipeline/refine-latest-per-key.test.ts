@@ -134,7 +134,10 @@ test('each key keeps its last change, ties and nulls ordered as the model says, 
 test('events without a key are refused on either path', async () => {
   const unkeyed: RawEvent = { id: null, op: 'u', v: 'x', partition: 0, offset: 1, sourceTs: 1000, ts: null, timestamp: null }
   const keyed: RawEvent = { ...unkeyed, id: 1, offset: 2 }
-  await assert.rejects(refineAll('unkeyed', [[unkeyed, keyed]]), /1 change events have no key \(the Kafka message key\)/)
+  await assert.rejects(
+    refineAll('unkeyed', [[unkeyed, keyed]]),
+    /1 change events have no key \(the Kafka message key, or the flow's key columns in the row images\)/,
+  )
   const truncate: RawEvent = { ...unkeyed, op: 't', offset: 0, sourceTs: null }
   await assert.rejects(refineAll('unkeyed_truncated', [[truncate, unkeyed, keyed]]), /1 change events have no key/)
 })

@@ -84,6 +84,54 @@ test("a table without a primary key (Debezium sends null message keys): the flow
   )
 })
 
+test('a source column widened mid-stream (Debezium after ALTER COLUMN qty TYPE BIGINT, price FLOAT to DOUBLE): raw and refined keep every value', async () => {
+  const image = (qty: string, price: string) => ({
+    type: 'struct',
+    optional: true,
+    fields: [
+      { type: 'int32', field: 'id' },
+      { type: qty, optional: true, field: 'qty' },
+      { type: price, optional: true, field: 'price' },
+    ],
+  })
+  const event = (id: number, qty: number, price: number, wide: boolean, op = 'c') => ({
+    topic: 'pg.public.stock',
+    partition: 0,
+    offset: 0,
+    ts: 1_700_000_000_000 + id,
+    key: JSON.stringify({ id }),
+    payload: JSON.stringify({
+      schema: {
+        type: 'struct',
+        fields: [
+          { ...image(wide ? 'int64' : 'int32', wide ? 'double' : 'float'), field: 'before' },
+          { ...image(wide ? 'int64' : 'int32', wide ? 'double' : 'float'), field: 'after' },
+          { type: 'string', field: 'op' },
+          { type: 'int64', optional: true, field: 'ts_ms' },
+        ],
+      },
+      payload: { before: null, after: { id, qty, price }, op, ts_ms: 1_700_000_000_000 + id },
+    }),
+    headers: [],
+  })
+  const messages = [event(1, 5, 1.5, false), event(2, 7, 2.25, false), event(3, 5_000_000_000, 0.1, true), event(1, 6_000_000_000, 1e300, true, 'u')]
+  messages.forEach((m, i) => Object.assign(m, { offset: i }))
+  // Batches of one: each batch sees one schema, so the narrow one makes the columns.
+  const source: SourceSpec = { name: 'stock', file: 'stock.jsonl', format: 'debezium', table: 'raw.stock', batch: { maxMessages: 1 } }
+  const report = await ingest(source, captureLines(messages))
+  assert.equal(report.rows, 4)
+  // Nothing rescued (no _rescued_data column at all): the narrow batches made BIGINT and DOUBLE columns.
+  const columns = await query('SELECT column_name, column_type FROM (DESCRIBE raw.stock)')
+  assert.ok(!columns.some((c) => c.column_name === '_rescued_data'), JSON.stringify(columns))
+  assert.deepEqual(columns.find((c) => c.column_name === 'after')?.column_type, 'STRUCT(id BIGINT, qty BIGINT, price DOUBLE)')
+  await refineFlow(lake, catalog, { name: 'stock', from: 'raw.stock', to: 'refined.stock', mode: 'cdc', key: ['id'] }, { untilCaughtUp: true })
+  assert.deepEqual(await query('SELECT id, qty, price FROM refined.stock ORDER BY id'), [
+    { id: 1, qty: 6_000_000_000, price: 1e300 },
+    { id: 2, qty: 7, price: 2.25 },
+    { id: 3, qty: 5_000_000_000, price: 0.1 },
+  ])
+})
+
 test('MongoDB: Extended JSON, full updates and update-description-only updates applied to nested fields and arrays', async () => {
   const stream = mongoStream({ seed: 11, keys: 25, changes: 300 })
   assert.ok(stream.counts.partialUpdate > 30 && stream.counts.fullUpdate > 10 && stream.counts.delete > 5, JSON.stringify(stream.counts))

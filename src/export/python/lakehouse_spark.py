@@ -23,6 +23,7 @@ import json
 import os
 import urllib.parse
 import urllib.request
+from functools import reduce
 
 from pyspark.sql import Window
 from pyspark.sql import functions as F
@@ -680,7 +681,8 @@ def _relational_entity(key, after, before):
         parts = [F.col(image.name).getField(k) for image in (after, before) if has(image, k)]
         return parts[0] if len(parts) == 1 else F.coalesce(*parts)
     image_key = F.to_json(F.struct(*[value(k).alias(k) for k in key]))
-    return F.when(F.col("_key").isNull(), image_key).otherwise(F.col("_key"))
+    present = reduce(lambda a, b: a & b, [value(k).isNotNull() for k in key])
+    return F.when(F.col("_key").isNotNull(), F.col("_key")).when(present, image_key)
 
 
 def change_events(batch, key, sequence_by=None, history=False):

@@ -215,8 +215,10 @@ function relationalEntity(key: string[], after: StructField | undefined, before:
     const parts = [after, before].filter((image) => has(image, k)).map((image) => `${quoteIdentifier(image!.name)}.${quoteIdentifier(k)}`)
     return parts.length === 1 ? parts[0] : `coalesce(${parts.join(', ')})`
   }
-  // Only for the events without a key: CASE evaluates the image's columns for those rows alone.
-  return `CASE WHEN "_key" IS NULL THEN to_json(struct_pack(${key.map((k) => `${quoteIdentifier(k)} := ${value(k)}`).join(', ')})) ELSE "_key" END`
+  // Only for the events without a key: CASE evaluates the image's columns for those rows alone. A
+  // null key column names no row (the event is counted as unkeyed).
+  const present = key.map((k) => `${value(k)} IS NOT NULL`).join(' AND ')
+  return `CASE WHEN "_key" IS NOT NULL THEN "_key" WHEN ${present} THEN to_json(struct_pack(${key.map((k) => `${quoteIdentifier(k)} := ${value(k)}`).join(', ')})) END`
 }
 
 function kafkaKeyImage(image: StructType): string {
