@@ -4,7 +4,9 @@
  * `total`, `customer.address.zip`, `items.element.price` (the elements of an array), `attrs.value`
  * (a map's values), `attrs.value.amount` (a field of a map's struct values). Names compare
  * case-insensitively, as Delta's do. A hint's type is a Delta primitive type name
- * (PRIMITIVE_HINT_TYPES) or `decimal(p,s)`.
+ * (PRIMITIVE_HINT_TYPES), `decimal(p,s)`, or `map<string, T>` of either: an object whose keys
+ * are data (SKUs, locales, user ids) is then one map column, not a struct that gains a field for
+ * every new key.
  *
  * A hint replaces the type inference would give a column when the column is created: a `total`
  * that a first batch shows only as whole numbers becomes `double` (or `decimal(10,2)`) all the same.
@@ -20,8 +22,22 @@ export const PRIMITIVE_HINT_TYPES = ['string', 'long', 'integer', 'short', 'byte
 
 const DECIMAL = /^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$/i
 
+const MAP = /^map\s*<\s*([a-z_]+)\s*,\s*(.+?)\s*>$/i
+
 /** The Delta type a hint's text names (lower case, decimals written `decimal(p,s)`), or a problem. */
-export function hintType(text: string): { type: string } | { problem: string } {
+export function hintType(text: string): { type: DataType } | { problem: string } {
+  const t = text.trim().toLowerCase()
+  const map = MAP.exec(t)
+  if (map) {
+    if (map[1] !== 'string') return { problem: `a map hint's keys are JSON object keys: map<string, …>, not map<${map[1]}, …>` }
+    const value = primitiveHintType(map[2])
+    if ('problem' in value) return { problem: `in '${text}': ${value.problem}` }
+    return { type: { type: 'map', keyType: 'string', valueType: value.type, valueContainsNull: true } }
+  }
+  return primitiveHintType(t)
+}
+
+function primitiveHintType(text: string): { type: string } | { problem: string } {
   const t = text.trim().toLowerCase()
   if ((PRIMITIVE_HINT_TYPES as readonly string[]).includes(t)) return { type: t }
   const decimal = DECIMAL.exec(t)
@@ -32,7 +48,7 @@ export function hintType(text: string): { type: string } | { problem: string } {
     if (scale > precision) return { problem: `decimal scale ${scale} is larger than its precision ${precision}` }
     return { type: `decimal(${precision},${scale})` }
   }
-  return { problem: `'${text}' is not a type a hint can give: one of ${PRIMITIVE_HINT_TYPES.join(', ')}, or decimal(p,s)` }
+  return { problem: `'${text}' is not a type a hint can give: one of ${PRIMITIVE_HINT_TYPES.join(', ')}, decimal(p,s), or map<string, one of those>` }
 }
 
 /** A hint's path is dotted names, none empty. */
@@ -43,8 +59,8 @@ export function hintPathProblem(path: string): string | undefined {
 }
 
 /** Hints by lower-cased path, with their Delta types; invalid hints left out (the pipeline file check reports them). */
-export function normaliseHints(hints: SchemaHints | undefined): Map<string, string> {
-  const out = new Map<string, string>()
+export function normaliseHints(hints: SchemaHints | undefined): Map<string, DataType> {
+  const out = new Map<string, DataType>()
   for (const [path, text] of Object.entries(hints ?? {})) {
     const parsed = hintType(text)
     if ('type' in parsed && hintPathProblem(path) === undefined) out.set(path.toLowerCase(), parsed.type)
@@ -63,7 +79,7 @@ export function childPath(path: string, part: string): string {
  * column replaces the whole column's type by the primitive: its values then go in as that type's
  * text where they fit (a string hint takes any value as its JSON text).
  */
-export function applyHints(type: DataType, hints: ReadonlyMap<string, string>, path = ''): DataType {
+export function applyHints(type: DataType, hints: ReadonlyMap<string, DataType>, path = ''): DataType {
   if (hints.size === 0) return type
   const hinted = path === '' ? undefined : hints.get(path)
   if (hinted !== undefined) return hinted
@@ -79,7 +95,7 @@ export function applyHints(type: DataType, hints: ReadonlyMap<string, string>, p
   return type
 }
 
-export function applyHintsToStruct(type: StructType, hints: ReadonlyMap<string, string>, path = ''): StructType {
+export function applyHintsToStruct(type: StructType, hints: ReadonlyMap<string, DataType>, path = ''): StructType {
   let fields: StructField[] | undefined
   type.fields.forEach((field, i) => {
     const inner = applyHints(field.type, hints, childPath(path, field.name))
@@ -91,7 +107,7 @@ export function applyHintsToStruct(type: StructType, hints: ReadonlyMap<string, 
 }
 
 /** The paths (as written in the hints) of the columns of `schema` whose type a hint gave. */
-export function hintedPaths(schema: StructType, hints: ReadonlyMap<string, string>): Set<string> {
+export function hintedPaths(schema: StructType, hints: ReadonlyMap<string, DataType>): Set<string> {
   const found = new Set<string>()
   const walk = (type: DataType, path: string) => {
     if (path !== '' && hints.has(path)) found.add(path)

@@ -43,11 +43,11 @@ export function storable(type: DataType): DataType {
  * The table's schema with what `incoming` has and it lacks added (see the rules above); `table`
  * itself when nothing is new. `incoming` is in storable form.
  */
-export function evolveRawSchema(table: StructType, incoming: StructType, hints: ReadonlyMap<string, string>, reserved: ReadonlySet<string>): StructType {
+export function evolveRawSchema(table: StructType, incoming: StructType, hints: ReadonlyMap<string, DataType>, reserved: ReadonlySet<string>): StructType {
   return evolveStruct(table, incoming, hints, '', reserved)
 }
 
-function evolveStruct(table: StructType, incoming: StructType, hints: ReadonlyMap<string, string>, path: string, reserved?: ReadonlySet<string>): StructType {
+function evolveStruct(table: StructType, incoming: StructType, hints: ReadonlyMap<string, DataType>, path: string, reserved?: ReadonlySet<string>): StructType {
   let byName: Map<string, number> | undefined
   let fields: StructField[] | undefined
   for (const field of incoming.fields) {
@@ -72,7 +72,7 @@ function evolveStruct(table: StructType, incoming: StructType, hints: ReadonlyMa
   return fields ? { type: 'struct', fields } : table
 }
 
-function evolveType(table: DataType, incoming: DataType, hints: ReadonlyMap<string, string>, path: string): DataType {
+function evolveType(table: DataType, incoming: DataType, hints: ReadonlyMap<string, DataType>, path: string): DataType {
   if (isStruct(table) && isStruct(incoming)) return evolveStruct(table, incoming, hints, path)
   if (isArray(table) && isArray(incoming)) {
     const elementType = evolveType(table.elementType, incoming.elementType, hints, childPath(path, 'element'))

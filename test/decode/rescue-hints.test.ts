@@ -74,7 +74,7 @@ test('the pipeline file checks hints with their JSON paths', () => {
     {
       path: '$.sources[0].schemaHints["total"]',
       message:
-        "'number' is not a type a hint can give: one of string, long, integer, short, byte, double, float, boolean, date, timestamp, timestamp_ntz, or decimal(p,s)",
+        "'number' is not a type a hint can give: one of string, long, integer, short, byte, double, float, boolean, date, timestamp, timestamp_ntz, decimal(p,s), or map<string, one of those>",
     },
     {
       path: '$.sources[0].schemaHints["a..b"]',
@@ -87,4 +87,15 @@ test('the pipeline file checks hints with their JSON paths', () => {
     checkPipeline(file({ total: 3 })).map((p) => p.path),
     ['$.sources[0].schemaHints.total'],
   )
+  // Map hints: string keys (JSON object keys), a primitive or decimal value type.
+  assert.deepEqual(checkPipeline(file({ stock: 'map<string, long>', labels: 'MAP<STRING,STRING>', prices: 'map<string,decimal(10,2)>' })), [])
+  assert.deepEqual(checkPipeline(file({ a: 'map<long, long>', b: 'map<string, map<string, long>>', c: 'map<string, decimal(40,1)>' })), [
+    { path: '$.sources[0].schemaHints["a"]', message: "a map hint's keys are JSON object keys: map<string, …>, not map<long, …>" },
+    {
+      path: '$.sources[0].schemaHints["b"]',
+      message:
+        "in 'map<string, map<string, long>>': 'map<string, long>' is not a type a hint can give: one of string, long, integer, short, byte, double, float, boolean, date, timestamp, timestamp_ntz, decimal(p,s), or map<string, one of those>",
+    },
+    { path: '$.sources[0].schemaHints["c"]', message: "in 'map<string, decimal(40,1)>': decimal precision must be 1 to 38, not 40" },
+  ])
 })

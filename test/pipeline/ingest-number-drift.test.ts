@@ -162,6 +162,52 @@ test('numbers a double would change: every digit in a decimal column, a double p
   }
 })
 
+test('map hints: objects whose keys are data land in one map column each, in one go and in batches of one; values that do not fit are rescued at their key', async () => {
+  const texts = [
+    '{"id":1,"stock":{"SKU-1":5,"SKU-2":0},"labels":{"en":"Shoe","fr":"Chaussure"},"prices":{"EUR":19.99}}',
+    '{"id":2,"stock":{"SKU-3":12},"labels":{"de":"Schuh","en":null},"prices":{"USD":21,"GBP":"n/a"}}',
+    '{"id":3,"stock":{},"labels":{"en":{"nested":true}},"prices":null}',
+    '{"id":4,"stock":{"SKU-4":1.5,"SKU-5":2},"labels":"plain","prices":{"EUR":1.234}}',
+  ]
+  writeFileSync(path.join(dir, 'products.ndjson'), texts.join('\n') + '\n')
+  const schemaHints = { stock: 'map<string, long>', labels: 'MAP<STRING,STRING>', prices: 'map<string, decimal(10,2)>' }
+  for (const batch of [{}, { batch: { maxMessages: 1 } }]) {
+    const name = `maps-${Object.keys(batch).length ? 'ones' : 'one-go'}`
+    const run = await ingest(name, { schemaHints, ...batch }, 'products.ndjson')
+    assert.equal(run.report.rows, 4, name)
+    // Six distinct keys, three columns: a key is a map entry, never a column.
+    assert.deepEqual(
+      [run.types.stock, run.types.labels, run.types.prices],
+      ['MAP(VARCHAR, BIGINT)', 'MAP(VARCHAR, VARCHAR)', 'MAP(VARCHAR, DECIMAL(10,2))'],
+      name,
+    )
+    const catalog = new LakeCatalog(path.join(dir, name), lake.io.storage)
+    const rows = (
+      await runQuery(
+        lake,
+        catalog,
+        `SELECT id, to_json(stock)::VARCHAR AS stock, to_json(labels)::VARCHAR AS labels, prices::VARCHAR AS prices, _rescued_data AS rescued FROM raw.orders ORDER BY id`,
+      )
+    ).rows
+    assert.deepEqual(
+      rows.map((r) => [r.stock, r.labels, r.prices]),
+      [
+        ['{"SKU-1":5,"SKU-2":0}', '{"en":"Shoe","fr":"Chaussure"}', '{EUR=19.99}'],
+        ['{"SKU-3":12}', '{"de":"Schuh","en":null}', '{USD=21.00, GBP=NULL}'],
+        // A string map takes any value as its JSON text.
+        ['{}', '{"en":"{\\"nested\\":true}"}', null],
+        ['{"SKU-4":null,"SKU-5":2}', null, '{EUR=NULL}'],
+      ],
+      name,
+    )
+    assert.deepEqual(
+      rows.map((r) => (r.rescued === null ? null : JSON.parse(String(r.rescued)))),
+      [null, { 'prices.GBP': 'n/a' }, null, { 'stock.SKU-4': 1.5, labels: 'plain', 'prices.EUR': 1.234 }],
+      name,
+    )
+  }
+})
+
 test("a real Debezium payload (MySQL, paimon's topic0) whose weight is sometimes whole: every event lands, exact", {
   skip: !debeziumDir && 'conformance data not found',
 }, async () => {
