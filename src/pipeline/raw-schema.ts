@@ -12,8 +12,9 @@
  *    does not allow `long` to `double` (PROTOCOL.md, Type Widening), and this writer does not
  *    write the typeWidening feature, so no column ever changes type here;
  *  - raw columns are nullable, and arrays and maps take nulls (a later `[1, null]` is no conflict);
- *    integers are `long` and floats `double` whatever width a source schema declares, so a source
- *    column widened later (INT to BIGINT) fits the column it already has;
+ *    integers are `long`, floats `double` and decimals of up to 18 digits `decimal(18, s)`,
+ *    whatever width a source schema declares, so a source column widened later (INT to BIGINT,
+ *    DECIMAL(10,2) to DECIMAL(12,2)) fits the column it already has;
  *  - a name no column can have (a forbidden top-level name, an empty nested one) and the names
  *    the job writes itself (the Kafka coordinates, `_rescued_data`) add no column: their values
  *    are rescued.
@@ -26,13 +27,23 @@ import { columnNameProblem } from '../table'
 const WIDEST: Partial<Record<string, DataType>> = { byte: 'long', short: 'long', integer: 'long', float: 'double' }
 
 /**
- * Raw tables keep binary values base64-encoded (JSON cannot carry bytes), integers as `long` and
- * floats as `double` (a schema's INT32 or FLOAT32 may widen later: Debezium after `ALTER COLUMN …
- * TYPE BIGINT`, Avro's promotions), and take nulls everywhere.
+ * A decimal of up to 18 digits stored with 18 (its scale kept): `DECIMAL(10,2)` raised to
+ * `DECIMAL(12,2)` at the source then fits, and Parquet stores both as the same 64-bit integer.
+ */
+function widestDecimal(type: string): string {
+  const decimal = /^decimal\((\d+),\s*(\d+)\)$/.exec(type)
+  return decimal && Number(decimal[1]) < 18 ? `decimal(18,${decimal[2]})` : type
+}
+
+/**
+ * Raw tables keep binary values base64-encoded (JSON cannot carry bytes), integers as `long`,
+ * floats as `double` and decimals with at least 18 digits (a schema's INT32, FLOAT32 or
+ * DECIMAL(10,2) may widen later: Debezium after `ALTER COLUMN … TYPE BIGINT`, Avro's promotions),
+ * and take nulls everywhere.
  */
 export function storable(type: DataType): DataType {
   if (type === 'binary') return 'string'
-  if (typeof type === 'string') return WIDEST[type] ?? type
+  if (typeof type === 'string') return WIDEST[type] ?? widestDecimal(type)
   if (isStruct(type)) return { ...type, fields: type.fields.map((f) => ({ ...f, type: storable(f.type), nullable: true })) }
   if (isArray(type)) return { ...type, elementType: storable(type.elementType), containsNull: true }
   if (isMap(type)) return { ...type, keyType: storable(type.keyType), valueType: storable(type.valueType), valueContainsNull: true }

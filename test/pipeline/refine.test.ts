@@ -84,7 +84,12 @@ test("a table without a primary key (Debezium sends null message keys): the flow
   )
 })
 
-test('a source column widened mid-stream (Debezium after ALTER COLUMN qty TYPE BIGINT, price FLOAT to DOUBLE): raw and refined keep every value', async () => {
+test('source columns widened mid-stream (Debezium after ALTER COLUMN: qty INT to BIGINT, price FLOAT to DOUBLE, amount DECIMAL(5,2) to DECIMAL(12,2)): raw and refined keep every value', async () => {
+  const decimal = (precision: number) => ({
+    type: 'bytes',
+    name: 'org.apache.kafka.connect.data.Decimal',
+    parameters: { scale: '2', 'connect.decimal.precision': String(precision) },
+  })
   const image = (qty: string, price: string) => ({
     type: 'struct',
     optional: true,
@@ -92,8 +97,16 @@ test('a source column widened mid-stream (Debezium after ALTER COLUMN qty TYPE B
       { type: 'int32', field: 'id' },
       { type: qty, optional: true, field: 'qty' },
       { type: price, optional: true, field: 'price' },
+      { ...decimal(qty === 'int64' ? 12 : 5), optional: true, field: 'amount' },
     ],
   })
+  // Connect's Decimal: the unscaled value's big-endian two's complement, base64.
+  const unscaled = (cents: bigint) => {
+    let hex = cents.toString(16)
+    if (hex.length % 2) hex = `0${hex}`
+    if (Number.parseInt(hex[0], 16) >= 8) hex = `00${hex}`
+    return Buffer.from(hex, 'hex').toString('base64')
+  }
   const event = (id: number, qty: number, price: number, wide: boolean, op = 'c') => ({
     topic: 'pg.public.stock',
     partition: 0,
@@ -110,7 +123,7 @@ test('a source column widened mid-stream (Debezium after ALTER COLUMN qty TYPE B
           { type: 'int64', optional: true, field: 'ts_ms' },
         ],
       },
-      payload: { before: null, after: { id, qty, price }, op, ts_ms: 1_700_000_000_000 + id },
+      payload: { before: null, after: { id, qty, price, amount: unscaled(BigInt(qty) * 100n + 25n) }, op, ts_ms: 1_700_000_000_000 + id },
     }),
     headers: [],
   })
@@ -123,12 +136,12 @@ test('a source column widened mid-stream (Debezium after ALTER COLUMN qty TYPE B
   // Nothing rescued (no _rescued_data column at all): the narrow batches made BIGINT and DOUBLE columns.
   const columns = await query('SELECT column_name, column_type FROM (DESCRIBE raw.stock)')
   assert.ok(!columns.some((c) => c.column_name === '_rescued_data'), JSON.stringify(columns))
-  assert.deepEqual(columns.find((c) => c.column_name === 'after')?.column_type, 'STRUCT(id BIGINT, qty BIGINT, price DOUBLE)')
+  assert.deepEqual(columns.find((c) => c.column_name === 'after')?.column_type, 'STRUCT(id BIGINT, qty BIGINT, price DOUBLE, amount DECIMAL(18,2))')
   await refineFlow(lake, catalog, { name: 'stock', from: 'raw.stock', to: 'refined.stock', mode: 'cdc', key: ['id'] }, { untilCaughtUp: true })
-  assert.deepEqual(await query('SELECT id, qty, price FROM refined.stock ORDER BY id'), [
-    { id: 1, qty: 6_000_000_000, price: 1e300 },
-    { id: 2, qty: 7, price: 2.25 },
-    { id: 3, qty: 5_000_000_000, price: 0.1 },
+  assert.deepEqual(await query('SELECT id, qty, price, amount::VARCHAR AS amount FROM refined.stock ORDER BY id'), [
+    { id: 1, qty: 6_000_000_000, price: 1e300, amount: '6000000000.25' },
+    { id: 2, qty: 7, price: 2.25, amount: '7.25' },
+    { id: 3, qty: 5_000_000_000, price: 0.1, amount: '5000000000.25' },
   ])
 })
 
