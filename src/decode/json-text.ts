@@ -8,8 +8,10 @@
 import { setField } from './values'
 
 /**
- * A JSON number a double cannot hold: an integer beyond ±2^53, more than 15 significant digits, or
- * a magnitude past a double's range (1e400 would be Infinity, 1e-400 zero).
+ * A JSON number JSON.parse would change: an integer beyond ±2^53, more than 15 significant digits,
+ * a magnitude past a double's range (1e400 would be Infinity, 1e-400 zero), or a whole number
+ * written as a float (`5.0`, `1e2`), which JSON.parse makes an integer: Python, Java and
+ * MongoDB's relaxed Extended JSON write a whole double so, and it is a double.
  */
 export class JsonNumber {
   constructor(readonly text: string) {}
@@ -52,10 +54,11 @@ export function utf8Text(bytes: Uint8Array): string | Extract<JsonParse, { ok: f
 }
 
 // A number token with 16 or more significant digits starts the text or follows ':', '[' or ',',
-// and has a run of 16 digits and dots; or a digit carries an exponent of three digits (past a
-// double's range, perhaps). Text inside strings rarely matches; when it does, it only costs the
-// second, exact parse.
-const LONG_NUMBER = /(?:^|[:[,])\s*-?\d[\d.]{15}|\d[eE][+-]?\d{3}/
+// and has a run of 16 digits and dots; or a digit carries an exponent (past a double's range,
+// perhaps, or a whole number written as a float); or a whole number is written with a zero
+// fraction (`5.0`). Text inside strings rarely matches; when it does, it only costs the second,
+// exact parse.
+const LONG_NUMBER = /(?:^|[:[,])\s*-?\d[\d.]{15}|\d[eE]|\d\.0+(?!\d)/
 
 export function parseJsonText(text: string): JsonParse {
   let value: unknown
@@ -139,7 +142,10 @@ const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
 
 function numberFromText(text: string): number | JsonNumber {
   const n = Number(text)
-  if (text.length <= 15 && Number.isFinite(n) && (n !== 0 || !/[eE]/.test(text))) return n
+  const floatSpelling = /[.eE]/.test(text)
+  // JSON.parse would make it a (safe) integer, which inference types long.
+  if (floatSpelling && Number.isSafeInteger(n)) return new JsonNumber(text)
+  if (text.length <= 15 && Number.isFinite(n) && (n !== 0 || !floatSpelling)) return n
   const mantissa = text
     .replace(/[eE].*$/, '')
     .replace(/[-.]/g, '')

@@ -162,6 +162,23 @@ test('numbers a double would change: every digit in a decimal column, a double p
   }
 })
 
+test('a whole double written as a float (5.0, 1e2: Python, Java, MongoDB relaxed JSON) makes a double column even in batches of one, so later fractions fit', async () => {
+  const texts = ['{"id":1,"price":5.0,"ratio":1e2,"qty":3}', '{"id":2,"price":5.5,"ratio":0.25,"qty":4}', '{"id":3,"price":-0.0,"ratio":2E-1,"qty":5}']
+  writeFileSync(path.join(dir, 'floats.ndjson'), texts.join('\n') + '\n')
+  const run = await ingest('floats', { batch: { maxMessages: 1 } }, 'floats.ndjson')
+  assert.equal(run.report.rows, 3)
+  assert.deepEqual([run.types.price, run.types.ratio, run.types.qty], ['DOUBLE', 'DOUBLE', 'BIGINT'])
+  assert.deepEqual(
+    run.rows.map((r) => [r.price, r.ratio, r._rescued_data ?? null]),
+    [
+      [5, 100, null],
+      [5.5, 0.25, null],
+      // -0.0 is a double's own value, kept.
+      [-0, 0.2, null],
+    ],
+  )
+})
+
 test('map hints: objects whose keys are data land in one map column each, in one go and in batches of one; values that do not fit are rescued at their key', async () => {
   const texts = [
     '{"id":1,"stock":{"SKU-1":5,"SKU-2":0},"labels":{"en":"Shoe","fr":"Chaussure"},"prices":{"EUR":19.99}}',
