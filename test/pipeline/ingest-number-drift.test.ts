@@ -41,6 +41,23 @@ async function ingest(name: string, extra: Partial<SourceSpec>, file = 'orders.n
   return { report, schema: snapshot.schema, rows, types, versions: snapshot.version + 1 }
 }
 
+/** `texts` as a capture file, ingested in one go and in batches of one, each into a lake of its own. */
+async function inOneGoAndInOnes(
+  name: string,
+  texts: string[],
+  extra: Partial<SourceSpec>,
+  check: (run: Awaited<ReturnType<typeof ingest>>, lake: string) => Promise<void>,
+) {
+  writeFileSync(path.join(dir, `${name}.ndjson`), texts.join('\n') + '\n')
+  for (const [mode, batch] of [
+    ['one-go', {}],
+    ['ones', { batch: { maxMessages: 1 } }],
+  ] as const) {
+    const lakeName = `${name}-${mode}`
+    await check(await ingest(lakeName, { ...extra, ...batch }, `${name}.ndjson`), lakeName)
+  }
+}
+
 test('a stream whose numbers change spelling and whose documents grow at every depth: one go and batches of 3 give the same table, exact values, no dead letters', async () => {
   const whole = await ingest('one-go', {})
   const small = await ingest('batches-of-3', { batch: { maxMessages: 3 } })
@@ -128,10 +145,7 @@ test('numbers a double would change: every digit in a decimal column, a double p
     '{"id":3,"amount":123456789.123456789012345678,"ratio":-1E-400,"serial":123456789012345678901234567890123456789}',
     '{"id":4,"amount":1.2345678901234567891,"ratio":0.30000000000000000001,"serial":3}',
   ]
-  writeFileSync(path.join(dir, 'amounts.ndjson'), texts.join('\n') + '\n')
-  for (const batch of [{}, { batch: { maxMessages: 1 } }]) {
-    const name = `amounts-${Object.keys(batch).length ? 'ones' : 'one-go'}`
-    const run = await ingest(name, { schemaHints: { amount: 'decimal(38,18)' }, ...batch }, 'amounts.ndjson')
+  await inOneGoAndInOnes('amounts', texts, { schemaHints: { amount: 'decimal(38,18)' } }, async (run, name) => {
     assert.equal(run.report.rows, 4, name)
     assert.equal(run.report.deadLetters, 0, name)
     assert.equal(run.types.amount, 'DECIMAL(38,18)', name)
@@ -159,7 +173,7 @@ test('numbers a double would change: every digit in a decimal column, a double p
     assert.equal(run.types.serial, 'BIGINT', name)
     assert.equal(rows[2].serial, null, name)
     assert.equal(rescued[2].serial, '123456789012345678901234567890123456789', name)
-  }
+  })
 })
 
 test('a whole double written as a float (5.0, 1e2: Python, Java, MongoDB relaxed JSON) makes a double column even in batches of one, so later fractions fit', async () => {
@@ -186,11 +200,8 @@ test('map hints: objects whose keys are data land in one map column each, in one
     '{"id":3,"stock":{},"labels":{"en":{"nested":true}},"prices":null}',
     '{"id":4,"stock":{"SKU-4":1.5,"SKU-5":2},"labels":"plain","prices":{"EUR":1.234}}',
   ]
-  writeFileSync(path.join(dir, 'products.ndjson'), texts.join('\n') + '\n')
   const schemaHints = { stock: 'map<string, long>', labels: 'MAP<STRING,STRING>', prices: 'map<string, decimal(10,2)>' }
-  for (const batch of [{}, { batch: { maxMessages: 1 } }]) {
-    const name = `maps-${Object.keys(batch).length ? 'ones' : 'one-go'}`
-    const run = await ingest(name, { schemaHints, ...batch }, 'products.ndjson')
+  await inOneGoAndInOnes('maps', texts, { schemaHints }, async (run, name) => {
     assert.equal(run.report.rows, 4, name)
     // Six distinct keys, three columns: a key is a map entry, never a column.
     assert.deepEqual(
@@ -222,7 +233,7 @@ test('map hints: objects whose keys are data land in one map column each, in one
       [null, { 'prices.GBP': 'n/a' }, null, { 'stock.SKU-4': 1.5, labels: 'plain', 'prices.EUR': 1.234 }],
       name,
     )
-  }
+  })
 })
 
 test("a real Debezium payload (MySQL, paimon's topic0) whose weight is sometimes whole: every event lands, exact", {
