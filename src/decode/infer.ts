@@ -58,16 +58,26 @@ function typeInteger(value: bigint, text: string): Typed {
 }
 
 /**
- * A number JSON.parse would change (json-text.ts), as its text: a double column rounds long
- * fractions as it would anyway, and a decimal column takes every digit. What no number column can
- * hold (an integer of more than 38 digits, 1e400, 1e-400) is text: a new column keeps it whole,
- * and a number column the table already has rescues it.
+ * A number JSON.parse would change (json-text.ts). A fraction a double cannot hold digit for digit
+ * is kept as its text: a double column rounds it as it would anyway, and a decimal column takes
+ * every digit. What no number column can hold (an integer of more than 38 digits, 1e400, 1e-400)
+ * is text: a new column keeps it whole, and a number column the table already has rescues it.
  */
 function typeExactNumber(number: JsonNumber): Typed {
   if (number.isInteger) return typeInteger(BigInt(number.text), number.text)
   const n = Number(number.text)
-  const outOfRange = !Number.isFinite(n) || (n === 0 && /[1-9]/.test(number.text.replace(/[eE].*$/, '')))
-  return { value: number.text, type: outOfRange ? 'string' : 'double' }
+  if (!Number.isFinite(n) || (n === 0 && /[1-9]/.test(number.text.replace(/[eE].*$/, '')))) return { value: number.text, type: 'string' }
+  // The double itself when it has the text's digits (5.0 is 5; 0.30000000000000004 is its own
+  // shortest form): the row then shows a number. The text when a double would drop digits.
+  return { value: significantDigits(String(n)) === significantDigits(number.text) ? n : number.text, type: 'double' }
+}
+
+/** A number's digits without sign, point, exponent and the zeros around them: '-0.0250e3' → '25'. */
+function significantDigits(text: string): string {
+  return text
+    .replace(/[eE].*$/, '')
+    .replace(/[-.]/g, '')
+    .replace(/^0+|0+$/g, '')
 }
 
 function typeString(value: string, options: InferOptions): Typed {

@@ -65,8 +65,12 @@ describe('json decoder', () => {
       assert.equal(r[name], text, name)
       assert.equal(typeAt(decoded, name), 'string', name)
     }
-    // A whole number written as a float is a double, as its writer meant: text, so its spelling survives JSON.parse.
-    assert.equal(r.zero, '0e400')
+    // A whole number written as a float is a double, as its writer meant; a double that has the
+    // text's digits is the number itself (the row shows a number).
+    assert.equal(r.zero, 0)
+    const spelled = await decode('{"whole": 5.0, "exp": 1e2, "shortest": 0.30000000000000004, "long": 0.1234567890123456789}')
+    assert.deepEqual(row(spelled), { whole: 5, exp: 100, shortest: 0.30000000000000004, long: '0.1234567890123456789' })
+    for (const name of ['whole', 'exp', 'shortest', 'long']) assert.equal(typeAt(spelled, name), 'double', name)
     assert.equal(typeAt(decoded, 'zero'), 'double')
   })
 
