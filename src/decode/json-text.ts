@@ -58,7 +58,7 @@ export function utf8Text(bytes: Uint8Array): string | Extract<JsonParse, { ok: f
 // perhaps, or a whole number written as a float); or a whole number is written with a zero
 // fraction (`5.0`). Text inside strings rarely matches; when it does, it only costs the second,
 // exact parse.
-const LONG_NUMBER = /(?:^|[:[,])\s*-?\d[\d.]{15}|\d[eE]|\d\.0+(?!\d)/
+const LONG_NUMBER = /(?:^|[:[,])\s*-?(?:\d[\d.]{15}|\d+(?:\.\d+)?[eE]|\d+\.0+(?![\d.eE]))/
 
 export function parseJsonText(text: string): JsonParse {
   let value: unknown
