@@ -674,7 +674,7 @@ def _relational_entity(key, after, before):
     """The Kafka message key, which Debezium makes from the primary key; for a table without one
     (null keys), the flow's key columns from the after image (the before image for a delete)."""
     def has(image, name):
-        return image is not None and isinstance(image.dataType, T.StructType) and name in image.dataType.fieldNames()
+        return image is not None and isinstance(image.dataType, T.StructType) and name.lower() in [n.lower() for n in image.dataType.fieldNames()]
     if not key or not all(has(after, k) or has(before, k) for k in key):
         return F.col("_key")
     def value(k):

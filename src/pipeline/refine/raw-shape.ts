@@ -209,7 +209,9 @@ function mongoKeyImage(image: StructType): string {
  * for a delete), when the images have them all.
  */
 function relationalEntity(key: string[], after: StructField | undefined, before: StructField | undefined): string {
-  const has = (image: StructField | undefined, name: string) => image !== undefined && isStruct(image.type) && image.type.fields.some((f) => f.name === name)
+  // Column names compare case-insensitively, as Delta's do.
+  const has = (image: StructField | undefined, name: string) =>
+    image !== undefined && isStruct(image.type) && image.type.fields.some((f) => f.name.toLowerCase() === name.toLowerCase())
   if (key.length === 0 || !key.every((k) => has(after, k) || has(before, k))) return '"_key"'
   const value = (k: string) => {
     const parts = [after, before].filter((image) => has(image, k)).map((image) => `${quoteIdentifier(image!.name)}.${quoteIdentifier(k)}`)
