@@ -12,7 +12,9 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { after, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import type { DataType, StructType } from '../../src/delta'
 import { HELPERS_MODULE, JOB_PARTS, jobPart } from '../../src/export/python-parts'
+import { storable } from '../../src/pipeline/raw-schema'
 
 const sources = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/export/python')
 const files = readdirSync(sources)
@@ -72,4 +74,57 @@ test('the helper module ships as it is; a job part is what follows its marker, s
   }
   assert.equal(jobPart('x.py', 'X = 1\r\n# ---- job part ----\r\ndef f():\r\n    return X\r\n'), 'def f():\n    return X\n')
   assert.throws(() => jobPart('x.py', 'def f():\n    pass\n'), /src\/export\/python\/x\.py has no '# ---- job part ----' line/)
+})
+
+test('the Spark job stores raw types as the local ingest does: integers long, floats double, decimals of up to 18 digits with 18', () => {
+  // The job's storable_type, run against a stand-in of pyspark.sql.types (storable_type_check.py).
+  const check = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'storable_type_check.py')
+  const spark = run('python3', [check, path.join(sources, 'lakehouse_spark.py')])
+  assert.equal(spark.status, 0, spark.output)
+  const field = (name: string, type: string) => `structfield('${name}', ${type}, True)`
+  const sparkFields = [
+    field('id', 'long'),
+    field('small', 'long'),
+    field('tiny', 'long'),
+    field('big', 'long'),
+    field('ratio', 'double'),
+    field('price', 'decimal(18, 2)'),
+    field('wide', 'decimal(20, 0)'),
+    field('name', 'string'),
+    field('items', `array(struct([${field('qty', 'long')}],), True)`),
+    field('counts', 'map(long, double, True)'),
+  ]
+  assert.equal(spark.output.trim(), `struct([${sparkFields.join(', ')}],)`)
+  // The local ingest, on the same schema.
+  const f = (name: string, type: DataType) => ({ name, type, nullable: false, metadata: {} })
+  const local = storable({
+    type: 'struct',
+    fields: [
+      f('id', 'integer'),
+      f('small', 'short'),
+      f('tiny', 'byte'),
+      f('big', 'long'),
+      f('ratio', 'float'),
+      f('price', 'decimal(10,2)'),
+      f('wide', 'decimal(20,0)'),
+      f('name', 'string'),
+      f('items', { type: 'array', elementType: { type: 'struct', fields: [f('qty', 'integer')] }, containsNull: false }),
+      f('counts', { type: 'map', keyType: 'integer', valueType: 'float', valueContainsNull: false }),
+    ],
+  }) as StructType
+  assert.deepEqual(
+    local.fields.map((x) => [x.name, JSON.stringify(x.type)]),
+    [
+      ['id', '"long"'],
+      ['small', '"long"'],
+      ['tiny', '"long"'],
+      ['big', '"long"'],
+      ['ratio', '"double"'],
+      ['price', '"decimal(18,2)"'],
+      ['wide', '"decimal(20,0)"'],
+      ['name', '"string"'],
+      ['items', '{"type":"array","elementType":{"type":"struct","fields":[{"name":"qty","type":"long","nullable":true,"metadata":{}}]},"containsNull":true}'],
+      ['counts', '{"type":"map","keyType":"long","valueType":"double","valueContainsNull":true}'],
+    ],
+  )
 })

@@ -123,8 +123,28 @@ def kafka_coordinates():
     ]
 
 
+def storable_type(data_type):
+    """The raw zone's types, as the local ingest stores them (src/pipeline/raw-schema.ts): every
+    integer long, every float double, a decimal of up to 18 digits with 18 (its scale kept), so a
+    source column widened later fits, and both engines write the same raw tables."""
+    if isinstance(data_type, (T.ByteType, T.ShortType, T.IntegerType)):
+        return T.LongType()
+    if isinstance(data_type, T.FloatType):
+        return T.DoubleType()
+    if isinstance(data_type, T.DecimalType) and data_type.precision < 18:
+        return T.DecimalType(18, data_type.scale)
+    if isinstance(data_type, T.StructType):
+        return T.StructType([T.StructField(f.name, storable_type(f.dataType), True, f.metadata) for f in data_type.fields])
+    if isinstance(data_type, T.ArrayType):
+        return T.ArrayType(storable_type(data_type.elementType), True)
+    if isinstance(data_type, T.MapType):
+        return T.MapType(storable_type(data_type.keyType), storable_type(data_type.valueType), True)
+    return data_type
+
+
 def _decoded(messages, row, tombstone, reason, detail):
     """The common shape of every decoder's output: coordinates, the row struct, a dead-letter reason."""
+    row = row.cast(storable_type(messages.select(row.alias("__row")).schema["__row"].dataType))
     return messages.select(
         *kafka_coordinates(),
         F.col("value").alias("__value"),
