@@ -20,6 +20,19 @@ const COUNT = 60
 const stream = orderStream(COUNT)
 const BAD = '{"id": 999, "total": 1.5'
 
+/** Four events as Python's json.dumps writes them, one per line; the amounts as written by a decimal serializer. */
+const PYTHON_EVENTS = `
+import json
+events = [
+    ({"id": 1, "price": 5.0, "stock": {"SKU-1": 5}, "Sku": "a"}, "1.234567890123456789"),
+    ({"id": 2, "price": 5.5, "stock": {"SKU-2": 7, "SKU-3": 1}, "Sku": "b", "sku": "B"}, "0.000000000000000001"),
+    ({"id": 3, "price": 12.0, "stock": {}, "SKU": "c"}, "123456789.123456789012345678"),
+    ({"id": 4, "price": 0.1 + 0.2, "stock": {"SKU-4": 2}, "Sku": "d"}, "2"),
+]
+for event, amount in events:
+    print(json.dumps(dict(event, amount="@")).replace('"@"', amount))
+`
+
 describe('Kafka ingest of a drifting order stream', () => {
   let env: IngestLake
   before(async () => {
@@ -28,8 +41,19 @@ describe('Kafka ingest of a drifting order stream', () => {
       topics: [
         { name: 'orders-kcat', partitions: 1 },
         { name: 'orders-kafkajs', partitions: 1 },
+        { name: 'python-kcat', partitions: 1 },
       ],
     })
+    // Events as Python's json module writes them (whole floats as 5.0, 18-digit amounts, two
+    // spellings of one name, objects keyed by SKU), produced by kcat.
+    const python = spawnSync('python3', ['-c', PYTHON_EVENTS], { encoding: 'utf8', timeout: 30_000 })
+    assert.equal(python.status, 0, python.stderr)
+    const kcat = spawnSync('kcat', ['-P', '-b', env.broker.brokers.join(','), '-t', 'python-kcat', '-p', '0'], {
+      input: python.stdout,
+      encoding: 'utf8',
+      timeout: 30_000,
+    })
+    assert.equal(kcat.status, 0, `kcat failed: ${kcat.stderr}`)
     // kcat reads one message per line from stdin: the documents, then one that is not JSON.
     const produced = spawnSync('kcat', ['-P', '-b', env.broker.brokers.join(','), '-t', 'orders-kcat', '-p', '0', '-K', '\t'], {
       input: [...stream.texts.map((t, i) => `k${i}\t${t}`), `bad\t${BAD}`].join('\n') + '\n',
@@ -86,4 +110,29 @@ describe('Kafka ingest of a drifting order stream', () => {
       assert.equal(types.shipping, 'STRUCT(parcels STRUCT(weight DOUBLE, dims STRUCT(h DOUBLE, w DOUBLE))[])')
     })
   }
+
+  test("Python's json output through kcat, in batches of one: 5.0 makes a double column, 18-digit amounts land whole, SKU-keyed objects are one map, a second spelling of a name is rescued", async () => {
+    const source: SourceSpec = {
+      name: 'python',
+      topic: 'python-kcat',
+      format: 'json',
+      table: 'raw.python',
+      batch: { maxMessages: 1, maxMs: 200 },
+      schemaHints: { amount: 'decimal(38,18)', stock: 'map<string, long>' },
+    }
+    const report = await ingestKafka(env.lake, env.catalog, env.pipeline, source, { untilCaughtUp: true, client: INGEST_CLIENT_OPTIONS })
+    assert.equal(report.rows, 4)
+    assert.equal(report.deadLetters, 0)
+    const types = Object.fromEntries((await query('DESCRIBE raw.python')).map((r) => [r.column_name, r.column_type]))
+    assert.deepEqual([types.price, types.amount, types.stock, types.Sku], ['DOUBLE', 'DECIMAL(38,18)', 'MAP(VARCHAR, BIGINT)', 'VARCHAR'])
+    const rows = await query(
+      'SELECT id, price, amount::VARCHAR AS amount, to_json(stock)::VARCHAR AS stock, "Sku" AS sku, _rescued_data AS rescued FROM raw.python ORDER BY _offset',
+    )
+    assert.deepEqual(rows, [
+      { id: 1, price: 5, amount: '1.234567890123456789', stock: '{"SKU-1":5}', sku: 'a', rescued: null },
+      { id: 2, price: 5.5, amount: '0.000000000000000001', stock: '{"SKU-2":7,"SKU-3":1}', sku: 'b', rescued: '{"sku":"B"}' },
+      { id: 3, price: 12, amount: '123456789.123456789012345678', stock: '{}', sku: 'c', rescued: null },
+      { id: 4, price: 0.30000000000000004, amount: '2.000000000000000000', stock: '{"SKU-4":2}', sku: 'd', rescued: null },
+    ])
+  })
 })
