@@ -124,8 +124,13 @@ export async function sampleCommand(args: string[], out: Out): Promise<number> {
   for (const s of samples) if (s.decoded.kind === 'row') inferred = mergeInferred(inferred, s.decoded.schema)
   const hints = normaliseHints(source.schemaHints)
   const schema = applyHintsToStruct(inferred, hints)
-  // A row as users read it: the decoder's bookkeeping (its shape key, a TextRow's bytes) left out.
-  const shown = samples.map((s) => (s.decoded.kind === 'row' ? { ...s, decoded: { kind: 'row', row: s.decoded.row, schema: s.decoded.schema } } : s))
+  // A row as users read it: the decoder's bookkeeping (its shape key, a TextRow's bytes) left out;
+  // what it took out of the row for `_rescued_data` (names that clash in case) shown.
+  const shown = samples.map((s) =>
+    s.decoded.kind === 'row'
+      ? { ...s, decoded: { kind: 'row', row: s.decoded.row, schema: s.decoded.schema, ...(s.decoded.rescued ? { rescued: s.decoded.rescued } : {}) } }
+      : s,
+  )
   out(
     JSON.stringify(
       {

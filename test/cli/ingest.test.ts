@@ -59,6 +59,17 @@ test('sample prints decoded messages and the inferred schema', () => {
   )
 })
 
+test('sample shows what a row gives up to _rescued_data: a second spelling of a name', () => {
+  writeFileSync(path.join(dir, 'clash.ndjson'), `${JSON.stringify({ id: 7, ID: 70, name: 'x' })}\n`)
+  const file = path.join(dir, 'clash.json')
+  writeFileSync(file, JSON.stringify({ lake: 'lake', sources: [{ name: 'clash', file: 'clash.ndjson', format: 'json', table: 'raw.clash' }] }))
+  const sample = lakehouse('sample', '--pipeline', file, '--source', 'clash')
+  assert.equal(sample.code, 0, sample.stderr)
+  const [message] = JSON.parse(sample.stdout).messages
+  assert.deepEqual(message.decoded.row, { id: 7, name: 'x' })
+  assert.deepEqual(message.decoded.rescued, { ID: 70 })
+})
+
 test('a pipeline file with problems is a usage error listing each with its JSON path', () => {
   const bad = path.join(dir, 'bad.json')
   writeFileSync(bad, JSON.stringify({ lake: 'lake', sources: [{ name: 'x', file: 'f', format: 'csv', table: 'raw.x', password: 'p' }] }))
