@@ -12,7 +12,18 @@ import { ValueError } from './errors'
 import { JsonNumber } from './json-text'
 import { mergeTypes, withoutVoid } from './merge'
 import { VOID, type Typed } from './types'
-import { base64, doubleValue, fitsInt64, isIsoDate, longValue, parseZonedTimestamp, setField, timestampFromMicros } from './values'
+import {
+  base64,
+  doubleValue,
+  fitsInt64,
+  isIsoDate,
+  longValue,
+  parseZonedTimestamp,
+  pastDoubleRange,
+  setField,
+  significantDigits,
+  timestampFromMicros,
+} from './values'
 
 export interface InferOptions {
   /** Type 'YYYY-MM-DD' strings as date (off by default, see above). */
@@ -65,19 +76,11 @@ function typeInteger(value: bigint, text: string): Typed {
  */
 function typeExactNumber(number: JsonNumber): Typed {
   if (number.isInteger) return typeInteger(BigInt(number.text), number.text)
+  if (pastDoubleRange(number.text)) return { value: number.text, type: 'string' }
   const n = Number(number.text)
-  if (!Number.isFinite(n) || (n === 0 && /[1-9]/.test(number.text.replace(/[eE].*$/, '')))) return { value: number.text, type: 'string' }
   // The double itself when it has the text's digits (5.0 is 5; 0.30000000000000004 is its own
   // shortest form): the row then shows a number. The text when a double would drop digits.
   return { value: significantDigits(String(n)) === significantDigits(number.text) ? n : number.text, type: 'double' }
-}
-
-/** A number's digits without sign, point, exponent and the zeros around them: '-0.0250e3' → '25'. */
-function significantDigits(text: string): string {
-  return text
-    .replace(/[eE].*$/, '')
-    .replace(/[-.]/g, '')
-    .replace(/^0+|0+$/g, '')
 }
 
 function typeString(value: string, options: InferOptions): Typed {

@@ -5,7 +5,7 @@
  * the familiar error messages); when the text holds a number long enough to lose digits, a small
  * parser reads it again and keeps such numbers as `JsonNumber` (their source text).
  */
-import { setField } from './values'
+import { pastDoubleRange, setField } from './values'
 
 /**
  * A JSON number JSON.parse would change: an integer beyond ±2^53, more than 15 significant digits,
@@ -150,8 +150,7 @@ function numberFromText(text: string): number | JsonNumber {
     .replace(/[eE].*$/, '')
     .replace(/[-.]/g, '')
     .replace(/^0+/, '')
-  // Out of a double's range: Infinity, or zero for digits that are not all zeros.
-  if (!Number.isFinite(n) || (n === 0 && mantissa !== '')) return new JsonNumber(text)
+  if (pastDoubleRange(text)) return new JsonNumber(text)
   if (mantissa.length <= 15) return n
   if (!/[.eE]/.test(text) && Number.isSafeInteger(n)) return n
   return new JsonNumber(text)

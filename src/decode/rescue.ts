@@ -17,7 +17,7 @@
  */
 import { isArray, isMap, isStruct, type DataType, type StructType } from '../delta'
 import { isEmptyValue, primitiveFits } from './conforms'
-import { decimalFromNumberText } from './values'
+import { decimalFromNumberText, pastDoubleRange } from './values'
 
 export const RESCUED_DATA_COLUMN = '_rescued_data'
 
@@ -40,7 +40,7 @@ function exactAsDouble(text: string): boolean {
   const n = Number(text)
   if (INTEGER_TEXT.test(text)) return Number.isFinite(n) && BigInt(n) === BigInt(text)
   if (NON_FINITE_TEXT.has(text)) return true
-  return Number.isFinite(n) && (n !== 0 || !/[1-9]/.test(text.replace(/[eE].*$/, '')))
+  return !pastDoubleRange(text)
 }
 const NON_FINITE_TEXT = new Set(['NaN', 'Infinity', '-Infinity'])
 type Fit = unknown | typeof REJECT

@@ -62,6 +62,20 @@ export function decimalText(unscaled: bigint, scale: number, precision?: number)
 
 const NUMBER_TEXT = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/
 
+/** A number's digits without sign, point, exponent and the zeros around them: '-0.0250e3' → '25'. */
+export function significantDigits(text: string): string {
+  return text
+    .replace(/[eE].*$/, '')
+    .replace(/[-.]/g, '')
+    .replace(/^0+|0+$/g, '')
+}
+
+/** Whether a JSON number's text is past a double's range: Infinity as a double, or zero though its digits are not. */
+export function pastDoubleRange(text: string): boolean {
+  const n = Number(text)
+  return !Number.isFinite(n) || (n === 0 && significantDigits(text) !== '')
+}
+
 /**
  * A decimal's text from a JSON number's source text (JsonConverter `decimal.format=NUMERIC`),
  * exact: the digits are shifted, never passed through a double.
